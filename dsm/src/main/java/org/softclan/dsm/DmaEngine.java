@@ -1,0 +1,207 @@
+package org.softclan.dsm;
+
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An endpoint's DMA engine: moves bulk data between {@link RegisteredMemory} and an
+ * {@link OutboundMapping} on its own thread, while the caller goes on.
+ *
+ * <p><b>Ordering guarantees</b>:
+ * <ul>
+ *   <li>Transfers issued to one engine run one at a time, in the order issued.</li>
+ *   <li>Each transfer moves its data in bursts of {@link Context#burstSize(int)} bytes, in address
+ *       order; each burst goes through the NIC write path (link, then snoop), so a tripwire on the last
+ *       word of a transfer fires only after every byte of it is visible.</li>
+ *   <li>A PIO access through the same {@link OutboundMapping} that starts after {@link #write} or
+ *       {@link #read} returned takes effect after the transfer completed (the PIO waits for it).</li>
+ *   <li>PIO stores made before {@code write} was called are visible before any of the transfer's.</li>
+ * </ul>
+ * Changing the source memory while a write transfer is in flight gives undefined (but memory-safe)
+ * contents at the destination; wait for completion before reusing it.
+ *
+ * <p>Closing the engine fails transfers not yet started with a {@link ClosedException}, lets the one
+ * in progress finish, and stops the thread.
+ */
+public final class DmaEngine implements AutoCloseable {
+    private final Endpoint endpoint;
+    private final int burstSize;
+    private final long idleSpinNanos;
+    private final LinkedBlockingQueue<DmaTransfer> queue = new LinkedBlockingQueue<>();
+    private final Thread thread;
+    private volatile boolean closing;
+
+    /** Fluent configuration of a DMA engine; defaults work out of the box. */
+    public static final class Context {
+        private int burstSize = 64 * 1024;
+        private long idleSpinNanos = TimeUnit.MICROSECONDS.toNanos(20);
+
+        /**
+         * @param burstSize bytes stored (and snooped) per burst; default 64 KiB
+         * @return this
+         */
+        public Context burstSize(final int burstSize) {
+            if (burstSize <= 0) {
+                throw new IllegalArgumentException("burst size " + burstSize + " must be positive");
+            }
+            this.burstSize = burstSize;
+            return this;
+        }
+
+        /**
+         * @param nanos how long the engine thread spins for new work before it blocks; default 20 us
+         * @return this
+         */
+        public Context idleSpinNanos(final long nanos) {
+            this.idleSpinNanos = nanos;
+            return this;
+        }
+    }
+
+    DmaEngine(final Endpoint endpoint, final Context ctx) {
+        this.endpoint = endpoint;
+        this.burstSize = ctx.burstSize;
+        this.idleSpinNanos = ctx.idleSpinNanos;
+        this.thread = new Thread(this::run, "softclan-dma-" + endpoint.name());
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /**
+     * Starts a transfer of {@code length} bytes from registered memory to a region.
+     *
+     * @throws RegionBoundsException if either range is out of bounds (nothing is started)
+     * @throws StaleRegionException  if the region was removed or re-created
+     * @throws ClosedException       if the engine, memory or mapping is closed
+     */
+    public DmaTransfer write(final RegisteredMemory src, final long srcOffset, final OutboundMapping dst,
+                             final long dstOffset, final long length) {
+        return submit(new DmaTransfer(true, src, srcOffset, dst, dstOffset, length));
+    }
+
+    /**
+     * Starts a transfer of {@code length} bytes from a region (a remote read) into registered memory.
+     *
+     * @throws RegionBoundsException if either range is out of bounds (nothing is started)
+     * @throws StaleRegionException  if the region was removed or re-created
+     * @throws ClosedException       if the engine, memory or mapping is closed
+     */
+    public DmaTransfer read(final OutboundMapping src, final long srcOffset, final RegisteredMemory dst,
+                            final long dstOffset, final long length) {
+        return submit(new DmaTransfer(false, dst, dstOffset, src, srcOffset, length));
+    }
+
+    private DmaTransfer submit(final DmaTransfer t) {
+        if (t.memory.endpoint() != endpoint) {
+            throw new IllegalArgumentException(t.memory + " is not registered with endpoint '" + endpoint.name()
+                + "', whose DMA engine this is");
+        }
+        t.memory.checkBounds(t.memoryOffset, t.length);
+        t.mapping.checkBounds(t.mappingOffset, t.length);
+        if (!t.mapping.isValid()) {
+            throw t.mapping.staleFailure();
+        }
+        synchronized (queue) {
+            if (closing) {
+                throw new ClosedException("DMA engine of endpoint '" + endpoint.name() + "' is closed");
+            }
+            t.memory.transferStarted();
+            t.mapping.dmaIssued();
+            queue.add(t);
+        }
+        return t;
+    }
+
+    private void run() {
+        while (true) {
+            DmaTransfer t = queue.poll();
+            if (t == null) {
+                if (closing) {
+                    return;
+                }
+                t = idle();
+                if (t == null) {
+                    continue;
+                }
+            }
+            execute(t);
+        }
+    }
+
+    private DmaTransfer idle() {
+        final long end = System.nanoTime() + idleSpinNanos;
+        do {
+            final DmaTransfer t = queue.poll();
+            if (t != null) {
+                return t;
+            }
+            Thread.onSpinWait();
+        } while (System.nanoTime() < end);
+        try {
+            return queue.poll(100, TimeUnit.MILLISECONDS);
+        } catch (final InterruptedException e) {
+            return null;
+        }
+    }
+
+    private void execute(final DmaTransfer t) {
+        Throwable failure = null;
+        try {
+            if (closing) {
+                throw new ClosedException(t + ": DMA engine of endpoint '" + endpoint.name()
+                    + "' closed before the transfer started");
+            }
+            long done = 0;
+            while (done < t.length) {
+                final long n = Math.min(burstSize, t.length - done);
+                final long memOffset = t.memory.baseOffset + t.memoryOffset + done;
+                if (t.write) {
+                    t.mapping.dmaBurstWrite(t.mappingOffset + done, t.memory.base, memOffset, n);
+                } else {
+                    t.mapping.dmaBurstRead(t.mappingOffset + done, t.memory.base, memOffset, n);
+                }
+                done += n;
+                t.progress(done);
+            }
+        } catch (final Throwable e) {
+            failure = e;
+        } finally {
+            t.mapping.dmaRetired();
+            t.memory.transferEnded();
+            t.complete(failure);
+        }
+    }
+
+    /** @return transfers issued and not yet started */
+    public int queued() {
+        return queue.size();
+    }
+
+    /**
+     * Fails transfers not yet started, waits for the one in progress, stops the thread. Idempotent.
+     */
+    @Override
+    public void close() {
+        synchronized (queue) {
+            if (closing) {
+                return;
+            }
+            closing = true;
+        }
+        thread.interrupt();
+        try {
+            thread.join();
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        DmaTransfer t;
+        while ((t = queue.poll()) != null) {
+            execute(t);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "DMA engine of endpoint '" + endpoint.name() + "'";
+    }
+}

@@ -1,0 +1,238 @@
+package org.softclan.dsm;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import net.openhft.chronicle.bytes.BytesStore;
+
+/**
+ * A process's attachment to a {@link Fabric}: it exports regions (getting their
+ * {@link InboundMapping}s), imports regions of other endpoints (getting {@link OutboundMapping}s),
+ * registers memory for DMA, and owns a {@link DmaEngine}.
+ *
+ * <p>An endpoint owns everything it hands out: closing it closes its DMA engine (failing transfers not
+ * yet started), its mappings (removing the regions it exported) and its registered memory.
+ * It is safe for use by many threads.
+ */
+public final class Endpoint implements AutoCloseable {
+    private final Fabric fabric;
+    private final String name;
+    private final OwnerId owner;
+    private final Set<AutoCloseable> resources = ConcurrentHashMap.newKeySet();
+    private volatile SnoopHook defaultSnoop;
+    private DmaEngine dma;
+    private volatile boolean closed;
+
+    Endpoint(final Fabric fabric, final String name) {
+        if (name == null || name.isEmpty()) {
+            throw new IllegalArgumentException("an endpoint needs a non-empty name");
+        }
+        this.fabric = fabric;
+        this.name = name;
+        this.owner = OwnerId.current(name);
+    }
+
+    /** @return the fabric this endpoint is attached to */
+    public Fabric fabric() {
+        return fabric;
+    }
+
+    /** @return this endpoint's name */
+    public String name() {
+        return name;
+    }
+
+    /** @return this endpoint's identity, recorded as the owner of regions it exports */
+    public OwnerId owner() {
+        return owner;
+    }
+
+    /**
+     * Exports a region with no access key (key 0): anyone who knows the name may import it.
+     *
+     * @see #export(String, long, long)
+     */
+    public InboundMapping export(final String region, final long size) {
+        return export(region, size, 0L);
+    }
+
+    /**
+     * Creates a region of {@code size} bytes (fixed for its life, zero-filled) and maps it as this
+     * endpoint's inbound memory. If the name was exported before by an owner that is gone (or was
+     * closed), the old generation is revoked and the new one gets the next generation number.
+     *
+     * @param region a name: 1 to 100 of {@code A-Z a-z 0-9 . _ -}
+     * @param size   bytes in the data area
+     * @param key    the key importers must present
+     * @return the owner's mapping; closing it removes the region
+     * @throws RegionExistsException if a live owner exports the name
+     */
+    public InboundMapping export(final String region, final long size, final long key) {
+        checkOpen();
+        final InboundMapping m = fabric.names().export(this, region, size, key);
+        resources.add(m);
+        return m;
+    }
+
+    /** Imports a region exported with no access key (key 0). */
+    public OutboundMapping importRegion(final String region) {
+        return importRegion(region, 0L);
+    }
+
+    /**
+     * Maps another endpoint's region as this endpoint's outbound memory.
+     *
+     * @param region the region's name
+     * @param key    the key its owner exported it with
+     * @return the mapping; closing it leaves the region untouched
+     * @throws NoSuchRegionException  if the fabric has no such region
+     * @throws RegionAccessException  if the key is wrong
+     * @throws RegionFormatException  if the file is not a region this version reads
+     */
+    public OutboundMapping importRegion(final String region, final long key) {
+        checkOpen();
+        final OutboundMapping m = fabric.names().importRegion(this, region, key);
+        resources.add(m);
+        return m;
+    }
+
+    /**
+     * Sets the snoop hook given to outbound mappings this endpoint imports from now on, and installs
+     * it on those it already holds. {@code null} removes it.
+     */
+    public void defaultSnoopHook(final SnoopHook hook) {
+        this.defaultSnoop = hook;
+        for (final AutoCloseable r : resources) {
+            if (r instanceof OutboundMapping) {
+                ((OutboundMapping) r).snoopHook(hook);
+            }
+        }
+    }
+
+    SnoopHook defaultSnoopHook() {
+        return defaultSnoop;
+    }
+
+    /** @return this endpoint's DMA engine, started on first use with default settings */
+    public synchronized DmaEngine dma() {
+        checkOpen();
+        if (dma == null) {
+            dma = new DmaEngine(this, new DmaEngine.Context());
+        }
+        return dma;
+    }
+
+    /**
+     * Starts this endpoint's DMA engine with the given settings.
+     *
+     * @throws IllegalStateException if it was already started
+     */
+    public synchronized DmaEngine dma(final DmaEngine.Context ctx) {
+        checkOpen();
+        if (dma != null) {
+            throw new IllegalStateException("endpoint '" + name + "' already has a DMA engine");
+        }
+        dma = new DmaEngine(this, ctx);
+        return dma;
+    }
+
+    // ------------------------------------------------------------------------------ registration
+
+    /**
+     * Allocates and registers {@code size} bytes of zeroed off-heap memory, freed when the
+     * registration closes.
+     */
+    public RegisteredMemory allocate(final long size) {
+        checkOpen();
+        return track(RegisteredMemory.allocate(this, size));
+    }
+
+    /**
+     * Registers a direct buffer's memory (all of its capacity). The buffer must stay reachable while
+     * registered; heap buffers must be registered explicitly with {@link #registerHeap(byte[])}.
+     */
+    public RegisteredMemory register(final ByteBuffer direct) {
+        checkOpen();
+        if (!direct.isDirect()) {
+            throw new IllegalArgumentException("a heap ByteBuffer cannot be registered as native memory;"
+                + " register its array explicitly with registerHeap(buffer.array())");
+        }
+        return track(RegisteredMemory.wrap(this, direct, UnsafeAccess.address(direct), direct.capacity(),
+            "direct buffer"));
+    }
+
+    /** Registers a native Chronicle store's memory (offsets 0 .. capacity). */
+    public RegisteredMemory register(final BytesStore<?, ?> store) {
+        checkOpen();
+        if (!store.isDirectMemory()) {
+            throw new IllegalArgumentException("a heap BytesStore cannot be registered as native memory;"
+                + " register its array explicitly with registerHeap");
+        }
+        return track(RegisteredMemory.wrap(this, store, store.addressForRead(store.start()), store.capacity(),
+            "Chronicle store"));
+    }
+
+    /**
+     * Registers a heap array: the explicit opt-in for DMA from the Java heap. The engine copies from
+     * the array wherever the garbage collector has put it, so the array needs no pinning, but the
+     * caller must not write it while a transfer from it is in flight.
+     */
+    public RegisteredMemory registerHeap(final byte[] array) {
+        checkOpen();
+        return track(RegisteredMemory.heap(this, array));
+    }
+
+    private RegisteredMemory track(final RegisteredMemory m) {
+        resources.add(m);
+        return m;
+    }
+
+    void forget(final AutoCloseable resource) {
+        resources.remove(resource);
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new ClosedException("endpoint '" + name + "' is closed");
+        }
+    }
+
+    /** Closes the DMA engine, then every mapping and registration this endpoint holds. Idempotent. */
+    @Override
+    public void close() {
+        final DmaEngine engine;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            engine = dma;
+        }
+        RuntimeException failure = null;
+        if (engine != null) {
+            engine.close();
+        }
+        for (final AutoCloseable r : new ArrayList<>(resources)) {
+            try {
+                r.close();
+            } catch (final Exception e) {
+                if (failure == null) {
+                    failure = new DsmException("endpoint '" + name + "': closing " + r + " failed", e);
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        fabric.forget(this);
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "endpoint '" + name + "' (" + owner + ") in " + fabric;
+    }
+}

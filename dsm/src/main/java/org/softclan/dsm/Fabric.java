@@ -1,0 +1,210 @@
+package org.softclan.dsm;
+
+import java.io.IOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Where regions live on one host, and how they are named: a directory (by default under
+ * {@code /dev/shm}) holding one file per region and the name service's bookkeeping.
+ *
+ * <pre>{@code
+ * try (Fabric fabric = Fabric.open(Path.of("/dev/shm/my-app"));
+ *      Endpoint ep = fabric.openEndpoint("server")) {
+ *     InboundMapping in = ep.export("inbox", 1 << 20);
+ *     ...
+ * }
+ * }</pre>
+ *
+ * <p>Closing a fabric closes the endpoints opened through it (and so their mappings, DMA engines and
+ * registered memory) and, for a temporary fabric, deletes its directory. Deleting only unlinks files:
+ * other processes that still map a region keep valid memory.
+ */
+public final class Fabric implements AutoCloseable {
+    /** The directory {@link #openDefault()} uses when {@code /dev/shm} exists. */
+    public static final Path SHM = Paths.get("/dev/shm");
+
+    private final Path root;
+    private final boolean deleteOnClose;
+    private final NameService names;
+    private final Set<Endpoint> endpoints = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    /** Fluent configuration of a fabric; defaults work out of the box. */
+    public static final class Context {
+        private Path root = defaultRoot();
+        private boolean deleteOnClose;
+
+        /**
+         * @param root the fabric's directory, created if missing; default {@link #defaultRoot()}
+         * @return this
+         */
+        public Context root(final Path root) {
+            this.root = root;
+            return this;
+        }
+
+        /**
+         * @param deleteOnClose remove the directory and every file in it on close; default false
+         * @return this
+         */
+        public Context deleteOnClose(final boolean deleteOnClose) {
+            this.deleteOnClose = deleteOnClose;
+            return this;
+        }
+    }
+
+    private Fabric(final Context ctx) {
+        this.root = ctx.root.toAbsolutePath().normalize();
+        this.deleteOnClose = ctx.deleteOnClose;
+        try {
+            Files.createDirectories(root);
+        } catch (final IOException e) {
+            throw new DsmException("cannot create fabric directory " + root + ": " + e, e);
+        }
+        if (!Files.isDirectory(root) || !Files.isWritable(root)) {
+            throw new DsmException("fabric directory " + root + " is not a writable directory");
+        }
+        this.names = new NameService(root);
+    }
+
+    /**
+     * @return {@code /dev/shm/softclan} where {@code /dev/shm} exists, else {@code softclan} under the
+     *         temporary directory
+     */
+    public static Path defaultRoot() {
+        return baseDir().resolve("softclan");
+    }
+
+    private static Path baseDir() {
+        return Files.isDirectory(SHM) && Files.isWritable(SHM) ? SHM : Paths.get(System.getProperty("java.io.tmpdir"));
+    }
+
+    /** @return the fabric at {@link #defaultRoot()} */
+    public static Fabric openDefault() {
+        return open(new Context());
+    }
+
+    /**
+     * @param root the fabric's directory, created if missing
+     * @return the fabric there
+     */
+    public static Fabric open(final Path root) {
+        return open(new Context().root(root));
+    }
+
+    /**
+     * @param ctx the configuration
+     * @return the fabric it describes
+     */
+    public static Fabric open(final Context ctx) {
+        return new Fabric(ctx);
+    }
+
+    /**
+     * @return a fabric in a fresh directory under {@code /dev/shm} (or the temporary directory), removed
+     *         when the fabric closes
+     */
+    public static Fabric createTemporary() {
+        try {
+            return open(new Context().root(Files.createTempDirectory(baseDir(), "softclan-")).deleteOnClose(true));
+        } catch (final IOException e) {
+            throw new DsmException("cannot create a temporary fabric under " + baseDir() + ": " + e, e);
+        }
+    }
+
+    /** @return the fabric's directory */
+    public Path root() {
+        return root;
+    }
+
+    /**
+     * Opens an endpoint: this process's attachment to the fabric. A process may open several.
+     *
+     * @param name the endpoint's name, recorded as the owner of regions it exports
+     * @return the endpoint; close it (or the fabric) to release everything it holds
+     */
+    public Endpoint openEndpoint(final String name) {
+        checkOpen();
+        final Endpoint ep = new Endpoint(this, name);
+        endpoints.add(ep);
+        return ep;
+    }
+
+    /** @return every region in the fabric, by name */
+    public List<RegionInfo> regions() {
+        checkOpen();
+        return names.list();
+    }
+
+    /**
+     * @param name a region name
+     * @return what the name service knows of it, if it exists
+     */
+    public Optional<RegionInfo> region(final String name) {
+        checkOpen();
+        return names.lookup(name);
+    }
+
+    NameService names() {
+        return names;
+    }
+
+    void forget(final Endpoint endpoint) {
+        endpoints.remove(endpoint);
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new ClosedException("fabric " + root + " is closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (final Endpoint ep : new ArrayList<>(endpoints)) {
+            ep.close();
+        }
+        if (deleteOnClose) {
+            deleteTree(root);
+        }
+    }
+
+    private static void deleteTree(final Path dir) {
+        try {
+            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(final Path file, final BasicFileAttributes attrs) throws IOException {
+                    Files.deleteIfExists(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(final Path d, final IOException exc) throws IOException {
+                    Files.deleteIfExists(d);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (final IOException e) {
+            throw new DsmException("cannot remove fabric directory " + dir + ": " + e, e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "fabric " + root;
+    }
+}

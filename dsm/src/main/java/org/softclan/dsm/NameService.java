@@ -1,0 +1,281 @@
+package org.softclan.dsm;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Pattern;
+
+/**
+ * The fabric's name service: region names map to files {@code <root>/<name>.region}, whose headers
+ * hold the owner's identity, the generation and the access key. Exports and removals hold the fabric
+ * lock (a file lock on {@code <root>/.names.lock}, plus a lock within this JVM); imports only read.
+ *
+ * <p>Re-exporting a name writes a complete new file and renames it over the old one. The old file is
+ * marked revoked first and is never truncated, so processes that still map it keep valid memory and
+ * learn of the change on their next transfer. Generations per name are kept in
+ * {@code <root>/.generations/<name>}, so they grow even across removals.
+ */
+final class NameService {
+    static final String SUFFIX = ".region";
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
+    private static final ConcurrentHashMap<Path, ReentrantLock> JVM_LOCKS = new ConcurrentHashMap<>();
+    private static final int ZERO_CHUNK = 1 << 20;
+
+    private final Path root;
+
+    NameService(final Path root) {
+        this.root = root;
+    }
+
+    Path root() {
+        return root;
+    }
+
+    Path fileOf(final String name) {
+        return root.resolve(name + SUFFIX);
+    }
+
+    static void validateName(final String name) {
+        if (name == null || !NAME.matcher(name).matches() || name.endsWith(SUFFIX)) {
+            throw new IllegalArgumentException("invalid region name '" + name + "': use 1 to 100 of"
+                + " A-Z a-z 0-9 . _ -, starting with a letter or digit");
+        }
+    }
+
+    // ------------------------------------------------------------------------------------ export
+
+    InboundMapping export(final Endpoint endpoint, final String name, final long size, final long key) {
+        validateName(name);
+        if (size <= 0 || size > Long.MAX_VALUE / 2) {
+            throw new IllegalArgumentException("region '" + name + "': size " + size
+                + " bytes is out of range (must be from 1 to 2^62 bytes)");
+        }
+        final Path path = fileOf(name);
+        return locked(() -> {
+            long generation = lastGeneration(name);
+            if (Files.exists(path)) {
+                final RegionHeader old = headerOf(path);
+                if (old.state() != RegionLayout.STATE_REVOKED && old.owner().isAlive()) {
+                    throw new RegionExistsException("region '" + name + "' is already exported by "
+                        + old.owner() + " (generation " + old.generation() + ", " + old.dataSize()
+                        + " bytes) in fabric " + root + "; close it there first or pick another name");
+                }
+                generation = Math.max(generation, old.generation());
+                revokeFile(path);
+            }
+            generation++;
+            final long total = RegionLayout.HEADER_LENGTH + size;
+            final long usable = Files.getFileStore(root).getUsableSpace();
+            if (usable < total) {
+                throw new DsmException("region '" + name + "': " + total + " bytes needed but only " + usable
+                    + " bytes free in " + root);
+            }
+            final OwnerId owner = endpoint.owner();
+            final Path tmp = root.resolve("." + name + "." + generation + "." + owner.pid() + ".tmp");
+            MappedRegion mapped = null;
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+                allocate(ch, total);
+                mapped = MappedRegion.map(path, ch, total);
+                RegionHeader.write(mapped.address, size, generation, key, owner);
+                Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (final IOException | RuntimeException e) {
+                if (mapped != null) {
+                    mapped.unmap();
+                }
+                Files.deleteIfExists(tmp);
+                throw e;
+            }
+            recordGeneration(name, generation);
+            return new InboundMapping(endpoint, name, generation, size, key, mapped);
+        });
+    }
+
+    /**
+     * Writes zeros over the whole file so its memory is really allocated now: a sparse file on a full
+     * tmpfs would otherwise fail later, inside a store, with SIGBUS.
+     */
+    private static void allocate(final FileChannel ch, final long total) throws IOException {
+        final ByteBuffer zeros = ByteBuffer.allocateDirect((int) Math.min(ZERO_CHUNK, total));
+        long pos = 0;
+        while (pos < total) {
+            zeros.clear();
+            zeros.limit((int) Math.min(zeros.capacity(), total - pos));
+            pos += ch.write(zeros, pos);
+        }
+    }
+
+    private static void revokeFile(final Path path) throws IOException {
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE)) {
+            final ByteBuffer state = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
+            state.putInt(0, RegionLayout.STATE_REVOKED);
+            ch.write(state, RegionLayout.STATE_OFFSET);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------ import
+
+    OutboundMapping importRegion(final Endpoint endpoint, final String name, final long key) {
+        validateName(name);
+        final Path path = fileOf(name);
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            final RegionHeader header = RegionHeader.read(path, ch);
+            if (header.state() != RegionLayout.STATE_ACTIVE) {
+                throw new NoSuchRegionException("region '" + name + "' in fabric " + root + " is "
+                    + RegionLayout.stateName(header.state()) + " (generation " + header.generation()
+                    + "); wait for its owner to export it");
+            }
+            if (header.accessKey() != key) {
+                throw new RegionAccessException("wrong access key for region '" + name + "' (generation "
+                    + header.generation() + ", owner " + header.owner() + "): the key presented does not"
+                    + " match the key the owner exported it with");
+            }
+            final MappedRegion mapped = MappedRegion.map(path, ch, RegionLayout.HEADER_LENGTH + header.dataSize());
+            return new OutboundMapping(endpoint, name, header.generation(), header.dataSize(), header.owner(),
+                mapped, SameHostLink.INSTANCE);
+        } catch (final NoSuchFileException e) {
+            throw new NoSuchRegionException("no region '" + name + "' in fabric " + root + " (regions there: "
+                + names() + ")");
+        } catch (final IOException e) {
+            throw new DsmException("region '" + name + "': cannot open " + path + ": " + e, e);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------ remove
+
+    void remove(final InboundMapping mapping) {
+        final long state = mapping.headerAddress + RegionLayout.STATE_OFFSET;
+        UnsafeAccess.UNSAFE.putIntVolatile(null, state, RegionLayout.STATE_REVOKED);
+        final Path path = fileOf(mapping.regionName());
+        locked(() -> {
+            if (Files.exists(path)) {
+                final RegionHeader current = headerOf(path);
+                if (current.generation() == mapping.generation()
+                    && current.owner().pid() == ProcessHandle.current().pid()) {
+                    Files.deleteIfExists(path);
+                }
+            }
+            return null;
+        });
+    }
+
+    // ------------------------------------------------------------------------------------ lookup
+
+    List<RegionInfo> list() {
+        final List<RegionInfo> out = new ArrayList<>();
+        try (DirectoryStream<Path> dir = Files.newDirectoryStream(root, "*" + SUFFIX)) {
+            for (final Path p : dir) {
+                final String file = p.getFileName().toString();
+                final String name = file.substring(0, file.length() - SUFFIX.length());
+                try {
+                    out.add(headerOf(p).toInfo(name, p));
+                } catch (final RegionFormatException | IOException e) {
+                    // not a region this version reads: not listed
+                }
+            }
+        } catch (final NoSuchFileException e) {
+            return out;
+        } catch (final IOException e) {
+            throw new DsmException("cannot list fabric " + root + ": " + e, e);
+        }
+        out.sort(Comparator.comparing(RegionInfo::name));
+        return out;
+    }
+
+    Optional<RegionInfo> lookup(final String name) {
+        validateName(name);
+        final Path path = fileOf(name);
+        try {
+            return Optional.of(headerOf(path).toInfo(name, path));
+        } catch (final NoSuchFileException e) {
+            return Optional.empty();
+        } catch (final IOException e) {
+            throw new DsmException("region '" + name + "': cannot read " + path + ": " + e, e);
+        }
+    }
+
+    /** For error messages: what the name refers to now. */
+    String describeCurrent(final String name) {
+        try {
+            return lookup(name).map(i -> "the name now refers to generation " + i.generation() + " ("
+                + i.state() + ")").orElse("the name is no longer exported");
+        } catch (final RuntimeException e) {
+            return "the name cannot be read now (" + e.getMessage() + ")";
+        }
+    }
+
+    private String names() {
+        final List<RegionInfo> all = list();
+        if (all.isEmpty()) {
+            return "none";
+        }
+        final StringBuilder sb = new StringBuilder();
+        for (final RegionInfo i : all) {
+            sb.append(sb.length() == 0 ? "" : ", ").append(i.name());
+        }
+        return sb.toString();
+    }
+
+    private static RegionHeader headerOf(final Path path) throws IOException {
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            return RegionHeader.read(path, ch);
+        }
+    }
+
+    // ----------------------------------------------------------------------------- generations
+
+    private long lastGeneration(final String name) throws IOException {
+        final Path p = root.resolve(".generations").resolve(name);
+        if (!Files.exists(p)) {
+            return 0;
+        }
+        try {
+            return Long.parseLong(Files.readString(p, StandardCharsets.US_ASCII).trim());
+        } catch (final NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private void recordGeneration(final String name, final long generation) throws IOException {
+        final Path dir = Files.createDirectories(root.resolve(".generations"));
+        final Path tmp = dir.resolve("." + name + "." + ProcessHandle.current().pid() + ".tmp");
+        Files.writeString(tmp, Long.toString(generation), StandardCharsets.US_ASCII);
+        Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    // ------------------------------------------------------------------------------------ locking
+
+    interface LockedAction<T> {
+        T run() throws IOException;
+    }
+
+    private <T> T locked(final LockedAction<T> action) {
+        final ReentrantLock jvmLock = JVM_LOCKS.computeIfAbsent(root.toAbsolutePath().normalize(),
+            p -> new ReentrantLock());
+        jvmLock.lock();
+        try (FileChannel ch = FileChannel.open(root.resolve(".names.lock"), StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE);
+             FileLock ignored = ch.lock()) {
+            return action.run();
+        } catch (final IOException e) {
+            throw new DsmException("fabric " + root + ": " + e, e);
+        } finally {
+            jvmLock.unlock();
+        }
+    }
+}

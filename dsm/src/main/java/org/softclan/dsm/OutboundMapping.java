@@ -1,0 +1,145 @@
+package org.softclan.dsm;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * An importer's mapping of another endpoint's region: remote memory it writes into (and may read,
+ * slowly, as CLAN allowed). Every transfer goes through the NIC write path: bounds check, a check that
+ * the region is still the generation imported, the {@link Link}, then the {@link SnoopHook}.
+ *
+ * <p><b>DMA ordering</b>: a PIO access (read or write) through this mapping that starts after
+ * {@link DmaEngine#write} or {@link DmaEngine#read} returned for a transfer on this mapping takes
+ * effect only after that transfer has completed. So "DMA the payload, then PIO the pointer" is safe
+ * without waiting for the DMA's completion: a reader that sees the pointer sees the payload.
+ *
+ * <p><b>Stale regions</b>: if the owner removes or re-creates the region, the next transfer fails with
+ * {@link StaleRegionException}. The check is one load of a header word that only changes then.
+ */
+public final class OutboundMapping extends Mapping {
+    private static final VarHandle PENDING = MethodHandles.arrayElementVarHandle(long[].class);
+    /** DMA transfers in flight on this mapping, at index 8 of 16 so it sits on its own cache line. */
+    private static final int PENDING_INDEX = 8;
+
+    private final Endpoint endpoint;
+    private final OwnerId owner;
+    private final long[] dmaPending = new long[16];
+
+    OutboundMapping(final Endpoint endpoint, final String regionName, final long generation, final long size,
+                    final OwnerId owner, final MappedRegion file, final Link link) {
+        super(regionName, generation, size, file, link);
+        this.endpoint = endpoint;
+        this.owner = owner;
+        this.snoop = endpoint.defaultSnoopHook();
+    }
+
+    @Override
+    String kind() {
+        return "outbound";
+    }
+
+    /** @return the endpoint that imported the region */
+    public Endpoint endpoint() {
+        return endpoint;
+    }
+
+    /** @return the region's owner as recorded when it was exported */
+    public OwnerId owner() {
+        return owner;
+    }
+
+    /** @return whether the owning process is still running */
+    public boolean ownerAlive() {
+        return owner.isAlive();
+    }
+
+    /**
+     * @return whether the region is still the generation imported (not removed or re-created); a
+     *         closed mapping is not valid
+     */
+    public boolean isValid() {
+        return !isClosed() && headerState() == RegionLayout.STATE_ACTIVE;
+    }
+
+    /**
+     * Installs the snoop hook called for every transfer through this mapping, or removes it with
+     * {@code null}. Takes effect for transfers that start after this call returns.
+     */
+    public void snoopHook(final SnoopHook hook) {
+        this.snoop = hook;
+    }
+
+    /** @return the installed snoop hook, or {@code null} */
+    public SnoopHook snoopHook() {
+        return snoop;
+    }
+
+    @Override
+    void beforeRemoteAccess() {
+        if (headerState() != RegionLayout.STATE_ACTIVE) {
+            throw staleFailure();
+        }
+        if ((long) PENDING.getVolatile(dmaPending, PENDING_INDEX) != 0) {
+            awaitDmaDrain();
+        }
+    }
+
+    StaleRegionException staleFailure() {
+        final String now = endpoint.fabric().names().describeCurrent(regionName);
+        return new StaleRegionException(describe() + " was " + RegionLayout.stateName(headerState())
+            + " by its owner " + owner + " after it was imported; " + now + ". Import the region again.");
+    }
+
+    private void awaitDmaDrain() {
+        int spins = 0;
+        while ((long) PENDING.getVolatile(dmaPending, PENDING_INDEX) != 0) {
+            if (++spins < 1_000) {
+                Thread.onSpinWait();
+            } else if (spins < 2_000) {
+                Thread.yield();
+            } else {
+                LockSupport.parkNanos(20_000);
+            }
+        }
+    }
+
+    // ----------------------------------------------------------------------- DMA engine entry points
+
+    void dmaIssued() {
+        PENDING.getAndAdd(dmaPending, PENDING_INDEX, 1L);
+    }
+
+    void dmaRetired() {
+        PENDING.getAndAdd(dmaPending, PENDING_INDEX, -1L);
+    }
+
+    /** One DMA burst into the region: checked, stored through the link, snooped. */
+    void dmaBurstWrite(final long offset, final Object srcBase, final long srcOffset, final long length) {
+        checkBounds(offset, length);
+        if (headerState() != RegionLayout.STATE_ACTIVE) {
+            throw staleFailure();
+        }
+        link.write(this, offset, srcBase, srcOffset, length);
+        afterWrite(offset, length);
+    }
+
+    /** One DMA burst out of the region (a remote read). */
+    void dmaBurstRead(final long offset, final Object dstBase, final long dstOffset, final long length) {
+        checkBounds(offset, length);
+        if (headerState() != RegionLayout.STATE_ACTIVE) {
+            throw staleFailure();
+        }
+        link.read(this, offset, dstBase, dstOffset, length);
+    }
+
+    /** Unmaps this mapping; the region itself is untouched. Idempotent. */
+    @Override
+    public void close() {
+        if (isClosed()) {
+            return;
+        }
+        endpoint.forget(this);
+        super.close();
+    }
+}

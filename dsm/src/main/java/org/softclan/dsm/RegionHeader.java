@@ -1,0 +1,89 @@
+package org.softclan.dsm;
+
+import static org.softclan.dsm.RegionLayout.*;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
+
+/**
+ * A snapshot of a region file's header, read with a positional read (no mapping), so a file that is
+ * not a region, or is shorter than its header claims, is refused before anything maps it.
+ */
+record RegionHeader(long dataSize, long generation, long accessKey, OwnerId owner, long createdAt, int state,
+                    long fileLength) {
+
+    static RegionHeader read(final Path path, final FileChannel channel) throws IOException {
+        final long fileLength = channel.size();
+        final ByteBuffer buf = ByteBuffer.allocate(256).order(ByteOrder.LITTLE_ENDIAN);
+        int read = 0;
+        while (buf.hasRemaining()) {
+            final int n = channel.read(buf, read);
+            if (n < 0) {
+                break;
+            }
+            read += n;
+        }
+        if (read < 256) {
+            throw new RegionFormatException("file " + path + " is not a region file: it holds " + fileLength
+                + " bytes, fewer than a region header (" + HEADER_LENGTH + " bytes)");
+        }
+        final long magic = buf.getLong(MAGIC_OFFSET);
+        if (magic != MAGIC) {
+            throw new RegionFormatException("file " + path + " is not a region file: unknown magic 0x"
+                + Long.toHexString(magic) + " (expected 0x" + Long.toHexString(MAGIC)
+                + " \"VMMCRGN1\"); remove it or use another region name");
+        }
+        final int version = buf.getInt(VERSION_OFFSET);
+        if (version != VERSION) {
+            throw new RegionFormatException("file " + path + " has region layout version " + version
+                + ", which this version does not know (it reads version " + VERSION + ")");
+        }
+        final int headerLength = buf.getInt(HEADER_LENGTH_OFFSET);
+        final long dataSize = buf.getLong(DATA_SIZE_OFFSET);
+        if (headerLength != HEADER_LENGTH || dataSize <= 0 || fileLength < HEADER_LENGTH + dataSize) {
+            throw new RegionFormatException("file " + path + " is damaged: header length " + headerLength
+                + " and data size " + dataSize + " need " + (HEADER_LENGTH + dataSize)
+                + " bytes, but the file holds " + fileLength);
+        }
+        final int nameLength = Math.max(0, Math.min(OWNER_NAME_MAX, buf.getInt(OWNER_NAME_OFFSET)));
+        final byte[] name = new byte[nameLength];
+        buf.position(OWNER_NAME_OFFSET + 4);
+        buf.get(name);
+        final OwnerId owner = new OwnerId(buf.getLong(OWNER_PID_OFFSET), buf.getLong(OWNER_START_OFFSET),
+            new String(name, StandardCharsets.UTF_8));
+        return new RegionHeader(dataSize, buf.getLong(GENERATION_OFFSET), buf.getLong(ACCESS_KEY_OFFSET), owner,
+            buf.getLong(CREATED_AT_OFFSET), buf.getInt(STATE_OFFSET), fileLength);
+    }
+
+    /** Writes a fresh header into a mapped file; the state word is written last, with release order. */
+    static void write(final long address, final long dataSize, final long generation, final long accessKey,
+                      final OwnerId owner) {
+        final var u = UnsafeAccess.UNSAFE;
+        u.putLong(address + MAGIC_OFFSET, MAGIC);
+        u.putInt(address + VERSION_OFFSET, VERSION);
+        u.putInt(address + HEADER_LENGTH_OFFSET, HEADER_LENGTH);
+        u.putLong(address + DATA_SIZE_OFFSET, dataSize);
+        u.putLong(address + GENERATION_OFFSET, generation);
+        u.putLong(address + ACCESS_KEY_OFFSET, accessKey);
+        u.putLong(address + OWNER_PID_OFFSET, owner.pid());
+        u.putLong(address + OWNER_START_OFFSET, owner.startMillis());
+        u.putLong(address + CREATED_AT_OFFSET, System.currentTimeMillis());
+        byte[] name = owner.endpoint().getBytes(StandardCharsets.UTF_8);
+        if (name.length > OWNER_NAME_MAX) {
+            name = java.util.Arrays.copyOf(name, OWNER_NAME_MAX);
+        }
+        u.putInt(address + OWNER_NAME_OFFSET, name.length);
+        UnsafeAccess.copy(name, UnsafeAccess.BYTE_ARRAY_BASE, null, address + OWNER_NAME_OFFSET + 4, name.length);
+        u.putOrderedInt(null, address + STATE_OFFSET, STATE_ACTIVE);
+    }
+
+    RegionInfo toInfo(final String name, final Path path) {
+        return new RegionInfo(name, dataSize, generation, owner, stateName(state), Instant.ofEpochMilli(createdAt),
+            path);
+    }
+}

@@ -1,0 +1,16 @@
+package org.softclan.dsm;
+
+/**
+ * The region behind a mapping was removed or re-created by its owner after it was imported. The
+ * transfer was refused; import the region again to reach its current generation.
+ */
+public final class StaleRegionException extends DsmException {
+    private static final long serialVersionUID = 1L;
+
+    /**
+     * @param message names the region, the generation imported and what happened to it
+     */
+    public StaleRegionException(final String message) {
+        super(message);
+    }
+}

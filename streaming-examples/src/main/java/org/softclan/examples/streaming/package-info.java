@@ -1,0 +1,2 @@
+/** Runnable streaming demos. Not built yet. */
+package org.softclan.examples.streaming;

@@ -1,0 +1,167 @@
+package org.softclan.dsm.testing;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A separate JVM started from a test, with the test's classpath and the JVM flags the build sets for
+ * Chronicle, running a class's {@code main}. Its standard output is read line by line on a daemon
+ * thread; tests wait for lines with a timeout ({@link #expectLine}) and talk to it on its standard
+ * input ({@link #send}). Closing kills it if it is still running.
+ */
+public final class JvmProcess implements AutoCloseable {
+    private static final String EOF = "\u0000EOF";
+
+    private final Process process;
+    private final String name;
+    private final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    private final StringBuffer transcript = new StringBuffer();
+    private final PrintWriter stdin;
+
+    private JvmProcess(final String name, final Process process) {
+        this.name = name;
+        this.process = process;
+        this.stdin = new PrintWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8), true);
+        final Thread reader = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(
+                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    transcript.append(line).append('\n');
+                    lines.add(line);
+                }
+            } catch (final IOException e) {
+                transcript.append("[reader failed: ").append(e).append("]\n");
+            } finally {
+                lines.add(EOF);
+            }
+        }, "jvm-process-reader-" + name);
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /** @return the path of the {@code java} launcher running this JVM */
+    public static Path javaExecutable() {
+        return Paths.get(System.getProperty("java.home"), "bin", "java");
+    }
+
+    /** @return the JVM flags the build passes to test JVMs (Chronicle's opens/exports, analytics off) */
+    public static List<String> jvmFlags() {
+        final String flags = System.getProperty("softclan.test.jvmFlags", "").trim();
+        final List<String> out = new ArrayList<>();
+        if (!flags.isEmpty()) {
+            out.addAll(Arrays.asList(flags.split("\\s+")));
+        }
+        out.add("-Dchronicle.analytics.disable=true");
+        return out;
+    }
+
+    /**
+     * Starts {@code mainClass} with {@code args} in a new JVM (stderr merged into stdout).
+     *
+     * @param extraJvmArgs further JVM arguments, e.g. {@code -Xmx256m}
+     */
+    public static JvmProcess start(final Class<?> mainClass, final List<String> extraJvmArgs, final String... args)
+        throws IOException {
+        final List<String> cmd = new ArrayList<>();
+        cmd.add(javaExecutable().toString());
+        cmd.addAll(jvmFlags());
+        cmd.addAll(extraJvmArgs);
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(mainClass.getName());
+        cmd.addAll(Arrays.asList(args));
+        final Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        return new JvmProcess(mainClass.getSimpleName(), p);
+    }
+
+    /** Starts {@code mainClass} with {@code args} and a 256 MiB heap. */
+    public static JvmProcess start(final Class<?> mainClass, final String... args) throws IOException {
+        return start(mainClass, List.of("-Xmx256m"), args);
+    }
+
+    /** @return the child's pid */
+    public long pid() {
+        return process.pid();
+    }
+
+    /** Sends one line to the child's standard input. */
+    public void send(final String line) {
+        stdin.println(line);
+    }
+
+    /**
+     * Waits for the next line of output that starts with {@code prefix}, skipping others.
+     *
+     * @return the whole line
+     * @throws AssertionError with the transcript if it does not come within the timeout or the
+     *                        process ends first
+     */
+    public String expectLine(final String prefix, final long timeout, final TimeUnit unit) throws InterruptedException {
+        final long deadline = System.nanoTime() + unit.toNanos(timeout);
+        while (true) {
+            final long left = deadline - System.nanoTime();
+            final String line = left <= 0 ? null : lines.poll(left, TimeUnit.NANOSECONDS);
+            if (line == null) {
+                throw new AssertionError(name + ": no line starting with '" + prefix + "' within " + timeout + " "
+                    + unit + "; output so far:\n" + transcript);
+            }
+            if (EOF.equals(line)) {
+                lines.add(EOF);
+                throw new AssertionError(name + " ended (exit " + exitValueOrNone() + ") before printing a line"
+                    + " starting with '" + prefix + "'; output:\n" + transcript);
+            }
+            if (line.startsWith(prefix)) {
+                return line;
+            }
+        }
+    }
+
+    /**
+     * Waits for the process to exit.
+     *
+     * @return its exit code
+     * @throws AssertionError with the transcript if it does not exit within the timeout
+     */
+    public int waitFor(final long timeout, final TimeUnit unit) throws InterruptedException {
+        if (!process.waitFor(timeout, unit)) {
+            throw new AssertionError(name + " did not exit within " + timeout + " " + unit + "; output:\n"
+                + transcript);
+        }
+        return process.exitValue();
+    }
+
+    /** @return everything the process printed so far */
+    public String transcript() {
+        return transcript.toString();
+    }
+
+    /** Kills the process at once (SIGKILL) and waits for it to go. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    private String exitValueOrNone() {
+        return process.isAlive() ? "none, still running" : Integer.toString(process.exitValue());
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        stdin.close();
+        if (process.isAlive()) {
+            kill();
+        }
+    }
+}

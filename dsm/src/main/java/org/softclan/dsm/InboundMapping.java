@@ -15,12 +15,15 @@ import net.openhft.chronicle.bytes.PointerBytesStore;
 public final class InboundMapping extends Mapping {
     private final Endpoint endpoint;
     private final long accessKey;
+    /** Identity (device and inode) of the file this generation created. */
+    final Object fileKey;
 
     InboundMapping(final Endpoint endpoint, final String regionName, final long generation, final long size,
-                   final long accessKey, final MappedRegion file) {
+                   final long accessKey, final MappedRegion file, final Object fileKey) {
         super(regionName, generation, size, file, SameHostLink.INSTANCE);
         this.endpoint = endpoint;
         this.accessKey = accessKey;
+        this.fileKey = fileKey;
     }
 
     @Override

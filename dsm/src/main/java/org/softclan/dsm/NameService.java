@@ -12,6 +12,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -102,7 +103,7 @@ final class NameService {
                 throw e;
             }
             recordGeneration(name, generation);
-            return new InboundMapping(endpoint, name, generation, size, key, mapped);
+            return new InboundMapping(endpoint, name, generation, size, key, mapped, fileKey(path));
         });
     }
 
@@ -163,15 +164,21 @@ final class NameService {
         UnsafeAccess.UNSAFE.putIntVolatile(null, state, RegionLayout.STATE_REVOKED);
         final Path path = fileOf(mapping.regionName());
         locked(() -> {
-            if (Files.exists(path)) {
-                final RegionHeader current = headerOf(path);
-                if (current.generation() == mapping.generation()
-                    && current.owner().pid() == ProcessHandle.current().pid()) {
-                    Files.deleteIfExists(path);
-                }
+            // the name may meanwhile refer to another owner's file: unlink only the file we created
+            final Object key = fileKey(path);
+            if (key != null && key.equals(mapping.fileKey)) {
+                Files.deleteIfExists(path);
             }
             return null;
         });
+    }
+
+    static Object fileKey(final Path path) throws IOException {
+        try {
+            return Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+        } catch (final NoSuchFileException e) {
+            return null;
+        }
     }
 
     // ------------------------------------------------------------------------------------ lookup

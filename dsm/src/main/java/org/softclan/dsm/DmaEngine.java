@@ -166,9 +166,11 @@ public final class DmaEngine implements AutoCloseable {
         } catch (final Throwable e) {
             failure = e;
         } finally {
-            t.mapping.dmaRetired();
+            // completion is published before the mapping's PIO gate opens: a PIO store that was
+            // waiting for this transfer proceeds only once the transfer reads as done
             t.memory.transferEnded();
             t.complete(failure);
+            t.mapping.dmaRetired();
         }
     }
 

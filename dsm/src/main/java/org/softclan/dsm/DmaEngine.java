@@ -96,8 +96,8 @@ public final class DmaEngine implements AutoCloseable {
             throw new IllegalArgumentException(t.memory + " is not registered with endpoint '" + endpoint.name()
                 + "', whose DMA engine this is");
         }
-        t.memory.checkBounds(t.memoryOffset, t.length);
         t.mapping.checkBounds(t.mappingOffset, t.length);
+        t.memory.checkBounds(t.memoryOffset, t.length);
         if (!t.mapping.isValid()) {
             throw t.mapping.staleFailure();
         }

@@ -202,8 +202,8 @@ public abstract class Mapping implements AutoCloseable {
 
     /** Bulk plain store of {@code length} bytes of {@code src} from {@code srcOffset}. */
     public final void put(final long offset, final byte[] src, final int srcOffset, final int length) {
-        checkArray("source array", src.length, srcOffset, length);
         checkBounds(offset, length);
+        checkArray("source array", src.length, srcOffset, length);
         beforeRemoteAccess();
         link.write(this, offset, src, UnsafeAccess.BYTE_ARRAY_BASE + srcOffset, length);
         afterWrite(offset, length);
@@ -236,8 +236,8 @@ public abstract class Mapping implements AutoCloseable {
      * stores are copied directly; heap stores byte by byte.
      */
     public final void put(final long offset, final BytesStore<?, ?> src, final long srcOffset, final long length) {
-        checkStore("source store", src, srcOffset, length);
         checkBounds(offset, length);
+        checkStore("source store", src, srcOffset, length);
         beforeRemoteAccess();
         if (src.isDirectMemory()) {
             link.write(this, offset, null, src.addressForRead(srcOffset), length);
@@ -282,8 +282,8 @@ public abstract class Mapping implements AutoCloseable {
 
     /** Bulk plain load into {@code dst[dstOffset .. dstOffset+length)}. */
     public final void get(final long offset, final byte[] dst, final int dstOffset, final int length) {
-        checkArray("destination array", dst.length, dstOffset, length);
         checkBounds(offset, length);
+        checkArray("destination array", dst.length, dstOffset, length);
         beforeRemoteAccess();
         link.read(this, offset, dst, UnsafeAccess.BYTE_ARRAY_BASE + dstOffset, length);
     }
@@ -307,8 +307,8 @@ public abstract class Mapping implements AutoCloseable {
 
     /** Bulk plain load into a Chronicle store at {@code dstOffset}. */
     public final void get(final long offset, final BytesStore<?, ?> dst, final long dstOffset, final long length) {
-        checkStore("destination store", dst, dstOffset, length);
         checkBounds(offset, length);
+        checkStore("destination store", dst, dstOffset, length);
         beforeRemoteAccess();
         if (dst.isDirectMemory()) {
             link.read(this, offset, null, dst.addressForWrite(dstOffset), length);

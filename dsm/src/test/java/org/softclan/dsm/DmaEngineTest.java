@@ -102,7 +102,9 @@ class DmaEngineTest {
         final RegionBoundsException srcShort = assertThrows(RegionBoundsException.class,
             () -> importer.dma().write(src, 50, out, 0, 100));
         assertMentions(srcShort, "registered memory", "100");
-        assertThrows(RegionBoundsException.class, () -> importer.dma().write(src, 0, out, 0, -1));
+        final RegionBoundsException negative = assertThrows(RegionBoundsException.class,
+            () -> importer.dma().write(src, 0, out, 0, -1));
+        assertMentions(negative, "region 'r'", "negative length -1", String.valueOf(SIZE));
         assertEquals(0, src.transfersInFlight());
     }
 

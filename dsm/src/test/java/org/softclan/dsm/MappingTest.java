@@ -146,7 +146,10 @@ class MappingTest {
         assertMentions(neg, "region 'r'", "negative offset -8", "4096");
         final RegionBoundsException len = assertThrows(RegionBoundsException.class,
             () -> out.put(0, new byte[4], 0, -1));
-        assertMentions(len, "negative length -1");
+        assertMentions(len, "region 'r'", "negative length -1", "4096");
+        final RegionBoundsException src = assertThrows(RegionBoundsException.class,
+            () -> out.put(0, new byte[4], 2, 4));
+        assertMentions(src, "source array", "offset 2", "limit of 4 bytes");
     }
 
     @Test

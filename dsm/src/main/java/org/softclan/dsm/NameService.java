@@ -161,7 +161,7 @@ final class NameService {
 
     void remove(final InboundMapping mapping) {
         final long state = mapping.headerAddress + RegionLayout.STATE_OFFSET;
-        UnsafeAccess.UNSAFE.putIntVolatile(null, state, RegionLayout.STATE_REVOKED);
+        net.openhft.chronicle.core.UnsafeMemory.UNSAFE.putIntVolatile(null, state, RegionLayout.STATE_REVOKED);
         final Path path = fileOf(mapping.regionName());
         locked(() -> {
             // the name may meanwhile refer to another owner's file: unlink only the file we created
@@ -276,9 +276,13 @@ final class NameService {
             p -> new ReentrantLock());
         jvmLock.lock();
         try (FileChannel ch = FileChannel.open(root.resolve(".names.lock"), StandardOpenOption.CREATE,
-            StandardOpenOption.WRITE);
-             FileLock ignored = ch.lock()) {
-            return action.run();
+            StandardOpenOption.WRITE)) {
+            final FileLock lock = ch.lock();
+            try {
+                return action.run();
+            } finally {
+                lock.release();
+            }
         } catch (final IOException e) {
             throw new DsmException("fabric " + root + ": " + e, e);
         } finally {

@@ -63,7 +63,7 @@ record RegionHeader(long dataSize, long generation, long accessKey, OwnerId owne
     /** Writes a fresh header into a mapped file; the state word is written last, with release order. */
     static void write(final long address, final long dataSize, final long generation, final long accessKey,
                       final OwnerId owner) {
-        final var u = UnsafeAccess.UNSAFE;
+        final var u = net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
         u.putLong(address + MAGIC_OFFSET, MAGIC);
         u.putInt(address + VERSION_OFFSET, VERSION);
         u.putInt(address + HEADER_LENGTH_OFFSET, HEADER_LENGTH);

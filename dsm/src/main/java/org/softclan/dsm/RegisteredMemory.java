@@ -1,6 +1,6 @@
 package org.softclan.dsm;
 
-import static org.softclan.dsm.UnsafeAccess.UNSAFE;
+import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;

@@ -1,6 +1,6 @@
 package org.softclan.dsm;
 
-import static org.softclan.dsm.UnsafeAccess.UNSAFE;
+import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
 
 /**
  * The link for regions on this host: every operation is a load or store on the shared mapping of

@@ -1,31 +1,18 @@
 package org.softclan.dsm;
 
-import java.lang.reflect.Field;
-import java.nio.Buffer;
+import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
+
 import java.nio.ByteBuffer;
 
-import sun.misc.Unsafe;
+import net.openhft.chronicle.core.Jvm;
 
 /**
- * The one place that touches {@code sun.misc.Unsafe}: raw loads, stores, atomics and copies on
+ * Helpers over the JVM's raw memory access (Chronicle's handle on {@code sun.misc.Unsafe}, used as
+ * {@code UnsafeMemory.UNSAFE} throughout this package): loads, stores, atomics and copies on
  * (base object, offset) pairs, where a {@code null} base means an absolute native address.
  */
 final class UnsafeAccess {
-    static final Unsafe UNSAFE;
-    static final long BYTE_ARRAY_BASE;
-    private static final long BUFFER_ADDRESS_OFFSET;
-
-    static {
-        try {
-            final Field f = Unsafe.class.getDeclaredField("theUnsafe");
-            f.setAccessible(true);
-            UNSAFE = (Unsafe) f.get(null);
-            BYTE_ARRAY_BASE = UNSAFE.arrayBaseOffset(byte[].class);
-            BUFFER_ADDRESS_OFFSET = UNSAFE.objectFieldOffset(Buffer.class.getDeclaredField("address"));
-        } catch (final ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    static final long BYTE_ARRAY_BASE = UNSAFE.arrayBaseOffset(byte[].class);
 
     /** Copies in slices of this size so a long copy reaches a safepoint now and then. */
     private static final long COPY_SLICE = 1L << 20;
@@ -38,7 +25,7 @@ final class UnsafeAccess {
      * @return the native address of its first byte (index 0, not its position)
      */
     static long address(final ByteBuffer buffer) {
-        return UNSAFE.getLong(buffer, BUFFER_ADDRESS_OFFSET);
+        return Jvm.address(buffer);
     }
 
     /** Plain copy, sliced; either side may be heap (array base) or native ({@code null} base). */

@@ -148,9 +148,13 @@ public final class JvmProcess implements AutoCloseable {
     }
 
     /** Kills the process at once (SIGKILL) and waits for it to go. */
-    public void kill() throws InterruptedException {
+    public void kill() {
         process.destroyForcibly();
-        process.waitFor(30, TimeUnit.SECONDS);
+        try {
+            process.waitFor(30, TimeUnit.SECONDS);
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private String exitValueOrNone() {
@@ -158,7 +162,7 @@ public final class JvmProcess implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         stdin.close();
         if (process.isAlive()) {
             kill();

@@ -1,0 +1,79 @@
+package org.softclan.cli;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+import org.softclan.dsm.Fabric;
+import org.softclan.dsm.RegionInfo;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** {@code vmmc regions}: lists a fabric's regions as a table. */
+@Command(name = "regions", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+    sortOptions = false,
+    description = {
+        "List the regions in a fabric as a table.",
+        "Columns: name, size in bytes, owner (endpoint@pid), generation, state (creating, active or revoked)"
+            + " and whether the owning process is still alive."
+    })
+public final class RegionsCommand implements Callable<Integer> {
+    private static final String[] HEADINGS = {"NAME", "SIZE", "OWNER", "GENERATION", "STATE", "OWNER ALIVE"};
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    FabricOption fabric;
+
+    @Override
+    public Integer call() {
+        final PrintWriter out = spec.commandLine().getOut();
+        if (!fabric.exists()) {
+            out.println("no regions in fabric " + fabric.root() + " (the directory does not exist)");
+            return 0;
+        }
+        final List<RegionInfo> regions;
+        try (Fabric f = fabric.open()) {
+            regions = f.regions();
+        }
+        if (regions.isEmpty()) {
+            out.println("no regions in fabric " + fabric.root());
+            return 0;
+        }
+        final List<String[]> rows = new ArrayList<>();
+        rows.add(HEADINGS);
+        for (final RegionInfo r : regions) {
+            rows.add(new String[] {
+                r.name(), Long.toString(r.size()), r.owner().toString(), Long.toString(r.generation()), r.state(),
+                r.ownerAlive() ? "yes" : "no"
+            });
+        }
+        printTable(out, rows);
+        return 0;
+    }
+
+    /** Prints rows in columns, each as wide as its widest cell, separated by two spaces. */
+    static void printTable(final PrintWriter out, final List<String[]> rows) {
+        final int[] width = new int[rows.get(0).length];
+        for (final String[] row : rows) {
+            for (int c = 0; c < row.length; c++) {
+                width[c] = Math.max(width[c], row[c].length());
+            }
+        }
+        for (final String[] row : rows) {
+            final StringBuilder line = new StringBuilder();
+            for (int c = 0; c < row.length; c++) {
+                line.append(row[c]);
+                if (c < row.length - 1) {
+                    line.append(" ".repeat(width[c] - row[c].length() + 2));
+                }
+            }
+            out.println(line);
+        }
+    }
+}

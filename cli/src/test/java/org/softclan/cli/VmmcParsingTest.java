@@ -122,11 +122,11 @@ class VmmcParsingTest {
 
     @Test
     void launcherPassesTheBuildsJvmFlags() throws IOException {
-        final String script = Files.readString(Paths.get("..", "bin", "vmmc"));
+        final String script = Files.readString(Paths.get("..", "vmmc"));
         final String flags = System.getProperty("softclan.test.jvmFlags", "").trim();
         assertTrue(!flags.isEmpty(), "surefire passes softclan.test.jvmFlags");
         for (final String flag : flags.split("\\s+")) {
-            assertTrue(script.contains("\n  " + flag + "\n"), "bin/vmmc lacks " + flag);
+            assertTrue(script.contains("\n  " + flag + "\n"), "./vmmc lacks " + flag);
         }
     }
 }

@@ -43,6 +43,7 @@ public final class Fabric implements AutoCloseable {
     public static final class Context {
         private Path root = defaultRoot();
         private boolean deleteOnClose;
+        private boolean createIfMissing = true;
 
         /**
          * @param root the fabric's directory, created if missing; default {@link #defaultRoot()}
@@ -50,6 +51,16 @@ public final class Fabric implements AutoCloseable {
          */
         public Context root(final Path root) {
             this.root = root;
+            return this;
+        }
+
+        /**
+         * @param create create the directory if it does not exist; default true. With false, opening a
+         *               missing fabric fails (useful for tools that only look or import)
+         * @return this
+         */
+        public Context createIfMissing(final boolean create) {
+            this.createIfMissing = create;
             return this;
         }
 
@@ -66,6 +77,9 @@ public final class Fabric implements AutoCloseable {
     private Fabric(final Context ctx) {
         this.root = ctx.root.toAbsolutePath().normalize();
         this.deleteOnClose = ctx.deleteOnClose;
+        if (!ctx.createIfMissing && !Files.isDirectory(root)) {
+            throw new DsmException("no fabric at " + root + " (the directory does not exist)");
+        }
         try {
             Files.createDirectories(root);
         } catch (final IOException e) {
@@ -100,6 +114,15 @@ public final class Fabric implements AutoCloseable {
      */
     public static Fabric open(final Path root) {
         return open(new Context().root(root));
+    }
+
+    /**
+     * @param root the directory of a fabric that must already exist
+     * @return the fabric there
+     * @throws DsmException if the directory does not exist
+     */
+    public static Fabric openExisting(final Path root) {
+        return open(new Context().root(root).createIfMissing(false));
     }
 
     /**

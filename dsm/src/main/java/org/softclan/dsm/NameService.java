@@ -141,6 +141,11 @@ final class NameService {
                     + RegionLayout.stateName(header.state()) + " (generation " + header.generation()
                     + "); wait for its owner to export it");
             }
+            if (!header.owner().isAlive()) {
+                throw new NoSuchRegionException("region '" + name + "' in fabric " + root + " (generation "
+                    + header.generation() + ") is orphaned: its owner " + header.owner()
+                    + " is no longer running, so nothing would read what is written there");
+            }
             if (header.accessKey() != key) {
                 throw new RegionAccessException("wrong access key for region '" + name + "' (generation "
                     + header.generation() + ", owner " + header.owner() + "): the key presented does not"

@@ -189,6 +189,25 @@ class FabricTest {
     }
 
     @Test
+    void openExistingRefusesAMissingDirectory() {
+        final Path missing = fabric.root().resolve("no-such-fabric");
+        assertMentions(assertThrows(DsmException.class, () -> Fabric.openExisting(missing)), "no fabric at",
+            missing.toString());
+        assertFalse(Files.exists(missing));
+        try (Fabric same = Fabric.openExisting(fabric.root())) {
+            assertEquals(fabric.root(), same.root());
+        }
+    }
+
+    @Test
+    void importOfARegionWhoseOwnerIsGoneIsRefused() throws IOException {
+        owner.export("dead", 64);
+        patchLong(fabric.root().resolve("dead.region"), RegionLayout.OWNER_PID_OFFSET, Long.MAX_VALUE);
+        final NoSuchRegionException e = assertThrows(NoSuchRegionException.class, () -> importer.importRegion("dead"));
+        assertMentions(e, "'dead'", "orphaned", "no longer running");
+    }
+
+    @Test
     void invalidNamesAndSizesAreRefused() {
         assertMentions(assertThrows(IllegalArgumentException.class, () -> owner.export("../x", 8)), "'../x'");
         assertThrows(IllegalArgumentException.class, () -> owner.export("", 8));

@@ -28,12 +28,13 @@ public final class JvmProcess implements AutoCloseable {
     private final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
     private final StringBuffer transcript = new StringBuffer();
     private final PrintWriter stdin;
+    private final Thread reader;
 
     private JvmProcess(final String name, final Process process) {
         this.name = name;
         this.process = process;
         this.stdin = new PrintWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8), true);
-        final Thread reader = new Thread(() -> {
+        this.reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(
                 new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
@@ -64,6 +65,7 @@ public final class JvmProcess implements AutoCloseable {
             out.addAll(Arrays.asList(flags.split("\\s+")));
         }
         out.add("-Dchronicle.analytics.disable=true");
+        out.add("-Dchronicle.announcer.disable=true");
         return out;
     }
 
@@ -129,7 +131,8 @@ public final class JvmProcess implements AutoCloseable {
     }
 
     /**
-     * Waits for the process to exit.
+     * Waits for the process to exit and for all its output to be read, so {@link #transcript()} is
+     * complete on return.
      *
      * @return its exit code
      * @throws AssertionError with the transcript if it does not exit within the timeout
@@ -139,6 +142,7 @@ public final class JvmProcess implements AutoCloseable {
             throw new AssertionError(name + " did not exit within " + timeout + " " + unit + "; output:\n"
                 + transcript);
         }
+        reader.join(unit.toMillis(timeout));
         return process.exitValue();
     }
 

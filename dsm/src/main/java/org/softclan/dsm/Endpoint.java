@@ -2,6 +2,8 @@ package org.softclan.dsm;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -17,6 +19,8 @@ import net.openhft.chronicle.bytes.BytesStore;
  * It is safe for use by many threads.
  */
 public final class Endpoint implements AutoCloseable {
+    private static final List<SnoopHookProvider> PROVIDERS = ServiceLoader.load(SnoopHookProvider.class).stream()
+        .map(ServiceLoader.Provider::get).toList();
     private final Fabric fabric;
     private final String name;
     private final OwnerId owner;
@@ -111,8 +115,19 @@ public final class Endpoint implements AutoCloseable {
         }
     }
 
-    SnoopHook defaultSnoopHook() {
-        return defaultSnoop;
+    /** The hook a new outbound mapping starts with: this endpoint's default, else a provider's. */
+    SnoopHook initialSnoopHook(final OutboundMapping mapping) {
+        final SnoopHook own = defaultSnoop;
+        if (own != null) {
+            return own;
+        }
+        for (final SnoopHookProvider p : PROVIDERS) {
+            final SnoopHook h = p.hookFor(mapping);
+            if (h != null) {
+                return h;
+            }
+        }
+        return null;
     }
 
     /** @return this endpoint's DMA engine, started on first use with default settings */

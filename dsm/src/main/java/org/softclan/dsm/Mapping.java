@@ -332,6 +332,51 @@ public abstract class Mapping implements AutoCloseable {
         }
     }
 
+    // ------------------------------------------------------------------- for layers above the NIC
+
+    /**
+     * The absolute address of a byte of the data area, for layers above the NIC that keep shared
+     * structures in a region and need atomic access or a futex on them (the Tripwire unit). Stores
+     * made at this address bypass the NIC write path: they are not checked after this call and not
+     * snooped. Valid until this mapping is closed; using it afterwards crashes the JVM.
+     *
+     * @param offset  first byte, from the start of the data area
+     * @param length  bytes the caller will access from there (bounds-checked now)
+     * @return the address
+     */
+    public final long address(final long offset, final long length) {
+        checkBounds(offset, length);
+        return dataAddress + offset;
+    }
+
+    /**
+     * Volatile load of one of the region header's attachment words, which layers above the NIC use to
+     * find structures of theirs that belong to the region (word 0: the Tripwire unit's table).
+     *
+     * @param index 0 to {@link RegionLayout#ATTACHMENT_WORDS} - 1
+     */
+    public final long attachment(final int index) {
+        return UNSAFE.getLongVolatile(null, attachmentAddress(index));
+    }
+
+    /**
+     * Atomic compare-and-set of an attachment word (volatile semantics); see {@link #attachment(int)}.
+     *
+     * @return whether the word was {@code expected} and is now {@code update}
+     */
+    public final boolean compareAndSetAttachment(final int index, final long expected, final long update) {
+        return UNSAFE.compareAndSwapLong(null, attachmentAddress(index), expected, update);
+    }
+
+    private long attachmentAddress(final int index) {
+        if (index < 0 || index >= RegionLayout.ATTACHMENT_WORDS) {
+            throw new IllegalArgumentException("attachment word " + index + " of " + describe()
+                + " does not exist (0.." + (RegionLayout.ATTACHMENT_WORDS - 1) + ")");
+        }
+        checkBounds(0, 0);
+        return headerAddress + RegionLayout.ATTACHMENT_OFFSET + 8L * index;
+    }
+
     // --------------------------------------------------------------------------------- lifecycle
 
     /**

@@ -31,7 +31,7 @@ public final class OutboundMapping extends Mapping {
         super(regionName, generation, size, file, link);
         this.endpoint = endpoint;
         this.owner = owner;
-        this.snoop = endpoint.defaultSnoopHook();
+        this.snoop = endpoint.initialSnoopHook(this);
     }
 
     @Override

@@ -20,7 +20,8 @@ import java.nio.charset.StandardCharsets;
  *     |   2 revoked                              |  written by the owner only
  *   +-------------------------------------------+
  * 128 owner endpoint name: length (int) + UTF-8 bytes (at most 120)
- * 256 .. 4095 reserved (zero), for layers above the NIC
+ * 256 attachment words: 8 longs for layers above the NIC (word 0: the Tripwire unit)
+ * 320 .. 4095 reserved (zero)
  *4096 data area: dataSize bytes
  * </pre>
  *
@@ -58,6 +59,10 @@ public final class RegionLayout {
     public static final int STATE_OFFSET = 64;
     /** Offset of the owner endpoint name's length (int); its UTF-8 bytes follow. */
     public static final int OWNER_NAME_OFFSET = 128;
+    /** Offset of the attachment words (8 longs) that layers above the NIC may use. */
+    public static final int ATTACHMENT_OFFSET = 256;
+    /** Number of attachment words. */
+    public static final int ATTACHMENT_WORDS = 8;
     /** Most bytes of owner endpoint name stored. */
     public static final int OWNER_NAME_MAX = 120;
 

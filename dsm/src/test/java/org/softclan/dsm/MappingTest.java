@@ -173,6 +173,25 @@ class MappingTest {
         assertThrows(ClosedException.class, () -> in.getLong(0));
     }
 
+    @Test
+    void attachmentWordsAreSharedBetweenOwnerAndImporter() {
+        assertEquals(0, out.attachment(0));
+        assertTrue(out.compareAndSetAttachment(0, 0, 77));
+        assertFalse(in.compareAndSetAttachment(0, 0, 78));
+        assertEquals(77, in.attachment(0));
+        assertEquals(0, in.attachment(7));
+        assertThrows(IllegalArgumentException.class, () -> in.attachment(8));
+        assertEquals(0, in.getLong(0), "attachment words are outside the data area");
+    }
+
+    @Test
+    void addressIsBoundsCheckedAndPointsAtTheDataArea() {
+        final long a = in.address(64, 8);
+        out.putLongVolatile(64, 5);
+        assertEquals(5, net.openhft.chronicle.core.UnsafeMemory.UNSAFE.getLongVolatile(null, a));
+        assertThrows(RegionBoundsException.class, () -> in.address(SIZE - 4, 8));
+    }
+
     private byte[] readIn(final long offset, final int length) {
         final byte[] b = new byte[length];
         in.get(offset, b, 0, length);

@@ -1,0 +1,18 @@
+package org.softclan.dsm;
+
+/**
+ * A source of snoop hooks for new outbound mappings, found with {@link java.util.ServiceLoader}: a
+ * layer above the NIC (the Tripwire unit) registers one in
+ * {@code META-INF/services/org.softclan.dsm.SnoopHookProvider}, and from then on every outbound
+ * mapping made in this JVM is snooped, whoever imported it. This is how a write from any process on
+ * the host reaches the tripwires of the region it lands in.
+ *
+ * <p>An endpoint's {@link Endpoint#defaultSnoopHook(SnoopHook)} takes precedence over providers.
+ */
+public interface SnoopHookProvider {
+    /**
+     * @param mapping a new outbound mapping, not yet used
+     * @return the hook for transfers through it, or {@code null} for none
+     */
+    SnoopHook hookFor(OutboundMapping mapping);
+}

@@ -74,8 +74,22 @@ public final class Endpoint implements AutoCloseable {
      * @throws RegionExistsException if a live owner exports the name
      */
     public InboundMapping export(final String region, final long size, final long key) {
+        long sidecar = 0;
+        for (final SnoopHookProvider p : PROVIDERS) {
+            sidecar = Math.max(sidecar, p.sidecarBytes(size));
+        }
+        return export(region, size, key, sidecar);
+    }
+
+    /**
+     * Exports a region with an explicit sidecar: {@code sidecarBytes} of zeroed memory after the data
+     * area, for layers above the NIC (the Tripwire unit sizes its table from it).
+     *
+     * @see #export(String, long, long)
+     */
+    public InboundMapping export(final String region, final long size, final long key, final long sidecarBytes) {
         checkOpen();
-        final InboundMapping m = fabric.names().export(this, region, size, key);
+        final InboundMapping m = fabric.names().export(this, region, size, key, sidecarBytes);
         resources.add(m);
         return m;
     }

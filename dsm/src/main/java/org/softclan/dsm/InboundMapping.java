@@ -19,8 +19,8 @@ public final class InboundMapping extends Mapping {
     final Object fileKey;
 
     InboundMapping(final Endpoint endpoint, final String regionName, final long generation, final long size,
-                   final long accessKey, final MappedRegion file, final Object fileKey) {
-        super(regionName, generation, size, file, SameHostLink.INSTANCE);
+                   final long sidecarSize, final long accessKey, final MappedRegion file, final Object fileKey) {
+        super(regionName, generation, size, sidecarSize, file, SameHostLink.INSTANCE);
         this.endpoint = endpoint;
         this.accessKey = accessKey;
         this.fileKey = fileKey;

@@ -27,6 +27,7 @@ public abstract class Mapping implements AutoCloseable {
     final String regionName;
     final long generation;
     final long size;
+    final long sidecarSize;
     final long headerAddress;
     final long dataAddress;
     final Link link;
@@ -37,11 +38,12 @@ public abstract class Mapping implements AutoCloseable {
     /** Only outbound mappings ever set this. */
     volatile SnoopHook snoop;
 
-    Mapping(final String regionName, final long generation, final long size, final MappedRegion file,
-            final Link link) {
+    Mapping(final String regionName, final long generation, final long size, final long sidecarSize,
+            final MappedRegion file, final Link link) {
         this.regionName = regionName;
         this.generation = generation;
         this.size = size;
+        this.sidecarSize = sidecarSize;
         this.file = file;
         this.headerAddress = file.address;
         this.dataAddress = file.address + RegionLayout.HEADER_LENGTH;
@@ -347,6 +349,26 @@ public abstract class Mapping implements AutoCloseable {
     public final long address(final long offset, final long length) {
         checkBounds(offset, length);
         return dataAddress + offset;
+    }
+
+    /** @return bytes in the region's sidecar (0 if it has none); see {@link RegionLayout} */
+    public final long sidecarSize() {
+        return sidecarSize;
+    }
+
+    /**
+     * The absolute address of the region's sidecar: memory after the data area that layers above the
+     * NIC keep their per-region structures in (the Tripwire unit's table). Same caveats as
+     * {@link #address(long, long)}: not checked, not snooped, valid until this mapping closes.
+     *
+     * @throws IllegalStateException if the region has no sidecar
+     */
+    public final long sidecarAddress() {
+        checkBounds(0, 0);
+        if (sidecarSize == 0) {
+            throw new IllegalStateException(describe() + " has no sidecar");
+        }
+        return headerAddress + RegionLayout.sidecarOffset(size);
     }
 
     /**

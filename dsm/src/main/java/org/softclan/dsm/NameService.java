@@ -60,11 +60,15 @@ final class NameService {
 
     // ------------------------------------------------------------------------------------ export
 
-    InboundMapping export(final Endpoint endpoint, final String name, final long size, final long key) {
+    InboundMapping export(final Endpoint endpoint, final String name, final long size, final long key,
+                          final long sidecar) {
         validateName(name);
         if (size <= 0 || size > Long.MAX_VALUE / 2) {
             throw new IllegalArgumentException("region '" + name + "': size " + size
                 + " bytes is out of range (must be from 1 to 2^62 bytes)");
+        }
+        if (sidecar < 0 || sidecar > Long.MAX_VALUE / 4) {
+            throw new IllegalArgumentException("region '" + name + "': sidecar size " + sidecar + " is out of range");
         }
         final Path path = fileOf(name);
         return locked(() -> {
@@ -80,7 +84,7 @@ final class NameService {
                 revokeFile(path);
             }
             generation++;
-            final long total = RegionLayout.HEADER_LENGTH + size;
+            final long total = RegionLayout.fileLength(size, sidecar);
             final long usable = Files.getFileStore(root).getUsableSpace();
             if (usable < total) {
                 throw new DsmException("region '" + name + "': " + total + " bytes needed but only " + usable
@@ -93,7 +97,7 @@ final class NameService {
                 StandardOpenOption.WRITE)) {
                 allocate(ch, total);
                 mapped = MappedRegion.map(path, ch, total);
-                RegionHeader.write(mapped.address, size, generation, key, owner);
+                RegionHeader.write(mapped.address, size, sidecar, generation, key, owner);
                 Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (final IOException | RuntimeException e) {
                 if (mapped != null) {
@@ -103,7 +107,7 @@ final class NameService {
                 throw e;
             }
             recordGeneration(name, generation);
-            return new InboundMapping(endpoint, name, generation, size, key, mapped, fileKey(path));
+            return new InboundMapping(endpoint, name, generation, size, sidecar, key, mapped, fileKey(path));
         });
     }
 
@@ -151,9 +155,10 @@ final class NameService {
                     + header.generation() + ", owner " + header.owner() + "): the key presented does not"
                     + " match the key the owner exported it with");
             }
-            final MappedRegion mapped = MappedRegion.map(path, ch, RegionLayout.HEADER_LENGTH + header.dataSize());
-            return new OutboundMapping(endpoint, name, header.generation(), header.dataSize(), header.owner(),
-                mapped, SameHostLink.INSTANCE);
+            final MappedRegion mapped = MappedRegion.map(path, ch,
+                RegionLayout.fileLength(header.dataSize(), header.sidecarSize()));
+            return new OutboundMapping(endpoint, name, header.generation(), header.dataSize(), header.sidecarSize(),
+                header.owner(), mapped, SameHostLink.INSTANCE);
         } catch (final NoSuchFileException e) {
             throw new NoSuchRegionException("no region '" + name + "' in fabric " + root + " (regions there: "
                 + names() + ")");

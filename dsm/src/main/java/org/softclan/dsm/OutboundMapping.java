@@ -27,8 +27,8 @@ public final class OutboundMapping extends Mapping {
     private final long[] dmaPending = new long[16];
 
     OutboundMapping(final Endpoint endpoint, final String regionName, final long generation, final long size,
-                    final OwnerId owner, final MappedRegion file, final Link link) {
-        super(regionName, generation, size, file, link);
+                    final long sidecarSize, final OwnerId owner, final MappedRegion file, final Link link) {
+        super(regionName, generation, size, sidecarSize, file, link);
         this.endpoint = endpoint;
         this.owner = owner;
         this.snoop = endpoint.initialSnoopHook(this);

@@ -14,8 +14,8 @@ import java.time.Instant;
  * A snapshot of a region file's header, read with a positional read (no mapping), so a file that is
  * not a region, or is shorter than its header claims, is refused before anything maps it.
  */
-record RegionHeader(long dataSize, long generation, long accessKey, OwnerId owner, long createdAt, int state,
-                    long fileLength) {
+record RegionHeader(long dataSize, long sidecarSize, long generation, long accessKey, OwnerId owner, long createdAt,
+                    int state, long fileLength) {
 
     static RegionHeader read(final Path path, final FileChannel channel) throws IOException {
         final long fileLength = channel.size();
@@ -45,10 +45,12 @@ record RegionHeader(long dataSize, long generation, long accessKey, OwnerId owne
         }
         final int headerLength = buf.getInt(HEADER_LENGTH_OFFSET);
         final long dataSize = buf.getLong(DATA_SIZE_OFFSET);
-        if (headerLength != HEADER_LENGTH || dataSize <= 0 || fileLength < HEADER_LENGTH + dataSize) {
+        final long sidecarSize = buf.getLong(SIDECAR_SIZE_OFFSET);
+        if (headerLength != HEADER_LENGTH || dataSize <= 0 || sidecarSize < 0
+            || fileLength < RegionLayout.fileLength(dataSize, sidecarSize)) {
             throw new RegionFormatException("file " + path + " is damaged: header length " + headerLength
-                + " and data size " + dataSize + " need " + (HEADER_LENGTH + dataSize)
-                + " bytes, but the file holds " + fileLength);
+                + ", data size " + dataSize + " and sidecar size " + sidecarSize + " need "
+                + RegionLayout.fileLength(dataSize, sidecarSize) + " bytes, but the file holds " + fileLength);
         }
         final int nameLength = Math.max(0, Math.min(OWNER_NAME_MAX, buf.getInt(OWNER_NAME_OFFSET)));
         final byte[] name = new byte[nameLength];
@@ -56,18 +58,19 @@ record RegionHeader(long dataSize, long generation, long accessKey, OwnerId owne
         buf.get(name);
         final OwnerId owner = new OwnerId(buf.getLong(OWNER_PID_OFFSET), buf.getLong(OWNER_START_OFFSET),
             new String(name, StandardCharsets.UTF_8));
-        return new RegionHeader(dataSize, buf.getLong(GENERATION_OFFSET), buf.getLong(ACCESS_KEY_OFFSET), owner,
+        return new RegionHeader(dataSize, sidecarSize, buf.getLong(GENERATION_OFFSET), buf.getLong(ACCESS_KEY_OFFSET), owner,
             buf.getLong(CREATED_AT_OFFSET), buf.getInt(STATE_OFFSET), fileLength);
     }
 
     /** Writes a fresh header into a mapped file; the state word is written last, with release order. */
-    static void write(final long address, final long dataSize, final long generation, final long accessKey,
-                      final OwnerId owner) {
+    static void write(final long address, final long dataSize, final long sidecarSize, final long generation,
+                      final long accessKey, final OwnerId owner) {
         final var u = net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
         u.putLong(address + MAGIC_OFFSET, MAGIC);
         u.putInt(address + VERSION_OFFSET, VERSION);
         u.putInt(address + HEADER_LENGTH_OFFSET, HEADER_LENGTH);
         u.putLong(address + DATA_SIZE_OFFSET, dataSize);
+        u.putLong(address + SIDECAR_SIZE_OFFSET, sidecarSize);
         u.putLong(address + GENERATION_OFFSET, generation);
         u.putLong(address + ACCESS_KEY_OFFSET, accessKey);
         u.putLong(address + OWNER_PID_OFFSET, owner.pid());

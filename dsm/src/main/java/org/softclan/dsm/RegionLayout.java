@@ -20,9 +20,12 @@ import java.nio.charset.StandardCharsets;
  *     |   2 revoked                              |  written by the owner only
  *   +-------------------------------------------+
  * 128 owner endpoint name: length (int) + UTF-8 bytes (at most 120)
+ * 192 sidecar size (long): bytes after the data area for layers above the NIC
  * 256 attachment words: 8 longs for layers above the NIC (word 0: the Tripwire unit)
  * 320 .. 4095 reserved (zero)
  *4096 data area: dataSize bytes
+ *     sidecar: sidecar size bytes, from the next 4 KiB boundary after the data area (the Tripwire
+ *     unit keeps the region's tripwire table here, so it lives and dies with the region)
  * </pre>
  *
  * <p>A reader refuses a file whose magic or version it does not know, or whose length is shorter
@@ -59,6 +62,26 @@ public final class RegionLayout {
     public static final int STATE_OFFSET = 64;
     /** Offset of the owner endpoint name's length (int); its UTF-8 bytes follow. */
     public static final int OWNER_NAME_OFFSET = 128;
+    /** Offset of the sidecar size (long). */
+    public static final int SIDECAR_SIZE_OFFSET = 192;
+
+    /**
+     * @param dataSize a region's data size
+     * @return where its sidecar starts, from the start of the file
+     */
+    public static long sidecarOffset(final long dataSize) {
+        return HEADER_LENGTH + ((dataSize + 4095) & ~4095L);
+    }
+
+    /**
+     * @param dataSize    a region's data size
+     * @param sidecarSize its sidecar size
+     * @return the file's length
+     */
+    public static long fileLength(final long dataSize, final long sidecarSize) {
+        return sidecarSize == 0 ? HEADER_LENGTH + dataSize : sidecarOffset(dataSize) + sidecarSize;
+    }
+
     /** Offset of the attachment words (8 longs) that layers above the NIC may use. */
     public static final int ATTACHMENT_OFFSET = 256;
     /** Number of attachment words. */

@@ -15,4 +15,13 @@ public interface SnoopHookProvider {
      * @return the hook for transfers through it, or {@code null} for none
      */
     SnoopHook hookFor(OutboundMapping mapping);
+
+    /**
+     * @param dataSize the data size of a region being exported without an explicit sidecar size
+     * @return the sidecar bytes this layer wants in such a region (the largest wish of all providers
+     *         is granted); 0 for none
+     */
+    default long sidecarBytes(final long dataSize) {
+        return 0;
+    }
 }

@@ -185,6 +185,21 @@ class MappingTest {
     }
 
     @Test
+    void sidecarFollowsTheDataAreaAndIsSharedAndZeroed() {
+        try (InboundMapping withSidecar = fabric.openEndpoint("s").export("side", 100, 0, 8192);
+             OutboundMapping imported = fabric.openEndpoint("t").importRegion("side")) {
+            assertEquals(8192, imported.sidecarSize());
+            final long a = withSidecar.sidecarAddress();
+            final long b = imported.sidecarAddress();
+            assertEquals(0, net.openhft.chronicle.core.UnsafeMemory.UNSAFE.getLong(b + 8184));
+            net.openhft.chronicle.core.UnsafeMemory.UNSAFE.putLongVolatile(null, a + 8184, 9);
+            assertEquals(9, net.openhft.chronicle.core.UnsafeMemory.UNSAFE.getLongVolatile(null, b + 8184));
+            assertEquals(RegionLayout.HEADER_LENGTH + 4096 + 8192, fabric.region("side").orElseThrow().file().toFile().length());
+        }
+        assertThrows(IllegalStateException.class, () -> in.sidecarAddress());
+    }
+
+    @Test
     void addressIsBoundsCheckedAndPointsAtTheDataArea() {
         final long a = in.address(64, 8);
         out.putLongVolatile(64, 5);

@@ -1,0 +1,295 @@
+package org.softclan.tripwire;
+
+import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
+
+/**
+ * An armed tripwire: a watched address range of a region, and what happens when a transfer touches
+ * it. Made by {@link TripwireUnit#arm}; see {@link Options} for what can be set.
+ *
+ * <p>A tripwire fires when a transfer that overlaps its range passes the NIC in a watched direction:
+ * {@link Watch#INBOUND}, a write landing in the region from any process that maps it (not the owner's
+ * own stores to its inbound mapping, which do not pass the NIC); {@link Watch#OUTBOUND}, a transfer
+ * this unit's endpoint sends through its outbound mapping (PIO or DMA). It fires after the bytes are
+ * stored, so whoever sees the event sees the data. One transfer fires a tripwire at most once.
+ *
+ * <p>Thread-safe. Methods that read shared state say which ordering they give.
+ */
+public final class Tripwire {
+    /** Flag: watches inbound transfers. */
+    static final int IN = 1;
+    /** Flag: watches outbound transfers. */
+    static final int OUT = 2;
+    /** Action: post an event to the arming unit's event queue. */
+    public static final int EVENT = 4;
+    /** Action: increment the tripwire's counter ({@link #count()}). */
+    public static final int COUNTER = 8;
+    /** Action: wake threads blocked on the arming unit's event queue (for counter waiters). */
+    public static final int WAKE = 16;
+    static final int ONE_SHOT = 32;
+    static final int COND_EQ = 64;
+    static final int COND_GE = 128;
+    static final int WIDE = 256;
+    static final int QUEUE_SHIFT = 16;
+    static final int ACTIONS = EVENT | COUNTER | WAKE;
+
+    /** Which transfers a tripwire watches. */
+    public enum Watch {
+        /** Writes landing in the region, from any process. */
+        INBOUND,
+        /** Transfers this endpoint sends through its outbound mapping. */
+        OUTBOUND,
+        /** Both. */
+        BOTH
+    }
+
+    /**
+     * What to arm: a fluent description with working defaults (8 bytes, inbound, event action,
+     * persistent, no condition, cookie 0).
+     */
+    public static final class Options {
+        long offset;
+        long length = 8;
+        Watch watch = Watch.INBOUND;
+        int actions = EVENT;
+        boolean oneShot;
+        int condition;
+        long conditionValue;
+        long cookie;
+
+        /**
+         * @param offset first watched byte, from the start of the region's data area
+         * @param length watched bytes (default 8)
+         * @return new options
+         */
+        public static Options at(final long offset, final long length) {
+            final Options o = new Options();
+            o.offset = offset;
+            o.length = length;
+            return o;
+        }
+
+        /** @return new options watching the 8-byte word at {@code offset} */
+        public static Options word(final long offset) {
+            return at(offset, 8);
+        }
+
+        /** @return this, watching {@code watch} transfers (default inbound) */
+        public Options watch(final Watch watch) {
+            this.watch = watch;
+            return this;
+        }
+
+        /**
+         * @param actions a combination of {@link #EVENT}, {@link #COUNTER}, {@link #WAKE} (default EVENT)
+         * @return this
+         */
+        public Options actions(final int actions) {
+            if (actions == 0 || (actions & ~ACTIONS) != 0) {
+                throw new IllegalArgumentException("actions must combine EVENT, COUNTER and WAKE: " + actions);
+            }
+            this.actions = actions;
+            return this;
+        }
+
+        /** @return this, one-shot: the tripwire disarms itself when it fires (re-arm with {@link #rearm()}) */
+        public Options oneShot() {
+            this.oneShot = true;
+            return this;
+        }
+
+        /** @return this, persistent: fires on every transfer that touches it (the default) */
+        public Options persistent() {
+            this.oneShot = false;
+            return this;
+        }
+
+        /**
+         * @return this, firing only when, after the transfer, the 8-byte word at the tripwire's start
+         *         equals {@code value} (the start must then be 8-byte aligned)
+         */
+        public Options whenEquals(final long value) {
+            this.condition = COND_EQ;
+            this.conditionValue = value;
+            return this;
+        }
+
+        /**
+         * @return this, firing only when, after the transfer, the 8-byte word at the tripwire's start
+         *         is at least {@code value} (signed)
+         */
+        public Options whenAtLeast(final long value) {
+            this.condition = COND_GE;
+            this.conditionValue = value;
+            return this;
+        }
+
+        /** @return this, with {@code cookie} carried in every event */
+        public Options cookie(final long cookie) {
+            this.cookie = cookie;
+            return this;
+        }
+
+        int flags(final int direction, final int queueIndex) {
+            return direction | actions | (oneShot ? ONE_SHOT : 0) | condition | (queueIndex << QUEUE_SHIFT);
+        }
+    }
+
+    /** One armed entry in one table. */
+    static final class Entry {
+        final TripwireTable table;
+        final int index;
+        final long id;
+
+        Entry(final TripwireTable table, final int index, final long id) {
+            this.table = table;
+            this.index = index;
+            this.id = id;
+        }
+
+        long address() {
+            return table.entry(index);
+        }
+
+        boolean current() {
+            return UNSAFE.getLong(address() + TripwireTable.E_ID) == id
+                && UNSAFE.getIntVolatile(null, address() + TripwireTable.E_STATE) != TripwireTable.FREE;
+        }
+    }
+
+    private final TripwireUnit unit;
+    private final String regionName;
+    private final int regionId;
+    private final Options options;
+    /** Inbound and outbound entries; either may be null. */
+    final Entry in;
+    final Entry out;
+    private volatile boolean disarmed;
+
+    Tripwire(final TripwireUnit unit, final String regionName, final int regionId, final Options options,
+             final Entry in, final Entry out) {
+        this.unit = unit;
+        this.regionName = regionName;
+        this.regionId = regionId;
+        this.options = options;
+        this.in = in;
+        this.out = out;
+    }
+
+    /** @return the id carried in events (the inbound entry's, else the outbound one's) */
+    public long id() {
+        return (in != null ? in : out).id;
+    }
+
+    /** @return the user value carried in events */
+    public long cookie() {
+        return options.cookie;
+    }
+
+    /** @return the region's name */
+    public String regionName() {
+        return regionName;
+    }
+
+    /** @return the unit's id for the region, as carried in events */
+    public int regionId() {
+        return regionId;
+    }
+
+    /** @return the first watched byte */
+    public long offset() {
+        return options.offset;
+    }
+
+    /** @return the number of watched bytes */
+    public long length() {
+        return options.length;
+    }
+
+    /** @return whether it will fire on the next matching transfer (volatile read) */
+    public boolean isArmed() {
+        return !disarmed && (stateIs(in, TripwireTable.ARMED) || stateIs(out, TripwireTable.ARMED));
+    }
+
+    /** @return whether a one-shot tripwire has fired and awaits {@link #rearm()} (volatile read) */
+    public boolean hasFired() {
+        return stateIs(in, TripwireTable.FIRED) || stateIs(out, TripwireTable.FIRED);
+    }
+
+    private static boolean stateIs(final Entry e, final int state) {
+        return e != null && e.current() && UNSAFE.getIntVolatile(null, e.address() + TripwireTable.E_STATE) == state;
+    }
+
+    /** @return times fired with the {@link #COUNTER} action, over both directions (volatile read) */
+    public long count() {
+        return countOf(in) + countOf(out);
+    }
+
+    private static long countOf(final Entry e) {
+        return e == null || !e.current() ? 0 : UNSAFE.getLongVolatile(null, e.address() + TripwireTable.E_COUNT);
+    }
+
+    /**
+     * Waits until {@link #count()} reaches {@code atLeast}; writers wake a blocked waiter if the
+     * tripwire has the {@link #WAKE} action.
+     *
+     * @return whether it did within the timeout
+     */
+    public boolean awaitCount(final long atLeast, final WaitStrategy strategy, final long timeout,
+                              final java.util.concurrent.TimeUnit timeUnit) {
+        return strategy.await(() -> count() >= atLeast, unit.events(), timeUnit.toNanos(timeout));
+    }
+
+    /** @return events this tripwire could not post because its queue was full (volatile read) */
+    public long lost() {
+        return lostOf(in) + lostOf(out);
+    }
+
+    private static long lostOf(final Entry e) {
+        return e == null || !e.current() ? 0 : UNSAFE.getLongVolatile(null, e.address() + TripwireTable.E_LOST);
+    }
+
+    long takeLost() {
+        return takeLost(in) + takeLost(out);
+    }
+
+    private static long takeLost(final Entry e) {
+        return e == null || !e.current() ? 0 : UNSAFE.getAndSetLong(null, e.address() + TripwireTable.E_LOST, 0);
+    }
+
+    /**
+     * Re-arms a one-shot tripwire that has fired (a volatile store of its state). Use
+     * {@link TripwireUnit#rearmAndCheck} when a write may have landed while it was not armed.
+     *
+     * @return whether it had fired (and is now armed again)
+     */
+    public boolean rearm() {
+        return rearm(in) | rearm(out);
+    }
+
+    private static boolean rearm(final Entry e) {
+        return e != null && e.current() && UNSAFE.compareAndSwapInt(null, e.address() + TripwireTable.E_STATE,
+            TripwireTable.FIRED, TripwireTable.ARMED);
+    }
+
+    /**
+     * Disarms it: no transfer that starts after this returns fires it. Idempotent.
+     */
+    public void disarm() {
+        if (disarmed) {
+            return;
+        }
+        disarmed = true;
+        unit.disarm(this);
+    }
+
+    Options options() {
+        return options;
+    }
+
+    @Override
+    public String toString() {
+        return "tripwire " + id() + " on region '" + regionName + "' [" + options.offset + ", "
+            + (options.offset + options.length) + ") " + options.watch.name().toLowerCase()
+            + (options.oneShot ? " one-shot" : " persistent");
+    }
+}

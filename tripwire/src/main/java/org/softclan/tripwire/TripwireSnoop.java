@@ -1,0 +1,162 @@
+package org.softclan.tripwire;
+
+import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
+
+import org.softclan.dsm.Direction;
+import org.softclan.dsm.Mapping;
+import org.softclan.dsm.OutboundMapping;
+import org.softclan.dsm.SnoopHook;
+import org.softclan.tripwire.os.Membarrier;
+
+/**
+ * The Tripwire unit's snoop hook on one outbound mapping: matches every transfer through it against
+ * the region's shared table (inbound tripwires, in the region's sidecar) and against this endpoint's
+ * private table for the mapping (outbound tripwires), and performs the actions of those that fire.
+ *
+ * <p>The common case, no tripwire on the touched cache lines, costs one bitmap load per direction.
+ * On machines where {@link Membarrier} is unavailable, each check is preceded by a full fence, so that
+ * {@link TripwireUnit#armAndCheck} stays exact.
+ */
+final class TripwireSnoop implements SnoopHook {
+    /** Whether arming processes can force writers through a barrier, so writers need no fence. */
+    static final boolean FENCE_FREE = Membarrier.registerGlobalExpedited();
+    private static final ThreadLocal<TripwireTable.Matches> MATCHES = ThreadLocal.withInitial(TripwireTable.Matches::new);
+
+    private final OutboundMapping mapping;
+    private final TripwireTable inbound;
+    private final long dataAddress;
+    private final QueueCache inboundQueues;
+    private volatile TripwireTable outbound;
+    private volatile EventQueue outboundQueue;
+    private volatile int outboundRegionId;
+
+    TripwireSnoop(final OutboundMapping mapping) {
+        this.mapping = mapping;
+        final int capacity = TripwireTable.capacityFor(mapping.size(), mapping.sidecarSize());
+        this.inbound = capacity == 0 ? null : new TripwireTable(mapping.sidecarAddress(), mapping.size(), capacity);
+        this.dataAddress = mapping.address(0, mapping.size());
+        this.inboundQueues = inbound == null ? null : new QueueCache(mapping, inbound);
+    }
+
+    TripwireTable inboundTable() {
+        return inbound;
+    }
+
+    void outbound(final TripwireTable table, final EventQueue queue, final int regionId) {
+        this.outboundQueue = queue;
+        this.outboundRegionId = regionId;
+        this.outbound = table;
+    }
+
+    TripwireTable outboundTable() {
+        return outbound;
+    }
+
+    @Override
+    public void onTransfer(final Mapping m, final long offset, final long length, final Direction direction) {
+        final TripwireTable table = direction == Direction.INBOUND ? inbound : outbound;
+        if (table == null || length <= 0) {
+            return;
+        }
+        if (!FENCE_FREE) {
+            UNSAFE.fullFence();
+        }
+        if (table.mayMatch(offset, length)) {
+            fire(table, offset, length, direction);
+        }
+    }
+
+    private void fire(final TripwireTable table, final long offset, final long length, final Direction direction) {
+        final TripwireTable.Matches matches = MATCHES.get();
+        final int n = table.collect(offset, length, direction == Direction.INBOUND ? Tripwire.IN : Tripwire.OUT,
+            matches);
+        for (int i = 0; i < n; i++) {
+            final long e = table.entry(matches.buf[i]);
+            final int flags = UNSAFE.getInt(e + TripwireTable.E_FLAGS);
+            final long start = UNSAFE.getLong(e + TripwireTable.E_START);
+            final long value = wordAt(start);
+            if ((flags & Tripwire.COND_EQ) != 0 && value != UNSAFE.getLong(e + TripwireTable.E_COND)
+                || (flags & Tripwire.COND_GE) != 0 && value < UNSAFE.getLong(e + TripwireTable.E_COND)) {
+                continue;
+            }
+            if ((flags & Tripwire.ONE_SHOT) != 0) {
+                if (!UNSAFE.compareAndSwapInt(null, e + TripwireTable.E_STATE, TripwireTable.ARMED, TripwireTable.FIRED)) {
+                    continue;
+                }
+            } else if (UNSAFE.getIntVolatile(null, e + TripwireTable.E_STATE) != TripwireTable.ARMED) {
+                continue;
+            }
+            if ((flags & Tripwire.COUNTER) != 0) {
+                UNSAFE.getAndAddLong(null, e + TripwireTable.E_COUNT, 1);
+            }
+            final EventQueue queue;
+            final int regionId;
+            if (direction == Direction.INBOUND) {
+                final int qi = (flags >>> Tripwire.QUEUE_SHIFT) & 0xF;
+                queue = inboundQueues.get(qi);
+                regionId = queue == null ? 0 : table.queueRegionId(qi);
+            } else {
+                queue = outboundQueue;
+                regionId = outboundRegionId;
+            }
+            if (queue == null) {
+                UNSAFE.getAndAddLong(null, e + TripwireTable.E_LOST, 1);
+                continue;
+            }
+            if ((flags & Tripwire.EVENT) != 0) {
+                if (!queue.post(UNSAFE.getLong(e + TripwireTable.E_ID), UNSAFE.getLong(e + TripwireTable.E_COOKIE),
+                    regionId, offset, length, value)) {
+                    UNSAFE.getAndAddLong(null, e + TripwireTable.E_LOST, 1);
+                }
+            } else if ((flags & Tripwire.WAKE) != 0) {
+                UNSAFE.fullFence();
+                queue.ring();
+            }
+        }
+    }
+
+    private long wordAt(final long start) {
+        return (start & 7) == 0 && start + 8 <= mapping.size() ? UNSAFE.getLongVolatile(null, dataAddress + start) : 0;
+    }
+
+    /** The event queues named in a table's directory, imported on first use and cached. */
+    static final class QueueCache {
+        private final OutboundMapping via;
+        private final TripwireTable table;
+        private final long[] owners = new long[TripwireTable.QUEUES];
+        private final EventQueue[] queues = new EventQueue[TripwireTable.QUEUES];
+
+        QueueCache(final OutboundMapping via, final TripwireTable table) {
+            this.via = via;
+            this.table = table;
+        }
+
+        EventQueue get(final int index) {
+            final long owner = UNSAFE.getLongVolatile(null, table.base + TripwireTable.QUEUE_DIR
+                + (long) TripwireTable.QUEUE_SLOT * index);
+            if (owner == 0) {
+                return null;
+            }
+            if (owners[index] == owner && queues[index] != null) {
+                return queues[index];
+            }
+            return attach(index, owner);
+        }
+
+        private synchronized EventQueue attach(final int index, final long owner) {
+            if (owners[index] == owner && queues[index] != null) {
+                return queues[index];
+            }
+            final String name = table.queueName(index);
+            EventQueue q = null;
+            try {
+                q = TripwireUnit.queueFor(via.endpoint(), name);
+            } catch (final RuntimeException e) {
+                // the queue's owner is gone or its region cannot be imported: the event is counted as lost
+            }
+            queues[index] = q;
+            owners[index] = owner;
+            return q;
+        }
+    }
+}

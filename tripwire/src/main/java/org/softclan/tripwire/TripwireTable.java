@@ -1,0 +1,586 @@
+package org.softclan.tripwire;
+
+import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The CAM of the Tripwire unit for one region: which addresses are armed, kept in shared memory (the
+ * region's sidecar, or private memory for outbound tripwires) so every process that writes into the
+ * region can match its own transfers against it.
+ *
+ * <pre>
+ *  sidecar (or private block)
+ *     0 seq (long)             seqlock: odd while a mutator holds it         own cache line
+ *     8 holder pid (long)      who holds it, so a dead holder can be detected
+ *    64 entry free head (int), entry high-water (int), node free head (int), node high-water (int),
+ *       wide count (int), armed count (int), next tripwire id (long)          own cache line
+ *   128 queue directory: 16 slots x 128 bytes {owner pid long, region id int, name length int,
+ *       name bytes (at most 100)}: the event queues of the units that armed here
+ *  2176 wide list: 64 ints, entries covering more than 16 cache lines
+ *  4096 presence bitmap: one bit per 64-byte line of the region's data area
+ *       hash: open addressing, linear probing; 16-byte slots {line + 1 (long), head node + 1 (int)}
+ *       nodes: 8 bytes {entry index (int), next node + 1 (int)}: the entries armed on a line
+ *       entries: 64 bytes each:
+ *          0 state (int): 0 free, 1 armed, 2 fired (one-shot, waits for disarm or re-arm)
+ *          4 flags (int): direction, actions, mode, condition, queue index (see Tripwire)
+ *          8 start, 16 length, 24 id, 32 cookie, 40 condition value,
+ *         48 count (times fired, with the COUNTER action), 56 events lost to a full queue
+ * </pre>
+ *
+ * <p><b>Matching</b> ({@link #mayMatch}) costs one bitmap load for a write within one 64-line group,
+ * however many tripwires are armed; only when a bit is set does {@link #collect} walk the hash and
+ * the entries, as a seqlock reader (retrying if a mutator changed the structure meanwhile).
+ * <b>Mutations</b> (arm, disarm) take the seqlock with a compare-and-set and may come from any process
+ * that maps the region.
+ */
+final class TripwireTable {
+    static final int HEADER = 4096;
+    private static final int SEQ = 0;
+    private static final int HOLDER = 8;
+    private static final int ENTRY_FREE = 64;
+    private static final int ENTRY_HIGH = 68;
+    private static final int NODE_FREE = 72;
+    private static final int NODE_HIGH = 76;
+    private static final int WIDE_COUNT = 80;
+    private static final int ARMED_COUNT = 84;
+    private static final int NEXT_ID = 88;
+    static final int QUEUE_DIR = 128;
+    static final int QUEUE_SLOT = 128;
+    static final int QUEUES = 16;
+    static final int QUEUE_NAME_MAX = 100;
+    private static final int WIDE_LIST = 2176;
+    static final int WIDE_MAX = 64;
+    /** Entries covering more lines than this go in the wide list instead of the hash. */
+    static final int NARROW_MAX_LINES = 16;
+
+    static final int ENTRY_SIZE = 64;
+    static final int E_STATE = 0;
+    static final int E_FLAGS = 4;
+    static final int E_START = 8;
+    static final int E_LENGTH = 16;
+    static final int E_ID = 24;
+    static final int E_COOKIE = 32;
+    static final int E_COND = 40;
+    static final int E_COUNT = 48;
+    static final int E_LOST = 56;
+
+    static final int FREE = 0;
+    static final int ARMED = 1;
+    static final int FIRED = 2;
+
+    final long base;
+    final long dataSize;
+    final long lines;
+    final int entryCapacity;
+    private final int hashMask;
+    private final int nodeCapacity;
+    private final long bitmap;
+    private final long hash;
+    private final long nodes;
+    private final long entries;
+
+    TripwireTable(final long base, final long dataSize, final int entryCapacity) {
+        this.base = base;
+        this.dataSize = dataSize;
+        this.lines = (dataSize + 63) >>> 6;
+        this.entryCapacity = entryCapacity;
+        this.nodeCapacity = 2 * entryCapacity;
+        final int hashCapacity = hashCapacity(entryCapacity);
+        this.hashMask = hashCapacity - 1;
+        this.bitmap = base + HEADER;
+        this.hash = bitmap + align64(bitmapWords(dataSize) * 8L);
+        this.nodes = hash + 16L * hashCapacity;
+        this.entries = nodes + 8L * nodeCapacity;
+    }
+
+    // ------------------------------------------------------------------------------------ sizing
+
+    static long bitmapWords(final long dataSize) {
+        return (((dataSize + 63) >>> 6) + 63) >>> 6;
+    }
+
+    private static int hashCapacity(final int entries) {
+        return Integer.highestOneBit(Math.max(16, 4 * entries - 1)) << 1;
+    }
+
+    private static long align64(final long n) {
+        return (n + 63) & ~63L;
+    }
+
+    /** @return the bytes a table for {@code entries} tripwires on a region of {@code dataSize} needs */
+    static long bytesFor(final long dataSize, final int entries) {
+        return HEADER + align64(bitmapWords(dataSize) * 8L) + 16L * hashCapacity(entries) + 16L * entries
+            + (long) ENTRY_SIZE * entries;
+    }
+
+    /** @return the most tripwires a table in {@code bytes} can hold (0 if it cannot hold a table) */
+    static int capacityFor(final long dataSize, final long bytes) {
+        if (bytes < bytesFor(dataSize, 1)) {
+            return 0;
+        }
+        int lo = 1;
+        int hi = 1 << 26;
+        while (lo < hi) {
+            final int mid = (lo + hi + 1) >>> 1;
+            if (bytesFor(dataSize, mid) <= bytes) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return lo;
+    }
+
+    // ---------------------------------------------------------------------------------- matching
+
+    /**
+     * @return whether a tripwire may overlap {@code [offset, offset + length)}: false means certainly
+     *         not (the common case, answered from the presence bitmap)
+     */
+    boolean mayMatch(final long offset, final long length) {
+        final long first = offset >>> 6;
+        final long last = (offset + length - 1) >>> 6;
+        final long w0 = first >>> 6;
+        final long w1 = last >>> 6;
+        if (w0 == w1) {
+            final long bits = UNSAFE.getLongVolatile(null, bitmap + (w0 << 3));
+            return (bits & rangeMask(first, last)) != 0;
+        }
+        return mayMatchWide(first, last, w0, w1);
+    }
+
+    private boolean mayMatchWide(final long first, final long last, final long w0, final long w1) {
+        for (long w = w0; w <= w1; w++) {
+            final long lo = w == w0 ? first : w << 6;
+            final long hi = w == w1 ? last : (w << 6) + 63;
+            if ((UNSAFE.getLongVolatile(null, bitmap + (w << 3)) & rangeMask(lo, hi)) != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static long rangeMask(final long firstLine, final long lastLine) {
+        final long lo = firstLine & 63;
+        final long hi = lastLine & 63;
+        return (-1L >>> (63 - hi)) & (-1L << lo);
+    }
+
+    /**
+     * Collects the indices of entries that are armed, watch {@code directionBit}, and overlap the
+     * transfer, each once, as a consistent snapshot (seqlock read, retried on change).
+     *
+     * @return the number of indices written into {@code out.buf}
+     */
+    int collect(final long offset, final long length, final int directionBit, final Matches out) {
+        final long first = offset >>> 6;
+        final long last = (offset + length - 1) >>> 6;
+        while (true) {
+            final long seq = UNSAFE.getLongVolatile(null, base + SEQ);
+            if ((seq & 1) != 0) {
+                Thread.onSpinWait();
+                continue;
+            }
+            int n = 0;
+            for (long line = first; line <= last; line++) {
+                if ((UNSAFE.getLongVolatile(null, bitmap + ((line >>> 6) << 3)) & (1L << (line & 63))) == 0) {
+                    continue;
+                }
+                final long slot = find(line);
+                if (slot < 0) {
+                    continue;
+                }
+                int node = UNSAFE.getInt(slot + 8);
+                int guard = nodeCapacity;
+                while (node != 0 && guard-- > 0) {
+                    final long nodeAddr = nodes + 8L * (node - 1);
+                    final int index = UNSAFE.getInt(nodeAddr);
+                    node = UNSAFE.getInt(nodeAddr + 4);
+                    if (index < 0 || index >= entryCapacity) {
+                        break;
+                    }
+                    final long e = entry(index);
+                    final long start = UNSAFE.getLong(e + E_START);
+                    // an entry spanning several lines is taken only at the first line the write shares
+                    if (line != Math.max(first, start >>> 6)) {
+                        continue;
+                    }
+                    if (accepts(e, offset, length, directionBit)) {
+                        n = out.add(n, index);
+                    }
+                }
+            }
+            final int wide = UNSAFE.getInt(base + WIDE_COUNT);
+            for (int i = 0; i < wide && i < WIDE_MAX; i++) {
+                final int index = UNSAFE.getInt(base + WIDE_LIST + 4L * i);
+                if (index >= 0 && index < entryCapacity && accepts(entry(index), offset, length, directionBit)) {
+                    n = out.add(n, index);
+                }
+            }
+            UNSAFE.loadFence();
+            if (UNSAFE.getLongVolatile(null, base + SEQ) == seq) {
+                return n;
+            }
+        }
+    }
+
+    private static boolean accepts(final long e, final long offset, final long length, final int directionBit) {
+        if (UNSAFE.getIntVolatile(null, e + E_STATE) != ARMED) {
+            return false;
+        }
+        if ((UNSAFE.getInt(e + E_FLAGS) & directionBit) == 0) {
+            return false;
+        }
+        final long start = UNSAFE.getLong(e + E_START);
+        final long len = UNSAFE.getLong(e + E_LENGTH);
+        return start < offset + length && offset < start + len;
+    }
+
+    long entry(final int index) {
+        return entries + (long) ENTRY_SIZE * index;
+    }
+
+    private long find(final long line) {
+        final long key = line + 1;
+        int i = mix(line) & hashMask;
+        for (int probes = 0; probes <= hashMask; probes++) {
+            final long slot = hash + 16L * i;
+            final long k = UNSAFE.getLong(slot);
+            if (k == 0) {
+                return -1;
+            }
+            if (k == key) {
+                return slot;
+            }
+            i = (i + 1) & hashMask;
+        }
+        return -1;
+    }
+
+    private static int mix(final long line) {
+        long h = line * 0x9E3779B97F4A7C15L;
+        h ^= h >>> 29;
+        return (int) h;
+    }
+
+    // ---------------------------------------------------------------------------------- mutation
+
+    /** Takes the seqlock (spinning), recording this process as its holder; steals it from a dead one. */
+    void lock() {
+        final long pid = ProcessHandle.current().pid();
+        long spins = 0;
+        while (true) {
+            final long seq = UNSAFE.getLongVolatile(null, base + SEQ);
+            if ((seq & 1) == 0) {
+                if (UNSAFE.compareAndSwapLong(null, base + SEQ, seq, seq + 1)) {
+                    UNSAFE.putLongVolatile(null, base + HOLDER, pid);
+                    return;
+                }
+            } else if (++spins % 100_000 == 0) {
+                final long holder = UNSAFE.getLongVolatile(null, base + HOLDER);
+                if (holder != 0 && holder != pid && ProcessHandle.of(holder).map(p -> !p.isAlive()).orElse(true)
+                    && UNSAFE.compareAndSwapLong(null, base + SEQ, seq, seq + 2)) {
+                    // the holder died mid-change; take over (the seq stays odd: we hold it now)
+                    UNSAFE.putLongVolatile(null, base + HOLDER, pid);
+                    return;
+                }
+                Thread.yield();
+            } else {
+                Thread.onSpinWait();
+            }
+        }
+    }
+
+    void unlock() {
+        UNSAFE.putLongVolatile(null, base + HOLDER, 0);
+        UNSAFE.getAndAddLong(null, base + SEQ, 1);
+    }
+
+    /**
+     * Arms an entry; the caller holds the lock.
+     *
+     * @return the entry's index
+     * @throws TripwireCapacityException if the table or the wide list is full
+     */
+    int arm(final long start, final long length, final int flags, final long condition, final long cookie,
+            final String regionName) {
+        final long firstLine = start >>> 6;
+        final long lastLine = (start + length - 1) >>> 6;
+        final boolean wide = lastLine - firstLine + 1 > NARROW_MAX_LINES;
+        final long lineCount = lastLine - firstLine + 1;
+        if (wide && UNSAFE.getInt(base + WIDE_COUNT) >= WIDE_MAX) {
+            throw new TripwireCapacityException("region '" + regionName + "': already " + WIDE_MAX
+                + " tripwires covering more than " + NARROW_MAX_LINES * 64 + " bytes each; disarm one first");
+        }
+        if (!wide && nodesInUse() + lineCount > nodeCapacity) {
+            throw new TripwireCapacityException("region '" + regionName + "': the tripwire table is full ("
+                + nodeCapacity + " line slots); export the region with a larger sidecar");
+        }
+        final int index = allocEntry(regionName);
+        final long e = entry(index);
+        final long id = UNSAFE.getLong(base + NEXT_ID) + 1;
+        UNSAFE.putLong(base + NEXT_ID, id);
+        UNSAFE.putInt(e + E_FLAGS, flags | (wide ? Tripwire.WIDE : 0));
+        UNSAFE.putLong(e + E_START, start);
+        UNSAFE.putLong(e + E_LENGTH, length);
+        UNSAFE.putLong(e + E_ID, id);
+        UNSAFE.putLong(e + E_COOKIE, cookie);
+        UNSAFE.putLong(e + E_COND, condition);
+        UNSAFE.putLongVolatile(null, e + E_COUNT, 0);
+        UNSAFE.putLongVolatile(null, e + E_LOST, 0);
+        UNSAFE.putIntVolatile(null, e + E_STATE, ARMED);
+        if (wide) {
+            final int w = UNSAFE.getInt(base + WIDE_COUNT);
+            UNSAFE.putInt(base + WIDE_LIST + 4L * w, index);
+            UNSAFE.putIntVolatile(null, base + WIDE_COUNT, w + 1);
+        } else {
+            for (long line = firstLine; line <= lastLine; line++) {
+                final long slot = findOrInsert(line);
+                final int node = allocNode();
+                final long nodeAddr = nodes + 8L * (node - 1);
+                UNSAFE.putInt(nodeAddr, index);
+                UNSAFE.putInt(nodeAddr + 4, UNSAFE.getInt(slot + 8));
+                UNSAFE.putIntVolatile(null, slot + 8, node);
+            }
+        }
+        for (long line = firstLine; line <= lastLine; line++) {
+            setBit(line);
+        }
+        UNSAFE.putInt(base + ARMED_COUNT, UNSAFE.getInt(base + ARMED_COUNT) + 1);
+        return index;
+    }
+
+    /** Removes an entry; the caller holds the lock. @return false if it was already gone */
+    boolean disarm(final int index, final long id) {
+        final long e = entry(index);
+        if (UNSAFE.getIntVolatile(null, e + E_STATE) == FREE || UNSAFE.getLong(e + E_ID) != id) {
+            return false;
+        }
+        UNSAFE.putIntVolatile(null, e + E_STATE, FREE);
+        final long start = UNSAFE.getLong(e + E_START);
+        final long firstLine = start >>> 6;
+        final long lastLine = (start + UNSAFE.getLong(e + E_LENGTH) - 1) >>> 6;
+        if ((UNSAFE.getInt(e + E_FLAGS) & Tripwire.WIDE) != 0) {
+            final int w = UNSAFE.getInt(base + WIDE_COUNT);
+            for (int i = 0; i < w; i++) {
+                if (UNSAFE.getInt(base + WIDE_LIST + 4L * i) == index) {
+                    UNSAFE.putInt(base + WIDE_LIST + 4L * i, UNSAFE.getInt(base + WIDE_LIST + 4L * (w - 1)));
+                    UNSAFE.putIntVolatile(null, base + WIDE_COUNT, w - 1);
+                    break;
+                }
+            }
+        } else {
+            for (long line = firstLine; line <= lastLine; line++) {
+                unlinkNode(line, index);
+            }
+        }
+        for (long line = firstLine; line <= lastLine; line++) {
+            if (!lineInUse(line)) {
+                clearBit(line);
+            }
+        }
+        UNSAFE.putInt(e + E_FLAGS, UNSAFE.getInt(base + ENTRY_FREE));
+        UNSAFE.putInt(base + ENTRY_FREE, index + 1);
+        UNSAFE.putInt(base + ARMED_COUNT, UNSAFE.getInt(base + ARMED_COUNT) - 1);
+        return true;
+    }
+
+    int armedCount() {
+        return UNSAFE.getIntVolatile(null, base + ARMED_COUNT);
+    }
+
+    private int nodesInUse() {
+        int free = 0;
+        int n = UNSAFE.getInt(base + NODE_FREE);
+        while (n != 0 && free <= nodeCapacity) {
+            free++;
+            n = UNSAFE.getInt(nodes + 8L * (n - 1) + 4);
+        }
+        return UNSAFE.getInt(base + NODE_HIGH) - free;
+    }
+
+    private int allocEntry(final String regionName) {
+        final int free = UNSAFE.getInt(base + ENTRY_FREE);
+        if (free != 0) {
+            UNSAFE.putInt(base + ENTRY_FREE, UNSAFE.getInt(entry(free - 1) + E_FLAGS));
+            return free - 1;
+        }
+        final int high = UNSAFE.getInt(base + ENTRY_HIGH);
+        if (high >= entryCapacity) {
+            throw new TripwireCapacityException("region '" + regionName + "': all " + entryCapacity
+                + " tripwire entries are armed; disarm some, or export the region with a larger sidecar"
+                + " (TripwireUnit.sidecarBytes)");
+        }
+        UNSAFE.putInt(base + ENTRY_HIGH, high + 1);
+        return high;
+    }
+
+    private int allocNode() {
+        final int free = UNSAFE.getInt(base + NODE_FREE);
+        if (free != 0) {
+            UNSAFE.putInt(base + NODE_FREE, UNSAFE.getInt(nodes + 8L * (free - 1) + 4));
+            return free;
+        }
+        final int high = UNSAFE.getInt(base + NODE_HIGH);
+        UNSAFE.putInt(base + NODE_HIGH, high + 1);
+        return high + 1;
+    }
+
+    private void unlinkNode(final long line, final int index) {
+        final long slot = find(line);
+        if (slot < 0) {
+            return;
+        }
+        long prevLink = slot + 8;
+        int node = UNSAFE.getInt(prevLink);
+        while (node != 0) {
+            final long nodeAddr = nodes + 8L * (node - 1);
+            final int next = UNSAFE.getInt(nodeAddr + 4);
+            if (UNSAFE.getInt(nodeAddr) == index) {
+                UNSAFE.putIntVolatile(null, prevLink, next);
+                UNSAFE.putInt(nodeAddr + 4, UNSAFE.getInt(base + NODE_FREE));
+                UNSAFE.putInt(base + NODE_FREE, node);
+                break;
+            }
+            prevLink = nodeAddr + 4;
+            node = next;
+        }
+        if (UNSAFE.getInt(slot + 8) == 0) {
+            deleteSlot(slot);
+        }
+    }
+
+    private boolean lineInUse(final long line) {
+        if (find(line) >= 0) {
+            return true;
+        }
+        final int w = UNSAFE.getInt(base + WIDE_COUNT);
+        for (int i = 0; i < w; i++) {
+            final long e = entry(UNSAFE.getInt(base + WIDE_LIST + 4L * i));
+            final long s = UNSAFE.getLong(e + E_START);
+            if (line >= s >>> 6 && line <= (s + UNSAFE.getLong(e + E_LENGTH) - 1) >>> 6) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private long findOrInsert(final long line) {
+        final long key = line + 1;
+        int i = mix(line) & hashMask;
+        while (true) {
+            final long slot = hash + 16L * i;
+            final long k = UNSAFE.getLong(slot);
+            if (k == key) {
+                return slot;
+            }
+            if (k == 0) {
+                UNSAFE.putInt(slot + 8, 0);
+                UNSAFE.putLongVolatile(null, slot, key);
+                return slot;
+            }
+            i = (i + 1) & hashMask;
+        }
+    }
+
+    /** Backward-shift deletion keeps linear probing correct without tombstones. */
+    private void deleteSlot(final long slot) {
+        int hole = (int) ((slot - hash) >>> 4);
+        int i = hole;
+        while (true) {
+            i = (i + 1) & hashMask;
+            final long s = hash + 16L * i;
+            final long k = UNSAFE.getLong(s);
+            if (k == 0) {
+                break;
+            }
+            final int home = mix(k - 1) & hashMask;
+            final boolean movable = hole <= i ? (home <= hole || home > i) : (home <= hole && home > i);
+            if (movable) {
+                final long h = hash + 16L * hole;
+                UNSAFE.putInt(h + 8, UNSAFE.getInt(s + 8));
+                UNSAFE.putLongVolatile(null, h, k);
+                hole = i;
+            }
+        }
+        final long h = hash + 16L * hole;
+        UNSAFE.putLongVolatile(null, h, 0);
+        UNSAFE.putInt(h + 8, 0);
+    }
+
+    private void setBit(final long line) {
+        final long addr = bitmap + ((line >>> 6) << 3);
+        UNSAFE.putLongVolatile(null, addr, UNSAFE.getLong(addr) | (1L << (line & 63)));
+    }
+
+    private void clearBit(final long line) {
+        final long addr = bitmap + ((line >>> 6) << 3);
+        UNSAFE.putLongVolatile(null, addr, UNSAFE.getLong(addr) & ~(1L << (line & 63)));
+    }
+
+    // ---------------------------------------------------------------------------- queue directory
+
+    /**
+     * Finds or claims the directory slot of an event queue; the caller holds the lock. Slots of
+     * queues whose owning process has gone are reclaimed.
+     *
+     * @return the slot index
+     */
+    int registerQueue(final String name, final long pid, final int regionId, final String regionName) {
+        final byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
+        int free = -1;
+        for (int i = 0; i < QUEUES; i++) {
+            final long slot = base + QUEUE_DIR + (long) QUEUE_SLOT * i;
+            final long owner = UNSAFE.getLong(slot);
+            if (owner == 0 || !ProcessHandle.of(owner).map(ProcessHandle::isAlive).orElse(false)) {
+                if (free < 0) {
+                    free = i;
+                }
+                continue;
+            }
+            if (name.equals(queueName(i))) {
+                UNSAFE.putIntVolatile(null, slot + 8, regionId);
+                return i;
+            }
+        }
+        if (free < 0) {
+            throw new TripwireCapacityException("region '" + regionName + "': " + QUEUES
+                + " event queues of live processes already watch it");
+        }
+        final long slot = base + QUEUE_DIR + (long) QUEUE_SLOT * free;
+        UNSAFE.putInt(slot + 8, regionId);
+        UNSAFE.putInt(slot + 12, bytes.length);
+        UNSAFE.copyMemory(bytes, UNSAFE.arrayBaseOffset(byte[].class), null, slot + 16, bytes.length);
+        UNSAFE.putLongVolatile(null, slot, pid);
+        return free;
+    }
+
+    String queueName(final int index) {
+        final long slot = base + QUEUE_DIR + (long) QUEUE_SLOT * index;
+        if (UNSAFE.getLongVolatile(null, slot) == 0) {
+            return null;
+        }
+        final int len = Math.min(QUEUE_NAME_MAX, UNSAFE.getInt(slot + 12));
+        final byte[] bytes = new byte[len];
+        UNSAFE.copyMemory(null, slot + 16, bytes, UNSAFE.arrayBaseOffset(byte[].class), len);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    int queueRegionId(final int index) {
+        return UNSAFE.getIntVolatile(null, base + QUEUE_DIR + (long) QUEUE_SLOT * index + 8);
+    }
+
+    /** A growable buffer of entry indices, one per thread, reused across transfers. */
+    static final class Matches {
+        int[] buf = new int[64];
+
+        int add(final int n, final int index) {
+            if (n == buf.length) {
+                buf = java.util.Arrays.copyOf(buf, n * 2);
+            }
+            buf[n] = index;
+            return n + 1;
+        }
+    }
+}

@@ -1,0 +1,373 @@
+package org.softclan.tripwire;
+
+import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.softclan.dsm.Endpoint;
+import org.softclan.dsm.InboundMapping;
+import org.softclan.dsm.Mapping;
+import org.softclan.dsm.OutboundMapping;
+import org.softclan.tripwire.os.Membarrier;
+
+/**
+ * An endpoint's Tripwire unit: arms tripwires on regions it exported or imported, and receives what
+ * they fire in its {@link EventQueue}.
+ *
+ * <pre>{@code
+ * try (TripwireUnit unit = TripwireUnit.open(endpoint)) {
+ *     Tripwire t = unit.arm(inbound, Tripwire.Options.word(0));   // fires when a write lands there
+ *     unit.events().await(WaitStrategy.competitive(), timeout);
+ *     unit.events().poll(handler, 16);
+ * }
+ * }</pre>
+ *
+ * <p>Inbound tripwires live in the region's table (its sidecar), shared by every process that maps the
+ * region, so a write from any of them fires them; any endpoint that maps the region (its owner, or an
+ * importer acting as a monitor) may arm them, and events go to the arming unit's queue. Outbound
+ * tripwires live in a private table of this unit per outbound mapping and fire on this endpoint's own
+ * transfers. Closing the unit disarms its tripwires and removes its event queue.
+ */
+public final class TripwireUnit implements AutoCloseable {
+    /** Tripwires a region's table holds when it was exported with the default sidecar. */
+    public static final int DEFAULT_TRIPWIRES = 1024;
+    private static final AtomicInteger QUEUE_SERIAL = new AtomicInteger();
+
+    private final Endpoint endpoint;
+    private final InboundMapping queueRegion;
+    private final EventQueue queue;
+    private final Set<Tripwire> armed = ConcurrentHashMap.newKeySet();
+    private final Map<String, Integer> regionIds = new ConcurrentHashMap<>();
+    private final List<String> regionNames = new ArrayList<>();
+    private final Map<OutboundMapping, PrivateTable> outboundTables = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    /** Fluent configuration of a unit; defaults work out of the box. */
+    public static final class Context {
+        private int queueCapacity = 1 << 16;
+
+        /**
+         * @param events capacity of the event queue, a power of two (default 65536)
+         * @return this
+         */
+        public Context queueCapacity(final int events) {
+            if (events < 2 || Integer.bitCount(events) != 1) {
+                throw new IllegalArgumentException("event queue capacity " + events + " must be a power of two >= 2");
+            }
+            this.queueCapacity = events;
+            return this;
+        }
+    }
+
+    private TripwireUnit(final Endpoint endpoint, final Context ctx) {
+        this.endpoint = endpoint;
+        final String name = "evq-" + ProcessHandle.current().pid() + "-" + QUEUE_SERIAL.incrementAndGet();
+        this.queueRegion = endpoint.export(name, EventQueue.bytesFor(ctx.queueCapacity), 0, 0);
+        EventQueue.format(queueRegion, ctx.queueCapacity);
+        this.queue = new EventQueue(queueRegion);
+    }
+
+    /** @return a unit for {@code endpoint} with default settings */
+    public static TripwireUnit open(final Endpoint endpoint) {
+        return new TripwireUnit(endpoint, new Context());
+    }
+
+    /** @return a unit for {@code endpoint} */
+    public static TripwireUnit open(final Endpoint endpoint, final Context ctx) {
+        return new TripwireUnit(endpoint, ctx);
+    }
+
+    /**
+     * @return sidecar bytes a region of {@code dataSize} needs for a table of {@code tripwires}; pass it
+     *         to {@link Endpoint#export(String, long, long, long)} for more than the default
+     */
+    public static long sidecarBytes(final long dataSize, final int tripwires) {
+        return TripwireTable.bytesFor(dataSize, tripwires);
+    }
+
+    static EventQueue queueFor(final Endpoint endpoint, final String name) {
+        return new EventQueue(endpoint.importRegion(name));
+    }
+
+    /** @return the endpoint this unit serves */
+    public Endpoint endpoint() {
+        return endpoint;
+    }
+
+    /** @return this unit's event queue */
+    public EventQueue events() {
+        return queue;
+    }
+
+    /** @return the region name for a region id carried in events */
+    public String regionName(final int regionId) {
+        synchronized (regionNames) {
+            return regionId > 0 && regionId <= regionNames.size() ? regionNames.get(regionId - 1) : null;
+        }
+    }
+
+    private int regionId(final Mapping mapping) {
+        return regionIds.computeIfAbsent(mapping.regionName() + "#" + mapping.generation(), k -> {
+            synchronized (regionNames) {
+                regionNames.add(mapping.regionName());
+                return regionNames.size();
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------------------------- arming
+
+    /**
+     * Arms a tripwire on a region this endpoint exported or imported.
+     *
+     * @throws org.softclan.dsm.RegionBoundsException if the range is outside the region, or a value
+     *         condition is set on an unaligned start
+     * @throws TripwireCapacityException if the region's table (or this unit's) is full, or the region
+     *         has no table (exported with no sidecar)
+     */
+    public Tripwire arm(final Mapping mapping, final Tripwire.Options options) {
+        checkOpen();
+        mapping.address(options.offset, options.length);
+        if (options.length <= 0) {
+            throw new IllegalArgumentException("tripwire on region '" + mapping.regionName() + "': length "
+                + options.length + " must be positive");
+        }
+        if (options.condition != 0 && ((options.offset & 7) != 0 || options.offset + 8 > mapping.size())) {
+            throw new IllegalArgumentException("tripwire on region '" + mapping.regionName() + "': a value"
+                + " condition needs an 8-byte-aligned start inside the region; offset " + options.offset);
+        }
+        final int regionId = regionId(mapping);
+        Tripwire.Entry in = null;
+        Tripwire.Entry out = null;
+        if (options.watch != Tripwire.Watch.OUTBOUND) {
+            in = armIn(mapping, options, regionId);
+        }
+        if (options.watch != Tripwire.Watch.INBOUND) {
+            try {
+                out = armOut(mapping, options, regionId);
+            } catch (final RuntimeException e) {
+                if (in != null) {
+                    disarmEntry(in);
+                }
+                throw e;
+            }
+        }
+        final Tripwire t = new Tripwire(this, mapping.regionName(), regionId, options, in, out);
+        armed.add(t);
+        return t;
+    }
+
+    /**
+     * Arms a tripwire, then re-reads the watched word. A write can land between "I looked at the word
+     * and decided to wait" and "I armed": such a write does not fire the new tripwire, and a waiter
+     * that then blocks would sleep through it. After this call either the write fired the tripwire or
+     * the returned value shows it, so the caller waits only if {@link Armed#changed()} is false.
+     * Exactness across processes: the re-read comes after a global memory barrier
+     * ({@link Membarrier}), or, where that is unavailable, writers fence before matching.
+     *
+     * @param observed the value the caller last saw in the 8-byte word at the tripwire's start
+     */
+    public Armed armAndCheck(final Mapping mapping, final Tripwire.Options options, final long observed) {
+        final Tripwire t = arm(mapping, options);
+        return new Armed(t, check(mapping, options.offset), observed);
+    }
+
+    /**
+     * Re-arms a fired one-shot tripwire and re-reads its word, for the same reason as
+     * {@link #armAndCheck}.
+     */
+    public Armed rearmAndCheck(final Tripwire tripwire, final Mapping mapping, final long observed) {
+        tripwire.rearm();
+        return new Armed(tripwire, check(mapping, tripwire.offset()), observed);
+    }
+
+    private static long check(final Mapping mapping, final long offset) {
+        Membarrier.globalBarrier();
+        return UNSAFE.getLongVolatile(null, mapping.address(offset & ~7L, 8));
+    }
+
+    /**
+     * The result of {@link #armAndCheck}.
+     *
+     * @param tripwire the armed tripwire
+     * @param current  the word's value after arming
+     * @param observed the value the caller had seen
+     */
+    public record Armed(Tripwire tripwire, long current, long observed) {
+        /** @return whether the word changed before the tripwire was armed: do not wait for it */
+        public boolean changed() {
+            return current != observed;
+        }
+    }
+
+    private Tripwire.Entry armIn(final Mapping mapping, final Tripwire.Options o, final int regionId) {
+        final TripwireTable table = sharedTable(mapping);
+        table.lock();
+        try {
+            final int qi = table.registerQueue(queue.regionName(), ProcessHandle.current().pid(), regionId,
+                mapping.regionName());
+            final int index = table.arm(o.offset, o.length, o.flags(Tripwire.IN, qi), o.conditionValue, o.cookie,
+                mapping.regionName());
+            return new Tripwire.Entry(table, index, UNSAFE.getLong(table.entry(index) + TripwireTable.E_ID));
+        } finally {
+            table.unlock();
+        }
+    }
+
+    private static TripwireTable sharedTable(final Mapping mapping) {
+        if (mapping instanceof OutboundMapping && ((OutboundMapping) mapping).snoopHook() instanceof TripwireSnoop) {
+            final TripwireTable t = ((TripwireSnoop) ((OutboundMapping) mapping).snoopHook()).inboundTable();
+            if (t != null) {
+                return t;
+            }
+        }
+        final int capacity = TripwireTable.capacityFor(mapping.size(), mapping.sidecarSize());
+        if (capacity == 0) {
+            throw new TripwireCapacityException("region '" + mapping.regionName() + "' has no room for a"
+                + " tripwire table (sidecar " + mapping.sidecarSize() + " bytes, " + sidecarBytes(mapping.size(), 1)
+                + " needed for one tripwire); export it with TripwireUnit.sidecarBytes(size, n)");
+        }
+        return new TripwireTable(mapping.sidecarAddress(), mapping.size(), capacity);
+    }
+
+    private Tripwire.Entry armOut(final Mapping mapping, final Tripwire.Options o, final int regionId) {
+        if (!(mapping instanceof OutboundMapping)) {
+            throw new IllegalArgumentException("outbound tripwires watch transfers this endpoint sends:"
+                + " arm them on an outbound mapping, not on the inbound mapping of region '"
+                + mapping.regionName() + "'");
+        }
+        final OutboundMapping om = (OutboundMapping) mapping;
+        if (!(om.snoopHook() instanceof TripwireSnoop)) {
+            throw new IllegalStateException("outbound mapping of region '" + om.regionName()
+                + "' has a snoop hook of its own, so outbound tripwires cannot see its transfers");
+        }
+        final TripwireSnoop snoop = (TripwireSnoop) om.snoopHook();
+        final PrivateTable pt = outboundTables.computeIfAbsent(om, m -> {
+            final PrivateTable p = new PrivateTable(m.size());
+            snoop.outbound(p.table, queue, regionId);
+            return p;
+        });
+        pt.table.lock();
+        try {
+            final int index = pt.table.arm(o.offset, o.length, o.flags(Tripwire.OUT, 0), o.conditionValue, o.cookie,
+                om.regionName());
+            return new Tripwire.Entry(pt.table, index, UNSAFE.getLong(pt.table.entry(index) + TripwireTable.E_ID));
+        } finally {
+            pt.table.unlock();
+        }
+    }
+
+    void disarm(final Tripwire t) {
+        armed.remove(t);
+        if (t.in != null) {
+            disarmEntry(t.in);
+        }
+        if (t.out != null) {
+            disarmEntry(t.out);
+        }
+    }
+
+    private static void disarmEntry(final Tripwire.Entry e) {
+        e.table.lock();
+        try {
+            e.table.disarm(e.index, e.id);
+        } finally {
+            e.table.unlock();
+        }
+    }
+
+    /** @return the tripwires this unit has armed and not disarmed */
+    public List<Tripwire> tripwires() {
+        return new ArrayList<>(armed);
+    }
+
+    /** What {@link #recoverLost} reports: a tripwire that fired while the queue was full. */
+    @FunctionalInterface
+    public interface LostHandler {
+        /**
+         * @param tripwire the tripwire
+         * @param lost     events it could not post since the last recovery
+         */
+        void onLost(Tripwire tripwire, long lost);
+    }
+
+    /**
+     * After an overflow, finds which of this unit's tripwires fired without an event, and how often,
+     * resetting their lost counts.
+     *
+     * @return the number of tripwires reported
+     */
+    public int recoverLost(final LostHandler handler) {
+        int n = 0;
+        for (final Tripwire t : armed) {
+            final long lost = t.takeLost();
+            if (lost > 0) {
+                handler.onLost(t, lost);
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new org.softclan.dsm.ClosedException("tripwire unit of endpoint '" + endpoint.name() + "' is closed");
+        }
+    }
+
+    /** Disarms every tripwire of this unit and removes its event queue. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (final Tripwire t : new ArrayList<>(armed)) {
+            try {
+                t.disarm();
+            } catch (final RuntimeException e) {
+                // the region may already be gone with its table
+            }
+        }
+        for (final Map.Entry<OutboundMapping, PrivateTable> e : outboundTables.entrySet()) {
+            if (e.getKey().snoopHook() instanceof TripwireSnoop) {
+                ((TripwireSnoop) e.getKey().snoopHook()).outbound(null, null, 0);
+            }
+        }
+        queueRegion.close();
+        // private tables are freed only when their mapping is gone: a transfer may still be matching
+        for (final Map.Entry<OutboundMapping, PrivateTable> e : outboundTables.entrySet()) {
+            if (e.getKey().isClosed()) {
+                e.getValue().free();
+            }
+        }
+    }
+
+    /** Off-heap memory for the outbound tripwires of one outbound mapping. */
+    private static final class PrivateTable {
+        final long address;
+        final long bytes;
+        final TripwireTable table;
+
+        PrivateTable(final long dataSize) {
+            this.bytes = TripwireTable.bytesFor(dataSize, DEFAULT_TRIPWIRES);
+            this.address = UNSAFE.allocateMemory(bytes);
+            UNSAFE.setMemory(address, bytes, (byte) 0);
+            this.table = new TripwireTable(address, dataSize, DEFAULT_TRIPWIRES);
+        }
+
+        void free() {
+            UNSAFE.freeMemory(address);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "tripwire unit of endpoint '" + endpoint.name() + "' (" + armed.size() + " armed, " + queue + ")";
+    }
+}

@@ -1,0 +1,115 @@
+package org.softclan.tripwire;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+
+/**
+ * How a thread waits for something a tripwire signals: from never waiting ({@link #poll()}) to
+ * blocking in the kernel until a writer in another process wakes it ({@link #block()}). Every wait
+ * takes a timeout and returns whether the condition held.
+ *
+ * <p>The default, {@link #competitive()}, spins for about what a block-and-wake costs, then blocks:
+ * whatever the arrival pattern, it spends at most about twice what the best strategy in hindsight
+ * would have.
+ */
+@FunctionalInterface
+public interface WaitStrategy {
+    /** Spin time of {@link #competitive()}: about one futex block-and-wake between two JVMs here. */
+    long DEFAULT_SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(10);
+
+    /**
+     * Waits until {@code ready} holds or the timeout passes.
+     *
+     * @param ready        the condition, re-checked after every wake-up
+     * @param bell         the event queue whose doorbell writers ring (for blocking strategies)
+     * @param timeoutNanos how long to wait at most
+     * @return whether {@code ready} held
+     */
+    boolean await(BooleanSupplier ready, EventQueue bell, long timeoutNanos);
+
+    /** @return checks once, never waits */
+    static WaitStrategy poll() {
+        return (ready, bell, timeout) -> ready.getAsBoolean();
+    }
+
+    /** @return spins on the condition (lowest latency; burns a core) */
+    static WaitStrategy busySpin() {
+        return (ready, bell, timeout) -> {
+            final long deadline = System.nanoTime() + timeout;
+            do {
+                if (ready.getAsBoolean()) {
+                    return true;
+                }
+                Thread.onSpinWait();
+            } while (System.nanoTime() - deadline < 0);
+            return ready.getAsBoolean();
+        };
+    }
+
+    /** @return spins for {@code spinNanos}, then yields the CPU between checks */
+    static WaitStrategy spinThenYield(final long spinNanos) {
+        return (ready, bell, timeout) -> {
+            final long start = System.nanoTime();
+            final long deadline = start + timeout;
+            while (true) {
+                if (ready.getAsBoolean()) {
+                    return true;
+                }
+                final long now = System.nanoTime();
+                if (now - deadline >= 0) {
+                    return false;
+                }
+                if (now - start < spinNanos) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
+            }
+        };
+    }
+
+    /** @return parks between checks, doubling the park from {@code minNanos} up to {@code maxNanos} */
+    static WaitStrategy parkWithBackoff(final long minNanos, final long maxNanos) {
+        return (ready, bell, timeout) -> {
+            final long deadline = System.nanoTime() + timeout;
+            long park = minNanos;
+            while (true) {
+                if (ready.getAsBoolean()) {
+                    return true;
+                }
+                final long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                LockSupport.parkNanos(Math.min(park, left));
+                park = Math.min(maxNanos, park * 2);
+            }
+        };
+    }
+
+    /** @return blocks in the kernel (futex on the queue's doorbell); uses no CPU while waiting */
+    static WaitStrategy block() {
+        return (ready, bell, timeout) -> ready.getAsBoolean() || bell.block(ready, timeout);
+    }
+
+    /** @return spins for {@code spinNanos}, then blocks */
+    static WaitStrategy competitive(final long spinNanos) {
+        return (ready, bell, timeout) -> {
+            final long start = System.nanoTime();
+            do {
+                if (ready.getAsBoolean()) {
+                    return true;
+                }
+                Thread.onSpinWait();
+            } while (System.nanoTime() - start < Math.min(spinNanos, timeout));
+            final long left = timeout - (System.nanoTime() - start);
+            return ready.getAsBoolean() || left > 0 && bell.block(ready, left);
+        };
+    }
+
+    /** @return {@link #competitive(long)} with {@link #DEFAULT_SPIN_NANOS} */
+    static WaitStrategy competitive() {
+        return competitive(DEFAULT_SPIN_NANOS);
+    }
+}

@@ -1,0 +1,203 @@
+package org.softclan.tripwire;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.softclan.dsm.testing.Messages.assertMentions;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.softclan.dsm.Endpoint;
+import org.softclan.dsm.Fabric;
+import org.softclan.dsm.InboundMapping;
+import org.softclan.dsm.OutboundMapping;
+import org.softclan.dsm.RegisteredMemory;
+
+/** The unit's rules, in one JVM (two endpoints); the cross-process tests prove them between JVMs. */
+class TripwireUnitTest {
+    private Fabric fabric;
+    private Endpoint owner;
+    private Endpoint writer;
+    private InboundMapping in;
+    private OutboundMapping out;
+    private TripwireUnit unit;
+    private final List<long[]> events = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() {
+        fabric = Fabric.createTemporary();
+        owner = fabric.openEndpoint("owner");
+        writer = fabric.openEndpoint("writer");
+        in = owner.export("r", 1 << 16);
+        out = writer.importRegion("r");
+        unit = TripwireUnit.open(owner);
+    }
+
+    @AfterEach
+    void tearDown() {
+        unit.close();
+        fabric.close();
+    }
+
+    private int drain() {
+        return unit.events().poll((seq, id, cookie, region, off, len, value) ->
+            events.add(new long[] {seq, id, cookie, region, off, len, value}), 1000);
+    }
+
+    @Test
+    void aWriteOnAnArmedWordPostsOneEventCarryingIdCookieRegionOffsetAndValue() {
+        final Tripwire t = unit.arm(in, Tripwire.Options.word(128).cookie(99));
+        out.putLongOrdered(128, 42);
+        assertEquals(1, drain());
+        final long[] e = events.get(0);
+        assertEquals(0, e[0]);
+        assertEquals(t.id(), e[1]);
+        assertEquals(99, e[2]);
+        assertEquals("r", unit.regionName((int) e[3]));
+        assertEquals(128, e[4]);
+        assertEquals(8, e[5]);
+        assertEquals(42, e[6]);
+    }
+
+    @Test
+    void persistentFiresOncePerWriteAndOneShotOnceUntilRearmed() {
+        unit.arm(in, Tripwire.Options.word(0));
+        final Tripwire once = unit.arm(in, Tripwire.Options.word(64).oneShot());
+        for (int i = 0; i < 5; i++) {
+            out.putLong(0, i);
+            out.putLong(64, i);
+        }
+        drain();
+        assertEquals(6, events.size());
+        assertTrue(once.hasFired());
+        assertFalse(once.isArmed());
+        assertTrue(once.rearm());
+        out.putLong(64, 7);
+        drain();
+        assertEquals(7, events.size());
+    }
+
+    @Test
+    void missesAndDisarmedTripwiresNeverFire() {
+        final Tripwire t = unit.arm(in, Tripwire.Options.at(100, 10));
+        out.putLong(110, 1);   // [110, 118) starts just after [100, 110)
+        out.putLong(92, 1);    // [92, 100) ends just before it
+        out.putByte(99, (byte) 1);
+        assertEquals(0, drain());
+        out.putByte(109, (byte) 1);
+        assertEquals(1, drain());
+        t.disarm();
+        out.putLong(100, 1);
+        assertEquals(0, drain());
+        assertFalse(t.isArmed());
+    }
+
+    @Test
+    void valueConditionFiresOnlyWhenMet() {
+        unit.arm(in, Tripwire.Options.word(0).whenEquals(5));
+        unit.arm(in, Tripwire.Options.word(8).whenAtLeast(10));
+        out.putLong(0, 4);
+        out.putLong(8, 9);
+        assertEquals(0, drain());
+        out.putLong(0, 5);
+        out.putLong(8, 10);
+        out.putLong(8, 11);
+        assertEquals(3, drain());
+    }
+
+    @Test
+    void bulkAndDmaWritesFireInboundTripwires() throws Exception {
+        unit.arm(in, Tripwire.Options.word(4096));
+        out.put(4000, new byte[200]);
+        assertEquals(1, drain());
+        final RegisteredMemory src = writer.allocate(8192);
+        writer.dma().write(src, 0, out, 0, 8192).join(5, TimeUnit.SECONDS);
+        assertEquals(1, drain());
+    }
+
+    @Test
+    void outboundTripwireFiresOnTheInitiatorsOwnTransfer() throws Exception {
+        try (TripwireUnit mine = TripwireUnit.open(writer)) {
+            final Tripwire last = mine.arm(out, Tripwire.Options.word(8184).watch(Tripwire.Watch.OUTBOUND).cookie(7));
+            final RegisteredMemory src = writer.allocate(8192);
+            writer.dma().write(src, 0, out, 0, 8192);
+            assertTrue(mine.events().await(WaitStrategy.competitive(), 5, TimeUnit.SECONDS));
+            final List<Long> cookies = new ArrayList<>();
+            mine.events().poll((seq, id, cookie, region, off, len, value) -> cookies.add(cookie), 10);
+            assertEquals(List.of(7L), cookies);
+            assertEquals(0, drain(), "the owner's unit armed nothing outbound");
+            assertEquals(last.id(), last.id());
+            assertThrows(IllegalArgumentException.class,
+                () -> mine.arm(in, Tripwire.Options.word(0).watch(Tripwire.Watch.OUTBOUND)));
+        }
+    }
+
+    @Test
+    void counterAndWakeActionsCountWithoutEvents() throws Exception {
+        final Tripwire t = unit.arm(in, Tripwire.Options.word(0).actions(Tripwire.COUNTER | Tripwire.WAKE));
+        for (int i = 0; i < 3; i++) {
+            out.putLong(0, i);
+        }
+        assertEquals(3, t.count());
+        assertEquals(0, drain());
+        assertTrue(t.awaitCount(3, WaitStrategy.block(), 1, TimeUnit.SECONDS));
+        assertFalse(t.awaitCount(4, WaitStrategy.poll(), 1, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void armAndCheckReportsAWriteThatLandedBeforeArming() {
+        out.putLong(256, 1);
+        final TripwireUnit.Armed armed = unit.armAndCheck(in, Tripwire.Options.word(256).oneShot(), 0);
+        assertTrue(armed.changed());
+        assertEquals(1, armed.current());
+        final TripwireUnit.Armed quiet = unit.armAndCheck(in, Tripwire.Options.word(512).oneShot(), 0);
+        assertFalse(quiet.changed());
+    }
+
+    @Test
+    void aMonitorThatImportedTheRegionCanWatchWritesFromOthers() {
+        final Endpoint third = fabric.openEndpoint("third");
+        try (TripwireUnit monitor = TripwireUnit.open(writer)) {
+            monitor.arm(out, Tripwire.Options.word(0));
+            third.importRegion("r").putLong(0, 3);
+            assertEquals(1, monitor.events().poll((a, b, c, d, e, f, g) -> { }, 10));
+        }
+    }
+
+    @Test
+    void fullQueueCountsOverflowAndTheOwnerRecoversWhichTripwiresFired() {
+        try (TripwireUnit small = TripwireUnit.open(owner, new TripwireUnit.Context().queueCapacity(4))) {
+            final Tripwire a = small.arm(in, Tripwire.Options.word(0));
+            final Tripwire b = small.arm(in, Tripwire.Options.word(64));
+            for (int i = 0; i < 10; i++) {
+                out.putLong(0, i);
+            }
+            out.putLong(64, 1);
+            assertEquals(7, small.events().overflowCount());
+            final List<String> lost = new ArrayList<>();
+            assertEquals(2, small.recoverLost((t, n) -> lost.add(t.id() + ":" + n)));
+            assertTrue(lost.contains(a.id() + ":6"), lost.toString());
+            assertTrue(lost.contains(b.id() + ":1"), lost.toString());
+            assertEquals(4, small.events().poll((s, i, c, r, o, l, v) -> { }, 100));
+            out.putLong(0, 11);
+            assertEquals(1, small.events().poll((s, i, c, r, o, l, v) -> { }, 100), "recovers once drained");
+        }
+    }
+
+    @Test
+    void badArmingIsRefusedWithClearMessages() {
+        assertMentions(assertThrows(org.softclan.dsm.RegionBoundsException.class,
+            () -> unit.arm(in, Tripwire.Options.at((1 << 16) - 4, 8))), "region 'r'", "65536");
+        assertMentions(assertThrows(IllegalArgumentException.class,
+            () -> unit.arm(in, Tripwire.Options.word(4).whenEquals(1))), "region 'r'", "aligned");
+        final InboundMapping bare = owner.export("bare", 64, 0, 0);
+        assertMentions(assertThrows(TripwireCapacityException.class,
+            () -> unit.arm(bare, Tripwire.Options.word(0))), "region 'bare'", "sidecar");
+    }
+}

@@ -14,7 +14,7 @@ import java.nio.charset.StandardCharsets;
  *     0 seq (long)             seqlock: odd while a mutator holds it         own cache line
  *     8 holder pid (long)      who holds it, so a dead holder can be detected
  *    64 entry free head (int), entry high-water (int), node free head (int), node high-water (int),
- *       wide count (int), armed count (int), next tripwire id (long)          own cache line
+ *       wide count (int), armed count (int), next tripwire id (long), nodes in use (int)  own line
  *   128 queue directory: 16 slots x 128 bytes {owner pid long, region id int, name length int,
  *       name bytes (at most 100)}: the event queues of the units that armed here
  *  2176 wide list: 64 ints, entries covering more than 16 cache lines
@@ -45,6 +45,7 @@ final class TripwireTable {
     private static final int WIDE_COUNT = 80;
     private static final int ARMED_COUNT = 84;
     private static final int NEXT_ID = 88;
+    private static final int NODES_USED = 96;
     static final int QUEUE_DIR = 128;
     static final int QUEUE_SLOT = 128;
     static final int QUEUES = 16;
@@ -391,13 +392,7 @@ final class TripwireTable {
     }
 
     private int nodesInUse() {
-        int free = 0;
-        int n = UNSAFE.getInt(base + NODE_FREE);
-        while (n != 0 && free <= nodeCapacity) {
-            free++;
-            n = UNSAFE.getInt(nodes + 8L * (n - 1) + 4);
-        }
-        return UNSAFE.getInt(base + NODE_HIGH) - free;
+        return UNSAFE.getInt(base + NODES_USED);
     }
 
     private int allocEntry(final String regionName) {
@@ -417,6 +412,7 @@ final class TripwireTable {
     }
 
     private int allocNode() {
+        UNSAFE.putInt(base + NODES_USED, UNSAFE.getInt(base + NODES_USED) + 1);
         final int free = UNSAFE.getInt(base + NODE_FREE);
         if (free != 0) {
             UNSAFE.putInt(base + NODE_FREE, UNSAFE.getInt(nodes + 8L * (free - 1) + 4));
@@ -441,6 +437,7 @@ final class TripwireTable {
                 UNSAFE.putIntVolatile(null, prevLink, next);
                 UNSAFE.putInt(nodeAddr + 4, UNSAFE.getInt(base + NODE_FREE));
                 UNSAFE.putInt(base + NODE_FREE, node);
+                UNSAFE.putInt(base + NODES_USED, UNSAFE.getInt(base + NODES_USED) - 1);
                 break;
             }
             prevLink = nodeAddr + 4;

@@ -23,9 +23,9 @@ import picocli.CommandLine.UnmatchedArgumentException;
  * (or the environment variable {@value #VERBOSE_ENV}) adds the stack trace.
  */
 @Command(name = "vmmc", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
-    description = "A software CLAN / VMMC: export, import, write and read shared-memory regions.",
-    subcommands = {ExportCommand.class, WriteCommand.class, ReadCommand.class, RegionsCommand.class,
-        DemoCommand.class},
+    description = "A software CLAN / VMMC: export, import, write, read and watch shared-memory regions.",
+    subcommands = {ExportCommand.class, WriteCommand.class, ReadCommand.class, WatchCommand.class,
+        RegionsCommand.class, DemoCommand.class},
     footer = {"", "Run 'vmmc COMMAND --help' for a command's options."})
 public final class Vmmc implements Callable<Integer> {
     /** Environment variable that, set to anything but empty, 0 or false, turns on {@code --verbose}. */

@@ -107,6 +107,29 @@ class VmmcCommandsTest {
 
     @Test
     @Order(2)
+    void watchPrintsOneLinePerWriteFromAnotherProcessThenStopsAtTheCount() throws Exception {
+        final JvmProcess watch = JvmProcess.start(Vmmc.class, List.of("-Xmx64m"), "watch", "--fabric",
+            fabric.toString(), "--region", "demo", "--offset", "1024", "--count", "2");
+        try {
+            watch.expectLine("watching region 'demo' bytes 1024..1031", 30, TimeUnit.SECONDS);
+            final Run miss = vmmc("write", "--region", "demo", "--offset", "1032", "--long", "1");
+            assertEquals(0, miss.exit(), miss::describe);
+            for (final String v : new String[] {"7", "8"}) {
+                final Run write = vmmc("write", "--region", "demo", "--offset", "1024", "--long", v);
+                assertEquals(0, write.exit(), write::describe);
+                final String event = watch.expectLine("event ", 30, TimeUnit.SECONDS);
+                assertTrue(event.endsWith("fired by a write of 8 bytes at offset 1024; value at offset 1024 is now " + v),
+                    event);
+            }
+            assertEquals(0, watch.waitFor(30, TimeUnit.SECONDS), watch::transcript);
+            assertFalse(watch.transcript().contains("offset 1032"), watch::transcript);
+        } finally {
+            watch.close();
+        }
+    }
+
+    @Test
+    @Order(2)
     void writeLongThenReadPrintsJustTheNumber() throws Exception {
         final Run write = vmmc("write", "--region", "demo", "--offset", "128", "--long", "42");
         assertEquals(0, write.exit(), write::describe);

@@ -194,7 +194,9 @@ final class TripwireTable {
                 }
                 int node = UNSAFE.getInt(slot + 8);
                 int guard = nodeCapacity;
-                while (node != 0 && guard-- > 0) {
+                while (node > 0 && node <= nodeCapacity && guard-- > 0) {
+                    // a torn read during a concurrent change is caught by the seq check below; the
+                    // bounds checks keep it inside the table meanwhile
                     final long nodeAddr = nodes + 8L * (node - 1);
                     final int index = UNSAFE.getInt(nodeAddr);
                     node = UNSAFE.getInt(nodeAddr + 4);

@@ -123,7 +123,7 @@ final class TripwireSnoop implements SnoopHook {
     static final class QueueCache {
         private final OutboundMapping via;
         private final TripwireTable table;
-        private final long[] owners = new long[TripwireTable.QUEUES];
+        private final long[] serials = new long[TripwireTable.QUEUES];
         private final EventQueue[] queues = new EventQueue[TripwireTable.QUEUES];
 
         QueueCache(final OutboundMapping via, final TripwireTable table) {
@@ -132,19 +132,20 @@ final class TripwireSnoop implements SnoopHook {
         }
 
         EventQueue get(final int index) {
-            final long owner = UNSAFE.getLongVolatile(null, table.base + TripwireTable.QUEUE_DIR
-                + (long) TripwireTable.QUEUE_SLOT * index);
-            if (owner == 0) {
+            // the slot's serial changes whenever another queue takes the slot, even in the same process
+            final long serial = UNSAFE.getLongVolatile(null, table.base + TripwireTable.QUEUE_DIR
+                + (long) TripwireTable.QUEUE_SLOT * index + TripwireTable.SLOT_SERIAL);
+            if (serial == 0) {
                 return null;
             }
-            if (owners[index] == owner && queues[index] != null) {
-                return queues[index];
+            if (serials[index] == serial) {
+                return queues[index];   // null if the queue could not be reached: not retried per write
             }
-            return attach(index, owner);
+            return attach(index, serial);
         }
 
-        private synchronized EventQueue attach(final int index, final long owner) {
-            if (owners[index] == owner && queues[index] != null) {
+        private synchronized EventQueue attach(final int index, final long serial) {
+            if (serials[index] == serial) {
                 return queues[index];
             }
             final String name = table.queueName(index);
@@ -155,7 +156,7 @@ final class TripwireSnoop implements SnoopHook {
                 // the queue's owner is gone or its region cannot be imported: the event is counted as lost
             }
             queues[index] = q;
-            owners[index] = owner;
+            serials[index] = serial;
             return q;
         }
     }

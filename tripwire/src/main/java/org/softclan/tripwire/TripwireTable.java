@@ -16,7 +16,8 @@ import java.nio.charset.StandardCharsets;
  *    64 entry free head (int), entry high-water (int), node free head (int), node high-water (int),
  *       wide count (int), armed count (int), next tripwire id (long), nodes in use (int)  own line
  *   128 queue directory: 16 slots x 128 bytes {owner pid long, region id int, name length int,
- *       name bytes (at most 100)}: the event queues of the units that armed here
+ *       name bytes (at most 100), serial long at 120 (new for each registration)}: the event queues
+ *       of the units that armed here
  *  2176 wide list: 64 ints, entries covering more than 16 cache lines
  *  4096 presence bitmap: one bit per 64-byte line of the region's data area
  *       hash: open addressing, linear probing; 16-byte slots {line + 1 (long), head node + 1 (int)}
@@ -46,6 +47,8 @@ final class TripwireTable {
     private static final int ARMED_COUNT = 84;
     private static final int NEXT_ID = 88;
     private static final int NODES_USED = 96;
+    private static final int QUEUE_SERIAL = 104;
+    static final int SLOT_SERIAL = 120;
     static final int QUEUE_DIR = 128;
     static final int QUEUE_SLOT = 128;
     static final int QUEUES = 16;
@@ -547,12 +550,43 @@ final class TripwireTable {
             throw new TripwireCapacityException("region '" + regionName + "': " + QUEUES
                 + " event queues of live processes already watch it");
         }
+        reapQueue(free, regionName);
         final long slot = base + QUEUE_DIR + (long) QUEUE_SLOT * free;
         UNSAFE.putInt(slot + 8, regionId);
         UNSAFE.putInt(slot + 12, bytes.length);
         UNSAFE.copyMemory(bytes, UNSAFE.arrayBaseOffset(byte[].class), null, slot + 16, bytes.length);
+        final long serial = UNSAFE.getLong(base + QUEUE_SERIAL) + 1;
+        UNSAFE.putLong(base + QUEUE_SERIAL, serial);
+        UNSAFE.putLongVolatile(null, slot + SLOT_SERIAL, serial);
         UNSAFE.putLongVolatile(null, slot, pid);
         return free;
+    }
+
+    /**
+     * Disarms the entries left behind by a unit whose process is gone (it cannot disarm them), so
+     * its directory slot and their entries can be reused; the caller holds the lock.
+     */
+    private void reapQueue(final int queueIndex, final String regionName) {
+        final int high = UNSAFE.getInt(base + ENTRY_HIGH);
+        for (int i = 0; i < high; i++) {
+            final long e = entry(i);
+            final int state = UNSAFE.getIntVolatile(null, e + E_STATE);
+            if (state != FREE && ((UNSAFE.getInt(e + E_FLAGS) >>> Tripwire.QUEUE_SHIFT) & 0xF) == queueIndex
+                && (UNSAFE.getInt(e + E_FLAGS) & Tripwire.IN) != 0) {
+                disarm(i, UNSAFE.getLong(e + E_ID));
+            }
+        }
+        UNSAFE.putLongVolatile(null, base + QUEUE_DIR + (long) QUEUE_SLOT * queueIndex, 0);
+        UNSAFE.putLongVolatile(null, base + QUEUE_DIR + (long) QUEUE_SLOT * queueIndex + SLOT_SERIAL, 0);
+    }
+
+    /** Frees the directory slot of a closing unit's queue (and anything it left armed); the caller holds the lock. */
+    void releaseQueue(final String name, final String regionName) {
+        for (int i = 0; i < QUEUES; i++) {
+            if (name.equals(queueName(i))) {
+                reapQueue(i, regionName);
+            }
+        }
     }
 
     String queueName(final int index) {

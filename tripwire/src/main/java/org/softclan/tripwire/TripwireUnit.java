@@ -45,6 +45,8 @@ public final class TripwireUnit implements AutoCloseable {
     private final Map<String, Integer> regionIds = new ConcurrentHashMap<>();
     private final List<String> regionNames = new ArrayList<>();
     private final Map<OutboundMapping, PrivateTable> outboundTables = new ConcurrentHashMap<>();
+    /** Shared tables whose queue directory names this unit's queue, with the mapping that reaches them. */
+    private final Map<Long, Mapping> registeredIn = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     /** Fluent configuration of a unit; defaults work out of the box. */
@@ -211,6 +213,7 @@ public final class TripwireUnit implements AutoCloseable {
         try {
             final int qi = table.registerQueue(queue.regionName(), ProcessHandle.current().pid(), regionId,
                 mapping.regionName());
+            registeredIn.put(table.base, mapping);
             final int index = table.arm(o.offset, o.length, o.flags(Tripwire.IN, qi), o.conditionValue, o.cookie,
                 mapping.regionName());
             return new Tripwire.Entry(table, index, UNSAFE.getLong(table.entry(index) + TripwireTable.E_ID));
@@ -332,6 +335,22 @@ public final class TripwireUnit implements AutoCloseable {
                 t.disarm();
             } catch (final RuntimeException e) {
                 // the region may already be gone with its table
+            }
+        }
+        for (final Mapping m : registeredIn.values()) {
+            if (m.isClosed()) {
+                continue;
+            }
+            try {
+                final TripwireTable table = sharedTable(m);
+                table.lock();
+                try {
+                    table.releaseQueue(queue.regionName(), m.regionName());
+                } finally {
+                    table.unlock();
+                }
+            } catch (final RuntimeException e) {
+                // the region went away meanwhile
             }
         }
         for (final Map.Entry<OutboundMapping, PrivateTable> e : outboundTables.entrySet()) {

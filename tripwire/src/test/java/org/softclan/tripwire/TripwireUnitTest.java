@@ -191,6 +191,19 @@ class TripwireUnitTest {
     }
 
     @Test
+    void closedUnitsGiveBackTheirQueueSlotsSoManyUnitsCanComeAndGo() {
+        for (int i = 0; i < 3 * TripwireTable.QUEUES; i++) {
+            try (TripwireUnit u = TripwireUnit.open(owner)) {
+                u.arm(in, Tripwire.Options.word(8L * i));
+                out.putLong(8L * i, i);
+                assertEquals(1, u.events().poll((s, id, c, r, o, l, v) -> { }, 10));
+            }
+        }
+        out.putLong(0, 1);
+        assertEquals(0, drain());
+    }
+
+    @Test
     void badArmingIsRefusedWithClearMessages() {
         assertMentions(assertThrows(org.softclan.dsm.RegionBoundsException.class,
             () -> unit.arm(in, Tripwire.Options.at((1 << 16) - 4, 8))), "region 'r'", "65536");

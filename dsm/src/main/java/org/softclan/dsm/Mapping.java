@@ -144,7 +144,11 @@ public abstract class Mapping implements AutoCloseable {
     public final void putLong(final long offset, final long value) {
         checkBounds(offset, 8);
         beforeRemoteAccess();
-        link.putLong(this, offset, value);
+        if (link == SameHostLink.INSTANCE) {
+            UNSAFE.putLong(dataAddress + offset, value);   // the same-host link, without the interface call
+        } else {
+            link.putLong(this, offset, value);
+        }
         afterWrite(offset, 8);
     }
 
@@ -153,7 +157,11 @@ public abstract class Mapping implements AutoCloseable {
         checkBounds(offset, 8);
         checkAligned(offset);
         beforeRemoteAccess();
-        link.putLongOrdered(this, offset, value);
+        if (link == SameHostLink.INSTANCE) {
+            UNSAFE.putOrderedLong(null, dataAddress + offset, value);
+        } else {
+            link.putLongOrdered(this, offset, value);
+        }
         afterWrite(offset, 8);
     }
 
@@ -162,7 +170,11 @@ public abstract class Mapping implements AutoCloseable {
         checkBounds(offset, 8);
         checkAligned(offset);
         beforeRemoteAccess();
-        link.putLongVolatile(this, offset, value);
+        if (link == SameHostLink.INSTANCE) {
+            UNSAFE.putLongVolatile(null, dataAddress + offset, value);
+        } else {
+            link.putLongVolatile(this, offset, value);
+        }
         afterWrite(offset, 8);
     }
 
@@ -279,7 +291,8 @@ public abstract class Mapping implements AutoCloseable {
         checkBounds(offset, 8);
         checkAligned(offset);
         beforeRemoteAccess();
-        return link.getLongVolatile(this, offset);
+        return link == SameHostLink.INSTANCE ? UNSAFE.getLongVolatile(null, dataAddress + offset)
+            : link.getLongVolatile(this, offset);
     }
 
     /** Bulk plain load into {@code dst[dstOffset .. dstOffset+length)}. */

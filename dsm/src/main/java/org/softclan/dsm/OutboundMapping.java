@@ -18,13 +18,20 @@ import java.util.concurrent.locks.LockSupport;
  * {@link StaleRegionException}. The check is one load of a header word that only changes then.
  */
 public final class OutboundMapping extends Mapping {
-    private static final VarHandle PENDING = MethodHandles.arrayElementVarHandle(long[].class);
-    /** DMA transfers in flight on this mapping, at index 8 of 16 so it sits on its own cache line. */
-    private static final int PENDING_INDEX = 8;
+    private static final VarHandle PENDING;
+
+    static {
+        try {
+            PENDING = MethodHandles.lookup().findVarHandle(OutboundMapping.class, "dmaPending", long.class);
+        } catch (final ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private final Endpoint endpoint;
     private final OwnerId owner;
-    private final long[] dmaPending = new long[16];
+    /** DMA transfers in flight on this mapping; written by the DMA engine only while DMA is active. */
+    private volatile long dmaPending;
 
     OutboundMapping(final Endpoint endpoint, final String regionName, final long generation, final long size,
                     final long sidecarSize, final OwnerId owner, final MappedRegion file, final Link link) {
@@ -80,7 +87,7 @@ public final class OutboundMapping extends Mapping {
         if (headerState() != RegionLayout.STATE_ACTIVE) {
             throw staleFailure();
         }
-        if ((long) PENDING.getVolatile(dmaPending, PENDING_INDEX) != 0) {
+        if (dmaPending != 0) {
             awaitDmaDrain();
         }
     }
@@ -93,7 +100,7 @@ public final class OutboundMapping extends Mapping {
 
     private void awaitDmaDrain() {
         int spins = 0;
-        while ((long) PENDING.getVolatile(dmaPending, PENDING_INDEX) != 0) {
+        while (dmaPending != 0) {
             if (++spins < 1_000) {
                 Thread.onSpinWait();
             } else if (spins < 2_000) {
@@ -107,11 +114,11 @@ public final class OutboundMapping extends Mapping {
     // ----------------------------------------------------------------------- DMA engine entry points
 
     void dmaIssued() {
-        PENDING.getAndAdd(dmaPending, PENDING_INDEX, 1L);
+        PENDING.getAndAdd(this, 1L);
     }
 
     void dmaRetired() {
-        PENDING.getAndAdd(dmaPending, PENDING_INDEX, -1L);
+        PENDING.getAndAdd(this, -1L);
     }
 
     /** One DMA burst into the region: checked, stored through the link, snooped. */

@@ -1,0 +1,15 @@
+package org.softclan.vmmc;
+
+import org.softclan.dsm.DsmException;
+
+/** The other side of a connection closed it, or its process died; nothing more will arrive or leave. */
+public final class PeerGoneException extends DsmException {
+    private static final long serialVersionUID = 1L;
+
+    /**
+     * @param message names the connection and what happened to the peer
+     */
+    public PeerGoneException(final String message) {
+        super(message);
+    }
+}

@@ -47,6 +47,8 @@ public final class TripwireUnit implements AutoCloseable {
     private final Map<OutboundMapping, PrivateTable> outboundTables = new ConcurrentHashMap<>();
     /** Shared tables whose queue directory names this unit's queue, with the mapping that reaches them. */
     private final Map<Long, Mapping> registeredIn = new ConcurrentHashMap<>();
+    /** Inbound tripwires this unit has armed per shared table; at zero the directory slot is given back. */
+    private final Map<Long, Integer> armedPerTable = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     /** Fluent configuration of a unit; defaults work out of the box. */
@@ -214,6 +216,7 @@ public final class TripwireUnit implements AutoCloseable {
             final int qi = table.registerQueue(queue.regionName(), ProcessHandle.current().pid(), regionId,
                 mapping.regionName());
             registeredIn.put(table.base, mapping);
+            armedPerTable.merge(table.base, 1, Integer::sum);
             final int index = table.arm(o.offset, o.length, o.flags(Tripwire.IN, qi), o.conditionValue, o.cookie,
                 mapping.regionName());
             return new Tripwire.Entry(table, index, UNSAFE.getLong(table.entry(index) + TripwireTable.E_ID));
@@ -269,6 +272,18 @@ public final class TripwireUnit implements AutoCloseable {
         armed.remove(t);
         if (t.in != null) {
             disarmEntry(t.in);
+            final Integer left = armedPerTable.computeIfPresent(t.in.table.base, (k, n) -> n == 1 ? null : n - 1);
+            final Mapping m = registeredIn.get(t.in.table.base);
+            if (left == null && m != null && !m.isClosed()) {
+                // nothing of ours is armed there any more: give the queue directory slot back
+                registeredIn.remove(t.in.table.base);
+                t.in.table.lock();
+                try {
+                    t.in.table.releaseQueue(queue.regionName(), m.regionName());
+                } finally {
+                    t.in.table.unlock();
+                }
+            }
         }
         if (t.out != null) {
             disarmEntry(t.out);

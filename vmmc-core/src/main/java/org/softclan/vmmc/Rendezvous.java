@@ -1,0 +1,104 @@
+package org.softclan.vmmc;
+
+import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
+
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.softclan.dsm.Endpoint;
+import org.softclan.dsm.InboundMapping;
+import org.softclan.dsm.Mapping;
+import org.softclan.dsm.OutboundMapping;
+import org.softclan.tripwire.TripwireUnit;
+
+/**
+ * The listen region of a service, {@code <service>.listen}, exported by the server: request slots a
+ * client claims to ask for a connection, so neither side needs to know the other's addresses first.
+ *
+ * <pre>
+ *  4096 + 256 * i: slot i of {@value #SLOTS}
+ *     0 state (long): 0 free, 1 claimed, 2 requested, 3 accepting, 4 accepted, 5 refused
+ *     8 client pid     16 client receive region key     24 client receive region name (int length + bytes)
+ *   128 server receive region key                       136 server receive region name (int length + bytes)
+ *   240 refusal reason (int)
+ * </pre>
+ *
+ * A client claims a free slot (CAS), writes its receive region's name and key, and sets
+ * {@code requested}, which fires the server's tripwire on the slot area. The server imports the
+ * client's region, exports its own, writes its name and key and sets {@code accepted}; the client
+ * imports it and frees the slot.
+ */
+final class Rendezvous {
+    static final int SLOTS = 64;
+    static final int SLOT_BYTES = 256;
+    static final int FIRST_SLOT = 4096;
+    static final long REGION_BYTES = FIRST_SLOT + (long) SLOTS * SLOT_BYTES;
+    static final long FREE = 0;
+    static final long CLAIMED = 1;
+    static final long REQUESTED = 2;
+    static final long ACCEPTING = 3;
+    static final long ACCEPTED = 4;
+    static final long REFUSED = 5;
+    static final int S_STATE = 0;
+    static final int S_CLIENT_PID = 8;
+    static final int S_CLIENT_KEY = 16;
+    static final int S_CLIENT_NAME = 24;
+    static final int S_SERVER_KEY = 128;
+    static final int S_SERVER_NAME = 136;
+    static final int S_REASON = 240;
+    static final int NAME_MAX = 100;
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final AtomicLong SERIAL = new AtomicLong();
+
+    private Rendezvous() {
+    }
+
+    static String listenRegion(final String service) {
+        return service + ".listen";
+    }
+
+    static long slot(final int i) {
+        return FIRST_SLOT + (long) SLOT_BYTES * i;
+    }
+
+    static void putName(final Mapping m, final long at, final String name) {
+        final byte[] b = name.getBytes(StandardCharsets.UTF_8);
+        m.putInt(at, b.length);
+        m.put(at + 4, b);
+    }
+
+    static String getName(final Mapping m, final long at) {
+        final int len = Math.max(0, Math.min(NAME_MAX, m.getInt(at)));
+        final byte[] b = new byte[len];
+        m.get(at + 4, b, 0, len);
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
+    /** Exports a receive region for one end of a connection and writes its ring capacity. */
+    static InboundMapping exportReceiveRegion(final Endpoint ep, final String prefix, final long key,
+                                              final int ringCapacity) {
+        final String name = prefix + "-" + ProcessHandle.current().pid() + "-" + SERIAL.incrementAndGet();
+        final InboundMapping rx = ep.export(name, Connection.regionBytes(ringCapacity), key,
+            TripwireUnit.sidecarBytes(Connection.regionBytes(ringCapacity), 16));
+        rx.putLongVolatile(Connection.CAPACITY, ringCapacity);
+        return rx;
+    }
+
+    static long newKey() {
+        return RANDOM.nextLong();
+    }
+
+    static long nextConnectionId() {
+        return SERIAL.incrementAndGet();
+    }
+
+    static long stateAddress(final OutboundMapping m, final int i) {
+        return m.address(slot(i) + S_STATE, 8);
+    }
+
+    static long state(final Mapping m, final int i) {
+        return UNSAFE.getLongVolatile(null, m.address(slot(i) + S_STATE, 8));
+    }
+}

@@ -1,0 +1,131 @@
+package org.softclan.vmmc;
+
+import java.util.concurrent.TimeUnit;
+
+import org.softclan.dsm.Endpoint;
+import org.softclan.dsm.InboundMapping;
+import org.softclan.dsm.NoSuchRegionException;
+import org.softclan.dsm.OutboundMapping;
+import org.softclan.dsm.RegionExistsException;
+import org.softclan.tripwire.Tripwire;
+import org.softclan.tripwire.TripwireUnit;
+
+/**
+ * Entry points of the communication layer: listen on a name, connect to a name.
+ */
+public final class Vmmc {
+    private Vmmc() {
+    }
+
+    /**
+     * Listens for connections on {@code service}.
+     *
+     * @param ctx settings for the server ends of accepted connections
+     * @throws RegionExistsException if a live server already listens on that name
+     */
+    public static Listener listen(final Endpoint endpoint, final String service, final ConnectionContext ctx) {
+        return new Listener(endpoint, service, ctx);
+    }
+
+    /**
+     * Connects to the server listening on {@code service}: claims a request slot in its listen region,
+     * offers this end's receive region, and waits for the server to accept.
+     *
+     * @throws ConnectException if nobody listens on the name, the server refuses, or does not accept in time
+     */
+    public static Connection connect(final Endpoint endpoint, final String service, final ConnectionContext ctx,
+                                     final long timeout, final TimeUnit unit) {
+        final long deadline = System.nanoTime() + unit.toNanos(timeout);
+        final OutboundMapping listen;
+        try {
+            listen = endpoint.importRegion(Rendezvous.listenRegion(service));
+        } catch (final NoSuchRegionException e) {
+            throw new ConnectException("no server listens on '" + service + "' in fabric " + endpoint.fabric().root()
+                + " (" + e.getMessage() + ")");
+        }
+        final long key = Rendezvous.newKey();
+        InboundMapping rx = null;
+        TripwireUnit connUnit = null;
+        try {
+            rx = Rendezvous.exportReceiveRegion(endpoint, "cx", key, ctx.ringCapacity);
+            connUnit = ctx.ownUnit(endpoint);
+            final int slot = claim(listen, service, deadline);
+            final long at = Rendezvous.slot(slot);
+            listen.putLong(at + Rendezvous.S_CLIENT_PID, ProcessHandle.current().pid());
+            listen.putLong(at + Rendezvous.S_CLIENT_KEY, key);
+            Rendezvous.putName(listen, at + Rendezvous.S_CLIENT_NAME, rx.regionName());
+            final Tripwire answer = connUnit.arm(listen, Tripwire.Options.word(at + Rendezvous.S_STATE)
+                .actions(Tripwire.WAKE));
+            final long state;
+            try {
+                listen.putLongVolatile(at + Rendezvous.S_STATE, Rendezvous.REQUESTED);
+                state = awaitAnswer(listen, slot, connUnit, ctx, deadline, service);
+            } finally {
+                answer.disarm();
+            }
+            if (state == Rendezvous.REFUSED) {
+                final int reason = listen.getInt(at + Rendezvous.S_REASON);
+                listen.putLongVolatile(at + Rendezvous.S_STATE, Rendezvous.FREE);
+                throw new ConnectException("server on '" + service + "' refused the connection (reason " + reason + ")");
+            }
+            final String serverRegion = Rendezvous.getName(listen, at + Rendezvous.S_SERVER_NAME);
+            final long serverKey = listen.getLong(at + Rendezvous.S_SERVER_KEY);
+            listen.putLongVolatile(at + Rendezvous.S_STATE, Rendezvous.FREE);
+            final OutboundMapping tx = endpoint.importRegion(serverRegion, serverKey);
+            return new Connection(Rendezvous.nextConnectionId(), service + "[" + rx.regionName() + " <- " + serverRegion
+                + "]", connUnit, ctx.unit == null, rx, tx, ctx.mode, ctx.strategy);
+        } catch (final RuntimeException e) {
+            if (rx != null) {
+                rx.close();
+            }
+            if (connUnit != null && ctx.unit == null) {
+                connUnit.close();
+            }
+            throw e;
+        } finally {
+            listen.close();
+        }
+    }
+
+    private static int claim(final OutboundMapping listen, final String service, final long deadline) {
+        while (true) {
+            for (int i = 0; i < Rendezvous.SLOTS; i++) {
+                final long at = Rendezvous.slot(i) + Rendezvous.S_STATE;
+                if (listen.getLongVolatile(at) == Rendezvous.FREE
+                    && listen.compareAndSetLong(at, Rendezvous.FREE, Rendezvous.CLAIMED)) {
+                    return i;
+                }
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                throw new ConnectException("server on '" + service + "': all " + Rendezvous.SLOTS
+                    + " request slots stayed busy until the timeout");
+            }
+            Thread.yield();
+        }
+    }
+
+    private static long awaitAnswer(final OutboundMapping listen, final int slot, final TripwireUnit unit,
+                                    final ConnectionContext ctx, final long deadline, final String service) {
+        while (true) {
+            final long state = Rendezvous.state(listen, slot);
+            if (state == Rendezvous.ACCEPTED || state == Rendezvous.REFUSED) {
+                return state;
+            }
+            final long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                if (listen.compareAndSetLong(Rendezvous.slot(slot) + Rendezvous.S_STATE, Rendezvous.REQUESTED,
+                    Rendezvous.FREE)) {
+                    throw new ConnectException("server on '" + service + "' did not accept within the timeout");
+                }
+                continue; // the server took the request meanwhile: wait for its answer
+            }
+            if (!listen.isValid() || !listen.ownerAlive()) {
+                throw new ConnectException("server on '" + service + "' went away while connecting");
+            }
+            ctx.strategy.await(() -> {
+                final long s = Rendezvous.state(listen, slot);
+                return s == Rendezvous.ACCEPTED || s == Rendezvous.REFUSED;
+            }, unit.events(), Math.min(left, TimeUnit.MILLISECONDS.toNanos(Connection.LIVENESS_SLICE_MS)));
+        }
+    }
+}

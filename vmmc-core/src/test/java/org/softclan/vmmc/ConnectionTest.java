@@ -1,0 +1,154 @@
+package org.softclan.vmmc;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.softclan.dsm.testing.Messages.assertMentions;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.softclan.dsm.Endpoint;
+import org.softclan.dsm.Fabric;
+
+/** Connections and message queues between two endpoints of one JVM (the cross-process tests use two JVMs). */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ConnectionTest {
+    private Fabric fabric;
+    private Endpoint server;
+    private Endpoint client;
+
+    @BeforeEach
+    void setUp() {
+        fabric = Fabric.createTemporary();
+        server = fabric.openEndpoint("server");
+        client = fabric.openEndpoint("client");
+    }
+
+    @AfterEach
+    void tearDown() {
+        fabric.close();
+    }
+
+    private Connection[] pair(final ConnectionContext ctx) throws Exception {
+        try (Listener listener = Vmmc.listen(server, "svc", ctx)) {
+            final CompletableFuture<Connection> c = CompletableFuture.supplyAsync(
+                () -> Vmmc.connect(client, "svc", ctx, 10, TimeUnit.SECONDS));
+            final Connection s = listener.accept(10, TimeUnit.SECONDS);
+            assertNotNull(s);
+            return new Connection[] {s, c.get(10, TimeUnit.SECONDS)};
+        }
+    }
+
+    private static List<byte[]> drain(final Connection c, final int expected) {
+        final List<byte[]> got = new ArrayList<>();
+        while (got.size() < expected) {
+            c.receive((buf, off, len) -> {
+                final byte[] b = new byte[len];
+                buf.read(off, b, 0, len);
+                got.add(b);
+            }, expected - got.size(), 5, TimeUnit.SECONDS);
+        }
+        return got;
+    }
+
+    @Test
+    void messagesOfEverySizeArriveInOrderBothWaysAcrossManyWrapArounds() throws Exception {
+        final Connection[] p = pair(new ConnectionContext().ringCapacity(4096));
+        final Random rnd = new Random(1);
+        for (int round = 0; round < 2000; round++) {
+            final byte[] m = new byte[rnd.nextInt(p[1].maxMessage() + 1)];
+            rnd.nextBytes(m);
+            p[1].send(m, 5, TimeUnit.SECONDS);
+            assertArrayEquals(m, drain(p[0], 1).get(0));
+            p[0].send(m, 5, TimeUnit.SECONDS);
+            assertArrayEquals(m, drain(p[1], 1).get(0));
+        }
+    }
+
+    @Test
+    void aFullRingRefusesOffersAndMakesSendsWaitWithoutOverwriting() throws Exception {
+        final Connection[] p = pair(new ConnectionContext().ringCapacity(4096));
+        final byte[] m = new byte[1000];
+        int sent = 0;
+        while (p[1].offer(m, 0, m.length)) {
+            m[0] = (byte) ++sent;
+        }
+        assertTrue(sent >= 3 && sent <= 4, "sent " + sent);
+        assertThrows(SendTimeoutException.class, () -> p[1].send(m, 50, TimeUnit.MILLISECONDS));
+        final CompletableFuture<Void> blocked = CompletableFuture.runAsync(() -> p[1].send(new byte[] {42}, 10,
+            TimeUnit.SECONDS));
+        final List<byte[]> got = drain(p[0], sent + 1);
+        blocked.get(10, TimeUnit.SECONDS);
+        for (int i = 0; i < sent; i++) {
+            assertEquals(i, got.get(i)[0], "message " + i);
+        }
+        assertEquals(42, got.get(sent)[0]);
+    }
+
+    @Test
+    void oversizedMessagesAreRefusedNamingTheLimit() throws Exception {
+        final Connection[] p = pair(new ConnectionContext().ringCapacity(4096));
+        assertMentions(assertThrows(IllegalArgumentException.class, () -> p[1].offer(new byte[3000], 0, 3000)),
+            "3000 bytes", "2040");
+    }
+
+    @Test
+    void closingOneEndIsSeenByThePeerAfterWhatWasSent() throws Exception {
+        final Connection[] p = pair(new ConnectionContext());
+        p[1].send(new byte[] {1}, 1, TimeUnit.SECONDS);
+        p[1].close();
+        assertEquals(1, drain(p[0], 1).size());
+        assertMentions(assertThrows(PeerGoneException.class, () -> p[0].poll((b, o, l) -> { }, 1)), "closed");
+        assertThrows(PeerGoneException.class, () -> p[0].send(new byte[1], 1, TimeUnit.SECONDS));
+        assertTrue(p[0].peerClosed());
+    }
+
+    @Test
+    void connectingToANameNobodyListensOnFails() {
+        assertMentions(assertThrows(ConnectException.class,
+            () -> Vmmc.connect(client, "nobody", new ConnectionContext(), 1, TimeUnit.SECONDS)), "'nobody'");
+    }
+
+    @Test
+    void aRefusedRequestTellsTheClientWhy() throws Exception {
+        try (Listener listener = Vmmc.listen(server, "picky", new ConnectionContext())) {
+            final CompletableFuture<Connection> c = CompletableFuture.supplyAsync(
+                () -> Vmmc.connect(client, "picky", new ConnectionContext(), 10, TimeUnit.SECONDS));
+            assertTrue(listener.refuse(7, 10, TimeUnit.SECONDS));
+            final Exception e = assertThrows(Exception.class, () -> c.get(10, TimeUnit.SECONDS));
+            assertMentions(e.getCause(), "refused", "reason 7");
+        }
+    }
+
+    @Test
+    void acceptTimesOutWithoutRequestsAndConnectTimesOutWithoutAccept() {
+        try (Listener listener = Vmmc.listen(server, "slow", new ConnectionContext())) {
+            assertEquals(null, listener.accept(50, TimeUnit.MILLISECONDS));
+            assertThrows(ConnectException.class,
+                () -> Vmmc.connect(client, "slow", new ConnectionContext(), 200, TimeUnit.MILLISECONDS));
+            assertFalse(listener.accept(50, TimeUnit.MILLISECONDS) != null, "the abandoned request was withdrawn");
+        }
+    }
+
+    @Test
+    void manyConnectionsCanComeAndGoFromOneProcess() throws Exception {
+        for (int i = 0; i < 40; i++) {
+            final Connection[] p = pair(new ConnectionContext().ringCapacity(4096));
+            p[1].send(new byte[] {(byte) i}, 1, TimeUnit.SECONDS);
+            assertEquals(i, drain(p[0], 1).get(0)[0]);
+            p[0].close();
+            p[1].close();
+        }
+    }
+}

@@ -203,8 +203,8 @@ public final class EventQueue {
         }
     }
 
-    /** Rings the doorbell unconditionally (for wake-only tripwires and tests). */
-    void wakeAll() {
+    /** Wakes every thread blocked on this queue now (they re-check their conditions). */
+    public void wakeAllWaiters() {
         UNSAFE.getAndAddInt(null, base + DOORBELL, 1);
         Futex.wake(base + DOORBELL, Futex.WAKE_ALL);
     }

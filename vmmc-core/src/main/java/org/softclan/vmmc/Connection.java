@@ -183,6 +183,29 @@ public final class Connection implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends {@code length} bytes of a Chronicle store from {@code offset} (native stores are copied
+     * directly), waiting while the ring is full; see {@link #send(byte[], int, int, long, TimeUnit)}.
+     */
+    public void send(final BytesStore<?, ?> src, final long offset, final int length, final long timeout,
+                     final TimeUnit unit) {
+        checkLength(length);
+        final long need = recordBytes(length);
+        if (!hasRoom(need)) {
+            awaitRoom(need, unit.toNanos(timeout));
+        }
+        try {
+            final long at = placeRecord(need);
+            tx.putLong(RING + at, length & 0xFFFFFFFFL);
+            if (length > 0) {
+                tx.put(RING + at + 8, src, offset, length);
+            }
+            publish(need);
+        } catch (final StaleRegionException e) {
+            throw peerGone();
+        }
+    }
+
     private void write(final byte[] src, final int offset, final int length, final long need) {
         try {
             final long at = placeRecord(need);
@@ -217,7 +240,14 @@ public final class Connection implements AutoCloseable {
         return (8L + length + 7) & ~7L;
     }
 
+    private void checkOpen() {
+        if (closed) {
+            throw new org.softclan.dsm.ClosedException("connection " + name + " is closed");
+        }
+    }
+
     private void checkLength(final int length) {
+        checkOpen();
         if (peerClosed()) {
             throw peerGone();
         }
@@ -263,6 +293,7 @@ public final class Connection implements AutoCloseable {
      * @throws PeerGoneException if none are waiting and the peer has closed or died
      */
     public int poll(final MessageHandler handler, final int limit) {
+        checkOpen();
         final long written = UNSAFE.getLongVolatile(null, rxBase + WRITE_PTR);
         int n = 0;
         while (readPos < written && n < limit) {
@@ -293,7 +324,7 @@ public final class Connection implements AutoCloseable {
 
     /** @return whether a message is waiting (acquire) */
     public boolean hasMessage() {
-        return UNSAFE.getLongVolatile(null, rxBase + WRITE_PTR) > readPos;
+        return !closed && UNSAFE.getLongVolatile(null, rxBase + WRITE_PTR) > readPos;
     }
 
     /**
@@ -324,6 +355,7 @@ public final class Connection implements AutoCloseable {
 
     /** @return whether the peer has closed its end (volatile read of this end's memory) */
     public boolean peerClosed() {
+        checkOpen();
         return UNSAFE.getLongVolatile(null, rxBase + PEER_CLOSED) != 0;
     }
 
@@ -347,10 +379,12 @@ public final class Connection implements AutoCloseable {
 
     /**
      * Closes this end: tells the peer (which sees {@link PeerGoneException} once it has read what was
-     * sent), disarms the tripwires, removes the receive region. Idempotent.
+     * sent), disarms the tripwires, removes the receive region. Idempotent. Synchronized on this
+     * connection, so a sender that holds its monitor finishes first; threads must not use the
+     * connection after this returns (they get {@link org.softclan.dsm.ClosedException}).
      */
     @Override
-    public void close() {
+    public synchronized void close() {
         if (closed) {
             return;
         }

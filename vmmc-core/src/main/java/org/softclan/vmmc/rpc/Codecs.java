@@ -1,0 +1,95 @@
+package org.softclan.vmmc.rpc;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import net.openhft.chronicle.bytes.Bytes;
+
+/** Codecs for common types. */
+public final class Codecs {
+    private Codecs() {
+    }
+
+    /** Nothing: a call with no argument or no result (0 bytes). */
+    public static final Codec<Void> VOID = new Codec<>() {
+        @Override
+        public void encode(final Void value, final Bytes<?> out) {
+        }
+
+        @Override
+        public Void decode(final Bytes<?> in) {
+            return null;
+        }
+    };
+
+    /** A 64-bit number. */
+    public static final Codec<Long> LONG = new Codec<>() {
+        @Override
+        public void encode(final Long value, final Bytes<?> out) {
+            out.writeLong(value);
+        }
+
+        @Override
+        public Long decode(final Bytes<?> in) {
+            return in.readLong();
+        }
+    };
+
+    /** A string (UTF-8, null allowed). */
+    public static final Codec<String> STRING = new Codec<>() {
+        @Override
+        public void encode(final String value, final Bytes<?> out) {
+            out.writeUtf8(value);
+        }
+
+        @Override
+        public String decode(final Bytes<?> in) {
+            return in.readUtf8();
+        }
+    };
+
+    /** A byte array (null allowed). */
+    public static final Codec<byte[]> BYTES = new Codec<>() {
+        @Override
+        public void encode(final byte[] value, final Bytes<?> out) {
+            out.writeInt(value == null ? -1 : value.length);
+            if (value != null) {
+                out.write(value);
+            }
+        }
+
+        @Override
+        public byte[] decode(final Bytes<?> in) {
+            final int n = in.readInt();
+            if (n < 0) {
+                return null;
+            }
+            final byte[] b = new byte[n];
+            in.read(b);
+            return b;
+        }
+    };
+
+    /** @return a codec for lists of {@code element} */
+    public static <T> Codec<List<T>> list(final Codec<T> element) {
+        return new Codec<>() {
+            @Override
+            public void encode(final List<T> value, final Bytes<?> out) {
+                out.writeInt(value.size());
+                for (final T t : value) {
+                    element.encode(t, out);
+                }
+            }
+
+            @Override
+            public List<T> decode(final Bytes<?> in) {
+                final int n = in.readInt();
+                final List<T> list = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    list.add(element.decode(in));
+                }
+                return list;
+            }
+        };
+    }
+}

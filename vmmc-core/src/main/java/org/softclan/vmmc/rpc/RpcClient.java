@@ -1,0 +1,246 @@
+package org.softclan.vmmc.rpc;
+
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import net.openhft.chronicle.bytes.Bytes;
+import net.openhft.chronicle.bytes.BytesStore;
+import org.softclan.dsm.DsmException;
+import org.softclan.dsm.Endpoint;
+import org.softclan.tripwire.WaitStrategy;
+import org.softclan.vmmc.Connection;
+import org.softclan.vmmc.ConnectionContext;
+import org.softclan.vmmc.PeerGoneException;
+import org.softclan.vmmc.SendTimeoutException;
+import org.softclan.vmmc.Vmmc;
+
+/**
+ * Calls {@link RpcMethod}s of the server on a name, from any number of threads: synchronously
+ * ({@link #call}) or asynchronously ({@link #callAsync}), each call with its own timeout. A receiver
+ * thread completes calls as their responses arrive; if the server closes or dies, every call in
+ * flight fails with {@link RpcException.Kind#SERVER_GONE} at once. A call is reported as succeeded
+ * only when the server's response to it arrived.
+ */
+public final class RpcClient implements AutoCloseable {
+    /** Fluent settings; defaults work out of the box. */
+    public static final class Context {
+        int ringCapacity = 4 << 20;
+        WaitStrategy strategy = WaitStrategy.competitive();
+
+        /**
+         * @param bytes this client's receive ring, a power of two (default 4 MiB: responses up to 2 MiB)
+         * @return this
+         */
+        public Context ringCapacity(final int bytes) {
+            this.ringCapacity = bytes;
+            return this;
+        }
+
+        /**
+         * @param strategy how the receiver thread waits for responses (default competitive)
+         * @return this
+         */
+        public Context waitStrategy(final WaitStrategy strategy) {
+            this.strategy = strategy;
+            return this;
+        }
+    }
+
+    private final String service;
+    private final Connection connection;
+    private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
+    private final AtomicLong callIds = new AtomicLong();
+    private final ScheduledExecutorService timer;
+    private final Thread receiver;
+    private final ThreadLocal<Bytes<?>> out = ThreadLocal.withInitial(Bytes::allocateElasticDirect);
+    private final Bytes<?> in = Bytes.allocateElasticOnHeap();
+    private final Object sendLock = new Object();
+    private volatile boolean closed;
+    private volatile RpcException failure;
+
+    private record Pending(RpcMethod<?, ?> method, CompletableFuture<Object> future) {
+    }
+
+    private RpcClient(final String service, final Connection connection) {
+        this.service = service;
+        this.connection = connection;
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            final Thread t = new Thread(r, "rpc-" + service + "-timeouts");
+            t.setDaemon(true);
+            return t;
+        });
+        this.receiver = new Thread(this::receiveLoop, "rpc-" + service + "-receive");
+        receiver.setDaemon(true);
+        receiver.start();
+    }
+
+    /**
+     * Connects to the server on {@code service}.
+     *
+     * @throws org.softclan.vmmc.ConnectException if nobody serves it or it does not accept in time
+     */
+    public static RpcClient connect(final Endpoint endpoint, final String service, final Context ctx,
+                                    final long timeout, final TimeUnit unit) {
+        final Connection c = Vmmc.connect(endpoint, service, new ConnectionContext().ringCapacity(ctx.ringCapacity)
+            .waitStrategy(ctx.strategy), timeout, unit);
+        return new RpcClient(service, c);
+    }
+
+    /** @return the largest argument this client can send, in encoded bytes */
+    public int maxRequest() {
+        return connection.maxMessage() - RpcServer.HEADER;
+    }
+
+    /**
+     * Calls {@code method} and waits for its result.
+     *
+     * @throws RpcException if the handler threw, the server went away, or no answer came in time
+     */
+    public <Q, R> R call(final RpcMethod<Q, R> method, final Q argument, final long timeout, final TimeUnit unit) {
+        try {
+            return callAsync(method, argument, timeout, unit).get();
+        } catch (final ExecutionException e) {
+            if (e.getCause() instanceof RpcException) {
+                final RpcException r = (RpcException) e.getCause();
+                throw new RpcException(r.kind(), r.getMessage());
+            }
+            throw new RpcException(RpcException.Kind.NOT_SENT, "call of " + method.name() + ": " + e.getCause());
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RpcException(RpcException.Kind.TIMEOUT, "call of " + method.name() + " interrupted");
+        }
+    }
+
+    /**
+     * Sends a call and returns at once; the future completes with the result, or with an
+     * {@link RpcException} saying why there is none.
+     */
+    @SuppressWarnings("unchecked")
+    public <Q, R> CompletableFuture<R> callAsync(final RpcMethod<Q, R> method, final Q argument, final long timeout,
+                                                 final TimeUnit unit) {
+        final CompletableFuture<Object> f = new CompletableFuture<>();
+        final RpcException down = failure;
+        if (closed || down != null) {
+            f.completeExceptionally(down != null ? down : new RpcException(RpcException.Kind.NOT_SENT,
+                "client of '" + service + "' is closed"));
+            return (CompletableFuture<R>) (CompletableFuture<?>) f;
+        }
+        final long id = callIds.incrementAndGet();
+        final Bytes<?> b = out.get();
+        b.clear();
+        b.writeLong(id).writeInt(method.id()).writeInt(0);
+        method.request().encode(argument, b);
+        if (b.readRemaining() > connection.maxMessage()) {
+            f.completeExceptionally(new RpcException(RpcException.Kind.NOT_SENT, "call of " + method.name()
+                + ": the request is " + b.readRemaining() + " bytes; at most " + connection.maxMessage() + " fit"));
+            return (CompletableFuture<R>) (CompletableFuture<?>) f;
+        }
+        pending.put(id, new Pending(method, f));
+        timer.schedule(() -> {
+            if (pending.remove(id) != null) {
+                f.completeExceptionally(new RpcException(RpcException.Kind.TIMEOUT, "call of " + method.name()
+                    + " on '" + service + "' got no answer within " + unit.toMillis(timeout) + " ms"));
+            }
+        }, timeout, unit);
+        try {
+            synchronized (sendLock) {
+                connection.send(b, b.readPosition(), (int) b.readRemaining(), timeout, unit);
+            }
+        } catch (final SendTimeoutException e) {
+            if (pending.remove(id) != null) {
+                f.completeExceptionally(new RpcException(RpcException.Kind.TIMEOUT, "call of " + method.name()
+                    + ": the server did not take requests for " + unit.toMillis(timeout) + " ms; not sent"));
+            }
+        } catch (final PeerGoneException e) {
+            failAll(new RpcException(RpcException.Kind.SERVER_GONE, "server of '" + service + "' is gone: "
+                + e.getMessage()));
+        } catch (final DsmException e) {
+            if (pending.remove(id) != null) {
+                f.completeExceptionally(new RpcException(RpcException.Kind.NOT_SENT, "call of " + method.name()
+                    + ": " + e.getMessage()));
+            }
+        }
+        return (CompletableFuture<R>) (CompletableFuture<?>) f;
+    }
+
+    private void receiveLoop() {
+        try {
+            while (!closed) {
+                connection.receive(this::onResponse, 256, 100, TimeUnit.MILLISECONDS);
+            }
+        } catch (final PeerGoneException e) {
+            failAll(new RpcException(RpcException.Kind.SERVER_GONE, "server of '" + service + "' is gone: "
+                + e.getMessage()));
+        } catch (final RuntimeException e) {
+            failAll(new RpcException(RpcException.Kind.SERVER_GONE, "client of '" + service + "' stopped: " + e));
+        }
+    }
+
+    private void onResponse(final BytesStore<?, ?> buf, final long off, final int len) {
+        final long id = buf.readLong(off);
+        final int status = buf.readInt(off + 8);
+        final Pending p = pending.remove(id);
+        if (p == null) {
+            return;   // timed out meanwhile
+        }
+        in.clear();
+        in.write(buf, off + RpcServer.HEADER, len - RpcServer.HEADER);
+        try {
+            switch (status) {
+                case RpcServer.OK:
+                    p.future().complete(p.method().response().decode(in));
+                    break;
+                case RpcServer.ERROR: {
+                    final String type = in.readUtf8();
+                    final String message = in.readUtf8();
+                    p.future().completeExceptionally(new RpcException(RpcException.Kind.REMOTE_ERROR, "call of "
+                        + p.method().name() + " on '" + service + "' failed in the handler: " + type + ": " + message));
+                    break;
+                }
+                default:
+                    p.future().completeExceptionally(new RpcException(RpcException.Kind.NO_SUCH_METHOD, in.readUtf8()));
+            }
+        } catch (final RuntimeException e) {
+            p.future().completeExceptionally(new RpcException(RpcException.Kind.REMOTE_ERROR, "call of "
+                + p.method().name() + ": the response could not be decoded: " + e));
+        }
+    }
+
+    private void failAll(final RpcException e) {
+        failure = e;
+        for (final Long id : pending.keySet()) {
+            final Pending p = pending.remove(id);
+            if (p != null) {
+                p.future().completeExceptionally(e);
+            }
+        }
+    }
+
+    /** @return calls sent and not yet answered */
+    public int inFlight() {
+        return pending.size();
+    }
+
+    /** Closes the connection; calls in flight fail with {@link RpcException.Kind#SERVER_GONE}. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            receiver.join(5000);
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        failAll(new RpcException(RpcException.Kind.SERVER_GONE, "client of '" + service + "' closed"));
+        timer.shutdownNow();
+        connection.close();
+    }
+}

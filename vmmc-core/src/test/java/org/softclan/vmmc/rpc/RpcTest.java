@@ -1,0 +1,145 @@
+package org.softclan.vmmc.rpc;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.softclan.dsm.testing.Messages.assertMentions;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.softclan.dsm.Endpoint;
+import org.softclan.dsm.Fabric;
+
+/** RPC between two endpoints of one JVM (the cross-process tests run server and clients as JVMs). */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class RpcTest {
+    static final RpcMethod<String, String> ECHO = RpcMethod.of(1, "echo", Codecs.STRING, Codecs.STRING);
+    static final RpcMethod<byte[], byte[]> REVERSE = RpcMethod.of(2, "reverse", Codecs.BYTES, Codecs.BYTES);
+    static final RpcMethod<Long, Long> SLEEP = RpcMethod.of(3, "sleep", Codecs.LONG, Codecs.LONG);
+    static final RpcMethod<String, Void> FAIL = RpcMethod.of(4, "fail", Codecs.STRING, Codecs.VOID);
+    static final RpcMethod<Void, Void> NULL = RpcMethod.of(5, "null", Codecs.VOID, Codecs.VOID);
+
+    private Fabric fabric;
+    private RpcServer server;
+    private Endpoint clientEp;
+
+    @BeforeEach
+    void setUp() {
+        fabric = Fabric.createTemporary();
+        server = RpcServer.create(fabric.openEndpoint("server"), "test", new RpcServer.Context().workers(2))
+            .handle(ECHO, s -> s)
+            .handle(REVERSE, RpcTest::reverse)
+            .handle(SLEEP, ms -> {
+                try {
+                    Thread.sleep(ms); // the handler under test is slow on purpose
+                } catch (final InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return ms;
+            })
+            .handle(FAIL, msg -> {
+                throw new IllegalStateException(msg);
+            })
+            .handle(NULL, v -> null)
+            .start();
+        clientEp = fabric.openEndpoint("client");
+    }
+
+    @AfterEach
+    void tearDown() {
+        server.close();
+        fabric.close();
+    }
+
+    static byte[] reverse(final byte[] b) {
+        final byte[] r = new byte[b.length];
+        for (int i = 0; i < b.length; i++) {
+            r[i] = b[b.length - 1 - i];
+        }
+        return r;
+    }
+
+    @Test
+    void callsReturnResultsFromZeroBytesToOneMebibyte() {
+        try (RpcClient c = RpcClient.connect(clientEp, "test", new RpcClient.Context(), 5, TimeUnit.SECONDS)) {
+            assertEquals("hello", c.call(ECHO, "hello", 5, TimeUnit.SECONDS));
+            assertEquals(null, c.call(NULL, null, 5, TimeUnit.SECONDS));
+            for (final int size : new int[] {0, 1, 4096, 1 << 20}) {
+                final byte[] b = new byte[size];
+                new Random(size).nextBytes(b);
+                assertArrayEquals(reverse(b), c.call(REVERSE, b, 10, TimeUnit.SECONDS), "size " + size);
+            }
+        }
+    }
+
+    @Test
+    void manyCallsInFlightFromManyThreadsAllGetTheirOwnAnswers() throws Exception {
+        try (RpcClient c = RpcClient.connect(clientEp, "test", new RpcClient.Context(), 5, TimeUnit.SECONDS)) {
+            final List<CompletableFuture<Void>> threads = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                final int thread = t;
+                threads.add(CompletableFuture.runAsync(() -> {
+                    final List<CompletableFuture<String>> calls = new ArrayList<>();
+                    for (int i = 0; i < 500; i++) {
+                        calls.add(c.callAsync(ECHO, thread + ":" + i, 10, TimeUnit.SECONDS));
+                    }
+                    for (int i = 0; i < 500; i++) {
+                        assertEquals(thread + ":" + i, calls.get(i).join());
+                    }
+                }));
+            }
+            CompletableFuture.allOf(threads.toArray(new CompletableFuture[0])).get(30, TimeUnit.SECONDS);
+            assertEquals(0, c.inFlight());
+        }
+    }
+
+    @Test
+    void handlerExceptionsReachTheCaller() {
+        try (RpcClient c = RpcClient.connect(clientEp, "test", new RpcClient.Context(), 5, TimeUnit.SECONDS)) {
+            final RpcException e = assertThrows(RpcException.class, () -> c.call(FAIL, "boom", 5, TimeUnit.SECONDS));
+            assertEquals(RpcException.Kind.REMOTE_ERROR, e.kind());
+            assertMentions(e, "fail", "IllegalStateException", "boom");
+            assertEquals("still fine", c.call(ECHO, "still fine", 5, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void aSlowCallTimesOutAndLaterCallsStillWork() {
+        try (RpcClient c = RpcClient.connect(clientEp, "test", new RpcClient.Context(), 5, TimeUnit.SECONDS)) {
+            final RpcException e = assertThrows(RpcException.class, () -> c.call(SLEEP, 2000L, 100, TimeUnit.MILLISECONDS));
+            assertEquals(RpcException.Kind.TIMEOUT, e.kind());
+            assertMentions(e, "sleep", "100 ms");
+            assertEquals("after", c.call(ECHO, "after", 5, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void unknownMethodsAreReported() {
+        try (RpcClient c = RpcClient.connect(clientEp, "test", new RpcClient.Context(), 5, TimeUnit.SECONDS)) {
+            final RpcException e = assertThrows(RpcException.class,
+                () -> c.call(RpcMethod.of(99, "nope", Codecs.VOID, Codecs.VOID), null, 5, TimeUnit.SECONDS));
+            assertEquals(RpcException.Kind.NO_SUCH_METHOD, e.kind());
+            assertMentions(e, "99");
+        }
+    }
+
+    @Test
+    void aServerThatClosesFinishesCallsInFlightThenLaterCallsFailAsServerGone() throws Exception {
+        try (RpcClient c = RpcClient.connect(clientEp, "test", new RpcClient.Context(), 5, TimeUnit.SECONDS)) {
+            final CompletableFuture<Long> slow = c.callAsync(SLEEP, 300L, 30, TimeUnit.SECONDS);
+            Thread.sleep(100); // let the call reach the handler
+            server.close();
+            assertEquals(300L, slow.get(10, TimeUnit.SECONDS), "a graceful close answers what is running");
+            final RpcException e = assertThrows(RpcException.class, () -> c.call(ECHO, "x", 5, TimeUnit.SECONDS));
+            assertEquals(RpcException.Kind.SERVER_GONE, e.kind(), e.getMessage());
+        }
+    }
+}

@@ -85,7 +85,7 @@ final class NameService {
             }
             generation++;
             final long total = RegionLayout.fileLength(size, sidecar);
-            final long usable = Files.getFileStore(root).getUsableSpace();
+            final long usable = root.toFile().getUsableSpace();
             if (usable < total) {
                 throw new DsmException("region '" + name + "': " + total + " bytes needed but only " + usable
                     + " bytes free in " + root);

@@ -24,6 +24,9 @@ import org.softclan.tripwire.WaitStrategy;
  *    64 peer read pointer: bytes the peer has consumed of MY outgoing ring (in its memory)
  *   128 peer closed: non-zero once the peer has closed (a poll that finds the ring empty then fails)
  *   192 ring capacity (bytes, a power of two), written by the owner before the peer connects
+ *   256 answer (long), for a connecting client's region: the server writes accepted (4) or refused
+ *       (5) here, after its receive region's key (320, long), name (328, int length + bytes) or the
+ *       refusal reason (440, int): the server's write fires the client's tripwire
  *  4096 ring: records {length (int), reserved (int), payload, padding to 8 bytes}; a length of -1
  *       means "skip to the start of the ring"
  * </pre>
@@ -49,6 +52,10 @@ public final class Connection implements AutoCloseable {
     static final int PEER_READ_PTR = 64;
     static final int PEER_CLOSED = 128;
     static final int CAPACITY = 192;
+    static final int ANSWER = 256;
+    static final int ANSWER_KEY = 320;
+    static final int ANSWER_NAME = 328;
+    static final int ANSWER_REASON = 440;
     static final int RING = 4096;
     static final int PAD = -1;
     static final int LIVENESS_SLICE_MS = 100;

@@ -73,8 +73,16 @@ public final class Listener implements AutoCloseable {
         if (slot < 0) {
             return false;
         }
-        region.putInt(Rendezvous.slot(slot) + Rendezvous.S_REASON, reason);
-        region.putLongVolatile(Rendezvous.slot(slot) + Rendezvous.S_STATE, Rendezvous.REFUSED);
+        final long at = Rendezvous.slot(slot);
+        try (OutboundMapping client = endpoint.importRegion(Rendezvous.getName(region, at + Rendezvous.S_CLIENT_NAME),
+            region.getLong(at + Rendezvous.S_CLIENT_KEY))) {
+            client.putInt(Connection.ANSWER_REASON, reason);
+            client.putLongVolatile(Connection.ANSWER, Rendezvous.REFUSED);
+        } catch (final DsmException gone) {
+            // the client went away meanwhile
+        } finally {
+            region.putLongVolatile(at + Rendezvous.S_STATE, Rendezvous.FREE);
+        }
         return true;
     }
 
@@ -107,9 +115,11 @@ public final class Listener implements AutoCloseable {
             final TripwireUnit connUnit = ctx.ownUnit(endpoint);
             final Connection c = new Connection(Rendezvous.nextConnectionId(), service + "[" + rx.regionName() + " <- "
                 + clientRegion + "]", connUnit, ctx.unit == null, rx, tx, ctx.mode, ctx.strategy);
-            region.putLong(at + Rendezvous.S_SERVER_KEY, key);
-            Rendezvous.putName(region, at + Rendezvous.S_SERVER_NAME, rx.regionName());
-            region.putLongVolatile(at + Rendezvous.S_STATE, Rendezvous.ACCEPTED);
+            // the answer goes into the client's own memory, where its tripwire waits for it
+            tx.putLong(Connection.ANSWER_KEY, key);
+            Rendezvous.putName(tx, Connection.ANSWER_NAME, rx.regionName());
+            tx.putLongVolatile(Connection.ANSWER, Rendezvous.ACCEPTED);
+            region.putLongVolatile(at + Rendezvous.S_STATE, Rendezvous.FREE);
             return c;
         } catch (final DsmException e) {
             if (tx != null) {

@@ -18,16 +18,15 @@ import org.softclan.tripwire.TripwireUnit;
  *
  * <pre>
  *  4096 + 256 * i: slot i of {@value #SLOTS}
- *     0 state (long): 0 free, 1 claimed, 2 requested, 3 accepting, 4 accepted, 5 refused
+ *     0 state (long): 0 free, 1 claimed, 2 requested, 3 accepting
  *     8 client pid     16 client receive region key     24 client receive region name (int length + bytes)
- *   128 server receive region key                       136 server receive region name (int length + bytes)
- *   240 refusal reason (int)
  * </pre>
  *
  * A client claims a free slot (CAS), writes its receive region's name and key, and sets
  * {@code requested}, which fires the server's tripwire on the slot area. The server imports the
- * client's region, exports its own, writes its name and key and sets {@code accepted}; the client
- * imports it and frees the slot.
+ * client's region, exports its own, and answers in the client's region (accepted, with its region's
+ * name and key, or refused, with a reason; see {@link Connection}): the answer is a write into the
+ * client's memory, which fires the client's tripwire. The server frees the slot.
  */
 final class Rendezvous {
     static final int SLOTS = 64;
@@ -44,9 +43,6 @@ final class Rendezvous {
     static final int S_CLIENT_PID = 8;
     static final int S_CLIENT_KEY = 16;
     static final int S_CLIENT_NAME = 24;
-    static final int S_SERVER_KEY = 128;
-    static final int S_SERVER_NAME = 136;
-    static final int S_REASON = 240;
     static final int NAME_MAX = 100;
 
     private static final SecureRandom RANDOM = new SecureRandom();

@@ -54,23 +54,20 @@ public final class Vmmc {
             listen.putLong(at + Rendezvous.S_CLIENT_PID, ProcessHandle.current().pid());
             listen.putLong(at + Rendezvous.S_CLIENT_KEY, key);
             Rendezvous.putName(listen, at + Rendezvous.S_CLIENT_NAME, rx.regionName());
-            final Tripwire answer = connUnit.arm(listen, Tripwire.Options.word(at + Rendezvous.S_STATE)
-                .actions(Tripwire.WAKE));
+            final Tripwire answer = connUnit.arm(rx, Tripwire.Options.word(Connection.ANSWER).actions(Tripwire.WAKE));
             final long state;
             try {
-                listen.putLongVolatile(at + Rendezvous.S_STATE, Rendezvous.REQUESTED);
-                state = awaitAnswer(listen, slot, connUnit, ctx, deadline, service);
+                listen.putLongVolatile(at + Rendezvous.S_STATE, Rendezvous.REQUESTED);   // fires the server's tripwire
+                state = awaitAnswer(listen, slot, rx, connUnit, ctx, deadline, service);
             } finally {
                 answer.disarm();
             }
             if (state == Rendezvous.REFUSED) {
-                final int reason = listen.getInt(at + Rendezvous.S_REASON);
-                listen.putLongVolatile(at + Rendezvous.S_STATE, Rendezvous.FREE);
-                throw new ConnectException("server on '" + service + "' refused the connection (reason " + reason + ")");
+                throw new ConnectException("server on '" + service + "' refused the connection (reason "
+                    + rx.getInt(Connection.ANSWER_REASON) + ")");
             }
-            final String serverRegion = Rendezvous.getName(listen, at + Rendezvous.S_SERVER_NAME);
-            final long serverKey = listen.getLong(at + Rendezvous.S_SERVER_KEY);
-            listen.putLongVolatile(at + Rendezvous.S_STATE, Rendezvous.FREE);
+            final String serverRegion = Rendezvous.getName(rx, Connection.ANSWER_NAME);
+            final long serverKey = rx.getLong(Connection.ANSWER_KEY);
             final OutboundMapping tx = endpoint.importRegion(serverRegion, serverKey);
             return new Connection(Rendezvous.nextConnectionId(), service + "[" + rx.regionName() + " <- " + serverRegion
                 + "]", connUnit, ctx.unit == null, rx, tx, ctx.mode, ctx.strategy);
@@ -104,10 +101,11 @@ public final class Vmmc {
         }
     }
 
-    private static long awaitAnswer(final OutboundMapping listen, final int slot, final TripwireUnit unit,
-                                    final ConnectionContext ctx, final long deadline, final String service) {
+    private static long awaitAnswer(final OutboundMapping listen, final int slot, final InboundMapping rx,
+                                    final TripwireUnit unit, final ConnectionContext ctx, final long deadline,
+                                    final String service) {
         while (true) {
-            final long state = Rendezvous.state(listen, slot);
+            final long state = rx.getLongVolatile(Connection.ANSWER);
             if (state == Rendezvous.ACCEPTED || state == Rendezvous.REFUSED) {
                 return state;
             }
@@ -117,15 +115,16 @@ public final class Vmmc {
                     Rendezvous.FREE)) {
                     throw new ConnectException("server on '" + service + "' did not accept within the timeout");
                 }
-                continue; // the server took the request meanwhile: wait for its answer
-            }
-            if (!listen.isValid() || !listen.ownerAlive()) {
+                if (deadline - System.nanoTime() < -TimeUnit.SECONDS.toNanos(10)) {
+                    throw new ConnectException("server on '" + service + "' took the request but never answered");
+                }
+            } else if (!listen.isValid() || !listen.ownerAlive()) {
                 throw new ConnectException("server on '" + service + "' went away while connecting");
             }
             ctx.strategy.await(() -> {
-                final long s = Rendezvous.state(listen, slot);
+                final long s = rx.getLongVolatile(Connection.ANSWER);
                 return s == Rendezvous.ACCEPTED || s == Rendezvous.REFUSED;
-            }, unit.events(), Math.min(left, TimeUnit.MILLISECONDS.toNanos(Connection.LIVENESS_SLICE_MS)));
+            }, unit.events(), Math.max(1, Math.min(left, TimeUnit.MILLISECONDS.toNanos(Connection.LIVENESS_SLICE_MS))));
         }
     }
 }

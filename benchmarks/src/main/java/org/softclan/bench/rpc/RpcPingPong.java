@@ -172,7 +172,7 @@ public final class RpcPingPong {
         private final double scale;
         private final int blocks;
         private final Map<String, Row> rows = new LinkedHashMap<>();
-        private Process child;
+        private volatile Process child;
         private BufferedReader childOut;
         private PrintWriter childIn;
 
@@ -197,8 +197,16 @@ public final class RpcPingPong {
                 + Runtime.getRuntime().availableProcessors() + " CPUs, " + System.getProperty("os.name") + " "
                 + System.getProperty("os.version"));
             final long started = System.nanoTime();
-            try (Fabric fabric = Fabric.createTemporary();
-                 Endpoint ep = fabric.openEndpoint("bench-caller")) {
+            final Fabric fabric = Fabric.createTemporary();
+            // Ctrl-C or SIGTERM: take the child and the fabric along
+            final Thread hook = new Thread(() -> {
+                if (child != null) {
+                    child.destroyForcibly();
+                }
+                fabric.close();
+            }, "rpc-ping-pong-cleanup");
+            Runtime.getRuntime().addShutdownHook(hook);
+            try (Endpoint ep = fabric.openEndpoint("bench-caller")) {
                 startChild(fabric.root());
                 try {
                     measure(ep);
@@ -210,6 +218,9 @@ public final class RpcPingPong {
                         child.waitFor(10, TimeUnit.SECONDS);
                     }
                 }
+            } finally {
+                fabric.close();
+                Runtime.getRuntime().removeShutdownHook(hook);
             }
             out.printf(Locale.ROOT, "(%.0f s in all)%n", (System.nanoTime() - started) / 1e9);
             return 0;
@@ -461,6 +472,7 @@ public final class RpcPingPong {
                             final OutboundMapping rout = rawOut;
                             final long last = rin.getLongVolatile(0);   // before saying ok: the caller then writes
                             rawThread = new Thread(() -> answerRaw(rin, rout, last), "raw-answerer");
+                            rawThread.setDaemon(true);   // if the caller goes away, exiting does not wait for it
                             rawThread.start();
                             out.println("ok");
                             break;

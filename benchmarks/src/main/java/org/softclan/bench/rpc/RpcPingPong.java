@@ -8,6 +8,7 @@ import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -16,14 +17,17 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import org.HdrHistogram.Histogram;
 import org.softclan.dsm.Endpoint;
@@ -198,12 +202,14 @@ public final class RpcPingPong {
                 + System.getProperty("os.version"));
             final long started = System.nanoTime();
             final Fabric fabric = Fabric.createTemporary();
-            // Ctrl-C or SIGTERM: take the child and the fabric along
+            // Ctrl-C or SIGTERM: take the child along and unlink the fabric's files. Not fabric.close(): that
+            // unmaps regions the measuring thread may still be spinning on, and the JVM would die of SIGSEGV.
             final Thread hook = new Thread(() -> {
-                if (child != null) {
-                    child.destroyForcibly();
+                final Process c = child;
+                if (c != null) {
+                    c.destroyForcibly();
                 }
-                fabric.close();
+                deleteTree(fabric.root());
             }, "rpc-ping-pong-cleanup");
             Runtime.getRuntime().addShutdownHook(hook);
             try (Endpoint ep = fabric.openEndpoint("bench-caller")) {
@@ -224,6 +230,14 @@ public final class RpcPingPong {
             }
             out.printf(Locale.ROOT, "(%.0f s in all)%n", (System.nanoTime() - started) / 1e9);
             return 0;
+        }
+
+        private static void deleteTree(final Path dir) {
+            try (Stream<Path> files = Files.walk(dir)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (final IOException | UncheckedIOException e) {
+                // best effort while the JVM goes down
+            }
         }
 
         private void startChild(final Path fabric) throws IOException {

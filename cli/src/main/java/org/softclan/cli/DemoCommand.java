@@ -1,5 +1,6 @@
 package org.softclan.cli;
 
+import java.io.IOException;
 import java.util.concurrent.Callable;
 
 import picocli.CommandLine.Command;
@@ -7,19 +8,25 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code vmmc demo}: the home of the runnable RPC and streaming demos. They are not built yet; each
- * will come as a subcommand of this one (added to {@code subcommands} below).
+ * {@code vmmc demo}: the runnable demos, one subcommand each. Without a subcommand it runs the RPC demo
+ * ({@code vmmc demo rpc}); the streaming demo comes with later work.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
-    description = "Run the RPC and streaming demos (not built yet).")
+    description = {
+        "Run the demos. Without a subcommand: the RPC demo ('vmmc demo rpc') with its defaults.",
+        "The streaming demo comes with later work."
+    },
+    subcommands = {DemoRpcCommand.class})
 public final class DemoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
     @Override
-    public Integer call() {
-        spec.commandLine().getOut().println("The RPC and streaming demos are not built yet; they come with later"
-            + " work. Meanwhile try 'vmmc export', 'vmmc write', 'vmmc read' and 'vmmc regions'.");
-        return 0;
+    public Integer call() throws IOException, InterruptedException {
+        final int exit = new RpcDemo(spec.commandLine().getOut(), DemoRpcCommand.DEFAULT_CALLS,
+            DemoRpcCommand.DEFAULT_THREADS, DemoRpcCommand.DEFAULT_WORKERS).run();
+        spec.commandLine().getOut().println("(the streaming demo comes with later work)");
+        spec.commandLine().getOut().flush();
+        return exit;
     }
 }

@@ -23,9 +23,10 @@ import picocli.CommandLine.UnmatchedArgumentException;
  * (or the environment variable {@value #VERBOSE_ENV}) adds the stack trace.
  */
 @Command(name = "vmmc", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
-    description = "A software CLAN / VMMC: export, import, write, read and watch shared-memory regions.",
+    description = "A software CLAN / VMMC: export, import, write, read and watch shared-memory regions; serve and"
+        + " call RPC; run the demos.",
     subcommands = {ExportCommand.class, WriteCommand.class, ReadCommand.class, WatchCommand.class,
-        RegionsCommand.class, DemoCommand.class},
+        RegionsCommand.class, RpcServerCommand.class, RpcClientCommand.class, DemoCommand.class},
     footer = {"", "Run 'vmmc COMMAND --help' for a command's options."})
 public final class Vmmc implements Callable<Integer> {
     /** Environment variable that, set to anything but empty, 0 or false, turns on {@code --verbose}. */

@@ -95,8 +95,9 @@ class VmmcParsingTest {
 
     @Test
     void helpAndVersionWorkOnEveryCommand() {
-        for (final String command : new String[] {"export", "write", "read", "regions", "demo"}) {
-            assertEquals(0, vmmc(command, "--help"), command);
+        for (final String command : new String[] {"export", "write", "read", "regions", "watch", "rpc-server",
+            "rpc-client", "demo", "demo rpc"}) {
+            assertEquals(0, vmmc((command + " --help").split(" ")), command);
             assertTrue(out.toString().contains("Usage: vmmc " + command), command);
         }
         assertEquals(0, vmmc("--version"));
@@ -104,9 +105,27 @@ class VmmcParsingTest {
     }
 
     @Test
-    void demoSaysTheDemosAreNotBuiltYet() {
-        assertEquals(0, vmmc("demo"));
-        assertTrue(out.toString().contains("not built yet"), out::toString);
+    void demoHelpListsTheRpcDemoAndSaysWhatRunsWithoutASubcommand() {
+        assertEquals(0, vmmc("demo", "--help"));
+        assertTrue(out.toString().contains("rpc"), out::toString);
+        assertTrue(out.toString().contains("Without a subcommand: the RPC demo"), out::toString);
+    }
+
+    @Test
+    void rpcOptionsAreChecked() {
+        assertEquals(2, vmmc("demo", "rpc", "--threads", "0"));
+        assertTrue(err.toString().contains("--threads must be at least 1"), err::toString);
+        assertEquals(2, vmmc("rpc-server", "--workers", "-1"));
+        assertTrue(err.toString().contains("--workers must not be negative"), err::toString);
+    }
+
+    @Test
+    void rpcClientOfAMissingFabricSaysSoWithoutCreatingIt() {
+        final Path missing = Paths.get(System.getProperty("java.io.tmpdir"),
+            "vmmc-no-such-fabric-" + System.nanoTime());
+        assertEquals(1, vmmc("rpc-client", "--fabric", missing.toString()));
+        assertTrue(err.toString().startsWith("vmmc rpc-client: no fabric at " + missing), err::toString);
+        assertTrue(!Files.exists(missing));
     }
 
     @Test

@@ -41,6 +41,12 @@ public final class EventQueue {
 
     private final Mapping mapping;
     private final long base;
+    private final java.util.function.BooleanSupplier hasEvent = this::hasEvent;
+    /**
+     * This poster's last view of the head: the head only grows, so a stale value is safe and the
+     * real one (a line the owner writes at every poll) is read only when the queue looks full.
+     */
+    private long cachedHead;
     private final int mask;
     private final int capacity;
 
@@ -99,7 +105,11 @@ public final class EventQueue {
                  final long value) {
         while (true) {
             final long tail = UNSAFE.getLongVolatile(null, base + TAIL);
-            final long head = UNSAFE.getLongVolatile(null, base + HEAD);
+            long head = cachedHead;
+            if (tail - head >= capacity) {
+                head = UNSAFE.getLongVolatile(null, base + HEAD);
+                cachedHead = head;
+            }
             if (tail - head >= capacity) {
                 UNSAFE.getAndAddLong(null, base + OVERFLOW, 1);
                 ring();
@@ -170,7 +180,7 @@ public final class EventQueue {
      * @return whether one is
      */
     public boolean await(final WaitStrategy strategy, final long timeout, final java.util.concurrent.TimeUnit unit) {
-        return strategy.await(this::hasEvent, this, unit.toNanos(timeout));
+        return strategy.await(hasEvent, this, unit.toNanos(timeout));
     }
 
     /**

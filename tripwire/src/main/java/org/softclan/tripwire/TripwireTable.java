@@ -531,6 +531,14 @@ final class TripwireTable {
      */
     int registerQueue(final String name, final long pid, final int regionId, final String regionName) {
         final byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
+        // fast path, no system calls: this queue already has its slot
+        for (int i = 0; i < QUEUES; i++) {
+            final long slot = base + QUEUE_DIR + (long) QUEUE_SLOT * i;
+            if (UNSAFE.getLongVolatile(null, slot) == pid && name.equals(queueName(i))) {
+                UNSAFE.putIntVolatile(null, slot + 8, regionId);
+                return i;
+            }
+        }
         int free = -1;
         for (int i = 0; i < QUEUES; i++) {
             final long slot = base + QUEUE_DIR + (long) QUEUE_SLOT * i;

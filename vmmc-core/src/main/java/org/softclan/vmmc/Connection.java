@@ -58,7 +58,8 @@ public final class Connection implements AutoCloseable {
     static final int ANSWER_REASON = 440;
     static final int RING = 4096;
     static final int PAD = -1;
-    static final int LIVENESS_SLICE_MS = 100;
+    /** How often waits re-check that the peer is alive, in milliseconds. */
+    public static final int LIVENESS_SLICE_MS = 100;
 
     /** How a connection's arrivals are signalled. */
     public enum Mode {

@@ -8,6 +8,7 @@ import org.softclan.dsm.InboundMapping;
 import org.softclan.dsm.OutboundMapping;
 import org.softclan.tripwire.Tripwire;
 import org.softclan.tripwire.TripwireUnit;
+import org.softclan.tripwire.WaitStrategy;
 
 /**
  * A server's listening point: a name in the fabric that clients connect to
@@ -98,7 +99,8 @@ public final class Listener implements AutoCloseable {
             if (left <= 0) {
                 return -1;
             }
-            ctx.strategy.await(() -> pending() >= 0, unit.events(), left);
+            // requests are rare: wait without spinning, whatever the connections' strategy is
+            WaitStrategy.block().await(() -> pending() >= 0, unit.events(), left);
         }
     }
 

@@ -4,10 +4,13 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.bytes.BytesStore;
@@ -22,16 +25,19 @@ import org.softclan.vmmc.Vmmc;
 
 /**
  * Calls {@link RpcMethod}s of the server on a name, from any number of threads: synchronously
- * ({@link #call}) or asynchronously ({@link #callAsync}), each call with its own timeout. A receiver
- * thread completes calls as their responses arrive; if the server closes or dies, every call in
- * flight fails with {@link RpcException.Kind#SERVER_GONE} at once. A call is reported as succeeded
- * only when the server's response to it arrived.
+ * ({@link #call}) or asynchronously ({@link #callAsync}), each call with its own timeout. A thread in
+ * {@link #call} receives responses itself while it waits (one such thread at a time leads, and hands
+ * others their responses), so a synchronous round trip involves no thread hand-off; a background
+ * receiver thread completes asynchronous calls when no caller is waiting. If the server closes or
+ * dies, every call in flight fails with {@link RpcException.Kind#SERVER_GONE} at once. A call is
+ * reported as succeeded only when the server's response to it arrived.
  */
 public final class RpcClient implements AutoCloseable {
     /** Fluent settings; defaults work out of the box. */
     public static final class Context {
         int ringCapacity = 4 << 20;
         WaitStrategy strategy = WaitStrategy.competitive();
+        WaitStrategy receiverStrategy = WaitStrategy.competitive();
 
         /**
          * @param bytes this client's receive ring, a power of two (default 4 MiB: responses up to 2 MiB)
@@ -43,20 +49,35 @@ public final class RpcClient implements AutoCloseable {
         }
 
         /**
-         * @param strategy how the receiver thread waits for responses (default competitive)
+         * @param strategy how a thread in {@link #call} waits for its response (default competitive)
          * @return this
          */
         public Context waitStrategy(final WaitStrategy strategy) {
             this.strategy = strategy;
             return this;
         }
+
+        /**
+         * @param strategy how the background receiver waits for responses to asynchronous calls while
+         *                 no caller is waiting (default competitive)
+         * @return this
+         */
+        public Context receiverStrategy(final WaitStrategy strategy) {
+            this.receiverStrategy = strategy;
+            return this;
+        }
     }
 
     private final String service;
     private final Connection connection;
+    private final WaitStrategy strategy;
+    private final WaitStrategy receiverStrategy;
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
     private final AtomicLong callIds = new AtomicLong();
-    private final ScheduledExecutorService timer;
+    private final ScheduledThreadPoolExecutor timer;
+    private final ReentrantLock receiveLock = new ReentrantLock();
+    private final AtomicInteger callers = new AtomicInteger();
+    private final Object idle = new Object();
     private final Thread receiver;
     private final ThreadLocal<Bytes<?>> out = ThreadLocal.withInitial(Bytes::allocateElasticDirect);
     private final Bytes<?> in = Bytes.allocateElasticOnHeap();
@@ -64,17 +85,30 @@ public final class RpcClient implements AutoCloseable {
     private volatile boolean closed;
     private volatile RpcException failure;
 
-    private record Pending(RpcMethod<?, ?> method, CompletableFuture<Object> future) {
+    private static final class Pending {
+        final RpcMethod<?, ?> method;
+        final CompletableFuture<Object> future;
+        final Thread caller;
+        volatile ScheduledFuture<?> timeout;
+
+        Pending(final RpcMethod<?, ?> method, final CompletableFuture<Object> future, final Thread caller) {
+            this.method = method;
+            this.future = future;
+            this.caller = caller;
+        }
     }
 
-    private RpcClient(final String service, final Connection connection) {
+    private RpcClient(final String service, final Connection connection, final Context ctx) {
         this.service = service;
         this.connection = connection;
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        this.strategy = ctx.strategy;
+        this.receiverStrategy = ctx.receiverStrategy;
+        this.timer = new ScheduledThreadPoolExecutor(1, r -> {
             final Thread t = new Thread(r, "rpc-" + service + "-timeouts");
             t.setDaemon(true);
             return t;
         });
+        timer.setRemoveOnCancelPolicy(true);
         this.receiver = new Thread(this::receiveLoop, "rpc-" + service + "-receive");
         receiver.setDaemon(true);
         receiver.start();
@@ -89,7 +123,7 @@ public final class RpcClient implements AutoCloseable {
                                     final long timeout, final TimeUnit unit) {
         final Connection c = Vmmc.connect(endpoint, service, new ConnectionContext().ringCapacity(ctx.ringCapacity)
             .waitStrategy(ctx.strategy), timeout, unit);
-        return new RpcClient(service, c);
+        return new RpcClient(service, c, ctx);
     }
 
     /** @return the largest argument this client can send, in encoded bytes */
@@ -103,8 +137,28 @@ public final class RpcClient implements AutoCloseable {
      * @throws RpcException if the handler threw, the server went away, or no answer came in time
      */
     public <Q, R> R call(final RpcMethod<Q, R> method, final Q argument, final long timeout, final TimeUnit unit) {
+        callers.incrementAndGet();
         try {
-            return callAsync(method, argument, timeout, unit).get();
+            final CompletableFuture<R> f = send(method, argument, timeout, unit, Thread.currentThread());
+            int idleSpins = 0;
+            while (!f.isDone()) {
+                if (receiveLock.tryLock()) {
+                    try {
+                        // lead: receive until this call is answered, for others too
+                        strategy.await(() -> f.isDone() || connection.hasMessage(), connection.unit().events(),
+                            TimeUnit.MILLISECONDS.toNanos(10));
+                        receiveNow();
+                    } finally {
+                        receiveLock.unlock();
+                    }
+                    idleSpins = 0;
+                } else if (++idleSpins < 1000) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.parkNanos(50_000);   // the leader unparks this thread with its response
+                }
+            }
+            return f.get();
         } catch (final ExecutionException e) {
             if (e.getCause() instanceof RpcException) {
                 final RpcException r = (RpcException) e.getCause();
@@ -114,6 +168,21 @@ public final class RpcClient implements AutoCloseable {
         } catch (final InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new RpcException(RpcException.Kind.TIMEOUT, "call of " + method.name() + " interrupted");
+        } finally {
+            if (callers.decrementAndGet() == 0 && !pending.isEmpty()) {
+                synchronized (idle) {
+                    idle.notifyAll();
+                }
+            }
+        }
+    }
+
+    private void receiveNow() {
+        try {
+            connection.poll(this::onResponse, 256);
+        } catch (final PeerGoneException e) {
+            failAll(new RpcException(RpcException.Kind.SERVER_GONE, "server of '" + service + "' is gone: "
+                + e.getMessage()));
         }
     }
 
@@ -121,9 +190,20 @@ public final class RpcClient implements AutoCloseable {
      * Sends a call and returns at once; the future completes with the result, or with an
      * {@link RpcException} saying why there is none.
      */
-    @SuppressWarnings("unchecked")
     public <Q, R> CompletableFuture<R> callAsync(final RpcMethod<Q, R> method, final Q argument, final long timeout,
                                                  final TimeUnit unit) {
+        final CompletableFuture<R> f = send(method, argument, timeout, unit, null);
+        if (callers.get() == 0) {
+            synchronized (idle) {
+                idle.notifyAll();
+            }
+        }
+        return f;
+    }
+
+    @SuppressWarnings("unchecked")
+    private <Q, R> CompletableFuture<R> send(final RpcMethod<Q, R> method, final Q argument, final long timeout,
+                                             final TimeUnit unit, final Thread caller) {
         final CompletableFuture<Object> f = new CompletableFuture<>();
         final RpcException down = failure;
         if (closed || down != null) {
@@ -141,8 +221,9 @@ public final class RpcClient implements AutoCloseable {
                 + ": the request is " + b.readRemaining() + " bytes; at most " + connection.maxMessage() + " fit"));
             return (CompletableFuture<R>) (CompletableFuture<?>) f;
         }
-        pending.put(id, new Pending(method, f));
-        timer.schedule(() -> {
+        final Pending p = new Pending(method, f, caller);
+        pending.put(id, p);
+        p.timeout = timer.schedule(() -> {
             if (pending.remove(id) != null) {
                 f.completeExceptionally(new RpcException(RpcException.Kind.TIMEOUT, "call of " + method.name()
                     + " on '" + service + "' got no answer within " + unit.toMillis(timeout) + " ms"));
@@ -169,16 +250,43 @@ public final class RpcClient implements AutoCloseable {
         return (CompletableFuture<R>) (CompletableFuture<?>) f;
     }
 
+    /**
+     * Completes asynchronous calls while no caller is waiting in {@link #call} (a caller receives for
+     * itself then; this thread stays off the connection so the server need not wake it).
+     */
     private void receiveLoop() {
-        try {
-            while (!closed) {
-                connection.receive(this::onResponse, 256, 100, TimeUnit.MILLISECONDS);
+        while (!closed && failure == null) {
+            if (callers.get() > 0 || pending.isEmpty()) {
+                synchronized (idle) {
+                    try {
+                        idle.wait(10);
+                    } catch (final InterruptedException e) {
+                        return;
+                    }
+                }
+                continue;
             }
-        } catch (final PeerGoneException e) {
-            failAll(new RpcException(RpcException.Kind.SERVER_GONE, "server of '" + service + "' is gone: "
-                + e.getMessage()));
-        } catch (final RuntimeException e) {
-            failAll(new RpcException(RpcException.Kind.SERVER_GONE, "client of '" + service + "' stopped: " + e));
+            receiverStrategy.await(() -> connection.hasMessage() || callers.get() > 0 || closed,
+                connection.unit().events(), TimeUnit.MILLISECONDS.toNanos(Connection.LIVENESS_SLICE_MS));
+            if (receiveLock.tryLock()) {
+                try {
+                    if (connection.hasMessage()) {
+                        receiveNow();
+                    } else if (callers.get() == 0 && !closed) {
+                        connection.checkPeer();
+                    }
+                } catch (final PeerGoneException e) {
+                    failAll(new RpcException(RpcException.Kind.SERVER_GONE, "server of '" + service + "' is gone: "
+                        + e.getMessage()));
+                } catch (final RuntimeException e) {
+                    if (!closed) {
+                        failAll(new RpcException(RpcException.Kind.SERVER_GONE, "client of '" + service + "' stopped: "
+                            + e));
+                    }
+                } finally {
+                    receiveLock.unlock();
+                }
+            }
         }
     }
 
@@ -189,26 +297,33 @@ public final class RpcClient implements AutoCloseable {
         if (p == null) {
             return;   // timed out meanwhile
         }
+        final ScheduledFuture<?> t = p.timeout;
+        if (t != null) {
+            t.cancel(false);
+        }
         in.clear();
         in.write(buf, off + RpcServer.HEADER, len - RpcServer.HEADER);
         try {
             switch (status) {
                 case RpcServer.OK:
-                    p.future().complete(p.method().response().decode(in));
+                    p.future.complete(p.method.response().decode(in));
                     break;
                 case RpcServer.ERROR: {
                     final String type = in.readUtf8();
                     final String message = in.readUtf8();
-                    p.future().completeExceptionally(new RpcException(RpcException.Kind.REMOTE_ERROR, "call of "
-                        + p.method().name() + " on '" + service + "' failed in the handler: " + type + ": " + message));
+                    p.future.completeExceptionally(new RpcException(RpcException.Kind.REMOTE_ERROR, "call of "
+                        + p.method.name() + " on '" + service + "' failed in the handler: " + type + ": " + message));
                     break;
                 }
                 default:
-                    p.future().completeExceptionally(new RpcException(RpcException.Kind.NO_SUCH_METHOD, in.readUtf8()));
+                    p.future.completeExceptionally(new RpcException(RpcException.Kind.NO_SUCH_METHOD, in.readUtf8()));
+            }
+            if (p.caller != null && p.caller != Thread.currentThread()) {
+                LockSupport.unpark(p.caller);
             }
         } catch (final RuntimeException e) {
-            p.future().completeExceptionally(new RpcException(RpcException.Kind.REMOTE_ERROR, "call of "
-                + p.method().name() + ": the response could not be decoded: " + e));
+            p.future.completeExceptionally(new RpcException(RpcException.Kind.REMOTE_ERROR, "call of "
+                + p.method.name() + ": the response could not be decoded: " + e));
         }
     }
 
@@ -217,7 +332,7 @@ public final class RpcClient implements AutoCloseable {
         for (final Long id : pending.keySet()) {
             final Pending p = pending.remove(id);
             if (p != null) {
-                p.future().completeExceptionally(e);
+                p.future.completeExceptionally(e);
             }
         }
     }
@@ -234,6 +349,9 @@ public final class RpcClient implements AutoCloseable {
             return;
         }
         closed = true;
+        synchronized (idle) {
+            idle.notifyAll();
+        }
         try {
             receiver.join(5000);
         } catch (final InterruptedException e) {

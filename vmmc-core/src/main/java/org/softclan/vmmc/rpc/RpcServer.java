@@ -88,6 +88,7 @@ public final class RpcServer implements AutoCloseable {
     private Thread poller;
     private volatile boolean running;
     private final ThreadLocal<Bytes<?>> out = ThreadLocal.withInitial(Bytes::allocateElasticDirect);
+    private final ThreadLocal<Bytes<?>> inline = ThreadLocal.withInitial(Bytes::allocateElasticOnHeap);
 
     private record Handler<Q, R>(RpcMethod<Q, R> method, Function<Q, R> body) {
     }
@@ -155,22 +156,32 @@ public final class RpcServer implements AutoCloseable {
         long lastSweep = System.nanoTime();
         long seenOverflow = 0;
         while (running) {
-            unit.events().await(ctx.strategy, 100, TimeUnit.MILLISECONDS);
-            ready.clear();
-            unit.events().poll((seq, id, cookie, region, off, len, value) -> ready.add(cookie), Integer.MAX_VALUE);
-            final long overflow = unit.events().overflowCount();
-            final boolean all = overflow != seenOverflow || System.nanoTime() - lastSweep > 100_000_000L;
-            seenOverflow = overflow;
-            if (all) {
-                lastSweep = System.nanoTime();
-                ready.clear();
-                ready.addAll(connections.keySet());
+            try {
+                pollOnce(ready, lastSweep, seenOverflow);
+            } catch (final RuntimeException e) {
+                // one bad connection must not stop the server: it is dropped in serve()
             }
-            for (final Long id : ready) {
-                final Connection c = connections.get(id);
-                if (c != null) {
-                    serve(c, all);
-                }
+            if (System.nanoTime() - lastSweep > 100_000_000L) {
+                lastSweep = System.nanoTime();
+            }
+            seenOverflow = unit.events().overflowCount();
+        }
+    }
+
+    private void pollOnce(final List<Long> ready, final long lastSweep, final long seenOverflow) {
+        unit.events().await(ctx.strategy, 100, TimeUnit.MILLISECONDS);
+        ready.clear();
+        unit.events().poll((seq, id, cookie, region, off, len, value) -> ready.add(cookie), Integer.MAX_VALUE);
+        // after an overflow some arrivals have no event, and dead clients must be noticed: sweep all
+        final boolean all = unit.events().overflowCount() != seenOverflow || System.nanoTime() - lastSweep > 100_000_000L;
+        if (all) {
+            ready.clear();
+            ready.addAll(connections.keySet());
+        }
+        for (final Long id : ready) {
+            final Connection c = connections.get(id);
+            if (c != null) {
+                serve(c, all);
             }
         }
     }
@@ -186,18 +197,25 @@ public final class RpcServer implements AutoCloseable {
         } catch (final PeerGoneException gone) {
             connections.remove(c.id());
             c.close();
+        } catch (final RuntimeException e) {
+            // a broken request or a failed handler hand-off: drop the client rather than the server
+            connections.remove(c.id());
+            c.close();
         }
     }
 
     private void dispatch(final Connection c, final BytesStore<?, ?> buf, final long off, final int len) {
         final long callId = buf.readLong(off);
         final int methodId = buf.readInt(off + 8);
-        final Bytes<?> in = Bytes.allocateElasticOnHeap(len);
-        in.write(buf, off + HEADER, len - HEADER);
-        in.singleThreadedCheckReset();   // handed to a worker thread, which becomes its only user
         if (workers == null) {
+            final Bytes<?> in = inline.get();
+            in.clear();
+            in.write(buf, off + HEADER, len - HEADER);
             run(c, callId, methodId, in);
         } else {
+            final Bytes<?> in = Bytes.allocateElasticOnHeap(len);
+            in.write(buf, off + HEADER, len - HEADER);
+            in.singleThreadedCheckReset();   // handed to a worker thread, which becomes its only user
             workers.execute(() -> run(c, callId, methodId, in));
         }
     }
@@ -228,6 +246,14 @@ public final class RpcServer implements AutoCloseable {
                 b.writeUtf8(e.getClass().getName());
                 b.writeUtf8(String.valueOf(e.getMessage()));
             }
+        }
+        if (b.readRemaining() > c.maxMessage()) {
+            final String what = h == null ? "?" : h.method().name();
+            b.clear();
+            b.writeLong(callId).writeInt(ERROR).writeInt(0);
+            b.writeUtf8(RpcException.class.getName());
+            b.writeUtf8("the result of " + what + " is too large for the client's ring (at most " + c.maxMessage()
+                + " bytes); use a larger RpcClient ring");
         }
         try {
             synchronized (c) {

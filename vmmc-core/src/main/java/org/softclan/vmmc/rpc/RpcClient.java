@@ -80,7 +80,8 @@ public final class RpcClient implements AutoCloseable {
     private final Object idle = new Object();
     private final Thread receiver;
     private final ThreadLocal<Bytes<?>> out = ThreadLocal.withInitial(Bytes::allocateElasticDirect);
-    private final Bytes<?> in = Bytes.allocateElasticOnHeap();
+    /** Decode buffer per receiving thread: the leader changes, and Chronicle Bytes are single-threaded. */
+    private final ThreadLocal<Bytes<?>> inBuffer = ThreadLocal.withInitial(Bytes::allocateElasticOnHeap);
     private final Object sendLock = new Object();
     private volatile boolean closed;
     private volatile RpcException failure;
@@ -141,6 +142,7 @@ public final class RpcClient implements AutoCloseable {
         try {
             final CompletableFuture<R> f = send(method, argument, timeout, unit, Thread.currentThread());
             int idleSpins = 0;
+            long lastCheck = System.nanoTime();
             while (!f.isDone()) {
                 if (receiveLock.tryLock()) {
                     try {
@@ -148,6 +150,10 @@ public final class RpcClient implements AutoCloseable {
                         strategy.await(() -> f.isDone() || connection.hasMessage(), connection.unit().events(),
                             TimeUnit.MILLISECONDS.toNanos(10));
                         receiveNow();
+                        if (!f.isDone() && System.nanoTime() - lastCheck > LIVENESS_NANOS) {
+                            lastCheck = System.nanoTime();
+                            checkServer();
+                        }
                     } finally {
                         receiveLock.unlock();
                     }
@@ -174,6 +180,18 @@ public final class RpcClient implements AutoCloseable {
                     idle.notifyAll();
                 }
             }
+        }
+    }
+
+    private static final long LIVENESS_NANOS = TimeUnit.MILLISECONDS.toNanos(Connection.LIVENESS_SLICE_MS);
+
+    /** Fails every call in flight if the server closed or its process died. */
+    private void checkServer() {
+        try {
+            connection.checkPeer();
+        } catch (final PeerGoneException e) {
+            failAll(new RpcException(RpcException.Kind.SERVER_GONE, "server of '" + service + "' is gone: "
+                + e.getMessage()));
         }
     }
 
@@ -301,9 +319,10 @@ public final class RpcClient implements AutoCloseable {
         if (t != null) {
             t.cancel(false);
         }
-        in.clear();
-        in.write(buf, off + RpcServer.HEADER, len - RpcServer.HEADER);
+        final Bytes<?> in = inBuffer.get();
         try {
+            in.clear();
+            in.write(buf, off + RpcServer.HEADER, len - RpcServer.HEADER);
             switch (status) {
                 case RpcServer.OK:
                     p.future.complete(p.method.response().decode(in));

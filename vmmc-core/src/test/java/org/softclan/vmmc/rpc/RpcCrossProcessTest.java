@@ -88,9 +88,13 @@ class RpcCrossProcessTest {
                     }
                 }));
             }
-            while (succeeded.size() < 2000) {
+            final long warm = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (succeeded.size() < 2000 && failed.isEmpty() && System.nanoTime() < warm) {
                 Thread.onSpinWait();
             }
+            assertTrue(failed.isEmpty(), () -> "calls failed before the kill: " + failed.peek().kind() + ": "
+                + failed.peek().getMessage());
+            assertTrue(succeeded.size() >= 2000, "only " + succeeded.size() + " calls succeeded in 60 s");
             server.kill();
             final long killedAt = System.nanoTime();
             CompletableFuture.allOf(threads.toArray(new CompletableFuture[0])).get(20, TimeUnit.SECONDS);

@@ -143,13 +143,16 @@ public final class Connection implements AutoCloseable {
      * @throws IllegalArgumentException if the message is longer than {@link #maxMessage()}
      */
     public boolean offer(final byte[] src, final int offset, final int length) {
-        checkLength(length);
-        final long need = recordBytes(length);
-        if (!hasRoom(need)) {
-            checkPeer();
+        final long at = reserve(length, -1);
+        if (at < 0) {
             return false;
         }
-        write(src, offset, length, need);
+        try {
+            tx.put(RING + at + 8, src, offset, length);
+        } catch (final StaleRegionException e) {
+            throw peerGone();
+        }
+        commit(length);
         return true;
     }
 
@@ -165,30 +168,25 @@ public final class Connection implements AutoCloseable {
      * @throws PeerGoneException    if the peer closed or died meanwhile
      */
     public void send(final byte[] src, final int offset, final int length, final long timeout, final TimeUnit unit) {
-        checkLength(length);
-        final long need = recordBytes(length);
-        if (!hasRoom(need)) {
-            awaitRoom(need, unit.toNanos(timeout));
+        final long at = reserve(length, unit.toNanos(timeout));
+        try {
+            tx.put(RING + at + 8, src, offset, length);
+        } catch (final StaleRegionException e) {
+            throw peerGone();
         }
-        write(src, offset, length, need);
+        commit(length);
     }
 
     /** Sends the remaining bytes of a buffer, waiting while the ring is full; see {@link #send(byte[], int, int, long, TimeUnit)}. */
     public void send(final ByteBuffer src, final long timeout, final TimeUnit unit) {
         final int length = src.remaining();
-        checkLength(length);
-        final long need = recordBytes(length);
-        if (!hasRoom(need)) {
-            awaitRoom(need, unit.toNanos(timeout));
-        }
+        final long at = reserve(length, unit.toNanos(timeout));
         try {
-            final long at = placeRecord(need);
-            tx.putLong(RING + at, length & 0xFFFFFFFFL);
             tx.put(RING + at + 8, src);
-            publish(need);
         } catch (final StaleRegionException e) {
             throw peerGone();
         }
+        commit(length);
     }
 
     /**
@@ -197,31 +195,44 @@ public final class Connection implements AutoCloseable {
      */
     public void send(final BytesStore<?, ?> src, final long offset, final int length, final long timeout,
                      final TimeUnit unit) {
+        final long at = reserve(length, unit.toNanos(timeout));
+        try {
+            tx.put(RING + at + 8, src, offset, length);
+        } catch (final StaleRegionException e) {
+            throw peerGone();
+        }
+        commit(length);
+    }
+
+    /**
+     * Makes room for a record and writes its header: waits up to {@code timeoutNanos} for room, or
+     * with a negative timeout returns -1 at once if there is none.
+     *
+     * @return the ring index of the record
+     */
+    private long reserve(final int length, final long timeoutNanos) {
         checkLength(length);
         final long need = recordBytes(length);
         if (!hasRoom(need)) {
-            awaitRoom(need, unit.toNanos(timeout));
+            if (timeoutNanos < 0) {
+                checkPeer();
+                return -1;
+            }
+            awaitRoom(need, timeoutNanos);
         }
         try {
             final long at = placeRecord(need);
             tx.putLong(RING + at, length & 0xFFFFFFFFL);
-            if (length > 0) {
-                tx.put(RING + at + 8, src, offset, length);
-            }
-            publish(need);
+            return at;
         } catch (final StaleRegionException e) {
             throw peerGone();
         }
     }
 
-    private void write(final byte[] src, final int offset, final int length, final long need) {
+    /** Publishes the record written after {@link #reserve}: the peer's data tripwire fires here. */
+    private void commit(final int length) {
         try {
-            final long at = placeRecord(need);
-            tx.putLong(RING + at, length & 0xFFFFFFFFL);
-            if (length > 0) {
-                tx.put(RING + at + 8, src, offset, length);
-            }
-            publish(need);
+            publish(recordBytes(length));
         } catch (final StaleRegionException e) {
             throw peerGone();
         }

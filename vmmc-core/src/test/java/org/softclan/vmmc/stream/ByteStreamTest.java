@@ -207,4 +207,33 @@ class ByteStreamTest {
         assertEquals(-2, blockedRead.get(5, TimeUnit.SECONDS));
         p[1].close();
     }
+
+    @Test
+    void closingEndsABlockedWriteAndTheEndOfStreamFollowsTheBytesSent() throws Exception {
+        final ByteStream[] p = pair(new ConnectionContext().ringCapacity(4096));
+        final CompletableFuture<Exception> blockedWrite = CompletableFuture.supplyAsync(() -> {
+            try {
+                p[1].write(ByteBuffer.allocate(1 << 20));
+                return null;
+            } catch (final Exception e) {
+                return e;
+            }
+        });
+        Thread.sleep(200);
+        assertFalse(blockedWrite.isDone(), "the ring is full: the write waits");
+        final CompletableFuture<Void> closing = CompletableFuture.runAsync(p[1]::close);
+        assertTrue(blockedWrite.get(5, TimeUnit.SECONDS) instanceof AsynchronousCloseException);
+        Thread.sleep(100);
+        assertFalse(closing.isDone(), "close waits for room for the end-of-stream marker");
+        final ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
+        long got = 0;
+        int n;
+        while ((n = p[0].read(buf)) >= 0) {
+            got += n;
+            buf.clear();
+        }
+        closing.get(5, TimeUnit.SECONDS);
+        assertTrue(got > 0 && got < 1 << 20, "read " + got);
+        p[0].close();
+    }
 }

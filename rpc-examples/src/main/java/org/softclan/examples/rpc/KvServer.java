@@ -99,6 +99,7 @@ public final class KvServer implements AutoCloseable {
      *
      * @param workers handler threads (0: the polling thread runs them)
      */
+    @SuppressWarnings("try") // closed early on purpose, to report what it served before the fabric goes
     public static void serve(final Path fabricDir, final String service, final int workers, final PrintWriter out,
                              final CountDownLatch stop) throws InterruptedException {
         final long started = System.nanoTime();

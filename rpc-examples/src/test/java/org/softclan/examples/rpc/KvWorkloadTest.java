@@ -48,6 +48,7 @@ class KvWorkloadTest {
         fabric.close();
     }
 
+    @SuppressWarnings("try") // the server is held open only for the duration of the calls
     private KvWorkload.Result runAgainst(final KvStore store, final int calls, final int threads, final StringWriter out) {
         try (KvServer server = KvServer.start(serverEp, "kv", new RpcServer.Context(), store);
              KvClient kv = KvClient.connect(clientEp, "kv", new RpcClient.Context(), 10, TimeUnit.SECONDS)) {

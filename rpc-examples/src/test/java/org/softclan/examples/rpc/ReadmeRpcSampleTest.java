@@ -25,6 +25,7 @@ import org.softclan.vmmc.rpc.RpcServer;
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class ReadmeRpcSampleTest {
     @Test
+    @SuppressWarnings("try") // the sample keeps the server open in try-with-resources, as users would
     void theSampleRuns() throws Exception {
         assertTrue(ReadmeRpcSampleTest.class.desiredAssertionStatus(), "the sample checks itself with assert (-ea)");
         // README RPC sample begins

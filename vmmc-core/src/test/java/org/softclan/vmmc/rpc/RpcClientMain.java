@@ -62,7 +62,7 @@ public final class RpcClientMain {
                 }));
             }
             try {
-                CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).get(120, TimeUnit.SECONDS);
+                CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).get(120, TimeUnit.SECONDS);
                 System.out.println("ok " + ok.get());
             } catch (final Exception e) {
                 System.out.println("wrong " + (e.getCause() != null ? e.getCause() : e));

@@ -97,7 +97,7 @@ class RpcCrossProcessTest {
             assertTrue(succeeded.size() >= 2000, "only " + succeeded.size() + " calls succeeded in 60 s");
             server.kill();
             final long killedAt = System.nanoTime();
-            CompletableFuture.allOf(threads.toArray(new CompletableFuture[0])).get(20, TimeUnit.SECONDS);
+            CompletableFuture.allOf(threads.toArray(new CompletableFuture<?>[0])).get(20, TimeUnit.SECONDS);
             final long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
             stop.set(true);
             assertTrue(tookMs < 5000, "clients took " + tookMs + " ms to notice the dead server");

@@ -32,7 +32,7 @@ public final class RpcServerMain {
                     return token;
                 })
                 .start()) {
-                System.out.println("serving");
+                System.out.println("serving " + server.clients());
                 Thread.sleep(Long.MAX_VALUE); // until killed
             }
         }

@@ -96,7 +96,7 @@ class RpcTest {
                     }
                 }));
             }
-            CompletableFuture.allOf(threads.toArray(new CompletableFuture[0])).get(30, TimeUnit.SECONDS);
+            CompletableFuture.allOf(threads.toArray(new CompletableFuture<?>[0])).get(30, TimeUnit.SECONDS);
             assertEquals(0, c.inFlight());
         }
     }

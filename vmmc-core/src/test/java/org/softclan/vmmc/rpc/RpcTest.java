@@ -3,6 +3,7 @@ package org.softclan.vmmc.rpc;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.softclan.dsm.testing.Messages.assertMentions;
 
 import java.util.ArrayList;
@@ -27,6 +28,7 @@ class RpcTest {
     static final RpcMethod<String, Void> FAIL = RpcMethod.of(4, "fail", Codecs.STRING, Codecs.VOID);
     static final RpcMethod<Void, Void> NULL = RpcMethod.of(5, "null", Codecs.VOID, Codecs.VOID);
 
+    private final java.util.concurrent.CountDownLatch sleeping = new java.util.concurrent.CountDownLatch(1);
     private Fabric fabric;
     private RpcServer server;
     private Endpoint clientEp;
@@ -38,6 +40,7 @@ class RpcTest {
             .handle(ECHO, s -> s)
             .handle(REVERSE, RpcTest::reverse)
             .handle(SLEEP, ms -> {
+                sleeping.countDown();
                 try {
                     Thread.sleep(ms); // the handler under test is slow on purpose
                 } catch (final InterruptedException e) {
@@ -135,7 +138,7 @@ class RpcTest {
     void aServerThatClosesFinishesCallsInFlightThenLaterCallsFailAsServerGone() throws Exception {
         try (RpcClient c = RpcClient.connect(clientEp, "test", new RpcClient.Context(), 5, TimeUnit.SECONDS)) {
             final CompletableFuture<Long> slow = c.callAsync(SLEEP, 300L, 30, TimeUnit.SECONDS);
-            Thread.sleep(100); // let the call reach the handler
+            assertTrue(sleeping.await(10, TimeUnit.SECONDS), "the call reached the handler");
             server.close();
             assertEquals(300L, slow.get(10, TimeUnit.SECONDS), "a graceful close answers what is running");
             final RpcException e = assertThrows(RpcException.class, () -> c.call(ECHO, "x", 5, TimeUnit.SECONDS));

@@ -129,10 +129,14 @@ class TripwireUnitTest {
             writer.dma().write(src, 0, out, 0, 8192);
             assertTrue(mine.events().await(WaitStrategy.competitive(), 5, TimeUnit.SECONDS));
             final List<Long> cookies = new ArrayList<>();
-            mine.events().poll((seq, id, cookie, region, off, len, value) -> cookies.add(cookie), 10);
+            final List<Long> ids = new ArrayList<>();
+            mine.events().poll((seq, id, cookie, region, off, len, value) -> {
+                cookies.add(cookie);
+                ids.add(id);
+            }, 10);
             assertEquals(List.of(7L), cookies);
+            assertEquals(List.of(last.id()), ids, "the event names the outbound tripwire");
             assertEquals(0, drain(), "the owner's unit armed nothing outbound");
-            assertEquals(last.id(), last.id());
             assertThrows(IllegalArgumentException.class,
                 () -> mine.arm(in, Tripwire.Options.word(0).watch(Tripwire.Watch.OUTBOUND)));
         }

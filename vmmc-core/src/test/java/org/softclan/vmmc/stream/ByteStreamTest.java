@@ -17,6 +17,7 @@ import java.nio.channels.ClosedChannelException;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.zip.CRC32;
 
 import org.junit.jupiter.api.AfterEach;
@@ -192,7 +193,9 @@ class ByteStreamTest {
         }
         assertEquals(e.bytesTransferred, drain.position());
 
+        final AtomicReference<Thread> reader = new AtomicReference<>();
         final CompletableFuture<Integer> blockedRead = CompletableFuture.supplyAsync(() -> {
+            reader.set(Thread.currentThread());
             try {
                 return p[0].read(ByteBuffer.allocate(1));
             } catch (final AsynchronousCloseException expected) {
@@ -201,7 +204,7 @@ class ByteStreamTest {
                 throw new AssertionError(other);
             }
         });
-        Thread.sleep(200);
+        awaitWaitingIn(reader, "Connection.receive");
         assertFalse(blockedRead.isDone());
         p[0].close();
         assertEquals(-2, blockedRead.get(5, TimeUnit.SECONDS));
@@ -211,7 +214,9 @@ class ByteStreamTest {
     @Test
     void closingEndsABlockedWriteAndTheEndOfStreamFollowsTheBytesSent() throws Exception {
         final ByteStream[] p = pair(new ConnectionContext().ringCapacity(4096));
+        final AtomicReference<Thread> writer = new AtomicReference<>();
         final CompletableFuture<Exception> blockedWrite = CompletableFuture.supplyAsync(() -> {
+            writer.set(Thread.currentThread());
             try {
                 p[1].write(ByteBuffer.allocate(1 << 20));
                 return null;
@@ -219,11 +224,15 @@ class ByteStreamTest {
                 return e;
             }
         });
-        Thread.sleep(200);
+        awaitWaitingIn(writer, "Connection.awaitRoom");
         assertFalse(blockedWrite.isDone(), "the ring is full: the write waits");
-        final CompletableFuture<Void> closing = CompletableFuture.runAsync(p[1]::close);
+        final AtomicReference<Thread> closer = new AtomicReference<>();
+        final CompletableFuture<Void> closing = CompletableFuture.runAsync(() -> {
+            closer.set(Thread.currentThread());
+            p[1].close();
+        });
         assertTrue(blockedWrite.get(5, TimeUnit.SECONDS) instanceof AsynchronousCloseException);
-        Thread.sleep(100);
+        awaitWaitingIn(closer, "Connection.awaitRoom");
         assertFalse(closing.isDone(), "close waits for room for the end-of-stream marker");
         final ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
         long got = 0;
@@ -235,5 +244,26 @@ class ByteStreamTest {
         closing.get(5, TimeUnit.SECONDS);
         assertTrue(got > 0 && got < 1 << 20, "read " + got);
         p[0].close();
+    }
+
+    /**
+     * Waits (up to 10 s) until the thread is inside {@code method} ("Class.method"), i.e. blocked
+     * where the test expects it, instead of sleeping and hoping it got there.
+     */
+    private static void awaitWaitingIn(final AtomicReference<Thread> thread, final String method) {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            final Thread t = thread.get();
+            if (t != null) {
+                for (final StackTraceElement e : t.getStackTrace()) {
+                    if (method.equals(e.getClassName().substring(e.getClassName().lastIndexOf('.') + 1) + "."
+                        + e.getMethodName())) {
+                        return;
+                    }
+                }
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        }
+        throw new AssertionError("the thread never waited in " + method);
     }
 }

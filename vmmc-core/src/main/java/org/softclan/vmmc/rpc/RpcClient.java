@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.bytes.BytesStore;
@@ -87,12 +88,15 @@ public final class RpcClient implements AutoCloseable {
     private volatile RpcException failure;
 
     private static final class Pending {
+        final long id;
         final RpcMethod<?, ?> method;
         final CompletableFuture<Object> future;
         final Thread caller;
         volatile ScheduledFuture<?> timeout;
 
-        Pending(final RpcMethod<?, ?> method, final CompletableFuture<Object> future, final Thread caller) {
+        Pending(final long id, final RpcMethod<?, ?> method, final CompletableFuture<Object> future,
+                final Thread caller) {
+            this.id = id;
             this.method = method;
             this.future = future;
             this.caller = caller;
@@ -137,18 +141,28 @@ public final class RpcClient implements AutoCloseable {
      *
      * @throws RpcException if the handler threw, the server went away, or no answer came in time
      */
+    @SuppressWarnings("unchecked")
     public <Q, R> R call(final RpcMethod<Q, R> method, final Q argument, final long timeout, final TimeUnit unit) {
         callers.incrementAndGet();
         try {
-            final CompletableFuture<R> f = send(method, argument, timeout, unit, Thread.currentThread());
+            // a synchronous caller keeps its own deadline: no timer task per call
+            final long deadline = System.nanoTime() + unit.toNanos(timeout);
+            final Pending p = send(method, argument, timeout, unit, Thread.currentThread(), false);
+            final CompletableFuture<Object> f = p.future;
+            final BooleanSupplier answered = () -> f.isDone() || connection.hasMessage();
             int idleSpins = 0;
             long lastCheck = System.nanoTime();
             while (!f.isDone()) {
+                final long now = System.nanoTime();
+                if (now - deadline >= 0) {
+                    expire(p, timeout, unit);
+                    continue;
+                }
                 if (receiveLock.tryLock()) {
                     try {
                         // lead: receive until this call is answered, for others too
-                        strategy.await(() -> f.isDone() || connection.hasMessage(), connection.unit().events(),
-                            TimeUnit.MILLISECONDS.toNanos(10));
+                        strategy.await(answered, connection.unit().events(),
+                            Math.min(deadline - now, TimeUnit.MILLISECONDS.toNanos(10)));
                         receiveNow();
                         if (!f.isDone() && System.nanoTime() - lastCheck > LIVENESS_NANOS) {
                             lastCheck = System.nanoTime();
@@ -161,10 +175,11 @@ public final class RpcClient implements AutoCloseable {
                 } else if (++idleSpins < 1000) {
                     Thread.onSpinWait();
                 } else {
-                    LockSupport.parkNanos(50_000);   // the leader unparks this thread with its response
+                    // the leader unparks this thread with its response
+                    LockSupport.parkNanos(Math.min(deadline - now, 50_000));
                 }
             }
-            return f.get();
+            return (R) f.get();
         } catch (final ExecutionException e) {
             if (e.getCause() instanceof RpcException) {
                 final RpcException r = (RpcException) e.getCause();
@@ -180,6 +195,14 @@ public final class RpcClient implements AutoCloseable {
                     idle.notifyAll();
                 }
             }
+        }
+    }
+
+    /** Fails a call whose deadline passed, unless its answer was taken meanwhile. */
+    private void expire(final Pending p, final long timeout, final TimeUnit unit) {
+        if (pending.remove(p.id) != null) {
+            p.future.completeExceptionally(new RpcException(RpcException.Kind.TIMEOUT, "call of " + p.method.name()
+                + " on '" + service + "' got no answer within " + unit.toMillis(timeout) + " ms"));
         }
     }
 
@@ -210,7 +233,9 @@ public final class RpcClient implements AutoCloseable {
      */
     public <Q, R> CompletableFuture<R> callAsync(final RpcMethod<Q, R> method, final Q argument, final long timeout,
                                                  final TimeUnit unit) {
-        final CompletableFuture<R> f = send(method, argument, timeout, unit, null);
+        @SuppressWarnings("unchecked")
+        final CompletableFuture<R> f = (CompletableFuture<R>) (CompletableFuture<?>) send(method, argument, timeout,
+            unit, null, true).future;
         if (callers.get() == 0) {
             synchronized (idle) {
                 idle.notifyAll();
@@ -219,17 +244,23 @@ public final class RpcClient implements AutoCloseable {
         return f;
     }
 
-    @SuppressWarnings("unchecked")
-    private <Q, R> CompletableFuture<R> send(final RpcMethod<Q, R> method, final Q argument, final long timeout,
-                                             final TimeUnit unit, final Thread caller) {
+    /**
+     * Encodes and sends a call. {@code timed}: a timer task fails the call at its deadline (for
+     * asynchronous calls; a synchronous caller watches its own deadline).
+     *
+     * @return the pending call; its future is already completed if the call could not be sent
+     */
+    private <Q, R> Pending send(final RpcMethod<Q, R> method, final Q argument, final long timeout,
+                                final TimeUnit unit, final Thread caller, final boolean timed) {
         final CompletableFuture<Object> f = new CompletableFuture<>();
         final RpcException down = failure;
         if (closed || down != null) {
             f.completeExceptionally(down != null ? down : new RpcException(RpcException.Kind.NOT_SENT,
                 "client of '" + service + "' is closed"));
-            return (CompletableFuture<R>) (CompletableFuture<?>) f;
+            return new Pending(0, method, f, caller);
         }
         final long id = callIds.incrementAndGet();
+        final Pending p = new Pending(id, method, f, caller);
         final Bytes<?> b = out.get();
         b.clear();
         b.writeLong(id).writeInt(method.id()).writeInt(0);
@@ -237,16 +268,12 @@ public final class RpcClient implements AutoCloseable {
         if (b.readRemaining() > connection.maxMessage()) {
             f.completeExceptionally(new RpcException(RpcException.Kind.NOT_SENT, "call of " + method.name()
                 + ": the request is " + b.readRemaining() + " bytes; at most " + connection.maxMessage() + " fit"));
-            return (CompletableFuture<R>) (CompletableFuture<?>) f;
+            return p;
         }
-        final Pending p = new Pending(method, f, caller);
         pending.put(id, p);
-        p.timeout = timer.schedule(() -> {
-            if (pending.remove(id) != null) {
-                f.completeExceptionally(new RpcException(RpcException.Kind.TIMEOUT, "call of " + method.name()
-                    + " on '" + service + "' got no answer within " + unit.toMillis(timeout) + " ms"));
-            }
-        }, timeout, unit);
+        if (timed) {
+            p.timeout = timer.schedule(() -> expire(p, timeout, unit), timeout, unit);
+        }
         try {
             synchronized (sendLock) {
                 connection.send(b, b.readPosition(), (int) b.readRemaining(), timeout, unit);
@@ -265,7 +292,7 @@ public final class RpcClient implements AutoCloseable {
                     + ": " + e.getMessage()));
             }
         }
-        return (CompletableFuture<R>) (CompletableFuture<?>) f;
+        return p;
     }
 
     /**

@@ -83,6 +83,9 @@ public final class LatencyChart {
         if (nines == 1) {
             return "90%";
         }
+        if (nines == 2) {
+            return "99%";
+        }
         return "99." + "9".repeat(nines - 2) + "%";
     }
 

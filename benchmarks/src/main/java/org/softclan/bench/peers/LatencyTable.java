@@ -50,7 +50,7 @@ final class LatencyTable {
         for (final Row r : rows) {
             final String[] cells;
             if (r.result == null) {
-                cells = new String[] {r.transport, "failed: " + r.failure, "", "", "", "", ""};
+                cells = new String[] {r.transport + " (failed: " + r.failure + ")", "-", "-", "-", "-", "-", "-"};
             } else {
                 final PingPongResult p = r.result;
                 cells = new String[] {p.transport() + (p.capped() ? " (time-capped)" : ""),
@@ -59,7 +59,7 @@ final class LatencyTable {
             }
             if (withRatio) {
                 final String[] with = java.util.Arrays.copyOf(cells, cells.length + 1);
-                with[cells.length] = r.result == null ? "" : ratio(r.result.micros(50), rawP50);
+                with[cells.length] = r.result == null ? "-" : ratio(r.result.micros(50), rawP50);
                 t.row(with);
             } else {
                 t.row(cells);

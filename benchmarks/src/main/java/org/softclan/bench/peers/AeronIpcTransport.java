@@ -178,6 +178,11 @@ final class AeronIpcTransport implements PeerTransport {
         }
 
         @Override
+        public Path scratch() {
+            return dir;
+        }
+
+        @Override
         public void disconnect() {
             if (pub != null) {
                 pub.close();

@@ -74,6 +74,12 @@ public interface PeerTransport {
          */
         void disconnect() throws Exception;
 
+        /**
+         * @return the temporary directory {@link #prepare()} made (a fabric, a media driver's directory, a
+         *         socket's), or null: removed by a shutdown hook if the JVM stops before {@link #close()}
+         */
+        java.nio.file.Path scratch();
+
         /** Releases everything {@link #prepare()} and {@link #connect} made; idempotent. */
         @Override
         void close() throws Exception;

@@ -7,13 +7,18 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.Comparator;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import org.HdrHistogram.Histogram;
 
@@ -87,7 +92,13 @@ public final class PingPongRunner {
             final Map<String, String> params = client.prepare();
             child = EchoProcess.start(s.transport.name(), s.size, params);
             final EchoProcess c = child;
-            final Thread killer = new Thread(c::kill, "pingpong-cleanup");
+            final Path scratch = client.scratch();
+            // on Ctrl-C: stop the child and remove the client's temporary files (unlinking mapped files is
+            // safe; unmapping under a running round trip would not be)
+            final Thread killer = new Thread(() -> {
+                c.kill();
+                deleteTree(scratch);
+            }, "pingpong-cleanup");
             Runtime.getRuntime().addShutdownHook(killer);
             try {
                 final String ready = child.expect("ready");
@@ -170,6 +181,23 @@ public final class PingPongRunner {
         }
         final long nanos = System.nanoTime() - start;
         return new PingPongResult(s.transport.name(), s.size, s.rate, warmed, h, nanos, measured < s.iterations, 0);
+    }
+
+    static void deleteTree(final Path dir) {
+        if (dir == null || !Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (final IOException e) {
+                    // best effort at exit
+                }
+            });
+        } catch (final IOException | UncheckedIOException e) {
+            // best effort at exit
+        }
     }
 
     /** Measures with a client already connected (no child); for tests of the timing loop. */

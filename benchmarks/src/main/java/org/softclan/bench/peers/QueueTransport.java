@@ -114,6 +114,11 @@ final class QueueTransport implements PeerTransport {
         }
 
         @Override
+        public java.nio.file.Path scratch() {
+            return fabric == null ? null : fabric.root();
+        }
+
+        @Override
         public void disconnect() {
             if (connection != null) {
                 connection.close();

@@ -88,6 +88,11 @@ final class RpcTransport implements PeerTransport {
         }
 
         @Override
+        public java.nio.file.Path scratch() {
+            return fabric == null ? null : fabric.root();
+        }
+
+        @Override
         public void disconnect() {
             if (client != null) {
                 client.close();

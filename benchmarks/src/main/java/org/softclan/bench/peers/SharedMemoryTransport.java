@@ -243,6 +243,11 @@ final class SharedMemoryTransport implements PeerTransport {
         }
 
         @Override
+        public java.nio.file.Path scratch() {
+            return fabric == null ? null : fabric.root();
+        }
+
+        @Override
         public void disconnect() {
             if (waiter != null) {
                 waiter.close();

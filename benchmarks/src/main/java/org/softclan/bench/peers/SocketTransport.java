@@ -126,6 +126,11 @@ final class SocketTransport implements PeerTransport {
         }
 
         @Override
+        public Path scratch() {
+            return dir;
+        }
+
+        @Override
         public void disconnect() throws IOException {
             if (socket != null) {
                 socket.close();

@@ -47,6 +47,11 @@ class CoordinatedOmissionTest {
         }
 
         @Override
+        public java.nio.file.Path scratch() {
+            return null;
+        }
+
+        @Override
         public void disconnect() {
         }
 

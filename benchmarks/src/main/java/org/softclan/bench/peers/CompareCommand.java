@@ -1,6 +1,7 @@
 package org.softclan.bench.peers;
 
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,13 +29,13 @@ import picocli.CommandLine.Option;
  * {@code TRANSPORT.hgrm} (HdrHistogram percentile distributions, microseconds) and {@code TRANSPORT.log}
  * (each run's output).
  *
- * <p>With the defaults it takes about 1-3 minutes on a quiet 2-CPU machine; each transport's measurement
+ * <p>With the defaults it takes about a minute on a 2-CPU machine; each transport's measurement
  * is capped at {@code --max-seconds} (default 30) plus a third of that for its warm-up, so the whole run
  * stays within 10 minutes even on a loaded machine.
  */
 @Command(name = "compare", mixinStandardHelpOptions = true,
-    description = {"Runs every transport's ping-pong (fresh JVM pairs each) and writes a comparison:",
-        "results.md (Markdown table), latency.csv, latency.svg (percentile chart), TRANSPORT.hgrm."})
+    description = {"Round-trip latency of every transport, each in a fresh pair of JVMs, in one report.",
+        "Writes results.md (Markdown table), latency.csv, latency.svg (percentile chart), TRANSPORT.hgrm."})
 public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--size", defaultValue = "32", paramLabel = "BYTES",
         description = "payload bytes each way (default: ${DEFAULT-VALUE})")
@@ -77,6 +78,11 @@ public final class CompareCommand implements Callable<Integer> {
         return sections;
     }
 
+    /** @return the system load average of the last minute, or -1 where the OS does not give it */
+    static double loadAverage() {
+        return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    }
+
     @Override
     public Integer call() throws Exception {
         final List<String> chosen = transports == null || transports.isEmpty() ? Transports.names() : transports;
@@ -93,6 +99,7 @@ public final class CompareCommand implements Callable<Integer> {
             + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
         Files.createDirectories(dir);
         final long t0 = System.nanoTime();
+        final double loadBefore = loadAverage();
         final PrintStream log = System.err;
         final CompareSection.Run run = new CompareSection.Run(dir, size, warmup, iterations, rate, maxSeconds, chosen,
             log);
@@ -103,10 +110,10 @@ public final class CompareCommand implements Callable<Integer> {
         final double seconds = (System.nanoTime() - t0) / 1e9;
         final StringBuilder md = new StringBuilder();
         md.append("# vmmc bench compare\n\n");
-        md.append(String.format(Locale.ROOT, "%s %s, %d CPUs, %s %s; %s; whole run %.0f s.%n", System.getProperty(
-                "java.vm.name"), System.getProperty("java.runtime.version"), Runtime.getRuntime().availableProcessors(),
-            System.getProperty("os.name"), System.getProperty("os.version"),
-            LocalDateTime.now().format(DateTimeFormatter.ISO_LOCAL_DATE_TIME), seconds));
+        md.append(String.format(Locale.ROOT, "%s; %s; whole run %.0f s; load average %.2f at the start, %.2f at the"
+                + " end (above about half the CPU count, the spinning transports' figures are mostly scheduling"
+                + " noise).%n", PingPongCommand.host(), LocalDateTime.now().withNano(0).format(
+                DateTimeFormatter.ISO_LOCAL_DATE_TIME), seconds, loadBefore, loadAverage()));
         for (final CompareSection s : sections) {
             md.append("\n## ").append(s.title()).append("\n\n").append(s.markdown());
         }

@@ -73,6 +73,13 @@ public final class PingPongCommand implements Callable<Integer> {
         return t.slow() ? SLOW_ITERATIONS : FAST_ITERATIONS;
     }
 
+    /** @return the JVM, the CPU count and the OS, on one line */
+    static String host() {
+        return System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version") + ", "
+            + Runtime.getRuntime().availableProcessors() + " CPUs, " + System.getProperty("os.name") + " "
+            + System.getProperty("os.version");
+    }
+
     @Override
     public Integer call() throws Exception {
         final PeerTransport t;
@@ -93,6 +100,8 @@ public final class PingPongCommand implements Callable<Integer> {
         }
         final PingPongResult r = PingPongRunner.run(s, System.err);
         System.out.println("# " + t.name() + ": " + t.description());
+        System.out.printf(java.util.Locale.ROOT, "# %s; load average %.2f%n", host(),
+            CompareCommand.loadAverage());
         System.out.println("# " + r.summary());
         System.out.println();
         System.out.print(LatencyTable.markdown(List.of(LatencyTable.Row.of(r)), false));

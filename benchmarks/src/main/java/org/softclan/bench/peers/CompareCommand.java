@@ -1,0 +1,132 @@
+package org.softclan.bench.peers;
+
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./vmmc bench compare [--size 32] [--warmup N] [--iterations N] [--rate N] [--max-seconds S]
+ * [--transports a,b,...] [--out DIR]}: runs every section in one invocation and writes a report.
+ *
+ * <p>The sections ({@link #sections()}) run in order; today there is one, {@link LatencySection}: every
+ * transport of {@code bench pingpong} in turn, each in a fresh pair of JVMs, then a Markdown table of
+ * p50, p90, p99, p99.9 and max (microseconds) with each p50's ratio to raw's p50.
+ *
+ * <p>Files in {@code DIR} (default {@code bench-results/compare-TIMESTAMP}): {@code results.md} (what
+ * is printed), {@code latency.csv}, {@code latency.svg} (latency by percentile, one line per transport),
+ * {@code TRANSPORT.hgrm} (HdrHistogram percentile distributions, microseconds) and {@code TRANSPORT.log}
+ * (each run's output).
+ *
+ * <p>With the defaults it takes about a minute on a 2-CPU machine; each transport's measurement
+ * is capped at {@code --max-seconds} (default 30) plus a third of that for its warm-up, so the whole run
+ * stays within 10 minutes even on a loaded machine.
+ */
+@Command(name = "compare", mixinStandardHelpOptions = true,
+    description = {"Round-trip latency of every transport, each in a fresh pair of JVMs, in one report.",
+        "Writes results.md (Markdown table), latency.csv, latency.svg (percentile chart), TRANSPORT.hgrm."})
+public final class CompareCommand implements Callable<Integer> {
+    @Option(names = "--size", defaultValue = "32", paramLabel = "BYTES",
+        description = "payload bytes each way (default: ${DEFAULT-VALUE})")
+    int size;
+
+    @Option(names = "--warmup", paramLabel = "N", description = "warm-up round trips per transport (default: as"
+        + " pingpong)")
+    Integer warmup;
+
+    @Option(names = "--iterations", paramLabel = "N", description = "measured round trips per transport (default:"
+        + " as pingpong)")
+    Integer iterations;
+
+    @Option(names = "--rate", defaultValue = "0", paramLabel = "N",
+        description = "fixed send rate, messages/s (default: back to back)")
+    long rate;
+
+    @Option(names = "--max-seconds", defaultValue = "30", paramLabel = "S",
+        description = "time cap of each transport's measurement (default: ${DEFAULT-VALUE})")
+    double maxSeconds;
+
+    @Option(names = "--transports", split = ",", paramLabel = "T",
+        description = "the transports to run, in order (default: all)")
+    List<String> transports;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "output directory (default:"
+        + " bench-results/compare-TIMESTAMP)")
+    Path out;
+
+    /**
+     * The sections compare runs, in order, each contributing a section of {@code results.md}.
+     *
+     * @return fresh section objects
+     */
+    static List<CompareSection> sections() {
+        final List<CompareSection> sections = new ArrayList<>();
+        sections.add(new LatencySection());
+        // ---- Throughput section goes here: a CompareSection that runs `bench stream` (fresh JVMs per
+        // ---- transport) and contributes its own table and files, e.g. sections.add(new ThroughputSection());
+        return sections;
+    }
+
+    /** @return the system load average of the last minute, or -1 where the OS does not give it */
+    static double loadAverage() {
+        return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        final List<String> chosen = transports == null || transports.isEmpty() ? Transports.names() : transports;
+        try {
+            for (final String t : chosen) {
+                Transports.byName(t);
+            }
+            Payload.checkSize(size);
+        } catch (final IllegalArgumentException e) {
+            System.err.println("compare: " + e.getMessage());
+            return 2;
+        }
+        final Path dir = out != null ? out : Paths.get("bench-results", "compare-"
+            + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
+        Files.createDirectories(dir);
+        final long t0 = System.nanoTime();
+        final double loadBefore = loadAverage();
+        final PrintStream log = System.err;
+        final CompareSection.Run run = new CompareSection.Run(dir, size, warmup, iterations, rate, maxSeconds, chosen,
+            log);
+        final List<CompareSection> sections = sections();
+        for (final CompareSection s : sections) {
+            s.run(run);
+        }
+        final double seconds = (System.nanoTime() - t0) / 1e9;
+        final StringBuilder md = new StringBuilder();
+        md.append("# vmmc bench compare\n\n");
+        md.append(String.format(Locale.ROOT, "%s; %s; whole run %.0f s; load average %.2f at the start, %.2f at the"
+                + " end (above about half the CPU count, the spinning transports' figures are mostly scheduling"
+                + " noise).%n", PingPongCommand.host(), LocalDateTime.now().withNano(0).format(
+                DateTimeFormatter.ISO_LOCAL_DATE_TIME), seconds, loadBefore, loadAverage()));
+        for (final CompareSection s : sections) {
+            md.append("\n## ").append(s.title()).append("\n\n").append(s.markdown());
+        }
+        final Path results = dir.resolve("results.md");
+        Files.writeString(results, md.toString(), StandardCharsets.UTF_8);
+        System.out.print(md);
+        System.out.println();
+        System.out.println("wrote " + results);
+        for (final CompareSection s : sections) {
+            for (final Path f : s.files()) {
+                System.out.println("wrote " + f);
+            }
+        }
+        return 0;
+    }
+}

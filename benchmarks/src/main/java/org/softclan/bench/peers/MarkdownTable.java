@@ -1,0 +1,83 @@
+package org.softclan.bench.peers;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A GitHub-flavoured Markdown table with columns padded to a common width, so that it also reads well
+ * as plain text. The first column is left-aligned, the others right-aligned (they hold numbers).
+ * A {@code |} inside a cell is escaped.
+ */
+public final class MarkdownTable {
+    private final List<String> headers;
+    private final List<List<String>> rows = new ArrayList<>();
+
+    /** @param headers the column headings */
+    public MarkdownTable(final String... headers) {
+        if (headers.length == 0) {
+            throw new IllegalArgumentException("a table needs at least one column");
+        }
+        this.headers = List.of(headers);
+    }
+
+    /**
+     * Adds a row.
+     *
+     * @throws IllegalArgumentException unless it has one cell per column
+     */
+    public MarkdownTable row(final String... cells) {
+        if (cells.length != headers.size()) {
+            throw new IllegalArgumentException("row " + Arrays.toString(cells) + " has " + cells.length
+                + " cells; the table has " + headers.size() + " columns");
+        }
+        final List<String> row = new ArrayList<>();
+        for (final String c : cells) {
+            row.add(escape(c));
+        }
+        rows.add(row);
+        return this;
+    }
+
+    /** @return the number of rows added */
+    public int rows() {
+        return rows.size();
+    }
+
+    private static String escape(final String cell) {
+        return cell == null ? "" : cell.replace("|", "\\|").replace('\n', ' ');
+    }
+
+    /** @return the table, one line per row, each ending in a newline */
+    public String render() {
+        final int n = headers.size();
+        final int[] width = new int[n];
+        for (int i = 0; i < n; i++) {
+            width[i] = Math.max(3, escape(headers.get(i)).length());
+            for (final List<String> r : rows) {
+                width[i] = Math.max(width[i], r.get(i).length());
+            }
+        }
+        final StringBuilder sb = new StringBuilder();
+        line(sb, headers.stream().map(MarkdownTable::escape).toList(), width);
+        sb.append('|');
+        for (int i = 0; i < n; i++) {
+            sb.append(' ').append(i == 0 ? ":" + "-".repeat(width[i] - 1) : "-".repeat(width[i] - 1) + ":").append(" |");
+        }
+        sb.append('\n');
+        for (final List<String> r : rows) {
+            line(sb, r, width);
+        }
+        return sb.toString();
+    }
+
+    private static void line(final StringBuilder sb, final List<String> cells, final int[] width) {
+        sb.append('|');
+        for (int i = 0; i < cells.size(); i++) {
+            final String c = cells.get(i);
+            final String pad = " ".repeat(width[i] - c.length());
+            sb.append(' ').append(i == 0 ? c + pad : pad + c).append(" |");
+        }
+        sb.append('\n');
+    }
+}

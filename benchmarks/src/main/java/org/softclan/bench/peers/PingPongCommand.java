@@ -1,0 +1,120 @@
+package org.softclan.bench.peers;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./vmmc bench pingpong --transport T [--size BYTES] [--warmup N] [--iterations N] [--rate N]
+ * [--max-seconds S] [--out DIR]}: round-trip latency of one transport between this JVM and an echo JVM
+ * ({@link PingPongRunner}), printed as a Markdown table of p50, p90, p99, p99.9 and max in microseconds.
+ *
+ * <p>Transports ({@link Transports}): {@code raw}, {@code tripwire-spin}, {@code tripwire-block},
+ * {@code queue}, {@code rpc}, {@code aeron-ipc}, {@code tcp}, {@code uds}. Defaults: a 32-byte payload;
+ * {@value #FAST_WARMUP} warm-up and {@value #FAST_ITERATIONS} measured round trips, or
+ * {@value #SLOW_WARMUP} and {@value #SLOW_ITERATIONS} for the transports that wake a thread through
+ * the kernel each way ({@code tripwire-block}, {@code tcp}, {@code uds}); the measurement stops after
+ * {@code --max-seconds} (default 30) and the warm-up after a third of that.
+ *
+ * <p>{@code --rate N} sends at a fixed N messages per second and charges each round trip from its
+ * intended send time (coordinated omission corrected). {@code --out DIR} writes the HdrHistogram
+ * percentile distribution as {@code DIR/T.hgrm}.
+ */
+@Command(name = "pingpong", mixinStandardHelpOptions = true,
+    description = {"Round-trip latency of one transport between this JVM and an echo JVM.",
+        "Transports: raw, tripwire-spin, tripwire-block, queue, rpc, aeron-ipc, tcp, uds."})
+public final class PingPongCommand implements Callable<Integer> {
+    static final int FAST_WARMUP = 20_000;
+    static final int FAST_ITERATIONS = 100_000;
+    static final int SLOW_WARMUP = 5_000;
+    static final int SLOW_ITERATIONS = 20_000;
+    static final double MAX_SECONDS = 30;
+
+    @Option(names = "--transport", required = true, paramLabel = "T", description = "the transport")
+    String transport;
+
+    @Option(names = "--size", defaultValue = "32", paramLabel = "BYTES",
+        description = "payload bytes each way, 8..262144 (default: ${DEFAULT-VALUE})")
+    int size;
+
+    @Option(names = "--warmup", paramLabel = "N", description = "round trips before measuring (default: 20000, 5000"
+        + " for tripwire-block, tcp, uds)")
+    Integer warmup;
+
+    @Option(names = "--iterations", paramLabel = "N", description = "measured round trips (default: 100000, 20000"
+        + " for tripwire-block, tcp, uds)")
+    Integer iterations;
+
+    @Option(names = "--rate", defaultValue = "0", paramLabel = "N", description = "send at a fixed N messages/s and"
+        + " time each round trip from its intended send time (default: back to back)")
+    long rate;
+
+    @Option(names = "--max-seconds", defaultValue = "30", paramLabel = "S",
+        description = "time cap of the measurement; the warm-up gets a third (default: ${DEFAULT-VALUE})")
+    double maxSeconds;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "write the percentile distribution to DIR/T.hgrm")
+    Path out;
+
+    @Option(names = "--result-file", hidden = true, paramLabel = "FILE",
+        description = "write the result (histogram included) for bench compare")
+    Path resultFile;
+
+    static int defaultWarmup(final PeerTransport t) {
+        return t.slow() ? SLOW_WARMUP : FAST_WARMUP;
+    }
+
+    static int defaultIterations(final PeerTransport t) {
+        return t.slow() ? SLOW_ITERATIONS : FAST_ITERATIONS;
+    }
+
+    /** @return the JVM, the CPU count and the OS, on one line */
+    static String host() {
+        return System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version") + ", "
+            + Runtime.getRuntime().availableProcessors() + " CPUs, " + System.getProperty("os.name") + " "
+            + System.getProperty("os.version");
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        final PeerTransport t;
+        try {
+            t = Transports.byName(transport);
+            Payload.checkSize(size);
+        } catch (final IllegalArgumentException e) {
+            System.err.println("pingpong: " + e.getMessage());
+            return 2;
+        }
+        final PingPongRunner.Settings s;
+        try {
+            s = new PingPongRunner.Settings(t, size, warmup != null ? warmup : defaultWarmup(t),
+                iterations != null ? iterations : defaultIterations(t), rate, maxSeconds);
+        } catch (final IllegalArgumentException e) {
+            System.err.println("pingpong: " + e.getMessage());
+            return 2;
+        }
+        final PingPongResult r = PingPongRunner.run(s, System.err);
+        System.out.println("# " + t.name() + ": " + t.description());
+        System.out.printf(java.util.Locale.ROOT, "# %s; load average %.2f%n", host(),
+            CompareCommand.loadAverage());
+        System.out.println("# " + r.summary());
+        System.out.println();
+        System.out.print(LatencyTable.markdown(List.of(LatencyTable.Row.of(r)), false));
+        if (out != null) {
+            Files.createDirectories(out);
+            final Path hgrm = out.resolve(t.name() + ".hgrm");
+            Files.writeString(hgrm, r.percentileDistribution(), StandardCharsets.UTF_8);
+            System.out.println();
+            System.out.println("wrote " + hgrm);
+        }
+        if (resultFile != null) {
+            r.write(resultFile);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,166 @@
+package org.softclan.bench.peers;
+
+import java.nio.file.Paths;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+
+import org.softclan.dsm.Endpoint;
+import org.softclan.dsm.Fabric;
+import org.softclan.tripwire.WaitStrategy;
+import org.softclan.vmmc.rpc.Codecs;
+import org.softclan.vmmc.rpc.RpcClient;
+import org.softclan.vmmc.rpc.RpcMethod;
+import org.softclan.vmmc.rpc.RpcServer;
+
+/**
+ * {@code rpc}: a synchronous {@link RpcClient#call} of an echo method whose argument and result are the
+ * payload ({@link Codecs#BYTES}): the null call of the RPC layer, plus the payload. The echo JVM runs an
+ * {@link RpcServer} with the handler on its polling thread ({@code workers(0)}); the server's poller and
+ * the calling thread wait with {@link WaitStrategy#busySpin()} (the client's background receiver keeps
+ * its default, {@link WaitStrategy#competitive()}, and is idle while a caller waits). The handler checks
+ * the payload's stamps and returns the decoded copy.
+ */
+final class RpcTransport implements PeerTransport {
+    static final String SERVICE = "peers-rpc";
+    static final RpcMethod<byte[], byte[]> ECHO = RpcMethod.of(1, "echo", Codecs.BYTES, Codecs.BYTES);
+
+    @Override
+    public String name() {
+        return "rpc";
+    }
+
+    @Override
+    public String description() {
+        return "vmmc RpcClient.call of an echo method (payload in and out), busy-spin waits";
+    }
+
+    @Override
+    public boolean slow() {
+        return false;
+    }
+
+    @Override
+    public Client client(final int size) {
+        return new RpcEchoClient(size);
+    }
+
+    @Override
+    public Echo echo(final int size) {
+        return new RpcEcho(size);
+    }
+
+    static final class RpcEchoClient implements Client {
+        private final int size;
+        private final byte[] request;
+        private Fabric fabric;
+        private Endpoint endpoint;
+        private RpcClient client;
+
+        RpcEchoClient(final int size) {
+            this.size = size;
+            this.request = Payload.filled(size);
+        }
+
+        @Override
+        public Map<String, String> prepare() {
+            fabric = Fabric.createTemporary();
+            endpoint = fabric.openEndpoint("client");
+            return Map.of("fabric", fabric.root().toString());
+        }
+
+        @Override
+        public void connect(final Map<String, String> echoParams) {
+            client = RpcClient.connect(endpoint, SERVICE, new RpcClient.Context().waitStrategy(WaitStrategy.busySpin()),
+                30, TimeUnit.SECONDS);
+        }
+
+        @Override
+        public void roundTrip(final long seq, final long timeoutNanos) {
+            Payload.stamp(request, size, seq);
+            final byte[] response = client.call(ECHO, request, timeoutNanos, TimeUnit.NANOSECONDS);
+            if (response == null || response.length != size) {
+                throw new IllegalStateException("rpc: response of " + (response == null ? "null" : response.length
+                    + " bytes") + ", expected " + size + " bytes");
+            }
+            Payload.expect(response, size, seq);
+        }
+
+        @Override
+        public java.nio.file.Path scratch() {
+            return fabric == null ? null : fabric.root();
+        }
+
+        @Override
+        public void disconnect() {
+            if (client != null) {
+                client.close();
+                client = null;
+            }
+        }
+
+        @Override
+        public void close() {
+            disconnect();
+            if (fabric != null) {
+                endpoint.close();
+                fabric.close();
+                fabric = null;
+            }
+        }
+    }
+
+    static final class RpcEcho implements Echo {
+        private final int size;
+        private final Payload.Sequence sequence = new Payload.Sequence();
+        private Fabric fabric;
+        private Endpoint endpoint;
+        private RpcServer server;
+
+        RpcEcho(final int size) {
+            this.size = size;
+        }
+
+        @Override
+        public Map<String, String> open(final Map<String, String> clientParams) {
+            fabric = Fabric.openExisting(Paths.get(clientParams.get("fabric")));
+            endpoint = fabric.openEndpoint("echo");
+            server = RpcServer.create(endpoint, SERVICE, new RpcServer.Context().workers(0)
+                .waitStrategy(WaitStrategy.busySpin())).handle(ECHO, this::echo).start();
+            return Map.of();
+        }
+
+        private byte[] echo(final byte[] request) {
+            if (request == null || request.length != size) {
+                throw new IllegalStateException("echo: request of " + (request == null ? "null" : request.length
+                    + " bytes") + ", expected " + size);
+            }
+            sequence.next(Payload.check(request, size));
+            return request;
+        }
+
+        @Override
+        public long run(final BooleanSupplier stop) {
+            while (!stop.getAsBoolean()) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+            }
+            server.close();   // joins the polling thread, which ran the handler: its count is visible after
+            server = null;
+            return sequence.count();
+        }
+
+        @Override
+        public void close() {
+            if (server != null) {
+                server.close();
+            }
+            if (endpoint != null) {
+                endpoint.close();
+            }
+            if (fabric != null) {
+                fabric.close();
+            }
+        }
+    }
+}

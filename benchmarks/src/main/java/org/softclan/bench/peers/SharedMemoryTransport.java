@@ -1,0 +1,352 @@
+package org.softclan.bench.peers;
+
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import org.softclan.dsm.Endpoint;
+import org.softclan.dsm.Fabric;
+import org.softclan.dsm.InboundMapping;
+import org.softclan.dsm.OutboundMapping;
+import org.softclan.tripwire.EventHandler;
+import org.softclan.tripwire.EventQueue;
+import org.softclan.tripwire.Tripwire;
+import org.softclan.tripwire.TripwireUnit;
+import org.softclan.tripwire.WaitStrategy;
+
+/**
+ * Ping-pong through shared mappings, no queue: {@code raw} (the floor), {@code tripwire-spin} and
+ * {@code tripwire-block}.
+ *
+ * <p>The client creates a temporary fabric and exports region {@code to-client}; the echo side exports
+ * {@code to-echo}; each imports the other's. Each region holds one 8-byte word at offset 0 (on its own
+ * cache line) and the payload from offset {@value #PAYLOAD}. A side sends by copying the payload into the
+ * peer's region ({@link OutboundMapping#put(long, byte[], int, int)}) and then storing the sequence number
+ * into the peer's word ({@link OutboundMapping#putLongOrdered}, a release store, so the payload is
+ * visible before the word). It receives by waiting for its own word to change, then copying the payload
+ * out of its own memory.
+ *
+ * <ul>
+ *   <li>{@code raw}: the waiter spins on its word with a volatile load.</li>
+ *   <li>{@code tripwire-spin}: each side arms a persistent EVENT {@link Tripwire} on its word; the waiter
+ *       waits on its unit's {@link EventQueue} with {@link WaitStrategy#busySpin()}, then polls the event
+ *       (whose value must be the sequence number).</li>
+ *   <li>{@code tripwire-block}: the same with {@link WaitStrategy#block()} (a futex on the queue's
+ *       doorbell): each round trip is two kernel wake-ups.</li>
+ * </ul>
+ */
+final class SharedMemoryTransport implements PeerTransport {
+    /** Offset of the payload in each region: the word has the first cache line to itself. */
+    static final long PAYLOAD = 64;
+    private static final long WORD = 0;
+    private static final long IDLE_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+    /** How a side waits for its word. */
+    enum Mode {
+        RAW("raw", "shared mapping, each side spins on its word (volatile load): the floor"),
+        TRIPWIRE_SPIN("tripwire-spin", "shared mapping, EVENT tripwire on the word, WaitStrategy.busySpin()"),
+        TRIPWIRE_BLOCK("tripwire-block", "shared mapping, EVENT tripwire on the word, WaitStrategy.block()");
+
+        final String label;
+        final String description;
+
+        Mode(final String label, final String description) {
+            this.label = label;
+            this.description = description;
+        }
+    }
+
+    private final Mode mode;
+
+    SharedMemoryTransport(final Mode mode) {
+        this.mode = mode;
+    }
+
+    @Override
+    public String name() {
+        return mode.label;
+    }
+
+    @Override
+    public String description() {
+        return mode.description;
+    }
+
+    @Override
+    public boolean slow() {
+        return mode == Mode.TRIPWIRE_BLOCK;
+    }
+
+    static long regionSize(final int size) {
+        final long bytes = PAYLOAD + size;
+        return (bytes + 4095) & ~4095L;
+    }
+
+    @Override
+    public Client client(final int size) {
+        return new SharedClient(mode, size);
+    }
+
+    @Override
+    public Echo echo(final int size) {
+        return new SharedEcho(mode, size);
+    }
+
+    // ----------------------------------------------------------------------------------- waiting
+
+    /** Waits for this side's word to take a new value. */
+    interface Waiter extends AutoCloseable {
+        /**
+         * @return the word's new value (not {@code previous}), or {@code previous} if none came within
+         *         {@code timeoutNanos}
+         */
+        long await(long previous, long timeoutNanos);
+
+        @Override
+        void close();
+    }
+
+    static Waiter waiter(final Mode mode, final TripwireUnit unit, final InboundMapping in) {
+        if (mode == Mode.RAW) {
+            return new SpinWaiter(in);
+        }
+        return new TripwireWaiter(unit, in, mode == Mode.TRIPWIRE_SPIN ? WaitStrategy.busySpin() : WaitStrategy.block());
+    }
+
+    /** Spins on the word with a volatile load. */
+    static final class SpinWaiter implements Waiter {
+        private final InboundMapping in;
+
+        SpinWaiter(final InboundMapping in) {
+            this.in = in;
+        }
+
+        @Override
+        public long await(final long previous, final long timeoutNanos) {
+            final long deadline = System.nanoTime() + timeoutNanos;
+            int spins = 0;
+            long v;
+            while ((v = in.getLongVolatile(WORD)) == previous) {
+                Thread.onSpinWait();
+                if ((++spins & 0xFFF) == 0 && System.nanoTime() - deadline > 0) {
+                    return previous;
+                }
+            }
+            return v;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    /** Keeps the value and offset of the last event polled. */
+    static final class LastEvent implements EventHandler {
+        long offset;
+        long value;
+
+        @Override
+        public void onEvent(final long sequence, final long tripwireId, final long cookie, final int regionId,
+                            final long off, final long length, final long v) {
+            this.offset = off;
+            this.value = v;
+        }
+    }
+
+    /** A persistent EVENT tripwire on the word; waits on the event queue with a strategy, then polls. */
+    static final class TripwireWaiter implements Waiter {
+        private final EventQueue events;
+        private final WaitStrategy strategy;
+        private final Tripwire tripwire;
+        private final LastEvent last = new LastEvent();
+
+        TripwireWaiter(final TripwireUnit unit, final InboundMapping in, final WaitStrategy strategy) {
+            this.events = unit.events();
+            this.strategy = strategy;
+            this.tripwire = unit.arm(in, Tripwire.Options.word(WORD).persistent().actions(Tripwire.EVENT));
+        }
+
+        @Override
+        public long await(final long previous, final long timeoutNanos) {
+            final long deadline = System.nanoTime() + timeoutNanos;
+            while (events.poll(last, 1) == 0) {
+                final long left = deadline - System.nanoTime();
+                if (left <= 0 || !events.await(strategy, left, TimeUnit.NANOSECONDS) && !events.hasEvent()) {
+                    return previous;
+                }
+            }
+            if (last.offset != WORD) {
+                throw new IllegalStateException("tripwire event at offset " + last.offset + ", expected " + WORD);
+            }
+            return last.value;
+        }
+
+        @Override
+        public void close() {
+            tripwire.disarm();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------ client
+
+    static final class SharedClient implements Client {
+        private final Mode mode;
+        private final int size;
+        private final byte[] request;
+        private final byte[] response;
+        private Fabric fabric;
+        private Endpoint endpoint;
+        private InboundMapping in;
+        private OutboundMapping out;
+        private TripwireUnit unit;
+        private Waiter waiter;
+
+        SharedClient(final Mode mode, final int size) {
+            this.mode = mode;
+            this.size = size;
+            this.request = Payload.filled(size);
+            this.response = new byte[size];
+        }
+
+        @Override
+        public Map<String, String> prepare() {
+            fabric = Fabric.createTemporary();
+            endpoint = fabric.openEndpoint("client");
+            in = endpoint.export("to-client", regionSize(size));
+            return Map.of("fabric", fabric.root().toString());
+        }
+
+        @Override
+        public void connect(final Map<String, String> echoParams) {
+            out = endpoint.importRegion("to-echo");
+            if (mode != Mode.RAW) {
+                unit = TripwireUnit.open(endpoint);
+            }
+            waiter = waiter(mode, unit, in);
+        }
+
+        @Override
+        public void roundTrip(final long seq, final long timeoutNanos) {
+            Payload.stamp(request, size, seq);
+            out.put(PAYLOAD, request, 0, size);
+            out.putLongOrdered(WORD, seq);
+            final long got = waiter.await(seq - 1, timeoutNanos);
+            if (got != seq) {
+                throw new IllegalStateException(mode.label + ": round trip " + seq + (got == seq - 1
+                    ? " got no answer within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms"
+                    : " answered with sequence number " + got));
+            }
+            in.get(PAYLOAD, response, 0, size);
+            Payload.expect(response, size, seq);
+        }
+
+        @Override
+        public java.nio.file.Path scratch() {
+            return fabric == null ? null : fabric.root();
+        }
+
+        @Override
+        public void disconnect() {
+            if (waiter != null) {
+                waiter.close();
+                waiter = null;
+            }
+            if (unit != null) {
+                unit.close();
+                unit = null;
+            }
+            if (out != null) {
+                out.close();
+                out = null;
+            }
+        }
+
+        @Override
+        public void close() {
+            disconnect();
+            if (fabric != null) {
+                endpoint.close();
+                fabric.close();
+                fabric = null;
+            }
+        }
+    }
+
+    // -------------------------------------------------------------------------------------- echo
+
+    static final class SharedEcho implements Echo {
+        private final Mode mode;
+        private final int size;
+        private final byte[] buffer;
+        private Fabric fabric;
+        private Endpoint endpoint;
+        private InboundMapping in;
+        private OutboundMapping out;
+        private TripwireUnit unit;
+        private Waiter waiter;
+
+        SharedEcho(final Mode mode, final int size) {
+            this.mode = mode;
+            this.size = size;
+            this.buffer = new byte[size];
+        }
+
+        @Override
+        public Map<String, String> open(final Map<String, String> clientParams) {
+            final Path root = Paths.get(clientParams.get("fabric"));
+            fabric = Fabric.openExisting(root);
+            endpoint = fabric.openEndpoint("echo");
+            in = endpoint.export("to-echo", regionSize(size));
+            out = endpoint.importRegion("to-client");
+            if (mode != Mode.RAW) {
+                unit = TripwireUnit.open(endpoint);
+            }
+            // armed before saying ready: the client's first store into the word fires it
+            waiter = waiter(mode, unit, in);
+            return Map.of();
+        }
+
+        @Override
+        public long run(final BooleanSupplier stop) {
+            final Payload.Sequence sequence = new Payload.Sequence();
+            long last = 0;
+            while (!stop.getAsBoolean()) {
+                final long v = waiter.await(last, IDLE_SLICE_NANOS);
+                if (v == last) {
+                    continue;
+                }
+                in.get(PAYLOAD, buffer, 0, size);
+                final long seq = Payload.check(buffer, size);
+                if (seq != v) {
+                    throw new IllegalStateException("echo: word says " + v + " but the payload says " + seq);
+                }
+                sequence.next(seq);
+                out.put(PAYLOAD, buffer, 0, size);
+                out.putLongOrdered(WORD, seq);
+                last = v;
+            }
+            return sequence.count();
+        }
+
+        @Override
+        public void close() {
+            if (waiter != null) {
+                waiter.close();
+            }
+            if (unit != null) {
+                unit.close();
+            }
+            if (out != null) {
+                out.close();
+            }
+            if (endpoint != null) {
+                endpoint.close();
+            }
+            if (fabric != null) {
+                fabric.close();
+            }
+        }
+    }
+}

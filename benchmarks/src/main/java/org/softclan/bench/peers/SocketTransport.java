@@ -1,0 +1,220 @@
+package org.softclan.bench.peers;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.SocketTimeoutException;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+
+/**
+ * {@code tcp} and {@code uds}: blocking JDK {@link SocketChannel}s. {@code tcp} connects over loopback
+ * {@code 127.0.0.1} with {@code TCP_NODELAY} on both ends; {@code uds} is a Unix domain socket
+ * ({@link StandardProtocolFamily#UNIX}) bound in a fresh temporary directory. The echo side listens;
+ * the client writes the whole payload, then reads until it has the whole response; the echo side reads
+ * the whole request, then writes it back.
+ */
+final class SocketTransport implements PeerTransport {
+    private final boolean unix;
+
+    SocketTransport(final boolean unix) {
+        this.unix = unix;
+    }
+
+    @Override
+    public String name() {
+        return unix ? "uds" : "tcp";
+    }
+
+    @Override
+    public String description() {
+        return unix ? "JDK SocketChannel, Unix domain socket, blocking"
+            : "JDK SocketChannel, TCP loopback 127.0.0.1, TCP_NODELAY, blocking";
+    }
+
+    @Override
+    public boolean slow() {
+        return true;
+    }
+
+    @Override
+    public Client client(final int size) {
+        return new SocketClient(unix, size);
+    }
+
+    @Override
+    public Echo echo(final int size) {
+        return new SocketEcho(unix, size);
+    }
+
+    /** Reads until {@code b} is full. */
+    static void readFully(final SocketChannel s, final ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            if (s.read(b) < 0) {
+                throw new EOFException("the peer closed the connection with " + b.remaining() + " bytes to come");
+            }
+        }
+    }
+
+    static void writeFully(final SocketChannel s, final ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            s.write(b);
+        }
+    }
+
+    static final class SocketClient implements Client {
+        private final boolean unix;
+        private final int size;
+        private final ByteBuffer request;
+        private final ByteBuffer response;
+        private Path dir;
+        private SocketChannel socket;
+
+        SocketClient(final boolean unix, final int size) {
+            this.unix = unix;
+            this.size = size;
+            this.request = Payload.filledDirect(size);
+            this.response = Payload.filledDirect(size);
+        }
+
+        @Override
+        public Map<String, String> prepare() throws IOException {
+            if (!unix) {
+                return Map.of();
+            }
+            dir = Files.createTempDirectory("softclan-uds-");
+            return Map.of("path", dir.resolve("echo.sock").toString());
+        }
+
+        @Override
+        public void connect(final Map<String, String> echoParams) throws IOException {
+            final SocketAddress address = unix ? UnixDomainSocketAddress.of(dir.resolve("echo.sock"))
+                : new InetSocketAddress(InetAddress.getByName("127.0.0.1"), Integer.parseInt(echoParams.get("port")));
+            socket = SocketChannel.open(address);
+            if (!unix) {
+                socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            }
+            socket.configureBlocking(true);
+        }
+
+        /**
+         * Blocking I/O has no timeout here: if the echo side dies, the kernel closes its socket and the
+         * read fails, so the round trip cannot hang on a dead peer.
+         */
+        @Override
+        public void roundTrip(final long seq, final long timeoutNanos) throws IOException {
+            Payload.stamp(request, size, seq);
+            request.clear();
+            writeFully(socket, request);
+            response.clear();
+            readFully(socket, response);
+            Payload.expect(response, size, seq);
+        }
+
+        @Override
+        public Path scratch() {
+            return dir;
+        }
+
+        @Override
+        public void disconnect() throws IOException {
+            if (socket != null) {
+                socket.close();
+                socket = null;
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            disconnect();
+            if (dir != null) {
+                Files.deleteIfExists(dir.resolve("echo.sock"));
+                Files.deleteIfExists(dir);
+                dir = null;
+            }
+        }
+    }
+
+    static final class SocketEcho implements Echo {
+        private final boolean unix;
+        private final int size;
+        private final ByteBuffer buffer;
+        private ServerSocketChannel listen;
+        private SocketChannel socket;
+
+        SocketEcho(final boolean unix, final int size) {
+            this.unix = unix;
+            this.size = size;
+            this.buffer = ByteBuffer.allocateDirect(size).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        }
+
+        @Override
+        public Map<String, String> open(final Map<String, String> clientParams) throws IOException {
+            if (unix) {
+                listen = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+                listen.bind(UnixDomainSocketAddress.of(Paths.get(clientParams.get("path"))));
+                return Map.of();
+            }
+            listen = ServerSocketChannel.open();
+            listen.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
+            return Map.of("port", Integer.toString(((InetSocketAddress) listen.getLocalAddress()).getPort()));
+        }
+
+        @Override
+        public long run(final BooleanSupplier stop) throws IOException {
+            // accept with a selector, so that a stop before the client connects is seen
+            listen.configureBlocking(false);
+            try (Selector selector = Selector.open()) {
+                listen.register(selector, SelectionKey.OP_ACCEPT);
+                while (socket == null) {
+                    if (stop.getAsBoolean()) {
+                        return 0;
+                    }
+                    selector.select(100);
+                    socket = listen.accept();
+                }
+            }
+            if (!unix) {
+                socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            }
+            socket.configureBlocking(true);
+            final Payload.Sequence sequence = new Payload.Sequence();
+            try {
+                while (!stop.getAsBoolean()) {
+                    buffer.clear();
+                    readFully(socket, buffer);
+                    sequence.next(Payload.check(buffer, size));
+                    buffer.flip();
+                    writeFully(socket, buffer);
+                }
+            } catch (final EOFException | ClosedChannelException | SocketTimeoutException clientClosed) {
+                // the client closed the connection: the run is over
+            }
+            return sequence.count();
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (socket != null) {
+                socket.close();
+            }
+            if (listen != null) {
+                listen.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,21 @@
+/**
+ * The library measured against its peers: round-trip latency between two JVMs on one host.
+ *
+ * <ul>
+ *   <li>{@code ./vmmc bench pingpong --transport T [--size BYTES] [--warmup N] [--iterations N] [--rate N]}
+ *       ({@link org.softclan.bench.peers.PingPongCommand}): one transport, warm-up then measurement,
+ *       HdrHistogram percentiles in microseconds.</li>
+ *   <li>{@code ./vmmc bench compare [--size 32] [--iterations N] [--out DIR]}
+ *       ({@link org.softclan.bench.peers.CompareCommand}): every transport in turn, each in fresh JVMs;
+ *       a Markdown table with each p50's ratio to raw's, a CSV, {@code .hgrm} files and an SVG chart.</li>
+ * </ul>
+ *
+ * <p>Each transport ({@link org.softclan.bench.peers.Transports}) is a
+ * {@link org.softclan.bench.peers.PeerTransport}: a client side in the measuring JVM and an echo side
+ * in a child JVM ({@link org.softclan.bench.peers.EchoMain}). {@code raw}, {@code tripwire-spin} and
+ * {@code tripwire-block} are shared mappings of the dsm layer with no queue; {@code queue} and
+ * {@code rpc} are the library's message queue and RPC; {@code aeron-ipc}, {@code tcp} and {@code uds}
+ * are the peers. Every request and response carries the whole payload, checked on both sides
+ * ({@link org.softclan.bench.peers.Payload}).
+ */
+package org.softclan.bench.peers;

@@ -1,0 +1,48 @@
+package org.softclan.bench.peers;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Each transport's echo round trip between this JVM and a child JVM ({@link PingPongRunner} forks
+ * {@link EchoMain}): a short run must complete with every round trip measured and every request checked
+ * and echoed by the child.
+ */
+class TransportRoundTripTest {
+    static Stream<String> transports() {
+        return Transports.names().stream();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("transports")
+    @Timeout(60)
+    void echoesBetweenTwoJvms(final String name) throws Exception {
+        final PingPongResult r = PingPongRunner.run(new PingPongRunner.Settings(Transports.byName(name), 100, 20, 200,
+            0, 30), null);
+        assertEquals(name, r.transport());
+        assertEquals(200, r.roundTrips(), "measured round trips");
+        assertEquals(20, r.warmup());
+        assertEquals(220, r.echoed(), "requests the echo JVM checked and echoed");
+        assertFalse(r.capped());
+        assertTrue(r.histogram().getMinValue() > 0, "a round trip between two JVMs takes time");
+    }
+
+    @Test
+    @Timeout(60)
+    void fixedRatePacesTheSends() throws Exception {
+        // 200 sends at 20 000/s cannot take less than 199 periods of 50 us
+        final PingPongResult r = PingPongRunner.run(new PingPongRunner.Settings(Transports.byName("raw"), 16, 10, 200,
+            20_000, 30), null);
+        assertEquals(200, r.roundTrips());
+        assertEquals(20_000, r.rate());
+        assertTrue(r.nanos() >= 199 * 50_000L, "200 paced round trips took only " + r.nanos() + " ns");
+    }
+}

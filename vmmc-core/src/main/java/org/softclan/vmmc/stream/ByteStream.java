@@ -127,6 +127,62 @@ public final class ByteStream implements ByteChannel {
         return unit.toNanos(timeout);
     }
 
+    // ------------------------------------------------------------------- techniques (contract)
+
+    /**
+     * Sets the send technique that {@link #write(ByteBuffer)}, {@link #send(ByteBuffer)} and the
+     * {@link #outputStream()} use from now on (default {@link SendTechnique#PIO}).
+     *
+     * @return this
+     */
+    public ByteStream sendTechnique(final SendTechnique technique) {
+        throw new UnsupportedOperationException("send techniques: contract only");
+    }
+
+    /** @return the stream's current send technique */
+    public SendTechnique sendTechnique() {
+        throw new UnsupportedOperationException("send techniques: contract only");
+    }
+
+    /**
+     * Sets how this end receives (default {@link ReceiveTechnique#BUFFERED}); set before the first
+     * read. The peer's writes adapt (for example, deposit into the buffers this end posts).
+     *
+     * @return this
+     */
+    public ByteStream receiveTechnique(final ReceiveTechnique technique) {
+        throw new UnsupportedOperationException("receive techniques: contract only");
+    }
+
+    /** @return this end's receive technique */
+    public ReceiveTechnique receiveTechnique() {
+        throw new UnsupportedOperationException("receive techniques: contract only");
+    }
+
+    /**
+     * Allocates a direct buffer in memory registered with this stream's DMA engine: the buffers
+     * {@link SendTechnique#DIRECT_DMA} sends without a copy. Freed when the stream closes.
+     *
+     * @param capacity bytes
+     * @return a direct buffer, position 0, limit = capacity
+     */
+    public ByteBuffer allocateSendBuffer(final int capacity) {
+        throw new UnsupportedOperationException("send techniques: contract only");
+    }
+
+    /**
+     * Sends the remaining bytes of {@code src} with the stream's send technique, with that technique's
+     * semantics: for classical techniques the buffer is reusable on return (the ticket is ready); for
+     * {@link SendTechnique#DIRECT_DMA} and {@link SendTechnique#V2P_DMA} only once the ticket is ready.
+     * {@link #write(ByteBuffer)} is {@code send} followed by waiting for the ticket.
+     *
+     * @return the ticket of this send; {@code src}'s position is advanced past the bytes sent
+     * @throws IOException as {@link #write(ByteBuffer)}
+     */
+    public SendTicket send(final ByteBuffer src) throws IOException {
+        throw new UnsupportedOperationException("send techniques: contract only");
+    }
+
     /** @return the nanoseconds writes have spent so far waiting for room in the peer's ring (back-pressure) */
     public long writeBlockedNanos() {
         return writeBlockedNanos;

@@ -16,6 +16,10 @@ import java.util.concurrent.TimeUnit;
  *   <li>A PIO access through the same {@link OutboundMapping} that starts after {@link #write} or
  *       {@link #read} returned takes effect after the transfer completed (the PIO waits for it).</li>
  *   <li>PIO stores made before {@code write} was called are visible before any of the transfer's.</li>
+ *   <li>An ordered store ({@link #writeLongOrdered}) runs in the same FIFO order as transfers: after
+ *       every transfer issued before it completed, as a release store through the mapping's write
+ *       path (link, then snoop). A layer can so publish a record (a write pointer) behind its DMA'd
+ *       data without its own thread waiting for the data to move.</li>
  * </ul>
  * Changing the source memory while a write transfer is in flight gives undefined (but memory-safe)
  * contents at the destination; wait for completion before reusing it.
@@ -91,7 +95,41 @@ public final class DmaEngine implements AutoCloseable {
         return submit(new DmaTransfer(false, dst, dstOffset, src, srcOffset, length));
     }
 
+    /**
+     * Queues a release store of {@code value} at the 8-byte-aligned {@code offset} of {@code dst}: the
+     * engine executes it in FIFO order with transfers, after every transfer issued to this engine
+     * before it completed (whatever their mappings), through the mapping's write path, so a tripwire
+     * on the word fires as for a PIO store. Counts as a DMA operation on the mapping: a PIO access
+     * through it issued after this call waits until the store was made.
+     *
+     * @return the operation's completion ({@link DmaTransfer#length()} 8)
+     * @throws RegionBoundsException if the word is out of bounds or misaligned (nothing is queued)
+     * @throws StaleRegionException  if the region was removed or re-created
+     * @throws ClosedException       if the engine or mapping is closed
+     */
+    public DmaTransfer writeLongOrdered(final OutboundMapping dst, final long offset, final long value) {
+        if ((offset & 7) != 0) {
+            throw RegionBoundsException.misaligned(dst.describe(), offset, 8);
+        }
+        // an ordered store is a transfer without memory; its value travels in the memory-offset field
+        return submit(new DmaTransfer(true, null, value, dst, offset, 8));
+    }
+
     private DmaTransfer submit(final DmaTransfer t) {
+        if (t.memory == null) {
+            t.mapping.checkBounds(t.mappingOffset, 8);
+            if (!t.mapping.isValid()) {
+                throw t.mapping.staleFailure();
+            }
+            synchronized (queue) {
+                if (closing) {
+                    throw new ClosedException("DMA engine of endpoint '" + endpoint.name() + "' is closed");
+                }
+                t.mapping.dmaIssued();
+                queue.add(t);
+            }
+            return t;
+        }
         if (t.memory.endpoint() != endpoint) {
             throw new IllegalArgumentException(t.memory + " is not registered with endpoint '" + endpoint.name()
                 + "', whose DMA engine this is");
@@ -151,6 +189,10 @@ public final class DmaEngine implements AutoCloseable {
                 throw new ClosedException(t + ": DMA engine of endpoint '" + endpoint.name()
                     + "' closed before the transfer started");
             }
+            if (t.memory == null) {
+                storeOrdered(t);
+                return;
+            }
             long done = 0;
             while (done < t.length) {
                 final long n = Math.min(burstSize, t.length - done);
@@ -168,10 +210,24 @@ public final class DmaEngine implements AutoCloseable {
         } finally {
             // completion is published before the mapping's PIO gate opens: a PIO store that was
             // waiting for this transfer proceeds only once the transfer reads as done
-            t.memory.transferEnded();
+            if (t.memory != null) {
+                t.memory.transferEnded();
+            }
             t.complete(failure);
             t.mapping.dmaRetired();
         }
+    }
+
+    /** The ordered store of {@link #writeLongOrdered}: checked, stored (release) through the link, snooped. */
+    private static void storeOrdered(final DmaTransfer t) {
+        final OutboundMapping m = t.mapping;
+        m.checkBounds(t.mappingOffset, 8);
+        if (m.headerState() != RegionLayout.STATE_ACTIVE) {
+            throw m.staleFailure();
+        }
+        m.link.putLongOrdered(m, t.mappingOffset, t.memoryOffset);
+        m.afterWrite(t.mappingOffset, 8);
+        t.progress(8);
     }
 
     /** @return transfers issued and not yet started */

@@ -209,4 +209,38 @@ class DmaEngineTest {
         }
         return b;
     }
+
+    @Test
+    void anOrderedStoreRunsAfterEarlierTransfersAndIsSnooped() throws Exception {
+        final RegisteredMemory src = importer.allocate(256 * 1024);
+        src.put(0, pattern(256 * 1024, 5), 0, 256 * 1024);
+        final List<String> seen = Collections.synchronizedList(new ArrayList<>());
+        final long[] dataVisibleAtStore = {-1};
+        out.snoopHook((m, offset, length, dir) -> {
+            if (dir == Direction.OUTBOUND && offset == 0 && length == 8) {
+                // the last byte of the transfer must be in place when the store is snooped
+                dataVisibleAtStore[0] = in.getByte(8 + 256 * 1024 - 1);
+            }
+            if (dir == Direction.OUTBOUND) {
+                seen.add(offset + "+" + length);
+            }
+        });
+        final DmaEngine dma = importer.dma();
+        final DmaTransfer data = dma.write(src, 0, out, 8, 256 * 1024);
+        final DmaTransfer store = dma.writeLongOrdered(out, 0, 42);
+        store.join(10, TimeUnit.SECONDS);
+        assertTrue(data.isDone(), "the ordered store completed before the transfer issued earlier");
+        assertEquals(42, in.getLongVolatile(0));
+        assertEquals(pattern(256 * 1024, 5)[256 * 1024 - 1], (byte) dataVisibleAtStore[0]);
+        assertEquals("0+8", seen.get(seen.size() - 1));
+        assertEquals(8, store.length());
+    }
+
+    @Test
+    void anOrderedStoreIsCheckedBeforeItIsQueued() {
+        final DmaEngine dma = importer.dma();
+        assertMentions(assertThrows(RegionBoundsException.class, () -> dma.writeLongOrdered(out, 4, 1)), "4");
+        assertThrows(RegionBoundsException.class, () -> dma.writeLongOrdered(out, SIZE, 1));
+        assertEquals(0, in.getLong(0));
+    }
 }

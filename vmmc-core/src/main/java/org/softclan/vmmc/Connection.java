@@ -3,9 +3,13 @@ package org.softclan.vmmc;
 import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 import net.openhft.chronicle.bytes.BytesStore;
+import org.softclan.dsm.DmaEngine;
+import org.softclan.dsm.DmaTransfer;
 import org.softclan.dsm.InboundMapping;
 import org.softclan.dsm.OutboundMapping;
 import org.softclan.dsm.StaleRegionException;
@@ -23,10 +27,13 @@ import org.softclan.tripwire.WaitStrategy;
  *     0 write pointer: bytes the peer has written into my ring          own cache line
  *    64 peer read pointer: bytes the peer has consumed of MY outgoing ring (in its memory)
  *   128 peer closed: non-zero once the peer has closed (a poll that finds the ring empty then fails)
+ *   136 nudge (long): a counter the peer bumps ({@link #nudgePeer()}) to wake this end's waits
  *   192 ring capacity (bytes, a power of two), written by the owner before the peer connects
  *   256 answer (long), for a connecting client's region: the server writes accepted (4) or refused
  *       (5) here, after its receive region's key (320, long), name (328, int length + bytes) or the
  *       refusal reason (440, int): the server's write fires the client's tripwire
+ *   512 control area ({@value #CONTROL_BYTES} bytes): free for the layer above (byte streams keep their
+ *       receive mode, deposit region and post table there); see {@link #controlOffset(int)}
  *  4096 ring: records {length (int), reserved (int), payload, padding to 8 bytes}; a length of -1
  *       means "skip to the start of the ring"
  * </pre>
@@ -38,6 +45,16 @@ import org.softclan.tripwire.WaitStrategy;
  * memory (zero-copy) and writes the read pointer back into the sender's memory lazily: once a quarter
  * of the ring has been consumed, or the ring is empty. A sender that finds the ring full waits on a
  * tripwire over its copy of that read pointer (back-pressure: unread data is never overwritten).
+ *
+ * <p><b>Zero-copy sending</b>: {@link #claim} reserves a record in the peer's ring and returns where its
+ * payload goes in {@link #outbound()}; the caller (or a DMA engine) fills it; {@link #commit} publishes
+ * it. With a DMA engine given, the header, any wrap marker and the publishing store go through the
+ * engine's FIFO ({@link DmaEngine#writeLongOrdered}), so the sending thread never makes a PIO access to
+ * the mapping that would wait for the engine's transfers.
+ *
+ * <p><b>Holding received records</b>: a handler may {@link #hold()} the record it is given; the
+ * sender does not reuse that ring space until {@link #release(long)}, in whatever order holds are
+ * released.
  *
  * <p><b>Waiting</b>: the data tripwire either posts an event carrying {@link #id()} to the unit's
  * event queue (so one queue watches thousands of connections: {@link Mode#EVENTS}), or only wakes
@@ -56,6 +73,10 @@ public final class Connection implements AutoCloseable {
     static final int ANSWER_KEY = 320;
     static final int ANSWER_NAME = 328;
     static final int ANSWER_REASON = 440;
+    static final int NUDGE = 136;
+    static final int CONTROL = 512;
+    /** Bytes of the control area that the layer above may use, in both receive regions. */
+    public static final int CONTROL_BYTES = 4096 - 512;
     static final int RING = 4096;
     static final int PAD = -1;
     /** How often waits re-check that the peer is alive, in milliseconds. */
@@ -85,9 +106,15 @@ public final class Connection implements AutoCloseable {
     // sender state
     private long writePos;
     private long shadowPeerRead;
+    private int claimed = -1;
+    private long nudges;
     // receiver state
     private long readPos;
     private long publishedReadPos;
+    private long currentStart = -1;
+    private long currentEnd;
+    /** Held records {start, end, released (0/1)}, oldest first; guarded by itself. */
+    private final ArrayDeque<long[]> holds = new ArrayDeque<>();
     private volatile boolean closed;
 
     Connection(final long id, final String name, final TripwireUnit unit, final boolean ownsUnit, final InboundMapping rx,
@@ -143,16 +170,16 @@ public final class Connection implements AutoCloseable {
      * @throws IllegalArgumentException if the message is longer than {@link #maxMessage()}
      */
     public boolean offer(final byte[] src, final int offset, final int length) {
-        final long at = reserve(length, -1);
+        final long at = claim(length, -1, null);
         if (at < 0) {
             return false;
         }
         try {
-            tx.put(RING + at + 8, src, offset, length);
+            tx.put(at, src, offset, length);
         } catch (final StaleRegionException e) {
             throw peerGone();
         }
-        commit(length);
+        commit(null);
         return true;
     }
 
@@ -168,25 +195,25 @@ public final class Connection implements AutoCloseable {
      * @throws PeerGoneException    if the peer closed or died meanwhile
      */
     public void send(final byte[] src, final int offset, final int length, final long timeout, final TimeUnit unit) {
-        final long at = reserve(length, unit.toNanos(timeout));
+        final long at = claim(length, unit.toNanos(timeout), null);
         try {
-            tx.put(RING + at + 8, src, offset, length);
+            tx.put(at, src, offset, length);
         } catch (final StaleRegionException e) {
             throw peerGone();
         }
-        commit(length);
+        commit(null);
     }
 
     /** Sends the remaining bytes of a buffer, waiting while the ring is full; see {@link #send(byte[], int, int, long, TimeUnit)}. */
     public void send(final ByteBuffer src, final long timeout, final TimeUnit unit) {
         final int length = src.remaining();
-        final long at = reserve(length, unit.toNanos(timeout));
+        final long at = claim(length, unit.toNanos(timeout), null);
         try {
-            tx.put(RING + at + 8, src);
+            tx.put(at, src);
         } catch (final StaleRegionException e) {
             throw peerGone();
         }
-        commit(length);
+        commit(null);
     }
 
     /**
@@ -195,22 +222,37 @@ public final class Connection implements AutoCloseable {
      */
     public void send(final BytesStore<?, ?> src, final long offset, final int length, final long timeout,
                      final TimeUnit unit) {
-        final long at = reserve(length, unit.toNanos(timeout));
+        final long at = claim(length, unit.toNanos(timeout), null);
         try {
-            tx.put(RING + at + 8, src, offset, length);
+            tx.put(at, src, offset, length);
         } catch (final StaleRegionException e) {
             throw peerGone();
         }
-        commit(length);
+        commit(null);
     }
 
     /**
-     * Makes room for a record and writes its header: waits up to {@code timeoutNanos} for room, or
-     * with a negative timeout returns -1 at once if there is none.
+     * Claims a record of {@code length} bytes in the peer's ring (zero-copy send): waits up to
+     * {@code timeoutNanos} for room (a negative timeout returns -1 at once if there is none), writes
+     * the record's header (and a wrap marker before it if needed) and returns where its payload goes in
+     * {@link #outbound()}. The caller fills {@code [offset, offset + length)} (stores through the
+     * mapping, or DMA), then calls {@link #commit}; nothing is visible to the peer before that. One
+     * claim at a time; the caller must not write outside the claimed range.
      *
-     * @return the ring index of the record
+     * @param via {@code null} to write the header by PIO now; a DMA engine (of this connection's
+     *            endpoint) to queue the header as ordered stores on it, so this thread makes no PIO
+     *            access to the mapping (which would wait for the engine's earlier transfers)
+     * @return the offset of the payload in {@link #outbound()}, or -1 (negative timeout, no room)
+     * @throws SendTimeoutException     if the ring stayed full for the whole timeout
+     * @throws PeerGoneException        if the peer closed or died
+     * @throws IllegalArgumentException if the length exceeds {@link #maxMessage()}
+     * @throws IllegalStateException    if a claim is already open
      */
-    private long reserve(final int length, final long timeoutNanos) {
+    public long claim(final int length, final long timeoutNanos, final DmaEngine via) {
+        if (claimed >= 0) {
+            throw new IllegalStateException("connection " + name + ": a record of " + claimed
+                + " bytes is claimed and not committed yet");
+        }
         checkLength(length);
         final long need = recordBytes(length);
         if (!hasRoom(need)) {
@@ -221,38 +263,115 @@ public final class Connection implements AutoCloseable {
             awaitRoom(need, timeoutNanos);
         }
         try {
-            final long at = placeRecord(need);
-            tx.putLong(RING + at, length & 0xFFFFFFFFL);
-            return at;
+            final long at = placeRecord(need, via);
+            if (via == null) {
+                tx.putLong(RING + at, length & 0xFFFFFFFFL);
+            } else {
+                via.writeLongOrdered(tx, RING + at, length & 0xFFFFFFFFL);
+            }
+            claimed = length;
+            return RING + at + 8;
         } catch (final StaleRegionException e) {
             throw peerGone();
         }
     }
 
-    /** Publishes the record written after {@link #reserve}: the peer's data tripwire fires here. */
-    private void commit(final int length) {
+    /**
+     * Publishes the record claimed last: the peer's data tripwire fires when the write pointer is stored.
+     *
+     * @param via {@code null} to store the write pointer now (release, after this thread's stores);
+     *            a DMA engine to queue the store behind the transfers issued to it (the record becomes
+     *            visible once its DMA'd payload is in place, without this thread waiting)
+     * @return the queued store ({@code via} given), else {@code null}
+     * @throws IllegalStateException if nothing is claimed
+     */
+    public DmaTransfer commit(final DmaEngine via) {
+        if (claimed < 0) {
+            throw new IllegalStateException("connection " + name + ": commit without a claim");
+        }
+        final long need = recordBytes(claimed);
+        claimed = -1;
+        writePos += need;
         try {
-            publish(recordBytes(length));
+            if (via == null) {
+                tx.putLongOrdered(WRITE_PTR, writePos);   // the data tripwire of the peer fires here
+                return null;
+            }
+            return via.writeLongOrdered(tx, WRITE_PTR, writePos);
         } catch (final StaleRegionException e) {
             throw peerGone();
         }
+    }
+
+    /** @return the mapping of the peer's receive region that {@link #claim} offsets refer to */
+    public OutboundMapping outbound() {
+        return tx;
+    }
+
+    /** @return this end's receive region (its control area is written by the peer) */
+    public InboundMapping inbound() {
+        return rx;
+    }
+
+    /**
+     * @param offset an offset into the control area, 0 to {@link #CONTROL_BYTES} - 8
+     * @return the offset of that control word in {@link #inbound()} and {@link #outbound()}
+     */
+    public static long controlOffset(final int offset) {
+        if (offset < 0 || offset > CONTROL_BYTES - 8) {
+            throw new IllegalArgumentException("control offset " + offset + " is outside 0.." + (CONTROL_BYTES - 8));
+        }
+        return CONTROL + offset;
+    }
+
+    /**
+     * Wakes the peer's waits on this connection (its space tripwire fires): for a layer above that
+     * changed something in the peer's control area the peer may be waiting for.
+     */
+    public void nudgePeer() {
+        try {
+            tx.putLongOrdered(NUDGE, ++nudges);
+        } catch (final StaleRegionException e) {
+            throw peerGone();
+        }
+    }
+
+    /**
+     * Waits with the connection's wait strategy until {@code ready} holds, waking when the peer
+     * publishes a record, frees ring space or {@linkplain #nudgePeer() nudges}.
+     *
+     * @return whether it held within the timeout
+     * @throws PeerGoneException if the peer closed or died meanwhile
+     */
+    public boolean await(final BooleanSupplier ready, final long timeoutNanos) {
+        final long deadline = System.nanoTime() + timeoutNanos;
+        while (!ready.getAsBoolean()) {
+            final long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            if (!strategy.await(ready, unit.events(),
+                Math.min(left, TimeUnit.MILLISECONDS.toNanos(LIVENESS_SLICE_MS)))) {
+                checkPeer();
+            }
+        }
+        return true;
     }
 
     /** Pads to the ring's start if the record would wrap; returns the ring index to write at. */
-    private long placeRecord(final long need) {
+    private long placeRecord(final long need, final DmaEngine via) {
         final long index = writePos & (peerCapacity - 1);
         final long contiguous = peerCapacity - index;
         if (contiguous < need) {
-            tx.putLong(RING + index, PAD & 0xFFFFFFFFL);
+            if (via == null) {
+                tx.putLong(RING + index, PAD & 0xFFFFFFFFL);
+            } else {
+                via.writeLongOrdered(tx, RING + index, PAD & 0xFFFFFFFFL);
+            }
             writePos += contiguous;
             return 0;
         }
         return index;
-    }
-
-    private void publish(final long need) {
-        writePos += need;
-        tx.putLongOrdered(WRITE_PTR, writePos);   // the data tripwire of the peer fires here
     }
 
     private static long recordBytes(final int length) {
@@ -322,23 +441,99 @@ public final class Connection implements AutoCloseable {
                 readPos += capacity - index;
                 continue;
             }
-            handler.onMessage(rxBytes, RING + index + 8, length);
-            readPos += recordBytes(length);
+            currentStart = readPos;
+            currentEnd = readPos + recordBytes(length);
+            try {
+                handler.onMessage(rxBytes, RING + index + 8, length);
+            } finally {
+                currentStart = -1;
+            }
+            readPos = currentEnd;
             n++;
         }
         if (n > 0) {
-            if (readPos - publishedReadPos >= capacity / 4 || readPos == written) {
-                publishedReadPos = readPos;
-                try {
-                    tx.putLongOrdered(PEER_READ_PTR, readPos);   // the sender's space tripwire fires here
-                } catch (final StaleRegionException peerGone) {
-                    // the sender closed after sending: what it sent is still delivered
-                }
-            }
+            publishReadPos(readPos == written);
         } else if (written == readPos && peerClosed()) {
             throw peerGone();
         }
         return n;
+    }
+
+    /** Publishes how far the sender may reuse the ring: up to the oldest held record, else all read. */
+    private void publishReadPos(final boolean drained) {
+        synchronized (holds) {
+            final long bound = holds.isEmpty() ? readPos : holds.peekFirst()[0];
+            if (bound > publishedReadPos && (bound - publishedReadPos >= capacity / 4 || drained)) {
+                publishedReadPos = bound;
+                try {
+                    tx.putLongOrdered(PEER_READ_PTR, bound);   // the sender's space tripwire fires here
+                } catch (final StaleRegionException | org.softclan.dsm.ClosedException peerGone) {
+                    // the sender closed after sending: what it sent is still delivered
+                }
+            }
+        }
+    }
+
+    /**
+     * Keeps the record being handled (call it from a {@link MessageHandler} inside {@link #poll} or
+     * {@link #receive}): its bytes stay valid, and the sender does not reuse its ring space, until
+     * {@link #release(long)}. Holds may be released in any order; the space is returned up to the
+     * oldest record still held. Held records count against the ring: holding a ring's worth stops
+     * the sender.
+     *
+     * @return the token to release it with
+     * @throws IllegalStateException if no record is being handled
+     */
+    public long hold() {
+        if (currentStart < 0) {
+            throw new IllegalStateException("connection " + name + ": hold() outside a message handler");
+        }
+        synchronized (holds) {
+            holds.addLast(new long[] {currentStart, currentEnd, 0});
+        }
+        return currentStart;
+    }
+
+    /**
+     * Releases a record kept by {@link #hold()}; may be called from any thread. Releasing a token
+     * twice is harmless.
+     *
+     * @throws IllegalArgumentException if the token was never a held record
+     */
+    public void release(final long token) {
+        synchronized (holds) {
+            boolean found = false;
+            for (final long[] h : holds) {
+                if (h[0] == token) {
+                    h[2] = 1;
+                    found = true;
+                    break;
+                }
+            }
+            if (!found) {
+                if (token >= 0 && token < readPos) {
+                    return;
+                }
+                throw new IllegalArgumentException("connection " + name + ": " + token + " is not a held record");
+            }
+            while (!holds.isEmpty() && holds.peekFirst()[2] == 1) {
+                holds.removeFirst();
+            }
+            if (!closed) {
+                publishReadPos(true);
+            }
+        }
+    }
+
+    /** @return records held and not yet released */
+    public int held() {
+        synchronized (holds) {
+            int n = 0;
+            for (final long[] h : holds) {
+                n += (int) (1 - h[2]);
+            }
+            return n;
+        }
     }
 
     /** @return whether a message is waiting (acquire) */

@@ -1,18 +1,36 @@
 package org.softclan.vmmc.stream;
 
+import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
+
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ByteChannel;
 import java.nio.channels.ClosedChannelException;
+import java.security.SecureRandom;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 
 import net.openhft.chronicle.bytes.BytesStore;
 import net.openhft.chronicle.core.Jvm;
 import org.softclan.dsm.ClosedException;
+import org.softclan.dsm.DmaEngine;
+import org.softclan.dsm.DmaTransfer;
+import org.softclan.dsm.DsmException;
+import org.softclan.dsm.Endpoint;
+import org.softclan.dsm.InboundMapping;
+import org.softclan.dsm.OutboundMapping;
+import org.softclan.dsm.RegisteredMemory;
 import org.softclan.vmmc.Connection;
 import org.softclan.vmmc.MessageHandler;
 import org.softclan.vmmc.PeerGoneException;
@@ -20,63 +38,166 @@ import org.softclan.vmmc.SendTimeoutException;
 
 /**
  * One end of a bidirectional byte stream, carried by the messages of a {@link Connection} (see the
- * package documentation for the framing). Both ends of the connection must use {@code ByteStream}.
+ * package documentation for the framing, the send and receive techniques and the pre-posting rule).
+ * Both ends of the connection must use {@code ByteStream}.
  *
  * <p><b>Reads</b> block until at least one byte is available, then return what is there without
  * blocking further; they return -1 once the peer ended its output ({@link #shutdownOutput()} or
  * {@link #close()}) and everything before was read. <b>Writes</b> block until all the bytes were
- * handed to the connection (the peer's ring has room for them). Blocking waits use the connection's
- * wait strategy in slices of {@value Connection#LIVENESS_SLICE_MS} ms, checking between slices that
- * the peer is alive and that this stream was not closed; they wait forever by default, or up to
- * {@link #readTimeout} / {@link #writeTimeout}. Thread interrupts do not end a wait.
+ * handed to the connection (the peer's ring, or a buffer the peer posted, has room for them) and the
+ * caller's buffer may be reused. Blocking waits use the connection's wait strategy in slices of
+ * {@value Connection#LIVENESS_SLICE_MS} ms, checking between slices that the peer is alive and that
+ * this stream was not closed; they wait forever by default, or up to {@link #readTimeout} /
+ * {@link #writeTimeout}. Thread interrupts do not end a wait.
+ *
+ * <p><b>Send techniques</b> ({@link #sendTechnique(SendTechnique)}, per send
+ * {@link #send(ByteBuffer, SendTechnique)}): {@link SendTechnique#PIO} stores the caller's bytes
+ * straight into the peer's ring from the calling thread; {@link SendTechnique#COPY_DMA} copies them into
+ * a per-stream staging ring of registered memory and lets the endpoint's DMA engine move them (the copy
+ * of the next send overlaps the transfer of this one); {@link SendTechnique#DIRECT_DMA} moves buffers
+ * from {@link #allocateSendBuffer(int)} without a copy; {@link SendTechnique#V2P_DMA} registers the
+ * caller's own buffer through a {@link RegistrationCache} and moves it without a copy;
+ * {@link SendTechnique#PAGE_EXCHANGE} moves {@link Page}s without a copy and duplicates a page written
+ * while in flight. With DMA techniques the record headers and the publishing store go through the
+ * engine too, so the writing thread never waits for the engine. Techniques may be mixed on one stream:
+ * bytes arrive in the order sent.
+ *
+ * <p><b>Receive techniques</b> ({@link #receiveTechnique(ReceiveTechnique)}): {@link ReceiveTechnique#BUFFERED}
+ * (bytes wait in the ring, {@link #read} copies them out, {@link #receivePage} hands them over without
+ * a copy); {@link ReceiveTechnique#PRE_POSTED} (the sender deposits each send into the next buffer this
+ * end {@linkplain #post(int) posted}, waiting while there is none); {@link ReceiveTechnique#REDIRECTION}
+ * (deposit into a buffer posted in time, else through the ring and copied into the posted buffer on
+ * delivery).
  *
  * <p><b>Threads</b>: one thread may read while another writes; concurrent readers (or writers) are
  * serialised. {@link #close()} may be called from any thread: blocked reads and writes then end with
  * {@link AsynchronousCloseException} within a slice.
  */
 public final class ByteStream implements ByteChannel {
-    /** Frame type: stream bytes follow. */
+    /** Frame type: stream bytes follow, more of the same send may come. */
     static final byte DATA = 0;
     /** Frame type: the sender's output ended. */
     static final byte EOF = 1;
+    /** Frame type: stream bytes follow, the last of one send. */
+    static final byte DATA_LAST = 2;
+    /** Frame type: a send was deposited into a posted buffer: {type, pad, long seq, long bytes}. */
+    static final byte DEPOSIT = 3;
+    static final int DEPOSIT_FRAME = 24;
     /** Largest frame (type byte included) a write sends, when the connection allows it. */
     static final int MAX_FRAME = 64 * 1024;
     /** How long {@link #close()} waits at most for room to send the end-of-stream marker. */
     static final long CLOSE_LINGER_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /** Frames of staging memory for {@link SendTechnique#COPY_DMA}. */
+    static final int STAGING_SLOTS = 8;
+    /** Posts outstanding at most (slots of the post table). */
+    public static final int POST_SLOTS = 64;
+    /** Default size of the deposit region a receiver exports for posted buffers. */
+    public static final int DEFAULT_DEPOSIT_CAPACITY = 8 << 20;
+    /** Posts {@link #read} keeps outstanding in {@link ReceiveTechnique#PRE_POSTED} mode. */
+    static final int INTERNAL_POSTS = 2;
+
+    // control area (in the sender's receive region, written by the receiver of that direction)
+    private static final long C_MODE = Connection.controlOffset(0);
+    private static final long C_DEP_READY = Connection.controlOffset(8);
+    private static final long C_DEP_KEY = Connection.controlOffset(16);
+    private static final long C_DEP_NAME = Connection.controlOffset(24);
+    private static final int C_POSTS = 512;
+    private static final int POST_SLOT_BYTES = 32;
+    private static final long POSTED = 1;
+    private static final long SENDER_TAKEN = 2;
+    private static final long RECEIVER_TAKEN = 3;
+    private static final int DEPOSIT_ALIGN = 64;
 
     private static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(Connection.LIVENESS_SLICE_MS);
     private static final byte[] EOF_FRAME = {EOF};
+    private static final SecureRandom KEYS = new SecureRandom();
 
     private final Connection connection;
+    private final Endpoint endpoint;
+    private final OutboundMapping tx;
+    private final InboundMapping rx;
     private final int frame;
     private final Object readLock = new Object();
     private final Object writeLock = new Object();
     private final Object closeLock = new Object();
+    private final Object postLock = new Object();
     private volatile boolean closed;
     private volatile long readTimeoutNanos;
     private volatile long writeTimeoutNanos;
+    private volatile SendTechnique sendTechnique = SendTechnique.PIO;
+    private volatile ReceiveTechnique receiveTechnique = ReceiveTechnique.BUFFERED;
 
     // reader state (guarded by readLock)
     private final MessageHandler handler = this::onFrame;
     private ByteBuffer target;
-    private byte[] pending = new byte[0];
-    private int pendingPos;
-    private int pendingLen;
+    private final ArrayDeque<Chunk> pending = new ArrayDeque<>();
+    private long pendingBytes;
     private boolean eof;
     private String protocolError;
 
+    // posting state (guarded by postLock)
+    private int depositCapacity = DEFAULT_DEPOSIT_CAPACITY;
+    private int internalPostSize = 1 << 20;
+    private InboundMapping deposit;
+    private BytesStore<?, Void> depositBytes;
+    private final TreeMap<Long, Long> depositFree = new TreeMap<>();
+    private long postSeq = 1;
+    private final PostedBuffer[] posts = new PostedBuffer[POST_SLOTS];
+    private final ArrayDeque<PostedBuffer> unfilled = new ArrayDeque<>();
+    private int internalOutstanding;
+    private final AtomicLong deliveredDirect = new AtomicLong();
+    private final AtomicLong deliveredCopied = new AtomicLong();
+
     // writer state (guarded by writeLock)
-    private final byte[] sendBuf;
     private boolean outputShut;
+    private boolean closingOutput;
     private volatile long writeBlockedNanos;
+    private DmaEngine dma;
+    private ByteBuffer staging;
+    private RegisteredMemory stagingMemory;
+    private final DmaTransfer[] stagingBusy = new DmaTransfer[STAGING_SLOTS];
+    private int stagingNext;
+    private RegistrationCache cache;
+    private OutboundMapping peerDeposit;
+    private long nextPeerPost = 1;
+    private final AtomicLong depositsSent = new AtomicLong();
+
+    // DIRECT_DMA buffers and page memory (guarded by themselves)
+    private final ArrayList<SendBuffer> sendBuffers = new ArrayList<>();
+    private final ArrayDeque<PageMemory> freePages = new ArrayDeque<>();
+    private final ArrayList<PageMemory> retiredPages = new ArrayList<>();
+    private final AtomicLong pageDuplications = new AtomicLong();
+
+    private record SendBuffer(long address, int capacity, ByteBuffer buffer, RegisteredMemory memory) {
+    }
+
+    /** Stream bytes waiting for a read: the rest of a held ring record or of a filled internal post. */
+    private static final class Chunk {
+        final BytesStore<?, ?> store;
+        long offset;
+        int remaining;
+        final long token;
+        final PostedBuffer post;
+
+        Chunk(final BytesStore<?, ?> store, final long offset, final int remaining, final long token,
+              final PostedBuffer post) {
+            this.store = store;
+            this.offset = offset;
+            this.remaining = remaining;
+            this.token = token;
+            this.post = post;
+        }
+    }
 
     private ByteStream(final Connection connection) {
         this.connection = connection;
+        this.tx = connection.outbound();
+        this.rx = connection.inbound();
+        this.endpoint = tx.endpoint();
         this.frame = Math.min(connection.maxMessage(), MAX_FRAME);
-        if (frame < 2) {
+        if (frame < DEPOSIT_FRAME) {
             throw new IllegalArgumentException(connection + " carries messages of at most " + frame + " bytes");
         }
-        this.sendBuf = new byte[frame];
     }
 
     /**
@@ -109,7 +230,8 @@ public final class ByteStream implements ByteChannel {
     }
 
     /**
-     * Sets how long a write waits for room in the peer's ring, overall (default: forever).
+     * Sets how long a write waits for room in the peer's ring (or for a posted buffer), overall
+     * (default: forever).
      *
      * @param timeout the longest wait, 0 for forever
      * @param unit    its unit
@@ -127,16 +249,237 @@ public final class ByteStream implements ByteChannel {
         return unit.toNanos(timeout);
     }
 
-    /** @return the nanoseconds writes have spent so far waiting for room in the peer's ring (back-pressure) */
+    // ---------------------------------------------------------------------------------- techniques
+
+    /**
+     * Sets the send technique that {@link #write(ByteBuffer)}, {@link #send(ByteBuffer)} and the
+     * {@link #outputStream()} use from now on (default {@link SendTechnique#PIO}). Sends already made
+     * keep their place in the stream: bytes arrive in the order sent, whatever moved them.
+     *
+     * @return this
+     */
+    public ByteStream sendTechnique(final SendTechnique technique) {
+        this.sendTechnique = Objects.requireNonNull(technique, "technique");
+        return this;
+    }
+
+    /** @return the stream's current send technique */
+    public SendTechnique sendTechnique() {
+        return sendTechnique;
+    }
+
+    /**
+     * Sets how this end receives (default {@link ReceiveTechnique#BUFFERED}); set it before the first
+     * read. The peer's writes adapt from their next send on: with {@link ReceiveTechnique#PRE_POSTED}
+     * they deposit into the buffers this end {@linkplain #post(int) posts} (waiting while there is
+     * none), with {@link ReceiveTechnique#REDIRECTION} they deposit into a buffer posted in time and
+     * use the ring otherwise. Bytes the peer sent through the ring before it saw the change are still
+     * delivered, to {@link #read}. Exports this end's deposit region (once) for the two posting modes.
+     *
+     * @return this
+     */
+    public ByteStream receiveTechnique(final ReceiveTechnique technique) {
+        Objects.requireNonNull(technique, "technique");
+        synchronized (postLock) {
+            if (technique != ReceiveTechnique.BUFFERED) {
+                ensureDeposit();
+            }
+            this.receiveTechnique = technique;
+            try {
+                tx.putLongOrdered(C_MODE, technique.ordinal() + 1L);
+                connection.nudgePeer();
+            } catch (final DsmException gone) {
+                // the peer is gone: nothing will be sent to adapt
+            }
+        }
+        return this;
+    }
+
+    /** @return this end's receive technique */
+    public ReceiveTechnique receiveTechnique() {
+        return receiveTechnique;
+    }
+
+    /**
+     * Sets the size of the deposit region this end exports for posted buffers (default
+     * {@value #DEFAULT_DEPOSIT_CAPACITY} bytes); only before the first post or posting receive mode.
+     *
+     * @return this
+     */
+    public ByteStream depositCapacity(final int bytes) {
+        synchronized (postLock) {
+            if (deposit != null) {
+                throw new IllegalStateException(this + ": the deposit region exists already");
+            }
+            if (bytes < 4096) {
+                throw new IllegalArgumentException("deposit capacity " + bytes + " must be at least 4096");
+            }
+            this.depositCapacity = bytes;
+            this.internalPostSize = Math.min(internalPostSize, bytes / INTERNAL_POSTS);
+        }
+        return this;
+    }
+
+    /**
+     * Sets the size of the buffers {@link #read} posts by itself in {@link ReceiveTechnique#PRE_POSTED}
+     * mode (default 1 MiB, at most half the deposit region): the largest single send the peer can make
+     * to a reader that only reads.
+     *
+     * @return this
+     */
+    public ByteStream internalPostSize(final int bytes) {
+        synchronized (postLock) {
+            if (bytes < 1 || bytes > depositCapacity / INTERNAL_POSTS) {
+                throw new IllegalArgumentException("internal post size " + bytes + " must be 1.." + depositCapacity
+                    / INTERNAL_POSTS + " (half the deposit region)");
+            }
+            this.internalPostSize = bytes;
+        }
+        return this;
+    }
+
+    /**
+     * Allocates a direct buffer in memory registered with this stream's endpoint: the buffers
+     * {@link SendTechnique#DIRECT_DMA} sends without a copy (slices and duplicates of it too).
+     * Freed (deregistered) when the stream closes.
+     *
+     * @param capacity bytes
+     * @return a direct buffer, position 0, limit = capacity
+     */
+    public ByteBuffer allocateSendBuffer(final int capacity) {
+        if (capacity <= 0) {
+            throw new IllegalArgumentException("send buffer capacity " + capacity + " must be positive");
+        }
+        final ByteBuffer b = ByteBuffer.allocateDirect(capacity);
+        final RegisteredMemory m = endpoint.register(b);
+        synchronized (sendBuffers) {
+            sendBuffers.add(new SendBuffer(Jvm.address(b), capacity, b, m));
+        }
+        return b;
+    }
+
+    /**
+     * Allocates a send page for {@link SendTechnique#PAGE_EXCHANGE} (from the stream's pool of page
+     * memory when one of that size is free).
+     *
+     * @param capacity bytes
+     * @return the page, zero-filled if newly allocated
+     */
+    public Page newPage(final int capacity) {
+        if (capacity <= 0) {
+            throw new IllegalArgumentException("page capacity " + capacity + " must be positive");
+        }
+        return new Page(this, acquirePageMemory(capacity));
+    }
+
+    /** @return how often page writes found their page in flight and duplicated it */
+    public long pageDuplications() {
+        return pageDuplications.get();
+    }
+
+    /** @return the registration cache of {@link SendTechnique#V2P_DMA} (created on first use) */
+    public RegistrationCache registrationCache() {
+        synchronized (writeLock) {
+            if (cache == null) {
+                cache = new RegistrationCache(endpoint, RegistrationCache.DEFAULT_CAPACITY);
+            }
+            return cache;
+        }
+    }
+
+    /**
+     * Sends the remaining bytes of {@code src} with the stream's send technique, with that technique's
+     * semantics: for classical techniques the buffer is reusable on return (the ticket is ready); for
+     * {@link SendTechnique#DIRECT_DMA} and {@link SendTechnique#V2P_DMA} only once the ticket is ready.
+     * {@link #write(ByteBuffer)} is {@code send} followed by waiting for the ticket.
+     *
+     * @return the ticket of this send; {@code src}'s position is advanced past the bytes sent
+     * @throws IOException as {@link #write(ByteBuffer)}
+     */
+    public SendTicket send(final ByteBuffer src) throws IOException {
+        return send(src, sendTechnique);
+    }
+
+    /**
+     * Sends the remaining bytes of {@code src} with {@code technique}, whatever the stream's default.
+     *
+     * <ul>
+     *   <li>{@link SendTechnique#PIO}, {@link SendTechnique#COPY_DMA}: ready on return.</li>
+     *   <li>{@link SendTechnique#DIRECT_DMA}: {@code src} must be (a view of) a buffer from
+     *       {@link #allocateSendBuffer}, else {@link IllegalArgumentException}; reuse once ready.</li>
+     *   <li>{@link SendTechnique#V2P_DMA}: a direct buffer, or a writable heap buffer (its array is
+     *       registered); reuse once ready. A buffer that cannot be registered (read-only heap) is
+     *       copied as with {@link SendTechnique#COPY_DMA}.</li>
+     *   <li>{@link SendTechnique#PAGE_EXCHANGE} on a plain buffer: nothing can intercept writes to it,
+     *       so it is moved as with {@code V2P_DMA} and this call waits for the transfer before
+     *       returning (classical semantics, ready on return). {@link #send(Page, int, int)} is the
+     *       copy-on-write path.</li>
+     * </ul>
+     *
+     * @throws IOException as {@link #write(ByteBuffer)}
+     */
+    public SendTicket send(final ByteBuffer src, final SendTechnique technique) throws IOException {
+        Objects.requireNonNull(technique, "technique");
+        synchronized (writeLock) {
+            final int total = src.remaining();
+            final DmaTransfer last = sendLocked(src, technique, true);
+            if (technique == SendTechnique.PAGE_EXCHANGE && last != null) {
+                awaitTransfer(last, 0);
+                return new Ticket(this, technique, total, null);
+            }
+            return new Ticket(this, technique, total, technique.classicalSemantics() ? null : last);
+        }
+    }
+
+    /**
+     * Sends {@code length} bytes of a page from {@code offset} by DMA without a copy. Ready on return:
+     * the page may be written at once (a write while the transfer is in flight duplicates the page).
+     *
+     * @return the ticket (ready)
+     * @throws IOException as {@link #write(ByteBuffer)}
+     */
+    public SendTicket send(final Page page, final int offset, final int length) throws IOException {
+        final PageMemory mem = page.memory();
+        Objects.checkFromIndexSize(offset, length, mem.capacity);
+        synchronized (writeLock) {
+            ensureWritable();
+            final DmaTransfer last = transfer(null, mem.memory, offset, length, SendTechnique.PAGE_EXCHANGE,
+                System.nanoTime(), writeTimeoutNanos);
+            if (last != null) {
+                mem.busy = last;
+            }
+            return new Ticket(this, SendTechnique.PAGE_EXCHANGE, length, null);
+        }
+    }
+
+    /** @return the nanoseconds writes have spent so far waiting for room in the peer's ring or for a post (back-pressure) */
     public long writeBlockedNanos() {
         return writeBlockedNanos;
+    }
+
+    /** @return sends this end deposited straight into buffers the peer posted */
+    public long depositsSent() {
+        return depositsSent.get();
+    }
+
+    /** @return posted buffers of this end (its own or those {@link #read} posts) filled by the sender's deposit */
+    public long deliveredDirect() {
+        return deliveredDirect.get();
+    }
+
+    /** @return posted buffers of this end filled from the ring by a copy on delivery ({@link ReceiveTechnique#REDIRECTION}) */
+    public long deliveredCopied() {
+        return deliveredCopied.get();
     }
 
     // ------------------------------------------------------------------------------------- reading
 
     /**
      * Reads stream bytes into {@code dst}, blocking until at least one is available (or the stream
-     * ended), then taking what is there without blocking.
+     * ended), then taking what is there without blocking. Works in every receive mode: with
+     * {@link ReceiveTechnique#PRE_POSTED} it keeps {@value #INTERNAL_POSTS} buffers of
+     * {@link #internalPostSize} posted itself and copies out of them; bytes that fill a buffer the caller
+     * posted are delivered through that buffer, not here.
      *
      * @return the number of bytes read (0 only if {@code dst} has no room), or -1 at the end of stream
      * @throws StreamPeerGoneException    if the peer closed without ending its output, or died, and
@@ -156,11 +499,14 @@ public final class ByteStream implements ByteChannel {
             final int start = dst.position();
             takePending(dst);
             try {
-                if (dst.position() == start && !eof) {
-                    awaitFrames(dst, start);
+                if (receiveTechnique == ReceiveTechnique.PRE_POSTED) {
+                    ensureInternalPosts();
                 }
                 target = dst;
-                while (dst.hasRemaining() && pendingLen == 0 && !eof && connection.hasMessage()) {
+                if (dst.position() == start && !eof) {
+                    awaitFrames(() -> dst.position() != start || eof, readTimeoutNanos, "no byte arrived");
+                }
+                while (dst.hasRemaining() && pending.isEmpty() && !eof && connection.hasMessage()) {
                     connection.poll(handler, 1);
                     checkProtocol();
                 }
@@ -174,11 +520,60 @@ public final class ByteStream implements ByteChannel {
         }
     }
 
-    private void awaitFrames(final ByteBuffer dst, final int start) throws IOException {
-        final long timeout = readTimeoutNanos;
+    /**
+     * Takes the next received bytes by owner change instead of a copy: a view of the memory they
+     * arrived in (one frame of the ring, or a deposit buffer {@link #read} posted), which the caller
+     * owns until {@link ReceivedPage#release()}; the sender does not reuse that memory before. Pages
+     * may be released in any order. Mixes with {@link #read}: bytes a read left over come first.
+     *
+     * @return the page, or {@code null} at the end of stream
+     * @throws StreamTimeoutException as {@link #read} (within {@code timeout})
+     */
+    public ReceivedPage receivePage(final long timeout, final TimeUnit unit) throws IOException {
+        synchronized (readLock) {
+            ensureOpen();
+            try {
+                if (pending.isEmpty() && !eof) {
+                    if (receiveTechnique == ReceiveTechnique.PRE_POSTED) {
+                        ensureInternalPosts();
+                    }
+                    awaitFrames(() -> !pending.isEmpty() || eof, unit.toNanos(timeout), "no byte arrived");
+                }
+            } catch (final ClosedException e) {
+                throw closedMeanwhile();
+            }
+            final Chunk c = pending.poll();
+            if (c == null) {
+                return null;
+            }
+            pendingBytes -= c.remaining;
+            return new ReceivedPage(this, c.store, c.offset, c.remaining, c.token, c.post);
+        }
+    }
+
+    void releasePage(final long token, final PostedBuffer post) {
+        if (closed) {
+            return;
+        }
+        try {
+            if (token >= 0) {
+                connection.release(token);
+            }
+            if (post != null) {
+                post.release();
+            }
+        } catch (final ClosedException streamClosed) {
+            // the memory went with the stream
+        }
+    }
+
+    /**
+     * Waits for frames, handing them to {@link #onFrame} (with {@link #target} the read's buffer, or
+     * {@code null} to keep data for later), until {@code done} holds.
+     */
+    private void awaitFrames(final BooleanSupplier done, final long timeout, final String what) throws IOException {
         final long begin = System.nanoTime();
-        target = dst;
-        while (dst.position() == start && !eof) {
+        while (!done.getAsBoolean()) {
             if (closed) {
                 throw new AsynchronousCloseException();
             }
@@ -186,7 +581,7 @@ public final class ByteStream implements ByteChannel {
             if (timeout > 0) {
                 final long left = timeout - (System.nanoTime() - begin);
                 if (left <= 0) {
-                    throw new StreamTimeoutException(this + ": no byte arrived within "
+                    throw new StreamTimeoutException(this + ": " + what + " within "
                         + TimeUnit.NANOSECONDS.toMillis(timeout) + " ms", 0);
                 }
                 slice = Math.min(slice, left);
@@ -200,12 +595,35 @@ public final class ByteStream implements ByteChannel {
         }
     }
 
+    void awaitFilled(final PostedBuffer post, final long timeoutNanos) throws IOException {
+        if (post.isFilled()) {
+            return;
+        }
+        synchronized (readLock) {
+            ensureOpen();
+            try {
+                awaitFrames(() -> post.isFilled() || eof, timeoutNanos, post + " was not filled");
+            } catch (final ClosedException e) {
+                throw closedMeanwhile();
+            }
+            if (!post.isFilled()) {
+                throw new EOFException(this + ": the peer ended its output before " + post + " was filled");
+            }
+        }
+    }
+
     private void takePending(final ByteBuffer dst) {
-        if (pendingLen > 0) {
-            final int n = Math.min(pendingLen, dst.remaining());
-            dst.put(pending, pendingPos, n);
-            pendingPos += n;
-            pendingLen -= n;
+        Chunk c;
+        while (dst.hasRemaining() && (c = pending.peek()) != null) {
+            final int n = Math.min(c.remaining, dst.remaining());
+            copyOut(c.store, c.offset, dst, n);
+            c.offset += n;
+            c.remaining -= n;
+            pendingBytes -= n;
+            if (c.remaining == 0) {
+                pending.poll();
+                releasePage(c.token, c.post);
+            }
         }
     }
 
@@ -215,26 +633,96 @@ public final class ByteStream implements ByteChannel {
             return;
         }
         final byte type = store.readByte(offset);
-        if (type == EOF && length == 1) {
+        if (type == DATA || type == DATA_LAST) {
+            onData(store, offset + 1, length - 1, type == DATA_LAST);
+        } else if (type == EOF && length == 1) {
             eof = true;
-            return;
-        }
-        if (type != DATA) {
+        } else if (type == DEPOSIT && length == DEPOSIT_FRAME) {
+            onDeposit(store.readLong(offset + 8), store.readLong(offset + 16));
+        } else {
             protocolError = "a frame of type " + type + " and " + length + " bytes";
-            return;
         }
+    }
+
+    private void onData(final BytesStore<?, ?> store, final long offset, final int n, final boolean last) {
+        int used = 0;
+        if (receiveTechnique == ReceiveTechnique.REDIRECTION) {
+            used = copyIntoPosts(store, offset, n, last);
+        }
+        if (used < n) {
+            deliver(store, offset + used, n - used, true, null);
+        }
+    }
+
+    /** Hands bytes to the read in progress, keeping what it cannot take (holding the ring record, or the post). */
+    private void deliver(final BytesStore<?, ?> store, final long offset, final int n, final boolean ring,
+                         final PostedBuffer post) {
         final ByteBuffer dst = target;
-        final int payload = length - 1;
-        final int now = Math.min(payload, dst.remaining());
-        copyOut(store, offset + 1, dst, now);
-        final int rest = payload - now;
-        if (rest > 0) {
-            if (pending.length < rest) {
-                pending = new byte[Math.max(rest, Math.min(frame, 2 * pending.length))];
+        int now = 0;
+        if (dst != null && pending.isEmpty()) {
+            now = Math.min(n, dst.remaining());
+            copyOut(store, offset, dst, now);
+        }
+        if (now < n) {
+            pending.add(new Chunk(store, offset + now, n - now, ring ? connection.hold() : -1, post));
+            pendingBytes += n - now;
+        } else if (post != null) {
+            post.release();
+        }
+    }
+
+    /** REDIRECTION: copies ring bytes into the oldest posts the sender did not take; returns the bytes used. */
+    private int copyIntoPosts(final BytesStore<?, ?> store, final long offset, final int n, final boolean last) {
+        int used = 0;
+        synchronized (postLock) {
+            while (used < n) {
+                final PostedBuffer p = unfilled.peekFirst();
+                if (p == null || p.internal) {
+                    break;
+                }
+                if (!p.receiverTaken) {
+                    final long slot = postSlot(p.seq);
+                    try {
+                        p.receiverTaken = tx.compareAndSetLong(slot, p.seq << 2 | POSTED, p.seq << 2 | RECEIVER_TAKEN);
+                    } catch (final DsmException gone) {
+                        break;
+                    }
+                    if (!p.receiverTaken) {
+                        break;   // the sender took it: its deposit comes later in the stream, so these bytes go to read
+                    }
+                }
+                final int k = Math.min(n - used, p.capacity - p.length);
+                UNSAFE.copyMemory(store.addressForRead(offset + used), depositBytes.addressForWrite(p.offset + p.length), k);
+                p.length += k;
+                used += k;
+                if (p.length == p.capacity || (last && used == n)) {
+                    unfilled.pollFirst();
+                    p.fill(p.length, false);
+                    deliveredCopied.incrementAndGet();
+                }
             }
-            store.read(offset + 1 + now, pending, 0, rest);
-            pendingPos = 0;
-            pendingLen = rest;
+        }
+        return used;
+    }
+
+    private void onDeposit(final long seq, final long bytes) {
+        final PostedBuffer p;
+        synchronized (postLock) {
+            p = posts[(int) (seq % POST_SLOTS)];
+            if (p == null || p.seq != seq || p.isFilled() || bytes < 0 || bytes > p.capacity) {
+                protocolError = "a deposit into buffer #" + seq + " of " + bytes + " bytes, which is not a buffer"
+                    + " posted here and unfilled";
+                return;
+            }
+            unfilled.remove(p);
+            p.fill((int) bytes, true);
+            if (p.internal) {
+                internalOutstanding--;
+            }
+            deliveredDirect.incrementAndGet();
+        }
+        if (p.internal) {
+            deliver(p.store(), p.offset, (int) bytes, false, p);
         }
     }
 
@@ -259,54 +747,189 @@ public final class ByteStream implements ByteChannel {
     private void checkProtocol() throws IOException {
         if (protocolError != null) {
             throw new IOException(this + ": the peer sent " + protocolError
-                + "; is it a ByteStream? (frames start with DATA 0 or EOF 1)");
+                + "; is it a ByteStream? (frames start with DATA 0, EOF 1, DATA_LAST 2 or DEPOSIT 3)");
         }
     }
 
-    /** @return bytes a read can take now without waiting: those kept from a partly read frame */
+    /** @return bytes a read can take now without waiting: those kept from partly read frames and posts */
     int buffered() {
         synchronized (readLock) {
-            return pendingLen;
+            return (int) Math.min(Integer.MAX_VALUE, pendingBytes);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------- posting
+
+    /**
+     * Posts a receive buffer of {@code capacity} bytes in this end's deposit region (exported on first
+     * use): the peer deposits its next send into it directly when this end receives
+     * {@link ReceiveTechnique#PRE_POSTED} or {@link ReceiveTechnique#REDIRECTION} (with REDIRECTION,
+     * bytes that came through the ring are copied into it on delivery when the sender did not take it
+     * in time). Posts are filled in the order posted; a send larger than the next post fails at the
+     * sender with {@link PostedBufferTooSmallException} (PRE_POSTED) or goes through the ring
+     * (REDIRECTION).
+     *
+     * @return the posted buffer; wait for it with {@link PostedBuffer#awaitFilled}
+     * @throws IllegalStateException if {@value #POST_SLOTS} posts are unfilled, or the deposit region
+     *                               has no free range of that size (release filled buffers)
+     */
+    public PostedBuffer post(final int capacity) {
+        return post(capacity, false);
+    }
+
+    private PostedBuffer post(final int capacity, final boolean internal) {
+        if (capacity <= 0) {
+            throw new IllegalArgumentException("posted buffer capacity " + capacity + " must be positive");
+        }
+        synchronized (postLock) {
+            if (closed) {
+                throw new ClosedException(this + " is closed");
+            }
+            ensureDeposit();
+            final long seq = postSeq;
+            final PostedBuffer old = posts[(int) (seq % POST_SLOTS)];
+            if (old != null && !old.isFilled()) {
+                throw new IllegalStateException(this + ": " + POST_SLOTS + " posted buffers are unfilled;"
+                    + " wait for one before posting more");
+            }
+            final long at = allocateDeposit(capacity);
+            if (at < 0) {
+                throw new IllegalStateException(this + ": the deposit region (" + depositCapacity
+                    + " bytes) has no free range of " + capacity + " bytes; release filled buffers");
+            }
+            final PostedBuffer p = new PostedBuffer(this, seq, at, capacity, internal, depositBytes);
+            posts[(int) (seq % POST_SLOTS)] = p;
+            unfilled.addLast(p);
+            if (internal) {
+                internalOutstanding++;
+            }
+            postSeq++;
+            final long slot = postSlot(seq);
+            tx.putLong(slot + 8, at);
+            tx.putLong(slot + 16, capacity);
+            tx.putLongOrdered(slot, seq << 2 | POSTED);
+            connection.nudgePeer();
+            return p;
+        }
+    }
+
+    private static long postSlot(final long seq) {
+        return Connection.controlOffset(C_POSTS + (int) (seq % POST_SLOTS) * POST_SLOT_BYTES);
+    }
+
+    private void ensureInternalPosts() {
+        synchronized (postLock) {
+            while (internalOutstanding < INTERNAL_POSTS) {
+                final PostedBuffer old = posts[(int) (postSeq % POST_SLOTS)];
+                if (old != null && !old.isFilled()) {
+                    return;
+                }
+                if (allocateProbe(internalPostSize) < 0) {
+                    return;
+                }
+                post(internalPostSize, true);
+            }
+        }
+    }
+
+    /** Exports the deposit region and tells the peer where it is; called holding postLock. */
+    private void ensureDeposit() {
+        if (deposit != null) {
+            return;
+        }
+        final long key = KEYS.nextLong();
+        deposit = endpoint.export(rx.regionName() + "-dep", depositCapacity, key);
+        depositBytes = deposit.localBytes();
+        depositFree.put(0L, (long) depositCapacity);
+        final byte[] name = deposit.regionName().getBytes(StandardCharsets.UTF_8);
+        tx.putLong(C_DEP_KEY, key);
+        tx.putInt(C_DEP_NAME, name.length);
+        tx.put(C_DEP_NAME + 4, name);
+        tx.putLongOrdered(C_DEP_READY, 1);
+    }
+
+    private long allocateProbe(final int size) {
+        final long need = (size + DEPOSIT_ALIGN - 1) & -DEPOSIT_ALIGN;
+        for (final Map.Entry<Long, Long> e : depositFree.entrySet()) {
+            if (e.getValue() >= need) {
+                return e.getKey();
+            }
+        }
+        return -1;
+    }
+
+    /** First fit in the deposit region; called holding postLock. */
+    private long allocateDeposit(final int size) {
+        final long need = (size + DEPOSIT_ALIGN - 1) & -DEPOSIT_ALIGN;
+        final long at = allocateProbe(size);
+        if (at < 0) {
+            return -1;
+        }
+        final long free = depositFree.remove(at);
+        if (free > need) {
+            depositFree.put(at + need, free - need);
+        }
+        return at;
+    }
+
+    void freeDeposit(final PostedBuffer p) {
+        synchronized (postLock) {
+            if (deposit == null || closed) {
+                return;
+            }
+            long at = p.offset;
+            long size = (p.capacity + DEPOSIT_ALIGN - 1) & -DEPOSIT_ALIGN;
+            final Map.Entry<Long, Long> before = depositFree.floorEntry(at);
+            if (before != null && before.getKey() + before.getValue() == at) {
+                at = before.getKey();
+                size += before.getValue();
+                depositFree.remove(before.getKey());
+            }
+            final Long after = depositFree.get(at + size);
+            if (after != null) {
+                depositFree.remove(at + size);
+                size += after;
+            }
+            depositFree.put(at, size);
         }
     }
 
     // ------------------------------------------------------------------------------------- writing
 
     /**
-     * Writes all the remaining bytes of {@code src}, blocking while the peer's ring is full.
+     * Writes all the remaining bytes of {@code src} with the stream's send technique, blocking while
+     * the peer's ring is full (or, to a {@link ReceiveTechnique#PRE_POSTED} peer, until it posted a
+     * buffer), and returning once {@code src} may be reused, whatever the technique (for
+     * {@link SendTechnique#DIRECT_DMA} and {@link SendTechnique#V2P_DMA}: once the transfer completed).
      *
      * @return the number of bytes written: all that remained
-     * @throws StreamPeerGoneException    if the peer closed or died
-     * @throws StreamTimeoutException     if the write timeout passed first ({@link
-     *                                    StreamTimeoutException#bytesTransferred} bytes were sent)
-     * @throws AsynchronousCloseException if this stream was closed while waiting
-     * @throws ClosedChannelException     if this stream is closed or its output was shut down
+     * @throws StreamPeerGoneException       if the peer closed or died
+     * @throws StreamTimeoutException        if the write timeout passed first ({@link
+     *                                       StreamTimeoutException#bytesTransferred} bytes were sent)
+     * @throws PostedBufferTooSmallException if the peer receives PRE_POSTED and its next buffer is
+     *                                       smaller than {@code src} (nothing was sent)
+     * @throws AsynchronousCloseException    if this stream was closed while waiting
+     * @throws ClosedChannelException        if this stream is closed or its output was shut down
+     * @throws IllegalArgumentException      for DIRECT_DMA, if {@code src} is not from {@link #allocateSendBuffer}
      */
     @Override
     public int write(final ByteBuffer src) throws IOException {
+        return write(src, sendTechnique);
+    }
+
+    /**
+     * Writes with {@code technique}, classical semantics (the buffer is reusable on return); see
+     * {@link #write(ByteBuffer)}.
+     *
+     * @return the number of bytes written: all that remained
+     * @throws IOException as {@link #write(ByteBuffer)}
+     */
+    public int write(final ByteBuffer src, final SendTechnique technique) throws IOException {
         synchronized (writeLock) {
-            ensureOpen();
-            if (outputShut) {
-                throw new ClosedChannelException();
-            }
             final int total = src.remaining();
-            final long begin = System.nanoTime();
-            while (src.hasRemaining()) {
-                final int n = Math.min(src.remaining(), frame - 1);
-                sendBuf[0] = DATA;
-                src.get(sendBuf, 1, n);
-                try {
-                    sendFrame(sendBuf, n + 1, begin, writeTimeoutNanos, false);
-                } catch (final StreamTimeoutException e) {
-                    src.position(src.position() - n);
-                    final int sent = total - src.remaining();
-                    throw new StreamTimeoutException(this + ": " + sent + " of " + total
-                        + " bytes were sent before the write timeout of "
-                        + TimeUnit.NANOSECONDS.toMillis(writeTimeoutNanos) + " ms", sent);
-                } catch (final IOException e) {
-                    src.position(src.position() - n);
-                    throw e;
-                }
+            final DmaTransfer last = sendLocked(src, technique, true);
+            if (last != null) {
+                awaitTransfer(last, 0);   // DIRECT_DMA, V2P_DMA, PAGE_EXCHANGE on a plain buffer
             }
             return total;
         }
@@ -324,41 +947,358 @@ public final class ByteStream implements ByteChannel {
         write(ByteBuffer.wrap(src, offset, length));
     }
 
-    /** Sends one frame, waiting for room in slices; called holding writeLock. */
-    private void sendFrame(final byte[] buf, final int length, final long begin, final long timeout,
-                           final boolean closing) throws IOException {
+    /**
+     * Waits for a DMA transfer (a ticket's readiness) in slices, checking for close.
+     *
+     * @param timeoutNanos 0 for forever
+     */
+    void awaitTransfer(final DmaTransfer t, final long timeoutNanos) throws IOException {
+        final long begin = System.nanoTime();
         try {
-            if (connection.offer(buf, 0, length)) {
-                return;
+            while (!t.await(SLICE_NANOS, TimeUnit.NANOSECONDS)) {
+                if (timeoutNanos > 0 && System.nanoTime() - begin >= timeoutNanos) {
+                    throw new StreamTimeoutException(this + ": the transfer of " + t.length() + " bytes was not done"
+                        + " within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms", 0);
+                }
             }
-            final long waitStart = System.nanoTime();
-            try {
-                while (true) {
-                    if (closed && !closing) {
-                        throw new AsynchronousCloseException();
-                    }
-                    long slice = SLICE_NANOS;
-                    if (timeout > 0) {
-                        final long left = timeout - (System.nanoTime() - begin);
-                        if (left <= 0) {
-                            throw new StreamTimeoutException(this + ": the peer's ring stayed full", 0);
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException(this + ": interrupted waiting for " + t);
+        }
+        if (!t.isSucceeded()) {
+            final Throwable why = t.error();
+            if (why instanceof ClosedException) {
+                throw closedMeanwhile();
+            }
+            throw new StreamPeerGoneException(this + ": " + t + " failed: " + why.getMessage(),
+                gone(why));
+        }
+    }
+
+    private void ensureWritable() throws IOException {
+        ensureOpen();
+        if (outputShut) {
+            throw new ClosedChannelException();
+        }
+    }
+
+    /**
+     * Sends {@code src} with {@code technique}; called holding writeLock.
+     *
+     * @return the last transfer that reads the caller's memory (DMA techniques without a copy), or null
+     */
+    private DmaTransfer sendLocked(final ByteBuffer src, final SendTechnique technique, final boolean check)
+        throws IOException {
+        if (check) {
+            ensureWritable();
+        }
+        final int total = src.remaining();
+        if (total == 0) {
+            return null;
+        }
+        RegisteredMemory mem = null;
+        long memOffset = 0;
+        SendTechnique t = technique;
+        if (t == SendTechnique.DIRECT_DMA) {
+            final SendBuffer b = sendBufferOf(src);
+            if (b == null) {
+                throw new IllegalArgumentException(this + ": DIRECT_DMA sends only buffers from allocateSendBuffer(),"
+                    + " and " + src + " (" + (src.isDirect() ? "direct" : "heap") + ") is not one; use V2P_DMA or"
+                    + " COPY_DMA for other buffers");
+            }
+            mem = b.memory;
+            memOffset = Jvm.address(src) - b.address + src.position();
+        } else if (t == SendTechnique.V2P_DMA || t == SendTechnique.PAGE_EXCHANGE) {
+            mem = registrationCache().lookup(src);
+            if (mem == null) {
+                t = SendTechnique.COPY_DMA;
+            } else {
+                memOffset = RegistrationCache.offsetOf(src);
+            }
+        }
+        return transfer(src, mem, memOffset, total, t, System.nanoTime(), writeTimeoutNanos);
+    }
+
+    private SendBuffer sendBufferOf(final ByteBuffer src) {
+        if (!src.isDirect()) {
+            return null;
+        }
+        final long at = Jvm.address(src) + src.position();
+        synchronized (sendBuffers) {
+            for (final SendBuffer b : sendBuffers) {
+                if (at >= b.address && at + src.remaining() <= b.address + b.capacity) {
+                    return b;
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Moves {@code total} bytes: from {@code src} (PIO, COPY_DMA) or from registered memory at
+     * {@code memOffset} (the zero-copy techniques), into a buffer the peer posted or through its ring.
+     * Advances {@code src}'s position (if given) past the bytes sent, also when it throws.
+     */
+    private DmaTransfer transfer(final ByteBuffer src, final RegisteredMemory mem, final long memOffset,
+                                 final int total, final SendTechnique t, final long begin, final long timeout)
+        throws IOException {
+        try {
+            final long peerMode = rx.getLongVolatile(C_MODE) - 1;
+            if (peerMode == ReceiveTechnique.PRE_POSTED.ordinal() || peerMode == ReceiveTechnique.REDIRECTION.ordinal()) {
+                final boolean strict = peerMode == ReceiveTechnique.PRE_POSTED.ordinal();
+                final long state = strict ? awaitPeerPost(begin, timeout) : peekPeerPost();
+                if (state != -1) {
+                    final long seq = state >>> 2;
+                    final long slot = postSlot(seq);
+                    final long capacity = rx.getLong(slot + 16);
+                    if (total <= capacity) {
+                        if (rx.compareAndSetLong(slot, state, seq << 2 | SENDER_TAKEN)) {
+                            nextPeerPost = seq + 1;
+                            return deposit(src, mem, memOffset, total, t, seq, rx.getLong(slot + 8), begin, timeout);
                         }
-                        slice = Math.min(slice, left);
-                    }
-                    try {
-                        connection.send(buf, 0, length, slice, TimeUnit.NANOSECONDS);
-                        return;
-                    } catch (final SendTimeoutException stillFull) {
-                        // next slice
+                    } else if (strict) {
+                        throw new PostedBufferTooSmallException(this + ": a send of " + total + " bytes does not fit"
+                            + " the buffer of " + capacity + " bytes the peer posted next (it receives pre-posted);"
+                            + " nothing was written and the buffer stays posted", total, capacity);
                     }
                 }
-            } finally {
-                writeBlockedNanos += System.nanoTime() - waitStart;
             }
-        } catch (final PeerGoneException e) {
-            throw new StreamPeerGoneException(this + ": cannot write: " + e.getMessage(), e);
+            return throughRing(src, mem, memOffset, total, t, begin, timeout);
+        } catch (final PeerGoneException | org.softclan.dsm.StaleRegionException e) {
+            throw new StreamPeerGoneException(this + ": cannot write: " + e.getMessage(), gone(e));
         } catch (final ClosedException e) {
             throw closedMeanwhile();
+        }
+    }
+
+    private DmaEngine engine() {
+        if (dma == null) {
+            dma = endpoint.dma();
+        }
+        return dma;
+    }
+
+    /** The ring path: frames of at most {@code frame - 1} bytes; the last of the send is DATA_LAST. */
+    private DmaTransfer throughRing(final ByteBuffer src, final RegisteredMemory mem, final long memOffset,
+                                    final int total, final SendTechnique t, final long begin, final long timeout)
+        throws IOException {
+        DmaTransfer last = null;
+        int sent = 0;
+        while (sent < total) {
+            final int n = Math.min(total - sent, frame - 1);
+            final byte type = sent + n == total ? DATA_LAST : DATA;
+            try {
+                switch (t) {
+                    case PIO -> {
+                        final long at = claimFrame(n + 1, null, begin, timeout);
+                        tx.putByte(at, type);
+                        final int limit = src.limit();
+                        src.limit(src.position() + n);
+                        try {
+                            tx.put(at + 1, src);
+                        } finally {
+                            src.limit(limit);
+                        }
+                        connection.commit(null);
+                    }
+                    case COPY_DMA -> {
+                        final int slot = stagingSlot();
+                        final int so = slot * frame;
+                        staging.put(so, type);
+                        staging.put(so + 1, src, src.position(), n);
+                        final DmaEngine e = engine();
+                        final long at = claimFrame(n + 1, e, begin, timeout);
+                        src.position(src.position() + n);
+                        stagingBusy[slot] = e.write(stagingMemory, so, tx, at, n + 1);
+                        connection.commit(e);
+                    }
+                    default -> {
+                        final DmaEngine e = engine();
+                        final long at = claimFrame(n + 1, e, begin, timeout);
+                        e.writeLongOrdered(tx, at, type);   // the rest of that word is overwritten by the data
+                        last = e.write(mem, memOffset + sent, tx, at + 1, n);
+                        connection.commit(e);
+                        if (src != null) {
+                            src.position(src.position() + n);
+                        }
+                    }
+                }
+            } catch (final StreamTimeoutException e) {
+                throw new StreamTimeoutException(this + ": " + sent + " of " + total
+                    + " bytes were sent before the write timeout of " + TimeUnit.NANOSECONDS.toMillis(timeout)
+                    + " ms (the peer's ring stayed full)", sent);
+            }
+            sent += n;
+        }
+        return last;
+    }
+
+    /** A free staging frame (waiting for the DMA that last read it); allocates the staging ring on first use. */
+    private int stagingSlot() throws IOException {
+        if (staging == null) {
+            staging = ByteBuffer.allocateDirect(STAGING_SLOTS * frame);
+            stagingMemory = endpoint.register(staging);
+        }
+        final int slot = stagingNext;
+        stagingNext = (slot + 1) % STAGING_SLOTS;
+        final DmaTransfer busy = stagingBusy[slot];
+        if (busy != null && !busy.isDone()) {
+            awaitTransfer(busy, 0);
+        }
+        stagingBusy[slot] = null;
+        return slot;
+    }
+
+    /** Deposits into the peer's posted buffer {@code seq} at {@code at}, then sends the DEPOSIT frame. */
+    private DmaTransfer deposit(final ByteBuffer src, final RegisteredMemory mem, final long memOffset, final int total,
+                                final SendTechnique t, final long seq, final long at, final long begin,
+                                final long timeout) throws IOException {
+        final OutboundMapping dst = peerDeposit();
+        final DmaEngine e = t == SendTechnique.PIO ? null : engine();
+        final long frameAt;
+        try {
+            frameAt = claimFrame(DEPOSIT_FRAME, e, begin, timeout);
+        } catch (final StreamTimeoutException timedOut) {
+            // give the post back: nothing was written into it
+            rx.compareAndSetLong(postSlot(seq), seq << 2 | SENDER_TAKEN, seq << 2 | POSTED);
+            nextPeerPost = seq;
+            throw new StreamTimeoutException(this + ": 0 of " + total + " bytes were sent before the write timeout of "
+                + TimeUnit.NANOSECONDS.toMillis(timeout) + " ms (no room for the deposit notice)", 0);
+        }
+        DmaTransfer last = null;
+        switch (t) {
+            case PIO -> dst.put(at, src);
+            case COPY_DMA -> {
+                int done = 0;
+                while (done < total) {
+                    final int n = Math.min(total - done, frame);
+                    final int slot = stagingSlot();
+                    staging.put(slot * frame, src, src.position(), n);
+                    src.position(src.position() + n);
+                    stagingBusy[slot] = e.write(stagingMemory, (long) slot * frame, dst, at + done, n);
+                    done += n;
+                }
+            }
+            default -> {
+                last = e.write(mem, memOffset, dst, at, total);
+                if (src != null) {
+                    src.position(src.position() + total);
+                }
+            }
+        }
+        if (e == null) {
+            tx.putLong(frameAt, DEPOSIT);
+            tx.putLong(frameAt + 8, seq);
+            tx.putLong(frameAt + 16, total);
+        } else {
+            e.writeLongOrdered(tx, frameAt, DEPOSIT);
+            e.writeLongOrdered(tx, frameAt + 8, seq);
+            e.writeLongOrdered(tx, frameAt + 16, total);
+        }
+        connection.commit(e);
+        depositsSent.incrementAndGet();
+        return last;
+    }
+
+    private OutboundMapping peerDeposit() {
+        if (peerDeposit == null) {
+            final int len = rx.getInt(C_DEP_NAME);
+            final byte[] name = new byte[Math.max(0, Math.min(len, 200))];
+            rx.get(C_DEP_NAME + 4, name, 0, name.length);
+            peerDeposit = endpoint.importRegion(new String(name, StandardCharsets.UTF_8), rx.getLong(C_DEP_KEY));
+        }
+        return peerDeposit;
+    }
+
+    /** @return the slot state of the next post the peer made that the sender may take, or -1 */
+    private long peekPeerPost() {
+        while (true) {
+            final long state = rx.getLongVolatile(postSlot(nextPeerPost));
+            final long seq = state >>> 2;
+            if (state == 0 || seq < nextPeerPost || rx.getLongVolatile(C_DEP_READY) == 0) {
+                return -1;
+            }
+            if (seq == nextPeerPost && (state & 3) == POSTED) {
+                return state;
+            }
+            nextPeerPost++;   // the receiver filled it from the ring (or reused the slot after doing so)
+        }
+    }
+
+    private long awaitPeerPost(final long begin, final long timeout) throws IOException {
+        long state = peekPeerPost();
+        if (state != -1) {
+            return state;
+        }
+        final long waitStart = System.nanoTime();
+        try {
+            while ((state = peekPeerPost()) == -1) {
+                if (closed) {
+                    throw new AsynchronousCloseException();
+                }
+                long slice = SLICE_NANOS;
+                if (timeout > 0) {
+                    final long left = timeout - (System.nanoTime() - begin);
+                    if (left <= 0) {
+                        throw new StreamTimeoutException(this + ": no buffer was posted by the peer (it receives"
+                            + " pre-posted) within the write timeout of " + TimeUnit.NANOSECONDS.toMillis(timeout)
+                            + " ms; nothing was sent", 0);
+                    }
+                    slice = Math.min(slice, left);
+                }
+                connection.await(() -> peekPeerPost() != -1, slice);
+            }
+            return state;
+        } finally {
+            writeBlockedNanos += System.nanoTime() - waitStart;
+        }
+    }
+
+    /** Claims a record of {@code length} bytes, waiting for room in slices; called holding writeLock. */
+    private long claimFrame(final int length, final DmaEngine via, final long begin, final long timeout)
+        throws IOException {
+        final long at = connection.claim(length, -1, via);
+        if (at >= 0) {
+            return at;
+        }
+        final long waitStart = System.nanoTime();
+        try {
+            while (true) {
+                if (closed && !closingOutput) {
+                    throw new AsynchronousCloseException();
+                }
+                long slice = SLICE_NANOS;
+                if (timeout > 0) {
+                    final long left = timeout - (System.nanoTime() - begin);
+                    if (left <= 0) {
+                        throw new StreamTimeoutException(this + ": the peer's ring stayed full", 0);
+                    }
+                    slice = Math.min(slice, left);
+                }
+                try {
+                    return connection.claim(length, slice, via);
+                } catch (final SendTimeoutException stillFull) {
+                    // next slice
+                }
+            }
+        } finally {
+            writeBlockedNanos += System.nanoTime() - waitStart;
+        }
+    }
+
+    /** Sends the EOF frame by PIO (after every transfer queued: a PIO store waits for them). */
+    private void sendEof(final long timeout, final boolean closing) throws IOException {
+        closingOutput = closing;
+        try {
+            final long at = claimFrame(1, null, System.nanoTime(), timeout);
+            tx.putByte(at, EOF);
+            connection.commit(null);
+        } catch (final PeerGoneException | org.softclan.dsm.StaleRegionException e) {
+            throw new StreamPeerGoneException(this + ": cannot write: " + e.getMessage(), gone(e));
+        } catch (final ClosedException e) {
+            throw closedMeanwhile();
+        } finally {
+            closingOutput = false;
         }
     }
 
@@ -373,11 +1313,49 @@ public final class ByteStream implements ByteChannel {
         synchronized (writeLock) {
             ensureOpen();
             if (!outputShut) {
-                sendFrame(EOF_FRAME, 1, System.nanoTime(), writeTimeoutNanos, false);
+                sendEof(writeTimeoutNanos, false);
                 outputShut = true;
             }
             return this;
         }
+    }
+
+    // ------------------------------------------------------------------------------------ pages
+
+    PageMemory acquirePageMemory(final int capacity) {
+        synchronized (freePages) {
+            for (int i = retiredPages.size() - 1; i >= 0; i--) {
+                final PageMemory m = retiredPages.get(i);
+                if (!m.inFlight()) {
+                    retiredPages.remove(i);
+                    freePages.add(m);
+                }
+            }
+            for (final PageMemory m : freePages) {
+                if (m.capacity == capacity) {
+                    freePages.remove(m);
+                    return m;
+                }
+            }
+        }
+        return new PageMemory(endpoint, capacity);
+    }
+
+    void retirePageMemory(final PageMemory m) {
+        synchronized (freePages) {
+            if (closed) {
+                m.memory.close();
+                return;
+            }
+            retiredPages.add(m);
+            while (freePages.size() > 16) {
+                freePages.poll().memory.close();
+            }
+        }
+    }
+
+    void countDuplication() {
+        pageDuplications.incrementAndGet();
     }
 
     // ------------------------------------------------------------------------------------ closing
@@ -389,11 +1367,12 @@ public final class ByteStream implements ByteChannel {
     }
 
     /**
-     * Closes the stream: ends the output if {@link #shutdownOutput()} was not called (waiting at most
-     * 10 s, or the write timeout if shorter, for room for the marker; if it cannot be sent the peer
-     * sees the stream cut short), then closes the connection. Blocked reads and writes on other threads
-     * end with {@link AsynchronousCloseException} within {@value Connection#LIVENESS_SLICE_MS} ms.
-     * Idempotent; bytes not yet read are dropped.
+     * Closes the stream: ends the output if {@link #shutdownOutput()} was not called (after every
+     * transfer queued; waiting at most 10 s, or the write timeout if shorter, for room for the marker;
+     * if it cannot be sent the peer sees the stream cut short), then closes the connection, the deposit
+     * region and the stream's registered memory. Blocked reads and writes on other threads end with
+     * {@link AsynchronousCloseException} within {@value Connection#LIVENESS_SLICE_MS} ms. Idempotent;
+     * bytes not yet read are dropped, received pages and posted buffers become invalid.
      */
     @Override
     public void close() {
@@ -409,18 +1388,77 @@ public final class ByteStream implements ByteChannel {
                     outputShut = true;
                     final long timeout = writeTimeoutNanos;
                     try {
-                        sendFrame(EOF_FRAME, 1, System.nanoTime(),
-                            timeout > 0 ? Math.min(timeout, CLOSE_LINGER_NANOS) : CLOSE_LINGER_NANOS, true);
+                        sendEof(timeout > 0 ? Math.min(timeout, CLOSE_LINGER_NANOS) : CLOSE_LINGER_NANOS, true);
                     } catch (final IOException peerGoneOrFull) {
                         // the peer sees the stream cut short
                     }
                 }
+                releaseSenderResources();
             }
         } finally {
             synchronized (readLock) {
+                synchronized (postLock) {
+                    if (deposit != null) {
+                        deposit.close();
+                    }
+                }
                 connection.close();
             }
         }
+    }
+
+    private void releaseSenderResources() {
+        final ArrayList<AutoCloseable> all = new ArrayList<>();
+        for (final DmaTransfer t : stagingBusy) {
+            if (t != null) {
+                try {
+                    t.await(CLOSE_LINGER_NANOS, TimeUnit.NANOSECONDS);
+                } catch (final InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+        if (stagingMemory != null) {
+            all.add(stagingMemory);
+        }
+        if (cache != null) {
+            all.add(cache);
+        }
+        synchronized (sendBuffers) {
+            for (final SendBuffer b : sendBuffers) {
+                all.add(b.memory);
+            }
+            sendBuffers.clear();
+        }
+        synchronized (freePages) {
+            for (final PageMemory m : freePages) {
+                all.add(m.memory);
+            }
+            for (final PageMemory m : retiredPages) {
+                all.add(m.memory);
+            }
+            freePages.clear();
+            retiredPages.clear();
+        }
+        if (peerDeposit != null) {
+            all.add(peerDeposit);
+        }
+        for (final AutoCloseable c : all) {
+            try {
+                c.close();
+            } catch (final Exception e) {
+                // closing what is left of a stream that is gone
+            }
+        }
+    }
+
+    private static PeerGoneException gone(final Throwable why) {
+        if (why instanceof PeerGoneException p) {
+            return p;
+        }
+        final PeerGoneException p = new PeerGoneException(why.getMessage());
+        p.initCause(why);
+        return p;
     }
 
     private void ensureOpen() throws ClosedChannelException {
@@ -437,8 +1475,8 @@ public final class ByteStream implements ByteChannel {
 
     /**
      * An {@link InputStream} over this stream's reads: {@code read} blocks like {@link #read(ByteBuffer)}
-     * and returns -1 at the end of stream; {@code available} counts the bytes kept from a partly read
-     * frame; closing it closes this stream.
+     * and returns -1 at the end of stream; {@code available} counts the bytes kept from partly read
+     * frames; closing it closes this stream.
      *
      * @return a view (not buffered, not thread-safe beyond what this stream guarantees)
      */
@@ -475,10 +1513,13 @@ public final class ByteStream implements ByteChannel {
     }
 
     /**
-     * An {@link OutputStream} over this stream's writes. It writes through: every {@code write} call
-     * sends its bytes at once (one frame per 64 KiB), so {@code flush} has nothing to do; wrap it in a
-     * {@link java.io.BufferedOutputStream} when writing a few bytes at a time. Closing it closes this
-     * stream (ending the output).
+     * An {@link OutputStream} over this stream's writes, with the stream's send technique and classical
+     * semantics (every {@code write} returns once its array may be reused). It writes through: every
+     * {@code write} call sends its bytes at once (one frame per 64 KiB, or one deposit), so
+     * {@code flush} has nothing to do; wrap it in a {@link java.io.BufferedOutputStream} when writing a
+     * few bytes at a time. Arrays cannot come from {@link #allocateSendBuffer}, so with
+     * {@link SendTechnique#DIRECT_DMA} it copies through the staging memory as
+     * {@link SendTechnique#COPY_DMA} does. Closing it closes this stream (ending the output).
      *
      * @return a view
      */
@@ -486,13 +1527,15 @@ public final class ByteStream implements ByteChannel {
         return new OutputStream() {
             @Override
             public void write(final int b) throws IOException {
-                ByteStream.this.write(ByteBuffer.wrap(new byte[] {(byte) b}));
+                write(new byte[] {(byte) b}, 0, 1);
             }
 
             @Override
             public void write(final byte[] b, final int off, final int len) throws IOException {
                 Objects.checkFromIndexSize(off, len, b.length);
-                ByteStream.this.write(ByteBuffer.wrap(b, off, len));
+                final SendTechnique t = sendTechnique;
+                ByteStream.this.write(ByteBuffer.wrap(b, off, len),
+                    t == SendTechnique.DIRECT_DMA ? SendTechnique.COPY_DMA : t);
             }
 
             @Override

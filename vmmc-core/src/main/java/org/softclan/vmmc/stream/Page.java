@@ -1,0 +1,136 @@
+package org.softclan.vmmc.stream;
+
+import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
+
+import java.nio.ByteBuffer;
+import java.util.Objects;
+
+/**
+ * A send page for {@link SendTechnique#PAGE_EXCHANGE}: registered memory that
+ * {@link ByteStream#send(Page, int, int)} moves by DMA without a copy, with classical semantics
+ * through software copy-on-write. Every write method first checks whether a send of this page is still
+ * in flight; if so the page is <em>duplicated</em>: the in-flight transfer keeps reading the old
+ * memory, which goes back to the stream's pool once that transfer ended, and this page continues on a
+ * fresh copy. So bytes handed to a send are never changed by later writes and the page may be written
+ * again as soon as {@code send} returns. Reading never duplicates.
+ *
+ * <p>Made by {@link ByteStream#newPage(int)}; used by one thread at a time. {@link #close()} returns
+ * its memory to the stream's pool (after any transfer still reading it).
+ */
+public final class Page implements AutoCloseable {
+    private static final long BYTES = UNSAFE.arrayBaseOffset(byte[].class);
+    private final ByteStream stream;
+    private PageMemory mem;
+    private long duplications;
+
+    Page(final ByteStream stream, final PageMemory mem) {
+        this.stream = stream;
+        this.mem = mem;
+    }
+
+    /** @return bytes in the page */
+    public int capacity() {
+        return mem.capacity;
+    }
+
+    /** @return whether a send of this page is still being moved (a write now would duplicate it) */
+    public boolean inFlight() {
+        return mem.inFlight();
+    }
+
+    /** @return how often writes to this page found it in flight and duplicated it */
+    public long duplications() {
+        return duplications;
+    }
+
+    PageMemory memory() {
+        checkOpen();
+        return mem;
+    }
+
+    private void checkOpen() {
+        if (mem == null) {
+            throw new IllegalStateException("page is closed");
+        }
+    }
+
+    private void beforeWrite(final int index, final int length) {
+        checkOpen();
+        Objects.checkFromIndexSize(index, length, mem.capacity);
+        if (mem.inFlight()) {
+            final PageMemory copy = stream.acquirePageMemory(mem.capacity);
+            UNSAFE.copyMemory(mem.address, copy.address, mem.capacity);
+            stream.retirePageMemory(mem);
+            mem = copy;
+            duplications++;
+            stream.countDuplication();
+        }
+    }
+
+    /** Copies {@code length} bytes of {@code src} from {@code offset} to {@code index} (duplicating first if in flight). */
+    public Page put(final int index, final byte[] src, final int offset, final int length) {
+        Objects.checkFromIndexSize(offset, length, src.length);
+        beforeWrite(index, length);
+        UNSAFE.copyMemory(src, BYTES + offset, null, mem.address + index, length);
+        return this;
+    }
+
+    /** Copies the remaining bytes of {@code src} to {@code index}; {@code src}'s position advances to its limit. */
+    public Page put(final int index, final ByteBuffer src) {
+        final int length = src.remaining();
+        beforeWrite(index, length);
+        mem.buffer.put(index, src, src.position(), length);
+        src.position(src.limit());
+        return this;
+    }
+
+    /** Stores one byte (duplicating first if in flight). */
+    public Page putByte(final int index, final byte value) {
+        beforeWrite(index, 1);
+        UNSAFE.putByte(mem.address + index, value);
+        return this;
+    }
+
+    /** Stores a long, native byte order (duplicating first if in flight). */
+    public Page putLong(final int index, final long value) {
+        beforeWrite(index, 8);
+        UNSAFE.putLong(mem.address + index, value);
+        return this;
+    }
+
+    /** @return the byte at {@code index} */
+    public byte getByte(final int index) {
+        checkOpen();
+        Objects.checkIndex(index, mem.capacity);
+        return UNSAFE.getByte(mem.address + index);
+    }
+
+    /** Copies {@code length} bytes from {@code index} into {@code dst} at {@code offset}. */
+    public void get(final int index, final byte[] dst, final int offset, final int length) {
+        checkOpen();
+        Objects.checkFromIndexSize(index, length, mem.capacity);
+        Objects.checkFromIndexSize(offset, length, dst.length);
+        UNSAFE.copyMemory(null, mem.address + index, dst, BYTES + offset, length);
+    }
+
+    /** @return a read-only view of the page's current memory (a later duplication moves the page off it) */
+    public ByteBuffer asReadOnlyBuffer() {
+        checkOpen();
+        return mem.buffer.asReadOnlyBuffer();
+    }
+
+    /** Returns the memory to the stream's pool once no transfer reads it. Idempotent. */
+    @Override
+    public void close() {
+        if (mem != null) {
+            stream.retirePageMemory(mem);
+            mem = null;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return mem == null ? "closed page" : "page of " + mem.capacity + " bytes" + (mem.inFlight() ? ", in flight" : "")
+            + ", " + duplications + " duplications";
+    }
+}

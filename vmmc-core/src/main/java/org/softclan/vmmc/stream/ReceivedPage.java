@@ -1,0 +1,93 @@
+package org.softclan.vmmc.stream;
+
+import java.nio.ByteBuffer;
+import java.util.Objects;
+
+import net.openhft.chronicle.bytes.BytesStore;
+
+/**
+ * Received bytes handed over by owner change ({@link ByteStream#receivePage}): a view of the memory
+ * they arrived in (the receive ring, or a deposit buffer), not a copy. The caller owns it until
+ * {@link #release()}: until then the sender does not reuse that memory. Pages may be released in any
+ * order and from any thread; memory held by unreleased pages counts against the receive ring, so a
+ * reader that holds a ring's worth stops the sender. Accessing a released page fails.
+ */
+public final class ReceivedPage implements AutoCloseable {
+    private final ByteStream stream;
+    private final BytesStore<?, ?> store;
+    private final long offset;
+    private final int length;
+    private final long token;
+    private final PostedBuffer post;
+    private volatile boolean released;
+
+    ReceivedPage(final ByteStream stream, final BytesStore<?, ?> store, final long offset, final int length,
+                 final long token, final PostedBuffer post) {
+        this.stream = stream;
+        this.store = store;
+        this.offset = offset;
+        this.length = length;
+        this.token = token;
+        this.post = post;
+    }
+
+    /** @return bytes in the page */
+    public int length() {
+        return length;
+    }
+
+    /** @return whether {@link #release()} was called */
+    public boolean isReleased() {
+        return released;
+    }
+
+    private void check(final int index, final int n) {
+        if (released) {
+            throw new IllegalStateException("received page of " + length + " bytes was released");
+        }
+        Objects.checkFromIndexSize(index, n, length);
+    }
+
+    /** @return the byte at {@code index} */
+    public byte get(final int index) {
+        check(index, 1);
+        return store.readByte(offset + index);
+    }
+
+    /** Copies {@code n} bytes from {@code index} into {@code dst} at {@code dstOffset}. */
+    public void get(final int index, final byte[] dst, final int dstOffset, final int n) {
+        check(index, n);
+        Objects.checkFromIndexSize(dstOffset, n, dst.length);
+        store.read(offset + index, dst, dstOffset, n);
+    }
+
+    /** @return a read-only direct buffer over the page's memory, valid until {@link #release()} */
+    public ByteBuffer asReadOnlyBuffer() {
+        check(0, 0);
+        return Views.readOnly(store.addressForRead(offset), length);
+    }
+
+    /**
+     * Gives the memory back: the sender may reuse it. Idempotent; a page of a closed stream is simply
+     * dropped.
+     */
+    public void release() {
+        if (released) {
+            return;
+        }
+        released = true;
+        stream.releasePage(token, post);
+    }
+
+    /** Same as {@link #release()}. */
+    @Override
+    public void close() {
+        release();
+    }
+
+    @Override
+    public String toString() {
+        return "received page of " + length + " bytes" + (post != null ? " in a deposit buffer" : " in the ring")
+            + (released ? ", released" : "");
+    }
+}

@@ -1,0 +1,27 @@
+package org.softclan.vmmc.stream;
+
+import java.io.IOException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The state of one send ({@link ByteStream#send}): whether the caller's buffer may be reused
+ * (the analogue of the design-space study's DMA-ready test).
+ */
+public interface SendTicket {
+    /** @return the technique that moved (or is moving) the bytes */
+    SendTechnique technique();
+
+    /** @return the bytes this send carries */
+    long bytes();
+
+    /** @return whether the source buffer may be reused (always true once a classical send returned) */
+    boolean isReady();
+
+    /**
+     * Waits until the source buffer may be reused.
+     *
+     * @throws StreamTimeoutException if it was not ready within the timeout
+     * @throws IOException            if the transfer failed (the peer is gone, the stream closed)
+     */
+    void awaitReady(long timeout, TimeUnit unit) throws IOException;
+}

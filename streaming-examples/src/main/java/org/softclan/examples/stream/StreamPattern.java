@@ -8,9 +8,10 @@ import java.nio.ByteOrder;
  * checked, from any position without producing what comes before.
  *
  * <p>Stream byte {@code p} is byte {@code p % 8} (little-endian) of the 64-bit word {@link #word(long, long)
- * word(seed, p / 8)}, where each word is the SplitMix64 finaliser (an xor-shift-multiply mix) of a
- * Weyl sequence of the seed. Producing a word costs a few multiplies and shifts, so filling a buffer runs
- * at several GB/s, and the receiver can verify every byte instead of trusting a checksum alone.
+ * word(seed, p / 8)}: an xor-shift, multiply, xor-shift mix (a bijection) of the seed's Weyl sequence
+ * {@code seed + (index + 1) * golden-ratio}. A word costs two multiplies and two shifts, so filling or checking
+ * a buffer runs at several GB/s, and the receiver can verify every byte instead of trusting a checksum alone;
+ * the words differ from position to position, so a lost, repeated or misplaced piece shows up too.
  */
 public final class StreamPattern {
     private static final long GOLDEN_GAMMA = 0x9E3779B97F4A7C15L;
@@ -25,9 +26,8 @@ public final class StreamPattern {
      */
     public static long word(final long seed, final long index) {
         long z = seed + (index + 1) * GOLDEN_GAMMA;
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
+        z = (z ^ (z >>> 32)) * 0xD6E8FEB86659FD93L;
+        return z ^ (z >>> 32);
     }
 
     /**

@@ -302,14 +302,7 @@ public final class StreamReceiver {
 
     /** @return the exit code: 0 if the stream arrived intact, 1 if not (or on a failure), 2 on a usage error */
     static int run(final String[] args, final PrintWriter out, final PrintWriter err) {
-        final Path fabric;
-        final String service;
-        final Path outFile;
-        final ReceiveTechnique technique;
-        final int chunk;
-        final long progressMs;
-        final long idleSeconds;
-        final long acceptSeconds;
+        final Options o;
         try {
             final DemoArgs a = DemoArgs.parse(args, List.of("--fabric", "--service", "--out", "--receive-technique",
                 "--chunk", "--progress-ms", "--idle-seconds", "--accept-seconds"));
@@ -317,25 +310,61 @@ public final class StreamReceiver {
                 out.println(USAGE);
                 return 0;
             }
-            fabric = Path.of(a.required("--fabric"));
-            service = a.get("--service", DEFAULT_SERVICE);
-            final String o = a.get("--out", null);
-            outFile = o == null ? null : Path.of(o).toAbsolutePath();
-            technique = DemoArgs.receiveTechnique(a.get("--receive-technique", ReceiveTechnique.BUFFERED.cliName()));
-            chunk = (int) DemoArgs.parseSize("--chunk", a.get("--chunk", Integer.toString(DEFAULT_CHUNK)),
-                StreamFormat.HEADER_LENGTH, Integer.MAX_VALUE - 8);
-            progressMs = a.getLong("--progress-ms", 0);
-            idleSeconds = a.getLong("--idle-seconds", DEFAULT_IDLE_SECONDS);
-            acceptSeconds = a.getLong("--accept-seconds", 0);
+            final String file = a.get("--out", null);
+            final long progressMs = a.getLong("--progress-ms", 0);
+            final long idleSeconds = a.getLong("--idle-seconds", DEFAULT_IDLE_SECONDS);
+            final long acceptSeconds = a.getLong("--accept-seconds", 0);
             if (progressMs < 0 || idleSeconds < 0 || acceptSeconds < 0) {
                 throw new DemoArgs.UsageException("--progress-ms, --idle-seconds and --accept-seconds must not be"
                     + " negative");
             }
+            o = new Options(Path.of(a.required("--fabric")), a.get("--service", DEFAULT_SERVICE),
+                file == null ? null : Path.of(file),
+                DemoArgs.receiveTechnique(a.get("--receive-technique", ReceiveTechnique.BUFFERED.cliName())),
+                (int) DemoArgs.parseSize("--chunk", a.get("--chunk", Integer.toString(DEFAULT_CHUNK)),
+                    StreamFormat.HEADER_LENGTH, Integer.MAX_VALUE - 8),
+                progressMs, idleSeconds, acceptSeconds);
         } catch (final DemoArgs.UsageException e) {
             err.println("StreamReceiver: " + e.getMessage());
             err.println(USAGE);
             return 2;
         }
+        return listenAndReceive(o, out, err);
+    }
+
+    /**
+     * What {@link #listenAndReceive} does.
+     *
+     * @param fabric        the fabric's directory (created if missing)
+     * @param service       the service name to listen on
+     * @param out           where to write the payload if it arrives intact, or null
+     * @param technique     the receive technique
+     * @param chunk         the size of the buffer reads go into
+     * @param progressMs    interval of the {@code progress:} lines, 0 for none
+     * @param idleSeconds   the longest silence of the sender mid-stream, 0 for no limit
+     * @param acceptSeconds the longest wait for a sender, 0 for no limit (until Ctrl-C)
+     */
+    public record Options(Path fabric, String service, Path out, ReceiveTechnique technique, int chunk,
+                          long progressMs, long idleSeconds, long acceptSeconds) {
+    }
+
+    /**
+     * The receiver program: opens the fabric, listens, prints a line starting with {@code ready:}, accepts
+     * one sender, receives and checks its stream, and prints {@code receiving:}, optional {@code progress:
+     * RECEIVED EXPECTED NANOS} and one {@code result: INTACT: ...} or {@code result: FAILED: ...} line to
+     * {@code out}. On Ctrl-C or SIGTERM it closes the stream and the fabric's endpoint before the JVM exits.
+     *
+     * @return the exit code: 0 if the stream arrived intact, 1 if not
+     */
+    public static int listenAndReceive(final Options o, final PrintWriter out, final PrintWriter err) {
+        final Path fabric = o.fabric();
+        final String service = o.service();
+        final Path outFile = o.out() == null ? null : o.out().toAbsolutePath();
+        final ReceiveTechnique technique = o.technique();
+        final int chunk = o.chunk();
+        final long progressMs = o.progressMs();
+        final long idleSeconds = o.idleSeconds();
+        final long acceptSeconds = o.acceptSeconds();
         final DemoArgs.ShutdownGuard guard = new DemoArgs.ShutdownGuard("stream-receiver-shutdown");
         Path part = null;
         try (Fabric f = Fabric.open(fabric);

@@ -209,55 +209,80 @@ public final class StreamSender {
 
     /** @return the exit code: 0 if everything was sent, 1 on a failure, 2 on a usage error */
     static int run(final String[] args, final PrintWriter out, final PrintWriter err) {
-        final DemoArgs a;
-        final Path fabric;
-        final String service;
-        final long size;
-        final Path file;
-        final SendTechnique technique;
-        final int chunk;
-        final long seed;
-        final int connectSeconds;
+        final Options o;
         try {
-            a = DemoArgs.parse(args, List.of("--fabric", "--service", "--size", "--file", "--technique", "--chunk",
-                "--seed", "--connect-seconds"));
+            final DemoArgs a = DemoArgs.parse(args, List.of("--fabric", "--service", "--size", "--file", "--technique",
+                "--chunk", "--seed", "--connect-seconds"));
             if (a.help()) {
                 out.println(USAGE);
                 return 0;
             }
-            fabric = Path.of(a.required("--fabric"));
-            service = a.get("--service", StreamReceiver.DEFAULT_SERVICE);
             final String sizeText = a.get("--size", null);
             final String fileText = a.get("--file", null);
             if ((sizeText == null) == (fileText == null)) {
                 throw new DemoArgs.UsageException("give one of --size BYTES and --file PATH");
             }
-            size = sizeText == null ? -1 : DemoArgs.parseSize("--size", sizeText, 0);
-            file = fileText == null ? null : Path.of(fileText);
-            technique = DemoArgs.sendTechnique(a.get("--technique", SendTechnique.PIO.cliName()));
-            chunk = (int) DemoArgs.parseSize("--chunk", a.get("--chunk", Integer.toString(DEFAULT_CHUNK)), 1,
-                Integer.MAX_VALUE - 8);
-            seed = a.getLong("--seed", DEFAULT_SEED);
-            connectSeconds = (int) a.getLong("--connect-seconds", 30);
+            o = new Options(Path.of(a.required("--fabric")), a.get("--service", StreamReceiver.DEFAULT_SERVICE),
+                sizeText == null ? -1 : DemoArgs.parseSize("--size", sizeText, 0),
+                fileText == null ? null : Path.of(fileText),
+                a.getLong("--seed", DEFAULT_SEED),
+                DemoArgs.sendTechnique(a.get("--technique", SendTechnique.PIO.cliName())),
+                (int) DemoArgs.parseSize("--chunk", a.get("--chunk", Integer.toString(DEFAULT_CHUNK)), 1,
+                    Integer.MAX_VALUE - 8),
+                a.getLong("--connect-seconds", 30));
         } catch (final DemoArgs.UsageException e) {
             err.println("StreamSender: " + e.getMessage());
             err.println(USAGE);
             return 2;
         }
+        return connectAndSend(o, out, err);
+    }
+
+    /**
+     * What {@link #connectAndSend} does.
+     *
+     * @param fabric         the fabric's directory
+     * @param service        the receiver's service name
+     * @param size           bytes of generated data to send, or -1 to send {@code file}
+     * @param file           the file to send, or null to send generated data
+     * @param seed           the generator's seed
+     * @param technique      the send technique
+     * @param chunk          the size of each buffer handed to the stream
+     * @param connectSeconds the longest wait for the receiver to accept
+     */
+    public record Options(Path fabric, String service, long size, Path file, long seed, SendTechnique technique,
+                          int chunk, long connectSeconds) {
+        /** Checks that exactly one of size and file is given. */
+        public Options {
+            if ((size < 0) == (file == null)) {
+                throw new IllegalArgumentException("give either a size (at least 0) or a file, not both or neither");
+            }
+        }
+    }
+
+    /**
+     * The sender program: opens the fabric, connects to the receiver, sends, and prints a line starting
+     * with {@code connected:} and one starting with {@code sent:} to {@code out}, or one starting with
+     * {@code StreamSender: failed} to {@code err}. On Ctrl-C or SIGTERM it closes the stream and the
+     * fabric's endpoint before the JVM exits.
+     *
+     * @return the exit code: 0 if everything was sent, 1 if not
+     */
+    public static int connectAndSend(final Options o, final PrintWriter out, final PrintWriter err) {
         StreamSender sender = null;
         final DemoArgs.ShutdownGuard guard = new DemoArgs.ShutdownGuard("stream-sender-shutdown");
-        try (StreamSource source = file != null ? StreamSource.file(file) : StreamSource.generated(size, seed);
-             Fabric f = Fabric.open(fabric);
+        try (StreamSource source = o.file() != null ? StreamSource.file(o.file()) : StreamSource.generated(o.size(), o.seed());
+             Fabric f = Fabric.open(o.fabric());
              Endpoint endpoint = f.openEndpoint(ENDPOINT);
-             ByteStream stream = ByteStreams.connect(endpoint, service, new ConnectionContext(), connectSeconds,
+             ByteStream stream = ByteStreams.connect(endpoint, o.service(), new ConnectionContext(), o.connectSeconds(),
                  TimeUnit.SECONDS)) {
             guard.closeOnShutdown(stream);
-            out.println("connected: to service '" + service + "' in fabric " + f.root() + " (pid "
+            out.println("connected: to service '" + o.service() + "' in fabric " + f.root() + " (pid "
                 + ProcessHandle.current().pid() + "); sending " + source.header().describe()
-                + (file != null ? " from " + file : "") + " with send technique " + technique.cliName() + " in chunks of "
-                + chunk + " bytes");
+                + (o.file() != null ? " from " + o.file() : "") + " with send technique " + o.technique().cliName()
+                + " in chunks of " + o.chunk() + " bytes");
             out.flush();
-            sender = new StreamSender(stream, technique, chunk);
+            sender = new StreamSender(stream, o.technique(), o.chunk());
             final Report r = sender.send(source);
             out.println(String.format(Locale.ROOT, "sent: %d bytes in %.3f s (%.2f GB/s), crc32c 0x%08x, technique"
                     + " %s, waited %d ms for room in the receiver's ring", r.bytes(), r.nanos() / 1e9,

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
@@ -33,6 +34,8 @@ final class StreamDemo {
     static final long GRACE_SECONDS = 10;
     /** How often the receiver reports progress. */
     static final long PROGRESS_MS = 100;
+    /** Exit code when stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it). */
+    static final int EXIT_STOPPED = 130;
     private static final String SERVICE = "demo-stream";
     private static final Pattern RATE = Pattern.compile(" in ([0-9.]+) s \\(([0-9.]+) GB/s\\); crc32c (0x[0-9a-f]{8})");
 
@@ -54,6 +57,10 @@ final class StreamDemo {
     private final PrintWriter out;
     private final Settings settings;
     private final ProgressDisplay progress;
+    private final AtomicReference<ChildJvm> receiverRef = new AtomicReference<>();
+    private final AtomicReference<ChildJvm> senderRef = new AtomicReference<>();
+    private volatile boolean stopping;
+    private final CountDownLatch reported = new CountDownLatch(1);
 
     StreamDemo(final PrintWriter out, final Settings settings, final boolean terminal) {
         this.out = out;
@@ -67,29 +74,40 @@ final class StreamDemo {
 
     /** @return the exit code: 0 if the demo passed */
     int run() throws IOException, InterruptedException {
+        try {
+            return runAndReport();
+        } finally {
+            reported.countDown();
+        }
+    }
+
+    private int runAndReport() throws IOException, InterruptedException {
         final long started = System.nanoTime();
         final long payload = settings.payload();
         say("stream demo: " + ProgressDisplay.bytes(payload) + " of " + (settings.file() != null ? "the file "
             + settings.file() : "generated data") + " from one JVM to another through a byte stream over shared"
             + " memory (send technique " + settings.technique().cliName() + ", receive technique "
             + settings.receiveTechnique().cliName() + ", chunks of " + settings.chunk() + " bytes)");
-        final AtomicReference<ChildJvm> receiverRef = new AtomicReference<>();
-        final AtomicReference<ChildJvm> senderRef = new AtomicReference<>();
         final Fabric fabric = Fabric.createTemporary();
         final Path dir = fabric.root();
-        // Ctrl-C (or SIGTERM) of the demo: take the JVMs it started with it, and the fabric.
+        // Ctrl-C (or SIGTERM) of the demo: take the JVMs it started with it, and the fabric; the main thread
+        // then reports, and the JVM exits once this hook returns.
         final Thread hook = new Thread(() -> {
-            closeAll(senderRef, receiverRef);
-            fabric.close();
+            stopping = true;
+            cleanUp(fabric);
+            try {
+                reported.await(2, TimeUnit.SECONDS);
+            } catch (final InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }, "vmmc-demo-cleanup");
         Runtime.getRuntime().addShutdownHook(hook);
         final Outcome outcome;
         try {
-            outcome = run(dir, payload, receiverRef, senderRef);
+            outcome = run(dir, payload);
         } finally {
             progress.finish();
-            closeAll(senderRef, receiverRef);
-            fabric.close();
+            cleanUp(fabric);
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (final IllegalStateException shuttingDown) {
@@ -97,6 +115,10 @@ final class StreamDemo {
             }
         }
         say("      fabric " + dir + (Files.exists(dir) ? " NOT removed" : " removed"));
+        if (stopping) {
+            say("stream demo: STOPPED by Ctrl-C or SIGTERM; the receiver and sender JVMs were killed");
+            return EXIT_STOPPED;
+        }
         if (outcome.failure != null) {
             say("stream demo: FAILED: " + outcome.failure);
             return Vmmc.EXIT_FAILURE;
@@ -107,6 +129,17 @@ final class StreamDemo {
         return 0;
     }
 
+    /** Kills the JVMs still running and removes the fabric; the second caller waits for the first. */
+    private synchronized void cleanUp(final Fabric fabric) {
+        for (final AtomicReference<ChildJvm> r : List.of(senderRef, receiverRef)) {
+            final ChildJvm c = r.get();
+            if (c != null) {
+                c.close();
+            }
+        }
+        fabric.close();
+    }
+
     /** How the run ended: a failure, or the receiver's figures. */
     private record Outcome(String failure, String seconds, String gbs, String crc) {
         static Outcome failed(final String why) {
@@ -114,18 +147,7 @@ final class StreamDemo {
         }
     }
 
-    @SafeVarargs
-    private static void closeAll(final AtomicReference<ChildJvm>... refs) {
-        for (final AtomicReference<ChildJvm> r : refs) {
-            final ChildJvm c = r.get();
-            if (c != null) {
-                c.close();
-            }
-        }
-    }
-
-    private Outcome run(final Path dir, final long payload, final AtomicReference<ChildJvm> receiverRef,
-                        final AtomicReference<ChildJvm> senderRef) throws IOException, InterruptedException {
+    private Outcome run(final Path dir, final long payload) throws IOException, InterruptedException {
         say("[1/4] fabric " + dir + " (temporary)");
 
         say("[2/4] starting the receiver JVM (" + StreamReceiver.class.getSimpleName() + ")...");
@@ -181,6 +203,9 @@ final class StreamDemo {
             }
         }
         progress.finish();
+        if (stopping) {
+            return Outcome.failed("stopped");
+        }
         say("[4/4] both JVMs done; checking the verdict");
         if (receiverExit == null) {
             receiver.close();

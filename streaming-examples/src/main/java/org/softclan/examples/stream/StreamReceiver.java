@@ -253,7 +253,7 @@ public final class StreamReceiver {
             }
         } catch (final StreamPeerGoneException e) {
             failures.add("the stream was cut short: the sender closed without ending it, or died ("
-                + e.getMessage() + ")");
+                + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()) + ")");
         } catch (final StreamTimeoutException e) {
             failures.add("the sender sent nothing for longer than the read timeout (" + e.getMessage() + ")");
         } catch (final IllegalArgumentException e) {

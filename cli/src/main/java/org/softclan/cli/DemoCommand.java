@@ -8,15 +8,15 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code vmmc demo}: the runnable demos, one subcommand each. Without a subcommand it runs the RPC demo
- * ({@code vmmc demo rpc}); the streaming demo comes with later work.
+ * {@code vmmc demo}: the runnable demos, one subcommand each: {@code rpc} and {@code stream}. Without a
+ * subcommand it runs the RPC demo ({@code vmmc demo rpc}).
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
     description = {
         "Run the demos. Without a subcommand: the RPC demo ('vmmc demo rpc') with its defaults.",
-        "The streaming demo comes with later work."
+        "The streaming demo: 'vmmc demo stream'."
     },
-    subcommands = {DemoRpcCommand.class})
+    subcommands = {DemoRpcCommand.class, DemoStreamCommand.class})
 public final class DemoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -25,7 +25,7 @@ public final class DemoCommand implements Callable<Integer> {
     public Integer call() throws IOException, InterruptedException {
         final int exit = new RpcDemo(spec.commandLine().getOut(), DemoRpcCommand.DEFAULT_CALLS,
             DemoRpcCommand.DEFAULT_THREADS, DemoRpcCommand.DEFAULT_WORKERS).run();
-        spec.commandLine().getOut().println("(the streaming demo comes with later work)");
+        spec.commandLine().getOut().println("(the streaming demo: vmmc demo stream)");
         spec.commandLine().getOut().flush();
         return exit;
     }

@@ -20,17 +20,23 @@ public final class Units {
 
     /**
      * Parses a size in bytes: a plain number of bytes, or a number followed by {@code k}, {@code m}
-     * or {@code g} (KiB, MiB, GiB; either case).
+     * or {@code g} (KiB, MiB, GiB; either case), optionally written out as {@code KiB}, {@code MiB},
+     * {@code GiB}.
      *
-     * @param text e.g. {@code 4096}, {@code 64k}, {@code 1M}, {@code 2g}
+     * @param text e.g. {@code 4096}, {@code 64k}, {@code 1M}, {@code 2g}, {@code 64KiB}, {@code 1GiB}
      * @return the size in bytes, at least 1
      * @throws TypeConversionException if the text is not such a size, is zero or overflows a long
      */
     public static long parseSize(final String text) {
-        final String s = text == null ? "" : text.trim();
-        if (s.isEmpty()) {
+        final String trimmed = text == null ? "" : text.trim();
+        if (trimmed.isEmpty()) {
             throw new TypeConversionException("empty size: give bytes, or a number with suffix k, m or g");
         }
+        // "64KiB" is "64k": drop the "iB" after a k, m or g
+        final String lower = trimmed.toLowerCase(Locale.ROOT);
+        final boolean iec = lower.length() > 3 && lower.endsWith("ib")
+            && "kmg".indexOf(lower.charAt(lower.length() - 3)) >= 0;
+        final String s = iec ? trimmed.substring(0, trimmed.length() - 2) : trimmed;
         final char last = Character.toLowerCase(s.charAt(s.length() - 1));
         final long unit;
         final String digits;
@@ -53,7 +59,7 @@ public final class Units {
         }
         if (digits.isEmpty() || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
             throw new TypeConversionException("'" + text + "' is not a size: give bytes, or a number with"
-                + " suffix k, m or g (KiB, MiB, GiB), e.g. 4096 or 64k");
+                + " suffix k, m or g (KiB, MiB, GiB), e.g. 4096, 64k or 64KiB");
         }
         final long n;
         try {

@@ -36,11 +36,16 @@ class VmmcParsingTest {
         assertEquals(3L << 20, Units.parseSize("3m"));
         assertEquals(2L << 30, Units.parseSize("2G"));
         assertEquals(1, Units.parseSize(" 1 "));
+        assertEquals(64L << 10, Units.parseSize("64KiB"));
+        assertEquals(512L << 20, Units.parseSize("512MiB"));
+        assertEquals(1L << 30, Units.parseSize("1GiB"));
+        assertEquals(1L << 30, Units.parseSize("1gib"));
     }
 
     @Test
     void badSizesAreRejected() {
-        for (final String bad : new String[] {"", "k", "0", "0k", "-1", "4kb", "1.5m", "0x10", "12q",
+        for (final String bad : new String[] {"", "k", "0", "0k", "-1", "4kb", "1.5m", "iB", "kiB", "4iB",
+            "4KiBB", "4 KiB", "0x10", "12q",
             "9223372036854775807k", "99999999999999999999"}) {
             assertThrows(TypeConversionException.class, () -> Units.parseSize(bad), bad);
         }

@@ -1,2 +1,0 @@
-/** Runnable streaming demos. Not built yet. */
-package org.softclan.examples.streaming;

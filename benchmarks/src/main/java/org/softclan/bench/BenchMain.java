@@ -3,6 +3,8 @@ package org.softclan.bench;
 import java.util.List;
 import java.util.concurrent.Callable;
 
+import org.softclan.bench.throughput.StreamCommand;
+import org.softclan.bench.throughput.TechniquesCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -19,7 +21,7 @@ public final class BenchMain implements Callable<Integer> {
      * @return the command objects, in the order help lists them
      */
     static List<Object> subcommands() {
-        return List.of();
+        return List.of(new StreamCommand(), new TechniquesCommand(), new JmhCommand());
     }
 
     @Override

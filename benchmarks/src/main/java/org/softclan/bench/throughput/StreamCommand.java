@@ -107,7 +107,7 @@ public final class StreamCommand implements Callable<Integer> {
             out.println();
             out.print(latencyTable(results));
         }
-        final String ratios = ratios(results);
+        final String ratios = rate > 0 ? "" : ratios(results);
         if (!ratios.isEmpty()) {
             out.println();
             out.print(ratios);

@@ -324,7 +324,7 @@ public final class ThroughputBench {
                     pairs.put("aeron", aeronDir.toString());
                     pairs.put("channel", channel);
                     pairs.put("stream", Integer.toString(1000 + id));
-                    return new AeronReceiver(aeron.addSubscription(channel, 1000 + id), driverDuty);
+                    return new AeronReceiver(aeron.addSubscription(channel, 1000 + id), driverDuty, c.size());
                 }
                 case TCP: {
                     final ServerSocketChannel server = ServerSocketChannel.open();
@@ -671,10 +671,14 @@ public final class ThroughputBench {
         private final DriverDuty duty;
         private AgentInvoker invoker;
         private int reads;
+        private final int size;
+        /** Fragments one message takes (the MTU's payload is the MTU less a 32-byte frame header). */
+        private int fragmentsPerMessage = 1;
 
-        AeronReceiver(final Subscription subscription, final DriverDuty duty) {
+        AeronReceiver(final Subscription subscription, final DriverDuty duty, final int size) {
             this.subscription = subscription;
             this.duty = duty;
+            this.size = size;
             final FragmentHandler handler = (buffer, offset, length, header) -> {
                 if (length == 1) {
                     eof = true;
@@ -718,6 +722,8 @@ public final class ThroughputBench {
                     child.check();
                 }
             }
+            final int payload = subscription.imageAtIndex(0).mtuLength() - 32;
+            fragmentsPerMessage = (size + payload - 1) / payload;
         }
 
         @Override
@@ -741,9 +747,11 @@ public final class ThroughputBench {
                 return -1;
             }
             target = dst;
+            // as many fragments as make the messages dst has room for: none need keeping for later
+            final int limit = Math.max(1, dst.remaining() / size) * fragmentsPerMessage;
             int idle = 0;
             while (dst.position() == start && !overflow.hasRemaining() && !eof) {
-                if (subscription.poll(assembler, 64) == 0) {
+                if (subscription.poll(assembler, limit) == 0) {
                     invoker.invoke();
                     Thread.onSpinWait();
                     if (++idle == 1 << 16) {

@@ -2,8 +2,11 @@ package org.softclan.bench.throughput;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 import org.HdrHistogram.Histogram;
@@ -55,6 +58,10 @@ public final class StreamCommand implements Callable<Integer> {
     @Option(names = "--wait", defaultValue = "busy", description = "Stream waits: busy or competitive (default: ${DEFAULT-VALUE}).")
     String waitMode;
 
+    @Option(names = "--repeat", defaultValue = "1",
+        description = "Rounds over the transports, interleaved; with more than one, medians are reported too.")
+    int repeat;
+
     @Option(names = "--receive", defaultValue = "buffered",
         description = "Stream receive technique: buffered, pre-posted, redirection (default: ${DEFAULT-VALUE}).")
     String receive;
@@ -95,10 +102,12 @@ public final class StreamCommand implements Callable<Integer> {
             if (rate > 0) {
                 out.println(session.checkClock(200));
             }
-            for (final Transport t : list) {
-                final Result r = session.run(base.copy().transport(t));
-                out.println("  " + r);
-                results.add(r);
+            for (int round = 0; round < Math.max(1, repeat); round++) {
+                for (final Transport t : list) {
+                    final Result r = session.run(base.copy().transport(t));
+                    out.println("  " + r);
+                    results.add(r);
+                }
             }
         }
         out.println();
@@ -106,6 +115,10 @@ public final class StreamCommand implements Callable<Integer> {
         if (rate > 0) {
             out.println();
             out.print(latencyTable(results));
+        }
+        if (repeat > 1) {
+            out.println();
+            out.print(medians(results));
         }
         final String ratios = rate > 0 ? "" : ratios(results);
         if (!ratios.isEmpty()) {
@@ -159,21 +172,48 @@ public final class StreamCommand implements Callable<Integer> {
         return b.toString();
     }
 
-    static String ratios(final List<Result> results) {
-        Result raw = null;
+    /** @return the median MB/s of each transport's successful runs, in the order of first appearance */
+    static Map<String, double[]> medianByTransport(final List<Result> results) {
+        final Map<String, List<Double>> runs = new LinkedHashMap<>();
         for (final Result r : results) {
-            if (r.ok() && r.config().transport().kind() == Transport.Kind.RAW) {
-                raw = r;
+            if (r.ok()) {
+                runs.computeIfAbsent(r.config().transport().cliName(), k -> new ArrayList<>()).add(r.mbPerSecond());
             }
         }
-        if (raw == null || raw.mbPerSecond() <= 0) {
+        final Map<String, double[]> out = new LinkedHashMap<>();
+        for (final Map.Entry<String, List<Double>> e : runs.entrySet()) {
+            final List<Double> v = e.getValue();
+            Collections.sort(v);
+            final int n = v.size();
+            final double median = n % 2 == 1 ? v.get(n / 2) : (v.get(n / 2 - 1) + v.get(n / 2)) / 2;
+            out.put(e.getKey(), new double[] {median, v.get(0), v.get(n - 1), n});
+        }
+        return out;
+    }
+
+    /** @return a Markdown table of each transport's median, least and greatest MB/s */
+    static String medians(final List<Result> results) {
+        final StringBuilder b = new StringBuilder("| transport | runs | median MB/s | min MB/s | max MB/s |\n"
+            + "| --- | ---: | ---: | ---: | ---: |\n");
+        for (final Map.Entry<String, double[]> e : medianByTransport(results).entrySet()) {
+            final double[] m = e.getValue();
+            b.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %.1f | %.1f |%n", e.getKey(), (int) m[3], m[0], m[1],
+                m[2]));
+        }
+        return b.toString();
+    }
+
+    /** @return each transport's median throughput as a percentage of raw's median, or "" without raw */
+    static String ratios(final List<Result> results) {
+        final Map<String, double[]> medians = medianByTransport(results);
+        final double[] raw = medians.get("raw");
+        if (raw == null || raw[0] <= 0) {
             return "";
         }
-        final StringBuilder b = new StringBuilder("relative to raw:");
-        for (final Result r : results) {
-            if (r.ok() && r != raw) {
-                b.append(String.format(Locale.ROOT, " %s %.0f%%;", r.config().transport(),
-                    100 * r.mbPerSecond() / raw.mbPerSecond()));
+        final StringBuilder b = new StringBuilder("relative to raw" + (raw[3] > 1 ? " (medians)" : "") + ":");
+        for (final Map.Entry<String, double[]> e : medians.entrySet()) {
+            if (!"raw".equals(e.getKey())) {
+                b.append(String.format(Locale.ROOT, " %s %.0f%%;", e.getKey(), 100 * e.getValue()[0] / raw[0]));
             }
         }
         return b.append('\n').toString();

@@ -38,6 +38,7 @@ import io.aeron.driver.ThreadingMode;
 import io.aeron.logbuffer.FragmentHandler;
 import net.openhft.chronicle.core.Jvm;
 import org.agrona.concurrent.AgentInvoker;
+import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.HdrHistogram.Histogram;
 import org.softclan.dsm.Endpoint;
 import org.softclan.dsm.Fabric;
@@ -79,7 +80,7 @@ import org.softclan.vmmc.stream.StreamListener;
  *       start and shutdown) in invoker threading mode, its duty cycle run by the receiving thread while it
  *       measures ({@link DriverDuty}), channel
  *       {@code aeron:ipc?term-length=<ring>}, an exclusive publication (tryClaim up to the MTU's payload,
- *       else offer, which fragments), a subscription polled in a spin with a fragment assembler.</li>
+ *       else offer, which fragments), a subscription polled with a fragment assembler and a {@code BusySpinIdleStrategy}.</li>
  *   <li>{@code tcp}: blocking loopback {@link SocketChannel}s, send and receive buffers of
  *       {@link Config#ringBytes()}.</li>
  *   <li>{@code uds}: blocking Unix domain socket channels, the same buffer sizes where the platform allows.</li>
@@ -669,6 +670,7 @@ public final class ThroughputBench {
         private boolean eof;
         private Child child;
         private final DriverDuty duty;
+        private final BusySpinIdleStrategy idleStrategy = new BusySpinIdleStrategy();
         private AgentInvoker invoker;
         private int reads;
         private final int size;
@@ -751,9 +753,12 @@ public final class ThroughputBench {
             final int limit = Math.max(1, dst.remaining() / size) * fragmentsPerMessage;
             int idle = 0;
             while (dst.position() == start && !overflow.hasRemaining() && !eof) {
-                if (subscription.poll(assembler, limit) == 0) {
+                final int fragments = subscription.poll(assembler, limit);
+                if (fragments == 0) {
                     invoker.invoke();
-                    Thread.onSpinWait();
+                }
+                idleStrategy.idle(fragments);
+                if (fragments == 0) {
                     if (++idle == 1 << 16) {
                         idle = 0;
                         child.check();

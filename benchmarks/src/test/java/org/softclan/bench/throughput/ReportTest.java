@@ -127,6 +127,19 @@ class ReportTest {
     }
 
     @Test
+    void repeatedRunsReportMediansAndRatiosOfMedians() {
+        final List<Result> rs = new ArrayList<>();
+        for (final long mb : new long[] {1000, 3000, 2000}) {
+            rs.add(Result.ok(new Config().transport(Transport.raw()), 1, mb * 1_000_000L, 1_000_000_000L, true, null, "x"));
+            rs.add(Result.ok(new Config().transport(Transport.tcp()), 1, mb * 500_000L, 1_000_000_000L, true, null, "x"));
+        }
+        final String table = StreamCommand.medians(rs);
+        assertTrue(table.contains("| raw | 3 | 2000.0 | 1000.0 | 3000.0 |"), table);
+        assertTrue(table.contains("| tcp | 3 | 1000.0 | 500.0 | 1500.0 |"), table);
+        assertEquals("relative to raw (medians): tcp 50%;\n", StreamCommand.ratios(rs));
+    }
+
+    @Test
     void transportsAndSettingsRoundTrip() {
         for (final Transport t : Transport.all()) {
             assertEquals(t, Transport.parse(t.cliName()));

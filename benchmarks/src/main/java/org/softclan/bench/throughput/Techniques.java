@@ -22,13 +22,16 @@ import org.softclan.vmmc.stream.SendTechnique;
  * delivery the cheapest way, {@link ReceiveTechnique#BUFFERED}) and for every receive technique (the
  * sender uses {@link SendTechnique#PIO}). Each point is one {@link ThroughputBench} measurement: the
  * sender writes messages of the size, the receiver reads with a buffer of the same size (one receive
- * per message, as in the paper) and checks every message.
+ * per message, as in the paper) and checks every message. The first point of each series gets a longer
+ * warm-up ({@value #SERIES_WARMUP} s), for the JIT compilers to compile that technique's paths.
  */
 public final class Techniques {
     /** Send side: the series are send techniques. */
     public static final String SEND = "send";
     /** Receive side: the series are receive techniques. */
     public static final String RECEIVE = "receive";
+    /** Warm-up of each series' first point: the two JVMs compile that technique's code paths then. */
+    static final double SERIES_WARMUP = 1.0;
 
     /** One measured point. */
     public static final class Point {
@@ -76,6 +79,9 @@ public final class Techniques {
             for (final int size : sizes) {
                 final Config c = base.copy().transport(Transport.stream(t)).receiveTechnique(ReceiveTechnique.BUFFERED)
                     .size(size).readSize(0);
+                if (size == sizes[0]) {
+                    c.warmupSeconds(Math.max(base.warmupSeconds(), SERIES_WARMUP));
+                }
                 final Point p = new Point(SEND, t.cliName(), size, session.run(c));
                 points.add(p);
                 progress.accept(p);
@@ -85,6 +91,9 @@ public final class Techniques {
             for (final int size : sizes) {
                 final Config c = base.copy().transport(Transport.stream(SendTechnique.PIO)).receiveTechnique(r)
                     .size(size).readSize(0);
+                if (size == sizes[0]) {
+                    c.warmupSeconds(Math.max(base.warmupSeconds(), SERIES_WARMUP));
+                }
                 final Point p = new Point(RECEIVE, r.cliName(), size, session.run(c));
                 points.add(p);
                 progress.accept(p);

@@ -110,6 +110,22 @@ public final class ThroughputBench {
     }
 
     /**
+     * Measures one transport with the other settings at their defaults (1 MiB rings, busy-spin waits,
+     * reads of one message's size) and a fresh child JVM.
+     *
+     * @param transport    what to measure
+     * @param size         bytes per message
+     * @param seconds      measured seconds
+     * @param warmupSeconds seconds before measuring
+     * @return the result
+     * @throws IOException if the child JVM cannot be started
+     */
+    public static Result run(final Transport transport, final int size, final double seconds,
+                             final double warmupSeconds) throws IOException {
+        return run(new Config().transport(transport).size(size).seconds(seconds).warmupSeconds(warmupSeconds));
+    }
+
+    /**
      * Starts a child JVM and a temporary fabric for a series of measurements.
      *
      * @throws IOException if the child cannot be started or does not come up

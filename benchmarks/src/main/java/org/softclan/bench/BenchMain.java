@@ -5,6 +5,8 @@ import java.util.concurrent.Callable;
 
 import org.softclan.bench.peers.CompareCommand;
 import org.softclan.bench.peers.PingPongCommand;
+import org.softclan.bench.throughput.StreamCommand;
+import org.softclan.bench.throughput.TechniquesCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -18,6 +20,12 @@ import picocli.CommandLine.Command;
  *       between this JVM and an echo JVM ({@link PingPongCommand}).</li>
  *   <li>{@code compare [--size 32] [--iterations N] [--out DIR]}: every transport in turn, each in fresh
  *       JVMs; a Markdown table, a CSV, HdrHistogram files and an SVG chart ({@link CompareCommand}).</li>
+ *   <li>{@code stream --transport T --size BYTES [--rate N]}: one-way throughput (raw ring, the byte
+ *       stream with each send technique, aeron-ipc, tcp, uds), or latency at a fixed rate
+ *       ({@link StreamCommand}).</li>
+ *   <li>{@code techniques [--sizes ...] [--out DIR]}: throughput against message size for every send and
+ *       receive technique, as in the design-space study's figures 2 and 3 ({@link TechniquesCommand}).</li>
+ *   <li>{@code jmh [--quick] [--out DIR]}: every micro-benchmark, results as JSON ({@link JmhCommand}).</li>
  * </ul>
  */
 @Command(name = "vmmc bench", mixinStandardHelpOptions = true,
@@ -29,7 +37,8 @@ public final class BenchMain implements Callable<Integer> {
      * @return the command objects, in the order help lists them
      */
     static List<Object> subcommands() {
-        return List.of(new PingPongCommand(), new CompareCommand());
+        return List.of(new PingPongCommand(), new StreamCommand(), new CompareCommand(), new TechniquesCommand(),
+            new JmhCommand());
     }
 
     @Override

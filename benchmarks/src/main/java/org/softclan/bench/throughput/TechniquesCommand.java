@@ -1,0 +1,76 @@
+package org.softclan.bench.throughput;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./vmmc bench techniques}: throughput against message size for every send and every receive
+ * technique between two JVMs ({@link Techniques}); writes CSV, Markdown and two SVG charts.
+ */
+@Command(name = "techniques", mixinStandardHelpOptions = true,
+    description = {"Throughput vs message size for every send technique (receiver: buffered) and every receive"
+        + " technique (sender: pio) over byte streams between two JVMs (Warschko et al. 1999, figures 2 and 3).",
+        "Writes techniques.csv, techniques.md, techniques-send.svg and techniques-receive.svg and prints the tables."})
+public final class TechniquesCommand implements Callable<Integer> {
+    @Option(names = "--sizes", split = ",", description = "Message sizes (default: 64,128,...,65536).")
+    List<String> sizes;
+
+    @Option(names = "--out", defaultValue = "target/bench-techniques",
+        description = "Output directory (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Option(names = "--warmup", defaultValue = "0.15", description = "Warm-up seconds per point (default: ${DEFAULT-VALUE}).")
+    double warmup;
+
+    @Option(names = "--seconds", defaultValue = "0.35", description = "Measured seconds per point (default: ${DEFAULT-VALUE}).")
+    double seconds;
+
+    @Option(names = "--ring", defaultValue = "1m", description = "Stream receive ring bytes (default: ${DEFAULT-VALUE}).")
+    String ring;
+
+    @Option(names = "--wait", defaultValue = "busy", description = "busy or competitive (default: ${DEFAULT-VALUE}).")
+    String waitMode;
+
+    @Override
+    public Integer call() throws Exception {
+        final PrintStream o = System.out;
+        final int[] s;
+        if (sizes == null || sizes.isEmpty()) {
+            s = Techniques.defaultSizes();
+        } else {
+            s = new int[sizes.size()];
+            for (int i = 0; i < s.length; i++) {
+                s[i] = (int) StreamCommand.parseBytes(sizes.get(i));
+            }
+        }
+        final Config base = new Config().warmupSeconds(warmup).seconds(seconds)
+            .ringBytes((int) StreamCommand.parseBytes(ring)).busySpin(!"competitive".equals(waitMode));
+        final String preamble = "# bench techniques: throughput vs message size\n\n" + StreamCommand.environment()
+            + "\n\nByte streams between two JVMs, ring " + base.ringBytes() + " bytes, stream waits "
+            + (base.busySpin() ? "busy-spin" : "competitive") + ", per point " + warmup + " s warm-up + " + seconds
+            + " s measured; reads of one message's size; every message checked.\n\n";
+        o.print(preamble);
+        final long started = System.nanoTime();
+        final List<Techniques.Point> points;
+        try (ThroughputBench.Session session = ThroughputBench.open()) {
+            points = Techniques.run(session, base, s, p -> o.println("  " + p.side + " " + p.technique + " "
+                + (p.result.ok() ? String.format(Locale.ROOT, "%d B: %.1f MB/s", p.size, p.result.mbPerSecond())
+                : p.size + " B: n/a (" + p.result.error() + ")")));
+        }
+        final Path dir = out.isAbsolute() ? out : Paths.get("").toAbsolutePath().resolve(out);
+        final String md = Techniques.write(points, dir, preamble);
+        o.println();
+        o.print(md.substring(preamble.length()));
+        o.println();
+        o.println("wrote " + dir.resolve("techniques.csv") + ", techniques.md, techniques-send.svg, techniques-receive.svg");
+        o.printf(Locale.ROOT, "(%.1f s in all)%n", (System.nanoTime() - started) / 1e9);
+        return 0;
+    }
+}

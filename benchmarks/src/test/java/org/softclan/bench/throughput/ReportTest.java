@@ -1,0 +1,156 @@
+package org.softclan.bench.throughput;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
+
+import javax.xml.parsers.DocumentBuilderFactory;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.softclan.vmmc.stream.ReceiveTechnique;
+import org.softclan.vmmc.stream.SendTechnique;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.NodeList;
+
+/** The CSV, Markdown and SVG of the techniques experiment, from made-up points. */
+class ReportTest {
+    static final int[] SIZES = {64, 256, 1024, 4096};
+
+    /** Points for every technique; v2p-dma fails at every size, copy-dma at 256 only. */
+    static List<Techniques.Point> points() {
+        final List<Techniques.Point> ps = new ArrayList<>();
+        for (final SendTechnique t : SendTechnique.values()) {
+            for (final int size : SIZES) {
+                final Config c = new Config().transport(Transport.stream(t)).size(size);
+                final boolean fail = t == SendTechnique.V2P_DMA || (t == SendTechnique.COPY_DMA && size == 256);
+                ps.add(new Techniques.Point(Techniques.SEND, t.cliName(), size, fail
+                    ? Result.failed(c, "not here")
+                    : Result.ok(c, 2_000_000L, 1_000_000L * (t.ordinal() + 1), 1_000_000_000L, true, null, "x")));
+            }
+        }
+        for (final ReceiveTechnique r : ReceiveTechnique.values()) {
+            for (final int size : SIZES) {
+                final Config c = new Config().transport(Transport.stream(SendTechnique.PIO)).size(size);
+                ps.add(new Techniques.Point(Techniques.RECEIVE, r.cliName(), size,
+                    Result.ok(c, 2_000_000L, 3_000_000L, 1_000_000_000L, true, null, "x")));
+            }
+        }
+        return ps;
+    }
+
+    @Test
+    void csvHasAHeaderAndOneRowPerPoint() {
+        final List<String> lines = Arrays.asList(Techniques.csv(points()).split("\n"));
+        assertEquals("side,technique,size_bytes,mb_per_s,msgs_per_s,measured_bytes,measured_s,status", lines.get(0));
+        assertEquals(1 + (SendTechnique.values().length + ReceiveTechnique.values().length) * SIZES.length,
+            lines.size());
+        // direct-dma moved 3 MB in 1 s at every size
+        assertTrue(lines.contains("send,direct-dma,1024,3.00,2930,3000000,1.0000,ok"), lines.toString());
+        assertTrue(lines.contains("send,v2p-dma,64,,,,,\"failed: not here\""), lines.toString());
+        for (final String l : lines.subList(1, lines.size())) {
+            assertEquals(8, l.split(",", -1).length, l);
+        }
+    }
+
+    @Test
+    void markdownHasATablePerSideWithARowPerSizeAndAColumnPerTechnique() {
+        final String md = Techniques.markdown(points());
+        final List<String> rows = Arrays.stream(md.split("\n")).filter(l -> l.startsWith("|"))
+            .collect(Collectors.toList());
+        // each table: header, alignment, one row per size
+        assertEquals(2 * (2 + SIZES.length), rows.size(), md);
+        assertEquals("| size | pio | copy-dma | direct-dma | v2p-dma | page-exchange |", rows.get(0));
+        assertEquals("| 256 | 1.0 | n/a | 3.0 | n/a | 5.0 |", rows.get(3));
+        assertEquals("| size | buffered | pre-posted | redirection |", rows.get(2 + SIZES.length));
+        assertEquals("| 4096 | 3.0 | 3.0 | 3.0 |", rows.get(rows.size() - 1));
+        assertTrue(md.contains("* send v2p-dma (size 64): not here"), md);
+    }
+
+    @Test
+    void svgHasALinePerTechniqueThroughItsPointsAndALegend() throws Exception {
+        final Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+            .parse(new ByteArrayInputStream(Techniques.svg(points(), Techniques.SEND).getBytes(StandardCharsets.UTF_8)));
+        final NodeList groups = doc.getElementsByTagName("g");
+        assertEquals(SendTechnique.values().length, groups.getLength());
+        for (int i = 0; i < groups.getLength(); i++) {
+            final Element g = (Element) groups.item(i);
+            final String name = g.getAttribute("data-name");
+            final int expected = "v2p-dma".equals(name) ? 0 : "copy-dma".equals(name) ? 3 : SIZES.length;
+            assertEquals(expected, g.getElementsByTagName("circle").getLength(), name);
+            final NodeList lines = g.getElementsByTagName("polyline");
+            assertEquals(expected == 0 ? 0 : 1, lines.getLength(), name);
+            if (expected > 0) {
+                final String[] pts = ((Element) lines.item(0)).getAttribute("points").split(" ");
+                assertEquals(expected, pts.length, name);
+                // x grows with the size (log scale, left to right)
+                assertTrue(Double.parseDouble(pts[0].split(",")[0]) < Double.parseDouble(pts[1].split(",")[0]));
+            }
+        }
+        final String text = doc.getDocumentElement().getTextContent();
+        for (final SendTechnique t : SendTechnique.values()) {
+            assertTrue(text.contains(t.cliName()), "legend has " + t.cliName());
+        }
+        assertTrue(text.contains("1K") && text.contains("4K") && text.contains("64"), "x tick labels");
+    }
+
+    @Test
+    void writeCreatesTheFourFiles(@TempDir final Path dir) throws Exception {
+        final String md = Techniques.write(points(), dir, "# pre\n\n");
+        assertTrue(md.startsWith("# pre\n\n### Send side"));
+        for (final String f : List.of("techniques.csv", "techniques.md", "techniques-send.svg", "techniques-receive.svg")) {
+            assertTrue(Files.size(dir.resolve(f)) > 100, f);
+        }
+    }
+
+    @Test
+    void streamTableShowsFailuresAndRatios() {
+        final Config raw = new Config().transport(Transport.raw()).size(65536);
+        final Config pio = new Config().transport(Transport.stream(SendTechnique.PIO)).size(65536);
+        final List<Result> rs = List.of(Result.ok(raw, 10, 4_000_000_000L, 1_000_000_000L, true, null, "x"),
+            Result.ok(pio, 10, 3_200_000_000L, 1_000_000_000L, true, null, "x"),
+            Result.failed(new Config().transport(Transport.aeronIpc()), "no driver"));
+        final String table = StreamCommand.table(rs);
+        assertTrue(table.contains("| raw | 65536 | 4000.0 | 4.000 | 61035 |"), table);
+        assertTrue(table.contains("failed: no driver"), table);
+        assertEquals("relative to raw: stream-pio 80%;\n", StreamCommand.ratios(rs));
+    }
+
+    @Test
+    void repeatedRunsReportMediansAndRatiosOfMedians() {
+        final List<Result> rs = new ArrayList<>();
+        for (final long mb : new long[] {1000, 3000, 2000}) {
+            rs.add(Result.ok(new Config().transport(Transport.raw()), 1, mb * 1_000_000L, 1_000_000_000L, true, null, "x"));
+            rs.add(Result.ok(new Config().transport(Transport.tcp()), 1, mb * 500_000L, 1_000_000_000L, true, null, "x"));
+        }
+        final String table = StreamCommand.medians(rs);
+        assertTrue(table.contains("| raw | 3 | 2000.0 | 1000.0 | 3000.0 |"), table);
+        assertTrue(table.contains("| tcp | 3 | 1000.0 | 500.0 | 1500.0 |"), table);
+        assertEquals("relative to raw (medians): tcp 50%;\n", StreamCommand.ratios(rs));
+    }
+
+    @Test
+    void transportsAndSettingsRoundTrip() {
+        for (final Transport t : Transport.all()) {
+            assertEquals(t, Transport.parse(t.cliName()));
+        }
+        assertEquals(9, Transport.all().size());
+        assertThrows(IllegalArgumentException.class, () -> Transport.parse("carrier-pigeon"));
+        final Config c = new Config().transport(Transport.parse("stream-v2p-dma")).size(4096).totalBytes(1 << 20)
+            .rate(1000).checksum(true).receiveTechnique(ReceiveTechnique.REDIRECTION).busySpin(false);
+        assertEquals(c.toMap(), Config.fromMap(Config.parseTokens(Config.tokens(c.toMap()))).toMap());
+        assertEquals(64L << 10, StreamCommand.parseBytes("64k"));
+        assertEquals(3L << 20, StreamCommand.parseBytes("3M"));
+        assertThrows(IllegalArgumentException.class, () -> new Config().size(16));
+    }
+}

@@ -20,16 +20,18 @@ import picocli.CommandLine.Option;
  * {@code ./vmmc bench compare [--size 32] [--warmup N] [--iterations N] [--rate N] [--max-seconds S]
  * [--transports a,b,...] [--out DIR]}: runs every section in one invocation and writes a report.
  *
- * <p>The sections ({@link #sections()}) run in order; today there is one, {@link LatencySection}: every
- * transport of {@code bench pingpong} in turn, each in a fresh pair of JVMs, then a Markdown table of
- * p50, p90, p99, p99.9 and max (microseconds) with each p50's ratio to raw's p50.
+ * <p>The sections ({@link #sections()}) run in order: {@link LatencySection}, every transport of
+ * {@code bench pingpong} in turn, each in a fresh pair of JVMs, then a Markdown table of p50, p90, p99,
+ * p99.9 and max (microseconds) with each p50's ratio to raw's p50; then {@link ThroughputSection}, every
+ * transport of {@code bench stream} with 64 KiB messages in interleaved rounds, medians and ratios to the
+ * raw ring ({@code throughput.csv}).
  *
  * <p>Files in {@code DIR} (default {@code bench-results/compare-TIMESTAMP}): {@code results.md} (what
  * is printed), {@code latency.csv}, {@code latency.svg} (latency by percentile, one line per transport),
  * {@code TRANSPORT.hgrm} (HdrHistogram percentile distributions, microseconds) and {@code TRANSPORT.log}
  * (each run's output).
  *
- * <p>With the defaults it takes about a minute on a 2-CPU machine; each transport's measurement
+ * <p>With the defaults it takes about two minutes on a 2-CPU machine; each transport's measurement
  * is capped at {@code --max-seconds} (default 30) plus a third of that for its warm-up, so the whole run
  * stays within 10 minutes even on a loaded machine.
  */
@@ -73,8 +75,7 @@ public final class CompareCommand implements Callable<Integer> {
     static List<CompareSection> sections() {
         final List<CompareSection> sections = new ArrayList<>();
         sections.add(new LatencySection());
-        // ---- Throughput section goes here: a CompareSection that runs `bench stream` (fresh JVMs per
-        // ---- transport) and contributes its own table and files, e.g. sections.add(new ThroughputSection());
+        sections.add(new ThroughputSection());
         return sections;
     }
 

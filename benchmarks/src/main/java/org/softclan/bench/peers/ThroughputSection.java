@@ -1,0 +1,107 @@
+package org.softclan.bench.peers;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import org.softclan.bench.throughput.Config;
+import org.softclan.bench.throughput.Result;
+import org.softclan.bench.throughput.ThroughputBench;
+import org.softclan.bench.throughput.Transport;
+
+/**
+ * The throughput part of {@code bench compare}: one-way streaming of 64 KiB messages between two JVMs
+ * for every throughput transport ({@link Transport#all()}: the raw ring, the byte stream with each send
+ * technique, aeron-ipc, tcp, uds), in {@value #ROUNDS} interleaved rounds (every transport once per
+ * round, so slow drifts of the machine hit all of them alike), reporting the median and the range and
+ * the median's ratio to the raw ring's.
+ */
+final class ThroughputSection implements CompareSection {
+    /** Message size of the comparison: the size the design goals are stated for. */
+    static final int SIZE = 64 * 1024;
+    static final int ROUNDS = 3;
+    static final double SECONDS = 1.0;
+    static final double WARMUP_SECONDS = 0.5;
+
+    private final Map<String, List<Double>> mbps = new LinkedHashMap<>();
+    private final Map<String, String> failures = new LinkedHashMap<>();
+    private final List<Path> files = new ArrayList<>();
+
+    @Override
+    public String title() {
+        return "Throughput: one-way, " + SIZE / 1024 + " KiB messages";
+    }
+
+    @Override
+    public void run(final Run run) throws Exception {
+        final List<Transport> transports = Transport.all();
+        for (final Transport t : transports) {
+            mbps.put(t.cliName(), new ArrayList<>());
+        }
+        try (ThroughputBench.Session session = ThroughputBench.open()) {
+            for (int round = 1; round <= ROUNDS; round++) {
+                for (final Transport t : transports) {
+                    run.log().printf(Locale.ROOT, "throughput round %d/%d: %s ...%n", round, ROUNDS, t.cliName());
+                    final Result r = session.run(new Config().transport(t).size(SIZE).seconds(SECONDS)
+                        .warmupSeconds(WARMUP_SECONDS));
+                    if (r.ok()) {
+                        mbps.get(t.cliName()).add(r.mbPerSecond());
+                    } else {
+                        failures.putIfAbsent(t.cliName(), r.error());
+                    }
+                }
+            }
+        }
+        final StringBuilder csv = new StringBuilder("transport,round,mb_per_s\n");
+        mbps.forEach((name, list) -> {
+            for (int i = 0; i < list.size(); i++) {
+                csv.append(name).append(',').append(i + 1).append(',')
+                    .append(String.format(Locale.ROOT, "%.1f", list.get(i))).append('\n');
+            }
+        });
+        final Path f = run.outDir().resolve("throughput.csv");
+        Files.writeString(f, csv.toString(), StandardCharsets.UTF_8);
+        files.add(f);
+    }
+
+    static double median(final List<Double> values) {
+        final double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        if (v.length == 0) {
+            return Double.NaN;
+        }
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+
+    @Override
+    public String markdown() {
+        final double raw = median(mbps.getOrDefault("raw", List.of()));
+        final StringBuilder md = new StringBuilder();
+        md.append(String.format(Locale.ROOT, "Median of %d interleaved rounds of %.1f s each (after %.1f s warm-up),"
+            + " receiver reading every byte; MB/s = 10^6 bytes/s.%n%n", ROUNDS, SECONDS, WARMUP_SECONDS));
+        md.append("| transport | median MB/s | range MB/s | median / raw |\n");
+        md.append("| :-- | --: | --: | --: |\n");
+        mbps.forEach((name, list) -> {
+            if (list.isEmpty()) {
+                md.append("| ").append(name).append(" | failed | | |\n");
+                return;
+            }
+            final double[] v = list.stream().mapToDouble(Double::doubleValue).toArray();
+            final double m = median(list);
+            md.append(String.format(Locale.ROOT, "| %s | %,.0f | %,.0f-%,.0f | %.0f%% |%n", name, m,
+                Arrays.stream(v).min().orElse(0), Arrays.stream(v).max().orElse(0), 100 * m / raw));
+        });
+        failures.forEach((name, why) -> md.append("\n").append(name).append(" failed: ").append(why).append('\n'));
+        return md.toString();
+    }
+
+    @Override
+    public List<Path> files() {
+        return files;
+    }
+}

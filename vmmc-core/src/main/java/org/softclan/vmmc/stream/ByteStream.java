@@ -83,8 +83,8 @@ public final class ByteStream implements ByteChannel {
     /** Frame type: a send was deposited into a posted buffer: {type, pad, long seq, long bytes}. */
     static final byte DEPOSIT = 3;
     static final int DEPOSIT_FRAME = 24;
-    /** Largest frame (type byte included) a write sends, when the connection allows it. */
-    static final int MAX_FRAME = 64 * 1024;
+    /** Largest frame (type byte included) a write sends, when the connection allows it: 64 KiB of payload. */
+    static final int MAX_FRAME = 64 * 1024 + 1;
     /** How long {@link #close()} waits at most for room to send the end-of-stream marker. */
     static final long CLOSE_LINGER_NANOS = TimeUnit.SECONDS.toNanos(10);
     /** Frames of staging memory for {@link SendTechnique#COPY_DMA}. */
@@ -769,7 +769,8 @@ public final class ByteStream implements ByteChannel {
      * sender with {@link PostedBufferTooSmallException} (PRE_POSTED) or goes through the ring
      * (REDIRECTION).
      *
-     * @return the posted buffer; wait for it with {@link PostedBuffer#awaitFilled}
+     * @return the posted buffer; wait for it with {@link PostedBuffer#awaitFilled} (if the peer is gone
+     *         already, that reports the end of the stream)
      * @throws IllegalStateException if {@value #POST_SLOTS} posts are unfilled, or the deposit region
      *                               has no free range of that size (release filled buffers)
      */
@@ -805,10 +806,14 @@ public final class ByteStream implements ByteChannel {
             }
             postSeq++;
             final long slot = postSlot(seq);
-            tx.putLong(slot + 8, at);
-            tx.putLong(slot + 16, capacity);
-            tx.putLongOrdered(slot, seq << 2 | POSTED);
-            connection.nudgePeer();
+            try {
+                tx.putLong(slot + 8, at);
+                tx.putLong(slot + 16, capacity);
+                tx.putLongOrdered(slot, seq << 2 | POSTED);
+                connection.nudgePeer();
+            } catch (final DsmException peerGone) {
+                // nobody will fill it: awaitFilled reports the end of the stream or the peer's departure
+            }
             return p;
         }
     }
@@ -818,6 +823,9 @@ public final class ByteStream implements ByteChannel {
     }
 
     private void ensureInternalPosts() {
+        if (eof) {
+            return;
+        }
         synchronized (postLock) {
             while (internalOutstanding < INTERNAL_POSTS) {
                 final PostedBuffer old = posts[(int) (postSeq % POST_SLOTS)];
@@ -842,10 +850,14 @@ public final class ByteStream implements ByteChannel {
         depositBytes = deposit.localBytes();
         depositFree.put(0L, (long) depositCapacity);
         final byte[] name = deposit.regionName().getBytes(StandardCharsets.UTF_8);
-        tx.putLong(C_DEP_KEY, key);
-        tx.putInt(C_DEP_NAME, name.length);
-        tx.put(C_DEP_NAME + 4, name);
-        tx.putLongOrdered(C_DEP_READY, 1);
+        try {
+            tx.putLong(C_DEP_KEY, key);
+            tx.putInt(C_DEP_NAME, name.length);
+            tx.put(C_DEP_NAME + 4, name);
+            tx.putLongOrdered(C_DEP_READY, 1);
+        } catch (final DsmException peerGone) {
+            // nothing will be deposited; reads report the end of the stream or the peer's departure
+        }
     }
 
     private long allocateProbe(final int size) {

@@ -1,6 +1,8 @@
 /**
  * Connection-oriented byte streams over {@link org.softclan.vmmc.Connection} message queues, with the
- * JDK's channel and stream interfaces.
+ * JDK's channel and stream interfaces, and the send and receive techniques of the design space of
+ * user-space communication (PIO, CopyDMA, DirectDMA, V2PDMA, page exchange; buffered, pre-posted and
+ * redirected receipt).
  *
  * <p>Set-up by name: a server calls {@link org.softclan.vmmc.stream.ByteStreams#listen} and
  * {@link org.softclan.vmmc.stream.StreamListener#accept}; a client calls
@@ -11,13 +13,86 @@
  *
  * <p><b>Framing</b>: every connection message is one frame, whose first byte is its type:
  * <pre>
- *   DATA (0)  followed by 1 .. frame-1 bytes of the stream
- *   EOF  (1)  alone: the sender's output ended ({@link org.softclan.vmmc.stream.ByteStream#shutdownOutput()})
+ *   DATA      (0)  followed by 1 .. 64 KiB of the stream; more of the same send follows
+ *   EOF       (1)  alone: the sender's output ended ({@link org.softclan.vmmc.stream.ByteStream#shutdownOutput()})
+ *   DATA_LAST (2)  as DATA, the last frame of one send
+ *   DEPOSIT   (3)  24 bytes {type, padding, long post sequence, long bytes}: one send was deposited
+ *                  into the receiver's posted buffer of that sequence, in stream order
  * </pre>
- * A write is cut into DATA frames of at most 64 KiB (less on connections whose largest message is
- * smaller); the receiving ring's back-pressure is the flow control. A frame the reader's buffer cannot
- * hold is kept (copied) for the next read. After EOF the reader's reads return -1; a peer that closes
- * without EOF, or dies, makes reads (once everything sent was read) and writes throw
- * {@link org.softclan.vmmc.stream.StreamPeerGoneException}.
+ * A send is cut into DATA frames of at most 64 KiB of payload (less on connections whose largest
+ * message is smaller); the receiving ring's back-pressure is the flow control. A frame the reader's
+ * buffer cannot hold stays in the ring (held) for the next read. After EOF the reader's reads return
+ * -1; a peer that closes without EOF, or dies, makes reads (once everything sent was read) and writes
+ * throw {@link org.softclan.vmmc.stream.StreamPeerGoneException}.
+ *
+ * <h2>Send techniques</h2>
+ * {@link org.softclan.vmmc.stream.ByteStream#sendTechnique(SendTechnique)} sets a stream's default;
+ * {@link org.softclan.vmmc.stream.ByteStream#send(java.nio.ByteBuffer, SendTechnique)} and
+ * {@link org.softclan.vmmc.stream.ByteStream#write(java.nio.ByteBuffer, SendTechnique)} choose per send.
+ * {@code send} returns a {@link org.softclan.vmmc.stream.SendTicket} (the DMA-ready test);
+ * {@code write} is {@code send} followed by waiting for the ticket, so writes (and the OutputStream)
+ * have classical semantics with every technique. Techniques may be mixed on one stream: bytes arrive in
+ * the order sent (a PIO store through the mapping waits for the DMA transfers issued before it, and the
+ * DMA engine runs its work in FIFO order).
+ * <table>
+ *   <caption>What moves the bytes, and when the caller's buffer may be reused</caption>
+ *   <tr><th>technique</th><th>data path</th><th>buffer reusable</th></tr>
+ *   <tr><td>PIO</td><td>the calling thread stores the buffer straight into the peer's ring (claim,
+ *       fill, commit: no intermediate copy)</td><td>on return</td></tr>
+ *   <tr><td>COPY_DMA</td><td>copied into a per-stream staging ring of registered memory (8 frames);
+ *       the endpoint's DMA engine moves it; the copy of the next frame overlaps the transfer of the
+ *       previous (a send waits only for a staging frame still being read)</td><td>on return</td></tr>
+ *   <tr><td>DIRECT_DMA</td><td>buffers from {@code allocateSendBuffer} (registered) are moved by the
+ *       engine without a copy; any other buffer is refused with {@link IllegalArgumentException} (the
+ *       OutputStream, whose arrays cannot be registered buffers, copies as COPY_DMA)</td>
+ *       <td>once the ticket is ready</td></tr>
+ *   <tr><td>V2P_DMA</td><td>the caller's buffer (direct, or a writable heap buffer's array) is
+ *       registered through the stream's {@link org.softclan.vmmc.stream.RegistrationCache} (bounded
+ *       LRU, counts hits, misses, evictions) and moved without a copy; a read-only heap buffer is
+ *       copied as COPY_DMA</td><td>once the ticket is ready</td></tr>
+ *   <tr><td>PAGE_EXCHANGE</td><td>{@link org.softclan.vmmc.stream.Page}s
+ *       ({@code newPage}) are moved without a copy; a page written while its transfer is in flight is
+ *       duplicated first (software copy-on-write, counted), the transfer keeping the old memory. A plain
+ *       buffer sent with PAGE_EXCHANGE is moved as V2P_DMA and {@code send} waits for the transfer</td>
+ *       <td>on return</td></tr>
+ * </table>
+ * With the DMA techniques the record header, the type word and the publishing store of the write
+ * pointer are queued on the engine too ({@link org.softclan.dsm.DmaEngine#writeLongOrdered}), so the
+ * writing thread never makes a PIO access to the ring that would wait for the engine.
+ *
+ * <h2>Receive techniques</h2>
+ * Set with {@link org.softclan.vmmc.stream.ByteStream#receiveTechnique(ReceiveTechnique)} before the
+ * first read; the receiver writes its mode into the sender's control area and the sender's next send
+ * adapts.
+ * <ul>
+ *   <li><b>BUFFERED</b> (default): bytes wait in the receive ring; {@code read} copies them out;
+ *       {@link org.softclan.vmmc.stream.ByteStream#receivePage} hands them over by owner change
+ *       instead: a {@link org.softclan.vmmc.stream.ReceivedPage} is a view of the ring record, owned by
+ *       the caller until {@code release()}; the sender does not reuse the space before. Pages may be
+ *       released in any order (the ring is returned up to the oldest page still held); holding a
+ *       ring's worth stops the sender.</li>
+ *   <li><b>PRE_POSTED</b>: the receiver posts buffers ({@link org.softclan.vmmc.stream.ByteStream#post})
+ *       in a deposit region it exports; the post table lives in the sender's memory (the receiver
+ *       writes it, and nudges the sender's wait). <em>The rule</em>: every send is one transfer into
+ *       the oldest unfilled posted buffer, followed by a DEPOSIT frame in stream order. If no buffer is
+ *       posted, the sender waits (flow control) up to its write timeout, then fails with
+ *       {@link org.softclan.vmmc.stream.StreamTimeoutException} saying no buffer was posted (nothing
+ *       was sent). If the send is larger than that buffer, it fails at once with
+ *       {@link org.softclan.vmmc.stream.PostedBufferTooSmallException} naming both sizes; nothing is
+ *       written and the buffer stays posted for the next send that fits. {@code read} keeps two
+ *       buffers of {@code internalPostSize} (default 1 MiB) posted itself, so the stream interfaces
+ *       work, with sends up to that size.</li>
+ *   <li><b>REDIRECTION</b>: a send finds the oldest posted buffer and, if it fits and the sender takes
+ *       it first (a compare-and-set on the post's state word, which the receiver may also claim),
+ *       deposits straight into it ({@link org.softclan.vmmc.stream.PostedBuffer#redirected()} true);
+ *       otherwise the bytes go through the ring and, on delivery, are copied into the oldest posted
+ *       buffer the sender did not take (redirected() false), until it is full or the send ends.
+ *       Counters: {@code deliveredDirect()}, {@code deliveredCopied()}. Bytes that arrive through
+ *       the ring while the oldest buffer awaits the sender's deposit precede that deposit in the
+ *       stream and go to {@code read}.</li>
+ * </ul>
+ * Posted buffers are filled in the order posted and belong to the caller once filled, until
+ * {@code release()}; a posted buffer cannot be withdrawn. {@link org.softclan.vmmc.stream.PostedBuffer#awaitFilled}
+ * takes delivery of the stream while it waits (bytes for {@code read} are kept for it).
  */
 package org.softclan.vmmc.stream;

@@ -1,12 +1,15 @@
 package org.softclan.vmmc.stream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.EOFException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32C;
 
@@ -17,7 +20,9 @@ import org.junit.jupiter.api.Timeout;
 import org.softclan.dsm.Endpoint;
 import org.softclan.dsm.Fabric;
 import org.softclan.dsm.testing.JvmProcess;
+import org.softclan.vmmc.Connection;
 import org.softclan.vmmc.ConnectionContext;
+import org.softclan.vmmc.PeerGoneException;
 
 /**
  * Every send technique and every receive technique between two JVMs: one {@link TechniqueWriterMain}
@@ -73,7 +78,12 @@ class StreamTechniqueCrossProcessTest {
     /** Runs one stream; returns the writer's report line. */
     private static String run(final SendTechnique t, final ReceiveTechnique rt, final long seed, final int maxWrite,
                               final Receiver receiver) throws Exception {
-        writer.send("run " + t.cliName() + " " + BYTES + " " + seed + " " + maxWrite);
+        return run(t, rt, seed, maxWrite, receiver, BYTES);
+    }
+
+    private static String run(final SendTechnique t, final ReceiveTechnique rt, final long seed, final int maxWrite,
+                              final Receiver receiver, final long bytes) throws Exception {
+        writer.send("run " + t.cliName() + " " + bytes + " " + seed + " " + maxWrite);
         final ByteStream s = listener.accept(30, TimeUnit.SECONDS);
         assertNotNull(s, writer::transcript);
         s.readTimeout(30, TimeUnit.SECONDS);
@@ -87,12 +97,12 @@ class StreamTechniqueCrossProcessTest {
         final String wrote = writer.expectLine("wrote", 60, TimeUnit.SECONDS);
         writer.expectLine("closed", 30, TimeUnit.SECONDS);
         s.close();
-        assertEquals(BYTES, got, wrote);
-        assertEquals(StreamWriterMain.crcOf(StreamWriterMain.data(seed), BYTES), crc.getValue(), "CRC32C received");
+        assertEquals(bytes, got, wrote);
+        assertEquals(StreamWriterMain.crcOf(StreamWriterMain.data(seed), bytes), crc.getValue(), "CRC32C received");
         assertEquals(crc.getValue(), field(wrote, "crc"), "CRC32C sent: " + wrote);
-        System.out.printf("%s -> %s: %d MiB in %.0f ms = %.0f MB/s; writer: %s%n", t, rt, BYTES >> 20, nanos / 1e6,
-            BYTES * 1e3 / nanos, wrote);
-        return wrote;
+        System.out.printf("%s -> %s: %d MiB in %.0f ms = %.0f MB/s; writer: %s%n", t, rt, bytes >> 20, nanos / 1e6,
+            bytes * 1e3 / nanos, wrote);
+        return wrote + " mbps " + (long) (bytes * 1e3 / nanos);
     }
 
     private static long readAll(final ByteStream s, final CRC32C crc) throws Exception {
@@ -199,5 +209,127 @@ class StreamTechniqueCrossProcessTest {
         System.out.println("redirection: " + paths[0] + " buffers deposited by the sender, " + paths[1]
             + " filled from the ring");
         assertTrue(paths[0] + paths[1] > 0);
+    }
+
+    private static ByteStream openSession(final ReceiveTechnique rt) throws Exception {
+        writer.send("open");
+        final ByteStream s = listener.accept(30, TimeUnit.SECONDS);
+        assertNotNull(s, writer::transcript);
+        s.readTimeout(30, TimeUnit.SECONDS);
+        s.receiveTechnique(rt);
+        writer.expectLine("connected", 30, TimeUnit.SECONDS);
+        return s;
+    }
+
+    private static byte[] data(final long seed, final int n) {
+        return Arrays.copyOf(StreamWriterMain.data(seed), n);
+    }
+
+    private static byte[] contents(final PostedBuffer p) {
+        final byte[] b = new byte[p.length()];
+        p.get(0, b, 0, b.length);
+        return b;
+    }
+
+    @Test
+    void thePrePostingRuleAcrossProcesses() throws Exception {
+        final ByteStream s = openSession(ReceiveTechnique.PRE_POSTED);
+        writer.send("write pio 1000 31 300");
+        final String none = writer.expectLine("error", 30, TimeUnit.SECONDS);
+        assertTrue(none.startsWith("error StreamTimeoutException") && none.contains("no buffer was posted"), none);
+        final PostedBuffer small = s.post(500);
+        writer.send("write copy-dma 1000 32 5000");
+        final String tooBig = writer.expectLine("error", 30, TimeUnit.SECONDS);
+        assertTrue(tooBig.startsWith("error PostedBufferTooSmallException") && tooBig.contains("1000 bytes")
+            && tooBig.contains("500 bytes"), tooBig);
+        writer.send("write pio 400 33 5000");
+        writer.expectLine("ok", 30, TimeUnit.SECONDS);
+        small.awaitFilled(30, TimeUnit.SECONDS);
+        assertTrue(small.redirected());
+        assertArrayEquals(data(33, 400), contents(small), "the refused send wrote nothing; the buffer stayed posted");
+        small.release();
+        writer.send("close");
+        writer.expectLine("closed", 30, TimeUnit.SECONDS);
+        s.close();
+    }
+
+    @Test
+    void redirectionTakesBothPathsAcrossProcesses() throws Exception {
+        final ByteStream s = openSession(ReceiveTechnique.REDIRECTION);
+        final PostedBuffer early = s.post(4000);
+        writer.send("write pio 3000 34 5000");
+        writer.expectLine("ok", 30, TimeUnit.SECONDS);
+        early.awaitFilled(30, TimeUnit.SECONDS);
+        assertTrue(early.redirected(), "posted before the send: deposited straight into it");
+        assertArrayEquals(data(34, 3000), contents(early));
+        writer.send("write v2p-dma 2000 35 5000");
+        writer.expectLine("ok", 30, TimeUnit.SECONDS);
+        final PostedBuffer late = s.post(4000);
+        late.awaitFilled(30, TimeUnit.SECONDS);
+        assertFalse(late.redirected(), "posted after the send: it came through the ring, copied on delivery");
+        assertArrayEquals(data(35, 2000), contents(late));
+        assertEquals(1, s.deliveredDirect());
+        assertEquals(1, s.deliveredCopied());
+        early.release();
+        late.release();
+        writer.send("close");
+        writer.expectLine("closed", 30, TimeUnit.SECONDS);
+        s.close();
+    }
+
+    /**
+     * Smoke figures: 64 KiB sends through each technique against 64 KiB messages through a raw
+     * connection ring (receiver copying each message out, as a stream read does), both with CRC32C
+     * on both sides. Prints the figures; asserts only that the bytes arrived intact.
+     */
+    @Test
+    void sixtyFourKibSendsPerTechniqueAgainstARawRing() throws Exception {
+        final long bytes = Math.min(BYTES, 256L << 20);
+        rawRing(bytes, 40);   // warms up both JVMs' ring paths
+        final long raw = rawRing(bytes, 41);
+        final StringBuilder table = new StringBuilder("64 KiB sends, " + (bytes >> 20) + " MiB, two JVMs: raw ring "
+            + raw + " MB/s");
+        long seed = 42;
+        for (final SendTechnique t : SendTechnique.values()) {
+            final long mbps = field(run(t, ReceiveTechnique.BUFFERED, seed++, -65536,
+                StreamTechniqueCrossProcessTest::readAll, bytes), "mbps");
+            table.append(String.format("; %s %d MB/s (%.0f%% of raw)", t, mbps, 100.0 * mbps / raw));
+        }
+        System.out.println(table);
+    }
+
+    /** Receives {@code bytes} sent as 64 KiB connection messages, copying each out; returns MB/s. */
+    private static long rawRing(final long bytes, final long seed) throws Exception {
+        writer.send("raw " + bytes + " " + seed + " 65536");
+        final Connection c = listener.listener().accept(30, TimeUnit.SECONDS);
+        assertNotNull(c, writer::transcript);
+        writer.expectLine("connected", 30, TimeUnit.SECONDS);
+        final ByteBuffer buf = ByteBuffer.allocateDirect(1 << 16);
+        final long address = net.openhft.chronicle.core.Jvm.address(buf);
+        final CRC32C crc = new CRC32C();
+        final long[] got = {0};
+        final long start = System.nanoTime();
+        try {
+            while (true) {
+                c.receive((store, offset, length) -> {
+                    store.nativeRead(offset, address, length);
+                    crc.update(buf.clear().limit(length));
+                    got[0] += length;
+                }, 16, 30, TimeUnit.SECONDS);
+            }
+        } catch (final PeerGoneException end) {
+            // the writer closed after sending everything
+        }
+        final long nanos = System.nanoTime() - start;
+        c.close();
+        final String wrote = writer.expectLine("wrote", 30, TimeUnit.SECONDS);
+        writer.expectLine("closed", 30, TimeUnit.SECONDS);
+        assertEquals(bytes, got[0]);
+        assertEquals(field(wrote, "crc"), crc.getValue());
+        assertEquals(StreamWriterMain.crcOf(StreamWriterMain.data(seed), bytes), crc.getValue());
+        final long mbps = (long) (bytes * 1e3 / nanos);
+        System.out.println("raw ring: " + (bytes >> 20) + " MiB of 64 KiB messages in " + nanos / 1_000_000 + " ms = "
+            + mbps + " MB/s");
+        return mbps;
     }
 }

@@ -12,7 +12,9 @@ import java.util.zip.CRC32C;
 
 import org.softclan.dsm.Endpoint;
 import org.softclan.dsm.Fabric;
+import org.softclan.vmmc.Connection;
 import org.softclan.vmmc.ConnectionContext;
+import org.softclan.vmmc.Vmmc;
 
 /**
  * A byte-stream writer run in its own JVM by {@link StreamTechniqueCrossProcessTest}, one stream per
@@ -24,7 +26,13 @@ import org.softclan.vmmc.ConnectionContext;
  *          line "go", sends BYTES bytes of {@link StreamWriterMain#data}(SEED) in sends of 1..MAXWRITE
  *          bytes, prints "wrote N crc C ms T sends S notReady R dups D deposits Q hits H misses M",
  *          closes the stream, prints "closed".
- *          "quit": exits.
+ *          A negative MAXWRITE means sends of exactly -MAXWRITE bytes (where the data block allows).
+ *   "raw BYTES SEED SIZE": the same bytes as connection messages of SIZE bytes (no stream), for
+ *          comparison; prints "wrote N crc C ms T" and closes the connection.
+ *   "open": connects a stream, prints "connected"; then "write TECHNIQUE BYTES SEED TIMEOUTMS" writes
+ *          BYTES bytes of {@link StreamWriterMain#data}(SEED) in one write with that write timeout and
+ *          prints "ok", or "error SimpleClassName message"; "close" closes it and prints "closed".
+ *   "quit": exits.
  * </pre>
  *
  * Buffer discipline: PIO and COPY_DMA send from one heap array and overwrite it as soon as the send
@@ -42,18 +50,57 @@ public final class TechniqueWriterMain {
         try (Fabric fabric = Fabric.open(Paths.get(args[0]));
              Endpoint ep = fabric.openEndpoint("writer")) {
             System.out.println("ready");
+            ByteStream session = null;
             String line;
             while ((line = in.readLine()) != null) {
                 final String[] w = line.trim().split(" ");
                 if (w[0].equals("quit")) {
                     break;
                 }
-                if (w[0].equals("run")) {
+                if (w[0].equals("raw")) {
+                    raw(ep, args[1], Long.parseLong(w[1]), Long.parseLong(w[2]), Integer.parseInt(w[3]));
+                } else if (w[0].equals("open")) {
+                    session = ByteStreams.connect(ep, args[1], new ConnectionContext(), 30, TimeUnit.SECONDS);
+                    System.out.println("connected");
+                } else if (w[0].equals("write")) {
+                    final byte[] b = Arrays.copyOf(StreamWriterMain.data(Long.parseLong(w[3])), Integer.parseInt(w[2]));
+                    session.writeTimeout(Long.parseLong(w[4]), TimeUnit.MILLISECONDS);
+                    try {
+                        session.write(ByteBuffer.wrap(b), SendTechnique.parse(w[1]));
+                        System.out.println("ok");
+                    } catch (final java.io.IOException | RuntimeException e) {
+                        System.out.println("error " + e.getClass().getSimpleName() + " " + e.getMessage());
+                    }
+                } else if (w[0].equals("close")) {
+                    session.close();
+                    System.out.println("closed");
+                } else if (w[0].equals("run")) {
                     run(ep, args[1], SendTechnique.parse(w[1]), Long.parseLong(w[2]), Long.parseLong(w[3]),
                         Integer.parseInt(w[4]), in);
                 }
             }
         }
+    }
+
+    private static void raw(final Endpoint ep, final String service, final long bytes, final long seed, final int size)
+        throws Exception {
+        final byte[] block = StreamWriterMain.data(seed);
+        final CRC32C crc = new CRC32C();
+        try (Connection c = Vmmc.connect(ep, service, new ConnectionContext(), 30, TimeUnit.SECONDS)) {
+            System.out.println("connected");
+            final long start = System.nanoTime();
+            long p = 0;
+            while (p < bytes) {
+                final int at = (int) (p % StreamWriterMain.BLOCK);
+                final int n = (int) Math.min(Math.min(size, StreamWriterMain.BLOCK - at), bytes - p);
+                c.send(block, at, n, 30, TimeUnit.SECONDS);
+                crc.update(block, at, n);
+                p += n;
+            }
+            System.out.println("wrote " + p + " crc " + crc.getValue() + " ms "
+                + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+        }
+        System.out.println("closed");
     }
 
     private static void run(final Endpoint ep, final String service, final SendTechnique t, final long bytes,
@@ -68,24 +115,26 @@ public final class TechniqueWriterMain {
         }
         stream.sendTechnique(t);
         final CRC32C crc = new CRC32C();
-        final byte[] scratch = new byte[maxWrite];
+        final int most = Math.abs(maxWrite);
+        final byte[] scratch = new byte[most];
         final ByteBuffer[] bufs = new ByteBuffer[2];
         final SendTicket[] tickets = new SendTicket[2];
         if (t == SendTechnique.DIRECT_DMA) {
-            bufs[0] = stream.allocateSendBuffer(maxWrite);
-            bufs[1] = stream.allocateSendBuffer(maxWrite);
+            bufs[0] = stream.allocateSendBuffer(most);
+            bufs[1] = stream.allocateSendBuffer(most);
         } else if (t == SendTechnique.V2P_DMA) {
-            bufs[0] = ByteBuffer.allocateDirect(maxWrite);
-            bufs[1] = ByteBuffer.allocateDirect(maxWrite);
+            bufs[0] = ByteBuffer.allocateDirect(most);
+            bufs[1] = ByteBuffer.allocateDirect(most);
         }
-        final Page page = t == SendTechnique.PAGE_EXCHANGE ? stream.newPage(maxWrite) : null;
+        final Page page = t == SendTechnique.PAGE_EXCHANGE ? stream.newPage(most) : null;
         long notReady = 0;
         long sends = 0;
         final long start = System.nanoTime();
         long p = 0;
         while (p < bytes) {
             final int at = (int) (p % StreamWriterMain.BLOCK);
-            final int n = (int) Math.min(Math.min(1 + sizes.nextInt(maxWrite), StreamWriterMain.BLOCK - at), bytes - p);
+            final int size = maxWrite < 0 ? -maxWrite : 1 + sizes.nextInt(maxWrite);
+            final int n = (int) Math.min(Math.min(size, StreamWriterMain.BLOCK - at), bytes - p);
             switch (t) {
                 case PIO, COPY_DMA -> {
                     System.arraycopy(block, at, scratch, 0, n);

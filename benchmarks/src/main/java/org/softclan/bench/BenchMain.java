@@ -53,6 +53,8 @@ public final class BenchMain implements Callable<Integer> {
     public static void main(final String[] args) {
         System.setProperty("chronicle.analytics.disable", "true");
         System.setProperty("chronicle.announcer.disable", "true");
+        // SLF4J's own notice that no logging backend is bound (optional logging of the libraries) is noise here
+        System.setProperty("slf4j.internal.verbosity", "ERROR");
         final CommandLine cli = new CommandLine(new BenchMain());
         for (final Object sub : subcommands()) {
             cli.addSubcommand(sub);

@@ -27,7 +27,7 @@ final class ThroughputSection implements CompareSection {
     static final int SIZE = 64 * 1024;
     static final int ROUNDS = 3;
     static final double SECONDS = 1.0;
-    static final double WARMUP_SECONDS = 0.5;
+    static final double WARMUP_SECONDS = 1.0;
 
     private final Map<String, List<Double>> mbps = new LinkedHashMap<>();
     private final Map<String, String> failures = new LinkedHashMap<>();

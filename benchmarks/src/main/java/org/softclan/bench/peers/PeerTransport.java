@@ -1,7 +1,12 @@
 package org.softclan.bench.peers;
 
+import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
+
+import org.softclan.dsm.Endpoint;
+import org.softclan.dsm.Fabric;
 
 /**
  * One way of doing a request/response round trip between two JVMs on one host: the measuring side
@@ -106,5 +111,61 @@ public interface PeerTransport {
 
         @Override
         void close() throws Exception;
+    }
+
+    /**
+     * A client of a transport over this library's regions: it works in a temporary fabric of its own
+     * (endpoint "client"), which {@link FabricEcho} opens by the path {@link #prepare()} passes on.
+     */
+    abstract class FabricClient implements Client {
+        /** The parameter that carries the fabric's directory to the echo side. */
+        static final String FABRIC = "fabric";
+        protected Fabric fabric;
+        protected Endpoint endpoint;
+
+        @Override
+        public Map<String, String> prepare() {
+            fabric = Fabric.createTemporary();
+            endpoint = fabric.openEndpoint("client");
+            return Map.of(FABRIC, fabric.root().toString());
+        }
+
+        @Override
+        public Path scratch() {
+            return fabric == null ? null : fabric.root();
+        }
+
+        /** {@link #disconnect()}, then closes the endpoint and removes the fabric. */
+        @Override
+        public void close() throws Exception {
+            disconnect();
+            if (fabric != null) {
+                endpoint.close();
+                fabric.close();
+                fabric = null;
+            }
+        }
+    }
+
+    /** The echo side of a {@link FabricClient}: opens the client's fabric with an endpoint "echo". */
+    abstract class FabricEcho implements Echo {
+        protected Fabric fabric;
+        protected Endpoint endpoint;
+
+        /** Opens the client's fabric and this side's endpoint. */
+        protected void attach(final Map<String, String> clientParams) {
+            fabric = Fabric.openExisting(Paths.get(clientParams.get(FabricClient.FABRIC)));
+            endpoint = fabric.openEndpoint("echo");
+        }
+
+        /** Closes the endpoint and the fabric (the client removes its files). */
+        protected void detach() {
+            if (endpoint != null) {
+                endpoint.close();
+            }
+            if (fabric != null) {
+                fabric.close();
+            }
+        }
     }
 }

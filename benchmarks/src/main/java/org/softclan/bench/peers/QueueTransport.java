@@ -1,13 +1,10 @@
 package org.softclan.bench.peers;
 
-import java.nio.file.Paths;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import net.openhft.chronicle.bytes.BytesStore;
-import org.softclan.dsm.Endpoint;
-import org.softclan.dsm.Fabric;
 import org.softclan.tripwire.WaitStrategy;
 import org.softclan.vmmc.Connection;
 import org.softclan.vmmc.ConnectionContext;
@@ -76,25 +73,16 @@ final class QueueTransport implements PeerTransport {
         }
     }
 
-    static final class QueueClient implements Client {
+    static final class QueueClient extends FabricClient {
         private final int size;
         private final byte[] request;
         private final Copy response;
-        private Fabric fabric;
-        private Endpoint endpoint;
         private Connection connection;
 
         QueueClient(final int size) {
             this.size = size;
             this.request = Payload.filled(size);
             this.response = new Copy(size);
-        }
-
-        @Override
-        public Map<String, String> prepare() {
-            fabric = Fabric.createTemporary();
-            endpoint = fabric.openEndpoint("client");
-            return Map.of("fabric", fabric.root().toString());
         }
 
         @Override
@@ -114,34 +102,17 @@ final class QueueTransport implements PeerTransport {
         }
 
         @Override
-        public java.nio.file.Path scratch() {
-            return fabric == null ? null : fabric.root();
-        }
-
-        @Override
         public void disconnect() {
             if (connection != null) {
                 connection.close();
                 connection = null;
             }
         }
-
-        @Override
-        public void close() {
-            disconnect();
-            if (fabric != null) {
-                endpoint.close();
-                fabric.close();
-                fabric = null;
-            }
-        }
     }
 
-    static final class QueueEcho implements Echo {
+    static final class QueueEcho extends FabricEcho {
         private final int size;
         private final Copy request;
-        private Fabric fabric;
-        private Endpoint endpoint;
         private Listener listener;
         private Connection connection;
 
@@ -152,8 +123,7 @@ final class QueueTransport implements PeerTransport {
 
         @Override
         public Map<String, String> open(final Map<String, String> clientParams) {
-            fabric = Fabric.openExisting(Paths.get(clientParams.get("fabric")));
-            endpoint = fabric.openEndpoint("echo");
+            attach(clientParams);
             listener = Vmmc.listen(endpoint, SERVICE, context());
             return Map.of();
         }
@@ -189,12 +159,7 @@ final class QueueTransport implements PeerTransport {
             if (listener != null) {
                 listener.close();
             }
-            if (endpoint != null) {
-                endpoint.close();
-            }
-            if (fabric != null) {
-                fabric.close();
-            }
+            detach();
         }
     }
 }

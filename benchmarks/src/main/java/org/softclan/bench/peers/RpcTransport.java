@@ -1,13 +1,10 @@
 package org.softclan.bench.peers;
 
-import java.nio.file.Paths;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
-import org.softclan.dsm.Endpoint;
-import org.softclan.dsm.Fabric;
 import org.softclan.tripwire.WaitStrategy;
 import org.softclan.vmmc.rpc.Codecs;
 import org.softclan.vmmc.rpc.RpcClient;
@@ -51,23 +48,14 @@ final class RpcTransport implements PeerTransport {
         return new RpcEcho(size);
     }
 
-    static final class RpcEchoClient implements Client {
+    static final class RpcEchoClient extends FabricClient {
         private final int size;
         private final byte[] request;
-        private Fabric fabric;
-        private Endpoint endpoint;
         private RpcClient client;
 
         RpcEchoClient(final int size) {
             this.size = size;
             this.request = Payload.filled(size);
-        }
-
-        @Override
-        public Map<String, String> prepare() {
-            fabric = Fabric.createTemporary();
-            endpoint = fabric.openEndpoint("client");
-            return Map.of("fabric", fabric.root().toString());
         }
 
         @Override
@@ -88,34 +76,17 @@ final class RpcTransport implements PeerTransport {
         }
 
         @Override
-        public java.nio.file.Path scratch() {
-            return fabric == null ? null : fabric.root();
-        }
-
-        @Override
         public void disconnect() {
             if (client != null) {
                 client.close();
                 client = null;
             }
         }
-
-        @Override
-        public void close() {
-            disconnect();
-            if (fabric != null) {
-                endpoint.close();
-                fabric.close();
-                fabric = null;
-            }
-        }
     }
 
-    static final class RpcEcho implements Echo {
+    static final class RpcEcho extends FabricEcho {
         private final int size;
         private final Payload.Sequence sequence = new Payload.Sequence();
-        private Fabric fabric;
-        private Endpoint endpoint;
         private RpcServer server;
 
         RpcEcho(final int size) {
@@ -124,8 +95,7 @@ final class RpcTransport implements PeerTransport {
 
         @Override
         public Map<String, String> open(final Map<String, String> clientParams) {
-            fabric = Fabric.openExisting(Paths.get(clientParams.get("fabric")));
-            endpoint = fabric.openEndpoint("echo");
+            attach(clientParams);
             server = RpcServer.create(endpoint, SERVICE, new RpcServer.Context().workers(0)
                 .waitStrategy(WaitStrategy.busySpin())).handle(ECHO, this::echo).start();
             return Map.of();
@@ -155,12 +125,7 @@ final class RpcTransport implements PeerTransport {
             if (server != null) {
                 server.close();
             }
-            if (endpoint != null) {
-                endpoint.close();
-            }
-            if (fabric != null) {
-                fabric.close();
-            }
+            detach();
         }
     }
 }

@@ -1,13 +1,9 @@
 package org.softclan.bench.peers;
 
-import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
-import org.softclan.dsm.Endpoint;
-import org.softclan.dsm.Fabric;
 import org.softclan.dsm.InboundMapping;
 import org.softclan.dsm.OutboundMapping;
 import org.softclan.tripwire.EventHandler;
@@ -191,13 +187,11 @@ final class SharedMemoryTransport implements PeerTransport {
 
     // ------------------------------------------------------------------------------------ client
 
-    static final class SharedClient implements Client {
+    static final class SharedClient extends FabricClient {
         private final Mode mode;
         private final int size;
         private final byte[] request;
         private final byte[] response;
-        private Fabric fabric;
-        private Endpoint endpoint;
         private InboundMapping in;
         private OutboundMapping out;
         private TripwireUnit unit;
@@ -212,10 +206,9 @@ final class SharedMemoryTransport implements PeerTransport {
 
         @Override
         public Map<String, String> prepare() {
-            fabric = Fabric.createTemporary();
-            endpoint = fabric.openEndpoint("client");
+            final Map<String, String> params = super.prepare();
             in = endpoint.export("to-client", regionSize(size));
-            return Map.of("fabric", fabric.root().toString());
+            return params;
         }
 
         @Override
@@ -243,11 +236,6 @@ final class SharedMemoryTransport implements PeerTransport {
         }
 
         @Override
-        public java.nio.file.Path scratch() {
-            return fabric == null ? null : fabric.root();
-        }
-
-        @Override
         public void disconnect() {
             if (waiter != null) {
                 waiter.close();
@@ -262,26 +250,14 @@ final class SharedMemoryTransport implements PeerTransport {
                 out = null;
             }
         }
-
-        @Override
-        public void close() {
-            disconnect();
-            if (fabric != null) {
-                endpoint.close();
-                fabric.close();
-                fabric = null;
-            }
-        }
     }
 
     // -------------------------------------------------------------------------------------- echo
 
-    static final class SharedEcho implements Echo {
+    static final class SharedEcho extends FabricEcho {
         private final Mode mode;
         private final int size;
         private final byte[] buffer;
-        private Fabric fabric;
-        private Endpoint endpoint;
         private InboundMapping in;
         private OutboundMapping out;
         private TripwireUnit unit;
@@ -295,9 +271,7 @@ final class SharedMemoryTransport implements PeerTransport {
 
         @Override
         public Map<String, String> open(final Map<String, String> clientParams) {
-            final Path root = Paths.get(clientParams.get("fabric"));
-            fabric = Fabric.openExisting(root);
-            endpoint = fabric.openEndpoint("echo");
+            attach(clientParams);
             in = endpoint.export("to-echo", regionSize(size));
             out = endpoint.importRegion("to-client");
             if (mode != Mode.RAW) {
@@ -341,12 +315,7 @@ final class SharedMemoryTransport implements PeerTransport {
             if (out != null) {
                 out.close();
             }
-            if (endpoint != null) {
-                endpoint.close();
-            }
-            if (fabric != null) {
-                fabric.close();
-            }
+            detach();
         }
     }
 }

@@ -18,7 +18,8 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code ./vmmc bench compare [--size 32] [--warmup N] [--iterations N] [--rate N] [--max-seconds S]
- * [--transports a,b,...] [--out DIR]}: runs every section in one invocation and writes a report.
+ * [--transports a,b,...] [--throughput-seconds S] [--out DIR]}: runs every section in one invocation and
+ * writes a report.
  *
  * <p>The sections ({@link #sections()}) run in order: {@link LatencySection}, every transport of
  * {@code bench pingpong} in turn, each in a fresh pair of JVMs, then a Markdown table of p50, p90, p99,
@@ -67,15 +68,23 @@ public final class CompareCommand implements Callable<Integer> {
         + " bench-results/compare-TIMESTAMP)")
     Path out;
 
+    @Option(names = "--throughput-seconds", defaultValue = "1.0", paramLabel = "S",
+        description = "measured seconds per throughput point (3 rounds of every stream transport);"
+            + " 0 skips the throughput section (default: ${DEFAULT-VALUE})")
+    double throughputSeconds;
+
     /**
      * The sections compare runs, in order, each contributing a section of {@code results.md}.
      *
+     * @param throughputSeconds measured seconds per throughput point; 0 leaves the throughput section out
      * @return fresh section objects
      */
-    static List<CompareSection> sections() {
+    static List<CompareSection> sections(final double throughputSeconds) {
         final List<CompareSection> sections = new ArrayList<>();
         sections.add(new LatencySection());
-        sections.add(new ThroughputSection());
+        if (throughputSeconds > 0) {
+            sections.add(new ThroughputSection(throughputSeconds));
+        }
         return sections;
     }
 
@@ -92,6 +101,9 @@ public final class CompareCommand implements Callable<Integer> {
                 Transports.byName(t);
             }
             Payload.checkSize(size);
+            if (throughputSeconds < 0) {
+                throw new IllegalArgumentException("--throughput-seconds " + throughputSeconds + " is negative");
+            }
         } catch (final IllegalArgumentException e) {
             System.err.println("compare: " + e.getMessage());
             return 2;
@@ -104,7 +116,7 @@ public final class CompareCommand implements Callable<Integer> {
         final PrintStream log = System.err;
         final CompareSection.Run run = new CompareSection.Run(dir, size, warmup, iterations, rate, maxSeconds, chosen,
             log);
-        final List<CompareSection> sections = sections();
+        final List<CompareSection> sections = sections(throughputSeconds);
         for (final CompareSection s : sections) {
             s.run(run);
         }

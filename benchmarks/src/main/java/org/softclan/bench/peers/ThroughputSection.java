@@ -26,12 +26,17 @@ final class ThroughputSection implements CompareSection {
     /** Message size of the comparison: the size the design goals are stated for. */
     static final int SIZE = 64 * 1024;
     static final int ROUNDS = 3;
-    static final double SECONDS = 1.0;
     static final double WARMUP_SECONDS = 1.0;
 
+    private final double seconds;
     private final Map<String, List<Double>> mbps = new LinkedHashMap<>();
     private final Map<String, String> failures = new LinkedHashMap<>();
     private final List<Path> files = new ArrayList<>();
+
+    /** @param seconds measured seconds per point (each after {@value #WARMUP_SECONDS} s of warm-up) */
+    ThroughputSection(final double seconds) {
+        this.seconds = seconds;
+    }
 
     @Override
     public String title() {
@@ -48,12 +53,12 @@ final class ThroughputSection implements CompareSection {
             for (int round = 1; round <= ROUNDS; round++) {
                 for (final Transport t : transports) {
                     run.log().printf(Locale.ROOT, "throughput round %d/%d: %s ...%n", round, ROUNDS, t.cliName());
-                    final Result r = session.run(new Config().transport(t).size(SIZE).seconds(SECONDS)
+                    final Result r = session.run(new Config().transport(t).size(SIZE).seconds(seconds)
                         .warmupSeconds(WARMUP_SECONDS));
                     if (r.ok()) {
-                        mbps.get(t.cliName()).add(r.mbPerSecond());
+                        add(t.cliName(), r.mbPerSecond());
                     } else {
-                        failures.putIfAbsent(t.cliName(), r.error());
+                        fail(t.cliName(), r.error());
                     }
                 }
             }
@@ -70,6 +75,17 @@ final class ThroughputSection implements CompareSection {
         files.add(f);
     }
 
+    /** Records one round's figure of a transport. */
+    void add(final String transport, final double mbPerSecond) {
+        mbps.computeIfAbsent(transport, k -> new ArrayList<>()).add(mbPerSecond);
+    }
+
+    /** Records why a transport failed (the first reason is kept). */
+    void fail(final String transport, final String why) {
+        mbps.computeIfAbsent(transport, k -> new ArrayList<>());
+        failures.putIfAbsent(transport, why);
+    }
+
     static double median(final List<Double> values) {
         final double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         if (v.length == 0) {
@@ -83,7 +99,7 @@ final class ThroughputSection implements CompareSection {
         final double raw = median(mbps.getOrDefault("raw", List.of()));
         final StringBuilder md = new StringBuilder();
         md.append(String.format(Locale.ROOT, "Median of %d interleaved rounds of %.1f s each (after %.1f s warm-up),"
-            + " receiver reading every byte; MB/s = 10^6 bytes/s.%n%n", ROUNDS, SECONDS, WARMUP_SECONDS));
+            + " receiver reading every byte; MB/s = 10^6 bytes/s.%n%n", ROUNDS, seconds, WARMUP_SECONDS));
         md.append("| transport | median MB/s | range MB/s | median / raw |\n");
         md.append("| :-- | --: | --: | --: |\n");
         mbps.forEach((name, list) -> {

@@ -1,8 +1,6 @@
 package org.softclan.vmmc.rpc;
 
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -20,6 +18,7 @@ import org.softclan.dsm.Endpoint;
 import org.softclan.tripwire.WaitStrategy;
 import org.softclan.vmmc.Connection;
 import org.softclan.vmmc.ConnectionContext;
+import org.softclan.vmmc.MessageHandler;
 import org.softclan.vmmc.PeerGoneException;
 import org.softclan.vmmc.SendTimeoutException;
 import org.softclan.vmmc.Vmmc;
@@ -73,19 +72,28 @@ public final class RpcClient implements AutoCloseable {
     private final Connection connection;
     private final WaitStrategy strategy;
     private final WaitStrategy receiverStrategy;
-    private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
+    private final PendingCalls<Pending> pending = new PendingCalls<>(PENDING_SLOTS, p -> p.id);
+    /** Asynchronous calls in flight: the background receiver completes them while no caller waits. */
+    private final AtomicInteger asyncInFlight = new AtomicInteger();
     private final AtomicLong callIds = new AtomicLong();
     private final ScheduledThreadPoolExecutor timer;
     private final ReentrantLock receiveLock = new ReentrantLock();
     private final AtomicInteger callers = new AtomicInteger();
     private final Object idle = new Object();
     private final Thread receiver;
-    private final ThreadLocal<Bytes<?>> out = ThreadLocal.withInitial(Bytes::allocateElasticDirect);
-    /** Decode buffer per receiving thread: the leader changes, and Chronicle Bytes are single-threaded. */
-    private final ThreadLocal<Bytes<?>> inBuffer = ThreadLocal.withInitial(Bytes::allocateElasticOnHeap);
+    /** Encode buffer of requests: used under {@link #sendLock} only, by whichever thread holds it. */
+    private final Bytes<?> out = unchecked(Bytes.allocateElasticDirect());
+    /** Decode buffer of answers: used under {@link #receiveLock} only, by whichever thread holds it. */
+    private final Bytes<?> in = unchecked(Bytes.allocateElasticOnHeap());
     private final Object sendLock = new Object();
+    private final MessageHandler anyResponse = (buf, off, len) -> onResponse(buf, off, len, null);
+    /** 1 while a synchronous call outside the table ({@link #awaitOwn}) is in flight; for {@link #inFlight()}. */
+    private final AtomicInteger ownCalls = new AtomicInteger();
     private volatile boolean closed;
     private volatile RpcException failure;
+
+    /** Calls in flight that take the pending table's fast path (more go to its overflow map). */
+    private static final int PENDING_SLOTS = 256;
 
     private static final class Pending {
         final long id;
@@ -144,39 +152,17 @@ public final class RpcClient implements AutoCloseable {
     @SuppressWarnings("unchecked")
     public <Q, R> R call(final RpcMethod<Q, R> method, final Q argument, final long timeout, final TimeUnit unit) {
         callers.incrementAndGet();
+        // holding the receive lock from before the send, this thread is the one that receives the
+        // answer: the call needs no entry in the table of pending calls (see awaitOwn)
+        final boolean own = receiveLock.tryLock();
         try {
-            // a synchronous caller keeps its own deadline: no timer task per call
-            final long deadline = System.nanoTime() + unit.toNanos(timeout);
-            final Pending p = send(method, argument, timeout, unit, Thread.currentThread(), false);
+            final Pending p = send(method, argument, timeout, unit, Thread.currentThread(), false, !own);
             final CompletableFuture<Object> f = p.future;
-            final BooleanSupplier answered = () -> f.isDone() || connection.hasMessage();
-            int idleSpins = 0;
-            long lastCheck = System.nanoTime();
-            while (!f.isDone()) {
-                final long now = System.nanoTime();
-                if (now - deadline >= 0) {
-                    expire(p, timeout, unit);
-                    continue;
-                }
-                if (receiveLock.tryLock()) {
-                    try {
-                        // lead: receive until this call is answered, for others too
-                        strategy.await(answered, connection.unit().events(),
-                            Math.min(deadline - now, TimeUnit.MILLISECONDS.toNanos(10)));
-                        receiveNow();
-                        if (!f.isDone() && System.nanoTime() - lastCheck > LIVENESS_NANOS) {
-                            lastCheck = System.nanoTime();
-                            checkServer();
-                        }
-                    } finally {
-                        receiveLock.unlock();
-                    }
-                    idleSpins = 0;
-                } else if (++idleSpins < 1000) {
-                    Thread.onSpinWait();
+            if (!f.isDone()) {
+                if (own) {
+                    awaitOwn(p, unit.toNanos(timeout));
                 } else {
-                    // the leader unparks this thread with its response
-                    LockSupport.parkNanos(Math.min(deadline - now, 50_000));
+                    awaitAnswer(p, unit.toNanos(timeout));
                 }
             }
             return (R) f.get();
@@ -190,7 +176,11 @@ public final class RpcClient implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new RpcException(RpcException.Kind.TIMEOUT, "call of " + method.name() + " interrupted");
         } finally {
-            if (callers.decrementAndGet() == 0 && !pending.isEmpty()) {
+            if (own) {
+                ownCalls.lazySet(0);
+                receiveLock.unlock();
+            }
+            if (callers.decrementAndGet() == 0 && asyncInFlight.get() > 0) {
                 synchronized (idle) {
                     idle.notifyAll();
                 }
@@ -198,12 +188,108 @@ public final class RpcClient implements AutoCloseable {
         }
     }
 
-    /** Fails a call whose deadline passed, unless its answer was taken meanwhile. */
-    private void expire(final Pending p, final long timeout, final TimeUnit unit) {
-        if (pending.remove(p.id) != null) {
-            p.future.completeExceptionally(new RpcException(RpcException.Kind.TIMEOUT, "call of " + p.method.name()
-                + " on '" + service + "' got no answer within " + unit.toMillis(timeout) + " ms"));
+    /**
+     * Receives until this thread's own call is answered, fails or expires; answers to other threads'
+     * calls that arrive meanwhile are handed to them. The caller holds the receive lock, so no other
+     * thread can take this call's answer; the call is not in the table of pending calls (adding and
+     * removing it there would store a new object into a long-lived one on every call, which costs the
+     * collector's write barrier and background work). A late answer finds no call and is dropped.
+     */
+    private void awaitOwn(final Pending p, final long timeoutNanos) {
+        final CompletableFuture<Object> f = p.future;
+        final MessageHandler handler = (buf, off, len) -> onResponse(buf, off, len, p);
+        final BooleanSupplier answered = () -> connection.hasMessage() || failure != null;
+        ownCalls.lazySet(1);
+        final long deadline = System.nanoTime() + timeoutNanos;
+        long lastCheck = deadline - timeoutNanos;
+        while (!f.isDone()) {
+            final long now = System.nanoTime();
+            final RpcException down = failure;
+            if (down != null) {
+                f.completeExceptionally(down);
+                return;
+            }
+            if (now - deadline >= 0) {
+                f.completeExceptionally(timedOut(p, timeoutNanos));
+                return;
+            }
+            strategy.await(answered, connection.unit().events(),
+                Math.min(deadline - now, TimeUnit.MILLISECONDS.toNanos(10)));
+            receiveNow(handler);
+            if (!f.isDone() && System.nanoTime() - lastCheck > LIVENESS_NANOS) {
+                lastCheck = System.nanoTime();
+                checkServer();
+            }
         }
+    }
+
+    /**
+     * Waits until the call is answered or expires. A synchronous caller keeps its own deadline (no
+     * timer task per call), counted from when its request was sent: the clock is first read while the
+     * request is on its way, not before.
+     */
+    private void awaitAnswer(final Pending p, final long timeoutNanos) {
+        final CompletableFuture<Object> f = p.future;
+        final BooleanSupplier answered = () -> f.isDone() || connection.hasMessage();
+        final long deadline = System.nanoTime() + timeoutNanos;
+        int idleSpins = 0;
+        long lastCheck = deadline - timeoutNanos;
+        while (!f.isDone()) {
+            final long now = System.nanoTime();
+            if (now - deadline >= 0) {
+                expire(p, timeoutNanos);
+                continue;
+            }
+            if (receiveLock.tryLock()) {
+                try {
+                    // lead: receive until this call is answered, for others too
+                    strategy.await(answered, connection.unit().events(),
+                        Math.min(deadline - now, TimeUnit.MILLISECONDS.toNanos(10)));
+                    receiveNow();
+                    if (!f.isDone() && System.nanoTime() - lastCheck > LIVENESS_NANOS) {
+                        lastCheck = System.nanoTime();
+                        checkServer();
+                    }
+                } finally {
+                    receiveLock.unlock();
+                }
+                idleSpins = 0;
+            } else if (++idleSpins < 1000) {
+                Thread.onSpinWait();
+            } else {
+                // the leader unparks this thread with its response
+                LockSupport.parkNanos(Math.min(deadline - now, 50_000));
+            }
+        }
+    }
+
+    /** Fails a call whose deadline passed, unless its answer was taken meanwhile. */
+    private void expire(final Pending p, final long timeoutNanos) {
+        if (take(p.id) != null) {
+            p.future.completeExceptionally(timedOut(p, timeoutNanos));
+        }
+    }
+
+    private RpcException timedOut(final Pending p, final long timeoutNanos) {
+        return new RpcException(RpcException.Kind.TIMEOUT, "call of " + p.method.name() + " on '" + service
+            + "' got no answer within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
+    }
+
+    /** Records a call as in flight. */
+    private void track(final Pending p) {
+        if (p.caller == null) {
+            asyncInFlight.incrementAndGet();
+        }
+        pending.add(p.id, p);
+    }
+
+    /** @return the call with this id, no longer in flight, or {@code null} if it was answered or expired */
+    private Pending take(final long id) {
+        final Pending p = pending.remove(id);
+        if (p != null && p.caller == null) {
+            asyncInFlight.decrementAndGet();
+        }
+        return p;
     }
 
     private static final long LIVENESS_NANOS = TimeUnit.MILLISECONDS.toNanos(Connection.LIVENESS_SLICE_MS);
@@ -219,8 +305,12 @@ public final class RpcClient implements AutoCloseable {
     }
 
     private void receiveNow() {
+        receiveNow(anyResponse);
+    }
+
+    private void receiveNow(final MessageHandler handler) {
         try {
-            connection.poll(this::onResponse, 256);
+            connection.poll(handler, 256);
         } catch (final PeerGoneException e) {
             failAll(new RpcException(RpcException.Kind.SERVER_GONE, "server of '" + service + "' is gone: "
                 + e.getMessage()));
@@ -235,7 +325,7 @@ public final class RpcClient implements AutoCloseable {
                                                  final TimeUnit unit) {
         @SuppressWarnings("unchecked")
         final CompletableFuture<R> f = (CompletableFuture<R>) (CompletableFuture<?>) send(method, argument, timeout,
-            unit, null, true).future;
+            unit, null, true, true).future;
         if (callers.get() == 0) {
             synchronized (idle) {
                 idle.notifyAll();
@@ -246,12 +336,14 @@ public final class RpcClient implements AutoCloseable {
 
     /**
      * Encodes and sends a call. {@code timed}: a timer task fails the call at its deadline (for
-     * asynchronous calls; a synchronous caller watches its own deadline).
+     * asynchronous calls; a synchronous caller watches its own deadline). {@code tracked}: the call is
+     * entered in the table of pending calls, where whichever thread receives its answer finds it (not
+     * for a caller that holds the receive lock and so receives its answer itself).
      *
      * @return the pending call; its future is already completed if the call could not be sent
      */
     private <Q, R> Pending send(final RpcMethod<Q, R> method, final Q argument, final long timeout,
-                                final TimeUnit unit, final Thread caller, final boolean timed) {
+                                final TimeUnit unit, final Thread caller, final boolean timed, final boolean tracked) {
         final CompletableFuture<Object> f = new CompletableFuture<>();
         final RpcException down = failure;
         if (closed || down != null) {
@@ -261,25 +353,42 @@ public final class RpcClient implements AutoCloseable {
         }
         final long id = callIds.incrementAndGet();
         final Pending p = new Pending(id, method, f, caller);
-        final Bytes<?> b = out.get();
-        b.clear();
-        b.writeLong(id).writeInt(method.id()).writeInt(0);
-        method.request().encode(argument, b);
-        if (b.readRemaining() > connection.maxMessage()) {
-            f.completeExceptionally(new RpcException(RpcException.Kind.NOT_SENT, "call of " + method.name()
-                + ": the request is " + b.readRemaining() + " bytes; at most " + connection.maxMessage() + " fit"));
-            return p;
-        }
-        pending.put(id, p);
-        if (timed) {
-            p.timeout = timer.schedule(() -> expire(p, timeout, unit), timeout, unit);
-        }
-        try {
-            synchronized (sendLock) {
-                connection.send(b, b.readPosition(), (int) b.readRemaining(), timeout, unit);
+        synchronized (sendLock) {
+            if (closed) {   // close() releases the buffer under this lock
+                f.completeExceptionally(new RpcException(RpcException.Kind.NOT_SENT, "client of '" + service
+                    + "' is closed"));
+                return p;
             }
+            final Bytes<?> b = out;
+            b.clear();
+            b.writeLong(id).writeInt(method.id()).writeInt(0);
+            method.request().encode(argument, b);
+            if (b.readRemaining() > connection.maxMessage()) {
+                f.completeExceptionally(new RpcException(RpcException.Kind.NOT_SENT, "call of " + method.name()
+                    + ": the request is " + b.readRemaining() + " bytes; at most " + connection.maxMessage() + " fit"));
+                return p;
+            }
+            if (tracked) {
+                track(p);
+            }
+            if (timed) {
+                p.timeout = timer.schedule(() -> expire(p, unit.toNanos(timeout)), timeout, unit);
+            }
+            sendLocked(p, b, timeout, unit, tracked);
+        }
+        return p;
+    }
+
+    /** Sends an encoded request; on failure completes the call (or every call, if the server is gone). */
+    private void sendLocked(final Pending p, final Bytes<?> b, final long timeout, final TimeUnit unit,
+                            final boolean tracked) {
+        final long id = p.id;
+        final RpcMethod<?, ?> method = p.method;
+        final CompletableFuture<Object> f = p.future;
+        try {
+            connection.send(b, b.readPosition(), (int) b.readRemaining(), timeout, unit);
         } catch (final SendTimeoutException e) {
-            if (pending.remove(id) != null) {
+            if (!tracked || take(id) != null) {
                 f.completeExceptionally(new RpcException(RpcException.Kind.TIMEOUT, "call of " + method.name()
                     + ": the server did not take requests for " + unit.toMillis(timeout) + " ms; not sent"));
             }
@@ -287,12 +396,17 @@ public final class RpcClient implements AutoCloseable {
             failAll(new RpcException(RpcException.Kind.SERVER_GONE, "server of '" + service + "' is gone: "
                 + e.getMessage()));
         } catch (final DsmException e) {
-            if (pending.remove(id) != null) {
+            if (!tracked || take(id) != null) {
                 f.completeExceptionally(new RpcException(RpcException.Kind.NOT_SENT, "call of " + method.name()
                     + ": " + e.getMessage()));
             }
         }
-        return p;
+    }
+
+    /** @return {@code b}, usable by whichever thread holds the lock that guards it */
+    private static Bytes<?> unchecked(final Bytes<?> b) {
+        b.singleThreadedCheckDisabled(true);
+        return b;
     }
 
     /**
@@ -301,7 +415,7 @@ public final class RpcClient implements AutoCloseable {
      */
     private void receiveLoop() {
         while (!closed && failure == null) {
-            if (callers.get() > 0 || pending.isEmpty()) {
+            if (callers.get() > 0 || asyncInFlight.get() == 0) {
                 synchronized (idle) {
                     try {
                         idle.wait(10);
@@ -335,10 +449,15 @@ public final class RpcClient implements AutoCloseable {
         }
     }
 
-    private void onResponse(final BytesStore<?, ?> buf, final long off, final int len) {
+    /**
+     * Completes the call an answer is for.
+     *
+     * @param own the call of the receiving thread that is not in the table, or {@code null}
+     */
+    private void onResponse(final BytesStore<?, ?> buf, final long off, final int len, final Pending own) {
         final long id = buf.readLong(off);
         final int status = buf.readInt(off + 8);
-        final Pending p = pending.remove(id);
+        final Pending p = own != null && own.id == id ? own : take(id);
         if (p == null) {
             return;   // timed out meanwhile
         }
@@ -346,7 +465,6 @@ public final class RpcClient implements AutoCloseable {
         if (t != null) {
             t.cancel(false);
         }
-        final Bytes<?> in = inBuffer.get();
         try {
             in.clear();
             in.write(buf, off + RpcServer.HEADER, len - RpcServer.HEADER);
@@ -375,17 +493,17 @@ public final class RpcClient implements AutoCloseable {
 
     private void failAll(final RpcException e) {
         failure = e;
-        for (final Long id : pending.keySet()) {
-            final Pending p = pending.remove(id);
-            if (p != null) {
-                p.future.completeExceptionally(e);
+        for (final Pending p : pending.drain()) {
+            if (p.caller == null) {
+                asyncInFlight.decrementAndGet();
             }
+            p.future.completeExceptionally(e);
         }
     }
 
     /** @return calls sent and not yet answered */
     public int inFlight() {
-        return pending.size();
+        return pending.size() + ownCalls.get();
     }
 
     /** Closes the connection; calls in flight fail with {@link RpcException.Kind#SERVER_GONE}. */
@@ -406,5 +524,8 @@ public final class RpcClient implements AutoCloseable {
         failAll(new RpcException(RpcException.Kind.SERVER_GONE, "client of '" + service + "' closed"));
         timer.shutdownNow();
         connection.close();
+        synchronized (sendLock) {
+            out.releaseLast();
+        }
     }
 }

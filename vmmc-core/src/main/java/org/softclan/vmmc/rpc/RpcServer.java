@@ -1,8 +1,6 @@
 package org.softclan.vmmc.rpc;
 
 import java.util.Arrays;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -83,7 +81,8 @@ public final class RpcServer implements AutoCloseable {
     private final Endpoint endpoint;
     private final String service;
     private final Context ctx;
-    private final Map<Integer, Handler<?, ?>> handlers = new ConcurrentHashMap<>();
+    /** Handlers by method id: open addressing, replaced whole on each registration (no boxing per call). */
+    private volatile Handler<?, ?>[] handlers = new Handler<?, ?>[2];
     /** Connected clients: a copy-on-write array, read by the poller without locking. */
     private volatile Client[] clients = new Client[0];
     private TripwireUnit unit;
@@ -92,8 +91,11 @@ public final class RpcServer implements AutoCloseable {
     private Thread acceptor;
     private Thread poller;
     private volatile boolean running;
+    /** Encode buffer per worker thread (handlers on workers). */
     private final ThreadLocal<Bytes<?>> out = ThreadLocal.withInitial(Bytes::allocateElasticDirect);
-    private final ThreadLocal<Bytes<?>> inline = ThreadLocal.withInitial(Bytes::allocateElasticOnHeap);
+    /** Decode and encode buffers of the polling thread (handlers inline): made and used by it only. */
+    private Bytes<?> pollIn;
+    private Bytes<?> pollOut;
 
     /** Clients the poller watches directly instead of through their events. */
     static final int DIRECT_POLL_LIMIT = 8;
@@ -111,6 +113,31 @@ public final class RpcServer implements AutoCloseable {
     private record Handler<Q, R>(RpcMethod<Q, R> method, Function<Q, R> body) {
     }
 
+    private static int slotOf(final int methodId, final int mask) {
+        return (methodId * 0x9E3779B9) >>> 16 & mask;
+    }
+
+    private static void place(final Handler<?, ?>[] table, final Handler<?, ?> h) {
+        final int mask = table.length - 1;
+        int i = slotOf(h.method().id(), mask);
+        while (table[i] != null) {
+            i = (i + 1) & mask;
+        }
+        table[i] = h;
+    }
+
+    /** @return the handler of a method id, or {@code null} */
+    private Handler<?, ?> handler(final int methodId) {
+        final Handler<?, ?>[] table = handlers;
+        final int mask = table.length - 1;
+        for (int i = slotOf(methodId, mask); ; i = (i + 1) & mask) {
+            final Handler<?, ?> h = table[i];
+            if (h == null || h.method().id() == methodId) {
+                return h;
+            }
+        }
+    }
+
     private RpcServer(final Endpoint endpoint, final String service, final Context ctx) {
         this.endpoint = endpoint;
         this.service = service;
@@ -124,8 +151,24 @@ public final class RpcServer implements AutoCloseable {
 
     /** Registers the handler of a method; an exception it throws reaches the caller as an {@link RpcException}. */
     public <Q, R> RpcServer handle(final RpcMethod<Q, R> method, final Function<Q, R> handler) {
-        if (handlers.putIfAbsent(method.id(), new Handler<>(method, handler)) != null) {
-            throw new IllegalArgumentException("service '" + service + "' already has a method with id " + method.id());
+        synchronized (this) {
+            if (handler(method.id()) != null) {
+                throw new IllegalArgumentException("service '" + service + "' already has a method with id "
+                    + method.id());
+            }
+            final Handler<?, ?>[] old = handlers;
+            int count = 1;
+            for (final Handler<?, ?> h : old) {
+                count += h == null ? 0 : 1;
+            }
+            final Handler<?, ?>[] table = new Handler<?, ?>[Integer.highestOneBit(count * 2 + 1) << 1];
+            for (final Handler<?, ?> h : old) {
+                if (h != null) {
+                    place(table, h);
+                }
+            }
+            place(table, new Handler<>(method, handler));
+            handlers = table;
         }
         return this;
     }
@@ -170,46 +213,80 @@ public final class RpcServer implements AutoCloseable {
     }
 
     private void pollLoop() {
+        pollIn = Bytes.allocateElasticOnHeap();
+        pollOut = Bytes.allocateElasticDirect();
         final long[] ready = new long[64];
+        try {
+            pollRounds(ready);
+        } finally {
+            pollOut.releaseLast();
+        }
+    }
+
+    private void pollRounds(final long[] ready) {
         long lastSweep = System.nanoTime();
         long seenOverflow = 0;
+        int rounds = 0;
+        boolean idle = false;
         while (running) {
+            // the clock is read every CLOCK_ROUNDS rounds and after an idle one, not once per request
+            boolean sweep = false;
+            if (idle || (++rounds & (CLOCK_ROUNDS - 1)) == 0) {
+                final long now = System.nanoTime();
+                if (now - lastSweep > SWEEP_NANOS) {
+                    sweep = true;
+                    lastSweep = now;
+                }
+            }
             try {
-                pollOnce(ready, lastSweep, seenOverflow);
+                idle = !pollOnce(ready, sweep, seenOverflow);
             } catch (final RuntimeException e) {
                 // one bad connection must not stop the server: it is dropped in serve()
-            }
-            if (System.nanoTime() - lastSweep > SWEEP_NANOS) {
-                lastSweep = System.nanoTime();
+                idle = false;
             }
             seenOverflow = unit.events().overflowCount();
         }
     }
 
+    /** Poll rounds between reads of the clock for the sweep (a power of two). */
+    private static final int CLOCK_ROUNDS = 64;
+
     /**
-     * One round: wait for work, then serve. With few clients the poller watches their rings directly
-     * (a request is seen as soon as its write pointer lands, before its event is even posted) and
-     * drains the events only to keep the queue empty; with many, it serves the connections whose
-     * events arrived. After an overflow, and every 100 ms, it sweeps every connection.
+     * One round: wait for work (not when a sweep is due), then serve. With few clients the poller
+     * watches their rings directly (a request is seen as soon as its write pointer lands, before its
+     * event is even posted) and drains the events after serving, only to keep the queue empty; with
+     * many, it serves the connections whose events arrived. After an overflow, and every 100 ms, it
+     * sweeps every connection (checks that its client is alive).
+     *
+     * @return whether there was work (false: the wait timed out)
      */
-    private void pollOnce(final long[] ready, final long lastSweep, final long seenOverflow) {
+    private boolean pollOnce(final long[] ready, final boolean sweepDue, final long seenOverflow) {
         final Client[] all = clients;
         final boolean direct = all.length <= DIRECT_POLL_LIMIT;
+        final boolean work;
         if (direct) {
-            ctx.strategy.await(anyWork, unit.events(), SWEEP_NANOS);
-        } else {
-            unit.events().await(ctx.strategy, 100, TimeUnit.MILLISECONDS);
-        }
-        readyCount = 0;
-        readyIds = ready;
-        unit.events().poll(collect, Integer.MAX_VALUE);
-        final boolean sweep = unit.events().overflowCount() != seenOverflow
-            || System.nanoTime() - lastSweep > SWEEP_NANOS;
-        if (direct || sweep || readyCount > ready.length) {
+            work = sweepDue ? anyWork() : ctx.strategy.await(anyWork, unit.events(), SWEEP_NANOS);
+            // serve first: the events only keep the queue from filling, so they are drained after
+            final boolean sweep = sweepDue || unit.events().overflowCount() != seenOverflow;
             for (final Client c : all) {
                 serve(c, sweep);
             }
-            return;
+            readyCount = 0;
+            readyIds = ready;
+            unit.events().poll(collect, Integer.MAX_VALUE);
+            return work;
+        }
+        work = sweepDue ? unit.events().hasEvent()
+            : unit.events().await(ctx.strategy, SWEEP_NANOS, TimeUnit.NANOSECONDS);
+        readyCount = 0;
+        readyIds = ready;
+        unit.events().poll(collect, Integer.MAX_VALUE);
+        final boolean sweep = sweepDue || unit.events().overflowCount() != seenOverflow;
+        if (sweep || readyCount > ready.length) {
+            for (final Client c : all) {
+                serve(c, sweep);
+            }
+            return work;
         }
         for (int i = 0; i < readyCount; i++) {
             final Client c = find(ready[i], all);
@@ -217,6 +294,7 @@ public final class RpcServer implements AutoCloseable {
                 serve(c, false);
             }
         }
+        return work;
     }
 
     private final BooleanSupplier anyWork = this::anyWork;
@@ -287,24 +365,23 @@ public final class RpcServer implements AutoCloseable {
         final long callId = buf.readLong(off);
         final int methodId = buf.readInt(off + 8);
         if (workers == null) {
-            final Bytes<?> in = inline.get();
+            final Bytes<?> in = pollIn;
             in.clear();
             in.write(buf, off + HEADER, len - HEADER);
-            run(c, callId, methodId, in);
+            run(c, callId, methodId, in, pollOut);
         } else {
             final Bytes<?> in = Bytes.allocateElasticOnHeap(len);
             in.write(buf, off + HEADER, len - HEADER);
             in.singleThreadedCheckReset();   // handed to a worker thread, which becomes its only user
-            workers.execute(() -> run(c, callId, methodId, in));
+            workers.execute(() -> run(c, callId, methodId, in, out.get()));
         }
     }
 
     @SuppressWarnings("unchecked")
-    private void run(final Connection c, final long callId, final int methodId, final Bytes<?> in) {
-        final Bytes<?> b = out.get();
+    private void run(final Connection c, final long callId, final int methodId, final Bytes<?> in, final Bytes<?> b) {
         b.clear();
         b.writeLong(callId);
-        final Handler<Object, Object> h = (Handler<Object, Object>) handlers.get(methodId);
+        final Handler<Object, Object> h = (Handler<Object, Object>) handler(methodId);
         if (h == null) {
             b.writeInt(NO_METHOD).writeInt(0);
             b.writeUtf8("service '" + service + "' has no method with id " + methodId);

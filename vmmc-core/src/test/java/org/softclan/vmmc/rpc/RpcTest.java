@@ -105,6 +105,29 @@ class RpcTest {
     }
 
     @Test
+    void synchronousCallersAndAsynchronousCallsMixedAcrossThreadsEachGetTheirOwnAnswers() throws Exception {
+        try (RpcClient c = RpcClient.connect(clientEp, "test", new RpcClient.Context(), 5, TimeUnit.SECONDS)) {
+            final List<CompletableFuture<Void>> threads = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                final int thread = t;
+                threads.add(CompletableFuture.runAsync(() -> {
+                    final List<CompletableFuture<String>> async = new ArrayList<>();
+                    for (int i = 0; i < 300; i++) {
+                        // whichever thread receives, an answer reaches the call it belongs to
+                        async.add(c.callAsync(ECHO, "a" + thread + ":" + i, 10, TimeUnit.SECONDS));
+                        assertEquals("s" + thread + ":" + i, c.call(ECHO, "s" + thread + ":" + i, 10, TimeUnit.SECONDS));
+                    }
+                    for (int i = 0; i < 300; i++) {
+                        assertEquals("a" + thread + ":" + i, async.get(i).join());
+                    }
+                }));
+            }
+            CompletableFuture.allOf(threads.toArray(new CompletableFuture<?>[0])).get(30, TimeUnit.SECONDS);
+            assertEquals(0, c.inFlight());
+        }
+    }
+
+    @Test
     void handlerExceptionsReachTheCaller() {
         try (RpcClient c = RpcClient.connect(clientEp, "test", new RpcClient.Context(), 5, TimeUnit.SECONDS)) {
             final RpcException e = assertThrows(RpcException.class, () -> c.call(FAIL, "boom", 5, TimeUnit.SECONDS));

@@ -36,11 +36,13 @@ import picocli.CommandLine.Option;
  * {@code TRANSPORT.hgrm} (HdrHistogram percentile distributions of all rounds added, microseconds) and
  * {@code TRANSPORT-rROUND.log} (each run's output).
  *
- * <p>With the defaults it takes about four minutes on a 2-CPU machine (a latency run is about 3 s with
- * its JVM starts and its second of warm-up, times 8 transports and 3 rounds; the throughput section
- * about a minute and a half). Each latency measurement is capped at {@code --max-seconds} (default
- * {@value #MAX_SECONDS}) plus a third of that for its warm-up, so a transport that slows down on a loaded
- * machine is cut short (and marked time-capped) rather than holding up the run.
+ * <p>With the defaults it takes two to three minutes on a quiet 2-CPU machine: a latency run is 2-4 s
+ * with its two JVM starts and its second of warm-up, times 8 transports and 3 rounds; the throughput
+ * section about a minute. Each latency measurement is capped at {@code --max-seconds} (default
+ * {@value #MAX_SECONDS} here, 30 for {@code bench pingpong}; on a quiet machine the slowest transport
+ * needs about 1 s) plus a third of that for its warm-up, so a run starved of CPU by other work is cut
+ * short (and marked time-capped) instead of holding up the report: even with every run capped the whole
+ * command stays under about 8 minutes.
  */
 @Command(name = "compare", mixinStandardHelpOptions = true,
     description = {"Round-trip latency of every transport, each in a fresh pair of JVMs, in one report.",
@@ -52,7 +54,7 @@ public final class CompareCommand implements Callable<Integer> {
     /** Default rounds of the latency section. */
     static final int ROUNDS = 3;
     /** Default time cap of each latency measurement, seconds. */
-    static final String MAX_SECONDS = "30";
+    static final String MAX_SECONDS = "10";
 
     @Option(names = "--size", defaultValue = "32", paramLabel = "BYTES",
         description = "payload bytes each way (default: ${DEFAULT-VALUE})")
@@ -80,7 +82,8 @@ public final class CompareCommand implements Callable<Integer> {
     long rate;
 
     @Option(names = "--max-seconds", defaultValue = MAX_SECONDS, paramLabel = "S",
-        description = "time cap of each transport's measurement (default: ${DEFAULT-VALUE})")
+        description = "time cap of each latency measurement; the warm-up gets a third more (default:"
+            + " ${DEFAULT-VALUE})")
     double maxSeconds;
 
     @Option(names = "--transports", split = ",", paramLabel = "T",

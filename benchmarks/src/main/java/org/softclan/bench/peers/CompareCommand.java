@@ -17,36 +17,61 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code ./vmmc bench compare [--size 32] [--warmup N] [--iterations N] [--rate N] [--max-seconds S]
- * [--transports a,b,...] [--throughput-seconds S] [--out DIR]}: runs every section in one invocation and
- * writes a report.
+ * {@code ./vmmc bench compare [--size 32] [--rounds 3] [--warmup N] [--warmup-seconds S] [--iterations N]
+ * [--rate N] [--max-seconds S] [--transports a,b,...] [--throughput-seconds S] [--out DIR]}: runs every
+ * section in one invocation and writes a report.
  *
- * <p>The sections ({@link #sections()}) run in order: {@link LatencySection}, every transport of
- * {@code bench pingpong} in turn, each in a fresh pair of JVMs, then a Markdown table of p50, p90, p99,
- * p99.9 and max (microseconds) with each p50's ratio to raw's p50; then {@link ThroughputSection}, every
- * transport of {@code bench stream} with 64 KiB messages in interleaved rounds, medians and ratios to the
- * raw ring ({@code throughput.csv}).
+ * <p>The sections ({@link #sections(double)}) run in order: {@link LatencySection}, {@code --rounds} rounds
+ * (default {@value #ROUNDS}) in each of which every transport of {@code bench pingpong} runs once, each
+ * in a fresh pair of JVMs, the order rotated from round to round; then a Markdown table of the medians
+ * over the rounds of p50, p90, p99, p99.9 and max (microseconds), the range of p50 and each median p50's
+ * ratio to raw's. Each run warms up for at least {@code --warmup} round trips and at least
+ * {@code --warmup-seconds} (default 1 s, so that the JIT has compiled the loops), as {@code bench
+ * pingpong}. Then {@link ThroughputSection}, every transport of {@code bench stream} with 64 KiB
+ * messages in 3 interleaved rounds, medians and ratios to the raw ring ({@code throughput.csv}).
  *
  * <p>Files in {@code DIR} (default {@code bench-results/compare-TIMESTAMP}): {@code results.md} (what
- * is printed), {@code latency.csv}, {@code latency.svg} (latency by percentile, one line per transport),
- * {@code TRANSPORT.hgrm} (HdrHistogram percentile distributions, microseconds) and {@code TRANSPORT.log}
- * (each run's output).
+ * is printed), {@code latency.csv} (a row per transport and round, and per transport a row of medians),
+ * {@code latency.svg} (latency by percentile, one line per transport, all rounds added),
+ * {@code TRANSPORT.hgrm} (HdrHistogram percentile distributions of all rounds added, microseconds) and
+ * {@code TRANSPORT-rROUND.log} (each run's output).
  *
- * <p>With the defaults it takes about two minutes on a 2-CPU machine; each transport's measurement
- * is capped at {@code --max-seconds} (default 30) plus a third of that for its warm-up, so the whole run
- * stays within 10 minutes even on a loaded machine.
+ * <p>With the defaults it takes two to three minutes on a quiet 2-CPU machine: a latency run is 2-4 s
+ * with its two JVM starts and its second of warm-up, times 8 transports and 3 rounds; the throughput
+ * section about a minute. Each latency measurement is capped at {@code --max-seconds} (default
+ * {@value #MAX_SECONDS} here, 30 for {@code bench pingpong}; on a quiet machine the slowest transport
+ * needs about 1 s) plus a third of that for its warm-up, so a run starved of CPU by other work is cut
+ * short (and marked time-capped) instead of holding up the report: even with every run capped the whole
+ * command stays under about 8 minutes.
  */
 @Command(name = "compare", mixinStandardHelpOptions = true,
     description = {"Round-trip latency of every transport, each in a fresh pair of JVMs, in one report.",
-        "Writes results.md (Markdown table), latency.csv, latency.svg (percentile chart), TRANSPORT.hgrm."})
+        "Runs --rounds rounds, every transport once per round in rotated order; the table gives medians over the"
+            + " rounds and the range of p50.",
+        "Writes results.md (Markdown table), latency.csv, latency.svg (percentile chart), TRANSPORT.hgrm"
+            + " (chart and .hgrm: all rounds added)."})
 public final class CompareCommand implements Callable<Integer> {
+    /** Default rounds of the latency section. */
+    static final int ROUNDS = 3;
+    /** Default time cap of each latency measurement, seconds. */
+    static final String MAX_SECONDS = "10";
+
     @Option(names = "--size", defaultValue = "32", paramLabel = "BYTES",
         description = "payload bytes each way (default: ${DEFAULT-VALUE})")
     int size;
 
-    @Option(names = "--warmup", paramLabel = "N", description = "warm-up round trips per transport (default: as"
+    @Option(names = "--rounds", defaultValue = "" + ROUNDS, paramLabel = "K",
+        description = "latency rounds: every transport once per round, the order rotated; the table gives medians"
+            + " over the rounds (default: ${DEFAULT-VALUE})")
+    int rounds;
+
+    @Option(names = "--warmup", paramLabel = "N", description = "at least N warm-up round trips per run (default: as"
         + " pingpong)")
     Integer warmup;
+
+    @Option(names = "--warmup-seconds", paramLabel = "S", description = "and warm up for at least S seconds per run;"
+        + " 0: the count alone (default: as pingpong, 1.0)")
+    Double warmupSeconds;
 
     @Option(names = "--iterations", paramLabel = "N", description = "measured round trips per transport (default:"
         + " as pingpong)")
@@ -56,8 +81,9 @@ public final class CompareCommand implements Callable<Integer> {
         description = "fixed send rate, messages/s (default: back to back)")
     long rate;
 
-    @Option(names = "--max-seconds", defaultValue = "30", paramLabel = "S",
-        description = "time cap of each transport's measurement (default: ${DEFAULT-VALUE})")
+    @Option(names = "--max-seconds", defaultValue = MAX_SECONDS, paramLabel = "S",
+        description = "time cap of each latency measurement; the warm-up gets a third more (default:"
+            + " ${DEFAULT-VALUE})")
     double maxSeconds;
 
     @Option(names = "--transports", split = ",", paramLabel = "T",
@@ -101,6 +127,15 @@ public final class CompareCommand implements Callable<Integer> {
                 Transports.byName(t);
             }
             Payload.checkSize(size);
+            if (!(maxSeconds > 0)) {
+                throw new IllegalArgumentException("--max-seconds " + maxSeconds + ": need a number > 0");
+            }
+            if (rounds < 1) {
+                throw new IllegalArgumentException("--rounds " + rounds + ": need at least 1");
+            }
+            if (warmupSeconds != null && (!(warmupSeconds >= 0) || warmupSeconds.isInfinite())) {
+                throw new IllegalArgumentException("--warmup-seconds " + warmupSeconds + ": need a finite number >= 0");
+            }
             if (throughputSeconds < 0) {
                 throw new IllegalArgumentException("--throughput-seconds " + throughputSeconds + " is negative");
             }
@@ -114,8 +149,8 @@ public final class CompareCommand implements Callable<Integer> {
         final long t0 = System.nanoTime();
         final double loadBefore = loadAverage();
         final PrintStream log = System.err;
-        final CompareSection.Run run = new CompareSection.Run(dir, size, warmup, iterations, rate, maxSeconds, chosen,
-            log);
+        final CompareSection.Run run = new CompareSection.Run(dir, size, warmup, warmupSeconds, iterations, rate,
+            maxSeconds, rounds, chosen, log);
         final List<CompareSection> sections = sections(throughputSeconds);
         for (final CompareSection s : sections) {
             s.run(run);

@@ -10,9 +10,22 @@ import java.util.List;
  * in order ({@link CompareCommand#sections}).
  */
 public interface CompareSection {
-    /** What every section is given. */
-    record Run(Path outDir, int size, Integer warmup, Integer iterations, long rate, double maxSeconds,
-               List<String> transports, PrintStream log) {
+    /**
+     * What every section is given.
+     *
+     * @param outDir        where the section writes its files
+     * @param size          payload bytes
+     * @param warmup        warm-up round trips per run, null for pingpong's default
+     * @param warmupSeconds minimum warm-up time per run, null for pingpong's default
+     * @param iterations    measured round trips per run, null for pingpong's default
+     * @param rate          fixed send rate (messages/s), 0 for back to back
+     * @param maxSeconds    time cap of each measurement
+     * @param rounds        rounds of the latency section (every transport once per round)
+     * @param transports    the transports chosen, in order
+     * @param log           where progress lines go
+     */
+    record Run(Path outDir, int size, Integer warmup, Double warmupSeconds, Integer iterations, long rate,
+               double maxSeconds, int rounds, List<String> transports, PrintStream log) {
     }
 
     /** @return the section's heading in {@code results.md} */

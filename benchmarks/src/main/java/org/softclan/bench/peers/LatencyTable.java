@@ -1,11 +1,18 @@
 package org.softclan.bench.peers;
 
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.ToDoubleFunction;
+
+import org.HdrHistogram.Histogram;
 
 /**
- * The round-trip latency table: one row per transport (or its failure), p50, p90, p99, p99.9 and max
- * in microseconds, optionally the ratio of each p50 to raw's p50.
+ * The round-trip latency tables. {@link #markdown}: one row per transport (or its failure), p50, p90,
+ * p99, p99.9 and max in microseconds, optionally the ratio of each p50 to raw's p50 ({@code bench
+ * pingpong}). {@link #roundsMarkdown} and {@link #roundsCsv}: several rounds per transport, summarised by
+ * medians and the range of p50 ({@code bench compare}).
  */
 final class LatencyTable {
     /** A transport's result, or why it has none. */
@@ -68,26 +75,214 @@ final class LatencyTable {
         return t.render();
     }
 
-    /** @return the CSV of the rows, with a header line; latencies in microseconds */
-    static String csv(final List<Row> rows) {
-        double rawP50 = Double.NaN;
-        for (final Row r : rows) {
-            if (Transports.RAW.equals(r.transport) && r.result != null) {
-                rawP50 = r.result.micros(50);
+    /**
+     * One transport's outcome in every round of {@code bench compare}, in round order: each a result or a
+     * failure ({@code null} for a round not run).
+     */
+    record Rounds(String transport, List<Row> rounds) {
+        Rounds {
+            rounds = java.util.Collections.unmodifiableList(new ArrayList<>(rounds));
+        }
+
+        /** @return the results of the rounds that worked, in round order */
+        List<PingPongResult> ok() {
+            final List<PingPongResult> ok = new ArrayList<>();
+            for (final Row r : rounds) {
+                if (r != null && r.result != null) {
+                    ok.add(r.result);
+                }
+            }
+            return ok;
+        }
+
+        /** @return the numbers (from 1) of the rounds that failed */
+        List<Integer> failedRounds() {
+            final List<Integer> failed = new ArrayList<>();
+            for (int i = 0; i < rounds.size(); i++) {
+                if (rounds.get(i) != null && rounds.get(i).result == null) {
+                    failed.add(i + 1);
+                }
+            }
+            return failed;
+        }
+
+        /** @return the median over the rounds that worked of {@code f}, NaN if none did */
+        double median(final ToDoubleFunction<PingPongResult> f) {
+            return LatencyTable.median(ok().stream().mapToDouble(f).toArray());
+        }
+
+        /** @return the median over the rounds that worked of the latency at {@code percentile}, microseconds */
+        double medianMicros(final double percentile) {
+            return median(r -> r.micros(percentile));
+        }
+
+        /** @return the latencies of every round that worked, added into one histogram (nanoseconds) */
+        Histogram combined() {
+            final Histogram sum = new Histogram(3);
+            for (final PingPongResult r : ok()) {
+                sum.add(r.histogram());
+            }
+            return sum;
+        }
+    }
+
+    /** @return the median of {@code values} (the mean of the middle two for an even count), NaN if empty */
+    static double median(final double[] values) {
+        final double[] v = values.clone();
+        Arrays.sort(v);
+        if (v.length == 0) {
+            return Double.NaN;
+        }
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+
+    private static double rawMedianP50(final List<Rounds> transports) {
+        for (final Rounds t : transports) {
+            if (Transports.RAW.equals(t.transport)) {
+                return t.medianMicros(50);
             }
         }
-        final StringBuilder sb = new StringBuilder(
-            "transport,size,rate,warmup,round_trips,capped,p50_us,p90_us,p99_us,p99_9_us,max_us,mean_us,p50_vs_raw,error\n");
-        for (final Row r : rows) {
-            if (r.result == null) {
-                sb.append(r.transport).append(",,,,,,,,,,,,,\"").append(r.failure.replace("\"", "\"\"")).append("\"\n");
+        return Double.NaN;
+    }
+
+    private static String roundList(final List<Integer> rounds) {
+        final StringBuilder sb = new StringBuilder(rounds.size() == 1 ? "round " : "rounds ");
+        for (int i = 0; i < rounds.size(); i++) {
+            sb.append(i == 0 ? "" : ", ").append(rounds.get(i));
+        }
+        return sb.toString();
+    }
+
+    /**
+     * The table of {@code bench compare}: per transport, the median over the rounds that worked of p50,
+     * p90, p99, p99.9 and max, the lowest and highest p50 of those rounds, and the ratio of the median
+     * p50 to raw's median p50. A transport that failed in some round says in which, and how many rounds
+     * the medians are over; the reasons follow the table.
+     *
+     * @param transports the transports, in order
+     * @return the Markdown table and the failures' reasons
+     */
+    static String roundsMarkdown(final List<Rounds> transports) {
+        final double rawP50 = rawMedianP50(transports);
+        final MarkdownTable t = new MarkdownTable("transport", "rounds", "round trips", "p50 us", "p50 range us",
+            "p90 us", "p99 us", "p99.9 us", "max us", "p50 / raw p50");
+        final StringBuilder notes = new StringBuilder();
+        for (final Rounds tr : transports) {
+            final List<PingPongResult> ok = tr.ok();
+            final List<Integer> failed = tr.failedRounds();
+            final int ran = ok.size() + failed.size();
+            final List<Integer> capped = new ArrayList<>();
+            for (int i = 0; i < tr.rounds.size(); i++) {
+                final Row r = tr.rounds.get(i);
+                if (r != null && r.result != null && r.result.capped()) {
+                    capped.add(i + 1);
+                }
+            }
+            String name = tr.transport;
+            if (!failed.isEmpty()) {
+                name += ok.isEmpty() ? " (failed in every round)" : " (failed in " + roundList(failed) + ")";
+            }
+            if (!capped.isEmpty()) {
+                name += " (time-capped in " + roundList(capped) + ")";
+            }
+            final String rounds = failed.isEmpty() ? Integer.toString(ran) : ok.size() + " of " + ran;
+            if (ok.isEmpty()) {
+                t.row(name, rounds, "-", "-", "-", "-", "-", "-", "-", "-");
+            } else {
+                final long fewest = ok.stream().mapToLong(PingPongResult::roundTrips).min().orElse(0);
+                final long most = ok.stream().mapToLong(PingPongResult::roundTrips).max().orElse(0);
+                final double lo = ok.stream().mapToDouble(r -> r.micros(50)).min().orElse(Double.NaN);
+                final double hi = ok.stream().mapToDouble(r -> r.micros(50)).max().orElse(Double.NaN);
+                final double p50 = tr.medianMicros(50);
+                t.row(name, rounds, fewest == most ? Long.toString(most) : fewest + "-" + most, us(p50),
+                    us(lo) + "-" + us(hi), us(tr.medianMicros(90)), us(tr.medianMicros(99)), us(tr.medianMicros(99.9)),
+                    us(tr.median(PingPongResult::maxMicros)), ratio(p50, rawP50));
+            }
+            for (final int f : failed) {
+                notes.append("* `").append(tr.transport).append("` failed in round ").append(f).append(": ")
+                    .append(tr.rounds.get(f - 1).failure).append('\n');
+            }
+        }
+        return t.render() + (notes.length() == 0 ? "" : "\nFailures:\n\n" + notes);
+    }
+
+    private static String csvRow(final String transport, final String round, final PingPongResult p,
+                                 final double[] stats, final String vsRaw, final String error) {
+        final StringBuilder sb = new StringBuilder(transport).append(',').append(round).append(',');
+        if (p != null) {
+            sb.append(String.format(Locale.ROOT, "%d,%d,%d,%.3f,%d,%b,", p.size(), p.rate(), p.warmup(),
+                p.warmupNanos() / 1e9, p.roundTrips(), p.capped()));
+        } else {
+            sb.append(",,,,,,");
+        }
+        for (final double v : stats) {
+            sb.append(Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.3f", v)).append(',');
+        }
+        sb.append(vsRaw).append(',');
+        if (!error.isEmpty()) {
+            sb.append('"').append(error.replace("\"", "\"\"")).append('"');
+        }
+        return sb.append('\n').toString();
+    }
+
+    /**
+     * The CSV of {@code bench compare}: per transport, one row per round ({@code round} = 1, 2, ...; a
+     * failed round has only its {@code error}) and then one row with {@code round} = {@code median}: the
+     * medians over the rounds that worked ({@code round_trips} is the median count, {@code capped} whether
+     * any round was; {@code error} says how many rounds failed). {@code p50_vs_raw} is, in a round's row,
+     * the ratio to raw's p50 of the same round, in a median row the ratio of the medians. Latencies in
+     * microseconds.
+     *
+     * @param transports the transports, in order
+     * @return the CSV, with a header line
+     */
+    static String roundsCsv(final List<Rounds> transports) {
+        final double rawP50 = rawMedianP50(transports);
+        Rounds raw = null;
+        for (final Rounds t : transports) {
+            if (Transports.RAW.equals(t.transport)) {
+                raw = t;
+            }
+        }
+        final StringBuilder sb = new StringBuilder("transport,round,size,rate,warmup,warmup_s,round_trips,capped,p50_us,"
+            + "p90_us,p99_us,p99_9_us,max_us,mean_us,p50_vs_raw,error\n");
+        for (final Rounds t : transports) {
+            for (int i = 0; i < t.rounds.size(); i++) {
+                final Row r = t.rounds.get(i);
+                if (r == null) {
+                    continue;
+                }
+                final String round = Integer.toString(i + 1);
+                if (r.result == null) {
+                    final double[] none = new double[6];
+                    Arrays.fill(none, Double.NaN);
+                    sb.append(csvRow(t.transport, round, null, none, "", r.failure));
+                    continue;
+                }
+                final PingPongResult p = r.result;
+                final Row rawRow = raw != null && i < raw.rounds.size() ? raw.rounds.get(i) : null;
+                final double rawRound = rawRow != null && rawRow.result != null ? rawRow.result.micros(50) : Double.NaN;
+                sb.append(csvRow(t.transport, round, p, new double[] {p.micros(50), p.micros(90), p.micros(99),
+                    p.micros(99.9), p.maxMicros(), p.histogram().getMean() / 1e3},
+                    rawRound > 0 ? String.format(Locale.ROOT, "%.3f", p.micros(50) / rawRound) : "", ""));
+            }
+            final List<PingPongResult> ok = t.ok();
+            final int failed = t.failedRounds().size();
+            final String error = failed == 0 ? "" : failed + " of " + (failed + ok.size()) + " rounds failed";
+            if (ok.isEmpty()) {
+                sb.append(t.transport).append(",median,,,,,,,,,,,,,,\"").append(error).append("\"\n");
                 continue;
             }
-            final PingPongResult p = r.result;
-            sb.append(String.format(Locale.ROOT, "%s,%d,%d,%d,%d,%b,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%s,%n", p.transport(),
-                p.size(), p.rate(), p.warmup(), p.roundTrips(), p.capped(), p.micros(50), p.micros(90), p.micros(99),
-                p.micros(99.9), p.maxMicros(), p.histogram().getMean() / 1e3,
-                rawP50 > 0 ? String.format(Locale.ROOT, "%.3f", p.micros(50) / rawP50) : ""));
+            final PingPongResult first = ok.get(0);
+            final double p50 = t.medianMicros(50);
+            sb.append(String.format(Locale.ROOT, "%s,median,%d,%d,,,%.0f,%b,", t.transport, first.size(), first.rate(),
+                t.median(r -> r.roundTrips()), ok.stream().anyMatch(PingPongResult::capped)));
+            for (final double v : new double[] {p50, t.medianMicros(90), t.medianMicros(99), t.medianMicros(99.9),
+                t.median(PingPongResult::maxMicros), t.median(r -> r.histogram().getMean() / 1e3)}) {
+                sb.append(String.format(Locale.ROOT, "%.3f,", v));
+            }
+            sb.append(rawP50 > 0 ? String.format(Locale.ROOT, "%.3f", p50 / rawP50) : "").append(',');
+            sb.append(error.isEmpty() ? "" : "\"" + error + "\"").append('\n');
         }
         return sb.toString();
     }

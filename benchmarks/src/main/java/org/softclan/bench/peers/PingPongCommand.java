@@ -10,16 +10,19 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code ./vmmc bench pingpong --transport T [--size BYTES] [--warmup N] [--iterations N] [--rate N]
- * [--max-seconds S] [--out DIR]}: round-trip latency of one transport between this JVM and an echo JVM
+ * {@code ./vmmc bench pingpong --transport T [--size BYTES] [--warmup N] [--warmup-seconds S] [--iterations N]
+ * [--rate N] [--max-seconds S] [--out DIR]}: round-trip latency of one transport between this JVM and an echo JVM
  * ({@link PingPongRunner}), printed as a Markdown table of p50, p90, p99, p99.9 and max in microseconds.
  *
  * <p>Transports ({@link Transports}): {@code raw}, {@code tripwire-spin}, {@code tripwire-block},
  * {@code queue}, {@code rpc}, {@code aeron-ipc}, {@code tcp}, {@code uds}. Defaults: a 32-byte payload;
- * {@value #FAST_WARMUP} warm-up and {@value #FAST_ITERATIONS} measured round trips, or
- * {@value #SLOW_WARMUP} and {@value #SLOW_ITERATIONS} for the transports that wake a thread through
- * the kernel each way ({@code tripwire-block}, {@code tcp}, {@code uds}); the measurement stops after
- * {@code --max-seconds} (default 30) and the warm-up after a third of that.
+ * a warm-up of at least {@value #FAST_WARMUP} round trips and at least {@value #WARMUP_SECONDS} s (whichever
+ * ends later: the count alone takes a few milliseconds for the fast transports, before the JIT has
+ * compiled the loops), then {@value #FAST_ITERATIONS} measured round trips; {@value #SLOW_WARMUP} and
+ * {@value #SLOW_ITERATIONS} round trips for the transports that wake a thread through the kernel each way
+ * ({@code tripwire-block}, {@code tcp}, {@code uds}). The measurement stops after {@code --max-seconds}
+ * (default 30) and the warm-up after a third of that, whatever the count and time asked; the log says
+ * how many warm-up round trips were made in how long.
  *
  * <p>{@code --rate N} sends at a fixed N messages per second and charges each round trip from its
  * intended send time (coordinated omission corrected). {@code --out DIR} writes the HdrHistogram
@@ -27,12 +30,14 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "pingpong", mixinStandardHelpOptions = true,
     description = {"Round-trip latency of one transport between this JVM and an echo JVM.",
-        "Transports: raw, tripwire-spin, tripwire-block, queue, rpc, aeron-ipc, tcp, uds."})
+        "Transports: raw, tripwire-spin, tripwire-block, queue, rpc, aeron-ipc, tcp, uds.",
+        "The warm-up runs for at least --warmup round trips and at least --warmup-seconds, whichever ends later."})
 public final class PingPongCommand implements Callable<Integer> {
     static final int FAST_WARMUP = 20_000;
     static final int FAST_ITERATIONS = 100_000;
     static final int SLOW_WARMUP = 5_000;
     static final int SLOW_ITERATIONS = 20_000;
+    static final double WARMUP_SECONDS = 1.0;
     static final double MAX_SECONDS = 30;
 
     @Option(names = "--transport", required = true, paramLabel = "T", description = "the transport")
@@ -42,9 +47,13 @@ public final class PingPongCommand implements Callable<Integer> {
         description = "payload bytes each way, 8..262144 (default: ${DEFAULT-VALUE})")
     int size;
 
-    @Option(names = "--warmup", paramLabel = "N", description = "round trips before measuring (default: 20000, 5000"
-        + " for tripwire-block, tcp, uds)")
+    @Option(names = "--warmup", paramLabel = "N", description = "at least N round trips before measuring (default:"
+        + " 20000, 5000 for tripwire-block, tcp, uds)")
     Integer warmup;
+
+    @Option(names = "--warmup-seconds", defaultValue = "1.0", paramLabel = "S", description = "and warm up for at least"
+        + " S seconds (0: the count alone); capped at a third of --max-seconds (default: ${DEFAULT-VALUE})")
+    double warmupSeconds;
 
     @Option(names = "--iterations", paramLabel = "N", description = "measured round trips (default: 100000, 20000"
         + " for tripwire-block, tcp, uds)")
@@ -86,13 +95,16 @@ public final class PingPongCommand implements Callable<Integer> {
         try {
             t = Transports.byName(transport);
             Payload.checkSize(size);
+            if (!(warmupSeconds >= 0) || Double.isInfinite(warmupSeconds)) {
+                throw new IllegalArgumentException("--warmup-seconds " + warmupSeconds + ": need a finite number >= 0");
+            }
         } catch (final IllegalArgumentException e) {
             System.err.println("pingpong: " + e.getMessage());
             return 2;
         }
         final PingPongRunner.Settings s;
         try {
-            s = new PingPongRunner.Settings(t, size, warmup != null ? warmup : defaultWarmup(t),
+            s = new PingPongRunner.Settings(t, size, warmup != null ? warmup : defaultWarmup(t), warmupSeconds,
                 iterations != null ? iterations : defaultIterations(t), rate, maxSeconds);
         } catch (final IllegalArgumentException e) {
             System.err.println("pingpong: " + e.getMessage());

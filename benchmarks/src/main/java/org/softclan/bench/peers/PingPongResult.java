@@ -26,6 +26,7 @@ public final class PingPongResult {
     private final int size;
     private final long rate;
     private final long warmup;
+    private final long warmupNanos;
     private final Histogram histogram;
     private final long nanos;
     private final boolean capped;
@@ -33,10 +34,16 @@ public final class PingPongResult {
 
     PingPongResult(final String transport, final int size, final long rate, final long warmup,
                    final Histogram histogram, final long nanos, final boolean capped, final long echoed) {
+        this(transport, size, rate, warmup, 0, histogram, nanos, capped, echoed);
+    }
+
+    PingPongResult(final String transport, final int size, final long rate, final long warmup, final long warmupNanos,
+                   final Histogram histogram, final long nanos, final boolean capped, final long echoed) {
         this.transport = transport;
         this.size = size;
         this.rate = rate;
         this.warmup = warmup;
+        this.warmupNanos = warmupNanos;
         this.histogram = histogram;
         this.nanos = nanos;
         this.capped = capped;
@@ -44,7 +51,7 @@ public final class PingPongResult {
     }
 
     PingPongResult echoed(final long n) {
-        return new PingPongResult(transport, size, rate, warmup, histogram, nanos, capped, n);
+        return new PingPongResult(transport, size, rate, warmup, warmupNanos, histogram, nanos, capped, n);
     }
 
     /** @return the transport's name */
@@ -65,6 +72,11 @@ public final class PingPongResult {
     /** @return warm-up round trips made (not in the histogram) */
     public long warmup() {
         return warmup;
+    }
+
+    /** @return wall time of the warm-up, nanoseconds */
+    public long warmupNanos() {
+        return warmupNanos;
     }
 
     /** @return the measured round trips' latencies, nanoseconds */
@@ -104,6 +116,11 @@ public final class PingPongResult {
 
     /** @return HdrHistogram's percentile distribution text ({@code .hgrm}), values in microseconds */
     public String percentileDistribution() {
+        return percentileDistribution(histogram);
+    }
+
+    /** @return HdrHistogram's percentile distribution text of {@code histogram} (nanoseconds), in microseconds */
+    static String percentileDistribution(final Histogram histogram) {
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (PrintStream ps = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
             histogram.outputPercentileDistribution(ps, 1000.0);
@@ -113,9 +130,9 @@ public final class PingPongResult {
 
     /** @return a one-line summary */
     public String summary() {
-        return String.format(Locale.ROOT, "%s: %d-byte payload, %d warm-up + %d measured round trips in %.2f s%s%s;"
-                + " echo side checked %d; p50 %.2f us, p99 %.2f us, max %.2f us", transport, size, warmup, roundTrips(),
-            nanos / 1e9, rate > 0 ? " at " + rate + " msg/s" : "", capped ? " (time-capped)" : "", echoed,
+        return String.format(Locale.ROOT, "%s: %d-byte payload, %d warm-up round trips in %.2f s + %d measured in %.2f s"
+                + "%s%s; echo side checked %d; p50 %.2f us, p99 %.2f us, max %.2f us", transport, size, warmup,
+            warmupNanos / 1e9, roundTrips(), nanos / 1e9, rate > 0 ? " at " + rate + " msg/s" : "", capped ? " (time-capped)" : "", echoed,
             micros(50), micros(99), maxMicros());
     }
 
@@ -128,6 +145,7 @@ public final class PingPongResult {
             .append("size=").append(size).append('\n')
             .append("rate=").append(rate).append('\n')
             .append("warmup=").append(warmup).append('\n')
+            .append("warmupNanos=").append(warmupNanos).append('\n')
             .append("nanos=").append(nanos).append('\n')
             .append("capped=").append(capped).append('\n')
             .append("echoed=").append(echoed).append('\n')
@@ -145,7 +163,7 @@ public final class PingPongResult {
                 m.put(line.substring(0, eq), line.substring(eq + 1));
             }
         }
-        for (final String key : new String[] {"transport", "size", "rate", "warmup", "nanos", "capped", "echoed",
+        for (final String key : new String[] {"transport", "size", "rate", "warmup", "warmupNanos", "nanos", "capped", "echoed",
             "histogram"}) {
             if (!m.containsKey(key)) {
                 throw new IOException(file + ": no '" + key + "' line");
@@ -159,7 +177,7 @@ public final class PingPongResult {
             throw new IOException(file + ": the histogram does not decode: " + e.getMessage(), e);
         }
         return new PingPongResult(m.get("transport"), Integer.parseInt(m.get("size")), Long.parseLong(m.get("rate")),
-            Long.parseLong(m.get("warmup")), h, Long.parseLong(m.get("nanos")), Boolean.parseBoolean(m.get("capped")),
+            Long.parseLong(m.get("warmup")), Long.parseLong(m.get("warmupNanos")), h, Long.parseLong(m.get("nanos")), Boolean.parseBoolean(m.get("capped")),
             Long.parseLong(m.get("echoed")));
     }
 }

@@ -36,8 +36,12 @@ import org.HdrHistogram.Histogram;
  * is also charged to the ones it delayed (no coordinated omission). Warm-up is never paced.
  * Latencies go into an {@link Histogram} in nanoseconds (3 significant digits).
  *
- * <p>The warm-up stops early after a third of the time cap, the measurement after the cap; a capped
- * run says so ({@link PingPongResult#capped}). At the end the child reports how many requests it
+ * <p><b>Warm-up.</b> Before measuring, the client makes at least the warm-up count of round trips
+ * <em>and</em> keeps going for at least the warm-up time (whichever ends later), so that the JIT has
+ * compiled both sides' loops before the first measured round trip: a count alone is over in a few
+ * milliseconds for the fast transports. The warm-up stops early after a third of the time cap, the
+ * measurement after the cap; a capped run says so ({@link PingPongResult#capped}, and the warm-up line
+ * of the log). At the end the child reports how many requests it
  * echoed (after checking each one): it must equal the round trips made, or the run fails.
  */
 public final class PingPongRunner {
@@ -51,11 +55,14 @@ public final class PingPongRunner {
         final PeerTransport transport;
         final int size;
         final int warmup;
+        final long warmupNanos;
         final int iterations;
         final long rate;
         final long maxNanos;
 
         /**
+         * Settings with no minimum warm-up time (the warm-up is {@code warmup} round trips).
+         *
          * @param transport  the transport
          * @param size       payload bytes
          * @param warmup     round trips before the measured ones
@@ -65,12 +72,30 @@ public final class PingPongRunner {
          */
         public Settings(final PeerTransport transport, final int size, final int warmup, final int iterations,
                         final long rate, final double maxSeconds) {
-            if (warmup < 0 || iterations <= 0 || rate < 0 || !(maxSeconds > 0)) {
-                throw new IllegalArgumentException("need warmup >= 0, iterations > 0, rate >= 0, max-seconds > 0");
+            this(transport, size, warmup, 0, iterations, rate, maxSeconds);
+        }
+
+        /**
+         * @param transport     the transport
+         * @param size          payload bytes
+         * @param warmup        at least this many round trips before the measured ones
+         * @param warmupSeconds and at least this long warming up (0 for no minimum time)
+         * @param iterations    measured round trips
+         * @param rate          messages per second, 0 for back-to-back round trips
+         * @param maxSeconds    time cap of the measurement (the warm-up gets a third of it)
+         */
+        public Settings(final PeerTransport transport, final int size, final int warmup, final double warmupSeconds,
+                        final int iterations, final long rate, final double maxSeconds) {
+            if (warmup < 0 || !(warmupSeconds >= 0) || Double.isInfinite(warmupSeconds) || iterations <= 0 || rate < 0
+                || !(maxSeconds > 0)) {
+                throw new IllegalArgumentException("need warmup >= 0, warmup-seconds >= 0, iterations > 0, rate >= 0,"
+                    + " max-seconds > 0 (got " + warmup + ", " + warmupSeconds + ", " + iterations + ", " + rate + ", "
+                    + maxSeconds + ")");
             }
             this.transport = transport;
             this.size = Payload.checkSize(size);
             this.warmup = warmup;
+            this.warmupNanos = (long) (warmupSeconds * 1e9);
             this.iterations = iterations;
             this.rate = rate;
             this.maxNanos = (long) (maxSeconds * 1e9);
@@ -134,18 +159,21 @@ public final class PingPongRunner {
         long seq = 0;
         final long warmStart = System.nanoTime();
         final long warmCap = warmStart + s.maxNanos / 3;
-        int warmed = 0;
-        while (warmed < s.warmup) {
+        final long warmUntil = warmStart + s.warmupNanos;
+        long warmed = 0;
+        long now = warmStart;
+        // at least the count and at least the time, whichever ends later; never past the cap
+        while ((warmed < s.warmup || now - warmUntil < 0) && now - warmCap < 0) {
             client.roundTrip(++seq, ROUND_TRIP_TIMEOUT_NANOS);
             warmed++;
-            if ((warmed & 255) == 0 && System.nanoTime() - warmCap > 0) {
-                break;
-            }
+            now = System.nanoTime();
         }
-        final long warmNanos = System.nanoTime() - warmStart;
+        final long warmNanos = now - warmStart;
+        final boolean warmCapped = warmed < s.warmup || warmNanos < s.warmupNanos;
         if (log != null) {
-            log.printf(java.util.Locale.ROOT, "%s: %d warm-up round trips in %.2f s%s%n", s.transport.name(), warmed,
-                warmNanos / 1e9, warmed < s.warmup ? " (time-capped)" : "");
+            log.printf(java.util.Locale.ROOT, "%s: %d warm-up round trips in %.3f s (asked: at least %d and at least"
+                    + " %.3f s, capped at %.3f s)%s%n", s.transport.name(), warmed, warmNanos / 1e9, s.warmup,
+                s.warmupNanos / 1e9, s.maxNanos / 3 / 1e9, warmCapped ? " (time-capped)" : "");
         }
         final Histogram h = new Histogram(3);
         final long start = System.nanoTime();
@@ -180,7 +208,8 @@ public final class PingPongRunner {
             }
         }
         final long nanos = System.nanoTime() - start;
-        return new PingPongResult(s.transport.name(), s.size, s.rate, warmed, h, nanos, measured < s.iterations, 0);
+        return new PingPongResult(s.transport.name(), s.size, s.rate, warmed, warmNanos, h, nanos,
+            measured < s.iterations, 0);
     }
 
     static void deleteTree(final Path dir) {
@@ -203,6 +232,12 @@ public final class PingPongRunner {
     /** Measures with a client already connected (no child); for tests of the timing loop. */
     static PingPongResult measureOnly(final PeerTransport.Client client, final Settings s) throws Exception {
         return measure(client, s, null);
+    }
+
+    /** As {@link #measureOnly(PeerTransport.Client, Settings)}, with the progress lines going to {@code log}. */
+    static PingPongResult measureOnly(final PeerTransport.Client client, final Settings s, final PrintStream log)
+        throws Exception {
+        return measure(client, s, log);
     }
 
     /** The echo child and its control channel (its standard input and output). */

@@ -13,25 +13,35 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** A small {@code bench compare}: two transports, each in a fresh pair of JVMs, and the files it writes. */
+/** A small {@code bench compare}: two transports in two rounds, each run in a fresh pair of JVMs, and the files it writes. */
 class CompareCommandTest {
     @Test
-    @Timeout(90)
-    void writesTheTableCsvChartAndHistograms(@TempDir final Path dir) throws Exception {
-        final int status = new CommandLine(new CompareCommand()).execute("--transports", "raw,uds", "--warmup", "10",
-            "--iterations", "100", "--throughput-seconds", "0", "--out", dir.toString());
+    @Timeout(120)
+    void writesTheTableCsvChartAndHistogramsOfTwoRounds(@TempDir final Path dir) throws Exception {
+        final int status = new CommandLine(new CompareCommand()).execute("--transports", "raw,uds", "--rounds", "2",
+            "--warmup", "10", "--warmup-seconds", "0.02", "--iterations", "100", "--throughput-seconds", "0", "--out",
+            dir.toString());
         assertEquals(0, status);
         final String md = Files.readString(dir.resolve("results.md"));
         assertTrue(md.contains("## Round-trip latency"), md);
-        assertTrue(md.matches("(?s).*\\| raw +\\| +100 \\|.*\\| +1\\.00x \\|.*"), md);
-        assertTrue(md.matches("(?s).*\\| uds +\\| +100 \\|.*"), md);
+        assertTrue(md.contains("2 rounds: in each, every transport runs once"), md);
+        assertTrue(md.matches("(?s).*\\| raw +\\| +2 \\| +100 \\|.*\\| +1\\.00x \\|.*"), md);
+        assertTrue(md.matches("(?s).*\\| uds +\\| +2 \\| +100 \\|.*"), md);
         final List<String> csv = Files.readAllLines(dir.resolve("latency.csv"));
-        assertEquals(3, csv.size(), String.join("\n", csv));
-        assertTrue(csv.get(1).startsWith("raw,32,0,10,100,false,"), csv.get(1));
+        assertEquals(1 + 2 * 3, csv.size(), String.join("\n", csv));
+        assertTrue(csv.get(1).startsWith("raw,1,32,0,"), csv.get(1));
+        final String[] raw1 = csv.get(1).split(",", -1);
+        assertTrue(Long.parseLong(raw1[4]) >= 10, "at least the warm-up count: " + csv.get(1));
+        assertTrue(Double.parseDouble(raw1[5]) >= 0.02, "at least the warm-up time: " + csv.get(1));
+        assertEquals("100", raw1[6]);
+        assertTrue(csv.get(3).startsWith("raw,median,32,0,,,100,false,"), csv.get(3));
+        assertTrue(csv.get(6).startsWith("uds,median,32,0,,,100,false,"), csv.get(6));
         final String svg = Files.readString(dir.resolve("latency.svg"));
         assertEquals(2, svg.split("<polyline").length - 1);
-        assertTrue(Files.readString(dir.resolve("uds.hgrm")).contains("#[Max"), "hgrm footer");
+        assertTrue(Files.readString(dir.resolve("uds.hgrm")).matches("(?s).*Total count += +200\\].*"),
+            "the hgrm adds both rounds");
         assertTrue(Files.exists(dir.resolve("raw.hgrm")));
+        assertTrue(Files.exists(dir.resolve("raw-r2.log")));
         assertFalse(md.contains("## Throughput"), "--throughput-seconds 0 leaves the throughput section out");
     }
 
@@ -54,5 +64,11 @@ class CompareCommandTest {
     @Test
     void negativeThroughputSecondsIsAUsageError() {
         assertEquals(2, new CommandLine(new CompareCommand()).execute("--throughput-seconds", "-1"));
+    }
+
+    @Test
+    void zeroRoundsIsAUsageError() {
+        assertEquals(2, new CommandLine(new CompareCommand()).execute("--rounds", "0"));
+        assertEquals(2, new CommandLine(new CompareCommand()).execute("--rounds", "three"));
     }
 }

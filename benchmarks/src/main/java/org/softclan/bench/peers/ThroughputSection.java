@@ -99,7 +99,9 @@ final class ThroughputSection implements CompareSection {
         final double raw = median(mbps.getOrDefault("raw", List.of()));
         final StringBuilder md = new StringBuilder();
         md.append(String.format(Locale.ROOT, "Median of %d interleaved rounds of %.1f s each (after %.1f s warm-up),"
-            + " receiver reading every byte; MB/s = 10^6 bytes/s.%n%n", ROUNDS, seconds, WARMUP_SECONDS));
+            + " receiver reading every byte; MB/s = 10^6 bytes/s. Every ring (raw, the stream's receive ring, the"
+            + " Aeron term) is %d MiB, Aeron's default IPC term length.%n%n", ROUNDS, seconds, WARMUP_SECONDS,
+            Config.DEFAULT_RING >> 20));
         md.append("| transport | median MB/s | range MB/s | median / raw |\n");
         md.append("| :-- | --: | --: | --: |\n");
         mbps.forEach((name, list) -> {

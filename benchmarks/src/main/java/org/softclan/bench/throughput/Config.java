@@ -9,12 +9,18 @@ import org.softclan.vmmc.stream.ReceiveTechnique;
 
 /**
  * One throughput measurement's settings (fluent). Defaults: 64 KiB messages, 2 s measured after a
- * 1 s warm-up, 1 MiB rings, reads of one message's size, busy-spin waits, no fixed rate, sampled
+ * 1 s warm-up, 64 MiB rings, reads of one message's size, busy-spin waits, no fixed rate, sampled
  * content checks without a CRC.
  */
 public final class Config {
-    /** Ring bytes of the raw ring and of the stream's receive ring (and TCP/UDS socket buffers). */
-    public static final int DEFAULT_RING = 1 << 20;
+    /**
+     * Ring bytes of the raw ring and of the stream's receive ring, the Aeron term length (and the TCP/UDS
+     * socket buffers asked for): 64 MiB, Aeron's own default term length for IPC. With rings of 1-4 MiB
+     * the shared-memory transports swing between two speeds on one machine (measured: raw 2.0-2.3 or
+     * 12-16 GB/s at 64 KiB messages from one run to the next, as the two CPUs' placement changes),
+     * which 64 MiB rings do not show.
+     */
+    public static final int DEFAULT_RING = 64 << 20;
 
     private Transport transport = Transport.raw();
     private int size = 64 * 1024;

@@ -42,8 +42,9 @@ public final class StreamCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "1", description = "Warm-up seconds (default: ${DEFAULT-VALUE}).")
     double warmup;
 
-    @Option(names = "--ring", defaultValue = "1m",
-        description = "Ring bytes of raw and stream (Aeron term length, socket buffers) (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--ring", defaultValue = "64m",
+        description = "Ring bytes of raw and stream (Aeron term length, socket buffers) (default: ${DEFAULT-VALUE},"
+            + " Aeron's default IPC term length).")
     String ring;
 
     @Option(names = "--read-size", description = "Receiver's read buffer bytes (default: the message size).")

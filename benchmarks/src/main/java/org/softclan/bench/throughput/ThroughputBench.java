@@ -110,7 +110,7 @@ public final class ThroughputBench {
     }
 
     /**
-     * Measures one transport with the other settings at their defaults (1 MiB rings, busy-spin waits,
+     * Measures one transport with the other settings at their defaults (64 MiB rings, busy-spin waits,
      * reads of one message's size) and a fresh child JVM.
      *
      * @param transport    what to measure

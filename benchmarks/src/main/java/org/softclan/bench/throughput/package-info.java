@@ -12,8 +12,9 @@
  *
  * <p>Transports ({@link org.softclan.bench.throughput.Transport}): {@code raw} (a bare SPSC byte ring in a
  * shared region, the floor), {@code stream-<technique>} (a byte stream with that send technique),
- * {@code aeron-ipc}, {@code tcp}, {@code uds}. Ring sizes: {@code --ring} (default 1 MiB) is the raw
- * ring, the stream's receive ring, the Aeron term length and the sockets' buffer sizes.
+ * {@code aeron-ipc}, {@code tcp}, {@code uds}. Ring sizes: {@code --ring} (default 64 MiB, Aeron's default
+ * IPC term length) is the raw ring, the stream's receive ring, the Aeron term length and the sockets'
+ * buffer sizes.
  *
  * <pre>
  * ./vmmc bench stream --transport raw,stream-pio,aeron-ipc,tcp,uds --size 65536

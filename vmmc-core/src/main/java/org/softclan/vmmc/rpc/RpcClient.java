@@ -6,7 +6,6 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
@@ -75,7 +74,8 @@ public final class RpcClient implements AutoCloseable {
     private final PendingCalls<Pending> pending = new PendingCalls<>(PENDING_SLOTS, p -> p.id);
     /** Asynchronous calls in flight: the background receiver completes them while no caller waits. */
     private final AtomicInteger asyncInFlight = new AtomicInteger();
-    private final AtomicLong callIds = new AtomicLong();
+    /** The id of the last call sent: guarded by {@link #sendLock}. */
+    private long lastCallId;
     private final ScheduledThreadPoolExecutor timer;
     private final ReentrantLock receiveLock = new ReentrantLock();
     private final AtomicInteger callers = new AtomicInteger();
@@ -351,9 +351,9 @@ public final class RpcClient implements AutoCloseable {
                 "client of '" + service + "' is closed"));
             return new Pending(0, method, f, caller);
         }
-        final long id = callIds.incrementAndGet();
-        final Pending p = new Pending(id, method, f, caller);
         synchronized (sendLock) {
+            final long id = ++lastCallId;
+            final Pending p = new Pending(id, method, f, caller);
             if (closed) {   // close() releases the buffer under this lock
                 f.completeExceptionally(new RpcException(RpcException.Kind.NOT_SENT, "client of '" + service
                     + "' is closed"));
@@ -375,8 +375,8 @@ public final class RpcClient implements AutoCloseable {
                 p.timeout = timer.schedule(() -> expire(p, unit.toNanos(timeout)), timeout, unit);
             }
             sendLocked(p, b, timeout, unit, tracked);
+            return p;
         }
-        return p;
     }
 
     /** Sends an encoded request; on failure completes the call (or every call, if the server is gone). */

@@ -412,8 +412,14 @@ public final class RpcServer implements AutoCloseable {
                 + " bytes); use a larger RpcClient ring");
         }
         try {
-            synchronized (c) {
+            if (workers == null) {
+                // handlers run on the polling thread, the only one that sends: no lock
                 c.send(b, b.readPosition(), (int) b.readRemaining(), ctx.responseTimeoutMillis, TimeUnit.MILLISECONDS);
+            } else {
+                synchronized (c) {
+                    c.send(b, b.readPosition(), (int) b.readRemaining(), ctx.responseTimeoutMillis,
+                        TimeUnit.MILLISECONDS);
+                }
             }
         } catch (final DsmException e) {
             // the client went away or stopped reading: the poller drops it

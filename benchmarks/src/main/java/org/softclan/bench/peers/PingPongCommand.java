@@ -31,7 +31,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "pingpong", mixinStandardHelpOptions = true,
     description = {"Round-trip latency of one transport between this JVM and an echo JVM.",
-        "Transports: raw, tripwire-spin, tripwire-block, queue, rpc, aeron-ipc, tcp, uds.",
+        "Transports: raw, tripwire-spin, tripwire-block, queue, rpc, aeron-ipc, tcp, uds, tcp-spin, uds-spin.",
         "The warm-up runs for at least --warmup round trips and at least --warmup-seconds, whichever ends later."})
 public final class PingPongCommand implements Callable<Integer> {
     static final int FAST_WARMUP = 20_000;
@@ -49,7 +49,7 @@ public final class PingPongCommand implements Callable<Integer> {
     int size;
 
     @Option(names = "--warmup", paramLabel = "N", description = "at least N round trips before measuring (default:"
-        + " 20000, 5000 for tripwire-block, tcp, uds)")
+        + " 20000, 5000 for tripwire-block and the sockets)")
     Integer warmup;
 
     @Option(names = "--warmup-seconds", defaultValue = "1.0", paramLabel = "S", description = "and warm up for at least"
@@ -57,7 +57,7 @@ public final class PingPongCommand implements Callable<Integer> {
     double warmupSeconds;
 
     @Option(names = "--iterations", paramLabel = "N", description = "measured round trips (default: 100000, 20000"
-        + " for tripwire-block, tcp, uds)")
+        + " for tripwire-block and the sockets)")
     Integer iterations;
 
     @Option(names = "--rate", defaultValue = "0", paramLabel = "N", description = "send at a fixed N messages/s and"

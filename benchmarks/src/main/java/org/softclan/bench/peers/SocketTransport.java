@@ -27,23 +27,30 @@ import java.util.function.BooleanSupplier;
  * ({@link StandardProtocolFamily#UNIX}) bound in a fresh temporary directory. The echo side listens;
  * the client writes the whole payload, then reads until it has the whole response; the echo side reads
  * the whole request, then writes it back.
+ *
+ * <p>{@code tcp-spin} and {@code uds-spin} are the same with non-blocking channels whose reads are
+ * retried in a busy loop: no thread ever sleeps in the kernel, so a round trip pays no wake-up of an
+ * idle CPU (on a virtual machine whose CPUs idle, that wake-up can cost more than the rest of the
+ * round trip). They are the sockets at their fastest, at the price of a core per side.
  */
 final class SocketTransport implements PeerTransport {
     private final boolean unix;
+    private final boolean spin;
 
-    SocketTransport(final boolean unix) {
+    SocketTransport(final boolean unix, final boolean spin) {
         this.unix = unix;
+        this.spin = spin;
     }
 
     @Override
     public String name() {
-        return unix ? "uds" : "tcp";
+        return (unix ? "uds" : "tcp") + (spin ? "-spin" : "");
     }
 
     @Override
     public String description() {
-        return unix ? "JDK SocketChannel, Unix domain socket, blocking"
-            : "JDK SocketChannel, TCP loopback 127.0.0.1, TCP_NODELAY, blocking";
+        return (unix ? "JDK SocketChannel, Unix domain socket, " : "JDK SocketChannel, TCP loopback 127.0.0.1, TCP_NODELAY, ")
+            + (spin ? "non-blocking, busy-polling reads" : "blocking");
     }
 
     @Override
@@ -53,21 +60,36 @@ final class SocketTransport implements PeerTransport {
 
     @Override
     public Client client(final int size) {
-        return new SocketClient(unix, size);
+        return new SocketClient(unix, spin, size);
     }
 
     @Override
     public Echo echo(final int size) {
-        return new SocketEcho(unix, size);
+        return new SocketEcho(unix, spin, size);
     }
 
-    /** Reads until {@code b} is full. */
-    static void readFully(final SocketChannel s, final ByteBuffer b) throws IOException {
+    /**
+     * Reads until {@code b} is full. On a non-blocking channel it spins while nothing has come, checking
+     * {@code giveUp} every few thousand empty reads.
+     *
+     * @return false if {@code giveUp} said so before {@code b} was full
+     */
+    static boolean readFully(final SocketChannel s, final ByteBuffer b, final BooleanSupplier giveUp)
+        throws IOException {
+        int idle = 0;
         while (b.hasRemaining()) {
-            if (s.read(b) < 0) {
+            final int n = s.read(b);
+            if (n < 0) {
                 throw new EOFException("the peer closed the connection with " + b.remaining() + " bytes to come");
             }
+            if (n == 0) {
+                Thread.onSpinWait();
+                if ((++idle & 0xFFF) == 0 && giveUp.getAsBoolean()) {
+                    return false;
+                }
+            }
         }
+        return true;
     }
 
     static void writeFully(final SocketChannel s, final ByteBuffer b) throws IOException {
@@ -78,14 +100,16 @@ final class SocketTransport implements PeerTransport {
 
     static final class SocketClient implements Client {
         private final boolean unix;
+        private final boolean spin;
         private final int size;
         private final ByteBuffer request;
         private final ByteBuffer response;
         private Path dir;
         private SocketChannel socket;
 
-        SocketClient(final boolean unix, final int size) {
+        SocketClient(final boolean unix, final boolean spin, final int size) {
             this.unix = unix;
+            this.spin = spin;
             this.size = size;
             this.request = Payload.filledDirect(size);
             this.response = Payload.filledDirect(size);
@@ -108,12 +132,13 @@ final class SocketTransport implements PeerTransport {
             if (!unix) {
                 socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
             }
-            socket.configureBlocking(true);
+            socket.configureBlocking(!spin);
         }
 
         /**
          * Blocking I/O has no timeout here: if the echo side dies, the kernel closes its socket and the
-         * read fails, so the round trip cannot hang on a dead peer.
+         * read fails, so the round trip cannot hang on a dead peer. Spinning reads give up after
+         * {@code timeoutNanos}.
          */
         @Override
         public void roundTrip(final long seq, final long timeoutNanos) throws IOException {
@@ -121,8 +146,16 @@ final class SocketTransport implements PeerTransport {
             request.clear();
             writeFully(socket, request);
             response.clear();
-            readFully(socket, response);
+            final long sent = spin ? System.nanoTime() : 0;
+            if (!readFully(socket, response, () -> System.nanoTime() - sent > timeoutNanos)) {
+                throw new IllegalStateException(name() + ": round trip " + seq + " got no answer within "
+                    + java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
+            }
             Payload.expect(response, size, seq);
+        }
+
+        private String name() {
+            return (unix ? "uds" : "tcp") + (spin ? "-spin" : "");
         }
 
         @Override
@@ -151,13 +184,15 @@ final class SocketTransport implements PeerTransport {
 
     static final class SocketEcho implements Echo {
         private final boolean unix;
+        private final boolean spin;
         private final int size;
         private final ByteBuffer buffer;
         private ServerSocketChannel listen;
         private SocketChannel socket;
 
-        SocketEcho(final boolean unix, final int size) {
+        SocketEcho(final boolean unix, final boolean spin, final int size) {
             this.unix = unix;
+            this.spin = spin;
             this.size = size;
             this.buffer = ByteBuffer.allocateDirect(size).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         }
@@ -191,12 +226,14 @@ final class SocketTransport implements PeerTransport {
             if (!unix) {
                 socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
             }
-            socket.configureBlocking(true);
+            socket.configureBlocking(!spin);
             final Payload.Sequence sequence = new Payload.Sequence();
             try {
                 while (!stop.getAsBoolean()) {
                     buffer.clear();
-                    readFully(socket, buffer);
+                    if (!readFully(socket, buffer, stop)) {
+                        break;
+                    }
                     sequence.next(Payload.check(buffer, size));
                     buffer.flip();
                     writeFully(socket, buffer);

@@ -20,8 +20,10 @@ public final class Transports {
             new QueueTransport(),
             new RpcTransport(),
             new AeronIpcTransport(),
-            new SocketTransport(false),
-            new SocketTransport(true));
+            new SocketTransport(false, false),
+            new SocketTransport(true, false),
+            new SocketTransport(false, true),
+            new SocketTransport(true, true));
     }
 
     /** @return the transports' names, in order */

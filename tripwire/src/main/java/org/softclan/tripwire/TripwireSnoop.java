@@ -13,7 +13,10 @@ import org.softclan.tripwire.os.Membarrier;
  * the region's shared table (inbound tripwires, in the region's sidecar) and against this endpoint's
  * private table for the mapping (outbound tripwires), and performs the actions of those that fire.
  *
- * <p>The common case, no tripwire on the touched cache lines, costs one bitmap load per direction.
+ * <p>The common case, no tripwire on the touched cache lines, costs one bitmap load per direction. A
+ * write within one cache line that may match takes the entries of that line from a small cache, kept
+ * while the table's seqlock word is unchanged (any arm or disarm changes it; entry states, which change
+ * without it, are read on every write), instead of walking the hash and node lists again.
  * On machines where {@link Membarrier} is unavailable, each check is preceded by a full fence, so that
  * {@link TripwireUnit#armAndCheck} stays exact.
  */
@@ -21,6 +24,25 @@ final class TripwireSnoop implements SnoopHook {
     /** Whether arming processes can force writers through a barrier, so writers need no fence. */
     static final boolean FENCE_FREE = Membarrier.registerGlobalExpedited();
     private static final ThreadLocal<TripwireTable.Matches> MATCHES = ThreadLocal.withInitial(TripwireTable.Matches::new);
+
+    /** A thread's match buffer, cached here for the first thread that fires through this mapping. */
+    private static final class Owned {
+        final Thread thread;
+        final TripwireTable.Matches matches;
+
+        Owned(final Thread thread, final TripwireTable.Matches matches) {
+            this.thread = thread;
+            this.matches = matches;
+        }
+    }
+
+    /** Usually the only writer thread's buffer: spares it the thread-local lookup on every fired write. */
+    private Owned owned;
+
+    /** Cached entries of recently fired lines per direction, by line (a power of two). */
+    private static final int LINE_CACHE = 4;
+    private final TripwireTable.LineEntries[] inboundLines = new TripwireTable.LineEntries[LINE_CACHE];
+    private final TripwireTable.LineEntries[] outboundLines = new TripwireTable.LineEntries[LINE_CACHE];
 
     private final OutboundMapping mapping;
     private final TripwireTable inbound;
@@ -67,52 +89,97 @@ final class TripwireSnoop implements SnoopHook {
     }
 
     private void fire(final TripwireTable table, final long offset, final long length, final Direction direction) {
-        final TripwireTable.Matches matches = MATCHES.get();
+        final long line = offset >>> 6;
+        if (line == (offset + length - 1) >>> 6) {
+            // a write within one line: the line's entries, cached while the table's structure is unchanged
+            final TripwireTable.LineEntries[] cache = direction == Direction.INBOUND ? inboundLines : outboundLines;
+            final int slot = (int) line & (LINE_CACHE - 1);
+            TripwireTable.LineEntries c = cache[slot];
+            if (c == null || c.table != table || c.line != line || c.seq != table.seq()) {
+                c = table.lineEntries(line, direction == Direction.INBOUND ? Tripwire.IN : Tripwire.OUT);
+                if (c == null) {
+                    fireCollected(table, offset, length, direction);   // being changed: the waiting path
+                    return;
+                }
+                cache[slot] = c;
+            }
+            for (final int index : c.entries) {
+                final long e = table.entry(index);
+                if (TripwireTable.overlaps(e, offset, length)) {
+                    fireEntry(table, e, offset, length, direction);
+                }
+            }
+            return;
+        }
+        fireCollected(table, offset, length, direction);
+    }
+
+    private void fireCollected(final TripwireTable table, final long offset, final long length,
+                               final Direction direction) {
+        final TripwireTable.Matches matches = matches();
         final int n = table.collect(offset, length, direction == Direction.INBOUND ? Tripwire.IN : Tripwire.OUT,
             matches);
         for (int i = 0; i < n; i++) {
-            final long e = table.entry(matches.buf[i]);
-            final int flags = UNSAFE.getInt(e + TripwireTable.E_FLAGS);
-            final long start = UNSAFE.getLong(e + TripwireTable.E_START);
-            final long value = wordAt(start);
-            if ((flags & Tripwire.COND_EQ) != 0 && value != UNSAFE.getLong(e + TripwireTable.E_COND)
-                || (flags & Tripwire.COND_GE) != 0 && value < UNSAFE.getLong(e + TripwireTable.E_COND)) {
-                continue;
-            }
-            if ((flags & Tripwire.ONE_SHOT) != 0) {
-                if (!UNSAFE.compareAndSwapInt(null, e + TripwireTable.E_STATE, TripwireTable.ARMED, TripwireTable.FIRED)) {
-                    continue;
-                }
-            } else if (UNSAFE.getIntVolatile(null, e + TripwireTable.E_STATE) != TripwireTable.ARMED) {
-                continue;
-            }
-            if ((flags & Tripwire.COUNTER) != 0) {
-                UNSAFE.getAndAddLong(null, e + TripwireTable.E_COUNT, 1);
-            }
-            final EventQueue queue;
-            final int regionId;
-            if (direction == Direction.INBOUND) {
-                final int qi = (flags >>> Tripwire.QUEUE_SHIFT) & 0xF;
-                queue = inboundQueues.get(qi);
-                regionId = queue == null ? 0 : table.queueRegionId(qi);
-            } else {
-                queue = outboundQueue;
-                regionId = outboundRegionId;
-            }
-            if (queue == null) {
-                UNSAFE.getAndAddLong(null, e + TripwireTable.E_LOST, 1);
-                continue;
-            }
-            if ((flags & Tripwire.EVENT) != 0) {
-                if (!queue.post(UNSAFE.getLong(e + TripwireTable.E_ID), UNSAFE.getLong(e + TripwireTable.E_COOKIE),
-                    regionId, offset, length, value)) {
-                    UNSAFE.getAndAddLong(null, e + TripwireTable.E_LOST, 1);
-                }
-            } else if ((flags & Tripwire.WAKE) != 0) {
-                UNSAFE.fullFence();
-                queue.ring();
-            }
+            fireEntry(table, table.entry(matches.buf[i]), offset, length, direction);
         }
+    }
+
+    /** Performs the actions of one entry the transfer overlaps, if its condition holds and it is armed. */
+    private void fireEntry(final TripwireTable table, final long e, final long offset, final long length,
+                           final Direction direction) {
+        final int flags = UNSAFE.getInt(e + TripwireTable.E_FLAGS);
+        final long start = UNSAFE.getLong(e + TripwireTable.E_START);
+        final long value = wordAt(start);
+        if ((flags & Tripwire.COND_EQ) != 0 && value != UNSAFE.getLong(e + TripwireTable.E_COND)
+            || (flags & Tripwire.COND_GE) != 0 && value < UNSAFE.getLong(e + TripwireTable.E_COND)) {
+            return;
+        }
+        if ((flags & Tripwire.ONE_SHOT) != 0) {
+            if (!UNSAFE.compareAndSwapInt(null, e + TripwireTable.E_STATE, TripwireTable.ARMED, TripwireTable.FIRED)) {
+                return;
+            }
+        } else if (UNSAFE.getIntVolatile(null, e + TripwireTable.E_STATE) != TripwireTable.ARMED) {
+            return;
+        }
+        if ((flags & Tripwire.COUNTER) != 0) {
+            UNSAFE.getAndAddLong(null, e + TripwireTable.E_COUNT, 1);
+        }
+        final EventQueue queue;
+        final int regionId;
+        if (direction == Direction.INBOUND) {
+            final int qi = (flags >>> Tripwire.QUEUE_SHIFT) & 0xF;
+            queue = inboundQueues.get(qi);
+            regionId = queue == null ? 0 : table.queueRegionId(qi);
+        } else {
+            queue = outboundQueue;
+            regionId = outboundRegionId;
+        }
+        if (queue == null) {
+            UNSAFE.getAndAddLong(null, e + TripwireTable.E_LOST, 1);
+            return;
+        }
+        if ((flags & Tripwire.EVENT) != 0) {
+            if (!queue.post(UNSAFE.getLong(e + TripwireTable.E_ID), UNSAFE.getLong(e + TripwireTable.E_COOKIE),
+                regionId, offset, length, value)) {
+                UNSAFE.getAndAddLong(null, e + TripwireTable.E_LOST, 1);
+            }
+        } else if ((flags & Tripwire.WAKE) != 0) {
+            UNSAFE.fullFence();
+            queue.ring();
+        }
+    }
+
+    private TripwireTable.Matches matches() {
+        final Thread current = Thread.currentThread();
+        final Owned o = owned;   // final fields: a racing read sees a whole object or null
+        if (o != null && o.thread == current) {
+            return o.matches;
+        }
+        final TripwireTable.Matches m = MATCHES.get();
+        if (o == null) {
+            owned = new Owned(current, m);
+        }
+        return m;
     }
 
     private long wordAt(final long start) {

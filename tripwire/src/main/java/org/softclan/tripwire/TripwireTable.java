@@ -231,6 +231,89 @@ final class TripwireTable {
         }
     }
 
+    /** @return the structure's seqlock word (volatile read): even and unchanged means no arm or disarm happened */
+    long seq() {
+        return UNSAFE.getLongVolatile(null, base + SEQ);
+    }
+
+    /**
+     * The entries that watch the {@code directionBit} direction and cover one cache line, whatever their
+     * state, as read at one even value of the seqlock: valid as long as {@link #seq()} still returns it.
+     * A writer that fires on the same line again and again (a ring's write pointer) reuses it instead of
+     * walking the hash and the node lists on every write.
+     */
+    static final class LineEntries {
+        final TripwireTable table;
+        final long seq;
+        final long line;
+        final int[] entries;
+
+        LineEntries(final TripwireTable table, final long seq, final long line, final int[] entries) {
+            this.table = table;
+            this.seq = seq;
+            this.line = line;
+            this.entries = entries;
+        }
+    }
+
+    /**
+     * @return the entries on cache line {@code line} for {@code directionBit}, or {@code null} if the
+     *         structure is being changed (the caller then takes the {@link #collect} path)
+     */
+    LineEntries lineEntries(final long line, final int directionBit) {
+        final long seq = UNSAFE.getLongVolatile(null, base + SEQ);
+        if ((seq & 1) != 0) {
+            return null;
+        }
+        int[] found = new int[4];
+        int n = 0;
+        if ((UNSAFE.getLongVolatile(null, bitmap + ((line >>> 6) << 3)) & (1L << (line & 63))) != 0) {
+            final long slot = find(line);
+            int node = slot < 0 ? 0 : UNSAFE.getInt(slot + 8);
+            int guard = nodeCapacity;
+            while (node > 0 && node <= nodeCapacity && guard-- > 0) {
+                final long nodeAddr = nodes + 8L * (node - 1);
+                final int index = UNSAFE.getInt(nodeAddr);
+                node = UNSAFE.getInt(nodeAddr + 4);
+                if (index < 0 || index >= entryCapacity) {
+                    break;
+                }
+                if ((UNSAFE.getInt(entry(index) + E_FLAGS) & directionBit) != 0) {
+                    found = add(found, n++, index);
+                }
+            }
+        }
+        final int wide = UNSAFE.getInt(base + WIDE_COUNT);
+        for (int i = 0; i < wide && i < WIDE_MAX; i++) {
+            final int index = UNSAFE.getInt(base + WIDE_LIST + 4L * i);
+            if (index >= 0 && index < entryCapacity) {
+                final long e = entry(index);
+                final long start = UNSAFE.getLong(e + E_START);
+                if ((UNSAFE.getInt(e + E_FLAGS) & directionBit) != 0 && start >>> 6 <= line
+                    && (start + UNSAFE.getLong(e + E_LENGTH) - 1) >>> 6 >= line) {
+                    found = add(found, n++, index);
+                }
+            }
+        }
+        UNSAFE.loadFence();
+        if (UNSAFE.getLongVolatile(null, base + SEQ) != seq) {
+            return null;
+        }
+        return new LineEntries(this, seq, line, java.util.Arrays.copyOf(found, n));
+    }
+
+    private static int[] add(final int[] found, final int n, final int index) {
+        final int[] to = n == found.length ? java.util.Arrays.copyOf(found, n * 2) : found;
+        to[n] = index;
+        return to;
+    }
+
+    /** @return whether entry {@code e} overlaps {@code [offset, offset + length)} (its range, not its state) */
+    static boolean overlaps(final long e, final long offset, final long length) {
+        final long start = UNSAFE.getLong(e + E_START);
+        return start < offset + length && offset < start + UNSAFE.getLong(e + E_LENGTH);
+    }
+
     private static boolean accepts(final long e, final long offset, final long length, final int directionBit) {
         if (UNSAFE.getIntVolatile(null, e + E_STATE) != ARMED) {
             return false;

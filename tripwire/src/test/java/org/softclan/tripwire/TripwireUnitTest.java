@@ -66,6 +66,36 @@ class TripwireUnitTest {
     }
 
     @Test
+    void writesToALineThatFiredBeforeSeeEveryLaterArmDisarmAndRearmOnThatLine() {
+        // the writer keeps the entries of a line it fired on while the table's structure is unchanged
+        final Tripwire first = unit.arm(in, Tripwire.Options.word(256).cookie(1));
+        out.putLongOrdered(256, 1);
+        out.putLongOrdered(264, 2);   // same line, not watched: no event
+        assertEquals(1, drain());
+        final Tripwire second = unit.arm(in, Tripwire.Options.word(264).cookie(2));
+        out.putLongOrdered(264, 3);
+        assertEquals(1, drain(), "a tripwire armed on a line the writer knows fires");
+        assertEquals(2, events.get(1)[2]);
+        first.disarm();
+        out.putLongOrdered(256, 4);
+        assertEquals(0, drain(), "a disarmed tripwire must not fire, even on a line the writer knows");
+        second.disarm();
+        final Tripwire once = unit.arm(in, Tripwire.Options.word(256).oneShot().cookie(3));
+        out.putLongOrdered(256, 5);
+        out.putLongOrdered(256, 6);
+        assertEquals(1, drain());
+        assertTrue(once.rearm());   // a state change only, the structure stays the same
+        out.putLongOrdered(256, 7);
+        assertEquals(1, drain());
+        assertEquals(7, events.get(events.size() - 1)[6]);
+        // a wide tripwire covering the line joins it
+        unit.arm(in, Tripwire.Options.at(0, 4096).cookie(4));
+        out.putLongOrdered(264, 8);
+        assertEquals(1, drain());
+        assertEquals(4, events.get(events.size() - 1)[2]);
+    }
+
+    @Test
     void persistentFiresOncePerWriteAndOneShotOnceUntilRearmed() {
         unit.arm(in, Tripwire.Options.word(0));
         final Tripwire once = unit.arm(in, Tripwire.Options.word(64).oneShot());

@@ -46,8 +46,8 @@ class LatencyRoundsTest {
 
     @Test
     void eachRoundStartsOneFurtherAndNoTransportAlwaysFollowsTheSameOne() {
-        final List<String> all = Transports.names();
-        assertEquals(8, all.size());
+        final List<String> all = List.of("raw", "tripwire-spin", "tripwire-block", "queue", "rpc", "aeron-ipc", "tcp",
+            "uds");
         final List<List<String>> order = LatencySection.schedule(all, 3);
         assertEquals(3, order.size());
         assertEquals(all, order.get(0), "the first round runs the transports as chosen");

@@ -208,8 +208,10 @@ final class LatencySection implements CompareSection {
         sb.append(settings).append(settings.isEmpty() ? "" : " ");
         sb.append(String.format(Locale.ROOT, "%d %s: in each, every transport runs once in a fresh pair of JVMs, the"
             + " order rotated from round to round (and reversed every other round). The table gives the median over"
-            + " the rounds of p50, p90, p99, p99.9 and max, the lowest and highest p50 of the rounds, and the median"
-            + " p50's ratio to raw's; a transport that failed in a round says so, its medians being over the rounds"
+            + " the rounds of p50, p90, p99, p99.9 and max, the lowest and highest p50 of the rounds, the median"
+            + " p50's ratio to raw's, and the lowest p50's ratio to raw's lowest (where the machine's speed changes"
+            + " from one run to the next, the best rounds compare like with like); a transport that failed in a"
+            + " round says so, its medians being over the rounds"
             + " that worked. Latencies in microseconds. The chart (latency.svg) and TRANSPORT.hgrm add up the"
             + " histograms of all rounds; latency.csv has a row per transport and round and one per transport with"
             + " round = median.%n%n", rounds, rounds == 1 ? "round" : "rounds"));

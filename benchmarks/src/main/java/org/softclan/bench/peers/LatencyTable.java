@@ -145,6 +145,16 @@ final class LatencyTable {
         return Double.NaN;
     }
 
+    /** @return the lowest p50 of raw's rounds that worked, or NaN */
+    private static double rawBestP50(final List<Rounds> transports) {
+        for (final Rounds t : transports) {
+            if (Transports.RAW.equals(t.transport)) {
+                return t.ok().stream().mapToDouble(r -> r.micros(50)).min().orElse(Double.NaN);
+            }
+        }
+        return Double.NaN;
+    }
+
     private static String roundList(final List<Integer> rounds) {
         final StringBuilder sb = new StringBuilder(rounds.size() == 1 ? "round " : "rounds ");
         for (int i = 0; i < rounds.size(); i++) {
@@ -155,8 +165,10 @@ final class LatencyTable {
 
     /**
      * The table of {@code bench compare}: per transport, the median over the rounds that worked of p50,
-     * p90, p99, p99.9 and max, the lowest and highest p50 of those rounds, and the ratio of the median
-     * p50 to raw's median p50. A transport that failed in some round says in which, and how many rounds
+     * p90, p99, p99.9 and max, the lowest and highest p50 of those rounds, the ratio of the median
+     * p50 to raw's median p50, and the ratio of the lowest p50 to raw's lowest (on a machine whose
+     * speed changes from one run to the next, the best rounds are the ones most likely measured in the
+     * same conditions). A transport that failed in some round says in which, and how many rounds
      * the medians are over; the reasons follow the table.
      *
      * @param transports the transports, in order
@@ -164,8 +176,9 @@ final class LatencyTable {
      */
     static String roundsMarkdown(final List<Rounds> transports) {
         final double rawP50 = rawMedianP50(transports);
+        final double rawBest = rawBestP50(transports);
         final MarkdownTable t = new MarkdownTable("transport", "rounds", "round trips", "p50 us", "p50 range us",
-            "p90 us", "p99 us", "p99.9 us", "max us", "p50 / raw p50");
+            "p90 us", "p99 us", "p99.9 us", "max us", "p50 / raw p50", "best p50 / raw best");
         final StringBuilder notes = new StringBuilder();
         for (final Rounds tr : transports) {
             final List<PingPongResult> ok = tr.ok();
@@ -187,7 +200,7 @@ final class LatencyTable {
             }
             final String rounds = failed.isEmpty() ? Integer.toString(ran) : ok.size() + " of " + ran;
             if (ok.isEmpty()) {
-                t.row(name, rounds, "-", "-", "-", "-", "-", "-", "-", "-");
+                t.row(name, rounds, "-", "-", "-", "-", "-", "-", "-", "-", "-");
             } else {
                 final long fewest = ok.stream().mapToLong(PingPongResult::roundTrips).min().orElse(0);
                 final long most = ok.stream().mapToLong(PingPongResult::roundTrips).max().orElse(0);
@@ -196,7 +209,7 @@ final class LatencyTable {
                 final double p50 = tr.medianMicros(50);
                 t.row(name, rounds, fewest == most ? Long.toString(most) : fewest + "-" + most, us(p50),
                     us(lo) + "-" + us(hi), us(tr.medianMicros(90)), us(tr.medianMicros(99)), us(tr.medianMicros(99.9)),
-                    us(tr.median(PingPongResult::maxMicros)), ratio(p50, rawP50));
+                    us(tr.median(PingPongResult::maxMicros)), ratio(p50, rawP50), ratio(lo, rawBest));
             }
             for (final int f : failed) {
                 notes.append("* `").append(tr.transport).append("` failed in round ").append(f).append(": ")

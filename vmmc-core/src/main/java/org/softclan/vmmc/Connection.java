@@ -111,6 +111,11 @@ public final class Connection implements AutoCloseable {
     // receiver state
     private long readPos;
     private long publishedReadPos;
+    /**
+     * Set by the first {@link #hold()} (on the receiving thread, inside a handler): from then on the
+     * read pointer is published under the holds' lock, as {@link #release(long)} may run on another thread.
+     */
+    private boolean holdsUsed;
     private long currentStart = -1;
     private long currentEnd;
     /** Held records {start, end, released (0/1)}, oldest first; guarded by itself. */
@@ -461,15 +466,22 @@ public final class Connection implements AutoCloseable {
 
     /** Publishes how far the sender may reuse the ring: up to the oldest held record, else all read. */
     private void publishReadPos(final boolean drained) {
+        if (!holdsUsed) {
+            publishBound(readPos, drained);   // no record was ever held: only the receiving thread publishes
+            return;
+        }
         synchronized (holds) {
-            final long bound = holds.isEmpty() ? readPos : holds.peekFirst()[0];
-            if (bound > publishedReadPos && (bound - publishedReadPos >= capacity / 4 || drained)) {
-                publishedReadPos = bound;
-                try {
-                    tx.putLongOrdered(PEER_READ_PTR, bound);   // the sender's space tripwire fires here
-                } catch (final StaleRegionException | org.softclan.dsm.ClosedException peerGone) {
-                    // the sender closed after sending: what it sent is still delivered
-                }
+            publishBound(holds.isEmpty() ? readPos : holds.peekFirst()[0], drained);
+        }
+    }
+
+    private void publishBound(final long bound, final boolean drained) {
+        if (bound > publishedReadPos && (bound - publishedReadPos >= capacity / 4 || drained)) {
+            publishedReadPos = bound;
+            try {
+                tx.putLongOrdered(PEER_READ_PTR, bound);   // the sender's space tripwire fires here
+            } catch (final StaleRegionException | org.softclan.dsm.ClosedException peerGone) {
+                // the sender closed after sending: what it sent is still delivered
             }
         }
     }
@@ -488,6 +500,7 @@ public final class Connection implements AutoCloseable {
         if (currentStart < 0) {
             throw new IllegalStateException("connection " + name + ": hold() outside a message handler");
         }
+        holdsUsed = true;
         synchronized (holds) {
             holds.addLast(new long[] {currentStart, currentEnd, 0});
         }

@@ -188,21 +188,12 @@ final class TripwireTable {
             }
             int n = 0;
             for (long line = first; line <= last; line++) {
-                if ((UNSAFE.getLongVolatile(null, bitmap + ((line >>> 6) << 3)) & (1L << (line & 63))) == 0) {
-                    continue;
-                }
-                final long slot = find(line);
-                if (slot < 0) {
-                    continue;
-                }
-                int node = UNSAFE.getInt(slot + 8);
                 int guard = nodeCapacity;
-                while (node > 0 && node <= nodeCapacity && guard-- > 0) {
+                for (int node = headNode(line); node > 0 && node <= nodeCapacity && guard-- > 0;
+                     node = nextNode(node)) {
                     // a torn read during a concurrent change is caught by the seq check below; the
                     // bounds checks keep it inside the table meanwhile
-                    final long nodeAddr = nodes + 8L * (node - 1);
-                    final int index = UNSAFE.getInt(nodeAddr);
-                    node = UNSAFE.getInt(nodeAddr + 4);
+                    final int index = nodeEntry(node);
                     if (index < 0 || index >= entryCapacity) {
                         break;
                     }
@@ -267,20 +258,14 @@ final class TripwireTable {
         }
         int[] found = new int[4];
         int n = 0;
-        if ((UNSAFE.getLongVolatile(null, bitmap + ((line >>> 6) << 3)) & (1L << (line & 63))) != 0) {
-            final long slot = find(line);
-            int node = slot < 0 ? 0 : UNSAFE.getInt(slot + 8);
-            int guard = nodeCapacity;
-            while (node > 0 && node <= nodeCapacity && guard-- > 0) {
-                final long nodeAddr = nodes + 8L * (node - 1);
-                final int index = UNSAFE.getInt(nodeAddr);
-                node = UNSAFE.getInt(nodeAddr + 4);
-                if (index < 0 || index >= entryCapacity) {
-                    break;
-                }
-                if ((UNSAFE.getInt(entry(index) + E_FLAGS) & directionBit) != 0) {
-                    found = add(found, n++, index);
-                }
+        int guard = nodeCapacity;
+        for (int node = headNode(line); node > 0 && node <= nodeCapacity && guard-- > 0; node = nextNode(node)) {
+            final int index = nodeEntry(node);
+            if (index < 0 || index >= entryCapacity) {
+                break;
+            }
+            if ((UNSAFE.getInt(entry(index) + E_FLAGS) & directionBit) != 0) {
+                found = add(found, n++, index);
             }
         }
         final int wide = UNSAFE.getInt(base + WIDE_COUNT);
@@ -300,6 +285,25 @@ final class TripwireTable {
             return null;
         }
         return new LineEntries(this, seq, line, java.util.Arrays.copyOf(found, n));
+    }
+
+    /** @return the first node of the list of entries on a cache line, or 0 if none is armed there */
+    private int headNode(final long line) {
+        if ((UNSAFE.getLongVolatile(null, bitmap + ((line >>> 6) << 3)) & (1L << (line & 63))) == 0) {
+            return 0;
+        }
+        final long slot = find(line);
+        return slot < 0 ? 0 : UNSAFE.getInt(slot + 8);
+    }
+
+    /** @return the entry index a node (1-based) holds */
+    private int nodeEntry(final int node) {
+        return UNSAFE.getInt(nodes + 8L * (node - 1));
+    }
+
+    /** @return the node after {@code node} in its line's list, or 0 */
+    private int nextNode(final int node) {
+        return UNSAFE.getInt(nodes + 8L * (node - 1) + 4);
     }
 
     private static int[] add(final int[] found, final int n, final int index) {

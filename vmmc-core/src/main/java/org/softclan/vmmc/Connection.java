@@ -237,6 +237,28 @@ public final class Connection implements AutoCloseable {
     }
 
     /**
+     * Sends {@code length} bytes of a Chronicle store if the peer's ring has room for them now; never
+     * waits.
+     *
+     * @return whether the message was sent (false: the ring is full, nothing was written)
+     * @throws PeerGoneException        if the peer closed or died
+     * @throws IllegalArgumentException if the length exceeds {@link #maxMessage()}
+     */
+    public boolean trySend(final BytesStore<?, ?> src, final long offset, final int length) {
+        final long at = claim(length, -1, null);
+        if (at < 0) {
+            return false;
+        }
+        try {
+            tx.put(at, src, offset, length);
+        } catch (final StaleRegionException e) {
+            throw peerGone();
+        }
+        commit(null);
+        return true;
+    }
+
+    /**
      * Claims a record of {@code length} bytes in the peer's ring (zero-copy send): waits up to
      * {@code timeoutNanos} for room (a negative timeout returns -1 at once if there is none), writes
      * the record's header (and a wrap marker before it if needed) and returns where its payload goes in

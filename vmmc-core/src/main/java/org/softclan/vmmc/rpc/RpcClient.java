@@ -101,6 +101,11 @@ public final class RpcClient implements AutoCloseable {
         final CompletableFuture<Object> future;
         final Thread caller;
         volatile ScheduledFuture<?> timeout;
+        /**
+         * Whether the calling thread holds the receive lock and receives this call's answer itself (the
+         * call is then not in the table of pending calls). Calling thread only.
+         */
+        boolean own;
 
         Pending(final long id, final RpcMethod<?, ?> method, final CompletableFuture<Object> future,
                 final Thread caller) {
@@ -154,12 +159,13 @@ public final class RpcClient implements AutoCloseable {
         callers.incrementAndGet();
         // holding the receive lock from before the send, this thread is the one that receives the
         // answer: the call needs no entry in the table of pending calls (see awaitOwn)
-        final boolean own = receiveLock.tryLock();
+        final boolean locked = receiveLock.tryLock();
+        Pending p = null;
         try {
-            final Pending p = send(method, argument, timeout, unit, Thread.currentThread(), false, !own);
+            p = send(method, argument, timeout, unit, Thread.currentThread(), false, locked);
             final CompletableFuture<Object> f = p.future;
             if (!f.isDone()) {
-                if (own) {
+                if (p.own) {
                     awaitOwn(p, unit.toNanos(timeout));
                 } else {
                     awaitAnswer(p, unit.toNanos(timeout));
@@ -176,7 +182,7 @@ public final class RpcClient implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new RpcException(RpcException.Kind.TIMEOUT, "call of " + method.name() + " interrupted");
         } finally {
-            if (own) {
+            if (locked && (p == null || p.own)) {   // send() gives the lock up itself if it must wait
                 ownCalls.lazySet(0);
                 receiveLock.unlock();
             }
@@ -314,6 +320,8 @@ public final class RpcClient implements AutoCloseable {
         } catch (final PeerGoneException e) {
             failAll(new RpcException(RpcException.Kind.SERVER_GONE, "server of '" + service + "' is gone: "
                 + e.getMessage()));
+        } catch (final org.softclan.dsm.ClosedException e) {
+            // close() on another thread: it has failed the calls in flight before closing the connection
         }
     }
 
@@ -325,7 +333,7 @@ public final class RpcClient implements AutoCloseable {
                                                  final TimeUnit unit) {
         @SuppressWarnings("unchecked")
         final CompletableFuture<R> f = (CompletableFuture<R>) (CompletableFuture<?>) send(method, argument, timeout,
-            unit, null, true, true).future;
+            unit, null, true, false).future;
         if (callers.get() == 0) {
             synchronized (idle) {
                 idle.notifyAll();
@@ -336,24 +344,30 @@ public final class RpcClient implements AutoCloseable {
 
     /**
      * Encodes and sends a call. {@code timed}: a timer task fails the call at its deadline (for
-     * asynchronous calls; a synchronous caller watches its own deadline). {@code tracked}: the call is
-     * entered in the table of pending calls, where whichever thread receives its answer finds it (not
-     * for a caller that holds the receive lock and so receives its answer itself).
+     * asynchronous calls; a synchronous caller watches its own deadline). {@code own}: the caller holds
+     * the receive lock and will receive the answer itself, so the call is not entered in the table of
+     * pending calls, where whichever thread receives an answer finds its call; if the request cannot be
+     * placed in the ring at once, the call is entered after all and the lock given up before waiting
+     * for room (a thread waiting for room must not keep others from receiving: the server may be
+     * waiting for room in this end's ring). {@link Pending#own} says which happened.
      *
      * @return the pending call; its future is already completed if the call could not be sent
      */
     private <Q, R> Pending send(final RpcMethod<Q, R> method, final Q argument, final long timeout,
-                                final TimeUnit unit, final Thread caller, final boolean timed, final boolean tracked) {
+                                final TimeUnit unit, final Thread caller, final boolean timed, final boolean own) {
         final CompletableFuture<Object> f = new CompletableFuture<>();
         final RpcException down = failure;
         if (closed || down != null) {
             f.completeExceptionally(down != null ? down : new RpcException(RpcException.Kind.NOT_SENT,
                 "client of '" + service + "' is closed"));
-            return new Pending(0, method, f, caller);
+            final Pending none = new Pending(0, method, f, caller);
+            none.own = own;
+            return none;
         }
         synchronized (sendLock) {
             final long id = ++lastCallId;
             final Pending p = new Pending(id, method, f, caller);
+            p.own = own;
             if (closed) {   // close() releases the buffer under this lock
                 f.completeExceptionally(new RpcException(RpcException.Kind.NOT_SENT, "client of '" + service
                     + "' is closed"));
@@ -368,24 +382,34 @@ public final class RpcClient implements AutoCloseable {
                     + ": the request is " + b.readRemaining() + " bytes; at most " + connection.maxMessage() + " fit"));
                 return p;
             }
-            if (tracked) {
+            if (!own) {
                 track(p);
             }
             if (timed) {
                 p.timeout = timer.schedule(() -> expire(p, unit.toNanos(timeout)), timeout, unit);
             }
-            sendLocked(p, b, timeout, unit, tracked);
+            sendLocked(p, b, timeout, unit);
             return p;
         }
     }
 
     /** Sends an encoded request; on failure completes the call (or every call, if the server is gone). */
-    private void sendLocked(final Pending p, final Bytes<?> b, final long timeout, final TimeUnit unit,
-                            final boolean tracked) {
+    private void sendLocked(final Pending p, final Bytes<?> b, final long timeout, final TimeUnit unit) {
         final long id = p.id;
         final RpcMethod<?, ?> method = p.method;
         final CompletableFuture<Object> f = p.future;
+        boolean tracked = !p.own;
         try {
+            if (p.own) {
+                if (connection.trySend(b, b.readPosition(), (int) b.readRemaining())) {
+                    return;
+                }
+                // the ring is full: enter the call and let other threads receive while this one waits
+                track(p);
+                tracked = true;
+                p.own = false;
+                receiveLock.unlock();
+            }
             connection.send(b, b.readPosition(), (int) b.readRemaining(), timeout, unit);
         } catch (final SendTimeoutException e) {
             if (!tracked || take(id) != null) {
@@ -506,6 +530,22 @@ public final class RpcClient implements AutoCloseable {
         return pending.size() + ownCalls.get();
     }
 
+    /**
+     * Wakes the threads waiting in {@link #call} (their calls have just failed) and gives them up to
+     * {@value #CLOSE_WAIT_MS} ms to leave, so that none still waits on the connection's memory when it is
+     * unmapped. A caller blocked in sending, with the server not reading, leaves only when its send
+     * times out.
+     */
+    private void awaitCallersGone() {
+        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MS);
+        while (callers.get() > 0 && System.nanoTime() - deadline < 0) {
+            connection.unit().events().wakeAllWaiters();
+            LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
+        }
+    }
+
+    private static final long CLOSE_WAIT_MS = 5000;
+
     /** Closes the connection; calls in flight fail with {@link RpcException.Kind#SERVER_GONE}. */
     @Override
     public void close() {
@@ -522,6 +562,7 @@ public final class RpcClient implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         failAll(new RpcException(RpcException.Kind.SERVER_GONE, "client of '" + service + "' closed"));
+        awaitCallersGone();
         timer.shutdownNow();
         connection.close();
         synchronized (sendLock) {

@@ -16,6 +16,7 @@ import org.softclan.dsm.StaleRegionException;
 import org.softclan.tripwire.Tripwire;
 import org.softclan.tripwire.TripwireUnit;
 import org.softclan.tripwire.WaitStrategy;
+import org.softclan.tripwire.os.Membarrier;
 
 /**
  * One end of a connection: two message queues (CLAN's distributed message queues), one each way.
@@ -32,6 +33,9 @@ import org.softclan.tripwire.WaitStrategy;
  *   256 answer (long), for a connecting client's region: the server writes accepted (4) or refused
  *       (5) here, after its receive region's key (320, long), name (328, int length + bytes) or the
  *       refusal reason (440, int): the server's write fires the client's tripwire
+ *   448 my read position (long), stored here by this end, when its ring is drained, for the peer to read
+ *   456 room wanted (long): a counter the peer bumps when it runs short of room in my ring
+ *   464 eager publish (long): set by the peer before its first DMA send into my ring
  *   512 control area ({@value #CONTROL_BYTES} bytes): free for the layer above (byte streams keep their
  *       receive mode, deposit region and post table there); see {@link #controlOffset(int)}
  *  4096 ring: records {length (int), reserved (int), payload, padding to 8 bytes}; a length of -1
@@ -43,8 +47,11 @@ import org.softclan.tripwire.WaitStrategy;
  * of the peer's read pointer, refreshed lazily from its own memory (where the peer writes it), so a
  * send normally makes no remote read. <b>Receiving</b> reads records in place from this end's own
  * memory (zero-copy) and writes the read pointer back into the sender's memory lazily: once a quarter
- * of the ring has been consumed, or the ring is empty. A sender that finds the ring full waits on a
- * tripwire over its copy of that read pointer (back-pressure: unread data is never overwritten).
+ * of the ring has been consumed. An emptied ring's position is only stored into this end's own memory
+ * (a remote store on every drained poll would cost each message's round trip), unless the sender sends
+ * by DMA or has asked for room, or membarrier is unavailable. A sender that runs short of room reads
+ * that position from the peer's memory; still short, it asks for room and waits on a tripwire over its
+ * copy of the read pointer (back-pressure: unread data is never overwritten); see {@link #awaitRoom}.
  *
  * <p><b>Zero-copy sending</b>: {@link #claim} reserves a record in the peer's ring and returns where its
  * payload goes in {@link #outbound()}; the caller (or a DMA engine) fills it; {@link #commit} publishes
@@ -74,6 +81,23 @@ public final class Connection implements AutoCloseable {
     static final int ANSWER_NAME = 328;
     static final int ANSWER_REASON = 440;
     static final int NUDGE = 136;
+    /**
+     * This end's read position, stored by this end into its own memory when its ring is drained and the
+     * position is not published into the sender's memory (a local store: no remote line, no tripwire).
+     * A sender that runs short of room reads it there.
+     */
+    static final int READ_POS_LOCAL = 448;
+    /** Bumped by a sender that runs short of room: the receiver's next drained poll then publishes. */
+    static final int ROOM_WANTED = 456;
+    /** Set once by a sender before its first DMA send: from then on the receiver publishes a drained ring at once. */
+    static final int EAGER_PUBLISH = 464;
+    /**
+     * Whether this process may leave a drained ring's read position unpublished: a sender's
+     * {@link Membarrier#globalBarrier()} then orders this end's store of the position before its load
+     * of {@link #ROOM_WANTED} (see {@link #awaitRoom}). Without membarrier, a drained ring is published
+     * at once, as a remote store.
+     */
+    private static final boolean LAZY_PUBLISH = Membarrier.registerGlobalExpedited();
     static final int CONTROL = 512;
     /** Bytes of the control area that the layer above may use, in both receive regions. */
     public static final int CONTROL_BYTES = 4096 - 512;
@@ -111,6 +135,12 @@ public final class Connection implements AutoCloseable {
     // receiver state
     private long readPos;
     private long publishedReadPos;
+    /** The last {@link #ROOM_WANTED} value this end answered. Receiving side. */
+    private long roomSeen;
+    /** Requests for room this end made of its peer. Sending thread only. */
+    private long roomRequests;
+    /** Whether this end has told its peer it sends by DMA ({@link #EAGER_PUBLISH}). Sending thread only. */
+    private boolean eagerAsked;
     /**
      * Set by the first {@link #hold()} (on the receiving thread, inside a handler): from then on the
      * read pointer is published under the holds' lock, as {@link #release(long)} may run on another thread.
@@ -282,12 +312,17 @@ public final class Connection implements AutoCloseable {
         }
         checkLength(length);
         final long need = recordBytes(length);
-        if (!hasRoom(need)) {
+        if (via != null && !eagerAsked) {
+            askEagerPublish();
+        }
+        // a DMA send looks only at the pointer published into this end's memory: any PIO access to the
+        // peer's mapping (such as reading the peer's own read position) would wait for the engine
+        if (!(via == null ? hasRoom(need) : hasPublishedRoom(need))) {
             if (timeoutNanos < 0) {
                 checkPeer();
                 return -1;
             }
-            awaitRoom(need, timeoutNanos);
+            awaitRoom(need, timeoutNanos, via == null);
         }
         try {
             final long at = placeRecord(need, via);
@@ -424,26 +459,87 @@ public final class Connection implements AutoCloseable {
 
     /** Room for a record and, in the worst case, the padding to the ring's start before it. */
     private boolean hasRoom(final long need) {
-        final long index = writePos & (peerCapacity - 1);
-        final long worst = need + (peerCapacity - index < need ? peerCapacity - index : 0);
+        if (hasPublishedRoom(need)) {
+            return true;
+        }
+        // the peer leaves a drained ring's position in its own memory until a quarter of the ring is read
+        try {
+            shadowPeerRead = Math.max(shadowPeerRead, tx.getLongVolatile(READ_POS_LOCAL));
+        } catch (final StaleRegionException e) {
+            throw peerGone();
+        }
+        return writePos + worstCase(need) - shadowPeerRead <= peerCapacity;
+    }
+
+    /** Room by the read pointer the peer published into this end's memory (no access to the peer's). */
+    private boolean hasPublishedRoom(final long need) {
+        final long worst = worstCase(need);
         if (writePos + worst - shadowPeerRead <= peerCapacity) {
             return true;
         }
-        shadowPeerRead = UNSAFE.getLongVolatile(null, rxBase + PEER_READ_PTR);
+        shadowPeerRead = Math.max(shadowPeerRead, publishedPeerRead());
         return writePos + worst - shadowPeerRead <= peerCapacity;
     }
 
-    private void awaitRoom(final long need, final long timeoutNanos) {
+    private long publishedPeerRead() {
+        return UNSAFE.getLongVolatile(null, rxBase + PEER_READ_PTR);
+    }
+
+    private long worstCase(final long need) {
+        final long index = writePos & (peerCapacity - 1);
+        return need + (peerCapacity - index < need ? peerCapacity - index : 0);
+    }
+
+    /**
+     * Tells the peer, before this end's first DMA send, to publish a drained ring at once (a DMA sender
+     * cannot read the peer's position or ask for room without waiting for its engine). Then reads the
+     * position the peer may have left in its own memory: after the barrier, every drained poll of the
+     * peer either sees the request or left a position this read sees.
+     */
+    private void askEagerPublish() {
+        try {
+            tx.putLongOrdered(EAGER_PUBLISH, 1);
+            Membarrier.globalBarrier();
+            shadowPeerRead = Math.max(shadowPeerRead, tx.getLongVolatile(READ_POS_LOCAL));
+        } catch (final StaleRegionException e) {
+            throw peerGone();
+        }
+        eagerAsked = true;
+    }
+
+    /**
+     * Waits for room. A PIO sender first asks the peer to publish ({@link #ROOM_WANTED}), then looks at
+     * the peer's own record of its position: after the barrier between the two, either the peer's next
+     * drained poll sees the request and publishes (which fires this end's space tripwire), or this end
+     * sees the position the peer left in its memory. It asks again whenever the published pointer moves
+     * without making room.
+     */
+    private void awaitRoom(final long need, final long timeoutNanos, final boolean pio) {
         final long deadline = System.nanoTime() + timeoutNanos;
         while (true) {
+            if (pio) {
+                try {
+                    tx.putLongOrdered(ROOM_WANTED, ++roomRequests);
+                } catch (final StaleRegionException e) {
+                    throw peerGone();
+                }
+                Membarrier.globalBarrier();
+                if (hasRoom(need)) {
+                    return;
+                }
+            }
+            final long seen = publishedPeerRead();
             final long left = deadline - System.nanoTime();
             if (left <= 0) {
                 throw new SendTimeoutException("connection " + name + ": the peer's ring stayed full for "
                     + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms (the peer is not reading)");
             }
             final long slice = Math.min(left, TimeUnit.MILLISECONDS.toNanos(LIVENESS_SLICE_MS));
-            if (strategy.await(() -> hasRoom(need), unit.events(), slice)) {
-                return;
+            if (strategy.await(() -> hasPublishedRoom(need) || publishedPeerRead() != seen, unit.events(), slice)) {
+                if (hasPublishedRoom(need)) {
+                    return;
+                }
+                continue;   // published, but not enough: ask again
             }
             checkPeer();
         }
@@ -497,14 +593,36 @@ public final class Connection implements AutoCloseable {
         }
     }
 
+    /**
+     * Publishes into the sender's memory once a quarter of the ring has been read since the last time.
+     * A drained ring is published at once only if the sender sends by DMA ({@link #EAGER_PUBLISH}), has
+     * asked for room ({@link #ROOM_WANTED}), or this process lacks membarrier; otherwise its position is
+     * only stored into this end's own memory, where a sender short of room reads it.
+     */
     private void publishBound(final long bound, final boolean drained) {
-        if (bound > publishedReadPos && (bound - publishedReadPos >= capacity / 4 || drained)) {
-            publishedReadPos = bound;
-            try {
-                tx.putLongOrdered(PEER_READ_PTR, bound);   // the sender's space tripwire fires here
-            } catch (final StaleRegionException | org.softclan.dsm.ClosedException peerGone) {
-                // the sender closed after sending: what it sent is still delivered
+        if (bound <= publishedReadPos) {
+            return;
+        }
+        if (bound - publishedReadPos >= capacity / 4
+            || drained && (!LAZY_PUBLISH || UNSAFE.getLongVolatile(null, rxBase + EAGER_PUBLISH) != 0)) {
+            publishRemote(bound);
+        } else if (drained) {
+            UNSAFE.putOrderedLong(null, rxBase + READ_POS_LOCAL, bound);
+            final long wanted = UNSAFE.getLongVolatile(null, rxBase + ROOM_WANTED);
+            if (wanted != roomSeen) {
+                roomSeen = wanted;
+                publishRemote(bound);
             }
+        }
+    }
+
+    private void publishRemote(final long bound) {
+        publishedReadPos = bound;
+        UNSAFE.putOrderedLong(null, rxBase + READ_POS_LOCAL, bound);
+        try {
+            tx.putLongOrdered(PEER_READ_PTR, bound);   // the sender's space tripwire fires here
+        } catch (final StaleRegionException | org.softclan.dsm.ClosedException peerGone) {
+            // the sender closed after sending: what it sent is still delivered
         }
     }
 

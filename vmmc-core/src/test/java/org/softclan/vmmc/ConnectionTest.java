@@ -77,6 +77,32 @@ class ConnectionTest {
     }
 
     @Test
+    void aSenderShortOfRoomByThePublishedPointerFindsItWhereTheDrainedReceiverLeftItsPosition() throws Exception {
+        // 4 KiB ring: a drained ring's read position is published into the sender's memory only once
+        // 1 KiB has been read since the last time; below that it stays in the receiver's own memory
+        final Connection[] p = pair(new ConnectionContext().ringCapacity(4096));
+        final Connection receiver = p[0];
+        final Connection sender = p[1];
+        final byte[] big = new byte[2000];
+        sender.send(big, 5, TimeUnit.SECONDS);   // record of 2008 bytes: published when read
+        assertEquals(1, drain(receiver, 1).size());
+        final byte[] small = new byte[100];
+        for (int i = 0; i < 8; i++) {   // 8 x 112 = 896 bytes, read and left unpublished
+            sender.send(small, 5, TimeUnit.SECONDS);
+            assertEquals(1, drain(receiver, 1).size());
+        }
+        // at ring index 2904 a 2040-byte record (2048) must wrap, which needs 1192 + 2048 bytes free:
+        // by the published pointer (2008) only 3200 are; by the receiver's own record (2904) all 4096 are
+        final byte[] max = new byte[2040];
+        max[0] = 42;
+        assertTrue(sender.trySend(net.openhft.chronicle.bytes.BytesStore.wrap(max), 0, max.length),
+            "room is found without waiting and without the receiver publishing");
+        final List<byte[]> got = drain(receiver, 1);
+        assertEquals(2040, got.get(0).length);
+        assertEquals(42, got.get(0)[0]);
+    }
+
+    @Test
     void aFullRingRefusesOffersAndMakesSendsWaitWithoutOverwriting() throws Exception {
         final Connection[] p = pair(new ConnectionContext().ringCapacity(4096));
         final byte[] m = new byte[1000];

@@ -44,6 +44,10 @@ final class SocketTransport implements PeerTransport {
 
     @Override
     public String name() {
+        return name(unix, spin);
+    }
+
+    static String name(final boolean unix, final boolean spin) {
         return (unix ? "uds" : "tcp") + (spin ? "-spin" : "");
     }
 
@@ -148,14 +152,10 @@ final class SocketTransport implements PeerTransport {
             response.clear();
             final long sent = spin ? System.nanoTime() : 0;
             if (!readFully(socket, response, () -> System.nanoTime() - sent > timeoutNanos)) {
-                throw new IllegalStateException(name() + ": round trip " + seq + " got no answer within "
+                throw new IllegalStateException(name(unix, spin) + ": round trip " + seq + " got no answer within "
                     + java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
             }
             Payload.expect(response, size, seq);
-        }
-
-        private String name() {
-            return (unix ? "uds" : "tcp") + (spin ? "-spin" : "");
         }
 
         @Override

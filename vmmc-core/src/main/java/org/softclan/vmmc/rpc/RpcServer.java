@@ -271,16 +271,12 @@ public final class RpcServer implements AutoCloseable {
             for (final Client c : all) {
                 serve(c, sweep);
             }
-            readyCount = 0;
-            readyIds = ready;
-            unit.events().poll(collect, Integer.MAX_VALUE);
+            drainEvents(ready);
             return work;
         }
         work = sweepDue ? unit.events().hasEvent()
             : unit.events().await(ctx.strategy, SWEEP_NANOS, TimeUnit.NANOSECONDS);
-        readyCount = 0;
-        readyIds = ready;
-        unit.events().poll(collect, Integer.MAX_VALUE);
+        drainEvents(ready);
         final boolean sweep = sweepDue || unit.events().overflowCount() != seenOverflow;
         if (sweep || readyCount > ready.length) {
             for (final Client c : all) {
@@ -295,6 +291,13 @@ public final class RpcServer implements AutoCloseable {
             }
         }
         return work;
+    }
+
+    /** Polls every event queued; the connection ids they carry go into {@code ready} ({@link #readyCount} of them). */
+    private void drainEvents(final long[] ready) {
+        readyCount = 0;
+        readyIds = ready;
+        unit.events().poll(collect, Integer.MAX_VALUE);
     }
 
     private final BooleanSupplier anyWork = this::anyWork;

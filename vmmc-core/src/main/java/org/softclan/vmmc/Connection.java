@@ -257,25 +257,23 @@ public final class Connection implements AutoCloseable {
      */
     public void send(final BytesStore<?, ?> src, final long offset, final int length, final long timeout,
                      final TimeUnit unit) {
-        final long at = claim(length, unit.toNanos(timeout), null);
-        try {
-            tx.put(at, src, offset, length);
-        } catch (final StaleRegionException e) {
-            throw peerGone();
-        }
-        commit(null);
+        sendStore(src, offset, length, Math.max(0, unit.toNanos(timeout)));
     }
 
     /**
      * Sends {@code length} bytes of a Chronicle store if the peer's ring has room for them now; never
-     * waits.
+     * waits (see {@link #offer(byte[], int, int)}).
      *
      * @return whether the message was sent (false: the ring is full, nothing was written)
-     * @throws PeerGoneException        if the peer closed or died
-     * @throws IllegalArgumentException if the length exceeds {@link #maxMessage()}
      */
-    public boolean trySend(final BytesStore<?, ?> src, final long offset, final int length) {
-        final long at = claim(length, -1, null);
+    public boolean offer(final BytesStore<?, ?> src, final long offset, final int length) {
+        return sendStore(src, offset, length, -1);
+    }
+
+    /** @return false if {@code timeoutNanos} is negative and there is no room now */
+    private boolean sendStore(final BytesStore<?, ?> src, final long offset, final int length,
+                              final long timeoutNanos) {
+        final long at = claim(length, timeoutNanos, null);
         if (at < 0) {
             return false;
         }

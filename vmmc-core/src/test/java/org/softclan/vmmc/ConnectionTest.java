@@ -95,7 +95,7 @@ class ConnectionTest {
         // by the published pointer (2008) only 3200 are; by the receiver's own record (2904) all 4096 are
         final byte[] max = new byte[2040];
         max[0] = 42;
-        assertTrue(sender.trySend(net.openhft.chronicle.bytes.BytesStore.wrap(max), 0, max.length),
+        assertTrue(sender.offer(net.openhft.chronicle.bytes.BytesStore.wrap(max), 0, max.length),
             "room is found without waiting and without the receiver publishing");
         final List<byte[]> got = drain(receiver, 1);
         assertEquals(2040, got.get(0).length);

@@ -401,7 +401,7 @@ public final class RpcClient implements AutoCloseable {
         boolean tracked = !p.own;
         try {
             if (p.own) {
-                if (connection.trySend(b, b.readPosition(), (int) b.readRemaining())) {
+                if (connection.offer(b, b.readPosition(), (int) b.readRemaining())) {
                     return;
                 }
                 // the ring is full: enter the call and let other threads receive while this one waits

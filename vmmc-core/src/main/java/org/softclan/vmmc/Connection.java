@@ -4,6 +4,8 @@ import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -70,6 +72,21 @@ import org.softclan.tripwire.os.Membarrier;
  *
  * <p><b>Threads</b>: one thread may send while another receives; concurrent senders (or receivers)
  * must synchronise among themselves.
+ *
+ * <p><b>Closing under waiters</b>: {@link #close()} may be called from any thread while others send,
+ * receive or wait. Every operation counts itself in (an atomic add per call, per role, on a cache line
+ * of its own) and checks the closed flag after; close sets the flag, wakes every waiter, and unmaps the
+ * receive region, the peer's mapping and an owned tripwire unit only once no thread is inside: a
+ * thread inside leaves with {@link org.softclan.dsm.ClosedException}, never touches unmapped memory. If
+ * a thread is still inside after {@value #CLOSE_WAIT_MS} ms (a handler still running, a record
+ * {@linkplain #claim claimed} and not committed), close returns and the last thread to leave unmaps.
+ *
+ * <p><b>What the peer writes is input</b>: the write pointer, every record header and the pointers the
+ * peer publishes are checked before an address is computed from them (a record lies inside the ring,
+ * within the unread bytes and within the largest message; the write pointer is at most a ring ahead of
+ * this end's read position; the read pointer the peer publishes never passes what this end wrote).
+ * A word that breaks the protocol is a {@link PeerProtocolException} naming the field and the value, and
+ * the connection is broken from then on; nothing past the bad word is handed to a handler.
  */
 public final class Connection implements AutoCloseable {
     static final int WRITE_PTR = 0;
@@ -105,6 +122,12 @@ public final class Connection implements AutoCloseable {
     static final int PAD = -1;
     /** How often waits re-check that the peer is alive, in milliseconds. */
     public static final int LIVENESS_SLICE_MS = 100;
+    /** How long {@link #close()} waits for threads inside an operation to leave before returning, in ms. */
+    public static final int CLOSE_WAIT_MS = 2_000;
+    /** Slots of {@link #inside}, 128 bytes apart (the array's data starts 16 bytes into the object). */
+    private static final int SENDING = 7;
+    private static final int RECEIVING = 23;
+    private static final int OTHER = 39;
 
     /** How a connection's arrivals are signalled. */
     public enum Mode {
@@ -151,6 +174,12 @@ public final class Connection implements AutoCloseable {
     /** Held records {start, end, released (0/1)}, oldest first; guarded by itself. */
     private final ArrayDeque<long[]> holds = new ArrayDeque<>();
     private volatile boolean closed;
+    /** Threads inside an operation, per role ({@link #SENDING}, {@link #RECEIVING}, {@link #OTHER}). */
+    private final AtomicLongArray inside = new AtomicLongArray(OTHER + 9);
+    /** Set once the mappings (and an owned unit) are released: by close or by the last thread to leave. */
+    private final AtomicBoolean released = new AtomicBoolean();
+    /** The first protocol violation the peer committed, or {@code null}: the connection is broken. */
+    private volatile String violation;
 
     Connection(final long id, final String name, final TripwireUnit unit, final boolean ownsUnit, final InboundMapping rx,
                final OutboundMapping tx, final Mode mode, final WaitStrategy strategy) {
@@ -163,11 +192,26 @@ public final class Connection implements AutoCloseable {
         this.strategy = strategy;
         this.rxBase = rx.address(0, RING);
         this.rxBytes = rx.localBytes();
-        this.capacity = (int) rx.getLong(CAPACITY);
-        this.peerCapacity = (int) tx.getLong(CAPACITY);
+        this.capacity = ringCapacity(rx, name, "this end's");
+        this.peerCapacity = ringCapacity(tx, name, "the peer's");
         final int dataActions = mode == Mode.EVENTS ? Tripwire.EVENT | Tripwire.WAKE : Tripwire.WAKE;
         this.dataTrip = unit.arm(rx, Tripwire.Options.word(WRITE_PTR).actions(dataActions).cookie(id));
         this.spaceTrip = unit.arm(rx, Tripwire.Options.at(PEER_READ_PTR, 128).actions(Tripwire.WAKE).cookie(id));
+    }
+
+    /**
+     * Reads and checks a receive region's ring capacity word: a power of two of at least 64 bytes whose
+     * ring fits the region (the word is in memory the other end can write).
+     */
+    private static int ringCapacity(final org.softclan.dsm.Mapping m, final String name, final String whose) {
+        final long value = m.getLongVolatile(CAPACITY);
+        if (value < 64 || Long.bitCount(value) != 1 || RING + value > m.size()) {
+            throw new PeerProtocolException("connection " + name + ": " + whose + " receive region '"
+                + m.regionName() + "' has ring capacity " + value + " (offset " + CAPACITY + "); it must be a power"
+                + " of two from 64 to " + Long.highestOneBit(Math.max(64, m.size() - RING)) + " bytes (region of "
+                + m.size() + " bytes)");
+        }
+        return (int) value;
     }
 
     /** @return bytes a receive region with a ring of {@code ringCapacity} bytes needs */
@@ -211,8 +255,8 @@ public final class Connection implements AutoCloseable {
         }
         try {
             tx.put(at, src, offset, length);
-        } catch (final StaleRegionException e) {
-            throw peerGone();
+        } catch (final RuntimeException | Error e) {
+            throw abandon(e);
         }
         commit(null);
         return true;
@@ -233,8 +277,8 @@ public final class Connection implements AutoCloseable {
         final long at = claim(length, unit.toNanos(timeout), null);
         try {
             tx.put(at, src, offset, length);
-        } catch (final StaleRegionException e) {
-            throw peerGone();
+        } catch (final RuntimeException | Error e) {
+            throw abandon(e);
         }
         commit(null);
     }
@@ -245,8 +289,8 @@ public final class Connection implements AutoCloseable {
         final long at = claim(length, unit.toNanos(timeout), null);
         try {
             tx.put(at, src);
-        } catch (final StaleRegionException e) {
-            throw peerGone();
+        } catch (final RuntimeException | Error e) {
+            throw abandon(e);
         }
         commit(null);
     }
@@ -279,11 +323,33 @@ public final class Connection implements AutoCloseable {
         }
         try {
             tx.put(at, src, offset, length);
-        } catch (final StaleRegionException e) {
-            throw peerGone();
+        } catch (final RuntimeException | Error e) {
+            throw abandon(e);
         }
         commit(null);
         return true;
+    }
+
+    /**
+     * Gives up the open claim after filling it failed (nothing is published) and leaves the sending role.
+     *
+     * @return the exception to throw: {@link PeerGoneException} for a stale mapping, else {@code e}
+     * @throws Error {@code e} itself, if it is one
+     */
+    private RuntimeException abandon(final Throwable e) {
+        RuntimeException out = null;
+        try {
+            if (e instanceof StaleRegionException) {
+                out = peerGone();
+            }
+        } finally {
+            claimed = -1;
+            leave(SENDING);
+        }
+        if (e instanceof Error) {
+            throw (Error) e;
+        }
+        return out != null ? out : (RuntimeException) e;
     }
 
     /**
@@ -304,6 +370,20 @@ public final class Connection implements AutoCloseable {
      * @throws IllegalStateException    if a claim is already open
      */
     public long claim(final int length, final long timeoutNanos, final DmaEngine via) {
+        enter(SENDING);
+        boolean open = false;
+        try {
+            final long at = claim0(length, timeoutNanos, via);
+            open = at >= 0;
+            return at;
+        } finally {
+            if (!open) {
+                leave(SENDING);
+            }
+        }
+    }
+
+    private long claim0(final int length, final long timeoutNanos, final DmaEngine via) {
         if (claimed >= 0) {
             throw new IllegalStateException("connection " + name + ": a record of " + claimed
                 + " bytes is claimed and not committed yet");
@@ -360,6 +440,8 @@ public final class Connection implements AutoCloseable {
             return via.writeLongOrdered(tx, WRITE_PTR, writePos);
         } catch (final StaleRegionException e) {
             throw peerGone();
+        } finally {
+            leave(SENDING);   // entered by claim
         }
     }
 
@@ -389,10 +471,13 @@ public final class Connection implements AutoCloseable {
      * changed something in the peer's control area the peer may be waiting for.
      */
     public void nudgePeer() {
+        enter(OTHER);
         try {
             tx.putLongOrdered(NUDGE, ++nudges);
         } catch (final StaleRegionException e) {
             throw peerGone();
+        } finally {
+            leave(OTHER);
         }
     }
 
@@ -402,20 +487,28 @@ public final class Connection implements AutoCloseable {
      *
      * @return whether it held within the timeout
      * @throws PeerGoneException if the peer closed or died meanwhile
+     * @throws org.softclan.dsm.ClosedException if this end is closed, before or while waiting
      */
     public boolean await(final BooleanSupplier ready, final long timeoutNanos) {
-        final long deadline = System.nanoTime() + timeoutNanos;
-        while (!ready.getAsBoolean()) {
-            final long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                return false;
+        enter(OTHER);
+        try {
+            final BooleanSupplier readyOrClosed = () -> closed || ready.getAsBoolean();
+            final long deadline = System.nanoTime() + timeoutNanos;
+            while (!ready.getAsBoolean()) {
+                final long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                if (!strategy.await(readyOrClosed, unit.events(),
+                    Math.min(left, TimeUnit.MILLISECONDS.toNanos(LIVENESS_SLICE_MS)))) {
+                    checkPeer0();
+                }
+                checkOpen();
             }
-            if (!strategy.await(ready, unit.events(),
-                Math.min(left, TimeUnit.MILLISECONDS.toNanos(LIVENESS_SLICE_MS)))) {
-                checkPeer();
-            }
+            return true;
+        } finally {
+            leave(OTHER);
         }
-        return true;
     }
 
     /** Pads to the ring's start if the record would wrap; returns the ring index to write at. */
@@ -442,11 +535,65 @@ public final class Connection implements AutoCloseable {
         if (closed) {
             throw new org.softclan.dsm.ClosedException("connection " + name + " is closed");
         }
+        final String broken = violation;
+        if (broken != null) {
+            throw new PeerProtocolException(broken);
+        }
+    }
+
+    /**
+     * Counts the calling thread into {@code role}, then checks the closed flag (the add is a full barrier,
+     * as is close's volatile store: either this thread sees the flag or close sees the count).
+     *
+     * @throws org.softclan.dsm.ClosedException if the connection is closed (the thread is counted out again)
+     */
+    private void enter(final int role) {
+        inside.getAndIncrement(role);
+        if (closed) {
+            leave(role);
+            throw new org.softclan.dsm.ClosedException("connection " + name + " is closed");
+        }
+    }
+
+    /** Counts the calling thread out of {@code role}; the last thread out of a closed connection unmaps it. */
+    private void leave(final int role) {
+        if (inside.decrementAndGet(role) == 0 && closed) {
+            releaseIfIdle();
+        }
+    }
+
+    private boolean idle() {
+        return inside.get(SENDING) == 0 && inside.get(RECEIVING) == 0 && inside.get(OTHER) == 0;
+    }
+
+    /** Unmaps both regions (and an owned unit) once the connection is closed and no thread is inside. */
+    private void releaseIfIdle() {
+        if (!closed || !idle() || !released.compareAndSet(false, true)) {
+            return;
+        }
+        tx.close();
+        rx.close();
+        if (ownsUnit) {
+            unit.close();
+        }
+    }
+
+    /**
+     * Records the peer's protocol violation (the connection is broken from now on) and returns it.
+     */
+    private PeerProtocolException violation(final String structure, final String field, final long value,
+                                            final String rule) {
+        final String message = "connection " + name + ": the peer " + tx.owner() + " broke the protocol: "
+            + structure + " " + field + " is " + value + "; " + rule;
+        if (violation == null) {
+            violation = message;
+        }
+        return new PeerProtocolException(message);
     }
 
     private void checkLength(final int length) {
         checkOpen();
-        if (peerClosed()) {
+        if (peerClosed0()) {
             throw peerGone();
         }
         if (length < 0 || length > maxMessage()) {
@@ -462,7 +609,7 @@ public final class Connection implements AutoCloseable {
         }
         // the peer leaves a drained ring's position in its own memory until a quarter of the ring is read
         try {
-            shadowPeerRead = Math.max(shadowPeerRead, tx.getLongVolatile(READ_POS_LOCAL));
+            shadowPeerRead = Math.max(shadowPeerRead, peerLocalReadPos());
         } catch (final StaleRegionException e) {
             throw peerGone();
         }
@@ -479,8 +626,24 @@ public final class Connection implements AutoCloseable {
         return writePos + worst - shadowPeerRead <= peerCapacity;
     }
 
+    /** The read pointer the peer published into this end's memory, checked against what was written. */
     private long publishedPeerRead() {
-        return UNSAFE.getLongVolatile(null, rxBase + PEER_READ_PTR);
+        final long read = UNSAFE.getLongVolatile(null, rxBase + PEER_READ_PTR);
+        if (read > writePos || read < 0) {
+            throw violation("receive region '" + rx.regionName() + "'", "peer read pointer (offset " + PEER_READ_PTR
+                + ")", read, "it must lie between 0 and the " + writePos + " bytes this end has written");
+        }
+        return read;
+    }
+
+    /** The read position the peer left in its own memory, checked against what was written. */
+    private long peerLocalReadPos() {
+        final long read = tx.getLongVolatile(READ_POS_LOCAL);
+        if (read > writePos || read < 0) {
+            throw violation("receive region '" + tx.regionName() + "'", "read position (offset " + READ_POS_LOCAL
+                + ")", read, "it must lie between 0 and the " + writePos + " bytes this end has written");
+        }
+        return read;
     }
 
     private long worstCase(final long need) {
@@ -498,7 +661,7 @@ public final class Connection implements AutoCloseable {
         try {
             tx.putLongOrdered(EAGER_PUBLISH, 1);
             Membarrier.globalBarrier();
-            shadowPeerRead = Math.max(shadowPeerRead, tx.getLongVolatile(READ_POS_LOCAL));
+            shadowPeerRead = Math.max(shadowPeerRead, peerLocalReadPos());
         } catch (final StaleRegionException e) {
             throw peerGone();
         }
@@ -533,13 +696,16 @@ public final class Connection implements AutoCloseable {
                     + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms (the peer is not reading)");
             }
             final long slice = Math.min(left, TimeUnit.MILLISECONDS.toNanos(LIVENESS_SLICE_MS));
-            if (strategy.await(() -> hasPublishedRoom(need) || publishedPeerRead() != seen, unit.events(), slice)) {
+            final boolean woken = strategy.await(() -> closed || hasPublishedRoom(need) || publishedPeerRead() != seen,
+                unit.events(), slice);
+            checkOpen();
+            if (woken) {
                 if (hasPublishedRoom(need)) {
                     return;
                 }
                 continue;   // published, but not enough: ask again
             }
-            checkPeer();
+            checkPeer0();
         }
     }
 
@@ -552,15 +718,40 @@ public final class Connection implements AutoCloseable {
      * @throws PeerGoneException if none are waiting and the peer has closed or died
      */
     public int poll(final MessageHandler handler, final int limit) {
+        enter(RECEIVING);
+        try {
+            return poll0(handler, limit);
+        } finally {
+            leave(RECEIVING);
+        }
+    }
+
+    private int poll0(final MessageHandler handler, final int limit) {
         checkOpen();
         final long written = UNSAFE.getLongVolatile(null, rxBase + WRITE_PTR);
+        if (written != readPos && (written - readPos < 0 || written - readPos > capacity || (written & 7) != 0)) {
+            throw violation("ring of '" + rx.regionName() + "'", "write pointer (offset " + WRITE_PTR + ")", written,
+                "it must be 8-byte aligned and at most the ring's " + capacity + " bytes ahead of the read position "
+                    + readPos);
+        }
         int n = 0;
         while (readPos < written && n < limit) {
             final long index = readPos & (capacity - 1);
             final int length = (int) UNSAFE.getLong(rxBase + RING + index);
+            final long contiguous = capacity - index;
+            final long unread = written - readPos;
             if (length == PAD) {
-                readPos += capacity - index;
+                if (contiguous > unread) {
+                    throw violation("ring of '" + rx.regionName() + "'", "wrap marker at position", readPos,
+                        "it skips " + contiguous + " bytes but only " + unread + " are written");
+                }
+                readPos += contiguous;
                 continue;
+            }
+            if (length < 0 || length > capacity / 2 - 8 || recordBytes(length) > Math.min(contiguous, unread)) {
+                throw violation("ring of '" + rx.regionName() + "'", "record length at position " + readPos, length,
+                    "a record holds 0 to " + (capacity / 2 - 8) + " bytes and lies within the " + unread
+                        + " written bytes and the " + contiguous + " bytes before the ring's end");
             }
             currentStart = readPos;
             currentEnd = readPos + recordBytes(length);
@@ -574,7 +765,7 @@ public final class Connection implements AutoCloseable {
         }
         if (n > 0) {
             publishReadPos(readPos == written);
-        } else if (written == readPos && peerClosed()) {
+        } else if (written == readPos && peerClosed0()) {
             throw peerGone();
         }
         return n;
@@ -652,6 +843,15 @@ public final class Connection implements AutoCloseable {
      * @throws IllegalArgumentException if the token was never a held record
      */
     public void release(final long token) {
+        enter(OTHER);
+        try {
+            release0(token);
+        } finally {
+            leave(OTHER);
+        }
+    }
+
+    private void release0(final long token) {
         synchronized (holds) {
             boolean found = false;
             for (final long[] h : holds) {
@@ -687,9 +887,19 @@ public final class Connection implements AutoCloseable {
         }
     }
 
-    /** @return whether a message is waiting (acquire) */
+    /** @return whether a message is waiting (acquire); {@code false} once closed */
     public boolean hasMessage() {
-        return !closed && UNSAFE.getLongVolatile(null, rxBase + WRITE_PTR) > readPos;
+        inside.getAndIncrement(OTHER);
+        try {
+            return hasMessage0();
+        } finally {
+            leave(OTHER);
+        }
+    }
+
+    /** For a thread already inside: whether a message (or a protocol violation to report) is waiting. */
+    private boolean hasMessage0() {
+        return !closed && UNSAFE.getLongVolatile(null, rxBase + WRITE_PTR) != readPos;
     }
 
     /**
@@ -699,27 +909,43 @@ public final class Connection implements AutoCloseable {
      * @throws PeerGoneException if the peer closed or died while nothing was waiting
      */
     public int receive(final MessageHandler handler, final int limit, final long timeout, final TimeUnit unit) {
-        final long deadline = System.nanoTime() + unit.toNanos(timeout);
-        while (true) {
-            final int n = poll(handler, limit);
-            if (n > 0) {
-                return n;
+        enter(RECEIVING);
+        try {
+            final long deadline = System.nanoTime() + unit.toNanos(timeout);
+            while (true) {
+                final int n = poll0(handler, limit);
+                if (n > 0) {
+                    return n;
+                }
+                final long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return 0;
+                }
+                if (!strategy.await(messageOrClosed, this.unit.events(), Math.min(left,
+                    TimeUnit.MILLISECONDS.toNanos(LIVENESS_SLICE_MS)))) {
+                    checkPeer0();
+                }
             }
-            final long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                return 0;
-            }
-            if (!strategy.await(this::hasMessage, this.unit.events(), Math.min(left,
-                TimeUnit.MILLISECONDS.toNanos(LIVENESS_SLICE_MS)))) {
-                checkPeer();
-            }
+        } finally {
+            leave(RECEIVING);
         }
     }
+
+    private final BooleanSupplier messageOrClosed = () -> closed || hasMessage0();
 
     // ------------------------------------------------------------------------------------ liveness
 
     /** @return whether the peer has closed its end (volatile read of this end's memory) */
     public boolean peerClosed() {
+        enter(OTHER);
+        try {
+            return peerClosed0();
+        } finally {
+            leave(OTHER);
+        }
+    }
+
+    private boolean peerClosed0() {
         checkOpen();
         return UNSAFE.getLongVolatile(null, rxBase + PEER_CLOSED) != 0;
     }
@@ -731,40 +957,79 @@ public final class Connection implements AutoCloseable {
      * @throws PeerGoneException if it has closed or died
      */
     public void checkPeer() {
-        if (peerClosed() || !tx.isValid() || !tx.ownerAlive()) {
+        enter(OTHER);
+        try {
+            checkPeer0();
+        } finally {
+            leave(OTHER);
+        }
+    }
+
+    private void checkPeer0() {
+        if (peerClosed0() || !tx.isValid() || !tx.ownerAlive()) {
             throw peerGone();
         }
     }
 
     private PeerGoneException peerGone() {
-        final String what = peerClosed() ? "closed the connection"
+        final String what = peerClosed0() ? "closed the connection"
             : !tx.isValid() ? "removed its receive region" : "died (process " + tx.owner().pid() + " is gone)";
         return new PeerGoneException("connection " + name + ": the peer " + tx.owner() + " " + what);
     }
 
     /**
      * Closes this end: tells the peer (which sees {@link PeerGoneException} once it has read what was
-     * sent), disarms the tripwires, removes the receive region. Idempotent. Synchronized on this
-     * connection, so a sender that holds its monitor finishes first; threads must not use the
-     * connection after this returns (they get {@link org.softclan.dsm.ClosedException}).
+     * sent), disarms the tripwires, wakes every thread waiting on this connection (each leaves with
+     * {@link org.softclan.dsm.ClosedException}) and removes the receive region. Idempotent; may be called
+     * from any thread, also while others are inside {@link #send}, {@link #receive}, {@link #poll} or a
+     * wait. The mappings are unmapped once no thread is inside: before this returns, unless a thread
+     * stays inside for more than {@value #CLOSE_WAIT_MS} ms (a handler still running, a claim never
+     * committed), in which case the last thread to leave unmaps them.
      */
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;   // volatile: every thread entering from now on sees it, or close sees that thread
         }
-        closed = true;
+        // close counts itself in while it uses the memory: no thread leaving meanwhile unmaps it
+        inside.getAndIncrement(OTHER);
         try {
-            tx.putLongVolatile(PEER_CLOSED, 1);
-        } catch (final StaleRegionException | org.softclan.dsm.ClosedException gone) {
-            // the peer is gone already
+            try {
+                tx.putLongVolatile(PEER_CLOSED, 1);
+            } catch (final RuntimeException gone) {
+                // the peer is gone already, or its region was cut
+            }
+            try {
+                dataTrip.disarm();
+                spaceTrip.disarm();
+            } catch (final RuntimeException gone) {
+                // the region's table went away or is corrupt: nothing more to disarm
+            }
+            final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MS);
+            long nextWake = System.nanoTime();
+            while (inside.get(SENDING) + inside.get(RECEIVING) + inside.get(OTHER) > 1
+                && deadline - System.nanoTime() > 0) {
+                if (System.nanoTime() - nextWake >= 0) {
+                    wakeWaiters();   // again now and then: a waiter may have been about to block
+                    nextWake = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1);
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(50_000);
+            }
+        } finally {
+            inside.decrementAndGet(OTHER);
         }
-        dataTrip.disarm();
-        spaceTrip.disarm();
-        tx.close();
-        rx.close();
-        if (ownsUnit) {
-            unit.close();
+        releaseIfIdle();
+    }
+
+    /** Rings the unit's doorbell: every thread blocked on its event queue wakes and re-checks. */
+    private void wakeWaiters() {
+        try {
+            unit.events().wakeAllWaiters();
+        } catch (final RuntimeException unitClosed) {
+            // a shared unit closed by its owner: its waiters were woken by that
         }
     }
 

@@ -3,7 +3,7 @@ package org.softclan.vmmc;
 import org.softclan.dsm.DsmException;
 
 /** The other side of a connection closed it, or its process died; nothing more will arrive or leave. */
-public final class PeerGoneException extends DsmException {
+public class PeerGoneException extends DsmException {
     private static final long serialVersionUID = 1L;
 
     /**

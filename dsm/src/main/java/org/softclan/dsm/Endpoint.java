@@ -25,6 +25,8 @@ public final class Endpoint implements AutoCloseable {
     private final String name;
     private final OwnerId owner;
     private final Set<AutoCloseable> resources = ConcurrentHashMap.newKeySet();
+    /** Objects built on this endpoint's memory, closed before it is unmapped ({@link #closeFirst}). */
+    private final Set<AutoCloseable> dependents = ConcurrentHashMap.newKeySet();
     private volatile SnoopHook defaultSnoop;
     private DmaEngine dma;
     private volatile boolean closed;
@@ -222,13 +224,37 @@ public final class Endpoint implements AutoCloseable {
         resources.remove(resource);
     }
 
+    /**
+     * Registers an object built on this endpoint's mappings (a connection, a tripwire unit, a stream) to
+     * be closed when the endpoint closes, before the endpoint's DMA engine and mappings: its close can
+     * wake the threads waiting in it and let them leave before any memory they use is unmapped. The
+     * object should {@linkplain #forgetDependent forget} itself when closed on its own.
+     *
+     * @throws ClosedException if this endpoint is closed (the caller should close what it built)
+     */
+    public void closeFirst(final AutoCloseable dependent) {
+        dependents.add(dependent);
+        if (closed) {
+            dependents.remove(dependent);
+            throw new ClosedException("endpoint '" + name + "' is closed");
+        }
+    }
+
+    /** Undoes {@link #closeFirst}; harmless if {@code dependent} was not registered. */
+    public void forgetDependent(final AutoCloseable dependent) {
+        dependents.remove(dependent);
+    }
+
     private void checkOpen() {
         if (closed) {
             throw new ClosedException("endpoint '" + name + "' is closed");
         }
     }
 
-    /** Closes the DMA engine, then every mapping and registration this endpoint holds. Idempotent. */
+    /**
+     * Closes what was registered with {@link #closeFirst}, then the DMA engine, then every mapping and
+     * registration this endpoint holds. Idempotent.
+     */
     @Override
     public void close() {
         final DmaEngine engine;
@@ -240,6 +266,18 @@ public final class Endpoint implements AutoCloseable {
             engine = dma;
         }
         RuntimeException failure = null;
+        for (final AutoCloseable d : new ArrayList<>(dependents)) {
+            try {
+                d.close();
+            } catch (final Exception e) {
+                if (failure == null) {
+                    failure = new DsmException("endpoint '" + name + "': closing " + d + " failed", e);
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        dependents.clear();
         if (engine != null) {
             engine.close();
         }

@@ -197,6 +197,8 @@ public final class Connection implements AutoCloseable {
         final int dataActions = mode == Mode.EVENTS ? Tripwire.EVENT | Tripwire.WAKE : Tripwire.WAKE;
         this.dataTrip = unit.arm(rx, Tripwire.Options.word(WRITE_PTR).actions(dataActions).cookie(id));
         this.spaceTrip = unit.arm(rx, Tripwire.Options.at(PEER_READ_PTR, 128).actions(Tripwire.WAKE).cookie(id));
+        // closing the endpoint closes this connection first: its waiters leave before the memory goes
+        rx.endpoint().closeFirst(this);
     }
 
     /**
@@ -1022,6 +1024,7 @@ public final class Connection implements AutoCloseable {
             inside.decrementAndGet(OTHER);
         }
         releaseIfIdle();
+        rx.endpoint().forgetDependent(this);
     }
 
     /** Rings the unit's doorbell: every thread blocked on its event queue wakes and re-checks. */

@@ -24,6 +24,13 @@ import org.softclan.dsm.Fabric;
 /** Connections and message queues between two endpoints of one JVM (the cross-process tests use two JVMs). */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ConnectionTest {
+    /** Each task on a thread of its own: the common pool may have one worker (two CPUs, JDK 19+). */
+    private static final java.util.concurrent.Executor THREADS = task -> {
+        final Thread t = new Thread(task, "test-task");
+        t.setDaemon(true);
+        t.start();
+    };
+
     private Fabric fabric;
     private Endpoint server;
     private Endpoint client;
@@ -43,7 +50,7 @@ class ConnectionTest {
     private Connection[] pair(final ConnectionContext ctx) throws Exception {
         try (Listener listener = Vmmc.listen(server, "svc", ctx)) {
             final CompletableFuture<Connection> c = CompletableFuture.supplyAsync(
-                () -> Vmmc.connect(client, "svc", ctx, 10, TimeUnit.SECONDS));
+                () -> Vmmc.connect(client, "svc", ctx, 10, TimeUnit.SECONDS), THREADS);
             final Connection s = listener.accept(10, TimeUnit.SECONDS);
             assertNotNull(s);
             return new Connection[] {s, c.get(10, TimeUnit.SECONDS)};
@@ -113,7 +120,7 @@ class ConnectionTest {
         assertTrue(sent >= 3 && sent <= 4, "sent " + sent);
         assertThrows(SendTimeoutException.class, () -> p[1].send(m, 50, TimeUnit.MILLISECONDS));
         final CompletableFuture<Void> blocked = CompletableFuture.runAsync(() -> p[1].send(new byte[] {42}, 10,
-            TimeUnit.SECONDS));
+            TimeUnit.SECONDS), THREADS);
         final List<byte[]> got = drain(p[0], sent + 1);
         blocked.get(10, TimeUnit.SECONDS);
         for (int i = 0; i < sent; i++) {
@@ -150,7 +157,7 @@ class ConnectionTest {
     void aRefusedRequestTellsTheClientWhy() throws Exception {
         try (Listener listener = Vmmc.listen(server, "picky", new ConnectionContext())) {
             final CompletableFuture<Connection> c = CompletableFuture.supplyAsync(
-                () -> Vmmc.connect(client, "picky", new ConnectionContext(), 10, TimeUnit.SECONDS));
+                () -> Vmmc.connect(client, "picky", new ConnectionContext(), 10, TimeUnit.SECONDS), THREADS);
             assertTrue(listener.refuse(7, 10, TimeUnit.SECONDS));
             final Exception e = assertThrows(Exception.class, () -> c.get(10, TimeUnit.SECONDS));
             assertMentions(e.getCause(), "refused", "reason 7");

@@ -12,6 +12,13 @@ import org.softclan.dsm.Fabric;
 
 /** The message-queue sample printed in the README, compiled and run here so it cannot rot. */
 class ReadmeMessageQueueTest {
+    /** Each task on a thread of its own: the common pool may have one worker (two CPUs, JDK 19+). */
+    private static final java.util.concurrent.Executor THREADS = task -> {
+        final Thread t = new Thread(task, "test-task");
+        t.setDaemon(true);
+        t.start();
+    };
+
     @Test
     void sample() throws Exception {
         try (Fabric fabric = Fabric.createTemporary()) {
@@ -28,7 +35,7 @@ class ReadmeMessageQueueTest {
                         got.append(new String(text, StandardCharsets.UTF_8));
                     }, 16, 10, TimeUnit.SECONDS);
                 }
-            });
+            }, THREADS);
             // --- end
             // --- README message queue sample: client
             try (Connection c = Vmmc.connect(clientEp, "echo", new ConnectionContext(), 10, TimeUnit.SECONDS)) {

@@ -38,6 +38,13 @@ import org.softclan.vmmc.stream.StreamListener;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class StreamReceiverTest {
+    /** Each task on a thread of its own: the common pool may have one worker (two CPUs, JDK 19+). */
+    private static final java.util.concurrent.Executor THREADS = task -> {
+        final Thread t = new Thread(task, "test-task");
+        t.setDaemon(true);
+        t.start();
+    };
+
     private Fabric fabric;
     private Endpoint receiverEp;
     private Endpoint senderEp;
@@ -67,7 +74,7 @@ class StreamReceiverTest {
                 } catch (final Exception e) {
                     throw new IllegalStateException(e);
                 }
-            });
+            }, THREADS);
             final ByteStream s = listener.accept(10, TimeUnit.SECONDS);
             assertNotNull(s, "the sender connects");
             try (s) {

@@ -6,19 +6,29 @@ import java.nio.ByteBuffer;
 /** Direct-buffer views over memory the stream owns (ring records, deposit buffers). */
 final class Views {
     private static final Constructor<?> DIRECT;
+    /** Whether {@link #DIRECT} takes the capacity as a long (JDK 21 and later) rather than an int. */
+    private static final boolean LONG_CAPACITY;
     private static final String WHY;
 
     static {
         Constructor<?> c = null;
+        boolean longCapacity = false;
         String why = null;
         try {
-            c = Class.forName("java.nio.DirectByteBuffer").getDeclaredConstructor(long.class, int.class);
+            final Class<?> direct = Class.forName("java.nio.DirectByteBuffer");
+            try {
+                c = direct.getDeclaredConstructor(long.class, long.class);
+                longCapacity = true;
+            } catch (final NoSuchMethodException beforeJdk21) {
+                c = direct.getDeclaredConstructor(long.class, int.class);
+            }
             c.setAccessible(true);
         } catch (final ReflectiveOperationException | RuntimeException e) {
             why = e.toString();
             c = null;
         }
         DIRECT = c;
+        LONG_CAPACITY = longCapacity;
         WHY = why;
     }
 
@@ -35,7 +45,8 @@ final class Views {
                 + "); copy the bytes out with get() instead");
         }
         try {
-            return ((ByteBuffer) DIRECT.newInstance(address, length)).asReadOnlyBuffer();
+            return ((ByteBuffer) (LONG_CAPACITY ? DIRECT.newInstance(address, (long) length)
+                : DIRECT.newInstance(address, length))).asReadOnlyBuffer();
         } catch (final ReflectiveOperationException e) {
             throw new IllegalStateException("cannot make a buffer view: " + e, e);
         }

@@ -20,6 +20,13 @@ import org.softclan.dsm.Fabric;
 
 /** Calls that find the server's ring full: they wait for room, are counted in flight meanwhile, and are answered. */
 class RpcBackPressureTest {
+    /** Each task on a thread of its own: the common pool may have one worker (two CPUs, JDK 19+). */
+    private static final java.util.concurrent.Executor THREADS = task -> {
+        final Thread t = new Thread(task, "test-task");
+        t.setDaemon(true);
+        t.start();
+    };
+
     private static final RpcMethod<String, String> ECHO = RpcMethod.of(1, "echo", Codecs.STRING, Codecs.STRING);
     private static final RpcMethod<String, String> HOLD = RpcMethod.of(2, "hold", Codecs.STRING, Codecs.STRING);
     /** About 1 KiB per request: the server's 4 KiB ring holds three. */
@@ -62,7 +69,7 @@ class RpcBackPressureTest {
         final RpcClient c = RpcClient.connect(fabric.openEndpoint("client"), "bp", new RpcClient.Context(), 5,
             TimeUnit.SECONDS);
         final CompletableFuture<String> waiting = CompletableFuture.supplyAsync(
-            () -> c.call(HOLD, "hold", 30, TimeUnit.SECONDS));
+            () -> c.call(HOLD, "hold", 30, TimeUnit.SECONDS), THREADS);
         assertTrue(held.await(10, TimeUnit.SECONDS), "the server runs the call and holds it");
         c.close();   // the caller may be waiting in the kernel, on memory that close() unmaps
         final ExecutionException e = assertThrows(ExecutionException.class, () -> waiting.get(10, TimeUnit.SECONDS));
@@ -85,7 +92,7 @@ class RpcBackPressureTest {
             }
             assertEquals(3, c.inFlight());
             final CompletableFuture<String> sync = CompletableFuture.supplyAsync(
-                () -> c.call(ECHO, "sync:" + KIB, 30, TimeUnit.SECONDS));
+                () -> c.call(ECHO, "sync:" + KIB, 30, TimeUnit.SECONDS), THREADS);
             try {
                 // the synchronous caller cannot place its request: it enters the call in the table and waits
                 final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

@@ -25,6 +25,13 @@ import org.softclan.dsm.testing.JvmProcess;
 /** RPC with the server ({@link RpcServerMain}) and clients ({@link RpcClientMain}) in separate JVMs. */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class RpcCrossProcessTest {
+    /** Each task on a thread of its own: the common pool may have one worker (two CPUs, JDK 19+). */
+    private static final java.util.concurrent.Executor THREADS = task -> {
+        final Thread t = new Thread(task, "test-task");
+        t.setDaemon(true);
+        t.start();
+    };
+
     private static final int TOKENS = 1 << 20;
     private Fabric fabric;
     private Endpoint test;
@@ -86,7 +93,7 @@ class RpcCrossProcessTest {
                             return;
                         }
                     }
-                }));
+                }, THREADS));
             }
             final long warm = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (succeeded.size() < 2000 && failed.isEmpty() && System.nanoTime() < warm) {

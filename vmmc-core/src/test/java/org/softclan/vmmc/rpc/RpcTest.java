@@ -22,6 +22,13 @@ import org.softclan.dsm.Fabric;
 /** RPC between two endpoints of one JVM (the cross-process tests run server and clients as JVMs). */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class RpcTest {
+    /** Each task on a thread of its own: the common pool may have one worker (two CPUs, JDK 19+). */
+    private static final java.util.concurrent.Executor THREADS = task -> {
+        final Thread t = new Thread(task, "test-task");
+        t.setDaemon(true);
+        t.start();
+    };
+
     static final RpcMethod<String, String> ECHO = RpcMethod.of(1, "echo", Codecs.STRING, Codecs.STRING);
     static final RpcMethod<byte[], byte[]> REVERSE = RpcMethod.of(2, "reverse", Codecs.BYTES, Codecs.BYTES);
     static final RpcMethod<Long, Long> SLEEP = RpcMethod.of(3, "sleep", Codecs.LONG, Codecs.LONG);
@@ -97,7 +104,7 @@ class RpcTest {
                     for (int i = 0; i < 500; i++) {
                         assertEquals(thread + ":" + i, calls.get(i).join());
                     }
-                }));
+                }, THREADS));
             }
             CompletableFuture.allOf(threads.toArray(new CompletableFuture<?>[0])).get(30, TimeUnit.SECONDS);
             assertEquals(0, c.inFlight());
@@ -120,7 +127,7 @@ class RpcTest {
                     for (int i = 0; i < 300; i++) {
                         assertEquals("a" + thread + ":" + i, async.get(i).join());
                     }
-                }));
+                }, THREADS));
             }
             CompletableFuture.allOf(threads.toArray(new CompletableFuture<?>[0])).get(30, TimeUnit.SECONDS);
             assertEquals(0, c.inFlight());

@@ -31,6 +31,13 @@ import org.softclan.vmmc.ConnectionContext;
 /** Byte streams between two endpoints of one JVM. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ByteStreamTest {
+    /** Each task on a thread of its own: the common pool may have one worker (two CPUs, JDK 19+). */
+    private static final java.util.concurrent.Executor THREADS = task -> {
+        final Thread t = new Thread(task, "test-task");
+        t.setDaemon(true);
+        t.start();
+    };
+
     private Fabric fabric;
     private Endpoint server;
     private Endpoint client;
@@ -51,7 +58,7 @@ class ByteStreamTest {
     private ByteStream[] pair(final ConnectionContext ctx) throws Exception {
         try (StreamListener listener = ByteStreams.listen(server, "bytes", ctx)) {
             final CompletableFuture<ByteStream> c = CompletableFuture.supplyAsync(
-                () -> ByteStreams.connect(client, "bytes", ctx, 10, TimeUnit.SECONDS));
+                () -> ByteStreams.connect(client, "bytes", ctx, 10, TimeUnit.SECONDS), THREADS);
             final ByteStream s = listener.accept(10, TimeUnit.SECONDS);
             assertNotNull(s);
             return new ByteStream[] {s, c.get(10, TimeUnit.SECONDS)};
@@ -88,7 +95,7 @@ class ByteStreamTest {
                         throw new AssertionError(e);
                     }
                     return crc.getValue();
-                });
+                }, THREADS);
                 final Random rnd = new Random(ring * 7L + dir);
                 final CRC32 crc = new CRC32();
                 long got = 0;
@@ -150,7 +157,7 @@ class ByteStreamTest {
             } catch (final Exception e) {
                 throw new AssertionError(e);
             }
-        });
+        }, THREADS);
         final ByteArrayOutputStream got = new ByteArrayOutputStream();
         try (InputStream in = p[0].inputStream()) {
             assertEquals(data.length, in.transferTo(got));
@@ -203,7 +210,7 @@ class ByteStreamTest {
             } catch (final Exception other) {
                 throw new AssertionError(other);
             }
-        });
+        }, THREADS);
         awaitWaitingIn(reader, "Connection.receive");
         assertFalse(blockedRead.isDone());
         p[0].close();
@@ -223,14 +230,14 @@ class ByteStreamTest {
             } catch (final Exception e) {
                 return e;
             }
-        });
+        }, THREADS);
         awaitWaitingIn(writer, "Connection.awaitRoom");
         assertFalse(blockedWrite.isDone(), "the ring is full: the write waits");
         final AtomicReference<Thread> closer = new AtomicReference<>();
         final CompletableFuture<Void> closing = CompletableFuture.runAsync(() -> {
             closer.set(Thread.currentThread());
             p[1].close();
-        });
+        }, THREADS);
         assertTrue(blockedWrite.get(5, TimeUnit.SECONDS) instanceof AsynchronousCloseException);
         awaitWaitingIn(closer, "Connection.awaitRoom");
         assertFalse(closing.isDone(), "close waits for room for the end-of-stream marker");

@@ -34,6 +34,13 @@ import org.softclan.vmmc.ConnectionContext;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class StreamTechniqueTest {
+    /** Each task on a thread of its own: the common pool may have one worker (two CPUs, JDK 19+). */
+    private static final java.util.concurrent.Executor THREADS = task -> {
+        final Thread t = new Thread(task, "test-task");
+        t.setDaemon(true);
+        t.start();
+    };
+
     private Fabric fabric;
     private Endpoint server;
     private Endpoint client;
@@ -54,7 +61,7 @@ class StreamTechniqueTest {
     private ByteStream[] pair(final ConnectionContext ctx) throws Exception {
         try (StreamListener listener = ByteStreams.listen(server, "bytes", ctx)) {
             final CompletableFuture<ByteStream> c = CompletableFuture.supplyAsync(
-                () -> ByteStreams.connect(client, "bytes", ctx, 10, TimeUnit.SECONDS));
+                () -> ByteStreams.connect(client, "bytes", ctx, 10, TimeUnit.SECONDS), THREADS);
             final ByteStream s = listener.accept(10, TimeUnit.SECONDS);
             assertNotNull(s);
             // waits end as failures, not hangs (a test's timeout does not interrupt a stream's wait)
@@ -148,7 +155,7 @@ class StreamTechniqueTest {
                 throw new AssertionError(e);
             }
             return crc.getValue();
-        });
+        }, THREADS);
         final CRC32C crc = new CRC32C();
         final ByteBuffer buf = ByteBuffer.allocate(100_000);
         long got = 0;
@@ -353,7 +360,7 @@ class StreamTechniqueTest {
                 } catch (final Exception e) {
                     throw new AssertionError(e);
                 }
-            });
+            }, THREADS);
             for (int i = 0; i < 5; i++) {
                 assertArrayEquals(bytes(70_000, i), readExactly(p[0], 70_000), rt + " " + SendTechnique.values()[i]);
             }

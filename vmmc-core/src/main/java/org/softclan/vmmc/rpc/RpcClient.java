@@ -479,6 +479,13 @@ public final class RpcClient implements AutoCloseable {
      * @param own the call of the receiving thread that is not in the table, or {@code null}
      */
     private void onResponse(final BytesStore<?, ?> buf, final long off, final int len, final Pending own) {
+        if (len < RpcServer.HEADER) {
+            // the server wrote a frame no server writes: every call on this connection is in doubt
+            failAll(new RpcException(RpcException.Kind.SERVER_GONE, "service '" + service + "': the server broke the"
+                + " protocol: a response of " + len + " bytes is shorter than the " + RpcServer.HEADER
+                + "-byte frame header"));
+            return;
+        }
         final long id = buf.readLong(off);
         final int status = buf.readInt(off + 8);
         final Pending p = own != null && own.id == id ? own : take(id);

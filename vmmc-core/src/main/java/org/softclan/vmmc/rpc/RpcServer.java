@@ -19,6 +19,7 @@ import org.softclan.vmmc.ConnectionContext;
 import org.softclan.vmmc.Listener;
 import org.softclan.vmmc.MessageHandler;
 import org.softclan.vmmc.PeerGoneException;
+import org.softclan.vmmc.PeerProtocolException;
 import org.softclan.vmmc.Vmmc;
 
 /**
@@ -208,6 +209,8 @@ public final class RpcServer implements AutoCloseable {
                 }
             } catch (final DsmException e) {
                 // a client that went away mid-handshake
+            } catch (final RuntimeException | InternalError e) {
+                // a client that wrote garbage into its half of the handshake: it costs only its own connection
             }
         }
     }
@@ -240,8 +243,9 @@ public final class RpcServer implements AutoCloseable {
             }
             try {
                 idle = !pollOnce(ready, sweep, seenOverflow);
-            } catch (final RuntimeException e) {
-                // one bad connection must not stop the server: it is dropped in serve()
+            } catch (final Throwable e) {
+                // nothing one client does may stop the server: a bad connection is dropped in serve(); what
+                // escapes it (an error of the server's own regions) is retried on the next round
                 idle = false;
             }
             seenOverflow = unit.events().overflowCount();
@@ -344,8 +348,9 @@ public final class RpcServer implements AutoCloseable {
             }
         } catch (final PeerGoneException gone) {
             drop(c);
-        } catch (final RuntimeException e) {
-            // a broken request or a failed handler hand-off: drop the client rather than the server
+        } catch (final RuntimeException | InternalError e) {
+            // a broken request, a failed handler hand-off, or a fault reading a region cut short from
+            // outside: drop the client rather than the server
             drop(c);
         }
     }
@@ -365,6 +370,10 @@ public final class RpcServer implements AutoCloseable {
     }
 
     private void dispatch(final Connection c, final BytesStore<?, ?> buf, final long off, final int len) {
+        if (len < HEADER) {
+            throw new PeerProtocolException("service '" + service + "', " + c + ": a request of " + len
+                + " bytes is shorter than the " + HEADER + "-byte frame header (call id, method id)");
+        }
         final long callId = buf.readLong(off);
         final int methodId = buf.readInt(off + 8);
         if (workers == null) {

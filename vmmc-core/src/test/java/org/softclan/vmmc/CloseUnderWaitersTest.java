@@ -1,0 +1,190 @@
+package org.softclan.vmmc;
+
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.softclan.dsm.ClosedException;
+import org.softclan.dsm.Endpoint;
+import org.softclan.dsm.Fabric;
+import org.softclan.tripwire.WaitStrategy;
+
+/**
+ * Closing a connection (or its endpoint) while other threads of the same JVM wait in it. Before, the
+ * event queue was unmapped under a thread blocked on it and the JVM died with SIGSEGV in
+ * {@code EventQueue.block}, in every run. Now every waiter leaves with {@link ClosedException} (or
+ * {@link PeerGoneException} when it is the peer that closed) in bounded time, and nothing crashes.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class CloseUnderWaitersTest {
+    private static final java.util.concurrent.Executor THREADS = task -> {
+        final Thread t = new Thread(task, "test-task");
+        t.setDaemon(true);
+        t.start();
+    };
+
+    private Fabric fabric;
+    private Endpoint serverEp;
+    private Endpoint clientEp;
+
+    @BeforeEach
+    void setUp() {
+        fabric = Fabric.createTemporary();
+        serverEp = fabric.openEndpoint("server");
+        clientEp = fabric.openEndpoint("client");
+    }
+
+    @AfterEach
+    void tearDown() {
+        fabric.close();
+    }
+
+    private Connection[] pair(final ConnectionContext ctx) throws Exception {
+        try (Listener listener = Vmmc.listen(serverEp, "svc", ctx)) {
+            final CompletableFuture<Connection> c = CompletableFuture.supplyAsync(
+                () -> Vmmc.connect(clientEp, "svc", ctx, 10, TimeUnit.SECONDS), THREADS);
+            final Connection s = listener.accept(10, TimeUnit.SECONDS);
+            assertNotNull(s);
+            return new Connection[] {s, c.get(10, TimeUnit.SECONDS)};
+        }
+    }
+
+    /** Runs {@code body} on its own thread; returns what it threw (null if it returned). */
+    private static CompletableFuture<Throwable> attempt(final AtomicReference<Thread> thread, final Runnable body) {
+        return CompletableFuture.supplyAsync(() -> {
+            thread.set(Thread.currentThread());
+            try {
+                body.run();
+                return null;
+            } catch (final Throwable t) {
+                return t;
+            }
+        }, THREADS);
+    }
+
+    /** Waits (10 s at most) until the thread is blocked or spinning inside {@code frame} ("Class.method"). */
+    private static void awaitInside(final AtomicReference<Thread> thread, final String frame) {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            final Thread t = thread.get();
+            if (t != null) {
+                for (final StackTraceElement e : t.getStackTrace()) {
+                    if ((e.getClassName().substring(e.getClassName().lastIndexOf('.') + 1) + "." + e.getMethodName())
+                        .equals(frame)) {
+                        return;
+                    }
+                }
+            }
+            Thread.onSpinWait();
+        }
+        throw new AssertionError("the thread never got into " + frame);
+    }
+
+    private void closeUnder(final String frame, final WaitStrategy strategy, final Function<Connection[], Runnable> waiter,
+                            final boolean closeEndpoint) throws Exception {
+        final Connection[] p = pair(new ConnectionContext().ringCapacity(4096).waitStrategy(strategy));
+        final AtomicReference<Thread> thread = new AtomicReference<>();
+        final CompletableFuture<Throwable> outcome = attempt(thread, waiter.apply(p));
+        awaitInside(thread, frame);
+        if (closeEndpoint) {
+            clientEp.close();
+        } else {
+            p[1].close();
+        }
+        final Throwable t = outcome.get(10, TimeUnit.SECONDS);
+        assertTrue(t instanceof ClosedException, frame + " ended with " + t);
+        p[0].close();
+    }
+
+    @Test
+    void closingEndsAReceiveBlockedOnTheEventQueue() throws Exception {
+        closeUnder("EventQueue.block", WaitStrategy.block(),
+            p -> () -> p[1].receive((s, o, l) -> { }, 1, 1, TimeUnit.MINUTES), false);
+    }
+
+    @Test
+    void closingEndsAReceiveSpinning() throws Exception {
+        closeUnder("Connection.receive", WaitStrategy.busySpin(),
+            p -> () -> p[1].receive((s, o, l) -> { }, 1, 1, TimeUnit.MINUTES), false);
+    }
+
+    @Test
+    void closingEndsASendWaitingForRoomInTheDefaultStrategy() throws Exception {
+        closeUnder("Connection.awaitRoom", WaitStrategy.competitive(), p -> () -> {
+            while (true) {
+                p[1].send(new byte[1000], 1, TimeUnit.MINUTES);   // the server never reads: the ring fills
+            }
+        }, false);
+    }
+
+    @Test
+    void closingEndsAnAwait() throws Exception {
+        closeUnder("EventQueue.block", WaitStrategy.block(), p -> () -> p[1].await(() -> false,
+            TimeUnit.MINUTES.toNanos(1)), false);
+    }
+
+    @Test
+    void closingTheEndpointEndsAReceiveBlockedOnTheEventQueue() throws Exception {
+        closeUnder("EventQueue.block", WaitStrategy.competitive(),
+            p -> () -> p[1].receive((s, o, l) -> { }, 1, 1, TimeUnit.MINUTES), true);
+    }
+
+    /**
+     * A sender and a receiver thread on each end move messages flat out while a fourth thread closes
+     * one end at a random moment; 40 rounds. Every thread must leave with ClosedException or
+     * PeerGoneException (the other end's threads), within the bound, and nothing may crash.
+     */
+    @Test
+    void closesAtRandomMomentsUnderTrafficEndEveryThreadCleanly() throws Exception {
+        final SplittableRandom rnd = new SplittableRandom(2026);
+        for (int round = 0; round < 40; round++) {
+            final WaitStrategy strategy = round % 2 == 0 ? WaitStrategy.competitive() : WaitStrategy.busySpin();
+            final Connection[] p = pair(new ConnectionContext().ringCapacity(4096).waitStrategy(strategy));
+            final List<CompletableFuture<Throwable>> threads = new ArrayList<>();
+            for (final Connection c : p) {
+                threads.add(attempt(new AtomicReference<>(), () -> {
+                    final byte[] m = new byte[100];
+                    while (true) {
+                        c.send(m, 10, TimeUnit.SECONDS);
+                    }
+                }));
+                threads.add(attempt(new AtomicReference<>(), () -> {
+                    while (true) {
+                        c.receive((s, o, l) -> s.readLong(o), 16, 10, TimeUnit.SECONDS);
+                    }
+                }));
+            }
+            final long pause = rnd.nextLong(0, 2_000_000);
+            final long until = System.nanoTime() + pause;
+            while (System.nanoTime() < until) {
+                Thread.onSpinWait();
+            }
+            final int victim = rnd.nextInt(2);
+            p[victim].close();
+            // the other end's threads learn it from the peer-closed flag; close that end too once they did
+            for (int i = 0; i < threads.size(); i++) {
+                if (i / 2 == victim) {
+                    final Throwable t = threads.get(i).get(10, TimeUnit.SECONDS);
+                    assertTrue(t instanceof ClosedException, "round " + round + ", thread " + i + ": " + t);
+                }
+            }
+            p[1 - victim].close();
+            for (int i = 0; i < threads.size(); i++) {
+                final Throwable t = threads.get(i).get(15, TimeUnit.SECONDS);
+                assertTrue(t instanceof ClosedException || t instanceof PeerGoneException,
+                    "round " + round + ", thread " + i + ": " + t);
+            }
+        }
+    }
+}

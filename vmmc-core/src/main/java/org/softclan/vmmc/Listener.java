@@ -1,6 +1,7 @@
 package org.softclan.vmmc;
 
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.softclan.dsm.DsmException;
 import org.softclan.dsm.Endpoint;
@@ -28,6 +29,10 @@ public final class Listener implements AutoCloseable {
     private final TripwireUnit unit;
     private final Tripwire requests;
     private final ConnectionContext ctx;
+    /** Threads inside {@link #accept} or {@link #refuse}: close unmaps only once they left. */
+    private final AtomicInteger inside = new AtomicInteger();
+    private volatile boolean closed;
+    private final java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
 
     Listener(final Endpoint endpoint, final String service, final ConnectionContext ctx) {
         this.endpoint = endpoint;
@@ -38,6 +43,7 @@ public final class Listener implements AutoCloseable {
         this.unit = TripwireUnit.open(endpoint, new TripwireUnit.Context().queueCapacity(64));
         this.requests = unit.arm(region, Tripwire.Options.at(Rendezvous.FIRST_SLOT,
             (long) Rendezvous.SLOTS * Rendezvous.SLOT_BYTES).actions(Tripwire.WAKE));
+        endpoint.closeFirst(this);
     }
 
     /** @return the service name clients connect to */
@@ -60,8 +66,13 @@ public final class Listener implements AutoCloseable {
      * @return the connection, or {@code null} if no request came within the timeout
      */
     public Connection accept(final long timeout, final TimeUnit unit) {
-        final int slot = await(timeout, unit);
-        return slot < 0 ? null : accept(slot);
+        enter();
+        try {
+            final int slot = await(timeout, unit);
+            return slot < 0 ? null : accept(slot);
+        } finally {
+            leave();
+        }
     }
 
     /**
@@ -70,6 +81,39 @@ public final class Listener implements AutoCloseable {
      * @return whether there was one to refuse within the timeout
      */
     public boolean refuse(final int reason, final long timeout, final TimeUnit unit) {
+        enter();
+        try {
+            return refuse0(reason, timeout, unit);
+        } finally {
+            leave();
+        }
+    }
+
+    private void enter() {
+        inside.incrementAndGet();
+        if (closed) {
+            leave();
+            throw new org.softclan.dsm.ClosedException(this + " is closed");
+        }
+    }
+
+    private void leave() {
+        if (inside.decrementAndGet() == 0 && closed) {
+            releaseIfIdle();
+        }
+    }
+
+    /** Disarms, removes the unit and the listen region, once closed and no thread is inside. */
+    private void releaseIfIdle() {
+        if (!closed || inside.get() != 0 || !released.compareAndSet(false, true)) {
+            return;
+        }
+        requests.disarm();
+        unit.close();
+        region.close();
+    }
+
+    private boolean refuse0(final int reason, final long timeout, final TimeUnit unit) {
         final int slot = await(timeout, unit);
         if (slot < 0) {
             return false;
@@ -100,7 +144,10 @@ public final class Listener implements AutoCloseable {
                 return -1;
             }
             // requests are rare: wait without spinning, whatever the connections' strategy is
-            WaitStrategy.block().await(() -> pending() >= 0, unit.events(), left);
+            WaitStrategy.block().await(() -> closed || pending() >= 0, unit.events(), left);
+            if (closed) {
+                throw new org.softclan.dsm.ClosedException(this + " was closed while waiting for a request");
+            }
         }
     }
 
@@ -135,12 +182,33 @@ public final class Listener implements AutoCloseable {
         }
     }
 
-    /** Stops listening: removes the listen region. Connections already made stay open. */
+    /**
+     * Stops listening: removes the listen region. Connections already made stay open. Threads waiting in
+     * {@link #accept} or {@link #refuse} leave with {@link org.softclan.dsm.ClosedException}; the listen
+     * region is unmapped once they left (close waits {@value Connection#CLOSE_WAIT_MS} ms at most for that; a
+     * thread still inside then unmaps it as it leaves). Idempotent.
+     */
     @Override
     public void close() {
-        requests.disarm();
-        unit.close();
-        region.close();
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        // wake the threads in accept or refuse (they leave with ClosedException), and unmap once they left
+        // (close counts itself in while it rings: no thread leaving meanwhile unmaps the queue under it)
+        inside.incrementAndGet();
+        try {
+            final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Connection.CLOSE_WAIT_MS);
+            while (inside.get() > 1 && deadline - System.nanoTime() > 0) {
+                unit.events().wakeAllWaiters();
+                java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+            }
+        } finally {
+            leave();
+        }
+        endpoint.forgetDependent(this);
     }
 
     @Override

@@ -140,6 +140,24 @@ class CloseUnderWaitersTest {
             p -> () -> p[1].receive((s, o, l) -> { }, 1, 1, TimeUnit.MINUTES), true);
     }
 
+    @Test
+    void closingAListenerOrItsEndpointEndsAnAccept() throws Exception {
+        for (final boolean endpoint : new boolean[] {false, true}) {
+            final Listener listener = Vmmc.listen(serverEp, "svc", new ConnectionContext());
+            final AtomicReference<Thread> thread = new AtomicReference<>();
+            final CompletableFuture<Throwable> outcome = attempt(thread, () -> listener.accept(1, TimeUnit.MINUTES));
+            awaitInside(thread, "EventQueue.block");
+            if (endpoint) {
+                serverEp.close();
+            } else {
+                listener.close();
+            }
+            final Throwable t = outcome.get(10, TimeUnit.SECONDS);
+            assertTrue(t instanceof ClosedException, "accept ended with " + t);
+            listener.close();
+        }
+    }
+
     /**
      * A sender and a receiver thread on each end move messages flat out while a fourth thread closes
      * one end at a random moment; 40 rounds. Every thread must leave with ClosedException or

@@ -46,8 +46,14 @@ record RegionHeader(long dataSize, long sidecarSize, long generation, long acces
         final int headerLength = buf.getInt(HEADER_LENGTH_OFFSET);
         final long dataSize = buf.getLong(DATA_SIZE_OFFSET);
         final long sidecarSize = buf.getLong(SIDECAR_SIZE_OFFSET);
-        if (headerLength != HEADER_LENGTH || dataSize <= 0 || sidecarSize < 0
-            || fileLength < RegionLayout.fileLength(dataSize, sidecarSize)) {
+        if (headerLength == HEADER_LENGTH && dataSize > 0 && sidecarSize >= 0
+            && fileLength < RegionLayout.fileLength(dataSize, sidecarSize)) {
+            throw new RegionFormatException("file " + path + " is shorter than its header says (was it cut from"
+                + " outside?): data size " + dataSize + " and sidecar size " + sidecarSize + " need "
+                + RegionLayout.fileLength(dataSize, sidecarSize) + " bytes, but the file holds " + fileLength
+                + "; it was not mapped, since accesses past its end would fault");
+        }
+        if (headerLength != HEADER_LENGTH || dataSize <= 0 || sidecarSize < 0) {
             throw new RegionFormatException("file " + path + " is damaged: header length " + headerLength
                 + ", data size " + dataSize + " and sidecar size " + sidecarSize + " need "
                 + RegionLayout.fileLength(dataSize, sidecarSize) + " bytes, but the file holds " + fileLength);

@@ -25,6 +25,8 @@ import java.util.regex.Pattern;
  * The fabric's name service: region names map to files {@code <root>/<name>.region}, whose headers
  * hold the owner's identity, the generation and the access key. Exports and removals hold the fabric
  * lock (a file lock on {@code <root>/.names.lock}, plus a lock within this JVM); imports only read.
+ * A name whose owner may be alive (its liveness lock is held, see {@link OwnerId#isAlive()}) is never
+ * taken over.
  *
  * <p>Re-exporting a name writes a complete new file and renames it over the old one. The old file is
  * marked revoked first and is never truncated, so processes that still map it keep valid memory and

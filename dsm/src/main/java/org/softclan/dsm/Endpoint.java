@@ -24,6 +24,7 @@ public final class Endpoint implements AutoCloseable {
     private final Fabric fabric;
     private final String name;
     private final OwnerId owner;
+    private final Liveness liveness;
     private final Set<AutoCloseable> resources = ConcurrentHashMap.newKeySet();
     /** Objects built on this endpoint's memory, closed before it is unmapped ({@link #closeFirst}). */
     private final Set<AutoCloseable> dependents = ConcurrentHashMap.newKeySet();
@@ -37,7 +38,8 @@ public final class Endpoint implements AutoCloseable {
         }
         this.fabric = fabric;
         this.name = name;
-        this.owner = OwnerId.current(name);
+        this.liveness = Liveness.acquire(fabric.root());
+        this.owner = OwnerId.current(name, liveness);
     }
 
     /** @return the fabric this endpoint is attached to */
@@ -50,7 +52,11 @@ public final class Endpoint implements AutoCloseable {
         return name;
     }
 
-    /** @return this endpoint's identity, recorded as the owner of regions it exports */
+    /**
+     * @return this endpoint's identity, recorded as the owner of regions it exports; its liveness id
+     *         names the lock this endpoint holds in the fabric until it closes (or its process dies),
+     *         which is how other processes tell that it is alive
+     */
     public OwnerId owner() {
         return owner;
     }
@@ -253,7 +259,8 @@ public final class Endpoint implements AutoCloseable {
 
     /**
      * Closes what was registered with {@link #closeFirst}, then the DMA engine, then every mapping and
-     * registration this endpoint holds. Idempotent.
+     * registration this endpoint holds, then releases its liveness lock (from then on other processes
+     * see it as gone). Idempotent.
      */
     @Override
     public void close() {
@@ -292,6 +299,7 @@ public final class Endpoint implements AutoCloseable {
                 }
             }
         }
+        liveness.close();   // last: until its regions are revoked, the endpoint counts as alive
         fabric.forget(this);
         if (failure != null) {
             throw failure;

@@ -15,7 +15,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Where regions live on one host, and how they are named: a directory (by default under
- * {@code /dev/shm}) holding one file per region and the name service's bookkeeping.
+ * {@code /dev/shm}) holding one file per region, the name service's bookkeeping, and one liveness file
+ * per open endpoint ({@code .live/}), whose lock tells other processes, in any PID namespace, that the
+ * endpoint is alive.
  *
  * <pre>{@code
  * try (Fabric fabric = Fabric.open(Path.of("/dev/shm/my-app"));

@@ -3,6 +3,10 @@ package org.softclan.dsm;
 import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import net.openhft.chronicle.bytes.BytesStore;
 
@@ -22,8 +26,32 @@ import net.openhft.chronicle.bytes.BytesStore;
  * <p><b>Threads</b>: a mapping may be used by many threads at once. Closing it while another thread
  * is still using it is a programming error (as with any unmapped memory); close it from the thread
  * that owns it once the others are done.
+ *
+ * <p><b>A file cut from outside</b>: a region's size is fixed, but another process can still cut its
+ * file short ({@code truncate}). Accesses to mapped pages past the file's new end then fault. The JVM
+ * survives such a fault in a guarded access and reports it as an {@link InternalError} ("a fault
+ * occurred in a recent unsafe memory access operation") that names no memory. Every access method
+ * here catches that error and throws a {@link RegionTruncatedException} naming the region, its file,
+ * the file's current size and the length mapped instead; the catch costs nothing until a fault
+ * happens (no system call per access). But the JVM delivers the error <em>asynchronously</em>: at
+ * the thread's next safepoint poll or entry into the VM, which after inlining may lie in the caller's
+ * code, after the access method returned. Loads that faulted before the error is delivered return
+ * garbage and stores are lost. So layers above the NIC should, on their slow paths (wait slices,
+ * time-outs, close), call {@link #checkIntact()} (one {@code fstat}), and translate an
+ * {@code InternalError} they catch themselves with {@link #explainFault(InternalError)}.
+ * Closing a mapping whose file was cut is safe: it touches no memory past the file's end. One case
+ * the NIC cannot guard: on JDK 17, an atomic ({@code compareAndSetLong}, {@code getAndAddLong})
+ * run by the interpreter (before the JIT compiled its caller) on a cut page is not a guarded access,
+ * and kills the JVM with SIGBUS; call {@link #checkIntact()} first where that matters.
  */
 public abstract class Mapping implements AutoCloseable {
+    /** Every mapping of this JVM not yet closed, so a fault noticed anywhere can be traced to its region. */
+    private static final Set<Mapping> OPEN = ConcurrentHashMap.newKeySet();
+    /** Larger than any thread-local allocation buffer: allocating it enters the VM (see drainPendingFault). */
+    private static final int DRAIN_ARRAY_LONGS = 1 << 20;
+    /** Where drainPendingFault puts its array, so the allocation is not optimised away. */
+    private static volatile Object drainSink;
+
     final String regionName;
     final long generation;
     final long size;
@@ -49,6 +77,7 @@ public abstract class Mapping implements AutoCloseable {
         this.dataAddress = file.address + RegionLayout.HEADER_LENGTH;
         this.link = link;
         this.limit = size;
+        OPEN.add(this);
     }
 
     /** @return the region's name in its fabric */
@@ -122,60 +151,218 @@ public abstract class Mapping implements AutoCloseable {
         }
     }
 
+    // ----------------------------------------------------------------------- a file cut from outside
+
+    /**
+     * Checks, with one {@code fstat} of the mapped file, that the region's file still holds every byte
+     * this mapping maps. For slow paths (wait slices, time-outs, before closing structures kept in
+     * the region), never per access. If the file was cut, a fault the JVM recorded for this thread but
+     * has not delivered yet is drained first, so it does not surface later in unrelated code.
+     *
+     * @throws RegionTruncatedException naming the region, its file, the file's size now and the
+     *                                  length mapped, if the file is shorter than what was mapped
+     * @throws ClosedException          if this mapping is closed
+     */
+    public final void checkIntact() {
+        if (closed) {
+            throw new ClosedException(describe() + " is closed");
+        }
+        final long now = file.fileSize();
+        if (now < file.length) {
+            final InternalError pending = drainPendingFault();
+            throw truncated(now, "found by a check of the file's size", pending);
+        }
+    }
+
+    /**
+     * One {@code fstat} of the mapped file; see {@link #checkIntact()}, which also drains a pending fault.
+     *
+     * @return whether the region's file still holds every byte this mapping maps; false once closed
+     */
+    public final boolean isIntact() {
+        return !closed && file.fileSize() >= file.length;
+    }
+
+    /** @return bytes of the region's file this mapping maps: header, data area and sidecar */
+    public final long mappedLength() {
+        return file.length;
+    }
+
+    /**
+     * Traces a fault the JVM reported as an {@link InternalError} (a failed access to mapped memory,
+     * delivered wherever the thread next polled, so it names no memory) to the regions this JVM maps
+     * whose files were cut short: one {@code fstat} per open mapping. For code above the NIC that
+     * catches the error itself, outside the access methods (which translate it already).
+     *
+     * <pre>{@code
+     * } catch (InternalError e) {
+     *     RegionTruncatedException t = Mapping.explainFault(e);
+     *     throw t != null ? t : e;
+     * }
+     * }</pre>
+     *
+     * @param fault the error the JVM threw
+     * @return an exception naming the first cut region found (others are added as suppressed), with
+     *         {@code fault} as its cause; or {@code null} if no open mapping's file is short, so the
+     *         fault is not a cut region's (rethrow it)
+     */
+    public static RegionTruncatedException explainFault(final InternalError fault) {
+        return explain(null, fault, "an access that faulted outside the NIC's access methods");
+    }
+
+    /** The catch of every access method: what the fault means, preferring this mapping's region. */
+    final RuntimeException fault(final InternalError fault, final long offset, final long length) {
+        return fault(fault, "noticed during an access at offset " + offset + " (length " + length
+            + ") of the data area");
+    }
+
+    /** As {@link #fault(InternalError, long, long)}, saying in {@code how} where it was noticed. */
+    final RuntimeException fault(final InternalError fault, final String how) {
+        final RegionTruncatedException t = explain(this, fault, how);
+        if (t == null) {
+            throw fault;   // not a region cut short: not ours to explain
+        }
+        return t;
+    }
+
+    private static RegionTruncatedException explain(final Mapping first, final InternalError fault,
+                                                    final String how) {
+        final List<Mapping> candidates = new ArrayList<>();
+        if (first != null) {
+            candidates.add(first);
+        }
+        for (final Mapping m : OPEN) {
+            if (m != first) {
+                candidates.add(m);
+            }
+        }
+        RegionTruncatedException result = null;
+        for (final Mapping m : candidates) {
+            if (m.closed) {
+                continue;
+            }
+            final long now = m.file.fileSize();
+            if (now >= 0 && now < m.file.length) {
+                final RegionTruncatedException t = m.truncated(now, how, fault);
+                if (result == null) {
+                    result = t;
+                } else {
+                    result.addSuppressed(t);
+                }
+            }
+        }
+        return result;
+    }
+
+    private RegionTruncatedException truncated(final long fileSize, final String how, final Throwable cause) {
+        return new RegionTruncatedException(describe() + ": its file " + file.path + " was cut from outside to "
+            + fileSize + " bytes, but this process mapped " + file.length + " bytes (header "
+            + RegionLayout.HEADER_LENGTH + ", data " + size + (sidecarSize == 0 ? "" : ", sidecar " + sidecarSize)
+            + "), so accesses past byte " + fileSize + " of the file fault (" + how + "). The region is"
+            + " unusable: close this mapping (that is safe) and have its owner export the name anew",
+            regionName, file.path, fileSize, file.length, cause);
+    }
+
+    /**
+     * Makes the JVM deliver a fault it recorded for this thread but has not thrown yet, and returns it.
+     * A faulting guarded access only records the fault; the JVM throws it when the thread next enters
+     * the VM from Java code or passes a safepoint poll that has work (JDK 17), or at its next poll
+     * (JDK 21 and later). Allocating an array larger than a thread-local allocation buffer enters the
+     * VM; the loop adds polls. Slow: only for a path that has already found a region cut.
+     *
+     * @return the fault, or {@code null} if none was pending
+     */
+    static InternalError drainPendingFault() {
+        for (int i = 0; i < 4; i++) {
+            try {
+                drainSink = new long[DRAIN_ARRAY_LONGS];
+                drainSink = null;
+                Thread.yield();
+            } catch (final InternalError e) {
+                drainSink = null;
+                return e;
+            } catch (final OutOfMemoryError e) {
+                drainSink = null;
+                Thread.yield();
+            }
+        }
+        return null;
+    }
+
     // ------------------------------------------------------------------------------------ writes
 
     /** Plain store of one byte. */
     public final void putByte(final long offset, final byte value) {
-        checkBounds(offset, 1);
-        beforeRemoteAccess();
-        link.putByte(this, offset, value);
-        afterWrite(offset, 1);
+        try {
+            checkBounds(offset, 1);
+            beforeRemoteAccess();
+            link.putByte(this, offset, value);
+            afterWrite(offset, 1);
+        } catch (final InternalError e) {
+            throw fault(e, offset, 1);
+        }
     }
 
     /** Plain store of an int; the offset need not be aligned. */
     public final void putInt(final long offset, final int value) {
-        checkBounds(offset, 4);
-        beforeRemoteAccess();
-        link.putInt(this, offset, value);
-        afterWrite(offset, 4);
+        try {
+            checkBounds(offset, 4);
+            beforeRemoteAccess();
+            link.putInt(this, offset, value);
+            afterWrite(offset, 4);
+        } catch (final InternalError e) {
+            throw fault(e, offset, 4);
+        }
     }
 
     /** Plain store of a long; the offset need not be aligned. */
     public final void putLong(final long offset, final long value) {
-        checkBounds(offset, 8);
-        beforeRemoteAccess();
-        if (link == SameHostLink.INSTANCE) {
-            UNSAFE.putLong(dataAddress + offset, value);   // the same-host link, without the interface call
-        } else {
-            link.putLong(this, offset, value);
+        try {
+            checkBounds(offset, 8);
+            beforeRemoteAccess();
+            if (link == SameHostLink.INSTANCE) {
+                UNSAFE.putLong(dataAddress + offset, value);   // the same-host link, without the interface call
+            } else {
+                link.putLong(this, offset, value);
+            }
+            afterWrite(offset, 8);
+        } catch (final InternalError e) {
+            throw fault(e, offset, 8);
         }
-        afterWrite(offset, 8);
     }
 
     /** Release (ordered) store of a long at an 8-byte-aligned offset. */
     public final void putLongOrdered(final long offset, final long value) {
-        checkBounds(offset, 8);
-        checkAligned(offset);
-        beforeRemoteAccess();
-        if (link == SameHostLink.INSTANCE) {
-            UNSAFE.putOrderedLong(null, dataAddress + offset, value);
-        } else {
-            link.putLongOrdered(this, offset, value);
+        try {
+            checkBounds(offset, 8);
+            checkAligned(offset);
+            beforeRemoteAccess();
+            if (link == SameHostLink.INSTANCE) {
+                UNSAFE.putOrderedLong(null, dataAddress + offset, value);
+            } else {
+                link.putLongOrdered(this, offset, value);
+            }
+            afterWrite(offset, 8);
+        } catch (final InternalError e) {
+            throw fault(e, offset, 8);
         }
-        afterWrite(offset, 8);
     }
 
     /** Volatile store of a long at an 8-byte-aligned offset. */
     public final void putLongVolatile(final long offset, final long value) {
-        checkBounds(offset, 8);
-        checkAligned(offset);
-        beforeRemoteAccess();
-        if (link == SameHostLink.INSTANCE) {
-            UNSAFE.putLongVolatile(null, dataAddress + offset, value);
-        } else {
-            link.putLongVolatile(this, offset, value);
+        try {
+            checkBounds(offset, 8);
+            checkAligned(offset);
+            beforeRemoteAccess();
+            if (link == SameHostLink.INSTANCE) {
+                UNSAFE.putLongVolatile(null, dataAddress + offset, value);
+            } else {
+                link.putLongVolatile(this, offset, value);
+            }
+            afterWrite(offset, 8);
+        } catch (final InternalError e) {
+            throw fault(e, offset, 8);
         }
-        afterWrite(offset, 8);
     }
 
     /**
@@ -185,14 +372,18 @@ public abstract class Mapping implements AutoCloseable {
      * @return whether the value was {@code expected} and is now {@code update}
      */
     public final boolean compareAndSetLong(final long offset, final long expected, final long update) {
-        checkBounds(offset, 8);
-        checkAligned(offset);
-        beforeRemoteAccess();
-        final boolean swapped = link.compareAndSetLong(this, offset, expected, update);
-        if (swapped) {
-            afterWrite(offset, 8);
+        try {
+            checkBounds(offset, 8);
+            checkAligned(offset);
+            beforeRemoteAccess();
+            final boolean swapped = link.compareAndSetLong(this, offset, expected, update);
+            if (swapped) {
+                afterWrite(offset, 8);
+            }
+            return swapped;
+        } catch (final InternalError e) {
+            throw fault(e, offset, 8);
         }
-        return swapped;
     }
 
     /**
@@ -201,12 +392,16 @@ public abstract class Mapping implements AutoCloseable {
      * @return the value before the addition
      */
     public final long getAndAddLong(final long offset, final long delta) {
-        checkBounds(offset, 8);
-        checkAligned(offset);
-        beforeRemoteAccess();
-        final long previous = link.getAndAddLong(this, offset, delta);
-        afterWrite(offset, 8);
-        return previous;
+        try {
+            checkBounds(offset, 8);
+            checkAligned(offset);
+            beforeRemoteAccess();
+            final long previous = link.getAndAddLong(this, offset, delta);
+            afterWrite(offset, 8);
+            return previous;
+        } catch (final InternalError e) {
+            throw fault(e, offset, 8);
+        }
     }
 
     /** Bulk plain store of the whole array. */
@@ -216,11 +411,15 @@ public abstract class Mapping implements AutoCloseable {
 
     /** Bulk plain store of {@code length} bytes of {@code src} from {@code srcOffset}. */
     public final void put(final long offset, final byte[] src, final int srcOffset, final int length) {
-        checkBounds(offset, length);
-        checkArray("source array", src.length, srcOffset, length);
-        beforeRemoteAccess();
-        link.write(this, offset, src, UnsafeAccess.BYTE_ARRAY_BASE + srcOffset, length);
-        afterWrite(offset, length);
+        try {
+            checkBounds(offset, length);
+            checkArray("source array", src.length, srcOffset, length);
+            beforeRemoteAccess();
+            link.write(this, offset, src, UnsafeAccess.BYTE_ARRAY_BASE + srcOffset, length);
+            afterWrite(offset, length);
+        } catch (final InternalError e) {
+            throw fault(e, offset, length);
+        }
     }
 
     /**
@@ -229,20 +428,24 @@ public abstract class Mapping implements AutoCloseable {
      */
     public final void put(final long offset, final ByteBuffer src) {
         final int length = src.remaining();
-        checkBounds(offset, length);
-        beforeRemoteAccess();
-        if (src.isDirect()) {
-            link.write(this, offset, null, UnsafeAccess.address(src) + src.position(), length);
-        } else if (src.hasArray()) {
-            link.write(this, offset, src.array(),
-                UnsafeAccess.BYTE_ARRAY_BASE + src.arrayOffset() + src.position(), length);
-        } else {
-            final byte[] copy = new byte[length];
-            src.duplicate().get(copy);
-            link.write(this, offset, copy, UnsafeAccess.BYTE_ARRAY_BASE, length);
+        try {
+            checkBounds(offset, length);
+            beforeRemoteAccess();
+            if (src.isDirect()) {
+                link.write(this, offset, null, UnsafeAccess.address(src) + src.position(), length);
+            } else if (src.hasArray()) {
+                link.write(this, offset, src.array(),
+                    UnsafeAccess.BYTE_ARRAY_BASE + src.arrayOffset() + src.position(), length);
+            } else {
+                final byte[] copy = new byte[length];
+                src.duplicate().get(copy);
+                link.write(this, offset, copy, UnsafeAccess.BYTE_ARRAY_BASE, length);
+            }
+            src.position(src.limit());
+            afterWrite(offset, length);
+        } catch (final InternalError e) {
+            throw fault(e, offset, length);
         }
-        src.position(src.limit());
-        afterWrite(offset, length);
     }
 
     /**
@@ -250,87 +453,119 @@ public abstract class Mapping implements AutoCloseable {
      * stores are copied directly; heap stores byte by byte.
      */
     public final void put(final long offset, final BytesStore<?, ?> src, final long srcOffset, final long length) {
-        checkBounds(offset, length);
-        checkStore("source store", src, srcOffset, length);
-        beforeRemoteAccess();
-        if (src.isDirectMemory()) {
-            link.write(this, offset, null, src.addressForRead(srcOffset), length);
-        } else {
-            for (long i = 0; i < length; i++) {
-                link.putByte(this, offset + i, src.readByte(srcOffset + i));
+        try {
+            checkBounds(offset, length);
+            checkStore("source store", src, srcOffset, length);
+            beforeRemoteAccess();
+            if (src.isDirectMemory()) {
+                link.write(this, offset, null, src.addressForRead(srcOffset), length);
+            } else {
+                for (long i = 0; i < length; i++) {
+                    link.putByte(this, offset + i, src.readByte(srcOffset + i));
+                }
             }
+            afterWrite(offset, length);
+        } catch (final InternalError e) {
+            throw fault(e, offset, length);
         }
-        afterWrite(offset, length);
     }
 
     // ------------------------------------------------------------------------------------- reads
 
     /** Plain load of one byte (through an outbound mapping: a remote read). */
     public final byte getByte(final long offset) {
-        checkBounds(offset, 1);
-        beforeRemoteAccess();
-        return link.getByte(this, offset);
+        try {
+            checkBounds(offset, 1);
+            beforeRemoteAccess();
+            return link.getByte(this, offset);
+        } catch (final InternalError e) {
+            throw fault(e, offset, 1);
+        }
     }
 
     /** Plain load of an int; the offset need not be aligned. */
     public final int getInt(final long offset) {
-        checkBounds(offset, 4);
-        beforeRemoteAccess();
-        return link.getInt(this, offset);
+        try {
+            checkBounds(offset, 4);
+            beforeRemoteAccess();
+            return link.getInt(this, offset);
+        } catch (final InternalError e) {
+            throw fault(e, offset, 4);
+        }
     }
 
     /** Plain load of a long; the offset need not be aligned. */
     public final long getLong(final long offset) {
-        checkBounds(offset, 8);
-        beforeRemoteAccess();
-        return link.getLong(this, offset);
+        try {
+            checkBounds(offset, 8);
+            beforeRemoteAccess();
+            return link.getLong(this, offset);
+        } catch (final InternalError e) {
+            throw fault(e, offset, 8);
+        }
     }
 
     /** Volatile (acquire or stronger) load of a long at an 8-byte-aligned offset. */
     public final long getLongVolatile(final long offset) {
-        checkBounds(offset, 8);
-        checkAligned(offset);
-        beforeRemoteAccess();
-        return link == SameHostLink.INSTANCE ? UNSAFE.getLongVolatile(null, dataAddress + offset)
-            : link.getLongVolatile(this, offset);
+        try {
+            checkBounds(offset, 8);
+            checkAligned(offset);
+            beforeRemoteAccess();
+            return link == SameHostLink.INSTANCE ? UNSAFE.getLongVolatile(null, dataAddress + offset)
+                : link.getLongVolatile(this, offset);
+        } catch (final InternalError e) {
+            throw fault(e, offset, 8);
+        }
     }
 
     /** Bulk plain load into {@code dst[dstOffset .. dstOffset+length)}. */
     public final void get(final long offset, final byte[] dst, final int dstOffset, final int length) {
-        checkBounds(offset, length);
-        checkArray("destination array", dst.length, dstOffset, length);
-        beforeRemoteAccess();
-        link.read(this, offset, dst, UnsafeAccess.BYTE_ARRAY_BASE + dstOffset, length);
+        try {
+            checkBounds(offset, length);
+            checkArray("destination array", dst.length, dstOffset, length);
+            beforeRemoteAccess();
+            link.read(this, offset, dst, UnsafeAccess.BYTE_ARRAY_BASE + dstOffset, length);
+        } catch (final InternalError e) {
+            throw fault(e, offset, length);
+        }
     }
 
     /** Bulk plain load filling the remaining bytes of {@code dst}; its position advances to its limit. */
     public final void get(final long offset, final ByteBuffer dst) {
         final int length = dst.remaining();
-        if (dst.isReadOnly()) {
-            throw new IllegalArgumentException("destination buffer is read-only");
+        try {
+            if (dst.isReadOnly()) {
+                throw new IllegalArgumentException("destination buffer is read-only");
+            }
+            checkBounds(offset, length);
+            beforeRemoteAccess();
+            if (dst.isDirect()) {
+                link.read(this, offset, null, UnsafeAccess.address(dst) + dst.position(), length);
+            } else {
+                link.read(this, offset, dst.array(), UnsafeAccess.BYTE_ARRAY_BASE + dst.arrayOffset() + dst.position(),
+                    length);
+            }
+            dst.position(dst.limit());
+        } catch (final InternalError e) {
+            throw fault(e, offset, length);
         }
-        checkBounds(offset, length);
-        beforeRemoteAccess();
-        if (dst.isDirect()) {
-            link.read(this, offset, null, UnsafeAccess.address(dst) + dst.position(), length);
-        } else {
-            link.read(this, offset, dst.array(), UnsafeAccess.BYTE_ARRAY_BASE + dst.arrayOffset() + dst.position(),
-                length);
-        }
-        dst.position(dst.limit());
     }
 
     /** Bulk plain load into a Chronicle store at {@code dstOffset}. */
     public final void get(final long offset, final BytesStore<?, ?> dst, final long dstOffset, final long length) {
-        checkBounds(offset, length);
-        checkStore("destination store", dst, dstOffset, length);
-        beforeRemoteAccess();
-        if (dst.isDirectMemory()) {
-            link.read(this, offset, null, dst.addressForWrite(dstOffset), length);
-        } else {
-            for (long i = 0; i < length; i++) {
-                dst.writeByte(dstOffset + i, link.getByte(this, offset + i));
+        try {
+            checkBounds(offset, length);
+            checkStore("destination store", dst, dstOffset, length);
+            beforeRemoteAccess();
+            if (dst.isDirectMemory()) {
+                link.read(this, offset, null, dst.addressForWrite(dstOffset), length);
+            } else {
+                for (long i = 0; i < length; i++) {
+                    dst.writeByte(dstOffset + i, link.getByte(this, offset + i));
+                }
             }
+        } catch (final InternalError e) {
+            throw fault(e, offset, length);
         }
     }
 
@@ -391,7 +626,11 @@ public abstract class Mapping implements AutoCloseable {
      * @param index 0 to {@link RegionLayout#ATTACHMENT_WORDS} - 1
      */
     public final long attachment(final int index) {
-        return UNSAFE.getLongVolatile(null, attachmentAddress(index));
+        try {
+            return UNSAFE.getLongVolatile(null, attachmentAddress(index));
+        } catch (final InternalError e) {
+            throw fault(e, "noticed reading attachment word " + index + " of the header");
+        }
     }
 
     /**
@@ -400,7 +639,11 @@ public abstract class Mapping implements AutoCloseable {
      * @return whether the word was {@code expected} and is now {@code update}
      */
     public final boolean compareAndSetAttachment(final int index, final long expected, final long update) {
-        return UNSAFE.compareAndSwapLong(null, attachmentAddress(index), expected, update);
+        try {
+            return UNSAFE.compareAndSwapLong(null, attachmentAddress(index), expected, update);
+        } catch (final InternalError e) {
+            throw fault(e, "noticed reading attachment word " + index + " of the header");
+        }
     }
 
     private long attachmentAddress(final int index) {
@@ -416,7 +659,8 @@ public abstract class Mapping implements AutoCloseable {
 
     /**
      * Unmaps this mapping; later accesses throw {@link ClosedException}. Idempotent. Subclasses add
-     * what closing means for them (an inbound mapping also removes the region).
+     * what closing means for them (an inbound mapping also removes the region). Touches no mapped
+     * memory, so it is safe after the file was cut from outside.
      */
     @Override
     public void close() {
@@ -425,6 +669,7 @@ public abstract class Mapping implements AutoCloseable {
         }
         closed = true;
         limit = -1;
+        OPEN.remove(this);
         file.unmap();
     }
 

@@ -25,6 +25,8 @@ import java.util.regex.Pattern;
  * The fabric's name service: region names map to files {@code <root>/<name>.region}, whose headers
  * hold the owner's identity, the generation and the access key. Exports and removals hold the fabric
  * lock (a file lock on {@code <root>/.names.lock}, plus a lock within this JVM); imports only read.
+ * A name whose owner may be alive (its liveness lock is held, see {@link OwnerId#isAlive()}) is never
+ * taken over.
  *
  * <p>Re-exporting a name writes a complete new file and renames it over the old one. The old file is
  * marked revoked first and is never truncated, so processes that still map it keep valid memory and
@@ -93,15 +95,18 @@ final class NameService {
             final OwnerId owner = endpoint.owner();
             final Path tmp = root.resolve("." + name + "." + generation + "." + owner.pid() + ".tmp");
             MappedRegion mapped = null;
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                StandardOpenOption.WRITE)) {
+            final FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
+            try {
                 allocate(ch, total);
-                mapped = MappedRegion.map(path, ch, total);
+                mapped = MappedRegion.map(path, ch, total);   // owns ch from here
                 RegionHeader.write(mapped.address, size, sidecar, generation, key, owner);
                 Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (final IOException | RuntimeException e) {
                 if (mapped != null) {
                     mapped.unmap();
+                } else {
+                    ch.close();
                 }
                 Files.deleteIfExists(tmp);
                 throw e;
@@ -138,7 +143,9 @@ final class NameService {
     OutboundMapping importRegion(final Endpoint endpoint, final String name, final long key) {
         validateName(name);
         final Path path = fileOf(name);
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+        FileChannel ch = null;
+        try {
+            ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
             final RegionHeader header = RegionHeader.read(path, ch);
             if (header.state() != RegionLayout.STATE_ACTIVE) {
                 throw new NoSuchRegionException("region '" + name + "' in fabric " + root + " is "
@@ -157,6 +164,15 @@ final class NameService {
             }
             final MappedRegion mapped = MappedRegion.map(path, ch,
                 RegionLayout.fileLength(header.dataSize(), header.sidecarSize()));
+            ch = null;   // the mapping owns it now
+            final long now = mapped.fileSize();
+            if (now < mapped.length) {
+                // cut short between the header check and the mapping: refuse rather than fault later
+                mapped.unmap();
+                throw new RegionFormatException("region '" + name + "': file " + path + " was cut to " + now
+                    + " bytes while it was being imported, but its header (generation " + header.generation()
+                    + ") needs " + mapped.length + " bytes; the file was not imported");
+            }
             return new OutboundMapping(endpoint, name, header.generation(), header.dataSize(), header.sidecarSize(),
                 header.owner(), mapped, SameHostLink.INSTANCE);
         } catch (final NoSuchFileException e) {
@@ -164,14 +180,32 @@ final class NameService {
                 + names() + ")");
         } catch (final IOException e) {
             throw new DsmException("region '" + name + "': cannot open " + path + ": " + e, e);
+        } finally {
+            closeQuietly(ch);
+        }
+    }
+
+    private static void closeQuietly(final FileChannel ch) {
+        if (ch != null) {
+            try {
+                ch.close();
+            } catch (final IOException e) {
+                // nothing was mapped through it; nothing to undo
+            }
         }
     }
 
     // ------------------------------------------------------------------------------------ remove
 
+    /**
+     * Revokes the region (its state word becomes {@code revoked}) and unlinks its name if the name still
+     * refers to the file this mapping created. The state word is written through the file, not the
+     * mapping, and only if the file still reaches it, so a file cut short from outside is never touched
+     * past its end (which would kill this JVM with SIGBUS).
+     */
     void remove(final InboundMapping mapping) {
-        final long state = mapping.headerAddress + RegionLayout.STATE_OFFSET;
-        net.openhft.chronicle.core.UnsafeMemory.UNSAFE.putIntVolatile(null, state, RegionLayout.STATE_REVOKED);
+        net.openhft.chronicle.core.UnsafeMemory.UNSAFE.fullFence();   // earlier stores before the revocation
+        mapping.file.writeHeaderInt(RegionLayout.STATE_OFFSET, RegionLayout.STATE_REVOKED);
         final Path path = fileOf(mapping.regionName());
         locked(() -> {
             // the name may meanwhile refer to another owner's file: unlink only the file we created

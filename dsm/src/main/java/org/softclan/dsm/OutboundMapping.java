@@ -66,7 +66,11 @@ public final class OutboundMapping extends Mapping {
      *         closed mapping is not valid
      */
     public boolean isValid() {
-        return !isClosed() && headerState() == RegionLayout.STATE_ACTIVE;
+        try {
+            return !isClosed() && headerState() == RegionLayout.STATE_ACTIVE;
+        } catch (final InternalError e) {
+            throw fault(e, "noticed reading the region's state word");
+        }
     }
 
     /**
@@ -123,21 +127,29 @@ public final class OutboundMapping extends Mapping {
 
     /** One DMA burst into the region: checked, stored through the link, snooped. */
     void dmaBurstWrite(final long offset, final Object srcBase, final long srcOffset, final long length) {
-        checkBounds(offset, length);
-        if (headerState() != RegionLayout.STATE_ACTIVE) {
-            throw staleFailure();
+        try {
+            checkBounds(offset, length);
+            if (headerState() != RegionLayout.STATE_ACTIVE) {
+                throw staleFailure();
+            }
+            link.write(this, offset, srcBase, srcOffset, length);
+            afterWrite(offset, length);
+        } catch (final InternalError e) {
+            throw fault(e, offset, length);
         }
-        link.write(this, offset, srcBase, srcOffset, length);
-        afterWrite(offset, length);
     }
 
     /** One DMA burst out of the region (a remote read). */
     void dmaBurstRead(final long offset, final Object dstBase, final long dstOffset, final long length) {
-        checkBounds(offset, length);
-        if (headerState() != RegionLayout.STATE_ACTIVE) {
-            throw staleFailure();
+        try {
+            checkBounds(offset, length);
+            if (headerState() != RegionLayout.STATE_ACTIVE) {
+                throw staleFailure();
+            }
+            link.read(this, offset, dstBase, dstOffset, length);
+        } catch (final InternalError e) {
+            throw fault(e, offset, length);
         }
-        link.read(this, offset, dstBase, dstOffset, length);
     }
 
     /** Unmaps this mapping; the region itself is untouched. Idempotent. */

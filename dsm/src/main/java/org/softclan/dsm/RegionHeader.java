@@ -46,8 +46,14 @@ record RegionHeader(long dataSize, long sidecarSize, long generation, long acces
         final int headerLength = buf.getInt(HEADER_LENGTH_OFFSET);
         final long dataSize = buf.getLong(DATA_SIZE_OFFSET);
         final long sidecarSize = buf.getLong(SIDECAR_SIZE_OFFSET);
-        if (headerLength != HEADER_LENGTH || dataSize <= 0 || sidecarSize < 0
-            || fileLength < RegionLayout.fileLength(dataSize, sidecarSize)) {
+        if (headerLength == HEADER_LENGTH && dataSize > 0 && sidecarSize >= 0
+            && fileLength < RegionLayout.fileLength(dataSize, sidecarSize)) {
+            throw new RegionFormatException("file " + path + " is shorter than its header says (was it cut from"
+                + " outside?): data size " + dataSize + " and sidecar size " + sidecarSize + " need "
+                + RegionLayout.fileLength(dataSize, sidecarSize) + " bytes, but the file holds " + fileLength
+                + "; it was not mapped, since accesses past its end would fault");
+        }
+        if (headerLength != HEADER_LENGTH || dataSize <= 0 || sidecarSize < 0) {
             throw new RegionFormatException("file " + path + " is damaged: header length " + headerLength
                 + ", data size " + dataSize + " and sidecar size " + sidecarSize + " need "
                 + RegionLayout.fileLength(dataSize, sidecarSize) + " bytes, but the file holds " + fileLength);
@@ -56,8 +62,10 @@ record RegionHeader(long dataSize, long sidecarSize, long generation, long acces
         final byte[] name = new byte[nameLength];
         buf.position(OWNER_NAME_OFFSET + 4);
         buf.get(name);
+        final long livenessId = buf.getLong(OWNER_LIVENESS_OFFSET);
         final OwnerId owner = new OwnerId(buf.getLong(OWNER_PID_OFFSET), buf.getLong(OWNER_START_OFFSET),
-            new String(name, StandardCharsets.UTF_8));
+            new String(name, StandardCharsets.UTF_8), livenessId,
+            livenessId == 0 ? null : Liveness.fileOf(path.toAbsolutePath().getParent(), livenessId));
         return new RegionHeader(dataSize, sidecarSize, buf.getLong(GENERATION_OFFSET), buf.getLong(ACCESS_KEY_OFFSET), owner,
             buf.getLong(CREATED_AT_OFFSET), buf.getInt(STATE_OFFSET), fileLength);
     }
@@ -75,6 +83,7 @@ record RegionHeader(long dataSize, long sidecarSize, long generation, long acces
         u.putLong(address + ACCESS_KEY_OFFSET, accessKey);
         u.putLong(address + OWNER_PID_OFFSET, owner.pid());
         u.putLong(address + OWNER_START_OFFSET, owner.startMillis());
+        u.putLong(address + OWNER_LIVENESS_OFFSET, owner.livenessId());
         u.putLong(address + CREATED_AT_OFFSET, System.currentTimeMillis());
         byte[] name = owner.endpoint().getBytes(StandardCharsets.UTF_8);
         if (name.length > OWNER_NAME_MAX) {

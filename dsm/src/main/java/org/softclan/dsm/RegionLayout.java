@@ -21,6 +21,8 @@ import java.nio.charset.StandardCharsets;
  *   +-------------------------------------------+
  * 128 owner endpoint name: length (int) + UTF-8 bytes (at most 120)
  * 192 sidecar size (long): bytes after the data area for layers above the NIC
+ * 200 owner liveness id (long): names the lock file .live/&lt;id in hex&gt;.live whose lock the owner
+ *     holds while alive (0: none; then liveness falls back to the pid, for files of older versions)
  * 256 attachment words: 8 longs for layers above the NIC (word 0: the Tripwire unit)
  * 320 .. 4095 reserved (zero)
  *4096 data area: dataSize bytes
@@ -52,7 +54,7 @@ public final class RegionLayout {
     public static final int GENERATION_OFFSET = 24;
     /** Offset of the access key (long). */
     public static final int ACCESS_KEY_OFFSET = 32;
-    /** Offset of the owner's pid (long). */
+    /** Offset of the owner's pid (long), in the owner's PID namespace; for display only. */
     public static final int OWNER_PID_OFFSET = 40;
     /** Offset of the owner's process start time, epoch ms (long). */
     public static final int OWNER_START_OFFSET = 48;
@@ -64,6 +66,11 @@ public final class RegionLayout {
     public static final int OWNER_NAME_OFFSET = 128;
     /** Offset of the sidecar size (long). */
     public static final int SIDECAR_SIZE_OFFSET = 192;
+    /**
+     * Offset of the owner endpoint's liveness id (long): the owner holds a lock on the fabric's
+     * {@code .live/<id in hex>.live} while it is alive; 0 if the writer had none.
+     */
+    public static final int OWNER_LIVENESS_OFFSET = 200;
 
     /**
      * @param dataSize a region's data size

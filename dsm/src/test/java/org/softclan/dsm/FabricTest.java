@@ -179,13 +179,50 @@ class FabricTest {
     void takingOverARegionWhoseOwnerIsGoneRevokesTheOldGeneration() throws IOException {
         owner.export("orphan", 64);
         final OutboundMapping old = importer.importRegion("orphan");
-        // make the recorded owner a process that cannot exist
-        patchLong(fabric.root().resolve("orphan.region"), RegionLayout.OWNER_PID_OFFSET, Long.MAX_VALUE);
+        // make the recorded owner one whose liveness lock nobody holds (no such liveness file)
+        patchLong(fabric.root().resolve("orphan.region"), RegionLayout.OWNER_LIVENESS_OFFSET, 0x0DEADL);
         final RegionInfo info = fabric.region("orphan").orElseThrow();
         assertFalse(info.ownerAlive());
         final InboundMapping taken = importer.export("orphan", 64);
         assertEquals(2, taken.generation());
         assertThrows(StaleRegionException.class, () -> old.putLong(0, 1));
+    }
+
+    @Test
+    void theOwnersPidIsForDisplayOnlyItsLivenessLockDecides() throws IOException {
+        owner.export("pid", 64);
+        // a pid that cannot exist here, as a process in another PID namespace may record
+        patchLong(fabric.root().resolve("pid.region"), RegionLayout.OWNER_PID_OFFSET, Long.MAX_VALUE);
+        final RegionInfo info = fabric.region("pid").orElseThrow();
+        assertTrue(info.ownerAlive());
+        assertEquals(owner.owner().livenessId(), info.owner().livenessId());
+        assertMentions(assertThrows(RegionExistsException.class, () -> importer.export("pid", 64)), "'pid'");
+        try (OutboundMapping out = importer.importRegion("pid")) {
+            assertTrue(out.ownerAlive());
+        }
+    }
+
+    @Test
+    void aLivenessFileNobodyLocksMeansTheOwnerIsGoneAndIsReclaimed() throws IOException {
+        owner.export("left", 64);
+        final long deadId = 0x1EF7L;
+        final Path leftover = fabric.root().resolve(".live").resolve(Long.toHexString(deadId) + ".live");
+        Files.write(leftover, new byte[1]);   // what a process killed with -9 leaves: a file, no lock
+        patchLong(fabric.root().resolve("left.region"), RegionLayout.OWNER_LIVENESS_OFFSET, deadId);
+        assertFalse(fabric.region("left").orElseThrow().ownerAlive());
+        assertFalse(Files.exists(leftover), "the dead owner's liveness file is reclaimed");
+        assertEquals(2, importer.export("left", 64).generation());
+    }
+
+    @Test
+    void closingAnEndpointReleasesItsLivenessSoItsRegionsOwnerIsGone() {
+        final Endpoint gone = fabric.openEndpoint("gone");
+        final Path file = gone.owner().livenessFile();
+        assertTrue(Files.exists(file));
+        assertTrue(gone.owner().isAlive());
+        gone.close();
+        assertFalse(Files.exists(file));
+        assertFalse(gone.owner().isAlive());
     }
 
     @Test
@@ -202,7 +239,7 @@ class FabricTest {
     @Test
     void importOfARegionWhoseOwnerIsGoneIsRefused() throws IOException {
         owner.export("dead", 64);
-        patchLong(fabric.root().resolve("dead.region"), RegionLayout.OWNER_PID_OFFSET, Long.MAX_VALUE);
+        patchLong(fabric.root().resolve("dead.region"), RegionLayout.OWNER_LIVENESS_OFFSET, 0x0DEADL);
         final NoSuchRegionException e = assertThrows(NoSuchRegionException.class, () -> importer.importRegion("dead"));
         assertMentions(e, "'dead'", "orphaned", "no longer running");
     }

@@ -76,7 +76,19 @@ public final class JvmProcess implements AutoCloseable {
      */
     public static JvmProcess start(final Class<?> mainClass, final List<String> extraJvmArgs, final String... args)
         throws IOException {
-        final List<String> cmd = new ArrayList<>();
+        return startWrapped(List.of(), mainClass, extraJvmArgs, args);
+    }
+
+    /**
+     * Starts {@code mainClass} like {@link #start(Class, List, String...)}, but through a launcher
+     * command that runs the {@code java} command line it is given, e.g.
+     * {@code unshare --pid --fork --mount-proc}. {@link #pid()} is then the launcher's pid.
+     *
+     * @param launcher the launcher's command and options, put before {@code java}
+     */
+    public static JvmProcess startWrapped(final List<String> launcher, final Class<?> mainClass,
+                                          final List<String> extraJvmArgs, final String... args) throws IOException {
+        final List<String> cmd = new ArrayList<>(launcher);
         cmd.add(javaExecutable().toString());
         cmd.addAll(jvmFlags());
         cmd.addAll(extraJvmArgs);
@@ -96,6 +108,11 @@ public final class JvmProcess implements AutoCloseable {
     /** @return the child's pid */
     public long pid() {
         return process.pid();
+    }
+
+    /** @return the child process (for a wrapped start: the launcher) */
+    public ProcessHandle handle() {
+        return process.toHandle();
     }
 
     /** Sends one line to the child's standard input. */

@@ -953,10 +953,12 @@ public final class Connection implements AutoCloseable {
     }
 
     /**
-     * Checks that the peer has not closed and its process is alive (a few microseconds: it asks the
-     * OS). Waits do this every {@value #LIVENESS_SLICE_MS} ms; event loops call it now and then.
+     * Checks that the peer has not closed, its process is alive (its liveness lock is held) and both
+     * receive regions still have their full size (a few microseconds: it asks the OS). Waits do this
+     * every {@value #LIVENESS_SLICE_MS} ms; event loops call it now and then.
      *
      * @throws PeerGoneException if it has closed or died
+     * @throws org.softclan.dsm.RegionTruncatedException if a receive region's file was cut from outside
      */
     public void checkPeer() {
         enter(OTHER);
@@ -971,11 +973,15 @@ public final class Connection implements AutoCloseable {
         if (peerClosed0() || !tx.isValid() || !tx.ownerAlive()) {
             throw peerGone();
         }
+        // a region cut from outside is a RegionTruncatedException here, not a fault at a later access
+        rx.checkIntact();
+        tx.checkIntact();
     }
 
     private PeerGoneException peerGone() {
         final String what = peerClosed0() ? "closed the connection"
-            : !tx.isValid() ? "removed its receive region" : "died (process " + tx.owner().pid() + " is gone)";
+            : !tx.isValid() ? "removed its receive region" : "died (its liveness lock is released; it ran as process " + tx.owner().pid()
+                + " in its own PID namespace)";
         return new PeerGoneException("connection " + name + ": the peer " + tx.owner() + " " + what);
     }
 

@@ -74,8 +74,9 @@ import org.softclan.tripwire.os.Membarrier;
  * must synchronise among themselves.
  *
  * <p><b>Closing under waiters</b>: {@link #close()} may be called from any thread while others send,
- * receive or wait. Every operation counts itself in (an atomic add per call, per role, on a cache line
- * of its own) and checks the closed flag after; close sets the flag, wakes every waiter, and unmaps the
+ * receive or wait. Every operation counts itself in (a volatile store per call for the sending and
+ * the receiving role, an atomic add for other calls; each role on a cache line of its own) and checks
+ * the closed flag after; close sets the flag, wakes every waiter, and unmaps the
  * receive region, the peer's mapping and an owned tripwire unit only once no thread is inside: a
  * thread inside leaves with {@link org.softclan.dsm.ClosedException}, never touches unmapped memory. If
  * a thread is still inside after {@value #CLOSE_WAIT_MS} ms (a handler still running, a record
@@ -544,22 +545,35 @@ public final class Connection implements AutoCloseable {
     }
 
     /**
-     * Counts the calling thread into {@code role}, then checks the closed flag (the add is a full barrier,
-     * as is close's volatile store: either this thread sees the flag or close sees the count).
+     * Counts the calling thread into {@code role}, then checks the closed flag. The sending and the
+     * receiving role are flags (one thread each at a time, as the threading rule says), set by a volatile
+     * store; {@link #OTHER} is a counter (atomic add). Either is a full barrier, as is close's volatile
+     * store of the flag: either this thread sees the flag or close sees this thread inside.
      *
      * @throws org.softclan.dsm.ClosedException if the connection is closed (the thread is counted out again)
      */
     private void enter(final int role) {
-        inside.getAndIncrement(role);
+        if (role == OTHER) {
+            inside.getAndIncrement(OTHER);
+        } else {
+            inside.set(role, 1);
+        }
         if (closed) {
             leave(role);
             throw new org.softclan.dsm.ClosedException("connection " + name + " is closed");
         }
     }
 
-    /** Counts the calling thread out of {@code role}; the last thread out of a closed connection unmaps it. */
+    /** Counts the calling thread out of {@code role} (release); the last thread out of a closed connection unmaps it. */
     private void leave(final int role) {
-        if (inside.decrementAndGet(role) == 0 && closed) {
+        final boolean last;
+        if (role == OTHER) {
+            last = inside.decrementAndGet(OTHER) == 0;
+        } else {
+            inside.lazySet(role, 0);
+            last = true;
+        }
+        if (last && closed) {
             releaseIfIdle();
         }
     }

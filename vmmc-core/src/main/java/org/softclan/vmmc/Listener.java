@@ -126,14 +126,50 @@ public final class Listener implements AutoCloseable {
         } catch (final DsmException gone) {
             // the client went away meanwhile
         } finally {
-            region.putLongVolatile(at + Rendezvous.S_STATE, Rendezvous.FREE);
+            free(at);
         }
         return true;
     }
 
+    /** Frees a slot: its state, then its claimant word (a client claims through the claimant word). */
+    private void free(final long at) {
+        region.putLongVolatile(at + Rendezvous.S_STATE, Rendezvous.FREE);
+        region.putLongVolatile(at + Rendezvous.S_CLAIMANT, 0);
+    }
+
+    /**
+     * Frees the slots whose claimant died before the request was taken (killed inside connect): a
+     * liveness probe per claimed slot, so this runs once per {@value Connection#LIVENESS_SLICE_MS} ms of
+     * waiting, not per request.
+     *
+     * @return the number of slots freed
+     */
+    int reclaimDeadClaims() {
+        int freed = 0;
+        for (int i = 0; i < Rendezvous.SLOTS; i++) {
+            final long at = Rendezvous.slot(i);
+            final long claimant = region.getLongVolatile(at + Rendezvous.S_CLAIMANT);
+            final long state = region.getLongVolatile(at + Rendezvous.S_STATE);
+            if (claimant == 0 || state == Rendezvous.ACCEPTING || endpoint.fabric().isAlive(claimant)) {
+                continue;
+            }
+            // the claimant is dead and it cannot come back: its word stays until this compare-and-set
+            if (region.compareAndSetLong(at + Rendezvous.S_STATE, state, Rendezvous.FREE)
+                && region.compareAndSetLong(at + Rendezvous.S_CLAIMANT, claimant, 0)) {
+                freed++;
+            }
+        }
+        return freed;
+    }
+
     private int await(final long timeout, final TimeUnit timeUnit) {
         final long deadline = System.nanoTime() + timeUnit.toNanos(timeout);
+        long nextReclaim = System.nanoTime();
         while (true) {
+            if (System.nanoTime() - nextReclaim >= 0) {
+                reclaimDeadClaims();
+                nextReclaim = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Connection.LIVENESS_SLICE_MS);
+            }
             final int slot = pending();
             if (slot >= 0 && region.compareAndSetLong(Rendezvous.slot(slot) + Rendezvous.S_STATE, Rendezvous.REQUESTED,
                 Rendezvous.ACCEPTING)) {
@@ -144,7 +180,8 @@ public final class Listener implements AutoCloseable {
                 return -1;
             }
             // requests are rare: wait without spinning, whatever the connections' strategy is
-            WaitStrategy.block().await(() -> closed || pending() >= 0, unit.events(), left);
+            WaitStrategy.block().await(() -> closed || pending() >= 0, unit.events(),
+                Math.min(left, TimeUnit.MILLISECONDS.toNanos(Connection.LIVENESS_SLICE_MS)));
             if (closed) {
                 throw new org.softclan.dsm.ClosedException(this + " was closed while waiting for a request");
             }
@@ -168,7 +205,7 @@ public final class Listener implements AutoCloseable {
             tx.putLong(Connection.ANSWER_KEY, key);
             Rendezvous.putName(tx, Connection.ANSWER_NAME, rx.regionName());
             tx.putLongVolatile(Connection.ANSWER, Rendezvous.ACCEPTED);
-            region.putLongVolatile(at + Rendezvous.S_STATE, Rendezvous.FREE);
+            free(at);
             return c;
         } catch (final DsmException e) {
             if (tx != null) {
@@ -177,7 +214,7 @@ public final class Listener implements AutoCloseable {
             if (rx != null) {
                 rx.close();
             }
-            region.putLongVolatile(at + Rendezvous.S_STATE, Rendezvous.FREE);
+            free(at);
             throw e;
         }
     }

@@ -43,6 +43,13 @@ final class Rendezvous {
     static final int S_CLIENT_PID = 8;
     static final int S_CLIENT_KEY = 16;
     static final int S_CLIENT_NAME = 24;
+    /**
+     * The claimant (long): the liveness id of the client's endpoint, stored by the compare-and-set that
+     * claims the slot (0: the slot is free). Whoever frees the slot sets the state first, then this word.
+     * A listener frees a slot whose claimant is dead ({@link Listener}), so a client killed inside
+     * connect holds its slot only until the listener's next look.
+     */
+    static final int S_CLAIMANT = 128;
     static final int NAME_MAX = 100;
 
     private static final SecureRandom RANDOM = new SecureRandom();

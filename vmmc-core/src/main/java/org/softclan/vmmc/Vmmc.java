@@ -49,7 +49,11 @@ public final class Vmmc {
         try {
             rx = Rendezvous.exportReceiveRegion(endpoint, "cx", key, ctx.ringCapacity);
             connUnit = ctx.ownUnit(endpoint);
-            final int slot = claim(listen, service, deadline);
+            final long me = endpoint.owner().livenessId();
+            if (me == 0) {
+                throw new IllegalStateException(endpoint + " has no liveness id: it cannot claim a request slot");
+            }
+            final int slot = claim(listen, service, me, deadline);
             final long at = Rendezvous.slot(slot);
             listen.putLong(at + Rendezvous.S_CLIENT_PID, ProcessHandle.current().pid());
             listen.putLong(at + Rendezvous.S_CLIENT_KEY, key);
@@ -58,7 +62,7 @@ public final class Vmmc {
             final long state;
             try {
                 listen.putLongVolatile(at + Rendezvous.S_STATE, Rendezvous.REQUESTED);   // fires the server's tripwire
-                state = awaitAnswer(listen, slot, rx, connUnit, ctx, deadline, service);
+                state = awaitAnswer(listen, slot, me, rx, connUnit, ctx, deadline, service);
             } finally {
                 answer.disarm();
             }
@@ -84,24 +88,32 @@ public final class Vmmc {
         }
     }
 
-    private static int claim(final OutboundMapping listen, final String service, final long deadline) {
+    /**
+     * Claims a free request slot: a compare-and-set of its claimant word from 0 to this endpoint's
+     * liveness id (so a listener can tell when the claimant died), then its state to CLAIMED.
+     */
+    private static int claim(final OutboundMapping listen, final String service, final long me, final long deadline) {
         while (true) {
             for (int i = 0; i < Rendezvous.SLOTS; i++) {
-                final long at = Rendezvous.slot(i) + Rendezvous.S_STATE;
-                if (listen.getLongVolatile(at) == Rendezvous.FREE
-                    && listen.compareAndSetLong(at, Rendezvous.FREE, Rendezvous.CLAIMED)) {
+                final long at = Rendezvous.slot(i);
+                if (listen.getLongVolatile(at + Rendezvous.S_CLAIMANT) == 0
+                    && listen.getLongVolatile(at + Rendezvous.S_STATE) == Rendezvous.FREE
+                    && listen.compareAndSetLong(at + Rendezvous.S_CLAIMANT, 0, me)) {
+                    listen.putLongVolatile(at + Rendezvous.S_STATE, Rendezvous.CLAIMED);
                     return i;
                 }
             }
             if (System.nanoTime() - deadline >= 0) {
                 throw new ConnectException("server on '" + service + "': all " + Rendezvous.SLOTS
-                    + " request slots stayed busy until the timeout");
+                    + " request slots stayed busy until the timeout (claimed by live clients; the server frees"
+                    + " the slots of dead ones while it accepts)");
             }
             Thread.yield();
         }
     }
 
-    private static long awaitAnswer(final OutboundMapping listen, final int slot, final InboundMapping rx,
+    private static long awaitAnswer(final OutboundMapping listen, final int slot, final long claimant,
+                                    final InboundMapping rx,
                                     final TripwireUnit unit, final ConnectionContext ctx, final long deadline,
                                     final String service) {
         while (true) {
@@ -113,6 +125,7 @@ public final class Vmmc {
             if (left <= 0) {
                 if (listen.compareAndSetLong(Rendezvous.slot(slot) + Rendezvous.S_STATE, Rendezvous.REQUESTED,
                     Rendezvous.FREE)) {
+                    listen.compareAndSetLong(Rendezvous.slot(slot) + Rendezvous.S_CLAIMANT, claimant, 0);
                     throw new ConnectException("server on '" + service + "' did not accept within the timeout");
                 }
                 if (deadline - System.nanoTime() < -TimeUnit.SECONDS.toNanos(10)) {

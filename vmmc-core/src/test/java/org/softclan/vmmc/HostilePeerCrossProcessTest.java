@@ -131,6 +131,30 @@ class HostilePeerCrossProcessTest {
         }
     }
 
+    /**
+     * A client killed (-9) after it claimed request slots and before it filled them: before, the slots
+     * stayed claimed for good, and after 64 such deaths no client could reach the live server ("all 64
+     * request slots stayed busy"). Now the listener frees a dead claimant's slots while it accepts.
+     */
+    @org.junit.jupiter.api.Test
+    void slotsClaimedByAClientKilledInsideConnectAreFreedForTheNext() throws Exception {
+        try (Listener listener = Vmmc.listen(server, "svc", new ConnectionContext())) {
+            final JvmProcess claimer = JvmProcess.start(ClaimSlotsMain.class, fabric.root().toString(), "svc");
+            assertEquals("claimed " + Rendezvous.SLOTS, claimer.expectLine("claimed", 30, TimeUnit.SECONDS));
+            claimer.kill();   // SIGKILL inside connect: no cleanup runs
+            final CompletableFuture<Connection> c = CompletableFuture.supplyAsync(
+                () -> Vmmc.connect(client, "svc", new ConnectionContext(), 20, TimeUnit.SECONDS), THREADS);
+            final Connection accepted = listener.accept(20, TimeUnit.SECONDS);
+            assertNotNull(accepted, "no request reached the listener: the dead client's slots stayed claimed");
+            final Connection connected = c.get(20, TimeUnit.SECONDS);
+            claimer.close();
+            connected.send(new byte[] {7}, 5, TimeUnit.SECONDS);
+            assertEquals(1, accepted.receive((s, o, l) -> assertEquals(7, s.readByte(o)), 1, 5, TimeUnit.SECONDS));
+            connected.close();
+            accepted.close();
+        }
+    }
+
     /** The hostile writer goes on scribbling while this end waits in receive: the wait ends, never hangs. */
     @ParameterizedTest
     @ValueSource(strings = {"far-pointer", "random"})

@@ -1,0 +1,42 @@
+package org.softclan.vmmc;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Paths;
+
+import org.softclan.dsm.Endpoint;
+import org.softclan.dsm.Fabric;
+import org.softclan.dsm.OutboundMapping;
+
+/**
+ * A client that dies inside connect, run in its own JVM: it claims every request slot of a listener
+ * the way {@link Vmmc#connect} does (claimant word, then state), prints "claimed N", and waits to be
+ * killed before it fills any of them.
+ *
+ * <pre>
+ *   args: fabricDir service
+ * </pre>
+ */
+public final class ClaimSlotsMain {
+    private ClaimSlotsMain() {
+    }
+
+    public static void main(final String[] args) throws Exception {
+        try (Fabric fabric = Fabric.open(Paths.get(args[0]));
+             Endpoint ep = fabric.openEndpoint("claimer");
+             OutboundMapping listen = ep.importRegion(Rendezvous.listenRegion(args[1]))) {
+            final long me = ep.owner().livenessId();
+            int claimed = 0;
+            for (int i = 0; i < Rendezvous.SLOTS; i++) {
+                final long at = Rendezvous.slot(i);
+                if (listen.compareAndSetLong(at + Rendezvous.S_CLAIMANT, 0, me)) {
+                    listen.putLongVolatile(at + Rendezvous.S_STATE, Rendezvous.CLAIMED);
+                    claimed++;
+                }
+            }
+            System.out.println("claimed " + claimed);
+            new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+        }
+    }
+}

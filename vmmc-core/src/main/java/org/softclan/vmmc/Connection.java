@@ -175,6 +175,8 @@ public final class Connection implements AutoCloseable {
     /** Held records {start, end, released (0/1)}, oldest first; guarded by itself. */
     private final ArrayDeque<long[]> holds = new ArrayDeque<>();
     private volatile boolean closed;
+    /** Opened when the first {@link #close()} has finished: a second, concurrent close waits for it. */
+    private final java.util.concurrent.CountDownLatch closeDone = new java.util.concurrent.CountDownLatch(1);
     /** Threads inside an operation, per role ({@link #SENDING}, {@link #RECEIVING}, {@link #OTHER}). */
     private final AtomicLongArray inside = new AtomicLongArray(OTHER + 9);
     /** Set once the mappings (and an owned unit) are released: by close or by the last thread to leave. */
@@ -1010,41 +1012,48 @@ public final class Connection implements AutoCloseable {
      */
     @Override
     public void close() {
+        final boolean first;
         synchronized (this) {
-            if (closed) {
-                return;
-            }
+            first = !closed;
             closed = true;   // volatile: every thread entering from now on sees it, or close sees that thread
         }
-        // close counts itself in while it uses the memory: no thread leaving meanwhile unmaps it
-        inside.getAndIncrement(OTHER);
-        try {
-            try {
-                tx.putLongVolatile(PEER_CLOSED, 1);
-            } catch (final RuntimeException gone) {
-                // the peer is gone already, or its region was cut
-            }
-            try {
-                dataTrip.disarm();
-                spaceTrip.disarm();
-            } catch (final RuntimeException gone) {
-                // the region's table went away or is corrupt: nothing more to disarm
-            }
-            final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MS);
-            long nextWake = System.nanoTime();
-            while (inside.get(SENDING) + inside.get(RECEIVING) + inside.get(OTHER) > 1
-                && deadline - System.nanoTime() > 0) {
-                if (System.nanoTime() - nextWake >= 0) {
-                    wakeWaiters();   // again now and then: a waiter may have been about to block
-                    nextWake = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1);
-                }
-                java.util.concurrent.locks.LockSupport.parkNanos(50_000);
-            }
-        } finally {
-            inside.decrementAndGet(OTHER);
+        if (!first) {
+            awaitClosed();   // a concurrent close (a shutdown hook, the endpoint's close) finishes first
+            return;
         }
-        releaseIfIdle();
-        rx.endpoint().forgetDependent(this);
+        try {
+            // close counts itself in while it uses the memory: no thread leaving meanwhile unmaps it
+            inside.getAndIncrement(OTHER);
+            try {
+                try {
+                    tx.putLongVolatile(PEER_CLOSED, 1);
+                } catch (final RuntimeException gone) {
+                    // the peer is gone already, or its region was cut
+                }
+                try {
+                    dataTrip.disarm();
+                    spaceTrip.disarm();
+                } catch (final RuntimeException gone) {
+                    // the region's table went away or is corrupt: nothing more to disarm
+                }
+                final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MS);
+                long nextWake = System.nanoTime();
+                while (inside.get(SENDING) + inside.get(RECEIVING) + inside.get(OTHER) > 1
+                    && deadline - System.nanoTime() > 0) {
+                    if (System.nanoTime() - nextWake >= 0) {
+                        wakeWaiters();   // again now and then: a waiter may have been about to block
+                        nextWake = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1);
+                    }
+                    java.util.concurrent.locks.LockSupport.parkNanos(50_000);
+                }
+            } finally {
+                inside.decrementAndGet(OTHER);
+            }
+            releaseIfIdle();
+            rx.endpoint().forgetDependent(this);
+        } finally {
+            closeDone.countDown();
+        }
     }
 
     /** Rings the unit's doorbell: every thread blocked on its event queue wakes and re-checks. */
@@ -1053,6 +1062,15 @@ public final class Connection implements AutoCloseable {
             unit.events().wakeAllWaiters();
         } catch (final RuntimeException unitClosed) {
             // a shared unit closed by its owner: its waiters were woken by that
+        }
+    }
+
+    /** Waits (boundedly) until the first {@link #close()} has released everything. */
+    private void awaitClosed() {
+        try {
+            closeDone.await(2L * Connection.CLOSE_WAIT_MS, TimeUnit.MILLISECONDS);
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -32,6 +32,8 @@ public final class Listener implements AutoCloseable {
     /** Threads inside {@link #accept} or {@link #refuse}: close unmaps only once they left. */
     private final AtomicInteger inside = new AtomicInteger();
     private volatile boolean closed;
+    /** Opened when the first {@link #close()} has finished: a second, concurrent close waits for it. */
+    private final java.util.concurrent.CountDownLatch closeDone = new java.util.concurrent.CountDownLatch(1);
     private final java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
 
     Listener(final Endpoint endpoint, final String service, final ConnectionContext ctx) {
@@ -227,25 +229,41 @@ public final class Listener implements AutoCloseable {
      */
     @Override
     public void close() {
+        final boolean first;
         synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
+            first = !closed;
+            closed = true;   // volatile: every thread entering from now on sees it, or close sees that thread
         }
-        // wake the threads in accept or refuse (they leave with ClosedException), and unmap once they left
-        // (close counts itself in while it rings: no thread leaving meanwhile unmaps the queue under it)
-        inside.incrementAndGet();
+        if (!first) {
+            awaitClosed();   // a concurrent close (a shutdown hook, the endpoint's close) finishes first
+            return;
+        }
         try {
-            final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Connection.CLOSE_WAIT_MS);
-            while (inside.get() > 1 && deadline - System.nanoTime() > 0) {
-                unit.events().wakeAllWaiters();
-                java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+            // wake the threads in accept or refuse (they leave with ClosedException), and unmap once they left
+            // (close counts itself in while it rings: no thread leaving meanwhile unmaps the queue under it)
+            inside.incrementAndGet();
+            try {
+                final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Connection.CLOSE_WAIT_MS);
+                while (inside.get() > 1 && deadline - System.nanoTime() > 0) {
+                    unit.events().wakeAllWaiters();
+                    java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+                }
+            } finally {
+                leave();
             }
+            endpoint.forgetDependent(this);
         } finally {
-            leave();
+            closeDone.countDown();
         }
-        endpoint.forgetDependent(this);
+    }
+
+    /** Waits (boundedly) until the first {@link #close()} has released everything. */
+    private void awaitClosed() {
+        try {
+            closeDone.await(2L * Connection.CLOSE_WAIT_MS, TimeUnit.MILLISECONDS);
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Override

@@ -14,8 +14,10 @@ import java.util.concurrent.locks.LockSupport;
  * effect only after that transfer has completed. So "DMA the payload, then PIO the pointer" is safe
  * without waiting for the DMA's completion: a reader that sees the pointer sees the payload.
  *
- * <p><b>Stale regions</b>: if the owner removes or re-creates the region, the next transfer fails with
- * {@link StaleRegionException}. The check is one load of a header word that only changes then.
+ * <p><b>Stale regions</b>: if the owner removes or re-creates the region, or dies, the next transfer
+ * fails with {@link StaleRegionException}. The check is one load of a header word that only changes
+ * then; a dead owner's regions are revoked in that word within about {@value OwnerWatchdog#PERIOD_MS} ms by
+ * a watchdog thread of any importing JVM (see {@code OwnerWatchdog}), with no system call per write.
  */
 public final class OutboundMapping extends Mapping {
     private static final VarHandle PENDING;
@@ -39,7 +41,22 @@ public final class OutboundMapping extends Mapping {
         this.endpoint = endpoint;
         this.owner = owner;
         this.snoop = endpoint.initialSnoopHook(this);
+        OwnerWatchdog.watch(this);
     }
+
+    /**
+     * Called by the {@link OwnerWatchdog} when this region's owner died: revokes the region in its shared
+     * header, so every importer's next transfer fails with {@link StaleRegionException}. Does nothing
+     * once this mapping is closed or the region is no longer active.
+     */
+    void revokeForDeadOwner() {
+        synchronized (this) {
+            if (!isClosed() && headerState() == RegionLayout.STATE_ACTIVE) {
+                OwnerWatchdog.revoke(headerAddress + RegionLayout.STATE_OFFSET);
+            }
+        }
+    }
+
 
     @Override
     String kind() {
@@ -98,6 +115,10 @@ public final class OutboundMapping extends Mapping {
 
     StaleRegionException staleFailure() {
         final String now = endpoint.fabric().names().describeCurrent(regionName);
+        if (!owner.isAlive()) {
+            return new StaleRegionException(describe() + ": its owner " + owner + " died after it was imported"
+                + " (its liveness lock is released); " + now + ". Import the region again once it is re-exported.");
+        }
         return new StaleRegionException(describe() + " was " + RegionLayout.stateName(headerState())
             + " by its owner " + owner + " after it was imported; " + now + ". Import the region again.");
     }
@@ -155,10 +176,13 @@ public final class OutboundMapping extends Mapping {
     /** Unmaps this mapping; the region itself is untouched. Idempotent. */
     @Override
     public void close() {
-        if (isClosed()) {
-            return;
+        OwnerWatchdog.forget(this);
+        synchronized (this) {   // not while the watchdog revokes through this mapping's header
+            if (isClosed()) {
+                return;
+            }
+            endpoint.forget(this);
+            super.close();
         }
-        endpoint.forget(this);
-        super.close();
     }
 }

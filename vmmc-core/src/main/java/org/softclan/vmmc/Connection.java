@@ -34,7 +34,8 @@ import org.softclan.tripwire.os.Membarrier;
  *   192 ring capacity (bytes, a power of two), written by the owner before the peer connects
  *   256 answer (long), for a connecting client's region: the server writes accepted (4) or refused
  *       (5) here, after its receive region's key (320, long), name (328, int length + bytes) or the
- *       refusal reason (440, int): the server's write fires the client's tripwire
+ *       refusal reason (440, int; -1: the server failed, and why is at 512 as int length + UTF-8):
+ *       the server's write fires the client's tripwire
  *   448 my read position (long), stored here by this end, when its ring is drained, for the peer to read
  *   456 room wanted (long): a counter the peer bumps when it runs short of room in my ring
  *   464 eager publish (long): set by the peer before its first DMA send into my ring
@@ -98,6 +99,11 @@ public final class Connection implements AutoCloseable {
     static final int ANSWER_KEY = 320;
     static final int ANSWER_NAME = 328;
     static final int ANSWER_REASON = 440;
+    /**
+     * Why a listener could not make the connection (int length + UTF-8, at most 1 KiB), in the control
+     * area, which is not in use before the connection exists.
+     */
+    static final int ANSWER_TEXT = 512;
     static final int NUDGE = 136;
     /**
      * This end's read position, stored by this end into its own memory when its ring is drained and the

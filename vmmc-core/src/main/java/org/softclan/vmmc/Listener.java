@@ -211,6 +211,7 @@ public final class Listener implements AutoCloseable {
             return c;
         } catch (final DsmException e) {
             if (tx != null) {
+                tellClientWhy(tx, e);   // the client learns at once why, instead of waiting for its timeout
                 tx.close();
             }
             if (rx != null) {
@@ -218,6 +219,17 @@ public final class Listener implements AutoCloseable {
             }
             free(at);
             throw e;
+        }
+    }
+
+    /** Refuses a client whose connection could not be made here, with the failure's text in its region. */
+    private void tellClientWhy(final OutboundMapping client, final DsmException e) {
+        try {
+            Rendezvous.putText(client, Connection.ANSWER_TEXT, "server '" + service + "' could not accept: " + e.getMessage());
+            client.putInt(Connection.ANSWER_REASON, Rendezvous.REASON_SERVER_FAILED);
+            client.putLongVolatile(Connection.ANSWER, Rendezvous.REFUSED);
+        } catch (final RuntimeException gone) {
+            // the client went away or its region is unusable: it learns from its timeout
         }
     }
 

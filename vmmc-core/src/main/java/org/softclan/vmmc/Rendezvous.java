@@ -51,6 +51,10 @@ final class Rendezvous {
      */
     static final int S_CLAIMANT = 128;
     static final int NAME_MAX = 100;
+    /** The refusal reason a listener gives when it failed to make the connection; the text says why. */
+    static final int REASON_SERVER_FAILED = -1;
+    /** Longest refusal text, in bytes of UTF-8. */
+    static final int TEXT_MAX = 1024;
 
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final AtomicLong SERIAL = new AtomicLong();
@@ -70,6 +74,22 @@ final class Rendezvous {
         final byte[] b = name.getBytes(StandardCharsets.UTF_8);
         m.putInt(at, b.length);
         m.put(at + 4, b);
+    }
+
+    /** Writes {@code text} (cut to {@link #TEXT_MAX} bytes) as an int length and UTF-8 bytes at {@code at}. */
+    static void putText(final Mapping m, final long at, final String text) {
+        final byte[] b = text.getBytes(StandardCharsets.UTF_8);
+        final int n = Math.min(b.length, TEXT_MAX);
+        m.putInt(at, n);
+        m.put(at + 4, b, 0, n);
+    }
+
+    /** Reads what {@link #putText} wrote; the length word (written by the other side) is clamped. */
+    static String getText(final Mapping m, final long at) {
+        final int len = Math.max(0, Math.min(TEXT_MAX, m.getInt(at)));
+        final byte[] b = new byte[len];
+        m.get(at + 4, b, 0, len);
+        return new String(b, StandardCharsets.UTF_8);
     }
 
     static String getName(final Mapping m, final long at) {

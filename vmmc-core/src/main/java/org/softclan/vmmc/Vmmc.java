@@ -67,8 +67,12 @@ public final class Vmmc {
                 answer.disarm();
             }
             if (state == Rendezvous.REFUSED) {
-                throw new ConnectException("server on '" + service + "' refused the connection (reason "
-                    + rx.getInt(Connection.ANSWER_REASON) + ")");
+                final int reason = rx.getInt(Connection.ANSWER_REASON);
+                if (reason == Rendezvous.REASON_SERVER_FAILED) {
+                    throw new ConnectException("server on '" + service + "' failed to make the connection: "
+                        + Rendezvous.getText(rx, Connection.ANSWER_TEXT));
+                }
+                throw new ConnectException("server on '" + service + "' refused the connection (reason " + reason + ")");
             }
             final String serverRegion = Rendezvous.getName(rx, Connection.ANSWER_NAME);
             final long serverKey = rx.getLong(Connection.ANSWER_KEY);

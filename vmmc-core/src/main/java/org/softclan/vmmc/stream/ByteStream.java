@@ -453,9 +453,10 @@ public final class ByteStream implements ByteChannel {
      */
     public SendTicket send(final ByteBuffer src, final SendTechnique technique) throws IOException {
         Objects.requireNonNull(technique, "technique");
+        final boolean wasOpen = !closed;   // a close while this waits for the lock is an asynchronous close
         synchronized (writeLock) {
             final int total = src.remaining();
-            final DmaTransfer last = sendLocked(src, technique, true);
+            final DmaTransfer last = sendLocked(src, technique, wasOpen);
             if (technique == SendTechnique.PAGE_EXCHANGE && last != null) {
                 awaitTransfer(last, 0);
                 return new Ticket(this, technique, total, null);
@@ -474,8 +475,9 @@ public final class ByteStream implements ByteChannel {
     public SendTicket send(final Page page, final int offset, final int length) throws IOException {
         final PageMemory mem = page.memory();
         Objects.checkFromIndexSize(offset, length, mem.capacity);
+        final boolean wasOpen = !closed;
         synchronized (writeLock) {
-            ensureWritable();
+            ensureWritable(wasOpen);
             final DmaTransfer last = transfer(null, mem.memory, offset, length, SendTechnique.PAGE_EXCHANGE,
                 System.nanoTime(), writeTimeoutNanos);
             if (last != null) {
@@ -524,8 +526,9 @@ public final class ByteStream implements ByteChannel {
      */
     @Override
     public int read(final ByteBuffer dst) throws IOException {
+        final boolean wasOpen = !closed;   // a close while this waits for the lock is an asynchronous close
         synchronized (readLock) {
-            ensureOpen();
+            ensureOpen(wasOpen);
             if (!dst.hasRemaining()) {
                 return 0;
             }
@@ -571,8 +574,9 @@ public final class ByteStream implements ByteChannel {
      * @throws StreamTimeoutException as {@link #read} (within {@code timeout})
      */
     public ReceivedPage receivePage(final long timeout, final TimeUnit unit) throws IOException {
+        final boolean wasOpen = !closed;
         synchronized (readLock) {
-            ensureOpen();
+            ensureOpen(wasOpen);
             try {
                 if (pending.isEmpty() && !eof) {
                     checkBroken();
@@ -647,8 +651,9 @@ public final class ByteStream implements ByteChannel {
         if (post.isFilled()) {
             return;
         }
+        final boolean wasOpen = !closed;
         synchronized (readLock) {
-            ensureOpen();
+            ensureOpen(wasOpen);
             try {
                 awaitFrames(() -> post.isFilled() || eof, timeoutNanos, post + " was not filled");
             } catch (final ClosedException e) {
@@ -1044,9 +1049,10 @@ public final class ByteStream implements ByteChannel {
      * @throws IOException as {@link #write(ByteBuffer)}
      */
     public int write(final ByteBuffer src, final SendTechnique technique) throws IOException {
+        final boolean wasOpen = !closed;   // a close while this waits for the lock is an asynchronous close
         synchronized (writeLock) {
             final int total = src.remaining();
-            final DmaTransfer last = sendLocked(src, technique, true);
+            final DmaTransfer last = sendLocked(src, technique, wasOpen);
             if (last != null) {
                 awaitTransfer(last, 0);   // DIRECT_DMA, V2P_DMA, PAGE_EXCHANGE on a plain buffer
             }
@@ -1094,8 +1100,8 @@ public final class ByteStream implements ByteChannel {
         }
     }
 
-    private void ensureWritable() throws IOException {
-        ensureOpen();
+    private void ensureWritable(final boolean wasOpen) throws IOException {
+        ensureOpen(wasOpen);
         if (outputShut) {
             throw new ClosedChannelException();
         }
@@ -1107,11 +1113,9 @@ public final class ByteStream implements ByteChannel {
      *
      * @return the last transfer that reads the caller's memory (DMA techniques without a copy), or null
      */
-    private DmaTransfer sendLocked(final ByteBuffer src, final SendTechnique technique, final boolean check)
+    private DmaTransfer sendLocked(final ByteBuffer src, final SendTechnique technique, final boolean wasOpen)
         throws IOException {
-        if (check) {
-            ensureWritable();
-        }
+        ensureWritable(wasOpen);
         final int total = src.remaining();
         if (total == 0) {
             return null;
@@ -1535,8 +1539,9 @@ public final class ByteStream implements ByteChannel {
      * @throws IOException as {@link #write(ByteBuffer)} (the marker waits for room like a write)
      */
     public ByteStream shutdownOutput() throws IOException {
+        final boolean wasOpen = !closed;
         synchronized (writeLock) {
-            ensureOpen();
+            ensureOpen(wasOpen);
             if (!outputShut) {
                 sendEof(writeTimeoutNanos, false);
                 outputShut = true;
@@ -1736,6 +1741,17 @@ public final class ByteStream implements ByteChannel {
     private void ensureOpen() throws ClosedChannelException {
         if (closed) {
             throw new ClosedChannelException();
+        }
+    }
+
+    /**
+     * For a thread that took a lock: {@link AsynchronousCloseException} if the stream was open when it
+     * began waiting for the lock and was closed meanwhile (it was blocked in the call), else as
+     * {@link #ensureOpen()}.
+     */
+    private void ensureOpen(final boolean wasOpen) throws ClosedChannelException {
+        if (closed) {
+            throw wasOpen ? new AsynchronousCloseException() : new ClosedChannelException();
         }
     }
 

@@ -99,8 +99,8 @@ public final class ByteStream implements ByteChannel {
 
     /*
      * Control area (in the sender's receive region, written by the receiver of that direction, so
-     * every word of it is input to the sender and checked before use; see checkedMode, depositReady,
-     * peerDeposit, peekPeerPost and transfer):
+     * every word of it is input to the sender and checked before use; see checkedMode, peekPeerPost,
+     * peerDeposit and transfer):
      *
      *     0 receive mode: 0 (not set yet) or ReceiveTechnique.ordinal() + 1
      *     8 deposit ready: 0, or 1 once the deposit region's key and name below are written

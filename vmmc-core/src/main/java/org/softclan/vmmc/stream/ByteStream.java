@@ -34,6 +34,7 @@ import org.softclan.dsm.RegisteredMemory;
 import org.softclan.vmmc.Connection;
 import org.softclan.vmmc.MessageHandler;
 import org.softclan.vmmc.PeerGoneException;
+import org.softclan.vmmc.PeerProtocolException;
 import org.softclan.vmmc.SendTimeoutException;
 
 /**
@@ -96,17 +97,35 @@ public final class ByteStream implements ByteChannel {
     /** Posts {@link #read} keeps outstanding in {@link ReceiveTechnique#PRE_POSTED} mode. */
     static final int INTERNAL_POSTS = 2;
 
-    // control area (in the sender's receive region, written by the receiver of that direction)
-    private static final long C_MODE = Connection.controlOffset(0);
-    private static final long C_DEP_READY = Connection.controlOffset(8);
-    private static final long C_DEP_KEY = Connection.controlOffset(16);
-    private static final long C_DEP_NAME = Connection.controlOffset(24);
-    private static final int C_POSTS = 512;
-    private static final int POST_SLOT_BYTES = 32;
-    private static final long POSTED = 1;
-    private static final long SENDER_TAKEN = 2;
-    private static final long RECEIVER_TAKEN = 3;
-    private static final int DEPOSIT_ALIGN = 64;
+    /*
+     * Control area (in the sender's receive region, written by the receiver of that direction, so
+     * every word of it is input to the sender and checked before use; see checkedMode, peekPeerPost,
+     * peerDeposit and transfer):
+     *
+     *     0 receive mode: 0 (not set yet) or ReceiveTechnique.ordinal() + 1
+     *     8 deposit ready: 0, or 1 once the deposit region's key and name below are written
+     *    16 deposit region key (long)
+     *    24 deposit region name: int length (1 .. MAX_DEPOSIT_NAME), UTF-8 bytes; it must be the peer's
+     *       receive region's name + "-dep"
+     *   512 post table: POST_SLOTS slots of 32 bytes; post #seq lives in slot seq % POST_SLOTS:
+     *         +0 state: seq << 2 | POSTED, SENDER_TAKEN or RECEIVER_TAKEN (0: never used)
+     *         +8 offset of the buffer in the deposit region (DEPOSIT_ALIGN-aligned)
+     *        +16 capacity of the buffer (1 .. Integer.MAX_VALUE, inside the deposit region)
+     */
+    static final long C_MODE = Connection.controlOffset(0);
+    static final long C_DEP_READY = Connection.controlOffset(8);
+    static final long C_DEP_KEY = Connection.controlOffset(16);
+    static final long C_DEP_NAME = Connection.controlOffset(24);
+    /** Longest deposit region name the peer may announce (the fabric's names are at most 100 bytes). */
+    static final int MAX_DEPOSIT_NAME = 200;
+    static final int C_POSTS = 512;
+    static final int POST_SLOT_BYTES = 32;
+    static final long POSTED = 1;
+    static final long SENDER_TAKEN = 2;
+    static final long RECEIVER_TAKEN = 3;
+    static final int DEPOSIT_ALIGN = 64;
+    /** Slots {@link #peekPeerPost} looks at, at most, before it calls the post table inconsistent. */
+    private static final int POST_SCAN_LIMIT = 4 * POST_SLOTS;
 
     private static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(Connection.LIVENESS_SLICE_MS);
     private static final byte[] EOF_FRAME = {EOF};
@@ -133,7 +152,17 @@ public final class ByteStream implements ByteChannel {
     private final ArrayDeque<Chunk> pending = new ArrayDeque<>();
     private long pendingBytes;
     private boolean eof;
-    private String protocolError;
+    /**
+     * The first protocol violation found in what the peer wrote (a frame, a DEPOSIT notice, the control
+     * area, the post table): the stream is broken from then on, reads and writes fail with it.
+     */
+    private volatile String violation;
+    /** Threads inside a {@link ReceivedPage} or {@link PostedBuffer} accessor (they read the ring or the deposit region). */
+    private final AtomicLong memoryUsers = new AtomicLong();
+    /** Set once the deposit region and the connection were closed (by close or the last memory user out). */
+    private final java.util.concurrent.atomic.AtomicBoolean memoryReleased = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Set by {@link #close()} once nothing but page and buffer accessors may still use the memory. */
+    private volatile boolean releasing;
 
     // posting state (guarded by postLock)
     private int depositCapacity = DEFAULT_DEPOSIT_CAPACITY;
@@ -161,6 +190,10 @@ public final class ByteStream implements ByteChannel {
     private OutboundMapping peerDeposit;
     private long nextPeerPost = 1;
     private final AtomicLong depositsSent = new AtomicLong();
+    /** Stream bytes sent in DATA frames: the receiver can fill at most that many posts from the ring. */
+    private long ringBytesSent;
+    /** The last DMA operation this stream queued (the engine runs in FIFO order): awaited before unmapping. */
+    private DmaTransfer lastIssued;
 
     // DIRECT_DMA buffers and page memory (guarded by themselves)
     private final ArrayList<SendBuffer> sendBuffers = new ArrayList<>();
@@ -420,9 +453,10 @@ public final class ByteStream implements ByteChannel {
      */
     public SendTicket send(final ByteBuffer src, final SendTechnique technique) throws IOException {
         Objects.requireNonNull(technique, "technique");
+        final boolean wasOpen = !closed;   // a close while this waits for the lock is an asynchronous close
         synchronized (writeLock) {
             final int total = src.remaining();
-            final DmaTransfer last = sendLocked(src, technique, true);
+            final DmaTransfer last = sendLocked(src, technique, wasOpen);
             if (technique == SendTechnique.PAGE_EXCHANGE && last != null) {
                 awaitTransfer(last, 0);
                 return new Ticket(this, technique, total, null);
@@ -441,8 +475,9 @@ public final class ByteStream implements ByteChannel {
     public SendTicket send(final Page page, final int offset, final int length) throws IOException {
         final PageMemory mem = page.memory();
         Objects.checkFromIndexSize(offset, length, mem.capacity);
+        final boolean wasOpen = !closed;
         synchronized (writeLock) {
-            ensureWritable();
+            ensureWritable(wasOpen);
             final DmaTransfer last = transfer(null, mem.memory, offset, length, SendTechnique.PAGE_EXCHANGE,
                 System.nanoTime(), writeTimeoutNanos);
             if (last != null) {
@@ -491,14 +526,18 @@ public final class ByteStream implements ByteChannel {
      */
     @Override
     public int read(final ByteBuffer dst) throws IOException {
+        final boolean wasOpen = !closed;   // a close while this waits for the lock is an asynchronous close
         synchronized (readLock) {
-            ensureOpen();
+            ensureOpen(wasOpen);
             if (!dst.hasRemaining()) {
                 return 0;
             }
             final int start = dst.position();
             takePending(dst);
             try {
+                if (dst.position() == start) {
+                    checkBroken();   // what came before the bad word was delivered; now the error
+                }
                 if (receiveTechnique == ReceiveTechnique.PRE_POSTED) {
                     ensureInternalPosts();
                 }
@@ -506,12 +545,17 @@ public final class ByteStream implements ByteChannel {
                 if (dst.position() == start && !eof) {
                     awaitFrames(() -> dst.position() != start || eof, readTimeoutNanos, "no byte arrived");
                 }
-                while (dst.hasRemaining() && pending.isEmpty() && !eof && connection.hasMessage()) {
+                // one frame at a time: nothing after a bad frame is handed over
+                while (dst.hasRemaining() && pending.isEmpty() && !eof && violation == null && connection.hasMessage()) {
                     connection.poll(handler, 1);
-                    checkProtocol();
                 }
             } catch (final ClosedException e) {
                 throw closedMeanwhile();
+            } catch (final PeerGoneException e) {
+                if (dst.position() == start) {
+                    throw streamGone(e);
+                }
+                // the bytes read before it are returned; the next read reports it
             } finally {
                 target = null;
             }
@@ -530,10 +574,12 @@ public final class ByteStream implements ByteChannel {
      * @throws StreamTimeoutException as {@link #read} (within {@code timeout})
      */
     public ReceivedPage receivePage(final long timeout, final TimeUnit unit) throws IOException {
+        final boolean wasOpen = !closed;
         synchronized (readLock) {
-            ensureOpen();
+            ensureOpen(wasOpen);
             try {
                 if (pending.isEmpty() && !eof) {
+                    checkBroken();
                     if (receiveTechnique == ReceiveTechnique.PRE_POSTED) {
                         ensureInternalPosts();
                     }
@@ -577,6 +623,7 @@ public final class ByteStream implements ByteChannel {
             if (closed) {
                 throw new AsynchronousCloseException();
             }
+            checkBroken();
             long slice = SLICE_NANOS;
             if (timeout > 0) {
                 final long left = timeout - (System.nanoTime() - begin);
@@ -589,18 +636,24 @@ public final class ByteStream implements ByteChannel {
             try {
                 connection.receive(handler, 1, slice, TimeUnit.NANOSECONDS);
             } catch (final PeerGoneException e) {
-                throw new StreamPeerGoneException(this + ": the stream was cut short: " + e.getMessage(), e);
+                throw streamGone(e);
             }
-            checkProtocol();
+            checkBroken();
         }
+    }
+
+    private StreamPeerGoneException streamGone(final PeerGoneException e) {
+        return new StreamPeerGoneException(this + (e instanceof PeerProtocolException
+            ? ": the stream is broken: " : ": the stream was cut short: ") + e.getMessage(), e);
     }
 
     void awaitFilled(final PostedBuffer post, final long timeoutNanos) throws IOException {
         if (post.isFilled()) {
             return;
         }
+        final boolean wasOpen = !closed;
         synchronized (readLock) {
-            ensureOpen();
+            ensureOpen(wasOpen);
             try {
                 awaitFrames(() -> post.isFilled() || eof, timeoutNanos, post + " was not filled");
             } catch (final ClosedException e) {
@@ -627,20 +680,42 @@ public final class ByteStream implements ByteChannel {
         }
     }
 
+    /**
+     * Handles one frame (a ring record the connection checked lies inside the ring). Its type and length
+     * are the peer's words: a frame no ByteStream sends breaks the stream ({@link #violation}) and
+     * nothing of it is handed over.
+     */
     private void onFrame(final BytesStore<?, ?> store, final long offset, final int length) {
-        if (length < 1) {
-            protocolError = "an empty frame";
+        if (violation != null) {
+            return;   // broken: nothing more is delivered
+        }
+        if (length < 1 || length > MAX_FRAME) {
+            violation("frame", "length", length, "a frame holds 1 to " + MAX_FRAME + " bytes (type byte included)");
             return;
         }
         final byte type = store.readByte(offset);
         if (type == DATA || type == DATA_LAST) {
+            if (length < 2) {
+                violation("DATA frame", "length", length, "a DATA frame carries 1 to " + (MAX_FRAME - 1)
+                    + " stream bytes after its type byte");
+                return;
+            }
             onData(store, offset + 1, length - 1, type == DATA_LAST);
-        } else if (type == EOF && length == 1) {
+        } else if (type == EOF) {
+            if (length != 1) {
+                violation("EOF frame", "length", length, "an EOF frame is its type byte alone");
+                return;
+            }
             eof = true;
-        } else if (type == DEPOSIT && length == DEPOSIT_FRAME) {
+        } else if (type == DEPOSIT) {
+            if (length != DEPOSIT_FRAME) {
+                violation("DEPOSIT frame", "length", length, "a DEPOSIT frame is " + DEPOSIT_FRAME + " bytes");
+                return;
+            }
             onDeposit(store.readLong(offset + 8), store.readLong(offset + 16));
         } else {
-            protocolError = "a frame of type " + type + " and " + length + " bytes";
+            violation("frame", "type", type, "frames start with DATA 0, EOF 1, DATA_LAST 2 or DEPOSIT 3; is the peer"
+                + " a ByteStream?");
         }
     }
 
@@ -705,15 +780,37 @@ public final class ByteStream implements ByteChannel {
         return used;
     }
 
+    /**
+     * A DEPOSIT notice: the peer says it deposited {@code bytes} into post {@code seq}. Both are the
+     * peer's words: the post must be the one a sender deposits into next (the oldest unfilled post this
+     * end did not take itself: posts are filled in the order posted) and the bytes must fit it.
+     */
     private void onDeposit(final long seq, final long bytes) {
         final PostedBuffer p;
         synchronized (postLock) {
-            p = posts[(int) (seq % POST_SLOTS)];
-            if (p == null || p.seq != seq || p.isFilled() || bytes < 0 || bytes > p.capacity) {
-                protocolError = "a deposit into buffer #" + seq + " of " + bytes + " bytes, which is not a buffer"
-                    + " posted here and unfilled";
+            PostedBuffer next = null;
+            for (final PostedBuffer u : unfilled) {
+                if (!u.receiverTaken) {
+                    next = u;
+                    break;
+                }
+            }
+            if (next == null) {
+                violation("DEPOSIT frame", "post sequence", seq, "no posted buffer awaits a deposit (posts made so far: "
+                    + (postSeq - 1) + ")");
                 return;
             }
+            if (seq != next.seq) {
+                violation("DEPOSIT frame", "post sequence", seq, "the next post a deposit may fill is #" + next.seq
+                    + " (posts are filled in the order posted)");
+                return;
+            }
+            if (bytes < 1 || bytes > next.capacity) {
+                violation("DEPOSIT frame", "byte count for post #" + seq, bytes, "a deposit fills 1 to "
+                    + next.capacity + " bytes, the posted buffer's capacity");
+                return;
+            }
+            p = next;
             unfilled.remove(p);
             p.fill((int) bytes, true);
             if (p.internal) {
@@ -744,10 +841,25 @@ public final class ByteStream implements ByteChannel {
         dst.position(at + n);
     }
 
-    private void checkProtocol() throws IOException {
-        if (protocolError != null) {
-            throw new IOException(this + ": the peer sent " + protocolError
-                + "; is it a ByteStream? (frames start with DATA 0, EOF 1, DATA_LAST 2 or DEPOSIT 3)");
+    /**
+     * Records the peer's protocol violation (the first one wins: the stream is broken from now on) and
+     * returns the exception reporting it.
+     */
+    private StreamPeerGoneException violation(final String structure, final String field, final Object value,
+                                              final String rule) {
+        final String message = this + ": the peer " + tx.owner() + " broke the stream protocol: " + structure + " "
+            + field + " is " + value + "; " + rule;
+        if (violation == null) {
+            violation = message;
+        }
+        return new StreamPeerGoneException(message, new PeerProtocolException(message));
+    }
+
+    /** @throws StreamPeerGoneException (caused by {@link PeerProtocolException}) if the peer broke the protocol */
+    private void checkBroken() throws StreamPeerGoneException {
+        final String broken = violation;
+        if (broken != null) {
+            throw new StreamPeerGoneException(broken, new PeerProtocolException(broken));
         }
     }
 
@@ -937,9 +1049,10 @@ public final class ByteStream implements ByteChannel {
      * @throws IOException as {@link #write(ByteBuffer)}
      */
     public int write(final ByteBuffer src, final SendTechnique technique) throws IOException {
+        final boolean wasOpen = !closed;   // a close while this waits for the lock is an asynchronous close
         synchronized (writeLock) {
             final int total = src.remaining();
-            final DmaTransfer last = sendLocked(src, technique, true);
+            final DmaTransfer last = sendLocked(src, technique, wasOpen);
             if (last != null) {
                 awaitTransfer(last, 0);   // DIRECT_DMA, V2P_DMA, PAGE_EXCHANGE on a plain buffer
             }
@@ -987,11 +1100,12 @@ public final class ByteStream implements ByteChannel {
         }
     }
 
-    private void ensureWritable() throws IOException {
-        ensureOpen();
+    private void ensureWritable(final boolean wasOpen) throws IOException {
+        ensureOpen(wasOpen);
         if (outputShut) {
             throw new ClosedChannelException();
         }
+        checkBroken();
     }
 
     /**
@@ -999,11 +1113,9 @@ public final class ByteStream implements ByteChannel {
      *
      * @return the last transfer that reads the caller's memory (DMA techniques without a copy), or null
      */
-    private DmaTransfer sendLocked(final ByteBuffer src, final SendTechnique technique, final boolean check)
+    private DmaTransfer sendLocked(final ByteBuffer src, final SendTechnique technique, final boolean wasOpen)
         throws IOException {
-        if (check) {
-            ensureWritable();
-        }
+        ensureWritable(wasOpen);
         final int total = src.remaining();
         if (total == 0) {
             return null;
@@ -1055,18 +1167,32 @@ public final class ByteStream implements ByteChannel {
                                  final int total, final SendTechnique t, final long begin, final long timeout)
         throws IOException {
         try {
-            final long peerMode = rx.getLongVolatile(C_MODE) - 1;
+            final long peerMode = checkedMode() - 1;
             if (peerMode == ReceiveTechnique.PRE_POSTED.ordinal() || peerMode == ReceiveTechnique.REDIRECTION.ordinal()) {
                 final boolean strict = peerMode == ReceiveTechnique.PRE_POSTED.ordinal();
                 final long state = strict ? awaitPeerPost(begin, timeout) : peekPeerPost();
                 if (state != -1) {
                     final long seq = state >>> 2;
                     final long slot = postSlot(seq);
+                    // the peer's words, each read once and checked before use
                     final long capacity = rx.getLong(slot + 16);
+                    final long at = rx.getLong(slot + 8);
+                    final OutboundMapping dst = peerDeposit();
+                    if (capacity < 1 || capacity > Math.min(Integer.MAX_VALUE, dst.size())) {
+                        throw violation("post table", "capacity of post #" + seq + " (offset " + (slot + 16) + ")",
+                            capacity, "a posted buffer holds 1 to " + Math.min(Integer.MAX_VALUE, dst.size())
+                                + " bytes (the deposit region '" + dst.regionName() + "' has " + dst.size() + ")");
+                    }
+                    if (at < 0 || (at & (DEPOSIT_ALIGN - 1)) != 0 || at > dst.size() - capacity) {
+                        throw violation("post table", "offset of post #" + seq + " (offset " + (slot + 8) + ")", at,
+                            "a posted buffer of " + capacity + " bytes starts at a multiple of " + DEPOSIT_ALIGN
+                                + " from 0 to " + (dst.size() - capacity) + " in the deposit region '"
+                                + dst.regionName() + "' of " + dst.size() + " bytes");
+                    }
                     if (total <= capacity) {
                         if (rx.compareAndSetLong(slot, state, seq << 2 | SENDER_TAKEN)) {
                             nextPeerPost = seq + 1;
-                            return deposit(src, mem, memOffset, total, t, seq, rx.getLong(slot + 8), begin, timeout);
+                            return deposit(src, mem, memOffset, total, t, seq, at, begin, timeout);
                         }
                     } else if (strict) {
                         throw new PostedBufferTooSmallException(this + ": a send of " + total + " bytes does not fit"
@@ -1121,15 +1247,15 @@ public final class ByteStream implements ByteChannel {
                         final DmaEngine e = engine();
                         final long at = claimFrame(n + 1, e, begin, timeout);
                         src.position(src.position() + n);
-                        stagingBusy[slot] = e.write(stagingMemory, so, tx, at, n + 1);
-                        connection.commit(e);
+                        stagingBusy[slot] = issued(e.write(stagingMemory, so, tx, at, n + 1));
+                        issued(connection.commit(e));
                     }
                     default -> {
                         final DmaEngine e = engine();
                         final long at = claimFrame(n + 1, e, begin, timeout);
-                        e.writeLongOrdered(tx, at, type);   // the rest of that word is overwritten by the data
-                        last = e.write(mem, memOffset + sent, tx, at + 1, n);
-                        connection.commit(e);
+                        issued(e.writeLongOrdered(tx, at, type));   // the rest of that word is overwritten by the data
+                        last = issued(e.write(mem, memOffset + sent, tx, at + 1, n));
+                        issued(connection.commit(e));
                         if (src != null) {
                             src.position(src.position() + n);
                         }
@@ -1141,6 +1267,7 @@ public final class ByteStream implements ByteChannel {
                     + " ms (the peer's ring stayed full)", sent);
             }
             sent += n;
+            ringBytesSent += n;
         }
         return last;
     }
@@ -1187,12 +1314,12 @@ public final class ByteStream implements ByteChannel {
                     final int slot = stagingSlot();
                     staging.put(slot * frame, src, src.position(), n);
                     src.position(src.position() + n);
-                    stagingBusy[slot] = e.write(stagingMemory, (long) slot * frame, dst, at + done, n);
+                    stagingBusy[slot] = issued(e.write(stagingMemory, (long) slot * frame, dst, at + done, n));
                     done += n;
                 }
             }
             default -> {
-                last = e.write(mem, memOffset, dst, at, total);
+                last = issued(e.write(mem, memOffset, dst, at, total));
                 if (src != null) {
                     src.position(src.position() + total);
                 }
@@ -1203,38 +1330,111 @@ public final class ByteStream implements ByteChannel {
             tx.putLong(frameAt + 8, seq);
             tx.putLong(frameAt + 16, total);
         } else {
-            e.writeLongOrdered(tx, frameAt, DEPOSIT);
-            e.writeLongOrdered(tx, frameAt + 8, seq);
-            e.writeLongOrdered(tx, frameAt + 16, total);
+            issued(e.writeLongOrdered(tx, frameAt, DEPOSIT));
+            issued(e.writeLongOrdered(tx, frameAt + 8, seq));
+            issued(e.writeLongOrdered(tx, frameAt + 16, total));
         }
-        connection.commit(e);
+        issued(connection.commit(e));
         depositsSent.incrementAndGet();
         return last;
     }
 
-    private OutboundMapping peerDeposit() {
+    /**
+     * The peer's deposit region, imported on first use from the name and key the peer wrote into the
+     * control area: the name must be of bounded length and name the peer's own deposit region (its
+     * receive region's name + "-dep"), so a peer cannot point this end's stores at another region.
+     */
+    private OutboundMapping peerDeposit() throws StreamPeerGoneException {
         if (peerDeposit == null) {
             final int len = rx.getInt(C_DEP_NAME);
-            final byte[] name = new byte[Math.max(0, Math.min(len, 200))];
-            rx.get(C_DEP_NAME + 4, name, 0, name.length);
-            peerDeposit = endpoint.importRegion(new String(name, StandardCharsets.UTF_8), rx.getLong(C_DEP_KEY));
+            if (len < 1 || len > MAX_DEPOSIT_NAME) {
+                throw violation("control area", "deposit region name length (offset " + C_DEP_NAME + ")", len,
+                    "a region name has 1 to " + MAX_DEPOSIT_NAME + " bytes");
+            }
+            final byte[] bytes = new byte[len];
+            rx.get(C_DEP_NAME + 4, bytes, 0, len);
+            final String name = new String(bytes, StandardCharsets.UTF_8);
+            final String expected = tx.regionName() + "-dep";
+            if (!name.equals(expected)) {
+                throw violation("control area", "deposit region name (offset " + (C_DEP_NAME + 4) + ")",
+                    "'" + name + "'", "the peer deposits into its own region '" + expected + "'");
+            }
+            try {
+                peerDeposit = endpoint.importRegion(name, rx.getLong(C_DEP_KEY));
+            } catch (final org.softclan.dsm.NoSuchRegionException | org.softclan.dsm.RegionAccessException
+                           | org.softclan.dsm.RegionFormatException e) {
+                if (connection.peerClosed() || !tx.isValid() || !tx.ownerAlive()) {
+                    throw new StreamPeerGoneException(this + ": cannot write: the peer is gone (" + e.getMessage()
+                        + ")", gone(e));
+                }
+                throw violation("control area", "deposit region (name '" + name + "', key at offset " + C_DEP_KEY
+                    + ")", "not importable: " + e.getMessage(), "the peer announces a region it exported");
+            }
         }
         return peerDeposit;
     }
 
-    /** @return the slot state of the next post the peer made that the sender may take, or -1 */
-    private long peekPeerPost() {
-        while (true) {
-            final long state = rx.getLongVolatile(postSlot(nextPeerPost));
-            final long seq = state >>> 2;
-            if (state == 0 || seq < nextPeerPost || rx.getLongVolatile(C_DEP_READY) == 0) {
+    /** @return the peer's receive mode word (0 not set, else {@link ReceiveTechnique#ordinal()} + 1), checked */
+    private long checkedMode() throws StreamPeerGoneException {
+        final long mode = rx.getLongVolatile(C_MODE);
+        if (mode < 0 || mode > ReceiveTechnique.values().length) {
+            throw violation("control area", "receive mode (offset " + C_MODE + ")", mode,
+                "0 (not set) or 1 to " + ReceiveTechnique.values().length + " (a receive technique)");
+        }
+        return mode;
+    }
+
+    /**
+     * The slot state of the next post the peer made that the sender may take, or -1. Every state word is
+     * checked: a known state, the sequence of the slot it is in, never a post this end took and has not
+     * sent past, and no further ahead than the posts the peer can have filled (each filled post took a
+     * deposit or at least one byte of a DATA frame). The scan skips posts the receiver filled itself,
+     * jumping over whole table generations, so it looks at a bounded number of slots.
+     */
+    private long peekPeerPost() throws StreamPeerGoneException {
+        final long ready = rx.getLongVolatile(C_DEP_READY);
+        if (ready != 0 && ready != 1) {
+            throw violation("control area", "deposit ready flag (offset " + C_DEP_READY + ")", ready, "it is 0 or 1");
+        }
+        if (ready == 0) {
+            return -1;
+        }
+        // posts numbered 1.., each filled before its slot is reused: at most that many are made
+        final long mostPosts = depositsSent.get() + ringBytesSent + POST_SLOTS;
+        for (int step = 0; step < POST_SCAN_LIMIT; step++) {
+            final long slot = postSlot(nextPeerPost);
+            final long state = rx.getLongVolatile(slot);
+            if (state == 0) {
                 return -1;
             }
-            if (seq == nextPeerPost && (state & 3) == POSTED) {
-                return state;
+            final long seq = state >>> 2;
+            final long kind = state & 3;
+            if (kind == 0 || seq == 0 || seq % POST_SLOTS != nextPeerPost % POST_SLOTS || seq > mostPosts) {
+                throw violation("post table", "state of slot " + nextPeerPost % POST_SLOTS + " (offset " + slot + ")",
+                    state, "it is seq << 2 | 1, 2 or 3 with seq of the slot (seq % " + POST_SLOTS + " = "
+                        + nextPeerPost % POST_SLOTS + ") from 1 to " + mostPosts + " (posts the peer can have made)");
             }
-            nextPeerPost++;   // the receiver filled it from the ring (or reused the slot after doing so)
+            if (seq < nextPeerPost) {
+                return -1;   // an old post: the peer has not posted the next one yet
+            }
+            if (kind == SENDER_TAKEN) {
+                throw violation("post table", "state of slot " + nextPeerPost % POST_SLOTS + " (offset " + slot + ")",
+                    state, "it marks post #" + seq + " taken by this end, which has taken posts up to #"
+                        + (nextPeerPost - 1) + " only");
+            }
+            if (seq == nextPeerPost) {
+                if (kind == POSTED) {
+                    return state;
+                }
+                nextPeerPost++;   // the receiver filled it from the ring
+            } else {
+                // the slot was reused: post seq - POST_SLOTS was filled, and every post before it (posts are filled
+                // in order); the next this end may take is at least seq - POST_SLOTS + 1
+                nextPeerPost = Math.max(nextPeerPost + 1, seq - POST_SLOTS + 1);
+            }
         }
+        throw violation("post table", "scan from post #" + nextPeerPost, POST_SCAN_LIMIT + " slots",
+            "a consistent table yields the next post within " + POST_SCAN_LIMIT + " slots");
     }
 
     private long awaitPeerPost(final long begin, final long timeout) throws IOException {
@@ -1258,12 +1458,29 @@ public final class ByteStream implements ByteChannel {
                     }
                     slice = Math.min(slice, left);
                 }
-                connection.await(() -> peekPeerPost() != -1, slice);
+                connection.await(this::postedOrBroken, slice);
             }
             return state;
         } finally {
             writeBlockedNanos += System.nanoTime() - waitStart;
         }
+    }
+
+    /** For a wait: whether the peer posted (or broke the post table: the next look reports it). */
+    private boolean postedOrBroken() {
+        try {
+            return peekPeerPost() != -1;
+        } catch (final StreamPeerGoneException broken) {
+            return true;
+        }
+    }
+
+    /** Notes a DMA operation this stream queued; called holding writeLock. */
+    private DmaTransfer issued(final DmaTransfer t) {
+        if (t != null) {
+            lastIssued = t;
+        }
+        return t;
     }
 
     /** Claims a record of {@code length} bytes, waiting for room in slices; called holding writeLock. */
@@ -1322,8 +1539,9 @@ public final class ByteStream implements ByteChannel {
      * @throws IOException as {@link #write(ByteBuffer)} (the marker waits for room like a write)
      */
     public ByteStream shutdownOutput() throws IOException {
+        final boolean wasOpen = !closed;
         synchronized (writeLock) {
-            ensureOpen();
+            ensureOpen(wasOpen);
             if (!outputShut) {
                 sendEof(writeTimeoutNanos, false);
                 outputShut = true;
@@ -1409,17 +1627,64 @@ public final class ByteStream implements ByteChannel {
             }
         } finally {
             synchronized (readLock) {
-                synchronized (postLock) {
-                    if (deposit != null) {
-                        deposit.close();
-                    }
+                // no reader is inside now, and none enters; accessors of received pages and posted buffers
+                // may still be reading the ring or the deposit region: unmap once they left
+                releasing = true;
+                final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Connection.CLOSE_WAIT_MS);
+                while (memoryUsers.get() != 0 && deadline - System.nanoTime() > 0) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(50_000);
                 }
-                connection.close();
+                releaseMemoryIfIdle();   // else the last accessor to leave does it
             }
         }
     }
 
+    /**
+     * Counts a thread into the memory received pages and posted buffers show (the ring, the deposit
+     * region), then checks the closed flag (the add is a full barrier, as is close's volatile store:
+     * either this thread sees the flag or close sees the count).
+     *
+     * @throws IllegalStateException if the stream is closed (its memory is gone or going)
+     */
+    void enterMemory(final Object user) {
+        memoryUsers.incrementAndGet();
+        if (closed) {
+            leaveMemory();
+            throw new IllegalStateException(user + ": " + this + " is closed");
+        }
+    }
+
+    /** Counts the thread out again; the last one out of a closed stream unmaps its memory. */
+    void leaveMemory() {
+        if (memoryUsers.decrementAndGet() == 0 && releasing) {
+            releaseMemoryIfIdle();
+        }
+    }
+
+    /** Closes the deposit region and the connection once close is done with them and no accessor is inside. */
+    private void releaseMemoryIfIdle() {
+        if (!releasing || memoryUsers.get() != 0 || !memoryReleased.compareAndSet(false, true)) {
+            return;
+        }
+        synchronized (postLock) {
+            if (deposit != null) {
+                deposit.close();
+            }
+        }
+        connection.close();
+    }
+
     private void releaseSenderResources() {
+        // the engine runs in FIFO order: once the last operation this stream queued is done, no transfer
+        // of this stream writes into the peer's ring or deposit region, which are unmapped below
+        final DmaTransfer queued = lastIssued;
+        if (queued != null) {
+            try {
+                queued.await(CLOSE_LINGER_NANOS, TimeUnit.NANOSECONDS);
+            } catch (final InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         final ArrayList<AutoCloseable> all = new ArrayList<>();
         for (final DmaTransfer t : stagingBusy) {
             if (t != null) {
@@ -1476,6 +1741,17 @@ public final class ByteStream implements ByteChannel {
     private void ensureOpen() throws ClosedChannelException {
         if (closed) {
             throw new ClosedChannelException();
+        }
+    }
+
+    /**
+     * For a thread that took a lock: {@link AsynchronousCloseException} if the stream was open when it
+     * began waiting for the lock and was closed meanwhile (it was blocked in the call), else as
+     * {@link #ensureOpen()}.
+     */
+    private void ensureOpen(final boolean wasOpen) throws ClosedChannelException {
+        if (closed) {
+            throw wasOpen ? new AsynchronousCloseException() : new ClosedChannelException();
         }
     }
 

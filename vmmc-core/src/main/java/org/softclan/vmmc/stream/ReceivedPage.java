@@ -51,19 +51,36 @@ public final class ReceivedPage implements AutoCloseable {
     /** @return the byte at {@code index} */
     public byte get(final int index) {
         check(index, 1);
-        return store.readByte(offset + index);
+        stream.enterMemory(this);
+        try {
+            return store.readByte(offset + index);
+        } finally {
+            stream.leaveMemory();
+        }
     }
 
     /** Copies {@code n} bytes from {@code index} into {@code dst} at {@code dstOffset}. */
     public void get(final int index, final byte[] dst, final int dstOffset, final int n) {
         check(index, n);
         Objects.checkFromIndexSize(dstOffset, n, dst.length);
-        store.read(offset + index, dst, dstOffset, n);
+        stream.enterMemory(this);
+        try {
+            store.read(offset + index, dst, dstOffset, n);
+        } finally {
+            stream.leaveMemory();
+        }
     }
 
-    /** @return a read-only direct buffer over the page's memory, valid until {@link #release()} */
+    /**
+     * @return a read-only direct buffer over the page's memory, valid until {@link #release()} or the
+     *         stream's close: the view is raw memory, which close unmaps (use {@link #get} where a
+     *         close may race with the access)
+     * @throws IllegalStateException if released, or the stream is closed
+     */
     public ByteBuffer asReadOnlyBuffer() {
         check(0, 0);
+        stream.enterMemory(this);
+        stream.leaveMemory();
         return Views.readOnly(store.addressForRead(offset), length);
     }
 

@@ -94,5 +94,19 @@
  * Posted buffers are filled in the order posted and belong to the caller once filled, until
  * {@code release()}; a posted buffer cannot be withdrawn. {@link org.softclan.vmmc.stream.PostedBuffer#awaitFilled}
  * takes delivery of the stream while it waits (bytes for {@code read} are kept for it).
+ *
+ * <h2>What the peer writes is input</h2>
+ * Every word the peer can write is checked before an address is computed from it or an action taken:
+ * a frame's type and length (DATA 2..64 KiB + 1 bytes, EOF 1, DEPOSIT 24); a DEPOSIT notice's post
+ * (the next one a sender may fill, in the order posted) and byte count (1..its capacity); the receive
+ * mode and deposit-ready words; the deposit region's name (bounded, and it must be the peer's own
+ * {@code <receive region>-dep}); each post-table state (a known kind, the slot's sequence, never
+ * ahead of the posts the peer can have made), offset and capacity (inside the deposit region).
+ * A violation breaks that stream for good: reads and writes throw
+ * {@link org.softclan.vmmc.stream.StreamPeerGoneException} caused by
+ * {@link org.softclan.vmmc.PeerProtocolException}, naming the stream, structure, field, value and
+ * limit; bytes before the bad frame are delivered, nothing after it. What the checks cannot give: the
+ * peer may write into its deposit buffers (and its ring records) at any time, so bytes of a deposit
+ * are what the memory holds when they are read (a zero-copy receive, like RDMA).
  */
 package org.softclan.vmmc.stream;

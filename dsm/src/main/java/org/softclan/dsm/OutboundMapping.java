@@ -173,10 +173,21 @@ public final class OutboundMapping extends Mapping {
         }
     }
 
-    /** Unmaps this mapping; the region itself is untouched. Idempotent. */
+    /** How long {@link #close()} waits for DMA transfers still writing into this mapping, in ms. */
+    static final int CLOSE_DMA_WAIT_MS = 2_000;
+
+    /**
+     * Unmaps this mapping; the region itself is untouched. Idempotent. Waits first (up to
+     * {@value #CLOSE_DMA_WAIT_MS} ms) for DMA transfers queued on this mapping to retire, so the engine
+     * never writes into memory unmapped under it.
+     */
     @Override
     public void close() {
         OwnerWatchdog.forget(this);
+        final long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(CLOSE_DMA_WAIT_MS);
+        while (dmaPending != 0 && deadline - System.nanoTime() > 0) {
+            LockSupport.parkNanos(20_000);
+        }
         synchronized (this) {   // not while the watchdog revokes through this mapping's header
             if (isClosed()) {
                 return;

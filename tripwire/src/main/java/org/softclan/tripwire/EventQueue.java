@@ -204,8 +204,8 @@ public final class EventQueue {
                     return false;
                 }
                 final int outcome = Futex.wait(base + DOORBELL, bell, left);
-                if (outcome == Futex.INTERRUPTED) {
-                    return ready.getAsBoolean();
+                if (outcome == Futex.INTERRUPTED && Thread.currentThread().isInterrupted()) {
+                    return ready.getAsBoolean();   // a Java interrupt ends the wait; a signal (EINTR) does not
                 }
             }
         } finally {

@@ -1001,9 +1001,11 @@ public final class Connection implements AutoCloseable {
     }
 
     private PeerGoneException peerGone() {
+        // a dead owner's region is revoked by the importers' watchdog too: ask about its death first
         final String what = peerClosed0() ? "closed the connection"
-            : !tx.isValid() ? "removed its receive region" : "died (its liveness lock is released; it ran as process " + tx.owner().pid()
-                + " in its own PID namespace)";
+            : !tx.ownerAlive() ? "died (its liveness lock is released; it ran as process " + tx.owner().pid()
+                + " in its own PID namespace)"
+            : "removed its receive region";
         return new PeerGoneException("connection " + name + ": the peer " + tx.owner() + " " + what);
     }
 

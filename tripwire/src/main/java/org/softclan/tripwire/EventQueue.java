@@ -16,6 +16,8 @@ import org.softclan.tripwire.os.Futex;
  *   192 doorbell (int): a futex word bumped to wake a blocked waiter     own cache line
  *   256 waiters (int): blocked waiters                                   own cache line
  *   320 overflow (long): events that found the queue full                own cache line
+ *   384 fallback seen (int): set by any process that opened the queue without the futex (its wakes are
+ *       no-ops): blocked waiters then re-check every {@link Futex#FALLBACK_SLICE_NANOS} ns  own cache line
  *  4096 slots: {sequence + 1 (published last, release), tripwire id, cookie, region id, offset,
  *               length, value, reserved}
  * </pre>
@@ -36,6 +38,12 @@ public final class EventQueue {
     static final int DOORBELL = 192;
     static final int WAITERS = 256;
     static final int OVERFLOW = 320;
+    static final int FALLBACK_SEEN = 384;
+    /**
+     * The longest a blocked waiter sleeps before re-checking, in ns: a process on the parking fallback
+     * that opens the queue while a waiter already sleeps is noticed within this time.
+     */
+    static final long MAX_BLOCK_SLICE_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(100);
     static final int SLOTS = 4096;
     static final int SLOT = 64;
 
@@ -59,6 +67,10 @@ public final class EventQueue {
                 + " (capacity word " + capacity + ", size " + mapping.size() + ")");
         }
         this.mask = capacity - 1;
+        if (!Futex.isAvailable()) {
+            // this process cannot wake futex waiters: tell them to re-check in short slices instead
+            UNSAFE.putIntVolatile(null, base + FALLBACK_SEEN, 1);
+        }
     }
 
     /** @return bytes a queue region of {@code capacity} events needs */
@@ -203,7 +215,10 @@ public final class EventQueue {
                 if (left <= 0) {
                     return false;
                 }
-                final int outcome = Futex.wait(base + DOORBELL, bell, left);
+                // bounded slices: a poster on the parking fallback rings without waking anyone
+                final long slice = UNSAFE.getIntVolatile(null, base + FALLBACK_SEEN) != 0
+                    ? Futex.FALLBACK_SLICE_NANOS : MAX_BLOCK_SLICE_NANOS;
+                final int outcome = Futex.wait(base + DOORBELL, bell, Math.min(left, slice));
                 if (outcome == Futex.INTERRUPTED && Thread.currentThread().isInterrupted()) {
                     return ready.getAsBoolean();   // a Java interrupt ends the wait; a signal (EINTR) does not
                 }

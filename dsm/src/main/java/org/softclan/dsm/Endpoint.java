@@ -38,7 +38,7 @@ public final class Endpoint implements AutoCloseable {
         }
         this.fabric = fabric;
         this.name = name;
-        this.liveness = Liveness.acquire(fabric.root());
+        this.liveness = Liveness.acquire(fabric.root(), fabric.files());
         this.owner = OwnerId.current(name, liveness);
     }
 

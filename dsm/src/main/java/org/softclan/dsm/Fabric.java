@@ -37,6 +37,7 @@ public final class Fabric implements AutoCloseable {
 
     private final Path root;
     private final boolean deleteOnClose;
+    private final FabricFiles files;
     private final NameService names;
     private final Set<Endpoint> endpoints = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
@@ -46,6 +47,8 @@ public final class Fabric implements AutoCloseable {
         private Path root = defaultRoot();
         private boolean deleteOnClose;
         private boolean createIfMissing = true;
+        private boolean shareWithGroup;
+        private boolean allowOtherOwner;
 
         /**
          * @param root the fabric's directory, created if missing; default {@link #defaultRoot()}
@@ -74,23 +77,71 @@ public final class Fabric implements AutoCloseable {
             this.deleteOnClose = deleteOnClose;
             return this;
         }
+
+        /**
+         * Whether the processes sharing the fabric belong to several users of one group. By default
+         * (false) the fabric is private to its user: directories it creates get mode {@code 0700}
+         * ({@code rwx------}) and files {@code 0600} ({@code rw-------}), set explicitly whatever the
+         * umask, since a region's file holds its data and its access key in the clear. With true,
+         * directories get {@code 0770} and files {@code 0660}; the fabric directory's group should then
+         * be the sharing group (give it the set-group-id bit, {@code chmod g+s}, so files inherit it).
+         * Directories and files that already exist keep their modes.
+         *
+         * @param share true to let the owning group read and write what this process creates
+         * @return this
+         */
+        public Context shareWithGroup(final boolean share) {
+            this.shareWithGroup = share;
+            return this;
+        }
+
+        /**
+         * Whether to open a fabric directory that belongs to another user. By default (false) opening
+         * one fails with a {@link DsmException} naming the directory and its owner: whoever owns the
+         * directory can read, replace or delete every region in it, so a directory created first by
+         * someone else (for example a shared {@code /dev/shm/softclan}) must not be trusted by accident.
+         *
+         * @param allow true to accept a directory owned by another user (one you trust)
+         * @return this
+         */
+        public Context allowOtherOwner(final boolean allow) {
+            this.allowOtherOwner = allow;
+            return this;
+        }
     }
 
     private Fabric(final Context ctx) {
+        if (ctx.root == null || ctx.root.toString().isEmpty()) {
+            throw new DsmException("a fabric needs a directory, but the path given is empty (\"\"); an empty"
+                + " path would make the current directory " + Paths.get("").toAbsolutePath() + " a fabric."
+                + " Name the directory, e.g. " + defaultRoot());
+        }
+        JvmAccess.check();
         this.root = ctx.root.toAbsolutePath().normalize();
         this.deleteOnClose = ctx.deleteOnClose;
+        this.files = new FabricFiles(root, ctx.shareWithGroup);
         if (!ctx.createIfMissing && !Files.isDirectory(root)) {
             throw new DsmException("no fabric at " + root + " (the directory does not exist)");
         }
+        boolean created = false;
         try {
-            Files.createDirectories(root);
+            if (!Files.isDirectory(root)) {
+                final Path parent = root.getParent();
+                if (parent != null) {
+                    Files.createDirectories(parent);
+                }
+                created = files.createDirectory(root);
+            }
         } catch (final IOException e) {
             throw new DsmException("cannot create fabric directory " + root + ": " + e, e);
         }
         if (!Files.isDirectory(root) || !Files.isWritable(root)) {
             throw new DsmException("fabric directory " + root + " is not a writable directory");
         }
-        this.names = new NameService(root);
+        if (!created && !ctx.allowOtherOwner) {
+            FabricFiles.checkOwnedByThisUser(root);
+        }
+        this.names = new NameService(root, files, FabricFiles.identityOf(root));
     }
 
     /**
@@ -140,8 +191,15 @@ public final class Fabric implements AutoCloseable {
      *         when the fabric closes
      */
     public static Fabric createTemporary() {
+        JvmAccess.check();   // before the directory is made
         try {
-            return open(new Context().root(Files.createTempDirectory(baseDir(), "softclan-")).deleteOnClose(true));
+            final Path dir = Files.createTempDirectory(baseDir(), "softclan-");   // rwx------
+            try {
+                return open(new Context().root(dir).deleteOnClose(true));
+            } catch (final RuntimeException e) {
+                deleteTree(dir);
+                throw e;
+            }
         } catch (final IOException e) {
             throw new DsmException("cannot create a temporary fabric under " + baseDir() + ": " + e, e);
         }
@@ -195,6 +253,10 @@ public final class Fabric implements AutoCloseable {
 
     NameService names() {
         return names;
+    }
+
+    FabricFiles files() {
+        return files;
     }
 
     void forget(final Endpoint endpoint) {

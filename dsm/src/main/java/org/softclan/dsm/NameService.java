@@ -40,9 +40,13 @@ final class NameService {
     private static final int ZERO_CHUNK = 1 << 20;
 
     private final Path root;
+    private final FabricFiles files;
+    private final Object identity;
 
-    NameService(final Path root) {
+    NameService(final Path root, final FabricFiles files, final Object identity) {
         this.root = root;
+        this.files = files;
+        this.identity = identity;
     }
 
     Path root() {
@@ -95,8 +99,7 @@ final class NameService {
             final OwnerId owner = endpoint.owner();
             final Path tmp = root.resolve("." + name + "." + generation + "." + owner.pid() + ".tmp");
             MappedRegion mapped = null;
-            final FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
+            final FileChannel ch = files.createNew(tmp, StandardOpenOption.READ, StandardOpenOption.WRITE);
             try {
                 allocate(ch, total);
                 mapped = MappedRegion.map(path, ch, total);   // owns ch from here
@@ -303,9 +306,13 @@ final class NameService {
     }
 
     private void recordGeneration(final String name, final long generation) throws IOException {
-        final Path dir = Files.createDirectories(root.resolve(".generations"));
+        final Path dir = root.resolve(".generations");
+        files.createDirectory(dir);
         final Path tmp = dir.resolve("." + name + "." + ProcessHandle.current().pid() + ".tmp");
-        Files.writeString(tmp, Long.toString(generation), StandardCharsets.US_ASCII);
+        Files.deleteIfExists(tmp);
+        try (FileChannel ch = files.createNew(tmp, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(Long.toString(generation).getBytes(StandardCharsets.US_ASCII)));
+        }
         Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
@@ -319,7 +326,7 @@ final class NameService {
         final ReentrantLock jvmLock = JVM_LOCKS.computeIfAbsent(root.toAbsolutePath().normalize(),
             p -> new ReentrantLock());
         jvmLock.lock();
-        try (FileChannel ch = FileChannel.open(root.resolve(".names.lock"), StandardOpenOption.CREATE,
+        try (FileChannel ch = files.openOrCreate(root.resolve(".names.lock"), StandardOpenOption.READ,
             StandardOpenOption.WRITE)) {
             final FileLock lock = ch.lock();
             try {

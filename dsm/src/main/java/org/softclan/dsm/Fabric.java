@@ -38,6 +38,8 @@ public final class Fabric implements AutoCloseable {
     private final Path root;
     private final boolean deleteOnClose;
     private final FabricFiles files;
+    /** The directory's device and inode (or real path): equal for every path that reaches it. */
+    private final Object identity;
     private final NameService names;
     private final Set<Endpoint> endpoints = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
@@ -141,7 +143,8 @@ public final class Fabric implements AutoCloseable {
         if (!created && !ctx.allowOtherOwner) {
             FabricFiles.checkOwnedByThisUser(root);
         }
-        this.names = new NameService(root, files, FabricFiles.identityOf(root));
+        this.identity = FabricFiles.identityOf(root);
+        this.names = new NameService(root, files, identity);
     }
 
     /**
@@ -253,6 +256,22 @@ public final class Fabric implements AutoCloseable {
 
     NameService names() {
         return names;
+    }
+
+    /** @return the directory's identity in the file system (device and inode, or its real path) */
+    Object identity() {
+        return identity;
+    }
+
+    /**
+     * Whether {@code other} is this fabric: the same directory, however each was reached (a symbolic
+     * link, another mount of the same file system), decided by the directory's device and inode.
+     *
+     * @param other another fabric, open or closed
+     * @return true if both are the same directory
+     */
+    public boolean sameDirectory(final Fabric other) {
+        return other != null && identity.equals(other.identity);
     }
 
     FabricFiles files() {

@@ -36,7 +36,7 @@ import java.util.regex.Pattern;
 final class NameService {
     static final String SUFFIX = ".region";
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
-    private static final ConcurrentHashMap<Path, ReentrantLock> JVM_LOCKS = new ConcurrentHashMap<>();
+    private static final ConcurrentHashMap<Object, ReentrantLock> JVM_LOCKS = new ConcurrentHashMap<>();
     private static final int ZERO_CHUNK = 1 << 20;
 
     private final Path root;
@@ -323,8 +323,10 @@ final class NameService {
     }
 
     private <T> T locked(final LockedAction<T> action) {
-        final ReentrantLock jvmLock = JVM_LOCKS.computeIfAbsent(root.toAbsolutePath().normalize(),
-            p -> new ReentrantLock());
+        // keyed by the directory's device and inode, not its path: one lock for every path that reaches
+        // it, since Java file locks are per JVM (a second lock through another path would throw
+        // OverlappingFileLockException) and POSIX ones per process (closing any descriptor drops them)
+        final ReentrantLock jvmLock = JVM_LOCKS.computeIfAbsent(identity, p -> new ReentrantLock());
         jvmLock.lock();
         try (FileChannel ch = files.openOrCreate(root.resolve(".names.lock"), StandardOpenOption.READ,
             StandardOpenOption.WRITE)) {

@@ -145,6 +145,7 @@ public final class Fabric implements AutoCloseable {
         }
         this.identity = FabricFiles.identityOf(root);
         this.names = new NameService(root, files, identity);
+        names.reclaim(Reclaimer.BOUNDED_BUDGET);   // what dead processes left, a bounded part per open
     }
 
     /**
@@ -239,10 +240,40 @@ public final class Fabric implements AutoCloseable {
         return ep;
     }
 
-    /** @return every region in the fabric, by name */
+    /** @return every region in the fabric, internal ones included, by name */
     public List<RegionInfo> regions() {
         checkOpen();
         return names.list();
+    }
+
+    /**
+     * @param includeInternal whether to list the regions the project's layers export for their own use
+     *                        ({@link RegionInfo#internal()}: event queues, connection rings, listeners)
+     * @return the fabric's regions, by name; with false, only those applications exported
+     */
+    public List<RegionInfo> regions(final boolean includeInternal) {
+        final List<RegionInfo> all = regions();
+        return includeInternal ? all : all.stream().filter(r -> !r.internal()).toList();
+    }
+
+    /**
+     * Reclaims now everything dead endpoints left in this fabric: the region files of owners whose
+     * liveness lock nobody holds (each revoked, so processes still mapping it learn on their next
+     * transfer, and unlinked, never truncated), their liveness files, temporary files of exports that
+     * never finished, and the per-name generation files older versions kept. A live owner's file is
+     * never touched (an owner is live while its endpoint's liveness lock is held, in any process and
+     * PID namespace). Holds the fabric lock while it works: one directory read, one header read and one
+     * lock probe per file. Exports and {@link #open} do the same in bounded steps (at most 8 files
+     * looked at per directory per call), so a fabric does not need this to stay bounded; it is for
+     * tools ({@code vmmc clean}) and tests.
+     *
+     * @return what was removed
+     * @throws ClosedException if this fabric is closed
+     * @throws DsmException    naming the directory if it cannot be read or a file cannot be removed
+     */
+    public Reclaimed clean() {
+        checkOpen();
+        return names.reclaim(Integer.MAX_VALUE);
     }
 
     /**

@@ -27,6 +27,25 @@ import java.util.concurrent.ConcurrentHashMap;
  * }
  * }</pre>
  *
+ * <p><b>Private by default.</b> Directories the fabric creates get mode {@code 0700} and files
+ * {@code 0600}, whatever the umask (a region's file holds its data and its access key), or
+ * {@code 0770}/{@code 0660} with {@link Context#shareWithGroup(boolean)}; a directory owned by another
+ * user is refused unless {@link Context#allowOtherOwner(boolean)}.
+ *
+ * <p><b>One directory, one fabric.</b> A fabric is its directory's identity in the file system (device
+ * and inode), not the path that reached it: fabrics opened in one JVM through two paths to one
+ * directory (a symbolic link, {@code /run/shm} for {@code /dev/shm}) share their in-JVM lock and
+ * {@link #sameDirectory(Fabric)} says so.
+ *
+ * <p><b>Nothing grows for ever.</b> What the fabric keeps is proportional to what is live: one file per
+ * region, one liveness file per open endpoint, and one lock file holding the generation floor (see
+ * {@link RegionInfo#generation()}). What dead processes left is reclaimed a bounded part at a time by
+ * every export and {@link #open}, and all at once by {@link #clean()}.
+ *
+ * <p>Opening a fabric checks that the JVM has the {@code --add-opens}/{@code --add-exports} flags
+ * Chronicle Bytes needs, and fails with a {@link DsmException} listing those missing before anything is
+ * created.
+ *
  * <p>Closing a fabric closes the endpoints opened through it (and so their mappings, DMA engines and
  * registered memory) and, for a temporary fabric, deletes its directory. Deleting only unlinks files:
  * other processes that still map a region keep valid memory.
@@ -185,6 +204,9 @@ public final class Fabric implements AutoCloseable {
     /**
      * @param ctx the configuration
      * @return the fabric it describes
+     * @throws DsmException if the path is empty, the directory is missing (with
+     *                      {@code createIfMissing(false)}), cannot be created or written, belongs to another
+     *                      user (without {@code allowOtherOwner(true)}), or the JVM lacks Chronicle's flags
      */
     public static Fabric open(final Context ctx) {
         return new Fabric(ctx);

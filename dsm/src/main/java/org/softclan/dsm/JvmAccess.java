@@ -45,8 +45,8 @@ final class JvmAccess {
             throw new DsmException("this JVM was started without the flags Chronicle Bytes needs to map"
                 + " shared memory on JDK " + Runtime.version().feature() + "; nothing was created. Add to the java"
                 + " command line (or, as Add-Opens/Add-Exports entries, to the executable jar's manifest): "
-                + String.join(" ", missing) + "  (all the project's flags: " + String.join(" ", allFlags())
-                + ")");
+                + String.join(" ", missing) + (missing.size() == allFlags().size() ? ""
+                : "  (all the project's flags: " + String.join(" ", allFlags()) + ")"));
         }
         checked = true;
     }

@@ -116,6 +116,12 @@ public final class DmaEngine implements AutoCloseable {
     }
 
     private DmaTransfer submit(final DmaTransfer t) {
+        final Fabric theirs = t.mapping.endpoint().fabric();
+        if (!theirs.sameDirectory(endpoint.fabric())) {
+            throw new DsmException(t.mapping.describe() + " belongs to " + theirs + " (imported by endpoint '"
+                + t.mapping.endpoint().name() + "'), but this is the DMA engine of endpoint '" + endpoint.name()
+                + "' of " + endpoint.fabric() + "; a DMA engine moves data only within its own fabric");
+        }
         if (t.memory == null) {
             t.mapping.checkBounds(t.mappingOffset, 8);
             if (!t.mapping.isValid()) {

@@ -38,7 +38,7 @@ public final class Endpoint implements AutoCloseable {
         }
         this.fabric = fabric;
         this.name = name;
-        this.liveness = Liveness.acquire(fabric.root());
+        this.liveness = Liveness.acquire(fabric.root(), fabric.files());
         this.owner = OwnerId.current(name, liveness);
     }
 
@@ -93,13 +93,68 @@ public final class Endpoint implements AutoCloseable {
      * Exports a region with an explicit sidecar: {@code sidecarBytes} of zeroed memory after the data
      * area, for layers above the NIC (the Tripwire unit sizes its table from it).
      *
+     * <p>Names reserved for the project's layers (starting with {@code evq-}, {@code sx-} or
+     * {@code cx-}, or ending in {@code .listen}) are refused here; those layers use
+     * {@link #exportInternal}. (For a transition, calls from the project's {@code org.softclan.tripwire}
+     * and {@code org.softclan.vmmc} packages are still accepted and exported as internal.)
+     *
+     * @throws IllegalArgumentException if the name is invalid or reserved, or a size out of range
      * @see #export(String, long, long)
      */
     public InboundMapping export(final String region, final long size, final long key, final long sidecarBytes) {
         checkOpen();
-        final InboundMapping m = fabric.names().export(this, region, size, key, sidecarBytes);
+        boolean internal = false;
+        if (region != null && NameService.isReserved(region)) {
+            if (!calledFromTheProjectsLayers()) {
+                throw new IllegalArgumentException("region name '" + region + "' is reserved for softclan's own"
+                    + " regions (names starting with " + String.join(", ", NameService.RESERVED_PREFIXES)
+                    + " or ending in " + String.join(", ", NameService.RESERVED_SUFFIXES) + "); pick another name");
+            }
+            internal = true;
+        }
+        return exportAs(region, size, key, sidecarBytes, internal);
+    }
+
+    /**
+     * Exports a region for a layer of the project itself (an event queue, a connection's receive ring,
+     * a listener's rendezvous region): like {@link #export(String, long, long, long)}, and it may use
+     * the reserved names, but the region is marked internal in its header
+     * ({@link RegionLayout#FLAG_INTERNAL}), so {@link RegionInfo#internal()} is true and
+     * {@link Fabric#regions(boolean) Fabric.regions(false)} does not list it. Not meant for
+     * applications: their regions are what users list.
+     *
+     * @param region       a name: 1 to 100 of {@code A-Z a-z 0-9 . _ -}; by convention a reserved one
+     * @param size         bytes in the data area
+     * @param key          the key importers must present
+     * @param sidecarBytes bytes of zeroed memory after the data area, for layers above the NIC
+     * @return the owner's mapping; closing it removes the region
+     * @throws RegionExistsException    if a live owner exports the name
+     * @throws IllegalArgumentException if the name is invalid or a size out of range
+     */
+    public InboundMapping exportInternal(final String region, final long size, final long key,
+                                         final long sidecarBytes) {
+        checkOpen();
+        return exportAs(region, size, key, sidecarBytes, true);
+    }
+
+    private InboundMapping exportAs(final String region, final long size, final long key, final long sidecarBytes,
+                                    final boolean internal) {
+        final InboundMapping m = fabric.names().export(this, region, size, key, sidecarBytes, internal);
         resources.add(m);
         return m;
+    }
+
+    /**
+     * Transitional: whether the code that called export is one of the project's layers that created
+     * their regions through the public call before {@link #exportInternal} existed. A stack walk, only
+     * for reserved names (an export costs far more).
+     */
+    private static boolean calledFromTheProjectsLayers() {
+        final String caller = StackWalker.getInstance().walk(frames -> frames
+            .map(StackWalker.StackFrame::getClassName)
+            .filter(c -> !c.equals(Endpoint.class.getName()))
+            .findFirst().orElse(""));
+        return caller.startsWith("org.softclan.tripwire.") || caller.startsWith("org.softclan.vmmc.");
     }
 
     /** Imports a region exported with no access key (key 0). */

@@ -27,6 +27,25 @@ import java.util.concurrent.ConcurrentHashMap;
  * }
  * }</pre>
  *
+ * <p><b>Private by default.</b> Directories the fabric creates get mode {@code 0700} and files
+ * {@code 0600}, whatever the umask (a region's file holds its data and its access key), or
+ * {@code 0770}/{@code 0660} with {@link Context#shareWithGroup(boolean)}; a directory owned by another
+ * user is refused unless {@link Context#allowOtherOwner(boolean)}.
+ *
+ * <p><b>One directory, one fabric.</b> A fabric is its directory's identity in the file system (device
+ * and inode), not the path that reached it: fabrics opened in one JVM through two paths to one
+ * directory (a symbolic link, {@code /run/shm} for {@code /dev/shm}) share their in-JVM lock and
+ * {@link #sameDirectory(Fabric)} says so.
+ *
+ * <p><b>Nothing grows for ever.</b> What the fabric keeps is proportional to what is live: one file per
+ * region, one liveness file per open endpoint, and one lock file holding the generation floor (see
+ * {@link RegionInfo#generation()}). What dead processes left is reclaimed a bounded part at a time by
+ * every export and {@link #open}, and all at once by {@link #clean()}.
+ *
+ * <p>Opening a fabric checks that the JVM has the {@code --add-opens}/{@code --add-exports} flags
+ * Chronicle Bytes needs, and fails with a {@link DsmException} listing those missing before anything is
+ * created.
+ *
  * <p>Closing a fabric closes the endpoints opened through it (and so their mappings, DMA engines and
  * registered memory) and, for a temporary fabric, deletes its directory. Deleting only unlinks files:
  * other processes that still map a region keep valid memory.
@@ -37,6 +56,9 @@ public final class Fabric implements AutoCloseable {
 
     private final Path root;
     private final boolean deleteOnClose;
+    private final FabricFiles files;
+    /** The directory's device and inode (or real path): equal for every path that reaches it. */
+    private final Object identity;
     private final NameService names;
     private final Set<Endpoint> endpoints = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
@@ -46,6 +68,8 @@ public final class Fabric implements AutoCloseable {
         private Path root = defaultRoot();
         private boolean deleteOnClose;
         private boolean createIfMissing = true;
+        private boolean shareWithGroup;
+        private boolean allowOtherOwner;
 
         /**
          * @param root the fabric's directory, created if missing; default {@link #defaultRoot()}
@@ -74,23 +98,73 @@ public final class Fabric implements AutoCloseable {
             this.deleteOnClose = deleteOnClose;
             return this;
         }
+
+        /**
+         * Whether the processes sharing the fabric belong to several users of one group. By default
+         * (false) the fabric is private to its user: directories it creates get mode {@code 0700}
+         * ({@code rwx------}) and files {@code 0600} ({@code rw-------}), set explicitly whatever the
+         * umask, since a region's file holds its data and its access key in the clear. With true,
+         * directories get {@code 0770} and files {@code 0660}; the fabric directory's group should then
+         * be the sharing group (give it the set-group-id bit, {@code chmod g+s}, so files inherit it).
+         * Directories and files that already exist keep their modes.
+         *
+         * @param share true to let the owning group read and write what this process creates
+         * @return this
+         */
+        public Context shareWithGroup(final boolean share) {
+            this.shareWithGroup = share;
+            return this;
+        }
+
+        /**
+         * Whether to open a fabric directory that belongs to another user. By default (false) opening
+         * one fails with a {@link DsmException} naming the directory and its owner: whoever owns the
+         * directory can read, replace or delete every region in it, so a directory created first by
+         * someone else (for example a shared {@code /dev/shm/softclan}) must not be trusted by accident.
+         *
+         * @param allow true to accept a directory owned by another user (one you trust)
+         * @return this
+         */
+        public Context allowOtherOwner(final boolean allow) {
+            this.allowOtherOwner = allow;
+            return this;
+        }
     }
 
     private Fabric(final Context ctx) {
+        if (ctx.root == null || ctx.root.toString().isEmpty()) {
+            throw new DsmException("a fabric needs a directory, but the path given is empty (\"\"); an empty"
+                + " path would make the current directory " + Paths.get("").toAbsolutePath() + " a fabric."
+                + " Name the directory, e.g. " + defaultRoot());
+        }
+        JvmAccess.check();
         this.root = ctx.root.toAbsolutePath().normalize();
         this.deleteOnClose = ctx.deleteOnClose;
+        this.files = new FabricFiles(root, ctx.shareWithGroup);
         if (!ctx.createIfMissing && !Files.isDirectory(root)) {
             throw new DsmException("no fabric at " + root + " (the directory does not exist)");
         }
+        boolean created = false;
         try {
-            Files.createDirectories(root);
+            if (!Files.isDirectory(root)) {
+                final Path parent = root.getParent();
+                if (parent != null) {
+                    Files.createDirectories(parent);
+                }
+                created = files.createDirectory(root);
+            }
         } catch (final IOException e) {
             throw new DsmException("cannot create fabric directory " + root + ": " + e, e);
         }
         if (!Files.isDirectory(root) || !Files.isWritable(root)) {
             throw new DsmException("fabric directory " + root + " is not a writable directory");
         }
-        this.names = new NameService(root);
+        if (!created && !ctx.allowOtherOwner) {
+            FabricFiles.checkOwnedByThisUser(root);
+        }
+        this.identity = FabricFiles.identityOf(root);
+        this.names = new NameService(root, files, identity);
+        names.reclaim(Reclaimer.BOUNDED_BUDGET);   // what dead processes left, a bounded part per open
     }
 
     /**
@@ -130,6 +204,9 @@ public final class Fabric implements AutoCloseable {
     /**
      * @param ctx the configuration
      * @return the fabric it describes
+     * @throws DsmException if the path is empty, the directory is missing (with
+     *                      {@code createIfMissing(false)}), cannot be created or written, belongs to another
+     *                      user (without {@code allowOtherOwner(true)}), or the JVM lacks Chronicle's flags
      */
     public static Fabric open(final Context ctx) {
         return new Fabric(ctx);
@@ -140,8 +217,15 @@ public final class Fabric implements AutoCloseable {
      *         when the fabric closes
      */
     public static Fabric createTemporary() {
+        JvmAccess.check();   // before the directory is made
         try {
-            return open(new Context().root(Files.createTempDirectory(baseDir(), "softclan-")).deleteOnClose(true));
+            final Path dir = Files.createTempDirectory(baseDir(), "softclan-");   // rwx------
+            try {
+                return open(new Context().root(dir).deleteOnClose(true));
+            } catch (final RuntimeException e) {
+                deleteTree(dir);
+                throw e;
+            }
         } catch (final IOException e) {
             throw new DsmException("cannot create a temporary fabric under " + baseDir() + ": " + e, e);
         }
@@ -178,10 +262,40 @@ public final class Fabric implements AutoCloseable {
         return ep;
     }
 
-    /** @return every region in the fabric, by name */
+    /** @return every region in the fabric, internal ones included, by name */
     public List<RegionInfo> regions() {
         checkOpen();
         return names.list();
+    }
+
+    /**
+     * @param includeInternal whether to list the regions the project's layers export for their own use
+     *                        ({@link RegionInfo#internal()}: event queues, connection rings, listeners)
+     * @return the fabric's regions, by name; with false, only those applications exported
+     */
+    public List<RegionInfo> regions(final boolean includeInternal) {
+        final List<RegionInfo> all = regions();
+        return includeInternal ? all : all.stream().filter(r -> !r.internal()).toList();
+    }
+
+    /**
+     * Reclaims now everything dead endpoints left in this fabric: the region files of owners whose
+     * liveness lock nobody holds (each revoked, so processes still mapping it learn on their next
+     * transfer, and unlinked, never truncated), their liveness files, temporary files of exports that
+     * never finished, and the per-name generation files older versions kept. A live owner's file is
+     * never touched (an owner is live while its endpoint's liveness lock is held, in any process and
+     * PID namespace). Holds the fabric lock while it works: one directory read, one header read and one
+     * lock probe per file. Exports and {@link #open} do the same in bounded steps (at most 8 files
+     * looked at per directory per call), so a fabric does not need this to stay bounded; it is for
+     * tools ({@code vmmc clean}) and tests.
+     *
+     * @return what was removed
+     * @throws ClosedException if this fabric is closed
+     * @throws DsmException    naming the directory if it cannot be read or a file cannot be removed
+     */
+    public Reclaimed clean() {
+        checkOpen();
+        return names.reclaim(Integer.MAX_VALUE);
     }
 
     /**
@@ -195,6 +309,26 @@ public final class Fabric implements AutoCloseable {
 
     NameService names() {
         return names;
+    }
+
+    /** @return the directory's identity in the file system (device and inode, or its real path) */
+    Object identity() {
+        return identity;
+    }
+
+    /**
+     * Whether {@code other} is this fabric: the same directory, however each was reached (a symbolic
+     * link, another mount of the same file system), decided by the directory's device and inode.
+     *
+     * @param other another fabric, open or closed
+     * @return true if both are the same directory
+     */
+    public boolean sameDirectory(final Fabric other) {
+        return other != null && identity.equals(other.identity);
+    }
+
+    FabricFiles files() {
+        return files;
     }
 
     void forget(final Endpoint endpoint) {

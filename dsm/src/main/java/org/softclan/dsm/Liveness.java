@@ -8,6 +8,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.util.Set;
@@ -45,6 +46,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class Liveness implements AutoCloseable {
     static final String DIR = ".live";
     private static final String SUFFIX = ".live";
+    private static final String NEW_SUFFIX = ".new";
     private static final Set<Long> HELD_HERE = ConcurrentHashMap.newKeySet();
     private static final Object PROBE_LOCK = new Object();
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -72,44 +74,85 @@ final class Liveness implements AutoCloseable {
     }
 
     /**
-     * Creates and locks a fresh liveness file in the fabric at {@code root}.
+     * Creates and locks a fresh liveness file in the fabric at {@code root}. The file is created as
+     * {@code <id>.new}, locked, and only then renamed to {@code <id>.live}: a {@code .live} file is
+     * never seen unlocked while its holder lives, so a probe (or {@link Fabric#clean()}) that finds one
+     * unlocked may delete it. A probe that deletes the {@code .new} file before it was locked makes the
+     * rename fail, and the endpoint tries another id.
      *
      * @throws DsmException if the file cannot be created or locked
      */
-    static Liveness acquire(final Path root) {
+    static Liveness acquire(final Path root, final FabricFiles files) {
         try {
-            Files.createDirectories(root.resolve(DIR));
+            files.createDirectory(root.resolve(DIR));
             while (true) {
                 final long id = RANDOM.nextLong();
-                if (id == 0) {
+                if (id == 0 || !HELD_HERE.add(id)) {
                     continue;
                 }
-                final Path file = fileOf(root, id);
-                final FileChannel ch;
+                boolean held = false;
                 try {
-                    ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                        StandardOpenOption.WRITE);
-                } catch (final FileAlreadyExistsException e) {
-                    continue;   // an id in use (or a dead holder's, not yet reclaimed): pick another
-                }
-                try {
-                    final FileLock lock = ch.tryLock(0, 1, false);
-                    if (lock == null) {
-                        throw new DsmException("fabric " + root + ": the new liveness file " + file
-                            + " is locked by another process");
+                    final Path file = fileOf(root, id);
+                    if (Files.exists(file)) {
+                        continue;   // an id in use (or a dead holder's, not yet reclaimed): pick another
                     }
-                    HELD_HERE.add(id);
-                    return new Liveness(id, file, ch, lock);
-                } catch (final IOException | RuntimeException e) {
-                    ch.close();
-                    Files.deleteIfExists(file);
-                    throw e;
+                    final Path fresh = root.resolve(DIR).resolve(Long.toHexString(id) + NEW_SUFFIX);
+                    final FileChannel ch;
+                    try {
+                        ch = files.createNew(fresh, StandardOpenOption.READ, StandardOpenOption.WRITE);
+                    } catch (final FileAlreadyExistsException e) {
+                        continue;
+                    }
+                    try {
+                        final FileLock lock = ch.tryLock(0, 1, false);
+                        if (lock == null) {
+                            ch.close();   // a probe holds it for a moment and will delete it: another id
+                            continue;
+                        }
+                        Files.move(fresh, file, StandardCopyOption.ATOMIC_MOVE);
+                        held = true;
+                        return new Liveness(id, file, ch, lock);
+                    } catch (final NoSuchFileException e) {
+                        ch.close();   // a probe deleted it before it was locked: another id
+                    } catch (final IOException | RuntimeException e) {
+                        ch.close();
+                        Files.deleteIfExists(fresh);
+                        throw e;
+                    }
+                } finally {
+                    if (!held) {
+                        HELD_HERE.remove(id);
+                    }
                 }
             }
         } catch (final IOException e) {
             throw new DsmException("fabric " + root + ": cannot create a liveness file in " + root.resolve(DIR)
                 + ": " + e, e);
         }
+    }
+
+    /**
+     * For {@link Fabric#clean()}: deletes a file of the {@code .live} directory if it is a liveness
+     * file ({@code <id>.live}, or {@code <id>.new} being created) whose lock nobody holds. Never opens a
+     * file whose id this JVM holds or is creating (closing any descriptor of it would drop this
+     * process's lock).
+     *
+     * @return whether it was deleted
+     */
+    static boolean reclaimIfDead(final Path file) {
+        final String n = file.getFileName().toString();
+        final String hex = n.endsWith(SUFFIX) ? n.substring(0, n.length() - SUFFIX.length())
+            : n.endsWith(NEW_SUFFIX) ? n.substring(0, n.length() - NEW_SUFFIX.length()) : null;
+        if (hex == null || hex.isEmpty() || hex.length() > 16) {
+            return false;
+        }
+        final long id;
+        try {
+            id = Long.parseUnsignedLong(hex, 16);
+        } catch (final NumberFormatException e) {
+            return false;
+        }
+        return id != 0 && !isHeld(id, file);
     }
 
     /**

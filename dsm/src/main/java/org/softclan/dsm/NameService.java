@@ -24,25 +24,78 @@ import java.util.regex.Pattern;
 /**
  * The fabric's name service: region names map to files {@code <root>/<name>.region}, whose headers
  * hold the owner's identity, the generation and the access key. Exports and removals hold the fabric
- * lock (a file lock on {@code <root>/.names.lock}, plus a lock within this JVM); imports only read.
- * A name whose owner may be alive (its liveness lock is held, see {@link OwnerId#isAlive()}) is never
- * taken over.
+ * lock (a file lock on {@code <root>/.names.lock}, plus a lock within this JVM shared by every path
+ * to the directory); imports only read. A name whose owner may be alive (its liveness lock is held,
+ * see {@link OwnerId#isAlive()}) is never taken over.
  *
  * <p>Re-exporting a name writes a complete new file and renames it over the old one. The old file is
  * marked revoked first and is never truncated, so processes that still map it keep valid memory and
- * learn of the change on their next transfer. Generations per name are kept in
- * {@code <root>/.generations/<name>}, so they grow even across removals.
+ * learn of the change on their next transfer.
+ *
+ * <p><b>Generations, in bounded space.</b> A generation tells an old incarnation of a name from a new
+ * one: an importer (or a layer that keys state by name and generation, as the Tripwire unit does) may
+ * keep a mapping of a removed or replaced file for as long as it likes, and nothing records who still
+ * maps a file, so a name's new generation must exceed <em>every</em> generation the name ever had. One
+ * number per fabric is enough for that: the <em>generation floor</em>, the first 8 bytes
+ * (little-endian) of {@code .names.lock}, read and written only with the fabric lock held. An export
+ * gives the name {@code max(floor, generation of the name's current file, if any) + 1}. Every file
+ * that stops being the name's current file either is replaced by an export (whose generation is
+ * larger, so by induction the current file's generation bounds every earlier one), or is unlinked by
+ * a removal or by the reclaimer, which first raise the floor to its generation. So at any time
+ * {@code max(floor, current file's generation)} is at least every generation the name ever had, and
+ * the next one is larger. Generations are therefore increasing per name but not consecutive (a name
+ * exported after another name was removed may start above 1), and the bookkeeping is one long,
+ * whatever the number of names ever used (older versions kept one file per name in
+ * {@code .generations/}, for ever; the reclaimer folds those into the floor and removes them). The
+ * one case this cannot cover is a file deleted from outside (by {@code rm}), whose generation the
+ * fabric never sees.
+ *
+ * <p><b>Reserved names.</b> Names starting with {@code evq-}, {@code sx-} or {@code cx-}, or ending
+ * in {@code .listen}, belong to the project's layers (event queues, connection receive rings and
+ * their deposits, listeners' rendezvous regions); see {@link Endpoint#exportInternal}.
  */
 final class NameService {
     static final String SUFFIX = ".region";
+    /** Name prefixes reserved for the project's layers: event queues, server and client receive rings. */
+    static final List<String> RESERVED_PREFIXES = List.of("evq-", "sx-", "cx-");
+    /** Name suffixes reserved for the project's layers: listeners' rendezvous regions. */
+    static final List<String> RESERVED_SUFFIXES = List.of(".listen");
+    private static final String LOCK_FILE = ".names.lock";
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
-    private static final ConcurrentHashMap<Path, ReentrantLock> JVM_LOCKS = new ConcurrentHashMap<>();
+    private static final ConcurrentHashMap<Object, ReentrantLock> JVM_LOCKS = new ConcurrentHashMap<>();
     private static final int ZERO_CHUNK = 1 << 20;
 
     private final Path root;
+    private final FabricFiles files;
+    private final Object identity;
 
-    NameService(final Path root) {
+    private final Reclaimer reclaimer;
+
+    NameService(final Path root, final FabricFiles files, final Object identity) {
         this.root = root;
+        this.files = files;
+        this.identity = identity;
+        this.reclaimer = new Reclaimer(this, root, identity);
+    }
+
+    /** @return whether {@code name} is reserved for the project's layers (see the class comment) */
+    static boolean isReserved(final String name) {
+        for (final String p : RESERVED_PREFIXES) {
+            if (name.startsWith(p)) {
+                return true;
+            }
+        }
+        for (final String x : RESERVED_SUFFIXES) {
+            if (name.endsWith(x)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Reclaims what dead owners left: everything (budget {@link Integer#MAX_VALUE}) or a bounded part. */
+    Reclaimed reclaim(final int budget) {
+        return locked(lock -> reclaimer.sweep(lock, budget));
     }
 
     Path root() {
@@ -63,7 +116,7 @@ final class NameService {
     // ------------------------------------------------------------------------------------ export
 
     InboundMapping export(final Endpoint endpoint, final String name, final long size, final long key,
-                          final long sidecar) {
+                          final long sidecar, final boolean internal) {
         validateName(name);
         if (size <= 0 || size > Long.MAX_VALUE / 2) {
             throw new IllegalArgumentException("region '" + name + "': size " + size
@@ -73,8 +126,9 @@ final class NameService {
             throw new IllegalArgumentException("region '" + name + "': sidecar size " + sidecar + " is out of range");
         }
         final Path path = fileOf(name);
-        return locked(() -> {
-            long generation = lastGeneration(name);
+        return locked(lock -> {
+            reclaimer.sweep(lock, Reclaimer.BOUNDED_BUDGET);
+            long generation = Math.max(readFloor(lock), legacyGeneration(name));
             if (Files.exists(path)) {
                 final RegionHeader old = headerOf(path);
                 if (old.state() != RegionLayout.STATE_REVOKED && old.owner().isAlive()) {
@@ -95,23 +149,27 @@ final class NameService {
             final OwnerId owner = endpoint.owner();
             final Path tmp = root.resolve("." + name + "." + generation + "." + owner.pid() + ".tmp");
             MappedRegion mapped = null;
-            final FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
+            final FileChannel ch = files.createNew(tmp, StandardOpenOption.READ, StandardOpenOption.WRITE);
             try {
                 allocate(ch, total);
                 mapped = MappedRegion.map(path, ch, total);   // owns ch from here
-                RegionHeader.write(mapped.address, size, sidecar, generation, key, owner);
+                RegionHeader.write(mapped.address, size, sidecar, generation, key, owner,
+                    internal ? RegionLayout.FLAG_INTERNAL : 0);
                 Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (final IOException | RuntimeException e) {
-                if (mapped != null) {
-                    mapped.unmap();
-                } else {
-                    ch.close();
+            } catch (final IOException | RuntimeException | Error e) {
+                // Error too: Chronicle reports a failed mapping as an AssertionError; leave no file
+                try {
+                    if (mapped != null) {
+                        mapped.unmap();
+                    } else {
+                        ch.close();
+                    }
+                } finally {
+                    Files.deleteIfExists(tmp);
                 }
-                Files.deleteIfExists(tmp);
                 throw e;
             }
-            recordGeneration(name, generation);
+            Files.deleteIfExists(root.resolve(Reclaimer.LEGACY_GENERATIONS).resolve(name));   // now in the file
             return new InboundMapping(endpoint, name, generation, size, sidecar, key, mapped, fileKey(path));
         });
     }
@@ -130,7 +188,7 @@ final class NameService {
         }
     }
 
-    private static void revokeFile(final Path path) throws IOException {
+    static void revokeFile(final Path path) throws IOException {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE)) {
             final ByteBuffer state = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
             state.putInt(0, RegionLayout.STATE_REVOKED);
@@ -207,7 +265,8 @@ final class NameService {
         net.openhft.chronicle.core.UnsafeMemory.UNSAFE.fullFence();   // earlier stores before the revocation
         mapping.file.writeHeaderInt(RegionLayout.STATE_OFFSET, RegionLayout.STATE_REVOKED);
         final Path path = fileOf(mapping.regionName());
-        locked(() -> {
+        locked(lock -> {
+            raiseFloor(lock, mapping.generation());   // before the name's file goes: see the class comment
             // the name may meanwhile refer to another owner's file: unlink only the file we created
             final Object key = fileKey(path);
             if (key != null && key.equals(mapping.fileKey)) {
@@ -282,7 +341,7 @@ final class NameService {
         return sb.toString();
     }
 
-    private static RegionHeader headerOf(final Path path) throws IOException {
+    static RegionHeader headerOf(final Path path) throws IOException {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             return RegionHeader.read(path, ch);
         }
@@ -290,40 +349,59 @@ final class NameService {
 
     // ----------------------------------------------------------------------------- generations
 
-    private long lastGeneration(final String name) throws IOException {
-        final Path p = root.resolve(".generations").resolve(name);
-        if (!Files.exists(p)) {
-            return 0;
-        }
+    /** The generation an older version recorded for {@code name} in {@code .generations/}, or 0. */
+    private long legacyGeneration(final String name) throws IOException {
+        final Path p = root.resolve(Reclaimer.LEGACY_GENERATIONS).resolve(name);
         try {
             return Long.parseLong(Files.readString(p, StandardCharsets.US_ASCII).trim());
-        } catch (final NumberFormatException e) {
+        } catch (final NoSuchFileException | NumberFormatException e) {
             return 0;
         }
     }
 
-    private void recordGeneration(final String name, final long generation) throws IOException {
-        final Path dir = Files.createDirectories(root.resolve(".generations"));
-        final Path tmp = dir.resolve("." + name + "." + ProcessHandle.current().pid() + ".tmp");
-        Files.writeString(tmp, Long.toString(generation), StandardCharsets.US_ASCII);
-        Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    /** @return the generation floor kept in the lock file (0 if never written); lock held */
+    static long readFloor(final FileChannel lock) throws IOException {
+        final ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        int done = 0;
+        while (done < 8) {
+            final int n = lock.read(b, done);
+            if (n < 0) {
+                return 0;
+            }
+            done += n;
+        }
+        return Math.max(0, b.getLong(0));
+    }
+
+    /** Raises the generation floor to at least {@code generation}; lock held. */
+    static void raiseFloor(final FileChannel lock, final long generation) throws IOException {
+        if (generation <= readFloor(lock)) {
+            return;
+        }
+        final ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, generation);
+        int done = 0;
+        while (done < 8) {
+            done += lock.write(b, done);
+        }
     }
 
     // ------------------------------------------------------------------------------------ locking
 
     interface LockedAction<T> {
-        T run() throws IOException;
+        T run(FileChannel lockFile) throws IOException;
     }
 
     private <T> T locked(final LockedAction<T> action) {
-        final ReentrantLock jvmLock = JVM_LOCKS.computeIfAbsent(root.toAbsolutePath().normalize(),
-            p -> new ReentrantLock());
+        // keyed by the directory's device and inode, not its path: one lock for every path that reaches
+        // it, since Java file locks are per JVM (a second lock through another path would throw
+        // OverlappingFileLockException) and POSIX ones per process (closing any descriptor drops them)
+        final ReentrantLock jvmLock = JVM_LOCKS.computeIfAbsent(identity, p -> new ReentrantLock());
         jvmLock.lock();
-        try (FileChannel ch = FileChannel.open(root.resolve(".names.lock"), StandardOpenOption.CREATE,
+        try (FileChannel ch = files.openOrCreate(root.resolve(LOCK_FILE), StandardOpenOption.READ,
             StandardOpenOption.WRITE)) {
             final FileLock lock = ch.lock();
             try {
-                return action.run();
+                return action.run(ch);
             } finally {
                 lock.release();
             }

@@ -15,7 +15,7 @@ import java.time.Instant;
  * not a region, or is shorter than its header claims, is refused before anything maps it.
  */
 record RegionHeader(long dataSize, long sidecarSize, long generation, long accessKey, OwnerId owner, long createdAt,
-                    int state, long fileLength) {
+                    int state, long fileLength, int flags) {
 
     static RegionHeader read(final Path path, final FileChannel channel) throws IOException {
         final long fileLength = channel.size();
@@ -67,12 +67,12 @@ record RegionHeader(long dataSize, long sidecarSize, long generation, long acces
             new String(name, StandardCharsets.UTF_8), livenessId,
             livenessId == 0 ? null : Liveness.fileOf(path.toAbsolutePath().getParent(), livenessId));
         return new RegionHeader(dataSize, sidecarSize, buf.getLong(GENERATION_OFFSET), buf.getLong(ACCESS_KEY_OFFSET), owner,
-            buf.getLong(CREATED_AT_OFFSET), buf.getInt(STATE_OFFSET), fileLength);
+            buf.getLong(CREATED_AT_OFFSET), buf.getInt(STATE_OFFSET), fileLength, buf.getInt(FLAGS_OFFSET));
     }
 
     /** Writes a fresh header into a mapped file; the state word is written last, with release order. */
     static void write(final long address, final long dataSize, final long sidecarSize, final long generation,
-                      final long accessKey, final OwnerId owner) {
+                      final long accessKey, final OwnerId owner, final int flags) {
         final var u = net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
         u.putLong(address + MAGIC_OFFSET, MAGIC);
         u.putInt(address + VERSION_OFFSET, VERSION);
@@ -85,6 +85,7 @@ record RegionHeader(long dataSize, long sidecarSize, long generation, long acces
         u.putLong(address + OWNER_START_OFFSET, owner.startMillis());
         u.putLong(address + OWNER_LIVENESS_OFFSET, owner.livenessId());
         u.putLong(address + CREATED_AT_OFFSET, System.currentTimeMillis());
+        u.putInt(address + FLAGS_OFFSET, flags);
         byte[] name = owner.endpoint().getBytes(StandardCharsets.UTF_8);
         if (name.length > OWNER_NAME_MAX) {
             name = java.util.Arrays.copyOf(name, OWNER_NAME_MAX);
@@ -96,6 +97,6 @@ record RegionHeader(long dataSize, long sidecarSize, long generation, long acces
 
     RegionInfo toInfo(final String name, final Path path) {
         return new RegionInfo(name, dataSize, generation, owner, stateName(state), Instant.ofEpochMilli(createdAt),
-            path);
+            path, (flags & FLAG_INTERNAL) != 0);
     }
 }

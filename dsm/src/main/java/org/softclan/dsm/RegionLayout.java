@@ -23,6 +23,9 @@ import java.nio.charset.StandardCharsets;
  * 192 sidecar size (long): bytes after the data area for layers above the NIC
  * 200 owner liveness id (long): names the lock file .live/&lt;id in hex&gt;.live whose lock the owner
  *     holds while alive (0: none; then liveness falls back to the pid, for files of older versions)
+ * 208 flags (int): bit 0 internal (a region a layer of the project created for its own use, such
+ *     as an event queue or a connection's receive ring: exported with Endpoint.exportInternal,
+ *     hidden by Fabric.regions(false)); 0 in files of older versions
  * 256 attachment words: 8 longs for layers above the NIC (word 0: the Tripwire unit)
  * 320 .. 4095 reserved (zero)
  *4096 data area: dataSize bytes
@@ -71,6 +74,10 @@ public final class RegionLayout {
      * {@code .live/<id in hex>.live} while it is alive; 0 if the writer had none.
      */
     public static final int OWNER_LIVENESS_OFFSET = 200;
+    /** Offset of the flags word (int); see {@link #FLAG_INTERNAL}. */
+    public static final int FLAGS_OFFSET = 208;
+    /** Flag: the region is internal to the project's layers (see {@code Endpoint.exportInternal}). */
+    public static final int FLAG_INTERNAL = 1;
 
     /**
      * @param dataSize a region's data size

@@ -88,9 +88,25 @@ public final class JvmProcess implements AutoCloseable {
      */
     public static JvmProcess startWrapped(final List<String> launcher, final Class<?> mainClass,
                                           final List<String> extraJvmArgs, final String... args) throws IOException {
+        return launch(launcher, jvmFlags(), mainClass, extraJvmArgs, args);
+    }
+
+    /**
+     * Starts {@code mainClass} like {@link #start(Class, List, String...)}, but <em>without</em> the
+     * build's {@code --add-opens}/{@code --add-exports} flags (only Chronicle's analytics and announcer
+     * are switched off), as a program that depends on the artifacts but did not copy the flags runs.
+     */
+    public static JvmProcess startWithoutJvmFlags(final Class<?> mainClass, final List<String> extraJvmArgs,
+                                                  final String... args) throws IOException {
+        return launch(List.of(), List.of("-Dchronicle.analytics.disable=true", "-Dchronicle.announcer.disable=true"),
+            mainClass, extraJvmArgs, args);
+    }
+
+    private static JvmProcess launch(final List<String> launcher, final List<String> flags, final Class<?> mainClass,
+                                     final List<String> extraJvmArgs, final String... args) throws IOException {
         final List<String> cmd = new ArrayList<>(launcher);
         cmd.add(javaExecutable().toString());
-        cmd.addAll(jvmFlags());
+        cmd.addAll(flags);
         cmd.addAll(extraJvmArgs);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));

@@ -10,6 +10,7 @@ import org.softclan.dsm.RegionInfo;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
@@ -19,7 +20,8 @@ import picocli.CommandLine.Spec;
     description = {
         "List the regions in a fabric as a table.",
         "Columns: name, size in bytes, owner (endpoint@pid), generation, state (creating, active or revoked)"
-            + " and whether the owning process is still alive."
+            + " and whether the owning process is still alive.",
+        "The library's own regions (event queues, connection rings, listen regions) are hidden unless --all."
     })
 public final class RegionsCommand implements Callable<Integer> {
     private static final String[] HEADINGS = {"NAME", "SIZE", "OWNER", "GENERATION", "STATE", "OWNER ALIVE"};
@@ -30,6 +32,9 @@ public final class RegionsCommand implements Callable<Integer> {
     @Mixin
     FabricOption fabric;
 
+    @Option(names = "--all", description = "Also list the library's internal regions, with a column saying which.")
+    boolean all;
+
     @Override
     public Integer call() {
         final PrintWriter out = spec.commandLine().getOut();
@@ -39,22 +44,29 @@ public final class RegionsCommand implements Callable<Integer> {
         }
         final List<RegionInfo> regions;
         try (Fabric f = fabric.open()) {
-            regions = f.regions();
+            regions = f.regions(all);
         }
         if (regions.isEmpty()) {
             out.println("no regions in fabric " + fabric.root());
             return 0;
         }
         final List<String[]> rows = new ArrayList<>();
-        rows.add(HEADINGS);
+        rows.add(all ? withInternal(HEADINGS, "INTERNAL") : HEADINGS);
         for (final RegionInfo r : regions) {
-            rows.add(new String[] {
+            final String[] row = {
                 r.name(), Long.toString(r.size()), r.owner().toString(), Long.toString(r.generation()), r.state(),
                 r.ownerAlive() ? "yes" : "no"
-            });
+            };
+            rows.add(all ? withInternal(row, r.internal() ? "yes" : "no") : row);
         }
         printTable(out, rows);
         return 0;
+    }
+
+    private static String[] withInternal(final String[] row, final String internal) {
+        final String[] r = java.util.Arrays.copyOf(row, row.length + 1);
+        r[row.length] = internal;
+        return r;
     }
 
     /** Prints rows in columns, each as wide as its widest cell, separated by two spaces. */

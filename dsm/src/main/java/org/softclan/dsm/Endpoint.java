@@ -95,24 +95,19 @@ public final class Endpoint implements AutoCloseable {
      *
      * <p>Names reserved for the project's layers (starting with {@code evq-}, {@code sx-} or
      * {@code cx-}, or ending in {@code .listen}) are refused here; those layers use
-     * {@link #exportInternal}. (For a transition, calls from the project's {@code org.softclan.tripwire}
-     * and {@code org.softclan.vmmc} packages are still accepted and exported as internal.)
+     * {@link #exportInternal}.
      *
      * @throws IllegalArgumentException if the name is invalid or reserved, or a size out of range
      * @see #export(String, long, long)
      */
     public InboundMapping export(final String region, final long size, final long key, final long sidecarBytes) {
         checkOpen();
-        boolean internal = false;
         if (region != null && NameService.isReserved(region)) {
-            if (!calledFromTheProjectsLayers()) {
-                throw new IllegalArgumentException("region name '" + region + "' is reserved for softclan's own"
-                    + " regions (names starting with " + String.join(", ", NameService.RESERVED_PREFIXES)
-                    + " or ending in " + String.join(", ", NameService.RESERVED_SUFFIXES) + "); pick another name");
-            }
-            internal = true;
+            throw new IllegalArgumentException("region name '" + region + "' is reserved for softclan's own"
+                + " regions (names starting with " + String.join(", ", NameService.RESERVED_PREFIXES)
+                + " or ending in " + String.join(", ", NameService.RESERVED_SUFFIXES) + "); pick another name");
         }
-        return exportAs(region, size, key, sidecarBytes, internal);
+        return exportAs(region, size, key, sidecarBytes, false);
     }
 
     /**
@@ -142,19 +137,6 @@ public final class Endpoint implements AutoCloseable {
         final InboundMapping m = fabric.names().export(this, region, size, key, sidecarBytes, internal);
         resources.add(m);
         return m;
-    }
-
-    /**
-     * Transitional: whether the code that called export is one of the project's layers that created
-     * their regions through the public call before {@link #exportInternal} existed. A stack walk, only
-     * for reserved names (an export costs far more).
-     */
-    private static boolean calledFromTheProjectsLayers() {
-        final String caller = StackWalker.getInstance().walk(frames -> frames
-            .map(StackWalker.StackFrame::getClassName)
-            .filter(c -> !c.equals(Endpoint.class.getName()))
-            .findFirst().orElse(""));
-        return caller.startsWith("org.softclan.tripwire.") || caller.startsWith("org.softclan.vmmc.");
     }
 
     /** Imports a region exported with no access key (key 0). */

@@ -71,7 +71,7 @@ public final class TripwireUnit implements AutoCloseable {
     private TripwireUnit(final Endpoint endpoint, final Context ctx) {
         this.endpoint = endpoint;
         final String name = "evq-" + ProcessHandle.current().pid() + "-" + QUEUE_SERIAL.incrementAndGet();
-        this.queueRegion = endpoint.export(name, EventQueue.bytesFor(ctx.queueCapacity), 0, 0);
+        this.queueRegion = endpoint.exportInternal(name, EventQueue.bytesFor(ctx.queueCapacity), 0, 0);
         EventQueue.format(queueRegion, ctx.queueCapacity);
         this.queue = new EventQueue(queueRegion);
     }

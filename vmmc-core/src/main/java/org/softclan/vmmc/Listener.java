@@ -40,7 +40,7 @@ public final class Listener implements AutoCloseable {
         this.endpoint = endpoint;
         this.service = service;
         this.ctx = ctx;
-        this.region = endpoint.export(Rendezvous.listenRegion(service), Rendezvous.REGION_BYTES, 0,
+        this.region = endpoint.exportInternal(Rendezvous.listenRegion(service), Rendezvous.REGION_BYTES, 0,
             TripwireUnit.sidecarBytes(Rendezvous.REGION_BYTES, 16));
         this.unit = TripwireUnit.open(endpoint, new TripwireUnit.Context().queueCapacity(64));
         this.requests = unit.arm(region, Tripwire.Options.at(Rendezvous.FIRST_SLOT,

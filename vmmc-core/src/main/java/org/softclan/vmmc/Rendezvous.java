@@ -103,7 +103,7 @@ final class Rendezvous {
     static InboundMapping exportReceiveRegion(final Endpoint ep, final String prefix, final long key,
                                               final int ringCapacity) {
         final String name = prefix + "-" + ProcessHandle.current().pid() + "-" + SERIAL.incrementAndGet();
-        final InboundMapping rx = ep.export(name, Connection.regionBytes(ringCapacity), key,
+        final InboundMapping rx = ep.exportInternal(name, Connection.regionBytes(ringCapacity), key,
             TripwireUnit.sidecarBytes(Connection.regionBytes(ringCapacity), 16));
         rx.putLongVolatile(Connection.CAPACITY, ringCapacity);
         return rx;

@@ -958,7 +958,7 @@ public final class ByteStream implements ByteChannel {
             return;
         }
         final long key = KEYS.nextLong();
-        deposit = endpoint.export(rx.regionName() + "-dep", depositCapacity, key);
+        deposit = endpoint.exportInternal(rx.regionName() + "-dep", depositCapacity, key, 0);
         depositBytes = deposit.localBytes();
         depositFree.put(0L, (long) depositCapacity);
         final byte[] name = deposit.regionName().getBytes(StandardCharsets.UTF_8);

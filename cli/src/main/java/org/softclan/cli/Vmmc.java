@@ -27,7 +27,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
         + " call RPC; send and receive streams; run the demos.",
     subcommands = {ExportCommand.class, WriteCommand.class, ReadCommand.class, WatchCommand.class,
         RegionsCommand.class, RpcServerCommand.class, RpcClientCommand.class, StreamReceiveCommand.class,
-        StreamSendCommand.class, DemoCommand.class},
+        StreamSendCommand.class, DemoCommand.class, SoakCommand.class},
     footer = {"", "Run 'vmmc COMMAND --help' for a command's options."})
 public final class Vmmc implements Callable<Integer> {
     /** Environment variable that, set to anything but empty, 0 or false, turns on {@code --verbose}. */

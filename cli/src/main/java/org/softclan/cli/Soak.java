@@ -147,6 +147,7 @@ final class Soak {
         }
         crashes();
         leftBehind();
+        Files.write(soakDir.resolve("left-behind.txt"), report.leftBehindSorted());
         final boolean passed = report.passed();
         synchronized (out) {
             report.print(out);
@@ -228,14 +229,32 @@ final class Soak {
         } catch (final RuntimeException e) {
             say("cannot read the fabric's regions: " + e);
         }
+        final java.util.regex.Pattern pidInName = java.util.regex.Pattern.compile("^(?:cx|sx|evq)-(\\d+)-");
         try (Stream<Path> files = Files.walk(fabricDir)) {
             files.filter(Files::isRegularFile).sorted().forEach(f -> {
-                final Long pid = owners.get(f.toAbsolutePath().normalize());
-                report.leftBehind(fabricDir.relativize(f) + (pid != null ? " (region of " + owner(pid) + ")" : ""));
+                Long pid = owners.get(f.toAbsolutePath().normalize());
+                if (pid == null) {
+                    final java.util.regex.Matcher m = pidInName.matcher(f.getFileName().toString());
+                    pid = m.find() ? Long.valueOf(m.group(1)) : null;
+                }
+                final SoakProcess w = pid == null ? null : worker(pid);
+                report.leftBehind(fabricDir.relativize(f) + (pid == null ? "" : " (" + owner(pid) + ")"),
+                    w != null && !w.killed() && w.end() != null);
             });
         } catch (final IOException e) {
             say("cannot list the fabric: " + e);
         }
+    }
+
+    private SoakProcess worker(final long pid) {
+        synchronized (all) {
+            for (final SoakProcess p : all) {
+                if (p.pid() == pid) {
+                    return p;
+                }
+            }
+        }
+        return null;
     }
 
     /** Cuts a region file of the worker {@code p} to 4 KiB; returns what it did, or null if it has none. */

@@ -131,7 +131,11 @@ final class SoakMqWorkers {
             }
             reason = "error";
         } finally {
-            c.close();
+            try {
+                c.close();
+            } catch (final Throwable t) {
+                w.error("closing " + (legit[0] ? "the peer's connection" : "a stranger's connection"), t);
+            }
         }
         if (legit[0]) {
             publish(w, check);

@@ -46,6 +46,7 @@ final class SoakReport {
     private final List<String> crashes = new ArrayList<>();
     private final List<String> leftBehind = new ArrayList<>();
     private long pairs;
+    private long leftByCleanExits;
     private long peerGoneNoticed;
     private long slowestNoticeMs;
     private long cuwCount;
@@ -182,9 +183,16 @@ final class SoakReport {
         failures.add(what);
     }
 
-    /** A file left in the fabric by a process that is gone. */
-    synchronized void leftBehind(final String what) {
+    /**
+     * A file left in the fabric by a process that is gone.
+     *
+     * @param byCleanExit whether its owner ended by itself (not killed, not crashed): such a file is a leak
+     */
+    synchronized void leftBehind(final String what, final boolean byCleanExit) {
         leftBehind.add(what);
+        if (byCleanExit) {
+            leftByCleanExits++;
+        }
     }
 
     private void check(final boolean ok, final String failure) {
@@ -236,9 +244,8 @@ final class SoakReport {
             mqCut.get("pairs"), mqCut.get("sent"), mqCut.get("received"), mqCut.get("lost"), mqCut.get("torn"),
             rpcCut.get("pairs"), rpcCut.get("calls"), rpcCut.get("answered"), rpcCut.get("wrong"),
             streamCut.get("pairs"), streamCut.get("checked"), streamCut.get("corrupted"));
-        out.printf("  hostile connections       %d, dropped by the workers %d (garbage they delivered as messages: %d,"
-                + " as stream bytes: %d)%n", stranger.get("connections"), stranger.get("dropped"),
-            stranger.get("messages"), stranger.get("bytes"));
+        out.printf("  hostile connections       dropped by the workers %d (garbage they delivered as messages: %d,"
+                + " as stream bytes: %d)%n", stranger.get("dropped"), stranger.get("messages"), stranger.get("bytes"));
         final StringBuilder a = new StringBuilder();
         attacks.forEach((k, n) -> a.append(a.length() == 0 ? "" : ", ").append(k).append(' ').append(n));
         out.printf("  attacks                   %s%n", a.length() == 0 ? "none" : a);
@@ -247,7 +254,15 @@ final class SoakReport {
         out.printf("  close under waiter        %d, slowest waiter left after %d ms%n", cuwCount, slowestCuwMs);
         out.printf("  JVM crashes               %d%s%n", crashes.size(), list(crashes));
         out.printf("  overrun waits             %d%s%n", overruns.size(), list(overruns));
-        out.printf("  files left behind         %d (by workers that are gone)%s%n", leftBehind.size(), list(leftBehind));
+        out.printf("  files left behind         %d by workers that are gone, %d of them by workers that ended by"
+            + " themselves (not killed or crashed)%s%n", leftBehind.size(), leftByCleanExits, list(leftBehindSorted()));
+    }
+
+    /** @return the files left behind, regions and other files before the name service's bookkeeping */
+    synchronized List<String> leftBehindSorted() {
+        final List<String> sorted = new ArrayList<>(leftBehind);
+        sorted.sort(java.util.Comparator.comparing((String f) -> f.startsWith(".")).thenComparing(f -> f));
+        return sorted;
     }
 
     private static String list(final List<String> items) {

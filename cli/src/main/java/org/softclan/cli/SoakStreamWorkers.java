@@ -142,7 +142,11 @@ final class SoakStreamWorkers {
             }
             reason = "error";
         } finally {
-            s.close();
+            try {
+                s.close();
+            } catch (final Throwable t) {
+                w.error("closing " + (legit ? "the peer's connection" : "a stranger's connection"), t);
+            }
         }
         if (legit) {
             ended.set(reason);

@@ -95,6 +95,7 @@ public final class SoakWorker {
     }
 
     private void install() {
+        Thread.setDefaultUncaughtExceptionHandler((t, e) -> error("uncaught in thread " + t.getName(), e));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             hookRunning = true;
             stopping = true;

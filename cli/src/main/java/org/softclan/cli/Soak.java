@@ -55,6 +55,7 @@ final class Soak {
     private final SoakLane[] lanes = new SoakLane[3];
     private volatile boolean over;
     private volatile boolean stoppedByUser;
+    private volatile boolean finished;
     Path fabricDir;
     Path soakDir;
     long token;
@@ -115,6 +116,13 @@ final class Soak {
             if (temporary) {
                 deleteTree(fabricDir);
             }
+            if (!finished) {
+                synchronized (out) {
+                    out.println("soak: STOPPED by Ctrl-C or a signal; every worker JVM it started was killed"
+                        + (temporary ? ", the fabric removed" : "") + "; worker logs in " + soakDir);
+                    out.flush();
+                }
+            }
         }, "vmmc-soak-cleanup");
         Runtime.getRuntime().addShutdownHook(hook);
         final String[] kinds = {"mq", "rpc", "stream"};
@@ -145,6 +153,7 @@ final class Soak {
         } finally {
             killAll();
         }
+        finished = true;
         crashes();
         leftBehind();
         Files.write(soakDir.resolve("left-behind.txt"), report.leftBehindSorted());

@@ -92,6 +92,20 @@ final class SoakLane implements Runnable {
         final String technique = "stream".equals(kind) && rnd.nextInt(3) == 0 ? "copy-dma" : "pio";
         final Pair p = new Pair(kind + "#" + generation, "soak-" + kind + "-" + generation, technique);
         try {
+            if (rnd.nextInt(10) == 0) {
+                // kill -9 of the server while it exports its listen region: the name must be usable again
+                final long delayMicros = rnd.nextInt(30_000);
+                final SoakProcess doomed = soak.start(p.name + " " + serverRole() + " (killed exporting)", serverRole(),
+                    p.service, rnd.nextLong(), "");
+                p.addOther(doomed);
+                killWhenAboutTo(doomed, delayMicros);
+                soak.report.attack("kill -9 mid-export");
+                if (!doomed.awaitExit(Soak.READY_BOUND_MS)) {
+                    doomed.kill();
+                }
+                soak.say(p.name + ": kill -9 of " + doomed.name() + " " + delayMicros + " us after it began to export its"
+                    + " listen region; a new server must get the name " + p.service);
+            }
             p.server = soak.start(p.name + " " + serverRole(), serverRole(), p.service, rnd.nextLong(), "");
             if (!p.server.awaitReady(Soak.READY_BOUND_MS)) {
                 soak.report.overrun(p.name + ": " + p.server.name() + " not ready within " + Soak.READY_BOUND_MS + " ms ("
@@ -118,14 +132,7 @@ final class SoakLane implements Runnable {
                 final SoakProcess doomed = soak.start(p.name + " " + clientRole() + " (killed connecting)", clientRole(),
                     p.service, rnd.nextLong(), technique);
                 p.addOther(doomed);
-                doomed.onConnecting(() -> {
-                    try {
-                        TimeUnit.MICROSECONDS.sleep(delayMicros);
-                    } catch (final InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                    doomed.kill();
-                });
+                killWhenAboutTo(doomed, delayMicros);
                 soak.report.attack("kill -9 mid-connect");
                 if (!doomed.awaitExit(Soak.READY_BOUND_MS)) {
                     doomed.kill();
@@ -165,6 +172,17 @@ final class SoakLane implements Runnable {
             current = null;
             finish(p);
         }
+    }
+
+    private static void killWhenAboutTo(final SoakProcess doomed, final long delayMicros) {
+        doomed.onConnecting(() -> {
+            try {
+                TimeUnit.MICROSECONDS.sleep(delayMicros);
+            } catch (final InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            doomed.kill();
+        });
     }
 
     /** The end of the soak: the client stops, the server must notice; then the server stops. */

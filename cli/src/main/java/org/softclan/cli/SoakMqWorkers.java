@@ -35,6 +35,7 @@ final class SoakMqWorkers {
     }
 
     static String reader(final SoakWorker w, final Path dir, final String service, final long token) throws Exception {
+        w.line("exporting");
         try (Fabric fabric = Fabric.open(dir);
              Endpoint ep = fabric.openEndpoint("soak-mq-reader");
              Listener listener = Vmmc.listen(ep, service, new ConnectionContext().ringCapacity(RING))) {

@@ -74,7 +74,7 @@ final class SoakProcess {
             stats = m;
         } else if (l.startsWith("ready") || l.startsWith("connected")) {
             ready.countDown();
-        } else if (l.startsWith("connecting")) {
+        } else if (l.startsWith("connecting") || l.startsWith("exporting")) {
             final Runnable r = onConnecting;
             if (r != null) {
                 r.run();
@@ -147,7 +147,7 @@ final class SoakProcess {
         return exitNanos;
     }
 
-    /** Runs {@code r} (on the output thread) when it prints that it is about to connect. */
+    /** Runs {@code r} (on the output thread) when it prints that it is about to connect or to listen. */
     void onConnecting(final Runnable r) {
         onConnecting = r;
     }

@@ -34,6 +34,7 @@ final class SoakRpcWorkers {
     }
 
     static String server(final SoakWorker w, final Path dir, final String service, final long seed) throws Exception {
+        w.line("exporting");
         try (Fabric fabric = Fabric.open(dir);
              Endpoint ep = fabric.openEndpoint("soak-rpc-server");
              RpcServer server = RpcServer.create(ep, service, new RpcServer.Context().workers((int) (seed & 1) * 2))

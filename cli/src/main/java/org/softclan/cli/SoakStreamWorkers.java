@@ -36,6 +36,7 @@ final class SoakStreamWorkers {
     }
 
     static String receiver(final SoakWorker w, final Path dir, final String service, final long token) throws Exception {
+        w.line("exporting");
         try (Fabric fabric = Fabric.open(dir);
              Endpoint ep = fabric.openEndpoint("soak-stream-receiver");
              StreamListener listener = ByteStreams.listen(ep, service, new ConnectionContext().ringCapacity(RING))) {

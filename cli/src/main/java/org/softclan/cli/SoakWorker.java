@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * library and reporting on standard output, one line per fact, each starting with {@value #PREFIX}:
  *
  * <pre>
+ *   soak:exporting                  a server side is about to listen (export its listen region)
  *   soak:ready                      a server side listens
  *   soak:connecting / soak:connected  a client side is about to connect / has connected
  *   soak:stat k=v k=v ...           its counters (every {@value #STAT_MS} ms, and a last time at the end)

@@ -37,7 +37,29 @@ final class Soak {
     static final long READY_BOUND_MS = 30_000;
     /** Exit code when stopped by Ctrl-C or SIGTERM. */
     static final int EXIT_STOPPED = 130;
-    static final String[] SIGNALS = {"TERM", "INT", "HUP"};
+    private static final String[] ALL_SIGNALS = {"TERM", "INT", "HUP"};
+    /**
+     * The signals sent to workers: without HUP when this JVM (and so every worker it starts) runs with
+     * SIGHUP ignored, as under {@code nohup}: a JVM keeps an inherited SIG_IGN for SIGHUP, so the worker
+     * rightly ignores it.
+     */
+    static final String[] SIGNALS = hupIgnored() ? new String[] {"TERM", "INT"} : ALL_SIGNALS;
+
+    @SuppressWarnings("removal")
+    private static boolean hupIgnored() {
+        try {
+            final sun.misc.Signal hup = new sun.misc.Signal("HUP");
+            // the JVM leaves an ignored shutdown signal ignored and answers SIG_IGN; otherwise put the old one back
+            final sun.misc.SignalHandler old = sun.misc.Signal.handle(hup, sun.misc.SignalHandler.SIG_DFL);
+            if (old == sun.misc.SignalHandler.SIG_IGN) {
+                return true;
+            }
+            sun.misc.Signal.handle(hup, old);
+            return false;
+        } catch (final RuntimeException | LinkageError e) {
+            return false;
+        }
+    }
 
     /**
      * @param seconds how long to attack
@@ -109,6 +131,9 @@ final class Soak {
         soakDir = Files.createTempDirectory("vmmc-soak-");
         say("soak: " + settings.seconds() + " s, seed " + settings.seed() + ", fabric " + fabricDir
             + (temporary ? " (temporary)" : "") + ", logs and crash files in " + soakDir);
+        if (SIGNALS.length < ALL_SIGNALS.length) {
+            say("SIGHUP is ignored in this process (nohup?) and so in every worker it starts: no SIGHUP attacks");
+        }
         final Thread hook = new Thread(() -> {
             stoppedByUser = true;
             over = true;

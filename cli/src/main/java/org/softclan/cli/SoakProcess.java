@@ -178,8 +178,11 @@ final class SoakProcess {
 
     /** Sends SIGTERM, SIGINT or SIGHUP ({@code kill -s NAME pid}). */
     void signal(final String sig) throws IOException, InterruptedException {
-        signal = sig;
-        signalNanos = System.nanoTime();
+        if (signal == null) {
+            // the bound runs from the first signal: another one does not restart it
+            signal = sig;
+            signalNanos = System.nanoTime();
+        }
         new ProcessBuilder("kill", "-s", sig, Long.toString(pid())).inheritIO().start().waitFor(10, TimeUnit.SECONDS);
     }
 

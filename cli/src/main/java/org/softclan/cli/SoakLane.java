@@ -152,7 +152,7 @@ final class SoakLane implements Runnable {
             while (!soak.over() && p.server.alive() && p.client.alive()) {
                 Thread.sleep(20);
                 for (final SoakProcess w : new SoakProcess[] {p.server, p.client}) {
-                    if (w.signal() != null && w.alive()
+                    if (w.signal() != null && w.alive() && !w.killed()
                         && System.nanoTime() - w.signalNanos() > TimeUnit.MILLISECONDS.toNanos(Soak.SIGNAL_BOUND_MS)) {
                         soak.report.overrun(p.name + ": " + w.name() + " (pid " + w.pid() + ") still running "
                             + Soak.SIGNAL_BOUND_MS + " ms after SIG" + w.signal());

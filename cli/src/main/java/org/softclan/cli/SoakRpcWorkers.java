@@ -45,11 +45,14 @@ final class SoakRpcWorkers {
                  .start()) {
             w.line("ready");
             while (!w.stopping()) {
-                w.pause(50);
+                w.pause(10);
                 final int clients = server.clients();
                 w.stat("clients").set(clients);
-                // the client's calls came and its connection is gone: the server noticed
-                if (clients == 0 && w.stat("served").get() > 0) {
+                if (clients > 0) {
+                    w.stat("had-client").set(1);
+                }
+                // a client was there and its connection is gone: the server noticed
+                if (clients == 0 && (w.stat("served").get() > 0 || w.stat("had-client").get() > 0)) {
                     return "peer-gone";
                 }
             }

@@ -39,22 +39,23 @@ final class Soak {
     static final int EXIT_STOPPED = 130;
     private static final String[] ALL_SIGNALS = {"TERM", "INT", "HUP"};
     /**
-     * The signals sent to workers: without HUP when this JVM (and so every worker it starts) runs with
-     * SIGHUP ignored, as under {@code nohup}: a JVM keeps an inherited SIG_IGN for SIGHUP, so the worker
-     * rightly ignores it.
+     * The signals sent to workers: those this JVM does not ignore. A worker inherits an ignored signal
+     * (SIGHUP under {@code nohup}, SIGINT in a background job of a script) and a JVM keeps an inherited
+     * SIG_IGN for its shutdown signals, so the worker rightly ignores it.
      */
-    static final String[] SIGNALS = hupIgnored() ? new String[] {"TERM", "INT"} : ALL_SIGNALS;
+    static final String[] SIGNALS = java.util.Arrays.stream(ALL_SIGNALS).filter(s -> !ignored(s))
+        .toArray(String[]::new);
 
     @SuppressWarnings("removal")
-    private static boolean hupIgnored() {
+    private static boolean ignored(final String name) {
         try {
-            final sun.misc.Signal hup = new sun.misc.Signal("HUP");
+            final sun.misc.Signal sig = new sun.misc.Signal(name);
             // the JVM leaves an ignored shutdown signal ignored and answers SIG_IGN; otherwise put the old one back
-            final sun.misc.SignalHandler old = sun.misc.Signal.handle(hup, sun.misc.SignalHandler.SIG_DFL);
+            final sun.misc.SignalHandler old = sun.misc.Signal.handle(sig, sun.misc.SignalHandler.SIG_DFL);
             if (old == sun.misc.SignalHandler.SIG_IGN) {
                 return true;
             }
-            sun.misc.Signal.handle(hup, old);
+            sun.misc.Signal.handle(sig, old);
             return false;
         } catch (final RuntimeException | LinkageError e) {
             return false;
@@ -131,8 +132,11 @@ final class Soak {
         soakDir = Files.createTempDirectory("vmmc-soak-");
         say("soak: " + settings.seconds() + " s, seed " + settings.seed() + ", fabric " + fabricDir
             + (temporary ? " (temporary)" : "") + ", logs and crash files in " + soakDir);
-        if (SIGNALS.length < ALL_SIGNALS.length) {
-            say("SIGHUP is ignored in this process (nohup?) and so in every worker it starts: no SIGHUP attacks");
+        for (final String sig : ALL_SIGNALS) {
+            if (!java.util.Arrays.asList(SIGNALS).contains(sig)) {
+                say("SIG" + sig + " is ignored in this process (nohup, a background job?) and so in every worker it"
+                    + " starts: no SIG" + sig + " attacks");
+            }
         }
         final Thread hook = new Thread(() -> {
             stoppedByUser = true;

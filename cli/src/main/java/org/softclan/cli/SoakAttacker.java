@@ -33,7 +33,7 @@ final class SoakAttacker implements Runnable {
                     continue;
                 }
                 final SoakProcess target = onServer ? p.server : p.client;
-                attack(lane, p, target, attack);
+                attack(lane, p, target, attack >= 4 && Soak.SIGNALS.length == 0 ? 7 : attack);
             }
         } catch (final InterruptedException e) {
             // the soak is over
@@ -47,7 +47,7 @@ final class SoakAttacker implements Runnable {
         throws Exception {
         final String who = target.name() + " (pid " + target.pid() + ")";
         switch (attack) {
-            case 0 -> {
+            case 0, 7 -> {
                 soak.report.attack("kill -9");
                 soak.say(p.name + ": kill -9 " + who);
                 target.kill();

@@ -112,7 +112,7 @@ final class SoakLane implements Runnable {
                     + p.server.how() + ")");
                 return;
             }
-            if (rnd.nextInt(10) == 0) {
+            if (rnd.nextInt(10) == 0 && Soak.SIGNALS.length > 0) {
                 // a signal while the server waits for its first client
                 final String sig = Soak.SIGNALS[rnd.nextInt(Soak.SIGNALS.length)];
                 soak.report.attack("SIG" + sig + " while waiting in accept");

@@ -3,6 +3,8 @@ package org.softclan.cli;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Paths;
@@ -23,10 +25,21 @@ final class ChildJvm implements AutoCloseable {
 
     private final Process process;
     private final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    private final PrintWriter stdin;
     private final Thread reader;
 
-    private ChildJvm(final Process process, final Consumer<String> onLine) {
+    private ChildJvm(final Process process, final Consumer<String> onLine, final boolean keepStdin) {
         this.process = process;
+        if (keepStdin) {
+            this.stdin = new PrintWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8), true);
+        } else {
+            this.stdin = null;
+            try {
+                process.getOutputStream().close();
+            } catch (final IOException e) {
+                // nothing to close
+            }
+        }
         this.reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(
                 new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
@@ -47,6 +60,14 @@ final class ChildJvm implements AutoCloseable {
 
     /** @return the command line that runs {@code mainClass} with {@code args} in a JVM like this one */
     static List<String> command(final String mainClass, final List<String> args) {
+        return command(mainClass, List.of(), args);
+    }
+
+    /**
+     * @param jvmArgs JVM arguments added after this JVM's own (a later {@code -Xmx} wins)
+     * @return the command line that runs {@code mainClass} with {@code args} in a JVM like this one
+     */
+    static List<String> command(final String mainClass, final List<String> jvmArgs, final List<String> args) {
         final List<String> cmd = new ArrayList<>();
         cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
         for (final String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -57,6 +78,7 @@ final class ChildJvm implements AutoCloseable {
         }
         cmd.add("-Dchronicle.analytics.disable=true");
         cmd.add("-Dchronicle.announcer.disable=true");
+        cmd.addAll(jvmArgs);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(mainClass);
@@ -72,8 +94,31 @@ final class ChildJvm implements AutoCloseable {
     static ChildJvm start(final String mainClass, final List<String> args, final Consumer<String> onLine)
         throws IOException {
         final Process p = new ProcessBuilder(command(mainClass, args)).redirectErrorStream(true).start();
-        p.getOutputStream().close();
-        return new ChildJvm(p, onLine);
+        return new ChildJvm(p, onLine, false);
+    }
+
+    /**
+     * Starts {@code mainClass} in a new JVM with extra JVM arguments, its standard input kept open for
+     * {@link #send}: when this JVM dies, the child reads the end of its input.
+     *
+     * @param onLine called with each line it prints (standard output and error), on the reader thread
+     */
+    static ChildJvm startWithInput(final String mainClass, final List<String> jvmArgs, final List<String> args,
+                                   final Consumer<String> onLine) throws IOException {
+        final Process p = new ProcessBuilder(command(mainClass, jvmArgs, args)).redirectErrorStream(true).start();
+        return new ChildJvm(p, onLine, true);
+    }
+
+    /** Sends a line to its standard input (if it was kept open); a process that has gone ignores it. */
+    void send(final String line) {
+        if (stdin != null) {
+            stdin.println(line);
+        }
+    }
+
+    /** @return the process's handle (to signal it) */
+    ProcessHandle handle() {
+        return process.toHandle();
     }
 
     /** @return the child's pid */

@@ -24,10 +24,10 @@ import picocli.CommandLine.UnmatchedArgumentException;
  */
 @Command(name = "vmmc", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
     description = "A software CLAN / VMMC: export, import, write, read and watch shared-memory regions; serve and"
-        + " call RPC; send and receive streams; run the demos.",
+        + " call RPC; send and receive streams; run the demos; attack worker JVMs in a soak.",
     subcommands = {ExportCommand.class, WriteCommand.class, ReadCommand.class, WatchCommand.class,
-        RegionsCommand.class, CleanCommand.class, RpcServerCommand.class, RpcClientCommand.class, StreamReceiveCommand.class,
-        StreamSendCommand.class, DemoCommand.class},
+        RegionsCommand.class, CleanCommand.class, RpcServerCommand.class, RpcClientCommand.class,
+        StreamReceiveCommand.class, StreamSendCommand.class, DemoCommand.class, SoakCommand.class},
     footer = {"", "Run 'vmmc COMMAND --help' for a command's options."})
 public final class Vmmc implements Callable<Integer> {
     /** Environment variable that, set to anything but empty, 0 or false, turns on {@code --verbose}. */

@@ -1,0 +1,220 @@
+package org.softclan.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One worker JVM of {@code vmmc soak}, as the soak sees it: its last counters, why it said it ended,
+ * what was done to it (killed, signalled) and when it exited. Its output goes to a log file in the
+ * soak's directory; overruns, errors and close-under-waiter times go to the report as they come.
+ */
+final class SoakProcess {
+    private final Soak soak;
+    private final String name;
+    private final String role;
+    private final CountDownLatch ready = new CountDownLatch(1);
+    private final List<String> errors = new ArrayList<>();
+    private volatile Map<String, Long> stats = Map.of();
+    private volatile String end;
+    private volatile long exitNanos;
+    private volatile boolean killed;
+    private volatile String signal;
+    private volatile long signalNanos;
+    private volatile Runnable onConnecting;
+    private ChildJvm jvm;
+    private PrintWriter log;
+    private boolean inError;
+
+    SoakProcess(final Soak soak, final String name, final String role) {
+        this.soak = soak;
+        this.name = name;
+        this.role = role;
+    }
+
+    void start(final List<String> jvmArgs, final List<String> args) throws IOException {
+        log = new PrintWriter(Files.newBufferedWriter(soak.soakDir.resolve(name.replaceAll("[^A-Za-z0-9#.-]", "_")
+            + ".log"), StandardCharsets.UTF_8), true);
+        log.println("# " + role + " " + args);
+        jvm = ChildJvm.startWithInput(SoakWorker.class.getName(), jvmArgs, args, this::onLine);
+        jvm.handle().onExit().thenRun(() -> exitNanos = System.nanoTime());
+    }
+
+    private void onLine(final String line) {
+        synchronized (this) {
+            log.println(line);
+        }
+        if (!line.startsWith(SoakWorker.PREFIX)) {
+            if (inError && line.startsWith("    ")) {
+                synchronized (errors) {
+                    if (errors.size() < 40) {
+                        errors.add(line);
+                    }
+                }
+            }
+            return;
+        }
+        inError = false;
+        final String l = line.substring(SoakWorker.PREFIX.length());
+        if (l.startsWith("stat")) {
+            final Map<String, Long> m = new TreeMap<>();
+            for (final String kv : l.split(" ")) {
+                final int eq = kv.indexOf('=');
+                if (eq > 0) {
+                    m.put(kv.substring(0, eq), Long.parseLong(kv.substring(eq + 1)));
+                }
+            }
+            stats = m;
+        } else if (l.startsWith("ready") || l.startsWith("connected")) {
+            ready.countDown();
+        } else if (l.startsWith("connecting") || l.startsWith("exporting")) {
+            final Runnable r = onConnecting;
+            if (r != null) {
+                r.run();
+            }
+        } else if (l.startsWith("end reason=")) {
+            end = l.substring("end reason=".length());
+        } else if (l.startsWith("overrun ")) {
+            soak.report.overrun(name + " (pid " + pid() + "): " + l.substring("overrun ".length()));
+            soak.say(name + ": OVERRUN " + l.substring("overrun ".length()));
+        } else if (l.startsWith("cuw ms=")) {
+            soak.report.closeUnderWaiter(Long.parseLong(l.substring("cuw ms=".length())));
+        } else if (l.startsWith("error ")) {
+            inError = true;
+            synchronized (errors) {
+                errors.add(l.substring("error ".length()));
+            }
+            if (!"hostile".equals(role)) {
+                soak.say(name + ": ERROR " + l.substring("error ".length()));
+            }
+        } else if (l.startsWith("corrupt ")) {
+            soak.say(name + ": CORRUPT " + l.substring("corrupt ".length()));
+        }
+    }
+
+    String name() {
+        return name;
+    }
+
+    String role() {
+        return role;
+    }
+
+    long pid() {
+        return jvm.pid();
+    }
+
+    boolean alive() {
+        return jvm.isAlive();
+    }
+
+    Map<String, Long> stats() {
+        return stats;
+    }
+
+    /** @return why it said it ended, or null if it did not (killed, crashed, hung) */
+    String end() {
+        return end;
+    }
+
+    List<String> errors() {
+        synchronized (errors) {
+            return List.copyOf(errors);
+        }
+    }
+
+    boolean killed() {
+        return killed;
+    }
+
+    String signal() {
+        return signal;
+    }
+
+    long signalNanos() {
+        return signalNanos;
+    }
+
+    /** @return when it exited ({@link System#nanoTime()}), or 0 while it runs */
+    long exitNanos() {
+        return exitNanos;
+    }
+
+    /** Runs {@code r} (on the output thread) when it prints that it is about to connect or to listen. */
+    void onConnecting(final Runnable r) {
+        onConnecting = r;
+    }
+
+    boolean awaitReady(final long millis) throws InterruptedException {
+        return ready.await(millis, TimeUnit.MILLISECONDS);
+    }
+
+    /** @return whether it exited within {@code millis} */
+    boolean awaitExit(final long millis) throws InterruptedException {
+        return jvm.waitFor(millis, TimeUnit.MILLISECONDS) != null;
+    }
+
+    /** @return its exit code (waits briefly), or null if it runs */
+    Integer exitCode() throws InterruptedException {
+        return jvm.waitFor(1, TimeUnit.SECONDS);
+    }
+
+    void send(final String line) {
+        jvm.send(line);
+    }
+
+    /** kill -9. */
+    void kill() {
+        killed = true;
+        jvm.handle().destroyForcibly();
+    }
+
+    /** Sends SIGTERM, SIGINT or SIGHUP ({@code kill -s NAME pid}). */
+    void signal(final String sig) throws IOException, InterruptedException {
+        if (signal == null) {
+            // the bound runs from the first signal: another one does not restart it
+            signal = sig;
+            signalNanos = System.nanoTime();
+        }
+        new ProcessBuilder("kill", "-s", sig, Long.toString(pid())).inheritIO().start().waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** @return how it ended, for the report */
+    String how() {
+        final StringBuilder b = new StringBuilder();
+        if (killed) {
+            b.append("killed -9");
+        } else if (signal != null) {
+            b.append("sent SIG").append(signal);
+        }
+        if (end != null) {
+            b.append(b.length() > 0 ? ", " : "").append("ended: ").append(end);
+        } else if (!alive()) {
+            b.append(b.length() > 0 ? ", " : "").append("exit ").append(jvm.isAlive() ? "?" : exitValue());
+        }
+        return b.toString();
+    }
+
+    private String exitValue() {
+        try {
+            final Integer e = jvm.waitFor(0, TimeUnit.MILLISECONDS);
+            return e == null ? "?" : e.toString();
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "?";
+        }
+    }
+
+    void closeLog() {
+        synchronized (this) {
+            log.close();
+        }
+    }
+}

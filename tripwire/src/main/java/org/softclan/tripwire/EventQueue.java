@@ -57,6 +57,9 @@ public final class EventQueue {
     private long cachedHead;
     private final int mask;
     private final int capacity;
+    /** Threads inside {@link #block}: {@link #close()} unmaps nothing until they left. */
+    private final java.util.concurrent.atomic.AtomicInteger blocked = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile boolean closed;
 
     EventQueue(final Mapping mapping) {
         this.mapping = mapping;
@@ -203,6 +206,18 @@ public final class EventQueue {
      * @return whether {@code ready} held when it returned
      */
     boolean block(final java.util.function.BooleanSupplier ready, final long timeoutNanos) {
+        blocked.incrementAndGet();
+        try {
+            if (closed) {
+                throw new org.softclan.dsm.ClosedException(this + " is closed");
+            }
+            return block0(ready, timeoutNanos);
+        } finally {
+            blocked.decrementAndGet();
+        }
+    }
+
+    private boolean block0(final java.util.function.BooleanSupplier ready, final long timeoutNanos) {
         final long deadline = System.nanoTime() + timeoutNanos;
         UNSAFE.getAndAddInt(null, base + WAITERS, 1);
         try {
@@ -210,6 +225,9 @@ public final class EventQueue {
                 final int bell = UNSAFE.getIntVolatile(null, base + DOORBELL);
                 if (ready.getAsBoolean()) {
                     return true;
+                }
+                if (closed) {
+                    throw new org.softclan.dsm.ClosedException(this + " was closed while a thread waited on it");
                 }
                 final long left = deadline - System.nanoTime();
                 if (left <= 0) {
@@ -226,6 +244,23 @@ public final class EventQueue {
         } finally {
             UNSAFE.getAndAddInt(null, base + WAITERS, -1);
         }
+    }
+
+    /**
+     * Closes the queue for waiting: threads blocked in it are woken and leave with
+     * {@link org.softclan.dsm.ClosedException}; returns once none is inside (after {@code waitMillis} at
+     * most), so the owner may unmap the queue. Idempotent.
+     *
+     * @return whether no thread was left inside
+     */
+    boolean close(final long waitMillis) {
+        closed = true;
+        final long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(waitMillis);
+        while (blocked.get() > 0 && deadline - System.nanoTime() > 0) {
+            wakeAllWaiters();
+            java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+        }
+        return blocked.get() == 0;
     }
 
     /** Wakes every thread blocked on this queue now (they re-check their conditions). */

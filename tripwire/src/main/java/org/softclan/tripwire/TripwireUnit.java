@@ -50,6 +50,7 @@ public final class TripwireUnit implements AutoCloseable {
     /** Inbound tripwires this unit has armed per shared table; at zero the directory slot is given back. */
     private final Map<Long, Integer> armedPerTable = new ConcurrentHashMap<>();
     private volatile boolean closed;
+    private final java.util.concurrent.CountDownLatch closeDone = new java.util.concurrent.CountDownLatch(1);
 
     /** Fluent configuration of a unit; defaults work out of the box. */
     public static final class Context {
@@ -74,6 +75,8 @@ public final class TripwireUnit implements AutoCloseable {
         this.queueRegion = endpoint.exportInternal(name, EventQueue.bytesFor(ctx.queueCapacity), 0, 0);
         EventQueue.format(queueRegion, ctx.queueCapacity);
         this.queue = new EventQueue(queueRegion);
+        // closing the endpoint closes this unit first: threads blocked on its queue leave before it goes
+        endpoint.closeFirst(this);
     }
 
     /** @return a unit for {@code endpoint} with default settings */
@@ -341,19 +344,43 @@ public final class TripwireUnit implements AutoCloseable {
     /** Disarms every tripwire of this unit and removes its event queue. Idempotent. */
     @Override
     public void close() {
-        if (closed) {
+        final boolean first;
+        synchronized (this) {
+            first = !closed;
+            closed = true;
+        }
+        if (!first) {
+            try {   // a concurrent close (the endpoint's, a shutdown hook's) finishes first
+                closeDone.await(5, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (final InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             return;
         }
-        closed = true;
+        try {
+            close0();
+        } finally {
+            closeDone.countDown();
+        }
+    }
+
+    private void close0() {
+        // a table in a region cut from outside is not touched: an atomic on a cut page is a SIGBUS the JVM
+        // does not turn into an exception (one fstat per region, on this slow path)
         for (final Tripwire t : new ArrayList<>(armed)) {
+            final Mapping m = t.in != null ? registeredIn.get(t.in.table.base) : null;
             try {
+                if (m != null && (m.isClosed() || !m.isIntact())) {
+                    armed.remove(t);
+                    continue;
+                }
                 t.disarm();
-            } catch (final RuntimeException e) {
+            } catch (final RuntimeException | InternalError e) {
                 // the region may already be gone with its table
             }
         }
         for (final Mapping m : registeredIn.values()) {
-            if (m.isClosed()) {
+            if (m.isClosed() || !m.isIntact()) {
                 continue;
             }
             try {
@@ -373,7 +400,12 @@ public final class TripwireUnit implements AutoCloseable {
                 ((TripwireSnoop) e.getKey().snoopHook()).outbound(null, null, 0);
             }
         }
-        queueRegion.close();
+        // wake the threads blocked on the queue and let them leave before it is unmapped; if one stays
+        // inside (it cannot: the wait re-checks the flag after every wake), the region is left mapped
+        if (queue.close(2_000)) {
+            queueRegion.close();
+        }
+        endpoint.forgetDependent(this);
         // private tables are freed only when their mapping is gone: a transfer may still be matching
         for (final Map.Entry<OutboundMapping, PrivateTable> e : outboundTables.entrySet()) {
             if (e.getKey().isClosed()) {

@@ -352,15 +352,20 @@ public final class Connection implements AutoCloseable {
         try {
             if (e instanceof StaleRegionException) {
                 out = peerGone();
+            } else if (e instanceof InternalError || e instanceof org.softclan.dsm.RegionTruncatedException) {
+                out = cut(e);   // rethrows an error that is not a cut region's
             }
         } finally {
             claimed = -1;
             leave(SENDING);
         }
+        if (out != null) {
+            return out;
+        }
         if (e instanceof Error) {
             throw (Error) e;
         }
-        return out != null ? out : (RuntimeException) e;
+        return (RuntimeException) e;
     }
 
     /**
@@ -387,6 +392,8 @@ public final class Connection implements AutoCloseable {
             final long at = claim0(length, timeoutNanos, via);
             open = at >= 0;
             return at;
+        } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
+            throw cut(e);
         } finally {
             if (!open) {
                 leave(SENDING);
@@ -451,6 +458,8 @@ public final class Connection implements AutoCloseable {
             return via.writeLongOrdered(tx, WRITE_PTR, writePos);
         } catch (final StaleRegionException e) {
             throw peerGone();
+        } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
+            throw cut(e);
         } finally {
             leave(SENDING);   // entered by claim
         }
@@ -603,6 +612,30 @@ public final class Connection implements AutoCloseable {
     }
 
     /**
+     * Turns a fault on a region cut from outside (an {@link InternalError} the JVM delivers late, or a
+     * {@link org.softclan.dsm.RegionTruncatedException}) into a broken connection: every later call fails
+     * too, and this call throws {@link PeerGoneException} with the region's name and sizes as its cause.
+     * Any other error is rethrown as it is.
+     */
+    private PeerGoneException cut(final Throwable e) {
+        final org.softclan.dsm.RegionTruncatedException t = e instanceof org.softclan.dsm.RegionTruncatedException r ? r
+            : e instanceof InternalError ie ? org.softclan.dsm.Mapping.explainFault(ie) : null;
+        if (t == null) {
+            if (e instanceof Error err) {
+                throw err;
+            }
+            throw (RuntimeException) e;
+        }
+        final String message = "connection " + name + " is broken: " + t.getMessage();
+        if (violation == null) {
+            violation = message;
+        }
+        final PeerGoneException gone = new PeerGoneException(message);
+        gone.initCause(t);
+        return gone;
+    }
+
+    /**
      * Records the peer's protocol violation (the connection is broken from now on) and returns it.
      */
     private PeerProtocolException violation(final String structure, final String field, final long value,
@@ -745,6 +778,8 @@ public final class Connection implements AutoCloseable {
         enter(RECEIVING);
         try {
             return poll0(handler, limit);
+        } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
+            throw cut(e);
         } finally {
             leave(RECEIVING);
         }
@@ -950,6 +985,8 @@ public final class Connection implements AutoCloseable {
                     checkPeer0();
                 }
             }
+        } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
+            throw cut(e);
         } finally {
             leave(RECEIVING);
         }
@@ -980,7 +1017,8 @@ public final class Connection implements AutoCloseable {
      * every {@value #LIVENESS_SLICE_MS} ms; event loops call it now and then.
      *
      * @throws PeerGoneException if it has closed or died
-     * @throws org.softclan.dsm.RegionTruncatedException if a receive region's file was cut from outside
+     * @throws PeerGoneException with a {@link org.softclan.dsm.RegionTruncatedException} as its cause if a
+     *         receive region's file was cut from outside (the connection is broken from then on)
      */
     public void checkPeer() {
         enter(OTHER);
@@ -995,9 +1033,13 @@ public final class Connection implements AutoCloseable {
         if (peerClosed0() || !tx.isValid() || !tx.ownerAlive()) {
             throw peerGone();
         }
-        // a region cut from outside is a RegionTruncatedException here, not a fault at a later access
-        rx.checkIntact();
-        tx.checkIntact();
+        // a region cut from outside breaks the connection here, not with a fault at a later access
+        try {
+            rx.checkIntact();
+            tx.checkIntact();
+        } catch (final org.softclan.dsm.RegionTruncatedException e) {
+            throw cut(e);
+        }
     }
 
     private PeerGoneException peerGone() {
@@ -1033,16 +1075,22 @@ public final class Connection implements AutoCloseable {
             // close counts itself in while it uses the memory: no thread leaving meanwhile unmaps it
             inside.getAndIncrement(OTHER);
             try {
+                // a region cut from outside is not touched at all: an atomic on a cut page is a SIGBUS that the
+                // JVM does not turn into an exception (one fstat each, on this slow path)
                 try {
-                    tx.putLongVolatile(PEER_CLOSED, 1);
-                } catch (final RuntimeException gone) {
+                    if (tx.isIntact()) {
+                        tx.putLongVolatile(PEER_CLOSED, 1);
+                    }
+                } catch (final RuntimeException | InternalError gone) {
                     // the peer is gone already, or its region was cut
                 }
                 try {
-                    dataTrip.disarm();
-                    spaceTrip.disarm();
-                } catch (final RuntimeException gone) {
-                    // the region's table went away or is corrupt: nothing more to disarm
+                    if (rx.isIntact()) {
+                        dataTrip.disarm();
+                        spaceTrip.disarm();
+                    }
+                } catch (final RuntimeException | InternalError gone) {
+                    // the region's table went away, is corrupt or was cut: nothing more to disarm
                 }
                 final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MS);
                 long nextWake = System.nanoTime();

@@ -110,7 +110,13 @@ public final class Listener implements AutoCloseable {
         if (!closed || inside.get() != 0 || !released.compareAndSet(false, true)) {
             return;
         }
-        requests.disarm();
+        try {
+            if (region.isIntact()) {   // no atomic on a page cut from outside (a SIGBUS, not an exception)
+                requests.disarm();
+            }
+        } catch (final RuntimeException | InternalError cut) {
+            // the listen region's table is gone or cut: nothing to disarm
+        }
         unit.close();
         region.close();
     }

@@ -176,6 +176,11 @@ public final class RpcServer implements AutoCloseable {
 
     /** Starts listening and serving. */
     public RpcServer start() {
+        // allocated here, not on the polling thread: the first Chronicle allocation of a JVM initialises
+        // its resource releaser, which registers a shutdown hook and fails if a signal is already
+        // stopping the JVM (the polling thread then died of ExceptionInInitializerError)
+        pollIn = Bytes.allocateElasticOnHeap();
+        pollOut = Bytes.allocateElasticDirect();
         unit = TripwireUnit.open(endpoint);
         listener = Vmmc.listen(endpoint, service, new ConnectionContext().ringCapacity(ctx.ringCapacity)
             .mode(Connection.Mode.EVENTS).unit(unit).waitStrategy(ctx.strategy));
@@ -216,8 +221,6 @@ public final class RpcServer implements AutoCloseable {
     }
 
     private void pollLoop() {
-        pollIn = Bytes.allocateElasticOnHeap();
-        pollOut = Bytes.allocateElasticDirect();
         final long[] ready = new long[64];
         try {
             pollRounds(ready);
@@ -385,7 +388,13 @@ public final class RpcServer implements AutoCloseable {
             final Bytes<?> in = Bytes.allocateElasticOnHeap(len);
             in.write(buf, off + HEADER, len - HEADER);
             in.singleThreadedCheckReset();   // handed to a worker thread, which becomes its only user
-            workers.execute(() -> run(c, callId, methodId, in, out.get()));
+            workers.execute(() -> {
+                try {
+                    run(c, callId, methodId, in, out.get());
+                } catch (final RuntimeException | InternalError e) {
+                    // a fault on the client's region (cut from outside): the poller drops that client
+                }
+            });
         }
     }
 

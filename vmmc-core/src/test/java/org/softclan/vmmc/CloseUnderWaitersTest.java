@@ -1,5 +1,6 @@
 package org.softclan.vmmc;
 
+import static org.softclan.dsm.testing.TestThreads.THREADS;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -28,12 +29,6 @@ import org.softclan.tripwire.WaitStrategy;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class CloseUnderWaitersTest {
-    private static final java.util.concurrent.Executor THREADS = task -> {
-        final Thread t = new Thread(task, "test-task");
-        t.setDaemon(true);
-        t.start();
-    };
-
     private Fabric fabric;
     private Endpoint serverEp;
     private Endpoint clientEp;

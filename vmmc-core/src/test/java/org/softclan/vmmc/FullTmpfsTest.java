@@ -1,5 +1,6 @@
 package org.softclan.vmmc;
 
+import static org.softclan.dsm.testing.TestThreads.THREADS;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,12 +26,6 @@ import org.softclan.dsm.Fabric;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class FullTmpfsTest {
-    private static final java.util.concurrent.Executor THREADS = task -> {
-        final Thread t = new Thread(task, "test-task");
-        t.setDaemon(true);
-        t.start();
-    };
-
     private static int run(final String... command) throws Exception {
         return new ProcessBuilder(command).redirectErrorStream(true).start().waitFor();
     }

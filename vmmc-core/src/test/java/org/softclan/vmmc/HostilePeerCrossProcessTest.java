@@ -1,5 +1,6 @@
 package org.softclan.vmmc;
 
+import static org.softclan.dsm.testing.TestThreads.THREADS;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -34,12 +35,6 @@ import org.softclan.dsm.testing.JvmProcess;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class HostilePeerCrossProcessTest {
-    private static final java.util.concurrent.Executor THREADS = task -> {
-        final Thread t = new Thread(task, "test-task");
-        t.setDaemon(true);
-        t.start();
-    };
-
     private Fabric fabric;
     private Endpoint server;
     private Endpoint client;

@@ -1,5 +1,6 @@
 package org.softclan.vmmc;
 
+import static org.softclan.dsm.testing.TestThreads.THREADS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.charset.StandardCharsets;
@@ -12,13 +13,6 @@ import org.softclan.dsm.Fabric;
 
 /** The message-queue sample printed in the README, compiled and run here so it cannot rot. */
 class ReadmeMessageQueueTest {
-    /** Each task on a thread of its own: the common pool may have one worker (two CPUs, JDK 19+). */
-    private static final java.util.concurrent.Executor THREADS = task -> {
-        final Thread t = new Thread(task, "test-task");
-        t.setDaemon(true);
-        t.start();
-    };
-
     @Test
     void sample() throws Exception {
         try (Fabric fabric = Fabric.createTemporary()) {

@@ -1,5 +1,6 @@
 package org.softclan.examples.stream;
 
+import static org.softclan.dsm.testing.TestThreads.THREADS;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -38,13 +39,6 @@ import org.softclan.vmmc.stream.StreamListener;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class StreamReceiverTest {
-    /** Each task on a thread of its own: the common pool may have one worker (two CPUs, JDK 19+). */
-    private static final java.util.concurrent.Executor THREADS = task -> {
-        final Thread t = new Thread(task, "test-task");
-        t.setDaemon(true);
-        t.start();
-    };
-
     private Fabric fabric;
     private Endpoint receiverEp;
     private Endpoint senderEp;

@@ -1,5 +1,6 @@
 package org.softclan.vmmc.rpc;
 
+import static org.softclan.dsm.testing.TestThreads.THREADS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -20,13 +21,6 @@ import org.softclan.dsm.Fabric;
 
 /** Calls that find the server's ring full: they wait for room, are counted in flight meanwhile, and are answered. */
 class RpcBackPressureTest {
-    /** Each task on a thread of its own: the common pool may have one worker (two CPUs, JDK 19+). */
-    private static final java.util.concurrent.Executor THREADS = task -> {
-        final Thread t = new Thread(task, "test-task");
-        t.setDaemon(true);
-        t.start();
-    };
-
     private static final RpcMethod<String, String> ECHO = RpcMethod.of(1, "echo", Codecs.STRING, Codecs.STRING);
     private static final RpcMethod<String, String> HOLD = RpcMethod.of(2, "hold", Codecs.STRING, Codecs.STRING);
     /** About 1 KiB per request: the server's 4 KiB ring holds three. */

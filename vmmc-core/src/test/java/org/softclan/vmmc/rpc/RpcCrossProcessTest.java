@@ -1,5 +1,6 @@
 package org.softclan.vmmc.rpc;
 
+import static org.softclan.dsm.testing.TestThreads.THREADS;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,13 +26,6 @@ import org.softclan.dsm.testing.JvmProcess;
 /** RPC with the server ({@link RpcServerMain}) and clients ({@link RpcClientMain}) in separate JVMs. */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class RpcCrossProcessTest {
-    /** Each task on a thread of its own: the common pool may have one worker (two CPUs, JDK 19+). */
-    private static final java.util.concurrent.Executor THREADS = task -> {
-        final Thread t = new Thread(task, "test-task");
-        t.setDaemon(true);
-        t.start();
-    };
-
     private static final int TOKENS = 1 << 20;
     private Fabric fabric;
     private Endpoint test;

@@ -1,5 +1,6 @@
 package org.softclan.vmmc.rpc;
 
+import static org.softclan.dsm.testing.TestThreads.THREADS;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -22,13 +23,6 @@ import org.softclan.dsm.Fabric;
 /** RPC between two endpoints of one JVM (the cross-process tests run server and clients as JVMs). */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class RpcTest {
-    /** Each task on a thread of its own: the common pool may have one worker (two CPUs, JDK 19+). */
-    private static final java.util.concurrent.Executor THREADS = task -> {
-        final Thread t = new Thread(task, "test-task");
-        t.setDaemon(true);
-        t.start();
-    };
-
     static final RpcMethod<String, String> ECHO = RpcMethod.of(1, "echo", Codecs.STRING, Codecs.STRING);
     static final RpcMethod<byte[], byte[]> REVERSE = RpcMethod.of(2, "reverse", Codecs.BYTES, Codecs.BYTES);
     static final RpcMethod<Long, Long> SLEEP = RpcMethod.of(3, "sleep", Codecs.LONG, Codecs.LONG);

@@ -1,5 +1,6 @@
 package org.softclan.vmmc.stream;
 
+import static org.softclan.dsm.testing.TestThreads.THREADS;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -31,13 +32,6 @@ import org.softclan.vmmc.ConnectionContext;
 /** Byte streams between two endpoints of one JVM. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ByteStreamTest {
-    /** Each task on a thread of its own: the common pool may have one worker (two CPUs, JDK 19+). */
-    private static final java.util.concurrent.Executor THREADS = task -> {
-        final Thread t = new Thread(task, "test-task");
-        t.setDaemon(true);
-        t.start();
-    };
-
     private Fabric fabric;
     private Endpoint server;
     private Endpoint client;

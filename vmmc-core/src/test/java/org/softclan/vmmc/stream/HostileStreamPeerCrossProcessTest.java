@@ -1,5 +1,6 @@
 package org.softclan.vmmc.stream;
 
+import static org.softclan.dsm.testing.TestThreads.THREADS;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -49,12 +50,6 @@ import org.softclan.vmmc.PeerProtocolException;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class HostileStreamPeerCrossProcessTest {
-    private static final java.util.concurrent.Executor THREADS = task -> {
-        final Thread t = new Thread(task, "test-task");
-        t.setDaemon(true);
-        t.start();
-    };
-
     private static Fabric fabric;
     private static Endpoint server;
     private static Endpoint client;

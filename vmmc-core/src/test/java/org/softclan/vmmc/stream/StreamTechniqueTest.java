@@ -1,5 +1,6 @@
 package org.softclan.vmmc.stream;
 
+import static org.softclan.dsm.testing.TestThreads.THREADS;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -34,13 +35,6 @@ import org.softclan.vmmc.ConnectionContext;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class StreamTechniqueTest {
-    /** Each task on a thread of its own: the common pool may have one worker (two CPUs, JDK 19+). */
-    private static final java.util.concurrent.Executor THREADS = task -> {
-        final Thread t = new Thread(task, "test-task");
-        t.setDaemon(true);
-        t.start();
-    };
-
     private Fabric fabric;
     private Endpoint server;
     private Endpoint client;

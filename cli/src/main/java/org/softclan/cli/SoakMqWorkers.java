@@ -43,7 +43,12 @@ final class SoakMqWorkers {
             final AtomicReference<String> ended = new AtomicReference<>();
             while (!w.stopping() && ended.get() == null) {
                 final long t0 = System.nanoTime();
-                final Connection c = listener.accept(1, TimeUnit.SECONDS);
+                final Connection c;
+                try {
+                    c = listener.accept(1, TimeUnit.SECONDS);
+                } catch (final RegionTruncatedException e) {
+                    return "truncated " + e.getMessage();   // the listen region or its queue was cut: the end
+                }
                 w.timed("accept", t0, 1_000 + SoakWorker.GRACE_MS);
                 if (c != null) {
                     final Thread t = new Thread(() -> read(w, c, token, ended), "soak-mq-read");

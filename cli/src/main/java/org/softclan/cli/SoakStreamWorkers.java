@@ -44,7 +44,12 @@ final class SoakStreamWorkers {
             final AtomicReference<String> ended = new AtomicReference<>();
             while (!w.stopping() && ended.get() == null) {
                 final long t0 = System.nanoTime();
-                final ByteStream s = listener.accept(1, TimeUnit.SECONDS);
+                final ByteStream s;
+                try {
+                    s = listener.accept(1, TimeUnit.SECONDS);
+                } catch (final RegionTruncatedException e) {
+                    return "truncated " + e.getMessage();   // the listen region or its queue was cut: the end
+                }
                 w.timed("accept", t0, 1_000 + SoakWorker.GRACE_MS);
                 if (s != null) {
                     final Thread t = new Thread(() -> read(w, s, token, ended), "soak-stream-read");

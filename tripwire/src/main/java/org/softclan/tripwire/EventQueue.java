@@ -257,7 +257,11 @@ public final class EventQueue {
         closed = true;
         final long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(waitMillis);
         while (blocked.get() > 0 && deadline - System.nanoTime() > 0) {
-            wakeAllWaiters();
+            try {
+                wakeAllWaiters();
+            } catch (final RuntimeException | InternalError cut) {
+                // the queue's file was cut from outside: its waiters see the closed flag within a slice
+            }
             java.util.concurrent.locks.LockSupport.parkNanos(100_000);
         }
         return blocked.get() == 0;

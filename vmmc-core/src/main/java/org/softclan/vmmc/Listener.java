@@ -66,12 +66,17 @@ public final class Listener implements AutoCloseable {
      * Waits for a connection request and accepts it.
      *
      * @return the connection, or {@code null} if no request came within the timeout
+     * @throws org.softclan.dsm.ClosedException if the listener is closed, before or while waiting
+     * @throws org.softclan.dsm.RegionTruncatedException if the listen region or its event queue was cut
+     *         from outside
      */
     public Connection accept(final long timeout, final TimeUnit unit) {
         enter();
         try {
             final int slot = await(timeout, unit);
             return slot < 0 ? null : accept(slot);
+        } catch (final InternalError e) {
+            throw cut(e);
         } finally {
             leave();
         }
@@ -86,9 +91,23 @@ public final class Listener implements AutoCloseable {
         enter();
         try {
             return refuse0(reason, timeout, unit);
+        } catch (final InternalError e) {
+            throw cut(e);
         } finally {
             leave();
         }
+    }
+
+    /**
+     * A fault the JVM reported late (an {@link InternalError}) on a region cut from outside, as the
+     * {@link org.softclan.dsm.RegionTruncatedException} naming it; any other error is rethrown.
+     */
+    private static org.softclan.dsm.RegionTruncatedException cut(final InternalError e) {
+        final org.softclan.dsm.RegionTruncatedException t = org.softclan.dsm.Mapping.explainFault(e);
+        if (t == null) {
+            throw e;
+        }
+        return t;
     }
 
     private void enter() {
@@ -263,7 +282,11 @@ public final class Listener implements AutoCloseable {
             try {
                 final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Connection.CLOSE_WAIT_MS);
                 while (inside.get() > 1 && deadline - System.nanoTime() > 0) {
-                    unit.events().wakeAllWaiters();
+                    try {
+                        unit.events().wakeAllWaiters();
+                    } catch (final RuntimeException | InternalError cutOrClosed) {
+                        // the queue was cut from outside or closed: its waiters leave by their own checks
+                    }
                     java.util.concurrent.locks.LockSupport.parkNanos(100_000);
                 }
             } finally {

@@ -37,6 +37,8 @@ public final class TripwireUnit implements AutoCloseable {
     /** Tripwires a region's table holds when it was exported with the default sidecar. */
     public static final int DEFAULT_TRIPWIRES = 1024;
     private static final AtomicInteger QUEUE_SERIAL = new AtomicInteger();
+    /** Every event queue region's name starts with this; snoops import no other region as a queue. */
+    static final String QUEUE_PREFIX = "evq-";
 
     private final Endpoint endpoint;
     private final InboundMapping queueRegion;
@@ -49,6 +51,7 @@ public final class TripwireUnit implements AutoCloseable {
     private final Map<Long, Mapping> registeredIn = new ConcurrentHashMap<>();
     /** Inbound tripwires this unit has armed per shared table; at zero the directory slot is given back. */
     private final Map<Long, Integer> armedPerTable = new ConcurrentHashMap<>();
+    private final KnownTripwires known = new KnownTripwires();
     private volatile boolean closed;
 
     /** Fluent configuration of a unit; defaults work out of the box. */
@@ -70,10 +73,11 @@ public final class TripwireUnit implements AutoCloseable {
 
     private TripwireUnit(final Endpoint endpoint, final Context ctx) {
         this.endpoint = endpoint;
-        final String name = "evq-" + ProcessHandle.current().pid() + "-" + QUEUE_SERIAL.incrementAndGet();
+        final String name = QUEUE_PREFIX + ProcessHandle.current().pid() + "-" + QUEUE_SERIAL.incrementAndGet();
         this.queueRegion = endpoint.export(name, EventQueue.bytesFor(ctx.queueCapacity), 0, 0);
         EventQueue.format(queueRegion, ctx.queueCapacity);
         this.queue = new EventQueue(queueRegion);
+        queue.filter(known);
     }
 
     /** @return a unit for {@code endpoint} with default settings */
@@ -96,6 +100,27 @@ public final class TripwireUnit implements AutoCloseable {
 
     static EventQueue queueFor(final Endpoint endpoint, final String name) {
         return new EventQueue(endpoint.importRegion(name));
+    }
+
+    /**
+     * Garbage found in shared tripwire state (a region's tripwire table, an event queue) by this JVM
+     * where it could not throw: in a writer's snoop (the write succeeded, the bad entry was ignored),
+     * in a poll (the forged event was dropped), or while recovering a lock (a volatile read of a
+     * JVM-wide counter).
+     *
+     * @return the number of such protocol errors since this JVM started
+     */
+    public static long protocolErrorCount() {
+        return ProtocolErrors.count();
+    }
+
+    /**
+     * @return the last protocol error counted by {@link #protocolErrorCount()} (a
+     *         {@link TripwireTableCorruptException} or {@link TripwireLockTimeoutException} naming the
+     *         region, structure, field and value), or {@code null} if none
+     */
+    public static RuntimeException lastProtocolError() {
+        return ProtocolErrors.last();
     }
 
     /** @return the endpoint this unit serves */
@@ -157,6 +182,7 @@ public final class TripwireUnit implements AutoCloseable {
             } catch (final RuntimeException e) {
                 if (in != null) {
                     disarmEntry(in);
+                    known.retire(regionId, in.id, queue.sharedTail(), queue.sharedHead());
                 }
                 throw e;
             }
@@ -213,16 +239,32 @@ public final class TripwireUnit implements AutoCloseable {
         final TripwireTable table = sharedTable(mapping);
         table.lock();
         try {
-            final int qi = table.registerQueue(queue.regionName(), ProcessHandle.current().pid(), regionId,
-                mapping.regionName());
+            Tripwire.Entry entry;
+            try {
+                entry = armInLocked(table, mapping, o, regionId);
+            } catch (final TripwireTableCorruptException e) {
+                // another process scribbled on the table: rebuild it from its valid entries, retry once
+                ProtocolErrors.record(e);
+                table.rebuild();
+                entry = armInLocked(table, mapping, o, regionId);
+            }
             registeredIn.put(table.base, mapping);
             armedPerTable.merge(table.base, 1, Integer::sum);
-            final int index = table.arm(o.offset, o.length, o.flags(Tripwire.IN, qi), o.conditionValue, o.cookie,
-                mapping.regionName());
-            return new Tripwire.Entry(table, index, UNSAFE.getLong(table.entry(index) + TripwireTable.E_ID));
+            return entry;
         } finally {
             table.unlock();
         }
+    }
+
+    private Tripwire.Entry armInLocked(final TripwireTable table, final Mapping mapping, final Tripwire.Options o,
+                                       final int regionId) {
+        final int qi = table.registerQueue(queue.regionName(), HolderIdentity.current(), regionId,
+            mapping.regionName());
+        final int index = table.arm(o.offset, o.length, o.flags(Tripwire.IN, qi), o.conditionValue, o.cookie,
+            mapping.regionName());
+        final long id = UNSAFE.getLong(table.entry(index) + TripwireTable.E_ID);
+        known.add(regionId, id, o.offset, o.length);   // before unlock: no writer can fire it before
+        return new Tripwire.Entry(table, index, id);
     }
 
     private static TripwireTable sharedTable(final Mapping mapping) {
@@ -238,7 +280,7 @@ public final class TripwireUnit implements AutoCloseable {
                 + " tripwire table (sidecar " + mapping.sidecarSize() + " bytes, " + sidecarBytes(mapping.size(), 1)
                 + " needed for one tripwire); export it with TripwireUnit.sidecarBytes(size, n)");
         }
-        return new TripwireTable(mapping.sidecarAddress(), mapping.size(), capacity);
+        return new TripwireTable(mapping.sidecarAddress(), mapping.size(), capacity, mapping.regionName());
     }
 
     private Tripwire.Entry armOut(final Mapping mapping, final Tripwire.Options o, final int regionId) {
@@ -262,7 +304,9 @@ public final class TripwireUnit implements AutoCloseable {
         try {
             final int index = pt.table.arm(o.offset, o.length, o.flags(Tripwire.OUT, 0), o.conditionValue, o.cookie,
                 om.regionName());
-            return new Tripwire.Entry(pt.table, index, UNSAFE.getLong(pt.table.entry(index) + TripwireTable.E_ID));
+            final long id = UNSAFE.getLong(pt.table.entry(index) + TripwireTable.E_ID);
+            known.add(regionId, id, o.offset, o.length);
+            return new Tripwire.Entry(pt.table, index, id);
         } finally {
             pt.table.unlock();
         }
@@ -277,23 +321,42 @@ public final class TripwireUnit implements AutoCloseable {
             if (left == null && m != null && !m.isClosed()) {
                 // nothing of ours is armed there any more: give the queue directory slot back
                 registeredIn.remove(t.in.table.base);
-                t.in.table.lock();
-                try {
-                    t.in.table.releaseQueue(queue.regionName(), m.regionName());
-                } finally {
-                    t.in.table.unlock();
-                }
+                releaseQueue(t.in.table, m);
             }
+            known.retire(t.regionId(), t.in.id, queue.sharedTail(), queue.sharedHead());
         }
         if (t.out != null) {
             disarmEntry(t.out);
+            known.retire(t.regionId(), t.out.id, queue.sharedTail(), queue.sharedHead());
+        }
+    }
+
+    private void releaseQueue(final TripwireTable table, final Mapping m) {
+        table.lock();
+        try {
+            try {
+                table.releaseQueue(queue.regionName(), m.regionName());
+            } catch (final TripwireTableCorruptException e) {
+                ProtocolErrors.record(e);
+                table.rebuild();
+                table.releaseQueue(queue.regionName(), m.regionName());
+            }
+        } finally {
+            table.unlock();
         }
     }
 
     private static void disarmEntry(final Tripwire.Entry e) {
         e.table.lock();
         try {
-            e.table.disarm(e.index, e.id);
+            try {
+                e.table.disarm(e.index, e.id);
+            } catch (final TripwireTableCorruptException c) {
+                // rebuild from the valid entries (dropping damaged ones, maybe this one), then retry once
+                ProtocolErrors.record(c);
+                e.table.rebuild();
+                e.table.disarm(e.index, e.id);
+            }
         } finally {
             e.table.unlock();
         }
@@ -357,13 +420,7 @@ public final class TripwireUnit implements AutoCloseable {
                 continue;
             }
             try {
-                final TripwireTable table = sharedTable(m);
-                table.lock();
-                try {
-                    table.releaseQueue(queue.regionName(), m.regionName());
-                } finally {
-                    table.unlock();
-                }
+                releaseQueue(sharedTable(m), m);
             } catch (final RuntimeException e) {
                 // the region went away meanwhile
             }
@@ -392,7 +449,7 @@ public final class TripwireUnit implements AutoCloseable {
             this.bytes = TripwireTable.bytesFor(dataSize, DEFAULT_TRIPWIRES);
             this.address = UNSAFE.allocateMemory(bytes);
             UNSAFE.setMemory(address, bytes, (byte) 0);
-            this.table = new TripwireTable(address, dataSize, DEFAULT_TRIPWIRES);
+            this.table = new TripwireTable(address, dataSize, DEFAULT_TRIPWIRES, "(outbound, private)");
         }
 
         void free() {

@@ -66,7 +66,8 @@ final class HolderIdentity {
         if (state == 'Z' || state == 'X') {
             return true;
         }
-        return (token >>> 32) != (startTicks(stat) & 0xFFFF_FFFFL);
+        // a token this class made on Linux never has start time 0 (no JVM starts at the boot tick)
+        return (token >>> 32) == 0 || (token >>> 32) != (startTicks(stat) & 0xFFFF_FFFFL);
     }
 
     static long tokenOf(final long pid) {

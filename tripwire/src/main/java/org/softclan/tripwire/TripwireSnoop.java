@@ -202,6 +202,7 @@ final class TripwireSnoop implements SnoopHook {
         private final TripwireTable table;
         private final long[] serials = new long[TripwireTable.QUEUES];
         private final EventQueue[] queues = new EventQueue[TripwireTable.QUEUES];
+        private final String[] names = new String[TripwireTable.QUEUES];
 
         QueueCache(final OutboundMapping via, final TripwireTable table) {
             this.via = via;
@@ -229,9 +230,12 @@ final class TripwireSnoop implements SnoopHook {
             try {
                 // a name only a unit makes (a peer could otherwise steer events into any region)
                 final String name = table.queueName(index);
-                if (name != null && name.startsWith(TripwireUnit.QUEUE_PREFIX)) {
+                if (name != null && name.equals(names[index])) {
+                    q = queues[index];   // same queue, new serial (or a peer churning it): no new import
+                } else if (name != null && name.startsWith(TripwireUnit.QUEUE_PREFIX)) {
                     q = TripwireUnit.queueFor(via.endpoint(), name);
                 }
+                names[index] = name;
             } catch (final RuntimeException e) {
                 // the queue's owner is gone or its region cannot be imported: the event is counted as lost
             }

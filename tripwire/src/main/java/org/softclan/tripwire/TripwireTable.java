@@ -52,23 +52,23 @@ import java.nio.charset.StandardCharsets;
  */
 final class TripwireTable {
     static final int HEADER = 4096;
-    private static final int SEQ = 0;
-    private static final int LOCK = 8;
-    private static final int ENTRY_FREE = 64;
-    private static final int ENTRY_HIGH = 68;
-    private static final int NODE_FREE = 72;
-    private static final int NODE_HIGH = 76;
-    private static final int WIDE_COUNT = 80;
-    private static final int ARMED_COUNT = 84;
-    private static final int NEXT_ID = 88;
-    private static final int NODES_USED = 96;
-    private static final int QUEUE_SERIAL = 104;
+    static final int SEQ = 0;
+    static final int LOCK = 8;
+    static final int ENTRY_FREE = 64;
+    static final int ENTRY_HIGH = 68;
+    static final int NODE_FREE = 72;
+    static final int NODE_HIGH = 76;
+    static final int WIDE_COUNT = 80;
+    static final int ARMED_COUNT = 84;
+    static final int NEXT_ID = 88;
+    static final int NODES_USED = 96;
+    static final int QUEUE_SERIAL = 104;
     static final int SLOT_SERIAL = 120;
     static final int QUEUE_DIR = 128;
     static final int QUEUE_SLOT = 128;
     static final int QUEUES = 16;
     static final int QUEUE_NAME_MAX = 100;
-    private static final int WIDE_LIST = 2176;
+    static final int WIDE_LIST = 2176;
     static final int WIDE_MAX = 64;
     /** Entries covering more lines than this go in the wide list instead of the hash. */
     static final int NARROW_MAX_LINES = 16;

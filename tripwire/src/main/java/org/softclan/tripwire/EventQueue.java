@@ -35,10 +35,11 @@ import org.softclan.tripwire.os.Futex;
  * never reads the shared one back. An event whose tripwire this queue's unit never armed (a forged
  * slot, or a garbled one) is dropped and counted ({@link #droppedCount()}), not handed out. A slot
  * claimed and never published (its poster died between the claim and the publish, or a peer moved
- * the tail) is skipped once the tail has been ahead of it for {@link #STALL_NANOS} with no progress,
+ * the tail) is skipped once the tail has been ahead of it for a bound (1 s by default, system property
+ * {@code softclan.tripwire.queueStallMillis}) with no progress,
  * and counted ({@link #skippedCount()}); a tail more than a capacity ahead of the head, or behind it,
  * is taken as garbage and the head resynchronised to it. Posting gives up, counted as an overflow,
- * after {@link #MAX_CLAIM_ATTEMPTS} lost compare-and-sets. Residual risk: a poster stalled (not dead)
+ * after 2^20 lost compare-and-sets. Residual risk: a poster stalled (not dead)
  * for longer than the bound may later publish into a slot that has been reused; the bound is long
  * (1 s by default) to make that unlikely.
  */
@@ -98,12 +99,19 @@ public final class EventQueue {
         this.filter = filter;
     }
 
-    /** @return events polled and dropped because no tripwire of the owning unit could have posted them (owner thread) */
+    /**
+     * @return events polled and dropped because no tripwire of the owning unit could have posted them
+     *         (forged or garbled slots); a plain read of a field the polling thread writes: call it from
+     *         that thread
+     */
     public long droppedCount() {
         return dropped;
     }
 
-    /** @return claimed slots never published within the bound and skipped, or tail resyncs (owner thread) */
+    /**
+     * @return slots claimed and never published within the bound, skipped, plus resynchronisations to a
+     *         garbage tail; a plain read of a field the polling thread writes: call it from that thread
+     */
     public long skippedCount() {
         return skipped;
     }
@@ -154,9 +162,12 @@ public final class EventQueue {
     // ------------------------------------------------------------------------------------ posting
 
     /**
-     * Posts an event; any process may call this concurrently.
+     * Posts an event; any process may call this concurrently. Claims a position with a CAS on the tail
+     * (at most 2^20 attempts), writes the slot with plain stores, publishes its sequence
+     * with a volatile store. Allocation-free.
      *
-     * @return {@code true} if posted, {@code false} if the queue was full (counted as overflow)
+     * @return {@code true} if posted, {@code false} if the queue was full or the claim kept failing
+     *         (counted as overflow)
      */
     boolean post(final long tripwireId, final long cookie, final int regionId, final long offset, final long length,
                  final long value) {

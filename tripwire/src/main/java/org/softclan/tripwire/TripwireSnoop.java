@@ -133,6 +133,7 @@ final class TripwireSnoop implements SnoopHook {
         final long len = UNSAFE.getLong(e + TripwireTable.E_LENGTH);
         if (!table.validRange(start, len)) {
             // garbage from another process: the write stands, this entry is ignored and counted
+            table.requestRepair();
             ProtocolErrors.record(table.corrupt("entry at +" + (e - table.base), "start/length", start,
                 "length " + len + "; must lie inside the " + table.dataSize + "-byte data area; ignored"));
             return;

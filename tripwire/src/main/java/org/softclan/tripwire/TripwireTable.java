@@ -15,7 +15,8 @@ import java.nio.charset.StandardCharsets;
  *     8 lock (long)            0 free, else the holder's {@link HolderIdentity} token (pid + start
  *                              time), so a waiter can tell a dead holder and take the lock over
  *    64 entry free head (int), entry high-water (int), node free head (int), node high-water (int),
- *       wide count (int), armed count (int), next tripwire id (long), nodes in use (int)  own line
+ *       wide count (int), armed count (int), next tripwire id (long), nodes in use (int),
+ *       repair request (int, at 100: a reader found garbage; the next mutator rebuilds)     own line
  *   128 queue directory: 16 slots x 128 bytes {owner pid long, region id int, name length int,
  *       name bytes (at most 100), serial long at 120 (new for each registration)}: the event queues
  *       of the units that armed here
@@ -62,6 +63,8 @@ final class TripwireTable {
     static final int ARMED_COUNT = 84;
     static final int NEXT_ID = 88;
     static final int NODES_USED = 96;
+    /** Set by a reader that found garbage it could not fix (it holds no lock); the next mutator rebuilds. */
+    static final int REPAIR = 100;
     static final int QUEUE_SERIAL = 104;
     static final int SLOT_SERIAL = 120;
     static final int QUEUE_DIR = 128;
@@ -227,10 +230,13 @@ final class TripwireTable {
                 return 0;
             }
             int n = 0;
+            long cycleLine = -1;
             for (long line = first; line <= last; line++) {
-                int guard = nodeCapacity;
-                for (int node = headNode(line); node > 0 && node <= nodeCapacity && guard-- > 0;
-                     node = nextNode(node)) {
+                // a line's list holds at most one node per entry: a longer walk is a cycle (garbage)
+                int guard = entryCapacity;
+                final int lineStart = n;
+                int node = headNode(line);
+                for (; node > 0 && node <= nodeCapacity && guard-- > 0; node = nextNode(node)) {
                     // a torn read during a concurrent change is caught by the seq check below; the
                     // bounds checks keep it inside the table meanwhile
                     final int index = nodeEntry(node);
@@ -247,6 +253,10 @@ final class TripwireTable {
                         n = out.add(n, index);
                     }
                 }
+                if (guard < 0 && node > 0) {
+                    n = lineStart;   // what a looping list gave is not trusted, and may hold duplicates
+                    cycleLine = line;
+                }
             }
             final int wide = UNSAFE.getInt(base + WIDE_COUNT);
             for (int i = 0; i < wide && i < WIDE_MAX; i++) {
@@ -257,6 +267,11 @@ final class TripwireTable {
             }
             UNSAFE.loadFence();
             if (UNSAFE.getLongVolatile(null, base + SEQ) == seq) {
+                if (cycleLine >= 0) {
+                    requestRepair();
+                    ProtocolErrors.record(corrupt("node list of line " + cycleLine, "next", cycleLine,
+                        "loops: longer than the " + entryCapacity + " entries there are; the line's tripwires were skipped"));
+                }
                 return n;
             }
         }
@@ -360,8 +375,9 @@ final class TripwireTable {
         }
         int[] found = new int[4];
         int n = 0;
-        int guard = nodeCapacity;
-        for (int node = headNode(line); node > 0 && node <= nodeCapacity && guard-- > 0; node = nextNode(node)) {
+        int guard = entryCapacity;
+        int node = headNode(line);
+        for (; node > 0 && node <= nodeCapacity && guard-- > 0; node = nextNode(node)) {
             final int index = nodeEntry(node);
             if (index < 0 || index >= entryCapacity) {
                 break;
@@ -369,6 +385,10 @@ final class TripwireTable {
             if ((UNSAFE.getInt(entry(index) + E_FLAGS) & directionBit) != 0) {
                 found = add(found, n++, index);
             }
+        }
+        final boolean cycle = guard < 0 && node > 0;
+        if (cycle) {
+            n = 0;   // a looping list (garbage): its entries are not trusted, and may repeat
         }
         final int wide = UNSAFE.getInt(base + WIDE_COUNT);
         for (int i = 0; i < wide && i < WIDE_MAX; i++) {
@@ -386,6 +406,11 @@ final class TripwireTable {
         if (UNSAFE.getLongVolatile(null, base + SEQ) != seq) {
             return null;
         }
+        if (cycle) {
+            requestRepair();
+            ProtocolErrors.record(corrupt("node list of line " + line, "next", line, "loops: longer than the "
+                + entryCapacity + " entries there are; the line's tripwires are skipped until the table changes"));
+        }
         return new LineEntries(this, seq, line, java.util.Arrays.copyOf(found, n));
     }
 
@@ -396,6 +421,11 @@ final class TripwireTable {
         }
         final long slot = find(line);
         return slot < 0 ? 0 : UNSAFE.getInt(slot + 8);
+    }
+
+    /** @return the address of node {@code node} (1-based, in [1, node capacity]: the caller checked) */
+    long nodeAddress(final int node) {
+        return nodes + 8L * (node - 1);
     }
 
     /** @return the entry index a node (1-based) holds */
@@ -523,6 +553,9 @@ final class TripwireTable {
         final long seq = UNSAFE.getLongVolatile(null, base + SEQ);
         if ((seq & 1) == 0) {
             UNSAFE.putLongVolatile(null, base + SEQ, seq + 1);
+            if (UNSAFE.getIntVolatile(null, base + REPAIR) != 0) {
+                rebuild();   // a reader found garbage since the last change
+            }
         } else {
             ProtocolErrors.record(corrupt("header", "seq", seq, "odd with no live holder: a mutator died"
                 + " mid-change"));
@@ -535,6 +568,11 @@ final class TripwireTable {
         final long seq = UNSAFE.getLongVolatile(null, base + SEQ);
         UNSAFE.putLongVolatile(null, base + SEQ, (seq | 1) + 1);
         UNSAFE.compareAndSwapLong(null, base + LOCK, HolderIdentity.current(), 0);
+    }
+
+    /** Asks the next mutator to rebuild the table (a plain flag any process may set; readers call it on garbage). */
+    void requestRepair() {
+        UNSAFE.putIntVolatile(null, base + REPAIR, 1);
     }
 
     TripwireTableCorruptException corrupt(final String structure, final String field, final long value,
@@ -591,6 +629,7 @@ final class TripwireTable {
      * @throws TripwireTableCorruptException if a peer writes into the table faster than it can be rebuilt
      */
     void rebuild() {
+        UNSAFE.putIntVolatile(null, base + REPAIR, 0);
         UNSAFE.setMemory(hash, 16L * (hashMask + 1), (byte) 0);
         UNSAFE.setMemory(nodes, 8L * nodeCapacity, (byte) 0);
         UNSAFE.putInt(base + WIDE_COUNT, 0);

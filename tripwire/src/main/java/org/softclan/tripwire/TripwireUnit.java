@@ -158,6 +158,10 @@ public final class TripwireUnit implements AutoCloseable {
      *         condition is set on an unaligned start
      * @throws TripwireCapacityException if the region's table (or this unit's) is full, or the region
      *         has no table (exported with no sidecar)
+     * @throws TripwireLockTimeoutException if another live process kept the region's table locked past
+     *         the bound (a dead holder's lock is taken over instead)
+     * @throws TripwireTableCorruptException if the table held garbage (written by another process) even
+     *         after it was rebuilt from its valid entries once
      */
     public Tripwire arm(final Mapping mapping, final Tripwire.Options options) {
         checkOpen();

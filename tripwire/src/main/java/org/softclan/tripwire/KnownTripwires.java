@@ -52,7 +52,7 @@ final class KnownTripwires implements EventQueue.EventFilter {
     synchronized void add(final int regionId, final long id, final long offset, final long length) {
         Table t = table;
         if ((t.used + 1) * 2 > t.mask + 1) {
-            t = rehash(t, Integer.highestOneBit(Math.max(16, 4 * (live + 1) - 1)) << 1);
+            t = rehash(t, Integer.highestOneBit(Math.max(16, 2 * (live + 1) - 1)) << 1);
         }
         final int i = insert(t, regionId, id, offset, offset + length, -1);
         live++;

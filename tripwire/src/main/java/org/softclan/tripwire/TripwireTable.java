@@ -552,7 +552,10 @@ final class TripwireTable {
     private void afterAcquire() {
         final long seq = UNSAFE.getLongVolatile(null, base + SEQ);
         if ((seq & 1) == 0) {
-            UNSAFE.putLongVolatile(null, base + SEQ, seq + 1);
+            // odd before any change of the structure: a release store, then a store-store fence (the
+            // CAS on the lock word was already a full one)
+            UNSAFE.putOrderedLong(null, base + SEQ, seq + 1);
+            UNSAFE.storeFence();
             if (UNSAFE.getIntVolatile(null, base + REPAIR) != 0) {
                 rebuild();   // a reader found garbage since the last change
             }
@@ -563,11 +566,17 @@ final class TripwireTable {
         }
     }
 
-    /** Makes the seq even (whatever a peer wrote there) and frees the lock if this process still holds it. */
+    /**
+     * Makes the seq even (whatever a peer wrote there; a release store, so readers that see it see the
+     * changes) and frees the lock if this process still holds it (a release store: only the holder
+     * writes a held lock word, and a peer that scribbles on it meanwhile is taken over from anyway).
+     */
     void unlock() {
-        final long seq = UNSAFE.getLongVolatile(null, base + SEQ);
-        UNSAFE.putLongVolatile(null, base + SEQ, (seq | 1) + 1);
-        UNSAFE.compareAndSwapLong(null, base + LOCK, HolderIdentity.current(), 0);
+        final long seq = UNSAFE.getLong(base + SEQ);
+        UNSAFE.putOrderedLong(null, base + SEQ, (seq | 1) + 1);
+        if (UNSAFE.getLongVolatile(null, base + LOCK) == HolderIdentity.current()) {
+            UNSAFE.putOrderedLong(null, base + LOCK, 0);
+        }
     }
 
     /** Asks the next mutator to rebuild the table (a plain flag any process may set; readers call it on garbage). */
@@ -582,8 +591,18 @@ final class TripwireTable {
 
     /** @return {@code value} if {@code 0 <= value <= max}, else throws naming the field */
     private int checked(final String structure, final String field, final int value, final int max) {
+        return checked(structure, -1, field, value, max);
+    }
+
+    /**
+     * @param which the structure's number (node, entry, line, list position), -1 for none: the message
+     *              is made only on failure, so the check allocates nothing
+     * @return {@code value} if {@code 0 <= value <= max}, else throws naming the field
+     */
+    private int checked(final String structure, final long which, final String field, final int value, final int max) {
         if (value < 0 || value > max) {
-            throw corrupt(structure, field, value, "must be within [0, " + max + "]");
+            throw corrupt(which < 0 ? structure : structure + " " + which, field, value,
+                "must be within [0, " + max + "]");
         }
         return value;
     }
@@ -603,7 +622,7 @@ final class TripwireTable {
     }
 
     private int wideIndex(final int i) {
-        return checked("wide list", "entry index " + i, UNSAFE.getInt(base + WIDE_LIST + 4L * i), entryCapacity - 1);
+        return checked("wide list position", i, "entry index", UNSAFE.getInt(base + WIDE_LIST + 4L * i), entryCapacity - 1);
     }
 
     /** @return an armed entry's start, its range checked against the region */
@@ -753,7 +772,7 @@ final class TripwireTable {
     /** Puts a node for entry {@code index} at the head of {@code line}'s list; the caller holds the lock. */
     private void link(final long line, final int index) {
         final long slot = findOrInsert(line);
-        final int head = checked("hash", "head node of line " + line, UNSAFE.getInt(slot + 8), nodeCapacity);
+        final int head = checked("hash slot of line", line, "head node", UNSAFE.getInt(slot + 8), nodeCapacity);
         final int node = allocNode();
         final long nodeAddr = nodes + 8L * (node - 1);
         UNSAFE.putInt(nodeAddr, index);
@@ -820,7 +839,7 @@ final class TripwireTable {
                 throw corrupt("entry " + (free - 1), "state", UNSAFE.getIntVolatile(null, e + E_STATE),
                     "on the free list, so must be " + FREE);
             }
-            UNSAFE.putInt(base + ENTRY_FREE, checked("entry " + (free - 1), "next free", UNSAFE.getInt(e + E_FLAGS),
+            UNSAFE.putInt(base + ENTRY_FREE, checked("entry", free - 1, "next free", UNSAFE.getInt(e + E_FLAGS),
                 entryCapacity));
             return free - 1;
         }
@@ -838,7 +857,7 @@ final class TripwireTable {
         final int free = checked("header", "node free head", UNSAFE.getInt(base + NODE_FREE), nodeCapacity);
         final int node;
         if (free != 0) {
-            UNSAFE.putInt(base + NODE_FREE, checked("node " + free, "next free",
+            UNSAFE.putInt(base + NODE_FREE, checked("node", free, "next free",
                 UNSAFE.getInt(nodes + 8L * (free - 1) + 4), nodeCapacity));
             node = free;
         } else {
@@ -860,14 +879,14 @@ final class TripwireTable {
             return;
         }
         long prevLink = slot + 8;
-        int node = checked("hash", "head node of line " + line, UNSAFE.getInt(prevLink), nodeCapacity);
+        int node = checked("hash slot of line", line, "head node", UNSAFE.getInt(prevLink), nodeCapacity);
         for (int guard = 0; node != 0; guard++) {
             if (guard >= nodeCapacity) {
                 throw corrupt("node " + node, "next", node, "the list of line " + line + " is longer than the "
                     + nodeCapacity + " nodes there are: it loops");
             }
             final long nodeAddr = nodes + 8L * (node - 1);
-            final int next = checked("node " + node, "next", UNSAFE.getInt(nodeAddr + 4), nodeCapacity);
+            final int next = checked("node", node, "next", UNSAFE.getInt(nodeAddr + 4), nodeCapacity);
             if (UNSAFE.getInt(nodeAddr) == index) {
                 UNSAFE.putIntVolatile(null, prevLink, next);
                 UNSAFE.putInt(nodeAddr + 4, checked("header", "node free head", UNSAFE.getInt(base + NODE_FREE),

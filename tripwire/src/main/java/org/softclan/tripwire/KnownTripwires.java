@@ -110,7 +110,8 @@ final class KnownTripwires implements EventQueue.EventFilter {
                     live--;
                 }
             }
-            purgeAt = 2 * retired + 32;   // amortised: a pass per this many retirements at least
+            // amortised O(1): a pass over the table per an eighth of its size in retirements at least
+            purgeAt = Math.max(2 * retired + 32, (t.mask + 1) / 8);
         }
         table = t;   // publish (release)
     }

@@ -336,8 +336,9 @@ final class TripwireTable {
             : HolderIdentity.isDead(holder) && UNSAFE.compareAndSwapLong(null, base + LOCK, holder, me)) {
             try {
                 afterAcquire();
-            } catch (final RuntimeException e) {
-                ProtocolErrors.record(e);
+            } catch (final RuntimeException | OutOfMemoryError e) {
+                ProtocolErrors.record(e instanceof RuntimeException ? (RuntimeException) e
+                    : new TripwireTableCorruptException(regionName, "table", "rebuild", 0, e.toString()));
             } finally {
                 unlock();
             }
@@ -506,8 +507,8 @@ final class TripwireTable {
         }
         try {
             afterAcquire();
-        } catch (final RuntimeException e) {
-            unlock();
+        } catch (final RuntimeException | Error e) {
+            unlock();   // a rebuild that failed (even out of memory) must not leave this live process holding it
             throw e;
         }
     }

@@ -15,9 +15,13 @@ import org.softclan.dsm.DsmException;
 public final class TripwireTableCorruptException extends DsmException {
     private static final long serialVersionUID = 1L;
 
+    /** The region whose shared tripwire state held the value. */
     private final String regionName;
+    /** The damaged structure. */
     private final String structure;
+    /** The damaged field. */
     private final String field;
+    /** The value found. */
     private final long value;
 
     /**

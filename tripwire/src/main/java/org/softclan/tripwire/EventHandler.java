@@ -7,7 +7,8 @@ package org.softclan.tripwire;
 @FunctionalInterface
 public interface EventHandler {
     /**
-     * @param sequence   the event's position in its queue, from 0, gap-free
+     * @param sequence   the event's position in its queue, from 0, increasing; a gap means slots that were
+     *                   dropped ({@link EventQueue#droppedCount()}) or skipped ({@link EventQueue#skippedCount()})
      * @param tripwireId the id of the tripwire that fired (unique within its region's table)
      * @param cookie     the user value given when the tripwire was armed
      * @param regionId   the unit's id for the region ({@link TripwireUnit#regionName(int)})

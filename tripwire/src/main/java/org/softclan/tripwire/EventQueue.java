@@ -30,6 +30,20 @@ import org.softclan.tripwire.os.Futex;
  * <b>Waking</b>: a poster that sees a waiter bumps the doorbell and wakes it with a futex; the CAS
  * on the tail and the waiter's increment are both full barriers, so a waiter never sleeps through
  * an event posted after it checked.
+ *
+ * <p><b>Trust.</b> Every word here can be written by any process that imports the queue's region.
+ * The capacity is read once, when the queue is mapped; slot addresses are always {@code position &
+ * mask}, so no head, tail or sequence value can leave the ring. The owner keeps its own head and
+ * never reads the shared one back. An event whose tripwire this queue's unit never armed (a forged
+ * slot, or a garbled one) is dropped and counted ({@link #droppedCount()}), not handed out. A slot
+ * claimed and never published (its poster died between the claim and the publish, or a peer moved
+ * the tail) is skipped once the tail has been ahead of it for a bound (1 s by default, system property
+ * {@code softclan.tripwire.queueStallMillis}) with no progress,
+ * and counted ({@link #skippedCount()}); a tail more than a capacity ahead of the head, or behind it,
+ * is taken as garbage and the head resynchronised to it. Posting gives up, counted as an overflow,
+ * after 2^20 lost compare-and-sets. Residual risk: a poster stalled (not dead)
+ * for longer than the bound may later publish into a slot that has been reused; the bound is long
+ * (1 s by default) to make that unlikely.
  */
 public final class EventQueue {
     static final int CAPACITY = 0;
@@ -46,6 +60,17 @@ public final class EventQueue {
     static final long MAX_BLOCK_SLICE_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(100);
     static final int SLOTS = 4096;
     static final int SLOT = 64;
+    /** How long a claimed slot may stay unpublished before the owner skips it: 1 s (softclan.tripwire.queueStallMillis). */
+    static final long STALL_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(
+        Long.getLong("softclan.tripwire.queueStallMillis", 1_000));
+    /** Compare-and-sets of the tail a post tries before giving up (counted as an overflow). */
+    static final int MAX_CLAIM_ATTEMPTS = 1 << 20;
+
+    /** Decides whether a polled event can be genuine (its tripwire was armed by the queue's unit). */
+    interface EventFilter {
+        /** @return whether an event with these fields may be handed out */
+        boolean accepts(int regionId, long tripwireId, long offset, long length);
+    }
 
     private final Mapping mapping;
     private final long base;
@@ -60,12 +85,19 @@ public final class EventQueue {
     /** Threads inside {@link #block}: {@link #close()} unmaps nothing until they left. */
     private final java.util.concurrent.atomic.AtomicInteger blocked = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean closed;
+    /** Owner only: the next position to consume (the shared head is written from it, never read back). */
+    private long head;
+    private long stalledHead = -1;
+    private long stalledSince;
+    private long skipped;
+    private long dropped;
+    private volatile EventFilter filter;
 
     EventQueue(final Mapping mapping) {
         this.mapping = mapping;
         this.base = mapping.address(0, SLOTS);
         this.capacity = UNSAFE.getIntVolatile(null, base + CAPACITY);
-        if (Integer.bitCount(capacity) != 1 || mapping.size() < SLOTS + (long) SLOT * capacity) {
+        if (capacity < 2 || Integer.bitCount(capacity) != 1 || mapping.size() < SLOTS + (long) SLOT * capacity) {
             throw new IllegalStateException("region '" + mapping.regionName() + "' is not an event queue"
                 + " (capacity word " + capacity + ", size " + mapping.size() + ")");
         }
@@ -74,6 +106,29 @@ public final class EventQueue {
             // this process cannot wake futex waiters: tell them to re-check in short slices instead
             UNSAFE.putIntVolatile(null, base + FALLBACK_SEEN, 1);
         }
+        this.head = UNSAFE.getLongVolatile(null, base + HEAD);
+    }
+
+    /** Installs the owner's check of polled events (the unit's armed tripwires). */
+    void filter(final EventFilter filter) {
+        this.filter = filter;
+    }
+
+    /**
+     * @return events polled and dropped because no tripwire of the owning unit could have posted them
+     *         (forged or garbled slots); a plain read of a field the polling thread writes: call it from
+     *         that thread
+     */
+    public long droppedCount() {
+        return dropped;
+    }
+
+    /**
+     * @return slots claimed and never published within the bound, skipped, plus resynchronisations to a
+     *         garbage tail; a plain read of a field the polling thread writes: call it from that thread
+     */
+    public long skippedCount() {
+        return skipped;
     }
 
     /** @return bytes a queue region of {@code capacity} events needs */
@@ -99,6 +154,16 @@ public final class EventQueue {
         return capacity;
     }
 
+    /** @return the shared head word (volatile read): the owner's last consumed position, as published */
+    long sharedHead() {
+        return UNSAFE.getLongVolatile(null, base + HEAD);
+    }
+
+    /** @return the shared tail word (volatile read): positions claimed so far */
+    long sharedTail() {
+        return UNSAFE.getLongVolatile(null, base + TAIL);
+    }
+
     /** @return events posted and not yet polled */
     public long size() {
         return UNSAFE.getLongVolatile(null, base + TAIL) - UNSAFE.getLongVolatile(null, base + HEAD);
@@ -112,13 +177,16 @@ public final class EventQueue {
     // ------------------------------------------------------------------------------------ posting
 
     /**
-     * Posts an event; any process may call this concurrently.
+     * Posts an event; any process may call this concurrently. Claims a position with a CAS on the tail
+     * (at most 2^20 attempts), writes the slot with plain stores, publishes its sequence
+     * with a volatile store. Allocation-free.
      *
-     * @return {@code true} if posted, {@code false} if the queue was full (counted as overflow)
+     * @return {@code true} if posted, {@code false} if the queue was full or the claim kept failing
+     *         (counted as overflow)
      */
     boolean post(final long tripwireId, final long cookie, final int regionId, final long offset, final long length,
                  final long value) {
-        while (true) {
+        for (int attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
             final long tail = UNSAFE.getLongVolatile(null, base + TAIL);
             long head = cachedHead;
             if (tail - head >= capacity) {
@@ -144,6 +212,9 @@ public final class EventQueue {
                 return true;
             }
         }
+        // the tail kept moving under us (a peer writing it?): counted as an overflow, never a hang
+        UNSAFE.getAndAddLong(null, base + OVERFLOW, 1);
+        return false;
     }
 
     /**
@@ -160,31 +231,97 @@ public final class EventQueue {
     // ------------------------------------------------------------------------------------ polling
 
     /**
-     * Hands up to {@code limit} events to {@code handler}, oldest first. Owner thread only.
+     * Hands up to {@code limit} events to {@code handler}, oldest first. Owner thread only. Each slot
+     * is read after an acquire load of its published sequence; the head is released (ordered store)
+     * after the handler returns. Events that fail the owner's check are dropped and counted
+     * ({@link #droppedCount()}); a slot left unpublished past the bound is skipped and counted
+     * ({@link #skippedCount()}). Allocation-free.
      *
      * @return the number of events handled (0 if none: a work count for idle strategies)
      */
     public int poll(final EventHandler handler, final int limit) {
-        long head = UNSAFE.getLong(base + HEAD);
+        long head = this.head;
         int n = 0;
-        while (n < limit) {
+        for (int work = 0; work < limit; work++) {
             final long slot = base + SLOTS + (long) SLOT * (head & mask);
             if (UNSAFE.getLongVolatile(null, slot) != head + 1) {
-                break;
+                if (!stalled(head, true)) {
+                    break;
+                }
+                head = this.head;
+                continue;
             }
-            handler.onEvent(head, UNSAFE.getLong(slot + 8), UNSAFE.getLong(slot + 16), (int) UNSAFE.getLong(slot + 24),
-                UNSAFE.getLong(slot + 32), UNSAFE.getLong(slot + 40), UNSAFE.getLong(slot + 48));
+            final long id = UNSAFE.getLong(slot + 8);
+            final long cookie = UNSAFE.getLong(slot + 16);
+            final int regionId = (int) UNSAFE.getLong(slot + 24);
+            final long offset = UNSAFE.getLong(slot + 32);
+            final long length = UNSAFE.getLong(slot + 40);
+            final long value = UNSAFE.getLong(slot + 48);
+            final EventFilter f = filter;
+            if (f == null || f.accepts(regionId, id, offset, length)) {
+                handler.onEvent(head, id, cookie, regionId, offset, length, value);
+                n++;
+            } else {
+                dropped++;
+                ProtocolErrors.record(new TripwireTableCorruptException(mapping.regionName(), "event queue",
+                    "slot " + (head & mask) + " tripwire id", id, "region id " + regionId + ", offset " + offset
+                    + ", length " + length + ": no tripwire of this unit; dropped"));
+            }
             head++;
-            n++;
+            this.head = head;
             UNSAFE.putOrderedLong(null, base + HEAD, head);
         }
         return n;
     }
 
-    /** @return whether an event is ready to poll (acquire) */
+    /**
+     * The slot at {@code head} is not published: is that a stall past the bound? Starts the clock the
+     * first time it sees one; with {@code recover}, skips the slot (or resyncs to a garbage tail).
+     * Reads the tail (volatile) only when the head's slot is not ready.
+     *
+     * @return whether the head moved (recover) or would move (not recover)
+     */
+    private boolean stalled(final long head, final boolean recover) {
+        final long tail = UNSAFE.getLongVolatile(null, base + TAIL);
+        if (tail == head) {
+            stalledHead = -1;
+            return false;   // empty: the common case
+        }
+        final long now = System.nanoTime();
+        if (stalledHead != head) {
+            stalledHead = head;
+            stalledSince = now;
+            return false;
+        }
+        if (now - stalledSince < STALL_NANOS) {
+            return false;
+        }
+        if (!recover) {
+            return true;
+        }
+        final long ahead = tail - head;
+        final long to = ahead < 0 || ahead > capacity ? tail : head + 1;
+        ProtocolErrors.record(new TripwireTableCorruptException(mapping.regionName(), "event queue",
+            to == tail ? "tail" : "slot " + (head & mask) + " sequence", to == tail ? tail
+            : UNSAFE.getLongVolatile(null, base + SLOTS + (long) SLOT * (head & mask)),
+            to == tail ? "head is " + head + ", capacity " + capacity + "; head resynchronised to the tail"
+            : "position " + head + " was claimed and not published for " + STALL_NANOS / 1_000_000 + " ms; skipped"));
+        skipped++;
+        stalledHead = -1;
+        this.head = to;
+        UNSAFE.putOrderedLong(null, base + HEAD, to);
+        return true;
+    }
+
+    /**
+     * Owner thread only (it may start the clock of a stalled slot).
+     *
+     * @return whether an event is ready to poll (acquire), or a stalled slot is due to be skipped
+     */
     public boolean hasEvent() {
-        final long head = UNSAFE.getLong(base + HEAD);
-        return UNSAFE.getLongVolatile(null, base + SLOTS + (long) SLOT * (head & mask)) == head + 1;
+        final long head = this.head;
+        return UNSAFE.getLongVolatile(null, base + SLOTS + (long) SLOT * (head & mask)) == head + 1
+            || stalled(head, false);
     }
 
     // ------------------------------------------------------------------------------------ waiting
@@ -233,9 +370,13 @@ public final class EventQueue {
                 if (left <= 0) {
                     return false;
                 }
-                // bounded slices: a poster on the parking fallback rings without waking anyone
+                // bounded slices: a poster on the parking fallback rings without waking anyone, and while a
+                // claimed slot is unpublished (a poster may have died), wake up to check the bound
+                final boolean pending = UNSAFE.getLongVolatile(null, base + TAIL)
+                    != UNSAFE.getLongVolatile(null, base + HEAD);
                 final long slice = UNSAFE.getIntVolatile(null, base + FALLBACK_SEEN) != 0
-                    ? Futex.FALLBACK_SLICE_NANOS : MAX_BLOCK_SLICE_NANOS;
+                    ? Futex.FALLBACK_SLICE_NANOS : pending ? Math.min(MAX_BLOCK_SLICE_NANOS, STALL_NANOS / 4 + 1)
+                    : MAX_BLOCK_SLICE_NANOS;
                 final int outcome = Futex.wait(base + DOORBELL, bell, Math.min(left, slice));
                 if (outcome == Futex.INTERRUPTED && Thread.currentThread().isInterrupted()) {
                     return ready.getAsBoolean();   // a Java interrupt ends the wait; a signal (EINTR) does not

@@ -272,7 +272,12 @@ public final class Tripwire {
     }
 
     /**
-     * Disarms it: no transfer that starts after this returns fires it. Idempotent.
+     * Disarms it: no transfer that starts after this returns fires it. Idempotent. Events it posted
+     * before are still handed out by the unit's queue; one posted by a transfer that raced with this
+     * call may be dropped as unknown ({@link EventQueue#droppedCount()}).
+     *
+     * @throws TripwireLockTimeoutException if another live process kept the table locked past the bound
+     * @throws TripwireTableCorruptException if the table held garbage even after one rebuild
      */
     public void disarm() {
         if (disarmed) {

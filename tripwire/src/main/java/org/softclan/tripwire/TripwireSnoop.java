@@ -55,7 +55,8 @@ final class TripwireSnoop implements SnoopHook {
     TripwireSnoop(final OutboundMapping mapping) {
         this.mapping = mapping;
         final int capacity = TripwireTable.capacityFor(mapping.size(), mapping.sidecarSize());
-        this.inbound = capacity == 0 ? null : new TripwireTable(mapping.sidecarAddress(), mapping.size(), capacity);
+        this.inbound = capacity == 0 ? null : new TripwireTable(mapping.sidecarAddress(), mapping.size(), capacity,
+            mapping.regionName());
         this.dataAddress = mapping.address(0, mapping.size());
         this.inboundQueues = inbound == null ? null : new QueueCache(mapping, inbound);
     }
@@ -129,6 +130,14 @@ final class TripwireSnoop implements SnoopHook {
                            final Direction direction) {
         final int flags = UNSAFE.getInt(e + TripwireTable.E_FLAGS);
         final long start = UNSAFE.getLong(e + TripwireTable.E_START);
+        final long len = UNSAFE.getLong(e + TripwireTable.E_LENGTH);
+        if (!table.validRange(start, len)) {
+            // garbage from another process: the write stands, this entry is ignored and counted
+            table.requestRepair();
+            ProtocolErrors.record(table.corrupt("entry at +" + (e - table.base), "start/length", start,
+                "length " + len + "; must lie inside the " + table.dataSize + "-byte data area; ignored"));
+            return;
+        }
         final long value = wordAt(start);
         if ((flags & Tripwire.COND_EQ) != 0 && value != UNSAFE.getLong(e + TripwireTable.E_COND)
             || (flags & Tripwire.COND_GE) != 0 && value < UNSAFE.getLong(e + TripwireTable.E_COND)) {
@@ -183,7 +192,9 @@ final class TripwireSnoop implements SnoopHook {
     }
 
     private long wordAt(final long start) {
-        return (start & 7) == 0 && start + 8 <= mapping.size() ? UNSAFE.getLongVolatile(null, dataAddress + start) : 0;
+        // start is in [0, size) here, but a length-1 entry at the last bytes must not read past the end
+        return (start & 7) == 0 && start >= 0 && start <= mapping.size() - 8
+            ? UNSAFE.getLongVolatile(null, dataAddress + start) : 0;
     }
 
     /** The event queues named in a table's directory, imported on first use and cached. */
@@ -192,6 +203,7 @@ final class TripwireSnoop implements SnoopHook {
         private final TripwireTable table;
         private final long[] serials = new long[TripwireTable.QUEUES];
         private final EventQueue[] queues = new EventQueue[TripwireTable.QUEUES];
+        private final String[] names = new String[TripwireTable.QUEUES];
 
         QueueCache(final OutboundMapping via, final TripwireTable table) {
             this.via = via;
@@ -215,10 +227,16 @@ final class TripwireSnoop implements SnoopHook {
             if (serials[index] == serial) {
                 return queues[index];
             }
-            final String name = table.queueName(index);
             EventQueue q = null;
             try {
-                q = TripwireUnit.queueFor(via.endpoint(), name);
+                // a name only a unit makes (a peer could otherwise steer events into any region)
+                final String name = table.queueName(index);
+                if (name != null && name.equals(names[index])) {
+                    q = queues[index];   // same queue, new serial (or a peer churning it): no new import
+                } else if (name != null && name.startsWith(TripwireUnit.QUEUE_PREFIX)) {
+                    q = TripwireUnit.queueFor(via.endpoint(), name);
+                }
+                names[index] = name;
             } catch (final RuntimeException e) {
                 // the queue's owner is gone or its region cannot be imported: the event is counted as lost
             }

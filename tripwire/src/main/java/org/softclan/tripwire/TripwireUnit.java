@@ -37,6 +37,8 @@ public final class TripwireUnit implements AutoCloseable {
     /** Tripwires a region's table holds when it was exported with the default sidecar. */
     public static final int DEFAULT_TRIPWIRES = 1024;
     private static final AtomicInteger QUEUE_SERIAL = new AtomicInteger();
+    /** Every event queue region's name starts with this; snoops import no other region as a queue. */
+    static final String QUEUE_PREFIX = "evq-";
 
     private final Endpoint endpoint;
     private final InboundMapping queueRegion;
@@ -49,6 +51,7 @@ public final class TripwireUnit implements AutoCloseable {
     private final Map<Long, Mapping> registeredIn = new ConcurrentHashMap<>();
     /** Inbound tripwires this unit has armed per shared table; at zero the directory slot is given back. */
     private final Map<Long, Integer> armedPerTable = new ConcurrentHashMap<>();
+    private final KnownTripwires known = new KnownTripwires();
     private volatile boolean closed;
     private final java.util.concurrent.CountDownLatch closeDone = new java.util.concurrent.CountDownLatch(1);
 
@@ -71,10 +74,11 @@ public final class TripwireUnit implements AutoCloseable {
 
     private TripwireUnit(final Endpoint endpoint, final Context ctx) {
         this.endpoint = endpoint;
-        final String name = "evq-" + ProcessHandle.current().pid() + "-" + QUEUE_SERIAL.incrementAndGet();
+        final String name = QUEUE_PREFIX + ProcessHandle.current().pid() + "-" + QUEUE_SERIAL.incrementAndGet();
         this.queueRegion = endpoint.exportInternal(name, EventQueue.bytesFor(ctx.queueCapacity), 0, 0);
         EventQueue.format(queueRegion, ctx.queueCapacity);
         this.queue = new EventQueue(queueRegion);
+        queue.filter(known);
         // closing the endpoint closes this unit first: threads blocked on its queue leave before it goes
         endpoint.closeFirst(this);
     }
@@ -99,6 +103,27 @@ public final class TripwireUnit implements AutoCloseable {
 
     static EventQueue queueFor(final Endpoint endpoint, final String name) {
         return new EventQueue(endpoint.importRegion(name));
+    }
+
+    /**
+     * Garbage found in shared tripwire state (a region's tripwire table, an event queue) by this JVM
+     * where it could not throw: in a writer's snoop (the write succeeded, the bad entry was ignored),
+     * in a poll (the forged event was dropped), or while recovering a lock (a volatile read of a
+     * JVM-wide counter).
+     *
+     * @return the number of such protocol errors since this JVM started
+     */
+    public static long protocolErrorCount() {
+        return ProtocolErrors.count();
+    }
+
+    /**
+     * @return the last protocol error counted by {@link #protocolErrorCount()} (a
+     *         {@link TripwireTableCorruptException} or {@link TripwireLockTimeoutException} naming the
+     *         region, structure, field and value), or {@code null} if none
+     */
+    public static RuntimeException lastProtocolError() {
+        return ProtocolErrors.last();
     }
 
     /** @return the endpoint this unit serves */
@@ -136,6 +161,10 @@ public final class TripwireUnit implements AutoCloseable {
      *         condition is set on an unaligned start
      * @throws TripwireCapacityException if the region's table (or this unit's) is full, or the region
      *         has no table (exported with no sidecar)
+     * @throws TripwireLockTimeoutException if another live process kept the region's table locked past
+     *         the bound (a dead holder's lock is taken over instead)
+     * @throws TripwireTableCorruptException if the table held garbage (written by another process) even
+     *         after it was rebuilt from its valid entries once
      */
     public Tripwire arm(final Mapping mapping, final Tripwire.Options options) {
         checkOpen();
@@ -160,6 +189,7 @@ public final class TripwireUnit implements AutoCloseable {
             } catch (final RuntimeException e) {
                 if (in != null) {
                     disarmEntry(in);
+                    known.retire(regionId, in.id, queue.sharedTail(), queue.sharedHead());
                 }
                 throw e;
             }
@@ -216,16 +246,32 @@ public final class TripwireUnit implements AutoCloseable {
         final TripwireTable table = sharedTable(mapping);
         table.lock();
         try {
-            final int qi = table.registerQueue(queue.regionName(), ProcessHandle.current().pid(), regionId,
-                mapping.regionName());
+            Tripwire.Entry entry;
+            try {
+                entry = armInLocked(table, mapping, o, regionId);
+            } catch (final TripwireTableCorruptException e) {
+                // another process scribbled on the table: rebuild it from its valid entries, retry once
+                ProtocolErrors.record(e);
+                table.rebuild();
+                entry = armInLocked(table, mapping, o, regionId);
+            }
             registeredIn.put(table.base, mapping);
             armedPerTable.merge(table.base, 1, Integer::sum);
-            final int index = table.arm(o.offset, o.length, o.flags(Tripwire.IN, qi), o.conditionValue, o.cookie,
-                mapping.regionName());
-            return new Tripwire.Entry(table, index, UNSAFE.getLong(table.entry(index) + TripwireTable.E_ID));
+            return entry;
         } finally {
             table.unlock();
         }
+    }
+
+    private Tripwire.Entry armInLocked(final TripwireTable table, final Mapping mapping, final Tripwire.Options o,
+                                       final int regionId) {
+        final int qi = table.registerQueue(queue.regionName(), HolderIdentity.current(), regionId,
+            mapping.regionName());
+        final int index = table.arm(o.offset, o.length, o.flags(Tripwire.IN, qi), o.conditionValue, o.cookie,
+            mapping.regionName());
+        final long id = UNSAFE.getLong(table.entry(index) + TripwireTable.E_ID);
+        known.add(regionId, id, o.offset, o.length);   // before unlock: no writer can fire it before
+        return new Tripwire.Entry(table, index, id);
     }
 
     private static TripwireTable sharedTable(final Mapping mapping) {
@@ -241,7 +287,7 @@ public final class TripwireUnit implements AutoCloseable {
                 + " tripwire table (sidecar " + mapping.sidecarSize() + " bytes, " + sidecarBytes(mapping.size(), 1)
                 + " needed for one tripwire); export it with TripwireUnit.sidecarBytes(size, n)");
         }
-        return new TripwireTable(mapping.sidecarAddress(), mapping.size(), capacity);
+        return new TripwireTable(mapping.sidecarAddress(), mapping.size(), capacity, mapping.regionName());
     }
 
     private Tripwire.Entry armOut(final Mapping mapping, final Tripwire.Options o, final int regionId) {
@@ -265,7 +311,9 @@ public final class TripwireUnit implements AutoCloseable {
         try {
             final int index = pt.table.arm(o.offset, o.length, o.flags(Tripwire.OUT, 0), o.conditionValue, o.cookie,
                 om.regionName());
-            return new Tripwire.Entry(pt.table, index, UNSAFE.getLong(pt.table.entry(index) + TripwireTable.E_ID));
+            final long id = UNSAFE.getLong(pt.table.entry(index) + TripwireTable.E_ID);
+            known.add(regionId, id, o.offset, o.length);
+            return new Tripwire.Entry(pt.table, index, id);
         } finally {
             pt.table.unlock();
         }
@@ -280,23 +328,42 @@ public final class TripwireUnit implements AutoCloseable {
             if (left == null && m != null && !m.isClosed()) {
                 // nothing of ours is armed there any more: give the queue directory slot back
                 registeredIn.remove(t.in.table.base);
-                t.in.table.lock();
-                try {
-                    t.in.table.releaseQueue(queue.regionName(), m.regionName());
-                } finally {
-                    t.in.table.unlock();
-                }
+                releaseQueue(t.in.table, m);
             }
+            known.retire(t.regionId(), t.in.id, queue.sharedTail(), queue.sharedHead());
         }
         if (t.out != null) {
             disarmEntry(t.out);
+            known.retire(t.regionId(), t.out.id, queue.sharedTail(), queue.sharedHead());
+        }
+    }
+
+    private void releaseQueue(final TripwireTable table, final Mapping m) {
+        table.lock();
+        try {
+            try {
+                table.releaseQueue(queue.regionName(), m.regionName());
+            } catch (final TripwireTableCorruptException e) {
+                ProtocolErrors.record(e);
+                table.rebuild();
+                table.releaseQueue(queue.regionName(), m.regionName());
+            }
+        } finally {
+            table.unlock();
         }
     }
 
     private static void disarmEntry(final Tripwire.Entry e) {
         e.table.lock();
         try {
-            e.table.disarm(e.index, e.id);
+            try {
+                e.table.disarm(e.index, e.id);
+            } catch (final TripwireTableCorruptException c) {
+                // rebuild from the valid entries (dropping damaged ones, maybe this one), then retry once
+                ProtocolErrors.record(c);
+                e.table.rebuild();
+                e.table.disarm(e.index, e.id);
+            }
         } finally {
             e.table.unlock();
         }
@@ -384,13 +451,7 @@ public final class TripwireUnit implements AutoCloseable {
                 continue;
             }
             try {
-                final TripwireTable table = sharedTable(m);
-                table.lock();
-                try {
-                    table.releaseQueue(queue.regionName(), m.regionName());
-                } finally {
-                    table.unlock();
-                }
+                releaseQueue(sharedTable(m), m);
             } catch (final RuntimeException e) {
                 // the region went away meanwhile
             }
@@ -424,7 +485,7 @@ public final class TripwireUnit implements AutoCloseable {
             this.bytes = TripwireTable.bytesFor(dataSize, DEFAULT_TRIPWIRES);
             this.address = UNSAFE.allocateMemory(bytes);
             UNSAFE.setMemory(address, bytes, (byte) 0);
-            this.table = new TripwireTable(address, dataSize, DEFAULT_TRIPWIRES);
+            this.table = new TripwireTable(address, dataSize, DEFAULT_TRIPWIRES, "(outbound, private)");
         }
 
         void free() {

@@ -1,0 +1,319 @@
+package org.softclan.tripwire;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.softclan.dsm.testing.Messages.assertMentions;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.softclan.dsm.Endpoint;
+import org.softclan.dsm.Fabric;
+import org.softclan.dsm.InboundMapping;
+import org.softclan.dsm.OutboundMapping;
+import org.softclan.dsm.testing.JvmProcess;
+
+/**
+ * "Never trust shared memory", "processes come and go": this JVM owns two regions, {@code victim} and
+ * {@code healthy}, with a unit each; a well-behaved {@link WriterMain} JVM writes into {@code victim};
+ * a {@link HostilePeerMain} JVM writes garbage into {@code victim}'s tripwire table and into the
+ * victim unit's event queue, or takes a lock and is killed. Nothing may crash a JVM (a crash of the
+ * writer shows as its missing answer, of this JVM as a failed run), no wait may be unbounded (every
+ * wait here has a deadline), no event may be handed out that no write caused, and the tripwires of
+ * the other region keep firing.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class HostileSharedStateTest {
+    private Fabric fabric;
+    private Endpoint owner;
+    private InboundMapping victim;
+    private InboundMapping healthy;
+    private OutboundMapping localVictim;
+    private OutboundMapping localHealthy;
+    private TripwireUnit victimUnit;
+    private TripwireUnit healthyUnit;
+    private JvmProcess writer;
+    private JvmProcess hostile;
+    /** ids of every tripwire this JVM armed on the victim region, disarmed or not */
+    private final Set<Long> armedIds = new HashSet<>();
+    private final List<long[]> victimEvents = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() throws Exception {
+        fabric = Fabric.createTemporary();
+        owner = fabric.openEndpoint("owner");
+        victim = owner.export("victim", 1 << 16);
+        healthy = owner.export("healthy", 1 << 16);
+        victimUnit = TripwireUnit.open(owner);
+        healthyUnit = TripwireUnit.open(owner);
+        final Endpoint local = fabric.openEndpoint("local-writer");
+        localVictim = local.importRegion("victim");
+        localHealthy = local.importRegion("healthy");
+        writer = JvmProcess.start(WriterMain.class, fabric.root().toString(), "victim");
+        hostile = JvmProcess.start(HostilePeerMain.class, fabric.root().toString(), "victim",
+            victimUnit.events().regionName());
+        writer.expectLine("ready", 30, TimeUnit.SECONDS);
+        hostile.expectLine("ready", 30, TimeUnit.SECONDS);
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (hostile != null) {
+            hostile.close();
+        }
+        if (writer != null) {
+            writer.close();
+        }
+        healthyUnit.close();
+        victimUnit.close();
+        fabric.close();
+    }
+
+    // ------------------------------------------------------------------------------------ helpers
+
+    private static String ask(final JvmProcess p, final String command, final String answer) throws InterruptedException {
+        p.send(command);
+        final String line = p.expectLine("", 30, TimeUnit.SECONDS);
+        assertTrue(line.startsWith(answer), command + " answered '" + line + "'; transcript:\n" + p.transcript());
+        return line;
+    }
+
+    private Tripwire arm(final long offset) {
+        final Tripwire t = victimUnit.arm(victim, Tripwire.Options.word(offset).cookie(offset));
+        armedIds.add(t.id());
+        return t;
+    }
+
+    /** Polls the victim unit's queue until an event matches; every event handed out must be one of ours. */
+    private void awaitVictimEvent(final Predicate<long[]> wanted, final String what) {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < deadline) {
+            final int from = victimEvents.size();
+            victimUnit.events().poll((seq, id, cookie, region, off, len, value) -> {
+                assertTrue(armedIds.contains(id), "an event no tripwire of ours posted was handed out: id " + id
+                    + ", cookie " + cookie);
+                victimEvents.add(new long[] {id, cookie, off, len, value});
+            }, 1024);
+            for (int i = from; i < victimEvents.size(); i++) {
+                if (wanted.test(victimEvents.get(i))) {
+                    return;
+                }
+            }
+            victimUnit.events().await(WaitStrategy.competitive(), 50, TimeUnit.MILLISECONDS);
+        }
+        fail("no event " + what + " within 20 s; events seen: " + victimEvents.size() + ", queue " + victimUnit.events());
+    }
+
+    /** Drives the victim queue until its tail and head agree (a garbage tail is resynchronised after the bound). */
+    private void awaitVictimQueueSettled() {
+        final EventQueue q = victimUnit.events();
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < deadline) {
+            q.poll((seq, id, cookie, region, off, len, value) ->
+                assertTrue(armedIds.contains(id), "forged event handed out: id " + id), 1024);
+            if (q.sharedTail() == q.sharedHead()) {
+                return;
+            }
+            q.await(WaitStrategy.competitive(), 50, TimeUnit.MILLISECONDS);
+        }
+        fail("the victim queue did not settle within 20 s: " + q);
+    }
+
+    /** A write to a watched word of the healthy region fires its tripwire exactly once. */
+    private void assertHealthyRegionStillFires(final long value) {
+        final Tripwire t = healthyUnit.arm(healthy, Tripwire.Options.word(0));
+        try {
+            localHealthy.putLongOrdered(0, value);
+            final long[] seen = new long[2];
+            healthyUnit.events().poll((seq, id, cookie, region, off, len, v) -> {
+                seen[0]++;
+                seen[1] = v;
+            }, 100);
+            assertEquals(1, seen[0], "the healthy region's tripwire did not fire once");
+            assertEquals(value, seen[1]);
+        } finally {
+            t.disarm();
+        }
+    }
+
+    // -------------------------------------------------------------------------------------- table
+
+    @Test
+    void anEntryWhoseRangeLeavesTheRegionIsIgnoredAndCountedAndTheWriterDoesNotCrash() throws Exception {
+        arm(0);
+        arm(64);
+        final long errors = TripwireUnit.protocolErrorCount();
+        ask(hostile, "entry-range " + -(1L << 40) + " " + (1L << 62), "done");
+        // before the fix, the writer JVM died of SIGSEGV in TripwireSnoop.wordAt here
+        ask(writer, "pio 0 1", "done");
+        ask(writer, "pio 64 2", "done");
+        localVictim.putLongOrdered(0, 3);
+        assertTrue(TripwireUnit.protocolErrorCount() > errors, "the garbage entry was not counted");
+        final RuntimeException last = TripwireUnit.lastProtocolError();
+        assertNotNull(last);
+        assertMentions(last, "region 'victim'", "start/length", Long.toString(-(1L << 40)));
+        // the table is usable again: new tripwires arm (the damaged ones are dropped) and fire
+        arm(128);
+        ask(writer, "pio 128 5", "done");
+        awaitVictimEvent(e -> e[1] == 128 && e[4] == 5, "from the tripwire armed after the garbage");
+        assertHealthyRegionStillFires(6);
+    }
+
+    @Test
+    void aLockLeftOddByADeadHolderIsTakenOverByTheNextWriterAndArmer() throws Exception {
+        arm(0);
+        ask(hostile, "lock-dead", "done");
+        // before the fix the writer's snoop spun on the odd seqlock forever
+        ask(writer, "pio 0 7", "done");
+        awaitVictimEvent(e -> e[1] == 0 && e[4] == 7, "after the dead holder's lock was recovered");
+        ask(hostile, "lock-dead", "done");
+        final Tripwire t = arm(256);
+        ask(writer, "pio 256 8", "done");
+        awaitVictimEvent(e -> e[1] == 256 && e[4] == 8, "from a tripwire armed over a dead holder's lock");
+        t.disarm();
+    }
+
+    @Test
+    void aLockRecordedForAPidNowUsedByAnotherProcessIsTakenOver() throws Exception {
+        // the lock names this very JVM's pid, with another start time: the holder it means is gone
+        ask(hostile, "lock-reused " + ProcessHandle.current().pid(), "done");
+        final Tripwire t = arm(512);   // before the fix: hangs, the pid is alive
+        ask(writer, "pio 512 9", "done");
+        awaitVictimEvent(e -> e[1] == 512 && e[4] == 9, "after taking over a lock of a reused pid");
+        t.disarm();
+    }
+
+    @Test
+    void aLockHeldByALiveProcessFailsArmingClearlyInBoundedTimeWhileWritesGoOn() throws Exception {
+        arm(0);
+        ask(hostile, "lock-live", "done");
+        final TripwireLockTimeoutException e = assertThrows(TripwireLockTimeoutException.class, () -> arm(640));
+        assertMentions(e, "region 'victim'", "pid " + hostile.pid());
+        ask(writer, "pio 0 10", "done");   // skips the locked table's tripwires after a bounded wait
+        assertHealthyRegionStillFires(11);
+        ask(hostile, "unlock", "done");
+        arm(704);
+        ask(writer, "pio 704 12", "done");
+        awaitVictimEvent(ev -> ev[1] == 704 && ev[4] == 12, "once the live holder let go");
+    }
+
+    @Test
+    void aMutatorKilledWhileHoldingTheLockMidChangeIsRecoveredAndTheTableRebuilt() throws Exception {
+        for (int i = 0; i < 8; i++) {
+            arm(64L * i);
+        }
+        ask(hostile, "hold-lock", "holding");
+        hostile.kill();   // SIGKILL with the lock held and the hash scribbled on
+        // the writer waits at most a bound, finds the holder dead, rebuilds the table and fires
+        ask(writer, "pio 192 13", "done");
+        awaitVictimEvent(e -> e[1] == 192 && e[4] == 13, "after the rebuild");
+        final Tripwire t = arm(1024);
+        ask(writer, "pio 1024 14", "done");
+        awaitVictimEvent(e -> e[1] == 1024 && e[4] == 14, "from a tripwire armed after the rebuild");
+        t.disarm();
+    }
+
+    @Test
+    void killingAProcessThatArmsAndDisarmsInALoopLeavesNothingStuck() throws Exception {
+        hostile.close();
+        for (int round = 0; round < 3; round++) {
+            try (JvmProcess looper = JvmProcess.start(HostilePeerMain.class, fabric.root().toString(), "victim",
+                victimUnit.events().regionName())) {
+                looper.expectLine("ready", 30, TimeUnit.SECONDS);
+                looper.send("arm-loop");
+                looper.expectLine("looping", 30, TimeUnit.SECONDS);
+                looper.kill();   // destroyForcibly: wherever it was, perhaps holding the lock
+            }
+            final long offset = 2048 + 64L * round;
+            final Tripwire t = arm(offset);
+            ask(writer, "pio " + offset + " " + (20 + round), "done");
+            final long want = 20 + round;
+            awaitVictimEvent(e -> e[1] == offset && e[4] == want, "after the looping armer was killed");
+            t.disarm();
+        }
+        assertHealthyRegionStillFires(30);
+    }
+
+    // -------------------------------------------------------------------------------- event queue
+
+    @Test
+    void aSlotClaimedAndNeverPublishedIsSkippedAfterTheBound() throws Exception {
+        arm(0);
+        ask(hostile, "queue-claim", "claimed");
+        hostile.kill();   // the poster died between claim and publish
+        ask(writer, "pio 0 40", "done");
+        // before the fix the owner waited for the dead poster's slot forever
+        awaitVictimEvent(e -> e[1] == 0 && e[4] == 40, "posted behind a dead poster's claim");
+        assertEquals(1, victimUnit.events().skippedCount());
+    }
+
+    @Test
+    void forgedEventsAndAGarbageTailAreNeverHandedOut() throws Exception {
+        arm(0);
+        ask(hostile, "queue-forge 100", "forged");
+        ask(writer, "pio 0 41", "done");
+        awaitVictimEvent(e -> e[1] == 0 && e[4] == 41, "genuine, behind 100 forged ones");
+        assertEquals(100, victimUnit.events().droppedCount());
+        ask(hostile, "queue-tail " + (1L << 50), "done");
+        ask(writer, "pio 0 42", "done");   // the queue looks full: counted as lost on the tripwire
+        awaitVictimQueueSettled();         // the owner resynchronises to the garbage tail after the bound
+        assertEquals(1, victimUnit.events().skippedCount());
+        final long[] lost = new long[1];
+        victimUnit.recoverLost((t, n) -> lost[0] += n);
+        assertEquals(1, lost[0], "the write that found the queue 'full' is accounted for");
+        ask(writer, "pio 0 43", "done");
+        awaitVictimEvent(e -> e[1] == 0 && e[4] == 43, "after the tail was moved far ahead");
+    }
+
+    // ---------------------------------------------------------------------------------- the storm
+
+    @Test
+    void aStormOfGarbageIntoTheTableAndTheQueueCrashesNothingAndHangsNothing() throws Exception {
+        arm(0);
+        hostile.send("storm 7 4000");
+        writer.send("stress 0 200000 0 4096");
+        int armed = 0;
+        int refused = 0;
+        for (long i = 0; !hostile.transcript().contains("stormed"); i++) {
+            // this JVM keeps writing watched words, arming and disarming while the garbage lands
+            localVictim.putLongOrdered(0, i);
+            localVictim.putLongOrdered(8 * (i & 63), i);
+            try {
+                final Tripwire t = victimUnit.arm(victim, Tripwire.Options.word(4096 + 8 * (i & 255)).cookie(-1));
+                armedIds.add(t.id());
+                t.disarm();
+                armed++;
+            } catch (final TripwireTableCorruptException | TripwireCapacityException e) {
+                refused++;   // a clear refusal is allowed while the table is being scribbled on
+            }
+            victimUnit.events().poll((seq, id, cookie, region, off, len, value) ->
+                assertTrue(armedIds.contains(id), "forged event handed out: id " + id), 1024);
+            if ((i & 15) == 0) {
+                assertHealthyRegionStillFires(i);
+            }
+        }
+        hostile.expectLine("stormed", 30, TimeUnit.SECONDS);
+        writer.expectLine("done", 30, TimeUnit.SECONDS);
+        System.out.println("storm: " + armed + " arm/disarm pairs, " + refused + " refused; protocol errors "
+            + TripwireUnit.protocolErrorCount() + ", last: " + TripwireUnit.lastProtocolError());
+        assertTrue(armed > 0, "no arm succeeded during the storm");
+        // afterwards the region works again: a fresh tripwire fires for the well-behaved writer
+        awaitVictimQueueSettled();
+        final Tripwire t = arm(8192);
+        ask(writer, "pio 8192 43", "done");
+        awaitVictimEvent(e -> e[1] == 8192 && e[4] == 43, "after the storm");
+        t.disarm();
+        assertHealthyRegionStillFires(44);
+    }
+}

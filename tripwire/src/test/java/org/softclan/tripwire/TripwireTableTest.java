@@ -1,0 +1,145 @@
+package org.softclan.tripwire;
+
+import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.softclan.dsm.testing.Messages.assertMentions;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.softclan.dsm.Endpoint;
+import org.softclan.dsm.Fabric;
+import org.softclan.dsm.InboundMapping;
+import org.softclan.dsm.OutboundMapping;
+
+/**
+ * The table's checks, one kind of garbage at a time, in one JVM (the hostile peer in another JVM is
+ * {@link HostileSharedStateTest}): each would have been a crash, a loop or a hang before.
+ */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class TripwireTableTest {
+    private Fabric fabric;
+    private InboundMapping in;
+    private OutboundMapping out;
+    private TripwireUnit unit;
+    private TripwireTable table;
+    private final List<long[]> events = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() {
+        fabric = Fabric.createTemporary();
+        final Endpoint owner = fabric.openEndpoint("owner");
+        in = owner.export("r", 1 << 16);
+        out = fabric.openEndpoint("writer").importRegion("r");
+        unit = TripwireUnit.open(owner);
+        table = new TripwireTable(in.sidecarAddress(), in.size(), TripwireTable.capacityFor(in.size(), in.sidecarSize()),
+            "r");
+    }
+
+    @AfterEach
+    void tearDown() {
+        unit.close();
+        fabric.close();
+    }
+
+    private int drain() {
+        return unit.events().poll((seq, id, cookie, region, off, len, value) ->
+            events.add(new long[] {id, cookie, off, len, value}), 1000);
+    }
+
+    @Test
+    void garbageFreeListHeadsAreRepairedOnTheNextArmAndValidTripwiresSurvive() {
+        unit.arm(in, Tripwire.Options.word(0).cookie(1));
+        unit.arm(in, Tripwire.Options.word(640).cookie(2));
+        final long errors = TripwireUnit.protocolErrorCount();
+        UNSAFE.putInt(table.base + TripwireTable.ENTRY_FREE, 1 << 30);
+        UNSAFE.putInt(table.base + TripwireTable.NODE_FREE, -5);
+        UNSAFE.putInt(table.base + TripwireTable.NODES_USED, -1);
+        unit.arm(in, Tripwire.Options.word(1280).cookie(3));
+        assertTrue(TripwireUnit.protocolErrorCount() > errors);
+        assertMentions(TripwireUnit.lastProtocolError(), "region 'r'", "header");
+        out.putLong(0, 1);
+        out.putLong(640, 2);
+        out.putLong(1280, 3);
+        assertEquals(3, drain(), "the rebuild kept the valid tripwires");
+        assertEquals(List.of(1L, 2L, 3L), events.stream().map(e -> e[1]).toList());
+    }
+
+    @Test
+    void aLoopingNodeListIsSkippedAndCountedNotWalkedForeverNorFiredTwice() {
+        unit.arm(in, Tripwire.Options.word(0).cookie(1));    // node 1 on line 0
+        unit.arm(in, Tripwire.Options.word(8).cookie(2));    // node 2 on line 0, head: 2 -> 1 -> end
+        UNSAFE.putIntVolatile(null, table.nodeAddress(1) + 4, 2);   // 2 -> 1 -> 2 -> ...
+        final long errors = TripwireUnit.protocolErrorCount();
+        out.putLong(0, 5);              // one line: the cached line path
+        out.put(0, new byte[128]);      // two lines: the collecting path
+        assertEquals(0, drain(), "a looping list's entries are not trusted (and would repeat)");
+        assertTrue(TripwireUnit.protocolErrorCount() >= errors + 2);
+        assertMentions(TripwireUnit.lastProtocolError(), "node list of line 0", "loops");
+        // disarming walks the list too: bounded, then the table is rebuilt and works again
+        unit.tripwires().forEach(Tripwire::disarm);
+        unit.arm(in, Tripwire.Options.word(0).cookie(3));
+        out.putLong(0, 6);
+        assertEquals(1, drain());
+        assertEquals(3, events.get(0)[1]);
+    }
+
+    @Test
+    void anEntryWhoseRangeWasScribbledOnIsIgnoredByWritersAndDroppedByDisarm() {
+        final Tripwire t = unit.arm(in, Tripwire.Options.word(64).cookie(1));
+        UNSAFE.putLong(t.in.address() + TripwireTable.E_START, Long.MAX_VALUE - 3);
+        UNSAFE.putLong(t.in.address() + TripwireTable.E_LENGTH, 16);   // start + length overflows
+        out.putLong(64, 1);
+        assertEquals(0, drain());
+        t.disarm();   // the entry cannot be unlinked by its range: rebuilt without it, no exception
+        assertFalse(t.isArmed());
+        unit.arm(in, Tripwire.Options.word(64).cookie(2));
+        out.putLong(64, 2);
+        assertEquals(1, drain());
+    }
+
+    @Test
+    void aHashWithNoEmptySlotIsReportedInsteadOfProbedForever() {
+        unit.arm(in, Tripwire.Options.word(0));
+        // every hash slot holds a key for some other line: the probe for a new line finds no room
+        final int hashSlots = (int) ((table.nodeAddress(1) - hashAddress()) / 16);
+        for (int i = 0; i < hashSlots; i++) {
+            UNSAFE.putLong(hashAddress() + 16L * i, 1_000_000 + i);
+        }
+        out.putLong(0, 1);   // the writer's probe for line 0 is bounded by the hash size: no event, no hang
+        final Tripwire t = unit.arm(in, Tripwire.Options.word(8192).cookie(7));   // repaired and retried
+        out.putLong(8192, 1);
+        drain();
+        assertEquals(7, events.get(events.size() - 1)[1]);
+        t.disarm();
+    }
+
+    @Test
+    void aQueueNameLengthOutOfRangeIsNotImported() {
+        unit.arm(in, Tripwire.Options.word(0));
+        UNSAFE.putInt(table.base + TripwireTable.QUEUE_DIR + 12, -1);
+        UNSAFE.putLongVolatile(null, table.base + TripwireTable.QUEUE_DIR + TripwireTable.SLOT_SERIAL, 999);
+        out.putLong(0, 1);   // the snoop cannot find the queue: counted as lost, no exception
+        assertEquals(0, drain());
+        assertEquals(1, unit.tripwires().get(0).lost());
+    }
+
+    @Test
+    void anEventQueueRegionWithANegativeCapacityWordIsRefused() {
+        final InboundMapping fake = fabric.openEndpoint("x").export(TripwireUnit.QUEUE_PREFIX + "fake", 1 << 16);
+        UNSAFE.putIntVolatile(null, fake.address(0, 4), Integer.MIN_VALUE);   // one bit set, negative
+        assertThrows(IllegalStateException.class, () -> new EventQueue(fake));
+    }
+
+    private long hashAddress() {
+        return table.base + TripwireTable.HEADER + ((TripwireTable.bitmapWords(in.size()) * 8 + 63) & ~63L);
+    }
+}

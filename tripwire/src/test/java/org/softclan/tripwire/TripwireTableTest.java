@@ -134,7 +134,7 @@ class TripwireTableTest {
 
     @Test
     void anEventQueueRegionWithANegativeCapacityWordIsRefused() {
-        final InboundMapping fake = fabric.openEndpoint("x").export(TripwireUnit.QUEUE_PREFIX + "fake", 1 << 16);
+        final InboundMapping fake = fabric.openEndpoint("x").exportInternal(TripwireUnit.QUEUE_PREFIX + "fake", 1 << 16, 0, 0);
         UNSAFE.putIntVolatile(null, fake.address(0, 4), Integer.MIN_VALUE);   // one bit set, negative
         assertThrows(IllegalStateException.class, () -> new EventQueue(fake));
     }

@@ -233,4 +233,30 @@ class VmmcCommandsTest {
         final String line = regionsLine(regions, "demo");
         assertTrue(line == null || line.endsWith(" no"), regions::describe);
     }
+
+    @Test
+    @Order(11)
+    void cleanRemovesWhatTheKilledExporterLeftAndRegionsAllShowsNothingOfIt() throws Exception {
+        final Run clean = vmmc("clean");
+        assertEquals(0, clean.exit(), clean::describe);
+        assertTrue(clean.output().startsWith("cleaned fabric "), clean::describe);
+        final Run all = vmmc("regions", "--all");
+        assertEquals(0, all.exit(), all::describe);
+        assertEquals(null, regionsLine(all, "demo"), all::describe);
+        try (Stream<Path> files = Files.list(fabric)) {
+            assertEquals(List.of(), files.filter(f -> f.getFileName().toString().endsWith(".region")).toList(),
+                "region files left after clean");
+        }
+    }
+
+    @Test
+    @Order(4)
+    void regionsAllAddsTheInternalColumn() throws Exception {
+        final Run all = vmmc("regions", "--all");
+        assertEquals(0, all.exit(), all::describe);
+        assertTrue(all.output().startsWith("NAME ") && all.output().lines().findFirst().orElse("").endsWith("INTERNAL"),
+            all::describe);
+        final String line = regionsLine(all, "demo");
+        assertTrue(line != null && line.endsWith(" no"), all::describe);
+    }
 }

@@ -97,7 +97,15 @@ class HostileSharedStateTest {
 
     /** Polls the victim unit's queue until an event matches; every event handed out must be one of ours. */
     private void awaitVictimEvent(final Predicate<long[]> wanted, final String what) {
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        if (!victimEventWithin(wanted, 20)) {
+            fail("no event " + what + " within 20 s; events seen: " + victimEvents.size() + ", queue "
+                + victimUnit.events());
+        }
+    }
+
+    /** Polls the victim unit's queue for up to {@code seconds} until an event matches. */
+    private boolean victimEventWithin(final Predicate<long[]> wanted, final int seconds) {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (System.nanoTime() < deadline) {
             final int from = victimEvents.size();
             victimUnit.events().poll((seq, id, cookie, region, off, len, value) -> {
@@ -107,12 +115,12 @@ class HostileSharedStateTest {
             }, 1024);
             for (int i = from; i < victimEvents.size(); i++) {
                 if (wanted.test(victimEvents.get(i))) {
-                    return;
+                    return true;
                 }
             }
             victimUnit.events().await(WaitStrategy.competitive(), 50, TimeUnit.MILLISECONDS);
         }
-        fail("no event " + what + " within 20 s; events seen: " + victimEvents.size() + ", queue " + victimUnit.events());
+        return false;
     }
 
     /** Drives the victim queue until its tail and head agree (a garbage tail is resynchronised after the bound). */
@@ -311,8 +319,16 @@ class HostileSharedStateTest {
         // afterwards the region works again: a fresh tripwire fires for the well-behaved writer
         awaitVictimQueueSettled();
         final Tripwire t = arm(8192);
-        ask(writer, "pio 8192 43", "done");
-        awaitVictimEvent(e -> e[1] == 8192 && e[4] == 43, "after the storm");
+        // a write may still meet the table under repair (a writer skips a region whose lock stays held
+        // past its bound, and counts it): the region works again if a later write fires
+        boolean fired = false;
+        for (int k = 0; k < 5 && !fired; k++) {
+            final long value = 43 + k;
+            ask(writer, "pio 8192 " + value, "done");
+            fired = victimEventWithin(e -> e[1] == 8192 && e[4] == value, 4);
+        }
+        assertTrue(fired, "no event after the storm from 5 writes; events seen: " + victimEvents.size()
+            + ", queue " + victimUnit.events() + ", last protocol error: " + TripwireUnit.lastProtocolError());
         t.disarm();
         assertHealthyRegionStillFires(44);
     }

@@ -88,6 +88,10 @@ public final class EventQueue {
     /** Owner only: the next position to consume (the shared head is written from it, never read back). */
     private long head;
     private long stalledHead = -1;
+    /** Empty polls and checks by the owner; a plain counter (a lost increment only delays a check). */
+    private int emptyPolls;
+    /** The stall check runs once per this many empty polls, plus one (a power of two, minus one). */
+    private static final int STALL_CHECK_STRIDE = 1023;
     private long stalledSince;
     private long skipped;
     private long dropped;
@@ -245,7 +249,9 @@ public final class EventQueue {
         for (int work = 0; work < limit; work++) {
             final long slot = base + SLOTS + (long) SLOT * (head & mask);
             if (UNSAFE.getLongVolatile(null, slot) != head + 1) {
-                if (!stalled(head, true)) {
+                // the stall check reads the tail, a line every poster writes: a spinning owner looks at it
+                // only once per STALL_CHECK_STRIDE empty polls (the bound it enforces is a second)
+                if ((++emptyPolls & STALL_CHECK_STRIDE) != 0 || !stalled(head, true)) {
                     break;
                 }
                 head = this.head;
@@ -321,7 +327,7 @@ public final class EventQueue {
     public boolean hasEvent() {
         final long head = this.head;
         return UNSAFE.getLongVolatile(null, base + SLOTS + (long) SLOT * (head & mask)) == head + 1
-            || stalled(head, false);
+            || (++emptyPolls & STALL_CHECK_STRIDE) == 0 && stalled(head, false);
     }
 
     // ------------------------------------------------------------------------------------ waiting

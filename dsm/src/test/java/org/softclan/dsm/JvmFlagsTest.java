@@ -52,7 +52,7 @@ class JvmFlagsTest {
     void withTheBuildsFlagsTheSameProgramExports() throws Exception {
         final Path dir = tmp.resolve("with-flags");
         try (JvmProcess child = JvmProcess.start(ExportWithoutFlagsMain.class, dir.toString())) {
-            final String line = child.expectLine("", 30, TimeUnit.SECONDS);
+            final String line = child.expectLine("exported ", 30, TimeUnit.SECONDS);
             assertTrue(line.startsWith("exported "), line);
             assertEquals(0, child.waitFor(30, TimeUnit.SECONDS), child.transcript());
         }

@@ -90,6 +90,8 @@ public final class EventQueue {
     private long stalledHead = -1;
     /** Empty polls and checks by the owner; a plain counter (a lost increment only delays a check). */
     private int emptyPolls;
+    /** Set when a check outside poll found a stall past its bound: the next empty poll recovers it. */
+    private boolean stallRecoveryDue;
     /** The stall check runs once per this many empty polls, plus one (a power of two, minus one). */
     private static final int STALL_CHECK_STRIDE = 1023;
     private long stalledSince;
@@ -251,7 +253,11 @@ public final class EventQueue {
             if (UNSAFE.getLongVolatile(null, slot) != head + 1) {
                 // the stall check reads the tail, a line every poster writes: a spinning owner looks at it
                 // only once per STALL_CHECK_STRIDE empty polls (the bound it enforces is a second)
-                if ((++emptyPolls & STALL_CHECK_STRIDE) != 0 || !stalled(head, true)) {
+                if (!stallRecoveryDue && (++emptyPolls & STALL_CHECK_STRIDE) != 0) {
+                    break;
+                }
+                stallRecoveryDue = false;
+                if (!stalled(head, true)) {
                     break;
                 }
                 head = this.head;
@@ -287,6 +293,15 @@ public final class EventQueue {
      *
      * @return whether the head moved (recover) or would move (not recover)
      */
+    /** Owner only: whether a claimed slot has stayed unpublished past the bound (poll then skips it). */
+    private boolean stallSuspected() {
+        if (stalled(head, false)) {
+            stallRecoveryDue = true;
+            return true;
+        }
+        return false;
+    }
+
     private boolean stalled(final long head, final boolean recover) {
         final long tail = UNSAFE.getLongVolatile(null, base + TAIL);
         if (tail == head) {
@@ -327,7 +342,7 @@ public final class EventQueue {
     public boolean hasEvent() {
         final long head = this.head;
         return UNSAFE.getLongVolatile(null, base + SLOTS + (long) SLOT * (head & mask)) == head + 1
-            || (++emptyPolls & STALL_CHECK_STRIDE) == 0 && stalled(head, false);
+            || (++emptyPolls & STALL_CHECK_STRIDE) == 0 && stallSuspected();
     }
 
     // ------------------------------------------------------------------------------------ waiting
@@ -371,6 +386,10 @@ public final class EventQueue {
                 }
                 if (closed) {
                     throw new org.softclan.dsm.ClosedException(this + " was closed while a thread waited on it");
+                }
+                // the owner waiting for its own events: a slot stalled past the bound is work for poll
+                if (ready == hasEvent && stallSuspected()) {
+                    return true;
                 }
                 final long left = deadline - System.nanoTime();
                 if (left <= 0) {

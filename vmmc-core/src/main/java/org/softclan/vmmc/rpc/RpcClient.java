@@ -181,6 +181,8 @@ public final class RpcClient implements AutoCloseable {
         } catch (final InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new RpcException(RpcException.Kind.TIMEOUT, "call of " + method.name() + " interrupted");
+        } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
+            throw regionCut(e);
         } finally {
             if (locked && (p == null || p.own)) {   // send() gives the lock up itself if it must wait
                 ownCalls.lazySet(0);
@@ -438,6 +440,17 @@ public final class RpcClient implements AutoCloseable {
      * itself then; this thread stays off the connection so the server need not wake it).
      */
     private void receiveLoop() {
+        try {
+            receiveRounds();
+        } catch (final InternalError | org.softclan.dsm.DsmException e) {
+            // a region of this client cut from outside (or closed under the wait): the calls in flight fail
+            if (!closed) {
+                failAll(new RpcException(RpcException.Kind.SERVER_GONE, "client of '" + service + "' stopped: " + e));
+            }
+        }
+    }
+
+    private void receiveRounds() {
         while (!closed && failure == null) {
             if (callers.get() > 0 || asyncInFlight.get() == 0) {
                 synchronized (idle) {
@@ -520,6 +533,24 @@ public final class RpcClient implements AutoCloseable {
             p.future.completeExceptionally(new RpcException(RpcException.Kind.REMOTE_ERROR, "call of "
                 + p.method.name() + ": the response could not be decoded: " + e));
         }
+    }
+
+    /**
+     * A fault on a region of this client cut from outside (the JVM reports it late, as an
+     * {@link InternalError}): every call in flight fails, and so does this one, as the server being gone.
+     * Any other error is rethrown.
+     */
+    private RpcException regionCut(final Throwable e) {
+        final org.softclan.dsm.RegionTruncatedException t = e instanceof org.softclan.dsm.RegionTruncatedException r ? r
+            : org.softclan.dsm.Mapping.explainFault((InternalError) e);
+        if (t == null) {
+            throw (InternalError) e;
+        }
+        final RpcException gone = new RpcException(RpcException.Kind.SERVER_GONE, "service '" + service
+            + "': the connection is broken: " + t.getMessage());
+        gone.initCause(t);
+        failAll(gone);
+        return gone;
     }
 
     private void failAll(final RpcException e) {

@@ -67,7 +67,16 @@ final class Soak {
      * @param fabric  the fabric's directory, or null for a fresh temporary one
      * @param seed    seeds every random choice
      */
-    record Settings(long seconds, Path fabric, long seed) {
+    /**
+     * @param cut whether region files are cut from outside among the attacks ({@code --no-cut} leaves
+     *            that one out)
+     */
+    record Settings(long seconds, Path fabric, long seed, boolean cut) {
+    }
+
+    /** @return whether the region-cut attack is among the attacks */
+    boolean cutsRegions() {
+        return settings.cut();
     }
 
     private final PrintWriter out;

@@ -33,7 +33,8 @@ final class SoakAttacker implements Runnable {
                     continue;
                 }
                 final SoakProcess target = onServer ? p.server : p.client;
-                attack(lane, p, target, attack >= 4 && Soak.SIGNALS.length == 0 ? 7 : attack);
+                attack(lane, p, target, attack >= 4 && Soak.SIGNALS.length == 0 || attack == 1 && !soak.cutsRegions()
+                    ? 7 : attack);
             }
         } catch (final InterruptedException e) {
             // the soak is over

@@ -37,10 +37,14 @@ public final class SoakCommand implements Callable<Integer> {
         description = "Seeds every random choice (attacks, moments, payloads). Default: from the clock, printed.")
     Long seed;
 
+    @Option(names = "--no-cut", order = 4,
+        description = "Leave out the attack that cuts a worker's region file to 4 KiB (the others stay).")
+    boolean noCut;
+
     @Override
     public Integer call() throws Exception {
         RpcServerCommand.check(spec, seconds >= 1, "--seconds must be at least 1 (was " + seconds + ")");
         final long s = seed != null ? seed : System.nanoTime() & 0xFFFFFFFFL;
-        return new Soak(spec.commandLine().getOut(), new Soak.Settings(seconds, fabric, s)).run();
+        return new Soak(spec.commandLine().getOut(), new Soak.Settings(seconds, fabric, s, !noCut)).run();
     }
 }

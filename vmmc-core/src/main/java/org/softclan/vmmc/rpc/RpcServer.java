@@ -224,6 +224,9 @@ public final class RpcServer implements AutoCloseable {
         final long[] ready = new long[64];
         try {
             pollRounds(ready);
+        } catch (final InternalError lateFault) {
+            // a fault on a client's region cut from outside, reported only as the loop ended: that client is
+            // gone with the server
         } finally {
             pollOut.releaseLast();
         }

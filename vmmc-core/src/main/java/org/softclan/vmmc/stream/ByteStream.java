@@ -526,6 +526,14 @@ public final class ByteStream implements ByteChannel {
      */
     @Override
     public int read(final ByteBuffer dst) throws IOException {
+        try {
+            return read0(dst);
+        } catch (final InternalError e) {
+            throw regionCut(e);
+        }
+    }
+
+    private int read0(final ByteBuffer dst) throws IOException {
         final boolean wasOpen = !closed;   // a close while this waits for the lock is an asynchronous close
         synchronized (readLock) {
             ensureOpen(wasOpen);
@@ -1050,14 +1058,34 @@ public final class ByteStream implements ByteChannel {
      */
     public int write(final ByteBuffer src, final SendTechnique technique) throws IOException {
         final boolean wasOpen = !closed;   // a close while this waits for the lock is an asynchronous close
-        synchronized (writeLock) {
-            final int total = src.remaining();
-            final DmaTransfer last = sendLocked(src, technique, wasOpen);
-            if (last != null) {
-                awaitTransfer(last, 0);   // DIRECT_DMA, V2P_DMA, PAGE_EXCHANGE on a plain buffer
+        try {
+            synchronized (writeLock) {
+                final int total = src.remaining();
+                final DmaTransfer last = sendLocked(src, technique, wasOpen);
+                if (last != null) {
+                    awaitTransfer(last, 0);   // DIRECT_DMA, V2P_DMA, PAGE_EXCHANGE on a plain buffer
+                }
+                return total;
             }
-            return total;
+        } catch (final InternalError e) {
+            throw regionCut(e);
         }
+    }
+
+    /**
+     * A fault the JVM reported late on a region of this stream cut from outside, as the stream's error
+     * (a {@link StreamPeerGoneException} whose cause names the region and its sizes); any other error is
+     * rethrown.
+     */
+    private StreamPeerGoneException regionCut(final InternalError e) {
+        final org.softclan.dsm.RegionTruncatedException t = org.softclan.dsm.Mapping.explainFault(e);
+        if (t == null) {
+            throw e;
+        }
+        final PeerGoneException gone = new PeerGoneException(this + ": a region of the stream was cut from outside: "
+            + t.getMessage());
+        gone.initCause(t);
+        return new StreamPeerGoneException(gone.getMessage(), gone);
     }
 
     /**

@@ -25,8 +25,52 @@ import java.nio.file.Paths;
  */
 final class HolderIdentity {
     private static final long CURRENT = tokenOf(ProcessHandle.current().pid());
+    /** Tokens of pid and start time, for tables no other process shares (a mapping's private table). */
+    static final HolderIdentity PROCESS = new HolderIdentity(null, CURRENT);
 
-    private HolderIdentity() {
+    /** The fabric whose liveness files tell whether a holder is alive; {@code null}: pid and start time. */
+    private final org.softclan.dsm.Fabric fabric;
+    private final long me;
+
+    private HolderIdentity(final org.softclan.dsm.Fabric fabric, final long me) {
+        this.fabric = fabric;
+        this.me = me;
+    }
+
+    /**
+     * The identity a process uses in the tables of {@code mapping}'s region: the liveness id of the
+     * endpoint that mapped it, checked with {@link org.softclan.dsm.Fabric#isAlive(long)} (a lock the
+     * kernel holds for the endpoint's life, visible across PID namespaces). An endpoint without a
+     * liveness id (none is made so today) falls back to pid and start time.
+     */
+    static HolderIdentity of(final org.softclan.dsm.Mapping mapping) {
+        final org.softclan.dsm.Endpoint ep = mapping instanceof org.softclan.dsm.InboundMapping in ? in.endpoint()
+            : mapping instanceof org.softclan.dsm.OutboundMapping out ? out.endpoint() : null;
+        final long id = ep == null ? 0 : ep.owner().livenessId();
+        return id == 0 ? PROCESS : new HolderIdentity(ep.fabric(), id);
+    }
+
+    /** @return the token this process writes as holder (never 0) */
+    long token() {
+        return me;
+    }
+
+    /**
+     * @return whether the holder a token names is certainly gone: for a fabric's tables, nobody holds
+     *         the liveness lock of that id (an open, an {@code fcntl} and a close, or a set look-up for this
+     *         JVM's own ids); otherwise as {@link #isDead(long)}. Any value is a valid argument: garbage
+     *         names no live holder, so a lock word a peer scribbled on can be taken over
+     */
+    boolean holderDead(final long token) {
+        if (token == me) {
+            return false;
+        }
+        return fabric == null ? isDead(token) : !fabric.isAlive(token);
+    }
+
+    /** @return how a message names the holder of {@code token} */
+    String describe(final long token) {
+        return fabric == null ? "pid " + pidOf(token) : "the endpoint with liveness id " + Long.toHexString(token);
     }
 
     /** @return this process's token (never 0) */

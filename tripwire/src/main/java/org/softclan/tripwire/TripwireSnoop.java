@@ -56,7 +56,7 @@ final class TripwireSnoop implements SnoopHook {
         this.mapping = mapping;
         final int capacity = TripwireTable.capacityFor(mapping.size(), mapping.sidecarSize());
         this.inbound = capacity == 0 ? null : new TripwireTable(mapping.sidecarAddress(), mapping.size(), capacity,
-            mapping.regionName());
+            mapping.regionName(), HolderIdentity.of(mapping));
         this.dataAddress = mapping.address(0, mapping.size());
         this.inboundQueues = inbound == null ? null : new QueueCache(mapping, inbound);
     }

@@ -12,7 +12,8 @@ import java.nio.charset.StandardCharsets;
  * <pre>
  *  sidecar (or private block)
  *     0 seq (long)             seqlock: odd while a mutator changes the table   own cache line
- *     8 lock (long)            0 free, else the holder's {@link HolderIdentity} token (pid + start
+ *     8 lock (long)            0 free, else the holder's {@link HolderIdentity} token (in a region's table:
+ *                              the liveness id of the holder's endpoint; in a private table: pid + start
  *                              time), so a waiter can tell a dead holder and take the lock over
  *    64 entry free head (int), entry high-water (int), node free head (int), node high-water (int),
  *       wide count (int), armed count (int), next tripwire id (long), nodes in use (int),
@@ -110,8 +111,19 @@ final class TripwireTable {
     private final long hash;
     private final long nodes;
     private final long entries;
+    private final HolderIdentity holders;
 
     TripwireTable(final long base, final long dataSize, final int entryCapacity, final String regionName) {
+        this(base, dataSize, entryCapacity, regionName, HolderIdentity.PROCESS);
+    }
+
+    /**
+     * @param holders how this process names itself in the lock word and the queue directory, and how it
+     *                tells whether another holder is gone ({@link HolderIdentity#of} for a shared region)
+     */
+    TripwireTable(final long base, final long dataSize, final int entryCapacity, final String regionName,
+                  final HolderIdentity holders) {
+        this.holders = holders;
         this.base = base;
         this.regionName = regionName;
         this.dataSize = dataSize;
@@ -142,6 +154,11 @@ final class TripwireTable {
 
     private static long align64(final long n) {
         return (n + 63) & ~63L;
+    }
+
+    /** @return how this process names itself in the table's lock word and queue directory */
+    HolderIdentity holders() {
+        return holders;
     }
 
     /** @return the bytes a table for {@code entries} tripwires on a region of {@code dataSize} needs */
@@ -314,7 +331,7 @@ final class TripwireTable {
             if (now - start > SNOOP_WAIT_NANOS) {
                 final long holder = UNSAFE.getLongVolatile(null, base + LOCK);
                 ProtocolErrors.record(new TripwireLockTimeoutException("region '" + regionName + "': the tripwire"
-                    + " table stayed locked by pid " + HolderIdentity.pidOf(holder) + " (a live process) for more than "
+                    + " table stayed locked by " + holders.describe(holder) + " (alive) for more than "
                     + SNOOP_WAIT_NANOS / 1_000_000 + " ms; a write's tripwires were skipped"));
                 return -1;
             }
@@ -328,12 +345,12 @@ final class TripwireTable {
      */
     private void recoverAbandoned() {
         final long holder = UNSAFE.getLongVolatile(null, base + LOCK);
-        final long me = HolderIdentity.current();
+        final long me = holders.token();
         if (holder == me) {
             return;   // another thread of this process holds it: it is alive
         }
         if (holder == 0 ? UNSAFE.compareAndSwapLong(null, base + LOCK, 0, me)
-            : HolderIdentity.isDead(holder) && UNSAFE.compareAndSwapLong(null, base + LOCK, holder, me)) {
+            : holders.holderDead(holder) && UNSAFE.compareAndSwapLong(null, base + LOCK, holder, me)) {
             try {
                 afterAcquire();
             } catch (final RuntimeException | OutOfMemoryError e) {
@@ -501,7 +518,7 @@ final class TripwireTable {
      * @throws TripwireTableCorruptException if a rebuild found the table beyond repair (the lock is released)
      */
     void lock() {
-        final long me = HolderIdentity.current();
+        final long me = holders.token();
         if (!UNSAFE.compareAndSwapLong(null, base + LOCK, 0, me)) {
             lockSlow(me);
         }
@@ -530,7 +547,7 @@ final class TripwireTable {
             }
             final long now = System.nanoTime();
             if (now - nextCheck >= 0) {
-                if (holder != me && HolderIdentity.isDead(holder)
+                if (holder != me && holders.holderDead(holder)
                     && UNSAFE.compareAndSwapLong(null, base + LOCK, holder, me)) {
                     return;   // taken over from a dead holder: afterAcquire repairs what it left
                 }
@@ -538,7 +555,7 @@ final class TripwireTable {
             }
             if (now - start > LOCK_TIMEOUT_NANOS) {
                 throw new TripwireLockTimeoutException("region '" + regionName + "': the tripwire table has been"
-                    + " locked by pid " + HolderIdentity.pidOf(holder) + " for more than "
+                    + " locked by " + holders.describe(holder) + " for more than "
                     + LOCK_TIMEOUT_NANOS / 1_000_000 + " ms and that process is alive; retry, or stop it");
             }
             if (spins < 2 * SPINS) {
@@ -575,7 +592,7 @@ final class TripwireTable {
     void unlock() {
         final long seq = UNSAFE.getLong(base + SEQ);
         UNSAFE.putOrderedLong(null, base + SEQ, (seq | 1) + 1);
-        if (UNSAFE.getLongVolatile(null, base + LOCK) == HolderIdentity.current()) {
+        if (UNSAFE.getLongVolatile(null, base + LOCK) == holders.token()) {
             UNSAFE.putOrderedLong(null, base + LOCK, 0);
         }
     }
@@ -999,7 +1016,7 @@ final class TripwireTable {
         for (int i = 0; i < QUEUES; i++) {
             final long slot = base + QUEUE_DIR + (long) QUEUE_SLOT * i;
             final long owner = UNSAFE.getLong(slot);
-            if (owner == 0 || HolderIdentity.isDead(owner)) {
+            if (owner == 0 || holders.holderDead(owner)) {
                 if (free < 0) {
                     free = i;
                 }

@@ -265,7 +265,7 @@ public final class TripwireUnit implements AutoCloseable {
 
     private Tripwire.Entry armInLocked(final TripwireTable table, final Mapping mapping, final Tripwire.Options o,
                                        final int regionId) {
-        final int qi = table.registerQueue(queue.regionName(), HolderIdentity.current(), regionId,
+        final int qi = table.registerQueue(queue.regionName(), table.holders().token(), regionId,
             mapping.regionName());
         final int index = table.arm(o.offset, o.length, o.flags(Tripwire.IN, qi), o.conditionValue, o.cookie,
             mapping.regionName());
@@ -287,7 +287,8 @@ public final class TripwireUnit implements AutoCloseable {
                 + " tripwire table (sidecar " + mapping.sidecarSize() + " bytes, " + sidecarBytes(mapping.size(), 1)
                 + " needed for one tripwire); export it with TripwireUnit.sidecarBytes(size, n)");
         }
-        return new TripwireTable(mapping.sidecarAddress(), mapping.size(), capacity, mapping.regionName());
+        return new TripwireTable(mapping.sidecarAddress(), mapping.size(), capacity, mapping.regionName(),
+            HolderIdentity.of(mapping));
     }
 
     private Tripwire.Entry armOut(final Mapping mapping, final Tripwire.Options o, final int regionId) {

@@ -82,7 +82,8 @@ public final class HostilePeerMain {
                         break;
                     }
                     case "lock-live":
-                        UNSAFE.putLongVolatile(null, side + TripwireTable.LOCK, HolderIdentity.current());
+                        // this live process as holder, named the way the table names holders
+                        UNSAFE.putLongVolatile(null, side + TripwireTable.LOCK, HolderIdentity.of(region).token());
                         UNSAFE.putLongVolatile(null, side + TripwireTable.SEQ, UNSAFE.getLong(side) | 1);
                         System.out.println("done");
                         break;

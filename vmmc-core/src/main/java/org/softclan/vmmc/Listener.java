@@ -136,8 +136,13 @@ public final class Listener implements AutoCloseable {
         } catch (final RuntimeException | InternalError cut) {
             // the listen region's table is gone or cut: nothing to disarm
         }
-        unit.close();
-        region.close();
+        try {
+            unit.close();
+        } catch (final InternalError lateFault) {
+            // a fault on a region cut from outside, reported late: the unit is closed as far as it got
+        } finally {
+            region.close();
+        }
     }
 
     private boolean refuse0(final int reason, final long timeout, final TimeUnit unit) {

@@ -207,6 +207,16 @@ public final class RpcServer implements AutoCloseable {
     private void acceptLoop() {
         while (running) {
             try {
+                acceptRounds();
+            } catch (final InternalError lateFault) {
+                // a fault on a client's region cut from outside, reported at the loop's safepoint: go on
+            }
+        }
+    }
+
+    private void acceptRounds() {
+        while (running) {
+            try {
                 final Connection c = listener.accept(100, TimeUnit.MILLISECONDS);
                 if (c != null) {
                     add(c);
@@ -223,10 +233,14 @@ public final class RpcServer implements AutoCloseable {
     private void pollLoop() {
         final long[] ready = new long[64];
         try {
-            pollRounds(ready);
-        } catch (final InternalError lateFault) {
-            // a fault on a client's region cut from outside, reported only as the loop ended: that client is
-            // gone with the server
+            while (running) {
+                try {
+                    pollRounds(ready);
+                } catch (final InternalError lateFault) {
+                    // a fault on a client's region cut from outside, reported at the loop's safepoint (outside
+                    // the per-round catch): the client is dropped when it is served next; go on serving
+                }
+            }
         } finally {
             pollOut.releaseLast();
         }

@@ -96,7 +96,8 @@ class MessageQueueCrossProcessTest {
                 final Map<Long, Connection> byId = new HashMap<>();
                 for (int s = 0; s < senders; s++) {
                     final Connection c = listener.accept(30, TimeUnit.SECONDS);
-                    assertNotNull(c);
+                    assertNotNull(c, () -> "a sender did not connect within 30 s; the senders said:\n"
+                        + ps.stream().map(JvmProcess::transcript).collect(java.util.stream.Collectors.joining("\n---\n")));
                     byId.put(c.id(), c);
                 }
                 final long[] next = new long[senders];

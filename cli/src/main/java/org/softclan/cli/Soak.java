@@ -86,6 +86,8 @@ final class Soak {
     private final List<SoakProcess> all = new ArrayList<>();
     private final SoakLane[] lanes = new SoakLane[3];
     private volatile boolean over;
+    /** Opened when the user stops the soak (Ctrl-C, SIGTERM) before its time is up. */
+    private final java.util.concurrent.CountDownLatch stopRequested = new java.util.concurrent.CountDownLatch(1);
     private volatile boolean stoppedByUser;
     private volatile boolean finished;
     Path fabricDir;
@@ -150,6 +152,7 @@ final class Soak {
         final Thread hook = new Thread(() -> {
             stoppedByUser = true;
             over = true;
+            stopRequested.countDown();
             killAll();
             if (temporary) {
                 deleteTree(fabricDir);
@@ -175,9 +178,7 @@ final class Soak {
         attackerThread.start();
         try {
             final long end = started + TimeUnit.SECONDS.toNanos(settings.seconds());
-            while (!over && System.nanoTime() < end) {
-                Thread.sleep(100);
-            }
+            stopRequested.await(Math.max(0, end - System.nanoTime()), TimeUnit.NANOSECONDS);
             say("time is up: stopping every pair (clients first, then servers, which must notice)");
             over = true;
             attackerThread.interrupt();

@@ -220,10 +220,7 @@ final class SoakLane implements Runnable {
     }
 
     private static long exitOf(final SoakProcess w) throws InterruptedException {
-        for (int i = 0; i < 100 && w.exitNanos() == 0; i++) {
-            Thread.sleep(10);
-        }
-        return w.exitNanos() != 0 ? w.exitNanos() : System.nanoTime();
+        return w.awaitExitNanos(1_000);
     }
 
     /** One of the pair ended (attacked, or it failed): the other must notice within the bound. */

@@ -3,7 +3,6 @@ package org.softclan.cli;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 
 import org.softclan.dsm.ClosedException;
 import org.softclan.dsm.Endpoint;
@@ -40,33 +39,13 @@ final class SoakMqWorkers {
              Endpoint ep = fabric.openEndpoint("soak-mq-reader");
              Listener listener = Vmmc.listen(ep, service, new ConnectionContext().ringCapacity(RING))) {
             w.line("ready");
-            final AtomicReference<String> ended = new AtomicReference<>();
-            while (!w.stopping() && ended.get() == null) {
-                final long t0 = System.nanoTime();
-                final Connection c;
-                try {
-                    c = listener.accept(1, TimeUnit.SECONDS);
-                } catch (final RegionTruncatedException e) {
-                    return "truncated " + e.getMessage();   // the listen region or its queue was cut: the end
-                }
-                w.timed("accept", t0, 1_000 + SoakWorker.GRACE_MS);
-                if (c != null) {
-                    final Thread t = new Thread(() -> read(w, c, token, ended), "soak-mq-read");
-                    t.setDaemon(true);
-                    t.start();
-                }
-            }
-            // stopping: the reading thread notices within one receive timeout
-            final long t0 = System.nanoTime();
-            while (ended.get() == null && System.nanoTime() - t0 < TimeUnit.MILLISECONDS.toNanos(WAIT_MS * 2)) {
-                Thread.sleep(10);
-            }
-            return ended.get() != null ? ended.get() : "stopped";
+            return SoakEnding.acceptUntilEnded(w, listener::accept, (peer, ended) -> read(w, peer, token, ended),
+                "soak-mq-read", WAIT_MS * 2);
         }
     }
 
     private static void read(final SoakWorker w, final Connection c, final long token,
-                             final AtomicReference<String> ended) {
+                             final SoakEnding ended) {
         final byte[] buf = new byte[RING];
         final SequenceCheck check = new SequenceCheck();
         final boolean[] legit = new boolean[1];
@@ -145,7 +124,7 @@ final class SoakMqWorkers {
         }
         if (legit[0]) {
             publish(w, check);
-            ended.set(reason);
+            ended.end(reason);
         } else {
             w.stat("stranger-dropped").incrementAndGet();
         }

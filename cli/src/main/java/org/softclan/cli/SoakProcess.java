@@ -24,7 +24,8 @@ final class SoakProcess {
     private final List<String> errors = new ArrayList<>();
     private volatile Map<String, Long> stats = Map.of();
     private volatile String end;
-    private volatile long exitNanos;
+    /** Completes with {@link System#nanoTime()} when the worker's process has exited. */
+    private final java.util.concurrent.CompletableFuture<Long> exited = new java.util.concurrent.CompletableFuture<>();
     private volatile boolean killed;
     private volatile String signal;
     private volatile long signalNanos;
@@ -44,7 +45,7 @@ final class SoakProcess {
             + ".log"), StandardCharsets.UTF_8), true);
         log.println("# " + role + " " + args);
         jvm = ChildJvm.startWithInput(SoakWorker.class.getName(), jvmArgs, args, this::onLine);
-        jvm.handle().onExit().thenRun(() -> exitNanos = System.nanoTime());
+        jvm.handle().onExit().thenRun(() -> exited.complete(System.nanoTime()));
     }
 
     private void onLine(final String line) {
@@ -144,7 +145,19 @@ final class SoakProcess {
 
     /** @return when it exited ({@link System#nanoTime()}), or 0 while it runs */
     long exitNanos() {
-        return exitNanos;
+        return exited.getNow(0L);
+    }
+
+    /**
+     * @return when it exited ({@link System#nanoTime()}), waiting up to {@code millis} for it; the time
+     *         now if it still runs then
+     */
+    long awaitExitNanos(final long millis) throws InterruptedException {
+        try {
+            return exited.get(millis, TimeUnit.MILLISECONDS);
+        } catch (final java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException stillRunning) {
+            return System.nanoTime();
+        }
     }
 
     /** Runs {@code r} (on the output thread) when it prints that it is about to connect or to listen. */

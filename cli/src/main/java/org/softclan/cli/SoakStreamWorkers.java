@@ -6,7 +6,6 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 
 import org.softclan.dsm.Endpoint;
 import org.softclan.dsm.Fabric;
@@ -41,32 +40,13 @@ final class SoakStreamWorkers {
              Endpoint ep = fabric.openEndpoint("soak-stream-receiver");
              StreamListener listener = ByteStreams.listen(ep, service, new ConnectionContext().ringCapacity(RING))) {
             w.line("ready");
-            final AtomicReference<String> ended = new AtomicReference<>();
-            while (!w.stopping() && ended.get() == null) {
-                final long t0 = System.nanoTime();
-                final ByteStream s;
-                try {
-                    s = listener.accept(1, TimeUnit.SECONDS);
-                } catch (final RegionTruncatedException e) {
-                    return "truncated " + e.getMessage();   // the listen region or its queue was cut: the end
-                }
-                w.timed("accept", t0, 1_000 + SoakWorker.GRACE_MS);
-                if (s != null) {
-                    final Thread t = new Thread(() -> read(w, s, token, ended), "soak-stream-read");
-                    t.setDaemon(true);
-                    t.start();
-                }
-            }
-            final long t0 = System.nanoTime();
-            while (ended.get() == null && System.nanoTime() - t0 < TimeUnit.MILLISECONDS.toNanos(WAIT_MS * 2)) {
-                Thread.sleep(10);
-            }
-            return ended.get() != null ? ended.get() : "stopped";
+            return SoakEnding.acceptUntilEnded(w, listener::accept, (peer, ended) -> read(w, peer, token, ended),
+                "soak-stream-read", WAIT_MS * 2);
         }
     }
 
     private static void read(final SoakWorker w, final ByteStream s, final long token,
-                             final AtomicReference<String> ended) {
+                             final SoakEnding ended) {
         final ByteBuffer buf = ByteBuffer.allocate(1 << 16);
         boolean legit = false;
         final long[] closedAt = new long[1];
@@ -155,7 +135,7 @@ final class SoakStreamWorkers {
             }
         }
         if (legit) {
-            ended.set(reason);
+            ended.end(reason);
         } else {
             w.stat("stranger-dropped").incrementAndGet();
         }

@@ -1,5 +1,6 @@
 package org.softclan.tripwire;
 
+import static org.softclan.dsm.testing.TestThreads.isIn;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -73,14 +74,5 @@ class SignalDuringWaitTest {
                     + " ms, before its " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms deadline, with no event");
             }
         }
-    }
-
-    private static boolean isIn(final Thread t, final String frame) {
-        for (final StackTraceElement e : t.getStackTrace()) {
-            if ((e.getClassName().substring(e.getClassName().lastIndexOf('.') + 1) + "." + e.getMethodName()).equals(frame)) {
-                return true;
-            }
-        }
-        return false;
     }
 }

@@ -1,5 +1,6 @@
 package org.softclan.vmmc;
 
+import static org.softclan.dsm.testing.TestThreads.awaitInside;
 import static org.softclan.dsm.testing.TestThreads.THREADS;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -66,24 +67,6 @@ class CloseUnderWaitersTest {
                 return t;
             }
         }, THREADS);
-    }
-
-    /** Waits (10 s at most) until the thread is blocked or spinning inside {@code frame} ("Class.method"). */
-    private static void awaitInside(final AtomicReference<Thread> thread, final String frame) {
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < deadline) {
-            final Thread t = thread.get();
-            if (t != null) {
-                for (final StackTraceElement e : t.getStackTrace()) {
-                    if ((e.getClassName().substring(e.getClassName().lastIndexOf('.') + 1) + "." + e.getMethodName())
-                        .equals(frame)) {
-                        return;
-                    }
-                }
-            }
-            Thread.onSpinWait();
-        }
-        throw new AssertionError("the thread never got into " + frame);
     }
 
     private void closeUnder(final String frame, final WaitStrategy strategy, final Function<Connection[], Runnable> waiter,

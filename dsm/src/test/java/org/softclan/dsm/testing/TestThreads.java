@@ -17,4 +17,34 @@ public final class TestThreads {
 
     private TestThreads() {
     }
+
+    /** @return whether {@code t}'s stack has a frame {@code frame} ("SimpleClassName.method") */
+    public static boolean isIn(final Thread t, final String frame) {
+        for (final StackTraceElement e : t.getStackTrace()) {
+            final String c = e.getClassName();
+            if (frame.equals(c.substring(c.lastIndexOf('.') + 1) + "." + e.getMethodName())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Waits (10 s at most) until the thread held by {@code thread} is inside {@code frame}
+     * ("SimpleClassName.method"), i.e. blocked where a test expects it, instead of sleeping and hoping.
+     *
+     * @throws AssertionError if it never gets there
+     */
+    public static void awaitInside(final java.util.concurrent.atomic.AtomicReference<Thread> thread,
+                                   final String frame) {
+        final long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            final Thread t = thread.get();
+            if (t != null && isIn(t, frame)) {
+                return;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        }
+        throw new AssertionError("the thread never got into " + frame);
+    }
 }

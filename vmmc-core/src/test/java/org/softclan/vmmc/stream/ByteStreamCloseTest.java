@@ -1,5 +1,6 @@
 package org.softclan.vmmc.stream;
 
+import static org.softclan.dsm.testing.TestThreads.awaitInside;
 import static org.softclan.dsm.testing.TestThreads.THREADS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -88,11 +89,11 @@ class ByteStreamCloseTest {
         final AtomicReference<Thread> writer2 = new AtomicReference<>();
         final AtomicReference<Thread> accessor = new AtomicReference<>();
         final CompletableFuture<Throwable> read = start(reader, () -> s.read(ByteBuffer.allocate(16)));
-        awaitWaitingIn(reader, "Connection.receive");
+        awaitInside(reader, "Connection.receive");
         final CompletableFuture<Throwable> receivePage = start(pager, () -> s.receivePage(0, TimeUnit.SECONDS));
         final CompletableFuture<Throwable> awaitFilled = start(filler, () -> posted.awaitFilled(0, TimeUnit.SECONDS));
         final CompletableFuture<Throwable> write = start(writer, () -> s.write(ByteBuffer.allocate(100)));
-        awaitWaitingIn(writer, "Connection.await");
+        awaitInside(writer, "Connection.await");
         final CompletableFuture<Throwable> write2 = start(writer2, () -> s.write(ByteBuffer.allocate(100)));
         awaitBlocked(pager);
         awaitBlocked(filler);
@@ -127,23 +128,5 @@ class ByteStreamCloseTest {
             java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
         }
         throw new AssertionError("the thread never blocked on a lock: " + thread.get());
-    }
-
-    /** Waits (up to 10 s) until the thread is inside {@code method} ("Class.method"). */
-    private static void awaitWaitingIn(final AtomicReference<Thread> thread, final String method) {
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < deadline) {
-            final Thread t = thread.get();
-            if (t != null) {
-                for (final StackTraceElement e : t.getStackTrace()) {
-                    if (method.equals(e.getClassName().substring(e.getClassName().lastIndexOf('.') + 1) + "."
-                        + e.getMethodName())) {
-                        return;
-                    }
-                }
-            }
-            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
-        }
-        throw new AssertionError("the thread never waited in " + method);
     }
 }

@@ -1,5 +1,6 @@
 package org.softclan.vmmc.stream;
 
+import static org.softclan.dsm.testing.TestThreads.awaitInside;
 import static org.softclan.dsm.testing.TestThreads.THREADS;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -205,7 +206,7 @@ class ByteStreamTest {
                 throw new AssertionError(other);
             }
         }, THREADS);
-        awaitWaitingIn(reader, "Connection.receive");
+        awaitInside(reader, "Connection.receive");
         assertFalse(blockedRead.isDone());
         p[0].close();
         assertEquals(-2, blockedRead.get(5, TimeUnit.SECONDS));
@@ -225,7 +226,7 @@ class ByteStreamTest {
                 return e;
             }
         }, THREADS);
-        awaitWaitingIn(writer, "Connection.awaitRoom");
+        awaitInside(writer, "Connection.awaitRoom");
         assertFalse(blockedWrite.isDone(), "the ring is full: the write waits");
         final AtomicReference<Thread> closer = new AtomicReference<>();
         final CompletableFuture<Void> closing = CompletableFuture.runAsync(() -> {
@@ -233,7 +234,7 @@ class ByteStreamTest {
             p[1].close();
         }, THREADS);
         assertTrue(blockedWrite.get(5, TimeUnit.SECONDS) instanceof AsynchronousCloseException);
-        awaitWaitingIn(closer, "Connection.awaitRoom");
+        awaitInside(closer, "Connection.awaitRoom");
         assertFalse(closing.isDone(), "close waits for room for the end-of-stream marker");
         final ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
         long got = 0;
@@ -245,26 +246,5 @@ class ByteStreamTest {
         closing.get(5, TimeUnit.SECONDS);
         assertTrue(got > 0 && got < 1 << 20, "read " + got);
         p[0].close();
-    }
-
-    /**
-     * Waits (up to 10 s) until the thread is inside {@code method} ("Class.method"), i.e. blocked
-     * where the test expects it, instead of sleeping and hoping it got there.
-     */
-    private static void awaitWaitingIn(final AtomicReference<Thread> thread, final String method) {
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < deadline) {
-            final Thread t = thread.get();
-            if (t != null) {
-                for (final StackTraceElement e : t.getStackTrace()) {
-                    if (method.equals(e.getClassName().substring(e.getClassName().lastIndexOf('.') + 1) + "."
-                        + e.getMethodName())) {
-                        return;
-                    }
-                }
-            }
-            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
-        }
-        throw new AssertionError("the thread never waited in " + method);
     }
 }

@@ -179,7 +179,7 @@ public final class OutboundMapping extends Mapping {
     /**
      * Unmaps this mapping; the region itself is untouched. Idempotent. Waits first (up to
      * {@value #CLOSE_DMA_WAIT_MS} ms) for DMA transfers queued on this mapping to retire, so the engine
-     * never writes into memory unmapped under it.
+     * never writes into memory unmapped under it. Then tells the snoop hook ({@link SnoopHook#detach}).
      */
     @Override
     public void close() {
@@ -194,6 +194,10 @@ public final class OutboundMapping extends Mapping {
             }
             endpoint.forget(this);
             super.close();
+        }
+        final SnoopHook hook = snoop;   // first close only: a second one returned above
+        if (hook != null) {
+            hook.detach(this);
         }
     }
 }

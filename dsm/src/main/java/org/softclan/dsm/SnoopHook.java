@@ -24,4 +24,14 @@ public interface SnoopHook {
      * @param direction which NIC saw the transfer
      */
     void onTransfer(Mapping mapping, long offset, long length, Direction direction);
+
+    /**
+     * Called once when {@code mapping} closes, after its last transfer and after it is unmapped: the
+     * hook releases what it holds for that mapping (the Tripwire unit's imports of event queues). Must
+     * not throw. The default holds nothing.
+     *
+     * @param mapping the mapping that closed
+     */
+    default void detach(Mapping mapping) {
+    }
 }

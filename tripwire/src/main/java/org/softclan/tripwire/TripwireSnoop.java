@@ -197,13 +197,32 @@ final class TripwireSnoop implements SnoopHook {
             ? UNSAFE.getLongVolatile(null, dataAddress + start) : 0;
     }
 
-    /** The event queues named in a table's directory, imported on first use and cached. */
+    /**
+     * Gives back the event queues this mapping's writers posted to: the mapping closed, so none of its
+     * writers is inside {@link #onTransfer} any more.
+     */
+    @Override
+    public void detach(final Mapping m) {
+        if (inboundQueues != null) {
+            inboundQueues.releaseAll();
+        }
+    }
+
+    /**
+     * The event queues named in a table's directory, imported on first use through the endpoint's
+     * {@link QueueImports} and held until the mapping closes (a queue replaced in a directory slot is
+     * kept too: a writer on another thread may still be posting to it).
+     */
     static final class QueueCache {
         private final OutboundMapping via;
         private final TripwireTable table;
         private final long[] serials = new long[TripwireTable.QUEUES];
         private final EventQueue[] queues = new EventQueue[TripwireTable.QUEUES];
         private final String[] names = new String[TripwireTable.QUEUES];
+        /** Every import this cache took, once each (bounded by the queues that exist in the fabric). */
+        private final java.util.List<QueueImports.Ref> held = new java.util.ArrayList<>();
+        private QueueImports imports;
+        private boolean released;
 
         QueueCache(final OutboundMapping via, final TripwireTable table) {
             this.via = via;
@@ -233,8 +252,17 @@ final class TripwireSnoop implements SnoopHook {
                 final String name = table.queueName(index);
                 if (name != null && name.equals(names[index])) {
                     q = queues[index];   // same queue, new serial (or a peer churning it): no new import
-                } else if (name != null && name.startsWith(TripwireUnit.QUEUE_PREFIX)) {
-                    q = TripwireUnit.queueFor(via.endpoint(), name);
+                } else if (name != null && name.startsWith(TripwireUnit.QUEUE_PREFIX) && !released) {
+                    if (imports == null) {
+                        imports = QueueImports.of(via.endpoint());
+                    }
+                    final QueueImports.Ref r = imports.acquire(name);
+                    if (held.stream().anyMatch(h -> h == r)) {
+                        imports.release(r);   // already held once by this cache
+                    } else {
+                        held.add(r);
+                    }
+                    q = r.queue;
                 }
                 names[index] = name;
             } catch (final RuntimeException e) {
@@ -243,6 +271,20 @@ final class TripwireSnoop implements SnoopHook {
             queues[index] = q;
             serials[index] = serial;
             return q;
+        }
+
+        /** Releases every import taken; later events through this cache are counted as lost. */
+        synchronized void releaseAll() {
+            released = true;
+            java.util.Arrays.fill(queues, null);
+            for (final QueueImports.Ref r : held) {
+                try {
+                    imports.release(r);
+                } catch (final RuntimeException e) {
+                    // an import that cannot be unmapped now goes with its endpoint
+                }
+            }
+            held.clear();
         }
     }
 }

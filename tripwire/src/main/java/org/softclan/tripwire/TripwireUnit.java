@@ -44,8 +44,15 @@ public final class TripwireUnit implements AutoCloseable {
     private final InboundMapping queueRegion;
     private final EventQueue queue;
     private final Set<Tripwire> armed = ConcurrentHashMap.newKeySet();
-    private final Map<String, Integer> regionIds = new ConcurrentHashMap<>();
-    private final List<String> regionNames = new ArrayList<>();
+    /**
+     * Region ids by "name#generation", names and armed tripwires by id: a region keeps its id while a
+     * tripwire of this unit is armed there, so a long-lived unit (one shared by many connections)
+     * holds bookkeeping for its live regions only. Guarded by {@code regionIds}.
+     */
+    private final Map<String, Integer> regionIds = new java.util.HashMap<>();
+    private final Map<Integer, String> regionNames = new java.util.HashMap<>();
+    private final Map<Integer, int[]> armedPerRegion = new java.util.HashMap<>();
+    private int lastRegionId;
     private final Map<OutboundMapping, PrivateTable> outboundTables = new ConcurrentHashMap<>();
     /** Shared tables whose queue directory names this unit's queue, with the mapping that reaches them. */
     private final Map<Long, Mapping> registeredIn = new ConcurrentHashMap<>();
@@ -101,10 +108,6 @@ public final class TripwireUnit implements AutoCloseable {
         return TripwireTable.bytesFor(dataSize, tripwires);
     }
 
-    static EventQueue queueFor(final Endpoint endpoint, final String name) {
-        return new EventQueue(endpoint.importRegion(name));
-    }
-
     /**
      * Garbage found in shared tripwire state (a region's tripwire table, an event queue) by this JVM
      * where it could not throw: in a writer's snoop (the write succeeded, the bad entry was ignored),
@@ -126,6 +129,11 @@ public final class TripwireUnit implements AutoCloseable {
         return ProtocolErrors.last();
     }
 
+    /** @return whether {@link #close()} was called */
+    public boolean isClosed() {
+        return closed;
+    }
+
     /** @return the endpoint this unit serves */
     public Endpoint endpoint() {
         return endpoint;
@@ -136,20 +144,45 @@ public final class TripwireUnit implements AutoCloseable {
         return queue;
     }
 
-    /** @return the region name for a region id carried in events */
+    /**
+     * @return the region name for a region id carried in events, or {@code null} if no tripwire of this
+     *         unit is armed in that region any more
+     */
     public String regionName(final int regionId) {
-        synchronized (regionNames) {
-            return regionId > 0 && regionId <= regionNames.size() ? regionNames.get(regionId - 1) : null;
+        synchronized (regionIds) {
+            return regionNames.get(regionId);
         }
     }
 
-    private int regionId(final Mapping mapping) {
-        return regionIds.computeIfAbsent(mapping.regionName() + "#" + mapping.generation(), k -> {
-            synchronized (regionNames) {
-                regionNames.add(mapping.regionName());
-                return regionNames.size();
+    /** Takes the region's id (a new one if this unit has nothing armed there) for one more tripwire. */
+    private int reserveRegionId(final Mapping mapping) {
+        synchronized (regionIds) {
+            final String key = mapping.regionName() + "#" + mapping.generation();
+            Integer id = regionIds.get(key);
+            if (id == null) {
+                do {
+                    lastRegionId = lastRegionId == Integer.MAX_VALUE ? 1 : lastRegionId + 1;
+                } while (regionNames.containsKey(lastRegionId));
+                id = lastRegionId;
+                regionIds.put(key, id);
+                regionNames.put(id, mapping.regionName());
+                armedPerRegion.put(id, new int[1]);
             }
-        });
+            armedPerRegion.get(id)[0]++;
+            return id;
+        }
+    }
+
+    /** Gives back one tripwire's hold on its region's id; the last one forgets the region. */
+    private void releaseRegionId(final int id) {
+        synchronized (regionIds) {
+            final int[] n = armedPerRegion.get(id);
+            if (n != null && --n[0] <= 0) {
+                armedPerRegion.remove(id);
+                regionIds.values().remove(id);
+                regionNames.remove(id);
+            }
+        }
     }
 
     // ------------------------------------------------------------------------------------- arming
@@ -177,26 +210,34 @@ public final class TripwireUnit implements AutoCloseable {
             throw new IllegalArgumentException("tripwire on region '" + mapping.regionName() + "': a value"
                 + " condition needs an 8-byte-aligned start inside the region; offset " + options.offset);
         }
-        final int regionId = regionId(mapping);
-        Tripwire.Entry in = null;
-        Tripwire.Entry out = null;
-        if (options.watch != Tripwire.Watch.OUTBOUND) {
-            in = armIn(mapping, options, regionId);
-        }
-        if (options.watch != Tripwire.Watch.INBOUND) {
-            try {
-                out = armOut(mapping, options, regionId);
-            } catch (final RuntimeException e) {
-                if (in != null) {
-                    disarmEntry(in);
-                    known.retire(regionId, in.id, queue.sharedTail(), queue.sharedHead());
+        final int regionId = reserveRegionId(mapping);
+        boolean done = false;
+        try {
+            Tripwire.Entry in = null;
+            Tripwire.Entry out = null;
+            if (options.watch != Tripwire.Watch.OUTBOUND) {
+                in = armIn(mapping, options, regionId);
+            }
+            if (options.watch != Tripwire.Watch.INBOUND) {
+                try {
+                    out = armOut(mapping, options, regionId);
+                } catch (final RuntimeException e) {
+                    if (in != null) {
+                        disarmEntry(in);
+                        known.retire(regionId, in.id, queue.sharedTail(), queue.sharedHead());
+                    }
+                    throw e;
                 }
-                throw e;
+            }
+            final Tripwire t = new Tripwire(this, mapping.regionName(), regionId, options, in, out);
+            armed.add(t);
+            done = true;
+            return t;
+        } finally {
+            if (!done) {
+                releaseRegionId(regionId);
             }
         }
-        final Tripwire t = new Tripwire(this, mapping.regionName(), regionId, options, in, out);
-        armed.add(t);
-        return t;
     }
 
     /**
@@ -321,21 +362,27 @@ public final class TripwireUnit implements AutoCloseable {
     }
 
     void disarm(final Tripwire t) {
-        armed.remove(t);
-        if (t.in != null) {
-            disarmEntry(t.in);
-            final Integer left = armedPerTable.computeIfPresent(t.in.table.base, (k, n) -> n == 1 ? null : n - 1);
-            final Mapping m = registeredIn.get(t.in.table.base);
-            if (left == null && m != null && !m.isClosed()) {
-                // nothing of ours is armed there any more: give the queue directory slot back
-                registeredIn.remove(t.in.table.base);
-                releaseQueue(t.in.table, m);
-            }
-            known.retire(t.regionId(), t.in.id, queue.sharedTail(), queue.sharedHead());
+        if (!armed.remove(t)) {
+            return;   // already disarmed (Tripwire.disarm is once; close may race it)
         }
-        if (t.out != null) {
-            disarmEntry(t.out);
-            known.retire(t.regionId(), t.out.id, queue.sharedTail(), queue.sharedHead());
+        try {
+            if (t.in != null) {
+                disarmEntry(t.in);
+                final Integer left = armedPerTable.computeIfPresent(t.in.table.base, (k, n) -> n == 1 ? null : n - 1);
+                final Mapping m = registeredIn.get(t.in.table.base);
+                if (left == null && m != null && !m.isClosed()) {
+                    // nothing of ours is armed there any more: give the queue directory slot back
+                    registeredIn.remove(t.in.table.base);
+                    releaseQueue(t.in.table, m);
+                }
+                known.retire(t.regionId(), t.in.id, queue.sharedTail(), queue.sharedHead());
+            }
+            if (t.out != null) {
+                disarmEntry(t.out);
+                known.retire(t.regionId(), t.out.id, queue.sharedTail(), queue.sharedHead());
+            }
+        } finally {
+            releaseRegionId(t.regionId());
         }
     }
 

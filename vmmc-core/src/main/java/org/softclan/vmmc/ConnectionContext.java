@@ -46,13 +46,28 @@ public final class ConnectionContext {
     /** A connection's own unit needs few events: it is signalled by wake-ups, or polled often. */
     static final int OWN_UNIT_QUEUE = 1024;
 
+    /**
+     * The unit a new connection arms its tripwires with: the one given; else, for {@link Connection.Mode#WAKE},
+     * the endpoint's shared wake-up unit ({@link WakeUnits}); else a unit of its own.
+     */
     TripwireUnit ownUnit(final org.softclan.dsm.Endpoint endpoint) {
-        return unit != null ? unit : TripwireUnit.open(endpoint, new TripwireUnit.Context().queueCapacity(OWN_UNIT_QUEUE));
+        if (unit != null) {
+            return unit;
+        }
+        return mode == Connection.Mode.WAKE ? WakeUnits.of(endpoint)
+            : TripwireUnit.open(endpoint, new TripwireUnit.Context().queueCapacity(OWN_UNIT_QUEUE));
+    }
+
+    /** @return whether a connection made with these settings owns its unit (and closes it with itself) */
+    boolean ownsUnit() {
+        return unit == null && mode != Connection.Mode.WAKE;
     }
 
     /**
-     * @param unit a Tripwire unit to share (one event queue for many connections); default: each
-     *             connection opens its own and closes it with itself
+     * @param unit a Tripwire unit to share (one event queue for many connections); default: connections
+     *             in {@link Connection.Mode#WAKE} share one unit per endpoint (one event queue, one
+     *             mapping, however many connections), and each connection in {@link Connection.Mode#EVENTS}
+     *             opens its own and closes it with itself
      * @return this
      */
     public ConnectionContext unit(final TripwireUnit unit) {

@@ -232,7 +232,7 @@ public final class Listener implements AutoCloseable {
             rx = Rendezvous.exportReceiveRegion(endpoint, "sx", key, ctx.ringCapacity);
             final TripwireUnit connUnit = ctx.ownUnit(endpoint);
             final Connection c = new Connection(Rendezvous.nextConnectionId(), service + "[" + rx.regionName() + " <- "
-                + clientRegion + "]", connUnit, ctx.unit == null, rx, tx, ctx.mode, ctx.strategy);
+                + clientRegion + "]", connUnit, ctx.ownsUnit(), rx, tx, ctx.mode, ctx.strategy);
             // the answer goes into the client's own memory, where its tripwire waits for it
             tx.putLong(Connection.ANSWER_KEY, key);
             Rendezvous.putName(tx, Connection.ANSWER_NAME, rx.regionName());

@@ -78,12 +78,12 @@ public final class Vmmc {
             final long serverKey = rx.getLong(Connection.ANSWER_KEY);
             final OutboundMapping tx = endpoint.importRegion(serverRegion, serverKey);
             return new Connection(Rendezvous.nextConnectionId(), service + "[" + rx.regionName() + " <- " + serverRegion
-                + "]", connUnit, ctx.unit == null, rx, tx, ctx.mode, ctx.strategy);
+                + "]", connUnit, ctx.ownsUnit(), rx, tx, ctx.mode, ctx.strategy);
         } catch (final RuntimeException e) {
             if (rx != null) {
                 rx.close();
             }
-            if (connUnit != null && ctx.unit == null) {
+            if (connUnit != null && ctx.ownsUnit()) {
                 connUnit.close();
             }
             throw e;

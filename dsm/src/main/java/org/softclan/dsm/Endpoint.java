@@ -125,6 +125,8 @@ public final class Endpoint implements AutoCloseable {
      * @return the owner's mapping; closing it removes the region
      * @throws RegionExistsException    if a live owner exports the name
      * @throws IllegalArgumentException if the name is invalid or a size out of range
+     * @throws ResourceLimitException   if this process is near its limit of memory mappings or open
+     *                                  files (nothing is created)
      */
     public InboundMapping exportInternal(final String region, final long size, final long key,
                                          final long sidecarBytes) {
@@ -153,6 +155,7 @@ public final class Endpoint implements AutoCloseable {
      * @throws NoSuchRegionException  if the fabric has no such region
      * @throws RegionAccessException  if the key is wrong
      * @throws RegionFormatException  if the file is not a region this version reads
+     * @throws ResourceLimitException if this process is near its limit of memory mappings or open files
      */
     public OutboundMapping importRegion(final String region, final long key) {
         checkOpen();

@@ -141,6 +141,7 @@ final class NameService {
             }
             generation++;
             final long total = RegionLayout.fileLength(size, sidecar);
+            ProcessLimits.beforeRegion("cannot export region '" + name + "' in fabric " + root);
             final long usable = root.toFile().getUsableSpace();
             if (usable < total) {
                 throw new DsmException("region '" + name + "': " + total + " bytes needed but only " + usable
@@ -203,6 +204,7 @@ final class NameService {
         final Path path = fileOf(name);
         FileChannel ch = null;
         try {
+            ProcessLimits.beforeRegion("cannot import region '" + name + "' in fabric " + root);
             ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
             final RegionHeader header = RegionHeader.read(path, ch);
             if (header.state() != RegionLayout.STATE_ACTIVE) {

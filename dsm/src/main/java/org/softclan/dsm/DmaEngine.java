@@ -157,18 +157,31 @@ public final class DmaEngine implements AutoCloseable {
     }
 
     private void run() {
+        DmaTransfer current = null;
         while (true) {
-            DmaTransfer t = queue.poll();
-            if (t == null) {
-                if (closing) {
-                    return;
-                }
-                t = idle();
+            try {
+                current = null;
+                DmaTransfer t = queue.poll();
                 if (t == null) {
-                    continue;
+                    if (closing) {
+                        return;
+                    }
+                    t = idle();
+                    if (t == null) {
+                        continue;
+                    }
+                }
+                current = t;
+                execute(t);
+            } catch (final InternalError late) {
+                // a fault on a region cut from outside that the JVM delivered late (at this thread's next
+                // safepoint poll: in the transfer's retirement, or in the queue's code): the transfer it
+                // interrupted is retired as failed if it was not yet, and the engine goes on
+                if (current != null) {
+                    final RegionTruncatedException why = Mapping.explainFault(late);
+                    retire(current, why != null ? why : late);
                 }
             }
-            execute(t);
         }
     }
 
@@ -214,12 +227,29 @@ public final class DmaEngine implements AutoCloseable {
         } catch (final Throwable e) {
             failure = e;
         } finally {
-            // completion is published before the mapping's PIO gate opens: a PIO store that was
-            // waiting for this transfer proceeds only once the transfer reads as done
+            retire(t, failure);
+        }
+    }
+
+    /**
+     * Ends a transfer: its memory's in-flight count, its completion, its mapping's pending count, each
+     * once (a fault delivered late may interrupt this and have the engine call it again). Completion is
+     * published before the mapping's PIO gate opens: a PIO store that was waiting for this transfer
+     * proceeds only once the transfer reads as done.
+     */
+    private static void retire(final DmaTransfer t, final Throwable failure) {
+        if (!t.memoryReleased) {
+            t.memoryReleased = true;   // set before the call: no safepoint poll lies between the two
             if (t.memory != null) {
                 t.memory.transferEnded();
             }
+        }
+        if (!t.completed) {
+            t.completed = true;
             t.complete(failure);
+        }
+        if (!t.retired) {
+            t.retired = true;
             t.mapping.dmaRetired();
         }
     }

@@ -23,6 +23,10 @@ public final class DmaTransfer {
     private volatile long transferred;
     private volatile Throwable error;
     private volatile int waiters;
+    /** Steps of retiring, each done once; written only by the engine's thread. */
+    boolean memoryReleased;
+    boolean completed;
+    boolean retired;
 
     DmaTransfer(final boolean write, final RegisteredMemory memory, final long memoryOffset,
                 final OutboundMapping mapping, final long mappingOffset, final long length) {
@@ -81,7 +85,8 @@ public final class DmaTransfer {
                     if (left <= 0) {
                         return false;
                     }
-                    TimeUnit.NANOSECONDS.timedWait(this, left);
+                    // slices: a wake-up lost to a fault delivered late in the engine costs one slice
+                    TimeUnit.NANOSECONDS.timedWait(this, Math.min(left, TimeUnit.MILLISECONDS.toNanos(10)));
                 }
                 return true;
             } finally {

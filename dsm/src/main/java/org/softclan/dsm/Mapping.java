@@ -251,6 +251,14 @@ public abstract class Mapping implements AutoCloseable {
                 }
             }
         }
+        if (result != null) {
+            // one fault per access that touched the cut pages: the JVM holds back the next one until this
+            // thread's next safepoint poll, where it would escape whatever handler runs then
+            final InternalError late = drainPendingFault();
+            if (late != null && late != fault) {
+                result.addSuppressed(late);
+            }
+        }
         return result;
     }
 

@@ -187,6 +187,14 @@ public final class RpcServer implements AutoCloseable {
         workers = ctx.workers > 0 ? Executors.newFixedThreadPool(ctx.workers, r -> {
             final Thread t = new Thread(r, "rpc-" + service + "-worker");
             t.setDaemon(true);
+            // a fault on a client's cut region delivered late, in the pool's own code, ends that worker
+            // thread (the pool starts another): not a failure of the server worth a stack trace
+            t.setUncaughtExceptionHandler((thread, e) -> {
+                if (!(e instanceof InternalError ie && org.softclan.dsm.Mapping.explainFault(ie) != null)) {
+                    System.err.print("Exception in thread \"" + thread.getName() + "\" ");
+                    e.printStackTrace();
+                }
+            });
             return t;
         }) : null;
         running = true;
@@ -408,8 +416,10 @@ public final class RpcServer implements AutoCloseable {
             workers.execute(() -> {
                 try {
                     run(c, callId, methodId, in, out.get());
-                } catch (final RuntimeException | InternalError e) {
+                } catch (final RuntimeException e) {
                     // a fault on the client's region (cut from outside): the poller drops that client
+                } catch (final InternalError e) {
+                    org.softclan.dsm.Mapping.explainFault(e);   // the same, raw; drains a fault held back
                 }
             });
         }

@@ -403,8 +403,7 @@ public final class Connection implements AutoCloseable {
 
     private long claim0(final int length, final long timeoutNanos, final DmaEngine via) {
         if (claimed >= 0) {
-            throw new IllegalStateException("connection " + name + ": a record of " + claimed
-                + " bytes is claimed and not committed yet");
+            throw claimOpen();
         }
         checkLength(length);
         final long need = recordBytes(length);
@@ -432,6 +431,11 @@ public final class Connection implements AutoCloseable {
         } catch (final StaleRegionException e) {
             throw peerGone();
         }
+    }
+
+    private IllegalStateException claimOpen() {
+        return new IllegalStateException("connection " + name + ": a record of " + claimed
+            + " bytes is claimed and not committed yet");
     }
 
     /**
@@ -552,13 +556,16 @@ public final class Connection implements AutoCloseable {
     }
 
     private void checkOpen() {
+        if (closed || violation != null) {
+            throw notOpen();
+        }
+    }
+
+    private RuntimeException notOpen() {
         if (closed) {
-            throw new org.softclan.dsm.ClosedException("connection " + name + " is closed");
+            return new org.softclan.dsm.ClosedException("connection " + name + " is closed");
         }
-        final String broken = violation;
-        if (broken != null) {
-            throw new PeerProtocolException(broken);
-        }
+        return new PeerProtocolException(violation);
     }
 
     /**
@@ -583,14 +590,12 @@ public final class Connection implements AutoCloseable {
 
     /** Counts the calling thread out of {@code role} (release); the last thread out of a closed connection unmaps it. */
     private void leave(final int role) {
-        final boolean last;
-        if (role == OTHER) {
-            last = inside.decrementAndGet(OTHER) == 0;
-        } else {
+        if (role != OTHER) {
             inside.lazySet(role, 0);
-            last = true;
-        }
-        if (last && closed) {
+            if (closed) {
+                releaseIfIdle();
+            }
+        } else if (inside.decrementAndGet(OTHER) == 0 && closed) {
             releaseIfIdle();
         }
     }
@@ -654,9 +659,13 @@ public final class Connection implements AutoCloseable {
             throw peerGone();
         }
         if (length < 0 || length > maxMessage()) {
-            throw new IllegalArgumentException("connection " + name + ": message of " + length
-                + " bytes; the most this connection carries is " + maxMessage() + " bytes (half the peer's ring)");
+            throw tooLong(length);
         }
+    }
+
+    private IllegalArgumentException tooLong(final int length) {
+        return new IllegalArgumentException("connection " + name + ": message of " + length
+            + " bytes; the most this connection carries is " + maxMessage() + " bytes (half the peer's ring)");
     }
 
     /** Room for a record and, in the worst case, the padding to the ring's start before it. */
@@ -781,17 +790,17 @@ public final class Connection implements AutoCloseable {
         } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
             throw cut(e);
         } finally {
+            currentStart = -1;   // also when a handler threw
             leave(RECEIVING);
         }
     }
 
+    /** The polling loop, kept under the JIT's inlining limit for hot methods: its cold paths are calls. */
     private int poll0(final MessageHandler handler, final int limit) {
         checkOpen();
         final long written = UNSAFE.getLongVolatile(null, rxBase + WRITE_PTR);
         if (written != readPos && (written - readPos < 0 || written - readPos > capacity || (written & 7) != 0)) {
-            throw violation("ring of '" + rx.regionName() + "'", "write pointer (offset " + WRITE_PTR + ")", written,
-                "it must be 8-byte aligned and at most the ring's " + capacity + " bytes ahead of the read position "
-                    + readPos);
+            throw badWritePointer(written);
         }
         int n = 0;
         while (readPos < written && n < limit) {
@@ -801,33 +810,58 @@ public final class Connection implements AutoCloseable {
             final long unread = written - readPos;
             if (length == PAD) {
                 if (contiguous > unread) {
-                    throw violation("ring of '" + rx.regionName() + "'", "wrap marker at position", readPos,
-                        "it skips " + contiguous + " bytes but only " + unread + " are written");
+                    throw badWrap(contiguous, unread);
                 }
                 readPos += contiguous;
                 continue;
             }
-            if (length < 0 || length > capacity / 2 - 8 || recordBytes(length) > Math.min(contiguous, unread)) {
-                throw violation("ring of '" + rx.regionName() + "'", "record length at position " + readPos, length,
-                    "a record holds 0 to " + (capacity / 2 - 8) + " bytes and lies within the " + unread
-                        + " written bytes and the " + contiguous + " bytes before the ring's end");
+            if (!recordFits(length, contiguous, unread)) {
+                throw badLength(length, unread, contiguous);
             }
             currentStart = readPos;
             currentEnd = readPos + recordBytes(length);
-            try {
-                handler.onMessage(rxBytes, RING + index + 8, length);
-            } finally {
-                currentStart = -1;
-            }
+            handler.onMessage(rxBytes, RING + index + 8, length);
+            currentStart = -1;
             readPos = currentEnd;
             n++;
         }
         if (n > 0) {
             publishReadPos(readPos == written);
-        } else if (written == readPos && peerClosed0()) {
-            throw peerGone();
+        } else if (written == readPos) {
+            checkPeerClosed();
         }
         return n;
+    }
+
+    /** @return whether a record of {@code length} bytes is one this ring can hold where it lies */
+    private boolean recordFits(final int length, final long contiguous, final long unread) {
+        return length >= 0 && length <= capacity / 2 - 8 && recordBytes(length) <= Math.min(contiguous, unread);
+    }
+
+    /** Nothing to read: a closed peer is reported now. */
+    private void checkPeerClosed() {
+        if (peerClosed0()) {
+            throw peerGone();
+        }
+    }
+
+    // the protocol errors poll finds, built out of line: the polling loop stays small enough to inline
+
+    private PeerProtocolException badWritePointer(final long written) {
+        return violation("ring of '" + rx.regionName() + "'", "write pointer (offset " + WRITE_PTR + ")", written,
+            "it must be 8-byte aligned and at most the ring's " + capacity + " bytes ahead of the read position "
+                + readPos);
+    }
+
+    private PeerProtocolException badWrap(final long contiguous, final long unread) {
+        return violation("ring of '" + rx.regionName() + "'", "wrap marker at position", readPos,
+            "it skips " + contiguous + " bytes but only " + unread + " are written");
+    }
+
+    private PeerProtocolException badLength(final int length, final long unread, final long contiguous) {
+        return violation("ring of '" + rx.regionName() + "'", "record length at position " + readPos, length,
+            "a record holds 0 to " + (capacity / 2 - 8) + " bytes and lies within the " + unread
+                + " written bytes and the " + contiguous + " bytes before the ring's end");
     }
 
     /** Publishes how far the sender may reuse the ring: up to the oldest held record, else all read. */
@@ -988,6 +1022,7 @@ public final class Connection implements AutoCloseable {
         } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
             throw cut(e);
         } finally {
+            currentStart = -1;   // also when a handler threw
             leave(RECEIVING);
         }
     }

@@ -105,7 +105,18 @@ final class ChildJvm implements AutoCloseable {
      */
     static ChildJvm startWithInput(final String mainClass, final List<String> jvmArgs, final List<String> args,
                                    final Consumer<String> onLine) throws IOException {
-        final Process p = new ProcessBuilder(command(mainClass, jvmArgs, args)).redirectErrorStream(true).start();
+        return startWithInput(List.of(), mainClass, jvmArgs, args, onLine);
+    }
+
+    /**
+     * As {@link #startWithInput(String, List, List, Consumer)}, run through {@code launcher} (for
+     * instance {@code unshare ...}), which must run the command it is given as its last arguments.
+     */
+    static ChildJvm startWithInput(final List<String> launcher, final String mainClass, final List<String> jvmArgs,
+                                   final List<String> args, final Consumer<String> onLine) throws IOException {
+        final List<String> cmd = new ArrayList<>(launcher);
+        cmd.addAll(command(mainClass, jvmArgs, args));
+        final Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         return new ChildJvm(p, onLine, true);
     }
 

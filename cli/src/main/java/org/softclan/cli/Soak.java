@@ -114,15 +114,58 @@ final class Soak {
     /** Starts a worker JVM; it is remembered so that it is stopped however the soak ends. */
     SoakProcess start(final String name, final String role, final String service, final long seed,
                       final String option) throws IOException {
+        return start(name, role, service, seed, option, false);
+    }
+
+    /**
+     * @param namespaced run it in a PID namespace of its own ({@code unshare}), if this machine allows
+     *                   that: it then sees none of the other workers' pids, and they do not see its
+     */
+    SoakProcess start(final String name, final String role, final String service, final long seed,
+                      final String option, final boolean namespaced) throws IOException {
         synchronized (all) {
             if (over && stoppedByUser) {
                 throw new IOException("the soak is stopping");
             }
-            final SoakProcess p = new SoakProcess(this, name, role);
-            p.start(List.of("-Xmx96m", "-XX:+UseSerialGC", "-XX:ErrorFile=" + soakDir.resolve("hs_err_pid%p.log")),
+            final boolean inNamespace = namespaced && namespaceLauncher != null;
+            final SoakProcess p = new SoakProcess(this, name + (inNamespace ? " [own PID namespace]" : ""), role);
+            if (inNamespace) {
+                report.attack("worker in its own PID namespace");
+            }
+            p.start(inNamespace ? namespaceLauncher : List.of(), List.of("-Xmx96m", "-XX:+UseSerialGC", "-XX:ErrorFile=" + soakDir.resolve("hs_err_pid%p.log")),
                 List.of(role, fabricDir.toString(), service, Long.toString(seed), Long.toString(token), option));
             all.add(p);
             return p;
+        }
+    }
+
+    /**
+     * Runs a worker in a PID namespace of its own, or {@code null} where that cannot be done (not root,
+     * no {@code unshare}). A shell is PID 1 there and the JVM its child, so the JVM takes signals as
+     * anywhere else and the launcher's exit status is the JVM's (128 + n when a signal ended it).
+     */
+    volatile List<String> namespaceLauncher;
+
+    private static final List<String> NAMESPACE_LAUNCHER = List.of("unshare", "--pid", "--fork", "--mount-proc",
+        "--kill-child", "sh", "-c", "\"$@\"; exit $?", "sh");
+
+    /** @return why workers cannot run in PID namespaces of their own here, or null if they can */
+    private static String namespaceUnavailable() {
+        try {
+            final List<String> cmd = new ArrayList<>(NAMESPACE_LAUNCHER);
+            cmd.add("true");
+            final Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return "unshare did not finish within 10 s";
+            }
+            final String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+            return p.exitValue() == 0 ? null : "unshare failed (exit " + p.exitValue() + "): " + out;
+        } catch (final IOException e) {
+            return "no unshare: " + e.getMessage();
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
         }
     }
 
@@ -143,6 +186,12 @@ final class Soak {
         soakDir = Files.createTempDirectory("vmmc-soak-");
         say("soak: " + settings.seconds() + " s, seed " + settings.seed() + ", fabric " + fabricDir
             + (temporary ? " (temporary)" : "") + ", logs and crash files in " + soakDir);
+        final String noNamespace = namespaceUnavailable();
+        if (noNamespace == null) {
+            namespaceLauncher = NAMESPACE_LAUNCHER;
+        } else {
+            say("workers cannot run in PID namespaces of their own here (" + noNamespace + "): all share this one");
+        }
         for (final String sig : ALL_SIGNALS) {
             if (!java.util.Arrays.asList(SIGNALS).contains(sig)) {
                 say("SIG" + sig + " is ignored in this process (nohup, a background job?) and so in every worker it"
@@ -292,6 +341,22 @@ final class Soak {
         } catch (final IOException e) {
             say("cannot list the fabric: " + e);
         }
+        // the name service's own files: a fixed-size lock file and one liveness file per live endpoint
+        long names = -1;
+        long live = 0;
+        try {
+            final Path lock = fabricDir.resolve(".names.lock");
+            names = Files.exists(lock) ? Files.size(lock) : 0;
+            final Path liveDir = fabricDir.resolve(".live");
+            if (Files.isDirectory(liveDir)) {
+                try (Stream<Path> l = Files.list(liveDir)) {
+                    live = l.count();
+                }
+            }
+        } catch (final IOException e) {
+            say("cannot measure the fabric's bookkeeping: " + e);
+        }
+        report.bookkeeping(names, live);
     }
 
     private SoakProcess worker(final long pid) {

@@ -27,14 +27,14 @@ final class SoakAttacker implements Runnable {
                 Thread.sleep(1_000 + rnd.nextInt(2_500));
                 final SoakLane lane = lanes[rnd.nextInt(lanes.length)];
                 final SoakLane.Pair p = lane.current();
-                final int attack = rnd.nextInt(7);
+                final int attack = rnd.nextInt(8);
                 final boolean onServer = rnd.nextBoolean();
                 if (p == null || soak.over()) {
                     continue;
                 }
                 final SoakProcess target = onServer ? p.server : p.client;
-                attack(lane, p, target, attack >= 4 && Soak.SIGNALS.length == 0 || attack == 1 && !soak.cutsRegions()
-                    ? 7 : attack);
+                attack(lane, p, target, attack >= 5 && Soak.SIGNALS.length == 0 || attack == 1 && !soak.cutsRegions()
+                    ? 0 : attack);
             }
         } catch (final InterruptedException e) {
             // the soak is over
@@ -48,7 +48,7 @@ final class SoakAttacker implements Runnable {
         throws Exception {
         final String who = target.name() + " (pid " + target.pid() + ")";
         switch (attack) {
-            case 0, 7 -> {
+            case 0 -> {
                 soak.report.attack("kill -9");
                 soak.say(p.name + ": kill -9 " + who);
                 target.kill();
@@ -75,6 +75,20 @@ final class SoakAttacker implements Runnable {
                 soak.report.attack("close under waiter");
                 soak.say(p.name + ": close under waiter inside " + t.name() + " (pid " + t.pid() + ")");
                 t.send("cuw");
+            }
+            case 4 -> {
+                // a client that arms and disarms on the server's region, killed with the table lock maybe held
+                final SoakProcess a = soak.start(p.name + " armer", "armer", p.service, rnd.nextLong(), "");
+                p.addOther(a);
+                if (!a.awaitReady(Soak.READY_BOUND_MS)) {
+                    a.kill();
+                    return;
+                }
+                Thread.sleep(rnd.nextInt(300));
+                soak.report.attack("kill -9 mid-arm");
+                soak.say(p.name + ": kill -9 of an armer (pid " + a.pid() + ") while it arms and disarms tripwires"
+                    + " on " + p.server.name() + "'s region; the server must drop it and go on");
+                a.kill();
             }
             default -> {
                 final String sig = Soak.SIGNALS[rnd.nextInt(Soak.SIGNALS.length)];

@@ -106,7 +106,10 @@ final class SoakLane implements Runnable {
                 soak.say(p.name + ": kill -9 of " + doomed.name() + " " + delayMicros + " us after it began to export its"
                     + " listen region; a new server must get the name " + p.service);
             }
-            p.server = soak.start(p.name + " " + serverRole(), serverRole(), p.service, rnd.nextLong(), "");
+            // one pair in four has a member in a PID namespace of its own: liveness must hold across them
+            final int namespaced = rnd.nextInt(8);
+            p.server = soak.start(p.name + " " + serverRole(), serverRole(), p.service, rnd.nextLong(), "",
+                namespaced == 0);
             if (!p.server.awaitReady(Soak.READY_BOUND_MS)) {
                 soak.report.overrun(p.name + ": " + p.server.name() + " not ready within " + Soak.READY_BOUND_MS + " ms ("
                     + p.server.how() + ")");
@@ -141,7 +144,8 @@ final class SoakLane implements Runnable {
                     + (doomed.end() != null ? "it had ended: " + doomed.end() : "connected: "
                     + (doomed.stats().isEmpty() ? "no" : "maybe")) + "); a new client must still get in");
             }
-            p.client = soak.start(p.name + " " + clientRole(), clientRole(), p.service, rnd.nextLong(), technique);
+            p.client = soak.start(p.name + " " + clientRole(), clientRole(), p.service, rnd.nextLong(), technique,
+                namespaced == 1);
             if (!p.client.awaitReady(Soak.READY_BOUND_MS)) {
                 soak.report.overrun(p.name + ": " + p.client.name() + " not connected within " + Soak.READY_BOUND_MS
                     + " ms (" + p.client.how() + ")");
@@ -258,8 +262,8 @@ final class SoakLane implements Runnable {
             everyone.add(p.client);
         }
         for (final SoakProcess w : everyone) {
-            if (!w.awaitExit(w.role().equals("hostile") ? 10_000 : 1_000)) {
-                if (!soak.over() || !w.role().equals("hostile")) {
+            if (!w.awaitExit(w.adversary() ? 10_000 : 1_000)) {
+                if (!soak.over() || !w.adversary()) {
                     soak.report.overrun(p.name + ": " + w.name() + " (pid " + w.pid() + ") still running when its pair"
                         + " ended (" + w.how() + ")");
                 }
@@ -293,7 +297,7 @@ final class SoakLane implements Runnable {
                 + (code != null && code > 128 ? " (signal " + (code - 128) + ", not sent by the soak)" : "") + " ("
                 + w.how() + ")");
         }
-        if (!"hostile".equals(w.role()) && !w.errors().isEmpty()) {
+        if (!w.adversary() && !w.errors().isEmpty()) {
             soak.report.fail(p.name + ": " + w.name() + " (pid " + w.pid() + ") " + String.join(System.lineSeparator()
                 + "        ", w.errors().subList(0, Math.min(12, w.errors().size()))));
         }

@@ -31,6 +31,8 @@ final class SoakProcess {
     private volatile long signalNanos;
     private volatile Runnable onConnecting;
     private ChildJvm jvm;
+    private volatile boolean namespaced;
+    private volatile ProcessHandle inner;
     private PrintWriter log;
     private boolean inError;
 
@@ -40,12 +42,49 @@ final class SoakProcess {
         this.role = role;
     }
 
-    void start(final List<String> jvmArgs, final List<String> args) throws IOException {
+    /**
+     * @param launcher empty, or a command that runs the worker's JVM in another PID namespace
+     *                 ({@link Soak#namespaceLauncher}), whose exit status is the JVM's
+     */
+    void start(final List<String> launcher, final List<String> jvmArgs, final List<String> args) throws IOException {
         log = new PrintWriter(Files.newBufferedWriter(soak.soakDir.resolve(name.replaceAll("[^A-Za-z0-9#.-]", "_")
             + ".log"), StandardCharsets.UTF_8), true);
-        log.println("# " + role + " " + args);
-        jvm = ChildJvm.startWithInput(SoakWorker.class.getName(), jvmArgs, args, this::onLine);
+        log.println("# " + role + " " + args + (launcher.isEmpty() ? "" : " via " + launcher));
+        namespaced = !launcher.isEmpty();
+        jvm = ChildJvm.startWithInput(launcher, SoakWorker.class.getName(), jvmArgs, args, this::onLine);
         jvm.handle().onExit().thenRun(() -> exited.complete(System.nanoTime()));
+    }
+
+    /**
+     * The worker JVM's process as this PID namespace sees it: the process started, or, in another PID
+     * namespace, the {@code java} process under its launcher (signals and kill -9 go to the JVM itself).
+     */
+    private ProcessHandle target() {
+        if (!namespaced) {
+            return jvm.handle();
+        }
+        ProcessHandle t = inner;
+        if (t != null) {
+            return t;
+        }
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (t == null && jvm.isAlive() && System.nanoTime() < deadline) {
+            t = jvm.handle().descendants().filter(h -> h.info().command().map(c -> c.endsWith("/java")).orElse(false))
+                .findFirst().orElse(null);
+            if (t == null) {
+                Thread.onSpinWait();
+            }
+        }
+        if (t == null) {
+            return jvm.handle();   // gone already, or not started yet: the launcher stands for it
+        }
+        inner = t;
+        return t;
+    }
+
+    /** @return whether the worker runs in a PID namespace of its own */
+    boolean namespaced() {
+        return namespaced;
     }
 
     private void onLine(final String line) {
@@ -92,7 +131,7 @@ final class SoakProcess {
             synchronized (errors) {
                 errors.add(l.substring("error ".length()));
             }
-            if (!"hostile".equals(role)) {
+            if (!adversary()) {
                 soak.say(name + ": ERROR " + l.substring("error ".length()));
             }
         } else if (l.startsWith("corrupt ")) {
@@ -108,8 +147,14 @@ final class SoakProcess {
         return role;
     }
 
+    /** @return whether it plays a hostile peer or an armer: its errors are expected, not failures */
+    boolean adversary() {
+        return "hostile".equals(role) || "armer".equals(role);
+    }
+
+    /** @return the worker JVM's pid in this PID namespace */
     long pid() {
-        return jvm.pid();
+        return target().pid();
     }
 
     boolean alive() {
@@ -186,7 +231,7 @@ final class SoakProcess {
     /** kill -9. */
     void kill() {
         killed = true;
-        jvm.handle().destroyForcibly();
+        target().destroyForcibly();
     }
 
     /** Sends SIGTERM, SIGINT or SIGHUP ({@code kill -s NAME pid}). */

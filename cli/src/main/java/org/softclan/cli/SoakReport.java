@@ -188,6 +188,21 @@ final class SoakReport {
      *
      * @param byCleanExit whether its owner ended by itself (not killed, not crashed): such a file is a leak
      */
+    private long namesLockBytes = -1;
+    private long liveFiles;
+
+    /**
+     * The fabric's bookkeeping once every worker is gone: it must be what live processes hold (no
+     * liveness file left) plus the fixed-size name lock, whatever the run did.
+     */
+    synchronized void bookkeeping(final long namesLock, final long live) {
+        namesLockBytes = namesLock;
+        liveFiles = live;
+        if (live > 0) {
+            fail("bookkeeping: " + live + " liveness file(s) left in .live with no worker running");
+        }
+    }
+
     synchronized void leftBehind(final String what, final boolean byCleanExit) {
         leftBehind.add(what);
         if (byCleanExit) {
@@ -256,6 +271,8 @@ final class SoakReport {
         out.printf("  overrun waits             %d%s%n", overruns.size(), list(overruns));
         out.printf("  files left behind         %d by workers that are gone, %d of them by workers that ended by"
             + " themselves (not killed or crashed)%s%n", leftBehind.size(), leftByCleanExits, list(leftBehindSorted()));
+        out.printf("  bookkeeping at the end    .names.lock %d bytes (fixed size), .live %d file(s) (no worker"
+            + " runs)%n", namesLockBytes, liveFiles);
     }
 
     /** @return the files left behind, regions and other files before the name service's bookkeeping */

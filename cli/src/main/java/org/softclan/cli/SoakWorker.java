@@ -83,6 +83,7 @@ public final class SoakWorker {
                 case "stream-receiver" -> SoakStreamWorkers.receiver(w, fabric, service, token);
                 case "stream-sender" -> SoakStreamWorkers.sender(w, fabric, service, seed, token, option);
                 case "hostile" -> SoakHostileWorker.run(w, fabric, service, seed, option);
+                case "armer" -> SoakArmerWorker.run(w, fabric, service, seed);
                 default -> throw new IllegalArgumentException("no soak role " + role);
             };
         } catch (final Throwable t) {

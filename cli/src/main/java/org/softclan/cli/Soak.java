@@ -326,14 +326,9 @@ final class Soak {
         } catch (final RuntimeException e) {
             say("cannot read the fabric's regions: " + e);
         }
-        final java.util.regex.Pattern pidInName = java.util.regex.Pattern.compile("^(?:cx|sx|evq)-(\\d+)-");
         try (Stream<Path> files = Files.walk(fabricDir)) {
             files.filter(Files::isRegularFile).sorted().forEach(f -> {
-                Long pid = owners.get(f.toAbsolutePath().normalize());
-                if (pid == null) {
-                    final java.util.regex.Matcher m = pidInName.matcher(f.getFileName().toString());
-                    pid = m.find() ? Long.valueOf(m.group(1)) : null;
-                }
+                final Long pid = owners.get(f.toAbsolutePath().normalize());
                 final SoakProcess w = pid == null ? null : worker(pid);
                 report.leftBehind(fabricDir.relativize(f) + (pid == null ? "" : " (" + owner(pid) + ")"),
                     w != null && !w.killed() && w.end() != null);

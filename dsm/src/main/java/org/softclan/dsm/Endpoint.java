@@ -110,6 +110,22 @@ public final class Endpoint implements AutoCloseable {
         return exportAs(region, size, key, sidecarBytes, false);
     }
 
+    private final java.util.concurrent.atomic.AtomicLong internalSerial = new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * A name for an internal region of this endpoint ({@link #exportInternal}) that no other endpoint
+     * of the fabric makes: {@code prefix-ID-N}, where ID is this endpoint's liveness id (random, 64
+     * bits, in base 36) and N counts up. Not the pid: processes in different PID namespaces sharing a
+     * fabric (containers sharing {@code /dev/shm}) have the same pids.
+     *
+     * @param prefix a reserved prefix without its dash ({@code evq}, {@code cx}, ...)
+     * @return the name
+     */
+    public String internalRegionName(final String prefix) {
+        final long id = liveness.id;
+        return prefix + "-" + Long.toUnsignedString(id, 36) + "-" + internalSerial.incrementAndGet();
+    }
+
     /**
      * Exports a region for a layer of the project itself (an event queue, a connection's receive ring,
      * a listener's rendezvous region): like {@link #export(String, long, long, long)}, and it may use

@@ -36,7 +36,6 @@ import org.softclan.tripwire.os.Membarrier;
 public final class TripwireUnit implements AutoCloseable {
     /** Tripwires a region's table holds when it was exported with the default sidecar. */
     public static final int DEFAULT_TRIPWIRES = 1024;
-    private static final AtomicInteger QUEUE_SERIAL = new AtomicInteger();
     /** Every event queue region's name starts with this; snoops import no other region as a queue. */
     static final String QUEUE_PREFIX = "evq-";
 
@@ -81,7 +80,7 @@ public final class TripwireUnit implements AutoCloseable {
 
     private TripwireUnit(final Endpoint endpoint, final Context ctx) {
         this.endpoint = endpoint;
-        final String name = QUEUE_PREFIX + ProcessHandle.current().pid() + "-" + QUEUE_SERIAL.incrementAndGet();
+        final String name = endpoint.internalRegionName(QUEUE_PREFIX.substring(0, QUEUE_PREFIX.length() - 1));
         this.queueRegion = endpoint.exportInternal(name, EventQueue.bytesFor(ctx.queueCapacity), 0, 0);
         EventQueue.format(queueRegion, ctx.queueCapacity);
         this.queue = new EventQueue(queueRegion);

@@ -102,7 +102,7 @@ final class Rendezvous {
     /** Exports a receive region for one end of a connection and writes its ring capacity. */
     static InboundMapping exportReceiveRegion(final Endpoint ep, final String prefix, final long key,
                                               final int ringCapacity) {
-        final String name = prefix + "-" + ProcessHandle.current().pid() + "-" + SERIAL.incrementAndGet();
+        final String name = ep.internalRegionName(prefix);
         final InboundMapping rx = ep.exportInternal(name, Connection.regionBytes(ringCapacity), key,
             TripwireUnit.sidecarBytes(Connection.regionBytes(ringCapacity), 16));
         rx.putLongVolatile(Connection.CAPACITY, ringCapacity);

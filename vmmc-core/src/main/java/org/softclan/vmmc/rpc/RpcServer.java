@@ -189,22 +189,34 @@ public final class RpcServer implements AutoCloseable {
             t.setDaemon(true);
             // a fault on a client's cut region delivered late, in the pool's own code, ends that worker
             // thread (the pool starts another): not a failure of the server worth a stack trace
-            t.setUncaughtExceptionHandler((thread, e) -> {
-                if (!(e instanceof InternalError ie && org.softclan.dsm.Mapping.explainFault(ie) != null)) {
-                    System.err.print("Exception in thread \"" + thread.getName() + "\" ");
-                    e.printStackTrace();
-                }
-            });
+            t.setUncaughtExceptionHandler((thread, e) -> uncaught(thread, e, true));
             return t;
         }) : null;
         running = true;
         acceptor = new Thread(this::acceptLoop, "rpc-" + service + "-accept");
         acceptor.setDaemon(true);
+        acceptor.setUncaughtExceptionHandler((thread, e) -> uncaught(thread, e, !running));
         acceptor.start();
         poller = new Thread(this::pollLoop, "rpc-" + service + "-poll");
         poller.setDaemon(true);
+        poller.setUncaughtExceptionHandler((thread, e) -> uncaught(thread, e, !running));
         poller.start();
         return this;
+    }
+
+    /**
+     * The server's threads end by a fault on a client's cut region only when the JVM delivers it late,
+     * after the loops' own handlers: in a worker pool's code (the pool starts another worker), or as
+     * the poller or acceptor finishes once the server stops. That is not a failure worth a stack trace;
+     * anything else is printed as the JVM's default handler would.
+     *
+     * @param harmless whether the thread's end costs nothing (a pool worker, or the server is stopping)
+     */
+    private static void uncaught(final Thread thread, final Throwable e, final boolean harmless) {
+        if (!harmless || !(e instanceof InternalError ie && org.softclan.dsm.Mapping.explainFault(ie) != null)) {
+            System.err.print("Exception in thread \"" + thread.getName() + "\" ");
+            e.printStackTrace();
+        }
     }
 
     /** @return connected clients */
@@ -218,6 +230,7 @@ public final class RpcServer implements AutoCloseable {
                 acceptRounds();
             } catch (final InternalError lateFault) {
                 // a fault on a client's region cut from outside, reported at the loop's safepoint: go on
+                org.softclan.dsm.Mapping.explainFault(lateFault);   // drains another one held back
             }
         }
     }
@@ -247,10 +260,15 @@ public final class RpcServer implements AutoCloseable {
                 } catch (final InternalError lateFault) {
                     // a fault on a client's region cut from outside, reported at the loop's safepoint (outside
                     // the per-round catch): the client is dropped when it is served next; go on serving
+                    org.softclan.dsm.Mapping.explainFault(lateFault);   // drains another one held back
                 }
             }
         } finally {
-            pollOut.releaseLast();
+            try {
+                pollOut.releaseLast();
+            } catch (final InternalError lateFault) {
+                // a client's cut region's fault delivered as the poller ends: the buffer is released or lost
+            }
         }
     }
 

@@ -244,7 +244,8 @@ final class SoakLane implements Runnable {
             soak.report.overrun(p.name + ": " + other.name() + " (pid " + other.pid() + ") did not notice within "
                 + Soak.NOTICE_BOUND_MS + " ms that " + first.name() + " was gone (" + first.how() + ")");
             soak.say(p.name + ": " + other.name() + " did NOT notice within " + Soak.NOTICE_BOUND_MS + " ms that "
-                + first.name() + " was gone (" + first.how() + "); killing it");
+                + first.name() + " was gone (" + first.how() + "); killing it (its thread dump is in its log)");
+            other.threadDump();
             other.send("stop");
             if (!other.awaitExit(Soak.SIGNAL_BOUND_MS)) {
                 other.kill();
@@ -265,7 +266,8 @@ final class SoakLane implements Runnable {
             if (!w.awaitExit(w.adversary() ? 10_000 : 1_000)) {
                 if (!soak.over() || !w.adversary()) {
                     soak.report.overrun(p.name + ": " + w.name() + " (pid " + w.pid() + ") still running when its pair"
-                        + " ended (" + w.how() + ")");
+                        + " ended (" + w.how() + "; its thread dump is in its log)");
+                    w.threadDump();
                 }
                 w.kill();
                 w.awaitExit(10_000);

@@ -234,6 +234,22 @@ final class SoakProcess {
         target().destroyForcibly();
     }
 
+    /**
+     * Has the JVM print a thread dump (SIGQUIT) into its output, which goes to the worker's log: for a
+     * worker that overran a bound, before it is killed. Waits a moment for the dump to be written.
+     */
+    void threadDump() throws InterruptedException {
+        if (alive()) {
+            try {
+                new ProcessBuilder("kill", "-s", "QUIT", Long.toString(pid())).inheritIO().start()
+                    .waitFor(10, TimeUnit.SECONDS);
+            } catch (final IOException e) {
+                return;   // no kill command: no dump
+            }
+            Thread.sleep(500);   // the JVM writes the dump from its own thread
+        }
+    }
+
     /** Sends SIGTERM, SIGINT or SIGHUP ({@code kill -s NAME pid}). */
     void signal(final String sig) throws IOException, InterruptedException {
         if (signal == null) {

@@ -240,7 +240,11 @@ public final class Connection implements AutoCloseable {
         return name;
     }
 
-    /** @return the unit whose event queue signals this connection */
+    /**
+     * @return the unit whose event queue signals this connection: the one its context gave, its own
+     *         ({@link Mode#EVENTS}), or the endpoint's shared wake-up unit ({@link Mode#WAKE}), which
+     *         other connections use too: do not close it
+     */
     public TripwireUnit unit() {
         return unit;
     }

@@ -18,17 +18,52 @@ import net.openhft.chronicle.core.OS;
  * would otherwise release locks this process holds on it.
  */
 final class MappedRegion {
+    /** {@code FileChannelImpl.fd} and {@code FileDescriptor.fd}, or null where they cannot be read. */
+    private static final java.lang.reflect.Field CHANNEL_FD;
+    private static final java.lang.reflect.Field DESCRIPTOR_FD;
+
+    static {
+        java.lang.reflect.Field channelFd = null;
+        java.lang.reflect.Field descriptorFd = null;
+        try {
+            channelFd = Class.forName("sun.nio.ch.FileChannelImpl").getDeclaredField("fd");
+            channelFd.setAccessible(true);
+            descriptorFd = java.io.FileDescriptor.class.getDeclaredField("fd");
+            descriptorFd.setAccessible(true);
+        } catch (final ReflectiveOperationException | RuntimeException e) {
+            channelFd = null;   // fstat through the channel instead
+        }
+        CHANNEL_FD = channelFd;
+        DESCRIPTOR_FD = descriptorFd;
+    }
+
     final Path path;
     final long address;
     final long length;
     private final FileChannel channel;
-    private boolean unmapped;
+    /** {@code /proc/self/fd/N} of the channel's descriptor, or null: see {@link #fileSize()}. */
+    private final Path descriptorPath;
+    private volatile boolean unmapped;
 
     private MappedRegion(final Path path, final FileChannel channel, final long address, final long length) {
         this.path = path;
         this.channel = channel;
         this.address = address;
         this.length = length;
+        this.descriptorPath = descriptorPath(channel);
+    }
+
+    private static Path descriptorPath(final FileChannel channel) {
+        if (CHANNEL_FD == null) {
+            return null;
+        }
+        try {
+            final int fd = DESCRIPTOR_FD.getInt(CHANNEL_FD.get(channel));
+            final Path p = Path.of("/proc/self/fd/" + fd);
+            return fd >= 0 && java.nio.file.Files.exists(p) ? p : null;
+        } catch (final ReflectiveOperationException | RuntimeException e) {
+            return null;
+        }
     }
 
     /**
@@ -41,16 +76,28 @@ final class MappedRegion {
     }
 
     /**
-     * One {@code fstat} of the mapped file.
+     * One {@code stat} of the mapped file, through {@code /proc/self/fd} (the file this process mapped,
+     * even once its name was unlinked or reused), not through the channel: the JVM may deliver a fault
+     * it held back (of a region cut from outside) inside whatever this thread runs next, and inside the
+     * channel's own bookkeeping of the threads in its calls that left the channel unclosable (a later
+     * close waited for ever). A stat by path keeps no such state.
      *
      * @return the file's size in bytes now, or -1 if it cannot be read (for example once unmapped)
      */
     long fileSize() {
+        if (unmapped) {
+            return -1;
+        }
         try {
-            return channel.size();
+            return descriptorPath != null ? java.nio.file.Files.size(descriptorPath) : channel.size();
         } catch (final IOException e) {
             return -1;
         }
+    }
+
+    /** @return whether {@link #fileSize()} reads the size through {@code /proc/self/fd} (for tests) */
+    boolean sizeByDescriptorPath() {
+        return descriptorPath != null;
     }
 
     /** @return whether the file still holds every byte mapped (one {@code fstat}) */

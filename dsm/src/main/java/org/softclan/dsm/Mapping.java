@@ -227,6 +227,8 @@ public abstract class Mapping implements AutoCloseable {
 
     private static RegionTruncatedException explain(final Mapping first, final InternalError fault,
                                                     final String how) {
+        // a second fault the JVM holds back must come out here, not inside the file-size checks below
+        final InternalError late = drainPendingFault();
         final List<Mapping> candidates = new ArrayList<>();
         if (first != null) {
             candidates.add(first);
@@ -251,13 +253,8 @@ public abstract class Mapping implements AutoCloseable {
                 }
             }
         }
-        if (result != null) {
-            // one fault per access that touched the cut pages: the JVM holds back the next one until this
-            // thread's next safepoint poll, where it would escape whatever handler runs then
-            final InternalError late = drainPendingFault();
-            if (late != null && late != fault) {
-                result.addSuppressed(late);
-            }
+        if (result != null && late != null && late != fault) {
+            result.addSuppressed(late);
         }
         return result;
     }

@@ -47,10 +47,6 @@ import net.openhft.chronicle.bytes.BytesStore;
 public abstract class Mapping implements AutoCloseable {
     /** Every mapping of this JVM not yet closed, so a fault noticed anywhere can be traced to its region. */
     private static final Set<Mapping> OPEN = ConcurrentHashMap.newKeySet();
-    /** Larger than any thread-local allocation buffer: allocating it enters the VM (see drainPendingFault). */
-    private static final int DRAIN_ARRAY_LONGS = 1 << 20;
-    /** Where drainPendingFault puts its array, so the allocation is not optimised away. */
-    private static volatile Object drainSink;
 
     final String regionName;
     final long generation;
@@ -270,28 +266,49 @@ public abstract class Mapping implements AutoCloseable {
 
     /**
      * Makes the JVM deliver a fault it recorded for this thread but has not thrown yet, and returns it.
-     * A faulting guarded access only records the fault; the JVM throws it when the thread next enters
-     * the VM from Java code or passes a safepoint poll that has work (JDK 17), or at its next poll
-     * (JDK 21 and later). Allocating an array larger than a thread-local allocation buffer enters the
-     * VM; the loop adds polls. Slow: only for a path that has already found a region cut.
+     * A faulting guarded access in compiled code only records the fault; the JVM throws it at a later
+     * safepoint poll of the thread that has work to do (a handshake, a safepoint), which may lie
+     * anywhere after: in a handler, in JDK code, in the caller's code. Here a short-lived helper thread
+     * asks this thread for its stack trace, which the JVM does by a handshake with it, while this thread
+     * spins in a loop whose polls are inside this method's {@code try}: the handshake is processed at one
+     * of them, and the held-back fault comes out there. Slow (a thread start): only for a path that has
+     * already found a fault.
      *
      * @return the fault, or {@code null} if none was pending
      */
+    public static InternalError takeHeldBackFault() {
+        return drainPendingFault();
+    }
+
     static InternalError drainPendingFault() {
-        for (int i = 0; i < 4; i++) {
-            try {
-                drainSink = new long[DRAIN_ARRAY_LONGS];
-                drainSink = null;
-                Thread.yield();
-            } catch (final InternalError e) {
-                drainSink = null;
-                return e;
-            } catch (final OutOfMemoryError e) {
-                drainSink = null;
-                Thread.yield();
+        final Thread me = Thread.currentThread();
+        final java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread poker = null;
+        try {
+            poker = new Thread(() -> {
+                me.getStackTrace();
+                done.set(true);
+            }, "softclan-fault-drain");
+            poker.setDaemon(true);
+            poker.start();
+            // plain Java with a poll per iteration (no native call, where the helper would do the
+            // handshake on this thread's behalf without it passing a poll)
+            final long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
+            while (!done.get() && System.nanoTime() - deadline < 0) {
+                Thread.onSpinWait();
+            }
+            return null;
+        } catch (final InternalError e) {
+            return e;
+        } finally {
+            if (poker != null) {
+                try {
+                    poker.join(1_000);
+                } catch (final InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
         }
-        return null;
     }
 
     // ------------------------------------------------------------------------------------ writes

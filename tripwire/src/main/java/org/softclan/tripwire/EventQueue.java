@@ -378,6 +378,7 @@ public final class EventQueue {
     private boolean block0(final java.util.function.BooleanSupplier ready, final long timeoutNanos) {
         final long deadline = System.nanoTime() + timeoutNanos;
         UNSAFE.getAndAddInt(null, base + WAITERS, 1);
+        boolean faulted = false;
         try {
             while (true) {
                 final int bell = UNSAFE.getIntVolatile(null, base + DOORBELL);
@@ -407,8 +408,15 @@ public final class EventQueue {
                     return ready.getAsBoolean();   // a Java interrupt ends the wait; a signal (EINTR) does not
                 }
             }
+        } catch (final InternalError fault) {
+            // the queue's file was cut from outside: do not touch it again on the way out (each access would
+            // fault anew, and the JVM would deliver that fault in whichever handler runs next)
+            faulted = true;
+            throw fault;
         } finally {
-            UNSAFE.getAndAddInt(null, base + WAITERS, -1);
+            if (!faulted) {
+                UNSAFE.getAndAddInt(null, base + WAITERS, -1);
+            }
         }
     }
 
@@ -433,10 +441,20 @@ public final class EventQueue {
         return blocked.get() == 0;
     }
 
-    /** Wakes every thread blocked on this queue now (they re-check their conditions). */
+    /**
+     * Wakes every thread blocked on this queue now (they re-check their conditions). Does nothing to a
+     * queue whose file was cut from outside (one {@code stat} before and after: for slow paths, such as
+     * closing): a fault there would be held back by the JVM and thrown later in unrelated code.
+     */
     public void wakeAllWaiters() {
+        if (!mapping.isIntact()) {
+            return;
+        }
         UNSAFE.getAndAddInt(null, base + DOORBELL, 1);
         Futex.wake(base + DOORBELL, Futex.WAKE_ALL);
+        if (!mapping.isIntact()) {
+            Mapping.takeHeldBackFault();   // cut meanwhile: take the fault the JVM may hold back now
+        }
     }
 
     @Override

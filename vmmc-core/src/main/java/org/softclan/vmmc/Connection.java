@@ -390,6 +390,15 @@ public final class Connection implements AutoCloseable {
      * @throws IllegalStateException    if a claim is already open
      */
     public long claim(final int length, final long timeoutNanos, final DmaEngine via) {
+        try {
+            return claimGuarded(length, timeoutNanos, via);
+        } catch (final InternalError late) {
+            // a fault held back by the JVM, delivered as an earlier one's exception entered the handler below
+            throw cut(late);
+        }
+    }
+
+    private long claimGuarded(final int length, final long timeoutNanos, final DmaEngine via) {
         enter(SENDING);
         boolean open = false;
         try {
@@ -452,6 +461,15 @@ public final class Connection implements AutoCloseable {
      * @throws IllegalStateException if nothing is claimed
      */
     public DmaTransfer commit(final DmaEngine via) {
+        try {
+            return commitGuarded(via);
+        } catch (final InternalError late) {
+            // a fault held back by the JVM, delivered as an earlier one's exception entered the handler below
+            throw cut(late);
+        }
+    }
+
+    private DmaTransfer commitGuarded(final DmaEngine via) {
         if (claimed < 0) {
             throw new IllegalStateException("connection " + name + ": commit without a claim");
         }
@@ -627,8 +645,23 @@ public final class Connection implements AutoCloseable {
      * Any other error is rethrown as it is.
      */
     private PeerGoneException cut(final Throwable e) {
-        final org.softclan.dsm.RegionTruncatedException t = e instanceof org.softclan.dsm.RegionTruncatedException r ? r
-            : e instanceof InternalError ie ? org.softclan.dsm.Mapping.explainFault(ie) : null;
+        Throwable cause = e;
+        for (int tries = 0; ; tries++) {
+            try {
+                return cut0(cause);
+            } catch (final InternalError late) {
+                // another fault the JVM held back, delivered inside the translation: explain that one
+                if (late == cause || tries == 3) {
+                    throw late;   // not a cut region's (cut0 rethrew it), or faults keep coming
+                }
+                cause = late;
+            }
+        }
+    }
+
+    private PeerGoneException cut0(final Throwable e) {
+        final org.softclan.dsm.RegionTruncatedException t = e instanceof org.softclan.dsm.RegionTruncatedException r
+            ? drained(r) : e instanceof InternalError ie ? org.softclan.dsm.Mapping.explainFault(ie) : null;
         if (t == null) {
             if (e instanceof Error err) {
                 throw err;
@@ -642,6 +675,15 @@ public final class Connection implements AutoCloseable {
         final PeerGoneException gone = new PeerGoneException(message);
         gone.initCause(t);
         return gone;
+    }
+
+    /** A translated fault may leave another one held back (the access went on past the cut page): take it. */
+    private static org.softclan.dsm.RegionTruncatedException drained(final org.softclan.dsm.RegionTruncatedException r) {
+        final InternalError late = org.softclan.dsm.Mapping.takeHeldBackFault();
+        if (late != null) {
+            r.addSuppressed(late);
+        }
+        return r;
     }
 
     /**
@@ -788,6 +830,15 @@ public final class Connection implements AutoCloseable {
      * @throws PeerGoneException if none are waiting and the peer has closed or died
      */
     public int poll(final MessageHandler handler, final int limit) {
+        try {
+            return pollGuarded(handler, limit);
+        } catch (final InternalError late) {
+            // a fault held back by the JVM, delivered as an earlier one's exception entered the handler below
+            throw cut(late);
+        }
+    }
+
+    private int pollGuarded(final MessageHandler handler, final int limit) {
         enter(RECEIVING);
         try {
             return poll0(handler, limit);
@@ -1006,6 +1057,15 @@ public final class Connection implements AutoCloseable {
      * @throws PeerGoneException if the peer closed or died while nothing was waiting
      */
     public int receive(final MessageHandler handler, final int limit, final long timeout, final TimeUnit unit) {
+        try {
+            return receiveGuarded(handler, limit, timeout, unit);
+        } catch (final InternalError late) {
+            // a fault held back by the JVM, delivered as an earlier one's exception entered the handler below
+            throw cut(late);
+        }
+    }
+
+    private int receiveGuarded(final MessageHandler handler, final int limit, final long timeout, final TimeUnit unit) {
         enter(RECEIVING);
         try {
             final long deadline = System.nanoTime() + unit.toNanos(timeout);

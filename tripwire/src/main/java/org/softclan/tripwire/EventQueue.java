@@ -442,6 +442,13 @@ public final class EventQueue {
     }
 
     /**
+     * @return whether the queue's file still holds every byte mapped (one {@code stat}; for slow paths)
+     */
+    public boolean isIntact() {
+        return mapping.isIntact();
+    }
+
+    /**
      * Wakes every thread blocked on this queue now (they re-check their conditions). Does nothing to a
      * queue whose file was cut from outside (one {@code stat} before and after: for slow paths, such as
      * closing): a fault there would be held back by the JVM and thrown later in unrelated code.

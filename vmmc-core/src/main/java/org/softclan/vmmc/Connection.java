@@ -1184,7 +1184,8 @@ public final class Connection implements AutoCloseable {
                     // the peer is gone already, or its region was cut
                 }
                 try {
-                    if (rx.isIntact()) {
+                    // disarming writes the table in rx and reads the unit's event queue
+                    if (rx.isIntact() && unit.events().isIntact()) {
                         dataTrip.disarm();
                         spaceTrip.disarm();
                     }
@@ -1203,6 +1204,11 @@ public final class Connection implements AutoCloseable {
                 }
             } finally {
                 inside.decrementAndGet(OTHER);
+            }
+            if (!rx.isIntact() || !tx.isIntact() || !unit.events().isIntact()) {
+                // a region was cut: a fault of an access above may be held back by the JVM; take it here,
+                // before the unmapping below (it came out inside the JDK's close of a file descriptor)
+                org.softclan.dsm.Mapping.takeHeldBackFault();
             }
             releaseIfIdle();
             rx.endpoint().forgetDependent(this);

@@ -38,8 +38,9 @@ import org.softclan.tripwire.os.Futex;
  * slot, or a garbled one) is dropped and counted ({@link #droppedCount()}), not handed out. A slot
  * claimed and never published (its poster died between the claim and the publish, or a peer moved
  * the tail) is skipped once the tail has been ahead of it for a bound (1 s by default, system property
- * {@code softclan.tripwire.queueStallMillis}) with no progress,
- * and counted ({@link #skippedCount()}); a tail more than a capacity ahead of the head, or behind it,
+ * {@code softclan.tripwire.queueStallMillis}) with no progress, together with the unpublished slots
+ * that follow it up to the next published one (so a garbage tail within the capacity costs one bound,
+ * not one per slot), and counted ({@link #skippedCount()}); a tail more than a capacity ahead of the head, or behind it,
  * is taken as garbage and the head resynchronised to it. Posting gives up, counted as an overflow,
  * after 2^20 lost compare-and-sets. Residual risk: a poster stalled (not dead)
  * for longer than the bound may later publish into a slot that has been reused; the bound is long
@@ -321,17 +322,34 @@ public final class EventQueue {
             return true;
         }
         final long ahead = tail - head;
-        final long to = ahead < 0 || ahead > capacity ? tail : head + 1;
+        final long to = ahead < 0 || ahead > capacity ? tail : nextPublished(head, tail);
         ProtocolErrors.record(new TripwireTableCorruptException(mapping.regionName(), "event queue",
             to == tail ? "tail" : "slot " + (head & mask) + " sequence", to == tail ? tail
             : UNSAFE.getLongVolatile(null, base + SLOTS + (long) SLOT * (head & mask)),
             to == tail ? "head is " + head + ", capacity " + capacity + "; head resynchronised to the tail"
-            : "position " + head + " was claimed and not published for " + STALL_NANOS / 1_000_000 + " ms; skipped"));
-        skipped++;
+            : "position " + head + " was claimed and not published for " + STALL_NANOS / 1_000_000 + " ms; "
+                + (to - head) + " unpublished position(s) skipped"));
+        skipped += ahead < 0 || ahead > capacity ? 1 : to - head;   // a resynchronised tail counts once
         stalledHead = -1;
         this.head = to;
         UNSAFE.putOrderedLong(null, base + HEAD, to);
         return true;
+    }
+
+    /**
+     * The first position after {@code head} whose slot is published, or {@code tail} if none: where
+     * polling resumes once the slot at {@code head} stayed unpublished past the bound. Skipping only that
+     * one slot would let a garbage tail within the capacity (a peer's, or many dead posters') hold the
+     * queue for a second per slot; slots after it that are still unpublished then are very likely
+     * garbage too (a live poster publishes within microseconds). At most one pass over the ring.
+     */
+    private long nextPublished(final long head, final long tail) {
+        for (long p = head + 1; p - tail < 0; p++) {
+            if (UNSAFE.getLongVolatile(null, base + SLOTS + (long) SLOT * (p & mask)) == p + 1) {
+                return p;
+            }
+        }
+        return tail;
     }
 
     /**

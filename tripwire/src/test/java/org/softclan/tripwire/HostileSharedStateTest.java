@@ -284,6 +284,20 @@ class HostileSharedStateTest {
         awaitVictimEvent(e -> e[1] == 0 && e[4] == 43, "after the tail was moved far ahead");
     }
 
+    @Test
+    void aGarbageTailWithinTheCapacityCostsOneBoundNotOneBoundPerSlot() throws Exception {
+        arm(0);
+        // 5,000 positions claimed and never published: before, the owner skipped one per bound (1 s each);
+        // seen after the storm below, whose garbage left a tail 50,000 slots ahead
+        ask(hostile, "queue-tail " + (victimUnit.events().sharedHead() + 5_000), "done");
+        final long t0 = System.nanoTime();
+        awaitVictimQueueSettled();
+        assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(10), "settled after "
+            + (System.nanoTime() - t0) / 1_000_000 + " ms");
+        ask(writer, "pio 0 44", "done");
+        awaitVictimEvent(e -> e[1] == 0 && e[4] == 44, "after a garbage tail 5,000 slots ahead");
+    }
+
     // ---------------------------------------------------------------------------------- the storm
 
     @Test

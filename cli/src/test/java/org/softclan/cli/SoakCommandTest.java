@@ -20,8 +20,8 @@ import org.softclan.dsm.testing.JvmProcess;
 /**
  * CI's 60-second soak: {@code vmmc soak --seconds 60 --no-cut} must pass, with traffic of every kind.
  * The region-cut attack is left out here: the JVM reports a fault on a cut page late, wherever the
- * thread next polls, and not every layer turns it into a clean error yet (the README says which);
- * {@code vmmc soak} without {@code --no-cut} still runs it.
+ * thread next polls, and runs with the attack have passed only recently (the README's "Late faults");
+ * {@code vmmc soak} without {@code --no-cut} runs it.
  */
 class SoakCommandTest {
     private static long figure(final String out, final String regex) {

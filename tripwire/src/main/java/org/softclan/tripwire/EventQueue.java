@@ -380,6 +380,7 @@ public final class EventQueue {
      * after the check always wakes it.
      *
      * @return whether {@code ready} held when it returned
+     * @throws org.softclan.dsm.RegionTruncatedException if the queue's file was cut from outside
      */
     boolean block(final java.util.function.BooleanSupplier ready, final long timeoutNanos) {
         blocked.incrementAndGet();
@@ -387,7 +388,21 @@ public final class EventQueue {
             if (closed) {
                 throw new org.softclan.dsm.ClosedException(this + " is closed");
             }
-            return block0(ready, timeoutNanos);
+            final boolean r;
+            try {
+                r = block0(ready, timeoutNanos);
+            } catch (final InternalError fault) {
+                final org.softclan.dsm.RegionTruncatedException t = Mapping.explainFault(fault);
+                if (t != null) {
+                    throw t;
+                }
+                throw fault;
+            }
+            // the queue's own words were touched with no fault translation: if its file was cut meanwhile,
+            // the JVM may hold a fault back and throw it later in the caller's code; report the cut here
+            // (one stat per block, the slow path of a wait)
+            mapping.checkIntact();
+            return r;
         } finally {
             blocked.decrementAndGet();
         }

@@ -275,10 +275,7 @@ public final class EventQueue {
                 handler.onEvent(head, id, cookie, regionId, offset, length, value);
                 n++;
             } else {
-                dropped++;
-                ProtocolErrors.record(new TripwireTableCorruptException(mapping.regionName(), "event queue",
-                    "slot " + (head & mask) + " tripwire id", id, "region id " + regionId + ", offset " + offset
-                    + ", length " + length + ": no tripwire of this unit; dropped"));
+                dropForged(head, id, regionId, offset, length);
             }
             head++;
             this.head = head;
@@ -334,6 +331,14 @@ public final class EventQueue {
         this.head = to;
         UNSAFE.putOrderedLong(null, base + HEAD, to);
         return true;
+    }
+
+    /** Counts and records an event no tripwire of this unit posted (out of line: poll stays inlinable). */
+    private void dropForged(final long head, final long id, final int regionId, final long offset, final long length) {
+        dropped++;
+        ProtocolErrors.record(new TripwireTableCorruptException(mapping.regionName(), "event queue",
+            "slot " + (head & mask) + " tripwire id", id, "region id " + regionId + ", offset " + offset
+            + ", length " + length + ": no tripwire of this unit; dropped"));
     }
 
     /**

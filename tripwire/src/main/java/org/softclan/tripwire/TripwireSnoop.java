@@ -132,15 +132,11 @@ final class TripwireSnoop implements SnoopHook {
         final long start = UNSAFE.getLong(e + TripwireTable.E_START);
         final long len = UNSAFE.getLong(e + TripwireTable.E_LENGTH);
         if (!table.validRange(start, len)) {
-            // garbage from another process: the write stands, this entry is ignored and counted
-            table.requestRepair();
-            ProtocolErrors.record(table.corrupt("entry at +" + (e - table.base), "start/length", start,
-                "length " + len + "; must lie inside the " + table.dataSize + "-byte data area; ignored"));
+            ignoreBadEntry(table, e, start, len);
             return;
         }
         final long value = wordAt(start);
-        if ((flags & Tripwire.COND_EQ) != 0 && value != UNSAFE.getLong(e + TripwireTable.E_COND)
-            || (flags & Tripwire.COND_GE) != 0 && value < UNSAFE.getLong(e + TripwireTable.E_COND)) {
+        if ((flags & (Tripwire.COND_EQ | Tripwire.COND_GE)) != 0 && !conditionHolds(flags, e, value)) {
             return;
         }
         if ((flags & Tripwire.ONE_SHOT) != 0) {
@@ -164,18 +160,36 @@ final class TripwireSnoop implements SnoopHook {
             regionId = outboundRegionId;
         }
         if (queue == null) {
-            UNSAFE.getAndAddLong(null, e + TripwireTable.E_LOST, 1);
+            countLost(e);
             return;
         }
         if ((flags & Tripwire.EVENT) != 0) {
             if (!queue.post(UNSAFE.getLong(e + TripwireTable.E_ID), UNSAFE.getLong(e + TripwireTable.E_COOKIE),
                 regionId, offset, length, value)) {
-                UNSAFE.getAndAddLong(null, e + TripwireTable.E_LOST, 1);
+                countLost(e);
             }
         } else if ((flags & Tripwire.WAKE) != 0) {
             UNSAFE.fullFence();
             queue.ring();
         }
+    }
+
+    // fireEntry's less common steps, as calls: it stays under the JIT's size limit for inlining hot methods
+
+    private static boolean conditionHolds(final int flags, final long e, final long value) {
+        final long cond = UNSAFE.getLong(e + TripwireTable.E_COND);
+        return ((flags & Tripwire.COND_EQ) == 0 || value == cond) && ((flags & Tripwire.COND_GE) == 0 || value >= cond);
+    }
+
+    private static void countLost(final long e) {
+        UNSAFE.getAndAddLong(null, e + TripwireTable.E_LOST, 1);
+    }
+
+    /** Garbage from another process: the write stands, this entry is ignored and counted (out of line). */
+    private static void ignoreBadEntry(final TripwireTable table, final long e, final long start, final long len) {
+        table.requestRepair();
+        ProtocolErrors.record(table.corrupt("entry at +" + (e - table.base), "start/length", start,
+            "length " + len + "; must lie inside the " + table.dataSize + "-byte data area; ignored"));
     }
 
     private TripwireTable.Matches matches() {

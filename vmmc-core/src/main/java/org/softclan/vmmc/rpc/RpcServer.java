@@ -260,7 +260,7 @@ public final class RpcServer implements AutoCloseable {
                 } catch (final InternalError lateFault) {
                     // a fault on a client's region cut from outside, reported at the loop's safepoint (outside
                     // the per-round catch): the client is dropped when it is served next; go on serving
-                    org.softclan.dsm.Mapping.explainFault(lateFault);   // drains another one held back
+                    queueFault(lateFault);   // (explaining it drains another one held back)
                 }
             }
         } finally {
@@ -291,10 +291,14 @@ public final class RpcServer implements AutoCloseable {
                 idle = !pollOnce(ready, sweep, seenOverflow);
             } catch (final Throwable e) {
                 // nothing one client does may stop the server: a bad connection is dropped in serve(); what
-                // escapes it (an error of the server's own regions) is retried on the next round
+                // escapes it (an error of the server's own regions) is retried on the next round, and a
+                // fault of the server's own event queue makes the poller go on without it
+                queueFault(e);
                 idle = false;
             }
-            seenOverflow = unit.events().overflowCount();
+            if (!queueBroken) {
+                seenOverflow = unit.events().overflowCount();
+            }
         }
     }
 
@@ -312,6 +316,9 @@ public final class RpcServer implements AutoCloseable {
      */
     private boolean pollOnce(final long[] ready, final boolean sweepDue, final long seenOverflow) {
         final Client[] all = clients;
+        if (queueBroken) {
+            return pollWithoutQueue(all, sweepDue);
+        }
         final boolean direct = all.length <= DIRECT_POLL_LIMIT;
         final boolean work;
         if (direct) {
@@ -339,6 +346,36 @@ public final class RpcServer implements AutoCloseable {
             if (c != null) {
                 serve(c, false);
             }
+        }
+        return work;
+    }
+
+    /**
+     * Set once the server's own event queue faults (its file was cut from outside): from then on the
+     * poller serves every client by looking at their rings, pausing briefly when none had work, so the
+     * clients keep being served and their departures noticed without the queue.
+     */
+    private volatile boolean queueBroken;
+
+    /** Marks the event queue unusable if {@code e} is its fault (or any fault of a cut region). */
+    private void queueFault(final Throwable e) {
+        final org.softclan.dsm.RegionTruncatedException t = e instanceof org.softclan.dsm.RegionTruncatedException r ? r
+            : e instanceof InternalError ie ? org.softclan.dsm.Mapping.explainFault(ie) : null;
+        if (t != null && !unit.events().isIntact()) {
+            queueBroken = true;
+        }
+    }
+
+    private boolean pollWithoutQueue(final Client[] all, final boolean sweepDue) {
+        boolean work = false;
+        for (final Client c : all) {
+            work |= c.connection.hasMessage();
+        }
+        for (final Client c : all) {
+            serve(c, sweepDue);
+        }
+        if (!work) {
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(200));
         }
         return work;
     }

@@ -33,6 +33,8 @@ final class SoakProcess {
     private ChildJvm jvm;
     private volatile boolean namespaced;
     private volatile ProcessHandle inner;
+    /** Opened when a thread dump asked for by {@link #threadDump()} has been written. */
+    private volatile CountDownLatch dumpDone;
     private PrintWriter log;
     private boolean inError;
 
@@ -90,6 +92,12 @@ final class SoakProcess {
     private void onLine(final String line) {
         synchronized (this) {
             log.println(line);
+        }
+        if (line.startsWith("JNI global refs")) {   // the last line of a thread dump's threads
+            final CountDownLatch d = dumpDone;
+            if (d != null) {
+                d.countDown();
+            }
         }
         if (!line.startsWith(SoakWorker.PREFIX)) {
             if (inError && line.startsWith("    ")) {
@@ -240,13 +248,15 @@ final class SoakProcess {
      */
     void threadDump() throws InterruptedException {
         if (alive()) {
+            final CountDownLatch done = new CountDownLatch(1);
+            dumpDone = done;
             try {
                 new ProcessBuilder("kill", "-s", "QUIT", Long.toString(pid())).inheritIO().start()
                     .waitFor(10, TimeUnit.SECONDS);
             } catch (final IOException e) {
                 return;   // no kill command: no dump
             }
-            Thread.sleep(500);   // the JVM writes the dump from its own thread
+            done.await(5, TimeUnit.SECONDS);   // the JVM writes the dump from its own thread; its end is seen
         }
     }
 

@@ -56,6 +56,8 @@ public final class Fabric implements AutoCloseable {
 
     private final Path root;
     private final boolean deleteOnClose;
+    /** For a temporary fabric: the creating process's lock in it, so others can tell it is in use. */
+    private Liveness temporaryHolder;
     private final FabricFiles files;
     /** The directory's device and inode (or real path): equal for every path that reaches it. */
     private final Object identity;
@@ -213,21 +215,96 @@ public final class Fabric implements AutoCloseable {
     }
 
     /**
+     * Creates a fabric in a fresh directory. The creating process holds a lock in it while it is open;
+     * the temporary fabrics of processes that died without closing theirs (older than 30 s, no lock held
+     * in them) are removed first, a bounded number per call.
+     *
      * @return a fabric in a fresh directory under {@code /dev/shm} (or the temporary directory), removed
      *         when the fabric closes
      */
     public static Fabric createTemporary() {
         JvmAccess.check();   // before the directory is made
+        sweepDeadTemporaries(baseDir(), TEMPORARY_GRACE_MILLIS);
         try {
-            final Path dir = Files.createTempDirectory(baseDir(), "softclan-");   // rwx------
+            final Path dir = Files.createTempDirectory(baseDir(), TEMPORARY_PREFIX);   // rwx------
             try {
-                return open(new Context().root(dir).deleteOnClose(true));
+                Files.createFile(dir.resolve(TEMPORARY_MARKER));
+                final Fabric f = open(new Context().root(dir).deleteOnClose(true));
+                // the creating process holds a liveness lock in it while the fabric is open: a directory
+                // whose creator died (kill -9, a crashed JVM) is found by the next createTemporary
+                f.temporaryHolder = Liveness.acquire(dir, f.files);
+                return f;
             } catch (final RuntimeException e) {
                 deleteTree(dir);
                 throw e;
             }
         } catch (final IOException e) {
             throw new DsmException("cannot create a temporary fabric under " + baseDir() + ": " + e, e);
+        }
+    }
+
+    private static final String TEMPORARY_PREFIX = "softclan-";
+    /** A file in every temporary fabric's directory: only such directories are ever swept. */
+    static final String TEMPORARY_MARKER = ".temporary";
+    /** A temporary fabric younger than this is never swept (its creator may not hold its lock yet). */
+    private static final long TEMPORARY_GRACE_MILLIS = 30_000;
+    /** Directories looked at per sweep: bounded work per {@link #createTemporary()}. */
+    private static final int TEMPORARY_SWEEP_BUDGET = 32;
+
+    /**
+     * Removes temporary fabrics under {@code base} whose processes are all gone: a directory made by
+     * {@link #createTemporary()} (its marker file is there), older than the grace period, in which no
+     * liveness file is locked by a live process (the creator's, and every endpoint's). A test JVM that
+     * crashed, or was killed, leaves such a directory, which nothing else would ever remove.
+     */
+    static void sweepDeadTemporaries(final Path base, final long graceMillis) {
+        try (java.util.stream.Stream<Path> dirs = Files.list(base)) {
+            dirs.filter(d -> d.getFileName().toString().startsWith(TEMPORARY_PREFIX)
+                    && Files.isRegularFile(d.resolve(TEMPORARY_MARKER), java.nio.file.LinkOption.NOFOLLOW_LINKS))
+                .limit(TEMPORARY_SWEEP_BUDGET)
+                .filter(d -> abandoned(d, graceMillis))
+                .forEach(d -> {
+                    try {
+                        deleteTree(d);
+                    } catch (final DsmException e) {
+                        // another process sweeping at the same time, or a file we may not remove: left
+                    }
+                });
+        } catch (final IOException | RuntimeException e) {
+            // nothing to sweep, or the base cannot be listed: creating the fabric goes on
+        }
+    }
+
+    private static boolean abandoned(final Path dir, final long graceMillis) {
+        try {
+            if (System.currentTimeMillis() - Files.getLastModifiedTime(dir.resolve(TEMPORARY_MARKER)).toMillis()
+                < graceMillis) {
+                return false;
+            }
+            final Path live = dir.resolve(Liveness.DIR);
+            if (!Files.isDirectory(live)) {
+                return true;
+            }
+            try (java.util.stream.Stream<Path> files = Files.list(live)) {
+                return files.noneMatch(f -> heldOrFresh(f, graceMillis));
+            }
+        } catch (final IOException | RuntimeException e) {
+            return false;   // unsure: leave it
+        }
+    }
+
+    /** @return whether a liveness file may belong to a live process (locked, or being created) */
+    private static boolean heldOrFresh(final Path f, final long graceMillis) {
+        final String name = f.getFileName().toString();
+        final int dot = name.indexOf('.');
+        try {
+            if (name.endsWith(".live")) {
+                return Liveness.isHeld(Long.parseUnsignedLong(name.substring(0, dot), 16), f);
+            }
+            // a .new file exists for an instant while an endpoint opens; an old one was left by a crash
+            return System.currentTimeMillis() - Files.getLastModifiedTime(f).toMillis() < graceMillis;
+        } catch (final IOException | RuntimeException e) {
+            return true;
         }
     }
 
@@ -349,6 +426,9 @@ public final class Fabric implements AutoCloseable {
         closed = true;
         for (final Endpoint ep : new ArrayList<>(endpoints)) {
             ep.close();
+        }
+        if (temporaryHolder != null) {
+            temporaryHolder.close();
         }
         if (deleteOnClose) {
             deleteTree(root);

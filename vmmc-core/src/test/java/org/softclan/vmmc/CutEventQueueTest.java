@@ -51,7 +51,9 @@ class CutEventQueueTest {
             c = cf.get(10, TimeUnit.SECONDS);
         }
         final byte[] msg = new byte[1000];
+        final java.util.concurrent.atomic.AtomicReference<Thread> senderThread = new java.util.concurrent.atomic.AtomicReference<>();
         final CompletableFuture<Long> sender = CompletableFuture.supplyAsync(() -> {
+            senderThread.set(Thread.currentThread());
             long sent = 0;
             final long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             try {
@@ -64,7 +66,8 @@ class CutEventQueueTest {
             }
             return sent;
         }, THREADS);
-        Thread.sleep(300);
+        // the ring fills at once (nobody reads): the sender then blocks on its endpoint's event queue
+        org.softclan.dsm.testing.TestThreads.awaitInside(senderThread, "EventQueue.block0");
         final RegionInfo q = fabric.regions(true).stream()
             .filter(r -> r.name().startsWith("evq-") && r.owner().endpoint().equals("client")).findFirst().orElseThrow();
         try (RandomAccessFile f = new RandomAccessFile(q.file().toFile(), "rw")) {

@@ -30,6 +30,23 @@ public final class TestThreads {
     }
 
     /**
+     * Waits until {@code condition} holds, checking every millisecond, for {@code timeout} at most.
+     *
+     * @return whether it held in time
+     */
+    public static boolean awaitTrue(final java.util.function.BooleanSupplier condition, final long timeout,
+                                    final java.util.concurrent.TimeUnit unit) {
+        final long deadline = System.nanoTime() + unit.toNanos(timeout);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline >= 0) {
+                return condition.getAsBoolean();
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        }
+        return true;
+    }
+
+    /**
      * Waits (10 s at most) until the thread held by {@code thread} is inside {@code frame}
      * ("SimpleClassName.method"), i.e. blocked where a test expects it, instead of sleeping and hoping.
      *

@@ -62,11 +62,8 @@ class RpcServerCutQueueTest {
             }
         }
         client.close();
-        final long t0 = System.nanoTime();
-        while (server.clients() > 0 && System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(10)) {
-            Thread.sleep(10);
-        }
-        assertEquals(0, server.clients(), "the server did not notice its client leave within 10 s");
+        assertTrue(org.softclan.dsm.testing.TestThreads.awaitTrue(() -> server.clients() == 0, 10, TimeUnit.SECONDS),
+            "the server did not notice its client leave within 10 s");
         final Thread closer = new Thread(server::close);
         closer.start();
         closer.join(10_000);

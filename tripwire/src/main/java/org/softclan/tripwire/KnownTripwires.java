@@ -18,22 +18,24 @@ final class KnownTripwires implements EventQueue.EventFilter {
     private static final int EMPTY = 0;
     private static final int TOMBSTONE = -1;
 
+    /** Longs per entry in {@link Table#entries}: region id, tripwire id, start, end (one read, one line or two). */
+    private static final int STRIDE = 4;
+
     private static final class Table {
         final int mask;
-        final int[] regions;   // region id (units number regions from 1), EMPTY or TOMBSTONE
-        final long[] ids;
-        final long[] starts;
-        final long[] ends;
-        final long[] retireAt; // the queue's tail when disarmed, -1 while armed
+        /** Per entry: region id (EMPTY, TOMBSTONE or an id), tripwire id, start and end of its range. */
+        final long[] entries;
+        final long[] retireAt; // the queue's tail when disarmed, -1 while armed (read by the arming side only)
         int used;              // live entries and tombstones
 
         Table(final int size) {
             mask = size - 1;
-            regions = new int[size];
-            ids = new long[size];
-            starts = new long[size];
-            ends = new long[size];
+            entries = new long[size * STRIDE];
             retireAt = new long[size];
+        }
+
+        int region(final int i) {
+            return (int) entries[i * STRIDE];
         }
     }
 
@@ -54,34 +56,36 @@ final class KnownTripwires implements EventQueue.EventFilter {
         if ((t.used + 1) * 2 > t.mask + 1) {
             t = rehash(t, Integer.highestOneBit(Math.max(16, 2 * (live + 1) - 1)) << 1);
         }
-        final int i = insert(t, regionId, id, offset, offset + length, -1);
+        insert(t, regionId, id, offset, offset + length, -1);
         live++;
-        t.regions[i] = regionId;
         table = t;   // publish (release)
     }
 
-    private static int insert(final Table t, final int regionId, final long id, final long start, final long end,
-                              final long retireAt) {
+    /** Fills a free entry; its region id is stored last (a poll racing the change is ordered by {@link #table}). */
+    private static void insert(final Table t, final int regionId, final long id, final long start, final long end,
+                               final long retireAt) {
         int i = mix(regionId, id) & t.mask;
-        while (t.regions[i] > 0) {
+        while (t.region(i) > 0) {
             i = (i + 1) & t.mask;
         }
-        if (t.regions[i] == EMPTY) {
+        if (t.region(i) == EMPTY) {
             t.used++;
         }
-        t.ids[i] = id;
-        t.starts[i] = start;
-        t.ends[i] = end;
+        final int at = i * STRIDE;
+        t.entries[at + 1] = id;
+        t.entries[at + 2] = start;
+        t.entries[at + 3] = end;
         t.retireAt[i] = retireAt;
-        return i;
+        t.entries[at] = regionId;
     }
 
     private static Table rehash(final Table from, final int size) {
         final Table t = new Table(size);
         for (int i = 0; i <= from.mask; i++) {
-            if (from.regions[i] > 0) {
-                final int j = insert(t, from.regions[i], from.ids[i], from.starts[i], from.ends[i], from.retireAt[i]);
-                t.regions[j] = from.regions[i];
+            final int at = i * STRIDE;
+            if (from.region(i) > 0) {
+                insert(t, from.region(i), from.entries[at + 1], from.entries[at + 2], from.entries[at + 3],
+                    from.retireAt[i]);
             }
         }
         return t;
@@ -94,8 +98,8 @@ final class KnownTripwires implements EventQueue.EventFilter {
     synchronized void retire(final int regionId, final long id, final long tail, final long head) {
         final Table t = table;
         int i = mix(regionId, id) & t.mask;
-        for (int probes = 0; probes <= t.mask && t.regions[i] != EMPTY; probes++) {
-            if (t.regions[i] == regionId && t.ids[i] == id && t.retireAt[i] < 0) {
+        for (int probes = 0; probes <= t.mask && t.region(i) != EMPTY; probes++) {
+            if (t.region(i) == regionId && t.entries[i * STRIDE + 1] == id && t.retireAt[i] < 0) {
                 t.retireAt[i] = tail;
                 retired++;
                 break;
@@ -104,8 +108,8 @@ final class KnownTripwires implements EventQueue.EventFilter {
         }
         if (retired >= purgeAt) {
             for (int j = 0; j <= t.mask; j++) {
-                if (t.regions[j] > 0 && t.retireAt[j] >= 0 && t.retireAt[j] <= head) {
-                    t.regions[j] = TOMBSTONE;
+                if (t.region(j) > 0 && t.retireAt[j] >= 0 && t.retireAt[j] <= head) {
+                    t.entries[j * STRIDE] = TOMBSTONE;
                     retired--;
                     live--;
                 }
@@ -118,20 +122,22 @@ final class KnownTripwires implements EventQueue.EventFilter {
 
     @Override
     public boolean accepts(final int regionId, final long tripwireId, final long offset, final long length) {
-        final Table t = table;   // acquire
+        final long[] e = table.entries;   // acquire
         if (regionId <= 0 || length <= 0 || offset < 0) {
             return false;
         }
-        int i = mix(regionId, tripwireId) & t.mask;
-        for (int probes = 0; probes <= t.mask; probes++) {
-            final int r = t.regions[i];
+        final int mask = (e.length - 1) / STRIDE;   // entries.length is a power of two times STRIDE
+        int i = mix(regionId, tripwireId) & mask;
+        for (int probes = 0; probes <= mask; probes++) {
+            final int at = i * STRIDE;
+            final long r = e[at];
             if (r == EMPTY) {
                 return false;
             }
-            if (r == regionId && t.ids[i] == tripwireId && offset < t.ends[i] && t.starts[i] - length < offset) {
+            if (r == regionId && e[at + 1] == tripwireId && offset < e[at + 3] && e[at + 2] - length < offset) {
                 return true;
             }
-            i = (i + 1) & t.mask;
+            i = (i + 1) & mask;
         }
         return false;
     }

@@ -2,8 +2,6 @@ package org.softclan.vmmc;
 
 import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -77,10 +75,9 @@ import org.softclan.tripwire.os.Membarrier;
  * must synchronise among themselves.
  *
  * <p><b>Closing under waiters</b>: {@link #close()} may be called from any thread while others send,
- * receive or wait. Every operation counts itself in (a release store per call for the sending and
- * the receiving role, with no fence: close follows its store of the flag with a
- * {@linkplain Membarrier#globalBarrier() global memory barrier}; an atomic add for other calls; each role
- * on a cache line of its own) and checks the closed flag after; close sets the flag, wakes every waiter, and unmaps the
+ * receive or wait. Every operation counts itself in (a volatile store per call for the sending and
+ * the receiving role, an atomic add for other calls; each role on a cache line of its own) and checks
+ * the closed flag after; close sets the flag, wakes every waiter, and unmaps the
  * receive region, the peer's mapping and an owned tripwire unit only once no thread is inside: a
  * thread inside leaves with {@link org.softclan.dsm.ClosedException}, never touches unmapped memory. If
  * a thread is still inside after {@value #CLOSE_WAIT_MS} ms (a handler still running, a record
@@ -186,19 +183,6 @@ public final class Connection implements AutoCloseable {
     /** Held records {start, end, released (0/1)}, oldest first; guarded by itself. */
     private final ArrayDeque<long[]> holds = new ArrayDeque<>();
     private volatile boolean closed;
-    /** Opaque reads of {@link #closed} and {@link #violation} on the hot path (see {@link #enter}). */
-    private static final VarHandle CLOSED;
-    private static final VarHandle VIOLATION;
-
-    static {
-        try {
-            final MethodHandles.Lookup lookup = MethodHandles.lookup();
-            CLOSED = lookup.findVarHandle(Connection.class, "closed", boolean.class);
-            VIOLATION = lookup.findVarHandle(Connection.class, "violation", String.class);
-        } catch (final ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
     /** Opened when the first {@link #close()} has finished: a second, concurrent close waits for it. */
     private final java.util.concurrent.CountDownLatch closeDone = new java.util.concurrent.CountDownLatch(1);
     /** Threads inside an operation, per role ({@link #SENDING}, {@link #RECEIVING}, {@link #OTHER}). */
@@ -611,11 +595,9 @@ public final class Connection implements AutoCloseable {
 
     /**
      * Counts the calling thread into {@code role}, then checks the closed flag. The sending and the
-     * receiving role are flags (one thread each at a time, as the threading rule says), set by a release
-     * store with no fence on the hot path: {@link #close()} stores the flag and then issues
-     * {@link Membarrier#globalBarrier()}, so either this thread sees the flag or close sees this thread
-     * inside (the asymmetric protocol of {@link Membarrier}; a process without membarrier fences here
-     * instead). {@link #OTHER} is a counter (atomic add, a full barrier).
+     * receiving role are flags (one thread each at a time, as the threading rule says), set by a volatile
+     * store; {@link #OTHER} is a counter (atomic add). Either is a full barrier, as is close's volatile
+     * store of the flag: either this thread sees the flag or close sees this thread inside.
      *
      * @throws org.softclan.dsm.ClosedException if the connection is closed (the thread is counted out again)
      */
@@ -623,14 +605,9 @@ public final class Connection implements AutoCloseable {
         if (role == OTHER) {
             inside.getAndIncrement(OTHER);
         } else {
-            // a release store, no fence: close() issues a global memory barrier after its store of the flag
-            // (Membarrier's asymmetric protocol); without membarrier this thread fences itself
-            inside.lazySet(role, 1);
-            if (!LAZY_PUBLISH) {
-                Membarrier.fullFence();
-            }
+            inside.set(role, 1);
         }
-        if (LAZY_PUBLISH ? (boolean) CLOSED.getOpaque(this) : closed) {
+        if (closed) {
             leave(role);
             throw new org.softclan.dsm.ClosedException("connection " + name + " is closed");
         }
@@ -878,9 +855,7 @@ public final class Connection implements AutoCloseable {
 
     /** The polling loop, kept under the JIT's inlining limit for hot methods: its cold paths are calls. */
     private int poll0(final MessageHandler handler, final int limit) {
-        if (VIOLATION.getOpaque(this) != null) {   // enter checked the closed flag
-            throw notOpen();
-        }
+        checkOpen();
         final long written = UNSAFE.getLongVolatile(null, rxBase + WRITE_PTR);
         // one test for "0 <= written - readPos <= capacity, 8-byte aligned" (unsigned: a pointer behind is huge)
         if (Long.compareUnsigned(written - readPos, capacity) > 0 | (written & 7) != 0) {
@@ -1199,11 +1174,6 @@ public final class Connection implements AutoCloseable {
         if (!first) {
             awaitClosed();   // a concurrent close (a shutdown hook, the endpoint's close) finishes first
             return;
-        }
-        if (LAZY_PUBLISH) {
-            // the other half of enter's fence-free gate: after this, every thread that entered without
-            // seeing the flag is visible in inside, and every thread entering later sees the flag
-            Membarrier.globalBarrier();
         }
         try {
             // close counts itself in while it uses the memory: no thread leaving meanwhile unmaps it

@@ -183,4 +183,90 @@ class CloseUnderWaitersTest {
             }
         }
     }
+    /**
+     * The same with threads that never wait: each loops on {@link Connection#offer} and
+     * {@link Connection#poll}, entering and leaving its role millions of times a second, which is where
+     * a close could find a thread between its check of the flag and its access to the ring. 100 rounds,
+     * the close at a random moment; pool threads change roles from round to round.
+     */
+    @Test
+    void closesAtRandomMomentsUnderOfferAndPollLoopsEndEveryThreadCleanly() throws Exception {
+        final SplittableRandom rnd = new SplittableRandom(2027);
+        for (int round = 0; round < 100; round++) {
+            final Connection[] p = pair(new ConnectionContext().ringCapacity(4096).waitStrategy(WaitStrategy.busySpin()));
+            final List<CompletableFuture<Throwable>> threads = new ArrayList<>();
+            for (final Connection c : p) {
+                threads.add(attempt(new AtomicReference<>(), () -> {
+                    final byte[] m = new byte[24];
+                    while (true) {
+                        c.offer(m, 0, m.length);
+                    }
+                }));
+                threads.add(attempt(new AtomicReference<>(), () -> {
+                    while (true) {
+                        c.poll((s, o, l) -> s.readLong(o), 16);
+                    }
+                }));
+            }
+            final long until = System.nanoTime() + rnd.nextLong(0, 1_000_000);
+            while (System.nanoTime() < until) {
+                Thread.onSpinWait();
+            }
+            final int victim = rnd.nextInt(2);
+            p[victim].close();
+            for (int i = 0; i < threads.size(); i++) {
+                if (i / 2 == victim) {
+                    final Throwable t = threads.get(i).get(10, TimeUnit.SECONDS);
+                    assertTrue(t instanceof ClosedException, "round " + round + ", thread " + i + ": " + t);
+                }
+            }
+            p[1 - victim].close();
+            for (int i = 0; i < threads.size(); i++) {
+                final Throwable t = threads.get(i).get(15, TimeUnit.SECONDS);
+                assertTrue(t instanceof ClosedException || t instanceof PeerGoneException,
+                    "round " + round + ", thread " + i + ": " + t);
+            }
+        }
+    }
+
+    /**
+     * A handler that closes its own connection: close does not wait for the thread it runs on (which
+     * cannot leave while it waits; it used to wait its whole bound, 2 s), the thread waiting to send is
+     * still woken, the memory stays mapped under the handler and goes once both threads have left; the
+     * next call is a ClosedException.
+     */
+    @Test
+    void closingFromInsideAHandlerReturnsAtOnceAndTheMemoryGoesWhenTheLastThreadLeaves() throws Exception {
+        final Connection[] p = pair(new ConnectionContext().ringCapacity(4096).waitStrategy(WaitStrategy.busySpin()));
+        final AtomicReference<Thread> thread = new AtomicReference<>();
+        final CompletableFuture<Throwable> waiter = attempt(thread, () -> {
+            while (true) {
+                p[0].send(new byte[8], 10, TimeUnit.SECONDS);   // the other role, on another thread
+            }
+        });
+        p[1].send(new byte[8], 10, TimeUnit.SECONDS);
+        final long[] closeNanos = {-1};
+        int n = 0;
+        while (n == 0) {
+            n = p[0].poll((s, o, l) -> {
+                final long start = System.nanoTime();
+                p[0].close();
+                closeNanos[0] = System.nanoTime() - start;
+                assertTrue(!p[0].inbound().isClosed() && !p[0].outbound().isClosed(), "unmapped under the handler");
+            }, 1);
+        }
+        assertTrue(closeNanos[0] >= 0 && closeNanos[0] < TimeUnit.MILLISECONDS.toNanos(Connection.CLOSE_WAIT_MS / 2),
+            "close from the handler took " + closeNanos[0] / 1_000_000 + " ms");
+        final Throwable t = waiter.get(10, TimeUnit.SECONDS);
+        assertTrue(t instanceof ClosedException, "the sending thread ended with " + t);
+        // the last of the two threads to leave unmapped
+        assertTrue(p[0].inbound().isClosed() && p[0].outbound().isClosed(), "unmapped once both threads left");
+        try {
+            p[0].poll((s, o, l) -> { }, 1);
+            throw new AssertionError("poll after close");
+        } catch (final ClosedException expected) {
+            // the connection is closed
+        }
+        p[1].close();
+    }
 }

@@ -248,6 +248,7 @@ public final class EventQueue {
      */
     public int poll(final EventHandler handler, final int limit) {
         long head = this.head;
+        final EventFilter f = filter;   // set once by the unit: one read per poll, not per event
         int n = 0;
         for (int work = 0; work < limit; work++) {
             final long slot = base + SLOTS + (long) SLOT * (head & mask);
@@ -270,7 +271,6 @@ public final class EventQueue {
             final long offset = UNSAFE.getLong(slot + 32);
             final long length = UNSAFE.getLong(slot + 40);
             final long value = UNSAFE.getLong(slot + 48);
-            final EventFilter f = filter;
             if (f == null || f.accepts(regionId, id, offset, length)) {
                 handler.onEvent(head, id, cookie, regionId, offset, length, value);
                 n++;

@@ -9,7 +9,7 @@ package org.softclan.tripwire;
  *
  * <p>An open-addressing table (linear probing, tombstones) changed in place by arming and disarming
  * threads under this object's monitor, and read by the polling thread without locks or allocation.
- * A change is published by a volatile store of {@link #table} after it; {@link #accepts} starts with
+ * A change is published by a volatile store of {@link #entries} after it; {@link #accepts} starts with
  * a volatile load of it. An entry is added before the arming unit releases the region's table lock,
  * so no write can fire it, and no event of it can be polled, before it is visible here. Disarmed
  * entries stay until the owner's head passes the queue's tail as read after the disarm.
@@ -39,7 +39,20 @@ final class KnownTripwires implements EventQueue.EventFilter {
         }
     }
 
-    private volatile Table table = new Table(16);
+    /** Changed under this object's monitor; {@link #entries} is published after every change. */
+    private Table table = new Table(16);
+    /** {@code table.entries}, as of the last change (the poll's one read: one load fewer on its path). */
+    private volatile long[] entries = table.entries;
+    /** Bumped after every pass that forgot entries: the poller's cached entry is then looked up again. */
+    private volatile int purges;
+
+    // the polling thread's last accepted entry (its own fields: one thread polls a unit's queue), so a
+    // tripwire that fires again and again is checked by compares, not a hash walk
+    private int hitRegion = -2;   // no region has this id
+    private long hitId;
+    private long hitStart;
+    private long hitEnd;
+    private int hitPurges;
     private int live;
     private int retired;
     private int purgeAt = 32;
@@ -58,7 +71,8 @@ final class KnownTripwires implements EventQueue.EventFilter {
         }
         insert(t, regionId, id, offset, offset + length, -1);
         live++;
-        table = t;   // publish (release)
+        table = t;
+        entries = t.entries;   // publish (release)
     }
 
     /** Fills a free entry; its region id is stored last (a poll racing the change is ordered by {@link #table}). */
@@ -116,17 +130,29 @@ final class KnownTripwires implements EventQueue.EventFilter {
             }
             // amortised O(1): a pass over the table per an eighth of its size in retirements at least
             purgeAt = Math.max(2 * retired + 32, (t.mask + 1) / 8);
+            purges++;   // the volatile store below publishes it too
         }
-        table = t;   // publish (release)
+        table = t;
+        entries = t.entries;   // publish (release)
     }
 
+    /** The polling thread only (the queue's owner). */
     @Override
     public boolean accepts(final int regionId, final long tripwireId, final long offset, final long length) {
-        final long[] e = table.entries;   // acquire
+        final int p = purges;   // acquire: a pass that forgot entries since the hit was cached is seen here
+        if (tripwireId == hitId && regionId == hitRegion && p == hitPurges) {
+            return length > 0 && offset >= 0 && offset < hitEnd && hitStart - length < offset;
+        }
+        return lookup(regionId, tripwireId, offset, length, p);
+    }
+
+    private boolean lookup(final int regionId, final long tripwireId, final long offset, final long length,
+                           final int purgesSeen) {
+        final long[] e = entries;   // acquire
         if (regionId <= 0 || length <= 0 || offset < 0) {
             return false;
         }
-        final int mask = (e.length - 1) / STRIDE;   // entries.length is a power of two times STRIDE
+        final int mask = e.length / STRIDE - 1;   // entries.length is a power of two times STRIDE
         int i = mix(regionId, tripwireId) & mask;
         for (int probes = 0; probes <= mask; probes++) {
             final int at = i * STRIDE;
@@ -135,6 +161,11 @@ final class KnownTripwires implements EventQueue.EventFilter {
                 return false;
             }
             if (r == regionId && e[at + 1] == tripwireId && offset < e[at + 3] && e[at + 2] - length < offset) {
+                hitRegion = regionId;
+                hitId = tripwireId;
+                hitStart = e[at + 2];
+                hitEnd = e[at + 3];
+                hitPurges = purgesSeen;
                 return true;
             }
             i = (i + 1) & mask;

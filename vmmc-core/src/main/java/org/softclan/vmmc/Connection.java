@@ -1,6 +1,7 @@
 package org.softclan.vmmc;
 
 import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
+import static org.softclan.vmmc.ReceiveRegionDescriptor.*;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
@@ -25,25 +26,9 @@ import org.softclan.tripwire.os.Membarrier;
  * Each end exports a receive region; the ring for messages to this end lives there, in this end's own
  * memory, and the peer writes messages into it through its outbound mapping.
  *
- * <pre>
- *  receive region (owned by this end, written by the peer)
- *     0 write pointer: bytes the peer has written into my ring          own cache line
- *    64 peer read pointer: bytes the peer has consumed of MY outgoing ring (in its memory)
- *   128 peer closed: non-zero once the peer has closed (a poll that finds the ring empty then fails)
- *   136 nudge (long): a counter the peer bumps ({@link #nudgePeer()}) to wake this end's waits
- *   192 ring capacity (bytes, a power of two), written by the owner before the peer connects
- *   256 answer (long), for a connecting client's region: the server writes accepted (4) or refused
- *       (5) here, after its receive region's key (320, long), name (328, int length + bytes) or the
- *       refusal reason (440, int; -1: the server failed, and why is at 512 as int length + UTF-8):
- *       the server's write fires the client's tripwire
- *   448 my read position (long), stored here by this end, when its ring is drained, for the peer to read
- *   456 room wanted (long): a counter the peer bumps when it runs short of room in my ring
- *   464 eager publish (long): set by the peer before its first DMA send into my ring
- *   512 control area ({@value #CONTROL_BYTES} bytes): free for the layer above (byte streams keep their
- *       receive mode, deposit region and post table there); see {@link #controlOffset(int)}
- *  4096 ring: records {length (int), reserved (int), payload, padding to 8 bytes}; a length of -1
- *       means "skip to the start of the ring"
- * </pre>
+ * <p>The receive region holds, before the ring, the pointers each end publishes to the other, the
+ * peer's closed flag, the rendezvous answer and a control area of {@value #CONTROL_BYTES} bytes for the
+ * layer above; its layout, with who writes each word, is in {@code ReceiveRegionDescriptor}.
  *
  * <p><b>Sending</b> writes the record into the peer's ring, then the peer's write pointer (release):
  * that write fires the peer's data tripwire. The sender knows how far the peer has read from a shadow
@@ -91,42 +76,15 @@ import org.softclan.tripwire.os.Membarrier;
  * the connection is broken from then on; nothing past the bad word is handed to a handler.
  */
 public final class Connection implements AutoCloseable {
-    static final int WRITE_PTR = 0;
-    static final int PEER_READ_PTR = 64;
-    static final int PEER_CLOSED = 128;
-    static final int CAPACITY = 192;
-    static final int ANSWER = 256;
-    static final int ANSWER_KEY = 320;
-    static final int ANSWER_NAME = 328;
-    static final int ANSWER_REASON = 440;
-    /**
-     * Why a listener could not make the connection (int length + UTF-8, at most 1 KiB), in the control
-     * area, which is not in use before the connection exists.
-     */
-    static final int ANSWER_TEXT = 512;
-    static final int NUDGE = 136;
-    /**
-     * This end's read position, stored by this end into its own memory when its ring is drained and the
-     * position is not published into the sender's memory (a local store: no remote line, no tripwire).
-     * A sender that runs short of room reads it there.
-     */
-    static final int READ_POS_LOCAL = 448;
-    /** Bumped by a sender that runs short of room: the receiver's next drained poll then publishes. */
-    static final int ROOM_WANTED = 456;
-    /** Set once by a sender before its first DMA send: from then on the receiver publishes a drained ring at once. */
-    static final int EAGER_PUBLISH = 464;
     /**
      * Whether this process may leave a drained ring's read position unpublished: a sender's
      * {@link Membarrier#globalBarrier()} then orders this end's store of the position before its load
-     * of {@link #ROOM_WANTED} (see {@link #awaitRoom}). Without membarrier, a drained ring is published
+     * of {@link ReceiveRegionDescriptor#ROOM_WANTED_OFFSET} (see {@link #awaitRoom}). Without membarrier, a drained ring is published
      * at once, as a remote store.
      */
     private static final boolean LAZY_PUBLISH = Membarrier.registerGlobalExpedited();
-    static final int CONTROL = 512;
     /** Bytes of the control area that the layer above may use, in both receive regions. */
-    public static final int CONTROL_BYTES = 4096 - 512;
-    static final int RING = 4096;
-    static final int PAD = -1;
+    public static final int CONTROL_BYTES = ReceiveRegionDescriptor.CONTROL_LENGTH;
     /** How often waits re-check that the peer is alive, in milliseconds. */
     public static final int LIVENESS_SLICE_MS = 100;
     /** How long {@link #close()} waits for threads inside an operation to leave before returning, in ms. */
@@ -167,11 +125,11 @@ public final class Connection implements AutoCloseable {
     // receiver state
     private long readPos;
     private long publishedReadPos;
-    /** The last {@link #ROOM_WANTED} value this end answered. Receiving side. */
+    /** The last {@link ReceiveRegionDescriptor#ROOM_WANTED_OFFSET} value this end answered. Receiving side. */
     private long roomSeen;
     /** Requests for room this end made of its peer. Sending thread only. */
     private long roomRequests;
-    /** Whether this end has told its peer it sends by DMA ({@link #EAGER_PUBLISH}). Sending thread only. */
+    /** Whether this end has told its peer it sends by DMA ({@link ReceiveRegionDescriptor#EAGER_PUBLISH_OFFSET}). Sending thread only. */
     private boolean eagerAsked;
     /**
      * Set by the first {@link #hold()} (on the receiving thread, inside a handler): from then on the
@@ -201,14 +159,14 @@ public final class Connection implements AutoCloseable {
         this.rx = rx;
         this.tx = tx;
         this.strategy = strategy;
-        this.rxBase = rx.address(0, RING);
+        this.rxBase = rx.address(0, RING_OFFSET);
         this.rxBytes = rx.localBytes();
         this.capacity = ringCapacity(rx, name, "this end's");
         this.maxRecordPayload = capacity / 2 - 8;
         this.peerCapacity = ringCapacity(tx, name, "the peer's");
         final int dataActions = mode == Mode.EVENTS ? Tripwire.EVENT | Tripwire.WAKE : Tripwire.WAKE;
-        this.dataTrip = unit.arm(rx, Tripwire.Options.word(WRITE_PTR).actions(dataActions).cookie(id));
-        this.spaceTrip = unit.arm(rx, Tripwire.Options.at(PEER_READ_PTR, 128).actions(Tripwire.WAKE).cookie(id));
+        this.dataTrip = unit.arm(rx, Tripwire.Options.word(WRITE_POINTER_OFFSET).actions(dataActions).cookie(id));
+        this.spaceTrip = unit.arm(rx, Tripwire.Options.at(PEER_READ_POINTER_OFFSET, 128).actions(Tripwire.WAKE).cookie(id));
         // closing the endpoint closes this connection first: its waiters leave before the memory goes
         rx.endpoint().closeFirst(this);
     }
@@ -218,11 +176,11 @@ public final class Connection implements AutoCloseable {
      * ring fits the region (the word is in memory the other end can write).
      */
     private static int ringCapacity(final org.softclan.dsm.Mapping m, final String name, final String whose) {
-        final long value = m.getLongVolatile(CAPACITY);
-        if (value < 64 || Long.bitCount(value) != 1 || RING + value > m.size()) {
+        final long value = m.getLongVolatile(RING_CAPACITY_OFFSET);
+        if (value < 64 || Long.bitCount(value) != 1 || RING_OFFSET + value > m.size()) {
             throw new PeerProtocolException("connection " + name + ": " + whose + " receive region '"
-                + m.regionName() + "' has ring capacity " + value + " (offset " + CAPACITY + "); it must be a power"
-                + " of two from 64 to " + Long.highestOneBit(Math.max(64, m.size() - RING)) + " bytes (region of "
+                + m.regionName() + "' has ring capacity " + value + " (offset " + RING_CAPACITY_OFFSET + "); it must be a power"
+                + " of two from 64 to " + Long.highestOneBit(Math.max(64, m.size() - RING_OFFSET)) + " bytes (region of "
                 + m.size() + " bytes)");
         }
         return (int) value;
@@ -230,7 +188,7 @@ public final class Connection implements AutoCloseable {
 
     /** @return bytes a receive region with a ring of {@code ringCapacity} bytes needs */
     static long regionBytes(final int ringCapacity) {
-        return RING + (long) ringCapacity;
+        return RING_OFFSET + (long) ringCapacity;
     }
 
     /** @return the id carried as the cookie of this connection's events ({@link Mode#EVENTS}) */
@@ -422,7 +380,7 @@ public final class Connection implements AutoCloseable {
             throw claimOpen();
         }
         checkLength(length);
-        final long need = recordBytes(length);
+        final long need = recordLength(length);
         if (via != null && !eagerAsked) {
             askEagerPublish();
         }
@@ -438,12 +396,12 @@ public final class Connection implements AutoCloseable {
         try {
             final long at = placeRecord(need, via);
             if (via == null) {
-                tx.putLong(RING + at, length & 0xFFFFFFFFL);
+                tx.putLong(RING_OFFSET + at, length & 0xFFFFFFFFL);
             } else {
-                via.writeLongOrdered(tx, RING + at, length & 0xFFFFFFFFL);
+                via.writeLongOrdered(tx, RING_OFFSET + at, length & 0xFFFFFFFFL);
             }
             claimed = length;
-            return RING + at + 8;
+            return RING_OFFSET + at + 8;
         } catch (final StaleRegionException e) {
             throw peerGone();
         }
@@ -476,15 +434,15 @@ public final class Connection implements AutoCloseable {
         if (claimed < 0) {
             throw new IllegalStateException("connection " + name + ": commit without a claim");
         }
-        final long need = recordBytes(claimed);
+        final long need = recordLength(claimed);
         claimed = -1;
         writePos += need;
         try {
             if (via == null) {
-                tx.putLongOrdered(WRITE_PTR, writePos);   // the data tripwire of the peer fires here
+                tx.putLongOrdered(WRITE_POINTER_OFFSET, writePos);   // the data tripwire of the peer fires here
                 return null;
             }
-            return via.writeLongOrdered(tx, WRITE_PTR, writePos);
+            return via.writeLongOrdered(tx, WRITE_POINTER_OFFSET, writePos);
         } catch (final StaleRegionException e) {
             throw peerGone();
         } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
@@ -512,7 +470,7 @@ public final class Connection implements AutoCloseable {
         if (offset < 0 || offset > CONTROL_BYTES - 8) {
             throw new IllegalArgumentException("control offset " + offset + " is outside 0.." + (CONTROL_BYTES - 8));
         }
-        return CONTROL + offset;
+        return CONTROL_OFFSET + offset;
     }
 
     /**
@@ -522,7 +480,7 @@ public final class Connection implements AutoCloseable {
     public void nudgePeer() {
         enter(OTHER);
         try {
-            tx.putLongOrdered(NUDGE, ++nudges);
+            tx.putLongOrdered(NUDGE_OFFSET, ++nudges);
         } catch (final StaleRegionException e) {
             throw peerGone();
         } finally {
@@ -566,18 +524,14 @@ public final class Connection implements AutoCloseable {
         final long contiguous = peerCapacity - index;
         if (contiguous < need) {
             if (via == null) {
-                tx.putLong(RING + index, PAD & 0xFFFFFFFFL);
+                tx.putLong(RING_OFFSET + index, PAD_LENGTH & 0xFFFFFFFFL);
             } else {
-                via.writeLongOrdered(tx, RING + index, PAD & 0xFFFFFFFFL);
+                via.writeLongOrdered(tx, RING_OFFSET + index, PAD_LENGTH & 0xFFFFFFFFL);
             }
             writePos += contiguous;
             return 0;
         }
         return index;
-    }
-
-    private static long recordBytes(final int length) {
-        return (8L + length + 7) & ~7L;
     }
 
     private void checkOpen() {
@@ -743,9 +697,9 @@ public final class Connection implements AutoCloseable {
 
     /** The read pointer the peer published into this end's memory, checked against what was written. */
     private long publishedPeerRead() {
-        final long read = UNSAFE.getLongVolatile(null, rxBase + PEER_READ_PTR);
+        final long read = UNSAFE.getLongVolatile(null, rxBase + PEER_READ_POINTER_OFFSET);
         if (read > writePos || read < 0) {
-            throw violation("receive region '" + rx.regionName() + "'", "peer read pointer (offset " + PEER_READ_PTR
+            throw violation("receive region '" + rx.regionName() + "'", "peer read pointer (offset " + PEER_READ_POINTER_OFFSET
                 + ")", read, "it must lie between 0 and the " + writePos + " bytes this end has written");
         }
         return read;
@@ -753,9 +707,9 @@ public final class Connection implements AutoCloseable {
 
     /** The read position the peer left in its own memory, checked against what was written. */
     private long peerLocalReadPos() {
-        final long read = tx.getLongVolatile(READ_POS_LOCAL);
+        final long read = tx.getLongVolatile(READ_POSITION_OFFSET);
         if (read > writePos || read < 0) {
-            throw violation("receive region '" + tx.regionName() + "'", "read position (offset " + READ_POS_LOCAL
+            throw violation("receive region '" + tx.regionName() + "'", "read position (offset " + READ_POSITION_OFFSET
                 + ")", read, "it must lie between 0 and the " + writePos + " bytes this end has written");
         }
         return read;
@@ -774,7 +728,7 @@ public final class Connection implements AutoCloseable {
      */
     private void askEagerPublish() {
         try {
-            tx.putLongOrdered(EAGER_PUBLISH, 1);
+            tx.putLongOrdered(EAGER_PUBLISH_OFFSET, 1);
             Membarrier.globalBarrier();
             shadowPeerRead = Math.max(shadowPeerRead, peerLocalReadPos());
         } catch (final StaleRegionException e) {
@@ -784,7 +738,7 @@ public final class Connection implements AutoCloseable {
     }
 
     /**
-     * Waits for room. A PIO sender first asks the peer to publish ({@link #ROOM_WANTED}), then looks at
+     * Waits for room. A PIO sender first asks the peer to publish ({@link ReceiveRegionDescriptor#ROOM_WANTED_OFFSET}), then looks at
      * the peer's own record of its position: after the barrier between the two, either the peer's next
      * drained poll sees the request and publishes (which fires this end's space tripwire), or this end
      * sees the position the peer left in its memory. It asks again whenever the published pointer moves
@@ -795,7 +749,7 @@ public final class Connection implements AutoCloseable {
         while (true) {
             if (pio) {
                 try {
-                    tx.putLongOrdered(ROOM_WANTED, ++roomRequests);
+                    tx.putLongOrdered(ROOM_WANTED_OFFSET, ++roomRequests);
                 } catch (final StaleRegionException e) {
                     throw peerGone();
                 }
@@ -856,7 +810,7 @@ public final class Connection implements AutoCloseable {
     /** The polling loop, kept under the JIT's inlining limit for hot methods: its cold paths are calls. */
     private int poll0(final MessageHandler handler, final int limit) {
         checkOpen();
-        final long written = UNSAFE.getLongVolatile(null, rxBase + WRITE_PTR);
+        final long written = UNSAFE.getLongVolatile(null, rxBase + WRITE_POINTER_OFFSET);
         // one test for "0 <= written - readPos <= capacity, 8-byte aligned" (unsigned: a pointer behind is huge)
         if (Long.compareUnsigned(written - readPos, capacity) > 0 | (written & 7) != 0) {
             throw badWritePointer(written);
@@ -864,10 +818,10 @@ public final class Connection implements AutoCloseable {
         int n = 0;
         while (readPos < written && n < limit) {
             final long index = readPos & (capacity - 1);
-            final int length = (int) UNSAFE.getLong(rxBase + RING + index);
+            final int length = (int) UNSAFE.getLong(rxBase + RING_OFFSET + index);
             final long contiguous = capacity - index;
             final long unread = written - readPos;
-            if (length == PAD) {
+            if (length == PAD_LENGTH) {
                 if (contiguous > unread) {
                     throw badWrap(contiguous, unread);
                 }
@@ -878,8 +832,8 @@ public final class Connection implements AutoCloseable {
                 throw badLength(length, unread, contiguous);
             }
             currentStart = readPos;
-            currentEnd = readPos + recordBytes(length);
-            handler.onMessage(rxBytes, RING + index + 8, length);
+            currentEnd = readPos + recordLength(length);
+            handler.onMessage(rxBytes, RING_OFFSET + index + 8, length);
             currentStart = -1;
             readPos = currentEnd;
             n++;
@@ -895,7 +849,7 @@ public final class Connection implements AutoCloseable {
     /** @return whether a record of {@code length} bytes is one this ring can hold where it lies */
     private boolean recordFits(final int length, final long contiguous, final long unread) {
         // unsigned: a negative length is larger than any record
-        return Integer.compareUnsigned(length, maxRecordPayload) <= 0 && recordBytes(length) <= Math.min(contiguous, unread);
+        return Integer.compareUnsigned(length, maxRecordPayload) <= 0 && recordLength(length) <= Math.min(contiguous, unread);
     }
 
     /** Nothing to read: a closed peer is reported now. */
@@ -908,7 +862,7 @@ public final class Connection implements AutoCloseable {
     // the protocol errors poll finds, built out of line: the polling loop stays small enough to inline
 
     private PeerProtocolException badWritePointer(final long written) {
-        return violation("ring of '" + rx.regionName() + "'", "write pointer (offset " + WRITE_PTR + ")", written,
+        return violation("ring of '" + rx.regionName() + "'", "write pointer (offset " + WRITE_POINTER_OFFSET + ")", written,
             "it must be 8-byte aligned and at most the ring's " + capacity + " bytes ahead of the read position "
                 + readPos);
     }
@@ -937,8 +891,8 @@ public final class Connection implements AutoCloseable {
 
     /**
      * Publishes into the sender's memory once a quarter of the ring has been read since the last time.
-     * A drained ring is published at once only if the sender sends by DMA ({@link #EAGER_PUBLISH}), has
-     * asked for room ({@link #ROOM_WANTED}), or this process lacks membarrier; otherwise its position is
+     * A drained ring is published at once only if the sender sends by DMA ({@link ReceiveRegionDescriptor#EAGER_PUBLISH_OFFSET}), has
+     * asked for room ({@link ReceiveRegionDescriptor#ROOM_WANTED_OFFSET}), or this process lacks membarrier; otherwise its position is
      * only stored into this end's own memory, where a sender short of room reads it.
      */
     private void publishBound(final long bound, final boolean drained) {
@@ -946,11 +900,11 @@ public final class Connection implements AutoCloseable {
             return;
         }
         if (bound - publishedReadPos >= capacity / 4
-            || drained && (!LAZY_PUBLISH || UNSAFE.getLongVolatile(null, rxBase + EAGER_PUBLISH) != 0)) {
+            || drained && (!LAZY_PUBLISH || UNSAFE.getLongVolatile(null, rxBase + EAGER_PUBLISH_OFFSET) != 0)) {
             publishRemote(bound);
         } else if (drained) {
-            UNSAFE.putOrderedLong(null, rxBase + READ_POS_LOCAL, bound);
-            final long wanted = UNSAFE.getLongVolatile(null, rxBase + ROOM_WANTED);
+            UNSAFE.putOrderedLong(null, rxBase + READ_POSITION_OFFSET, bound);
+            final long wanted = UNSAFE.getLongVolatile(null, rxBase + ROOM_WANTED_OFFSET);
             if (wanted != roomSeen) {
                 roomSeen = wanted;
                 publishRemote(bound);
@@ -960,9 +914,9 @@ public final class Connection implements AutoCloseable {
 
     private void publishRemote(final long bound) {
         publishedReadPos = bound;
-        UNSAFE.putOrderedLong(null, rxBase + READ_POS_LOCAL, bound);
+        UNSAFE.putOrderedLong(null, rxBase + READ_POSITION_OFFSET, bound);
         try {
-            tx.putLongOrdered(PEER_READ_PTR, bound);   // the sender's space tripwire fires here
+            tx.putLongOrdered(PEER_READ_POINTER_OFFSET, bound);   // the sender's space tripwire fires here
         } catch (final StaleRegionException | org.softclan.dsm.ClosedException peerGone) {
             // the sender closed after sending: what it sent is still delivered
         }
@@ -1052,7 +1006,7 @@ public final class Connection implements AutoCloseable {
 
     /** For a thread already inside: whether a message (or a protocol violation to report) is waiting. */
     private boolean hasMessage0() {
-        return !closed && UNSAFE.getLongVolatile(null, rxBase + WRITE_PTR) != readPos;
+        return !closed && UNSAFE.getLongVolatile(null, rxBase + WRITE_POINTER_OFFSET) != readPos;
     }
 
     /**
@@ -1112,7 +1066,7 @@ public final class Connection implements AutoCloseable {
 
     private boolean peerClosed0() {
         checkOpen();
-        return UNSAFE.getLongVolatile(null, rxBase + PEER_CLOSED) != 0;
+        return UNSAFE.getLongVolatile(null, rxBase + PEER_CLOSED_OFFSET) != 0;
     }
 
     /**
@@ -1183,7 +1137,7 @@ public final class Connection implements AutoCloseable {
                 // JVM does not turn into an exception (one fstat each, on this slow path)
                 try {
                     if (tx.isIntact()) {
-                        tx.putLongVolatile(PEER_CLOSED, 1);
+                        tx.putLongVolatile(PEER_CLOSED_OFFSET, 1);
                     }
                 } catch (final RuntimeException | InternalError gone) {
                     // the peer is gone already, or its region was cut

@@ -153,8 +153,8 @@ public final class Listener implements AutoCloseable {
         final long at = Rendezvous.slot(slot);
         try (OutboundMapping client = endpoint.importRegion(Rendezvous.getName(region, at + Rendezvous.S_CLIENT_NAME),
             region.getLong(at + Rendezvous.S_CLIENT_KEY))) {
-            client.putInt(Connection.ANSWER_REASON, reason);
-            client.putLongVolatile(Connection.ANSWER, Rendezvous.REFUSED);
+            client.putInt(ReceiveRegionDescriptor.ANSWER_REASON_OFFSET, reason);
+            client.putLongVolatile(ReceiveRegionDescriptor.ANSWER_OFFSET, Rendezvous.REFUSED);
         } catch (final DsmException gone) {
             // the client went away meanwhile
         } finally {
@@ -234,9 +234,9 @@ public final class Listener implements AutoCloseable {
             final Connection c = new Connection(Rendezvous.nextConnectionId(), service + "[" + rx.regionName() + " <- "
                 + clientRegion + "]", connUnit, ctx.ownsUnit(), rx, tx, ctx.mode, ctx.strategy);
             // the answer goes into the client's own memory, where its tripwire waits for it
-            tx.putLong(Connection.ANSWER_KEY, key);
-            Rendezvous.putName(tx, Connection.ANSWER_NAME, rx.regionName());
-            tx.putLongVolatile(Connection.ANSWER, Rendezvous.ACCEPTED);
+            tx.putLong(ReceiveRegionDescriptor.ANSWER_KEY_OFFSET, key);
+            Rendezvous.putName(tx, ReceiveRegionDescriptor.ANSWER_NAME_OFFSET, rx.regionName());
+            tx.putLongVolatile(ReceiveRegionDescriptor.ANSWER_OFFSET, Rendezvous.ACCEPTED);
             free(at);
             return c;
         } catch (final DsmException e) {
@@ -255,9 +255,9 @@ public final class Listener implements AutoCloseable {
     /** Refuses a client whose connection could not be made here, with the failure's text in its region. */
     private void tellClientWhy(final OutboundMapping client, final DsmException e) {
         try {
-            Rendezvous.putText(client, Connection.ANSWER_TEXT, "server '" + service + "' could not accept: " + e.getMessage());
-            client.putInt(Connection.ANSWER_REASON, Rendezvous.REASON_SERVER_FAILED);
-            client.putLongVolatile(Connection.ANSWER, Rendezvous.REFUSED);
+            Rendezvous.putText(client, ReceiveRegionDescriptor.ANSWER_TEXT_OFFSET, "server '" + service + "' could not accept: " + e.getMessage());
+            client.putInt(ReceiveRegionDescriptor.ANSWER_REASON_OFFSET, Rendezvous.REASON_SERVER_FAILED);
+            client.putLongVolatile(ReceiveRegionDescriptor.ANSWER_OFFSET, Rendezvous.REFUSED);
         } catch (final RuntimeException gone) {
             // the client went away or its region is unusable: it learns from its timeout
         }

@@ -105,7 +105,7 @@ final class Rendezvous {
         final String name = ep.internalRegionName(prefix);
         final InboundMapping rx = ep.exportInternal(name, Connection.regionBytes(ringCapacity), key,
             TripwireUnit.sidecarBytes(Connection.regionBytes(ringCapacity), 16));
-        rx.putLongVolatile(Connection.CAPACITY, ringCapacity);
+        rx.putLongVolatile(ReceiveRegionDescriptor.RING_CAPACITY_OFFSET, ringCapacity);
         return rx;
     }
 

@@ -58,7 +58,7 @@ public final class Vmmc {
             listen.putLong(at + Rendezvous.S_CLIENT_PID, ProcessHandle.current().pid());
             listen.putLong(at + Rendezvous.S_CLIENT_KEY, key);
             Rendezvous.putName(listen, at + Rendezvous.S_CLIENT_NAME, rx.regionName());
-            final Tripwire answer = connUnit.arm(rx, Tripwire.Options.word(Connection.ANSWER).actions(Tripwire.WAKE));
+            final Tripwire answer = connUnit.arm(rx, Tripwire.Options.word(ReceiveRegionDescriptor.ANSWER_OFFSET).actions(Tripwire.WAKE));
             final long state;
             try {
                 listen.putLongVolatile(at + Rendezvous.S_STATE, Rendezvous.REQUESTED);   // fires the server's tripwire
@@ -67,15 +67,15 @@ public final class Vmmc {
                 answer.disarm();
             }
             if (state == Rendezvous.REFUSED) {
-                final int reason = rx.getInt(Connection.ANSWER_REASON);
+                final int reason = rx.getInt(ReceiveRegionDescriptor.ANSWER_REASON_OFFSET);
                 if (reason == Rendezvous.REASON_SERVER_FAILED) {
                     throw new ConnectException("server on '" + service + "' failed to make the connection: "
-                        + Rendezvous.getText(rx, Connection.ANSWER_TEXT));
+                        + Rendezvous.getText(rx, ReceiveRegionDescriptor.ANSWER_TEXT_OFFSET));
                 }
                 throw new ConnectException("server on '" + service + "' refused the connection (reason " + reason + ")");
             }
-            final String serverRegion = Rendezvous.getName(rx, Connection.ANSWER_NAME);
-            final long serverKey = rx.getLong(Connection.ANSWER_KEY);
+            final String serverRegion = Rendezvous.getName(rx, ReceiveRegionDescriptor.ANSWER_NAME_OFFSET);
+            final long serverKey = rx.getLong(ReceiveRegionDescriptor.ANSWER_KEY_OFFSET);
             final OutboundMapping tx = endpoint.importRegion(serverRegion, serverKey);
             return new Connection(Rendezvous.nextConnectionId(), service + "[" + rx.regionName() + " <- " + serverRegion
                 + "]", connUnit, ctx.ownsUnit(), rx, tx, ctx.mode, ctx.strategy);
@@ -121,7 +121,7 @@ public final class Vmmc {
                                     final TripwireUnit unit, final ConnectionContext ctx, final long deadline,
                                     final String service) {
         while (true) {
-            final long state = rx.getLongVolatile(Connection.ANSWER);
+            final long state = rx.getLongVolatile(ReceiveRegionDescriptor.ANSWER_OFFSET);
             if (state == Rendezvous.ACCEPTED || state == Rendezvous.REFUSED) {
                 return state;
             }
@@ -139,7 +139,7 @@ public final class Vmmc {
                 throw new ConnectException("server on '" + service + "' went away while connecting");
             }
             ctx.strategy.await(() -> {
-                final long s = rx.getLongVolatile(Connection.ANSWER);
+                final long s = rx.getLongVolatile(ReceiveRegionDescriptor.ANSWER_OFFSET);
                 return s == Rendezvous.ACCEPTED || s == Rendezvous.REFUSED;
             }, unit.events(), Math.max(1, Math.min(left, TimeUnit.MILLISECONDS.toNanos(Connection.LIVENESS_SLICE_MS))));
         }

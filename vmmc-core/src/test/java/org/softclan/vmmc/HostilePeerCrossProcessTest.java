@@ -71,7 +71,7 @@ class HostilePeerCrossProcessTest {
             final AtomicLong handed = new AtomicLong();
             final MessageHandler inRing = (store, off, len) -> {
                 handed.incrementAndGet();
-                if (off < Connection.RING || len < 0 || off + len > size) {
+                if (off < ReceiveRegionDescriptor.RING_OFFSET || len < 0 || off + len > size) {
                     fail("record at " + off + " of " + len + " bytes is outside the ring of a " + size + "-byte region");
                 }
             };
@@ -170,7 +170,7 @@ class HostilePeerCrossProcessTest {
             boolean ended = false;
             while (!ended && System.nanoTime() < deadline) {
                 try {
-                    bad.receive((s, o, l) -> outside.compareAndSet(false, o < Connection.RING || l < 0 || o + l > size),
+                    bad.receive((s, o, l) -> outside.compareAndSet(false, o < ReceiveRegionDescriptor.RING_OFFSET || l < 0 || o + l > size),
                         64, 200, TimeUnit.MILLISECONDS);
                     ended = hostile.transcript().contains("written") && mode.equals("random");
                 } catch (final PeerProtocolException e) {

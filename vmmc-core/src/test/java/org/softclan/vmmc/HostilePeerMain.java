@@ -41,7 +41,7 @@ public final class HostilePeerMain {
                  TimeUnit.SECONDS)) {
             System.out.println("connected");
             final OutboundMapping server = c.outbound();
-            final long ring = server.getLong(Connection.CAPACITY);
+            final long ring = server.getLong(ReceiveRegionDescriptor.RING_CAPACITY_OFFSET);
             try {
                 scribble(server, mode, seed, ring);
                 System.out.println("written");
@@ -56,33 +56,33 @@ public final class HostilePeerMain {
     private static void scribble(final OutboundMapping server, final String mode, final long seed, final long ring) {
         switch (mode) {
             case "huge-length":
-                server.putLong(Connection.RING, 0x7ffffff0L);
-                server.putLongVolatile(Connection.WRITE_PTR, 64);
+                server.putLong(ReceiveRegionDescriptor.RING_OFFSET, 0x7ffffff0L);
+                server.putLongVolatile(ReceiveRegionDescriptor.WRITE_POINTER_OFFSET, 64);
                 break;
             case "negative-length":
-                server.putLong(Connection.RING, -2L & 0xFFFFFFFFL);
-                server.putLongVolatile(Connection.WRITE_PTR, 64);
+                server.putLong(ReceiveRegionDescriptor.RING_OFFSET, -2L & 0xFFFFFFFFL);
+                server.putLongVolatile(ReceiveRegionDescriptor.WRITE_POINTER_OFFSET, 64);
                 break;
             case "far-pointer":
-                server.putLongVolatile(Connection.WRITE_PTR, 1L << 62);
+                server.putLongVolatile(ReceiveRegionDescriptor.WRITE_POINTER_OFFSET, 1L << 62);
                 break;
             case "back-pointer":
-                server.putLongVolatile(Connection.WRITE_PTR, -8);
+                server.putLongVolatile(ReceiveRegionDescriptor.WRITE_POINTER_OFFSET, -8);
                 break;
             case "pad-overrun":
-                server.putLong(Connection.RING, Connection.PAD & 0xFFFFFFFFL);
-                server.putLongVolatile(Connection.WRITE_PTR, 8);
+                server.putLong(ReceiveRegionDescriptor.RING_OFFSET, ReceiveRegionDescriptor.PAD_LENGTH & 0xFFFFFFFFL);
+                server.putLongVolatile(ReceiveRegionDescriptor.WRITE_POINTER_OFFSET, 8);
                 break;
             case "short-frame":
-                server.putLong(Connection.RING, 4);
-                server.putLongVolatile(Connection.WRITE_PTR, 16);
+                server.putLong(ReceiveRegionDescriptor.RING_OFFSET, 4);
+                server.putLongVolatile(ReceiveRegionDescriptor.WRITE_POINTER_OFFSET, 16);
                 break;
             case "random":
                 final SplittableRandom rnd = new SplittableRandom(seed);
                 for (int round = 0; round < 2000; round++) {
                     for (int k = 0; k < 16; k++) {
                         // anywhere in the region's first pages: pointers, flags, control area, ring
-                        final long at = 8L * rnd.nextLong((Connection.RING + Math.min(ring, 1 << 12)) / 8);
+                        final long at = 8L * rnd.nextLong((ReceiveRegionDescriptor.RING_OFFSET + Math.min(ring, 1 << 12)) / 8);
                         server.putLong(at, rnd.nextInt(4) == 0 ? rnd.nextLong() : rnd.nextInt(-16, 4096));
                     }
                     final long w = switch (rnd.nextInt(4)) {
@@ -91,7 +91,7 @@ public final class HostilePeerMain {
                         case 2 -> rnd.nextInt(-64, 64);
                         default -> 8L * rnd.nextInt(0, 64);
                     };
-                    server.putLongVolatile(Connection.WRITE_PTR, w);
+                    server.putLongVolatile(ReceiveRegionDescriptor.WRITE_POINTER_OFFSET, w);
                 }
                 break;
             default:

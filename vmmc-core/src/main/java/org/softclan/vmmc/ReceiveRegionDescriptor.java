@@ -1,0 +1,79 @@
+package org.softclan.vmmc;
+
+/**
+ * The layout of a connection end's receive region: the one place its offsets are defined. The region
+ * is owned (exported) by one end and written by the other through its outbound mapping, so every
+ * word here that the peer writes is input to the owner ({@link Connection} checks each before use).
+ *
+ * <pre>
+ *  offset  word                                               written by
+ *     0    write pointer (long): bytes the peer has written    the peer's sender, per message (release)
+ *          into this ring; its store fires the data tripwire
+ *    64    peer read pointer (long): bytes the peer has        the peer's receiver, per quarter ring
+ *          consumed of the ring this end writes (in the        or on request
+ *          peer's memory); its store fires the space tripwire
+ *   128    peer closed (long): non-zero once the peer closed   the peer, once
+ *   136    nudge (long): bumped to wake this end's waits       the peer ({@link Connection#nudgePeer()})
+ *   192    ring capacity (long, bytes, a power of two)         the owner, before the peer connects
+ *   256    answer (long): accepted or refused, for a           the server, once, during set-up
+ *          connecting client's region; its store fires the
+ *          client's tripwire
+ *   320    answer key (long): the server's receive region's    the server, during set-up
+ *          access key
+ *   328    answer name (int length + at most 100 bytes):       the server, during set-up
+ *          that region's name
+ *   440    answer reason (int): why refused; -1: the server    the server, during set-up
+ *          failed, and why is at 512 (int length + UTF-8)
+ *   448    read position (long): this end's position,          this end's receiver, per drained poll
+ *          stored here when its ring is drained and not
+ *          published into the peer's memory
+ *   456    room wanted (long): bumped when the peer runs       the peer's sender, when short of room
+ *          short of room in this ring
+ *   464    eager publish (long): set before the peer's first   the peer's sender, once
+ *          DMA send into this ring
+ *   512    control area ({@link #CONTROL_LENGTH} bytes): for   the layer above (byte streams); during
+ *          the layer above                                     set-up, the refusal text
+ *  4096    ring: records {length (int), reserved (int),        the peer's sender
+ *          payload, padding to 8 bytes}; a length of
+ *          {@link #PAD_LENGTH} means "skip to the ring's start"
+ * </pre>
+ *
+ * Known flaw, kept for now: the read position (this end's receiver) shares a cache line with room
+ * wanted and eager publish (the peer's sender), and the write pointer and the peer read pointer are
+ * on adjacent lines, which the adjacent-line prefetcher pairs.
+ */
+final class ReceiveRegionDescriptor {
+    static final int WRITE_POINTER_OFFSET = 0;
+    static final int PEER_READ_POINTER_OFFSET = 64;
+    static final int PEER_CLOSED_OFFSET = 128;
+    static final int NUDGE_OFFSET = 136;
+    static final int RING_CAPACITY_OFFSET = 192;
+    static final int ANSWER_OFFSET = 256;
+    static final int ANSWER_KEY_OFFSET = 320;
+    static final int ANSWER_NAME_OFFSET = 328;
+    static final int ANSWER_REASON_OFFSET = 440;
+    /**
+     * Why a listener could not make the connection (int length + UTF-8, at most 1 KiB), in the control
+     * area, which is not in use before the connection exists.
+     */
+    static final int ANSWER_TEXT_OFFSET = 512;
+    static final int READ_POSITION_OFFSET = 448;
+    static final int ROOM_WANTED_OFFSET = 456;
+    static final int EAGER_PUBLISH_OFFSET = 464;
+    static final int CONTROL_OFFSET = 512;
+    static final int RING_OFFSET = 4096;
+    /** Bytes of the control area: from {@link #CONTROL_OFFSET} to the ring. */
+    static final int CONTROL_LENGTH = RING_OFFSET - CONTROL_OFFSET;
+    /** The record length that marks the rest of the ring as skipped (the next record is at its start). */
+    static final int PAD_LENGTH = -1;
+    /** Bytes of a record's header: its length (int) and a reserved int. */
+    static final int RECORD_HEADER_LENGTH = 8;
+
+    private ReceiveRegionDescriptor() {
+    }
+
+    /** @return the bytes a record with {@code length} bytes of payload takes in the ring: header, payload, padding to 8 */
+    static long recordLength(final int length) {
+        return (RECORD_HEADER_LENGTH + (long) length + 7) & ~7L;
+    }
+}

@@ -38,9 +38,12 @@ package org.softclan.vmmc;
  *          {@link #PAD_LENGTH} means "skip to the ring's start"
  * </pre>
  *
- * Known flaw, kept for now: the read position (this end's receiver) shares a cache line with room
- * wanted and eager publish (the peer's sender), and the write pointer and the peer read pointer are
- * on adjacent lines, which the adjacent-line prefetcher pairs.
+ * Sharing of cache lines, as it stands: the read position (this end's receiver) shares a line with room
+ * wanted and eager publish (the peer's sender). In steady state only this end touches that line (it
+ * stores the position and reads room wanted on a drained poll); the peer writes there only when it is
+ * short of room, which is when the two must meet anyway. The write pointer and the peer read pointer
+ * are on adjacent lines, which the adjacent-line prefetcher pairs; words of different writers are not
+ * 128 bytes apart as Agrona spaces them.
  */
 final class ReceiveRegionDescriptor {
     static final int WRITE_POINTER_OFFSET = 0;

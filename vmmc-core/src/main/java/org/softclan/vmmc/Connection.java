@@ -1151,16 +1151,10 @@ public final class Connection implements AutoCloseable {
                 } catch (final RuntimeException | InternalError gone) {
                     // the region's table went away, is corrupt or was cut: nothing more to disarm
                 }
-                // a thread closing from inside (a handler) cannot leave while it waits here: it only wakes the
-                // others, and the last thread to leave unmaps
-                final long deadline = System.nanoTime()
-                    + (calledFromInside() ? 0 : TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MS));
+                final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MS);
                 long nextWake = System.nanoTime();
-                while (inside.get(SENDING) + inside.get(RECEIVING) + inside.get(OTHER) > 1) {
-                    if (deadline - System.nanoTime() <= 0) {
-                        wakeWaiters();
-                        break;
-                    }
+                while (inside.get(SENDING) + inside.get(RECEIVING) + inside.get(OTHER) > 1
+                    && deadline - System.nanoTime() > 0) {
                     if (System.nanoTime() - nextWake >= 0) {
                         wakeWaiters();   // again now and then: a waiter may have been about to block
                         nextWake = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1);
@@ -1181,18 +1175,6 @@ public final class Connection implements AutoCloseable {
             closeDone.countDown();
         }
     }
-
-    /**
-     * Whether the calling thread is inside an operation of a connection (closing from a message handler,
-     * for instance): a frame of this class other than close's own on its stack. It may be another
-     * connection's; then close only returns before the memory is unmapped, which is always safe.
-     */
-    private static boolean calledFromInside() {
-        return STACK.walk(frames -> frames.anyMatch(f -> f.getDeclaringClass() == Connection.class
-            && !f.getMethodName().equals("close") && !f.getMethodName().equals("calledFromInside")));
-    }
-
-    private static final StackWalker STACK = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
 
     /** Rings the unit's doorbell: every thread blocked on its event queue wakes and re-checks. */
     private void wakeWaiters() {

@@ -1,6 +1,7 @@
 package org.softclan.tripwire;
 
 import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
+import static org.softclan.tripwire.EventQueueDescriptor.*;
 
 import org.softclan.dsm.Mapping;
 import org.softclan.tripwire.os.Futex;
@@ -9,18 +10,8 @@ import org.softclan.tripwire.os.Futex;
  * An endpoint's event queue: a ring of 64-byte events in shared memory (a region of its own) that
  * writers in any process post to when their transfers fire a tripwire, and one owner thread polls.
  *
- * <pre>
- *     0 capacity (int, a power of two)
- *    64 tail (long): next position to claim; producers CAS it           own cache line
- *   128 head (long): next position to consume; the owner writes it      own cache line
- *   192 doorbell (int): a futex word bumped to wake a blocked waiter     own cache line
- *   256 waiters (int): blocked waiters                                   own cache line
- *   320 overflow (long): events that found the queue full                own cache line
- *   384 fallback seen (int): set by any process that opened the queue without the futex (its wakes are
- *       no-ops): blocked waiters then re-check every {@link Futex#FALLBACK_SLICE_NANOS} ns  own cache line
- *  4096 slots: {sequence + 1 (published last, release), tripwire id, cookie, region id, offset,
- *               length, value, reserved}
- * </pre>
+ * <p>The region's layout, with who writes each word, is in {@code EventQueueDescriptor}: a header of
+ * counters and positions, each on its own cache line, then 64-byte slots.
  *
  * <p><b>Posting</b> claims a position with a compare-and-set on the tail (never past head + capacity),
  * writes the slot, then publishes it with a release store of its sequence. A full queue never drops
@@ -47,20 +38,11 @@ import org.softclan.tripwire.os.Futex;
  * (1 s by default) to make that unlikely.
  */
 public final class EventQueue {
-    static final int CAPACITY = 0;
-    static final int TAIL = 64;
-    static final int HEAD = 128;
-    static final int DOORBELL = 192;
-    static final int WAITERS = 256;
-    static final int OVERFLOW = 320;
-    static final int FALLBACK_SEEN = 384;
     /**
      * The longest a blocked waiter sleeps before re-checking, in ns: a process on the parking fallback
      * that opens the queue while a waiter already sleeps is noticed within this time.
      */
     static final long MAX_BLOCK_SLICE_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(100);
-    static final int SLOTS = 4096;
-    static final int SLOT = 64;
     /** How long a claimed slot may stay unpublished before the owner skips it: 1 s (softclan.tripwire.queueStallMillis). */
     static final long STALL_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(
         Long.getLong("softclan.tripwire.queueStallMillis", 1_000));
@@ -102,18 +84,18 @@ public final class EventQueue {
 
     EventQueue(final Mapping mapping) {
         this.mapping = mapping;
-        this.base = mapping.address(0, SLOTS);
-        this.capacity = UNSAFE.getIntVolatile(null, base + CAPACITY);
-        if (capacity < 2 || Integer.bitCount(capacity) != 1 || mapping.size() < SLOTS + (long) SLOT * capacity) {
+        this.base = mapping.address(0, SLOTS_OFFSET);
+        this.capacity = UNSAFE.getIntVolatile(null, base + CAPACITY_OFFSET);
+        if (capacity < 2 || Integer.bitCount(capacity) != 1 || mapping.size() < queueLength(capacity)) {
             throw new IllegalStateException("region '" + mapping.regionName() + "' is not an event queue"
                 + " (capacity word " + capacity + ", size " + mapping.size() + ")");
         }
         this.mask = capacity - 1;
         if (!Futex.isAvailable()) {
             // this process cannot wake futex waiters: tell them to re-check in short slices instead
-            UNSAFE.putIntVolatile(null, base + FALLBACK_SEEN, 1);
+            UNSAFE.putIntVolatile(null, base + FALLBACK_SEEN_OFFSET, 1);
         }
-        this.head = UNSAFE.getLongVolatile(null, base + HEAD);
+        this.head = UNSAFE.getLongVolatile(null, base + HEAD_OFFSET);
     }
 
     /** Installs the owner's check of polled events (the unit's armed tripwires). */
@@ -140,7 +122,7 @@ public final class EventQueue {
 
     /** @return bytes a queue region of {@code capacity} events needs */
     static long bytesFor(final int capacity) {
-        return SLOTS + (long) SLOT * capacity;
+        return queueLength(capacity);
     }
 
     /** Writes the capacity word of a fresh (zeroed) queue region. */
@@ -148,7 +130,7 @@ public final class EventQueue {
         if (Integer.bitCount(capacity) != 1) {
             throw new IllegalArgumentException("event queue capacity " + capacity + " must be a power of two");
         }
-        UNSAFE.putIntVolatile(null, mapping.address(0, 4) + CAPACITY, capacity);
+        UNSAFE.putIntVolatile(null, mapping.address(0, 4) + CAPACITY_OFFSET, capacity);
     }
 
     /** @return the name of the region the queue lives in */
@@ -163,22 +145,22 @@ public final class EventQueue {
 
     /** @return the shared head word (volatile read): the owner's last consumed position, as published */
     long sharedHead() {
-        return UNSAFE.getLongVolatile(null, base + HEAD);
+        return UNSAFE.getLongVolatile(null, base + HEAD_OFFSET);
     }
 
     /** @return the shared tail word (volatile read): positions claimed so far */
     long sharedTail() {
-        return UNSAFE.getLongVolatile(null, base + TAIL);
+        return UNSAFE.getLongVolatile(null, base + TAIL_OFFSET);
     }
 
     /** @return events posted and not yet polled */
     public long size() {
-        return UNSAFE.getLongVolatile(null, base + TAIL) - UNSAFE.getLongVolatile(null, base + HEAD);
+        return UNSAFE.getLongVolatile(null, base + TAIL_OFFSET) - UNSAFE.getLongVolatile(null, base + HEAD_OFFSET);
     }
 
     /** @return posts that found the queue full since the queue was created (volatile read) */
     public long overflowCount() {
-        return UNSAFE.getLongVolatile(null, base + OVERFLOW);
+        return UNSAFE.getLongVolatile(null, base + OVERFLOW_OFFSET);
     }
 
     // ------------------------------------------------------------------------------------ posting
@@ -194,33 +176,33 @@ public final class EventQueue {
     boolean post(final long tripwireId, final long cookie, final int regionId, final long offset, final long length,
                  final long value) {
         for (int attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
-            final long tail = UNSAFE.getLongVolatile(null, base + TAIL);
+            final long tail = UNSAFE.getLongVolatile(null, base + TAIL_OFFSET);
             long head = cachedHead;
             if (tail - head >= capacity) {
-                head = UNSAFE.getLongVolatile(null, base + HEAD);
+                head = UNSAFE.getLongVolatile(null, base + HEAD_OFFSET);
                 cachedHead = head;
             }
             if (tail - head >= capacity) {
-                UNSAFE.getAndAddLong(null, base + OVERFLOW, 1);
+                UNSAFE.getAndAddLong(null, base + OVERFLOW_OFFSET, 1);
                 ring();
                 return false;
             }
-            if (UNSAFE.compareAndSwapLong(null, base + TAIL, tail, tail + 1)) {
-                final long slot = base + SLOTS + (long) SLOT * (tail & mask);
-                UNSAFE.putLong(slot + 8, tripwireId);
-                UNSAFE.putLong(slot + 16, cookie);
-                UNSAFE.putLong(slot + 24, regionId);
-                UNSAFE.putLong(slot + 32, offset);
-                UNSAFE.putLong(slot + 40, length);
-                UNSAFE.putLong(slot + 48, value);
+            if (UNSAFE.compareAndSwapLong(null, base + TAIL_OFFSET, tail, tail + 1)) {
+                final long slot = base + slotOffset(tail, mask);
+                UNSAFE.putLong(slot + SLOT_TRIPWIRE_ID_OFFSET, tripwireId);
+                UNSAFE.putLong(slot + SLOT_COOKIE_OFFSET, cookie);
+                UNSAFE.putLong(slot + SLOT_REGION_ID_OFFSET, regionId);
+                UNSAFE.putLong(slot + SLOT_TRANSFER_OFFSET_OFFSET, offset);
+                UNSAFE.putLong(slot + SLOT_TRANSFER_LENGTH_OFFSET, length);
+                UNSAFE.putLong(slot + SLOT_VALUE_OFFSET, value);
                 // volatile, not release: the load of the waiter count in ring() must not pass it
-                UNSAFE.putLongVolatile(null, slot, tail + 1);
+                UNSAFE.putLongVolatile(null, slot + SLOT_SEQUENCE_OFFSET, tail + 1);
                 ring();
                 return true;
             }
         }
         // the tail kept moving under us (a peer writing it?): counted as an overflow, never a hang
-        UNSAFE.getAndAddLong(null, base + OVERFLOW, 1);
+        UNSAFE.getAndAddLong(null, base + OVERFLOW_OFFSET, 1);
         return false;
     }
 
@@ -229,9 +211,9 @@ public final class EventQueue {
      * nobody waits. Callers have just made a full barrier (a CAS or atomic add).
      */
     void ring() {
-        if (UNSAFE.getIntVolatile(null, base + WAITERS) != 0) {
-            UNSAFE.getAndAddInt(null, base + DOORBELL, 1);
-            Futex.wake(base + DOORBELL, Futex.WAKE_ALL);
+        if (UNSAFE.getIntVolatile(null, base + WAITERS_OFFSET) != 0) {
+            UNSAFE.getAndAddInt(null, base + DOORBELL_OFFSET, 1);
+            Futex.wake(base + DOORBELL_OFFSET, Futex.WAKE_ALL);
         }
     }
 
@@ -251,8 +233,8 @@ public final class EventQueue {
         final EventFilter f = filter;   // set once by the unit: one read per poll, not per event
         int n = 0;
         for (int work = 0; work < limit; work++) {
-            final long slot = base + SLOTS + (long) SLOT * (head & mask);
-            if (UNSAFE.getLongVolatile(null, slot) != head + 1) {
+            final long slot = base + slotOffset(head, mask);
+            if (UNSAFE.getLongVolatile(null, slot + SLOT_SEQUENCE_OFFSET) != head + 1) {
                 // the stall check reads the tail, a line every poster writes: a spinning owner looks at it
                 // only once per STALL_CHECK_STRIDE empty polls (the bound it enforces is a second)
                 if (!stallRecoveryDue && (++emptyPolls & STALL_CHECK_STRIDE) != 0) {
@@ -265,12 +247,12 @@ public final class EventQueue {
                 head = this.head;
                 continue;
             }
-            final long id = UNSAFE.getLong(slot + 8);
-            final long cookie = UNSAFE.getLong(slot + 16);
-            final int regionId = (int) UNSAFE.getLong(slot + 24);
-            final long offset = UNSAFE.getLong(slot + 32);
-            final long length = UNSAFE.getLong(slot + 40);
-            final long value = UNSAFE.getLong(slot + 48);
+            final long id = UNSAFE.getLong(slot + SLOT_TRIPWIRE_ID_OFFSET);
+            final long cookie = UNSAFE.getLong(slot + SLOT_COOKIE_OFFSET);
+            final int regionId = (int) UNSAFE.getLong(slot + SLOT_REGION_ID_OFFSET);
+            final long offset = UNSAFE.getLong(slot + SLOT_TRANSFER_OFFSET_OFFSET);
+            final long length = UNSAFE.getLong(slot + SLOT_TRANSFER_LENGTH_OFFSET);
+            final long value = UNSAFE.getLong(slot + SLOT_VALUE_OFFSET);
             if (f == null || f.accepts(regionId, id, offset, length)) {
                 handler.onEvent(head, id, cookie, regionId, offset, length, value);
                 n++;
@@ -279,7 +261,7 @@ public final class EventQueue {
             }
             head++;
             this.head = head;
-            UNSAFE.putOrderedLong(null, base + HEAD, head);
+            UNSAFE.putOrderedLong(null, base + HEAD_OFFSET, head);
         }
         return n;
     }
@@ -301,7 +283,7 @@ public final class EventQueue {
     }
 
     private boolean stalled(final long head, final boolean recover) {
-        final long tail = UNSAFE.getLongVolatile(null, base + TAIL);
+        final long tail = UNSAFE.getLongVolatile(null, base + TAIL_OFFSET);
         if (tail == head) {
             stalledHead = -1;
             return false;   // empty: the common case
@@ -322,14 +304,14 @@ public final class EventQueue {
         final long to = ahead < 0 || ahead > capacity ? tail : nextPublished(head, tail);
         ProtocolErrors.record(new TripwireTableCorruptException(mapping.regionName(), "event queue",
             to == tail ? "tail" : "slot " + (head & mask) + " sequence", to == tail ? tail
-            : UNSAFE.getLongVolatile(null, base + SLOTS + (long) SLOT * (head & mask)),
+            : UNSAFE.getLongVolatile(null, base + slotOffset(head, mask)),
             to == tail ? "head is " + head + ", capacity " + capacity + "; head resynchronised to the tail"
             : "position " + head + " was claimed and not published for " + STALL_NANOS / 1_000_000 + " ms; "
                 + (to - head) + " unpublished position(s) skipped"));
         skipped += ahead < 0 || ahead > capacity ? 1 : to - head;   // a resynchronised tail counts once
         stalledHead = -1;
         this.head = to;
-        UNSAFE.putOrderedLong(null, base + HEAD, to);
+        UNSAFE.putOrderedLong(null, base + HEAD_OFFSET, to);
         return true;
     }
 
@@ -350,7 +332,7 @@ public final class EventQueue {
      */
     private long nextPublished(final long head, final long tail) {
         for (long p = head + 1; p - tail < 0; p++) {
-            if (UNSAFE.getLongVolatile(null, base + SLOTS + (long) SLOT * (p & mask)) == p + 1) {
+            if (UNSAFE.getLongVolatile(null, base + slotOffset(p, mask)) == p + 1) {
                 return p;
             }
         }
@@ -364,7 +346,7 @@ public final class EventQueue {
      */
     public boolean hasEvent() {
         final long head = this.head;
-        return UNSAFE.getLongVolatile(null, base + SLOTS + (long) SLOT * (head & mask)) == head + 1
+        return UNSAFE.getLongVolatile(null, base + slotOffset(head, mask)) == head + 1
             || (++emptyPolls & STALL_CHECK_STRIDE) == 0 && stallSuspected();
     }
 
@@ -415,11 +397,11 @@ public final class EventQueue {
 
     private boolean block0(final java.util.function.BooleanSupplier ready, final long timeoutNanos) {
         final long deadline = System.nanoTime() + timeoutNanos;
-        UNSAFE.getAndAddInt(null, base + WAITERS, 1);
+        UNSAFE.getAndAddInt(null, base + WAITERS_OFFSET, 1);
         boolean faulted = false;
         try {
             while (true) {
-                final int bell = UNSAFE.getIntVolatile(null, base + DOORBELL);
+                final int bell = UNSAFE.getIntVolatile(null, base + DOORBELL_OFFSET);
                 if (ready.getAsBoolean()) {
                     return true;
                 }
@@ -436,12 +418,12 @@ public final class EventQueue {
                 }
                 // bounded slices: a poster on the parking fallback rings without waking anyone, and while a
                 // claimed slot is unpublished (a poster may have died), wake up to check the bound
-                final boolean pending = UNSAFE.getLongVolatile(null, base + TAIL)
-                    != UNSAFE.getLongVolatile(null, base + HEAD);
-                final long slice = UNSAFE.getIntVolatile(null, base + FALLBACK_SEEN) != 0
+                final boolean pending = UNSAFE.getLongVolatile(null, base + TAIL_OFFSET)
+                    != UNSAFE.getLongVolatile(null, base + HEAD_OFFSET);
+                final long slice = UNSAFE.getIntVolatile(null, base + FALLBACK_SEEN_OFFSET) != 0
                     ? Futex.FALLBACK_SLICE_NANOS : pending ? Math.min(MAX_BLOCK_SLICE_NANOS, STALL_NANOS / 4 + 1)
                     : MAX_BLOCK_SLICE_NANOS;
-                final int outcome = Futex.wait(base + DOORBELL, bell, Math.min(left, slice));
+                final int outcome = Futex.wait(base + DOORBELL_OFFSET, bell, Math.min(left, slice));
                 if (outcome == Futex.INTERRUPTED && Thread.currentThread().isInterrupted()) {
                     return ready.getAsBoolean();   // a Java interrupt ends the wait; a signal (EINTR) does not
                 }
@@ -453,7 +435,7 @@ public final class EventQueue {
             throw fault;
         } finally {
             if (!faulted) {
-                UNSAFE.getAndAddInt(null, base + WAITERS, -1);
+                UNSAFE.getAndAddInt(null, base + WAITERS_OFFSET, -1);
             }
         }
     }
@@ -495,8 +477,8 @@ public final class EventQueue {
         if (!mapping.isIntact()) {
             return;
         }
-        UNSAFE.getAndAddInt(null, base + DOORBELL, 1);
-        Futex.wake(base + DOORBELL, Futex.WAKE_ALL);
+        UNSAFE.getAndAddInt(null, base + DOORBELL_OFFSET, 1);
+        Futex.wake(base + DOORBELL_OFFSET, Futex.WAKE_ALL);
         if (!mapping.isIntact()) {
             Mapping.takeHeldBackFault();   // cut meanwhile: take the fault the JVM may hold back now
         }

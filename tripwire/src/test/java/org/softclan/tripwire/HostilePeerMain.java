@@ -48,7 +48,7 @@ public final class HostilePeerMain {
                 TripwireTable.capacityFor(region.size(), sideSize), args[1]);
             final long q = queueRegion.address(0, queueRegion.size());
             final long qSize = queueRegion.size();
-            final int qCapacity = UNSAFE.getIntVolatile(null, q + EventQueue.CAPACITY);
+            final int qCapacity = UNSAFE.getIntVolatile(null, q + EventQueueDescriptor.CAPACITY_OFFSET);
             System.out.println("ready");
             final BufferedReader r = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             String line;
@@ -113,8 +113,8 @@ public final class HostilePeerMain {
                     case "queue-claim": {
                         long tail;
                         do {
-                            tail = UNSAFE.getLongVolatile(null, q + EventQueue.TAIL);
-                        } while (!UNSAFE.compareAndSwapLong(null, q + EventQueue.TAIL, tail, tail + 1));
+                            tail = UNSAFE.getLongVolatile(null, q + EventQueueDescriptor.TAIL_OFFSET);
+                        } while (!UNSAFE.compareAndSwapLong(null, q + EventQueueDescriptor.TAIL_OFFSET, tail, tail + 1));
                         System.out.println("claimed " + tail);
                         break;
                     }
@@ -123,22 +123,22 @@ public final class HostilePeerMain {
                         for (int i = 0; i < Integer.parseInt(c[1]); i++) {
                             long tail;
                             do {
-                                tail = UNSAFE.getLongVolatile(null, q + EventQueue.TAIL);
-                            } while (!UNSAFE.compareAndSwapLong(null, q + EventQueue.TAIL, tail, tail + 1));
-                            final long slot = q + EventQueue.SLOTS + (long) EventQueue.SLOT * (tail & (qCapacity - 1));
-                            UNSAFE.putLong(slot + 8, 1_000_000 + rnd.nextInt(1 << 20));   // a tripwire id
-                            UNSAFE.putLong(slot + 16, 666);                                // cookie
-                            UNSAFE.putLong(slot + 24, 1 + rnd.nextInt(3));                 // a plausible region id
-                            UNSAFE.putLong(slot + 32, rnd.nextInt(1 << 16));
-                            UNSAFE.putLong(slot + 40, 8);
-                            UNSAFE.putLong(slot + 48, 666);
+                                tail = UNSAFE.getLongVolatile(null, q + EventQueueDescriptor.TAIL_OFFSET);
+                            } while (!UNSAFE.compareAndSwapLong(null, q + EventQueueDescriptor.TAIL_OFFSET, tail, tail + 1));
+                            final long slot = q + EventQueueDescriptor.slotOffset(tail, qCapacity - 1);
+                            UNSAFE.putLong(slot + EventQueueDescriptor.SLOT_TRIPWIRE_ID_OFFSET, 1_000_000 + rnd.nextInt(1 << 20));   // a tripwire id
+                            UNSAFE.putLong(slot + EventQueueDescriptor.SLOT_COOKIE_OFFSET, 666);                                // cookie
+                            UNSAFE.putLong(slot + EventQueueDescriptor.SLOT_REGION_ID_OFFSET, 1 + rnd.nextInt(3));                 // a plausible region id
+                            UNSAFE.putLong(slot + EventQueueDescriptor.SLOT_TRANSFER_OFFSET_OFFSET, rnd.nextInt(1 << 16));
+                            UNSAFE.putLong(slot + EventQueueDescriptor.SLOT_TRANSFER_LENGTH_OFFSET, 8);
+                            UNSAFE.putLong(slot + EventQueueDescriptor.SLOT_VALUE_OFFSET, 666);
                             UNSAFE.putLongVolatile(null, slot, tail + 1);
                         }
                         System.out.println("forged");
                         break;
                     }
                     case "queue-tail":
-                        UNSAFE.putLongVolatile(null, q + EventQueue.TAIL, Long.parseLong(c[1]));
+                        UNSAFE.putLongVolatile(null, q + EventQueueDescriptor.TAIL_OFFSET, Long.parseLong(c[1]));
                         System.out.println("done");
                         break;
                     case "storm": {
@@ -149,8 +149,8 @@ public final class HostilePeerMain {
                             if (rnd.nextInt(4) == 0) {
                                 // the queue: header words (not the capacity, read once by its owner) or slots
                                 final long off = rnd.nextBoolean()
-                                    ? EventQueue.TAIL + 64L * rnd.nextInt(5)
-                                    : EventQueue.SLOTS + 8L * rnd.nextLong((qSize - EventQueue.SLOTS) / 8);
+                                    ? EventQueueDescriptor.TAIL_OFFSET + 64L * rnd.nextInt(5)
+                                    : EventQueueDescriptor.SLOTS_OFFSET + 8L * rnd.nextLong((qSize - EventQueueDescriptor.SLOTS_OFFSET) / 8);
                                 UNSAFE.putLongVolatile(null, q + off, garbage(rnd, qCapacity));
                             } else {
                                 final long off = rnd.nextInt(3) == 0 ? 8L * rnd.nextInt(16)

@@ -240,7 +240,11 @@ public final class Connection implements AutoCloseable {
 
     /** Sends a whole array; see {@link #send(byte[], int, int, long, TimeUnit)}. */
     public void send(final byte[] src, final long timeout, final TimeUnit unit) {
-        send(src, 0, src.length, timeout, unit);
+        try {
+            send(src, 0, src.length, timeout, unit);
+        } catch (final InternalError late) {
+            throw cut(late);   // a fault of the copy into a cut region, delivered by the JVM on the way out
+        }
     }
 
     /**
@@ -250,13 +254,17 @@ public final class Connection implements AutoCloseable {
      * @throws PeerGoneException    if the peer closed or died meanwhile
      */
     public void send(final byte[] src, final int offset, final int length, final long timeout, final TimeUnit unit) {
-        final long at = claim(length, unit.toNanos(timeout), null);
         try {
-            tx.put(at, src, offset, length);
-        } catch (final RuntimeException | Error e) {
-            throw abandon(e);
+            final long at = claim(length, unit.toNanos(timeout), null);
+            try {
+                tx.put(at, src, offset, length);
+            } catch (final RuntimeException | Error e) {
+                throw abandon(e);
+            }
+            commit(null);
+        } catch (final InternalError late) {
+            throw cut(late);   // a fault of the copy into a cut region, delivered by the JVM on the way out
         }
-        commit(null);
     }
 
     /** Sends the remaining bytes of a buffer, waiting while the ring is full; see {@link #send(byte[], int, int, long, TimeUnit)}. */

@@ -40,6 +40,35 @@ class CliSignalsTest {
         return false;
     }
 
+    /**
+     * The crashed thread's part of the JVM's hs_err file, if there is one: the temporary directory goes
+     * with the test, so a failure must carry what a diagnosis needs.
+     */
+    private static String crashReport(final Path dir, final long pid) {
+        final Path log = dir.resolve("hs_err_pid" + pid + ".log");
+        try {
+            if (!Files.exists(log)) {
+                return "";
+            }
+            final StringBuilder out = new StringBuilder("\n--- ").append(log).append(" (the crashed thread):\n");
+            boolean in = false;
+            int lines = 0;
+            for (final String line : Files.readAllLines(log)) {
+                if (line.startsWith("---------------  T H R E A D")) {
+                    in = true;
+                } else if (line.startsWith("---------------  P R O C E S S")) {
+                    break;
+                }
+                if (in && lines++ < 120) {
+                    out.append(line).append('\n');
+                }
+            }
+            return out.toString();
+        } catch (final IOException | RuntimeException e) {
+            return "\n(hs_err file " + log + " could not be read: " + e + ")";
+        }
+    }
+
     private static void signal(final long pid, final String signal) throws Exception {
         final Process kill = new ProcessBuilder("kill", "-s", signal, Long.toString(pid)).inheritIO().start();
         assertEquals(0, kill.waitFor(), "kill -s " + signal + " " + pid);
@@ -81,7 +110,7 @@ class CliSignalsTest {
                     }
                     signal(cmd.pid(), signal);
                     final int exit = cmd.waitFor(20, TimeUnit.SECONDS);
-                    assertEquals(128 + number(signal), exit, cmd::transcript);
+                    assertEquals(128 + number(signal), exit, () -> cmd.transcript() + crashReport(dir, cmd.pid()));
                 } finally {
                     if (sender != null) {
                         sender.close();

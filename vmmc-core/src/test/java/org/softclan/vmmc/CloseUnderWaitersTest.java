@@ -12,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.function.IntFunction;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -143,46 +144,21 @@ class CloseUnderWaitersTest {
      */
     @Test
     void closesAtRandomMomentsUnderTrafficEndEveryThreadCleanly() throws Exception {
-        final SplittableRandom rnd = new SplittableRandom(2026);
-        for (int round = 0; round < 40; round++) {
-            final WaitStrategy strategy = round % 2 == 0 ? WaitStrategy.competitive() : WaitStrategy.busySpin();
-            final Connection[] p = pair(new ConnectionContext().ringCapacity(4096).waitStrategy(strategy));
-            final List<CompletableFuture<Throwable>> threads = new ArrayList<>();
-            for (final Connection c : p) {
-                threads.add(attempt(new AtomicReference<>(), () -> {
-                    final byte[] m = new byte[100];
-                    while (true) {
-                        c.send(m, 10, TimeUnit.SECONDS);
-                    }
-                }));
-                threads.add(attempt(new AtomicReference<>(), () -> {
-                    while (true) {
-                        c.receive((s, o, l) -> s.readLong(o), 16, 10, TimeUnit.SECONDS);
-                    }
-                }));
-            }
-            final long pause = rnd.nextLong(0, 2_000_000);
-            final long until = System.nanoTime() + pause;
-            while (System.nanoTime() < until) {
-                Thread.onSpinWait();
-            }
-            final int victim = rnd.nextInt(2);
-            p[victim].close();
-            // the other end's threads learn it from the peer-closed flag; close that end too once they did
-            for (int i = 0; i < threads.size(); i++) {
-                if (i / 2 == victim) {
-                    final Throwable t = threads.get(i).get(10, TimeUnit.SECONDS);
-                    assertTrue(t instanceof ClosedException, "round " + round + ", thread " + i + ": " + t);
+        closeAtRandomMoments(40, 2026, 2_000_000,
+            round -> round % 2 == 0 ? WaitStrategy.competitive() : WaitStrategy.busySpin(),
+            c -> () -> {
+                final byte[] m = new byte[100];
+                while (true) {
+                    c.send(m, 10, TimeUnit.SECONDS);
                 }
-            }
-            p[1 - victim].close();
-            for (int i = 0; i < threads.size(); i++) {
-                final Throwable t = threads.get(i).get(15, TimeUnit.SECONDS);
-                assertTrue(t instanceof ClosedException || t instanceof PeerGoneException,
-                    "round " + round + ", thread " + i + ": " + t);
-            }
-        }
+            },
+            c -> () -> {
+                while (true) {
+                    c.receive((s, o, l) -> s.readLong(o), 16, 10, TimeUnit.SECONDS);
+                }
+            });
     }
+
     /**
      * The same with threads that never wait: each loops on {@link Connection#offer} and
      * {@link Connection#poll}, entering and leaving its role millions of times a second, which is where
@@ -191,29 +167,44 @@ class CloseUnderWaitersTest {
      */
     @Test
     void closesAtRandomMomentsUnderOfferAndPollLoopsEndEveryThreadCleanly() throws Exception {
-        final SplittableRandom rnd = new SplittableRandom(2027);
-        for (int round = 0; round < 100; round++) {
-            final Connection[] p = pair(new ConnectionContext().ringCapacity(4096).waitStrategy(WaitStrategy.busySpin()));
+        closeAtRandomMoments(100, 2027, 1_000_000, round -> WaitStrategy.busySpin(),
+            c -> () -> {
+                final byte[] m = new byte[24];
+                while (true) {
+                    c.offer(m, 0, m.length);
+                }
+            },
+            c -> () -> {
+                while (true) {
+                    c.poll((s, o, l) -> s.readLong(o), 16);
+                }
+            });
+    }
+
+    /**
+     * {@code rounds} times: a sending and a receiving thread on each end of a new pair, one end closed
+     * after a random pause of up to {@code maxPauseNanos}; its threads must leave with ClosedException,
+     * then (the other end closed too) every thread with ClosedException or PeerGoneException.
+     */
+    private void closeAtRandomMoments(final int rounds, final long seed, final long maxPauseNanos,
+                                      final IntFunction<WaitStrategy> strategy,
+                                      final Function<Connection, Runnable> sender,
+                                      final Function<Connection, Runnable> receiver) throws Exception {
+        final SplittableRandom rnd = new SplittableRandom(seed);
+        for (int round = 0; round < rounds; round++) {
+            final Connection[] p = pair(new ConnectionContext().ringCapacity(4096).waitStrategy(strategy.apply(round)));
             final List<CompletableFuture<Throwable>> threads = new ArrayList<>();
             for (final Connection c : p) {
-                threads.add(attempt(new AtomicReference<>(), () -> {
-                    final byte[] m = new byte[24];
-                    while (true) {
-                        c.offer(m, 0, m.length);
-                    }
-                }));
-                threads.add(attempt(new AtomicReference<>(), () -> {
-                    while (true) {
-                        c.poll((s, o, l) -> s.readLong(o), 16);
-                    }
-                }));
+                threads.add(attempt(new AtomicReference<>(), sender.apply(c)));
+                threads.add(attempt(new AtomicReference<>(), receiver.apply(c)));
             }
-            final long until = System.nanoTime() + rnd.nextLong(0, 1_000_000);
+            final long until = System.nanoTime() + rnd.nextLong(0, maxPauseNanos);
             while (System.nanoTime() < until) {
                 Thread.onSpinWait();
             }
             final int victim = rnd.nextInt(2);
             p[victim].close();
+            // the other end's threads learn it from the peer-closed flag; close that end too once they did
             for (int i = 0; i < threads.size(); i++) {
                 if (i / 2 == victim) {
                     final Throwable t = threads.get(i).get(10, TimeUnit.SECONDS);

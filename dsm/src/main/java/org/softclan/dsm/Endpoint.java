@@ -26,8 +26,12 @@ public final class Endpoint implements AutoCloseable {
     private final OwnerId owner;
     private final Liveness liveness;
     private final Set<AutoCloseable> resources = ConcurrentHashMap.newKeySet();
-    /** Objects built on this endpoint's memory, closed before it is unmapped ({@link #closeFirst}). */
-    private final Set<AutoCloseable> dependents = ConcurrentHashMap.newKeySet();
+    /**
+     * Objects built on this endpoint's memory, closed before it is unmapped ({@link #closeFirst}), newest
+     * first: an object built on an older one (a server on its tripwire unit) is closed before it.
+     */
+    private final java.util.concurrent.ConcurrentLinkedDeque<AutoCloseable> dependents =
+        new java.util.concurrent.ConcurrentLinkedDeque<>();
     private volatile SnoopHook defaultSnoop;
     private DmaEngine dma;
     private volatile boolean closed;
@@ -289,13 +293,15 @@ public final class Endpoint implements AutoCloseable {
     /**
      * Registers an object built on this endpoint's mappings (a connection, a tripwire unit, a stream) to
      * be closed when the endpoint closes, before the endpoint's DMA engine and mappings: its close can
-     * wake the threads waiting in it and let them leave before any memory they use is unmapped. The
-     * object should {@linkplain #forgetDependent forget} itself when closed on its own.
+     * wake the threads waiting in it and let them leave before any memory they use is unmapped. Objects are
+     * closed newest first, so one that uses another registered before it (an RPC server its tripwire
+     * unit) is closed while the other still works. The object should {@linkplain #forgetDependent forget}
+     * itself when closed on its own.
      *
      * @throws ClosedException if this endpoint is closed (the caller should close what it built)
      */
     public void closeFirst(final AutoCloseable dependent) {
-        dependents.add(dependent);
+        dependents.addFirst(dependent);
         if (closed) {
             dependents.remove(dependent);
             throw new ClosedException("endpoint '" + name + "' is closed");

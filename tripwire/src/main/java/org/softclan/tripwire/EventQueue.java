@@ -486,6 +486,11 @@ public final class EventQueue {
 
     @Override
     public String toString() {
+        // no read of the queue's memory once it is closed (it may be unmapped: this names it in the
+        // ClosedException a late waiter gets) or cut from outside (a fault the JVM would hold back)
+        if (closed || mapping.isClosed() || !mapping.isIntact()) {
+            return "event queue '" + mapping.regionName() + "' (" + capacity + " events, closed or cut)";
+        }
         return "event queue '" + mapping.regionName() + "' (" + capacity + " events, " + size() + " pending, "
             + overflowCount() + " overflowed)";
     }

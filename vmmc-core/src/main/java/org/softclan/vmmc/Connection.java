@@ -1002,19 +1002,36 @@ public final class Connection implements AutoCloseable {
         }
     }
 
-    /** @return whether a message is waiting (acquire); {@code false} once closed */
+    /**
+     * Whether {@link #poll} has something to report: a message waiting (acquire read of the write pointer),
+     * or a broken connection (a protocol violation, or this end's receive region cut from outside, which
+     * this call notices by the fault it takes and records), so that a poller looking for work before it
+     * polls reaches the poll that throws instead of looking again forever.
+     *
+     * @return whether a message or a failure is waiting; {@code false} once closed
+     */
     public boolean hasMessage() {
-        inside.getAndIncrement(OTHER);
         try {
-            return hasMessage0();
-        } finally {
-            leave(OTHER);
+            inside.getAndIncrement(OTHER);
+            try {
+                return hasMessage0();
+            } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
+                cut(e);   // records the broken connection (or rethrows an error that is not a cut region's)
+                return true;
+            } finally {
+                leave(OTHER);
+            }
+        } catch (final InternalError late) {
+            // a fault held back by the JVM, delivered after the guarded read returned
+            cut(late);
+            return true;
         }
     }
 
     /** For a thread already inside: whether a message (or a protocol violation to report) is waiting. */
     private boolean hasMessage0() {
-        return !closed && UNSAFE.getLongVolatile(null, rxBase + WRITE_POINTER_OFFSET) != readPos;
+        return !closed && (violation != null
+            || UNSAFE.getLongVolatile(null, rxBase + WRITE_POINTER_OFFSET) != readPos);
     }
 
     /**
@@ -1087,11 +1104,17 @@ public final class Connection implements AutoCloseable {
      *         receive region's file was cut from outside (the connection is broken from then on)
      */
     public void checkPeer() {
-        enter(OTHER);
         try {
-            checkPeer0();
-        } finally {
-            leave(OTHER);
+            enter(OTHER);
+            try {
+                checkPeer0();
+            } catch (final InternalError e) {
+                throw cut(e);   // this end's region was cut: peerClosed0 read a page that is gone
+            } finally {
+                leave(OTHER);
+            }
+        } catch (final InternalError late) {
+            throw cut(late);   // a fault held back by the JVM, delivered on the way out
         }
     }
 

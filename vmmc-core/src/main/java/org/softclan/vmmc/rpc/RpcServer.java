@@ -184,6 +184,9 @@ public final class RpcServer implements AutoCloseable {
         unit = TripwireUnit.open(endpoint);
         listener = Vmmc.listen(endpoint, service, new ConnectionContext().ringCapacity(ctx.ringCapacity)
             .mode(Connection.Mode.EVENTS).unit(unit).waitStrategy(ctx.strategy));
+        // closing the endpoint closes this server (its threads stop) before the unit and the listener it
+        // polls: the endpoint closes what was registered newest first
+        endpoint.closeFirst(this);
         workers = ctx.workers > 0 ? Executors.newFixedThreadPool(ctx.workers, r -> {
             final Thread t = new Thread(r, "rpc-" + service + "-worker");
             t.setDaemon(true);
@@ -273,13 +276,17 @@ public final class RpcServer implements AutoCloseable {
     }
 
     private void pollRounds(final long[] ready) {
-        long lastSweep = System.nanoTime();
+        // the first round sweeps: this method is entered anew after a fault the JVM delivered late
+        long lastSweep = System.nanoTime() - SWEEP_NANOS - 1;
         long seenOverflow = 0;
         int rounds = 0;
-        boolean idle = false;
+        boolean idle = true;
+        boolean faulted = false;
         while (running) {
-            // the clock is read every CLOCK_ROUNDS rounds and after an idle one, not once per request
-            boolean sweep = false;
+            // the clock is read every CLOCK_ROUNDS rounds and after an idle one, not once per request; a
+            // round after one that failed sweeps (serves and checks every client before looking for work)
+            boolean sweep = faulted;
+            faulted = false;
             if (idle || (++rounds & (CLOCK_ROUNDS - 1)) == 0) {
                 final long now = System.nanoTime();
                 if (now - lastSweep > SWEEP_NANOS) {
@@ -295,6 +302,7 @@ public final class RpcServer implements AutoCloseable {
                 // fault of the server's own event queue makes the poller go on without it
                 queueFault(e);
                 idle = false;
+                faulted = true;
             }
             if (!queueBroken) {
                 seenOverflow = unit.events().overflowCount();
@@ -322,9 +330,18 @@ public final class RpcServer implements AutoCloseable {
         final boolean direct = all.length <= DIRECT_POLL_LIMIT;
         final boolean work;
         if (direct) {
-            work = sweepDue ? anyWork() : ctx.strategy.await(anyWork, unit.events(), SWEEP_NANOS);
+            if (sweepDue) {
+                // serve (and check) every client before looking for work: a client whose ring was cut
+                // from outside is dropped here, where the look for work would only fault on it again
+                for (final Client c : all) {
+                    serve(c, true);
+                }
+                drainEvents(ready);
+                return anyWork();
+            }
+            work = ctx.strategy.await(anyWork, unit.events(), SWEEP_NANOS);
             // serve first: the events only keep the queue from filling, so they are drained after
-            final boolean sweep = sweepDue || unit.events().overflowCount() != seenOverflow;
+            final boolean sweep = unit.events().overflowCount() != seenOverflow;
             for (final Client c : all) {
                 serve(c, sweep);
             }
@@ -529,7 +546,13 @@ public final class RpcServer implements AutoCloseable {
         }
     }
 
-    /** Stops serving: closes every connection and the listener; calls in flight fail at their clients. */
+    /**
+     * Stops serving: stops the polling and accepting threads (waiting up to 5 s for each, and for the
+     * workers), then closes every connection, the listener and the server's tripwire unit; calls in flight
+     * fail at their clients. If the polling thread is still running after that (a handler that does not
+     * return), the listener and the unit it waits on stay mapped, and are unmapped with the endpoint,
+     * rather than taken from under it. Idempotent; closing the endpoint closes the server first.
+     */
     @Override
     public void close() {
         running = false;
@@ -555,11 +578,15 @@ public final class RpcServer implements AutoCloseable {
             c.connection.close();
         }
         clients = new Client[0];
-        if (listener != null) {
-            listener.close();
+        final boolean threadsEnded = (poller == null || !poller.isAlive()) && (acceptor == null || !acceptor.isAlive());
+        if (threadsEnded) {
+            if (listener != null) {
+                listener.close();
+            }
+            if (unit != null) {
+                unit.close();
+            }
         }
-        if (unit != null) {
-            unit.close();
-        }
+        endpoint.forgetDependent(this);
     }
 }

@@ -46,28 +46,37 @@ final class Soak {
     static final String[] SIGNALS = java.util.Arrays.stream(ALL_SIGNALS).filter(s -> !ignored(s))
         .toArray(String[]::new);
 
-    @SuppressWarnings("removal")
+    /**
+     * Whether this process ignores the signal: its bit in the {@code SigIgn} mask of
+     * {@code /proc/self/status} (a JVM keeps an inherited SIG_IGN for its shutdown signals; it installs its
+     * own handler for one it does not ignore). False where that file cannot be read.
+     */
     private static boolean ignored(final String name) {
+        final int signal = switch (name) {
+            case "HUP" -> 1;
+            case "INT" -> 2;
+            case "TERM" -> 15;
+            default -> throw new IllegalArgumentException("no signal number known for SIG" + name);
+        };
         try {
-            final sun.misc.Signal sig = new sun.misc.Signal(name);
-            // the JVM leaves an ignored shutdown signal ignored and answers SIG_IGN; otherwise put the old one back
-            final sun.misc.SignalHandler old = sun.misc.Signal.handle(sig, sun.misc.SignalHandler.SIG_DFL);
-            if (old == sun.misc.SignalHandler.SIG_IGN) {
-                return true;
+            for (final String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                if (line.startsWith("SigIgn:")) {
+                    final long mask = Long.parseUnsignedLong(line.substring("SigIgn:".length()).trim(), 16);
+                    return (mask & (1L << (signal - 1))) != 0;
+                }
             }
-            sun.misc.Signal.handle(sig, old);
-            return false;
-        } catch (final RuntimeException | LinkageError e) {
-            return false;
+        } catch (final java.io.IOException | RuntimeException e) {
+            // not Linux, or no /proc: assume the signal is handled
         }
+        return false;
     }
 
     /**
+     * What to run.
+     *
      * @param seconds how long to attack
      * @param fabric  the fabric's directory, or null for a fresh temporary one
      * @param seed    seeds every random choice
-     */
-    /**
      * @param cut whether region files are cut from outside among the attacks ({@code --no-cut} leaves
      *            that one out)
      */

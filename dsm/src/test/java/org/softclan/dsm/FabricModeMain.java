@@ -18,6 +18,7 @@ public final class FabricModeMain {
     private FabricModeMain() {
     }
 
+    @SuppressWarnings("try")   // the exported region "r" only has to exist while the block runs
     public static void main(final String[] args) throws Exception {
         try (Fabric fabric = Fabric.open(new Fabric.Context().root(Paths.get(args[0]))
                 .shareWithGroup(Boolean.parseBoolean(args[1])));

@@ -76,7 +76,7 @@ class FabricPrivacyTest {
         try (Fabric f = Fabric.open(new Fabric.Context().root(theirs).allowOtherOwner(true));
              Endpoint ep = f.openEndpoint("trusting");
              InboundMapping in = ep.export("r", 64)) {
-            assertTrue(f.region("r").isPresent());
+            assertTrue(f.region(in.regionName()).isPresent());
         }
     }
 

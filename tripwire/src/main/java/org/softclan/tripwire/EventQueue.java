@@ -266,13 +266,6 @@ public final class EventQueue {
         return n;
     }
 
-    /**
-     * The slot at {@code head} is not published: is that a stall past the bound? Starts the clock the
-     * first time it sees one; with {@code recover}, skips the slot (or resyncs to a garbage tail).
-     * Reads the tail (volatile) only when the head's slot is not ready.
-     *
-     * @return whether the head moved (recover) or would move (not recover)
-     */
     /** Owner only: whether a claimed slot has stayed unpublished past the bound (poll then skips it). */
     private boolean stallSuspected() {
         if (stalled(head, false)) {
@@ -282,6 +275,13 @@ public final class EventQueue {
         return false;
     }
 
+    /**
+     * The slot at {@code head} is not published: is that a stall past the bound? Starts the clock the
+     * first time it sees one; with {@code recover}, skips the slot (or resyncs to a garbage tail).
+     * Reads the tail (volatile) only when the head's slot is not ready.
+     *
+     * @return whether the head moved (recover) or would move (not recover)
+     */
     private boolean stalled(final long head, final boolean recover) {
         final long tail = UNSAFE.getLongVolatile(null, base + TAIL_OFFSET);
         if (tail == head) {

@@ -1,5 +1,6 @@
 package org.softclan.bench.peers;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Map;
@@ -87,7 +88,7 @@ public interface PeerTransport {
 
         /** Releases everything {@link #prepare()} and {@link #connect} made; idempotent. */
         @Override
-        void close() throws Exception;
+        void close() throws IOException;
     }
 
     /** The echo side: answers each request with its own payload. */
@@ -110,7 +111,7 @@ public interface PeerTransport {
         long run(BooleanSupplier stop) throws Exception;
 
         @Override
-        void close() throws Exception;
+        void close() throws IOException;
     }
 
     /**
@@ -137,12 +138,22 @@ public interface PeerTransport {
 
         /** {@link #disconnect()}, then closes the endpoint and removes the fabric. */
         @Override
-        public void close() throws Exception {
-            disconnect();
-            if (fabric != null) {
-                endpoint.close();
-                fabric.close();
-                fabric = null;
+        public void close() throws IOException {
+            try {
+                disconnect();
+            } catch (final IOException | RuntimeException e) {
+                throw e;
+            } catch (final InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while disconnecting", e);
+            } catch (final Exception e) {
+                throw new IOException("disconnecting failed", e);
+            } finally {
+                if (fabric != null) {
+                    endpoint.close();
+                    fabric.close();
+                    fabric = null;
+                }
             }
         }
     }

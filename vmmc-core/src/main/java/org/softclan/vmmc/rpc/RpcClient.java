@@ -146,7 +146,7 @@ public final class RpcClient implements AutoCloseable {
 
     /** @return the largest argument this client can send, in encoded bytes */
     public int maxRequest() {
-        return connection.maxMessage() - RpcServer.HEADER;
+        return connection.maxMessage() - RpcFrameDescriptor.HEADER_LENGTH;
     }
 
     /**
@@ -377,7 +377,7 @@ public final class RpcClient implements AutoCloseable {
             }
             final Bytes<?> b = out;
             b.clear();
-            b.writeLong(id).writeInt(method.id()).writeInt(0);
+            RpcFrameDescriptor.writeRequestHeader(b, id, method.id());
             method.request().encode(argument, b);
             if (b.readRemaining() > connection.maxMessage()) {
                 f.completeExceptionally(new RpcException(RpcException.Kind.NOT_SENT, "call of " + method.name()
@@ -492,15 +492,15 @@ public final class RpcClient implements AutoCloseable {
      * @param own the call of the receiving thread that is not in the table, or {@code null}
      */
     private void onResponse(final BytesStore<?, ?> buf, final long off, final int len, final Pending own) {
-        if (len < RpcServer.HEADER) {
+        if (len < RpcFrameDescriptor.HEADER_LENGTH) {
             // the server wrote a frame no server writes: every call on this connection is in doubt
             failAll(new RpcException(RpcException.Kind.SERVER_GONE, "service '" + service + "': the server broke the"
-                + " protocol: a response of " + len + " bytes is shorter than the " + RpcServer.HEADER
+                + " protocol: a response of " + len + " bytes is shorter than the " + RpcFrameDescriptor.HEADER_LENGTH
                 + "-byte frame header"));
             return;
         }
-        final long id = buf.readLong(off);
-        final int status = buf.readInt(off + 8);
+        final long id = RpcFrameDescriptor.callId(buf, off);
+        final int status = RpcFrameDescriptor.status(buf, off);
         final Pending p = own != null && own.id == id ? own : take(id);
         if (p == null) {
             return;   // timed out meanwhile
@@ -511,20 +511,27 @@ public final class RpcClient implements AutoCloseable {
         }
         try {
             in.clear();
-            in.write(buf, off + RpcServer.HEADER, len - RpcServer.HEADER);
+            in.write(buf, RpcFrameDescriptor.body(off), len - RpcFrameDescriptor.HEADER_LENGTH);
             switch (status) {
-                case RpcServer.OK:
+                case RpcFrameDescriptor.OK:
                     p.future.complete(p.method.response().decode(in));
                     break;
-                case RpcServer.ERROR: {
+                case RpcFrameDescriptor.ERROR: {
                     final String type = in.readUtf8();
                     final String message = in.readUtf8();
                     p.future.completeExceptionally(new RpcException(RpcException.Kind.REMOTE_ERROR, "call of "
                         + p.method.name() + " on '" + service + "' failed in the handler: " + type + ": " + message));
                     break;
                 }
-                default:
+                case RpcFrameDescriptor.NO_METHOD:
                     p.future.completeExceptionally(new RpcException(RpcException.Kind.NO_SUCH_METHOD, in.readUtf8()));
+                    break;
+                default:
+                    // a status no server writes: this call's answer is garbage (the others may be fine)
+                    p.future.completeExceptionally(new RpcException(RpcException.Kind.REMOTE_ERROR, "call of "
+                        + p.method.name() + " on '" + service + "': the server broke the protocol: response status "
+                        + status + " is none of OK (" + RpcFrameDescriptor.OK + "), ERROR (" + RpcFrameDescriptor.ERROR
+                        + ") and NO_METHOD (" + RpcFrameDescriptor.NO_METHOD + ")"));
             }
             if (p.caller != null && p.caller != Thread.currentThread()) {
                 LockSupport.unpark(p.caller);

@@ -35,14 +35,9 @@ import org.softclan.vmmc.Vmmc;
  *         .start()) { ... }
  * }</pre>
  *
- * <p>Wire format: a request is {call id (long), method id (int), 0 (int), argument}; a response is
- * {call id, status (int: 0 ok, 1 handler error, 2 no such method), 0, result or error text}.
+ * <p>Wire format: {@link RpcFrameDescriptor}.
  */
 public final class RpcServer implements AutoCloseable {
-    static final int OK = 0;
-    static final int ERROR = 1;
-    static final int NO_METHOD = 2;
-    static final int HEADER = 16;
 
     /** Fluent settings; defaults work out of the box. */
     public static final class Context {
@@ -470,20 +465,23 @@ public final class RpcServer implements AutoCloseable {
     }
 
     private void dispatch(final Connection c, final BytesStore<?, ?> buf, final long off, final int len) {
-        if (len < HEADER) {
+        if (len < RpcFrameDescriptor.HEADER_LENGTH) {
             throw new PeerProtocolException("service '" + service + "', " + c + ": a request of " + len
-                + " bytes is shorter than the " + HEADER + "-byte frame header (call id, method id)");
+                + " bytes is shorter than the " + RpcFrameDescriptor.HEADER_LENGTH
+                + "-byte frame header (call id, method id)");
         }
-        final long callId = buf.readLong(off);
-        final int methodId = buf.readInt(off + 8);
+        final long callId = RpcFrameDescriptor.callId(buf, off);
+        final int methodId = RpcFrameDescriptor.methodId(buf, off);
+        final long body = RpcFrameDescriptor.body(off);
+        final int bodyLength = len - RpcFrameDescriptor.HEADER_LENGTH;
         if (workers == null) {
             final Bytes<?> in = pollIn;
             in.clear();
-            in.write(buf, off + HEADER, len - HEADER);
+            in.write(buf, body, bodyLength);
             run(c, callId, methodId, in, pollOut);
         } else {
             final Bytes<?> in = Bytes.allocateElasticOnHeap(len);
-            in.write(buf, off + HEADER, len - HEADER);
+            in.write(buf, body, bodyLength);
             in.singleThreadedCheckReset();   // handed to a worker thread, which becomes its only user
             workers.execute(() -> {
                 try {
@@ -500,25 +498,18 @@ public final class RpcServer implements AutoCloseable {
     @SuppressWarnings("unchecked")
     private void run(final Connection c, final long callId, final int methodId, final Bytes<?> in, final Bytes<?> b) {
         b.clear();
-        b.writeLong(callId);
         final Handler<Object, Object> h = (Handler<Object, Object>) handler(methodId);
         if (h == null) {
-            b.writeInt(NO_METHOD).writeInt(0);
+            RpcFrameDescriptor.writeResponseHeader(b, callId, RpcFrameDescriptor.NO_METHOD);
             b.writeUtf8("service '" + service + "' has no method with id " + methodId);
         } else {
             try {
                 final Object result = h.body().apply(h.method().request().decode(in));
-                final long mark = b.writePosition();
-                b.writeInt(OK).writeInt(0);
-                try {
-                    h.method().response().encode(result, b);
-                } catch (final RuntimeException e) {
-                    b.writePosition(mark);
-                    throw e;
-                }
+                RpcFrameDescriptor.writeResponseHeader(b, callId, RpcFrameDescriptor.OK);
+                h.method().response().encode(result, b);
             } catch (final RuntimeException | Error e) {
-                b.writePosition(8);
-                b.writeInt(ERROR).writeInt(0);
+                b.clear();   // also what an encoder that threw left behind
+                RpcFrameDescriptor.writeResponseHeader(b, callId, RpcFrameDescriptor.ERROR);
                 b.writeUtf8(e.getClass().getName());
                 b.writeUtf8(String.valueOf(e.getMessage()));
             }
@@ -526,7 +517,7 @@ public final class RpcServer implements AutoCloseable {
         if (b.readRemaining() > c.maxMessage()) {
             final String what = h == null ? "?" : h.method().name();
             b.clear();
-            b.writeLong(callId).writeInt(ERROR).writeInt(0);
+            RpcFrameDescriptor.writeResponseHeader(b, callId, RpcFrameDescriptor.ERROR);
             b.writeUtf8(RpcException.class.getName());
             b.writeUtf8("the result of " + what + " is too large for the client's ring (at most " + c.maxMessage()
                 + " bytes); use a larger RpcClient ring");

@@ -40,11 +40,11 @@ public final class Listener implements AutoCloseable {
         this.endpoint = endpoint;
         this.service = service;
         this.ctx = ctx;
-        this.region = endpoint.exportInternal(Rendezvous.listenRegion(service), Rendezvous.REGION_BYTES, 0,
-            TripwireUnit.sidecarBytes(Rendezvous.REGION_BYTES, 16));
+        this.region = endpoint.exportInternal(Rendezvous.listenRegion(service), ListenRegionDescriptor.REGION_LENGTH, 0,
+            TripwireUnit.sidecarBytes(ListenRegionDescriptor.REGION_LENGTH, 16));
         this.unit = TripwireUnit.open(endpoint, new TripwireUnit.Context().queueCapacity(64));
-        this.requests = unit.arm(region, Tripwire.Options.at(Rendezvous.FIRST_SLOT,
-            (long) Rendezvous.SLOTS * Rendezvous.SLOT_BYTES).actions(Tripwire.WAKE));
+        this.requests = unit.arm(region, Tripwire.Options.at(ListenRegionDescriptor.FIRST_SLOT_OFFSET,
+            (long) ListenRegionDescriptor.SLOT_COUNT * ListenRegionDescriptor.SLOT_LENGTH).actions(Tripwire.WAKE));
         endpoint.closeFirst(this);
     }
 
@@ -54,8 +54,8 @@ public final class Listener implements AutoCloseable {
     }
 
     private int pending() {
-        for (int i = 0; i < Rendezvous.SLOTS; i++) {
-            if (Rendezvous.state(region, i) == Rendezvous.REQUESTED) {
+        for (int i = 0; i < ListenRegionDescriptor.SLOT_COUNT; i++) {
+            if (Rendezvous.state(region, i) == ListenRegionDescriptor.REQUESTED) {
                 return i;
             }
         }
@@ -150,11 +150,11 @@ public final class Listener implements AutoCloseable {
         if (slot < 0) {
             return false;
         }
-        final long at = Rendezvous.slot(slot);
-        try (OutboundMapping client = endpoint.importRegion(Rendezvous.getName(region, at + Rendezvous.S_CLIENT_NAME),
-            region.getLong(at + Rendezvous.S_CLIENT_KEY))) {
+        final long at = ListenRegionDescriptor.slotOffset(slot);
+        try (OutboundMapping client = endpoint.importRegion(Rendezvous.getName(region, at + ListenRegionDescriptor.SLOT_CLIENT_NAME_OFFSET),
+            region.getLong(at + ListenRegionDescriptor.SLOT_CLIENT_KEY_OFFSET))) {
             client.putInt(ReceiveRegionDescriptor.ANSWER_REASON_OFFSET, reason);
-            client.putLongVolatile(ReceiveRegionDescriptor.ANSWER_OFFSET, Rendezvous.REFUSED);
+            client.putLongVolatile(ReceiveRegionDescriptor.ANSWER_OFFSET, ReceiveRegionDescriptor.ANSWER_REFUSED);
         } catch (final DsmException gone) {
             // the client went away meanwhile
         } finally {
@@ -165,8 +165,8 @@ public final class Listener implements AutoCloseable {
 
     /** Frees a slot: its state, then its claimant word (a client claims through the claimant word). */
     private void free(final long at) {
-        region.putLongVolatile(at + Rendezvous.S_STATE, Rendezvous.FREE);
-        region.putLongVolatile(at + Rendezvous.S_CLAIMANT, 0);
+        region.putLongVolatile(at + ListenRegionDescriptor.SLOT_STATE_OFFSET, ListenRegionDescriptor.FREE);
+        region.putLongVolatile(at + ListenRegionDescriptor.SLOT_CLAIMANT_OFFSET, 0);
     }
 
     /**
@@ -178,16 +178,16 @@ public final class Listener implements AutoCloseable {
      */
     int reclaimDeadClaims() {
         int freed = 0;
-        for (int i = 0; i < Rendezvous.SLOTS; i++) {
-            final long at = Rendezvous.slot(i);
-            final long claimant = region.getLongVolatile(at + Rendezvous.S_CLAIMANT);
-            final long state = region.getLongVolatile(at + Rendezvous.S_STATE);
-            if (claimant == 0 || state == Rendezvous.ACCEPTING || endpoint.fabric().isAlive(claimant)) {
+        for (int i = 0; i < ListenRegionDescriptor.SLOT_COUNT; i++) {
+            final long at = ListenRegionDescriptor.slotOffset(i);
+            final long claimant = region.getLongVolatile(at + ListenRegionDescriptor.SLOT_CLAIMANT_OFFSET);
+            final long state = region.getLongVolatile(at + ListenRegionDescriptor.SLOT_STATE_OFFSET);
+            if (claimant == 0 || state == ListenRegionDescriptor.ACCEPTING || endpoint.fabric().isAlive(claimant)) {
                 continue;
             }
             // the claimant is dead and it cannot come back: its word stays until this compare-and-set
-            if (region.compareAndSetLong(at + Rendezvous.S_STATE, state, Rendezvous.FREE)
-                && region.compareAndSetLong(at + Rendezvous.S_CLAIMANT, claimant, 0)) {
+            if (region.compareAndSetLong(at + ListenRegionDescriptor.SLOT_STATE_OFFSET, state, ListenRegionDescriptor.FREE)
+                && region.compareAndSetLong(at + ListenRegionDescriptor.SLOT_CLAIMANT_OFFSET, claimant, 0)) {
                 freed++;
             }
         }
@@ -203,8 +203,8 @@ public final class Listener implements AutoCloseable {
                 nextReclaim = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Connection.LIVENESS_SLICE_MS);
             }
             final int slot = pending();
-            if (slot >= 0 && region.compareAndSetLong(Rendezvous.slot(slot) + Rendezvous.S_STATE, Rendezvous.REQUESTED,
-                Rendezvous.ACCEPTING)) {
+            if (slot >= 0 && region.compareAndSetLong(ListenRegionDescriptor.slotOffset(slot) + ListenRegionDescriptor.SLOT_STATE_OFFSET, ListenRegionDescriptor.REQUESTED,
+                ListenRegionDescriptor.ACCEPTING)) {
                 return slot;
             }
             final long left = deadline - System.nanoTime();
@@ -221,9 +221,9 @@ public final class Listener implements AutoCloseable {
     }
 
     private Connection accept(final int slot) {
-        final long at = Rendezvous.slot(slot);
-        final String clientRegion = Rendezvous.getName(region, at + Rendezvous.S_CLIENT_NAME);
-        final long clientKey = region.getLong(at + Rendezvous.S_CLIENT_KEY);
+        final long at = ListenRegionDescriptor.slotOffset(slot);
+        final String clientRegion = Rendezvous.getName(region, at + ListenRegionDescriptor.SLOT_CLIENT_NAME_OFFSET);
+        final long clientKey = region.getLong(at + ListenRegionDescriptor.SLOT_CLIENT_KEY_OFFSET);
         OutboundMapping tx = null;
         InboundMapping rx = null;
         try {
@@ -236,7 +236,7 @@ public final class Listener implements AutoCloseable {
             // the answer goes into the client's own memory, where its tripwire waits for it
             tx.putLong(ReceiveRegionDescriptor.ANSWER_KEY_OFFSET, key);
             Rendezvous.putName(tx, ReceiveRegionDescriptor.ANSWER_NAME_OFFSET, rx.regionName());
-            tx.putLongVolatile(ReceiveRegionDescriptor.ANSWER_OFFSET, Rendezvous.ACCEPTED);
+            tx.putLongVolatile(ReceiveRegionDescriptor.ANSWER_OFFSET, ReceiveRegionDescriptor.ANSWER_ACCEPTED);
             free(at);
             return c;
         } catch (final DsmException e) {
@@ -256,8 +256,8 @@ public final class Listener implements AutoCloseable {
     private void tellClientWhy(final OutboundMapping client, final DsmException e) {
         try {
             Rendezvous.putText(client, ReceiveRegionDescriptor.ANSWER_TEXT_OFFSET, "server '" + service + "' could not accept: " + e.getMessage());
-            client.putInt(ReceiveRegionDescriptor.ANSWER_REASON_OFFSET, Rendezvous.REASON_SERVER_FAILED);
-            client.putLongVolatile(ReceiveRegionDescriptor.ANSWER_OFFSET, Rendezvous.REFUSED);
+            client.putInt(ReceiveRegionDescriptor.ANSWER_REASON_OFFSET, ReceiveRegionDescriptor.REASON_SERVER_FAILED);
+            client.putLongVolatile(ReceiveRegionDescriptor.ANSWER_OFFSET, ReceiveRegionDescriptor.ANSWER_REFUSED);
         } catch (final RuntimeException gone) {
             // the client went away or its region is unusable: it learns from its timeout
         }

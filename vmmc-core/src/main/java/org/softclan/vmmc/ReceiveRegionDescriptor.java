@@ -72,6 +72,15 @@ final class ReceiveRegionDescriptor {
     /** Bytes of a record's header: its length (int) and a reserved int. */
     static final int RECORD_HEADER_LENGTH = 8;
 
+    /** Answer word: the server accepted; its region's key and name follow. */
+    static final long ANSWER_ACCEPTED = 4;
+    /** Answer word: the server refused; the reason word says why. */
+    static final long ANSWER_REFUSED = 5;
+    /** The refusal reason a listener gives when it failed to make the connection; the text says why. */
+    static final int REASON_SERVER_FAILED = -1;
+    /** Longest refusal text at {@link #ANSWER_TEXT_OFFSET}, in bytes of UTF-8. */
+    static final int ANSWER_TEXT_MAX = 1024;
+
     private ReceiveRegionDescriptor() {
     }
 

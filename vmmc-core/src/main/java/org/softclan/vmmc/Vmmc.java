@@ -54,21 +54,21 @@ public final class Vmmc {
                 throw new IllegalStateException(endpoint + " has no liveness id: it cannot claim a request slot");
             }
             final int slot = claim(listen, service, me, deadline);
-            final long at = Rendezvous.slot(slot);
-            listen.putLong(at + Rendezvous.S_CLIENT_PID, ProcessHandle.current().pid());
-            listen.putLong(at + Rendezvous.S_CLIENT_KEY, key);
-            Rendezvous.putName(listen, at + Rendezvous.S_CLIENT_NAME, rx.regionName());
+            final long at = ListenRegionDescriptor.slotOffset(slot);
+            listen.putLong(at + ListenRegionDescriptor.SLOT_CLIENT_PID_OFFSET, ProcessHandle.current().pid());
+            listen.putLong(at + ListenRegionDescriptor.SLOT_CLIENT_KEY_OFFSET, key);
+            Rendezvous.putName(listen, at + ListenRegionDescriptor.SLOT_CLIENT_NAME_OFFSET, rx.regionName());
             final Tripwire answer = connUnit.arm(rx, Tripwire.Options.word(ReceiveRegionDescriptor.ANSWER_OFFSET).actions(Tripwire.WAKE));
             final long state;
             try {
-                listen.putLongVolatile(at + Rendezvous.S_STATE, Rendezvous.REQUESTED);   // fires the server's tripwire
+                listen.putLongVolatile(at + ListenRegionDescriptor.SLOT_STATE_OFFSET, ListenRegionDescriptor.REQUESTED);   // fires the server's tripwire
                 state = awaitAnswer(listen, slot, me, rx, connUnit, ctx, deadline, service);
             } finally {
                 answer.disarm();
             }
-            if (state == Rendezvous.REFUSED) {
+            if (state == ReceiveRegionDescriptor.ANSWER_REFUSED) {
                 final int reason = rx.getInt(ReceiveRegionDescriptor.ANSWER_REASON_OFFSET);
-                if (reason == Rendezvous.REASON_SERVER_FAILED) {
+                if (reason == ReceiveRegionDescriptor.REASON_SERVER_FAILED) {
                     throw new ConnectException("server on '" + service + "' failed to make the connection: "
                         + Rendezvous.getText(rx, ReceiveRegionDescriptor.ANSWER_TEXT_OFFSET));
                 }
@@ -98,17 +98,17 @@ public final class Vmmc {
      */
     private static int claim(final OutboundMapping listen, final String service, final long me, final long deadline) {
         while (true) {
-            for (int i = 0; i < Rendezvous.SLOTS; i++) {
-                final long at = Rendezvous.slot(i);
-                if (listen.getLongVolatile(at + Rendezvous.S_CLAIMANT) == 0
-                    && listen.getLongVolatile(at + Rendezvous.S_STATE) == Rendezvous.FREE
-                    && listen.compareAndSetLong(at + Rendezvous.S_CLAIMANT, 0, me)) {
-                    listen.putLongVolatile(at + Rendezvous.S_STATE, Rendezvous.CLAIMED);
+            for (int i = 0; i < ListenRegionDescriptor.SLOT_COUNT; i++) {
+                final long at = ListenRegionDescriptor.slotOffset(i);
+                if (listen.getLongVolatile(at + ListenRegionDescriptor.SLOT_CLAIMANT_OFFSET) == 0
+                    && listen.getLongVolatile(at + ListenRegionDescriptor.SLOT_STATE_OFFSET) == ListenRegionDescriptor.FREE
+                    && listen.compareAndSetLong(at + ListenRegionDescriptor.SLOT_CLAIMANT_OFFSET, 0, me)) {
+                    listen.putLongVolatile(at + ListenRegionDescriptor.SLOT_STATE_OFFSET, ListenRegionDescriptor.CLAIMED);
                     return i;
                 }
             }
             if (System.nanoTime() - deadline >= 0) {
-                throw new ConnectException("server on '" + service + "': all " + Rendezvous.SLOTS
+                throw new ConnectException("server on '" + service + "': all " + ListenRegionDescriptor.SLOT_COUNT
                     + " request slots stayed busy until the timeout (claimed by live clients; the server frees"
                     + " the slots of dead ones while it accepts)");
             }
@@ -122,14 +122,14 @@ public final class Vmmc {
                                     final String service) {
         while (true) {
             final long state = rx.getLongVolatile(ReceiveRegionDescriptor.ANSWER_OFFSET);
-            if (state == Rendezvous.ACCEPTED || state == Rendezvous.REFUSED) {
+            if (state == ReceiveRegionDescriptor.ANSWER_ACCEPTED || state == ReceiveRegionDescriptor.ANSWER_REFUSED) {
                 return state;
             }
             final long left = deadline - System.nanoTime();
             if (left <= 0) {
-                if (listen.compareAndSetLong(Rendezvous.slot(slot) + Rendezvous.S_STATE, Rendezvous.REQUESTED,
-                    Rendezvous.FREE)) {
-                    listen.compareAndSetLong(Rendezvous.slot(slot) + Rendezvous.S_CLAIMANT, claimant, 0);
+                if (listen.compareAndSetLong(ListenRegionDescriptor.slotOffset(slot) + ListenRegionDescriptor.SLOT_STATE_OFFSET, ListenRegionDescriptor.REQUESTED,
+                    ListenRegionDescriptor.FREE)) {
+                    listen.compareAndSetLong(ListenRegionDescriptor.slotOffset(slot) + ListenRegionDescriptor.SLOT_CLAIMANT_OFFSET, claimant, 0);
                     throw new ConnectException("server on '" + service + "' did not accept within the timeout");
                 }
                 if (deadline - System.nanoTime() < -TimeUnit.SECONDS.toNanos(10)) {
@@ -140,7 +140,7 @@ public final class Vmmc {
             }
             ctx.strategy.await(() -> {
                 final long s = rx.getLongVolatile(ReceiveRegionDescriptor.ANSWER_OFFSET);
-                return s == Rendezvous.ACCEPTED || s == Rendezvous.REFUSED;
+                return s == ReceiveRegionDescriptor.ANSWER_ACCEPTED || s == ReceiveRegionDescriptor.ANSWER_REFUSED;
             }, unit.events(), Math.max(1, Math.min(left, TimeUnit.MILLISECONDS.toNanos(Connection.LIVENESS_SLICE_MS))));
         }
     }

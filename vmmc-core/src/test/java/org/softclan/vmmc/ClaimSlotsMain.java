@@ -28,10 +28,10 @@ public final class ClaimSlotsMain {
              OutboundMapping listen = ep.importRegion(Rendezvous.listenRegion(args[1]))) {
             final long me = ep.owner().livenessId();
             int claimed = 0;
-            for (int i = 0; i < Rendezvous.SLOTS; i++) {
-                final long at = Rendezvous.slot(i);
-                if (listen.compareAndSetLong(at + Rendezvous.S_CLAIMANT, 0, me)) {
-                    listen.putLongVolatile(at + Rendezvous.S_STATE, Rendezvous.CLAIMED);
+            for (int i = 0; i < ListenRegionDescriptor.SLOT_COUNT; i++) {
+                final long at = ListenRegionDescriptor.slotOffset(i);
+                if (listen.compareAndSetLong(at + ListenRegionDescriptor.SLOT_CLAIMANT_OFFSET, 0, me)) {
+                    listen.putLongVolatile(at + ListenRegionDescriptor.SLOT_STATE_OFFSET, ListenRegionDescriptor.CLAIMED);
                     claimed++;
                 }
             }

@@ -141,7 +141,7 @@ class HostilePeerCrossProcessTest {
     void slotsClaimedByAClientKilledInsideConnectAreFreedForTheNext() throws Exception {
         try (Listener listener = Vmmc.listen(server, "svc", new ConnectionContext())) {
             final JvmProcess claimer = JvmProcess.start(ClaimSlotsMain.class, fabric.root().toString(), "svc");
-            assertEquals("claimed " + Rendezvous.SLOTS, claimer.expectLine("claimed", 30, TimeUnit.SECONDS));
+            assertEquals("claimed " + ListenRegionDescriptor.SLOT_COUNT, claimer.expectLine("claimed", 30, TimeUnit.SECONDS));
             claimer.kill();   // SIGKILL inside connect: no cleanup runs
             final CompletableFuture<Connection> c = CompletableFuture.supplyAsync(
                 () -> Vmmc.connect(client, "svc", new ConnectionContext(), 20, TimeUnit.SECONDS), THREADS);

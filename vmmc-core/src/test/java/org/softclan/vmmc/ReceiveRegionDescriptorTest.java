@@ -20,10 +20,10 @@ class ReceiveRegionDescriptorTest {
             }
         }
         // the answer name (int length + bytes) ends before the reason, the reason before the read position
-        assertTrue(ANSWER_NAME_OFFSET + 4 + Rendezvous.NAME_MAX <= ANSWER_REASON_OFFSET);
+        assertTrue(ANSWER_NAME_OFFSET + 4 + ListenRegionDescriptor.NAME_MAX <= ANSWER_REASON_OFFSET);
         assertTrue(ANSWER_REASON_OFFSET + 4 <= READ_POSITION_OFFSET);
         // the refusal text lies in the control area, which ends where the ring begins
-        assertTrue(ANSWER_TEXT_OFFSET >= CONTROL_OFFSET && ANSWER_TEXT_OFFSET + 4 + Rendezvous.TEXT_MAX <= RING_OFFSET);
+        assertTrue(ANSWER_TEXT_OFFSET >= CONTROL_OFFSET && ANSWER_TEXT_OFFSET + 4 + ReceiveRegionDescriptor.ANSWER_TEXT_MAX <= RING_OFFSET);
         assertEquals(RING_OFFSET, CONTROL_OFFSET + CONTROL_LENGTH);
         assertEquals(Connection.CONTROL_BYTES, CONTROL_LENGTH);
         // the hot words of different writers are on different cache lines

@@ -16,8 +16,9 @@ import picocli.CommandLine.Command;
  *
  * <ul>
  *   <li>{@code pingpong --transport T [--size BYTES] [--warmup N] [--iterations N] [--rate N]}: round-trip
- *       latency of one transport (raw, tripwire-spin, tripwire-block, queue, rpc, aeron-ipc, tcp, uds,
- *       tcp-spin, uds-spin) between this JVM and an echo JVM ({@link PingPongCommand}).</li>
+ *       latency of one transport (raw, tripwire-spin, tripwire-block, futex, queue, rpc, aeron-ipc, tcp,
+ *       uds, tcp-spin, uds-spin; tripwire-yield, tripwire-competitive, tripwire-park, rpc-competitive)
+ *       between this JVM and an echo JVM ({@link PingPongCommand}).</li>
  *   <li>{@code compare [--size 32] [--iterations N] [--out DIR]}: every transport in turn, each in fresh
  *       JVMs; a Markdown table, a CSV, HdrHistogram files and an SVG chart ({@link CompareCommand}).</li>
  *   <li>{@code stream --transport T --size BYTES [--rate N]}: one-way throughput (raw ring, the byte

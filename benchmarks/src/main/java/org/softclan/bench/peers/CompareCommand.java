@@ -37,12 +37,12 @@ import picocli.CommandLine.Option;
  * {@code TRANSPORT-rROUND.log} (each run's output).
  *
  * <p>With the defaults it takes two to three minutes on a quiet 2-CPU machine: a latency run is 2-4 s
- * with its two JVM starts and its second of warm-up, times 8 transports and 3 rounds; the throughput
+ * with its two JVM starts and its second of warm-up, times 11 transports and 3 rounds; the throughput
  * section about a minute. Each latency measurement is capped at {@code --max-seconds} (default
  * {@value #MAX_SECONDS} here, 30 for {@code bench pingpong}; on a quiet machine the slowest transport
  * needs about 1 s) plus a third of that for its warm-up, so a run starved of CPU by other work is cut
  * short (and marked time-capped) instead of holding up the report: even with every run capped the whole
- * command stays under about 8 minutes.
+ * command stays under about 9 minutes.
  */
 @Command(name = "compare", mixinStandardHelpOptions = true,
     description = {"Round-trip latency of every transport, each in a fresh pair of JVMs, in one report.",

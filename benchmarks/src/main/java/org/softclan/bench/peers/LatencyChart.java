@@ -24,7 +24,7 @@ public final class LatencyChart {
     /** The rightmost tick: 99.9999%. */
     private static final int MAX_NINES = 6;
     private static final String[] COLOURS = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
-        "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"};
+        "#e377c2", "#17becf", "#7f7f7f", "#bcbd22", "#393b79"};
 
     /**
      * One line of the chart: points ({@code nines}, microseconds), {@code nines} = log10(1 / (1 - p)).

@@ -115,12 +115,12 @@ final class LatencySection implements CompareSection {
 
     @Override
     public void run(final Run run) throws Exception {
-        final String warmup = run.warmup() == null ? "at least 20000 (5000 for tripwire-block and the sockets)"
+        final String warmup = run.warmup() == null ? "at least 20000 (5000 for tripwire-block, futex and the sockets)"
             : "at least " + run.warmup();
         final String warmupTime = String.format(Locale.ROOT, "%.1f s", run.warmupSeconds() == null
             ? PingPongCommand.WARMUP_SECONDS : run.warmupSeconds());
         final String measured = run.iterations() == null
-            ? "100000 measured round trips (20000 for tripwire-block and the sockets)"
+            ? "100000 measured round trips (20000 for tripwire-block, futex and the sockets)"
             : run.iterations() + " measured round trips";
         settings = String.format(Locale.ROOT, "%d-byte payload each way; one message in flight%s; warm-up of %s round"
                 + " trips and at least %s (whichever ends later; capped at %.1f s), then %s.", run.size(),
@@ -217,7 +217,7 @@ final class LatencySection implements CompareSection {
             + " round = median.%n%n", rounds, rounds == 1 ? "round" : "rounds"));
         sb.append(LatencyTable.roundsMarkdown(table()));
         sb.append('\n');
-        for (final PeerTransport t : Transports.all()) {
+        for (final PeerTransport t : Transports.known()) {
             if (outcomes.containsKey(t.name())) {
                 sb.append("* `").append(t.name()).append("`: ").append(t.description()).append('\n');
             }

@@ -16,14 +16,17 @@ import picocli.CommandLine.Option;
  * ({@link PingPongRunner}), printed as a Markdown table of p50, p90, p99, p99.9 and max in microseconds.
  *
  * <p>Transports ({@link Transports}): {@code raw}, {@code tripwire-spin}, {@code tripwire-block},
- * {@code queue}, {@code rpc}, {@code aeron-ipc}, {@code tcp}, {@code uds}. Defaults: a 32-byte payload;
+ * {@code futex}, {@code queue}, {@code rpc}, {@code aeron-ipc}, {@code tcp}, {@code uds}, {@code tcp-spin},
+ * {@code uds-spin}; and {@code tripwire-yield}, {@code tripwire-competitive}, {@code tripwire-park},
+ * {@code rpc-competitive}, which {@code bench compare} runs only when named. Defaults: a 32-byte payload;
  * a warm-up of at least {@value #FAST_WARMUP} round trips and at least {@value #WARMUP_SECONDS} s (whichever
  * ends later: the count alone takes a few milliseconds for the fast transports, before the JIT has
  * compiled the loops), then {@value #FAST_ITERATIONS} measured round trips; {@value #SLOW_WARMUP} and
  * {@value #SLOW_ITERATIONS} round trips for the transports that wake a thread through the kernel each way
- * ({@code tripwire-block}, {@code tcp}, {@code uds}). The measurement stops after {@code --max-seconds}
- * (default 30) and the warm-up after a third of that, whatever the count and time asked; the log says
- * how many warm-up round trips were made in how long.
+ * ({@code tripwire-block}, {@code futex}, {@code tcp}, {@code uds}, and the waits that may block:
+ * {@code tripwire-competitive}, {@code tripwire-park}, {@code rpc-competitive}). The measurement stops
+ * after {@code --max-seconds} (default 30) and the warm-up after a third of that, whatever the count and
+ * time asked; the log says how many warm-up round trips were made in how long.
  *
  * <p>{@code --rate N} sends at a fixed N messages per second and charges each round trip from its
  * intended send time (coordinated omission corrected). {@code --out DIR} writes the HdrHistogram
@@ -31,7 +34,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "pingpong", mixinStandardHelpOptions = true,
     description = {"Round-trip latency of one transport between this JVM and an echo JVM.",
-        "Transports: raw, tripwire-spin, tripwire-block, queue, rpc, aeron-ipc, tcp, uds, tcp-spin, uds-spin.",
+        "Transports: raw, tripwire-spin, tripwire-block, futex, queue, rpc, aeron-ipc, tcp, uds, tcp-spin, uds-spin;"
+            + " also tripwire-yield, tripwire-competitive, tripwire-park, rpc-competitive.",
         "The warm-up runs for at least --warmup round trips and at least --warmup-seconds, whichever ends later."})
 public final class PingPongCommand implements Callable<Integer> {
     static final int FAST_WARMUP = 20_000;
@@ -49,7 +53,8 @@ public final class PingPongCommand implements Callable<Integer> {
     int size;
 
     @Option(names = "--warmup", paramLabel = "N", description = "at least N round trips before measuring (default:"
-        + " 20000, 5000 for tripwire-block and the sockets)")
+        + " 20000, 5000 for tripwire-block, futex, tripwire-competitive, tripwire-park, rpc-competitive and the"
+        + " sockets)")
     Integer warmup;
 
     @Option(names = "--warmup-seconds", defaultValue = "1.0", paramLabel = "S", description = "and warm up for at least"
@@ -57,7 +62,7 @@ public final class PingPongCommand implements Callable<Integer> {
     double warmupSeconds;
 
     @Option(names = "--iterations", paramLabel = "N", description = "measured round trips (default: 100000, 20000"
-        + " for tripwire-block and the sockets)")
+        + " for tripwire-block, futex, tripwire-competitive, tripwire-park, rpc-competitive and the sockets)")
     Integer iterations;
 
     @Option(names = "--rate", defaultValue = "0", paramLabel = "N", description = "send at a fixed N messages/s and"

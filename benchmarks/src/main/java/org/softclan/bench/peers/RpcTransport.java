@@ -18,50 +18,68 @@ import org.softclan.vmmc.rpc.RpcServer;
  * the calling thread wait with {@link WaitStrategy#busySpin()} (the client's background receiver keeps
  * its default, {@link WaitStrategy#competitive()}, and is idle while a caller waits). The handler checks
  * the payload's stamps and returns the decoded copy.
+ *
+ * <p>{@code rpc-competitive} is the same with the library's default strategy for the server's poller and
+ * the calling thread, {@link WaitStrategy#competitive()} (spin about 10 µs, then block on a futex): what
+ * an RPC costs as the library is configured out of the box. {@link Transports#more()}: run only when
+ * named.
  */
 final class RpcTransport implements PeerTransport {
     static final String SERVICE = "peers-rpc";
     static final RpcMethod<byte[], byte[]> ECHO = RpcMethod.of(1, "echo", Codecs.BYTES, Codecs.BYTES);
 
+    private final boolean competitive;
+
+    RpcTransport(final boolean competitive) {
+        this.competitive = competitive;
+    }
+
     @Override
     public String name() {
-        return "rpc";
+        return competitive ? "rpc-competitive" : "rpc";
     }
 
     @Override
     public String description() {
-        return "vmmc RpcClient.call of an echo method (payload in and out), busy-spin waits";
+        return "vmmc RpcClient.call of an echo method (payload in and out), "
+            + (competitive ? "WaitStrategy.competitive() waits (the default)" : "busy-spin waits");
+    }
+
+    private WaitStrategy strategy() {
+        return competitive ? WaitStrategy.competitive() : WaitStrategy.busySpin();
     }
 
     @Override
     public boolean slow() {
-        return false;
+        return competitive;
     }
 
     @Override
     public Client client(final int size) {
-        return new RpcEchoClient(size);
+        return new RpcEchoClient(size, strategy());
     }
 
     @Override
     public Echo echo(final int size) {
-        return new RpcEcho(size);
+        return new RpcEcho(size, strategy());
     }
 
     static final class RpcEchoClient extends FabricClient {
         private final int size;
+        private final WaitStrategy strategy;
         private final byte[] request;
         private RpcClient client;
 
-        RpcEchoClient(final int size) {
+        RpcEchoClient(final int size, final WaitStrategy strategy) {
             this.size = size;
+            this.strategy = strategy;
             this.request = Payload.filled(size);
         }
 
         @Override
         public void connect(final Map<String, String> echoParams) {
-            client = RpcClient.connect(endpoint, SERVICE, new RpcClient.Context().waitStrategy(WaitStrategy.busySpin()),
-                30, TimeUnit.SECONDS);
+            client = RpcClient.connect(endpoint, SERVICE, new RpcClient.Context().waitStrategy(strategy), 30,
+                TimeUnit.SECONDS);
         }
 
         @Override
@@ -86,18 +104,20 @@ final class RpcTransport implements PeerTransport {
 
     static final class RpcEcho extends FabricEcho {
         private final int size;
+        private final WaitStrategy strategy;
         private final Payload.Sequence sequence = new Payload.Sequence();
         private RpcServer server;
 
-        RpcEcho(final int size) {
+        RpcEcho(final int size, final WaitStrategy strategy) {
             this.size = size;
+            this.strategy = strategy;
         }
 
         @Override
         public Map<String, String> open(final Map<String, String> clientParams) {
             attach(clientParams);
             server = RpcServer.create(endpoint, SERVICE, new RpcServer.Context().workers(0)
-                .waitStrategy(WaitStrategy.busySpin())).handle(ECHO, this::echo).start();
+                .waitStrategy(strategy)).handle(ECHO, this::echo).start();
             return Map.of();
         }
 

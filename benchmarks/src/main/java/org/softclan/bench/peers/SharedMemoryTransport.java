@@ -13,8 +13,9 @@ import org.softclan.tripwire.TripwireUnit;
 import org.softclan.tripwire.WaitStrategy;
 
 /**
- * Ping-pong through shared mappings, no queue: {@code raw} (the floor), {@code tripwire-spin} and
- * {@code tripwire-block}.
+ * Ping-pong through shared mappings, no queue: {@code raw} (the floor), then the Tripwire unit with each
+ * of its wait strategies ({@code tripwire-spin}, {@code tripwire-block}, {@code tripwire-yield},
+ * {@code tripwire-competitive}, {@code tripwire-park}).
  *
  * <p>The client creates a temporary fabric and exports region {@code to-client}; the echo side exports
  * {@code to-echo}; each imports the other's. Each region holds one 8-byte word at offset 0 (on its own
@@ -30,26 +31,46 @@ import org.softclan.tripwire.WaitStrategy;
  *       waits on its unit's {@link EventQueue} with {@link WaitStrategy#busySpin()}, then polls the event
  *       (whose value must be the sequence number).</li>
  *   <li>{@code tripwire-block}: the same with {@link WaitStrategy#block()} (a futex on the queue's
- *       doorbell): each round trip is two kernel wake-ups.</li>
+ *       doorbell): each round trip is two kernel wake-ups. {@code futex} ({@link FutexTransport}) is its
+ *       floor.</li>
+ *   <li>{@code tripwire-yield}, {@code tripwire-competitive}, {@code tripwire-park}: the same with the
+ *       other strategies, {@link WaitStrategy#spinThenYield spinThenYield} and
+ *       {@link WaitStrategy#competitive() competitive} (the library's default) with
+ *       {@link WaitStrategy#DEFAULT_SPIN_NANOS}, {@link WaitStrategy#parkWithBackoff parkWithBackoff} from
+ *       1 to 100 µs. {@link Transports#more()}: run only when named.</li>
  * </ul>
  */
 final class SharedMemoryTransport implements PeerTransport {
     /** Offset of the payload in each region: the word has the first cache line to itself. */
     static final long PAYLOAD = 64;
-    private static final long WORD = 0;
+    /** Offset of the sequence-number word in each region. */
+    static final long WORD = 0;
     private static final long IDLE_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     /** How a side waits for its word. */
     enum Mode {
-        RAW("raw", "shared mapping, each side spins on its word (volatile load): the floor"),
-        TRIPWIRE_SPIN("tripwire-spin", "shared mapping, EVENT tripwire on the word, WaitStrategy.busySpin()"),
-        TRIPWIRE_BLOCK("tripwire-block", "shared mapping, EVENT tripwire on the word, WaitStrategy.block()");
+        RAW("raw", null, false, "shared mapping, each side spins on its word (volatile load): the floor"),
+        TRIPWIRE_SPIN("tripwire-spin", WaitStrategy.busySpin(), false,
+            "shared mapping, EVENT tripwire on the word, WaitStrategy.busySpin()"),
+        TRIPWIRE_BLOCK("tripwire-block", WaitStrategy.block(), true,
+            "shared mapping, EVENT tripwire on the word, WaitStrategy.block()"),
+        TRIPWIRE_YIELD("tripwire-yield", WaitStrategy.spinThenYield(WaitStrategy.DEFAULT_SPIN_NANOS), false,
+            "shared mapping, EVENT tripwire on the word, WaitStrategy.spinThenYield(10 us)"),
+        TRIPWIRE_COMPETITIVE("tripwire-competitive", WaitStrategy.competitive(), true,
+            "shared mapping, EVENT tripwire on the word, WaitStrategy.competitive(): spin 10 us, then block"),
+        TRIPWIRE_PARK("tripwire-park", WaitStrategy.parkWithBackoff(1_000, 100_000), true,
+            "shared mapping, EVENT tripwire on the word, WaitStrategy.parkWithBackoff(1 us, 100 us)");
 
         final String label;
+        /** How the waiter waits on its event queue; null for {@code raw}, which spins on the word. */
+        final WaitStrategy strategy;
+        final boolean slow;
         final String description;
 
-        Mode(final String label, final String description) {
+        Mode(final String label, final WaitStrategy strategy, final boolean slow, final String description) {
             this.label = label;
+            this.strategy = strategy;
+            this.slow = slow;
             this.description = description;
         }
     }
@@ -72,7 +93,7 @@ final class SharedMemoryTransport implements PeerTransport {
 
     @Override
     public boolean slow() {
-        return mode == Mode.TRIPWIRE_BLOCK;
+        return mode.slow;
     }
 
     static long regionSize(final int size) {
@@ -108,7 +129,7 @@ final class SharedMemoryTransport implements PeerTransport {
         if (mode == Mode.RAW) {
             return new SpinWaiter(in);
         }
-        return new TripwireWaiter(unit, in, mode == Mode.TRIPWIRE_SPIN ? WaitStrategy.busySpin() : WaitStrategy.block());
+        return new TripwireWaiter(unit, in, mode.strategy);
     }
 
     /** Spins on the word with a volatile load. */

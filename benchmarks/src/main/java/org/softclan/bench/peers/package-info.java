@@ -13,9 +13,12 @@
  * <p>Each transport ({@link org.softclan.bench.peers.Transports}) is a
  * {@link org.softclan.bench.peers.PeerTransport}: a client side in the measuring JVM and an echo side
  * in a child JVM ({@link org.softclan.bench.peers.EchoMain}). {@code raw}, {@code tripwire-spin} and
- * {@code tripwire-block} are shared mappings of the dsm layer with no queue; {@code queue} and
- * {@code rpc} are the library's message queue and RPC; {@code aeron-ipc}, {@code tcp} and {@code uds}
- * are the peers. Every request and response carries the whole payload, checked on both sides
+ * {@code tripwire-block} are shared mappings of the dsm layer with no queue, {@code futex} the same with a
+ * bare futex (the floor of {@code tripwire-block}); {@code queue} and {@code rpc} are the library's
+ * message queue and RPC; {@code aeron-ipc}, {@code tcp} and {@code uds} are the peers. Compare runs
+ * those by default; {@code tripwire-yield}, {@code tripwire-competitive}, {@code tripwire-park} (the
+ * Tripwire unit's other wait strategies) and {@code rpc-competitive} (RPC's default strategy) only when
+ * named. Every request and response carries the whole payload, checked on both sides
  * ({@link org.softclan.bench.peers.Payload}).
  */
 package org.softclan.bench.peers;

@@ -74,9 +74,17 @@ public final class DmaEngine implements AutoCloseable {
     /**
      * Starts a transfer of {@code length} bytes from registered memory to a region.
      *
-     * @throws RegionBoundsException if either range is out of bounds (nothing is started)
-     * @throws StaleRegionException  if the region was removed or re-created
-     * @throws ClosedException       if the engine, memory or mapping is closed
+     * @param src       registered memory of this engine's endpoint, read from
+     * @param srcOffset first byte to send, from the start of {@code src}
+     * @param dst       the outbound mapping of the region written into
+     * @param dstOffset where the first byte lands, from the start of the region's data area
+     * @param length    bytes to move
+     * @return the transfer's completion, to poll or wait on
+     * @throws IllegalArgumentException if {@code src} is registered with another endpoint
+     * @throws DsmException             if {@code dst} belongs to another fabric than this engine's
+     * @throws RegionBoundsException    if either range is out of bounds (nothing is started)
+     * @throws StaleRegionException     if the region was removed or re-created
+     * @throws ClosedException          if the engine, memory or mapping is closed
      */
     public DmaTransfer write(final RegisteredMemory src, final long srcOffset, final OutboundMapping dst,
                              final long dstOffset, final long length) {
@@ -86,9 +94,17 @@ public final class DmaEngine implements AutoCloseable {
     /**
      * Starts a transfer of {@code length} bytes from a region (a remote read) into registered memory.
      *
-     * @throws RegionBoundsException if either range is out of bounds (nothing is started)
-     * @throws StaleRegionException  if the region was removed or re-created
-     * @throws ClosedException       if the engine, memory or mapping is closed
+     * @param src       the outbound mapping of the region read from
+     * @param srcOffset first byte to read, from the start of the region's data area
+     * @param dst       registered memory of this engine's endpoint, written into
+     * @param dstOffset where the first byte lands, from the start of {@code dst}
+     * @param length    bytes to move
+     * @return the transfer's completion, to poll or wait on
+     * @throws IllegalArgumentException if {@code dst} is registered with another endpoint
+     * @throws DsmException             if {@code src} belongs to another fabric than this engine's
+     * @throws RegionBoundsException    if either range is out of bounds (nothing is started)
+     * @throws StaleRegionException     if the region was removed or re-created
+     * @throws ClosedException          if the engine, memory or mapping is closed
      */
     public DmaTransfer read(final OutboundMapping src, final long srcOffset, final RegisteredMemory dst,
                             final long dstOffset, final long length) {
@@ -102,6 +118,9 @@ public final class DmaEngine implements AutoCloseable {
      * on the word fires as for a PIO store. Counts as a DMA operation on the mapping: a PIO access
      * through it issued after this call waits until the store was made.
      *
+     * @param dst    the outbound mapping of the region written into
+     * @param offset the word's first byte, from the start of the region's data area; a multiple of 8
+     * @param value  the long to store, in native byte order
      * @return the operation's completion ({@link DmaTransfer#length()} 8)
      * @throws RegionBoundsException if the word is out of bounds or misaligned (nothing is queued)
      * @throws StaleRegionException  if the region was removed or re-created

@@ -66,6 +66,8 @@ public final class DmaTransfer {
     /**
      * Waits for the transfer to end: spins briefly, then blocks.
      *
+     * @param timeout how long to block at most, in {@code unit}s, after the brief spin
+     * @param unit    the unit of {@code timeout}
      * @return {@code true} if it ended within the timeout
      * @throws InterruptedException if interrupted while blocked
      */
@@ -98,6 +100,8 @@ public final class DmaTransfer {
     /**
      * Waits for the transfer to end and fails if it did not succeed.
      *
+     * @param timeout how long to block at most, in {@code unit}s, after a brief spin
+     * @param unit    the unit of {@code timeout}
      * @throws DsmException naming the transfer, if it failed or did not end within the timeout
      * @throws InterruptedException if interrupted while blocked
      */

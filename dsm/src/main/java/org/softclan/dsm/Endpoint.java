@@ -68,6 +68,11 @@ public final class Endpoint implements AutoCloseable {
     /**
      * Exports a region with no access key (key 0): anyone who knows the name may import it.
      *
+     * @param region a name: 1 to 100 of {@code A-Z a-z 0-9 . _ -}
+     * @param size   bytes in the data area
+     * @return the owner's mapping; closing it removes the region
+     * @throws RegionExistsException    if a live owner exports the name
+     * @throws IllegalArgumentException if the name is invalid or reserved, or the size out of range
      * @see #export(String, long, long)
      */
     public InboundMapping export(final String region, final long size) {
@@ -101,7 +106,16 @@ public final class Endpoint implements AutoCloseable {
      * {@code cx-}, or ending in {@code .listen}) are refused here; those layers use
      * {@link #exportInternal}.
      *
+     * @param region       a name: 1 to 100 of {@code A-Z a-z 0-9 . _ -}
+     * @param size         bytes in the data area
+     * @param key          the key importers must present
+     * @param sidecarBytes bytes of zeroed memory after the data area, for layers above the NIC (0 for none)
+     * @return the owner's mapping; closing it removes the region
+     * @throws RegionExistsException    if a live owner exports the name
      * @throws IllegalArgumentException if the name is invalid or reserved, or a size out of range
+     * @throws ResourceLimitException   if this process is near its limit of memory mappings or open
+     *                                  files (nothing is created)
+     * @throws ClosedException          if this endpoint is closed
      * @see #export(String, long, long)
      */
     public InboundMapping export(final String region, final long size, final long key, final long sidecarBytes) {
@@ -161,7 +175,15 @@ public final class Endpoint implements AutoCloseable {
         return m;
     }
 
-    /** Imports a region exported with no access key (key 0). */
+    /**
+     * Imports a region exported with no access key (key 0).
+     *
+     * @param region the region's name
+     * @return the mapping; closing it leaves the region untouched
+     * @throws NoSuchRegionException if the fabric has no such region, or no live owner exports it
+     * @throws RegionAccessException if the region was exported with a key
+     * @see #importRegion(String, long)
+     */
     public OutboundMapping importRegion(final String region) {
         return importRegion(region, 0L);
     }
@@ -187,6 +209,9 @@ public final class Endpoint implements AutoCloseable {
     /**
      * Sets the snoop hook given to outbound mappings this endpoint imports from now on, and installs
      * it on those it already holds. {@code null} removes it.
+     *
+     * @param hook the hook, or {@code null} for none (then a new mapping gets the hook of an installed
+     *             {@link SnoopHookProvider}, if one offers it)
      */
     public void defaultSnoopHook(final SnoopHook hook) {
         this.defaultSnoop = hook;
@@ -224,7 +249,10 @@ public final class Endpoint implements AutoCloseable {
     /**
      * Starts this endpoint's DMA engine with the given settings.
      *
+     * @param ctx the engine's settings (burst size, idle spin)
+     * @return the engine, which {@link #dma()} returns from now on
      * @throws IllegalStateException if it was already started
+     * @throws ClosedException       if this endpoint is closed
      */
     public synchronized DmaEngine dma(final DmaEngine.Context ctx) {
         checkOpen();
@@ -240,6 +268,11 @@ public final class Endpoint implements AutoCloseable {
     /**
      * Allocates and registers {@code size} bytes of zeroed off-heap memory, freed when the
      * registration closes.
+     *
+     * @param size bytes to allocate
+     * @return the registration, closed with this endpoint if not before
+     * @throws IllegalArgumentException if {@code size} is not positive
+     * @throws ClosedException          if this endpoint is closed
      */
     public RegisteredMemory allocate(final long size) {
         checkOpen();
@@ -249,6 +282,12 @@ public final class Endpoint implements AutoCloseable {
     /**
      * Registers a direct buffer's memory (all of its capacity). The buffer must stay reachable while
      * registered; heap buffers must be registered explicitly with {@link #registerHeap(byte[])}.
+     *
+     * @param direct a direct buffer; its offset 0 is the registration's (position and limit are ignored)
+     * @return the registration, closed with this endpoint if not before; the buffer's memory stays
+     *         with the buffer
+     * @throws IllegalArgumentException if {@code direct} is a heap buffer
+     * @throws ClosedException          if this endpoint is closed
      */
     public RegisteredMemory register(final ByteBuffer direct) {
         checkOpen();
@@ -260,7 +299,15 @@ public final class Endpoint implements AutoCloseable {
             "direct buffer"));
     }
 
-    /** Registers a native Chronicle store's memory (offsets 0 .. capacity). */
+    /**
+     * Registers a native Chronicle store's memory (offsets 0 .. capacity).
+     *
+     * @param store a native store; the registration's offset 0 is the store's {@code start()}
+     * @return the registration, closed with this endpoint if not before; the memory stays with the
+     *         store
+     * @throws IllegalArgumentException if {@code store} is on the heap
+     * @throws ClosedException          if this endpoint is closed
+     */
     public RegisteredMemory register(final BytesStore<?, ?> store) {
         checkOpen();
         if (!store.isDirectMemory()) {
@@ -275,6 +322,10 @@ public final class Endpoint implements AutoCloseable {
      * Registers a heap array: the explicit opt-in for DMA from the Java heap. The engine copies from
      * the array wherever the garbage collector has put it, so the array needs no pinning, but the
      * caller must not write it while a transfer from it is in flight.
+     *
+     * @param array the array; its index 0 is the registration's offset 0
+     * @return the registration, closed with this endpoint if not before
+     * @throws ClosedException if this endpoint is closed
      */
     public RegisteredMemory registerHeap(final byte[] array) {
         checkOpen();
@@ -298,6 +349,7 @@ public final class Endpoint implements AutoCloseable {
      * unit) is closed while the other still works. The object should {@linkplain #forgetDependent forget}
      * itself when closed on its own.
      *
+     * @param dependent the object to close before this endpoint's DMA engine and mappings
      * @throws ClosedException if this endpoint is closed (the caller should close what it built)
      */
     public void closeFirst(final AutoCloseable dependent) {
@@ -308,7 +360,11 @@ public final class Endpoint implements AutoCloseable {
         }
     }
 
-    /** Undoes {@link #closeFirst}; harmless if {@code dependent} was not registered. */
+    /**
+     * Undoes {@link #closeFirst}; harmless if {@code dependent} was not registered.
+     *
+     * @param dependent the object registered with {@link #closeFirst}
+     */
     public void forgetDependent(final AutoCloseable dependent) {
         dependents.remove(dependent);
     }

@@ -20,42 +20,136 @@ public interface Link {
     /** @return {@code true} when stores land directly in memory mapped by this process */
     boolean isSameHost();
 
-    /** Plain store of one byte. */
+    /**
+     * Plain store of one byte.
+     *
+     * @param target the mapping whose data area is accessed
+     * @param offset first byte, from the start of the target's data area (already bounds-checked)
+     * @param value  the byte to store
+     */
     void putByte(Mapping target, long offset, byte value);
 
-    /** Plain store of an int (may be unaligned). */
+    /**
+     * Plain store of an int (may be unaligned).
+     *
+     * @param target the mapping whose data area is accessed
+     * @param offset first byte, from the start of the target's data area (already bounds-checked)
+     * @param value  the 4 bytes to store, in native byte order
+     */
     void putInt(Mapping target, long offset, int value);
 
-    /** Plain store of a long (may be unaligned). */
+    /**
+     * Plain store of a long (may be unaligned).
+     *
+     * @param target the mapping whose data area is accessed
+     * @param offset first byte, from the start of the target's data area (already bounds-checked)
+     * @param value  the 8 bytes to store, in native byte order
+     */
     void putLong(Mapping target, long offset, long value);
 
-    /** Release (ordered) store of an aligned long: earlier stores are visible before it. */
+    /**
+     * Release (ordered) store of an aligned long: earlier stores are visible before it.
+     *
+     * @param target the mapping whose data area is accessed
+     * @param offset first byte, from the start of the target's data area (already bounds-checked and
+     *               8-byte aligned)
+     * @param value  the 8 bytes to store, in native byte order
+     */
     void putLongOrdered(Mapping target, long offset, long value);
 
-    /** Volatile (sequentially consistent) store of an aligned long. */
+    /**
+     * Volatile (sequentially consistent) store of an aligned long.
+     *
+     * @param target the mapping whose data area is accessed
+     * @param offset first byte, from the start of the target's data area (already bounds-checked and
+     *               8-byte aligned)
+     * @param value  the 8 bytes to store, in native byte order
+     */
     void putLongVolatile(Mapping target, long offset, long value);
 
-    /** Atomic compare-and-set of an aligned long, with volatile semantics. */
+    /**
+     * Atomic compare-and-set of an aligned long, with volatile semantics.
+     *
+     * @param target   the mapping whose data area is accessed
+     * @param offset   first byte, from the start of the target's data area (already bounds-checked and
+     *                 8-byte aligned)
+     * @param expected the value the word must hold for the store to happen
+     * @param update   the value stored if it did
+     * @return whether the word held {@code expected} and now holds {@code update}
+     */
     boolean compareAndSetLong(Mapping target, long offset, long expected, long update);
 
-    /** Atomic get-and-add of an aligned long, with volatile semantics. */
+    /**
+     * Atomic get-and-add of an aligned long, with volatile semantics.
+     *
+     * @param target the mapping whose data area is accessed
+     * @param offset first byte, from the start of the target's data area (already bounds-checked and
+     *               8-byte aligned)
+     * @param delta  the amount added to the word (two's-complement, wrapping on overflow)
+     * @return the word's value before the addition
+     */
     long getAndAddLong(Mapping target, long offset, long delta);
 
-    /** A burst: plain stores of {@code length} bytes from {@code (srcBase, srcOffset)}. */
+    /**
+     * A burst: plain stores of {@code length} bytes from {@code (srcBase, srcOffset)}.
+     *
+     * @param target    the mapping whose data area is accessed
+     * @param offset    first byte, from the start of the target's data area (already bounds-checked)
+     * @param srcBase   the source array, or {@code null} if {@code srcOffset} is an absolute native
+     *                  address
+     * @param srcOffset the source's first byte: an array offset as Unsafe counts it (array base
+     *                  included), or the native address
+     * @param length    bytes to store
+     */
     void write(Mapping target, long offset, Object srcBase, long srcOffset, long length);
 
-    /** Plain load of one byte. */
+    /**
+     * Plain load of one byte.
+     *
+     * @param target the mapping whose data area is accessed
+     * @param offset first byte, from the start of the target's data area (already bounds-checked)
+     * @return the byte at {@code offset}
+     */
     byte getByte(Mapping target, long offset);
 
-    /** Plain load of an int (may be unaligned). */
+    /**
+     * Plain load of an int (may be unaligned).
+     *
+     * @param target the mapping whose data area is accessed
+     * @param offset first byte, from the start of the target's data area (already bounds-checked)
+     * @return the 4 bytes at {@code offset}, in native byte order
+     */
     int getInt(Mapping target, long offset);
 
-    /** Plain load of a long (may be unaligned). */
+    /**
+     * Plain load of a long (may be unaligned).
+     *
+     * @param target the mapping whose data area is accessed
+     * @param offset first byte, from the start of the target's data area (already bounds-checked)
+     * @return the 8 bytes at {@code offset}, in native byte order
+     */
     long getLong(Mapping target, long offset);
 
-    /** Volatile (acquire or stronger) load of an aligned long. */
+    /**
+     * Volatile (acquire or stronger) load of an aligned long.
+     *
+     * @param target the mapping whose data area is accessed
+     * @param offset first byte, from the start of the target's data area (already bounds-checked and
+     *               8-byte aligned)
+     * @return the 8 bytes at {@code offset}, in native byte order
+     */
     long getLongVolatile(Mapping target, long offset);
 
-    /** A remote read of {@code length} bytes into {@code (dstBase, dstOffset)}, plain loads. */
+    /**
+     * A remote read of {@code length} bytes into {@code (dstBase, dstOffset)}, plain loads.
+     *
+     * @param target    the mapping whose data area is accessed
+     * @param offset    first byte, from the start of the target's data area (already bounds-checked)
+     * @param dstBase   the destination array, or {@code null} if {@code dstOffset} is an absolute
+     *                  native address
+     * @param dstOffset the destination's first byte: an array offset as Unsafe counts it (array base
+     *                  included), or the native address
+     * @param length    bytes to read
+     */
     void read(Mapping target, long offset, Object dstBase, long dstOffset, long length);
 }

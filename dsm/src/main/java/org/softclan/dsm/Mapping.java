@@ -313,7 +313,12 @@ public abstract class Mapping implements AutoCloseable {
 
     // ------------------------------------------------------------------------------------ writes
 
-    /** Plain store of one byte. */
+    /**
+     * Plain store of one byte.
+     *
+     * @param offset the byte's offset from the start of the data area
+     * @param value  the byte to store
+     */
     public final void putByte(final long offset, final byte value) {
         try {
             checkBounds(offset, 1);
@@ -325,7 +330,12 @@ public abstract class Mapping implements AutoCloseable {
         }
     }
 
-    /** Plain store of an int; the offset need not be aligned. */
+    /**
+     * Plain store of an int; the offset need not be aligned.
+     *
+     * @param offset first of the 4 bytes, from the start of the data area (any alignment)
+     * @param value  the int to store, in native byte order
+     */
     public final void putInt(final long offset, final int value) {
         try {
             checkBounds(offset, 4);
@@ -337,7 +347,12 @@ public abstract class Mapping implements AutoCloseable {
         }
     }
 
-    /** Plain store of a long; the offset need not be aligned. */
+    /**
+     * Plain store of a long; the offset need not be aligned.
+     *
+     * @param offset first of the 8 bytes, from the start of the data area (any alignment)
+     * @param value  the long to store, in native byte order
+     */
     public final void putLong(final long offset, final long value) {
         try {
             checkBounds(offset, 8);
@@ -353,7 +368,12 @@ public abstract class Mapping implements AutoCloseable {
         }
     }
 
-    /** Release (ordered) store of a long at an 8-byte-aligned offset. */
+    /**
+     * Release (ordered) store of a long at an 8-byte-aligned offset.
+     *
+     * @param offset first of the 8 bytes, from the start of the data area; a multiple of 8
+     * @param value  the long to store, in native byte order
+     */
     public final void putLongOrdered(final long offset, final long value) {
         try {
             checkBounds(offset, 8);
@@ -370,7 +390,12 @@ public abstract class Mapping implements AutoCloseable {
         }
     }
 
-    /** Volatile store of a long at an 8-byte-aligned offset. */
+    /**
+     * Volatile store of a long at an 8-byte-aligned offset.
+     *
+     * @param offset first of the 8 bytes, from the start of the data area; a multiple of 8
+     * @param value  the long to store, in native byte order
+     */
     public final void putLongVolatile(final long offset, final long value) {
         try {
             checkBounds(offset, 8);
@@ -391,6 +416,9 @@ public abstract class Mapping implements AutoCloseable {
      * Atomic compare-and-set (volatile semantics) at an 8-byte-aligned offset. Snooped only when it
      * succeeds, since only then does it store.
      *
+     * @param offset   first of the 8 bytes, from the start of the data area; a multiple of 8
+     * @param expected the value the word must hold for the store to happen
+     * @param update   the value stored if it does
      * @return whether the value was {@code expected} and is now {@code update}
      */
     public final boolean compareAndSetLong(final long offset, final long expected, final long update) {
@@ -411,6 +439,8 @@ public abstract class Mapping implements AutoCloseable {
     /**
      * Atomic get-and-add (volatile semantics) at an 8-byte-aligned offset.
      *
+     * @param offset first of the 8 bytes, from the start of the data area; a multiple of 8
+     * @param delta  the amount to add (two's-complement: it wraps on overflow; negative subtracts)
      * @return the value before the addition
      */
     public final long getAndAddLong(final long offset, final long delta) {
@@ -426,12 +456,24 @@ public abstract class Mapping implements AutoCloseable {
         }
     }
 
-    /** Bulk plain store of the whole array. */
+    /**
+     * Bulk plain store of the whole array.
+     *
+     * @param offset where {@code src[0]} lands, from the start of the data area
+     * @param src    the bytes to store, all {@code src.length} of them
+     */
     public final void put(final long offset, final byte[] src) {
         put(offset, src, 0, src.length);
     }
 
-    /** Bulk plain store of {@code length} bytes of {@code src} from {@code srcOffset}. */
+    /**
+     * Bulk plain store of {@code length} bytes of {@code src} from {@code srcOffset}.
+     *
+     * @param offset    where {@code src[srcOffset]} lands, from the start of the data area
+     * @param src       the source array
+     * @param srcOffset index in {@code src} of the first byte to store
+     * @param length    bytes to store; both ranges are bounds-checked before anything is stored
+     */
     public final void put(final long offset, final byte[] src, final int srcOffset, final int length) {
         try {
             checkBounds(offset, length);
@@ -447,6 +489,9 @@ public abstract class Mapping implements AutoCloseable {
     /**
      * Bulk plain store of the remaining bytes of {@code src} (position to limit); on return the
      * buffer's position equals its limit.
+     *
+     * @param offset where the byte at the buffer's position lands, from the start of the data area
+     * @param src    the source: direct, heap or read-only (a read-only heap buffer is copied first)
      */
     public final void put(final long offset, final ByteBuffer src) {
         final int length = src.remaining();
@@ -473,6 +518,12 @@ public abstract class Mapping implements AutoCloseable {
     /**
      * Bulk plain store of {@code length} bytes of a Chronicle store from {@code srcOffset}. Native
      * stores are copied directly; heap stores byte by byte.
+     *
+     * @param offset    where the byte at {@code srcOffset} lands, from the start of the data area
+     * @param src       the source store
+     * @param srcOffset offset in {@code src} of the first byte to store, in the store's own
+     *                  addressing (from {@code src.start()} up)
+     * @param length    bytes to store; both ranges are bounds-checked before anything is stored
      */
     public final void put(final long offset, final BytesStore<?, ?> src, final long srcOffset, final long length) {
         try {
@@ -494,7 +545,12 @@ public abstract class Mapping implements AutoCloseable {
 
     // ------------------------------------------------------------------------------------- reads
 
-    /** Plain load of one byte (through an outbound mapping: a remote read). */
+    /**
+     * Plain load of one byte (through an outbound mapping: a remote read).
+     *
+     * @param offset the byte's offset from the start of the data area
+     * @return the byte at {@code offset}
+     */
     public final byte getByte(final long offset) {
         try {
             checkBounds(offset, 1);
@@ -505,7 +561,12 @@ public abstract class Mapping implements AutoCloseable {
         }
     }
 
-    /** Plain load of an int; the offset need not be aligned. */
+    /**
+     * Plain load of an int; the offset need not be aligned.
+     *
+     * @param offset first of the 4 bytes, from the start of the data area (any alignment)
+     * @return the int at {@code offset}, in native byte order
+     */
     public final int getInt(final long offset) {
         try {
             checkBounds(offset, 4);
@@ -516,7 +577,12 @@ public abstract class Mapping implements AutoCloseable {
         }
     }
 
-    /** Plain load of a long; the offset need not be aligned. */
+    /**
+     * Plain load of a long; the offset need not be aligned.
+     *
+     * @param offset first of the 8 bytes, from the start of the data area (any alignment)
+     * @return the long at {@code offset}, in native byte order
+     */
     public final long getLong(final long offset) {
         try {
             checkBounds(offset, 8);
@@ -527,7 +593,12 @@ public abstract class Mapping implements AutoCloseable {
         }
     }
 
-    /** Volatile (acquire or stronger) load of a long at an 8-byte-aligned offset. */
+    /**
+     * Volatile (acquire or stronger) load of a long at an 8-byte-aligned offset.
+     *
+     * @param offset first of the 8 bytes, from the start of the data area; a multiple of 8
+     * @return the long at {@code offset}, in native byte order
+     */
     public final long getLongVolatile(final long offset) {
         try {
             checkBounds(offset, 8);
@@ -540,7 +611,14 @@ public abstract class Mapping implements AutoCloseable {
         }
     }
 
-    /** Bulk plain load into {@code dst[dstOffset .. dstOffset+length)}. */
+    /**
+     * Bulk plain load into {@code dst[dstOffset .. dstOffset+length)}.
+     *
+     * @param offset    first byte to read, from the start of the data area
+     * @param dst       the destination array
+     * @param dstOffset index in {@code dst} where the first byte read goes
+     * @param length    bytes to read; both ranges are bounds-checked before anything is read
+     */
     public final void get(final long offset, final byte[] dst, final int dstOffset, final int length) {
         try {
             checkBounds(offset, length);
@@ -552,7 +630,14 @@ public abstract class Mapping implements AutoCloseable {
         }
     }
 
-    /** Bulk plain load filling the remaining bytes of {@code dst}; its position advances to its limit. */
+    /**
+     * Bulk plain load filling the remaining bytes of {@code dst}; its position advances to its limit.
+     *
+     * @param offset first byte to read (it goes to the buffer's position), from the start of the data
+     *               area
+     * @param dst    the destination, direct or heap; {@code dst.remaining()} bytes are read
+     * @throws IllegalArgumentException if {@code dst} is read-only (nothing is read)
+     */
     public final void get(final long offset, final ByteBuffer dst) {
         final int length = dst.remaining();
         try {
@@ -573,7 +658,16 @@ public abstract class Mapping implements AutoCloseable {
         }
     }
 
-    /** Bulk plain load into a Chronicle store at {@code dstOffset}. */
+    /**
+     * Bulk plain load into a Chronicle store at {@code dstOffset}. Native stores are copied into
+     * directly; heap stores byte by byte.
+     *
+     * @param offset    first byte to read, from the start of the data area
+     * @param dst       the destination store
+     * @param dstOffset offset in {@code dst} where the first byte read goes, in the store's own
+     *                  addressing (from {@code dst.start()} up)
+     * @param length    bytes to read; both ranges are bounds-checked before anything is read
+     */
     public final void get(final long offset, final BytesStore<?, ?> dst, final long dstOffset, final long length) {
         try {
             checkBounds(offset, length);
@@ -614,7 +708,7 @@ public abstract class Mapping implements AutoCloseable {
      *
      * @param offset  first byte, from the start of the data area
      * @param length  bytes the caller will access from there (bounds-checked now)
-     * @return the address
+     * @return the absolute native address of byte {@code offset} of the data area
      */
     public final long address(final long offset, final long length) {
         checkBounds(offset, length);
@@ -631,7 +725,10 @@ public abstract class Mapping implements AutoCloseable {
      * NIC keep their per-region structures in (the Tripwire unit's table). Same caveats as
      * {@link #address(long, long)}: not checked, not snooped, valid until this mapping closes.
      *
+     * @return the absolute native address of the sidecar's first byte; it spans
+     *         {@link #sidecarSize()} bytes
      * @throws IllegalStateException if the region has no sidecar
+     * @throws ClosedException       if this mapping is closed
      */
     public final long sidecarAddress() {
         checkBounds(0, 0);
@@ -646,6 +743,9 @@ public abstract class Mapping implements AutoCloseable {
      * find structures of theirs that belong to the region (word 0: the Tripwire unit's table).
      *
      * @param index 0 to {@link RegionLayout#ATTACHMENT_WORDS} - 1
+     * @return the word's value; 0 until a layer sets it (the header is zero-filled when exported)
+     * @throws IllegalArgumentException if {@code index} is out of that range
+     * @throws ClosedException          if this mapping is closed
      */
     public final long attachment(final int index) {
         try {
@@ -658,7 +758,12 @@ public abstract class Mapping implements AutoCloseable {
     /**
      * Atomic compare-and-set of an attachment word (volatile semantics); see {@link #attachment(int)}.
      *
+     * @param index    0 to {@link RegionLayout#ATTACHMENT_WORDS} - 1
+     * @param expected the value the word must hold for the store to happen
+     * @param update   the value stored if it does
      * @return whether the word was {@code expected} and is now {@code update}
+     * @throws IllegalArgumentException if {@code index} is out of that range
+     * @throws ClosedException          if this mapping is closed
      */
     public final boolean compareAndSetAttachment(final int index, final long expected, final long update) {
         try {

@@ -93,6 +93,8 @@ public final class OutboundMapping extends Mapping {
     /**
      * Installs the snoop hook called for every transfer through this mapping, or removes it with
      * {@code null}. Takes effect for transfers that start after this call returns.
+     *
+     * @param hook the hook, or {@code null} for none (the mapping's transfers are then not snooped)
      */
     public void snoopHook(final SnoopHook hook) {
         this.snoop = hook;

@@ -97,31 +97,68 @@ public final class RegisteredMemory implements AutoCloseable {
         inFlight.decrementAndGet();
     }
 
-    /** Plain store of a long. */
+    /**
+     * Plain store of a long.
+     *
+     * @param offset first of the 8 bytes, from the start of the registered memory
+     * @param value  the long to store, in native byte order
+     * @throws RegionBoundsException if the range is outside the registered memory
+     * @throws ClosedException       if this registration is closed
+     */
     public void putLong(final long offset, final long value) {
         checkBounds(offset, 8);
         UNSAFE.putLong(base, baseOffset + offset, value);
     }
 
-    /** Plain load of a long. */
+    /**
+     * Plain load of a long.
+     *
+     * @param offset first of the 8 bytes, from the start of the registered memory
+     * @return the long at {@code offset}, in native byte order
+     * @throws RegionBoundsException if the range is outside the registered memory
+     * @throws ClosedException       if this registration is closed
+     */
     public long getLong(final long offset) {
         checkBounds(offset, 8);
         return UNSAFE.getLong(base, baseOffset + offset);
     }
 
-    /** Plain store of one byte. */
+    /**
+     * Plain store of one byte.
+     *
+     * @param offset the byte's offset from the start of the registered memory
+     * @param value  the byte to store
+     * @throws RegionBoundsException if the range is outside the registered memory
+     * @throws ClosedException       if this registration is closed
+     */
     public void putByte(final long offset, final byte value) {
         checkBounds(offset, 1);
         UNSAFE.putByte(base, baseOffset + offset, value);
     }
 
-    /** Plain load of one byte. */
+    /**
+     * Plain load of one byte.
+     *
+     * @param offset the byte's offset from the start of the registered memory
+     * @return the byte at {@code offset}
+     * @throws RegionBoundsException if the range is outside the registered memory
+     * @throws ClosedException       if this registration is closed
+     */
     public byte getByte(final long offset) {
         checkBounds(offset, 1);
         return UNSAFE.getByte(base, baseOffset + offset);
     }
 
-    /** Copies {@code src[srcOffset .. srcOffset+length)} to {@code offset}. */
+    /**
+     * Copies {@code src[srcOffset .. srcOffset+length)} to {@code offset} (plain stores).
+     *
+     * @param offset    where {@code src[srcOffset]} lands, from the start of the registered memory
+     * @param src       the source array
+     * @param srcOffset index in {@code src} of the first byte to copy
+     * @param length    bytes to copy
+     * @throws RegionBoundsException if either range is out of bounds (nothing is copied)
+     * @throws ClosedException       if this registration is closed
+     */
     public void put(final long offset, final byte[] src, final int srcOffset, final int length) {
         if ((srcOffset | length) < 0 || srcOffset > src.length - length) {
             throw RegionBoundsException.of("source array", srcOffset, length, src.length);
@@ -130,7 +167,16 @@ public final class RegisteredMemory implements AutoCloseable {
         UnsafeAccess.copy(src, UnsafeAccess.BYTE_ARRAY_BASE + srcOffset, base, baseOffset + offset, length);
     }
 
-    /** Copies {@code length} bytes from {@code offset} into {@code dst[dstOffset ..)}. */
+    /**
+     * Copies {@code length} bytes from {@code offset} into {@code dst[dstOffset ..)} (plain loads).
+     *
+     * @param offset    first byte to copy, from the start of the registered memory
+     * @param dst       the destination array
+     * @param dstOffset index in {@code dst} where the first byte copied goes
+     * @param length    bytes to copy
+     * @throws RegionBoundsException if either range is out of bounds (nothing is copied)
+     * @throws ClosedException       if this registration is closed
+     */
     public void get(final long offset, final byte[] dst, final int dstOffset, final int length) {
         if ((dstOffset | length) < 0 || dstOffset > dst.length - length) {
             throw RegionBoundsException.of("destination array", dstOffset, length, dst.length);

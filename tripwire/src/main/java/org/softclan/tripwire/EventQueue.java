@@ -226,6 +226,9 @@ public final class EventQueue {
      * ({@link #droppedCount()}); a slot left unpublished past the bound is skipped and counted
      * ({@link #skippedCount()}). Allocation-free.
      *
+     * @param handler called once per event, on this thread, before the head moves past it
+     * @param limit   the most events to hand out in this call; dropped events and skipped stalls count
+     *                against it too
      * @return the number of events handled (0 if none: a work count for idle strategies)
      */
     public int poll(final EventHandler handler, final int limit) {
@@ -353,9 +356,16 @@ public final class EventQueue {
     // ------------------------------------------------------------------------------------ waiting
 
     /**
-     * Waits for an event to be ready to poll.
+     * Waits for an event to be ready to poll. Owner thread only, as {@link #hasEvent()}.
      *
-     * @return whether one is
+     * @param strategy how to wait (spin, yield, park, or block on this queue's doorbell)
+     * @param timeout  how long to wait at most, in {@code unit}s
+     * @param unit     the unit of {@code timeout}
+     * @return whether one is (a stalled slot due to be skipped counts: the next poll skips it)
+     * @throws org.softclan.dsm.ClosedException if the strategy blocks while this queue is closed, or it
+     *         is closed during the block (its unit closed)
+     * @throws org.softclan.dsm.RegionTruncatedException if the strategy blocks and the queue's file was
+     *         cut from outside
      */
     public boolean await(final WaitStrategy strategy, final long timeout, final java.util.concurrent.TimeUnit unit) {
         return strategy.await(hasEvent, this, unit.toNanos(timeout));

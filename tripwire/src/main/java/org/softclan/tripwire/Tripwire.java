@@ -68,12 +68,18 @@ public final class Tripwire {
             return o;
         }
 
-        /** @return new options watching the 8-byte word at {@code offset} */
+        /**
+         * @param offset first byte of the watched word, from the start of the region's data area
+         * @return new options watching the 8-byte word at {@code offset}
+         */
         public static Options word(final long offset) {
             return at(offset, 8);
         }
 
-        /** @return this, watching {@code watch} transfers (default inbound) */
+        /**
+         * @param watch the direction of the transfers that fire the tripwire
+         * @return this, watching {@code watch} transfers (default inbound)
+         */
         public Options watch(final Watch watch) {
             this.watch = watch;
             return this;
@@ -104,6 +110,7 @@ public final class Tripwire {
         }
 
         /**
+         * @param value the value the word must hold after the transfer
          * @return this, firing only when, after the transfer, the 8-byte word at the tripwire's start
          *         equals {@code value} (the start must then be 8-byte aligned)
          */
@@ -114,8 +121,9 @@ public final class Tripwire {
         }
 
         /**
+         * @param value the least value (signed) the word must hold after the transfer
          * @return this, firing only when, after the transfer, the 8-byte word at the tripwire's start
-         *         is at least {@code value} (signed)
+         *         is at least {@code value} (signed; the start must then be 8-byte aligned)
          */
         public Options whenAtLeast(final long value) {
             this.condition = COND_GE;
@@ -123,7 +131,10 @@ public final class Tripwire {
             return this;
         }
 
-        /** @return this, with {@code cookie} carried in every event */
+        /**
+         * @param cookie a user value, not interpreted by the unit (default 0)
+         * @return this, with {@code cookie} carried in every event
+         */
         public Options cookie(final long cookie) {
             this.cookie = cookie;
             return this;
@@ -232,7 +243,13 @@ public final class Tripwire {
      * Waits until {@link #count()} reaches {@code atLeast}; writers wake a blocked waiter if the
      * tripwire has the {@link #WAKE} action.
      *
+     * @param atLeast  the count to wait for
+     * @param strategy how to wait (spin, yield, park or block on the unit's event queue)
+     * @param timeout  how long to wait at most, in {@code timeUnit}s
+     * @param timeUnit the unit of {@code timeout}
      * @return whether it did within the timeout
+     * @throws org.softclan.dsm.ClosedException if the strategy blocks on the unit's event queue while
+     *         the unit is closed, or the unit is closed during the block
      */
     public boolean awaitCount(final long atLeast, final WaitStrategy strategy, final long timeout,
                               final java.util.concurrent.TimeUnit timeUnit) {

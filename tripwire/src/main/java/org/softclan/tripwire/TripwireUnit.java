@@ -89,17 +89,34 @@ public final class TripwireUnit implements AutoCloseable {
         endpoint.closeFirst(this);
     }
 
-    /** @return a unit for {@code endpoint} with default settings */
+    /**
+     * Opens a unit with default settings ({@link Context}); see {@link #open(Endpoint, Context)}.
+     *
+     * @param endpoint the endpoint whose mappings the unit arms tripwires on
+     * @return a unit for {@code endpoint} with default settings
+     */
     public static TripwireUnit open(final Endpoint endpoint) {
         return new TripwireUnit(endpoint, new Context());
     }
 
-    /** @return a unit for {@code endpoint} */
+    /**
+     * Opens a unit: exports its event queue as an internal region of {@code endpoint} and registers
+     * the unit to be closed before the endpoint ({@link Endpoint#closeFirst}).
+     *
+     * @param endpoint the endpoint whose mappings the unit arms tripwires on
+     * @param ctx      the unit's settings (event queue capacity)
+     * @return a unit for {@code endpoint}
+     * @throws org.softclan.dsm.ClosedException        if the endpoint is closed
+     * @throws org.softclan.dsm.ResourceLimitException if this process is near its limit of memory
+     *         mappings or open files
+     */
     public static TripwireUnit open(final Endpoint endpoint, final Context ctx) {
         return new TripwireUnit(endpoint, ctx);
     }
 
     /**
+     * @param dataSize  bytes in the region's data area
+     * @param tripwires tripwires the region's table must hold at once
      * @return sidecar bytes a region of {@code dataSize} needs for a table of {@code tripwires}; pass it
      *         to {@link Endpoint#export(String, long, long, long)} for more than the default
      */
@@ -144,6 +161,8 @@ public final class TripwireUnit implements AutoCloseable {
     }
 
     /**
+     * @param regionId a region id as events carry it ({@link EventHandler#onEvent}) or
+     *                 {@link Tripwire#regionId()} returns it
      * @return the region name for a region id carried in events, or {@code null} if no tripwire of this
      *         unit is armed in that region any more
      */
@@ -189,14 +208,21 @@ public final class TripwireUnit implements AutoCloseable {
     /**
      * Arms a tripwire on a region this endpoint exported or imported.
      *
-     * @throws org.softclan.dsm.RegionBoundsException if the range is outside the region, or a value
-     *         condition is set on an unaligned start
+     * @param mapping the region's mapping: the inbound one (inbound tripwires only) or an outbound one
+     * @param options what to watch and what to do when it fires
+     * @return the armed tripwire; it stays this unit's until {@link Tripwire#disarm()} or {@link #close()}
+     * @throws org.softclan.dsm.RegionBoundsException if the range is outside the region
+     * @throws IllegalArgumentException if the length is not positive, a value condition is set on a
+     *         start that is not 8-byte aligned, or outbound transfers are watched on an inbound mapping
+     * @throws IllegalStateException if outbound transfers are watched on an outbound mapping that has a
+     *         snoop hook of its own (not the Tripwire unit's)
      * @throws TripwireCapacityException if the region's table (or this unit's) is full, or the region
      *         has no table (exported with no sidecar)
      * @throws TripwireLockTimeoutException if another live process kept the region's table locked past
      *         the bound (a dead holder's lock is taken over instead)
      * @throws TripwireTableCorruptException if the table held garbage (written by another process) even
      *         after it was rebuilt from its valid entries once
+     * @throws org.softclan.dsm.ClosedException if this unit or the mapping is closed
      */
     public Tripwire arm(final Mapping mapping, final Tripwire.Options options) {
         checkOpen();
@@ -245,9 +271,14 @@ public final class TripwireUnit implements AutoCloseable {
      * that then blocks would sleep through it. After this call either the write fired the tripwire or
      * the returned value shows it, so the caller waits only if {@link Armed#changed()} is false.
      * Exactness across processes: the re-read comes after a global memory barrier
-     * ({@link Membarrier}), or, where that is unavailable, writers fence before matching.
+     * ({@link Membarrier}), or, where that is unavailable, writers fence before matching. Fails as
+     * {@link #arm} does.
      *
+     * @param mapping  the region's mapping, as for {@link #arm}
+     * @param options  what to arm, as for {@link #arm}
      * @param observed the value the caller last saw in the 8-byte word at the tripwire's start
+     * @return the armed tripwire and the word's value read after arming (volatile read of the aligned
+     *         8-byte word holding the tripwire's start); wait only if it has not {@link Armed#changed()}
      */
     public Armed armAndCheck(final Mapping mapping, final Tripwire.Options options, final long observed) {
         final Tripwire t = arm(mapping, options);
@@ -257,6 +288,12 @@ public final class TripwireUnit implements AutoCloseable {
     /**
      * Re-arms a fired one-shot tripwire and re-reads its word, for the same reason as
      * {@link #armAndCheck}.
+     *
+     * @param tripwire a one-shot tripwire of this unit (re-armed only if it has fired)
+     * @param mapping  the mapping it was armed on
+     * @param observed the value the caller last saw in the 8-byte word at the tripwire's start
+     * @return the tripwire and the word's value read after re-arming (volatile read); wait only if it
+     *         has not {@link Armed#changed()}
      */
     public Armed rearmAndCheck(final Tripwire tripwire, final Mapping mapping, final long observed) {
         tripwire.rearm();
@@ -435,6 +472,7 @@ public final class TripwireUnit implements AutoCloseable {
      * After an overflow, finds which of this unit's tripwires fired without an event, and how often,
      * resetting their lost counts.
      *
+     * @param handler called once, on this thread, for each tripwire with lost events
      * @return the number of tripwires reported
      */
     public int recoverLost(final LostHandler handler) {

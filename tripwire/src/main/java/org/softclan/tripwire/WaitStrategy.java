@@ -57,7 +57,10 @@ public interface WaitStrategy {
         };
     }
 
-    /** @return spins for {@code spinNanos}, then yields the CPU between checks */
+    /**
+     * @param spinNanos how long to spin before yielding, in ns, counted from the start of each wait
+     * @return spins for {@code spinNanos}, then yields the CPU between checks
+     */
     static WaitStrategy spinThenYield(final long spinNanos) {
         return (ready, bell, timeout) -> {
             final long start = System.nanoTime();
@@ -79,7 +82,11 @@ public interface WaitStrategy {
         };
     }
 
-    /** @return parks between checks, doubling the park from {@code minNanos} up to {@code maxNanos} */
+    /**
+     * @param minNanos the first park, in ns
+     * @param maxNanos the longest park, in ns; no park outlasts the time left before the timeout
+     * @return parks between checks, doubling the park from {@code minNanos} up to {@code maxNanos}
+     */
     static WaitStrategy parkWithBackoff(final long minNanos, final long maxNanos) {
         return (ready, bell, timeout) -> {
             final long deadline = System.nanoTime() + timeout;
@@ -103,7 +110,11 @@ public interface WaitStrategy {
         return (ready, bell, timeout) -> ready.getAsBoolean() || bell.block(ready, timeout);
     }
 
-    /** @return spins for {@code spinNanos}, then blocks */
+    /**
+     * @param spinNanos how long to spin before blocking, in ns (at most the timeout); about one
+     *                  block-and-wake is best ({@link #DEFAULT_SPIN_NANOS})
+     * @return spins for {@code spinNanos}, then blocks
+     */
     static WaitStrategy competitive(final long spinNanos) {
         return (ready, bell, timeout) -> {
             final long start = System.nanoTime();

@@ -4,7 +4,6 @@ import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
 import static org.softclan.vmmc.ReceiveRegionDescriptor.*;
 
 import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.TimeUnit;
@@ -76,13 +75,6 @@ import org.softclan.tripwire.os.Membarrier;
  * the connection is broken from then on; nothing past the bad word is handed to a handler.
  */
 public final class Connection implements AutoCloseable {
-    /**
-     * Whether this process may leave a drained ring's read position unpublished: a sender's
-     * {@link Membarrier#globalBarrier()} then orders this end's store of the position before its load
-     * of {@link ReceiveRegionDescriptor#ROOM_WANTED_OFFSET} (see {@link #awaitRoom}). Without membarrier, a drained ring is published
-     * at once, as a remote store.
-     */
-    private static final boolean LAZY_PUBLISH = Membarrier.registerGlobalExpedited();
     /** Bytes of the control area that the layer above may use, in both receive regions. */
     public static final int CONTROL_BYTES = ReceiveRegionDescriptor.CONTROL_LENGTH;
     /** How often waits re-check that the peer is alive, in milliseconds. */
@@ -109,10 +101,7 @@ public final class Connection implements AutoCloseable {
     private final InboundMapping rx;
     private final OutboundMapping tx;
     private final long rxBase;
-    private final BytesStore<?, Void> rxBytes;
     private final int capacity;
-    /** The longest payload a record of this end's ring may claim: {@code capacity / 2 - 8}. */
-    private final int maxRecordPayload;
     private final int peerCapacity;
     private final Tripwire dataTrip;
     private final Tripwire spaceTrip;
@@ -122,24 +111,12 @@ public final class Connection implements AutoCloseable {
     private long shadowPeerRead;
     private int claimed = -1;
     private long nudges;
-    // receiver state
-    private long readPos;
-    private long publishedReadPos;
-    /** The last {@link ReceiveRegionDescriptor#ROOM_WANTED_OFFSET} value this end answered. Receiving side. */
-    private long roomSeen;
+    /** The receiving role: the ring in this end's memory, holds, the read position's publication. */
+    private final RingReceiver receiver;
     /** Requests for room this end made of its peer. Sending thread only. */
     private long roomRequests;
     /** Whether this end has told its peer it sends by DMA ({@link ReceiveRegionDescriptor#EAGER_PUBLISH_OFFSET}). Sending thread only. */
     private boolean eagerAsked;
-    /**
-     * Set by the first {@link #hold()} (on the receiving thread, inside a handler): from then on the
-     * read pointer is published under the holds' lock, as {@link #release(long)} may run on another thread.
-     */
-    private boolean holdsUsed;
-    private long currentStart = -1;
-    private long currentEnd;
-    /** Held records {start, end, released (0/1)}, oldest first; guarded by itself. */
-    private final ArrayDeque<long[]> holds = new ArrayDeque<>();
     private volatile boolean closed;
     /** Opened when the first {@link #close()} has finished: a second, concurrent close waits for it. */
     private final java.util.concurrent.CountDownLatch closeDone = new java.util.concurrent.CountDownLatch(1);
@@ -160,10 +137,9 @@ public final class Connection implements AutoCloseable {
         this.tx = tx;
         this.strategy = strategy;
         this.rxBase = rx.address(0, RING_OFFSET);
-        this.rxBytes = rx.localBytes();
         this.capacity = ringCapacity(rx, name, "this end's");
-        this.maxRecordPayload = capacity / 2 - 8;
         this.peerCapacity = ringCapacity(tx, name, "the peer's");
+        this.receiver = new RingReceiver(this, rx, tx, capacity);
         final int dataActions = mode == Mode.EVENTS ? Tripwire.EVENT | Tripwire.WAKE : Tripwire.WAKE;
         this.dataTrip = unit.arm(rx, Tripwire.Options.word(WRITE_POINTER_OFFSET).actions(dataActions).cookie(id));
         this.spaceTrip = unit.arm(rx, Tripwire.Options.at(PEER_READ_POINTER_OFFSET, 128).actions(Tripwire.WAKE).cookie(id));
@@ -542,7 +518,7 @@ public final class Connection implements AutoCloseable {
         return index;
     }
 
-    private void checkOpen() {
+    void checkOpen() {
         if (closed || violation != null) {
             throw notOpen();
         }
@@ -654,7 +630,7 @@ public final class Connection implements AutoCloseable {
     /**
      * Records the peer's protocol violation (the connection is broken from now on) and returns it.
      */
-    private PeerProtocolException violation(final String structure, final String field, final long value,
+    PeerProtocolException violation(final String structure, final String field, final long value,
                                             final String rule) {
         final String message = "connection " + name + ": the peer " + tx.owner() + " broke the protocol: "
             + structure + " " + field + " is " + value + "; " + rule;
@@ -806,127 +782,12 @@ public final class Connection implements AutoCloseable {
     private int pollGuarded(final MessageHandler handler, final int limit) {
         enter(RECEIVING);
         try {
-            return poll0(handler, limit);
+            return receiver.poll(handler, limit);
         } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
             throw cut(e);
         } finally {
-            currentStart = -1;   // also when a handler threw
+            receiver.currentStart = -1;   // also when a handler threw
             leave(RECEIVING);
-        }
-    }
-
-    /** The polling loop, kept under the JIT's inlining limit for hot methods: its cold paths are calls. */
-    private int poll0(final MessageHandler handler, final int limit) {
-        checkOpen();
-        final long written = UNSAFE.getLongVolatile(null, rxBase + WRITE_POINTER_OFFSET);
-        // one test for "0 <= written - readPos <= capacity, 8-byte aligned" (unsigned: a pointer behind is huge)
-        if (Long.compareUnsigned(written - readPos, capacity) > 0 | (written & 7) != 0) {
-            throw badWritePointer(written);
-        }
-        int n = 0;
-        while (readPos < written && n < limit) {
-            final long index = readPos & (capacity - 1);
-            final int length = (int) UNSAFE.getLong(rxBase + RING_OFFSET + index);
-            final long contiguous = capacity - index;
-            final long unread = written - readPos;
-            if (length == PAD_LENGTH) {
-                if (contiguous > unread) {
-                    throw badWrap(contiguous, unread);
-                }
-                readPos += contiguous;
-                continue;
-            }
-            if (!recordFits(length, contiguous, unread)) {
-                throw badLength(length, unread, contiguous);
-            }
-            currentStart = readPos;
-            currentEnd = readPos + recordLength(length);
-            handler.onMessage(rxBytes, RING_OFFSET + index + 8, length);
-            currentStart = -1;
-            readPos = currentEnd;
-            n++;
-        }
-        if (n > 0) {
-            publishReadPos(readPos == written);
-        } else if (written == readPos) {
-            checkPeerClosed();
-        }
-        return n;
-    }
-
-    /** @return whether a record of {@code length} bytes is one this ring can hold where it lies */
-    private boolean recordFits(final int length, final long contiguous, final long unread) {
-        // unsigned: a negative length is larger than any record
-        return Integer.compareUnsigned(length, maxRecordPayload) <= 0 && recordLength(length) <= Math.min(contiguous, unread);
-    }
-
-    /** Nothing to read: a closed peer is reported now. */
-    private void checkPeerClosed() {
-        if (peerClosed0()) {
-            throw peerGone();
-        }
-    }
-
-    // the protocol errors poll finds, built out of line: the polling loop stays small enough to inline
-
-    private PeerProtocolException badWritePointer(final long written) {
-        return violation("ring of '" + rx.regionName() + "'", "write pointer (offset " + WRITE_POINTER_OFFSET + ")", written,
-            "it must be 8-byte aligned and at most the ring's " + capacity + " bytes ahead of the read position "
-                + readPos);
-    }
-
-    private PeerProtocolException badWrap(final long contiguous, final long unread) {
-        return violation("ring of '" + rx.regionName() + "'", "wrap marker at position", readPos,
-            "it skips " + contiguous + " bytes but only " + unread + " are written");
-    }
-
-    private PeerProtocolException badLength(final int length, final long unread, final long contiguous) {
-        return violation("ring of '" + rx.regionName() + "'", "record length at position " + readPos, length,
-            "a record holds 0 to " + (capacity / 2 - 8) + " bytes and lies within the " + unread
-                + " written bytes and the " + contiguous + " bytes before the ring's end");
-    }
-
-    /** Publishes how far the sender may reuse the ring: up to the oldest held record, else all read. */
-    private void publishReadPos(final boolean drained) {
-        if (!holdsUsed) {
-            publishBound(readPos, drained);   // no record was ever held: only the receiving thread publishes
-            return;
-        }
-        synchronized (holds) {
-            publishBound(holds.isEmpty() ? readPos : holds.peekFirst()[0], drained);
-        }
-    }
-
-    /**
-     * Publishes into the sender's memory once a quarter of the ring has been read since the last time.
-     * A drained ring is published at once only if the sender sends by DMA ({@link ReceiveRegionDescriptor#EAGER_PUBLISH_OFFSET}), has
-     * asked for room ({@link ReceiveRegionDescriptor#ROOM_WANTED_OFFSET}), or this process lacks membarrier; otherwise its position is
-     * only stored into this end's own memory, where a sender short of room reads it.
-     */
-    private void publishBound(final long bound, final boolean drained) {
-        if (bound <= publishedReadPos) {
-            return;
-        }
-        if (bound - publishedReadPos >= capacity / 4
-            || drained && (!LAZY_PUBLISH || UNSAFE.getLongVolatile(null, rxBase + EAGER_PUBLISH_OFFSET) != 0)) {
-            publishRemote(bound);
-        } else if (drained) {
-            UNSAFE.putOrderedLong(null, rxBase + READ_POSITION_OFFSET, bound);
-            final long wanted = UNSAFE.getLongVolatile(null, rxBase + ROOM_WANTED_OFFSET);
-            if (wanted != roomSeen) {
-                roomSeen = wanted;
-                publishRemote(bound);
-            }
-        }
-    }
-
-    private void publishRemote(final long bound) {
-        publishedReadPos = bound;
-        UNSAFE.putOrderedLong(null, rxBase + READ_POSITION_OFFSET, bound);
-        try {
-            tx.putLongOrdered(PEER_READ_POINTER_OFFSET, bound);   // the sender's space tripwire fires here
-        } catch (final StaleRegionException | org.softclan.dsm.ClosedException peerGone) {
-            // the sender closed after sending: what it sent is still delivered
         }
     }
 
@@ -941,14 +802,7 @@ public final class Connection implements AutoCloseable {
      * @throws IllegalStateException if no record is being handled
      */
     public long hold() {
-        if (currentStart < 0) {
-            throw new IllegalStateException("connection " + name + ": hold() outside a message handler");
-        }
-        holdsUsed = true;
-        synchronized (holds) {
-            holds.addLast(new long[] {currentStart, currentEnd, 0});
-        }
-        return currentStart;
+        return receiver.hold();
     }
 
     /**
@@ -960,46 +814,15 @@ public final class Connection implements AutoCloseable {
     public void release(final long token) {
         enter(OTHER);
         try {
-            release0(token);
+            receiver.release0(token, closed);
         } finally {
             leave(OTHER);
         }
     }
 
-    private void release0(final long token) {
-        synchronized (holds) {
-            boolean found = false;
-            for (final long[] h : holds) {
-                if (h[0] == token) {
-                    h[2] = 1;
-                    found = true;
-                    break;
-                }
-            }
-            if (!found) {
-                if (token >= 0 && token < readPos) {
-                    return;
-                }
-                throw new IllegalArgumentException("connection " + name + ": " + token + " is not a held record");
-            }
-            while (!holds.isEmpty() && holds.peekFirst()[2] == 1) {
-                holds.removeFirst();
-            }
-            if (!closed) {
-                publishReadPos(true);
-            }
-        }
-    }
-
     /** @return records held and not yet released */
     public int held() {
-        synchronized (holds) {
-            int n = 0;
-            for (final long[] h : holds) {
-                n += (int) (1 - h[2]);
-            }
-            return n;
-        }
+        return receiver.held();
     }
 
     /**
@@ -1031,7 +854,7 @@ public final class Connection implements AutoCloseable {
     /** For a thread already inside: whether a message (or a protocol violation to report) is waiting. */
     private boolean hasMessage0() {
         return !closed && (violation != null
-            || UNSAFE.getLongVolatile(null, rxBase + WRITE_POINTER_OFFSET) != readPos);
+            || receiver.hasUnread());
     }
 
     /**
@@ -1054,7 +877,7 @@ public final class Connection implements AutoCloseable {
         try {
             final long deadline = System.nanoTime() + unit.toNanos(timeout);
             while (true) {
-                final int n = poll0(handler, limit);
+                final int n = receiver.poll(handler, limit);
                 if (n > 0) {
                     return n;
                 }
@@ -1070,7 +893,7 @@ public final class Connection implements AutoCloseable {
         } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
             throw cut(e);
         } finally {
-            currentStart = -1;   // also when a handler threw
+            receiver.currentStart = -1;   // also when a handler threw
             leave(RECEIVING);
         }
     }
@@ -1078,6 +901,13 @@ public final class Connection implements AutoCloseable {
     private final BooleanSupplier messageOrClosed = () -> closed || hasMessage0();
 
     // ------------------------------------------------------------------------------------ liveness
+
+    /** Nothing to read: a closed peer is reported now (by the receiver, on an empty poll). */
+    void checkPeerClosed() {
+        if (peerClosed0()) {
+            throw peerGone();
+        }
+    }
 
     /** @return whether the peer has closed its end (volatile read of this end's memory) */
     public boolean peerClosed() {

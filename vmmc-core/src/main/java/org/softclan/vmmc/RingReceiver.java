@@ -1,0 +1,246 @@
+package org.softclan.vmmc;
+
+import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
+import static org.softclan.vmmc.ReceiveRegionDescriptor.*;
+
+import java.util.ArrayDeque;
+
+import net.openhft.chronicle.bytes.BytesStore;
+import org.softclan.dsm.InboundMapping;
+import org.softclan.dsm.OutboundMapping;
+import org.softclan.dsm.StaleRegionException;
+import org.softclan.tripwire.os.Membarrier;
+
+/**
+ * The receiving role of a {@link Connection}: reads records in place from this end's ring, checks every
+ * word the peer wrote before an address is computed from it, keeps held records, and publishes the read
+ * position back to the sender. Used by the connection's one receiving thread (and, for
+ * {@link #release0}, by any thread under the holds' lock); the connection's close gate is around every
+ * call, so nothing here runs on unmapped memory.
+ *
+ * <p><b>Checks</b>: the write pointer is 8-byte aligned and at most a ring ahead of the read position;
+ * a record's length lies within the largest payload ({@code capacity / 2 - 8}), the unread bytes and
+ * the bytes before the ring's end; a wrap marker skips only written bytes. A word that breaks one is a
+ * {@link PeerProtocolException} naming the field and the value (recorded by the connection, which is
+ * broken from then on); nothing past it is handed to a handler.
+ *
+ * <p><b>Publishing the read position</b> (the receiver's half of the lazy protocol; the sender's is in
+ * {@link Connection}'s {@code hasRoom} and {@code awaitRoom}): the position is stored into the sender's
+ * memory (the peer read pointer, whose store fires the sender's space tripwire) once a quarter of the
+ * ring has been read since the last time. A drained ring's position is stored only into this end's own
+ * memory ({@link ReceiveRegionDescriptor#READ_POSITION_OFFSET}, release), where a sender short of room
+ * reads it, unless the sender sends by DMA ({@link ReceiveRegionDescriptor#EAGER_PUBLISH_OFFSET}), has
+ * asked for room since this end last answered ({@link ReceiveRegionDescriptor#ROOM_WANTED_OFFSET}, read
+ * after the local store), or this process lacks membarrier. The sender stores its request, then issues
+ * {@link Membarrier#globalBarrier()}, then reads the local position: either this end's load of the request
+ * sees it, or the sender's load sees the position this end stored. With holds, the bound published is
+ * the oldest record still held.
+ */
+final class RingReceiver {
+    /** Whether a drained ring's position may stay unpublished (see the class comment). */
+    private static final boolean LAZY_PUBLISH = Membarrier.registerGlobalExpedited();
+
+    private final Connection connection;
+    private final InboundMapping rx;
+    private final OutboundMapping tx;
+    private final long rxBase;
+    private final BytesStore<?, Void> rxBytes;
+    private final int capacity;
+    /** The longest payload a record of this ring may claim: {@code capacity / 2 - 8}. */
+    private final int maxRecordPayload;
+
+    /** Bytes of the ring consumed (records handed to handlers, wrap markers skipped). */
+    long readPos;
+    private long publishedReadPos;
+    /** The last {@link ReceiveRegionDescriptor#ROOM_WANTED_OFFSET} value this end answered. */
+    private long roomSeen;
+    /**
+     * Set by the first {@link #hold()} (on the receiving thread, inside a handler): from then on the read
+     * pointer is published under the holds' lock, as {@link #release0(long, boolean)} may run on another
+     * thread.
+     */
+    private boolean holdsUsed;
+    /** Position of the record being handled, -1 outside a handler. */
+    long currentStart = -1;
+    private long currentEnd;
+    /** Held records {start, end, released (0/1)}, oldest first; guarded by itself. */
+    private final ArrayDeque<long[]> holds = new ArrayDeque<>();
+
+    RingReceiver(final Connection connection, final InboundMapping rx, final OutboundMapping tx, final int capacity) {
+        this.connection = connection;
+        this.rx = rx;
+        this.tx = tx;
+        this.rxBase = rx.address(0, RING_OFFSET);
+        this.rxBytes = rx.localBytes();
+        this.capacity = capacity;
+        this.maxRecordPayload = capacity / 2 - 8;
+    }
+
+    /** @return whether the peer's write pointer (acquire) is ahead of this end's read position */
+    boolean hasUnread() {
+        return UNSAFE.getLongVolatile(null, rxBase + WRITE_POINTER_OFFSET) != readPos;
+    }
+
+    /**
+     * The polling loop, kept under the JIT's inlining limit for hot methods: its cold paths are calls.
+     * Hands up to {@code limit} records to {@code handler}, in order, in place.
+     *
+     * @return the number handled
+     * @throws PeerProtocolException if a word the peer wrote breaks the protocol
+     * @throws PeerGoneException     if nothing is waiting and the peer has closed or died
+     */
+    int poll(final MessageHandler handler, final int limit) {
+        connection.checkOpen();
+        final long written = UNSAFE.getLongVolatile(null, rxBase + WRITE_POINTER_OFFSET);
+        // one test for "0 <= written - readPos <= capacity, 8-byte aligned" (unsigned: a pointer behind is huge)
+        if (Long.compareUnsigned(written - readPos, capacity) > 0 | (written & 7) != 0) {
+            throw badWritePointer(written);
+        }
+        int n = 0;
+        while (readPos < written && n < limit) {
+            final long index = readPos & (capacity - 1);
+            final int length = (int) UNSAFE.getLong(rxBase + RING_OFFSET + index);
+            final long contiguous = capacity - index;
+            final long unread = written - readPos;
+            if (length == PAD_LENGTH) {
+                if (contiguous > unread) {
+                    throw badWrap(contiguous, unread);
+                }
+                readPos += contiguous;
+                continue;
+            }
+            if (!recordFits(length, contiguous, unread)) {
+                throw badLength(length, unread, contiguous);
+            }
+            currentStart = readPos;
+            currentEnd = readPos + recordLength(length);
+            handler.onMessage(rxBytes, RING_OFFSET + index + 8, length);
+            currentStart = -1;
+            readPos = currentEnd;
+            n++;
+        }
+        if (n > 0) {
+            publishReadPos(readPos == written);
+        } else if (written == readPos) {
+            connection.checkPeerClosed();
+        }
+        return n;
+    }
+
+    /** @return whether a record of {@code length} bytes is one this ring can hold where it lies */
+    private boolean recordFits(final int length, final long contiguous, final long unread) {
+        // unsigned: a negative length is larger than any record
+        return Integer.compareUnsigned(length, maxRecordPayload) <= 0 && recordLength(length) <= Math.min(contiguous, unread);
+    }
+
+    // the protocol errors poll finds, built out of line: the polling loop stays small enough to inline
+
+    private PeerProtocolException badWritePointer(final long written) {
+        return connection.violation("ring of '" + rx.regionName() + "'", "write pointer (offset " + WRITE_POINTER_OFFSET
+            + ")", written, "it must be 8-byte aligned and at most the ring's " + capacity
+                + " bytes ahead of the read position " + readPos);
+    }
+
+    private PeerProtocolException badWrap(final long contiguous, final long unread) {
+        return connection.violation("ring of '" + rx.regionName() + "'", "wrap marker at position", readPos,
+            "it skips " + contiguous + " bytes but only " + unread + " are written");
+    }
+
+    private PeerProtocolException badLength(final int length, final long unread, final long contiguous) {
+        return connection.violation("ring of '" + rx.regionName() + "'", "record length at position " + readPos, length,
+            "a record holds 0 to " + maxRecordPayload + " bytes and lies within the " + unread
+                + " written bytes and the " + contiguous + " bytes before the ring's end");
+    }
+
+    /** Publishes how far the sender may reuse the ring: up to the oldest held record, else all read. */
+    private void publishReadPos(final boolean drained) {
+        if (!holdsUsed) {
+            publishBound(readPos, drained);   // no record was ever held: only the receiving thread publishes
+            return;
+        }
+        synchronized (holds) {
+            publishBound(holds.isEmpty() ? readPos : holds.peekFirst()[0], drained);
+        }
+    }
+
+    /** Publishes {@code bound} as the class comment describes: remotely per quarter ring, lazily when drained. */
+    private void publishBound(final long bound, final boolean drained) {
+        if (bound <= publishedReadPos) {
+            return;
+        }
+        if (bound - publishedReadPos >= capacity / 4
+            || drained && (!LAZY_PUBLISH || UNSAFE.getLongVolatile(null, rxBase + EAGER_PUBLISH_OFFSET) != 0)) {
+            publishRemote(bound);
+        } else if (drained) {
+            UNSAFE.putOrderedLong(null, rxBase + READ_POSITION_OFFSET, bound);
+            final long wanted = UNSAFE.getLongVolatile(null, rxBase + ROOM_WANTED_OFFSET);
+            if (wanted != roomSeen) {
+                roomSeen = wanted;
+                publishRemote(bound);
+            }
+        }
+    }
+
+    private void publishRemote(final long bound) {
+        publishedReadPos = bound;
+        UNSAFE.putOrderedLong(null, rxBase + READ_POSITION_OFFSET, bound);
+        try {
+            tx.putLongOrdered(PEER_READ_POINTER_OFFSET, bound);   // the sender's space tripwire fires here
+        } catch (final StaleRegionException | org.softclan.dsm.ClosedException peerGone) {
+            // the sender closed after sending: what it sent is still delivered
+        }
+    }
+
+    /** See {@link Connection#hold()}. */
+    long hold() {
+        if (currentStart < 0) {
+            throw new IllegalStateException("connection " + connection.name() + ": hold() outside a message handler");
+        }
+        holdsUsed = true;
+        synchronized (holds) {
+            holds.addLast(new long[] {currentStart, currentEnd, 0});
+        }
+        return currentStart;
+    }
+
+    /**
+     * Releases a held record (any thread); publishes the new bound unless {@code closed}.
+     *
+     * @throws IllegalArgumentException if the token was never a held record
+     */
+    void release0(final long token, final boolean closed) {
+        synchronized (holds) {
+            boolean found = false;
+            for (final long[] h : holds) {
+                if (h[0] == token) {
+                    h[2] = 1;
+                    found = true;
+                    break;
+                }
+            }
+            if (!found) {
+                if (token >= 0 && token < readPos) {
+                    return;
+                }
+                throw new IllegalArgumentException("connection " + connection.name() + ": " + token + " is not a held record");
+            }
+            while (!holds.isEmpty() && holds.peekFirst()[2] == 1) {
+                holds.removeFirst();
+            }
+            if (!closed) {
+                publishReadPos(true);
+            }
+        }
+    }
+
+    /** @return records held and not yet released */
+    int held() {
+        synchronized (holds) {
+            int n = 0;
+            for (final long[] h : holds) {
+                n += (int) (1 - h[2]);
+            }
+            return n;
+        }
+    }
+}

@@ -83,11 +83,19 @@ public interface WaitStrategy {
     }
 
     /**
-     * @param minNanos the first park, in ns
-     * @param maxNanos the longest park, in ns; no park outlasts the time left before the timeout
+     * @param minNanos the first park, in ns; at least 1
+     * @param maxNanos the longest park, in ns, at least {@code minNanos}; no park outlasts the time left
+     *                 before the timeout
      * @return parks between checks, doubling the park from {@code minNanos} up to {@code maxNanos}
+     * @throws IllegalArgumentException if {@code minNanos < 1} (a park of 0 would never back off: the
+     *                                  strategy would spin on {@code parkNanos(0)}) or
+     *                                  {@code maxNanos < minNanos}
      */
     static WaitStrategy parkWithBackoff(final long minNanos, final long maxNanos) {
+        if (minNanos < 1 || maxNanos < minNanos) {
+            throw new IllegalArgumentException("parkWithBackoff(" + minNanos + ", " + maxNanos + "): the first park"
+                + " must be at least 1 ns and the longest at least the first");
+        }
         return (ready, bell, timeout) -> {
             final long deadline = System.nanoTime() + timeout;
             long park = minNanos;

@@ -18,7 +18,6 @@ import org.softclan.dsm.StaleRegionException;
 import org.softclan.tripwire.Tripwire;
 import org.softclan.tripwire.TripwireUnit;
 import org.softclan.tripwire.WaitStrategy;
-import org.softclan.tripwire.os.Membarrier;
 
 /**
  * One end of a connection: two message queues (CLAN's distributed message queues), one each way.
@@ -38,7 +37,7 @@ import org.softclan.tripwire.os.Membarrier;
  * (a remote store on every drained poll would cost each message's round trip), unless the sender sends
  * by DMA or has asked for room, or membarrier is unavailable. A sender that runs short of room reads
  * that position from the peer's memory; still short, it asks for room and waits on a tripwire over its
- * copy of the read pointer (back-pressure: unread data is never overwritten); see {@link #awaitRoom}.
+ * copy of the read pointer (back-pressure: unread data is never overwritten); see {@code RingSender} (and {@code RingReceiver} for the receiving side).
  *
  * <p><b>Zero-copy sending</b>: {@link #claim} reserves a record in the peer's ring and returns where its
  * payload goes in {@link #outbound()}; the caller (or a DMA engine) fills it; {@link #commit} publishes
@@ -79,6 +78,13 @@ public final class Connection implements AutoCloseable {
     public static final int CONTROL_BYTES = ReceiveRegionDescriptor.CONTROL_LENGTH;
     /** How often waits re-check that the peer is alive, in milliseconds. */
     public static final int LIVENESS_SLICE_MS = 100;
+    /**
+     * What {@link #tryClaim} returns when the peer's ring has no room for the record now (nothing was
+     * written); every other outcome but a claim is an exception.
+     */
+    public static final long BACK_PRESSURED = -1;
+    /** The timeout {@link #claimGuarded} takes for "do not wait": {@link RingSender#claim} then answers {@link #BACK_PRESSURED}. */
+    private static final long NO_WAIT = -1;
     /** How long {@link #close()} waits for threads inside an operation to leave before returning, in ms. */
     public static final int CLOSE_WAIT_MS = 2_000;
     /** Slots of {@link #inside}, 128 bytes apart (the array's data starts 16 bytes into the object). */
@@ -101,22 +107,14 @@ public final class Connection implements AutoCloseable {
     private final InboundMapping rx;
     private final OutboundMapping tx;
     private final long rxBase;
-    private final int capacity;
-    private final int peerCapacity;
     private final Tripwire dataTrip;
     private final Tripwire spaceTrip;
     private final WaitStrategy strategy;
-    // sender state
-    private long writePos;
-    private long shadowPeerRead;
-    private int claimed = -1;
+    /** The sending role: claims and commits in the peer's ring, the room it has, waits for room. */
+    private final RingSender sender;
     private long nudges;
     /** The receiving role: the ring in this end's memory, holds, the read position's publication. */
     private final RingReceiver receiver;
-    /** Requests for room this end made of its peer. Sending thread only. */
-    private long roomRequests;
-    /** Whether this end has told its peer it sends by DMA ({@link ReceiveRegionDescriptor#EAGER_PUBLISH_OFFSET}). Sending thread only. */
-    private boolean eagerAsked;
     private volatile boolean closed;
     /** Opened when the first {@link #close()} has finished: a second, concurrent close waits for it. */
     private final java.util.concurrent.CountDownLatch closeDone = new java.util.concurrent.CountDownLatch(1);
@@ -137,9 +135,8 @@ public final class Connection implements AutoCloseable {
         this.tx = tx;
         this.strategy = strategy;
         this.rxBase = rx.address(0, RING_OFFSET);
-        this.capacity = ringCapacity(rx, name, "this end's");
-        this.peerCapacity = ringCapacity(tx, name, "the peer's");
-        this.receiver = new RingReceiver(this, rx, tx, capacity);
+        this.receiver = new RingReceiver(this, rx, tx, ringCapacity(rx, name, "this end's"));
+        this.sender = new RingSender(this, rx, tx, ringCapacity(tx, name, "the peer's"), strategy, unit);
         final int dataActions = mode == Mode.EVENTS ? Tripwire.EVENT | Tripwire.WAKE : Tripwire.WAKE;
         this.dataTrip = unit.arm(rx, Tripwire.Options.word(WRITE_POINTER_OFFSET).actions(dataActions).cookie(id));
         this.spaceTrip = unit.arm(rx, Tripwire.Options.at(PEER_READ_POINTER_OFFSET, 128).actions(Tripwire.WAKE).cookie(id));
@@ -188,7 +185,7 @@ public final class Connection implements AutoCloseable {
 
     /** @return the largest message this connection sends: half the peer's ring, less the record header */
     public int maxMessage() {
-        return peerCapacity / 2 - 8;
+        return sender.maxMessage();
     }
 
     // ------------------------------------------------------------------------------------ sending
@@ -201,8 +198,8 @@ public final class Connection implements AutoCloseable {
      * @throws IllegalArgumentException if the message is longer than {@link #maxMessage()}
      */
     public boolean offer(final byte[] src, final int offset, final int length) {
-        final long at = claim(length, -1, null);
-        if (at < 0) {
+        final long at = tryClaim(length, null);
+        if (at == BACK_PRESSURED) {
             return false;
         }
         try {
@@ -231,7 +228,7 @@ public final class Connection implements AutoCloseable {
      */
     public void send(final byte[] src, final int offset, final int length, final long timeout, final TimeUnit unit) {
         try {
-            final long at = claim(length, unit.toNanos(timeout), null);
+            final long at = claim(length, Math.max(0, unit.toNanos(timeout)), null);
             try {
                 tx.put(at, src, offset, length);
             } catch (final RuntimeException | Error e) {
@@ -246,7 +243,7 @@ public final class Connection implements AutoCloseable {
     /** Sends the remaining bytes of a buffer, waiting while the ring is full; see {@link #send(byte[], int, int, long, TimeUnit)}. */
     public void send(final ByteBuffer src, final long timeout, final TimeUnit unit) {
         final int length = src.remaining();
-        final long at = claim(length, unit.toNanos(timeout), null);
+        final long at = claim(length, Math.max(0, unit.toNanos(timeout)), null);
         try {
             tx.put(at, src);
         } catch (final RuntimeException | Error e) {
@@ -271,14 +268,14 @@ public final class Connection implements AutoCloseable {
      * @return whether the message was sent (false: the ring is full, nothing was written)
      */
     public boolean offer(final BytesStore<?, ?> src, final long offset, final int length) {
-        return sendStore(src, offset, length, -1);
+        return sendStore(src, offset, length, NO_WAIT);
     }
 
     /** @return false if {@code timeoutNanos} is negative and there is no room now */
     private boolean sendStore(final BytesStore<?, ?> src, final long offset, final int length,
                               final long timeoutNanos) {
-        final long at = claim(length, timeoutNanos, null);
-        if (at < 0) {
+        final long at = claimOrBackPressure(length, timeoutNanos, null);
+        if (at == BACK_PRESSURED) {
             return false;
         }
         try {
@@ -305,7 +302,7 @@ public final class Connection implements AutoCloseable {
                 out = cut(e);   // rethrows an error that is not a cut region's
             }
         } finally {
-            claimed = -1;
+            sender.abandonClaim();
             leave(SENDING);
         }
         if (out != null) {
@@ -318,23 +315,54 @@ public final class Connection implements AutoCloseable {
     }
 
     /**
-     * Claims a record of {@code length} bytes in the peer's ring (zero-copy send): waits up to
-     * {@code timeoutNanos} for room (a negative timeout returns -1 at once if there is none), writes
-     * the record's header (and a wrap marker before it if needed) and returns where its payload goes in
-     * {@link #outbound()}. The caller fills {@code [offset, offset + length)} (stores through the
-     * mapping, or DMA), then calls {@link #commit}; nothing is visible to the peer before that. One
-     * claim at a time; the caller must not write outside the claimed range.
+     * Claims a record of {@code length} bytes in the peer's ring (zero-copy send) if there is room for it
+     * now: writes the record's header (and a wrap marker before it if needed) and returns where its
+     * payload goes in {@link #outbound()}. The caller fills {@code [offset, offset + length)} (stores
+     * through the mapping, or DMA), then calls {@link #commit}; nothing is visible to the peer before that.
+     * One claim at a time; the caller must not write outside the claimed range.
      *
-     * @param via {@code null} to write the header by PIO now; a DMA engine (of this connection's
-     *            endpoint) to queue the header as ordered stores on it, so this thread makes no PIO
-     *            access to the mapping (which would wait for the engine's earlier transfers)
-     * @return the offset of the payload in {@link #outbound()}, or -1 (negative timeout, no room)
-     * @throws SendTimeoutException     if the ring stayed full for the whole timeout
+     * @param length payload bytes, 0 to {@link #maxMessage()}
+     * @param via    {@code null} to write the header by PIO now; a DMA engine (of this connection's
+     *               endpoint) to queue the header as ordered stores on it, so this thread makes no PIO
+     *               access to the mapping (which would wait for the engine's earlier transfers)
+     * @return the offset of the payload in {@link #outbound()}, or {@link #BACK_PRESSURED} if the ring
+     *         has no room now (nothing was written)
      * @throws PeerGoneException        if the peer closed or died
-     * @throws IllegalArgumentException if the length exceeds {@link #maxMessage()}
+     * @throws PeerProtocolException    if the peer broke the protocol (the connection is broken)
+     * @throws IllegalArgumentException if the length is negative or exceeds {@link #maxMessage()}
      * @throws IllegalStateException    if a claim is already open
+     * @throws org.softclan.dsm.ClosedException if this end is closed
+     */
+    public long tryClaim(final int length, final DmaEngine via) {
+        return claimOrBackPressure(length, NO_WAIT, via);
+    }
+
+    /**
+     * Claims a record as {@link #tryClaim} does, waiting up to {@code timeoutNanos} (with the connection's
+     * wait strategy) while the peer's ring has no room.
+     *
+     * @param length       payload bytes, 0 to {@link #maxMessage()}
+     * @param timeoutNanos how long to wait for room, in ns; at least 0
+     * @param via          as for {@link #tryClaim}
+     * @return the offset of the payload in {@link #outbound()}
+     * @throws SendTimeoutException     if the ring stayed full for the whole timeout (nothing was written)
+     * @throws PeerGoneException        if the peer closed or died
+     * @throws PeerProtocolException    if the peer broke the protocol (the connection is broken)
+     * @throws IllegalArgumentException if the timeout is negative, or the length is negative or exceeds
+     *                                  {@link #maxMessage()}
+     * @throws IllegalStateException    if a claim is already open
+     * @throws org.softclan.dsm.ClosedException if this end is closed, before or while waiting
      */
     public long claim(final int length, final long timeoutNanos, final DmaEngine via) {
+        if (timeoutNanos < 0) {
+            throw new IllegalArgumentException("connection " + name + ": claim timeout " + timeoutNanos
+                + " ns is negative; tryClaim claims without waiting");
+        }
+        return claimOrBackPressure(length, timeoutNanos, via);
+    }
+
+    /** @return the payload's offset, or {@link #BACK_PRESSURED} ({@code timeoutNanos} {@link #NO_WAIT} only) */
+    private long claimOrBackPressure(final int length, final long timeoutNanos, final DmaEngine via) {
         try {
             return claimGuarded(length, timeoutNanos, via);
         } catch (final InternalError late) {
@@ -347,8 +375,8 @@ public final class Connection implements AutoCloseable {
         enter(SENDING);
         boolean open = false;
         try {
-            final long at = claim0(length, timeoutNanos, via);
-            open = at >= 0;
+            final long at = sender.claim(length, timeoutNanos, via);
+            open = at != BACK_PRESSURED;
             return at;
         } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
             throw cut(e);
@@ -357,43 +385,6 @@ public final class Connection implements AutoCloseable {
                 leave(SENDING);
             }
         }
-    }
-
-    private long claim0(final int length, final long timeoutNanos, final DmaEngine via) {
-        if (claimed >= 0) {
-            throw claimOpen();
-        }
-        checkLength(length);
-        final long need = recordLength(length);
-        if (via != null && !eagerAsked) {
-            askEagerPublish();
-        }
-        // a DMA send looks only at the pointer published into this end's memory: any PIO access to the
-        // peer's mapping (such as reading the peer's own read position) would wait for the engine
-        if (!(via == null ? hasRoom(need) : hasPublishedRoom(need))) {
-            if (timeoutNanos < 0) {
-                checkPeer();
-                return -1;
-            }
-            awaitRoom(need, timeoutNanos, via == null);
-        }
-        try {
-            final long at = placeRecord(need, via);
-            if (via == null) {
-                tx.putLong(RING_OFFSET + at, length & 0xFFFFFFFFL);
-            } else {
-                via.writeLongOrdered(tx, RING_OFFSET + at, length & 0xFFFFFFFFL);
-            }
-            claimed = length;
-            return RING_OFFSET + at + 8;
-        } catch (final StaleRegionException e) {
-            throw peerGone();
-        }
-    }
-
-    private IllegalStateException claimOpen() {
-        return new IllegalStateException("connection " + name + ": a record of " + claimed
-            + " bytes is claimed and not committed yet");
     }
 
     /**
@@ -415,18 +406,9 @@ public final class Connection implements AutoCloseable {
     }
 
     private DmaTransfer commitGuarded(final DmaEngine via) {
-        if (claimed < 0) {
-            throw new IllegalStateException("connection " + name + ": commit without a claim");
-        }
-        final long need = recordLength(claimed);
-        claimed = -1;
-        writePos += need;
+        sender.checkClaimed();
         try {
-            if (via == null) {
-                tx.putLongOrdered(WRITE_POINTER_OFFSET, writePos);   // the data tripwire of the peer fires here
-                return null;
-            }
-            return via.writeLongOrdered(tx, WRITE_POINTER_OFFSET, writePos);
+            return sender.commit(via);
         } catch (final StaleRegionException e) {
             throw peerGone();
         } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
@@ -502,20 +484,9 @@ public final class Connection implements AutoCloseable {
         }
     }
 
-    /** Pads to the ring's start if the record would wrap; returns the ring index to write at. */
-    private long placeRecord(final long need, final DmaEngine via) {
-        final long index = writePos & (peerCapacity - 1);
-        final long contiguous = peerCapacity - index;
-        if (contiguous < need) {
-            if (via == null) {
-                tx.putLong(RING_OFFSET + index, PAD_LENGTH & 0xFFFFFFFFL);
-            } else {
-                via.writeLongOrdered(tx, RING_OFFSET + index, PAD_LENGTH & 0xFFFFFFFFL);
-            }
-            writePos += contiguous;
-            return 0;
-        }
-        return index;
+    /** @return whether {@link #close()} has begun (volatile read) */
+    boolean isClosed() {
+        return closed;
     }
 
     void checkOpen() {
@@ -638,128 +609,6 @@ public final class Connection implements AutoCloseable {
             violation = message;
         }
         return new PeerProtocolException(message);
-    }
-
-    private void checkLength(final int length) {
-        checkOpen();
-        if (peerClosed0()) {
-            throw peerGone();
-        }
-        if (length < 0 || length > maxMessage()) {
-            throw tooLong(length);
-        }
-    }
-
-    private IllegalArgumentException tooLong(final int length) {
-        return new IllegalArgumentException("connection " + name + ": message of " + length
-            + " bytes; the most this connection carries is " + maxMessage() + " bytes (half the peer's ring)");
-    }
-
-    /** Room for a record and, in the worst case, the padding to the ring's start before it. */
-    private boolean hasRoom(final long need) {
-        if (hasPublishedRoom(need)) {
-            return true;
-        }
-        // the peer leaves a drained ring's position in its own memory until a quarter of the ring is read
-        try {
-            shadowPeerRead = Math.max(shadowPeerRead, peerLocalReadPos());
-        } catch (final StaleRegionException e) {
-            throw peerGone();
-        }
-        return writePos + worstCase(need) - shadowPeerRead <= peerCapacity;
-    }
-
-    /** Room by the read pointer the peer published into this end's memory (no access to the peer's). */
-    private boolean hasPublishedRoom(final long need) {
-        final long worst = worstCase(need);
-        if (writePos + worst - shadowPeerRead <= peerCapacity) {
-            return true;
-        }
-        shadowPeerRead = Math.max(shadowPeerRead, publishedPeerRead());
-        return writePos + worst - shadowPeerRead <= peerCapacity;
-    }
-
-    /** The read pointer the peer published into this end's memory, checked against what was written. */
-    private long publishedPeerRead() {
-        final long read = UNSAFE.getLongVolatile(null, rxBase + PEER_READ_POINTER_OFFSET);
-        if (read > writePos || read < 0) {
-            throw violation("receive region '" + rx.regionName() + "'", "peer read pointer (offset " + PEER_READ_POINTER_OFFSET
-                + ")", read, "it must lie between 0 and the " + writePos + " bytes this end has written");
-        }
-        return read;
-    }
-
-    /** The read position the peer left in its own memory, checked against what was written. */
-    private long peerLocalReadPos() {
-        final long read = tx.getLongVolatile(READ_POSITION_OFFSET);
-        if (read > writePos || read < 0) {
-            throw violation("receive region '" + tx.regionName() + "'", "read position (offset " + READ_POSITION_OFFSET
-                + ")", read, "it must lie between 0 and the " + writePos + " bytes this end has written");
-        }
-        return read;
-    }
-
-    private long worstCase(final long need) {
-        final long index = writePos & (peerCapacity - 1);
-        return need + (peerCapacity - index < need ? peerCapacity - index : 0);
-    }
-
-    /**
-     * Tells the peer, before this end's first DMA send, to publish a drained ring at once (a DMA sender
-     * cannot read the peer's position or ask for room without waiting for its engine). Then reads the
-     * position the peer may have left in its own memory: after the barrier, every drained poll of the
-     * peer either sees the request or left a position this read sees.
-     */
-    private void askEagerPublish() {
-        try {
-            tx.putLongOrdered(EAGER_PUBLISH_OFFSET, 1);
-            Membarrier.globalBarrier();
-            shadowPeerRead = Math.max(shadowPeerRead, peerLocalReadPos());
-        } catch (final StaleRegionException e) {
-            throw peerGone();
-        }
-        eagerAsked = true;
-    }
-
-    /**
-     * Waits for room. A PIO sender first asks the peer to publish ({@link ReceiveRegionDescriptor#ROOM_WANTED_OFFSET}), then looks at
-     * the peer's own record of its position: after the barrier between the two, either the peer's next
-     * drained poll sees the request and publishes (which fires this end's space tripwire), or this end
-     * sees the position the peer left in its memory. It asks again whenever the published pointer moves
-     * without making room.
-     */
-    private void awaitRoom(final long need, final long timeoutNanos, final boolean pio) {
-        final long deadline = System.nanoTime() + timeoutNanos;
-        while (true) {
-            if (pio) {
-                try {
-                    tx.putLongOrdered(ROOM_WANTED_OFFSET, ++roomRequests);
-                } catch (final StaleRegionException e) {
-                    throw peerGone();
-                }
-                Membarrier.globalBarrier();
-                if (hasRoom(need)) {
-                    return;
-                }
-            }
-            final long seen = publishedPeerRead();
-            final long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                throw new SendTimeoutException("connection " + name + ": the peer's ring stayed full for "
-                    + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms (the peer is not reading)");
-            }
-            final long slice = Math.min(left, TimeUnit.MILLISECONDS.toNanos(LIVENESS_SLICE_MS));
-            final boolean woken = strategy.await(() -> closed || hasPublishedRoom(need) || publishedPeerRead() != seen,
-                unit.events(), slice);
-            checkOpen();
-            if (woken) {
-                if (hasPublishedRoom(need)) {
-                    return;
-                }
-                continue;   // published, but not enough: ask again
-            }
-            checkPeer0();
-        }
     }
 
     // ---------------------------------------------------------------------------------- receiving
@@ -919,7 +768,7 @@ public final class Connection implements AutoCloseable {
         }
     }
 
-    private boolean peerClosed0() {
+    boolean peerClosed0() {
         checkOpen();
         return UNSAFE.getLongVolatile(null, rxBase + PEER_CLOSED_OFFSET) != 0;
     }
@@ -948,7 +797,7 @@ public final class Connection implements AutoCloseable {
         }
     }
 
-    private void checkPeer0() {
+    void checkPeer0() {
         if (peerClosed0() || !tx.isValid() || !tx.ownerAlive()) {
             throw peerGone();
         }
@@ -961,7 +810,7 @@ public final class Connection implements AutoCloseable {
         }
     }
 
-    private PeerGoneException peerGone() {
+    PeerGoneException peerGone() {
         // a dead owner's region is revoked by the importers' watchdog too: ask about its death first
         final String what = peerClosed0() ? "closed the connection"
             : !tx.ownerAlive() ? "died (its liveness lock is released; it ran as process " + tx.owner().pid()

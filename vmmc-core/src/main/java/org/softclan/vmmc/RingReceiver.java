@@ -25,7 +25,7 @@ import org.softclan.tripwire.os.Membarrier;
  * broken from then on); nothing past it is handed to a handler.
  *
  * <p><b>Publishing the read position</b> (the receiver's half of the lazy protocol; the sender's is in
- * {@link Connection}'s {@code hasRoom} and {@code awaitRoom}): the position is stored into the sender's
+ * {@link RingSender}): the position is stored into the sender's
  * memory (the peer read pointer, whose store fires the sender's space tripwire) once a quarter of the
  * ring has been read since the last time. A drained ring's position is stored only into this end's own
  * memory ({@link ReceiveRegionDescriptor#READ_POSITION_OFFSET}, release), where a sender short of room

@@ -100,7 +100,7 @@ class CloseUnderWaitersTest {
 
     @Test
     void closingEndsASendWaitingForRoomInTheDefaultStrategy() throws Exception {
-        closeUnder("Connection.awaitRoom", WaitStrategy.competitive(), p -> () -> {
+        closeUnder("RingSender.awaitRoom", WaitStrategy.competitive(), p -> () -> {
             while (true) {
                 p[1].send(new byte[1000], 1, TimeUnit.MINUTES);   // the server never reads: the ring fills
             }

@@ -49,7 +49,10 @@ import org.softclan.vmmc.SendTimeoutException;
  * caller's buffer may be reused. Blocking waits use the connection's wait strategy in slices of
  * {@value Connection#LIVENESS_SLICE_MS} ms, checking between slices that the peer is alive and that
  * this stream was not closed; they wait forever by default, or up to {@link #readTimeout} /
- * {@link #writeTimeout}. Thread interrupts do not end a wait.
+ * {@link #writeTimeout}. Thread interrupts do not end a wait for bytes, room or a post; a wait for a DMA
+ * transfer (a write without a copy, a staging frame of {@link SendTechnique#COPY_DMA},
+ * {@link SendTicket#awaitReady}) ends with {@link java.io.InterruptedIOException}, the interrupt status
+ * set again.
  *
  * <p><b>Send techniques</b> ({@link #sendTechnique(SendTechnique)}, per send
  * {@link #send(ByteBuffer, SendTechnique)}): {@link SendTechnique#PIO} stores the caller's bytes
@@ -245,7 +248,7 @@ public final class ByteStream implements ByteChannel {
         return new ByteStream(Objects.requireNonNull(connection, "connection"));
     }
 
-    /** @return the connection that carries this stream */
+    /** {@return the connection that carries this stream (the stream owns it: do not use it directly)} */
     public Connection connection() {
         return connection;
     }
@@ -289,14 +292,16 @@ public final class ByteStream implements ByteChannel {
      * {@link #outputStream()} use from now on (default {@link SendTechnique#PIO}). Sends already made
      * keep their place in the stream: bytes arrive in the order sent, whatever moved them.
      *
+     * @param technique the technique of the sends from now on
      * @return this
+     * @throws NullPointerException if {@code technique} is {@code null}
      */
     public ByteStream sendTechnique(final SendTechnique technique) {
         this.sendTechnique = Objects.requireNonNull(technique, "technique");
         return this;
     }
 
-    /** @return the stream's current send technique */
+    /** {@return the stream's current send technique} */
     public SendTechnique sendTechnique() {
         return sendTechnique;
     }
@@ -308,8 +313,12 @@ public final class ByteStream implements ByteChannel {
      * none), with {@link ReceiveTechnique#REDIRECTION} they deposit into a buffer posted in time and
      * use the ring otherwise. Bytes the peer sent through the ring before it saw the change are still
      * delivered, to {@link #read}. Exports this end's deposit region (once) for the two posting modes.
+     * The mode word in the peer's control area is written with an ordered (release) store, then the
+     * peer is nudged.
      *
+     * @param technique how this end receives from now on
      * @return this
+     * @throws NullPointerException if {@code technique} is {@code null}
      */
     public ByteStream receiveTechnique(final ReceiveTechnique technique) {
         Objects.requireNonNull(technique, "technique");
@@ -328,7 +337,7 @@ public final class ByteStream implements ByteChannel {
         return this;
     }
 
-    /** @return this end's receive technique */
+    /** {@return this end's receive technique} */
     public ReceiveTechnique receiveTechnique() {
         return receiveTechnique;
     }
@@ -336,8 +345,12 @@ public final class ByteStream implements ByteChannel {
     /**
      * Sets the size of the deposit region this end exports for posted buffers (default
      * {@value #DEFAULT_DEPOSIT_CAPACITY} bytes); only before the first post or posting receive mode.
+     * Lowers the {@linkplain #internalPostSize internal post size} to half of it if that is larger.
      *
+     * @param bytes size of the deposit region, at least 4096
      * @return this
+     * @throws IllegalStateException    if the deposit region exists already
+     * @throws IllegalArgumentException if {@code bytes} is less than 4096
      */
     public ByteStream depositCapacity(final int bytes) {
         synchronized (postLock) {
@@ -358,7 +371,9 @@ public final class ByteStream implements ByteChannel {
      * mode (default 1 MiB, at most half the deposit region): the largest single send the peer can make
      * to a reader that only reads.
      *
+     * @param bytes size of each internal post, 1 to half the deposit capacity
      * @return this
+     * @throws IllegalArgumentException if {@code bytes} is less than 1 or more than half the deposit capacity
      */
     public ByteStream internalPostSize(final int bytes) {
         synchronized (postLock) {
@@ -378,6 +393,7 @@ public final class ByteStream implements ByteChannel {
      *
      * @param capacity bytes
      * @return a direct buffer, position 0, limit = capacity
+     * @throws IllegalArgumentException if {@code capacity} is not positive
      */
     public ByteBuffer allocateSendBuffer(final int capacity) {
         if (capacity <= 0) {
@@ -397,6 +413,7 @@ public final class ByteStream implements ByteChannel {
      *
      * @param capacity bytes
      * @return the page, zero-filled if newly allocated
+     * @throws IllegalArgumentException if {@code capacity} is not positive
      */
     public Page newPage(final int capacity) {
         if (capacity <= 0) {
@@ -405,12 +422,12 @@ public final class ByteStream implements ByteChannel {
         return new Page(this, acquirePageMemory(capacity));
     }
 
-    /** @return how often page writes found their page in flight and duplicated it */
+    /** {@return how often page writes found their page in flight and duplicated it} */
     public long pageDuplications() {
         return pageDuplications.get();
     }
 
-    /** @return the registration cache of {@link SendTechnique#V2P_DMA} (created on first use) */
+    /** {@return the registration cache of {@link SendTechnique#V2P_DMA} (created on first use)} */
     public RegistrationCache registrationCache() {
         synchronized (writeLock) {
             if (cache == null) {
@@ -426,6 +443,7 @@ public final class ByteStream implements ByteChannel {
      * {@link SendTechnique#DIRECT_DMA} and {@link SendTechnique#V2P_DMA} only once the ticket is ready.
      * {@link #write(ByteBuffer)} is {@code send} followed by waiting for the ticket.
      *
+     * @param src the bytes to send, from its position to its limit
      * @return the ticket of this send; {@code src}'s position is advanced past the bytes sent
      * @throws IOException as {@link #write(ByteBuffer)}
      */
@@ -449,6 +467,10 @@ public final class ByteStream implements ByteChannel {
      *       copy-on-write path.</li>
      * </ul>
      *
+     * @param src       the bytes to send, from its position to its limit
+     * @param technique the technique for this send
+     * @return the ticket of this send; {@code src}'s position is advanced past the bytes sent
+     * @throws NullPointerException if {@code technique} is {@code null}
      * @throws IOException as {@link #write(ByteBuffer)}
      */
     public SendTicket send(final ByteBuffer src, final SendTechnique technique) throws IOException {
@@ -469,7 +491,12 @@ public final class ByteStream implements ByteChannel {
      * Sends {@code length} bytes of a page from {@code offset} by DMA without a copy. Ready on return:
      * the page may be written at once (a write while the transfer is in flight duplicates the page).
      *
+     * @param page   the page, from {@link #newPage}
+     * @param offset the first byte of the page to send
+     * @param length bytes to send
      * @return the ticket (ready)
+     * @throws IndexOutOfBoundsException if the range is outside the page
+     * @throws IllegalStateException     if the page is closed
      * @throws IOException as {@link #write(ByteBuffer)}
      */
     public SendTicket send(final Page page, final int offset, final int length) throws IOException {
@@ -487,22 +514,31 @@ public final class ByteStream implements ByteChannel {
         }
     }
 
-    /** @return the nanoseconds writes have spent so far waiting for room in the peer's ring or for a post (back-pressure) */
+    /**
+     * {@return the nanoseconds writes have spent so far waiting for room in the peer's ring or for a post
+     * (back-pressure)}
+     */
     public long writeBlockedNanos() {
         return writeBlockedNanos;
     }
 
-    /** @return sends this end deposited straight into buffers the peer posted */
+    /** {@return the number of sends this end deposited straight into buffers the peer posted} */
     public long depositsSent() {
         return depositsSent.get();
     }
 
-    /** @return posted buffers of this end (its own or those {@link #read} posts) filled by the sender's deposit */
+    /**
+     * {@return the number of posted buffers of this end (its own or those {@link #read} posts) filled by
+     * the sender's deposit}
+     */
     public long deliveredDirect() {
         return deliveredDirect.get();
     }
 
-    /** @return posted buffers of this end filled from the ring by a copy on delivery ({@link ReceiveTechnique#REDIRECTION}) */
+    /**
+     * {@return the number of posted buffers of this end filled from the ring by a copy on delivery
+     * ({@link ReceiveTechnique#REDIRECTION})}
+     */
     public long deliveredCopied() {
         return deliveredCopied.get();
     }
@@ -578,8 +614,12 @@ public final class ByteStream implements ByteChannel {
      * owns until {@link ReceivedPage#release()}; the sender does not reuse that memory before. Pages
      * may be released in any order. Mixes with {@link #read}: bytes a read left over come first.
      *
+     * @param timeout the longest wait for bytes, in {@code unit}s; 0 (or less) waits forever (this method
+     *                ignores the {@linkplain #readTimeout read timeout})
+     * @param unit    the unit of {@code timeout}
      * @return the page, or {@code null} at the end of stream
      * @throws StreamTimeoutException as {@link #read} (within {@code timeout})
+     * @throws IOException            as {@link #read}
      */
     public ReceivedPage receivePage(final long timeout, final TimeUnit unit) throws IOException {
         final boolean wasOpen = !closed;
@@ -889,10 +929,13 @@ public final class ByteStream implements ByteChannel {
      * sender with {@link PostedBufferTooSmallException} (PRE_POSTED) or goes through the ring
      * (REDIRECTION).
      *
+     * @param capacity bytes of the buffer, at least 1
      * @return the posted buffer; wait for it with {@link PostedBuffer#awaitFilled} (if the peer is gone
      *         already, that reports the end of the stream)
      * @throws IllegalStateException if {@value #POST_SLOTS} posts are unfilled, or the deposit region
      *                               has no free range of that size (release filled buffers)
+     * @throws IllegalArgumentException if {@code capacity} is not positive
+     * @throws ClosedException          if this stream is closed
      */
     public PostedBuffer post(final int capacity) {
         return post(capacity, false);
@@ -1053,6 +1096,8 @@ public final class ByteStream implements ByteChannel {
      * Writes with {@code technique}, classical semantics (the buffer is reusable on return); see
      * {@link #write(ByteBuffer)}.
      *
+     * @param src       the bytes to write, from its position to its limit; the position advances to the limit
+     * @param technique the technique for this write
      * @return the number of bytes written: all that remained
      * @throws IOException as {@link #write(ByteBuffer)}
      */
@@ -1101,7 +1146,8 @@ public final class ByteStream implements ByteChannel {
     }
 
     /**
-     * Waits for a DMA transfer (a ticket's readiness) in slices, checking for close.
+     * Waits for a DMA transfer (a ticket's readiness) in slices, checking the timeout between them; a
+     * close of the stream does not end the wait.
      *
      * @param timeoutNanos 0 for forever
      */
@@ -1514,8 +1560,8 @@ public final class ByteStream implements ByteChannel {
     /** Claims a record of {@code length} bytes, waiting for room in slices; called holding writeLock. */
     private long claimFrame(final int length, final DmaEngine via, final long begin, final long timeout)
         throws IOException {
-        final long at = connection.claim(length, -1, via);
-        if (at >= 0) {
+        final long at = connection.tryClaim(length, via);
+        if (at != Connection.BACK_PRESSURED) {
             return at;
         }
         final long waitStart = System.nanoTime();

@@ -226,7 +226,7 @@ class ByteStreamTest {
                 return e;
             }
         }, THREADS);
-        awaitInside(writer, "Connection.awaitRoom");
+        awaitInside(writer, "RingSender.awaitRoom");
         assertFalse(blockedWrite.isDone(), "the ring is full: the write waits");
         final AtomicReference<Thread> closer = new AtomicReference<>();
         final CompletableFuture<Void> closing = CompletableFuture.runAsync(() -> {
@@ -234,7 +234,7 @@ class ByteStreamTest {
             p[1].close();
         }, THREADS);
         assertTrue(blockedWrite.get(5, TimeUnit.SECONDS) instanceof AsynchronousCloseException);
-        awaitInside(closer, "Connection.awaitRoom");
+        awaitInside(closer, "RingSender.awaitRoom");
         assertFalse(closing.isDone(), "close waits for room for the end-of-stream marker");
         final ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
         long got = 0;

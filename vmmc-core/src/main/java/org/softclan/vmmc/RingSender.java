@@ -1,0 +1,289 @@
+package org.softclan.vmmc;
+
+import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
+import static org.softclan.vmmc.ReceiveRegionDescriptor.*;
+
+import java.util.concurrent.TimeUnit;
+
+import org.softclan.dsm.DmaEngine;
+import org.softclan.dsm.DmaTransfer;
+import org.softclan.dsm.InboundMapping;
+import org.softclan.dsm.OutboundMapping;
+import org.softclan.dsm.StaleRegionException;
+import org.softclan.tripwire.TripwireUnit;
+import org.softclan.tripwire.WaitStrategy;
+import org.softclan.tripwire.os.Membarrier;
+
+/**
+ * The sending role of a {@link Connection}: claims records in the peer's ring, writes their headers (and
+ * wrap markers), publishes them by storing the peer's write pointer, and waits for room. Used by the
+ * connection's one sending thread; the connection's close gate is around every call (a claim keeps the
+ * sending role until its commit), so nothing here runs on unmapped memory.
+ *
+ * <p><b>Knowing the room</b> (the sender's half of the lazy read-position protocol; the receiver's is in
+ * {@link RingReceiver}): the sender keeps a shadow of how far the peer has read. It first looks at the
+ * read pointer the peer published into this end's memory ({@link ReceiveRegionDescriptor#PEER_READ_POINTER_OFFSET},
+ * no remote access); if that is short, at the position the peer left in its own memory when it drained
+ * its ring ({@link ReceiveRegionDescriptor#READ_POSITION_OFFSET}, one remote read). Still short, a PIO
+ * sender asks for room ({@link ReceiveRegionDescriptor#ROOM_WANTED_OFFSET}, bumped), issues
+ * {@link Membarrier#globalBarrier()}, and looks again: either the peer's next drained poll sees the request
+ * and publishes remotely (which fires this end's space tripwire and wakes the wait), or this look sees the
+ * position the peer stored. A DMA sender asks once, before its first send, for every drained ring to be
+ * published at once ({@link ReceiveRegionDescriptor#EAGER_PUBLISH_OFFSET}), and looks only at the published
+ * pointer: a PIO access to the mapping would wait for the engine's earlier transfers. Every read pointer
+ * the peer gives is checked: between 0 and what this end has written.
+ */
+final class RingSender {
+    private final Connection connection;
+    private final InboundMapping rx;
+    private final OutboundMapping tx;
+    private final long rxBase;
+    private final int peerCapacity;
+    private final WaitStrategy strategy;
+    private final TripwireUnit unit;
+
+    /** Bytes written into the peer's ring (records and wrap markers), as published by the last commit. */
+    private long writePos;
+    /** How far the peer has read, as this end last learned it; at most {@link #writePos}. */
+    private long shadowPeerRead;
+    /** Payload bytes of the open claim, or -1. */
+    private int claimed = -1;
+    /** Requests for room this end made of its peer. */
+    private long roomRequests;
+    /** Whether this end has told its peer it sends by DMA. */
+    private boolean eagerAsked;
+
+    RingSender(final Connection connection, final InboundMapping rx, final OutboundMapping tx, final int peerCapacity,
+               final WaitStrategy strategy, final TripwireUnit unit) {
+        this.connection = connection;
+        this.rx = rx;
+        this.tx = tx;
+        this.rxBase = rx.address(0, RING_OFFSET);
+        this.peerCapacity = peerCapacity;
+        this.strategy = strategy;
+        this.unit = unit;
+    }
+
+    /** @return the largest payload a record in the peer's ring may carry: half the ring, less the header */
+    int maxMessage() {
+        return peerCapacity / 2 - RECORD_HEADER_LENGTH;
+    }
+
+    /** @return whether a record is claimed and not committed */
+    boolean hasClaim() {
+        return claimed >= 0;
+    }
+
+    /** Forgets the open claim (its filling failed; nothing is published). */
+    void abandonClaim() {
+        claimed = -1;
+    }
+
+    /**
+     * Claims a record; see {@link Connection#claim}.
+     *
+     * @param timeoutNanos how long to wait for room, in ns; negative: not at all
+     * @return the offset of the payload in the peer's mapping, or {@link Connection#BACK_PRESSURED}
+     *         (negative timeout, no room)
+     */
+    long claim(final int length, final long timeoutNanos, final DmaEngine via) {
+        if (claimed >= 0) {
+            throw claimOpen();
+        }
+        checkLength(length);
+        final long need = recordLength(length);
+        if (via != null && !eagerAsked) {
+            askEagerPublish();
+        }
+        // a DMA send looks only at the pointer published into this end's memory: any PIO access to the
+        // peer's mapping (such as reading the peer's own read position) would wait for the engine
+        if (!(via == null ? hasRoom(need) : hasPublishedRoom(need))) {
+            if (timeoutNanos < 0) {
+                connection.checkPeer();
+                return Connection.BACK_PRESSURED;
+            }
+            awaitRoom(need, timeoutNanos, via == null);
+        }
+        try {
+            final long at = placeRecord(need, via);
+            if (via == null) {
+                tx.putLong(RING_OFFSET + at, length & 0xFFFFFFFFL);
+            } else {
+                via.writeLongOrdered(tx, RING_OFFSET + at, length & 0xFFFFFFFFL);
+            }
+            claimed = length;
+            return RING_OFFSET + at + RECORD_HEADER_LENGTH;
+        } catch (final StaleRegionException e) {
+            throw connection.peerGone();
+        }
+    }
+
+    private IllegalStateException claimOpen() {
+        return new IllegalStateException("connection " + connection.name() + ": a record of " + claimed
+            + " bytes is claimed and not committed yet");
+    }
+
+    /** @throws IllegalStateException if nothing is claimed */
+    void checkClaimed() {
+        if (claimed < 0) {
+            throw new IllegalStateException("connection " + connection.name() + ": commit without a claim");
+        }
+    }
+
+    /**
+     * Publishes the open claim: stores the peer's write pointer (release, after this thread's stores), or
+     * queues that store on {@code via}. The claim is closed whatever happens.
+     *
+     * @return the queued store ({@code via} given), else {@code null}
+     * @throws StaleRegionException if the peer's region went away
+     */
+    DmaTransfer commit(final DmaEngine via) {
+        final long need = recordLength(claimed);
+        claimed = -1;
+        writePos += need;
+        if (via == null) {
+            tx.putLongOrdered(WRITE_POINTER_OFFSET, writePos);   // the data tripwire of the peer fires here
+            return null;
+        }
+        return via.writeLongOrdered(tx, WRITE_POINTER_OFFSET, writePos);
+    }
+
+    /** Pads to the ring's start if the record would wrap; returns the ring index to write at. */
+    private long placeRecord(final long need, final DmaEngine via) {
+        final long index = writePos & (peerCapacity - 1);
+        final long contiguous = peerCapacity - index;
+        if (contiguous < need) {
+            if (via == null) {
+                tx.putLong(RING_OFFSET + index, PAD_LENGTH & 0xFFFFFFFFL);
+            } else {
+                via.writeLongOrdered(tx, RING_OFFSET + index, PAD_LENGTH & 0xFFFFFFFFL);
+            }
+            writePos += contiguous;
+            return 0;
+        }
+        return index;
+    }
+
+    private void checkLength(final int length) {
+        connection.checkOpen();
+        if (connection.peerClosed0()) {
+            throw connection.peerGone();
+        }
+        if (length < 0 || length > maxMessage()) {
+            throw tooLong(length);
+        }
+    }
+
+    private IllegalArgumentException tooLong(final int length) {
+        return new IllegalArgumentException("connection " + connection.name() + ": message of " + length
+            + " bytes; the most this connection carries is " + maxMessage() + " bytes (half the peer's ring)");
+    }
+
+    /** Room for a record and, in the worst case, the padding to the ring's start before it. */
+    private boolean hasRoom(final long need) {
+        if (hasPublishedRoom(need)) {
+            return true;
+        }
+        // the peer leaves a drained ring's position in its own memory until a quarter of the ring is read
+        try {
+            shadowPeerRead = Math.max(shadowPeerRead, peerLocalReadPos());
+        } catch (final StaleRegionException e) {
+            throw connection.peerGone();
+        }
+        return writePos + worstCase(need) - shadowPeerRead <= peerCapacity;
+    }
+
+    /** Room by the read pointer the peer published into this end's memory (no access to the peer's). */
+    boolean hasPublishedRoom(final long need) {
+        final long worst = worstCase(need);
+        if (writePos + worst - shadowPeerRead <= peerCapacity) {
+            return true;
+        }
+        shadowPeerRead = Math.max(shadowPeerRead, publishedPeerRead());
+        return writePos + worst - shadowPeerRead <= peerCapacity;
+    }
+
+    /** The read pointer the peer published into this end's memory, checked against what was written. */
+    private long publishedPeerRead() {
+        final long read = UNSAFE.getLongVolatile(null, rxBase + PEER_READ_POINTER_OFFSET);
+        if (read > writePos || read < 0) {
+            throw connection.violation("receive region '" + rx.regionName() + "'", "peer read pointer (offset "
+                + PEER_READ_POINTER_OFFSET + ")", read, "it must lie between 0 and the " + writePos
+                + " bytes this end has written");
+        }
+        return read;
+    }
+
+    /** The read position the peer left in its own memory, checked against what was written. */
+    private long peerLocalReadPos() {
+        final long read = tx.getLongVolatile(READ_POSITION_OFFSET);
+        if (read > writePos || read < 0) {
+            throw connection.violation("receive region '" + tx.regionName() + "'", "read position (offset "
+                + READ_POSITION_OFFSET + ")", read, "it must lie between 0 and the " + writePos
+                + " bytes this end has written");
+        }
+        return read;
+    }
+
+    private long worstCase(final long need) {
+        final long index = writePos & (peerCapacity - 1);
+        return need + (peerCapacity - index < need ? peerCapacity - index : 0);
+    }
+
+    /**
+     * Tells the peer, before this end's first DMA send, to publish a drained ring at once (a DMA sender
+     * cannot read the peer's position or ask for room without waiting for its engine). Then reads the
+     * position the peer may have left in its own memory: after the barrier, every drained poll of the
+     * peer either sees the request or left a position this read sees.
+     */
+    private void askEagerPublish() {
+        try {
+            tx.putLongOrdered(EAGER_PUBLISH_OFFSET, 1);
+            Membarrier.globalBarrier();
+            shadowPeerRead = Math.max(shadowPeerRead, peerLocalReadPos());
+        } catch (final StaleRegionException e) {
+            throw connection.peerGone();
+        }
+        eagerAsked = true;
+    }
+
+    /**
+     * Waits for room (see the class comment). It asks again whenever the published pointer moves without
+     * making room, and checks the peer's liveness every {@value Connection#LIVENESS_SLICE_MS} ms.
+     *
+     * @throws SendTimeoutException if the ring stayed full for {@code timeoutNanos}
+     */
+    private void awaitRoom(final long need, final long timeoutNanos, final boolean pio) {
+        final long deadline = System.nanoTime() + timeoutNanos;
+        while (true) {
+            if (pio) {
+                try {
+                    tx.putLongOrdered(ROOM_WANTED_OFFSET, ++roomRequests);
+                } catch (final StaleRegionException e) {
+                    throw connection.peerGone();
+                }
+                Membarrier.globalBarrier();
+                if (hasRoom(need)) {
+                    return;
+                }
+            }
+            final long seen = publishedPeerRead();
+            final long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new SendTimeoutException("connection " + connection.name() + ": the peer's ring stayed full for "
+                    + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms (the peer is not reading)");
+            }
+            final long slice = Math.min(left, TimeUnit.MILLISECONDS.toNanos(Connection.LIVENESS_SLICE_MS));
+            final boolean woken = strategy.await(
+                () -> connection.isClosed() || hasPublishedRoom(need) || publishedPeerRead() != seen, unit.events(), slice);
+            connection.checkOpen();
+            if (woken) {
+                if (hasPublishedRoom(need)) {
+                    return;
+                }
+                continue;   // published, but not enough: ask again
+            }
+            connection.checkPeer0();
+        }
+    }
+}

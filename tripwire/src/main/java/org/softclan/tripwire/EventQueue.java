@@ -104,6 +104,8 @@ public final class EventQueue {
     }
 
     /**
+     * Counts the events this queue's polls dropped.
+     *
      * @return events polled and dropped because no tripwire of the owning unit could have posted them
      *         (forged or garbled slots); a plain read of a field the polling thread writes: call it from
      *         that thread
@@ -113,6 +115,8 @@ public final class EventQueue {
     }
 
     /**
+     * Counts the slots this queue's polls skipped.
+     *
      * @return slots claimed and never published within the bound, skipped, plus resynchronisations to a
      *         garbage tail; a plain read of a field the polling thread writes: call it from that thread
      */
@@ -133,12 +137,12 @@ public final class EventQueue {
         UNSAFE.putIntVolatile(null, mapping.address(0, 4) + CAPACITY_OFFSET, capacity);
     }
 
-    /** @return the name of the region the queue lives in */
+    /** {@return the name of the region the queue lives in} */
     public String regionName() {
         return mapping.regionName();
     }
 
-    /** @return events the queue holds at most */
+    /** {@return events the queue holds at most} */
     public int capacity() {
         return capacity;
     }
@@ -153,12 +157,12 @@ public final class EventQueue {
         return UNSAFE.getLongVolatile(null, base + TAIL_OFFSET);
     }
 
-    /** @return events posted and not yet polled */
+    /** {@return events posted and not yet polled} */
     public long size() {
         return UNSAFE.getLongVolatile(null, base + TAIL_OFFSET) - UNSAFE.getLongVolatile(null, base + HEAD_OFFSET);
     }
 
-    /** @return posts that found the queue full since the queue was created (volatile read) */
+    /** {@return posts that found the queue full since the queue was created (volatile read)} */
     public long overflowCount() {
         return UNSAFE.getLongVolatile(null, base + OVERFLOW_OFFSET);
     }
@@ -289,6 +293,9 @@ public final class EventQueue {
         final long tail = UNSAFE.getLongVolatile(null, base + TAIL_OFFSET);
         if (tail == head) {
             stalledHead = -1;
+            if (UNSAFE.getLongVolatile(null, base + HEAD_OFFSET) != head) {
+                repairHead(head);
+            }
             return false;   // empty: the common case
         }
         final long now = System.nanoTime();
@@ -316,6 +323,19 @@ public final class EventQueue {
         this.head = to;
         UNSAFE.putOrderedLong(null, base + HEAD_OFFSET, to);
         return true;
+    }
+
+    /**
+     * The shared head word differs from the owner's head while the queue is empty: another process wrote
+     * it. Posters judge room by that word, so a garbage head would make every post fail as "full" (or
+     * pass a full queue) until the owner consumed an event, which none could post: the owner writes its
+     * own head back and records the violation.
+     */
+    private void repairHead(final long head) {
+        final long found = UNSAFE.getLongVolatile(null, base + HEAD_OFFSET);
+        ProtocolErrors.record(new TripwireTableCorruptException(mapping.regionName(), "event queue", "head", found,
+            "the owner's head is " + head + " and the queue is empty; head rewritten"));
+        UNSAFE.putOrderedLong(null, base + HEAD_OFFSET, head);
     }
 
     /** Counts and records an event no tripwire of this unit posted (out of line: poll stays inlinable). */
@@ -472,7 +492,7 @@ public final class EventQueue {
     }
 
     /**
-     * @return whether the queue's file still holds every byte mapped (one {@code stat}; for slow paths)
+     * {@return whether the queue's file still holds every byte mapped (one {@code stat}; for slow paths)}
      */
     public boolean isIntact() {
         return mapping.isIntact();

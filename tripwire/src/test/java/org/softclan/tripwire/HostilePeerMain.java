@@ -137,6 +137,10 @@ public final class HostilePeerMain {
                         System.out.println("forged");
                         break;
                     }
+                    case "queue-head":
+                        UNSAFE.putLongVolatile(null, q + EventQueueDescriptor.HEAD_OFFSET, Long.parseLong(c[1]));
+                        System.out.println("done");
+                        break;
                     case "queue-tail":
                         UNSAFE.putLongVolatile(null, q + EventQueueDescriptor.TAIL_OFFSET, Long.parseLong(c[1]));
                         System.out.println("done");

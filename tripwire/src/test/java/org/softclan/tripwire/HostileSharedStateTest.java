@@ -285,6 +285,18 @@ class HostileSharedStateTest {
     }
 
     @Test
+    void aGarbageHeadOnAnIdleQueueIsWrittenBackAndEventsFlowAgain() throws Exception {
+        arm(0);
+        // posters judge room by the shared head when their cached one says the queue is full: a poster
+        // that opens the queue now, or whose cache runs out, finds it "full" for good, since before the
+        // fix an idle owner wrote its head back only past a consumed event, which no such poster posts
+        ask(hostile, "queue-head " + (victimUnit.events().sharedHead() - (1L << 40)), "done");
+        awaitVictimQueueSettled();   // the owner notices the head is not its own and writes it back
+        ask(writer, "pio 0 46", "done");
+        awaitVictimEvent(e -> e[1] == 0 && e[4] == 46, "after a garbage head on an idle queue");
+    }
+
+    @Test
     void aGarbageTailWithinTheCapacityCostsOneBoundNotOneBoundPerSlot() throws Exception {
         arm(0);
         // 5,000 positions claimed and never published: before, the owner skipped one per bound (1 s each);

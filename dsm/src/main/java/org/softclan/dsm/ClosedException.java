@@ -5,6 +5,8 @@ public final class ClosedException extends DsmException {
     private static final long serialVersionUID = 1L;
 
     /**
+     * Reports a use of something already closed.
+     *
      * @param message names what was closed
      */
     public ClosedException(final String message) {

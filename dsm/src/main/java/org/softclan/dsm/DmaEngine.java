@@ -41,6 +41,15 @@ public final class DmaEngine implements AutoCloseable {
         private long idleSpinNanos = TimeUnit.MICROSECONDS.toNanos(20);
 
         /**
+         * A context with the defaults: bursts of 64 KiB, and an engine thread that spins 20 us for new
+         * work before it blocks.
+         */
+        public Context() {
+        }
+
+        /**
+         * Sets the size of the bursts a transfer is moved in.
+         *
          * @param burstSize bytes stored (and snooped) per burst; default 64 KiB
          * @return this
          */
@@ -53,6 +62,8 @@ public final class DmaEngine implements AutoCloseable {
         }
 
         /**
+         * Sets how long the idle engine thread spins before it blocks.
+         *
          * @param nanos how long the engine thread spins for new work before it blocks; default 20 us
          * @return this
          */
@@ -285,7 +296,7 @@ public final class DmaEngine implements AutoCloseable {
         t.progress(8);
     }
 
-    /** @return transfers issued and not yet started */
+    /** {@return transfers issued and not yet started} */
     public int queued() {
         return queue.size();
     }

@@ -38,27 +38,27 @@ public final class DmaTransfer {
         this.length = length;
     }
 
-    /** @return bytes in the transfer */
+    /** {@return bytes in the transfer} */
     public long length() {
         return length;
     }
 
-    /** @return bytes stored so far */
+    /** {@return bytes stored so far} */
     public long bytesTransferred() {
         return transferred;
     }
 
-    /** @return whether the transfer has ended, successfully or not (acquire: data is visible if so) */
+    /** {@return whether the transfer has ended, successfully or not (acquire: data is visible if so)} */
     public boolean isDone() {
         return state != QUEUED;
     }
 
-    /** @return whether the transfer ended with every byte moved */
+    /** {@return whether the transfer ended with every byte moved} */
     public boolean isSucceeded() {
         return state == SUCCEEDED;
     }
 
-    /** @return why the transfer failed, or {@code null} */
+    /** {@return why the transfer failed, or {@code null}} */
     public Throwable error() {
         return error;
     }

@@ -8,6 +8,8 @@ public class DsmException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     /**
+     * Reports a failure of the NIC.
+     *
      * @param message what went wrong, naming the region, offset and limit involved
      */
     public DsmException(final String message) {
@@ -15,6 +17,8 @@ public class DsmException extends RuntimeException {
     }
 
     /**
+     * Reports a failure of the NIC caused by another one.
+     *
      * @param message what went wrong
      * @param cause   the underlying failure
      */

@@ -46,17 +46,19 @@ public final class Endpoint implements AutoCloseable {
         this.owner = OwnerId.current(name, liveness);
     }
 
-    /** @return the fabric this endpoint is attached to */
+    /** {@return the fabric this endpoint is attached to} */
     public Fabric fabric() {
         return fabric;
     }
 
-    /** @return this endpoint's name */
+    /** {@return this endpoint's name} */
     public String name() {
         return name;
     }
 
     /**
+     * This endpoint's identity as an owner.
+     *
      * @return this endpoint's identity, recorded as the owner of regions it exports; its liveness id
      *         names the lock this endpoint holds in the fabric until it closes (or its process dies),
      *         which is how other processes tell that it is alive
@@ -237,7 +239,7 @@ public final class Endpoint implements AutoCloseable {
         return null;
     }
 
-    /** @return this endpoint's DMA engine, started on first use with default settings */
+    /** {@return this endpoint's DMA engine, started on first use with default settings} */
     public synchronized DmaEngine dma() {
         checkOpen();
         if (dma == null) {

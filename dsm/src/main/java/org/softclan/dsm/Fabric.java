@@ -74,6 +74,16 @@ public final class Fabric implements AutoCloseable {
         private boolean allowOtherOwner;
 
         /**
+         * A context with the defaults: the directory {@link Fabric#defaultRoot()}, created if missing and
+         * kept on close, private to this user (directories {@code 0700}, files {@code 0600}); opening a
+         * directory that belongs to another user fails.
+         */
+        public Context() {
+        }
+
+        /**
+         * Sets the fabric's directory.
+         *
          * @param root the fabric's directory, created if missing; default {@link #defaultRoot()}
          * @return this
          */
@@ -83,6 +93,8 @@ public final class Fabric implements AutoCloseable {
         }
 
         /**
+         * Sets whether a missing directory is created.
+         *
          * @param create create the directory if it does not exist; default true. With false, opening a
          *               missing fabric fails (useful for tools that only look or import)
          * @return this
@@ -93,6 +105,8 @@ public final class Fabric implements AutoCloseable {
         }
 
         /**
+         * Sets whether closing the fabric deletes it.
+         *
          * @param deleteOnClose remove the directory and every file in it on close; default false
          * @return this
          */
@@ -170,6 +184,8 @@ public final class Fabric implements AutoCloseable {
     }
 
     /**
+     * The directory a fabric uses unless told otherwise.
+     *
      * @return {@code /dev/shm/softclan} where {@code /dev/shm} exists, else {@code softclan} under the
      *         temporary directory
      */
@@ -181,12 +197,14 @@ public final class Fabric implements AutoCloseable {
         return Files.isDirectory(SHM) && Files.isWritable(SHM) ? SHM : Paths.get(System.getProperty("java.io.tmpdir"));
     }
 
-    /** @return the fabric at {@link #defaultRoot()} */
+    /** {@return the fabric at {@link #defaultRoot()}} */
     public static Fabric openDefault() {
         return open(new Context());
     }
 
     /**
+     * Opens the fabric in a directory, creating the directory if it is missing.
+     *
      * @param root the fabric's directory, created if missing
      * @return the fabric there
      */
@@ -195,6 +213,8 @@ public final class Fabric implements AutoCloseable {
     }
 
     /**
+     * Opens the fabric in a directory that must already exist.
+     *
      * @param root the directory of a fabric that must already exist
      * @return the fabric there
      * @throws DsmException if the directory does not exist
@@ -204,6 +224,8 @@ public final class Fabric implements AutoCloseable {
     }
 
     /**
+     * Opens a fabric as configured.
+     *
      * @param ctx the configuration
      * @return the fabric it describes
      * @throws DsmException if the path is empty, the directory is missing (with
@@ -308,7 +330,7 @@ public final class Fabric implements AutoCloseable {
         }
     }
 
-    /** @return the fabric's directory */
+    /** {@return the fabric's directory} */
     public Path root() {
         return root;
     }
@@ -339,13 +361,15 @@ public final class Fabric implements AutoCloseable {
         return ep;
     }
 
-    /** @return every region in the fabric, internal ones included, by name */
+    /** {@return every region in the fabric, internal ones included, by name} */
     public List<RegionInfo> regions() {
         checkOpen();
         return names.list();
     }
 
     /**
+     * Lists the fabric's regions, with or without the internal ones.
+     *
      * @param includeInternal whether to list the regions the project's layers export for their own use
      *                        ({@link RegionInfo#internal()}: event queues, connection rings, listeners)
      * @return the fabric's regions, by name; with false, only those applications exported
@@ -376,6 +400,8 @@ public final class Fabric implements AutoCloseable {
     }
 
     /**
+     * Looks a region up by name.
+     *
      * @param name a region name
      * @return what the name service knows of it, if it exists
      */

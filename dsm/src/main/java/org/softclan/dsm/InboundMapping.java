@@ -36,12 +36,12 @@ public final class InboundMapping extends Mapping {
         // local memory: nothing to check beyond bounds
     }
 
-    /** @return the endpoint that exported the region */
+    /** {@return the endpoint that exported the region} */
     public Endpoint endpoint() {
         return endpoint;
     }
 
-    /** @return the key importers must present */
+    /** {@return the key importers must present} */
     public long accessKey() {
         return accessKey;
     }

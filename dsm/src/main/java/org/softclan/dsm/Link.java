@@ -14,10 +14,10 @@ package org.softclan.dsm;
  * stores of one initiator thread in program order as seen by the owner.
  */
 public interface Link {
-    /** @return a short description for messages, e.g. {@code "same-host"} */
+    /** {@return a short description for messages, e.g. {@code "same-host"}} */
     String describe();
 
-    /** @return {@code true} when stores land directly in memory mapped by this process */
+    /** {@return {@code true} when stores land directly in memory mapped by this process} */
     boolean isSameHost();
 
     /**

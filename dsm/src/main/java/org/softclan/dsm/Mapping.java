@@ -76,27 +76,27 @@ public abstract class Mapping implements AutoCloseable {
         OPEN.add(this);
     }
 
-    /** @return the region's name in its fabric */
+    /** {@return the region's name in its fabric} */
     public final String regionName() {
         return regionName;
     }
 
-    /** @return the generation of the region this mapping reaches */
+    /** {@return the generation of the region this mapping reaches} */
     public final long generation() {
         return generation;
     }
 
-    /** @return the size of the data area in bytes, fixed for the region's life */
+    /** {@return the size of the data area in bytes, fixed for the region's life} */
     public final long size() {
         return size;
     }
 
-    /** @return the link transfers go through */
+    /** {@return the link transfers go through} */
     public final Link link() {
         return link;
     }
 
-    /** @return whether {@link #close()} was called */
+    /** {@return whether {@link #close()} was called} */
     public final boolean isClosed() {
         return closed;
     }
@@ -179,7 +179,7 @@ public abstract class Mapping implements AutoCloseable {
         return !closed && file.fileSize() >= file.length;
     }
 
-    /** @return bytes of the region's file this mapping maps: header, data area and sidecar */
+    /** {@return bytes of the region's file this mapping maps: header, data area and sidecar} */
     public final long mappedLength() {
         return file.length;
     }
@@ -715,7 +715,7 @@ public abstract class Mapping implements AutoCloseable {
         return dataAddress + offset;
     }
 
-    /** @return bytes in the region's sidecar (0 if it has none); see {@link RegionLayout} */
+    /** {@return bytes in the region's sidecar (0 if it has none); see {@link RegionLayout}} */
     public final long sidecarSize() {
         return sidecarSize;
     }

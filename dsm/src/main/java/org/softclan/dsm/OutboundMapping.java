@@ -63,22 +63,25 @@ public final class OutboundMapping extends Mapping {
         return "outbound";
     }
 
-    /** @return the endpoint that imported the region */
+    /** {@return the endpoint that imported the region} */
     public Endpoint endpoint() {
         return endpoint;
     }
 
-    /** @return the region's owner as recorded when it was exported */
+    /** {@return the region's owner as recorded when it was exported} */
     public OwnerId owner() {
         return owner;
     }
 
-    /** @return whether the owning process is still running */
+    /** {@return whether the owning process is still running} */
     public boolean ownerAlive() {
         return owner.isAlive();
     }
 
     /**
+     * Tells whether transfers through this mapping can still reach the region (one read of its state
+     * word).
+     *
      * @return whether the region is still the generation imported (not removed or re-created); a
      *         closed mapping is not valid
      */
@@ -100,7 +103,7 @@ public final class OutboundMapping extends Mapping {
         this.snoop = hook;
     }
 
-    /** @return the installed snoop hook, or {@code null} */
+    /** {@return the installed snoop hook, or {@code null}} */
     public SnoopHook snoopHook() {
         return snoop;
     }

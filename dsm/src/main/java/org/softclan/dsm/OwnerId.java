@@ -39,6 +39,8 @@ public record OwnerId(long pid, long startMillis, String endpoint, long liveness
     }
 
     /**
+     * The identity of an endpoint of this process, by name.
+     *
      * @param endpoint the endpoint's name
      * @return an identity of this process's endpoint of that name, without a liveness id (an
      *         {@link Endpoint}'s own identity, {@link Endpoint#owner()}, has one)

@@ -16,6 +16,8 @@ public record Reclaimed(List<String> regions, List<Path> files) {
     public static final Reclaimed NOTHING = new Reclaimed(List.of(), List.of());
 
     /**
+     * A report of what was removed; both lists are copied, unmodifiable.
+     *
      * @param regions the names of the regions reclaimed (copied)
      * @param files   the files removed (copied)
      */
@@ -24,7 +26,7 @@ public record Reclaimed(List<String> regions, List<Path> files) {
         files = List.copyOf(files);
     }
 
-    /** @return whether nothing was removed */
+    /** {@return whether nothing was removed} */
     public boolean isEmpty() {
         return files.isEmpty();
     }

@@ -8,6 +8,8 @@ public final class RegionBoundsException extends DsmException {
     private static final long serialVersionUID = 1L;
 
     /**
+     * Reports a transfer out of bounds, of negative length or misaligned.
+     *
      * @param message names the region, offset, length and limit
      */
     public RegionBoundsException(final String message) {

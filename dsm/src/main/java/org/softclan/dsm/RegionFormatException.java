@@ -8,6 +8,8 @@ public final class RegionFormatException extends DsmException {
     private static final long serialVersionUID = 1L;
 
     /**
+     * Reports a file in the fabric that is not a region this version understands.
+     *
      * @param message names the file and what was wrong with it
      */
     public RegionFormatException(final String message) {

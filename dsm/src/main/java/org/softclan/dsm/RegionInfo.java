@@ -35,7 +35,7 @@ public record RegionInfo(String name, long size, long generation, OwnerId owner,
         this(name, size, generation, owner, state, createdAt, file, false);
     }
 
-    /** @return whether the owning process is still running */
+    /** {@return whether the owning process is still running} */
     public boolean ownerAlive() {
         return owner.isAlive();
     }

@@ -80,6 +80,8 @@ public final class RegionLayout {
     public static final int FLAG_INTERNAL = 1;
 
     /**
+     * The sidecar's offset: after the data area, rounded up to a page.
+     *
      * @param dataSize a region's data size
      * @return where its sidecar starts, from the start of the file
      */
@@ -88,6 +90,9 @@ public final class RegionLayout {
     }
 
     /**
+     * The length of a region's file: header and data area, then, if there is one, the page-aligned
+     * sidecar.
+     *
      * @param dataSize    a region's data size
      * @param sidecarSize its sidecar size
      * @return the file's length

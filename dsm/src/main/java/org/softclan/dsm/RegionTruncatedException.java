@@ -21,6 +21,8 @@ public final class RegionTruncatedException extends DsmException {
     private final long mappedSize;
 
     /**
+     * Reports a fault on a region whose file was cut short from outside.
+     *
      * @param message    what happened, naming the region, the file and both sizes
      * @param regionName the region's name
      * @param file       the region's file
@@ -37,22 +39,22 @@ public final class RegionTruncatedException extends DsmException {
         this.mappedSize = mappedSize;
     }
 
-    /** @return the region's name */
+    /** {@return the region's name} */
     public String regionName() {
         return regionName;
     }
 
-    /** @return the region's file as this process opened it (it may have been unlinked since) */
+    /** {@return the region's file as this process opened it (it may have been unlinked since)} */
     public Path file() {
         return file;
     }
 
-    /** @return the file's size in bytes when the fault was examined, or -1 if it could not be read */
+    /** {@return the file's size in bytes when the fault was examined, or -1 if it could not be read} */
     public long fileSize() {
         return fileSize;
     }
 
-    /** @return the bytes of the file this process mapped: header, data area and sidecar */
+    /** {@return the bytes of the file this process mapped: header, data area and sidecar} */
     public long mappedSize() {
         return mappedSize;
     }

@@ -60,22 +60,22 @@ public final class RegisteredMemory implements AutoCloseable {
             "heap array " + array.length + " bytes", array);
     }
 
-    /** @return the endpoint this memory is registered with */
+    /** {@return the endpoint this memory is registered with} */
     public Endpoint endpoint() {
         return endpoint;
     }
 
-    /** @return bytes registered */
+    /** {@return bytes registered} */
     public long size() {
         return size;
     }
 
-    /** @return whether this is a registered heap array */
+    /** {@return whether this is a registered heap array} */
     public boolean isHeap() {
         return base != null;
     }
 
-    /** @return DMA transfers in flight that use this memory */
+    /** {@return DMA transfers in flight that use this memory} */
     public int transfersInFlight() {
         return inFlight.get();
     }

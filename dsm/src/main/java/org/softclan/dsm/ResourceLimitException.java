@@ -10,6 +10,8 @@ public final class ResourceLimitException extends DsmException {
     private static final long serialVersionUID = 1L;
 
     /**
+     * Reports an export or import refused because this process is close to a kernel limit.
+     *
      * @param message the region, the resource, how many are in use and the limit, and what to do
      */
     public ResourceLimitException(final String message) {

@@ -18,6 +18,8 @@ package org.softclan.dsm;
 @FunctionalInterface
 public interface SnoopHook {
     /**
+     * Reports one transfer, once its bytes are stored.
+     *
      * @param mapping   the mapping the transfer went through (gives the region name and generation)
      * @param offset    first byte of the transfer, from the start of the region's data area
      * @param length    bytes transferred

@@ -8,6 +8,8 @@ public final class StaleRegionException extends DsmException {
     private static final long serialVersionUID = 1L;
 
     /**
+     * Reports a transfer refused because the region is no longer the generation that was imported.
+     *
      * @param message names the region, the generation imported and what happened to it
      */
     public StaleRegionException(final String message) {

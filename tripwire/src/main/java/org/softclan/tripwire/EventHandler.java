@@ -7,6 +7,8 @@ package org.softclan.tripwire;
 @FunctionalInterface
 public interface EventHandler {
     /**
+     * Handles one event: a tripwire fired.
+     *
      * @param sequence   the event's position in its queue, from 0, increasing; a gap means slots that were
      *                   dropped ({@link EventQueue#droppedCount()}) or skipped ({@link EventQueue#skippedCount()})
      * @param tripwireId the id of the tripwire that fired (unique within its region's table)

@@ -57,6 +57,15 @@ public final class Tripwire {
         long cookie;
 
         /**
+         * Options with the defaults: the 8 bytes at offset 0, watched inbound, posting an event, persistent,
+         * with no condition and cookie 0.
+         */
+        public Options() {
+        }
+
+        /**
+         * Options for a range of bytes, with the other defaults.
+         *
          * @param offset first watched byte, from the start of the region's data area
          * @param length watched bytes (default 8)
          * @return new options
@@ -69,6 +78,8 @@ public final class Tripwire {
         }
 
         /**
+         * Options for an 8-byte word, with the other defaults.
+         *
          * @param offset first byte of the watched word, from the start of the region's data area
          * @return new options watching the 8-byte word at {@code offset}
          */
@@ -77,6 +88,8 @@ public final class Tripwire {
         }
 
         /**
+         * Sets which transfers fire the tripwire.
+         *
          * @param watch the direction of the transfers that fire the tripwire
          * @return this, watching {@code watch} transfers (default inbound)
          */
@@ -86,6 +99,8 @@ public final class Tripwire {
         }
 
         /**
+         * Sets what the tripwire does when it fires.
+         *
          * @param actions a combination of {@link #EVENT}, {@link #COUNTER}, {@link #WAKE} (default EVENT)
          * @return this
          */
@@ -97,19 +112,24 @@ public final class Tripwire {
             return this;
         }
 
-        /** @return this, one-shot: the tripwire disarms itself when it fires (re-arm with {@link #rearm()}) */
+        /**
+         * {@return this, one-shot: the tripwire disarms itself when it fires (re-arm with
+         * {@link #rearm()})}
+         */
         public Options oneShot() {
             this.oneShot = true;
             return this;
         }
 
-        /** @return this, persistent: fires on every transfer that touches it (the default) */
+        /** {@return this, persistent: fires on every transfer that touches it (the default)} */
         public Options persistent() {
             this.oneShot = false;
             return this;
         }
 
         /**
+         * Makes the tripwire fire only when the word it starts at equals a value.
+         *
          * @param value the value the word must hold after the transfer
          * @return this, firing only when, after the transfer, the 8-byte word at the tripwire's start
          *         equals {@code value} (the start must then be 8-byte aligned)
@@ -121,6 +141,8 @@ public final class Tripwire {
         }
 
         /**
+         * Makes the tripwire fire only when the word it starts at is at least a value.
+         *
          * @param value the least value (signed) the word must hold after the transfer
          * @return this, firing only when, after the transfer, the 8-byte word at the tripwire's start
          *         is at least {@code value} (signed; the start must then be 8-byte aligned)
@@ -132,6 +154,8 @@ public final class Tripwire {
         }
 
         /**
+         * Sets the user value events carry.
+         *
          * @param cookie a user value, not interpreted by the unit (default 0)
          * @return this, with {@code cookie} carried in every event
          */
@@ -186,42 +210,42 @@ public final class Tripwire {
         this.out = out;
     }
 
-    /** @return the id carried in events (the inbound entry's, else the outbound one's) */
+    /** {@return the id carried in events (the inbound entry's, else the outbound one's)} */
     public long id() {
         return (in != null ? in : out).id;
     }
 
-    /** @return the user value carried in events */
+    /** {@return the user value carried in events} */
     public long cookie() {
         return options.cookie;
     }
 
-    /** @return the region's name */
+    /** {@return the region's name} */
     public String regionName() {
         return regionName;
     }
 
-    /** @return the unit's id for the region, as carried in events */
+    /** {@return the unit's id for the region, as carried in events} */
     public int regionId() {
         return regionId;
     }
 
-    /** @return the first watched byte */
+    /** {@return the first watched byte} */
     public long offset() {
         return options.offset;
     }
 
-    /** @return the number of watched bytes */
+    /** {@return the number of watched bytes} */
     public long length() {
         return options.length;
     }
 
-    /** @return whether it will fire on the next matching transfer (volatile read) */
+    /** {@return whether it will fire on the next matching transfer (volatile read)} */
     public boolean isArmed() {
         return !disarmed && (stateIs(in, TripwireTable.ARMED) || stateIs(out, TripwireTable.ARMED));
     }
 
-    /** @return whether a one-shot tripwire has fired and awaits {@link #rearm()} (volatile read) */
+    /** {@return whether a one-shot tripwire has fired and awaits {@link #rearm()} (volatile read)} */
     public boolean hasFired() {
         return stateIs(in, TripwireTable.FIRED) || stateIs(out, TripwireTable.FIRED);
     }
@@ -230,7 +254,7 @@ public final class Tripwire {
         return e != null && e.current() && UNSAFE.getIntVolatile(null, e.address() + TripwireTable.E_STATE) == state;
     }
 
-    /** @return times fired with the {@link #COUNTER} action, over both directions (volatile read) */
+    /** {@return times fired with the {@link #COUNTER} action, over both directions (volatile read)} */
     public long count() {
         return countOf(in) + countOf(out);
     }
@@ -256,7 +280,7 @@ public final class Tripwire {
         return strategy.await(() -> count() >= atLeast, unit.events(), timeUnit.toNanos(timeout));
     }
 
-    /** @return events this tripwire could not post because its queue was full (volatile read) */
+    /** {@return events this tripwire could not post because its queue was full (volatile read)} */
     public long lost() {
         return lostOf(in) + lostOf(out);
     }

@@ -15,6 +15,8 @@ public final class TripwireLockTimeoutException extends DsmException {
     private static final long serialVersionUID = 1L;
 
     /**
+     * Reports a tripwire table that stayed locked by another live process for longer than the bound.
+     *
      * @param message names the region, the holder and the bound
      */
     public TripwireLockTimeoutException(final String message) {

@@ -25,6 +25,9 @@ public final class TripwireTableCorruptException extends DsmException {
     private final long value;
 
     /**
+     * Reports a value the protocol never writes, found in shared tripwire state; the message is built
+     * from the arguments.
+     *
      * @param regionName the region whose table (or the queue region) held the value
      * @param structure  which structure: "header", "entry 12", "node 40", "hash", "event queue", ...
      * @param field      which field of it
@@ -42,22 +45,22 @@ public final class TripwireTableCorruptException extends DsmException {
         this.value = value;
     }
 
-    /** @return the region named in the message */
+    /** {@return the region named in the message} */
     public String regionName() {
         return regionName;
     }
 
-    /** @return the damaged structure */
+    /** {@return the damaged structure} */
     public String structure() {
         return structure;
     }
 
-    /** @return the damaged field */
+    /** {@return the damaged field} */
     public String field() {
         return field;
     }
 
-    /** @return the value found */
+    /** {@return the value found} */
     public long value() {
         return value;
     }

@@ -65,7 +65,13 @@ public final class TripwireUnit implements AutoCloseable {
     public static final class Context {
         private int queueCapacity = 1 << 16;
 
+        /** A context with the defaults: an event queue of 65536 events. */
+        public Context() {
+        }
+
         /**
+         * Sets how many events the unit's event queue holds.
+         *
          * @param events capacity of the event queue, a power of two (default 65536)
          * @return this
          */
@@ -115,6 +121,8 @@ public final class TripwireUnit implements AutoCloseable {
     }
 
     /**
+     * Sizes a region's sidecar for a tripwire table larger than the default one.
+     *
      * @param dataSize  bytes in the region's data area
      * @param tripwires tripwires the region's table must hold at once
      * @return sidecar bytes a region of {@code dataSize} needs for a table of {@code tripwires}; pass it
@@ -137,6 +145,8 @@ public final class TripwireUnit implements AutoCloseable {
     }
 
     /**
+     * The last garbage this JVM found in shared tripwire state where it could not throw.
+     *
      * @return the last protocol error counted by {@link #protocolErrorCount()} (a
      *         {@link TripwireTableCorruptException} or {@link TripwireLockTimeoutException} naming the
      *         region, structure, field and value), or {@code null} if none
@@ -145,22 +155,24 @@ public final class TripwireUnit implements AutoCloseable {
         return ProtocolErrors.last();
     }
 
-    /** @return whether {@link #close()} was called */
+    /** {@return whether {@link #close()} was called} */
     public boolean isClosed() {
         return closed;
     }
 
-    /** @return the endpoint this unit serves */
+    /** {@return the endpoint this unit serves} */
     public Endpoint endpoint() {
         return endpoint;
     }
 
-    /** @return this unit's event queue */
+    /** {@return this unit's event queue} */
     public EventQueue events() {
         return queue;
     }
 
     /**
+     * Names the region behind a region id.
+     *
      * @param regionId a region id as events carry it ({@link EventHandler#onEvent}) or
      *                 {@link Tripwire#regionId()} returns it
      * @return the region name for a region id carried in events, or {@code null} if no tripwire of this
@@ -313,7 +325,7 @@ public final class TripwireUnit implements AutoCloseable {
      * @param observed the value the caller had seen
      */
     public record Armed(Tripwire tripwire, long current, long observed) {
-        /** @return whether the word changed before the tripwire was armed: do not wait for it */
+        /** {@return whether the word changed before the tripwire was armed: do not wait for it} */
         public boolean changed() {
             return current != observed;
         }
@@ -453,7 +465,7 @@ public final class TripwireUnit implements AutoCloseable {
         }
     }
 
-    /** @return the tripwires this unit has armed and not disarmed */
+    /** {@return the tripwires this unit has armed and not disarmed} */
     public List<Tripwire> tripwires() {
         return new ArrayList<>(armed);
     }
@@ -462,6 +474,8 @@ public final class TripwireUnit implements AutoCloseable {
     @FunctionalInterface
     public interface LostHandler {
         /**
+         * Reports one tripwire that fired without posting an event.
+         *
          * @param tripwire the tripwire
          * @param lost     events it could not post since the last recovery
          */

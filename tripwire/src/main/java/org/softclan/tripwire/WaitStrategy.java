@@ -30,12 +30,12 @@ public interface WaitStrategy {
      */
     boolean await(BooleanSupplier ready, EventQueue bell, long timeoutNanos);
 
-    /** @return checks once, never waits */
+    /** {@return a strategy that checks once, never waits} */
     static WaitStrategy poll() {
         return (ready, bell, timeout) -> ready.getAsBoolean();
     }
 
-    /** @return spins on the condition (lowest latency; burns a core) */
+    /** {@return a strategy that spins on the condition (lowest latency; burns a core)} */
     static WaitStrategy busySpin() {
         return (ready, bell, timeout) -> {
             if (ready.getAsBoolean()) {
@@ -58,6 +58,8 @@ public interface WaitStrategy {
     }
 
     /**
+     * A strategy that spins, then yields.
+     *
      * @param spinNanos how long to spin before yielding, in ns, counted from the start of each wait
      * @return spins for {@code spinNanos}, then yields the CPU between checks
      */
@@ -83,6 +85,8 @@ public interface WaitStrategy {
     }
 
     /**
+     * A strategy that parks the thread for longer and longer.
+     *
      * @param minNanos the first park, in ns; at least 1
      * @param maxNanos the longest park, in ns, at least {@code minNanos}; no park outlasts the time left
      *                 before the timeout
@@ -113,12 +117,17 @@ public interface WaitStrategy {
         };
     }
 
-    /** @return blocks in the kernel (futex on the queue's doorbell); uses no CPU while waiting */
+    /**
+     * {@return a strategy that blocks in the kernel (futex on the queue's doorbell); uses no CPU while
+     * waiting}
+     */
     static WaitStrategy block() {
         return (ready, bell, timeout) -> ready.getAsBoolean() || bell.block(ready, timeout);
     }
 
     /**
+     * A strategy that spins, then blocks in the kernel.
+     *
      * @param spinNanos how long to spin before blocking, in ns (at most the timeout); about one
      *                  block-and-wake is best ({@link #DEFAULT_SPIN_NANOS})
      * @return spins for {@code spinNanos}, then blocks
@@ -137,7 +146,7 @@ public interface WaitStrategy {
         };
     }
 
-    /** @return {@link #competitive(long)} with {@link #DEFAULT_SPIN_NANOS} */
+    /** {@return {@link #competitive(long)} with {@link #DEFAULT_SPIN_NANOS}} */
     static WaitStrategy competitive() {
         return competitive(DEFAULT_SPIN_NANOS);
     }

@@ -7,6 +7,8 @@ public final class ConnectException extends DsmException {
     private static final long serialVersionUID = 1L;
 
     /**
+     * Reports a connection that could not be made.
+     *
      * @param message names the service and the reason
      */
     public ConnectException(final String message) {

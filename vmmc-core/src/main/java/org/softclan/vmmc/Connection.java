@@ -159,31 +159,31 @@ public final class Connection implements AutoCloseable {
         return (int) value;
     }
 
-    /** @return bytes a receive region with a ring of {@code ringCapacity} bytes needs */
+    /** {@return bytes a receive region with a ring of {@code ringCapacity} bytes needs} */
     static long regionBytes(final int ringCapacity) {
         return RING_OFFSET + (long) ringCapacity;
     }
 
-    /** @return the id carried as the cookie of this connection's events ({@link Mode#EVENTS}) */
+    /** {@return the id carried as the cookie of this connection's events ({@link Mode#EVENTS})} */
     public long id() {
         return id;
     }
 
-    /** @return a description: the service and the two regions */
+    /** {@return a description: the service and the two regions} */
     public String name() {
         return name;
     }
 
     /**
-     * @return the unit whose event queue signals this connection: the one its context gave, its own
-     *         ({@link Mode#EVENTS}), or the endpoint's shared wake-up unit ({@link Mode#WAKE}), which
-     *         other connections use too: do not close it
+     * {@return the unit whose event queue signals this connection} It is the one the context gave, a unit
+     * of its own ({@link Mode#EVENTS}), or the endpoint's shared wake-up unit ({@link Mode#WAKE}), which
+     * other connections use too: do not close it.
      */
     public TripwireUnit unit() {
         return unit;
     }
 
-    /** @return the largest message this connection sends: half the peer's ring, less the record header */
+    /** {@return the largest message this connection sends: half the peer's ring, less the record header} */
     public int maxMessage() {
         return sender.maxMessage();
     }
@@ -193,6 +193,9 @@ public final class Connection implements AutoCloseable {
     /**
      * Sends a message if the peer's ring has room now.
      *
+     * @param src    the message's bytes
+     * @param offset the first byte of the message in {@code src}
+     * @param length bytes in the message, 0 to {@link #maxMessage()}
      * @return {@code true} if sent, {@code false} if the ring is full (nothing was written)
      * @throws PeerGoneException        if the peer closed or its process died
      * @throws IllegalArgumentException if the message is longer than {@link #maxMessage()}
@@ -211,7 +214,13 @@ public final class Connection implements AutoCloseable {
         return true;
     }
 
-    /** Sends a whole array; see {@link #send(byte[], int, int, long, TimeUnit)}. */
+    /**
+     * Sends a whole array; see {@link #send(byte[], int, int, long, TimeUnit)}.
+     *
+     * @param src     the message, at most {@link #maxMessage()} bytes
+     * @param timeout how long to wait for room, in {@code unit}
+     * @param unit    the unit of {@code timeout}
+     */
     public void send(final byte[] src, final long timeout, final TimeUnit unit) {
         try {
             send(src, 0, src.length, timeout, unit);
@@ -223,6 +232,11 @@ public final class Connection implements AutoCloseable {
     /**
      * Sends a message, waiting (with the connection's wait strategy) while the peer's ring is full.
      *
+     * @param src     the message's bytes
+     * @param offset  the first byte of the message in {@code src}
+     * @param length  bytes in the message, 0 to {@link #maxMessage()}
+     * @param timeout how long to wait for room, in {@code unit} (a negative timeout waits not at all)
+     * @param unit    the unit of {@code timeout}
      * @throws SendTimeoutException if the ring stayed full for the whole timeout (nothing was written)
      * @throws PeerGoneException    if the peer closed or died meanwhile
      */
@@ -240,7 +254,14 @@ public final class Connection implements AutoCloseable {
         }
     }
 
-    /** Sends the remaining bytes of a buffer, waiting while the ring is full; see {@link #send(byte[], int, int, long, TimeUnit)}. */
+    /**
+     * Sends the remaining bytes of a buffer, waiting while the ring is full; see
+     * {@link #send(byte[], int, int, long, TimeUnit)}. The buffer's position moves past the bytes sent.
+     *
+     * @param src     the message: its remaining bytes, at most {@link #maxMessage()}
+     * @param timeout how long to wait for room, in {@code unit}
+     * @param unit    the unit of {@code timeout}
+     */
     public void send(final ByteBuffer src, final long timeout, final TimeUnit unit) {
         final int length = src.remaining();
         final long at = claim(length, Math.max(0, unit.toNanos(timeout)), null);
@@ -255,6 +276,12 @@ public final class Connection implements AutoCloseable {
     /**
      * Sends {@code length} bytes of a Chronicle store from {@code offset} (native stores are copied
      * directly), waiting while the ring is full; see {@link #send(byte[], int, int, long, TimeUnit)}.
+     *
+     * @param src     the store holding the message
+     * @param offset  the first byte of the message in {@code src}
+     * @param length  bytes in the message, 0 to {@link #maxMessage()}
+     * @param timeout how long to wait for room, in {@code unit}
+     * @param unit    the unit of {@code timeout}
      */
     public void send(final BytesStore<?, ?> src, final long offset, final int length, final long timeout,
                      final TimeUnit unit) {
@@ -265,13 +292,16 @@ public final class Connection implements AutoCloseable {
      * Sends {@code length} bytes of a Chronicle store if the peer's ring has room for them now; never
      * waits (see {@link #offer(byte[], int, int)}).
      *
+     * @param src    the store holding the message
+     * @param offset the first byte of the message in {@code src}
+     * @param length bytes in the message, 0 to {@link #maxMessage()}
      * @return whether the message was sent (false: the ring is full, nothing was written)
      */
     public boolean offer(final BytesStore<?, ?> src, final long offset, final int length) {
         return sendStore(src, offset, length, NO_WAIT);
     }
 
-    /** @return false if {@code timeoutNanos} is negative and there is no room now */
+    /** {@return false if {@code timeoutNanos} is negative and there is no room now} */
     private boolean sendStore(final BytesStore<?, ?> src, final long offset, final int length,
                               final long timeoutNanos) {
         final long at = claimOrBackPressure(length, timeoutNanos, null);
@@ -361,7 +391,7 @@ public final class Connection implements AutoCloseable {
         return claimOrBackPressure(length, timeoutNanos, via);
     }
 
-    /** @return the payload's offset, or {@link #BACK_PRESSURED} ({@code timeoutNanos} {@link #NO_WAIT} only) */
+    /** {@return the payload's offset, or {@link #BACK_PRESSURED} ({@code timeoutNanos} {@link #NO_WAIT} only)} */
     private long claimOrBackPressure(final int length, final long timeoutNanos, final DmaEngine via) {
         try {
             return claimGuarded(length, timeoutNanos, via);
@@ -418,19 +448,22 @@ public final class Connection implements AutoCloseable {
         }
     }
 
-    /** @return the mapping of the peer's receive region that {@link #claim} offsets refer to */
+    /** {@return the mapping of the peer's receive region that {@link #claim} offsets refer to} */
     public OutboundMapping outbound() {
         return tx;
     }
 
-    /** @return this end's receive region (its control area is written by the peer) */
+    /** {@return this end's receive region (its control area is written by the peer)} */
     public InboundMapping inbound() {
         return rx;
     }
 
     /**
+     * Where a word of the control area lies in both receive regions.
+     *
      * @param offset an offset into the control area, 0 to {@link #CONTROL_BYTES} - 8
      * @return the offset of that control word in {@link #inbound()} and {@link #outbound()}
+     * @throws IllegalArgumentException if {@code offset} is outside the control area
      */
     public static long controlOffset(final int offset) {
         if (offset < 0 || offset > CONTROL_BYTES - 8) {
@@ -458,6 +491,8 @@ public final class Connection implements AutoCloseable {
      * Waits with the connection's wait strategy until {@code ready} holds, waking when the peer
      * publishes a record, frees ring space or {@linkplain #nudgePeer() nudges}.
      *
+     * @param ready        the condition, evaluated on this thread (it must not block)
+     * @param timeoutNanos how long to wait, in ns
      * @return whether it held within the timeout
      * @throws PeerGoneException if the peer closed or died meanwhile
      * @throws org.softclan.dsm.ClosedException if this end is closed, before or while waiting
@@ -484,7 +519,7 @@ public final class Connection implements AutoCloseable {
         }
     }
 
-    /** @return whether {@link #close()} has begun (volatile read) */
+    /** {@return whether {@link #close()} has begun (volatile read)} */
     boolean isClosed() {
         return closed;
     }
@@ -616,6 +651,9 @@ public final class Connection implements AutoCloseable {
     /**
      * Hands up to {@code limit} waiting messages to {@code handler}, in order, in place.
      *
+     * @param handler given each message in place: the bytes are valid only during the call (unless
+     *                {@linkplain #hold() held})
+     * @param limit   the most messages to hand over
      * @return the number of messages handled (0 if none)
      * @throws PeerGoneException if none are waiting and the peer has closed or died
      */
@@ -658,6 +696,7 @@ public final class Connection implements AutoCloseable {
      * Releases a record kept by {@link #hold()}; may be called from any thread. Releasing a token
      * twice is harmless.
      *
+     * @param token what {@link #hold()} returned
      * @throws IllegalArgumentException if the token was never a held record
      */
     public void release(final long token) {
@@ -669,7 +708,7 @@ public final class Connection implements AutoCloseable {
         }
     }
 
-    /** @return records held and not yet released */
+    /** {@return records held and not yet released} */
     public int held() {
         return receiver.held();
     }
@@ -709,6 +748,10 @@ public final class Connection implements AutoCloseable {
     /**
      * Waits for messages and hands up to {@code limit} of them to {@code handler}.
      *
+     * @param handler given each message in place, as in {@link #poll}
+     * @param limit   the most messages to hand over
+     * @param timeout how long to wait for the first message, in {@code unit}
+     * @param unit    the unit of {@code timeout}
      * @return the number handled, 0 if none came within the timeout
      * @throws PeerGoneException if the peer closed or died while nothing was waiting
      */
@@ -758,7 +801,7 @@ public final class Connection implements AutoCloseable {
         }
     }
 
-    /** @return whether the peer has closed its end (volatile read of this end's memory) */
+    /** {@return whether the peer has closed its end (volatile read of this end's memory)} */
     public boolean peerClosed() {
         enter(OTHER);
         try {

@@ -13,9 +13,20 @@ public final class ConnectionContext {
     TripwireUnit unit;
 
     /**
+     * Settings with the defaults: a 1 MiB receive ring, arrivals signalled by wake-ups
+     * ({@link Connection.Mode#WAKE}) through the endpoint's shared unit, and blocking calls that wait
+     * with {@link WaitStrategy#competitive()}.
+     */
+    public ConnectionContext() {
+    }
+
+    /**
+     * Sets the capacity of this end's receive ring, which this end exports and the peer writes into.
+     *
      * @param bytes capacity of this end's receive ring, a power of two from 4 KiB (default 1 MiB); the
-     *              peer's largest message to this end is half of it
+     *              peer's largest message to this end is half of it, less the 8-byte record header
      * @return this
+     * @throws IllegalArgumentException if {@code bytes} is not a power of two of at least 4096
      */
     public ConnectionContext ringCapacity(final int bytes) {
         if (bytes < 4096 || Integer.bitCount(bytes) != 1) {
@@ -26,6 +37,8 @@ public final class ConnectionContext {
     }
 
     /**
+     * Sets how a connection's arrivals are signalled.
+     *
      * @param mode how arrivals are signalled (default {@link Connection.Mode#WAKE})
      * @return this
      */
@@ -35,6 +48,8 @@ public final class ConnectionContext {
     }
 
     /**
+     * Sets how a connection's blocking calls wait.
+     *
      * @param strategy how blocking sends and receives wait (default {@link WaitStrategy#competitive()})
      * @return this
      */
@@ -64,6 +79,8 @@ public final class ConnectionContext {
     }
 
     /**
+     * Sets the Tripwire unit a connection arms its tripwires with.
+     *
      * @param unit a Tripwire unit to share (one event queue for many connections); default: connections
      *             in {@link Connection.Mode#WAKE} share one unit per endpoint (one event queue, one
      *             mapping, however many connections), and each connection in {@link Connection.Mode#EVENTS}

@@ -48,7 +48,7 @@ public final class Listener implements AutoCloseable {
         endpoint.closeFirst(this);
     }
 
-    /** @return the service name clients connect to */
+    /** {@return the service name clients connect to} */
     public String service() {
         return service;
     }
@@ -63,12 +63,20 @@ public final class Listener implements AutoCloseable {
     }
 
     /**
-     * Waits for a connection request and accepts it.
+     * Waits for a connection request and accepts it: imports the client's receive region, exports this
+     * end's, and answers in the client's region. While waiting it frees, every
+     * {@value Connection#LIVENESS_SLICE_MS} ms, the request slots of clients that died inside connect.
      *
-     * @return the connection, or {@code null} if no request came within the timeout
+     * @param timeout the longest wait for a request, in {@code unit}s; 0 or less takes only a request
+     *                already waiting
+     * @param unit    the unit of {@code timeout}
+     * @return the server end of the new connection, or {@code null} if no request came within the timeout
      * @throws org.softclan.dsm.ClosedException if the listener is closed, before or while waiting
      * @throws org.softclan.dsm.RegionTruncatedException if the listen region or its event queue was cut
      *         from outside
+     * @throws org.softclan.dsm.DsmException if the connection to the requesting client could not be made
+     *         (the client went away, its receive region is not importable or breaks the protocol, or this
+     *         process is near its limit of memory mappings): the client is told why and its slot is freed
      */
     public Connection accept(final long timeout, final TimeUnit unit) {
         enter();
@@ -83,9 +91,18 @@ public final class Listener implements AutoCloseable {
     }
 
     /**
-     * Waits for a connection request and refuses it, telling the client {@code reason}.
+     * Waits for a connection request and refuses it, telling the client {@code reason}. A client that
+     * went away meanwhile is not told; its slot is freed all the same.
      *
+     * @param reason  the code the client's {@link ConnectException} reports; -1 is what a listener that
+     *                failed to make a connection sends (the client then reports a server failure)
+     * @param timeout the longest wait for a request, in {@code unit}s; 0 or less takes only a request
+     *                already waiting
+     * @param unit    the unit of {@code timeout}
      * @return whether there was one to refuse within the timeout
+     * @throws org.softclan.dsm.ClosedException if the listener is closed, before or while waiting
+     * @throws org.softclan.dsm.RegionTruncatedException if the listen region or its event queue was cut
+     *         from outside
      */
     public boolean refuse(final int reason, final long timeout, final TimeUnit unit) {
         enter();

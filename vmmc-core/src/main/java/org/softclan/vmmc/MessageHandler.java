@@ -10,6 +10,9 @@ import net.openhft.chronicle.bytes.BytesStore;
 @FunctionalInterface
 public interface MessageHandler {
     /**
+     * Handles one message, in place; the bytes are valid only until this call returns (unless the
+     * handler {@linkplain Connection#hold() holds} the record).
+     *
      * @param buffer the receive ring (zero-copy)
      * @param offset first byte of the message in {@code buffer}
      * @param length bytes in the message

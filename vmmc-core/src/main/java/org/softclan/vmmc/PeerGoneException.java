@@ -7,6 +7,8 @@ public class PeerGoneException extends DsmException {
     private static final long serialVersionUID = 1L;
 
     /**
+     * Reports that the peer of a connection is gone.
+     *
      * @param message names the connection and what happened to the peer
      */
     public PeerGoneException(final String message) {

@@ -11,6 +11,8 @@ public final class PeerProtocolException extends PeerGoneException {
     private static final long serialVersionUID = 1L;
 
     /**
+     * Reports a word the peer wrote that breaks the protocol.
+     *
      * @param message names the connection, the structure, the field, the value and the limit it broke
      */
     public PeerProtocolException(final String message) {

@@ -7,6 +7,8 @@ public final class SendTimeoutException extends DsmException {
     private static final long serialVersionUID = 1L;
 
     /**
+     * Reports a send that found no room in the peer's ring within its timeout.
+     *
      * @param message names the connection and the timeout
      */
     public SendTimeoutException(final String message) {

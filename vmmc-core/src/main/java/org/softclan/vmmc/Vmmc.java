@@ -18,10 +18,20 @@ public final class Vmmc {
     }
 
     /**
-     * Listens for connections on {@code service}.
+     * Listens for connections on {@code service}: exports the service's listen region
+     * ({@code <service>.listen}) and arms a tripwire over its request slots. Closing the endpoint closes
+     * the listener first.
      *
-     * @param ctx settings for the server ends of accepted connections
-     * @throws RegionExistsException if a live server already listens on that name
+     * @param endpoint the server's endpoint, which exports the listen region
+     * @param service  the name clients connect to: {@code service + ".listen"} must be a valid region name
+     *                 (so 1 to 93 of {@code A-Z a-z 0-9 . _ -}, starting with a letter or digit)
+     * @param ctx      settings for the server ends of accepted connections
+     * @return the listener; {@link Listener#accept} takes the requests
+     * @throws RegionExistsException                   if a live server already listens on that name
+     * @throws IllegalArgumentException                if {@code service} makes an invalid region name
+     * @throws org.softclan.dsm.ResourceLimitException if this process is near its limit of memory mappings
+     *                                                 or open files
+     * @throws org.softclan.dsm.ClosedException        if the endpoint is closed
      */
     public static Listener listen(final Endpoint endpoint, final String service, final ConnectionContext ctx) {
         return new Listener(endpoint, service, ctx);
@@ -31,7 +41,21 @@ public final class Vmmc {
      * Connects to the server listening on {@code service}: claims a request slot in its listen region,
      * offers this end's receive region, and waits for the server to accept.
      *
-     * @throws ConnectException if nobody listens on the name, the server refuses, or does not accept in time
+     * @param endpoint the client's endpoint, which exports this end's receive region
+     * @param service  the server's name, as given to {@link #listen}
+     * @param ctx      settings of this end (ring capacity, signalling mode, wait strategy, unit)
+     * @param timeout  the longest wait for a free request slot and then for the server's answer, in
+     *                 {@code unit}s; a server that took the request within it gets up to 10 s more to answer
+     * @param unit     the unit of {@code timeout}
+     * @return the client end of the new connection
+     * @throws ConnectException      if nobody listens on the name, every request slot stays busy, the
+     *                               server refuses, fails to make the connection, goes away, or does not
+     *                               accept in time (a receive region this end exported is removed again)
+     * @throws IllegalStateException if the endpoint has no liveness id (it cannot claim a request slot)
+     * @throws org.softclan.dsm.DsmException other failures of the fabric: the endpoint is closed
+     *                               ({@link org.softclan.dsm.ClosedException}), this process is near its
+     *                               limit of memory mappings ({@link org.softclan.dsm.ResourceLimitException}),
+     *                               or the server's region is gone by the time this end imports it
      */
     public static Connection connect(final Endpoint endpoint, final String service, final ConnectionContext ctx,
                                      final long timeout, final TimeUnit unit) {

@@ -88,6 +88,8 @@ public final class Futex {
     }
 
     /**
+     * Tells whether this process has the kernel's futex or runs on the fallback.
+     *
      * @return whether {@link #wait(long, int, long)} and {@link #wake} use the kernel's futex; if
      *         false they use the parking fallback described in the class comment
      */
@@ -95,7 +97,7 @@ public final class Futex {
         return NATIVE;
     }
 
-    /** @return what this class uses, and why the futex is not used if it is not, for logs */
+    /** {@return what this class uses, and why the futex is not used if it is not, for logs} */
     public static String describe() {
         return NATIVE ? "futex(2) (shared, FUTEX_WAIT/FUTEX_WAKE)"
             : "parking fallback, " + FALLBACK_SLICE_NANOS / 1000 + " us slices: " + UNAVAILABLE_REASON;
@@ -160,6 +162,8 @@ public final class Futex {
     }
 
     /**
+     * Names an outcome of {@link #wait(long, int, long)}.
+     *
      * @param outcome a result of {@link #wait(long, int, long)}
      * @return its constant's name, for messages
      */

@@ -104,6 +104,8 @@ public final class Membarrier {
     }
 
     /**
+     * Tells whether the kernel offers a global barrier.
+     *
      * @return whether {@link #globalBarrier()} is a real cross-process barrier; if false, writers must
      *         fence (see the class comment)
      */
@@ -112,6 +114,8 @@ public final class Membarrier {
     }
 
     /**
+     * Tells which kind of global barrier {@link #globalBarrier()} issues.
+     *
      * @return whether {@link #globalBarrier()} uses the expedited command (microseconds, covers only
      *         registered processes) rather than the grace-period one (milliseconds, covers all)
      */
@@ -119,7 +123,7 @@ public final class Membarrier {
         return BARRIER_COMMAND == CMD_GLOBAL_EXPEDITED;
     }
 
-    /** @return which command {@link #globalBarrier()} issues, or why there is none, for logs */
+    /** {@return which command {@link #globalBarrier()} issues, or why there is none, for logs} */
     public static String describe() {
         switch (BARRIER_COMMAND) {
             case CMD_GLOBAL_EXPEDITED: return "membarrier(2) MEMBARRIER_CMD_GLOBAL_EXPEDITED";

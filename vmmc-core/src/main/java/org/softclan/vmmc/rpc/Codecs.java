@@ -70,7 +70,14 @@ public final class Codecs {
         }
     };
 
-    /** @return a codec for lists of {@code element} */
+    /**
+     * Makes a codec for lists: an int count, then each element as {@code element} encodes it. A
+     * {@code null} list cannot be encoded; decoding makes an {@link ArrayList}.
+     *
+     * @param element the codec of each element
+     * @param <T>     the element type
+     * @return a codec for lists of {@code element}
+     */
     public static <T> Codec<List<T>> list(final Codec<T> element) {
         return new Codec<>() {
             @Override

@@ -39,7 +39,18 @@ public final class RpcClient implements AutoCloseable {
         WaitStrategy receiverStrategy = WaitStrategy.competitive();
 
         /**
-         * @param bytes this client's receive ring, a power of two (default 4 MiB: responses up to 2 MiB)
+         * Settings with the defaults: a 4 MiB receive ring, and calling threads and the background
+         * receiver that wait with {@link WaitStrategy#competitive()}.
+         */
+        public Context() {
+        }
+
+        /**
+         * Sets the capacity of this client's receive ring, where the server writes its responses; checked
+         * by {@link RpcClient#connect}.
+         *
+         * @param bytes this client's receive ring, a power of two of at least 4096 (default 4 MiB: responses
+         *              up to 2 MiB)
          * @return this
          */
         public Context ringCapacity(final int bytes) {
@@ -48,7 +59,9 @@ public final class RpcClient implements AutoCloseable {
         }
 
         /**
-         * @param strategy how a thread in {@link #call} waits for its response (default competitive)
+         * Sets how a calling thread waits; the connection's blocking sends use it too.
+         *
+         * @param strategy how a thread in {@link RpcClient#call} waits for its response (default competitive)
          * @return this
          */
         public Context waitStrategy(final WaitStrategy strategy) {
@@ -57,6 +70,8 @@ public final class RpcClient implements AutoCloseable {
         }
 
         /**
+         * Sets how the background receiver waits.
+         *
          * @param strategy how the background receiver waits for responses to asynchronous calls while
          *                 no caller is waiting (default competitive)
          * @return this
@@ -133,9 +148,18 @@ public final class RpcClient implements AutoCloseable {
     }
 
     /**
-     * Connects to the server on {@code service}.
+     * Connects to the server on {@code service} and starts this client's background receiver thread.
      *
-     * @throws org.softclan.vmmc.ConnectException if nobody serves it or it does not accept in time
+     * @param endpoint the client's endpoint
+     * @param service  the server's name ({@link RpcServer#create})
+     * @param ctx      this client's settings
+     * @param timeout  the longest wait for the server to accept, in {@code unit}s (as {@link Vmmc#connect})
+     * @param unit     the unit of {@code timeout}
+     * @return the client, connected
+     * @throws org.softclan.vmmc.ConnectException if nobody serves it, it refuses, or it does not accept in time
+     * @throws IllegalArgumentException           if the context's ring capacity is not a power of two of at
+     *                                            least 4096
+     * @throws org.softclan.dsm.DsmException      for the other failures {@link Vmmc#connect} reports
      */
     public static RpcClient connect(final Endpoint endpoint, final String service, final Context ctx,
                                     final long timeout, final TimeUnit unit) {
@@ -144,15 +168,28 @@ public final class RpcClient implements AutoCloseable {
         return new RpcClient(service, c, ctx);
     }
 
-    /** @return the largest argument this client can send, in encoded bytes */
+    /** {@return the largest argument this client can send, in encoded bytes (the frame header excluded)} */
     public int maxRequest() {
         return connection.maxMessage() - RpcFrameDescriptor.HEADER_LENGTH;
     }
 
     /**
-     * Calls {@code method} and waits for its result.
+     * Calls {@code method} and waits for its result. The request is encoded on this thread (an exception
+     * the request codec throws reaches the caller as it is, and nothing is sent); while the server's ring
+     * has no room for it, the send waits. Then this thread receives for itself, or is handed its response
+     * by the thread that does.
      *
-     * @throws RpcException if the handler threw, the server went away, or no answer came in time
+     * @param method   the method to call
+     * @param argument the argument, encoded with the method's request codec
+     * @param timeout  the longest wait for room to send the request, and again for the answer, in
+     *                 {@code unit}s
+     * @param unit     the unit of {@code timeout}
+     * @param <Q>      the argument type
+     * @param <R>      the result type
+     * @return the result, decoded with the method's response codec
+     * @throws RpcException if the server answered with an error (the handler threw), the server went
+     *                      away, no answer came in time, or the request could not be sent;
+     *                      {@link RpcException#kind()} says which
      */
     @SuppressWarnings("unchecked")
     public <Q, R> R call(final RpcMethod<Q, R> method, final Q argument, final long timeout, final TimeUnit unit) {
@@ -328,8 +365,21 @@ public final class RpcClient implements AutoCloseable {
     }
 
     /**
-     * Sends a call and returns at once; the future completes with the result, or with an
-     * {@link RpcException} saying why there is none.
+     * Sends a call and returns without waiting for the answer: it waits only while the server's ring has
+     * no room for the request (up to {@code timeout}). The future completes with the result, or with an
+     * {@link RpcException} saying why there is none; a thread in {@link #call} completes it, or the
+     * background receiver while no thread is in {@code call}.
+     *
+     * @param method   the method to call
+     * @param argument the argument, encoded with the method's request codec on this thread (an exception
+     *                 the codec throws reaches the caller as it is, and nothing is sent)
+     * @param timeout  the call's timeout, in {@code unit}s, counted from when the request is encoded: it
+     *                 bounds the wait for room to send it, and a timer fails the call if no answer came
+     *                 by then
+     * @param unit     the unit of {@code timeout}
+     * @param <Q>      the argument type
+     * @param <R>      the result type
+     * @return the call's future, already completed exceptionally if the request could not be sent
      */
     public <Q, R> CompletableFuture<R> callAsync(final RpcMethod<Q, R> method, final Q argument, final long timeout,
                                                  final TimeUnit unit) {
@@ -570,7 +620,7 @@ public final class RpcClient implements AutoCloseable {
         }
     }
 
-    /** @return calls sent and not yet answered */
+    /** {@return the number of calls in flight: sent (or being sent) and not yet answered, failed or expired} */
     public int inFlight() {
         return pending.size() + ownCalls.get();
     }

@@ -47,7 +47,18 @@ public final class RpcServer implements AutoCloseable {
         long responseTimeoutMillis = 10_000;
 
         /**
-         * @param n worker threads that run handlers; 0 (the default) runs them on the polling thread
+         * Settings with the defaults: handlers run on the polling thread (no workers), a 4 MiB receive
+         * ring per client, and a polling thread that waits with {@link WaitStrategy#competitive()}. A
+         * response waits at most 10 s for room in its client's ring.
+         */
+        public Context() {
+        }
+
+        /**
+         * Sets how many worker threads run the handlers.
+         *
+         * @param n worker threads that run handlers; 0 (the default), or less, runs them on the polling
+         *          thread
          * @return this
          */
         public Context workers(final int n) {
@@ -56,7 +67,11 @@ public final class RpcServer implements AutoCloseable {
         }
 
         /**
-         * @param bytes receive ring per client, a power of two (default 4 MiB: requests up to 2 MiB)
+         * Sets the capacity of the receive ring the server exports for each client; checked by
+         * {@link RpcServer#start()}.
+         *
+         * @param bytes receive ring per client, a power of two of at least 4096 (default 4 MiB: requests up
+         *              to 2 MiB)
          * @return this
          */
         public Context ringCapacity(final int bytes) {
@@ -65,6 +80,8 @@ public final class RpcServer implements AutoCloseable {
         }
 
         /**
+         * Sets how the polling thread waits for requests; the server ends of connections use it too.
+         *
          * @param strategy how the polling thread waits for requests (default competitive)
          * @return this
          */
@@ -140,12 +157,31 @@ public final class RpcServer implements AutoCloseable {
         this.ctx = ctx;
     }
 
-    /** @return a server for {@code service}; add handlers, then {@link #start()} */
+    /**
+     * Makes a server for {@code service}; nothing is exported and no thread runs before {@link #start()}.
+     *
+     * @param endpoint the server's endpoint; closing it closes the server (once started)
+     * @param service  the name clients connect to ({@link Vmmc#listen})
+     * @param ctx      the server's settings
+     * @return a server for {@code service}; add handlers, then {@link #start()}
+     */
     public static RpcServer create(final Endpoint endpoint, final String service, final Context ctx) {
         return new RpcServer(endpoint, service, ctx);
     }
 
-    /** Registers the handler of a method; an exception it throws reaches the caller as an {@link RpcException}. */
+    /**
+     * Registers the handler of a method; an exception it throws reaches the caller as an
+     * {@link RpcException} of kind {@link RpcException.Kind#REMOTE_ERROR}. May be called before or after
+     * {@link #start()}, from any thread.
+     *
+     * @param method  the method, whose id must be new to this server
+     * @param handler computes the result from the decoded argument; runs on the polling thread or a
+     *                worker ({@link Context#workers})
+     * @param <Q>     the argument type
+     * @param <R>     the result type
+     * @return this
+     * @throws IllegalArgumentException if this server already has a method with {@code method}'s id
+     */
     public <Q, R> RpcServer handle(final RpcMethod<Q, R> method, final Function<Q, R> handler) {
         synchronized (this) {
             if (handler(method.id()) != null) {
@@ -169,7 +205,17 @@ public final class RpcServer implements AutoCloseable {
         return this;
     }
 
-    /** Starts listening and serving. */
+    /**
+     * Starts listening and serving: listens on the service name and starts the accepting thread, the
+     * polling thread and the workers (if any). Call it once.
+     *
+     * @return this
+     * @throws org.softclan.dsm.RegionExistsException if a live server already listens on the name
+     * @throws IllegalArgumentException               if the context's ring capacity is not a power of two
+     *                                                of at least 4096, or the name makes an invalid
+     *                                                region name
+     * @throws org.softclan.dsm.ClosedException        if the endpoint is closed
+     */
     public RpcServer start() {
         // allocated here, not on the polling thread: the first Chronicle allocation of a JVM initialises
         // its resource releaser, which registers a shutdown hook and fails if a signal is already
@@ -217,7 +263,7 @@ public final class RpcServer implements AutoCloseable {
         }
     }
 
-    /** @return connected clients */
+    /** {@return the number of clients connected now} */
     public int clients() {
         return clients.length;
     }

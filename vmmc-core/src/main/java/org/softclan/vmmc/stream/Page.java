@@ -28,17 +28,17 @@ public final class Page implements AutoCloseable {
         this.mem = mem;
     }
 
-    /** @return bytes in the page */
+    /** {@return the page's capacity, in bytes} */
     public int capacity() {
         return mem.capacity;
     }
 
-    /** @return whether a send of this page is still being moved (a write now would duplicate it) */
+    /** {@return whether a send of this page is still being moved (a write now would duplicate it)} */
     public boolean inFlight() {
         return mem.inFlight();
     }
 
-    /** @return how often writes to this page found it in flight and duplicated it */
+    /** {@return how often writes to this page found it in flight and duplicated it} */
     public long duplications() {
         return duplications;
     }
@@ -67,7 +67,18 @@ public final class Page implements AutoCloseable {
         }
     }
 
-    /** Copies {@code length} bytes of {@code src} from {@code offset} to {@code index} (duplicating first if in flight). */
+    /**
+     * Copies {@code length} bytes of {@code src} from {@code offset} to {@code index} (duplicating first
+     * if in flight).
+     *
+     * @param index  where the first byte goes in the page
+     * @param src    the array copied from
+     * @param offset the first byte of {@code src} to copy
+     * @param length bytes to copy
+     * @return this
+     * @throws IndexOutOfBoundsException if the range is outside {@code src} or the page (nothing is written)
+     * @throws IllegalStateException     if the page is closed
+     */
     public Page put(final int index, final byte[] src, final int offset, final int length) {
         Objects.checkFromIndexSize(offset, length, src.length);
         beforeWrite(index, length);
@@ -75,7 +86,16 @@ public final class Page implements AutoCloseable {
         return this;
     }
 
-    /** Copies the remaining bytes of {@code src} to {@code index}; {@code src}'s position advances to its limit. */
+    /**
+     * Copies the remaining bytes of {@code src} to {@code index} (duplicating first if in flight);
+     * {@code src}'s position advances to its limit.
+     *
+     * @param index where the first byte goes in the page
+     * @param src   the buffer copied from, from its position to its limit
+     * @return this
+     * @throws IndexOutOfBoundsException if the bytes do not fit the page from {@code index} (nothing is written)
+     * @throws IllegalStateException     if the page is closed
+     */
     public Page put(final int index, final ByteBuffer src) {
         final int length = src.remaining();
         beforeWrite(index, length);
@@ -84,28 +104,61 @@ public final class Page implements AutoCloseable {
         return this;
     }
 
-    /** Stores one byte (duplicating first if in flight). */
+    /**
+     * Stores one byte (duplicating first if in flight).
+     *
+     * @param index the byte's offset in the page
+     * @param value the byte to store
+     * @return this
+     * @throws IndexOutOfBoundsException if {@code index} is outside the page
+     * @throws IllegalStateException     if the page is closed
+     */
     public Page putByte(final int index, final byte value) {
         beforeWrite(index, 1);
         UNSAFE.putByte(mem.address + index, value);
         return this;
     }
 
-    /** Stores a long, native byte order (duplicating first if in flight). */
+    /**
+     * Stores a long, native byte order (duplicating first if in flight); {@code index} need not be
+     * aligned.
+     *
+     * @param index the offset of the long's first byte in the page
+     * @param value the 8 bytes to store, in native byte order
+     * @return this
+     * @throws IndexOutOfBoundsException if the 8 bytes are not all inside the page
+     * @throws IllegalStateException     if the page is closed
+     */
     public Page putLong(final int index, final long value) {
         beforeWrite(index, 8);
         UNSAFE.putLong(mem.address + index, value);
         return this;
     }
 
-    /** @return the byte at {@code index} */
+    /**
+     * Reads one byte (never duplicates).
+     *
+     * @param index the byte's offset in the page
+     * @return the byte at {@code index}
+     * @throws IndexOutOfBoundsException if {@code index} is outside the page
+     * @throws IllegalStateException     if the page is closed
+     */
     public byte getByte(final int index) {
         checkOpen();
         Objects.checkIndex(index, mem.capacity);
         return UNSAFE.getByte(mem.address + index);
     }
 
-    /** Copies {@code length} bytes from {@code index} into {@code dst} at {@code offset}. */
+    /**
+     * Copies {@code length} bytes from {@code index} into {@code dst} at {@code offset} (never duplicates).
+     *
+     * @param index  the first byte to copy, from the start of the page
+     * @param dst    the array copied into
+     * @param offset where the first byte goes in {@code dst}
+     * @param length bytes to copy
+     * @throws IndexOutOfBoundsException if the range is outside the page or {@code dst}
+     * @throws IllegalStateException     if the page is closed
+     */
     public void get(final int index, final byte[] dst, final int offset, final int length) {
         checkOpen();
         Objects.checkFromIndexSize(index, length, mem.capacity);
@@ -113,7 +166,12 @@ public final class Page implements AutoCloseable {
         UNSAFE.copyMemory(null, mem.address + index, dst, BYTES + offset, length);
     }
 
-    /** @return a read-only view of the page's current memory (a later duplication moves the page off it) */
+    /**
+     * Views the page's memory without a copy.
+     *
+     * @return a read-only view of the page's current memory (a later duplication moves the page off it)
+     * @throws IllegalStateException if the page is closed
+     */
     public ByteBuffer asReadOnlyBuffer() {
         checkOpen();
         return mem.buffer.asReadOnlyBuffer();

@@ -44,17 +44,19 @@ public final class PostedBuffer {
         this.store = store;
     }
 
-    /** @return the most bytes it takes */
+    /** {@return the most bytes it takes} */
     public int capacity() {
         return capacity;
     }
 
-    /** @return whether it was filled (acquire: its bytes are visible if so) */
+    /** {@return whether it was filled (acquire: its bytes are visible if so)} */
     public boolean isFilled() {
         return filled;
     }
 
     /**
+     * Tells which path filled the buffer.
+     *
      * @return {@code true} if the sender deposited straight into it (no copy at the receiver),
      *         {@code false} if its bytes came through the ring and were copied in on delivery
      * @throws IllegalStateException if not filled yet
@@ -66,18 +68,24 @@ public final class PostedBuffer {
         return redirected;
     }
 
-    /** @return bytes filled (its final length once {@link #isFilled()}) */
+    /** {@return the number of bytes filled (its final length once {@link #isFilled()})} */
     public int length() {
         return length;
     }
 
     /**
      * Waits until the buffer is filled, taking delivery of the stream meanwhile (bytes that arrive for
-     * {@link ByteStream#read} wait for it).
+     * {@link ByteStream#read} wait for it). Returns at once if it is filled already; otherwise takes the
+     * stream's read lock, so it waits for a read in progress on another thread.
      *
+     * @param timeout the longest wait, in {@code unit}s; 0 (or less) waits forever
+     * @param unit    the unit of {@code timeout}
+     * @return this
      * @throws StreamTimeoutException  if it was not filled within the timeout
      * @throws java.io.EOFException    if the peer ended its output first
-     * @throws StreamPeerGoneException if the peer closed or died first
+     * @throws StreamPeerGoneException if the peer closed or died first, or broke the stream protocol
+     * @throws java.nio.channels.AsynchronousCloseException if the stream was closed while waiting
+     * @throws java.nio.channels.ClosedChannelException     if the stream is closed
      */
     public PostedBuffer awaitFilled(final long timeout, final TimeUnit unit) throws IOException {
         stream.awaitFilled(this, unit.toNanos(timeout));
@@ -100,7 +108,14 @@ public final class PostedBuffer {
         Objects.checkFromIndexSize(index, n, length);
     }
 
-    /** @return the byte at {@code index} (of the filled bytes) */
+    /**
+     * Reads one filled byte.
+     *
+     * @param index the byte's offset in the buffer
+     * @return the byte at {@code index} (of the filled bytes)
+     * @throws IndexOutOfBoundsException if {@code index} is outside the filled bytes
+     * @throws IllegalStateException     if not filled, released, or the stream is closed
+     */
     public byte get(final int index) {
         check(index, 1);
         stream.enterMemory(this);
@@ -111,7 +126,16 @@ public final class PostedBuffer {
         }
     }
 
-    /** Copies {@code n} filled bytes from {@code index} into {@code dst} at {@code dstOffset}. */
+    /**
+     * Copies {@code n} filled bytes from {@code index} into {@code dst} at {@code dstOffset}.
+     *
+     * @param index     the first byte to copy, from the start of the buffer
+     * @param dst       the array copied into
+     * @param dstOffset where the first byte goes in {@code dst}
+     * @param n         bytes to copy
+     * @throws IndexOutOfBoundsException if the range is outside the filled bytes or {@code dst}
+     * @throws IllegalStateException     if not filled, released, or the stream is closed
+     */
     public void get(final int index, final byte[] dst, final int dstOffset, final int n) {
         check(index, n);
         Objects.checkFromIndexSize(dstOffset, n, dst.length);
@@ -124,10 +148,13 @@ public final class PostedBuffer {
     }
 
     /**
+     * Views the filled bytes without a copy.
+     *
      * @return a read-only direct buffer over the filled bytes, valid until {@link #release()} or the
      *         stream's close: the view is raw memory, which close unmaps (use {@link #get} where a
      *         close may race with the access)
-     * @throws IllegalStateException if not filled, released, or the stream is closed
+     * @throws IllegalStateException if not filled, released, or the stream is closed, or the JVM does not
+     *                               open {@code java.nio} to this code ({@code --add-opens}; use {@link #get})
      */
     public ByteBuffer asReadOnlyBuffer() {
         check(0, 0);

@@ -9,7 +9,9 @@ import java.io.IOException;
  */
 public final class PostedBufferTooSmallException extends IOException {
     private static final long serialVersionUID = 1L;
+    /** Bytes the refused send carried. */
     private final long transferBytes;
+    /** Capacity of the buffer the peer had posted, in bytes. */
     private final long postedBytes;
 
     PostedBufferTooSmallException(final String message, final long transferBytes, final long postedBytes) {
@@ -18,12 +20,12 @@ public final class PostedBufferTooSmallException extends IOException {
         this.postedBytes = postedBytes;
     }
 
-    /** @return bytes the refused send carried */
+    /** {@return the number of bytes the refused send carried} */
     public long transferBytes() {
         return transferBytes;
     }
 
-    /** @return capacity of the buffer the peer had posted */
+    /** {@return the capacity of the buffer the peer had posted, in bytes} */
     public long postedBytes() {
         return postedBytes;
     }

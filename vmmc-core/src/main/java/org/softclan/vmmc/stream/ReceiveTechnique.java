@@ -20,12 +20,14 @@ public enum ReceiveTechnique {
         this.cliName = cliName;
     }
 
-    /** @return the name used on command lines and in tables, e.g. {@code pre-posted} */
+    /** {@return the name used on command lines and in tables, e.g. {@code pre-posted}} */
     public String cliName() {
         return cliName;
     }
 
     /**
+     * Finds a technique by name.
+     *
      * @param name a {@link #cliName()} or constant name, any case
      * @return the technique
      * @throws IllegalArgumentException naming the choices if there is none of that name

@@ -31,12 +31,12 @@ public final class ReceivedPage implements AutoCloseable {
         this.post = post;
     }
 
-    /** @return bytes in the page */
+    /** {@return the number of bytes in the page} */
     public int length() {
         return length;
     }
 
-    /** @return whether {@link #release()} was called */
+    /** {@return whether {@link #release()} was called} */
     public boolean isReleased() {
         return released;
     }
@@ -48,7 +48,14 @@ public final class ReceivedPage implements AutoCloseable {
         Objects.checkFromIndexSize(index, n, length);
     }
 
-    /** @return the byte at {@code index} */
+    /**
+     * Reads one byte of the page.
+     *
+     * @param index the byte's offset in the page
+     * @return the byte at {@code index}
+     * @throws IndexOutOfBoundsException if {@code index} is outside the page
+     * @throws IllegalStateException     if the page was released, or the stream is closed
+     */
     public byte get(final int index) {
         check(index, 1);
         stream.enterMemory(this);
@@ -59,7 +66,16 @@ public final class ReceivedPage implements AutoCloseable {
         }
     }
 
-    /** Copies {@code n} bytes from {@code index} into {@code dst} at {@code dstOffset}. */
+    /**
+     * Copies {@code n} bytes from {@code index} into {@code dst} at {@code dstOffset}.
+     *
+     * @param index     the first byte to copy, from the start of the page
+     * @param dst       the array copied into
+     * @param dstOffset where the first byte goes in {@code dst}
+     * @param n         bytes to copy
+     * @throws IndexOutOfBoundsException if the range is outside the page or {@code dst}
+     * @throws IllegalStateException     if the page was released, or the stream is closed
+     */
     public void get(final int index, final byte[] dst, final int dstOffset, final int n) {
         check(index, n);
         Objects.checkFromIndexSize(dstOffset, n, dst.length);
@@ -72,10 +88,13 @@ public final class ReceivedPage implements AutoCloseable {
     }
 
     /**
+     * Views the page's memory without a copy.
+     *
      * @return a read-only direct buffer over the page's memory, valid until {@link #release()} or the
      *         stream's close: the view is raw memory, which close unmaps (use {@link #get} where a
      *         close may race with the access)
-     * @throws IllegalStateException if released, or the stream is closed
+     * @throws IllegalStateException if released, or the stream is closed, or the JVM does not open
+     *                               {@code java.nio} to this code ({@code --add-opens}; use {@link #get})
      */
     public ByteBuffer asReadOnlyBuffer() {
         check(0, 0);

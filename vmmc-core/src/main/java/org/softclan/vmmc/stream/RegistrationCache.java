@@ -81,27 +81,27 @@ public final class RegistrationCache implements AutoCloseable {
         return buffer.isDirect() ? buffer.position() : (long) buffer.arrayOffset() + buffer.position();
     }
 
-    /** @return lookups that found a registration */
+    /** {@return the number of lookups that found a registration} */
     public synchronized long hits() {
         return hits;
     }
 
-    /** @return lookups that registered the buffer */
+    /** {@return the number of lookups that registered the buffer} */
     public synchronized long misses() {
         return misses;
     }
 
-    /** @return registrations dropped to make room */
+    /** {@return the number of registrations dropped to make room} */
     public synchronized long evictions() {
         return evictions;
     }
 
-    /** @return registrations held now */
+    /** {@return the number of registrations held now} */
     public synchronized int size() {
         return map.size();
     }
 
-    /** @return the most registrations held */
+    /** {@return the most registrations held} */
     public int capacity() {
         return capacity;
     }

@@ -29,17 +29,19 @@ public enum SendTechnique {
         this.classical = classical;
     }
 
-    /** @return the name used on command lines and in tables, e.g. {@code copy-dma} */
+    /** {@return the name used on command lines and in tables, e.g. {@code copy-dma}} */
     public String cliName() {
         return cliName;
     }
 
-    /** @return whether the caller may reuse its buffer as soon as a send returns (classical semantics) */
+    /** {@return whether the caller may reuse its buffer as soon as a send returns (classical semantics)} */
     public boolean classicalSemantics() {
         return classical;
     }
 
     /**
+     * Finds a technique by name.
+     *
      * @param name a {@link #cliName()} or constant name, any case
      * @return the technique
      * @throws IllegalArgumentException naming the choices if there is none of that name

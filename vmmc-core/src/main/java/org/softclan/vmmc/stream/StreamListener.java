@@ -16,7 +16,7 @@ public final class StreamListener implements AutoCloseable {
         this.listener = listener;
     }
 
-    /** @return the service name clients connect to */
+    /** {@return the service name clients connect to} */
     public String service() {
         return listener.service();
     }
@@ -33,7 +33,7 @@ public final class StreamListener implements AutoCloseable {
         return c == null ? null : ByteStream.over(c);
     }
 
-    /** @return the listener underneath (to refuse requests, for instance) */
+    /** {@return the listener underneath (to refuse requests, for instance)} */
     public Listener listener() {
         return listener;
     }

@@ -12,6 +12,8 @@ public final class StreamTimeoutException extends InterruptedIOException {
     private static final long serialVersionUID = 1L;
 
     /**
+     * Reports a read or write that timed out.
+     *
      * @param message     names the stream and the timeout
      * @param transferred bytes a write sent before timing out (0 for reads)
      */

@@ -1,6 +1,8 @@
 package org.softclan.vmmc.stream;
 
 import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
+import static org.softclan.vmmc.stream.StreamControlDescriptor.*;
+import static org.softclan.vmmc.stream.StreamFrameDescriptor.*;
 
 import java.io.EOFException;
 import java.io.IOException;
@@ -78,55 +80,18 @@ import org.softclan.vmmc.SendTimeoutException;
  * {@link AsynchronousCloseException} within a slice.
  */
 public final class ByteStream implements ByteChannel {
-    /** Frame type: stream bytes follow, more of the same send may come. */
-    static final byte DATA = 0;
-    /** Frame type: the sender's output ended. */
-    static final byte EOF = 1;
-    /** Frame type: stream bytes follow, the last of one send. */
-    static final byte DATA_LAST = 2;
-    /** Frame type: a send was deposited into a posted buffer: {type, pad, long seq, long bytes}. */
-    static final byte DEPOSIT = 3;
-    static final int DEPOSIT_FRAME = 24;
-    /** Largest frame (type byte included) a write sends, when the connection allows it: 64 KiB of payload. */
-    static final int MAX_FRAME = 64 * 1024 + 1;
     /** How long {@link #close()} waits at most for room to send the end-of-stream marker. */
     static final long CLOSE_LINGER_NANOS = TimeUnit.SECONDS.toNanos(10);
     /** Frames of staging memory for {@link SendTechnique#COPY_DMA}. */
     static final int STAGING_SLOTS = 8;
     /** Posts outstanding at most (slots of the post table). */
-    public static final int POST_SLOTS = 64;
+    public static final int POST_SLOTS = StreamControlDescriptor.POST_SLOTS;
     /** Default size of the deposit region a receiver exports for posted buffers. */
     public static final int DEFAULT_DEPOSIT_CAPACITY = 8 << 20;
     /** Posts {@link #read} keeps outstanding in {@link ReceiveTechnique#PRE_POSTED} mode. */
     static final int INTERNAL_POSTS = 2;
 
-    /*
-     * Control area (in the sender's receive region, written by the receiver of that direction, so
-     * every word of it is input to the sender and checked before use; see checkedMode, peekPeerPost,
-     * peerDeposit and transfer):
-     *
-     *     0 receive mode: 0 (not set yet) or ReceiveTechnique.ordinal() + 1
-     *     8 deposit ready: 0, or 1 once the deposit region's key and name below are written
-     *    16 deposit region key (long)
-     *    24 deposit region name: int length (1 .. MAX_DEPOSIT_NAME), UTF-8 bytes; it must be the peer's
-     *       receive region's name + "-dep"
-     *   512 post table: POST_SLOTS slots of 32 bytes; post #seq lives in slot seq % POST_SLOTS:
-     *         +0 state: seq << 2 | POSTED, SENDER_TAKEN or RECEIVER_TAKEN (0: never used)
-     *         +8 offset of the buffer in the deposit region (DEPOSIT_ALIGN-aligned)
-     *        +16 capacity of the buffer (1 .. Integer.MAX_VALUE, inside the deposit region)
-     */
-    static final long C_MODE = Connection.controlOffset(0);
-    static final long C_DEP_READY = Connection.controlOffset(8);
-    static final long C_DEP_KEY = Connection.controlOffset(16);
-    static final long C_DEP_NAME = Connection.controlOffset(24);
-    /** Longest deposit region name the peer may announce (the fabric's names are at most 100 bytes). */
-    static final int MAX_DEPOSIT_NAME = 200;
-    static final int C_POSTS = 512;
-    static final int POST_SLOT_BYTES = 32;
-    static final long POSTED = 1;
-    static final long SENDER_TAKEN = 2;
-    static final long RECEIVER_TAKEN = 3;
-    static final int DEPOSIT_ALIGN = 64;
+    // the control area and the post table: StreamControlDescriptor; the frames: StreamFrameDescriptor
     /** Slots {@link #peekPeerPost} looks at, at most, before it calls the post table inconsistent. */
     private static final int POST_SCAN_LIMIT = 4 * POST_SLOTS;
 
@@ -231,7 +196,7 @@ public final class ByteStream implements ByteChannel {
         this.rx = connection.inbound();
         this.endpoint = tx.endpoint();
         this.frame = Math.min(connection.maxMessage(), MAX_FRAME);
-        if (frame < DEPOSIT_FRAME) {
+        if (frame < DEPOSIT_FRAME_LENGTH) {
             throw new IllegalArgumentException(connection + " carries messages of at most " + frame + " bytes");
         }
     }
@@ -328,7 +293,7 @@ public final class ByteStream implements ByteChannel {
             }
             this.receiveTechnique = technique;
             try {
-                tx.putLongOrdered(C_MODE, technique.ordinal() + 1L);
+                tx.putLongOrdered(MODE_OFFSET, technique.ordinal() + 1L);
                 connection.nudgePeer();
             } catch (final DsmException gone) {
                 // the peer is gone: nothing will be sent to adapt
@@ -748,7 +713,7 @@ public final class ByteStream implements ByteChannel {
                     + " stream bytes after its type byte");
                 return;
             }
-            onData(store, offset + 1, length - 1, type == DATA_LAST);
+            onData(store, offset + DATA_OFFSET, length - DATA_OFFSET, type == DATA_LAST);
         } else if (type == EOF) {
             if (length != 1) {
                 violation("EOF frame", "length", length, "an EOF frame is its type byte alone");
@@ -756,11 +721,11 @@ public final class ByteStream implements ByteChannel {
             }
             eof = true;
         } else if (type == DEPOSIT) {
-            if (length != DEPOSIT_FRAME) {
-                violation("DEPOSIT frame", "length", length, "a DEPOSIT frame is " + DEPOSIT_FRAME + " bytes");
+            if (length != DEPOSIT_FRAME_LENGTH) {
+                violation("DEPOSIT frame", "length", length, "a DEPOSIT frame is " + DEPOSIT_FRAME_LENGTH + " bytes");
                 return;
             }
-            onDeposit(store.readLong(offset + 8), store.readLong(offset + 16));
+            onDeposit(store.readLong(offset + DEPOSIT_SEQ_OFFSET), store.readLong(offset + DEPOSIT_BYTES_OFFSET));
         } else {
             violation("frame", "type", type, "frames start with DATA 0, EOF 1, DATA_LAST 2 or DEPOSIT 3; is the peer"
                 + " a ByteStream?");
@@ -804,9 +769,9 @@ public final class ByteStream implements ByteChannel {
                     break;
                 }
                 if (!p.receiverTaken) {
-                    final long slot = postSlot(p.seq);
+                    final long slot = postSlotOffset(p.seq);
                     try {
-                        p.receiverTaken = tx.compareAndSetLong(slot, p.seq << 2 | POSTED, p.seq << 2 | RECEIVER_TAKEN);
+                        p.receiverTaken = tx.compareAndSetLong(slot, postState(p.seq, POSTED), postState(p.seq, RECEIVER_TAKEN));
                     } catch (final DsmException gone) {
                         break;
                     }
@@ -968,21 +933,17 @@ public final class ByteStream implements ByteChannel {
                 internalOutstanding++;
             }
             postSeq++;
-            final long slot = postSlot(seq);
+            final long slot = postSlotOffset(seq);
             try {
-                tx.putLong(slot + 8, at);
-                tx.putLong(slot + 16, capacity);
-                tx.putLongOrdered(slot, seq << 2 | POSTED);
+                tx.putLong(slot + POST_BUFFER_OFFSET, at);
+                tx.putLong(slot + POST_CAPACITY_OFFSET, capacity);
+                tx.putLongOrdered(slot, postState(seq, POSTED));
                 connection.nudgePeer();
             } catch (final DsmException peerGone) {
                 // nobody will fill it: awaitFilled reports the end of the stream or the peer's departure
             }
             return p;
         }
-    }
-
-    private static long postSlot(final long seq) {
-        return Connection.controlOffset(C_POSTS + (int) (seq % POST_SLOTS) * POST_SLOT_BYTES);
     }
 
     private void ensureInternalPosts() {
@@ -1014,10 +975,10 @@ public final class ByteStream implements ByteChannel {
         depositFree.put(0L, (long) depositCapacity);
         final byte[] name = deposit.regionName().getBytes(StandardCharsets.UTF_8);
         try {
-            tx.putLong(C_DEP_KEY, key);
-            tx.putInt(C_DEP_NAME, name.length);
-            tx.put(C_DEP_NAME + 4, name);
-            tx.putLongOrdered(C_DEP_READY, 1);
+            tx.putLong(DEPOSIT_KEY_OFFSET, key);
+            tx.putInt(DEPOSIT_NAME_OFFSET, name.length);
+            tx.put(DEPOSIT_NAME_OFFSET + 4, name);
+            tx.putLongOrdered(DEPOSIT_READY_OFFSET, 1);
         } catch (final DsmException peerGone) {
             // nothing will be deposited; reads report the end of the stream or the peer's departure
         }
@@ -1247,24 +1208,24 @@ public final class ByteStream implements ByteChannel {
                 final long state = strict ? awaitPeerPost(begin, timeout) : peekPeerPost();
                 if (state != -1) {
                     final long seq = state >>> 2;
-                    final long slot = postSlot(seq);
+                    final long slot = postSlotOffset(seq);
                     // the peer's words, each read once and checked before use
-                    final long capacity = rx.getLong(slot + 16);
-                    final long at = rx.getLong(slot + 8);
+                    final long capacity = rx.getLong(slot + POST_CAPACITY_OFFSET);
+                    final long at = rx.getLong(slot + POST_BUFFER_OFFSET);
                     final OutboundMapping dst = peerDeposit();
                     if (capacity < 1 || capacity > Math.min(Integer.MAX_VALUE, dst.size())) {
-                        throw violation("post table", "capacity of post #" + seq + " (offset " + (slot + 16) + ")",
+                        throw violation("post table", "capacity of post #" + seq + " (offset " + (slot + POST_CAPACITY_OFFSET) + ")",
                             capacity, "a posted buffer holds 1 to " + Math.min(Integer.MAX_VALUE, dst.size())
                                 + " bytes (the deposit region '" + dst.regionName() + "' has " + dst.size() + ")");
                     }
                     if (at < 0 || (at & (DEPOSIT_ALIGN - 1)) != 0 || at > dst.size() - capacity) {
-                        throw violation("post table", "offset of post #" + seq + " (offset " + (slot + 8) + ")", at,
+                        throw violation("post table", "offset of post #" + seq + " (offset " + (slot + POST_BUFFER_OFFSET) + ")", at,
                             "a posted buffer of " + capacity + " bytes starts at a multiple of " + DEPOSIT_ALIGN
                                 + " from 0 to " + (dst.size() - capacity) + " in the deposit region '"
                                 + dst.regionName() + "' of " + dst.size() + " bytes");
                     }
                     if (total <= capacity) {
-                        if (rx.compareAndSetLong(slot, state, seq << 2 | SENDER_TAKEN)) {
+                        if (rx.compareAndSetLong(slot, state, postState(seq, SENDER_TAKEN))) {
                             nextPeerPost = seq + 1;
                             return deposit(src, mem, memOffset, total, t, seq, at, begin, timeout);
                         }
@@ -1370,10 +1331,10 @@ public final class ByteStream implements ByteChannel {
         final DmaEngine e = t == SendTechnique.PIO ? null : engine();
         final long frameAt;
         try {
-            frameAt = claimFrame(DEPOSIT_FRAME, e, begin, timeout);
+            frameAt = claimFrame(DEPOSIT_FRAME_LENGTH, e, begin, timeout);
         } catch (final StreamTimeoutException timedOut) {
             // give the post back: nothing was written into it
-            rx.compareAndSetLong(postSlot(seq), seq << 2 | SENDER_TAKEN, seq << 2 | POSTED);
+            rx.compareAndSetLong(postSlotOffset(seq), postState(seq, SENDER_TAKEN), postState(seq, POSTED));
             nextPeerPost = seq;
             throw new StreamTimeoutException(this + ": 0 of " + total + " bytes were sent before the write timeout of "
                 + TimeUnit.NANOSECONDS.toMillis(timeout) + " ms (no room for the deposit notice)", 0);
@@ -1401,12 +1362,12 @@ public final class ByteStream implements ByteChannel {
         }
         if (e == null) {
             tx.putLong(frameAt, DEPOSIT);
-            tx.putLong(frameAt + 8, seq);
-            tx.putLong(frameAt + 16, total);
+            tx.putLong(frameAt + DEPOSIT_SEQ_OFFSET, seq);
+            tx.putLong(frameAt + DEPOSIT_BYTES_OFFSET, total);
         } else {
             issued(e.writeLongOrdered(tx, frameAt, DEPOSIT));
-            issued(e.writeLongOrdered(tx, frameAt + 8, seq));
-            issued(e.writeLongOrdered(tx, frameAt + 16, total));
+            issued(e.writeLongOrdered(tx, frameAt + DEPOSIT_SEQ_OFFSET, seq));
+            issued(e.writeLongOrdered(tx, frameAt + DEPOSIT_BYTES_OFFSET, total));
         }
         issued(connection.commit(e));
         depositsSent.incrementAndGet();
@@ -1420,28 +1381,28 @@ public final class ByteStream implements ByteChannel {
      */
     private OutboundMapping peerDeposit() throws StreamPeerGoneException {
         if (peerDeposit == null) {
-            final int len = rx.getInt(C_DEP_NAME);
+            final int len = rx.getInt(DEPOSIT_NAME_OFFSET);
             if (len < 1 || len > MAX_DEPOSIT_NAME) {
-                throw violation("control area", "deposit region name length (offset " + C_DEP_NAME + ")", len,
+                throw violation("control area", "deposit region name length (offset " + DEPOSIT_NAME_OFFSET + ")", len,
                     "a region name has 1 to " + MAX_DEPOSIT_NAME + " bytes");
             }
             final byte[] bytes = new byte[len];
-            rx.get(C_DEP_NAME + 4, bytes, 0, len);
+            rx.get(DEPOSIT_NAME_OFFSET + 4, bytes, 0, len);
             final String name = new String(bytes, StandardCharsets.UTF_8);
             final String expected = tx.regionName() + "-dep";
             if (!name.equals(expected)) {
-                throw violation("control area", "deposit region name (offset " + (C_DEP_NAME + 4) + ")",
+                throw violation("control area", "deposit region name (offset " + (DEPOSIT_NAME_OFFSET + 4) + ")",
                     "'" + name + "'", "the peer deposits into its own region '" + expected + "'");
             }
             try {
-                peerDeposit = endpoint.importRegion(name, rx.getLong(C_DEP_KEY));
+                peerDeposit = endpoint.importRegion(name, rx.getLong(DEPOSIT_KEY_OFFSET));
             } catch (final org.softclan.dsm.NoSuchRegionException | org.softclan.dsm.RegionAccessException
                            | org.softclan.dsm.RegionFormatException e) {
                 if (connection.peerClosed() || !tx.isValid() || !tx.ownerAlive()) {
                     throw new StreamPeerGoneException(this + ": cannot write: the peer is gone (" + e.getMessage()
                         + ")", gone(e));
                 }
-                throw violation("control area", "deposit region (name '" + name + "', key at offset " + C_DEP_KEY
+                throw violation("control area", "deposit region (name '" + name + "', key at offset " + DEPOSIT_KEY_OFFSET
                     + ")", "not importable: " + e.getMessage(), "the peer announces a region it exported");
             }
         }
@@ -1450,9 +1411,9 @@ public final class ByteStream implements ByteChannel {
 
     /** @return the peer's receive mode word (0 not set, else {@link ReceiveTechnique#ordinal()} + 1), checked */
     private long checkedMode() throws StreamPeerGoneException {
-        final long mode = rx.getLongVolatile(C_MODE);
+        final long mode = rx.getLongVolatile(MODE_OFFSET);
         if (mode < 0 || mode > ReceiveTechnique.values().length) {
-            throw violation("control area", "receive mode (offset " + C_MODE + ")", mode,
+            throw violation("control area", "receive mode (offset " + MODE_OFFSET + ")", mode,
                 "0 (not set) or 1 to " + ReceiveTechnique.values().length + " (a receive technique)");
         }
         return mode;
@@ -1466,9 +1427,9 @@ public final class ByteStream implements ByteChannel {
      * jumping over whole table generations, so it looks at a bounded number of slots.
      */
     private long peekPeerPost() throws StreamPeerGoneException {
-        final long ready = rx.getLongVolatile(C_DEP_READY);
+        final long ready = rx.getLongVolatile(DEPOSIT_READY_OFFSET);
         if (ready != 0 && ready != 1) {
-            throw violation("control area", "deposit ready flag (offset " + C_DEP_READY + ")", ready, "it is 0 or 1");
+            throw violation("control area", "deposit ready flag (offset " + DEPOSIT_READY_OFFSET + ")", ready, "it is 0 or 1");
         }
         if (ready == 0) {
             return -1;
@@ -1476,7 +1437,7 @@ public final class ByteStream implements ByteChannel {
         // posts numbered 1.., each filled before its slot is reused: at most that many are made
         final long mostPosts = depositsSent.get() + ringBytesSent + POST_SLOTS;
         for (int step = 0; step < POST_SCAN_LIMIT; step++) {
-            final long slot = postSlot(nextPeerPost);
+            final long slot = postSlotOffset(nextPeerPost);
             final long state = rx.getLongVolatile(slot);
             if (state == 0) {
                 return -1;

@@ -142,8 +142,8 @@ public final class HostileStreamPeerMain {
     }
 
     private static byte[] deposit(final long seq, final long bytes) {
-        return ByteBuffer.allocate(ByteStream.DEPOSIT_FRAME).order(ByteOrder.nativeOrder())
-            .put(0, ByteStream.DEPOSIT).putLong(8, seq).putLong(16, bytes).array();
+        return ByteBuffer.allocate(StreamFrameDescriptor.DEPOSIT_FRAME_LENGTH).order(ByteOrder.nativeOrder())
+            .put(0, StreamFrameDescriptor.DEPOSIT).putLong(8, seq).putLong(16, bytes).array();
     }
 
     /** Posts of the other end that are POSTED now, lowest sequence first, as {seq, offset}. */
@@ -152,11 +152,11 @@ public final class HostileStreamPeerMain {
         {
             found = new long[0][];
             for (int i = 0; i < ByteStream.POST_SLOTS; i++) {
-                final long slot = Connection.controlOffset(ByteStream.C_POSTS + i * ByteStream.POST_SLOT_BYTES);
+                final long slot = StreamControlDescriptor.postSlotOffset(i);
                 final long state = mine.getLongVolatile(slot);
-                if (state != 0 && (state & 3) == ByteStream.POSTED) {
+                if (state != 0 && (state & 3) == StreamControlDescriptor.POSTED) {
                     final long[][] more = java.util.Arrays.copyOf(found, found.length + 1);
-                    more[found.length] = new long[] {state >>> 2, mine.getLong(slot + 8)};
+                    more[found.length] = new long[] {state >>> 2, mine.getLong(slot + StreamControlDescriptor.POST_BUFFER_OFFSET)};
                     found = more;
                 }
             }
@@ -167,17 +167,17 @@ public final class HostileStreamPeerMain {
 
     /** The other end's deposit region, imported with the name and key it wrote into this end's control area. */
     private static OutboundMapping theirDeposit(final Endpoint ep, final InboundMapping mine) {
-        if (mine.getLongVolatile(ByteStream.C_DEP_READY) == 0) {
+        if (mine.getLongVolatile(StreamControlDescriptor.DEPOSIT_READY_OFFSET) == 0) {
             return null;
         }
-        final int len = mine.getInt(ByteStream.C_DEP_NAME);
+        final int len = mine.getInt(StreamControlDescriptor.DEPOSIT_NAME_OFFSET);
         final byte[] name = new byte[len];
-        mine.get(ByteStream.C_DEP_NAME + 4, name, 0, len);
-        return ep.importRegion(new String(name, StandardCharsets.UTF_8), mine.getLong(ByteStream.C_DEP_KEY));
+        mine.get(StreamControlDescriptor.DEPOSIT_NAME_OFFSET + 4, name, 0, len);
+        return ep.importRegion(new String(name, StandardCharsets.UTF_8), mine.getLong(StreamControlDescriptor.DEPOSIT_KEY_OFFSET));
     }
 
     private static long slot(final long seq) {
-        return Connection.controlOffset(ByteStream.C_POSTS + (int) (seq % ByteStream.POST_SLOTS) * ByteStream.POST_SLOT_BYTES);
+        return StreamControlDescriptor.postSlotOffset(seq);
     }
 
     private static void garbage(final Endpoint ep, final ByteStream s, final String mode, final long seed)
@@ -187,15 +187,15 @@ public final class HostileStreamPeerMain {
         switch (mode) {
             case "frame-type" -> frame(s, new byte[] {9, 1, 2, 3});
             case "empty-record" -> frame(s, new byte[0]);
-            case "empty-data" -> frame(s, new byte[] {ByteStream.DATA});
-            case "eof-long" -> frame(s, new byte[] {ByteStream.EOF, 0, 0});
+            case "empty-data" -> frame(s, new byte[] {StreamFrameDescriptor.DATA});
+            case "eof-long" -> frame(s, new byte[] {StreamFrameDescriptor.EOF, 0, 0});
             case "frame-oversize" -> {
-                final byte[] f = new byte[ByteStream.MAX_FRAME + 64];
+                final byte[] f = new byte[StreamFrameDescriptor.MAX_FRAME + 64];
                 java.util.Arrays.fill(f, (byte) 0x5A);
-                f[0] = ByteStream.DATA_LAST;
+                f[0] = StreamFrameDescriptor.DATA_LAST;
                 frame(s, f);
             }
-            case "deposit-short" -> frame(s, new byte[] {ByteStream.DEPOSIT, 0, 0, 0, 0, 0, 0, 0, 1, 0});
+            case "deposit-short" -> frame(s, new byte[] {StreamFrameDescriptor.DEPOSIT, 0, 0, 0, 0, 0, 0, 0, 1, 0});
             case "deposit-negative-seq" -> frame(s, deposit(-3, 8));
             case "deposit-unposted" -> frame(s, deposit(1_000_000, 8));
             case "deposit-too-long" -> {
@@ -214,26 +214,26 @@ public final class HostileStreamPeerMain {
                 }
                 frame(s, deposit(seq, 16));
             }
-            case "mode-word" -> theirs.putLongVolatile(ByteStream.C_MODE, 77);
+            case "mode-word" -> theirs.putLongVolatile(StreamControlDescriptor.MODE_OFFSET, 77);
             case "ready-word" -> {
-                theirs.putLongVolatile(ByteStream.C_MODE, ReceiveTechnique.REDIRECTION.ordinal() + 1);
-                theirs.putLongVolatile(ByteStream.C_DEP_READY, 5);
+                theirs.putLongVolatile(StreamControlDescriptor.MODE_OFFSET, ReceiveTechnique.REDIRECTION.ordinal() + 1);
+                theirs.putLongVolatile(StreamControlDescriptor.DEPOSIT_READY_OFFSET, 5);
             }
-            case "name-length" -> theirs.putInt(ByteStream.C_DEP_NAME, 100_000);
+            case "name-length" -> theirs.putInt(StreamControlDescriptor.DEPOSIT_NAME_OFFSET, 100_000);
             case "name-other" -> {
                 // the other end's own receive region: it exists, but is not this end's deposit region
                 final byte[] name = theirs.regionName().getBytes(StandardCharsets.UTF_8);
-                theirs.putInt(ByteStream.C_DEP_NAME, name.length);
-                theirs.put(ByteStream.C_DEP_NAME + 4, name);
+                theirs.putInt(StreamControlDescriptor.DEPOSIT_NAME_OFFSET, name.length);
+                theirs.put(StreamControlDescriptor.DEPOSIT_NAME_OFFSET + 4, name);
             }
             case "post-far-seq" -> {
                 for (int i = 0; i < ByteStream.POST_SLOTS; i++) {
                     final long seq = i + ((long) ByteStream.POST_SLOTS << 50);
-                    theirs.putLongVolatile(slot(seq), seq << 2 | ByteStream.RECEIVER_TAKEN);
+                    theirs.putLongVolatile(slot(seq), seq << 2 | StreamControlDescriptor.RECEIVER_TAKEN);
                 }
             }
             case "post-state" -> theirs.putLongVolatile(slot(1), 1L << 2);
-            case "post-sender-taken" -> theirs.putLongVolatile(slot(1), 1L << 2 | ByteStream.SENDER_TAKEN);
+            case "post-sender-taken" -> theirs.putLongVolatile(slot(1), 1L << 2 | StreamControlDescriptor.SENDER_TAKEN);
             case "post-offset" -> theirs.putLongVolatile(slot(1) + 8, 1L << 40);
             case "post-capacity" -> theirs.putLongVolatile(slot(1) + 16, -5);
             case "random" -> random(ep, s, theirs, mine, seed);
@@ -273,8 +273,8 @@ public final class HostileStreamPeerMain {
                 }
                 case 1 -> f = deposit(rnd.nextLong(), rnd.nextLong());
                 case 2 -> f = deposit(rnd.nextLong(-64, 0), rnd.nextInt(1, 4096));
-                case 3 -> f = new byte[] {ByteStream.EOF, (byte) rnd.nextInt()};
-                default -> f = new byte[] {rnd.nextBoolean() ? ByteStream.DATA : ByteStream.DATA_LAST};
+                case 3 -> f = new byte[] {StreamFrameDescriptor.EOF, (byte) rnd.nextInt()};
+                default -> f = new byte[] {rnd.nextBoolean() ? StreamFrameDescriptor.DATA : StreamFrameDescriptor.DATA_LAST};
             }
             if (!s.connection().offer(f, 0, f.length)) {
                 break;   // the other end stopped reading: it found the garbage

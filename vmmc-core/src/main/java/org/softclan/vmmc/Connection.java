@@ -4,6 +4,8 @@ import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
 import static org.softclan.vmmc.ReceiveRegionDescriptor.*;
 
 import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -56,9 +58,9 @@ import org.softclan.tripwire.WaitStrategy;
  * must synchronise among themselves.
  *
  * <p><b>Closing under waiters</b>: {@link #close()} may be called from any thread while others send,
- * receive or wait. Every operation passes a gate ({@code CloseGate}): it counts itself in (a volatile
- * store per call for the sending and the receiving role, an atomic add for other calls; each role on a
- * cache line of its own) and checks the closed flag after; close sets the flag, wakes every waiter, and unmaps the
+ * receive or wait. Every operation counts itself in (a volatile store per call for the sending and
+ * the receiving role, an atomic add for other calls; each role on a cache line of its own) and checks
+ * the closed flag after; close sets the flag, wakes every waiter, and unmaps the
  * receive region, the peer's mapping and an owned tripwire unit only once no thread is inside: a
  * thread inside leaves with {@link org.softclan.dsm.ClosedException}, never touches unmapped memory. If
  * a thread is still inside after {@value #CLOSE_WAIT_MS} ms (a handler still running, a record
@@ -85,9 +87,10 @@ public final class Connection implements AutoCloseable {
     private static final long NO_WAIT = -1;
     /** How long {@link #close()} waits for threads inside an operation to leave before returning, in ms. */
     public static final int CLOSE_WAIT_MS = 2_000;
-    private static final int SENDING = CloseGate.SENDING;
-    private static final int RECEIVING = CloseGate.RECEIVING;
-    private static final int OTHER = CloseGate.OTHER;
+    /** Slots of {@link #inside}, 128 bytes apart (the array's data starts 16 bytes into the object). */
+    private static final int SENDING = 7;
+    private static final int RECEIVING = 23;
+    private static final int OTHER = 39;
 
     /** How a connection's arrivals are signalled. */
     public enum Mode {
@@ -112,10 +115,13 @@ public final class Connection implements AutoCloseable {
     private long nudges;
     /** The receiving role: the ring in this end's memory, holds, the read position's publication. */
     private final RingReceiver receiver;
-    /** Around every call: close waits for the threads inside, and the last one out unmaps. */
-    private final CloseGate gate;
+    private volatile boolean closed;
     /** Opened when the first {@link #close()} has finished: a second, concurrent close waits for it. */
     private final java.util.concurrent.CountDownLatch closeDone = new java.util.concurrent.CountDownLatch(1);
+    /** Threads inside an operation, per role ({@link #SENDING}, {@link #RECEIVING}, {@link #OTHER}). */
+    private final AtomicLongArray inside = new AtomicLongArray(OTHER + 9);
+    /** Set once the mappings (and an owned unit) are released: by close or by the last thread to leave. */
+    private final AtomicBoolean released = new AtomicBoolean();
     /** The first protocol violation the peer committed, or {@code null}: the connection is broken. */
     private volatile String violation;
 
@@ -128,14 +134,6 @@ public final class Connection implements AutoCloseable {
         this.rx = rx;
         this.tx = tx;
         this.strategy = strategy;
-        this.gate = new CloseGate(name, () -> {
-            tx.close();
-            rx.close();
-            if (ownsUnit) {
-                unit.close();
-            }
-        });
-        this.messageOrClosed = () -> gate.isClosed() || hasMessage0();
         this.rxBase = rx.address(0, RING_OFFSET);
         this.receiver = new RingReceiver(this, rx, tx, ringCapacity(rx, name, "this end's"));
         this.sender = new RingSender(this, rx, tx, ringCapacity(tx, name, "the peer's"), strategy, unit);
@@ -502,7 +500,7 @@ public final class Connection implements AutoCloseable {
     public boolean await(final BooleanSupplier ready, final long timeoutNanos) {
         enter(OTHER);
         try {
-            final BooleanSupplier readyOrClosed = () -> gate.isClosed() || ready.getAsBoolean();
+            final BooleanSupplier readyOrClosed = () -> closed || ready.getAsBoolean();
             final long deadline = System.nanoTime() + timeoutNanos;
             while (!ready.getAsBoolean()) {
                 final long left = deadline - System.nanoTime();
@@ -523,28 +521,68 @@ public final class Connection implements AutoCloseable {
 
     /** {@return whether {@link #close()} has begun (volatile read)} */
     boolean isClosed() {
-        return gate.isClosed();
+        return closed;
     }
 
     void checkOpen() {
-        if (gate.isClosed() || violation != null) {
+        if (closed || violation != null) {
             throw notOpen();
         }
     }
 
     private RuntimeException notOpen() {
-        if (gate.isClosed()) {
+        if (closed) {
             return new org.softclan.dsm.ClosedException("connection " + name + " is closed");
         }
         return new PeerProtocolException(violation);
     }
 
+    /**
+     * Counts the calling thread into {@code role}, then checks the closed flag. The sending and the
+     * receiving role are flags (one thread each at a time, as the threading rule says), set by a volatile
+     * store; {@link #OTHER} is a counter (atomic add). Either is a full barrier, as is close's volatile
+     * store of the flag: either this thread sees the flag or close sees this thread inside.
+     *
+     * @throws org.softclan.dsm.ClosedException if the connection is closed (the thread is counted out again)
+     */
     private void enter(final int role) {
-        gate.enter(role);
+        if (role == OTHER) {
+            inside.getAndIncrement(OTHER);
+        } else {
+            inside.set(role, 1);
+        }
+        if (closed) {
+            leave(role);
+            throw new org.softclan.dsm.ClosedException("connection " + name + " is closed");
+        }
     }
 
+    /** Counts the calling thread out of {@code role} (release); the last thread out of a closed connection unmaps it. */
     private void leave(final int role) {
-        gate.leave(role);
+        if (role != OTHER) {
+            inside.lazySet(role, 0);
+            if (closed) {
+                releaseIfIdle();
+            }
+        } else if (inside.decrementAndGet(OTHER) == 0 && closed) {
+            releaseIfIdle();
+        }
+    }
+
+    private boolean idle() {
+        return inside.get(SENDING) == 0 && inside.get(RECEIVING) == 0 && inside.get(OTHER) == 0;
+    }
+
+    /** Unmaps both regions (and an owned unit) once the connection is closed and no thread is inside. */
+    private void releaseIfIdle() {
+        if (!closed || !idle() || !released.compareAndSet(false, true)) {
+            return;
+        }
+        tx.close();
+        rx.close();
+        if (ownsUnit) {
+            unit.close();
+        }
     }
 
     /**
@@ -664,7 +702,7 @@ public final class Connection implements AutoCloseable {
     public void release(final long token) {
         enter(OTHER);
         try {
-            receiver.release0(token, gate.isClosed());
+            receiver.release0(token, closed);
         } finally {
             leave(OTHER);
         }
@@ -685,7 +723,7 @@ public final class Connection implements AutoCloseable {
      */
     public boolean hasMessage() {
         try {
-            gate.countIn();
+            inside.getAndIncrement(OTHER);
             try {
                 return hasMessage0();
             } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
@@ -703,7 +741,7 @@ public final class Connection implements AutoCloseable {
 
     /** For a thread already inside: whether a message (or a protocol violation to report) is waiting. */
     private boolean hasMessage0() {
-        return !gate.isClosed() && (violation != null
+        return !closed && (violation != null
             || receiver.hasUnread());
     }
 
@@ -752,8 +790,7 @@ public final class Connection implements AutoCloseable {
         }
     }
 
-    /** What a receive waits for: a message (or a failure to report), or this end closed. */
-    private final BooleanSupplier messageOrClosed;
+    private final BooleanSupplier messageOrClosed = () -> closed || hasMessage0();
 
     // ------------------------------------------------------------------------------------ liveness
 
@@ -836,15 +873,18 @@ public final class Connection implements AutoCloseable {
      */
     @Override
     public void close() {
-        // volatile: every thread entering from now on sees it, or close sees that thread inside
-        final boolean first = gate.close();
+        final boolean first;
+        synchronized (this) {
+            first = !closed;
+            closed = true;   // volatile: every thread entering from now on sees it, or close sees that thread
+        }
         if (!first) {
             awaitClosed();   // a concurrent close (a shutdown hook, the endpoint's close) finishes first
             return;
         }
         try {
             // close counts itself in while it uses the memory: no thread leaving meanwhile unmaps it
-            gate.countIn();
+            inside.getAndIncrement(OTHER);
             try {
                 // a region cut from outside is not touched at all: an atomic on a cut page is a SIGBUS that the
                 // JVM does not turn into an exception (one fstat each, on this slow path)
@@ -866,7 +906,7 @@ public final class Connection implements AutoCloseable {
                 }
                 final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MS);
                 long nextWake = System.nanoTime();
-                while (gate.threadsInside() > 1
+                while (inside.get(SENDING) + inside.get(RECEIVING) + inside.get(OTHER) > 1
                     && deadline - System.nanoTime() > 0) {
                     if (System.nanoTime() - nextWake >= 0) {
                         wakeWaiters();   // again now and then: a waiter may have been about to block
@@ -875,14 +915,14 @@ public final class Connection implements AutoCloseable {
                     java.util.concurrent.locks.LockSupport.parkNanos(50_000);
                 }
             } finally {
-                gate.countOut();
+                inside.decrementAndGet(OTHER);
             }
             if (!rx.isIntact() || !tx.isIntact() || !unit.events().isIntact()) {
                 // a region was cut: a fault of an access above may be held back by the JVM; take it here,
                 // before the unmapping below (it came out inside the JDK's close of a file descriptor)
                 org.softclan.dsm.Mapping.takeHeldBackFault();
             }
-            gate.releaseIfIdle();
+            releaseIfIdle();
             rx.endpoint().forgetDependent(this);
         } finally {
             closeDone.countDown();

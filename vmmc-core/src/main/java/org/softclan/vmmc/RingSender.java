@@ -126,8 +126,12 @@ final class RingSender {
     /** @throws IllegalStateException if nothing is claimed */
     void checkClaimed() {
         if (claimed < 0) {
-            throw new IllegalStateException("connection " + connection.name() + ": commit without a claim");
+            throw noClaim();
         }
+    }
+
+    private IllegalStateException noClaim() {
+        return new IllegalStateException("connection " + connection.name() + ": commit without a claim");
     }
 
     /**

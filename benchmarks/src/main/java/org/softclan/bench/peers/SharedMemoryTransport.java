@@ -11,6 +11,7 @@ import org.softclan.tripwire.EventQueue;
 import org.softclan.tripwire.Tripwire;
 import org.softclan.tripwire.TripwireUnit;
 import org.softclan.tripwire.WaitStrategy;
+import org.softclan.tripwire.os.Futex;
 
 /**
  * Ping-pong through shared mappings, no queue: {@code raw} (the floor), then the Tripwire unit with each
@@ -31,8 +32,11 @@ import org.softclan.tripwire.WaitStrategy;
  *       waits on its unit's {@link EventQueue} with {@link WaitStrategy#busySpin()}, then polls the event
  *       (whose value must be the sequence number).</li>
  *   <li>{@code tripwire-block}: the same with {@link WaitStrategy#block()} (a futex on the queue's
- *       doorbell): each round trip is two kernel wake-ups. {@code futex} ({@link FutexTransport}) is its
- *       floor.</li>
+ *       doorbell): each round trip is two kernel wake-ups. {@code futex} is its floor.</li>
+ *   <li>{@code futex}: no tripwire and no queue: the waiter waits with a bare {@link Futex} on its word's
+ *       low 32 bits (which change every round trip), and the sender wakes it after its store, so a round
+ *       trip is two kernel wake-ups at best. Where the futex is unavailable {@link Futex} parks in
+ *       slices instead, and the description says so.</li>
  *   <li>{@code tripwire-yield}, {@code tripwire-competitive}, {@code tripwire-park}: the same with the
  *       other strategies, {@link WaitStrategy#spinThenYield spinThenYield} and
  *       {@link WaitStrategy#competitive() competitive} (the library's default) with
@@ -45,6 +49,8 @@ final class SharedMemoryTransport implements PeerTransport {
     static final long PAYLOAD = 64;
     /** Offset of the sequence-number word in each region. */
     static final long WORD = 0;
+    /** Offset of the futex of {@code futex}: the low 32 bits of the word. */
+    static final long WORD_LOW_HALF = WORD + (java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN ? 0 : 4);
     private static final long IDLE_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     /** How a side waits for its word. */
@@ -59,10 +65,12 @@ final class SharedMemoryTransport implements PeerTransport {
         TRIPWIRE_COMPETITIVE("tripwire-competitive", WaitStrategy.competitive(), true,
             "shared mapping, EVENT tripwire on the word, WaitStrategy.competitive(): spin 10 us, then block"),
         TRIPWIRE_PARK("tripwire-park", WaitStrategy.parkWithBackoff(1_000, 100_000), true,
-            "shared mapping, EVENT tripwire on the word, WaitStrategy.parkWithBackoff(1 us, 100 us)");
+            "shared mapping, EVENT tripwire on the word, WaitStrategy.parkWithBackoff(1 us, 100 us)"),
+        FUTEX("futex", null, true, "shared mapping, no tripwire: bare futex wait on the word / store + futex wake"
+            + (Futex.isAvailable() ? "" : " (" + Futex.describe() + ")"));
 
         final String label;
-        /** How the waiter waits on its event queue; null for {@code raw}, which spins on the word. */
+        /** How the waiter waits on its event queue; null for {@code raw} and {@code futex}, which use none. */
         final WaitStrategy strategy;
         final boolean slow;
         final String description;
@@ -129,7 +137,57 @@ final class SharedMemoryTransport implements PeerTransport {
         if (mode == Mode.RAW) {
             return new SpinWaiter(in);
         }
+        if (mode == Mode.FUTEX) {
+            return new FutexWaiter(in);
+        }
         return new TripwireWaiter(unit, in, mode.strategy);
+    }
+
+    /** Whether the mode arms a tripwire (and so needs a unit). */
+    static boolean usesTripwire(final Mode mode) {
+        return mode.strategy != null;
+    }
+
+    /** Stores {@code seq} into the peer's word (release), and for {@code futex} wakes the peer's waiter. */
+    static void publish(final Mode mode, final OutboundMapping out, final long wakeAddress, final long seq) {
+        out.putLongOrdered(WORD, seq);
+        if (mode == Mode.FUTEX) {
+            Futex.wake(wakeAddress, 1);
+        }
+    }
+
+    /** {@return the address the peer's futex waiter waits on, for {@code futex}; else 0} */
+    static long wakeAddress(final Mode mode, final OutboundMapping out) {
+        return mode == Mode.FUTEX ? out.address(WORD_LOW_HALF, 4) : 0;
+    }
+
+    /** Waits with a bare futex on the word's low half until the word changes. */
+    static final class FutexWaiter implements Waiter {
+        private final InboundMapping in;
+        private final long address;
+
+        FutexWaiter(final InboundMapping in) {
+            this.in = in;
+            this.address = in.address(WORD_LOW_HALF, 4);
+        }
+
+        @Override
+        public long await(final long previous, final long timeoutNanos) {
+            final long deadline = System.nanoTime() + timeoutNanos;
+            long v;
+            while ((v = in.getLongVolatile(WORD)) == previous) {
+                final long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return previous;
+                }
+                Futex.wait(address, (int) previous, left);
+            }
+            return v;
+        }
+
+        @Override
+        public void close() {
+        }
     }
 
     /** Spins on the word with a volatile load. */
@@ -226,6 +284,8 @@ final class SharedMemoryTransport implements PeerTransport {
         private OutboundMapping out;
         private TripwireUnit unit;
         private Waiter waiter;
+        /** Where {@code futex} wakes the peer (its word's low half, through {@code out}); else 0. */
+        private long wakeAddress;
 
         SharedClient(final Mode mode, final int size) {
             this.mode = mode;
@@ -244,9 +304,10 @@ final class SharedMemoryTransport implements PeerTransport {
         @Override
         public void connect(final Map<String, String> echoParams) {
             out = endpoint.importRegion("to-echo");
-            if (mode != Mode.RAW) {
+            if (usesTripwire(mode)) {
                 unit = TripwireUnit.open(endpoint);
             }
+            wakeAddress = wakeAddress(mode, out);
             waiter = waiter(mode, unit, in);
         }
 
@@ -254,7 +315,7 @@ final class SharedMemoryTransport implements PeerTransport {
         public void roundTrip(final long seq, final long timeoutNanos) {
             Payload.stamp(request, size, seq);
             out.put(PAYLOAD, request, 0, size);
-            out.putLongOrdered(WORD, seq);
+            publish(mode, out, wakeAddress, seq);
             final long got = waiter.await(seq - 1, timeoutNanos);
             if (got != seq) {
                 throw new IllegalStateException(mode.label + ": round trip " + seq + (got == seq - 1
@@ -292,6 +353,8 @@ final class SharedMemoryTransport implements PeerTransport {
         private OutboundMapping out;
         private TripwireUnit unit;
         private Waiter waiter;
+        /** Where {@code futex} wakes the peer (its word's low half, through {@code out}); else 0. */
+        private long wakeAddress;
 
         SharedEcho(final Mode mode, final int size) {
             this.mode = mode;
@@ -304,9 +367,10 @@ final class SharedMemoryTransport implements PeerTransport {
             attach(clientParams);
             in = endpoint.export("to-echo", regionSize(size));
             out = endpoint.importRegion("to-client");
-            if (mode != Mode.RAW) {
+            if (usesTripwire(mode)) {
                 unit = TripwireUnit.open(endpoint);
             }
+            wakeAddress = wakeAddress(mode, out);
             // armed before saying ready: the client's first store into the word fires it
             waiter = waiter(mode, unit, in);
             return Map.of();
@@ -328,7 +392,7 @@ final class SharedMemoryTransport implements PeerTransport {
                 }
                 sequence.next(seq);
                 out.put(PAYLOAD, buffer, 0, size);
-                out.putLongOrdered(WORD, seq);
+                publish(mode, out, wakeAddress, seq);
                 last = v;
             }
             return sequence.count();

@@ -21,7 +21,7 @@ public final class Transports {
             new SharedMemoryTransport(SharedMemoryTransport.Mode.RAW),
             new SharedMemoryTransport(SharedMemoryTransport.Mode.TRIPWIRE_SPIN),
             new SharedMemoryTransport(SharedMemoryTransport.Mode.TRIPWIRE_BLOCK),
-            new FutexTransport(),
+            new SharedMemoryTransport(SharedMemoryTransport.Mode.FUTEX),
             new QueueTransport(),
             new RpcTransport(false),
             new AeronIpcTransport(),

@@ -28,7 +28,13 @@ class SignalDuringWaitTest {
     private static long tidOf(final String name) throws Exception {
         try (var tasks = Files.list(Path.of("/proc/self/task"))) {
             for (final Path t : (Iterable<Path>) tasks::iterator) {
-                if (Files.readString(t.resolve("comm")).trim().equals(name)) {
+                final String comm;
+                try {
+                    comm = Files.readString(t.resolve("comm"));
+                } catch (final java.nio.file.NoSuchFileException ended) {
+                    continue;   // a thread of this JVM that ended between the listing and the read
+                }
+                if (comm.trim().equals(name)) {
                     return Long.parseLong(t.getFileName().toString());
                 }
             }

@@ -31,8 +31,9 @@ import org.softclan.tripwire.os.Futex;
  * the tail) is skipped once the tail has been ahead of it for a bound (1 s by default, system property
  * {@code softclan.tripwire.queueStallMillis}) with no progress, together with the unpublished slots
  * that follow it up to the next published one (so a garbage tail within the capacity costs one bound,
- * not one per slot), and counted ({@link #skippedCount()}); a tail more than a capacity ahead of the head, or behind it,
- * is taken as garbage and the head resynchronised to it. Posting gives up, counted as an overflow,
+ * not one per slot), and counted ({@link #skippedCount()}); a tail more than a capacity ahead of the head
+ * is taken as garbage and the head resynchronised to it, and a tail behind the head is moved up to it
+ * (never the head back: the slots in between would be handed out twice). Posting gives up, counted as an overflow,
  * after 2^20 lost compare-and-sets. Residual risk: a poster stalled (not dead)
  * for longer than the bound may later publish into a slot that has been reused; the bound is long
  * (1 s by default) to make that unlikely.
@@ -311,18 +312,38 @@ public final class EventQueue {
             return true;
         }
         final long ahead = tail - head;
-        final long to = ahead < 0 || ahead > capacity ? tail : nextPublished(head, tail);
+        if (ahead < 0) {
+            resyncTailBehind(head, tail);
+            return false;
+        }
+        final long to = ahead > capacity ? tail : nextPublished(head, tail);
         ProtocolErrors.record(new TripwireTableCorruptException(mapping.regionName(), "event queue",
             to == tail ? "tail" : "slot " + (head & mask) + " sequence", to == tail ? tail
             : UNSAFE.getLongVolatile(null, base + slotOffset(head, mask)),
             to == tail ? "head is " + head + ", capacity " + capacity + "; head resynchronised to the tail"
             : "position " + head + " was claimed and not published for " + STALL_NANOS / 1_000_000 + " ms; "
                 + (to - head) + " unpublished position(s) skipped"));
-        skipped += ahead < 0 || ahead > capacity ? 1 : to - head;   // a resynchronised tail counts once
+        skipped += ahead > capacity ? 1 : to - head;   // a resynchronised tail counts once
         stalledHead = -1;
         this.head = to;
         UNSAFE.putOrderedLong(null, base + HEAD_OFFSET, to);
         return true;
+    }
+
+    /**
+     * The tail is behind the owner's head: no poster can have published there (the head passes only
+     * published slots), so another process wrote it. Moving the head back to it would hand out again the
+     * events already consumed from the slots in between (their sequences still match); the owner instead
+     * moves the tail up to its head (compare-and-set, so a poster's claim meanwhile wins and the owner
+     * tries again at its next check). Posts that claimed positions behind the head are lost; the
+     * resynchronisation counts once in {@link #skippedCount()}.
+     */
+    private void resyncTailBehind(final long head, final long tail) {
+        ProtocolErrors.record(new TripwireTableCorruptException(mapping.regionName(), "event queue", "tail", tail,
+            "behind the owner's head " + head + "; tail moved up to the head"));
+        skipped++;
+        stalledHead = -1;
+        UNSAFE.compareAndSwapLong(null, base + TAIL_OFFSET, tail, head);
     }
 
     /**

@@ -135,7 +135,8 @@ class HostileSharedStateTest {
             }
             q.await(WaitStrategy.competitive(), 50, TimeUnit.MILLISECONDS);
         }
-        fail("the victim queue did not settle within 20 s: " + q);
+        fail("the victim queue did not settle within 20 s: " + q + "; shared head " + q.sharedHead() + ", tail "
+            + q.sharedTail());
     }
 
     /** A write to a watched word of the healthy region fires its tripwire exactly once. */
@@ -152,6 +153,27 @@ class HostileSharedStateTest {
             assertEquals(value, seen[1]);
         } finally {
             t.disarm();
+        }
+    }
+
+    /** Keeps the longest time of step {@code step} since {@code t0}; returns now. */
+    private static long slowest(final long[] slowest, final int step, final long t0) {
+        final long now = System.nanoTime();
+        slowest[step] = Math.max(slowest[step], now - t0);
+        return now;
+    }
+
+    /** The main thread's stack of a child JVM (jcmd), for a failure message. */
+    private static String threadDump(final JvmProcess p) {
+        try {
+            final Process jcmd = new ProcessBuilder(JvmProcess.javaExecutable().resolveSibling("jcmd").toString(),
+                Long.toString(p.pid()), "Thread.print").redirectErrorStream(true).start();
+            final String out = new String(jcmd.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            jcmd.waitFor(10, TimeUnit.SECONDS);
+            final int main = out.indexOf("\"main\"");
+            return main < 0 ? out : out.substring(main, Math.min(out.length(), main + 3000));
+        } catch (final java.io.IOException | InterruptedException e) {
+            return "(no thread dump: " + e + ")";
         }
     }
 
@@ -310,6 +332,19 @@ class HostileSharedStateTest {
         awaitVictimEvent(e -> e[1] == 0 && e[4] == 44, "after a garbage tail 5,000 slots ahead");
     }
 
+    @Test
+    void aGarbageTailBehindTheHeadIsResynchronisedAndEventsFlowAgain() throws Exception {
+        arm(0);
+        ask(writer, "pio 0 47", "done");
+        ask(writer, "pio 0 48", "done");
+        awaitVictimEvent(e -> e[1] == 0 && e[4] == 48, "before the tail was moved back");
+        // posters claim by the tail: one behind the owner's head would post into positions it has passed
+        ask(hostile, "queue-tail " + (victimUnit.events().sharedHead() - 2), "done");
+        awaitVictimQueueSettled();
+        ask(writer, "pio 0 49", "done");
+        awaitVictimEvent(e -> e[1] == 0 && e[4] == 49, "after a garbage tail behind the head");
+    }
+
     // ---------------------------------------------------------------------------------- the storm
 
     @Test
@@ -319,10 +354,17 @@ class HostileSharedStateTest {
         writer.send("stress 0 200000 0 4096");
         int armed = 0;
         int refused = 0;
-        for (long i = 0; !hostile.transcript().contains("stormed"); i++) {
+        // the slowest of each step, in ns, for the message if the loop overruns (it once took over a minute
+        // in a CI run: which step was slow was not known)
+        final long[] slowest = new long[4];
+        final long loopStart = System.nanoTime();
+        long i = 0;
+        for (; !hostile.transcript().contains("stormed"); i++) {
             // this JVM keeps writing watched words, arming and disarming while the garbage lands
+            long t0 = System.nanoTime();
             localVictim.putLongOrdered(0, i);
             localVictim.putLongOrdered(8 * (i & 63), i);
+            t0 = slowest(slowest, 0, t0);
             try {
                 final Tripwire t = victimUnit.arm(victim, Tripwire.Options.word(4096 + 8 * (i & 255)).cookie(-1));
                 armedIds.add(t.id());
@@ -331,14 +373,26 @@ class HostileSharedStateTest {
             } catch (final TripwireTableCorruptException | TripwireCapacityException e) {
                 refused++;   // a clear refusal is allowed while the table is being scribbled on
             }
+            t0 = slowest(slowest, 1, t0);
             victimUnit.events().poll((seq, id, cookie, region, off, len, value) ->
                 assertTrue(armedIds.contains(id), "forged event handed out: id " + id), 1024);
+            t0 = slowest(slowest, 2, t0);
             if ((i & 15) == 0) {
                 assertHealthyRegionStillFires(i);
+                slowest(slowest, 3, t0);
+            }
+            if (System.nanoTime() - loopStart > TimeUnit.SECONDS.toNanos(40)) {
+                fail("the 4 s storm loop ran 40 s: " + i + " rounds; slowest write, arm/disarm, poll, healthy check: "
+                    + java.util.Arrays.toString(slowest) + " ns; writer:\n" + threadDump(writer) + "\nhostile:\n"
+                    + threadDump(hostile) + "\nhostile transcript:\n" + hostile.transcript());
             }
         }
         hostile.expectLine("stormed", 30, TimeUnit.SECONDS);
-        writer.expectLine("done", 30, TimeUnit.SECONDS);
+        try {
+            writer.expectLine("done", 30, TimeUnit.SECONDS);
+        } catch (final AssertionError e) {
+            throw new AssertionError(e.getMessage() + "\nwriter:\n" + threadDump(writer), e);
+        }
         System.out.println("storm: " + armed + " arm/disarm pairs, " + refused + " refused; protocol errors "
             + TripwireUnit.protocolErrorCount() + ", last: " + TripwireUnit.lastProtocolError());
         assertTrue(armed > 0, "no arm succeeded during the storm");

@@ -1,6 +1,5 @@
 package org.softclan.vmmc;
 
-import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
 import static org.softclan.vmmc.ReceiveRegionDescriptor.*;
 
 import java.nio.ByteBuffer;
@@ -14,6 +13,7 @@ import org.softclan.dsm.DmaEngine;
 import org.softclan.dsm.DmaTransfer;
 import org.softclan.dsm.InboundMapping;
 import org.softclan.dsm.OutboundMapping;
+import org.softclan.dsm.SharedMemory;
 import org.softclan.dsm.StaleRegionException;
 import org.softclan.tripwire.Tripwire;
 import org.softclan.tripwire.TripwireUnit;
@@ -106,7 +106,8 @@ public final class Connection implements AutoCloseable {
     private final boolean ownsUnit;
     private final InboundMapping rx;
     private final OutboundMapping tx;
-    private final long rxBase;
+    /** This end's receive region, read and written here without the NIC (it is this end's memory). */
+    private final SharedMemory local;
     private final Tripwire dataTrip;
     private final Tripwire spaceTrip;
     private final WaitStrategy strategy;
@@ -134,7 +135,7 @@ public final class Connection implements AutoCloseable {
         this.rx = rx;
         this.tx = tx;
         this.strategy = strategy;
-        this.rxBase = rx.address(0, RING_OFFSET);
+        this.local = SharedMemory.of(rx, 0, rx.size());
         this.receiver = new RingReceiver(this, rx, tx, ringCapacity(rx, name, "this end's"));
         this.sender = new RingSender(this, rx, tx, ringCapacity(tx, name, "the peer's"), strategy, unit);
         final int dataActions = mode == Mode.EVENTS ? Tripwire.EVENT | Tripwire.WAKE : Tripwire.WAKE;
@@ -811,9 +812,22 @@ public final class Connection implements AutoCloseable {
         }
     }
 
+    /**
+     * For a thread that has entered the sending role (which checked the closed flag): throws if the peer
+     * broke the protocol or closed its end.
+     */
+    void checkSendable() {
+        if (violation != null) {
+            throw new PeerProtocolException(violation);
+        }
+        if (local.getLongVolatile(PEER_CLOSED_OFFSET) != 0) {
+            throw peerGone();
+        }
+    }
+
     boolean peerClosed0() {
         checkOpen();
-        return UNSAFE.getLongVolatile(null, rxBase + PEER_CLOSED_OFFSET) != 0;
+        return local.getLongVolatile(PEER_CLOSED_OFFSET) != 0;
     }
 
     /**

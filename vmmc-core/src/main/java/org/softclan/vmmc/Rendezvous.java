@@ -1,7 +1,5 @@
 package org.softclan.vmmc;
 
-import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
-
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.concurrent.atomic.AtomicLong;
@@ -84,6 +82,6 @@ final class Rendezvous {
     }
 
     static long state(final Mapping m, final int i) {
-        return UNSAFE.getLongVolatile(null, m.address(ListenRegionDescriptor.slotOffset(i) + ListenRegionDescriptor.SLOT_STATE_OFFSET, 8));
+        return m.getLongVolatile(ListenRegionDescriptor.slotOffset(i) + ListenRegionDescriptor.SLOT_STATE_OFFSET);
     }
 }

@@ -1,6 +1,5 @@
 package org.softclan.vmmc;
 
-import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
 import static org.softclan.vmmc.ReceiveRegionDescriptor.*;
 
 import java.util.ArrayDeque;
@@ -8,6 +7,7 @@ import java.util.ArrayDeque;
 import net.openhft.chronicle.bytes.BytesStore;
 import org.softclan.dsm.InboundMapping;
 import org.softclan.dsm.OutboundMapping;
+import org.softclan.dsm.SharedMemory;
 import org.softclan.dsm.StaleRegionException;
 import org.softclan.tripwire.os.Membarrier;
 
@@ -43,7 +43,8 @@ final class RingReceiver {
     private final Connection connection;
     private final InboundMapping rx;
     private final OutboundMapping tx;
-    private final long rxBase;
+    /** This end's receive region, read and written here without the NIC (it is this end's memory). */
+    private final SharedMemory local;
     private final BytesStore<?, Void> rxBytes;
     private final int capacity;
     /** The longest payload a record of this ring may claim: {@code capacity / 2 - 8}. */
@@ -70,7 +71,7 @@ final class RingReceiver {
         this.connection = connection;
         this.rx = rx;
         this.tx = tx;
-        this.rxBase = rx.address(0, RING_OFFSET);
+        this.local = SharedMemory.of(rx, 0, rx.size());
         this.rxBytes = rx.localBytes();
         this.capacity = capacity;
         this.maxRecordPayload = capacity / 2 - 8;
@@ -78,7 +79,7 @@ final class RingReceiver {
 
     /** @return whether the peer's write pointer (acquire) is ahead of this end's read position */
     boolean hasUnread() {
-        return UNSAFE.getLongVolatile(null, rxBase + WRITE_POINTER_OFFSET) != readPos;
+        return local.getLongVolatile(WRITE_POINTER_OFFSET) != readPos;
     }
 
     /**
@@ -91,7 +92,7 @@ final class RingReceiver {
      */
     int poll(final MessageHandler handler, final int limit) {
         connection.checkOpen();
-        final long written = UNSAFE.getLongVolatile(null, rxBase + WRITE_POINTER_OFFSET);
+        final long written = local.getLongVolatile(WRITE_POINTER_OFFSET);
         // one test for "0 <= written - readPos <= capacity, 8-byte aligned" (unsigned: a pointer behind is huge)
         if (Long.compareUnsigned(written - readPos, capacity) > 0 | (written & 7) != 0) {
             throw badWritePointer(written);
@@ -99,7 +100,7 @@ final class RingReceiver {
         int n = 0;
         while (readPos < written && n < limit) {
             final long index = readPos & (capacity - 1);
-            final int length = (int) UNSAFE.getLong(rxBase + RING_OFFSET + index);
+            final int length = (int) local.getLong(RING_OFFSET + index);
             final long contiguous = capacity - index;
             final long unread = written - readPos;
             if (length == PAD_LENGTH) {
@@ -169,11 +170,11 @@ final class RingReceiver {
             return;
         }
         if (bound - publishedReadPos >= capacity / 4
-            || drained && (!LAZY_PUBLISH || UNSAFE.getLongVolatile(null, rxBase + EAGER_PUBLISH_OFFSET) != 0)) {
+            || drained && (!LAZY_PUBLISH || local.getLongVolatile(EAGER_PUBLISH_OFFSET) != 0)) {
             publishRemote(bound);
         } else if (drained) {
-            UNSAFE.putOrderedLong(null, rxBase + READ_POSITION_OFFSET, bound);
-            final long wanted = UNSAFE.getLongVolatile(null, rxBase + ROOM_WANTED_OFFSET);
+            local.putLongRelease(READ_POSITION_OFFSET, bound);
+            final long wanted = local.getLongVolatile(ROOM_WANTED_OFFSET);
             if (wanted != roomSeen) {
                 roomSeen = wanted;
                 publishRemote(bound);
@@ -183,7 +184,7 @@ final class RingReceiver {
 
     private void publishRemote(final long bound) {
         publishedReadPos = bound;
-        UNSAFE.putOrderedLong(null, rxBase + READ_POSITION_OFFSET, bound);
+        local.putLongRelease(READ_POSITION_OFFSET, bound);
         try {
             tx.putLongOrdered(PEER_READ_POINTER_OFFSET, bound);   // the sender's space tripwire fires here
         } catch (final StaleRegionException | org.softclan.dsm.ClosedException peerGone) {

@@ -1,6 +1,5 @@
 package org.softclan.vmmc;
 
-import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
 import static org.softclan.vmmc.ReceiveRegionDescriptor.*;
 
 import java.util.concurrent.TimeUnit;
@@ -9,6 +8,7 @@ import org.softclan.dsm.DmaEngine;
 import org.softclan.dsm.DmaTransfer;
 import org.softclan.dsm.InboundMapping;
 import org.softclan.dsm.OutboundMapping;
+import org.softclan.dsm.SharedMemory;
 import org.softclan.dsm.StaleRegionException;
 import org.softclan.tripwire.TripwireUnit;
 import org.softclan.tripwire.WaitStrategy;
@@ -37,7 +37,8 @@ final class RingSender {
     private final Connection connection;
     private final InboundMapping rx;
     private final OutboundMapping tx;
-    private final long rxBase;
+    /** This end's receive region, read and written here without the NIC (it is this end's memory). */
+    private final SharedMemory local;
     private final int peerCapacity;
     private final WaitStrategy strategy;
     private final TripwireUnit unit;
@@ -58,7 +59,7 @@ final class RingSender {
         this.connection = connection;
         this.rx = rx;
         this.tx = tx;
-        this.rxBase = rx.address(0, RING_OFFSET);
+        this.local = SharedMemory.of(rx, 0, rx.size());
         this.peerCapacity = peerCapacity;
         this.strategy = strategy;
         this.unit = unit;
@@ -169,10 +170,7 @@ final class RingSender {
     }
 
     private void checkLength(final int length) {
-        connection.checkOpen();
-        if (connection.peerClosed0()) {
-            throw connection.peerGone();
-        }
+        connection.checkSendable();   // the closed flag: checked by the caller's entry into the sending role
         if (length < 0 || length > maxMessage()) {
             throw tooLong(length);
         }
@@ -209,7 +207,7 @@ final class RingSender {
 
     /** The read pointer the peer published into this end's memory, checked against what was written. */
     private long publishedPeerRead() {
-        final long read = UNSAFE.getLongVolatile(null, rxBase + PEER_READ_POINTER_OFFSET);
+        final long read = local.getLongVolatile(PEER_READ_POINTER_OFFSET);
         if (read > writePos || read < 0) {
             throw connection.violation("receive region '" + rx.regionName() + "'", "peer read pointer (offset "
                 + PEER_READ_POINTER_OFFSET + ")", read, "it must lie between 0 and the " + writePos

@@ -1,9 +1,9 @@
 package org.softclan.tripwire;
 
-import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
 import static org.softclan.tripwire.EventQueueDescriptor.*;
 
 import org.softclan.dsm.Mapping;
+import org.softclan.dsm.SharedMemory;
 import org.softclan.tripwire.os.Futex;
 
 /**
@@ -14,7 +14,8 @@ import org.softclan.tripwire.os.Futex;
  * counters and positions, each on its own cache line, then 64-byte slots.
  *
  * <p><b>Posting</b> claims a position with a compare-and-set on the tail (never past head + capacity),
- * writes the slot, then publishes it with a release store of its sequence. A full queue never drops
+ * writes the slot, then publishes it with a volatile store of its sequence (a release store that
+ * also keeps the poster's next load, of the waiter count, after it). A full queue never drops
  * silently: the post is counted in {@code overflow} and in the tripwire's own lost counter, so the
  * owner can find which tripwires fired ({@link TripwireUnit#recoverLost}). <b>Polling</b> reads a slot
  * once its published sequence matches (acquire), so an event's data is always visible with it.
@@ -57,7 +58,8 @@ public final class EventQueue {
     }
 
     private final Mapping mapping;
-    private final long base;
+    /** The queue's region, header and slots (its data area from offset 0). */
+    private final SharedMemory memory;
     private final java.util.function.BooleanSupplier hasEvent = this::hasEvent;
     /**
      * This poster's last view of the head: the head only grows, so a stale value is safe and the
@@ -83,10 +85,27 @@ public final class EventQueue {
     private long dropped;
     private volatile EventFilter filter;
 
+    /**
+     * Maps the queue in a region already {@link #format formatted}.
+     *
+     * @throws IllegalStateException if the region's capacity word or size is not a queue's
+     * @throws org.softclan.dsm.RegionBoundsException if the region is smaller than the queue's header
+     */
     EventQueue(final Mapping mapping) {
+        // at least the header (as before the capacity is known): a smaller region fails the bounds check
+        this(mapping, SharedMemory.of(mapping, 0, Math.max(mapping.size(), SLOTS_OFFSET)));
+    }
+
+    /**
+     * Maps the queue through a given window on its region (tests pass a mock to pin the order of accesses).
+     *
+     * @param mapping the queue's region: its name and size
+     * @param memory  the window through which the queue's words are read and written, from the region's start
+     */
+    EventQueue(final Mapping mapping, final SharedMemory memory) {
         this.mapping = mapping;
-        this.base = mapping.address(0, SLOTS_OFFSET);
-        this.capacity = UNSAFE.getIntVolatile(null, base + CAPACITY_OFFSET);
+        this.memory = memory;
+        this.capacity = memory.getIntVolatile(CAPACITY_OFFSET);
         if (capacity < 2 || Integer.bitCount(capacity) != 1 || mapping.size() < queueLength(capacity)) {
             throw new IllegalStateException("region '" + mapping.regionName() + "' is not an event queue"
                 + " (capacity word " + capacity + ", size " + mapping.size() + ")");
@@ -94,9 +113,9 @@ public final class EventQueue {
         this.mask = capacity - 1;
         if (!Futex.isAvailable()) {
             // this process cannot wake futex waiters: tell them to re-check in short slices instead
-            UNSAFE.putIntVolatile(null, base + FALLBACK_SEEN_OFFSET, 1);
+            memory.putIntVolatile(FALLBACK_SEEN_OFFSET, 1);
         }
-        this.head = UNSAFE.getLongVolatile(null, base + HEAD_OFFSET);
+        this.head = memory.getLongVolatile(HEAD_OFFSET);
     }
 
     /** Installs the owner's check of polled events (the unit's armed tripwires). */
@@ -135,7 +154,7 @@ public final class EventQueue {
         if (Integer.bitCount(capacity) != 1) {
             throw new IllegalArgumentException("event queue capacity " + capacity + " must be a power of two");
         }
-        UNSAFE.putIntVolatile(null, mapping.address(0, 4) + CAPACITY_OFFSET, capacity);
+        SharedMemory.of(mapping, 0, 4).putIntVolatile(CAPACITY_OFFSET, capacity);
     }
 
     /** {@return the name of the region the queue lives in} */
@@ -150,22 +169,22 @@ public final class EventQueue {
 
     /** @return the shared head word (volatile read): the owner's last consumed position, as published */
     long sharedHead() {
-        return UNSAFE.getLongVolatile(null, base + HEAD_OFFSET);
+        return memory.getLongVolatile(HEAD_OFFSET);
     }
 
     /** @return the shared tail word (volatile read): positions claimed so far */
     long sharedTail() {
-        return UNSAFE.getLongVolatile(null, base + TAIL_OFFSET);
+        return memory.getLongVolatile(TAIL_OFFSET);
     }
 
     /** {@return events posted and not yet polled} */
     public long size() {
-        return UNSAFE.getLongVolatile(null, base + TAIL_OFFSET) - UNSAFE.getLongVolatile(null, base + HEAD_OFFSET);
+        return memory.getLongVolatile(TAIL_OFFSET) - memory.getLongVolatile(HEAD_OFFSET);
     }
 
     /** {@return posts that found the queue full since the queue was created (volatile read)} */
     public long overflowCount() {
-        return UNSAFE.getLongVolatile(null, base + OVERFLOW_OFFSET);
+        return memory.getLongVolatile(OVERFLOW_OFFSET);
     }
 
     // ------------------------------------------------------------------------------------ posting
@@ -181,33 +200,33 @@ public final class EventQueue {
     boolean post(final long tripwireId, final long cookie, final int regionId, final long offset, final long length,
                  final long value) {
         for (int attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
-            final long tail = UNSAFE.getLongVolatile(null, base + TAIL_OFFSET);
+            final long tail = memory.getLongVolatile(TAIL_OFFSET);
             long head = cachedHead;
             if (tail - head >= capacity) {
-                head = UNSAFE.getLongVolatile(null, base + HEAD_OFFSET);
+                head = memory.getLongVolatile(HEAD_OFFSET);
                 cachedHead = head;
             }
             if (tail - head >= capacity) {
-                UNSAFE.getAndAddLong(null, base + OVERFLOW_OFFSET, 1);
+                memory.getAndAddLong(OVERFLOW_OFFSET, 1);
                 ring();
                 return false;
             }
-            if (UNSAFE.compareAndSwapLong(null, base + TAIL_OFFSET, tail, tail + 1)) {
-                final long slot = base + slotOffset(tail, mask);
-                UNSAFE.putLong(slot + SLOT_TRIPWIRE_ID_OFFSET, tripwireId);
-                UNSAFE.putLong(slot + SLOT_COOKIE_OFFSET, cookie);
-                UNSAFE.putLong(slot + SLOT_REGION_ID_OFFSET, regionId);
-                UNSAFE.putLong(slot + SLOT_TRANSFER_OFFSET_OFFSET, offset);
-                UNSAFE.putLong(slot + SLOT_TRANSFER_LENGTH_OFFSET, length);
-                UNSAFE.putLong(slot + SLOT_VALUE_OFFSET, value);
+            if (memory.compareAndSetLong(TAIL_OFFSET, tail, tail + 1)) {
+                final long slot = slotOffset(tail, mask);
+                memory.putLong(slot + SLOT_TRIPWIRE_ID_OFFSET, tripwireId);
+                memory.putLong(slot + SLOT_COOKIE_OFFSET, cookie);
+                memory.putLong(slot + SLOT_REGION_ID_OFFSET, regionId);
+                memory.putLong(slot + SLOT_TRANSFER_OFFSET_OFFSET, offset);
+                memory.putLong(slot + SLOT_TRANSFER_LENGTH_OFFSET, length);
+                memory.putLong(slot + SLOT_VALUE_OFFSET, value);
                 // volatile, not release: the load of the waiter count in ring() must not pass it
-                UNSAFE.putLongVolatile(null, slot + SLOT_SEQUENCE_OFFSET, tail + 1);
+                memory.putLongVolatile(slot + SLOT_SEQUENCE_OFFSET, tail + 1);
                 ring();
                 return true;
             }
         }
         // the tail kept moving under us (a peer writing it?): counted as an overflow, never a hang
-        UNSAFE.getAndAddLong(null, base + OVERFLOW_OFFSET, 1);
+        memory.getAndAddLong(OVERFLOW_OFFSET, 1);
         return false;
     }
 
@@ -216,9 +235,9 @@ public final class EventQueue {
      * nobody waits. Callers have just made a full barrier (a CAS or atomic add).
      */
     void ring() {
-        if (UNSAFE.getIntVolatile(null, base + WAITERS_OFFSET) != 0) {
-            UNSAFE.getAndAddInt(null, base + DOORBELL_OFFSET, 1);
-            Futex.wake(base + DOORBELL_OFFSET, Futex.WAKE_ALL);
+        if (memory.getIntVolatile(WAITERS_OFFSET) != 0) {
+            memory.getAndAddInt(DOORBELL_OFFSET, 1);
+            Futex.wake(memory.address() + DOORBELL_OFFSET, Futex.WAKE_ALL);
         }
     }
 
@@ -241,8 +260,8 @@ public final class EventQueue {
         final EventFilter f = filter;   // set once by the unit: one read per poll, not per event
         int n = 0;
         for (int work = 0; work < limit; work++) {
-            final long slot = base + slotOffset(head, mask);
-            if (UNSAFE.getLongVolatile(null, slot + SLOT_SEQUENCE_OFFSET) != head + 1) {
+            final long slot = slotOffset(head, mask);
+            if (memory.getLongAcquire(slot + SLOT_SEQUENCE_OFFSET) != head + 1) {
                 // the stall check reads the tail, a line every poster writes: a spinning owner looks at it
                 // only once per STALL_CHECK_STRIDE empty polls (the bound it enforces is a second)
                 if (!stallRecoveryDue && (++emptyPolls & STALL_CHECK_STRIDE) != 0) {
@@ -255,12 +274,12 @@ public final class EventQueue {
                 head = this.head;
                 continue;
             }
-            final long id = UNSAFE.getLong(slot + SLOT_TRIPWIRE_ID_OFFSET);
-            final long cookie = UNSAFE.getLong(slot + SLOT_COOKIE_OFFSET);
-            final int regionId = (int) UNSAFE.getLong(slot + SLOT_REGION_ID_OFFSET);
-            final long offset = UNSAFE.getLong(slot + SLOT_TRANSFER_OFFSET_OFFSET);
-            final long length = UNSAFE.getLong(slot + SLOT_TRANSFER_LENGTH_OFFSET);
-            final long value = UNSAFE.getLong(slot + SLOT_VALUE_OFFSET);
+            final long id = memory.getLong(slot + SLOT_TRIPWIRE_ID_OFFSET);
+            final long cookie = memory.getLong(slot + SLOT_COOKIE_OFFSET);
+            final int regionId = (int) memory.getLong(slot + SLOT_REGION_ID_OFFSET);
+            final long offset = memory.getLong(slot + SLOT_TRANSFER_OFFSET_OFFSET);
+            final long length = memory.getLong(slot + SLOT_TRANSFER_LENGTH_OFFSET);
+            final long value = memory.getLong(slot + SLOT_VALUE_OFFSET);
             if (f == null || f.accepts(regionId, id, offset, length)) {
                 handler.onEvent(head, id, cookie, regionId, offset, length, value);
                 n++;
@@ -269,7 +288,7 @@ public final class EventQueue {
             }
             head++;
             this.head = head;
-            UNSAFE.putOrderedLong(null, base + HEAD_OFFSET, head);
+            memory.putLongRelease(HEAD_OFFSET, head);
         }
         return n;
     }
@@ -291,10 +310,10 @@ public final class EventQueue {
      * @return whether the head moved (recover) or would move (not recover)
      */
     private boolean stalled(final long head, final boolean recover) {
-        final long tail = UNSAFE.getLongVolatile(null, base + TAIL_OFFSET);
+        final long tail = memory.getLongVolatile(TAIL_OFFSET);
         if (tail == head) {
             stalledHead = -1;
-            if (UNSAFE.getLongVolatile(null, base + HEAD_OFFSET) != head) {
+            if (memory.getLongVolatile(HEAD_OFFSET) != head) {
                 repairHead(head);
             }
             return false;   // empty: the common case
@@ -319,14 +338,14 @@ public final class EventQueue {
         final long to = ahead > capacity ? tail : nextPublished(head, tail);
         ProtocolErrors.record(new TripwireTableCorruptException(mapping.regionName(), "event queue",
             to == tail ? "tail" : "slot " + (head & mask) + " sequence", to == tail ? tail
-            : UNSAFE.getLongVolatile(null, base + slotOffset(head, mask)),
+            : memory.getLongVolatile(slotOffset(head, mask) + SLOT_SEQUENCE_OFFSET),
             to == tail ? "head is " + head + ", capacity " + capacity + "; head resynchronised to the tail"
             : "position " + head + " was claimed and not published for " + STALL_NANOS / 1_000_000 + " ms; "
                 + (to - head) + " unpublished position(s) skipped"));
         skipped += ahead > capacity ? 1 : to - head;   // a resynchronised tail counts once
         stalledHead = -1;
         this.head = to;
-        UNSAFE.putOrderedLong(null, base + HEAD_OFFSET, to);
+        memory.putLongRelease(HEAD_OFFSET, to);
         return true;
     }
 
@@ -343,7 +362,7 @@ public final class EventQueue {
             "behind the owner's head " + head + "; tail moved up to the head"));
         skipped++;
         stalledHead = -1;
-        UNSAFE.compareAndSwapLong(null, base + TAIL_OFFSET, tail, head);
+        memory.compareAndSetLong(TAIL_OFFSET, tail, head);
     }
 
     /**
@@ -353,10 +372,10 @@ public final class EventQueue {
      * own head back and records the violation.
      */
     private void repairHead(final long head) {
-        final long found = UNSAFE.getLongVolatile(null, base + HEAD_OFFSET);
+        final long found = memory.getLongVolatile(HEAD_OFFSET);
         ProtocolErrors.record(new TripwireTableCorruptException(mapping.regionName(), "event queue", "head", found,
             "the owner's head is " + head + " and the queue is empty; head rewritten"));
-        UNSAFE.putOrderedLong(null, base + HEAD_OFFSET, head);
+        memory.putLongRelease(HEAD_OFFSET, head);
     }
 
     /** Counts and records an event no tripwire of this unit posted (out of line: poll stays inlinable). */
@@ -376,7 +395,7 @@ public final class EventQueue {
      */
     private long nextPublished(final long head, final long tail) {
         for (long p = head + 1; p - tail < 0; p++) {
-            if (UNSAFE.getLongVolatile(null, base + slotOffset(p, mask)) == p + 1) {
+            if (memory.getLongVolatile(slotOffset(p, mask) + SLOT_SEQUENCE_OFFSET) == p + 1) {
                 return p;
             }
         }
@@ -386,11 +405,13 @@ public final class EventQueue {
     /**
      * Owner thread only (it may start the clock of a stalled slot).
      *
-     * @return whether an event is ready to poll (acquire), or a stalled slot is due to be skipped
+     * @return whether an event is ready to poll (volatile read of its sequence), or a stalled slot is due to be skipped
      */
     public boolean hasEvent() {
         final long head = this.head;
-        return UNSAFE.getLongVolatile(null, base + slotOffset(head, mask)) == head + 1
+        // volatile, not acquire: a blocking waiter's registration (an atomic add) and this load pair with a
+        // poster's volatile store of the sequence and its load of the waiter count
+        return memory.getLongVolatile(slotOffset(head, mask) + SLOT_SEQUENCE_OFFSET) == head + 1
             || (++emptyPolls & STALL_CHECK_STRIDE) == 0 && stallSuspected();
     }
 
@@ -448,11 +469,11 @@ public final class EventQueue {
 
     private boolean block0(final java.util.function.BooleanSupplier ready, final long timeoutNanos) {
         final long deadline = System.nanoTime() + timeoutNanos;
-        UNSAFE.getAndAddInt(null, base + WAITERS_OFFSET, 1);
+        memory.getAndAddInt(WAITERS_OFFSET, 1);
         boolean faulted = false;
         try {
             while (true) {
-                final int bell = UNSAFE.getIntVolatile(null, base + DOORBELL_OFFSET);
+                final int bell = memory.getIntVolatile(DOORBELL_OFFSET);
                 if (ready.getAsBoolean()) {
                     return true;
                 }
@@ -469,12 +490,12 @@ public final class EventQueue {
                 }
                 // bounded slices: a poster on the parking fallback rings without waking anyone, and while a
                 // claimed slot is unpublished (a poster may have died), wake up to check the bound
-                final boolean pending = UNSAFE.getLongVolatile(null, base + TAIL_OFFSET)
-                    != UNSAFE.getLongVolatile(null, base + HEAD_OFFSET);
-                final long slice = UNSAFE.getIntVolatile(null, base + FALLBACK_SEEN_OFFSET) != 0
+                final boolean pending = memory.getLongVolatile(TAIL_OFFSET)
+                    != memory.getLongVolatile(HEAD_OFFSET);
+                final long slice = memory.getIntVolatile(FALLBACK_SEEN_OFFSET) != 0
                     ? Futex.FALLBACK_SLICE_NANOS : pending ? Math.min(MAX_BLOCK_SLICE_NANOS, STALL_NANOS / 4 + 1)
                     : MAX_BLOCK_SLICE_NANOS;
-                final int outcome = Futex.wait(base + DOORBELL_OFFSET, bell, Math.min(left, slice));
+                final int outcome = Futex.wait(memory.address() + DOORBELL_OFFSET, bell, Math.min(left, slice));
                 if (outcome == Futex.INTERRUPTED && Thread.currentThread().isInterrupted()) {
                     return ready.getAsBoolean();   // a Java interrupt ends the wait; a signal (EINTR) does not
                 }
@@ -486,7 +507,7 @@ public final class EventQueue {
             throw fault;
         } finally {
             if (!faulted) {
-                UNSAFE.getAndAddInt(null, base + WAITERS_OFFSET, -1);
+                memory.getAndAddInt(WAITERS_OFFSET, -1);
             }
         }
     }
@@ -528,8 +549,8 @@ public final class EventQueue {
         if (!mapping.isIntact()) {
             return;
         }
-        UNSAFE.getAndAddInt(null, base + DOORBELL_OFFSET, 1);
-        Futex.wake(base + DOORBELL_OFFSET, Futex.WAKE_ALL);
+        memory.getAndAddInt(DOORBELL_OFFSET, 1);
+        Futex.wake(memory.address() + DOORBELL_OFFSET, Futex.WAKE_ALL);
         if (!mapping.isIntact()) {
             Mapping.takeHeldBackFault();   // cut meanwhile: take the fault the JVM may hold back now
         }

@@ -18,7 +18,7 @@ package org.softclan.tripwire;
  *          re-check every {@link org.softclan.tripwire.os.Futex#FALLBACK_SLICE_NANOS} ns
  *  4096    slots, {@link #SLOT_LENGTH} bytes each, at            the poster that claimed the position
  *          {@link #slotOffset(long, int)}:
- *            +0  sequence + 1 (long; published last, release)
+ *            +0  sequence + 1 (long; published last, volatile store)
  *            +8  tripwire id (long)
  *           +16  cookie (long)
  *           +24  region id (long; the unit's number for the region)

@@ -1,7 +1,5 @@
 package org.softclan.tripwire;
 
-import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
-
 /**
  * An armed tripwire: a watched address range of a region, and what happens when a transfer touches
  * it. Made by {@link TripwireUnit#arm}; see {@link Options} for what can be set.
@@ -181,13 +179,20 @@ public final class Tripwire {
             this.id = id;
         }
 
-        long address() {
+        /** @return the entry's offset in its table's memory */
+        long offset() {
             return table.entry(index);
         }
 
+        /** @return the table's memory */
+        org.softclan.dsm.SharedMemory memory() {
+            return table.memory;
+        }
+
+        /** @return whether the entry still holds this tripwire (its id, plain read; a state not free, volatile read) */
         boolean current() {
-            return UNSAFE.getLong(address() + TripwireTable.E_ID) == id
-                && UNSAFE.getIntVolatile(null, address() + TripwireTable.E_STATE) != TripwireTable.FREE;
+            return TripwireEntry.id(table.memory, offset()) == id
+                && TripwireEntry.state(table.memory, offset()) != TripwireEntry.FREE;
         }
     }
 
@@ -242,16 +247,16 @@ public final class Tripwire {
 
     /** {@return whether it will fire on the next matching transfer (volatile read)} */
     public boolean isArmed() {
-        return !disarmed && (stateIs(in, TripwireTable.ARMED) || stateIs(out, TripwireTable.ARMED));
+        return !disarmed && (stateIs(in, TripwireEntry.ARMED) || stateIs(out, TripwireEntry.ARMED));
     }
 
     /** {@return whether a one-shot tripwire has fired and awaits {@link #rearm()} (volatile read)} */
     public boolean hasFired() {
-        return stateIs(in, TripwireTable.FIRED) || stateIs(out, TripwireTable.FIRED);
+        return stateIs(in, TripwireEntry.FIRED) || stateIs(out, TripwireEntry.FIRED);
     }
 
     private static boolean stateIs(final Entry e, final int state) {
-        return e != null && e.current() && UNSAFE.getIntVolatile(null, e.address() + TripwireTable.E_STATE) == state;
+        return e != null && e.current() && TripwireEntry.state(e.memory(), e.offset()) == state;
     }
 
     /** {@return times fired with the {@link #COUNTER} action, over both directions (volatile read)} */
@@ -260,7 +265,7 @@ public final class Tripwire {
     }
 
     private static long countOf(final Entry e) {
-        return e == null || !e.current() ? 0 : UNSAFE.getLongVolatile(null, e.address() + TripwireTable.E_COUNT);
+        return e == null || !e.current() ? 0 : TripwireEntry.count(e.memory(), e.offset());
     }
 
     /**
@@ -286,7 +291,7 @@ public final class Tripwire {
     }
 
     private static long lostOf(final Entry e) {
-        return e == null || !e.current() ? 0 : UNSAFE.getLongVolatile(null, e.address() + TripwireTable.E_LOST);
+        return e == null || !e.current() ? 0 : TripwireEntry.lost(e.memory(), e.offset());
     }
 
     long takeLost() {
@@ -294,7 +299,7 @@ public final class Tripwire {
     }
 
     private static long takeLost(final Entry e) {
-        return e == null || !e.current() ? 0 : UNSAFE.getAndSetLong(null, e.address() + TripwireTable.E_LOST, 0);
+        return e == null || !e.current() ? 0 : TripwireEntry.takeLost(e.memory(), e.offset());
     }
 
     /**
@@ -308,8 +313,8 @@ public final class Tripwire {
     }
 
     private static boolean rearm(final Entry e) {
-        return e != null && e.current() && UNSAFE.compareAndSwapInt(null, e.address() + TripwireTable.E_STATE,
-            TripwireTable.FIRED, TripwireTable.ARMED);
+        return e != null && e.current() && TripwireEntry.compareAndSetState(e.memory(), e.offset(),
+            TripwireEntry.FIRED, TripwireEntry.ARMED);
     }
 
     /**

@@ -1,10 +1,9 @@
 package org.softclan.tripwire;
 
-import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
-
 import org.softclan.dsm.Direction;
 import org.softclan.dsm.Mapping;
 import org.softclan.dsm.OutboundMapping;
+import org.softclan.dsm.SharedMemory;
 import org.softclan.dsm.SnoopHook;
 import org.softclan.tripwire.os.Membarrier;
 
@@ -23,14 +22,14 @@ import org.softclan.tripwire.os.Membarrier;
 final class TripwireSnoop implements SnoopHook {
     /** Whether arming processes can force writers through a barrier, so writers need no fence. */
     static final boolean FENCE_FREE = Membarrier.registerGlobalExpedited();
-    private static final ThreadLocal<TripwireTable.Matches> MATCHES = ThreadLocal.withInitial(TripwireTable.Matches::new);
+    private static final ThreadLocal<LineIndex.Matches> MATCHES = ThreadLocal.withInitial(LineIndex.Matches::new);
 
     /** A thread's match buffer, cached here for the first thread that fires through this mapping. */
     private static final class Owned {
         final Thread thread;
-        final TripwireTable.Matches matches;
+        final LineIndex.Matches matches;
 
-        Owned(final Thread thread, final TripwireTable.Matches matches) {
+        Owned(final Thread thread, final LineIndex.Matches matches) {
             this.thread = thread;
             this.matches = matches;
         }
@@ -41,12 +40,13 @@ final class TripwireSnoop implements SnoopHook {
 
     /** Cached entries of recently fired lines per direction, by line (a power of two). */
     private static final int LINE_CACHE = 4;
-    private final TripwireTable.LineEntries[] inboundLines = new TripwireTable.LineEntries[LINE_CACHE];
-    private final TripwireTable.LineEntries[] outboundLines = new TripwireTable.LineEntries[LINE_CACHE];
+    private final LineIndex.LineEntries[] inboundLines = new LineIndex.LineEntries[LINE_CACHE];
+    private final LineIndex.LineEntries[] outboundLines = new LineIndex.LineEntries[LINE_CACHE];
 
     private final OutboundMapping mapping;
     private final TripwireTable inbound;
-    private final long dataAddress;
+    /** The mapping's data area, for the watched word a condition compares. */
+    private final SharedMemory data;
     private final QueueCache inboundQueues;
     private volatile TripwireTable outbound;
     private volatile EventQueue outboundQueue;
@@ -54,10 +54,10 @@ final class TripwireSnoop implements SnoopHook {
 
     TripwireSnoop(final OutboundMapping mapping) {
         this.mapping = mapping;
-        final int capacity = TripwireTable.capacityFor(mapping.size(), mapping.sidecarSize());
-        this.inbound = capacity == 0 ? null : new TripwireTable(mapping.sidecarAddress(), mapping.size(), capacity,
-            mapping.regionName(), HolderIdentity.of(mapping));
-        this.dataAddress = mapping.address(0, mapping.size());
+        final int capacity = TripwireTableDescriptor.capacityFor(mapping.size(), mapping.sidecarSize());
+        this.inbound = capacity == 0 ? null : new TripwireTable(SharedMemory.sidecarOf(mapping), mapping.size(),
+            capacity, mapping.regionName(), HolderIdentity.of(mapping));
+        this.data = SharedMemory.of(mapping, 0, mapping.size());
         this.inboundQueues = inbound == null ? null : new QueueCache(mapping, inbound);
     }
 
@@ -82,7 +82,7 @@ final class TripwireSnoop implements SnoopHook {
             return;
         }
         if (!FENCE_FREE) {
-            UNSAFE.fullFence();
+            SharedMemory.fullFence();
         }
         if (table.mayMatch(offset, length)) {
             fire(table, offset, length, direction);
@@ -93,10 +93,10 @@ final class TripwireSnoop implements SnoopHook {
         final long line = offset >>> 6;
         if (line == (offset + length - 1) >>> 6) {
             // a write within one line: the line's entries, cached while the table's structure is unchanged
-            final TripwireTable.LineEntries[] cache = direction == Direction.INBOUND ? inboundLines : outboundLines;
+            final LineIndex.LineEntries[] cache = direction == Direction.INBOUND ? inboundLines : outboundLines;
             final int slot = (int) line & (LINE_CACHE - 1);
-            TripwireTable.LineEntries c = cache[slot];
-            if (c == null || c.table != table || c.line != line || c.seq != table.seq()) {
+            LineIndex.LineEntries c = cache[slot];
+            if (c == null || c.index != table.lineIndex() || c.line != line || c.seq != table.seq()) {
                 c = table.lineEntries(line, direction == Direction.INBOUND ? Tripwire.IN : Tripwire.OUT);
                 if (c == null) {
                     fireCollected(table, offset, length, direction);   // being changed: the waiting path
@@ -106,7 +106,7 @@ final class TripwireSnoop implements SnoopHook {
             }
             for (final int index : c.entries) {
                 final long e = table.entry(index);
-                if (TripwireTable.overlaps(e, offset, length)) {
+                if (TripwireEntry.overlaps(table.memory, e, offset, length)) {
                     fireEntry(table, e, offset, length, direction);
                 }
             }
@@ -117,7 +117,7 @@ final class TripwireSnoop implements SnoopHook {
 
     private void fireCollected(final TripwireTable table, final long offset, final long length,
                                final Direction direction) {
-        final TripwireTable.Matches matches = matches();
+        final LineIndex.Matches matches = matches();
         final int n = table.collect(offset, length, direction == Direction.INBOUND ? Tripwire.IN : Tripwire.OUT,
             matches);
         for (int i = 0; i < n; i++) {
@@ -128,26 +128,27 @@ final class TripwireSnoop implements SnoopHook {
     /** Performs the actions of one entry the transfer overlaps, if its condition holds and it is armed. */
     private void fireEntry(final TripwireTable table, final long e, final long offset, final long length,
                            final Direction direction) {
-        final int flags = UNSAFE.getInt(e + TripwireTable.E_FLAGS);
-        final long start = UNSAFE.getLong(e + TripwireTable.E_START);
-        final long len = UNSAFE.getLong(e + TripwireTable.E_LENGTH);
+        final SharedMemory m = table.memory;
+        final int flags = TripwireEntry.flags(m, e);
+        final long start = TripwireEntry.start(m, e);
+        final long len = TripwireEntry.length(m, e);
         if (!table.validRange(start, len)) {
             ignoreBadEntry(table, e, start, len);
             return;
         }
         final long value = wordAt(start);
-        if ((flags & (Tripwire.COND_EQ | Tripwire.COND_GE)) != 0 && !conditionHolds(flags, e, value)) {
+        if ((flags & (Tripwire.COND_EQ | Tripwire.COND_GE)) != 0 && !conditionHolds(flags, m, e, value)) {
             return;
         }
         if ((flags & Tripwire.ONE_SHOT) != 0) {
-            if (!UNSAFE.compareAndSwapInt(null, e + TripwireTable.E_STATE, TripwireTable.ARMED, TripwireTable.FIRED)) {
+            if (!TripwireEntry.compareAndSetState(m, e, TripwireEntry.ARMED, TripwireEntry.FIRED)) {
                 return;
             }
-        } else if (UNSAFE.getIntVolatile(null, e + TripwireTable.E_STATE) != TripwireTable.ARMED) {
+        } else if (TripwireEntry.state(m, e) != TripwireEntry.ARMED) {
             return;
         }
         if ((flags & Tripwire.COUNTER) != 0) {
-            UNSAFE.getAndAddLong(null, e + TripwireTable.E_COUNT, 1);
+            TripwireEntry.incrementCount(m, e);
         }
         final EventQueue queue;
         final int regionId;
@@ -160,45 +161,45 @@ final class TripwireSnoop implements SnoopHook {
             regionId = outboundRegionId;
         }
         if (queue == null) {
-            countLost(e);
+            countLost(m, e);
             return;
         }
         if ((flags & Tripwire.EVENT) != 0) {
-            if (!queue.post(UNSAFE.getLong(e + TripwireTable.E_ID), UNSAFE.getLong(e + TripwireTable.E_COOKIE),
+            if (!queue.post(TripwireEntry.id(m, e), TripwireEntry.cookie(m, e),
                 regionId, offset, length, value)) {
-                countLost(e);
+                countLost(m, e);
             }
         } else if ((flags & Tripwire.WAKE) != 0) {
-            UNSAFE.fullFence();
+            SharedMemory.fullFence();
             queue.ring();
         }
     }
 
     // fireEntry's less common steps, as calls: it stays under the JIT's size limit for inlining hot methods
 
-    private static boolean conditionHolds(final int flags, final long e, final long value) {
-        final long cond = UNSAFE.getLong(e + TripwireTable.E_COND);
+    private static boolean conditionHolds(final int flags, final SharedMemory m, final long e, final long value) {
+        final long cond = TripwireEntry.condition(m, e);
         return ((flags & Tripwire.COND_EQ) == 0 || value == cond) && ((flags & Tripwire.COND_GE) == 0 || value >= cond);
     }
 
-    private static void countLost(final long e) {
-        UNSAFE.getAndAddLong(null, e + TripwireTable.E_LOST, 1);
+    private static void countLost(final SharedMemory m, final long e) {
+        TripwireEntry.incrementLost(m, e);
     }
 
     /** Garbage from another process: the write stands, this entry is ignored and counted (out of line). */
     private static void ignoreBadEntry(final TripwireTable table, final long e, final long start, final long len) {
         table.requestRepair();
-        ProtocolErrors.record(table.corrupt("entry at +" + (e - table.base), "start/length", start,
+        ProtocolErrors.record(table.corrupt("entry at +" + e, "start/length", start,
             "length " + len + "; must lie inside the " + table.dataSize + "-byte data area; ignored"));
     }
 
-    private TripwireTable.Matches matches() {
+    private LineIndex.Matches matches() {
         final Thread current = Thread.currentThread();
         final Owned o = owned;   // final fields: a racing read sees a whole object or null
         if (o != null && o.thread == current) {
             return o.matches;
         }
-        final TripwireTable.Matches m = MATCHES.get();
+        final LineIndex.Matches m = MATCHES.get();
         if (o == null) {
             owned = new Owned(current, m);
         }
@@ -208,7 +209,7 @@ final class TripwireSnoop implements SnoopHook {
     private long wordAt(final long start) {
         // start is in [0, size) here, but a length-1 entry at the last bytes must not read past the end
         return (start & 7) == 0 && start >= 0 && start <= mapping.size() - 8
-            ? UNSAFE.getLongVolatile(null, dataAddress + start) : 0;
+            ? data.getLongVolatile(start) : 0;
     }
 
     /**
@@ -230,9 +231,9 @@ final class TripwireSnoop implements SnoopHook {
     static final class QueueCache {
         private final OutboundMapping via;
         private final TripwireTable table;
-        private final long[] serials = new long[TripwireTable.QUEUES];
-        private final EventQueue[] queues = new EventQueue[TripwireTable.QUEUES];
-        private final String[] names = new String[TripwireTable.QUEUES];
+        private final long[] serials = new long[TripwireTableDescriptor.QUEUES];
+        private final EventQueue[] queues = new EventQueue[TripwireTableDescriptor.QUEUES];
+        private final String[] names = new String[TripwireTableDescriptor.QUEUES];
         /** Every import this cache took, once each (bounded by the queues that exist in the fabric). */
         private final java.util.List<QueueImports.Ref> held = new java.util.ArrayList<>();
         private QueueImports imports;
@@ -245,8 +246,7 @@ final class TripwireSnoop implements SnoopHook {
 
         EventQueue get(final int index) {
             // the slot's serial changes whenever another queue takes the slot, even in the same process
-            final long serial = UNSAFE.getLongVolatile(null, table.base + TripwireTable.QUEUE_DIR
-                + (long) TripwireTable.QUEUE_SLOT * index + TripwireTable.SLOT_SERIAL);
+            final long serial = table.queues().serial(index);
             if (serial == 0) {
                 return null;
             }

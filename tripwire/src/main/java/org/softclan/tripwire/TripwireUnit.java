@@ -1,7 +1,5 @@
 package org.softclan.tripwire;
 
-import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +11,7 @@ import org.softclan.dsm.Endpoint;
 import org.softclan.dsm.InboundMapping;
 import org.softclan.dsm.Mapping;
 import org.softclan.dsm.OutboundMapping;
+import org.softclan.dsm.SharedMemory;
 import org.softclan.tripwire.os.Membarrier;
 
 /**
@@ -129,7 +128,7 @@ public final class TripwireUnit implements AutoCloseable {
      *         to {@link Endpoint#export(String, long, long, long)} for more than the default
      */
     public static long sidecarBytes(final long dataSize, final int tripwires) {
-        return TripwireTable.bytesFor(dataSize, tripwires);
+        return TripwireTableDescriptor.bytesFor(dataSize, tripwires);
     }
 
     /**
@@ -314,7 +313,7 @@ public final class TripwireUnit implements AutoCloseable {
 
     private static long check(final Mapping mapping, final long offset) {
         Membarrier.globalBarrier();
-        return UNSAFE.getLongVolatile(null, mapping.address(offset & ~7L, 8));
+        return SharedMemory.of(mapping, offset & ~7L, 8).getLongVolatile(0);
     }
 
     /**
@@ -344,8 +343,8 @@ public final class TripwireUnit implements AutoCloseable {
                 table.rebuild();
                 entry = armInLocked(table, mapping, o, regionId);
             }
-            registeredIn.put(table.base, mapping);
-            armedPerTable.merge(table.base, 1, Integer::sum);
+            registeredIn.put(table.memory.address(), mapping);
+            armedPerTable.merge(table.memory.address(), 1, Integer::sum);
             return entry;
         } finally {
             table.unlock();
@@ -358,7 +357,7 @@ public final class TripwireUnit implements AutoCloseable {
             mapping.regionName());
         final int index = table.arm(o.offset, o.length, o.flags(Tripwire.IN, qi), o.conditionValue, o.cookie,
             mapping.regionName());
-        final long id = UNSAFE.getLong(table.entry(index) + TripwireTable.E_ID);
+        final long id = TripwireEntry.id(table.memory, table.entry(index));
         known.add(regionId, id, o.offset, o.length);   // before unlock: no writer can fire it before
         return new Tripwire.Entry(table, index, id);
     }
@@ -370,13 +369,13 @@ public final class TripwireUnit implements AutoCloseable {
                 return t;
             }
         }
-        final int capacity = TripwireTable.capacityFor(mapping.size(), mapping.sidecarSize());
+        final int capacity = TripwireTableDescriptor.capacityFor(mapping.size(), mapping.sidecarSize());
         if (capacity == 0) {
             throw new TripwireCapacityException("region '" + mapping.regionName() + "' has no room for a"
                 + " tripwire table (sidecar " + mapping.sidecarSize() + " bytes, " + sidecarBytes(mapping.size(), 1)
                 + " needed for one tripwire); export it with TripwireUnit.sidecarBytes(size, n)");
         }
-        return new TripwireTable(mapping.sidecarAddress(), mapping.size(), capacity, mapping.regionName(),
+        return new TripwireTable(SharedMemory.sidecarOf(mapping), mapping.size(), capacity, mapping.regionName(),
             HolderIdentity.of(mapping));
     }
 
@@ -401,7 +400,7 @@ public final class TripwireUnit implements AutoCloseable {
         try {
             final int index = pt.table.arm(o.offset, o.length, o.flags(Tripwire.OUT, 0), o.conditionValue, o.cookie,
                 om.regionName());
-            final long id = UNSAFE.getLong(pt.table.entry(index) + TripwireTable.E_ID);
+            final long id = TripwireEntry.id(pt.table.memory, pt.table.entry(index));
             known.add(regionId, id, o.offset, o.length);
             return new Tripwire.Entry(pt.table, index, id);
         } finally {
@@ -416,11 +415,12 @@ public final class TripwireUnit implements AutoCloseable {
         try {
             if (t.in != null) {
                 disarmEntry(t.in);
-                final Integer left = armedPerTable.computeIfPresent(t.in.table.base, (k, n) -> n == 1 ? null : n - 1);
-                final Mapping m = registeredIn.get(t.in.table.base);
+                final Integer left = armedPerTable.computeIfPresent(t.in.table.memory.address(),
+                    (k, n) -> n == 1 ? null : n - 1);
+                final Mapping m = registeredIn.get(t.in.table.memory.address());
                 if (left == null && m != null && !m.isClosed()) {
                     // nothing of ours is armed there any more: give the queue directory slot back
-                    registeredIn.remove(t.in.table.base);
+                    registeredIn.remove(t.in.table.memory.address());
                     releaseQueue(t.in.table, m);
                 }
                 known.retire(t.regionId(), t.in.id, queue.sharedTail(), queue.sharedHead());
@@ -438,11 +438,11 @@ public final class TripwireUnit implements AutoCloseable {
         table.lock();
         try {
             try {
-                table.releaseQueue(queue.regionName(), m.regionName());
+                table.releaseQueue(queue.regionName());
             } catch (final TripwireTableCorruptException e) {
                 ProtocolErrors.record(e);
                 table.rebuild();
-                table.releaseQueue(queue.regionName(), m.regionName());
+                table.releaseQueue(queue.regionName());
             }
         } finally {
             table.unlock();
@@ -534,7 +534,7 @@ public final class TripwireUnit implements AutoCloseable {
         // a table in a region cut from outside is not touched: an atomic on a cut page is a SIGBUS the JVM
         // does not turn into an exception (one fstat per region, on this slow path)
         for (final Tripwire t : new ArrayList<>(armed)) {
-            final Mapping m = t.in != null ? registeredIn.get(t.in.table.base) : null;
+            final Mapping m = t.in != null ? registeredIn.get(t.in.table.memory.address()) : null;
             try {
                 if (m != null && (m.isClosed() || !m.isIntact())) {
                     armed.remove(t);
@@ -574,21 +574,25 @@ public final class TripwireUnit implements AutoCloseable {
         }
     }
 
-    /** Off-heap memory for the outbound tripwires of one outbound mapping. */
+    /**
+     * Off-heap memory for the outbound tripwires of one outbound mapping: allocated here (the window
+     * over it offers no allocation), zeroed, and freed by {@link #free()} once the mapping is closed.
+     */
     private static final class PrivateTable {
         final long address;
         final long bytes;
         final TripwireTable table;
 
         PrivateTable(final long dataSize) {
-            this.bytes = TripwireTable.bytesFor(dataSize, DEFAULT_TRIPWIRES);
-            this.address = UNSAFE.allocateMemory(bytes);
-            UNSAFE.setMemory(address, bytes, (byte) 0);
-            this.table = new TripwireTable(address, dataSize, DEFAULT_TRIPWIRES, "(outbound, private)");
+            this.bytes = TripwireTableDescriptor.bytesFor(dataSize, DEFAULT_TRIPWIRES);
+            this.address = net.openhft.chronicle.core.OS.memory().allocate(bytes);
+            final SharedMemory memory = SharedMemory.wrap(address, bytes, "private table of outbound tripwires");
+            memory.setMemory(0, bytes, (byte) 0);
+            this.table = new TripwireTable(memory, dataSize, DEFAULT_TRIPWIRES, "(outbound, private)");
         }
 
         void free() {
-            UNSAFE.freeMemory(address);
+            net.openhft.chronicle.core.OS.memory().freeMemory(address, bytes);
         }
     }
 

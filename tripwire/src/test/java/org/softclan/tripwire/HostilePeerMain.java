@@ -11,6 +11,7 @@ import java.util.SplittableRandom;
 import org.softclan.dsm.Endpoint;
 import org.softclan.dsm.Fabric;
 import org.softclan.dsm.OutboundMapping;
+import org.softclan.dsm.SharedMemory;
 
 /**
  * A hostile (or dying) peer run in its own JVM by {@link HostileSharedStateTest}: imports a region
@@ -44,8 +45,8 @@ public final class HostilePeerMain {
             final OutboundMapping queueRegion = ep.importRegion(args[2]);
             final long side = region.sidecarAddress();
             final long sideSize = region.sidecarSize();
-            final TripwireTable table = new TripwireTable(side, region.size(),
-                TripwireTable.capacityFor(region.size(), sideSize), args[1]);
+            final TripwireTable table = new TripwireTable(SharedMemory.sidecarOf(region), region.size(),
+                TripwireTableDescriptor.capacityFor(region.size(), sideSize), args[1]);
             final long q = queueRegion.address(0, queueRegion.size());
             final long qSize = queueRegion.size();
             final int qCapacity = UNSAFE.getIntVolatile(null, q + EventQueueDescriptor.CAPACITY_OFFSET);
@@ -56,12 +57,12 @@ public final class HostilePeerMain {
                 final String[] c = line.trim().split(" ");
                 switch (c[0]) {
                     case "entry-range": {
-                        final int high = Math.min(UNSAFE.getInt(side + TripwireTable.ENTRY_HIGH), table.entryCapacity);
+                        final int high = Math.min(UNSAFE.getInt(side + TripwireTableDescriptor.ENTRY_HIGH_OFFSET), table.entryCapacity);
                         for (int i = 0; i < high; i++) {
-                            final long e = table.entry(i);
-                            if (UNSAFE.getIntVolatile(null, e + TripwireTable.E_STATE) != TripwireTable.FREE) {
-                                UNSAFE.putLong(e + TripwireTable.E_START, Long.parseLong(c[1]));
-                                UNSAFE.putLongVolatile(null, e + TripwireTable.E_LENGTH, Long.parseLong(c[2]));
+                            final long e = side + table.entry(i);
+                            if (UNSAFE.getIntVolatile(null, e + TripwireTableDescriptor.ENTRY_STATE_OFFSET) != TripwireEntry.FREE) {
+                                UNSAFE.putLong(e + TripwireTableDescriptor.ENTRY_START_OFFSET, Long.parseLong(c[1]));
+                                UNSAFE.putLongVolatile(null, e + TripwireTableDescriptor.ENTRY_LENGTH_OFFSET, Long.parseLong(c[2]));
                             }
                         }
                         System.out.println("done");
@@ -69,33 +70,33 @@ public final class HostilePeerMain {
                     }
                     case "lock-dead":
                         // pid 2^31 - 2 cannot exist (pid_max is at most 2^22)
-                        UNSAFE.putLongVolatile(null, side + TripwireTable.LOCK, 12345L << 32 | 0x7FFF_FFFEL);
-                        UNSAFE.putLongVolatile(null, side + TripwireTable.SEQ, UNSAFE.getLong(side) | 1);
+                        UNSAFE.putLongVolatile(null, side + TripwireTableDescriptor.LOCK_OFFSET, 12345L << 32 | 0x7FFF_FFFEL);
+                        UNSAFE.putLongVolatile(null, side + TripwireTableDescriptor.SEQ_OFFSET, UNSAFE.getLong(side) | 1);
                         System.out.println("done");
                         break;
                     case "lock-reused": {
                         final long pid = Long.parseLong(c[1]);
                         final long start = HolderIdentity.tokenOf(pid) >>> 32;
-                        UNSAFE.putLongVolatile(null, side + TripwireTable.LOCK, (start + 7) << 32 | pid);
-                        UNSAFE.putLongVolatile(null, side + TripwireTable.SEQ, UNSAFE.getLong(side) | 1);
+                        UNSAFE.putLongVolatile(null, side + TripwireTableDescriptor.LOCK_OFFSET, (start + 7) << 32 | pid);
+                        UNSAFE.putLongVolatile(null, side + TripwireTableDescriptor.SEQ_OFFSET, UNSAFE.getLong(side) | 1);
                         System.out.println("done");
                         break;
                     }
                     case "lock-live":
                         // this live process as holder, named the way the table names holders
-                        UNSAFE.putLongVolatile(null, side + TripwireTable.LOCK, HolderIdentity.of(region).token());
-                        UNSAFE.putLongVolatile(null, side + TripwireTable.SEQ, UNSAFE.getLong(side) | 1);
+                        UNSAFE.putLongVolatile(null, side + TripwireTableDescriptor.LOCK_OFFSET, HolderIdentity.of(region).token());
+                        UNSAFE.putLongVolatile(null, side + TripwireTableDescriptor.SEQ_OFFSET, UNSAFE.getLong(side) | 1);
                         System.out.println("done");
                         break;
                     case "unlock":
-                        UNSAFE.putLongVolatile(null, side + TripwireTable.SEQ, (UNSAFE.getLong(side) | 1) + 1);
-                        UNSAFE.putLongVolatile(null, side + TripwireTable.LOCK, 0);
+                        UNSAFE.putLongVolatile(null, side + TripwireTableDescriptor.SEQ_OFFSET, (UNSAFE.getLong(side) | 1) + 1);
+                        UNSAFE.putLongVolatile(null, side + TripwireTableDescriptor.LOCK_OFFSET, 0);
                         System.out.println("done");
                         break;
                     case "hold-lock": {
                         table.lock();
                         // a mutator that dies half-way: the hash says nothing about the armed lines any more
-                        final long hash = side + TripwireTable.HEADER + ((TripwireTable.bitmapWords(region.size()) * 8 + 63) & ~63L);
+                        final long hash = side + TripwireTableDescriptor.hashOffset(region.size());
                         UNSAFE.setMemory(hash, 16L * 64, (byte) 0x5A);
                         System.out.println("holding");
                         break;
@@ -159,7 +160,7 @@ public final class HostilePeerMain {
                             } else {
                                 final long off = rnd.nextInt(3) == 0 ? 8L * rnd.nextInt(16)
                                     : rnd.nextBoolean() ? 4L * rnd.nextLong(sideSize / 4)
-                                    : table.entry(rnd.nextInt(Math.max(1, Math.min(64, table.entryCapacity)))) - side
+                                    : table.entry(rnd.nextInt(Math.max(1, Math.min(64, table.entryCapacity))))
                                         + 8L * rnd.nextInt(8);
                                 if (rnd.nextBoolean()) {
                                     UNSAFE.putIntVolatile(null, side + (off & ~3L), (int) garbage(rnd, table.entryCapacity));

@@ -19,6 +19,7 @@ import org.softclan.dsm.Endpoint;
 import org.softclan.dsm.Fabric;
 import org.softclan.dsm.InboundMapping;
 import org.softclan.dsm.OutboundMapping;
+import org.softclan.dsm.SharedMemory;
 
 /**
  * The table's checks, one kind of garbage at a time, in one JVM (the hostile peer in another JVM is
@@ -40,8 +41,8 @@ class TripwireTableTest {
         in = owner.export("r", 1 << 16);
         out = fabric.openEndpoint("writer").importRegion("r");
         unit = TripwireUnit.open(owner);
-        table = new TripwireTable(in.sidecarAddress(), in.size(), TripwireTable.capacityFor(in.size(), in.sidecarSize()),
-            "r");
+        table = new TripwireTable(SharedMemory.sidecarOf(in), in.size(),
+            TripwireTableDescriptor.capacityFor(in.size(), in.sidecarSize()), "r");
     }
 
     @AfterEach
@@ -60,9 +61,9 @@ class TripwireTableTest {
         unit.arm(in, Tripwire.Options.word(0).cookie(1));
         unit.arm(in, Tripwire.Options.word(640).cookie(2));
         final long errors = TripwireUnit.protocolErrorCount();
-        UNSAFE.putInt(table.base + TripwireTable.ENTRY_FREE, 1 << 30);
-        UNSAFE.putInt(table.base + TripwireTable.NODE_FREE, -5);
-        UNSAFE.putInt(table.base + TripwireTable.NODES_USED, -1);
+        table.memory.putInt(TripwireTableDescriptor.ENTRY_FREE_OFFSET, 1 << 30);
+        table.memory.putInt(TripwireTableDescriptor.NODE_FREE_OFFSET, -5);
+        table.memory.putInt(TripwireTableDescriptor.NODES_USED_OFFSET, -1);
         unit.arm(in, Tripwire.Options.word(1280).cookie(3));
         assertTrue(TripwireUnit.protocolErrorCount() > errors);
         assertMentions(TripwireUnit.lastProtocolError(), "region 'r'", "header");
@@ -77,7 +78,7 @@ class TripwireTableTest {
     void aLoopingNodeListIsSkippedAndCountedNotWalkedForeverNorFiredTwice() {
         unit.arm(in, Tripwire.Options.word(0).cookie(1));    // node 1 on line 0
         unit.arm(in, Tripwire.Options.word(8).cookie(2));    // node 2 on line 0, head: 2 -> 1 -> end
-        UNSAFE.putIntVolatile(null, table.nodeAddress(1) + 4, 2);   // 2 -> 1 -> 2 -> ...
+        table.memory.putIntVolatile(table.lineIndex().nodeOffset(1) + TripwireTableDescriptor.NODE_NEXT_OFFSET, 2);   // 2 -> 1 -> 2 -> ...
         final long errors = TripwireUnit.protocolErrorCount();
         out.putLong(0, 5);              // one line: the cached line path
         out.put(0, new byte[128]);      // two lines: the collecting path
@@ -95,8 +96,8 @@ class TripwireTableTest {
     @Test
     void anEntryWhoseRangeWasScribbledOnIsIgnoredByWritersAndDroppedByDisarm() {
         final Tripwire t = unit.arm(in, Tripwire.Options.word(64).cookie(1));
-        UNSAFE.putLong(t.in.address() + TripwireTable.E_START, Long.MAX_VALUE - 3);
-        UNSAFE.putLong(t.in.address() + TripwireTable.E_LENGTH, 16);   // start + length overflows
+        t.in.memory().putLong(t.in.offset() + TripwireTableDescriptor.ENTRY_START_OFFSET, Long.MAX_VALUE - 3);
+        t.in.memory().putLong(t.in.offset() + TripwireTableDescriptor.ENTRY_LENGTH_OFFSET, 16);   // start + length overflows
         out.putLong(64, 1);
         assertEquals(0, drain());
         t.disarm();   // the entry cannot be unlinked by its range: rebuilt without it, no exception
@@ -110,9 +111,9 @@ class TripwireTableTest {
     void aHashWithNoEmptySlotIsReportedInsteadOfProbedForever() {
         unit.arm(in, Tripwire.Options.word(0));
         // every hash slot holds a key for some other line: the probe for a new line finds no room
-        final int hashSlots = (int) ((table.nodeAddress(1) - hashAddress()) / 16);
+        final int hashSlots = TripwireTableDescriptor.hashCapacity(table.entryCapacity);
         for (int i = 0; i < hashSlots; i++) {
-            UNSAFE.putLong(hashAddress() + 16L * i, 1_000_000 + i);
+            table.memory.putLong(table.lineIndex().hash().slotOffset(i) + TripwireTableDescriptor.HASH_KEY_OFFSET, 1_000_000 + i);
         }
         out.putLong(0, 1);   // the writer's probe for line 0 is bounded by the hash size: no event, no hang
         final Tripwire t = unit.arm(in, Tripwire.Options.word(8192).cookie(7));   // repaired and retried
@@ -125,8 +126,8 @@ class TripwireTableTest {
     @Test
     void aQueueNameLengthOutOfRangeIsNotImported() {
         unit.arm(in, Tripwire.Options.word(0));
-        UNSAFE.putInt(table.base + TripwireTable.QUEUE_DIR + 12, -1);
-        UNSAFE.putLongVolatile(null, table.base + TripwireTable.QUEUE_DIR + TripwireTable.SLOT_SERIAL, 999);
+        table.memory.putInt(TripwireTableDescriptor.queueSlotOffset(0) + TripwireTableDescriptor.QUEUE_NAME_LENGTH_OFFSET, -1);
+        table.memory.putLongVolatile(TripwireTableDescriptor.queueSlotOffset(0) + TripwireTableDescriptor.QUEUE_SLOT_SERIAL_OFFSET, 999);
         out.putLong(0, 1);   // the snoop cannot find the queue: counted as lost, no exception
         assertEquals(0, drain());
         assertEquals(1, unit.tripwires().get(0).lost());
@@ -137,9 +138,5 @@ class TripwireTableTest {
         final InboundMapping fake = fabric.openEndpoint("x").exportInternal(TripwireUnit.QUEUE_PREFIX + "fake", 1 << 16, 0, 0);
         UNSAFE.putIntVolatile(null, fake.address(0, 4), Integer.MIN_VALUE);   // one bit set, negative
         assertThrows(IllegalStateException.class, () -> new EventQueue(fake));
-    }
-
-    private long hashAddress() {
-        return table.base + TripwireTable.HEADER + ((TripwireTable.bitmapWords(in.size()) * 8 + 63) & ~63L);
     }
 }

@@ -226,7 +226,7 @@ class TripwireUnitTest {
 
     @Test
     void closedUnitsGiveBackTheirQueueSlotsSoManyUnitsCanComeAndGo() {
-        for (int i = 0; i < 3 * TripwireTable.QUEUES; i++) {
+        for (int i = 0; i < 3 * TripwireTableDescriptor.QUEUES; i++) {
             try (TripwireUnit u = TripwireUnit.open(owner)) {
                 u.arm(in, Tripwire.Options.word(8L * i));
                 out.putLong(8L * i, i);

@@ -1,0 +1,262 @@
+package org.softclan.tripwire;
+
+import static org.softclan.tripwire.TripwireTableDescriptor.LOCK_OFFSET;
+import static org.softclan.tripwire.TripwireTableDescriptor.REPAIR_OFFSET;
+import static org.softclan.tripwire.TripwireTableDescriptor.SEQ_OFFSET;
+
+import org.softclan.dsm.SharedMemory;
+
+/**
+ * The cross-process lock of one tripwire table and the seqlock through which writers read it: two
+ * words at the head of the table ({@link TripwireTableDescriptor#LOCK_OFFSET} and
+ * {@link TripwireTableDescriptor#SEQ_OFFSET}) that any process mapping the region may use.
+ *
+ * <p><b>Protocol.</b> A mutator (arm, disarm, queue registration, rebuild) takes the lock word with a
+ * compare-and-set from 0 to its {@link HolderIdentity} token, then makes the seq odd, changes the
+ * structure, makes the seq even (one more than before) and clears the lock word. A reader (a writer's
+ * snoop matching a transfer) takes no lock: it reads an even seq, reads the structure, and keeps what it
+ * read only if the seq still holds the same value; otherwise it retries.
+ *
+ * <pre>
+ *   mutator                                  reader
+ *   CAS lock 0 -&gt; token
+ *   seq = s + 1 (release), release fence
+ *   ... change hash, nodes, entries ...      s' = seq (volatile); odd: wait (bounded)
+ *   seq = s + 2 (release)                    ... read hash, nodes, entries ...
+ *   lock = 0 (release)                       acquire fence; seq == s'? keep : retry
+ * </pre>
+ *
+ * <p><b>Memory order.</b> The lock's compare-and-set is a full barrier. The odd seq is a release store
+ * followed by a release fence, so no store that changes the structure can become visible before it.
+ * The even seq is a release store after the last change, so a reader that sees it sees the changes.
+ * Readers load the seq with volatile loads, and put an acquire fence before the second one, so none of
+ * their loads of the structure can be satisfied after it. The repair request is a volatile int.
+ *
+ * <p><b>Recovery from a dead holder.</b> A waiter that has waited a while (after {@value #SPINS} spins)
+ * checks, every {@link #HOLDER_CHECK_NANOS} ns, whether the lock word's holder is gone
+ * ({@link HolderIdentity#holderDead}); if so it takes the lock over with a compare-and-set from the dead
+ * token. If the seq is then odd (the holder died mid-change), the new holder rebuilds the table from its
+ * valid entries ({@link TripwireTable#rebuild()}) before using it. A reader that finds the seq odd and
+ * the lock free (garbage) or held by a dead process does the same, then releases the lock.
+ *
+ * <p><b>Bounds on every wait.</b> A mutator waits for a live holder at most {@link #LOCK_TIMEOUT_NANOS}
+ * and then throws {@link TripwireLockTimeoutException} naming the holder; a reader waits for an odd seq
+ * at most {@link #SNOOP_WAIT_NANOS} and then gives up on the table for that transfer (counted in
+ * {@link ProtocolErrors}). Spinning turns into yielding, and the mutator's wait into 50 µs parks.
+ *
+ * <p><b>Allocation.</b> None, except on the failure paths (messages, exceptions) and in a rebuild.
+ */
+final class TableSeqlock {
+    /** Longest a mutator waits for a live holder of the lock: 5 s (property softclan.tripwire.lockTimeoutMillis). */
+    static final long LOCK_TIMEOUT_NANOS = millis("softclan.tripwire.lockTimeoutMillis", 5_000);
+    /** Longest a writer's snoop waits for a locked table before skipping its tripwires: 200 ms. */
+    static final long SNOOP_WAIT_NANOS = millis("softclan.tripwire.snoopWaitMillis", 200);
+    /** How often a waiter checks whether the lock's holder has died. */
+    static final long HOLDER_CHECK_NANOS = 1_000_000;
+    /** Busy spins before a waiter starts yielding and checking the holder. */
+    static final int SPINS = 1_000;
+
+    private final SharedMemory memory;
+    private final String regionName;
+    private final HolderIdentity holders;
+    private final TripwireTable table;
+
+    /**
+     * @param memory     the table's memory
+     * @param regionName the region, for messages
+     * @param holders    how this process names itself in the lock word and tells a dead holder
+     * @param table      the table this lock guards, rebuilt when a holder died mid-change
+     */
+    TableSeqlock(final SharedMemory memory, final String regionName, final HolderIdentity holders,
+                 final TripwireTable table) {
+        this.memory = memory;
+        this.regionName = regionName;
+        this.holders = holders;
+        this.table = table;
+    }
+
+    private static long millis(final String property, final long defaultMillis) {
+        return java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(Long.getLong(property, defaultMillis));
+    }
+
+    /** @return the structure's seqlock word (volatile read): even and unchanged means no arm or disarm happened */
+    long seq() {
+        return memory.getLongVolatile(SEQ_OFFSET);
+    }
+
+    /**
+     * Ends a seqlock read: an acquire fence (no load of the structure before it moves after it), then a
+     * volatile load of the seq.
+     *
+     * @param seq the even seq the read started at ({@link #awaitReadable()})
+     * @return whether nothing changed the structure meanwhile (what was read is a consistent snapshot)
+     */
+    boolean validate(final long seq) {
+        SharedMemory.acquireFence();
+        return memory.getLongVolatile(SEQ_OFFSET) == seq;
+    }
+
+    /**
+     * Waits, bounded, for the seq to be even (no mutation in progress), taking the lock over from a
+     * dead holder on the way.
+     *
+     * @return the even seq (volatile read), or -1 if a live holder kept it odd past {@link #SNOOP_WAIT_NANOS}
+     *         (counted as a protocol error; the caller skips the table for this transfer)
+     */
+    long awaitReadable() {
+        final long seq = memory.getLongVolatile(SEQ_OFFSET);
+        return (seq & 1) == 0 ? seq : awaitReadableSlow();
+    }
+
+    private long awaitReadableSlow() {
+        final long start = System.nanoTime();
+        long nextCheck = start;
+        for (int spins = 0; ; spins++) {
+            final long seq = memory.getLongVolatile(SEQ_OFFSET);
+            if ((seq & 1) == 0) {
+                return seq;
+            }
+            if (spins < SPINS) {
+                Thread.onSpinWait();
+                continue;
+            }
+            final long now = System.nanoTime();
+            if (now - nextCheck >= 0) {
+                recoverAbandoned();
+                nextCheck = now + HOLDER_CHECK_NANOS;
+            }
+            if (now - start > SNOOP_WAIT_NANOS) {
+                final long holder = memory.getLongVolatile(LOCK_OFFSET);
+                ProtocolErrors.record(new TripwireLockTimeoutException("region '" + regionName + "': the tripwire"
+                    + " table stayed locked by " + holders.describe(holder) + " (alive) for more than "
+                    + SNOOP_WAIT_NANOS / 1_000_000 + " ms; a write's tripwires were skipped"));
+                return -1;
+            }
+            Thread.yield();
+        }
+    }
+
+    /**
+     * If the seq is odd and the lock is free (garbage) or held by a dead process, takes the lock
+     * (compare-and-set), rebuilds the table and releases it. Never throws: a failure is counted.
+     */
+    private void recoverAbandoned() {
+        final long holder = memory.getLongVolatile(LOCK_OFFSET);
+        final long me = holders.token();
+        if (holder == me) {
+            return;   // another thread of this process holds it: it is alive
+        }
+        if (holder == 0 ? memory.compareAndSetLong(LOCK_OFFSET, 0, me)
+            : holders.holderDead(holder) && memory.compareAndSetLong(LOCK_OFFSET, holder, me)) {
+            try {
+                afterAcquire();
+            } catch (final RuntimeException | OutOfMemoryError e) {
+                ProtocolErrors.record(e instanceof RuntimeException ? (RuntimeException) e
+                    : new TripwireTableCorruptException(regionName, "table", "rebuild", 0, e.toString()));
+            } finally {
+                unlock();
+            }
+        }
+    }
+
+    /**
+     * Takes the table's lock (a CAS of the lock word from 0 to this process's token, then the seq made
+     * odd). Waits for a live holder at most {@link #LOCK_TIMEOUT_NANOS}; takes the lock over from a dead
+     * one (a CAS from its token), and if that holder died mid-change (the seq odd), rebuilds the table.
+     *
+     * @throws TripwireLockTimeoutException if a live process held it all that time
+     * @throws TripwireTableCorruptException if a rebuild found the table beyond repair (the lock is released)
+     */
+    void lock() {
+        final long me = holders.token();
+        if (!memory.compareAndSetLong(LOCK_OFFSET, 0, me)) {
+            lockSlow(me);
+        }
+        try {
+            afterAcquire();
+        } catch (final RuntimeException | Error e) {
+            unlock();   // a rebuild that failed (even out of memory) must not leave this live process holding it
+            throw e;
+        }
+    }
+
+    private void lockSlow(final long me) {
+        final long start = System.nanoTime();
+        long nextCheck = start + HOLDER_CHECK_NANOS;
+        for (int spins = 0; ; spins++) {
+            final long holder = memory.getLongVolatile(LOCK_OFFSET);
+            if (holder == 0) {
+                if (memory.compareAndSetLong(LOCK_OFFSET, 0, me)) {
+                    return;
+                }
+                continue;
+            }
+            if (spins < SPINS) {
+                Thread.onSpinWait();
+                continue;
+            }
+            final long now = System.nanoTime();
+            if (now - nextCheck >= 0) {
+                if (holder != me && holders.holderDead(holder)
+                    && memory.compareAndSetLong(LOCK_OFFSET, holder, me)) {
+                    return;   // taken over from a dead holder: afterAcquire repairs what it left
+                }
+                nextCheck = now + HOLDER_CHECK_NANOS;
+            }
+            if (now - start > LOCK_TIMEOUT_NANOS) {
+                throw new TripwireLockTimeoutException("region '" + regionName + "': the tripwire table has been"
+                    + " locked by " + holders.describe(holder) + " for more than "
+                    + LOCK_TIMEOUT_NANOS / 1_000_000 + " ms and that process is alive; retry, or stop it");
+            }
+            if (spins < 2 * SPINS) {
+                Thread.yield();
+            } else {
+                java.util.concurrent.locks.LockSupport.parkNanos(50_000);
+            }
+        }
+    }
+
+    /** The lock is ours: make the seq odd, or, if it already is (a holder died mid-change), rebuild. */
+    private void afterAcquire() {
+        final long seq = memory.getLongVolatile(SEQ_OFFSET);
+        if ((seq & 1) == 0) {
+            // odd before any change of the structure: a release store, then a release fence (the CAS on
+            // the lock word was already a full one)
+            memory.putLongRelease(SEQ_OFFSET, seq + 1);
+            SharedMemory.releaseFence();
+            if (memory.getIntVolatile(REPAIR_OFFSET) != 0) {
+                table.rebuild();   // a reader found garbage since the last change
+            }
+        } else {
+            ProtocolErrors.record(new TripwireTableCorruptException(regionName, "header", "seq", seq,
+                "odd with no live holder: a mutator died mid-change"));
+            table.rebuild();
+        }
+    }
+
+    /**
+     * Makes the seq even (whatever a peer wrote there; a release store, so readers that see it see the
+     * changes) and frees the lock if this process still holds it (a release store: only the holder
+     * writes a held lock word, and a peer that scribbles on it meanwhile is taken over from anyway).
+     */
+    void unlock() {
+        final long seq = memory.getLong(SEQ_OFFSET);
+        memory.putLongRelease(SEQ_OFFSET, (seq | 1) + 1);
+        if (memory.getLongVolatile(LOCK_OFFSET) == holders.token()) {
+            memory.putLongRelease(LOCK_OFFSET, 0);
+        }
+    }
+
+    /**
+     * Asks the next mutator to rebuild the table (a volatile store any process may make; readers make it
+     * on garbage).
+     */
+    void requestRepair() {
+        memory.putIntVolatile(REPAIR_OFFSET, 1);
+    }
+
+    /** Withdraws the repair request (a volatile store; the lock holder, as its rebuild starts). */
+    void clearRepair() {
+        memory.putIntVolatile(REPAIR_OFFSET, 0);
+    }
+}

@@ -116,6 +116,8 @@ public final class Connection implements AutoCloseable {
     private long nudges;
     /** The receiving role: the ring in this end's memory, holds, the read position's publication. */
     private final RingReceiver receiver;
+    /** How the peer's faults, a cut region and the peer's going away are told. */
+    private final ConnectionHealth health;
     private volatile boolean closed;
     /** Opened when the first {@link #close()} has finished: a second, concurrent close waits for it. */
     private final java.util.concurrent.CountDownLatch closeDone = new java.util.concurrent.CountDownLatch(1);
@@ -136,6 +138,7 @@ public final class Connection implements AutoCloseable {
         this.tx = tx;
         this.strategy = strategy;
         this.local = SharedMemory.of(rx, 0, rx.size());
+        this.health = new ConnectionHealth(this, name, tx);
         this.receiver = new RingReceiver(this, rx, tx, ringCapacity(rx, name, "this end's"));
         this.sender = new RingSender(this, rx, tx, ringCapacity(tx, name, "the peer's"), strategy, unit);
         final int dataActions = mode == Mode.EVENTS ? Tripwire.EVENT | Tripwire.WAKE : Tripwire.WAKE;
@@ -586,65 +589,23 @@ public final class Connection implements AutoCloseable {
         }
     }
 
-    /**
-     * Turns a fault on a region cut from outside (an {@link InternalError} the JVM delivers late, or a
-     * {@link org.softclan.dsm.RegionTruncatedException}) into a broken connection: every later call fails
-     * too, and this call throws {@link PeerGoneException} with the region's name and sizes as its cause.
-     * Any other error is rethrown as it is.
-     */
+    /** See {@link ConnectionHealth#cut}. */
     private PeerGoneException cut(final Throwable e) {
-        Throwable cause = e;
-        for (int tries = 0; ; tries++) {
-            try {
-                return cut0(cause);
-            } catch (final InternalError late) {
-                // another fault the JVM held back, delivered inside the translation: explain that one
-                if (late == cause || tries == 3) {
-                    throw late;   // not a cut region's (cut0 rethrew it), or faults keep coming
-                }
-                cause = late;
+        return health.cut(e);
+    }
+
+    /** See {@link ConnectionHealth#violation}. */
+    PeerProtocolException violation(final String structure, final String field, final long value, final String rule) {
+        return health.violation(structure, field, value, rule);
+    }
+
+    /** Records the first reason the connection broke (later calls fail with it); keeps an earlier one. */
+    void broken(final String message) {
+        synchronized (health) {
+            if (violation == null) {
+                violation = message;
             }
         }
-    }
-
-    private PeerGoneException cut0(final Throwable e) {
-        final org.softclan.dsm.RegionTruncatedException t = e instanceof org.softclan.dsm.RegionTruncatedException r
-            ? drained(r) : e instanceof InternalError ie ? org.softclan.dsm.Mapping.explainFault(ie) : null;
-        if (t == null) {
-            if (e instanceof Error err) {
-                throw err;
-            }
-            throw (RuntimeException) e;
-        }
-        final String message = "connection " + name + " is broken: " + t.getMessage();
-        if (violation == null) {
-            violation = message;
-        }
-        final PeerGoneException gone = new PeerGoneException(message);
-        gone.initCause(t);
-        return gone;
-    }
-
-    /** A translated fault may leave another one held back (the access went on past the cut page): take it. */
-    private static org.softclan.dsm.RegionTruncatedException drained(final org.softclan.dsm.RegionTruncatedException r) {
-        final InternalError late = org.softclan.dsm.Mapping.takeHeldBackFault();
-        if (late != null) {
-            r.addSuppressed(late);
-        }
-        return r;
-    }
-
-    /**
-     * Records the peer's protocol violation (the connection is broken from now on) and returns it.
-     */
-    PeerProtocolException violation(final String structure, final String field, final long value,
-                                            final String rule) {
-        final String message = "connection " + name + ": the peer " + tx.owner() + " broke the protocol: "
-            + structure + " " + field + " is " + value + "; " + rule;
-        if (violation == null) {
-            violation = message;
-        }
-        return new PeerProtocolException(message);
     }
 
     // ---------------------------------------------------------------------------------- receiving
@@ -868,12 +829,7 @@ public final class Connection implements AutoCloseable {
     }
 
     PeerGoneException peerGone() {
-        // a dead owner's region is revoked by the importers' watchdog too: ask about its death first
-        final String what = peerClosed0() ? "closed the connection"
-            : !tx.ownerAlive() ? "died (its liveness lock is released; it ran as process " + tx.owner().pid()
-                + " in its own PID namespace)"
-            : "removed its receive region";
-        return new PeerGoneException("connection " + name + ": the peer " + tx.owner() + " " + what);
+        return health.peerGone(peerClosed0());
     }
 
     /**

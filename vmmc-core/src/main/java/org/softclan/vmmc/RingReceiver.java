@@ -2,14 +2,10 @@ package org.softclan.vmmc;
 
 import static org.softclan.vmmc.ReceiveRegionDescriptor.*;
 
-import java.util.ArrayDeque;
-
 import net.openhft.chronicle.bytes.BytesStore;
 import org.softclan.dsm.InboundMapping;
 import org.softclan.dsm.OutboundMapping;
 import org.softclan.dsm.SharedMemory;
-import org.softclan.dsm.StaleRegionException;
-import org.softclan.tripwire.os.Membarrier;
 
 /**
  * The receiving role of a {@link Connection}: reads records in place from this end's ring, checks every
@@ -24,25 +20,13 @@ import org.softclan.tripwire.os.Membarrier;
  * {@link PeerProtocolException} naming the field and the value (recorded by the connection, which is
  * broken from then on); nothing past it is handed to a handler.
  *
- * <p><b>Publishing the read position</b> (the receiver's half of the lazy protocol; the sender's is in
- * {@link RingSender}): the position is stored into the sender's
- * memory (the peer read pointer, whose store fires the sender's space tripwire) once a quarter of the
- * ring has been read since the last time. A drained ring's position is stored only into this end's own
- * memory ({@link ReceiveRegionDescriptor#READ_POSITION_OFFSET}, release), where a sender short of room
- * reads it, unless the sender sends by DMA ({@link ReceiveRegionDescriptor#EAGER_PUBLISH_OFFSET}), has
- * asked for room since this end last answered ({@link ReceiveRegionDescriptor#ROOM_WANTED_OFFSET}, read
- * after the local store), or this process lacks membarrier. The sender stores its request, then issues
- * {@link Membarrier#globalBarrier()}, then reads the local position: either this end's load of the request
- * sees it, or the sender's load sees the position this end stored. With holds, the bound published is
- * the oldest record still held.
+ * <p><b>Publishing the read position</b>: after each poll that consumed something, the bound (the read
+ * position, or the oldest record still held) goes to {@link LazyReadPosition}, the receiver's half of the
+ * lazy read-position protocol.
  */
 final class RingReceiver {
-    /** Whether a drained ring's position may stay unpublished (see the class comment). */
-    private static final boolean LAZY_PUBLISH = Membarrier.registerGlobalExpedited();
-
     private final Connection connection;
     private final InboundMapping rx;
-    private final OutboundMapping tx;
     /** This end's receive region, read and written here without the NIC (it is this end's memory). */
     private final SharedMemory local;
     private final BytesStore<?, Void> rxBytes;
@@ -52,9 +36,8 @@ final class RingReceiver {
 
     /** Bytes of the ring consumed (records handed to handlers, wrap markers skipped). */
     long readPos;
-    private long publishedReadPos;
-    /** The last {@link ReceiveRegionDescriptor#ROOM_WANTED_OFFSET} value this end answered. */
-    private long roomSeen;
+    /** The receiver's half of the lazy read-position protocol. */
+    private final LazyReadPosition position;
     /**
      * Set by the first {@link #hold()} (on the receiving thread, inside a handler): from then on the read
      * pointer is published under the holds' lock, as {@link #release0(long, boolean)} may run on another
@@ -64,17 +47,17 @@ final class RingReceiver {
     /** Position of the record being handled, -1 outside a handler. */
     long currentStart = -1;
     private long currentEnd;
-    /** Held records {start, end, released (0/1)}, oldest first; guarded by itself. */
-    private final ArrayDeque<long[]> holds = new ArrayDeque<>();
+    /** Held records, oldest first; guarded by itself. */
+    private final HeldRecords holds = new HeldRecords();
 
     RingReceiver(final Connection connection, final InboundMapping rx, final OutboundMapping tx, final int capacity) {
         this.connection = connection;
         this.rx = rx;
-        this.tx = tx;
         this.local = SharedMemory.of(rx, 0, rx.size());
         this.rxBytes = rx.localBytes();
         this.capacity = capacity;
         this.maxRecordPayload = capacity / 2 - 8;
+        this.position = new LazyReadPosition(local, tx, capacity);
     }
 
     /** @return whether the peer's write pointer (acquire) is ahead of this end's read position */
@@ -156,39 +139,11 @@ final class RingReceiver {
     /** Publishes how far the sender may reuse the ring: up to the oldest held record, else all read. */
     private void publishReadPos(final boolean drained) {
         if (!holdsUsed) {
-            publishBound(readPos, drained);   // no record was ever held: only the receiving thread publishes
+            position.publish(readPos, drained);   // no record was ever held: only the receiving thread publishes
             return;
         }
         synchronized (holds) {
-            publishBound(holds.isEmpty() ? readPos : holds.peekFirst()[0], drained);
-        }
-    }
-
-    /** Publishes {@code bound} as the class comment describes: remotely per quarter ring, lazily when drained. */
-    private void publishBound(final long bound, final boolean drained) {
-        if (bound <= publishedReadPos) {
-            return;
-        }
-        if (bound - publishedReadPos >= capacity / 4
-            || drained && (!LAZY_PUBLISH || local.getLongVolatile(EAGER_PUBLISH_OFFSET) != 0)) {
-            publishRemote(bound);
-        } else if (drained) {
-            local.putLongRelease(READ_POSITION_OFFSET, bound);
-            final long wanted = local.getLongVolatile(ROOM_WANTED_OFFSET);
-            if (wanted != roomSeen) {
-                roomSeen = wanted;
-                publishRemote(bound);
-            }
-        }
-    }
-
-    private void publishRemote(final long bound) {
-        publishedReadPos = bound;
-        local.putLongRelease(READ_POSITION_OFFSET, bound);
-        try {
-            tx.putLongOrdered(PEER_READ_POINTER_OFFSET, bound);   // the sender's space tripwire fires here
-        } catch (final StaleRegionException | org.softclan.dsm.ClosedException peerGone) {
-            // the sender closed after sending: what it sent is still delivered
+            position.publish(holds.isEmpty() ? readPos : holds.oldestStart(), drained);
         }
     }
 
@@ -199,7 +154,7 @@ final class RingReceiver {
         }
         holdsUsed = true;
         synchronized (holds) {
-            holds.addLast(new long[] {currentStart, currentEnd, 0});
+            holds.add(currentStart);
         }
         return currentStart;
     }
@@ -211,22 +166,11 @@ final class RingReceiver {
      */
     void release0(final long token, final boolean closed) {
         synchronized (holds) {
-            boolean found = false;
-            for (final long[] h : holds) {
-                if (h[0] == token) {
-                    h[2] = 1;
-                    found = true;
-                    break;
-                }
-            }
-            if (!found) {
+            if (!holds.release(token)) {
                 if (token >= 0 && token < readPos) {
-                    return;
+                    return;   // released already
                 }
                 throw new IllegalArgumentException("connection " + connection.name() + ": " + token + " is not a held record");
-            }
-            while (!holds.isEmpty() && holds.peekFirst()[2] == 1) {
-                holds.removeFirst();
             }
             if (!closed) {
                 publishReadPos(true);
@@ -237,11 +181,7 @@ final class RingReceiver {
     /** @return records held and not yet released */
     int held() {
         synchronized (holds) {
-            int n = 0;
-            for (final long[] h : holds) {
-                n += (int) (1 - h[2]);
-            }
-            return n;
+            return holds.unreleased();
         }
     }
 }

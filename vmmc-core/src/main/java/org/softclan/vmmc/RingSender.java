@@ -12,7 +12,6 @@ import org.softclan.dsm.SharedMemory;
 import org.softclan.dsm.StaleRegionException;
 import org.softclan.tripwire.TripwireUnit;
 import org.softclan.tripwire.WaitStrategy;
-import org.softclan.tripwire.os.Membarrier;
 
 /**
  * The sending role of a {@link Connection}: claims records in the peer's ring, writes their headers (and
@@ -20,18 +19,10 @@ import org.softclan.tripwire.os.Membarrier;
  * connection's one sending thread; the connection's close gate is around every call (a claim keeps the
  * sending role until its commit), so nothing here runs on unmapped memory.
  *
- * <p><b>Knowing the room</b> (the sender's half of the lazy read-position protocol; the receiver's is in
- * {@link RingReceiver}): the sender keeps a shadow of how far the peer has read. It first looks at the
- * read pointer the peer published into this end's memory ({@link ReceiveRegionDescriptor#PEER_READ_POINTER_OFFSET},
- * no remote access); if that is short, at the position the peer left in its own memory when it drained
- * its ring ({@link ReceiveRegionDescriptor#READ_POSITION_OFFSET}, one remote read). Still short, a PIO
- * sender asks for room ({@link ReceiveRegionDescriptor#ROOM_WANTED_OFFSET}, bumped), issues
- * {@link Membarrier#globalBarrier()}, and looks again: either the peer's next drained poll sees the request
- * and publishes remotely (which fires this end's space tripwire and wakes the wait), or this look sees the
- * position the peer stored. A DMA sender asks once, before its first send, for every drained ring to be
- * published at once ({@link ReceiveRegionDescriptor#EAGER_PUBLISH_OFFSET}), and looks only at the published
- * pointer: a PIO access to the mapping would wait for the engine's earlier transfers. Every read pointer
- * the peer gives is checked: between 0 and what this end has written.
+ * <p><b>Knowing the room</b>: the sender keeps a shadow of how far the peer has read, refreshed as the
+ * sender's half of {@link LazyReadPosition} says: the peer read pointer in this end's memory first, then
+ * the read position in the peer's memory (never for a DMA sender), then a request for room and a wait.
+ * Every read pointer the peer gives is checked: between 0 and what this end has written.
  */
 final class RingSender {
     private final Connection connection;
@@ -240,8 +231,7 @@ final class RingSender {
      */
     private void askEagerPublish() {
         try {
-            tx.putLongOrdered(EAGER_PUBLISH_OFFSET, 1);
-            Membarrier.globalBarrier();
+            LazyReadPosition.askEagerPublish(tx);
             shadowPeerRead = Math.max(shadowPeerRead, peerLocalReadPos());
         } catch (final StaleRegionException e) {
             throw connection.peerGone();
@@ -260,11 +250,10 @@ final class RingSender {
         while (true) {
             if (pio) {
                 try {
-                    tx.putLongOrdered(ROOM_WANTED_OFFSET, ++roomRequests);
+                    LazyReadPosition.askForRoom(tx, ++roomRequests);
                 } catch (final StaleRegionException e) {
                     throw connection.peerGone();
                 }
-                Membarrier.globalBarrier();
                 if (hasRoom(need)) {
                     return;
                 }

@@ -64,6 +64,41 @@ class ConnectionTest {
     }
 
     @Test
+    void heldRecordsKeepTheirBytesUntilReleasedInAnyOrderAndThenTheSenderGetsTheRoom() throws Exception {
+        final Connection[] p = pair(new ConnectionContext().ringCapacity(4096));
+        final int size = 1000;   // four records fill the 4 KiB ring
+        final long[] tokens = new long[4];
+        final long[] offsets = new long[4];
+        for (int i = 0; i < 4; i++) {
+            final byte[] m = new byte[size];
+            java.util.Arrays.fill(m, (byte) (i + 1));
+            assertTrue(p[1].offer(m, 0, size), "record " + i + " fits");
+            final int k = i;
+            assertEquals(1, p[0].poll((buf, off, len) -> {
+                tokens[k] = p[0].hold();
+                offsets[k] = off;
+            }, 1));
+        }
+        assertEquals(4, p[0].held());
+        assertFalse(p[1].offer(new byte[size], 0, size), "every record is held: no room");
+        // release the newest three, out of order: the oldest still holds the ring's head
+        p[0].release(tokens[2]);
+        p[0].release(tokens[3]);
+        p[0].release(tokens[1]);
+        assertEquals(1, p[0].held());
+        assertFalse(p[1].offer(new byte[size], 0, size), "the oldest record is still held");
+        for (int i = 0; i < 4; i++) {
+            assertEquals((byte) (i + 1), p[0].inbound().localBytes().readByte(offsets[i] + size - 1),
+                "record " + i + "'s bytes were not overwritten while the oldest was held");
+        }
+        p[0].release(tokens[0]);
+        assertEquals(0, p[0].held());
+        assertThrows(IllegalArgumentException.class, () -> p[0].release(1L << 40), "never a held record");
+        p[1].send(new byte[size], 5, TimeUnit.SECONDS);   // room now: the bound moved past all four
+        assertEquals(1, drain(p[0], 1).size());
+    }
+
+    @Test
     void messagesOfEverySizeArriveInOrderBothWaysAcrossManyWrapArounds() throws Exception {
         final Connection[] p = pair(new ConnectionContext().ringCapacity(4096));
         final Random rnd = new Random(1);

@@ -1,0 +1,108 @@
+package org.softclan.vmmc;
+
+import org.softclan.dsm.Mapping;
+import org.softclan.dsm.OutboundMapping;
+import org.softclan.dsm.RegionTruncatedException;
+
+/**
+ * How a {@link Connection} breaks, and how the break is told to its caller: a protocol violation by the
+ * peer ({@link PeerProtocolException}), a receive region cut from outside ({@link PeerGoneException}
+ * with a {@link RegionTruncatedException} as its cause), or the peer's going away (closed, died, or
+ * removed its region: {@link PeerGoneException} saying which). The first violation or cut is recorded on
+ * the connection ({@link Connection#broken}); every later call fails with it. Cold paths only: nothing
+ * here runs per message.
+ */
+final class ConnectionHealth {
+    /** Translations of faults that keep coming (each delivered inside the previous one's) before giving up. */
+    private static final int MAX_LATE_FAULTS = 3;
+
+    private final Connection connection;
+    private final String name;
+    private final OutboundMapping tx;
+
+    ConnectionHealth(final Connection connection, final String name, final OutboundMapping tx) {
+        this.connection = connection;
+        this.name = name;
+        this.tx = tx;
+    }
+
+    /**
+     * Records the peer's protocol violation (the connection is broken from now on) and returns it.
+     *
+     * @param structure what was read ("ring of 'r'")
+     * @param field     the word, with its offset
+     * @param value     what it held
+     * @param rule      what it must be
+     * @return the exception to throw
+     */
+    PeerProtocolException violation(final String structure, final String field, final long value, final String rule) {
+        final String message = "connection " + name + ": the peer " + tx.owner() + " broke the protocol: "
+            + structure + " " + field + " is " + value + "; " + rule;
+        connection.broken(message);
+        return new PeerProtocolException(message);
+    }
+
+    /**
+     * Turns a fault on a region cut from outside (an {@link InternalError} the JVM delivers late, or a
+     * {@link RegionTruncatedException}) into a broken connection: every later call fails too, and this
+     * call throws {@link PeerGoneException} with the region's name and sizes as its cause. Any other error
+     * is rethrown as it is.
+     *
+     * @param e the fault
+     * @return the exception to throw
+     */
+    PeerGoneException cut(final Throwable e) {
+        Throwable cause = e;
+        for (int tries = 0; ; tries++) {
+            try {
+                return cut0(cause);
+            } catch (final InternalError late) {
+                // another fault the JVM held back, delivered inside the translation: explain that one
+                if (late == cause || tries == MAX_LATE_FAULTS) {
+                    throw late;   // not a cut region's (cut0 rethrew it), or faults keep coming
+                }
+                cause = late;
+            }
+        }
+    }
+
+    private PeerGoneException cut0(final Throwable e) {
+        final RegionTruncatedException t = e instanceof RegionTruncatedException r ? drained(r)
+            : e instanceof InternalError ie ? Mapping.explainFault(ie) : null;
+        if (t == null) {
+            if (e instanceof Error err) {
+                throw err;
+            }
+            throw (RuntimeException) e;
+        }
+        final String message = "connection " + name + " is broken: " + t.getMessage();
+        connection.broken(message);
+        final PeerGoneException gone = new PeerGoneException(message);
+        gone.initCause(t);
+        return gone;
+    }
+
+    /** A translated fault may leave another one held back (the access went on past the cut page): take it. */
+    private static RegionTruncatedException drained(final RegionTruncatedException r) {
+        final InternalError late = Mapping.takeHeldBackFault();
+        if (late != null) {
+            r.addSuppressed(late);
+        }
+        return r;
+    }
+
+    /**
+     * Says why the peer is gone. A dead owner's region is revoked by the importers' watchdog too, so its
+     * death is asked about before the region's removal.
+     *
+     * @param peerClosed whether the peer's closed flag is set in this end's memory
+     * @return the exception to throw
+     */
+    PeerGoneException peerGone(final boolean peerClosed) {
+        final String what = peerClosed ? "closed the connection"
+            : !tx.ownerAlive() ? "died (its liveness lock is released; it ran as process " + tx.owner().pid()
+                + " in its own PID namespace)"
+            : "removed its receive region";
+        return new PeerGoneException("connection " + name + ": the peer " + tx.owner() + " " + what);
+    }
+}

@@ -3,7 +3,6 @@ package org.softclan.vmmc;
 import static org.softclan.vmmc.ReceiveRegionDescriptor.*;
 
 import java.nio.ByteBuffer;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -28,16 +27,12 @@ import org.softclan.tripwire.WaitStrategy;
  * peer's closed flag, the rendezvous answer and a control area of {@value #CONTROL_BYTES} bytes for the
  * layer above; its layout, with who writes each word, is in {@code ReceiveRegionDescriptor}.
  *
- * <p><b>Sending</b> writes the record into the peer's ring, then the peer's write pointer (release):
- * that write fires the peer's data tripwire. The sender knows how far the peer has read from a shadow
- * of the peer's read pointer, refreshed lazily from its own memory (where the peer writes it), so a
- * send normally makes no remote read. <b>Receiving</b> reads records in place from this end's own
- * memory (zero-copy) and writes the read pointer back into the sender's memory lazily: once a quarter
- * of the ring has been consumed. An emptied ring's position is only stored into this end's own memory
- * (a remote store on every drained poll would cost each message's round trip), unless the sender sends
- * by DMA or has asked for room, or membarrier is unavailable. A sender that runs short of room reads
- * that position from the peer's memory; still short, it asks for room and waits on a tripwire over its
- * copy of the read pointer (back-pressure: unread data is never overwritten); see {@code RingSender} (and {@code RingReceiver} for the receiving side).
+ * <p><b>Sending</b> ({@link RingSender}) writes the record into the peer's ring, then the peer's write
+ * pointer (release): that store fires the peer's data tripwire. <b>Receiving</b> ({@link RingReceiver})
+ * reads records in place from this end's own memory (zero-copy). How the sender learns how far the
+ * peer has read without a remote store per message is {@link LazyReadPosition}'s protocol; a sender
+ * short of room waits on a tripwire over its copy of the peer's read pointer (back-pressure: unread
+ * data is never overwritten).
  *
  * <p><b>Zero-copy sending</b>: {@link #claim} reserves a record in the peer's ring and returns where its
  * payload goes in {@link #outbound()}; the caller (or a DMA engine) fills it; {@link #commit} publishes
@@ -58,12 +53,9 @@ import org.softclan.tripwire.WaitStrategy;
  * must synchronise among themselves.
  *
  * <p><b>Closing under waiters</b>: {@link #close()} may be called from any thread while others send,
- * receive or wait. Every operation counts itself in (a volatile store per call for the sending and
- * the receiving role, an atomic add for other calls; each role on a cache line of its own) and checks
- * the closed flag after; close sets the flag, wakes every waiter, and unmaps the
- * receive region, the peer's mapping and an owned tripwire unit only once no thread is inside: a
- * thread inside leaves with {@link org.softclan.dsm.ClosedException}, never touches unmapped memory. If
- * a thread is still inside after {@value #CLOSE_WAIT_MS} ms (a handler still running, a record
+ * receive or wait; nothing is unmapped under a thread inside a call, which leaves with
+ * {@link org.softclan.dsm.ClosedException} ({@link ConnectionCloser} describes the gate and the sequence).
+ * If a thread is still inside after {@value #CLOSE_WAIT_MS} ms (a handler still running, a record
  * {@linkplain #claim claimed} and not committed), close returns and the last thread to leave unmaps.
  *
  * <p><b>What the peer writes is input</b>: the write pointer, every record header and the pointers the
@@ -88,9 +80,9 @@ public final class Connection implements AutoCloseable {
     /** How long {@link #close()} waits for threads inside an operation to leave before returning, in ms. */
     public static final int CLOSE_WAIT_MS = 2_000;
     /** Slots of {@link #inside}, 128 bytes apart (the array's data starts 16 bytes into the object). */
-    private static final int SENDING = 7;
-    private static final int RECEIVING = 23;
-    private static final int OTHER = 39;
+    static final int SENDING = 7;
+    static final int RECEIVING = 23;
+    static final int OTHER = 39;
 
     /** How a connection's arrivals are signalled. */
     public enum Mode {
@@ -103,13 +95,10 @@ public final class Connection implements AutoCloseable {
     private final long id;
     private final String name;
     private final TripwireUnit unit;
-    private final boolean ownsUnit;
     private final InboundMapping rx;
     private final OutboundMapping tx;
     /** This end's receive region, read and written here without the NIC (it is this end's memory). */
     private final SharedMemory local;
-    private final Tripwire dataTrip;
-    private final Tripwire spaceTrip;
     private final WaitStrategy strategy;
     /** The sending role: claims and commits in the peer's ring, the room it has, waits for room. */
     private final RingSender sender;
@@ -119,12 +108,10 @@ public final class Connection implements AutoCloseable {
     /** How the peer's faults, a cut region and the peer's going away are told. */
     private final ConnectionHealth health;
     private volatile boolean closed;
-    /** Opened when the first {@link #close()} has finished: a second, concurrent close waits for it. */
-    private final java.util.concurrent.CountDownLatch closeDone = new java.util.concurrent.CountDownLatch(1);
     /** Threads inside an operation, per role ({@link #SENDING}, {@link #RECEIVING}, {@link #OTHER}). */
     private final AtomicLongArray inside = new AtomicLongArray(OTHER + 9);
-    /** Set once the mappings (and an owned unit) are released: by close or by the last thread to leave. */
-    private final AtomicBoolean released = new AtomicBoolean();
+    /** The close sequence and the release of the memory once no thread is inside. */
+    private final ConnectionCloser closer;
     /** The first protocol violation the peer committed, or {@code null}: the connection is broken. */
     private volatile String violation;
 
@@ -133,39 +120,19 @@ public final class Connection implements AutoCloseable {
         this.id = id;
         this.name = name;
         this.unit = unit;
-        this.ownsUnit = ownsUnit;
         this.rx = rx;
         this.tx = tx;
         this.strategy = strategy;
         this.local = SharedMemory.of(rx, 0, rx.size());
         this.health = new ConnectionHealth(this, name, tx);
-        this.receiver = new RingReceiver(this, rx, tx, ringCapacity(rx, name, "this end's"));
-        this.sender = new RingSender(this, rx, tx, ringCapacity(tx, name, "the peer's"), strategy, unit);
+        this.receiver = new RingReceiver(this, rx, tx, ReceiveRegionDescriptor.ringCapacity(rx, name, "this end's"));
+        this.sender = new RingSender(this, rx, tx, ReceiveRegionDescriptor.ringCapacity(tx, name, "the peer's"), strategy, unit);
         final int dataActions = mode == Mode.EVENTS ? Tripwire.EVENT | Tripwire.WAKE : Tripwire.WAKE;
-        this.dataTrip = unit.arm(rx, Tripwire.Options.word(WRITE_POINTER_OFFSET).actions(dataActions).cookie(id));
-        this.spaceTrip = unit.arm(rx, Tripwire.Options.at(PEER_READ_POINTER_OFFSET, 128).actions(Tripwire.WAKE).cookie(id));
+        final Tripwire dataTrip = unit.arm(rx, Tripwire.Options.word(WRITE_POINTER_OFFSET).actions(dataActions).cookie(id));
+        final Tripwire spaceTrip = unit.arm(rx, Tripwire.Options.at(PEER_READ_POINTER_OFFSET, 128).actions(Tripwire.WAKE).cookie(id));
+        this.closer = new ConnectionCloser(this, inside, rx, tx, unit, ownsUnit, dataTrip, spaceTrip);
         // closing the endpoint closes this connection first: its waiters leave before the memory goes
         rx.endpoint().closeFirst(this);
-    }
-
-    /**
-     * Reads and checks a receive region's ring capacity word: a power of two of at least 64 bytes whose
-     * ring fits the region (the word is in memory the other end can write).
-     */
-    private static int ringCapacity(final org.softclan.dsm.Mapping m, final String name, final String whose) {
-        final long value = m.getLongVolatile(RING_CAPACITY_OFFSET);
-        if (value < 64 || Long.bitCount(value) != 1 || RING_OFFSET + value > m.size()) {
-            throw new PeerProtocolException("connection " + name + ": " + whose + " receive region '"
-                + m.regionName() + "' has ring capacity " + value + " (offset " + RING_CAPACITY_OFFSET + "); it must be a power"
-                + " of two from 64 to " + Long.highestOneBit(Math.max(64, m.size() - RING_OFFSET)) + " bytes (region of "
-                + m.size() + " bytes)");
-        }
-        return (int) value;
-    }
-
-    /** {@return bytes a receive region with a ring of {@code ringCapacity} bytes needs} */
-    static long regionBytes(final int ringCapacity) {
-        return RING_OFFSET + (long) ringCapacity;
     }
 
     /** {@return the id carried as the cookie of this connection's events ({@link Mode#EVENTS})} */
@@ -573,20 +540,9 @@ public final class Connection implements AutoCloseable {
         }
     }
 
-    private boolean idle() {
-        return inside.get(SENDING) == 0 && inside.get(RECEIVING) == 0 && inside.get(OTHER) == 0;
-    }
-
-    /** Unmaps both regions (and an owned unit) once the connection is closed and no thread is inside. */
+    /** The last thread out of a closed connection unmaps it (see {@link ConnectionCloser#releaseIfIdle}). */
     private void releaseIfIdle() {
-        if (!closed || !idle() || !released.compareAndSet(false, true)) {
-            return;
-        }
-        tx.close();
-        rx.close();
-        if (ownsUnit) {
-            unit.close();
-        }
+        closer.releaseIfIdle();
     }
 
     /** See {@link ConnectionHealth#cut}. */
@@ -848,73 +804,7 @@ public final class Connection implements AutoCloseable {
             first = !closed;
             closed = true;   // volatile: every thread entering from now on sees it, or close sees that thread
         }
-        if (!first) {
-            awaitClosed();   // a concurrent close (a shutdown hook, the endpoint's close) finishes first
-            return;
-        }
-        try {
-            // close counts itself in while it uses the memory: no thread leaving meanwhile unmaps it
-            inside.getAndIncrement(OTHER);
-            try {
-                // a region cut from outside is not touched at all: an atomic on a cut page is a SIGBUS that the
-                // JVM does not turn into an exception (one fstat each, on this slow path)
-                try {
-                    if (tx.isIntact()) {
-                        tx.putLongVolatile(PEER_CLOSED_OFFSET, 1);
-                    }
-                } catch (final RuntimeException | InternalError gone) {
-                    // the peer is gone already, or its region was cut
-                }
-                try {
-                    // disarming writes the table in rx and reads the unit's event queue
-                    if (rx.isIntact() && unit.events().isIntact()) {
-                        dataTrip.disarm();
-                        spaceTrip.disarm();
-                    }
-                } catch (final RuntimeException | InternalError gone) {
-                    // the region's table went away, is corrupt or was cut: nothing more to disarm
-                }
-                final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MS);
-                long nextWake = System.nanoTime();
-                while (inside.get(SENDING) + inside.get(RECEIVING) + inside.get(OTHER) > 1
-                    && deadline - System.nanoTime() > 0) {
-                    if (System.nanoTime() - nextWake >= 0) {
-                        wakeWaiters();   // again now and then: a waiter may have been about to block
-                        nextWake = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1);
-                    }
-                    java.util.concurrent.locks.LockSupport.parkNanos(50_000);
-                }
-            } finally {
-                inside.decrementAndGet(OTHER);
-            }
-            if (!rx.isIntact() || !tx.isIntact() || !unit.events().isIntact()) {
-                // a region was cut: a fault of an access above may be held back by the JVM; take it here,
-                // before the unmapping below (it came out inside the JDK's close of a file descriptor)
-                org.softclan.dsm.Mapping.takeHeldBackFault();
-            }
-            releaseIfIdle();
-            rx.endpoint().forgetDependent(this);
-        } finally {
-            closeDone.countDown();
-        }
-    }
-
-    /** Rings the unit's doorbell: every thread blocked on its event queue wakes and re-checks. */
-    private void wakeWaiters() {
-        try {
-            unit.events().wakeAllWaiters();
-        } catch (final RuntimeException unitClosed) {
-            // a shared unit closed by its owner: its waiters were woken by that
-        }
-    }
-
-    /** Waits (boundedly) until the first {@link #close()} has released everything. */
-    private void awaitClosed() {
-        try {
-            closeDone.await(2L * Connection.CLOSE_WAIT_MS, TimeUnit.MILLISECONDS);
-        } catch (final InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        closer.close(first);
     }
 
     @Override

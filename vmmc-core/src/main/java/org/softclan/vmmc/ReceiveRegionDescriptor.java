@@ -88,4 +88,30 @@ final class ReceiveRegionDescriptor {
     static long recordLength(final int length) {
         return (RECORD_HEADER_LENGTH + (long) length + 7) & ~7L;
     }
+
+    /** {@return bytes a receive region with a ring of {@code ringCapacity} bytes needs} */
+    static long regionBytes(final int ringCapacity) {
+        return RING_OFFSET + (long) ringCapacity;
+    }
+
+    /**
+     * Reads and checks a receive region's ring capacity word: a power of two of at least 64 bytes whose
+     * ring fits the region (the word is in memory the other end can write).
+     *
+     * @param m     the receive region's mapping
+     * @param name  the connection's name, for the message
+     * @param whose "this end's" or "the peer's", for the message
+     * @return the capacity, in bytes
+     * @throws PeerProtocolException if the word breaks that rule
+     */
+    static int ringCapacity(final org.softclan.dsm.Mapping m, final String name, final String whose) {
+        final long value = m.getLongVolatile(RING_CAPACITY_OFFSET);
+        if (value < 64 || Long.bitCount(value) != 1 || RING_OFFSET + value > m.size()) {
+            throw new PeerProtocolException("connection " + name + ": " + whose + " receive region '"
+                + m.regionName() + "' has ring capacity " + value + " (offset " + RING_CAPACITY_OFFSET + "); it must be a power"
+                + " of two from 64 to " + Long.highestOneBit(Math.max(64, m.size() - RING_OFFSET)) + " bytes (region of "
+                + m.size() + " bytes)");
+        }
+        return (int) value;
+    }
 }

@@ -63,8 +63,8 @@ final class Rendezvous {
     static InboundMapping exportReceiveRegion(final Endpoint ep, final String prefix, final long key,
                                               final int ringCapacity) {
         final String name = ep.internalRegionName(prefix);
-        final InboundMapping rx = ep.exportInternal(name, Connection.regionBytes(ringCapacity), key,
-            TripwireUnit.sidecarBytes(Connection.regionBytes(ringCapacity), 16));
+        final InboundMapping rx = ep.exportInternal(name, ReceiveRegionDescriptor.regionBytes(ringCapacity), key,
+            TripwireUnit.sidecarBytes(ReceiveRegionDescriptor.regionBytes(ringCapacity), 16));
         rx.putLongVolatile(ReceiveRegionDescriptor.RING_CAPACITY_OFFSET, ringCapacity);
         return rx;
     }

@@ -1,0 +1,153 @@
+package org.softclan.vmmc;
+
+import static org.softclan.vmmc.ReceiveRegionDescriptor.PEER_CLOSED_OFFSET;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.LockSupport;
+
+import org.softclan.dsm.InboundMapping;
+import org.softclan.dsm.Mapping;
+import org.softclan.dsm.OutboundMapping;
+import org.softclan.tripwire.Tripwire;
+import org.softclan.tripwire.TripwireUnit;
+
+/**
+ * The close sequence of a {@link Connection}, and the release of its memory once no thread is inside.
+ *
+ * <p><b>Gate</b> (kept in {@link Connection}, on the hot path): every call counts itself into its role
+ * in {@code inside} (a volatile store for the sending and the receiving role, an atomic add for others;
+ * each slot on a cache line of its own), then reads the closed flag; close sets the flag (volatile),
+ * then reads the counts. Each side's first access is a full barrier, so either the entering thread sees
+ * the flag and leaves with {@link org.softclan.dsm.ClosedException} before touching memory, or close
+ * sees it inside.
+ *
+ * <p><b>Sequence</b> (the first close; a concurrent second one waits for it, bounded): count itself in;
+ * tell the peer (its closed flag, unless the peer's region was cut); disarm the tripwires (unless this
+ * end's region or the unit's queue was cut: an atomic on a cut page is a SIGBUS the JVM does not turn into
+ * an exception); wake every waiter, again every millisecond, until the others have left or
+ * {@value Connection#CLOSE_WAIT_MS} ms have passed; count itself out; release if no one is inside.
+ *
+ * <p><b>Release</b> happens once ({@code released}, a compare-and-set): both mappings are unmapped and
+ * an owned unit is closed, by close, or by the last thread to leave a closed connection.
+ */
+final class ConnectionCloser {
+    private final Connection connection;
+    private final AtomicLongArray inside;
+    private final InboundMapping rx;
+    private final OutboundMapping tx;
+    private final TripwireUnit unit;
+    private final boolean ownsUnit;
+    private final Tripwire dataTrip;
+    private final Tripwire spaceTrip;
+    /** Set once the mappings (and an owned unit) are released: by close or by the last thread to leave. */
+    private final AtomicBoolean released = new AtomicBoolean();
+    /** Opened when the first close has finished: a second, concurrent close waits for it. */
+    private final CountDownLatch closeDone = new CountDownLatch(1);
+
+    ConnectionCloser(final Connection connection, final AtomicLongArray inside, final InboundMapping rx,
+                     final OutboundMapping tx, final TripwireUnit unit, final boolean ownsUnit, final Tripwire dataTrip,
+                     final Tripwire spaceTrip) {
+        this.connection = connection;
+        this.inside = inside;
+        this.rx = rx;
+        this.tx = tx;
+        this.unit = unit;
+        this.ownsUnit = ownsUnit;
+        this.dataTrip = dataTrip;
+        this.spaceTrip = spaceTrip;
+    }
+
+    /**
+     * Runs the close sequence (the connection's flag is already set).
+     *
+     * @param first whether this call set the flag; otherwise it waits for the first close to finish
+     */
+    void close(final boolean first) {
+        if (!first) {
+            awaitClosed();   // a concurrent close (a shutdown hook, the endpoint's close) finishes first
+            return;
+        }
+        try {
+            // close counts itself in while it uses the memory: no thread leaving meanwhile unmaps it
+            inside.getAndIncrement(Connection.OTHER);
+            try {
+                tellPeerAndDisarm();
+                final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Connection.CLOSE_WAIT_MS);
+                long nextWake = System.nanoTime();
+                while (inside.get(Connection.SENDING) + inside.get(Connection.RECEIVING) + inside.get(Connection.OTHER) > 1
+                    && deadline - System.nanoTime() > 0) {
+                    if (System.nanoTime() - nextWake >= 0) {
+                        wakeWaiters();   // again now and then: a waiter may have been about to block
+                        nextWake = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1);
+                    }
+                    LockSupport.parkNanos(50_000);
+                }
+            } finally {
+                inside.decrementAndGet(Connection.OTHER);
+            }
+            if (!rx.isIntact() || !tx.isIntact() || !unit.events().isIntact()) {
+                // a region was cut: a fault of an access above may be held back by the JVM; take it here,
+                // before the unmapping below (it came out inside the JDK's close of a file descriptor)
+                Mapping.takeHeldBackFault();
+            }
+            releaseIfIdle();
+            rx.endpoint().forgetDependent(connection);
+        } finally {
+            closeDone.countDown();
+        }
+    }
+
+    /** Sets the peer's closed flag and disarms both tripwires, touching no region cut from outside (one fstat each). */
+    private void tellPeerAndDisarm() {
+        try {
+            if (tx.isIntact()) {
+                tx.putLongVolatile(PEER_CLOSED_OFFSET, 1);
+            }
+        } catch (final RuntimeException | InternalError gone) {
+            // the peer is gone already, or its region was cut
+        }
+        try {
+            // disarming writes the table in rx and reads the unit's event queue
+            if (rx.isIntact() && unit.events().isIntact()) {
+                dataTrip.disarm();
+                spaceTrip.disarm();
+            }
+        } catch (final RuntimeException | InternalError gone) {
+            // the region's table went away, is corrupt or was cut: nothing more to disarm
+        }
+    }
+
+    /** Unmaps both regions (and an owned unit) once the connection is closed and no thread is inside. */
+    void releaseIfIdle() {
+        if (!connection.isClosed() || inside.get(Connection.SENDING) != 0 || inside.get(Connection.RECEIVING) != 0
+            || inside.get(Connection.OTHER) != 0 || !released.compareAndSet(false, true)) {
+            return;
+        }
+        tx.close();
+        rx.close();
+        if (ownsUnit) {
+            unit.close();
+        }
+    }
+
+    /** Rings the unit's doorbell: every thread blocked on its event queue wakes and re-checks. */
+    private void wakeWaiters() {
+        try {
+            unit.events().wakeAllWaiters();
+        } catch (final RuntimeException unitClosed) {
+            // a shared unit closed by its owner: its waiters were woken by that
+        }
+    }
+
+    /** Waits (boundedly) until the first close has released everything. */
+    private void awaitClosed() {
+        try {
+            closeDone.await(2L * Connection.CLOSE_WAIT_MS, TimeUnit.MILLISECONDS);
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

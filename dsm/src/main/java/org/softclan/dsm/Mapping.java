@@ -3,10 +3,6 @@ package org.softclan.dsm;
 import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
 
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 import net.openhft.chronicle.bytes.BytesStore;
 
@@ -17,8 +13,8 @@ import net.openhft.chronicle.bytes.BytesStore;
  * size before anything is stored.
  *
  * <p><b>Memory order</b>, as each method states: <em>plain</em> accesses give no ordering with
- * respect to other addresses; {@code putLongOrdered} is a release store (every earlier store of this
- * thread is visible before it); {@code putLongVolatile}, {@code getLongVolatile},
+ * respect to other addresses; {@code putLongRelease} is a release store (every earlier store of this
+ * thread is visible before it) and {@code getLongAcquire} its load-acquire pair; {@code putLongVolatile},
  * {@code compareAndSetLong} and {@code getAndAddLong} are sequentially consistent and need an
  * 8-byte-aligned offset. A reader that sees a release store with a volatile load also sees the
  * stores before it (the data-then-pointer pattern every layer uses).
@@ -28,26 +24,18 @@ import net.openhft.chronicle.bytes.BytesStore;
  * that owns it once the others are done.
  *
  * <p><b>A file cut from outside</b>: a region's size is fixed, but another process can still cut its
- * file short ({@code truncate}). Accesses to mapped pages past the file's new end then fault. The JVM
- * survives such a fault in a guarded access and reports it as an {@link InternalError} ("a fault
- * occurred in a recent unsafe memory access operation") that names no memory. Every access method
- * here catches that error and throws a {@link RegionTruncatedException} naming the region, its file,
- * the file's current size and the length mapped instead; the catch costs nothing until a fault
- * happens (no system call per access). But the JVM delivers the error <em>asynchronously</em>: at
- * the thread's next safepoint poll or entry into the VM, which after inlining may lie in the caller's
- * code, after the access method returned. Loads that faulted before the error is delivered return
- * garbage and stores are lost. So layers above the NIC should, on their slow paths (wait slices,
- * time-outs, close), call {@link #checkIntact()} (one {@code fstat}), and translate an
- * {@code InternalError} they catch themselves with {@link #explainFault(InternalError)}.
- * Closing a mapping whose file was cut is safe: it touches no memory past the file's end. One case
- * the NIC cannot guard: on JDK 17, an atomic ({@code compareAndSetLong}, {@code getAndAddLong})
- * run by the interpreter (before the JIT compiled its caller) on a cut page is not a guarded access,
- * and kills the JVM with SIGBUS; call {@link #checkIntact()} first where that matters.
+ * file short ({@code truncate}); accesses to mapped pages past the file's new end then fault. Every
+ * access method here turns the JVM's {@link InternalError} into a {@link RegionTruncatedException}
+ * naming the region, its file, the file's current size and the length mapped (no system call per access).
+ * The JVM delivers that error <em>asynchronously</em>, though, possibly after the access method returned
+ * (loads that faulted meanwhile return garbage; stores are lost): layers above the NIC call
+ * {@link #checkIntact()} on their slow paths (one {@code fstat}) and translate an {@code InternalError}
+ * they catch themselves with {@link #explainFault(InternalError)}. Closing a mapping whose file was cut
+ * is safe. One case the NIC cannot guard: on JDK 17, an atomic ({@code compareAndSetLong},
+ * {@code getAndAddLong}) run by the interpreter on a cut page kills the JVM with SIGBUS; call
+ * {@link #checkIntact()} first where that matters.
  */
 public abstract class Mapping implements AutoCloseable {
-    /** Every mapping of this JVM not yet closed, so a fault noticed anywhere can be traced to its region. */
-    private static final Set<Mapping> OPEN = ConcurrentHashMap.newKeySet();
-
     final String regionName;
     final long generation;
     final long size;
@@ -73,7 +61,7 @@ public abstract class Mapping implements AutoCloseable {
         this.dataAddress = file.address + RegionLayout.HEADER_LENGTH;
         this.link = link;
         this.limit = size;
-        OPEN.add(this);
+        FaultTraces.opened(this);
     }
 
     /** {@return the region's name in its fabric} */
@@ -203,7 +191,7 @@ public abstract class Mapping implements AutoCloseable {
      *         fault is not a cut region's (rethrow it)
      */
     public static RegionTruncatedException explainFault(final InternalError fault) {
-        return explain(null, fault, "an access that faulted outside the NIC's access methods");
+        return FaultTraces.explain(null, fault, "an access that faulted outside the NIC's access methods");
     }
 
     /** The catch of every access method: what the fault means, preferring this mapping's region. */
@@ -214,65 +202,21 @@ public abstract class Mapping implements AutoCloseable {
 
     /** As {@link #fault(InternalError, long, long)}, saying in {@code how} where it was noticed. */
     final RuntimeException fault(final InternalError fault, final String how) {
-        final RegionTruncatedException t = explain(this, fault, how);
+        final RegionTruncatedException t = FaultTraces.explain(this, fault, how);
         if (t == null) {
             throw fault;   // not a region cut short: not ours to explain
         }
         return t;
     }
 
-    private static RegionTruncatedException explain(final Mapping first, final InternalError fault,
-                                                    final String how) {
-        // a second fault the JVM holds back must come out here, not inside the file-size checks below
-        final InternalError late = drainPendingFault();
-        final List<Mapping> candidates = new ArrayList<>();
-        if (first != null) {
-            candidates.add(first);
-        }
-        for (final Mapping m : OPEN) {
-            if (m != first) {
-                candidates.add(m);
-            }
-        }
-        RegionTruncatedException result = null;
-        for (final Mapping m : candidates) {
-            if (m.closed) {
-                continue;
-            }
-            final long now = m.file.fileSize();
-            if (now >= 0 && now < m.file.length) {
-                final RegionTruncatedException t = m.truncated(now, how, fault);
-                if (result == null) {
-                    result = t;
-                } else {
-                    result.addSuppressed(t);
-                }
-            }
-        }
-        if (result != null && late != null && late != fault) {
-            result.addSuppressed(late);
-        }
-        return result;
-    }
-
-    private RegionTruncatedException truncated(final long fileSize, final String how, final Throwable cause) {
-        return new RegionTruncatedException(describe() + ": its file " + file.path + " was cut from outside to "
-            + fileSize + " bytes, but this process mapped " + file.length + " bytes (header "
-            + RegionLayout.HEADER_LENGTH + ", data " + size + (sidecarSize == 0 ? "" : ", sidecar " + sidecarSize)
-            + "), so accesses past byte " + fileSize + " of the file fault (" + how + "). The region is"
-            + " unusable: close this mapping (that is safe) and have its owner export the name anew",
-            regionName, file.path, fileSize, file.length, cause);
+    RegionTruncatedException truncated(final long fileSize, final String how, final Throwable cause) {
+        return FaultTraces.truncated(this, fileSize, how, cause);
     }
 
     /**
-     * Makes the JVM deliver a fault it recorded for this thread but has not thrown yet, and returns it.
-     * A faulting guarded access in compiled code only records the fault; the JVM throws it at a later
-     * safepoint poll of the thread that has work to do (a handshake, a safepoint), which may lie
-     * anywhere after: in a handler, in JDK code, in the caller's code. Here a short-lived helper thread
-     * asks this thread for its stack trace, which the JVM does by a handshake with it, while this thread
-     * spins in a loop whose polls are inside this method's {@code try}: the handshake is processed at one
-     * of them, and the held-back fault comes out there. Slow (a thread start): only for a path that has
-     * already found a fault.
+     * Makes the JVM deliver a fault it recorded for this thread but has not thrown yet (it would otherwise
+     * come out at a later safepoint poll, anywhere in the caller's code), and returns it. Slow (it starts a
+     * short-lived thread; see {@code FaultTraces}): only for a path that has already found a fault.
      *
      * @return the fault, or {@code null} if none was pending
      */
@@ -281,34 +225,7 @@ public abstract class Mapping implements AutoCloseable {
     }
 
     static InternalError drainPendingFault() {
-        final Thread me = Thread.currentThread();
-        final java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
-        Thread poker = null;
-        try {
-            poker = new Thread(() -> {
-                me.getStackTrace();
-                done.set(true);
-            }, "softclan-fault-drain");
-            poker.setDaemon(true);
-            poker.start();
-            // plain Java with a poll per iteration (no native call, where the helper would do the
-            // handshake on this thread's behalf without it passing a poll)
-            final long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
-            while (!done.get() && System.nanoTime() - deadline < 0) {
-                Thread.onSpinWait();
-            }
-            return null;
-        } catch (final InternalError e) {
-            return e;
-        } finally {
-            if (poker != null) {
-                try {
-                    poker.join(1_000);
-                } catch (final InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        }
+        return FaultTraces.drainPendingFault();
     }
 
     // ------------------------------------------------------------------------------------ writes
@@ -369,12 +286,13 @@ public abstract class Mapping implements AutoCloseable {
     }
 
     /**
-     * Release (ordered) store of a long at an 8-byte-aligned offset.
+     * Store-release of a long at an 8-byte-aligned offset: every earlier load and store of this thread
+     * comes before it (the publishing store of the data-then-pointer pattern).
      *
      * @param offset first of the 8 bytes, from the start of the data area; a multiple of 8
      * @param value  the long to store, in native byte order
      */
-    public final void putLongOrdered(final long offset, final long value) {
+    public final void putLongRelease(final long offset, final long value) {
         try {
             checkBounds(offset, 8);
             checkAligned(offset);
@@ -388,6 +306,16 @@ public abstract class Mapping implements AutoCloseable {
         } catch (final InternalError e) {
             throw fault(e, offset, 8);
         }
+    }
+
+    /**
+     * The former name of {@link #putLongRelease}.
+     *
+     * @param offset as for {@link #putLongRelease}
+     * @param value  as for {@link #putLongRelease}
+     */
+    public final void putLongOrdered(final long offset, final long value) {
+        putLongRelease(offset, value);
     }
 
     /**
@@ -477,7 +405,7 @@ public abstract class Mapping implements AutoCloseable {
     public final void put(final long offset, final byte[] src, final int srcOffset, final int length) {
         try {
             checkBounds(offset, length);
-            checkArray("source array", src.length, srcOffset, length);
+            RegionBoundsException.checkArray("source array", src.length, srcOffset, length);
             beforeRemoteAccess();
             link.write(this, offset, src, UnsafeAccess.BYTE_ARRAY_BASE + srcOffset, length);
             afterWrite(offset, length);
@@ -528,7 +456,7 @@ public abstract class Mapping implements AutoCloseable {
     public final void put(final long offset, final BytesStore<?, ?> src, final long srcOffset, final long length) {
         try {
             checkBounds(offset, length);
-            checkStore("source store", src, srcOffset, length);
+            RegionBoundsException.checkStore("source store", src, srcOffset, length);
             beforeRemoteAccess();
             if (src.isDirectMemory()) {
                 link.write(this, offset, null, src.addressForRead(srcOffset), length);
@@ -594,12 +522,13 @@ public abstract class Mapping implements AutoCloseable {
     }
 
     /**
-     * Volatile (acquire or stronger) load of a long at an 8-byte-aligned offset.
+     * Load-acquire of a long at an 8-byte-aligned offset: later loads and stores of this thread come after
+     * it (it pairs with another thread's {@link #putLongRelease}); implemented as a volatile load.
      *
      * @param offset first of the 8 bytes, from the start of the data area; a multiple of 8
      * @return the long at {@code offset}, in native byte order
      */
-    public final long getLongVolatile(final long offset) {
+    public final long getLongAcquire(final long offset) {
         try {
             checkBounds(offset, 8);
             checkAligned(offset);
@@ -609,6 +538,16 @@ public abstract class Mapping implements AutoCloseable {
         } catch (final InternalError e) {
             throw fault(e, offset, 8);
         }
+    }
+
+    /**
+     * Volatile load of a long at an 8-byte-aligned offset (as {@link #getLongAcquire}, which is one).
+     *
+     * @param offset as for {@link #getLongAcquire}
+     * @return the long at {@code offset}
+     */
+    public final long getLongVolatile(final long offset) {
+        return getLongAcquire(offset);
     }
 
     /**
@@ -622,7 +561,7 @@ public abstract class Mapping implements AutoCloseable {
     public final void get(final long offset, final byte[] dst, final int dstOffset, final int length) {
         try {
             checkBounds(offset, length);
-            checkArray("destination array", dst.length, dstOffset, length);
+            RegionBoundsException.checkArray("destination array", dst.length, dstOffset, length);
             beforeRemoteAccess();
             link.read(this, offset, dst, UnsafeAccess.BYTE_ARRAY_BASE + dstOffset, length);
         } catch (final InternalError e) {
@@ -671,7 +610,7 @@ public abstract class Mapping implements AutoCloseable {
     public final void get(final long offset, final BytesStore<?, ?> dst, final long dstOffset, final long length) {
         try {
             checkBounds(offset, length);
-            checkStore("destination store", dst, dstOffset, length);
+            RegionBoundsException.checkStore("destination store", dst, dstOffset, length);
             beforeRemoteAccess();
             if (dst.isDirectMemory()) {
                 link.read(this, offset, null, dst.addressForWrite(dstOffset), length);
@@ -682,19 +621,6 @@ public abstract class Mapping implements AutoCloseable {
             }
         } catch (final InternalError e) {
             throw fault(e, offset, length);
-        }
-    }
-
-    private static void checkArray(final String what, final int arrayLength, final int offset, final int length) {
-        if ((offset | length) < 0 || offset > arrayLength - length) {
-            throw RegionBoundsException.of(what, offset, length, arrayLength);
-        }
-    }
-
-    private static void checkStore(final String what, final BytesStore<?, ?> store, final long offset,
-                                   final long length) {
-        if (offset < store.start() || length < 0 || offset > store.capacity() - length) {
-            throw RegionBoundsException.of(what, offset, length, store.capacity());
         }
     }
 
@@ -738,50 +664,6 @@ public abstract class Mapping implements AutoCloseable {
         return headerAddress + RegionLayout.sidecarOffset(size);
     }
 
-    /**
-     * Volatile load of one of the region header's attachment words, which layers above the NIC use to
-     * find structures of theirs that belong to the region (word 0: the Tripwire unit's table).
-     *
-     * @param index 0 to {@link RegionLayout#ATTACHMENT_WORDS} - 1
-     * @return the word's value; 0 until a layer sets it (the header is zero-filled when exported)
-     * @throws IllegalArgumentException if {@code index} is out of that range
-     * @throws ClosedException          if this mapping is closed
-     */
-    public final long attachment(final int index) {
-        try {
-            return UNSAFE.getLongVolatile(null, attachmentAddress(index));
-        } catch (final InternalError e) {
-            throw fault(e, "noticed reading attachment word " + index + " of the header");
-        }
-    }
-
-    /**
-     * Atomic compare-and-set of an attachment word (volatile semantics); see {@link #attachment(int)}.
-     *
-     * @param index    0 to {@link RegionLayout#ATTACHMENT_WORDS} - 1
-     * @param expected the value the word must hold for the store to happen
-     * @param update   the value stored if it does
-     * @return whether the word was {@code expected} and is now {@code update}
-     * @throws IllegalArgumentException if {@code index} is out of that range
-     * @throws ClosedException          if this mapping is closed
-     */
-    public final boolean compareAndSetAttachment(final int index, final long expected, final long update) {
-        try {
-            return UNSAFE.compareAndSwapLong(null, attachmentAddress(index), expected, update);
-        } catch (final InternalError e) {
-            throw fault(e, "noticed reading attachment word " + index + " of the header");
-        }
-    }
-
-    private long attachmentAddress(final int index) {
-        if (index < 0 || index >= RegionLayout.ATTACHMENT_WORDS) {
-            throw new IllegalArgumentException("attachment word " + index + " of " + describe()
-                + " does not exist (0.." + (RegionLayout.ATTACHMENT_WORDS - 1) + ")");
-        }
-        checkBounds(0, 0);
-        return headerAddress + RegionLayout.ATTACHMENT_OFFSET + 8L * index;
-    }
-
     // --------------------------------------------------------------------------------- lifecycle
 
     /**
@@ -796,7 +678,7 @@ public abstract class Mapping implements AutoCloseable {
         }
         closed = true;
         limit = -1;
-        OPEN.remove(this);
+        FaultTraces.closed(this);
         file.unmap();
     }
 

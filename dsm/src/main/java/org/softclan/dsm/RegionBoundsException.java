@@ -34,4 +34,19 @@ public final class RegionBoundsException extends DsmException {
         return new RegionBoundsException(what + ": offset " + offset + " is not " + alignment
             + "-byte aligned, which atomic (ordered, volatile, compare-and-set, get-and-add) accesses need");
     }
+
+    /** Checks a range of a Java array given with a region access: throws {@link #of} if it does not fit. */
+    static void checkArray(final String what, final int arrayLength, final int offset, final int length) {
+        if ((offset | length) < 0 || offset > arrayLength - length) {
+            throw of(what, offset, length, arrayLength);
+        }
+    }
+
+    /** Checks a range of a Chronicle store given with a region access: throws {@link #of} if it does not fit. */
+    static void checkStore(final String what, final net.openhft.chronicle.bytes.BytesStore<?, ?> store, final long offset,
+                           final long length) {
+        if (offset < store.start() || length < 0 || offset > store.capacity() - length) {
+            throw of(what, offset, length, store.capacity());
+        }
+    }
 }

@@ -26,7 +26,7 @@ import java.nio.charset.StandardCharsets;
  * 208 flags (int): bit 0 internal (a region a layer of the project created for its own use, such
  *     as an event queue or a connection's receive ring: exported with Endpoint.exportInternal,
  *     hidden by Fabric.regions(false)); 0 in files of older versions
- * 256 attachment words: 8 longs for layers above the NIC (word 0: the Tripwire unit)
+ * 256 reserved: 8 longs, zero (once attachment words for layers above; none uses them)
  * 320 .. 4095 reserved (zero)
  *4096 data area: dataSize bytes
  *     sidecar: sidecar size bytes, from the next 4 KiB boundary after the data area (the Tripwire
@@ -101,9 +101,9 @@ public final class RegionLayout {
         return sidecarSize == 0 ? HEADER_LENGTH + dataSize : sidecarOffset(dataSize) + sidecarSize;
     }
 
-    /** Offset of the attachment words (8 longs) that layers above the NIC may use. */
+    /** Offset of 8 reserved longs (zero), once attachment words for layers above the NIC. */
     public static final int ATTACHMENT_OFFSET = 256;
-    /** Number of attachment words. */
+    /** Number of reserved longs at {@link #ATTACHMENT_OFFSET}. */
     public static final int ATTACHMENT_WORDS = 8;
     /** Most bytes of owner endpoint name stored. */
     public static final int OWNER_NAME_MAX = 120;

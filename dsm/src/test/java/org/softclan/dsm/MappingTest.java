@@ -174,17 +174,6 @@ class MappingTest {
     }
 
     @Test
-    void attachmentWordsAreSharedBetweenOwnerAndImporter() {
-        assertEquals(0, out.attachment(0));
-        assertTrue(out.compareAndSetAttachment(0, 0, 77));
-        assertFalse(in.compareAndSetAttachment(0, 0, 78));
-        assertEquals(77, in.attachment(0));
-        assertEquals(0, in.attachment(7));
-        assertThrows(IllegalArgumentException.class, () -> in.attachment(8));
-        assertEquals(0, in.getLong(0), "attachment words are outside the data area");
-    }
-
-    @Test
     void sidecarFollowsTheDataAreaAndIsSharedAndZeroed() {
         try (InboundMapping withSidecar = fabric.openEndpoint("s").export("side", 100, 0, 8192);
              OutboundMapping imported = fabric.openEndpoint("t").importRegion("side")) {

@@ -129,7 +129,7 @@ public final class Connection implements AutoCloseable {
         this.sender = new RingSender(this, rx, tx, ReceiveRegionDescriptor.ringCapacity(tx, name, "the peer's"), strategy, unit);
         final int dataActions = mode == Mode.EVENTS ? Tripwire.EVENT | Tripwire.WAKE : Tripwire.WAKE;
         final Tripwire dataTrip = unit.arm(rx, Tripwire.Options.word(WRITE_POINTER_OFFSET).actions(dataActions).cookie(id));
-        final Tripwire spaceTrip = unit.arm(rx, Tripwire.Options.at(PEER_READ_POINTER_OFFSET, 128).actions(Tripwire.WAKE).cookie(id));
+        final Tripwire spaceTrip = unit.arm(rx, Tripwire.Options.at(PEER_READ_POINTER_OFFSET, NUDGE_OFFSET + 8 - PEER_READ_POINTER_OFFSET).actions(Tripwire.WAKE).cookie(id));
         this.closer = new ConnectionCloser(this, inside, rx, tx, unit, ownsUnit, dataTrip, spaceTrip);
         // closing the endpoint closes this connection first: its waiters leave before the memory goes
         rx.endpoint().closeFirst(this);

@@ -9,61 +9,61 @@ package org.softclan.vmmc;
  *  offset  word                                               written by
  *     0    write pointer (long): bytes the peer has written    the peer's sender, per message (release)
  *          into this ring; its store fires the data tripwire
- *    64    peer read pointer (long): bytes the peer has        the peer's receiver, per quarter ring
+ *   128    peer read pointer (long): bytes the peer has        the peer's receiver, per quarter ring
  *          consumed of the ring this end writes (in the        or on request
  *          peer's memory); its store fires the space tripwire
- *   128    peer closed (long): non-zero once the peer closed   the peer, once
- *   136    nudge (long): bumped to wake this end's waits       the peer ({@link Connection#nudgePeer()})
- *   192    ring capacity (long, bytes, a power of two)         the owner, before the peer connects
- *   256    answer (long): accepted or refused, for a           the server, once, during set-up
+ *   256    peer closed (long): non-zero once the peer closed   the peer, once
+ *   264    nudge (long): bumped to wake this end's waits       the peer ({@link Connection#nudgePeer()})
+ *          (the space tripwire covers 128 to 271)
+ *   320    ring capacity (long, bytes, a power of two)         the owner, before the peer connects
+ *   384    answer (long): accepted or refused, for a           the server, once, during set-up
  *          connecting client's region; its store fires the
  *          client's tripwire
- *   320    answer key (long): the server's receive region's    the server, during set-up
+ *   448    answer key (long): the server's receive region's    the server, during set-up
  *          access key
- *   328    answer name (int length + at most 100 bytes):       the server, during set-up
+ *   456    answer name (int length + at most 100 bytes):       the server, during set-up
  *          that region's name
- *   440    answer reason (int): why refused; -1: the server    the server, during set-up
- *          failed, and why is at 512 (int length + UTF-8)
- *   448    read position (long): this end's position,          this end's receiver, per drained poll
+ *   568    answer reason (int): why refused; -1: the server    the server, during set-up
+ *          failed, and why is at 1024 (int length + UTF-8)
+ *   640    read position (long): this end's position,          this end's receiver, per drained poll
  *          stored here when its ring is drained and not
  *          published into the peer's memory
- *   456    room wanted (long): bumped when the peer runs       the peer's sender, when short of room
+ *   768    room wanted (long): bumped when the peer runs       the peer's sender, when short of room
  *          short of room in this ring
- *   464    eager publish (long): set before the peer's first   the peer's sender, once
+ *   776    eager publish (long): set before the peer's first   the peer's sender, once
  *          DMA send into this ring
- *   512    control area ({@link #CONTROL_LENGTH} bytes): for   the layer above (byte streams); during
+ *  1024    control area ({@link #CONTROL_LENGTH} bytes): for   the layer above (byte streams); during
  *          the layer above                                     set-up, the refusal text
  *  4096    ring: records {length (int), reserved (int),        the peer's sender
  *          payload, padding to 8 bytes}; a length of
  *          {@link #PAD_LENGTH} means "skip to the ring's start"
  * </pre>
  *
- * Sharing of cache lines, as it stands: the read position (this end's receiver) shares a line with room
- * wanted and eager publish (the peer's sender). In steady state only this end touches that line (it
- * stores the position and reads room wanted on a drained poll); the peer writes there only when it is
- * short of room, which is when the two must meet anyway. The write pointer and the peer read pointer
- * are on adjacent lines, which the adjacent-line prefetcher pairs; words of different writers are not
- * 128 bytes apart as Agrona spaces them.
+ * Sharing of cache lines: words that different threads write in steady state are 128 bytes apart (a
+ * cache line and the one the adjacent-line prefetcher pairs with it), as Agrona spaces them: the write
+ * pointer (the peer's sender), the peer read pointer (the peer's receiver), the read position (this
+ * end's receiver) and room wanted (the peer's sender, when short of room). Words written once or
+ * rarely (closed, nudge, capacity, the answer) share lines among themselves.
  */
 final class ReceiveRegionDescriptor {
     static final int WRITE_POINTER_OFFSET = 0;
-    static final int PEER_READ_POINTER_OFFSET = 64;
-    static final int PEER_CLOSED_OFFSET = 128;
-    static final int NUDGE_OFFSET = 136;
-    static final int RING_CAPACITY_OFFSET = 192;
-    static final int ANSWER_OFFSET = 256;
-    static final int ANSWER_KEY_OFFSET = 320;
-    static final int ANSWER_NAME_OFFSET = 328;
-    static final int ANSWER_REASON_OFFSET = 440;
+    static final int PEER_READ_POINTER_OFFSET = 128;
+    static final int PEER_CLOSED_OFFSET = 256;
+    static final int NUDGE_OFFSET = 264;
+    static final int RING_CAPACITY_OFFSET = 320;
+    static final int ANSWER_OFFSET = 384;
+    static final int ANSWER_KEY_OFFSET = 448;
+    static final int ANSWER_NAME_OFFSET = 456;
+    static final int ANSWER_REASON_OFFSET = 568;
     /**
      * Why a listener could not make the connection (int length + UTF-8, at most 1 KiB), in the control
      * area, which is not in use before the connection exists.
      */
-    static final int ANSWER_TEXT_OFFSET = 512;
-    static final int READ_POSITION_OFFSET = 448;
-    static final int ROOM_WANTED_OFFSET = 456;
-    static final int EAGER_PUBLISH_OFFSET = 464;
-    static final int CONTROL_OFFSET = 512;
+    static final int ANSWER_TEXT_OFFSET = 1024;
+    static final int READ_POSITION_OFFSET = 640;
+    static final int ROOM_WANTED_OFFSET = 768;
+    static final int EAGER_PUBLISH_OFFSET = 776;
+    static final int CONTROL_OFFSET = 1024;
     static final int RING_OFFSET = 4096;
     /** Bytes of the control area: from {@link #CONTROL_OFFSET} to the ring. */
     static final int CONTROL_LENGTH = RING_OFFSET - CONTROL_OFFSET;

@@ -26,9 +26,15 @@ class ReceiveRegionDescriptorTest {
         assertTrue(ANSWER_TEXT_OFFSET >= CONTROL_OFFSET && ANSWER_TEXT_OFFSET + 4 + ReceiveRegionDescriptor.ANSWER_TEXT_MAX <= RING_OFFSET);
         assertEquals(RING_OFFSET, CONTROL_OFFSET + CONTROL_LENGTH);
         assertEquals(Connection.CONTROL_BYTES, CONTROL_LENGTH);
-        // the hot words of different writers are on different cache lines
-        assertTrue(WRITE_POINTER_OFFSET / 64 != PEER_READ_POINTER_OFFSET / 64);
-        assertTrue(WRITE_POINTER_OFFSET / 64 != READ_POSITION_OFFSET / 64);
+        // the hot words of different writers are 128 bytes apart (a line and its prefetch pair)
+        final int[] hot = {WRITE_POINTER_OFFSET, PEER_READ_POINTER_OFFSET, READ_POSITION_OFFSET, ROOM_WANTED_OFFSET};
+        for (int i = 0; i < hot.length; i++) {
+            for (int j = i + 1; j < hot.length; j++) {
+                assertTrue(hot[i] / 128 != hot[j] / 128, hot[i] + " and " + hot[j] + " share 128 bytes");
+            }
+        }
+        // the space tripwire's range, from the peer read pointer to the nudge, holds the closed flag too
+        assertTrue(PEER_READ_POINTER_OFFSET < PEER_CLOSED_OFFSET && PEER_CLOSED_OFFSET < NUDGE_OFFSET);
     }
 
     @Test

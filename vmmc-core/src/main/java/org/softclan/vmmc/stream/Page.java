@@ -19,12 +19,12 @@ import java.util.Objects;
  */
 public final class Page implements AutoCloseable {
     private static final long BYTES = UNSAFE.arrayBaseOffset(byte[].class);
-    private final ByteStream stream;
+    private final PagePool pool;
     private PageMemory mem;
     private long duplications;
 
-    Page(final ByteStream stream, final PageMemory mem) {
-        this.stream = stream;
+    Page(final PagePool pool, final PageMemory mem) {
+        this.pool = pool;
         this.mem = mem;
     }
 
@@ -58,12 +58,12 @@ public final class Page implements AutoCloseable {
         checkOpen();
         Objects.checkFromIndexSize(index, length, mem.capacity);
         if (mem.inFlight()) {
-            final PageMemory copy = stream.acquirePageMemory(mem.capacity);
+            final PageMemory copy = pool.acquire(mem.capacity);
             UNSAFE.copyMemory(mem.address, copy.address, mem.capacity);
-            stream.retirePageMemory(mem);
+            pool.retire(mem);
             mem = copy;
             duplications++;
-            stream.countDuplication();
+            pool.countDuplication();
         }
     }
 
@@ -181,7 +181,7 @@ public final class Page implements AutoCloseable {
     @Override
     public void close() {
         if (mem != null) {
-            stream.retirePageMemory(mem);
+            pool.retire(mem);
             mem = null;
         }
     }

@@ -6,8 +6,8 @@ import org.softclan.vmmc.Connection;
  * The layout of a byte stream's control area: the one place its offsets and post states are defined.
  * Each direction of a stream has one, in the control area of the sending end's receive region
  * ({@link Connection#controlOffset}), written by the receiver of that direction through its outbound
- * mapping; so every word of it is input to the sender, checked before use ({@link ByteStream}'s
- * {@code checkedMode}, {@code peekPeerPost}, {@code peerDeposit} and the deposit path).
+ * mapping; so every word of it is input to the sender, checked before use ({@link PeerPostTable}).
+ * The receiver writes it through {@link PostTable}.
  *
  * <pre>
  *  offset in the control area  word                                            written by
@@ -38,6 +38,8 @@ final class StreamControlDescriptor {
     static final long DEPOSIT_KEY_OFFSET = Connection.controlOffset(16);
     /** Offset (in the receive region) of the deposit region's name (int length, then the bytes). */
     static final long DEPOSIT_NAME_OFFSET = Connection.controlOffset(24);
+    /** Offset (in the receive region) of the deposit region name's UTF-8 bytes, after its int length. */
+    static final long DEPOSIT_NAME_BYTES_OFFSET = DEPOSIT_NAME_OFFSET + 4;
     /** Longest deposit region name the peer may announce, in bytes (the fabric's names are at most 100). */
     static final int MAX_DEPOSIT_NAME = 200;
     /** Offset within the control area of the post table. */

@@ -32,6 +32,8 @@ final class StreamFrameDescriptor {
     static final int DEPOSIT_SEQ_OFFSET = 8;
     /** Offset of a DEPOSIT frame's byte count (long). */
     static final int DEPOSIT_BYTES_OFFSET = 16;
+    /** Bytes of an EOF frame: its type alone. */
+    static final int EOF_FRAME_LENGTH = 1;
     /** Bytes of a DEPOSIT frame. */
     static final int DEPOSIT_FRAME_LENGTH = 24;
     /** Largest frame (type byte included) a write sends, when the connection allows it: 64 KiB of payload. */

@@ -7,13 +7,13 @@ import org.softclan.dsm.DmaTransfer;
 
 /** A {@link SendTicket}: ready at once, or once the DMA transfer that read the caller's buffer last ended. */
 final class Ticket implements SendTicket {
-    private final ByteStream stream;
+    private final StreamWriter writer;
     private final SendTechnique technique;
     private final long bytes;
     private final DmaTransfer last;
 
-    Ticket(final ByteStream stream, final SendTechnique technique, final long bytes, final DmaTransfer last) {
-        this.stream = stream;
+    Ticket(final StreamWriter writer, final SendTechnique technique, final long bytes, final DmaTransfer last) {
+        this.writer = writer;
         this.technique = technique;
         this.bytes = bytes;
         this.last = last;
@@ -37,7 +37,7 @@ final class Ticket implements SendTicket {
     @Override
     public void awaitReady(final long timeout, final TimeUnit unit) throws IOException {
         if (last != null) {
-            stream.awaitTransfer(last, unit.toNanos(timeout));
+            writer.awaitTransfer(last, unit.toNanos(timeout));
         }
     }
 

@@ -18,6 +18,8 @@ class StreamDescriptorsTest {
         // the deposit name (int length + at most MAX_DEPOSIT_NAME bytes) ends before the post table
         assertTrue(StreamControlDescriptor.DEPOSIT_NAME_OFFSET + 4 + StreamControlDescriptor.MAX_DEPOSIT_NAME
             <= controlStart + StreamControlDescriptor.POST_TABLE);
+        assertEquals(StreamControlDescriptor.DEPOSIT_NAME_OFFSET + 4, StreamControlDescriptor.DEPOSIT_NAME_BYTES_OFFSET,
+            "the name's bytes follow its int length");
         final Set<Long> slots = new HashSet<>();
         for (long seq = 0; seq < 3L * StreamControlDescriptor.POST_SLOTS; seq++) {
             final long slot = StreamControlDescriptor.postSlotOffset(seq);
@@ -46,6 +48,7 @@ class StreamDescriptorsTest {
         assertEquals(StreamFrameDescriptor.DEPOSIT_SEQ_OFFSET + 8, StreamFrameDescriptor.DEPOSIT_BYTES_OFFSET);
         assertEquals(StreamFrameDescriptor.DEPOSIT_BYTES_OFFSET + 8, StreamFrameDescriptor.DEPOSIT_FRAME_LENGTH);
         assertTrue(StreamFrameDescriptor.TYPE_OFFSET < StreamFrameDescriptor.DATA_OFFSET);
+        assertEquals(StreamFrameDescriptor.TYPE_OFFSET + 1, StreamFrameDescriptor.EOF_FRAME_LENGTH, "EOF is its type byte alone");
         assertEquals(64 * 1024, StreamFrameDescriptor.MAX_FRAME - StreamFrameDescriptor.DATA_OFFSET);
     }
 }

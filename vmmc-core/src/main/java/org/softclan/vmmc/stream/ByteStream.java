@@ -378,7 +378,8 @@ public final class ByteStream implements ByteChannel {
      *         already, that reports the end of the stream)
      * @throws IllegalStateException if {@value #POST_SLOTS} posts are unfilled, or the deposit region
      *                               has no free range of that size (release filled buffers)
-     * @throws IllegalArgumentException if {@code capacity} is not positive
+     * @throws IllegalArgumentException if {@code capacity} is not positive, or larger than the deposit
+     *                                  region ({@link #depositCapacity(int)})
      * @throws ClosedException          if this stream is closed
      */
     public PostedBuffer post(final int capacity) {

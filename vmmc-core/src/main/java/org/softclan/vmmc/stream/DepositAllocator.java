@@ -33,11 +33,11 @@ final class DepositAllocator {
     }
 
     /**
-     * {@return {@code size} rounded up to the alignment: the bytes a buffer of that size takes (computed
-     * in {@code int}, as the stream always did)}
+     * {@return {@code size} rounded up to the alignment: the bytes a buffer of that size takes (in
+     * {@code long}: a size near {@code Integer.MAX_VALUE} rounds up past it, not to a negative number)}
      */
     static long aligned(final int size) {
-        return (size + DEPOSIT_ALIGN - 1) & -DEPOSIT_ALIGN;
+        return ((long) size + DEPOSIT_ALIGN - 1) & -DEPOSIT_ALIGN;
     }
 
     /**

@@ -163,6 +163,10 @@ final class PostTable {
                 throw new IllegalStateException(end + ": " + POST_SLOTS + " posted buffers are unfilled;"
                     + " wait for one before posting more");
             }
+            if (DepositAllocator.aligned(capacity) > depositCapacity) {
+                throw new IllegalArgumentException(end + ": posted buffer capacity " + capacity + " bytes exceeds the"
+                    + " deposit region's " + depositCapacity + " bytes; post smaller buffers or raise depositCapacity");
+            }
             final long at = allocator.allocate(capacity);
             if (at < 0) {
                 throw new IllegalStateException(end + ": the deposit region (" + depositCapacity

@@ -28,6 +28,16 @@ class DepositAllocatorTest {
     }
 
     @Test
+    void aSizeNearTheLargestIntIsRefusedNotWrappedToANegativeLength() {
+        // rounding in int made Integer.MAX_VALUE - 10 negative: it was handed offset 0 and left a negative
+        // free range behind, through which later buffers could reach past the region
+        final DepositAllocator a = new DepositAllocator(4096);
+        assertEquals(-1, a.allocate(Integer.MAX_VALUE - 10));
+        assertEquals(0, a.allocate(4096), "the refused attempt took nothing");
+        assertEquals(-1, a.allocate(1));
+    }
+
+    @Test
     void probeFindsTheRangeAllocateWouldTakeWithoutTakingIt() {
         final DepositAllocator a = new DepositAllocator(4096);
         assertEquals(0, a.probe(100));

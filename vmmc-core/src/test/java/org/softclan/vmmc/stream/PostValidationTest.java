@@ -81,6 +81,21 @@ class PostValidationTest {
     }
 
     @Test
+    void aPostLargerThanTheDepositRegionIsRefusedAndTakesNothing() {
+        final StreamEnd end = new StreamEnd(near);
+        final PostTable posts = new PostTable(end, null);
+        try {
+            final IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> posts.post(Integer.MAX_VALUE - 10, false));
+            assertTrue(e.getMessage().contains("exceeds the deposit region"), e.getMessage());
+            final PostedBuffer p = posts.post(100, false);
+            assertEquals(0, p.offset, "the refused post took no range");
+        } finally {
+            posts.closeDeposit();
+        }
+    }
+
+    @Test
     void aDepositNoticeOfMoreBytesThanThePostHoldsIsRejectedAndAGoodOneFills() {
         final StreamEnd end = new StreamEnd(near);
         final PostTable posts = new PostTable(end, null);

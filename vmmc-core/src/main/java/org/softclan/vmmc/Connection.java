@@ -3,7 +3,6 @@ package org.softclan.vmmc;
 import static org.softclan.vmmc.ReceiveRegionDescriptor.*;
 
 import java.nio.ByteBuffer;
-import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -65,7 +64,7 @@ import org.softclan.tripwire.WaitStrategy;
  * A word that breaks the protocol is a {@link PeerProtocolException} naming the field and the value, and
  * the connection is broken from then on; nothing past the bad word is handed to a handler.
  */
-public final class Connection implements AutoCloseable {
+public final class Connection extends CloseGate implements AutoCloseable {
     /** Bytes of the control area that the layer above may use, in both receive regions. */
     public static final int CONTROL_BYTES = ReceiveRegionDescriptor.CONTROL_LENGTH;
     /** How often waits re-check that the peer is alive, in milliseconds. */
@@ -79,10 +78,6 @@ public final class Connection implements AutoCloseable {
     private static final long NO_WAIT = -1;
     /** How long {@link #close()} waits for threads inside an operation to leave before returning, in ms. */
     public static final int CLOSE_WAIT_MS = 2_000;
-    /** Slots of {@link #inside}, 128 bytes apart (the array's data starts 16 bytes into the object). */
-    static final int SENDING = 7;
-    static final int RECEIVING = 23;
-    static final int OTHER = 39;
 
     /** How a connection's arrivals are signalled. */
     public enum Mode {
@@ -93,7 +88,6 @@ public final class Connection implements AutoCloseable {
     }
 
     private final long id;
-    private final String name;
     private final TripwireUnit unit;
     private final InboundMapping rx;
     private final OutboundMapping tx;
@@ -107,9 +101,6 @@ public final class Connection implements AutoCloseable {
     private final RingReceiver receiver;
     /** How the peer's faults, a cut region and the peer's going away are told. */
     private final ConnectionHealth health;
-    private volatile boolean closed;
-    /** Threads inside an operation, per role ({@link #SENDING}, {@link #RECEIVING}, {@link #OTHER}). */
-    private final AtomicLongArray inside = new AtomicLongArray(OTHER + 9);
     /** The close sequence and the release of the memory once no thread is inside. */
     private final ConnectionCloser closer;
     /** The first protocol violation the peer committed, or {@code null}: the connection is broken. */
@@ -117,8 +108,8 @@ public final class Connection implements AutoCloseable {
 
     Connection(final long id, final String name, final TripwireUnit unit, final boolean ownsUnit, final InboundMapping rx,
                final OutboundMapping tx, final Mode mode, final WaitStrategy strategy) {
+        super(name);
         this.id = id;
-        this.name = name;
         this.unit = unit;
         this.rx = rx;
         this.tx = tx;
@@ -130,7 +121,7 @@ public final class Connection implements AutoCloseable {
         final int dataActions = mode == Mode.EVENTS ? Tripwire.EVENT | Tripwire.WAKE : Tripwire.WAKE;
         final Tripwire dataTrip = unit.arm(rx, Tripwire.Options.word(WRITE_POINTER_OFFSET).actions(dataActions).cookie(id));
         final Tripwire spaceTrip = unit.arm(rx, Tripwire.Options.at(PEER_READ_POINTER_OFFSET, NUDGE_OFFSET + 8 - PEER_READ_POINTER_OFFSET).actions(Tripwire.WAKE).cookie(id));
-        this.closer = new ConnectionCloser(this, inside, rx, tx, unit, ownsUnit, dataTrip, spaceTrip);
+        this.closer = new ConnectionCloser(this, rx, tx, unit, ownsUnit, dataTrip, spaceTrip);
         // closing the endpoint closes this connection first: its waiters leave before the memory goes
         rx.endpoint().closeFirst(this);
     }
@@ -172,7 +163,11 @@ public final class Connection implements AutoCloseable {
      * @throws IllegalArgumentException if the message is longer than {@link #maxMessage()}
      */
     public boolean offer(final byte[] src, final int offset, final int length) {
-        final long at = tryClaim(length, null);
+        return copyAndCommit(tryClaim(length, null), src, offset, length);
+    }
+
+    /** Fills the record claimed at {@code at} (unless {@link #BACK_PRESSURED}) from {@code src} and commits it. */
+    private boolean copyAndCommit(final long at, final byte[] src, final int offset, final int length) {
         if (at == BACK_PRESSURED) {
             return false;
         }
@@ -213,13 +208,7 @@ public final class Connection implements AutoCloseable {
      */
     public void send(final byte[] src, final int offset, final int length, final long timeout, final TimeUnit unit) {
         try {
-            final long at = claim(length, Math.max(0, unit.toNanos(timeout)), null);
-            try {
-                tx.put(at, src, offset, length);
-            } catch (final RuntimeException | Error e) {
-                throw abandon(e);
-            }
-            commit(null);
+            copyAndCommit(claim(length, Math.max(0, unit.toNanos(timeout)), null), src, offset, length);
         } catch (final InternalError late) {
             throw cut(late);   // a fault of the copy into a cut region, delivered by the JVM on the way out
         }
@@ -508,40 +497,9 @@ public final class Connection implements AutoCloseable {
         return new PeerProtocolException(violation);
     }
 
-    /**
-     * Counts the calling thread into {@code role}, then checks the closed flag. The sending and the
-     * receiving role are flags (one thread each at a time, as the threading rule says), set by a volatile
-     * store; {@link #OTHER} is a counter (atomic add). Either is a full barrier, as is close's volatile
-     * store of the flag: either this thread sees the flag or close sees this thread inside.
-     *
-     * @throws org.softclan.dsm.ClosedException if the connection is closed (the thread is counted out again)
-     */
-    private void enter(final int role) {
-        if (role == OTHER) {
-            inside.getAndIncrement(OTHER);
-        } else {
-            inside.set(role, 1);
-        }
-        if (closed) {
-            leave(role);
-            throw new org.softclan.dsm.ClosedException("connection " + name + " is closed");
-        }
-    }
-
-    /** Counts the calling thread out of {@code role} (release); the last thread out of a closed connection unmaps it. */
-    private void leave(final int role) {
-        if (role != OTHER) {
-            inside.lazySet(role, 0);
-            if (closed) {
-                releaseIfIdle();
-            }
-        } else if (inside.decrementAndGet(OTHER) == 0 && closed) {
-            releaseIfIdle();
-        }
-    }
-
     /** The last thread out of a closed connection unmaps it (see {@link ConnectionCloser#releaseIfIdle}). */
-    private void releaseIfIdle() {
+    @Override
+    void releaseIfIdle() {
         closer.releaseIfIdle();
     }
 
@@ -772,16 +730,7 @@ public final class Connection implements AutoCloseable {
     }
 
     void checkPeer0() {
-        if (peerClosed0() || !tx.isValid() || !tx.ownerAlive()) {
-            throw peerGone();
-        }
-        // a region cut from outside breaks the connection here, not with a fault at a later access
-        try {
-            rx.checkIntact();
-            tx.checkIntact();
-        } catch (final org.softclan.dsm.RegionTruncatedException e) {
-            throw cut(e);
-        }
+        health.checkAlive(peerClosed0(), rx);
     }
 
     PeerGoneException peerGone() {
@@ -799,12 +748,7 @@ public final class Connection implements AutoCloseable {
      */
     @Override
     public void close() {
-        final boolean first;
-        synchronized (this) {
-            first = !closed;
-            closed = true;   // volatile: every thread entering from now on sees it, or close sees that thread
-        }
-        closer.close(first);
+        closer.close(markClosed());
     }
 
     @Override

@@ -17,12 +17,7 @@ import org.softclan.tripwire.TripwireUnit;
 /**
  * The close sequence of a {@link Connection}, and the release of its memory once no thread is inside.
  *
- * <p><b>Gate</b> (kept in {@link Connection}, on the hot path): every call counts itself into its role
- * in {@code inside} (a volatile store for the sending and the receiving role, an atomic add for others;
- * each slot on a cache line of its own), then reads the closed flag; close sets the flag (volatile),
- * then reads the counts. Each side's first access is a full barrier, so either the entering thread sees
- * the flag and leaves with {@link org.softclan.dsm.ClosedException} before touching memory, or close
- * sees it inside.
+ * <p>The gate every call passes is {@link CloseGate}, the connection's superclass.
  *
  * <p><b>Sequence</b> (the first close; a concurrent second one waits for it, bounded): count itself in;
  * tell the peer (its closed flag, unless the peer's region was cut); disarm the tripwires (unless this
@@ -47,11 +42,11 @@ final class ConnectionCloser {
     /** Opened when the first close has finished: a second, concurrent close waits for it. */
     private final CountDownLatch closeDone = new CountDownLatch(1);
 
-    ConnectionCloser(final Connection connection, final AtomicLongArray inside, final InboundMapping rx,
+    ConnectionCloser(final Connection connection, final InboundMapping rx,
                      final OutboundMapping tx, final TripwireUnit unit, final boolean ownsUnit, final Tripwire dataTrip,
                      final Tripwire spaceTrip) {
         this.connection = connection;
-        this.inside = inside;
+        this.inside = connection.inside;
         this.rx = rx;
         this.tx = tx;
         this.unit = unit;
@@ -122,8 +117,7 @@ final class ConnectionCloser {
 
     /** Unmaps both regions (and an owned unit) once the connection is closed and no thread is inside. */
     void releaseIfIdle() {
-        if (!connection.isClosed() || inside.get(Connection.SENDING) != 0 || inside.get(Connection.RECEIVING) != 0
-            || inside.get(Connection.OTHER) != 0 || !released.compareAndSet(false, true)) {
+        if (!connection.isClosed() || !connection.idle() || !released.compareAndSet(false, true)) {
             return;
         }
         tx.close();

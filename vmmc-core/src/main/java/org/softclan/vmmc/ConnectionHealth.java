@@ -105,4 +105,26 @@ final class ConnectionHealth {
             : "removed its receive region";
         return new PeerGoneException("connection " + name + ": the peer " + tx.owner() + " " + what);
     }
+
+    /**
+     * Checks that the peer has not closed, its process is alive and both receive regions still have their
+     * full size (a few microseconds: it asks the OS).
+     *
+     * @param peerClosed whether the peer's closed flag is set in this end's memory
+     * @param rx         this end's receive region
+     * @throws PeerGoneException if the peer closed or died, or (with the cut as its cause) a receive
+     *                           region's file was cut from outside: the connection is broken from then on
+     */
+    void checkAlive(final boolean peerClosed, final org.softclan.dsm.InboundMapping rx) {
+        if (peerClosed || !tx.isValid() || !tx.ownerAlive()) {
+            throw peerGone(peerClosed);
+        }
+        // a region cut from outside breaks the connection here, not with a fault at a later access
+        try {
+            rx.checkIntact();
+            tx.checkIntact();
+        } catch (final RegionTruncatedException e) {
+            throw cut(e);
+        }
+    }
 }

@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 
 import io.aeron.Aeron;
@@ -16,15 +18,18 @@ import io.aeron.Publication;
 import io.aeron.Subscription;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
+import io.aeron.logbuffer.BufferClaim;
 import io.aeron.logbuffer.FragmentHandler;
 import org.agrona.DirectBuffer;
+import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.softclan.bench.throughput.Config;
 
 /**
  * {@code aeron-ipc}: Aeron's shared-memory transport ({@code aeron:ipc}) between two JVMs.
  *
- * <p>The client JVM launches the one media driver, in a fresh temporary directory under
+ * <p>Round trip: the client JVM launches the media driver, in a fresh temporary directory under
  * {@code /dev/shm} ({@code dirDeleteOnStart}, {@code dirDeleteOnShutdown}), set up for low latency as
  * Aeron's own samples do, scaled to a small machine: {@link ThreadingMode#SHARED} (one driver thread)
  * with a {@link BusySpinIdleStrategy}, non-sparse term files; IPC terms of {@value #TERM_LENGTH} bytes
@@ -36,6 +41,16 @@ import org.agrona.concurrent.UnsafeBuffer;
  * (one fragment at a time, through a {@link FragmentAssembler} so that payloads larger than the MTU are
  * reassembled) and offer with retry on back pressure. Each handler copies the message out of the log
  * buffer; the echo side checks it and offers its copy back.
+ *
+ * <p>One way: the measuring JVM launches a media driver once per session, in the {@link Rig}'s scratch
+ * directory, in {@link ThreadingMode#INVOKER} mode: its duty cycle runs on a background thread that sleeps 100 µs
+ * between cycles while no measurement runs, and on the receiving thread itself during a measurement
+ * (whenever a poll finds nothing, and every 8th read), so that the measurement has two busy threads, the
+ * sender and the receiver, as every other transport has ({@link DriverDuty}). Channel
+ * {@code aeron:ipc?term-length=<ring>}, one stream per measurement; the sender offers to an exclusive
+ * publication (tryClaim up to the MTU's payload, else offer, which fragments) and ends the stream with a
+ * 1-byte message; the receiver polls a subscription through a fragment assembler with a
+ * {@link BusySpinIdleStrategy}, copying each message into the caller's buffer.
  *
  * <p>On JDK 17 Aeron needs no JVM flags beyond those the harness passes anyway.
  */
@@ -70,6 +85,37 @@ final class AeronIpcTransport implements PeerTransport {
     @Override
     public Echo echo(final int size) {
         return new AeronEcho(size);
+    }
+
+    /** @return a media driver's settings common to both uses: its directory, removed on start and shutdown */
+    static MediaDriver.Context driverContext(final String dir) {
+        return new MediaDriver.Context().aeronDirectoryName(dir).dirDeleteOnStart(true).dirDeleteOnShutdown(true);
+    }
+
+    @Override
+    public boolean oneWay() {
+        return true;
+    }
+
+    @Override
+    public Receiver receiver(final Config c, final Rig rig, final Map<String, String> toSender) {
+        final OneWayDriver driver = rig.shared("aeron-ipc driver", () -> new OneWayDriver(rig.scratch()
+            .resolve("aeron-ipc").toString()));
+        final int stream = 1000 + rig.nextId();
+        final String channel = "aeron:ipc?term-length=" + Math.max(64 * 1024, c.ringBytes());
+        toSender.put("aeron", driver.dir);
+        toSender.put("channel", channel);
+        toSender.put("stream", Integer.toString(stream));
+        return new OneWayReceiver(driver.aeron.addSubscription(channel, stream), driver.duty, c.size());
+    }
+
+    @Override
+    public Sender sender(final Config c, final Rig rig, final Map<String, String> fromReceiver, final int slots)
+        throws IOException {
+        final String dir = fromReceiver.get("aeron");
+        final Aeron aeron = rig.shared("aeron " + dir, () -> Aeron.connect(new Aeron.Context().aeronDirectoryName(dir)));
+        return new OneWaySender(aeron, fromReceiver.get("channel"), Integer.parseInt(fromReceiver.get("stream")), c,
+            slots);
     }
 
     /** Copies one message out of the log buffer into {@code copy}. */
@@ -133,14 +179,11 @@ final class AeronIpcTransport implements PeerTransport {
             dir = Files.createTempDirectory(Files.isDirectory(shm) ? shm : Paths.get(System.getProperty("java.io.tmpdir")),
                 "softclan-aeron-");
             final String aeronDir = dir.resolve("aeron").toString();
-            driver = MediaDriver.launch(new MediaDriver.Context()
-                .aeronDirectoryName(aeronDir)
+            driver = MediaDriver.launch(driverContext(aeronDir)
                 .threadingMode(ThreadingMode.SHARED)
                 .sharedIdleStrategy(new BusySpinIdleStrategy())
                 .termBufferSparseFile(false)
-                .ipcTermBufferLength(TERM_LENGTH)
-                .dirDeleteOnStart(true)
-                .dirDeleteOnShutdown(true));
+                .ipcTermBufferLength(TERM_LENGTH));
             aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(aeronDir));
             pub = aeron.addExclusivePublication(CHANNEL, PING_STREAM);
             sub = aeron.addSubscription(CHANNEL, PONG_STREAM);
@@ -275,6 +318,291 @@ final class AeronIpcTransport implements PeerTransport {
             if (aeron != null) {
                 aeron.close();
             }
+        }
+    }
+
+    /** The one-way media driver of a session ({@link ThreadingMode#INVOKER}), its duty and a client. */
+    static final class OneWayDriver implements AutoCloseable {
+        final String dir;
+        final MediaDriver driver;
+        final DriverDuty duty;
+        final Aeron aeron;
+
+        OneWayDriver(final String dir) {
+            this.dir = dir;
+            this.driver = MediaDriver.launch(driverContext(dir).threadingMode(ThreadingMode.INVOKER));
+            this.duty = new DriverDuty(driver.sharedAgentInvoker());
+            this.aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir));
+        }
+
+        @Override
+        public void close() {
+            aeron.close();
+            duty.stop();
+            driver.close();
+        }
+    }
+
+    /**
+     * Runs the one-way driver's duty cycle: on a background thread that sleeps 100 µs between cycles while
+     * no measurement runs, and on the receiving thread, which {@link #take() takes} the invoker for the
+     * length of a measurement.
+     */
+    static final class DriverDuty {
+        private final AgentInvoker invoker;
+        private final ReentrantLock lock = new ReentrantLock();
+        private final Thread thread;
+        private volatile boolean running = true;
+
+        DriverDuty(final AgentInvoker invoker) {
+            this.invoker = invoker;
+            this.thread = new Thread(this::loop, "aeron-driver-duty");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        private void loop() {
+            while (running) {
+                lock.lock();
+                try {
+                    if (running) {
+                        invoker.invoke();
+                    }
+                } finally {
+                    lock.unlock();
+                }
+                LockSupport.parkNanos(100_000);
+            }
+        }
+
+        /** @return the invoker, for the calling thread alone until {@link #give()} */
+        AgentInvoker take() {
+            lock.lock();
+            return invoker;
+        }
+
+        void give() {
+            lock.unlock();
+        }
+
+        void stop() {
+            running = false;
+            try {
+                thread.join(5_000);
+            } catch (final InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Reads a one-way stream from a subscription, running the driver's duty cycle while it waits. */
+    static final class OneWayReceiver implements Receiver {
+        private final Subscription subscription;
+        private final FragmentAssembler assembler;
+        private final DriverDuty duty;
+        private final BusySpinIdleStrategy idleStrategy = new BusySpinIdleStrategy();
+        private final int size;
+        private ByteBuffer target;
+        private ByteBuffer overflow = ByteBuffer.allocateDirect(0);
+        private boolean eof;
+        private Liveness peer;
+        private AgentInvoker invoker;
+        private int reads;
+        /** Fragments one message takes (the MTU's payload is the MTU less a 32-byte frame header). */
+        private int fragmentsPerMessage = 1;
+
+        OneWayReceiver(final Subscription subscription, final DriverDuty duty, final int size) {
+            this.subscription = subscription;
+            this.duty = duty;
+            this.size = size;
+            this.assembler = new FragmentAssembler((buffer, offset, length, header) -> {
+                if (length == 1) {
+                    eof = true;
+                    return;
+                }
+                final ByteBuffer t = target;
+                if (!overflow.hasRemaining() && t.remaining() >= length) {
+                    buffer.getBytes(offset, t, t.position(), length);
+                    t.position(t.position() + length);
+                } else {
+                    keep(buffer, offset, length);
+                }
+            });
+        }
+
+        private void keep(final DirectBuffer buffer, final int offset, final int length) {
+            if (overflow.capacity() - overflow.limit() < length) {
+                final ByteBuffer bigger = ByteBuffer.allocateDirect(Math.max(2 * overflow.capacity(),
+                    overflow.remaining() + length));
+                bigger.put(overflow);
+                bigger.flip();
+                overflow = bigger;
+            }
+            final int at = overflow.limit();
+            overflow.limit(at + length);
+            buffer.getBytes(offset, overflow, at, length);
+        }
+
+        @Override
+        public void start(final Liveness peer) throws IOException {
+            this.peer = peer;
+            invoker = duty.take();
+            int idle = 0;
+            while (subscription.imageCount() == 0) {
+                if (invoker.invoke() == 0) {
+                    Thread.onSpinWait();
+                }
+                if (++idle == 1 << 12) {
+                    idle = 0;
+                    peer.check();
+                }
+            }
+            final int payload = subscription.imageAtIndex(0).mtuLength() - 32;
+            fragmentsPerMessage = (size + payload - 1) / payload;
+        }
+
+        /** A message is never split across reads: the buffer holds at least one. */
+        @Override
+        public int readSize(final Config c) {
+            return Math.max(c.effectiveReadSize(), c.size());
+        }
+
+        @Override
+        public int read(final ByteBuffer dst) throws IOException {
+            if ((++reads & 7) == 0) {
+                invoker.invoke();
+            }
+            final int start = dst.position();
+            if (overflow.hasRemaining()) {
+                final int n = Math.min(overflow.remaining(), dst.remaining());
+                final ByteBuffer part = overflow.duplicate();
+                part.limit(part.position() + n);
+                dst.put(part);
+                overflow.position(overflow.position() + n);
+                if (!overflow.hasRemaining()) {
+                    overflow.clear().limit(0);
+                }
+                return n;
+            }
+            if (eof) {
+                return -1;
+            }
+            target = dst;
+            // as many fragments as make the messages dst has room for: none need keeping for later
+            final int limit = Math.max(1, dst.remaining() / size) * fragmentsPerMessage;
+            int idle = 0;
+            while (dst.position() == start && !overflow.hasRemaining() && !eof) {
+                final int fragments = subscription.poll(assembler, limit);
+                if (fragments == 0) {
+                    invoker.invoke();
+                    if (++idle == 1 << 16) {
+                        idle = 0;
+                        peer.check();
+                    }
+                }
+                idleStrategy.idle(fragments);
+            }
+            target = null;
+            if (dst.position() == start) {
+                return overflow.hasRemaining() ? read(dst) : -1;
+            }
+            return dst.position() - start;
+        }
+
+        @Override
+        public void stopReading() {
+            if (invoker != null) {
+                invoker = null;
+                duty.give();
+            }
+        }
+
+        @Override
+        public void abort() {
+            close();
+        }
+
+        @Override
+        public void close() {
+            stopReading();
+            subscription.close();
+        }
+    }
+
+    /** Offers a one-way stream to an exclusive publication: tryClaim up to the MTU's payload, else offer. */
+    static final class OneWaySender implements Sender {
+        private final ExclusivePublication publication;
+        private final ByteBuffer[] buffers;
+        private final UnsafeBuffer[] views;
+        private final BufferClaim claim = new BufferClaim();
+        private final int maxPayload;
+
+        OneWaySender(final Aeron aeron, final String channel, final int streamId, final Config c, final int slots)
+            throws IOException {
+            this.publication = aeron.addExclusivePublication(channel, streamId);
+            final long deadline = System.nanoTime() + CONNECT_TIMEOUT_NANOS;
+            while (!publication.isConnected()) {
+                if (System.nanoTime() - deadline > 0) {
+                    publication.close();
+                    throw new IOException("no Aeron subscriber on " + channel + " stream " + streamId);
+                }
+                Thread.onSpinWait();
+            }
+            if (c.size() > publication.maxMessageLength()) {
+                publication.close();
+                throw new IOException("message size " + c.size() + " exceeds the publication's largest message of "
+                    + publication.maxMessageLength() + " bytes (an eighth of the term length); raise --ring");
+            }
+            this.maxPayload = publication.maxPayloadLength();
+            this.buffers = new ByteBuffer[slots];
+            this.views = new UnsafeBuffer[slots];
+            for (int s = 0; s < slots; s++) {
+                buffers[s] = Rig.pageAligned(c.size());
+                views[s] = new UnsafeBuffer(buffers[s], 0, c.size());
+            }
+        }
+
+        @Override
+        public ByteBuffer buffer(final int slot) {
+            return buffers[slot];
+        }
+
+        @Override
+        public void send(final int slot, final int size) throws IOException {
+            long r;
+            if (size <= maxPayload) {
+                while ((r = publication.tryClaim(size, claim)) <= 0) {
+                    backOff(r);
+                }
+                claim.buffer().putBytes(claim.offset(), views[slot], 0, size);
+                claim.commit();
+            } else {
+                while ((r = publication.offer(views[slot], 0, size)) <= 0) {
+                    backOff(r);
+                }
+            }
+        }
+
+        private static void backOff(final long result) throws IOException {
+            if (result == Publication.NOT_CONNECTED || result == Publication.CLOSED
+                || result == Publication.MAX_POSITION_EXCEEDED) {
+                throw new IOException("Aeron publication failed: " + Publication.errorString(result));
+            }
+            Thread.onSpinWait();
+        }
+
+        @Override
+        public void finish() throws IOException {
+            final UnsafeBuffer end = new UnsafeBuffer(new byte[1]);
+            long r;
+            while ((r = publication.offer(end, 0, 1)) <= 0) {
+                backOff(r);
+            }
+        }
+
+        @Override
+        public void close() {
+            publication.close();
         }
     }
 }

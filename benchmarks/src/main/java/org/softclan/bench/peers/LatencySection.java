@@ -143,20 +143,21 @@ final class LatencySection implements CompareSection {
         final Path csv = run.outDir().resolve("latency.csv");
         Files.writeString(csv, LatencyTable.roundsCsv(table), StandardCharsets.UTF_8);
         files.add(csv);
-        final List<LatencyChart.Series> series = new ArrayList<>();
+        final List<Chart.Series> series = new ArrayList<>();
         for (final LatencyTable.Rounds t : table) {
             final Histogram all = t.combined();
             if (all.getTotalCount() > 0) {
                 final Path hgrm = run.outDir().resolve(t.transport() + ".hgrm");
                 Files.writeString(hgrm, PingPongResult.percentileDistribution(all), StandardCharsets.UTF_8);
                 files.add(hgrm);
-                series.add(LatencyChart.Series.of(t.transport(), all));
+                series.add(Chart.Series.percentiles(t.transport(), all));
             }
         }
         if (!series.isEmpty()) {
             final Path svg = run.outDir().resolve("latency.svg");
-            Files.writeString(svg, LatencyChart.svg("Round-trip latency by percentile, " + run.size() + "-byte payload, "
-                + (run.rounds() == 1 ? "1 round" : run.rounds() + " rounds added"), series), StandardCharsets.UTF_8);
+            Files.writeString(svg, Chart.svg("Round-trip latency by percentile, " + run.size() + "-byte payload, "
+                + (run.rounds() == 1 ? "1 round" : run.rounds() + " rounds added"), "percentile",
+                "round-trip latency (us, log scale)", Chart.Axes.PERCENTILE, series), StandardCharsets.UTF_8);
             files.add(svg);
         }
     }
@@ -180,7 +181,7 @@ final class LatencySection implements CompareSection {
         }
         run.log().println("compare: " + name + " (round " + round + ") ...");
         final long t0 = System.nanoTime();
-        final Process p = new ProcessBuilder(PingPongRunner.EchoProcess.javaCommand(BenchMain.class, args))
+        final Process p = new ProcessBuilder(PeerProcess.javaCommand(BenchMain.class, args))
             .redirectOutput(log.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         files.add(log);
         // the run caps itself at max-seconds plus a third for the warm-up; allow for JVM starts and set-up

@@ -1,34 +1,42 @@
 package org.softclan.bench.peers;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 
+import org.softclan.bench.throughput.Config;
 import org.softclan.dsm.Endpoint;
 import org.softclan.dsm.Fabric;
 
 /**
- * One way of doing a request/response round trip between two JVMs on one host: the measuring side
- * ({@link Client}, in the JVM that runs {@code bench pingpong}) and the echo side ({@link Echo}, in a
- * child JVM started by {@link PingPongRunner} and run by {@link EchoMain}).
+ * One system under test, with both ends of each measurement it takes part in: a request/response round
+ * trip ({@link Client} and {@link Echo}, {@code bench pingpong} and {@code bench compare}) and, where it
+ * has them, a one-way stream ({@link Receiver} and {@link Sender}, {@code bench stream}, {@code bench
+ * techniques} and compare's throughput section). The measuring side runs in the JVM that runs the
+ * command; the other side in a child JVM ({@link PeerMain}, driven through a {@link PeerProcess}).
  *
- * <p><b>Set-up</b>, in this order:
+ * <p><b>Round trip</b>, set up in this order ({@link PingPongRunner}):
  * <ol>
  *   <li>the measuring JVM calls {@link #client} and {@link Client#prepare()}: it creates what the echo
  *       side attaches to (a fabric and region, a media driver) and returns parameters for it;</li>
  *   <li>the child JVM calls {@link #echo} and {@link Echo#open(Map)} with those parameters: it attaches
- *       and listens, then returns its own parameters (a port) and says {@code ready};</li>
+ *       and listens, then returns its own parameters (a port);</li>
  *   <li>the measuring JVM calls {@link Client#connect(Map)} with the child's parameters, while the
  *       child runs {@link Echo#run} (which accepts the connection first, where there is one).</li>
  * </ol>
+ * Every request carries {@code size} bytes stamped by {@link Payload#stamp} with its sequence number at
+ * both ends. The echo side reads the whole request into its own memory, checks both stamps
+ * ({@link Payload#check}) and sends those bytes back; the client reads the whole response and checks its
+ * stamps against the sequence number it sent. So a transport cannot answer without moving the full
+ * payload both ways.
  *
- * <p><b>Payload</b>: every request carries {@code size} bytes stamped by {@link Payload#stamp} with its
- * sequence number at both ends. The echo side reads the whole request into its own memory, checks
- * both stamps ({@link Payload#check}) and sends those bytes back; the client reads the whole response
- * and checks its stamps against the sequence number it sent. So a transport cannot answer without
- * moving the full payload both ways.
+ * <p><b>One way</b> ({@code org.softclan.bench.throughput.ThroughputBench}): the measuring JVM calls
+ * {@link #receiver}, which creates what the sender attaches to and adds its names to the parameters; the
+ * child calls {@link #sender} with them. The runner then has the sender send messages from its buffer
+ * slots and checks every byte the receiver reads.
  */
 public interface PeerTransport {
     /** @return the name on the command line, e.g. {@code tcp} */
@@ -43,14 +51,136 @@ public interface PeerTransport {
     /**
      * @param size payload bytes of each request and response
      * @return the measuring side (not yet prepared)
+     * @throws UnsupportedOperationException if this transport has no round trip
      */
-    Client client(int size);
+    default Client client(int size) {
+        throw new UnsupportedOperationException(name() + " measures one-way throughput only");
+    }
 
     /**
      * @param size payload bytes of each request and response
      * @return the echo side (not yet opened)
+     * @throws UnsupportedOperationException if this transport has no round trip
      */
-    Echo echo(int size);
+    default Echo echo(int size) {
+        throw new UnsupportedOperationException(name() + " measures one-way throughput only");
+    }
+
+    /** @return whether this transport has one-way ends ({@link #receiver}, {@link #sender}) */
+    default boolean oneWay() {
+        return false;
+    }
+
+    /**
+     * Creates the receiving end of a one-way stream in the measuring JVM.
+     *
+     * @param c        the measurement's settings
+     * @param rig      the session's resources (its endpoint, scratch directory, shared clients)
+     * @param toSender where to put the names the sender needs (keys and values without spaces or '=')
+     * @return the end, not yet started
+     * @throws IOException if it cannot be set up
+     */
+    default Receiver receiver(Config c, Rig rig, Map<String, String> toSender) throws IOException {
+        throw new UnsupportedOperationException(name() + " measures round trips only");
+    }
+
+    /**
+     * Creates the sending end of a one-way stream in the child JVM, connected to the receiver.
+     *
+     * @param c            the measurement's settings
+     * @param rig          the child's resources
+     * @param fromReceiver what {@link #receiver} put in its parameters
+     * @param slots        message buffers to rotate through
+     * @return the end, connected
+     * @throws IOException if it cannot connect
+     */
+    default Sender sender(Config c, Rig rig, Map<String, String> fromReceiver, int slots) throws IOException {
+        throw new UnsupportedOperationException(name() + " measures round trips only");
+    }
+
+    /** Something a spinning end checks now and then, which throws to make it give up. */
+    @FunctionalInterface
+    interface Liveness {
+        /** @throws IOException to stop waiting (the other side failed or is gone) */
+        void check() throws IOException;
+    }
+
+    /** The receiving end of a one-way stream: one thread reads everything the sender sent. */
+    interface Receiver {
+        /**
+         * Completes the set-up once the sender was told to connect (accepts its connection).
+         *
+         * @param peer checked while waiting for the sender
+         * @throws IOException if the sender does not come
+         */
+        default void start(Liveness peer) throws IOException {
+        }
+
+        /**
+         * @param c the measurement's settings
+         * @return the bytes of the read buffer to use: {@link Config#effectiveReadSize()} unless the end
+         *         needs more
+         */
+        default int readSize(Config c) {
+            return c.effectiveReadSize();
+        }
+
+        /**
+         * Reads into {@code dst} from its position, waiting for at least one byte.
+         *
+         * @param dst where to put the bytes
+         * @return bytes read, or -1 at the end of the stream
+         * @throws IOException if the stream failed or the sender is gone
+         */
+        int read(ByteBuffer dst) throws IOException;
+
+        /** Called once reading is over, before the closing handshake with the sender. */
+        default void stopReading() {
+        }
+
+        /** Tells the sender to give up (the receiver stopped reading early). */
+        void abort();
+
+        /** Releases the end; never throws. */
+        void close();
+    }
+
+    /** The sending end of a one-way stream: sends messages from a fixed set of buffer slots. */
+    interface Sender {
+        /**
+         * @param slot the slot
+         * @return the slot's message buffer (position and limit are the end's business)
+         */
+        ByteBuffer buffer(int slot);
+
+        /**
+         * Waits until a slot's buffer may be written again (its previous send is done with it).
+         *
+         * @param slot the slot
+         * @throws IOException if the transfer failed
+         */
+        default void awaitFree(int slot) throws IOException {
+        }
+
+        /**
+         * Sends the first {@code size} bytes of a slot's buffer.
+         *
+         * @param slot the slot
+         * @param size the bytes
+         * @throws IOException if the stream failed or the receiver gave up
+         */
+        void send(int slot, int size) throws IOException;
+
+        /**
+         * Ends the stream after everything sent (waits for transfers still in flight).
+         *
+         * @throws IOException if the stream failed
+         */
+        void finish() throws IOException;
+
+        /** Releases the end; never throws. */
+        void close();
+    }
 
     /** The measuring side: sends a request, waits for the response, checks it. One thread. */
     interface Client extends AutoCloseable {

@@ -1,31 +1,16 @@
 package org.softclan.bench.peers;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
-import java.util.Comparator;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import org.HdrHistogram.Histogram;
 
 /**
- * Runs one transport's ping-pong: prepares the client side in this JVM, starts the echo side in a child
- * JVM ({@link EchoMain}, same {@code java}, class path and JVM input arguments), connects, warms up,
- * measures, and stops the child.
+ * Runs one transport's ping-pong: prepares the client side in this JVM, starts a child JVM
+ * ({@link PeerProcess}) and has it open the echo side ({@link PeerMain}'s {@code echo} command), connects,
+ * warms up, measures, and stops the child.
  *
  * <p><b>Measurement.</b> One message in flight at a time; round trip {@code i} carries sequence number
  * {@code i} (warm-up and measured round trips are numbered in one series from 1). Without a rate, each
@@ -47,8 +32,6 @@ import org.HdrHistogram.Histogram;
 public final class PingPongRunner {
     /** A round trip that takes longer than this fails the run. */
     static final long ROUND_TRIP_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(10);
-    /** How long to wait for the child to say ready or done. */
-    static final long CONTROL_TIMEOUT_SECONDS = 60;
 
     /** What to run. */
     public static final class Settings {
@@ -106,28 +89,50 @@ public final class PingPongRunner {
     }
 
     /**
-     * Runs the ping-pong; progress lines go to {@code log}.
+     * Runs the ping-pong with a child JVM of its own, which must exit cleanly at the end; progress lines go
+     * to {@code log}.
      *
+     * @param s   what to run
+     * @param log where progress lines go, or null
+     * @return the result
      * @throws Exception if set-up fails, a round trip fails or times out, or the echo count is wrong
      */
     public static PingPongResult run(final Settings s, final PrintStream log) throws Exception {
-        final PeerTransport.Client client = s.transport.client(s.size);
-        EchoProcess child = null;
+        final PeerProcess child = PeerProcess.start(s.transport.name() + " echo");
         try {
+            final PingPongResult r = run(child, s, log);
+            child.exit();
+            return r;
+        } finally {
+            child.kill();
+        }
+    }
+
+    /**
+     * Runs the ping-pong with the echo side in {@code child}, which serves further commands afterwards.
+     *
+     * @param child the child JVM
+     * @param s     what to run
+     * @param log   where progress lines go, or null
+     * @return the result
+     * @throws Exception if set-up fails, a round trip fails or times out, or the echo count is wrong
+     */
+    public static PingPongResult run(final PeerProcess child, final Settings s, final PrintStream log)
+        throws Exception {
+        try (PeerTransport.Client client = s.transport.client(s.size)) {
             final Map<String, String> params = client.prepare();
-            child = EchoProcess.start(s.transport.name(), s.size, params);
-            final EchoProcess c = child;
             final Path scratch = client.scratch();
             // on Ctrl-C: stop the child and remove the client's temporary files (unlinking mapped files is
             // safe; unmapping under a running round trip would not be)
             final Thread killer = new Thread(() -> {
-                c.kill();
-                deleteTree(scratch);
+                child.kill();
+                Rig.deleteTree(scratch);
             }, "pingpong-cleanup");
             Runtime.getRuntime().addShutdownHook(killer);
             try {
-                final String ready = child.expect("ready");
-                client.connect(EchoMain.parse(ready.trim().split(" "), 1));
+                child.send("echo " + s.transport.name() + " " + s.size + PeerProcess.tokens(params));
+                final String open = child.expect("open");
+                client.connect(PeerProcess.pairs(open.substring("open".length())));
                 final PingPongResult result = measure(client, s, log);
                 client.disconnect();
                 child.send("stop");
@@ -137,7 +142,6 @@ public final class PingPongRunner {
                     throw new IllegalStateException(s.transport.name() + ": the echo side checked " + echoed
                         + " requests, the client made " + (result.warmup() + result.roundTrips()) + " round trips");
                 }
-                child.waitForExit();
                 return result.echoed(echoed);
             } finally {
                 try {
@@ -146,11 +150,6 @@ public final class PingPongRunner {
                     // the hook runs anyway
                 }
             }
-        } finally {
-            if (child != null) {
-                child.kill();
-            }
-            client.close();
         }
     }
 
@@ -212,23 +211,6 @@ public final class PingPongRunner {
             measured < s.iterations, 0);
     }
 
-    static void deleteTree(final Path dir) {
-        if (dir == null || !Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (final IOException e) {
-                    // best effort at exit
-                }
-            });
-        } catch (final IOException | UncheckedIOException e) {
-            // best effort at exit
-        }
-    }
-
     /** Measures with a client already connected (no child); for tests of the timing loop. */
     static PingPongResult measureOnly(final PeerTransport.Client client, final Settings s) throws Exception {
         return measure(client, s, null);
@@ -238,120 +220,5 @@ public final class PingPongRunner {
     static PingPongResult measureOnly(final PeerTransport.Client client, final Settings s, final PrintStream log)
         throws Exception {
         return measure(client, s, log);
-    }
-
-    /** The echo child and its control channel (its standard input and output). */
-    static final class EchoProcess {
-        private static final String EOF = "\u0000eof";
-        private final Process process;
-        private final String name;
-        private final PrintWriter toChild;
-        private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-
-        private EchoProcess(final Process process, final String name) {
-            this.process = process;
-            this.name = name;
-            this.toChild = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
-            final Thread reader = new Thread(() -> {
-                try (BufferedReader r = new BufferedReader(
-                    new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                    String line;
-                    while ((line = r.readLine()) != null) {
-                        lines.add(line);
-                    }
-                } catch (final IOException e) {
-                    // the child is gone
-                } finally {
-                    lines.add(EOF);
-                }
-            }, "echo-output");
-            reader.setDaemon(true);
-            reader.start();
-        }
-
-        /** @return the command line of a JVM like this one running {@code mainClass} with {@code args} */
-        static List<String> javaCommand(final Class<?> mainClass, final List<String> args) {
-            final List<String> cmd = new ArrayList<>();
-            cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
-            for (final String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-                if (!a.startsWith("-agentlib:jdwp") && !a.startsWith("-Xrunjdwp")) {
-                    cmd.add(a);
-                }
-            }
-            cmd.add("-cp");
-            cmd.add(System.getProperty("java.class.path"));
-            cmd.add(mainClass.getName());
-            cmd.addAll(args);
-            return cmd;
-        }
-
-        static EchoProcess start(final String transport, final int size, final Map<String, String> params)
-            throws IOException {
-            final List<String> args = new ArrayList<>(List.of(transport, Integer.toString(size)));
-            for (final Map.Entry<String, String> e : params.entrySet()) {
-                args.add(e.getKey() + "=" + e.getValue());
-            }
-            final Process p = new ProcessBuilder(javaCommand(EchoMain.class, args))
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-            return new EchoProcess(p, transport);
-        }
-
-        void send(final String line) {
-            toChild.println(line);
-        }
-
-        /** @return the first line starting with {@code prefix}; other lines go to standard error */
-        String expect(final String prefix) throws InterruptedException {
-            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CONTROL_TIMEOUT_SECONDS);
-            while (true) {
-                final String line = lines.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                if (line == null) {
-                    throw new IllegalStateException(name + " echo JVM did not say '" + prefix.trim() + "' within "
-                        + CONTROL_TIMEOUT_SECONDS + " s");
-                }
-                if (EOF.equals(line)) {
-                    throw new IllegalStateException(name + " echo JVM exited" + exitStatus() + " before saying '"
-                        + prefix.trim() + "'");
-                }
-                if (line.startsWith(prefix)) {
-                    return line;
-                }
-                if (line.startsWith("error ")) {
-                    throw new IllegalStateException(name + " echo JVM failed: " + line.substring("error ".length()));
-                }
-                System.err.println(name + " echo: " + line);
-            }
-        }
-
-        private String exitStatus() {
-            try {
-                return process.waitFor(1, TimeUnit.SECONDS) ? " with status " + process.exitValue() : "";
-            } catch (final InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return "";
-            }
-        }
-
-        void waitForExit() throws InterruptedException {
-            if (!process.waitFor(30, TimeUnit.SECONDS)) {
-                throw new IllegalStateException(name + " echo JVM did not exit within 30 s of saying done");
-            }
-            if (process.exitValue() != 0) {
-                throw new IllegalStateException(name + " echo JVM exited with status " + process.exitValue());
-            }
-        }
-
-        /** Kills the child if it is still running, and waits for it to go. */
-        void kill() {
-            if (process.isAlive()) {
-                process.destroyForcibly();
-                try {
-                    process.waitFor(10, TimeUnit.SECONDS);
-                } catch (final InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            toChild.close();
-        }
     }
 }

@@ -1,9 +1,13 @@
 package org.softclan.bench.peers;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
+import net.openhft.chronicle.core.Jvm;
+import org.softclan.bench.throughput.Config;
 import org.softclan.dsm.InboundMapping;
 import org.softclan.dsm.OutboundMapping;
 import org.softclan.tripwire.EventHandler;
@@ -43,6 +47,9 @@ import org.softclan.tripwire.os.Futex;
  *       {@link WaitStrategy#DEFAULT_SPIN_NANOS}, {@link WaitStrategy#parkWithBackoff parkWithBackoff} from
  *       1 to 100 µs. {@link Transports#more()}: run only when named.</li>
  * </ul>
+ *
+ * <p>One way, {@code raw} alone: a {@link RawRing} of {@link Config#ringBytes()} in a region the receiver
+ * exports and the sender imports; the sender copies each message in, the receiver copies out, both spin.
  */
 final class SharedMemoryTransport implements PeerTransport {
     /** Offset of the payload in each region: the word has the first cache line to itself. */
@@ -117,6 +124,86 @@ final class SharedMemoryTransport implements PeerTransport {
     @Override
     public Echo echo(final int size) {
         return new SharedEcho(mode, size);
+    }
+
+    @Override
+    public boolean oneWay() {
+        return mode == Mode.RAW;
+    }
+
+    @Override
+    public Receiver receiver(final Config c, final Rig rig, final Map<String, String> toSender) {
+        final long bytes = RawRing.regionBytes(c.ringBytes());
+        final String region = "tp-raw-" + rig.nextId();
+        final InboundMapping in = rig.endpoint().export(region, bytes);
+        toSender.put("region", region);
+        return new Receiver() {
+            private RawRing ring;
+
+            @Override
+            public void start(final Liveness peer) {
+                ring = new RawRing(in.address(0, bytes), c.ringBytes(), peer);
+            }
+
+            @Override
+            public int read(final ByteBuffer dst) throws IOException {
+                final int n = ring.read(Jvm.address(dst) + dst.position(), dst.remaining());
+                if (n > 0) {
+                    dst.position(dst.position() + n);
+                }
+                return n;
+            }
+
+            @Override
+            public void abort() {
+                if (ring != null) {
+                    ring.abort();
+                }
+            }
+
+            @Override
+            public void close() {
+                in.close();
+            }
+        };
+    }
+
+    @Override
+    public Sender sender(final Config c, final Rig rig, final Map<String, String> fromReceiver, final int slots) {
+        final String region = fromReceiver.get("region");
+        final OutboundMapping out = rig.endpoint().importRegion(region);
+        final RawRing ring = new RawRing(out.address(0, RawRing.regionBytes(c.ringBytes())), c.ringBytes(), () -> {
+            if (!out.ownerAlive()) {
+                throw new IOException("the receiver of region " + region + " is gone");
+            }
+        });
+        final ByteBuffer[] buffers = new ByteBuffer[slots];
+        final long[] addresses = new long[slots];
+        for (int s = 0; s < slots; s++) {
+            buffers[s] = Rig.pageAligned(c.size());
+            addresses[s] = Jvm.address(buffers[s]);
+        }
+        return new Sender() {
+            @Override
+            public ByteBuffer buffer(final int slot) {
+                return buffers[slot];
+            }
+
+            @Override
+            public void send(final int slot, final int size) throws IOException {
+                ring.write(addresses[slot], size);
+            }
+
+            @Override
+            public void finish() {
+                ring.finish();
+            }
+
+            @Override
+            public void close() {
+                out.close();
+            }
+        };
     }
 
     // ----------------------------------------------------------------------------------- waiting

@@ -5,12 +5,14 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.SocketOption;
 import java.net.SocketTimeoutException;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.NetworkChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
@@ -19,7 +21,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
+
+import org.softclan.bench.throughput.Config;
 
 /**
  * {@code tcp} and {@code uds}: blocking JDK {@link SocketChannel}s. {@code tcp} connects over loopback
@@ -32,6 +38,10 @@ import java.util.function.BooleanSupplier;
  * retried in a busy loop: no thread ever sleeps in the kernel, so a round trip pays no wake-up of an
  * idle CPU (on a virtual machine whose CPUs idle, that wake-up can cost more than the rest of the
  * round trip). They are the sockets at their fastest, at the price of a core per side.
+ *
+ * <p>One way, {@code tcp} and {@code uds}: blocking channels, the receiver listening ({@code tcp} on the
+ * loopback address, {@code uds} in the session's scratch directory), send and receive buffers of
+ * {@link Config#ringBytes()} asked for (where the platform allows), the sender writing each message whole.
  */
 final class SocketTransport implements PeerTransport {
     private final boolean unix;
@@ -70,6 +80,128 @@ final class SocketTransport implements PeerTransport {
     @Override
     public Echo echo(final int size) {
         return new SocketEcho(unix, spin, size);
+    }
+
+    @Override
+    public boolean oneWay() {
+        return !spin;
+    }
+
+    private static void trySetBuffer(final NetworkChannel ch, final SocketOption<Integer> option, final int bytes) {
+        try {
+            ch.setOption(option, bytes);
+        } catch (final IOException | UnsupportedOperationException e) {
+            // the platform default then
+        }
+    }
+
+    @Override
+    public Receiver receiver(final Config c, final Rig rig, final Map<String, String> toSender) throws IOException {
+        final ServerSocketChannel server;
+        final Path path;
+        if (unix) {
+            path = rig.scratch().resolve("tp-" + rig.nextId() + ".sock");
+            server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+            server.bind(UnixDomainSocketAddress.of(path));
+            toSender.put("path", path.toString());
+        } else {
+            path = null;
+            server = ServerSocketChannel.open();
+            server.setOption(StandardSocketOptions.SO_RCVBUF, c.ringBytes());
+            server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            toSender.put("port", Integer.toString(((InetSocketAddress) server.getLocalAddress()).getPort()));
+        }
+        return new Receiver() {
+            private SocketChannel channel;
+
+            @Override
+            public void start(final Liveness peer) throws IOException {
+                server.configureBlocking(false);
+                while (channel == null) {
+                    peer.check();
+                    channel = server.accept();
+                    if (channel == null) {
+                        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+                    }
+                }
+                channel.configureBlocking(true);
+                trySetBuffer(channel, StandardSocketOptions.SO_RCVBUF, c.ringBytes());
+            }
+
+            @Override
+            public int read(final ByteBuffer dst) throws IOException {
+                return channel.read(dst);
+            }
+
+            @Override
+            public void abort() {
+                close();
+            }
+
+            @Override
+            public void close() {
+                try {
+                    if (channel != null) {
+                        channel.close();
+                    }
+                    server.close();
+                } catch (final IOException e) {
+                    // closing anyway
+                }
+                if (path != null) {
+                    path.toFile().delete();
+                }
+            }
+        };
+    }
+
+    @Override
+    public Sender sender(final Config c, final Rig rig, final Map<String, String> fromReceiver, final int slots)
+        throws IOException {
+        final SocketChannel channel;
+        if (unix) {
+            channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+            trySetBuffer(channel, StandardSocketOptions.SO_SNDBUF, c.ringBytes());
+            channel.connect(UnixDomainSocketAddress.of(fromReceiver.get("path")));
+        } else {
+            channel = SocketChannel.open();
+            channel.setOption(StandardSocketOptions.SO_SNDBUF, c.ringBytes());
+            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            channel.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(),
+                Integer.parseInt(fromReceiver.get("port"))));
+        }
+        channel.configureBlocking(true);
+        final ByteBuffer[] buffers = new ByteBuffer[slots];
+        for (int s = 0; s < slots; s++) {
+            buffers[s] = Rig.pageAligned(c.size());
+        }
+        return new Sender() {
+            @Override
+            public ByteBuffer buffer(final int slot) {
+                return buffers[slot];
+            }
+
+            @Override
+            public void send(final int slot, final int size) throws IOException {
+                final ByteBuffer b = buffers[slot];
+                b.limit(size).position(0);
+                writeFully(channel, b);
+            }
+
+            @Override
+            public void finish() throws IOException {
+                channel.shutdownOutput();
+            }
+
+            @Override
+            public void close() {
+                try {
+                    channel.close();
+                } catch (final IOException e) {
+                    // closing anyway
+                }
+            }
+        };
     }
 
     /**

@@ -13,11 +13,10 @@ import java.util.Map;
 import org.softclan.bench.throughput.Config;
 import org.softclan.bench.throughput.Result;
 import org.softclan.bench.throughput.ThroughputBench;
-import org.softclan.bench.throughput.Transport;
 
 /**
  * The throughput part of {@code bench compare}: one-way streaming of 64 KiB messages between two JVMs
- * for every throughput transport ({@link Transport#all()}: the raw ring, the byte stream with each send
+ * for every throughput transport ({@link Transports#oneWay()}: the raw ring, the byte stream with each send
  * technique, aeron-ipc, tcp, uds), in {@value #ROUNDS} interleaved rounds (every transport once per
  * round, so slow drifts of the machine hit all of them alike), reporting the median and the range and
  * the median's ratio to the raw ring's.
@@ -45,20 +44,20 @@ final class ThroughputSection implements CompareSection {
 
     @Override
     public void run(final Run run) throws Exception {
-        final List<Transport> transports = Transport.all();
-        for (final Transport t : transports) {
-            mbps.put(t.cliName(), new ArrayList<>());
+        final List<PeerTransport> transports = Transports.oneWay();
+        for (final PeerTransport t : transports) {
+            mbps.put(t.name(), new ArrayList<>());
         }
         try (ThroughputBench.Session session = ThroughputBench.open()) {
             for (int round = 1; round <= ROUNDS; round++) {
-                for (final Transport t : transports) {
-                    run.log().printf(Locale.ROOT, "throughput round %d/%d: %s ...%n", round, ROUNDS, t.cliName());
+                for (final PeerTransport t : transports) {
+                    run.log().printf(Locale.ROOT, "throughput round %d/%d: %s ...%n", round, ROUNDS, t.name());
                     final Result r = session.run(new Config().transport(t).size(SIZE).seconds(seconds)
                         .warmupSeconds(WARMUP_SECONDS));
                     if (r.ok()) {
-                        add(t.cliName(), r.mbPerSecond());
+                        add(t.name(), r.mbPerSecond());
                     } else {
-                        fail(t.cliName(), r.error());
+                        fail(t.name(), r.error());
                     }
                 }
             }
@@ -87,11 +86,7 @@ final class ThroughputSection implements CompareSection {
     }
 
     static double median(final List<Double> values) {
-        final double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        if (v.length == 0) {
-            return Double.NaN;
-        }
-        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+        return LatencyTable.median(values.stream().mapToDouble(Double::doubleValue).toArray());
     }
 
     @Override

@@ -3,10 +3,13 @@ package org.softclan.bench.peers;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.softclan.vmmc.stream.SendTechnique;
+
 /**
- * The transports {@code bench pingpong} and {@code bench compare} know: {@link #all()}, which compare runs
- * by default, in that order, and {@link #more()}, run only when named ({@code --transport},
- * {@code --transports}).
+ * The systems under test. Round trips ({@code bench pingpong}, {@code bench compare}): {@link #all()},
+ * which compare runs by default, in that order, and {@link #more()}, run only when named
+ * ({@code --transport}, {@code --transports}). One way ({@code bench stream}, {@code bench techniques},
+ * compare's throughput section): {@link #oneWay()}.
  */
 public final class Transports {
     /** The floor every other transport is compared with. */
@@ -78,5 +81,36 @@ public final class Transports {
         }
         throw new IllegalArgumentException("unknown transport '" + name + "'; one of: "
             + String.join(", ", names(known)));
+    }
+
+    /**
+     * @return a fresh instance of every transport with one-way ends, in the order tables list them: the raw
+     *         ring, the byte stream with each send technique, aeron-ipc, tcp, uds
+     */
+    public static List<PeerTransport> oneWay() {
+        final List<PeerTransport> all = new ArrayList<>();
+        all.add(new SharedMemoryTransport(SharedMemoryTransport.Mode.RAW));
+        for (final SendTechnique t : SendTechnique.values()) {
+            all.add(new ByteStreamTransport(t));
+        }
+        all.add(new AeronIpcTransport());
+        all.add(new SocketTransport(false, false));
+        all.add(new SocketTransport(true, false));
+        return all;
+    }
+
+    /**
+     * @param name a transport's name, any case
+     * @return the transport of {@link #oneWay()} called {@code name}
+     * @throws IllegalArgumentException naming the choices if there is none
+     */
+    public static PeerTransport oneWay(final String name) {
+        final List<PeerTransport> all = oneWay();
+        for (final PeerTransport t : all) {
+            if (t.name().equalsIgnoreCase(name.trim())) {
+                return t;
+            }
+        }
+        throw new IllegalArgumentException("no transport '" + name + "'; choose one of " + String.join(", ", names(all)));
     }
 }

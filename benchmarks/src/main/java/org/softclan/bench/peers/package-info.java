@@ -1,5 +1,6 @@
 /**
- * The library measured against its peers: round-trip latency between two JVMs on one host.
+ * The library measured against its peers between two JVMs on one host: the one benchmark rig (systems
+ * under test, the child JVM and its protocol, the chart writer) and the round-trip latency commands.
  *
  * <ul>
  *   <li>{@code ./vmmc bench pingpong --transport T [--size BYTES] [--warmup N] [--iterations N] [--rate N]}
@@ -10,10 +11,15 @@
  *       a Markdown table with each p50's ratio to raw's, a CSV, {@code .hgrm} files and an SVG chart.</li>
  * </ul>
  *
- * <p>Each transport ({@link org.softclan.bench.peers.Transports}) is a
- * {@link org.softclan.bench.peers.PeerTransport}: a client side in the measuring JVM and an echo side
- * in a child JVM ({@link org.softclan.bench.peers.EchoMain}). {@code raw}, {@code tripwire-spin} and
- * {@code tripwire-block} are shared mappings of the dsm layer with no queue, {@code futex} the same with a
+ * <p>Each system under test ({@link org.softclan.bench.peers.Transports}) is one
+ * {@link org.softclan.bench.peers.PeerTransport} with both ends of each measurement it takes part in: a
+ * client and an echo side for round trips, and for those that have them a receiver and a sender for
+ * one-way throughput ({@code org.softclan.bench.throughput}). The other side always runs in a child JVM
+ * ({@link org.softclan.bench.peers.PeerMain}, driven through a {@link org.softclan.bench.peers.PeerProcess});
+ * resources a session's one-way measurements share are in a {@link org.softclan.bench.peers.Rig}. One chart
+ * writer, {@link org.softclan.bench.peers.Chart}, draws the percentile and the throughput charts.
+ *
+ * <p>Round trips: {@code raw}, {@code tripwire-spin} and {@code tripwire-block} are shared mappings of the dsm layer with no queue, {@code futex} the same with a
  * bare futex (the floor of {@code tripwire-block}); {@code queue} and {@code rpc} are the library's
  * message queue and RPC; {@code aeron-ipc}, {@code tcp} and {@code uds} are the peers. Compare runs
  * those by default; {@code tripwire-yield}, {@code tripwire-competitive}, {@code tripwire-park} (the

@@ -5,6 +5,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
+import org.softclan.bench.peers.PeerTransport;
+import org.softclan.bench.peers.Transports;
 import org.softclan.vmmc.stream.ReceiveTechnique;
 
 /**
@@ -22,7 +24,7 @@ public final class Config {
      */
     public static final int DEFAULT_RING = 64 << 20;
 
-    private Transport transport = Transport.raw();
+    private PeerTransport transport = Transports.oneWay("raw");
     private int size = 64 * 1024;
     private long totalBytes;
     private double seconds = 2;
@@ -39,9 +41,17 @@ public final class Config {
         return fromMap(toMap());
     }
 
-    /** @param t the transport @return this */
-    public Config transport(final Transport t) {
-        this.transport = Objects.requireNonNull(t, "transport");
+    /**
+     * @param t a transport with one-way ends ({@link Transports#oneWay()})
+     * @return this
+     * @throws IllegalArgumentException if {@code t} measures round trips only
+     */
+    public Config transport(final PeerTransport t) {
+        if (!Objects.requireNonNull(t, "transport").oneWay()) {
+            throw new IllegalArgumentException("--transport " + t.name() + " measures round trips only; choose one of "
+                + String.join(", ", Transports.names(Transports.oneWay())));
+        }
+        this.transport = t;
         return this;
     }
 
@@ -131,7 +141,7 @@ public final class Config {
     }
 
     /** @return the transport */
-    public Transport transport() {
+    public PeerTransport transport() {
         return transport;
     }
 
@@ -204,9 +214,9 @@ public final class Config {
     }
 
     /** @return the settings as key-value pairs (what the sending JVM is told) */
-    Map<String, String> toMap() {
+    public Map<String, String> toMap() {
         final Map<String, String> m = new LinkedHashMap<>();
-        m.put("transport", transport.cliName());
+        m.put("transport", transport.name());
         m.put("size", Integer.toString(size));
         m.put("total", Long.toString(totalBytes));
         m.put("seconds", Double.toString(seconds));
@@ -220,10 +230,13 @@ public final class Config {
         return m;
     }
 
-    /** @return settings from {@link #toMap()}'s pairs */
-    static Config fromMap(final Map<String, String> m) {
+    /**
+     * @param m what {@link #toMap()} gave (other keys are ignored)
+     * @return the settings
+     */
+    public static Config fromMap(final Map<String, String> m) {
         return new Config()
-            .transport(Transport.parse(m.get("transport")))
+            .transport(Transports.oneWay(m.get("transport")))
             .size(Integer.parseInt(m.get("size")))
             .totalBytes(Long.parseLong(m.get("total")))
             .seconds(Double.parseDouble(m.get("seconds")))
@@ -236,30 +249,9 @@ public final class Config {
             .busySpin("busy".equals(m.get("wait")));
     }
 
-    /** Parses {@code key=value} tokens separated by spaces. */
-    static Map<String, String> parseTokens(final String text) {
-        final Map<String, String> m = new LinkedHashMap<>();
-        for (final String token : text.trim().split("\\s+")) {
-            final int eq = token.indexOf('=');
-            if (eq > 0) {
-                m.put(token.substring(0, eq), token.substring(eq + 1));
-            }
-        }
-        return m;
-    }
-
-    /** Formats pairs as {@code key=value} tokens separated by spaces. */
-    static String tokens(final Map<String, String> m) {
-        final StringBuilder b = new StringBuilder();
-        for (final Map.Entry<String, String> e : m.entrySet()) {
-            b.append(b.length() == 0 ? "" : " ").append(e.getKey()).append('=').append(e.getValue());
-        }
-        return b.toString();
-    }
-
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "%s size=%d %s warm-up=%.2fs ring=%d read=%d%s%s", transport, size,
+        return String.format(Locale.ROOT, "%s size=%d %s warm-up=%.2fs ring=%d read=%d%s%s", transport.name(), size,
             totalBytes > 0 ? "total=" + totalBytes : "seconds=" + seconds, warmupSeconds, ringBytes,
             effectiveReadSize(), rate > 0 ? " rate=" + rate + "/s" : "", checksum ? " crc" : "");
     }

@@ -102,10 +102,10 @@ public final class Result {
     @Override
     public String toString() {
         if (!ok()) {
-            return config.transport() + " size " + config.size() + ": failed: " + error;
+            return config.transport().name() + " size " + config.size() + ": failed: " + error;
         }
         return String.format(Locale.ROOT, "%s size %d: %.1f MB/s (%.3f GB/s), %.0f msgs/s, %d bytes in %.3f s%s",
-            config.transport(), config.size(), mbPerSecond(), gbPerSecond(), messagesPerSecond(), measuredBytes,
+            config.transport().name(), config.size(), mbPerSecond(), gbPerSecond(), messagesPerSecond(), measuredBytes,
             measuredNanos / 1e9, warmedUp ? "" : " (no warm-up: the stream ended within it)");
     }
 }

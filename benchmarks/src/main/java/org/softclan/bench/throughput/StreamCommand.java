@@ -10,6 +10,8 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 import org.HdrHistogram.Histogram;
+import org.softclan.bench.peers.PeerTransport;
+import org.softclan.bench.peers.Transports;
 import org.softclan.vmmc.stream.ReceiveTechnique;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -70,32 +72,38 @@ public final class StreamCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         final PrintStream out = System.out;
-        final List<Transport> list = new ArrayList<>();
-        for (final String t : transports) {
-            if ("all".equalsIgnoreCase(t.trim())) {
-                list.addAll(Transport.all());
-            } else {
-                list.add(Transport.parse(t));
+        final List<PeerTransport> list = new ArrayList<>();
+        final Config base;
+        try {
+            for (final String t : transports) {
+                if ("all".equalsIgnoreCase(t.trim())) {
+                    list.addAll(Transports.oneWay());
+                } else {
+                    list.add(Transports.oneWay(t));
+                }
             }
+            if (!"busy".equals(waitMode) && !"competitive".equals(waitMode)) {
+                throw new IllegalArgumentException("--wait " + waitMode + ": choose busy or competitive");
+            }
+            base = new Config()
+                .size((int) parseBytes(size))
+                .totalBytes(total == null ? 0 : parseBytes(total))
+                .seconds(seconds)
+                .warmupSeconds(warmup)
+                .ringBytes((int) parseBytes(ring))
+                .readSize(readSize == null ? 0 : (int) parseBytes(readSize))
+                .rate(rate)
+                .checksum(checksum)
+                .busySpin("busy".equals(waitMode))
+                .receiveTechnique(ReceiveTechnique.parse(receive));
+        } catch (final IllegalArgumentException e) {
+            System.err.println("stream: " + e.getMessage());
+            return 2;
         }
-        if (!"busy".equals(waitMode) && !"competitive".equals(waitMode)) {
-            throw new IllegalArgumentException("--wait " + waitMode + ": choose busy or competitive");
-        }
-        final Config base = new Config()
-            .size((int) parseBytes(size))
-            .totalBytes(total == null ? 0 : parseBytes(total))
-            .seconds(seconds)
-            .warmupSeconds(warmup)
-            .ringBytes((int) parseBytes(ring))
-            .readSize(readSize == null ? 0 : (int) parseBytes(readSize))
-            .rate(rate)
-            .checksum(checksum)
-            .busySpin("busy".equals(waitMode))
-            .receiveTechnique(ReceiveTechnique.parse(receive));
         out.println("# bench stream: one-way throughput between two JVMs");
         out.println();
         out.println(environment());
-        out.println("settings: " + base.toString().substring(base.transport().cliName().length() + 1)
+        out.println("settings: " + base.toString().substring(base.transport().name().length() + 1)
             + ", stream waits " + waitMode + ", receive " + base.receiveTechnique().cliName());
         final List<Result> results = new ArrayList<>();
         final long started = System.nanoTime();
@@ -104,7 +112,7 @@ public final class StreamCommand implements Callable<Integer> {
                 out.println(session.checkClock(200));
             }
             for (int round = 0; round < Math.max(1, repeat); round++) {
-                for (final Transport t : list) {
+                for (final PeerTransport t : list) {
                     final Result r = session.run(base.copy().transport(t));
                     out.println("  " + r);
                     results.add(r);
@@ -143,12 +151,12 @@ public final class StreamCommand implements Callable<Integer> {
         b.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
         for (final Result r : results) {
             if (!r.ok()) {
-                b.append("| ").append(r.config().transport()).append(" | ").append(r.config().size())
+                b.append("| ").append(r.config().transport().name()).append(" | ").append(r.config().size())
                     .append(" | n/a | | | | | failed: ").append(r.error().replace('|', '/')).append(" |\n");
                 continue;
             }
             b.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %.3f | %.0f | %d | %.2f | ok%s |%n",
-                r.config().transport(), r.config().size(), r.mbPerSecond(), r.gbPerSecond(), r.messagesPerSecond(),
+                r.config().transport().name(), r.config().size(), r.mbPerSecond(), r.gbPerSecond(), r.messagesPerSecond(),
                 r.measuredBytes(), r.measuredNanos() / 1e9, r.warmedUp() ? "" : " (no warm-up)"));
         }
         return b.toString();
@@ -166,7 +174,7 @@ public final class StreamCommand implements Callable<Integer> {
                 continue;
             }
             b.append(String.format(Locale.ROOT, "| %s | %d | %.0f | %d | %.2f | %.2f | %.2f | %.2f |%n",
-                r.config().transport(), r.config().rate(), r.messagesPerSecond(), h.getTotalCount(),
+                r.config().transport().name(), r.config().rate(), r.messagesPerSecond(), h.getTotalCount(),
                 h.getValueAtPercentile(50) / 1e3, h.getValueAtPercentile(99) / 1e3,
                 h.getValueAtPercentile(99.9) / 1e3, h.getMaxValue() / 1e3));
         }
@@ -178,7 +186,7 @@ public final class StreamCommand implements Callable<Integer> {
         final Map<String, List<Double>> runs = new LinkedHashMap<>();
         for (final Result r : results) {
             if (r.ok()) {
-                runs.computeIfAbsent(r.config().transport().cliName(), k -> new ArrayList<>()).add(r.mbPerSecond());
+                runs.computeIfAbsent(r.config().transport().name(), k -> new ArrayList<>()).add(r.mbPerSecond());
             }
         }
         final Map<String, double[]> out = new LinkedHashMap<>();

@@ -13,6 +13,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Consumer;
 
+import org.softclan.bench.peers.Chart;
+import org.softclan.bench.peers.Transports;
 import org.softclan.vmmc.stream.ReceiveTechnique;
 import org.softclan.vmmc.stream.SendTechnique;
 
@@ -77,7 +79,7 @@ public final class Techniques {
         final List<Point> points = new ArrayList<>();
         for (final SendTechnique t : SendTechnique.values()) {
             for (final int size : sizes) {
-                final Config c = base.copy().transport(Transport.stream(t)).receiveTechnique(ReceiveTechnique.BUFFERED)
+                final Config c = base.copy().transport(Transports.oneWay("stream-" + t.cliName())).receiveTechnique(ReceiveTechnique.BUFFERED)
                     .size(size).readSize(0);
                 if (size == sizes[0]) {
                     c.warmupSeconds(Math.max(base.warmupSeconds(), SERIES_WARMUP));
@@ -89,7 +91,7 @@ public final class Techniques {
         }
         for (final ReceiveTechnique r : ReceiveTechnique.values()) {
             for (final int size : sizes) {
-                final Config c = base.copy().transport(Transport.stream(SendTechnique.PIO)).receiveTechnique(r)
+                final Config c = base.copy().transport(Transports.oneWay("stream-pio")).receiveTechnique(r)
                     .size(size).readSize(0);
                 if (size == sizes[0]) {
                     c.warmupSeconds(Math.max(base.warmupSeconds(), SERIES_WARMUP));
@@ -175,9 +177,7 @@ public final class Techniques {
 
     /** @return the SVG chart of one side: x log2 message size, y MB/s, one line per technique */
     public static String svg(final List<Point> points, final String side) {
-        final SvgChart chart = new SvgChart(SEND.equals(side)
-            ? "Send techniques (receiver: buffered)" : "Receive techniques (sender: pio)",
-            "message size (bytes, log2 scale)", "throughput (MB/s)");
+        final List<Chart.Series> series = new ArrayList<>();
         for (final String t : techniques(points, side)) {
             final List<Point> ps = new ArrayList<>();
             for (final Point p : points) {
@@ -191,9 +191,10 @@ public final class Techniques {
                 xs[i] = ps.get(i).size;
                 ys[i] = ps.get(i).result.ok() ? ps.get(i).result.mbPerSecond() : Double.NaN;
             }
-            chart.series(t, xs, ys);
+            series.add(new Chart.Series(t, xs, ys));
         }
-        return chart.render();
+        return Chart.svg(SEND.equals(side) ? "Send techniques (receiver: buffered)" : "Receive techniques (sender: pio)",
+            "message size (bytes, log2 scale)", "throughput (MB/s)", Chart.Axes.SIZE, series);
     }
 
     /**

@@ -42,16 +42,26 @@ public final class TechniquesCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         final PrintStream o = System.out;
         final int[] s;
-        if (sizes == null || sizes.isEmpty()) {
-            s = Techniques.defaultSizes();
-        } else {
-            s = new int[sizes.size()];
-            for (int i = 0; i < s.length; i++) {
-                s[i] = (int) StreamCommand.parseBytes(sizes.get(i));
+        final Config base;
+        try {
+            if (sizes == null || sizes.isEmpty()) {
+                s = Techniques.defaultSizes();
+            } else {
+                s = new int[sizes.size()];
+                for (int i = 0; i < s.length; i++) {
+                    s[i] = (int) StreamCommand.parseBytes(sizes.get(i));
+                    if (s[i] < MessageCheck.MIN_SIZE) {
+                        throw new IllegalArgumentException("--sizes " + sizes.get(i) + " is below the smallest message,"
+                            + " " + MessageCheck.MIN_SIZE + " bytes");
+                    }
+                }
             }
+            base = new Config().warmupSeconds(warmup).seconds(seconds)
+                .ringBytes((int) StreamCommand.parseBytes(ring)).busySpin(!"competitive".equals(waitMode));
+        } catch (final IllegalArgumentException e) {
+            System.err.println("techniques: " + e.getMessage());
+            return 2;
         }
-        final Config base = new Config().warmupSeconds(warmup).seconds(seconds)
-            .ringBytes((int) StreamCommand.parseBytes(ring)).busySpin(!"competitive".equals(waitMode));
         final String preamble = "# bench techniques: throughput vs message size\n\n" + StreamCommand.environment()
             + "\n\nByte streams between two JVMs, ring " + base.ringBytes() + " bytes, stream waits "
             + (base.busySpin() ? "busy-spin" : "competitive") + ", per point " + warmup + " s warm-up + " + seconds

@@ -13,7 +13,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Each transport's echo round trip between this JVM and a child JVM ({@link PingPongRunner} forks
- * {@link EchoMain}): a short run must complete with every round trip measured and every request checked
+ * {@link PeerMain}): a short run must complete with every round trip measured and every request checked
  * and echoed by the child.
  */
 class TransportRoundTripTest {

@@ -17,6 +17,9 @@ import javax.xml.parsers.DocumentBuilderFactory;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.softclan.bench.peers.PeerProcess;
+import org.softclan.bench.peers.PeerTransport;
+import org.softclan.bench.peers.Transports;
 import org.softclan.vmmc.stream.ReceiveTechnique;
 import org.softclan.vmmc.stream.SendTechnique;
 import org.w3c.dom.Document;
@@ -32,7 +35,7 @@ class ReportTest {
         final List<Techniques.Point> ps = new ArrayList<>();
         for (final SendTechnique t : SendTechnique.values()) {
             for (final int size : SIZES) {
-                final Config c = new Config().transport(Transport.stream(t)).size(size);
+                final Config c = new Config().transport(Transports.oneWay("stream-" + t.cliName())).size(size);
                 final boolean fail = t == SendTechnique.V2P_DMA || (t == SendTechnique.COPY_DMA && size == 256);
                 ps.add(new Techniques.Point(Techniques.SEND, t.cliName(), size, fail
                     ? Result.failed(c, "not here")
@@ -41,7 +44,7 @@ class ReportTest {
         }
         for (final ReceiveTechnique r : ReceiveTechnique.values()) {
             for (final int size : SIZES) {
-                final Config c = new Config().transport(Transport.stream(SendTechnique.PIO)).size(size);
+                final Config c = new Config().transport(Transports.oneWay("stream-pio")).size(size);
                 ps.add(new Techniques.Point(Techniques.RECEIVE, r.cliName(), size,
                     Result.ok(c, 2_000_000L, 3_000_000L, 1_000_000_000L, true, null, "x")));
             }
@@ -115,11 +118,11 @@ class ReportTest {
 
     @Test
     void streamTableShowsFailuresAndRatios() {
-        final Config raw = new Config().transport(Transport.raw()).size(65536);
-        final Config pio = new Config().transport(Transport.stream(SendTechnique.PIO)).size(65536);
+        final Config raw = new Config().transport(Transports.oneWay("raw")).size(65536);
+        final Config pio = new Config().transport(Transports.oneWay("stream-pio")).size(65536);
         final List<Result> rs = List.of(Result.ok(raw, 10, 4_000_000_000L, 1_000_000_000L, true, null, "x"),
             Result.ok(pio, 10, 3_200_000_000L, 1_000_000_000L, true, null, "x"),
-            Result.failed(new Config().transport(Transport.aeronIpc()), "no driver"));
+            Result.failed(new Config().transport(Transports.oneWay("aeron-ipc")), "no driver"));
         final String table = StreamCommand.table(rs);
         assertTrue(table.contains("| raw | 65536 | 4000.0 | 4.000 | 61035 |"), table);
         assertTrue(table.contains("failed: no driver"), table);
@@ -130,8 +133,8 @@ class ReportTest {
     void repeatedRunsReportMediansAndRatiosOfMedians() {
         final List<Result> rs = new ArrayList<>();
         for (final long mb : new long[] {1000, 3000, 2000}) {
-            rs.add(Result.ok(new Config().transport(Transport.raw()), 1, mb * 1_000_000L, 1_000_000_000L, true, null, "x"));
-            rs.add(Result.ok(new Config().transport(Transport.tcp()), 1, mb * 500_000L, 1_000_000_000L, true, null, "x"));
+            rs.add(Result.ok(new Config().transport(Transports.oneWay("raw")), 1, mb * 1_000_000L, 1_000_000_000L, true, null, "x"));
+            rs.add(Result.ok(new Config().transport(Transports.oneWay("tcp")), 1, mb * 500_000L, 1_000_000_000L, true, null, "x"));
         }
         final String table = StreamCommand.medians(rs);
         assertTrue(table.contains("| raw | 3 | 2000.0 | 1000.0 | 3000.0 |"), table);
@@ -141,14 +144,20 @@ class ReportTest {
 
     @Test
     void transportsAndSettingsRoundTrip() {
-        for (final Transport t : Transport.all()) {
-            assertEquals(t, Transport.parse(t.cliName()));
+        for (final PeerTransport t : Transports.oneWay()) {
+            assertEquals(t.name(), Transports.oneWay(t.name().toUpperCase(java.util.Locale.ROOT)).name());
+            assertTrue(t.oneWay(), t.name());
         }
-        assertEquals(9, Transport.all().size());
-        assertThrows(IllegalArgumentException.class, () -> Transport.parse("carrier-pigeon"));
-        final Config c = new Config().transport(Transport.parse("stream-v2p-dma")).size(4096).totalBytes(1 << 20)
+        assertEquals(List.of("raw", "stream-pio", "stream-copy-dma", "stream-direct-dma", "stream-v2p-dma",
+            "stream-page-exchange", "aeron-ipc", "tcp", "uds"), Transports.names(Transports.oneWay()));
+        assertThrows(IllegalArgumentException.class, () -> Transports.oneWay("carrier-pigeon"));
+        // a round-trip-only transport is refused, naming the choices
+        final IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            () -> new Config().transport(Transports.byName("tcp-spin")));
+        assertTrue(e.getMessage().contains("tcp-spin") && e.getMessage().contains("stream-pio"), e.getMessage());
+        final Config c = new Config().transport(Transports.oneWay("stream-v2p-dma")).size(4096).totalBytes(1 << 20)
             .rate(1000).checksum(true).receiveTechnique(ReceiveTechnique.REDIRECTION).busySpin(false);
-        assertEquals(c.toMap(), Config.fromMap(Config.parseTokens(Config.tokens(c.toMap()))).toMap());
+        assertEquals(c.toMap(), Config.fromMap(PeerProcess.pairs(PeerProcess.tokens(c.toMap()))).toMap());
         assertEquals(64L << 10, StreamCommand.parseBytes("64k"));
         assertEquals(3L << 20, StreamCommand.parseBytes("3M"));
         assertThrows(IllegalArgumentException.class, () -> new Config().size(16));

@@ -8,7 +8,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.softclan.vmmc.stream.SendTechnique;
+import org.softclan.bench.peers.PeerTransport;
+import org.softclan.bench.peers.Transports;
 
 /**
  * Moves two megabytes between this JVM and a child JVM over the raw ring, a byte stream and TCP,
@@ -31,7 +32,7 @@ class ThroughputBenchTest {
         }
     }
 
-    private static Config small(final Transport t, final int size) {
+    private static Config small(final PeerTransport t, final int size) {
         return new Config().transport(t).size(size).totalBytes(TOTAL).warmupSeconds(0).ringBytes(64 * 1024)
             .checksum(true);
     }
@@ -48,23 +49,23 @@ class ThroughputBenchTest {
     @Test
     void rawRingMovesEveryByteAcrossTheWrap() throws Exception {
         // 3000-byte messages through a 64 KiB ring: chunks straddle the wrap-around point
-        assertMovedEverything(session.run(small(Transport.raw(), 3000)), 3000);
+        assertMovedEverything(session.run(small(Transports.oneWay("raw"), 3000)), 3000);
     }
 
     @Test
     void byteStreamMovesEveryByte() throws Exception {
         // competitive waits: kinder to a busy machine than two spinning threads
-        assertMovedEverything(session.run(small(Transport.stream(SendTechnique.PIO), 5000).busySpin(false)), 5000);
+        assertMovedEverything(session.run(small(Transports.oneWay("stream-pio"), 5000).busySpin(false)), 5000);
     }
 
     @Test
     void tcpMovesEveryByte() throws Exception {
-        assertMovedEverything(session.run(small(Transport.tcp(), 4096)), 4096);
+        assertMovedEverything(session.run(small(Transports.oneWay("tcp"), 4096)), 4096);
     }
 
     @Test
     void fixedRateRecordsEveryMessagesLatencyAfterTheWarmUp() throws Exception {
-        final Result r = session.run(new Config().transport(Transport.raw()).size(256).rate(20_000)
+        final Result r = session.run(new Config().transport(Transports.oneWay("raw")).size(256).rate(20_000)
             .warmupSeconds(0.1).seconds(0.2).ringBytes(64 * 1024));
         assertTrue(r.ok(), () -> "failed: " + r.error());
         assertNotNull(r.latency());
@@ -77,7 +78,7 @@ class ThroughputBenchTest {
     @Test
     void bothJvmsReadTheSameNanoTimeClock() throws Exception {
         final ThroughputBench.ClockCheck c = session.checkClock(50);
-        assertEquals(50, c.trials);
-        assertEquals(0, c.outside, c::toString);
+        assertEquals(50, c.trials());
+        assertEquals(0, c.outside(), c::toString);
     }
 }

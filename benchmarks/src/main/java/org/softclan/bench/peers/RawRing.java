@@ -1,4 +1,4 @@
-package org.softclan.bench.throughput;
+package org.softclan.bench.peers;
 
 import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
 
@@ -6,7 +6,7 @@ import java.io.IOException;
 
 /**
  * A bare single-producer single-consumer byte ring at a raw address in a shared mapping: the floor
- * the byte streams are compared to. The writer copies each chunk in, then publishes its position
+ * the byte streams are compared to ({@code raw} one way, {@link SharedMemoryTransport}). The writer copies each chunk in, then publishes its position
  * with a release store; the reader copies bytes out, then publishes its position the same way. Both
  * wait by spinning. No framing, no signalling, no checks beyond the ring's own arithmetic.
  *
@@ -28,18 +28,11 @@ final class RawRing {
     /** How many spins pass between checks of the time limit and the other side's liveness. */
     private static final int CHECK_EVERY = 1 << 16;
 
-    /** Something the spinning side checks now and then; throws to give up. */
-    @FunctionalInterface
-    interface Liveness {
-        /** @throws IOException to stop waiting */
-        void check() throws IOException;
-    }
-
     private final long base;
     private final long ring;
     private final long capacity;
     private final long mask;
-    private final Liveness liveness;
+    private final PeerTransport.Liveness liveness;
     private long position;
     private long otherCache;
 
@@ -48,7 +41,7 @@ final class RawRing {
      * @param capacity ring bytes, a power of two
      * @param liveness checked while spinning
      */
-    RawRing(final long base, final long capacity, final Liveness liveness) {
+    RawRing(final long base, final long capacity, final PeerTransport.Liveness liveness) {
         if (Long.bitCount(capacity) != 1) {
             throw new IllegalArgumentException("ring capacity " + capacity + " is not a power of two");
         }

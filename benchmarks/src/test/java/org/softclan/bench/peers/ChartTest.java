@@ -17,7 +17,7 @@ import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 import org.w3c.dom.NodeList;
 
-class LatencyChartTest {
+class ChartTest {
     private static Histogram histogram(final long base, final int count) {
         final Histogram h = new Histogram(3);
         for (int i = 1; i <= count; i++) {
@@ -34,11 +34,11 @@ class LatencyChartTest {
 
     @Test
     void onePolylinePerSeriesInAWellFormedSvg() throws Exception {
-        final List<LatencyChart.Series> series = List.of(
-            LatencyChart.Series.of("raw", histogram(200, 10_000)),
-            LatencyChart.Series.of("tcp <loopback> & \"friends\"", histogram(15_000, 10_000)),
-            LatencyChart.Series.of("aeron-ipc", histogram(600, 1_000)));
-        final Document doc = parse(LatencyChart.svg("latency <by> percentile & more", series));
+        final List<Chart.Series> series = List.of(
+            Chart.Series.percentiles("raw", histogram(200, 10_000)),
+            Chart.Series.percentiles("tcp <loopback> & \"friends\"", histogram(15_000, 10_000)),
+            Chart.Series.percentiles("aeron-ipc", histogram(600, 1_000)));
+        final Document doc = parse(Chart.svg("latency <by> percentile & more", "percentile", "us", Chart.Axes.PERCENTILE, series));
         final Element root = doc.getDocumentElement();
         assertEquals("svg", root.getLocalName());
         assertEquals("http://www.w3.org/2000/svg", root.getNamespaceURI());
@@ -54,7 +54,7 @@ class LatencyChartTest {
         assertTrue(texts.containsAll(List.of("0%", "90%", "99%", "99.9%", "99.99%")), "x labels: " + texts);
         for (int i = 0; i < lines.getLength(); i++) {
             final String[] points = ((Element) lines.item(i)).getAttribute("points").split(" ");
-            assertEquals(series.get(i).nines().length, points.length, "one point per value of the series");
+            assertEquals(series.get(i).xs().length, points.length, "one point per value of the series");
             // a percentile curve never falls: screen y (downwards) never grows along the line
             double previousY = Double.MAX_VALUE;
             for (final String p : points) {
@@ -68,18 +68,18 @@ class LatencyChartTest {
     @Test
     void seriesEndsAtTheMaximumWhereTheCountRunsOut() {
         final Histogram h = histogram(1_000, 1_000);
-        final LatencyChart.Series s = LatencyChart.Series.of("x", h);
-        assertEquals(0, s.nines()[0]);
-        assertEquals(3.0, s.nines()[s.nines().length - 1], 1e-9, "1000 values resolve three nines");
-        assertEquals(h.getMaxValue() / 1e3, s.micros()[s.micros().length - 1], 1e-9);
-        assertThrows(IllegalArgumentException.class, () -> LatencyChart.Series.of("empty", new Histogram(3)));
+        final Chart.Series s = Chart.Series.percentiles("x", h);
+        assertEquals(0, s.xs()[0]);
+        assertEquals(3.0, s.xs()[s.xs().length - 1], 1e-9, "1000 values resolve three nines");
+        assertEquals(h.getMaxValue() / 1e3, s.ys()[s.ys().length - 1], 1e-9);
+        assertThrows(IllegalArgumentException.class, () -> Chart.Series.percentiles("empty", new Histogram(3)));
     }
 
     @Test
     void percentLabels() {
-        assertEquals("0%", LatencyChart.percentLabel(0));
-        assertEquals("90%", LatencyChart.percentLabel(1));
-        assertEquals("99%", LatencyChart.percentLabel(2));
-        assertEquals("99.999%", LatencyChart.percentLabel(5));
+        assertEquals("0%", Chart.percentLabel(0));
+        assertEquals("90%", Chart.percentLabel(1));
+        assertEquals("99%", Chart.percentLabel(2));
+        assertEquals("99.999%", Chart.percentLabel(5));
     }
 }

@@ -1,0 +1,160 @@
+package org.softclan.bench.peers;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.softclan.bench.throughput.Config;
+import org.softclan.tripwire.WaitStrategy;
+import org.softclan.vmmc.ConnectionContext;
+import org.softclan.vmmc.stream.ByteStream;
+import org.softclan.vmmc.stream.ByteStreams;
+import org.softclan.vmmc.stream.ReceiveTechnique;
+import org.softclan.vmmc.stream.SendTechnique;
+import org.softclan.vmmc.stream.SendTicket;
+import org.softclan.vmmc.stream.StreamListener;
+
+/**
+ * {@code stream-<technique>}, one way only: this library's {@link ByteStream} with one
+ * {@link SendTechnique}. The receiver listens on a service in the session's fabric and takes delivery
+ * with {@link Config#receiveTechnique()}; both ends' receive ring is {@link Config#ringBytes()} and their
+ * waits busy-spin or are competitive ({@link Config#busySpin()}). The sender writes each message with
+ * {@link ByteStream#write} for the classical techniques, and with {@link ByteStream#send} for the others,
+ * keeping up to one transfer per buffer slot in flight.
+ */
+final class ByteStreamTransport implements PeerTransport {
+    private static final long CONNECT_SECONDS = 30;
+    private static final long ACCEPT_SLICE_MS = 100;
+
+    private final SendTechnique technique;
+
+    ByteStreamTransport(final SendTechnique technique) {
+        this.technique = technique;
+    }
+
+    @Override
+    public String name() {
+        return "stream-" + technique.cliName();
+    }
+
+    @Override
+    public String description() {
+        return "byte stream, send technique " + technique.cliName();
+    }
+
+    @Override
+    public boolean slow() {
+        return false;
+    }
+
+    @Override
+    public boolean oneWay() {
+        return true;
+    }
+
+    private static ConnectionContext context(final Config c) {
+        return new ConnectionContext().ringCapacity(c.ringBytes())
+            .waitStrategy(c.busySpin() ? WaitStrategy.busySpin() : WaitStrategy.competitive());
+    }
+
+    @Override
+    public Receiver receiver(final Config c, final Rig rig, final Map<String, String> toSender) {
+        final String service = "tp-stream-" + rig.nextId();
+        final StreamListener listener = ByteStreams.listen(rig.endpoint(), service, context(c));
+        toSender.put("service", service);
+        return new Receiver() {
+            private ByteStream stream;
+
+            @Override
+            public void start(final Liveness peer) throws IOException {
+                while (stream == null) {
+                    peer.check();
+                    stream = listener.accept(ACCEPT_SLICE_MS, TimeUnit.MILLISECONDS);
+                }
+                if (c.receiveTechnique() != ReceiveTechnique.BUFFERED) {
+                    stream.receiveTechnique(c.receiveTechnique());
+                }
+            }
+
+            @Override
+            public int read(final ByteBuffer dst) throws IOException {
+                return stream.read(dst);
+            }
+
+            @Override
+            public void abort() {
+                if (stream != null) {
+                    stream.close();
+                }
+            }
+
+            @Override
+            public void close() {
+                abort();
+                listener.close();
+            }
+        };
+    }
+
+    @Override
+    public Sender sender(final Config c, final Rig rig, final Map<String, String> fromReceiver, final int slots) {
+        final ByteStream stream = ByteStreams.connect(rig.endpoint(), fromReceiver.get("service"), context(c),
+            CONNECT_SECONDS, TimeUnit.SECONDS);
+        final ByteBuffer[] buffers = new ByteBuffer[slots];
+        final SendTicket[] tickets = new SendTicket[slots];
+        final boolean pipelined = !technique.classicalSemantics();
+        try {
+            if (technique != SendTechnique.PIO) {
+                stream.sendTechnique(technique);
+            }
+            for (int s = 0; s < slots; s++) {
+                buffers[s] = technique == SendTechnique.DIRECT_DMA
+                    ? stream.allocateSendBuffer(c.size()).order(ByteOrder.LITTLE_ENDIAN) : Rig.pageAligned(c.size());
+            }
+        } catch (final RuntimeException e) {
+            stream.close();
+            throw e;
+        }
+        return new Sender() {
+            @Override
+            public ByteBuffer buffer(final int slot) {
+                return buffers[slot];
+            }
+
+            @Override
+            public void awaitFree(final int slot) throws IOException {
+                final SendTicket t = tickets[slot];
+                if (t != null) {
+                    t.awaitReady(CONNECT_SECONDS, TimeUnit.SECONDS);
+                    tickets[slot] = null;
+                }
+            }
+
+            @Override
+            public void send(final int slot, final int size) throws IOException {
+                final ByteBuffer b = buffers[slot];
+                b.limit(size).position(0);
+                if (pipelined) {
+                    tickets[slot] = stream.send(b);
+                } else {
+                    stream.write(b);
+                }
+            }
+
+            @Override
+            public void finish() throws IOException {
+                for (int s = 0; s < slots; s++) {
+                    awaitFree(s);
+                }
+                stream.shutdownOutput();
+            }
+
+            @Override
+            public void close() {
+                stream.close();
+            }
+        };
+    }
+}

@@ -1,0 +1,259 @@
+package org.softclan.bench.peers;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The child JVM of a measurement ({@link PeerMain}, started with this JVM's {@code java}, class path and
+ * input arguments) and the line protocol on its standard input and output. Lines the child prints that
+ * no one waits for go to this JVM's standard error; an {@code error ...} line fails the wait for any
+ * other answer and makes {@link #check()} throw.
+ *
+ * <p>Ownership: the caller owns the process; {@link #close()} asks it to exit and kills it if it does
+ * not within 10 s, {@link #kill()} kills it at once.
+ */
+public final class PeerProcess implements AutoCloseable {
+    /** How long to wait for an answer of the child. */
+    static final long ANSWER_SECONDS = 60;
+    private static final String EOF = "\u0000eof";
+
+    private final String role;
+    private final Process process;
+    private final PrintWriter toChild;
+    private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    private volatile String failure;
+
+    private PeerProcess(final String role, final Process process) {
+        this.role = role;
+        this.process = process;
+        this.toChild = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
+        final Thread reader = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    if (line.startsWith("error")) {
+                        failure = line;
+                    }
+                    lines.add(line);
+                }
+            } catch (final IOException e) {
+                // the child is gone
+            } finally {
+                lines.add(EOF);
+            }
+        }, "peer-output");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /**
+     * Starts a child JVM and waits for its {@code ready}.
+     *
+     * @param role what the child is, for messages (e.g. "tcp echo", "sending")
+     * @return the child, ready for commands
+     * @throws IOException if it cannot be started or does not say ready
+     */
+    public static PeerProcess start(final String role) throws IOException {
+        final Process p = new ProcessBuilder(javaCommand(PeerMain.class, List.of()))
+            .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        final PeerProcess child = new PeerProcess(role, p);
+        try {
+            child.expect("ready");
+        } catch (final IOException | RuntimeException e) {
+            child.kill();
+            throw e;
+        }
+        return child;
+    }
+
+    /**
+     * @param mainClass the class to run
+     * @param args      its arguments
+     * @return the command line of a JVM like this one (its debugger options left out) running {@code mainClass}
+     */
+    public static List<String> javaCommand(final Class<?> mainClass, final List<String> args) {
+        final List<String> cmd = new ArrayList<>();
+        cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+        for (final String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (!a.startsWith("-agentlib:jdwp") && !a.startsWith("-Xrunjdwp")) {
+                cmd.add(a);
+            }
+        }
+        cmd.add("-Dchronicle.analytics.disable=true");
+        cmd.add("-Dchronicle.announcer.disable=true");
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(mainClass.getName());
+        cmd.addAll(args);
+        return cmd;
+    }
+
+    /**
+     * @param text {@code KEY=VALUE} tokens separated by spaces (others are skipped)
+     * @return the pairs, in order
+     */
+    public static Map<String, String> pairs(final String text) {
+        final Map<String, String> m = new LinkedHashMap<>();
+        for (final String token : text.trim().split("\\s+")) {
+            final int eq = token.indexOf('=');
+            if (eq > 0) {
+                m.put(token.substring(0, eq), token.substring(eq + 1));
+            }
+        }
+        return m;
+    }
+
+    /**
+     * @param pairs keys and values without spaces or '='
+     * @return {@code " KEY=VALUE ..."}, empty if there are none
+     */
+    public static String tokens(final Map<String, String> pairs) {
+        final StringBuilder b = new StringBuilder();
+        for (final Map.Entry<String, String> e : pairs.entrySet()) {
+            b.append(' ').append(e.getKey()).append('=').append(e.getValue());
+        }
+        return b.toString();
+    }
+
+    /**
+     * Sends one command line.
+     *
+     * @param line the command
+     */
+    public void send(final String line) {
+        toChild.println(line);
+    }
+
+    /**
+     * @param prefix how the answer starts
+     * @return the next line starting with {@code prefix}
+     * @throws IOException if the child reports an error, exits or does not answer within {@value #ANSWER_SECONDS} s
+     */
+    public String expect(final String prefix) throws IOException {
+        final String line = next(prefix);
+        if (!line.startsWith(prefix)) {
+            throw new IOException("the " + role + " JVM failed: " + line.substring(Math.min(6, line.length())));
+        }
+        return line;
+    }
+
+    /**
+     * @param prefix how the answer starts
+     * @return the next line starting with {@code prefix} or {@code error}; clears the failure {@link #check()} sees
+     * @throws IOException if the child exits or does not answer within {@value #ANSWER_SECONDS} s
+     */
+    public String answer(final String prefix) throws IOException {
+        final String line = next(prefix);
+        failure = null;
+        return line;
+    }
+
+    private String next(final String prefix) throws IOException {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(ANSWER_SECONDS);
+        while (true) {
+            final String line;
+            try {
+                line = lines.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (final InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted waiting for the " + role + " JVM");
+            }
+            if (line == null) {
+                throw new IOException("the " + role + " JVM did not say '" + prefix + "' within " + ANSWER_SECONDS
+                    + " s");
+            }
+            if (EOF.equals(line)) {
+                lines.add(EOF);
+                throw new IOException("the " + role + " JVM exited" + exitStatus() + " before saying '" + prefix + "'");
+            }
+            if (line.startsWith(prefix) || line.startsWith("error")) {
+                return line;
+            }
+            System.err.println("[" + role + "] " + line);
+        }
+    }
+
+    /**
+     * Throws if the child died or reported an error (spinning ends call it now and then).
+     *
+     * @throws IOException naming what happened
+     */
+    public void check() throws IOException {
+        final String f = failure;
+        if (f != null) {
+            throw new IOException("the " + role + " JVM failed: " + f.substring(Math.min(6, f.length())));
+        }
+        if (!process.isAlive()) {
+            throw new IOException("the " + role + " JVM exited with status " + process.exitValue());
+        }
+    }
+
+    private String exitStatus() {
+        try {
+            return process.waitFor(5, TimeUnit.SECONDS) ? " with status " + process.exitValue() : "";
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
+        }
+    }
+
+    /**
+     * Asks the child to exit and waits for it.
+     *
+     * @throws IOException if it does not exit within 30 s, or exits with a status other than 0
+     */
+    public void exit() throws IOException {
+        send("exit");
+        toChild.close();
+        try {
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                throw new IOException("the " + role + " JVM did not exit within 30 s of being asked");
+            }
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted waiting for the " + role + " JVM to exit");
+        }
+        if (process.exitValue() != 0) {
+            throw new IOException("the " + role + " JVM exited with status " + process.exitValue());
+        }
+    }
+
+    /** Kills the child if it is still running, and waits for it to go. */
+    public void kill() {
+        if (process.isAlive()) {
+            process.destroyForcibly();
+            try {
+                process.waitFor(10, TimeUnit.SECONDS);
+            } catch (final InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        toChild.close();
+    }
+
+    /** Asks the child to exit, killing it if it does not; never throws. */
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            try {
+                exit();
+            } catch (final IOException e) {
+                System.err.println(e.getMessage());
+            }
+        }
+        kill();
+    }
+}

@@ -54,7 +54,7 @@ public class PioBurstBenchmark {
     public void pioOrderedLongBurst(final HookedRegion r) {
         long v = r.value;
         for (int i = 0; i < BURST; i++) {
-            r.outbound.putLongOrdered(WritePathBenchmark.WORD_OFFSET, ++v);
+            r.outbound.putLongRelease(WritePathBenchmark.WORD_OFFSET, ++v);
         }
         r.value = v;
     }

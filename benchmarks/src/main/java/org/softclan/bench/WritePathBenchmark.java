@@ -174,7 +174,7 @@ public class WritePathBenchmark {
     /** Release store of 8 bytes through the NIC write path. */
     @Benchmark
     public void pioOrderedLong(final HookedRegion r) {
-        r.outbound.putLongOrdered(WORD_OFFSET, ++r.value);
+        r.outbound.putLongRelease(WORD_OFFSET, ++r.value);
     }
 
     /** 4 KiB copy from native memory into the raw Chronicle store (baseline). */

@@ -313,7 +313,9 @@ public abstract class Mapping implements AutoCloseable {
      *
      * @param offset as for {@link #putLongRelease}
      * @param value  as for {@link #putLongRelease}
+     * @deprecated use {@link #putLongRelease}, the name that says the memory order
      */
+    @Deprecated
     public final void putLongOrdered(final long offset, final long value) {
         putLongRelease(offset, value);
     }
@@ -545,7 +547,9 @@ public abstract class Mapping implements AutoCloseable {
      *
      * @param offset as for {@link #getLongAcquire}
      * @return the long at {@code offset}
+     * @deprecated use {@link #getLongAcquire}, the pair of {@link #putLongRelease}
      */
+    @Deprecated
     public final long getLongVolatile(final long offset) {
         return getLongAcquire(offset);
     }

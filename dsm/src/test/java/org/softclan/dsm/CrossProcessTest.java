@@ -57,7 +57,7 @@ class CrossProcessTest {
     @Test
     void importerWritesLongsAndStringsByPioAndTheOwnerReadsThem() throws Exception {
         try (OutboundMapping out = b.importRegion("shared", KEY)) {
-            out.putLongOrdered(128, 42);
+            out.putLongRelease(128, 42);
             out.putLongVolatile(136, -7);
             out.putLong(3, Long.MIN_VALUE);
             out.put(4096, "hello from B".getBytes(StandardCharsets.UTF_8));
@@ -74,7 +74,7 @@ class CrossProcessTest {
         try (OutboundMapping out = b.importRegion("shared", KEY)) {
             ask("put-long 512 123456789", "ok");
             ask("put-string 600 written by A", "ok");
-            assertEquals(123456789, out.getLongVolatile(512));
+            assertEquals(123456789, out.getLongAcquire(512));
             final byte[] s = new byte[12];
             out.get(600, s, 0, 12);
             assertEquals("written by A", new String(s, StandardCharsets.UTF_8));
@@ -111,7 +111,7 @@ class CrossProcessTest {
             a.send("await-long 0 1 60000 " + lastWord);
             // the owner spins on the flag at offset 0 and reads the DMA's last word the moment it sees it
             final DmaTransfer t = b.dma().write(src, 0, out, 4096, MIB_64);
-            out.putLongOrdered(0, 1);
+            out.putLongRelease(0, 1);
             assertEquals("seen " + 0x1A57L, a.expectLine("seen", 60, TimeUnit.SECONDS));
             assertTrue(t.isDone());
             data[data.length - 8] = 0x57;
@@ -158,7 +158,7 @@ class CrossProcessTest {
         try (OutboundMapping fresh = b.importRegion("shared", KEY)) {
             assertEquals(2, fresh.generation());
             assertEquals(0, fresh.getLong(128), "a new generation starts zeroed");
-            fresh.putLongOrdered(128, 3);
+            fresh.putLongRelease(128, 3);
             assertEquals("3", ask("long 128", "long "));
         }
         old.close();

@@ -132,7 +132,7 @@ class DmaEngineTest {
         final RegisteredMemory src = importer.allocate(SIZE - 8);
         src.putLong(SIZE - 16, 0xFEEDL);
         final DmaTransfer t = importer.dma().write(src, 0, out, 8, SIZE - 8);
-        out.putLongOrdered(0, 1);
+        out.putLongRelease(0, 1);
         assertTrue(t.isDone(), "the PIO store returned before the DMA it follows completed");
         assertEquals(0xFEEDL, in.getLong(SIZE - 8));
         assertEquals("pio", landed.get(landed.size() - 1));
@@ -230,7 +230,7 @@ class DmaEngineTest {
         final DmaTransfer store = dma.writeLongOrdered(out, 0, 42);
         store.join(10, TimeUnit.SECONDS);
         assertTrue(data.isDone(), "the ordered store completed before the transfer issued earlier");
-        assertEquals(42, in.getLongVolatile(0));
+        assertEquals(42, in.getLongAcquire(0));
         assertEquals(pattern(256 * 1024, 5)[256 * 1024 - 1], (byte) dataVisibleAtStore[0]);
         assertEquals("0+8", seen.get(seen.size() - 1));
         assertEquals(8, store.length());

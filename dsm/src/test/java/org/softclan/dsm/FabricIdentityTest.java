@@ -71,7 +71,7 @@ class FabricIdentityTest {
             try (InboundMapping in = exporter.export(prefix + i, 64);
                  OutboundMapping out = importer.importRegion(prefix + i)) {
                 out.putLong(0, i);
-                assertEquals(i, in.getLongVolatile(0));
+                assertEquals(i, in.getLongAcquire(0));
             }
         }
         return ROUNDS;

@@ -57,8 +57,8 @@ class FabricLifecycleTest {
                  OutboundMapping toClient = server.importRegion("c-" + i, i);
                  OutboundMapping toServer = client.importRegion("s-" + i, i)) {
                 toServer.putLong(0, i);
-                toClient.putLong(0, sx.getLongVolatile(0));
-                assertEquals(i, cx.getLongVolatile(0));
+                toClient.putLong(0, sx.getLongAcquire(0));
+                assertEquals(i, cx.getLongAcquire(0));
             }
         }
         assertEquals(atRest, files(), "after " + CYCLES + " connections closed, the fabric holds what it held before");

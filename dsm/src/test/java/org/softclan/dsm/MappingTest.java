@@ -38,20 +38,20 @@ class MappingTest {
         out.putByte(0, (byte) 7);
         out.putInt(1, 0x01020304);
         out.putLong(5, -3L);
-        out.putLongOrdered(16, 42);
+        out.putLongRelease(16, 42);
         out.putLongVolatile(24, 43);
         assertEquals(7, in.getByte(0));
         assertEquals(0x01020304, in.getInt(1));
         assertEquals(-3L, in.getLong(5));
-        assertEquals(42, in.getLongVolatile(16));
-        assertEquals(43, in.getLongVolatile(24));
+        assertEquals(42, in.getLongAcquire(16));
+        assertEquals(43, in.getLongAcquire(24));
     }
 
     @Test
     void ownerWritesAreReadableThroughOutbound() {
-        in.putLongOrdered(64, 99);
+        in.putLongRelease(64, 99);
         in.put(100, "hello".getBytes(StandardCharsets.UTF_8));
-        assertEquals(99, out.getLongVolatile(64));
+        assertEquals(99, out.getLongAcquire(64));
         final byte[] dst = new byte[5];
         out.get(100, dst, 0, 5);
         assertEquals("hello", new String(dst, StandardCharsets.UTF_8));
@@ -62,7 +62,7 @@ class MappingTest {
         assertTrue(out.compareAndSetLong(8, 0, 5));
         assertFalse(out.compareAndSetLong(8, 0, 6));
         assertEquals(5, out.getAndAddLong(8, 10));
-        assertEquals(15, in.getLongVolatile(8));
+        assertEquals(15, in.getLongAcquire(8));
     }
 
     @Test
@@ -122,7 +122,7 @@ class MappingTest {
 
     @Test
     void localBytesIsAChronicleViewOfTheSameMemory() {
-        out.putLongOrdered(512, 1234);
+        out.putLongRelease(512, 1234);
         final BytesStore<?, Void> view = in.localBytes();
         assertEquals(1234, view.readVolatileLong(512));
         assertEquals(SIZE, view.capacity());
@@ -154,10 +154,10 @@ class MappingTest {
 
     @Test
     void atomicAccessesNeedAlignedOffsets() {
-        final RegionBoundsException e = assertThrows(RegionBoundsException.class, () -> out.putLongOrdered(12, 1));
+        final RegionBoundsException e = assertThrows(RegionBoundsException.class, () -> out.putLongRelease(12, 1));
         assertMentions(e, "region 'r'", "offset 12", "8-byte aligned");
         assertThrows(RegionBoundsException.class, () -> out.compareAndSetLong(4, 0, 1));
-        assertThrows(RegionBoundsException.class, () -> out.getLongVolatile(1));
+        assertThrows(RegionBoundsException.class, () -> out.getLongAcquire(1));
         out.putLong(12, 5);
         assertEquals(5, in.getLong(12));
     }

@@ -26,17 +26,17 @@ class ReadmeTourTest {
             // PIO: the client's stores land in the server's memory.
             byte[] hello = "hello".getBytes(StandardCharsets.UTF_8);
             remote.put(64, hello);                                  // bulk, plain
-            remote.putLongOrdered(0, hello.length);                 // release: data before length
+            remote.putLongRelease(0, hello.length);                 // release: data before length
 
             // DMA: from registered memory, asynchronously; a later PIO store is ordered after it.
             RegisteredMemory staging = client.allocate(4096);
             staging.putLong(0, 42);
             DmaTransfer dma = client.dma().write(staging, 0, remote, 4096, 4096);
-            remote.putLongOrdered(8, 1);                            // lands after the DMA's data
+            remote.putLongRelease(8, 1);                            // lands after the DMA's data
             dma.join(1, TimeUnit.SECONDS);
 
             // The server reads its own memory: acquire, then the data.
-            long length = inbox.getLongVolatile(0);
+            long length = inbox.getLongAcquire(0);
             byte[] got = new byte[(int) length];
             inbox.get(64, got, 0, got.length);
             assertEquals("hello", new String(got, StandardCharsets.UTF_8));

@@ -44,7 +44,7 @@ public final class RegionOwnerMain {
                 try {
                     switch (c[0]) {
                         case "long":
-                            System.out.println("long " + in.getLongVolatile(Long.parseLong(c[1])));
+                            System.out.println("long " + in.getLongAcquire(Long.parseLong(c[1])));
                             break;
                         case "string": {
                             final byte[] b = new byte[Integer.parseInt(c[2])];
@@ -57,7 +57,7 @@ public final class RegionOwnerMain {
                                 Long.parseLong(c[2]))));
                             break;
                         case "put-long":
-                            in.putLongOrdered(Long.parseLong(c[1]), Long.parseLong(c[2]));
+                            in.putLongRelease(Long.parseLong(c[1]), Long.parseLong(c[2]));
                             System.out.println("ok");
                             break;
                         case "put-string":
@@ -72,7 +72,7 @@ public final class RegionOwnerMain {
                             final long check = Long.parseLong(c[4]);
                             String answer = "timeout";
                             while (System.nanoTime() < deadline) {
-                                if (in.getLongVolatile(off) == want) {
+                                if (in.getLongAcquire(off) == want) {
                                     answer = "seen " + in.getLong(check);
                                     break;
                                 }

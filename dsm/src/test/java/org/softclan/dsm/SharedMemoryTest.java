@@ -99,7 +99,7 @@ class SharedMemoryTest {
             final InboundMapping in = ep.export("win", 4096);
             final SharedMemory w = SharedMemory.of(in, 1024, 128);
             w.putLongRelease(8, 99);
-            assertEquals(99, in.getLongVolatile(1024 + 8));
+            assertEquals(99, in.getLongAcquire(1024 + 8));
             assertTrue(w.name().contains("'win'"), w.name());
             assertThrows(RegionBoundsException.class, () -> SharedMemory.of(in, 4000, 128));
         }

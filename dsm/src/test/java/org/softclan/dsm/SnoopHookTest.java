@@ -44,7 +44,7 @@ class SnoopHookTest {
     @Test
     void everyWriteIsReportedOutboundThenInboundWithRegionOffsetAndLength() {
         out.snoopHook(hook);
-        out.putLongOrdered(64, 1);
+        out.putLongRelease(64, 1);
         out.put(100, new byte[33]);
         out.put(200, ByteBuffer.allocateDirect(7));
         final InOrder order = inOrder(hook);
@@ -60,7 +60,7 @@ class SnoopHookTest {
     @Test
     void theDataIsAlreadyVisibleWhenTheHookRuns() {
         final List<Long> seen = new ArrayList<>();
-        out.snoopHook((m, off, len, dir) -> seen.add(in.getLongVolatile(off)));
+        out.snoopHook((m, off, len, dir) -> seen.add(in.getLongAcquire(off)));
         out.putLongVolatile(8, 77);
         assertEquals(List.of(77L, 77L), seen);
     }

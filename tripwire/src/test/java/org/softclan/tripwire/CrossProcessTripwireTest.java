@@ -130,7 +130,7 @@ class CrossProcessTripwireTest {
             final long used = cpuMillis(blocked.pid()) - before;
             assertTrue(used < 50, "blocked JVM used " + used + " ms of CPU in 5 s");
             try (Endpoint w = fabric.openEndpoint("waker")) {
-                w.importRegion("sleepy").putLongOrdered(0, 77);
+                w.importRegion("sleepy").putLongRelease(0, 77);
             }
             assertEquals("woken 77", blocked.expectLine("woken", 10, TimeUnit.SECONDS));
         }

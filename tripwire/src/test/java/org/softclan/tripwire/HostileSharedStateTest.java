@@ -143,7 +143,7 @@ class HostileSharedStateTest {
     private void assertHealthyRegionStillFires(final long value) {
         final Tripwire t = healthyUnit.arm(healthy, Tripwire.Options.word(0));
         try {
-            localHealthy.putLongOrdered(0, value);
+            localHealthy.putLongRelease(0, value);
             final long[] seen = new long[2];
             healthyUnit.events().poll((seq, id, cookie, region, off, len, v) -> {
                 seen[0]++;
@@ -188,7 +188,7 @@ class HostileSharedStateTest {
         // before the fix, the writer JVM died of SIGSEGV in TripwireSnoop.wordAt here
         ask(writer, "pio 0 1", "done");
         ask(writer, "pio 64 2", "done");
-        localVictim.putLongOrdered(0, 3);
+        localVictim.putLongRelease(0, 3);
         assertTrue(TripwireUnit.protocolErrorCount() > errors, "the garbage entry was not counted");
         final RuntimeException last = TripwireUnit.lastProtocolError();
         assertNotNull(last);
@@ -362,8 +362,8 @@ class HostileSharedStateTest {
         for (; !hostile.transcript().contains("stormed"); i++) {
             // this JVM keeps writing watched words, arming and disarming while the garbage lands
             long t0 = System.nanoTime();
-            localVictim.putLongOrdered(0, i);
-            localVictim.putLongOrdered(8 * (i & 63), i);
+            localVictim.putLongRelease(0, i);
+            localVictim.putLongRelease(8 * (i & 63), i);
             t0 = slowest(slowest, 0, t0);
             try {
                 final Tripwire t = victimUnit.arm(victim, Tripwire.Options.word(4096 + 8 * (i & 255)).cookie(-1));

@@ -28,7 +28,7 @@ class ReadmeTripwireTourTest {
                 TripwireUnit.Armed armed = unit.armAndCheck(inbox, length, 0);   // arm, then re-check
                 if (!armed.changed()) {
                     remote.put(64, new byte[] {'h', 'i'});
-                    remote.putLongOrdered(0, 2);                                // the write is the signal
+                    remote.putLongRelease(0, 2);                                // the write is the signal
                     unit.events().await(WaitStrategy.competitive(), 1, TimeUnit.SECONDS);  // spin, then block
                 }
                 unit.events().poll((seq, id, cookie, region, offset, len, value) ->

@@ -53,7 +53,7 @@ class TripwireUnitTest {
     @Test
     void aWriteOnAnArmedWordPostsOneEventCarryingIdCookieRegionOffsetAndValue() {
         final Tripwire t = unit.arm(in, Tripwire.Options.word(128).cookie(99));
-        out.putLongOrdered(128, 42);
+        out.putLongRelease(128, 42);
         assertEquals(1, drain());
         final long[] e = events.get(0);
         assertEquals(0, e[0]);
@@ -69,28 +69,28 @@ class TripwireUnitTest {
     void writesToALineThatFiredBeforeSeeEveryLaterArmDisarmAndRearmOnThatLine() {
         // the writer keeps the entries of a line it fired on while the table's structure is unchanged
         final Tripwire first = unit.arm(in, Tripwire.Options.word(256).cookie(1));
-        out.putLongOrdered(256, 1);
-        out.putLongOrdered(264, 2);   // same line, not watched: no event
+        out.putLongRelease(256, 1);
+        out.putLongRelease(264, 2);   // same line, not watched: no event
         assertEquals(1, drain());
         final Tripwire second = unit.arm(in, Tripwire.Options.word(264).cookie(2));
-        out.putLongOrdered(264, 3);
+        out.putLongRelease(264, 3);
         assertEquals(1, drain(), "a tripwire armed on a line the writer knows fires");
         assertEquals(2, events.get(1)[2]);
         first.disarm();
-        out.putLongOrdered(256, 4);
+        out.putLongRelease(256, 4);
         assertEquals(0, drain(), "a disarmed tripwire must not fire, even on a line the writer knows");
         second.disarm();
         final Tripwire once = unit.arm(in, Tripwire.Options.word(256).oneShot().cookie(3));
-        out.putLongOrdered(256, 5);
-        out.putLongOrdered(256, 6);
+        out.putLongRelease(256, 5);
+        out.putLongRelease(256, 6);
         assertEquals(1, drain());
         assertTrue(once.rearm());   // a state change only, the structure stays the same
-        out.putLongOrdered(256, 7);
+        out.putLongRelease(256, 7);
         assertEquals(1, drain());
         assertEquals(7, events.get(events.size() - 1)[6]);
         // a wide tripwire covering the line joins it
         unit.arm(in, Tripwire.Options.at(0, 4096).cookie(4));
-        out.putLongOrdered(264, 8);
+        out.putLongRelease(264, 8);
         assertEquals(1, drain());
         assertEquals(4, events.get(events.size() - 1)[2]);
     }

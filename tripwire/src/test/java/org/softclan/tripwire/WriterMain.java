@@ -46,7 +46,7 @@ public final class WriterMain {
                 try {
                     switch (c[0]) {
                         case "pio":
-                            out.putLongOrdered(Long.parseLong(c[1]), Long.parseLong(c[2]));
+                            out.putLongRelease(Long.parseLong(c[1]), Long.parseLong(c[2]));
                             System.out.println("done");
                             break;
                         case "bulk":
@@ -73,9 +73,9 @@ public final class WriterMain {
                             final long unwatched = Long.parseLong(c[4]) + 8 * id;
                             for (long i = 0; i < n; i++) {
                                 if ((i & 1) == 0) {
-                                    out.putLongOrdered(watched, id << 40 | i);
+                                    out.putLongRelease(watched, id << 40 | i);
                                 } else {
-                                    out.putLongOrdered(unwatched, i);
+                                    out.putLongRelease(unwatched, i);
                                 }
                             }
                             System.out.println("done");

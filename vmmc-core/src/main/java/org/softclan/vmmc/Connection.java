@@ -439,7 +439,7 @@ public final class Connection extends CloseGate implements AutoCloseable {
     public void nudgePeer() {
         enter(OTHER);
         try {
-            tx.putLongOrdered(NUDGE_OFFSET, ++nudges);
+            tx.putLongRelease(NUDGE_OFFSET, ++nudges);
         } catch (final StaleRegionException e) {
             throw peerGone();
         } finally {

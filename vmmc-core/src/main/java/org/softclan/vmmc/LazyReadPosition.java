@@ -133,7 +133,7 @@ final class LazyReadPosition {
         publishedRemote = bound;
         local.putLongRelease(READ_POSITION_OFFSET, bound);
         try {
-            tx.putLongOrdered(PEER_READ_POINTER_OFFSET, bound);   // the sender's space tripwire fires here
+            tx.putLongRelease(PEER_READ_POINTER_OFFSET, bound);   // the sender's space tripwire fires here
         } catch (final StaleRegionException | ClosedException peerGone) {
             // the sender closed after sending: what it sent is still delivered
         }
@@ -148,7 +148,7 @@ final class LazyReadPosition {
      * @throws StaleRegionException if the receiver's region went away
      */
     static void askForRoom(final OutboundMapping tx, final long request) {
-        tx.putLongOrdered(ROOM_WANTED_OFFSET, request);
+        tx.putLongRelease(ROOM_WANTED_OFFSET, request);
         Membarrier.globalBarrier();
     }
 
@@ -160,7 +160,7 @@ final class LazyReadPosition {
      * @throws StaleRegionException if the receiver's region went away
      */
     static void askEagerPublish(final OutboundMapping tx) {
-        tx.putLongOrdered(EAGER_PUBLISH_OFFSET, 1);
+        tx.putLongRelease(EAGER_PUBLISH_OFFSET, 1);
         Membarrier.globalBarrier();
     }
 }

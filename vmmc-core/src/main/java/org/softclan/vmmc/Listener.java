@@ -197,8 +197,8 @@ public final class Listener implements AutoCloseable {
         int freed = 0;
         for (int i = 0; i < ListenRegionDescriptor.SLOT_COUNT; i++) {
             final long at = ListenRegionDescriptor.slotOffset(i);
-            final long claimant = region.getLongVolatile(at + ListenRegionDescriptor.SLOT_CLAIMANT_OFFSET);
-            final long state = region.getLongVolatile(at + ListenRegionDescriptor.SLOT_STATE_OFFSET);
+            final long claimant = region.getLongAcquire(at + ListenRegionDescriptor.SLOT_CLAIMANT_OFFSET);
+            final long state = region.getLongAcquire(at + ListenRegionDescriptor.SLOT_STATE_OFFSET);
             if (claimant == 0 || state == ListenRegionDescriptor.ACCEPTING || endpoint.fabric().isAlive(claimant)) {
                 continue;
             }

@@ -105,7 +105,7 @@ final class ReceiveRegionDescriptor {
      * @throws PeerProtocolException if the word breaks that rule
      */
     static int ringCapacity(final org.softclan.dsm.Mapping m, final String name, final String whose) {
-        final long value = m.getLongVolatile(RING_CAPACITY_OFFSET);
+        final long value = m.getLongAcquire(RING_CAPACITY_OFFSET);
         if (value < 64 || Long.bitCount(value) != 1 || RING_OFFSET + value > m.size()) {
             throw new PeerProtocolException("connection " + name + ": " + whose + " receive region '"
                 + m.regionName() + "' has ring capacity " + value + " (offset " + RING_CAPACITY_OFFSET + "); it must be a power"

@@ -82,6 +82,6 @@ final class Rendezvous {
     }
 
     static long state(final Mapping m, final int i) {
-        return m.getLongVolatile(ListenRegionDescriptor.slotOffset(i) + ListenRegionDescriptor.SLOT_STATE_OFFSET);
+        return m.getLongAcquire(ListenRegionDescriptor.slotOffset(i) + ListenRegionDescriptor.SLOT_STATE_OFFSET);
     }
 }

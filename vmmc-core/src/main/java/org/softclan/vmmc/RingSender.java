@@ -138,7 +138,7 @@ final class RingSender {
         claimed = -1;
         writePos += need;
         if (via == null) {
-            tx.putLongOrdered(WRITE_POINTER_OFFSET, writePos);   // the data tripwire of the peer fires here
+            tx.putLongRelease(WRITE_POINTER_OFFSET, writePos);   // the data tripwire of the peer fires here
             return null;
         }
         return via.writeLongOrdered(tx, WRITE_POINTER_OFFSET, writePos);
@@ -209,7 +209,7 @@ final class RingSender {
 
     /** The read position the peer left in its own memory, checked against what was written. */
     private long peerLocalReadPos() {
-        final long read = tx.getLongVolatile(READ_POSITION_OFFSET);
+        final long read = tx.getLongAcquire(READ_POSITION_OFFSET);
         if (read > writePos || read < 0) {
             throw connection.violation("receive region '" + tx.regionName() + "'", "read position (offset "
                 + READ_POSITION_OFFSET + ")", read, "it must lie between 0 and the " + writePos

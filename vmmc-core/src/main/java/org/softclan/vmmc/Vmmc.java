@@ -124,8 +124,8 @@ public final class Vmmc {
         while (true) {
             for (int i = 0; i < ListenRegionDescriptor.SLOT_COUNT; i++) {
                 final long at = ListenRegionDescriptor.slotOffset(i);
-                if (listen.getLongVolatile(at + ListenRegionDescriptor.SLOT_CLAIMANT_OFFSET) == 0
-                    && listen.getLongVolatile(at + ListenRegionDescriptor.SLOT_STATE_OFFSET) == ListenRegionDescriptor.FREE
+                if (listen.getLongAcquire(at + ListenRegionDescriptor.SLOT_CLAIMANT_OFFSET) == 0
+                    && listen.getLongAcquire(at + ListenRegionDescriptor.SLOT_STATE_OFFSET) == ListenRegionDescriptor.FREE
                     && listen.compareAndSetLong(at + ListenRegionDescriptor.SLOT_CLAIMANT_OFFSET, 0, me)) {
                     listen.putLongVolatile(at + ListenRegionDescriptor.SLOT_STATE_OFFSET, ListenRegionDescriptor.CLAIMED);
                     return i;
@@ -145,7 +145,7 @@ public final class Vmmc {
                                     final TripwireUnit unit, final ConnectionContext ctx, final long deadline,
                                     final String service) {
         while (true) {
-            final long state = rx.getLongVolatile(ReceiveRegionDescriptor.ANSWER_OFFSET);
+            final long state = rx.getLongAcquire(ReceiveRegionDescriptor.ANSWER_OFFSET);
             if (state == ReceiveRegionDescriptor.ANSWER_ACCEPTED || state == ReceiveRegionDescriptor.ANSWER_REFUSED) {
                 return state;
             }
@@ -163,7 +163,7 @@ public final class Vmmc {
                 throw new ConnectException("server on '" + service + "' went away while connecting");
             }
             ctx.strategy.await(() -> {
-                final long s = rx.getLongVolatile(ReceiveRegionDescriptor.ANSWER_OFFSET);
+                final long s = rx.getLongAcquire(ReceiveRegionDescriptor.ANSWER_OFFSET);
                 return s == ReceiveRegionDescriptor.ANSWER_ACCEPTED || s == ReceiveRegionDescriptor.ANSWER_REFUSED;
             }, unit.events(), Math.max(1, Math.min(left, TimeUnit.MILLISECONDS.toNanos(Connection.LIVENESS_SLICE_MS))));
         }

@@ -237,7 +237,7 @@ final class SharedMemoryTransport implements PeerTransport {
 
     /** Stores {@code seq} into the peer's word (release), and for {@code futex} wakes the peer's waiter. */
     static void publish(final Mode mode, final OutboundMapping out, final long wakeAddress, final long seq) {
-        out.putLongOrdered(WORD, seq);
+        out.putLongRelease(WORD, seq);
         if (mode == Mode.FUTEX) {
             Futex.wake(wakeAddress, 1);
         }
@@ -262,7 +262,7 @@ final class SharedMemoryTransport implements PeerTransport {
         public long await(final long previous, final long timeoutNanos) {
             final long deadline = System.nanoTime() + timeoutNanos;
             long v;
-            while ((v = in.getLongVolatile(WORD)) == previous) {
+            while ((v = in.getLongAcquire(WORD)) == previous) {
                 final long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     return previous;
@@ -290,7 +290,7 @@ final class SharedMemoryTransport implements PeerTransport {
             final long deadline = System.nanoTime() + timeoutNanos;
             int spins = 0;
             long v;
-            while ((v = in.getLongVolatile(WORD)) == previous) {
+            while ((v = in.getLongAcquire(WORD)) == previous) {
                 Thread.onSpinWait();
                 if ((++spins & 0xFFF) == 0 && System.nanoTime() - deadline > 0) {
                     return previous;

@@ -135,7 +135,7 @@ public class TripwireBenchmark {
     /** Touches every page of the mapping (an odd line of each) so no page fault is measured. */
     static void prefault(final OutboundMapping mapping) {
         for (long page = 0; page < mapping.size(); page += 4096) {
-            mapping.putLongOrdered(page + UNWATCHED_WORD, 0);
+            mapping.putLongRelease(page + UNWATCHED_WORD, 0);
         }
     }
 
@@ -332,25 +332,25 @@ public class TripwireBenchmark {
     /** Baseline: an ordered 8-byte write through a mapping with no snoop hook. */
     @Benchmark
     public void writeNoHook(final Unhooked s) {
-        s.out.putLongOrdered(UNWATCHED_WORD, ++s.value);
+        s.out.putLongRelease(UNWATCHED_WORD, ++s.value);
     }
 
     /** The same write through a hooked mapping, to a word no tripwire watches. */
     @Benchmark
     public void writeUnwatched(final Snooped s) {
-        s.out.putLongOrdered(UNWATCHED_WORD, ++s.value);
+        s.out.putLongRelease(UNWATCHED_WORD, ++s.value);
     }
 
     /** Baseline over the whole region: each write to another odd line, no snoop hook. */
     @Benchmark
     public void writeNoHookScattered(final Unhooked s) {
-        s.out.putLongOrdered(s.scatter.next(), ++s.value);
+        s.out.putLongRelease(s.scatter.next(), ++s.value);
     }
 
     /** Hooked writes over the whole region, each to another unwatched line. */
     @Benchmark
     public void writeUnwatchedScattered(final Snooped s) {
-        s.out.putLongOrdered(s.scatter.next(), ++s.value);
+        s.out.putLongRelease(s.scatter.next(), ++s.value);
     }
 
     // ------------------------------------------------------------------------------- fired path
@@ -358,7 +358,7 @@ public class TripwireBenchmark {
     /** A write that fires a persistent EVENT tripwire, then the poll of its event. */
     @Benchmark
     public int firedEventPoll(final Fired s) {
-        s.out.putLongOrdered(EVENT_WORD, ++s.eventWrites);
+        s.out.putLongRelease(EVENT_WORD, ++s.eventWrites);
         final int n = s.unit.events().poll(s.handler, 1);
         s.polled += n;
         return n;
@@ -367,7 +367,7 @@ public class TripwireBenchmark {
     /** A write that fires a persistent COUNTER-only tripwire. */
     @Benchmark
     public void firedCounter(final Fired s) {
-        s.out.putLongOrdered(COUNTER_WORD, ++s.counterWrites);
+        s.out.putLongRelease(COUNTER_WORD, ++s.counterWrites);
     }
 
     // ----------------------------------------------------------------------------------- arming

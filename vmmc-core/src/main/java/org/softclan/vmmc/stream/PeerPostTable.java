@@ -83,7 +83,7 @@ final class PeerPostTable {
 
     /** @return the peer's receive mode word (0 not set, else {@link ReceiveTechnique#ordinal()} + 1), checked */
     long checkedMode() throws StreamPeerGoneException {
-        final long mode = end.rx.getLongVolatile(MODE_OFFSET);
+        final long mode = end.rx.getLongAcquire(MODE_OFFSET);
         if (mode < 0 || mode > ReceiveTechnique.values().length) {
             throw end.violation("control area", "receive mode (offset " + MODE_OFFSET + ")", mode,
                 "0 (not set) or 1 to " + ReceiveTechnique.values().length + " (a receive technique)");
@@ -208,7 +208,7 @@ final class PeerPostTable {
      * jumping over whole table generations, so it looks at a bounded number of slots.
      */
     long peek() throws StreamPeerGoneException {
-        final long ready = end.rx.getLongVolatile(DEPOSIT_READY_OFFSET);
+        final long ready = end.rx.getLongAcquire(DEPOSIT_READY_OFFSET);
         if (ready != 0 && ready != 1) {
             throw end.violation("control area", "deposit ready flag (offset " + DEPOSIT_READY_OFFSET + ")", ready, "it is 0 or 1");
         }
@@ -219,7 +219,7 @@ final class PeerPostTable {
         final long mostPosts = depositsSent.get() + ringBytesSent + POST_SLOTS;
         for (int step = 0; step < POST_SCAN_LIMIT; step++) {
             final long slot = postSlotOffset(nextPeerPost);
-            final long state = end.rx.getLongVolatile(slot + POST_STATE_OFFSET);
+            final long state = end.rx.getLongAcquire(slot + POST_STATE_OFFSET);
             if (state == 0) {
                 return -1;
             }

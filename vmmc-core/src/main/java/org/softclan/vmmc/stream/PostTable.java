@@ -93,7 +93,7 @@ final class PostTable {
             }
             this.receiveTechnique = technique;
             try {
-                end.tx.putLongOrdered(MODE_OFFSET, technique.ordinal() + 1L);
+                end.tx.putLongRelease(MODE_OFFSET, technique.ordinal() + 1L);
                 end.connection.nudgePeer();
             } catch (final DsmException gone) {
                 // the peer is gone: nothing will be sent to adapt
@@ -183,7 +183,7 @@ final class PostTable {
             try {
                 end.tx.putLong(slot + POST_BUFFER_OFFSET, at);
                 end.tx.putLong(slot + POST_CAPACITY_OFFSET, capacity);
-                end.tx.putLongOrdered(slot + POST_STATE_OFFSET, postState(seq, POSTED));
+                end.tx.putLongRelease(slot + POST_STATE_OFFSET, postState(seq, POSTED));
                 end.connection.nudgePeer();
             } catch (final DsmException peerGone) {
                 // nobody will fill it: awaitFilled reports the end of the stream or the peer's departure
@@ -234,7 +234,7 @@ final class PostTable {
             end.tx.putLong(DEPOSIT_KEY_OFFSET, key);
             end.tx.putInt(DEPOSIT_NAME_OFFSET, name.length);
             end.tx.put(DEPOSIT_NAME_BYTES_OFFSET, name);
-            end.tx.putLongOrdered(DEPOSIT_READY_OFFSET, 1);
+            end.tx.putLongRelease(DEPOSIT_READY_OFFSET, 1);
         } catch (final DsmException peerGone) {
             // nothing will be deposited; reads report the end of the stream or the peer's departure
         }

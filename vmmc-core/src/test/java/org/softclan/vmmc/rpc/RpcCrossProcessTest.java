@@ -108,7 +108,7 @@ class RpcCrossProcessTest {
                 assertTrue(e.getMessage().contains("died") || e.getMessage().contains("gone"), e.getMessage());
             }
             for (final long token : succeeded) {
-                assertEquals(1, ledger.getLongVolatile(8 * token), "call " + token + " reported done but never ran");
+                assertEquals(1, ledger.getLongAcquire(8 * token), "call " + token + " reported done but never ran");
             }
         }
     }

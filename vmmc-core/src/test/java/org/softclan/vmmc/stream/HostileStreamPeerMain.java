@@ -153,7 +153,7 @@ public final class HostileStreamPeerMain {
             found = new long[0][];
             for (int i = 0; i < ByteStream.POST_SLOTS; i++) {
                 final long slot = StreamControlDescriptor.postSlotOffset(i);
-                final long state = mine.getLongVolatile(slot);
+                final long state = mine.getLongAcquire(slot);
                 if (state != 0 && (state & 3) == StreamControlDescriptor.POSTED) {
                     final long[][] more = java.util.Arrays.copyOf(found, found.length + 1);
                     more[found.length] = new long[] {state >>> 2, mine.getLong(slot + StreamControlDescriptor.POST_BUFFER_OFFSET)};
@@ -167,7 +167,7 @@ public final class HostileStreamPeerMain {
 
     /** The other end's deposit region, imported with the name and key it wrote into this end's control area. */
     private static OutboundMapping theirDeposit(final Endpoint ep, final InboundMapping mine) {
-        if (mine.getLongVolatile(StreamControlDescriptor.DEPOSIT_READY_OFFSET) == 0) {
+        if (mine.getLongAcquire(StreamControlDescriptor.DEPOSIT_READY_OFFSET) == 0) {
             return null;
         }
         final int len = mine.getInt(StreamControlDescriptor.DEPOSIT_NAME_OFFSET);

@@ -49,10 +49,10 @@ class PostTablePublishOrderTest {
         order.verify(tx).putLong(eq(StreamControlDescriptor.DEPOSIT_KEY_OFFSET), anyLong());
         order.verify(tx).putInt(StreamControlDescriptor.DEPOSIT_NAME_OFFSET, "near-dep".length());
         order.verify(tx).put(eq(StreamControlDescriptor.DEPOSIT_NAME_BYTES_OFFSET), any(byte[].class));
-        order.verify(tx).putLongOrdered(StreamControlDescriptor.DEPOSIT_READY_OFFSET, 1);
+        order.verify(tx).putLongRelease(StreamControlDescriptor.DEPOSIT_READY_OFFSET, 1);
         order.verify(tx).putLong(slot + StreamControlDescriptor.POST_BUFFER_OFFSET, 0);
         order.verify(tx).putLong(slot + StreamControlDescriptor.POST_CAPACITY_OFFSET, 100);
-        order.verify(tx).putLongOrdered(slot + StreamControlDescriptor.POST_STATE_OFFSET,
+        order.verify(tx).putLongRelease(slot + StreamControlDescriptor.POST_STATE_OFFSET,
             StreamControlDescriptor.postState(1, StreamControlDescriptor.POSTED));
         order.verify(connection).nudgePeer();
         order.verifyNoMoreInteractions();

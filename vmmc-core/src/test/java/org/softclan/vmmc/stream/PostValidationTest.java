@@ -173,7 +173,7 @@ class PostValidationTest {
             assertTrue(c.getMessage().contains("capacity of post #1"), c.getMessage());
             assertTrue(c.getMessage().contains("is -5"), c.getMessage());
             assertEquals(StreamControlDescriptor.postState(1, StreamControlDescriptor.POSTED),
-                near.inbound().getLongVolatile(slot + StreamControlDescriptor.POST_STATE_OFFSET), "the post was not taken");
+                near.inbound().getLongAcquire(slot + StreamControlDescriptor.POST_STATE_OFFSET), "the post was not taken");
         } finally {
             farPosts.closeDeposit();
         }

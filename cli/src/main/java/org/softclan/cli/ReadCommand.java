@@ -67,7 +67,7 @@ public final class ReadCommand implements Callable<Integer> {
              OutboundMapping m = ep.importRegion(region.name, region.key)) {
             final String text;
             if (what.length == null) {
-                text = Long.toString((offset & 7) == 0 ? m.getLongVolatile(offset) : m.getLong(offset));
+                text = Long.toString((offset & 7) == 0 ? m.getLongAcquire(offset) : m.getLong(offset));
             } else {
                 final byte[] bytes = new byte[what.length];
                 m.get(offset, bytes, 0, bytes.length);

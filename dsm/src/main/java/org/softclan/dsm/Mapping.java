@@ -1,7 +1,5 @@
 package org.softclan.dsm;
 
-import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
-
 import java.nio.ByteBuffer;
 
 import net.openhft.chronicle.bytes.BytesStore;
@@ -42,6 +40,8 @@ public abstract class Mapping implements AutoCloseable {
     final long sidecarSize;
     final long headerAddress;
     final long dataAddress;
+    /** The region's header (the NIC's own words: state, generation, owner). */
+    final SharedMemory header;
     final Link link;
     final MappedRegion file;
     /** Transfers are checked against this: the size while open, -1 once closed. */
@@ -59,6 +59,7 @@ public abstract class Mapping implements AutoCloseable {
         this.file = file;
         this.headerAddress = file.address;
         this.dataAddress = file.address + RegionLayout.HEADER_LENGTH;
+        this.header = SharedMemory.wrap(file.address, RegionLayout.HEADER_LENGTH, "header of region '" + regionName + "'");
         this.link = link;
         this.limit = size;
         FaultTraces.opened(this);
@@ -123,8 +124,9 @@ public abstract class Mapping implements AutoCloseable {
         return kind() + " mapping of region '" + regionName + "' (generation " + generation + ")";
     }
 
+    /** {@return the header's state word (volatile)} */
     final int headerState() {
-        return UNSAFE.getIntVolatile(null, headerAddress + RegionLayout.STATE_OFFSET);
+        return header.getIntVolatile(RegionLayout.STATE_OFFSET);
     }
 
     final void afterWrite(final long offset, final long length) {
@@ -275,7 +277,7 @@ public abstract class Mapping implements AutoCloseable {
             checkBounds(offset, 8);
             beforeRemoteAccess();
             if (link == SameHostLink.INSTANCE) {
-                UNSAFE.putLong(dataAddress + offset, value);   // the same-host link, without the interface call
+                SameHostLink.storePlain(dataAddress + offset, value);   // the same-host link, without the interface call
             } else {
                 link.putLong(this, offset, value);
             }
@@ -298,7 +300,7 @@ public abstract class Mapping implements AutoCloseable {
             checkAligned(offset);
             beforeRemoteAccess();
             if (link == SameHostLink.INSTANCE) {
-                UNSAFE.putOrderedLong(null, dataAddress + offset, value);
+                SameHostLink.storeRelease(dataAddress + offset, value);
             } else {
                 link.putLongOrdered(this, offset, value);
             }
@@ -332,7 +334,7 @@ public abstract class Mapping implements AutoCloseable {
             checkAligned(offset);
             beforeRemoteAccess();
             if (link == SameHostLink.INSTANCE) {
-                UNSAFE.putLongVolatile(null, dataAddress + offset, value);
+                SameHostLink.storeVolatile(dataAddress + offset, value);
             } else {
                 link.putLongVolatile(this, offset, value);
             }
@@ -535,7 +537,7 @@ public abstract class Mapping implements AutoCloseable {
             checkBounds(offset, 8);
             checkAligned(offset);
             beforeRemoteAccess();
-            return link == SameHostLink.INSTANCE ? UNSAFE.getLongVolatile(null, dataAddress + offset)
+            return link == SameHostLink.INSTANCE ? SameHostLink.loadVolatile(dataAddress + offset)
                 : link.getLongVolatile(this, offset);
         } catch (final InternalError e) {
             throw fault(e, offset, 8);

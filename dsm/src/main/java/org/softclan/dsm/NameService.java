@@ -264,7 +264,7 @@ final class NameService {
      * past its end (which would kill this JVM with SIGBUS).
      */
     void remove(final InboundMapping mapping) {
-        net.openhft.chronicle.core.UnsafeMemory.UNSAFE.fullFence();   // earlier stores before the revocation
+        SharedMemory.fullFence();   // earlier stores before the revocation
         mapping.file.writeHeaderInt(RegionLayout.STATE_OFFSET, RegionLayout.STATE_REVOKED);
         final Path path = fileOf(mapping.regionName());
         locked(lock -> {

@@ -52,7 +52,7 @@ public final class OutboundMapping extends Mapping {
     void revokeForDeadOwner() {
         synchronized (this) {
             if (!isClosed() && headerState() == RegionLayout.STATE_ACTIVE) {
-                OwnerWatchdog.revoke(headerAddress + RegionLayout.STATE_OFFSET);
+                OwnerWatchdog.revoke(header);
             }
         }
     }

@@ -1,7 +1,5 @@
 package org.softclan.dsm;
 
-import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
-
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -80,8 +78,8 @@ final class OwnerWatchdog {
         }
     }
 
-    /** Compare-and-set of the header's state word from active to revoked, at {@code stateAddress}. */
-    static boolean revoke(final long stateAddress) {
-        return UNSAFE.compareAndSwapInt(null, stateAddress, RegionLayout.STATE_ACTIVE, RegionLayout.STATE_REVOKED);
+    /** Compare-and-set of a region header's state word from active to revoked. */
+    static boolean revoke(final SharedMemory header) {
+        return header.compareAndSetInt(RegionLayout.STATE_OFFSET, RegionLayout.STATE_ACTIVE, RegionLayout.STATE_REVOKED);
     }
 }

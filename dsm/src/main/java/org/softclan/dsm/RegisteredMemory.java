@@ -1,7 +1,5 @@
 package org.softclan.dsm;
 
-import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
-
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
@@ -45,8 +43,7 @@ public final class RegisteredMemory implements AutoCloseable {
         if (size <= 0) {
             throw new IllegalArgumentException("registered memory: size " + size + " must be positive");
         }
-        final long address = UNSAFE.allocateMemory(size);
-        UNSAFE.setMemory(address, size, (byte) 0);
+        final long address = UnsafeAccess.allocateZeroed(size);
         return new RegisteredMemory(endpoint, null, address, size, true, "off-heap " + size + " bytes", null);
     }
 
@@ -107,7 +104,7 @@ public final class RegisteredMemory implements AutoCloseable {
      */
     public void putLong(final long offset, final long value) {
         checkBounds(offset, 8);
-        UNSAFE.putLong(base, baseOffset + offset, value);
+        UnsafeAccess.putLong(base, baseOffset + offset, value);
     }
 
     /**
@@ -120,7 +117,7 @@ public final class RegisteredMemory implements AutoCloseable {
      */
     public long getLong(final long offset) {
         checkBounds(offset, 8);
-        return UNSAFE.getLong(base, baseOffset + offset);
+        return UnsafeAccess.getLong(base, baseOffset + offset);
     }
 
     /**
@@ -133,7 +130,7 @@ public final class RegisteredMemory implements AutoCloseable {
      */
     public void putByte(final long offset, final byte value) {
         checkBounds(offset, 1);
-        UNSAFE.putByte(base, baseOffset + offset, value);
+        UnsafeAccess.putByte(base, baseOffset + offset, value);
     }
 
     /**
@@ -146,7 +143,7 @@ public final class RegisteredMemory implements AutoCloseable {
      */
     public byte getByte(final long offset) {
         checkBounds(offset, 1);
-        return UNSAFE.getByte(base, baseOffset + offset);
+        return UnsafeAccess.getByte(base, baseOffset + offset);
     }
 
     /**
@@ -202,7 +199,7 @@ public final class RegisteredMemory implements AutoCloseable {
             LockSupport.parkNanos(50_000);
         }
         if (allocated) {
-            UNSAFE.freeMemory(baseOffset);
+            UnsafeAccess.free(baseOffset);
         }
         endpoint.forget(this);
     }

@@ -90,4 +90,23 @@ public final class SameHostLink implements Link {
                      final long length) {
         UnsafeAccess.copy(null, target.dataAddress + offset, dstBase, dstOffset, length);
     }
+
+    // The same stores and loads by absolute address: Mapping's same-host fast path calls these directly
+    // (a static call, inlined), so the raw access stays in this class without an interface call.
+
+    static void storePlain(final long address, final long value) {
+        UNSAFE.putLong(address, value);
+    }
+
+    static void storeRelease(final long address, final long value) {
+        UNSAFE.putOrderedLong(null, address, value);
+    }
+
+    static void storeVolatile(final long address, final long value) {
+        UNSAFE.putLongVolatile(null, address, value);
+    }
+
+    static long loadVolatile(final long address) {
+        return UNSAFE.getLongVolatile(null, address);
+    }
 }

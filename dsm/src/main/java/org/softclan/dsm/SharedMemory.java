@@ -377,6 +377,44 @@ public final class SharedMemory {
     }
 
     /**
+     * Copies bytes from this window into another (plain loads and stores; the ranges must not overlap).
+     *
+     * @param offset    where to start reading, in bytes from this window's start
+     * @param dst       the window to write
+     * @param dstOffset where to start writing, in bytes from {@code dst}'s start
+     * @param length    how many bytes, at least 0
+     */
+    public void copyTo(final long offset, final SharedMemory dst, final long dstOffset, final long length) {
+        assert length == 0 || length > 0 && inside(offset, 1) && inside(offset + length - 1, 1)
+            && dst.inside(dstOffset, 1) && dst.inside(dstOffset + length - 1, 1);
+        UnsafeAccess.copy(null, address + offset, null, dst.address + dstOffset, length);
+    }
+
+    /**
+     * Copies bytes into the window from native memory this process owns (a direct buffer, an allocation).
+     *
+     * @param offset     where to start writing, in bytes from the window's start
+     * @param srcAddress the absolute address of the first byte to copy; the caller vouches for the range
+     * @param length     how many bytes, at least 0
+     */
+    public void copyFromAddress(final long offset, final long srcAddress, final long length) {
+        assert length == 0 || length > 0 && inside(offset, 1) && inside(offset + length - 1, 1);
+        UnsafeAccess.copy(null, srcAddress, null, address + offset, length);
+    }
+
+    /**
+     * Copies bytes out of the window into native memory this process owns.
+     *
+     * @param offset     where to start reading, in bytes from the window's start
+     * @param dstAddress the absolute address the first byte goes to; the caller vouches for the range
+     * @param length     how many bytes, at least 0
+     */
+    public void copyToAddress(final long offset, final long dstAddress, final long length) {
+        assert length == 0 || length > 0 && inside(offset, 1) && inside(offset + length - 1, 1);
+        UnsafeAccess.copy(null, address + offset, null, dstAddress, length);
+    }
+
+    /**
      * Sets {@code length} bytes from {@code offset} to {@code value} (plain stores).
      *
      * @param offset where to start, in bytes from the window's start

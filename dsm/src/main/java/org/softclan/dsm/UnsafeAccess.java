@@ -38,4 +38,36 @@ final class UnsafeAccess {
             done += n;
         }
     }
+
+    /** Allocates {@code size} bytes of native memory, zeroed; free with {@link #free}. */
+    static long allocateZeroed(final long size) {
+        final long address = UNSAFE.allocateMemory(size);
+        UNSAFE.setMemory(address, size, (byte) 0);
+        return address;
+    }
+
+    /** Frees native memory {@link #allocateZeroed} returned. */
+    static void free(final long address) {
+        UNSAFE.freeMemory(address);
+    }
+
+    /** Plain store on a (base, offset) pair: a heap array and its byte offset, or {@code null} and an address. */
+    static void putLong(final Object base, final long offset, final long value) {
+        UNSAFE.putLong(base, offset, value);
+    }
+
+    /** Plain load on a (base, offset) pair. */
+    static long getLong(final Object base, final long offset) {
+        return UNSAFE.getLong(base, offset);
+    }
+
+    /** Plain store of a byte on a (base, offset) pair. */
+    static void putByte(final Object base, final long offset, final byte value) {
+        UNSAFE.putByte(base, offset, value);
+    }
+
+    /** Plain load of a byte on a (base, offset) pair. */
+    static byte getByte(final Object base, final long offset) {
+        return UNSAFE.getByte(base, offset);
+    }
 }

@@ -1,8 +1,8 @@
 package org.softclan.bench.peers;
 
-import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
-
 import java.io.IOException;
+
+import org.softclan.dsm.SharedMemory;
 
 /**
  * A bare single-producer single-consumer byte ring at a raw address in a shared mapping: the floor
@@ -28,8 +28,8 @@ final class RawRing {
     /** How many spins pass between checks of the time limit and the other side's liveness. */
     private static final int CHECK_EVERY = 1 << 16;
 
-    private final long base;
-    private final long ring;
+    /** The header and the ring (header words at their offsets, data from {@code DATA}). */
+    private final SharedMemory base;
     private final long capacity;
     private final long mask;
     private final PeerTransport.Liveness liveness;
@@ -37,16 +37,15 @@ final class RawRing {
     private long otherCache;
 
     /**
-     * @param base     address of the ring's header (offset 0 of the layout)
+     * @param base     the ring's memory: its header (offset 0 of the layout), then the data
      * @param capacity ring bytes, a power of two
      * @param liveness checked while spinning
      */
-    RawRing(final long base, final long capacity, final PeerTransport.Liveness liveness) {
+    RawRing(final SharedMemory base, final long capacity, final PeerTransport.Liveness liveness) {
         if (Long.bitCount(capacity) != 1) {
             throw new IllegalArgumentException("ring capacity " + capacity + " is not a power of two");
         }
         this.base = base;
-        this.ring = base + DATA;
         this.capacity = capacity;
         this.mask = capacity - 1;
         this.liveness = liveness;
@@ -70,7 +69,7 @@ final class RawRing {
             if (free < n) {
                 int spins = 0;
                 while (true) {
-                    otherCache = UNSAFE.getLongVolatile(null, base + READ_POS);
+                    otherCache = base.getLongVolatile(READ_POS);
                     free = capacity - (position - otherCache);
                     if (free >= n) {
                         break;
@@ -78,7 +77,7 @@ final class RawRing {
                     Thread.onSpinWait();
                     if (++spins == CHECK_EVERY) {
                         spins = 0;
-                        if (UNSAFE.getLongVolatile(null, base + ABORT) != 0) {
+                        if (base.getLongVolatile(ABORT) != 0) {
                             throw new IOException("the reader of the raw ring gave up");
                         }
                         liveness.check();
@@ -87,19 +86,19 @@ final class RawRing {
             }
             final int at = (int) (position & mask);
             final int first = (int) Math.min(n, capacity - at);
-            UNSAFE.copyMemory(address + done, ring + at, first);
+            base.copyFromAddress(DATA + at, address + done, first);
             if (first < n) {
-                UNSAFE.copyMemory(address + done + first, ring, n - first);
+                base.copyFromAddress(DATA, address + done + first, n - first);
             }
             position += n;
-            UNSAFE.putOrderedLong(null, base + WRITE_POS, position);
+            base.putLongRelease(WRITE_POS, position);
             done += n;
         }
     }
 
     /** Writer: marks the end of the data (after the last write). */
     void finish() {
-        UNSAFE.putOrderedLong(null, base + END, position + 1);
+        base.putLongRelease(END, position + 1);
     }
 
     /**
@@ -114,12 +113,12 @@ final class RawRing {
         if (available == 0) {
             int spins = 0;
             while (true) {
-                otherCache = UNSAFE.getLongVolatile(null, base + WRITE_POS);
+                otherCache = base.getLongVolatile(WRITE_POS);
                 available = otherCache - position;
                 if (available > 0) {
                     break;
                 }
-                final long end = UNSAFE.getLongVolatile(null, base + END);
+                final long end = base.getLongVolatile(END);
                 if (end != 0 && end - 1 == position) {
                     return -1;
                 }
@@ -133,17 +132,17 @@ final class RawRing {
         final int n = (int) Math.min(available, max);
         final int at = (int) (position & mask);
         final int first = (int) Math.min(n, capacity - at);
-        UNSAFE.copyMemory(ring + at, address, first);
+        base.copyToAddress(DATA + at, address, first);
         if (first < n) {
-            UNSAFE.copyMemory(ring, address + first, n - first);
+            base.copyToAddress(DATA, address + first, n - first);
         }
         position += n;
-        UNSAFE.putOrderedLong(null, base + READ_POS, position);
+        base.putLongRelease(READ_POS, position);
         return n;
     }
 
     /** Reader: tells the writer to stop waiting for room. */
     void abort() {
-        UNSAFE.putLongVolatile(null, base + ABORT, 1);
+        base.putLongVolatile(ABORT, 1);
     }
 }

@@ -10,6 +10,7 @@ import net.openhft.chronicle.core.Jvm;
 import org.softclan.bench.throughput.Config;
 import org.softclan.dsm.InboundMapping;
 import org.softclan.dsm.OutboundMapping;
+import org.softclan.dsm.SharedMemory;
 import org.softclan.tripwire.EventHandler;
 import org.softclan.tripwire.EventQueue;
 import org.softclan.tripwire.Tripwire;
@@ -142,7 +143,7 @@ final class SharedMemoryTransport implements PeerTransport {
 
             @Override
             public void start(final Liveness peer) {
-                ring = new RawRing(in.address(0, bytes), c.ringBytes(), peer);
+                ring = new RawRing(SharedMemory.of(in, 0, bytes), c.ringBytes(), peer);
             }
 
             @Override
@@ -172,7 +173,7 @@ final class SharedMemoryTransport implements PeerTransport {
     public Sender sender(final Config c, final Rig rig, final Map<String, String> fromReceiver, final int slots) {
         final String region = fromReceiver.get("region");
         final OutboundMapping out = rig.endpoint().importRegion(region);
-        final RawRing ring = new RawRing(out.address(0, RawRing.regionBytes(c.ringBytes())), c.ringBytes(), () -> {
+        final RawRing ring = new RawRing(SharedMemory.of(out, 0, RawRing.regionBytes(c.ringBytes())), c.ringBytes(), () -> {
             if (!out.ownerAlive()) {
                 throw new IOException("the receiver of region " + region + " is gone");
             }

@@ -1,7 +1,5 @@
 package org.softclan.vmmc.stream;
 
-import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
-
 import java.nio.ByteBuffer;
 import java.util.Objects;
 
@@ -18,7 +16,6 @@ import java.util.Objects;
  * its memory to the stream's pool (after any transfer still reading it).
  */
 public final class Page implements AutoCloseable {
-    private static final long BYTES = UNSAFE.arrayBaseOffset(byte[].class);
     private final PagePool pool;
     private PageMemory mem;
     private long duplications;
@@ -59,7 +56,7 @@ public final class Page implements AutoCloseable {
         Objects.checkFromIndexSize(index, length, mem.capacity);
         if (mem.inFlight()) {
             final PageMemory copy = pool.acquire(mem.capacity);
-            UNSAFE.copyMemory(mem.address, copy.address, mem.capacity);
+            copy.buffer.put(0, mem.buffer, 0, mem.capacity);
             pool.retire(mem);
             mem = copy;
             duplications++;
@@ -82,7 +79,7 @@ public final class Page implements AutoCloseable {
     public Page put(final int index, final byte[] src, final int offset, final int length) {
         Objects.checkFromIndexSize(offset, length, src.length);
         beforeWrite(index, length);
-        UNSAFE.copyMemory(src, BYTES + offset, null, mem.address + index, length);
+        mem.buffer.put(index, src, offset, length);
         return this;
     }
 
@@ -115,7 +112,7 @@ public final class Page implements AutoCloseable {
      */
     public Page putByte(final int index, final byte value) {
         beforeWrite(index, 1);
-        UNSAFE.putByte(mem.address + index, value);
+        mem.buffer.put(index, value);
         return this;
     }
 
@@ -131,7 +128,7 @@ public final class Page implements AutoCloseable {
      */
     public Page putLong(final int index, final long value) {
         beforeWrite(index, 8);
-        UNSAFE.putLong(mem.address + index, value);
+        mem.buffer.putLong(index, value);   // the buffer is in native order
         return this;
     }
 
@@ -146,7 +143,7 @@ public final class Page implements AutoCloseable {
     public byte getByte(final int index) {
         checkOpen();
         Objects.checkIndex(index, mem.capacity);
-        return UNSAFE.getByte(mem.address + index);
+        return mem.buffer.get(index);
     }
 
     /**
@@ -163,7 +160,7 @@ public final class Page implements AutoCloseable {
         checkOpen();
         Objects.checkFromIndexSize(index, length, mem.capacity);
         Objects.checkFromIndexSize(offset, length, dst.length);
-        UNSAFE.copyMemory(null, mem.address + index, dst, BYTES + offset, length);
+        mem.buffer.get(index, dst, offset, length);
     }
 
     /**

@@ -17,7 +17,7 @@ final class PageMemory {
     volatile DmaTransfer busy;
 
     PageMemory(final Endpoint endpoint, final int capacity) {
-        this.buffer = ByteBuffer.allocateDirect(capacity);
+        this.buffer = ByteBuffer.allocateDirect(capacity).order(java.nio.ByteOrder.nativeOrder());
         this.memory = endpoint.register(buffer);
         this.address = Jvm.address(buffer);
         this.capacity = capacity;

@@ -1,6 +1,5 @@
 package org.softclan.vmmc.stream;
 
-import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
 import static org.softclan.vmmc.stream.StreamControlDescriptor.DEPOSIT_KEY_OFFSET;
 import static org.softclan.vmmc.stream.StreamControlDescriptor.DEPOSIT_NAME_BYTES_OFFSET;
 import static org.softclan.vmmc.stream.StreamControlDescriptor.DEPOSIT_NAME_OFFSET;
@@ -284,7 +283,7 @@ final class PostTable {
                     }
                 }
                 final int k = Math.min(n - used, p.capacity - p.length);
-                UNSAFE.copyMemory(store.addressForRead(offset + used), depositBytes.addressForWrite(p.offset + p.length), k);
+                depositBytes.write(p.offset + p.length, store, offset + used, k);
                 p.length += k;
                 used += k;
                 if (p.length == p.capacity || (last && used == n)) {

@@ -8,12 +8,12 @@ package org.softclan.tripwire;
  * <pre>
  *  offset  word                                                  written by
  *     0    capacity (int, slots, a power of two)                 the owner, at creation
- *    64    tail (long): next position to claim                   posters (compare-and-set)
- *   128    head (long): next position to consume                 the owner (release), after each event
- *   192    doorbell (int): futex word bumped to wake waiters     posters that see a waiter; close
- *   256    waiters (int): threads blocked on the doorbell        the waiters (atomic add)
- *   320    overflow (long): posts that found the queue full      posters (atomic add)
- *   384    fallback seen (int): set by a process that opened     any opener without the futex (its
+ *   128    tail (long): next position to claim                   posters (compare-and-set)
+ *   256    head (long): next position to consume                 the owner (release), after each event
+ *   384    doorbell (int): futex word bumped to wake waiters     posters that see a waiter; close
+ *   512    waiters (int): threads blocked on the doorbell        the waiters (atomic add)
+ *   640    overflow (long): posts that found the queue full      posters (atomic add)
+ *   768    fallback seen (int): set by a process that opened     any opener without the futex (its
  *          the queue without the futex; blocked waiters then     wakes are no-ops)
  *          re-check every {@link org.softclan.tripwire.os.Futex#FALLBACK_SLICE_NANOS} ns
  *  4096    slots, {@link #SLOT_LENGTH} bytes each, at            the poster that claimed the position
@@ -28,17 +28,18 @@ package org.softclan.tripwire;
  *           +56  reserved
  * </pre>
  *
- * Each header word sits on a cache line of its own (64 bytes apart; Agrona spaces words of different
- * writers 128 bytes apart, which also keeps them out of the adjacent-line prefetcher's pairs).
+ * Header words are 128 bytes apart, as Agrona spaces words of different writers: each has a cache line
+ * of its own and is out of the adjacent-line prefetcher's pair of any other (the posters' tail and the
+ * owner's head above all).
  */
 final class EventQueueDescriptor {
     static final int CAPACITY_OFFSET = 0;
-    static final int TAIL_OFFSET = 64;
-    static final int HEAD_OFFSET = 128;
-    static final int DOORBELL_OFFSET = 192;
-    static final int WAITERS_OFFSET = 256;
-    static final int OVERFLOW_OFFSET = 320;
-    static final int FALLBACK_SEEN_OFFSET = 384;
+    static final int TAIL_OFFSET = 128;
+    static final int HEAD_OFFSET = 256;
+    static final int DOORBELL_OFFSET = 384;
+    static final int WAITERS_OFFSET = 512;
+    static final int OVERFLOW_OFFSET = 640;
+    static final int FALLBACK_SEEN_OFFSET = 768;
     static final int SLOTS_OFFSET = 4096;
     static final int SLOT_LENGTH = 64;
 

@@ -9,13 +9,13 @@ import org.junit.jupiter.api.Test;
 /** The event queue's layout: header words apart, slots where the description puts them, whatever the position. */
 class EventQueueDescriptorTest {
     @Test
-    void everyHeaderWordHasACacheLineOfItsOwnBeforeTheSlots() {
+    void headerWordsAre128BytesApartBeforeTheSlots() {
         final int[] words = {CAPACITY_OFFSET, TAIL_OFFSET, HEAD_OFFSET, DOORBELL_OFFSET, WAITERS_OFFSET, OVERFLOW_OFFSET,
             FALLBACK_SEEN_OFFSET};
         for (int i = 0; i < words.length; i++) {
             assertTrue(words[i] + 8 <= SLOTS_OFFSET);
             for (int j = i + 1; j < words.length; j++) {
-                assertTrue(words[i] / 64 != words[j] / 64, words[i] + " and " + words[j]);
+                assertTrue(words[i] / 128 != words[j] / 128, words[i] + " and " + words[j]);
             }
         }
         assertTrue(SLOT_VALUE_OFFSET + 8 <= SLOT_LENGTH);

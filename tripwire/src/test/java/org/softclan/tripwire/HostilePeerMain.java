@@ -154,7 +154,7 @@ public final class HostilePeerMain {
                             if (rnd.nextInt(4) == 0) {
                                 // the queue: header words (not the capacity, read once by its owner) or slots
                                 final long off = rnd.nextBoolean()
-                                    ? EventQueueDescriptor.TAIL_OFFSET + 64L * rnd.nextInt(5)
+                                    ? EventQueueDescriptor.TAIL_OFFSET + 128L * rnd.nextInt(5)
                                     : EventQueueDescriptor.SLOTS_OFFSET + 8L * rnd.nextLong((qSize - EventQueueDescriptor.SLOTS_OFFSET) / 8);
                                 UNSAFE.putLongVolatile(null, q + off, garbage(rnd, qCapacity));
                             } else {

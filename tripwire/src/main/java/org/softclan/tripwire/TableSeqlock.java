@@ -39,6 +39,16 @@ import org.softclan.dsm.SharedMemory;
  * valid entries ({@link TripwireTable#rebuild()}) before using it. A reader that finds the seq odd and
  * the lock free (garbage) or held by a dead process does the same, then releases the lock.
  *
+ * <p><b>A seq set back.</b> A legitimate seq only grows. Writers cache a line's entries keyed by the seq
+ * they read (the snoop's line cache); a peer that writes a lower value lets the next changes climb back
+ * through values already cached, and a cache of a line that has changed since would look current. So a
+ * mutator remembers the highest seq it began from or left ({@code highest}, per table object: a unit
+ * keeps its table objects while it has tripwires there); finding a lower even one, it counts the
+ * violation, jumps the seq past everything it saw by a random stride of up to 2^40 (so no cached value
+ * comes back, whatever garbage readers may have cached meanwhile), and rebuilds the table. A dead
+ * holder's odd seq gets the same jump. Until the next change by a process that saw the higher value, a
+ * reader may still use a stale cache of a line: the window the garbage opened closes at that change.
+ *
  * <p><b>Bounds on every wait.</b> A mutator waits for a live holder at most {@link #LOCK_TIMEOUT_NANOS}
  * and then throws {@link TripwireLockTimeoutException} naming the holder; a reader waits for an odd seq
  * at most {@link #SNOOP_WAIT_NANOS} and then gives up on the table for that transfer (counted in
@@ -60,6 +70,11 @@ final class TableSeqlock {
     private final String regionName;
     private final HolderIdentity holders;
     private final TripwireTable table;
+    /**
+     * The highest even seq this process began a change from or left: a legitimate seq never goes below it
+     * (guarded by the lock word, like the structure).
+     */
+    private long highest;
 
     /**
      * @param memory     the table's memory
@@ -218,8 +233,23 @@ final class TableSeqlock {
 
     /** The lock is ours: make the seq odd, or, if it already is (a holder died mid-change), rebuild. */
     private void afterAcquire() {
-        final long seq = memory.getLongVolatile(SEQ_OFFSET);
+        long seq = memory.getLongVolatile(SEQ_OFFSET);
+        if ((seq & 1) == 0 && seq < highest) {
+            // a legitimate seq only grows: a peer wrote this one. Readers may hold line caches keyed by
+            // values the seq passed before; were it to climb back through them, a cache of a line that
+            // has changed since would look current. Jump past everything this process saw, by a random
+            // stride, so no cached value comes back (the structure is rebuilt too: it may be garbage)
+            ProtocolErrors.record(new TripwireTableCorruptException(regionName, "header", "seq", seq,
+                "went back from " + highest + " (a seq only grows): the seq jumps ahead and the table is rebuilt"));
+            seq = fresh();
+            memory.putLongRelease(SEQ_OFFSET, seq + 1);
+            SharedMemory.releaseFence();
+            highest = seq;
+            table.rebuild();
+            return;
+        }
         if ((seq & 1) == 0) {
+            highest = Math.max(highest, seq);
             // odd before any change of the structure: a release store, then a release fence (the CAS on
             // the lock word was already a full one)
             memory.putLongRelease(SEQ_OFFSET, seq + 1);
@@ -230,8 +260,23 @@ final class TableSeqlock {
         } else {
             ProtocolErrors.record(new TripwireTableCorruptException(regionName, "header", "seq", seq,
                 "odd with no live holder: a mutator died mid-change"));
+            final long jumped = fresh();   // the rebuilt structure gets a seq no reader cached
+            memory.putLongRelease(SEQ_OFFSET, jumped + 1);
+            SharedMemory.releaseFence();
+            highest = jumped;
             table.rebuild();
         }
+    }
+
+    /**
+     * An even seq past every value this process saw and past the current one, by a random stride of up
+     * to 2^40: a reader's cache keyed by an earlier value (garbage a peer wrote included, which this
+     * process may never have seen) matches it only by a chance of about one in 2^39 per cached value.
+     */
+    private long fresh() {
+        final long floor = Math.max(highest, memory.getLongVolatile(SEQ_OFFSET) | 1) + 1;
+        final long next = floor + (java.util.concurrent.ThreadLocalRandom.current().nextLong(1L << 40) & ~1L);
+        return next < 0 ? 0 : next & ~1L;   // a garbage seq near the top wraps to the start
     }
 
     /**
@@ -241,7 +286,11 @@ final class TableSeqlock {
      */
     void unlock() {
         final long seq = memory.getLong(SEQ_OFFSET);
-        memory.putLongRelease(SEQ_OFFSET, (seq | 1) + 1);
+        final long even = (seq | 1) + 1;
+        memory.putLongRelease(SEQ_OFFSET, even);
+        if (even > highest) {
+            highest = even;
+        }
         if (memory.getLongVolatile(LOCK_OFFSET) == holders.token()) {
             memory.putLongRelease(LOCK_OFFSET, 0);
         }

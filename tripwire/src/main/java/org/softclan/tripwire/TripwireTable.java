@@ -300,6 +300,13 @@ final class TripwireTable {
         }
         final int high = entryHigh();
         if (high >= entryCapacity) {
+            // full by the header's words, which a peer can write: believe it only if no entry is free
+            for (int i = 0; i < entryCapacity; i++) {
+                if (TripwireEntry.state(memory, entry(i)) == TripwireEntry.FREE) {
+                    throw corrupt("header", "entry free head", free, "the free list is empty and the high-water"
+                        + " mark at the capacity, but entry " + i + " is free");
+                }
+            }
             throw new TripwireCapacityException("region '" + regionName + "': all " + entryCapacity
                 + " tripwire entries are armed; disarm some, or export the region with a larger sidecar"
                 + " (TripwireUnit.sidecarBytes)");

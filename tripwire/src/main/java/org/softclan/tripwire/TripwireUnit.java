@@ -56,6 +56,12 @@ public final class TripwireUnit implements AutoCloseable {
     private final Map<Long, Mapping> registeredIn = new ConcurrentHashMap<>();
     /** Inbound tripwires this unit has armed per shared table; at zero the directory slot is given back. */
     private final Map<Long, Integer> armedPerTable = new ConcurrentHashMap<>();
+    /**
+     * The table objects of the shared tables in {@link #registeredIn}, kept while this unit has tripwires
+     * there: arming again reuses it (no window and no table object per arm), and its seqlock remembers the
+     * highest seq this process saw, which is how it notices a peer setting the seq back.
+     */
+    private final Map<Long, TripwireTable> tables = new ConcurrentHashMap<>();
     private final KnownTripwires known = new KnownTripwires();
     private volatile boolean closed;
     private final java.util.concurrent.CountDownLatch closeDone = new java.util.concurrent.CountDownLatch(1);
@@ -331,7 +337,9 @@ public final class TripwireUnit implements AutoCloseable {
     }
 
     private Tripwire.Entry armIn(final Mapping mapping, final Tripwire.Options o, final int regionId) {
-        final TripwireTable table = sharedTable(mapping);
+        final long key = mapping.sidecarSize() == 0 ? 0 : mapping.sidecarAddress();
+        final TripwireTable kept = key == 0 ? null : tables.get(key);
+        final TripwireTable table = kept != null && registeredIn.get(key) == mapping ? kept : sharedTable(mapping);
         table.lock();
         try {
             Tripwire.Entry entry;
@@ -344,6 +352,7 @@ public final class TripwireUnit implements AutoCloseable {
                 entry = armInLocked(table, mapping, o, regionId);
             }
             registeredIn.put(table.memory.address(), mapping);
+            tables.put(table.memory.address(), table);
             armedPerTable.merge(table.memory.address(), 1, Integer::sum);
             return entry;
         } finally {
@@ -421,6 +430,7 @@ public final class TripwireUnit implements AutoCloseable {
                 if (left == null && m != null && !m.isClosed()) {
                     // nothing of ours is armed there any more: give the queue directory slot back
                     registeredIn.remove(t.in.table.memory.address());
+                    tables.remove(t.in.table.memory.address());
                     releaseQueue(t.in.table, m);
                 }
                 known.retire(t.regionId(), t.in.id, queue.sharedTail(), queue.sharedHead());
@@ -545,6 +555,7 @@ public final class TripwireUnit implements AutoCloseable {
                 // the region may already be gone with its table
             }
         }
+        tables.clear();
         for (final Mapping m : registeredIn.values()) {
             if (m.isClosed() || !m.isIntact()) {
                 continue;

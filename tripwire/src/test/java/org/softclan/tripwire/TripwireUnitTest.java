@@ -66,6 +66,48 @@ class TripwireUnitTest {
     }
 
     @Test
+    void aSeqAPeerSetBackCannotRevalidateAWritersCacheOfALineThatChanged() {
+        // the writer caches a line's entries keyed by the table's seq; a peer that sets the seq back lets
+        // the next arms climb through values already cached. Before the fix a storm of garbage left a
+        // region whose new tripwire never fired: the writer's cache of its line was "current" again
+        final org.softclan.dsm.SharedMemory side = org.softclan.dsm.SharedMemory.sidecarOf(in);
+        final Tripwire first = unit.arm(in, Tripwire.Options.word(8192));
+        out.putLongRelease(8192, 1);   // the writer caches line 128: [first's entry] at this seq
+        assertEquals(1, drain());
+        final long cached = side.getLongVolatile(TripwireTableDescriptor.SEQ_OFFSET);
+        first.disarm();
+        final Tripwire elsewhere = unit.arm(in, Tripwire.Options.word(0));   // takes first's freed entry
+        side.putLongVolatile(TripwireTableDescriptor.SEQ_OFFSET, cached - 2);   // the peer's garbage
+        final long errors = TripwireUnit.protocolErrorCount();
+        final Tripwire second = unit.arm(in, Tripwire.Options.word(8200));   // line 128 again
+        assertTrue(side.getLongVolatile(TripwireTableDescriptor.SEQ_OFFSET) != cached,
+            "the arm after the set-back must not land on the value the writer cached");
+        assertTrue(TripwireUnit.protocolErrorCount() > errors, "the set-back is counted");
+        out.putLongRelease(8200, 2);
+        assertEquals(1, drain(), "the new tripwire on the cached line fires");
+        assertEquals(second.id(), events.get(events.size() - 1)[1]);
+        second.disarm();
+        elsewhere.disarm();
+    }
+
+    @Test
+    void aTableAPeerMadeLookFullIsRebuiltWhenEntriesAreFreeAndTheArmSucceeds() {
+        // a storm once left the free list empty and the high-water mark at the capacity (values in range,
+        // so not caught as garbage): every later arm failed as "all entries are armed"
+        final org.softclan.dsm.SharedMemory side = org.softclan.dsm.SharedMemory.sidecarOf(in);
+        final Tripwire before = unit.arm(in, Tripwire.Options.word(0));
+        final int capacity = TripwireTableDescriptor.capacityFor(in.size(), in.sidecarSize());
+        side.putIntVolatile(TripwireTableDescriptor.ENTRY_FREE_OFFSET, 0);
+        side.putIntVolatile(TripwireTableDescriptor.ENTRY_HIGH_OFFSET, capacity);
+        final Tripwire after = unit.arm(in, Tripwire.Options.word(64));
+        out.putLongRelease(64, 5);
+        out.putLongRelease(0, 6);
+        assertEquals(2, drain(), "both the new tripwire and the one armed before fire");
+        after.disarm();
+        before.disarm();
+    }
+
+    @Test
     void writesToALineThatFiredBeforeSeeEveryLaterArmDisarmAndRearmOnThatLine() {
         // the writer keeps the entries of a line it fired on while the table's structure is unchanged
         final Tripwire first = unit.arm(in, Tripwire.Options.word(256).cookie(1));

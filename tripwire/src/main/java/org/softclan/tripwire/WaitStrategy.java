@@ -12,6 +12,10 @@ import java.util.function.BooleanSupplier;
  * <p>The default, {@link #competitive()}, spins for about what a block-and-wake costs, then blocks:
  * whatever the arrival pattern, it spends at most about twice what the best strategy in hindsight
  * would have.
+ *
+ * <p>Every strategy made here has a {@linkplain #name() name} that {@link #named(String)} turns back into
+ * it, so a command line or a configuration file can choose one: {@code poll}, {@code busy-spin},
+ * {@code yield[:SPIN_NS]}, {@code park[:MIN_NS:MAX_NS]}, {@code block}, {@code competitive[:SPIN_NS]}.
  */
 @FunctionalInterface
 public interface WaitStrategy {
@@ -30,14 +34,99 @@ public interface WaitStrategy {
      */
     boolean await(BooleanSupplier ready, EventQueue bell, long timeoutNanos);
 
+    /**
+     * {@return the strategy's name, which {@link #named(String)} accepts; {@code "custom"} for a strategy
+     * made outside this interface}
+     */
+    default String name() {
+        return "custom";
+    }
+
+    /**
+     * The strategy a name gives (the names are in the class comment; {@code busy} and {@code spin} are
+     * accepted for {@code busy-spin}). Case does not matter; times are in ns.
+     *
+     * @param spec the name, e.g. {@code competitive}, {@code competitive:20000}, {@code park:1000:100000}
+     * @return the strategy, whose {@link #name()} is the canonical form of {@code spec}
+     * @throws IllegalArgumentException naming the choices if {@code spec} names no strategy or its times
+     *                                  are not numbers or out of range
+     */
+    static WaitStrategy named(final String spec) {
+        final String[] p = spec.trim().toLowerCase(java.util.Locale.ROOT).split(":", -1);
+        try {
+            switch (p[0]) {
+                case "poll":
+                    if (p.length == 1) {
+                        return poll();
+                    }
+                    break;
+                case "busy-spin":
+                case "busy":
+                case "spin":
+                    if (p.length == 1) {
+                        return busySpin();
+                    }
+                    break;
+                case "yield":
+                    if (p.length <= 2) {
+                        return spinThenYield(p.length == 1 ? DEFAULT_SPIN_NANOS : nanos(p[1]));
+                    }
+                    break;
+                case "park":
+                    if (p.length == 1) {
+                        return parkWithBackoff(1_000, 100_000);
+                    }
+                    if (p.length == 3) {
+                        return parkWithBackoff(nanos(p[1]), nanos(p[2]));
+                    }
+                    break;
+                case "block":
+                    if (p.length == 1) {
+                        return block();
+                    }
+                    break;
+                case "competitive":
+                    if (p.length <= 2) {
+                        return competitive(p.length == 1 ? DEFAULT_SPIN_NANOS : nanos(p[1]));
+                    }
+                    break;
+                default:
+                    break;
+            }
+        } catch (final IllegalArgumentException e) {   // a time that is no number, or out of the factory's range
+            throw new IllegalArgumentException("wait strategy '" + spec + "': " + e.getMessage(), e);
+        }
+        throw new IllegalArgumentException("no wait strategy '" + spec + "'; choose poll, busy-spin, yield[:SPIN_NS],"
+            + " park[:MIN_NS:MAX_NS], block or competitive[:SPIN_NS]");
+    }
+
+    private static long nanos(final String text) {
+        final long n = Long.parseLong(text);
+        if (n < 0) {
+            throw new NumberFormatException(n + " ns is negative");
+        }
+        return n;
+    }
+
+    /**
+     * Gives a strategy a name.
+     *
+     * @param name     what {@link #name()} returns
+     * @param strategy the strategy
+     * @return a strategy that waits as {@code strategy} does and is called {@code name}
+     */
+    private static WaitStrategy withName(final String name, final WaitStrategy strategy) {
+        return new NamedWaitStrategy(name, strategy);
+    }
+
     /** {@return a strategy that checks once, never waits} */
     static WaitStrategy poll() {
-        return (ready, bell, timeout) -> ready.getAsBoolean();
+        return withName("poll", (ready, bell, timeout) -> ready.getAsBoolean());
     }
 
     /** {@return a strategy that spins on the condition (lowest latency; burns a core)} */
     static WaitStrategy busySpin() {
-        return (ready, bell, timeout) -> {
+        return withName("busy-spin", (ready, bell, timeout) -> {
             if (ready.getAsBoolean()) {
                 return true;
             }
@@ -54,7 +143,7 @@ public interface WaitStrategy {
                     return ready.getAsBoolean();
                 }
             }
-        };
+        });
     }
 
     /**
@@ -64,7 +153,7 @@ public interface WaitStrategy {
      * @return spins for {@code spinNanos}, then yields the CPU between checks
      */
     static WaitStrategy spinThenYield(final long spinNanos) {
-        return (ready, bell, timeout) -> {
+        return withName(spinNanos == DEFAULT_SPIN_NANOS ? "yield" : "yield:" + spinNanos, (ready, bell, timeout) -> {
             final long start = System.nanoTime();
             final long deadline = start + timeout;
             while (true) {
@@ -81,7 +170,7 @@ public interface WaitStrategy {
                     Thread.yield();
                 }
             }
-        };
+        });
     }
 
     /**
@@ -100,7 +189,8 @@ public interface WaitStrategy {
             throw new IllegalArgumentException("parkWithBackoff(" + minNanos + ", " + maxNanos + "): the first park"
                 + " must be at least 1 ns and the longest at least the first");
         }
-        return (ready, bell, timeout) -> {
+        final String name = minNanos == 1_000 && maxNanos == 100_000 ? "park" : "park:" + minNanos + ":" + maxNanos;
+        return withName(name, (ready, bell, timeout) -> {
             final long deadline = System.nanoTime() + timeout;
             long park = minNanos;
             while (true) {
@@ -114,7 +204,7 @@ public interface WaitStrategy {
                 LockSupport.parkNanos(Math.min(park, left));
                 park = Math.min(maxNanos, park * 2);
             }
-        };
+        });
     }
 
     /**
@@ -122,7 +212,7 @@ public interface WaitStrategy {
      * waiting}
      */
     static WaitStrategy block() {
-        return (ready, bell, timeout) -> ready.getAsBoolean() || bell.block(ready, timeout);
+        return withName("block", (ready, bell, timeout) -> ready.getAsBoolean() || bell.block(ready, timeout));
     }
 
     /**
@@ -133,7 +223,8 @@ public interface WaitStrategy {
      * @return spins for {@code spinNanos}, then blocks
      */
     static WaitStrategy competitive(final long spinNanos) {
-        return (ready, bell, timeout) -> {
+        final String name = spinNanos == DEFAULT_SPIN_NANOS ? "competitive" : "competitive:" + spinNanos;
+        return withName(name, (ready, bell, timeout) -> {
             final long start = System.nanoTime();
             do {
                 if (ready.getAsBoolean()) {
@@ -143,7 +234,7 @@ public interface WaitStrategy {
             } while (System.nanoTime() - start < Math.min(spinNanos, timeout));
             final long left = timeout - (System.nanoTime() - start);
             return ready.getAsBoolean() || left > 0 && bell.block(ready, left);
-        };
+        });
     }
 
     /** {@return {@link #competitive(long)} with {@link #DEFAULT_SPIN_NANOS}} */

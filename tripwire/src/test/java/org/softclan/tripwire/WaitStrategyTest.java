@@ -28,4 +28,30 @@ class WaitStrategyTest {
         assertFalse(ready);
         assertTrue(checks.get() > 1 && checks.get() < 1_000, "checks made in 50 ms: " + checks.get());
     }
+
+    @Test
+    void everyStrategyMadeHereHasANameThatNamedTurnsBackIntoIt() {
+        final WaitStrategy[] all = {WaitStrategy.poll(), WaitStrategy.busySpin(), WaitStrategy.spinThenYield(5_000),
+            WaitStrategy.spinThenYield(WaitStrategy.DEFAULT_SPIN_NANOS), WaitStrategy.parkWithBackoff(1_000, 100_000),
+            WaitStrategy.parkWithBackoff(10, 20), WaitStrategy.block(), WaitStrategy.competitive(),
+            WaitStrategy.competitive(20_000)};
+        final java.util.Set<String> names = new java.util.HashSet<>();
+        for (final WaitStrategy w : all) {
+            org.junit.jupiter.api.Assertions.assertEquals(w.name(), WaitStrategy.named(w.name()).name());
+            names.add(w.name());
+        }
+        org.junit.jupiter.api.Assertions.assertEquals(all.length, names.size(), "distinct strategies, distinct names: " + names);
+        org.junit.jupiter.api.Assertions.assertEquals("busy-spin", WaitStrategy.named(" Busy ").name());
+        org.junit.jupiter.api.Assertions.assertEquals("competitive:20000", WaitStrategy.named("competitive:20000").name());
+        org.junit.jupiter.api.Assertions.assertEquals("custom", ((WaitStrategy) (r, b, t) -> true).name());
+    }
+
+    @Test
+    void aNameThatIsNoStrategyIsRefusedNamingTheChoices() {
+        for (final String bad : new String[] {"", "sleep", "poll:5", "park:1", "park:0:5", "competitive:x", "yield:-1"}) {
+            final IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> WaitStrategy.named(bad), bad);
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("'" + bad + "'"), e.getMessage());
+        }
+    }
 }

@@ -56,8 +56,11 @@ public final class TechniquesCommand implements Callable<Integer> {
                     }
                 }
             }
+            if (!"busy".equals(waitMode) && !"competitive".equals(waitMode)) {
+                throw new IllegalArgumentException("--wait " + waitMode + ": choose busy or competitive");
+            }
             base = new Config().warmupSeconds(warmup).seconds(seconds)
-                .ringBytes((int) StreamCommand.parseBytes(ring)).busySpin(!"competitive".equals(waitMode));
+                .ringBytes((int) StreamCommand.parseBytes(ring)).busySpin("busy".equals(waitMode));
         } catch (final IllegalArgumentException e) {
             System.err.println("techniques: " + e.getMessage());
             return 2;

@@ -1,6 +1,5 @@
 package org.softclan.dsm;
 
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -9,7 +8,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p><b>Ordering guarantees</b>:
  * <ul>
- *   <li>Transfers issued to one engine run one at a time, in the order issued.</li>
+ *   <li>Commands (transfers and ordered stores) issued to one engine run one at a time, in the order
+ *       they entered its queue: the order their issuing calls returned in, for one issuing thread.</li>
  *   <li>Each transfer moves its data in bursts of {@link Context#burstSize(int)} bytes, in address
  *       order; each burst goes through the NIC write path (link, then snoop), so a tripwire on the last
  *       word of a transfer fires only after every byte of it is visible.</li>
@@ -24,25 +24,64 @@ import java.util.concurrent.TimeUnit;
  * Changing the source memory while a write transfer is in flight gives undefined (but memory-safe)
  * contents at the destination; wait for completion before reusing it.
  *
- * <p>Closing the engine fails transfers not yet started with a {@link ClosedException}, lets the one
- * in progress finish, and stops the thread.
+ * <p><b>Commands and the queue</b>: each call queues one command, a {@link DmaTransfer} of a type
+ * (write, read, ordered store) with its own fields for memory, region, length and the stored value.
+ * The queue is bounded ({@link Context#queueCapacity(int)}, default {@value Context#DEFAULT_QUEUE_CAPACITY}):
+ * at most that many commands are queued or in progress (the one in progress keeps its slot until it
+ * has ended). An issuer that finds the queue full waits for room, in the calling thread, until the
+ * engine ends a command; the wait ends with a {@link ClosedException} if the engine is closed meanwhile,
+ * and with a {@link DsmException} (interrupt status kept) if the issuing thread is interrupted; in both
+ * cases nothing was queued. The engine's own thread (a snoop hook) never waits for room: it gets a
+ * {@link DsmException} instead of waiting for itself.
+ *
+ * <p><b>Close protocol</b>: closing sets the engine's closing flag (volatile, once, by CAS), wakes its
+ * thread, waits for the command in progress to end, fails every command not yet started with a
+ * {@link ClosedException}, and stops the thread. Each command is ended by exactly one side, whichever
+ * takes it first by a CAS on the command (the engine's thread, close, or its issuer):
+ * <pre>
+ *   issuer                                  engine thread (close: the same, once it stopped)
+ *   check, count the command as pending     peek at the queue's head
+ *   queue.offer(command)     -- lock -->    took it ? run it (fail it if closing) : skip it
+ *   closing ? take it back                  remove it (by identity) from the queue
+ *      took it:  undo the count, remove     closing and the queue empty: stop
+ *                it, throw ClosedException
+ *      else:     return it (ended by the engine or close)
+ * </pre>
+ * The closing flag is set before the engine's (and close's) last look at the queue, and the queue's
+ * lock orders that look and an issuer's offer: a command the last look did not see was offered later,
+ * so its issuer, reading the flag after its offer, sees it set and takes the command back. So no
+ * command is left untaken (lost) and none is taken twice (run twice, or run and failed).
+ *
+ * <p><b>Idle</b>: the engine thread spins for {@link Context#idleSpinNanos(long)} looking for work,
+ * then parks (at most 100 ms at a time) after publishing that it does; an issuer that queued a command
+ * unparks it if it sees it parked. The flag is volatile and the queue locked, so either the engine sees
+ * the command before parking or the issuer sees the flag.
+ *
+ * <p><b>Allocation</b>: issuing allocates the {@link DmaTransfer}; the queue (a
+ * {@link java.util.concurrent.ArrayBlockingQueue}) is an array allocated once. Waiting for room
+ * allocates the queue's wait node.
  */
 public final class DmaEngine implements AutoCloseable {
     private final Endpoint endpoint;
     private final int burstSize;
     private final long idleSpinNanos;
-    private final LinkedBlockingQueue<DmaTransfer> queue = new LinkedBlockingQueue<>();
+    private final DmaQueue queue;
     private final Thread thread;
-    private volatile boolean closing;
+    /** The command in progress, for {@link #queued()}; written by the engine thread only. */
+    private volatile DmaTransfer running;
 
     /** Fluent configuration of a DMA engine; defaults work out of the box. */
     public static final class Context {
+        /** Commands queued or in progress at most, unless set otherwise. */
+        public static final int DEFAULT_QUEUE_CAPACITY = 1024;
+
         private int burstSize = 64 * 1024;
         private long idleSpinNanos = TimeUnit.MICROSECONDS.toNanos(20);
+        private int queueCapacity = DEFAULT_QUEUE_CAPACITY;
 
         /**
-         * A context with the defaults: bursts of 64 KiB, and an engine thread that spins 20 us for new
-         * work before it blocks.
+         * A context with the defaults: bursts of 64 KiB, a queue of {@value #DEFAULT_QUEUE_CAPACITY}
+         * commands, and an engine thread that spins 20 us for new work before it blocks.
          */
         public Context() {
         }
@@ -52,6 +91,7 @@ public final class DmaEngine implements AutoCloseable {
          *
          * @param burstSize bytes stored (and snooped) per burst; default 64 KiB
          * @return this
+         * @throws IllegalArgumentException if {@code burstSize} is not positive
          */
         public Context burstSize(final int burstSize) {
             if (burstSize <= 0) {
@@ -71,6 +111,23 @@ public final class DmaEngine implements AutoCloseable {
             this.idleSpinNanos = nanos;
             return this;
         }
+
+        /**
+         * Sets how many commands may be queued or in progress at once; an issuer that finds the queue
+         * full waits for room (see {@link DmaEngine}).
+         *
+         * @param capacity commands queued or in progress at most, the one in progress included; default
+         *                 {@value #DEFAULT_QUEUE_CAPACITY}
+         * @return this
+         * @throws IllegalArgumentException if {@code capacity} is not positive
+         */
+        public Context queueCapacity(final int capacity) {
+            if (capacity <= 0) {
+                throw new IllegalArgumentException("DMA queue capacity " + capacity + " must be positive");
+            }
+            this.queueCapacity = capacity;
+            return this;
+        }
     }
 
     DmaEngine(final Endpoint endpoint, final Context ctx) {
@@ -78,12 +135,16 @@ public final class DmaEngine implements AutoCloseable {
         this.burstSize = ctx.burstSize;
         this.idleSpinNanos = ctx.idleSpinNanos;
         this.thread = new Thread(this::run, "softclan-dma-" + endpoint.name());
+        this.queue = new DmaQueue(ctx.queueCapacity, thread, this);
         thread.setDaemon(true);
         thread.start();
     }
 
     /**
-     * Starts a transfer of {@code length} bytes from registered memory to a region.
+     * Starts a transfer of {@code length} bytes from registered memory to a region. Waits for room if
+     * the queue is full. Memory order: what this thread stored before the call happens-before the
+     * engine reads the source (the queue's lock); a PIO access through {@code dst} after the call
+     * returned waits for the transfer's end.
      *
      * @param src       registered memory of this engine's endpoint, read from
      * @param srcOffset first byte to send, from the start of {@code src}
@@ -92,18 +153,26 @@ public final class DmaEngine implements AutoCloseable {
      * @param length    bytes to move
      * @return the transfer's completion, to poll or wait on
      * @throws IllegalArgumentException if {@code src} is registered with another endpoint
-     * @throws DsmException             if {@code dst} belongs to another fabric than this engine's
+     * @throws DsmException             if {@code dst} belongs to another fabric than this engine's; if the
+     *                                  thread is interrupted while it waits for room (nothing is queued);
+     *                                  or if the queue is full and the caller is the engine's own thread
      * @throws RegionBoundsException    if either range is out of bounds (nothing is started)
      * @throws StaleRegionException     if the region was removed or re-created
      * @throws ClosedException          if the engine, memory or mapping is closed
      */
     public DmaTransfer write(final RegisteredMemory src, final long srcOffset, final OutboundMapping dst,
                              final long dstOffset, final long length) {
-        return submit(new DmaTransfer(true, src, srcOffset, dst, dstOffset, length));
+        checkSameFabric(dst);
+        checkMemory(src);
+        dst.checkBounds(dstOffset, length);
+        src.checkBounds(srcOffset, length);
+        return submit(DmaTransfer.write(src, srcOffset, dst, dstOffset, length));
     }
 
     /**
      * Starts a transfer of {@code length} bytes from a region (a remote read) into registered memory.
+     * Waits for room if the queue is full. Memory order: the bytes are visible in {@code dst} to a
+     * thread that saw {@link DmaTransfer#isDone()} (volatile) return {@code true} on a success.
      *
      * @param src       the outbound mapping of the region read from
      * @param srcOffset first byte to read, from the start of the region's data area
@@ -112,14 +181,20 @@ public final class DmaEngine implements AutoCloseable {
      * @param length    bytes to move
      * @return the transfer's completion, to poll or wait on
      * @throws IllegalArgumentException if {@code dst} is registered with another endpoint
-     * @throws DsmException             if {@code src} belongs to another fabric than this engine's
+     * @throws DsmException             if {@code src} belongs to another fabric than this engine's; if the
+     *                                  thread is interrupted while it waits for room (nothing is queued);
+     *                                  or if the queue is full and the caller is the engine's own thread
      * @throws RegionBoundsException    if either range is out of bounds (nothing is started)
      * @throws StaleRegionException     if the region was removed or re-created
      * @throws ClosedException          if the engine, memory or mapping is closed
      */
     public DmaTransfer read(final OutboundMapping src, final long srcOffset, final RegisteredMemory dst,
                             final long dstOffset, final long length) {
-        return submit(new DmaTransfer(false, dst, dstOffset, src, srcOffset, length));
+        checkSameFabric(src);
+        checkMemory(dst);
+        src.checkBounds(srcOffset, length);
+        dst.checkBounds(dstOffset, length);
+        return submit(DmaTransfer.read(src, srcOffset, dst, dstOffset, length));
     }
 
     /**
@@ -127,7 +202,9 @@ public final class DmaEngine implements AutoCloseable {
      * engine executes it in FIFO order with transfers, after every transfer issued to this engine
      * before it completed (whatever their mappings), through the mapping's write path, so a tripwire
      * on the word fires as for a PIO store. Counts as a DMA operation on the mapping: a PIO access
-     * through it issued after this call waits until the store was made.
+     * through it issued after this call waits until the store was made. Waits for room if the queue is
+     * full. Memory order: a release store, made by the engine's thread after every earlier command of
+     * this engine ended.
      *
      * @param dst    the outbound mapping of the region written into
      * @param offset the word's first byte, from the start of the region's data area; a multiple of 8
@@ -136,54 +213,70 @@ public final class DmaEngine implements AutoCloseable {
      * @throws RegionBoundsException if the word is out of bounds or misaligned (nothing is queued)
      * @throws StaleRegionException  if the region was removed or re-created
      * @throws ClosedException       if the engine or mapping is closed
+     * @throws DsmException          if {@code dst} belongs to another fabric than this engine's; if the
+     *                               thread is interrupted while it waits for room (nothing is queued); or
+     *                               if the queue is full and the caller is the engine's own thread
      */
     public DmaTransfer writeLongOrdered(final OutboundMapping dst, final long offset, final long value) {
         if ((offset & 7) != 0) {
             throw RegionBoundsException.misaligned(dst.describe(), offset, 8);
         }
-        // an ordered store is a transfer without memory; its value travels in the memory-offset field
-        return submit(new DmaTransfer(true, null, value, dst, offset, 8));
+        checkSameFabric(dst);
+        dst.checkBounds(offset, 8);
+        return submit(DmaTransfer.orderedStore(dst, offset, value));
     }
 
-    private DmaTransfer submit(final DmaTransfer t) {
-        final Fabric theirs = t.mapping.endpoint().fabric();
+    private void checkSameFabric(final OutboundMapping m) {
+        final Fabric theirs = m.endpoint().fabric();
         if (!theirs.sameDirectory(endpoint.fabric())) {
-            throw new DsmException(t.mapping.describe() + " belongs to " + theirs + " (imported by endpoint '"
-                + t.mapping.endpoint().name() + "'), but this is the DMA engine of endpoint '" + endpoint.name()
+            throw new DsmException(m.describe() + " belongs to " + theirs + " (imported by endpoint '"
+                + m.endpoint().name() + "'), but this is the DMA engine of endpoint '" + endpoint.name()
                 + "' of " + endpoint.fabric() + "; a DMA engine moves data only within its own fabric");
         }
-        if (t.memory == null) {
-            t.mapping.checkBounds(t.mappingOffset, 8);
-            if (!t.mapping.isValid()) {
-                throw t.mapping.staleFailure();
-            }
-            synchronized (queue) {
-                if (closing) {
-                    throw new ClosedException("DMA engine of endpoint '" + endpoint.name() + "' is closed");
-                }
-                t.mapping.dmaIssued();
-                queue.add(t);
-            }
-            return t;
-        }
-        if (t.memory.endpoint() != endpoint) {
-            throw new IllegalArgumentException(t.memory + " is not registered with endpoint '" + endpoint.name()
+    }
+
+    private void checkMemory(final RegisteredMemory m) {
+        if (m.endpoint() != endpoint) {
+            throw new IllegalArgumentException(m + " is not registered with endpoint '" + endpoint.name()
                 + "', whose DMA engine this is");
         }
-        t.mapping.checkBounds(t.mappingOffset, t.length);
-        t.memory.checkBounds(t.memoryOffset, t.length);
+    }
+
+    /**
+     * Queues a checked command: counts it as pending on its memory and mapping (so a later PIO waits for
+     * it), puts it in the queue (waiting for room), then takes it back if close raced with the issue.
+     */
+    private DmaTransfer submit(final DmaTransfer t) {
         if (!t.mapping.isValid()) {
             throw t.mapping.staleFailure();
         }
-        synchronized (queue) {
-            if (closing) {
-                throw new ClosedException("DMA engine of endpoint '" + endpoint.name() + "' is closed");
-            }
+        if (queue.isClosing()) {
+            throw closedFailure(t, "before it was queued");
+        }
+        if (t.memory != null) {
             t.memory.transferStarted();
-            t.mapping.dmaIssued();
-            queue.add(t);
+        }
+        t.mapping.dmaIssued();
+        try {
+            queue.offer(t);
+        } catch (final RuntimeException | Error e) {
+            // not queued: nobody else can see the command, so this thread undoes its counts
+            t.take(DmaTransfer.BY_ISSUER);
+            retire(t, e);
+            throw e;
+        }
+        if (queue.isClosing() && t.take(DmaTransfer.BY_ISSUER)) {
+            // close raced with this issue and neither the engine nor close saw the command: take it back
+            queue.remove(t);
+            final ClosedException e = closedFailure(t, "while it was being queued");
+            retire(t, e);
+            throw e;
         }
         return t;
+    }
+
+    private ClosedException closedFailure(final DmaTransfer t, final String when) {
+        return new ClosedException(t + ": " + this + " was closed " + when);
     }
 
     private void run() {
@@ -191,23 +284,30 @@ public final class DmaEngine implements AutoCloseable {
         while (true) {
             try {
                 current = null;
-                DmaTransfer t = queue.poll();
+                DmaTransfer t = queue.peek();
                 if (t == null) {
-                    if (closing) {
+                    if (queue.isClosing()) {
                         return;
                     }
-                    t = idle();
+                    t = queue.awaitHead(idleSpinNanos);
                     if (t == null) {
                         continue;
                     }
                 }
                 current = t;
-                execute(t);
+                if (t.take(DmaTransfer.BY_ENGINE)) {
+                    running = t;
+                    execute(t);
+                    running = null;
+                }
+                queue.remove(t);
             } catch (final InternalError late) {
                 // a fault on a region cut from outside that the JVM delivered late (at this thread's next
-                // safepoint poll: in the transfer's retirement, or in the queue's code): the transfer it
-                // interrupted is retired as failed if it was not yet, and the engine goes on
-                if (current != null) {
+                // safepoint poll: in the command's retirement, or in the queue's code): the command it
+                // interrupted is retired as failed if this thread took it and it is not yet retired; the
+                // command stays at the head until removed, so none is lost, and the engine goes on
+                running = null;
+                if (current != null && current.taker() == DmaTransfer.BY_ENGINE) {
                     final RegionTruncatedException why = Mapping.explainFault(late);
                     retire(current, why != null ? why : late);
                 }
@@ -215,44 +315,22 @@ public final class DmaEngine implements AutoCloseable {
         }
     }
 
-    private DmaTransfer idle() {
-        final long end = System.nanoTime() + idleSpinNanos;
-        do {
-            final DmaTransfer t = queue.poll();
-            if (t != null) {
-                return t;
-            }
-            Thread.onSpinWait();
-        } while (System.nanoTime() < end);
-        try {
-            return queue.poll(100, TimeUnit.MILLISECONDS);
-        } catch (final InterruptedException e) {
-            return null;
-        }
-    }
-
     private void execute(final DmaTransfer t) {
         Throwable failure = null;
         try {
-            if (closing) {
-                throw new ClosedException(t + ": DMA engine of endpoint '" + endpoint.name()
-                    + "' closed before the transfer started");
+            if (queue.isClosing()) {
+                throw closedFailure(t, "before it started");
             }
-            if (t.memory == null) {
-                storeOrdered(t);
-                return;
-            }
-            long done = 0;
-            while (done < t.length) {
-                final long n = Math.min(burstSize, t.length - done);
-                final long memOffset = t.memory.baseOffset + t.memoryOffset + done;
-                if (t.write) {
-                    t.mapping.dmaBurstWrite(t.mappingOffset + done, t.memory.base, memOffset, n);
-                } else {
-                    t.mapping.dmaBurstRead(t.mappingOffset + done, t.memory.base, memOffset, n);
-                }
-                done += n;
-                t.progress(done);
+            switch (t.type) {
+                case WRITE:
+                case READ:
+                    move(t);
+                    break;
+                case ORDERED_STORE:
+                    storeOrdered(t);
+                    break;
+                default:
+                    throw new IllegalStateException(t + ": unknown DMA command type " + t.type);
             }
         } catch (final Throwable e) {
             failure = e;
@@ -261,11 +339,28 @@ public final class DmaEngine implements AutoCloseable {
         }
     }
 
+    /** A write or read transfer: burst by burst, in address order, each through the NIC's path. */
+    private void move(final DmaTransfer t) {
+        final boolean write = t.type == DmaTransfer.Type.WRITE;
+        long done = 0;
+        while (done < t.length) {
+            final long n = Math.min(burstSize, t.length - done);
+            final long memOffset = t.memory.baseOffset + t.memoryOffset + done;
+            if (write) {
+                t.mapping.dmaBurstWrite(t.mappingOffset + done, t.memory.base, memOffset, n);
+            } else {
+                t.mapping.dmaBurstRead(t.mappingOffset + done, t.memory.base, memOffset, n);
+            }
+            done += n;
+            t.progress(done);
+        }
+    }
+
     /**
-     * Ends a transfer: its memory's in-flight count, its completion, its mapping's pending count, each
+     * Ends a command: its memory's in-flight count, its completion, its mapping's pending count, each
      * once (a fault delivered late may interrupt this and have the engine call it again). Completion is
      * published before the mapping's PIO gate opens: a PIO store that was waiting for this transfer
-     * proceeds only once the transfer reads as done.
+     * proceeds only once the transfer reads as done. Called only by the side that took the command.
      */
     private static void retire(final DmaTransfer t, final Throwable failure) {
         if (!t.memoryReleased) {
@@ -291,36 +386,50 @@ public final class DmaEngine implements AutoCloseable {
         if (m.headerState() != RegionLayout.STATE_ACTIVE) {
             throw m.staleFailure();
         }
-        m.link.putLongOrdered(m, t.mappingOffset, t.memoryOffset);
+        m.link.putLongOrdered(m, t.mappingOffset, t.value);
         m.afterWrite(t.mappingOffset, 8);
         t.progress(8);
     }
 
-    /** {@return transfers issued and not yet started} */
+    /** {@return commands issued and not yet started (a snapshot: other threads may change it)} */
     public int queued() {
-        return queue.size();
+        final int n = queue.size() - (running != null ? 1 : 0);
+        return Math.max(n, 0);
+    }
+
+    /** {@return how many commands may be queued or in progress at once ({@link Context#queueCapacity})} */
+    public int queueCapacity() {
+        return queue.capacity();
     }
 
     /**
-     * Fails transfers not yet started, waits for the one in progress, stops the thread. Idempotent.
+     * Fails commands not yet started with a {@link ClosedException}, waits for the one in progress to
+     * end, and stops the thread. Idempotent; a second call returns at once. If the calling thread is
+     * interrupted while it waits, it stops waiting and returns with its interrupt status set; the
+     * command in progress still ends, and the thread stops after it. Called on the engine's own thread
+     * (from a snoop hook), it does not wait: the thread stops once the command in progress ended.
      */
     @Override
     public void close() {
-        synchronized (queue) {
-            if (closing) {
-                return;
+        if (!queue.markClosing()) {
+            return;
+        }
+        if (Thread.currentThread() != thread) {
+            try {
+                thread.join();
+            } catch (final InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-            closing = true;
         }
-        thread.interrupt();
-        try {
-            thread.join();
-        } catch (final InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        // fail what the thread left: commands queued since it last found the queue empty (their issuers
+        // take back those they reach first), or all not yet started if it is still running (its own
+        // command in progress is taken by it, so only removed here)
         DmaTransfer t;
-        while ((t = queue.poll()) != null) {
-            execute(t);
+        while ((t = queue.peek()) != null) {
+            if (t.take(DmaTransfer.BY_CLOSE)) {
+                retire(t, closedFailure(t, "before it started"));
+            }
+            queue.remove(t);
         }
     }
 

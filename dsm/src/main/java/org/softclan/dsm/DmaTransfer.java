@@ -1,5 +1,7 @@
 package org.softclan.dsm;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -9,33 +11,93 @@ import java.util.concurrent.TimeUnit;
  * bytes it already moved in place, as hardware does).
  */
 public final class DmaTransfer {
+    // A transfer is also the command queued on the engine: a type saying what to do, and the fields
+    // that type uses; each field means one thing.
+    //
+    //   type           memory / memoryOffset           mapping / mappingOffset     length   value
+    //   WRITE          source, first byte read         destination, first byte     bytes    unused (0)
+    //   READ           destination, first byte stored  source, first byte read     bytes    unused (0)
+    //   ORDERED_STORE  none (null / 0)                 destination word            8        the long stored
+    //
+    // The command is ended exactly once, by whichever side takes it first (take, a CAS): the engine's
+    // thread, which runs it or fails it; close, which fails it; or the issuer, which takes back a
+    // command that close raced with.
+
+    /** What a queued command does. */
+    enum Type {
+        /** Copy from registered memory into a region, in bursts through the NIC write path. */
+        WRITE,
+        /** Copy from a region into registered memory, in bursts (a remote read). */
+        READ,
+        /** Release store of {@link DmaTransfer#value} at an aligned word of a region, through the write path. */
+        ORDERED_STORE
+    }
+
     private static final int QUEUED = 0;
     private static final int SUCCEEDED = 1;
     private static final int FAILED = 2;
 
-    final boolean write;
+    /** Nobody has taken the command yet. */
+    static final int FREE = 0;
+    /** The engine's thread took it: it runs it, or fails it if the engine is closing. */
+    static final int BY_ENGINE = 1;
+    /** Close took it: it fails it, not yet started. */
+    static final int BY_CLOSE = 2;
+    /** The issuer took it back: close raced with the issue, and the issue failed instead. */
+    static final int BY_ISSUER = 3;
+
+    private static final VarHandle TAKER;
+
+    static {
+        try {
+            TAKER = MethodHandles.lookup().findVarHandle(DmaTransfer.class, "taker", int.class);
+        } catch (final ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    final Type type;
     final RegisteredMemory memory;
     final long memoryOffset;
     final OutboundMapping mapping;
     final long mappingOffset;
     final long length;
+    final long value;
     private volatile int state = QUEUED;
     private volatile long transferred;
     private volatile Throwable error;
     private volatile int waiters;
-    /** Steps of retiring, each done once; written only by the engine's thread. */
+    /** Who took the command ({@link #FREE} or one of the {@code BY_} sides); set once, by CAS. */
+    private volatile int taker = FREE;
+    /** Steps of retiring, each done once; written only by the side that took the command. */
     boolean memoryReleased;
     boolean completed;
     boolean retired;
 
-    DmaTransfer(final boolean write, final RegisteredMemory memory, final long memoryOffset,
-                final OutboundMapping mapping, final long mappingOffset, final long length) {
-        this.write = write;
+    private DmaTransfer(final Type type, final RegisteredMemory memory, final long memoryOffset,
+                        final OutboundMapping mapping, final long mappingOffset, final long length,
+                        final long value) {
+        this.type = type;
         this.memory = memory;
         this.memoryOffset = memoryOffset;
         this.mapping = mapping;
         this.mappingOffset = mappingOffset;
         this.length = length;
+        this.value = value;
+    }
+
+    static DmaTransfer write(final RegisteredMemory src, final long srcOffset, final OutboundMapping dst,
+                             final long dstOffset, final long length) {
+        return new DmaTransfer(Type.WRITE, src, srcOffset, dst, dstOffset, length, 0);
+    }
+
+    static DmaTransfer read(final OutboundMapping src, final long srcOffset, final RegisteredMemory dst,
+                            final long dstOffset, final long length) {
+        return new DmaTransfer(Type.READ, dst, dstOffset, src, srcOffset, length, 0);
+    }
+
+    static DmaTransfer orderedStore(final OutboundMapping dst, final long offset, final long value) {
+        return new DmaTransfer(Type.ORDERED_STORE, null, 0, dst, offset, 8, value);
     }
 
     /** {@return bytes in the transfer} */
@@ -114,6 +176,21 @@ public final class DmaTransfer {
         }
     }
 
+    /**
+     * Takes the command for one side (CAS, once): only the side that took it may run, fail or retire it.
+     *
+     * @param side {@link #BY_ENGINE}, {@link #BY_CLOSE} or {@link #BY_ISSUER}
+     * @return whether this call took it
+     */
+    boolean take(final int side) {
+        return TAKER.compareAndSet(this, FREE, side);
+    }
+
+    /** {@return who took the command: {@link #FREE} or one of the {@code BY_} sides (volatile)} */
+    int taker() {
+        return taker;
+    }
+
     void progress(final long bytes) {
         transferred = bytes;
     }
@@ -130,7 +207,16 @@ public final class DmaTransfer {
 
     @Override
     public String toString() {
-        return "DMA " + (write ? "write of " : "read of ") + length + " bytes " + (write ? "to" : "from") + " region '"
-            + mapping.regionName() + "' at offset " + mappingOffset;
+        switch (type) {
+            case WRITE:
+                return "DMA write of " + length + " bytes to region '" + mapping.regionName() + "' at offset "
+                    + mappingOffset;
+            case READ:
+                return "DMA read of " + length + " bytes from region '" + mapping.regionName() + "' at offset "
+                    + mappingOffset;
+            default:
+                return "DMA ordered store of 8 bytes to region '" + mapping.regionName() + "' at offset "
+                    + mappingOffset;
+        }
     }
 }

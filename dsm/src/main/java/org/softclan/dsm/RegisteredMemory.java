@@ -86,8 +86,20 @@ public final class RegisteredMemory implements AutoCloseable {
         }
     }
 
+    /**
+     * Counts a transfer in, then re-checks the closed flag: with {@link #close()}'s flag-then-count order
+     * (both sequentially consistent), either this sees the flag or close sees the count and waits, so
+     * memory a queued transfer will read is never freed under it (a bounds check alone, before the count,
+     * could pass just before a close that then frees the memory).
+     *
+     * @throws ClosedException if this registration is closed (the transfer is counted out again)
+     */
     void transferStarted() {
         inFlight.incrementAndGet();
+        if (closed) {
+            inFlight.decrementAndGet();
+            throw new ClosedException(this + " is closed");
+        }
     }
 
     void transferEnded() {

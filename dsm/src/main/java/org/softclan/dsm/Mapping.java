@@ -126,7 +126,8 @@ public abstract class Mapping implements AutoCloseable {
 
     /** {@return the header's state word (volatile)} */
     final int headerState() {
-        return header.getIntVolatile(RegionLayout.STATE_OFFSET);
+        // every access of an outbound mapping reads it: by the header's address, one load nearer than the window
+        return UnsafeAccess.getIntVolatile(headerAddress + RegionLayout.STATE_OFFSET);
     }
 
     final void afterWrite(final long offset, final long length) {

@@ -135,12 +135,25 @@ public final class SharedMemory {
         return new SharedMemory(address + offset, length, name + " + " + offset);
     }
 
+    /**
+     * Whether accesses are checked against the window: the JVM's assertion status for this class ({@code -ea}
+     * or {@code -ea:org.softclan.dsm.SharedMemory}), read once. A static final the JIT folds: unchecked,
+     * the test costs nothing, and each accessor stays small enough to be inlined at any call site (the
+     * JIT's limit for calls that are not hot is 35 bytes of bytecode; an {@code assert} statement took an
+     * accessor past it).
+     */
+    private static final boolean CHECKED = SharedMemory.class.desiredAssertionStatus();
+
     private boolean inside(final long offset, final int size) {
         if (offset < 0 || offset > length - size) {
             throw new AssertionError(name + ": " + size + "-byte access at offset " + offset + " outside "
                 + length + " bytes");
         }
         return true;
+    }
+
+    private void check(final long offset, final int size) {
+        inside(offset, size);
     }
 
     // ------------------------------------------------------------------------------------ long
@@ -151,7 +164,9 @@ public final class SharedMemory {
      * @param offset bytes from the window's start
      */
     public long getLong(final long offset) {
-        assert inside(offset, 8);
+        if (CHECKED) {
+            check(offset, 8);
+        }
         return UNSAFE.getLong(address + offset);
     }
 
@@ -161,7 +176,9 @@ public final class SharedMemory {
      * @param offset bytes from the window's start
      */
     public long getLongAcquire(final long offset) {
-        assert inside(offset, 8);
+        if (CHECKED) {
+            check(offset, 8);
+        }
         return UNSAFE.getLongVolatile(null, address + offset);   // sun.misc.Unsafe has no acquire: volatile
     }
 
@@ -171,7 +188,9 @@ public final class SharedMemory {
      * @param offset bytes from the window's start
      */
     public long getLongVolatile(final long offset) {
-        assert inside(offset, 8);
+        if (CHECKED) {
+            check(offset, 8);
+        }
         return UNSAFE.getLongVolatile(null, address + offset);
     }
 
@@ -182,7 +201,9 @@ public final class SharedMemory {
      * @param value the value
      */
     public void putLong(final long offset, final long value) {
-        assert inside(offset, 8);
+        if (CHECKED) {
+            check(offset, 8);
+        }
         UNSAFE.putLong(address + offset, value);
     }
 
@@ -193,7 +214,9 @@ public final class SharedMemory {
      * @param value  the value
      */
     public void putLongRelease(final long offset, final long value) {
-        assert inside(offset, 8);
+        if (CHECKED) {
+            check(offset, 8);
+        }
         UNSAFE.putOrderedLong(null, address + offset, value);
     }
 
@@ -204,7 +227,9 @@ public final class SharedMemory {
      * @param value the value
      */
     public void putLongVolatile(final long offset, final long value) {
-        assert inside(offset, 8);
+        if (CHECKED) {
+            check(offset, 8);
+        }
         UNSAFE.putLongVolatile(null, address + offset, value);
     }
 
@@ -217,7 +242,9 @@ public final class SharedMemory {
      * @return whether it was set
      */
     public boolean compareAndSetLong(final long offset, final long expected, final long value) {
-        assert inside(offset, 8);
+        if (CHECKED) {
+            check(offset, 8);
+        }
         return UNSAFE.compareAndSwapLong(null, address + offset, expected, value);
     }
 
@@ -229,7 +256,9 @@ public final class SharedMemory {
      * @return the value before the add
      */
     public long getAndAddLong(final long offset, final long delta) {
-        assert inside(offset, 8);
+        if (CHECKED) {
+            check(offset, 8);
+        }
         return UNSAFE.getAndAddLong(null, address + offset, delta);
     }
 
@@ -241,7 +270,9 @@ public final class SharedMemory {
      * @param offset bytes from the window's start
      */
     public int getInt(final long offset) {
-        assert inside(offset, 4);
+        if (CHECKED) {
+            check(offset, 4);
+        }
         return UNSAFE.getInt(address + offset);
     }
 
@@ -251,7 +282,9 @@ public final class SharedMemory {
      * @param offset bytes from the window's start
      */
     public int getIntAcquire(final long offset) {
-        assert inside(offset, 4);
+        if (CHECKED) {
+            check(offset, 4);
+        }
         return UNSAFE.getIntVolatile(null, address + offset);
     }
 
@@ -261,7 +294,9 @@ public final class SharedMemory {
      * @param offset bytes from the window's start
      */
     public int getIntVolatile(final long offset) {
-        assert inside(offset, 4);
+        if (CHECKED) {
+            check(offset, 4);
+        }
         return UNSAFE.getIntVolatile(null, address + offset);
     }
 
@@ -272,7 +307,9 @@ public final class SharedMemory {
      * @param value the value
      */
     public void putInt(final long offset, final int value) {
-        assert inside(offset, 4);
+        if (CHECKED) {
+            check(offset, 4);
+        }
         UNSAFE.putInt(address + offset, value);
     }
 
@@ -283,7 +320,9 @@ public final class SharedMemory {
      * @param value  the value
      */
     public void putIntRelease(final long offset, final int value) {
-        assert inside(offset, 4);
+        if (CHECKED) {
+            check(offset, 4);
+        }
         UNSAFE.putOrderedInt(null, address + offset, value);
     }
 
@@ -294,7 +333,9 @@ public final class SharedMemory {
      * @param value the value
      */
     public void putIntVolatile(final long offset, final int value) {
-        assert inside(offset, 4);
+        if (CHECKED) {
+            check(offset, 4);
+        }
         UNSAFE.putIntVolatile(null, address + offset, value);
     }
 
@@ -307,7 +348,9 @@ public final class SharedMemory {
      * @return whether it was set
      */
     public boolean compareAndSetInt(final long offset, final int expected, final int value) {
-        assert inside(offset, 4);
+        if (CHECKED) {
+            check(offset, 4);
+        }
         return UNSAFE.compareAndSwapInt(null, address + offset, expected, value);
     }
 
@@ -319,7 +362,9 @@ public final class SharedMemory {
      * @return the value before the add
      */
     public int getAndAddInt(final long offset, final int delta) {
-        assert inside(offset, 4);
+        if (CHECKED) {
+            check(offset, 4);
+        }
         return UNSAFE.getAndAddInt(null, address + offset, delta);
     }
 
@@ -331,7 +376,9 @@ public final class SharedMemory {
      * @param offset bytes from the window's start
      */
     public byte getByte(final long offset) {
-        assert inside(offset, 1);
+        if (CHECKED) {
+            check(offset, 1);
+        }
         return UNSAFE.getByte(address + offset);
     }
 
@@ -342,7 +389,9 @@ public final class SharedMemory {
      * @param value the value
      */
     public void putByte(final long offset, final byte value) {
-        assert inside(offset, 1);
+        if (CHECKED) {
+            check(offset, 1);
+        }
         UNSAFE.putByte(address + offset, value);
     }
 

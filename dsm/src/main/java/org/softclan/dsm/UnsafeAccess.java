@@ -70,4 +70,9 @@ final class UnsafeAccess {
     static byte getByte(final Object base, final long offset) {
         return UNSAFE.getByte(base, offset);
     }
+
+    /** Volatile load of an int at an absolute address. */
+    static int getIntVolatile(final long address) {
+        return UNSAFE.getIntVolatile(null, address);
+    }
 }

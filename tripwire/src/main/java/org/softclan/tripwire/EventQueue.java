@@ -199,6 +199,7 @@ public final class EventQueue {
      */
     boolean post(final long tripwireId, final long cookie, final int regionId, final long offset, final long length,
                  final long value) {
+        final SharedMemory memory = this.memory;   // one load of the field for the whole post
         for (int attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
             final long tail = memory.getLongVolatile(TAIL_OFFSET);
             long head = cachedHead;
@@ -256,6 +257,7 @@ public final class EventQueue {
      * @return the number of events handled (0 if none: a work count for idle strategies)
      */
     public int poll(final EventHandler handler, final int limit) {
+        final SharedMemory memory = this.memory;   // one load of the field for the whole poll
         long head = this.head;
         final EventFilter f = filter;   // set once by the unit: one read per poll, not per event
         int n = 0;

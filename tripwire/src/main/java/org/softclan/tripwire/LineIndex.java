@@ -78,6 +78,19 @@ final class LineIndex {
      *         not (the common case, answered from the presence bitmap with volatile loads)
      */
     boolean mayMatch(final long offset, final long length) {
+        return mayMatch(memory, offset, length);
+    }
+
+    /**
+     * As {@link #mayMatch(long, long)}, on a table's memory: the snoop calls this with the window it holds
+     * itself, one load from the memory's address on the write path of every transfer.
+     *
+     * @param memory the table's window
+     * @param offset the transfer's first byte, in the region's data area
+     * @param length its length, at least 1
+     * @return whether a tripwire may overlap the transfer
+     */
+    static boolean mayMatch(final SharedMemory memory, final long offset, final long length) {
         final long first = offset >>> 6;
         final long last = (offset + length - 1) >>> 6;
         final long w0 = first >>> 6;
@@ -86,10 +99,10 @@ final class LineIndex {
             final long bits = memory.getLongVolatile(BITMAP_OFFSET + (w0 << 3));
             return (bits & rangeMask(first, last)) != 0;
         }
-        return mayMatchWide(first, last, w0, w1);
+        return mayMatchWide(memory, first, last, w0, w1);
     }
 
-    private boolean mayMatchWide(final long first, final long last, final long w0, final long w1) {
+    private static boolean mayMatchWide(final SharedMemory memory, final long first, final long last, final long w0, final long w1) {
         for (long w = w0; w <= w1; w++) {
             final long lo = w == w0 ? first : w << 6;
             final long hi = w == w1 ? last : (w << 6) + 63;

@@ -45,6 +45,8 @@ final class TripwireSnoop implements SnoopHook {
 
     private final OutboundMapping mapping;
     private final TripwireTable inbound;
+    /** The inbound table's window ({@code null} without a table), read on every transfer's snoop. */
+    private final SharedMemory inboundMemory;
     /** The mapping's data area, for the watched word a condition compares. */
     private final SharedMemory data;
     private final QueueCache inboundQueues;
@@ -57,6 +59,7 @@ final class TripwireSnoop implements SnoopHook {
         final int capacity = TripwireTableDescriptor.capacityFor(mapping.size(), mapping.sidecarSize());
         this.inbound = capacity == 0 ? null : new TripwireTable(SharedMemory.sidecarOf(mapping), mapping.size(),
             capacity, mapping.regionName(), HolderIdentity.of(mapping));
+        this.inboundMemory = inbound == null ? null : inbound.memory;
         this.data = SharedMemory.of(mapping, 0, mapping.size());
         this.inboundQueues = inbound == null ? null : new QueueCache(mapping, inbound);
     }
@@ -77,7 +80,21 @@ final class TripwireSnoop implements SnoopHook {
 
     @Override
     public void onTransfer(final Mapping m, final long offset, final long length, final Direction direction) {
-        final TripwireTable table = direction == Direction.INBOUND ? inbound : outbound;
+        if (direction == Direction.INBOUND) {
+            // the region's own table: its window is held here, so the common "no tripwire near" answer
+            // costs a load of this field, of the window's address, and of one bitmap word
+            if (inboundMemory == null || length <= 0) {
+                return;
+            }
+            if (!FENCE_FREE) {
+                SharedMemory.fullFence();
+            }
+            if (LineIndex.mayMatch(inboundMemory, offset, length)) {
+                fire(inbound, offset, length, direction);
+            }
+            return;
+        }
+        final TripwireTable table = outbound;
         if (table == null || length <= 0) {
             return;
         }
@@ -246,7 +263,7 @@ final class TripwireSnoop implements SnoopHook {
 
         EventQueue get(final int index) {
             // the slot's serial changes whenever another queue takes the slot, even in the same process
-            final long serial = table.queues().serial(index);
+            final long serial = table.queueSerial(index);
             if (serial == 0) {
                 return null;
             }

@@ -119,7 +119,7 @@ final class TripwireTable {
 
     /** @return the structure's seqlock word (volatile read): even and unchanged means no arm or disarm happened */
     long seq() {
-        return seqlock.seq();
+        return memory.getLongVolatile(SEQ_OFFSET);   // as TableSeqlock.seq(), one load nearer: the snoop reads it per write
     }
 
     /**
@@ -132,7 +132,17 @@ final class TripwireTable {
 
     /** @return whether {@code [start, start + length)} is a non-empty range inside the data area (no overflow) */
     boolean validRange(final long start, final long length) {
-        return index.validRange(start, length);
+        return start >= 0 && length > 0 && start <= dataSize - length;   // as LineIndex.validRange, per fired entry
+    }
+
+    /**
+     * {@return the serial of queue directory slot {@code index} (volatile), as {@link QueueDirectory#serial}:
+     * read here, one load nearer, as the snoop checks it per event}
+     *
+     * @param index a slot, in [0, {@link TripwireTableDescriptor#QUEUES})
+     */
+    long queueSerial(final int index) {
+        return memory.getLongVolatile(queueSlotOffset(index) + QUEUE_SLOT_SERIAL_OFFSET);
     }
 
     // ------------------------------------------------------------------------------------ locking
@@ -415,6 +425,7 @@ final class TripwireTable {
 
     /** @return the unit's number for the region in directory slot {@code index} (volatile read) */
     int queueRegionId(final int index) {
-        return queues.queueRegionId(index);
+        // as QueueDirectory.queueRegionId, read here: the snoop asks per event
+        return memory.getIntVolatile(queueSlotOffset(index) + QUEUE_REGION_ID_OFFSET);
     }
 }

@@ -426,20 +426,6 @@ public final class SharedMemory {
     }
 
     /**
-     * Copies bytes from this window into another (plain loads and stores; the ranges must not overlap).
-     *
-     * @param offset    where to start reading, in bytes from this window's start
-     * @param dst       the window to write
-     * @param dstOffset where to start writing, in bytes from {@code dst}'s start
-     * @param length    how many bytes, at least 0
-     */
-    public void copyTo(final long offset, final SharedMemory dst, final long dstOffset, final long length) {
-        assert length == 0 || length > 0 && inside(offset, 1) && inside(offset + length - 1, 1)
-            && dst.inside(dstOffset, 1) && dst.inside(dstOffset + length - 1, 1);
-        UnsafeAccess.copy(null, address + offset, null, dst.address + dstOffset, length);
-    }
-
-    /**
      * Copies bytes into the window from native memory this process owns (a direct buffer, an allocation).
      *
      * @param offset     where to start writing, in bytes from the window's start

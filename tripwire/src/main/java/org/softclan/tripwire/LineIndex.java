@@ -480,7 +480,7 @@ final class LineIndex {
 
     /** @return whether {@code [start, start + length)} is a non-empty range inside the data area (no overflow) */
     boolean validRange(final long start, final long length) {
-        return start >= 0 && length > 0 && start <= dataSize - length;
+        return TripwireTableDescriptor.validRange(start, length, dataSize);
     }
 
     /**

@@ -147,7 +147,7 @@ final class QueueDirectory {
      * @return the unit's number for the region, as registered in the slot (volatile read)
      */
     int queueRegionId(final int index) {
-        return memory.getIntVolatile(queueSlotOffset(index) + QUEUE_REGION_ID_OFFSET);
+        return TripwireTableDescriptor.queueRegionId(memory, index);
     }
 
     /**
@@ -155,6 +155,6 @@ final class QueueDirectory {
      * @return the slot's serial (volatile read): 0 when free, new for each registration
      */
     long serial(final int index) {
-        return memory.getLongVolatile(queueSlotOffset(index) + QUEUE_SLOT_SERIAL_OFFSET);
+        return TripwireTableDescriptor.queueSerial(memory, index);
     }
 }

@@ -96,7 +96,7 @@ final class TableSeqlock {
 
     /** @return the structure's seqlock word (volatile read): even and unchanged means no arm or disarm happened */
     long seq() {
-        return memory.getLongVolatile(SEQ_OFFSET);
+        return TripwireTableDescriptor.seq(memory);
     }
 
     /**

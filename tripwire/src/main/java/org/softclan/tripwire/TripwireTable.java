@@ -43,7 +43,6 @@ final class TripwireTable {
     final SharedMemory memory;
     final String regionName;
     final long dataSize;
-    final long lines;
     final int entryCapacity;
     private final long entries;
     private final HolderIdentity holders;
@@ -66,7 +65,6 @@ final class TripwireTable {
         this.holders = holders;
         this.regionName = regionName;
         this.dataSize = dataSize;
-        this.lines = TripwireTableDescriptor.lines(dataSize);
         this.entryCapacity = entryCapacity;
         this.entries = entriesOffset(dataSize, entryCapacity);
         this.seqlock = new TableSeqlock(memory, regionName, holders, this);
@@ -119,7 +117,7 @@ final class TripwireTable {
 
     /** @return the structure's seqlock word (volatile read): even and unchanged means no arm or disarm happened */
     long seq() {
-        return memory.getLongVolatile(SEQ_OFFSET);   // as TableSeqlock.seq(), one load nearer: the snoop reads it per write
+        return TripwireTableDescriptor.seq(memory);   // from this table's own window: the snoop reads it per write
     }
 
     /**
@@ -132,7 +130,7 @@ final class TripwireTable {
 
     /** @return whether {@code [start, start + length)} is a non-empty range inside the data area (no overflow) */
     boolean validRange(final long start, final long length) {
-        return start >= 0 && length > 0 && start <= dataSize - length;   // as LineIndex.validRange, per fired entry
+        return TripwireTableDescriptor.validRange(start, length, dataSize);
     }
 
     /**
@@ -142,7 +140,7 @@ final class TripwireTable {
      * @param index a slot, in [0, {@link TripwireTableDescriptor#QUEUES})
      */
     long queueSerial(final int index) {
-        return memory.getLongVolatile(queueSlotOffset(index) + QUEUE_SLOT_SERIAL_OFFSET);
+        return TripwireTableDescriptor.queueSerial(memory, index);
     }
 
     // ------------------------------------------------------------------------------------ locking
@@ -425,7 +423,6 @@ final class TripwireTable {
 
     /** @return the unit's number for the region in directory slot {@code index} (volatile read) */
     int queueRegionId(final int index) {
-        // as QueueDirectory.queueRegionId, read here: the snoop asks per event
-        return memory.getIntVolatile(queueSlotOffset(index) + QUEUE_REGION_ID_OFFSET);
+        return TripwireTableDescriptor.queueRegionId(memory, index);   // per event: from this table's window
     }
 }

@@ -1,5 +1,7 @@
 package org.softclan.tripwire;
 
+import org.softclan.dsm.SharedMemory;
+
 /**
  * The layout of a region's tripwire table (the CAM of its Tripwire unit), kept in the region's sidecar
  * or, for outbound tripwires, in private memory: the one place its offsets and sizes are defined. Every
@@ -252,5 +254,50 @@ final class TripwireTableDescriptor {
 
     private static long align64(final long n) {
         return (n + 63) & ~63L;
+    }
+
+    // The few reads that the write path makes per transfer or per event, here once: the table object
+    // that holds the window calls them directly (one load from the window to the word), and the role
+    // classes (seqlock, queue directory, line index) call them too.
+
+    /**
+     * {@return the table's seqlock word (volatile read)}
+     *
+     * @param m the table's window
+     */
+    static long seq(final SharedMemory m) {
+        return m.getLongVolatile(SEQ_OFFSET);
+    }
+
+    /**
+     * {@return the serial of queue directory slot {@code index} (volatile): 0 when free, new per registration}
+     *
+     * @param m     the table's window
+     * @param index a slot, in [0, {@link #QUEUES})
+     */
+    static long queueSerial(final SharedMemory m, final int index) {
+        return m.getLongVolatile(queueSlotOffset(index) + QUEUE_SLOT_SERIAL_OFFSET);
+    }
+
+    /**
+     * {@return the unit's number for the region registered in queue directory slot {@code index} (volatile)}
+     *
+     * @param m     the table's window
+     * @param index a slot, in [0, {@link #QUEUES})
+     */
+    static int queueRegionId(final SharedMemory m, final int index) {
+        return m.getIntVolatile(queueSlotOffset(index) + QUEUE_REGION_ID_OFFSET);
+    }
+
+    /**
+     * {@return whether {@code [start, start + length)} is a non-empty range inside a data area of
+     * {@code dataSize} bytes (no overflow)}
+     *
+     * @param start    the range's first byte
+     * @param length   its length
+     * @param dataSize the data area's size
+     */
+    static boolean validRange(final long start, final long length, final long dataSize) {
+        return start >= 0 && length > 0 && start <= dataSize - length;
     }
 }

@@ -88,6 +88,10 @@ public final class HostilePeerMain {
                         UNSAFE.putLongVolatile(null, side + TripwireTableDescriptor.SEQ_OFFSET, UNSAFE.getLong(side) | 1);
                         System.out.println("done");
                         break;
+                    case "table-seq":
+                        UNSAFE.putLongVolatile(null, side + TripwireTableDescriptor.SEQ_OFFSET, Long.parseLong(c[1]));
+                        System.out.println("done");
+                        break;
                     case "unlock":
                         UNSAFE.putLongVolatile(null, side + TripwireTableDescriptor.SEQ_OFFSET, (UNSAFE.getLong(side) | 1) + 1);
                         UNSAFE.putLongVolatile(null, side + TripwireTableDescriptor.LOCK_OFFSET, 0);

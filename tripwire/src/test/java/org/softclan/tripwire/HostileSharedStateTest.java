@@ -22,6 +22,7 @@ import org.softclan.dsm.Endpoint;
 import org.softclan.dsm.Fabric;
 import org.softclan.dsm.InboundMapping;
 import org.softclan.dsm.OutboundMapping;
+import org.softclan.dsm.SharedMemory;
 import org.softclan.dsm.testing.JvmProcess;
 
 /**
@@ -212,6 +213,25 @@ class HostileSharedStateTest {
         ask(writer, "pio 256 8", "done");
         awaitVictimEvent(e -> e[1] == 256 && e[4] == 8, "from a tripwire armed over a dead holder's lock");
         t.disarm();
+    }
+
+    @Test
+    void aSeqSetBackByAPeerCannotRevalidateTheWritersCacheOfALineThatChanged() throws Exception {
+        // the writer JVM caches line 128's entries keyed by the seq; the hostile JVM sets the seq back so
+        // the next arms would climb through the cached value. Before the fix the new tripwire never fired
+        final SharedMemory side = SharedMemory.sidecarOf(victim);
+        final Tripwire first = arm(8192);
+        ask(writer, "pio 8192 61", "done");
+        awaitVictimEvent(e -> e[1] == 8192 && e[4] == 61, "that makes the writer cache line 128");
+        final long cached = side.getLongVolatile(TripwireTableDescriptor.SEQ_OFFSET);
+        first.disarm();
+        final Tripwire elsewhere = arm(0);   // takes the entry the first one freed
+        ask(hostile, "table-seq " + (cached - 2), "done");
+        final Tripwire second = arm(8200);   // line 128 again
+        ask(writer, "pio 8200 62", "done");
+        awaitVictimEvent(e -> e[1] == 8200 && e[4] == 62, "from the tripwire armed after the seq was set back");
+        second.disarm();
+        elsewhere.disarm();
     }
 
     @Test

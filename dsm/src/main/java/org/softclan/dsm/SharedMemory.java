@@ -461,6 +461,129 @@ public final class SharedMemory {
         UNSAFE.setMemory(address + offset, length, value);
     }
 
+    // ------------------------------------------------------------------------- absolute addresses
+
+    // A hot loop (an event queue's post and poll) that makes several accesses between volatile ones pays,
+    // with the instance methods, a reload of the window's address after each of them: the JIT does not
+    // trust a final instance field across an acquire. These take an absolute address the loop computed
+    // from address() once, kept in a register. They are not checked, even with assertions on: the caller
+    // owns the bounds (only constants and masked values reach them).
+
+    /**
+     * A plain load of 8 bytes at an absolute address.
+     *
+     * @param address the native address ({@link #address()} plus an offset inside the window)
+     * @return the value
+     */
+    public static long getLongAt(final long address) {
+        return UNSAFE.getLong(address);
+    }
+
+    /**
+     * A load-acquire of 8 bytes at an absolute address (see {@link #getLongAcquire}).
+     *
+     * @param address the native address ({@link #address()} plus an offset inside the window)
+     * @return the value
+     */
+    public static long getLongAcquireAt(final long address) {
+        return UNSAFE.getLongVolatile(null, address);
+    }
+
+    /**
+     * A volatile load of 8 bytes at an absolute address (see {@link #getLongVolatile}).
+     *
+     * @param address the native address ({@link #address()} plus an offset inside the window)
+     * @return the value
+     */
+    public static long getLongVolatileAt(final long address) {
+        return UNSAFE.getLongVolatile(null, address);
+    }
+
+    /**
+     * A plain store of 8 bytes at an absolute address.
+     *
+     * @param address the native address ({@link #address()} plus an offset inside the window)
+     * @param value   the value
+     */
+    public static void putLongAt(final long address, final long value) {
+        UNSAFE.putLong(address, value);
+    }
+
+    /**
+     * A store-release of 8 bytes at an absolute address (see {@link #putLongRelease}).
+     *
+     * @param address the native address ({@link #address()} plus an offset inside the window)
+     * @param value   the value
+     */
+    public static void putLongReleaseAt(final long address, final long value) {
+        UNSAFE.putOrderedLong(null, address, value);
+    }
+
+    /**
+     * A volatile store of 8 bytes at an absolute address (see {@link #putLongVolatile}).
+     *
+     * @param address the native address ({@link #address()} plus an offset inside the window)
+     * @param value   the value
+     */
+    public static void putLongVolatileAt(final long address, final long value) {
+        UNSAFE.putLongVolatile(null, address, value);
+    }
+
+    /**
+     * An atomic compare-and-set of 8 bytes at an absolute address (see {@link #compareAndSetLong}).
+     *
+     * @param address  the native address ({@link #address()} plus an offset inside the window)
+     * @param expected the value the word must hold
+     * @param value    the value to store if it does
+     * @return whether the word held {@code expected} and now holds {@code value}
+     */
+    public static boolean compareAndSetLongAt(final long address, final long expected, final long value) {
+        return UNSAFE.compareAndSwapLong(null, address, expected, value);
+    }
+
+    /**
+     * A volatile load of 4 bytes at an absolute address (see {@link #getIntVolatile}).
+     *
+     * @param address the native address ({@link #address()} plus an offset inside the window)
+     * @return the value
+     */
+    public static int getIntVolatileAt(final long address) {
+        return UNSAFE.getIntVolatile(null, address);
+    }
+
+    /**
+     * An atomic add to 8 bytes at an absolute address (see {@link #getAndAddLong}).
+     *
+     * @param address the native address ({@link #address()} plus an offset inside the window)
+     * @param delta   the amount to add
+     * @return the value before the add
+     */
+    public static long getAndAddLongAt(final long address, final long delta) {
+        return UNSAFE.getAndAddLong(null, address, delta);
+    }
+
+    /**
+     * A plain load of 4 bytes at an absolute address.
+     *
+     * @param address the native address ({@link #address()} plus an offset inside the window)
+     * @return the value
+     */
+    public static int getIntAt(final long address) {
+        return UNSAFE.getInt(address);
+    }
+
+    /**
+     * An atomic compare-and-set of 4 bytes at an absolute address (see {@link #compareAndSetInt}).
+     *
+     * @param address  the native address ({@link #address()} plus an offset inside the window)
+     * @param expected the value the word must hold
+     * @param value    the value to store if it does
+     * @return whether the word held {@code expected} and now holds {@code value}
+     */
+    public static boolean compareAndSetIntAt(final long address, final int expected, final int value) {
+        return UNSAFE.compareAndSwapInt(null, address, expected, value);
+    }
+
     // ---------------------------------------------------------------------------------- fences
 
     /** Loads before it stay before later loads and stores (an acquire fence; {@link VarHandle#acquireFence}). */

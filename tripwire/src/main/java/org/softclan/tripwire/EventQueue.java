@@ -199,12 +199,12 @@ public final class EventQueue {
      */
     boolean post(final long tripwireId, final long cookie, final int regionId, final long offset, final long length,
                  final long value) {
-        final SharedMemory memory = this.memory;   // one load of the field for the whole post
+        final long base = memory.address();   // one load for the whole post, kept in a register
         for (int attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
-            final long tail = memory.getLongVolatile(TAIL_OFFSET);
+            final long tail = SharedMemory.getLongVolatileAt(base + TAIL_OFFSET);
             long head = cachedHead;
             if (tail - head >= capacity) {
-                head = memory.getLongVolatile(HEAD_OFFSET);
+                head = SharedMemory.getLongVolatileAt(base + HEAD_OFFSET);
                 cachedHead = head;
             }
             if (tail - head >= capacity) {
@@ -212,17 +212,19 @@ public final class EventQueue {
                 ring();
                 return false;
             }
-            if (memory.compareAndSetLong(TAIL_OFFSET, tail, tail + 1)) {
-                final long slot = slotOffset(tail, mask);
-                memory.putLong(slot + SLOT_TRIPWIRE_ID_OFFSET, tripwireId);
-                memory.putLong(slot + SLOT_COOKIE_OFFSET, cookie);
-                memory.putLong(slot + SLOT_REGION_ID_OFFSET, regionId);
-                memory.putLong(slot + SLOT_TRANSFER_OFFSET_OFFSET, offset);
-                memory.putLong(slot + SLOT_TRANSFER_LENGTH_OFFSET, length);
-                memory.putLong(slot + SLOT_VALUE_OFFSET, value);
+            if (SharedMemory.compareAndSetLongAt(base + TAIL_OFFSET, tail, tail + 1)) {
+                final long slot = base + slotOffset(tail, mask);
+                SharedMemory.putLongAt(slot + SLOT_TRIPWIRE_ID_OFFSET, tripwireId);
+                SharedMemory.putLongAt(slot + SLOT_COOKIE_OFFSET, cookie);
+                SharedMemory.putLongAt(slot + SLOT_REGION_ID_OFFSET, regionId);
+                SharedMemory.putLongAt(slot + SLOT_TRANSFER_OFFSET_OFFSET, offset);
+                SharedMemory.putLongAt(slot + SLOT_TRANSFER_LENGTH_OFFSET, length);
+                SharedMemory.putLongAt(slot + SLOT_VALUE_OFFSET, value);
                 // volatile, not release: the load of the waiter count in ring() must not pass it
-                memory.putLongVolatile(slot + SLOT_SEQUENCE_OFFSET, tail + 1);
-                ring();
+                SharedMemory.putLongVolatileAt(slot + SLOT_SEQUENCE_OFFSET, tail + 1);
+                if (SharedMemory.getIntVolatileAt(base + WAITERS_OFFSET) != 0) {
+                    ring();
+                }
                 return true;
             }
         }
@@ -257,13 +259,13 @@ public final class EventQueue {
      * @return the number of events handled (0 if none: a work count for idle strategies)
      */
     public int poll(final EventHandler handler, final int limit) {
-        final SharedMemory memory = this.memory;   // one load of the field for the whole poll
+        final long base = memory.address();   // one load for the whole poll, kept in a register
         long head = this.head;
         final EventFilter f = filter;   // set once by the unit: one read per poll, not per event
         int n = 0;
         for (int work = 0; work < limit; work++) {
-            final long slot = slotOffset(head, mask);
-            if (memory.getLongAcquire(slot + SLOT_SEQUENCE_OFFSET) != head + 1) {
+            final long slot = base + slotOffset(head, mask);
+            if (SharedMemory.getLongAcquireAt(slot + SLOT_SEQUENCE_OFFSET) != head + 1) {
                 // the stall check reads the tail, a line every poster writes: a spinning owner looks at it
                 // only once per STALL_CHECK_STRIDE empty polls (the bound it enforces is a second)
                 if (!stallRecoveryDue && (++emptyPolls & STALL_CHECK_STRIDE) != 0) {
@@ -276,12 +278,12 @@ public final class EventQueue {
                 head = this.head;
                 continue;
             }
-            final long id = memory.getLong(slot + SLOT_TRIPWIRE_ID_OFFSET);
-            final long cookie = memory.getLong(slot + SLOT_COOKIE_OFFSET);
-            final int regionId = (int) memory.getLong(slot + SLOT_REGION_ID_OFFSET);
-            final long offset = memory.getLong(slot + SLOT_TRANSFER_OFFSET_OFFSET);
-            final long length = memory.getLong(slot + SLOT_TRANSFER_LENGTH_OFFSET);
-            final long value = memory.getLong(slot + SLOT_VALUE_OFFSET);
+            final long id = SharedMemory.getLongAt(slot + SLOT_TRIPWIRE_ID_OFFSET);
+            final long cookie = SharedMemory.getLongAt(slot + SLOT_COOKIE_OFFSET);
+            final int regionId = (int) SharedMemory.getLongAt(slot + SLOT_REGION_ID_OFFSET);
+            final long offset = SharedMemory.getLongAt(slot + SLOT_TRANSFER_OFFSET_OFFSET);
+            final long length = SharedMemory.getLongAt(slot + SLOT_TRANSFER_LENGTH_OFFSET);
+            final long value = SharedMemory.getLongAt(slot + SLOT_VALUE_OFFSET);
             if (f == null || f.accepts(regionId, id, offset, length)) {
                 handler.onEvent(head, id, cookie, regionId, offset, length, value);
                 n++;
@@ -290,7 +292,7 @@ public final class EventQueue {
             }
             head++;
             this.head = head;
-            memory.putLongRelease(HEAD_OFFSET, head);
+            SharedMemory.putLongReleaseAt(base + HEAD_OFFSET, head);
         }
         return n;
     }

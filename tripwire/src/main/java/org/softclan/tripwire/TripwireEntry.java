@@ -253,4 +253,50 @@ final class TripwireEntry {
         final long len = m.getLong(e + ENTRY_LENGTH_OFFSET);
         return start < offset + length && offset < start + len;
     }
+
+    // ------------------------------------------------------------------ by absolute address (the fire path)
+
+    // The snoop's fire path reads an entry between volatile accesses (the watched word, the state, the
+    // queue directory): by window and offset each read would reload the window's address. It computes the
+    // entry's address once (window address + entry offset, the offset checked by the table) and uses these.
+
+    /** @return the flags of the entry at native address {@code a}, plain */
+    static int flagsAt(final long a) {
+        return SharedMemory.getIntAt(a + ENTRY_FLAGS_OFFSET);
+    }
+
+    /** @return the watched range's first byte of the entry at {@code a}, plain (validate before use) */
+    static long startAt(final long a) {
+        return SharedMemory.getLongAt(a + ENTRY_START_OFFSET);
+    }
+
+    /** @return the watched range's length in bytes of the entry at {@code a}, plain (validate before use) */
+    static long lengthAt(final long a) {
+        return SharedMemory.getLongAt(a + ENTRY_LENGTH_OFFSET);
+    }
+
+    /** @return the state of the entry at {@code a}, volatile */
+    static int stateAt(final long a) {
+        return SharedMemory.getIntVolatileAt(a + ENTRY_STATE_OFFSET);
+    }
+
+    /** @return whether the state of the entry at {@code a} went from {@code expected} to {@code state} (atomic) */
+    static boolean compareAndSetStateAt(final long a, final int expected, final int state) {
+        return SharedMemory.compareAndSetIntAt(a + ENTRY_STATE_OFFSET, expected, state);
+    }
+
+    /** Adds one to the fired count of the entry at {@code a} (atomic). */
+    static void incrementCountAt(final long a) {
+        SharedMemory.getAndAddLongAt(a + ENTRY_COUNT_OFFSET, 1);
+    }
+
+    /** @return the tripwire id of the entry at {@code a}, plain */
+    static long idAt(final long a) {
+        return SharedMemory.getLongAt(a + ENTRY_ID_OFFSET);
+    }
+
+    /** @return the cookie of the entry at {@code a}, plain */
+    static long cookieAt(final long a) {
+        return SharedMemory.getLongAt(a + ENTRY_COOKIE_OFFSET);
+    }
 }

@@ -48,7 +48,7 @@ final class TripwireSnoop implements SnoopHook {
     /** The inbound table's window ({@code null} without a table), read on every transfer's snoop. */
     private final SharedMemory inboundMemory;
     /** The mapping's data area, for the watched word a condition compares. */
-    private final SharedMemory data;
+    private final long dataAddress;
     private final QueueCache inboundQueues;
     private volatile TripwireTable outbound;
     private volatile EventQueue outboundQueue;
@@ -60,7 +60,7 @@ final class TripwireSnoop implements SnoopHook {
         this.inbound = capacity == 0 ? null : new TripwireTable(SharedMemory.sidecarOf(mapping), mapping.size(),
             capacity, mapping.regionName(), HolderIdentity.of(mapping));
         this.inboundMemory = inbound == null ? null : inbound.memory;
-        this.data = SharedMemory.of(mapping, 0, mapping.size());
+        this.dataAddress = SharedMemory.of(mapping, 0, mapping.size()).address();
         this.inboundQueues = inbound == null ? null : new QueueCache(mapping, inbound);
     }
 
@@ -146,9 +146,10 @@ final class TripwireSnoop implements SnoopHook {
     private void fireEntry(final TripwireTable table, final long e, final long offset, final long length,
                            final Direction direction) {
         final SharedMemory m = table.memory;
-        final int flags = TripwireEntry.flags(m, e);
-        final long start = TripwireEntry.start(m, e);
-        final long len = TripwireEntry.length(m, e);
+        final long a = m.address() + e;   // the entry's address, once: its reads sit between volatile ones
+        final int flags = TripwireEntry.flagsAt(a);
+        final long start = TripwireEntry.startAt(a);
+        final long len = TripwireEntry.lengthAt(a);
         if (!table.validRange(start, len)) {
             ignoreBadEntry(table, e, start, len);
             return;
@@ -158,14 +159,14 @@ final class TripwireSnoop implements SnoopHook {
             return;
         }
         if ((flags & Tripwire.ONE_SHOT) != 0) {
-            if (!TripwireEntry.compareAndSetState(m, e, TripwireEntry.ARMED, TripwireEntry.FIRED)) {
+            if (!TripwireEntry.compareAndSetStateAt(a, TripwireEntry.ARMED, TripwireEntry.FIRED)) {
                 return;
             }
-        } else if (TripwireEntry.state(m, e) != TripwireEntry.ARMED) {
+        } else if (TripwireEntry.stateAt(a) != TripwireEntry.ARMED) {
             return;
         }
         if ((flags & Tripwire.COUNTER) != 0) {
-            TripwireEntry.incrementCount(m, e);
+            TripwireEntry.incrementCountAt(a);
         }
         final EventQueue queue;
         final int regionId;
@@ -182,7 +183,7 @@ final class TripwireSnoop implements SnoopHook {
             return;
         }
         if ((flags & Tripwire.EVENT) != 0) {
-            if (!queue.post(TripwireEntry.id(m, e), TripwireEntry.cookie(m, e),
+            if (!queue.post(TripwireEntry.idAt(a), TripwireEntry.cookieAt(a),
                 regionId, offset, length, value)) {
                 countLost(m, e);
             }
@@ -226,7 +227,7 @@ final class TripwireSnoop implements SnoopHook {
     private long wordAt(final long start) {
         // start is in [0, size) here, but a length-1 entry at the last bytes must not read past the end
         return (start & 7) == 0 && start >= 0 && start <= mapping.size() - 8
-            ? data.getLongVolatile(start) : 0;
+            ? SharedMemory.getLongVolatileAt(dataAddress + start) : 0;
     }
 
     /**

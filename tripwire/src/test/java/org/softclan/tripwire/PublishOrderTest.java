@@ -8,6 +8,7 @@ import static org.mockito.ArgumentMatchers.anyLong;
 import static org.mockito.ArgumentMatchers.eq;
 import static org.mockito.Mockito.inOrder;
 import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.mockStatic;
 import static org.mockito.Mockito.mockingDetails;
 import static org.mockito.Mockito.never;
 import static org.mockito.Mockito.verify;
@@ -38,6 +39,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.mockito.InOrder;
+import org.mockito.MockedStatic;
 import org.mockito.invocation.Invocation;
 import org.softclan.dsm.Fabric;
 import org.softclan.dsm.InboundMapping;
@@ -46,8 +48,10 @@ import org.softclan.dsm.SharedMemory;
 /**
  * The order in which the event queue and the tripwire table touch shared memory, pinned on a mocked
  * {@link SharedMemory}: a reader in another process relies on it, and nothing in one JVM's behaviour
- * would show a store moved before the one that publishes it. (The fences, static methods of the window,
- * are not recorded here; the stores and loads around them are.)
+ * would show a store moved before the one that publishes it. The table's accesses go through the window's
+ * instance methods (a mock of it); the event queue's post and poll use its static accessors by absolute
+ * address (a {@link MockedStatic} of it, scoped to the test's thread). The table's fences, static methods
+ * of the window, are not recorded; the stores and loads around them are.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class PublishOrderTest {
@@ -69,61 +73,76 @@ class PublishOrderTest {
         fabric.close();
     }
 
+    /**
+     * The queue's window reports this address; the post and the poll compute absolute addresses from it
+     * once and use the window's static accessors, which a test mocks with {@link MockedStatic}: nothing
+     * is ever stored or loaded there.
+     */
+    private static final long BASE = 1L << 40;
+
     private EventQueue queue() {
         when(memory.getIntVolatile(CAPACITY_OFFSET)).thenReturn(CAPACITY);
+        when(memory.address()).thenReturn(BASE);
         return new EventQueue(queueRegion, memory);
     }
 
     @Test
     void aPostClaimsTheTailThenWritesEveryFieldThenPublishesTheSequenceWithAVolatileStore() {
         final EventQueue q = queue();
-        when(memory.compareAndSetLong(TAIL_OFFSET, 0, 1)).thenReturn(true);
-        assertTrue(q.post(7, 8, 3, 640, 16, 99));
-        final long slot = slotOffset(0, CAPACITY - 1);
-        final long sequence = slot + SLOT_SEQUENCE_OFFSET;
-        final long[][] fields = {
-            {SLOT_TRIPWIRE_ID_OFFSET, 7}, {SLOT_COOKIE_OFFSET, 8}, {SLOT_REGION_ID_OFFSET, 3},
-            {SLOT_TRANSFER_OFFSET_OFFSET, 640}, {SLOT_TRANSFER_LENGTH_OFFSET, 16}, {SLOT_VALUE_OFFSET, 99}};
-        for (final long[] field : fields) {
-            final InOrder order = inOrder(memory);
-            order.verify(memory).compareAndSetLong(TAIL_OFFSET, 0, 1);
-            order.verify(memory).putLong(slot + field[0], field[1]);
-            order.verify(memory).putLongVolatile(sequence, 1);
+        try (MockedStatic<SharedMemory> at = mockStatic(SharedMemory.class)) {
+            at.when(() -> SharedMemory.compareAndSetLongAt(BASE + TAIL_OFFSET, 0, 1)).thenReturn(true);
+            assertTrue(q.post(7, 8, 3, 640, 16, 99));
+            final long slot = BASE + slotOffset(0, CAPACITY - 1);
+            final long sequence = slot + SLOT_SEQUENCE_OFFSET;
+            final long[][] fields = {
+                {SLOT_TRIPWIRE_ID_OFFSET, 7}, {SLOT_COOKIE_OFFSET, 8}, {SLOT_REGION_ID_OFFSET, 3},
+                {SLOT_TRANSFER_OFFSET_OFFSET, 640}, {SLOT_TRANSFER_LENGTH_OFFSET, 16}, {SLOT_VALUE_OFFSET, 99}};
+            for (final long[] field : fields) {
+                final InOrder order = inOrder(SharedMemory.class);
+                order.verify(at, () -> SharedMemory.compareAndSetLongAt(BASE + TAIL_OFFSET, 0, 1));
+                order.verify(at, () -> SharedMemory.putLongAt(slot + field[0], field[1]));
+                order.verify(at, () -> SharedMemory.putLongVolatileAt(sequence, 1));
+            }
+            // the published sequence comes before the load of the waiter count (a store-load order)
+            final InOrder order = inOrder(SharedMemory.class);
+            order.verify(at, () -> SharedMemory.putLongVolatileAt(sequence, 1));
+            order.verify(at, () -> SharedMemory.getIntVolatileAt(BASE + WAITERS_OFFSET));
+            at.verify(() -> SharedMemory.putLongAt(eq(sequence), anyLong()), never());
+            at.verify(() -> SharedMemory.putLongReleaseAt(eq(sequence), anyLong()), never());
         }
-        // the published sequence comes before the load of the waiter count (a store-load order)
-        final InOrder order = inOrder(memory);
-        order.verify(memory).putLongVolatile(sequence, 1);
-        order.verify(memory).getIntVolatile(WAITERS_OFFSET);
-        verify(memory, never()).putLong(eq(sequence), anyLong());
-        verify(memory, never()).putLongRelease(eq(sequence), anyLong());
     }
 
     @Test
     void aPollReadsTheSequenceWithAnAcquireLoadBeforeAnyFieldAndReleasesTheHeadAfterTheHandler() {
         final EventQueue q = queue();
-        final long slot = slotOffset(0, CAPACITY - 1);
+        final long slot = BASE + slotOffset(0, CAPACITY - 1);
         final long sequence = slot + SLOT_SEQUENCE_OFFSET;
-        when(memory.getLongAcquire(sequence)).thenReturn(1L);
-        when(memory.getLong(slot + SLOT_TRIPWIRE_ID_OFFSET)).thenReturn(7L);
-        when(memory.getLong(slot + SLOT_COOKIE_OFFSET)).thenReturn(8L);
-        when(memory.getLong(slot + SLOT_REGION_ID_OFFSET)).thenReturn(3L);
-        when(memory.getLong(slot + SLOT_TRANSFER_OFFSET_OFFSET)).thenReturn(640L);
-        when(memory.getLong(slot + SLOT_TRANSFER_LENGTH_OFFSET)).thenReturn(16L);
-        when(memory.getLong(slot + SLOT_VALUE_OFFSET)).thenReturn(99L);
-        final List<long[]> events = new ArrayList<>();
-        assertEquals(1, q.poll((seq, id, cookie, region, off, len, value) -> {
-            events.add(new long[] {seq, id, cookie, region, off, len, value});
-            verify(memory, never()).putLongRelease(eq((long) HEAD_OFFSET), anyLong());   // not before the handler ran
-        }, 1));
-        assertEquals(List.of(0L, 7L, 8L, 3L, 640L, 16L, 99L), java.util.Arrays.stream(events.get(0)).boxed().toList());
-        for (final int field : new int[] {SLOT_TRIPWIRE_ID_OFFSET, SLOT_COOKIE_OFFSET, SLOT_REGION_ID_OFFSET,
-            SLOT_TRANSFER_OFFSET_OFFSET, SLOT_TRANSFER_LENGTH_OFFSET, SLOT_VALUE_OFFSET}) {
-            final InOrder order = inOrder(memory);
-            order.verify(memory).getLongAcquire(sequence);
-            order.verify(memory).getLong(slot + field);
-            order.verify(memory).putLongRelease(HEAD_OFFSET, 1);
+        final long head = BASE + HEAD_OFFSET;
+        try (MockedStatic<SharedMemory> at = mockStatic(SharedMemory.class)) {
+            at.when(() -> SharedMemory.getLongAcquireAt(sequence)).thenReturn(1L);
+            at.when(() -> SharedMemory.getLongAt(slot + SLOT_TRIPWIRE_ID_OFFSET)).thenReturn(7L);
+            at.when(() -> SharedMemory.getLongAt(slot + SLOT_COOKIE_OFFSET)).thenReturn(8L);
+            at.when(() -> SharedMemory.getLongAt(slot + SLOT_REGION_ID_OFFSET)).thenReturn(3L);
+            at.when(() -> SharedMemory.getLongAt(slot + SLOT_TRANSFER_OFFSET_OFFSET)).thenReturn(640L);
+            at.when(() -> SharedMemory.getLongAt(slot + SLOT_TRANSFER_LENGTH_OFFSET)).thenReturn(16L);
+            at.when(() -> SharedMemory.getLongAt(slot + SLOT_VALUE_OFFSET)).thenReturn(99L);
+            final List<long[]> events = new ArrayList<>();
+            assertEquals(1, q.poll((seq, id, cookie, region, off, len, value) -> {
+                events.add(new long[] {seq, id, cookie, region, off, len, value});
+                // not before the handler ran
+                at.verify(() -> SharedMemory.putLongReleaseAt(eq(head), anyLong()), never());
+            }, 1));
+            assertEquals(List.of(0L, 7L, 8L, 3L, 640L, 16L, 99L),
+                java.util.Arrays.stream(events.get(0)).boxed().toList());
+            for (final int field : new int[] {SLOT_TRIPWIRE_ID_OFFSET, SLOT_COOKIE_OFFSET, SLOT_REGION_ID_OFFSET,
+                SLOT_TRANSFER_OFFSET_OFFSET, SLOT_TRANSFER_LENGTH_OFFSET, SLOT_VALUE_OFFSET}) {
+                final InOrder order = inOrder(SharedMemory.class);
+                order.verify(at, () -> SharedMemory.getLongAcquireAt(sequence));
+                order.verify(at, () -> SharedMemory.getLongAt(slot + field));
+                order.verify(at, () -> SharedMemory.putLongReleaseAt(head, 1));
+            }
+            at.verify(() -> SharedMemory.getLongAt(sequence), never());
         }
-        verify(memory, never()).getLong(sequence);
     }
 
     // -------------------------------------------------------------------------------- the table

@@ -81,9 +81,10 @@ final class RingReceiver {
             throw badWritePointer(written);
         }
         int n = 0;
+        final long ring = local.address() + RING_OFFSET;   // once: the window's address is not reloaded per record
         while (readPos < written && n < limit) {
             final long index = readPos & (capacity - 1);
-            final int length = (int) local.getLong(RING_OFFSET + index);
+            final int length = (int) SharedMemory.getLongAt(ring + index);
             final long contiguous = capacity - index;
             final long unread = written - readPos;
             if (length == PAD_LENGTH) {

@@ -11,7 +11,6 @@ import org.softclan.dsm.DmaEngine;
 import org.softclan.dsm.DmaTransfer;
 import org.softclan.dsm.InboundMapping;
 import org.softclan.dsm.OutboundMapping;
-import org.softclan.dsm.SharedMemory;
 import org.softclan.dsm.StaleRegionException;
 import org.softclan.tripwire.Tripwire;
 import org.softclan.tripwire.TripwireUnit;
@@ -24,7 +23,8 @@ import org.softclan.tripwire.WaitStrategy;
  *
  * <p>The receive region holds, before the ring, the pointers each end publishes to the other, the
  * peer's closed flag, the rendezvous answer and a control area of {@value #CONTROL_BYTES} bytes for the
- * layer above; its layout, with who writes each word, is in {@code ReceiveRegionDescriptor}.
+ * layer above ({@link ControlArea}: {@link #controlOffset}, {@link #nudgePeer()}, {@link #await}); its
+ * layout, with who writes each word, is in {@code ReceiveRegionDescriptor}.
  *
  * <p><b>Sending</b> ({@link RingSender}) writes the record into the peer's ring, then the peer's write
  * pointer (release): that store fires the peer's data tripwire. <b>Receiving</b> ({@link RingReceiver})
@@ -37,7 +37,8 @@ import org.softclan.tripwire.WaitStrategy;
  * payload goes in {@link #outbound()}; the caller (or a DMA engine) fills it; {@link #commit} publishes
  * it. With a DMA engine given, the header, any wrap marker and the publishing store go through the
  * engine's FIFO ({@link DmaEngine#writeLongOrdered}), so the sending thread never makes a PIO access to
- * the mapping that would wait for the engine's transfers.
+ * the mapping that would wait for the engine's transfers. The copying sends ({@link #offer},
+ * {@link #send}) are claim, copy, commit ({@link MessageCopier}).
  *
  * <p><b>Holding received records</b>: a handler may {@link #hold()} the record it is given; the
  * sender does not reuse that ring space until {@link #release(long)}, in whatever order holds are
@@ -46,7 +47,8 @@ import org.softclan.tripwire.WaitStrategy;
  * <p><b>Waiting</b>: the data tripwire either posts an event carrying {@link #id()} to the unit's
  * event queue (so one queue watches thousands of connections: {@link Mode#EVENTS}), or only wakes
  * blocked waiters ({@link Mode#WAKE}, the default, for a thread that waits on this connection alone).
- * Waits re-check in slices of {@value #LIVENESS_SLICE_MS} ms whether the peer closed or died.
+ * Waits re-check in slices of {@value #LIVENESS_SLICE_MS} ms whether the peer closed or died
+ * ({@link ConnectionHealth} holds the liveness checks and tells how the connection broke).
  *
  * <p><b>Threads</b>: one thread may send while another receives; concurrent senders (or receivers)
  * must synchronise among themselves.
@@ -74,8 +76,11 @@ public final class Connection extends CloseGate implements AutoCloseable {
      * written); every other outcome but a claim is an exception.
      */
     public static final long BACK_PRESSURED = -1;
-    /** The timeout {@link #claimGuarded} takes for "do not wait": {@link RingSender#claim} then answers {@link #BACK_PRESSURED}. */
-    private static final long NO_WAIT = -1;
+    /**
+     * The timeout {@link #claimOrBackPressure} takes for "do not wait": {@link RingSender#claim} then answers
+     * {@link #BACK_PRESSURED}.
+     */
+    static final long NO_WAIT = -1;
     /** How long {@link #close()} waits for threads inside an operation to leave before returning, in ms. */
     public static final int CLOSE_WAIT_MS = 2_000;
 
@@ -91,12 +96,13 @@ public final class Connection extends CloseGate implements AutoCloseable {
     private final TripwireUnit unit;
     private final InboundMapping rx;
     private final OutboundMapping tx;
-    /** This end's receive region, read and written here without the NIC (it is this end's memory). */
-    private final SharedMemory local;
     private final WaitStrategy strategy;
     /** The sending role: claims and commits in the peer's ring, the room it has, waits for room. */
     private final RingSender sender;
-    private long nudges;
+    /** The copying sends: claim, copy the caller's bytes, commit (built on {@link #claim} and {@link #commit}). */
+    private final MessageCopier copier;
+    /** The control area lent to the layer above: its words, the nudge, the wait. */
+    private final ControlArea control;
     /** The receiving role: the ring in this end's memory, holds, the read position's publication. */
     private final RingReceiver receiver;
     /** How the peer's faults, a cut region and the peer's going away are told. */
@@ -104,7 +110,7 @@ public final class Connection extends CloseGate implements AutoCloseable {
     /** The close sequence and the release of the memory once no thread is inside. */
     private final ConnectionCloser closer;
     /** The first protocol violation the peer committed, or {@code null}: the connection is broken. */
-    private volatile String violation;
+    volatile String violation;
 
     Connection(final long id, final String name, final TripwireUnit unit, final boolean ownsUnit, final InboundMapping rx,
                final OutboundMapping tx, final Mode mode, final WaitStrategy strategy) {
@@ -114,10 +120,12 @@ public final class Connection extends CloseGate implements AutoCloseable {
         this.rx = rx;
         this.tx = tx;
         this.strategy = strategy;
-        this.local = SharedMemory.of(rx, 0, rx.size());
-        this.health = new ConnectionHealth(this, name, tx);
-        this.receiver = new RingReceiver(this, rx, tx, ReceiveRegionDescriptor.ringCapacity(rx, name, "this end's"));
-        this.sender = new RingSender(this, rx, tx, ReceiveRegionDescriptor.ringCapacity(tx, name, "the peer's"), strategy, unit);
+        this.health = new ConnectionHealth(this, name, rx, tx);
+        this.receiver = new RingReceiver(this, health, rx, tx, ReceiveRegionDescriptor.ringCapacity(rx, name, "this end's"));
+        this.sender = new RingSender(this, health, rx, tx, ReceiveRegionDescriptor.ringCapacity(tx, name, "the peer's"),
+            strategy, unit);
+        this.copier = new MessageCopier(this, health, tx);
+        this.control = new ControlArea(this, health, tx, strategy, unit);
         final int dataActions = mode == Mode.EVENTS ? Tripwire.EVENT | Tripwire.WAKE : Tripwire.WAKE;
         final Tripwire dataTrip = unit.arm(rx, Tripwire.Options.word(WRITE_POINTER_OFFSET).actions(dataActions).cookie(id));
         final Tripwire spaceTrip = unit.arm(rx, Tripwire.Options.at(PEER_READ_POINTER_OFFSET, NUDGE_OFFSET + 8 - PEER_READ_POINTER_OFFSET).actions(Tripwire.WAKE).cookie(id));
@@ -163,21 +171,7 @@ public final class Connection extends CloseGate implements AutoCloseable {
      * @throws IllegalArgumentException if the message is longer than {@link #maxMessage()}
      */
     public boolean offer(final byte[] src, final int offset, final int length) {
-        return copyAndCommit(tryClaim(length, null), src, offset, length);
-    }
-
-    /** Fills the record claimed at {@code at} (unless {@link #BACK_PRESSURED}) from {@code src} and commits it. */
-    private boolean copyAndCommit(final long at, final byte[] src, final int offset, final int length) {
-        if (at == BACK_PRESSURED) {
-            return false;
-        }
-        try {
-            tx.put(at, src, offset, length);
-        } catch (final RuntimeException | Error e) {
-            throw abandon(e);
-        }
-        commit(null);
-        return true;
+        return copier.offer(src, offset, length);
     }
 
     /**
@@ -188,11 +182,7 @@ public final class Connection extends CloseGate implements AutoCloseable {
      * @param unit    the unit of {@code timeout}
      */
     public void send(final byte[] src, final long timeout, final TimeUnit unit) {
-        try {
-            send(src, 0, src.length, timeout, unit);
-        } catch (final InternalError late) {
-            throw cut(late);   // a fault of the copy into a cut region, delivered by the JVM on the way out
-        }
+        copier.send(src, Math.max(0, unit.toNanos(timeout)));
     }
 
     /**
@@ -207,11 +197,7 @@ public final class Connection extends CloseGate implements AutoCloseable {
      * @throws PeerGoneException    if the peer closed or died meanwhile
      */
     public void send(final byte[] src, final int offset, final int length, final long timeout, final TimeUnit unit) {
-        try {
-            copyAndCommit(claim(length, Math.max(0, unit.toNanos(timeout)), null), src, offset, length);
-        } catch (final InternalError late) {
-            throw cut(late);   // a fault of the copy into a cut region, delivered by the JVM on the way out
-        }
+        copier.send(src, offset, length, Math.max(0, unit.toNanos(timeout)));
     }
 
     /**
@@ -223,14 +209,7 @@ public final class Connection extends CloseGate implements AutoCloseable {
      * @param unit    the unit of {@code timeout}
      */
     public void send(final ByteBuffer src, final long timeout, final TimeUnit unit) {
-        final int length = src.remaining();
-        final long at = claim(length, Math.max(0, unit.toNanos(timeout)), null);
-        try {
-            tx.put(at, src);
-        } catch (final RuntimeException | Error e) {
-            throw abandon(e);
-        }
-        commit(null);
+        copier.send(src, Math.max(0, unit.toNanos(timeout)));
     }
 
     /**
@@ -245,7 +224,7 @@ public final class Connection extends CloseGate implements AutoCloseable {
      */
     public void send(final BytesStore<?, ?> src, final long offset, final int length, final long timeout,
                      final TimeUnit unit) {
-        sendStore(src, offset, length, Math.max(0, unit.toNanos(timeout)));
+        copier.send(src, offset, length, Math.max(0, unit.toNanos(timeout)));
     }
 
     /**
@@ -258,50 +237,7 @@ public final class Connection extends CloseGate implements AutoCloseable {
      * @return whether the message was sent (false: the ring is full, nothing was written)
      */
     public boolean offer(final BytesStore<?, ?> src, final long offset, final int length) {
-        return sendStore(src, offset, length, NO_WAIT);
-    }
-
-    /** {@return false if {@code timeoutNanos} is negative and there is no room now} */
-    private boolean sendStore(final BytesStore<?, ?> src, final long offset, final int length,
-                              final long timeoutNanos) {
-        final long at = claimOrBackPressure(length, timeoutNanos, null);
-        if (at == BACK_PRESSURED) {
-            return false;
-        }
-        try {
-            tx.put(at, src, offset, length);
-        } catch (final RuntimeException | Error e) {
-            throw abandon(e);
-        }
-        commit(null);
-        return true;
-    }
-
-    /**
-     * Gives up the open claim after filling it failed (nothing is published) and leaves the sending role.
-     *
-     * @return the exception to throw: {@link PeerGoneException} for a stale mapping, else {@code e}
-     * @throws Error {@code e} itself, if it is one
-     */
-    private RuntimeException abandon(final Throwable e) {
-        RuntimeException out = null;
-        try {
-            if (e instanceof StaleRegionException) {
-                out = peerGone();
-            } else if (e instanceof InternalError || e instanceof org.softclan.dsm.RegionTruncatedException) {
-                out = cut(e);   // rethrows an error that is not a cut region's
-            }
-        } finally {
-            sender.abandonClaim();
-            leave(SENDING);
-        }
-        if (out != null) {
-            return out;
-        }
-        if (e instanceof Error) {
-            throw (Error) e;
-        }
-        return (RuntimeException) e;
+        return copier.send(src, offset, length, NO_WAIT);
     }
 
     /**
@@ -352,12 +288,12 @@ public final class Connection extends CloseGate implements AutoCloseable {
     }
 
     /** {@return the payload's offset, or {@link #BACK_PRESSURED} ({@code timeoutNanos} {@link #NO_WAIT} only)} */
-    private long claimOrBackPressure(final int length, final long timeoutNanos, final DmaEngine via) {
+    long claimOrBackPressure(final int length, final long timeoutNanos, final DmaEngine via) {
         try {
             return claimGuarded(length, timeoutNanos, via);
         } catch (final InternalError late) {
             // a fault held back by the JVM, delivered as an earlier one's exception entered the handler below
-            throw cut(late);
+            throw health.cut(late);
         }
     }
 
@@ -369,7 +305,7 @@ public final class Connection extends CloseGate implements AutoCloseable {
             open = at != BACK_PRESSURED;
             return at;
         } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
-            throw cut(e);
+            throw health.cut(e);
         } finally {
             if (!open) {
                 leave(SENDING);
@@ -391,7 +327,7 @@ public final class Connection extends CloseGate implements AutoCloseable {
             return commitGuarded(via);
         } catch (final InternalError late) {
             // a fault held back by the JVM, delivered as an earlier one's exception entered the handler below
-            throw cut(late);
+            throw health.cut(late);
         }
     }
 
@@ -400,12 +336,18 @@ public final class Connection extends CloseGate implements AutoCloseable {
         try {
             return sender.commit(via);
         } catch (final StaleRegionException e) {
-            throw peerGone();
+            throw health.peerGone();
         } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
-            throw cut(e);
+            throw health.cut(e);
         } finally {
             leave(SENDING);   // entered by claim
         }
+    }
+
+    /** Gives up the open claim after filling it failed (nothing is published) and leaves the sending role. */
+    void abandonClaim() {
+        sender.abandonClaim();
+        leave(SENDING);
     }
 
     /** {@return the mapping of the peer's receive region that {@link #claim} offsets refer to} */
@@ -426,25 +368,21 @@ public final class Connection extends CloseGate implements AutoCloseable {
      * @throws IllegalArgumentException if {@code offset} is outside the control area
      */
     public static long controlOffset(final int offset) {
-        if (offset < 0 || offset > CONTROL_BYTES - 8) {
-            throw new IllegalArgumentException("control offset " + offset + " is outside 0.." + (CONTROL_BYTES - 8));
-        }
-        return CONTROL_OFFSET + offset;
+        return ControlArea.offset(offset);
     }
 
     /**
      * Wakes the peer's waits on this connection (its space tripwire fires): for a layer above that
-     * changed something in the peer's control area the peer may be waiting for.
+     * changed something in the peer's control area the peer may be waiting for. The nudge is a release
+     * store, so the caller's earlier stores to the control area are seen by a peer that reads them with
+     * acquire once woken ({@link ControlArea} gives the protocol). Nudges from several threads at once
+     * may coalesce into one (the nudge counter is bumped without a lock).
+     *
+     * @throws PeerGoneException if the peer's region went away
+     * @throws org.softclan.dsm.ClosedException if this end is closed
      */
     public void nudgePeer() {
-        enter(OTHER);
-        try {
-            tx.putLongRelease(NUDGE_OFFSET, ++nudges);
-        } catch (final StaleRegionException e) {
-            throw peerGone();
-        } finally {
-            leave(OTHER);
-        }
+        control.nudge();
     }
 
     /**
@@ -458,25 +396,7 @@ public final class Connection extends CloseGate implements AutoCloseable {
      * @throws org.softclan.dsm.ClosedException if this end is closed, before or while waiting
      */
     public boolean await(final BooleanSupplier ready, final long timeoutNanos) {
-        enter(OTHER);
-        try {
-            final BooleanSupplier readyOrClosed = () -> closed || ready.getAsBoolean();
-            final long deadline = System.nanoTime() + timeoutNanos;
-            while (!ready.getAsBoolean()) {
-                final long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                if (!strategy.await(readyOrClosed, unit.events(),
-                    Math.min(left, TimeUnit.MILLISECONDS.toNanos(LIVENESS_SLICE_MS)))) {
-                    checkPeer0();
-                }
-                checkOpen();
-            }
-            return true;
-        } finally {
-            leave(OTHER);
-        }
+        return control.await(ready, timeoutNanos);
     }
 
     /** {@return whether {@link #close()} has begun (volatile read)} */
@@ -501,16 +421,6 @@ public final class Connection extends CloseGate implements AutoCloseable {
     @Override
     void releaseIfIdle() {
         closer.releaseIfIdle();
-    }
-
-    /** See {@link ConnectionHealth#cut}. */
-    private PeerGoneException cut(final Throwable e) {
-        return health.cut(e);
-    }
-
-    /** See {@link ConnectionHealth#violation}. */
-    PeerProtocolException violation(final String structure, final String field, final long value, final String rule) {
-        return health.violation(structure, field, value, rule);
     }
 
     /** Records the first reason the connection broke (later calls fail with it); keeps an earlier one. */
@@ -538,7 +448,7 @@ public final class Connection extends CloseGate implements AutoCloseable {
             return pollGuarded(handler, limit);
         } catch (final InternalError late) {
             // a fault held back by the JVM, delivered as an earlier one's exception entered the handler below
-            throw cut(late);
+            throw health.cut(late);
         }
     }
 
@@ -547,7 +457,7 @@ public final class Connection extends CloseGate implements AutoCloseable {
         try {
             return receiver.poll(handler, limit);
         } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
-            throw cut(e);
+            throw health.cut(e);
         } finally {
             receiver.currentStart = -1;   // also when a handler threw
             leave(RECEIVING);
@@ -603,14 +513,14 @@ public final class Connection extends CloseGate implements AutoCloseable {
             try {
                 return hasMessage0();
             } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
-                cut(e);   // records the broken connection (or rethrows an error that is not a cut region's)
+                health.cut(e);   // records the broken connection (or rethrows an error that is not a cut region's)
                 return true;
             } finally {
                 leave(OTHER);
             }
         } catch (final InternalError late) {
             // a fault held back by the JVM, delivered after the guarded read returned
-            cut(late);
+            health.cut(late);
             return true;
         }
     }
@@ -636,7 +546,7 @@ public final class Connection extends CloseGate implements AutoCloseable {
             return receiveGuarded(handler, limit, timeout, unit);
         } catch (final InternalError late) {
             // a fault held back by the JVM, delivered as an earlier one's exception entered the handler below
-            throw cut(late);
+            throw health.cut(late);
         }
     }
 
@@ -655,11 +565,11 @@ public final class Connection extends CloseGate implements AutoCloseable {
                 }
                 if (!strategy.await(messageOrClosed, this.unit.events(), Math.min(left,
                     TimeUnit.MILLISECONDS.toNanos(LIVENESS_SLICE_MS)))) {
-                    checkPeer0();
+                    health.checkAlive();
                 }
             }
         } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
-            throw cut(e);
+            throw health.cut(e);
         } finally {
             receiver.currentStart = -1;   // also when a handler threw
             leave(RECEIVING);
@@ -670,39 +580,14 @@ public final class Connection extends CloseGate implements AutoCloseable {
 
     // ------------------------------------------------------------------------------------ liveness
 
-    /** Nothing to read: a closed peer is reported now (by the receiver, on an empty poll). */
-    void checkPeerClosed() {
-        if (peerClosed0()) {
-            throw peerGone();
-        }
-    }
-
     /** {@return whether the peer has closed its end (volatile read of this end's memory)} */
     public boolean peerClosed() {
         enter(OTHER);
         try {
-            return peerClosed0();
+            return health.peerClosed();
         } finally {
             leave(OTHER);
         }
-    }
-
-    /**
-     * For a thread that has entered the sending role (which checked the closed flag): throws if the peer
-     * broke the protocol or closed its end.
-     */
-    void checkSendable() {
-        if (violation != null) {
-            throw new PeerProtocolException(violation);
-        }
-        if (local.getLongVolatile(PEER_CLOSED_OFFSET) != 0) {
-            throw peerGone();
-        }
-    }
-
-    boolean peerClosed0() {
-        checkOpen();
-        return local.getLongVolatile(PEER_CLOSED_OFFSET) != 0;
     }
 
     /**
@@ -715,26 +600,7 @@ public final class Connection extends CloseGate implements AutoCloseable {
      *         receive region's file was cut from outside (the connection is broken from then on)
      */
     public void checkPeer() {
-        try {
-            enter(OTHER);
-            try {
-                checkPeer0();
-            } catch (final InternalError e) {
-                throw cut(e);   // this end's region was cut: peerClosed0 read a page that is gone
-            } finally {
-                leave(OTHER);
-            }
-        } catch (final InternalError late) {
-            throw cut(late);   // a fault held back by the JVM, delivered on the way out
-        }
-    }
-
-    void checkPeer0() {
-        health.checkAlive(peerClosed0(), rx);
-    }
-
-    PeerGoneException peerGone() {
-        return health.peerGone(peerClosed0());
+        health.checkPeer();
     }
 
     /**

@@ -1,16 +1,26 @@
 package org.softclan.vmmc;
 
+import static org.softclan.vmmc.ReceiveRegionDescriptor.PEER_CLOSED_OFFSET;
+
+import org.softclan.dsm.InboundMapping;
 import org.softclan.dsm.Mapping;
 import org.softclan.dsm.OutboundMapping;
 import org.softclan.dsm.RegionTruncatedException;
+import org.softclan.dsm.SharedMemory;
 
 /**
  * How a {@link Connection} breaks, and how the break is told to its caller: a protocol violation by the
  * peer ({@link PeerProtocolException}), a receive region cut from outside ({@link PeerGoneException}
  * with a {@link RegionTruncatedException} as its cause), or the peer's going away (closed, died, or
  * removed its region: {@link PeerGoneException} saying which). The first violation or cut is recorded on
- * the connection ({@link Connection#broken}); every later call fails with it. Cold paths only: nothing
- * here runs per message.
+ * the connection ({@link Connection#broken}); every later call fails with it.
+ *
+ * <p><b>Liveness</b>: whether the peer is still there: its closed flag in this end's memory (a volatile
+ * read, on the sending and the empty-poll paths: {@link #checkSendable()}, {@link #checkPeerClosed()}),
+ * and, every {@value Connection#LIVENESS_SLICE_MS} ms of a wait or when asked
+ * ({@link Connection#checkPeer()}), whether its process is alive and both regions are intact
+ * ({@link #checkAlive()}: it asks the OS). Apart from the two flag reads, cold paths only: nothing here
+ * runs per message.
  */
 final class ConnectionHealth {
     /** Translations of faults that keep coming (each delivered inside the previous one's) before giving up. */
@@ -18,12 +28,23 @@ final class ConnectionHealth {
 
     private final Connection connection;
     private final String name;
+    private final InboundMapping rx;
     private final OutboundMapping tx;
+    /** This end's receive region, read here without the NIC (it is this end's memory). */
+    private final SharedMemory local;
 
-    ConnectionHealth(final Connection connection, final String name, final OutboundMapping tx) {
+    /**
+     * @param connection the connection whose breaks are recorded ({@link Connection#broken})
+     * @param name       the connection's name, for messages
+     * @param rx         this end's receive region (the peer's closed flag is there)
+     * @param tx         the mapping of the peer's receive region
+     */
+    ConnectionHealth(final Connection connection, final String name, final InboundMapping rx, final OutboundMapping tx) {
         this.connection = connection;
         this.name = name;
+        this.rx = rx;
         this.tx = tx;
+        this.local = SharedMemory.of(rx, 0, rx.size());
     }
 
     /**
@@ -91,6 +112,80 @@ final class ConnectionHealth {
         return r;
     }
 
+    // ------------------------------------------------------------------------------------ liveness
+
+    /**
+     * For a thread inside the connection: whether the peer has closed its end (volatile read of this
+     * end's memory).
+     *
+     * @throws org.softclan.dsm.ClosedException if this end is closed
+     * @throws PeerProtocolException            if the connection is broken
+     */
+    boolean peerClosed() {
+        connection.checkOpen();
+        return local.getLongVolatile(PEER_CLOSED_OFFSET) != 0;
+    }
+
+    /**
+     * Nothing to read: a closed peer is reported now (by the receiver, on an empty poll).
+     *
+     * @throws PeerGoneException if the peer closed its end
+     */
+    void checkPeerClosed() {
+        if (peerClosed()) {
+            throw peerGone();
+        }
+    }
+
+    /**
+     * For a thread that has entered the sending role (which checked the closed flag): throws if the peer
+     * broke the protocol or closed its end (two volatile reads).
+     *
+     * @throws PeerProtocolException if the connection is broken
+     * @throws PeerGoneException     if the peer closed its end
+     */
+    void checkSendable() {
+        final String violation = connection.violation;
+        if (violation != null) {
+            throw new PeerProtocolException(violation);
+        }
+        if (local.getLongVolatile(PEER_CLOSED_OFFSET) != 0) {
+            throw peerGone();
+        }
+    }
+
+    /** {@return why the peer is gone, for a thread inside the connection; see {@link #peerGone(boolean)}} */
+    PeerGoneException peerGone() {
+        return peerGone(peerClosed());
+    }
+
+    /**
+     * As {@link Connection#checkPeer()}: {@link #checkAlive()} for a caller outside the connection,
+     * passing its close gate, with a fault on a cut region told as the broken connection.
+     */
+    void checkPeer() {
+        try {
+            connection.enter(CloseGate.OTHER);
+            try {
+                checkAlive();
+            } catch (final InternalError e) {
+                throw cut(e);   // this end's region was cut: peerClosed read a page that is gone
+            } finally {
+                connection.leave(CloseGate.OTHER);
+            }
+        } catch (final InternalError late) {
+            throw cut(late);   // a fault held back by the JVM, delivered on the way out
+        }
+    }
+
+    /**
+     * For a thread inside the connection: checks that the peer has not closed, its process is alive and
+     * both receive regions still have their full size; see {@link #checkAlive(boolean)}.
+     */
+    void checkAlive() {
+        checkAlive(peerClosed());
+    }
+
     /**
      * Says why the peer is gone. A dead owner's region is revoked by the importers' watchdog too, so its
      * death is asked about before the region's removal.
@@ -111,11 +206,10 @@ final class ConnectionHealth {
      * full size (a few microseconds: it asks the OS).
      *
      * @param peerClosed whether the peer's closed flag is set in this end's memory
-     * @param rx         this end's receive region
      * @throws PeerGoneException if the peer closed or died, or (with the cut as its cause) a receive
      *                           region's file was cut from outside: the connection is broken from then on
      */
-    void checkAlive(final boolean peerClosed, final org.softclan.dsm.InboundMapping rx) {
+    private void checkAlive(final boolean peerClosed) {
         if (peerClosed || !tx.isValid() || !tx.ownerAlive()) {
             throw peerGone(peerClosed);
         }

@@ -26,6 +26,8 @@ import org.softclan.dsm.SharedMemory;
  */
 final class RingReceiver {
     private final Connection connection;
+    /** The connection's liveness checks and the reports of the peer's faults. */
+    private final ConnectionHealth health;
     private final InboundMapping rx;
     /** This end's receive region, read and written here without the NIC (it is this end's memory). */
     private final SharedMemory local;
@@ -50,8 +52,10 @@ final class RingReceiver {
     /** Held records, oldest first; guarded by itself. */
     private final HeldRecords holds = new HeldRecords();
 
-    RingReceiver(final Connection connection, final InboundMapping rx, final OutboundMapping tx, final int capacity) {
+    RingReceiver(final Connection connection, final ConnectionHealth health, final InboundMapping rx,
+                 final OutboundMapping tx, final int capacity) {
         this.connection = connection;
+        this.health = health;
         this.rx = rx;
         this.local = SharedMemory.of(rx, 0, rx.size());
         this.rxBytes = rx.localBytes();
@@ -107,7 +111,7 @@ final class RingReceiver {
         if (n > 0) {
             publishReadPos(readPos == written);
         } else if (written == readPos) {
-            connection.checkPeerClosed();
+            health.checkPeerClosed();
         }
         return n;
     }
@@ -121,18 +125,18 @@ final class RingReceiver {
     // the protocol errors poll finds, built out of line: the polling loop stays small enough to inline
 
     private PeerProtocolException badWritePointer(final long written) {
-        return connection.violation("ring of '" + rx.regionName() + "'", "write pointer (offset " + WRITE_POINTER_OFFSET
+        return health.violation("ring of '" + rx.regionName() + "'", "write pointer (offset " + WRITE_POINTER_OFFSET
             + ")", written, "it must be 8-byte aligned and at most the ring's " + capacity
                 + " bytes ahead of the read position " + readPos);
     }
 
     private PeerProtocolException badWrap(final long contiguous, final long unread) {
-        return connection.violation("ring of '" + rx.regionName() + "'", "wrap marker at position", readPos,
+        return health.violation("ring of '" + rx.regionName() + "'", "wrap marker at position", readPos,
             "it skips " + contiguous + " bytes but only " + unread + " are written");
     }
 
     private PeerProtocolException badLength(final int length, final long unread, final long contiguous) {
-        return connection.violation("ring of '" + rx.regionName() + "'", "record length at position " + readPos, length,
+        return health.violation("ring of '" + rx.regionName() + "'", "record length at position " + readPos, length,
             "a record holds 0 to " + maxRecordPayload + " bytes and lies within the " + unread
                 + " written bytes and the " + contiguous + " bytes before the ring's end");
     }

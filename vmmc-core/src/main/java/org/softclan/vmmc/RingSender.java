@@ -26,6 +26,8 @@ import org.softclan.tripwire.WaitStrategy;
  */
 final class RingSender {
     private final Connection connection;
+    /** The connection's liveness checks and the reports of the peer's faults. */
+    private final ConnectionHealth health;
     private final InboundMapping rx;
     private final OutboundMapping tx;
     /** This end's receive region, read and written here without the NIC (it is this end's memory). */
@@ -45,9 +47,10 @@ final class RingSender {
     /** Whether this end has told its peer it sends by DMA. */
     private boolean eagerAsked;
 
-    RingSender(final Connection connection, final InboundMapping rx, final OutboundMapping tx, final int peerCapacity,
-               final WaitStrategy strategy, final TripwireUnit unit) {
+    RingSender(final Connection connection, final ConnectionHealth health, final InboundMapping rx,
+               final OutboundMapping tx, final int peerCapacity, final WaitStrategy strategy, final TripwireUnit unit) {
         this.connection = connection;
+        this.health = health;
         this.rx = rx;
         this.tx = tx;
         this.local = SharedMemory.of(rx, 0, rx.size());
@@ -91,7 +94,7 @@ final class RingSender {
         // peer's mapping (such as reading the peer's own read position) would wait for the engine
         if (!(via == null ? hasRoom(need) : hasPublishedRoom(need))) {
             if (timeoutNanos < 0) {
-                connection.checkPeer();
+                health.checkPeer();
                 return Connection.BACK_PRESSURED;
             }
             awaitRoom(need, timeoutNanos, via == null);
@@ -106,7 +109,7 @@ final class RingSender {
             claimed = length;
             return RING_OFFSET + at + RECORD_HEADER_LENGTH;
         } catch (final StaleRegionException e) {
-            throw connection.peerGone();
+            throw health.peerGone();
         }
     }
 
@@ -161,7 +164,7 @@ final class RingSender {
     }
 
     private void checkLength(final int length) {
-        connection.checkSendable();   // the closed flag: checked by the caller's entry into the sending role
+        health.checkSendable();   // the closed flag: checked by the caller's entry into the sending role
         if (length < 0 || length > maxMessage()) {
             throw tooLong(length);
         }
@@ -181,7 +184,7 @@ final class RingSender {
         try {
             shadowPeerRead = Math.max(shadowPeerRead, peerLocalReadPos());
         } catch (final StaleRegionException e) {
-            throw connection.peerGone();
+            throw health.peerGone();
         }
         return writePos + worstCase(need) - shadowPeerRead <= peerCapacity;
     }
@@ -200,7 +203,7 @@ final class RingSender {
     private long publishedPeerRead() {
         final long read = local.getLongVolatile(PEER_READ_POINTER_OFFSET);
         if (read > writePos || read < 0) {
-            throw connection.violation("receive region '" + rx.regionName() + "'", "peer read pointer (offset "
+            throw health.violation("receive region '" + rx.regionName() + "'", "peer read pointer (offset "
                 + PEER_READ_POINTER_OFFSET + ")", read, "it must lie between 0 and the " + writePos
                 + " bytes this end has written");
         }
@@ -211,7 +214,7 @@ final class RingSender {
     private long peerLocalReadPos() {
         final long read = tx.getLongAcquire(READ_POSITION_OFFSET);
         if (read > writePos || read < 0) {
-            throw connection.violation("receive region '" + tx.regionName() + "'", "read position (offset "
+            throw health.violation("receive region '" + tx.regionName() + "'", "read position (offset "
                 + READ_POSITION_OFFSET + ")", read, "it must lie between 0 and the " + writePos
                 + " bytes this end has written");
         }
@@ -234,7 +237,7 @@ final class RingSender {
             LazyReadPosition.askEagerPublish(tx);
             shadowPeerRead = Math.max(shadowPeerRead, peerLocalReadPos());
         } catch (final StaleRegionException e) {
-            throw connection.peerGone();
+            throw health.peerGone();
         }
         eagerAsked = true;
     }
@@ -252,7 +255,7 @@ final class RingSender {
                 try {
                     LazyReadPosition.askForRoom(tx, ++roomRequests);
                 } catch (final StaleRegionException e) {
-                    throw connection.peerGone();
+                    throw health.peerGone();
                 }
                 if (hasRoom(need)) {
                     return;
@@ -274,7 +277,7 @@ final class RingSender {
                 }
                 continue;   // published, but not enough: ask again
             }
-            connection.checkPeer0();
+            health.checkAlive();
         }
     }
 }

@@ -30,24 +30,11 @@ import org.softclan.vmmc.Connection;
  * {@link SendTicket#awaitReady}) ends with {@link java.io.InterruptedIOException}, the interrupt status
  * set again.
  *
- * <p><b>Send techniques</b> ({@link #sendTechnique(SendTechnique)}, per send
- * {@link #send(ByteBuffer, SendTechnique)}): {@link SendTechnique#PIO} stores the caller's bytes
- * straight into the peer's ring from the calling thread; {@link SendTechnique#COPY_DMA} copies them into
- * a per-stream staging ring of registered memory and lets the endpoint's DMA engine move them (the copy
- * of the next send overlaps the transfer of this one); {@link SendTechnique#DIRECT_DMA} moves buffers
- * from {@link #allocateSendBuffer(int)} without a copy; {@link SendTechnique#V2P_DMA} registers the
- * caller's own buffer through a {@link RegistrationCache} and moves it without a copy;
- * {@link SendTechnique#PAGE_EXCHANGE} moves {@link Page}s without a copy and duplicates a page written
- * while in flight. With DMA techniques the record headers and the publishing store go through the
- * engine too, so the writing thread never waits for the engine. Techniques may be mixed on one stream:
- * bytes arrive in the order sent.
- *
- * <p><b>Receive techniques</b> ({@link #receiveTechnique(ReceiveTechnique)}): {@link ReceiveTechnique#BUFFERED}
- * (bytes wait in the ring, {@link #read} copies them out, {@link #receivePage} hands them over without
- * a copy); {@link ReceiveTechnique#PRE_POSTED} (the sender deposits each send into the next buffer this
- * end {@linkplain #post(int) posted}, waiting while there is none); {@link ReceiveTechnique#REDIRECTION}
- * (deposit into a buffer posted in time, else through the ring and copied into the posted buffer on
- * delivery).
+ * <p><b>Techniques</b>: how the bytes of a send travel ({@link SendTechnique}: the stream's default
+ * {@link #sendTechnique(SendTechnique)}, or per send {@link #send(ByteBuffer, SendTechnique)}; mixed
+ * sends arrive in the order sent) and how this end takes delivery ({@link ReceiveTechnique}:
+ * {@link #receiveTechnique(ReceiveTechnique)}, {@link #post(int)}, {@link #receivePage}) are described,
+ * with the buffer each may reuse when, in the {@linkplain org.softclan.vmmc.stream package documentation}.
  *
  * <p><b>Threads</b>: one thread may read while another writes; concurrent readers (or writers) are
  * serialised. {@link #close()} may be called from any thread: blocked reads and writes then end with
@@ -56,10 +43,8 @@ import org.softclan.vmmc.Connection;
 public final class ByteStream implements ByteChannel {
     /** Posts outstanding at most (slots of the post table). */
     public static final int POST_SLOTS = StreamControlDescriptor.POST_SLOTS;
-    /** Default size of the deposit region a receiver exports for posted buffers. */
-    public static final int DEFAULT_DEPOSIT_CAPACITY = 8 << 20;
-    /** Posts {@link #read} keeps outstanding in {@link ReceiveTechnique#PRE_POSTED} mode. */
-    static final int INTERNAL_POSTS = 2;
+    /** Default size of the deposit region a receiver exports for posted buffers, in bytes. */
+    public static final int DEFAULT_DEPOSIT_CAPACITY = PostTable.DEFAULT_DEPOSIT_CAPACITY;
 
     // one object per role; the locks: close (StreamCloser), write (StreamWriter), read (StreamReader),
     // post (PostTable), and the pools that guard themselves (SendBuffers, PagePool). Nested only as
@@ -71,7 +56,6 @@ public final class ByteStream implements ByteChannel {
     private final SendBuffers sendBuffers;
     private final StreamWriter writer;
     private final StreamCloser closer;
-    private volatile SendTechnique sendTechnique = SendTechnique.PIO;
 
     private ByteStream(final Connection connection) {
         this.end = new StreamEnd(connection);
@@ -106,9 +90,10 @@ public final class ByteStream implements ByteChannel {
      * @param timeout the longest wait, 0 for forever
      * @param unit    its unit
      * @return this
+     * @throws IllegalArgumentException if {@code timeout} is negative
      */
     public ByteStream readTimeout(final long timeout, final TimeUnit unit) {
-        end.readTimeoutNanos = toNanos(timeout, unit);
+        end.readTimeout(timeout, unit);
         return this;
     }
 
@@ -119,17 +104,11 @@ public final class ByteStream implements ByteChannel {
      * @param timeout the longest wait, 0 for forever
      * @param unit    its unit
      * @return this
+     * @throws IllegalArgumentException if {@code timeout} is negative
      */
     public ByteStream writeTimeout(final long timeout, final TimeUnit unit) {
-        end.writeTimeoutNanos = toNanos(timeout, unit);
+        end.writeTimeout(timeout, unit);
         return this;
-    }
-
-    private static long toNanos(final long timeout, final TimeUnit unit) {
-        if (timeout < 0) {
-            throw new IllegalArgumentException("negative timeout " + timeout);
-        }
-        return unit.toNanos(timeout);
     }
 
     /**
@@ -142,13 +121,13 @@ public final class ByteStream implements ByteChannel {
      * @throws NullPointerException if {@code technique} is {@code null}
      */
     public ByteStream sendTechnique(final SendTechnique technique) {
-        this.sendTechnique = Objects.requireNonNull(technique, "technique");
+        writer.sendTechnique(technique);
         return this;
     }
 
     /** {@return the stream's current send technique} */
     public SendTechnique sendTechnique() {
-        return sendTechnique;
+        return writer.sendTechnique();
     }
 
     /**
@@ -166,7 +145,7 @@ public final class ByteStream implements ByteChannel {
      * @throws NullPointerException if {@code technique} is {@code null}
      */
     public ByteStream receiveTechnique(final ReceiveTechnique technique) {
-        posts.receiveTechnique(Objects.requireNonNull(technique, "technique"));
+        posts.receiveTechnique(technique);
         return this;
     }
 
@@ -226,10 +205,7 @@ public final class ByteStream implements ByteChannel {
      * @throws IllegalArgumentException if {@code capacity} is not positive
      */
     public Page newPage(final int capacity) {
-        if (capacity <= 0) {
-            throw new IllegalArgumentException("page capacity " + capacity + " must be positive");
-        }
-        return new Page(pages, pages.acquire(capacity));
+        return pages.newPage(capacity);
     }
 
     /** {@return how often page writes found their page in flight and duplicated it} */
@@ -253,29 +229,20 @@ public final class ByteStream implements ByteChannel {
      * @throws IOException as {@link #write(ByteBuffer)}
      */
     public SendTicket send(final ByteBuffer src) throws IOException {
-        return send(src, sendTechnique);
+        return writer.send(src, writer.sendTechnique());
     }
 
     /**
      * Sends the remaining bytes of {@code src} with {@code technique}, whatever the stream's default.
-     *
-     * <ul>
-     *   <li>{@link SendTechnique#PIO}, {@link SendTechnique#COPY_DMA}: ready on return.</li>
-     *   <li>{@link SendTechnique#DIRECT_DMA}: {@code src} must be (a view of) a buffer from
-     *       {@link #allocateSendBuffer}, else {@link IllegalArgumentException}; reuse once ready.</li>
-     *   <li>{@link SendTechnique#V2P_DMA}: a direct buffer, or a writable heap buffer (its array is
-     *       registered); reuse once ready. A buffer that cannot be registered (read-only heap) is
-     *       copied as with {@link SendTechnique#COPY_DMA}.</li>
-     *   <li>{@link SendTechnique#PAGE_EXCHANGE} on a plain buffer: nothing can intercept writes to it,
-     *       so it is moved as with {@code V2P_DMA} and this call waits for the transfer before
-     *       returning (classical semantics, ready on return). {@link #send(Page, int, int)} is the
-     *       copy-on-write path.</li>
-     * </ul>
+     * Which buffers each technique takes, and when {@code src} may be reused (on return: PIO, COPY_DMA,
+     * PAGE_EXCHANGE; once the ticket is ready: DIRECT_DMA, V2P_DMA), is said at its
+     * {@link SendTechnique} constant.
      *
      * @param src       the bytes to send, from its position to its limit
      * @param technique the technique for this send
      * @return the ticket of this send; {@code src}'s position is advanced past the bytes sent
-     * @throws NullPointerException if {@code technique} is {@code null}
+     * @throws NullPointerException     if {@code technique} is {@code null}
+     * @throws IllegalArgumentException for DIRECT_DMA, if {@code src} is not from {@link #allocateSendBuffer}
      * @throws IOException as {@link #write(ByteBuffer)}
      */
     public SendTicket send(final ByteBuffer src, final SendTechnique technique) throws IOException {
@@ -330,7 +297,7 @@ public final class ByteStream implements ByteChannel {
     /**
      * Reads stream bytes into {@code dst}, blocking until at least one is available (or the stream
      * ended), then taking what is there without blocking. Works in every receive mode: with
-     * {@link ReceiveTechnique#PRE_POSTED} it keeps {@value #INTERNAL_POSTS} buffers of
+     * {@link ReceiveTechnique#PRE_POSTED} it keeps two buffers of
      * {@link #internalPostSize} posted itself and copies out of them; bytes that fill a buffer the caller
      * posted are delivered through that buffer, not here.
      *
@@ -404,7 +371,7 @@ public final class ByteStream implements ByteChannel {
      */
     @Override
     public int write(final ByteBuffer src) throws IOException {
-        return write(src, sendTechnique);
+        return writer.write(src, writer.sendTechnique());
     }
 
     /**

@@ -27,6 +27,20 @@ final class PagePool {
     }
 
     /**
+     * As {@link ByteStream#newPage}: a page over memory from this pool.
+     *
+     * @param capacity bytes
+     * @return the page, zero-filled if its memory is newly allocated
+     * @throws IllegalArgumentException if {@code capacity} is not positive
+     */
+    Page newPage(final int capacity) {
+        if (capacity <= 0) {
+            throw new IllegalArgumentException("page capacity " + capacity + " must be positive");
+        }
+        return new Page(this, acquire(capacity));
+    }
+
+    /**
      * {@return page memory of {@code capacity} bytes: a free one that no transfer reads any more, or a
      * new registration}
      */

@@ -17,6 +17,7 @@ import static org.softclan.vmmc.stream.StreamControlDescriptor.postState;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.ArrayDeque;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 
 import net.openhft.chronicle.bytes.BytesStore;
@@ -44,6 +45,10 @@ import org.softclan.dsm.InboundMapping;
  * ordered stores after the words they publish.
  */
 final class PostTable {
+    /** Default size of the deposit region ({@link ByteStream#DEFAULT_DEPOSIT_CAPACITY}), in bytes. */
+    static final int DEFAULT_DEPOSIT_CAPACITY = 8 << 20;
+    /** Posts {@link ByteStream#read} keeps outstanding in {@link ReceiveTechnique#PRE_POSTED} mode. */
+    static final int INTERNAL_POSTS = 2;
     private static final SecureRandom KEYS = new SecureRandom();
 
     private final StreamEnd end;
@@ -52,7 +57,7 @@ final class PostTable {
     private volatile ReceiveTechnique receiveTechnique = ReceiveTechnique.BUFFERED;
 
     // guarded by postLock
-    private int depositCapacity = ByteStream.DEFAULT_DEPOSIT_CAPACITY;
+    private int depositCapacity = DEFAULT_DEPOSIT_CAPACITY;
     private int internalPostSize = 1 << 20;
     private InboundMapping deposit;
     private BytesStore<?, Void> depositBytes;
@@ -84,8 +89,10 @@ final class PostTable {
      * publishes the mode word to the peer (ordered store) and nudges it. Holds the post lock.
      *
      * @param technique how this end receives from now on
+     * @throws NullPointerException if {@code technique} is {@code null}
      */
     void receiveTechnique(final ReceiveTechnique technique) {
+        Objects.requireNonNull(technique, "technique");
         synchronized (postLock) {
             if (technique != ReceiveTechnique.BUFFERED) {
                 ensureDeposit();
@@ -110,16 +117,16 @@ final class PostTable {
                 throw new IllegalArgumentException("deposit capacity " + bytes + " must be at least 4096");
             }
             this.depositCapacity = bytes;
-            this.internalPostSize = Math.min(internalPostSize, bytes / ByteStream.INTERNAL_POSTS);
+            this.internalPostSize = Math.min(internalPostSize, bytes / INTERNAL_POSTS);
         }
     }
 
     /** As {@link ByteStream#internalPostSize(int)}; holds the post lock. */
     void internalPostSize(final int bytes) {
         synchronized (postLock) {
-            if (bytes < 1 || bytes > depositCapacity / ByteStream.INTERNAL_POSTS) {
+            if (bytes < 1 || bytes > depositCapacity / INTERNAL_POSTS) {
                 throw new IllegalArgumentException("internal post size " + bytes + " must be 1.." + depositCapacity
-                    / ByteStream.INTERNAL_POSTS + " (half the deposit region)");
+                    / INTERNAL_POSTS + " (half the deposit region)");
             }
             this.internalPostSize = bytes;
         }
@@ -192,13 +199,13 @@ final class PostTable {
     }
 
     /**
-     * Tops the posts {@link ByteStream#read} makes for itself up to {@value ByteStream#INTERNAL_POSTS}
+     * Tops the posts {@link ByteStream#read} makes for itself up to {@value #INTERNAL_POSTS}
      * while the table and the deposit region have room; the reading thread calls it (holding the read
      * lock, before the end of the stream), and it holds the post lock.
      */
     void ensureInternalPosts() {
         synchronized (postLock) {
-            while (internalOutstanding < ByteStream.INTERNAL_POSTS) {
+            while (internalOutstanding < INTERNAL_POSTS) {
                 final PostedBuffer old = posts[(int) (postSeq % POST_SLOTS)];
                 if (old != null && !old.isFilled()) {
                     return;

@@ -40,9 +40,9 @@ final class StreamEnd {
     final int frame;
     /** Set once by {@link StreamCloser#close()} (under its close lock); read by every role (volatile). */
     volatile boolean closed;
-    /** Longest wait of a read for its first byte, 0 for forever (volatile). */
+    /** Longest wait of a read for its first byte, in ns, 0 for forever (volatile; {@link #readTimeout}). */
     volatile long readTimeoutNanos;
-    /** Longest wait of a write overall, 0 for forever (volatile). */
+    /** Longest wait of a write overall, in ns, 0 for forever (volatile; {@link #writeTimeout}). */
     volatile long writeTimeoutNanos;
     /**
      * The first protocol violation found in what the peer wrote (a frame, a DEPOSIT notice, the control
@@ -63,6 +63,42 @@ final class StreamEnd {
         if (frame < DEPOSIT_FRAME_LENGTH) {
             throw new IllegalArgumentException(connection + " carries messages of at most " + frame + " bytes");
         }
+    }
+
+    /**
+     * As {@link ByteStream#readTimeout}: sets {@link #readTimeoutNanos} (volatile store).
+     *
+     * @param timeout the longest wait, 0 for forever
+     * @param unit    its unit
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     */
+    void readTimeout(final long timeout, final TimeUnit unit) {
+        readTimeoutNanos = toNanos(timeout, unit);
+    }
+
+    /**
+     * As {@link ByteStream#writeTimeout}: sets {@link #writeTimeoutNanos} (volatile store).
+     *
+     * @param timeout the longest wait, 0 for forever
+     * @param unit    its unit
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     */
+    void writeTimeout(final long timeout, final TimeUnit unit) {
+        writeTimeoutNanos = toNanos(timeout, unit);
+    }
+
+    /**
+     * {@return {@code timeout} in ns}
+     *
+     * @param timeout the wait, at least 0
+     * @param unit    its unit
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     */
+    static long toNanos(final long timeout, final TimeUnit unit) {
+        if (timeout < 0) {
+            throw new IllegalArgumentException("negative timeout " + timeout);
+        }
+        return unit.toNanos(timeout);
     }
 
     /**

@@ -58,6 +58,8 @@ final class StreamWriter {
     private final SendBuffers sendBuffers;
     private final PagePool pages;
     private final Object writeLock = new Object();
+    /** The technique of sends that name none ({@link ByteStream#sendTechnique()}); volatile, any thread. */
+    private volatile SendTechnique sendTechnique = SendTechnique.PIO;
 
     // guarded by writeLock
     private final PeerPostTable peer;
@@ -87,6 +89,21 @@ final class StreamWriter {
         this.pio = new SendPath.Pio(this, end);
         this.stagedCopy = new SendPath.StagedCopy(this, end, staging);
         this.zeroCopy = new SendPath.ZeroCopy(this, end);
+    }
+
+    /** {@return the technique of sends that name none (volatile read)} */
+    SendTechnique sendTechnique() {
+        return sendTechnique;
+    }
+
+    /**
+     * As {@link ByteStream#sendTechnique(SendTechnique)} (volatile store).
+     *
+     * @param technique the technique of the sends from now on
+     * @throws NullPointerException if {@code technique} is {@code null}
+     */
+    void sendTechnique(final SendTechnique technique) {
+        this.sendTechnique = Objects.requireNonNull(technique, "technique");
     }
 
     /** {@return the registration cache of {@link SendTechnique#V2P_DMA} (created on first use, under the write lock)} */

@@ -1,14 +1,11 @@
 package org.softclan.vmmc;
 
-import static org.softclan.dsm.testing.TestThreads.THREADS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.softclan.dsm.testing.Messages.assertMentions;
 
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
@@ -16,7 +13,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.softclan.dsm.ClosedException;
-import org.softclan.dsm.Endpoint;
 import org.softclan.dsm.Fabric;
 
 /** The liveness checks of a connection: the peer's closed flag, a recorded violation, a closed end. */
@@ -30,16 +26,9 @@ class ConnectionHealthTest {
     @BeforeEach
     void setUp() throws Exception {
         fabric = Fabric.createTemporary();
-        final Endpoint server = fabric.openEndpoint("server");
-        final Endpoint client = fabric.openEndpoint("client");
-        final ConnectionContext ctx = new ConnectionContext();
-        try (Listener listener = Vmmc.listen(server, "svc", ctx)) {
-            final CompletableFuture<Connection> c = CompletableFuture.supplyAsync(
-                () -> Vmmc.connect(client, "svc", ctx, 10, TimeUnit.SECONDS), THREADS);
-            near = listener.accept(10, TimeUnit.SECONDS);
-            assertNotNull(near);
-            far = c.get(10, TimeUnit.SECONDS);
-        }
+        final ConnectedPair pair = ConnectedPair.open(fabric, "svc", new ConnectionContext());
+        near = pair.accepted();
+        far = pair.connected();
         health = new ConnectionHealth(near, near.name(), near.inbound(), near.outbound());
     }
 

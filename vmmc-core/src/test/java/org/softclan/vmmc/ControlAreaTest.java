@@ -3,7 +3,6 @@ package org.softclan.vmmc;
 import static org.softclan.dsm.testing.TestThreads.THREADS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.softclan.dsm.testing.Messages.assertMentions;
@@ -16,7 +15,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.softclan.dsm.ClosedException;
-import org.softclan.dsm.Endpoint;
 import org.softclan.dsm.Fabric;
 import org.softclan.tripwire.WaitStrategy;
 
@@ -32,16 +30,9 @@ class ControlAreaTest {
     @BeforeEach
     void setUp() throws Exception {
         fabric = Fabric.createTemporary();
-        final Endpoint server = fabric.openEndpoint("server");
-        final Endpoint client = fabric.openEndpoint("client");
-        final ConnectionContext ctx = new ConnectionContext();
-        try (Listener listener = Vmmc.listen(server, "svc", ctx)) {
-            final CompletableFuture<Connection> c = CompletableFuture.supplyAsync(
-                () -> Vmmc.connect(client, "svc", ctx, 10, TimeUnit.SECONDS), THREADS);
-            waiter = listener.accept(10, TimeUnit.SECONDS);
-            assertNotNull(waiter);
-            nudger = c.get(10, TimeUnit.SECONDS);
-        }
+        final ConnectedPair pair = ConnectedPair.open(fabric, "svc", new ConnectionContext());
+        waiter = pair.accepted();
+        nudger = pair.connected();
     }
 
     @AfterEach

@@ -1,17 +1,14 @@
 package org.softclan.vmmc;
 
-import static org.softclan.dsm.testing.TestThreads.THREADS;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import net.openhft.chronicle.bytes.BytesStore;
@@ -19,7 +16,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.softclan.dsm.Endpoint;
 import org.softclan.dsm.Fabric;
 
 /** The copying sends on their own: claim, copy, commit, and a failed copy that publishes nothing. */
@@ -35,16 +31,9 @@ class MessageCopierTest {
     @BeforeEach
     void setUp() throws Exception {
         fabric = Fabric.createTemporary();
-        final Endpoint server = fabric.openEndpoint("server");
-        final Endpoint client = fabric.openEndpoint("client");
-        final ConnectionContext ctx = new ConnectionContext().ringCapacity(4096);
-        try (Listener listener = Vmmc.listen(server, "svc", ctx)) {
-            final CompletableFuture<Connection> c = CompletableFuture.supplyAsync(
-                () -> Vmmc.connect(client, "svc", ctx, 10, TimeUnit.SECONDS), THREADS);
-            receiver = listener.accept(10, TimeUnit.SECONDS);
-            assertNotNull(receiver);
-            sender = c.get(10, TimeUnit.SECONDS);
-        }
+        final ConnectedPair pair = ConnectedPair.open(fabric, "svc", new ConnectionContext().ringCapacity(4096));
+        receiver = pair.accepted();
+        sender = pair.connected();
         copier = new MessageCopier(sender,
             new ConnectionHealth(sender, sender.name(), sender.inbound(), sender.outbound()), sender.outbound());
     }

@@ -3,27 +3,22 @@ package org.softclan.vmmc.stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.softclan.dsm.testing.TestThreads.THREADS;
 
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.softclan.dsm.Endpoint;
 import org.softclan.dsm.Fabric;
 import org.softclan.dsm.OutboundMapping;
+import org.softclan.vmmc.ConnectedPair;
 import org.softclan.vmmc.Connection;
 import org.softclan.vmmc.ConnectionContext;
-import org.softclan.vmmc.Listener;
 import org.softclan.vmmc.PeerProtocolException;
-import org.softclan.vmmc.Vmmc;
 
 /**
  * The two post tables alone, over a raw connection pair whose other end plays a hostile peer: the
@@ -40,16 +35,9 @@ class PostValidationTest {
     @BeforeEach
     void setUp() throws Exception {
         fabric = Fabric.createTemporary();
-        final Endpoint server = fabric.openEndpoint("server");
-        final Endpoint client = fabric.openEndpoint("client");
-        final ConnectionContext ctx = new ConnectionContext();
-        try (Listener listener = Vmmc.listen(server, "posts", ctx)) {
-            final CompletableFuture<Connection> c = CompletableFuture.supplyAsync(
-                () -> Vmmc.connect(client, "posts", ctx, 10, TimeUnit.SECONDS), THREADS);
-            near = listener.accept(10, TimeUnit.SECONDS);
-            assertNotNull(near);
-            far = c.get(10, TimeUnit.SECONDS);
-        }
+        final ConnectedPair pair = ConnectedPair.open(fabric, "posts", new ConnectionContext());
+        near = pair.accepted();
+        far = pair.connected();
     }
 
     @AfterEach

@@ -1,15 +1,14 @@
 package org.softclan.bench.peers;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.BooleanSupplier;
 
 import io.aeron.Aeron;
 import io.aeron.ExclusivePublication;
@@ -19,7 +18,6 @@ import io.aeron.Subscription;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.logbuffer.BufferClaim;
-import io.aeron.logbuffer.FragmentHandler;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.BusySpinIdleStrategy;
@@ -54,37 +52,26 @@ import org.softclan.bench.throughput.Config;
  *
  * <p>On JDK 17 Aeron needs no JVM flags beyond those the harness passes anyway.
  */
-final class AeronIpcTransport implements PeerTransport {
+final class AeronIpcTransport extends PeerTransport {
     static final String CHANNEL = "aeron:ipc";
     static final int PING_STREAM = 1001;
     static final int PONG_STREAM = 1002;
     static final int TERM_LENGTH = 8 << 20;
     private static final long CONNECT_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(30);
-    private static final long IDLE_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
-    @Override
-    public String name() {
-        return "aeron-ipc";
-    }
-
-    @Override
-    public String description() {
-        return "Aeron 1.51 aeron:ipc, embedded media driver (SHARED, busy spin), busy-spin polling";
-    }
-
-    @Override
-    public boolean slow() {
-        return false;
+    AeronIpcTransport() {
+        super("aeron-ipc", "Aeron 1.51 aeron:ipc, embedded media driver (SHARED, busy spin), busy-spin polling", false,
+            true);
     }
 
     @Override
     public Client client(final int size) {
-        return new AeronClient(size);
+        return new AeronLink(size, true);
     }
 
     @Override
     public Echo echo(final int size) {
-        return new AeronEcho(size);
+        return new AeronLink(size, false);
     }
 
     /** @return a media driver's settings common to both uses: its directory, removed on start and shutdown */
@@ -93,20 +80,15 @@ final class AeronIpcTransport implements PeerTransport {
     }
 
     @Override
-    public boolean oneWay() {
-        return true;
-    }
-
-    @Override
     public Receiver receiver(final Config c, final Rig rig, final Map<String, String> toSender) {
-        final OneWayDriver driver = rig.shared("aeron-ipc driver", () -> new OneWayDriver(rig.scratch()
+        final DriverDuty driver = rig.shared("aeron-ipc driver", () -> new DriverDuty(rig.scratch()
             .resolve("aeron-ipc").toString()));
         final int stream = 1000 + rig.nextId();
         final String channel = "aeron:ipc?term-length=" + Math.max(64 * 1024, c.ringBytes());
         toSender.put("aeron", driver.dir);
         toSender.put("channel", channel);
         toSender.put("stream", Integer.toString(stream));
-        return new OneWayReceiver(driver.aeron.addSubscription(channel, stream), driver.duty, c.size());
+        return new OneWayReceiver(driver.aeron.addSubscription(channel, stream), driver, c.size());
     }
 
     @Override
@@ -118,66 +100,41 @@ final class AeronIpcTransport implements PeerTransport {
             slots);
     }
 
-    /** Copies one message out of the log buffer into {@code copy}. */
-    static final class Copy {
-        final UnsafeBuffer copy;
-        final FragmentAssembler assembler;
-        int length = -1;
-
-        Copy(final ByteBuffer into) {
-            this.copy = new UnsafeBuffer(into);
-            final FragmentHandler handler = (final DirectBuffer buffer, final int offset, final int len,
-                                             final io.aeron.logbuffer.Header header) -> {
-                if (len != copy.capacity()) {
-                    throw new IllegalStateException("aeron message of " + len + " bytes, expected " + copy.capacity());
-                }
-                copy.putBytes(0, buffer, offset, len);
-                this.length = len;
-            };
-            this.assembler = new FragmentAssembler(handler);
-        }
-    }
-
-    /** Offers until accepted; fails if the publication is closed or the peer went away. */
-    static void offer(final Publication pub, final UnsafeBuffer buffer, final int size, final long deadline) {
-        long r;
-        while ((r = pub.offer(buffer, 0, size)) < 0) {
-            if (r == Publication.CLOSED || r == Publication.MAX_POSITION_EXCEEDED || r == Publication.NOT_CONNECTED) {
-                throw new IllegalStateException("aeron: offer failed: " + Publication.errorString(r));
-            }
-            Thread.onSpinWait();
-            if (System.nanoTime() - deadline > 0) {
-                throw new IllegalStateException("aeron: back pressure did not clear in time ("
-                    + Publication.errorString(r) + ")");
-            }
-        }
-    }
-
-    static final class AeronClient implements Client {
-        private final int size;
-        private final ByteBuffer requestBytes;
-        private final UnsafeBuffer request;
-        private final ByteBuffer responseBytes;
-        private final Copy response;
+    /**
+     * One side of a round trip: the client launches the media driver and publishes on
+     * {@value #PING_STREAM}, the echo side connects to it and publishes on {@value #PONG_STREAM}; each
+     * subscribes to the other's stream. A message is copied out of the log buffer into the message buffer
+     * (through a {@link FragmentAssembler}, so that payloads larger than the MTU are reassembled); a send
+     * offers with retry on back pressure.
+     */
+    static final class AeronLink extends Link {
+        private final boolean client;
+        private final UnsafeBuffer copy;
+        private final FragmentAssembler assembler;
+        private int length = -1;
         private Path dir;
         private MediaDriver driver;
         private Aeron aeron;
         private ExclusivePublication pub;
         private Subscription sub;
 
-        AeronClient(final int size) {
-            this.size = size;
-            this.requestBytes = Payload.filledDirect(size);
-            this.request = new UnsafeBuffer(requestBytes);
-            this.responseBytes = Payload.filledDirect(size);
-            this.response = new Copy(responseBytes);
+        AeronLink(final int size, final boolean client) {
+            super("aeron", size, true);
+            this.client = client;
+            this.copy = new UnsafeBuffer(message);
+            this.assembler = new FragmentAssembler((final DirectBuffer buffer, final int offset, final int len,
+                                                    final io.aeron.logbuffer.Header header) -> {
+                if (len != size) {
+                    throw new IllegalStateException("aeron message of " + len + " bytes, expected " + size);
+                }
+                copy.putBytes(0, buffer, offset, len);
+                this.length = len;
+            });
         }
 
         @Override
         public Map<String, String> prepare() throws IOException {
-            final Path shm = Paths.get("/dev/shm");
-            dir = Files.createTempDirectory(Files.isDirectory(shm) ? shm : Paths.get(System.getProperty("java.io.tmpdir")),
-                "softclan-aeron-");
+            dir = Rig.shmDirectory("softclan-aeron-");
             final String aeronDir = dir.resolve("aeron").toString();
             driver = MediaDriver.launch(driverContext(aeronDir)
                 .threadingMode(ThreadingMode.SHARED)
@@ -204,20 +161,53 @@ final class AeronIpcTransport implements PeerTransport {
         }
 
         @Override
-        public void roundTrip(final long seq, final long timeoutNanos) {
-            final long deadline = System.nanoTime() + timeoutNanos;
-            Payload.stamp(requestBytes, size, seq);
-            offer(pub, request, size, deadline);
-            response.length = -1;
-            int spins = 0;
-            while (sub.poll(response.assembler, 1) == 0 || response.length < 0) {
+        public Map<String, String> open(final Map<String, String> clientParams) {
+            aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(clientParams.get("dir")));
+            sub = aeron.addSubscription(CHANNEL, PING_STREAM);
+            pub = aeron.addExclusivePublication(CHANNEL, PONG_STREAM);
+            return Map.of();
+        }
+
+        /** Offers until accepted; fails if the publication is closed, the peer went away or back pressure stays. */
+        @Override
+        protected void send(final long seq) throws EOFException {
+            if (!client && !pub.isConnected()) {
+                throw new EOFException("the client is gone");
+            }
+            long deadline = 0;
+            long r;
+            while ((r = pub.offer(copy, 0, size)) < 0) {
+                if (r == Publication.CLOSED || r == Publication.MAX_POSITION_EXCEEDED || r == Publication.NOT_CONNECTED) {
+                    throw new IllegalStateException("aeron: offer failed: " + Publication.errorString(r));
+                }
                 Thread.onSpinWait();
-                if ((++spins & 0xFFF) == 0 && System.nanoTime() - deadline > 0) {
-                    throw new IllegalStateException("aeron: round trip " + seq + " got no answer within "
-                        + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
+                final long now = System.nanoTime();
+                if (deadline == 0) {
+                    deadline = now + SEND_TIMEOUT_NANOS;
+                } else if (now - deadline > 0) {
+                    throw new IllegalStateException("aeron: back pressure did not clear in time ("
+                        + Publication.errorString(r) + ")");
                 }
             }
-            Payload.expect(responseBytes, size, seq);
+        }
+
+        @Override
+        protected boolean receive(final long timeoutNanos) {
+            final long deadline = System.nanoTime() + timeoutNanos;
+            length = -1;
+            int spins = 0;
+            while (sub.poll(assembler, 1) == 0 || length < 0) {
+                Thread.onSpinWait();
+                if ((++spins & 0xFFF) == 0 && System.nanoTime() - deadline > 0) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        @Override
+        protected boolean peerGone(final Exception e) {
+            return e instanceof EOFException;
         }
 
         @Override
@@ -255,110 +245,28 @@ final class AeronIpcTransport implements PeerTransport {
         }
     }
 
-    static final class AeronEcho implements Echo {
-        private final int size;
-        private final ByteBuffer bytes;
-        private final Copy request;
-        private Aeron aeron;
-        private ExclusivePublication pub;
-        private Subscription sub;
-
-        AeronEcho(final int size) {
-            this.size = size;
-            this.bytes = Payload.filledDirect(size);
-            this.request = new Copy(bytes);
-        }
-
-        @Override
-        public Map<String, String> open(final Map<String, String> clientParams) {
-            aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(clientParams.get("dir")));
-            sub = aeron.addSubscription(CHANNEL, PING_STREAM);
-            pub = aeron.addExclusivePublication(CHANNEL, PONG_STREAM);
-            return Map.of();
-        }
-
-        @Override
-        public long run(final BooleanSupplier stop) {
-            final Payload.Sequence sequence = new Payload.Sequence();
-            long idleSince = System.nanoTime();
-            int spins = 0;
-            while (true) {
-                request.length = -1;
-                if (sub.poll(request.assembler, 1) > 0 && request.length >= 0) {
-                    sequence.next(Payload.check(bytes, size));
-                    if (!pub.isConnected()) {
-                        break;   // the client is gone
-                    }
-                    offer(pub, request.copy, size, System.nanoTime() + TimeUnit.SECONDS.toNanos(10));
-                    spins = 0;
-                    continue;
-                }
-                Thread.onSpinWait();
-                if ((++spins & 0xFFF) == 0) {
-                    final long now = System.nanoTime();
-                    if (now - idleSince > IDLE_SLICE_NANOS) {
-                        idleSince = now;
-                        if (stop.getAsBoolean()) {
-                            break;
-                        }
-                    }
-                }
-            }
-            return sequence.count();
-        }
-
-        @Override
-        public void close() {
-            if (pub != null) {
-                pub.close();
-            }
-            if (sub != null) {
-                sub.close();
-            }
-            if (aeron != null) {
-                aeron.close();
-            }
-        }
-    }
-
-    /** The one-way media driver of a session ({@link ThreadingMode#INVOKER}), its duty and a client. */
-    static final class OneWayDriver implements AutoCloseable {
-        final String dir;
-        final MediaDriver driver;
-        final DriverDuty duty;
-        final Aeron aeron;
-
-        OneWayDriver(final String dir) {
-            this.dir = dir;
-            this.driver = MediaDriver.launch(driverContext(dir).threadingMode(ThreadingMode.INVOKER));
-            this.duty = new DriverDuty(driver.sharedAgentInvoker());
-            this.aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir));
-        }
-
-        @Override
-        public void close() {
-            aeron.close();
-            duty.stop();
-            driver.close();
-        }
-    }
-
     /**
-     * Runs the one-way driver's duty cycle: on a background thread that sleeps 100 µs between cycles while
-     * no measurement runs, and on the receiving thread, which {@link #take() takes} the invoker for the
-     * length of a measurement.
+     * The one-way media driver of a session ({@link ThreadingMode#INVOKER}) and a client of it. Its duty
+     * cycle runs on a background thread that sleeps 100 µs between cycles while no measurement runs, and
+     * on the receiving thread, which {@link #take() takes} the invoker for the length of a measurement.
      */
-    static final class DriverDuty {
+    static final class DriverDuty implements AutoCloseable {
+        final String dir;
+        final Aeron aeron;
+        private final MediaDriver driver;
         private final AgentInvoker invoker;
         private final ReentrantLock lock = new ReentrantLock();
         private final Thread thread;
         private volatile boolean running = true;
 
-        DriverDuty(final AgentInvoker invoker) {
-            this.invoker = invoker;
+        DriverDuty(final String dir) {
+            this.dir = dir;
+            this.driver = MediaDriver.launch(driverContext(dir).threadingMode(ThreadingMode.INVOKER));
+            this.invoker = driver.sharedAgentInvoker();
             this.thread = new Thread(this::loop, "aeron-driver-duty");
             thread.setDaemon(true);
             thread.start();
+            this.aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir));
         }
 
         private void loop() {
@@ -385,13 +293,16 @@ final class AeronIpcTransport implements PeerTransport {
             lock.unlock();
         }
 
-        void stop() {
+        @Override
+        public void close() {
+            aeron.close();
             running = false;
             try {
                 thread.join(5_000);
             } catch (final InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            driver.close();
         }
     }
 
@@ -530,15 +441,15 @@ final class AeronIpcTransport implements PeerTransport {
     }
 
     /** Offers a one-way stream to an exclusive publication: tryClaim up to the MTU's payload, else offer. */
-    static final class OneWaySender implements Sender {
+    static final class OneWaySender extends SlotSender {
         private final ExclusivePublication publication;
-        private final ByteBuffer[] buffers;
         private final UnsafeBuffer[] views;
         private final BufferClaim claim = new BufferClaim();
         private final int maxPayload;
 
         OneWaySender(final Aeron aeron, final String channel, final int streamId, final Config c, final int slots)
             throws IOException {
+            super(slots, c.size());
             this.publication = aeron.addExclusivePublication(channel, streamId);
             final long deadline = System.nanoTime() + CONNECT_TIMEOUT_NANOS;
             while (!publication.isConnected()) {
@@ -554,17 +465,10 @@ final class AeronIpcTransport implements PeerTransport {
                     + publication.maxMessageLength() + " bytes (an eighth of the term length); raise --ring");
             }
             this.maxPayload = publication.maxPayloadLength();
-            this.buffers = new ByteBuffer[slots];
             this.views = new UnsafeBuffer[slots];
             for (int s = 0; s < slots; s++) {
-                buffers[s] = Rig.pageAligned(c.size());
                 views[s] = new UnsafeBuffer(buffers[s], 0, c.size());
             }
-        }
-
-        @Override
-        public ByteBuffer buffer(final int slot) {
-            return buffers[slot];
         }
 
         @Override

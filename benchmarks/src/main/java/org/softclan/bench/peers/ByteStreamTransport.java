@@ -24,34 +24,15 @@ import org.softclan.vmmc.stream.StreamListener;
  * {@link ByteStream#write} for the classical techniques, and with {@link ByteStream#send} for the others,
  * keeping up to one transfer per buffer slot in flight.
  */
-final class ByteStreamTransport implements PeerTransport {
+final class ByteStreamTransport extends PeerTransport {
     private static final long CONNECT_SECONDS = 30;
     private static final long ACCEPT_SLICE_MS = 100;
 
     private final SendTechnique technique;
 
     ByteStreamTransport(final SendTechnique technique) {
+        super("stream-" + technique.cliName(), "byte stream, send technique " + technique.cliName(), false, true);
         this.technique = technique;
-    }
-
-    @Override
-    public String name() {
-        return "stream-" + technique.cliName();
-    }
-
-    @Override
-    public String description() {
-        return "byte stream, send technique " + technique.cliName();
-    }
-
-    @Override
-    public boolean slow() {
-        return false;
-    }
-
-    @Override
-    public boolean oneWay() {
-        return true;
     }
 
     private static ConnectionContext context(final Config c) {
@@ -102,59 +83,50 @@ final class ByteStreamTransport implements PeerTransport {
     public Sender sender(final Config c, final Rig rig, final Map<String, String> fromReceiver, final int slots) {
         final ByteStream stream = ByteStreams.connect(rig.endpoint(), fromReceiver.get("service"), context(c),
             CONNECT_SECONDS, TimeUnit.SECONDS);
-        final ByteBuffer[] buffers = new ByteBuffer[slots];
         final SendTicket[] tickets = new SendTicket[slots];
         final boolean pipelined = !technique.classicalSemantics();
         try {
             if (technique != SendTechnique.PIO) {
                 stream.sendTechnique(technique);
             }
-            for (int s = 0; s < slots; s++) {
-                buffers[s] = technique == SendTechnique.DIRECT_DMA
-                    ? stream.allocateSendBuffer(c.size()).order(ByteOrder.LITTLE_ENDIAN) : Rig.pageAligned(c.size());
-            }
+            return new SlotSender(slots, technique == SendTechnique.DIRECT_DMA
+                ? n -> stream.allocateSendBuffer(n).order(ByteOrder.LITTLE_ENDIAN) : Rig::pageAligned, c.size()) {
+                @Override
+                public void awaitFree(final int slot) throws IOException {
+                    final SendTicket t = tickets[slot];
+                    if (t != null) {
+                        t.awaitReady(CONNECT_SECONDS, TimeUnit.SECONDS);
+                        tickets[slot] = null;
+                    }
+                }
+
+                @Override
+                public void send(final int slot, final int size) throws IOException {
+                    final ByteBuffer b = buffers[slot];
+                    b.limit(size).position(0);
+                    if (pipelined) {
+                        tickets[slot] = stream.send(b);
+                    } else {
+                        stream.write(b);
+                    }
+                }
+
+                @Override
+                public void finish() throws IOException {
+                    for (int s = 0; s < slots; s++) {
+                        awaitFree(s);
+                    }
+                    stream.shutdownOutput();
+                }
+
+                @Override
+                public void close() {
+                    stream.close();
+                }
+            };
         } catch (final RuntimeException e) {
             stream.close();
             throw e;
         }
-        return new Sender() {
-            @Override
-            public ByteBuffer buffer(final int slot) {
-                return buffers[slot];
-            }
-
-            @Override
-            public void awaitFree(final int slot) throws IOException {
-                final SendTicket t = tickets[slot];
-                if (t != null) {
-                    t.awaitReady(CONNECT_SECONDS, TimeUnit.SECONDS);
-                    tickets[slot] = null;
-                }
-            }
-
-            @Override
-            public void send(final int slot, final int size) throws IOException {
-                final ByteBuffer b = buffers[slot];
-                b.limit(size).position(0);
-                if (pipelined) {
-                    tickets[slot] = stream.send(b);
-                } else {
-                    stream.write(b);
-                }
-            }
-
-            @Override
-            public void finish() throws IOException {
-                for (int s = 0; s < slots; s++) {
-                    awaitFree(s);
-                }
-                stream.shutdownOutput();
-            }
-
-            @Override
-            public void close() {
-                stream.close();
-            }
-        };
     }
 }

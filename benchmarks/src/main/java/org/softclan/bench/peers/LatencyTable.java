@@ -136,23 +136,14 @@ final class LatencyTable {
         return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
-    private static double rawMedianP50(final List<Rounds> transports) {
+    /** @return raw's rounds, or rounds of no result if raw was not run */
+    private static Rounds raw(final List<Rounds> transports) {
         for (final Rounds t : transports) {
             if (Transports.RAW.equals(t.transport)) {
-                return t.medianMicros(50);
+                return t;
             }
         }
-        return Double.NaN;
-    }
-
-    /** @return the lowest p50 of raw's rounds that worked, or NaN */
-    private static double rawBestP50(final List<Rounds> transports) {
-        for (final Rounds t : transports) {
-            if (Transports.RAW.equals(t.transport)) {
-                return t.ok().stream().mapToDouble(r -> r.micros(50)).min().orElse(Double.NaN);
-            }
-        }
-        return Double.NaN;
+        return new Rounds(Transports.RAW, List.of());
     }
 
     private static String roundList(final List<Integer> rounds) {
@@ -175,8 +166,8 @@ final class LatencyTable {
      * @return the Markdown table and the failures' reasons
      */
     static String roundsMarkdown(final List<Rounds> transports) {
-        final double rawP50 = rawMedianP50(transports);
-        final double rawBest = rawBestP50(transports);
+        final double rawP50 = raw(transports).medianMicros(50);
+        final double rawBest = raw(transports).ok().stream().mapToDouble(r -> r.micros(50)).min().orElse(Double.NaN);
         final MarkdownTable t = new MarkdownTable("transport", "rounds", "round trips", "p50 us", "p50 range us",
             "p90 us", "p99 us", "p99.9 us", "max us", "p50 / raw p50", "best p50 / raw best");
         final StringBuilder notes = new StringBuilder();
@@ -250,13 +241,8 @@ final class LatencyTable {
      * @return the CSV, with a header line
      */
     static String roundsCsv(final List<Rounds> transports) {
-        final double rawP50 = rawMedianP50(transports);
-        Rounds raw = null;
-        for (final Rounds t : transports) {
-            if (Transports.RAW.equals(t.transport)) {
-                raw = t;
-            }
-        }
+        final Rounds raw = raw(transports);
+        final double rawP50 = raw.medianMicros(50);
         final StringBuilder sb = new StringBuilder("transport,round,size,rate,warmup,warmup_s,round_trips,capped,p50_us,"
             + "p90_us,p99_us,p99_9_us,max_us,mean_us,p50_vs_raw,error\n");
         for (final Rounds t : transports) {
@@ -273,7 +259,7 @@ final class LatencyTable {
                     continue;
                 }
                 final PingPongResult p = r.result;
-                final Row rawRow = raw != null && i < raw.rounds.size() ? raw.rounds.get(i) : null;
+                final Row rawRow = i < raw.rounds.size() ? raw.rounds.get(i) : null;
                 final double rawRound = rawRow != null && rawRow.result != null ? rawRow.result.micros(50) : Double.NaN;
                 sb.append(csvRow(t.transport, round, p, new double[] {p.micros(50), p.micros(90), p.micros(99),
                     p.micros(99.9), p.maxMicros(), p.histogram().getMean() / 1e3},

@@ -1,7 +1,5 @@
 package org.softclan.bench.peers;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.SplittableRandom;
@@ -18,8 +16,6 @@ public final class Payload {
     /** The largest payload: fits every transport's default ring or term with room to spare. */
     public static final int MAX_SIZE = 256 * 1024;
 
-    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-
     private Payload() {
     }
 
@@ -32,11 +28,11 @@ public final class Payload {
         return size;
     }
 
-    /** @return a payload of {@code size} bytes filled with pseudo-random bytes */
-    public static byte[] filled(final int size) {
+    /** @return a heap buffer (with its array) of {@code size} pseudo-random bytes, little-endian */
+    public static ByteBuffer filled(final int size) {
         final byte[] b = new byte[checkSize(size)];
         new SplittableRandom(size).nextBytes(b);
-        return b;
+        return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     /** @return a direct, little-endian buffer of {@code size} pseudo-random bytes */
@@ -46,33 +42,12 @@ public final class Payload {
         return b;
     }
 
-    /** Stamps {@code seq} at both ends of the first {@code size} bytes of {@code b}. */
-    public static void stamp(final byte[] b, final int size, final long seq) {
-        LONGS.set(b, 0, seq);
-        if (size >= 16) {
-            LONGS.set(b, size - 8, seq);
-        }
-    }
-
     /** Stamps {@code seq} at both ends of the first {@code size} bytes of {@code b} (absolute; little-endian). */
     public static void stamp(final ByteBuffer b, final int size, final long seq) {
         b.putLong(0, seq);
         if (size >= 16) {
             b.putLong(size - 8, seq);
         }
-    }
-
-    /** @return the head stamp, after checking the tail stamp equals it */
-    public static long check(final byte[] b, final int size) {
-        final long head = (long) LONGS.get(b, 0);
-        if (size >= 16) {
-            final long tail = (long) LONGS.get(b, size - 8);
-            if (tail != head) {
-                throw new IllegalStateException("payload of " + size + " bytes is torn: head stamp " + head
-                    + ", tail stamp " + tail);
-            }
-        }
-        return head;
     }
 
     /** @return the head stamp, after checking the tail stamp equals it (absolute; little-endian) */
@@ -86,14 +61,6 @@ public final class Payload {
             }
         }
         return head;
-    }
-
-    /** @throws IllegalStateException unless the payload carries {@code expected} at both ends */
-    public static void expect(final byte[] b, final int size, final long expected) {
-        final long seq = check(b, size);
-        if (seq != expected) {
-            throw new IllegalStateException("expected the payload of round trip " + expected + ", got " + seq);
-        }
     }
 
     /** @throws IllegalStateException unless the payload carries {@code expected} at both ends */

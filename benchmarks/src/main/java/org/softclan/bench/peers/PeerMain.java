@@ -1,10 +1,7 @@
 package org.softclan.bench.peers;
 
-import java.io.BufferedReader;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Paths;
@@ -37,8 +34,6 @@ import org.softclan.bench.throughput.ThroughputBench;
  * A command that fails answers {@code error MESSAGE}. The JVM halts when its parent process exits.
  */
 public final class PeerMain {
-    private static final String EOF = "\u0000eof";
-
     private final BlockingQueue<String> commands = new LinkedBlockingQueue<>();
     private final PrintStream out;
     private Rig rig;
@@ -57,35 +52,20 @@ public final class PeerMain {
         // libraries that print to System.out must not mix with the answers
         System.setOut(System.err);
         final PeerMain main = new PeerMain(out);
-        final Thread reader = new Thread(main::readCommands, "peer-commands");
-        reader.setDaemon(true);
-        reader.start();
+        PeerProcess.readLines(System.in, main.commands, String::trim, "peer-commands");
         System.exit(main.serve());
-    }
-
-    private void readCommands() {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = r.readLine()) != null) {
-                commands.add(line.trim());
-            }
-        } catch (final IOException e) {
-            // the parent is gone
-        } finally {
-            commands.add(EOF);
-        }
     }
 
     private String nextCommand() {
         try {
             final String line = commands.take();
-            if (EOF.equals(line)) {
-                commands.add(EOF);
+            if (PeerProcess.EOF.equals(line)) {
+                commands.add(PeerProcess.EOF);
             }
             return line;
         } catch (final InterruptedException e) {
             Thread.currentThread().interrupt();
-            return EOF;
+            return PeerProcess.EOF;
         }
     }
 
@@ -96,7 +76,7 @@ public final class PeerMain {
             commands.poll();
             return true;
         }
-        return EOF.equals(head) || "exit".equals(head);
+        return PeerProcess.EOF.equals(head) || "exit".equals(head);
     }
 
     private int serve() {
@@ -104,7 +84,7 @@ public final class PeerMain {
         int status = 0;
         try {
             String line;
-            while (!EOF.equals(line = nextCommand()) && !"exit".equals(line)) {
+            while (!PeerProcess.EOF.equals(line = nextCommand()) && !"exit".equals(line)) {
                 if ("clock".equals(line)) {
                     out.println("clock " + System.nanoTime());
                 } else if (line.startsWith("echo ")) {

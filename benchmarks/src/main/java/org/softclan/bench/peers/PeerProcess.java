@@ -2,6 +2,7 @@ package org.softclan.bench.peers;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
@@ -14,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /**
  * The child JVM of a measurement ({@link PeerMain}, started with this JVM's {@code java}, class path and
@@ -27,7 +29,8 @@ import java.util.concurrent.TimeUnit;
 public final class PeerProcess implements AutoCloseable {
     /** How long to wait for an answer of the child. */
     static final long ANSWER_SECONDS = 60;
-    private static final String EOF = "\u0000eof";
+    /** What a queue of lines ({@link #readLines}) holds once the stream has ended. */
+    static final String EOF = "\u0000eof";
 
     private final String role;
     private final Process process;
@@ -39,22 +42,37 @@ public final class PeerProcess implements AutoCloseable {
         this.role = role;
         this.process = process;
         this.toChild = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
+        readLines(process.getInputStream(), lines, line -> {
+            if (line.startsWith("error")) {
+                failure = line;
+            }
+            return line;
+        }, "peer-output");
+    }
+
+    /**
+     * Starts a daemon thread that adds each line of {@code in}, as {@code each} returns it, to {@code lines},
+     * and {@link #EOF} once the stream ends (the other process is gone).
+     *
+     * @param in    the stream
+     * @param lines where the lines go
+     * @param each  what to do with a line first
+     * @param name  the thread's name
+     */
+    static void readLines(final InputStream in, final BlockingQueue<String> lines, final UnaryOperator<String> each,
+                          final String name) {
         final Thread reader = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                StandardCharsets.UTF_8))) {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = r.readLine()) != null) {
-                    if (line.startsWith("error")) {
-                        failure = line;
-                    }
-                    lines.add(line);
+                    lines.add(each.apply(line));
                 }
             } catch (final IOException e) {
-                // the child is gone
+                // the other side is gone
             } finally {
                 lines.add(EOF);
             }
-        }, "peer-output");
+        }, name);
         reader.setDaemon(true);
         reader.start();
     }

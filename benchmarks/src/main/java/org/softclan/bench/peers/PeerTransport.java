@@ -5,7 +5,9 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntFunction;
 
 import org.softclan.bench.throughput.Config;
 import org.softclan.dsm.Endpoint;
@@ -31,30 +33,64 @@ import org.softclan.dsm.Fabric;
  * both ends. The echo side reads the whole request into its own memory, checks both stamps
  * ({@link Payload#check}) and sends those bytes back; the client reads the whole response and checks its
  * stamps against the sequence number it sent. So a transport cannot answer without moving the full
- * payload both ways.
+ * payload both ways. Both loops, and the fabric the transports over regions share, are in {@link Link}:
+ * a transport supplies one {@code Link} class for both sides, with its own send and receive.
  *
  * <p><b>One way</b> ({@code org.softclan.bench.throughput.ThroughputBench}): the measuring JVM calls
  * {@link #receiver}, which creates what the sender attaches to and adds its names to the parameters; the
  * child calls {@link #sender} with them. The runner then has the sender send messages from its buffer
- * slots and checks every byte the receiver reads.
+ * slots ({@link SlotSender}) and checks every byte the receiver reads.
+ *
+ * <p>A subclass gives its name, description and kind to the constructor and overrides the factories
+ * of the measurements it takes part in.
  */
-public interface PeerTransport {
+public abstract class PeerTransport {
+    private final String name;
+    private final String description;
+    private final boolean slow;
+    private final boolean oneWay;
+
+    /**
+     * @param name        the name on the command line, e.g. {@code tcp}
+     * @param description one line: what a round trip does
+     * @param slow        whether a round trip involves a kernel wake-up (tens of microseconds), so default
+     *                    counts are lower
+     * @param oneWay      whether this transport has one-way ends ({@link #receiver}, {@link #sender})
+     */
+    protected PeerTransport(final String name, final String description, final boolean slow, final boolean oneWay) {
+        this.name = name;
+        this.description = description;
+        this.slow = slow;
+        this.oneWay = oneWay;
+    }
+
     /** @return the name on the command line, e.g. {@code tcp} */
-    String name();
+    public final String name() {
+        return name;
+    }
 
     /** @return one line: what a round trip does */
-    String description();
+    public final String description() {
+        return description;
+    }
 
     /** @return whether a round trip involves a kernel wake-up (tens of microseconds), so default counts are lower */
-    boolean slow();
+    public final boolean slow() {
+        return slow;
+    }
+
+    /** @return whether this transport has one-way ends ({@link #receiver}, {@link #sender}) */
+    public final boolean oneWay() {
+        return oneWay;
+    }
 
     /**
      * @param size payload bytes of each request and response
      * @return the measuring side (not yet prepared)
      * @throws UnsupportedOperationException if this transport has no round trip
      */
-    default Client client(int size) {
-        throw new UnsupportedOperationException(name() + " measures one-way throughput only");
+    public Client client(final int size) {
+        throw new UnsupportedOperationException(name + " measures one-way throughput only");
     }
 
     /**
@@ -62,13 +98,8 @@ public interface PeerTransport {
      * @return the echo side (not yet opened)
      * @throws UnsupportedOperationException if this transport has no round trip
      */
-    default Echo echo(int size) {
-        throw new UnsupportedOperationException(name() + " measures one-way throughput only");
-    }
-
-    /** @return whether this transport has one-way ends ({@link #receiver}, {@link #sender}) */
-    default boolean oneWay() {
-        return false;
+    public Echo echo(final int size) {
+        throw new UnsupportedOperationException(name + " measures one-way throughput only");
     }
 
     /**
@@ -80,8 +111,8 @@ public interface PeerTransport {
      * @return the end, not yet started
      * @throws IOException if it cannot be set up
      */
-    default Receiver receiver(Config c, Rig rig, Map<String, String> toSender) throws IOException {
-        throw new UnsupportedOperationException(name() + " measures round trips only");
+    public Receiver receiver(final Config c, final Rig rig, final Map<String, String> toSender) throws IOException {
+        throw new UnsupportedOperationException(name + " measures round trips only");
     }
 
     /**
@@ -94,19 +125,20 @@ public interface PeerTransport {
      * @return the end, connected
      * @throws IOException if it cannot connect
      */
-    default Sender sender(Config c, Rig rig, Map<String, String> fromReceiver, int slots) throws IOException {
-        throw new UnsupportedOperationException(name() + " measures round trips only");
+    public Sender sender(final Config c, final Rig rig, final Map<String, String> fromReceiver, final int slots)
+        throws IOException {
+        throw new UnsupportedOperationException(name + " measures round trips only");
     }
 
     /** Something a spinning end checks now and then, which throws to make it give up. */
     @FunctionalInterface
-    interface Liveness {
+    public interface Liveness {
         /** @throws IOException to stop waiting (the other side failed or is gone) */
         void check() throws IOException;
     }
 
     /** The receiving end of a one-way stream: one thread reads everything the sender sent. */
-    interface Receiver {
+    public interface Receiver {
         /**
          * Completes the set-up once the sender was told to connect (accepts its connection).
          *
@@ -146,7 +178,7 @@ public interface PeerTransport {
     }
 
     /** The sending end of a one-way stream: sends messages from a fixed set of buffer slots. */
-    interface Sender {
+    public interface Sender {
         /**
          * @param slot the slot
          * @return the slot's message buffer (position and limit are the end's business)
@@ -183,16 +215,19 @@ public interface PeerTransport {
     }
 
     /** The measuring side: sends a request, waits for the response, checks it. One thread. */
-    interface Client extends AutoCloseable {
+    public interface Client extends AutoCloseable {
         /**
          * Creates what the echo side attaches to.
          *
-         * @return parameters for {@link Echo#open(Map)} (keys and values without spaces or '=')
+         * @return parameters for {@link Echo#open(Map)} (keys and values without spaces or '='); none by default
          */
-        Map<String, String> prepare() throws Exception;
+        default Map<String, String> prepare() throws Exception {
+            return Map.of();
+        }
 
-        /** Connects to the echo side, given what its {@link Echo#open(Map)} returned. */
-        void connect(Map<String, String> echoParams) throws Exception;
+        /** Connects to the echo side, given what its {@link Echo#open(Map)} returned; nothing by default. */
+        default void connect(Map<String, String> echoParams) throws Exception {
+        }
 
         /**
          * One round trip: sends a request stamped with {@code seq}, receives the whole response and
@@ -206,15 +241,18 @@ public interface PeerTransport {
         /**
          * Ends the connection {@link #connect} made (the echo side then sees the client go, or is told to
          * stop), keeping what {@link #prepare()} made (a media driver the echo side is still attached
-         * to); idempotent.
+         * to); idempotent. Nothing by default.
+         *
+         * @throws IOException if closing the connection fails
          */
-        void disconnect() throws Exception;
+        default void disconnect() throws IOException {
+        }
 
         /**
          * @return the temporary directory {@link #prepare()} made (a fabric, a media driver's directory, a
          *         socket's), or null: removed by a shutdown hook if the JVM stops before {@link #close()}
          */
-        java.nio.file.Path scratch();
+        Path scratch();
 
         /** Releases everything {@link #prepare()} and {@link #connect} made; idempotent. */
         @Override
@@ -222,7 +260,7 @@ public interface PeerTransport {
     }
 
     /** The echo side: answers each request with its own payload. */
-    interface Echo extends AutoCloseable {
+    public interface Echo extends AutoCloseable {
         /**
          * Attaches to what the client prepared and starts listening.
          *
@@ -245,20 +283,172 @@ public interface PeerTransport {
     }
 
     /**
-     * A client of a transport over this library's regions: it works in a temporary fabric of its own
-     * (endpoint "client"), which {@link FabricEcho} opens by the path {@link #prepare()} passes on.
+     * A sender whose message buffers are its own: one page-aligned direct buffer per slot (or what the
+     * transport allocates), each sent whole by {@link #send}.
      */
-    abstract class FabricClient implements Client {
-        /** The parameter that carries the fabric's directory to the echo side. */
-        static final String FABRIC = "fabric";
-        protected Fabric fabric;
-        protected Endpoint endpoint;
+    public abstract static class SlotSender implements Sender {
+        /** The slots' buffers. */
+        protected final ByteBuffer[] buffers;
+
+        /**
+         * @param slots    buffers to make
+         * @param allocate makes one of {@code size} bytes
+         * @param size     bytes of each buffer
+         */
+        protected SlotSender(final int slots, final IntFunction<ByteBuffer> allocate, final int size) {
+            this.buffers = new ByteBuffer[slots];
+            for (int s = 0; s < slots; s++) {
+                buffers[s] = allocate.apply(size);
+            }
+        }
+
+        /**
+         * @param slots buffers to make, page-aligned
+         * @param size  bytes of each buffer
+         */
+        protected SlotSender(final int slots, final int size) {
+            this(slots, Rig::pageAligned, size);
+        }
 
         @Override
-        public Map<String, String> prepare() {
+        public ByteBuffer buffer(final int slot) {
+            return buffers[slot];
+        }
+    }
+
+    /**
+     * Both sides of a round trip, for transports whose two sides do the same once connected: a side sends
+     * its one message buffer ({@link #send}) and receives the peer's message into it ({@link #receive}).
+     * The {@link Client} stamps the buffer, sends it, receives the response and checks its stamps; the
+     * {@link Echo} receives a request, checks its stamps and sends the same bytes back. A request and its
+     * response share the buffer: a request is sent whole before its response arrives.
+     *
+     * <p>Transports over this library's regions work in a temporary fabric the client makes
+     * ({@link #createFabric()}, endpoint "client"), which the echo side opens by the path it is given
+     * ({@link #attachFabric}, endpoint "echo"); {@link #close()} closes both, removing the client's files.
+     */
+    public abstract static class Link implements Client, Echo {
+        /** How long an echo side waits for a request before it polls its stop condition again. */
+        static final long IDLE_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+        /** A send whose back pressure does not clear within this fails. */
+        static final long SEND_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(10);
+        /** The parameter that carries the fabric's directory to the echo side. */
+        static final String FABRIC = "fabric";
+
+        /** The transport's name, for messages. */
+        protected final String name;
+        /** Payload bytes of each request and response. */
+        protected final int size;
+        /** The message buffer, {@code size} pseudo-random bytes, little-endian. */
+        protected final ByteBuffer message;
+        /** The fabric of a transport over regions, else null. */
+        protected Fabric fabric;
+        /** This side's endpoint in {@link #fabric}, else null. */
+        protected Endpoint endpoint;
+
+        /**
+         * @param name   the transport's name
+         * @param size   payload bytes
+         * @param direct whether the message buffer is direct (else on the heap, with an array)
+         */
+        protected Link(final String name, final int size, final boolean direct) {
+            this.name = name;
+            this.size = size;
+            this.message = direct ? Payload.filledDirect(size) : Payload.filled(size);
+        }
+
+        /**
+         * Sends the first {@code size} bytes of {@link #message}.
+         *
+         * @param seq the sequence number the message carries
+         * @throws Exception if the transport failed
+         */
+        protected void send(final long seq) throws Exception {
+            throw new UnsupportedOperationException(name + " overrides the round trip");
+        }
+
+        /**
+         * Receives one whole message into {@link #message}.
+         *
+         * @param timeoutNanos how long to wait at most (blocking sockets wait until the data or the end)
+         * @return whether a message came within the time
+         * @throws Exception if the transport failed or the peer is gone
+         */
+        protected boolean receive(final long timeoutNanos) throws Exception {
+            throw new UnsupportedOperationException(name + " overrides the round trip");
+        }
+
+        /**
+         * Echo side: waits for the client's connection, where there is one.
+         *
+         * @param stop polled now and then
+         * @return false if {@code stop} said so first
+         * @throws Exception if accepting failed
+         */
+        protected boolean accept(final BooleanSupplier stop) throws Exception {
+            return true;
+        }
+
+        /**
+         * @param e what the echo loop caught
+         * @return whether it means the client closed its end (the run is then over)
+         */
+        protected boolean peerGone(final Exception e) {
+            return false;
+        }
+
+        @Override
+        public void roundTrip(final long seq, final long timeoutNanos) throws Exception {
+            Payload.stamp(message, size, seq);
+            send(seq);
+            if (!receive(timeoutNanos)) {
+                throw new IllegalStateException(name + ": round trip " + seq + " got no answer within "
+                    + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
+            }
+            Payload.expect(message, size, seq);
+        }
+
+        @Override
+        public long run(final BooleanSupplier stop) throws Exception {
+            if (!accept(stop)) {
+                return 0;
+            }
+            final Payload.Sequence sequence = new Payload.Sequence();
+            try {
+                while (!stop.getAsBoolean()) {
+                    if (receive(IDLE_SLICE_NANOS)) {
+                        final long seq = Payload.check(message, size);
+                        sequence.next(seq);
+                        send(seq);
+                    }
+                }
+            } catch (final Exception e) {
+                if (!peerGone(e)) {
+                    throw e;
+                }
+            }
+            return sequence.count();
+        }
+
+        /**
+         * Client side: makes a temporary fabric with an endpoint "client".
+         *
+         * @return the parameters that name it to the echo side
+         */
+        protected Map<String, String> createFabric() {
             fabric = Fabric.createTemporary();
             endpoint = fabric.openEndpoint("client");
             return Map.of(FABRIC, fabric.root().toString());
+        }
+
+        /**
+         * Echo side: opens the client's fabric with an endpoint "echo".
+         *
+         * @param clientParams what {@link #createFabric()} returned
+         */
+        protected void attachFabric(final Map<String, String> clientParams) {
+            fabric = Fabric.openExisting(Paths.get(clientParams.get(FABRIC)));
+            endpoint = fabric.openEndpoint("echo");
         }
 
         @Override
@@ -266,46 +456,20 @@ public interface PeerTransport {
             return fabric == null ? null : fabric.root();
         }
 
-        /** {@link #disconnect()}, then closes the endpoint and removes the fabric. */
+        /**
+         * Releases what the connection needs ({@link #disconnect()}) and the rest the side made; the
+         * default closes the fabric's endpoint and the fabric (the client's removes its files).
+         */
         @Override
         public void close() throws IOException {
             try {
                 disconnect();
-            } catch (final IOException | RuntimeException e) {
-                throw e;
-            } catch (final InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted while disconnecting", e);
-            } catch (final Exception e) {
-                throw new IOException("disconnecting failed", e);
             } finally {
                 if (fabric != null) {
                     endpoint.close();
                     fabric.close();
                     fabric = null;
                 }
-            }
-        }
-    }
-
-    /** The echo side of a {@link FabricClient}: opens the client's fabric with an endpoint "echo". */
-    abstract class FabricEcho implements Echo {
-        protected Fabric fabric;
-        protected Endpoint endpoint;
-
-        /** Opens the client's fabric and this side's endpoint. */
-        protected void attach(final Map<String, String> clientParams) {
-            fabric = Fabric.openExisting(Paths.get(clientParams.get(FabricClient.FABRIC)));
-            endpoint = fabric.openEndpoint("echo");
-        }
-
-        /** Closes the endpoint and the fabric (the client removes its files). */
-        protected void detach() {
-            if (endpoint != null) {
-                endpoint.close();
-            }
-            if (fabric != null) {
-                fabric.close();
             }
         }
     }

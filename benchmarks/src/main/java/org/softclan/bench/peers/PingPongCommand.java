@@ -124,18 +124,13 @@ public final class PingPongCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         final PeerTransport t;
+        final PingPongRunner.Settings s;
         try {
             t = Transports.byName(transport);
             Payload.checkSize(size);
             if (!(warmupSeconds >= 0) || Double.isInfinite(warmupSeconds)) {
                 throw new IllegalArgumentException("--warmup-seconds " + warmupSeconds + ": need a finite number >= 0");
             }
-        } catch (final IllegalArgumentException e) {
-            System.err.println("pingpong: " + e.getMessage());
-            return 2;
-        }
-        final PingPongRunner.Settings s;
-        try {
             s = new PingPongRunner.Settings(t, size, warmup != null ? warmup : defaultWarmup(t), warmupSeconds,
                 iterations != null ? iterations : defaultIterations(t), rate, maxSeconds);
         } catch (final IllegalArgumentException e) {

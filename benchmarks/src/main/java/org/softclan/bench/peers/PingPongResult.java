@@ -7,8 +7,9 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Base64;
-import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.zip.DataFormatException;
@@ -20,88 +21,30 @@ import org.HdrHistogram.Histogram;
  * Saved as a small text file of {@code key=value} lines (the histogram in HdrHistogram's compressed
  * encoding, Base64), so that {@code bench compare} can run each transport in fresh JVMs and read the
  * results back exactly.
+ *
+ * @param transport   the transport's name
+ * @param size        payload bytes each way
+ * @param rate        the fixed send rate (messages/s), 0 if round trips ran back to back
+ * @param warmup      warm-up round trips made (not in the histogram)
+ * @param warmupNanos wall time of the warm-up, nanoseconds
+ * @param histogram   the measured round trips' latencies, nanoseconds
+ * @param nanos       wall time of the measured round trips, nanoseconds
+ * @param capped      whether the time cap stopped the measurement before its count
+ * @param echoed      requests the echo side checked and echoed (warm-up included)
  */
-public final class PingPongResult {
-    private final String transport;
-    private final int size;
-    private final long rate;
-    private final long warmup;
-    private final long warmupNanos;
-    private final Histogram histogram;
-    private final long nanos;
-    private final boolean capped;
-    private final long echoed;
-
-    PingPongResult(final String transport, final int size, final long rate, final long warmup,
-                   final Histogram histogram, final long nanos, final boolean capped, final long echoed) {
-        this(transport, size, rate, warmup, 0, histogram, nanos, capped, echoed);
-    }
-
-    PingPongResult(final String transport, final int size, final long rate, final long warmup, final long warmupNanos,
-                   final Histogram histogram, final long nanos, final boolean capped, final long echoed) {
-        this.transport = transport;
-        this.size = size;
-        this.rate = rate;
-        this.warmup = warmup;
-        this.warmupNanos = warmupNanos;
-        this.histogram = histogram;
-        this.nanos = nanos;
-        this.capped = capped;
-        this.echoed = echoed;
-    }
+public record PingPongResult(String transport, int size, long rate, long warmup, long warmupNanos, Histogram histogram,
+                             long nanos, boolean capped, long echoed) {
+    /** The keys of the lines {@link #write} writes, in order: the components, the histogram last. */
+    static final List<String> KEYS = List.of("transport", "size", "rate", "warmup", "warmupNanos", "nanos", "capped",
+        "echoed", "histogram");
 
     PingPongResult echoed(final long n) {
         return new PingPongResult(transport, size, rate, warmup, warmupNanos, histogram, nanos, capped, n);
     }
 
-    /** @return the transport's name */
-    public String transport() {
-        return transport;
-    }
-
-    /** @return payload bytes each way */
-    public int size() {
-        return size;
-    }
-
-    /** @return the fixed send rate (messages/s), 0 if round trips ran back to back */
-    public long rate() {
-        return rate;
-    }
-
-    /** @return warm-up round trips made (not in the histogram) */
-    public long warmup() {
-        return warmup;
-    }
-
-    /** @return wall time of the warm-up, nanoseconds */
-    public long warmupNanos() {
-        return warmupNanos;
-    }
-
-    /** @return the measured round trips' latencies, nanoseconds */
-    public Histogram histogram() {
-        return histogram;
-    }
-
     /** @return measured round trips */
     public long roundTrips() {
         return histogram.getTotalCount();
-    }
-
-    /** @return wall time of the measured round trips, nanoseconds */
-    public long nanos() {
-        return nanos;
-    }
-
-    /** @return whether the time cap stopped the measurement before its count */
-    public boolean capped() {
-        return capped;
-    }
-
-    /** @return requests the echo side checked and echoed (warm-up included) */
-    public long echoed() {
-        return echoed;
     }
 
     /** @return the latency at {@code percentile} (0..100), microseconds */
@@ -136,35 +79,33 @@ public final class PingPongResult {
             micros(50), micros(99), maxMicros());
     }
 
-    /** Writes this result to {@code file}. */
+    /**
+     * Writes this result to {@code file}: a {@code key=value} line per component, in the order of
+     * {@link #KEYS}.
+     *
+     * @param file the file
+     * @throws IOException if it cannot be written
+     */
     public void write(final Path file) throws IOException {
         final ByteBuffer b = ByteBuffer.allocate(histogram.getNeededByteBufferCapacity());
         final int n = histogram.encodeIntoCompressedByteBuffer(b);
+        final List<Object> values = List.of(transport, size, rate, warmup, warmupNanos, nanos, capped, echoed,
+            Base64.getEncoder().encodeToString(Arrays.copyOf(b.array(), n)));
         final StringBuilder sb = new StringBuilder();
-        sb.append("transport=").append(transport).append('\n')
-            .append("size=").append(size).append('\n')
-            .append("rate=").append(rate).append('\n')
-            .append("warmup=").append(warmup).append('\n')
-            .append("warmupNanos=").append(warmupNanos).append('\n')
-            .append("nanos=").append(nanos).append('\n')
-            .append("capped=").append(capped).append('\n')
-            .append("echoed=").append(echoed).append('\n')
-            .append("histogram=").append(Base64.getEncoder().encodeToString(java.util.Arrays.copyOf(b.array(), n)))
-            .append('\n');
+        for (int i = 0; i < KEYS.size(); i++) {
+            sb.append(KEYS.get(i)).append('=').append(values.get(i)).append('\n');
+        }
         Files.writeString(file, sb.toString(), StandardCharsets.UTF_8);
     }
 
-    /** @return the result {@link #write} saved in {@code file} */
+    /**
+     * @param file what {@link #write} wrote
+     * @return the result saved in it
+     * @throws IOException if it cannot be read, lacks a line or its histogram does not decode
+     */
     public static PingPongResult read(final Path file) throws IOException {
-        final Map<String, String> m = new LinkedHashMap<>();
-        for (final String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-            final int eq = line.indexOf('=');
-            if (eq > 0) {
-                m.put(line.substring(0, eq), line.substring(eq + 1));
-            }
-        }
-        for (final String key : new String[] {"transport", "size", "rate", "warmup", "warmupNanos", "nanos", "capped", "echoed",
-            "histogram"}) {
+        final Map<String, String> m = PeerProcess.pairs(Files.readString(file, StandardCharsets.UTF_8));
+        for (final String key : KEYS) {
             if (!m.containsKey(key)) {
                 throw new IOException(file + ": no '" + key + "' line");
             }

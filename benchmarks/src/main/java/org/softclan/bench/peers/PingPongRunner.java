@@ -44,21 +44,6 @@ public final class PingPongRunner {
         final long maxNanos;
 
         /**
-         * Settings with no minimum warm-up time (the warm-up is {@code warmup} round trips).
-         *
-         * @param transport  the transport
-         * @param size       payload bytes
-         * @param warmup     round trips before the measured ones
-         * @param iterations measured round trips
-         * @param rate       messages per second, 0 for back-to-back round trips
-         * @param maxSeconds time cap of the measurement (the warm-up gets a third of it)
-         */
-        public Settings(final PeerTransport transport, final int size, final int warmup, final int iterations,
-                        final long rate, final double maxSeconds) {
-            this(transport, size, warmup, 0, iterations, rate, maxSeconds);
-        }
-
-        /**
          * @param transport     the transport
          * @param size          payload bytes
          * @param warmup        at least this many round trips before the measured ones
@@ -177,33 +162,26 @@ public final class PingPongRunner {
         final Histogram h = new Histogram(3);
         final long start = System.nanoTime();
         final long cap = start + s.maxNanos;
+        final double period = s.rate == 0 ? 0 : 1e9 / s.rate;
+        final long first = System.nanoTime();
         int measured = 0;
-        if (s.rate == 0) {
-            while (measured < s.iterations) {
-                final long t0 = System.nanoTime();
-                client.roundTrip(++seq, ROUND_TRIP_TIMEOUT_NANOS);
-                final long t1 = System.nanoTime();
-                h.recordValue(t1 - t0);
-                measured++;
-                if (t1 - cap > 0) {
-                    break;
-                }
-            }
-        } else {
-            final double period = 1e9 / s.rate;
-            final long first = System.nanoTime();
-            while (measured < s.iterations) {
-                final long intended = first + (long) (measured * period);
+        while (measured < s.iterations) {
+            // back to back: from just before the send; at a rate: from the intended send time, waited for
+            final long intended;
+            if (s.rate == 0) {
+                intended = System.nanoTime();
+            } else {
+                intended = first + (long) (measured * period);
                 while (System.nanoTime() - intended < 0) {
                     Thread.onSpinWait();
                 }
-                client.roundTrip(++seq, ROUND_TRIP_TIMEOUT_NANOS);
-                final long t1 = System.nanoTime();
-                h.recordValue(t1 - intended);
-                measured++;
-                if (t1 - cap > 0) {
-                    break;
-                }
+            }
+            client.roundTrip(++seq, ROUND_TRIP_TIMEOUT_NANOS);
+            final long t1 = System.nanoTime();
+            h.recordValue(t1 - intended);
+            measured++;
+            if (t1 - cap > 0) {
+                break;
             }
         }
         final long nanos = System.nanoTime() - start;
@@ -211,12 +189,15 @@ public final class PingPongRunner {
             measured < s.iterations, 0);
     }
 
-    /** Measures with a client already connected (no child); for tests of the timing loop. */
-    static PingPongResult measureOnly(final PeerTransport.Client client, final Settings s) throws Exception {
-        return measure(client, s, null);
-    }
-
-    /** As {@link #measureOnly(PeerTransport.Client, Settings)}, with the progress lines going to {@code log}. */
+    /**
+     * Measures with a client already connected (no child); for tests of the timing loop.
+     *
+     * @param client the client
+     * @param s      what to run
+     * @param log    where progress lines go, or null
+     * @return the result
+     * @throws Exception if a round trip fails
+     */
     static PingPongResult measureOnly(final PeerTransport.Client client, final Settings s, final PrintStream log)
         throws Exception {
         return measure(client, s, log);

@@ -21,23 +21,12 @@ import org.softclan.vmmc.Vmmc;
  * {@link Connection#receive} (the handler copies the message out of the ring); the echo side receives
  * the same way and sends its copy back.
  */
-final class QueueTransport implements PeerTransport {
+final class QueueTransport extends PeerTransport {
     static final String SERVICE = "peers-echo";
     private static final int RING = 1 << 20;
 
-    @Override
-    public String name() {
-        return "queue";
-    }
-
-    @Override
-    public String description() {
-        return "vmmc Connection message queue, send + receive, WaitStrategy.busySpin()";
-    }
-
-    @Override
-    public boolean slow() {
-        return false;
+    QueueTransport() {
+        super("queue", "vmmc Connection message queue, send + receive, WaitStrategy.busySpin()", false, false);
     }
 
     static ConnectionContext context() {
@@ -46,43 +35,38 @@ final class QueueTransport implements PeerTransport {
 
     @Override
     public Client client(final int size) {
-        return new QueueClient(size);
+        return new QueueLink(size);
     }
 
     @Override
     public Echo echo(final int size) {
-        return new QueueEcho(size);
+        return new QueueLink(size);
     }
 
-    /** Copies a received message into an array and remembers its length. */
-    static final class Copy implements MessageHandler {
-        final byte[] bytes;
-        int length;
+    /**
+     * One side of a round trip: the client connects, the echo side listens and accepts; a send is
+     * {@link Connection#send(byte[], int, int, long, TimeUnit)} of the message, a receive copies the
+     * message out of the ring into the message buffer's array.
+     */
+    static final class QueueLink extends Link implements MessageHandler {
+        private Listener listener;
+        private Connection connection;
 
-        Copy(final int size) {
-            this.bytes = new byte[size];
+        QueueLink(final int size) {
+            super("queue", size, false);
         }
 
         @Override
         public void onMessage(final BytesStore<?, ?> buffer, final long offset, final int len) {
-            if (len != bytes.length) {
-                throw new IllegalStateException("message of " + len + " bytes, expected " + bytes.length);
+            if (len != size) {
+                throw new IllegalStateException("message of " + len + " bytes, expected " + size);
             }
-            buffer.read(offset, bytes, 0, len);
-            this.length = len;
+            buffer.read(offset, message.array(), 0, len);
         }
-    }
 
-    static final class QueueClient extends FabricClient {
-        private final int size;
-        private final byte[] request;
-        private final Copy response;
-        private Connection connection;
-
-        QueueClient(final int size) {
-            this.size = size;
-            this.request = Payload.filled(size);
-            this.response = new Copy(size);
+        @Override
+        public Map<String, String> prepare() {
+            return createFabric();
         }
 
         @Override
@@ -91,14 +75,36 @@ final class QueueTransport implements PeerTransport {
         }
 
         @Override
-        public void roundTrip(final long seq, final long timeoutNanos) {
-            Payload.stamp(request, size, seq);
-            connection.send(request, 0, size, timeoutNanos, TimeUnit.NANOSECONDS);
-            if (connection.receive(response, 1, timeoutNanos, TimeUnit.NANOSECONDS) != 1) {
-                throw new IllegalStateException("queue: round trip " + seq + " got no answer within "
-                    + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
+        public Map<String, String> open(final Map<String, String> clientParams) {
+            attachFabric(clientParams);
+            listener = Vmmc.listen(endpoint, SERVICE, context());
+            return Map.of();
+        }
+
+        @Override
+        protected boolean accept(final BooleanSupplier stop) {
+            while (connection == null) {
+                if (stop.getAsBoolean()) {
+                    return false;
+                }
+                connection = listener.accept(100, TimeUnit.MILLISECONDS);
             }
-            Payload.expect(response.bytes, size, seq);
+            return true;
+        }
+
+        @Override
+        protected void send(final long seq) {
+            connection.send(message.array(), 0, size, SEND_TIMEOUT_NANOS, TimeUnit.NANOSECONDS);
+        }
+
+        @Override
+        protected boolean receive(final long timeoutNanos) {
+            return connection.receive(this, 1, timeoutNanos, TimeUnit.NANOSECONDS) == 1;
+        }
+
+        @Override
+        protected boolean peerGone(final Exception e) {
+            return e instanceof PeerGoneException;
         }
 
         @Override
@@ -107,59 +113,10 @@ final class QueueTransport implements PeerTransport {
                 connection.close();
                 connection = null;
             }
-        }
-    }
-
-    static final class QueueEcho extends FabricEcho {
-        private final int size;
-        private final Copy request;
-        private Listener listener;
-        private Connection connection;
-
-        QueueEcho(final int size) {
-            this.size = size;
-            this.request = new Copy(size);
-        }
-
-        @Override
-        public Map<String, String> open(final Map<String, String> clientParams) {
-            attach(clientParams);
-            listener = Vmmc.listen(endpoint, SERVICE, context());
-            return Map.of();
-        }
-
-        @Override
-        public long run(final BooleanSupplier stop) {
-            while (connection == null) {
-                if (stop.getAsBoolean()) {
-                    return 0;
-                }
-                connection = listener.accept(100, TimeUnit.MILLISECONDS);
-            }
-            final Payload.Sequence sequence = new Payload.Sequence();
-            try {
-                while (!stop.getAsBoolean()) {
-                    if (connection.receive(request, 1, 100, TimeUnit.MILLISECONDS) == 0) {
-                        continue;
-                    }
-                    sequence.next(Payload.check(request.bytes, size));
-                    connection.send(request.bytes, 0, size, 10, TimeUnit.SECONDS);
-                }
-            } catch (final PeerGoneException clientClosed) {
-                // the client closed its end: the run is over
-            }
-            return sequence.count();
-        }
-
-        @Override
-        public void close() {
-            if (connection != null) {
-                connection.close();
-            }
             if (listener != null) {
                 listener.close();
+                listener = null;
             }
-            detach();
         }
     }
 }

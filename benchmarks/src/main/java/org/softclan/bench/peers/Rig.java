@@ -57,15 +57,24 @@ public final class Rig implements AutoCloseable {
      * @throws IOException if the scratch directory cannot be made
      */
     public static Rig create() throws IOException {
-        final Path shm = Paths.get("/dev/shm");
-        final Path scratch = Files.createTempDirectory(Files.isDirectory(shm) ? shm
-            : Paths.get(System.getProperty("java.io.tmpdir")), "softclan-rig-");
+        final Path scratch = shmDirectory("softclan-rig-");
         try {
             return new Rig(Fabric.createTemporary(), "tp-receiver", scratch);
         } catch (final RuntimeException e) {
             deleteTree(scratch);
             throw e;
         }
+    }
+
+    /**
+     * @param prefix how the directory's name starts
+     * @return a new temporary directory in {@code /dev/shm} where there is one (else the temporary directory)
+     * @throws IOException if it cannot be made
+     */
+    public static Path shmDirectory(final String prefix) throws IOException {
+        final Path shm = Paths.get("/dev/shm");
+        return Files.createTempDirectory(Files.isDirectory(shm) ? shm : Paths.get(System.getProperty("java.io.tmpdir")),
+            prefix);
     }
 
     /**

@@ -1,5 +1,7 @@
 package org.softclan.bench.peers;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -24,56 +26,47 @@ import org.softclan.vmmc.rpc.RpcServer;
  * an RPC costs as the library is configured out of the box. {@link Transports#more()}: run only when
  * named.
  */
-final class RpcTransport implements PeerTransport {
+final class RpcTransport extends PeerTransport {
     static final String SERVICE = "peers-rpc";
     static final RpcMethod<byte[], byte[]> ECHO = RpcMethod.of(1, "echo", Codecs.BYTES, Codecs.BYTES);
 
     private final boolean competitive;
 
     RpcTransport(final boolean competitive) {
+        super(competitive ? "rpc-competitive" : "rpc", "vmmc RpcClient.call of an echo method (payload in and out), "
+            + (competitive ? "WaitStrategy.competitive() waits (the default)" : "busy-spin waits"), competitive, false);
         this.competitive = competitive;
     }
 
     @Override
-    public String name() {
-        return competitive ? "rpc-competitive" : "rpc";
+    public Client client(final int size) {
+        return new RpcLink(size, strategy());
     }
 
     @Override
-    public String description() {
-        return "vmmc RpcClient.call of an echo method (payload in and out), "
-            + (competitive ? "WaitStrategy.competitive() waits (the default)" : "busy-spin waits");
+    public Echo echo(final int size) {
+        return new RpcLink(size, strategy());
     }
 
     private WaitStrategy strategy() {
         return competitive ? WaitStrategy.competitive() : WaitStrategy.busySpin();
     }
 
-    @Override
-    public boolean slow() {
-        return competitive;
-    }
-
-    @Override
-    public Client client(final int size) {
-        return new RpcEchoClient(size, strategy());
-    }
-
-    @Override
-    public Echo echo(final int size) {
-        return new RpcEcho(size, strategy());
-    }
-
-    static final class RpcEchoClient extends FabricClient {
-        private final int size;
+    /** One side of a round trip: the client calls, the echo side serves; both override the message loop. */
+    static final class RpcLink extends Link {
         private final WaitStrategy strategy;
-        private final byte[] request;
+        private final Payload.Sequence sequence = new Payload.Sequence();
         private RpcClient client;
+        private RpcServer server;
 
-        RpcEchoClient(final int size, final WaitStrategy strategy) {
-            this.size = size;
+        RpcLink(final int size, final WaitStrategy strategy) {
+            super("rpc", size, false);
             this.strategy = strategy;
-            this.request = Payload.filled(size);
+        }
+
+        @Override
+        public Map<String, String> prepare() {
+            return createFabric();
         }
 
         @Override
@@ -84,38 +77,18 @@ final class RpcTransport implements PeerTransport {
 
         @Override
         public void roundTrip(final long seq, final long timeoutNanos) {
-            Payload.stamp(request, size, seq);
-            final byte[] response = client.call(ECHO, request, timeoutNanos, TimeUnit.NANOSECONDS);
+            Payload.stamp(message, size, seq);
+            final byte[] response = client.call(ECHO, message.array(), timeoutNanos, TimeUnit.NANOSECONDS);
             if (response == null || response.length != size) {
                 throw new IllegalStateException("rpc: response of " + (response == null ? "null" : response.length
                     + " bytes") + ", expected " + size + " bytes");
             }
-            Payload.expect(response, size, seq);
-        }
-
-        @Override
-        public void disconnect() {
-            if (client != null) {
-                client.close();
-                client = null;
-            }
-        }
-    }
-
-    static final class RpcEcho extends FabricEcho {
-        private final int size;
-        private final WaitStrategy strategy;
-        private final Payload.Sequence sequence = new Payload.Sequence();
-        private RpcServer server;
-
-        RpcEcho(final int size, final WaitStrategy strategy) {
-            this.size = size;
-            this.strategy = strategy;
+            Payload.expect(ByteBuffer.wrap(response).order(ByteOrder.LITTLE_ENDIAN), size, seq);
         }
 
         @Override
         public Map<String, String> open(final Map<String, String> clientParams) {
-            attach(clientParams);
+            attachFabric(clientParams);
             server = RpcServer.create(endpoint, SERVICE, new RpcServer.Context().workers(0)
                 .waitStrategy(strategy)).handle(ECHO, this::echo).start();
             return Map.of();
@@ -126,7 +99,7 @@ final class RpcTransport implements PeerTransport {
                 throw new IllegalStateException("echo: request of " + (request == null ? "null" : request.length
                     + " bytes") + ", expected " + size);
             }
-            sequence.next(Payload.check(request, size));
+            sequence.next(Payload.check(ByteBuffer.wrap(request).order(ByteOrder.LITTLE_ENDIAN), size));
             return request;
         }
 
@@ -141,11 +114,15 @@ final class RpcTransport implements PeerTransport {
         }
 
         @Override
-        public void close() {
+        public void disconnect() {
+            if (client != null) {
+                client.close();
+                client = null;
+            }
             if (server != null) {
                 server.close();
+                server = null;
             }
-            detach();
         }
     }
 }

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 import net.openhft.chronicle.core.Jvm;
 import org.softclan.bench.throughput.Config;
@@ -52,14 +51,13 @@ import org.softclan.tripwire.os.Futex;
  * <p>One way, {@code raw} alone: a {@link RawRing} of {@link Config#ringBytes()} in a region the receiver
  * exports and the sender imports; the sender copies each message in, the receiver copies out, both spin.
  */
-final class SharedMemoryTransport implements PeerTransport {
+final class SharedMemoryTransport extends PeerTransport {
     /** Offset of the payload in each region: the word has the first cache line to itself. */
     static final long PAYLOAD = 64;
     /** Offset of the sequence-number word in each region. */
     static final long WORD = 0;
     /** Offset of the futex of {@code futex}: the low 32 bits of the word. */
     static final long WORD_LOW_HALF = WORD + (java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN ? 0 : 4);
-    private static final long IDLE_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     /** How a side waits for its word. */
     enum Mode {
@@ -94,22 +92,8 @@ final class SharedMemoryTransport implements PeerTransport {
     private final Mode mode;
 
     SharedMemoryTransport(final Mode mode) {
+        super(mode.label, mode.description, mode.slow, mode == Mode.RAW);
         this.mode = mode;
-    }
-
-    @Override
-    public String name() {
-        return mode.label;
-    }
-
-    @Override
-    public String description() {
-        return mode.description;
-    }
-
-    @Override
-    public boolean slow() {
-        return mode.slow;
     }
 
     static long regionSize(final int size) {
@@ -119,17 +103,12 @@ final class SharedMemoryTransport implements PeerTransport {
 
     @Override
     public Client client(final int size) {
-        return new SharedClient(mode, size);
+        return new SharedLink(mode, size, true);
     }
 
     @Override
     public Echo echo(final int size) {
-        return new SharedEcho(mode, size);
-    }
-
-    @Override
-    public boolean oneWay() {
-        return mode == Mode.RAW;
+        return new SharedLink(mode, size, false);
     }
 
     @Override
@@ -178,21 +157,10 @@ final class SharedMemoryTransport implements PeerTransport {
                 throw new IOException("the receiver of region " + region + " is gone");
             }
         });
-        final ByteBuffer[] buffers = new ByteBuffer[slots];
-        final long[] addresses = new long[slots];
-        for (int s = 0; s < slots; s++) {
-            buffers[s] = Rig.pageAligned(c.size());
-            addresses[s] = Jvm.address(buffers[s]);
-        }
-        return new Sender() {
-            @Override
-            public ByteBuffer buffer(final int slot) {
-                return buffers[slot];
-            }
-
+        return new SlotSender(slots, c.size()) {
             @Override
             public void send(final int slot, final int size) throws IOException {
-                ring.write(addresses[slot], size);
+                ring.write(Jvm.address(buffers[slot]), size);
             }
 
             @Override
@@ -217,36 +185,10 @@ final class SharedMemoryTransport implements PeerTransport {
          */
         long await(long previous, long timeoutNanos);
 
+        /** Releases what the waiter armed; nothing by default. */
         @Override
-        void close();
-    }
-
-    static Waiter waiter(final Mode mode, final TripwireUnit unit, final InboundMapping in) {
-        if (mode == Mode.RAW) {
-            return new SpinWaiter(in);
+        default void close() {
         }
-        if (mode == Mode.FUTEX) {
-            return new FutexWaiter(in);
-        }
-        return new TripwireWaiter(unit, in, mode.strategy);
-    }
-
-    /** Whether the mode arms a tripwire (and so needs a unit). */
-    static boolean usesTripwire(final Mode mode) {
-        return mode.strategy != null;
-    }
-
-    /** Stores {@code seq} into the peer's word (release), and for {@code futex} wakes the peer's waiter. */
-    static void publish(final Mode mode, final OutboundMapping out, final long wakeAddress, final long seq) {
-        out.putLongRelease(WORD, seq);
-        if (mode == Mode.FUTEX) {
-            Futex.wake(wakeAddress, 1);
-        }
-    }
-
-    /** {@return the address the peer's futex waiter waits on, for {@code futex}; else 0} */
-    static long wakeAddress(final Mode mode, final OutboundMapping out) {
-        return mode == Mode.FUTEX ? out.address(WORD_LOW_HALF, 4) : 0;
     }
 
     /** Waits with a bare futex on the word's low half until the word changes. */
@@ -272,10 +214,6 @@ final class SharedMemoryTransport implements PeerTransport {
             }
             return v;
         }
-
-        @Override
-        public void close() {
-        }
     }
 
     /** Spins on the word with a volatile load. */
@@ -298,10 +236,6 @@ final class SharedMemoryTransport implements PeerTransport {
                 }
             }
             return v;
-        }
-
-        @Override
-        public void close() {
         }
     }
 
@@ -361,57 +295,91 @@ final class SharedMemoryTransport implements PeerTransport {
         }
     }
 
-    // ------------------------------------------------------------------------------------ client
+    // --------------------------------------------------------------------------------- both sides
 
-    static final class SharedClient extends FabricClient {
+    /**
+     * One side of a round trip: exports its own region ({@code to-client} or {@code to-echo}), imports the
+     * peer's; sends by copying the payload into the peer's region and publishing the sequence number in
+     * its word, receives by waiting for its own word to change and copying the payload out.
+     */
+    static final class SharedLink extends Link {
         private final Mode mode;
-        private final int size;
-        private final byte[] request;
-        private final byte[] response;
+        private final boolean client;
         private InboundMapping in;
         private OutboundMapping out;
         private TripwireUnit unit;
         private Waiter waiter;
         /** Where {@code futex} wakes the peer (its word's low half, through {@code out}); else 0. */
         private long wakeAddress;
+        /** The last value of this side's word. */
+        private long last;
 
-        SharedClient(final Mode mode, final int size) {
+        SharedLink(final Mode mode, final int size, final boolean client) {
+            super(mode.label, size, false);
             this.mode = mode;
-            this.size = size;
-            this.request = Payload.filled(size);
-            this.response = new byte[size];
+            this.client = client;
         }
 
         @Override
         public Map<String, String> prepare() {
-            final Map<String, String> params = super.prepare();
+            final Map<String, String> params = createFabric();
             in = endpoint.export("to-client", regionSize(size));
             return params;
         }
 
         @Override
         public void connect(final Map<String, String> echoParams) {
-            out = endpoint.importRegion("to-echo");
-            if (usesTripwire(mode)) {
-                unit = TripwireUnit.open(endpoint);
-            }
-            wakeAddress = wakeAddress(mode, out);
-            waiter = waiter(mode, unit, in);
+            importPeer("to-echo");
         }
 
         @Override
-        public void roundTrip(final long seq, final long timeoutNanos) {
-            Payload.stamp(request, size, seq);
-            out.put(PAYLOAD, request, 0, size);
-            publish(mode, out, wakeAddress, seq);
-            final long got = waiter.await(seq - 1, timeoutNanos);
-            if (got != seq) {
-                throw new IllegalStateException(mode.label + ": round trip " + seq + (got == seq - 1
-                    ? " got no answer within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms"
-                    : " answered with sequence number " + got));
+        public Map<String, String> open(final Map<String, String> clientParams) {
+            attachFabric(clientParams);
+            in = endpoint.export("to-echo", regionSize(size));
+            // armed before saying ready: the client's first store into the word fires it
+            importPeer("to-client");
+            return Map.of();
+        }
+
+        private void importPeer(final String region) {
+            out = endpoint.importRegion(region);
+            if (mode == Mode.RAW) {
+                waiter = new SpinWaiter(in);
+            } else if (mode == Mode.FUTEX) {
+                wakeAddress = out.address(WORD_LOW_HALF, 4);
+                waiter = new FutexWaiter(in);
+            } else {
+                unit = TripwireUnit.open(endpoint);
+                waiter = new TripwireWaiter(unit, in, mode.strategy);
             }
-            in.get(PAYLOAD, response, 0, size);
-            Payload.expect(response, size, seq);
+        }
+
+        /**
+         * Copies the payload into the peer's region, stores {@code seq} into its word (release), and for
+         * {@code futex} wakes the peer's waiter.
+         */
+        @Override
+        protected void send(final long seq) {
+            out.put(PAYLOAD, message.array(), 0, size);
+            out.putLongRelease(WORD, seq);
+            if (mode == Mode.FUTEX) {
+                Futex.wake(wakeAddress, 1);
+            }
+        }
+
+        @Override
+        protected boolean receive(final long timeoutNanos) {
+            final long v = waiter.await(last, timeoutNanos);
+            if (v == last) {
+                return false;
+            }
+            in.get(PAYLOAD, message.array(), 0, size);
+            if (!client && Payload.check(message, size) != v) {
+                throw new IllegalStateException("echo: word says " + v + " but the payload says "
+                    + Payload.check(message, size));
+            }
+            last = v;
+            return true;
         }
 
         @Override
@@ -428,76 +396,6 @@ final class SharedMemoryTransport implements PeerTransport {
                 out.close();
                 out = null;
             }
-        }
-    }
-
-    // -------------------------------------------------------------------------------------- echo
-
-    static final class SharedEcho extends FabricEcho {
-        private final Mode mode;
-        private final int size;
-        private final byte[] buffer;
-        private InboundMapping in;
-        private OutboundMapping out;
-        private TripwireUnit unit;
-        private Waiter waiter;
-        /** Where {@code futex} wakes the peer (its word's low half, through {@code out}); else 0. */
-        private long wakeAddress;
-
-        SharedEcho(final Mode mode, final int size) {
-            this.mode = mode;
-            this.size = size;
-            this.buffer = new byte[size];
-        }
-
-        @Override
-        public Map<String, String> open(final Map<String, String> clientParams) {
-            attach(clientParams);
-            in = endpoint.export("to-echo", regionSize(size));
-            out = endpoint.importRegion("to-client");
-            if (usesTripwire(mode)) {
-                unit = TripwireUnit.open(endpoint);
-            }
-            wakeAddress = wakeAddress(mode, out);
-            // armed before saying ready: the client's first store into the word fires it
-            waiter = waiter(mode, unit, in);
-            return Map.of();
-        }
-
-        @Override
-        public long run(final BooleanSupplier stop) {
-            final Payload.Sequence sequence = new Payload.Sequence();
-            long last = 0;
-            while (!stop.getAsBoolean()) {
-                final long v = waiter.await(last, IDLE_SLICE_NANOS);
-                if (v == last) {
-                    continue;
-                }
-                in.get(PAYLOAD, buffer, 0, size);
-                final long seq = Payload.check(buffer, size);
-                if (seq != v) {
-                    throw new IllegalStateException("echo: word says " + v + " but the payload says " + seq);
-                }
-                sequence.next(seq);
-                out.put(PAYLOAD, buffer, 0, size);
-                publish(mode, out, wakeAddress, seq);
-                last = v;
-            }
-            return sequence.count();
-        }
-
-        @Override
-        public void close() {
-            if (waiter != null) {
-                waiter.close();
-            }
-            if (unit != null) {
-                unit.close();
-            }
-            if (out != null) {
-                out.close();
-            }
-            detach();
         }
     }
 }

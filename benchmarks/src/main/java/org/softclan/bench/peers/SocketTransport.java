@@ -4,7 +4,6 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.net.SocketOption;
 import java.net.SocketTimeoutException;
 import java.net.StandardProtocolFamily;
@@ -20,6 +19,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -43,48 +43,26 @@ import org.softclan.bench.throughput.Config;
  * loopback address, {@code uds} in the session's scratch directory), send and receive buffers of
  * {@link Config#ringBytes()} asked for (where the platform allows), the sender writing each message whole.
  */
-final class SocketTransport implements PeerTransport {
+final class SocketTransport extends PeerTransport {
     private final boolean unix;
     private final boolean spin;
 
     SocketTransport(final boolean unix, final boolean spin) {
+        super((unix ? "uds" : "tcp") + (spin ? "-spin" : ""), (unix ? "JDK SocketChannel, Unix domain socket, "
+            : "JDK SocketChannel, TCP loopback 127.0.0.1, TCP_NODELAY, ")
+            + (spin ? "non-blocking, busy-polling reads" : "blocking"), true, !spin);
         this.unix = unix;
         this.spin = spin;
     }
 
     @Override
-    public String name() {
-        return name(unix, spin);
-    }
-
-    static String name(final boolean unix, final boolean spin) {
-        return (unix ? "uds" : "tcp") + (spin ? "-spin" : "");
-    }
-
-    @Override
-    public String description() {
-        return (unix ? "JDK SocketChannel, Unix domain socket, " : "JDK SocketChannel, TCP loopback 127.0.0.1, TCP_NODELAY, ")
-            + (spin ? "non-blocking, busy-polling reads" : "blocking");
-    }
-
-    @Override
-    public boolean slow() {
-        return true;
-    }
-
-    @Override
     public Client client(final int size) {
-        return new SocketClient(unix, spin, size);
+        return new SocketLink(this, size);
     }
 
     @Override
     public Echo echo(final int size) {
-        return new SocketEcho(unix, spin, size);
-    }
-
-    @Override
-    public boolean oneWay() {
-        return !spin;
+        return new SocketLink(this, size);
     }
 
     private static void trySetBuffer(final NetworkChannel ch, final SocketOption<Integer> option, final int bytes) {
@@ -97,20 +75,8 @@ final class SocketTransport implements PeerTransport {
 
     @Override
     public Receiver receiver(final Config c, final Rig rig, final Map<String, String> toSender) throws IOException {
-        final ServerSocketChannel server;
-        final Path path;
-        if (unix) {
-            path = rig.scratch().resolve("tp-" + rig.nextId() + ".sock");
-            server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-            server.bind(UnixDomainSocketAddress.of(path));
-            toSender.put("path", path.toString());
-        } else {
-            path = null;
-            server = ServerSocketChannel.open();
-            server.setOption(StandardSocketOptions.SO_RCVBUF, c.ringBytes());
-            server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            toSender.put("port", Integer.toString(((InetSocketAddress) server.getLocalAddress()).getPort()));
-        }
+        final Path path = unix ? rig.scratch().resolve("tp-" + rig.nextId() + ".sock") : null;
+        final ServerSocketChannel server = listen(path, c.ringBytes(), toSender);
         return new Receiver() {
             private SocketChannel channel;
 
@@ -158,34 +124,18 @@ final class SocketTransport implements PeerTransport {
     @Override
     public Sender sender(final Config c, final Rig rig, final Map<String, String> fromReceiver, final int slots)
         throws IOException {
-        final SocketChannel channel;
-        if (unix) {
-            channel = SocketChannel.open(StandardProtocolFamily.UNIX);
-            trySetBuffer(channel, StandardSocketOptions.SO_SNDBUF, c.ringBytes());
-            channel.connect(UnixDomainSocketAddress.of(fromReceiver.get("path")));
-        } else {
-            channel = SocketChannel.open();
-            channel.setOption(StandardSocketOptions.SO_SNDBUF, c.ringBytes());
-            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            channel.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(),
-                Integer.parseInt(fromReceiver.get("port"))));
-        }
+        final SocketChannel channel = unix ? SocketChannel.open(StandardProtocolFamily.UNIX) : SocketChannel.open();
+        trySetBuffer(channel, StandardSocketOptions.SO_SNDBUF, c.ringBytes());
+        connect(channel, fromReceiver);
         channel.configureBlocking(true);
-        final ByteBuffer[] buffers = new ByteBuffer[slots];
-        for (int s = 0; s < slots; s++) {
-            buffers[s] = Rig.pageAligned(c.size());
-        }
-        return new Sender() {
-            @Override
-            public ByteBuffer buffer(final int slot) {
-                return buffers[slot];
-            }
-
+        return new SlotSender(slots, c.size()) {
             @Override
             public void send(final int slot, final int size) throws IOException {
                 final ByteBuffer b = buffers[slot];
                 b.limit(size).position(0);
-                writeFully(channel, b);
+                while (b.hasRemaining()) {
+                    channel.write(b);
+                }
             }
 
             @Override
@@ -205,50 +155,67 @@ final class SocketTransport implements PeerTransport {
     }
 
     /**
-     * Reads until {@code b} is full. On a non-blocking channel it spins while nothing has come, checking
-     * {@code giveUp} every few thousand empty reads.
+     * Opens a listening socket: {@code uds} bound at {@code path} (named in {@code params} as {@code path}),
+     * {@code tcp} on an ephemeral port of the loopback address (named as {@code port}).
      *
-     * @return false if {@code giveUp} said so before {@code b} was full
+     * @param path          the Unix socket's path; null for {@code tcp}
+     * @param receiveBuffer the receive buffer to ask for ({@code tcp}), 0 for the platform's
+     * @param params        where the name goes
+     * @return the socket, bound
+     * @throws IOException if it cannot be opened or bound
      */
-    static boolean readFully(final SocketChannel s, final ByteBuffer b, final BooleanSupplier giveUp)
-        throws IOException {
-        int idle = 0;
-        while (b.hasRemaining()) {
-            final int n = s.read(b);
-            if (n < 0) {
-                throw new EOFException("the peer closed the connection with " + b.remaining() + " bytes to come");
-            }
-            if (n == 0) {
-                Thread.onSpinWait();
-                if ((++idle & 0xFFF) == 0 && giveUp.getAsBoolean()) {
-                    return false;
-                }
-            }
+    private static ServerSocketChannel listen(final Path path, final int receiveBuffer,
+                                              final Map<String, String> params) throws IOException {
+        if (path != null) {
+            final ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+            server.bind(UnixDomainSocketAddress.of(path));
+            params.put("path", path.toString());
+            return server;
         }
-        return true;
+        final ServerSocketChannel server = ServerSocketChannel.open();
+        if (receiveBuffer > 0) {
+            server.setOption(StandardSocketOptions.SO_RCVBUF, receiveBuffer);
+        }
+        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        params.put("port", Integer.toString(((InetSocketAddress) server.getLocalAddress()).getPort()));
+        return server;
     }
 
-    static void writeFully(final SocketChannel s, final ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            s.write(b);
+    /**
+     * Connects {@code channel} to what {@link #listen} named ({@code tcp}: with {@code TCP_NODELAY}), blocking.
+     *
+     * @param channel a socket of the listener's protocol family
+     * @param params  what {@link #listen} put in its parameters
+     * @throws IOException if it cannot connect
+     */
+    private static void connect(final SocketChannel channel, final Map<String, String> params) throws IOException {
+        if (params.containsKey("path")) {
+            channel.connect(UnixDomainSocketAddress.of(params.get("path")));
+        } else {
+            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            channel.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), Integer.parseInt(params.get("port"))));
         }
+        channel.configureBlocking(true);
     }
 
-    static final class SocketClient implements Client {
+    /**
+     * One side of a round trip. The client makes the socket's directory ({@code uds}) and connects; the
+     * echo side listens, and accepts in {@link #accept} (with a selector, so that a stop before the client
+     * connects is seen). A send writes the whole message; a receive reads until it has the whole message:
+     * blocking reads have no timeout (if the peer dies, the kernel closes its socket and the read fails, so
+     * no side hangs on a dead peer), spinning reads give up after the time given.
+     */
+    static final class SocketLink extends Link {
         private final boolean unix;
         private final boolean spin;
-        private final int size;
-        private final ByteBuffer request;
-        private final ByteBuffer response;
         private Path dir;
+        private ServerSocketChannel listen;
         private SocketChannel socket;
 
-        SocketClient(final boolean unix, final boolean spin, final int size) {
-            this.unix = unix;
-            this.spin = spin;
-            this.size = size;
-            this.request = Payload.filledDirect(size);
-            this.response = Payload.filledDirect(size);
+        SocketLink(final SocketTransport t, final int size) {
+            super(t.name(), size, true);
+            this.unix = t.unix;
+            this.spin = t.spin;
         }
 
         @Override
@@ -262,32 +229,78 @@ final class SocketTransport implements PeerTransport {
 
         @Override
         public void connect(final Map<String, String> echoParams) throws IOException {
-            final SocketAddress address = unix ? UnixDomainSocketAddress.of(dir.resolve("echo.sock"))
-                : new InetSocketAddress(InetAddress.getByName("127.0.0.1"), Integer.parseInt(echoParams.get("port")));
-            socket = SocketChannel.open(address);
+            final SocketChannel s = unix ? SocketChannel.open(StandardProtocolFamily.UNIX) : SocketChannel.open();
+            SocketTransport.connect(s, unix ? Map.of("path", dir.resolve("echo.sock").toString()) : echoParams);
+            configure(s);
+        }
+
+        private void configure(final SocketChannel s) throws IOException {
+            socket = s;
             if (!unix) {
                 socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
             }
             socket.configureBlocking(!spin);
         }
 
-        /**
-         * Blocking I/O has no timeout here: if the echo side dies, the kernel closes its socket and the
-         * read fails, so the round trip cannot hang on a dead peer. Spinning reads give up after
-         * {@code timeoutNanos}.
-         */
         @Override
-        public void roundTrip(final long seq, final long timeoutNanos) throws IOException {
-            Payload.stamp(request, size, seq);
-            request.clear();
-            writeFully(socket, request);
-            response.clear();
-            final long sent = spin ? System.nanoTime() : 0;
-            if (!readFully(socket, response, () -> System.nanoTime() - sent > timeoutNanos)) {
-                throw new IllegalStateException(name(unix, spin) + ": round trip " + seq + " got no answer within "
-                    + java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
+        public Map<String, String> open(final Map<String, String> clientParams) throws IOException {
+            final Map<String, String> params = new HashMap<>();
+            listen = listen(unix ? Paths.get(clientParams.get("path")) : null, 0, params);
+            params.remove("path");
+            return params;
+        }
+
+        @Override
+        protected boolean accept(final BooleanSupplier stop) throws IOException {
+            listen.configureBlocking(false);
+            SocketChannel s = null;
+            try (Selector selector = Selector.open()) {
+                listen.register(selector, SelectionKey.OP_ACCEPT);
+                while (s == null) {
+                    if (stop.getAsBoolean()) {
+                        return false;
+                    }
+                    selector.select(100);
+                    s = listen.accept();
+                }
             }
-            Payload.expect(response, size, seq);
+            configure(s);
+            return true;
+        }
+
+        @Override
+        protected void send(final long seq) throws IOException {
+            message.clear();
+            while (message.hasRemaining()) {
+                socket.write(message);
+            }
+            message.clear();
+        }
+
+        @Override
+        protected boolean receive(final long timeoutNanos) throws IOException {
+            final long start = spin ? System.nanoTime() : 0;
+            int idle = 0;
+            while (message.hasRemaining()) {
+                final int n = socket.read(message);
+                if (n < 0) {
+                    throw new EOFException("the peer closed the connection with " + message.remaining()
+                        + " bytes to come");
+                }
+                if (n == 0) {
+                    Thread.onSpinWait();
+                    if ((++idle & 0xFFF) == 0 && System.nanoTime() - start > timeoutNanos) {
+                        return false;
+                    }
+                }
+            }
+            message.clear();
+            return true;
+        }
+
+        @Override
+        protected boolean peerGone(final Exception e) {
+            return e instanceof EOFException || e instanceof ClosedChannelException || e instanceof SocketTimeoutException;
         }
 
         @Override
@@ -306,83 +319,14 @@ final class SocketTransport implements PeerTransport {
         @Override
         public void close() throws IOException {
             disconnect();
+            if (listen != null) {
+                listen.close();
+                listen = null;
+            }
             if (dir != null) {
                 Files.deleteIfExists(dir.resolve("echo.sock"));
                 Files.deleteIfExists(dir);
                 dir = null;
-            }
-        }
-    }
-
-    static final class SocketEcho implements Echo {
-        private final boolean unix;
-        private final boolean spin;
-        private final int size;
-        private final ByteBuffer buffer;
-        private ServerSocketChannel listen;
-        private SocketChannel socket;
-
-        SocketEcho(final boolean unix, final boolean spin, final int size) {
-            this.unix = unix;
-            this.spin = spin;
-            this.size = size;
-            this.buffer = ByteBuffer.allocateDirect(size).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        }
-
-        @Override
-        public Map<String, String> open(final Map<String, String> clientParams) throws IOException {
-            if (unix) {
-                listen = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-                listen.bind(UnixDomainSocketAddress.of(Paths.get(clientParams.get("path"))));
-                return Map.of();
-            }
-            listen = ServerSocketChannel.open();
-            listen.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
-            return Map.of("port", Integer.toString(((InetSocketAddress) listen.getLocalAddress()).getPort()));
-        }
-
-        @Override
-        public long run(final BooleanSupplier stop) throws IOException {
-            // accept with a selector, so that a stop before the client connects is seen
-            listen.configureBlocking(false);
-            try (Selector selector = Selector.open()) {
-                listen.register(selector, SelectionKey.OP_ACCEPT);
-                while (socket == null) {
-                    if (stop.getAsBoolean()) {
-                        return 0;
-                    }
-                    selector.select(100);
-                    socket = listen.accept();
-                }
-            }
-            if (!unix) {
-                socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            }
-            socket.configureBlocking(!spin);
-            final Payload.Sequence sequence = new Payload.Sequence();
-            try {
-                while (!stop.getAsBoolean()) {
-                    buffer.clear();
-                    if (!readFully(socket, buffer, stop)) {
-                        break;
-                    }
-                    sequence.next(Payload.check(buffer, size));
-                    buffer.flip();
-                    writeFully(socket, buffer);
-                }
-            } catch (final EOFException | ClosedChannelException | SocketTimeoutException clientClosed) {
-                // the client closed the connection: the run is over
-            }
-            return sequence.count();
-        }
-
-        @Override
-        public void close() throws IOException {
-            if (socket != null) {
-                socket.close();
-            }
-            if (listen != null) {
-                listen.close();
             }
         }
     }

@@ -73,14 +73,7 @@ public final class Transports {
      * @throws IllegalArgumentException naming the known ones if there is none
      */
     public static PeerTransport byName(final String name) {
-        final List<PeerTransport> known = known();
-        for (final PeerTransport t : known) {
-            if (t.name().equals(name)) {
-                return t;
-            }
-        }
-        throw new IllegalArgumentException("unknown transport '" + name + "'; one of: "
-            + String.join(", ", names(known)));
+        return find(known(), name, false, "unknown transport '" + name + "'; one of: ");
     }
 
     /**
@@ -105,12 +98,16 @@ public final class Transports {
      * @throws IllegalArgumentException naming the choices if there is none
      */
     public static PeerTransport oneWay(final String name) {
-        final List<PeerTransport> all = oneWay();
+        return find(oneWay(), name.trim(), true, "no transport '" + name + "'; choose one of ");
+    }
+
+    private static PeerTransport find(final List<PeerTransport> all, final String name, final boolean anyCase,
+                                      final String unknown) {
         for (final PeerTransport t : all) {
-            if (t.name().equalsIgnoreCase(name.trim())) {
+            if (anyCase ? t.name().equalsIgnoreCase(name) : t.name().equals(name)) {
                 return t;
             }
         }
-        throw new IllegalArgumentException("no transport '" + name + "'; choose one of " + String.join(", ", names(all)));
+        throw new IllegalArgumentException(unknown + String.join(", ", names(all)));
     }
 }

@@ -10,11 +10,26 @@ import org.softclan.bench.peers.Transports;
 import org.softclan.vmmc.stream.ReceiveTechnique;
 
 /**
- * One throughput measurement's settings (fluent). Defaults: 64 KiB messages, 2 s measured after a
- * 1 s warm-up, 64 MiB rings, reads of one message's size, busy-spin waits, no fixed rate, sampled
- * content checks without a CRC.
+ * One throughput measurement's settings, immutable; each setting's method of one argument returns a copy
+ * with it changed (fluent). Defaults: 64 KiB messages, 2 s measured after a 1 s warm-up, 64 MiB rings,
+ * reads of one message's size, busy-spin waits, no fixed rate, sampled content checks without a CRC.
+ *
+ * @param transport        a transport with one-way ends ({@link Transports#oneWay()})
+ * @param size             bytes per message (write), at least {@value MessageCheck#MIN_SIZE}
+ * @param totalBytes       send this many bytes in all (rounded up to whole messages) instead of for a time;
+ *                         0 to send for {@code seconds} after the warm-up
+ * @param seconds          measured seconds (when no total is set)
+ * @param warmupSeconds    seconds from the first byte received before measuring starts
+ * @param ringBytes        ring capacity, a power of two of at least 64 KiB
+ * @param readSize         the receiver's read buffer in bytes; 0 for the message size
+ * @param rate             send at this fixed rate (messages/s) and record latencies; 0 for as fast as possible
+ * @param checksum         compute a CRC32C of every byte on both sides and compare
+ * @param receiveTechnique how the stream receiver takes delivery (stream transports only)
+ * @param busySpin         busy-spin waits (true) or competitive ones, for stream connections
  */
-public final class Config {
+public record Config(PeerTransport transport, int size, long totalBytes, double seconds, double warmupSeconds,
+                     int ringBytes, int readSize, long rate, boolean checksum, ReceiveTechnique receiveTechnique,
+                     boolean busySpin) {
     /**
      * Ring bytes of the raw ring and of the stream's receive ring, the Aeron term length (and the TCP/UDS
      * socket buffers asked for): 64 MiB, Aeron's own default term length for IPC. With rings of 1-4 MiB
@@ -24,175 +39,159 @@ public final class Config {
      */
     public static final int DEFAULT_RING = 64 << 20;
 
-    private PeerTransport transport = Transports.oneWay("raw");
-    private int size = 64 * 1024;
-    private long totalBytes;
-    private double seconds = 2;
-    private double warmupSeconds = 1;
-    private int ringBytes = DEFAULT_RING;
-    private int readSize;
-    private long rate;
-    private boolean checksum;
-    private ReceiveTechnique receiveTechnique = ReceiveTechnique.BUFFERED;
-    private boolean busySpin = true;
+    /**
+     * Checks every setting (the components are described above).
+     *
+     * @param transport        the transport
+     * @param size             bytes per message
+     * @param totalBytes       bytes in all, or 0
+     * @param seconds          measured seconds
+     * @param warmupSeconds    warm-up seconds
+     * @param ringBytes        ring bytes
+     * @param readSize         read buffer bytes, or 0
+     * @param rate             messages per second, or 0
+     * @param checksum         whether to compare CRC32Cs
+     * @param receiveTechnique the stream receiver's technique
+     * @param busySpin         whether stream waits busy-spin
+     * @throws IllegalArgumentException naming the option of a setting out of range, or a transport that
+     *                                  measures round trips only
+     */
+    public Config {
+        if (!Objects.requireNonNull(transport, "transport").oneWay()) {
+            throw new IllegalArgumentException("--transport " + transport.name() + " measures round trips only; choose"
+                + " one of " + String.join(", ", Transports.names(Transports.oneWay())));
+        }
+        if (size < MessageCheck.MIN_SIZE) {
+            throw new IllegalArgumentException("--size " + size + " is below the minimum of " + MessageCheck.MIN_SIZE);
+        }
+        if (totalBytes < 0) {
+            throw new IllegalArgumentException("--total " + totalBytes + " is negative");
+        }
+        if (!(seconds > 0)) {
+            throw new IllegalArgumentException("--seconds " + seconds + " must be positive");
+        }
+        if (!(warmupSeconds >= 0)) {
+            throw new IllegalArgumentException("--warmup " + warmupSeconds + " must not be negative");
+        }
+        if (ringBytes < 64 * 1024 || Integer.bitCount(ringBytes) != 1) {
+            throw new IllegalArgumentException("--ring " + ringBytes + " must be a power of two of at least 65536");
+        }
+        if (readSize < 0) {
+            throw new IllegalArgumentException("--read-size " + readSize + " is negative");
+        }
+        if (rate < 0) {
+            throw new IllegalArgumentException("--rate " + rate + " is negative");
+        }
+        Objects.requireNonNull(receiveTechnique, "receive technique");
+    }
 
-    /** @return a copy */
-    public Config copy() {
-        return fromMap(toMap());
+    /** The defaults: the raw ring, 64 KiB messages, 2 s after 1 s of warm-up, 64 MiB rings, busy-spin. */
+    public Config() {
+        this(Transports.oneWay("raw"), 64 * 1024, 0, 2, 1, DEFAULT_RING, 0, 0, false, ReceiveTechnique.BUFFERED, true);
     }
 
     /**
-     * @param t a transport with one-way ends ({@link Transports#oneWay()})
-     * @return this
-     * @throws IllegalArgumentException if {@code t} measures round trips only
+     * @param t a transport with one-way ends
+     * @return a copy with it
      */
     public Config transport(final PeerTransport t) {
-        if (!Objects.requireNonNull(t, "transport").oneWay()) {
-            throw new IllegalArgumentException("--transport " + t.name() + " measures round trips only; choose one of "
-                + String.join(", ", Transports.names(Transports.oneWay())));
-        }
-        this.transport = t;
-        return this;
-    }
-
-    /** @param bytes bytes per message (write), at least {@value MessageCheck#MIN_SIZE} @return this */
-    public Config size(final int bytes) {
-        if (bytes < MessageCheck.MIN_SIZE) {
-            throw new IllegalArgumentException("--size " + bytes + " is below the minimum of " + MessageCheck.MIN_SIZE);
-        }
-        this.size = bytes;
-        return this;
+        return new Config(t, size, totalBytes, seconds, warmupSeconds, ringBytes, readSize, rate, checksum,
+            receiveTechnique, busySpin);
     }
 
     /**
-     * @param bytes send this many bytes in all (rounded up to whole messages) instead of for a time;
-     *              0 to send for {@link #seconds(double)} after the warm-up
-     * @return this
+     * @param bytes bytes per message
+     * @return a copy with it
+     */
+    public Config size(final int bytes) {
+        return new Config(transport, bytes, totalBytes, seconds, warmupSeconds, ringBytes, readSize, rate, checksum,
+            receiveTechnique, busySpin);
+    }
+
+    /**
+     * @param bytes bytes in all, 0 to send for a time
+     * @return a copy with it
      */
     public Config totalBytes(final long bytes) {
-        if (bytes < 0) {
-            throw new IllegalArgumentException("--total " + bytes + " is negative");
-        }
-        this.totalBytes = bytes;
-        return this;
+        return new Config(transport, size, bytes, seconds, warmupSeconds, ringBytes, readSize, rate, checksum,
+            receiveTechnique, busySpin);
     }
 
-    /** @param s measured seconds (when no total is set) @return this */
+    /**
+     * @param s measured seconds
+     * @return a copy with it
+     */
     public Config seconds(final double s) {
-        if (!(s > 0)) {
-            throw new IllegalArgumentException("--seconds " + s + " must be positive");
-        }
-        this.seconds = s;
-        return this;
+        return new Config(transport, size, totalBytes, s, warmupSeconds, ringBytes, readSize, rate, checksum,
+            receiveTechnique, busySpin);
     }
 
-    /** @param s seconds from the first byte received before measuring starts @return this */
+    /**
+     * @param s warm-up seconds
+     * @return a copy with it
+     */
     public Config warmupSeconds(final double s) {
-        if (!(s >= 0)) {
-            throw new IllegalArgumentException("--warmup " + s + " must not be negative");
-        }
-        this.warmupSeconds = s;
-        return this;
+        return new Config(transport, size, totalBytes, seconds, s, ringBytes, readSize, rate, checksum,
+            receiveTechnique, busySpin);
     }
 
-    /** @param bytes ring capacity, a power of two of at least 64 KiB @return this */
+    /**
+     * @param bytes ring bytes
+     * @return a copy with it
+     */
     public Config ringBytes(final int bytes) {
-        if (bytes < 64 * 1024 || Integer.bitCount(bytes) != 1) {
-            throw new IllegalArgumentException("--ring " + bytes + " must be a power of two of at least 65536");
-        }
-        this.ringBytes = bytes;
-        return this;
+        return new Config(transport, size, totalBytes, seconds, warmupSeconds, bytes, readSize, rate, checksum,
+            receiveTechnique, busySpin);
     }
 
-    /** @param bytes the receiver's read buffer; 0 for the message size @return this */
+    /**
+     * @param bytes the read buffer's bytes, 0 for the message size
+     * @return a copy with it
+     */
     public Config readSize(final int bytes) {
-        if (bytes < 0) {
-            throw new IllegalArgumentException("--read-size " + bytes + " is negative");
-        }
-        this.readSize = bytes;
-        return this;
+        return new Config(transport, size, totalBytes, seconds, warmupSeconds, ringBytes, bytes, rate, checksum,
+            receiveTechnique, busySpin);
     }
 
-    /** @param messagesPerSecond send at this fixed rate and record latencies; 0 for as fast as possible @return this */
+    /**
+     * @param messagesPerSecond the fixed rate, 0 for as fast as possible
+     * @return a copy with it
+     */
     public Config rate(final long messagesPerSecond) {
-        if (messagesPerSecond < 0) {
-            throw new IllegalArgumentException("--rate " + messagesPerSecond + " is negative");
-        }
-        this.rate = messagesPerSecond;
-        return this;
+        return new Config(transport, size, totalBytes, seconds, warmupSeconds, ringBytes, readSize, messagesPerSecond,
+            checksum, receiveTechnique, busySpin);
     }
 
-    /** @param on compute a CRC32C of every byte on both sides and compare @return this */
+    /**
+     * @param on whether to compare a CRC32C of every byte
+     * @return a copy with it
+     */
     public Config checksum(final boolean on) {
-        this.checksum = on;
-        return this;
+        return new Config(transport, size, totalBytes, seconds, warmupSeconds, ringBytes, readSize, rate, on,
+            receiveTechnique, busySpin);
     }
 
-    /** @param t how the stream receiver takes delivery (stream transports only) @return this */
+    /**
+     * @param t the stream receiver's technique
+     * @return a copy with it
+     */
     public Config receiveTechnique(final ReceiveTechnique t) {
-        this.receiveTechnique = Objects.requireNonNull(t, "receive technique");
-        return this;
+        return new Config(transport, size, totalBytes, seconds, warmupSeconds, ringBytes, readSize, rate, checksum, t,
+            busySpin);
     }
 
-    /** @param on busy-spin waits (true) or competitive ones, for stream connections @return this */
+    /**
+     * @param on busy-spin (true) or competitive stream waits
+     * @return a copy with it
+     */
     public Config busySpin(final boolean on) {
-        this.busySpin = on;
-        return this;
+        return new Config(transport, size, totalBytes, seconds, warmupSeconds, ringBytes, readSize, rate, checksum,
+            receiveTechnique, on);
     }
 
-    /** @return the transport */
-    public PeerTransport transport() {
-        return transport;
-    }
-
-    /** @return bytes per message */
-    public int size() {
-        return size;
-    }
-
-    /** @return total bytes, 0 when sending for a time */
-    public long totalBytes() {
-        return totalBytes;
-    }
-
-    /** @return measured seconds */
-    public double seconds() {
-        return seconds;
-    }
-
-    /** @return warm-up seconds */
-    public double warmupSeconds() {
-        return warmupSeconds;
-    }
-
-    /** @return ring bytes */
-    public int ringBytes() {
-        return ringBytes;
-    }
-
-    /** @return the read buffer's bytes */
+    /** @return the read buffer's bytes: {@link #readSize()}, or the message size if that is 0 */
     public int effectiveReadSize() {
         return readSize == 0 ? size : readSize;
-    }
-
-    /** @return messages per second, 0 for unthrottled */
-    public long rate() {
-        return rate;
-    }
-
-    /** @return whether a full CRC32C is computed */
-    public boolean checksum() {
-        return checksum;
-    }
-
-    /** @return the receive technique */
-    public ReceiveTechnique receiveTechnique() {
-        return receiveTechnique;
-    }
-
-    /** @return whether stream waits busy-spin */
-    public boolean busySpin() {
-        return busySpin;
     }
 
     /** @return messages the sender sends in all, or -1 when it sends until its time is up */

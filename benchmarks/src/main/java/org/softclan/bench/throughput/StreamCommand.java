@@ -113,7 +113,7 @@ public final class StreamCommand implements Callable<Integer> {
             }
             for (int round = 0; round < Math.max(1, repeat); round++) {
                 for (final PeerTransport t : list) {
-                    final Result r = session.run(base.copy().transport(t));
+                    final Result r = session.run(base.transport(t));
                     out.println("  " + r);
                     results.add(r);
                 }

@@ -5,10 +5,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Consumer;
@@ -35,23 +36,15 @@ public final class Techniques {
     /** Warm-up of each series' first point: the two JVMs compile that technique's code paths then. */
     static final double SERIES_WARMUP = 1.0;
 
-    /** One measured point. */
-    public static final class Point {
-        /** {@link #SEND} or {@link #RECEIVE}. */
-        public final String side;
-        /** The technique's command-line name. */
-        public final String technique;
-        /** Bytes per message. */
-        public final int size;
-        /** The measurement (possibly failed). */
-        public final Result result;
-
-        Point(final String side, final String technique, final int size, final Result result) {
-            this.side = side;
-            this.technique = technique;
-            this.size = size;
-            this.result = result;
-        }
+    /**
+     * One measured point.
+     *
+     * @param side      {@link #SEND} or {@link #RECEIVE}
+     * @param technique the technique's command-line name
+     * @param size      bytes per message
+     * @param result    the measurement (possibly failed)
+     */
+    public record Point(String side, String technique, int size, Result result) {
     }
 
     private Techniques() {
@@ -78,30 +71,29 @@ public final class Techniques {
                                   final Consumer<Point> progress) throws IOException {
         final List<Point> points = new ArrayList<>();
         for (final SendTechnique t : SendTechnique.values()) {
-            for (final int size : sizes) {
-                final Config c = base.copy().transport(Transports.oneWay("stream-" + t.cliName())).receiveTechnique(ReceiveTechnique.BUFFERED)
-                    .size(size).readSize(0);
-                if (size == sizes[0]) {
-                    c.warmupSeconds(Math.max(base.warmupSeconds(), SERIES_WARMUP));
-                }
-                final Point p = new Point(SEND, t.cliName(), size, session.run(c));
-                points.add(p);
-                progress.accept(p);
-            }
+            series(session, base.transport(Transports.oneWay("stream-" + t.cliName()))
+                .receiveTechnique(ReceiveTechnique.BUFFERED), SEND, t.cliName(), sizes, points, progress);
         }
         for (final ReceiveTechnique r : ReceiveTechnique.values()) {
-            for (final int size : sizes) {
-                final Config c = base.copy().transport(Transports.oneWay("stream-pio")).receiveTechnique(r)
-                    .size(size).readSize(0);
-                if (size == sizes[0]) {
-                    c.warmupSeconds(Math.max(base.warmupSeconds(), SERIES_WARMUP));
-                }
-                final Point p = new Point(RECEIVE, r.cliName(), size, session.run(c));
-                points.add(p);
-                progress.accept(p);
-            }
+            series(session, base.transport(Transports.oneWay("stream-pio")).receiveTechnique(r), RECEIVE, r.cliName(),
+                sizes, points, progress);
         }
         return points;
+    }
+
+    /** Measures one series, every size with a read buffer of the message's size, into {@code points}. */
+    private static void series(final ThroughputBench.Session session, final Config base, final String side,
+                               final String technique, final int[] sizes, final List<Point> points,
+                               final Consumer<Point> progress) throws IOException {
+        for (final int size : sizes) {
+            Config c = base.size(size).readSize(0);
+            if (size == sizes[0]) {
+                c = c.warmupSeconds(Math.max(base.warmupSeconds(), SERIES_WARMUP));
+            }
+            final Point p = new Point(side, technique, size, session.run(c));
+            points.add(p);
+            progress.accept(p);
+        }
     }
 
     /** @return CSV, one row per point: side, technique, size, MB/s, msgs/s, measured bytes and seconds, status */
@@ -109,8 +101,8 @@ public final class Techniques {
         final StringBuilder b = new StringBuilder("side,technique,size_bytes,mb_per_s,msgs_per_s,measured_bytes,"
             + "measured_s,status\n");
         for (final Point p : points) {
-            final Result r = p.result;
-            b.append(p.side).append(',').append(p.technique).append(',').append(p.size).append(',');
+            final Result r = p.result();
+            b.append(p.side()).append(',').append(p.technique()).append(',').append(p.size()).append(',');
             if (r.ok()) {
                 b.append(String.format(Locale.ROOT, "%.2f,%.0f,%d,%.4f,ok%n", r.mbPerSecond(), r.messagesPerSecond(),
                     r.measuredBytes(), r.measuredNanos() / 1e9));
@@ -129,17 +121,17 @@ public final class Techniques {
         b.append(table(points, RECEIVE, "Receive side (sender: pio), MB/s"));
         final Set<String> failures = new LinkedHashSet<>();
         for (final Point p : points) {
-            if (!p.result.ok()) {
-                failures.add(p.side + " " + p.technique + ": " + p.result.error());
+            if (!p.result().ok()) {
+                failures.add(p.side() + " " + p.technique() + ": " + p.result().error());
             }
         }
         if (!failures.isEmpty()) {
             b.append("\nn/a: the point failed; first failure per technique:\n\n");
             final Set<String> seen = new LinkedHashSet<>();
             for (final Point p : points) {
-                if (!p.result.ok() && seen.add(p.side + p.technique)) {
-                    b.append("* ").append(p.side).append(' ').append(p.technique).append(" (size ").append(p.size)
-                        .append("): ").append(p.result.error()).append('\n');
+                if (!p.result().ok() && seen.add(p.side() + p.technique())) {
+                    b.append("* ").append(p.side()).append(' ').append(p.technique()).append(" (size ").append(p.size())
+                        .append("): ").append(p.result().error()).append('\n');
                 }
             }
         }
@@ -147,28 +139,18 @@ public final class Techniques {
     }
 
     private static String table(final List<Point> points, final String side, final String title) {
-        final List<String> techniques = techniques(points, side);
+        final Map<String, Map<Integer, Point>> series = bySeries(points, side);
         final Set<Integer> sizes = new TreeSet<>();
-        for (final Point p : points) {
-            if (p.side.equals(side)) {
-                sizes.add(p.size);
-            }
-        }
+        series.values().forEach(ps -> sizes.addAll(ps.keySet()));
         final StringBuilder b = new StringBuilder("### ").append(title).append("\n\n| size |");
-        for (final String t : techniques) {
-            b.append(' ').append(t).append(" |");
-        }
-        b.append("\n| ---: |");
-        for (int i = 0; i < techniques.size(); i++) {
-            b.append(" ---: |");
-        }
-        b.append('\n');
+        series.keySet().forEach(t -> b.append(' ').append(t).append(" |"));
+        b.append("\n| ---: |").append(" ---: |".repeat(series.size())).append('\n');
         for (final int size : sizes) {
             b.append("| ").append(size).append(" |");
-            for (final String t : techniques) {
-                final Point p = find(points, side, t, size);
-                b.append(' ').append(p == null ? "" : p.result.ok()
-                    ? String.format(Locale.ROOT, "%.1f", p.result.mbPerSecond()) : "n/a").append(" |");
+            for (final Map<Integer, Point> ps : series.values()) {
+                final Point p = ps.get(size);
+                b.append(' ').append(p == null ? "" : p.result().ok()
+                    ? String.format(Locale.ROOT, "%.1f", p.result().mbPerSecond()) : "n/a").append(" |");
             }
             b.append('\n');
         }
@@ -178,21 +160,9 @@ public final class Techniques {
     /** @return the SVG chart of one side: x log2 message size, y MB/s, one line per technique */
     public static String svg(final List<Point> points, final String side) {
         final List<Chart.Series> series = new ArrayList<>();
-        for (final String t : techniques(points, side)) {
-            final List<Point> ps = new ArrayList<>();
-            for (final Point p : points) {
-                if (p.side.equals(side) && p.technique.equals(t)) {
-                    ps.add(p);
-                }
-            }
-            final double[] xs = new double[ps.size()];
-            final double[] ys = new double[ps.size()];
-            for (int i = 0; i < ps.size(); i++) {
-                xs[i] = ps.get(i).size;
-                ys[i] = ps.get(i).result.ok() ? ps.get(i).result.mbPerSecond() : Double.NaN;
-            }
-            series.add(new Chart.Series(t, xs, ys));
-        }
+        bySeries(points, side).forEach((t, ps) -> series.add(new Chart.Series(t,
+            ps.keySet().stream().mapToDouble(Integer::doubleValue).toArray(),
+            ps.values().stream().mapToDouble(p -> p.result().ok() ? p.result().mbPerSecond() : Double.NaN).toArray())));
         return Chart.svg(SEND.equals(side) ? "Send techniques (receiver: buffered)" : "Receive techniques (sender: pio)",
             "message size (bytes, log2 scale)", "throughput (MB/s)", Chart.Axes.SIZE, series);
     }
@@ -212,22 +182,14 @@ public final class Techniques {
         return md;
     }
 
-    private static List<String> techniques(final List<Point> points, final String side) {
-        final Set<String> names = new LinkedHashSet<>();
+    /** @return one side's points by technique, then by size, each in the order measured */
+    private static Map<String, Map<Integer, Point>> bySeries(final List<Point> points, final String side) {
+        final Map<String, Map<Integer, Point>> series = new LinkedHashMap<>();
         for (final Point p : points) {
-            if (p.side.equals(side)) {
-                names.add(p.technique);
+            if (p.side().equals(side)) {
+                series.computeIfAbsent(p.technique(), k -> new LinkedHashMap<>()).put(p.size(), p);
             }
         }
-        return Collections.unmodifiableList(new ArrayList<>(names));
-    }
-
-    private static Point find(final List<Point> points, final String side, final String technique, final int size) {
-        for (final Point p : points) {
-            if (p.side.equals(side) && p.technique.equals(technique) && p.size == size) {
-                return p;
-            }
-        }
-        return null;
+        return series;
     }
 }

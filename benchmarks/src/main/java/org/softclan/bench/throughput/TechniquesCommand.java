@@ -73,9 +73,9 @@ public final class TechniquesCommand implements Callable<Integer> {
         final long started = System.nanoTime();
         final List<Techniques.Point> points;
         try (ThroughputBench.Session session = ThroughputBench.open()) {
-            points = Techniques.run(session, base, s, p -> o.println("  " + p.side + " " + p.technique + " "
-                + (p.result.ok() ? String.format(Locale.ROOT, "%d B: %.1f MB/s", p.size, p.result.mbPerSecond())
-                : p.size + " B: n/a (" + p.result.error() + ")")));
+            points = Techniques.run(session, base, s, p -> o.println("  " + p.side() + " " + p.technique() + " "
+                + (p.result().ok() ? String.format(Locale.ROOT, "%d B: %.1f MB/s", p.size(), p.result().mbPerSecond())
+                : p.size() + " B: n/a (" + p.result().error() + ")")));
         }
         final Path dir = out.isAbsolute() ? out : Paths.get("").toAbsolutePath().resolve(out);
         final String md = Techniques.write(points, dir, preamble);

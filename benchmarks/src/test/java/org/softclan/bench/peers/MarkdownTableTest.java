@@ -34,7 +34,7 @@ class MarkdownTableTest {
     private static PingPongResult result(final String transport, final long nanos) {
         final Histogram h = new Histogram(3);
         h.recordValueWithCount(nanos, 100);
-        return new PingPongResult(transport, 32, 0, 10, h, 1_000_000, false, 110);
+        return new PingPongResult(transport, 32, 0, 10, 0, h, 1_000_000, false, 110);
     }
 
     @Test
@@ -60,7 +60,7 @@ class MarkdownTableTest {
         for (int i = 1; i <= 1000; i++) {
             h.recordValue(i * 37L);
         }
-        final PingPongResult r = new PingPongResult("queue", 64, 5000, 20, h, 123_456_789, true, 1020);
+        final PingPongResult r = new PingPongResult("queue", 64, 5000, 20, 0, h, 123_456_789, true, 1020);
         final Path f = dir.resolve("queue.result");
         r.write(f);
         final PingPongResult back = PingPongResult.read(f);

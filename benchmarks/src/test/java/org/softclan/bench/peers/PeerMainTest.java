@@ -28,7 +28,7 @@ class PeerMainTest {
             assertEquals(64 * 1000, raw.bytes(), "bytes the receiver read and checked");
 
             final PingPongResult rt = PingPongRunner.run(session.child(),
-                new PingPongRunner.Settings(Transports.byName("raw"), 64, 10, 100, 0, 30), null);
+                new PingPongRunner.Settings(Transports.byName("raw"), 64, 10, 0, 100, 0, 30), null);
             assertEquals(100, rt.roundTrips());
             assertEquals(110, rt.echoed(), "requests the child checked and echoed");
 

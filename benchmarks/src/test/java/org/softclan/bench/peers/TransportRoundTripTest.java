@@ -25,7 +25,7 @@ class TransportRoundTripTest {
     @MethodSource("transports")
     @Timeout(60)
     void echoesBetweenTwoJvms(final String name) throws Exception {
-        final PingPongResult r = PingPongRunner.run(new PingPongRunner.Settings(Transports.byName(name), 100, 20, 200,
+        final PingPongResult r = PingPongRunner.run(new PingPongRunner.Settings(Transports.byName(name), 100, 20, 0, 200,
             0, 30), null);
         assertEquals(name, r.transport());
         assertEquals(200, r.roundTrips(), "measured round trips");
@@ -39,7 +39,7 @@ class TransportRoundTripTest {
     @Timeout(60)
     void fixedRatePacesTheSends() throws Exception {
         // 200 sends at 20 000/s cannot take less than 199 periods of 50 us
-        final PingPongResult r = PingPongRunner.run(new PingPongRunner.Settings(Transports.byName("raw"), 16, 10, 200,
+        final PingPongResult r = PingPongRunner.run(new PingPongRunner.Settings(Transports.byName("raw"), 16, 10, 0, 200,
             20_000, 30), null);
         assertEquals(200, r.roundTrips());
         assertEquals(20_000, r.rate());

@@ -53,9 +53,9 @@ public final class StreamWriterMain {
         try (Fabric fabric = Fabric.open(Paths.get(args[0]));
              Endpoint ep = fabric.openEndpoint("writer")) {
             final ByteStream stream = ByteStreams.connect(ep, args[1], new ConnectionContext(), 30, TimeUnit.SECONDS);
+            final long start = System.nanoTime();   // before "connected": a reader may time a pause from that line
             System.out.println("connected");
             final CRC32C crc = new CRC32C();
-            final long start = System.nanoTime();
             long p = 0;
             try (OutputStream out = stream.outputStream()) {
                 while (bytes < 0 || p < bytes) {

@@ -215,16 +215,34 @@ public final class RpcServer implements AutoCloseable {
      *                                                of at least 4096, or the name makes an invalid
      *                                                region name
      * @throws org.softclan.dsm.ClosedException        if the endpoint is closed
+     * @throws IllegalStateException                  if the server was started before
      */
     public RpcServer start() {
+        if (unit != null) {
+            throw new IllegalStateException("RPC server '" + service + "' was started already");
+        }
         // allocated here, not on the polling thread: the first Chronicle allocation of a JVM initialises
         // its resource releaser, which registers a shutdown hook and fails if a signal is already
         // stopping the JVM (the polling thread then died of ExceptionInInitializerError)
         pollIn = Bytes.allocateElasticOnHeap();
         pollOut = Bytes.allocateElasticDirect();
-        unit = TripwireUnit.open(endpoint);
-        listener = Vmmc.listen(endpoint, service, new ConnectionContext().ringCapacity(ctx.ringCapacity)
-            .mode(Connection.Mode.EVENTS).unit(unit).waitStrategy(ctx.strategy));
+        final TripwireUnit opened;
+        try {
+            opened = TripwireUnit.open(endpoint);
+            try {
+                listener = Vmmc.listen(endpoint, service, new ConnectionContext().ringCapacity(ctx.ringCapacity)
+                    .mode(Connection.Mode.EVENTS).unit(opened).waitStrategy(ctx.strategy));
+            } catch (final RuntimeException | Error e) {
+                opened.close();   // the name is taken (or bad): leave no event queue behind
+                throw e;
+            }
+        } catch (final RuntimeException | Error e) {
+            pollOut.releaseLast();
+            pollOut = null;
+            pollIn = null;
+            throw e;
+        }
+        unit = opened;
         // closing the endpoint closes this server (its threads stop) before the unit and the listener it
         // polls: the endpoint closes what was registered newest first
         endpoint.closeFirst(this);

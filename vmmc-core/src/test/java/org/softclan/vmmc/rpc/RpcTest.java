@@ -63,6 +63,26 @@ class RpcTest {
         fabric.close();
     }
 
+    @Test
+    void aServerThatCannotListenLeavesNoRegionBehindAndTheFirstKeepsServing() {
+        final int regions = fabric.regions(true).size();
+        final RpcServer second = RpcServer.create(clientEp, "test", new RpcServer.Context());
+        final RuntimeException refused = assertThrows(org.softclan.dsm.RegionExistsException.class, second::start);
+        assertMentions(refused, "test");
+        assertEquals(regions, fabric.regions(true).size(),
+            "regions after the failed start: " + fabric.regions(true));
+        second.close();
+        try (RpcClient client = RpcClient.connect(clientEp, "test", new RpcClient.Context(), 5, TimeUnit.SECONDS)) {
+            assertEquals("still here", client.call(ECHO, "still here", 5, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void aSecondStartIsRefused() {
+        final IllegalStateException e = assertThrows(IllegalStateException.class, server::start);
+        assertMentions(e, "test", "started");
+    }
+
     static byte[] reverse(final byte[] b) {
         final byte[] r = new byte[b.length];
         for (int i = 0; i < b.length; i++) {

@@ -3,6 +3,8 @@ package org.softclan.vmmc;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.softclan.dsm.testing.TestThreads.THREADS;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -37,5 +39,24 @@ public record ConnectedPair(Connection accepted, Connection connected) {
             assertNotNull(s, "no connection accepted on '" + service + "' within 10 s");
             return new ConnectedPair(s, c.get(10, TimeUnit.SECONDS));
         }
+    }
+
+    /**
+     * Receives exactly {@code expected} messages from {@code c}, copied out of the ring.
+     *
+     * @param c        the receiving end
+     * @param expected how many messages to wait for (5 s at most per receive)
+     * @return the messages in arrival order
+     */
+    public static List<byte[]> drain(final Connection c, final int expected) {
+        final List<byte[]> got = new ArrayList<>();
+        while (got.size() < expected) {
+            c.receive((buf, off, len) -> {
+                final byte[] b = new byte[len];
+                buf.read(off, b, 0, len);
+                got.add(b);
+            }, expected - got.size(), 5, TimeUnit.SECONDS);
+        }
+        return got;
     }
 }

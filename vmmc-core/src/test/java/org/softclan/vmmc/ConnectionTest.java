@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.softclan.dsm.testing.Messages.assertMentions;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -51,18 +50,6 @@ class ConnectionTest {
         }
     }
 
-    private static List<byte[]> drain(final Connection c, final int expected) {
-        final List<byte[]> got = new ArrayList<>();
-        while (got.size() < expected) {
-            c.receive((buf, off, len) -> {
-                final byte[] b = new byte[len];
-                buf.read(off, b, 0, len);
-                got.add(b);
-            }, expected - got.size(), 5, TimeUnit.SECONDS);
-        }
-        return got;
-    }
-
     @Test
     void heldRecordsKeepTheirBytesUntilReleasedInAnyOrderAndThenTheSenderGetsTheRoom() throws Exception {
         final Connection[] p = pair(new ConnectionContext().ringCapacity(4096));
@@ -95,7 +82,7 @@ class ConnectionTest {
         assertEquals(0, p[0].held());
         assertThrows(IllegalArgumentException.class, () -> p[0].release(1L << 40), "never a held record");
         p[1].send(new byte[size], 5, TimeUnit.SECONDS);   // room now: the bound moved past all four
-        assertEquals(1, drain(p[0], 1).size());
+        assertEquals(1, ConnectedPair.drain(p[0], 1).size());
     }
 
     @Test
@@ -106,9 +93,9 @@ class ConnectionTest {
             final byte[] m = new byte[rnd.nextInt(p[1].maxMessage() + 1)];
             rnd.nextBytes(m);
             p[1].send(m, 5, TimeUnit.SECONDS);
-            assertArrayEquals(m, drain(p[0], 1).get(0));
+            assertArrayEquals(m, ConnectedPair.drain(p[0], 1).get(0));
             p[0].send(m, 5, TimeUnit.SECONDS);
-            assertArrayEquals(m, drain(p[1], 1).get(0));
+            assertArrayEquals(m, ConnectedPair.drain(p[1], 1).get(0));
         }
     }
 
@@ -121,11 +108,11 @@ class ConnectionTest {
         final Connection sender = p[1];
         final byte[] big = new byte[2000];
         sender.send(big, 5, TimeUnit.SECONDS);   // record of 2008 bytes: published when read
-        assertEquals(1, drain(receiver, 1).size());
+        assertEquals(1, ConnectedPair.drain(receiver, 1).size());
         final byte[] small = new byte[100];
         for (int i = 0; i < 8; i++) {   // 8 x 112 = 896 bytes, read and left unpublished
             sender.send(small, 5, TimeUnit.SECONDS);
-            assertEquals(1, drain(receiver, 1).size());
+            assertEquals(1, ConnectedPair.drain(receiver, 1).size());
         }
         // at ring index 2904 a 2040-byte record (2048) must wrap, which needs 1192 + 2048 bytes free:
         // by the published pointer (2008) only 3200 are; by the receiver's own record (2904) all 4096 are
@@ -133,7 +120,7 @@ class ConnectionTest {
         max[0] = 42;
         assertTrue(sender.offer(net.openhft.chronicle.bytes.BytesStore.wrap(max), 0, max.length),
             "room is found without waiting and without the receiver publishing");
-        final List<byte[]> got = drain(receiver, 1);
+        final List<byte[]> got = ConnectedPair.drain(receiver, 1);
         assertEquals(2040, got.get(0).length);
         assertEquals(42, got.get(0)[0]);
     }
@@ -150,7 +137,7 @@ class ConnectionTest {
         assertThrows(SendTimeoutException.class, () -> p[1].send(m, 50, TimeUnit.MILLISECONDS));
         final CompletableFuture<Void> blocked = CompletableFuture.runAsync(() -> p[1].send(new byte[] {42}, 10,
             TimeUnit.SECONDS), THREADS);
-        final List<byte[]> got = drain(p[0], sent + 1);
+        final List<byte[]> got = ConnectedPair.drain(p[0], sent + 1);
         blocked.get(10, TimeUnit.SECONDS);
         for (int i = 0; i < sent; i++) {
             assertEquals(i, got.get(i)[0], "message " + i);
@@ -170,7 +157,7 @@ class ConnectionTest {
         final Connection[] p = pair(new ConnectionContext());
         p[1].send(new byte[] {1}, 1, TimeUnit.SECONDS);
         p[1].close();
-        assertEquals(1, drain(p[0], 1).size());
+        assertEquals(1, ConnectedPair.drain(p[0], 1).size());
         assertMentions(assertThrows(PeerGoneException.class, () -> p[0].poll((b, o, l) -> { }, 1)), "closed");
         assertThrows(PeerGoneException.class, () -> p[0].send(new byte[1], 1, TimeUnit.SECONDS));
         assertTrue(p[0].peerClosed());
@@ -208,7 +195,7 @@ class ConnectionTest {
         for (int i = 0; i < 40; i++) {
             final Connection[] p = pair(new ConnectionContext().ringCapacity(4096));
             p[1].send(new byte[] {(byte) i}, 1, TimeUnit.SECONDS);
-            assertEquals(i, drain(p[0], 1).get(0)[0]);
+            assertEquals(i, ConnectedPair.drain(p[0], 1).get(0)[0]);
             p[0].close();
             p[1].close();
         }

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -43,18 +42,6 @@ class MessageCopierTest {
         fabric.close();
     }
 
-    private List<byte[]> drain(final int expected) {
-        final List<byte[]> got = new ArrayList<>();
-        while (got.size() < expected) {
-            receiver.receive((buf, off, len) -> {
-                final byte[] b = new byte[len];
-                buf.read(off, b, 0, len);
-                got.add(b);
-            }, expected - got.size(), 5, TimeUnit.SECONDS);
-        }
-        return got;
-    }
-
     @Test
     void everySourceKindArrivesAsOneMessageInOrderAndTheSendingRoleIsLeft() {
         assertTrue(copier.offer(new byte[] {9, 1, 2, 3}, 1, 3));
@@ -68,7 +55,7 @@ class MessageCopierTest {
         assertTrue(copier.send(store, store.start() + 1, 2, Connection.NO_WAIT));
         assertTrue(sender.idle(), "every send committed its claim and left the sending role");
 
-        final List<byte[]> got = drain(5);
+        final List<byte[]> got = ConnectedPair.drain(receiver, 5);
         assertArrayEquals(new byte[] {1, 2, 3}, got.get(0));
         assertArrayEquals(new byte[] {4, 5}, got.get(1));
         assertArrayEquals(new byte[] {6, 7}, got.get(2));
@@ -88,7 +75,7 @@ class MessageCopierTest {
         assertFalse(copier.send(store, store.start(), m.length, Connection.NO_WAIT), "no room: back-pressured");
         assertTrue(sender.idle(), "a back-pressured offer leaves no claim open");
         assertThrows(SendTimeoutException.class, () -> copier.send(m, 0, m.length, 0));
-        assertEquals(sent, drain(sent).size(), "nothing but the messages sent was published");
+        assertEquals(sent, ConnectedPair.drain(receiver, sent).size(), "nothing but the messages sent was published");
     }
 
     @Test
@@ -98,7 +85,7 @@ class MessageCopierTest {
         assertFalse(e instanceof PeerGoneException, "a caller's mistake is not the peer's: " + e);
         assertTrue(sender.idle(), "the sending role was left");
         assertTrue(copier.offer(new byte[] {42}, 0, 1), "the claim was given up: a new one may be made");
-        final List<byte[]> got = drain(1);
+        final List<byte[]> got = ConnectedPair.drain(receiver, 1);
         assertArrayEquals(new byte[] {42}, got.get(0), "the failed copy published nothing");
         assertFalse(receiver.hasMessage());
     }

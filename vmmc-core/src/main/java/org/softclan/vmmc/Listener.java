@@ -243,12 +243,20 @@ public final class Listener implements AutoCloseable {
         final long clientKey = region.getLong(at + ListenRegionDescriptor.SLOT_CLIENT_KEY_OFFSET);
         OutboundMapping tx = null;
         InboundMapping rx = null;
+        Connection c = null;
         try {
-            tx = endpoint.importRegion(clientRegion, clientKey);
+            try {
+                tx = endpoint.importRegion(clientRegion, clientKey);
+            } catch (final IllegalArgumentException badName) {
+                // the name is the client's word, not this process's mistake: a protocol error of that client
+                throw new PeerProtocolException("listener '" + service + "': request slot " + slot
+                    + " names the client's receive region '" + clientRegion + "', which cannot be imported: "
+                    + badName.getMessage());
+            }
             final long key = Rendezvous.newKey();
             rx = Rendezvous.exportReceiveRegion(endpoint, "sx", key, ctx.ringCapacity);
             final TripwireUnit connUnit = ctx.ownUnit(endpoint);
-            final Connection c = new Connection(Rendezvous.nextConnectionId(), service + "[" + rx.regionName() + " <- "
+            c = new Connection(Rendezvous.nextConnectionId(), service + "[" + rx.regionName() + " <- "
                 + clientRegion + "]", connUnit, ctx.ownsUnit(), rx, tx, ctx.mode, ctx.strategy);
             // the answer goes into the client's own memory, where its tripwire waits for it
             tx.putLong(ReceiveRegionDescriptor.ANSWER_KEY_OFFSET, key);
@@ -256,13 +264,20 @@ public final class Listener implements AutoCloseable {
             tx.putLongVolatile(ReceiveRegionDescriptor.ANSWER_OFFSET, ReceiveRegionDescriptor.ANSWER_ACCEPTED);
             free(at);
             return c;
-        } catch (final DsmException e) {
-            if (tx != null) {
-                tellClientWhy(tx, e);   // the client learns at once why, instead of waiting for its timeout
-                tx.close();
+        } catch (final RuntimeException e) {
+            // whatever failed, the slot is freed and nothing made for this request is left behind
+            if (tx != null && e instanceof DsmException d) {
+                tellClientWhy(tx, d);   // the client learns at once why, instead of waiting for its timeout
             }
-            if (rx != null) {
-                rx.close();
+            if (c != null) {
+                c.close();   // its tripwires, its registration with the endpoint, both mappings
+            } else {
+                if (tx != null) {
+                    tx.close();
+                }
+                if (rx != null) {
+                    rx.close();
+                }
             }
             free(at);
             throw e;

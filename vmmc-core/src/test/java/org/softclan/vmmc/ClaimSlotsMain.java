@@ -12,10 +12,12 @@ import org.softclan.dsm.OutboundMapping;
 /**
  * A client that dies inside connect, run in its own JVM: it claims every request slot of a listener
  * the way {@link Vmmc#connect} does (claimant word, then state), prints "claimed N", and waits to be
- * killed before it fills any of them.
+ * killed before it fills any of them. With {@code bad-names} it fills each slot it claimed with a
+ * request naming a receive region that cannot exist ("../not a region I") and publishes it, as a live
+ * hostile client would, before it prints "claimed N".
  *
  * <pre>
- *   args: fabricDir service
+ *   args: fabricDir service [bad-names]
  * </pre>
  */
 public final class ClaimSlotsMain {
@@ -27,11 +29,17 @@ public final class ClaimSlotsMain {
              Endpoint ep = fabric.openEndpoint("claimer");
              OutboundMapping listen = ep.importRegion(Rendezvous.listenRegion(args[1]))) {
             final long me = ep.owner().livenessId();
+            final boolean badNames = args.length > 2 && args[2].equals("bad-names");
             int claimed = 0;
             for (int i = 0; i < ListenRegionDescriptor.SLOT_COUNT; i++) {
                 final long at = ListenRegionDescriptor.slotOffset(i);
                 if (listen.compareAndSetLong(at + ListenRegionDescriptor.SLOT_CLAIMANT_OFFSET, 0, me)) {
                     listen.putLongVolatile(at + ListenRegionDescriptor.SLOT_STATE_OFFSET, ListenRegionDescriptor.CLAIMED);
+                    if (badNames) {
+                        listen.putLong(at + ListenRegionDescriptor.SLOT_CLIENT_KEY_OFFSET, 1);
+                        Rendezvous.putName(listen, at + ListenRegionDescriptor.SLOT_CLIENT_NAME_OFFSET, "../not a region " + i);
+                        listen.putLongVolatile(at + ListenRegionDescriptor.SLOT_STATE_OFFSET, ListenRegionDescriptor.REQUESTED);
+                    }
                     claimed++;
                 }
             }

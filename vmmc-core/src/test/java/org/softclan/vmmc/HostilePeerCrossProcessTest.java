@@ -156,6 +156,34 @@ class HostilePeerCrossProcessTest {
         }
     }
 
+    /**
+     * A live client fills every request slot with a request naming a region that cannot exist: before,
+     * accept threw an undocumented IllegalArgumentException and left the slot "accepting" for good, so
+     * that client locked everyone else out of the service. Now each such request is a protocol error of
+     * that client only, its slot is freed, and a well-behaved client connects afterwards.
+     */
+    @org.junit.jupiter.api.Test
+    void requestsNamingAnImpossibleRegionCostOnlyTheirSender() throws Exception {
+        try (Listener listener = Vmmc.listen(server, "svc", new ConnectionContext());
+             JvmProcess jammer = JvmProcess.start(ClaimSlotsMain.class, fabric.root().toString(), "svc", "bad-names")) {
+            assertEquals("claimed " + ListenRegionDescriptor.SLOT_COUNT, jammer.expectLine("claimed", 30, TimeUnit.SECONDS));
+            for (int i = 0; i < ListenRegionDescriptor.SLOT_COUNT; i++) {
+                final PeerProtocolException e = org.junit.jupiter.api.Assertions.assertThrows(PeerProtocolException.class,
+                    () -> listener.accept(5, TimeUnit.SECONDS));
+                org.softclan.dsm.testing.Messages.assertMentions(e, "svc", "not a region");
+            }
+            final CompletableFuture<Connection> c = CompletableFuture.supplyAsync(
+                () -> Vmmc.connect(client, "svc", new ConnectionContext(), 20, TimeUnit.SECONDS), THREADS);
+            final Connection accepted = listener.accept(20, TimeUnit.SECONDS);
+            assertNotNull(accepted, "no request reached the listener: the jammed slots stayed busy");
+            final Connection connected = c.get(20, TimeUnit.SECONDS);
+            connected.send(new byte[] {7}, 5, TimeUnit.SECONDS);
+            assertEquals(1, accepted.receive((s, o, l) -> assertEquals(7, s.readByte(o)), 1, 5, TimeUnit.SECONDS));
+            connected.close();
+            accepted.close();
+        }
+    }
+
     /** The hostile writer goes on scribbling while this end waits in receive: the wait ends, never hangs. */
     @ParameterizedTest
     @ValueSource(strings = {"far-pointer", "random"})

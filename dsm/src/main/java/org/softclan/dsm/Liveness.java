@@ -77,8 +77,8 @@ final class Liveness implements AutoCloseable {
      * Creates and locks a fresh liveness file in the fabric at {@code root}. The file is created as
      * {@code <id>.new}, locked, and only then renamed to {@code <id>.live}: a {@code .live} file is
      * never seen unlocked while its holder lives, so a probe (or {@link Fabric#clean()}) that finds one
-     * unlocked may delete it. A probe that deletes the {@code .new} file before it was locked makes the
-     * rename fail, and the endpoint tries another id.
+     * unlocked may delete it. A probe that deletes the {@code .new} file before it was locked (even before
+     * its mode was set) makes the creation or the rename fail, and the endpoint tries another id.
      *
      * @throws DsmException if the file cannot be created or locked
      */
@@ -101,6 +101,10 @@ final class Liveness implements AutoCloseable {
                     try {
                         ch = files.createNew(fresh, StandardOpenOption.READ, StandardOpenOption.WRITE);
                     } catch (final FileAlreadyExistsException e) {
+                        continue;
+                    } catch (final NoSuchFileException e) {
+                        // created, then deleted by a probe (another process's reclaimer) before this one set
+                        // its mode or locked it: that probe took it for an abandoned .new file; another id
                         continue;
                     }
                     try {

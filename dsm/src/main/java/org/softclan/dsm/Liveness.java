@@ -47,6 +47,8 @@ final class Liveness implements AutoCloseable {
     static final String DIR = ".live";
     private static final String SUFFIX = ".live";
     private static final String NEW_SUFFIX = ".new";
+    /** Fresh files tried before giving up (each lost to a probe's deletion or an id already taken). */
+    private static final int MAX_ATTEMPTS = 1_000;
     private static final Set<Long> HELD_HERE = ConcurrentHashMap.newKeySet();
     private static final Object PROBE_LOCK = new Object();
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -84,8 +86,14 @@ final class Liveness implements AutoCloseable {
      */
     static Liveness acquire(final Path root, final FabricFiles files) {
         try {
-            files.createDirectory(root.resolve(DIR));
-            while (true) {
+            final Path dir = root.resolve(DIR);
+            files.createDirectory(dir);
+            for (int attempt = 1; ; attempt++) {
+                if (attempt > MAX_ATTEMPTS) {
+                    // every fresh file vanished before it was locked: something deletes files in .live
+                    throw new DsmException("fabric " + root + ": no liveness file could be created in " + dir
+                        + " in " + MAX_ATTEMPTS + " attempts: each fresh file was deleted before it was locked");
+                }
                 final long id = RANDOM.nextLong();
                 if (id == 0 || !HELD_HERE.add(id)) {
                     continue;
@@ -96,13 +104,16 @@ final class Liveness implements AutoCloseable {
                     if (Files.exists(file)) {
                         continue;   // an id in use (or a dead holder's, not yet reclaimed): pick another
                     }
-                    final Path fresh = root.resolve(DIR).resolve(Long.toHexString(id) + NEW_SUFFIX);
+                    final Path fresh = dir.resolve(Long.toHexString(id) + NEW_SUFFIX);
                     final FileChannel ch;
                     try {
                         ch = files.createNew(fresh, StandardOpenOption.READ, StandardOpenOption.WRITE);
                     } catch (final FileAlreadyExistsException e) {
                         continue;
                     } catch (final NoSuchFileException e) {
+                        if (!Files.isDirectory(dir)) {
+                            throw e;   // the directory itself was removed from outside: not a race to retry
+                        }
                         // created, then deleted by a probe (another process's reclaimer) before this one set
                         // its mode or locked it: that probe took it for an abandoned .new file; another id
                         continue;

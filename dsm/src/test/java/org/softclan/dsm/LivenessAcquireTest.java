@@ -45,4 +45,44 @@ class LivenessAcquireTest {
             }
         }
     }
+
+    @Test
+    void freshFilesThatAlwaysVanishEndInAnErrorNotALoop() throws Exception {
+        final Path root = Files.createTempDirectory("softclan-liveness");
+        try {
+            final FabricFiles files = spy(new FabricFiles(root, false));
+            doAnswer(call -> {
+                throw new NoSuchFileException(call.getArgument(0).toString());
+            }).when(files).createNew(any(Path.class), any(java.nio.file.OpenOption[].class));
+            final DsmException e = org.junit.jupiter.api.Assertions.assertThrows(DsmException.class,
+                () -> Liveness.acquire(root, files));
+            org.softclan.dsm.testing.Messages.assertMentions(e, root.toString(), "attempts");
+        } finally {
+            try (var all = Files.walk(root)) {
+                all.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    @Test
+    void aLiveDirectoryRemovedFromOutsideIsAnErrorAtOnce() throws Exception {
+        final Path root = Files.createTempDirectory("softclan-liveness");
+        try {
+            final FabricFiles files = spy(new FabricFiles(root, false));
+            doAnswer(call -> {
+                final Path file = call.getArgument(0);
+                Files.delete(file.getParent());   // .live is empty here: the directory goes
+                throw new NoSuchFileException(file.toString());
+            }).when(files).createNew(any(Path.class), any(java.nio.file.OpenOption[].class));
+            final DsmException e = org.junit.jupiter.api.Assertions.assertThrows(DsmException.class,
+                () -> Liveness.acquire(root, files));
+            org.softclan.dsm.testing.Messages.assertMentions(e, ".live");
+            org.mockito.Mockito.verify(files, org.mockito.Mockito.times(1))
+                .createNew(any(Path.class), any(java.nio.file.OpenOption[].class));
+        } finally {
+            try (var all = Files.walk(root)) {
+                all.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
 }

@@ -115,16 +115,6 @@ final class TripwireEntry {
     }
 
     /**
-     * {@return the user's cookie (plain read)}
-     *
-     * @param m the table's memory
-     * @param e the entry's offset
-     */
-    static long cookie(final SharedMemory m, final long e) {
-        return m.getLong(e + ENTRY_COOKIE_OFFSET);
-    }
-
-    /**
      * {@return the value the condition compares with (plain read)}
      *
      * @param m the table's memory
@@ -142,16 +132,6 @@ final class TripwireEntry {
      */
     static long count(final SharedMemory m, final long e) {
         return m.getLongVolatile(e + ENTRY_COUNT_OFFSET);
-    }
-
-    /**
-     * Counts one firing (atomic add: a full barrier; writers of any process).
-     *
-     * @param m the table's memory
-     * @param e the entry's offset
-     */
-    static void incrementCount(final SharedMemory m, final long e) {
-        m.getAndAddLong(e + ENTRY_COUNT_OFFSET, 1);
     }
 
     /**

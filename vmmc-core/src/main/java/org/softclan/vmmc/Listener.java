@@ -269,15 +269,19 @@ public final class Listener implements AutoCloseable {
             if (tx != null && e instanceof DsmException d) {
                 tellClientWhy(tx, d);   // the client learns at once why, instead of waiting for its timeout
             }
-            if (c != null) {
-                c.close();   // its tripwires, its registration with the endpoint, both mappings
-            } else {
-                if (tx != null) {
-                    tx.close();
+            try {
+                if (c != null) {
+                    c.close();   // its tripwires, its registration with the endpoint, both mappings
+                } else {
+                    if (tx != null) {
+                        tx.close();
+                    }
+                    if (rx != null) {
+                        rx.close();
+                    }
                 }
-                if (rx != null) {
-                    rx.close();
-                }
+            } catch (final RuntimeException cleanup) {
+                e.addSuppressed(cleanup);   // the slot is freed all the same, and the first failure reported
             }
             free(at);
             throw e;

@@ -226,26 +226,29 @@ public final class RpcServer implements AutoCloseable {
         // stopping the JVM (the polling thread then died of ExceptionInInitializerError)
         pollIn = Bytes.allocateElasticOnHeap();
         pollOut = Bytes.allocateElasticDirect();
-        final TripwireUnit opened;
+        TripwireUnit opened = null;
         try {
             opened = TripwireUnit.open(endpoint);
-            try {
-                listener = Vmmc.listen(endpoint, service, new ConnectionContext().ringCapacity(ctx.ringCapacity)
-                    .mode(Connection.Mode.EVENTS).unit(opened).waitStrategy(ctx.strategy));
-            } catch (final RuntimeException | Error e) {
-                opened.close();   // the name is taken (or bad): leave no event queue behind
-                throw e;
-            }
+            listener = Vmmc.listen(endpoint, service, new ConnectionContext().ringCapacity(ctx.ringCapacity)
+                .mode(Connection.Mode.EVENTS).unit(opened).waitStrategy(ctx.strategy));
+            // closing the endpoint closes this server (its threads stop) before the unit and the listener it
+            // polls: the endpoint closes what was registered newest first
+            endpoint.closeFirst(this);
         } catch (final RuntimeException | Error e) {
+            // a start that failed (the name taken or bad, the endpoint closed) leaves nothing behind
+            if (listener != null) {
+                listener.close();
+                listener = null;
+            }
+            if (opened != null) {
+                opened.close();
+            }
             pollOut.releaseLast();
             pollOut = null;
             pollIn = null;
             throw e;
         }
         unit = opened;
-        // closing the endpoint closes this server (its threads stop) before the unit and the listener it
-        // polls: the endpoint closes what was registered newest first
-        endpoint.closeFirst(this);
         workers = ctx.workers > 0 ? Executors.newFixedThreadPool(ctx.workers, r -> {
             final Thread t = new Thread(r, "rpc-" + service + "-worker");
             t.setDaemon(true);

@@ -391,8 +391,11 @@ final class LineIndex {
         final int w = wideCount();
         for (int i = 0; i < w; i++) {
             final int index = wideIndex(i);
-            final long s = checkedStart(index);
-            if (line >= s >>> 6 && line <= (s + TripwireEntry.length(memory, entry(index)) - 1) >>> 6) {
+            // each field read once: a peer may change it between a check and a second read
+            final long s = TripwireEntry.start(memory, entry(index));
+            final long length = TripwireEntry.length(memory, entry(index));
+            checkRange(index, s, length);
+            if (line >= s >>> 6 && line <= (s + length - 1) >>> 6) {
                 return true;
             }
         }
@@ -484,19 +487,19 @@ final class LineIndex {
     }
 
     /**
-     * @param index an entry index, in [0, entry capacity) (the caller checked)
-     * @return the entry's start, its range checked against the data area (plain reads)
-     * @throws TripwireTableCorruptException if the range is not inside it
+     * Checks an entry's range as the caller read it (once: a second read may find other values, and a
+     * loop bounded by the first could then run for ever).
+     *
+     * @param index  an entry index, for the message
+     * @param start  the entry's start as read
+     * @param length the entry's length as read
+     * @throws TripwireTableCorruptException if the range is not inside the data area
      */
-    long checkedStart(final int index) {
-        final long e = entry(index);
-        final long start = TripwireEntry.start(memory, e);
-        final long length = TripwireEntry.length(memory, e);
+    void checkRange(final int index, final long start, final long length) {
         if (!validRange(start, length)) {
             throw corrupt("entry " + index, "start/length", start, "length " + length + "; must lie inside the "
                 + dataSize + "-byte data area");
         }
-        return start;
     }
 
     private int checked(final String structure, final String field, final int value, final int max) {

@@ -18,6 +18,12 @@ import org.softclan.dsm.SharedMemory;
  * barring a concurrent re-registration, which changes the serial again and is noticed on the next write.
  * The region id is re-published with a volatile store when a queue registers again.
  *
+ * <p><b>Serials.</b> A writer caches the queue it reached through a slot, keyed by the slot's serial (and
+ * caches "unreachable" too, when the name was garbage). A serial is therefore a random non-zero value
+ * below 2^62, not a counter a peer could set back and have climb into values cached earlier, and a
+ * process that registers again in a slot whose serial is no longer the one it published (a peer wrote
+ * it) publishes a fresh one, so no writer keeps a cache made while the slot held garbage.
+ *
  * <p><b>Trust.</b> A name length outside [0, {@link TripwireTableDescriptor#QUEUE_NAME_MAX}] is counted
  * ({@link ProtocolErrors}) and the slot treated as empty; writers import only queues whose name a unit
  * would make. Slots whose owner is gone are reclaimed, with the entries their unit left armed.
@@ -27,6 +33,8 @@ final class QueueDirectory {
     private final String regionName;
     private final HolderIdentity holders;
     private final TripwireTable table;
+    /** The serial this process last published in each slot, 0 if none (guarded by the table's lock). */
+    private final long[] published = new long[QUEUES];
 
     /**
      * @param memory     the table's memory
@@ -61,6 +69,7 @@ final class QueueDirectory {
             final long slot = queueSlotOffset(i);
             if (memory.getLongVolatile(slot + QUEUE_OWNER_OFFSET) == pid && name.equals(queueName(i))) {
                 memory.putIntVolatile(slot + QUEUE_REGION_ID_OFFSET, regionId);
+                republishIfChanged(i);
                 return i;
             }
         }
@@ -76,6 +85,7 @@ final class QueueDirectory {
             }
             if (name.equals(queueName(i))) {
                 memory.putIntVolatile(slot + QUEUE_REGION_ID_OFFSET, regionId);
+                republishIfChanged(i);
                 return i;
             }
         }
@@ -88,11 +98,33 @@ final class QueueDirectory {
         memory.putInt(slot + QUEUE_REGION_ID_OFFSET, regionId);
         memory.putInt(slot + QUEUE_NAME_LENGTH_OFFSET, bytes.length);
         memory.putBytes(slot + QUEUE_NAME_OFFSET, bytes, 0, bytes.length);
-        final long serial = memory.getLong(QUEUE_SERIAL_OFFSET) + 1;
+        final long serial = freshSerial();
         memory.putLong(QUEUE_SERIAL_OFFSET, serial);
         memory.putLongVolatile(slot + QUEUE_SLOT_SERIAL_OFFSET, serial);
         memory.putLongVolatile(slot + QUEUE_OWNER_OFFSET, pid);
+        published[free] = serial;
         return free;
+    }
+
+    /** A random serial in [1, 2^62): no value a peer wrote earlier comes back but by a chance of 2^-62. */
+    private static long freshSerial() {
+        return java.util.concurrent.ThreadLocalRandom.current().nextLong(1, 1L << 62);
+    }
+
+    /**
+     * Slot {@code i} is this queue's: if its serial is not the one this process published there (a peer
+     * wrote it, or this process never published one), publishes a fresh one (a volatile store), so writers
+     * attach again instead of trusting what they cached under the old value.
+     */
+    private void republishIfChanged(final int i) {
+        final long slot = queueSlotOffset(i);
+        final long serial = memory.getLongVolatile(slot + QUEUE_SLOT_SERIAL_OFFSET);
+        if (serial == published[i] && serial != 0) {
+            return;
+        }
+        final long fresh = freshSerial();
+        memory.putLongVolatile(slot + QUEUE_SLOT_SERIAL_OFFSET, fresh);
+        published[i] = fresh;
     }
 
     /**

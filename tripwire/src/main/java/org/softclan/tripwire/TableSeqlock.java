@@ -48,6 +48,10 @@ import org.softclan.dsm.SharedMemory;
  * comes back, whatever garbage readers may have cached meanwhile), and rebuilds the table. A dead
  * holder's odd seq gets the same jump. Until the next change by a process that saw the higher value, a
  * reader may still use a stale cache of a line: the window the garbage opened closes at that change.
+ * Legitimate seqs stay below {@link #SEQ_LIMIT} (2^62): a value at or above it, or negative, is garbage
+ * and gets the same jump; a jump that would pass the limit starts again at a random even value below it
+ * (never at 0: readers may hold caches keyed by the small values a peer wrote, and a seq that climbed
+ * from 0 again would revalidate them).
  *
  * <p><b>Bounds on every wait.</b> A mutator waits for a live holder at most {@link #LOCK_TIMEOUT_NANOS}
  * and then throws {@link TripwireLockTimeoutException} naming the holder; a reader waits for an odd seq
@@ -65,6 +69,10 @@ final class TableSeqlock {
     static final long HOLDER_CHECK_NANOS = 1_000_000;
     /** Busy spins before a waiter starts yielding and checking the holder. */
     static final int SPINS = 1_000;
+    /** Every legitimate seq is below this (2^62); see "A seq set back" above. */
+    static final long SEQ_LIMIT = 1L << 62;
+    /** A jump's random stride is below this (2^40). */
+    private static final long STRIDE = 1L << 40;
 
     private final SharedMemory memory;
     private final String regionName;
@@ -75,6 +83,8 @@ final class TableSeqlock {
      * (guarded by the lock word, like the structure).
      */
     private long highest;
+    /** The odd seq this process made when it last took the lock: {@link #unlock()} publishes the next value. */
+    private long odd;
 
     /**
      * @param memory     the table's memory
@@ -234,15 +244,17 @@ final class TableSeqlock {
     /** The lock is ours: make the seq odd, or, if it already is (a holder died mid-change), rebuild. */
     private void afterAcquire() {
         long seq = memory.getLongVolatile(SEQ_OFFSET);
-        if ((seq & 1) == 0 && seq < highest) {
+        if ((seq & 1) == 0 && (seq < highest || seq >= SEQ_LIMIT)) {
             // a legitimate seq only grows: a peer wrote this one. Readers may hold line caches keyed by
             // values the seq passed before; were it to climb back through them, a cache of a line that
             // has changed since would look current. Jump past everything this process saw, by a random
             // stride, so no cached value comes back (the structure is rebuilt too: it may be garbage)
             ProtocolErrors.record(new TripwireTableCorruptException(regionName, "header", "seq", seq,
-                "went back from " + highest + " (a seq only grows): the seq jumps ahead and the table is rebuilt"));
+                seq < 0 || seq >= SEQ_LIMIT ? "must be within [0, 2^62): the seq jumps and the table is rebuilt"
+                : "went back from " + highest + " (a seq only grows): the seq jumps ahead and the table is rebuilt"));
             seq = fresh();
-            memory.putLongRelease(SEQ_OFFSET, seq + 1);
+            odd = seq + 1;
+            memory.putLongRelease(SEQ_OFFSET, odd);
             SharedMemory.releaseFence();
             highest = seq;
             table.rebuild();
@@ -252,7 +264,8 @@ final class TableSeqlock {
             highest = Math.max(highest, seq);
             // odd before any change of the structure: a release store, then a release fence (the CAS on
             // the lock word was already a full one)
-            memory.putLongRelease(SEQ_OFFSET, seq + 1);
+            odd = seq + 1;
+            memory.putLongRelease(SEQ_OFFSET, odd);
             SharedMemory.releaseFence();
             if (memory.getIntVolatile(REPAIR_OFFSET) != 0) {
                 table.rebuild();   // a reader found garbage since the last change
@@ -261,7 +274,8 @@ final class TableSeqlock {
             ProtocolErrors.record(new TripwireTableCorruptException(regionName, "header", "seq", seq,
                 "odd with no live holder: a mutator died mid-change"));
             final long jumped = fresh();   // the rebuilt structure gets a seq no reader cached
-            memory.putLongRelease(SEQ_OFFSET, jumped + 1);
+            odd = jumped + 1;
+            memory.putLongRelease(SEQ_OFFSET, odd);
             SharedMemory.releaseFence();
             highest = jumped;
             table.rebuild();
@@ -269,28 +283,31 @@ final class TableSeqlock {
     }
 
     /**
-     * An even seq past every value this process saw and past the current one, by a random stride of up
-     * to 2^40: a reader's cache keyed by an earlier value (garbage a peer wrote included, which this
-     * process may never have seen) matches it only by a chance of about one in 2^39 per cached value.
+     * An even seq past every value this process saw and past the current one (if that is a legitimate
+     * one), by a random stride of up to 2^40: a reader's cache keyed by an earlier value (garbage a peer
+     * wrote included, which this process may never have seen) matches it only by a chance of about one in
+     * 2^39 per cached value. A jump that would reach {@link #SEQ_LIMIT} starts again at a random even value
+     * below it.
      */
     private long fresh() {
-        final long floor = Math.max(highest, memory.getLongVolatile(SEQ_OFFSET) | 1) + 1;
-        final long next = floor + (java.util.concurrent.ThreadLocalRandom.current().nextLong(1L << 40) & ~1L);
-        return next < 0 ? 0 : next & ~1L;   // a garbage seq near the top wraps to the start
+        final java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        final long current = memory.getLongVolatile(SEQ_OFFSET);
+        final long floor = Math.max(highest, current >= 0 && current < SEQ_LIMIT ? current | 1 : 0) + 1;
+        final long next = floor < SEQ_LIMIT - 2 * STRIDE ? floor + random.nextLong(STRIDE)
+            : random.nextLong(SEQ_LIMIT - 2 * STRIDE);
+        return next & ~1L;
     }
 
     /**
-     * Makes the seq even (whatever a peer wrote there; a release store, so readers that see it see the
-     * changes) and frees the lock if this process still holds it (a release store: only the holder
-     * writes a held lock word, and a peer that scribbles on it meanwhile is taken over from anyway).
+     * Makes the seq even, one past the odd value this process made when it took the lock (a release
+     * store, so readers that see it see the changes; whatever a peer wrote there meanwhile is replaced),
+     * and frees the lock if this process still holds it (a release store: only the holder writes a held
+     * lock word, and a peer that scribbles on it meanwhile is taken over from anyway).
      */
     void unlock() {
-        final long seq = memory.getLong(SEQ_OFFSET);
-        final long even = (seq | 1) + 1;
+        final long even = odd + 1;
         memory.putLongRelease(SEQ_OFFSET, even);
-        if (even > highest) {
-            highest = even;
-        }
+        highest = even;
         if (memory.getLongVolatile(LOCK_OFFSET) == holders.token()) {
             memory.putLongRelease(LOCK_OFFSET, 0);
         }

@@ -248,11 +248,21 @@ final class TripwireTable {
         if (TripwireEntry.state(memory, e) == TripwireEntry.FREE || TripwireEntry.id(memory, e) != id) {
             return false;
         }
-        final long start = index.checkedStart(i);
-        TripwireEntry.state(memory, e, TripwireEntry.FREE);
+        // each field read once, checked, and only the local copies used: a peer that changes the length
+        // after the check must not stretch the loops below over the whole address space
+        final long start = TripwireEntry.start(memory, e);
+        final long length = TripwireEntry.length(memory, e);
+        final int flags = TripwireEntry.flags(memory, e);
+        index.checkRange(i, start, length);
         final long firstLine = start >>> 6;
-        final long lastLine = (start + TripwireEntry.length(memory, e) - 1) >>> 6;
-        if ((TripwireEntry.flags(memory, e) & Tripwire.WIDE) != 0) {
+        final long lastLine = (start + length - 1) >>> 6;
+        final boolean wide = lastLine - firstLine + 1 > NARROW_MAX_LINES;
+        if (wide != ((flags & Tripwire.WIDE) != 0)) {
+            throw corrupt("entry " + i, "flags", flags, "the WIDE flag must be set exactly when the range covers"
+                + " more than " + NARROW_MAX_LINES + " lines (it covers " + (lastLine - firstLine + 1) + ")");
+        }
+        TripwireEntry.state(memory, e, TripwireEntry.FREE);
+        if (wide) {
             index.removeWide(i);
         } else {
             for (long line = firstLine; line <= lastLine; line++) {

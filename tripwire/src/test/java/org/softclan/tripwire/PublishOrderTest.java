@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mockito.ArgumentMatchers.anyLong;
 import static org.mockito.ArgumentMatchers.eq;
+import static org.mockito.ArgumentMatchers.longThat;
 import static org.mockito.Mockito.inOrder;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.mockStatic;
@@ -155,7 +156,6 @@ class PublishOrderTest {
     void anArmTakesTheLockThenMakesTheSeqOddBeforeAnyChangeAndEvenAfterTheLast() {
         final long me = HolderIdentity.PROCESS.token();
         when(memory.compareAndSetLong(LOCK_OFFSET, 0, me)).thenReturn(true);
-        when(memory.getLong(SEQ_OFFSET)).thenReturn(1L);              // as the odd store left it
         when(memory.getLongVolatile(LOCK_OFFSET)).thenReturn(me);     // as the CAS left it
         final TripwireTable t = table(4);
         t.lock();
@@ -209,7 +209,8 @@ class PublishOrderTest {
         order.verify(memory).putInt(slot + TripwireTableDescriptor.QUEUE_REGION_ID_OFFSET, 9);
         order.verify(memory).putInt(slot + TripwireTableDescriptor.QUEUE_NAME_LENGTH_OFFSET, name.length);
         order.verify(memory).putBytes(slot + TripwireTableDescriptor.QUEUE_NAME_OFFSET, name, 0, name.length);
-        order.verify(memory).putLongVolatile(slot + TripwireTableDescriptor.QUEUE_SLOT_SERIAL_OFFSET, 1);
+        order.verify(memory).putLongVolatile(eq(slot + TripwireTableDescriptor.QUEUE_SLOT_SERIAL_OFFSET),
+            longThat(serial -> serial > 0));
         order.verify(memory).putLongVolatile(slot + TripwireTableDescriptor.QUEUE_OWNER_OFFSET, me);
         order.verifyNoMoreInteractions();
     }

@@ -4,9 +4,13 @@ import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.when;
 import static org.softclan.dsm.testing.Messages.assertMentions;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -54,6 +58,36 @@ class TripwireTableTest {
     private int drain() {
         return unit.events().poll((seq, id, cookie, region, off, len, value) ->
             events.add(new long[] {id, cookie, off, len, value}), 1000);
+    }
+
+    @Test
+    void aLengthAPeerChangesAfterTheDisarmCheckedItCannotStretchTheDisarmsLoops() {
+        // the disarm checked an entry's range, then read the length again to bound its loops over the
+        // entry's lines: a peer that wrote a huge length in between sent it over 2^44 lines (a CI run hung
+        // for more than an hour in the storm test, its thread deaf to JUnit's interrupt)
+        final SharedMemory memory = mock(SharedMemory.class);
+        final TripwireTable t = new TripwireTable(memory, 1 << 16, 4, "r");
+        final long e = t.entry(0);
+        when(memory.getIntVolatile(e + TripwireTableDescriptor.ENTRY_STATE_OFFSET)).thenReturn(TripwireEntry.ARMED);
+        when(memory.getLong(e + TripwireTableDescriptor.ENTRY_ID_OFFSET)).thenReturn(7L);
+        when(memory.getLong(e + TripwireTableDescriptor.ENTRY_START_OFFSET)).thenReturn(64L);
+        when(memory.getLong(e + TripwireTableDescriptor.ENTRY_LENGTH_OFFSET)).thenReturn(8L, 1L << 50);
+        assertTrue(assertTimeoutPreemptively(Duration.ofSeconds(5), () -> t.disarm(0, 7)),
+            "the entry is disarmed over the one line its checked range covers");
+    }
+
+    @Test
+    void aNarrowEntryWhoseWideFlagAPeerClearedIsCorruptNotAWalkOverEveryLine() {
+        // the loops of a narrow entry are bounded by its few lines; one whose range is wide but whose WIDE
+        // flag a peer cleared would walk every line of the region
+        final SharedMemory memory = mock(SharedMemory.class);
+        final TripwireTable t = new TripwireTable(memory, 1 << 16, 4, "r");
+        final long e = t.entry(0);
+        when(memory.getIntVolatile(e + TripwireTableDescriptor.ENTRY_STATE_OFFSET)).thenReturn(TripwireEntry.ARMED);
+        when(memory.getLong(e + TripwireTableDescriptor.ENTRY_ID_OFFSET)).thenReturn(7L);
+        when(memory.getLong(e + TripwireTableDescriptor.ENTRY_LENGTH_OFFSET)).thenReturn(1L << 16);
+        final TripwireTableCorruptException c = assertThrows(TripwireTableCorruptException.class, () -> t.disarm(0, 7));
+        assertMentions(c, "'r'", "entry 0", "WIDE");
     }
 
     @Test

@@ -91,6 +91,56 @@ class TripwireUnitTest {
     }
 
     @Test
+    void aSeqAPeerSetNearTheTopDoesNotWrapIntoSmallValuesAWritersCacheHolds() {
+        // a storm wrote seqs near Long.MAX_VALUE and small ones: the next jump overflowed, the seq started
+        // again at 0 and climbed through a small value the writer had cached a line at while a peer had
+        // written it. The region's new tripwire then never fired for that writer
+        final org.softclan.dsm.SharedMemory side = org.softclan.dsm.SharedMemory.sidecarOf(in);
+        final Tripwire first = unit.arm(in, Tripwire.Options.word(8192));
+        side.putLongVolatile(TripwireTableDescriptor.SEQ_OFFSET, 8);   // the peer's garbage, small and even
+        out.putLongRelease(8192, 1);   // the writer caches line 128: [first's entry] at seq 8
+        assertEquals(1, drain());
+        first.disarm();
+        final Tripwire elsewhere = unit.arm(in, Tripwire.Options.word(0));   // takes first's freed entry
+        side.putLongVolatile(TripwireTableDescriptor.SEQ_OFFSET, Long.MAX_VALUE - 1);   // garbage at the top
+        for (int k = 0; k < 8 && side.getLongVolatile(TripwireTableDescriptor.SEQ_OFFSET) != 6; k++) {
+            unit.arm(in, Tripwire.Options.word(64)).disarm();   // climbs 0, 2, 4, 6 where the seq wraps
+        }
+        final Tripwire second = unit.arm(in, Tripwire.Options.word(8200));   // line 128 again
+        final long seq = side.getLongVolatile(TripwireTableDescriptor.SEQ_OFFSET);
+        assertTrue(seq != 8 && seq >= 0 && seq < TableSeqlock.SEQ_LIMIT, "the seq after the arm: " + seq);
+        out.putLongRelease(8200, 2);
+        assertEquals(1, drain(), "the new tripwire on the cached line fires");
+        assertEquals(second.id(), events.get(events.size() - 1)[1]);
+        second.disarm();
+        elsewhere.disarm();
+    }
+
+    @Test
+    void aQueueSerialAPeerWroteWhileTheSlotHeldGarbageIsReplacedWhenTheUnitArmsAgain() {
+        // a writer caches "this slot's queue cannot be reached" under the slot's serial; a peer that wrote the
+        // serial while the name was garbage, and let the name be whole again, left the writer losing every
+        // event of the unit's new tripwires: the unit's next arm must publish a serial of its own
+        final org.softclan.dsm.SharedMemory side = org.softclan.dsm.SharedMemory.sidecarOf(in);
+        final Tripwire first = unit.arm(in, Tripwire.Options.word(0));
+        final long slot = TripwireTableDescriptor.queueSlotOffset(0);
+        final int length = side.getInt(slot + TripwireTableDescriptor.QUEUE_NAME_LENGTH_OFFSET);
+        side.putIntVolatile(slot + TripwireTableDescriptor.QUEUE_NAME_LENGTH_OFFSET, -5);   // garbage name
+        side.putLongVolatile(slot + TripwireTableDescriptor.QUEUE_SLOT_SERIAL_OFFSET, 12345);   // garbage serial
+        out.putLongRelease(0, 1);   // the writer attaches under serial 12345: no queue, the event is lost
+        assertEquals(0, drain());
+        side.putIntVolatile(slot + TripwireTableDescriptor.QUEUE_NAME_LENGTH_OFFSET, length);   // whole again
+        final Tripwire second = unit.arm(in, Tripwire.Options.word(128));
+        assertTrue(side.getLongVolatile(slot + TripwireTableDescriptor.QUEUE_SLOT_SERIAL_OFFSET) != 12345,
+            "the unit's arm published a serial of its own");
+        out.putLongRelease(128, 2);
+        assertEquals(1, drain(), "the new tripwire's event reaches the queue");
+        assertEquals(second.id(), events.get(events.size() - 1)[1]);
+        second.disarm();
+        first.disarm();
+    }
+
+    @Test
     void aTableAPeerMadeLookFullIsRebuiltWhenEntriesAreFreeAndTheArmSucceeds() {
         // a storm once left the free list empty and the high-water mark at the capacity (values in range,
         // so not caught as garbage): every later arm failed as "all entries are armed"

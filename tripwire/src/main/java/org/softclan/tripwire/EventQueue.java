@@ -70,6 +70,10 @@ public final class EventQueue {
     private final int capacity;
     /** Threads inside {@link #block}: {@link #close()} unmaps nothing until they left. */
     private final java.util.concurrent.atomic.AtomicInteger blocked = new java.util.concurrent.atomic.AtomicInteger();
+    /** Guards {@link #waiters}. */
+    private final Object waiterLock = new Object();
+    /** This process's threads counted in the shared waiter word (guarded by {@link #waiterLock}). */
+    private int waiters;
     private volatile boolean closed;
     /** Owner only: the next position to consume (the shared head is written from it, never read back). */
     private long head;
@@ -239,8 +243,8 @@ public final class EventQueue {
      */
     void ring() {
         if (memory.getIntVolatile(WAITERS_OFFSET) != 0) {
-            memory.getAndAddInt(DOORBELL_OFFSET, 1);
-            Futex.wake(memory.address() + DOORBELL_OFFSET, Futex.WAKE_ALL);
+            // the add made by the kernel: a queue whose file was cut is an answer, not a SIGBUS (see Futex)
+            Futex.incrementAndWakeAll(memory.address() + DOORBELL_OFFSET);
         }
     }
 
@@ -473,7 +477,7 @@ public final class EventQueue {
 
     private boolean block0(final java.util.function.BooleanSupplier ready, final long timeoutNanos) {
         final long deadline = System.nanoTime() + timeoutNanos;
-        memory.getAndAddInt(WAITERS_OFFSET, 1);
+        addWaiter(1);
         boolean faulted = false;
         try {
             while (true) {
@@ -511,8 +515,24 @@ public final class EventQueue {
             throw fault;
         } finally {
             if (!faulted) {
-                memory.getAndAddInt(WAITERS_OFFSET, -1);
+                addWaiter(-1);
             }
+        }
+    }
+
+    /**
+     * Counts a thread of this process in or out of the shared waiter count. Only the queue's process
+     * blocks on it, so the word is written with volatile stores of a count kept here (under a lock), not
+     * with an atomic add: the JVM turns a fault of a store into a file that was cut into an
+     * {@link InternalError}, but an atomic instruction run by JDK 17's interpreter into a SIGBUS that ends
+     * the process. The volatile store is a full barrier: the waiter's re-check of its condition that
+     * follows cannot pass it (the poster's side is a volatile store of the slot, then a load of this word).
+     * A count a peer wrote is overwritten by the next change.
+     */
+    private void addWaiter(final int delta) {
+        synchronized (waiterLock) {
+            waiters += delta;
+            memory.putIntVolatile(WAITERS_OFFSET, waiters);
         }
     }
 
@@ -553,8 +573,7 @@ public final class EventQueue {
         if (!mapping.isIntact()) {
             return;
         }
-        memory.getAndAddInt(DOORBELL_OFFSET, 1);
-        Futex.wake(memory.address() + DOORBELL_OFFSET, Futex.WAKE_ALL);
+        Futex.incrementAndWakeAll(memory.address() + DOORBELL_OFFSET);
         if (!mapping.isIntact()) {
             Mapping.takeHeldBackFault();   // cut meanwhile: take the fault the JVM may hold back now
         }

@@ -72,6 +72,13 @@ public final class Futex {
 
     private static final int FUTEX_WAIT = 0;
     private static final int FUTEX_WAKE = 1;
+    private static final int FUTEX_WAKE_OP = 5;
+    /**
+     * The operation {@link #incrementAndWakeAll} gives {@code FUTEX_WAKE_OP}: add 1 to the word
+     * ({@code FUTEX_OP_ADD}, argument 1), then compare the old value with 0 ({@code FUTEX_OP_CMP_EQ}),
+     * which only decides whether waiters of the second address are woken too; it is the same address.
+     */
+    private static final int OP_ADD_ONE = (1 << 28) | (0 << 24) | (1 << 12);
     private static final long NANOS_PER_SECOND = 1_000_000_000L;
 
     private static final String UNAVAILABLE_REASON = probe();
@@ -159,6 +166,37 @@ public final class Futex {
             throw failure("FUTEX_WAKE", address, LinuxSyscalls.errno());
         }
         return (int) woken;
+    }
+
+    /**
+     * Adds 1 to the word and wakes every thread waiting on it, as one system call ({@code FUTEX_WAKE_OP}):
+     * the kernel makes the add (atomic, a full barrier), so memory that is gone (the mapped file was cut
+     * short by another process) is an {@code EFAULT} answer here, not a {@code SIGBUS} in this JVM, which
+     * an atomic instruction run by the JVM's interpreter on JDK 17 is (the JVM turns a fault of an
+     * ordinary {@code Unsafe} load or store into an {@link InternalError}, not that of a compare-and-set).
+     * In the fallback: an atomic add ({@code Unsafe.getAndAddInt}) and no wake.
+     *
+     * @param address absolute native address of a 4-byte-aligned int in a shared mapping
+     * @return false if the word's memory is gone ({@code EFAULT}: nothing was added or woken), else true
+     * @throws IllegalArgumentException if {@code address} is not 4-byte aligned
+     * @throws IllegalStateException    if the kernel rejects the call for another reason
+     */
+    public static boolean incrementAndWakeAll(final long address) {
+        checkAligned(address);
+        if (!NATIVE) {
+            UNSAFE.getAndAddInt(null, address, 1);
+            return true;
+        }
+        final long r = LinuxSyscalls.syscall(LinuxSyscalls.SYS_FUTEX, address, FUTEX_WAKE_OP, WAKE_ALL, 0L,
+            address, OP_ADD_ONE);
+        if (r >= 0) {
+            return true;
+        }
+        final int errno = LinuxSyscalls.errno();
+        if (errno == LinuxSyscalls.EFAULT) {
+            return false;
+        }
+        throw failure("FUTEX_WAKE_OP", address, errno);
     }
 
     /**

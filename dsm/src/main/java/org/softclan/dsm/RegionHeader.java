@@ -46,17 +46,19 @@ record RegionHeader(long dataSize, long sidecarSize, long generation, long acces
         final int headerLength = buf.getInt(HEADER_LENGTH_OFFSET);
         final long dataSize = buf.getLong(DATA_SIZE_OFFSET);
         final long sidecarSize = buf.getLong(SIDECAR_SIZE_OFFSET);
-        if (headerLength == HEADER_LENGTH && dataSize > 0 && sidecarSize >= 0
-            && fileLength < RegionLayout.fileLength(dataSize, sidecarSize)) {
-            throw new RegionFormatException("file " + path + " is shorter than its header says (was it cut from"
-                + " outside?): data size " + dataSize + " and sidecar size " + sidecarSize + " need "
-                + RegionLayout.fileLength(dataSize, sidecarSize) + " bytes, but the file holds " + fileLength
-                + "; it was not mapped, since accesses past its end would fault");
-        }
         if (headerLength != HEADER_LENGTH || dataSize <= 0 || sidecarSize < 0) {
             throw new RegionFormatException("file " + path + " is damaged: header length " + headerLength
-                + ", data size " + dataSize + " and sidecar size " + sidecarSize + " need "
-                + RegionLayout.fileLength(dataSize, sidecarSize) + " bytes, but the file holds " + fileLength);
+                + " (must be " + HEADER_LENGTH + "), data size " + dataSize + " (must be positive) and sidecar size "
+                + sidecarSize + " (must not be negative); the file holds " + fileLength + " bytes");
+        }
+        // compared without computing header + data + sidecar, which sizes a peer wrote could overflow into a
+        // small length: the file would be mapped short and every access past that length would fault
+        if (dataSize > fileLength - HEADER_LENGTH
+            || sidecarSize != 0 && sidecarSize > fileLength - RegionLayout.sidecarOffset(dataSize)) {
+            throw new RegionFormatException("file " + path + " is shorter than its header says (was it cut from"
+                + " outside?): data size " + dataSize + " and sidecar size " + sidecarSize + " need "
+                + needed(dataSize, sidecarSize) + " bytes, but the file holds " + fileLength
+                + "; it was not mapped, since accesses past its end would fault");
         }
         final int nameLength = Math.max(0, Math.min(OWNER_NAME_MAX, buf.getInt(OWNER_NAME_OFFSET)));
         final byte[] name = new byte[nameLength];
@@ -68,6 +70,14 @@ record RegionHeader(long dataSize, long sidecarSize, long generation, long acces
             livenessId == 0 ? null : Liveness.fileOf(path.toAbsolutePath().getParent(), livenessId));
         return new RegionHeader(dataSize, sidecarSize, buf.getLong(GENERATION_OFFSET), buf.getLong(ACCESS_KEY_OFFSET), owner,
             buf.getLong(CREATED_AT_OFFSET), buf.getInt(STATE_OFFSET), fileLength, buf.getInt(FLAGS_OFFSET));
+    }
+
+    /** {@return the file length a header's sizes need, as a decimal number, or "more than 2^63" if that overflows} */
+    private static String needed(final long dataSize, final long sidecarSize) {
+        if (dataSize > Long.MAX_VALUE - 2 * HEADER_LENGTH - sidecarSize) {
+            return "more than 2^63";
+        }
+        return Long.toString(RegionLayout.fileLength(dataSize, sidecarSize));
     }
 
     /** Writes a fresh header into a mapped file; the state word is written last, with release order. */

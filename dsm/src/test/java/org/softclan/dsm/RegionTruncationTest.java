@@ -139,6 +139,25 @@ class RegionTruncationTest {
         assertEquals(4096, Files.size(file), "a refused file is left as it is");
     }
 
+    @Test
+    void sizesThatOverflowIntoASmallFileLengthAreRefusedNotMappedShort() throws IOException {
+        // header + data + sidecar, computed from sizes a peer wrote, overflowed: data size Long.MAX_VALUE
+        // and a sidecar just below it came to a few thousand bytes, a file of that length passed the check,
+        // and the importer got a mapping of that length with a data size of 2^63 - 1 (its first access past
+        // the mapped length would crash the JVM)
+        owner.export("huge", SIZE);
+        final Path file = fileOf("huge");
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            final java.nio.ByteBuffer header = f.getChannel().map(java.nio.channels.FileChannel.MapMode.READ_WRITE,
+                0, RegionLayout.HEADER_LENGTH).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            header.putLong(RegionLayout.DATA_SIZE_OFFSET, Long.MAX_VALUE);
+            header.putLong(RegionLayout.SIDECAR_SIZE_OFFSET, Long.MAX_VALUE - 2000);
+        }
+        final RegionFormatException e = assertThrows(RegionFormatException.class, () -> importer.importRegion("huge"));
+        assertMentions(e, file.toString(), "shorter than its header says", Long.toString(Long.MAX_VALUE),
+            "more than 2^63", Long.toString(MAPPED));
+    }
+
     // ----------------------------------------------------------------------------- across processes
 
     @Test

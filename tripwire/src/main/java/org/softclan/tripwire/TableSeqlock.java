@@ -210,11 +210,8 @@ final class TableSeqlock {
         long nextCheck = start + HOLDER_CHECK_NANOS;
         for (int spins = 0; ; spins++) {
             final long holder = memory.getLongVolatile(LOCK_OFFSET);
-            if (holder == 0) {
-                if (memory.compareAndSetLong(LOCK_OFFSET, 0, me)) {
-                    return;
-                }
-                continue;
+            if (holder == 0 && memory.compareAndSetLong(LOCK_OFFSET, 0, me)) {
+                return;
             }
             if (spins < SPINS) {
                 Thread.onSpinWait();

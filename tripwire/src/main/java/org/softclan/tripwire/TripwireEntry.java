@@ -156,20 +156,26 @@ final class TripwireEntry {
 
     /**
      * Takes the lost counter and sets it to 0, atomically (a compare-and-set loop: the window offers no
-     * atomic exchange; a full barrier). Bounded in practice: it retries only while writers keep counting
-     * losses, each retry seeing a larger count.
+     * atomic exchange; a full barrier). It retries while writers keep counting losses, at most
+     * {@value #TAKE_LOST_ATTEMPTS} times (a peer that rewrites the word without pause must not hold the
+     * caller); then it gives up and reports none, and the count stays for the next call.
      *
      * @param m the table's memory
      * @param e the entry's offset
-     * @return the count taken
+     * @return the count taken, 0 if none (or it kept changing)
      */
     static long takeLost(final SharedMemory m, final long e) {
-        long lost;
-        do {
-            lost = m.getLongVolatile(e + ENTRY_LOST_OFFSET);
-        } while (!m.compareAndSetLong(e + ENTRY_LOST_OFFSET, lost, 0));
-        return lost;
+        for (int attempt = 0; attempt < TAKE_LOST_ATTEMPTS; attempt++) {
+            final long lost = m.getLongVolatile(e + ENTRY_LOST_OFFSET);
+            if (m.compareAndSetLong(e + ENTRY_LOST_OFFSET, lost, 0)) {
+                return lost;
+            }
+        }
+        return 0;
     }
+
+    /** Compare-and-set attempts of {@link #takeLost} before it gives up for this call. */
+    static final int TAKE_LOST_ATTEMPTS = 1_000;
 
     /**
      * Fills a free entry's fields for arming, all but the state (plain stores for those only the lock

@@ -194,7 +194,8 @@ final class TripwireTable {
             throw new IllegalArgumentException("region '" + regionName + "': tripwire [" + start + ", +" + length
                 + ") is not inside the " + dataSize + "-byte data area");
         }
-        if (wide && index.wideCount() >= WIDE_MAX) {
+        final int wideCount = index.wideCount();   // read once: armAt appends at this position
+        if (wide && wideCount >= WIDE_MAX) {
             throw new TripwireCapacityException("region '" + regionName + "': already " + WIDE_MAX
                 + " tripwires covering more than " + NARROW_MAX_LINES * 64 + " bytes each; disarm one first");
         }
@@ -205,7 +206,7 @@ final class TripwireTable {
         final int i = allocEntry(regionName);
         final long e = entry(i);
         try {
-            return armAt(i, e, start, length, flags, condition, cookie, wide, firstLine, lastLine);
+            return armAt(i, e, start, length, flags, condition, cookie, wide ? wideCount : -1, firstLine, lastLine);
         } catch (final TripwireTableCorruptException ex) {
             TripwireEntry.state(memory, e, TripwireEntry.FREE);   // half-armed: the rebuild frees it
             throw ex;
@@ -213,14 +214,15 @@ final class TripwireTable {
     }
 
     private int armAt(final int i, final long e, final long start, final long length, final int flags,
-                      final long condition, final long cookie, final boolean wide, final long firstLine,
+                      final long condition, final long cookie, final int wideAt, final long firstLine,
                       final long lastLine) {
+        final boolean wide = wideAt >= 0;
         final long id = memory.getLong(NEXT_ID_OFFSET) + 1;
         memory.putLong(NEXT_ID_OFFSET, id);
         TripwireEntry.fill(memory, e, flags | (wide ? Tripwire.WIDE : 0), start, length, id, cookie, condition);
         TripwireEntry.state(memory, e, TripwireEntry.ARMED);
         if (wide) {
-            index.appendWide(index.wideCount(), i);
+            index.appendWide(wideAt, i);
         } else {
             for (long line = firstLine; line <= lastLine; line++) {
                 index.link(line, i);

@@ -65,6 +65,8 @@ final class ReceiveRegionDescriptor {
     static final int EAGER_PUBLISH_OFFSET = 776;
     static final int CONTROL_OFFSET = 1024;
     static final int RING_OFFSET = 4096;
+    /** The largest ring capacity: the largest power of two an int holds ({@link ConnectionContext#ringCapacity}). */
+    static final long MAX_RING_CAPACITY = 1L << 30;
     /** Bytes of the control area: from {@link #CONTROL_OFFSET} to the ring. */
     static final int CONTROL_LENGTH = RING_OFFSET - CONTROL_OFFSET;
     /** The record length that marks the rest of the ring as skipped (the next record is at its start). */
@@ -106,10 +108,11 @@ final class ReceiveRegionDescriptor {
      */
     static int ringCapacity(final org.softclan.dsm.Mapping m, final String name, final String whose) {
         final long value = m.getLongAcquire(RING_CAPACITY_OFFSET);
-        if (value < 64 || Long.bitCount(value) != 1 || RING_OFFSET + value > m.size()) {
+        if (value < 64 || value > MAX_RING_CAPACITY || Long.bitCount(value) != 1 || RING_OFFSET + value > m.size()) {
             throw new PeerProtocolException("connection " + name + ": " + whose + " receive region '"
                 + m.regionName() + "' has ring capacity " + value + " (offset " + RING_CAPACITY_OFFSET + "); it must be a power"
-                + " of two from 64 to " + Long.highestOneBit(Math.max(64, m.size() - RING_OFFSET)) + " bytes (region of "
+                + " of two from 64 to " + Long.highestOneBit(Math.max(64, Math.min(MAX_RING_CAPACITY, m.size() - RING_OFFSET)))
+                + " bytes (region of "
                 + m.size() + " bytes)");
         }
         return (int) value;

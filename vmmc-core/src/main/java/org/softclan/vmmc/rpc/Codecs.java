@@ -64,11 +64,25 @@ public final class Codecs {
             if (n < 0) {
                 return null;
             }
+            // the count is the peer's: never allocate more than the frame holds
+            checkCount(n, 1, in, "byte array");
             final byte[] b = new byte[n];
             in.read(b);
             return b;
         }
     };
+
+    /**
+     * Checks a count read from a peer's frame against the bytes left in it.
+     *
+     * @throws IllegalArgumentException if {@code count} elements of {@code bytesEach} bytes do not fit
+     */
+    private static void checkCount(final int count, final int bytesEach, final Bytes<?> in, final String what) {
+        if ((long) count * bytesEach > in.readRemaining()) {
+            throw new IllegalArgumentException(what + " of " + count + " elements in a frame with only "
+                + in.readRemaining() + " bytes left: the peer's count is garbage");
+        }
+    }
 
     /**
      * Makes a codec for lists: an int count, then each element as {@code element} encodes it. A
@@ -91,7 +105,11 @@ public final class Codecs {
             @Override
             public List<T> decode(final Bytes<?> in) {
                 final int n = in.readInt();
-                final List<T> list = new ArrayList<>(n);
+                if (n < 0) {
+                    throw new IllegalArgumentException("list of " + n + " elements: a count is never negative");
+                }
+                // the count is the peer's: elements may take no bytes, so the capacity is bounded, not the count
+                final List<T> list = new ArrayList<>((int) Math.min(n, in.readRemaining()));
                 for (int i = 0; i < n; i++) {
                     list.add(element.decode(in));
                 }

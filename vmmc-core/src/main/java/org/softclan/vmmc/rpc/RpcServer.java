@@ -112,6 +112,10 @@ public final class RpcServer implements AutoCloseable {
 
     /** Clients the poller watches directly instead of through their events. */
     static final int DIRECT_POLL_LIMIT = 8;
+    /** Polls of one client's ring (256 requests each) before the poller turns to the others. */
+    private static final int SERVE_ROUNDS = 16;
+    /** Set by the poller when a client still had requests after {@link #SERVE_ROUNDS} polls (poller thread only). */
+    private boolean backlog;
     private static final long SWEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private static final class Client {
@@ -389,6 +393,16 @@ public final class RpcServer implements AutoCloseable {
         if (queueBroken) {
             return pollWithoutQueue(all, sweepDue);
         }
+        if (backlog) {
+            // a client had more than SERVE_ROUNDS polls of requests last round: its ring may post no event
+            // again, so every client is served once more before the poller waits
+            backlog = false;
+            for (final Client c : all) {
+                serve(c, sweepDue);
+            }
+            drainEvents(ready);
+            return true;
+        }
         final boolean direct = all.length <= DIRECT_POLL_LIMIT;
         final boolean work;
         if (direct) {
@@ -502,8 +516,14 @@ public final class RpcServer implements AutoCloseable {
 
     private void serve(final Client c, final boolean checkPeer) {
         try {
-            while (c.connection.poll(c.handler, 256) > 0) {
-                // drain what is there
+            // what is there, up to SERVE_ROUNDS polls: a client that keeps its ring full (a hostile one, or
+            // one faster than its handlers) must not hold the poller from the others, nor from stop()
+            int round = 0;
+            while (running && c.connection.poll(c.handler, 256) > 0) {
+                if (++round == SERVE_ROUNDS) {
+                    backlog = true;   // served again in the next round, before any wait for events
+                    break;
+                }
             }
             if (checkPeer) {
                 c.connection.checkPeer();

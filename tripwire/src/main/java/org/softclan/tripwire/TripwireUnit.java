@@ -340,6 +340,8 @@ public final class TripwireUnit implements AutoCloseable {
         final long key = mapping.sidecarSize() == 0 ? 0 : mapping.sidecarAddress();
         final TripwireTable kept = key == 0 ? null : tables.get(key);
         final TripwireTable table = kept != null && registeredIn.get(key) == mapping ? kept : sharedTable(mapping);
+        // one fstat: the lock is an atomic, which on a cut page JDK 17's interpreter turns into a SIGBUS
+        mapping.checkIntact();
         table.lock();
         try {
             Tripwire.Entry entry;
@@ -423,15 +425,22 @@ public final class TripwireUnit implements AutoCloseable {
         }
         try {
             if (t.in != null) {
-                disarmEntry(t.in);
+                final Mapping m = registeredIn.get(t.in.table.memory.address());
+                // a table in a closed or cut region is gone with it: not touched (one fstat; the lock is an
+                // atomic, which on a cut page JDK 17's interpreter turns into a SIGBUS)
+                final boolean reachable = m == null || !m.isClosed() && m.isIntact();
+                if (reachable) {
+                    disarmEntry(t.in);
+                }
                 final Integer left = armedPerTable.computeIfPresent(t.in.table.memory.address(),
                     (k, n) -> n == 1 ? null : n - 1);
-                final Mapping m = registeredIn.get(t.in.table.memory.address());
-                if (left == null && m != null && !m.isClosed()) {
+                if (left == null && m != null) {
                     // nothing of ours is armed there any more: give the queue directory slot back
                     registeredIn.remove(t.in.table.memory.address());
                     tables.remove(t.in.table.memory.address());
-                    releaseQueue(t.in.table, m);
+                    if (reachable) {
+                        releaseQueue(t.in.table, m);
+                    }
                 }
                 known.retire(t.regionId(), t.in.id, queue.sharedTail(), queue.sharedHead());
             }

@@ -41,6 +41,19 @@ public final class CutQueueMain {
             }));
             waiter.join(TimeUnit.SECONDS.toMillis(10));
             System.out.println("second block: " + outcome(() -> q.block(() -> false, 100_000_000L)));
+            // a watched region cut under a second unit: arming there and disarming there take the table's
+            // lock, an atomic, unless they see the cut first
+            final TripwireUnit other = TripwireUnit.open(ep);
+            final org.softclan.dsm.InboundMapping region = ep.export("watched", 1 << 16);
+            final Tripwire armed = other.arm(region, Tripwire.Options.word(0));
+            try (RandomAccessFile f = new RandomAccessFile(fabric.region("watched").orElseThrow().file().toFile(), "rw")) {
+                f.setLength(4096);
+            }
+            System.out.println("arm on the cut region: " + outcome(() -> other.arm(region, Tripwire.Options.word(64)) != null));
+            System.out.println("disarm on the cut region: " + outcome(() -> {
+                armed.disarm();
+                return true;
+            }));
             System.out.println("survived");
             System.out.flush();
             Runtime.getRuntime().halt(0);   // the cut queue is not unmapped by a close that could touch it

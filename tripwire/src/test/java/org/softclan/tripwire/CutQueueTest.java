@@ -19,7 +19,9 @@ import org.softclan.dsm.testing.JvmProcess;
  * writer running in the JVM's interpreter (cold code, as the wait and wake paths are). On JDK 17 the
  * interpreter's atomic add on such memory was a SIGBUS that ended the JVM (a CI soak run lost two
  * workers so); the waiter count is now written with volatile stores and the doorbell's add made by the
- * kernel, so each step ends in an exception or an answer, and the JVM lives.
+ * kernel, so each step ends in an exception or an answer, and the JVM lives. The same for arming and
+ * disarming on a watched region whose file was cut (the table's lock is an atomic): the unit checks the
+ * file's size first.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class CutQueueTest {
@@ -32,6 +34,9 @@ class CutQueueTest {
                 child.expectLine("survived", 40, TimeUnit.SECONDS);
                 assertEquals(0, child.waitFor(10, TimeUnit.SECONDS), child.transcript());
                 assertTrue(child.transcript().contains("first block: "), child.transcript());
+                assertTrue(child.transcript().contains("arm on the cut region: RegionTruncatedException"),
+                    child.transcript());
+                assertTrue(child.transcript().contains("disarm on the cut region: returned true"), child.transcript());
                 System.out.println(child.transcript());
             } finally {
                 final List<Path> found;

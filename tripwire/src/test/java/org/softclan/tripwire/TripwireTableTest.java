@@ -60,18 +60,23 @@ class TripwireTableTest {
             events.add(new long[] {id, cookie, off, len, value}), 1000);
     }
 
+    /** A 4-entry table over a 64 KiB region in mocked memory whose entry 0 reads as armed with {@code id}. */
+    private static TripwireTable tableWithArmedEntry(final SharedMemory memory, final long id) {
+        final TripwireTable t = new TripwireTable(memory, 1 << 16, 4, "r");
+        when(memory.getIntVolatile(t.entry(0) + TripwireTableDescriptor.ENTRY_STATE_OFFSET)).thenReturn(TripwireEntry.ARMED);
+        when(memory.getLong(t.entry(0) + TripwireTableDescriptor.ENTRY_ID_OFFSET)).thenReturn(id);
+        return t;
+    }
+
     @Test
     void aLengthAPeerChangesAfterTheDisarmCheckedItCannotStretchTheDisarmsLoops() {
         // the disarm checked an entry's range, then read the length again to bound its loops over the
         // entry's lines: a peer that wrote a huge length in between sent it over 2^44 lines (a CI run hung
         // for more than an hour in the storm test, its thread deaf to JUnit's interrupt)
         final SharedMemory memory = mock(SharedMemory.class);
-        final TripwireTable t = new TripwireTable(memory, 1 << 16, 4, "r");
-        final long e = t.entry(0);
-        when(memory.getIntVolatile(e + TripwireTableDescriptor.ENTRY_STATE_OFFSET)).thenReturn(TripwireEntry.ARMED);
-        when(memory.getLong(e + TripwireTableDescriptor.ENTRY_ID_OFFSET)).thenReturn(7L);
-        when(memory.getLong(e + TripwireTableDescriptor.ENTRY_START_OFFSET)).thenReturn(64L);
-        when(memory.getLong(e + TripwireTableDescriptor.ENTRY_LENGTH_OFFSET)).thenReturn(8L, 1L << 50);
+        final TripwireTable t = tableWithArmedEntry(memory, 7);
+        when(memory.getLong(t.entry(0) + TripwireTableDescriptor.ENTRY_START_OFFSET)).thenReturn(64L);
+        when(memory.getLong(t.entry(0) + TripwireTableDescriptor.ENTRY_LENGTH_OFFSET)).thenReturn(8L, 1L << 50);
         assertTrue(assertTimeoutPreemptively(Duration.ofSeconds(5), () -> t.disarm(0, 7)),
             "the entry is disarmed over the one line its checked range covers");
     }
@@ -81,11 +86,8 @@ class TripwireTableTest {
         // the loops of a narrow entry are bounded by its few lines; one whose range is wide but whose WIDE
         // flag a peer cleared would walk every line of the region
         final SharedMemory memory = mock(SharedMemory.class);
-        final TripwireTable t = new TripwireTable(memory, 1 << 16, 4, "r");
-        final long e = t.entry(0);
-        when(memory.getIntVolatile(e + TripwireTableDescriptor.ENTRY_STATE_OFFSET)).thenReturn(TripwireEntry.ARMED);
-        when(memory.getLong(e + TripwireTableDescriptor.ENTRY_ID_OFFSET)).thenReturn(7L);
-        when(memory.getLong(e + TripwireTableDescriptor.ENTRY_LENGTH_OFFSET)).thenReturn(1L << 16);
+        final TripwireTable t = tableWithArmedEntry(memory, 7);
+        when(memory.getLong(t.entry(0) + TripwireTableDescriptor.ENTRY_LENGTH_OFFSET)).thenReturn(1L << 16);
         final TripwireTableCorruptException c = assertThrows(TripwireTableCorruptException.class, () -> t.disarm(0, 7));
         assertMentions(c, "'r'", "entry 0", "WIDE");
     }

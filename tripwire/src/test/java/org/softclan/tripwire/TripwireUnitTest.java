@@ -65,6 +65,13 @@ class TripwireUnitTest {
         assertEquals(42, e[6]);
     }
 
+    /** The writer's write to {@code offset} posts exactly one event, {@code t}'s. */
+    private void assertFiresOnce(final Tripwire t, final long offset) {
+        out.putLongRelease(offset, 2);
+        assertEquals(1, drain(), "the tripwire at " + offset + " fires once");
+        assertEquals(t.id(), events.get(events.size() - 1)[1]);
+    }
+
     @Test
     void aSeqAPeerSetBackCannotRevalidateAWritersCacheOfALineThatChanged() {
         // the writer caches a line's entries keyed by the table's seq; a peer that sets the seq back lets
@@ -83,9 +90,7 @@ class TripwireUnitTest {
         assertTrue(side.getLongVolatile(TripwireTableDescriptor.SEQ_OFFSET) != cached,
             "the arm after the set-back must not land on the value the writer cached");
         assertTrue(TripwireUnit.protocolErrorCount() > errors, "the set-back is counted");
-        out.putLongRelease(8200, 2);
-        assertEquals(1, drain(), "the new tripwire on the cached line fires");
-        assertEquals(second.id(), events.get(events.size() - 1)[1]);
+        assertFiresOnce(second, 8200);
         second.disarm();
         elsewhere.disarm();
     }
@@ -109,9 +114,7 @@ class TripwireUnitTest {
         final Tripwire second = unit.arm(in, Tripwire.Options.word(8200));   // line 128 again
         final long seq = side.getLongVolatile(TripwireTableDescriptor.SEQ_OFFSET);
         assertTrue(seq != 8 && seq >= 0 && seq < TableSeqlock.SEQ_LIMIT, "the seq after the arm: " + seq);
-        out.putLongRelease(8200, 2);
-        assertEquals(1, drain(), "the new tripwire on the cached line fires");
-        assertEquals(second.id(), events.get(events.size() - 1)[1]);
+        assertFiresOnce(second, 8200);
         second.disarm();
         elsewhere.disarm();
     }
@@ -133,9 +136,7 @@ class TripwireUnitTest {
         final Tripwire second = unit.arm(in, Tripwire.Options.word(128));
         assertTrue(side.getLongVolatile(slot + TripwireTableDescriptor.QUEUE_SLOT_SERIAL_OFFSET) != 12345,
             "the unit's arm published a serial of its own");
-        out.putLongRelease(128, 2);
-        assertEquals(1, drain(), "the new tripwire's event reaches the queue");
-        assertEquals(second.id(), events.get(events.size() - 1)[1]);
+        assertFiresOnce(second, 128);
         second.disarm();
         first.disarm();
     }

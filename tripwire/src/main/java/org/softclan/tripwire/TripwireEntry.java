@@ -203,20 +203,6 @@ final class TripwireEntry {
     }
 
     /**
-     * Whether the entry's range overlaps a transfer, whatever its state (plain reads).
-     *
-     * @param m      the table's memory
-     * @param e      the entry's offset
-     * @param offset the transfer's first byte
-     * @param length the transfer's length
-     * @return whether {@code [start, start + length)} overlaps {@code [offset, offset + length)}
-     */
-    static boolean overlaps(final SharedMemory m, final long e, final long offset, final long length) {
-        final long start = m.getLong(e + ENTRY_START_OFFSET);
-        return start < offset + length && offset < start + m.getLong(e + ENTRY_LENGTH_OFFSET);
-    }
-
-    /**
      * Whether the entry is armed (volatile read), watches {@code directionBit} and overlaps a transfer
      * (plain reads).
      *

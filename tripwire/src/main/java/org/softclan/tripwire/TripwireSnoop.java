@@ -49,6 +49,8 @@ final class TripwireSnoop implements SnoopHook {
     private final SharedMemory inboundMemory;
     /** The mapping's data area, for the watched word a condition compares. */
     private final long dataAddress;
+    /** The region's data size, in bytes (a field here: one load fewer per fired entry). */
+    private final long dataSize;
     private final QueueCache inboundQueues;
     private volatile TripwireTable outbound;
     private volatile EventQueue outboundQueue;
@@ -61,6 +63,7 @@ final class TripwireSnoop implements SnoopHook {
             capacity, mapping.regionName(), HolderIdentity.of(mapping));
         this.inboundMemory = inbound == null ? null : inbound.memory;
         this.dataAddress = SharedMemory.of(mapping, 0, mapping.size()).address();
+        this.dataSize = mapping.size();
         this.inboundQueues = inbound == null ? null : new QueueCache(mapping, inbound);
     }
 
@@ -122,10 +125,7 @@ final class TripwireSnoop implements SnoopHook {
                 cache[slot] = c;
             }
             for (final int index : c.entries) {
-                final long e = table.entry(index);
-                if (TripwireEntry.overlaps(table.memory, e, offset, length)) {
-                    fireEntry(table, e, offset, length, direction);
-                }
+                fireEntry(table, table.entry(index), offset, length, direction);   // it checks the overlap
             }
             return;
         }
@@ -142,7 +142,10 @@ final class TripwireSnoop implements SnoopHook {
         }
     }
 
-    /** Performs the actions of one entry the transfer overlaps, if its condition holds and it is armed. */
+    /**
+     * Performs the actions of one entry, if the transfer overlaps it, its condition holds and it is armed.
+     * Its start and length are read once, checked and used for both the overlap and the word's address.
+     */
     private void fireEntry(final TripwireTable table, final long e, final long offset, final long length,
                            final Direction direction) {
         final SharedMemory m = table.memory;
@@ -150,6 +153,9 @@ final class TripwireSnoop implements SnoopHook {
         final int flags = TripwireEntry.flagsAt(a);
         final long start = TripwireEntry.startAt(a);
         final long len = TripwireEntry.lengthAt(a);
+        if (start >= offset + length || offset >= start + len) {
+            return;   // another entry of the same line (or garbage the check below would refuse)
+        }
         if (!table.validRange(start, len)) {
             ignoreBadEntry(table, e, start, len);
             return;
@@ -226,7 +232,7 @@ final class TripwireSnoop implements SnoopHook {
 
     private long wordAt(final long start) {
         // start is in [0, size) here, but a length-1 entry at the last bytes must not read past the end
-        return (start & 7) == 0 && start >= 0 && start <= mapping.size() - 8
+        return (start & 7) == 0 && start >= 0 && start <= dataSize - 8
             ? SharedMemory.getLongVolatileAt(dataAddress + start) : 0;
     }
 

@@ -4,9 +4,10 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 import org.softclan.bench.peers.CompareCommand;
+import org.softclan.bench.peers.PeerProcess;
 import org.softclan.bench.peers.PingPongCommand;
-import org.softclan.bench.throughput.StreamCommand;
-import org.softclan.bench.throughput.TechniquesCommand;
+import org.softclan.bench.peers.StreamCommand;
+import org.softclan.bench.peers.TechniquesCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -52,10 +53,7 @@ public final class BenchMain implements Callable<Integer> {
      * @param args the subcommand and its options
      */
     public static void main(final String[] args) {
-        System.setProperty("chronicle.analytics.disable", "true");
-        System.setProperty("chronicle.announcer.disable", "true");
-        // SLF4J's own notice that no logging backend is bound (optional logging of the libraries) is noise here
-        System.setProperty("slf4j.internal.verbosity", "ERROR");
+        PeerProcess.quietLibraries();
         final CommandLine cli = new CommandLine(new BenchMain());
         for (final Object sub : subcommands()) {
             cli.addSubcommand(sub);

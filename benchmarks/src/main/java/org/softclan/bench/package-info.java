@@ -17,8 +17,8 @@
  * java -jar benchmarks/target/benchmarks.jar -rf json -rff target/jmh.json   # the annotations' full runs
  * </pre>
  *
- * <p>Between two JVMs: {@code ./vmmc bench stream} and {@code ./vmmc bench techniques}
- * ({@link org.softclan.bench.throughput}).
+ * <p>Between two JVMs: {@code ./vmmc bench pingpong}, {@code compare}, {@code stream} and
+ * {@code techniques} ({@link org.softclan.bench.peers}).
  *
  * <pre>
  * mvn -q -pl benchmarks -am package -DskipTests

@@ -22,7 +22,6 @@ import org.agrona.DirectBuffer;
 import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.softclan.bench.throughput.Config;
 
 /**
  * {@code aeron-ipc}: Aeron's shared-memory transport ({@code aeron:ipc}) between two JVMs.
@@ -426,11 +425,6 @@ final class AeronIpcTransport extends PeerTransport {
                 invoker = null;
                 duty.give();
             }
-        }
-
-        @Override
-        public void abort() {
-            close();
         }
 
         @Override

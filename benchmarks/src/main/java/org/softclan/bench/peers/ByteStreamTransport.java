@@ -6,7 +6,6 @@ import java.nio.ByteOrder;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-import org.softclan.bench.throughput.Config;
 import org.softclan.tripwire.WaitStrategy;
 import org.softclan.vmmc.ConnectionContext;
 import org.softclan.vmmc.stream.ByteStream;

@@ -17,32 +17,22 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code ./vmmc bench compare [--size 32] [--rounds 3] [--warmup N] [--warmup-seconds S] [--iterations N]
- * [--rate N] [--max-seconds S] [--transports a,b,...] [--throughput-seconds S] [--out DIR]}: runs every
- * section in one invocation and writes a report.
+ * {@code ./vmmc bench compare}: runs every section ({@link #sections(double)}) in one invocation and writes a
+ * report. {@link LatencySection}: {@code --rounds} rounds in each of which every transport of {@code bench
+ * pingpong} runs once in a fresh pair of JVMs, warmed up as {@code bench pingpong} does, then the medians over
+ * the rounds of p50, p90, p99, p99.9 and max (microseconds), the range of p50 and each median p50's ratio to
+ * raw's. {@link ThroughputSection}: every transport of {@code bench stream} with 64 KiB messages in 3
+ * interleaved rounds, medians and ratios to the raw ring.
  *
- * <p>The sections ({@link #sections(double)}) run in order: {@link LatencySection}, {@code --rounds} rounds
- * (default {@value #ROUNDS}) in each of which every transport of {@code bench pingpong} runs once, each
- * in a fresh pair of JVMs, the order rotated from round to round; then a Markdown table of the medians
- * over the rounds of p50, p90, p99, p99.9 and max (microseconds), the range of p50 and each median p50's
- * ratio to raw's. Each run warms up for at least {@code --warmup} round trips and at least
- * {@code --warmup-seconds} (default 1 s, so that the JIT has compiled the loops), as {@code bench
- * pingpong}. Then {@link ThroughputSection}, every transport of {@code bench stream} with 64 KiB
- * messages in 3 interleaved rounds, medians and ratios to the raw ring ({@code throughput.csv}).
+ * <p>Files in {@code DIR} (default {@code bench-results/compare-TIMESTAMP}): {@code results.md} (what is
+ * printed), {@code latency.csv}, {@code latency.svg}, {@code TRANSPORT.hgrm} (microseconds, all rounds
+ * added), {@code TRANSPORT-rROUND.log} (each run's output) and {@code throughput.csv}.
  *
- * <p>Files in {@code DIR} (default {@code bench-results/compare-TIMESTAMP}): {@code results.md} (what
- * is printed), {@code latency.csv} (a row per transport and round, and per transport a row of medians),
- * {@code latency.svg} (latency by percentile, one line per transport, all rounds added),
- * {@code TRANSPORT.hgrm} (HdrHistogram percentile distributions of all rounds added, microseconds) and
- * {@code TRANSPORT-rROUND.log} (each run's output).
- *
- * <p>With the defaults it takes two to three minutes on a quiet 2-CPU machine: a latency run is 2-4 s
- * with its two JVM starts and its second of warm-up, times 11 transports and 3 rounds; the throughput
- * section about a minute. Each latency measurement is capped at {@code --max-seconds} (default
- * {@value #MAX_SECONDS} here, 30 for {@code bench pingpong}; on a quiet machine the slowest transport
- * needs about 1 s) plus a third of that for its warm-up, so a run starved of CPU by other work is cut
- * short (and marked time-capped) instead of holding up the report: even with every run capped the whole
- * command stays under about 9 minutes.
+ * <p>With the defaults it takes two to three minutes on a quiet 2-CPU machine (a latency run is 2-4 s with
+ * its two JVM starts and its second of warm-up, times 11 transports and 3 rounds; the throughput section
+ * about a minute). Each latency measurement is capped at {@code --max-seconds} (default {@value #MAX_SECONDS}
+ * here, 30 for {@code bench pingpong}) plus a third of that for its warm-up, so a run starved of CPU is cut
+ * short (and marked time-capped): even with every run capped the command stays under about 9 minutes.
  */
 @Command(name = "compare", mixinStandardHelpOptions = true,
     description = {"Round-trip latency of every transport, each in a fresh pair of JVMs, in one report.",

@@ -39,11 +39,6 @@ public final class MarkdownTable {
         return this;
     }
 
-    /** @return the number of rows added */
-    public int rows() {
-        return rows.size();
-    }
-
     private static String escape(final String cell) {
         return cell == null ? "" : cell.replace("|", "\\|").replace('\n', ' ');
     }

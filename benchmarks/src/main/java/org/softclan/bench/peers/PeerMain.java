@@ -9,8 +9,6 @@ import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 
-import org.softclan.bench.throughput.Config;
-import org.softclan.bench.throughput.ThroughputBench;
 
 /**
  * The child JVM of every measurement, started by a {@link PeerProcess}: the echo side of a round trip
@@ -44,9 +42,7 @@ public final class PeerMain {
 
     /** @param args none */
     public static void main(final String[] args) {
-        System.setProperty("chronicle.analytics.disable", "true");
-        System.setProperty("chronicle.announcer.disable", "true");
-        System.setProperty("slf4j.internal.verbosity", "ERROR");
+        PeerProcess.quietLibraries();
         ProcessHandle.current().parent().ifPresent(p -> p.onExit().thenRun(() -> Runtime.getRuntime().halt(3)));
         final PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
         // libraries that print to System.out must not mix with the answers

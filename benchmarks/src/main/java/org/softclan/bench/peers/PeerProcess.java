@@ -51,13 +51,8 @@ public final class PeerProcess implements AutoCloseable {
     }
 
     /**
-     * Starts a daemon thread that adds each line of {@code in}, as {@code each} returns it, to {@code lines},
-     * and {@link #EOF} once the stream ends (the other process is gone).
-     *
-     * @param in    the stream
-     * @param lines where the lines go
-     * @param each  what to do with a line first
-     * @param name  the thread's name
+     * Starts a daemon thread ({@code name}) that adds each line of {@code in}, as {@code each} returns it, to
+     * {@code lines}, and {@link #EOF} once the stream ends (the other process is gone).
      */
     static void readLines(final InputStream in, final BlockingQueue<String> lines, final UnaryOperator<String> each,
                           final String name) {
@@ -95,6 +90,16 @@ public final class PeerProcess implements AutoCloseable {
             throw e;
         }
         return child;
+    }
+
+    /**
+     * Keeps the libraries' notices off the output: Chronicle's analytics and announcer, and SLF4J's own
+     * notice that no logging backend is bound (optional logging of the libraries).
+     */
+    public static void quietLibraries() {
+        System.setProperty("chronicle.analytics.disable", "true");
+        System.setProperty("chronicle.announcer.disable", "true");
+        System.setProperty("slf4j.internal.verbosity", "ERROR");
     }
 
     /**
@@ -146,11 +151,7 @@ public final class PeerProcess implements AutoCloseable {
         return b.toString();
     }
 
-    /**
-     * Sends one command line.
-     *
-     * @param line the command
-     */
+    /** Sends one command line. */
     public void send(final String line) {
         toChild.println(line);
     }

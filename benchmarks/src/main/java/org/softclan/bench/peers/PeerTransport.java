@@ -9,7 +9,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntFunction;
 
-import org.softclan.bench.throughput.Config;
 import org.softclan.dsm.Endpoint;
 import org.softclan.dsm.Fabric;
 
@@ -36,7 +35,7 @@ import org.softclan.dsm.Fabric;
  * payload both ways. Both loops, and the fabric the transports over regions share, are in {@link Link}:
  * a transport supplies one {@code Link} class for both sides, with its own send and receive.
  *
- * <p><b>One way</b> ({@code org.softclan.bench.throughput.ThroughputBench}): the measuring JVM calls
+ * <p><b>One way</b> ({@link ThroughputBench}): the measuring JVM calls
  * {@link #receiver}, which creates what the sender attaches to and adds its names to the parameters; the
  * child calls {@link #sender} with them. The runner then has the sender send messages from its buffer
  * slots ({@link SlotSender}) and checks every byte the receiver reads.
@@ -50,13 +49,7 @@ public abstract class PeerTransport {
     private final boolean slow;
     private final boolean oneWay;
 
-    /**
-     * @param name        the name on the command line, e.g. {@code tcp}
-     * @param description one line: what a round trip does
-     * @param slow        whether a round trip involves a kernel wake-up (tens of microseconds), so default
-     *                    counts are lower
-     * @param oneWay      whether this transport has one-way ends ({@link #receiver}, {@link #sender})
-     */
+    /** Takes the values of {@link #name()}, {@link #description()}, {@link #slow()} and {@link #oneWay()}. */
     protected PeerTransport(final String name, final String description, final boolean slow, final boolean oneWay) {
         this.name = name;
         this.description = description;
@@ -170,8 +163,10 @@ public abstract class PeerTransport {
         default void stopReading() {
         }
 
-        /** Tells the sender to give up (the receiver stopped reading early). */
-        void abort();
+        /** Tells the sender to give up (the receiver stopped reading early); by default closes this end. */
+        default void abort() {
+            close();
+        }
 
         /** Releases the end; never throws. */
         void close();

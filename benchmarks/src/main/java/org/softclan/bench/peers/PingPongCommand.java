@@ -11,26 +11,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code ./vmmc bench pingpong --transport T [--size BYTES] [--warmup N] [--warmup-seconds S] [--iterations N]
- * [--rate N] [--max-seconds S] [--out DIR]}: round-trip latency of one transport between this JVM and an echo JVM
- * ({@link PingPongRunner}), printed as a Markdown table of p50, p90, p99, p99.9 and max in microseconds.
- *
- * <p>Transports ({@link Transports}): {@code raw}, {@code tripwire-spin}, {@code tripwire-block},
- * {@code futex}, {@code queue}, {@code rpc}, {@code aeron-ipc}, {@code tcp}, {@code uds}, {@code tcp-spin},
- * {@code uds-spin}; and {@code tripwire-yield}, {@code tripwire-competitive}, {@code tripwire-park},
- * {@code rpc-competitive}, which {@code bench compare} runs only when named. Defaults: a 32-byte payload;
- * a warm-up of at least {@value #FAST_WARMUP} round trips and at least {@value #WARMUP_SECONDS} s (whichever
- * ends later: the count alone takes a few milliseconds for the fast transports, before the JIT has
- * compiled the loops), then {@value #FAST_ITERATIONS} measured round trips; {@value #SLOW_WARMUP} and
- * {@value #SLOW_ITERATIONS} round trips for the transports that wake a thread through the kernel each way
- * ({@code tripwire-block}, {@code futex}, {@code tcp}, {@code uds}, and the waits that may block:
- * {@code tripwire-competitive}, {@code tripwire-park}, {@code rpc-competitive}). The measurement stops
- * after {@code --max-seconds} (default 30) and the warm-up after a third of that, whatever the count and
- * time asked; the log says how many warm-up round trips were made in how long.
- *
- * <p>{@code --rate N} sends at a fixed N messages per second and charges each round trip from its
- * intended send time (coordinated omission corrected). {@code --out DIR} writes the HdrHistogram
- * percentile distribution as {@code DIR/T.hgrm}.
+ * {@code ./vmmc bench pingpong}: round-trip latency of one transport ({@link Transports}) between this JVM
+ * and an echo JVM ({@link PingPongRunner}), printed as a Markdown table of p50, p90, p99, p99.9 and max in
+ * microseconds. Defaults: a 32-byte payload; a warm-up of at least {@value #FAST_WARMUP} round trips and
+ * at least {@value #WARMUP_SECONDS} s (whichever ends later: the count alone takes a few milliseconds for
+ * the fast transports, before the JIT has compiled the loops), then {@value #FAST_ITERATIONS} measured round
+ * trips; {@value #SLOW_WARMUP} and {@value #SLOW_ITERATIONS} for the transports that wake a thread through
+ * the kernel ({@link PeerTransport#slow()}). The measurement stops after {@code --max-seconds} and the
+ * warm-up after a third of that. {@code --rate N} charges each round trip from its intended send time
+ * (coordinated omission corrected); {@code --out DIR} writes the percentile distribution as {@code DIR/T.hgrm}.
  */
 @Command(name = "pingpong", mixinStandardHelpOptions = true,
     description = {"Round-trip latency of one transport between this JVM and an echo JVM.",

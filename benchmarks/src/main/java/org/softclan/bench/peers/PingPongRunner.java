@@ -33,40 +33,36 @@ public final class PingPongRunner {
     /** A round trip that takes longer than this fails the run. */
     static final long ROUND_TRIP_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(10);
 
-    /** What to run. */
-    public static final class Settings {
-        final PeerTransport transport;
-        final int size;
-        final int warmup;
-        final long warmupNanos;
-        final int iterations;
-        final long rate;
-        final long maxNanos;
-
-        /**
-         * @param transport     the transport
-         * @param size          payload bytes
-         * @param warmup        at least this many round trips before the measured ones
-         * @param warmupSeconds and at least this long warming up (0 for no minimum time)
-         * @param iterations    measured round trips
-         * @param rate          messages per second, 0 for back-to-back round trips
-         * @param maxSeconds    time cap of the measurement (the warm-up gets a third of it)
-         */
-        public Settings(final PeerTransport transport, final int size, final int warmup, final double warmupSeconds,
-                        final int iterations, final long rate, final double maxSeconds) {
+    /**
+     * What to run.
+     *
+     * @param transport     the transport
+     * @param size          payload bytes
+     * @param warmup        at least this many round trips before the measured ones
+     * @param warmupSeconds and at least this long warming up (0 for no minimum time)
+     * @param iterations    measured round trips
+     * @param rate          messages per second, 0 for back-to-back round trips
+     * @param maxSeconds    time cap of the measurement (the warm-up gets a third of it)
+     */
+    public record Settings(PeerTransport transport, int size, int warmup, double warmupSeconds, int iterations,
+                           long rate, double maxSeconds) {
+        /** @throws IllegalArgumentException if a count, time or rate is out of range, or the size */
+        public Settings {
             if (warmup < 0 || !(warmupSeconds >= 0) || Double.isInfinite(warmupSeconds) || iterations <= 0 || rate < 0
                 || !(maxSeconds > 0)) {
                 throw new IllegalArgumentException("need warmup >= 0, warmup-seconds >= 0, iterations > 0, rate >= 0,"
                     + " max-seconds > 0 (got " + warmup + ", " + warmupSeconds + ", " + iterations + ", " + rate + ", "
                     + maxSeconds + ")");
             }
-            this.transport = transport;
-            this.size = Payload.checkSize(size);
-            this.warmup = warmup;
-            this.warmupNanos = (long) (warmupSeconds * 1e9);
-            this.iterations = iterations;
-            this.rate = rate;
-            this.maxNanos = (long) (maxSeconds * 1e9);
+            Payload.checkSize(size);
+        }
+
+        long warmupNanos() {
+            return (long) (warmupSeconds * 1e9);
+        }
+
+        long maxNanos() {
+            return (long) (maxSeconds * 1e9);
         }
     }
 
@@ -83,7 +79,7 @@ public final class PingPongRunner {
      * @throws Exception if set-up fails, a round trip fails or times out, or the echo count is wrong
      */
     public static PingPongResult run(final Settings s, final PrintStream log) throws Exception {
-        final PeerProcess child = PeerProcess.start(s.transport.name() + " echo");
+        final PeerProcess child = PeerProcess.start(s.transport().name() + " echo");
         try {
             final PingPongResult r = run(child, s, log);
             child.exit();
@@ -104,7 +100,7 @@ public final class PingPongRunner {
      */
     public static PingPongResult run(final PeerProcess child, final Settings s, final PrintStream log)
         throws Exception {
-        try (PeerTransport.Client client = s.transport.client(s.size)) {
+        try (PeerTransport.Client client = s.transport().client(s.size())) {
             final Map<String, String> params = client.prepare();
             final Path scratch = client.scratch();
             // on Ctrl-C: stop the child and remove the client's temporary files (unlinking mapped files is
@@ -115,7 +111,7 @@ public final class PingPongRunner {
             }, "pingpong-cleanup");
             Runtime.getRuntime().addShutdownHook(killer);
             try {
-                child.send("echo " + s.transport.name() + " " + s.size + PeerProcess.tokens(params));
+                child.send("echo " + s.transport().name() + " " + s.size() + PeerProcess.tokens(params));
                 final String open = child.expect("open");
                 client.connect(PeerProcess.pairs(open.substring("open".length())));
                 final PingPongResult result = measure(client, s, log);
@@ -124,7 +120,7 @@ public final class PingPongRunner {
                 final String done = child.expect("done ");
                 final long echoed = Long.parseLong(done.substring("done ".length()).trim());
                 if (echoed != result.warmup() + result.roundTrips()) {
-                    throw new IllegalStateException(s.transport.name() + ": the echo side checked " + echoed
+                    throw new IllegalStateException(s.transport().name() + ": the echo side checked " + echoed
                         + " requests, the client made " + (result.warmup() + result.roundTrips()) + " round trips");
                 }
                 return result.echoed(echoed);
@@ -138,37 +134,38 @@ public final class PingPongRunner {
         }
     }
 
-    private static PingPongResult measure(final PeerTransport.Client client, final Settings s, final PrintStream log)
+    /** Measures with {@code client} connected (tests call it without a child, for the timing loop). */
+    static PingPongResult measure(final PeerTransport.Client client, final Settings s, final PrintStream log)
         throws Exception {
         long seq = 0;
         final long warmStart = System.nanoTime();
-        final long warmCap = warmStart + s.maxNanos / 3;
-        final long warmUntil = warmStart + s.warmupNanos;
+        final long warmCap = warmStart + s.maxNanos() / 3;
+        final long warmUntil = warmStart + s.warmupNanos();
         long warmed = 0;
         long now = warmStart;
         // at least the count and at least the time, whichever ends later; never past the cap
-        while ((warmed < s.warmup || now - warmUntil < 0) && now - warmCap < 0) {
+        while ((warmed < s.warmup() || now - warmUntil < 0) && now - warmCap < 0) {
             client.roundTrip(++seq, ROUND_TRIP_TIMEOUT_NANOS);
             warmed++;
             now = System.nanoTime();
         }
         final long warmNanos = now - warmStart;
-        final boolean warmCapped = warmed < s.warmup || warmNanos < s.warmupNanos;
+        final boolean warmCapped = warmed < s.warmup() || warmNanos < s.warmupNanos();
         if (log != null) {
             log.printf(java.util.Locale.ROOT, "%s: %d warm-up round trips in %.3f s (asked: at least %d and at least"
-                    + " %.3f s, capped at %.3f s)%s%n", s.transport.name(), warmed, warmNanos / 1e9, s.warmup,
-                s.warmupNanos / 1e9, s.maxNanos / 3 / 1e9, warmCapped ? " (time-capped)" : "");
+                    + " %.3f s, capped at %.3f s)%s%n", s.transport().name(), warmed, warmNanos / 1e9, s.warmup(),
+                s.warmupNanos() / 1e9, s.maxNanos() / 3 / 1e9, warmCapped ? " (time-capped)" : "");
         }
         final Histogram h = new Histogram(3);
         final long start = System.nanoTime();
-        final long cap = start + s.maxNanos;
-        final double period = s.rate == 0 ? 0 : 1e9 / s.rate;
+        final long cap = start + s.maxNanos();
+        final double period = s.rate() == 0 ? 0 : 1e9 / s.rate();
         final long first = System.nanoTime();
         int measured = 0;
-        while (measured < s.iterations) {
+        while (measured < s.iterations()) {
             // back to back: from just before the send; at a rate: from the intended send time, waited for
             final long intended;
-            if (s.rate == 0) {
+            if (s.rate() == 0) {
                 intended = System.nanoTime();
             } else {
                 intended = first + (long) (measured * period);
@@ -185,21 +182,7 @@ public final class PingPongRunner {
             }
         }
         final long nanos = System.nanoTime() - start;
-        return new PingPongResult(s.transport.name(), s.size, s.rate, warmed, warmNanos, h, nanos,
-            measured < s.iterations, 0);
-    }
-
-    /**
-     * Measures with a client already connected (no child); for tests of the timing loop.
-     *
-     * @param client the client
-     * @param s      what to run
-     * @param log    where progress lines go, or null
-     * @return the result
-     * @throws Exception if a round trip fails
-     */
-    static PingPongResult measureOnly(final PeerTransport.Client client, final Settings s, final PrintStream log)
-        throws Exception {
-        return measure(client, s, log);
+        return new PingPongResult(s.transport().name(), s.size(), s.rate(), warmed, warmNanos, h, nanos,
+            measured < s.iterations(), 0);
     }
 }

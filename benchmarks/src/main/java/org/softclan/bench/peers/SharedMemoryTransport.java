@@ -6,7 +6,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import net.openhft.chronicle.core.Jvm;
-import org.softclan.bench.throughput.Config;
 import org.softclan.dsm.InboundMapping;
 import org.softclan.dsm.OutboundMapping;
 import org.softclan.dsm.SharedMemory;

@@ -25,7 +25,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
-import org.softclan.bench.throughput.Config;
 
 /**
  * {@code tcp} and {@code uds}: blocking JDK {@link SocketChannel}s. {@code tcp} connects over loopback
@@ -97,11 +96,6 @@ final class SocketTransport extends PeerTransport {
             @Override
             public int read(final ByteBuffer dst) throws IOException {
                 return channel.read(dst);
-            }
-
-            @Override
-            public void abort() {
-                close();
             }
 
             @Override

@@ -4,15 +4,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-import org.softclan.bench.throughput.Config;
-import org.softclan.bench.throughput.Result;
-import org.softclan.bench.throughput.ThroughputBench;
 
 /**
  * The throughput part of {@code bench compare}: one-way streaming of 64 KiB messages between two JVMs
@@ -85,13 +81,9 @@ final class ThroughputSection implements CompareSection {
         failures.putIfAbsent(transport, why);
     }
 
-    static double median(final List<Double> values) {
-        return LatencyTable.median(values.stream().mapToDouble(Double::doubleValue).toArray());
-    }
-
     @Override
     public String markdown() {
-        final double raw = median(mbps.getOrDefault("raw", List.of()));
+        final double raw = StreamCommand.spread(mbps.getOrDefault("raw", List.of()))[0];
         final StringBuilder md = new StringBuilder();
         md.append(String.format(Locale.ROOT, "Median of %d interleaved rounds of %.1f s each (after %.1f s warm-up),"
             + " receiver reading every byte; MB/s = 10^6 bytes/s. Every ring (raw, the stream's receive ring, the"
@@ -104,10 +96,9 @@ final class ThroughputSection implements CompareSection {
                 md.append("| ").append(name).append(" | failed | | |\n");
                 return;
             }
-            final double[] v = list.stream().mapToDouble(Double::doubleValue).toArray();
-            final double m = median(list);
-            md.append(String.format(Locale.ROOT, "| %s | %,.0f | %,.0f-%,.0f | %.0f%% |%n", name, m,
-                Arrays.stream(v).min().orElse(0), Arrays.stream(v).max().orElse(0), 100 * m / raw));
+            final double[] s = StreamCommand.spread(list);
+            md.append(String.format(Locale.ROOT, "| %s | %,.0f | %,.0f-%,.0f | %.0f%% |%n", name, s[0], s[1], s[2],
+                100 * s[0] / raw));
         });
         failures.forEach((name, why) -> md.append("\n").append(name).append(" failed: ").append(why).append('\n'));
         return md.toString();

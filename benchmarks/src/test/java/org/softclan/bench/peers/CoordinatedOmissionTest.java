@@ -62,7 +62,7 @@ class CoordinatedOmissionTest {
 
     private static Histogram run(final long rate) throws Exception {
         final StallingClient client = new StallingClient(50);
-        final PingPongResult r = PingPongRunner.measureOnly(client, new PingPongRunner.Settings(
+        final PingPongResult r = PingPongRunner.measure(client, new PingPongRunner.Settings(
             Transports.byName("raw"), 32, 0, 0, 200, rate, 30), null);
         assertEquals(200, client.calls);
         assertEquals(200, r.roundTrips());

@@ -188,7 +188,7 @@ class LatencyRoundsTest {
         final PrintStream ps = new PrintStream(log, true, StandardCharsets.UTF_8);
         final PeerTransport raw = Transports.byName("raw");
         // a count that takes microseconds, and 50 ms: the time decides
-        final PingPongResult byTime = PingPongRunner.measureOnly(new CoordinatedOmissionTest.StallingClient(-1),
+        final PingPongResult byTime = PingPongRunner.measure(new CoordinatedOmissionTest.StallingClient(-1),
             new PingPongRunner.Settings(raw, 32, 10, 0.05, 100, 0, 30), ps);
         assertTrue(byTime.warmupNanos() >= 50_000_000L, "warm-up of " + byTime.warmupNanos() + " ns");
         assertTrue(byTime.warmup() > 10, "kept going after the count: " + byTime.warmup());
@@ -198,12 +198,12 @@ class LatencyRoundsTest {
         assertTrue(Double.parseDouble(m.group(2)) >= 0.05, m.group());
         assertEquals(byTime.warmup(), Long.parseLong(m.group(1)));
         // no time: exactly the count
-        final PingPongResult byCount = PingPongRunner.measureOnly(new CoordinatedOmissionTest.StallingClient(-1),
+        final PingPongResult byCount = PingPongRunner.measure(new CoordinatedOmissionTest.StallingClient(-1),
             new PingPongRunner.Settings(raw, 32, 1234, 0, 100, 0, 30), null);
         assertEquals(1234, byCount.warmup());
         // the cap (a third of max-seconds, 20 ms) wins over a longer time asked, and the log says so
         log.reset();
-        final PingPongResult capped = PingPongRunner.measureOnly(new CoordinatedOmissionTest.StallingClient(-1),
+        final PingPongResult capped = PingPongRunner.measure(new CoordinatedOmissionTest.StallingClient(-1),
             new PingPongRunner.Settings(raw, 32, 10, 5.0, 100, 0, 0.06), ps);
         assertTrue(capped.warmupNanos() >= 20_000_000L && capped.warmupNanos() < 2_000_000_000L,
             "capped warm-up of " + capped.warmupNanos() + " ns");

@@ -8,9 +8,6 @@ import java.io.IOException;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.softclan.bench.throughput.Config;
-import org.softclan.bench.throughput.Result;
-import org.softclan.bench.throughput.ThroughputBench;
 
 /**
  * Both kinds of measurement through the one child JVM ({@link PeerMain} behind a {@link PeerProcess}):

@@ -1,4 +1,4 @@
-package org.softclan.bench.throughput;
+package org.softclan.bench.peers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -17,9 +17,6 @@ import javax.xml.parsers.DocumentBuilderFactory;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.softclan.bench.peers.PeerProcess;
-import org.softclan.bench.peers.PeerTransport;
-import org.softclan.bench.peers.Transports;
 import org.softclan.vmmc.stream.ReceiveTechnique;
 import org.softclan.vmmc.stream.SendTechnique;
 import org.w3c.dom.Document;

@@ -1,8 +1,7 @@
-package org.softclan.bench.throughput;
+package org.softclan.bench.peers;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -10,8 +9,6 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 import org.HdrHistogram.Histogram;
-import org.softclan.bench.peers.PeerTransport;
-import org.softclan.bench.peers.Transports;
 import org.softclan.vmmc.stream.ReceiveTechnique;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -190,14 +187,15 @@ public final class StreamCommand implements Callable<Integer> {
             }
         }
         final Map<String, double[]> out = new LinkedHashMap<>();
-        for (final Map.Entry<String, List<Double>> e : runs.entrySet()) {
-            final List<Double> v = e.getValue();
-            Collections.sort(v);
-            final int n = v.size();
-            final double median = n % 2 == 1 ? v.get(n / 2) : (v.get(n / 2 - 1) + v.get(n / 2)) / 2;
-            out.put(e.getKey(), new double[] {median, v.get(0), v.get(n - 1), n});
-        }
+        runs.forEach((name, mbps) -> out.put(name, spread(mbps)));
         return out;
+    }
+
+    /** @return the median, least and greatest of {@code values} and their count (NaN, NaN, NaN, 0 for none) */
+    static double[] spread(final List<Double> values) {
+        final double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return v.length == 0 ? new double[] {Double.NaN, Double.NaN, Double.NaN, 0}
+            : new double[] {LatencyTable.median(v), v[0], v[v.length - 1], v.length};
     }
 
     /** @return a Markdown table of each transport's median, least and greatest MB/s */

@@ -1,12 +1,10 @@
-package org.softclan.bench.throughput;
+package org.softclan.bench.peers;
 
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
-import org.softclan.bench.peers.PeerTransport;
-import org.softclan.bench.peers.Transports;
 import org.softclan.vmmc.stream.ReceiveTechnique;
 
 /**
@@ -42,17 +40,6 @@ public record Config(PeerTransport transport, int size, long totalBytes, double 
     /**
      * Checks every setting (the components are described above).
      *
-     * @param transport        the transport
-     * @param size             bytes per message
-     * @param totalBytes       bytes in all, or 0
-     * @param seconds          measured seconds
-     * @param warmupSeconds    warm-up seconds
-     * @param ringBytes        ring bytes
-     * @param readSize         read buffer bytes, or 0
-     * @param rate             messages per second, or 0
-     * @param checksum         whether to compare CRC32Cs
-     * @param receiveTechnique the stream receiver's technique
-     * @param busySpin         whether stream waits busy-spin
      * @throws IllegalArgumentException naming the option of a setting out of range, or a transport that
      *                                  measures round trips only
      */
@@ -90,100 +77,67 @@ public record Config(PeerTransport transport, int size, long totalBytes, double 
         this(Transports.oneWay("raw"), 64 * 1024, 0, 2, 1, DEFAULT_RING, 0, 0, false, ReceiveTechnique.BUFFERED, true);
     }
 
-    /**
-     * @param t a transport with one-way ends
-     * @return a copy with it
-     */
+    /** @return a copy with {@link #transport()} set to {@code t}: a transport with one-way ends */
     public Config transport(final PeerTransport t) {
         return new Config(t, size, totalBytes, seconds, warmupSeconds, ringBytes, readSize, rate, checksum,
             receiveTechnique, busySpin);
     }
 
-    /**
-     * @param bytes bytes per message
-     * @return a copy with it
-     */
+    /** @return a copy with {@link #size()} set to {@code bytes}: bytes per message */
     public Config size(final int bytes) {
         return new Config(transport, bytes, totalBytes, seconds, warmupSeconds, ringBytes, readSize, rate, checksum,
             receiveTechnique, busySpin);
     }
 
-    /**
-     * @param bytes bytes in all, 0 to send for a time
-     * @return a copy with it
-     */
+    /** @return a copy with {@link #totalBytes()} set to {@code bytes}: bytes in all, 0 to send for a time */
     public Config totalBytes(final long bytes) {
         return new Config(transport, size, bytes, seconds, warmupSeconds, ringBytes, readSize, rate, checksum,
             receiveTechnique, busySpin);
     }
 
-    /**
-     * @param s measured seconds
-     * @return a copy with it
-     */
+    /** @return a copy with {@link #seconds()} set to {@code s}: measured seconds */
     public Config seconds(final double s) {
         return new Config(transport, size, totalBytes, s, warmupSeconds, ringBytes, readSize, rate, checksum,
             receiveTechnique, busySpin);
     }
 
-    /**
-     * @param s warm-up seconds
-     * @return a copy with it
-     */
+    /** @return a copy with {@link #warmupSeconds()} set to {@code s}: warm-up seconds */
     public Config warmupSeconds(final double s) {
         return new Config(transport, size, totalBytes, seconds, s, ringBytes, readSize, rate, checksum,
             receiveTechnique, busySpin);
     }
 
-    /**
-     * @param bytes ring bytes
-     * @return a copy with it
-     */
+    /** @return a copy with {@link #ringBytes()} set to {@code bytes}: ring bytes */
     public Config ringBytes(final int bytes) {
         return new Config(transport, size, totalBytes, seconds, warmupSeconds, bytes, readSize, rate, checksum,
             receiveTechnique, busySpin);
     }
 
-    /**
-     * @param bytes the read buffer's bytes, 0 for the message size
-     * @return a copy with it
-     */
+    /** @return a copy with {@link #readSize()} set to {@code bytes}: the read buffer's bytes, 0 for the message size */
     public Config readSize(final int bytes) {
         return new Config(transport, size, totalBytes, seconds, warmupSeconds, ringBytes, bytes, rate, checksum,
             receiveTechnique, busySpin);
     }
 
-    /**
-     * @param messagesPerSecond the fixed rate, 0 for as fast as possible
-     * @return a copy with it
-     */
+    /** @return a copy with {@link #rate()} set to {@code messagesPerSecond}, 0 for as fast as possible */
     public Config rate(final long messagesPerSecond) {
         return new Config(transport, size, totalBytes, seconds, warmupSeconds, ringBytes, readSize, messagesPerSecond,
             checksum, receiveTechnique, busySpin);
     }
 
-    /**
-     * @param on whether to compare a CRC32C of every byte
-     * @return a copy with it
-     */
+    /** @return a copy with {@link #checksum()} set to {@code on}: whether to compare a CRC32C of every byte */
     public Config checksum(final boolean on) {
         return new Config(transport, size, totalBytes, seconds, warmupSeconds, ringBytes, readSize, rate, on,
             receiveTechnique, busySpin);
     }
 
-    /**
-     * @param t the stream receiver's technique
-     * @return a copy with it
-     */
+    /** @return a copy with {@link #receiveTechnique()} set to {@code t}: the stream receiver's technique */
     public Config receiveTechnique(final ReceiveTechnique t) {
         return new Config(transport, size, totalBytes, seconds, warmupSeconds, ringBytes, readSize, rate, checksum, t,
             busySpin);
     }
 
-    /**
-     * @param on busy-spin (true) or competitive stream waits
-     * @return a copy with it
-     */
+    /** @return a copy with {@link #busySpin()} set to {@code on}: busy-spin (true) or competitive stream waits */
     public Config busySpin(final boolean on) {
         return new Config(transport, size, totalBytes, seconds, warmupSeconds, ringBytes, readSize, rate, checksum,
             receiveTechnique, on);
@@ -234,18 +188,10 @@ public record Config(PeerTransport transport, int size, long totalBytes, double 
      * @return the settings
      */
     public static Config fromMap(final Map<String, String> m) {
-        return new Config()
-            .transport(Transports.oneWay(m.get("transport")))
-            .size(Integer.parseInt(m.get("size")))
-            .totalBytes(Long.parseLong(m.get("total")))
-            .seconds(Double.parseDouble(m.get("seconds")))
-            .warmupSeconds(Double.parseDouble(m.get("warmup")))
-            .ringBytes(Integer.parseInt(m.get("ring")))
-            .readSize(Integer.parseInt(m.get("read")))
-            .rate(Long.parseLong(m.get("rate")))
-            .checksum(Boolean.parseBoolean(m.get("crc")))
-            .receiveTechnique(ReceiveTechnique.parse(m.get("recv")))
-            .busySpin("busy".equals(m.get("wait")));
+        return new Config(Transports.oneWay(m.get("transport")), Integer.parseInt(m.get("size")),
+            Long.parseLong(m.get("total")), Double.parseDouble(m.get("seconds")), Double.parseDouble(m.get("warmup")),
+            Integer.parseInt(m.get("ring")), Integer.parseInt(m.get("read")), Long.parseLong(m.get("rate")),
+            Boolean.parseBoolean(m.get("crc")), ReceiveTechnique.parse(m.get("recv")), "busy".equals(m.get("wait")));
     }
 
     @Override

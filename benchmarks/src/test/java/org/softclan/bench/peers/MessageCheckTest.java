@@ -1,4 +1,4 @@
-package org.softclan.bench.throughput;
+package org.softclan.bench.peers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;

@@ -1,4 +1,4 @@
-package org.softclan.bench.throughput;
+package org.softclan.bench.peers;
 
 import java.io.PrintStream;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package org.softclan.bench.throughput;
+package org.softclan.bench.peers;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -14,8 +14,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Consumer;
 
-import org.softclan.bench.peers.Chart;
-import org.softclan.bench.peers.Transports;
 import org.softclan.vmmc.stream.ReceiveTechnique;
 import org.softclan.vmmc.stream.SendTechnique;
 

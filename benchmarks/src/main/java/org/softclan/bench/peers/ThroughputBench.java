@@ -1,4 +1,4 @@
-package org.softclan.bench.throughput;
+package org.softclan.bench.peers;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -8,10 +8,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32C;
 
 import org.HdrHistogram.Histogram;
-import org.softclan.bench.peers.PeerMain;
-import org.softclan.bench.peers.PeerProcess;
-import org.softclan.bench.peers.PeerTransport;
-import org.softclan.bench.peers.Rig;
 
 /**
  * The one-way runner: throughput between two JVMs on one host. This JVM receives and measures; a child

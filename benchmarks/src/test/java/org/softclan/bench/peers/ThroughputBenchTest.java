@@ -1,4 +1,4 @@
-package org.softclan.bench.throughput;
+package org.softclan.bench.peers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -8,8 +8,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.softclan.bench.peers.PeerTransport;
-import org.softclan.bench.peers.Transports;
 
 /**
  * Moves two megabytes between this JVM and a child JVM over the raw ring, a byte stream and TCP,

@@ -13,6 +13,7 @@ import org.softclan.dsm.RegionTruncatedException;
 import org.softclan.vmmc.ConnectionContext;
 import org.softclan.vmmc.PeerGoneException;
 import org.softclan.vmmc.stream.ByteStream;
+import org.softclan.vmmc.stream.ByteStreamContext;
 import org.softclan.vmmc.stream.ByteStreams;
 import org.softclan.vmmc.stream.SendTechnique;
 import org.softclan.vmmc.stream.StreamListener;
@@ -40,7 +41,9 @@ final class SoakStreamWorkers {
              Endpoint ep = fabric.openEndpoint("soak-stream-receiver");
              StreamListener listener = ByteStreams.listen(ep, service, new ConnectionContext().ringCapacity(RING))) {
             w.line("ready");
-            return SoakEnding.acceptUntilEnded(w, listener::accept, (peer, ended) -> read(w, peer, token, ended),
+            final ByteStreamContext settings = new ByteStreamContext().readTimeout(WAIT_MS, TimeUnit.MILLISECONDS);
+            return SoakEnding.acceptUntilEnded(w, (timeout, unit) -> listener.accept(timeout, unit, settings),
+                (peer, ended) -> read(w, peer, token, ended),
                 "soak-stream-read", WAIT_MS * 2);
         }
     }
@@ -52,7 +55,6 @@ final class SoakStreamWorkers {
         final long[] closedAt = new long[1];
         String reason;
         try {
-            s.readTimeout(WAIT_MS, TimeUnit.MILLISECONDS);
             final byte[] hello = new byte[SoakRecord.HELLO_BYTES];
             final ByteBuffer h = ByteBuffer.wrap(hello);
             while (h.hasRemaining()) {
@@ -147,13 +149,13 @@ final class SoakStreamWorkers {
              Endpoint ep = fabric.openEndpoint("soak-stream-sender")) {
             w.line("connecting");
             final long t0 = System.nanoTime();
-            final ByteStream s = ByteStreams.connect(ep, service, new ConnectionContext().ringCapacity(RING), 10,
-                TimeUnit.SECONDS);
+            final ByteStream s = ByteStreams.connect(ep, service, new ConnectionContext().ringCapacity(RING),
+                new ByteStreamContext().writeTimeout(WAIT_MS * 5, TimeUnit.MILLISECONDS)
+                    .sendTechnique("copy-dma".equals(technique) ? SendTechnique.COPY_DMA : SendTechnique.PIO),
+                10, TimeUnit.SECONDS);
             w.timed("connect", t0, 10_000 + SoakWorker.GRACE_MS);
             w.line("connected");
             try (s) {
-                s.writeTimeout(WAIT_MS * 5, TimeUnit.MILLISECONDS);
-                s.sendTechnique("copy-dma".equals(technique) ? SendTechnique.COPY_DMA : SendTechnique.PIO);
                 final byte[] hello = SoakRecord.hello(token);
                 s.write(hello, 0, hello.length);
                 final SplittableRandom rnd = new SplittableRandom(seed);

@@ -21,6 +21,7 @@ import org.softclan.dsm.Endpoint;
 import org.softclan.dsm.Fabric;
 import org.softclan.vmmc.ConnectionContext;
 import org.softclan.vmmc.stream.ByteStream;
+import org.softclan.vmmc.stream.ByteStreamContext;
 import org.softclan.vmmc.stream.ByteStreams;
 import org.softclan.vmmc.stream.ReceiveTechnique;
 import org.softclan.vmmc.stream.StreamListener;
@@ -37,8 +38,9 @@ import org.softclan.vmmc.stream.StreamTimeoutException;
  *
  * <p>Reads go into one direct buffer of the chunk size (for {@link ReceiveTechnique#PRE_POSTED} and
  * {@link ReceiveTechnique#REDIRECTION}, the buffer each read posts); a read never asks for bytes beyond
- * the payload, so the header, payload and trailer arrive in reads of their own. The default technique
- * (buffered) is used without calling the technique setter.
+ * the payload, so the header, payload and trailer arrive in reads of their own. The technique is the
+ * stream's, fixed when it was made ({@link ByteStreamContext#receiveTechnique}): {@link #main} accepts
+ * the sender's stream with the technique asked for.
  *
  * <p>Run as a program ({@link #main}) it listens on a service name for one {@link StreamSender}.
  */
@@ -92,9 +94,9 @@ public final class StreamReceiver {
     }
 
     /**
-     * @param stream    the stream to read; this receiver sets its receive technique (unless it is the
-     *                  default) before the first read; the caller closes it
-     * @param technique how to receive
+     * @param stream    the stream to read, made with {@code technique} as its receive technique
+     *                  ({@link ByteStreamContext#receiveTechnique}); the caller closes it
+     * @param technique how the stream receives (named in the report if it is not supported)
      * @param chunk     the size of the buffer reads go into, at least {@value StreamFormat#HEADER_LENGTH}
      */
     public StreamReceiver(final ByteStream stream, final ReceiveTechnique technique, final int chunk) {
@@ -177,9 +179,6 @@ public final class StreamReceiver {
         long start = System.nanoTime();
         long got = 0;
         try {
-            if (technique != ReceiveTechnique.BUFFERED) {
-                stream.receiveTechnique(technique);
-            }
             final ByteBuffer buf = ByteBuffer.allocateDirect(chunk);
             buf.limit(StreamFormat.HEADER_LENGTH);
             final int headerBytes = readFully(buf);
@@ -376,7 +375,11 @@ public final class StreamReceiver {
                     + ProcessHandle.current().pid() + ", receive technique " + technique.cliName() + ", chunks of "
                     + chunk + " bytes); waiting for a sender");
                 out.flush();
-                stream = accept(listener, acceptSeconds);
+                final ByteStreamContext settings = new ByteStreamContext().receiveTechnique(technique);
+                if (idleSeconds > 0) {
+                    settings.readTimeout(idleSeconds, TimeUnit.SECONDS);
+                }
+                stream = accept(listener, acceptSeconds, settings);
             }
             if (stream == null) {
                 err.println("StreamReceiver: no sender connected within " + acceptSeconds + " s");
@@ -384,9 +387,6 @@ public final class StreamReceiver {
             }
             guard.closeOnShutdown(stream);
             try (stream) {
-                if (idleSeconds > 0) {
-                    stream.readTimeout(idleSeconds, TimeUnit.SECONDS);
-                }
                 final StreamReceiver receiver = new StreamReceiver(stream, technique, chunk);
                 receiver.observer(progressMs, TimeUnit.MILLISECONDS, new Observer() {
                     @Override
@@ -438,11 +438,15 @@ public final class StreamReceiver {
         }
     }
 
-    /** Waits for one sender, in 1 s slices (so that Ctrl-C, which closes the listener, is seen); null if none. */
-    private static ByteStream accept(final StreamListener listener, final long seconds) {
+    /**
+     * Waits for one sender, in 1 s slices (so that Ctrl-C, which closes the listener, is seen), and makes
+     * its stream with {@code settings}; null if none.
+     */
+    private static ByteStream accept(final StreamListener listener, final long seconds,
+                                     final ByteStreamContext settings) {
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (true) {
-            final ByteStream s = listener.accept(1, TimeUnit.SECONDS);
+            final ByteStream s = listener.accept(1, TimeUnit.SECONDS, settings);
             if (s != null || (seconds > 0 && System.nanoTime() - deadline >= 0)) {
                 return s;
             }

@@ -29,8 +29,10 @@ import org.softclan.vmmc.stream.SendTicket;
  * (DirectDMA, V2PDMA) pipeline {@value #PIPELINE_DEPTH} buffers: buffer {@code i} is filled while the
  * sends of the others are in flight, and a buffer is refilled only once the {@link SendTicket} of its
  * last send is ready. DirectDMA's buffers come from {@link ByteStream#allocateSendBuffer} (registered
- * memory); V2PDMA's are ordinary direct buffers, reused so that their registrations are cached. The
- * default technique (PIO) is used without calling the technique setter.
+ * memory); V2PDMA's are ordinary direct buffers, reused so that their registrations are cached. Every
+ * send names its technique ({@link ByteStream#write(ByteBuffer, SendTechnique)},
+ * {@link ByteStream#send(ByteBuffer, SendTechnique)}), so the stream's default
+ * ({@link org.softclan.vmmc.stream.ByteStreamContext#sendTechnique}) does not matter.
  *
  * <p>Run as a program ({@link #main}) it connects to a {@link StreamReceiver} by service name.
  */
@@ -60,9 +62,9 @@ public final class StreamSender {
     private volatile long sent;
 
     /**
-     * @param stream    the stream to send on; this sender sets its send technique (unless it is the
-     *                  default) and ends its output when done, the caller closes it
-     * @param technique how to send
+     * @param stream    the stream to send on, whatever its default send technique; this sender ends its
+     *                  output when done, the caller closes it
+     * @param technique how to send: every send names it
      * @param chunk     the size of each buffer handed to the stream, at least 1
      */
     public StreamSender(final ByteStream stream, final SendTechnique technique, final int chunk) {
@@ -106,16 +108,13 @@ public final class StreamSender {
      *                     could not be read
      */
     public Report send(final StreamSource source) throws IOException {
-        if (technique != SendTechnique.PIO) {
-            stream.sendTechnique(technique);
-        }
         final ByteBuffer control = technique == SendTechnique.DIRECT_DMA ? stream.allocateSendBuffer(CONTROL_BUFFER)
             : ByteBuffer.allocateDirect(CONTROL_BUFFER);
         final long start = System.nanoTime();
         control.clear();
         StreamFormat.putHeader(source.header(), control);
         control.flip();
-        stream.write(control);
+        stream.write(control, technique);
 
         final CRC32C crc = new CRC32C();
         if (technique.classicalSemantics()) {
@@ -127,10 +126,10 @@ public final class StreamSender {
         control.clear();
         StreamFormat.putTrailer(source.length(), crc.getValue(), control);
         control.flip();
-        stream.write(control);
+        stream.write(control, technique);
         stream.shutdownOutput();
         return new Report(source.length(), crc.getValue(), System.nanoTime() - start, technique, chunk,
-            stream.writeBlockedNanos());
+            stream.stats().writeBlockedNanos());
     }
 
     /** One buffer: fill, checksum, write (free again on return). */
@@ -138,7 +137,7 @@ public final class StreamSender {
         final ByteBuffer buf = ByteBuffer.allocateDirect(chunk);
         while (source.remaining() > 0) {
             fill(source, buf, crc);
-            stream.write(buf);
+            stream.write(buf, technique);
             sent += buf.limit();
         }
     }
@@ -183,11 +182,11 @@ public final class StreamSender {
 
     /** Sends all of buf's remaining bytes; returns the ticket of the send that carries the last of them. */
     private SendTicket sendAll(final ByteBuffer buf) throws IOException {
-        SendTicket ticket = stream.send(buf);
+        SendTicket ticket = stream.send(buf, technique);
         while (buf.hasRemaining()) {
             // a partial send: the rest follows once it is ready (the bytes before it must not change)
             ticket.awaitReady(READY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-            ticket = stream.send(buf);
+            ticket = stream.send(buf, technique);
         }
         return ticket;
     }

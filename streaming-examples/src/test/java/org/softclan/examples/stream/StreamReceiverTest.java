@@ -27,6 +27,7 @@ import org.softclan.dsm.Endpoint;
 import org.softclan.dsm.Fabric;
 import org.softclan.vmmc.ConnectionContext;
 import org.softclan.vmmc.stream.ByteStream;
+import org.softclan.vmmc.stream.ByteStreamContext;
 import org.softclan.vmmc.stream.ByteStreams;
 import org.softclan.vmmc.stream.ReceiveTechnique;
 import org.softclan.vmmc.stream.SendTechnique;
@@ -69,10 +70,10 @@ class StreamReceiverTest {
                     throw new IllegalStateException(e);
                 }
             }, THREADS);
-            final ByteStream s = listener.accept(10, TimeUnit.SECONDS);
+            final ByteStream s = listener.accept(10, TimeUnit.SECONDS,
+                new ByteStreamContext().readTimeout(10, TimeUnit.SECONDS));
             assertNotNull(s, "the sender connects");
             try (s) {
-                s.readTimeout(10, TimeUnit.SECONDS);
                 final StreamReceiver.Report r = new StreamReceiver(s, ReceiveTechnique.BUFFERED, 4096)
                     .receive(sink == null ? null : Channels.newChannel(sink));
                 sender.get(20, TimeUnit.SECONDS);

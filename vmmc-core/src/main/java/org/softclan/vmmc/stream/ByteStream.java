@@ -1,13 +1,10 @@
 package org.softclan.vmmc.stream;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ByteChannel;
 import java.nio.channels.ClosedChannelException;
-import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 import org.softclan.dsm.ClosedException;
@@ -24,17 +21,21 @@ import org.softclan.vmmc.Connection;
  * handed to the connection (the peer's ring, or a buffer the peer posted, has room for them) and the
  * caller's buffer may be reused. Blocking waits use the connection's wait strategy in slices of
  * {@value Connection#LIVENESS_SLICE_MS} ms, checking between slices that the peer is alive and that
- * this stream was not closed; they wait forever by default, or up to {@link #readTimeout} /
- * {@link #writeTimeout}. Thread interrupts do not end a wait for bytes, room or a post; a wait for a DMA
- * transfer (a write without a copy, a staging frame of {@link SendTechnique#COPY_DMA},
- * {@link SendTicket#awaitReady}) ends with {@link java.io.InterruptedIOException}, the interrupt status
- * set again.
+ * this stream was not closed; they wait forever by default, or up to the read / write timeout the stream
+ * was made with ({@link ByteStreamContext#readTimeout}, {@link ByteStreamContext#writeTimeout}). Thread
+ * interrupts do not end a wait for bytes, room or a post; a wait for a DMA transfer (a write without a
+ * copy, a staging frame of {@link SendTechnique#COPY_DMA}, {@link SendTicket#awaitReady}) ends with
+ * {@link java.io.InterruptedIOException}, the interrupt status set again.
  *
  * <p><b>Techniques</b>: how the bytes of a send travel ({@link SendTechnique}: the stream's default
- * {@link #sendTechnique(SendTechnique)}, or per send {@link #send(ByteBuffer, SendTechnique)}; mixed
+ * {@link ByteStreamContext#sendTechnique}, or per send {@link #send(ByteBuffer, SendTechnique)}; mixed
  * sends arrive in the order sent) and how this end takes delivery ({@link ReceiveTechnique}:
- * {@link #receiveTechnique(ReceiveTechnique)}, {@link #post(int)}, {@link #receivePage}) are described,
+ * {@link ByteStreamContext#receiveTechnique}, {@link #post(int)}, {@link #receivePage}) are described,
  * with the buffer each may reuse when, in the {@linkplain org.softclan.vmmc.stream package documentation}.
+ *
+ * <p><b>Settings, counters, views</b>: a stream's settings are fixed when {@link ByteStreams} makes it,
+ * from a {@link ByteStreamContext}; its counters are read through {@link #stats()}; a
+ * {@link StreamInputStream} and a {@link StreamOutputStream} adapt it to the {@code java.io} streams.
  *
  * <p><b>Threads</b>: one thread may read while another writes; concurrent readers (or writers) are
  * serialised. {@link #close()} may be called from any thread: blocked reads and writes then end with
@@ -43,144 +44,36 @@ import org.softclan.vmmc.Connection;
 public final class ByteStream implements ByteChannel {
     /** Posts outstanding at most (slots of the post table). */
     public static final int POST_SLOTS = StreamControlDescriptor.POST_SLOTS;
-    /** Default size of the deposit region a receiver exports for posted buffers, in bytes. */
-    public static final int DEFAULT_DEPOSIT_CAPACITY = PostTable.DEFAULT_DEPOSIT_CAPACITY;
 
-    // one object per role; the locks: close (StreamCloser), write (StreamWriter), read (StreamReader),
-    // post (PostTable), and the pools that guard themselves (SendBuffers, PagePool). Nested only as
-    // read -> post and write -> pool; close takes close, then write, then read, one at a time.
-    private final StreamEnd end;
-    private final PostTable posts;
-    private final StreamReader reader;
+    // one object per role, reached directly by the package's posted buffers, received pages and views;
+    // the locks: close (StreamCloser), write (StreamWriter), read (StreamReader), post (PostTable), and
+    // the pools that guard themselves (SendBuffers, PagePool). Nested only as read -> post and
+    // write -> pool; close takes close, then write, then read, one at a time.
+    final StreamEnd end;
+    final PostTable posts;
+    final StreamReader reader;
     private final PagePool pages;
     private final SendBuffers sendBuffers;
-    private final StreamWriter writer;
-    private final StreamCloser closer;
+    final StreamWriter writer;
+    final StreamCloser closer;
 
-    private ByteStream(final Connection connection) {
-        this.end = new StreamEnd(connection);
-        this.posts = new PostTable(end, this);
+    /** As {@link ByteStreams#over}, which closes the connection if this throws; {@code ctx}'s receive technique last. */
+    ByteStream(final Connection connection, final ByteStreamContext ctx) {
+        this.end = new StreamEnd(connection, ctx);
+        this.posts = new PostTable(end, this, ctx);
         this.reader = new StreamReader(end, posts, this);
         this.pages = new PagePool(end);
         this.sendBuffers = new SendBuffers(end);
-        this.writer = new StreamWriter(end, sendBuffers, pages);
+        this.writer = new StreamWriter(end, sendBuffers, pages, ctx.sendTechnique);
         this.closer = new StreamCloser(end, writer, reader, posts);
-    }
-
-    /**
-     * Makes a stream of a connection. The stream owns the connection from now on (closing the stream
-     * closes it); the peer must make a stream of its end too, and neither side may use the connection
-     * directly any more.
-     *
-     * @param connection an open connection, fresh (nothing sent or received yet)
-     * @return the stream
-     */
-    public static ByteStream over(final Connection connection) {
-        return new ByteStream(Objects.requireNonNull(connection, "connection"));
+        if (ctx.receiveTechnique != ReceiveTechnique.BUFFERED) {
+            posts.receiveTechnique(ctx.receiveTechnique);
+        }
     }
 
     /** {@return the connection that carries this stream (the stream owns it: do not use it directly)} */
     public Connection connection() {
         return end.connection;
-    }
-
-    /**
-     * Sets how long a read waits for the first byte (default: forever).
-     *
-     * @param timeout the longest wait, 0 for forever
-     * @param unit    its unit
-     * @return this
-     * @throws IllegalArgumentException if {@code timeout} is negative
-     */
-    public ByteStream readTimeout(final long timeout, final TimeUnit unit) {
-        end.readTimeout(timeout, unit);
-        return this;
-    }
-
-    /**
-     * Sets how long a write waits for room in the peer's ring (or for a posted buffer), overall
-     * (default: forever).
-     *
-     * @param timeout the longest wait, 0 for forever
-     * @param unit    its unit
-     * @return this
-     * @throws IllegalArgumentException if {@code timeout} is negative
-     */
-    public ByteStream writeTimeout(final long timeout, final TimeUnit unit) {
-        end.writeTimeout(timeout, unit);
-        return this;
-    }
-
-    /**
-     * Sets the send technique that {@link #write(ByteBuffer)}, {@link #send(ByteBuffer)} and the
-     * {@link #outputStream()} use from now on (default {@link SendTechnique#PIO}). Sends already made
-     * keep their place in the stream: bytes arrive in the order sent, whatever moved them.
-     *
-     * @param technique the technique of the sends from now on
-     * @return this
-     * @throws NullPointerException if {@code technique} is {@code null}
-     */
-    public ByteStream sendTechnique(final SendTechnique technique) {
-        writer.sendTechnique(technique);
-        return this;
-    }
-
-    /** {@return the stream's current send technique} */
-    public SendTechnique sendTechnique() {
-        return writer.sendTechnique();
-    }
-
-    /**
-     * Sets how this end receives (default {@link ReceiveTechnique#BUFFERED}); set it before the first
-     * read. The peer's writes adapt from their next send on: with {@link ReceiveTechnique#PRE_POSTED}
-     * they deposit into the buffers this end {@linkplain #post(int) posts} (waiting while there is
-     * none), with {@link ReceiveTechnique#REDIRECTION} they deposit into a buffer posted in time and
-     * use the ring otherwise. Bytes the peer sent through the ring before it saw the change are still
-     * delivered, to {@link #read}. Exports this end's deposit region (once) for the two posting modes.
-     * The mode word in the peer's control area is written with an ordered (release) store, then the
-     * peer is nudged.
-     *
-     * @param technique how this end receives from now on
-     * @return this
-     * @throws NullPointerException if {@code technique} is {@code null}
-     */
-    public ByteStream receiveTechnique(final ReceiveTechnique technique) {
-        posts.receiveTechnique(technique);
-        return this;
-    }
-
-    /** {@return this end's receive technique} */
-    public ReceiveTechnique receiveTechnique() {
-        return posts.receiveTechnique();
-    }
-
-    /**
-     * Sets the size of the deposit region this end exports for posted buffers (default
-     * {@value #DEFAULT_DEPOSIT_CAPACITY} bytes); only before the first post or posting receive mode.
-     * Lowers the {@linkplain #internalPostSize internal post size} to half of it if that is larger.
-     *
-     * @param bytes size of the deposit region, at least 4096
-     * @return this
-     * @throws IllegalStateException    if the deposit region exists already
-     * @throws IllegalArgumentException if {@code bytes} is less than 4096
-     */
-    public ByteStream depositCapacity(final int bytes) {
-        posts.depositCapacity(bytes);
-        return this;
-    }
-
-    /**
-     * Sets the size of the buffers {@link #read} posts by itself in {@link ReceiveTechnique#PRE_POSTED}
-     * mode (default 1 MiB, at most half the deposit region): the largest single send the peer can make
-     * to a reader that only reads.
-     *
-     * @param bytes size of each internal post, 1 to half the deposit capacity
-     * @return this
-     * @throws IllegalArgumentException if {@code bytes} is less than 1 or more than half the deposit capacity
-     */
-    public ByteStream internalPostSize(final int bytes) {
-        posts.internalPostSize(bytes);
-        return this;
     }
 
     /**
@@ -206,16 +99,6 @@ public final class ByteStream implements ByteChannel {
      */
     public Page newPage(final int capacity) {
         return pages.newPage(capacity);
-    }
-
-    /** {@return how often page writes found their page in flight and duplicated it} */
-    public long pageDuplications() {
-        return pages.duplications();
-    }
-
-    /** {@return the registration cache of {@link SendTechnique#V2P_DMA} (created on first use)} */
-    public RegistrationCache registrationCache() {
-        return writer.registrationCache();
     }
 
     /**
@@ -266,40 +149,19 @@ public final class ByteStream implements ByteChannel {
     }
 
     /**
-     * {@return the nanoseconds writes have spent so far waiting for room in the peer's ring or for a post
-     * (back-pressure)}
+     * {@return a read-only view of this end's counters (back-pressure, deposits, deliveries, page
+     * duplications, the registration cache), whose getters read the live values}
      */
-    public long writeBlockedNanos() {
-        return writer.writeBlockedNanos();
-    }
-
-    /** {@return the number of sends this end deposited straight into buffers the peer posted} */
-    public long depositsSent() {
-        return writer.depositsSent();
-    }
-
-    /**
-     * {@return the number of posted buffers of this end (its own or those {@link #read} posts) filled by
-     * the sender's deposit}
-     */
-    public long deliveredDirect() {
-        return posts.deliveredDirect();
-    }
-
-    /**
-     * {@return the number of posted buffers of this end filled from the ring by a copy on delivery
-     * ({@link ReceiveTechnique#REDIRECTION})}
-     */
-    public long deliveredCopied() {
-        return posts.deliveredCopied();
+    public ByteStreamStats stats() {
+        return new ByteStreamStats(writer, posts, pages);
     }
 
     /**
      * Reads stream bytes into {@code dst}, blocking until at least one is available (or the stream
      * ended), then taking what is there without blocking. Works in every receive mode: with
      * {@link ReceiveTechnique#PRE_POSTED} it keeps two buffers of
-     * {@link #internalPostSize} posted itself and copies out of them; bytes that fill a buffer the caller
-     * posted are delivered through that buffer, not here.
+     * {@link ByteStreamContext#internalPostSize} posted itself and copies out of them; bytes that fill a
+     * buffer the caller posted are delivered through that buffer, not here.
      *
      * @return the number of bytes read (0 only if {@code dst} has no room), or -1 at the end of stream
      * @throws StreamPeerGoneException    if the peer closed without ending its output, or died, and
@@ -321,7 +183,7 @@ public final class ByteStream implements ByteChannel {
      * may be released in any order. Mixes with {@link #read}: bytes a read left over come first.
      *
      * @param timeout the longest wait for bytes, in {@code unit}s; 0 (or less) waits forever (this method
-     *                ignores the {@linkplain #readTimeout read timeout})
+     *                ignores the {@linkplain ByteStreamContext#readTimeout read timeout})
      * @param unit    the unit of {@code timeout}
      * @return the page, or {@code null} at the end of stream
      * @throws StreamTimeoutException as {@link #read} (within {@code timeout})
@@ -346,7 +208,7 @@ public final class ByteStream implements ByteChannel {
      * @throws IllegalStateException if {@value #POST_SLOTS} posts are unfilled, or the deposit region
      *                               has no free range of that size (release filled buffers)
      * @throws IllegalArgumentException if {@code capacity} is not positive, or larger than the deposit
-     *                                  region ({@link #depositCapacity(int)})
+     *                                  region ({@link ByteStreamContext#depositCapacity(int)})
      * @throws ClosedException          if this stream is closed
      */
     public PostedBuffer post(final int capacity) {
@@ -428,59 +290,6 @@ public final class ByteStream implements ByteChannel {
     @Override
     public void close() {
         closer.close();
-    }
-
-    /**
-     * An {@link InputStream} over this stream's reads: {@code read} blocks like {@link #read(ByteBuffer)}
-     * and returns -1 at the end of stream; {@code available} counts the bytes kept from partly read
-     * frames; closing it closes this stream.
-     *
-     * @return a view (not buffered, not thread-safe beyond what this stream guarantees)
-     */
-    public InputStream inputStream() {
-        return new StreamViews.Input(this, end, reader);
-    }
-
-    /**
-     * An {@link OutputStream} over this stream's writes, with the stream's send technique and classical
-     * semantics (every {@code write} returns once its array may be reused). It writes through: every
-     * {@code write} call sends its bytes at once (one frame per 64 KiB, or one deposit), so
-     * {@code flush} has nothing to do; wrap it in a {@link java.io.BufferedOutputStream} when writing a
-     * few bytes at a time. Arrays cannot come from {@link #allocateSendBuffer}, so with
-     * {@link SendTechnique#DIRECT_DMA} it copies through the staging memory as
-     * {@link SendTechnique#COPY_DMA} does. Closing it closes this stream (ending the output).
-     *
-     * @return a view
-     */
-    public OutputStream outputStream() {
-        return new StreamViews.Output(this, end);
-    }
-
-    // for the posted buffers and received pages of this stream
-
-    /** As {@link PostedBuffer#awaitFilled}: the reader's wait for {@code post}. */
-    void awaitFilled(final PostedBuffer post, final long timeoutNanos) throws IOException {
-        reader.awaitFilled(post, timeoutNanos);
-    }
-
-    /** Returns a released posted buffer's memory to the deposit region. */
-    void freeDeposit(final PostedBuffer p) {
-        posts.freeDeposit(p);
-    }
-
-    /** Gives a received page's memory back (its ring record, its post). */
-    void releasePage(final long token, final PostedBuffer post) {
-        reader.releasePage(token, post);
-    }
-
-    /** Counts a thread into the memory pages and posted buffers show; see {@link StreamCloser#enterMemory}. */
-    void enterMemory(final Object user) {
-        closer.enterMemory(user);
-    }
-
-    /** Counts the thread out again; see {@link StreamCloser#leaveMemory}. */
-    void leaveMemory() {
-        closer.leaveMemory();
     }
 
     @Override

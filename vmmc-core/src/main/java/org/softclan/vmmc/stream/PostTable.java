@@ -45,8 +45,6 @@ import org.softclan.dsm.InboundMapping;
  * ordered stores after the words they publish.
  */
 final class PostTable {
-    /** Default size of the deposit region ({@link ByteStream#DEFAULT_DEPOSIT_CAPACITY}), in bytes. */
-    static final int DEFAULT_DEPOSIT_CAPACITY = 8 << 20;
     /** Posts {@link ByteStream#read} keeps outstanding in {@link ReceiveTechnique#PRE_POSTED} mode. */
     static final int INTERNAL_POSTS = 2;
     private static final SecureRandom KEYS = new SecureRandom();
@@ -56,9 +54,12 @@ final class PostTable {
     private final Object postLock = new Object();
     private volatile ReceiveTechnique receiveTechnique = ReceiveTechnique.BUFFERED;
 
+    /** Size of the deposit region, in bytes ({@link ByteStreamContext#depositCapacity}). */
+    private final int depositCapacity;
+    /** Size of the buffers {@link ByteStream#read} posts itself ({@link ByteStreamContext#internalPostSize}). */
+    private final int internalPostSize;
+
     // guarded by postLock
-    private int depositCapacity = DEFAULT_DEPOSIT_CAPACITY;
-    private int internalPostSize = 1 << 20;
     private InboundMapping deposit;
     private BytesStore<?, Void> depositBytes;
     private DepositAllocator allocator;
@@ -73,10 +74,13 @@ final class PostTable {
     /**
      * @param end    the stream's shared state
      * @param stream the stream the posted buffers belong to
+     * @param ctx    the stream's settings (the deposit capacity and internal post size are taken from it)
      */
-    PostTable(final StreamEnd end, final ByteStream stream) {
+    PostTable(final StreamEnd end, final ByteStream stream, final ByteStreamContext ctx) {
         this.end = end;
         this.stream = stream;
+        this.depositCapacity = ctx.depositCapacity;
+        this.internalPostSize = ctx.internalPostSize;
     }
 
     /** {@return this end's receive technique (volatile read)} */
@@ -85,8 +89,9 @@ final class PostTable {
     }
 
     /**
-     * Sets how this end receives, exporting the deposit region first for the posting modes, then
-     * publishes the mode word to the peer (ordered store) and nudges it. Holds the post lock.
+     * Sets how this end receives ({@link ByteStreamContext#receiveTechnique}; once, when the stream is
+     * made), exporting the deposit region first for the posting modes, then publishes the mode word to
+     * the peer (ordered store) and nudges it. Holds the post lock.
      *
      * @param technique how this end receives from now on
      * @throws NullPointerException if {@code technique} is {@code null}
@@ -104,31 +109,6 @@ final class PostTable {
             } catch (final DsmException gone) {
                 // the peer is gone: nothing will be sent to adapt
             }
-        }
-    }
-
-    /** As {@link ByteStream#depositCapacity(int)}; holds the post lock. */
-    void depositCapacity(final int bytes) {
-        synchronized (postLock) {
-            if (deposit != null) {
-                throw new IllegalStateException(end + ": the deposit region exists already");
-            }
-            if (bytes < 4096) {
-                throw new IllegalArgumentException("deposit capacity " + bytes + " must be at least 4096");
-            }
-            this.depositCapacity = bytes;
-            this.internalPostSize = Math.min(internalPostSize, bytes / INTERNAL_POSTS);
-        }
-    }
-
-    /** As {@link ByteStream#internalPostSize(int)}; holds the post lock. */
-    void internalPostSize(final int bytes) {
-        synchronized (postLock) {
-            if (bytes < 1 || bytes > depositCapacity / INTERNAL_POSTS) {
-                throw new IllegalArgumentException("internal post size " + bytes + " must be 1.." + depositCapacity
-                    / INTERNAL_POSTS + " (half the deposit region)");
-            }
-            this.internalPostSize = bytes;
         }
     }
 

@@ -88,7 +88,7 @@ public final class PostedBuffer {
      * @throws java.nio.channels.ClosedChannelException     if the stream is closed
      */
     public PostedBuffer awaitFilled(final long timeout, final TimeUnit unit) throws IOException {
-        stream.awaitFilled(this, unit.toNanos(timeout));
+        stream.reader.awaitFilled(this, unit.toNanos(timeout));
         return this;
     }
 
@@ -118,11 +118,11 @@ public final class PostedBuffer {
      */
     public byte get(final int index) {
         check(index, 1);
-        stream.enterMemory(this);
+        stream.closer.enterMemory(this);
         try {
             return store.readByte(offset + index);
         } finally {
-            stream.leaveMemory();
+            stream.closer.leaveMemory();
         }
     }
 
@@ -139,11 +139,11 @@ public final class PostedBuffer {
     public void get(final int index, final byte[] dst, final int dstOffset, final int n) {
         check(index, n);
         Objects.checkFromIndexSize(dstOffset, n, dst.length);
-        stream.enterMemory(this);
+        stream.closer.enterMemory(this);
         try {
             store.read(offset + index, dst, dstOffset, n);
         } finally {
-            stream.leaveMemory();
+            stream.closer.leaveMemory();
         }
     }
 
@@ -158,8 +158,8 @@ public final class PostedBuffer {
      */
     public ByteBuffer asReadOnlyBuffer() {
         check(0, 0);
-        stream.enterMemory(this);
-        stream.leaveMemory();
+        stream.closer.enterMemory(this);
+        stream.closer.leaveMemory();
         return Views.readOnly(store.addressForRead(offset), length);
     }
 
@@ -180,7 +180,7 @@ public final class PostedBuffer {
             throw new IllegalStateException(this + " is still posted; a posted buffer cannot be withdrawn");
         }
         released = true;
-        stream.freeDeposit(this);
+        stream.posts.freeDeposit(this);
     }
 
     @Override

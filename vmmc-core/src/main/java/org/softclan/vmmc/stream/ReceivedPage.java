@@ -58,11 +58,11 @@ public final class ReceivedPage implements AutoCloseable {
      */
     public byte get(final int index) {
         check(index, 1);
-        stream.enterMemory(this);
+        stream.closer.enterMemory(this);
         try {
             return store.readByte(offset + index);
         } finally {
-            stream.leaveMemory();
+            stream.closer.leaveMemory();
         }
     }
 
@@ -79,11 +79,11 @@ public final class ReceivedPage implements AutoCloseable {
     public void get(final int index, final byte[] dst, final int dstOffset, final int n) {
         check(index, n);
         Objects.checkFromIndexSize(dstOffset, n, dst.length);
-        stream.enterMemory(this);
+        stream.closer.enterMemory(this);
         try {
             store.read(offset + index, dst, dstOffset, n);
         } finally {
-            stream.leaveMemory();
+            stream.closer.leaveMemory();
         }
     }
 
@@ -98,8 +98,8 @@ public final class ReceivedPage implements AutoCloseable {
      */
     public ByteBuffer asReadOnlyBuffer() {
         check(0, 0);
-        stream.enterMemory(this);
-        stream.leaveMemory();
+        stream.closer.enterMemory(this);
+        stream.closer.leaveMemory();
         return Views.readOnly(store.addressForRead(offset), length);
     }
 
@@ -112,7 +112,7 @@ public final class ReceivedPage implements AutoCloseable {
             return;
         }
         released = true;
-        stream.releasePage(token, post);
+        stream.reader.releasePage(token, post);
     }
 
     /** Same as {@link #release()}. */

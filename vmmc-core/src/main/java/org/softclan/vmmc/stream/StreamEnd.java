@@ -23,8 +23,8 @@ import org.softclan.vmmc.PeerProtocolException;
  * wrote, with the checks and exceptions built on them. Its {@link #toString()} is the stream's, so every
  * role's messages name the stream the same way.
  *
- * <p><b>Memory order</b>: {@link #closed}, {@link #violation} and the timeouts are volatile (any thread
- * reads them without a lock); everything else is final.
+ * <p><b>Memory order</b>: {@link #closed} and {@link #violation} are volatile (any thread reads them
+ * without a lock); everything else, the timeouts included, is final.
  */
 final class StreamEnd {
     /** One slice of a blocking wait: between slices the peer's liveness and the closed flag are checked. */
@@ -40,10 +40,10 @@ final class StreamEnd {
     final int frame;
     /** Set once by {@link StreamCloser#close()} (under its close lock); read by every role (volatile). */
     volatile boolean closed;
-    /** Longest wait of a read for its first byte, in ns, 0 for forever (volatile; {@link #readTimeout}). */
-    volatile long readTimeoutNanos;
-    /** Longest wait of a write overall, in ns, 0 for forever (volatile; {@link #writeTimeout}). */
-    volatile long writeTimeoutNanos;
+    /** Longest wait of a read for its first byte, in ns, 0 for forever ({@link ByteStreamContext#readTimeout}). */
+    final long readTimeoutNanos;
+    /** Longest wait of a write overall, in ns, 0 for forever ({@link ByteStreamContext#writeTimeout}). */
+    final long writeTimeoutNanos;
     /**
      * The first protocol violation found in what the peer wrote (a frame, a DEPOSIT notice, the control
      * area, the post table): the stream is broken from then on, reads and writes fail with it (volatile).
@@ -52,10 +52,13 @@ final class StreamEnd {
 
     /**
      * @param connection the connection that carries the stream
+     * @param ctx        the stream's settings (its timeouts are taken from it)
      * @throws IllegalArgumentException if the connection's messages cannot hold a DEPOSIT frame
      */
-    StreamEnd(final Connection connection) {
+    StreamEnd(final Connection connection, final ByteStreamContext ctx) {
         this.connection = connection;
+        this.readTimeoutNanos = ctx.readTimeoutNanos;
+        this.writeTimeoutNanos = ctx.writeTimeoutNanos;
         this.tx = connection.outbound();
         this.rx = connection.inbound();
         this.endpoint = tx.endpoint();
@@ -63,28 +66,6 @@ final class StreamEnd {
         if (frame < DEPOSIT_FRAME_LENGTH) {
             throw new IllegalArgumentException(connection + " carries messages of at most " + frame + " bytes");
         }
-    }
-
-    /**
-     * As {@link ByteStream#readTimeout}: sets {@link #readTimeoutNanos} (volatile store).
-     *
-     * @param timeout the longest wait, 0 for forever
-     * @param unit    its unit
-     * @throws IllegalArgumentException if {@code timeout} is negative
-     */
-    void readTimeout(final long timeout, final TimeUnit unit) {
-        readTimeoutNanos = toNanos(timeout, unit);
-    }
-
-    /**
-     * As {@link ByteStream#writeTimeout}: sets {@link #writeTimeoutNanos} (volatile store).
-     *
-     * @param timeout the longest wait, 0 for forever
-     * @param unit    its unit
-     * @throws IllegalArgumentException if {@code timeout} is negative
-     */
-    void writeTimeout(final long timeout, final TimeUnit unit) {
-        writeTimeoutNanos = toNanos(timeout, unit);
     }
 
     /**

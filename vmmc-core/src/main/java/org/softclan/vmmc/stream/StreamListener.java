@@ -1,5 +1,6 @@
 package org.softclan.vmmc.stream;
 
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 import org.softclan.vmmc.Connection;
@@ -22,15 +23,32 @@ public final class StreamListener implements AutoCloseable {
     }
 
     /**
-     * Waits for a client's request and accepts it.
+     * Waits for a client's request and accepts it, with the default stream settings (a
+     * {@code new ByteStreamContext()}).
      *
      * @param timeout the longest wait
      * @param unit    its unit
      * @return the server end of the new stream, or {@code null} if no request came within the timeout
      */
     public ByteStream accept(final long timeout, final TimeUnit unit) {
+        return accept(timeout, unit, new ByteStreamContext());
+    }
+
+    /**
+     * Waits for a client's request and accepts it, making the server end with {@code ctx}'s settings
+     * (see {@link ByteStreams#over}); each accepted stream may have settings of its own.
+     *
+     * @param timeout the longest wait
+     * @param unit    its unit
+     * @param ctx     settings of the server end of the stream (timeouts, techniques, deposit region)
+     * @return the server end of the new stream, or {@code null} if no request came within the timeout
+     * @throws org.softclan.dsm.DsmException if {@code ctx} asks for a posting receive technique and the
+     *                                       deposit region cannot be exported (the connection is closed)
+     */
+    public ByteStream accept(final long timeout, final TimeUnit unit, final ByteStreamContext ctx) {
+        Objects.requireNonNull(ctx, "ctx");
         final Connection c = listener.accept(timeout, unit);
-        return c == null ? null : ByteStream.over(c);
+        return c == null ? null : ByteStreams.over(c, ctx);
     }
 
     /** {@return the listener underneath (to refuse requests, for instance)} */

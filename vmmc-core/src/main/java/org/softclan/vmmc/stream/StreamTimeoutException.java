@@ -4,7 +4,7 @@ import java.io.InterruptedIOException;
 
 /**
  * A blocking read found no byte, or a blocking write could not hand over all its bytes, within the
- * stream's timeout ({@link ByteStream#readTimeout}, {@link ByteStream#writeTimeout}). For a write,
+ * stream's timeout ({@link ByteStreamContext#readTimeout}, {@link ByteStreamContext#writeTimeout}). For a write,
  * {@link #bytesTransferred} tells how many bytes were sent before the timeout (the source buffer's
  * position is advanced by exactly that many). The stream stays usable.
  */

@@ -58,8 +58,8 @@ final class StreamWriter {
     private final SendBuffers sendBuffers;
     private final PagePool pages;
     private final Object writeLock = new Object();
-    /** The technique of sends that name none ({@link ByteStream#sendTechnique()}); volatile, any thread. */
-    private volatile SendTechnique sendTechnique = SendTechnique.PIO;
+    /** The technique of sends that name none ({@link ByteStreamContext#sendTechnique}); final. */
+    private final SendTechnique sendTechnique;
 
     // guarded by writeLock
     private final PeerPostTable peer;
@@ -79,9 +79,12 @@ final class StreamWriter {
      * @param end         the stream's shared state
      * @param sendBuffers the stream's DIRECT_DMA buffers
      * @param pages       the stream's page memory
+     * @param technique   the technique of sends that name none
      */
-    StreamWriter(final StreamEnd end, final SendBuffers sendBuffers, final PagePool pages) {
+    StreamWriter(final StreamEnd end, final SendBuffers sendBuffers, final PagePool pages,
+                 final SendTechnique technique) {
         this.end = end;
+        this.sendTechnique = Objects.requireNonNull(technique, "technique");
         this.sendBuffers = sendBuffers;
         this.pages = pages;
         this.peer = new PeerPostTable(end, this);
@@ -91,19 +94,9 @@ final class StreamWriter {
         this.zeroCopy = new SendPath.ZeroCopy(this, end);
     }
 
-    /** {@return the technique of sends that name none (volatile read)} */
+    /** {@return the technique of sends that name none} */
     SendTechnique sendTechnique() {
         return sendTechnique;
-    }
-
-    /**
-     * As {@link ByteStream#sendTechnique(SendTechnique)} (volatile store).
-     *
-     * @param technique the technique of the sends from now on
-     * @throws NullPointerException if {@code technique} is {@code null}
-     */
-    void sendTechnique(final SendTechnique technique) {
-        this.sendTechnique = Objects.requireNonNull(technique, "technique");
     }
 
     /** {@return the registration cache of {@link SendTechnique#V2P_DMA} (created on first use, under the write lock)} */

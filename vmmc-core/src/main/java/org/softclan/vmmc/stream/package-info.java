@@ -7,9 +7,12 @@
  * <p>Set-up by name: a server calls {@link org.softclan.vmmc.stream.ByteStreams#listen} and
  * {@link org.softclan.vmmc.stream.StreamListener#accept}; a client calls
  * {@link org.softclan.vmmc.stream.ByteStreams#connect}. Each side gets a
- * {@link org.softclan.vmmc.stream.ByteStream}: a {@link java.nio.channels.ByteChannel} with
- * {@link org.softclan.vmmc.stream.ByteStream#inputStream() InputStream} and
- * {@link org.softclan.vmmc.stream.ByteStream#outputStream() OutputStream} views.
+ * {@link org.softclan.vmmc.stream.ByteStream}: a {@link java.nio.channels.ByteChannel}, adapted to
+ * {@code java.io} by {@link org.softclan.vmmc.stream.StreamInputStream} and
+ * {@link org.softclan.vmmc.stream.StreamOutputStream}. Each end's settings (timeouts, send and receive
+ * technique, deposit region) are given in a {@link org.softclan.vmmc.stream.ByteStreamContext} when it
+ * is made and fixed from then on; its counters are read through
+ * {@link org.softclan.vmmc.stream.ByteStream#stats()}.
  *
  * <p><b>Framing</b>: every connection message is one frame, whose first byte is its type:
  * <pre>
@@ -26,7 +29,7 @@
  * throw {@link org.softclan.vmmc.stream.StreamPeerGoneException}.
  *
  * <h2>Send techniques</h2>
- * {@link org.softclan.vmmc.stream.ByteStream#sendTechnique(SendTechnique)} sets a stream's default;
+ * {@link org.softclan.vmmc.stream.ByteStreamContext#sendTechnique(SendTechnique)} sets a stream's default;
  * {@link org.softclan.vmmc.stream.ByteStream#send(java.nio.ByteBuffer, SendTechnique)} and
  * {@link org.softclan.vmmc.stream.ByteStream#write(java.nio.ByteBuffer, SendTechnique)} choose per send.
  * {@code send} returns a {@link org.softclan.vmmc.stream.SendTicket} (the DMA-ready test);
@@ -61,9 +64,9 @@
  * writing thread never makes a PIO access to the ring that would wait for the engine.
  *
  * <h2>Receive techniques</h2>
- * Set with {@link org.softclan.vmmc.stream.ByteStream#receiveTechnique(ReceiveTechnique)} before the
- * first read; the receiver writes its mode into the sender's control area and the sender's next send
- * adapts.
+ * Set with {@link org.softclan.vmmc.stream.ByteStreamContext#receiveTechnique(ReceiveTechnique)} when
+ * the receiving end is made (before its first read); the receiver writes its mode into the sender's
+ * control area and the sender's next send adapts.
  * <ul>
  *   <li><b>BUFFERED</b> (default): bytes wait in the receive ring; {@code read} copies them out;
  *       {@link org.softclan.vmmc.stream.ByteStream#receivePage} hands them over by owner change
@@ -80,16 +83,17 @@
  *       was sent). If the send is larger than that buffer, it fails at once with
  *       {@link org.softclan.vmmc.stream.PostedBufferTooSmallException} naming both sizes; nothing is
  *       written and the buffer stays posted for the next send that fits. {@code read} keeps two
- *       buffers of {@code internalPostSize} (default 1 MiB) posted itself, so the stream interfaces
- *       work, with sends up to that size.</li>
+ *       buffers of {@code internalPostSize} (default 1 MiB,
+ *       {@link org.softclan.vmmc.stream.ByteStreamContext#internalPostSize}) posted itself, so the
+ *       stream interfaces work, with sends up to that size.</li>
  *   <li><b>REDIRECTION</b>: a send finds the oldest posted buffer and, if it fits and the sender takes
  *       it first (a compare-and-set on the post's state word, which the receiver may also claim),
  *       deposits straight into it ({@link org.softclan.vmmc.stream.PostedBuffer#redirected()} true);
  *       otherwise the bytes go through the ring and, on delivery, are copied into the oldest posted
  *       buffer the sender did not take (redirected() false), until it is full or the send ends.
- *       Counters: {@code deliveredDirect()}, {@code deliveredCopied()}. Bytes that arrive through
- *       the ring while the oldest buffer awaits the sender's deposit precede that deposit in the
- *       stream and go to {@code read}.</li>
+ *       Counters ({@link org.softclan.vmmc.stream.ByteStream#stats()}): {@code deliveredDirect()},
+ *       {@code deliveredCopied()}. Bytes that arrive through the ring while the oldest buffer awaits
+ *       the sender's deposit precede that deposit in the stream and go to {@code read}.</li>
  * </ul>
  * Posted buffers are filled in the order posted and belong to the caller once filled, until
  * {@code release()}; a posted buffer cannot be withdrawn. {@link org.softclan.vmmc.stream.PostedBuffer#awaitFilled}

@@ -70,7 +70,10 @@ class ByteStreamCloseTest {
         final ByteStream peer;
         try (StreamListener listener = ByteStreams.listen(server, "close", ctx)) {
             final CompletableFuture<ByteStream> c = CompletableFuture.supplyAsync(
-                () -> ByteStreams.connect(client, "close", ctx, 10, TimeUnit.SECONDS), THREADS);
+                // s's writes wait for a post the peer never makes
+                () -> ByteStreams.connect(client, "close", ctx,
+                    new ByteStreamContext().receiveTechnique(ReceiveTechnique.PRE_POSTED), 10, TimeUnit.SECONDS),
+                THREADS);
             s = listener.accept(10, TimeUnit.SECONDS);
             assertNotNull(s);
             peer = c.get(10, TimeUnit.SECONDS);
@@ -80,7 +83,6 @@ class ByteStreamCloseTest {
         final ReceivedPage page = s.receivePage(10, TimeUnit.SECONDS);
         assertEquals(8, page.length());
         final PostedBuffer posted = s.post(4096);
-        peer.receiveTechnique(ReceiveTechnique.PRE_POSTED);   // s's writes wait for a post the peer never makes
 
         final AtomicReference<Thread> reader = new AtomicReference<>();
         final AtomicReference<Thread> pager = new AtomicReference<>();

@@ -49,12 +49,18 @@ class ByteStreamTest {
         fabric.close();
     }
 
-    /** @return {server end, client end} */
+    /** @return {server end, client end}, with the default stream settings */
     private ByteStream[] pair(final ConnectionContext ctx) throws Exception {
+        return pair(ctx, new ByteStreamContext(), new ByteStreamContext());
+    }
+
+    /** @return {server end made with {@code serverCtx}, client end made with {@code clientCtx}} */
+    private ByteStream[] pair(final ConnectionContext ctx, final ByteStreamContext serverCtx,
+                              final ByteStreamContext clientCtx) throws Exception {
         try (StreamListener listener = ByteStreams.listen(server, "bytes", ctx)) {
             final CompletableFuture<ByteStream> c = CompletableFuture.supplyAsync(
-                () -> ByteStreams.connect(client, "bytes", ctx, 10, TimeUnit.SECONDS), THREADS);
-            final ByteStream s = listener.accept(10, TimeUnit.SECONDS);
+                () -> ByteStreams.connect(client, "bytes", ctx, clientCtx, 10, TimeUnit.SECONDS), THREADS);
+            final ByteStream s = listener.accept(10, TimeUnit.SECONDS, serverCtx);
             assertNotNull(s);
             return new ByteStream[] {s, c.get(10, TimeUnit.SECONDS)};
         }
@@ -129,11 +135,11 @@ class ByteStreamTest {
         assertEquals(1, p[0].read(dst));
         assertEquals(3, dst.get(0));
         assertEquals(-1, p[0].read(dst));
-        assertEquals(-1, p[0].inputStream().read());
+        assertEquals(-1, new StreamInputStream(p[0]).read());
         p[0].write(ByteBuffer.wrap(new byte[] {9}));
-        assertEquals(9, p[1].inputStream().read());
+        assertEquals(9, new StreamInputStream(p[1]).read());
         p[0].close();
-        assertEquals(-1, p[1].inputStream().read());
+        assertEquals(-1, new StreamInputStream(p[1]).read());
         p[1].close();
         assertFalse(p[1].isOpen());
         assertThrows(ClosedChannelException.class, () -> p[1].read(ByteBuffer.allocate(1)));
@@ -145,7 +151,7 @@ class ByteStreamTest {
         final byte[] data = new byte[3_000_000];
         new Random(5).nextBytes(data);
         final CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
-            try (OutputStream out = p[1].outputStream()) {
+            try (OutputStream out = new StreamOutputStream(p[1])) {
                 out.write(data[0]);
                 out.flush();
                 new ByteArrayInputStream(data, 1, data.length - 1).transferTo(out);
@@ -154,7 +160,7 @@ class ByteStreamTest {
             }
         }, THREADS);
         final ByteArrayOutputStream got = new ByteArrayOutputStream();
-        try (InputStream in = p[0].inputStream()) {
+        try (InputStream in = new StreamInputStream(p[0])) {
             assertEquals(data.length, in.transferTo(got));
         }
         writer.get(10, TimeUnit.SECONDS);
@@ -177,17 +183,17 @@ class ByteStreamTest {
 
     @Test
     void timeoutsAndCloseEndBlockedReadsAndWrites() throws Exception {
-        final ByteStream[] p = pair(new ConnectionContext().ringCapacity(4096));
-        p[0].readTimeout(100, TimeUnit.MILLISECONDS);
+        // the server end's reads wait 100 ms at most, the client end's writes 200 ms; the client's reads forever
+        final ByteStream[] p = pair(new ConnectionContext().ringCapacity(4096),
+            new ByteStreamContext().readTimeout(100, TimeUnit.MILLISECONDS),
+            new ByteStreamContext().writeTimeout(200, TimeUnit.MILLISECONDS));
         assertThrows(StreamTimeoutException.class, () -> p[0].read(ByteBuffer.allocate(1)));
-        p[0].readTimeout(0, TimeUnit.MILLISECONDS);
 
-        p[1].writeTimeout(200, TimeUnit.MILLISECONDS);
         final ByteBuffer big = ByteBuffer.allocate(100_000);
         final StreamTimeoutException e = assertThrows(StreamTimeoutException.class, () -> p[1].write(big));
         assertTrue(e.bytesTransferred > 0 && e.bytesTransferred < 100_000, "sent " + e.bytesTransferred);
         assertEquals(e.bytesTransferred, big.position());
-        assertTrue(p[1].writeBlockedNanos() >= TimeUnit.MILLISECONDS.toNanos(150));
+        assertTrue(p[1].stats().writeBlockedNanos() >= TimeUnit.MILLISECONDS.toNanos(150));
 
         final ByteBuffer drain = ByteBuffer.allocate(200_000);
         while (drain.position() < e.bytesTransferred) {
@@ -199,7 +205,7 @@ class ByteStreamTest {
         final CompletableFuture<Integer> blockedRead = CompletableFuture.supplyAsync(() -> {
             reader.set(Thread.currentThread());
             try {
-                return p[0].read(ByteBuffer.allocate(1));
+                return p[1].read(ByteBuffer.allocate(1));   // no read timeout: only close ends it
             } catch (final AsynchronousCloseException expected) {
                 return -2;
             } catch (final Exception other) {
@@ -208,9 +214,9 @@ class ByteStreamTest {
         }, THREADS);
         awaitInside(reader, "Connection.receive");
         assertFalse(blockedRead.isDone());
-        p[0].close();
-        assertEquals(-2, blockedRead.get(5, TimeUnit.SECONDS));
         p[1].close();
+        assertEquals(-2, blockedRead.get(5, TimeUnit.SECONDS));
+        p[0].close();
     }
 
     @Test

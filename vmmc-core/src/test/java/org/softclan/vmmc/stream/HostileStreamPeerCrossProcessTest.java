@@ -93,12 +93,17 @@ class HostileStreamPeerCrossProcessTest {
     }
 
     private static Session open(final String mode, final ReceiveTechnique rt) throws Exception {
+        return open(mode, rt, 0);
+    }
+
+    /** As {@link #open(String, ReceiveTechnique)}, the bad stream's writes waiting at most {@code writeTimeoutSeconds}. */
+    private static Session open(final String mode, final ReceiveTechnique rt, final long writeTimeoutSeconds)
+        throws Exception {
         hostile.send("run " + mode + " 42");
-        final ByteStream bad = listener.accept(30, TimeUnit.SECONDS);
+        final ByteStream bad = listener.accept(30, TimeUnit.SECONDS, new ByteStreamContext()
+            .readTimeout(10, TimeUnit.SECONDS).writeTimeout(writeTimeoutSeconds, TimeUnit.SECONDS).receiveTechnique(rt));
         assertNotNull(bad, hostile::transcript);
         hostile.expectLine("connected", 30, TimeUnit.SECONDS);
-        bad.readTimeout(10, TimeUnit.SECONDS);
-        bad.receiveTechnique(rt);
         final PostedBuffer[] posts = new PostedBuffer[rt == ReceiveTechnique.REDIRECTION ? 3 : 0];
         for (int i = 0; i < posts.length; i++) {
             posts[i] = bad.post(4096);
@@ -175,11 +180,10 @@ class HostileStreamPeerCrossProcessTest {
     @ValueSource(strings = {"mode-word", "ready-word", "name-length", "name-other", "post-far-seq", "post-state",
         "post-sender-taken", "post-offset", "post-capacity"})
     void garbageInTheControlAreaFailsThatStreamsWritesNotTheJvm(final String mode) throws Exception {
-        final Session s = open(mode, ReceiveTechnique.BUFFERED);
+        final Session s = open(mode, ReceiveTechnique.BUFFERED, 5);
         final ByteStream bad = s.stream();
         hostile.send("garbage");
         hostile.expectLine("written", 20, TimeUnit.SECONDS);
-        bad.writeTimeout(5, TimeUnit.SECONDS);
         final CompletableFuture<Throwable> write = CompletableFuture.supplyAsync(() -> {
             try {
                 bad.write(ByteBuffer.wrap(new byte[100]));
@@ -200,9 +204,8 @@ class HostileStreamPeerCrossProcessTest {
     @EnumSource(ReceiveTechnique.class)
     void randomGarbageEverywhereEndsTheReadsAndWritesWithErrorsInBoundedTime(final ReceiveTechnique rt)
         throws Exception {
-        final Session s = open("random", rt);
+        final Session s = open("random", rt, 3);
         final ByteStream bad = s.stream();
-        bad.writeTimeout(3, TimeUnit.SECONDS);
         final CompletableFuture<Throwable> writer = CompletableFuture.supplyAsync(() -> {
             try {
                 for (int i = 0; i < 2000; i++) {
@@ -227,15 +230,16 @@ class HostileStreamPeerCrossProcessTest {
 
     /** A stream of the same listener from a well-behaved client carries random bytes both ways intact. */
     private static void aWellBehavedStreamGoesOnIntact(final ReceiveTechnique rt) throws Exception {
+        final ByteStreamContext bounded = new ByteStreamContext().readTimeout(10, TimeUnit.SECONDS)
+            .writeTimeout(10, TimeUnit.SECONDS);
         final CompletableFuture<ByteStream> connecting = CompletableFuture.supplyAsync(
-            () -> ByteStreams.connect(client, "hostile", new ConnectionContext(), 10, TimeUnit.SECONDS), THREADS);
-        final ByteStream good = listener.accept(10, TimeUnit.SECONDS);
+            () -> ByteStreams.connect(client, "hostile", new ConnectionContext(), bounded, 10, TimeUnit.SECONDS),
+            THREADS);
+        final ByteStream good = listener.accept(10, TimeUnit.SECONDS, new ByteStreamContext()
+            .readTimeout(10, TimeUnit.SECONDS).writeTimeout(10, TimeUnit.SECONDS).receiveTechnique(rt));
         assertNotNull(good);
         final ByteStream goodEnd = connecting.get(10, TimeUnit.SECONDS);
         try {
-            good.readTimeout(10, TimeUnit.SECONDS).receiveTechnique(rt);
-            goodEnd.readTimeout(10, TimeUnit.SECONDS).writeTimeout(10, TimeUnit.SECONDS);
-            good.writeTimeout(10, TimeUnit.SECONDS);
             final byte[] data = new byte[200_000];
             new Random(5).nextBytes(data);
             exchange(goodEnd, good, data);

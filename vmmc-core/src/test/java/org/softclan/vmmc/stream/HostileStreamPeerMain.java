@@ -93,7 +93,12 @@ public final class HostileStreamPeerMain {
     /** @return a command that arrived instead of the session's next step, or null */
     private static String run(final Endpoint ep, final String service, final String mode, final long seed,
                               final BufferedReader in) throws Exception {
-        final ByteStream s = ByteStreams.connect(ep, service, new ConnectionContext(), 30, TimeUnit.SECONDS);
+        // control modes: this end receives pre-posted, legitimately, before the garbage
+        final ByteStreamContext ctx = new ByteStreamContext().writeTimeout(20, TimeUnit.SECONDS);
+        if (isControlMode(mode)) {
+            ctx.receiveTechnique(ReceiveTechnique.PRE_POSTED);
+        }
+        final ByteStream s = ByteStreams.connect(ep, service, new ConnectionContext(), ctx, 30, TimeUnit.SECONDS);
         try {
             run(ep, s, mode, seed, in);
             return null;
@@ -111,11 +116,8 @@ public final class HostileStreamPeerMain {
         {
             System.out.println("connected");
             expect(in, "go");
-            s.writeTimeout(20, TimeUnit.SECONDS);
-            if (!mode.equals("random") && !mode.startsWith("deposit-") && !isFrameMode(mode)) {
-                // control modes: this end receives pre-posted, legitimately, before the garbage
-                s.receiveTechnique(ReceiveTechnique.PRE_POSTED);
-                s.post(4096);
+            if (isControlMode(mode)) {
+                s.post(4096);   // this end receives pre-posted (made so by run): one post before the garbage
             }
             s.write(ByteBuffer.wrap(prefix()));
             System.out.println("prefix");
@@ -128,6 +130,11 @@ public final class HostileStreamPeerMain {
             }
             expect(in, "done");
         }
+    }
+
+    /** {@return whether {@code mode} writes garbage into the control area (this end then receives PRE_POSTED)} */
+    private static boolean isControlMode(final String mode) {
+        return !mode.equals("random") && !mode.startsWith("deposit-") && !isFrameMode(mode);
     }
 
     private static boolean isFrameMode(final String mode) {

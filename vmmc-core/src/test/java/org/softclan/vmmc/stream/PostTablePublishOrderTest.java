@@ -40,7 +40,8 @@ class PostTablePublishOrderTest {
         doReturn(mock(BytesStore.class)).when(deposit).localBytes();
         when(deposit.regionName()).thenReturn("near-dep");
 
-        final PostTable posts = new PostTable(new StreamEnd(connection), null);
+        final ByteStreamContext ctx = new ByteStreamContext();
+        final PostTable posts = new PostTable(new StreamEnd(connection, ctx), null, ctx);
         final PostedBuffer p = posts.post(100, false);
         assertEquals(1, p.seq);
 

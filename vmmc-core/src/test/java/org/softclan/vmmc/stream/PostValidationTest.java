@@ -49,8 +49,8 @@ class PostValidationTest {
 
     @Test
     void aDepositNoticeForAPostOutOfOrderOrTooLargeBreaksTheStreamAndFillsNothing() {
-        final StreamEnd end = new StreamEnd(near);
-        final PostTable posts = new PostTable(end, null);
+        final StreamEnd end = new StreamEnd(near, new ByteStreamContext());
+        final PostTable posts = new PostTable(end, null, new ByteStreamContext());
         try {
             final PostedBuffer first = posts.post(100, false);
             final PostedBuffer second = posts.post(100, false);
@@ -70,8 +70,8 @@ class PostValidationTest {
 
     @Test
     void aPostLargerThanTheDepositRegionIsRefusedAndTakesNothing() {
-        final StreamEnd end = new StreamEnd(near);
-        final PostTable posts = new PostTable(end, null);
+        final StreamEnd end = new StreamEnd(near, new ByteStreamContext());
+        final PostTable posts = new PostTable(end, null, new ByteStreamContext());
         try {
             final IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> posts.post(Integer.MAX_VALUE - 10, false));
@@ -85,8 +85,8 @@ class PostValidationTest {
 
     @Test
     void aDepositNoticeOfMoreBytesThanThePostHoldsIsRejectedAndAGoodOneFills() {
-        final StreamEnd end = new StreamEnd(near);
-        final PostTable posts = new PostTable(end, null);
+        final StreamEnd end = new StreamEnd(near, new ByteStreamContext());
+        final PostTable posts = new PostTable(end, null, new ByteStreamContext());
         try {
             final PostedBuffer p = posts.post(100, false);
             assertNull(posts.onDeposit(p.seq, 101));
@@ -94,8 +94,8 @@ class PostValidationTest {
             assertThrows(StreamPeerGoneException.class, end::checkBroken);
             assertFalse(p.isFilled());
 
-            final StreamEnd fresh = new StreamEnd(far);
-            final PostTable good = new PostTable(fresh, null);
+            final StreamEnd fresh = new StreamEnd(far, new ByteStreamContext());
+            final PostTable good = new PostTable(fresh, null, new ByteStreamContext());
             try {
                 final PostedBuffer q = good.post(100, false);
                 assertEquals(q, good.onDeposit(q.seq, 100));
@@ -113,12 +113,13 @@ class PostValidationTest {
 
     /** {@return the near end's (the sender's) view of the table the far end writes into its receive region} */
     private static PeerPostTable sendersView(final StreamEnd end) {
-        return new PeerPostTable(end, new StreamWriter(end, new SendBuffers(end), new PagePool(end)));
+        return new PeerPostTable(end,
+            new StreamWriter(end, new SendBuffers(end), new PagePool(end), SendTechnique.PIO));
     }
 
     @Test
     void aGarbageSlotStateInThePeersPostTableBreaksTheStreamNamingSlotAndOffset() throws Exception {
-        final StreamEnd end = new StreamEnd(near);
+        final StreamEnd end = new StreamEnd(near, new ByteStreamContext());
         final PeerPostTable table = sendersView(end);
         final OutboundMapping peerWrites = far.outbound();   // the far end's stores into the near end's region
         assertEquals(-1, table.peek(), "nothing posted yet");
@@ -136,11 +137,11 @@ class PostValidationTest {
     @Test
     void aPostWhoseCapacityOrOffsetLeavesTheDepositRegionIsRejectedBeforeAnyStore() throws Exception {
         // the far end exports a real deposit region and posts #1 properly, then corrupts the offset
-        final StreamEnd farEnd = new StreamEnd(far);
-        final PostTable farPosts = new PostTable(farEnd, null);
+        final StreamEnd farEnd = new StreamEnd(far, new ByteStreamContext());
+        final PostTable farPosts = new PostTable(farEnd, null, new ByteStreamContext());
         try {
             farPosts.post(4096, false);
-            final StreamEnd end = new StreamEnd(near);
+            final StreamEnd end = new StreamEnd(near, new ByteStreamContext());
             final PeerPostTable table = sendersView(end);
             final long state = table.peek();
             assertEquals(StreamControlDescriptor.postState(1, StreamControlDescriptor.POSTED), state);

@@ -84,10 +84,9 @@ class StreamTechniqueCrossProcessTest {
     private static String run(final SendTechnique t, final ReceiveTechnique rt, final long seed, final int maxWrite,
                               final Receiver receiver, final long bytes) throws Exception {
         writer.send("run " + t.cliName() + " " + bytes + " " + seed + " " + maxWrite);
-        final ByteStream s = listener.accept(30, TimeUnit.SECONDS);
+        final ByteStream s = listener.accept(30, TimeUnit.SECONDS,
+            new ByteStreamContext().readTimeout(30, TimeUnit.SECONDS).receiveTechnique(rt));
         assertNotNull(s, writer::transcript);
-        s.readTimeout(30, TimeUnit.SECONDS);
-        s.receiveTechnique(rt);
         writer.expectLine("connected", 30, TimeUnit.SECONDS);
         writer.send("go");
         final CRC32C crc = new CRC32C();
@@ -191,7 +190,7 @@ class StreamTechniqueCrossProcessTest {
                 }
                 // bytes that came through the ring while this buffer awaited a deposit precede it
                 int before;
-                while ((before = s.inputStream().available()) > 0) {
+                while ((before = new StreamInputStream(s).available()) > 0) {
                     earlier.clear().limit(Math.min(before, earlier.capacity()));
                     total += s.read(earlier);
                     crc.update(earlier.flip());
@@ -211,12 +210,12 @@ class StreamTechniqueCrossProcessTest {
         assertTrue(paths[0] + paths[1] > 0);
     }
 
-    private static ByteStream openSession(final ReceiveTechnique rt) throws Exception {
-        writer.send("open");
-        final ByteStream s = listener.accept(30, TimeUnit.SECONDS);
+    /** Opens a session whose writer's writes wait at most {@code writeTimeoutMs}; this end receives {@code rt}. */
+    private static ByteStream openSession(final ReceiveTechnique rt, final long writeTimeoutMs) throws Exception {
+        writer.send("open " + writeTimeoutMs);
+        final ByteStream s = listener.accept(30, TimeUnit.SECONDS,
+            new ByteStreamContext().readTimeout(30, TimeUnit.SECONDS).receiveTechnique(rt));
         assertNotNull(s, writer::transcript);
-        s.readTimeout(30, TimeUnit.SECONDS);
-        s.receiveTechnique(rt);
         writer.expectLine("connected", 30, TimeUnit.SECONDS);
         return s;
     }
@@ -233,16 +232,18 @@ class StreamTechniqueCrossProcessTest {
 
     @Test
     void thePrePostingRuleAcrossProcesses() throws Exception {
-        final ByteStream s = openSession(ReceiveTechnique.PRE_POSTED);
-        writer.send("write pio 1000 31 300");
+        // 300 ms: the first write times out for want of a post; the others do not wait (a post is there,
+        // or the send is refused at once)
+        final ByteStream s = openSession(ReceiveTechnique.PRE_POSTED, 300);
+        writer.send("write pio 1000 31");
         final String none = writer.expectLine("error", 30, TimeUnit.SECONDS);
         assertTrue(none.startsWith("error StreamTimeoutException") && none.contains("no buffer was posted"), none);
         final PostedBuffer small = s.post(500);
-        writer.send("write copy-dma 1000 32 5000");
+        writer.send("write copy-dma 1000 32");
         final String tooBig = writer.expectLine("error", 30, TimeUnit.SECONDS);
         assertTrue(tooBig.startsWith("error PostedBufferTooSmallException") && tooBig.contains("1000 bytes")
             && tooBig.contains("500 bytes"), tooBig);
-        writer.send("write pio 400 33 5000");
+        writer.send("write pio 400 33");
         writer.expectLine("ok", 30, TimeUnit.SECONDS);
         small.awaitFilled(30, TimeUnit.SECONDS);
         assertTrue(small.redirected());
@@ -255,21 +256,21 @@ class StreamTechniqueCrossProcessTest {
 
     @Test
     void redirectionTakesBothPathsAcrossProcesses() throws Exception {
-        final ByteStream s = openSession(ReceiveTechnique.REDIRECTION);
+        final ByteStream s = openSession(ReceiveTechnique.REDIRECTION, 5000);
         final PostedBuffer early = s.post(4000);
-        writer.send("write pio 3000 34 5000");
+        writer.send("write pio 3000 34");
         writer.expectLine("ok", 30, TimeUnit.SECONDS);
         early.awaitFilled(30, TimeUnit.SECONDS);
         assertTrue(early.redirected(), "posted before the send: deposited straight into it");
         assertArrayEquals(data(34, 3000), contents(early));
-        writer.send("write v2p-dma 2000 35 5000");
+        writer.send("write v2p-dma 2000 35");
         writer.expectLine("ok", 30, TimeUnit.SECONDS);
         final PostedBuffer late = s.post(4000);
         late.awaitFilled(30, TimeUnit.SECONDS);
         assertFalse(late.redirected(), "posted after the send: it came through the ring, copied on delivery");
         assertArrayEquals(data(35, 2000), contents(late));
-        assertEquals(1, s.deliveredDirect());
-        assertEquals(1, s.deliveredCopied());
+        assertEquals(1, s.stats().deliveredDirect());
+        assertEquals(1, s.stats().deliveredCopied());
         early.release();
         late.release();
         writer.send("close");

@@ -51,16 +51,28 @@ class StreamTechniqueTest {
         fabric.close();
     }
 
-    /** @return {server end, client end} */
+    /**
+     * {@return the stream settings of these tests: reads wait 20 s at most, so that waits end as
+     * failures, not hangs (a test's timeout does not interrupt a stream's wait)}
+     */
+    private static ByteStreamContext settings() {
+        return new ByteStreamContext().readTimeout(20, TimeUnit.SECONDS);
+    }
+
+    /** @return {server end, client end}, both with {@link #settings()} */
     private ByteStream[] pair(final ConnectionContext ctx) throws Exception {
+        return pair(ctx, settings(), settings());
+    }
+
+    /** @return {server end made with {@code serverCtx}, client end made with {@code clientCtx}} */
+    private ByteStream[] pair(final ConnectionContext ctx, final ByteStreamContext serverCtx,
+                              final ByteStreamContext clientCtx) throws Exception {
         try (StreamListener listener = ByteStreams.listen(server, "bytes", ctx)) {
             final CompletableFuture<ByteStream> c = CompletableFuture.supplyAsync(
-                () -> ByteStreams.connect(client, "bytes", ctx, 10, TimeUnit.SECONDS), THREADS);
-            final ByteStream s = listener.accept(10, TimeUnit.SECONDS);
+                () -> ByteStreams.connect(client, "bytes", ctx, clientCtx, 10, TimeUnit.SECONDS), THREADS);
+            final ByteStream s = listener.accept(10, TimeUnit.SECONDS, serverCtx);
             assertNotNull(s);
-            // waits end as failures, not hangs (a test's timeout does not interrupt a stream's wait)
-            s.readTimeout(20, TimeUnit.SECONDS);
-            return new ByteStream[] {s, c.get(10, TimeUnit.SECONDS).readTimeout(20, TimeUnit.SECONDS)};
+            return new ByteStream[] {s, c.get(10, TimeUnit.SECONDS)};
         }
     }
 
@@ -216,7 +228,7 @@ class StreamTechniqueTest {
         assertTrue(page.inFlight());
         page.put(0, new byte[5000], 0, 5000);   // duplicates: the transfer keeps the old memory
         assertEquals(1, page.duplications());
-        assertEquals(1, writer.pageDuplications());
+        assertEquals(1, writer.stats().pageDuplications());
         assertFalse(page.inFlight());
         release.countDown();
         assertArrayEquals(bytes(5000, 7), readExactly(p[0], 5000));
@@ -229,7 +241,7 @@ class StreamTechniqueTest {
     void theRegistrationCacheHitsForTheSameBufferAndEvictsTheLeastRecentlyUsed() throws Exception {
         final ByteStream[] p = pair(new ConnectionContext());
         final ByteStream writer = p[1];
-        final RegistrationCache cache = writer.registrationCache();
+        final RegistrationCache cache = writer.stats().registrationCache();
         final ByteBuffer a = ByteBuffer.allocateDirect(100);
         final byte[] heap = new byte[100];
         for (int i = 0; i < 3; i++) {
@@ -253,10 +265,10 @@ class StreamTechniqueTest {
 
     @Test
     void receivedPagesHoldTheRingUntilReleasedInAnyOrder() throws Exception {
-        final ByteStream[] p = pair(new ConnectionContext().ringCapacity(4096));
+        final ByteStream[] p = pair(new ConnectionContext().ringCapacity(4096), settings(),
+            settings().writeTimeout(200, TimeUnit.MILLISECONDS));
         final ByteStream reader = p[0];
         final ByteStream writer = p[1];
-        writer.writeTimeout(200, TimeUnit.MILLISECONDS);
         final int n = 1000;   // a record of 1008 bytes: four fill the 4 KiB ring
         final ReceivedPage[] pages = new ReceivedPage[3];
         for (int i = 0; i < 3; i++) {
@@ -289,9 +301,10 @@ class StreamTechniqueTest {
 
     @Test
     void prePostedSendsWaitForAPostAndRefuseOneTooSmall() throws Exception {
-        final ByteStream[] p = pair(new ConnectionContext());
-        final ByteStream reader = p[0].receiveTechnique(ReceiveTechnique.PRE_POSTED);
-        final ByteStream writer = p[1].writeTimeout(300, TimeUnit.MILLISECONDS);
+        final ByteStream[] p = pair(new ConnectionContext(), settings().receiveTechnique(ReceiveTechnique.PRE_POSTED),
+            settings().writeTimeout(300, TimeUnit.MILLISECONDS));
+        final ByteStream reader = p[0];
+        final ByteStream writer = p[1];
         final StreamTimeoutException none = assertThrows(StreamTimeoutException.class,
             () -> writer.write(ByteBuffer.wrap(bytes(100, 1))));
         assertTrue(none.getMessage().contains("no buffer was posted"), none.getMessage());
@@ -310,13 +323,14 @@ class StreamTechniqueTest {
         small.get(0, got, 0, 800);
         assertArrayEquals(bytes(800, 3), got);
         small.release();
-        assertEquals(1, reader.deliveredDirect());
+        assertEquals(1, reader.stats().deliveredDirect());
     }
 
     @Test
     void redirectionDepositsIntoABufferPostedInTimeAndCopiesFromTheRingOtherwise() throws Exception {
-        final ByteStream[] p = pair(new ConnectionContext());
-        final ByteStream reader = p[0].receiveTechnique(ReceiveTechnique.REDIRECTION);
+        final ByteStream[] p = pair(new ConnectionContext(), settings().receiveTechnique(ReceiveTechnique.REDIRECTION),
+            settings());
+        final ByteStream reader = p[0];
         final ByteStream writer = p[1];
         final PostedBuffer early = reader.post(4000);
         writer.write(ByteBuffer.wrap(bytes(3000, 1)));
@@ -332,8 +346,8 @@ class StreamTechniqueTest {
         final byte[] b = new byte[2000];
         late.get(0, b, 0, 2000);
         assertArrayEquals(bytes(2000, 2), b);
-        assertEquals(1, reader.deliveredDirect());
-        assertEquals(1, reader.deliveredCopied());
+        assertEquals(1, reader.stats().deliveredDirect());
+        assertEquals(1, reader.stats().deliveredCopied());
         early.release();
         late.release();
     }
@@ -341,8 +355,7 @@ class StreamTechniqueTest {
     @Test
     void readWorksInEveryReceiveMode() throws Exception {
         for (final ReceiveTechnique rt : ReceiveTechnique.values()) {
-            final ByteStream[] p = pair(new ConnectionContext());
-            p[0].receiveTechnique(rt);
+            final ByteStream[] p = pair(new ConnectionContext(), settings().receiveTechnique(rt), settings());
             final CompletableFuture<Void> writes = CompletableFuture.runAsync(() -> {
                 try {
                     final ByteBuffer registered = p[1].allocateSendBuffer(70_000);

@@ -57,7 +57,7 @@ public final class StreamWriterMain {
             System.out.println("connected");
             final CRC32C crc = new CRC32C();
             long p = 0;
-            try (OutputStream out = stream.outputStream()) {
+            try (OutputStream out = new StreamOutputStream(stream)) {
                 while (bytes < 0 || p < bytes) {
                     final int at = (int) (p % BLOCK);
                     long n = Math.min(1 + sizes.nextInt(256 * 1024), BLOCK - at);
@@ -70,7 +70,7 @@ public final class StreamWriterMain {
                 }
                 System.out.println("wrote " + p + " crc " + crc.getValue() + " writeMs "
                     + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) + " blockedMs "
-                    + TimeUnit.NANOSECONDS.toMillis(stream.writeBlockedNanos()));
+                    + TimeUnit.NANOSECONDS.toMillis(stream.stats().writeBlockedNanos()));
             }
             System.out.println("closed");
         }

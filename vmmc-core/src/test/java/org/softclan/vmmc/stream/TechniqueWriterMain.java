@@ -29,9 +29,10 @@ import org.softclan.vmmc.Vmmc;
  *          A negative MAXWRITE means sends of exactly -MAXWRITE bytes (where the data block allows).
  *   "raw BYTES SEED SIZE": the same bytes as connection messages of SIZE bytes (no stream), for
  *          comparison; prints "wrote N crc C ms T" and closes the connection.
- *   "open": connects a stream, prints "connected"; then "write TECHNIQUE BYTES SEED TIMEOUTMS" writes
- *          BYTES bytes of {@link StreamWriterMain#data}(SEED) in one write with that write timeout and
- *          prints "ok", or "error SimpleClassName message"; "close" closes it and prints "closed".
+ *   "open TIMEOUTMS": connects a stream whose writes wait at most TIMEOUTMS ms, prints "connected";
+ *          then "write TECHNIQUE BYTES SEED" writes BYTES bytes of {@link StreamWriterMain#data}(SEED) in
+ *          one write and prints "ok", or "error SimpleClassName message"; "close" closes it and prints
+ *          "closed".
  *   "quit": exits.
  * </pre>
  *
@@ -60,11 +61,12 @@ public final class TechniqueWriterMain {
                 if (w[0].equals("raw")) {
                     raw(ep, args[1], Long.parseLong(w[1]), Long.parseLong(w[2]), Integer.parseInt(w[3]));
                 } else if (w[0].equals("open")) {
-                    session = ByteStreams.connect(ep, args[1], new ConnectionContext(), 30, TimeUnit.SECONDS);
+                    session = ByteStreams.connect(ep, args[1], new ConnectionContext(),
+                        new ByteStreamContext().writeTimeout(Long.parseLong(w[1]), TimeUnit.MILLISECONDS), 30,
+                        TimeUnit.SECONDS);
                     System.out.println("connected");
                 } else if (w[0].equals("write")) {
                     final byte[] b = Arrays.copyOf(StreamWriterMain.data(Long.parseLong(w[3])), Integer.parseInt(w[2]));
-                    session.writeTimeout(Long.parseLong(w[4]), TimeUnit.MILLISECONDS);
                     try {
                         session.write(ByteBuffer.wrap(b), SendTechnique.parse(w[1]));
                         System.out.println("ok");
@@ -107,13 +109,13 @@ public final class TechniqueWriterMain {
                             final long seed, final int maxWrite, final BufferedReader in) throws Exception {
         final byte[] block = StreamWriterMain.data(seed);
         final Random sizes = new Random(seed + 1);
-        final ByteStream stream = ByteStreams.connect(ep, service, new ConnectionContext(), 30, TimeUnit.SECONDS);
+        final ByteStream stream = ByteStreams.connect(ep, service, new ConnectionContext(),
+            new ByteStreamContext().sendTechnique(t), 30, TimeUnit.SECONDS);
         System.out.println("connected");
         final String go = in.readLine();
         if (!"go".equals(go)) {
             throw new IllegalStateException("expected go, got " + go);
         }
-        stream.sendTechnique(t);
         final CRC32C crc = new CRC32C();
         final int most = Math.abs(maxWrite);
         final byte[] scratch = new byte[most];
@@ -174,9 +176,10 @@ public final class TechniqueWriterMain {
             }
         }
         final long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-        final RegistrationCache cache = stream.registrationCache();
+        final ByteStreamStats stats = stream.stats();
+        final RegistrationCache cache = stats.registrationCache();
         System.out.println("wrote " + p + " crc " + crc.getValue() + " ms " + ms + " sends " + sends + " notReady "
-            + notReady + " dups " + stream.pageDuplications() + " deposits " + stream.depositsSent() + " hits "
+            + notReady + " dups " + stats.pageDuplications() + " deposits " + stats.depositsSent() + " hits "
             + cache.hits() + " misses " + cache.misses());
         if (page != null) {
             page.close();

@@ -10,7 +10,7 @@ import org.softclan.tripwire.WaitStrategy;
 import org.softclan.vmmc.ConnectionContext;
 import org.softclan.vmmc.stream.ByteStream;
 import org.softclan.vmmc.stream.ByteStreams;
-import org.softclan.vmmc.stream.ReceiveTechnique;
+import org.softclan.vmmc.stream.ByteStreamContext;
 import org.softclan.vmmc.stream.SendTechnique;
 import org.softclan.vmmc.stream.SendTicket;
 import org.softclan.vmmc.stream.StreamListener;
@@ -51,10 +51,8 @@ final class ByteStreamTransport extends PeerTransport {
             public void start(final Liveness peer) throws IOException {
                 while (stream == null) {
                     peer.check();
-                    stream = listener.accept(ACCEPT_SLICE_MS, TimeUnit.MILLISECONDS);
-                }
-                if (c.receiveTechnique() != ReceiveTechnique.BUFFERED) {
-                    stream.receiveTechnique(c.receiveTechnique());
+                    stream = listener.accept(ACCEPT_SLICE_MS, TimeUnit.MILLISECONDS,
+                        new ByteStreamContext().receiveTechnique(c.receiveTechnique()));
                 }
             }
 
@@ -81,13 +79,10 @@ final class ByteStreamTransport extends PeerTransport {
     @Override
     public Sender sender(final Config c, final Rig rig, final Map<String, String> fromReceiver, final int slots) {
         final ByteStream stream = ByteStreams.connect(rig.endpoint(), fromReceiver.get("service"), context(c),
-            CONNECT_SECONDS, TimeUnit.SECONDS);
+            new ByteStreamContext().sendTechnique(technique), CONNECT_SECONDS, TimeUnit.SECONDS);
         final SendTicket[] tickets = new SendTicket[slots];
         final boolean pipelined = !technique.classicalSemantics();
         try {
-            if (technique != SendTechnique.PIO) {
-                stream.sendTechnique(technique);
-            }
             return new SlotSender(slots, technique == SendTechnique.DIRECT_DMA
                 ? n -> stream.allocateSendBuffer(n).order(ByteOrder.LITTLE_ENDIAN) : Rig::pageAligned, c.size()) {
                 @Override

@@ -176,6 +176,11 @@ public final class EventQueue {
         return memory.getLongVolatile(HEAD_OFFSET);
     }
 
+    /** {@return the shared waiter count (volatile read; threads of this process blocked on the queue)} */
+    int sharedWaiters() {
+        return memory.getIntVolatile(WAITERS_OFFSET);
+    }
+
     /** @return the shared tail word (volatile read): positions claimed so far */
     long sharedTail() {
         return memory.getLongVolatile(TAIL_OFFSET);

@@ -30,7 +30,12 @@ public final class CutQueueMain {
             });
             waiter.start();
             inside.await();
-            Thread.sleep(300);   // the waiter is counted in the shared waiter word and asleep in the kernel
+            // the waiter is counted in the shared waiter word (it then re-checks and sleeps in the kernel)
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (q.sharedWaiters() == 0 && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            System.out.println("waiter counted: " + (q.sharedWaiters() != 0));
             try (RandomAccessFile f = new RandomAccessFile(fabric.region(q.regionName()).orElseThrow().file().toFile(),
                 "rw")) {
                 f.setLength(4096);   // the queue's words lie past the first page: all of them are gone

@@ -33,6 +33,7 @@ class CutQueueTest {
                 List.of("-Xint", "-Xmx128m", "-XX:ErrorFile=" + dir.resolve("hs_err_pid%p.log")), fabric.root().toString())) {
                 child.expectLine("survived", 40, TimeUnit.SECONDS);
                 assertEquals(0, child.waitFor(10, TimeUnit.SECONDS), child.transcript());
+                assertTrue(child.transcript().contains("waiter counted: true"), child.transcript());
                 assertTrue(child.transcript().contains("first block: "), child.transcript());
                 assertTrue(child.transcript().contains("arm on the cut region: RegionTruncatedException"),
                     child.transcript());

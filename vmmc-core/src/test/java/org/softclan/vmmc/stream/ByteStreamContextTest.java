@@ -1,14 +1,11 @@
 package org.softclan.vmmc.stream;
 
-import static org.softclan.dsm.testing.TestThreads.THREADS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
@@ -44,13 +41,7 @@ class ByteStreamContextTest {
     /** @return {server end made with {@code serverCtx}, client end made with {@code clientCtx}} */
     private ByteStream[] pair(final ConnectionContext ctx, final ByteStreamContext serverCtx,
                               final ByteStreamContext clientCtx) throws Exception {
-        try (StreamListener listener = ByteStreams.listen(server, "ctx", ctx)) {
-            final CompletableFuture<ByteStream> c = CompletableFuture.supplyAsync(
-                () -> ByteStreams.connect(client, "ctx", ctx, clientCtx, 10, TimeUnit.SECONDS), THREADS);
-            final ByteStream s = listener.accept(10, TimeUnit.SECONDS, serverCtx);
-            assertNotNull(s);
-            return new ByteStream[] {s, c.get(10, TimeUnit.SECONDS)};
-        }
+        return StreamPairs.open(server, client, "ctx", ctx, serverCtx, clientCtx);
     }
 
     @Test

@@ -5,7 +5,6 @@ import static org.softclan.dsm.testing.TestThreads.THREADS;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -57,13 +56,7 @@ class ByteStreamTest {
     /** @return {server end made with {@code serverCtx}, client end made with {@code clientCtx}} */
     private ByteStream[] pair(final ConnectionContext ctx, final ByteStreamContext serverCtx,
                               final ByteStreamContext clientCtx) throws Exception {
-        try (StreamListener listener = ByteStreams.listen(server, "bytes", ctx)) {
-            final CompletableFuture<ByteStream> c = CompletableFuture.supplyAsync(
-                () -> ByteStreams.connect(client, "bytes", ctx, clientCtx, 10, TimeUnit.SECONDS), THREADS);
-            final ByteStream s = listener.accept(10, TimeUnit.SECONDS, serverCtx);
-            assertNotNull(s);
-            return new ByteStream[] {s, c.get(10, TimeUnit.SECONDS)};
-        }
+        return StreamPairs.open(server, client, "bytes", ctx, serverCtx, clientCtx);
     }
 
     @Test

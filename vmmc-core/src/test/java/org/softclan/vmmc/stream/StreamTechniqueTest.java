@@ -67,13 +67,7 @@ class StreamTechniqueTest {
     /** @return {server end made with {@code serverCtx}, client end made with {@code clientCtx}} */
     private ByteStream[] pair(final ConnectionContext ctx, final ByteStreamContext serverCtx,
                               final ByteStreamContext clientCtx) throws Exception {
-        try (StreamListener listener = ByteStreams.listen(server, "bytes", ctx)) {
-            final CompletableFuture<ByteStream> c = CompletableFuture.supplyAsync(
-                () -> ByteStreams.connect(client, "bytes", ctx, clientCtx, 10, TimeUnit.SECONDS), THREADS);
-            final ByteStream s = listener.accept(10, TimeUnit.SECONDS, serverCtx);
-            assertNotNull(s);
-            return new ByteStream[] {s, c.get(10, TimeUnit.SECONDS)};
-        }
+        return StreamPairs.open(server, client, "bytes", ctx, serverCtx, clientCtx);
     }
 
     /**

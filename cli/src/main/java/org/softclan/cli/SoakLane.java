@@ -240,6 +240,19 @@ final class SoakLane implements Runnable {
                 + ms + " ms (" + other.how() + ")");
         } else if (!other.alive()) {
             soak.report.noticed(0);
+        } else if (first == p.client && other.unidentifiedGoneNanos() != 0
+            && other.unidentifiedGoneNanos() - first.connectingNanos() > 0) {
+            // the client died after connecting but before its hello: the server saw a peer leave, and
+            // could not know it was its client (a stranger looks the same); it noticed all it could
+            soak.report.noticed(Math.max(0, TimeUnit.NANOSECONDS.toMillis(other.unidentifiedGoneNanos() - t0)));
+            soak.say(p.name + ": " + first.name() + " gone (" + first.how() + ") before identifying itself; "
+                + other.name() + " saw a peer it could not identify leave, and goes on listening; stopping it");
+            other.send("stop");
+            if (!other.awaitExit(Soak.SIGNAL_BOUND_MS)) {
+                soak.report.overrun(p.name + ": " + other.name() + " (pid " + other.pid() + ") did not stop within "
+                    + Soak.SIGNAL_BOUND_MS + " ms");
+                other.kill();
+            }
         } else {
             soak.report.overrun(p.name + ": " + other.name() + " (pid " + other.pid() + ") did not notice within "
                 + Soak.NOTICE_BOUND_MS + " ms that " + first.name() + " was gone (" + first.how() + ")");

@@ -127,6 +127,9 @@ final class SoakMqWorkers {
             ended.end(reason);
         } else {
             w.stat("stranger-dropped").incrementAndGet();
+            if ("peer-gone".equals(reason)) {
+                w.line("unidentified-gone reason=" + reason);
+            }
         }
     }
 

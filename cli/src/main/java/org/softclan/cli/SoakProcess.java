@@ -30,6 +30,8 @@ final class SoakProcess {
     private volatile String signal;
     private volatile long signalNanos;
     private volatile Runnable onConnecting;
+    private volatile long connectingNanos;
+    private volatile long unidentifiedGoneNanos;
     private ChildJvm jvm;
     private volatile boolean namespaced;
     private volatile ProcessHandle inner;
@@ -122,7 +124,10 @@ final class SoakProcess {
             stats = m;
         } else if (l.startsWith("ready") || l.startsWith("connected")) {
             ready.countDown();
+        } else if (l.startsWith("unidentified-gone")) {
+            unidentifiedGoneNanos = System.nanoTime();
         } else if (l.startsWith("connecting") || l.startsWith("exporting")) {
+            connectingNanos = System.nanoTime();
             final Runnable r = onConnecting;
             if (r != null) {
                 r.run();
@@ -211,6 +216,19 @@ final class SoakProcess {
         } catch (final java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException stillRunning) {
             return System.nanoTime();
         }
+    }
+
+    /** @return when it printed that it was about to connect or to listen ({@link System#nanoTime()}), 0 if not yet */
+    long connectingNanos() {
+        return connectingNanos;
+    }
+
+    /**
+     * @return when it last printed that a peer it accepted left before identifying itself
+     *         ({@link System#nanoTime()}), 0 if never
+     */
+    long unidentifiedGoneNanos() {
+        return unidentifiedGoneNanos;
     }
 
     /** Runs {@code r} (on the output thread) when it prints that it is about to connect or to listen. */

@@ -140,6 +140,9 @@ final class SoakStreamWorkers {
             ended.end(reason);
         } else {
             w.stat("stranger-dropped").incrementAndGet();
+            if ("peer-gone".equals(reason)) {
+                w.line("unidentified-gone reason=" + reason);
+            }
         }
     }
 

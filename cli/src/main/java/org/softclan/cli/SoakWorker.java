@@ -24,6 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *   soak:stat k=v k=v ...           its counters (every {@value #STAT_MS} ms, and a last time at the end)
  *   soak:overrun what=W ms=T bound=B  a wait that took longer than its bound
  *   soak:cuw ms=T                   how long a thread waiting in receive took to leave after another closed
+ *   soak:unidentified-gone reason=R  a peer it accepted left before identifying itself with the hello
+ *                                   (its client killed before its hello, or a stranger: it cannot tell)
  *   soak:error ...                  an unexpected exception (its stack trace follows, each line indented)
  *   soak:end reason=R [detail]      why it ends: peer-gone, protocol-error, truncated, closed-under-waiter,
  *                                   stopped, eof, error

@@ -83,26 +83,26 @@ record RegionHeader(long dataSize, long sidecarSize, long generation, long acces
     /** Writes a fresh header into a mapped file; the state word is written last, with release order. */
     static void write(final long address, final long dataSize, final long sidecarSize, final long generation,
                       final long accessKey, final OwnerId owner, final int flags) {
-        final var u = net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
-        u.putLong(address + MAGIC_OFFSET, MAGIC);
-        u.putInt(address + VERSION_OFFSET, VERSION);
-        u.putInt(address + HEADER_LENGTH_OFFSET, HEADER_LENGTH);
-        u.putLong(address + DATA_SIZE_OFFSET, dataSize);
-        u.putLong(address + SIDECAR_SIZE_OFFSET, sidecarSize);
-        u.putLong(address + GENERATION_OFFSET, generation);
-        u.putLong(address + ACCESS_KEY_OFFSET, accessKey);
-        u.putLong(address + OWNER_PID_OFFSET, owner.pid());
-        u.putLong(address + OWNER_START_OFFSET, owner.startMillis());
-        u.putLong(address + OWNER_LIVENESS_OFFSET, owner.livenessId());
-        u.putLong(address + CREATED_AT_OFFSET, System.currentTimeMillis());
-        u.putInt(address + FLAGS_OFFSET, flags);
+        final SharedMemory m = SharedMemory.wrap(address, HEADER_LENGTH, "region header");
+        m.putLong(MAGIC_OFFSET, MAGIC);
+        m.putInt(VERSION_OFFSET, VERSION);
+        m.putInt(HEADER_LENGTH_OFFSET, HEADER_LENGTH);
+        m.putLong(DATA_SIZE_OFFSET, dataSize);
+        m.putLong(SIDECAR_SIZE_OFFSET, sidecarSize);
+        m.putLong(GENERATION_OFFSET, generation);
+        m.putLong(ACCESS_KEY_OFFSET, accessKey);
+        m.putLong(OWNER_PID_OFFSET, owner.pid());
+        m.putLong(OWNER_START_OFFSET, owner.startMillis());
+        m.putLong(OWNER_LIVENESS_OFFSET, owner.livenessId());
+        m.putLong(CREATED_AT_OFFSET, System.currentTimeMillis());
+        m.putInt(FLAGS_OFFSET, flags);
         byte[] name = owner.endpoint().getBytes(StandardCharsets.UTF_8);
         if (name.length > OWNER_NAME_MAX) {
             name = java.util.Arrays.copyOf(name, OWNER_NAME_MAX);
         }
-        u.putInt(address + OWNER_NAME_OFFSET, name.length);
-        UnsafeAccess.copy(name, UnsafeAccess.BYTE_ARRAY_BASE, null, address + OWNER_NAME_OFFSET + 4, name.length);
-        u.putOrderedInt(null, address + STATE_OFFSET, STATE_ACTIVE);
+        m.putInt(OWNER_NAME_OFFSET, name.length);
+        m.putBytes(OWNER_NAME_OFFSET + 4, name, 0, name.length);
+        m.putIntRelease(STATE_OFFSET, STATE_ACTIVE);
     }
 
     RegionInfo toInfo(final String name, final Path path) {

@@ -75,8 +75,20 @@ public final class EventQueue {
     /** This process's threads counted in the shared waiter word (guarded by {@link #waiterLock}). */
     private int waiters;
     private volatile boolean closed;
-    /** Owner only: the next position to consume (the shared head is written from it, never read back). */
+    /**
+     * Written by the owner only: the next position to consume (the shared head is written from it, never
+     * read back). Other threads read it opaquely ({@link #ownerHead}).
+     */
     private long head;
+    private static final java.lang.invoke.VarHandle HEAD;
+
+    static {
+        try {
+            HEAD = java.lang.invoke.MethodHandles.lookup().findVarHandle(EventQueue.class, "head", long.class);
+        } catch (final ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     private long stalledHead = -1;
     /** Empty polls and checks by the owner; a plain counter (a lost increment only delays a check). */
     private int emptyPolls;
@@ -179,6 +191,37 @@ public final class EventQueue {
     /** {@return the shared waiter count (volatile read; threads of this process blocked on the queue)} */
     int sharedWaiters() {
         return memory.getIntVolatile(WAITERS_OFFSET);
+    }
+
+    /**
+     * The owner's next position to consume, as its polling thread last stored it: unlike the shared head
+     * word, no other process can write it. An opaque read from any thread (never torn; possibly a
+     * little behind the owner, never ahead).
+     *
+     * @return the owner's head
+     */
+    long ownerHead() {
+        return (long) HEAD.getOpaque(this);
+    }
+
+    /**
+     * The position a disarmed tripwire's last events lie before, for {@link KnownTripwires#retire}: the
+     * shared tail (read first) if it lies within {@code [owner head, owner head + capacity]} (the owner's
+     * head read after it), as every tail posters wrote does, and the slot at it is not published (a
+     * published slot at the tail means the tail was set back); else the end of that range, the latest
+     * any real event can lie before. Garbage can only delay forgetting the tripwire (until the owner has
+     * consumed a queue's worth of events), not make its queued events be dropped as forged.
+     *
+     * @return the position to retire at
+     */
+    long retirementTail() {
+        final long tail = sharedTail();
+        final long h = ownerHead();
+        if (tail - h >= 0 && tail - h <= capacity
+            && memory.getLongVolatile(slotOffset(tail, mask) + SLOT_SEQUENCE_OFFSET) != tail + 1) {
+            return tail;
+        }
+        return h + capacity;
     }
 
     /** @return the shared tail word (volatile read): positions claimed so far */

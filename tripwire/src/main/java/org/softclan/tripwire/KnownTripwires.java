@@ -108,6 +108,10 @@ final class KnownTripwires implements EventQueue.EventFilter {
     /**
      * Marks an entry disarmed: its events posted before {@code tail} (read after the disarm) stay
      * acceptable until the owner's {@code head} passes it. Now and then forgets those whose time is up.
+     *
+     * @param tail where the entry's last events lie before: {@link EventQueue#retirementTail()}, never the
+     *             shared tail word as read (another process can write it)
+     * @param head the owner's head: {@link EventQueue#ownerHead()}, never the shared head word
      */
     synchronized void retire(final int regionId, final long id, final long tail, final long head) {
         final Table t = table;

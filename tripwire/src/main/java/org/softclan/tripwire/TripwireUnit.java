@@ -266,7 +266,7 @@ public final class TripwireUnit implements AutoCloseable {
                 } catch (final RuntimeException e) {
                     if (in != null) {
                         disarmEntry(in);
-                        known.retire(regionId, in.id, queue.sharedTail(), queue.sharedHead());
+                        known.retire(regionId, in.id, queue.retirementTail(), queue.ownerHead());
                     }
                     throw e;
                 }
@@ -442,11 +442,11 @@ public final class TripwireUnit implements AutoCloseable {
                         releaseQueue(t.in.table, m);
                     }
                 }
-                known.retire(t.regionId(), t.in.id, queue.sharedTail(), queue.sharedHead());
+                known.retire(t.regionId(), t.in.id, queue.retirementTail(), queue.ownerHead());
             }
             if (t.out != null) {
                 disarmEntry(t.out);
-                known.retire(t.regionId(), t.out.id, queue.sharedTail(), queue.sharedHead());
+                known.retire(t.regionId(), t.out.id, queue.retirementTail(), queue.ownerHead());
             }
         } finally {
             releaseRegionId(t.regionId());

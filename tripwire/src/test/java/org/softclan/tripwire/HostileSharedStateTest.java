@@ -372,6 +372,22 @@ class HostileSharedStateTest {
         awaitVictimEvent(e -> e[1] == 0 && e[4] == 49, "after a garbage tail behind the head");
     }
 
+    @Test
+    void aGarbageHeadAndTailCannotMakeTheOwnerDropAQueuedEventOfATripwireItDisarmed() throws Exception {
+        final Tripwire t = arm(0);
+        ask(writer, "pio 0 50", "done");   // its event waits in the queue, not yet polled
+        // before, a disarm retired the tripwire at the shared tail and forgot it once the shared head
+        // passed that: a peer's head far ahead and tail at 0 made its queued event be dropped as forged
+        ask(hostile, "queue-head " + (1L << 50), "done");
+        ask(hostile, "queue-tail 0", "done");
+        t.disarm();
+        for (int i = 1; i <= 64; i++) {
+            arm(8L * i).disarm();   // enough retirements for a pass that forgets entries
+        }
+        awaitVictimEvent(e -> e[0] == t.id() && e[4] == 50, "of the disarmed tripwire, written before its disarm");
+        assertEquals(0, victimUnit.events().droppedCount(), "no event of ours was dropped as forged");
+    }
+
     // ---------------------------------------------------------------------------------- the storm
 
     /** The storm test's loop, until the hostile peer is done: writes, arms, disarms and polls in this JVM. */

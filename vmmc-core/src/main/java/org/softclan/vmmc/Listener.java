@@ -40,11 +40,25 @@ public final class Listener implements AutoCloseable {
         this.endpoint = endpoint;
         this.service = service;
         this.ctx = ctx;
-        this.region = endpoint.exportInternal(Rendezvous.listenRegion(service), ListenRegionDescriptor.REGION_LENGTH, 0,
-            TripwireUnit.sidecarBytes(ListenRegionDescriptor.REGION_LENGTH, 16));
-        this.unit = TripwireUnit.open(endpoint, new TripwireUnit.Context().queueCapacity(64));
-        this.requests = unit.arm(region, Tripwire.Options.at(ListenRegionDescriptor.FIRST_SLOT_OFFSET,
-            (long) ListenRegionDescriptor.SLOT_COUNT * ListenRegionDescriptor.SLOT_LENGTH).actions(Tripwire.WAKE));
+        final InboundMapping r = endpoint.exportInternal(Rendezvous.listenRegion(service),
+            ListenRegionDescriptor.REGION_LENGTH, 0, TripwireUnit.sidecarBytes(ListenRegionDescriptor.REGION_LENGTH, 16));
+        TripwireUnit u = null;
+        final Tripwire t;
+        try {
+            u = TripwireUnit.open(endpoint, new TripwireUnit.Context().queueCapacity(64));
+            t = u.arm(r, Tripwire.Options.at(ListenRegionDescriptor.FIRST_SLOT_OFFSET,
+                (long) ListenRegionDescriptor.SLOT_COUNT * ListenRegionDescriptor.SLOT_LENGTH).actions(Tripwire.WAKE));
+        } catch (final RuntimeException | Error e) {
+            // nothing half-made stays behind: the unit and the listen region (the service name is free again)
+            if (u != null) {
+                closeQuietly(u, e);
+            }
+            closeQuietly(r, e);
+            throw e;
+        }
+        this.region = r;
+        this.unit = u;
+        this.requests = t;
         endpoint.closeFirst(this);
     }
 
@@ -138,6 +152,14 @@ public final class Listener implements AutoCloseable {
     private void leave() {
         if (inside.decrementAndGet() == 0 && closed) {
             releaseIfIdle();
+        }
+    }
+
+    private static void closeQuietly(final AutoCloseable c, final Throwable failure) {
+        try {
+            c.close();
+        } catch (final Exception | Error e) {
+            failure.addSuppressed(e);
         }
     }
 

@@ -171,7 +171,9 @@ class LatencyRoundsTest {
         assertTrue(Files.readString(dir.resolve("tcp.hgrm")).matches("(?s).*Total count += +200\\].*"),
             "the round that worked");
         final String svg = Files.readString(dir.resolve("latency.svg"));
-        assertEquals(3, svg.split("<polyline").length - 1);
+        for (final String t : List.of("raw", "queue", "tcp")) {
+            assertTrue(svg.contains(">" + t + "</text>"), "a legend entry for each line: " + t);
+        }
         assertTrue(svg.contains("2 rounds added"), "the chart says its lines add the rounds");
         assertEquals(1 + 3 * 3, Files.readAllLines(dir.resolve("latency.csv")).size());
         final String md = s.markdown();

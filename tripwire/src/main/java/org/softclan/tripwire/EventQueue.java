@@ -51,12 +51,6 @@ public final class EventQueue {
     /** Compare-and-sets of the tail a post tries before giving up (counted as an overflow). */
     static final int MAX_CLAIM_ATTEMPTS = 1 << 20;
 
-    /** Decides whether a polled event can be genuine (its tripwire was armed by the queue's unit). */
-    interface EventFilter {
-        /** @return whether an event with these fields may be handed out */
-        boolean accepts(int regionId, long tripwireId, long offset, long length);
-    }
-
     private final Mapping mapping;
     /** The queue's region, header and slots (its data area from offset 0). */
     private final SharedMemory memory;
@@ -99,7 +93,8 @@ public final class EventQueue {
     private long stalledSince;
     private long skipped;
     private long dropped;
-    private volatile EventFilter filter;
+    /** The owner's check of polled events; a concrete class, not an interface: no type check per event. */
+    private volatile KnownTripwires filter;
 
     /**
      * Maps the queue in a region already {@link #format formatted}.
@@ -135,7 +130,7 @@ public final class EventQueue {
     }
 
     /** Installs the owner's check of polled events (the unit's armed tripwires). */
-    void filter(final EventFilter filter) {
+    void filter(final KnownTripwires filter) {
         this.filter = filter;
     }
 
@@ -313,7 +308,7 @@ public final class EventQueue {
     public int poll(final EventHandler handler, final int limit) {
         final long base = memory.address();   // one load for the whole poll, kept in a register
         long head = this.head;
-        final EventFilter f = filter;   // set once by the unit: one read per poll, not per event
+        final KnownTripwires f = filter;   // set once by the unit: one read per poll, not per event
         int n = 0;
         for (int work = 0; work < limit; work++) {
             final long slot = base + slotOffset(head, mask);

@@ -14,7 +14,7 @@ package org.softclan.tripwire;
  * so no write can fire it, and no event of it can be polled, before it is visible here. Disarmed
  * entries stay until the owner's head passes the queue's tail as read after the disarm.
  */
-final class KnownTripwires implements EventQueue.EventFilter {
+final class KnownTripwires {
     private static final int EMPTY = 0;
     private static final int TOMBSTONE = -1;
 
@@ -140,8 +140,13 @@ final class KnownTripwires implements EventQueue.EventFilter {
         entries = t.entries;   // publish (release)
     }
 
-    /** The polling thread only (the queue's owner). */
-    @Override
+    /**
+     * Whether a polled event can be genuine: its region and tripwire ids name an entry of this unit
+     * (armed, or disarmed with events possibly still queued) and its transfer overlaps that entry's range.
+     * The polling thread only (the queue's owner).
+     *
+     * @return whether the event may be handed out
+     */
     public boolean accepts(final int regionId, final long tripwireId, final long offset, final long length) {
         final int p = purges;   // acquire: a pass that forgot entries since the hit was cached is seen here
         if (tripwireId == hitId && regionId == hitRegion && p == hitPurges) {

@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
@@ -104,6 +105,8 @@ public final class RpcServer implements AutoCloseable {
     private Thread acceptor;
     private Thread poller;
     private volatile boolean running;
+    /** Set when the listen region or its queue was cut from outside: the accept loop ends. */
+    private volatile org.softclan.dsm.RegionTruncatedException acceptLost;
     /** Encode buffer per worker thread (handlers on workers). */
     private final ThreadLocal<Bytes<?>> out = ThreadLocal.withInitial(Bytes::allocateElasticDirect);
     /** Decode and encode buffers of the polling thread (handlers inline): made and used by it only. */
@@ -293,8 +296,18 @@ public final class RpcServer implements AutoCloseable {
         return clients.length;
     }
 
+    /**
+     * Why this server stopped accepting new clients: its listen region, or the listener's event queue, was
+     * cut from outside (the clients connected then are still served).
+     *
+     * @return the failure, or {@code null} while the server accepts
+     */
+    public org.softclan.dsm.RegionTruncatedException acceptFailure() {
+        return acceptLost;
+    }
+
     private void acceptLoop() {
-        while (running) {
+        while (running && acceptLost == null) {
             try {
                 acceptRounds();
             } catch (final InternalError lateFault) {
@@ -305,6 +318,7 @@ public final class RpcServer implements AutoCloseable {
     }
 
     private void acceptRounds() {
+        int failures = 0;
         while (running) {
             try {
                 final Connection c = listener.accept(100, TimeUnit.MILLISECONDS);
@@ -312,10 +326,21 @@ public final class RpcServer implements AutoCloseable {
                     add(c);
                     unit.events().wakeAllWaiters();
                 }
+                failures = 0;
+            } catch (final org.softclan.dsm.RegionTruncatedException e) {
+                // the listen region or its queue was cut from outside: no client can reach this server any
+                // more, and every further accept would fail the same way at once (a spinning thread)
+                acceptLost = e;
+                System.err.println("rpc server '" + service + "' accepts no new clients: " + e.getMessage()
+                    + "; the " + clients.length + " client(s) connected are still served");
+                return;
             } catch (final DsmException e) {
-                // a client that went away mid-handshake
+                failures++;   // a client that went away mid-handshake
             } catch (final RuntimeException | InternalError e) {
-                // a client that wrote garbage into its half of the handshake: it costs only its own connection
+                failures++;   // a client that wrote garbage into its half of the handshake: it costs only its own connection
+            }
+            if (failures > 16) {
+                LockSupport.parkNanos(1_000_000);   // failing again and again: never a spinning thread
             }
         }
     }

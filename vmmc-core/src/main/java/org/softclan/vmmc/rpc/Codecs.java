@@ -86,9 +86,11 @@ public final class Codecs {
 
     /**
      * Makes a codec for lists: an int count, then each element as {@code element} encodes it. A
-     * {@code null} list cannot be encoded; decoding makes an {@link ArrayList}.
+     * {@code null} list cannot be encoded; decoding makes an {@link ArrayList}, and refuses a count larger
+     * than the bytes left in the frame ({@link IllegalArgumentException}).
      *
-     * @param element the codec of each element
+     * @param element the codec of each element; its encoding of every value takes at least one byte (every
+     *                codec here does)
      * @param <T>     the element type
      * @return a codec for lists of {@code element}
      */
@@ -108,8 +110,13 @@ public final class Codecs {
                 if (n < 0) {
                     throw new IllegalArgumentException("list of " + n + " elements: a count is never negative");
                 }
-                // the count is the peer's: elements may take no bytes, so the capacity is bounded, not the count
-                final List<T> list = new ArrayList<>((int) Math.min(n, in.readRemaining()));
+                // the count is the peer's: every element takes at least one byte, so more elements than bytes
+                // left is garbage (a codec that reads nothing at the frame's end would loop 2^31 times)
+                if (n > in.readRemaining()) {
+                    throw new IllegalArgumentException("list of " + n + " elements, but the frame has "
+                        + in.readRemaining() + " bytes left: an element takes at least one byte");
+                }
+                final List<T> list = new ArrayList<>(n);
                 for (int i = 0; i < n; i++) {
                     list.add(element.decode(in));
                 }

@@ -586,9 +586,14 @@ public final class RpcClient implements AutoCloseable {
             if (p.caller != null && p.caller != Thread.currentThread()) {
                 LockSupport.unpark(p.caller);
             }
-        } catch (final RuntimeException e) {
+        } catch (final RuntimeException | OutOfMemoryError | StackOverflowError e) {
+            // a response no codec could decode (garbage from the server, or a codec's fault) fails its call,
+            // never the receiving thread, and never leaves the caller waiting
             p.future.completeExceptionally(new RpcException(RpcException.Kind.REMOTE_ERROR, "call of "
                 + p.method.name() + ": the response could not be decoded: " + e));
+            if (p.caller != null && p.caller != Thread.currentThread()) {
+                LockSupport.unpark(p.caller);
+            }
         }
     }
 

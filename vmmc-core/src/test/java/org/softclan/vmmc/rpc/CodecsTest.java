@@ -36,4 +36,19 @@ class CodecsTest {
         b.writeInt(Integer.MAX_VALUE).writeLong(6);   // one element, then the frame ends
         assertThrows(RuntimeException.class, () -> longs.decode(b), "the frame ends before the second element");
     }
+
+    @Test
+    void aListOfStringsWithAGarbageCountIsRefusedAtOnceNotDecodedTwoBillionTimes() {
+        // Chronicle's readUtf8 answers "" at the end of a frame without reading a byte: before, the decoder
+        // called it 2^31 - 1 times and filled the heap with empty strings (a 20-byte frame ran a server
+        // out of memory)
+        final Codec<List<String>> strings = Codecs.list(Codecs.STRING);
+        final Bytes<?> b = Bytes.allocateElasticOnHeap(64);
+        strings.encode(List.of("a", "bc"), b);
+        assertEquals(List.of("a", "bc"), strings.decode(b));
+        b.clear();
+        b.writeInt(Integer.MAX_VALUE);
+        assertMentions(assertThrows(IllegalArgumentException.class, () -> strings.decode(b)),
+            Integer.toString(Integer.MAX_VALUE), "0 bytes left");
+    }
 }

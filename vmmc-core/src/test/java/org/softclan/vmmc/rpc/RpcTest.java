@@ -64,6 +64,31 @@ class RpcTest {
     }
 
     @Test
+    void aResponseWhoseDecodingRunsOutOfMemoryFailsItsCallAndTheNextCallsGoThrough() throws Exception {
+        // what a server's list count of 2^31 did to a client before its codec checked counts: the error
+        // killed the thread receiving responses, and the call (and every later one) never completed
+        final RpcMethod<String, String> poisoned = RpcMethod.of(1, "echo", Codecs.STRING, new Codec<>() {
+            @Override
+            public void encode(final String value, final net.openhft.chronicle.bytes.Bytes<?> out) {
+                Codecs.STRING.encode(value, out);
+            }
+
+            @Override
+            public String decode(final net.openhft.chronicle.bytes.Bytes<?> in) {
+                throw new OutOfMemoryError("a codec allocating what a garbage count asked for");
+            }
+        });
+        try (RpcClient client = RpcClient.connect(clientEp, "test", new RpcClient.Context(), 5, TimeUnit.SECONDS)) {
+            final RpcException e = assertThrows(RpcException.class, () -> client.call(poisoned, "x", 5, TimeUnit.SECONDS));
+            assertMentions(e, "could not be decoded");
+            final Throwable async = assertThrows(java.util.concurrent.ExecutionException.class,
+                () -> client.callAsync(poisoned, "y", 5, TimeUnit.SECONDS).get(10, TimeUnit.SECONDS)).getCause();
+            assertEquals(RpcException.class, async.getClass(), "the asynchronous call's failure: " + async);
+            assertEquals("z", client.call(ECHO, "z", 5, TimeUnit.SECONDS), "later calls are answered");
+        }
+    }
+
+    @Test
     void aServerThatCannotListenLeavesNoRegionBehindAndTheFirstKeepsServing() {
         final int regions = fabric.regions(true).size();
         final RpcServer second = RpcServer.create(clientEp, "test", new RpcServer.Context());

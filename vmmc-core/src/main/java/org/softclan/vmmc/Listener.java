@@ -29,6 +29,14 @@ public final class Listener implements AutoCloseable {
     private final TripwireUnit unit;
     private final Tripwire requests;
     private final ConnectionContext ctx;
+    /** A busy request slot whose state and live claimant stay the same this long is held by garbage, in ms. */
+    static final long STALE_SLOT_MS = 10_000;
+    /** Per slot (guarded by this): being accepted by this listener (it set the accepting state). */
+    private final boolean[] acceptingHere = new boolean[ListenRegionDescriptor.SLOT_COUNT];
+    /** Per slot (guarded by this): the busy state and claimant last seen, and since when (0: not busy). */
+    private final long[] busyState = new long[ListenRegionDescriptor.SLOT_COUNT];
+    private final long[] busyClaimant = new long[ListenRegionDescriptor.SLOT_COUNT];
+    private final long[] busySince = new long[ListenRegionDescriptor.SLOT_COUNT];
     /** Threads inside {@link #accept} or {@link #refuse}: close unmaps only once they left. */
     private final AtomicInteger inside = new AtomicInteger();
     private volatile boolean closed;
@@ -202,29 +210,62 @@ public final class Listener implements AutoCloseable {
         return true;
     }
 
+    /** Marks a requested slot as being accepted here (compare-and-set); the reclaimer leaves it alone. */
+    private synchronized boolean takeRequest(final int slot) {
+        if (region.compareAndSetLong(ListenRegionDescriptor.slotOffset(slot) + ListenRegionDescriptor.SLOT_STATE_OFFSET,
+            ListenRegionDescriptor.REQUESTED, ListenRegionDescriptor.ACCEPTING)) {
+            acceptingHere[slot] = true;
+            return true;
+        }
+        return false;
+    }
+
     /** Frees a slot: its state, then its claimant word (a client claims through the claimant word). */
     private void free(final long at) {
         region.putLongVolatile(at + ListenRegionDescriptor.SLOT_STATE_OFFSET, ListenRegionDescriptor.FREE);
         region.putLongVolatile(at + ListenRegionDescriptor.SLOT_CLAIMANT_OFFSET, 0);
+        synchronized (this) {
+            acceptingHere[(int) ((at - ListenRegionDescriptor.FIRST_SLOT_OFFSET) / ListenRegionDescriptor.SLOT_LENGTH)] = false;
+        }
     }
 
     /**
-     * Frees the slots whose claimant died before the request was taken (killed inside connect): a
-     * liveness probe per claimed slot, so this runs once per {@value Connection#LIVENESS_SLICE_MS} ms of
-     * waiting, not per request.
+     * Frees the request slots no client can be using: those whose claimant died before the request was
+     * taken (killed inside connect), and those garbage holds, which a client cannot free and would
+     * otherwise lock every client out for good: a state that is not a slot state, a busy state with no
+     * claimant (a client claims the claimant word first), an accepting state this listener did not set,
+     * and a busy slot whose state and live claimant stay the same for {@value #STALE_SLOT_MS} ms (a
+     * client writes its request within microseconds of claiming). A liveness probe per busy slot: this
+     * runs once per {@value Connection#LIVENESS_SLICE_MS} ms of waiting, not per request.
      *
      * @return the number of slots freed
      */
-    int reclaimDeadClaims() {
+    synchronized int reclaimDeadClaims() {
+        final long now = System.nanoTime();
         int freed = 0;
         for (int i = 0; i < ListenRegionDescriptor.SLOT_COUNT; i++) {
             final long at = ListenRegionDescriptor.slotOffset(i);
             final long claimant = region.getLongAcquire(at + ListenRegionDescriptor.SLOT_CLAIMANT_OFFSET);
             final long state = region.getLongAcquire(at + ListenRegionDescriptor.SLOT_STATE_OFFSET);
-            if (claimant == 0 || state == ListenRegionDescriptor.ACCEPTING || endpoint.fabric().isAlive(claimant)) {
+            if (claimant == 0 && state == ListenRegionDescriptor.FREE || acceptingHere[i]) {
+                busySince[i] = 0;
                 continue;
             }
-            // the claimant is dead and it cannot come back: its word stays until this compare-and-set
+            final boolean garbage = state < ListenRegionDescriptor.FREE || state > ListenRegionDescriptor.ACCEPTING
+                || state != ListenRegionDescriptor.FREE && claimant == 0 || state == ListenRegionDescriptor.ACCEPTING;
+            if (!garbage && endpoint.fabric().isAlive(claimant)) {
+                if (busySince[i] == 0 || busyState[i] != state || busyClaimant[i] != claimant) {
+                    busySince[i] = now;   // first seen like this: a client on its way, most likely
+                    busyState[i] = state;
+                    busyClaimant[i] = claimant;
+                    continue;
+                }
+                if (now - busySince[i] < TimeUnit.MILLISECONDS.toNanos(STALE_SLOT_MS)) {
+                    continue;
+                }
+            }
+            // dead claimant, garbage or held: freed by compare-and-set, so a client's change meanwhile wins
+            busySince[i] = 0;
             if (region.compareAndSetLong(at + ListenRegionDescriptor.SLOT_STATE_OFFSET, state, ListenRegionDescriptor.FREE)
                 && region.compareAndSetLong(at + ListenRegionDescriptor.SLOT_CLAIMANT_OFFSET, claimant, 0)) {
                 freed++;
@@ -242,8 +283,7 @@ public final class Listener implements AutoCloseable {
                 nextReclaim = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Connection.LIVENESS_SLICE_MS);
             }
             final int slot = pending();
-            if (slot >= 0 && region.compareAndSetLong(ListenRegionDescriptor.slotOffset(slot) + ListenRegionDescriptor.SLOT_STATE_OFFSET, ListenRegionDescriptor.REQUESTED,
-                ListenRegionDescriptor.ACCEPTING)) {
+            if (slot >= 0 && takeRequest(slot)) {
                 return slot;
             }
             final long left = deadline - System.nanoTime();

@@ -133,8 +133,8 @@ public final class Vmmc {
             }
             if (System.nanoTime() - deadline >= 0) {
                 throw new ConnectException("server on '" + service + "': all " + ListenRegionDescriptor.SLOT_COUNT
-                    + " request slots stayed busy until the timeout (claimed by live clients; the server frees"
-                    + " the slots of dead ones while it accepts)");
+                    + " request slots stayed busy until the timeout (claimed by live clients, or the server is not"
+                    + " accepting: it frees the slots of dead clients, and garbage, while it accepts)");
             }
             Thread.yield();
         }

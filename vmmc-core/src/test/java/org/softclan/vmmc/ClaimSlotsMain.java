@@ -14,10 +14,11 @@ import org.softclan.dsm.OutboundMapping;
  * the way {@link Vmmc#connect} does (claimant word, then state), prints "claimed N", and waits to be
  * killed before it fills any of them. With {@code bad-names} it fills each slot it claimed with a
  * request naming a receive region that cannot exist ("../not a region I") and publishes it, as a live
- * hostile client would, before it prints "claimed N".
+ * hostile client would, before it prints "claimed N". With {@code garbage:STATE:CLAIMANT} it writes those
+ * two words into every slot and exits.
  *
  * <pre>
- *   args: fabricDir service [bad-names]
+ *   args: fabricDir service [bad-names | garbage:STATE:CLAIMANT]
  * </pre>
  */
 public final class ClaimSlotsMain {
@@ -29,7 +30,19 @@ public final class ClaimSlotsMain {
              Endpoint ep = fabric.openEndpoint("claimer");
              OutboundMapping listen = ep.importRegion(Rendezvous.listenRegion(args[1]))) {
             final long me = ep.owner().livenessId();
-            final boolean badNames = args.length > 2 && args[2].equals("bad-names");
+            final String mode = args.length > 2 ? args[2] : "";
+            if (mode.startsWith("garbage:")) {
+                // garbage:STATE:CLAIMANT into every slot, as a faulty peer could leave it, then exit
+                final String[] w = mode.split(":");
+                for (int i = 0; i < ListenRegionDescriptor.SLOT_COUNT; i++) {
+                    final long at = ListenRegionDescriptor.slotOffset(i);
+                    listen.putLongVolatile(at + ListenRegionDescriptor.SLOT_CLAIMANT_OFFSET, Long.parseLong(w[2]));
+                    listen.putLongVolatile(at + ListenRegionDescriptor.SLOT_STATE_OFFSET, Long.parseLong(w[1]));
+                }
+                System.out.println("claimed " + ListenRegionDescriptor.SLOT_COUNT);
+                return;
+            }
+            final boolean badNames = mode.equals("bad-names");
             int claimed = 0;
             for (int i = 0; i < ListenRegionDescriptor.SLOT_COUNT; i++) {
                 final long at = ListenRegionDescriptor.slotOffset(i);

@@ -157,6 +157,34 @@ class HostilePeerCrossProcessTest {
     }
 
     /**
+     * A peer leaves garbage in every request slot and exits: a state that is no slot state, a claimed
+     * state with no claimant, or a claimed state naming a live process that never claimed it (here the
+     * server's own liveness id). Before, none of them was ever freed: every later client failed with "all
+     * 64 request slots stayed busy". Now the listener frees the first two at its next look and the third
+     * once it has stayed unchanged for {@value Listener#STALE_SLOT_MS} ms.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"99:0", "1:0", "1:SERVER"})
+    void garbageLeftInEveryRequestSlotIsFreedAndTheNextClientConnects(final String words) throws Exception {
+        try (Listener listener = Vmmc.listen(server, "svc", new ConnectionContext())) {
+            final String garbage = "garbage:" + words.replace("SERVER", Long.toString(server.owner().livenessId()));
+            try (JvmProcess jammer = JvmProcess.start(ClaimSlotsMain.class, fabric.root().toString(), "svc", garbage)) {
+                assertEquals("claimed " + ListenRegionDescriptor.SLOT_COUNT, jammer.expectLine("claimed", 30, TimeUnit.SECONDS));
+            }
+            final CompletableFuture<Connection> c = CompletableFuture.supplyAsync(
+                () -> Vmmc.connect(client, "svc", new ConnectionContext(), Listener.STALE_SLOT_MS + 20_000,
+                    TimeUnit.MILLISECONDS), THREADS);
+            final Connection accepted = listener.accept(Listener.STALE_SLOT_MS + 20_000, TimeUnit.MILLISECONDS);
+            assertNotNull(accepted, "no request reached the listener: the garbage kept every slot busy");
+            final Connection connected = c.get(20, TimeUnit.SECONDS);
+            connected.send(new byte[] {7}, 5, TimeUnit.SECONDS);
+            assertEquals(1, accepted.receive((s, o, l) -> assertEquals(7, s.readByte(o)), 1, 5, TimeUnit.SECONDS));
+            connected.close();
+            accepted.close();
+        }
+    }
+
+    /**
      * A live client fills every request slot with a request naming a region that cannot exist: before,
      * accept threw an undocumented IllegalArgumentException and left the slot "accepting" for good, so
      * that client locked everyone else out of the service. Now each such request is a protocol error of

@@ -50,7 +50,8 @@ public final class RpcServer implements AutoCloseable {
         /**
          * Settings with the defaults: handlers run on the polling thread (no workers), a 4 MiB receive
          * ring per client, and a polling thread that waits with {@link WaitStrategy#competitive()}. A
-         * response waits at most 10 s for room in its client's ring.
+         * client whose ring has had no room for its responses for 10 s is dropped; meanwhile its responses
+         * wait in the server's memory, its further requests are not read, and every other client is served.
          */
         public Context() {
         }
@@ -124,9 +125,49 @@ public final class RpcServer implements AutoCloseable {
     private static final class Client {
         final Connection connection;
         MessageHandler handler;
+        /**
+         * Responses that found the client's ring full, oldest first (guarded by this object): sent before
+         * anything else for this client, and before its next requests are read.
+         */
+        final java.util.ArrayDeque<byte[]> unsent = new java.util.ArrayDeque<>();
+        /** When the oldest unsent response was queued ({@link System#nanoTime()}), 0 while none waits. */
+        volatile long unsentSince;
 
         Client(final Connection connection) {
             this.connection = connection;
+        }
+
+        /**
+         * Sends a response now if the ring has room and nothing is queued before it; else queues a copy.
+         * Never waits: a client that does not read costs the server memory for what it asked, not time.
+         */
+        void respond(final Bytes<?> b) {
+            final int length = (int) b.readRemaining();
+            if (unsentSince == 0 && connection.offer(b, b.readPosition(), length)) {
+                return;
+            }
+            final byte[] copy = new byte[length];
+            b.read(copy);
+            if (unsent.isEmpty()) {
+                unsentSince = System.nanoTime() | 1;   // never 0
+            }
+            unsent.add(copy);
+        }
+
+        /** @return whether nothing is left to send (what was queued went into the ring) */
+        boolean flush() {
+            if (unsentSince == 0) {
+                return true;
+            }
+            byte[] r;
+            while ((r = unsent.peek()) != null) {
+                if (!connection.offer(r, 0, r.length)) {
+                    return false;
+                }
+                unsent.poll();
+            }
+            unsentSince = 0;
+            return true;
         }
     }
 
@@ -515,7 +556,8 @@ public final class RpcServer implements AutoCloseable {
             return true;
         }
         for (final Client c : clients) {
-            if (c.connection.hasMessage()) {
+            // a client whose responses wait for room is served at the sweeps, not woken for by its requests
+            if (c.unsentSince == 0 && c.connection.hasMessage()) {
                 return true;
             }
         }
@@ -541,6 +583,25 @@ public final class RpcServer implements AutoCloseable {
 
     private void serve(final Client c, final boolean checkPeer) {
         try {
+            final boolean sent;
+            if (workers == null) {
+                sent = c.flush();
+            } else {
+                synchronized (c) {
+                    sent = c.flush();
+                }
+            }
+            if (!sent) {
+                // its ring is still full of responses: read none of its requests until it makes room
+                if (System.nanoTime() - c.unsentSince > TimeUnit.MILLISECONDS.toNanos(ctx.responseTimeoutMillis)) {
+                    throw new PeerProtocolException("service '" + service + "', " + c.connection + ": the client"
+                        + " has read none of its responses for " + ctx.responseTimeoutMillis + " ms; dropped");
+                }
+                if (checkPeer) {
+                    c.connection.checkPeer();
+                }
+                return;
+            }
             // what is there, up to SERVE_ROUNDS polls: a client that keeps its ring full (a hostile one, or
             // one faster than its handlers) must not hold the poller from the others, nor from stop()
             int round = 0;
@@ -564,7 +625,7 @@ public final class RpcServer implements AutoCloseable {
 
     private synchronized void add(final Connection connection) {
         final Client c = new Client(connection);
-        c.handler = (buf, off, len) -> dispatch(connection, buf, off, len);
+        c.handler = (buf, off, len) -> dispatch(c, buf, off, len);
         final Client[] now = Arrays.copyOf(clients, clients.length + 1);
         now[now.length - 1] = c;
         clients = now;
@@ -576,7 +637,8 @@ public final class RpcServer implements AutoCloseable {
         c.connection.close();
     }
 
-    private void dispatch(final Connection c, final BytesStore<?, ?> buf, final long off, final int len) {
+    private void dispatch(final Client client, final BytesStore<?, ?> buf, final long off, final int len) {
+        final Connection c = client.connection;
         if (len < RpcFrameDescriptor.HEADER_LENGTH) {
             throw new PeerProtocolException("service '" + service + "', " + c + ": a request of " + len
                 + " bytes is shorter than the " + RpcFrameDescriptor.HEADER_LENGTH
@@ -590,14 +652,14 @@ public final class RpcServer implements AutoCloseable {
             final Bytes<?> in = pollIn;
             in.clear();
             in.write(buf, body, bodyLength);
-            run(c, callId, methodId, in, pollOut);
+            run(client, callId, methodId, in, pollOut);
         } else {
             final Bytes<?> in = Bytes.allocateElasticOnHeap(len);
             in.write(buf, body, bodyLength);
             in.singleThreadedCheckReset();   // handed to a worker thread, which becomes its only user
             workers.execute(() -> {
                 try {
-                    run(c, callId, methodId, in, out.get());
+                    run(client, callId, methodId, in, out.get());
                 } catch (final RuntimeException e) {
                     // a fault on the client's region (cut from outside): the poller drops that client
                 } catch (final InternalError e) {
@@ -608,7 +670,8 @@ public final class RpcServer implements AutoCloseable {
     }
 
     @SuppressWarnings("unchecked")
-    private void run(final Connection c, final long callId, final int methodId, final Bytes<?> in, final Bytes<?> b) {
+    private void run(final Client client, final long callId, final int methodId, final Bytes<?> in, final Bytes<?> b) {
+        final Connection c = client.connection;
         b.clear();
         final Handler<Object, Object> h = (Handler<Object, Object>) handler(methodId);
         if (h == null) {
@@ -636,16 +699,14 @@ public final class RpcServer implements AutoCloseable {
         }
         try {
             if (workers == null) {
-                // handlers run on the polling thread, the only one that sends: no lock
-                c.send(b, b.readPosition(), (int) b.readRemaining(), ctx.responseTimeoutMillis, TimeUnit.MILLISECONDS);
+                client.respond(b);   // handlers run on the polling thread, the only one that sends: no lock
             } else {
-                synchronized (c) {
-                    c.send(b, b.readPosition(), (int) b.readRemaining(), ctx.responseTimeoutMillis,
-                        TimeUnit.MILLISECONDS);
+                synchronized (client) {
+                    client.respond(b);
                 }
             }
         } catch (final DsmException e) {
-            // the client went away or stopped reading: the poller drops it
+            // the client went away: the poller drops it
         }
     }
 

@@ -136,7 +136,7 @@ final class NameService {
                         + old.owner() + " (generation " + old.generation() + ", " + old.dataSize()
                         + " bytes) in fabric " + root + "; close it there first or pick another name");
                 }
-                generation = Math.max(generation, old.generation());
+                generation = Math.max(generation, realGeneration(old.generation()));
                 revokeFile(path);
             }
             generation++;
@@ -355,10 +355,23 @@ final class NameService {
     private long legacyGeneration(final String name) throws IOException {
         final Path p = root.resolve(Reclaimer.LEGACY_GENERATIONS).resolve(name);
         try {
-            return Long.parseLong(Files.readString(p, StandardCharsets.US_ASCII).trim());
+            return realGeneration(Long.parseLong(Files.readString(p, StandardCharsets.US_ASCII).trim()));
         } catch (final NoSuchFileException | NumberFormatException e) {
             return 0;
         }
+    }
+
+    /**
+     * The largest generation taken as real: exports count up by one from 1, so a larger one (or a
+     * negative one) is garbage another process wrote into a header, the lock file or a legacy record.
+     * Taken as the floor, it would make the next generation overflow to {@code Long.MIN_VALUE}, breaking
+     * "every new generation exceeds all earlier ones" for every name of the fabric.
+     */
+    static final long MAX_GENERATION = 1L << 62;
+
+    /** @return {@code g} if it can be a real generation, else 0 (ignored) */
+    static long realGeneration(final long g) {
+        return g < 0 || g > MAX_GENERATION ? 0 : g;
     }
 
     /** @return the generation floor kept in the lock file (0 if never written); lock held */
@@ -372,12 +385,12 @@ final class NameService {
             }
             done += n;
         }
-        return Math.max(0, b.getLong(0));
+        return realGeneration(b.getLong(0));
     }
 
     /** Raises the generation floor to at least {@code generation}; lock held. */
     static void raiseFloor(final FileChannel lock, final long generation) throws IOException {
-        if (generation <= readFloor(lock)) {
+        if (realGeneration(generation) <= readFloor(lock)) {   // garbage never raises it
             return;
         }
         final ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, generation);

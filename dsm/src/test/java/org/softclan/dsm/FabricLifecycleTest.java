@@ -70,6 +70,25 @@ class FabricLifecycleTest {
     }
 
     @Test
+    void aGarbageGenerationCannotPushTheFloorToOverflow() throws IOException {
+        // what the reclaimer does with a forged region file (dead owner, generation Long.MAX_VALUE): before,
+        // the floor took it and every later export of every name got generation Long.MIN_VALUE
+        final long g1;
+        try (InboundMapping first = server.export("same", 64)) {
+            g1 = first.generation();
+        }
+        try (java.nio.channels.FileChannel lock = java.nio.channels.FileChannel.open(fabric.root().resolve(".names.lock"),
+            java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+            NameService.raiseFloor(lock, Long.MAX_VALUE);
+            assertTrue(NameService.readFloor(lock) <= NameService.MAX_GENERATION);
+        }
+        try (InboundMapping again = server.export("same", 64)) {
+            assertTrue(again.generation() > g1 && again.generation() <= NameService.MAX_GENERATION,
+                "generation after the garbage: " + again.generation() + " (before: " + g1 + ")");
+        }
+    }
+
+    @Test
     void aNamesGenerationKeepsGrowingAcrossRemovalsSoAnOldImportIsNeverTakenForANewOne() {
         final InboundMapping first = server.export("same", 64);
         final OutboundMapping old = client.importRegion("same");

@@ -109,7 +109,11 @@ public final class WatchCommand implements Callable<Integer> {
                 }
                 final long limit = count == null ? Integer.MAX_VALUE : Math.min(Integer.MAX_VALUE, count - seen);
                 seen += unit.events().poll((seq, id, cookie, regionId, off, len, value) -> {
-                    final long now = (offset & 7) == 0 || offset + 8 > m.size() ? value : m.getLong(offset);
+                    // read from the region, not taken from the event: an event's value is what its poster wrote
+                    // into the queue, and another process can post one (the library checks its tripwire and
+                    // range, not the value)
+                    final long now = offset + 8 > m.size() ? value
+                        : (offset & 7) == 0 ? m.getLongAcquire(offset) : m.getLong(offset);
                     out.println("event " + seq + ": tripwire " + id + " fired by a write of " + len + " bytes at offset "
                         + off + "; value at offset " + offset + " is now " + now);
                 }, (int) limit);

@@ -245,8 +245,12 @@ public final class Listener implements AutoCloseable {
         int freed = 0;
         for (int i = 0; i < ListenRegionDescriptor.SLOT_COUNT; i++) {
             final long at = ListenRegionDescriptor.slotOffset(i);
-            final long claimant = region.getLongAcquire(at + ListenRegionDescriptor.SLOT_CLAIMANT_OFFSET);
+            // the state first: a client stores its claimant (compare-and-set) before its state, so a busy
+            // state read here is followed by a read of that claimant or a later one, never an older 0 (read
+            // the other way round, a client claiming in between looked like a claim without a claimant,
+            // and its request was freed under it)
             final long state = region.getLongAcquire(at + ListenRegionDescriptor.SLOT_STATE_OFFSET);
+            final long claimant = region.getLongAcquire(at + ListenRegionDescriptor.SLOT_CLAIMANT_OFFSET);
             if (claimant == 0 && state == ListenRegionDescriptor.FREE || acceptingHere[i]) {
                 busySince[i] = 0;
                 continue;

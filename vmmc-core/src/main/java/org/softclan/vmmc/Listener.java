@@ -29,7 +29,7 @@ public final class Listener implements AutoCloseable {
     private final TripwireUnit unit;
     private final Tripwire requests;
     private final ConnectionContext ctx;
-    /** A busy request slot whose state and live claimant stay the same this long is held by garbage, in ms. */
+    /** A claimed request slot whose live claimant stays the same this long is held by garbage, in ms. */
     static final long STALE_SLOT_MS = 10_000;
     /** Per slot (guarded by this): being accepted by this listener (it set the accepting state). */
     private final boolean[] acceptingHere = new boolean[ListenRegionDescriptor.SLOT_COUNT];
@@ -234,8 +234,9 @@ public final class Listener implements AutoCloseable {
      * taken (killed inside connect), and those garbage holds, which a client cannot free and would
      * otherwise lock every client out for good: a state that is not a slot state, a busy state with no
      * claimant (a client claims the claimant word first), an accepting state this listener did not set,
-     * and a busy slot whose state and live claimant stay the same for {@value #STALE_SLOT_MS} ms (a
-     * client writes its request within microseconds of claiming). A liveness probe per busy slot: this
+     * and a claimed slot whose live claimant stays the same for {@value #STALE_SLOT_MS} ms (a client
+     * writes its request within microseconds of claiming; a whole request is never freed for waiting to
+     * be accepted). A liveness probe per busy slot: this
      * runs once per {@value Connection#LIVENESS_SLICE_MS} ms of waiting, not per request.
      *
      * @return the number of slots freed
@@ -257,6 +258,10 @@ public final class Listener implements AutoCloseable {
             }
             final boolean garbage = state < ListenRegionDescriptor.FREE || state > ListenRegionDescriptor.ACCEPTING
                 || state != ListenRegionDescriptor.FREE && claimant == 0 || state == ListenRegionDescriptor.ACCEPTING;
+            if (!garbage && state == ListenRegionDescriptor.REQUESTED && endpoint.fabric().isAlive(claimant)) {
+                busySince[i] = 0;   // a whole request waits for this listener, however long it takes to accept
+                continue;
+            }
             if (!garbage && endpoint.fabric().isAlive(claimant)) {
                 if (busySince[i] == 0 || busyState[i] != state || busyClaimant[i] != claimant) {
                     busySince[i] = now;   // first seen like this: a client on its way, most likely

@@ -132,13 +132,19 @@ final class LineIndex {
         long deadline = 0;
         for (int attempt = 0; ; attempt++) {
             if (attempt >= 64) {
-                // the structure keeps changing under us (or a peer keeps bumping the seq): bounded
+                // the structure keeps changing under us (or a peer keeps bumping the seq): bounded, and
+                // not waited for again until a writer finds the table stable
+                if (seqlock.quarantined()) {
+                    return 0;
+                }
                 final long now = System.nanoTime();
                 if (deadline == 0) {
                     deadline = now + TableSeqlock.SNOOP_WAIT_NANOS;
                 } else if (now - deadline > 0) {
                     ProtocolErrors.record(corrupt("header", "seq", seqlock.seq(), "changed on every read for "
-                        + TableSeqlock.SNOOP_WAIT_NANOS / 1_000_000 + " ms; this write's tripwires were skipped"));
+                        + TableSeqlock.SNOOP_WAIT_NANOS / 1_000_000 + " ms; its tripwires are skipped without"
+                        + " waiting until it is stable again"));
+                    seqlock.quarantine();
                     return 0;
                 }
             }
@@ -184,6 +190,7 @@ final class LineIndex {
                 }
             }
             if (seqlock.validate(seq)) {
+                seqlock.release();   // stable: writers wait for this table again if it changes
                 if (cycleLine >= 0) {
                     seqlock.requestRepair();
                     ProtocolErrors.record(corrupt("node list of line " + cycleLine, "next", cycleLine,

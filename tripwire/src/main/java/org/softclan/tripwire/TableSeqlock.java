@@ -85,6 +85,14 @@ final class TableSeqlock {
     private long highest;
     /** The odd seq this process made when it last took the lock: {@link #unlock()} publishes the next value. */
     private long odd;
+    /**
+     * Set when a writer gave up on this table after {@link #SNOOP_WAIT_NANOS} (a live holder kept it
+     * locked, or its seq kept changing); cleared when a writer next finds it readable. While set, writers
+     * do not wait for it: they skip its tripwires at once. Without this, a process that keeps its own
+     * region's table locked would cost every writer into that region (an RPC server answering it) the
+     * whole bound per write, and so stall that writer's other work (its other clients).
+     */
+    private volatile boolean quarantined;
 
     /**
      * @param memory     the table's memory
@@ -128,6 +136,23 @@ final class TableSeqlock {
      * @return the even seq (volatile read), or -1 if a live holder kept it odd past {@link #SNOOP_WAIT_NANOS}
      *         (counted as a protocol error; the caller skips the table for this transfer)
      */
+    /** {@return whether writers skip this table without waiting (see {@link #quarantined})} */
+    boolean quarantined() {
+        return quarantined;
+    }
+
+    /** Writers skip this table without waiting until a writer finds it readable (its seq kept changing). */
+    void quarantine() {
+        quarantined = true;
+    }
+
+    /** A writer found the table readable and unchanged: writers wait for it again. */
+    void release() {
+        if (quarantined) {
+            quarantined = false;
+        }
+    }
+
     long awaitReadable() {
         final long seq = memory.getLongVolatile(SEQ_OFFSET);
         return (seq & 1) == 0 ? seq : awaitReadableSlow();
@@ -139,11 +164,18 @@ final class TableSeqlock {
         for (int spins = 0; ; spins++) {
             final long seq = memory.getLongVolatile(SEQ_OFFSET);
             if ((seq & 1) == 0) {
+                if (quarantined) {
+                    quarantined = false;
+                }
                 return seq;
             }
             if (spins < SPINS) {
                 Thread.onSpinWait();
                 continue;
+            }
+            if (quarantined) {
+                recoverAbandoned();   // a dead holder is still taken over; a live one is not waited for
+                return -1;
             }
             final long now = System.nanoTime();
             if (now - nextCheck >= 0) {
@@ -154,7 +186,9 @@ final class TableSeqlock {
                 final long holder = memory.getLongVolatile(LOCK_OFFSET);
                 ProtocolErrors.record(new TripwireLockTimeoutException("region '" + regionName + "': the tripwire"
                     + " table stayed locked by " + holders.describe(holder) + " (alive) for more than "
-                    + SNOOP_WAIT_NANOS / 1_000_000 + " ms; a write's tripwires were skipped"));
+                    + SNOOP_WAIT_NANOS / 1_000_000 + " ms; its tripwires are skipped without waiting until it is"
+                    + " readable again"));
+                quarantined = true;
                 return -1;
             }
             Thread.yield();

@@ -266,6 +266,24 @@ class HostileSharedStateTest {
     }
 
     @Test
+    void aTableKeptLockedByALiveProcessCostsWritersOneBoundedWaitNotOnePerWrite() throws Exception {
+        arm(0);
+        ask(hostile, "lock-live", "done");
+        // before, every write into the region waited the whole bound (200 ms, twice per write here) for
+        // the table: a process locking its own region's table could stall a server answering it, and with
+        // it the server's other clients
+        final long errorsBefore = ProtocolErrors.count();
+        for (int i = 0; i < 10; i++) {
+            localVictim.putLongRelease(0, 100 + i);   // this JVM's snoop: the writer here
+        }
+        final long waitsGivenUp = ProtocolErrors.count() - errorsBefore;
+        assertTrue(waitsGivenUp >= 1 && waitsGivenUp <= 2, waitsGivenUp + " writes waited the whole bound");
+        ask(hostile, "unlock", "done");
+        localVictim.putLongRelease(0, 13);   // readable again: waited for, and fires
+        awaitVictimEvent(ev -> ev[1] == 0 && ev[4] == 13, "once the live holder let go");
+    }
+
+    @Test
     void aMutatorKilledWhileHoldingTheLockMidChangeIsRecoveredAndTheTableRebuilt() throws Exception {
         for (int i = 0; i < 8; i++) {
             arm(64L * i);

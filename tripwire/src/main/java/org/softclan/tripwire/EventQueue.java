@@ -48,6 +48,12 @@ public final class EventQueue {
     /** How long a claimed slot may stay unpublished before the owner skips it: 1 s (softclan.tripwire.queueStallMillis). */
     static final long STALL_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(
         Long.getLong("softclan.tripwire.queueStallMillis", 1_000));
+    /**
+     * The most events a queue holds (a 1 GiB region): a writer refuses to import a "queue" larger than
+     * a queue of this capacity, which a peer could name in a table's directory to fill its address space.
+     */
+    static final int MAX_CAPACITY = 1 << 24;
+
     /** Compare-and-sets of the tail a post tries before giving up (counted as an overflow). */
     static final int MAX_CLAIM_ATTEMPTS = 1 << 20;
 

@@ -66,6 +66,13 @@ final class QueueImports implements AutoCloseable {
             r = null;
         }
         if (r == null) {
+            // the directory naming it is a peer's word: a region far larger than any queue is not mapped
+            final long most = EventQueue.bytesFor(EventQueue.MAX_CAPACITY);
+            final long size = endpoint.fabric().region(name).map(org.softclan.dsm.RegionInfo::size).orElse(0L);
+            if (size > most) {
+                throw new IllegalStateException("region '" + name + "' named as an event queue has " + size
+                    + " bytes; a queue has at most " + most);
+            }
             final OutboundMapping m = endpoint.importRegion(name);
             try {
                 r = new Ref(new EventQueue(m), m);

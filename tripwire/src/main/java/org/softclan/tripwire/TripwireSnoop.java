@@ -258,7 +258,12 @@ final class TripwireSnoop implements SnoopHook {
         private final long[] serials = new long[TripwireTableDescriptor.QUEUES];
         private final EventQueue[] queues = new EventQueue[TripwireTableDescriptor.QUEUES];
         private final String[] names = new String[TripwireTableDescriptor.QUEUES];
-        /** Every import this cache took, once each (bounded by the queues that exist in the fabric). */
+        /** The most imports a cache holds: four per directory slot (a slot's queue replaced now and then). */
+        static final int MAX_HELD = 4 * TripwireTableDescriptor.QUEUES;
+        /**
+         * Every import this cache took, once each, at most {@link #MAX_HELD} (then one {@code null}: the
+         * limit was reported).
+         */
         private final java.util.List<QueueImports.Ref> held = new java.util.ArrayList<>();
         private QueueImports imports;
         private boolean released;
@@ -294,6 +299,17 @@ final class TripwireSnoop implements SnoopHook {
                     if (imports == null) {
                         imports = QueueImports.of(via.endpoint());
                     }
+                    if (held.size() >= MAX_HELD) {
+                        // a directory naming queue after queue (a peer churning it): each import held
+                        // costs a mapping and a file descriptor until this mapping closes; no more
+                        if (held.size() == MAX_HELD) {
+                            ProtocolErrors.record(table.corrupt("queue directory slot " + index, "name", held.size(),
+                                "the directory has named " + MAX_HELD + " different queues; no more are imported"
+                                    + " through this mapping (their events are counted as lost)"));
+                            held.add(null);   // recorded once
+                        }
+                        throw new IllegalStateException("too many queues named");
+                    }
                     final QueueImports.Ref r = imports.acquire(name);
                     if (held.stream().anyMatch(h -> h == r)) {
                         imports.release(r);   // already held once by this cache
@@ -316,6 +332,9 @@ final class TripwireSnoop implements SnoopHook {
             released = true;
             java.util.Arrays.fill(queues, null);
             for (final QueueImports.Ref r : held) {
+                if (r == null) {
+                    continue;
+                }
                 try {
                     imports.release(r);
                 } catch (final RuntimeException e) {

@@ -81,8 +81,9 @@ public final class TripwireUnit implements AutoCloseable {
          * @return this
          */
         public Context queueCapacity(final int events) {
-            if (events < 2 || Integer.bitCount(events) != 1) {
-                throw new IllegalArgumentException("event queue capacity " + events + " must be a power of two >= 2");
+            if (events < 2 || Integer.bitCount(events) != 1 || events > EventQueue.MAX_CAPACITY) {
+                throw new IllegalArgumentException("event queue capacity " + events + " must be a power of two"
+                    + " from 2 to " + EventQueue.MAX_CAPACITY);
             }
             this.queueCapacity = events;
             return this;

@@ -142,6 +142,65 @@ class TripwireUnitTest {
     }
 
     @Test
+    void aDirectoryNamingQueueAfterQueueCostsAWriterABoundedNumberOfImports() throws Exception {
+        // a peer that names a new queue in its table's directory before each of our writes made the writer
+        // import and keep every one (a mapping and a file descriptor each) until the mapping closed: a
+        // server writing to a hostile client ran out of descriptors
+        final org.softclan.dsm.SharedMemory side = org.softclan.dsm.SharedMemory.sidecarOf(in);
+        final Tripwire t = unit.arm(in, Tripwire.Options.word(0));
+        final long slot = TripwireTableDescriptor.queueSlotOffset(0);
+        final int churn = TripwireSnoop.QueueCache.MAX_HELD + 40;
+        for (int i = 0; i < churn; i++) {
+            final String name = TripwireUnit.QUEUE_PREFIX + "fake-" + i;
+            try (InboundMapping fake = owner.exportInternal(name, EventQueue.bytesFor(2), 0, 0)) {
+                EventQueue.format(fake, 2);
+                final byte[] bytes = name.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                side.putBytes(slot + TripwireTableDescriptor.QUEUE_NAME_OFFSET, bytes, 0, bytes.length);
+                side.putIntVolatile(slot + TripwireTableDescriptor.QUEUE_NAME_LENGTH_OFFSET, bytes.length);
+                side.putLongVolatile(slot + TripwireTableDescriptor.QUEUE_SLOT_SERIAL_OFFSET, 1_000_000L + i);
+                out.putLongRelease(0, i);   // the writer attaches to the queue the slot names now
+            }
+        }
+        final long mapped;
+        try (java.util.stream.Stream<String> maps = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/self/maps"))) {
+            mapped = maps.filter(l -> l.contains(TripwireUnit.QUEUE_PREFIX + "fake-")).count();
+        }
+        assertTrue(mapped <= TripwireSnoop.QueueCache.MAX_HELD, mapped + " fake queues still mapped after " + churn);
+        t.disarm();
+    }
+
+    @Test
+    void aDirectoryNamingARegionFarLargerThanAnyQueueIsNotMapped() throws Exception {
+        // a peer's "queue" whose header declares terabytes (a sparse file) filled a writer's address space
+        // and made its mapping calls pause for seconds; the writer now refuses it before mapping
+        final org.softclan.dsm.SharedMemory side = org.softclan.dsm.SharedMemory.sidecarOf(in);
+        final Tripwire t = unit.arm(in, Tripwire.Options.word(0));
+        final String name = TripwireUnit.QUEUE_PREFIX + "huge";
+        try (InboundMapping fake = owner.exportInternal(name, EventQueue.bytesFor(2), 0, 0)) {
+            EventQueue.format(fake, 2);
+            final long huge = 4L << 30;   // 4 GiB: four times the largest queue
+            final java.nio.file.Path file = fabric.region(name).orElseThrow().file();
+            try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+                f.setLength(org.softclan.dsm.RegionLayout.fileLength(huge, 0));   // sparse
+                f.seek(org.softclan.dsm.RegionLayout.DATA_SIZE_OFFSET);
+                f.writeLong(Long.reverseBytes(huge));   // the header is little-endian
+            }
+            final long slot = TripwireTableDescriptor.queueSlotOffset(0);
+            final byte[] bytes = name.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            side.putBytes(slot + TripwireTableDescriptor.QUEUE_NAME_OFFSET, bytes, 0, bytes.length);
+            side.putIntVolatile(slot + TripwireTableDescriptor.QUEUE_NAME_LENGTH_OFFSET, bytes.length);
+            side.putLongVolatile(slot + TripwireTableDescriptor.QUEUE_SLOT_SERIAL_OFFSET, 7_777_777L);
+            out.putLongRelease(0, 1);   // the writer looks the slot's queue up: refused, the event is lost
+            final long mapped;
+            try (java.util.stream.Stream<String> maps = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/self/maps"))) {
+                mapped = maps.filter(l -> l.contains(name)).count();
+            }
+            assertEquals(1, mapped, "only the owner's own small mapping of '" + name + "'");
+        }
+        t.disarm();
+    }
+
+    @Test
     void aTableAPeerMadeLookFullIsRebuiltWhenEntriesAreFreeAndTheArmSucceeds() {
         // a storm once left the free list empty and the high-water mark at the capacity (values in range,
         // so not caught as garbage): every later arm failed as "all entries are armed"

@@ -129,13 +129,6 @@ final class TableSeqlock {
         return memory.getLongVolatile(SEQ_OFFSET) == seq;
     }
 
-    /**
-     * Waits, bounded, for the seq to be even (no mutation in progress), taking the lock over from a
-     * dead holder on the way.
-     *
-     * @return the even seq (volatile read), or -1 if a live holder kept it odd past {@link #SNOOP_WAIT_NANOS}
-     *         (counted as a protocol error; the caller skips the table for this transfer)
-     */
     /** {@return whether writers skip this table without waiting (see {@link #quarantined})} */
     boolean quarantined() {
         return quarantined;
@@ -153,6 +146,14 @@ final class TableSeqlock {
         }
     }
 
+    /**
+     * Waits, bounded, for the seq to be even (no mutation in progress), taking the lock over from a
+     * dead holder on the way.
+     *
+     * @return the even seq (volatile read), or -1 if a live holder kept it odd past {@link #SNOOP_WAIT_NANOS}
+     *         (counted as a protocol error; the caller skips the table for this transfer), or -1 at
+     *         once while the table is quarantined and still odd
+     */
     long awaitReadable() {
         final long seq = memory.getLongVolatile(SEQ_OFFSET);
         return (seq & 1) == 0 ? seq : awaitReadableSlow();

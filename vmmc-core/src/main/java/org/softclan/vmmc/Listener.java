@@ -242,6 +242,10 @@ public final class Listener implements AutoCloseable {
      * @return the number of slots freed
      */
     synchronized int reclaimDeadClaims() {
+        // a compare-and-set on a page cut from outside is a SIGBUS the JVM cannot turn into an error while
+        // this cold code runs interpreted (JDK 17), and reads there give garbage that looks reclaimable: look
+        // at the file first (one fstat per pass), then only at slots inside it
+        region.checkIntact();
         final long now = System.nanoTime();
         int freed = 0;
         for (int i = 0; i < ListenRegionDescriptor.SLOT_COUNT; i++) {

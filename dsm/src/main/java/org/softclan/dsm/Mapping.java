@@ -19,7 +19,10 @@ import net.openhft.chronicle.bytes.BytesStore;
  *
  * <p><b>Threads</b>: a mapping may be used by many threads at once. Closing it while another thread
  * is still using it is a programming error (as with any unmapped memory); close it from the thread
- * that owns it once the others are done.
+ * that owns it once the others are done. A layer whose threads may still be inside the memory when
+ * someone else closes the mapping (a connection whose endpoint closes under it) {@linkplain #retain()
+ * retains} it: {@link #close()} then ends access through the mapping at once but leaves the memory mapped
+ * until the last holder {@linkplain #release() releases} it.
  *
  * <p><b>A file cut from outside</b>: a region's size is fixed, but another process can still cut its
  * file short ({@code truncate}); accesses to mapped pages past the file's new end then fault. Every
@@ -49,6 +52,10 @@ public abstract class Mapping implements AutoCloseable {
     private volatile boolean closed;
     /** Only outbound mappings ever set this. */
     volatile SnoopHook snoop;
+    /** Bit 0: closed (unmap once no holder is left); the bits above: holders ({@link #retain()}) times two. */
+    private final java.util.concurrent.atomic.AtomicInteger holds = new java.util.concurrent.atomic.AtomicInteger();
+    /** Set by the one call that unmaps: the last release after close, or close with no holder. */
+    private final java.util.concurrent.atomic.AtomicBoolean unmapped = new java.util.concurrent.atomic.AtomicBoolean();
 
     Mapping(final String regionName, final long generation, final long size, final long sidecarSize,
             final MappedRegion file, final Link link) {
@@ -674,9 +681,57 @@ public abstract class Mapping implements AutoCloseable {
     // --------------------------------------------------------------------------------- lifecycle
 
     /**
-     * Unmaps this mapping; later accesses throw {@link ClosedException}. Idempotent. Subclasses add
-     * what closing means for them (an inbound mapping also removes the region). Touches no mapped
-     * memory, so it is safe after the file was cut from outside.
+     * Keeps the memory of this mapping mapped until {@link #release()}, even if {@link #close()} is
+     * called meanwhile by another thread: a layer whose threads may still be inside this memory when
+     * it is closed under them (a connection when its endpoint closes) holds it, so a late access reads
+     * or writes memory that is still there instead of crashing the JVM. Holding does not keep the
+     * mapping open: checked accesses fail with {@link ClosedException} once it is closed; raw addresses
+     * taken earlier ({@link #address}, {@link #sidecarAddress}) stay valid until the last release.
+     *
+     * @return {@code true} if the hold was taken (pair it with one {@link #release()}); {@code false} if
+     *         this mapping is already closed (nothing to release)
+     */
+    public final boolean retain() {
+        for (;;) {
+            final int h = holds.get();
+            if ((h & 1) != 0) {
+                return false;
+            }
+            if (h >= Integer.MAX_VALUE - 1) {
+                throw new IllegalStateException(describe() + ": too many holds");
+            }
+            if (holds.compareAndSet(h, h + 2)) {
+                return true;
+            }
+        }
+    }
+
+    /**
+     * Drops one hold taken by {@link #retain()}; the last one unmaps the memory if the mapping was
+     * closed meanwhile.
+     *
+     * @throws IllegalStateException if no hold is taken
+     */
+    public final void release() {
+        for (;;) {
+            final int h = holds.get();
+            if (h < 2) {
+                throw new IllegalStateException(describe() + ": released more often than retained");
+            }
+            if (holds.compareAndSet(h, h - 2)) {
+                if (h - 2 == 1) {
+                    unmapOnce();
+                }
+                return;
+            }
+        }
+    }
+
+    /**
+     * Closes this mapping: later accesses throw {@link ClosedException}, and the memory is unmapped now,
+     * or by the last {@link #release()} if a holder still has it. Idempotent. Subclasses add what
+     * closing means for them (an inbound mapping also removes the region). Touches no mapped memory, so
+     * it is safe after the file was cut from outside.
      */
     @Override
     public void close() {
@@ -686,7 +741,15 @@ public abstract class Mapping implements AutoCloseable {
         closed = true;
         limit = -1;
         FaultTraces.closed(this);
-        file.unmap();
+        if (holds.getAndUpdate(h -> h | 1) == 0) {
+            unmapOnce();
+        }
+    }
+
+    private void unmapOnce() {
+        if (unmapped.compareAndSet(false, true)) {
+            file.unmap();
+        }
     }
 
     @Override

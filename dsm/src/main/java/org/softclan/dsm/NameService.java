@@ -406,7 +406,45 @@ final class NameService {
         T run(FileChannel lockFile) throws IOException;
     }
 
+    /**
+     * Runs {@code action} holding the fabric's lock. Works on an interrupted thread too (a shutdown
+     * hook's, a closer's): file channels fail at once when the interrupt flag is set
+     * ({@code FileLockInterruptionException}, and the channel closes), which left an interrupted close
+     * unable to remove its regions. The flag is cleared for the call and set again after it; an interrupt
+     * arriving while the lock is awaited makes it try again (no action ran yet).
+     */
     private <T> T locked(final LockedAction<T> action) {
+        boolean interrupted = Thread.interrupted();
+        try {
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    return lockedOnce(action);
+                } catch (final LockInterrupted e) {
+                    interrupted = true;
+                    Thread.interrupted();
+                    if (attempt == 3) {
+                        throw new DsmException("fabric " + root + ": interrupted three times while awaiting its lock",
+                            e.getCause());
+                    }
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** An interrupt while the fabric's lock was awaited: no action ran. */
+    private static final class LockInterrupted extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        LockInterrupted(final IOException cause) {
+            super(cause);
+        }
+    }
+
+    private <T> T lockedOnce(final LockedAction<T> action) {
         // keyed by the directory's device and inode, not its path: one lock for every path that reaches
         // it, since Java file locks are per JVM (a second lock through another path would throw
         // OverlappingFileLockException) and POSIX ones per process (closing any descriptor drops them)
@@ -414,7 +452,13 @@ final class NameService {
         jvmLock.lock();
         try (FileChannel ch = files.openOrCreate(root.resolve(LOCK_FILE), StandardOpenOption.READ,
             StandardOpenOption.WRITE)) {
-            final FileLock lock = ch.lock();
+            final FileLock lock;
+            try {
+                lock = ch.lock();
+            } catch (final java.nio.channels.FileLockInterruptionException
+                           | java.nio.channels.ClosedByInterruptException e) {
+                throw new LockInterrupted(e);
+            }
             try {
                 return action.run(ch);
             } finally {

@@ -289,4 +289,24 @@ class FabricTest {
             ch.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, value), offset);
         }
     }
+
+    /**
+     * A shutdown hook's thread, or any interrupted one, closes its endpoint: the regions must still be
+     * removed. Before, the fabric's file lock failed at once on the interrupt flag
+     * ({@code FileLockInterruptionException}) and the close left the region's file behind.
+     */
+    @Test
+    void anInterruptedThreadClosingItsEndpointStillRemovesItsRegionsAndKeepsTheInterrupt() {
+        final Endpoint owner = fabric.openEndpoint("owner");
+        owner.export("interrupted-close", 4096);
+        assertTrue(fabric.region("interrupted-close").isPresent());
+        Thread.currentThread().interrupt();
+        try {
+            owner.close();
+            assertTrue(Thread.currentThread().isInterrupted(), "the interrupt is kept for the caller");
+        } finally {
+            Thread.interrupted();
+        }
+        assertFalse(fabric.region("interrupted-close").isPresent(), "the region was removed");
+    }
 }

@@ -207,4 +207,44 @@ class MappingTest {
         System.arraycopy(a, from, b, 0, length);
         return b;
     }
+
+    /** Lines of this process's memory map naming a file of the fabric (one or more per live mapping). */
+    private long mappedLinesOfFabric() throws java.io.IOException {
+        final String root = fabric.root().toRealPath().toString();
+        try (java.util.stream.Stream<String> lines = java.nio.file.Files.lines(java.nio.file.Paths.get("/proc/self/maps"))) {
+            return lines.filter(l -> l.contains(root + "/")).count();
+        }
+    }
+
+    /**
+     * Holds keep the memory mapped past close (a connection whose endpoint closes under a thread still
+     * inside it), while checked accesses fail at once; the last release unmaps.
+     */
+    @Test
+    void aRetainedMappingStaysMappedAfterCloseUntilItsLastRelease() throws Exception {
+        final long open = mappedLinesOfFabric();
+        assertTrue(open >= 2, "both mappings are in /proc/self/maps: " + open);
+        assertTrue(out.retain());
+        assertTrue(out.retain());
+        out.close();
+        assertTrue(out.isClosed());
+        assertThrows(ClosedException.class, () -> out.getLong(0), "closed for access while held");
+        assertFalse(out.retain(), "no new hold on a closed mapping");
+        assertEquals(open, mappedLinesOfFabric(), "still mapped while held");
+        out.release();
+        assertEquals(open, mappedLinesOfFabric(), "still mapped while one hold is left");
+        out.release();
+        assertTrue(mappedLinesOfFabric() < open, "unmapped by the last release");
+        assertThrows(IllegalStateException.class, out::release, "a release without a hold");
+    }
+
+    @Test
+    void aMappingReleasedBeforeCloseIsUnmappedByClose() throws Exception {
+        final long open = mappedLinesOfFabric();
+        assertTrue(out.retain());
+        out.release();
+        assertEquals(open, mappedLinesOfFabric());
+        out.close();
+        assertTrue(mappedLinesOfFabric() < open, "unmapped by close");
+    }
 }

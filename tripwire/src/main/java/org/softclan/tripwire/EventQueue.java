@@ -607,6 +607,26 @@ public final class EventQueue {
     }
 
     /**
+     * Keeps the queue's memory mapped until {@link #release()}, even if its unit closes meanwhile (see
+     * {@link Mapping#retain()}): for a layer that may still disarm or wake through this queue while the
+     * unit is closed under it.
+     *
+     * @return {@code true} if the hold was taken; {@code false} if the queue's mapping is already closed
+     */
+    public boolean retain() {
+        return mapping.retain();
+    }
+
+    /**
+     * Drops a hold taken by {@link #retain()}; the last one unmaps a queue closed meanwhile.
+     *
+     * @throws IllegalStateException if no hold is taken
+     */
+    public void release() {
+        mapping.release();
+    }
+
+    /**
      * {@return whether the queue's file still holds every byte mapped (one {@code stat}; for slow paths)}
      */
     public boolean isIntact() {

@@ -131,7 +131,12 @@ public final class Connection extends CloseGate implements AutoCloseable {
         final Tripwire spaceTrip = unit.arm(rx, Tripwire.Options.at(PEER_READ_POINTER_OFFSET, NUDGE_OFFSET + 8 - PEER_READ_POINTER_OFFSET).actions(Tripwire.WAKE).cookie(id));
         this.closer = new ConnectionCloser(this, rx, tx, unit, ownsUnit, dataTrip, spaceTrip);
         // closing the endpoint closes this connection first: its waiters leave before the memory goes
-        rx.endpoint().closeFirst(this);
+        try {
+            rx.endpoint().closeFirst(this);
+        } catch (final RuntimeException endpointClosed) {
+            closer.releaseHolds();   // the caller closes what it built
+            throw endpointClosed;
+        }
     }
 
     /** {@return the id carried as the cookie of this connection's events ({@link Mode#EVENTS})} */

@@ -27,6 +27,12 @@ import org.softclan.tripwire.TripwireUnit;
  *
  * <p><b>Release</b> happens once ({@code released}, a compare-and-set): both mappings are unmapped and
  * an owned unit is closed, by close, or by the last thread to leave a closed connection.
+ *
+ * <p><b>Holds</b>: from its construction to its release, the connection {@linkplain Mapping#retain()
+ * holds} both mappings and its unit's event queue. Someone else closing them meanwhile (the endpoint's
+ * close, which gives this connection's close a bounded time and then goes on; a shared unit's owner)
+ * ends access through them but leaves the memory mapped until the release: a thread still inside, or a
+ * close still disarming, never touches unmapped memory.
  */
 final class ConnectionCloser {
     private final Connection connection;
@@ -53,6 +59,26 @@ final class ConnectionCloser {
         this.ownsUnit = ownsUnit;
         this.dataTrip = dataTrip;
         this.spaceTrip = spaceTrip;
+        final boolean rxHeld = rx.retain();
+        final boolean txHeld = rxHeld && tx.retain();
+        final boolean queueHeld = txHeld && unit.events().retain();
+        if (!queueHeld) {
+            if (txHeld) {
+                tx.release();
+            }
+            if (rxHeld) {
+                rx.release();
+            }
+            throw new org.softclan.dsm.ClosedException("connection " + connection.name()
+                + ": a mapping or the tripwire unit's queue was closed while the connection was being set up");
+        }
+    }
+
+    /** Drops the holds taken at construction (once: by the release, or by a construction that failed). */
+    void releaseHolds() {
+        tx.release();
+        rx.release();
+        unit.events().release();
     }
 
     /**
@@ -125,6 +151,7 @@ final class ConnectionCloser {
         if (ownsUnit) {
             unit.close();
         }
+        releaseHolds();
     }
 
     /** Rings the unit's doorbell: every thread blocked on its event queue wakes and re-checks. */

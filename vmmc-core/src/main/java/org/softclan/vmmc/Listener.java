@@ -67,7 +67,27 @@ public final class Listener implements AutoCloseable {
         this.region = r;
         this.unit = u;
         this.requests = t;
-        endpoint.closeFirst(this);
+        // held until released here: the endpoint's close, which gives this close a bounded wait and goes
+        // on, ends access to them but leaves the memory mapped for a thread still inside accept
+        final boolean regionHeld = r.retain();
+        final boolean queueHeld = regionHeld && u.events().retain();
+        try {
+            if (!queueHeld) {
+                throw new org.softclan.dsm.ClosedException("endpoint '" + endpoint.name() + "' closed while "
+                    + this + " was being set up");
+            }
+            endpoint.closeFirst(this);
+        } catch (final RuntimeException endpointClosed) {
+            if (queueHeld) {
+                u.events().release();
+            }
+            if (regionHeld) {
+                r.release();
+            }
+            closeQuietly(u, endpointClosed);
+            closeQuietly(r, endpointClosed);
+            throw endpointClosed;
+        }
     }
 
     /** {@return the service name clients connect to} */
@@ -189,6 +209,8 @@ public final class Listener implements AutoCloseable {
             // a fault on a region cut from outside, reported late: the unit is closed as far as it got
         } finally {
             region.close();
+            region.release();
+            unit.events().release();
         }
     }
 

@@ -255,4 +255,55 @@ class CloseUnderWaitersTest {
         }
         p[1].close();
     }
+
+    /**
+     * The endpoint's close gives a connection's close a bounded wait and then unmaps; it went on at once
+     * when its thread was interrupted (a shutdown hook's thread) while another thread's close still
+     * waited for a handler. Before, the handler then read the ring, and the receiver stored the read
+     * position, in unmapped memory: SIGSEGV (a soak found it in the disarm of such a close). Now the
+     * connection holds its memory until the last thread leaves it.
+     */
+    @Test
+    void closingTheEndpointUnderAnotherCloseKeepsTheMemoryMappedUntilTheHandlerInsideLeaves() throws Exception {
+        final Connection[] p = pair(new ConnectionContext().ringCapacity(4096).waitStrategy(WaitStrategy.busySpin()));
+        p[1].send(new byte[] {1, 2, 3, 4, 5, 6, 7, 8}, 10, TimeUnit.SECONDS);
+        final java.util.concurrent.CountDownLatch inside = new java.util.concurrent.CountDownLatch(1);
+        final java.util.concurrent.CountDownLatch endpointClosed = new java.util.concurrent.CountDownLatch(1);
+        final java.util.concurrent.atomic.AtomicLong sum = new java.util.concurrent.atomic.AtomicLong();
+        final AtomicReference<Thread> handlerThread = new AtomicReference<>();
+        final CompletableFuture<Throwable> handler = attempt(handlerThread, () -> {
+            int n = 0;
+            while (n == 0) {
+                n = p[0].poll((buffer, offset, length) -> {
+                    inside.countDown();
+                    try {
+                        assertTrue(endpointClosed.await(10, TimeUnit.SECONDS));
+                    } catch (final InterruptedException e) {
+                        throw new AssertionError(e);
+                    }
+                    for (int i = 0; i < length; i++) {
+                        sum.addAndGet(buffer.readByte(offset + i));   // the ring, read in place
+                    }
+                }, 1);
+            }
+        });
+        assertTrue(inside.await(10, TimeUnit.SECONDS));
+        final CompletableFuture<Void> firstClose = CompletableFuture.runAsync(p[0]::close, THREADS);
+        while (!p[0].isClosed()) {
+            Thread.onSpinWait();
+        }
+        Thread.currentThread().interrupt();   // the endpoint's wait for the first close ends at once
+        try {
+            serverEp.close();
+        } finally {
+            Thread.interrupted();
+        }
+        assertTrue(p[0].inbound().isClosed() && p[0].outbound().isClosed(), "the endpoint closed the mappings");
+        endpointClosed.countDown();
+        final Throwable t = handler.get(10, TimeUnit.SECONDS);
+        assertTrue(t == null || t instanceof ClosedException, "the handler's thread ended with " + t);
+        assertTrue(sum.get() == 36, "the handler read the message from the ring: sum " + sum.get());
+        firstClose.get(10, TimeUnit.SECONDS);
+        p[1].close();
+    }
 }

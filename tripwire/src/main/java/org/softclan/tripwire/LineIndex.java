@@ -134,7 +134,7 @@ final class LineIndex {
             if (attempt >= 64) {
                 // the structure keeps changing under us (or a peer keeps bumping the seq): bounded, and
                 // not waited for again until a writer finds the table stable
-                if (seqlock.quarantined()) {
+                if (seqlock.skipWhileUnstable()) {
                     return 0;
                 }
                 final long now = System.nanoTime();
@@ -143,7 +143,7 @@ final class LineIndex {
                 } else if (now - deadline > 0) {
                     ProtocolErrors.record(corrupt("header", "seq", seqlock.seq(), "changed on every read for "
                         + TableSeqlock.SNOOP_WAIT_NANOS / 1_000_000 + " ms; its tripwires are skipped without"
-                        + " waiting until it is stable again"));
+                        + " waiting while it changes, until it stays stable"));
                     seqlock.quarantine();
                     return 0;
                 }
@@ -263,6 +263,7 @@ final class LineIndex {
         if (!seqlock.validate(seq)) {
             return null;
         }
+        seqlock.release();   // readable: counts towards the end of a quarantine
         if (cycle) {
             seqlock.requestRepair();
             ProtocolErrors.record(corrupt("node list of line " + line, "next", line, "loops: longer than the "

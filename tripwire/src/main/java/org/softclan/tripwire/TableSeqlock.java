@@ -58,6 +58,15 @@ import org.softclan.dsm.SharedMemory;
  * at most {@link #SNOOP_WAIT_NANOS} and then gives up on the table for that transfer (counted in
  * {@link ProtocolErrors}). Spinning turns into yielding, and the mutator's wait into 50 µs parks.
  *
+ * <p><b>Quarantine.</b> A reader that gave up, or whose waits on this table added up to more than
+ * {@link #SNOOP_WAIT_NANOS} within {@link #WAIT_WINDOW_NANOS} (a peer locking its table often, each time
+ * just below the bound), quarantines the table: readers then read it while it is readable and skip it at
+ * once while it is locked, never waiting. The quarantine ends only once readers found the table readable,
+ * never locked past their spins, for a whole period: {@link #QUARANTINE_MIN_NANOS} the first time,
+ * twice the last period each time again (up to {@link #QUARANTINE_MAX_NANOS}). A peer that flips its
+ * table between locked and readable so costs writers one bounded wait per period, and the periods grow;
+ * before, each readable look ended the quarantine, and every flip cost a writer the whole bound again.
+ *
  * <p><b>Allocation.</b> None, except on the failure paths (messages, exceptions) and in a rebuild.
  */
 final class TableSeqlock {
@@ -71,6 +80,12 @@ final class TableSeqlock {
     static final int SPINS = 1_000;
     /** Every legitimate seq is below this (2^62); see "A seq set back" above. */
     static final long SEQ_LIMIT = 1L << 62;
+    /** The window over which a reader's waits on one table add up (1 s): see "Quarantine" above. */
+    static final long WAIT_WINDOW_NANOS = 1_000_000_000L;
+    /** The first quarantine's readable period (1 s); each later one is twice the last. */
+    static final long QUARANTINE_MIN_NANOS = 1_000_000_000L;
+    /** The longest readable period a quarantine asks for (64 s). */
+    static final long QUARANTINE_MAX_NANOS = 64_000_000_000L;
     /** A jump's random stride is below this (2^40). */
     private static final long STRIDE = 1L << 40;
 
@@ -87,12 +102,20 @@ final class TableSeqlock {
     private long odd;
     /**
      * Set when a writer gave up on this table after {@link #SNOOP_WAIT_NANOS} (a live holder kept it
-     * locked, or its seq kept changing); cleared when a writer next finds it readable. While set, writers
-     * do not wait for it: they skip its tripwires at once. Without this, a process that keeps its own
-     * region's table locked would cost every writer into that region (an RPC server answering it) the
-     * whole bound per write, and so stall that writer's other work (its other clients).
+     * locked, or its seq kept changing), or its waits added up to that within a window; cleared once
+     * writers found it readable for a whole period (see "Quarantine" above). While set, writers do not
+     * wait for it: they skip its tripwires at once when it is locked. Without this, a process that keeps
+     * its own region's table locked would cost every writer into that region (an RPC server answering it)
+     * the whole bound per write, and so stall that writer's other work (its other clients).
      */
     private volatile boolean quarantined;
+    /** The readable period the current quarantine asks for, in ns (0 before the first quarantine). */
+    private volatile long quarantinePeriod;
+    /** When readers began to find the quarantined table readable (nanoTime, 0: not since it was last locked). */
+    private volatile long readableSince;
+    /** When the current window of waits began (nanoTime), and the ns waited in it: see "Quarantine". */
+    private volatile long windowStart;
+    private volatile long waitedInWindow;
 
     /**
      * @param memory     the table's memory
@@ -129,20 +152,75 @@ final class TableSeqlock {
         return memory.getLongVolatile(SEQ_OFFSET) == seq;
     }
 
-    /** {@return whether writers skip this table without waiting (see {@link #quarantined})} */
-    boolean quarantined() {
-        return quarantined;
-    }
-
-    /** Writers skip this table without waiting until a writer finds it readable (its seq kept changing). */
+    /**
+     * Writers skip this table without waiting while it is locked, until they found it readable for a
+     * whole period (its seq kept changing, or a holder kept it locked): see "Quarantine" above.
+     */
     void quarantine() {
+        final long period = quarantinePeriod;
+        quarantinePeriod = period == 0 ? QUARANTINE_MIN_NANOS : Math.min(2 * period, QUARANTINE_MAX_NANOS);
+        readableSince = 0;
         quarantined = true;
     }
 
-    /** A writer found the table readable and unchanged: writers wait for it again. */
+    /**
+     * A writer found the table readable and unchanged: a quarantine ends once that has held for its whole
+     * period. One volatile load when the table is not quarantined.
+     */
     void release() {
         if (quarantined) {
+            readableInQuarantine();
+        }
+    }
+
+    private void readableInQuarantine() {
+        final long now = System.nanoTime();
+        final long since = readableSince;
+        if (since == 0) {
+            readableSince = now | 1;   // never 0
+        } else if (now - since >= quarantinePeriod) {
             quarantined = false;
+            readableSince = 0;
+        }
+    }
+
+    /**
+     * The table was found unstable (locked past the spins, or its seq changing on every read): whether
+     * writers skip it at once. True while quarantined, and then the readable period starts over; false if
+     * not quarantined, or if the table was found readable for the whole period since it was last
+     * unstable (the quarantine ends here: writers only look at a table when they write into it, and a
+     * cached line is used without a look at the lock, so the end is decided when it matters).
+     */
+    boolean skipWhileUnstable() {
+        if (!quarantined) {
+            return false;
+        }
+        final long since = readableSince;
+        if (since != 0 && System.nanoTime() - since >= quarantinePeriod) {
+            quarantined = false;
+            readableSince = 0;
+            return false;
+        }
+        readableSince = 0;
+        return true;
+    }
+
+    /** Adds a wait that ended readable to the window's sum; quarantines the table past the bound. */
+    private void charge(final long waitedNanos, final long now) {
+        if (now - windowStart > WAIT_WINDOW_NANOS) {
+            windowStart = now;
+            waitedInWindow = 0;
+        }
+        final long sum = waitedInWindow + waitedNanos;
+        waitedInWindow = sum;
+        if (sum > SNOOP_WAIT_NANOS && !quarantined) {
+            waitedInWindow = 0;
+            final long holder = memory.getLongVolatile(LOCK_OFFSET);
+            ProtocolErrors.record(new TripwireLockTimeoutException("region '" + regionName + "': writers waited"
+                + " more than " + SNOOP_WAIT_NANOS / 1_000_000 + " ms in " + WAIT_WINDOW_NANOS / 1_000_000
+                + " ms for its tripwire table, locked again and again (last by " + holders.describe(holder)
+                + "); it is skipped without waiting while locked, until it stays readable"));
+            quarantine();
         }
     }
 
@@ -165,8 +243,10 @@ final class TableSeqlock {
         for (int spins = 0; ; spins++) {
             final long seq = memory.getLongVolatile(SEQ_OFFSET);
             if ((seq & 1) == 0) {
-                if (quarantined) {
-                    quarantined = false;
+                if (spins > SPINS) {   // waited past the spins: counted against the table
+                    charge(System.nanoTime() - start, System.nanoTime());
+                } else if (quarantined) {
+                    readableInQuarantine();   // locked only for a moment: a legitimate change
                 }
                 return seq;
             }
@@ -174,7 +254,7 @@ final class TableSeqlock {
                 Thread.onSpinWait();
                 continue;
             }
-            if (quarantined) {
+            if (spins == SPINS && skipWhileUnstable()) {
                 recoverAbandoned();   // a dead holder is still taken over; a live one is not waited for
                 return -1;
             }
@@ -187,9 +267,9 @@ final class TableSeqlock {
                 final long holder = memory.getLongVolatile(LOCK_OFFSET);
                 ProtocolErrors.record(new TripwireLockTimeoutException("region '" + regionName + "': the tripwire"
                     + " table stayed locked by " + holders.describe(holder) + " (alive) for more than "
-                    + SNOOP_WAIT_NANOS / 1_000_000 + " ms; its tripwires are skipped without waiting until it is"
-                    + " readable again"));
-                quarantined = true;
+                    + SNOOP_WAIT_NANOS / 1_000_000 + " ms; its tripwires are skipped without waiting while it is"
+                    + " locked, until it stays readable"));
+                quarantine();
                 return -1;
             }
             Thread.yield();

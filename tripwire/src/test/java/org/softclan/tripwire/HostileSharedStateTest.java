@@ -283,6 +283,72 @@ class HostileSharedStateTest {
         awaitVictimEvent(ev -> ev[1] == 0 && ev[4] == 13, "once the live holder let go");
     }
 
+    /**
+     * Before, each readable look ended the quarantine, so a peer flipping its table between locked and
+     * readable cost a writer the whole bound (200 ms) at every flip. Now the quarantine lasts until the
+     * table stayed readable for a period (1 s the first time), and the writer waits once.
+     */
+    @Test
+    void aPeerFlippingItsTableBetweenLockedAndReadableCostsWritersOneBoundedWaitNotOnePerFlip() throws Exception {
+        arm(0);
+        final long errorsBefore = ProtocolErrors.count();
+        for (int flip = 0; flip < 4; flip++) {
+            ask(hostile, "lock-live", "done");
+            localVictim.put(0, twoLines(200 + flip));   // locked: waited for the first time only
+            ask(hostile, "unlock", "done");
+            final long want = 300 + flip;
+            localVictim.put(0, twoLines(want));   // readable: read while quarantined, and fires
+            awaitVictimEvent(ev -> ev[1] == 0 && ev[4] == want, "while the table is readable");
+        }
+        assertEquals(1, ProtocolErrors.count() - errorsBefore, "writes that waited the whole bound");
+        // readable for the whole period: the quarantine ends, and a lock is waited for again
+        final long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1_300);
+        for (int i = 0; System.nanoTime() - end < 0; i++) {
+            localVictim.putLongRelease(0, 400 + i);
+            Thread.sleep(50);
+        }
+        ask(hostile, "lock-live", "done");
+        localVictim.putLongRelease(0, 500);
+        assertEquals(2, ProtocolErrors.count() - errorsBefore, "a lock after the quarantine ended is waited for");
+        ask(hostile, "unlock", "done");
+    }
+
+    /** 128 bytes (two cache lines: the snoop's collecting path, not its line cache) starting with {@code value}. */
+    private static byte[] twoLines(final long value) {
+        return java.nio.ByteBuffer.allocate(128).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(0, value).array();
+    }
+
+    /**
+     * A peer that locks its table again and again, each time a little under the bound, cost a writer up
+     * to the bound per write. Now the waits add up per table, and past the bound within a second the
+     * table is quarantined.
+     */
+    @Test
+    void aPeerLockingItsTableOftenJustUnderTheBoundIsQuarantinedByTheSumOfTheWaits() throws Exception {
+        arm(0);
+        final long errorsBefore = ProtocolErrors.count();
+        final java.util.concurrent.ExecutorService writerThread = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            for (int i = 0; i < 3; i++) {
+                ask(hostile, "lock-live", "done");
+                final long value = 600 + i;
+                final java.util.concurrent.Future<?> write = writerThread.submit(() -> localVictim.putLongRelease(0, value));
+                Thread.sleep(120);   // under the bound (200 ms): the writer waits, then reads
+                ask(hostile, "unlock", "done");
+                write.get(10, TimeUnit.SECONDS);
+            }
+        } finally {
+            writerThread.shutdownNow();
+        }
+        assertEquals(1, ProtocolErrors.count() - errorsBefore, "the quarantine, counted once");
+        ask(hostile, "lock-live", "done");
+        localVictim.putLongRelease(0, 700);
+        assertEquals(1, ProtocolErrors.count() - errorsBefore, "a locked quarantined table is skipped, not waited for");
+        ask(hostile, "unlock", "done");
+        localVictim.putLongRelease(0, 701);
+        awaitVictimEvent(ev -> ev[1] == 0 && ev[4] == 701, "readable again");
+    }
+
     @Test
     void aMutatorKilledWhileHoldingTheLockMidChangeIsRecoveredAndTheTableRebuilt() throws Exception {
         for (int i = 0; i < 8; i++) {

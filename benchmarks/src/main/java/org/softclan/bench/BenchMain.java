@@ -27,11 +27,13 @@ import picocli.CommandLine.Command;
  *       ({@link StreamCommand}).</li>
  *   <li>{@code techniques [--sizes ...] [--out DIR]}: throughput against message size for every send and
  *       receive technique, as in the design-space study's figures 2 and 3 ({@link TechniquesCommand}).</li>
- *   <li>{@code jmh [--quick] [--out DIR]}: every micro-benchmark, results as JSON ({@link JmhCommand}).</li>
+ *   <li>{@code jmh [--quick] [--out DIR]}: every micro-benchmark, results as JSON; the launcher runs it
+ *       from the {@code jmh} module's jar ({@code org.softclan.jmh.JmhCommand}), not from this one.</li>
  * </ul>
  */
 @Command(name = "vmmc bench", mixinStandardHelpOptions = true,
-    description = "Benchmarks between two JVMs: round trips, throughput, the send/receive techniques.")
+    description = "Benchmarks between two JVMs: round trips, throughput, the send/receive techniques.",
+    footer = {"", "The JMH micro-benchmarks: vmmc bench jmh [--quick] [--out DIR] [PATTERN...] (their own jar, jmh/target/jmh.jar)."})
 public final class BenchMain implements Callable<Integer> {
     /**
      * The subcommands; each is a picocli command class with a public no-argument constructor.
@@ -39,8 +41,7 @@ public final class BenchMain implements Callable<Integer> {
      * @return the command objects, in the order help lists them
      */
     static List<Object> subcommands() {
-        return List.of(new PingPongCommand(), new StreamCommand(), new CompareCommand(), new TechniquesCommand(),
-            new JmhCommand());
+        return List.of(new PingPongCommand(), new StreamCommand(), new CompareCommand(), new TechniquesCommand());
     }
 
     @Override

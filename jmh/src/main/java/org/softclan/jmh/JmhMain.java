@@ -1,4 +1,4 @@
-package org.softclan.bench;
+package org.softclan.jmh;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,7 +19,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.VerboseMode;
 
 /**
- * The benchmark jar's entry point: JMH's own command line ({@code java -jar benchmarks.jar -h} lists
+ * The benchmark jar's entry point: JMH's own command line ({@code java -jar jmh.jar -h} lists
  * the options), with the JVM flags Chronicle Bytes needs on JDK 17+ appended to every forked JVM.
  *
  * <p>The flags come from the build ({@code softclan.jvm.flags} in the root pom), written into the
@@ -27,7 +27,7 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  * the command line is kept and goes after them, so it can override a system property they set.
  *
  * <pre>{@code
- * java -jar benchmarks/target/benchmarks.jar WritePath -rf json -rff target/jmh-writepath.json
+ * java -jar jmh/target/jmh.jar WritePath -rf json -rff target/jmh-writepath.json
  * }</pre>
  */
 public final class JmhMain {
@@ -116,13 +116,13 @@ public final class JmhMain {
         try (InputStream in = JmhMain.class.getResourceAsStream(FLAGS_RESOURCE)) {
             if (in == null) {
                 throw new IllegalStateException("resource " + FLAGS_RESOURCE + " is missing from the classpath;"
-                    + " build the benchmarks with Maven (mvn -pl benchmarks -am package)");
+                    + " build the benchmarks with Maven (mvn -pl jmh -am package)");
             }
             text = new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
         }
         if (text.contains("${")) {
             throw new IllegalStateException("resource " + FLAGS_RESOURCE + " was not filtered by the build ("
-                + text + "); build the benchmarks with Maven (mvn -pl benchmarks -am package)");
+                + text + "); build the benchmarks with Maven (mvn -pl jmh -am package)");
         }
         return text.isEmpty() ? List.of() : Arrays.asList(text.split("\\s+"));
     }

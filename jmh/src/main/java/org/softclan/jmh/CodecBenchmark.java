@@ -1,4 +1,4 @@
-package org.softclan.bench;
+package org.softclan.jmh;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -29,7 +29,7 @@ import org.softclan.vmmc.rpc.Codecs;
  * {@code decode} rewinds the buffer holding one encoded value and reads it back.
  *
  * <pre>
- * java -jar benchmarks/target/benchmarks.jar CodecBenchmark -rf json -rff target/jmh-codec.json
+ * java -jar jmh/target/jmh.jar CodecBenchmark -rf json -rff target/jmh-codec.json
  * </pre>
  */
 @BenchmarkMode(Mode.AverageTime)

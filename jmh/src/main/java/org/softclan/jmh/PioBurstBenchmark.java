@@ -1,4 +1,4 @@
-package org.softclan.bench;
+package org.softclan.jmh;
 
 import java.util.concurrent.TimeUnit;
 
@@ -10,8 +10,8 @@ import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Warmup;
-import org.softclan.bench.WritePathBenchmark.HookedRegion;
-import org.softclan.bench.WritePathBenchmark.Region;
+import org.softclan.jmh.WritePathBenchmark.HookedRegion;
+import org.softclan.jmh.WritePathBenchmark.Region;
 
 /**
  * The ordered 8-byte write of {@link WritePathBenchmark}, issued back to back: {@value #BURST} writes
@@ -25,7 +25,7 @@ import org.softclan.bench.WritePathBenchmark.Region;
  * that does nothing but write, as {@code WritePathBenchmark} is the lower bound.
  *
  * <pre>
- * mvn -q -pl benchmarks -am package -DskipTests &amp;&amp; java -jar benchmarks/target/benchmarks.jar PioBurst -rf json -rff target/jmh-pioburst.json
+ * mvn -q -pl jmh -am package -DskipTests &amp;&amp; java -jar jmh/target/jmh.jar PioBurst -rf json -rff target/jmh-pioburst.json
  * </pre>
  */
 @BenchmarkMode(Mode.AverageTime)

@@ -1,4 +1,4 @@
-package org.softclan.bench;
+package org.softclan.jmh;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -46,7 +46,7 @@ import org.softclan.vmmc.Vmmc;
  * </ul>
  *
  * <pre>
- * java -jar benchmarks/target/benchmarks.jar QueueBenchmark -rf json -rff target/jmh-queue.json
+ * java -jar jmh/target/jmh.jar QueueBenchmark -rf json -rff target/jmh-queue.json
  * </pre>
  */
 @Warmup(iterations = 3, time = 1, timeUnit = TimeUnit.SECONDS)

@@ -1,4 +1,4 @@
-package org.softclan.bench.tripwire;
+package org.softclan.jmh;
 
 import java.util.concurrent.TimeUnit;
 
@@ -86,13 +86,13 @@ import org.softclan.tripwire.os.Membarrier;
  * comparison on one machine, not absolute). To run (a few minutes):
  *
  * <pre>
- * mvn -q -pl benchmarks -am package -DskipTests
- * java $FLAGS -cp benchmarks/target/benchmarks.jar org.openjdk.jmh.Main 'tripwire.*' -rf json -rff /tmp/tw-jmh.json
+ * mvn -q -pl jmh -am package -DskipTests
+ * java $FLAGS -cp jmh/target/jmh.jar org.openjdk.jmh.Main TripwireBenchmark -rf json -rff /tmp/tw-jmh.json
  * </pre>
  *
  * where {@code $FLAGS} is the root pom's {@code softclan.jvm.flags}: JMH gives forked JVMs the host
  * JVM's flags unless told otherwise. A jar main that appends those flags to the forks itself works
- * as well ({@code java -jar benchmarks.jar 'tripwire.*'}).
+ * as well ({@code java -jar jmh.jar TripwireBenchmark}).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)

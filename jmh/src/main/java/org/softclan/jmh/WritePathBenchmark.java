@@ -1,4 +1,4 @@
-package org.softclan.bench;
+package org.softclan.jmh;
 
 import java.util.concurrent.TimeUnit;
 
@@ -63,7 +63,7 @@ import org.softclan.dsm.SnoopHook;
  * To run (from the project root; about two minutes):
  *
  * <pre>
- * mvn -q -pl benchmarks -am package -DskipTests &amp;&amp; java -jar benchmarks/target/benchmarks.jar WritePath -rf json -rff target/jmh-writepath.json
+ * mvn -q -pl jmh -am package -DskipTests &amp;&amp; java -jar jmh/target/jmh.jar WritePath -rf json -rff target/jmh-writepath.json
  * </pre>
  *
  * <p>The jar's main ({@link JmhMain}) gives every forked JVM the flags Chronicle Bytes needs; the usual

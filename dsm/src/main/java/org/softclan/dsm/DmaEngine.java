@@ -308,7 +308,7 @@ public final class DmaEngine implements AutoCloseable {
                 // command stays at the head until removed, so none is lost, and the engine goes on
                 running = null;
                 if (current != null && current.taker() == DmaTransfer.BY_ENGINE) {
-                    final RegionTruncatedException why = Mapping.explainFault(late);
+                    final RegionTruncatedException why = RegionFaults.explain(late);
                     retire(current, why != null ? why : late);
                 }
             }

@@ -31,7 +31,7 @@ import net.openhft.chronicle.bytes.BytesStore;
  * The JVM delivers that error <em>asynchronously</em>, though, possibly after the access method returned
  * (loads that faulted meanwhile return garbage; stores are lost): layers above the NIC call
  * {@link #checkIntact()} on their slow paths (one {@code fstat}) and translate an {@code InternalError}
- * they catch themselves with {@link #explainFault(InternalError)}. Closing a mapping whose file was cut
+ * they catch themselves with {@link RegionFaults#explain(InternalError)}. Closing a mapping whose file was cut
  * is safe. One case the NIC cannot guard: on JDK 17, an atomic ({@code compareAndSetLong},
  * {@code getAndAddLong}) run by the interpreter on a cut page kills the JVM with SIGBUS; call
  * {@link #checkIntact()} first where that matters.
@@ -52,10 +52,8 @@ public abstract class Mapping implements AutoCloseable {
     private volatile boolean closed;
     /** Only outbound mappings ever set this. */
     volatile SnoopHook snoop;
-    /** Bit 0: closed (unmap once no holder is left); the bits above: holders ({@link #retain()}) times two. */
-    private final java.util.concurrent.atomic.AtomicInteger holds = new java.util.concurrent.atomic.AtomicInteger();
-    /** Set by the one call that unmaps: the last release after close, or close with no holder. */
-    private final java.util.concurrent.atomic.AtomicBoolean unmapped = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Who still holds the memory ({@link #retain()}); unmaps it once closed and no holder is left. */
+    private final MappingHolds holds;
 
     Mapping(final String regionName, final long generation, final long size, final long sidecarSize,
             final MappedRegion file, final Link link) {
@@ -69,6 +67,7 @@ public abstract class Mapping implements AutoCloseable {
         this.header = SharedMemory.wrap(file.address, RegionLayout.HEADER_LENGTH, "header of region '" + regionName + "'");
         this.link = link;
         this.limit = size;
+        this.holds = new MappingHolds(file, this::describe);
         FaultTraces.opened(this);
     }
 
@@ -163,7 +162,7 @@ public abstract class Mapping implements AutoCloseable {
         }
         final long now = file.fileSize();
         if (now < file.length) {
-            final InternalError pending = drainPendingFault();
+            final InternalError pending = FaultTraces.drainPendingFault();
             throw truncated(now, "found by a check of the file's size", pending);
         }
     }
@@ -180,28 +179,6 @@ public abstract class Mapping implements AutoCloseable {
     /** {@return bytes of the region's file this mapping maps: header, data area and sidecar} */
     public final long mappedLength() {
         return file.length;
-    }
-
-    /**
-     * Traces a fault the JVM reported as an {@link InternalError} (a failed access to mapped memory,
-     * delivered wherever the thread next polled, so it names no memory) to the regions this JVM maps
-     * whose files were cut short: one {@code fstat} per open mapping. For code above the NIC that
-     * catches the error itself, outside the access methods (which translate it already).
-     *
-     * <pre>{@code
-     * } catch (InternalError e) {
-     *     RegionTruncatedException t = Mapping.explainFault(e);
-     *     throw t != null ? t : e;
-     * }
-     * }</pre>
-     *
-     * @param fault the error the JVM threw
-     * @return an exception naming the first cut region found (others are added as suppressed), with
-     *         {@code fault} as its cause; or {@code null} if no open mapping's file is short, so the
-     *         fault is not a cut region's (rethrow it)
-     */
-    public static RegionTruncatedException explainFault(final InternalError fault) {
-        return FaultTraces.explain(null, fault, "an access that faulted outside the NIC's access methods");
     }
 
     /** The catch of every access method: what the fault means, preferring this mapping's region. */
@@ -221,21 +198,6 @@ public abstract class Mapping implements AutoCloseable {
 
     RegionTruncatedException truncated(final long fileSize, final String how, final Throwable cause) {
         return FaultTraces.truncated(this, fileSize, how, cause);
-    }
-
-    /**
-     * Makes the JVM deliver a fault it recorded for this thread but has not thrown yet (it would otherwise
-     * come out at a later safepoint poll, anywhere in the caller's code), and returns it. Slow (it starts a
-     * short-lived thread; see {@code FaultTraces}): only for a path that has already found a fault.
-     *
-     * @return the fault, or {@code null} if none was pending
-     */
-    public static InternalError takeHeldBackFault() {
-        return drainPendingFault();
-    }
-
-    static InternalError drainPendingFault() {
-        return FaultTraces.drainPendingFault();
     }
 
     // ------------------------------------------------------------------------------------ writes
@@ -692,18 +654,7 @@ public abstract class Mapping implements AutoCloseable {
      *         this mapping is already closed (nothing to release)
      */
     public final boolean retain() {
-        for (;;) {
-            final int h = holds.get();
-            if ((h & 1) != 0) {
-                return false;
-            }
-            if (h >= Integer.MAX_VALUE - 1) {
-                throw new IllegalStateException(describe() + ": too many holds");
-            }
-            if (holds.compareAndSet(h, h + 2)) {
-                return true;
-            }
-        }
+        return holds.retain();
     }
 
     /**
@@ -713,18 +664,7 @@ public abstract class Mapping implements AutoCloseable {
      * @throws IllegalStateException if no hold is taken
      */
     public final void release() {
-        for (;;) {
-            final int h = holds.get();
-            if (h < 2) {
-                throw new IllegalStateException(describe() + ": released more often than retained");
-            }
-            if (holds.compareAndSet(h, h - 2)) {
-                if (h - 2 == 1) {
-                    unmapOnce();
-                }
-                return;
-            }
-        }
+        holds.release();
     }
 
     /**
@@ -741,15 +681,7 @@ public abstract class Mapping implements AutoCloseable {
         closed = true;
         limit = -1;
         FaultTraces.closed(this);
-        if (holds.getAndUpdate(h -> h | 1) == 0) {
-            unmapOnce();
-        }
-    }
-
-    private void unmapOnce() {
-        if (unmapped.compareAndSet(false, true)) {
-            file.unmap();
-        }
+        holds.close();
     }
 
     @Override

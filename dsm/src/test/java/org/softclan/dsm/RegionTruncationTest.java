@@ -116,17 +116,17 @@ class RegionTruncationTest {
     }
 
     @Test
-    void explainFaultNamesTheCutRegionAndIgnoresFaultsThatAreNotACutRegions() throws IOException {
+    void regionFaultsExplainNamesTheCutRegionAndIgnoresFaultsThatAreNotACutRegions() throws IOException {
         owner.export("fine", 4096);
         final InboundMapping in = owner.export("victim", SIZE);
         final InternalError fault = new InternalError("a fault occurred in a recent unsafe memory access operation");
-        assertNull(Mapping.explainFault(fault), "no file is short: the fault is not explained by a cut region");
+        assertNull(RegionFaults.explain(fault), "no file is short: the fault is not explained by a cut region");
         cut(fileOf("victim"), 4096);
-        final RegionTruncatedException e = Mapping.explainFault(fault);
+        final RegionTruncatedException e = RegionFaults.explain(fault);
         assertMentions(e, "region 'victim'", "4096 bytes", MAPPED + " bytes");
         assertSame(fault, e.getCause());
         in.close();
-        assertNull(Mapping.explainFault(fault), "a closed mapping is not a suspect");
+        assertNull(RegionFaults.explain(fault), "a closed mapping is not a suspect");
     }
 
     @Test

@@ -14,7 +14,7 @@ import java.nio.file.Paths;
  *                                 (the slow path a real layer would have), until the region fails
  *   -> "truncated HOW MESSAGE"    HOW: "access" (an access method threw), "check" (checkIntact threw)
  *                                 or "explained" (an InternalError surfaced in this loop and
- *                                 Mapping.explainFault named the region)
+ *                                 RegionFaults.explain named the region)
  *   -> "other CLASS MESSAGE"      anything else
  *   -> "closed"                   after closing the mapping, endpoint and fabric; then exits 0
  * </pre>
@@ -58,7 +58,7 @@ public final class TruncationVictimMain {
             } catch (final RegionTruncatedException e) {
                 return "truncated access " + e.getMessage();
             } catch (final InternalError e) {
-                final RegionTruncatedException t = Mapping.explainFault(e);
+                final RegionTruncatedException t = RegionFaults.explain(e);
                 return t == null ? "other " + e : "truncated explained " + t.getMessage();
             }
         } catch (final RuntimeException e) {

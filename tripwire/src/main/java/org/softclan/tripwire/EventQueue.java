@@ -2,6 +2,7 @@ package org.softclan.tripwire;
 
 import static org.softclan.tripwire.EventQueueDescriptor.*;
 
+import org.softclan.dsm.RegionFaults;
 import org.softclan.dsm.Mapping;
 import org.softclan.dsm.SharedMemory;
 import org.softclan.tripwire.os.Futex;
@@ -508,7 +509,7 @@ public final class EventQueue {
             try {
                 r = block0(ready, timeoutNanos);
             } catch (final InternalError fault) {
-                final org.softclan.dsm.RegionTruncatedException t = Mapping.explainFault(fault);
+                final org.softclan.dsm.RegionTruncatedException t = RegionFaults.explain(fault);
                 if (t != null) {
                     throw t;
                 }
@@ -644,7 +645,7 @@ public final class EventQueue {
         }
         Futex.incrementAndWakeAll(memory.address() + DOORBELL_OFFSET);
         if (!mapping.isIntact()) {
-            Mapping.takeHeldBackFault();   // cut meanwhile: take the fault the JVM may hold back now
+            RegionFaults.takeHeldBack();   // cut meanwhile: take the fault the JVM may hold back now
         }
     }
 

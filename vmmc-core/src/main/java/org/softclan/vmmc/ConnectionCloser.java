@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 
+import org.softclan.dsm.RegionFaults;
 import org.softclan.dsm.InboundMapping;
 import org.softclan.dsm.Mapping;
 import org.softclan.dsm.OutboundMapping;
@@ -112,7 +113,7 @@ final class ConnectionCloser {
             if (!rx.isIntact() || !tx.isIntact() || !unit.events().isIntact()) {
                 // a region was cut: a fault of an access above may be held back by the JVM; take it here,
                 // before the unmapping below (it came out inside the JDK's close of a file descriptor)
-                Mapping.takeHeldBackFault();
+                RegionFaults.takeHeldBack();
             }
             releaseIfIdle();
             rx.endpoint().forgetDependent(connection);

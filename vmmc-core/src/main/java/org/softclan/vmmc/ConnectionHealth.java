@@ -2,6 +2,7 @@ package org.softclan.vmmc;
 
 import static org.softclan.vmmc.ReceiveRegionDescriptor.PEER_CLOSED_OFFSET;
 
+import org.softclan.dsm.RegionFaults;
 import org.softclan.dsm.InboundMapping;
 import org.softclan.dsm.Mapping;
 import org.softclan.dsm.OutboundMapping;
@@ -89,7 +90,7 @@ final class ConnectionHealth {
 
     private PeerGoneException cut0(final Throwable e) {
         final RegionTruncatedException t = e instanceof RegionTruncatedException r ? drained(r)
-            : e instanceof InternalError ie ? Mapping.explainFault(ie) : null;
+            : e instanceof InternalError ie ? RegionFaults.explain(ie) : null;
         if (t == null) {
             if (e instanceof Error err) {
                 throw err;
@@ -105,7 +106,7 @@ final class ConnectionHealth {
 
     /** A translated fault may leave another one held back (the access went on past the cut page): take it. */
     private static RegionTruncatedException drained(final RegionTruncatedException r) {
-        final InternalError late = Mapping.takeHeldBackFault();
+        final InternalError late = RegionFaults.takeHeldBack();
         if (late != null) {
             r.addSuppressed(late);
         }

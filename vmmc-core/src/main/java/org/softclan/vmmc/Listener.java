@@ -162,7 +162,7 @@ public final class Listener implements AutoCloseable {
      * {@link org.softclan.dsm.RegionTruncatedException} naming it; any other error is rethrown.
      */
     private static org.softclan.dsm.RegionTruncatedException cut(final InternalError e) {
-        final org.softclan.dsm.RegionTruncatedException t = org.softclan.dsm.Mapping.explainFault(e);
+        final org.softclan.dsm.RegionTruncatedException t = org.softclan.dsm.RegionFaults.explain(e);
         if (t == null) {
             throw e;
         }

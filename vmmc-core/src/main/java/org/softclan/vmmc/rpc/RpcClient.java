@@ -604,7 +604,7 @@ public final class RpcClient implements AutoCloseable {
      */
     private RpcException regionCut(final Throwable e) {
         final org.softclan.dsm.RegionTruncatedException t = e instanceof org.softclan.dsm.RegionTruncatedException r ? r
-            : org.softclan.dsm.Mapping.explainFault((InternalError) e);
+            : org.softclan.dsm.RegionFaults.explain((InternalError) e);
         if (t == null) {
             throw (InternalError) e;
         }

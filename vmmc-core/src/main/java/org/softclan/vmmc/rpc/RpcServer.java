@@ -96,10 +96,10 @@ public final class RpcServer implements AutoCloseable {
     private final Endpoint endpoint;
     private final String service;
     private final Context ctx;
-    /** Handlers by method id: open addressing, replaced whole on each registration (no boxing per call). */
-    private volatile Handler<?, ?>[] handlers = new Handler<?, ?>[2];
+    /** Handlers by method id, replaced whole on each registration. */
+    private volatile HandlerTable handlers = HandlerTable.EMPTY;
     /** Connected clients: a copy-on-write array, read by the poller without locking. */
-    private volatile Client[] clients = new Client[0];
+    private volatile ServedClient[] clients = new ServedClient[0];
     private TripwireUnit unit;
     private Listener listener;
     private ExecutorService workers;
@@ -121,83 +121,6 @@ public final class RpcServer implements AutoCloseable {
     /** Set by the poller when a client still had requests after {@link #SERVE_ROUNDS} polls (poller thread only). */
     private boolean backlog;
     private static final long SWEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-
-    private static final class Client {
-        final Connection connection;
-        MessageHandler handler;
-        /**
-         * Responses that found the client's ring full, oldest first (guarded by this object): sent before
-         * anything else for this client, and before its next requests are read.
-         */
-        final java.util.ArrayDeque<byte[]> unsent = new java.util.ArrayDeque<>();
-        /** When the oldest unsent response was queued ({@link System#nanoTime()}), 0 while none waits. */
-        volatile long unsentSince;
-
-        Client(final Connection connection) {
-            this.connection = connection;
-        }
-
-        /**
-         * Sends a response now if the ring has room and nothing is queued before it; else queues a copy.
-         * Never waits: a client that does not read costs the server memory for what it asked, not time.
-         */
-        void respond(final Bytes<?> b) {
-            final int length = (int) b.readRemaining();
-            if (unsentSince == 0 && connection.offer(b, b.readPosition(), length)) {
-                return;
-            }
-            final byte[] copy = new byte[length];
-            b.read(copy);
-            if (unsent.isEmpty()) {
-                unsentSince = System.nanoTime() | 1;   // never 0
-            }
-            unsent.add(copy);
-        }
-
-        /** @return whether nothing is left to send (what was queued went into the ring) */
-        boolean flush() {
-            if (unsentSince == 0) {
-                return true;
-            }
-            byte[] r;
-            while ((r = unsent.peek()) != null) {
-                if (!connection.offer(r, 0, r.length)) {
-                    return false;
-                }
-                unsent.poll();
-            }
-            unsentSince = 0;
-            return true;
-        }
-    }
-
-    private record Handler<Q, R>(RpcMethod<Q, R> method, Function<Q, R> body) {
-    }
-
-    private static int slotOf(final int methodId, final int mask) {
-        return (methodId * 0x9E3779B9) >>> 16 & mask;
-    }
-
-    private static void place(final Handler<?, ?>[] table, final Handler<?, ?> h) {
-        final int mask = table.length - 1;
-        int i = slotOf(h.method().id(), mask);
-        while (table[i] != null) {
-            i = (i + 1) & mask;
-        }
-        table[i] = h;
-    }
-
-    /** @return the handler of a method id, or {@code null} */
-    private Handler<?, ?> handler(final int methodId) {
-        final Handler<?, ?>[] table = handlers;
-        final int mask = table.length - 1;
-        for (int i = slotOf(methodId, mask); ; i = (i + 1) & mask) {
-            final Handler<?, ?> h = table[i];
-            if (h == null || h.method().id() == methodId) {
-                return h;
-            }
-        }
-    }
 
     private RpcServer(final Endpoint endpoint, final String service, final Context ctx) {
         this.endpoint = endpoint;
@@ -232,23 +155,11 @@ public final class RpcServer implements AutoCloseable {
      */
     public <Q, R> RpcServer handle(final RpcMethod<Q, R> method, final Function<Q, R> handler) {
         synchronized (this) {
-            if (handler(method.id()) != null) {
+            if (handlers.get(method.id()) != null) {
                 throw new IllegalArgumentException("service '" + service + "' already has a method with id "
                     + method.id());
             }
-            final Handler<?, ?>[] old = handlers;
-            int count = 1;
-            for (final Handler<?, ?> h : old) {
-                count += h == null ? 0 : 1;
-            }
-            final Handler<?, ?>[] table = new Handler<?, ?>[Integer.highestOneBit(count * 2 + 1) << 1];
-            for (final Handler<?, ?> h : old) {
-                if (h != null) {
-                    place(table, h);
-                }
-            }
-            place(table, new Handler<>(method, handler));
-            handlers = table;
+            handlers = handlers.with(method, handler);
         }
         return this;
     }
@@ -326,7 +237,7 @@ public final class RpcServer implements AutoCloseable {
      * @param harmless whether the thread's end costs nothing (a pool worker, or the server is stopping)
      */
     private static void uncaught(final Thread thread, final Throwable e, final boolean harmless) {
-        if (!harmless || !(e instanceof InternalError ie && org.softclan.dsm.Mapping.explainFault(ie) != null)) {
+        if (!harmless || !(e instanceof InternalError ie && org.softclan.dsm.RegionFaults.explain(ie) != null)) {
             System.err.print("Exception in thread \"" + thread.getName() + "\" ");
             e.printStackTrace();
         }
@@ -353,7 +264,7 @@ public final class RpcServer implements AutoCloseable {
                 acceptRounds();
             } catch (final InternalError lateFault) {
                 // a fault on a client's region cut from outside, reported at the loop's safepoint: go on
-                org.softclan.dsm.Mapping.explainFault(lateFault);   // drains another one held back
+                org.softclan.dsm.RegionFaults.explain(lateFault);   // drains another one held back
             }
         }
     }
@@ -455,7 +366,7 @@ public final class RpcServer implements AutoCloseable {
      * @return whether there was work (false: the wait timed out)
      */
     private boolean pollOnce(final long[] ready, final boolean sweepDue, final long seenOverflow) {
-        final Client[] all = clients;
+        final ServedClient[] all = clients;
         if (queueBroken) {
             return pollWithoutQueue(all, sweepDue);
         }
@@ -463,7 +374,7 @@ public final class RpcServer implements AutoCloseable {
             // a client had more than SERVE_ROUNDS polls of requests last round: its ring may post no event
             // again, so every client is served once more before the poller waits
             backlog = false;
-            for (final Client c : all) {
+            for (final ServedClient c : all) {
                 serve(c, sweepDue);
             }
             drainEvents(ready);
@@ -475,7 +386,7 @@ public final class RpcServer implements AutoCloseable {
             if (sweepDue) {
                 // serve (and check) every client before looking for work: a client whose ring was cut
                 // from outside is dropped here, where the look for work would only fault on it again
-                for (final Client c : all) {
+                for (final ServedClient c : all) {
                     serve(c, true);
                 }
                 drainEvents(ready);
@@ -484,7 +395,7 @@ public final class RpcServer implements AutoCloseable {
             work = ctx.strategy.await(anyWork, unit.events(), SWEEP_NANOS);
             // serve first: the events only keep the queue from filling, so they are drained after
             final boolean sweep = unit.events().overflowCount() != seenOverflow;
-            for (final Client c : all) {
+            for (final ServedClient c : all) {
                 serve(c, sweep);
             }
             drainEvents(ready);
@@ -495,13 +406,13 @@ public final class RpcServer implements AutoCloseable {
         drainEvents(ready);
         final boolean sweep = sweepDue || unit.events().overflowCount() != seenOverflow;
         if (sweep || readyCount > ready.length) {
-            for (final Client c : all) {
+            for (final ServedClient c : all) {
                 serve(c, sweep);
             }
             return work;
         }
         for (int i = 0; i < readyCount; i++) {
-            final Client c = find(ready[i], all);
+            final ServedClient c = find(ready[i], all);
             if (c != null) {
                 serve(c, false);
             }
@@ -519,18 +430,18 @@ public final class RpcServer implements AutoCloseable {
     /** Marks the event queue unusable if {@code e} is its fault (or any fault of a cut region). */
     private void queueFault(final Throwable e) {
         final org.softclan.dsm.RegionTruncatedException t = e instanceof org.softclan.dsm.RegionTruncatedException r ? r
-            : e instanceof InternalError ie ? org.softclan.dsm.Mapping.explainFault(ie) : null;
+            : e instanceof InternalError ie ? org.softclan.dsm.RegionFaults.explain(ie) : null;
         if (t != null && !unit.events().isIntact()) {
             queueBroken = true;
         }
     }
 
-    private boolean pollWithoutQueue(final Client[] all, final boolean sweepDue) {
+    private boolean pollWithoutQueue(final ServedClient[] all, final boolean sweepDue) {
         boolean work = false;
-        for (final Client c : all) {
+        for (final ServedClient c : all) {
             work |= c.connection.hasMessage();
         }
-        for (final Client c : all) {
+        for (final ServedClient c : all) {
             serve(c, sweepDue);
         }
         if (!work) {
@@ -555,7 +466,7 @@ public final class RpcServer implements AutoCloseable {
         if (!running || unit.events().hasEvent()) {
             return true;
         }
-        for (final Client c : clients) {
+        for (final ServedClient c : clients) {
             // a client whose responses wait for room is served at the sweeps, not woken for by its requests
             if (c.unsentSince == 0 && c.connection.hasMessage()) {
                 return true;
@@ -572,8 +483,8 @@ public final class RpcServer implements AutoCloseable {
         readyCount++;
     }
 
-    private static Client find(final long id, final Client[] all) {
-        for (final Client c : all) {
+    private static ServedClient find(final long id, final ServedClient[] all) {
+        for (final ServedClient c : all) {
             if (c.connection.id() == id) {
                 return c;
             }
@@ -581,7 +492,7 @@ public final class RpcServer implements AutoCloseable {
         return null;
     }
 
-    private void serve(final Client c, final boolean checkPeer) {
+    private void serve(final ServedClient c, final boolean checkPeer) {
         try {
             final boolean sent;
             if (workers == null) {
@@ -624,20 +535,20 @@ public final class RpcServer implements AutoCloseable {
     }
 
     private synchronized void add(final Connection connection) {
-        final Client c = new Client(connection);
+        final ServedClient c = new ServedClient(connection);
         c.handler = (buf, off, len) -> dispatch(c, buf, off, len);
-        final Client[] now = Arrays.copyOf(clients, clients.length + 1);
+        final ServedClient[] now = Arrays.copyOf(clients, clients.length + 1);
         now[now.length - 1] = c;
         clients = now;
     }
 
-    private synchronized void drop(final Client c) {
-        final Client[] now = Arrays.stream(clients).filter(x -> x != c).toArray(Client[]::new);
+    private synchronized void drop(final ServedClient c) {
+        final ServedClient[] now = Arrays.stream(clients).filter(x -> x != c).toArray(ServedClient[]::new);
         clients = now;
         c.connection.close();
     }
 
-    private void dispatch(final Client client, final BytesStore<?, ?> buf, final long off, final int len) {
+    private void dispatch(final ServedClient client, final BytesStore<?, ?> buf, final long off, final int len) {
         final Connection c = client.connection;
         if (len < RpcFrameDescriptor.HEADER_LENGTH) {
             throw new PeerProtocolException("service '" + service + "', " + c + ": a request of " + len
@@ -663,17 +574,17 @@ public final class RpcServer implements AutoCloseable {
                 } catch (final RuntimeException e) {
                     // a fault on the client's region (cut from outside): the poller drops that client
                 } catch (final InternalError e) {
-                    org.softclan.dsm.Mapping.explainFault(e);   // the same, raw; drains a fault held back
+                    org.softclan.dsm.RegionFaults.explain(e);   // the same, raw; drains a fault held back
                 }
             });
         }
     }
 
     @SuppressWarnings("unchecked")
-    private void run(final Client client, final long callId, final int methodId, final Bytes<?> in, final Bytes<?> b) {
+    private void run(final ServedClient client, final long callId, final int methodId, final Bytes<?> in, final Bytes<?> b) {
         final Connection c = client.connection;
         b.clear();
-        final Handler<Object, Object> h = (Handler<Object, Object>) handler(methodId);
+        final HandlerTable.Handler<Object, Object> h = (HandlerTable.Handler<Object, Object>) handlers.get(methodId);
         if (h == null) {
             RpcFrameDescriptor.writeResponseHeader(b, callId, RpcFrameDescriptor.NO_METHOD);
             b.writeUtf8("service '" + service + "' has no method with id " + methodId);
@@ -738,10 +649,10 @@ public final class RpcServer implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        for (final Client c : clients) {
+        for (final ServedClient c : clients) {
             c.connection.close();
         }
-        clients = new Client[0];
+        clients = new ServedClient[0];
         final boolean threadsEnded = (poller == null || !poller.isAlive()) && (acceptor == null || !acceptor.isAlive());
         if (threadsEnded) {
             if (listener != null) {

@@ -8,6 +8,7 @@ import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
 import java.util.concurrent.TimeUnit;
 
+import org.softclan.dsm.RegionFaults;
 import org.softclan.dsm.Endpoint;
 import org.softclan.dsm.InboundMapping;
 import org.softclan.dsm.Mapping;
@@ -159,7 +160,7 @@ final class StreamEnd {
      * @return the stream's exception
      */
     StreamPeerGoneException regionCut(final InternalError e) {
-        final RegionTruncatedException t = Mapping.explainFault(e);
+        final RegionTruncatedException t = RegionFaults.explain(e);
         if (t == null) {
             throw e;
         }

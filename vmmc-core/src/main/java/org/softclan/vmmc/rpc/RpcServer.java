@@ -186,8 +186,15 @@ public final class RpcServer implements AutoCloseable {
         pollIn = Bytes.allocateElasticOnHeap();
         pollOut = Bytes.allocateElasticDirect();
         TripwireUnit opened = null;
+        boolean held = false;
         try {
             opened = TripwireUnit.open(endpoint);
+            // the polling thread holds the unit's queue until it ends: a close that gives up waiting for it
+            // (interrupted, or past its bound) and the endpoint's close after it leave the memory mapped
+            held = opened.events().retain();
+            if (!held) {
+                throw new org.softclan.dsm.ClosedException("RPC server '" + service + "': the endpoint closed");
+            }
             listener = Vmmc.listen(endpoint, service, new ConnectionContext().ringCapacity(ctx.ringCapacity)
                 .mode(Connection.Mode.EVENTS).unit(opened).waitStrategy(ctx.strategy));
             // closing the endpoint closes this server (its threads stop) before the unit and the listener it
@@ -198,6 +205,9 @@ public final class RpcServer implements AutoCloseable {
             if (listener != null) {
                 listener.close();
                 listener = null;
+            }
+            if (held) {
+                opened.events().release();
             }
             if (opened != null) {
                 opened.close();
@@ -314,6 +324,8 @@ public final class RpcServer implements AutoCloseable {
                 pollOut.releaseLast();
             } catch (final InternalError lateFault) {
                 // a client's cut region's fault delivered as the poller ends: the buffer is released or lost
+            } finally {
+                unit.events().release();   // held since start: unmapped now if closed meanwhile
             }
         }
     }

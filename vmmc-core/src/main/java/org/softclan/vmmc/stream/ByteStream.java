@@ -65,10 +65,10 @@ public final class ByteStream implements ByteChannel {
         this.pages = new PagePool(end);
         this.sendBuffers = new SendBuffers(end);
         this.writer = new StreamWriter(end, sendBuffers, pages, ctx.sendTechnique);
-        this.closer = new StreamCloser(end, writer, reader, posts);
         if (ctx.receiveTechnique != ReceiveTechnique.BUFFERED) {
             posts.receiveTechnique(ctx.receiveTechnique);
         }
+        this.closer = new StreamCloser(end, writer, reader, posts);   // last: it registers the stream
     }
 
     /** {@return the connection that carries this stream (the stream owns it: do not use it directly)} */

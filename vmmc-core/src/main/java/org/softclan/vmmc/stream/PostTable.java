@@ -62,6 +62,8 @@ final class PostTable {
     // guarded by postLock
     private InboundMapping deposit;
     private BytesStore<?, Void> depositBytes;
+    /** Whether this table holds the deposit region's memory ({@link org.softclan.dsm.Mapping#retain()}). */
+    private boolean depositHeld;
     private DepositAllocator allocator;
     private long postSeq = 1;
     private final PostedBuffer[] posts = new PostedBuffer[POST_SLOTS];
@@ -213,6 +215,7 @@ final class PostTable {
         }
         final long key = KEYS.nextLong();
         deposit = end.endpoint.exportInternal(end.rx.regionName() + "-dep", depositCapacity, key, 0);
+        depositHeld = deposit.retain();   // posted buffers read it raw: mapped until closeDeposit, whoever closes it
         depositBytes = deposit.localBytes();
         allocator = new DepositAllocator(depositCapacity);
         final byte[] name = deposit.regionName().getBytes(StandardCharsets.UTF_8);
@@ -331,6 +334,10 @@ final class PostTable {
         synchronized (postLock) {
             if (deposit != null) {
                 deposit.close();
+                if (depositHeld) {
+                    depositHeld = false;
+                    deposit.release();
+                }
             }
         }
     }

@@ -19,6 +19,11 @@ import org.softclan.vmmc.Connection;
  * deposit region (under the post lock) and then the connection, once. So the locks are taken in the
  * order close, then write, then read (then post), never two of the first three at once.
  *
+ * <p><b>Holds</b>: the stream holds its receive region ({@link org.softclan.dsm.Mapping#retain()}) and
+ * registers its close with the endpoint ({@code closeFirst}): closing the endpoint closes the stream
+ * before its connection, and whatever the endpoint closes under a page or buffer accessor still inside
+ * stays mapped until the release here.
+ *
  * <p><b>Memory order</b>: an accessor's increment of the user count is a full barrier, as is close's
  * volatile store of the closed flag: either the accessor sees the flag, or close sees the count.
  * {@link #releasing} is volatile; the release itself runs once (CAS).
@@ -35,6 +40,8 @@ final class StreamCloser {
     private final AtomicBoolean memoryReleased = new AtomicBoolean();
     /** Set by {@link #close()} once nothing but page and buffer accessors may still use the memory. */
     private volatile boolean releasing;
+    /** What the endpoint closes first: this stream (one object, so it can be forgotten again). */
+    private final AutoCloseable dependent = this::close;
 
     /**
      * @param end    the stream's shared state
@@ -47,6 +54,17 @@ final class StreamCloser {
         this.writer = writer;
         this.reader = reader;
         this.posts = posts;
+        if (!end.rx.retain()) {
+            posts.closeDeposit();
+            throw new org.softclan.dsm.ClosedException(end + ": its connection closed while the stream was made");
+        }
+        try {
+            end.endpoint.closeFirst(dependent);
+        } catch (final RuntimeException endpointClosed) {
+            end.rx.release();
+            posts.closeDeposit();
+            throw endpointClosed;
+        }
     }
 
     /** As {@link ByteStream#close()}. */
@@ -60,7 +78,11 @@ final class StreamCloser {
         try {
             writer.closeOutput();
         } finally {
-            reader.closeReading(this);
+            try {
+                reader.closeReading(this);
+            } finally {
+                end.endpoint.forgetDependent(dependent);
+            }
         }
     }
 
@@ -108,6 +130,7 @@ final class StreamCloser {
         }
         posts.closeDeposit();
         end.connection.close();
+        end.rx.release();   // held since the stream was made: unmapped now if the connection's close was the last
     }
 
     @Override

@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.softclan.dsm.Endpoint;
 import org.softclan.dsm.Fabric;
@@ -115,6 +116,48 @@ class ByteStreamCloseTest {
             final Throwable t = f.get(10, TimeUnit.SECONDS);
             assertInstanceOf(AsynchronousCloseException.class, t, () -> "a blocked call ended with " + t);
         }
+        final Throwable t = access.get(10, TimeUnit.SECONDS);
+        assertInstanceOf(IllegalStateException.class, t, () -> "the page accessor ended with " + t);
+        peer.close();
+    }
+
+    /**
+     * The endpoint's close, not the stream's: before, it closed the stream's connection, whose close
+     * found no thread inside it (a page accessor is inside the stream, not the connection) and unmapped
+     * the ring under the accessor: SIGSEGV. Now the stream is closed first (it is registered with its
+     * endpoint) and holds the ring until its accessors left.
+     */
+    @Test
+    void closingTheEndpointUnderAPageAccessorEndsItWithoutTouchingUnmappedMemory() throws Exception {
+        final ConnectionContext ctx = new ConnectionContext().ringCapacity(1 << 16);
+        final ByteStream s;
+        final ByteStream peer;
+        try (StreamListener listener = ByteStreams.listen(server, "close-endpoint", ctx)) {
+            final CompletableFuture<ByteStream> c = CompletableFuture.supplyAsync(
+                () -> ByteStreams.connect(client, "close-endpoint", ctx, new ByteStreamContext(), 10, TimeUnit.SECONDS),
+                THREADS);
+            s = listener.accept(10, TimeUnit.SECONDS);
+            assertNotNull(s);
+            peer = c.get(10, TimeUnit.SECONDS);
+        }
+        peer.write(ByteBuffer.wrap(new byte[] {1, 2, 3, 4, 5, 6, 7, 8}));
+        final ReceivedPage page = s.receivePage(10, TimeUnit.SECONDS);
+        final java.util.concurrent.atomic.AtomicLong reads = new java.util.concurrent.atomic.AtomicLong();
+        final CompletableFuture<Throwable> access = start(new AtomicReference<>(), () -> {
+            final byte[] b = new byte[8];
+            while (true) {
+                page.get(0, b, 0, 8);
+                if (b[7] != 8) {
+                    throw new AssertionError("page bytes changed: " + java.util.Arrays.toString(b));
+                }
+                reads.incrementAndGet();
+            }
+        });
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (reads.get() < 10_000 && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        server.close();
         final Throwable t = access.get(10, TimeUnit.SECONDS);
         assertInstanceOf(IllegalStateException.class, t, () -> "the page accessor ended with " + t);
         peer.close();

@@ -301,16 +301,38 @@ class HostileSharedStateTest {
             awaitVictimEvent(ev -> ev[1] == 0 && ev[4] == want, "while the table is readable");
         }
         assertEquals(1, ProtocolErrors.count() - errorsBefore, "writes that waited the whole bound");
-        // readable for the whole period: the quarantine ends, and a lock is waited for again
-        final long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1_300);
-        for (int i = 0; System.nanoTime() - end < 0; i++) {
-            localVictim.putLongRelease(0, 400 + i);
-            Thread.sleep(50);
+        // readable for the whole period (1 s, from the readable write above): the quarantine ends, and a
+        // lock is waited for again; the condition is the period's time itself
+        final long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1_100);
+        for (long left = end - System.nanoTime(); left > 0; left = end - System.nanoTime()) {
+            java.util.concurrent.locks.LockSupport.parkNanos(left);
         }
         ask(hostile, "lock-live", "done");
         localVictim.putLongRelease(0, 500);
         assertEquals(2, ProtocolErrors.count() - errorsBefore, "a lock after the quarantine ended is waited for");
         ask(hostile, "unlock", "done");
+    }
+
+    /**
+     * Returns once the writer has waited for the locked table for {@code nanos} (counted from when it is
+     * first seen in the seqlock's wait), or once its write is done (a quarantined table is not waited for).
+     */
+    private static void awaitWaitingFor(final java.util.concurrent.atomic.AtomicReference<Thread> writer,
+                                        final java.util.concurrent.Future<?> write, final long nanos) {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long seenAt = 0;
+        while (!write.isDone()) {
+            final long now = System.nanoTime();
+            assertTrue(now - deadline < 0, "the writer neither waited for the table nor finished");
+            final Thread t = writer.get();
+            if (seenAt == 0 && t != null && org.softclan.dsm.testing.TestThreads.isIn(t, "TableSeqlock.awaitReadableSlow")) {
+                seenAt = now;
+            }
+            if (seenAt != 0 && now - seenAt >= nanos) {
+                return;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        }
     }
 
     /** 128 bytes (two cache lines: the snoop's collecting path, not its line cache) starting with {@code value}. */
@@ -327,13 +349,18 @@ class HostileSharedStateTest {
     void aPeerLockingItsTableOftenJustUnderTheBoundIsQuarantinedByTheSumOfTheWaits() throws Exception {
         arm(0);
         final long errorsBefore = ProtocolErrors.count();
-        final java.util.concurrent.ExecutorService writerThread = java.util.concurrent.Executors.newSingleThreadExecutor();
+        final java.util.concurrent.atomic.AtomicReference<Thread> writer = new java.util.concurrent.atomic.AtomicReference<>();
+        final java.util.concurrent.ExecutorService writerThread = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            final Thread t = new Thread(r, "writer");
+            writer.set(t);
+            return t;
+        });
         try {
             for (int i = 0; i < 3; i++) {
                 ask(hostile, "lock-live", "done");
                 final long value = 600 + i;
                 final java.util.concurrent.Future<?> write = writerThread.submit(() -> localVictim.putLongRelease(0, value));
-                Thread.sleep(120);   // under the bound (200 ms): the writer waits, then reads
+                awaitWaitingFor(writer, write, TimeUnit.MILLISECONDS.toNanos(120));   // under the bound (200 ms)
                 ask(hostile, "unlock", "done");
                 write.get(10, TimeUnit.SECONDS);
             }

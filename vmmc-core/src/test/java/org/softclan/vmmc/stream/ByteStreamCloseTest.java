@@ -129,17 +129,10 @@ class ByteStreamCloseTest {
      */
     @Test
     void closingTheEndpointUnderAPageAccessorEndsItWithoutTouchingUnmappedMemory() throws Exception {
-        final ConnectionContext ctx = new ConnectionContext().ringCapacity(1 << 16);
-        final ByteStream s;
-        final ByteStream peer;
-        try (StreamListener listener = ByteStreams.listen(server, "close-endpoint", ctx)) {
-            final CompletableFuture<ByteStream> c = CompletableFuture.supplyAsync(
-                () -> ByteStreams.connect(client, "close-endpoint", ctx, new ByteStreamContext(), 10, TimeUnit.SECONDS),
-                THREADS);
-            s = listener.accept(10, TimeUnit.SECONDS);
-            assertNotNull(s);
-            peer = c.get(10, TimeUnit.SECONDS);
-        }
+        final ByteStream[] pair = StreamPairs.open(server, client, "close-endpoint",
+            new ConnectionContext().ringCapacity(1 << 16), new ByteStreamContext(), new ByteStreamContext());
+        final ByteStream s = pair[0];
+        final ByteStream peer = pair[1];
         peer.write(ByteBuffer.wrap(new byte[] {1, 2, 3, 4, 5, 6, 7, 8}));
         final ReceivedPage page = s.receivePage(10, TimeUnit.SECONDS);
         final java.util.concurrent.atomic.AtomicLong reads = new java.util.concurrent.atomic.AtomicLong();

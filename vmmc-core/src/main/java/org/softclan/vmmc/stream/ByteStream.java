@@ -177,6 +177,20 @@ public final class ByteStream implements ByteChannel {
     }
 
     /**
+     * Changes how long a read waits for its first byte from now on (as {@link ByteStreamContext#readTimeout}
+     * at creation; a socket's {@code SO_TIMEOUT}). A read already waiting keeps the timeout it started with.
+     *
+     * @param timeout the longest wait, 0 for forever
+     * @param unit    its unit
+     * @return this
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     */
+    public ByteStream readTimeout(final long timeout, final TimeUnit unit) {
+        end.readTimeoutNanos = StreamEnd.toNanos(timeout, unit);
+        return this;
+    }
+
+    /**
      * Takes the next received bytes by owner change instead of a copy: a view of the memory they
      * arrived in (one frame of the ring, or a deposit buffer {@link #read} posted), which the caller
      * owns until {@link ReceivedPage#release()}; the sender does not reuse that memory before. Pages

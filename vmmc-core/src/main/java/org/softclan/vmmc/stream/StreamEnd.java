@@ -41,8 +41,11 @@ final class StreamEnd {
     final int frame;
     /** Set once by {@link StreamCloser#close()} (under its close lock); read by every role (volatile). */
     volatile boolean closed;
-    /** Longest wait of a read for its first byte, in ns, 0 for forever ({@link ByteStreamContext#readTimeout}). */
-    final long readTimeoutNanos;
+    /**
+     * Longest wait of a read for its first byte, in ns, 0 for forever ({@link ByteStreamContext#readTimeout},
+     * changed by {@link ByteStream#readTimeout}); volatile: a read takes the value current when it starts.
+     */
+    volatile long readTimeoutNanos;
     /** Longest wait of a write overall, in ns, 0 for forever ({@link ByteStreamContext#writeTimeout}). */
     final long writeTimeoutNanos;
     /**

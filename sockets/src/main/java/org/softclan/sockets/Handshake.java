@@ -1,0 +1,123 @@
+package org.softclan.sockets;
+
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * The two messages that switch a TCP connection to a byte stream, sent on the stream itself (never on
+ * the TCP connection, where a plain peer could misread them).
+ *
+ * <p>Before its TCP connect, the client binds its socket and sends the server's process a <em>hello</em>
+ * naming that local port and address and the server port it is about to connect to; the server keeps the
+ * stream under that port and answers with an <em>ack</em>. When the server's {@code accept} later
+ * returns a TCP connection from that port, it takes the stream in its place. The client's connect
+ * returns only after the ack, so the server has the stream before the TCP connection can be accepted:
+ * a server never waits for a stream that might not come, and a plain client (no hello) stays on TCP.
+ *
+ * <pre>
+ *   hello, 32 bytes, little-endian          ack, 8 bytes
+ *   0  int   magic 0x534C4353 ("SCLS")       0  int magic 0x414C4353 ("SCLA")
+ *   4  short version (1)                     4  int the hello's client port
+ *   6  byte  address length (0, 4 or 16)
+ *   7  byte  0
+ *   8  int   client port (1..65535)
+ *   12 int   server port (1..65535)
+ *   16 16 B  the client's bound address (0 bytes used for the wildcard)
+ * </pre>
+ *
+ * Everything read is checked: a hello or ack that fails a check ends that stream, never the server.
+ */
+final class Handshake {
+    static final int HELLO_LENGTH = 32;
+    static final int ACK_LENGTH = 8;
+    static final int HELLO_MAGIC = 0x534C4353;
+    static final int ACK_MAGIC = 0x414C4353;
+    static final short VERSION = 1;
+
+    private Handshake() {
+    }
+
+    /** A decoded hello. {@code address} is {@code null} for a client bound to the wildcard address. */
+    record Hello(int clientPort, int serverPort, InetAddress address) {
+    }
+
+    static ByteBuffer hello(final int clientPort, final int serverPort, final InetAddress bound) {
+        final ByteBuffer b = ByteBuffer.allocate(HELLO_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(HELLO_MAGIC).putShort(VERSION);
+        final byte[] addr = bound == null || bound.isAnyLocalAddress() ? new byte[0] : bound.getAddress();
+        b.put((byte) addr.length).put((byte) 0).putInt(clientPort).putInt(serverPort);
+        b.put(addr);
+        b.position(0).limit(HELLO_LENGTH);
+        return b;
+    }
+
+    /**
+     * @param b a hello's {@value #HELLO_LENGTH} bytes (position 0)
+     * @return the hello
+     * @throws IOException naming the field, if a field is out of its range
+     */
+    static Hello readHello(final ByteBuffer b) throws IOException {
+        b.order(ByteOrder.LITTLE_ENDIAN);
+        final int magic = b.getInt(0);
+        if (magic != HELLO_MAGIC) {
+            throw new IOException("softclan sockets: hand-shake magic 0x" + Integer.toHexString(magic)
+                + " is not a hello's (0x" + Integer.toHexString(HELLO_MAGIC) + ")");
+        }
+        final short version = b.getShort(4);
+        if (version != VERSION) {
+            throw new IOException("softclan sockets: hello version " + version + ", this layer speaks " + VERSION);
+        }
+        final int addrLength = b.get(6);
+        final int clientPort = b.getInt(8);
+        final int serverPort = b.getInt(12);
+        checkPort("client port", clientPort);
+        checkPort("server port", serverPort);
+        if (addrLength != 0 && addrLength != 4 && addrLength != 16) {
+            throw new IOException("softclan sockets: hello address length " + addrLength + " is not 0, 4 or 16");
+        }
+        InetAddress address = null;
+        if (addrLength != 0) {
+            final byte[] a = new byte[addrLength];
+            b.get(16, a);
+            try {
+                address = InetAddress.getByAddress(a);
+            } catch (final UnknownHostException e) {
+                throw new IOException("softclan sockets: hello address of " + addrLength + " bytes", e);
+            }
+            if (!(address instanceof Inet4Address || address instanceof Inet6Address)) {
+                throw new IOException("softclan sockets: hello address " + address);
+            }
+        }
+        return new Hello(clientPort, serverPort, address);
+    }
+
+    static ByteBuffer ack(final int clientPort) {
+        final ByteBuffer b = ByteBuffer.allocate(ACK_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(ACK_MAGIC).putInt(clientPort).flip();
+        return b;
+    }
+
+    /**
+     * @throws IOException if {@code b} is not the ack of the hello for {@code clientPort}
+     */
+    static void checkAck(final ByteBuffer b, final int clientPort) throws IOException {
+        b.order(ByteOrder.LITTLE_ENDIAN);
+        final int magic = b.getInt(0);
+        final int port = b.getInt(4);
+        if (magic != ACK_MAGIC || port != clientPort) {
+            throw new IOException("softclan sockets: the server's ack (magic 0x" + Integer.toHexString(magic)
+                + ", port " + port + ") is not the ack for client port " + clientPort);
+        }
+    }
+
+    private static void checkPort(final String what, final int port) throws IOException {
+        if (port < 1 || port > 65535) {
+            throw new IOException("softclan sockets: hello " + what + " " + port + " is outside 1..65535");
+        }
+    }
+}

@@ -1,0 +1,224 @@
+package org.softclan.sockets;
+
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketImpl;
+import java.net.SocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.softclan.dsm.Endpoint;
+import org.softclan.dsm.Fabric;
+import org.softclan.dsm.RegionExistsException;
+import org.softclan.vmmc.ConnectException;
+import org.softclan.vmmc.ConnectionContext;
+import org.softclan.vmmc.stream.ByteStream;
+import org.softclan.vmmc.stream.ByteStreams;
+import org.softclan.vmmc.stream.StreamListener;
+
+/**
+ * The transparent socket layer of a process: it makes every {@link Socket} and {@link ServerSocket} of
+ * the JVM a {@link LayerSocketImpl}, so that a TCP connection to another process of this host that runs
+ * the layer in the same fabric carries its bytes through a byte stream in shared memory, and every other
+ * connection stays the JDK's own, unchanged. Installed by the agent ({@link SocketsAgent}) before
+ * {@code main}, or by {@link #install()}.
+ *
+ * <p>The fabric is {@code SOFTCLAN_FABRIC} from the environment, else the system property
+ * {@code softclan.fabric}, else {@link Fabric#defaultRoot()}; it is opened at the first connection that
+ * could use it. {@code -Dsoftclan.sockets.enabled=false} leaves every connection on TCP (the factories
+ * stay installed, so the switch needs no change of command line beyond the property).
+ *
+ * <p>Source: the idea is SCILAN's (Eliminating the Protocol Stack for Socket Based Communication in
+ * Shared Memory Interconnects, 1998): remap the socket implementation under unchanged programs; the
+ * switch over an open TCP connection follows Linux SMC-D's (the TCP connection stays for set-up and
+ * close).
+ */
+public final class SocketLayer {
+    /** The layer's counters, for this process. */
+    public static final SocketLayerStats STATS = new SocketLayerStats();
+    /** How long a client waits for the server process's answer to its hello (ms). */
+    static final long HANDSHAKE_TIMEOUT_MS = 5_000;
+    private static final Map<InetAddress, Boolean> LOCAL = new ConcurrentHashMap<>();
+    private static Endpoint endpoint;
+    private static Throwable fabricFailure;
+    private static boolean installed;
+
+    private SocketLayer() {
+    }
+
+    /** A client's attempt: the stream to use ({@code null}: TCP) and why. */
+    record Attempt(ByteStream stream, FallbackReason reason) {
+    }
+
+    /** A server socket's registration: its binding ({@code null}: TCP only) and why. */
+    record Listening(ServerBinding binding, FallbackReason reason) {
+    }
+
+    /**
+     * Installs the layer's factories for {@link Socket} and {@link ServerSocket}: every socket made from
+     * now on goes through the layer. Idempotent.
+     *
+     * @throws IllegalStateException if the JDK's socket implementation cannot be reached (the message
+     *                               names the {@code --add-opens} flags), or another socket factory is
+     *                               already installed in this JVM
+     */
+    @SuppressWarnings("deprecation")   // the factories are deprecated (JDK 17), not for removal: the only hook for java.net.Socket
+    public static synchronized void install() {
+        if (installed) {
+            return;
+        }
+        PlatformSocket.check();
+        try {
+            Socket.setSocketImplFactory(() -> new LayerSocketImpl(false));
+            ServerSocket.setSocketFactory(() -> new LayerSocketImpl(true));
+        } catch (final IOException e) {
+            throw new IllegalStateException("softclan sockets: another socket factory is installed in this JVM ("
+                + e.getMessage() + "); the layer is not active", e);
+        }
+        installed = true;
+    }
+
+    /** {@return whether {@link #install()} succeeded in this JVM} */
+    public static synchronized boolean isInstalled() {
+        return installed;
+    }
+
+    /** {@return the byte-stream service name a server listening on {@code port} registers in the fabric} */
+    static String serviceFor(final int port) {
+        return "tcp-" + port;
+    }
+
+    static boolean enabled() {
+        return !"false".equalsIgnoreCase(System.getProperty("softclan.sockets.enabled", "true"));
+    }
+
+    /** {@return the fabric's directory the layer uses (environment, then property, then the default)} */
+    public static Path fabricRoot() {
+        final String env = System.getenv("SOFTCLAN_FABRIC");
+        if (env != null && !env.isEmpty()) {
+            return Paths.get(env);
+        }
+        final String prop = System.getProperty("softclan.fabric");
+        if (prop != null && !prop.isEmpty()) {
+            return Paths.get(prop);
+        }
+        return Fabric.defaultRoot();
+    }
+
+    /** {@return this process's endpoint in the fabric, opened on first use; {@code null} if that failed} */
+    static synchronized Endpoint endpoint() {
+        if (endpoint == null && fabricFailure == null) {
+            try {
+                final Fabric f = Fabric.open(fabricRoot());
+                endpoint = f.openEndpoint("sockets-" + ProcessHandle.current().pid());
+            } catch (final RuntimeException | Error e) {
+                fabricFailure = e;
+                STATS.error("the fabric at " + fabricRoot() + " cannot be used: " + e);
+            }
+        }
+        return endpoint;
+    }
+
+    /**
+     * {@return whether {@code a} is an address of this host}: a loopback or wildcard address, or one of
+     * its interfaces' (cached per address)
+     */
+    static boolean isLocal(final InetAddress a) {
+        if (a == null) {
+            return false;
+        }
+        if (a.isLoopbackAddress() || a.isAnyLocalAddress()) {
+            return true;
+        }
+        return LOCAL.computeIfAbsent(a, x -> {
+            try {
+                return NetworkInterface.getByInetAddress(x) != null;
+            } catch (final SocketException e) {
+                return false;
+            }
+        });
+    }
+
+    /**
+     * A client's side of the switch, before its TCP connect: if the server's process runs the layer in
+     * this fabric, binds {@code tcp} (when the program did not) so its port is known, connects a byte
+     * stream to that process, says which TCP connection it is for, and waits for its ack.
+     */
+    static Attempt offer(final SocketImpl tcp, final InetSocketAddress remote, final int connectMillis) {
+        if (!enabled()) {
+            return new Attempt(null, FallbackReason.DISABLED);
+        }
+        if (!isLocal(remote.getAddress())) {
+            return new Attempt(null, FallbackReason.REMOTE_HOST);
+        }
+        final Endpoint ep = endpoint();
+        if (ep == null) {
+            return new Attempt(null, FallbackReason.FABRIC_UNAVAILABLE);
+        }
+        final long waitMillis = connectMillis > 0 ? Math.min(connectMillis, HANDSHAKE_TIMEOUT_MS) : HANDSHAKE_TIMEOUT_MS;
+        ByteStream s;
+        try {
+            s = ByteStreams.connect(ep, serviceFor(remote.getPort()), new ConnectionContext(), waitMillis,
+                TimeUnit.MILLISECONDS);
+        } catch (final ConnectException e) {
+            return new Attempt(null, FallbackReason.PEER_NOT_ACCELERATED);
+        } catch (final RuntimeException e) {
+            STATS.error("connecting a stream for " + remote + ": " + e);
+            return new Attempt(null, FallbackReason.HANDSHAKE_FAILED);
+        }
+        try {
+            int localPort = PlatformSocket.localPort(tcp);
+            if (localPort == 0) {
+                final InetAddress any = remote.getAddress() instanceof Inet4Address
+                    ? InetAddress.getByAddress(new byte[4]) : InetAddress.getByAddress(new byte[16]);
+                PlatformSocket.bind(tcp, any, 0);
+                localPort = PlatformSocket.localPort(tcp);
+            }
+            final InetAddress bound = (InetAddress) tcp.getOption(SocketOptions.SO_BINDADDR);
+            s.write(Handshake.hello(localPort, remote.getPort(), bound));
+            s.readTimeout(waitMillis, TimeUnit.MILLISECONDS);
+            final ByteBuffer ack = ByteBuffer.allocate(Handshake.ACK_LENGTH);
+            while (ack.hasRemaining()) {
+                if (s.read(ack) < 0) {
+                    throw new IOException("softclan sockets: the server ended the stream instead of its ack");
+                }
+            }
+            Handshake.checkAck(ack, localPort);
+            s.readTimeout(0, TimeUnit.MILLISECONDS);
+            return new Attempt(s, FallbackReason.ACCELERATED);
+        } catch (final IOException | RuntimeException e) {
+            s.close();
+            STATS.error("hand-shake with the server of " + remote + ": " + e);
+            return new Attempt(null, FallbackReason.HANDSHAKE_FAILED);
+        }
+    }
+
+    /** A server socket's side: registers the port's service in the fabric (unless another process has). */
+    static Listening listen(final int port) {
+        if (!enabled()) {
+            return new Listening(null, FallbackReason.DISABLED);
+        }
+        final Endpoint ep = endpoint();
+        if (ep == null) {
+            return new Listening(null, FallbackReason.FABRIC_UNAVAILABLE);
+        }
+        try {
+            final StreamListener l = ByteStreams.listen(ep, serviceFor(port), new ConnectionContext());
+            return new Listening(new ServerBinding(l, port), FallbackReason.ACCELERATED);
+        } catch (final RegionExistsException e) {
+            return new Listening(null, FallbackReason.LISTENER_CONFLICT);
+        } catch (final RuntimeException e) {
+            STATS.error("listening for port " + port + ": " + e);
+            return new Listening(null, FallbackReason.FABRIC_UNAVAILABLE);
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package org.softclan.sockets;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.util.Objects;
+import org.softclan.vmmc.stream.ByteStream;
+import org.softclan.vmmc.stream.StreamInputStream;
+import org.softclan.vmmc.stream.StreamPeerGoneException;
+import org.softclan.vmmc.stream.StreamTimeoutException;
+
+/**
+ * An accelerated socket's input: reads of its byte stream with TCP's exceptions. A read waits at most the
+ * socket's {@code SO_TIMEOUT} ({@link SocketTimeoutException}, the socket stays usable), returns -1 at
+ * the end of the peer's output (its {@code shutdownOutput} or {@code close}), and fails with
+ * {@code SocketException("Connection reset")} if the peer died or closed without ending its output.
+ */
+final class StreamSocketInput extends InputStream {
+    private final LayerSocketImpl socket;
+    private final ByteStream stream;
+    private final StreamInputStream buffered;
+    private final byte[] one = new byte[1];
+
+    StreamSocketInput(final LayerSocketImpl socket, final ByteStream stream) {
+        this.socket = socket;
+        this.stream = stream;
+        this.buffered = new StreamInputStream(stream);
+    }
+
+    @Override
+    public int read() throws IOException {
+        final int n = read(one, 0, 1);
+        return n < 0 ? -1 : one[0] & 0xFF;
+    }
+
+    @Override
+    public int read(final byte[] b, final int off, final int len) throws IOException {
+        Objects.checkFromIndexSize(off, len, b.length);
+        if (socket.inputShut) {
+            return -1;
+        }
+        if (len == 0) {
+            return 0;
+        }
+        try {
+            final int n = stream.read(ByteBuffer.wrap(b, off, len));
+            if (n > 0) {
+                SocketLayer.STATS.received(n);
+            }
+            return n;
+        } catch (final StreamTimeoutException e) {
+            throw new SocketTimeoutException("Read timed out");
+        } catch (final StreamPeerGoneException e) {
+            throw reset(e);
+        } catch (final ClosedChannelException e) {
+            if (socket.inputShut) {
+                return -1;
+            }
+            throw closed(e);
+        }
+    }
+
+    @Override
+    public int available() throws IOException {
+        if (socket.inputShut) {
+            return 0;
+        }
+        try {
+            // the bytes kept from partly read frames, else 1 if a frame waits in the ring (its size is
+            // known only once it is taken): a read then returns without blocking
+            final int kept = buffered.available();
+            return kept > 0 ? kept : stream.connection().hasMessage() ? 1 : 0;
+        } catch (final ClosedChannelException e) {
+            throw closed(e);
+        }
+    }
+
+    /** Closing a socket's stream closes the socket, as for TCP. */
+    @Override
+    public void close() throws IOException {
+        socket.closeFromStream();
+    }
+
+    static SocketException reset(final IOException cause) {
+        final SocketException e = new SocketException("Connection reset");
+        e.initCause(cause);
+        return e;
+    }
+
+    static SocketException closed(final IOException cause) {
+        final SocketException e = new SocketException("Socket closed");
+        e.initCause(cause);
+        return e;
+    }
+}

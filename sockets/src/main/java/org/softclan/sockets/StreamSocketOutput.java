@@ -1,0 +1,57 @@
+package org.softclan.sockets;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.SocketException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.util.Objects;
+import org.softclan.vmmc.stream.ByteStream;
+import org.softclan.vmmc.stream.StreamPeerGoneException;
+
+/**
+ * An accelerated socket's output: writes to its byte stream, returning once the bytes are in the peer's
+ * ring (a write blocks while the ring is full, as a TCP write blocks on a full send buffer). A write to
+ * a peer that died or closed fails with {@code SocketException("Broken pipe")}.
+ */
+final class StreamSocketOutput extends OutputStream {
+    private final LayerSocketImpl socket;
+    private final ByteStream stream;
+
+    StreamSocketOutput(final LayerSocketImpl socket, final ByteStream stream) {
+        this.socket = socket;
+        this.stream = stream;
+    }
+
+    @Override
+    public void write(final int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(final byte[] b, final int off, final int len) throws IOException {
+        Objects.checkFromIndexSize(off, len, b.length);
+        if (socket.outputShut) {
+            throw new SocketException("Socket output is shutdown");
+        }
+        if (len == 0) {
+            return;
+        }
+        try {
+            stream.write(ByteBuffer.wrap(b, off, len));
+            SocketLayer.STATS.sent(len);
+        } catch (final StreamPeerGoneException e) {
+            final SocketException s = new SocketException("Broken pipe");
+            s.initCause(e);
+            throw s;
+        } catch (final ClosedChannelException e) {
+            throw StreamSocketInput.closed(e);
+        }
+    }
+
+    /** Closing a socket's stream closes the socket, as for TCP. */
+    @Override
+    public void close() throws IOException {
+        socket.closeFromStream();
+    }
+}

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import org.softclan.dsm.Endpoint;
 import org.softclan.dsm.Fabric;
 import org.softclan.dsm.RegionExistsException;
+import org.softclan.tripwire.WaitStrategy;
 import org.softclan.vmmc.ConnectException;
 import org.softclan.vmmc.ConnectionContext;
 import org.softclan.vmmc.stream.ByteStream;
@@ -47,6 +48,15 @@ public final class SocketLayer {
     public static final SocketLayerStats STATS = new SocketLayerStats();
     /** How long a client waits for the server process's answer to its hello (ms). */
     static final long HANDSHAKE_TIMEOUT_MS = 5_000;
+    /**
+     * How long a read or write of an accelerated socket spins before it blocks, in ns
+     * ({@code -Dsoftclan.sockets.spinMicros}, default 100 us). Longer than one block-and-wake between two
+     * JVMs here (about 40 us on a 2-CPU virtual machine): with a window shorter than that, a ping-pong
+     * whose two sides once blocked stays blocking, each waking the other (both sides' waits fall to the
+     * kernel wake-up's 40 us round trip); with it longer, the side that wakes the other finds the answer
+     * still spinning, and the pair goes back to spinning. A reader that waits longer uses no CPU.
+     */
+    static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(Long.getLong("softclan.sockets.spinMicros", 100));
     private static final Map<InetAddress, Boolean> LOCAL = new ConcurrentHashMap<>();
     private static Endpoint endpoint;
     private static Throwable fabricFailure;
@@ -90,6 +100,11 @@ public final class SocketLayer {
     /** {@return whether {@link #install()} succeeded in this JVM} */
     public static synchronized boolean isInstalled() {
         return installed;
+    }
+
+    /** {@return the settings of an accelerated socket's connection: the competitive wait of {@link #SPIN_NANOS}} */
+    static ConnectionContext connectionContext() {
+        return new ConnectionContext().waitStrategy(WaitStrategy.competitive(SPIN_NANOS));
     }
 
     /** {@return the byte-stream service name a server listening on {@code port} registers in the fabric} */
@@ -167,7 +182,7 @@ public final class SocketLayer {
         final long waitMillis = connectMillis > 0 ? Math.min(connectMillis, HANDSHAKE_TIMEOUT_MS) : HANDSHAKE_TIMEOUT_MS;
         ByteStream s;
         try {
-            s = ByteStreams.connect(ep, serviceFor(remote.getPort()), new ConnectionContext(), waitMillis,
+            s = ByteStreams.connect(ep, serviceFor(remote.getPort()), connectionContext(), waitMillis,
                 TimeUnit.MILLISECONDS);
         } catch (final ConnectException e) {
             return new Attempt(null, FallbackReason.PEER_NOT_ACCELERATED);
@@ -212,7 +227,7 @@ public final class SocketLayer {
             return new Listening(null, FallbackReason.FABRIC_UNAVAILABLE);
         }
         try {
-            final StreamListener l = ByteStreams.listen(ep, serviceFor(port), new ConnectionContext());
+            final StreamListener l = ByteStreams.listen(ep, serviceFor(port), connectionContext());
             return new Listening(new ServerBinding(l, port), FallbackReason.ACCELERATED);
         } catch (final RegionExistsException e) {
             return new Listening(null, FallbackReason.LISTENER_CONFLICT);

@@ -108,6 +108,17 @@ public final class PeerProcess implements AutoCloseable {
      * @return the command line of a JVM like this one (its debugger options left out) running {@code mainClass}
      */
     public static List<String> javaCommand(final Class<?> mainClass, final List<String> args) {
+        return javaCommand(mainClass, List.of(), args);
+    }
+
+    /**
+     * @param mainClass the class to run
+     * @param jvmArgs   JVM arguments added to this JVM's
+     * @param args      its arguments
+     * @return the command line of a JVM like this one (its debugger options left out), with {@code jvmArgs},
+     *         running {@code mainClass}
+     */
+    public static List<String> javaCommand(final Class<?> mainClass, final List<String> jvmArgs, final List<String> args) {
         final List<String> cmd = new ArrayList<>();
         cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
         for (final String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -117,6 +128,7 @@ public final class PeerProcess implements AutoCloseable {
         }
         cmd.add("-Dchronicle.analytics.disable=true");
         cmd.add("-Dchronicle.announcer.disable=true");
+        cmd.addAll(jvmArgs);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(mainClass.getName());

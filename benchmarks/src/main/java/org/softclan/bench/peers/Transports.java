@@ -31,7 +31,9 @@ public final class Transports {
             new SocketTransport(false, false),
             new SocketTransport(true, false),
             new SocketTransport(false, true),
-            new SocketTransport(true, true));
+            new SocketTransport(true, true),
+            new LayerSocketTransport(false),
+            new LayerSocketTransport(true));
     }
 
     /**

@@ -2,9 +2,16 @@ package org.softclan.bench.peers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
+import org.softclan.bench.BenchMain;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -17,8 +24,32 @@ import org.junit.jupiter.params.provider.MethodSource;
  * and echoed by the child.
  */
 class TransportRoundTripTest {
+    /** Every transport this JVM can run ({@code socket-layer} needs the agent: {@link #theSocketLayerEchoesBetweenTwoJvmsWithTheAgent}). */
     static Stream<String> transports() {
-        return Transports.names(Transports.known()).stream();
+        return Transports.names(Transports.known()).stream().filter(n -> !n.equals("socket-layer"));
+    }
+
+    @Test
+    @Timeout(120)
+    void theSocketLayerEchoesBetweenTwoJvmsWithTheAgent(@TempDir final Path dir) throws Exception {
+        final Path result = dir.resolve("r.result");
+        final Process p = new ProcessBuilder(PeerProcess.javaCommand(BenchMain.class,
+            LayerSocketTransport.jvmArgs("socket-layer"), List.of("pingpong", "--transport", "socket-layer", "--size",
+                "100", "--warmup", "20", "--warmup-seconds", "0", "--iterations", "200", "--result-file", result.toString())))
+            .redirectErrorStream(true).redirectOutput(dir.resolve("log").toFile()).start();
+        assertTrue(p.waitFor(100, TimeUnit.SECONDS), "pingpong did not end");
+        assertEquals(0, p.exitValue(), Files.readString(dir.resolve("log")));
+        final PingPongResult r = PingPongResult.read(result);
+        assertEquals("socket-layer", r.transport());
+        assertEquals(200, r.roundTrips(), "measured round trips");
+        assertEquals(r.warmup() + 200, r.echoed(), "requests the echo JVM checked and echoed");
+    }
+
+    @Test
+    void theSocketLayerRefusesToRunWithoutItsAgent() {
+        final Exception e = assertThrows(IllegalStateException.class,
+            () -> Transports.byName("socket-layer").client(16));
+        assertTrue(e.getMessage().contains("agent"), e.getMessage());
     }
 
     @ParameterizedTest(name = "{0}")

@@ -14,9 +14,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
     description = {
         "Run the demos. Without a subcommand: the RPC demo ('vmmc demo rpc') with its defaults.",
-        "The streaming demo: 'vmmc demo stream'."
+        "The streaming demo: 'vmmc demo stream'; the socket layer's: 'vmmc demo sockets'."
     },
-    subcommands = {DemoRpcCommand.class, DemoStreamCommand.class})
+    subcommands = {DemoRpcCommand.class, DemoStreamCommand.class, DemoSocketsCommand.class})
 public final class DemoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

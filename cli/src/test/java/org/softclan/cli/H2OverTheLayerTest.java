@@ -1,4 +1,4 @@
-package org.softclan.sockets;
+package org.softclan.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Timeout;
 import org.softclan.dsm.testing.JvmProcess;
 
 /**
- * The H2 database's TCP server and a JDBC client, unchanged from H2's jar (classic {@code java.net}
- * sockets on both ends), in separate JVMs: the same query results over plain TCP and through the layer,
+ * The H2 database's TCP server, unchanged from H2's jar, and a plain JDBC client ({@link SocketsDemoClient};
+ * classic {@code java.net} sockets on both ends), in separate JVMs: the same query results over plain TCP and through the layer,
  * the layer's run going through shared memory (its counters), and a plain client reaching a server
  * that runs the layer.
  */
@@ -38,7 +38,7 @@ class H2OverTheLayerTest {
     void setUp() throws IOException {
         dir = Files.createTempDirectory("softclan-sockets-h2");
         fabric = Files.createDirectory(dir.resolve("fabric"));
-        agent = AgentJar.write(dir);
+        agent = SocketsAgentJar.write(dir);
     }
 
     @AfterEach
@@ -71,7 +71,7 @@ class H2OverTheLayerTest {
             "-tcpPort", Integer.toString(port), "-ifNotExists", "-baseDir", dir.resolve("db-" + tag).toString());
         processes.add(server);
         server.expectLine("TCP server running", 60, TimeUnit.SECONDS);
-        final JvmProcess client = JvmProcess.start(H2ClientMain.class, jvm(clientLayer, tag + "-client"),
+        final JvmProcess client = JvmProcess.start(SocketsDemoClient.class, jvm(clientLayer, tag + "-client"),
             "jdbc:h2:tcp://localhost:" + port + "/mem:softclan", "1000");
         processes.add(client);
         final String result = client.expectLine("RESULT ", 2, TimeUnit.MINUTES);
@@ -112,5 +112,16 @@ class H2OverTheLayerTest {
         final Properties s = report("mixed-server");
         assertTrue(Long.parseLong(s.getProperty("fallback.PEER_NOT_ACCELERATED")) >= 1, "the plain client's"
             + " connection is counted as a fallback: " + s);
+    }
+
+    @Test
+    void theDemoRunsBothWaysAndSaysTheResultsMatchedAndTheSecondRunWasAccelerated() throws Exception {
+        try (JvmProcess demo = JvmProcess.start(Vmmc.class, List.of("-Xmx256m"), "demo", "sockets", "--queries", "500")) {
+            final int exit = demo.waitFor(3, TimeUnit.MINUTES);
+            final String out = demo.transcript();
+            assertEquals(0, exit, out);
+            assertTrue(out.contains("query results identical; second run through shared memory"), out);
+            assertTrue(out.contains("loopback TCP") && out.contains("socket layer (shared memory)"), out);
+        }
     }
 }

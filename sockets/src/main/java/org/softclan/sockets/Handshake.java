@@ -20,20 +20,24 @@ import java.nio.ByteOrder;
  * a server never waits for a stream that might not come, and a plain client (no hello) stays on TCP.
  *
  * <pre>
- *   hello, 32 bytes, little-endian          ack, 8 bytes
- *   0  int   magic 0x534C4353 ("SCLS")       0  int magic 0x414C4353 ("SCLA")
- *   4  short version (1)                     4  int the hello's client port
- *   6  byte  address length (0, 4 or 16)
- *   7  byte  0
+ *   hello, 48 bytes, little-endian             ack, 8 bytes
+ *   0  int   magic 0x534C4353 ("SCLS")          0  int magic 0x414C4353 ("SCLA")
+ *   4  short version (1)                        4  int the hello's client port
+ *   6  byte  client address length (0, 4 or 16)
+ *   7  byte  server address length (4 or 16)
  *   8  int   client port (1..65535)
  *   12 int   server port (1..65535)
- *   16 16 B  the client's bound address (0 bytes used for the wildcard)
+ *   16 16 B  the client's bound address (none for the wildcard)
+ *   32 16 B  the server address the client dials
  * </pre>
+ *
+ * The server checks the address dialed against the one its socket is bound to: a server that holds
+ * the port on one address only is not the one a client dialing another address reaches over TCP.
  *
  * Everything read is checked: a hello or ack that fails a check ends that stream, never the server.
  */
 final class Handshake {
-    static final int HELLO_LENGTH = 32;
+    static final int HELLO_LENGTH = 48;
     static final int ACK_LENGTH = 8;
     static final int HELLO_MAGIC = 0x534C4353;
     static final int ACK_MAGIC = 0x414C4353;
@@ -42,16 +46,20 @@ final class Handshake {
     private Handshake() {
     }
 
-    /** A decoded hello. {@code address} is {@code null} for a client bound to the wildcard address. */
-    record Hello(int clientPort, int serverPort, InetAddress address) {
+    /**
+     * A decoded hello. {@code address} is {@code null} for a client bound to the wildcard address;
+     * {@code serverAddress} is the address the client dials.
+     */
+    record Hello(int clientPort, int serverPort, InetAddress address, InetAddress serverAddress) {
     }
 
-    static ByteBuffer hello(final int clientPort, final int serverPort, final InetAddress bound) {
+    static ByteBuffer hello(final int clientPort, final int serverPort, final InetAddress bound, final InetAddress server) {
         final ByteBuffer b = ByteBuffer.allocate(HELLO_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
         b.putInt(HELLO_MAGIC).putShort(VERSION);
         final byte[] addr = bound == null || bound.isAnyLocalAddress() ? new byte[0] : bound.getAddress();
-        b.put((byte) addr.length).put((byte) 0).putInt(clientPort).putInt(serverPort);
-        b.put(addr);
+        final byte[] dialed = server.getAddress();
+        b.put((byte) addr.length).put((byte) dialed.length).putInt(clientPort).putInt(serverPort);
+        b.put(16, addr).put(32, dialed);
         b.position(0).limit(HELLO_LENGTH);
         return b;
     }
@@ -73,6 +81,7 @@ final class Handshake {
             throw new IOException("softclan sockets: hello version " + version + ", this layer speaks " + VERSION);
         }
         final int addrLength = b.get(6);
+        final int serverAddrLength = b.get(7);
         final int clientPort = b.getInt(8);
         final int serverPort = b.getInt(12);
         checkPort("client port", clientPort);
@@ -80,20 +89,26 @@ final class Handshake {
         if (addrLength != 0 && addrLength != 4 && addrLength != 16) {
             throw new IOException("softclan sockets: hello address length " + addrLength + " is not 0, 4 or 16");
         }
-        InetAddress address = null;
-        if (addrLength != 0) {
-            final byte[] a = new byte[addrLength];
-            b.get(16, a);
-            try {
-                address = InetAddress.getByAddress(a);
-            } catch (final UnknownHostException e) {
-                throw new IOException("softclan sockets: hello address of " + addrLength + " bytes", e);
-            }
-            if (!(address instanceof Inet4Address || address instanceof Inet6Address)) {
-                throw new IOException("softclan sockets: hello address " + address);
-            }
+        if (serverAddrLength != 4 && serverAddrLength != 16) {
+            throw new IOException("softclan sockets: hello server address length " + serverAddrLength + " is not 4 or 16");
         }
-        return new Hello(clientPort, serverPort, address);
+        final InetAddress address = addrLength == 0 ? null : address(b, 16, addrLength);
+        return new Hello(clientPort, serverPort, address, address(b, 32, serverAddrLength));
+    }
+
+    private static InetAddress address(final ByteBuffer b, final int at, final int length) throws IOException {
+        final byte[] a = new byte[length];
+        b.get(at, a);
+        final InetAddress address;
+        try {
+            address = InetAddress.getByAddress(a);
+        } catch (final UnknownHostException e) {
+            throw new IOException("softclan sockets: hello address of " + length + " bytes at " + at, e);
+        }
+        if (!(address instanceof Inet4Address || address instanceof Inet6Address)) {
+            throw new IOException("softclan sockets: hello address " + address);
+        }
+        return address;
     }
 
     static ByteBuffer ack(final int clientPort) {

@@ -124,7 +124,7 @@ final class LayerSocketImpl extends SocketImpl {
             reason = FallbackReason.NOT_APPLICABLE;   // several processes may share the port: no one owns it
             return;
         }
-        final SocketLayer.Listening l = SocketLayer.listen(localport);
+        final SocketLayer.Listening l = SocketLayer.listen(localport, (InetAddress) tcp.getOption(SocketOptions.SO_BINDADDR));
         binding = l.binding();
         reason = l.reason();
     }

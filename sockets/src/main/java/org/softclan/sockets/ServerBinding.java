@@ -26,6 +26,8 @@ final class ServerBinding implements AutoCloseable {
     static final long HELLO_TIMEOUT_MS = 2_000;
     private final StreamListener listener;
     private final int port;
+    /** The address the server socket is bound to (the wildcard: every address of the host). */
+    private final InetAddress bound;
     private final Map<Integer, Pending> pending = new ConcurrentHashMap<>();
     private final Thread acceptor;
     private volatile boolean closed;
@@ -33,9 +35,10 @@ final class ServerBinding implements AutoCloseable {
     private record Pending(ByteStream stream, InetAddress address) {
     }
 
-    ServerBinding(final StreamListener listener, final int port) {
+    ServerBinding(final StreamListener listener, final int port, final InetAddress bound) {
         this.listener = listener;
         this.port = port;
+        this.bound = bound;
         this.acceptor = new Thread(this::acceptLoop, "softclan-sockets-accept-" + port);
         acceptor.setDaemon(true);
         acceptor.start();
@@ -102,6 +105,11 @@ final class ServerBinding implements AutoCloseable {
                 throw new IOException("softclan sockets: a hello for port " + h.serverPort() + " reached the"
                     + " listener of port " + port);
             }
+            if (!reaches(h.serverAddress())) {
+                // another socket holds this port on the address dialed: the TCP connection goes there
+                throw new IOException("softclan sockets: a hello for " + h.serverAddress() + ":" + port
+                    + " reached the listener bound to " + bound + ":" + port);
+            }
             s.readTimeout(0, TimeUnit.MILLISECONDS);
             final Pending old = pending.put(h.clientPort(), new Pending(s, h.address()));
             if (old != null) {
@@ -115,6 +123,14 @@ final class ServerBinding implements AutoCloseable {
             SocketLayer.STATS.handshakeRefused();
             s.close();
         }
+    }
+
+    /** {@return whether a TCP connect to {@code dialed} on this port reaches this server socket} */
+    private boolean reaches(final InetAddress dialed) {
+        if (bound == null || bound.isAnyLocalAddress()) {
+            return true;
+        }
+        return bound.equals(dialed);
     }
 
     /** Drops kept streams whose client closed or died (one that never connected over TCP). */

@@ -107,9 +107,26 @@ public final class SocketLayer {
         return new ConnectionContext().waitStrategy(WaitStrategy.competitive(SPIN_NANOS));
     }
 
-    /** {@return the byte-stream service name a server listening on {@code port} registers in the fabric} */
+    /**
+     * {@return the byte-stream service name a server listening on {@code port} registers in the fabric}:
+     * {@code tcp-NETNS-PORT}, where {@code NETNS} is this process's network namespace (the inode of
+     * {@code /proc/self/ns/net}): two processes that share a fabric directory but not a network namespace
+     * (containers sharing {@code /dev/shm}) do not share a loopback either, and must not meet.
+     */
     static String serviceFor(final int port) {
-        return "tcp-" + port;
+        return "tcp-" + NETNS + "-" + port;
+    }
+
+    private static final String NETNS = networkNamespace();
+
+    private static String networkNamespace() {
+        try {
+            final String link = java.nio.file.Files.readSymbolicLink(Paths.get("/proc/self/ns/net")).toString();
+            final String digits = link.replaceAll("[^0-9]", "");
+            return digits.isEmpty() ? "0" : digits;
+        } catch (final IOException | UnsupportedOperationException | SecurityException e) {
+            return "0";
+        }
     }
 
     static boolean enabled() {
@@ -199,7 +216,7 @@ public final class SocketLayer {
                 localPort = PlatformSocket.localPort(tcp);
             }
             final InetAddress bound = (InetAddress) tcp.getOption(SocketOptions.SO_BINDADDR);
-            s.write(Handshake.hello(localPort, remote.getPort(), bound));
+            s.write(Handshake.hello(localPort, remote.getPort(), bound, remote.getAddress()));
             s.readTimeout(waitMillis, TimeUnit.MILLISECONDS);
             final ByteBuffer ack = ByteBuffer.allocate(Handshake.ACK_LENGTH);
             while (ack.hasRemaining()) {
@@ -217,8 +234,13 @@ public final class SocketLayer {
         }
     }
 
-    /** A server socket's side: registers the port's service in the fabric (unless another process has). */
-    static Listening listen(final int port) {
+    /**
+     * A server socket's side: registers the port's service in the fabric (unless another process has).
+     *
+     * @param port  the port it listens on
+     * @param bound the address it is bound to (the wildcard for every address)
+     */
+    static Listening listen(final int port, final InetAddress bound) {
         if (!enabled()) {
             return new Listening(null, FallbackReason.DISABLED);
         }
@@ -228,7 +250,7 @@ public final class SocketLayer {
         }
         try {
             final StreamListener l = ByteStreams.listen(ep, serviceFor(port), connectionContext());
-            return new Listening(new ServerBinding(l, port), FallbackReason.ACCELERATED);
+            return new Listening(new ServerBinding(l, port, bound), FallbackReason.ACCELERATED);
         } catch (final RegionExistsException e) {
             return new Listening(null, FallbackReason.LISTENER_CONFLICT);
         } catch (final RuntimeException e) {

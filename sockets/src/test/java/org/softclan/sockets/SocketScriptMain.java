@@ -16,6 +16,8 @@ import java.util.Arrays;
  *
  * <pre>
  * listen                 a server socket on loopback: OK port
+ * listenAt ADDR PORT     a server socket bound to ADDR:PORT (0: any port): OK port
+ * connectTo ADDR PORT    connect to ADDR:PORT
  * accept [ms]            accept (with SO_TIMEOUT ms on the server socket)
  * connect PORT           connect to loopback PORT
  * write N                write N bytes (0, 1, 2, ... mod 251)
@@ -49,6 +51,14 @@ public final class SocketScriptMain {
                     case "listen" -> {
                         server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
                         System.out.println("OK " + server.getLocalPort());
+                    }
+                    case "listenAt" -> {
+                        server = new ServerSocket(Integer.parseInt(c[2]), 50, InetAddress.getByName(c[1]));
+                        System.out.println("OK " + server.getLocalPort());
+                    }
+                    case "connectTo" -> {
+                        s = new Socket(InetAddress.getByName(c[1]), Integer.parseInt(c[2]));
+                        System.out.println("OK " + s.getLocalPort());
                     }
                     case "accept" -> {
                         server.setSoTimeout(c.length > 1 ? Integer.parseInt(c[1]) : 0);

@@ -1,0 +1,94 @@
+package org.softclan.sockets;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.softclan.dsm.testing.JvmProcess;
+
+/**
+ * A client must reach, through shared memory or over TCP, the very server its TCP connect reaches: never
+ * another process that registered the same port in the fabric. Two cases where the port alone would
+ * mislead it: another server socket holding the same port on another loopback address, and a server in
+ * another network namespace (its own loopback) that shares the fabric's directory.
+ */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
+class SocketLayerAddressTest {
+    private Path dir;
+    private List<String> layer;
+    private final List<JvmProcess> processes = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() throws IOException {
+        dir = Files.createTempDirectory("softclan-sockets-address");
+        final Path fabric = Files.createDirectory(dir.resolve("fabric"));
+        layer = List.of("-javaagent:" + AgentJar.write(dir), "-Dsoftclan.fabric=" + fabric, "-Xmx256m");
+    }
+
+    @AfterEach
+    void tearDown() throws IOException {
+        processes.forEach(JvmProcess::close);
+        try (var walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    private JvmProcess start(final List<String> launcher, final List<String> jvm) throws Exception {
+        final JvmProcess p = JvmProcess.startWrapped(launcher, SocketScriptMain.class, jvm);
+        processes.add(p);
+        p.expectLine("READY", 60, TimeUnit.SECONDS);
+        return p;
+    }
+
+    private static String ok(final JvmProcess p, final String command) throws InterruptedException {
+        p.send(command);
+        final String line = p.expectLine("", 30, TimeUnit.SECONDS);
+        assertTrue(line.startsWith("OK"), command + ": " + line);
+        return line.length() > 3 ? line.substring(3) : "";
+    }
+
+    /** The client talks to {@code plain} over TCP, and says why it did not use shared memory. */
+    private static void talksOverTcp(final JvmProcess client, final JvmProcess plain, final String reason) throws Exception {
+        ok(plain, "accept 10000");
+        ok(client, "write 1000");
+        assertEquals("1000", ok(plain, "read 1000"), "the bytes reached the server the TCP connect reached");
+        ok(plain, "write 10");
+        assertEquals("10", ok(client, "read 10"));
+        final String report = ok(client, "report");
+        assertTrue(report.contains("accelerated=0 ") && report.contains(reason + "=1 "), report);
+    }
+
+    @Test
+    void aClientDialingAnotherLoopbackAddressReachesTheServerThereNotTheOneOfTheSamePort() throws Exception {
+        final JvmProcess accelerated = start(List.of(), layer);
+        final String port = ok(accelerated, "listenAt 127.0.0.1 0");
+        final JvmProcess plain = start(List.of(), List.of("-Xmx256m"));
+        ok(plain, "listenAt 127.0.0.2 " + port);
+        final JvmProcess client = start(List.of(), layer);
+        ok(client, "connectTo 127.0.0.2 " + port);
+        talksOverTcp(client, plain, "fallback.HANDSHAKE_FAILED");
+    }
+
+    @Test
+    void processesInAnotherNetworkNamespaceDoNotMeetThoughTheyShareTheFabric() throws Exception {
+        final JvmProcess accelerated = start(List.of(), layer);
+        final String port = ok(accelerated, "listenAt 127.0.0.1 0");
+        // a plain server on the same port of its own namespace's loopback, and a client with the layer there
+        final JvmProcess plain = start(List.of("unshare", "--net", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\""),
+            List.of("-Xmx256m"));
+        ok(plain, "listenAt 127.0.0.1 " + port);
+        final JvmProcess client = start(List.of("nsenter", "--net=/proc/" + plain.pid() + "/ns/net"), layer);
+        ok(client, "connectTo 127.0.0.1 " + port);
+        talksOverTcp(client, plain, "fallback.PEER_NOT_ACCELERATED");
+    }
+}

@@ -20,16 +20,23 @@ import java.nio.ByteOrder;
  * a server never waits for a stream that might not come, and a plain client (no hello) stays on TCP.
  *
  * <pre>
- *   hello, 48 bytes, little-endian             ack, 8 bytes
- *   0  int   magic 0x534C4353 ("SCLS")          0  int magic 0x414C4353 ("SCLA")
- *   4  short version (1)                        4  int the hello's client port
+ *   hello, 56 bytes, little-endian             ack, 16 bytes
+ *   0  int   magic 0x534C4353 ("SCLS")          0  int  magic 0x414C4353 ("SCLA")
+ *   4  short version (1)                        4  int  the hello's client port
+ *                                               8  long the server's pid
  *   6  byte  client address length (0, 4 or 16)
  *   7  byte  server address length (4 or 16)
  *   8  int   client port (1..65535)
  *   12 int   server port (1..65535)
  *   16 16 B  the client's bound address (none for the wildcard)
  *   32 16 B  the server address the client dials
+ *   48 long  the client's pid
  * </pre>
+ *
+ * A pid is a claim, made a fact by {@link KernelCheck}: the server takes a stream for an accepted TCP
+ * connection only if the hello's process holds that connection's client socket and has the stream's
+ * ring mapped; the client uses the stream only if the ack's process holds the listening socket and has
+ * its ring mapped.
  *
  * The server checks the address dialed against the one its socket is bound to: a server that holds
  * the port on one address only is not the one a client dialing another address reaches over TCP.
@@ -37,8 +44,8 @@ import java.nio.ByteOrder;
  * Everything read is checked: a hello or ack that fails a check ends that stream, never the server.
  */
 final class Handshake {
-    static final int HELLO_LENGTH = 48;
-    static final int ACK_LENGTH = 8;
+    static final int HELLO_LENGTH = 56;
+    static final int ACK_LENGTH = 16;
     static final int HELLO_MAGIC = 0x534C4353;
     static final int ACK_MAGIC = 0x414C4353;
     static final short VERSION = 1;
@@ -50,7 +57,7 @@ final class Handshake {
      * A decoded hello. {@code address} is {@code null} for a client bound to the wildcard address;
      * {@code serverAddress} is the address the client dials.
      */
-    record Hello(int clientPort, int serverPort, InetAddress address, InetAddress serverAddress) {
+    record Hello(int clientPort, int serverPort, InetAddress address, InetAddress serverAddress, long pid) {
     }
 
     static ByteBuffer hello(final int clientPort, final int serverPort, final InetAddress bound, final InetAddress server) {
@@ -59,7 +66,7 @@ final class Handshake {
         final byte[] addr = bound == null || bound.isAnyLocalAddress() ? new byte[0] : bound.getAddress();
         final byte[] dialed = server.getAddress();
         b.put((byte) addr.length).put((byte) dialed.length).putInt(clientPort).putInt(serverPort);
-        b.put(16, addr).put(32, dialed);
+        b.put(16, addr).put(32, dialed).putLong(48, ProcessHandle.current().pid());
         b.position(0).limit(HELLO_LENGTH);
         return b;
     }
@@ -93,7 +100,7 @@ final class Handshake {
             throw new IOException("softclan sockets: hello server address length " + serverAddrLength + " is not 4 or 16");
         }
         final InetAddress address = addrLength == 0 ? null : address(b, 16, addrLength);
-        return new Hello(clientPort, serverPort, address, address(b, 32, serverAddrLength));
+        return new Hello(clientPort, serverPort, address, address(b, 32, serverAddrLength), b.getLong(48));
     }
 
     private static InetAddress address(final ByteBuffer b, final int at, final int length) throws IOException {
@@ -113,14 +120,15 @@ final class Handshake {
 
     static ByteBuffer ack(final int clientPort) {
         final ByteBuffer b = ByteBuffer.allocate(ACK_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(ACK_MAGIC).putInt(clientPort).flip();
+        b.putInt(ACK_MAGIC).putInt(clientPort).putLong(ProcessHandle.current().pid()).flip();
         return b;
     }
 
     /**
+     * @return the pid the server's process claims
      * @throws IOException if {@code b} is not the ack of the hello for {@code clientPort}
      */
-    static void checkAck(final ByteBuffer b, final int clientPort) throws IOException {
+    static long checkAck(final ByteBuffer b, final int clientPort) throws IOException {
         b.order(ByteOrder.LITTLE_ENDIAN);
         final int magic = b.getInt(0);
         final int port = b.getInt(4);
@@ -128,6 +136,7 @@ final class Handshake {
             throw new IOException("softclan sockets: the server's ack (magic 0x" + Integer.toHexString(magic)
                 + ", port " + port + ") is not the ack for client port " + clientPort);
         }
+        return b.getLong(8);
     }
 
     private static void checkPort(final String what, final int port) throws IOException {

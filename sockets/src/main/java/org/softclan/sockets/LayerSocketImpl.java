@@ -89,13 +89,18 @@ final class LayerSocketImpl extends SocketImpl {
             throw new UnknownHostException(isa.getHostName());
         }
         ByteStream s = null;
+        int tcpMillis = millis;
         if (streamSocket) {
+            final long start = System.nanoTime();
             final SocketLayer.Attempt attempt = SocketLayer.offer(tcp, isa, millis);
             s = attempt.stream();
             reason = attempt.reason();
+            if (millis > 0) {   // the program's connect timeout covers the hand-shake too
+                tcpMillis = (int) Math.max(1, millis - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+            }
         }
         try {
-            PlatformSocket.connect(tcp, isa, millis);
+            PlatformSocket.connect(tcp, isa, tcpMillis);
         } catch (final IOException | RuntimeException e) {
             if (s != null) {
                 s.close();   // the server drops the stream it kept for this port

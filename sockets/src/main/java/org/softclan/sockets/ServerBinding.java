@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.softclan.dsm.DsmException;
 import org.softclan.vmmc.stream.ByteStream;
@@ -18,21 +17,37 @@ import org.softclan.vmmc.stream.StreamListener;
  * ({@link #take}).
  *
  * <p>Everything a client sends is checked; a hello that is malformed, late (over
- * {@value #HELLO_TIMEOUT_MS} ms) or for another port costs that client its stream, never the server. A
+ * {@value #HELLO_TIMEOUT_MS} ms in all) or for another port or address costs that client its stream; each
+ * hello is awaited on a thread of its own (at most {@value #MAX_HANDSHAKES} at once), so a slow one does
+ * not hold up the others. A
  * kept stream whose client has gone is dropped when found, so a later plain client on the same port is
  * not taken for it.
  */
 final class ServerBinding implements AutoCloseable {
+    /** The longest a client may take to send its whole hello (ms). */
     static final long HELLO_TIMEOUT_MS = 2_000;
+    /** Hellos awaited at once, each on a thread of its own; a stream beyond them is closed (its client falls back). */
+    static final int MAX_HANDSHAKES = 64;
+    /**
+     * Streams kept for TCP connections not accepted yet; a hello beyond them is refused (its client falls
+     * back before its TCP connect, so no connection is left half-accelerated). Each kept stream maps rings.
+     */
+    static final int MAX_PENDING = 1024;
+    private final java.util.concurrent.Semaphore handshakes = new java.util.concurrent.Semaphore(MAX_HANDSHAKES);
     private final StreamListener listener;
     private final int port;
     /** The address the server socket is bound to (the wildcard: every address of the host). */
     private final InetAddress bound;
-    private final Map<Integer, Pending> pending = new ConcurrentHashMap<>();
+    /** Streams kept for connections not accepted yet, by client port (guarded by this binding). */
+    private final Map<Integer, java.util.List<Pending>> pending = new java.util.HashMap<>();
+    private int pendingCount;
     private final Thread acceptor;
     private volatile boolean closed;
 
-    private record Pending(ByteStream stream, InetAddress address) {
+    /** Hellos kept per client port at most (a forged one beside the real one). */
+    static final int MAX_PER_PORT = 4;
+
+    private record Pending(ByteStream stream, InetAddress address, long pid) {
     }
 
     ServerBinding(final StreamListener listener, final int port, final InetAddress bound) {
@@ -52,20 +67,67 @@ final class ServerBinding implements AutoCloseable {
      * @return the stream, or {@code null} if no live client asked for one from that port and address
      */
     ByteStream take(final int clientPort, final InetAddress remote) {
-        final Pending p = pending.get(clientPort);
-        if (p == null || (p.address != null && !p.address.equals(remote))) {
-            return null;
+        final java.util.List<Pending> candidates;
+        synchronized (this) {
+            final java.util.List<Pending> l = pending.get(clientPort);
+            if (l == null) {
+                return null;
+            }
+            candidates = new java.util.ArrayList<>(l);
         }
-        if (!pending.remove(clientPort, p)) {
-            return null;
+        // the kernel's word, not the hello's: the process that sent it holds this connection's client
+        // socket and has the stream's ring mapped (a forged hello for another process's port fails)
+        final java.util.Set<Long> inodes = KernelCheck.tcpSocketInodes(clientPort, port, false);
+        ByteStream taken = null;
+        for (final Pending p : candidates) {
+            if (p.address != null && !p.address.equals(remote)) {
+                continue;   // a client of the same port on another address
+            }
+            final boolean verified = taken == null && alive(p) && KernelCheck.holdsSocket(p.pid, inodes)
+                && KernelCheck.mapsFile(p.pid, SocketLayer.ringFile(p.stream));
+            // the others of this port and address cannot be for a later connection: the port is this one's
+            forget(clientPort, p);
+            if (verified) {
+                taken = p.stream;
+            } else {
+                SocketLayer.STATS.handshakeRefused();
+                p.stream.close();
+            }
         }
+        return taken;
+    }
+
+    private static boolean alive(final Pending p) {
         try {
             p.stream.connection().checkPeer();
-            return p.stream;
+            return true;
         } catch (final DsmException gone) {
-            p.stream.close();   // its client went away after the hello; whoever has its port now is not it
-            return null;
+            return false;
         }
+    }
+
+    private synchronized void forget(final int clientPort, final Pending p) {
+        final java.util.List<Pending> l = pending.get(clientPort);
+        if (l != null && l.remove(p)) {
+            pendingCount--;
+            if (l.isEmpty()) {
+                pending.remove(clientPort);
+            }
+        }
+    }
+
+    /** @return whether {@code p} was kept (false: too many kept, for this port or in all) */
+    private synchronized boolean keep(final int clientPort, final Pending p) {
+        final java.util.List<Pending> l = pending.computeIfAbsent(clientPort, k -> new java.util.ArrayList<>(1));
+        if (pendingCount >= MAX_PENDING || l.size() >= MAX_PER_PORT || closed) {
+            if (l.isEmpty()) {
+                pending.remove(clientPort);
+            }
+            return false;
+        }
+        l.add(p);
+        pendingCount++;
+        return true;
     }
 
     private void acceptLoop() {
@@ -87,15 +149,34 @@ final class ServerBinding implements AutoCloseable {
                 }
                 continue;
             }
-            handshake(s);
+            // a hello slow to come must not hold up the others: each is awaited on a thread of its own
+            if (!handshakes.tryAcquire()) {
+                SocketLayer.STATS.handshakeRefused();
+                s.close();
+                continue;
+            }
+            final Thread t = new Thread(() -> {
+                try {
+                    handshake(s);
+                } finally {
+                    handshakes.release();
+                }
+            }, "softclan-sockets-hello-" + port);
+            t.setDaemon(true);
+            t.start();
         }
     }
 
     private void handshake(final ByteStream s) {
         try {
-            s.readTimeout(HELLO_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(HELLO_TIMEOUT_MS);
             final ByteBuffer b = ByteBuffer.allocate(Handshake.HELLO_LENGTH);
             while (b.hasRemaining()) {
+                final long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0) {
+                    throw new IOException("softclan sockets: no whole hello within " + HELLO_TIMEOUT_MS + " ms");
+                }
+                s.readTimeout(left, TimeUnit.MILLISECONDS);   // one deadline for the whole hello, not one per read
                 if (s.read(b) < 0) {
                     throw new EOFException("softclan sockets: the client ended its stream inside its hello");
                 }
@@ -111,9 +192,9 @@ final class ServerBinding implements AutoCloseable {
                     + " reached the listener bound to " + bound + ":" + port);
             }
             s.readTimeout(0, TimeUnit.MILLISECONDS);
-            final Pending old = pending.put(h.clientPort(), new Pending(s, h.address()));
-            if (old != null) {
-                old.stream.close();   // that client's port is someone else's now: it has gone
+            if (!keep(h.clientPort(), new Pending(s, h.address(), h.pid()))) {
+                throw new IOException("softclan sockets: too many streams wait for their TCP connection to be"
+                    + " accepted on port " + port + " (at most " + MAX_PENDING + ", " + MAX_PER_PORT + " per client port)");
             }
             s.write(Handshake.ack(h.clientPort()));
             if (closed) {
@@ -135,13 +216,14 @@ final class ServerBinding implements AutoCloseable {
 
     /** Drops kept streams whose client closed or died (one that never connected over TCP). */
     private void prune() {
-        for (final Map.Entry<Integer, Pending> e : pending.entrySet()) {
-            try {
-                e.getValue().stream.connection().checkPeer();
-            } catch (final DsmException gone) {
-                if (pending.remove(e.getKey(), e.getValue())) {
-                    e.getValue().stream.close();
-                }
+        final java.util.List<java.util.Map.Entry<Integer, Pending>> all = new java.util.ArrayList<>();
+        synchronized (this) {
+            pending.forEach((port, l) -> l.forEach(p -> all.add(java.util.Map.entry(port, p))));
+        }
+        for (final java.util.Map.Entry<Integer, Pending> e : all) {
+            if (!alive(e.getValue())) {
+                forget(e.getKey(), e.getValue());
+                e.getValue().stream.close();
             }
         }
     }
@@ -155,9 +237,14 @@ final class ServerBinding implements AutoCloseable {
         } catch (final RuntimeException ignored) {
             // the listener's memory is released with the endpoint at the latest
         }
-        for (final Pending p : pending.values()) {
+        final java.util.List<Pending> all = new java.util.ArrayList<>();
+        synchronized (this) {
+            pending.values().forEach(all::addAll);
+            pending.clear();
+            pendingCount = 0;
+        }
+        for (final Pending p : all) {
             p.stream.close();
         }
-        pending.clear();
     }
 }

@@ -196,7 +196,9 @@ public final class SocketLayer {
         if (ep == null) {
             return new Attempt(null, FallbackReason.FABRIC_UNAVAILABLE);
         }
+        // one deadline for the stream's connect and the ack (the TCP connect gets what is left of the program's)
         final long waitMillis = connectMillis > 0 ? Math.min(connectMillis, HANDSHAKE_TIMEOUT_MS) : HANDSHAKE_TIMEOUT_MS;
+        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
         ByteStream s;
         try {
             s = ByteStreams.connect(ep, serviceFor(remote.getPort()), connectionContext(), waitMillis,
@@ -217,14 +219,26 @@ public final class SocketLayer {
             }
             final InetAddress bound = (InetAddress) tcp.getOption(SocketOptions.SO_BINDADDR);
             s.write(Handshake.hello(localPort, remote.getPort(), bound, remote.getAddress()));
-            s.readTimeout(waitMillis, TimeUnit.MILLISECONDS);
             final ByteBuffer ack = ByteBuffer.allocate(Handshake.ACK_LENGTH);
             while (ack.hasRemaining()) {
+                final long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0) {
+                    throw new IOException("softclan sockets: no ack within " + waitMillis + " ms");
+                }
+                s.readTimeout(left, TimeUnit.MILLISECONDS);
                 if (s.read(ack) < 0) {
                     throw new IOException("softclan sockets: the server ended the stream instead of its ack");
                 }
             }
-            Handshake.checkAck(ack, localPort);
+            final long serverPid = Handshake.checkAck(ack, localPort);
+            // the ack's process must be the one the TCP connect reaches: it holds the listening socket
+            // of that port, and it has this stream's ring mapped (a process of the fabric acking for a
+            // port another process listens on fails one or the other)
+            if (!KernelCheck.holdsSocket(serverPid, KernelCheck.tcpSocketInodes(remote.getPort(), 0, true))
+                || !KernelCheck.mapsFile(serverPid, ringFile(s))) {
+                throw new IOException("softclan sockets: the process that acked (pid " + serverPid + ") does not hold"
+                    + " the listening socket of port " + remote.getPort() + " with this stream's ring mapped");
+            }
             s.readTimeout(0, TimeUnit.MILLISECONDS);
             return new Attempt(s, FallbackReason.ACCELERATED);
         } catch (final IOException | RuntimeException e) {
@@ -232,6 +246,12 @@ public final class SocketLayer {
             STATS.error("hand-shake with the server of " + remote + ": " + e);
             return new Attempt(null, FallbackReason.HANDSHAKE_FAILED);
         }
+    }
+
+    /** {@return the file of this end's receive region of {@code s}: its peer has it mapped} */
+    static Path ringFile(final ByteStream s) {
+        return s.connection().inbound().endpoint().fabric().root()
+            .resolve(s.connection().inbound().regionName() + ".region");
     }
 
     /**

@@ -54,6 +54,8 @@ public final class SocketLayerStats {
     }
 
     /**
+     * Counts the connection ends that stayed on TCP for one reason.
+     *
      * @param reason a reason
      * @return connection ends that stayed on TCP for {@code reason}
      */

@@ -34,7 +34,7 @@ import org.softclan.vmmc.Connection;
  * with the buffer each may reuse when, in the {@linkplain org.softclan.vmmc.stream package documentation}.
  *
  * <p><b>Settings, counters, views</b>: a stream's settings are fixed when {@link ByteStreams} makes it,
- * from a {@link ByteStreamContext}; its counters are read through {@link #stats()}; a
+ * from a {@link ByteStreamContext} (but for {@link #readTimeout}); its counters are read through {@link #stats()}; a
  * {@link StreamInputStream} and a {@link StreamOutputStream} adapt it to the {@code java.io} streams.
  *
  * <p><b>Threads</b>: one thread may read while another writes; concurrent readers (or writers) are
@@ -177,10 +177,9 @@ public final class ByteStream implements ByteChannel {
     }
 
     /**
-     * Changes how long a read waits for its first byte from now on (as {@link ByteStreamContext#readTimeout}
-     * at creation; a socket's {@code SO_TIMEOUT}). A read already waiting keeps the timeout it started with.
+     * Sets how long reads from now on wait for their first byte (a socket's {@code SO_TIMEOUT}).
      *
-     * @param timeout the longest wait, 0 for forever
+     * @param timeout the longest wait, 0 for forever (a read already waiting keeps its own)
      * @param unit    its unit
      * @return this
      * @throws IllegalArgumentException if {@code timeout} is negative

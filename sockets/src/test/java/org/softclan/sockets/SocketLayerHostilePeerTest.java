@@ -1,0 +1,260 @@
+package org.softclan.sockets;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.softclan.dsm.testing.JvmProcess;
+
+/**
+ * Review: faulty and hostile peers of the layer, and servers that share a port, between JVMs
+ * ({@link ProbeMain}). The project's rule: such a peer may cost at most its own connection; no connection
+ * may end up half-accelerated (one end on the stream, the other on TCP).
+ */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class SocketLayerHostilePeerTest {
+    private Path dir;
+    private Path fabric;
+    private Path agent;
+    private final List<JvmProcess> processes = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() throws IOException {
+        dir = Files.createTempDirectory("softclan-sockets-hostile");
+        fabric = Files.createDirectory(dir.resolve("fabric"));
+        agent = AgentJar.write(dir);
+    }
+
+    @AfterEach
+    void tearDown() throws IOException {
+        processes.forEach(JvmProcess::close);
+        try (var walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    private JvmProcess start(final boolean withLayer) throws Exception {
+        final List<String> jvm = withLayer
+            ? List.of("-javaagent:" + agent, "-Dsoftclan.fabric=" + fabric, "-Xmx192m")
+            : List.of("-Dsoftclan.fabric=" + fabric, "-Xmx128m");
+        final JvmProcess p = JvmProcess.start(ProbeMain.class, jvm);
+        processes.add(p);
+        p.expectLine("READY", 60, TimeUnit.SECONDS);
+        return p;
+    }
+
+    private static String reply(final JvmProcess p, final String command) throws InterruptedException {
+        p.send(command);
+        return p.expectLine("", 90, TimeUnit.SECONDS);
+    }
+
+    private static String ok(final JvmProcess p, final String command) throws InterruptedException {
+        final String line = reply(p, command);
+        assertTrue(line.startsWith("OK"), command + ": " + line);
+        return line.length() > 3 ? line.substring(3) : "";
+    }
+
+    /**
+     * A process of the fabric sends a hello naming a port no layer client uses; a plain client (no
+     * layer) then connects from that port. Its server must stay on TCP with it: it must read the plain
+     * client's bytes, not the hostile stream's.
+     */
+    @Test
+    void aForgedHelloDoesNotTakeOverAPlainClientsConnection() throws Exception {
+        final JvmProcess server = start(true);
+        final JvmProcess hostile = start(true);
+        final JvmProcess plain = start(false);
+        final String port = ok(server, "listen 127.0.0.1 0");
+        final String clientPort = ok(plain, "freeport");
+        ok(hostile, "forge " + port + " " + clientPort + " 10");
+        ok(plain, "connect 127.0.0.1 " + port + " " + clientPort);
+        ok(plain, "write 10");
+        assertEquals(clientPort, ok(server, "accept 10000"));
+        ok(server, "timeout 5000");
+        assertEquals("OK 10", reply(server, "read 10"), "the server reads the plain client's 10 bytes");
+        assertTrue(ok(server, "report").contains("accelerated=0 "), "a plain client's connection is not accelerated");
+    }
+
+    /**
+     * A layer client connects (hello, ack, TCP connect); before its server accepts, another process
+     * sends a hello naming that client's port. The accepted connection must still be the client's.
+     */
+    @Test
+    void aForgedHelloForALayerClientsPortDoesNotHijackItsConnection() throws Exception {
+        final JvmProcess server = start(true);
+        final JvmProcess hostile = start(true);
+        final JvmProcess client = start(true);
+        final String port = ok(server, "listen 127.0.0.1 0");
+        final String clientPort = ok(client, "connect 127.0.0.1 " + port).split(" ")[0];
+        ok(hostile, "forge " + port + " " + clientPort + " 10");
+        ok(client, "write 10");
+        assertEquals(clientPort, ok(server, "accept 10000"));
+        ok(server, "timeout 5000");
+        assertEquals("OK 10", reply(server, "read 10"), "the server reads its client's 10 bytes");
+        ok(server, "write 10");
+        ok(client, "timeout 5000");
+        assertEquals("OK 10", reply(client, "read 10"), "the client reads its server's 10 bytes");
+    }
+
+    /**
+     * A server with the layer listens on 127.0.0.1:P; a plain server listens on 127.0.0.2:P (Linux
+     * routes all of 127/8 to loopback). A layer client of the second server must reach it whole.
+     */
+    @Test
+    void aLayerClientOfAPlainServerOnAnotherAddressOfTheSamePortIsNotHalfAccelerated() throws Exception {
+        final JvmProcess layerServer = start(true);
+        final JvmProcess plainServer = start(false);
+        final JvmProcess client = start(true);
+        final String port = ok(layerServer, "listen 127.0.0.1 0");
+        ok(plainServer, "listen 127.0.0.2 " + port);
+        ok(client, "connect 127.0.0.2 " + port);
+        ok(client, "write 10");
+        ok(plainServer, "accept 10000");
+        ok(plainServer, "timeout 5000");
+        assertEquals("OK 10", reply(plainServer, "read 10"), "the plain server reads the client's 10 bytes");
+    }
+
+    /** The same with both servers running the layer, on ::1 and 127.0.0.1 (the second: LISTENER_CONFLICT). */
+    @Test
+    void twoLayerServersOnOnePortWithDifferentAddressesAreNotHalfAccelerated() throws Exception {
+        final JvmProcess first = start(true);
+        final JvmProcess second = start(true);
+        final JvmProcess client = start(true);
+        final String port = ok(first, "listen ::1 0");
+        ok(second, "listen 127.0.0.1 " + port);
+        ok(client, "connect 127.0.0.1 " + port);
+        ok(client, "write 10");
+        ok(second, "accept 10000");
+        ok(second, "timeout 5000");
+        assertEquals("OK 10", reply(second, "read 10"), "the second server reads the client's 10 bytes");
+    }
+
+    /**
+     * A process opens a stream to the server's service and sends its hello one byte every 1.5 s (each
+     * read within the 2-s hello timeout). Other clients must still be accelerated, without waiting.
+     */
+    @Test
+    void aSlowHelloDoesNotStallOtherClients() throws Exception {
+        final JvmProcess server = start(true);
+        final JvmProcess hostile = start(true);
+        final JvmProcess client = start(true);
+        final String port = ok(server, "listen 127.0.0.1 0");
+        ok(hostile, "slowhello " + port + " 1500");
+        Thread.sleep(500);
+        final String[] r = ok(client, "connect 127.0.0.1 " + port).split(" ");
+        ok(client, "write 10");
+        ok(server, "accept 10000");
+        ok(server, "timeout 5000");
+        assertEquals("OK 10", reply(server, "read 10"));
+        final String report = ok(client, "report");
+        assertTrue(Long.parseLong(r[1]) < 2_000, "the client's connect took " + r[1] + " ms; " + report);
+        assertTrue(report.contains("accelerated=1 "), report);
+    }
+
+    /** A hello-less stream stalls the acceptor for the hello timeout, at most, once. */
+    @Test
+    void aStreamWithoutHelloDelaysOtherClientsAtMostTheHelloTimeout() throws Exception {
+        final JvmProcess server = start(true);
+        final JvmProcess hostile = start(true);
+        final JvmProcess client = start(true);
+        final String port = ok(server, "listen 127.0.0.1 0");
+        ok(hostile, "nohello " + port);
+        final String[] r = ok(client, "connect 127.0.0.1 " + port).split(" ");
+        ok(client, "write 10");
+        ok(server, "accept 10000");
+        ok(server, "timeout 5000");
+        assertEquals("OK 10", reply(server, "read 10"));
+        final String report = ok(client, "report");
+        assertTrue(Long.parseLong(r[1]) < 2_500, "the client's connect took " + r[1] + " ms; " + report);
+        assertTrue(report.contains("accelerated=1 "), report);
+    }
+
+    /** A process that forged a hello is killed -9; a plain client then connects from that port. */
+    @Test
+    void aKeptStreamOfAKilledProcessIsNotTakenForAPlainClient() throws Exception {
+        final JvmProcess server = start(true);
+        final JvmProcess hostile = start(true);
+        final JvmProcess plain = start(false);
+        final String port = ok(server, "listen 127.0.0.1 0");
+        final String clientPort = ok(plain, "freeport");
+        ok(hostile, "forge " + port + " " + clientPort);
+        hostile.kill();
+        ok(plain, "connect 127.0.0.1 " + port + " " + clientPort);
+        ok(plain, "write 10");
+        ok(server, "accept 10000");
+        ok(server, "timeout 5000");
+        assertEquals("OK 10", reply(server, "read 10"));
+    }
+
+    /** 200 layer clients connect at once to one layer server; each gets its own echo. */
+    @Test
+    void twoHundredConcurrentClientsAllGetTheirEcho() throws Exception {
+        final JvmProcess server = start(true);
+        final JvmProcess client = start(true);
+        final String port = ok(server, "listen 127.0.0.1 0");
+        server.send("echoall 200");
+        final String r = ok(client, "many 127.0.0.1 " + port + " 200");
+        assertEquals("OK 200", server.expectLine("", 90, TimeUnit.SECONDS));
+        assertTrue(r.startsWith("200 0 "), r + "; client " + ok(client, "report") + "; server " + ok(server, "report"));
+    }
+
+    /** A connection to a server socket of the same JVM. */
+    @Test
+    void aConnectionInsideOneJvm() throws Exception {
+        final JvmProcess p = start(true);
+        ok(p, "listen 127.0.0.1 0");
+        assertEquals("[1, 2, 3, 4, 5, 6, 7, 8]", ok(p, "selfecho 127.0.0.1"));
+        System.out.println("same JVM: " + ok(p, "report"));
+    }
+
+    /** A server with the layer killed -9; a new one on the same port: accelerated, no delay. */
+    @Test
+    void aServerKilledWithMinus9IsReplacedOnItsPort() throws Exception {
+        final JvmProcess first = start(true);
+        final JvmProcess client = start(true);
+        final String port = ok(first, "listen 127.0.0.1 0");
+        first.kill();
+        final JvmProcess second = start(true);
+        ok(second, "listen 127.0.0.1 " + port);
+        final String[] r = ok(client, "connect 127.0.0.1 " + port).split(" ");
+        ok(client, "write 10");
+        ok(second, "accept 10000");
+        ok(second, "timeout 5000");
+        assertEquals("OK 10", reply(second, "read 10"));
+        final String report = ok(client, "report");
+        System.out.println("after kill: connect " + r[1] + " ms; client " + report + "; server " + ok(second, "report"));
+        assertTrue(report.contains("accelerated=1 "), report);
+    }
+
+    /**
+     * A process of the fabric registers the service of a port a plain server listens on, and acks every
+     * hello, claiming to be the server's process (or itself). A layer client must not believe it: it
+     * reaches the plain server over TCP, its bytes whole.
+     */
+    @Test
+    void anAckFromAProcessThatDoesNotHoldTheListeningSocketIsNotBelieved() throws Exception {
+        final JvmProcess plain = start(false);
+        final JvmProcess hostile = start(true);
+        final JvmProcess client = start(true);
+        final String port = ok(plain, "listen 127.0.0.1 0");
+        ok(hostile, "fakeListen " + port + " " + plain.pid());
+        ok(client, "connect 127.0.0.1 " + port);
+        hostile.expectLine("ACKED", 10, TimeUnit.SECONDS);
+        ok(plain, "accept 10000");
+        ok(client, "write 10");
+        ok(plain, "timeout 5000");
+        assertEquals("OK 10", reply(plain, "read 10"), "the plain server reads its client's 10 bytes");
+        final String report = ok(client, "report");
+        assertTrue(report.contains("accelerated=0 ") && report.contains("fallback.HANDSHAKE_FAILED=1 "), report);
+    }
+}

@@ -21,10 +21,12 @@ import org.softclan.sockets.SocketLayer;
 import org.softclan.sockets.SocketsAgent;
 
 /**
- * {@code socket} and {@code socket-layer}: blocking {@link Socket} streams ({@code java.net}, as an
- * unchanged program writes them) over TCP loopback with {@code TCP_NODELAY}. {@code socket} is the JDK's
- * own; {@code socket-layer} is the same code in JVMs started with the socket layer's agent
- * ({@code -javaagent}), whose connection goes through shared memory. The client writes the whole
+ * {@code socket}, {@code socket-fallback} and {@code socket-layer}: blocking {@link Socket} streams
+ * ({@code java.net}, as an unchanged program writes them) over TCP loopback with {@code TCP_NODELAY}.
+ * {@code socket} is the JDK's own; {@code socket-layer} is the same code in JVMs started with the socket
+ * layer's agent ({@code -javaagent}), whose connection goes through shared memory; {@code socket-fallback}
+ * has the agent with the layer switched off ({@code -Dsoftclan.sockets.enabled=false}), so every call goes
+ * through the layer's socket implementation and the data over TCP: what a connection that falls back costs. The client writes the whole
  * payload, then reads until it has the whole response; the echo side reads the whole request, then
  * writes it back.
  *
@@ -34,12 +36,32 @@ import org.softclan.sockets.SocketsAgent;
  * at once, saying so, rather than measure TCP under the layer's name.
  */
 final class LayerSocketTransport extends PeerTransport {
-    private final boolean layer;
+    /** Which of the three. */
+    enum Mode {
+        /** The JDK's own sockets. */
+        PLAIN("socket", ""),
+        /** The layer installed and switched off: every call through its socket implementation, the data on TCP. */
+        FALLBACK("socket-fallback", ", the socket layer's agent installed and the layer off (a connection that falls back)"),
+        /** Through the layer: shared memory. */
+        LAYER("socket-layer", ", through the socket layer (shared memory)");
 
-    LayerSocketTransport(final boolean layer) {
-        super(layer ? "socket-layer" : "socket", "java.net.Socket streams, TCP loopback, TCP_NODELAY, blocking"
-            + (layer ? ", through the socket layer (shared memory)" : ""), !layer, false);
-        this.layer = layer;
+        final String name;
+        final String suffix;
+
+        Mode(final String name, final String suffix) {
+            this.name = name;
+            this.suffix = suffix;
+        }
+    }
+
+    private final boolean layer;
+    private final Mode mode;
+
+    LayerSocketTransport(final Mode mode) {
+        super(mode.name, "java.net.Socket streams, TCP loopback, TCP_NODELAY, blocking" + mode.suffix,
+            mode != Mode.LAYER, false);
+        this.mode = mode;
+        this.layer = mode == Mode.LAYER;
     }
 
     private static Path agentJar;
@@ -50,7 +72,7 @@ final class LayerSocketTransport extends PeerTransport {
      * @throws IOException if the agent's jar cannot be written
      */
     static synchronized java.util.List<String> jvmArgs(final String transport) throws IOException {
-        if (!"socket-layer".equals(transport)) {
+        if (!Mode.LAYER.name.equals(transport) && !Mode.FALLBACK.name.equals(transport)) {
             return java.util.List.of();
         }
         // a manifest naming the agent class, which this JVM's class path (the benchmarks jar) holds;
@@ -66,7 +88,8 @@ final class LayerSocketTransport extends PeerTransport {
             }
             agentJar = jar;
         }
-        return java.util.List.of("-javaagent:" + agentJar);
+        return Mode.LAYER.name.equals(transport) ? java.util.List.of("-javaagent:" + agentJar)
+            : java.util.List.of("-javaagent:" + agentJar, "-Dsoftclan.sockets.enabled=false");
     }
 
     @Override
@@ -82,9 +105,9 @@ final class LayerSocketTransport extends PeerTransport {
     }
 
     private void check() {
-        if (layer && !SocketLayer.isInstalled()) {
-            throw new IllegalStateException("socket-layer needs the socket layer's agent in this JVM (bench compare"
-                + " starts it so); without it the connection would be plain TCP");
+        if (mode != Mode.PLAIN && !SocketLayer.isInstalled()) {
+            throw new IllegalStateException(mode.name + " needs the socket layer's agent in this JVM (bench compare"
+                + " starts it so); without it the connection would be the JDK's plain TCP");
         }
     }
 

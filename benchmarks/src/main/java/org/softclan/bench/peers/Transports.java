@@ -32,8 +32,9 @@ public final class Transports {
             new SocketTransport(true, false),
             new SocketTransport(false, true),
             new SocketTransport(true, true),
-            new LayerSocketTransport(false),
-            new LayerSocketTransport(true));
+            new LayerSocketTransport(LayerSocketTransport.Mode.PLAIN),
+            new LayerSocketTransport(LayerSocketTransport.Mode.FALLBACK),
+            new LayerSocketTransport(LayerSocketTransport.Mode.LAYER));
     }
 
     /**

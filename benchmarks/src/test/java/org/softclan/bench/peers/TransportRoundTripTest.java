@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Each transport's echo round trip between this JVM and a child JVM ({@link PingPongRunner} forks
@@ -26,21 +27,22 @@ import org.junit.jupiter.params.provider.MethodSource;
 class TransportRoundTripTest {
     /** Every transport this JVM can run ({@code socket-layer} needs the agent: {@link #theSocketLayerEchoesBetweenTwoJvmsWithTheAgent}). */
     static Stream<String> transports() {
-        return Transports.names(Transports.known()).stream().filter(n -> !n.equals("socket-layer"));
+        return Transports.names(Transports.known()).stream().filter(n -> !n.startsWith("socket-"));
     }
 
-    @Test
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"socket-layer", "socket-fallback"})
     @Timeout(120)
-    void theSocketLayerEchoesBetweenTwoJvmsWithTheAgent(@TempDir final Path dir) throws Exception {
+    void theSocketLayerEchoesBetweenTwoJvmsWithTheAgent(final String name, @TempDir final Path dir) throws Exception {
         final Path result = dir.resolve("r.result");
         final Process p = new ProcessBuilder(PeerProcess.javaCommand(BenchMain.class,
-            LayerSocketTransport.jvmArgs("socket-layer"), List.of("pingpong", "--transport", "socket-layer", "--size",
+            LayerSocketTransport.jvmArgs(name), List.of("pingpong", "--transport", name, "--size",
                 "100", "--warmup", "20", "--warmup-seconds", "0", "--iterations", "200", "--result-file", result.toString())))
             .redirectErrorStream(true).redirectOutput(dir.resolve("log").toFile()).start();
         assertTrue(p.waitFor(100, TimeUnit.SECONDS), "pingpong did not end");
         assertEquals(0, p.exitValue(), Files.readString(dir.resolve("log")));
         final PingPongResult r = PingPongResult.read(result);
-        assertEquals("socket-layer", r.transport());
+        assertEquals(name, r.transport());
         assertEquals(200, r.roundTrips(), "measured round trips");
         assertEquals(r.warmup() + 200, r.echoed(), "requests the echo JVM checked and echoed");
     }

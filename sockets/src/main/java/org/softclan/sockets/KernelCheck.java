@@ -65,6 +65,37 @@ final class KernelCheck {
         return out;
     }
 
+    /**
+     * {@return whether the TCP connection from {@code clientPort} ends at {@code serverPort} of this host}:
+     * whether a socket of this network namespace has {@code serverPort} as its local port and
+     * {@code clientPort} as its remote one (the server's end, accepted or still in its listener's queue).
+     * False when the connection was redirected to another port (a firewall rule) or goes elsewhere. Looks
+     * again for up to 50 ms, for a server end the kernel is still making.
+     */
+    static boolean connectionEndsAt(final int serverPort, final int clientPort) {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            for (final String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+                try {
+                    for (final String line : Files.readAllLines(Paths.get(table), StandardCharsets.US_ASCII)) {
+                        final String[] f = line.trim().split("\\s+");
+                        if (f.length >= 4 && !LISTEN.equals(f[3]) && port(f[1]) == serverPort && port(f[2]) == clientPort) {
+                            return true;
+                        }
+                    }
+                } catch (final IOException e) {
+                    // the other table
+                }
+            }
+            try {
+                Thread.sleep(1);
+            } catch (final InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return false;
+    }
+
     private static int port(final String hexAddressAndPort) {
         final int colon = hexAddressAndPort.lastIndexOf(':');
         try {

@@ -108,6 +108,14 @@ final class LayerSocketImpl extends SocketImpl {
             throw e;
         }
         copyAddresses();
+        if (s != null && !KernelCheck.connectionEndsAt(port, localport)) {
+            // the TCP connection does not end at the port whose server acked (a redirect): stay on TCP;
+            // nothing was sent on the stream, and closing it drops what the server kept for it
+            s.close();
+            s = null;
+            reason = FallbackReason.HANDSHAKE_FAILED;
+            SocketLayer.STATS.error("the TCP connection to " + isa + " ends elsewhere (redirected?): stays on TCP");
+        }
         if (s != null) {
             attach(s);
         } else {

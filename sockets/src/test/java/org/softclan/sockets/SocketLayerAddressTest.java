@@ -91,4 +91,30 @@ class SocketLayerAddressTest {
         ok(client, "connectTo 127.0.0.1 " + port);
         talksOverTcp(client, plain, "fallback.PEER_NOT_ACCELERATED");
     }
+
+    /**
+     * A firewall rule redirects the port dialed to another port, where a plain server listens; a server
+     * with the layer listens on the port dialed and acks. The client's TCP connection ends at the plain
+     * server, so the client must stay on TCP with it. Needs {@code iptables} ({@code .ci/run} installs it).
+     */
+    @Test
+    void aRedirectedPortStaysOnTcpWithTheServerItReaches() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/sbin/iptables"))
+            || Files.isExecutable(Path.of("/sbin/iptables")), "iptables is not installed");
+        final JvmProcess plain = start(List.of("unshare", "--net", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\""),
+            List.of("-Xmx256m"));
+        final List<String> inNamespace = List.of("nsenter", "--net=/proc/" + plain.pid() + "/ns/net");
+        final String redirectedTo = ok(plain, "listenAt 127.0.0.1 0");
+        final JvmProcess accelerated = start(inNamespace, layer);
+        final String port = ok(accelerated, "listenAt 127.0.0.1 0");
+        final List<String> rule = new ArrayList<>(inNamespace);
+        rule.addAll(List.of("iptables", "-t", "nat", "-A", "OUTPUT", "-p", "tcp", "-d", "127.0.0.1", "--dport", port,
+            "-j", "REDIRECT", "--to-ports", redirectedTo));
+        final Process p = new ProcessBuilder(rule).redirectErrorStream(true).start();
+        final String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), "iptables: " + out);
+        final JvmProcess client = start(inNamespace, layer);
+        ok(client, "connectTo 127.0.0.1 " + port);
+        talksOverTcp(client, plain, "fallback.HANDSHAKE_FAILED");
+    }
 }

@@ -224,11 +224,6 @@ final class LayerSocketImpl extends SocketImpl {
         PlatformSocket.close(tcp);
     }
 
-    /** A close through the socket's input or output stream, as {@link java.net.Socket#close()}. */
-    void closeFromStream() throws IOException {
-        close();
-    }
-
     @Override
     protected void shutdownInput() throws IOException {
         final ByteStream s = stream;

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
-import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.util.Objects;
 import org.softclan.vmmc.stream.ByteStream;
@@ -21,6 +20,7 @@ import org.softclan.vmmc.stream.StreamTimeoutException;
 final class StreamSocketInput extends InputStream {
     private final LayerSocketImpl socket;
     private final ByteStream stream;
+    /** The stream's own {@code InputStream} view, whose reads this one maps to TCP's exceptions. */
     private final StreamInputStream buffered;
     private final byte[] one = new byte[1];
 
@@ -38,15 +38,12 @@ final class StreamSocketInput extends InputStream {
 
     @Override
     public int read(final byte[] b, final int off, final int len) throws IOException {
-        Objects.checkFromIndexSize(off, len, b.length);
         if (socket.inputShut) {
+            Objects.checkFromIndexSize(off, len, b.length);
             return -1;
         }
-        if (len == 0) {
-            return 0;
-        }
         try {
-            final int n = stream.read(ByteBuffer.wrap(b, off, len));
+            final int n = buffered.read(b, off, len);
             if (n > 0) {
                 SocketLayer.STATS.received(n);
             }
@@ -81,7 +78,7 @@ final class StreamSocketInput extends InputStream {
     /** Closing a socket's stream closes the socket, as for TCP. */
     @Override
     public void close() throws IOException {
-        socket.closeFromStream();
+        socket.close();
     }
 
     static SocketException reset(final IOException cause) {

@@ -3,10 +3,10 @@ package org.softclan.sockets;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.SocketException;
-import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.util.Objects;
 import org.softclan.vmmc.stream.ByteStream;
+import org.softclan.vmmc.stream.StreamOutputStream;
 import org.softclan.vmmc.stream.StreamPeerGoneException;
 
 /**
@@ -16,16 +16,19 @@ import org.softclan.vmmc.stream.StreamPeerGoneException;
  */
 final class StreamSocketOutput extends OutputStream {
     private final LayerSocketImpl socket;
-    private final ByteStream stream;
+    /** The stream's own {@code OutputStream} view, whose writes this one maps to TCP's exceptions. */
+    private final StreamOutputStream out;
+    private final byte[] one = new byte[1];
 
     StreamSocketOutput(final LayerSocketImpl socket, final ByteStream stream) {
         this.socket = socket;
-        this.stream = stream;
+        this.out = new StreamOutputStream(stream);
     }
 
     @Override
     public void write(final int b) throws IOException {
-        write(new byte[] {(byte) b}, 0, 1);
+        one[0] = (byte) b;
+        write(one, 0, 1);
     }
 
     @Override
@@ -38,7 +41,7 @@ final class StreamSocketOutput extends OutputStream {
             return;
         }
         try {
-            stream.write(ByteBuffer.wrap(b, off, len));
+            out.write(b, off, len);
             SocketLayer.STATS.sent(len);
         } catch (final StreamPeerGoneException e) {
             final SocketException s = new SocketException("Broken pipe");
@@ -52,6 +55,6 @@ final class StreamSocketOutput extends OutputStream {
     /** Closing a socket's stream closes the socket, as for TCP. */
     @Override
     public void close() throws IOException {
-        socket.closeFromStream();
+        socket.close();
     }
 }

@@ -188,7 +188,8 @@ public final class ProbeMain {
                             try {
                                 for (int i = 0; i < hello.remaining(); i++) {
                                     st.write(ByteBuffer.wrap(new byte[] {hello.get(i)}));
-                                    Thread.sleep(ms);
+                                    System.out.println("SENT " + (i + 1));
+                                    Thread.sleep(ms);   // the hostile pace itself, not a wait for anything
                                 }
                             } catch (final Exception e) {
                                 System.out.println("SLOWHELLO " + e);

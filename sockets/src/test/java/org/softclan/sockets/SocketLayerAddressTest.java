@@ -1,5 +1,8 @@
 package org.softclan.sockets;
 
+import static org.softclan.sockets.TestFabric.ok;
+import static org.softclan.sockets.TestFabric.reply;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -7,7 +10,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -24,37 +26,25 @@ import org.softclan.dsm.testing.JvmProcess;
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class SocketLayerAddressTest {
-    private Path dir;
+    private TestFabric fx;
     private List<String> layer;
-    private final List<JvmProcess> processes = new ArrayList<>();
 
     @BeforeEach
     void setUp() throws IOException {
-        dir = Files.createTempDirectory("softclan-sockets-address");
-        final Path fabric = Files.createDirectory(dir.resolve("fabric"));
-        layer = List.of("-javaagent:" + AgentJar.write(dir), "-Dsoftclan.fabric=" + fabric, "-Xmx256m");
+        fx = new TestFabric();
+        layer = fx.withLayer();
     }
 
     @AfterEach
     void tearDown() throws IOException {
-        processes.forEach(JvmProcess::close);
-        try (var walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        fx.close();
     }
 
     private JvmProcess start(final List<String> launcher, final List<String> jvm) throws Exception {
         final JvmProcess p = JvmProcess.startWrapped(launcher, SocketScriptMain.class, jvm);
-        processes.add(p);
+        fx.track(p);
         p.expectLine("READY", 60, TimeUnit.SECONDS);
         return p;
-    }
-
-    private static String ok(final JvmProcess p, final String command) throws InterruptedException {
-        p.send(command);
-        final String line = p.expectLine("", 30, TimeUnit.SECONDS);
-        assertTrue(line.startsWith("OK"), command + ": " + line);
-        return line.length() > 3 ? line.substring(3) : "";
     }
 
     /** The client talks to {@code plain} over TCP, and says why it did not use shared memory. */

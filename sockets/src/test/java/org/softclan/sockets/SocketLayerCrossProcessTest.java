@@ -1,12 +1,14 @@
 package org.softclan.sockets;
 
+import static org.softclan.sockets.TestFabric.ok;
+import static org.softclan.sockets.TestFabric.reply;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.StringReader;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
@@ -25,42 +27,35 @@ import org.softclan.dsm.testing.JvmProcess;
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class SocketLayerCrossProcessTest {
     private static final int MESSAGES = 200;
-    private Path dir;
-    private Path fabric;
-    private Path agent;
-    private final List<JvmProcess> processes = new ArrayList<>();
+    private TestFabric fx;
 
     @BeforeEach
     void setUp() throws IOException {
-        dir = Files.createTempDirectory("softclan-sockets-test");
-        fabric = Files.createDirectory(dir.resolve("fabric"));
-        agent = AgentJar.write(dir);
+        fx = new TestFabric();
     }
 
     @AfterEach
     void tearDown() throws IOException {
-        processes.forEach(JvmProcess::close);
-        try (var walk = Files.walk(dir)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        fx.close();
     }
 
     private List<String> layer(final String report) {
-        return List.of("-javaagent:" + agent, "-Dsoftclan.fabric=" + fabric, "-Xmx256m",
-            "-Dsoftclan.sockets.report=" + dir.resolve(report));
+        final List<String> a = new ArrayList<>(fx.withLayer());
+        a.add("-Dsoftclan.sockets.report=" + fx.dir.resolve(report));
+        return a;
     }
 
     private JvmProcess start(final boolean withLayer, final boolean withFlags, final String report,
                              final Class<?> main, final String... args) throws IOException {
-        final List<String> jvm = withLayer ? layer(report) : List.of("-Xmx256m", "-Dsoftclan.fabric=" + fabric);
+        final List<String> jvm = withLayer ? layer(report) : fx.withoutLayer();
         final JvmProcess p = withFlags ? JvmProcess.start(main, jvm, args) : JvmProcess.startWithoutJvmFlags(main, jvm, args);
-        processes.add(p);
+        fx.track(p);
         return p;
     }
 
     private Properties report(final String name) throws IOException {
         final Properties p = new Properties();
-        p.load(new StringReader(Files.readString(dir.resolve(name))));
+        p.load(new StringReader(Files.readString(fx.dir.resolve(name))));
         return p;
     }
 

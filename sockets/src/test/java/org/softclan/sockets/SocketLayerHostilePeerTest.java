@@ -1,13 +1,12 @@
 package org.softclan.sockets;
 
+import static org.softclan.sockets.TestFabric.ok;
+import static org.softclan.sockets.TestFabric.reply;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -23,45 +22,24 @@ import org.softclan.dsm.testing.JvmProcess;
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class SocketLayerHostilePeerTest {
-    private Path dir;
-    private Path fabric;
-    private Path agent;
-    private final List<JvmProcess> processes = new ArrayList<>();
+    private TestFabric fx;
 
     @BeforeEach
     void setUp() throws IOException {
-        dir = Files.createTempDirectory("softclan-sockets-hostile");
-        fabric = Files.createDirectory(dir.resolve("fabric"));
-        agent = AgentJar.write(dir);
+        fx = new TestFabric();
     }
 
     @AfterEach
     void tearDown() throws IOException {
-        processes.forEach(JvmProcess::close);
-        try (var walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        fx.close();
     }
 
     private JvmProcess start(final boolean withLayer) throws Exception {
-        final List<String> jvm = withLayer
-            ? List.of("-javaagent:" + agent, "-Dsoftclan.fabric=" + fabric, "-Xmx192m")
-            : List.of("-Dsoftclan.fabric=" + fabric, "-Xmx128m");
+        final List<String> jvm = withLayer ? fx.withLayer() : fx.withoutLayer();
         final JvmProcess p = JvmProcess.start(ProbeMain.class, jvm);
-        processes.add(p);
+        fx.track(p);
         p.expectLine("READY", 60, TimeUnit.SECONDS);
         return p;
-    }
-
-    private static String reply(final JvmProcess p, final String command) throws InterruptedException {
-        p.send(command);
-        return p.expectLine("", 90, TimeUnit.SECONDS);
-    }
-
-    private static String ok(final JvmProcess p, final String command) throws InterruptedException {
-        final String line = reply(p, command);
-        assertTrue(line.startsWith("OK"), command + ": " + line);
-        return line.length() > 3 ? line.substring(3) : "";
     }
 
     /**
@@ -150,7 +128,7 @@ class SocketLayerHostilePeerTest {
         final JvmProcess client = start(true);
         final String port = ok(server, "listen 127.0.0.1 0");
         ok(hostile, "slowhello " + port + " 1500");
-        Thread.sleep(500);
+        hostile.expectLine("SENT 1", 10, TimeUnit.SECONDS);   // the server is reading the slow hello
         final String[] r = ok(client, "connect 127.0.0.1 " + port).split(" ");
         ok(client, "write 10");
         ok(server, "accept 10000");

@@ -9,6 +9,9 @@ import java.net.SocketOption;
 import java.net.StandardSocketOptions;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.softclan.dsm.testing.TestThreads;
 
 /**
  * A plain {@code java.net} program driven line by line on stdin, for tests of the socket semantics
@@ -27,12 +30,17 @@ import java.util.Arrays;
  * available              OK n
  * shutdownOutput | shutdownInput | close
  * options                set the usual options and a Linux one, as programs do: OK
- * closeWhileReading MS   a second thread closes the socket after MS while this one reads: OK/ERR of the read
+ * closeWhileReading      a second thread closes the socket once this one is blocked in a read: WAITED ms
+ *                        from the close to the read's end, then OK/ERR of the read
+ * blockedRead N          as read N, printing BLOCKED once the read waits in the stream for bytes
  * addresses              OK local remote
  * report                 OK the layer's counters on one line
  * </pre>
  */
 public final class SocketScriptMain {
+    /** The frame of a read of an accelerated socket waiting for bytes. */
+    private static final String BLOCKED_FRAME = "StreamReader.awaitFrames";
+
     private SocketScriptMain() {
     }
 
@@ -142,24 +150,54 @@ public final class SocketScriptMain {
                             + s.getOption(StandardSocketOptions.TCP_NODELAY) + " " + s.getSoLinger());
                     }
                     case "closeWhileReading" -> {
+                        // a second thread closes the socket once this one is blocked in the stream's wait
                         final Socket victim = s;
-                        final long ms = Long.parseLong(c[1]);
+                        final Thread reader = Thread.currentThread();
+                        final AtomicLong closedAt = new AtomicLong();
                         final Thread closer = new Thread(() -> {
                             try {
-                                Thread.sleep(ms);
+                                if (!TestThreads.awaitTrue(() -> TestThreads.isIn(reader, BLOCKED_FRAME), 10, TimeUnit.SECONDS)) {
+                                    System.out.println("CLOSER the read never blocked");
+                                }
+                                closedAt.set(System.nanoTime());
                                 victim.close();
                             } catch (final Exception e) {
                                 System.out.println("CLOSER " + e);
                             }
                         });
                         closer.start();
-                        final long t0 = System.nanoTime();
                         try {
                             final int r = victim.getInputStream().read(new byte[16]);
                             System.out.println("OK " + r);
                         } finally {
-                            System.out.println("WAITED " + (System.nanoTime() - t0) / 1_000_000);
+                            System.out.println("WAITED " + (System.nanoTime() - closedAt.get()) / 1_000_000);
                         }
+                    }
+                    case "blockedRead" -> {
+                        // as read N, and a line BLOCKED once this thread waits in the stream for bytes
+                        final Thread reader = Thread.currentThread();
+                        final Thread watcher = new Thread(() -> {
+                            if (TestThreads.awaitTrue(() -> TestThreads.isIn(reader, BLOCKED_FRAME), 10, TimeUnit.SECONDS)) {
+                                System.out.println("BLOCKED");
+                            }
+                        });
+                        watcher.setDaemon(true);
+                        watcher.start();
+                        final byte[] b = new byte[Integer.parseInt(c[1])];
+                        int got = 0;
+                        while (got < b.length) {
+                            final int r = s.getInputStream().read(b, got, b.length - got);
+                            if (r < 0) {
+                                break;
+                            }
+                            got += r;
+                        }
+                        for (int i = 0; i < got; i++) {
+                            if (b[i] != (byte) (readPattern++ % 251)) {
+                                throw new AssertionError("byte " + i + " of the read is wrong");
+                            }
+                        }
+                        System.out.println(got == b.length ? "OK " + got : "OK EOF " + got);
                     }
                     case "addresses" -> System.out.println("OK " + s.getLocalSocketAddress() + " " + s.getRemoteSocketAddress());
                     case "report" -> System.out.println("OK " + SocketLayer.STATS.report().replace('\n', ' '));

@@ -186,6 +186,38 @@ public final class SocketLayer {
      * stream to that process, says which TCP connection it is for, and waits for its ack.
      */
     static Attempt offer(final SocketImpl tcp, final InetSocketAddress remote, final int connectMillis) {
+        return offer(new ClientSocket() {
+            @Override
+            public int localPort() {
+                return PlatformSocket.localPort(tcp);
+            }
+
+            @Override
+            public void bind(final InetAddress any) throws IOException {
+                PlatformSocket.bind(tcp, any, 0);
+            }
+
+            @Override
+            public InetAddress boundAddress() throws IOException {
+                return (InetAddress) tcp.getOption(SocketOptions.SO_BINDADDR);
+            }
+        }, remote, connectMillis);
+    }
+
+    /** The TCP socket a client connects, as {@link #offer} needs it: a socket impl's or a channel's. */
+    interface ClientSocket {
+        /** {@return the port it is bound to, 0 if none} @throws IOException as the socket's */
+        int localPort() throws IOException;
+
+        /** Binds it to {@code any} (a wildcard address), port 0. @param any the address @throws IOException as the socket's */
+        void bind(InetAddress any) throws IOException;
+
+        /** {@return the address it is bound to} @throws IOException as the socket's */
+        InetAddress boundAddress() throws IOException;
+    }
+
+    /** As {@link #offer(SocketImpl, InetSocketAddress, int)} for any client socket. */
+    static Attempt offer(final ClientSocket tcp, final InetSocketAddress remote, final int connectMillis) {
         if (!enabled()) {
             return new Attempt(null, FallbackReason.DISABLED);
         }
@@ -210,14 +242,14 @@ public final class SocketLayer {
             return new Attempt(null, FallbackReason.HANDSHAKE_FAILED);
         }
         try {
-            int localPort = PlatformSocket.localPort(tcp);
+            int localPort = tcp.localPort();
             if (localPort == 0) {
                 final InetAddress any = remote.getAddress() instanceof Inet4Address
                     ? InetAddress.getByAddress(new byte[4]) : InetAddress.getByAddress(new byte[16]);
-                PlatformSocket.bind(tcp, any, 0);
-                localPort = PlatformSocket.localPort(tcp);
+                tcp.bind(any);
+                localPort = tcp.localPort();
             }
-            final InetAddress bound = (InetAddress) tcp.getOption(SocketOptions.SO_BINDADDR);
+            final InetAddress bound = tcp.boundAddress();
             s.write(Handshake.hello(localPort, remote.getPort(), bound, remote.getAddress()));
             final ByteBuffer ack = ByteBuffer.allocate(Handshake.ACK_LENGTH);
             while (ack.hasRemaining()) {

@@ -52,6 +52,7 @@ public final class SocketsAgent {
             System.err.println("softclan sockets: not active, every connection stays plain TCP: " + e.getMessage());
             return;
         }
+        installNio();
         final String report = System.getProperty("softclan.sockets.report");
         if (report != null && !report.isEmpty()) {
             Runtime.getRuntime().addShutdownHook(new Thread(() -> writeReport(report), "softclan-sockets-report"));
@@ -70,6 +71,27 @@ public final class SocketsAgent {
      */
     public static void agentmain(final String args, final Instrumentation inst) {
         premain(args, inst);
+    }
+
+    /**
+     * Names the layer's NIO provider in the property the JDK reads at its first
+     * {@code SelectorProvider.provider()}, and makes that happen now, so that a provider chosen earlier
+     * (by another agent, or the program's own property) is reported here rather than found missing later.
+     */
+    private static void installNio() {
+        if (System.getProperty(LayerSelectorProvider.PROPERTY) == null) {
+            System.setProperty(LayerSelectorProvider.PROPERTY, LayerSelectorProvider.class.getName());
+        }
+        try {
+            final java.nio.channels.spi.SelectorProvider p = java.nio.channels.spi.SelectorProvider.provider();
+            if (!(p instanceof LayerSelectorProvider)) {
+                System.err.println("softclan sockets: NIO channels stay the JDK's (the selector provider is "
+                    + p.getClass().getName() + ", chosen before the agent ran or by -D" + LayerSelectorProvider.PROPERTY
+                    + "); java.net sockets go through the layer");
+            }
+        } catch (final RuntimeException | Error e) {
+            System.err.println("softclan sockets: NIO channels stay the JDK's: " + e);
+        }
     }
 
     private static void openJavaBase(final Instrumentation inst) {

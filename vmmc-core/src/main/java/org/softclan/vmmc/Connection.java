@@ -269,6 +269,30 @@ public final class Connection extends CloseGate implements AutoCloseable {
     }
 
     /**
+     * Whether {@link #tryClaim} would find room for a record of {@code length} payload bytes now. If
+     * not, asks the peer to publish its read position once it frees room: that publish fires this end's
+     * space tripwire, so a thread that then waits on this connection's {@linkplain #unit() unit} (an
+     * event loop's selector) is woken when room comes. Call it from the thread that claims, or with
+     * claims excluded (it shares the sender's state).
+     *
+     * @param length payload bytes, 0 to {@link #maxMessage()}
+     * @return whether the record fits now
+     * @throws PeerGoneException        if the peer's region went away
+     * @throws IllegalArgumentException if the length is negative or exceeds {@link #maxMessage()}
+     * @throws org.softclan.dsm.ClosedException if this end is closed
+     */
+    public boolean hasRoom(final int length) {
+        enter(SENDING);
+        try {
+            return sender.roomOrAsk(length);
+        } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
+            throw health.cut(e);
+        } finally {
+            leave(SENDING);
+        }
+    }
+
+    /**
      * Claims a record as {@link #tryClaim} does, waiting up to {@code timeoutNanos} (with the connection's
      * wait strategy) while the peer's ring has no room.
      *

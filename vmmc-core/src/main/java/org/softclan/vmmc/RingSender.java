@@ -113,6 +113,25 @@ final class RingSender {
         }
     }
 
+    /**
+     * Whether a record of {@code length} payload bytes fits now; if not, asks the peer to publish its read
+     * position as it frees room (a publish wakes this end's waits), then looks once more. For the
+     * claiming thread (or one excluding it).
+     */
+    boolean roomOrAsk(final int length) {
+        checkLength(length);
+        final long need = recordLength(length);
+        if (hasRoom(need)) {
+            return true;
+        }
+        try {
+            LazyReadPosition.askForRoom(tx, ++roomRequests);
+        } catch (final StaleRegionException e) {
+            throw health.peerGone();
+        }
+        return hasRoom(need);
+    }
+
     private IllegalStateException claimOpen() {
         return new IllegalStateException("connection " + connection.name() + ": a record of " + claimed
             + " bytes is claimed and not committed yet");

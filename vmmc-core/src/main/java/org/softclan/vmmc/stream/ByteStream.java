@@ -177,6 +177,59 @@ public final class ByteStream implements ByteChannel {
     }
 
     /**
+     * Reads as {@link #read} does but never waits: takes the bytes there are now (a non-blocking socket
+     * channel's read).
+     *
+     * @param dst where the bytes go, from its position
+     * @return the number of bytes read, 0 if none is waiting (or {@code dst} has no room), -1 at the end
+     *         of stream
+     * @throws StreamPeerGoneException if nothing is waiting and the peer closed without ending its output
+     *                                 (a peer that died is noticed by {@link Connection#checkPeer()}, which a
+     *                                 caller asks when it has a reason: a read never asks the OS)
+     * @throws IOException             as {@link #read}
+     */
+    public int readNow(final ByteBuffer dst) throws IOException {
+        return reader.readNow(dst);
+    }
+
+    /**
+     * Whether a {@link #read} would return without waiting: bytes are kept or waiting, the stream ended,
+     * broke, or the peer closed (volatile reads of this end's memory, no lock: any thread may ask, also
+     * while another reads; a selector's readiness for reading).
+     *
+     * @return whether a read would not wait (also when this stream is closed: the read reports it)
+     */
+    public boolean readable() {
+        return reader.readable();
+    }
+
+    /**
+     * Writes as {@link #write} does by PIO through the ring, but never waits: as many whole frames of
+     * {@code src}'s bytes as the peer's ring has room for now (a non-blocking socket channel's write).
+     *
+     * @param src the bytes to write, from its position; the position advances past those written
+     * @return the number of bytes written, 0 if the ring had no room
+     * @throws IllegalStateException if the peer receives {@link ReceiveTechnique#PRE_POSTED} (its data
+     *                               must wait for its posts)
+     * @throws IOException           as {@link #write}
+     */
+    public int writeNow(final ByteBuffer src) throws IOException {
+        return writer.writeNow(src);
+    }
+
+    /**
+     * Whether {@link #writeNow} would write at least one byte now (or fail: this stream or its output
+     * closed, the stream broken). When not, asks the peer to publish its read position as it frees
+     * room, so that a thread waiting on this stream's Tripwire unit afterwards is woken once there is
+     * room ({@link Connection#hasRoom}). Takes the write lock.
+     *
+     * @return whether a write would not wait
+     */
+    public boolean writable() {
+        return writer.writable();
+    }
+
+    /**
      * Sets how long reads from now on wait for their first byte (a socket's {@code SO_TIMEOUT}).
      *
      * @param timeout the longest wait, 0 for forever (a read already waiting keeps its own)

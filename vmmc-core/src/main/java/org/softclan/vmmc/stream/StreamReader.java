@@ -52,8 +52,8 @@ final class StreamReader {
     private final MessageHandler handler = this::onFrame;
     private ByteBuffer target;
     private final ArrayDeque<Chunk> pending = new ArrayDeque<>();
-    private long pendingBytes;
-    private boolean eof;
+    private volatile long pendingBytes;
+    private volatile boolean eof;
 
     /** Stream bytes waiting for a read: the rest of a held ring record or of a filled internal post. */
     private static final class Chunk {
@@ -94,6 +94,34 @@ final class StreamReader {
     }
 
     private int read0(final ByteBuffer dst) throws IOException {
+        return read0(dst, true);
+    }
+
+    /** As {@link ByteStream#readNow(ByteBuffer)}. */
+    int readNow(final ByteBuffer dst) throws IOException {
+        try {
+            return read0(dst, false);
+        } catch (final InternalError e) {
+            throw end.regionCut(e);
+        }
+    }
+
+    /**
+     * As {@link ByteStream#readable()}: volatile reads of this end's state and of the ring's write pointer,
+     * no lock, so any thread may ask while another reads.
+     */
+    boolean readable() {
+        if (end.closed) {
+            return true;
+        }
+        try {
+            return eof || pendingBytes > 0 || end.isBroken() || end.connection.hasMessage() || end.connection.peerClosed();
+        } catch (final RuntimeException gone) {
+            return true;   // the next read reports it
+        }
+    }
+
+    private int read0(final ByteBuffer dst, final boolean wait) throws IOException {
         final boolean wasOpen = !end.closed;   // a close while this waits for the lock is an asynchronous close
         synchronized (readLock) {
             end.ensureOpen(wasOpen);
@@ -110,12 +138,15 @@ final class StreamReader {
                     ensureInternalPosts();
                 }
                 target = dst;
-                if (dst.position() == start && !eof) {
+                if (dst.position() == start && !eof && wait) {
                     awaitFrames(() -> dst.position() != start || eof, end.readTimeoutNanos, "no byte arrived");
                 }
                 // one frame at a time: nothing after a bad frame is handed over
                 while (dst.hasRemaining() && pending.isEmpty() && !eof && !end.isBroken() && end.connection.hasMessage()) {
                     end.connection.poll(handler, 1);
+                }
+                if (!wait && dst.position() == start && !eof && end.connection.peerClosed()) {
+                    end.connection.checkPeer();   // closed without its end-of-stream marker: reported now
                 }
             } catch (final ClosedException e) {
                 throw end.closedMeanwhile();

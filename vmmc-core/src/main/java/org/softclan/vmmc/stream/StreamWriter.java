@@ -172,6 +172,60 @@ final class StreamWriter {
         }
     }
 
+    /** As {@link ByteStream#writeNow(ByteBuffer)}. */
+    int writeNow(final ByteBuffer src) throws IOException {
+        final boolean wasOpen = !end.closed;
+        try {
+            synchronized (writeLock) {
+                ensureWritable(wasOpen);
+                if (peer.checkedMode() - 1 == ReceiveTechnique.PRE_POSTED.ordinal()) {
+                    throw new IllegalStateException(end + ": the peer receives PRE_POSTED: a write that does not wait"
+                        + " cannot wait for its posts either; use write()");
+                }
+                int sent = 0;
+                while (src.hasRemaining()) {
+                    final int n = Math.min(src.remaining(), end.frame - DATA_OFFSET);
+                    final long at = end.connection.tryClaim(DATA_OFFSET + n, null);
+                    if (at == Connection.BACK_PRESSURED) {
+                        break;
+                    }
+                    end.tx.putByte(at + TYPE_OFFSET, DATA_LAST);   // each frame a whole send
+                    final int limit = src.limit();
+                    src.limit(src.position() + n);
+                    try {
+                        end.tx.put(at + DATA_OFFSET, src);
+                    } finally {
+                        src.limit(limit);
+                    }
+                    end.connection.commit(null);
+                    peer.countRingBytes(n);
+                    sent += n;
+                }
+                return sent;
+            }
+        } catch (final PeerGoneException | StaleRegionException e) {
+            throw new StreamPeerGoneException(end + ": cannot write: " + e.getMessage(), StreamEnd.gone(e));
+        } catch (final ClosedException e) {
+            throw end.closedMeanwhile();
+        } catch (final InternalError e) {
+            throw end.regionCut(e);
+        }
+    }
+
+    /** As {@link ByteStream#writable()}: under the write lock (a {@link #writeNow} holds it briefly). */
+    boolean writable() {
+        if (end.closed) {
+            return true;
+        }
+        synchronized (writeLock) {
+            try {
+                return outputShut || end.isBroken() || end.connection.hasRoom(DATA_OFFSET + 1);
+            } catch (final RuntimeException gone) {
+                return true;   // the next write reports it
+            }
+        }
+    }
+
     /**
      * Waits for a DMA transfer (a ticket's readiness) in slices, checking the timeout between them; a
      * close of the stream does not end the wait.

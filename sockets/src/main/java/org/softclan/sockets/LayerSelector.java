@@ -1,0 +1,601 @@
+package org.softclan.sockets;
+
+import java.io.IOException;
+import java.nio.channels.CancelledKeyException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.IllegalSelectorException;
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.spi.AbstractSelectableChannel;
+import java.nio.channels.spi.AbstractSelectionKey;
+import java.nio.channels.spi.AbstractSelector;
+import java.util.AbstractSet;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import org.softclan.tripwire.EventQueue;
+import org.softclan.tripwire.WaitStrategy;
+
+/**
+ * The layer's {@link Selector}: one {@code select} over the layer's accelerated channels, whose
+ * readiness is in shared memory, and every other channel (the layer's channels that fell back to TCP,
+ * the JDK's pipes, datagram and Unix domain channels), which a JDK selector underneath watches.
+ *
+ * <p>A select first looks without waiting (the accelerated channels' streams, then the JDK selector's
+ * {@code selectNow}); if nothing is ready and accelerated channels are registered, it spins for the
+ * layer's spin window ({@code softclan.sockets.spinMicros}, as a socket's read), looking again; then it
+ * blocks in the JDK selector while a watcher thread blocks on the Tripwire unit's doorbell that the
+ * accelerated channels' peers ring when they write or free room: an arrival that makes a registered
+ * channel ready wakes the JDK selector ({@link Selector#wakeup()}). A selector with nothing ready uses
+ * no CPU after its spin window. A select returns 0 only when woken by {@link #wakeup()}, interrupted or
+ * timed out: a wake-up with nothing ready for the program (an arrival for another interest, the end of
+ * a TCP connection whose stream still holds bytes) waits again.
+ *
+ * <p>Each accelerated channel also keeps its TCP connection registered in the JDK selector for reading:
+ * its end means the peer closed or died, which makes the channel readable (the read reports the end of
+ * stream, or {@code Connection reset} for a peer that died); a peer whose TCP connection ended is
+ * looked at again every {@value #LIVENESS_MS} ms until its stream ended or its process is gone.
+ *
+ * <p>Thread safety as for the JDK's selectors: the key sets are guarded by the selector (selected keys
+ * also by the selected-key set), {@link #wakeup()} and registration from any thread.
+ */
+final class LayerSelector extends AbstractSelector {
+    /** How often a blocked select looks at peers whose TCP connection ended while they were alive (ms). */
+    static final long LIVENESS_MS = 100;
+    private final Selector jdk;
+    private final Set<SelectionKey> keys = ConcurrentHashMap.newKeySet();
+    private final Set<SelectionKey> publicKeys = Collections.unmodifiableSet(keys);
+    private final Set<SelectionKey> selected = new HashSet<>();
+    private final Set<SelectionKey> publicSelected = new Ungrowable(selected);
+    /** Keys of the layer's socket channels (copy on write: the watcher reads it without a lock). */
+    private volatile Key[] layerKeys = new Key[0];
+    private final AtomicBoolean wakeupPending = new AtomicBoolean();
+    /** Set while a select blocks in the JDK selector: the watcher then wakes it on a layer arrival. */
+    private volatile boolean watching;
+    private volatile EventQueue bell;
+    /** The doorbell a select blocks on (only accelerated channels registered), for {@link #wakeup()}. */
+    private volatile EventQueue blockedOn;
+    private Thread watcher;
+
+    LayerSelector(final LayerSelectorProvider provider, final Selector jdk) {
+        super(provider);
+        this.jdk = jdk;
+    }
+
+    /** A registration: the program's key; {@link #inner} the registration of its JDK channel below. */
+    static final class Key extends AbstractSelectionKey {
+        private final LayerSelector selector;
+        private final SelectableChannel channel;
+        /** The channel as the layer's socket channel, or {@code null}. */
+        final LayerSocketChannel layer;
+        volatile SelectionKey inner;
+        private volatile int interest;
+        private int ready;
+
+        Key(final LayerSelector selector, final SelectableChannel channel, final int ops) {
+            this.selector = selector;
+            this.channel = channel;
+            this.layer = channel instanceof LayerSocketChannel l ? l : null;
+            this.interest = ops;
+        }
+
+        @Override
+        public SelectableChannel channel() {
+            return channel;
+        }
+
+        @Override
+        public Selector selector() {
+            return selector;
+        }
+
+        @Override
+        public int interestOps() {
+            ensureValid();
+            return interest;
+        }
+
+        @Override
+        public SelectionKey interestOps(final int ops) {
+            ensureValid();
+            if ((ops & ~channel.validOps()) != 0) {
+                throw new IllegalArgumentException("interest " + ops + " is not a subset of " + channel.validOps());
+            }
+            interest = ops;
+            final SelectionKey k = inner;
+            if (k != null && k.isValid()) {
+                try {
+                    k.interestOps(innerInterest());
+                } catch (final CancelledKeyException closedBelow) {
+                    // the JDK channel was closed: this key is cancelled with it
+                }
+            }
+            return this;
+        }
+
+        /** {@return the operations the JDK selector watches for on the channel below} */
+        int innerInterest() {
+            if (layer != null && layer.accelerated()) {
+                return layer.tcpInterest();
+            }
+            return interest;
+        }
+
+        @Override
+        public int readyOps() {
+            ensureValid();
+            return ready;
+        }
+
+        private void ensureValid() {
+            if (!isValid()) {
+                throw new CancelledKeyException();
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------- registration
+
+    @Override
+    protected SelectionKey register(final AbstractSelectableChannel ch, final int ops, final Object att) {
+        if (!isOpen()) {
+            throw new ClosedSelectorException();
+        }
+        final SelectableChannel below;
+        if (ch instanceof LayerSocketChannel l) {
+            below = l.tcp();
+        } else if (ch instanceof LayerServerSocketChannel l) {
+            below = l.tcp();
+        } else if (ch.provider() != provider()) {
+            below = ch;   // a JDK channel: watched by the JDK selector as it is
+        } else {
+            throw new IllegalSelectorException();
+        }
+        final Key k = new Key(this, ch, ops);
+        k.attach(att);
+        keys.add(k);
+        if (k.layer != null) {
+            synchronized (keys) {
+                final Key[] a = java.util.Arrays.copyOf(layerKeys, layerKeys.length + 1);
+                a[a.length - 1] = k;
+                layerKeys = a;
+            }
+            k.layer.registeredWith(jdk);
+        }
+        try {
+            k.inner = below.register(jdk, k.innerInterest(), k);
+        } catch (final ClosedChannelException e) {
+            k.cancel();
+            throw new IllegalStateException("softclan sockets: the channel below " + ch + " is closed", e);
+        }
+        return k;
+    }
+
+    /** Deregisters the cancelled keys; {@return whether any was} */
+    private boolean processCancelled() {
+        final Set<SelectionKey> cancelled = cancelledKeys();
+        final List<Key> gone;
+        synchronized (cancelled) {
+            if (cancelled.isEmpty()) {
+                return false;
+            }
+            gone = new ArrayList<>(cancelled.size());
+            for (final SelectionKey k : cancelled) {
+                gone.add((Key) k);
+            }
+            cancelled.clear();
+        }
+        boolean layer = false;
+        for (final Key k : gone) {
+            keys.remove(k);
+            selected.remove(k);
+            final SelectionKey below = k.inner;
+            if (below != null) {
+                below.cancel();
+            }
+            layer |= k.layer != null;
+            deregister(k);
+        }
+        if (layer) {
+            synchronized (keys) {
+                final List<Key> live = new ArrayList<>();
+                for (final Key k : layerKeys) {
+                    if (k.isValid()) {
+                        live.add(k);
+                    }
+                }
+                layerKeys = live.toArray(new Key[0]);
+            }
+        }
+        return true;
+    }
+
+    // ------------------------------------------------------------------------- selecting
+
+    @Override
+    public Set<SelectionKey> keys() {
+        if (!isOpen()) {
+            throw new ClosedSelectorException();
+        }
+        return publicKeys;
+    }
+
+    @Override
+    public Set<SelectionKey> selectedKeys() {
+        if (!isOpen()) {
+            throw new ClosedSelectorException();
+        }
+        return publicSelected;
+    }
+
+    @Override
+    public int selectNow() throws IOException {
+        return select(-1);
+    }
+
+    @Override
+    public int select() throws IOException {
+        return select(0L, false);
+    }
+
+    @Override
+    public int select(final long timeout) throws IOException {
+        if (timeout < 0) {
+            throw new IllegalArgumentException("negative timeout " + timeout);
+        }
+        return select(timeout, false);
+    }
+
+    private int select(final int now) throws IOException {
+        return select(0L, true);
+    }
+
+    private int select(final long timeoutMillis, final boolean now) throws IOException {
+        if (!isOpen()) {
+            throw new ClosedSelectorException();
+        }
+        synchronized (this) {
+            synchronized (publicSelected) {
+                return doSelect(timeoutMillis, now);
+            }
+        }
+    }
+
+    private int doSelect(final long timeoutMillis, final boolean now) throws IOException {
+        processCancelled();
+        syncInterest();
+        int n = pollLayer() + mergeJdk(jdk.selectNow());
+        if (now || n > 0) {
+            wakeupPending.set(false);
+            return n;
+        }
+        final long begin = System.nanoTime();
+        final long deadline = timeoutMillis == 0 ? Long.MAX_VALUE : begin + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        final boolean layer = anyAccelerated();
+        if (layer) {
+            final long spinEnd = Math.min(deadline, begin + SocketLayer.SPIN_NANOS);
+            int i = 0;
+            while (n == 0 && !wakeupPending.get() && System.nanoTime() < spinEnd) {
+                Thread.onSpinWait();
+                n = pollLayer();
+                if ((++i & 15) == 0) {
+                    n += mergeJdk(jdk.selectNow());
+                }
+            }
+            if (n > 0) {
+                wakeupPending.set(false);
+                return n;
+            }
+        }
+        while (true) {
+            if (wakeupPending.getAndSet(false) || Thread.currentThread().isInterrupted()) {
+                return n + mergeJdk(jdk.selectNow());   // also takes back a wake-up the JDK selector still holds
+            }
+            long waitMillis = 0;   // forever
+            if (deadline != Long.MAX_VALUE) {
+                final long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return n;
+                }
+                waitMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(left + 999_999));
+            }
+            final boolean lookAgain = layer && awaitingPeerDeath();
+            if (lookAgain) {
+                waitMillis = waitMillis == 0 ? LIVENESS_MS : Math.min(waitMillis, LIVENESS_MS);
+            }
+            final int got;
+            final EventQueue onlyBell = layer ? onlyLayerBell() : null;
+            if (onlyBell != null) {
+                // nothing but accelerated channels: wait on the doorbell itself (one wake-up, not two); the
+                // TCP connections' ends are looked at between slices
+                final long slice = TimeUnit.MILLISECONDS.toNanos(waitMillis == 0 ? LIVENESS_MS : Math.min(waitMillis, LIVENESS_MS));
+                try {
+                    begin();
+                    blockedOn = onlyBell;
+                    WaitStrategy.block().await(() -> wakeupPending.get() || !isOpen() || layerReady(), onlyBell, slice);
+                } catch (final RuntimeException unitClosed) {
+                    bell = null;   // the endpoint is closing: the next round looks again
+                } finally {
+                    blockedOn = null;
+                    end();
+                }
+                got = jdk.selectNow();
+            } else {
+                try {
+                    begin();
+                    if (layer) {
+                        arm();
+                    }
+                    got = waitMillis == 0 ? jdk.select() : jdk.select(waitMillis);
+                } finally {
+                    watching = false;
+                    end();
+                }
+            }
+            n = mergeJdk(got);
+            if (processCancelled()) {
+                n += mergeJdk(jdk.selectNow());   // the JDK selector deregisters the channels below now
+            }
+            syncInterest();
+            if (lookAgain) {
+                for (final Key k : layerKeys) {
+                    if (k.isValid() && k.layer.accelerated() && k.layer.awaitsPeerDeath()) {
+                        k.layer.recheckPeer();
+                    }
+                }
+            }
+            n += pollLayer();
+            if (n > 0 || !isOpen()) {
+                wakeupPending.set(false);
+                return n;
+            }
+        }
+    }
+
+    /** Sets the JDK selector's interest for the layer's channels (an accelerated one's TCP watch may have ended). */
+    private void syncInterest() {
+        for (final Key k : layerKeys) {
+            final SelectionKey below = k.inner;
+            if (k.isValid() && below != null && below.isValid()) {
+                final int want = k.innerInterest();
+                try {
+                    if (below.interestOps() != want) {
+                        below.interestOps(want);
+                    }
+                } catch (final CancelledKeyException closedBelow) {
+                    // the channel below closed: this key goes with it
+                }
+            }
+        }
+    }
+
+    /** Adds the JDK selector's selected keys to this one's; {@return the keys whose ready set grew} */
+    private int mergeJdk(final int got) {
+        if (got == 0 && jdk.selectedKeys().isEmpty()) {
+            return 0;
+        }
+        int n = 0;
+        final Iterator<SelectionKey> it = jdk.selectedKeys().iterator();
+        while (it.hasNext()) {
+            final SelectionKey below = it.next();
+            it.remove();
+            final Key k = (Key) below.attachment();
+            if (k == null || !k.isValid() || !below.isValid()) {
+                continue;
+            }
+            if (k.layer != null && k.layer.accelerated()) {
+                k.layer.onTcpReadable();   // the TCP connection's end: the stream's readiness says the rest
+                continue;
+            }
+            n += ready(k, below.readyOps() & k.interest);
+        }
+        return n;
+    }
+
+    /** Looks at the accelerated channels' streams; {@return the keys whose ready set grew} */
+    private int pollLayer() {
+        int n = 0;
+        for (final Key k : layerKeys) {
+            if (k.isValid() && k.layer.accelerated() && k.interest != 0) {
+                n += ready(k, k.layer.readyOps(k.interest));
+            }
+        }
+        return n;
+    }
+
+    private int ready(final Key k, final int ops) {
+        if (ops == 0) {
+            return 0;
+        }
+        if (selected.add(k)) {
+            k.ready = ops;
+            return 1;
+        }
+        final int before = k.ready;
+        k.ready |= ops;
+        return k.ready != before ? 1 : 0;
+    }
+
+    private boolean anyAccelerated() {
+        for (final Key k : layerKeys) {
+            if (k.isValid() && k.layer.accelerated()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean awaitingPeerDeath() {
+        for (final Key k : layerKeys) {
+            if (k.isValid() && k.layer.accelerated() && k.layer.awaitsPeerDeath()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * {@return the doorbell to block on if every key with an interest is an accelerated channel's, else
+     * {@code null} (the JDK selector must be waited on)}
+     */
+    private EventQueue onlyLayerBell() {
+        for (final SelectionKey k : keys) {
+            final Key key = (Key) k;
+            if (key.isValid() && key.interest != 0 && (key.layer == null || !key.layer.accelerated())) {
+                return null;
+            }
+        }
+        return findBell();
+    }
+
+    /** {@return the doorbell the accelerated channels' peers ring, found at the first one} */
+    private EventQueue findBell() {
+        if (bell == null) {
+            for (final Key k : layerKeys) {
+                if (k.isValid() && k.layer.accelerated()) {
+                    bell = k.layer.bell();   // one Tripwire unit per endpoint: every stream of the layer rings it
+                    break;
+                }
+            }
+        }
+        return bell;
+    }
+
+    /** Whether an accelerated channel is ready for its key's interest (the watcher's condition). */
+    private boolean layerReady() {
+        for (final Key k : layerKeys) {
+            if (k.isValid() && k.layer.accelerated() && k.interest != 0 && k.layer.readyOps(k.interest) != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // ------------------------------------------------------------------------- the watcher
+
+    /** Lets the watcher wake the JDK selector on a layer arrival (starting it the first time). */
+    private void arm() {
+        if (findBell() == null) {
+            return;
+        }
+        watching = true;
+        if (watcher == null) {
+            watcher = new Thread(this::watch, "softclan-sockets-selector-watcher");
+            watcher.setDaemon(true);
+            watcher.start();
+        } else {
+            LockSupport.unpark(watcher);
+        }
+    }
+
+    private void watch() {
+        final WaitStrategy block = WaitStrategy.block();
+        final long slice = TimeUnit.MILLISECONDS.toNanos(LIVENESS_MS);
+        while (isOpen()) {
+            final EventQueue b = bell;
+            if (!watching || b == null) {
+                LockSupport.parkNanos(this, slice);
+                continue;
+            }
+            try {
+                block.await(() -> !watching || !isOpen() || layerReady(), b, slice);
+                if (watching && isOpen() && layerReady()) {
+                    watching = false;
+                    jdk.wakeup();
+                }
+            } catch (final RuntimeException e) {
+                // the unit closed under the wait (the endpoint is closing): look again after a pause
+                bell = null;
+                LockSupport.parkNanos(this, slice);
+            }
+        }
+    }
+
+    @Override
+    public Selector wakeup() {
+        wakeupPending.set(true);
+        jdk.wakeup();
+        final EventQueue b = blockedOn;
+        if (b != null) {
+            try {
+                b.wakeAllWaiters();   // its other waiters look at their conditions again and wait on
+            } catch (final RuntimeException unitClosed) {
+                // the select's slice ends it
+            }
+        }
+        return this;
+    }
+
+    @Override
+    protected void implCloseSelector() throws IOException {
+        wakeup();
+        synchronized (this) {
+            synchronized (publicSelected) {
+                for (final SelectionKey k : new ArrayList<>(keys)) {
+                    k.cancel();
+                    final SelectionKey below = ((Key) k).inner;
+                    if (below != null) {
+                        below.cancel();
+                    }
+                    deregister((AbstractSelectionKey) k);
+                }
+                keys.clear();
+                selected.clear();
+                layerKeys = new Key[0];
+                jdk.close();
+            }
+        }
+        final Thread w = watcher;
+        if (w != null) {
+            LockSupport.unpark(w);
+        }
+    }
+
+    /** The selected-key set: removal allowed, addition not (as the JDK's). */
+    private static final class Ungrowable extends AbstractSet<SelectionKey> {
+        private final Set<SelectionKey> s;
+
+        Ungrowable(final Set<SelectionKey> s) {
+            this.s = s;
+        }
+
+        @Override
+        public Iterator<SelectionKey> iterator() {
+            return s.iterator();
+        }
+
+        @Override
+        public int size() {
+            return s.size();
+        }
+
+        @Override
+        public boolean contains(final Object o) {
+            return s.contains(o);
+        }
+
+        @Override
+        public boolean remove(final Object o) {
+            return s.remove(o);
+        }
+
+        @Override
+        public void clear() {
+            s.clear();
+        }
+
+        @Override
+        public boolean add(final SelectionKey k) {
+            throw new UnsupportedOperationException("the selected-key set cannot grow");
+        }
+    }
+}

@@ -1,0 +1,578 @@
+package org.softclan.sockets;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketAddress;
+import java.net.SocketException;
+import java.net.SocketOption;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.channels.AlreadyConnectedException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ConnectionPendingException;
+import java.nio.channels.IllegalBlockingModeException;
+import java.nio.channels.NotYetConnectedException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import org.softclan.dsm.DsmException;
+import org.softclan.tripwire.EventQueue;
+import org.softclan.vmmc.stream.ByteStream;
+import org.softclan.vmmc.stream.StreamPeerGoneException;
+import org.softclan.vmmc.stream.StreamTimeoutException;
+
+/**
+ * The layer's {@link SocketChannel}: the JDK's own TCP channel underneath, and, for a connection whose
+ * two ends run the layer in one fabric, a byte stream in shared memory that carries the data instead
+ * (the same hand-shake as a {@link java.net.Socket}'s, {@link Handshake}). Addresses, options,
+ * half-close and close go to the TCP channel as well, so the program sees what TCP would show.
+ *
+ * <p>Blocking and non-blocking modes: a non-blocking read takes what the stream holds now
+ * ({@link ByteStream#readNow}), a non-blocking write what the peer's ring has room for
+ * ({@link ByteStream#writeNow}). A non-blocking connect to a server of the layer completes at once (the
+ * hand-shake and the TCP connect are local), so {@code connect} returns {@code true}; one that falls
+ * back is the JDK's non-blocking connect. Readiness for a selector comes from the stream
+ * ({@link ByteStream#readable()}, {@link ByteStream#writable()}); the TCP connection stays registered in
+ * the JDK's selector for reading only as the peer's liveness signal: its end (the peer closed, or its
+ * process died and the kernel closed its sockets) makes the channel readable, and a read then reports
+ * the end of stream or {@code Connection reset}.
+ *
+ * <p>Thread safety: one reader and one writer at a time (others wait), close from any thread.
+ */
+final class LayerSocketChannel extends SocketChannel implements TimedChannel {
+    private final SocketChannel tcp;
+    private final ReentrantLock readLock = new ReentrantLock();
+    private final ReentrantLock writeLock = new ReentrantLock();
+    /** The data path of an accelerated connection; {@code null} while TCP carries the data. */
+    private volatile ByteStream stream;
+    private volatile FallbackReason reason = FallbackReason.NOT_APPLICABLE;
+    private volatile boolean inputShut;
+    private volatile boolean outputShut;
+    /** The TCP connection of an accelerated channel ended (the peer closed it or died). */
+    private volatile boolean tcpEnded;
+    /** The peer's process was found gone after its TCP connection ended. */
+    private volatile boolean peerDead;
+    private Socket adaptor;
+    /** The JDK selectors {@link #tcp} was registered with by a {@link LayerSelector}. */
+    private final java.util.Set<java.nio.channels.Selector> below = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * @param provider the layer's provider
+     * @param tcp      the JDK's channel (fresh, or accepted)
+     * @param stream   the accepted connection's stream, {@code null} for TCP (or a channel not connected yet)
+     */
+    LayerSocketChannel(final LayerSelectorProvider provider, final SocketChannel tcp, final ByteStream stream)
+        throws IOException {
+        super(provider);
+        this.tcp = tcp;
+        if (stream != null) {
+            attach(stream);
+        }
+    }
+
+    private void attach(final ByteStream s) throws IOException {
+        tcp.configureBlocking(false);   // only the selector's liveness watch uses it from now on
+        stream = s;
+        reason = FallbackReason.ACCELERATED;
+        SocketLayer.STATS.accelerated();
+    }
+
+    /** {@return whether this connection's data goes through shared memory} */
+    boolean accelerated() {
+        return stream != null;
+    }
+
+    /** {@return why this connection is not accelerated ({@link FallbackReason#ACCELERATED} if it is)} */
+    FallbackReason reason() {
+        return reason;
+    }
+
+    /** {@return the JDK channel underneath (what the selector registers with the JDK's selector)} */
+    SocketChannel tcp() {
+        return tcp;
+    }
+
+    // ------------------------------------------------------------------------- connect
+
+    @Override
+    public boolean connect(final SocketAddress remote) throws IOException {
+        ensureOpen();
+        if (tcp.isConnected()) {
+            throw new AlreadyConnectedException();
+        }
+        if (tcp.isConnectionPending()) {
+            throw new ConnectionPendingException();
+        }
+        if (!(remote instanceof InetSocketAddress isa) || isa.isUnresolved() || isa.getAddress() == null) {
+            return tcp.connect(remote);   // the JDK's own exception
+        }
+        final SocketLayer.Attempt attempt = SocketLayer.offer(new SocketLayer.ClientSocket() {
+            @Override
+            public int localPort() throws IOException {
+                final SocketAddress a = tcp.getLocalAddress();
+                return a == null ? 0 : ((InetSocketAddress) a).getPort();
+            }
+
+            @Override
+            public void bind(final InetAddress any) throws IOException {
+                tcp.bind(new InetSocketAddress(any, 0));
+            }
+
+            @Override
+            public InetAddress boundAddress() throws IOException {
+                return ((InetSocketAddress) tcp.getLocalAddress()).getAddress();
+            }
+        }, isa, 0);
+        reason = attempt.reason();
+        ByteStream s = attempt.stream();
+        if (s == null) {
+            SocketLayer.STATS.fellBack(reason);
+            return tcp.connect(isa);   // the JDK's connect, in this channel's mode
+        }
+        // the server acked: its listening socket is on this host, so the connect completes at once (a
+        // non-blocking one is finished here, in its mode: the channel below may be registered already)
+        try {
+            if (!tcp.connect(isa)) {
+                final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SocketLayer.HANDSHAKE_TIMEOUT_MS);
+                while (!tcp.finishConnect()) {
+                    if (System.nanoTime() > deadline) {
+                        throw new java.net.ConnectException("softclan sockets: the local TCP connect to " + isa
+                            + " did not complete within " + SocketLayer.HANDSHAKE_TIMEOUT_MS + " ms");
+                    }
+                    java.util.concurrent.locks.LockSupport.parkNanos(10_000);
+                }
+            }
+        } catch (final IOException | RuntimeException e) {
+            s.close();   // the server drops the stream it kept for this port
+            throw e;
+        }
+        final int localPort = ((InetSocketAddress) tcp.getLocalAddress()).getPort();
+        if (!KernelCheck.connectionEndsAt(isa.getPort(), localPort)) {
+            s.close();
+            reason = FallbackReason.HANDSHAKE_FAILED;
+            SocketLayer.STATS.error("the TCP connection to " + isa + " ends elsewhere (redirected?): stays on TCP");
+            SocketLayer.STATS.fellBack(reason);
+            return true;
+        }
+        attach(s);
+        return true;
+    }
+
+    @Override
+    public boolean finishConnect() throws IOException {
+        ensureOpen();
+        return stream != null || tcp.finishConnect();
+    }
+
+    @Override
+    public boolean isConnected() {
+        return tcp.isConnected();
+    }
+
+    @Override
+    public boolean isConnectionPending() {
+        return tcp.isConnectionPending();
+    }
+
+    // ------------------------------------------------------------------------- reading
+
+    @Override
+    public int read(final ByteBuffer dst) throws IOException {
+        Objects.requireNonNull(dst, "dst");
+        final ByteStream s = stream;
+        if (s == null) {
+            return tcp.read(dst);
+        }
+        readLock.lock();
+        try {
+            ensureReadable();
+            if (inputShut) {
+                return -1;
+            }
+            if (isBlocking()) {
+                return blockingRead(s, dst, 0);
+            }
+            int n;
+            try {
+                n = s.readNow(dst);
+                if (n == 0 && dst.hasRemaining() && tcpEnded) {
+                    s.connection().checkPeer();   // the TCP connection ended: a dead peer is a reset now
+                }
+            } catch (final StreamPeerGoneException | DsmException e) {
+                throw reset(e);
+            }
+            if (n > 0) {
+                SocketLayer.STATS.received(n);
+            }
+            return n;
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    private int blockingRead(final ByteStream s, final ByteBuffer dst, final int timeoutMillis) throws IOException {
+        boolean done = false;
+        try {
+            begin();
+            s.readTimeout(timeoutMillis, TimeUnit.MILLISECONDS);
+            final int n = s.read(dst);
+            done = true;
+            if (n > 0) {
+                SocketLayer.STATS.received(n);
+            }
+            return n;
+        } catch (final StreamTimeoutException e) {
+            done = true;
+            throw new SocketTimeoutException("Read timed out");
+        } catch (final StreamPeerGoneException e) {
+            done = true;
+            throw reset(e);
+        } finally {
+            if (timeoutMillis != 0) {
+                s.readTimeout(0, TimeUnit.MILLISECONDS);
+            }
+            end(done);
+        }
+    }
+
+    @Override
+    public int read(final ByteBuffer dst, final int timeoutMillis) throws IOException {
+        if (!isBlocking()) {
+            throw new IllegalBlockingModeException();
+        }
+        final ByteStream s = stream;
+        if (s == null) {
+            // the JDK's adaptor applies SO_TIMEOUT to its channel's reads
+            final Socket a = tcp.socket();
+            a.setSoTimeout(timeoutMillis);
+            final byte[] b = new byte[Math.max(1, Math.min(dst.remaining(), 64 * 1024))];
+            final int n = a.getInputStream().read(b, 0, Math.min(b.length, dst.remaining()));
+            if (n > 0) {
+                dst.put(b, 0, n);
+            }
+            return n;
+        }
+        readLock.lock();
+        try {
+            ensureReadable();
+            return inputShut ? -1 : blockingRead(s, dst, timeoutMillis);
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    @Override
+    public SocketChannel accept(final int timeoutMillis) {
+        throw new UnsupportedOperationException("a socket channel accepts nothing");
+    }
+
+    @Override
+    public long read(final ByteBuffer[] dsts, final int offset, final int length) throws IOException {
+        Objects.checkFromIndexSize(offset, length, dsts.length);
+        if (stream == null) {
+            return tcp.read(dsts, offset, length);
+        }
+        long total = 0;
+        for (int i = offset; i < offset + length; i++) {
+            if (!dsts[i].hasRemaining()) {
+                continue;
+            }
+            final boolean blocking = isBlocking();
+            if (blocking && total > 0) {
+                if (!stream.readable()) {
+                    break;   // a blocking scattering read waits for its first bytes only
+                }
+            }
+            final int n = read(dsts[i]);
+            if (n < 0) {
+                return total > 0 ? total : -1;
+            }
+            total += n;
+            if (dsts[i].hasRemaining()) {
+                break;
+            }
+        }
+        return total;
+    }
+
+    private void ensureReadable() throws IOException {
+        ensureOpen();
+        if (!tcp.isConnected()) {
+            throw new NotYetConnectedException();
+        }
+    }
+
+    // ------------------------------------------------------------------------- writing
+
+    @Override
+    public int write(final ByteBuffer src) throws IOException {
+        Objects.requireNonNull(src, "src");
+        final ByteStream s = stream;
+        if (s == null) {
+            return tcp.write(src);
+        }
+        writeLock.lock();
+        try {
+            ensureWritable();
+            if (isBlocking()) {
+                boolean done = false;
+                try {
+                    begin();
+                    final int n = src.remaining();
+                    s.write(src);
+                    done = true;
+                    SocketLayer.STATS.sent(n);
+                    return n;
+                } catch (final StreamPeerGoneException e) {
+                    done = true;
+                    throw brokenPipe(e);
+                } finally {
+                    end(done);
+                }
+            }
+            try {
+                final int n = s.writeNow(src);
+                if (n > 0) {
+                    SocketLayer.STATS.sent(n);
+                }
+                return n;
+            } catch (final StreamPeerGoneException e) {
+                throw brokenPipe(e);
+            }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    @Override
+    public long write(final ByteBuffer[] srcs, final int offset, final int length) throws IOException {
+        Objects.checkFromIndexSize(offset, length, srcs.length);
+        if (stream == null) {
+            return tcp.write(srcs, offset, length);
+        }
+        long total = 0;
+        for (int i = offset; i < offset + length; i++) {
+            if (!srcs[i].hasRemaining()) {
+                continue;
+            }
+            total += write(srcs[i]);
+            if (srcs[i].hasRemaining()) {
+                break;   // the ring is full (non-blocking)
+            }
+        }
+        return total;
+    }
+
+    private void ensureWritable() throws IOException {
+        ensureOpen();
+        if (!tcp.isConnected()) {
+            throw new NotYetConnectedException();
+        }
+        if (outputShut) {
+            throw new ClosedChannelException();
+        }
+    }
+
+    // ------------------------------------------------------------------------- the selector's side
+
+    /**
+     * {@return the operations of {@code interest} this accelerated channel is ready for now}: reading
+     * when a read would not wait, writing when the ring has room (or a write would fail)
+     */
+    int readyOps(final int interest) {
+        final ByteStream s = stream;
+        int ready = 0;
+        if ((interest & SelectionKey.OP_READ) != 0
+            && (inputShut || peerDead || !isOpen() || s.readable())) {
+            ready |= SelectionKey.OP_READ;
+        }
+        if ((interest & SelectionKey.OP_WRITE) != 0 && (outputShut || !isOpen() || s.writable())) {
+            ready |= SelectionKey.OP_WRITE;
+        }
+        return ready;
+    }
+
+    /** {@return the operations to watch the TCP connection of an accelerated channel for: its end, until seen} */
+    int tcpInterest() {
+        return tcpEnded ? 0 : SelectionKey.OP_READ;
+    }
+
+    /** {@return whether the TCP connection ended while the peer's process was still alive (to look again)} */
+    boolean awaitsPeerDeath() {
+        return tcpEnded && !peerDead;
+    }
+
+    /**
+     * The TCP connection of an accelerated channel is readable: its end (or bytes no peer of the layer
+     * sends, which end it as well). Then looks whether the peer's process is gone.
+     */
+    void onTcpReadable() {
+        try {
+            final ByteBuffer b = ByteBuffer.allocate(64);
+            final int n = tcp.read(b);
+            if (n == 0) {
+                return;
+            }
+            if (n > 0) {
+                SocketLayer.STATS.error("bytes on the TCP connection of an accelerated channel: its liveness watch ends");
+            }
+        } catch (final IOException | RuntimeException ended) {
+            // reset: ended as well
+        }
+        tcpEnded = true;
+        recheckPeer();
+    }
+
+    /** Looks again whether the peer of an accelerated channel whose TCP connection ended is alive. */
+    void recheckPeer() {
+        final ByteStream s = stream;
+        try {
+            s.connection().checkPeer();
+        } catch (final RuntimeException gone) {
+            peerDead = true;
+        }
+    }
+
+    /** {@return the doorbell of the Tripwire unit this accelerated channel's arrivals ring} */
+    EventQueue bell() {
+        return stream.connection().unit().events();
+    }
+
+    // ------------------------------------------------------------------------- the rest: TCP's
+
+    @Override
+    public SocketChannel bind(final SocketAddress local) throws IOException {
+        tcp.bind(local);
+        return this;
+    }
+
+    @Override
+    public <T> SocketChannel setOption(final SocketOption<T> name, final T value) throws IOException {
+        tcp.setOption(name, value);
+        return this;
+    }
+
+    @Override
+    public <T> T getOption(final SocketOption<T> name) throws IOException {
+        return tcp.getOption(name);
+    }
+
+    @Override
+    public Set<SocketOption<?>> supportedOptions() {
+        return tcp.supportedOptions();
+    }
+
+    @Override
+    public SocketChannel shutdownInput() throws IOException {
+        ensureOpen();
+        if (stream != null && tcp.isConnected()) {
+            inputShut = true;   // reads return -1 from now on
+        }
+        tcp.shutdownInput();
+        return this;
+    }
+
+    @Override
+    public SocketChannel shutdownOutput() throws IOException {
+        ensureOpen();
+        final ByteStream s = stream;
+        if (s != null && tcp.isConnected()) {
+            writeLock.lock();
+            try {
+                if (!outputShut) {
+                    outputShut = true;
+                    try {
+                        s.shutdownOutput();   // the peer reads -1 after what was written before
+                    } catch (final StreamPeerGoneException e) {
+                        // the peer is gone: nothing to end
+                    }
+                }
+            } finally {
+                writeLock.unlock();
+            }
+        }
+        tcp.shutdownOutput();
+        return this;
+    }
+
+    @Override
+    public synchronized Socket socket() {
+        if (adaptor == null) {
+            try {
+                adaptor = new ChannelSocket(this, this, tcp.socket());
+            } catch (final SocketException e) {
+                throw new IllegalStateException("softclan sockets: no socket adaptor for " + this, e);
+            }
+        }
+        return adaptor;
+    }
+
+    @Override
+    public SocketAddress getRemoteAddress() throws IOException {
+        return tcp.getRemoteAddress();
+    }
+
+    @Override
+    public SocketAddress getLocalAddress() throws IOException {
+        return tcp.getLocalAddress();
+    }
+
+    @Override
+    protected void implCloseSelectableChannel() throws IOException {
+        final ByteStream s = stream;
+        if (s != null) {
+            s.close();   // the end-of-stream marker first (unless the output was shut down)
+        }
+        tcp.close();
+    }
+
+    /** Notes that a layer selector registered {@link #tcp} with {@code jdk}. */
+    void registeredWith(final java.nio.channels.Selector jdk) {
+        below.add(jdk);
+    }
+
+    @Override
+    protected void implConfigureBlocking(final boolean block) throws IOException {
+        if (block) {
+            // this channel has no valid key (the caller checked): a key of the channel below is left from a
+            // cancelled one, not deregistered yet by the next select; the JDK's own channel could switch now
+            for (final java.nio.channels.Selector s : below) {
+                final SelectionKey k = tcp.keyFor(s);
+                if (k != null) {
+                    k.cancel();
+                }
+            }
+        }
+        if (stream == null) {
+            tcp.configureBlocking(block);
+        }
+    }
+
+    private void ensureOpen() throws ClosedChannelException {
+        if (!isOpen()) {
+            throw new ClosedChannelException();
+        }
+    }
+
+    private static SocketException reset(final Exception cause) {
+        final SocketException e = new SocketException("Connection reset");
+        e.initCause(cause);
+        return e;
+    }
+
+    private static SocketException brokenPipe(final Exception cause) {
+        final SocketException e = new SocketException("Broken pipe");
+        e.initCause(cause);
+        return e;
+    }
+
+    @Override
+    public String toString() {
+        return "softclan " + tcp + " [" + reason + "]";
+    }
+}

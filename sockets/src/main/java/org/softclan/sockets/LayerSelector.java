@@ -64,6 +64,10 @@ final class LayerSelector extends AbstractSelector {
     private volatile EventQueue bell;
     /** The doorbell a select blocks on (only accelerated channels registered), for {@link #wakeup()}. */
     private volatile EventQueue blockedOn;
+    /** Whether each of the last waits for readiness was short, newest in bit 0 (the selecting thread's, {@link #learnWait}). */
+    private int shortWaits = 0xFF;
+    /** When the JDK selector was last looked at (ns; the selecting thread's). */
+    private long lastJdkPoll;
     private Thread watcher;
 
     LayerSelector(final LayerSelectorProvider provider, final Selector jdk) {
@@ -271,34 +275,47 @@ final class LayerSelector extends AbstractSelector {
     }
 
     private int doSelect(final long timeoutMillis, final boolean now) throws IOException {
-        processCancelled();
+        SocketLayer.STATS.selects.increment();
+        final boolean flushed = processCancelled();
         syncInterest();
-        int n = pollLayer() + mergeJdk(jdk.selectNow());
+        if (!anyAccelerated()) {
+            return selectJdk(timeoutMillis, now);
+        }
+        // with nothing but accelerated channels, the JDK selector holds only their TCP connections' liveness
+        // watches: it is looked at every LIVENESS_MS, not at every select (a system call each)
+        final boolean onlyLayer = onlyLayerBell() != null;
+        int n = pollLayer();
+        if (!onlyLayer || flushed || jdkPollDue()) {
+            n += pollJdk();
+        }
         if (now || n > 0) {
+            SocketLayer.STATS.selectsImmediate.increment();
             wakeupPending.set(false);
             return n;
         }
         final long begin = System.nanoTime();
         final long deadline = timeoutMillis == 0 ? Long.MAX_VALUE : begin + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        final boolean layer = anyAccelerated();
-        if (layer) {
+        final boolean layer = onlyLayer || anyAccelerated();
+        if (layer && Integer.bitCount(shortWaits & 0xFF) >= 4) {
             final long spinEnd = Math.min(deadline, begin + SocketLayer.SPIN_NANOS);
             int i = 0;
             while (n == 0 && !wakeupPending.get() && System.nanoTime() < spinEnd) {
                 Thread.onSpinWait();
                 n = pollLayer();
-                if ((++i & 15) == 0) {
-                    n += mergeJdk(jdk.selectNow());
+                if ((++i & 15) == 0 && (!onlyLayer || jdkPollDue())) {
+                    n += pollJdk();
                 }
             }
             if (n > 0) {
+                SocketLayer.STATS.selectsSpun.increment();
                 wakeupPending.set(false);
+                learnWait(System.nanoTime() - begin);
                 return n;
             }
         }
         while (true) {
             if (wakeupPending.getAndSet(false) || Thread.currentThread().isInterrupted()) {
-                return n + mergeJdk(jdk.selectNow());   // also takes back a wake-up the JDK selector still holds
+                return n;
             }
             long waitMillis = 0;   // forever
             if (deadline != Long.MAX_VALUE) {
@@ -312,24 +329,27 @@ final class LayerSelector extends AbstractSelector {
             if (lookAgain) {
                 waitMillis = waitMillis == 0 ? LIVENESS_MS : Math.min(waitMillis, LIVENESS_MS);
             }
-            final int got;
             final EventQueue onlyBell = layer ? onlyLayerBell() : null;
             if (onlyBell != null) {
                 // nothing but accelerated channels: wait on the doorbell itself (one wake-up, not two); the
                 // TCP connections' ends are looked at between slices
                 final long slice = TimeUnit.MILLISECONDS.toNanos(waitMillis == 0 ? LIVENESS_MS : Math.min(waitMillis, LIVENESS_MS));
+                boolean woken = false;
+                SocketLayer.STATS.selectBlocks.increment();
                 try {
                     begin();
                     blockedOn = onlyBell;
-                    WaitStrategy.block().await(() -> wakeupPending.get() || !isOpen() || layerReady(), onlyBell, slice);
+                    woken = WaitStrategy.block().await(() -> wakeupPending.get() || !isOpen() || layerReady(), onlyBell, slice);
                 } catch (final RuntimeException unitClosed) {
                     bell = null;   // the endpoint is closing: the next round looks again
                 } finally {
                     blockedOn = null;
                     end();
                 }
-                got = jdk.selectNow();
+                n = !woken || jdkPollDue() ? pollJdk() : 0;
             } else {
+                final int got;
+                SocketLayer.STATS.selectBlocks.increment();
                 try {
                     begin();
                     if (layer) {
@@ -340,10 +360,11 @@ final class LayerSelector extends AbstractSelector {
                     watching = false;
                     end();
                 }
+                lastJdkPoll = System.nanoTime();
+                n = mergeJdk(got);
             }
-            n = mergeJdk(got);
             if (processCancelled()) {
-                n += mergeJdk(jdk.selectNow());   // the JDK selector deregisters the channels below now
+                n += pollJdk();   // the JDK selector deregisters the channels below now
             }
             syncInterest();
             if (lookAgain) {
@@ -356,9 +377,56 @@ final class LayerSelector extends AbstractSelector {
             n += pollLayer();
             if (n > 0 || !isOpen()) {
                 wakeupPending.set(false);
+                learnWait(System.nanoTime() - begin);
                 return n;
             }
         }
+    }
+
+    /**
+     * Learns whether this selector's waits for readiness are short (within the spin window): a select
+     * spins before it blocks only while at least four of the last eight were. An event loop whose
+     * channels answer within microseconds (a ping-pong) keeps spinning; one whose waits are longer (an
+     * HTTP server between requests, whose program threads need the CPUs) blocks at once instead of
+     * burning the window every time. Spinning resumes when blocked waits get short again (a blocked wait
+     * measures the arrival plus the wake-up). A majority of recent waits, not their mean, so that a few
+     * long ones (a pause of the peer) do not stop a ping-pong from spinning.
+     */
+    private void learnWait(final long nanos) {
+        shortWaits = (shortWaits << 1) | (nanos <= SocketLayer.SPIN_NANOS ? 1 : 0);
+    }
+
+    /**
+     * A select with no accelerated channel registered: the JDK selector's own, once (a selector of
+     * channels that all fell back costs what the JDK's does, plus the copy of its selected keys).
+     */
+    private int selectJdk(final long timeoutMillis, final boolean now) throws IOException {
+        if (now) {
+            wakeupPending.set(false);
+            return pollJdk();
+        }
+        final int got;
+        try {
+            begin();
+            got = timeoutMillis == 0 ? jdk.select() : jdk.select(timeoutMillis);
+        } finally {
+            end();
+        }
+        lastJdkPoll = System.nanoTime();
+        wakeupPending.set(false);
+        final int n = mergeJdk(got);
+        return processCancelled() ? n + pollJdk() : n;
+    }
+
+    /** {@return whether the JDK selector was last looked at {@value #LIVENESS_MS} ms ago or more} */
+    private boolean jdkPollDue() {
+        return System.nanoTime() - lastJdkPoll >= TimeUnit.MILLISECONDS.toNanos(LIVENESS_MS);
+    }
+
+    /** Looks at the JDK selector without waiting; {@return the keys whose ready set grew} */
+    private int pollJdk() throws IOException {
+        lastJdkPoll = System.nanoTime();
+        return mergeJdk(jdk.selectNow());
     }
 
     /** Sets the JDK selector's interest for the layer's channels (an accelerated one's TCP watch may have ended). */
@@ -522,12 +590,17 @@ final class LayerSelector extends AbstractSelector {
 
     @Override
     public Selector wakeup() {
+        SocketLayer.STATS.selectorWakeups.increment();
         wakeupPending.set(true);
-        jdk.wakeup();
+        // a select blocked on the doorbell sees the flag when rung; one about to block on either sees it
+        // before it blocks (it publishes what it blocks on, then reads the flag); the JDK selector's own
+        // wake-up is sticky, and a stale one costs a select one more look, never a return without cause
         final EventQueue b = blockedOn;
-        if (b != null) {
+        if (b == null) {
+            jdk.wakeup();
+        } else {
             try {
-                b.wakeAllWaiters();   // its other waiters look at their conditions again and wait on
+                b.wakeLocalWaiters();   // its other waiters look at their conditions again and wait on
             } catch (final RuntimeException unitClosed) {
                 // the select's slice ends it
             }

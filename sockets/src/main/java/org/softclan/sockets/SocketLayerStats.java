@@ -17,6 +17,12 @@ public final class SocketLayerStats {
     private final LongAdder bytesReceived = new LongAdder();
     private final LongAdder handshakesRefused = new LongAdder();
     private final AtomicReference<String> lastError = new AtomicReference<>();
+    /** The layer's selectors: selects, returns without waiting, in the spin, blocks, wake-ups asked. */
+    final LongAdder selects = new LongAdder();
+    final LongAdder selectsImmediate = new LongAdder();
+    final LongAdder selectsSpun = new LongAdder();
+    final LongAdder selectBlocks = new LongAdder();
+    final LongAdder selectorWakeups = new LongAdder();
 
     SocketLayerStats() {
         for (final FallbackReason r : FallbackReason.values()) {
@@ -95,6 +101,13 @@ public final class SocketLayerStats {
         b.append("bytesSent=").append(bytesSent()).append('\n');
         b.append("bytesReceived=").append(bytesReceived()).append('\n');
         b.append("handshakesRefused=").append(handshakesRefused()).append('\n');
+        // the layer's selectors: how their selects ended (at once, in the spin, after a block) and the
+        // wake-ups programs asked for (each costs a blocked select a system call)
+        b.append("selector.selects=").append(selects.sum()).append('\n');
+        b.append("selector.immediate=").append(selectsImmediate.sum()).append('\n');
+        b.append("selector.spun=").append(selectsSpun.sum()).append('\n');
+        b.append("selector.blocks=").append(selectBlocks.sum()).append('\n');
+        b.append("selector.wakeups=").append(selectorWakeups.sum()).append('\n');
         final String e = lastError();
         if (e != null) {
             b.append("lastError=").append(e.replace('\n', ' ')).append('\n');

@@ -14,7 +14,8 @@ import java.util.zip.CRC32;
  * {@link JettyHttpMain} for {@code GET /hello?n=i} for {@code i = 0 .. N-1}, one after the other on the
  * client's kept-alive connection.
  *
- * <p>Arguments: {@code HOST PORT N}. Checks each answer (status 200, the body {@link JettyHttpMain#body}
+ * <p>Arguments: {@code HOST PORT N [LINES]}; with {@code LINES}, every request asks for
+ * {@code /hello?n=LINES} (a latency measurement: the p50 is then of the second half, the first warms up). Checks each answer (status 200, the body {@link JettyHttpMain#body}
  * gives), then prints one line {@code OK crc=<CRC32 of all bodies in order, 8 hex digits> requests=N
  * bytes=<body bytes> p50us=<median round trip in microseconds>} and exits 0; on any failure it prints
  * {@code FAIL <what>} and exits 1. The digest does not depend on the transport, so it is the same over
@@ -45,7 +46,8 @@ public final class HttpClientMain {
      */
     public static void main(final String[] args) {
         try {
-            System.out.println(run(args[0], Integer.parseInt(args[1]), Integer.parseInt(args[2])));
+            System.out.println(run(args[0], Integer.parseInt(args[1]), Integer.parseInt(args[2]),
+                args.length > 3 ? Integer.parseInt(args[3]) : -1));
             System.out.flush();
             System.exit(0);
         } catch (final Exception | AssertionError e) {
@@ -56,7 +58,7 @@ public final class HttpClientMain {
         }
     }
 
-    private static String run(final String host, final int port, final int n) throws Exception {
+    private static String run(final String host, final int port, final int n, final int lines) throws Exception {
         final HttpClient client = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(20))
@@ -66,7 +68,8 @@ public final class HttpClientMain {
         final long[] rttNanos = new long[n];
         long bytes = 0;
         for (int i = 0; i < n; i++) {
-            final HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + authority + "/hello?n=" + i))
+            final int k = lines >= 0 ? lines : i;
+            final HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + authority + "/hello?n=" + k))
                 .timeout(Duration.ofSeconds(20))
                 .GET()
                 .build();
@@ -80,7 +83,7 @@ public final class HttpClientMain {
                 throw new AssertionError("request " + i + ": status " + response.statusCode());
             }
             final byte[] body = response.body();
-            final byte[] expected = JettyHttpMain.body(i);
+            final byte[] expected = JettyHttpMain.body(k);
             if (!Arrays.equals(expected, body)) {
                 throw new AssertionError("request " + i + ": a body of " + body.length + " bytes, not the "
                     + expected.length + " expected (first difference at " + Arrays.mismatch(expected, body) + ")");
@@ -88,8 +91,9 @@ public final class HttpClientMain {
             crc.update(body);
             bytes += body.length;
         }
-        Arrays.sort(rttNanos);
-        final long p50us = n == 0 ? 0 : rttNanos[(n - 1) / 2] / 1_000;
+        final long[] timed = lines >= 0 ? Arrays.copyOfRange(rttNanos, n / 2, n) : rttNanos;
+        Arrays.sort(timed);
+        final long p50us = timed.length == 0 ? 0 : timed[(timed.length - 1) / 2] / 1_000;
         return String.format("OK crc=%08x requests=%d bytes=%d p50us=%d", crc.getValue(), n, bytes, p50us);
     }
 }

@@ -13,7 +13,9 @@ import java.util.Iterator;
 import java.util.zip.CRC32;
 
 /**
- * An NIO echo written as a program that knows nothing of the layer: {@code server} (a selector loop
+ * An NIO echo written as a program that knows nothing of the layer: {@code server} or
+ * {@code server-acceptor} (a blocking accept on a thread of its own, so the selector holds only
+ * connections) (a selector loop
  * over non-blocking channels: accept, read, echo back, with {@code OP_WRITE} when a write is short; prints
  * {@code PORT p}; runs until its standard input closes) and {@code client HOST PORT COUNT SIZE} (a
  * non-blocking connect and a selector; sends COUNT messages of SIZE bytes, each after the whole echo of
@@ -25,18 +27,37 @@ public final class NioEchoMain {
 
     public static void main(final String[] args) throws Exception {
         if (args[0].equals("server")) {
-            server();
+            server(false);
+        } else if (args[0].equals("server-acceptor")) {
+            server(true);
         } else {
             client(args[1], Integer.parseInt(args[2]), Integer.parseInt(args[3]), Integer.parseInt(args[4]));
         }
     }
 
-    private static void server() throws Exception {
+    private static void server(final boolean acceptor) throws Exception {
         final ServerSocketChannel ss = ServerSocketChannel.open();
         ss.bind(new InetSocketAddress("127.0.0.1", 0));
-        ss.configureBlocking(false);
         final Selector sel = Selector.open();
-        ss.register(sel, SelectionKey.OP_ACCEPT);
+        final java.util.concurrent.ConcurrentLinkedQueue<SocketChannel> accepted = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        if (acceptor) {
+            // a blocking accept on a thread of its own, as Jetty's acceptors: the selector holds only connections
+            final Thread t = new Thread(() -> {
+                try {
+                    while (true) {
+                        accepted.add(ss.accept());
+                        sel.wakeup();
+                    }
+                } catch (final Exception e) {
+                    // closed
+                }
+            });
+            t.setDaemon(true);
+            t.start();
+        } else {
+            ss.configureBlocking(false);
+            ss.register(sel, SelectionKey.OP_ACCEPT);
+        }
         final Thread stdin = new Thread(() -> {
             try {
                 new BufferedReader(new InputStreamReader(System.in)).readLine();
@@ -51,6 +72,11 @@ public final class NioEchoMain {
         System.out.flush();
         while (true) {
             sel.select();
+            for (SocketChannel c; (c = accepted.poll()) != null; ) {
+                c.configureBlocking(false);
+                c.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
+                c.register(sel, SelectionKey.OP_READ, ByteBuffer.allocate(64 * 1024));
+            }
             final Iterator<SelectionKey> it = sel.selectedKeys().iterator();
             while (it.hasNext()) {
                 final SelectionKey k = it.next();

@@ -635,6 +635,23 @@ public final class EventQueue {
     }
 
     /**
+     * Wakes every thread of this process blocked on this queue now, without touching the queue's memory:
+     * one {@code FUTEX_WAKE} system call on the doorbell's address (safe on a queue whose file was cut,
+     * so no {@code stat} around it, unlike {@link #wakeAllWaiters()}). The woken threads re-check their
+     * conditions; a thread about to block that has not re-checked yet is not woken, so the caller must
+     * have published what the condition reads first (a volatile store) and the waiter must re-check it
+     * after registering (as the blocking strategies do). For a local wake-up: a selector's
+     * {@code wakeup()}.
+     */
+    public void wakeLocalWaiters() {
+        if (!Futex.isAvailable()) {
+            wakeAllWaiters();   // the parking fallback: its waiters look at the doorbell's count
+            return;
+        }
+        Futex.wake(memory.address() + DOORBELL_OFFSET, Futex.WAKE_ALL);
+    }
+
+    /**
      * Wakes every thread blocked on this queue now (they re-check their conditions). Does nothing to a
      * queue whose file was cut from outside (one {@code stat} before and after: for slow paths, such as
      * closing): a fault there would be held back by the JVM and thrown later in unrelated code.

@@ -281,10 +281,29 @@ public final class Connection extends CloseGate implements AutoCloseable {
      * @throws IllegalArgumentException if the length is negative or exceeds {@link #maxMessage()}
      * @throws org.softclan.dsm.ClosedException if this end is closed
      */
+    public boolean hasRoomOrAsk(final int length) {
+        return hasRoom(length, true);
+    }
+
+    /**
+     * Whether {@link #tryClaim} would find room for a record of {@code length} payload bytes now (no
+     * request to the peer: see {@link #hasRoomOrAsk}). Call it from the thread that claims, or with
+     * claims excluded.
+     *
+     * @param length payload bytes, 0 to {@link #maxMessage()}
+     * @return whether the record fits now
+     * @throws PeerGoneException        if the peer's region went away
+     * @throws IllegalArgumentException if the length is negative or exceeds {@link #maxMessage()}
+     * @throws org.softclan.dsm.ClosedException if this end is closed
+     */
     public boolean hasRoom(final int length) {
+        return hasRoom(length, false);
+    }
+
+    private boolean hasRoom(final int length, final boolean ask) {
         enter(SENDING);
         try {
-            return sender.roomOrAsk(length);
+            return sender.roomOrAsk(length, ask);
         } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
             throw health.cut(e);
         } finally {

@@ -114,15 +114,18 @@ final class RingSender {
     }
 
     /**
-     * Whether a record of {@code length} payload bytes fits now; if not, asks the peer to publish its read
-     * position as it frees room (a publish wakes this end's waits), then looks once more. For the
-     * claiming thread (or one excluding it).
+     * Whether a record of {@code length} payload bytes fits now; if not and {@code ask}, asks the peer to
+     * publish its read position as it frees room (a publish wakes this end's waits), then looks once more.
+     * For the claiming thread (or one excluding it).
      */
-    boolean roomOrAsk(final int length) {
+    boolean roomOrAsk(final int length, final boolean ask) {
         checkLength(length);
         final long need = recordLength(length);
         if (hasRoom(need)) {
             return true;
+        }
+        if (!ask) {
+            return false;
         }
         try {
             LazyReadPosition.askForRoom(tx, ++roomRequests);

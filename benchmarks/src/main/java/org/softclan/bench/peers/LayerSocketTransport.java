@@ -68,11 +68,16 @@ final class LayerSocketTransport extends PeerTransport {
 
     /**
      * @param transport a transport's name
-     * @return the JVM arguments the measuring JVM of {@code transport} needs (none but for {@code socket-layer})
+     * @return the JVM arguments the measuring JVM of {@code transport} needs (none but for {@code socket-layer},
+     *         {@code socket-fallback}, {@code nio-layer} and {@code nio-fallback}: the agent, and for the
+     *         fallbacks the layer switched off)
      * @throws IOException if the agent's jar cannot be written
      */
     static synchronized java.util.List<String> jvmArgs(final String transport) throws IOException {
-        if (!Mode.LAYER.name.equals(transport) && !Mode.FALLBACK.name.equals(transport)) {
+        final boolean layer = Mode.LAYER.name.equals(transport) || NioSocketTransport.Mode.LAYER.name.equals(transport);
+        final boolean fallback = Mode.FALLBACK.name.equals(transport)
+            || NioSocketTransport.Mode.FALLBACK.name.equals(transport);
+        if (!layer && !fallback) {
             return java.util.List.of();
         }
         // a manifest naming the agent class, which this JVM's class path (the benchmarks jar) holds;
@@ -88,7 +93,7 @@ final class LayerSocketTransport extends PeerTransport {
             }
             agentJar = jar;
         }
-        return Mode.LAYER.name.equals(transport) ? java.util.List.of("-javaagent:" + agentJar)
+        return layer ? java.util.List.of("-javaagent:" + agentJar)
             : java.util.List.of("-javaagent:" + agentJar, "-Dsoftclan.sockets.enabled=false");
     }
 

@@ -34,7 +34,10 @@ public final class Transports {
             new SocketTransport(true, true),
             new LayerSocketTransport(LayerSocketTransport.Mode.PLAIN),
             new LayerSocketTransport(LayerSocketTransport.Mode.FALLBACK),
-            new LayerSocketTransport(LayerSocketTransport.Mode.LAYER));
+            new LayerSocketTransport(LayerSocketTransport.Mode.LAYER),
+            new NioSocketTransport(NioSocketTransport.Mode.PLAIN),
+            new NioSocketTransport(NioSocketTransport.Mode.FALLBACK),
+            new NioSocketTransport(NioSocketTransport.Mode.LAYER));
     }
 
     /**

@@ -25,13 +25,17 @@ import org.junit.jupiter.params.provider.ValueSource;
  * and echoed by the child.
  */
 class TransportRoundTripTest {
-    /** Every transport this JVM can run ({@code socket-layer} needs the agent: {@link #theSocketLayerEchoesBetweenTwoJvmsWithTheAgent}). */
+    /**
+     * Every transport this JVM can run ({@code socket-layer}, {@code nio-layer} and the fallbacks need the agent:
+     * {@link #theSocketLayerEchoesBetweenTwoJvmsWithTheAgent}).
+     */
     static Stream<String> transports() {
-        return Transports.names(Transports.known()).stream().filter(n -> !n.startsWith("socket-"));
+        return Transports.names(Transports.known()).stream()
+            .filter(n -> !n.startsWith("socket-") && !n.startsWith("nio-"));
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"socket-layer", "socket-fallback"})
+    @ValueSource(strings = {"socket-layer", "socket-fallback", "nio-layer", "nio-fallback"})
     @Timeout(120)
     void theSocketLayerEchoesBetweenTwoJvmsWithTheAgent(final String name, @TempDir final Path dir) throws Exception {
         final Path result = dir.resolve("r.result");
@@ -47,10 +51,11 @@ class TransportRoundTripTest {
         assertEquals(r.warmup() + 200, r.echoed(), "requests the echo JVM checked and echoed");
     }
 
-    @Test
-    void theSocketLayerRefusesToRunWithoutItsAgent() {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"socket-layer", "nio-layer", "nio-fallback"})
+    void theSocketLayerRefusesToRunWithoutItsAgent(final String name) {
         final Exception e = assertThrows(IllegalStateException.class,
-            () -> Transports.byName("socket-layer").client(16));
+            () -> Transports.byName(name).client(16));
         assertTrue(e.getMessage().contains("agent"), e.getMessage());
     }
 

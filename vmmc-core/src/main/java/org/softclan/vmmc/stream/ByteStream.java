@@ -221,7 +221,7 @@ public final class ByteStream implements ByteChannel {
      * Whether {@link #writeNow} would write at least one byte now (or fail: this stream or its output
      * closed, the stream broken). When not, asks the peer to publish its read position as it frees
      * room, so that a thread waiting on this stream's Tripwire unit afterwards is woken once there is
-     * room ({@link Connection#hasRoom}). Takes the write lock.
+     * room ({@link Connection#hasRoomOrAsk}). Takes the write lock.
      *
      * @return whether a write would not wait
      */

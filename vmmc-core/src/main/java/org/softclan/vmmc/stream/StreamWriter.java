@@ -184,7 +184,12 @@ final class StreamWriter {
                 }
                 int sent = 0;
                 while (src.hasRemaining()) {
-                    final int n = Math.min(src.remaining(), end.frame - DATA_OFFSET);
+                    int n = Math.min(src.remaining(), end.frame - DATA_OFFSET);
+                    // a partial write, as TCP's: the largest frame (halving) the ring has room for now, so
+                    // that a write takes bytes whenever writable() said it would
+                    while (n > 1 && !end.connection.hasRoom(DATA_OFFSET + n)) {
+                        n >>>= 1;
+                    }
                     final long at = end.connection.tryClaim(DATA_OFFSET + n, null);
                     if (at == Connection.BACK_PRESSURED) {
                         break;
@@ -219,7 +224,7 @@ final class StreamWriter {
         }
         synchronized (writeLock) {
             try {
-                return outputShut || end.isBroken() || end.connection.hasRoom(DATA_OFFSET + 1);
+                return outputShut || end.isBroken() || end.connection.hasRoomOrAsk(DATA_OFFSET + 1);
             } catch (final RuntimeException gone) {
                 return true;   // the next write reports it
             }

@@ -66,6 +66,96 @@ final class LayerSelector extends AbstractSelector {
     private volatile EventQueue blockedOn;
     /** Whether each of the last waits for readiness was short, newest in bit 0 (the selecting thread's, {@link #learnWait}). */
     private int shortWaits = 0xFF;
+    /** The doorbell's file was cut from outside: selects poll the streams instead of waiting on it. */
+    private volatile boolean bellBroken;
+    private final FloodGuard selectFlood = new FloodGuard();
+    private final FloodGuard watchFlood = new FloodGuard();
+
+    /**
+     * A wait on the doorbell failed: the unit closed (the endpoint is closing: the next round finds the
+     * doorbell again) or a file was cut from outside. A cut ring fails its own channel (each accelerated
+     * channel's regions are looked at); a cut doorbell makes this selector poll from now on, never die.
+     */
+    private void bellFailed(final EventQueue b, final Throwable e) {
+        bell = null;
+        if (e instanceof Error && !(e instanceof InternalError)) {
+            throw (Error) e;
+        }
+        for (final Key k : layerKeys) {
+            if (k.isValid() && k.layer.accelerated()) {
+                try {
+                    k.layer.recheckPeer();
+                } catch (final RuntimeException | InternalError cut) {
+                    k.layer.breakOff();
+                }
+            }
+        }
+        boolean intact;
+        try {
+            intact = b.isIntact();
+        } catch (final RuntimeException | InternalError cut) {
+            intact = false;
+        }
+        if (!intact) {
+            bellBroken = true;
+            SocketLayer.STATS.error("the doorbell " + b + " was cut from outside: the selector polls every ms");
+        }
+    }
+
+    /**
+     * Rings with nothing ready, counted per wait: a peer of the fabric that rings the doorbell in a loop
+     * (it may: it imports the queue) would make every waiter of the process look at its keys at that rate.
+     * More than {@value #FLOOD_WAKES} such wake-ups within a millisecond end the wait, and the waiter pauses
+     * before waiting again (100 us, doubling to 1 ms while the flood lasts): a flooding peer delays this
+     * selector's arrivals by at most that pause, and costs it a bounded share of a CPU.
+     */
+    private static final class FloodGuard {
+        private int wakes;
+        private long since;
+        private boolean flooded;
+        private long pauseNanos = FLOOD_PAUSE_MIN_NANOS;
+
+        void reset() {
+            wakes = 0;
+            flooded = false;
+        }
+
+        /** Counts one look at the condition; {@return whether the wake-ups came too fast} */
+        boolean tooMany() {
+            final int w = ++wakes;
+            if (w == 2) {
+                since = System.nanoTime();   // the first look is before any wake-up
+            } else if (w > FLOOD_WAKES + 1) {
+                if (System.nanoTime() - since < FLOOD_WINDOW_NANOS) {
+                    flooded = true;
+                    return true;
+                }
+                wakes = 1;
+            }
+            return false;
+        }
+
+        void backOffIfFlooded() {
+            if (!flooded) {
+                pauseNanos = FLOOD_PAUSE_MIN_NANOS;
+                return;
+            }
+            LockSupport.parkNanos(pauseNanos);
+            pauseNanos = Math.min(FLOOD_PAUSE_MAX_NANOS, pauseNanos * 2);
+        }
+    }
+
+    static final int FLOOD_WAKES = 16;
+    static final long FLOOD_WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    static final long FLOOD_PAUSE_MIN_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
+    static final long FLOOD_PAUSE_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    /** Whether each of the last spins found a ready channel, newest in bit 0 (the selecting thread's). */
+    private int spinResults = 0xFF;
+    /** Selects left without a spin after spins mostly failed (the selecting thread's). */
+    private int spinPause;
+    /** How many selects skip the spin after spins mostly failed, before spinning is tried again. */
+    static final int SPIN_PAUSE = 256;
     /** When the JDK selector was last looked at (ns; the selecting thread's). */
     private long lastJdkPoll;
     private Thread watcher;
@@ -296,7 +386,7 @@ final class LayerSelector extends AbstractSelector {
         final long begin = System.nanoTime();
         final long deadline = timeoutMillis == 0 ? Long.MAX_VALUE : begin + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         final boolean layer = onlyLayer || anyAccelerated();
-        if (layer && Integer.bitCount(shortWaits & 0xFF) >= 4) {
+        if (layer && shouldSpin()) {
             final long spinEnd = Math.min(deadline, begin + SocketLayer.SPIN_NANOS);
             int i = 0;
             while (n == 0 && !wakeupPending.get() && System.nanoTime() < spinEnd) {
@@ -306,6 +396,7 @@ final class LayerSelector extends AbstractSelector {
                     n += pollJdk();
                 }
             }
+            spinResults = (spinResults << 1) | (n > 0 ? 1 : 0);
             if (n > 0) {
                 SocketLayer.STATS.selectsSpun.increment();
                 wakeupPending.set(false);
@@ -329,6 +420,10 @@ final class LayerSelector extends AbstractSelector {
             if (lookAgain) {
                 waitMillis = waitMillis == 0 ? LIVENESS_MS : Math.min(waitMillis, LIVENESS_MS);
             }
+            if (layer && bellBroken) {
+                // no doorbell to wait on (its file was cut): look at the streams every millisecond
+                waitMillis = waitMillis == 0 ? 1 : Math.min(waitMillis, 1);
+            }
             final EventQueue onlyBell = layer ? onlyLayerBell() : null;
             if (onlyBell != null) {
                 // nothing but accelerated channels: wait on the doorbell itself (one wake-up, not two); the
@@ -336,16 +431,20 @@ final class LayerSelector extends AbstractSelector {
                 final long slice = TimeUnit.MILLISECONDS.toNanos(waitMillis == 0 ? LIVENESS_MS : Math.min(waitMillis, LIVENESS_MS));
                 boolean woken = false;
                 SocketLayer.STATS.selectBlocks.increment();
+                final FloodGuard flood = selectFlood;
+                flood.reset();
                 try {
                     begin();
                     blockedOn = onlyBell;
-                    woken = WaitStrategy.block().await(() -> wakeupPending.get() || !isOpen() || layerReady(), onlyBell, slice);
-                } catch (final RuntimeException unitClosed) {
-                    bell = null;   // the endpoint is closing: the next round looks again
+                    woken = WaitStrategy.block().await(
+                        () -> wakeupPending.get() || !isOpen() || layerReady() || flood.tooMany(), onlyBell, slice);
+                } catch (final RuntimeException | InternalError e) {
+                    bellFailed(onlyBell, e);
                 } finally {
                     blockedOn = null;
                     end();
                 }
+                flood.backOffIfFlooded();
                 n = !woken || jdkPollDue() ? pollJdk() : 0;
             } else {
                 final int got;
@@ -381,6 +480,27 @@ final class LayerSelector extends AbstractSelector {
                 return n;
             }
         }
+    }
+
+    /**
+     * Whether this select spins before it blocks: while most recent waits were short
+     * ({@link #learnWait}) and most recent spins found a ready channel. Spins that mostly fail mean the
+     * event the selector waits for needs the CPU it spins on (an HTTP server's worker thread writing the
+     * response that brings the next request, on two cores): then it stops spinning for
+     * {@value #SPIN_PAUSE} selects, and tries again.
+     */
+    private boolean shouldSpin() {
+        if (spinPause > 0) {
+            if (--spinPause == 0) {
+                spinResults = 0xFF;
+            }
+            return false;
+        }
+        if (Integer.bitCount(spinResults & 0xFF) < 4) {
+            spinPause = SPIN_PAUSE;
+            return false;
+        }
+        return Integer.bitCount(shortWaits & 0xFF) >= 4;
     }
 
     /**
@@ -527,6 +647,9 @@ final class LayerSelector extends AbstractSelector {
 
     /** {@return the doorbell the accelerated channels' peers ring, found at the first one} */
     private EventQueue findBell() {
+        if (bellBroken) {
+            return null;
+        }
         if (bell == null) {
             for (final Key k : layerKeys) {
                 if (k.isValid() && k.layer.accelerated()) {
@@ -575,14 +698,18 @@ final class LayerSelector extends AbstractSelector {
                 continue;
             }
             try {
-                block.await(() -> !watching || !isOpen() || layerReady(), b, slice);
+                watchFlood.reset();
+                block.await(() -> !watching || !isOpen() || layerReady() || watchFlood.tooMany(), b, slice);
                 if (watching && isOpen() && layerReady()) {
                     watching = false;
                     jdk.wakeup();
                 }
-            } catch (final RuntimeException e) {
-                // the unit closed under the wait (the endpoint is closing): look again after a pause
-                bell = null;
+                watchFlood.backOffIfFlooded();
+            } catch (final RuntimeException | InternalError e) {
+                // the unit closed under the wait (the endpoint is closing), or its file was cut: never die,
+                // and let the select blocked in the JDK selector look again (it polls without a doorbell)
+                bellFailed(b, e);
+                jdk.wakeup();
                 LockSupport.parkNanos(this, slice);
             }
         }

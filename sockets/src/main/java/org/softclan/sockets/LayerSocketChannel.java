@@ -58,6 +58,11 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
     /** The peer's process was found gone after its TCP connection ended. */
     private volatile boolean peerDead;
     private Socket adaptor;
+    /** The stream of a non-blocking connect whose TCP connection is not made yet ({@link #finishConnect}). */
+    private volatile ByteStream pending;
+    private volatile InetSocketAddress pendingRemote;
+    /** A mapping of this channel's stream faulted under a readiness check (its file was cut): it is broken. */
+    private volatile boolean broken;
     /** The JDK selectors {@link #tcp} was registered with by a {@link LayerSelector}. */
     private final java.util.Set<java.nio.channels.Selector> below = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
@@ -134,23 +139,25 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
             SocketLayer.STATS.fellBack(reason);
             return tcp.connect(isa);   // the JDK's connect, in this channel's mode
         }
-        // the server acked: its listening socket is on this host, so the connect completes at once (a
-        // non-blocking one is finished here, in its mode: the channel below may be registered already)
+        // the server acked; a non-blocking TCP connect that does not complete at once (a full accept
+        // queue) is finished by finishConnect, as the JDK's, with the stream kept until then
+        final boolean connected;
         try {
-            if (!tcp.connect(isa)) {
-                final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SocketLayer.HANDSHAKE_TIMEOUT_MS);
-                while (!tcp.finishConnect()) {
-                    if (System.nanoTime() > deadline) {
-                        throw new java.net.ConnectException("softclan sockets: the local TCP connect to " + isa
-                            + " did not complete within " + SocketLayer.HANDSHAKE_TIMEOUT_MS + " ms");
-                    }
-                    java.util.concurrent.locks.LockSupport.parkNanos(10_000);
-                }
-            }
+            connected = tcp.connect(isa);
         } catch (final IOException | RuntimeException e) {
             s.close();   // the server drops the stream it kept for this port
             throw e;
         }
+        if (!connected) {
+            pending = s;
+            pendingRemote = isa;
+            return false;
+        }
+        return switchTo(s, isa);
+    }
+
+    /** The TCP connection is made: checks it ends at the server that acked, then uses {@code s}. */
+    private boolean switchTo(final ByteStream s, final InetSocketAddress isa) throws IOException {
         final int localPort = ((InetSocketAddress) tcp.getLocalAddress()).getPort();
         if (!KernelCheck.connectionEndsAt(isa.getPort(), localPort)) {
             s.close();
@@ -166,7 +173,25 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
     @Override
     public boolean finishConnect() throws IOException {
         ensureOpen();
-        return stream != null || tcp.finishConnect();
+        if (stream != null) {
+            return true;
+        }
+        final ByteStream s = pending;
+        final boolean done;
+        try {
+            done = tcp.finishConnect();
+        } catch (final IOException | RuntimeException e) {
+            if (s != null) {
+                pending = null;
+                s.close();
+            }
+            throw e;
+        }
+        if (done && s != null) {
+            pending = null;
+            return switchTo(s, pendingRemote);
+        }
+        return done;
     }
 
     @Override
@@ -193,6 +218,9 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
             ensureReadable();
             if (inputShut) {
                 return -1;
+            }
+            if (broken) {
+                throw reset(new IOException("a region of this connection was cut from outside"));
             }
             if (isBlocking()) {
                 return blockingRead(s, dst, 0);
@@ -319,6 +347,9 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
         writeLock.lock();
         try {
             ensureWritable();
+            if (broken) {
+                throw brokenPipe(new IOException("a region of this connection was cut from outside"));
+            }
             if (isBlocking()) {
                 boolean done = false;
                 try {
@@ -341,7 +372,9 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
                     SocketLayer.STATS.sent(n);
                 }
                 return n;
-            } catch (final StreamPeerGoneException e) {
+            } catch (final StreamPeerGoneException | IllegalStateException e) {
+                // IllegalStateException: the peer's control area claims a receive mode no peer of the layer
+                // uses (PRE_POSTED): that peer's connection fails, as any protocol violation
                 throw brokenPipe(e);
             }
         } finally {
@@ -385,6 +418,25 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
      * when a read would not wait, writing when the ring has room (or a write would fail)
      */
     int readyOps(final int interest) {
+        if (broken) {
+            return interest & (SelectionKey.OP_READ | SelectionKey.OP_WRITE);   // the read or write reports it
+        }
+        try {
+            return readyOps0(interest);
+        } catch (final InternalError cut) {
+            // a mapping of this stream was cut from outside: this connection is broken, no other
+            broken = true;
+            SocketLayer.STATS.error("a region of " + this + " was cut from outside: " + cut);
+            return interest & (SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+        }
+    }
+
+    /** Marks this channel broken (a fault of its stream's memory met outside it); its next read or write fails. */
+    void breakOff() {
+        broken = true;
+    }
+
+    private int readyOps0(final int interest) {
         final ByteStream s = stream;
         int ready = 0;
         if ((interest & SelectionKey.OP_READ) != 0
@@ -524,11 +576,32 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
 
     @Override
     protected void implCloseSelectableChannel() throws IOException {
+        final ByteStream p = pending;
+        if (p != null) {
+            p.close();
+        }
         final ByteStream s = stream;
         if (s != null) {
-            s.close();   // the end-of-stream marker first (unless the output was shut down)
+            if (isBlocking() || broken || writableForClose(s)) {
+                s.close();   // the end-of-stream marker first (unless the output was shut down)
+            } else {
+                // the peer's ring is full: its end-of-stream marker waits for room (up to the stream's close
+                // linger); an event loop's close must not, so that wait goes to a thread of its own, as the
+                // kernel lingers for a TCP close
+                final Thread t = new Thread(s::close, "softclan-sockets-close");
+                t.setDaemon(true);
+                t.start();
+            }
         }
         tcp.close();
+    }
+
+    private static boolean writableForClose(final ByteStream s) {
+        try {
+            return s.writable();
+        } catch (final RuntimeException | InternalError e) {
+            return true;   // broken: the close does not wait for anything
+        }
     }
 
     /** Notes that a layer selector registered {@link #tcp} with {@code jdk}. */

@@ -13,7 +13,9 @@ import java.util.Set;
  * The Java agent that runs an unchanged program with the socket layer: {@code -javaagent:softclan-sockets.jar}
  * on its command line, or in {@code JAVA_TOOL_OPTIONS}. Before {@code main} it opens to itself the
  * packages of {@code java.base} that the layer and Chronicle Bytes reach into (so the program needs no
- * {@code --add-opens} flag), and installs the layer ({@link SocketLayer#install()}).
+ * {@code --add-opens} flag), installs the layer for {@code java.net} sockets ({@link SocketLayer#install()})
+ * and names its NIO provider ({@link LayerSelectorProvider}) in the property the JDK reads at the first
+ * NIO use (then makes that use, so a provider chosen before is reported at once).
  *
  * <p>It never stops the program: if the layer cannot be installed (another socket factory, a JDK whose
  * implementation it cannot reach), it prints one line on stderr saying why and every connection stays

@@ -145,6 +145,9 @@ final class StreamReader {
                 while (dst.hasRemaining() && pending.isEmpty() && !eof && !end.isBroken() && end.connection.hasMessage()) {
                     end.connection.poll(handler, 1);
                 }
+                if (!wait && dst.position() == start) {
+                    end.checkBroken();   // a bad frame just taken: reported by this read, not after an empty one
+                }
                 if (!wait && dst.position() == start && !eof && end.connection.peerClosed()) {
                     end.connection.checkPeer();   // closed without its end-of-stream marker: reported now
                 }

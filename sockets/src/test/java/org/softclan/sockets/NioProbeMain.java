@@ -45,9 +45,9 @@ import org.softclan.vmmc.stream.StreamListener;
  * <pre>
  * listen S [BACKLOG]         ServerSocketChannel on 127.0.0.1:0: OK port
  * accept S N                 blocking accept: OK remotePort accelerated=B
- * acceptMany S PREFIX K      a thread accepts K connections named PREFIX0..: ACCEPTED PREFIX k=K accelerated=A
+ * acceptMany S PREFIX K      a thread accepts K connections named PREFIX0.. by remote port: ACCEPTED PREFIX k=K accelerated=A
  * connect N PORT             blocking SocketChannel.open: OK localPort accelerated=B
- * connectMany PREFIX PORT K  K blocking connects, one after the other: OK K accelerated=A
+ * connectMany PREFIX PORT K  K blocking connects (4 threads), named by local port: OK K accelerated=A
  * nbconnect N PORT           on a thread: open, configureBlocking(false), connect: CONNECTED N returned=B ms=T
  *                            cpu=T accelerated=B | CONNECTED N ERR class message ms=T cpu=T
  * pipe N                     a Pipe: N is its source (selected, read), writes go to its sink
@@ -157,6 +157,7 @@ public final class NioProbeMain {
                             CONNS.put(prefix + i, ch);
                             acc += accelerated(ch) ? 1 : 0;
                         }
+                        renameByPort(prefix, k, false);
                         System.out.println("ACCEPTED " + prefix + " k=" + k + " accelerated=" + acc);
                     } catch (final Exception e) {
                         System.out.println("ACCEPTED " + prefix + " ERR " + e);
@@ -178,8 +179,7 @@ public final class NioProbeMain {
                 final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
                 final List<Thread> ts = new ArrayList<>();
                 final Map<String, String> errors = new ConcurrentHashMap<>();
-                // one thread: the victim names its accepted channels in accept order, which is connect order
-                for (int t = 0; t < 1; t++) {
+                for (int t = 0; t < 4; t++) {
                     ts.add(thread("connect-many", () -> {
                         for (int i = next.getAndIncrement(); i < k; i = next.getAndIncrement()) {
                             try {
@@ -194,6 +194,11 @@ public final class NioProbeMain {
                 }
                 for (final Thread t : ts) {
                     t.join();
+                }
+                if (errors.isEmpty()) {
+                    // named by local port, as the victim names its accepted channels by remote port: the same
+                    // connection gets the same name on both sides whatever the order of connects and accepts
+                    renameByPort(c[1], k, true);
                 }
                 return errors.isEmpty() ? "OK " + k + " accelerated=" + acc.get() : "ERR " + errors;
             }
@@ -889,5 +894,21 @@ public final class NioProbeMain {
             }
         }
         return null;
+    }
+
+    /** Renames the channels PREFIX0..K-1 in the order of their local (or remote) ports. */
+    private static void renameByPort(final String prefix, final int k, final boolean local) throws IOException {
+        final List<SocketChannel> all = new ArrayList<>();
+        for (int i = 0; i < k; i++) {
+            all.add(CONNS.get(prefix + i));
+        }
+        final Map<SocketChannel, Integer> ports = new java.util.HashMap<>();
+        for (final SocketChannel ch : all) {
+            ports.put(ch, ((InetSocketAddress) (local ? ch.getLocalAddress() : ch.getRemoteAddress())).getPort());
+        }
+        all.sort(java.util.Comparator.comparing(ports::get));
+        for (int i = 0; i < k; i++) {
+            CONNS.put(prefix + i, all.get(i));
+        }
     }
 }

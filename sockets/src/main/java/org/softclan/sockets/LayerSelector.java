@@ -106,7 +106,7 @@ final class LayerSelector extends AbstractSelector {
      * Rings with nothing ready, counted per wait: a peer of the fabric that rings the doorbell in a loop
      * (it may: it imports the queue) would make every waiter of the process look at its keys at that rate.
      * More than {@value #FLOOD_WAKES} such wake-ups within a millisecond end the wait, and the waiter pauses
-     * before waiting again (100 us, doubling to 1 ms while the flood lasts): a flooding peer delays this
+     * before waiting again (100 us, doubling to 4 ms while the flood lasts): a flooding peer delays this
      * selector's arrivals by at most that pause, and costs it a bounded share of a CPU.
      */
     private static final class FloodGuard {
@@ -145,10 +145,10 @@ final class LayerSelector extends AbstractSelector {
         }
     }
 
-    static final int FLOOD_WAKES = 16;
+    static final int FLOOD_WAKES = 8;
     static final long FLOOD_WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     static final long FLOOD_PAUSE_MIN_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
-    static final long FLOOD_PAUSE_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    static final long FLOOD_PAUSE_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(4);
 
     /** Whether each of the last spins found a ready channel, newest in bit 0 (the selecting thread's). */
     private int spinResults = 0xFF;

@@ -168,8 +168,8 @@ public final class ProbeMain {
                             }
                         });
                         t.setDaemon(true);
+                        System.out.println("OK");   // before any line of the thread: the reply comes first
                         t.start();
-                        System.out.println("OK");
                     }
                     case "nohello" -> {
                         final int port = Integer.parseInt(c[1]);
@@ -196,8 +196,8 @@ public final class ProbeMain {
                             }
                         });
                         t.setDaemon(true);
+                        System.out.println("OK");   // before the thread's first SENT line: the reply comes first
                         t.start();
-                        System.out.println("OK");
                     }
                     case "many" -> {
                         final InetAddress host = InetAddress.getByName(c[1]);

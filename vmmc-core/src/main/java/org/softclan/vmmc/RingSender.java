@@ -44,6 +44,8 @@ final class RingSender {
     private int claimed = -1;
     /** Requests for room this end made of its peer. */
     private long roomRequests;
+    /** The published read pointer when {@link #roomOrAsk} last asked for room. */
+    private long askedAt = -1;
     /** Whether this end has told its peer it sends by DMA. */
     private boolean eagerAsked;
 
@@ -127,11 +129,18 @@ final class RingSender {
         if (!ask) {
             return false;
         }
+        // one request per publish: while the peer has not published since the last request, it is still
+        // pending (a selector looking at many full rings on every wake-up asks each peer once, not each time)
+        final long published = publishedPeerRead();
+        if (published == askedAt && roomRequests > 0) {
+            return false;
+        }
         try {
             LazyReadPosition.askForRoom(tx, ++roomRequests);
         } catch (final StaleRegionException e) {
             throw health.peerGone();
         }
+        askedAt = published;
         return hasRoom(need);
     }
 

@@ -43,6 +43,8 @@ final class MappedRegion {
     private final FileChannel channel;
     /** {@code /proc/self/fd/N} of the channel's descriptor, or null: see {@link #fileSize()}. */
     private final Path descriptorPath;
+    /** The channel's descriptor number in this process, or -1 where it cannot be read. */
+    final int descriptor;
     private volatile boolean unmapped;
 
     private MappedRegion(final Path path, final FileChannel channel, final long address, final long length) {
@@ -50,19 +52,19 @@ final class MappedRegion {
         this.channel = channel;
         this.address = address;
         this.length = length;
-        this.descriptorPath = descriptorPath(channel);
+        this.descriptor = descriptor(channel);
+        this.descriptorPath = descriptor >= 0 ? Path.of("/proc/self/fd/" + descriptor) : null;
     }
 
-    private static Path descriptorPath(final FileChannel channel) {
+    private static int descriptor(final FileChannel channel) {
         if (CHANNEL_FD == null) {
-            return null;
+            return -1;
         }
         try {
             final int fd = DESCRIPTOR_FD.getInt(CHANNEL_FD.get(channel));
-            final Path p = Path.of("/proc/self/fd/" + fd);
-            return fd >= 0 && java.nio.file.Files.exists(p) ? p : null;
+            return fd >= 0 && java.nio.file.Files.exists(Path.of("/proc/self/fd/" + fd)) ? fd : -1;
         } catch (final ReflectiveOperationException | RuntimeException e) {
-            return null;
+            return -1;
         }
     }
 

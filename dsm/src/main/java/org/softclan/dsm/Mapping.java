@@ -176,6 +176,18 @@ public abstract class Mapping implements AutoCloseable {
         return !closed && file.fileSize() >= file.length;
     }
 
+    /**
+     * The number of the file descriptor through which this process holds the region's file open while
+     * mapped (the same number until {@link #close()}): for a peer to prove, through the kernel, that this
+     * process maps a given region (it compares {@code /proc/PID/fd/N} with the region's file).
+     *
+     * @return the descriptor number, or -1 where it cannot be read (not Linux, or the JDK's file channel
+     *         does not expose it)
+     */
+    public final int descriptor() {
+        return file.descriptor;
+    }
+
     /** {@return bytes of the region's file this mapping maps: header, data area and sidecar} */
     public final long mappedLength() {
         return file.length;

@@ -34,6 +34,24 @@ class MappingTest {
     }
 
     @Test
+    void eachMappingNamesTheDescriptorThroughWhichItHoldsTheRegionsFileUntilItCloses() throws Exception {
+        final java.nio.file.Path file = fabric.root().resolve("r.region");
+        final Object key = java.nio.file.Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        for (final Mapping m : new Mapping[] {in, out}) {
+            final int fd = m.descriptor();
+            assertTrue(fd >= 0, "descriptor " + fd);
+            final java.nio.file.Path link = java.nio.file.Path.of("/proc/self/fd/" + fd);
+            assertEquals(key, java.nio.file.Files.readAttributes(link, java.nio.file.attribute.BasicFileAttributes.class).fileKey());
+        }
+        assertTrue(in.descriptor() != out.descriptor(), "two mappings, two descriptors");
+        final int fd = out.descriptor();
+        out.close();
+        final java.nio.file.Path link = java.nio.file.Path.of("/proc/self/fd/" + fd);
+        assertFalse(java.nio.file.Files.exists(link) && key.equals(java.nio.file.Files.readAttributes(link,
+            java.nio.file.attribute.BasicFileAttributes.class).fileKey()), "closed: the descriptor is released");
+    }
+
+    @Test
     void typedWritesThroughOutboundAreSeenByOwner() {
         out.putByte(0, (byte) 7);
         out.putInt(1, 0x01020304);

@@ -2,10 +2,10 @@ package org.softclan.sockets;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -13,15 +13,19 @@ import java.util.Set;
 /**
  * What the kernel says about a process, for the switch of a TCP connection to a byte stream: which
  * sockets it holds and which files it has mapped. The pid a peer names in its hello or ack is only a
- * claim; the checks here make it a fact: the process holds the TCP socket in question (its
- * {@code /proc/PID/fd} links to the socket's inode, found in {@code /proc/net/tcp} and {@code tcp6}) and
- * has this stream's ring mapped ({@code /proc/PID/maps}). A process of the fabric that forges a hello for
- * another process's TCP connection, or acks for a port another process listens on, fails the first or
- * the second, and the connection stays on TCP.
+ * claim, and so are the descriptor numbers it names with it; the checks here make them a fact: under
+ * the one descriptor it names, the process holds the TCP socket in question ({@code /proc/PID/fd/N}
+ * links to the socket's inode, found in {@code /proc/net/tcp} and {@code tcp6}), and under the other it
+ * holds open the file of this stream's ring, which it maps. A process of the fabric that forges a hello
+ * for another process's TCP connection, or acks for a port another process listens on, fails the first
+ * or the second (the other process holds no descriptor of the forger's ring), and the connection stays
+ * on TCP. Each check looks at one descriptor, never at all of them: what it costs does not grow with
+ * what the peer holds.
  *
  * <p>Linux only; {@code /proc/PID/fd} of another user's process is not readable, so a peer of another
- * user never passes (its connections stay on TCP). Slow paths only: each check reads a few
- * {@code /proc} files (tens to hundreds of microseconds).
+ * user never passes (its connections stay on TCP). Slow paths only: each check is a {@code readlink} or
+ * a {@code stat} in {@code /proc} and a read of {@code /proc/net/tcp} (whose length grows with this
+ * network namespace's TCP sockets).
  */
 final class KernelCheck {
     private static final String LISTEN = "0A";
@@ -105,56 +109,56 @@ final class KernelCheck {
         }
     }
 
-    /** {@return whether process {@code pid} holds a descriptor of one of the sockets {@code inodes}} */
-    static boolean holdsSocket(final long pid, final Set<Long> inodes) {
-        if (pid <= 0 || inodes.isEmpty()) {
+    /**
+     * One {@code readlink} of {@code /proc/PID/fd/FD}: the descriptor the peer names in its hello or ack,
+     * not a scan of all its descriptors (a peer holding thousands would make every check slow).
+     *
+     * @param pid    the process
+     * @param fd     the descriptor number it claims for the socket
+     * @param inodes the sockets it must be one of
+     * @return whether process {@code pid} holds, under {@code fd}, one of the sockets {@code inodes}
+     */
+    static boolean holdsSocket(final long pid, final int fd, final Set<Long> inodes) {
+        if (pid <= 0 || fd < 0 || inodes.isEmpty()) {
             return false;
         }
-        try (DirectoryStream<Path> fds = Files.newDirectoryStream(Paths.get("/proc", Long.toString(pid), "fd"))) {
-            for (final Path fd : fds) {
-                final String target;
-                try {
-                    target = Files.readSymbolicLink(fd).toString();
-                } catch (final IOException e) {
-                    continue;   // closed meanwhile
-                }
-                if (target.startsWith("socket:[") && target.endsWith("]")) {
-                    try {
-                        if (inodes.contains(Long.parseLong(target.substring(8, target.length() - 1)))) {
-                            return true;
-                        }
-                    } catch (final NumberFormatException e) {
-                        // not a socket link
-                    }
-                }
-            }
-        } catch (final IOException | SecurityException e) {
-            return false;   // gone, or not ours to look at
+        final String target;
+        try {
+            target = Files.readSymbolicLink(Paths.get("/proc", Long.toString(pid), "fd", Integer.toString(fd))).toString();
+        } catch (final IOException | SecurityException | UnsupportedOperationException e) {
+            return false;   // gone, closed, or not ours to look at
         }
-        return false;
+        if (!target.startsWith("socket:[") || !target.endsWith("]")) {
+            return false;
+        }
+        try {
+            return inodes.contains(Long.parseLong(target.substring(8, target.length() - 1)));
+        } catch (final NumberFormatException e) {
+            return false;
+        }
     }
 
-    /** {@return whether process {@code pid} has the file {@code file} mapped} */
-    static boolean mapsFile(final long pid, final Path file) {
-        if (pid <= 0) {
+    /**
+     * One {@code stat} of {@code /proc/PID/fd/FD} (the file the descriptor refers to, whatever its name now)
+     * against one of {@code file}: the peer holds the region's file open under the descriptor it names
+     * (a mapping keeps its file's descriptor open while mapped: {@link org.softclan.dsm.Mapping#descriptor()}).
+     *
+     * @param pid  the process
+     * @param fd   the descriptor number it claims for the file
+     * @param file the file
+     * @return whether process {@code pid} holds {@code file} open under {@code fd} (same device and inode)
+     */
+    static boolean holdsFile(final long pid, final int fd, final Path file) {
+        if (pid <= 0 || fd < 0) {
             return false;
         }
-        String path;
         try {
-            path = file.toRealPath().toString();   // the kernel's name for it: symbolic links resolved
-        } catch (final IOException e) {
-            path = file.toAbsolutePath().normalize().toString();
-        }
-        try {
-            for (final String line : Files.readAllLines(Paths.get("/proc", Long.toString(pid), "maps"),
-                     StandardCharsets.UTF_8)) {
-                if (line.endsWith(" " + path)) {
-                    return true;
-                }
-            }
-        } catch (final IOException | SecurityException | java.io.UncheckedIOException e) {
+            final Object theirs = Files.readAttributes(Paths.get("/proc", Long.toString(pid), "fd", Integer.toString(fd)),
+                BasicFileAttributes.class).fileKey();
+            final Object ours = Files.readAttributes(file, BasicFileAttributes.class).fileKey();
+            return theirs != null && theirs.equals(ours);
+        } catch (final IOException | SecurityException | UnsupportedOperationException e) {
             return false;
         }
-        return false;
     }
 }

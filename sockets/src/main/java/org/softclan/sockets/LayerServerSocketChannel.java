@@ -56,7 +56,7 @@ final class LayerServerSocketChannel extends ServerSocketChannel implements Time
             reason = FallbackReason.NOT_APPLICABLE;   // several processes may share the port: no one owns it
             return this;
         }
-        final SocketLayer.Listening l = SocketLayer.listen(bound.getPort(), bound.getAddress());
+        final SocketLayer.Listening l = SocketLayer.listen(bound.getPort(), bound.getAddress(), Descriptors.of(tcp));
         binding = l.binding();
         reason = l.reason();
         return this;

@@ -132,6 +132,11 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
             public InetAddress boundAddress() throws IOException {
                 return ((InetSocketAddress) tcp.getLocalAddress()).getAddress();
             }
+
+            @Override
+            public int descriptor() {
+                return Descriptors.of(tcp);
+            }
         }, isa, 0);
         reason = attempt.reason();
         ByteStream s = attempt.stream();

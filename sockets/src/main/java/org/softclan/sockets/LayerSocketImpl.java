@@ -137,7 +137,8 @@ final class LayerSocketImpl extends SocketImpl {
             reason = FallbackReason.NOT_APPLICABLE;   // several processes may share the port: no one owns it
             return;
         }
-        final SocketLayer.Listening l = SocketLayer.listen(localport, (InetAddress) tcp.getOption(SocketOptions.SO_BINDADDR));
+        final SocketLayer.Listening l = SocketLayer.listen(localport, (InetAddress) tcp.getOption(SocketOptions.SO_BINDADDR),
+            Descriptors.of(PlatformSocket.fileDescriptor(tcp)));
         binding = l.binding();
         reason = l.reason();
     }

@@ -36,6 +36,8 @@ final class ServerBinding implements AutoCloseable {
     private final java.util.concurrent.Semaphore handshakes = new java.util.concurrent.Semaphore(MAX_HANDSHAKES);
     private final StreamListener listener;
     private final int port;
+    /** The listening socket's descriptor number, named in acks. */
+    private final int listenFd;
     /** The address the server socket is bound to (the wildcard: every address of the host). */
     private final InetAddress bound;
     /** Streams kept for connections not accepted yet, by client port (guarded by this binding). */
@@ -47,10 +49,12 @@ final class ServerBinding implements AutoCloseable {
     /** Hellos kept per client port at most (a forged one beside the real one). */
     static final int MAX_PER_PORT = 4;
 
-    private record Pending(ByteStream stream, InetAddress address, long pid) {
+    /** A stream kept for a TCP connection not yet accepted, with what its hello claims (checked on accept). */
+    private record Pending(ByteStream stream, InetAddress address, long pid, int socketFd, int ringFd) {
     }
 
-    ServerBinding(final StreamListener listener, final int port, final InetAddress bound) {
+    ServerBinding(final StreamListener listener, final int port, final InetAddress bound, final int listenFd) {
+        this.listenFd = listenFd;
         this.listener = listener;
         this.port = port;
         this.bound = bound;
@@ -83,8 +87,8 @@ final class ServerBinding implements AutoCloseable {
             if (p.address != null && !p.address.equals(remote)) {
                 continue;   // a client of the same port on another address
             }
-            final boolean verified = taken == null && alive(p) && KernelCheck.holdsSocket(p.pid, inodes)
-                && KernelCheck.mapsFile(p.pid, SocketLayer.ringFile(p.stream));
+            final boolean verified = taken == null && alive(p) && KernelCheck.holdsSocket(p.pid, p.socketFd, inodes)
+                && KernelCheck.holdsFile(p.pid, p.ringFd, SocketLayer.ringFile(p.stream));
             // the others of this port and address cannot be for a later connection: the port is this one's
             forget(clientPort, p);
             if (verified) {
@@ -192,11 +196,11 @@ final class ServerBinding implements AutoCloseable {
                     + " reached the listener bound to " + bound + ":" + port);
             }
             s.readTimeout(0, TimeUnit.MILLISECONDS);
-            if (!keep(h.clientPort(), new Pending(s, h.address(), h.pid()))) {
+            if (!keep(h.clientPort(), new Pending(s, h.address(), h.pid(), h.socketFd(), h.ringFd()))) {
                 throw new IOException("softclan sockets: too many streams wait for their TCP connection to be"
                     + " accepted on port " + port + " (at most " + MAX_PENDING + ", " + MAX_PER_PORT + " per client port)");
             }
-            s.write(Handshake.ack(h.clientPort()));
+            s.write(Handshake.ack(h.clientPort(), listenFd, s.connection().outbound().descriptor()));
             if (closed) {
                 close();   // a close that raced this hello: nobody will take it
             }

@@ -201,6 +201,11 @@ public final class SocketLayer {
             public InetAddress boundAddress() throws IOException {
                 return (InetAddress) tcp.getOption(SocketOptions.SO_BINDADDR);
             }
+
+            @Override
+            public int descriptor() {
+                return Descriptors.of(PlatformSocket.fileDescriptor(tcp));
+            }
         }, remote, connectMillis);
     }
 
@@ -214,6 +219,9 @@ public final class SocketLayer {
 
         /** {@return the address it is bound to} @throws IOException as the socket's */
         InetAddress boundAddress() throws IOException;
+
+        /** {@return its descriptor number in this process, -1 if unknown} */
+        int descriptor();
     }
 
     /** As {@link #offer(SocketImpl, InetSocketAddress, int)} for any client socket. */
@@ -250,7 +258,8 @@ public final class SocketLayer {
                 localPort = tcp.localPort();
             }
             final InetAddress bound = tcp.boundAddress();
-            s.write(Handshake.hello(localPort, remote.getPort(), bound, remote.getAddress()));
+            s.write(Handshake.hello(localPort, remote.getPort(), bound, remote.getAddress(), tcp.descriptor(),
+                s.connection().outbound().descriptor()));
             final ByteBuffer ack = ByteBuffer.allocate(Handshake.ACK_LENGTH);
             while (ack.hasRemaining()) {
                 final long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
@@ -262,14 +271,15 @@ public final class SocketLayer {
                     throw new IOException("softclan sockets: the server ended the stream instead of its ack");
                 }
             }
-            final long serverPid = Handshake.checkAck(ack, localPort);
+            final Handshake.Ack a = Handshake.checkAck(ack, localPort);
             // the ack's process must be the one the TCP connect reaches: it holds the listening socket
-            // of that port, and it has this stream's ring mapped (a process of the fabric acking for a
-            // port another process listens on fails one or the other)
-            if (!KernelCheck.holdsSocket(serverPid, KernelCheck.tcpSocketInodes(remote.getPort(), 0, true))
-                || !KernelCheck.mapsFile(serverPid, ringFile(s))) {
-                throw new IOException("softclan sockets: the process that acked (pid " + serverPid + ") does not hold"
-                    + " the listening socket of port " + remote.getPort() + " with this stream's ring mapped");
+            // of that port, and this stream's ring (a process of the fabric acking for a port another
+            // process listens on fails one or the other), under the descriptors the ack names
+            if (!KernelCheck.holdsSocket(a.pid(), a.listenFd(), KernelCheck.tcpSocketInodes(remote.getPort(), 0, true))
+                || !KernelCheck.holdsFile(a.pid(), a.ringFd(), ringFile(s))) {
+                throw new IOException("softclan sockets: the process that acked (pid " + a.pid() + ") does not hold"
+                    + " the listening socket of port " + remote.getPort() + " (descriptor " + a.listenFd() + ") and this"
+                    + " stream's ring (descriptor " + a.ringFd() + ")");
             }
             s.readTimeout(0, TimeUnit.MILLISECONDS);
             return new Attempt(s, FallbackReason.ACCELERATED);
@@ -289,10 +299,12 @@ public final class SocketLayer {
     /**
      * A server socket's side: registers the port's service in the fabric (unless another process has).
      *
-     * @param port  the port it listens on
-     * @param bound the address it is bound to (the wildcard for every address)
+     * @param port     the port it listens on
+     * @param bound    the address it is bound to (the wildcard for every address)
+     * @param listenFd its listening socket's descriptor number (named in acks; -1 if unknown: clients then
+     *                 stay on TCP)
      */
-    static Listening listen(final int port, final InetAddress bound) {
+    static Listening listen(final int port, final InetAddress bound, final int listenFd) {
         if (!enabled()) {
             return new Listening(null, FallbackReason.DISABLED);
         }
@@ -302,7 +314,7 @@ public final class SocketLayer {
         }
         try {
             final StreamListener l = ByteStreams.listen(ep, serviceFor(port), connectionContext());
-            return new Listening(new ServerBinding(l, port, bound), FallbackReason.ACCELERATED);
+            return new Listening(new ServerBinding(l, port, bound, listenFd), FallbackReason.ACCELERATED);
         } catch (final RegionExistsException e) {
             return new Listening(null, FallbackReason.LISTENER_CONFLICT);
         } catch (final RuntimeException e) {

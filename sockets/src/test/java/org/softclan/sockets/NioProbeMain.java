@@ -601,7 +601,7 @@ public final class NioProbeMain {
                             final Handshake.Hello hello = Handshake.readHello(h.flip());
                             System.out.println("HELLO " + hello.clientPort());
                             if (mode.equals("ack")) {
-                                st.write(Handshake.ack(hello.clientPort()));
+                                st.write(Handshake.ack(hello.clientPort(), -1, -1));
                                 System.out.println("ACKED");
                             }
                         } catch (final Exception e) {

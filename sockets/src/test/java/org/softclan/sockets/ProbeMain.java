@@ -69,8 +69,19 @@ public final class ProbeMain {
                         s = server.accept();
                         System.out.println("OK " + s.getPort());
                     }
+                    case "bind" -> {
+                        // a socket bound to PORT, connected later by "connect HOST PORT 0"
+                        s = new Socket();
+                        s.bind(new InetSocketAddress(Integer.parseInt(c[1])));
+                        System.out.println("OK " + s.getLocalPort());
+                    }
                     case "connect" -> {
                         final long t0 = System.nanoTime();
+                        if (c.length > 3 && c[3].equals("0") && s != null && s.isBound() && !s.isConnected()) {
+                            s.connect(new InetSocketAddress(InetAddress.getByName(c[1]), Integer.parseInt(c[2])));
+                            System.out.println("OK " + s.getLocalPort() + " " + (System.nanoTime() - t0) / 1_000_000);
+                            continue;
+                        }
                         s = new Socket();
                         if (c.length > 3 && Integer.parseInt(c[3]) != 0) {
                             s.bind(new InetSocketAddress(Integer.parseInt(c[3])));
@@ -119,7 +130,25 @@ public final class ProbeMain {
                         final ByteStream st = ByteStreams.connect(SocketLayer.endpoint(), SocketLayer.serviceFor(port),
                             SocketLayer.connectionContext(), 5, TimeUnit.SECONDS);
                         KEEP.add(st);
-                        st.write(hello(Integer.parseInt(c[2]), port));
+                        final int clientPort = Integer.parseInt(c[2]);
+                        String claim = "";
+                        if (c.length > 4) {
+                            // the strongest forgery: the victim's pid, and its own descriptors of that
+                            // client socket and of a ring of its own (what it holds, as /proc shows anyone)
+                            final long victim = Long.parseLong(c[4]);
+                            final java.util.Set<Long> connected = KernelCheck.tcpSocketInodes(clientPort, port, false);
+                            // not connected yet: its newest socket (the one bound to the port, a guess)
+                            final int socketFd = fdOf(victim, "socket:[", connected.isEmpty() ? null : connected);
+                            final int ring = fdOf(victim, ".region", null);
+                            final int ringFd = ring >= 0 ? ring : fdOf(victim, "/", null);   // a plain process: any file
+                            st.write(Handshake.hello(clientPort, port, null, InetAddress.getByName("127.0.0.1"),
+                                socketFd, ringFd).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(48, victim));
+                            claim = " CLAIMED pid=" + victim + " socketFd=" + socketFd + " ringFd=" + ringFd + " socket="
+                                + (socketFd < 0 ? "none" : java.nio.file.Files.readSymbolicLink(
+                                    java.nio.file.Paths.get("/proc", Long.toString(victim), "fd", Integer.toString(socketFd))));
+                        } else {
+                            st.write(hello(clientPort, port));
+                        }
                         final ByteBuffer ack = ByteBuffer.allocate(Handshake.ACK_LENGTH);
                         while (ack.hasRemaining()) {
                             if (st.read(ack) < 0) {
@@ -133,7 +162,7 @@ public final class ProbeMain {
                             }
                             st.write(ByteBuffer.wrap(b));
                         }
-                        System.out.println("OK");
+                        System.out.println("OK" + claim);
                     }
                     case "fakeListen" -> {
                         // registers the service of a port this process does not listen on, and acks every
@@ -155,9 +184,17 @@ public final class ProbeMain {
                                     while (h.hasRemaining() && st.read(h) >= 0) {
                                         Thread.onSpinWait();
                                     }
-                                    final ByteBuffer ack = Handshake.ack(Handshake.readHello(h.flip()).clientPort());
+                                    final int helloPort = Handshake.readHello(h.flip()).clientPort();
+                                    final ByteBuffer ack;
                                     if (claimed != 0) {
+                                        // the claimed process's own descriptors of the port's listening socket
+                                        // and of a ring of its own, as anyone finds them in /proc
+                                        ack = Handshake.ack(helloPort,
+                                            fdOf(claimed, "socket:[", KernelCheck.tcpSocketInodes(port, 0, true)),
+                                            fdOf(claimed, ".region", null));
                                         ack.order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(8, claimed);
+                                    } else {
+                                        ack = Handshake.ack(helloPort, -1, -1);
                                     }
                                     st.write(ack);
                                     System.out.println("ACKED");
@@ -292,9 +329,49 @@ public final class ProbeMain {
         }
     }
 
+    /**
+     * A descriptor of process {@code pid} whose link holds {@code mark} and names one of {@code inodes}, or
+     * without inodes its newest socket (the highest inode: a socket just made) or its highest-numbered
+     * other such descriptor, as a forger finds it in
+     * {@code /proc}; -1 if none.
+     */
+    private static int fdOf(final long pid, final String mark, final java.util.Set<Long> inodes) throws Exception {
+        int found = -1;
+        long newest = -1;
+        try (java.nio.file.DirectoryStream<java.nio.file.Path> fds =
+                 java.nio.file.Files.newDirectoryStream(java.nio.file.Paths.get("/proc", Long.toString(pid), "fd"))) {
+            for (final java.nio.file.Path fd : fds) {
+                final String target;
+                try {
+                    target = java.nio.file.Files.readSymbolicLink(fd).toString();
+                } catch (final java.io.IOException e) {
+                    continue;
+                }
+                final int n = Integer.parseInt(fd.getFileName().toString());
+                if (!target.contains(mark)) {
+                    continue;
+                }
+                if (inodes != null) {
+                    if (inodes.stream().anyMatch(i -> target.equals("socket:[" + i + "]"))) {
+                        return n;
+                    }
+                } else if (target.startsWith("socket:[")) {
+                    final long inode = Long.parseLong(target.substring(8, target.length() - 1));
+                    if (inode > newest) {   // the newest socket: the highest inode, not the highest descriptor
+                        newest = inode;
+                        found = n;
+                    }
+                } else if (n > found) {
+                    found = n;
+                }
+            }
+        }
+        return found;
+    }
+
     /** A hello to 127.0.0.1:serverPort from clientPort (bound to the wildcard). */
     private static ByteBuffer hello(final int clientPort, final int serverPort) throws Exception {
-        return Handshake.hello(clientPort, serverPort, null, InetAddress.getByName("127.0.0.1"));
+        return Handshake.hello(clientPort, serverPort, null, InetAddress.getByName("127.0.0.1"), -1, -1);
     }
 
     private static void echo(final Socket x) {

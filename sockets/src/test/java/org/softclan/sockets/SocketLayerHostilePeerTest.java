@@ -45,7 +45,10 @@ class SocketLayerHostilePeerTest {
     /**
      * A process of the fabric sends a hello naming a port no layer client uses; a plain client (no
      * layer) then connects from that port. Its server must stay on TCP with it: it must read the plain
-     * client's bytes, not the hostile stream's.
+     * client's bytes, not the hostile stream's. Twice: a hello that claims the forger's own pid, and one
+     * made once the plain client has bound its socket, claiming the plain client's pid and descriptors
+     * (its newest socket, which the TCP connect then uses, and a file it holds): the server's check of
+     * the ring's descriptor is what refuses that one.
      */
     @Test
     void aForgedHelloDoesNotTakeOverAPlainClientsConnection() throws Exception {
@@ -61,6 +64,21 @@ class SocketLayerHostilePeerTest {
         ok(server, "timeout 5000");
         assertEquals("OK 10", reply(server, "read 10"), "the server reads the plain client's 10 bytes");
         assertTrue(ok(server, "report").contains("accelerated=0 "), "a plain client's connection is not accelerated");
+        ok(plain, "close");
+        ok(server, "close");
+
+        final String port2 = ok(plain, "freeport");
+        ok(plain, "bind " + port2);
+        final String claimed = ok(hostile, "forge " + port + " " + port2 + " 10 " + plain.pid());
+        System.out.println("forged hello for a plain client's bound socket: " + claimed);
+        assertTrue(!claimed.contains("socketFd=-1") && !claimed.contains("ringFd=-1"), claimed);
+        ok(plain, "connect 127.0.0.1 " + port + " 0");
+        ok(plain, "write 10");
+        assertEquals(port2, ok(server, "accept 10000"));
+        ok(server, "timeout 5000");
+        assertEquals("OK 10", reply(server, "read 10"), "the server reads the plain client's 10 bytes, not the forger's");
+        final String report = ok(server, "report");
+        assertTrue(report.contains("accelerated=0 "), "a plain client's connection is not accelerated: " + report);
     }
 
     /**
@@ -74,7 +92,11 @@ class SocketLayerHostilePeerTest {
         final JvmProcess client = start(true);
         final String port = ok(server, "listen 127.0.0.1 0");
         final String clientPort = ok(client, "connect 127.0.0.1 " + port).split(" ")[0];
-        ok(hostile, "forge " + port + " " + clientPort + " 10");
+        // the hello claims the client's pid and the client's own descriptors of that socket and of a ring
+        final String claimed = ok(hostile, "forge " + port + " " + clientPort + " 10 " + client.pid());
+        System.out.println("forged hello: " + claimed);
+        assertTrue(claimed.startsWith("CLAIMED") && !claimed.contains("socketFd=-1") && !claimed.contains("ringFd=-1"),
+            "the forger found the client's descriptors: " + claimed);
         ok(client, "write 10");
         assertEquals(clientPort, ok(server, "accept 10000"));
         ok(server, "timeout 5000");

@@ -46,6 +46,12 @@ public final class EventQueue {
      * that opens the queue while a waiter already sleeps is noticed within this time.
      */
     static final long MAX_BLOCK_SLICE_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(100);
+    /** The longest wait slice while the fallback flag is set, after empty slices (ns; see {@code slice}). */
+    static final long MAX_FALLBACK_SLICE_NANOS = 12_800_000L;
+    /** Wait slices after the waiter count was found written by another process (ns). */
+    static final long TAMPERED_SLICE_NANOS = 1_000_000L;
+    /** How long wait slices stay short after that (ns). */
+    static final long TAMPERED_HOLD_NANOS = 10_000_000_000L;
     /** How long a claimed slot may stay unpublished before the owner skips it: 1 s (softclan.tripwire.queueStallMillis). */
     static final long STALL_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(
         Long.getLong("softclan.tripwire.queueStallMillis", 1_000));
@@ -75,6 +81,8 @@ public final class EventQueue {
     private final Object waiterLock = new Object();
     /** This process's threads counted in the shared waiter word (guarded by {@link #waiterLock}). */
     private int waiters;
+    /** When the shared waiter count was last found written by another process ({@code nanoTime}), or 0. */
+    private volatile long tamperedAt;
     private volatile boolean closed;
     /**
      * Written by the owner only: the next position to consume (the shared head is written from it, never
@@ -529,6 +537,7 @@ public final class EventQueue {
         final long deadline = System.nanoTime() + timeoutNanos;
         addWaiter(1);
         boolean faulted = false;
+        int emptySlices = 0;
         try {
             while (true) {
                 final int bell = memory.getIntVolatile(DOORBELL_OFFSET);
@@ -546,16 +555,13 @@ public final class EventQueue {
                 if (left <= 0) {
                     return false;
                 }
-                // bounded slices: a poster on the parking fallback rings without waking anyone, and while a
-                // claimed slot is unpublished (a poster may have died), wake up to check the bound
-                final boolean pending = memory.getLongVolatile(TAIL_OFFSET)
-                    != memory.getLongVolatile(HEAD_OFFSET);
-                final long slice = memory.getIntVolatile(FALLBACK_SEEN_OFFSET) != 0
-                    ? Futex.FALLBACK_SLICE_NANOS : pending ? Math.min(MAX_BLOCK_SLICE_NANOS, STALL_NANOS / 4 + 1)
-                    : MAX_BLOCK_SLICE_NANOS;
-                final int outcome = Futex.wait(memory.address() + DOORBELL_OFFSET, bell, Math.min(left, slice));
+                final int outcome = Futex.wait(memory.address() + DOORBELL_OFFSET, bell, Math.min(left, slice(emptySlices)));
                 if (outcome == Futex.INTERRUPTED && Thread.currentThread().isInterrupted()) {
                     return ready.getAsBoolean();   // a Java interrupt ends the wait; a signal (EINTR) does not
+                }
+                if (outcome == Futex.TIMED_OUT) {
+                    emptySlices++;
+                    checkWaiterCount();
                 }
             }
         } catch (final InternalError fault) {
@@ -568,6 +574,55 @@ public final class EventQueue {
                 addWaiter(-1);
             }
         }
+    }
+
+    /**
+     * How long one futex wait of a blocked thread lasts at most (ns). Bounded slices: while a claimed
+     * slot is unpublished (a poster may have died), wake up to check the stall bound; with the fallback
+     * flag set (a poster on the parking fallback rings without waking anyone), look often, the less often
+     * the longer nothing came ({@link Futex#FALLBACK_SLICE_NANOS} doubled per empty slice up to
+     * {@value #MAX_FALLBACK_SLICE_NANOS} ns: the flag is shared memory, and a peer that sets it must not
+     * make an idle waiter poll); after the waiter count was found overwritten, short slices
+     * ({@value #TAMPERED_SLICE_NANOS} ns) for {@value #TAMPERED_HOLD_NANOS} ns, since posters that read a
+     * zeroed count do not wake anyone.
+     *
+     * @param emptySlices slices of this block that ended by their timeout
+     */
+    private long slice(final int emptySlices) {
+        long slice = memory.getLongVolatile(TAIL_OFFSET) != memory.getLongVolatile(HEAD_OFFSET)
+            ? Math.min(MAX_BLOCK_SLICE_NANOS, STALL_NANOS / 4 + 1) : MAX_BLOCK_SLICE_NANOS;
+        if (memory.getIntVolatile(FALLBACK_SEEN_OFFSET) != 0) {
+            slice = Math.min(slice, Math.min(MAX_FALLBACK_SLICE_NANOS,
+                Futex.FALLBACK_SLICE_NANOS << Math.min(emptySlices, 20)));
+        }
+        final long at = tamperedAt;
+        if (at != 0 && System.nanoTime() - at < TAMPERED_HOLD_NANOS) {
+            slice = Math.min(slice, TAMPERED_SLICE_NANOS);
+        }
+        return slice;
+    }
+
+    /**
+     * After a slice that ended by its timeout: the shared waiter count must be this process's (only the
+     * queue's process blocks on it); if another process wrote it, it is written again and the next
+     * slices are short (see {@link #slice(int)}). Recorded as a protocol error.
+     */
+    private void checkWaiterCount() {
+        final int shared;
+        final int mine;
+        synchronized (waiterLock) {
+            shared = memory.getIntVolatile(WAITERS_OFFSET);
+            mine = waiters;
+            if (shared == mine) {
+                return;
+            }
+            memory.putIntVolatile(WAITERS_OFFSET, mine);
+        }
+        final long now = System.nanoTime();
+        tamperedAt = now == 0 ? 1 : now;
+        ProtocolErrors.record(new IllegalStateException(this + ": its waiter count read " + shared + " while "
+            + mine + " threads of this process wait; another process wrote it (written again; short wait slices"
+            + " for " + TAMPERED_HOLD_NANOS / 1_000_000 + " ms)"));
     }
 
     /**

@@ -218,8 +218,14 @@ final class LayerSelector extends AbstractSelector {
 
         /** {@return the operations the JDK selector watches for on the channel below} */
         int innerInterest() {
-            if (layer != null && layer.accelerated()) {
-                return layer.tcpInterest();
+            if (layer != null) {
+                if (layer.accelerated()) {
+                    return layer.tcpInterest();
+                }
+                final int phase = layer.connectPhase();
+                if (phase == NonBlockingConnect.BUSY || phase == NonBlockingConnect.READY) {
+                    return 0;   // not connecting below (yet), or done: the layer reports OP_CONNECT
+                }
             }
             return interest;
         }
@@ -263,7 +269,7 @@ final class LayerSelector extends AbstractSelector {
                 a[a.length - 1] = k;
                 layerKeys = a;
             }
-            k.layer.registeredWith(jdk);
+            k.layer.registeredWith(this, jdk);
         }
         try {
             k.inner = below.register(jdk, k.innerInterest(), k);
@@ -369,6 +375,11 @@ final class LayerSelector extends AbstractSelector {
         final boolean flushed = processCancelled();
         syncInterest();
         if (!anyAccelerated()) {
+            final int connects = NonBlockingConnect.anyOpen() ? pollConnects() : 0;
+            if (connects > 0) {
+                wakeupPending.set(false);
+                return connects + pollJdk();
+            }
             return selectJdk(timeoutMillis, now);
         }
         // with nothing but accelerated channels, the JDK selector holds only their TCP connections' liveness
@@ -534,7 +545,11 @@ final class LayerSelector extends AbstractSelector {
         }
         lastJdkPoll = System.nanoTime();
         wakeupPending.set(false);
-        final int n = mergeJdk(got);
+        int n = mergeJdk(got);
+        if (NonBlockingConnect.anyOpen()) {
+            syncInterest();   // a connect that ended leaves the JDK selector's interest to be set
+            n += pollConnects();
+        }
         return processCancelled() ? n + pollJdk() : n;
     }
 
@@ -595,6 +610,18 @@ final class LayerSelector extends AbstractSelector {
         for (final Key k : layerKeys) {
             if (k.isValid() && k.layer.accelerated() && k.interest != 0) {
                 n += ready(k, k.layer.readyOps(k.interest));
+            }
+        }
+        return NonBlockingConnect.anyOpen() ? n + pollConnects() : n;
+    }
+
+    /** Reports {@code OP_CONNECT} for the layer's channels whose non-blocking connect ended; {@return the keys whose ready set grew} */
+    private int pollConnects() {
+        int n = 0;
+        for (final Key k : layerKeys) {
+            if (k.isValid() && (k.interest & SelectionKey.OP_CONNECT) != 0
+                && k.layer.connectPhase() == NonBlockingConnect.READY) {
+                n += ready(k, SelectionKey.OP_CONNECT);
             }
         }
         return n;

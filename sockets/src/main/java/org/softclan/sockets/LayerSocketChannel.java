@@ -34,9 +34,10 @@ import org.softclan.vmmc.stream.StreamTimeoutException;
  *
  * <p>Blocking and non-blocking modes: a non-blocking read takes what the stream holds now
  * ({@link ByteStream#readNow}), a non-blocking write what the peer's ring has room for
- * ({@link ByteStream#writeNow}). A non-blocking connect to a server of the layer completes at once (the
- * hand-shake and the TCP connect are local), so {@code connect} returns {@code true}; one that falls
- * back is the JDK's non-blocking connect. Readiness for a selector comes from the stream
+ * ({@link ByteStream#writeNow}). A non-blocking connect returns {@code false} at once: the hand-shake
+ * (which waits for the server's process) and the TCP connect are made on a thread of the layer's pool
+ * ({@link NonBlockingConnect}); the channel is then ready for {@code OP_CONNECT} and
+ * {@code finishConnect} takes the outcome (the stream, or TCP for a connection that falls back). Readiness for a selector comes from the stream
  * ({@link ByteStream#readable()}, {@link ByteStream#writable()}); the TCP connection stays registered in
  * the JDK's selector for reading only as the peer's liveness signal: its end (the peer closed, or its
  * process died and the kernel closed its sockets) makes the channel readable, and a read then reports
@@ -65,6 +66,10 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
     private volatile boolean broken;
     /** The JDK selectors {@link #tcp} was registered with by a {@link LayerSelector}. */
     private final java.util.Set<java.nio.channels.Selector> below = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** The layer's selectors this channel was registered with (woken when a non-blocking connect ends). */
+    private final java.util.Set<LayerSelector> selectors = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** A non-blocking connect whose {@link #finishConnect} has not taken its outcome yet. */
+    private volatile NonBlockingConnect connecting;
 
     /**
      * @param provider the layer's provider
@@ -107,16 +112,45 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
     @Override
     public boolean connect(final SocketAddress remote) throws IOException {
         ensureOpen();
-        if (tcp.isConnected()) {
+        if (tcp.isConnected() && connecting == null) {
             throw new AlreadyConnectedException();
         }
-        if (tcp.isConnectionPending()) {
+        if (connecting != null || tcp.isConnectionPending()) {
             throw new ConnectionPendingException();
         }
         if (!(remote instanceof InetSocketAddress isa) || isa.isUnresolved() || isa.getAddress() == null) {
             return tcp.connect(remote);   // the JDK's own exception
         }
-        final SocketLayer.Attempt attempt = SocketLayer.offer(new SocketLayer.ClientSocket() {
+        if (!isBlocking()) {
+            final FallbackReason atOnce = SocketLayer.fallsBackAtOnce(isa);
+            if (atOnce != null) {
+                reason = atOnce;
+                SocketLayer.STATS.fellBack(atOnce);
+                return tcp.connect(isa);   // the JDK's non-blocking connect
+            }
+            // the hand-shake waits for the server's process: not on the program's (an event loop's) thread
+            connecting = NonBlockingConnect.start(tcp, isa, () -> offer(isa), this::connectEnded);
+            return false;
+        }
+        final SocketLayer.Attempt attempt = offer(isa);
+        reason = attempt.reason();
+        final ByteStream s = attempt.stream();
+        if (s == null) {
+            SocketLayer.STATS.fellBack(reason);
+            return tcp.connect(isa);   // the JDK's connect
+        }
+        try {
+            tcp.connect(isa);
+        } catch (final IOException | RuntimeException e) {
+            s.close();   // the server drops the stream it kept for this port
+            throw e;
+        }
+        return switchTo(s, isa);
+    }
+
+    /** The hand-shake for a connect to {@code isa} ({@link SocketLayer#offer}). */
+    private SocketLayer.Attempt offer(final InetSocketAddress isa) {
+        return SocketLayer.offer(new SocketLayer.ClientSocket() {
             @Override
             public int localPort() throws IOException {
                 final SocketAddress a = tcp.getLocalAddress();
@@ -138,27 +172,30 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
                 return Descriptors.of(tcp);
             }
         }, isa, 0);
-        reason = attempt.reason();
-        ByteStream s = attempt.stream();
-        if (s == null) {
-            SocketLayer.STATS.fellBack(reason);
-            return tcp.connect(isa);   // the JDK's connect, in this channel's mode
+    }
+
+    /** On the pool's thread, when a non-blocking connect's phase leaves BUSY: wake the selectors. */
+    private void connectEnded() {
+        if (!isOpen()) {
+            final NonBlockingConnect c = connecting;
+            if (c != null) {
+                c.abandon();
+            }
         }
-        // the server acked; a non-blocking TCP connect that does not complete at once (a full accept
-        // queue) is finished by finishConnect, as the JDK's, with the stream kept until then
-        final boolean connected;
-        try {
-            connected = tcp.connect(isa);
-        } catch (final IOException | RuntimeException e) {
-            s.close();   // the server drops the stream it kept for this port
-            throw e;
+        for (final LayerSelector s : selectors) {
+            s.wakeup();
         }
-        if (!connected) {
-            pending = s;
-            pendingRemote = isa;
-            return false;
-        }
-        return switchTo(s, isa);
+    }
+
+    /**
+     * {@return the phase of a non-blocking connect not yet finished ({@link NonBlockingConnect#BUSY},
+     * {@code READY}, {@code TCP_PENDING}), or -1 if none}: the selector reports {@code OP_CONNECT} in
+     * {@code READY}, and watches the TCP channel below only in {@code TCP_PENDING} (before, it is not
+     * connecting: the JDK's selector would report it as hung up)
+     */
+    int connectPhase() {
+        final NonBlockingConnect c = connecting;
+        return c == null ? -1 : c.phase();
     }
 
     /** The TCP connection is made: checks it ends at the server that acked, then uses {@code s}. */
@@ -181,6 +218,35 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
         if (stream != null) {
             return true;
         }
+        final NonBlockingConnect c = connecting;
+        if (c != null) {
+            if (c.phase() == NonBlockingConnect.BUSY) {
+                if (!isBlocking()) {
+                    return false;
+                }
+                c.await();
+            }
+            connecting = null;
+            final NonBlockingConnect.Result r = c.take();
+            reason = r.reason();
+            if (r.failure() != null) {
+                if (r.failure() instanceof IOException e) {
+                    throw e;
+                }
+                throw (RuntimeException) r.failure();
+            }
+            if (r.stream() == null) {
+                SocketLayer.STATS.fellBack(reason);
+                if (r.connected()) {
+                    return true;
+                }
+            } else if (r.connected()) {
+                return switchTo(r.stream(), c.remote);
+            } else {
+                pending = r.stream();   // the server acked; the TCP connect is finished below, as the JDK's
+                pendingRemote = c.remote;
+            }
+        }
         final ByteStream s = pending;
         final boolean done;
         try {
@@ -201,12 +267,12 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
 
     @Override
     public boolean isConnected() {
-        return tcp.isConnected();
+        return connecting == null && tcp.isConnected();
     }
 
     @Override
     public boolean isConnectionPending() {
-        return tcp.isConnectionPending();
+        return connecting != null || tcp.isConnectionPending();
     }
 
     // ------------------------------------------------------------------------- reading
@@ -335,7 +401,7 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
 
     private void ensureReadable() throws IOException {
         ensureOpen();
-        if (!tcp.isConnected()) {
+        if (!isConnected()) {
             throw new NotYetConnectedException();
         }
     }
@@ -408,7 +474,7 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
 
     private void ensureWritable() throws IOException {
         ensureOpen();
-        if (!tcp.isConnected()) {
+        if (!isConnected()) {
             throw new NotYetConnectedException();
         }
         if (outputShut) {
@@ -581,6 +647,10 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
 
     @Override
     protected void implCloseSelectableChannel() throws IOException {
+        final NonBlockingConnect c = connecting;
+        if (c != null) {
+            c.abandon();
+        }
         final ByteStream p = pending;
         if (p != null) {
             p.close();
@@ -609,8 +679,9 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
         }
     }
 
-    /** Notes that a layer selector registered {@link #tcp} with {@code jdk}. */
-    void registeredWith(final java.nio.channels.Selector jdk) {
+    /** Notes that {@code selector} registered this channel, and {@link #tcp} with its JDK selector {@code jdk}. */
+    void registeredWith(final LayerSelector selector, final java.nio.channels.Selector jdk) {
+        selectors.add(selector);
         below.add(jdk);
     }
 

@@ -224,13 +224,25 @@ public final class SocketLayer {
         int descriptor();
     }
 
-    /** As {@link #offer(SocketImpl, InetSocketAddress, int)} for any client socket. */
-    static Attempt offer(final ClientSocket tcp, final InetSocketAddress remote, final int connectMillis) {
+    /**
+     * The reasons a connect to {@code remote} falls back that are known without asking anyone (the layer
+     * is off, another host, no fabric): {@return one of them, or {@code null} if only a hand-shake can tell}
+     */
+    static FallbackReason fallsBackAtOnce(final InetSocketAddress remote) {
         if (!enabled()) {
-            return new Attempt(null, FallbackReason.DISABLED);
+            return FallbackReason.DISABLED;
         }
         if (!isLocal(remote.getAddress())) {
-            return new Attempt(null, FallbackReason.REMOTE_HOST);
+            return FallbackReason.REMOTE_HOST;
+        }
+        return endpoint() == null ? FallbackReason.FABRIC_UNAVAILABLE : null;
+    }
+
+    /** As {@link #offer(SocketImpl, InetSocketAddress, int)} for any client socket. */
+    static Attempt offer(final ClientSocket tcp, final InetSocketAddress remote, final int connectMillis) {
+        final FallbackReason atOnce = fallsBackAtOnce(remote);
+        if (atOnce != null) {
+            return new Attempt(null, atOnce);
         }
         final Endpoint ep = endpoint();
         if (ep == null) {

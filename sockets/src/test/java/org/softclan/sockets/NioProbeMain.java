@@ -50,6 +50,8 @@ import org.softclan.vmmc.stream.StreamListener;
  * connectMany PREFIX PORT K  K blocking connects (4 threads), named by local port: OK K accelerated=A
  * nbconnect N PORT           on a thread: open, configureBlocking(false), connect: CONNECTED N returned=B ms=T
  *                            cpu=T accelerated=B | CONNECTED N ERR class message ms=T cpu=T
+ *   ... finish              then waits for OP_CONNECT in a selector and calls finishConnect: finished=B fms=T (since the
+ *                            connect) selects=K, accelerated= as it then is
  * pipe N                     a Pipe: N is its source (selected, read), writes go to its sink
  * blocking N|PREFIX* B       configureBlocking
  * info N                     OK accelerated=B ring=FILE peerRing=FILE bell=FILE (the layer's view)
@@ -215,7 +217,27 @@ public final class NioProbeMain {
                         final boolean r = ch.connect(new InetSocketAddress("127.0.0.1", port));
                         CONNS.put(name, ch);
                         result = "returned=" + r + " ms=" + ms(System.nanoTime() - t0) + " cpu="
-                            + ms(MX.getCurrentThreadCpuTime() - cpu0) + " accelerated=" + accelerated(ch);
+                            + ms(MX.getCurrentThreadCpuTime() - cpu0);
+                        if (!r && c.length > 3 && c[3].equals("finish")) {
+                            // as an event loop: OP_CONNECT from a selector, then finishConnect
+                            try (Selector sel = Selector.open()) {
+                                final SelectionKey k = ch.register(sel, SelectionKey.OP_CONNECT);
+                                boolean done = false;
+                                final long end = System.nanoTime() + 10_000_000_000L;
+                                int selects = 0;
+                                while (!done && System.nanoTime() < end) {
+                                    if (sel.select(1_000) > 0) {
+                                        sel.selectedKeys().clear();
+                                        done = ch.finishConnect();
+                                    }
+                                    selects++;
+                                }
+                                k.cancel();
+                                sel.selectNow();
+                                result += " finished=" + done + " fms=" + ms(System.nanoTime() - t0) + " selects=" + selects;
+                            }
+                        }
+                        result += " accelerated=" + accelerated(ch);
                     } catch (final Exception e) {
                         result = "ERR " + e.getClass().getName() + " " + String.valueOf(e.getMessage()).replace(' ', '_')
                             + " ms=" + ms(System.nanoTime() - t0) + " cpu=" + ms(MX.getCurrentThreadCpuTime() - cpu0);

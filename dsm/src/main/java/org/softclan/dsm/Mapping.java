@@ -177,12 +177,9 @@ public abstract class Mapping implements AutoCloseable {
     }
 
     /**
-     * The number of the file descriptor through which this process holds the region's file open while
-     * mapped (the same number until {@link #close()}): for a peer to prove, through the kernel, that this
-     * process maps a given region (it compares {@code /proc/PID/fd/N} with the region's file).
-     *
-     * @return the descriptor number, or -1 where it cannot be read (not Linux, or the JDK's file channel
-     *         does not expose it)
+     * {@return the descriptor through which this process holds the region's file open until
+     * {@link #close()}, or -1 where it cannot be read}: a peer compares {@code /proc/PID/fd/N} with the
+     * region's file to prove, through the kernel, that this process maps the region.
      */
     public final int descriptor() {
         return file.descriptor;

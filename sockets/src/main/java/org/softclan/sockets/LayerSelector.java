@@ -11,7 +11,6 @@ import java.nio.channels.Selector;
 import java.nio.channels.spi.AbstractSelectableChannel;
 import java.nio.channels.spi.AbstractSelectionKey;
 import java.nio.channels.spi.AbstractSelector;
-import java.util.AbstractSet;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -57,7 +56,7 @@ final class LayerSelector extends AbstractSelector {
     private final Set<SelectionKey> selected = new HashSet<>();
     private final Set<SelectionKey> publicSelected = new Ungrowable(selected);
     /** Keys of the layer's socket channels (copy on write: the watcher reads it without a lock). */
-    private volatile Key[] layerKeys = new Key[0];
+    private volatile LayerSelectionKey[] layerKeys = new LayerSelectionKey[0];
     private final AtomicBoolean wakeupPending = new AtomicBoolean();
     /** Set while a select blocks in the JDK selector: the watcher then wakes it on a layer arrival. */
     private volatile boolean watching;
@@ -81,7 +80,7 @@ final class LayerSelector extends AbstractSelector {
         if (e instanceof Error && !(e instanceof InternalError)) {
             throw (Error) e;
         }
-        for (final Key k : layerKeys) {
+        for (final LayerSelectionKey k : layerKeys) {
             if (k.isValid() && k.layer.accelerated()) {
                 try {
                     k.layer.recheckPeer();
@@ -102,54 +101,6 @@ final class LayerSelector extends AbstractSelector {
         }
     }
 
-    /**
-     * Rings with nothing ready, counted per wait: a peer of the fabric that rings the doorbell in a loop
-     * (it may: it imports the queue) would make every waiter of the process look at its keys at that rate.
-     * More than {@value #FLOOD_WAKES} such wake-ups within a millisecond end the wait, and the waiter pauses
-     * before waiting again (100 us, doubling to 4 ms while the flood lasts): a flooding peer delays this
-     * selector's arrivals by at most that pause, and costs it a bounded share of a CPU.
-     */
-    private static final class FloodGuard {
-        private int wakes;
-        private long since;
-        private boolean flooded;
-        private long pauseNanos = FLOOD_PAUSE_MIN_NANOS;
-
-        void reset() {
-            wakes = 0;
-            flooded = false;
-        }
-
-        /** Counts one look at the condition; {@return whether the wake-ups came too fast} */
-        boolean tooMany() {
-            final int w = ++wakes;
-            if (w == 2) {
-                since = System.nanoTime();   // the first look is before any wake-up
-            } else if (w > FLOOD_WAKES + 1) {
-                if (System.nanoTime() - since < FLOOD_WINDOW_NANOS) {
-                    flooded = true;
-                    return true;
-                }
-                wakes = 1;
-            }
-            return false;
-        }
-
-        void backOffIfFlooded() {
-            if (!flooded) {
-                pauseNanos = FLOOD_PAUSE_MIN_NANOS;
-                return;
-            }
-            LockSupport.parkNanos(pauseNanos);
-            pauseNanos = Math.min(FLOOD_PAUSE_MAX_NANOS, pauseNanos * 2);
-        }
-    }
-
-    static final int FLOOD_WAKES = 8;
-    static final long FLOOD_WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
-    static final long FLOOD_PAUSE_MIN_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
-    static final long FLOOD_PAUSE_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(4);
-
     /** Whether each of the last spins found a ready channel, newest in bit 0 (the selecting thread's). */
     private int spinResults = 0xFF;
     /** Selects left without a spin after spins mostly failed (the selecting thread's). */
@@ -163,84 +114,6 @@ final class LayerSelector extends AbstractSelector {
     LayerSelector(final LayerSelectorProvider provider, final Selector jdk) {
         super(provider);
         this.jdk = jdk;
-    }
-
-    /** A registration: the program's key; {@link #inner} the registration of its JDK channel below. */
-    static final class Key extends AbstractSelectionKey {
-        private final LayerSelector selector;
-        private final SelectableChannel channel;
-        /** The channel as the layer's socket channel, or {@code null}. */
-        final LayerSocketChannel layer;
-        volatile SelectionKey inner;
-        private volatile int interest;
-        private int ready;
-
-        Key(final LayerSelector selector, final SelectableChannel channel, final int ops) {
-            this.selector = selector;
-            this.channel = channel;
-            this.layer = channel instanceof LayerSocketChannel l ? l : null;
-            this.interest = ops;
-        }
-
-        @Override
-        public SelectableChannel channel() {
-            return channel;
-        }
-
-        @Override
-        public Selector selector() {
-            return selector;
-        }
-
-        @Override
-        public int interestOps() {
-            ensureValid();
-            return interest;
-        }
-
-        @Override
-        public SelectionKey interestOps(final int ops) {
-            ensureValid();
-            if ((ops & ~channel.validOps()) != 0) {
-                throw new IllegalArgumentException("interest " + ops + " is not a subset of " + channel.validOps());
-            }
-            interest = ops;
-            final SelectionKey k = inner;
-            if (k != null && k.isValid()) {
-                try {
-                    k.interestOps(innerInterest());
-                } catch (final CancelledKeyException closedBelow) {
-                    // the JDK channel was closed: this key is cancelled with it
-                }
-            }
-            return this;
-        }
-
-        /** {@return the operations the JDK selector watches for on the channel below} */
-        int innerInterest() {
-            if (layer != null) {
-                if (layer.accelerated()) {
-                    return layer.tcpInterest();
-                }
-                final int phase = layer.connectPhase();
-                if (phase == NonBlockingConnect.BUSY || phase == NonBlockingConnect.READY) {
-                    return 0;   // not connecting below (yet), or done: the layer reports OP_CONNECT
-                }
-            }
-            return interest;
-        }
-
-        @Override
-        public int readyOps() {
-            ensureValid();
-            return ready;
-        }
-
-        private void ensureValid() {
-            if (!isValid()) {
-                throw new CancelledKeyException();
-            }
-        }
     }
 
     // ------------------------------------------------------------------------- registration
@@ -260,12 +133,12 @@ final class LayerSelector extends AbstractSelector {
         } else {
             throw new IllegalSelectorException();
         }
-        final Key k = new Key(this, ch, ops);
+        final LayerSelectionKey k = new LayerSelectionKey(this, ch, ops);
         k.attach(att);
         keys.add(k);
         if (k.layer != null) {
             synchronized (keys) {
-                final Key[] a = java.util.Arrays.copyOf(layerKeys, layerKeys.length + 1);
+                final LayerSelectionKey[] a = java.util.Arrays.copyOf(layerKeys, layerKeys.length + 1);
                 a[a.length - 1] = k;
                 layerKeys = a;
             }
@@ -283,19 +156,19 @@ final class LayerSelector extends AbstractSelector {
     /** Deregisters the cancelled keys; {@return whether any was} */
     private boolean processCancelled() {
         final Set<SelectionKey> cancelled = cancelledKeys();
-        final List<Key> gone;
+        final List<LayerSelectionKey> gone;
         synchronized (cancelled) {
             if (cancelled.isEmpty()) {
                 return false;
             }
             gone = new ArrayList<>(cancelled.size());
             for (final SelectionKey k : cancelled) {
-                gone.add((Key) k);
+                gone.add((LayerSelectionKey) k);
             }
             cancelled.clear();
         }
         boolean layer = false;
-        for (final Key k : gone) {
+        for (final LayerSelectionKey k : gone) {
             keys.remove(k);
             selected.remove(k);
             final SelectionKey below = k.inner;
@@ -307,13 +180,13 @@ final class LayerSelector extends AbstractSelector {
         }
         if (layer) {
             synchronized (keys) {
-                final List<Key> live = new ArrayList<>();
-                for (final Key k : layerKeys) {
+                final List<LayerSelectionKey> live = new ArrayList<>();
+                for (final LayerSelectionKey k : layerKeys) {
                     if (k.isValid()) {
                         live.add(k);
                     }
                 }
-                layerKeys = live.toArray(new Key[0]);
+                layerKeys = live.toArray(new LayerSelectionKey[0]);
             }
         }
         return true;
@@ -478,7 +351,7 @@ final class LayerSelector extends AbstractSelector {
             }
             syncInterest();
             if (lookAgain) {
-                for (final Key k : layerKeys) {
+                for (final LayerSelectionKey k : layerKeys) {
                     if (k.isValid() && k.layer.accelerated() && k.layer.awaitsPeerDeath()) {
                         k.layer.recheckPeer();
                     }
@@ -566,7 +439,7 @@ final class LayerSelector extends AbstractSelector {
 
     /** Sets the JDK selector's interest for the layer's channels (an accelerated one's TCP watch may have ended). */
     private void syncInterest() {
-        for (final Key k : layerKeys) {
+        for (final LayerSelectionKey k : layerKeys) {
             final SelectionKey below = k.inner;
             if (k.isValid() && below != null && below.isValid()) {
                 final int want = k.innerInterest();
@@ -591,7 +464,7 @@ final class LayerSelector extends AbstractSelector {
         while (it.hasNext()) {
             final SelectionKey below = it.next();
             it.remove();
-            final Key k = (Key) below.attachment();
+            final LayerSelectionKey k = (LayerSelectionKey) below.attachment();
             if (k == null || !k.isValid() || !below.isValid()) {
                 continue;
             }
@@ -607,7 +480,7 @@ final class LayerSelector extends AbstractSelector {
     /** Looks at the accelerated channels' streams; {@return the keys whose ready set grew} */
     private int pollLayer() {
         int n = 0;
-        for (final Key k : layerKeys) {
+        for (final LayerSelectionKey k : layerKeys) {
             if (k.isValid() && k.layer.accelerated() && k.interest != 0) {
                 n += ready(k, k.layer.readyOps(k.interest));
             }
@@ -618,7 +491,7 @@ final class LayerSelector extends AbstractSelector {
     /** Reports {@code OP_CONNECT} for the layer's channels whose non-blocking connect ended; {@return the keys whose ready set grew} */
     private int pollConnects() {
         int n = 0;
-        for (final Key k : layerKeys) {
+        for (final LayerSelectionKey k : layerKeys) {
             if (k.isValid() && (k.interest & SelectionKey.OP_CONNECT) != 0
                 && k.layer.connectPhase() == NonBlockingConnect.READY) {
                 n += ready(k, SelectionKey.OP_CONNECT);
@@ -627,7 +500,7 @@ final class LayerSelector extends AbstractSelector {
         return n;
     }
 
-    private int ready(final Key k, final int ops) {
+    private int ready(final LayerSelectionKey k, final int ops) {
         if (ops == 0) {
             return 0;
         }
@@ -641,7 +514,7 @@ final class LayerSelector extends AbstractSelector {
     }
 
     private boolean anyAccelerated() {
-        for (final Key k : layerKeys) {
+        for (final LayerSelectionKey k : layerKeys) {
             if (k.isValid() && k.layer.accelerated()) {
                 return true;
             }
@@ -650,7 +523,7 @@ final class LayerSelector extends AbstractSelector {
     }
 
     private boolean awaitingPeerDeath() {
-        for (final Key k : layerKeys) {
+        for (final LayerSelectionKey k : layerKeys) {
             if (k.isValid() && k.layer.accelerated() && k.layer.awaitsPeerDeath()) {
                 return true;
             }
@@ -664,7 +537,7 @@ final class LayerSelector extends AbstractSelector {
      */
     private EventQueue onlyLayerBell() {
         for (final SelectionKey k : keys) {
-            final Key key = (Key) k;
+            final LayerSelectionKey key = (LayerSelectionKey) k;
             if (key.isValid() && key.interest != 0 && (key.layer == null || !key.layer.accelerated())) {
                 return null;
             }
@@ -678,7 +551,7 @@ final class LayerSelector extends AbstractSelector {
             return null;
         }
         if (bell == null) {
-            for (final Key k : layerKeys) {
+            for (final LayerSelectionKey k : layerKeys) {
                 if (k.isValid() && k.layer.accelerated()) {
                     bell = k.layer.bell();   // one Tripwire unit per endpoint: every stream of the layer rings it
                     break;
@@ -690,7 +563,7 @@ final class LayerSelector extends AbstractSelector {
 
     /** Whether an accelerated channel is ready for its key's interest (the watcher's condition). */
     private boolean layerReady() {
-        for (final Key k : layerKeys) {
+        for (final LayerSelectionKey k : layerKeys) {
             if (k.isValid() && k.layer.accelerated() && k.interest != 0 && k.layer.readyOps(k.interest) != 0) {
                 return true;
             }
@@ -769,7 +642,7 @@ final class LayerSelector extends AbstractSelector {
             synchronized (publicSelected) {
                 for (final SelectionKey k : new ArrayList<>(keys)) {
                     k.cancel();
-                    final SelectionKey below = ((Key) k).inner;
+                    final SelectionKey below = ((LayerSelectionKey) k).inner;
                     if (below != null) {
                         below.cancel();
                     }
@@ -777,52 +650,13 @@ final class LayerSelector extends AbstractSelector {
                 }
                 keys.clear();
                 selected.clear();
-                layerKeys = new Key[0];
+                layerKeys = new LayerSelectionKey[0];
                 jdk.close();
             }
         }
         final Thread w = watcher;
         if (w != null) {
             LockSupport.unpark(w);
-        }
-    }
-
-    /** The selected-key set: removal allowed, addition not (as the JDK's). */
-    private static final class Ungrowable extends AbstractSet<SelectionKey> {
-        private final Set<SelectionKey> s;
-
-        Ungrowable(final Set<SelectionKey> s) {
-            this.s = s;
-        }
-
-        @Override
-        public Iterator<SelectionKey> iterator() {
-            return s.iterator();
-        }
-
-        @Override
-        public int size() {
-            return s.size();
-        }
-
-        @Override
-        public boolean contains(final Object o) {
-            return s.contains(o);
-        }
-
-        @Override
-        public boolean remove(final Object o) {
-            return s.remove(o);
-        }
-
-        @Override
-        public void clear() {
-            s.clear();
-        }
-
-        @Override
-        public boolean add(final SelectionKey k) {
-            throw new UnsupportedOperationException("the selected-key set cannot grow");
         }
     }
 }

@@ -1,7 +1,6 @@
 package org.softclan.sockets;
 
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketAddress;
@@ -150,28 +149,7 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
 
     /** The hand-shake for a connect to {@code isa} ({@link SocketLayer#offer}). */
     private SocketLayer.Attempt offer(final InetSocketAddress isa) {
-        return SocketLayer.offer(new SocketLayer.ClientSocket() {
-            @Override
-            public int localPort() throws IOException {
-                final SocketAddress a = tcp.getLocalAddress();
-                return a == null ? 0 : ((InetSocketAddress) a).getPort();
-            }
-
-            @Override
-            public void bind(final InetAddress any) throws IOException {
-                tcp.bind(new InetSocketAddress(any, 0));
-            }
-
-            @Override
-            public InetAddress boundAddress() throws IOException {
-                return ((InetSocketAddress) tcp.getLocalAddress()).getAddress();
-            }
-
-            @Override
-            public int descriptor() {
-                return Descriptors.of(tcp);
-            }
-        }, isa, 0);
+        return SocketLayer.offer(new ChannelClientSocket(tcp), isa, 0);
     }
 
     /** On the pool's thread, when a non-blocking connect's phase leaves BUSY: wake the selectors. */
@@ -291,7 +269,7 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
                 return -1;
             }
             if (broken) {
-                throw reset(new IOException("a region of this connection was cut from outside"));
+                throw SocketErrors.reset(new IOException("a region of this connection was cut from outside"));
             }
             if (isBlocking()) {
                 return blockingRead(s, dst, 0);
@@ -303,7 +281,7 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
                     s.connection().checkPeer();   // the TCP connection ended: a dead peer is a reset now
                 }
             } catch (final StreamPeerGoneException | DsmException e) {
-                throw reset(e);
+                throw SocketErrors.reset(e);
             }
             if (n > 0) {
                 SocketLayer.STATS.received(n);
@@ -330,7 +308,7 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
             throw new SocketTimeoutException("Read timed out");
         } catch (final StreamPeerGoneException e) {
             done = true;
-            throw reset(e);
+            throw SocketErrors.reset(e);
         } finally {
             if (timeoutMillis != 0) {
                 s.readTimeout(0, TimeUnit.MILLISECONDS);
@@ -419,7 +397,7 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
         try {
             ensureWritable();
             if (broken) {
-                throw brokenPipe(new IOException("a region of this connection was cut from outside"));
+                throw SocketErrors.brokenPipe(new IOException("a region of this connection was cut from outside"));
             }
             if (isBlocking()) {
                 boolean done = false;
@@ -432,7 +410,7 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
                     return n;
                 } catch (final StreamPeerGoneException e) {
                     done = true;
-                    throw brokenPipe(e);
+                    throw SocketErrors.brokenPipe(e);
                 } finally {
                     end(done);
                 }
@@ -446,7 +424,7 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
             } catch (final StreamPeerGoneException | IllegalStateException e) {
                 // IllegalStateException: the peer's control area claims a receive mode no peer of the layer
                 // uses (PRE_POSTED): that peer's connection fails, as any protocol violation
-                throw brokenPipe(e);
+                throw SocketErrors.brokenPipe(e);
             }
         } finally {
             writeLock.unlock();
@@ -706,18 +684,6 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
         if (!isOpen()) {
             throw new ClosedChannelException();
         }
-    }
-
-    private static SocketException reset(final Exception cause) {
-        final SocketException e = new SocketException("Connection reset");
-        e.initCause(cause);
-        return e;
-    }
-
-    private static SocketException brokenPipe(final Exception cause) {
-        final SocketException e = new SocketException("Broken pipe");
-        e.initCause(cause);
-        return e;
     }
 
     @Override

@@ -51,12 +51,12 @@ final class StreamSocketInput extends InputStream {
         } catch (final StreamTimeoutException e) {
             throw new SocketTimeoutException("Read timed out");
         } catch (final StreamPeerGoneException e) {
-            throw reset(e);
+            throw SocketErrors.reset(e);
         } catch (final ClosedChannelException e) {
             if (socket.inputShut) {
                 return -1;
             }
-            throw closed(e);
+            throw SocketErrors.closed(e);
         }
     }
 
@@ -71,7 +71,7 @@ final class StreamSocketInput extends InputStream {
             final int kept = buffered.available();
             return kept > 0 ? kept : stream.connection().hasMessage() ? 1 : 0;
         } catch (final ClosedChannelException e) {
-            throw closed(e);
+            throw SocketErrors.closed(e);
         }
     }
 
@@ -79,17 +79,5 @@ final class StreamSocketInput extends InputStream {
     @Override
     public void close() throws IOException {
         socket.close();
-    }
-
-    static SocketException reset(final IOException cause) {
-        final SocketException e = new SocketException("Connection reset");
-        e.initCause(cause);
-        return e;
-    }
-
-    static SocketException closed(final IOException cause) {
-        final SocketException e = new SocketException("Socket closed");
-        e.initCause(cause);
-        return e;
     }
 }

@@ -44,11 +44,9 @@ final class StreamSocketOutput extends OutputStream {
             out.write(b, off, len);
             SocketLayer.STATS.sent(len);
         } catch (final StreamPeerGoneException e) {
-            final SocketException s = new SocketException("Broken pipe");
-            s.initCause(e);
-            throw s;
+            throw SocketErrors.brokenPipe(e);
         } catch (final ClosedChannelException e) {
-            throw StreamSocketInput.closed(e);
+            throw SocketErrors.closed(e);
         }
     }
 

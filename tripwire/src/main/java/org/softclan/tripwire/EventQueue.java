@@ -46,12 +46,6 @@ public final class EventQueue {
      * that opens the queue while a waiter already sleeps is noticed within this time.
      */
     static final long MAX_BLOCK_SLICE_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(100);
-    /** The longest wait slice while the fallback flag is set, after empty slices (ns; see {@code slice}). */
-    static final long MAX_FALLBACK_SLICE_NANOS = 12_800_000L;
-    /** Wait slices after the waiter count was found written by another process (ns). */
-    static final long TAMPERED_SLICE_NANOS = 1_000_000L;
-    /** How long wait slices stay short after that (ns). */
-    static final long TAMPERED_HOLD_NANOS = 10_000_000_000L;
     /** How long a claimed slot may stay unpublished before the owner skips it: 1 s (softclan.tripwire.queueStallMillis). */
     static final long STALL_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(
         Long.getLong("softclan.tripwire.queueStallMillis", 1_000));
@@ -67,6 +61,8 @@ public final class EventQueue {
     private final Mapping mapping;
     /** The queue's region, header and slots (its data area from offset 0). */
     private final SharedMemory memory;
+    /** This process's threads blocked on the queue: the shared waiter count and the wait slices. */
+    private final QueueWaiters waiters;
     private final java.util.function.BooleanSupplier hasEvent = this::hasEvent;
     /**
      * This poster's last view of the head: the head only grows, so a stale value is safe and the
@@ -77,12 +73,6 @@ public final class EventQueue {
     private final int capacity;
     /** Threads inside {@link #block}: {@link #close()} unmaps nothing until they left. */
     private final java.util.concurrent.atomic.AtomicInteger blocked = new java.util.concurrent.atomic.AtomicInteger();
-    /** Guards {@link #waiters}. */
-    private final Object waiterLock = new Object();
-    /** This process's threads counted in the shared waiter word (guarded by {@link #waiterLock}). */
-    private int waiters;
-    /** When the shared waiter count was last found written by another process ({@code nanoTime}), or 0. */
-    private volatile long tamperedAt;
     private volatile boolean closed;
     /**
      * Written by the owner only: the next position to consume (the shared head is written from it, never
@@ -131,6 +121,7 @@ public final class EventQueue {
     EventQueue(final Mapping mapping, final SharedMemory memory) {
         this.mapping = mapping;
         this.memory = memory;
+        this.waiters = new QueueWaiters(memory, STALL_NANOS);
         this.capacity = memory.getIntVolatile(CAPACITY_OFFSET);
         if (capacity < 2 || Integer.bitCount(capacity) != 1 || mapping.size() < queueLength(capacity)) {
             throw new IllegalStateException("region '" + mapping.regionName() + "' is not an event queue"
@@ -535,7 +526,7 @@ public final class EventQueue {
 
     private boolean block0(final java.util.function.BooleanSupplier ready, final long timeoutNanos) {
         final long deadline = System.nanoTime() + timeoutNanos;
-        addWaiter(1);
+        waiters.add(1);
         boolean faulted = false;
         int emptySlices = 0;
         try {
@@ -555,13 +546,13 @@ public final class EventQueue {
                 if (left <= 0) {
                     return false;
                 }
-                final int outcome = Futex.wait(memory.address() + DOORBELL_OFFSET, bell, Math.min(left, slice(emptySlices)));
+                final int outcome = Futex.wait(memory.address() + DOORBELL_OFFSET, bell, Math.min(left, waiters.slice(emptySlices)));
                 if (outcome == Futex.INTERRUPTED && Thread.currentThread().isInterrupted()) {
                     return ready.getAsBoolean();   // a Java interrupt ends the wait; a signal (EINTR) does not
                 }
                 if (outcome == Futex.TIMED_OUT) {
                     emptySlices++;
-                    checkWaiterCount();
+                    waiters.check(this);
                 }
             }
         } catch (final InternalError fault) {
@@ -571,73 +562,8 @@ public final class EventQueue {
             throw fault;
         } finally {
             if (!faulted) {
-                addWaiter(-1);
+                waiters.add(-1);
             }
-        }
-    }
-
-    /**
-     * How long one futex wait of a blocked thread lasts at most (ns). Bounded slices: while a claimed
-     * slot is unpublished (a poster may have died), wake up to check the stall bound; with the fallback
-     * flag set (a poster on the parking fallback rings without waking anyone), look often, the less often
-     * the longer nothing came ({@link Futex#FALLBACK_SLICE_NANOS} doubled per empty slice up to
-     * {@value #MAX_FALLBACK_SLICE_NANOS} ns: the flag is shared memory, and a peer that sets it must not
-     * make an idle waiter poll); after the waiter count was found overwritten, short slices
-     * ({@value #TAMPERED_SLICE_NANOS} ns) for {@value #TAMPERED_HOLD_NANOS} ns, since posters that read a
-     * zeroed count do not wake anyone.
-     *
-     * @param emptySlices slices of this block that ended by their timeout
-     */
-    private long slice(final int emptySlices) {
-        long slice = memory.getLongVolatile(TAIL_OFFSET) != memory.getLongVolatile(HEAD_OFFSET)
-            ? Math.min(MAX_BLOCK_SLICE_NANOS, STALL_NANOS / 4 + 1) : MAX_BLOCK_SLICE_NANOS;
-        if (memory.getIntVolatile(FALLBACK_SEEN_OFFSET) != 0) {
-            slice = Math.min(slice, Math.min(MAX_FALLBACK_SLICE_NANOS,
-                Futex.FALLBACK_SLICE_NANOS << Math.min(emptySlices, 20)));
-        }
-        final long at = tamperedAt;
-        if (at != 0 && System.nanoTime() - at < TAMPERED_HOLD_NANOS) {
-            slice = Math.min(slice, TAMPERED_SLICE_NANOS);
-        }
-        return slice;
-    }
-
-    /**
-     * After a slice that ended by its timeout: the shared waiter count must be this process's (only the
-     * queue's process blocks on it); if another process wrote it, it is written again and the next
-     * slices are short (see {@link #slice(int)}). Recorded as a protocol error.
-     */
-    private void checkWaiterCount() {
-        final int shared;
-        final int mine;
-        synchronized (waiterLock) {
-            shared = memory.getIntVolatile(WAITERS_OFFSET);
-            mine = waiters;
-            if (shared == mine) {
-                return;
-            }
-            memory.putIntVolatile(WAITERS_OFFSET, mine);
-        }
-        final long now = System.nanoTime();
-        tamperedAt = now == 0 ? 1 : now;
-        ProtocolErrors.record(new IllegalStateException(this + ": its waiter count read " + shared + " while "
-            + mine + " threads of this process wait; another process wrote it (written again; short wait slices"
-            + " for " + TAMPERED_HOLD_NANOS / 1_000_000 + " ms)"));
-    }
-
-    /**
-     * Counts a thread of this process in or out of the shared waiter count. Only the queue's process
-     * blocks on it, so the word is written with volatile stores of a count kept here (under a lock), not
-     * with an atomic add: the JVM turns a fault of a store into a file that was cut into an
-     * {@link InternalError}, but an atomic instruction run by JDK 17's interpreter into a SIGBUS that ends
-     * the process. The volatile store is a full barrier: the waiter's re-check of its condition that
-     * follows cannot pass it (the poster's side is a volatile store of the slot, then a load of this word).
-     * A count a peer wrote is overwritten by the next change.
-     */
-    private void addWaiter(final int delta) {
-        synchronized (waiterLock) {
-            waiters += delta;
-            memory.putIntVolatile(WAITERS_OFFSET, waiters);
         }
     }
 

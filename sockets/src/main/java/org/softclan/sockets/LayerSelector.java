@@ -63,8 +63,8 @@ final class LayerSelector extends AbstractSelector {
     private volatile EventQueue bell;
     /** The doorbell a select blocks on (only accelerated channels registered), for {@link #wakeup()}. */
     private volatile EventQueue blockedOn;
-    /** Whether each of the last waits for readiness was short, newest in bit 0 (the selecting thread's, {@link #learnWait}). */
-    private int shortWaits = 0xFF;
+    /** Whether a select spins before it blocks (the selecting thread's). */
+    private final SpinPolicy spin = new SpinPolicy();
     /** The doorbell's file was cut from outside: selects poll the streams instead of waiting on it. */
     private volatile boolean bellBroken;
     private final FloodGuard selectFlood = new FloodGuard();
@@ -101,12 +101,6 @@ final class LayerSelector extends AbstractSelector {
         }
     }
 
-    /** Whether each of the last spins found a ready channel, newest in bit 0 (the selecting thread's). */
-    private int spinResults = 0xFF;
-    /** Selects left without a spin after spins mostly failed (the selecting thread's). */
-    private int spinPause;
-    /** How many selects skip the spin after spins mostly failed, before spinning is tried again. */
-    static final int SPIN_PAUSE = 256;
     /** When the JDK selector was last looked at (ns; the selecting thread's). */
     private long lastJdkPoll;
     private Thread watcher;
@@ -238,9 +232,32 @@ final class LayerSelector extends AbstractSelector {
         }
         synchronized (this) {
             synchronized (publicSelected) {
-                return doSelect(timeoutMillis, now);
+                try {
+                    return doSelect(timeoutMillis, now);
+                } catch (final InternalError late) {
+                    return faulted(late);
+                }
             }
         }
+    }
+
+    /**
+     * A fault of an earlier look at a stream whose file was cut from outside, which the JVM delivered
+     * later in this select (it names no memory, and may come out anywhere, even in {@code end()}): the
+     * accelerated channels whose regions were cut are marked broken and reported ready (their read or
+     * write fails), the others go on. A fault that is no cut region's is thrown on.
+     */
+    private int faulted(final InternalError late) {
+        if (org.softclan.dsm.RegionFaults.explain(late) == null) {
+            throw late;
+        }
+        for (final LayerSelectionKey k : layerKeys) {
+            if (k.isValid() && k.layer.accelerated()) {
+                k.layer.breakOffIfCut();
+            }
+        }
+        wakeupPending.set(false);
+        return pollLayer();
     }
 
     private int doSelect(final long timeoutMillis, final boolean now) throws IOException {
@@ -270,7 +287,7 @@ final class LayerSelector extends AbstractSelector {
         final long begin = System.nanoTime();
         final long deadline = timeoutMillis == 0 ? Long.MAX_VALUE : begin + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         final boolean layer = onlyLayer || anyAccelerated();
-        if (layer && shouldSpin()) {
+        if (layer && spin.shouldSpin()) {
             final long spinEnd = Math.min(deadline, begin + SocketLayer.SPIN_NANOS);
             int i = 0;
             while (n == 0 && !wakeupPending.get() && System.nanoTime() < spinEnd) {
@@ -280,11 +297,11 @@ final class LayerSelector extends AbstractSelector {
                     n += pollJdk();
                 }
             }
-            spinResults = (spinResults << 1) | (n > 0 ? 1 : 0);
+            spin.spun(n > 0);
             if (n > 0) {
                 SocketLayer.STATS.selectsSpun.increment();
                 wakeupPending.set(false);
-                learnWait(System.nanoTime() - begin);
+                spin.learnWait(System.nanoTime() - begin);
                 return n;
             }
         }
@@ -360,44 +377,10 @@ final class LayerSelector extends AbstractSelector {
             n += pollLayer();
             if (n > 0 || !isOpen()) {
                 wakeupPending.set(false);
-                learnWait(System.nanoTime() - begin);
+                spin.learnWait(System.nanoTime() - begin);
                 return n;
             }
         }
-    }
-
-    /**
-     * Whether this select spins before it blocks: while most recent waits were short
-     * ({@link #learnWait}) and most recent spins found a ready channel. Spins that mostly fail mean the
-     * event the selector waits for needs the CPU it spins on (an HTTP server's worker thread writing the
-     * response that brings the next request, on two cores): then it stops spinning for
-     * {@value #SPIN_PAUSE} selects, and tries again.
-     */
-    private boolean shouldSpin() {
-        if (spinPause > 0) {
-            if (--spinPause == 0) {
-                spinResults = 0xFF;
-            }
-            return false;
-        }
-        if (Integer.bitCount(spinResults & 0xFF) < 4) {
-            spinPause = SPIN_PAUSE;
-            return false;
-        }
-        return Integer.bitCount(shortWaits & 0xFF) >= 4;
-    }
-
-    /**
-     * Learns whether this selector's waits for readiness are short (within the spin window): a select
-     * spins before it blocks only while at least four of the last eight were. An event loop whose
-     * channels answer within microseconds (a ping-pong) keeps spinning; one whose waits are longer (an
-     * HTTP server between requests, whose program threads need the CPUs) blocks at once instead of
-     * burning the window every time. Spinning resumes when blocked waits get short again (a blocked wait
-     * measures the arrival plus the wake-up). A majority of recent waits, not their mean, so that a few
-     * long ones (a pause of the peer) do not stop a ping-pong from spinning.
-     */
-    private void learnWait(final long nanos) {
-        shortWaits = (shortWaits << 1) | (nanos <= SocketLayer.SPIN_NANOS ? 1 : 0);
     }
 
     /**
@@ -409,21 +392,44 @@ final class LayerSelector extends AbstractSelector {
             wakeupPending.set(false);
             return pollJdk();
         }
-        final int got;
-        try {
-            begin();
-            got = timeoutMillis == 0 ? jdk.select() : jdk.select(timeoutMillis);
-        } finally {
-            end();
+        final long deadline = timeoutMillis == 0 ? Long.MAX_VALUE : System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        while (true) {
+            final int got;
+            try {
+                begin();
+                if (deadline == Long.MAX_VALUE) {
+                    got = jdk.select();
+                } else {
+                    final long left = deadline - System.nanoTime();
+                    got = left <= 0 ? jdk.selectNow() : jdk.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left + 999_999)));
+                }
+            } finally {
+                end();
+            }
+            lastJdkPoll = System.nanoTime();
+            int n = mergeJdk(got);
+            if (NonBlockingConnect.anyOpen()) {
+                syncInterest();   // a connect that ended leaves the JDK selector's interest to be set
+                n += pollConnects();
+            }
+            if (processCancelled()) {
+                n += pollJdk();
+            }
+            if (n > 0 || wakeupPending.getAndSet(false) || System.nanoTime() - deadline >= 0
+                || Thread.currentThread().isInterrupted() || !isOpen()) {
+                wakeupPending.set(false);
+                return n;
+            }
+            // woken with nothing for the program: a connect that ended changed what is watched below
         }
-        lastJdkPoll = System.nanoTime();
-        wakeupPending.set(false);
-        int n = mergeJdk(got);
-        if (NonBlockingConnect.anyOpen()) {
-            syncInterest();   // a connect that ended leaves the JDK selector's interest to be set
-            n += pollConnects();
-        }
-        return processCancelled() ? n + pollJdk() : n;
+    }
+
+    /**
+     * A non-blocking connect of a registered channel ended (on the layer's pool thread): the select
+     * looks again, without the program's {@link #wakeup()} (which would make it return 0).
+     */
+    void connectEnded() {
+        jdk.wakeup();
     }
 
     /** {@return whether the JDK selector was last looked at {@value #LIVENESS_MS} ms ago or more} */

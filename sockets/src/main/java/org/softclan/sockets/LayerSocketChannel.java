@@ -1,14 +1,12 @@
 package org.softclan.sockets;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.SocketOption;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
-import java.nio.channels.AlreadyConnectedException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ConnectionPendingException;
 import java.nio.channels.IllegalBlockingModeException;
@@ -44,13 +42,9 @@ import org.softclan.vmmc.stream.StreamTimeoutException;
  *
  * <p>Thread safety: one reader and one writer at a time (others wait), close from any thread.
  */
-final class LayerSocketChannel extends SocketChannel implements TimedChannel {
-    private final SocketChannel tcp;
+final class LayerSocketChannel extends LayerConnectingChannel implements TimedChannel {
     private final ReentrantLock readLock = new ReentrantLock();
     private final ReentrantLock writeLock = new ReentrantLock();
-    /** The data path of an accelerated connection; {@code null} while TCP carries the data. */
-    private volatile ByteStream stream;
-    private volatile FallbackReason reason = FallbackReason.NOT_APPLICABLE;
     private volatile boolean inputShut;
     private volatile boolean outputShut;
     /** The TCP connection of an accelerated channel ended (the peer closed it or died). */
@@ -58,17 +52,10 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
     /** The peer's process was found gone after its TCP connection ended. */
     private volatile boolean peerDead;
     private Socket adaptor;
-    /** The stream of a non-blocking connect whose TCP connection is not made yet ({@link #finishConnect}). */
-    private volatile ByteStream pending;
-    private volatile InetSocketAddress pendingRemote;
     /** A mapping of this channel's stream faulted under a readiness check (its file was cut): it is broken. */
     private volatile boolean broken;
     /** The JDK selectors {@link #tcp} was registered with by a {@link LayerSelector}. */
     private final java.util.Set<java.nio.channels.Selector> below = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    /** The layer's selectors this channel was registered with (woken when a non-blocking connect ends). */
-    private final java.util.Set<LayerSelector> selectors = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    /** A non-blocking connect whose {@link #finishConnect} has not taken its outcome yet. */
-    private volatile NonBlockingConnect connecting;
 
     /**
      * @param provider the layer's provider
@@ -77,180 +64,10 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
      */
     LayerSocketChannel(final LayerSelectorProvider provider, final SocketChannel tcp, final ByteStream stream)
         throws IOException {
-        super(provider);
-        this.tcp = tcp;
+        super(provider, tcp);
         if (stream != null) {
             attach(stream);
         }
-    }
-
-    private void attach(final ByteStream s) throws IOException {
-        tcp.configureBlocking(false);   // only the selector's liveness watch uses it from now on
-        stream = s;
-        reason = FallbackReason.ACCELERATED;
-        SocketLayer.STATS.accelerated();
-    }
-
-    /** {@return whether this connection's data goes through shared memory} */
-    boolean accelerated() {
-        return stream != null;
-    }
-
-    /** {@return why this connection is not accelerated ({@link FallbackReason#ACCELERATED} if it is)} */
-    FallbackReason reason() {
-        return reason;
-    }
-
-    /** {@return the JDK channel underneath (what the selector registers with the JDK's selector)} */
-    SocketChannel tcp() {
-        return tcp;
-    }
-
-    // ------------------------------------------------------------------------- connect
-
-    @Override
-    public boolean connect(final SocketAddress remote) throws IOException {
-        ensureOpen();
-        if (tcp.isConnected() && connecting == null) {
-            throw new AlreadyConnectedException();
-        }
-        if (connecting != null || tcp.isConnectionPending()) {
-            throw new ConnectionPendingException();
-        }
-        if (!(remote instanceof InetSocketAddress isa) || isa.isUnresolved() || isa.getAddress() == null) {
-            return tcp.connect(remote);   // the JDK's own exception
-        }
-        if (!isBlocking()) {
-            final FallbackReason atOnce = SocketLayer.fallsBackAtOnce(isa);
-            if (atOnce != null) {
-                reason = atOnce;
-                SocketLayer.STATS.fellBack(atOnce);
-                return tcp.connect(isa);   // the JDK's non-blocking connect
-            }
-            // the hand-shake waits for the server's process: not on the program's (an event loop's) thread
-            connecting = NonBlockingConnect.start(tcp, isa, () -> offer(isa), this::connectEnded);
-            return false;
-        }
-        final SocketLayer.Attempt attempt = offer(isa);
-        reason = attempt.reason();
-        final ByteStream s = attempt.stream();
-        if (s == null) {
-            SocketLayer.STATS.fellBack(reason);
-            return tcp.connect(isa);   // the JDK's connect
-        }
-        try {
-            tcp.connect(isa);
-        } catch (final IOException | RuntimeException e) {
-            s.close();   // the server drops the stream it kept for this port
-            throw e;
-        }
-        return switchTo(s, isa);
-    }
-
-    /** The hand-shake for a connect to {@code isa} ({@link SocketLayer#offer}). */
-    private SocketLayer.Attempt offer(final InetSocketAddress isa) {
-        return SocketLayer.offer(new ChannelClientSocket(tcp), isa, 0);
-    }
-
-    /** On the pool's thread, when a non-blocking connect's phase leaves BUSY: wake the selectors. */
-    private void connectEnded() {
-        if (!isOpen()) {
-            final NonBlockingConnect c = connecting;
-            if (c != null) {
-                c.abandon();
-            }
-        }
-        for (final LayerSelector s : selectors) {
-            s.wakeup();
-        }
-    }
-
-    /**
-     * {@return the phase of a non-blocking connect not yet finished ({@link NonBlockingConnect#BUSY},
-     * {@code READY}, {@code TCP_PENDING}), or -1 if none}: the selector reports {@code OP_CONNECT} in
-     * {@code READY}, and watches the TCP channel below only in {@code TCP_PENDING} (before, it is not
-     * connecting: the JDK's selector would report it as hung up)
-     */
-    int connectPhase() {
-        final NonBlockingConnect c = connecting;
-        return c == null ? -1 : c.phase();
-    }
-
-    /** The TCP connection is made: checks it ends at the server that acked, then uses {@code s}. */
-    private boolean switchTo(final ByteStream s, final InetSocketAddress isa) throws IOException {
-        final int localPort = ((InetSocketAddress) tcp.getLocalAddress()).getPort();
-        if (!KernelCheck.connectionEndsAt(isa.getPort(), localPort)) {
-            s.close();
-            reason = FallbackReason.HANDSHAKE_FAILED;
-            SocketLayer.STATS.error("the TCP connection to " + isa + " ends elsewhere (redirected?): stays on TCP");
-            SocketLayer.STATS.fellBack(reason);
-            return true;
-        }
-        attach(s);
-        return true;
-    }
-
-    @Override
-    public boolean finishConnect() throws IOException {
-        ensureOpen();
-        if (stream != null) {
-            return true;
-        }
-        final NonBlockingConnect c = connecting;
-        if (c != null) {
-            if (c.phase() == NonBlockingConnect.BUSY) {
-                if (!isBlocking()) {
-                    return false;
-                }
-                c.await();
-            }
-            connecting = null;
-            final NonBlockingConnect.Result r = c.take();
-            reason = r.reason();
-            if (r.failure() != null) {
-                if (r.failure() instanceof IOException e) {
-                    throw e;
-                }
-                throw (RuntimeException) r.failure();
-            }
-            if (r.stream() == null) {
-                SocketLayer.STATS.fellBack(reason);
-                if (r.connected()) {
-                    return true;
-                }
-            } else if (r.connected()) {
-                return switchTo(r.stream(), c.remote);
-            } else {
-                pending = r.stream();   // the server acked; the TCP connect is finished below, as the JDK's
-                pendingRemote = c.remote;
-            }
-        }
-        final ByteStream s = pending;
-        final boolean done;
-        try {
-            done = tcp.finishConnect();
-        } catch (final IOException | RuntimeException e) {
-            if (s != null) {
-                pending = null;
-                s.close();
-            }
-            throw e;
-        }
-        if (done && s != null) {
-            pending = null;
-            return switchTo(s, pendingRemote);
-        }
-        return done;
-    }
-
-    @Override
-    public boolean isConnected() {
-        return connecting == null && tcp.isConnected();
-    }
-
-    @Override
-    public boolean isConnectionPending() {
-        return connecting != null || tcp.isConnectionPending();
     }
 
     // ------------------------------------------------------------------------- reading
@@ -260,6 +77,7 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
         Objects.requireNonNull(dst, "dst");
         final ByteStream s = stream;
         if (s == null) {
+            notWhileConnecting();
             return tcp.read(dst);
         }
         readLock.lock();
@@ -324,6 +142,7 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
         }
         final ByteStream s = stream;
         if (s == null) {
+            notWhileConnecting();
             // the JDK's adaptor applies SO_TIMEOUT to its channel's reads
             final Socket a = tcp.socket();
             a.setSoTimeout(timeoutMillis);
@@ -352,6 +171,7 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
     public long read(final ByteBuffer[] dsts, final int offset, final int length) throws IOException {
         Objects.checkFromIndexSize(offset, length, dsts.length);
         if (stream == null) {
+            notWhileConnecting();
             return tcp.read(dsts, offset, length);
         }
         long total = 0;
@@ -391,6 +211,7 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
         Objects.requireNonNull(src, "src");
         final ByteStream s = stream;
         if (s == null) {
+            notWhileConnecting();
             return tcp.write(src);
         }
         writeLock.lock();
@@ -435,6 +256,7 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
     public long write(final ByteBuffer[] srcs, final int offset, final int length) throws IOException {
         Objects.checkFromIndexSize(offset, length, srcs.length);
         if (stream == null) {
+            notWhileConnecting();
             return tcp.write(srcs, offset, length);
         }
         long total = 0;
@@ -539,6 +361,29 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
         }
     }
 
+    /**
+     * After a fault the JVM delivered outside this channel's own calls (it names no memory): marks this
+     * channel broken if a region of its stream was cut from outside (one {@code stat} each), so that
+     * nothing touches that memory again and its next read or write fails.
+     */
+    void breakOffIfCut() {
+        final ByteStream s = stream;
+        if (s == null) {
+            return;
+        }
+        try {
+            s.connection().checkPeer();
+        } catch (final RuntimeException e) {
+            if (e.getCause() instanceof org.softclan.dsm.RegionTruncatedException) {
+                broken = true;
+            } else {
+                peerDead = true;
+            }
+        } catch (final InternalError e) {
+            broken = true;
+        }
+    }
+
     /** {@return the doorbell of the Tripwire unit this accelerated channel's arrivals ring} */
     EventQueue bell() {
         return stream.connection().unit().events();
@@ -548,6 +393,9 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
 
     @Override
     public SocketChannel bind(final SocketAddress local) throws IOException {
+        if (connecting != null && isOpen()) {
+            throw new ConnectionPendingException();
+        }
         tcp.bind(local);
         return this;
     }
@@ -571,6 +419,7 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
     @Override
     public SocketChannel shutdownInput() throws IOException {
         ensureOpen();
+        notWhileConnecting();
         if (stream != null && tcp.isConnected()) {
             inputShut = true;   // reads return -1 from now on
         }
@@ -581,6 +430,7 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
     @Override
     public SocketChannel shutdownOutput() throws IOException {
         ensureOpen();
+        notWhileConnecting();
         final ByteStream s = stream;
         if (s != null && tcp.isConnected()) {
             writeLock.lock();
@@ -615,6 +465,10 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
 
     @Override
     public SocketAddress getRemoteAddress() throws IOException {
+        final NonBlockingConnect c = connecting;
+        if (c != null && isOpen()) {
+            return c.remote;   // as the JDK's, from the connect on
+        }
         return tcp.getRemoteAddress();
     }
 
@@ -625,28 +479,30 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
 
     @Override
     protected void implCloseSelectableChannel() throws IOException {
-        final NonBlockingConnect c = connecting;
-        if (c != null) {
-            c.abandon();
-        }
-        final ByteStream p = pending;
-        if (p != null) {
-            p.close();
-        }
-        final ByteStream s = stream;
-        if (s != null) {
-            if (isBlocking() || broken || writableForClose(s)) {
-                s.close();   // the end-of-stream marker first (unless the output was shut down)
-            } else {
-                // the peer's ring is full: its end-of-stream marker waits for room (up to the stream's close
-                // linger); an event loop's close must not, so that wait goes to a thread of its own, as the
-                // kernel lingers for a TCP close
-                final Thread t = new Thread(s::close, "softclan-sockets-close");
-                t.setDaemon(true);
-                t.start();
+        synchronized (connectLock) {
+            final NonBlockingConnect c = connecting;
+            if (c != null) {
+                c.abandon();
             }
+            final ByteStream p = pending;
+            if (p != null) {
+                p.close();
+            }
+            final ByteStream s = stream;
+            if (s != null) {
+                if (isBlocking() || broken || writableForClose(s)) {
+                    s.close();   // the end-of-stream marker first (unless the output was shut down)
+                } else {
+                    // the peer's ring is full: its end-of-stream marker waits for room (up to the stream's close
+                    // linger); an event loop's close must not, so that wait goes to a thread of its own, as the
+                    // kernel lingers for a TCP close
+                    final Thread t = new Thread(s::close, "softclan-sockets-close");
+                    t.setDaemon(true);
+                    t.start();
+                }
+            }
+            tcp.close();
         }
-        tcp.close();
     }
 
     private static boolean writableForClose(final ByteStream s) {
@@ -659,7 +515,7 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
 
     /** Notes that {@code selector} registered this channel, and {@link #tcp} with its JDK selector {@code jdk}. */
     void registeredWith(final LayerSelector selector, final java.nio.channels.Selector jdk) {
-        selectors.add(selector);
+        registeredWith(selector);
         below.add(jdk);
     }
 
@@ -680,11 +536,6 @@ final class LayerSocketChannel extends SocketChannel implements TimedChannel {
         }
     }
 
-    private void ensureOpen() throws ClosedChannelException {
-        if (!isOpen()) {
-            throw new ClosedChannelException();
-        }
-    }
 
     @Override
     public String toString() {

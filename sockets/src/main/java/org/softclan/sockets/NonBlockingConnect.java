@@ -1,7 +1,6 @@
 package org.softclan.sockets;
 
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.CountDownLatch;
@@ -35,8 +34,10 @@ final class NonBlockingConnect {
 
     /** Connects started and not yet taken by {@code finishConnect} or a close, in this process. */
     private static final AtomicInteger OPEN = new AtomicInteger();
+    /** At most this many hand-shakes at once; a connect beyond them goes on TCP at once. */
+    static final int MAX_THREADS = 64;
     /** Daemon threads made on demand, kept 10 s when idle: connects are rare next to reads and writes. */
-    private static final ExecutorService POOL = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 10, TimeUnit.SECONDS,
+    private static final ExecutorService POOL = new ThreadPoolExecutor(0, MAX_THREADS, 10, TimeUnit.SECONDS,
         new SynchronousQueue<>(), r -> {
             final Thread t = new Thread(r, "softclan-sockets-connect");
             t.setDaemon(true);
@@ -52,22 +53,23 @@ final class NonBlockingConnect {
     private boolean connected;
     private Exception failure;
 
-    private NonBlockingConnect(final InetSocketAddress remote) {
+    /** A connect to {@code remote}, counted open until taken or abandoned; {@link #start} it. */
+    NonBlockingConnect(final InetSocketAddress remote) {
         this.remote = remote;
         OPEN.incrementAndGet();
     }
 
     /**
-     * Starts the hand-shake and the TCP connect of {@code tcp} to {@code remote} on the pool.
+     * Starts the hand-shake and the TCP connect of {@code tcp} on the pool. The caller publishes this
+     * object first (its channel's field), so that {@code onDone} finds it.
      *
      * @param offer  the hand-shake (blocking; never throws: its failures are a fallback reason)
      * @param onDone run on the pool's thread once the phase is no longer {@link #BUSY}
+     * @throws java.util.concurrent.RejectedExecutionException if {@value #MAX_THREADS} hand-shakes are
+     *         under way (then {@link #abandon()} this one and connect over TCP)
      */
-    static NonBlockingConnect start(final SocketChannel tcp, final InetSocketAddress remote,
-                                    final Supplier<SocketLayer.Attempt> offer, final Runnable onDone) {
-        final NonBlockingConnect c = new NonBlockingConnect(remote);
-        POOL.execute(() -> c.run(tcp, offer, onDone));
-        return c;
+    void start(final SocketChannel tcp, final Supplier<SocketLayer.Attempt> offer, final Runnable onDone) {
+        POOL.execute(() -> run(tcp, offer, onDone));
     }
 
     private void run(final SocketChannel tcp, final Supplier<SocketLayer.Attempt> offer, final Runnable onDone) {
@@ -120,16 +122,23 @@ final class NonBlockingConnect {
     }
 
     /**
-     * Waits for the phase to leave {@link #BUSY} (a blocking channel's {@code finishConnect}).
+     * Waits for the phase to leave {@link #BUSY} (a blocking channel's {@code finishConnect}), looking
+     * at {@code open} every 10 ms.
      *
-     * @throws InterruptedIOException if the thread is interrupted meanwhile
+     * @return {@code true} once it has; {@code false} if {@code open} turned false or the thread was
+     *         interrupted (its flag set again)
      */
-    void await() throws InterruptedIOException {
+    boolean await(final java.util.function.BooleanSupplier open) {
         try {
-            ended.await();
+            while (!ended.await(10, TimeUnit.MILLISECONDS)) {
+                if (!open.getAsBoolean()) {
+                    return false;
+                }
+            }
+            return true;
         } catch (final InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while connecting to " + remote);
+            return false;
         }
     }
 

@@ -772,11 +772,9 @@ public final class NioProbeMain {
         return ch instanceof LayerSocketChannel l && l.accelerated();
     }
 
-    /** {@return the byte stream of an accelerated channel of the layer (its private field)} */
-    static ByteStream stream(final SocketChannel ch) throws ReflectiveOperationException {
-        final java.lang.reflect.Field f = LayerSocketChannel.class.getDeclaredField("stream");
-        f.setAccessible(true);
-        final ByteStream s = (ByteStream) f.get(ch);
+    /** {@return the byte stream of an accelerated channel of the layer} */
+    static ByteStream stream(final SocketChannel ch) {
+        final ByteStream s = ((LayerSocketChannel) ch).stream;
         if (s == null) {
             throw new IllegalStateException(ch + " is not accelerated");
         }

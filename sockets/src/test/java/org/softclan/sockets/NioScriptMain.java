@@ -172,6 +172,33 @@ public final class NioScriptMain {
                 CONNS.put(c[1], new Conn(c[1], ch, ch, ch, ch));
                 return "OK " + ((InetSocketAddress) ch.getLocalAddress()).getPort();
             }
+            case "nbconnect" -> {
+                // a non-blocking connect, and what the channel says before finishConnect
+                final SocketChannel ch = SocketChannel.open();
+                ch.configureBlocking(false);
+                final boolean done = ch.connect(new InetSocketAddress("127.0.0.1", Integer.parseInt(c[2])));
+                CONNS.put(c[1], new Conn(c[1], ch, ch, ch, ch));
+                String write;
+                try {
+                    write = Integer.toString(ch.write(java.nio.ByteBuffer.allocate(1)));
+                } catch (final Exception e) {
+                    write = e.getClass().getSimpleName();
+                }
+                String again;
+                try {
+                    again = Boolean.toString(ch.connect(new InetSocketAddress("127.0.0.1", Integer.parseInt(c[2]))));
+                } catch (final Exception e) {
+                    again = e.getClass().getSimpleName();
+                }
+                return "OK returned=" + done + " pending=" + ch.isConnectionPending() + " connected=" + ch.isConnected()
+                    + " write=" + (done ? "-" : write) + " again=" + again
+                    + " remote=" + ((InetSocketAddress) ch.getRemoteAddress()).getPort();
+            }
+            case "finish" -> {
+                final SocketChannel ch = (SocketChannel) conn(c[1]).selectable;
+                final boolean done = ch.finishConnect();
+                return "OK finished=" + done + " pending=" + ch.isConnectionPending() + " connected=" + ch.isConnected();
+            }
             case "pipe" -> {
                 final Pipe p = Pipe.open();
                 CONNS.put(c[1], new Conn(c[1], p.source(), p.source(), p.sink(), p.source(), p.sink()));

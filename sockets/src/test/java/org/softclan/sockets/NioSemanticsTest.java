@@ -98,6 +98,44 @@ class NioSemanticsTest {
         return new Script(name, fx.track(JvmProcess.start(NioScriptMain.class, layer ? fx.withLayer() : fx.withoutLayer())));
     }
 
+    // ------------------------------------------------------------------------- 0. a non-blocking connect
+
+    /**
+     * A non-blocking connect: until {@code finishConnect} the channel is pending, not connected, refuses
+     * writes ({@code NotYetConnectedException}) and a second connect ({@code ConnectionPendingException}),
+     * and names its remote address; a selector reports {@code OP_CONNECT} once, after which
+     * {@code finishConnect} returns {@code true} and the channel carries bytes both ways. (The layer makes
+     * its hand-shake on a thread of its own meanwhile; the JDK's connect may also complete at once.)
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Mode.class)
+    void aNonBlockingConnectIsPendingUntilOpConnectAndFinishConnect(final Mode m) throws Exception {
+        final Script c = clients.get(m);
+        final String started = c.ok("nbconnect n " + ports.get(m));
+        assertEquals(ports.get(m), fieldText(started, "remote"), started);
+        if (fieldText(started, "returned").equals("false")) {
+            assertEquals("pending=true connected=false write=NotYetConnectedException again=ConnectionPendingException",
+                "pending=" + fieldText(started, "pending") + " connected=" + fieldText(started, "connected")
+                    + " write=" + fieldText(started, "write") + " again=" + fieldText(started, "again"), started);
+            c.ok("selector");
+            c.ok("register n c");
+            assertSelect(c.ok("select 5000"), 1, "n:c");
+            assertEquals("finished=true pending=false connected=true", c.ok("finish n"));
+            c.ok("selector");   // the old one closed: the channel is deregistered, and may block again
+        } else {
+            assertEquals("AlreadyConnectedException", fieldText(started, "again"), started);
+        }
+        servers.get(m).ok("accept S n");
+        checkChannel(m, servers.get(m), "n");
+        checkChannel(m, c, "n");
+        c.ok("blocking n true");
+        servers.get(m).ok("blocking n true");
+        c.ok("write n 1000");
+        assertEquals("1000", servers.get(m).ok("read n 1000"));
+        servers.get(m).ok("write n 10");
+        assertEquals("10", c.ok("read n 10"));
+    }
+
     // ------------------------------------------------------------------------- 1. non-blocking reads
 
     @ParameterizedTest(name = "{0}")

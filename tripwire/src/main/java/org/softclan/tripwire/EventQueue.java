@@ -552,8 +552,8 @@ public final class EventQueue {
                 }
                 if (outcome == Futex.TIMED_OUT) {
                     emptySlices++;
-                    waiters.check(this);
                 }
+                waiters.check(this);   // a peer that rewrites the count may also ring: after every wake
             }
         } catch (final InternalError fault) {
             // the queue's file was cut from outside: do not touch it again on the way out (each access would

@@ -24,8 +24,8 @@ final class QueueWaiters {
 
     private final SharedMemory memory;
     private final long stallNanos;
-    /** This process's threads counted in the shared waiter word (guarded by this object). */
-    private int count;
+    /** This process's threads counted in the shared waiter word (written under this object's lock). */
+    private volatile int count;
     /** When the shared waiter count was last found written by another process ({@code nanoTime}), or 0. */
     private volatile long tamperedAt;
 
@@ -45,8 +45,9 @@ final class QueueWaiters {
      * @param delta +1 as a thread starts to block, -1 as it leaves
      */
     synchronized void add(final int delta) {
-        count += delta;
-        memory.putIntVolatile(WAITERS_OFFSET, count);
+        final int now = count + delta;
+        count = now;
+        memory.putIntVolatile(WAITERS_OFFSET, now);
     }
 
     /**
@@ -76,13 +77,17 @@ final class QueueWaiters {
     }
 
     /**
-     * After a slice that ended by its timeout: the shared waiter count must be this process's; if another
-     * process wrote it, it is written again, the next slices are short (see {@link #slice}), and the
-     * change is recorded as a protocol error.
+     * After each futex wait of a blocked thread (a timeout or a wake: a peer that rewrites the count can
+     * ring too): the shared waiter count must be this process's; if another process wrote it, it is
+     * written again, the next slices are short (see {@link #slice}), and the change is recorded as a
+     * protocol error. Two volatile loads when nothing changed.
      *
      * @param queue the queue, to name it in the error
      */
     void check(final EventQueue queue) {
+        if (memory.getIntVolatile(WAITERS_OFFSET) == count) {
+            return;   // the common case, without the lock (a change between the loads is looked at again below)
+        }
         final int shared;
         final int mine;
         synchronized (this) {

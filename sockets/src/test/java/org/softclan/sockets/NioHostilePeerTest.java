@@ -599,6 +599,33 @@ class NioHostilePeerTest {
     }
 
     /**
+     * As above, the waiter count kept at 0, and the doorbell woken by the peer itself every 90 ms (a
+     * futex wake on memory it maps): the victim's waits then end by a wake-up, not by a timeout, and a
+     * check of the count made only after timeouts would never run. An honest peer's messages must still
+     * come promptly.
+     */
+    @Test
+    void aPeerThatZeroesTheWaiterCountAndRingsNowAndThenDoesNotDelayArrivals() throws Exception {
+        final Script v = startExtra("victim-ring-words").get(0);
+        final Script h = startExtra("hostile-ring-words").get(0);
+        final String p = v.ok("listen S");
+        connect(v, p, h, "x");
+        connect(v, p, honest, "z");
+        final String bell = text(v.ok("info z"), "bell");
+        h.ok("pokeRing " + bell + " 512 0 90");
+        v.ok("selector");
+        v.ok("register z r");
+        v.ok("stampLoop 40");
+        honest.ok("stampTrickle z 20000 40");
+        final String latency = v.await("LATENCY", 10_000);
+        honest.await("TRICKLED", 5_000);
+        final String rang = h.ok("stopFlood");
+        System.out.println("doorbell: the waiter count kept at 0 and the doorbell woken every 90 ms by a peer ("
+            + rang + "): an honest peer's message every 20 ms came " + latency);
+        assertTrue(field(latency, "median") < 10, "the honest peer's messages came " + latency);
+    }
+
+    /**
      * A hostile peer cuts the file of the ring the victim reads from it (and, on another connection, the
      * ring of its own that the victim writes into). The victim must not die (SIGBUS), the selector must
      * report the broken connection (OP_READ, OP_WRITE), its read or write must fail, and the honest

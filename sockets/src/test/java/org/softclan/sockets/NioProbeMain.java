@@ -360,6 +360,35 @@ public final class NioProbeMain {
                 floodStart = System.nanoTime();
                 return "OK";
             }
+            case "pokeRing" -> {
+                // as pokeLoop, and every PERIOD ms a futex wake of the doorbell itself (a peer may make that
+                // system call on memory it maps): the victim's waits end by a wake, never by their timeout
+                final int offset = org.softclan.dsm.RegionLayout.HEADER_LENGTH + Integer.parseInt(c[2]);
+                final int value = Integer.parseInt(c[3]);
+                final long periodNanos = Long.parseLong(c[4]) * 1_000_000L;
+                final FileChannel f = FileChannel.open(Path.of(c[1]), StandardOpenOption.READ, StandardOpenOption.WRITE);
+                final ByteBuffer m = f.map(FileChannel.MapMode.READ_WRITE, 0, 8192);
+                f.close();
+                final java.lang.reflect.Field addressField = java.nio.Buffer.class.getDeclaredField("address");
+                addressField.setAccessible(true);
+                final long doorbell = addressField.getLong(m) + org.softclan.dsm.RegionLayout.HEADER_LENGTH + 384;
+                final java.lang.invoke.VarHandle word = java.lang.invoke.MethodHandles.byteBufferViewVarHandle(int[].class,
+                    java.nio.ByteOrder.nativeOrder());
+                NUDGES.set(0);
+                flooder = thread("pokering", () -> {
+                    long next = System.nanoTime() + periodNanos;
+                    while (!stop && !Thread.currentThread().isInterrupted()) {
+                        word.setVolatile(m, offset, value);
+                        if (System.nanoTime() - next >= 0) {
+                            org.softclan.tripwire.os.Futex.incrementAndWakeAll(doorbell);
+                            NUDGES.incrementAndGet();
+                            next += periodNanos;
+                        }
+                    }
+                });
+                floodStart = System.nanoTime();
+                return "OK";
+            }
             case "ctl" -> {
                 // a word of the stream's control area in the peer's receive region, as this end's receiver writes it
                 final Connection k = stream(conn(c[1])).connection();

@@ -201,13 +201,16 @@ abstract class LayerConnectingChannel extends SocketChannel {
             synchronized (connectLock) {   // close waits: the stream is this channel's or closed, never lost
                 ensureOpen();
                 r = c.take();
-                if (r.failure() == null) {
-                    final Boolean done = takeConnect(r, c.remote);
-                    if (done != null) {
-                        return done;
+                try {
+                    if (r.failure() == null) {
+                        final Boolean done = takeConnect(r, c.remote);
+                        if (done != null) {
+                            return done;
+                        }
                     }
+                } finally {
+                    connecting = null;   // after the stream is attached: the selector never sees a half state
                 }
-                connecting = null;
             }
             if (r.failure() != null) {
                 reason = r.reason();
@@ -248,20 +251,16 @@ abstract class LayerConnectingChannel extends SocketChannel {
      */
     private Boolean takeConnect(final NonBlockingConnect.Result r, final InetSocketAddress remote) throws IOException {
         reason = r.reason();
-        try {
-            if (r.stream() == null) {
-                SocketLayer.STATS.fellBack(reason);
-                return r.connected() ? Boolean.TRUE : null;
-            }
-            if (r.connected()) {
-                return switchTo(r.stream(), remote);
-            }
-            pending = r.stream();   // the server acked; the TCP connect is finished as the JDK's
-            pendingRemote = remote;
-            return null;
-        } finally {
-            connecting = null;   // after the stream is attached: the selector never sees a half state
+        if (r.stream() == null) {
+            SocketLayer.STATS.fellBack(reason);
+            return r.connected() ? Boolean.TRUE : null;
         }
+        if (r.connected()) {
+            return switchTo(r.stream(), remote);
+        }
+        pending = r.stream();   // the server acked; the TCP connect is finished as the JDK's
+        pendingRemote = remote;
+        return null;
     }
 
     @Override

@@ -612,7 +612,7 @@ class NioHostilePeerTest {
         connect(v, p, h, "x");
         connect(v, p, honest, "z");
         final String bell = text(v.ok("info z"), "bell");
-        h.ok("pokeRing " + bell + " 512 0 90");
+        h.ok("pokeLoop " + bell + " 512 0 90");
         v.ok("selector");
         v.ok("register z r");
         v.ok("stampLoop 40");

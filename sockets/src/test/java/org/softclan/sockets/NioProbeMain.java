@@ -63,7 +63,8 @@ import org.softclan.vmmc.stream.StreamListener;
  * finish N                   finishConnect until true (10 s at most): OK
  * poke FILE OFFSET V         maps a fabric file and stores the int V at OFFSET of its data area (after the
  *                            region file's 4-KiB header): OK
- * pokeLoop FILE OFFSET V     the same in a loop, on a thread, until stopFlood
+ * pokeLoop FILE OFFSET V [MS] the same in a loop, on a thread, until stopFlood; with MS, a futex wake of the
+ *                            queue's doorbell (data offset 384) every MS ms too
  * drain N                    non-blocking reads until 0 or -1: OK total last
  * closeAsync N               closes N on a thread: CLOSED N OK ms=T
  * close N|PREFIX*
@@ -343,29 +344,11 @@ public final class NioProbeMain {
                 return "OK";
             }
             case "pokeLoop" -> {
+                // a word of a region this process maps, stored in a loop; with RINGMS, every RINGMS ms also a
+                // futex wake of the queue's doorbell (a peer may make that system call on memory it maps)
                 final int offset = org.softclan.dsm.RegionLayout.HEADER_LENGTH + Integer.parseInt(c[2]);
                 final int value = Integer.parseInt(c[3]);
-                final FileChannel f = FileChannel.open(Path.of(c[1]), StandardOpenOption.READ, StandardOpenOption.WRITE);
-                final ByteBuffer m = f.map(FileChannel.MapMode.READ_WRITE, 0, 8192);
-                f.close();
-                final java.lang.invoke.VarHandle word = java.lang.invoke.MethodHandles.byteBufferViewVarHandle(int[].class,
-                    java.nio.ByteOrder.nativeOrder());
-                NUDGES.set(0);
-                flooder = thread("poke", () -> {
-                    while (!stop && !Thread.currentThread().isInterrupted()) {
-                        word.setVolatile(m, offset, value);   // each store made, none merged by the JIT
-                        NUDGES.incrementAndGet();
-                    }
-                });
-                floodStart = System.nanoTime();
-                return "OK";
-            }
-            case "pokeRing" -> {
-                // as pokeLoop, and every PERIOD ms a futex wake of the doorbell itself (a peer may make that
-                // system call on memory it maps): the victim's waits end by a wake, never by their timeout
-                final int offset = org.softclan.dsm.RegionLayout.HEADER_LENGTH + Integer.parseInt(c[2]);
-                final int value = Integer.parseInt(c[3]);
-                final long periodNanos = Long.parseLong(c[4]) * 1_000_000L;
+                final long periodNanos = c.length > 4 ? Long.parseLong(c[4]) * 1_000_000L : 0;
                 final FileChannel f = FileChannel.open(Path.of(c[1]), StandardOpenOption.READ, StandardOpenOption.WRITE);
                 final ByteBuffer m = f.map(FileChannel.MapMode.READ_WRITE, 0, 8192);
                 f.close();
@@ -375,11 +358,13 @@ public final class NioProbeMain {
                 final java.lang.invoke.VarHandle word = java.lang.invoke.MethodHandles.byteBufferViewVarHandle(int[].class,
                     java.nio.ByteOrder.nativeOrder());
                 NUDGES.set(0);
-                flooder = thread("pokering", () -> {
+                flooder = thread("poke", () -> {
                     long next = System.nanoTime() + periodNanos;
                     while (!stop && !Thread.currentThread().isInterrupted()) {
-                        word.setVolatile(m, offset, value);
-                        if (System.nanoTime() - next >= 0) {
+                        word.setVolatile(m, offset, value);   // each store made, none merged by the JIT
+                        if (periodNanos == 0) {
+                            NUDGES.incrementAndGet();
+                        } else if (System.nanoTime() - next >= 0) {
                             org.softclan.tripwire.os.Futex.incrementAndWakeAll(doorbell);
                             NUDGES.incrementAndGet();
                             next += periodNanos;
@@ -400,20 +385,7 @@ public final class NioProbeMain {
                 final SocketChannel ch = conn(c[1]);
                 final long period = TimeUnit.MICROSECONDS.toNanos(Long.parseLong(c[2]));
                 final int count = Integer.parseInt(c[3]);
-                thread("stamp-trickle", () -> {
-                    try {
-                        for (int i = 0; i < count && !stop; i++) {
-                            final ByteBuffer b = ByteBuffer.allocate(8).putLong(0, System.nanoTime());
-                            while (b.hasRemaining()) {
-                                ch.write(b);
-                            }
-                            LockSupport.parkNanos(period);
-                        }
-                        System.out.println("TRICKLED " + count);
-                    } catch (final Exception e) {
-                        System.out.println("TRICKLED ERR " + e);
-                    }
-                });
+                trickle(ch, period, count, () -> ByteBuffer.allocate(8).putLong(0, System.nanoTime()));
                 return "OK";
             }
             case "stampLoop" -> {
@@ -461,20 +433,7 @@ public final class NioProbeMain {
                 final SocketChannel ch = conn(c[1]);
                 final long period = TimeUnit.MICROSECONDS.toNanos(Long.parseLong(c[2]));
                 final int count = Integer.parseInt(c[3]);
-                thread("trickle", () -> {
-                    try {
-                        for (int i = 0; i < count && !stop; i++) {
-                            final ByteBuffer b = ByteBuffer.allocate(1);
-                            while (b.hasRemaining()) {
-                                ch.write(b);
-                            }
-                            LockSupport.parkNanos(period);
-                        }
-                        System.out.println("TRICKLED " + count);
-                    } catch (final Exception e) {
-                        System.out.println("TRICKLED ERR " + e);
-                    }
-                });
+                trickle(ch, period, count, () -> ByteBuffer.allocate(1));
                 return "OK";
             }
             case "drain" -> {
@@ -799,6 +758,25 @@ public final class NioProbeMain {
 
     private static boolean accelerated(final SocketChannel ch) {
         return ch instanceof LayerSocketChannel l && l.accelerated();
+    }
+
+    /** Writes {@code count} messages made by {@code message}, one per {@code periodNanos}, on a thread; then TRICKLED. */
+    private static void trickle(final SocketChannel ch, final long periodNanos, final int count,
+                                final java.util.function.Supplier<ByteBuffer> message) {
+        thread("trickle", () -> {
+            try {
+                for (int i = 0; i < count && !stop; i++) {
+                    final ByteBuffer b = message.get();
+                    while (b.hasRemaining()) {
+                        ch.write(b);
+                    }
+                    LockSupport.parkNanos(periodNanos);
+                }
+                System.out.println("TRICKLED " + count);
+            } catch (final Exception e) {
+                System.out.println("TRICKLED ERR " + e);
+            }
+        });
     }
 
     /** {@return the byte stream of an accelerated channel of the layer} */

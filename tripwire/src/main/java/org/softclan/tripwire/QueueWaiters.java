@@ -80,7 +80,7 @@ final class QueueWaiters {
      * After each futex wait of a blocked thread (a timeout or a wake: a peer that rewrites the count can
      * ring too): the shared waiter count must be this process's; if another process wrote it, it is
      * written again, the next slices are short (see {@link #slice}), and the change is recorded as a
-     * protocol error. Two volatile loads when nothing changed.
+     * protocol error (once per {@value #TAMPERED_HOLD_NANOS} ns). Two volatile loads when nothing changed.
      *
      * @param queue the queue, to name it in the error
      */
@@ -99,7 +99,11 @@ final class QueueWaiters {
             memory.putIntVolatile(WAITERS_OFFSET, mine);
         }
         final long now = System.nanoTime();
+        final long before = tamperedAt;
         tamperedAt = now == 0 ? 1 : now;
+        if (before != 0 && now - before < TAMPERED_HOLD_NANOS) {
+            return;   // recorded already: a peer rewriting the count in a loop costs no record (and stat) per wake
+        }
         ProtocolErrors.record(new IllegalStateException(queue + ": its waiter count read " + shared + " while "
             + mine + " threads of this process wait; another process wrote it (written again; short wait slices"
             + " for " + TAMPERED_HOLD_NANOS / 1_000_000 + " ms)"));

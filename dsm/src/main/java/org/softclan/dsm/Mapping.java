@@ -50,6 +50,8 @@ public abstract class Mapping implements AutoCloseable {
     /** Transfers are checked against this: the size while open, -1 once closed. */
     private long limit;
     private volatile boolean closed;
+    /** Set once a check in this process found the file short ({@link #isKnownCut()}); never cleared. */
+    private volatile boolean knownCut;
     /** Only outbound mappings ever set this. */
     volatile SnoopHook snoop;
     /** Who still holds the memory ({@link #retain()}); unmaps it once closed and no holder is left. */
@@ -173,7 +175,14 @@ public abstract class Mapping implements AutoCloseable {
      * @return whether the region's file still holds every byte this mapping maps; false once closed
      */
     public final boolean isIntact() {
-        return !closed && file.fileSize() >= file.length;
+        if (closed) {
+            return false;
+        }
+        if (file.fileSize() >= file.length) {
+            return true;
+        }
+        knownCut = true;
+        return false;
     }
 
     /**
@@ -206,7 +215,19 @@ public abstract class Mapping implements AutoCloseable {
     }
 
     RegionTruncatedException truncated(final long fileSize, final String how, final Throwable cause) {
+        knownCut = true;
         return FaultTraces.truncated(this, fileSize, how, cause);
+    }
+
+    /**
+     * {@return whether a check in this process has already found this mapping's file cut short} (by
+     * {@link #checkIntact()}, or by the translation of a fault, this mapping's own or
+     * {@link RegionFaults#explain}'s). No system call: one volatile load, for hot paths that touch a
+     * peer's memory only to notify it (a doorbell) and skip a region known cut rather than fault on it
+     * again. Never cleared; {@code false} says nothing about whether the file is intact now.
+     */
+    public final boolean isKnownCut() {
+        return knownCut;
     }
 
     // ------------------------------------------------------------------------------------ writes

@@ -105,6 +105,8 @@ final class LayerSocketChannel extends LayerConnectingChannel implements TimedCh
                 SocketLayer.STATS.received(n);
             }
             return n;
+        } catch (final InternalError fault) {
+            throw cut(fault);
         } finally {
             readLock.unlock();
         }
@@ -157,6 +159,8 @@ final class LayerSocketChannel extends LayerConnectingChannel implements TimedCh
         try {
             ensureReadable();
             return inputShut ? -1 : blockingRead(s, dst, timeoutMillis);
+        } catch (final InternalError fault) {
+            throw cut(fault);
         } finally {
             readLock.unlock();
         }
@@ -247,6 +251,8 @@ final class LayerSocketChannel extends LayerConnectingChannel implements TimedCh
                 // uses (PRE_POSTED): that peer's connection fails, as any protocol violation
                 throw SocketErrors.brokenPipe(e);
             }
+        } catch (final InternalError fault) {
+            throw cut(fault);
         } finally {
             writeLock.unlock();
         }
@@ -300,6 +306,23 @@ final class LayerSocketChannel extends LayerConnectingChannel implements TimedCh
             SocketLayer.STATS.error("a region of " + this + " was cut from outside: " + cut);
             return interest & (SelectionKey.OP_READ | SelectionKey.OP_WRITE);
         }
+    }
+
+    /**
+     * A fault of mapped memory the JVM delivered during this channel's read or write: a region this JVM
+     * maps was cut from outside, most likely one of this connection's (its ring, or the peer's doorbell it
+     * rang), but the JVM names no memory and may deliver a fault late, so the operation was cut short at an
+     * unknown point. This connection is broken from now on (nothing touches its memory again); the regions
+     * found cut are marked so that no other connection rings or posts to them again.
+     *
+     * @return "Connection reset", naming the region(s) found cut
+     * @throws InternalError {@code fault} itself, if no region this JVM maps was cut (not a fault of ours)
+     */
+    private SocketException cut(final InternalError fault) {
+        broken = true;
+        final SocketException e = SocketErrors.cut(fault);
+        SocketLayer.STATS.error(this + ": " + e.getCause().getMessage());
+        return e;
     }
 
     /** Marks this channel broken (a fault of its stream's memory met outside it); its next read or write fails. */

@@ -45,6 +45,8 @@ final class LayerSocketImpl extends SocketImpl {
     private OutputStream out;
     volatile boolean inputShut;
     volatile boolean outputShut;
+    /** A region of the stream was cut from outside (a fault met in a read or write): every later one fails. */
+    volatile boolean broken;
     private volatile boolean closed;
 
     LayerSocketImpl(final boolean server) {

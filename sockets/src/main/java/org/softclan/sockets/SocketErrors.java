@@ -22,6 +22,21 @@ final class SocketErrors {
         return with("Socket closed", cause);
     }
 
+    /**
+     * {@return "Connection reset" for a fault of mapped memory met during a read or write}, its cause the
+     * {@link org.softclan.dsm.RegionTruncatedException} naming the region(s) of this JVM found cut (which
+     * marks them {@linkplain org.softclan.dsm.Mapping#isKnownCut() known cut})
+     *
+     * @throws InternalError {@code fault} itself, if no mapping of this JVM was cut (not a cut region's fault)
+     */
+    static SocketException cut(final InternalError fault) {
+        final org.softclan.dsm.RegionTruncatedException t = org.softclan.dsm.RegionFaults.explain(fault);
+        if (t == null) {
+            throw fault;
+        }
+        return with("Connection reset", t);
+    }
+
     private static SocketException with(final String message, final Exception cause) {
         final SocketException e = new SocketException(message);
         e.initCause(cause);

@@ -42,6 +42,9 @@ final class StreamSocketInput extends InputStream {
             Objects.checkFromIndexSize(off, len, b.length);
             return -1;
         }
+        if (socket.broken) {
+            throw SocketErrors.reset(new IOException("a region of this connection was cut from outside"));
+        }
         try {
             final int n = buffered.read(b, off, len);
             if (n > 0) {
@@ -52,6 +55,9 @@ final class StreamSocketInput extends InputStream {
             throw new SocketTimeoutException("Read timed out");
         } catch (final StreamPeerGoneException e) {
             throw SocketErrors.reset(e);
+        } catch (final InternalError fault) {
+            socket.broken = true;   // cut short at an unknown point: the stream is not touched again
+            throw SocketErrors.cut(fault);
         } catch (final ClosedChannelException e) {
             if (socket.inputShut) {
                 return -1;

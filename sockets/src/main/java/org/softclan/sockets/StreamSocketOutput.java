@@ -40,11 +40,17 @@ final class StreamSocketOutput extends OutputStream {
         if (len == 0) {
             return;
         }
+        if (socket.broken) {
+            throw SocketErrors.brokenPipe(new IOException("a region of this connection was cut from outside"));
+        }
         try {
             out.write(b, off, len);
             SocketLayer.STATS.sent(len);
         } catch (final StreamPeerGoneException e) {
             throw SocketErrors.brokenPipe(e);
+        } catch (final InternalError fault) {
+            socket.broken = true;   // cut short at an unknown point: the stream is not touched again
+            throw SocketErrors.cut(fault);
         } catch (final ClosedChannelException e) {
             throw SocketErrors.closed(e);
         }

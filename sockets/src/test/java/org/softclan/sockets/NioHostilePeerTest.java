@@ -13,7 +13,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
@@ -493,10 +492,13 @@ class NioHostilePeerTest {
      * A hostile peer cuts (ftruncate) the file of the victim's doorbell: the event queue of the victim
      * endpoint's wake-up unit, which every peer maps to ring it (the test asks the victim for its name; a
      * peer finds it in its own mappings). The victim must not die, its selector must not busy-loop nor go
-     * deaf to arrivals on its accelerated channels (both ways a select waits), and an honest peer writing
-     * to the victim must not get an InternalError (at worst an IOException for that connection).
+     * deaf to arrivals on its accelerated channels (both ways a select waits). An honest peer writing to
+     * the victim must never get an {@link InternalError}: its write succeeds, or fails with a
+     * {@link java.net.SocketException} for that connection, which it then closes (as a program does), and
+     * the victim's selector reports the byte or the close. The honest peer's connection to a third,
+     * unharmed process goes on. (Its ring of the cut doorbell faults once; the JVM delivers that fault late
+     * in the write, which fails; the doorbell is then known cut and skipped, so later writes succeed.)
      */
-    @Disabled("known break, not fixed yet: a peer writing to a process whose doorbell file was cut gets an InternalError out of its write (the Tripwire snoop rings the cut queue; the JVM delivers the fault in the writer); the selector side polls every ms without a doorbell")
     @Test
     void aCutDoorbellFileNeitherKillsNorSpinsNorDeafensTheSelectorNorHurtsOtherPeers() throws Exception {
         final List<Script> l = startExtra("victim-bell", "hostile-bell", "honest-bell");
@@ -505,37 +507,38 @@ class NioHostilePeerTest {
         final Script c = l.get(2);
         final String p = v.ok("listen S");
         connect(v, p, h, "x");
-        connect(v, p, c, "q");
-        final String bell = text(v.ok("info q"), "bell");
+        connect(v, p, c, "q0");
+        connect(v, p, c, "q1");
+        connect(c, c.ok("listen S"), honest, "o-bell");   // the honest peer's connection to a third process
+        final String bell = text(v.ok("info q0"), "bell");
         v.ok("pipe p");
+        h.ok("truncate " + bell + " 0");
         final StringBuilder report = new StringBuilder();
         final List<String> failures = new ArrayList<>();
-        boolean cut = false;
         for (final boolean mixed : new boolean[] {false, true}) {
             final String what = mixed ? "JDK selector + watcher" : "doorbell only";
+            final String q = mixed ? "q1" : "q0";
             v.ok("selector");
-            v.ok("register q r");
+            v.ok("register " + q + " r");
             if (mixed) {
                 v.ok("register p r");
             }
             v.ok("selectAsync 0");
-            if (!cut) {
-                h.ok("truncate " + bell + " 0");
-                cut = true;
-            }
             final String cpu = v.ok("cpu 1000");
-            final String write = c.reply("write q 1");
+            final String write = c.reply("write " + q + " 1");
+            if (write.startsWith("ERR java.net.SocketException")) {
+                c.ok("close " + q);
+            } else if (!write.startsWith("OK")) {
+                failures.add(what + ": the honest peer's write to the victim: " + write);
+            }
             String sel;
             try {
-                sel = v.await("SELECTED", 1_500);   // µs normally; 100 ms at worst (the liveness slice)
+                sel = v.await("SELECTED", 1_500);   // µs normally; about a second at worst (a wait slice)
             } catch (final AssertionError e) {
                 sel = "none within 1.5 s";
             }
             report.append(what).append(": ").append(cpu).append("; the honest peer's write: ").append(write)
                 .append("; the victim's select: ").append(sel).append('\n');
-            if (!write.startsWith("OK")) {
-                failures.add(what + ": the honest peer's write to the victim: " + write);
-            }
             final double used = field(cpu, "select") + fieldOrZero(cpu, "watcher");
             if (!cpu.endsWith("selecting=true")) {
                 failures.add(what + ": the select returned without cause");
@@ -543,17 +546,22 @@ class NioHostilePeerTest {
             if (used > 0.10 * field(cpu, "wall")) {
                 failures.add(what + ": the selector used " + used + " ms of CPU in " + text(cpu, "wall") + " ms");
             }
-            if (!sel.startsWith("SELECTED") || !selectResult(sel).equals("n=1 keys=q:r")) {
-                failures.add(what + ": a byte written was not reported: " + sel);
+            if (!sel.startsWith("SELECTED") || !selectResult(sel).equals("n=1 keys=" + q + ":r")) {
+                failures.add(what + ": the byte written (or the close) was not reported: " + sel);
                 if (sel.startsWith("none")) {
                     v.ok("wakeup");
                     v.await("SELECTED", 5_000);
                 }
             }
-            v.reply("drain q");
+            report.append("  the victim reads: ").append(v.reply("drain " + q)).append('\n');
         }
-        System.out.println("cut doorbell file:\n" + report);
+        final String other = c.reply("write o-bell 1000");
+        final String got = honest.reply("read o-bell 1000");
+        System.out.println("cut doorbell file:\n" + report + "the honest peer to a third process: write " + other
+            + ", read " + got);
         assertTrue(v.reply("report").startsWith("OK"), "the victim died");
+        assertTrue(other.equals("OK 1000") && got.equals("OK 1000"), "the honest peer's connection to a third"
+            + " process after the cut: write " + other + ", read " + got);
         assertTrue(failures.isEmpty(), failures + "\n" + report);
     }
 

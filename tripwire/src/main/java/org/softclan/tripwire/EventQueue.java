@@ -248,10 +248,14 @@ public final class EventQueue {
      * with a volatile store. Allocation-free.
      *
      * @return {@code true} if posted, {@code false} if the queue was full or the claim kept failing
-     *         (counted as overflow)
+     *         (counted as overflow), or the queue's file is {@linkplain org.softclan.dsm.Mapping#isKnownCut()
+     *         known cut} (not touched: the caller counts the event lost)
      */
     boolean post(final long tripwireId, final long cookie, final int regionId, final long offset, final long length,
                  final long value) {
+        if (mapping.isKnownCut()) {
+            return false;   // its file was found cut: touching it again would fault again (counted as lost)
+        }
         final long base = memory.address();   // one load for the whole post, kept in a register
         for (int attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
             final long tail = SharedMemory.getLongVolatileAt(base + TAIL_OFFSET);
@@ -288,10 +292,12 @@ public final class EventQueue {
 
     /**
      * Wakes blocked waiters, if any: bumps the doorbell and issues a futex wake. Costs one load when
-     * nobody waits. Callers have just made a full barrier (a CAS or atomic add).
+     * nobody waits. Callers have just made a full barrier (a CAS or atomic add). A queue whose file is
+     * {@linkplain org.softclan.dsm.Mapping#isKnownCut() known cut} is not touched (its owner, whose waits
+     * fail on the cut file, looks for work without it).
      */
     void ring() {
-        if (memory.getIntVolatile(WAITERS_OFFSET) != 0) {
+        if (!mapping.isKnownCut() && memory.getIntVolatile(WAITERS_OFFSET) != 0) {
             // the add made by the kernel: a queue whose file was cut is an answer, not a SIGBUS (see Futex)
             Futex.incrementAndWakeAll(memory.address() + DOORBELL_OFFSET);
         }

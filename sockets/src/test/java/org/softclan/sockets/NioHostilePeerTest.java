@@ -5,10 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,21 +34,21 @@ import org.softclan.dsm.testing.JvmProcess;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class NioHostilePeerTest {
-    private static final long REPLY_MS = 10_000;
+    private static final long REPLY_MS = ProbeScript.REPLY_MS;
     /** The most CPU a selector with nothing ready may use, as a share of the wall time. */
     private static final double IDLE_CPU = 0.05;
     private TestFabric fx;
     /** The victim: an NIO program with the layer; its server channel S. */
-    private Script victim;
+    private ProbeScript victim;
     /** A hostile process of the fabric with the layer. */
-    private Script hostile;
+    private ProbeScript hostile;
     /** An honest peer with the layer: its connections to the victim must not suffer. */
-    private Script honest;
+    private ProbeScript honest;
     /** A program without the layer (a plain server, whose port others may claim). */
-    private Script plain;
+    private ProbeScript plain;
     private String port;
     /** JVMs a test starts for itself (to kill them, or because the attack leaves them broken). */
-    private final List<Script> extra = new ArrayList<>();
+    private final List<ProbeScript> extra = new ArrayList<>();
 
     @BeforeAll
     void startPrograms() throws Exception {
@@ -59,10 +57,10 @@ class NioHostilePeerTest {
         final JvmProcess h = fx.track(JvmProcess.start(NioProbeMain.class, fx.withLayer()));
         final JvmProcess c = fx.track(JvmProcess.start(NioProbeMain.class, fx.withLayer()));
         final JvmProcess p = fx.track(JvmProcess.start(NioProbeMain.class, fx.withoutLayer()));
-        victim = ready(new Script("victim", v));
-        hostile = ready(new Script("hostile", h));
-        honest = ready(new Script("honest", c));
-        plain = ready(new Script("plain", p));
+        victim = ready(new ProbeScript("victim", v, null));
+        hostile = ready(new ProbeScript("hostile", h, null));
+        honest = ready(new ProbeScript("honest", c, null));
+        plain = ready(new ProbeScript("plain", p, null));
         port = victim.ok("listen S");
     }
 
@@ -77,7 +75,7 @@ class NioHostilePeerTest {
     void reset() throws InterruptedException {
         // the peers first: a victim's close of a channel whose peer's ring is full waits for room (see
         // aPeerThatStopsReadingDoesNotMakeCloseBlock), a peer that closed first frees it at once
-        for (final Script s : new Script[] {hostile, honest, plain, victim}) {
+        for (final ProbeScript s : new ProbeScript[] {hostile, honest, plain, victim}) {
             s.reset();
         }
     }
@@ -89,26 +87,27 @@ class NioHostilePeerTest {
     }
 
     /** Starts JVMs of the NioProbeMain for this test alone; {@return them, ready} */
-    private List<Script> startExtra(final String... names) throws Exception {
-        final List<Script> l = new ArrayList<>();
+    private List<ProbeScript> startExtra(final String... names) throws Exception {
+        final List<ProbeScript> l = new ArrayList<>();
         for (final String n : names) {
             final boolean layer = !n.startsWith("plain");
-            l.add(new Script(n, fx.track(JvmProcess.start(NioProbeMain.class, layer ? fx.withLayer() : fx.withoutLayer()))));
+            final JvmProcess p = fx.track(JvmProcess.start(NioProbeMain.class, layer ? fx.withLayer() : fx.withoutLayer()));
+            l.add(new ProbeScript(n, p, null));
         }
-        for (final Script s : l) {
+        for (final ProbeScript s : l) {
             ready(s);
             extra.add(s);
         }
         return l;
     }
 
-    private static Script ready(final Script s) throws InterruptedException {
+    private static ProbeScript ready(final ProbeScript s) throws InterruptedException {
         s.await("READY", 60_000);
         return s;
     }
 
     /** Connects {@code from}'s channel {@code name} to the victim's server S; accepted as {@code name}, non-blocking, accelerated. */
-    private static void connect(final Script victim, final String port, final Script from, final String name)
+    private static void connect(final ProbeScript victim, final String port, final ProbeScript from, final String name)
         throws InterruptedException {
         assertTrue(from.ok("connect " + name + " " + port).endsWith("accelerated=true"), from.name + " " + name);
         assertTrue(victim.ok("accept S " + name).endsWith("accelerated=true"), victim.name + " " + name);
@@ -277,7 +276,7 @@ class NioHostilePeerTest {
      */
     @Test
     void aPeerThatClosesItsTcpConnectionButNotItsStreamCostsNoCpuAndItsDeathIsSeen() throws Exception {
-        final Script h = startExtra("hostile-tcp").get(0);
+        final ProbeScript h = startExtra("hostile-tcp").get(0);
         connect(victim, port, h, "t");
         victim.ok("selector");
         victim.ok("register t r");
@@ -350,7 +349,7 @@ class NioHostilePeerTest {
      */
     @Test
     void aPeerWithManyDescriptorsAndMappingsDoesNotMakeTheVictimsAcceptSlow() throws Exception {
-        final Script h = startExtra("hostile-big").get(0);
+        final ProbeScript h = startExtra("hostile-big").get(0);
         assertTrue(h.ok("connect a " + port).endsWith("accelerated=true"));
         final String before = victim.ok("accept S a");
         h.ok("inflate 15000 30000");
@@ -420,7 +419,7 @@ class NioHostilePeerTest {
     /** The same, the hostile process killed -9 once it has the hello: the connect falls back within bounded time. */
     @Test
     void aNonBlockingConnectWhosePeerIsKilledMidHandshakeFallsBackSoon() throws Exception {
-        final Script h = startExtra("hostile-handshake").get(0);
+        final ProbeScript h = startExtra("hostile-handshake").get(0);
         final String p = plain.ok("listen S3");
         h.ok("fakeListen " + p + " silent");
         victim.ok("nbconnect a " + p + " finish");
@@ -468,7 +467,7 @@ class NioHostilePeerTest {
     /** A client killed -9 after its connect (hello, ack, TCP) but before the victim accepts it: the accept is not held up. */
     @Test
     void aClientKilledBeforeItsConnectionIsAcceptedIsAPlainDeadConnection() throws Exception {
-        final Script h = startExtra("hostile-accept").get(0);
+        final ProbeScript h = startExtra("hostile-accept").get(0);
         assertTrue(h.ok("connect k " + port).endsWith("accelerated=true"));
         h.process.kill();
         h.process.waitFor(10, TimeUnit.SECONDS);
@@ -501,10 +500,10 @@ class NioHostilePeerTest {
      */
     @Test
     void aCutDoorbellFileNeitherKillsNorSpinsNorDeafensTheSelectorNorHurtsOtherPeers() throws Exception {
-        final List<Script> l = startExtra("victim-bell", "hostile-bell", "honest-bell");
-        final Script v = l.get(0);
-        final Script h = l.get(1);
-        final Script c = l.get(2);
+        final List<ProbeScript> l = startExtra("victim-bell", "hostile-bell", "honest-bell");
+        final ProbeScript v = l.get(0);
+        final ProbeScript h = l.get(1);
+        final ProbeScript c = l.get(2);
         final String p = v.ok("listen S");
         connect(v, p, h, "x");
         connect(v, p, c, "q0");
@@ -575,7 +574,7 @@ class NioHostilePeerTest {
      */
     @Test
     void theDoorbellsWordsWrittenByAPeerNeitherDelayArrivalsNorMakeTheSelectorPoll() throws Exception {
-        final Script v = startExtra("victim-words").get(0);
+        final ProbeScript v = startExtra("victim-words").get(0);
         final String p = v.ok("listen S");
         connect(v, p, hostile, "x");
         connect(v, p, honest, "z");
@@ -614,8 +613,8 @@ class NioHostilePeerTest {
      */
     @Test
     void aPeerThatZeroesTheWaiterCountAndRingsNowAndThenDoesNotDelayArrivals() throws Exception {
-        final Script v = startExtra("victim-ring-words").get(0);
-        final Script h = startExtra("hostile-ring-words").get(0);
+        final ProbeScript v = startExtra("victim-ring-words").get(0);
+        final ProbeScript h = startExtra("hostile-ring-words").get(0);
         final String p = v.ok("listen S");
         connect(v, p, h, "x");
         connect(v, p, honest, "z");
@@ -641,9 +640,9 @@ class NioHostilePeerTest {
      */
     @Test
     void aCutRingFileFailsThatConnectionOnly() throws Exception {
-        final List<Script> l = startExtra("victim-ring", "hostile-ring");
-        final Script v = l.get(0);
-        final Script h = l.get(1);
+        final List<ProbeScript> l = startExtra("victim-ring", "hostile-ring");
+        final ProbeScript v = l.get(0);
+        final ProbeScript h = l.get(1);
         final String p = v.ok("listen S");
         final List<String> failures = new ArrayList<>();
         connect(v, p, h, "r");
@@ -780,76 +779,5 @@ class NioHostilePeerTest {
             }
         }
         throw new AssertionError("no " + name + "= in " + line);
-    }
-
-    /** A scripted program: its replies, and the lines its threads print meanwhile, kept until awaited. */
-    static final class Script {
-        final String name;
-        final JvmProcess process;
-        private final List<String> kept = new ArrayList<>();
-
-        Script(final String name, final JvmProcess process) {
-            this.name = name;
-            this.process = process;
-        }
-
-        String reply(final String command) throws InterruptedException {
-            return reply(command, REPLY_MS);
-        }
-
-        String reply(final String command, final long ms) throws InterruptedException {
-            process.send(command);
-            return take(l -> l.startsWith("OK") || l.startsWith("ERR"), ms, command);
-        }
-
-        String ok(final String command) throws InterruptedException {
-            final String line = reply(command);
-            assertTrue(line.startsWith("OK"), name + ": " + command + ": " + line);
-            return line.length() > 3 ? line.substring(3) : "";
-        }
-
-        String await(final String prefix, final long ms) throws InterruptedException {
-            return take(l -> l.startsWith(prefix), ms, "a line " + prefix);
-        }
-
-        /** Resets the program (channels, selector, threads) and forgets the lines left from the last test. */
-        void reset() throws InterruptedException {
-            final String token = Long.toString(System.nanoTime());
-            process.send("reset");
-            process.send("sync " + token);
-            final String synced = "OK sync " + token;
-            final List<String> before = new ArrayList<>(kept);
-            kept.clear();
-            String line;
-            while (!(line = take(l -> true, REPLY_MS, synced)).equals(synced)) {
-                before.add(line);
-            }
-            assertTrue(before.stream().anyMatch(l -> l.startsWith("OK reset")), name + ": " + before);
-        }
-
-        private String take(final Predicate<String> wanted, final long ms, final String what) throws InterruptedException {
-            for (final Iterator<String> it = kept.iterator(); it.hasNext(); ) {
-                final String l = it.next();
-                if (wanted.test(l)) {
-                    it.remove();
-                    return l;
-                }
-            }
-            final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
-            while (true) {
-                final long left = deadline - System.nanoTime();
-                final String l;
-                try {
-                    l = process.expectLine("", Math.max(1, left), TimeUnit.NANOSECONDS);
-                } catch (final AssertionError e) {
-                    throw new AssertionError(name + ": no " + what + " within " + ms + " ms; lines kept: " + kept + "; "
-                        + e.getMessage(), e);
-                }
-                if (wanted.test(l)) {
-                    return l;
-                }
-                kept.add(l);
-            }
-        }
     }
 }

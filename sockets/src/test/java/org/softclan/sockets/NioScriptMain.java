@@ -1,5 +1,9 @@
 package org.softclan.sockets;
 
+import static org.softclan.sockets.SelectionText.ms;
+import static org.softclan.sockets.SelectionText.ops;
+import static org.softclan.sockets.SelectionText.selected;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -519,51 +523,9 @@ public final class NioScriptMain {
         }
     }
 
-    /** {@return the selected keys as {@code name:ops} sorted by name}, and clears them */
-    private static String selected(final Selector sel) {
-        final TreeSet<String> s = new TreeSet<>();
-        for (final SelectionKey k : sel.selectedKeys()) {
-            s.add(k.attachment() + ":" + (k.isValid() ? ops(k.readyOps()) : "cancelled"));
-        }
-        sel.selectedKeys().clear();
-        return String.join(",", s);
-    }
 
-    private static int ops(final String letters) {
-        int ops = 0;
-        for (final char ch : letters.toCharArray()) {
-            ops |= switch (ch) {
-                case 'r' -> SelectionKey.OP_READ;
-                case 'w' -> SelectionKey.OP_WRITE;
-                case 'a' -> SelectionKey.OP_ACCEPT;
-                case 'c' -> SelectionKey.OP_CONNECT;
-                case '0' -> 0;
-                default -> throw new IllegalArgumentException("ops " + letters);
-            };
-        }
-        return ops;
-    }
 
-    private static String ops(final int ops) {
-        final StringBuilder b = new StringBuilder();
-        if ((ops & SelectionKey.OP_READ) != 0) {
-            b.append('r');
-        }
-        if ((ops & SelectionKey.OP_WRITE) != 0) {
-            b.append('w');
-        }
-        if ((ops & SelectionKey.OP_ACCEPT) != 0) {
-            b.append('a');
-        }
-        if ((ops & SelectionKey.OP_CONNECT) != 0) {
-            b.append('c');
-        }
-        return b.length() == 0 ? "0" : b.toString();
-    }
 
-    private static String ms(final long nanos) {
-        return String.format("%.1f", nanos / 1e6);
-    }
 
     /** {@return ms from the last mark to {@code now}, or {@code none}} */
     private static String since(final long now) {

@@ -7,13 +7,11 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
@@ -54,22 +52,22 @@ class NioSemanticsTest {
     }
 
     /** How long a reply may take (ms). */
-    private static final long REPLY_MS = 10_000;
+    private static final long REPLY_MS = ProbeScript.REPLY_MS;
     /** How long a blocked select or read may take to see a peer killed with -9 (ms). */
     private static final long DEATH_MS = 5_000;
 
     private TestFabric fx;
-    private final Map<Mode, Script> servers = new EnumMap<>(Mode.class);
-    private final Map<Mode, Script> clients = new EnumMap<>(Mode.class);
+    private final Map<Mode, ProbeScript> servers = new EnumMap<>(Mode.class);
+    private final Map<Mode, ProbeScript> clients = new EnumMap<>(Mode.class);
     private final Map<Mode, String> ports = new EnumMap<>(Mode.class);
     /** A program without the layer: the far end of the fallback channel of the mixed selector. */
-    private Script plain;
+    private ProbeScript plain;
     private String plainPort;
 
     @BeforeAll
     void startPrograms() throws Exception {
         fx = new TestFabric();
-        final Map<String, Script> all = new LinkedHashMap<>();
+        final Map<String, ProbeScript> all = new LinkedHashMap<>();
         for (final Mode m : Mode.values()) {
             servers.put(m, start(m == Mode.LAYER, m + "-server"));
             clients.put(m, start(m == Mode.LAYER, m + "-client"));
@@ -78,7 +76,7 @@ class NioSemanticsTest {
         }
         plain = start(false, "plain");
         all.put("plain", plain);
-        for (final Script s : all.values()) {
+        for (final ProbeScript s : all.values()) {
             s.await("READY", 60_000);
         }
         for (final Mode m : Mode.values()) {
@@ -94,8 +92,9 @@ class NioSemanticsTest {
         }
     }
 
-    private Script start(final boolean layer, final String name) throws IOException {
-        return new Script(name, fx.track(JvmProcess.start(NioScriptMain.class, layer ? fx.withLayer() : fx.withoutLayer())));
+    private ProbeScript start(final boolean layer, final String name) throws IOException {
+        final JvmProcess p = fx.track(JvmProcess.start(NioScriptMain.class, layer ? fx.withLayer() : fx.withoutLayer()));
+        return new ProbeScript(name, p, "NEVERBLOCKED");   // the program's alarm: a select that should have blocked
     }
 
     // ------------------------------------------------------------------------- 0. a non-blocking connect
@@ -110,7 +109,7 @@ class NioSemanticsTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(Mode.class)
     void aNonBlockingConnectIsPendingUntilOpConnectAndFinishConnect(final Mode m) throws Exception {
-        final Script c = clients.get(m);
+        final ProbeScript c = clients.get(m);
         final String started = c.ok("nbconnect n " + ports.get(m));
         assertEquals(ports.get(m), fieldText(started, "remote"), started);
         if (fieldText(started, "returned").equals("false")) {
@@ -141,8 +140,8 @@ class NioSemanticsTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(Mode.class)
     void aNonBlockingReadIsZeroUntilBytesComeAndOpReadFiresOnArrival(final Mode m) throws Exception {
-        final Script s = begin(m);
-        final Script c = clients.get(m);
+        final ProbeScript s = begin(m);
+        final ProbeScript c = clients.get(m);
         connect(m, "a");
         s.ok("blocking a false");
         s.ok("selector");
@@ -173,8 +172,8 @@ class NioSemanticsTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(Mode.class)
     void shutdownOutputIsEndOfStreamForThePeerWhileTheOtherDirectionGoesOn(final Mode m) throws Exception {
-        final Script s = begin(m);
-        final Script c = clients.get(m);
+        final ProbeScript s = begin(m);
+        final ProbeScript c = clients.get(m);
         connect(m, "a");
         s.ok("blocking a false");
         s.ok("selector");
@@ -201,8 +200,8 @@ class NioSemanticsTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(Mode.class)
     void shutdownInputMakesReadsReturnMinusOne(final Mode m) throws Exception {
-        final Script s = begin(m);
-        final Script c = clients.get(m);
+        final ProbeScript s = begin(m);
+        final ProbeScript c = clients.get(m);
         connect(m, "a");
         connect(m, "b");
         // blocking channel, nothing sent
@@ -228,8 +227,8 @@ class NioSemanticsTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(Mode.class)
     void closeIsEndOfStreamAndCancelsTheClosedChannelsKey(final Mode m) throws Exception {
-        final Script s = begin(m);
-        final Script c = clients.get(m);
+        final ProbeScript s = begin(m);
+        final ProbeScript c = clients.get(m);
         connect(m, "a");
         s.ok("blocking a false");
         s.ok("selector");
@@ -259,14 +258,14 @@ class NioSemanticsTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(Mode.class)
     void aPeerKilledWithMinus9EndsABlockedSelectAndABlockedRead(final Mode m) throws Exception {
-        final Script s = begin(m);
+        final ProbeScript s = begin(m);
         // one peer for a selector of the socket channel alone, one for a selector with a pipe as well
-        final Script[] victims = {start(m == Mode.LAYER, m + "-victim"), start(m == Mode.LAYER, m + "-victim-mixed")};
-        for (final Script v : victims) {
+        final ProbeScript[] victims = {start(m == Mode.LAYER, m + "-victim"), start(m == Mode.LAYER, m + "-victim-mixed")};
+        for (final ProbeScript v : victims) {
             v.await("READY", 60_000);
         }
         for (int i = 0; i < victims.length; i++) {
-            final Script victim = victims[i];
+            final ProbeScript victim = victims[i];
             final boolean mixed = i == 1;
             final String what = m + (mixed ? " (with a pipe registered too)" : "");
             s.reset();
@@ -310,8 +309,8 @@ class NioSemanticsTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(Mode.class)
     void aCloseFromAnotherThreadOrAnInterruptEndsABlockingRead(final Mode m) throws Exception {
-        final Script s = begin(m);
-        final Script c = clients.get(m);
+        final ProbeScript s = begin(m);
+        final ProbeScript c = clients.get(m);
         connect(m, "a");
         connect(m, "b");
         s.ok("asyncRead a");
@@ -338,7 +337,7 @@ class NioSemanticsTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(Mode.class)
     void wakeupEndsABlockedSelectOrTheNextAndSelectNowClearsIt(final Mode m) throws Exception {
-        final Script s = begin(m);
+        final ProbeScript s = begin(m);
         connect(m, "a");
         s.ok("blocking a false");
         s.ok("pipe p");
@@ -376,7 +375,7 @@ class NioSemanticsTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(Mode.class)
     void aSelectWithATimeoutAndNothingReadyReturnsZeroAfterTheTimeout(final Mode m) throws Exception {
-        final Script s = begin(m);
+        final ProbeScript s = begin(m);
         connect(m, "a");
         s.ok("blocking a false");
         s.ok("pipe p");
@@ -404,8 +403,8 @@ class NioSemanticsTest {
     @EnumSource(Mode.class)
     void oneSelectorOverAnAcceleratedChannelAPipeAndAFallbackChannelReportsEachReadinessForItsKey(final Mode m)
         throws Exception {
-        final Script s = begin(m);
-        final Script c = clients.get(m);
+        final ProbeScript s = begin(m);
+        final ProbeScript c = clients.get(m);
         connect(m, "a");
         plain.reset();
         s.ok("connect f " + plainPort);
@@ -457,7 +456,7 @@ class NioSemanticsTest {
             final String ch = (String) w[1];
             s.ok("selectAsync 0");
             s.await("BLOCKED select", REPLY_MS);
-            ((Script) w[0]).ok("write " + ch + " 9");
+            ((ProbeScript) w[0]).ok("write " + ch + " 9");
             assertSelect(s.await("SELECTED", 5_000), 1, ch + ":r");
             assertEquals("9", s.ok("read1 " + ch));
         }
@@ -469,8 +468,8 @@ class NioSemanticsTest {
     @EnumSource(Mode.class)
     void interestChangedAfterRegistrationTakesEffectAtTheNextSelectAndTheAttachmentStays(final Mode m)
         throws Exception {
-        final Script s = begin(m);
-        final Script c = clients.get(m);
+        final ProbeScript s = begin(m);
+        final ProbeScript c = clients.get(m);
         connect(m, "a");
         s.ok("blocking a false");
         s.ok("selector");
@@ -498,7 +497,7 @@ class NioSemanticsTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(Mode.class)
     void opWriteIsReadyOnlyWhenAWriteWouldTakeBytes(final Mode m) throws Exception {
-        final Script s = begin(m);
+        final ProbeScript s = begin(m);
         connect(m, "a");
         s.ok("blocking a false");
         s.ok("selector");
@@ -522,8 +521,8 @@ class NioSemanticsTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(Mode.class)
     void aSelectBlockedForWritingWakesWhenThePeerFreesRoom(final Mode m) throws Exception {
-        final Script s = begin(m);
-        final Script c = clients.get(m);
+        final ProbeScript s = begin(m);
+        final ProbeScript c = clients.get(m);
         connect(m, "a");
         s.ok("blocking a false");
         s.ok("selector");
@@ -543,8 +542,8 @@ class NioSemanticsTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(Mode.class)
     void afterTheKeyIsCancelledAndASelectRanTheChannelCanBlockAgain(final Mode m) throws Exception {
-        final Script s = begin(m);
-        final Script c = clients.get(m);
+        final ProbeScript s = begin(m);
+        final ProbeScript c = clients.get(m);
         connect(m, "a");
         s.ok("blocking a false");
         s.ok("selector");
@@ -579,8 +578,8 @@ class NioSemanticsTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(Mode.class)
     void aSelectorWaitingForAnAcceleratedChannelUsesNoCpu(final Mode m) throws Exception {
-        final Script s = begin(m);
-        final Script c = clients.get(m);
+        final ProbeScript s = begin(m);
+        final ProbeScript c = clients.get(m);
         connect(m, "a");
         s.ok("blocking a false");
         s.ok("pipe p");
@@ -614,10 +613,10 @@ class NioSemanticsTest {
     @EnumSource(Mode.class)
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void aPingPongOfTwentyThousandMessagesThroughSelectorsHasNoSelectReturningZero(final Mode m) throws Exception {
-        final Script s = begin(m);
-        final Script c = clients.get(m);
+        final ProbeScript s = begin(m);
+        final ProbeScript c = clients.get(m);
         connect(m, "a");
-        for (final Script p : new Script[] {s, c}) {
+        for (final ProbeScript p : new ProbeScript[] {s, c}) {
             p.ok("blocking a false");
             p.ok("selector");
             p.ok("register a r");
@@ -639,8 +638,8 @@ class NioSemanticsTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(Mode.class)
     void theSocketAdaptorOfABlockingChannelReadsWritesTimesOutAndTakesOptions(final Mode m) throws Exception {
-        final Script s = begin(m);
-        final Script c = clients.get(m);
+        final ProbeScript s = begin(m);
+        final ProbeScript c = clients.get(m);
         connect(m, "a");
         c.ok("sockWrite a 1000");
         assertEquals("1000", s.ok("sockRead a 1000"));
@@ -667,9 +666,9 @@ class NioSemanticsTest {
     // ------------------------------------------------------------------------- helpers
 
     /** Resets the mode's two programs; {@return its server} */
-    private Script begin(final Mode m) throws InterruptedException {
+    private ProbeScript begin(final Mode m) throws InterruptedException {
         clients.get(m).reset();
-        final Script s = servers.get(m);
+        final ProbeScript s = servers.get(m);
         s.reset();
         return s;
     }
@@ -683,7 +682,7 @@ class NioSemanticsTest {
     }
 
     /** Checks that the channel is the layer's and accelerated (mode {@code LAYER}), or the JDK's. */
-    private static void checkChannel(final Mode m, final Script p, final String name) throws InterruptedException {
+    private static void checkChannel(final Mode m, final ProbeScript p, final String name) throws InterruptedException {
         final String info = p.ok("info " + name);
         if (m == Mode.LAYER) {
             assertTrue(info.startsWith("class=LayerSocketChannel accelerated=true "), p.name + " " + name + ": " + info);
@@ -695,7 +694,7 @@ class NioSemanticsTest {
     }
 
     /** Reads a non-blocking, registered channel through selects until -1; {@return the sizes read before it} */
-    private static List<Integer> readUntilEnd(final Script s, final String ch) throws InterruptedException {
+    private static List<Integer> readUntilEnd(final ProbeScript s, final String ch) throws InterruptedException {
         final List<Integer> sizes = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
             assertSelect(s.ok("select 5000"), 1, ch + ":r");
@@ -732,89 +731,5 @@ class NioSemanticsTest {
             }
         }
         throw new AssertionError("no " + name + "= in " + line);
-    }
-
-    /**
-     * A scripted program: commands and their replies ({@code OK}/{@code ERR}), and the lines its threads
-     * print meanwhile, kept until a test waits for them.
-     */
-    private static final class Script {
-        final String name;
-        final JvmProcess process;
-        private final List<String> kept = new ArrayList<>();
-
-        Script(final String name, final JvmProcess process) {
-            this.name = name;
-            this.process = process;
-        }
-
-        /** Sends a command; {@return its reply line} */
-        String reply(final String command) throws InterruptedException {
-            return reply(command, REPLY_MS);
-        }
-
-        /** Sends a command; {@return its reply line}, waiting {@code ms} at most */
-        String reply(final String command, final long ms) throws InterruptedException {
-            process.send(command);
-            return take(l -> l.startsWith("OK") || l.startsWith("ERR"), ms, command);
-        }
-
-        /** As {@link #reply}, asserting {@code OK}; {@return what follows it} */
-        String ok(final String command) throws InterruptedException {
-            final String line = reply(command);
-            assertTrue(line.startsWith("OK"), name + ": " + command + ": " + line);
-            return line.length() > 3 ? line.substring(3) : "";
-        }
-
-        /** {@return the next line starting with {@code prefix}}, waiting {@code ms} at most */
-        String await(final String prefix, final long ms) throws InterruptedException {
-            return take(l -> l.startsWith(prefix), ms, "a line " + prefix);
-        }
-
-        /**
-         * Closes the program's channels and selector, ends its threads, and forgets their lines, and the
-         * replies a failed test left unread (up to a {@code sync} with a fresh token).
-         */
-        void reset() throws InterruptedException {
-            final String token = Long.toString(System.nanoTime());
-            process.send("reset");
-            process.send("sync " + token);
-            final String synced = "OK sync " + token;
-            final List<String> before = new ArrayList<>(kept);
-            kept.clear();
-            String line;
-            while (!(line = take(l -> true, REPLY_MS, synced)).equals(synced)) {
-                before.add(line);
-            }
-            assertTrue(before.contains("OK reset"), name + ": threads of the last test did not end: " + before);
-        }
-
-        private String take(final Predicate<String> wanted, final long ms, final String what) throws InterruptedException {
-            for (final Iterator<String> it = kept.iterator(); it.hasNext(); ) {
-                final String l = it.next();
-                if (wanted.test(l)) {
-                    it.remove();
-                    return l;
-                }
-            }
-            final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
-            while (true) {
-                final long left = deadline - System.nanoTime();
-                final String l;
-                try {
-                    l = process.expectLine("", Math.max(1, left), TimeUnit.NANOSECONDS);
-                } catch (final AssertionError e) {
-                    throw new AssertionError(name + ": no " + what + " within " + ms + " ms; lines kept: " + kept + "; "
-                        + e.getMessage(), e);
-                }
-                if (l.startsWith("NEVERBLOCKED")) {
-                    throw new AssertionError(name + ": " + l + " (waiting for " + what + ")");
-                }
-                if (wanted.test(l)) {
-                    return l;
-                }
-                kept.add(l);
-            }
-        }
     }
 }

@@ -1,0 +1,130 @@
+package org.softclan.net;
+
+/**
+ * The layout of the messages NIC agents exchange over the link (one Aeron message each, little-endian,
+ * the machine's order on every host this library runs on). Every message starts with the same 16-byte
+ * header; the rest depends on its type. Names (regions, hosts) are US-ASCII, at most
+ * {@value #MAX_NAME_LENGTH} bytes. Everything a message says is checked by the receiving agent before it
+ * is acted on: a peer host is as untrusted as a peer process.
+ *
+ * <pre>
+ * header (every message)
+ *   0  int   type         one of the *_TYPE constants
+ *   4  int   version      {@value #VERSION}
+ *   8  long  request id   matches a reply to its request; 0 for one-way messages
+ *
+ * LOOKUP (importer's agent to owner's agent): may this host import region NAME with KEY?
+ *  16  long  key
+ *  24  int   length of the asking host's name
+ *  28  int   length of the region's name
+ *  32        host name, then region name
+ *
+ * LOOKUP_REPLY
+ *  16  int   status       STATUS_*
+ *  20  int   length of the text (the region's description, or why not)
+ *  24  long  size of the region's data area, bytes
+ *  32  long  generation
+ *  40        text
+ *
+ * WRITE (one-way): a burst, or one ordered store, into the owner's region
+ *  16  long  generation   the one the importer looked up: a region exported anew refuses it
+ *  24  long  key          the key the importer presented (checked on every write)
+ *  32  long  offset       from the start of the region's data area
+ *  40  int   kind         KIND_*
+ *  44  int   length of the region's name
+ *  48  int   length of the data
+ *  52  int   reserved (0)
+ *  56        region name, then data
+ *
+ * READ (importer's agent to owner's agent)
+ *  16  long  generation
+ *  24  long  key
+ *  32  long  offset
+ *  40  int   length to read
+ *  44  int   length of the asking host's name
+ *  48  int   length of the region's name
+ *  52  int   reserved (0)
+ *  56        host name, then region name
+ *
+ * READ_REPLY
+ *  16  int   status
+ *  20  int   length of the data (or of the text when the status is not OK)
+ *  24        data or text
+ * </pre>
+ */
+final class LinkMessageDescriptor {
+    static final int VERSION = 1;
+    static final int MAX_NAME_LENGTH = 255;
+
+    static final int LOOKUP_TYPE = 1;
+    static final int LOOKUP_REPLY_TYPE = 2;
+    static final int WRITE_TYPE = 3;
+    static final int READ_TYPE = 4;
+    static final int READ_REPLY_TYPE = 5;
+
+    static final int TYPE_OFFSET = 0;
+    static final int VERSION_OFFSET = 4;
+    static final int REQUEST_ID_OFFSET = 8;
+    static final int HEADER_LENGTH = 16;
+
+    static final int LOOKUP_KEY_OFFSET = 16;
+    static final int LOOKUP_HOST_LENGTH_OFFSET = 24;
+    static final int LOOKUP_NAME_LENGTH_OFFSET = 28;
+    static final int LOOKUP_NAMES_OFFSET = 32;
+
+    static final int REPLY_STATUS_OFFSET = 16;
+    static final int REPLY_TEXT_LENGTH_OFFSET = 20;
+    static final int LOOKUP_REPLY_SIZE_OFFSET = 24;
+    static final int LOOKUP_REPLY_GENERATION_OFFSET = 32;
+    static final int LOOKUP_REPLY_TEXT_OFFSET = 40;
+
+    static final int WRITE_GENERATION_OFFSET = 16;
+    static final int WRITE_KEY_OFFSET = 24;
+    static final int WRITE_OFFSET_OFFSET = 32;
+    static final int WRITE_KIND_OFFSET = 40;
+    static final int WRITE_NAME_LENGTH_OFFSET = 44;
+    static final int WRITE_DATA_LENGTH_OFFSET = 48;
+    static final int WRITE_NAME_OFFSET = 56;
+
+    static final int READ_GENERATION_OFFSET = 16;
+    static final int READ_KEY_OFFSET = 24;
+    static final int READ_OFFSET_OFFSET = 32;
+    static final int READ_LENGTH_OFFSET = 40;
+    static final int READ_HOST_LENGTH_OFFSET = 44;
+    static final int READ_NAME_LENGTH_OFFSET = 48;
+    static final int READ_NAMES_OFFSET = 56;
+
+    static final int READ_REPLY_DATA_OFFSET = 24;
+
+    /** WRITE kinds: plain stores of the data (a burst). */
+    static final int KIND_BYTES = 0;
+    /** WRITE kinds: a release store of the 8 data bytes as one aligned long (every earlier write first). */
+    static final int KIND_LONG_RELEASE = 1;
+    /** WRITE kinds: a volatile store of the 8 data bytes as one aligned long. */
+    static final int KIND_LONG_VOLATILE = 2;
+
+    static final int STATUS_OK = 0;
+    static final int STATUS_NO_SUCH_REGION = 1;
+    static final int STATUS_ACCESS_DENIED = 2;
+    static final int STATUS_STALE = 3;
+    static final int STATUS_BOUNDS = 4;
+    static final int STATUS_MALFORMED = 5;
+    static final int STATUS_FAILED = 6;
+
+    private LinkMessageDescriptor() {
+    }
+
+    /** {@return a status's name, for messages} */
+    static String statusName(final int status) {
+        return switch (status) {
+            case STATUS_OK -> "ok";
+            case STATUS_NO_SUCH_REGION -> "no such region";
+            case STATUS_ACCESS_DENIED -> "access denied";
+            case STATUS_STALE -> "stale generation";
+            case STATUS_BOUNDS -> "out of bounds";
+            case STATUS_MALFORMED -> "malformed";
+            case STATUS_FAILED -> "failed";
+            default -> "status " + status;
+        };
+    }
+}

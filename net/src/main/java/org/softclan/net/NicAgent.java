@@ -1,0 +1,635 @@
+package org.softclan.net;
+
+import static org.softclan.net.LinkMessageDescriptor.HEADER_LENGTH;
+import static org.softclan.net.LinkMessageDescriptor.LOOKUP_HOST_LENGTH_OFFSET;
+import static org.softclan.net.LinkMessageDescriptor.LOOKUP_KEY_OFFSET;
+import static org.softclan.net.LinkMessageDescriptor.LOOKUP_NAMES_OFFSET;
+import static org.softclan.net.LinkMessageDescriptor.LOOKUP_NAME_LENGTH_OFFSET;
+import static org.softclan.net.LinkMessageDescriptor.LOOKUP_REPLY_GENERATION_OFFSET;
+import static org.softclan.net.LinkMessageDescriptor.LOOKUP_REPLY_SIZE_OFFSET;
+import static org.softclan.net.LinkMessageDescriptor.LOOKUP_REPLY_TEXT_OFFSET;
+import static org.softclan.net.LinkMessageDescriptor.LOOKUP_REPLY_TYPE;
+import static org.softclan.net.LinkMessageDescriptor.LOOKUP_TYPE;
+import static org.softclan.net.LinkMessageDescriptor.READ_GENERATION_OFFSET;
+import static org.softclan.net.LinkMessageDescriptor.READ_HOST_LENGTH_OFFSET;
+import static org.softclan.net.LinkMessageDescriptor.READ_KEY_OFFSET;
+import static org.softclan.net.LinkMessageDescriptor.READ_LENGTH_OFFSET;
+import static org.softclan.net.LinkMessageDescriptor.READ_NAMES_OFFSET;
+import static org.softclan.net.LinkMessageDescriptor.READ_NAME_LENGTH_OFFSET;
+import static org.softclan.net.LinkMessageDescriptor.READ_OFFSET_OFFSET;
+import static org.softclan.net.LinkMessageDescriptor.READ_REPLY_DATA_OFFSET;
+import static org.softclan.net.LinkMessageDescriptor.READ_REPLY_TYPE;
+import static org.softclan.net.LinkMessageDescriptor.READ_TYPE;
+import static org.softclan.net.LinkMessageDescriptor.REPLY_STATUS_OFFSET;
+import static org.softclan.net.LinkMessageDescriptor.REPLY_TEXT_LENGTH_OFFSET;
+import static org.softclan.net.LinkMessageDescriptor.REQUEST_ID_OFFSET;
+import static org.softclan.net.LinkMessageDescriptor.STATUS_MALFORMED;
+import static org.softclan.net.LinkMessageDescriptor.STATUS_OK;
+import static org.softclan.net.LinkMessageDescriptor.TYPE_OFFSET;
+import static org.softclan.net.LinkMessageDescriptor.VERSION;
+import static org.softclan.net.LinkMessageDescriptor.VERSION_OFFSET;
+import static org.softclan.net.LinkMessageDescriptor.WRITE_DATA_LENGTH_OFFSET;
+import static org.softclan.net.LinkMessageDescriptor.WRITE_GENERATION_OFFSET;
+import static org.softclan.net.LinkMessageDescriptor.WRITE_KEY_OFFSET;
+import static org.softclan.net.LinkMessageDescriptor.WRITE_KIND_OFFSET;
+import static org.softclan.net.LinkMessageDescriptor.WRITE_NAME_LENGTH_OFFSET;
+import static org.softclan.net.LinkMessageDescriptor.WRITE_NAME_OFFSET;
+import static org.softclan.net.LinkMessageDescriptor.WRITE_OFFSET_OFFSET;
+import static org.softclan.net.LinkMessageDescriptor.WRITE_TYPE;
+
+import io.aeron.Aeron;
+import io.aeron.FragmentAssembler;
+import io.aeron.Publication;
+import io.aeron.Subscription;
+import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
+import io.aeron.logbuffer.Header;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.agrona.DirectBuffer;
+import org.agrona.ExpandableArrayBuffer;
+import org.agrona.concurrent.AgentInvoker;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.softclan.dsm.Endpoint;
+import org.softclan.dsm.Fabric;
+
+/**
+ * One host's NIC agent: carries this host's transfers to regions of other hosts, and applies theirs to
+ * this host's regions, over Aeron UDP (reliable, ordered per publication, flow-controlled). Each agent
+ * subscribes on its listen address and publishes to each peer's; one publication per peer host carries
+ * every message this host sends it, so one thread's stores arrive in the order it made them, and a
+ * release store arrives after the data written before it.
+ *
+ * <p>A write from a peer host is applied by this agent through its own import of the region (the same
+ * NIC write path as a local writer's: bounds, generation, the snoop), so the region's tripwires fire on
+ * this host exactly as for a local write. Everything a peer sends is checked first (message lengths,
+ * names, the key on every write, the generation); a refused message is counted ({@link #counters()}),
+ * never applied in part.
+ *
+ * <p>The embedded media driver runs in Aeron's INVOKER mode, and the Aeron client's conductor as an
+ * invoker too, both on the agent's one duty thread (a host of two CPUs cannot give a driver threads of its
+ * own), the driver's directory under the fabric, so no other "host" on the same machine can share it.
+ */
+public final class NicAgent implements AutoCloseable {
+    /** The Aeron stream every agent's messages use. */
+    static final int STREAM_ID = 0x5C1A;
+    /** The Aeron term length: a message of up to one eighth of it (512 KiB) goes as one. */
+    static final int TERM_LENGTH = 4 * 1024 * 1024;
+
+    /** How an agent is set up. */
+    public static final class Context {
+        private Path fabric;
+        private String host;
+        private String listen;
+        private final Map<String, String> peers = new LinkedHashMap<>();
+        private long timeoutNanos = TimeUnit.SECONDS.toNanos(5);
+
+        /**
+         * @param root the directory of this host's fabric (it must not be shared with another host)
+         * @return this
+         */
+        public Context fabric(final Path root) {
+            this.fabric = Objects.requireNonNull(root, "root");
+            return this;
+        }
+
+        /**
+         * @param name this host's name, as peers write it in {@code REGION@HOST} (1-255 printable US-ASCII)
+         * @return this
+         */
+        public Context host(final String name) {
+            this.host = checkName(name, "host name");
+            return this;
+        }
+
+        /**
+         * @param address the UDP address and port this agent receives on, {@code ADDR:PORT}
+         * @return this
+         */
+        public Context listen(final String address) {
+            this.listen = Objects.requireNonNull(address, "address");
+            return this;
+        }
+
+        /**
+         * @param name    a peer host's name
+         * @param address its agent's listen address, {@code ADDR:PORT}
+         * @return this
+         */
+        public Context peer(final String name, final String address) {
+            peers.put(checkName(name, "peer host name"), Objects.requireNonNull(address, "address"));
+            return this;
+        }
+
+        /**
+         * @param timeout how long a request (look-up, read) waits for its answer, and a write for room
+         *                (back-pressure) or for the peer's agent to be connected
+         * @param unit    its unit
+         * @return this
+         */
+        public Context timeout(final long timeout, final TimeUnit unit) {
+            if (timeout <= 0) {
+                throw new IllegalArgumentException("timeout must be positive, was " + timeout);
+            }
+            this.timeoutNanos = unit.toNanos(timeout);
+            return this;
+        }
+    }
+
+    private final String host;
+    private final Map<String, String> peers;
+    private final long timeoutNanos;
+    private final Fabric fabric;
+    private final Endpoint endpoint;
+    private final MediaDriver driver;
+    private final AgentInvoker driverInvoker;
+    private final AgentInvoker clientInvoker;
+    private final Aeron aeron;
+    private final Subscription subscription;
+    private final Map<String, Publication> publications = new ConcurrentHashMap<>();
+    private final Map<Long, CompletableFuture<byte[]>> pending = new ConcurrentHashMap<>();
+    private final AtomicLong nextRequestId = new AtomicLong(1);
+    private final ServedRegions served;
+    private final Thread duty;
+    private volatile boolean running = true;
+    private final ThreadLocal<ExpandableArrayBuffer> encoding = ThreadLocal.withInitial(() -> new ExpandableArrayBuffer(1024));
+    private final ExpandableArrayBuffer replies = new ExpandableArrayBuffer(1024);
+    private final byte[][] readScratch = {new byte[1024]};
+    private final long[] sizeAndGeneration = new long[2];
+
+    private final AtomicLong writesApplied = new AtomicLong();
+    private final AtomicLong bytesApplied = new AtomicLong();
+    private final AtomicLong writesRefused = new AtomicLong();
+    private final AtomicLong readsServed = new AtomicLong();
+    private final AtomicLong lookupsServed = new AtomicLong();
+    private final AtomicLong requestsRefused = new AtomicLong();
+    private final AtomicLong malformed = new AtomicLong();
+    private final AtomicLong backPressured = new AtomicLong();
+    private final AtomicLong repliesDropped = new AtomicLong();
+    /** Replies the duty thread could not send at once, per publication (the duty thread's alone). */
+    private final Map<Publication, java.util.ArrayDeque<Backlogged>> backlog = new java.util.HashMap<>();
+    private volatile String lastRefusal = "";
+
+    private NicAgent(final Context ctx) {
+        this.host = Objects.requireNonNull(ctx.host, "host");
+        Objects.requireNonNull(ctx.listen, "listen");
+        this.peers = Map.copyOf(ctx.peers);
+        this.timeoutNanos = ctx.timeoutNanos;
+        this.fabric = Fabric.open(Objects.requireNonNull(ctx.fabric, "fabric"));
+        final String dir = ctx.fabric.resolve("aeron-" + host).toString();
+        MediaDriver d = null;
+        Aeron a = null;
+        Endpoint e = null;
+        try {
+            e = fabric.openEndpoint("nic-agent-" + host);
+            d = MediaDriver.launch(new MediaDriver.Context().aeronDirectoryName(dir).dirDeleteOnStart(true)
+                .dirDeleteOnShutdown(true).threadingMode(ThreadingMode.INVOKER)
+                .publicationTermBufferLength(TERM_LENGTH).ipcTermBufferLength(TERM_LENGTH));
+            a = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir).driverAgentInvoker(d.sharedAgentInvoker())
+                .useConductorAgentInvoker(true));
+        } catch (final RuntimeException | Error t) {
+            closeQuietly(a);
+            closeQuietly(d);
+            closeQuietly(e);
+            fabric.close();
+            throw t;
+        }
+        this.endpoint = e;
+        this.driver = d;
+        this.driverInvoker = d.sharedAgentInvoker();
+        this.aeron = a;
+        this.clientInvoker = a.conductorAgentInvoker();
+        this.served = new ServedRegions(endpoint);
+        this.subscription = aeron.addSubscription("aeron:udp?endpoint=" + ctx.listen, STREAM_ID);
+        for (final Map.Entry<String, String> p : peers.entrySet()) {
+            publications.put(p.getKey(), aeron.addPublication("aeron:udp?endpoint=" + p.getValue(), STREAM_ID));
+        }
+        this.duty = new Thread(this::run, "softclan-nic-agent-" + host);
+        duty.setDaemon(true);
+        duty.start();
+    }
+
+    /**
+     * Starts an agent: opens its fabric, launches its media driver, subscribes on its listen address and
+     * publishes to each peer, and starts its duty thread.
+     *
+     * @param ctx the set-up
+     * @return the running agent
+     * @throws NullPointerException if the fabric, host or listen address is missing
+     * @throws io.aeron.exceptions.AeronException if the driver cannot start (the directory, the address)
+     */
+    public static NicAgent launch(final Context ctx) {
+        return new NicAgent(ctx);
+    }
+
+    /** {@return this host's name} */
+    public String host() {
+        return host;
+    }
+
+    /** {@return this host's fabric} */
+    public Fabric fabric() {
+        return fabric;
+    }
+
+    /**
+     * Imports a region of a peer host: asks its agent whether {@code key} opens it, and for its size and
+     * generation. No local memory is mapped: the returned region's stores become messages to that host.
+     *
+     * @param region {@code NAME@HOST}, HOST one of this agent's peers
+     * @param key    the key the region was exported with (0 for none)
+     * @return the remote region
+     * @throws IllegalArgumentException if {@code region} is not {@code NAME@HOST} with a known peer host
+     * @throws org.softclan.dsm.NoSuchRegionException if the host has no such region
+     * @throws org.softclan.dsm.RegionAccessException if the key is wrong
+     * @throws LinkTimeoutException if the host's agent did not answer within the timeout
+     */
+    public RemoteRegion importRegion(final String region, final long key) {
+        final int at = region.lastIndexOf('@');
+        if (at <= 0 || at == region.length() - 1) {
+            throw new IllegalArgumentException("a region of another host is named NAME@HOST, not '" + region + "'");
+        }
+        final String name = checkName(region.substring(0, at), "region name");
+        final String owner = region.substring(at + 1);
+        final Publication pub = publication(owner);
+        final byte[] h = host.getBytes(StandardCharsets.US_ASCII);
+        final byte[] n = name.getBytes(StandardCharsets.US_ASCII);
+        final long id = nextRequestId.getAndIncrement();
+        final ExpandableArrayBuffer b = encoding.get();
+        header(b, LOOKUP_TYPE, id);
+        b.putLong(LOOKUP_KEY_OFFSET, key);
+        b.putInt(LOOKUP_HOST_LENGTH_OFFSET, h.length);
+        b.putInt(LOOKUP_NAME_LENGTH_OFFSET, n.length);
+        b.putBytes(LOOKUP_NAMES_OFFSET, h);
+        b.putBytes(LOOKUP_NAMES_OFFSET + h.length, n);
+        final byte[] reply = request(pub, owner, b, LOOKUP_NAMES_OFFSET + h.length + n.length, id, "look-up of " + region);
+        final org.agrona.concurrent.UnsafeBuffer r = new org.agrona.concurrent.UnsafeBuffer(reply);
+        final int status = r.getInt(REPLY_STATUS_OFFSET);
+        final String text = text(r, LOOKUP_REPLY_TEXT_OFFSET, r.getInt(REPLY_TEXT_LENGTH_OFFSET));
+        if (status != STATUS_OK) {
+            throw RemoteRegion.failure(status, "host '" + owner + "' refused the import of '" + name + "': " + text);
+        }
+        return new RemoteRegion(this, owner, name, key, r.getLong(LOOKUP_REPLY_SIZE_OFFSET),
+            r.getLong(LOOKUP_REPLY_GENERATION_OFFSET));
+    }
+
+    /**
+     * {@return this agent's counters}: writes applied (and their bytes), writes refused, reads and
+     * look-ups served, requests refused, malformed messages, offers that met back-pressure, replies
+     * dropped (their publication took nothing until the timeout), and the last
+     * refusal's reason (as text, under {@code lastRefusal})
+     */
+    public Map<String, Object> counters() {
+        final Map<String, Object> m = new LinkedHashMap<>();
+        m.put("writesApplied", writesApplied.get());
+        m.put("bytesApplied", bytesApplied.get());
+        m.put("writesRefused", writesRefused.get());
+        m.put("readsServed", readsServed.get());
+        m.put("lookupsServed", lookupsServed.get());
+        m.put("requestsRefused", requestsRefused.get());
+        m.put("malformed", malformed.get());
+        m.put("backPressured", backPressured.get());
+        m.put("repliesDropped", repliesDropped.get());
+        m.put("lastRefusal", lastRefusal);
+        return m;
+    }
+
+    // ------------------------------------------------------------------------- sending
+
+    Publication publication(final String owner) {
+        final Publication p = publications.get(owner);
+        if (p == null) {
+            throw new IllegalArgumentException("host '" + owner + "' is not a peer of host '" + host + "' (peers: "
+                + peers.keySet() + ")");
+        }
+        return p;
+    }
+
+    /** {@return the calling thread's encoding buffer} */
+    ExpandableArrayBuffer encodingBuffer() {
+        return encoding.get();
+    }
+
+    static void header(final ExpandableArrayBuffer b, final int type, final long requestId) {
+        b.putInt(TYPE_OFFSET, type);
+        b.putInt(VERSION_OFFSET, VERSION);
+        b.putLong(REQUEST_ID_OFFSET, requestId);
+    }
+
+    /**
+     * Offers one message, waiting while the publication is back-pressured or not connected, at most the
+     * timeout.
+     *
+     * @throws LinkTimeoutException naming the host and {@code what}, if it could not be sent in time
+     */
+    void offer(final Publication pub, final String owner, final DirectBuffer b, final int length, final String what) {
+        final long deadline = System.nanoTime() + timeoutNanos;
+        int idle = 0;
+        while (true) {
+            final long r = pub.offer(b, 0, length);
+            if (r > 0) {
+                return;
+            }
+            if (r == Publication.CLOSED || r == Publication.MAX_POSITION_EXCEEDED) {
+                throw new LinkTimeoutException("the link to host '" + owner + "' is closed (" + what + ")");
+            }
+            if (r == Publication.BACK_PRESSURED) {
+                backPressured.incrementAndGet();
+            }
+            if (System.nanoTime() - deadline > 0) {
+                throw new LinkTimeoutException(what + ": " + (r == Publication.NOT_CONNECTED
+                    ? "host '" + owner + "' is not connected (its agent is gone, or the link is cut)"
+                    : "host '" + owner + "' took nothing (back-pressure)") + " for "
+                    + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
+            }
+            if (++idle < 100) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.parkNanos(Math.min(1_000_000, 1_000L * (idle - 99)));
+            }
+        }
+    }
+
+    /** Sends a request and {@return its reply's bytes}, waiting at most the timeout. */
+    byte[] request(final Publication pub, final String owner, final DirectBuffer b, final int length, final long id,
+                   final String what) {
+        final CompletableFuture<byte[]> f = new CompletableFuture<>();
+        pending.put(id, f);
+        try {
+            offer(pub, owner, b, length, what);
+            return f.get(timeoutNanos, TimeUnit.NANOSECONDS);
+        } catch (final TimeoutException e) {
+            throw new LinkTimeoutException(what + ": host '" + owner + "' did not answer within "
+                + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LinkTimeoutException(what + ": interrupted");
+        } catch (final ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        } finally {
+            pending.remove(id);
+        }
+    }
+
+    long nextRequestId() {
+        return nextRequestId.getAndIncrement();
+    }
+
+    // ------------------------------------------------------------------------- the duty thread
+
+    private void run() {
+        final IdleStrategy idle = new BackoffIdleStrategy(100, 10, 1_000, 100_000);
+        final FragmentAssembler assembler = new FragmentAssembler(this::onMessage);
+        while (running) {
+            int work = driverInvoker.invoke();
+            work += clientInvoker.invoke();
+            if (!backlog.isEmpty()) {
+                work += sendBacklog();
+            }
+            work += subscription.poll(assembler, 64);
+            idle.idle(work);
+        }
+    }
+
+    private void onMessage(final DirectBuffer b, final int offset, final int length, final Header header) {
+        if (length < HEADER_LENGTH || b.getInt(offset + VERSION_OFFSET) != VERSION) {
+            malformed.incrementAndGet();
+            return;
+        }
+        final int type = b.getInt(offset + TYPE_OFFSET);
+        final long id = b.getLong(offset + REQUEST_ID_OFFSET);
+        try {
+            switch (type) {
+                case WRITE_TYPE -> onWrite(b, offset, length);
+                case LOOKUP_TYPE -> onLookup(b, offset, length, id);
+                case READ_TYPE -> onRead(b, offset, length, id);
+                case LOOKUP_REPLY_TYPE, READ_REPLY_TYPE -> {
+                    final CompletableFuture<byte[]> f = pending.get(id);
+                    if (f != null) {
+                        final byte[] copy = new byte[length];
+                        b.getBytes(offset, copy);
+                        f.complete(copy);
+                    }
+                }
+                default -> malformed.incrementAndGet();
+            }
+        } catch (final IndexOutOfBoundsException e) {
+            malformed.incrementAndGet();   // a length field pointing past the message
+        }
+    }
+
+    private void onWrite(final DirectBuffer b, final int o, final int length) {
+        if (length < WRITE_NAME_OFFSET) {
+            malformed.incrementAndGet();
+            return;
+        }
+        final int nameLength = b.getInt(o + WRITE_NAME_LENGTH_OFFSET);
+        final int dataLength = b.getInt(o + WRITE_DATA_LENGTH_OFFSET);
+        final String name = ServedRegions.name(b, o + WRITE_NAME_OFFSET, Math.min(Math.max(nameLength, 0), length - WRITE_NAME_OFFSET));
+        if (name == null || name.length() != nameLength || dataLength < 0
+            || (long) WRITE_NAME_OFFSET + nameLength + dataLength != length) {
+            malformed.incrementAndGet();
+            return;
+        }
+        final ServedRegions.Outcome out = served.write(name, b.getLong(o + WRITE_GENERATION_OFFSET),
+            b.getLong(o + WRITE_KEY_OFFSET), b.getLong(o + WRITE_OFFSET_OFFSET), b.getInt(o + WRITE_KIND_OFFSET),
+            b, o + WRITE_NAME_OFFSET + nameLength, dataLength);
+        if (out.status() == STATUS_OK) {
+            writesApplied.incrementAndGet();
+            bytesApplied.addAndGet(dataLength);
+        } else {
+            writesRefused.incrementAndGet();
+            lastRefusal = "write to '" + name + "': " + LinkMessageDescriptor.statusName(out.status()) + ": " + out.text();
+        }
+    }
+
+    private void onLookup(final DirectBuffer b, final int o, final int length, final long id) {
+        if (length < LOOKUP_NAMES_OFFSET) {
+            malformed.incrementAndGet();
+            return;
+        }
+        final int hl = b.getInt(o + LOOKUP_HOST_LENGTH_OFFSET);
+        final int nl = b.getInt(o + LOOKUP_NAME_LENGTH_OFFSET);
+        if (hl < 1 || nl < 1 || (long) LOOKUP_NAMES_OFFSET + hl + nl != length) {
+            malformed.incrementAndGet();
+            return;
+        }
+        final String asker = ServedRegions.name(b, o + LOOKUP_NAMES_OFFSET, hl);
+        final String name = ServedRegions.name(b, o + LOOKUP_NAMES_OFFSET + hl, nl);
+        final Publication back = asker == null ? null : publications.get(asker);
+        if (back == null || name == null) {
+            malformed.incrementAndGet();   // no way to answer a host that is not a peer
+            return;
+        }
+        final ServedRegions.Outcome out = served.lookup(name, b.getLong(o + LOOKUP_KEY_OFFSET), sizeAndGeneration);
+        final ExpandableArrayBuffer r = replies;
+        header(r, LOOKUP_REPLY_TYPE, id);
+        r.putInt(REPLY_STATUS_OFFSET, out.status());
+        final byte[] text = out.text().getBytes(StandardCharsets.UTF_8);
+        r.putInt(REPLY_TEXT_LENGTH_OFFSET, text.length);
+        r.putLong(LOOKUP_REPLY_SIZE_OFFSET, out.status() == STATUS_OK ? sizeAndGeneration[0] : 0);
+        r.putLong(LOOKUP_REPLY_GENERATION_OFFSET, out.status() == STATUS_OK ? sizeAndGeneration[1] : 0);
+        r.putBytes(LOOKUP_REPLY_TEXT_OFFSET, text);
+        if (out.status() == STATUS_OK) {
+            lookupsServed.incrementAndGet();
+        } else {
+            requestsRefused.incrementAndGet();
+            lastRefusal = "look-up of '" + name + "' by host '" + asker + "': " + out.text();
+        }
+        reply(back, r, LOOKUP_REPLY_TEXT_OFFSET + text.length);
+    }
+
+    private void onRead(final DirectBuffer b, final int o, final int length, final long id) {
+        if (length < READ_NAMES_OFFSET) {
+            malformed.incrementAndGet();
+            return;
+        }
+        final int hl = b.getInt(o + READ_HOST_LENGTH_OFFSET);
+        final int nl = b.getInt(o + READ_NAME_LENGTH_OFFSET);
+        final int want = b.getInt(o + READ_LENGTH_OFFSET);
+        if (hl < 1 || nl < 1 || (long) READ_NAMES_OFFSET + hl + nl != length) {
+            malformed.incrementAndGet();
+            return;
+        }
+        final String asker = ServedRegions.name(b, o + READ_NAMES_OFFSET, hl);
+        final String name = ServedRegions.name(b, o + READ_NAMES_OFFSET + hl, nl);
+        final Publication back = asker == null ? null : publications.get(asker);
+        if (back == null || name == null) {
+            malformed.incrementAndGet();
+            return;
+        }
+        final ServedRegions.Outcome out = want < 0 || want > RemoteRegion.maxReadLength(back)
+            ? new ServedRegions.Outcome(STATUS_MALFORMED, "a read of " + want + " bytes (at most "
+                + RemoteRegion.maxReadLength(back) + " per request)")
+            : served.read(name, b.getLong(o + READ_GENERATION_OFFSET), b.getLong(o + READ_KEY_OFFSET),
+                b.getLong(o + READ_OFFSET_OFFSET), want, readScratch);
+        final ExpandableArrayBuffer r = replies;
+        header(r, READ_REPLY_TYPE, id);
+        r.putInt(REPLY_STATUS_OFFSET, out.status());
+        if (out.status() == STATUS_OK) {
+            readsServed.incrementAndGet();
+            r.putInt(REPLY_TEXT_LENGTH_OFFSET, want);
+            r.putBytes(READ_REPLY_DATA_OFFSET, readScratch[0], 0, want);
+            reply(back, r, READ_REPLY_DATA_OFFSET + want);
+        } else {
+            requestsRefused.incrementAndGet();
+            lastRefusal = "read of '" + name + "' by host '" + asker + "': " + out.text();
+            final byte[] text = out.text().getBytes(StandardCharsets.UTF_8);
+            r.putInt(REPLY_TEXT_LENGTH_OFFSET, text.length);
+            r.putBytes(READ_REPLY_DATA_OFFSET, text);
+            reply(back, r, READ_REPLY_DATA_OFFSET + text.length);
+        }
+    }
+
+    /**
+     * A reply from the duty thread, which never waits for it: sent at once if the publication takes it,
+     * else kept (with any reply behind it to the same host, in order) and offered again on each duty cycle
+     * until the agent's timeout passes (the asker has given up by then; counted as dropped).
+     */
+    private void reply(final Publication back, final DirectBuffer r, final int length) {
+        final java.util.ArrayDeque<Backlogged> q = backlog.get(back);
+        if (q == null || q.isEmpty()) {
+            final long pos = back.offer(r, 0, length);
+            if (pos > 0 || pos == Publication.CLOSED || pos == Publication.MAX_POSITION_EXCEEDED) {
+                return;
+            }
+        }
+        final byte[] copy = new byte[length];
+        r.getBytes(0, copy);
+        backlog.computeIfAbsent(back, k -> new java.util.ArrayDeque<>())
+            .add(new Backlogged(new org.agrona.concurrent.UnsafeBuffer(copy), System.nanoTime() + timeoutNanos));
+    }
+
+    /** A reply waiting for its publication (not connected yet, or back-pressured). */
+    private record Backlogged(DirectBuffer message, long deadline) {
+    }
+
+    /** Offers the kept replies again, oldest first per host; {@return how many went} */
+    private int sendBacklog() {
+        int sent = 0;
+        for (final Map.Entry<Publication, java.util.ArrayDeque<Backlogged>> e : backlog.entrySet()) {
+            final java.util.ArrayDeque<Backlogged> q = e.getValue();
+            while (!q.isEmpty()) {
+                final Backlogged b = q.peek();
+                final long pos = e.getKey().offer(b.message, 0, b.message.capacity());
+                if (pos > 0 || pos == Publication.CLOSED || pos == Publication.MAX_POSITION_EXCEEDED) {
+                    q.poll();
+                    sent++;
+                } else if (System.nanoTime() - b.deadline > 0) {
+                    q.poll();
+                    repliesDropped.incrementAndGet();
+                } else {
+                    if (pos == Publication.BACK_PRESSURED) {
+                        backPressured.incrementAndGet();
+                    }
+                    break;
+                }
+            }
+        }
+        return sent;
+    }
+
+    static String text(final DirectBuffer b, final int offset, final int length) {
+        if (length <= 0 || offset + length > b.capacity()) {
+            return "";
+        }
+        final byte[] t = new byte[length];
+        b.getBytes(offset, t);
+        return new String(t, StandardCharsets.UTF_8);
+    }
+
+    static String checkName(final String name, final String what) {
+        Objects.requireNonNull(name, what);
+        if (name.isEmpty() || name.length() > LinkMessageDescriptor.MAX_NAME_LENGTH) {
+            throw new IllegalArgumentException(what + " '" + name + "' must have 1 to "
+                + LinkMessageDescriptor.MAX_NAME_LENGTH + " characters");
+        }
+        for (int i = 0; i < name.length(); i++) {
+            final char c = name.charAt(i);
+            if (c < 0x21 || c > 0x7E || c == '@') {
+                throw new IllegalArgumentException(what + " '" + name + "' may hold printable US-ASCII only, no '@'");
+            }
+        }
+        return name;
+    }
+
+    private static void closeQuietly(final AutoCloseable c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (final Exception ignored) {
+                // closing after a failed start: the first failure is the one reported
+            }
+        }
+    }
+
+    /** Stops the duty thread, closes the publications, the subscription, the driver and the fabric. */
+    @Override
+    public void close() {
+        running = false;
+        try {
+            duty.join(5_000);
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (final CompletableFuture<byte[]> f : pending.values()) {
+            f.completeExceptionally(new LinkTimeoutException("the agent of host '" + host + "' closed"));
+        }
+        served.close();
+        closeQuietly(aeron);
+        closeQuietly(driver);
+        closeQuietly(endpoint);
+        fabric.close();
+    }
+}

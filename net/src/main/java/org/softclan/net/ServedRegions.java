@@ -1,0 +1,211 @@
+package org.softclan.net;
+
+import static org.softclan.net.LinkMessageDescriptor.KIND_BYTES;
+import static org.softclan.net.LinkMessageDescriptor.KIND_LONG_RELEASE;
+import static org.softclan.net.LinkMessageDescriptor.KIND_LONG_VOLATILE;
+import static org.softclan.net.LinkMessageDescriptor.MAX_NAME_LENGTH;
+import static org.softclan.net.LinkMessageDescriptor.STATUS_ACCESS_DENIED;
+import static org.softclan.net.LinkMessageDescriptor.STATUS_BOUNDS;
+import static org.softclan.net.LinkMessageDescriptor.STATUS_FAILED;
+import static org.softclan.net.LinkMessageDescriptor.STATUS_NO_SUCH_REGION;
+import static org.softclan.net.LinkMessageDescriptor.STATUS_OK;
+import static org.softclan.net.LinkMessageDescriptor.STATUS_STALE;
+
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import org.agrona.DirectBuffer;
+import org.softclan.dsm.DsmException;
+import org.softclan.dsm.Endpoint;
+import org.softclan.dsm.NoSuchRegionException;
+import org.softclan.dsm.OutboundMapping;
+import org.softclan.dsm.RegionAccessException;
+import org.softclan.dsm.RegionBoundsException;
+import org.softclan.dsm.StaleRegionException;
+
+/**
+ * The owner's side of the link: the local regions peer hosts looked up, each imported once by the
+ * agent's endpoint (so the agent's stores go through the same NIC write path as a local importer's:
+ * bounds, generation, and the snoop that fires the region's tripwires on this host). Used by the agent's
+ * duty thread only.
+ */
+final class ServedRegions implements AutoCloseable {
+    /** One local region as served to peers: the agent's import and the key it was imported with. */
+    private record Served(OutboundMapping mapping, long key) {
+    }
+
+    /** The outcome of one request: a status, and a text or nothing. */
+    record Outcome(int status, String text) {
+        static final Outcome OK = new Outcome(STATUS_OK, "");
+    }
+
+    private final Endpoint endpoint;
+    private final Map<String, Served> byName = new HashMap<>();
+    private byte[] scratch = new byte[4096];
+
+    ServedRegions(final Endpoint endpoint) {
+        this.endpoint = endpoint;
+    }
+
+    /**
+     * A peer host asks to import {@code name} with {@code key}: imports it here (once per generation) and
+     * answers with its size and generation.
+     *
+     * @return the outcome; on success {@code sizeAndGeneration} holds the size and the generation
+     */
+    Outcome lookup(final String name, final long key, final long[] sizeAndGeneration) {
+        Served s = byName.get(name);
+        if (s != null && (!valid(s.mapping) || s.key != key)) {
+            if (!valid(s.mapping)) {
+                byName.remove(name);
+                s.mapping.close();
+            }
+            s = null;
+        }
+        if (s == null) {
+            final OutboundMapping m;
+            try {
+                m = endpoint.importRegion(name, key);
+            } catch (final NoSuchRegionException e) {
+                return new Outcome(STATUS_NO_SUCH_REGION, e.getMessage());
+            } catch (final RegionAccessException e) {
+                return new Outcome(STATUS_ACCESS_DENIED, e.getMessage());
+            } catch (final DsmException e) {
+                return new Outcome(STATUS_FAILED, e.getMessage());
+            }
+            final Served old = byName.put(name, s = new Served(m, key));
+            if (old != null) {
+                old.mapping.close();   // a lookup with another, right, key: the region has one key
+            }
+        }
+        sizeAndGeneration[0] = s.mapping.size();
+        sizeAndGeneration[1] = s.mapping.generation();
+        return Outcome.OK;
+    }
+
+    private static boolean valid(final OutboundMapping m) {
+        try {
+            return !m.isClosed() && m.isValid();
+        } catch (final RuntimeException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Applies a WRITE from a peer host: checks the region was looked up with the same key and is still the
+     * generation named, then stores through the agent's import (which checks the bounds and alignment and
+     * snoops the write).
+     *
+     * @return the outcome; anything but OK means nothing was stored
+     */
+    Outcome write(final String name, final long generation, final long key, final long offset, final int kind,
+                  final DirectBuffer data, final int dataOffset, final int length) {
+        final Served s = byName.get(name);
+        final Outcome refused = check(s, name, generation, key);
+        if (refused != null) {
+            return refused;
+        }
+        try {
+            switch (kind) {
+                case KIND_BYTES -> {
+                    if (scratch.length < length) {
+                        scratch = new byte[Math.max(length, 2 * scratch.length)];
+                    }
+                    data.getBytes(dataOffset, scratch, 0, length);
+                    s.mapping.put(offset, scratch, 0, length);
+                }
+                case KIND_LONG_RELEASE, KIND_LONG_VOLATILE -> {
+                    if (length != Long.BYTES) {
+                        return new Outcome(LinkMessageDescriptor.STATUS_MALFORMED, "an ordered store of " + length + " bytes");
+                    }
+                    final long value = data.getLong(dataOffset);
+                    if (kind == KIND_LONG_RELEASE) {
+                        s.mapping.putLongRelease(offset, value);
+                    } else {
+                        s.mapping.putLongVolatile(offset, value);
+                    }
+                }
+                default -> {
+                    return new Outcome(LinkMessageDescriptor.STATUS_MALFORMED, "write kind " + kind);
+                }
+            }
+        } catch (final RegionBoundsException e) {
+            return new Outcome(STATUS_BOUNDS, e.getMessage());
+        } catch (final StaleRegionException e) {
+            return new Outcome(STATUS_STALE, e.getMessage());
+        } catch (final IllegalArgumentException | DsmException e) {
+            return new Outcome(STATUS_FAILED, e.getMessage());
+        }
+        return Outcome.OK;
+    }
+
+    /**
+     * Serves a READ: {@code length} bytes at {@code offset} into {@code into[0]} (grown as needed); an
+     * aligned 8-byte read is one acquire load.
+     */
+    Outcome read(final String name, final long generation, final long key, final long offset, final int length,
+                 final byte[][] into) {
+        final Served s = byName.get(name);
+        final Outcome refused = check(s, name, generation, key);
+        if (refused != null) {
+            return refused;
+        }
+        if (into[0].length < length) {
+            into[0] = new byte[length];
+        }
+        try {
+            if (length == Long.BYTES && (offset & 7) == 0) {
+                final long v = s.mapping.getLongAcquire(offset);
+                for (int i = 0; i < Long.BYTES; i++) {
+                    into[0][i] = (byte) (v >>> (8 * i));   // little-endian, as the reply's other longs
+                }
+            } else {
+                s.mapping.get(offset, into[0], 0, length);
+            }
+        } catch (final RegionBoundsException e) {
+            return new Outcome(STATUS_BOUNDS, e.getMessage());
+        } catch (final StaleRegionException e) {
+            return new Outcome(STATUS_STALE, e.getMessage());
+        } catch (final IllegalArgumentException | DsmException e) {
+            return new Outcome(STATUS_FAILED, e.getMessage());
+        }
+        return Outcome.OK;
+    }
+
+    private static Outcome check(final Served s, final String name, final long generation, final long key) {
+        if (s == null) {
+            return new Outcome(STATUS_ACCESS_DENIED, "region '" + name + "' was not looked up by any peer host");
+        }
+        if (s.key != key) {
+            return new Outcome(STATUS_ACCESS_DENIED, "region '" + name + "': wrong key");
+        }
+        if (s.mapping.generation() != generation) {
+            return new Outcome(STATUS_STALE, "region '" + name + "' is generation " + s.mapping.generation()
+                + ", the write named " + generation);
+        }
+        return null;
+    }
+
+    /** {@return a name from a message, or null if it is not 1..255 printable US-ASCII bytes} */
+    static String name(final DirectBuffer b, final int offset, final int length) {
+        if (length < 1 || length > MAX_NAME_LENGTH) {
+            return null;
+        }
+        final byte[] bytes = new byte[length];
+        b.getBytes(offset, bytes);
+        for (final byte c : bytes) {
+            if (c < 0x21 || c > 0x7E) {
+                return null;
+            }
+        }
+        return new String(bytes, StandardCharsets.US_ASCII);
+    }
+
+    @Override
+    public void close() {
+        for (final Served s : byName.values()) {
+            s.mapping.close();
+        }
+        byName.clear();
+    }
+}

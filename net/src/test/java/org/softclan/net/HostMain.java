@@ -1,0 +1,203 @@
+package org.softclan.net;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.softclan.dsm.Endpoint;
+import org.softclan.dsm.Fabric;
+import org.softclan.dsm.InboundMapping;
+import org.softclan.tripwire.Tripwire;
+import org.softclan.tripwire.TripwireUnit;
+
+/**
+ * One "host" of a two-host test: a program with its own fabric (under {@code args[0]}, a directory only
+ * this host sees) and a NIC agent, driven by one command per line on stdin, one reply per command.
+ *
+ * <pre>
+ * agent HOST LISTEN PEER=ADDR TIMEOUT_MS   launches the agent: OK
+ * export NAME SIZE KEY                       exports a region with room for tripwires: OK generation
+ * arm NAME OFFSET N                          an EVENT tripwire on the word at OFFSET; a thread polls its
+ *                                            events and checks each against the N slots (see send): OK
+ * armOnce NAME OFFSET                        a one-shot EVENT tripwire on the word at OFFSET: OK
+ * events                                     once every event posted is handled: OK count=C bad=B once=O
+ *                                            (count: the pointer's; bad: a slot older than its pointer)
+ * awaitEvents N MS                           waits until the pointer's N events came or MS passed, then as
+ *                                            events
+ * unexport NAME                              removes the region (importers then hold a stale generation): OK
+ * import NAME@HOST KEY                       imports a region of the peer: OK size generation
+ * send NAME@HOST COUNT N                     for i = 1..COUNT: 64 bytes into slot i % N (at 64 + 64 * slot;
+ *                                            its first and last longs are i), then a release store of i at
+ *                                            offset 0: OK
+ * store NAME@HOST OFFSET VALUE               a remote release store: OK
+ * read NAME@HOST OFFSET                      a remote acquire load: OK value
+ * counters                                   the agent's counters: OK k=v ...
+ * </pre>
+ */
+public final class HostMain {
+    private static Fabric fabric;
+    private static Endpoint app;
+    private static TripwireUnit unit;
+    private static NicAgent agent;
+    private static final Map<String, InboundMapping> EXPORTS = new ConcurrentHashMap<>();
+    private static final Map<String, RemoteRegion> IMPORTS = new ConcurrentHashMap<>();
+    private static final AtomicLong EVENTS = new AtomicLong();
+    private static final AtomicLong BAD = new AtomicLong();
+    private static final AtomicLong ONCE = new AtomicLong();
+    private static volatile long onceId = -1;
+    /** Poll calls the poller made: a reply waits for two more after the queue is empty (all handled). */
+    private static final AtomicLong ROUNDS = new AtomicLong();
+
+    private HostMain() {
+    }
+
+    public static void main(final String[] args) throws Exception {
+        final Path root = Path.of(args[0]).resolve("fabric");
+        Files.createDirectories(root);
+        fabric = Fabric.open(root);
+        app = fabric.openEndpoint("app");
+        unit = TripwireUnit.open(app);
+        final BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        System.out.println("READY");
+        String line;
+        while ((line = in.readLine()) != null) {
+            final String[] c = line.trim().split(" ");
+            String out;
+            try {
+                out = run(c, root);
+            } catch (final Exception | Error e) {
+                out = "ERR " + e.getClass().getName() + " " + e.getMessage();
+            }
+            System.out.println(out.replace('\n', ' '));
+        }
+    }
+
+    private static String run(final String[] c, final Path root) throws Exception {
+        switch (c[0]) {
+            case "agent" -> {
+                final String[] peer = c[3].split("=", 2);
+                agent = NicAgent.launch(new NicAgent.Context().fabric(root).host(c[1]).listen(c[2])
+                    .peer(peer[0], peer[1]).timeout(Long.parseLong(c[4]), TimeUnit.MILLISECONDS));
+                return "OK";
+            }
+            case "export" -> {
+                final long size = Long.parseLong(c[2]);
+                final InboundMapping m = app.export(c[1], size, Long.parseLong(c[3]), TripwireUnit.sidecarBytes(size, 16));
+                EXPORTS.put(c[1], m);
+                return "OK " + m.generation();
+            }
+            case "arm" -> {
+                final InboundMapping m = EXPORTS.get(c[1]);
+                final int slots = Integer.parseInt(c[3]);
+                unit.arm(m, Tripwire.Options.word(Long.parseLong(c[2])));
+                final Thread t = new Thread(() -> poll(m, slots), "poller");
+                t.setDaemon(true);
+                t.start();
+                return "OK";
+            }
+            case "armOnce" -> {
+                final Tripwire t = unit.arm(EXPORTS.get(c[1]), Tripwire.Options.word(Long.parseLong(c[2])).oneShot());
+                onceId = t.id();
+                return "OK";
+            }
+            case "events" -> {
+                return "OK " + quiesced();
+            }
+            case "awaitEvents" -> {
+                final long want = Long.parseLong(c[1]);
+                final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Long.parseLong(c[2]));
+                while (EVENTS.get() < want && System.nanoTime() - deadline < 0) {
+                    LockSupport.parkNanos(1_000_000);
+                }
+                return "OK " + quiesced();
+            }
+            case "store" -> {
+                IMPORTS.get(c[1]).putLongRelease(Long.parseLong(c[2]), Long.parseLong(c[3]));
+                return "OK";
+            }
+            case "unexport" -> {
+                EXPORTS.remove(c[1]).close();
+                return "OK";
+            }
+            case "import" -> {
+                final RemoteRegion r = agent.importRegion(c[1], Long.parseLong(c[2]));
+                IMPORTS.put(c[1], r);
+                return "OK " + r.size() + " " + r.generation();
+            }
+            case "send" -> {
+                final RemoteRegion r = IMPORTS.get(c[1]);
+                final int count = Integer.parseInt(c[2]);
+                final int slots = Integer.parseInt(c[3]);
+                final byte[] slot = new byte[64];
+                final java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(slot).order(java.nio.ByteOrder.nativeOrder());
+                for (int i = 1; i <= count; i++) {
+                    b.putLong(0, i);
+                    for (int k = 8; k < 56; k++) {
+                        slot[k] = (byte) (i + k);
+                    }
+                    b.putLong(56, i);
+                    r.put(64 + 64L * (i % slots), slot, 0, slot.length);
+                    r.putLongRelease(0, i);
+                }
+                return "OK";
+            }
+            case "read" -> {
+                return "OK " + IMPORTS.get(c[1]).getLongVolatile(Long.parseLong(c[2]));
+            }
+            case "counters" -> {
+                final StringBuilder s = new StringBuilder("OK");
+                agent.counters().forEach((k, v) -> s.append(' ').append(k).append('=').append(v));
+                return s.toString();
+            }
+            default -> throw new IllegalArgumentException("unknown command " + c[0]);
+        }
+    }
+
+    /**
+     * {@return the counts once every event posted so far is handled}: the queue empty, then two more polls
+     * of the poller (the one that took the last event has returned)
+     */
+    private static String quiesced() {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (unit.events().size() > 0 && System.nanoTime() - deadline < 0) {
+            LockSupport.parkNanos(100_000);
+        }
+        final long r = ROUNDS.get();
+        while (ROUNDS.get() < r + 2 && System.nanoTime() - deadline < 0) {
+            LockSupport.parkNanos(100_000);
+        }
+        return "count=" + EVENTS.get() + " bad=" + BAD.get() + " once=" + ONCE.get();
+    }
+
+    /**
+     * Polls the unit's events; for each firing of the pointer word, checks that the slot the pointer names
+     * holds that message or a later one of the same slot (never an older one: data before the pointer).
+     */
+    private static void poll(final InboundMapping m, final int slots) {
+        while (true) {
+            final int n = unit.events().poll((seq, id, cookie, region, offset, length, value) -> {
+                if (id == onceId) {
+                    ONCE.incrementAndGet();
+                    return;
+                }
+                EVENTS.incrementAndGet();
+                final long at = 64 + 64L * (value % slots);
+                final long first = m.getLong(at);
+                final long last = m.getLong(at + 56);
+                if (first < value || last < value || (first - value) % slots != 0) {
+                    BAD.incrementAndGet();
+                }
+            }, 256);
+            ROUNDS.incrementAndGet();
+            if (n == 0) {
+                LockSupport.parkNanos(50_000);
+            }
+        }
+    }
+}

@@ -1,0 +1,145 @@
+package org.softclan.net;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.softclan.dsm.testing.JvmProcess;
+
+/**
+ * The network link between two hosts ({@link TwoHosts}: two network namespaces joined by a veth pair, each
+ * with its own tmpfs; two loopback agents where namespaces cannot be made, said in the output), each a
+ * separate JVM ({@link HostMain}) with its own fabric and NIC agent.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class TwoHostLinkTest {
+    private static final int PORT = 40_456;
+    private static final int SLOTS = 16;
+
+    private static String reply(final JvmProcess p, final String command) throws InterruptedException {
+        p.send(command);
+        while (true) {
+            final String l = p.expectLine("", 60, TimeUnit.SECONDS);
+            if (l.startsWith("OK") || l.startsWith("ERR")) {
+                return l;
+            }
+        }
+    }
+
+    private static String ok(final JvmProcess p, final String command) throws InterruptedException {
+        final String r = reply(p, command);
+        assertTrue(r.startsWith("OK"), command + ": " + r);
+        return r;
+    }
+
+    private static JvmProcess[] start(final TwoHosts hosts, final long timeoutMillis) throws Exception {
+        final JvmProcess a = hosts.start(0, HostMain.class);
+        final JvmProcess b = hosts.start(1, HostMain.class);
+        a.expectLine("READY", 60, TimeUnit.SECONDS);
+        b.expectLine("READY", 60, TimeUnit.SECONDS);
+        ok(a, "agent a " + hosts.address(0, PORT) + " b=" + hosts.address(1, PORT) + " " + timeoutMillis);
+        ok(b, "agent b " + hosts.address(1, PORT) + " a=" + hosts.address(0, PORT) + " " + timeoutMillis);
+        return new JvmProcess[] {a, b};
+    }
+
+    /** {@return the counter {@code name} in a {@code counters}/{@code events} reply} */
+    private static long field(final String line, final String name) {
+        for (final String f : line.split(" ")) {
+            if (f.startsWith(name + "=")) {
+                return Long.parseLong(f.substring(name.length() + 1));
+            }
+        }
+        throw new AssertionError("no " + name + " in " + line);
+    }
+
+    /**
+     * Host b writes 2000 messages into a region of host a, each 64 bytes into one of 16 slots then a release
+     * store of its number into word 0, where host a has armed a tripwire. On host a the tripwire fires once
+     * per pointer store, on host a (its event queue), and every time the slot the pointer names already
+     * holds that message or a later one (data before the pointer across the link); a one-shot tripwire
+     * fires once; host b reads the pointer back by a remote read.
+     */
+    @Test
+    void storesCrossInOrderAndFireTheOwnersTripwiresOncePerWrite() throws Exception {
+        try (TwoHosts hosts = new TwoHosts()) {
+            System.out.println("hosts: " + hosts.describe());
+            final JvmProcess[] p = start(hosts, 5_000);
+            final JvmProcess a = p[0];
+            final JvmProcess b = p[1];
+            ok(a, "export r 4096 7");
+            ok(a, "arm r 0 " + SLOTS);
+            ok(a, "armOnce r 8");
+            assertEquals("OK 4096 1", ok(b, "import r@a 7"));
+            final long t0 = System.nanoTime();
+            ok(b, "send r@a 2000 " + SLOTS);
+            final String events = ok(a, "awaitEvents 2000 60000");
+            final long ms = (System.nanoTime() - t0) / 1_000_000;
+            final String back = ok(b, "read r@a 0");
+            final String counters = ok(a, "counters");
+            System.out.println("2000 writes of 64 bytes + a release store each, across the link: " + ms + " ms; owner's"
+                + " events: " + events + "; remote read of the pointer: " + back + "; owner's agent: " + counters);
+            assertEquals(2000, field(events, "count"), events);
+            assertEquals(0, field(events, "bad"), "a slot older than the pointer that named it: " + events);
+            assertEquals("OK 2000", back);
+            assertEquals(4000, field(counters, "writesApplied"), counters);
+            assertEquals(0, field(counters, "writesRefused"), counters);
+            assertEquals(0, field(events, "once"), "the one-shot tripwire fired before a write touched it: " + events);
+            ok(b, "store r@a 8 1");
+            ok(b, "store r@a 8 2");
+            ok(b, "read r@a 8");   // after both stores: the owner applied them
+            final String after = ok(a, "events");
+            assertEquals(1, field(after, "once"), "a one-shot tripwire written twice: " + after);
+            assertEquals(2000, field(after, "count"), after);
+        }
+    }
+
+    /**
+     * A wrong key is refused at the look-up; a region exported anew (a new generation) refuses the writes
+     * of an import of the old one, counted by the owner's agent, nothing applied; a remote read of the old
+     * generation is a {@code StaleRegionException}.
+     */
+    @Test
+    void aWrongKeyAndAStaleGenerationAreRefusedAndCounted() throws Exception {
+        try (TwoHosts hosts = new TwoHosts()) {
+            System.out.println("hosts: " + hosts.describe());
+            final JvmProcess[] p = start(hosts, 5_000);
+            final JvmProcess a = p[0];
+            final JvmProcess b = p[1];
+            ok(a, "export r 4096 7");
+            final String wrong = reply(b, "import r@a 8");
+            assertTrue(wrong.startsWith("ERR org.softclan.dsm.RegionAccessException"), wrong);
+            final String none = reply(b, "import nothing@a 7");
+            assertTrue(none.startsWith("ERR org.softclan.dsm.NoSuchRegionException"), none);
+            ok(b, "import r@a 7");
+            ok(a, "unexport r");
+            ok(a, "export r 4096 7");
+            ok(b, "send r@a 3 " + SLOTS);
+            final String stale = reply(b, "read r@a 0");
+            final String counters = ok(a, "counters");
+            System.out.println("wrong key: " + wrong + "; stale import: read " + stale + "; owner's agent: " + counters);
+            assertTrue(stale.startsWith("ERR org.softclan.dsm.StaleRegionException"), stale);
+            assertEquals(6, field(counters, "writesRefused"), counters);
+            assertEquals(0, field(counters, "writesApplied"), counters);
+        }
+    }
+
+    /** The owner's host killed (-9): the importer's next remote read fails within its timeout, never hangs. */
+    @Test
+    void anOwnerKilledGivesALinkTimeoutInBoundedTime() throws Exception {
+        try (TwoHosts hosts = new TwoHosts()) {
+            final JvmProcess[] p = start(hosts, 2_000);
+            ok(p[0], "export r 4096 0");
+            ok(p[1], "import r@a 0");
+            ok(p[1], "read r@a 0");
+            p[0].kill();
+            final long t0 = System.nanoTime();
+            final String r = reply(p[1], "read r@a 0");
+            final long ms = (System.nanoTime() - t0) / 1_000_000;
+            System.out.println("owner killed: the importer's read: " + r + " after " + ms + " ms");
+            assertTrue(r.startsWith("ERR org.softclan.net.LinkTimeoutException"), r);
+            assertTrue(ms < 10_000, ms + " ms");
+        }
+    }
+}

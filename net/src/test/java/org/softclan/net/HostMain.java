@@ -38,6 +38,8 @@ import org.softclan.tripwire.TripwireUnit;
  * store NAME@HOST OFFSET VALUE               a remote release store: OK
  * read NAME@HOST OFFSET                      a remote acquire load: OK value
  * counters                                   the agent's counters: OK k=v ...
+ * forge HOST WHAT                            a hostile host: sends HOST's agent one forged message (see
+ *                                            forge below): OK
  * </pre>
  */
 public final class HostMain {
@@ -155,8 +157,68 @@ public final class HostMain {
                 agent.counters().forEach((k, v) -> s.append(' ').append(k).append('=').append(v));
                 return s.toString();
             }
+            case "forge" -> {
+                forge(c[1], c[2]);
+                return "OK";
+            }
             default -> throw new IllegalArgumentException("unknown command " + c[0]);
         }
+    }
+
+    /**
+     * Sends {@code host}'s agent one forged message, as a hostile host would: {@code short} (shorter than
+     * the header), {@code version} (another version), {@code type} (an unknown type), {@code nameLength}
+     * (a WRITE whose name length points past the message), {@code negative} (a negative data length),
+     * {@code badName} (a name with a control byte), {@code bounds} (a WRITE of region r past its end, with
+     * its right key and generation 1), {@code lookupStranger} (a LOOKUP from a host that is not a peer),
+     * {@code readHuge} (a READ of 2^31-1 bytes).
+     */
+    private static void forge(final String host, final String what) {
+        final org.agrona.ExpandableArrayBuffer b = new org.agrona.ExpandableArrayBuffer(256);
+        final byte[] r = {'r'};
+        int length = LinkMessageDescriptor.WRITE_NAME_OFFSET + 1 + 8;
+        NicAgent.header(b, LinkMessageDescriptor.WRITE_TYPE, 0);
+        b.putLong(LinkMessageDescriptor.WRITE_GENERATION_OFFSET, 1);
+        b.putLong(LinkMessageDescriptor.WRITE_KEY_OFFSET, 7);
+        b.putLong(LinkMessageDescriptor.WRITE_OFFSET_OFFSET, 0);
+        b.putInt(LinkMessageDescriptor.WRITE_KIND_OFFSET, LinkMessageDescriptor.KIND_BYTES);
+        b.putInt(LinkMessageDescriptor.WRITE_NAME_LENGTH_OFFSET, 1);
+        b.putInt(LinkMessageDescriptor.WRITE_DATA_LENGTH_OFFSET, 8);
+        b.putBytes(LinkMessageDescriptor.WRITE_NAME_OFFSET, r);
+        switch (what) {
+            case "short" -> length = 7;
+            case "version" -> b.putInt(LinkMessageDescriptor.VERSION_OFFSET, 99);
+            case "type" -> b.putInt(LinkMessageDescriptor.TYPE_OFFSET, 42);
+            case "nameLength" -> b.putInt(LinkMessageDescriptor.WRITE_NAME_LENGTH_OFFSET, 1 << 20);
+            case "negative" -> b.putInt(LinkMessageDescriptor.WRITE_DATA_LENGTH_OFFSET, -8);
+            case "badName" -> b.putByte(LinkMessageDescriptor.WRITE_NAME_OFFSET, (byte) 7);
+            case "bounds" -> b.putLong(LinkMessageDescriptor.WRITE_OFFSET_OFFSET, 4096 - 4);
+            case "lookupStranger" -> {
+                final byte[] stranger = "mallory".getBytes(StandardCharsets.US_ASCII);
+                NicAgent.header(b, LinkMessageDescriptor.LOOKUP_TYPE, 99);
+                b.putLong(LinkMessageDescriptor.LOOKUP_KEY_OFFSET, 7);
+                b.putInt(LinkMessageDescriptor.LOOKUP_HOST_LENGTH_OFFSET, stranger.length);
+                b.putInt(LinkMessageDescriptor.LOOKUP_NAME_LENGTH_OFFSET, 1);
+                b.putBytes(LinkMessageDescriptor.LOOKUP_NAMES_OFFSET, stranger);
+                b.putBytes(LinkMessageDescriptor.LOOKUP_NAMES_OFFSET + stranger.length, r);
+                length = LinkMessageDescriptor.LOOKUP_NAMES_OFFSET + stranger.length + 1;
+            }
+            case "readHuge" -> {
+                final byte[] me = agent.host().getBytes(StandardCharsets.US_ASCII);
+                NicAgent.header(b, LinkMessageDescriptor.READ_TYPE, 98);
+                b.putLong(LinkMessageDescriptor.READ_GENERATION_OFFSET, 1);
+                b.putLong(LinkMessageDescriptor.READ_KEY_OFFSET, 7);
+                b.putLong(LinkMessageDescriptor.READ_OFFSET_OFFSET, 0);
+                b.putInt(LinkMessageDescriptor.READ_LENGTH_OFFSET, Integer.MAX_VALUE);
+                b.putInt(LinkMessageDescriptor.READ_HOST_LENGTH_OFFSET, me.length);
+                b.putInt(LinkMessageDescriptor.READ_NAME_LENGTH_OFFSET, 1);
+                b.putBytes(LinkMessageDescriptor.READ_NAMES_OFFSET, me);
+                b.putBytes(LinkMessageDescriptor.READ_NAMES_OFFSET + me.length, r);
+                length = LinkMessageDescriptor.READ_NAMES_OFFSET + me.length + 1;
+            }
+            default -> throw new IllegalArgumentException("forge " + what);
+        }
+        agent.offer(agent.publication(host), host, b, length, "a forged message");
     }
 
     /**

@@ -125,6 +125,41 @@ class TwoHostLinkTest {
         }
     }
 
+    /**
+     * A hostile host sends forged messages (too short, another version, an unknown type, a name length
+     * past the message, a negative length, a control byte in a name, a write past the region's end, a
+     * look-up from a host that is not a peer, a read of 2 GiB): each is refused and counted, nothing is
+     * stored, the owner's agent goes on, and the same host's honest writes afterwards land and fire.
+     */
+    @Test
+    void forgedMessagesAreRefusedAndCountedAndTheAgentGoesOn() throws Exception {
+        try (TwoHosts hosts = new TwoHosts()) {
+            final JvmProcess[] p = start(hosts, 5_000);
+            final JvmProcess a = p[0];
+            final JvmProcess b = p[1];
+            ok(a, "export r 4096 7");
+            ok(a, "arm r 0 " + SLOTS);
+            ok(b, "import r@a 7");
+            final String[] forged = {"short", "version", "type", "nameLength", "negative", "badName", "bounds",
+                "lookupStranger", "readHuge"};
+            for (final String f : forged) {
+                ok(b, "forge a " + f);
+            }
+            ok(b, "send r@a 10 " + SLOTS);
+            final String events = ok(a, "awaitEvents 10 10000");
+            final String counters = ok(a, "counters");
+            final String readBack = ok(b, "read r@a 4088");   // the bounds forgery aimed at bytes 4092..4099
+            System.out.println("forged: " + String.join(",", forged) + "; owner's agent: " + counters + "; events: " + events);
+            assertEquals(7, field(counters, "malformed"), "short, version, type, nameLength, negative, badName,"
+                + " lookupStranger: " + counters);
+            assertEquals(1, field(counters, "writesRefused"), "bounds: " + counters);
+            assertEquals(1, field(counters, "requestsRefused"), "readHuge: " + counters);
+            assertEquals(20, field(counters, "writesApplied"), counters);
+            assertEquals(10, field(events, "count"), events);
+            assertEquals("OK 0", readBack, "a refused write stored something");
+        }
+    }
+
     /** The owner's host killed (-9): the importer's next remote read fails within its timeout, never hangs. */
     @Test
     void anOwnerKilledGivesALinkTimeoutInBoundedTime() throws Exception {

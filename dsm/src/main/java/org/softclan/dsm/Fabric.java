@@ -400,6 +400,31 @@ public final class Fabric implements AutoCloseable {
     }
 
     /**
+     * {@return whether {@code name} is a valid region name}: 1 to 100 of {@code A-Z a-z 0-9 . _ -},
+     * starting with a letter or digit (what {@link Endpoint#export} accepts)
+     *
+     * @param name a name from anywhere (a peer's message included)
+     */
+    public static boolean isValidRegionName(final String name) {
+        try {
+            NameService.validateName(name);
+            return true;
+        } catch (final IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /**
+     * {@return whether {@code name} is reserved for the project's own layers} (event queues, connection
+     * rings, listeners' rendezvous regions), which a user's export may not take
+     *
+     * @param name a region name
+     */
+    public static boolean isReservedRegionName(final String name) {
+        return NameService.isReserved(name);
+    }
+
+    /**
      * Looks a region up by name.
      *
      * @param name a region name

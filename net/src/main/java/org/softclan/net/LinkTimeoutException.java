@@ -12,6 +12,8 @@ public final class LinkTimeoutException extends DsmException {
     private static final long serialVersionUID = 1L;
 
     /**
+     * Reports a transfer or request that timed out.
+     *
      * @param message what timed out, naming the host, the region, and the timeout
      */
     public LinkTimeoutException(final String message) {

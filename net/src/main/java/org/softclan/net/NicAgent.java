@@ -61,6 +61,7 @@ import org.agrona.ExpandableArrayBuffer;
 import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
+import org.softclan.dsm.DsmException;
 import org.softclan.dsm.Endpoint;
 import org.softclan.dsm.Fabric;
 
@@ -95,7 +96,13 @@ public final class NicAgent implements AutoCloseable {
         private final Map<String, String> peers = new LinkedHashMap<>();
         private long timeoutNanos = TimeUnit.SECONDS.toNanos(5);
 
+        /** A set-up with no fabric, host or listen address yet (all three are required), no peers, a 5-s timeout. */
+        public Context() {
+        }
+
         /**
+         * Sets the host's fabric.
+         *
          * @param root the directory of this host's fabric (it must not be shared with another host)
          * @return this
          */
@@ -105,7 +112,9 @@ public final class NicAgent implements AutoCloseable {
         }
 
         /**
-         * @param name this host's name, as peers write it in {@code REGION@HOST} (1-255 printable US-ASCII)
+         * Sets this host's name.
+         *
+         * @param name this host's name, as peers write it in {@code REGION@HOST} (a region name's characters)
          * @return this
          */
         public Context host(final String name) {
@@ -114,6 +123,8 @@ public final class NicAgent implements AutoCloseable {
         }
 
         /**
+         * Sets where this agent receives.
+         *
          * @param address the UDP address and port this agent receives on, {@code ADDR:PORT}
          * @return this
          */
@@ -123,6 +134,8 @@ public final class NicAgent implements AutoCloseable {
         }
 
         /**
+         * Adds a peer host.
+         *
          * @param name    a peer host's name
          * @param address its agent's listen address, {@code ADDR:PORT}
          * @return this
@@ -133,6 +146,8 @@ public final class NicAgent implements AutoCloseable {
         }
 
         /**
+         * Sets the timeout of requests and of writes that wait.
+         *
          * @param timeout how long a request (look-up, read) waits for its answer, and a write for room
          *                (back-pressure) or for the peer's agent to be connected
          * @param unit    its unit
@@ -149,6 +164,8 @@ public final class NicAgent implements AutoCloseable {
 
     private final String host;
     private final Map<String, String> peers;
+    /** Each peer's IP address as its messages come from (its listen address resolved), or absent if unknown. */
+    private final Map<String, String> peerIps = new java.util.HashMap<>();
     private final long timeoutNanos;
     private final Fabric fabric;
     private final Endpoint endpoint;
@@ -158,8 +175,13 @@ public final class NicAgent implements AutoCloseable {
     private final Aeron aeron;
     private final Subscription subscription;
     private final Map<String, Publication> publications = new ConcurrentHashMap<>();
-    private final Map<Long, CompletableFuture<byte[]>> pending = new ConcurrentHashMap<>();
-    private final AtomicLong nextRequestId = new AtomicLong(1);
+    /** Requests waiting for their reply: the reply's type and the host it must come from. */
+    private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
+    /** Request ids start anywhere: a host cannot guess the next one from its own. */
+    private final AtomicLong nextRequestId = new AtomicLong(java.util.concurrent.ThreadLocalRandom.current().nextLong() >>> 1);
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Set by Aeron's error handler when the client or driver failed (then nothing crosses the link). */
+    private volatile Throwable failure;
     private final ServedRegions served;
     private final Thread duty;
     private volatile boolean running = true;
@@ -177,6 +199,11 @@ public final class NicAgent implements AutoCloseable {
     private final AtomicLong malformed = new AtomicLong();
     private final AtomicLong backPressured = new AtomicLong();
     private final AtomicLong repliesDropped = new AtomicLong();
+    private final AtomicLong dutyErrors = new AtomicLong();
+    /** The most bytes of replies kept waiting for their publications, in all. */
+    static final int MAX_BACKLOG_BYTES = 4 * 1024 * 1024;
+    /** Bytes of replies kept (the duty thread's alone). */
+    private long backlogBytes;
     /** Replies the duty thread could not send at once, per publication (the duty thread's alone). */
     private final Map<Publication, java.util.ArrayDeque<Backlogged>> backlog = new java.util.HashMap<>();
     private volatile String lastRefusal = "";
@@ -185,21 +212,37 @@ public final class NicAgent implements AutoCloseable {
         this.host = Objects.requireNonNull(ctx.host, "host");
         Objects.requireNonNull(ctx.listen, "listen");
         this.peers = Map.copyOf(ctx.peers);
+        for (final Map.Entry<String, String> p : peers.entrySet()) {
+            final String address = p.getValue();
+            final int colon = address.lastIndexOf(':');
+            try {
+                peerIps.put(p.getKey(), java.net.InetAddress.getByName(colon < 0 ? address
+                    : address.substring(0, colon).replace("[", "").replace("]", "")).getHostAddress());
+            } catch (final java.io.IOException e) {
+                // not resolvable now: Aeron reports it; messages from it are not matched by address
+            }
+        }
         this.timeoutNanos = ctx.timeoutNanos;
         this.fabric = Fabric.open(Objects.requireNonNull(ctx.fabric, "fabric"));
         final String dir = ctx.fabric.resolve("aeron-" + host).toString();
         MediaDriver d = null;
         Aeron a = null;
         Endpoint e = null;
+        Subscription sub = null;
         try {
             e = fabric.openEndpoint("nic-agent-" + host);
             d = MediaDriver.launch(new MediaDriver.Context().aeronDirectoryName(dir).dirDeleteOnStart(true)
                 .dirDeleteOnShutdown(true).threadingMode(ThreadingMode.INVOKER)
-                .publicationTermBufferLength(TERM_LENGTH).ipcTermBufferLength(TERM_LENGTH));
+                .publicationTermBufferLength(TERM_LENGTH).ipcTermBufferLength(TERM_LENGTH)
+                .errorHandler(this::failed));
             a = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir).driverAgentInvoker(d.sharedAgentInvoker())
-                .useConductorAgentInvoker(true));
+                .useConductorAgentInvoker(true).errorHandler(this::failed));
+            sub = a.addSubscription("aeron:udp?endpoint=" + ctx.listen, STREAM_ID);
+            for (final Map.Entry<String, String> p : peers.entrySet()) {
+                publications.put(p.getKey(), a.addPublication("aeron:udp?endpoint=" + p.getValue(), STREAM_ID));
+            }
         } catch (final RuntimeException | Error t) {
-            closeQuietly(a);
+            closeQuietly(a);   // its publications and subscription with it
             closeQuietly(d);
             closeQuietly(e);
             fabric.close();
@@ -210,11 +253,8 @@ public final class NicAgent implements AutoCloseable {
         this.driverInvoker = d.sharedAgentInvoker();
         this.aeron = a;
         this.clientInvoker = a.conductorAgentInvoker();
+        this.subscription = sub;
         this.served = new ServedRegions(endpoint);
-        this.subscription = aeron.addSubscription("aeron:udp?endpoint=" + ctx.listen, STREAM_ID);
-        for (final Map.Entry<String, String> p : peers.entrySet()) {
-            publications.put(p.getKey(), aeron.addPublication("aeron:udp?endpoint=" + p.getValue(), STREAM_ID));
-        }
         this.duty = new Thread(this::run, "softclan-nic-agent-" + host);
         duty.setDaemon(true);
         duty.start();
@@ -231,6 +271,21 @@ public final class NicAgent implements AutoCloseable {
      */
     public static NicAgent launch(final Context ctx) {
         return new NicAgent(ctx);
+    }
+
+    private void failed(final Throwable t) {
+        if (failure == null) {
+            failure = t;
+        }
+    }
+
+    /**
+     * {@return whether the agent is running}: not closed, its duty thread alive, and neither its Aeron
+     * client nor its driver has reported an error (for example a stall of the duty thread longer than
+     * Aeron's liveness timeouts, after which the client closes itself)
+     */
+    public boolean isAlive() {
+        return !closed.get() && duty.isAlive() && failure == null;
     }
 
     /** {@return this host's name} */
@@ -273,15 +328,19 @@ public final class NicAgent implements AutoCloseable {
         b.putInt(LOOKUP_NAME_LENGTH_OFFSET, n.length);
         b.putBytes(LOOKUP_NAMES_OFFSET, h);
         b.putBytes(LOOKUP_NAMES_OFFSET + h.length, n);
-        final byte[] reply = request(pub, owner, b, LOOKUP_NAMES_OFFSET + h.length + n.length, id, "look-up of " + region);
+        final byte[] reply = request(pub, owner, b, LOOKUP_NAMES_OFFSET + h.length + n.length, id, LOOKUP_REPLY_TYPE,
+            LOOKUP_REPLY_TEXT_OFFSET, "look-up of " + region);
         final org.agrona.concurrent.UnsafeBuffer r = new org.agrona.concurrent.UnsafeBuffer(reply);
         final int status = r.getInt(REPLY_STATUS_OFFSET);
         final String text = text(r, LOOKUP_REPLY_TEXT_OFFSET, r.getInt(REPLY_TEXT_LENGTH_OFFSET));
         if (status != STATUS_OK) {
             throw RemoteRegion.failure(status, "host '" + owner + "' refused the import of '" + name + "': " + text);
         }
-        return new RemoteRegion(this, owner, name, key, r.getLong(LOOKUP_REPLY_SIZE_OFFSET),
-            r.getLong(LOOKUP_REPLY_GENERATION_OFFSET));
+        final long size = r.getLong(LOOKUP_REPLY_SIZE_OFFSET);
+        if (size < 0) {
+            throw new DsmException("host '" + owner + "' answered the look-up of '" + name + "' with a size of " + size);
+        }
+        return new RemoteRegion(this, owner, name, key, size, r.getLong(LOOKUP_REPLY_GENERATION_OFFSET));
     }
 
     /**
@@ -301,6 +360,7 @@ public final class NicAgent implements AutoCloseable {
         m.put("malformed", malformed.get());
         m.put("backPressured", backPressured.get());
         m.put("repliesDropped", repliesDropped.get());
+        m.put("dutyErrors", dutyErrors.get());
         m.put("lastRefusal", lastRefusal);
         return m;
     }
@@ -361,14 +421,29 @@ public final class NicAgent implements AutoCloseable {
         }
     }
 
-    /** Sends a request and {@return its reply's bytes}, waiting at most the timeout. */
+    /** What a request waits for: a reply of {@code type} from {@code host}. */
+    private record Pending(CompletableFuture<byte[]> reply, int type, String host) {
+    }
+
+    /**
+     * Sends a request and {@return its reply's bytes} (a reply of {@code replyType} from {@code owner} with
+     * this request's id, at least {@code minLength} bytes long), waiting at most the timeout.
+     */
     byte[] request(final Publication pub, final String owner, final DirectBuffer b, final int length, final long id,
-                   final String what) {
+                   final int replyType, final int minLength, final String what) {
         final CompletableFuture<byte[]> f = new CompletableFuture<>();
-        pending.put(id, f);
+        pending.put(id, new Pending(f, replyType, owner));
         try {
+            if (closed.get()) {
+                throw new LinkTimeoutException(what + ": the agent of host '" + host + "' is closed");
+            }
             offer(pub, owner, b, length, what);
-            return f.get(timeoutNanos, TimeUnit.NANOSECONDS);
+            final byte[] reply = f.get(timeoutNanos, TimeUnit.NANOSECONDS);
+            if (reply.length < minLength) {
+                throw new DsmException(what + ": host '" + owner + "' sent a reply of " + reply.length
+                    + " bytes, shorter than its " + minLength + "-byte layout");
+            }
+            return reply;
         } catch (final TimeoutException e) {
             throw new LinkTimeoutException(what + ": host '" + owner + "' did not answer within "
                 + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
@@ -376,7 +451,10 @@ public final class NicAgent implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new LinkTimeoutException(what + ": interrupted");
         } catch (final ExecutionException e) {
-            throw new IllegalStateException(e.getCause());
+            if (e.getCause() instanceof DsmException d) {
+                throw d;
+            }
+            throw new DsmException(what + ": " + e.getCause(), e.getCause());
         } finally {
             pending.remove(id);
         }
@@ -392,12 +470,19 @@ public final class NicAgent implements AutoCloseable {
         final IdleStrategy idle = new BackoffIdleStrategy(100, 10, 1_000, 100_000);
         final FragmentAssembler assembler = new FragmentAssembler(this::onMessage);
         while (running) {
-            int work = driverInvoker.invoke();
-            work += clientInvoker.invoke();
-            if (!backlog.isEmpty()) {
-                work += sendBacklog();
+            int work = 0;
+            try {
+                work += driverInvoker.invoke();
+                work += clientInvoker.invoke();
+                if (!backlog.isEmpty()) {
+                    work += sendBacklog();
+                }
+                work += subscription.poll(assembler, 64);
+            } catch (final RuntimeException e) {
+                // a defect here must not end the host's link: counted, the loop goes on
+                dutyErrors.incrementAndGet();
+                lastRefusal = "duty thread: " + e;
             }
-            work += subscription.poll(assembler, 64);
             idle.idle(work);
         }
     }
@@ -412,20 +497,24 @@ public final class NicAgent implements AutoCloseable {
         try {
             switch (type) {
                 case WRITE_TYPE -> onWrite(b, offset, length);
-                case LOOKUP_TYPE -> onLookup(b, offset, length, id);
-                case READ_TYPE -> onRead(b, offset, length, id);
+                case LOOKUP_TYPE -> onLookup(b, offset, length, id, header);
+                case READ_TYPE -> onRead(b, offset, length, id, header);
                 case LOOKUP_REPLY_TYPE, READ_REPLY_TYPE -> {
-                    final CompletableFuture<byte[]> f = pending.get(id);
-                    if (f != null) {
+                    final Pending p = pending.get(id);
+                    if (p != null && p.type == type && fromHost(header, p.host)) {
                         final byte[] copy = new byte[length];
                         b.getBytes(offset, copy);
-                        f.complete(copy);
+                        p.reply.complete(copy);
+                    } else {
+                        malformed.incrementAndGet();   // a reply nobody asked for, or of the wrong type
                     }
                 }
                 default -> malformed.incrementAndGet();
             }
-        } catch (final IndexOutOfBoundsException e) {
-            malformed.incrementAndGet();   // a length field pointing past the message
+        } catch (final RuntimeException e) {
+            // a length field pointing past the message, or a defect met on a peer's input: that message only
+            malformed.incrementAndGet();
+            lastRefusal = "a message of type " + type + ": " + e;
         }
     }
 
@@ -454,7 +543,7 @@ public final class NicAgent implements AutoCloseable {
         }
     }
 
-    private void onLookup(final DirectBuffer b, final int o, final int length, final long id) {
+    private void onLookup(final DirectBuffer b, final int o, final int length, final long id, final Header header) {
         if (length < LOOKUP_NAMES_OFFSET) {
             malformed.incrementAndGet();
             return;
@@ -468,7 +557,7 @@ public final class NicAgent implements AutoCloseable {
         final String asker = ServedRegions.name(b, o + LOOKUP_NAMES_OFFSET, hl);
         final String name = ServedRegions.name(b, o + LOOKUP_NAMES_OFFSET + hl, nl);
         final Publication back = asker == null ? null : publications.get(asker);
-        if (back == null || name == null) {
+        if (back == null || name == null || !fromHost(header, asker)) {
             malformed.incrementAndGet();   // no way to answer a host that is not a peer
             return;
         }
@@ -476,7 +565,7 @@ public final class NicAgent implements AutoCloseable {
         final ExpandableArrayBuffer r = replies;
         header(r, LOOKUP_REPLY_TYPE, id);
         r.putInt(REPLY_STATUS_OFFSET, out.status());
-        final byte[] text = out.text().getBytes(StandardCharsets.UTF_8);
+        final byte[] text = forPeer(out, name).getBytes(StandardCharsets.UTF_8);
         r.putInt(REPLY_TEXT_LENGTH_OFFSET, text.length);
         r.putLong(LOOKUP_REPLY_SIZE_OFFSET, out.status() == STATUS_OK ? sizeAndGeneration[0] : 0);
         r.putLong(LOOKUP_REPLY_GENERATION_OFFSET, out.status() == STATUS_OK ? sizeAndGeneration[1] : 0);
@@ -490,7 +579,7 @@ public final class NicAgent implements AutoCloseable {
         reply(back, r, LOOKUP_REPLY_TEXT_OFFSET + text.length);
     }
 
-    private void onRead(final DirectBuffer b, final int o, final int length, final long id) {
+    private void onRead(final DirectBuffer b, final int o, final int length, final long id, final Header header) {
         if (length < READ_NAMES_OFFSET) {
             malformed.incrementAndGet();
             return;
@@ -505,7 +594,7 @@ public final class NicAgent implements AutoCloseable {
         final String asker = ServedRegions.name(b, o + READ_NAMES_OFFSET, hl);
         final String name = ServedRegions.name(b, o + READ_NAMES_OFFSET + hl, nl);
         final Publication back = asker == null ? null : publications.get(asker);
-        if (back == null || name == null) {
+        if (back == null || name == null || !fromHost(header, asker)) {
             malformed.incrementAndGet();
             return;
         }
@@ -525,7 +614,7 @@ public final class NicAgent implements AutoCloseable {
         } else {
             requestsRefused.incrementAndGet();
             lastRefusal = "read of '" + name + "' by host '" + asker + "': " + out.text();
-            final byte[] text = out.text().getBytes(StandardCharsets.UTF_8);
+            final byte[] text = forPeer(out, name).getBytes(StandardCharsets.UTF_8);
             r.putInt(REPLY_TEXT_LENGTH_OFFSET, text.length);
             r.putBytes(READ_REPLY_DATA_OFFSET, text);
             reply(back, r, READ_REPLY_DATA_OFFSET + text.length);
@@ -545,8 +634,13 @@ public final class NicAgent implements AutoCloseable {
                 return;
             }
         }
+        if (backlogBytes + length > MAX_BACKLOG_BYTES) {
+            repliesDropped.incrementAndGet();   // the asker times out; this agent's memory stays bounded
+            return;
+        }
         final byte[] copy = new byte[length];
         r.getBytes(0, copy);
+        backlogBytes += length;
         backlog.computeIfAbsent(back, k -> new java.util.ArrayDeque<>())
             .add(new Backlogged(new org.agrona.concurrent.UnsafeBuffer(copy), System.nanoTime() + timeoutNanos));
     }
@@ -565,9 +659,11 @@ public final class NicAgent implements AutoCloseable {
                 final long pos = e.getKey().offer(b.message, 0, b.message.capacity());
                 if (pos > 0 || pos == Publication.CLOSED || pos == Publication.MAX_POSITION_EXCEEDED) {
                     q.poll();
+                    backlogBytes -= b.message.capacity();
                     sent++;
                 } else if (System.nanoTime() - b.deadline > 0) {
                     q.poll();
+                    backlogBytes -= b.message.capacity();
                     repliesDropped.incrementAndGet();
                 } else {
                     if (pos == Publication.BACK_PRESSURED) {
@@ -580,8 +676,48 @@ public final class NicAgent implements AutoCloseable {
         return sent;
     }
 
+    /**
+     * {@return whether a message came from {@code claimed}'s address} (the Aeron image's source, against
+     * the peer's configured address): a host cannot answer for another, nor have an agent send another
+     * host replies it did not ask for. Hosts that share an address (agents on one machine's loopback)
+     * are not told apart.
+     */
+    private boolean fromHost(final Header header, final String claimed) {
+        final String ip = peerIps.get(claimed);
+        if (ip == null || !(header.context() instanceof io.aeron.Image image)) {
+            return peers.containsKey(claimed);
+        }
+        final String source = image.sourceIdentity();
+        final int colon = source.lastIndexOf(':');
+        final String sourceIp = (colon < 0 ? source : source.substring(0, colon)).replace("[", "").replace("]", "");
+        try {
+            return ip.equals(java.net.InetAddress.getByName(sourceIp).getHostAddress());
+        } catch (final java.io.IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * {@return what a peer is told of a refusal}: a fixed sentence per status naming only the region it
+     * asked for (the details, which may name this host's other regions and files, stay in
+     * {@code lastRefusal})
+     */
+    private String forPeer(final ServedRegions.Outcome out, final String name) {
+        return switch (out.status()) {
+            case STATUS_OK -> "";
+            case LinkMessageDescriptor.STATUS_NO_SUCH_REGION -> "host '" + host + "' serves no region '" + name + "'";
+            case LinkMessageDescriptor.STATUS_ACCESS_DENIED -> "host '" + host + "' denies access to region '" + name
+                + "' (a wrong key, or a region internal to that host)";
+            case LinkMessageDescriptor.STATUS_STALE -> "region '" + name + "' on host '" + host + "' was removed or"
+                + " exported anew since it was imported: import it again";
+            case LinkMessageDescriptor.STATUS_BOUNDS -> "region '" + name + "' on host '" + host + "': "
+                + (out.text().length() > 300 ? out.text().substring(0, 300) : out.text());
+            default -> "host '" + host + "' refused it (" + LinkMessageDescriptor.statusName(out.status()) + ")";
+        };
+    }
+
     static String text(final DirectBuffer b, final int offset, final int length) {
-        if (length <= 0 || offset + length > b.capacity()) {
+        if (length <= 0 || offset < 0 || length > b.capacity() - offset) {
             return "";
         }
         final byte[] t = new byte[length];
@@ -591,15 +727,9 @@ public final class NicAgent implements AutoCloseable {
 
     static String checkName(final String name, final String what) {
         Objects.requireNonNull(name, what);
-        if (name.isEmpty() || name.length() > LinkMessageDescriptor.MAX_NAME_LENGTH) {
-            throw new IllegalArgumentException(what + " '" + name + "' must have 1 to "
-                + LinkMessageDescriptor.MAX_NAME_LENGTH + " characters");
-        }
-        for (int i = 0; i < name.length(); i++) {
-            final char c = name.charAt(i);
-            if (c < 0x21 || c > 0x7E || c == '@') {
-                throw new IllegalArgumentException(what + " '" + name + "' may hold printable US-ASCII only, no '@'");
-            }
+        if (!Fabric.isValidRegionName(name)) {
+            throw new IllegalArgumentException(what + " '" + name + "': use 1 to 100 of A-Z a-z 0-9 . _ -,"
+                + " starting with a letter or digit");
         }
         return name;
     }
@@ -614,17 +744,27 @@ public final class NicAgent implements AutoCloseable {
         }
     }
 
-    /** Stops the duty thread, closes the publications, the subscription, the driver and the fabric. */
+    /**
+     * Stops the duty thread, fails the requests still waiting, and closes the publications, the
+     * subscription, the driver (deleting its directory) and the fabric. Idempotent. If the duty thread does
+     * not stop within 5 s, the agent's memory is left as it is (a thread may still be inside it).
+     */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         running = false;
         try {
             duty.join(5_000);
         } catch (final InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        for (final CompletableFuture<byte[]> f : pending.values()) {
-            f.completeExceptionally(new LinkTimeoutException("the agent of host '" + host + "' closed"));
+        for (final Pending p : pending.values()) {
+            p.reply.completeExceptionally(new LinkTimeoutException("the agent of host '" + host + "' closed"));
+        }
+        if (duty.isAlive()) {
+            return;
         }
         served.close();
         closeQuietly(aeron);

@@ -228,7 +228,7 @@ public final class RemoteRegion {
         b.putBytes(READ_NAMES_OFFSET, me);
         b.putBytes(READ_NAMES_OFFSET + me.length, nameBytes);
         final byte[] reply = agent.request(publication, host, b, READ_NAMES_OFFSET + me.length + nameBytes.length, id,
-            "a read of " + this);
+            LinkMessageDescriptor.READ_REPLY_TYPE, READ_REPLY_DATA_OFFSET, "a read of " + this);
         final UnsafeBuffer r = new UnsafeBuffer(reply);
         final int status = r.getInt(REPLY_STATUS_OFFSET);
         final int n = r.getInt(REPLY_TEXT_LENGTH_OFFSET);

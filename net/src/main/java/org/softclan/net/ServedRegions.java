@@ -7,6 +7,7 @@ import static org.softclan.net.LinkMessageDescriptor.MAX_NAME_LENGTH;
 import static org.softclan.net.LinkMessageDescriptor.STATUS_ACCESS_DENIED;
 import static org.softclan.net.LinkMessageDescriptor.STATUS_BOUNDS;
 import static org.softclan.net.LinkMessageDescriptor.STATUS_FAILED;
+import static org.softclan.net.LinkMessageDescriptor.STATUS_MALFORMED;
 import static org.softclan.net.LinkMessageDescriptor.STATUS_NO_SUCH_REGION;
 import static org.softclan.net.LinkMessageDescriptor.STATUS_OK;
 import static org.softclan.net.LinkMessageDescriptor.STATUS_STALE;
@@ -17,6 +18,7 @@ import java.util.Map;
 import org.agrona.DirectBuffer;
 import org.softclan.dsm.DsmException;
 import org.softclan.dsm.Endpoint;
+import org.softclan.dsm.Fabric;
 import org.softclan.dsm.NoSuchRegionException;
 import org.softclan.dsm.OutboundMapping;
 import org.softclan.dsm.RegionAccessException;
@@ -54,13 +56,20 @@ final class ServedRegions implements AutoCloseable {
      * @return the outcome; on success {@code sizeAndGeneration} holds the size and the generation
      */
     Outcome lookup(final String name, final long key, final long[] sizeAndGeneration) {
+        if (!Fabric.isValidRegionName(name)) {
+            return new Outcome(STATUS_MALFORMED, "'" + name + "' is not a region name");
+        }
+        if (Fabric.isReservedRegionName(name)) {
+            // event queues, rings, listeners: the layers' own memory, not served to other hosts
+            return new Outcome(STATUS_ACCESS_DENIED, "region '" + name + "' is internal to this host");
+        }
         Served s = byName.get(name);
-        if (s != null && (!valid(s.mapping) || s.key != key)) {
-            if (!valid(s.mapping)) {
-                byName.remove(name);
-                s.mapping.close();
-            }
+        if (s != null && !valid(s.mapping)) {
+            forget(name);
             s = null;
+        }
+        if (s != null && s.key != key) {
+            return new Outcome(STATUS_ACCESS_DENIED, "wrong access key for region '" + name + "'");
         }
         if (s == null) {
             final OutboundMapping m;
@@ -70,17 +79,23 @@ final class ServedRegions implements AutoCloseable {
                 return new Outcome(STATUS_NO_SUCH_REGION, e.getMessage());
             } catch (final RegionAccessException e) {
                 return new Outcome(STATUS_ACCESS_DENIED, e.getMessage());
-            } catch (final DsmException e) {
+            } catch (final DsmException | IllegalArgumentException e) {
                 return new Outcome(STATUS_FAILED, e.getMessage());
             }
-            final Served old = byName.put(name, s = new Served(m, key));
-            if (old != null) {
-                old.mapping.close();   // a lookup with another, right, key: the region has one key
-            }
+            s = new Served(m, key);
+            byName.put(name, s);
         }
         sizeAndGeneration[0] = s.mapping.size();
         sizeAndGeneration[1] = s.mapping.generation();
         return Outcome.OK;
+    }
+
+    /** Drops the import of a region that is gone or exported anew: its memory is not kept mapped. */
+    private void forget(final String name) {
+        final Served s = byName.remove(name);
+        if (s != null) {
+            s.mapping.close();
+        }
     }
 
     private static boolean valid(final OutboundMapping m) {
@@ -116,7 +131,7 @@ final class ServedRegions implements AutoCloseable {
                 }
                 case KIND_LONG_RELEASE, KIND_LONG_VOLATILE -> {
                     if (length != Long.BYTES) {
-                        return new Outcome(LinkMessageDescriptor.STATUS_MALFORMED, "an ordered store of " + length + " bytes");
+                        return new Outcome(STATUS_MALFORMED, "an ordered store of " + length + " bytes");
                     }
                     final long value = data.getLong(dataOffset);
                     if (kind == KIND_LONG_RELEASE) {
@@ -126,12 +141,13 @@ final class ServedRegions implements AutoCloseable {
                     }
                 }
                 default -> {
-                    return new Outcome(LinkMessageDescriptor.STATUS_MALFORMED, "write kind " + kind);
+                    return new Outcome(STATUS_MALFORMED, "write kind " + kind);
                 }
             }
         } catch (final RegionBoundsException e) {
             return new Outcome(STATUS_BOUNDS, e.getMessage());
         } catch (final StaleRegionException e) {
+            forget(name);
             return new Outcome(STATUS_STALE, e.getMessage());
         } catch (final IllegalArgumentException | DsmException e) {
             return new Outcome(STATUS_FAILED, e.getMessage());
@@ -165,6 +181,7 @@ final class ServedRegions implements AutoCloseable {
         } catch (final RegionBoundsException e) {
             return new Outcome(STATUS_BOUNDS, e.getMessage());
         } catch (final StaleRegionException e) {
+            forget(name);
             return new Outcome(STATUS_STALE, e.getMessage());
         } catch (final IllegalArgumentException | DsmException e) {
             return new Outcome(STATUS_FAILED, e.getMessage());
@@ -174,7 +191,7 @@ final class ServedRegions implements AutoCloseable {
 
     private static Outcome check(final Served s, final String name, final long generation, final long key) {
         if (s == null) {
-            return new Outcome(STATUS_ACCESS_DENIED, "region '" + name + "' was not looked up by any peer host");
+            return new Outcome(STATUS_STALE, "region '" + name + "' is not served (never looked up, or gone since)");
         }
         if (s.key != key) {
             return new Outcome(STATUS_ACCESS_DENIED, "region '" + name + "': wrong key");

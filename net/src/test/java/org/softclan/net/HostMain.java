@@ -171,7 +171,9 @@ public final class HostMain {
      * (a WRITE whose name length points past the message), {@code negative} (a negative data length),
      * {@code badName} (a name with a control byte), {@code bounds} (a WRITE of region r past its end, with
      * its right key and generation 1), {@code lookupStranger} (a LOOKUP from a host that is not a peer),
-     * {@code readHuge} (a READ of 2^31-1 bytes).
+     * {@code readHuge} (a READ of 2^31-1 bytes), {@code lookupInvalid} (a LOOKUP of "r!", printable but no
+     * region name), {@code lookupInternal} (a LOOKUP of "evq-x", a name reserved for a host's own layers),
+     * {@code replyForged} (a LOOKUP_REPLY nobody asked for).
      */
     private static void forge(final String host, final String what) {
         final org.agrona.ExpandableArrayBuffer b = new org.agrona.ExpandableArrayBuffer(256);
@@ -193,6 +195,25 @@ public final class HostMain {
             case "negative" -> b.putInt(LinkMessageDescriptor.WRITE_DATA_LENGTH_OFFSET, -8);
             case "badName" -> b.putByte(LinkMessageDescriptor.WRITE_NAME_OFFSET, (byte) 7);
             case "bounds" -> b.putLong(LinkMessageDescriptor.WRITE_OFFSET_OFFSET, 4096 - 4);
+            case "lookupInvalid", "lookupInternal" -> {
+                final byte[] me = agent.host().getBytes(StandardCharsets.US_ASCII);
+                final byte[] n = (what.equals("lookupInvalid") ? "r!" : "evq-x").getBytes(StandardCharsets.US_ASCII);
+                NicAgent.header(b, LinkMessageDescriptor.LOOKUP_TYPE, 97);
+                b.putLong(LinkMessageDescriptor.LOOKUP_KEY_OFFSET, 0);
+                b.putInt(LinkMessageDescriptor.LOOKUP_HOST_LENGTH_OFFSET, me.length);
+                b.putInt(LinkMessageDescriptor.LOOKUP_NAME_LENGTH_OFFSET, n.length);
+                b.putBytes(LinkMessageDescriptor.LOOKUP_NAMES_OFFSET, me);
+                b.putBytes(LinkMessageDescriptor.LOOKUP_NAMES_OFFSET + me.length, n);
+                length = LinkMessageDescriptor.LOOKUP_NAMES_OFFSET + me.length + n.length;
+            }
+            case "replyForged" -> {
+                NicAgent.header(b, LinkMessageDescriptor.LOOKUP_REPLY_TYPE, 12345);
+                b.putInt(LinkMessageDescriptor.REPLY_STATUS_OFFSET, LinkMessageDescriptor.STATUS_OK);
+                b.putInt(LinkMessageDescriptor.REPLY_TEXT_LENGTH_OFFSET, 0);
+                b.putLong(LinkMessageDescriptor.LOOKUP_REPLY_SIZE_OFFSET, 1L << 40);
+                b.putLong(LinkMessageDescriptor.LOOKUP_REPLY_GENERATION_OFFSET, 1);
+                length = LinkMessageDescriptor.LOOKUP_REPLY_TEXT_OFFSET;
+            }
             case "lookupStranger" -> {
                 final byte[] stranger = "mallory".getBytes(StandardCharsets.US_ASCII);
                 NicAgent.header(b, LinkMessageDescriptor.LOOKUP_TYPE, 99);

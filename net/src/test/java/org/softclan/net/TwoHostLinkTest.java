@@ -15,7 +15,8 @@ import org.softclan.dsm.testing.JvmProcess;
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class TwoHostLinkTest {
-    private static final int PORT = 40_456;
+    /** A port per run: a run left over (or one beside it) on the loopback fallback does not collide. */
+    private static final int PORT = 20_000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(20_000) * 2;
     private static final int SLOTS = 16;
 
     private static String reply(final JvmProcess p, final String command) throws InterruptedException {
@@ -88,7 +89,7 @@ class TwoHostLinkTest {
             assertEquals(0, field(events, "once"), "the one-shot tripwire fired before a write touched it: " + events);
             ok(b, "store r@a 8 1");
             ok(b, "store r@a 8 2");
-            ok(b, "read r@a 8");   // after both stores: the owner applied them
+            assertEquals("OK 2", ok(b, "read r@a 8"), "after both stores: the owner applied them");
             final String after = ok(a, "events");
             assertEquals(1, field(after, "once"), "a one-shot tripwire written twice: " + after);
             assertEquals(2000, field(after, "count"), after);
@@ -128,8 +129,10 @@ class TwoHostLinkTest {
     /**
      * A hostile host sends forged messages (too short, another version, an unknown type, a name length
      * past the message, a negative length, a control byte in a name, a write past the region's end, a
-     * look-up from a host that is not a peer, a read of 2 GiB): each is refused and counted, nothing is
-     * stored, the owner's agent goes on, and the same host's honest writes afterwards land and fire.
+     * look-up from a host that is not a peer, a read of 2 GiB, look-ups of a name that is no region name and
+     * of a name reserved for the host's own layers, a reply nobody asked for): each is refused and counted,
+     * nothing is stored, the owner's agent goes on (no error on its duty thread), and the same host's honest
+     * writes afterwards land and fire.
      */
     @Test
     void forgedMessagesAreRefusedAndCountedAndTheAgentGoesOn() throws Exception {
@@ -137,11 +140,11 @@ class TwoHostLinkTest {
             final JvmProcess[] p = start(hosts, 5_000);
             final JvmProcess a = p[0];
             final JvmProcess b = p[1];
-            ok(a, "export r 4096 7");
+            assertEquals("OK 1", ok(a, "export r 4096 7"), "the bounds forgery names generation 1");
             ok(a, "arm r 0 " + SLOTS);
             ok(b, "import r@a 7");
             final String[] forged = {"short", "version", "type", "nameLength", "negative", "badName", "bounds",
-                "lookupStranger", "readHuge"};
+                "lookupStranger", "readHuge", "lookupInvalid", "lookupInternal", "replyForged"};
             for (final String f : forged) {
                 ok(b, "forge a " + f);
             }
@@ -150,10 +153,11 @@ class TwoHostLinkTest {
             final String counters = ok(a, "counters");
             final String readBack = ok(b, "read r@a 4088");   // the bounds forgery aimed at bytes 4092..4099
             System.out.println("forged: " + String.join(",", forged) + "; owner's agent: " + counters + "; events: " + events);
-            assertEquals(7, field(counters, "malformed"), "short, version, type, nameLength, negative, badName,"
-                + " lookupStranger: " + counters);
+            assertEquals(8, field(counters, "malformed"), "short, version, type, nameLength, negative, badName,"
+                + " lookupStranger, replyForged: " + counters);
             assertEquals(1, field(counters, "writesRefused"), "bounds: " + counters);
-            assertEquals(1, field(counters, "requestsRefused"), "readHuge: " + counters);
+            assertEquals(3, field(counters, "requestsRefused"), "readHuge, lookupInvalid, lookupInternal: " + counters);
+            assertEquals(0, field(counters, "dutyErrors"), counters);
             assertEquals(20, field(counters, "writesApplied"), counters);
             assertEquals(10, field(events, "count"), events);
             assertEquals("OK 0", readBack, "a refused write stored something");

@@ -21,7 +21,9 @@ import org.softclan.tripwire.TripwireUnit;
  * this host sees) and a NIC agent, driven by one command per line on stdin, one reply per command.
  *
  * <pre>
- * agent HOST LISTEN PEER=ADDR TIMEOUT_MS   launches the agent: OK
+ * agent HOST LISTEN PEER=ADDR TIMEOUT_MS [invoker]
+ *                                            launches the agent (with "invoker": no duty thread; the echo and
+ *                                            ping loops drive it): OK
  * export NAME SIZE KEY                       exports a region with room for tripwires: OK generation
  * arm NAME OFFSET N                          an EVENT tripwire on the word at OFFSET; a thread polls its
  *                                            events and checks each against the N slots (see send): OK
@@ -38,6 +40,8 @@ import org.softclan.tripwire.TripwireUnit;
  * store NAME@HOST OFFSET VALUE               a remote release store: OK
  * read NAME@HOST OFFSET                      a remote acquire load: OK value
  * counters                                   the agent's counters: OK k=v ...
+ * echo LOCAL REMOTE@HOST / ping LOCAL REMOTE@HOST N WARM, aeronEcho LISTEN PEER / aeronPing LISTEN PEER N
+ *   WARM, tcpEcho PORT / tcpPing ADDR PORT N WARM: round trips for {@link TwoHostPingMain} ({@link LinkPing})
  * forge HOST WHAT                            a hostile host: sends HOST's agent one forged message (see
  *                                            forge below): OK
  * </pre>
@@ -47,6 +51,10 @@ public final class HostMain {
     private static Endpoint app;
     private static TripwireUnit unit;
     private static NicAgent agent;
+    /** The agent has no duty thread: the program's waiting threads drive it. */
+    private static boolean driven;
+    /** Set once an echo or ping loop drives the agent (the driver thread then stops). */
+    private static volatile boolean loopDrives;
     private static final Map<String, InboundMapping> EXPORTS = new ConcurrentHashMap<>();
     private static final Map<String, RemoteRegion> IMPORTS = new ConcurrentHashMap<>();
     private static final AtomicLong EVENTS = new AtomicLong();
@@ -84,8 +92,21 @@ public final class HostMain {
         switch (c[0]) {
             case "agent" -> {
                 final String[] peer = c[3].split("=", 2);
+                driven = c.length > 5 && c[5].equals("invoker");
                 agent = NicAgent.launch(new NicAgent.Context().fabric(root).host(c[1]).listen(c[2])
-                    .peer(peer[0], peer[1]).timeout(Long.parseLong(c[4]), TimeUnit.MILLISECONDS));
+                    .peer(peer[0], peer[1]).timeout(Long.parseLong(c[4]), TimeUnit.MILLISECONDS).dutyThread(!driven));
+                if (driven) {
+                    // between commands nobody waits on the link: this thread drives it until echo or ping does
+                    final Thread t = new Thread(() -> {
+                        final org.agrona.concurrent.IdleStrategy idle = new org.agrona.concurrent.BackoffIdleStrategy(
+                            100, 10, 1_000, 100_000);
+                        while (!loopDrives) {
+                            idle.idle(agent.doWork());
+                        }
+                    }, "driver");
+                    t.setDaemon(true);
+                    t.start();
+                }
                 return "OK";
             }
             case "export" -> {
@@ -156,6 +177,31 @@ public final class HostMain {
                 final StringBuilder s = new StringBuilder("OK");
                 agent.counters().forEach((k, v) -> s.append(' ').append(k).append('=').append(v));
                 return s.toString();
+            }
+            case "echo" -> {
+                loopDrives = driven;
+                LinkPing.echo(agent, driven, unit, EXPORTS.get(c[1]), IMPORTS.get(c[2]));
+                return "OK";
+            }
+            case "ping" -> {
+                loopDrives = driven;
+                return "OK " + LinkPing.ping(agent, driven, unit, EXPORTS.get(c[1]), IMPORTS.get(c[2]), Integer.parseInt(c[3]),
+                    Integer.parseInt(c[4]));
+            }
+            case "aeronEcho" -> {
+                LinkPing.aeronEcho(new LinkPing.AeronPeer(root.resolve("aeron-raw"), c[1], c[2], c.length > 3));
+                return "OK";
+            }
+            case "aeronPing" -> {
+                return "OK " + LinkPing.aeronPing(new LinkPing.AeronPeer(root.resolve("aeron-raw"), c[1], c[2], c.length > 5),
+                    Integer.parseInt(c[3]), Integer.parseInt(c[4]));
+            }
+            case "tcpEcho" -> {
+                LinkPing.tcpEcho(Integer.parseInt(c[1]));
+                return "OK";
+            }
+            case "tcpPing" -> {
+                return "OK " + LinkPing.tcpPing(c[1], Integer.parseInt(c[2]), Integer.parseInt(c[3]), Integer.parseInt(c[4]));
             }
             case "forge" -> {
                 forge(c[1], c[2]);

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.softclan.dsm.testing.JvmProcess;
 
 /**
@@ -36,12 +38,19 @@ class TwoHostLinkTest {
     }
 
     private static JvmProcess[] start(final TwoHosts hosts, final long timeoutMillis) throws Exception {
+        return start(hosts, timeoutMillis, false);
+    }
+
+    /** Starts both hosts' programs and agents; {@code invoker}: agents with no duty thread (the program drives). */
+    private static JvmProcess[] start(final TwoHosts hosts, final long timeoutMillis, final boolean invoker)
+        throws Exception {
+        final String mode = invoker ? " invoker" : "";
         final JvmProcess a = hosts.start(0, HostMain.class);
         final JvmProcess b = hosts.start(1, HostMain.class);
         a.expectLine("READY", 60, TimeUnit.SECONDS);
         b.expectLine("READY", 60, TimeUnit.SECONDS);
-        ok(a, "agent a " + hosts.address(0, PORT) + " b=" + hosts.address(1, PORT) + " " + timeoutMillis);
-        ok(b, "agent b " + hosts.address(1, PORT) + " a=" + hosts.address(0, PORT) + " " + timeoutMillis);
+        ok(a, "agent a " + hosts.address(0, PORT) + " b=" + hosts.address(1, PORT) + " " + timeoutMillis + mode);
+        ok(b, "agent b " + hosts.address(1, PORT) + " a=" + hosts.address(0, PORT) + " " + timeoutMillis + mode);
         return new JvmProcess[] {a, b};
     }
 
@@ -60,13 +69,15 @@ class TwoHostLinkTest {
      * store of its number into word 0, where host a has armed a tripwire. On host a the tripwire fires once
      * per pointer store, on host a (its event queue), and every time the slot the pointer names already
      * holds that message or a later one (data before the pointer across the link); a one-shot tripwire
-     * fires once; host b reads the pointer back by a remote read.
+     * fires once; host b reads the pointer back by a remote read. Both ways an agent runs: with its own
+     * duty thread, and driven by the program's threads ({@code dutyThread(false)}, {@link NicAgent#doWork()}).
      */
-    @Test
-    void storesCrossInOrderAndFireTheOwnersTripwiresOncePerWrite() throws Exception {
+    @ParameterizedTest(name = "program drives the agent: {0}")
+    @ValueSource(booleans = {false, true})
+    void storesCrossInOrderAndFireTheOwnersTripwiresOncePerWrite(final boolean invoker) throws Exception {
         try (TwoHosts hosts = new TwoHosts()) {
-            System.out.println("hosts: " + hosts.describe());
-            final JvmProcess[] p = start(hosts, 5_000);
+            System.out.println("hosts: " + hosts.describe() + (invoker ? "; agents driven by the programs" : ""));
+            final JvmProcess[] p = start(hosts, 5_000, invoker);
             final JvmProcess a = p[0];
             final JvmProcess b = p[1];
             ok(a, "export r 4096 7");

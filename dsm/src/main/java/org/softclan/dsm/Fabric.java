@@ -406,12 +406,7 @@ public final class Fabric implements AutoCloseable {
      * @param name a name from anywhere (a peer's message included)
      */
     public static boolean isValidRegionName(final String name) {
-        try {
-            NameService.validateName(name);
-            return true;
-        } catch (final IllegalArgumentException e) {
-            return false;
-        }
+        return NameService.isValidName(name);
     }
 
     /**

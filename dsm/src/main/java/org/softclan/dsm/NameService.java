@@ -106,8 +106,13 @@ final class NameService {
         return root.resolve(name + SUFFIX);
     }
 
+    /** {@return whether {@code name} is a valid region name} (see {@link #validateName}) */
+    static boolean isValidName(final String name) {
+        return name != null && NAME.matcher(name).matches() && !name.endsWith(SUFFIX);
+    }
+
     static void validateName(final String name) {
-        if (name == null || !NAME.matcher(name).matches() || name.endsWith(SUFFIX)) {
+        if (!isValidName(name)) {
             throw new IllegalArgumentException("invalid region name '" + name + "': use 1 to 100 of"
                 + " A-Z a-z 0-9 . _ -, starting with a letter or digit");
         }

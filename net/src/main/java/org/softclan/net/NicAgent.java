@@ -179,6 +179,8 @@ public final class NicAgent implements AutoCloseable {
     }
 
     private final String host;
+    /** {@link #host} in US-ASCII, as requests carry it. */
+    private final byte[] hostBytes;
     private final Map<String, String> peers;
     /** Each peer's IP address as its messages come from (its listen address resolved), or absent if unknown. */
     private final Map<String, String> peerIps = new java.util.HashMap<>();
@@ -230,6 +232,7 @@ public final class NicAgent implements AutoCloseable {
 
     private NicAgent(final Context ctx) {
         this.host = Objects.requireNonNull(ctx.host, "host");
+        this.hostBytes = host.getBytes(StandardCharsets.US_ASCII);
         Objects.requireNonNull(ctx.listen, "listen");
         this.peers = Map.copyOf(ctx.peers);
         for (final Map.Entry<String, String> p : peers.entrySet()) {
@@ -342,7 +345,7 @@ public final class NicAgent implements AutoCloseable {
         final String name = checkName(region.substring(0, at), "region name");
         final String owner = region.substring(at + 1);
         final Publication pub = publication(owner);
-        final byte[] h = host.getBytes(StandardCharsets.US_ASCII);
+        final byte[] h = hostBytes;
         final byte[] n = name.getBytes(StandardCharsets.US_ASCII);
         final long id = nextRequestId.getAndIncrement();
         final ExpandableArrayBuffer b = encoding.get();
@@ -398,6 +401,11 @@ public final class NicAgent implements AutoCloseable {
                 + peers.keySet() + ")");
         }
         return p;
+    }
+
+    /** {@return this host's name in US-ASCII (not to be changed)} */
+    byte[] hostBytes() {
+        return hostBytes;
     }
 
     /** {@return the calling thread's encoding buffer} */
@@ -595,7 +603,7 @@ public final class NicAgent implements AutoCloseable {
         }
         final int nameLength = b.getInt(o + WRITE_NAME_LENGTH_OFFSET);
         final int dataLength = b.getInt(o + WRITE_DATA_LENGTH_OFFSET);
-        final String name = ServedRegions.name(b, o + WRITE_NAME_OFFSET, Math.min(Math.max(nameLength, 0), length - WRITE_NAME_OFFSET));
+        final String name = served.nameAt(b, o + WRITE_NAME_OFFSET, Math.min(Math.max(nameLength, 0), length - WRITE_NAME_OFFSET));
         if (name == null || name.length() != nameLength || dataLength < 0
             || (long) WRITE_NAME_OFFSET + nameLength + dataLength != length) {
             malformed.incrementAndGet();

@@ -214,7 +214,7 @@ public final class RemoteRegion {
     }
 
     private UnsafeBuffer read(final long offset, final int length) {
-        final byte[] me = agent.host().getBytes(StandardCharsets.US_ASCII);
+        final byte[] me = agent.hostBytes();
         final long id = agent.nextRequestId();
         final ExpandableArrayBuffer b = agent.encodingBuffer();
         NicAgent.header(b, READ_TYPE, id);

@@ -44,6 +44,9 @@ final class ServedRegions implements AutoCloseable {
     private final Endpoint endpoint;
     private final Map<String, Served> byName = new HashMap<>();
     private byte[] scratch = new byte[4096];
+    /** The last name {@link #nameAt} decoded, and its bytes. */
+    private String lastName;
+    private byte[] lastNameBytes;
 
     ServedRegions(final Endpoint endpoint) {
         this.endpoint = endpoint;
@@ -144,13 +147,8 @@ final class ServedRegions implements AutoCloseable {
                     return new Outcome(STATUS_MALFORMED, "write kind " + kind);
                 }
             }
-        } catch (final RegionBoundsException e) {
-            return new Outcome(STATUS_BOUNDS, e.getMessage());
-        } catch (final StaleRegionException e) {
-            forget(name);
-            return new Outcome(STATUS_STALE, e.getMessage());
         } catch (final IllegalArgumentException | DsmException e) {
-            return new Outcome(STATUS_FAILED, e.getMessage());
+            return refused(e, name);
         }
         return Outcome.OK;
     }
@@ -178,15 +176,45 @@ final class ServedRegions implements AutoCloseable {
             } else {
                 s.mapping.get(offset, into[0], 0, length);
             }
-        } catch (final RegionBoundsException e) {
-            return new Outcome(STATUS_BOUNDS, e.getMessage());
-        } catch (final StaleRegionException e) {
-            forget(name);
-            return new Outcome(STATUS_STALE, e.getMessage());
         } catch (final IllegalArgumentException | DsmException e) {
-            return new Outcome(STATUS_FAILED, e.getMessage());
+            return refused(e, name);
         }
         return Outcome.OK;
+    }
+
+    /** {@return the outcome of a store or load the import refused} (a stale import is dropped) */
+    private Outcome refused(final RuntimeException e, final String name) {
+        if (e instanceof RegionBoundsException) {
+            return new Outcome(STATUS_BOUNDS, e.getMessage());
+        }
+        if (e instanceof StaleRegionException) {
+            forget(name);
+            return new Outcome(STATUS_STALE, e.getMessage());
+        }
+        return new Outcome(STATUS_FAILED, e.getMessage());
+    }
+
+    /**
+     * {@return the region name a WRITE carries}, without allocating when it is the previous write's (the
+     * usual case: a stream of writes to one region); {@code null} if it is no name (see {@link #name})
+     */
+    String nameAt(final DirectBuffer b, final int offset, final int length) {
+        final byte[] last = lastNameBytes;
+        if (last != null && last.length == length) {
+            int i = 0;
+            while (i < length && b.getByte(offset + i) == last[i]) {
+                i++;
+            }
+            if (i == length) {
+                return lastName;
+            }
+        }
+        final String n = name(b, offset, length);
+        if (n != null) {
+            lastName = n;
+            lastNameBytes = n.getBytes(StandardCharsets.US_ASCII);
+        }
+        return n;
     }
 
     private static Outcome check(final Served s, final String name, final long generation, final long key) {

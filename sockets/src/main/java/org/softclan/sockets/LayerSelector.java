@@ -80,15 +80,6 @@ final class LayerSelector extends AbstractSelector {
         if (e instanceof Error && !(e instanceof InternalError)) {
             throw (Error) e;
         }
-        for (final LayerSelectionKey k : layerKeys) {
-            if (k.isValid() && k.layer.accelerated()) {
-                try {
-                    k.layer.recheckPeer();
-                } catch (final RuntimeException | InternalError cut) {
-                    k.layer.breakOff();
-                }
-            }
-        }
         boolean intact;
         try {
             intact = b.isIntact();
@@ -97,7 +88,20 @@ final class LayerSelector extends AbstractSelector {
         }
         if (!intact) {
             bellBroken = true;
+            // a fault the JVM still holds back from this thread's touches of the cut doorbell must come out
+            // here, not inside the channels' checks below, which would take it for a cut of their own regions
+            // and break connections that are whole (slow, a thread start: once per selector)
+            org.softclan.dsm.RegionFaults.takeHeldBack();
             SocketLayer.STATS.error("the doorbell " + b + " was cut from outside: the selector polls every ms");
+        }
+        for (final LayerSelectionKey k : layerKeys) {
+            if (k.isValid() && k.layer.accelerated()) {
+                try {
+                    k.layer.recheckPeer();
+                } catch (final RuntimeException | InternalError cut) {
+                    k.layer.breakOff();
+                }
+            }
         }
     }
 

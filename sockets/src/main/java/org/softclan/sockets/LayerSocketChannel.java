@@ -320,9 +320,7 @@ final class LayerSocketChannel extends LayerConnectingChannel implements TimedCh
      */
     private SocketException cut(final InternalError fault) {
         broken = true;
-        final SocketException e = SocketErrors.cut(fault);
-        SocketLayer.STATS.error(this + ": " + e.getCause().getMessage());
-        return e;
+        return SocketErrors.cut(fault);
     }
 
     /** Marks this channel broken (a fault of its stream's memory met outside it); its next read or write fails. */

@@ -25,7 +25,7 @@ final class SocketErrors {
     /**
      * {@return "Connection reset" for a fault of mapped memory met during a read or write}, its cause the
      * {@link org.softclan.dsm.RegionTruncatedException} naming the region(s) of this JVM found cut (which
-     * marks them {@linkplain org.softclan.dsm.Mapping#isKnownCut() known cut})
+     * marks them {@linkplain org.softclan.dsm.Mapping#isKnownCut() known cut}); recorded in the layer's stats
      *
      * @throws InternalError {@code fault} itself, if no mapping of this JVM was cut (not a cut region's fault)
      */
@@ -34,6 +34,7 @@ final class SocketErrors {
         if (t == null) {
             throw fault;
         }
+        SocketLayer.STATS.error("a connection met a region cut from outside: " + t.getMessage());
         return with("Connection reset", t);
     }
 

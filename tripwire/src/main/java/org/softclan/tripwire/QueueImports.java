@@ -87,6 +87,9 @@ final class QueueImports implements AutoCloseable {
     }
 
     private static boolean stillValid(final Ref r) {
+        if (r.mapping.isKnownCut()) {
+            return false;   // its header is not read again: a new import finds what the name is now
+        }
         try {
             return r.mapping.isValid();
         } catch (final RuntimeException e) {

@@ -430,6 +430,33 @@ public final class Fabric implements AutoCloseable {
         return names.lookup(name);
     }
 
+    /** The importers of regions of other hosts, by fabric identity: see {@link #attachRemoteImporter}. */
+    private static final java.util.Map<Object, RemoteImporter> REMOTE = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * Attaches the importer of regions of other hosts (a NIC agent) to this fabric's directory, for every
+     * {@code Fabric} this JVM opens on it: from now on an import of {@code NAME@HOST} asks it. One per
+     * directory and JVM.
+     *
+     * @param importer the importer
+     * @return closing it detaches the importer (imports made meanwhile stay as they are)
+     * @throws IllegalStateException if another importer is attached to this directory in this JVM
+     */
+    public AutoCloseable attachRemoteImporter(final RemoteImporter importer) {
+        java.util.Objects.requireNonNull(importer, "importer");
+        final Object id = identity;
+        if (REMOTE.putIfAbsent(id, importer) != null) {
+            throw new IllegalStateException("fabric " + root + " already has an importer of other hosts' regions"
+                + " (a NIC agent) in this JVM");
+        }
+        return () -> REMOTE.remove(id, importer);
+    }
+
+    /** {@return the importer attached to this fabric's directory, or null} */
+    RemoteImporter remoteImporter() {
+        return REMOTE.get(identity);
+    }
+
     NameService names() {
         return names;
     }

@@ -52,8 +52,27 @@ final class MappedRegion {
         this.channel = channel;
         this.address = address;
         this.length = length;
-        this.descriptor = descriptor(channel);
+        this.descriptor = channel == null ? -1 : descriptor(channel);
         this.descriptorPath = descriptor >= 0 ? Path.of("/proc/self/fd/" + descriptor) : null;
+    }
+
+    /**
+     * Memory of this process alone, zeroed, standing in for a region's header where the region has no
+     * local file (a region of another host): its state word is this process's view of the region. No
+     * file, no descriptor; never cut; freed by {@link #unmap()}.
+     *
+     * @param what  names the region, for messages
+     * @param length bytes
+     */
+    static MappedRegion detached(final String what, final long length) {
+        final long address = net.openhft.chronicle.core.UnsafeMemory.UNSAFE.allocateMemory(length);
+        net.openhft.chronicle.core.UnsafeMemory.UNSAFE.setMemory(address, length, (byte) 0);
+        return new MappedRegion(Path.of("(" + what + ": no local file)"), null, address, length);
+    }
+
+    /** {@return whether this is {@linkplain #detached detached} memory, not a mapped file} */
+    boolean isDetached() {
+        return channel == null;
     }
 
     private static int descriptor(final FileChannel channel) {
@@ -90,6 +109,9 @@ final class MappedRegion {
         if (unmapped) {
             return -1;
         }
+        if (channel == null) {
+            return length;   // detached memory: nobody else can cut it
+        }
         try {
             return descriptorPath != null ? java.nio.file.Files.size(descriptorPath) : channel.size();
         } catch (final IOException e) {
@@ -118,6 +140,10 @@ final class MappedRegion {
         if (unmapped || fileSize() < offset + 4L) {
             return false;
         }
+        if (channel == null) {
+            net.openhft.chronicle.core.UnsafeMemory.UNSAFE.putIntVolatile(null, address + offset, value);
+            return true;
+        }
         final ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, value);
         try {
             int done = 0;
@@ -138,6 +164,10 @@ final class MappedRegion {
     synchronized void unmap() {
         if (!unmapped) {
             unmapped = true;
+            if (channel == null) {
+                net.openhft.chronicle.core.UnsafeMemory.UNSAFE.freeMemory(address);
+                return;
+            }
             try {
                 OS.unmap(address, length);
             } catch (final IOException e) {

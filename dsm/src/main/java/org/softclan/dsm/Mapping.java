@@ -641,10 +641,19 @@ public abstract class Mapping implements AutoCloseable {
      * @param offset  first byte, from the start of the data area
      * @param length  bytes the caller will access from there (bounds-checked now)
      * @return the absolute native address of byte {@code offset} of the data area
+     * @throws UnsupportedOperationException if the region is another host's (it has no local memory)
      */
     public final long address(final long offset, final long length) {
         checkBounds(offset, length);
+        if (file.isDetached()) {
+            throw noLocalMemory();
+        }
         return dataAddress + offset;
+    }
+
+    private UnsupportedOperationException noLocalMemory() {
+        return new UnsupportedOperationException(describe() + " is a region of another host: it has no memory in"
+            + " this process to address (use the mapping's access methods)");
     }
 
     /** {@return bytes in the region's sidecar (0 if it has none); see {@link RegionLayout}} */
@@ -660,12 +669,13 @@ public abstract class Mapping implements AutoCloseable {
      * @return the absolute native address of the sidecar's first byte; it spans
      *         {@link #sidecarSize()} bytes
      * @throws IllegalStateException if the region has no sidecar
+     * @throws UnsupportedOperationException if the region is another host's (it has no local memory)
      * @throws ClosedException       if this mapping is closed
      */
     public final long sidecarAddress() {
         checkBounds(0, 0);
         if (sidecarSize == 0) {
-            throw new IllegalStateException(describe() + " has no sidecar");
+            throw file.isDetached() ? noLocalMemory() : new IllegalStateException(describe() + " has no sidecar");
         }
         return headerAddress + RegionLayout.sidecarOffset(size);
     }

@@ -204,7 +204,34 @@ final class NameService {
 
     // ------------------------------------------------------------------------------------ import
 
+    /** An import of {@code NAME@HOST}: through the fabric's importer of other hosts' regions. */
+    private OutboundMapping importRemote(final Endpoint endpoint, final String name, final int at, final long key) {
+        final String region = name.substring(0, at);
+        final String host = name.substring(at + 1);
+        validateName(region);
+        if (host.isEmpty() || !isValidName(host)) {
+            throw new IllegalArgumentException("'" + name + "': a region of another host is named NAME@HOST, HOST a"
+                + " host name of 1 to 100 of A-Z a-z 0-9 . _ - starting with a letter or digit");
+        }
+        final RemoteImporter importer = endpoint.fabric().remoteImporter();
+        if (importer == null) {
+            throw new NoSuchRegionException("region '" + name + "' is on host '" + host + "', and no NIC agent in this"
+                + " JVM serves fabric " + root + " (launch one: NicAgent.launch with this fabric and host '" + host
+                + "' as a peer)");
+        }
+        final RemoteLink link = importer.importRemote(host, region, key);
+        if (link.size() < 0 || link.generation() < 0) {
+            throw new RegionFormatException("host '" + host + "' reported region '" + region + "' with size "
+                + link.size() + " and generation " + link.generation());
+        }
+        return new OutboundMapping(endpoint, name, link, MappedRegion.detached(name, RegionLayout.HEADER_LENGTH));
+    }
+
     OutboundMapping importRegion(final Endpoint endpoint, final String name, final long key) {
+        final int at = name.lastIndexOf('@');
+        if (at >= 0) {
+            return importRemote(endpoint, name, at, key);
+        }
         validateName(name);
         final Path path = fileOf(name);
         FileChannel ch = null;

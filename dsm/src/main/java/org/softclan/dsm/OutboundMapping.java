@@ -35,13 +35,61 @@ public final class OutboundMapping extends Mapping {
     /** DMA transfers in flight on this mapping; written by the DMA engine only while DMA is active. */
     private volatile long dmaPending;
 
+    /** The link to another host's region, or {@code null} for a region of this host. */
+    private final RemoteLink remote;
+    /** Why a region of another host can no longer be reached ({@link #revokeRemote}), or {@code null}. */
+    private volatile String remoteRevoked;
+
     OutboundMapping(final Endpoint endpoint, final String regionName, final long generation, final long size,
                     final long sidecarSize, final OwnerId owner, final MappedRegion file, final Link link) {
         super(regionName, generation, size, sidecarSize, file, link);
         this.endpoint = endpoint;
         this.owner = owner;
+        this.remote = null;
         this.snoop = endpoint.initialSnoopHook(this);
         OwnerWatchdog.watch(this);
+    }
+
+    /**
+     * A mapping of another host's region ({@code NAME@HOST}): no local memory but {@code header}, which
+     * stands in for the region's header (its state word says whether the region can still be reached).
+     * Not snooped here (the owner's host snoops the writes it applies) and not watched by the
+     * {@link OwnerWatchdog} (the link revokes it).
+     */
+    OutboundMapping(final Endpoint endpoint, final String regionName, final RemoteLink link, final MappedRegion header) {
+        super(regionName, link.generation(), link.size(), 0, header, link);
+        this.endpoint = endpoint;
+        this.owner = new OwnerId(0, 0, "the agent of host '" + link.host() + "'");
+        this.remote = link;
+        header.writeHeaderInt(RegionLayout.STATE_OFFSET, RegionLayout.STATE_ACTIVE);
+        link.opened(this);
+    }
+
+    /** {@return whether the region is another host's, reached through a {@link RemoteLink}} */
+    public boolean isRemote() {
+        return remote != null;
+    }
+
+    /**
+     * Revokes a mapping of another host's region: every later transfer through it fails with a
+     * {@link StaleRegionException} saying {@code reason}. Called by the {@link RemoteLink} when the owner
+     * refused a write as stale or its host stopped answering. Idempotent (the first reason stays).
+     *
+     * @param reason why the region can no longer be reached, for the exception's message
+     * @throws IllegalStateException if this mapping is of a region of this host (its owner revokes those)
+     */
+    public void revokeRemote(final String reason) {
+        if (remote == null) {
+            throw new IllegalStateException(describe() + " is a region of this host: only its owner revokes it");
+        }
+        synchronized (this) {
+            if (remoteRevoked == null) {
+                remoteRevoked = reason;
+            }
+            if (!isClosed()) {
+                file.writeHeaderInt(RegionLayout.STATE_OFFSET, RegionLayout.STATE_REVOKED);
+            }
+        }
     }
 
     /**
@@ -75,7 +123,7 @@ public final class OutboundMapping extends Mapping {
 
     /** {@return whether the owning process is still running} */
     public boolean ownerAlive() {
-        return owner.isAlive();
+        return remote != null ? remote.isReachable() && remoteRevoked == null : owner.isAlive();
     }
 
     /**
@@ -97,9 +145,15 @@ public final class OutboundMapping extends Mapping {
      * Installs the snoop hook called for every transfer through this mapping, or removes it with
      * {@code null}. Takes effect for transfers that start after this call returns.
      *
+     * A mapping of another host's region is not snooped here (its host snoops the writes it applies):
+     * the call does nothing.
+     *
      * @param hook the hook, or {@code null} for none (the mapping's transfers are then not snooped)
      */
     public void snoopHook(final SnoopHook hook) {
+        if (remote != null) {
+            return;   // another host's region: its own host snoops what it applies
+        }
         this.snoop = hook;
     }
 
@@ -119,6 +173,11 @@ public final class OutboundMapping extends Mapping {
     }
 
     StaleRegionException staleFailure() {
+        if (remote != null) {
+            final String why = remoteRevoked;
+            return new StaleRegionException(describe() + " on host '" + remote.host() + "' can no longer be reached: "
+                + (why == null ? "the mapping was revoked" : why) + ". Import the region again once it is.");
+        }
         final String now = endpoint.fabric().names().describeCurrent(regionName);
         if (!owner.isAlive()) {
             return new StaleRegionException(describe() + ": its owner " + owner + " died after it was imported"
@@ -188,7 +247,9 @@ public final class OutboundMapping extends Mapping {
      */
     @Override
     public void close() {
-        OwnerWatchdog.forget(this);
+        if (remote == null) {
+            OwnerWatchdog.forget(this);
+        }
         final long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(CLOSE_DMA_WAIT_MS);
         while (dmaPending != 0 && deadline - System.nanoTime() > 0) {
             LockSupport.parkNanos(20_000);
@@ -199,6 +260,9 @@ public final class OutboundMapping extends Mapping {
             }
             endpoint.forget(this);
             super.close();
+        }
+        if (remote != null) {
+            remote.closed(this);
         }
         final SnoopHook hook = snoop;   // first close only: a second one returned above
         if (hook != null) {

@@ -1,10 +1,11 @@
 package org.softclan.dsm;
 
 /**
- * The region behind a mapping was removed or re-created by its owner after it was imported. The
- * transfer was refused; import the region again to reach its current generation.
+ * The region behind a mapping was removed or re-created by its owner after it was imported, or (for a
+ * region of another host) that host can no longer be reached. The transfer was refused; import the region
+ * again to reach its current generation.
  */
-public final class StaleRegionException extends DsmException {
+public class StaleRegionException extends DsmException {
     private static final long serialVersionUID = 1L;
 
     /**

@@ -43,13 +43,24 @@ package org.softclan.net;
  *  40  int   length to read
  *  44  int   length of the asking host's name
  *  48  int   length of the region's name
- *  52  int   reserved (0)
- *  56        host name, then region name
+ *  52  int   operation    OP_READ (0): plain loads, or an acquire load for 8 aligned bytes; OP_CAS, OP_ADD:
+ *                         an atomic on the aligned long at offset (length 8), its operands after the names
+ *  56        host name, then region name, then the operands: OP_CAS expected, update (2 longs); OP_ADD delta
  *
  * READ_REPLY
  *  16  int   status
  *  20  int   length of the data (or of the text when the status is not OK)
- *  24        data or text
+ *  24        data or text (OP_CAS: a long, 1 if it stored, else 0; OP_ADD: the long before the addition)
+ *
+ * HELLO (one-way, once each time a publication connects): which host publishes on this Aeron session
+ *  16  int   length of the host's name
+ *  20        host name
+ *
+ * REFUSED (one-way, owner's agent to the host whose write it refused): the importer revokes its mapping
+ *  16  int   status       STATUS_STALE or STATUS_ACCESS_DENIED
+ *  20  int   length of the region's name
+ *  24  long  generation   the one the refused write named
+ *  32        region name
  * </pre>
  */
 final class LinkMessageDescriptor {
@@ -61,6 +72,8 @@ final class LinkMessageDescriptor {
     static final int WRITE_TYPE = 3;
     static final int READ_TYPE = 4;
     static final int READ_REPLY_TYPE = 5;
+    static final int HELLO_TYPE = 6;
+    static final int REFUSED_TYPE = 7;
 
     static final int TYPE_OFFSET = 0;
     static final int VERSION_OFFSET = 4;
@@ -92,7 +105,23 @@ final class LinkMessageDescriptor {
     static final int READ_LENGTH_OFFSET = 40;
     static final int READ_HOST_LENGTH_OFFSET = 44;
     static final int READ_NAME_LENGTH_OFFSET = 48;
+    static final int READ_OP_OFFSET = 52;
     static final int READ_NAMES_OFFSET = 56;
+
+    /** READ operations: plain loads (or one acquire load of an aligned long). */
+    static final int OP_READ = 0;
+    /** READ operations: compare-and-set of an aligned long (operands: expected, update). */
+    static final int OP_CAS = 1;
+    /** READ operations: get-and-add of an aligned long (operand: delta). */
+    static final int OP_ADD = 2;
+
+    static final int HELLO_HOST_LENGTH_OFFSET = 16;
+    static final int HELLO_HOST_OFFSET = 20;
+
+    static final int REFUSED_STATUS_OFFSET = 16;
+    static final int REFUSED_NAME_LENGTH_OFFSET = 20;
+    static final int REFUSED_GENERATION_OFFSET = 24;
+    static final int REFUSED_NAME_OFFSET = 32;
 
     static final int READ_REPLY_DATA_OFFSET = 24;
 

@@ -229,6 +229,18 @@ public final class NicAgent implements AutoCloseable {
     /** Replies the duty thread could not send at once, per publication (the duty thread's alone). */
     private final Map<Publication, java.util.ArrayDeque<Backlogged>> backlog = new java.util.HashMap<>();
     private volatile String lastRefusal = "";
+    /** The links of this host's mappings of other hosts' regions, per host (to revoke them). */
+    private final Map<String, java.util.Set<NetworkLink>> links = new ConcurrentHashMap<>();
+    /** Hosts judged gone (their image went unavailable) until they greet again. */
+    private final java.util.Set<String> gone = ConcurrentHashMap.newKeySet();
+    /** Which host publishes on each Aeron session, as its HELLO said (the duty thread's alone). */
+    private final Map<Integer, String> sessionHosts = new java.util.HashMap<>();
+    /** Peers this agent has greeted since their publication last connected (the duty thread's alone). */
+    private final java.util.Set<String> greeted = new java.util.HashSet<>();
+    /** The registration of this agent as its fabric's importer of other hosts' regions. */
+    private final AutoCloseable importer;
+    private final AtomicLong hostsLost = new AtomicLong();
+    private final AtomicLong mappingsRevoked = new AtomicLong();
 
     private NicAgent(final Context ctx) {
         this.host = Objects.requireNonNull(ctx.host, "host");
@@ -257,10 +269,11 @@ public final class NicAgent implements AutoCloseable {
             d = MediaDriver.launch(new MediaDriver.Context().aeronDirectoryName(dir).dirDeleteOnStart(true)
                 .dirDeleteOnShutdown(true).threadingMode(ThreadingMode.INVOKER)
                 .publicationTermBufferLength(TERM_LENGTH).ipcTermBufferLength(TERM_LENGTH)
+                .imageLivenessTimeoutNs(Math.max(ctx.timeoutNanos, MIN_LIVENESS_NS))
                 .errorHandler(this::failed));
             a = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir).driverAgentInvoker(d.sharedAgentInvoker())
                 .useConductorAgentInvoker(true).errorHandler(this::failed));
-            sub = a.addSubscription("aeron:udp?endpoint=" + ctx.listen, STREAM_ID);
+            sub = a.addSubscription("aeron:udp?endpoint=" + ctx.listen, STREAM_ID, image -> { }, this::imageLost);
             for (final Map.Entry<String, String> p : peers.entrySet()) {
                 publications.put(p.getKey(), a.addPublication("aeron:udp?endpoint=" + p.getValue(), STREAM_ID));
             }
@@ -278,6 +291,7 @@ public final class NicAgent implements AutoCloseable {
         this.clientInvoker = a.conductorAgentInvoker();
         this.subscription = sub;
         this.served = new ServedRegions(endpoint);
+        this.importer = fabric.attachRemoteImporter(this::importRemote);
         if (ctx.dutyThread) {
             this.duty = new Thread(this::run, "softclan-nic-agent-" + host);
             duty.setDaemon(true);
@@ -342,8 +356,24 @@ public final class NicAgent implements AutoCloseable {
         if (at <= 0 || at == region.length() - 1) {
             throw new IllegalArgumentException("a region of another host is named NAME@HOST, not '" + region + "'");
         }
-        final String name = checkName(region.substring(0, at), "region name");
-        final String owner = region.substring(at + 1);
+        return lookUp(region.substring(at + 1), checkName(region.substring(0, at), "region name"), key);
+    }
+
+    /**
+     * The fabric's importer of other hosts' regions ({@link Fabric#attachRemoteImporter}): an
+     * {@code endpoint.importRegion("NAME@HOST", key)} of a program in this JVM on this agent's fabric looks
+     * the region up and gets an {@link org.softclan.dsm.OutboundMapping} on a {@link NetworkLink}.
+     */
+    private org.softclan.dsm.RemoteLink importRemote(final String owner, final String name, final long key) {
+        if (!peers.containsKey(owner)) {
+            throw new org.softclan.dsm.NoSuchRegionException("region '" + name + "@" + owner + "': host '" + owner
+                + "' is not a peer of host '" + host + "' (peers: " + peers.keySet() + ")");
+        }
+        return new NetworkLink(this, lookUp(owner, checkName(name, "region name"), key));
+    }
+
+    private RemoteRegion lookUp(final String owner, final String name, final long key) {
+        final String region = name + "@" + owner;
         final Publication pub = publication(owner);
         final byte[] h = hostBytes;
         final byte[] n = name.getBytes(StandardCharsets.US_ASCII);
@@ -388,8 +418,134 @@ public final class NicAgent implements AutoCloseable {
         m.put("backPressured", backPressured.get());
         m.put("repliesDropped", repliesDropped.get());
         m.put("dutyErrors", dutyErrors.get());
+        m.put("hostsLost", hostsLost.get());
+        m.put("mappingsRevoked", mappingsRevoked.get());
         m.put("lastRefusal", lastRefusal);
         return m;
+    }
+
+    // ------------------------------------------------------------------------- liveness
+
+    /** The shortest image liveness timeout the driver is given, ns (below it a busy host looks dead). */
+    static final long MIN_LIVENESS_NS = TimeUnit.MILLISECONDS.toNanos(500);
+
+    /** {@return whether {@code other}'s agent went silent (its image unavailable) and has not greeted since} */
+    boolean isGone(final String other) {
+        return gone.contains(other);
+    }
+
+    void opened(final NetworkLink link) {
+        links.computeIfAbsent(link.host(), h -> ConcurrentHashMap.newKeySet()).add(link);
+        if (gone.contains(link.host())) {
+            link.revoke("host '" + link.host() + "' went silent before the import was done");
+        }
+    }
+
+    void closed(final NetworkLink link) {
+        final java.util.Set<NetworkLink> s = links.get(link.host());
+        if (s != null) {
+            s.remove(link);
+        }
+    }
+
+    /** The client's word that an image went unavailable: its host is gone if it was a peer's greeted session. */
+    private void imageLost(final io.aeron.Image image) {
+        final String other = sessionHosts.remove(image.sessionId());
+        if (other != null && !sessionHosts.containsValue(other)) {
+            hostGone(other, "host '" + other + "' sent nothing for longer than the link's liveness timeout of "
+                + TimeUnit.NANOSECONDS.toMillis(Math.max(timeoutNanos, MIN_LIVENESS_NS)) + " ms (its agent died, or the"
+                + " link is cut)");
+        }
+    }
+
+    /** Revokes every mapping of {@code other}'s regions, saying {@code reason}; later imports may try again. */
+    private void hostGone(final String other, final String reason) {
+        gone.add(other);
+        hostsLost.incrementAndGet();
+        revokeAll(other, null, -1, reason);
+    }
+
+    /** Revokes the mappings of {@code other}'s regions (of one region and generation, or all with null). */
+    private void revokeAll(final String other, final String name, final long generation, final String reason) {
+        final java.util.Set<NetworkLink> s = links.get(other);
+        if (s == null) {
+            return;
+        }
+        for (final NetworkLink l : s) {
+            if (name == null || (l.region().name().equals(name) && l.region().generation() == generation)) {
+                mappingsRevoked.incrementAndGet();
+                l.revoke(reason);
+            }
+        }
+    }
+
+    /** Greets each peer whose publication (re)connected: its agent learns which session is this host. */
+    private int greet() {
+        int work = 0;
+        for (final Map.Entry<String, Publication> p : publications.entrySet()) {
+            final Publication pub = p.getValue();
+            if (!pub.isConnected()) {
+                greeted.remove(p.getKey());
+            } else if (!greeted.contains(p.getKey())) {
+                final ExpandableArrayBuffer b = replies;
+                header(b, LinkMessageDescriptor.HELLO_TYPE, 0);
+                b.putInt(LinkMessageDescriptor.HELLO_HOST_LENGTH_OFFSET, hostBytes.length);
+                b.putBytes(LinkMessageDescriptor.HELLO_HOST_OFFSET, hostBytes);
+                if (pub.offer(b, 0, LinkMessageDescriptor.HELLO_HOST_OFFSET + hostBytes.length) > 0) {
+                    greeted.add(p.getKey());
+                    work++;
+                }
+            }
+        }
+        return work;
+    }
+
+    private void onHello(final DirectBuffer b, final int o, final int length, final Header header) {
+        final int hl = length < LinkMessageDescriptor.HELLO_HOST_OFFSET ? -1
+            : b.getInt(o + LinkMessageDescriptor.HELLO_HOST_LENGTH_OFFSET);
+        final String other = hl < 1 || LinkMessageDescriptor.HELLO_HOST_OFFSET + (long) hl != length ? null
+            : ServedRegions.name(b, o + LinkMessageDescriptor.HELLO_HOST_OFFSET, hl);
+        if (other == null || !peers.containsKey(other) || !fromHost(header, other)) {
+            malformed.incrementAndGet();
+            return;
+        }
+        sessionHosts.put(header.sessionId(), other);
+        gone.remove(other);
+    }
+
+    /** The owner refused one of this host's writes: the importer's mappings of that region are revoked. */
+    private void onRefused(final DirectBuffer b, final int o, final int length, final Header header) {
+        final String other = sessionHosts.get(header.sessionId());
+        final int nl = length < LinkMessageDescriptor.REFUSED_NAME_OFFSET ? -1
+            : b.getInt(o + LinkMessageDescriptor.REFUSED_NAME_LENGTH_OFFSET);
+        final String name = nl < 1 || LinkMessageDescriptor.REFUSED_NAME_OFFSET + (long) nl != length ? null
+            : ServedRegions.name(b, o + LinkMessageDescriptor.REFUSED_NAME_OFFSET, nl);
+        if (other == null || name == null || !fromHost(header, other)) {
+            malformed.incrementAndGet();
+            return;
+        }
+        final int status = b.getInt(o + LinkMessageDescriptor.REFUSED_STATUS_OFFSET);
+        revokeAll(other, name, b.getLong(o + LinkMessageDescriptor.REFUSED_GENERATION_OFFSET), "host '" + other
+            + "' refused a write to it (" + LinkMessageDescriptor.statusName(status) + "): "
+            + (status == LinkMessageDescriptor.STATUS_STALE ? "the region was removed or exported anew since it was"
+            + " imported" : "access denied"));
+    }
+
+    /** Tells the host that sent a refused write (known by its session's HELLO) that its write was refused. */
+    private void tellRefused(final Header header, final String name, final long generation, final int status) {
+        final String writer = sessionHosts.get(header.sessionId());
+        final Publication back = writer == null ? null : publications.get(writer);
+        if (back == null) {
+            return;
+        }
+        final byte[] n = name.getBytes(StandardCharsets.US_ASCII);
+        final ExpandableArrayBuffer r = replies;
+        header(r, LinkMessageDescriptor.REFUSED_TYPE, 0);
+        r.putInt(LinkMessageDescriptor.REFUSED_STATUS_OFFSET, status);
+        r.putInt(LinkMessageDescriptor.REFUSED_NAME_LENGTH_OFFSET, n.length);
+        r.putLong(LinkMessageDescriptor.REFUSED_GENERATION_OFFSET, generation);
+        r.putBytes(LinkMessageDescriptor.REFUSED_NAME_OFFSET, n);
+        reply(back, r, LinkMessageDescriptor.REFUSED_NAME_OFFSET + n.length);
     }
 
     // ------------------------------------------------------------------------- sending
@@ -554,6 +710,9 @@ public final class NicAgent implements AutoCloseable {
             if (!backlog.isEmpty()) {
                 work += sendBacklog();
             }
+            if (greeted.size() < publications.size()) {
+                work += greet();
+            }
             work += subscription.poll(assembler, 64);
         } catch (final RuntimeException e) {
             // a defect here must not end the host's link: counted, the duty goes on
@@ -574,7 +733,9 @@ public final class NicAgent implements AutoCloseable {
         final long id = b.getLong(offset + REQUEST_ID_OFFSET);
         try {
             switch (type) {
-                case WRITE_TYPE -> onWrite(b, offset, length);
+                case WRITE_TYPE -> onWrite(b, offset, length, header);
+                case LinkMessageDescriptor.HELLO_TYPE -> onHello(b, offset, length, header);
+                case LinkMessageDescriptor.REFUSED_TYPE -> onRefused(b, offset, length, header);
                 case LOOKUP_TYPE -> onLookup(b, offset, length, id, header);
                 case READ_TYPE -> onRead(b, offset, length, id, header);
                 case LOOKUP_REPLY_TYPE, READ_REPLY_TYPE -> {
@@ -596,7 +757,7 @@ public final class NicAgent implements AutoCloseable {
         }
     }
 
-    private void onWrite(final DirectBuffer b, final int o, final int length) {
+    private void onWrite(final DirectBuffer b, final int o, final int length, final Header header) {
         if (length < WRITE_NAME_OFFSET) {
             malformed.incrementAndGet();
             return;
@@ -618,6 +779,9 @@ public final class NicAgent implements AutoCloseable {
         } else {
             writesRefused.incrementAndGet();
             lastRefusal = "write to '" + name + "': " + LinkMessageDescriptor.statusName(out.status()) + ": " + out.text();
+            if (out.status() == LinkMessageDescriptor.STATUS_STALE || out.status() == LinkMessageDescriptor.STATUS_ACCESS_DENIED) {
+                tellRefused(header, name, b.getLong(o + WRITE_GENERATION_OFFSET), out.status());
+            }
         }
     }
 
@@ -665,7 +829,10 @@ public final class NicAgent implements AutoCloseable {
         final int hl = b.getInt(o + READ_HOST_LENGTH_OFFSET);
         final int nl = b.getInt(o + READ_NAME_LENGTH_OFFSET);
         final int want = b.getInt(o + READ_LENGTH_OFFSET);
-        if (hl < 1 || nl < 1 || (long) READ_NAMES_OFFSET + hl + nl != length) {
+        final int op = b.getInt(o + LinkMessageDescriptor.READ_OP_OFFSET);
+        final int operands = op == LinkMessageDescriptor.OP_CAS ? 16 : op == LinkMessageDescriptor.OP_ADD ? 8 : 0;
+        if (hl < 1 || nl < 1 || op < LinkMessageDescriptor.OP_READ || op > LinkMessageDescriptor.OP_ADD
+            || (long) READ_NAMES_OFFSET + hl + nl + operands != length) {
             malformed.incrementAndGet();
             return;
         }
@@ -676,11 +843,21 @@ public final class NicAgent implements AutoCloseable {
             malformed.incrementAndGet();
             return;
         }
-        final ServedRegions.Outcome out = want < 0 || want > RemoteRegion.maxReadLength(back)
-            ? new ServedRegions.Outcome(STATUS_MALFORMED, "a read of " + want + " bytes (at most "
-                + RemoteRegion.maxReadLength(back) + " per request)")
-            : served.read(name, b.getLong(o + READ_GENERATION_OFFSET), b.getLong(o + READ_KEY_OFFSET),
-                b.getLong(o + READ_OFFSET_OFFSET), want, readScratch);
+        final int at = o + READ_NAMES_OFFSET + hl + nl;
+        final ServedRegions.Outcome out;
+        if (op != LinkMessageDescriptor.OP_READ) {
+            out = want != Long.BYTES
+                ? new ServedRegions.Outcome(STATUS_MALFORMED, "an atomic on " + want + " bytes (it takes 8)")
+                : served.atomic(name, b.getLong(o + READ_GENERATION_OFFSET), b.getLong(o + READ_KEY_OFFSET),
+                    b.getLong(o + READ_OFFSET_OFFSET), op, b.getLong(at), operands == 16 ? b.getLong(at + 8) : 0,
+                    readScratch);
+        } else {
+            out = want < 0 || want > RemoteRegion.maxReadLength(back)
+                ? new ServedRegions.Outcome(STATUS_MALFORMED, "a read of " + want + " bytes (at most "
+                    + RemoteRegion.maxReadLength(back) + " per request)")
+                : served.read(name, b.getLong(o + READ_GENERATION_OFFSET), b.getLong(o + READ_KEY_OFFSET),
+                    b.getLong(o + READ_OFFSET_OFFSET), want, readScratch);
+        }
         final ExpandableArrayBuffer r = replies;
         header(r, READ_REPLY_TYPE, id);
         r.putInt(REPLY_STATUS_OFFSET, out.status());
@@ -840,8 +1017,12 @@ public final class NicAgent implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        closeQuietly(importer);
         for (final Pending p : pending.values()) {
             p.reply.completeExceptionally(new LinkTimeoutException("the agent of host '" + host + "' closed"));
+        }
+        for (final String other : links.keySet()) {
+            revokeAll(other, null, -1, "the agent of host '" + host + "' that carried it closed");
         }
         if (duty != null && duty.isAlive()) {
             return;

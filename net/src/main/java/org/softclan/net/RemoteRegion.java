@@ -61,6 +61,9 @@ import org.softclan.dsm.StaleRegionException;
  * <p>Threads: any number; one thread's stores are ordered among themselves, not with another's.
  */
 public final class RemoteRegion {
+    /** Where a byte array's first element is, as Unsafe counts. */
+    static final long BYTE_ARRAY_BASE = net.openhft.chronicle.core.UnsafeMemory.UNSAFE.arrayBaseOffset(byte[].class);
+
     private final NicAgent agent;
     private final String host;
     private final String name;
@@ -140,6 +143,91 @@ public final class RemoteRegion {
     }
 
     /**
+     * A burst from {@code (srcBase, srcOffset)} (an array and its Unsafe offset, or {@code null} and a native
+     * address), as {@link #put(long, byte[], int, int)}: the link's write of an {@link org.softclan.dsm.OutboundMapping}.
+     */
+    void write(final long offset, final Object srcBase, final long srcOffset, final long length) {
+        checkBounds(offset, length);
+        final int most = maxChunk();
+        long done = 0;
+        while (done < length || length == 0) {
+            final int n = (int) Math.min(most, length - done);
+            final ExpandableArrayBuffer b = encodeWrite(offset + done, KIND_BYTES, n);
+            final int at = WRITE_NAME_OFFSET + nameBytes.length;
+            b.checkLimit(at + n);
+            net.openhft.chronicle.core.UnsafeMemory.UNSAFE.copyMemory(srcBase, srcOffset + done, b.byteArray(),
+                BYTE_ARRAY_BASE + at, n);
+            try {
+                agent.offer(publication, host, b, at + n, "a write to " + this);
+            } catch (final LinkTimeoutException e) {
+                if (done == 0) {
+                    throw e;
+                }
+                throw new LinkTimeoutException(e.getMessage() + " (" + done + " of the burst's " + length
+                    + " bytes were sent before)");
+            }
+            done += n;
+            if (length == 0) {
+                return;
+            }
+        }
+    }
+
+    /** Plain stores of the low {@code length} (1, 4 or 8) bytes of {@code value}, in native order: one message. */
+    void putSmall(final long offset, final long value, final int length) {
+        checkBounds(offset, length);
+        final ExpandableArrayBuffer b = encodeWrite(offset, KIND_BYTES, length);
+        final int at = WRITE_NAME_OFFSET + nameBytes.length;
+        switch (length) {
+            case 1 -> b.putByte(at, (byte) value);
+            case 4 -> b.putInt(at, (int) value, java.nio.ByteOrder.nativeOrder());
+            default -> b.putLong(at, value, java.nio.ByteOrder.nativeOrder());
+        }
+        agent.offer(publication, host, b, at + length, "a write to " + this);
+    }
+
+    /**
+     * A remote read of {@code length} bytes into {@code (dstBase, dstOffset)} (an array and its Unsafe offset,
+     * or {@code null} and a native address), as {@link #get}.
+     */
+    void read(final long offset, final Object dstBase, final long dstOffset, final long length) {
+        checkBounds(offset, length);
+        final int most = maxReadLength(publication);
+        long done = 0;
+        while (done < length) {
+            final int n = (int) Math.min(most, length - done);
+            final UnsafeBuffer r = read(offset + done, n, LinkMessageDescriptor.OP_READ, 0, 0);
+            net.openhft.chronicle.core.UnsafeMemory.UNSAFE.copyMemory(r.byteArray(),
+                BYTE_ARRAY_BASE + READ_REPLY_DATA_OFFSET, dstBase, dstOffset + done, n);
+            done += n;
+        }
+    }
+
+    /**
+     * An atomic compare-and-set of an aligned long at the owner, by a round trip (sent after this thread's
+     * earlier stores, so it sees them).
+     *
+     * @return whether the long held {@code expected} and now holds {@code update}
+     */
+    boolean compareAndSetLong(final long offset, final long expected, final long update) {
+        checkAligned(offset, "a compare-and-set");
+        return read(offset, Long.BYTES, LinkMessageDescriptor.OP_CAS, expected, update).getLong(READ_REPLY_DATA_OFFSET) == 1;
+    }
+
+    /** An atomic get-and-add of an aligned long at the owner, by a round trip; {@return the long before} */
+    long getAndAddLong(final long offset, final long delta) {
+        checkAligned(offset, "a get-and-add");
+        return read(offset, Long.BYTES, LinkMessageDescriptor.OP_ADD, delta, 0).getLong(READ_REPLY_DATA_OFFSET);
+    }
+
+    private void checkAligned(final long offset, final String what) {
+        checkBounds(offset, Long.BYTES);
+        if ((offset & 7) != 0) {
+            throw new RegionBoundsException(this + ": " + what + " needs an 8-byte-aligned offset, not " + offset);
+        }
+    }
+
+    /**
      * A release store of an aligned long: applied after every earlier store of this thread.
      *
      * @param offset the long's offset in the region's data area, a multiple of 8
@@ -191,7 +279,7 @@ public final class RemoteRegion {
         int done = 0;
         while (done < length) {
             final int n = Math.min(most, length - done);
-            final UnsafeBuffer r = read(offset + done, n);
+            final UnsafeBuffer r = read(offset + done, n, LinkMessageDescriptor.OP_READ, 0, 0);
             r.getBytes(READ_REPLY_DATA_OFFSET, dst, dstOffset + done, n);
             done += n;
         }
@@ -210,10 +298,10 @@ public final class RemoteRegion {
         if ((offset & 7) != 0) {
             throw new RegionBoundsException(this + ": a volatile load needs an 8-byte-aligned offset, not " + offset);
         }
-        return read(offset, Long.BYTES).getLong(READ_REPLY_DATA_OFFSET);
+        return read(offset, Long.BYTES, LinkMessageDescriptor.OP_READ, 0, 0).getLong(READ_REPLY_DATA_OFFSET);
     }
 
-    private UnsafeBuffer read(final long offset, final int length) {
+    private UnsafeBuffer read(final long offset, final int length, final int op, final long a, final long c) {
         final byte[] me = agent.hostBytes();
         final long id = agent.nextRequestId();
         final ExpandableArrayBuffer b = agent.encodingBuffer();
@@ -224,11 +312,21 @@ public final class RemoteRegion {
         b.putInt(READ_LENGTH_OFFSET, length);
         b.putInt(READ_HOST_LENGTH_OFFSET, me.length);
         b.putInt(READ_NAME_LENGTH_OFFSET, nameBytes.length);
-        b.putInt(READ_NAME_LENGTH_OFFSET + 4, 0);
+        b.putInt(LinkMessageDescriptor.READ_OP_OFFSET, op);
         b.putBytes(READ_NAMES_OFFSET, me);
         b.putBytes(READ_NAMES_OFFSET + me.length, nameBytes);
-        final byte[] reply = agent.request(publication, host, b, READ_NAMES_OFFSET + me.length + nameBytes.length, id,
-            LinkMessageDescriptor.READ_REPLY_TYPE, READ_REPLY_DATA_OFFSET, "a read of " + this);
+        int end = READ_NAMES_OFFSET + me.length + nameBytes.length;
+        if (op == LinkMessageDescriptor.OP_CAS) {
+            b.putLong(end, a);
+            b.putLong(end + 8, c);
+            end += 16;
+        } else if (op == LinkMessageDescriptor.OP_ADD) {
+            b.putLong(end, a);
+            end += 8;
+        }
+        final byte[] reply = agent.request(publication, host, b, end, id,
+            LinkMessageDescriptor.READ_REPLY_TYPE, READ_REPLY_DATA_OFFSET, (op == LinkMessageDescriptor.OP_READ
+                ? "a read of " : "an atomic on ") + this);
         final UnsafeBuffer r = new UnsafeBuffer(reply);
         final int status = r.getInt(REPLY_STATUS_OFFSET);
         final int n = r.getInt(REPLY_TEXT_LENGTH_OFFSET);
@@ -236,7 +334,8 @@ public final class RemoteRegion {
             throw new DsmException(this + ": host '" + host + "' sent a malformed read reply");
         }
         if (status != STATUS_OK) {
-            throw failure(status, this + ": host '" + host + "' refused a read of " + length + " bytes at offset "
+            throw failure(status, this + ": host '" + host + "' refused " + (op == LinkMessageDescriptor.OP_READ
+                ? "a read of " + length + " bytes" : "an atomic") + " at offset "
                 + offset + ": " + NicAgent.text(r, READ_REPLY_DATA_OFFSET, n));
         }
         if (n != length) {

@@ -182,6 +182,31 @@ final class ServedRegions implements AutoCloseable {
         return Outcome.OK;
     }
 
+    /**
+     * Serves an atomic on the aligned long at {@code offset}: {@link LinkMessageDescriptor#OP_CAS} (operands
+     * expected, update; answers 1 if it stored, else 0) or {@link LinkMessageDescriptor#OP_ADD} (operand
+     * delta; answers the long before), the 8-byte answer in {@code into[0]}, little-endian.
+     */
+    Outcome atomic(final String name, final long generation, final long key, final long offset, final int op,
+                   final long a, final long c, final byte[][] into) {
+        final Served s = byName.get(name);
+        final Outcome refused = check(s, name, generation, key);
+        if (refused != null) {
+            return refused;
+        }
+        final long v;
+        try {
+            v = op == LinkMessageDescriptor.OP_CAS ? (s.mapping.compareAndSetLong(offset, a, c) ? 1 : 0)
+                : s.mapping.getAndAddLong(offset, a);
+        } catch (final IllegalArgumentException | DsmException e) {
+            return refused(e, name);
+        }
+        for (int i = 0; i < Long.BYTES; i++) {
+            into[0][i] = (byte) (v >>> (8 * i));
+        }
+        return Outcome.OK;
+    }
+
     /** {@return the outcome of a store or load the import refused} (a stale import is dropped) */
     private Outcome refused(final RuntimeException e, final String name) {
         if (e instanceof RegionBoundsException) {

@@ -39,6 +39,18 @@ import org.softclan.tripwire.TripwireUnit;
  *                                            offset 0: OK
  * store NAME@HOST OFFSET VALUE               a remote release store: OK
  * read NAME@HOST OFFSET                      a remote acquire load: OK value
+ * mimport NAME@HOST KEY                      the same through the fabric: app.importRegion, an OutboundMapping
+ *                                            on the agent's network link: OK size generation
+ * msend NAME@HOST COUNT N [dma]              as send, through the mapping (put, putLongRelease); with "dma",
+ *                                            each slot by the endpoint's DMA engine, the pointer by PIO at once
+ * mstore NAME@HOST OFFSET VALUE              putLongRelease through the mapping: OK
+ * mread NAME@HOST OFFSET                     getLongAcquire through the mapping: OK value
+ * mcas NAME@HOST OFFSET EXPECTED UPDATE      compareAndSetLong: OK true|false
+ * madd NAME@HOST OFFSET DELTA                getAndAddLong: OK previous
+ * mbytes NAME@HOST OFFSET LENGTH SEED        put LENGTH bytes (byte i = SEED + i) through the mapping, then
+ *                                            get them back (a remote read) and compare: OK same|differs
+ * mstate NAME@HOST                           OK valid=B ownerAlive=B
+ * maddress NAME@HOST                         the mapping's address(0, 8): OK address, or ERR
  * counters                                   the agent's counters: OK k=v ...
  * echo LOCAL REMOTE@HOST / ping LOCAL REMOTE@HOST N WARM, aeronEcho LISTEN PEER / aeronPing LISTEN PEER N
  *   WARM, tcpEcho PORT / tcpPing ADDR PORT N WARM: round trips for {@link TwoHostPingMain} ({@link LinkPing})
@@ -57,6 +69,7 @@ public final class HostMain {
     private static volatile boolean loopDrives;
     private static final Map<String, InboundMapping> EXPORTS = new ConcurrentHashMap<>();
     private static final Map<String, RemoteRegion> IMPORTS = new ConcurrentHashMap<>();
+    private static final Map<String, org.softclan.dsm.OutboundMapping> MAPPINGS = new ConcurrentHashMap<>();
     private static final AtomicLong EVENTS = new AtomicLong();
     private static final AtomicLong BAD = new AtomicLong();
     private static final AtomicLong ONCE = new AtomicLong();
@@ -172,6 +185,74 @@ public final class HostMain {
             }
             case "read" -> {
                 return "OK " + IMPORTS.get(c[1]).getLongVolatile(Long.parseLong(c[2]));
+            }
+            case "mimport" -> {
+                final org.softclan.dsm.OutboundMapping m = app.importRegion(c[1], Long.parseLong(c[2]));
+                MAPPINGS.put(c[1], m);
+                return "OK " + m.size() + " " + m.generation();
+            }
+            case "msend" -> {
+                final org.softclan.dsm.OutboundMapping m = MAPPINGS.get(c[1]);
+                final int count = Integer.parseInt(c[2]);
+                final int slots = Integer.parseInt(c[3]);
+                final boolean dma = c.length > 4 && c[4].equals("dma");
+                final org.softclan.dsm.RegisteredMemory src = dma ? app.allocate(64L * count) : null;
+                final byte[] slot = new byte[64];
+                final java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(slot).order(java.nio.ByteOrder.nativeOrder());
+                try {
+                    for (int i = 1; i <= count; i++) {
+                        b.putLong(0, i);
+                        for (int k = 8; k < 56; k++) {
+                            slot[k] = (byte) (i + k);
+                        }
+                        b.putLong(56, i);
+                        if (dma) {
+                            src.put(64L * (i - 1), slot, 0, slot.length);
+                            app.dma().write(src, 64L * (i - 1), m, 64 + 64L * (i % slots), 64);
+                        } else {
+                            m.put(64 + 64L * (i % slots), slot, 0, slot.length);
+                        }
+                        m.putLongRelease(0, i);
+                    }
+                } finally {
+                    if (src != null) {
+                        src.close();
+                    }
+                }
+                return "OK";
+            }
+            case "mstore" -> {
+                MAPPINGS.get(c[1]).putLongRelease(Long.parseLong(c[2]), Long.parseLong(c[3]));
+                return "OK";
+            }
+            case "mread" -> {
+                return "OK " + MAPPINGS.get(c[1]).getLongAcquire(Long.parseLong(c[2]));
+            }
+            case "mcas" -> {
+                return "OK " + MAPPINGS.get(c[1]).compareAndSetLong(Long.parseLong(c[2]), Long.parseLong(c[3]),
+                    Long.parseLong(c[4]));
+            }
+            case "madd" -> {
+                return "OK " + MAPPINGS.get(c[1]).getAndAddLong(Long.parseLong(c[2]), Long.parseLong(c[3]));
+            }
+            case "mbytes" -> {
+                final org.softclan.dsm.OutboundMapping m = MAPPINGS.get(c[1]);
+                final long offset = Long.parseLong(c[2]);
+                final byte[] out = new byte[Integer.parseInt(c[3])];
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = (byte) (Integer.parseInt(c[4]) + i);
+                }
+                m.put(offset, out);
+                final byte[] in = new byte[out.length];
+                m.get(offset, in, 0, in.length);
+                return "OK " + (java.util.Arrays.equals(out, in) ? "same" : "differs");
+            }
+            case "mstate" -> {
+                final org.softclan.dsm.OutboundMapping m = MAPPINGS.get(c[1]);
+                return "OK valid=" + m.isValid() + " ownerAlive=" + m.ownerAlive();
+            }
+            case "maddress" -> {
+                return "OK " + MAPPINGS.get(c[1]).address(0, 8);
             }
             case "counters" -> {
                 final StringBuilder s = new StringBuilder("OK");

@@ -175,6 +175,116 @@ class TwoHostLinkTest {
         }
     }
 
+    /**
+     * The fabric's own API across hosts: {@code endpoint.importRegion("r@a", key)} on host b is an
+     * {@code OutboundMapping} on the agent's network link. Through it: 1000 slot writes by PIO and 1000 by the
+     * DMA engine, each followed at once by a PIO release store of the pointer, fire host a's tripwire once
+     * per pointer store with the data always there before the pointer; remote atomics (compare-and-set,
+     * get-and-add) and acquire loads; a 600 000-byte burst (two messages) written and read back; a one-shot
+     * tripwire fires once; the mapping has no local memory to address.
+     */
+    @Test
+    void anImportOfNameAtHostIsAnOutboundMappingOnTheLink() throws Exception {
+        try (TwoHosts hosts = new TwoHosts()) {
+            System.out.println("hosts: " + hosts.describe());
+            final JvmProcess[] p = start(hosts, 5_000);
+            final JvmProcess a = p[0];
+            final JvmProcess b = p[1];
+            ok(a, "export r 1048576 7");
+            ok(a, "arm r 0 " + SLOTS);
+            ok(a, "armOnce r 8");
+            assertEquals("OK 1048576 1", ok(b, "mimport r@a 7"));
+            assertEquals("OK valid=true ownerAlive=true", ok(b, "mstate r@a"));
+            ok(b, "msend r@a 1000 " + SLOTS);
+            final String pio = ok(a, "awaitEvents 1000 60000");
+            ok(b, "msend r@a 1000 " + SLOTS + " dma");
+            final String dma = ok(a, "awaitEvents 2000 60000");
+            System.out.println("through the mapping: PIO " + pio + "; then DMA " + dma);
+            assertEquals(1000, field(pio, "count"), pio);
+            assertEquals(2000, field(dma, "count"), dma);
+            assertEquals(0, field(dma, "bad"), "a slot older than the pointer that named it: " + dma);
+            assertEquals("OK 1000", ok(b, "mread r@a 0"));
+            assertEquals("OK true", ok(b, "mcas r@a 16 0 5"));
+            assertEquals("OK false", ok(b, "mcas r@a 16 0 6"));
+            assertEquals("OK 5", ok(b, "madd r@a 16 3"));
+            assertEquals("OK 8", ok(b, "mread r@a 16"));
+            assertEquals("OK same", ok(b, "mbytes r@a 4096 600000 3"));
+            assertEquals(0, field(ok(a, "events"), "once"));
+            ok(b, "mstore r@a 8 1");
+            ok(b, "mstore r@a 8 2");
+            assertEquals("OK 2", ok(b, "mread r@a 8"));
+            assertEquals(1, field(ok(a, "events"), "once"), "a one-shot tripwire written twice");
+            final String address = reply(b, "maddress r@a");
+            assertTrue(address.startsWith("ERR java.lang.UnsupportedOperationException"), address);
+            final String counters = ok(a, "counters");
+            System.out.println("owner's agent: " + counters);
+            assertEquals(0, field(counters, "writesRefused"), counters);
+        }
+    }
+
+    /**
+     * The owner re-exports a region (a new generation) after host b imported it: host b's next store is sent
+     * (a store does not wait for the owner), refused there and counted, and the owner tells host b, whose
+     * mapping is then revoked: its next store fails with {@code StaleRegionException} at once.
+     */
+    @Test
+    void aWriteTheOwnerRefusesRevokesTheImportersMapping() throws Exception {
+        try (TwoHosts hosts = new TwoHosts()) {
+            final JvmProcess[] p = start(hosts, 5_000);
+            final JvmProcess a = p[0];
+            final JvmProcess b = p[1];
+            ok(a, "export r 4096 7");
+            ok(b, "mimport r@a 7");
+            ok(a, "unexport r");
+            ok(a, "export r 4096 7");
+            ok(b, "mstore r@a 0 1");
+            final long t0 = System.nanoTime();
+            String state = ok(b, "mstate r@a");
+            while (state.contains("valid=true") && System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(10)) {
+                java.util.concurrent.locks.LockSupport.parkNanos(10_000_000);
+                state = ok(b, "mstate r@a");
+            }
+            final String next = reply(b, "mstore r@a 0 2");
+            final String counters = ok(a, "counters");
+            System.out.println("revoked after " + (System.nanoTime() - t0) / 1_000_000 + " ms: " + state + "; next store: "
+                + next + "; owner's agent: " + counters);
+            assertTrue(state.contains("valid=false"), state);
+            assertTrue(next.startsWith("ERR org.softclan.dsm.StaleRegionException") && next.contains("refused a write"), next);
+            assertEquals(1, field(counters, "writesRefused"), counters);
+            assertEquals(0, field(counters, "writesApplied"), counters);
+        }
+    }
+
+    /**
+     * The owner's host killed (-9) while host b stores into its region through a mapping: within the link's
+     * liveness timeout the store fails with a {@code StaleRegionException} (the image of the dead host went
+     * unavailable, or its publication stopped connecting), and the mapping says its owner is gone.
+     */
+    @Test
+    void anOwnerKilledRevokesTheImportersMappingInBoundedTime() throws Exception {
+        try (TwoHosts hosts = new TwoHosts()) {
+            final JvmProcess[] p = start(hosts, 2_000);
+            ok(p[0], "export r 4096 0");
+            ok(p[1], "mimport r@a 0");
+            assertEquals("OK 0", ok(p[1], "mread r@a 0"));
+            p[0].kill();
+            final long t0 = System.nanoTime();
+            String r = "OK";
+            int stores = 0;
+            while (r.startsWith("OK") && System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(30)) {
+                r = reply(p[1], "mstore r@a 0 " + ++stores);
+                java.util.concurrent.locks.LockSupport.parkNanos(10_000_000);
+            }
+            final long ms = (System.nanoTime() - t0) / 1_000_000;
+            final String state = ok(p[1], "mstate r@a");
+            System.out.println("owner killed: store " + stores + " failed after " + ms + " ms: " + r + "; " + state);
+            assertTrue(r.startsWith("ERR org.softclan.dsm.StaleRegionException")
+                || r.startsWith("ERR org.softclan.net.LinkTimeoutException"), r);
+            assertTrue(ms < 10_000, ms + " ms");
+            assertEquals("OK valid=false ownerAlive=false", state);
+        }
+    }
+
     /** The owner's host killed (-9): the importer's next remote read fails within its timeout, never hangs. */
     @Test
     void anOwnerKilledGivesALinkTimeoutInBoundedTime() throws Exception {

@@ -452,6 +452,26 @@ public final class Fabric implements AutoCloseable {
         return () -> REMOTE.remove(id, importer);
     }
 
+    /**
+     * {@return this host's name as other hosts know it}, from the importer of other hosts' regions attached
+     * to this fabric's directory in this JVM ({@link #attachRemoteImporter}), or {@code null} if none is
+     */
+    public String hostName() {
+        final RemoteImporter r = remoteImporter();
+        return r == null ? null : r.localHost();
+    }
+
+    /**
+     * {@return whether {@code host}'s agent is heard from} by the importer of other hosts' regions attached
+     * to this fabric's directory in this JVM; {@code false} if none is attached
+     *
+     * @param host a host's name (any text)
+     */
+    public boolean isHostReachable(final String host) {
+        final RemoteImporter r = remoteImporter();
+        return r != null && r.isReachable(host);
+    }
+
     /** {@return the importer attached to this fabric's directory, or null} */
     RemoteImporter remoteImporter() {
         return REMOTE.get(identity);

@@ -5,8 +5,19 @@ package org.softclan.dsm;
  * ({@link Fabric#attachRemoteImporter}), and {@link Endpoint#importRegion(String, long)} of a name
  * {@code NAME@HOST} asks it for a {@link RemoteLink} instead of opening a local file.
  */
-@FunctionalInterface
 public interface RemoteImporter {
+    /** {@return the name of this host, as other hosts import its regions ({@code NAME@HOST})} */
+    String localHost();
+
+    /**
+     * {@return whether {@code host}'s agent is heard from}: not judged gone by the link's liveness. No round
+     * trip; what the agent last learned. For slow paths (a listener deciding whether a request slot's
+     * claimant on another host is still there).
+     *
+     * @param host a peer host's name (any text: an unknown host is not reachable)
+     */
+    boolean isReachable(String host);
+
     /**
      * Looks a region of another host up and makes the link to it.
      *

@@ -173,13 +173,43 @@ class RemoteImportTest {
     void anImportOfAnotherHostsRegionGoesThroughItsLinkWithTheMappingsChecks() throws Exception {
         final FakeHostLink link = new FakeHostLink();
         final List<String> asked = new ArrayList<>();
-        final AutoCloseable attached = fabric.attachRemoteImporter((host, region, key) -> {
-            asked.add(region + "@" + host + " key " + key);
-            return link;
+        final AutoCloseable attached = fabric.attachRemoteImporter(new RemoteImporter() {
+            @Override
+            public String localHost() {
+                return "h1";
+            }
+
+            @Override
+            public boolean isReachable(final String host) {
+                return host.equals("h2") && link.reachable;
+            }
+
+            @Override
+            public RemoteLink importRemote(final String host, final String region, final long key) {
+                asked.add(region + "@" + host + " key " + key);
+                return link;
+            }
         });
+        assertEquals("h1", fabric.hostName());
+        assertTrue(fabric.isHostReachable("h2"));
+        assertFalse(fabric.isHostReachable("h3"));
         try {
-            assertThrows(IllegalStateException.class, () -> fabric.attachRemoteImporter((h, r, k) -> link),
-                "a second importer for the same fabric in one JVM");
+            assertThrows(IllegalStateException.class, () -> fabric.attachRemoteImporter(new RemoteImporter() {
+                @Override
+                public String localHost() {
+                    return "h9";
+                }
+
+                @Override
+                public boolean isReachable(final String host) {
+                    return false;
+                }
+
+                @Override
+                public RemoteLink importRemote(final String host, final String region, final long key) {
+                    return link;
+                }
+            }), "a second importer for the same fabric in one JVM");
             // another Fabric object on the same directory sees the same importer
             try (Fabric again = Fabric.openExisting(fabric.root()); Endpoint other = again.openEndpoint("other")) {
                 final OutboundMapping m = other.importRegion("ring@h2", 9);
@@ -231,6 +261,8 @@ class RemoteImportTest {
             attached.close();
         }
         assertThrows(NoSuchRegionException.class, () -> importer.importRegion("r@h2", 0), "detached: no importer");
+        assertNull(fabric.hostName());
+        assertFalse(fabric.isHostReachable("h2"));
     }
 
     @Test

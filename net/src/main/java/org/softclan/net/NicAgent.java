@@ -291,7 +291,22 @@ public final class NicAgent implements AutoCloseable {
         this.clientInvoker = a.conductorAgentInvoker();
         this.subscription = sub;
         this.served = new ServedRegions(endpoint);
-        this.importer = fabric.attachRemoteImporter(this::importRemote);
+        this.importer = fabric.attachRemoteImporter(new org.softclan.dsm.RemoteImporter() {
+            @Override
+            public String localHost() {
+                return host;
+            }
+
+            @Override
+            public boolean isReachable(final String other) {
+                return isAlive() && peers.containsKey(other) && !gone.contains(other);
+            }
+
+            @Override
+            public org.softclan.dsm.RemoteLink importRemote(final String other, final String region, final long key) {
+                return NicAgent.this.importRemote(other, region, key);
+            }
+        });
         if (ctx.dutyThread) {
             this.duty = new Thread(this::run, "softclan-nic-agent-" + host);
             duty.setDaemon(true);

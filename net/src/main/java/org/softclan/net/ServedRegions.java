@@ -62,8 +62,8 @@ final class ServedRegions implements AutoCloseable {
         if (!Fabric.isValidRegionName(name)) {
             return new Outcome(STATUS_MALFORMED, "'" + name + "' is not a region name");
         }
-        if (Fabric.isReservedRegionName(name)) {
-            // event queues, rings, listeners: the layers' own memory, not served to other hosts
+        if (Fabric.isReservedRegionName(name) && !connectable(name, key)) {
+            // event queues (a write there would forge events) and whatever else the layers keep: not served
             return new Outcome(STATUS_ACCESS_DENIED, "region '" + name + "' is internal to this host");
         }
         Served s = byName.get(name);
@@ -91,6 +91,16 @@ final class ServedRegions implements AutoCloseable {
         sizeAndGeneration[0] = s.mapping.size();
         sizeAndGeneration[1] = s.mapping.generation();
         return Outcome.OK;
+    }
+
+    /**
+     * {@return whether a reserved name is one a connection across hosts needs}: a listen region
+     * ({@code SERVICE.listen}, which any process that can import it may connect through, as on this host)
+     * or a connection's receive ring ({@code cx-}/{@code sx-}, with the random key its answer gave; never
+     * with key 0). Event queues ({@code evq-}) are never served: a peer that wrote there would forge events.
+     */
+    static boolean connectable(final String name, final long key) {
+        return name.endsWith(".listen") || (name.startsWith("cx-") || name.startsWith("sx-")) && key != 0;
     }
 
     /** Drops the import of a region that is gone or exported anew: its memory is not kept mapped. */

@@ -51,6 +51,15 @@ import org.softclan.tripwire.TripwireUnit;
  *                                            get them back (a remote read) and compare: OK same|differs
  * mstate NAME@HOST                           OK valid=B ownerAlive=B
  * maddress NAME@HOST                         the mapping's address(0, 8): OK address, or ERR
+ * listen SVC                                 a listener on SVC; a thread accepts connections, one at a time,
+ *                                            and echoes every message back: OK
+ * connect SVC@HOST                           Vmmc.connect to a service of the peer host: OK name
+ * cecho N SIZE                               N round trips through the connection, each a SIZE-byte message
+ *                                            (its bytes a function of its number) echoed back and compared:
+ *                                            OK rtts=N bad=B p50us=P maxus=M
+ * csend N SIZE                               N messages one way, not waited for (the echoes are received and
+ *                                            dropped by cecho's next call or cclose): OK
+ * cclose                                     closes the connection: OK
  * counters                                   the agent's counters: OK k=v ...
  * echo LOCAL REMOTE@HOST / ping LOCAL REMOTE@HOST N WARM, aeronEcho LISTEN PEER / aeronPing LISTEN PEER N
  *   WARM, tcpEcho PORT / tcpPing ADDR PORT N WARM: round trips for {@link TwoHostPingMain} ({@link LinkPing})
@@ -70,6 +79,7 @@ public final class HostMain {
     private static final Map<String, InboundMapping> EXPORTS = new ConcurrentHashMap<>();
     private static final Map<String, RemoteRegion> IMPORTS = new ConcurrentHashMap<>();
     private static final Map<String, org.softclan.dsm.OutboundMapping> MAPPINGS = new ConcurrentHashMap<>();
+    private static org.softclan.vmmc.Connection connection;
     private static final AtomicLong EVENTS = new AtomicLong();
     private static final AtomicLong BAD = new AtomicLong();
     private static final AtomicLong ONCE = new AtomicLong();
@@ -254,6 +264,26 @@ public final class HostMain {
             case "maddress" -> {
                 return "OK " + MAPPINGS.get(c[1]).address(0, 8);
             }
+            case "listen" -> {
+                final org.softclan.vmmc.Listener l = org.softclan.vmmc.Vmmc.listen(app, c[1],
+                    new org.softclan.vmmc.ConnectionContext());
+                final Thread t = new Thread(() -> serve(l), "echo-server");
+                t.setDaemon(true);
+                t.start();
+                return "OK";
+            }
+            case "connect" -> {
+                connection = org.softclan.vmmc.Vmmc.connect(app, c[1], new org.softclan.vmmc.ConnectionContext(), 20,
+                    TimeUnit.SECONDS);
+                return "OK " + connection.name();
+            }
+            case "cecho" -> {
+                return "OK " + echoRounds(Integer.parseInt(c[1]), Integer.parseInt(c[2]));
+            }
+            case "cclose" -> {
+                connection.close();
+                return "OK";
+            }
             case "counters" -> {
                 final StringBuilder s = new StringBuilder("OK");
                 agent.counters().forEach((k, v) -> s.append(' ').append(k).append('=').append(v));
@@ -290,6 +320,65 @@ public final class HostMain {
             }
             default -> throw new IllegalArgumentException("unknown command " + c[0]);
         }
+    }
+
+    /** The echo server: accepts connections one at a time and sends every message back as it came. */
+    private static void serve(final org.softclan.vmmc.Listener l) {
+        while (true) {
+            final org.softclan.vmmc.Connection conn;
+            try {
+                conn = l.accept(1, TimeUnit.HOURS);
+            } catch (final RuntimeException e) {
+                System.out.println("accept failed: " + e);
+                continue;
+            }
+            final byte[][] in = {new byte[256]};
+            final int[] length = new int[1];
+            try {
+                while (true) {
+                    final int n = conn.receive((buffer, offset, len) -> {
+                        if (in[0].length < len) {
+                            in[0] = new byte[len];
+                        }
+                        buffer.read(offset, in[0], 0, len);
+                        length[0] = len;
+                    }, 1, 1, TimeUnit.HOURS);
+                    if (n == 1) {
+                        conn.send(in[0], 0, length[0], 20, TimeUnit.SECONDS);
+                    }
+                }
+            } catch (final RuntimeException e) {
+                System.out.println("echo connection ended: " + e);
+                conn.close();
+            }
+        }
+    }
+
+    /** {@return the outcome of {@code rounds} echo round trips of {@code size}-byte messages} */
+    private static String echoRounds(final int rounds, final int size) {
+        final byte[] out = new byte[size];
+        final byte[] back = new byte[size];
+        final int[] got = new int[1];
+        final long[] rtt = new long[rounds];
+        int bad = 0;
+        for (int i = 0; i < rounds; i++) {
+            for (int k = 0; k < size; k++) {
+                out[k] = (byte) (i * 31 + k);
+            }
+            final long t0 = System.nanoTime();
+            connection.send(out, 0, size, 20, TimeUnit.SECONDS);
+            got[0] = -1;
+            final int n = connection.receive((buffer, offset, len) -> {
+                got[0] = len;
+                buffer.read(offset, back, 0, Math.min(len, size));
+            }, 1, 20, TimeUnit.SECONDS);
+            rtt[i] = System.nanoTime() - t0;
+            if (n != 1 || got[0] != size || !java.util.Arrays.equals(out, back)) {
+                bad++;
+            }
+        }
+        java.util.Arrays.sort(rtt);
+        return "rtts=" + rounds + " bad=" + bad + " p50us=" + rtt[rounds / 2] / 1_000 + " maxus=" + rtt[rounds - 1] / 1_000;
     }
 
     /**

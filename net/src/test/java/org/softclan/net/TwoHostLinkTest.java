@@ -285,6 +285,34 @@ class TwoHostLinkTest {
         }
     }
 
+    /**
+     * A connection across hosts, set up by name ({@code Vmmc.connect(endpoint, "echo@a", ...)}) through the
+     * listen region of host a and the receive rings of both, unchanged: messages of 8 bytes to 60 KiB echoed
+     * back intact, in order, through the rings each end keeps in its own memory and the peer writes over the
+     * link; closing the client ends the server's side.
+     */
+    @Test
+    void aConnectionAcrossHostsCarriesMessagesBothWays() throws Exception {
+        try (TwoHosts hosts = new TwoHosts()) {
+            System.out.println("hosts: " + hosts.describe());
+            final JvmProcess[] p = start(hosts, 5_000);
+            final JvmProcess a = p[0];
+            final JvmProcess b = p[1];
+            ok(a, "listen echo");
+            final String name = ok(b, "connect echo@a");
+            final String small = ok(b, "cecho 2000 8");
+            final String mid = ok(b, "cecho 500 1000");
+            final String big = ok(b, "cecho 50 61440");
+            System.out.println("connection " + name + ": 8 B " + small + "; 1000 B " + mid + "; 60 KiB " + big);
+            for (final String r : new String[] {small, mid, big}) {
+                assertEquals(0, field(r, "bad"), r);
+            }
+            ok(b, "cclose");
+            a.expectLine("echo connection ended", 30, TimeUnit.SECONDS);
+            assertTrue(name.contains("@a"), name);
+        }
+    }
+
     /** The owner's host killed (-9): the importer's next remote read fails within its timeout, never hangs. */
     @Test
     void anOwnerKilledGivesALinkTimeoutInBoundedTime() throws Exception {

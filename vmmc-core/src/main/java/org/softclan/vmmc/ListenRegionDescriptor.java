@@ -20,6 +20,10 @@ package org.softclan.vmmc;
  *           its receive region's name
  *    + 128  claimant (long): the liveness id of the client's endpoint        the client's claiming CAS; whoever
  *           (0: free)                                                        frees the slot, after the state
+ *    + 136  client host (int length + at most {@value #NAME_MAX} bytes):      the client, after claiming
+ *           empty for a client of this host; else the host whose NIC agent
+ *           serves its receive region (the listener imports NAME@HOST, and
+ *           a claimant there is alive while that host is reachable)
  * </pre>
  *
  * The answer to a request is not here: the listener writes it into the client's receive region
@@ -50,6 +54,8 @@ final class ListenRegionDescriptor {
      * killed inside connect holds its slot only until the listener's next look.
      */
     static final int SLOT_CLAIMANT_OFFSET = 128;
+    /** Offset in a slot of the client's host (int length, then the bytes; length 0: this host). */
+    static final int SLOT_CLIENT_HOST_OFFSET = 136;
     /** Longest region name in a slot or an answer, in bytes. */
     static final int NAME_MAX = 100;
 

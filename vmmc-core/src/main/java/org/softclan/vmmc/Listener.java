@@ -220,16 +220,36 @@ public final class Listener implements AutoCloseable {
             return false;
         }
         final long at = ListenRegionDescriptor.slotOffset(slot);
-        try (OutboundMapping client = endpoint.importRegion(Rendezvous.getName(region, at + ListenRegionDescriptor.SLOT_CLIENT_NAME_OFFSET),
+        try (OutboundMapping client = endpoint.importRegion(clientRegion(at),
             region.getLong(at + ListenRegionDescriptor.SLOT_CLIENT_KEY_OFFSET))) {
             client.putInt(ReceiveRegionDescriptor.ANSWER_REASON_OFFSET, reason);
             client.putLongVolatile(ReceiveRegionDescriptor.ANSWER_OFFSET, ReceiveRegionDescriptor.ANSWER_REFUSED);
-        } catch (final DsmException gone) {
-            // the client went away meanwhile
+        } catch (final DsmException | IllegalArgumentException gone) {
+            // the client went away meanwhile, or named no region it can be answered in
         } finally {
             free(at);
         }
         return true;
+    }
+
+    /**
+     * {@return the client's receive region as this process imports it}: its name in the slot, with
+     * {@code @HOST} when the slot names the client's host (a client of another host)
+     */
+    private String clientRegion(final long at) {
+        final String host = Rendezvous.getName(region, at + ListenRegionDescriptor.SLOT_CLIENT_HOST_OFFSET);
+        final String name = Rendezvous.getName(region, at + ListenRegionDescriptor.SLOT_CLIENT_NAME_OFFSET);
+        return host.isEmpty() ? name : name + "@" + host;
+    }
+
+    /**
+     * {@return whether the claimant of the slot at {@code at} may be alive}: a client of this host by its
+     * endpoint's liveness lock; a client of another host while its host is reachable (its liveness id means
+     * nothing here)
+     */
+    private boolean claimantAlive(final long at, final long claimant) {
+        final String host = Rendezvous.getName(region, at + ListenRegionDescriptor.SLOT_CLIENT_HOST_OFFSET);
+        return host.isEmpty() ? endpoint.fabric().isAlive(claimant) : endpoint.fabric().isHostReachable(host);
     }
 
     /** Marks a requested slot as being accepted here (compare-and-set); the reclaimer leaves it alone. */
@@ -284,11 +304,20 @@ public final class Listener implements AutoCloseable {
             }
             final boolean garbage = state < ListenRegionDescriptor.FREE || state > ListenRegionDescriptor.ACCEPTING
                 || state != ListenRegionDescriptor.FREE && claimant == 0 || state == ListenRegionDescriptor.ACCEPTING;
-            if (!garbage && state == ListenRegionDescriptor.REQUESTED && endpoint.fabric().isAlive(claimant)) {
+            if (!garbage && state == ListenRegionDescriptor.CLAIMED
+                && (busySince[i] == 0 || busyState[i] != state || busyClaimant[i] != claimant)) {
+                // first seen claimed: a client writing its request (one of another host takes round trips, and
+                // names its host only after its claim), whatever its liveness looks like now; next pass decides
+                busySince[i] = now;
+                busyState[i] = state;
+                busyClaimant[i] = claimant;
+                continue;
+            }
+            if (!garbage && state == ListenRegionDescriptor.REQUESTED && claimantAlive(at, claimant)) {
                 busySince[i] = 0;   // a whole request waits for this listener, however long it takes to accept
                 continue;
             }
-            if (!garbage && endpoint.fabric().isAlive(claimant)) {
+            if (!garbage && claimantAlive(at, claimant)) {
                 if (busySince[i] == 0 || busyState[i] != state || busyClaimant[i] != claimant) {
                     busySince[i] = now;   // first seen like this: a client on its way, most likely
                     busyState[i] = state;
@@ -336,7 +365,7 @@ public final class Listener implements AutoCloseable {
 
     private Connection accept(final int slot) {
         final long at = ListenRegionDescriptor.slotOffset(slot);
-        final String clientRegion = Rendezvous.getName(region, at + ListenRegionDescriptor.SLOT_CLIENT_NAME_OFFSET);
+        final String clientRegion = clientRegion(at);
         final long clientKey = region.getLong(at + ListenRegionDescriptor.SLOT_CLIENT_KEY_OFFSET);
         OutboundMapping tx = null;
         InboundMapping rx = null;

@@ -26,8 +26,19 @@ final class Rendezvous {
     private Rendezvous() {
     }
 
+    /**
+     * {@return the listen region's name of {@code service}}: {@code SERVICE.listen}, or
+     * {@code SERVICE.listen@HOST} for a service of another host ({@code SERVICE@HOST})
+     */
     static String listenRegion(final String service) {
-        return service + ".listen";
+        final int at = service.lastIndexOf('@');
+        return at < 0 ? service + ".listen" : service.substring(0, at) + ".listen" + service.substring(at);
+    }
+
+    /** {@return the host of {@code SERVICE@HOST}, or {@code null} for a service of this host} */
+    static String hostOf(final String service) {
+        final int at = service.lastIndexOf('@');
+        return at < 0 ? null : service.substring(at + 1);
     }
 
     static void putName(final Mapping m, final long at, final String name) {

@@ -77,11 +77,18 @@ public final class Vmmc {
             if (me == 0) {
                 throw new IllegalStateException(endpoint + " has no liveness id: it cannot claim a request slot");
             }
+            final String serverHost = Rendezvous.hostOf(service);
+            final String myHost = serverHost == null ? "" : endpoint.fabric().hostName();
+            if (myHost == null) {
+                throw new ConnectException("'" + service + "' is a service of host '" + serverHost + "', but no NIC agent"
+                    + " serves fabric " + endpoint.fabric().root() + " in this JVM");
+            }
             final int slot = claim(listen, service, me, deadline);
             final long at = ListenRegionDescriptor.slotOffset(slot);
             listen.putLong(at + ListenRegionDescriptor.SLOT_CLIENT_PID_OFFSET, ProcessHandle.current().pid());
             listen.putLong(at + ListenRegionDescriptor.SLOT_CLIENT_KEY_OFFSET, key);
             Rendezvous.putName(listen, at + ListenRegionDescriptor.SLOT_CLIENT_NAME_OFFSET, rx.regionName());
+            Rendezvous.putName(listen, at + ListenRegionDescriptor.SLOT_CLIENT_HOST_OFFSET, myHost);
             final Tripwire answer = connUnit.arm(rx, Tripwire.Options.word(ReceiveRegionDescriptor.ANSWER_OFFSET).actions(Tripwire.WAKE));
             final long state;
             try {
@@ -98,7 +105,8 @@ public final class Vmmc {
                 }
                 throw new ConnectException("server on '" + service + "' refused the connection (reason " + reason + ")");
             }
-            final String serverRegion = Rendezvous.getName(rx, ReceiveRegionDescriptor.ANSWER_NAME_OFFSET);
+            final String serverRegion = Rendezvous.getName(rx, ReceiveRegionDescriptor.ANSWER_NAME_OFFSET)
+                + (serverHost == null ? "" : "@" + serverHost);
             final long serverKey = rx.getLong(ReceiveRegionDescriptor.ANSWER_KEY_OFFSET);
             final OutboundMapping tx = endpoint.importRegion(serverRegion, serverKey);
             return new Connection(Rendezvous.nextConnectionId(), service + "[" + rx.regionName() + " <- " + serverRegion

@@ -151,7 +151,9 @@ public final class NicAgent implements AutoCloseable {
          * {@link NicAgent#doWork()} from the loops where it waits. Measured between two network namespaces
          * on two CPUs: Aeron UDP round trips of 8 bytes take about 16 us when each host's polling thread
          * drives its driver, about 380 us with a duty thread beside it (two threads per host hand off
-         * through their idle strategies' parks).
+         * through their idle strategies' parks). Without a duty thread, a thread that waits without driving
+         * (a {@code Listener}'s accept, a layer's default wait strategy) waits in vain: drive the agent from a
+         * thread of the program's, or give the layers {@link NicAgent#waitStrategy(long)}.
          *
          * @param own whether the agent runs a duty thread of its own
          * @return this
@@ -602,9 +604,9 @@ public final class NicAgent implements AutoCloseable {
         while (true) {
             final long r = pub.offer(b, 0, length);
             if (r > 0) {
-                if (duty == null) {
-                    doWork();   // the driver sends it now: nobody else drives it
-                }
+                // the driver sends it now, on this thread, unless the duty thread is in a cycle already (it
+                // will send it): no wait for a parked duty thread to come round
+                doWork();
                 return;
             }
             if (r == Publication.CLOSED || r == Publication.MAX_POSITION_EXCEEDED) {
@@ -690,6 +692,58 @@ public final class NicAgent implements AutoCloseable {
 
     long nextRequestId() {
         return nextRequestId.getAndIncrement();
+    }
+
+    /**
+     * A wait strategy for the layers above (a {@code Connection}'s, through its context) that drives this
+     * agent while it waits: the waiting thread runs the agent's duty cycles (its driver sends and receives,
+     * incoming writes are applied and fire their tripwires) and checks its condition between them, so a
+     * message from another host reaches a waiting thread without a hand-off to the duty thread (which, idle,
+     * parks for up to 100 us between cycles). While driving it never parks: after a cycle with nothing to do
+     * (or while another thread runs one) it yields the CPU. After {@code driveNanos} it blocks on the bell if
+     * the agent has a duty thread (which then drives the link); with none, it goes on driving, parking between
+     * idle cycles (up to 100 us), since nobody else would.
+     *
+     * @param driveNanos how long to drive the agent before blocking, ns (with a duty thread); 0 blocks at once
+     * @return the strategy, named {@code nic-agent:DRIVE_NS}
+     */
+    public org.softclan.tripwire.WaitStrategy waitStrategy(final long driveNanos) {
+        return new org.softclan.tripwire.WaitStrategy() {
+            @Override
+            public boolean await(final java.util.function.BooleanSupplier ready, final org.softclan.tripwire.EventQueue bell,
+                                 final long timeoutNanos) {
+                final long start = System.nanoTime();
+                IdleStrategy idle = null;
+                while (true) {
+                    if (ready.getAsBoolean()) {
+                        return true;
+                    }
+                    final long spent = System.nanoTime() - start;
+                    if (spent >= timeoutNanos) {
+                        return false;
+                    }
+                    if (spent < driveNanos) {
+                        // driving: never parked (a park costs more than a round trip); when another thread is in
+                        // a cycle or there was nothing to do, give the CPU to whoever is runnable, and try again
+                        if (doWork() <= 0) {
+                            Thread.yield();
+                        }
+                    } else if (duty != null) {
+                        return org.softclan.tripwire.WaitStrategy.block().await(ready, bell, timeoutNanos - spent);
+                    } else {
+                        if (idle == null) {
+                            idle = new BackoffIdleStrategy(100, 10, 1_000, 100_000);
+                        }
+                        idle.idle(doWork());
+                    }
+                }
+            }
+
+            @Override
+            public String name() {
+                return "nic-agent:" + driveNanos;
+            }
+        };
     }
 
     // ------------------------------------------------------------------------- the duty thread

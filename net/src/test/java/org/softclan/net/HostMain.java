@@ -51,9 +51,10 @@ import org.softclan.tripwire.TripwireUnit;
  *                                            get them back (a remote read) and compare: OK same|differs
  * mstate NAME@HOST                           OK valid=B ownerAlive=B
  * maddress NAME@HOST                         the mapping's address(0, 8): OK address, or ERR
- * listen SVC                                 a listener on SVC; a thread accepts connections, one at a time,
- *                                            and echoes every message back: OK
- * connect SVC@HOST                           Vmmc.connect to a service of the peer host: OK name
+ * listen SVC [DRIVE_NS]                      a listener on SVC; a thread accepts connections, one at a time,
+ *                                            and echoes every message back: OK (with DRIVE_NS, its connections
+ *                                            wait with the agent's waitStrategy(DRIVE_NS))
+ * connect SVC@HOST [DRIVE_NS]                Vmmc.connect to a service of the peer host: OK name
  * cecho N SIZE                               N round trips through the connection, each a SIZE-byte message
  *                                            (its bytes a function of its number) echoed back and compared:
  *                                            OK rtts=N bad=B p50us=P maxus=M
@@ -265,16 +266,15 @@ public final class HostMain {
                 return "OK " + MAPPINGS.get(c[1]).address(0, 8);
             }
             case "listen" -> {
-                final org.softclan.vmmc.Listener l = org.softclan.vmmc.Vmmc.listen(app, c[1],
-                    new org.softclan.vmmc.ConnectionContext());
+                final org.softclan.vmmc.Listener l = org.softclan.vmmc.Vmmc.listen(app, c[1], context(c, 2));
                 final Thread t = new Thread(() -> serve(l), "echo-server");
                 t.setDaemon(true);
                 t.start();
                 return "OK";
             }
             case "connect" -> {
-                connection = org.softclan.vmmc.Vmmc.connect(app, c[1], new org.softclan.vmmc.ConnectionContext(), 20,
-                    TimeUnit.SECONDS);
+                loopDrives = driven && c.length > 2;
+                connection = org.softclan.vmmc.Vmmc.connect(app, c[1], context(c, 2), 20, TimeUnit.SECONDS);
                 return "OK " + connection.name();
             }
             case "cecho" -> {
@@ -320,6 +320,12 @@ public final class HostMain {
             }
             default -> throw new IllegalArgumentException("unknown command " + c[0]);
         }
+    }
+
+    /** {@return a connection context, waiting with the agent's strategy if {@code c[i]} gives its drive time} */
+    private static org.softclan.vmmc.ConnectionContext context(final String[] c, final int i) {
+        final org.softclan.vmmc.ConnectionContext ctx = new org.softclan.vmmc.ConnectionContext();
+        return c.length > i ? ctx.waitStrategy(agent.waitStrategy(Long.parseLong(c[i]))) : ctx;
     }
 
     /** The echo server: accepts connections one at a time and sends every message back as it came. */

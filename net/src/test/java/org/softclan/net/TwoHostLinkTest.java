@@ -289,27 +289,39 @@ class TwoHostLinkTest {
      * A connection across hosts, set up by name ({@code Vmmc.connect(endpoint, "echo@a", ...)}) through the
      * listen region of host a and the receive rings of both, unchanged: messages of 8 bytes to 60 KiB echoed
      * back intact, in order, through the rings each end keeps in its own memory and the peer writes over the
-     * link; closing the client ends the server's side.
+     * link; closing the client ends the server's side. Both ways an agent runs: with a duty thread, the
+     * connections' waits driving the agents for 50 us before they block (and then with the layers' default
+     * waits), and with no duty thread on the client's host, its waits driving its agent throughout.
      */
-    @Test
-    void aConnectionAcrossHostsCarriesMessagesBothWays() throws Exception {
+    @ParameterizedTest(name = "program drives the agent: {0}")
+    @ValueSource(booleans = {false, true})
+    void aConnectionAcrossHostsCarriesMessagesBothWays(final boolean invoker) throws Exception {
         try (TwoHosts hosts = new TwoHosts()) {
-            System.out.println("hosts: " + hosts.describe());
-            final JvmProcess[] p = start(hosts, 5_000);
+            System.out.println("hosts: " + hosts.describe() + (invoker ? "; agents driven by the programs" : ""));
+            final JvmProcess[] p = start(hosts, 5_000, invoker);
             final JvmProcess a = p[0];
             final JvmProcess b = p[1];
-            ok(a, "listen echo");
-            final String name = ok(b, "connect echo@a");
+            ok(a, "listen echo 50000");
+            final String name = ok(b, "connect echo@a 50000");
             final String small = ok(b, "cecho 2000 8");
             final String mid = ok(b, "cecho 500 1000");
             final String big = ok(b, "cecho 50 61440");
-            System.out.println("connection " + name + ": 8 B " + small + "; 1000 B " + mid + "; 60 KiB " + big);
+            System.out.println("connection " + name + " (waits drive the agents for 50 us): 8 B " + small + "; 1000 B "
+                + mid + "; 60 KiB " + big + "; agents: a " + ok(a, "counters") + "; b " + ok(b, "counters"));
             for (final String r : new String[] {small, mid, big}) {
                 assertEquals(0, field(r, "bad"), r);
             }
             ok(b, "cclose");
             a.expectLine("echo connection ended", 30, TimeUnit.SECONDS);
             assertTrue(name.contains("@a"), name);
+            if (invoker) {
+                return;   // with no duty thread, a thread blocked in a default wait would wait for ever: nobody drives
+            }
+            // and with the layers' default wait (competitive: spin, then block; the duty threads carry the link)
+            final String plain = ok(b, "connect echo@a");
+            final String slow = ok(b, "cecho 500 8");
+            System.out.println("connection " + plain + " (default waits): 8 B " + slow);
+            assertEquals(0, field(slow, "bad"), slow);
         }
     }
 

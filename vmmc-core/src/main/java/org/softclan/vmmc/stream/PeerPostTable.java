@@ -176,13 +176,18 @@ final class PeerPostTable {
             final byte[] bytes = new byte[len];
             end.rx.get(DEPOSIT_NAME_BYTES_OFFSET, bytes, 0, len);
             final String name = new String(bytes, StandardCharsets.UTF_8);
-            final String expected = end.tx.regionName() + "-dep";
+            // the peer's ring as this end imports it: NAME, or NAME@HOST for a peer of another host, whose
+            // deposit region is then NAME-dep on that host
+            final String ring = end.tx.regionName();
+            final int at = ring.lastIndexOf('@');
+            final String expected = (at < 0 ? ring : ring.substring(0, at)) + "-dep";
             if (!name.equals(expected)) {
                 throw end.violation("control area", "deposit region name (offset " + DEPOSIT_NAME_BYTES_OFFSET + ")",
                     "'" + name + "'", "the peer deposits into its own region '" + expected + "'");
             }
             try {
-                peerDeposit = end.endpoint.importRegion(name, end.rx.getLong(DEPOSIT_KEY_OFFSET));
+                peerDeposit = end.endpoint.importRegion(at < 0 ? name : name + ring.substring(at),
+                    end.rx.getLong(DEPOSIT_KEY_OFFSET));
             } catch (final NoSuchRegionException | RegionAccessException | RegionFormatException e) {
                 if (end.connection.peerClosed() || !end.tx.isValid() || !end.tx.ownerAlive()) {
                     throw new StreamPeerGoneException(end + ": cannot write: the peer is gone (" + e.getMessage()

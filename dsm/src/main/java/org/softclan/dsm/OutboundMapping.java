@@ -70,6 +70,19 @@ public final class OutboundMapping extends Mapping {
         return remote != null;
     }
 
+    /** {@return the owner's host of a region of another host, or {@code null} for a region of this host} */
+    public String remoteHost() {
+        return remote == null ? null : remote.host();
+    }
+
+    /**
+     * {@return why a mapping of another host's region was revoked ({@link #revokeRemote}), or {@code null} if
+     * it was not (or the region is this host's)}
+     */
+    public String remoteRevocation() {
+        return remoteRevoked;
+    }
+
     /**
      * Revokes a mapping of another host's region: every later transfer through it fails with a
      * {@link StaleRegionException} saying {@code reason}. Called by the {@link RemoteLink} when the owner

@@ -68,6 +68,11 @@ import org.softclan.tripwire.TripwireUnit;
  *                                            writes by technique SEND, then end of output and close:
  *                                            OK bytes=N crc=C ms=T
  * sopen SVC@HOST SEND [DRIVE_NS] / swrite MB a stream kept open, and MB MiB more written into it: OK
+ * rserve SVC [DRIVE_NS]                      an RPC server: echo (a string back), hold (prints "HELD", then
+ *                                            answers after 60 s): OK
+ * rcall SVC@HOST N SIZE [DRIVE_NS]           an RPC client (kept): N echo calls of SIZE characters, each answer
+ *                                            compared: OK calls=N bad=B p50us=P
+ * rhold                                      one hold call on the kept client (60-s timeout): OK, or ERR
  * counters                                   the agent's counters: OK k=v ...
  * echo LOCAL REMOTE@HOST / ping LOCAL REMOTE@HOST N WARM, aeronEcho LISTEN PEER / aeronPing LISTEN PEER N
  *   WARM, tcpEcho PORT / tcpPing ADDR PORT N WARM: round trips for {@link TwoHostPingMain} ({@link LinkPing})
@@ -88,6 +93,11 @@ public final class HostMain {
     private static final Map<String, RemoteRegion> IMPORTS = new ConcurrentHashMap<>();
     private static final Map<String, org.softclan.dsm.OutboundMapping> MAPPINGS = new ConcurrentHashMap<>();
     private static org.softclan.vmmc.Connection connection;
+    private static org.softclan.vmmc.rpc.RpcClient rpc;
+    private static final org.softclan.vmmc.rpc.RpcMethod<String, String> ECHO = org.softclan.vmmc.rpc.RpcMethod.of(1,
+        "echo", org.softclan.vmmc.rpc.Codecs.STRING, org.softclan.vmmc.rpc.Codecs.STRING);
+    private static final org.softclan.vmmc.rpc.RpcMethod<String, String> HOLD = org.softclan.vmmc.rpc.RpcMethod.of(2,
+        "hold", org.softclan.vmmc.rpc.Codecs.STRING, org.softclan.vmmc.rpc.Codecs.STRING);
     private static org.softclan.vmmc.stream.ByteStream stream;
     private static org.softclan.vmmc.stream.SendTechnique streamTechnique;
     /** Where the generated stream is: byte i of a stream is (byte) (i * 7 + i / 4096). */
@@ -318,6 +328,43 @@ public final class HostMain {
             }
             case "swrite" -> {
                 writeStream(stream, streamTechnique, Long.parseLong(c[1]) << 20);
+                return "OK";
+            }
+            case "rserve" -> {
+                final org.softclan.vmmc.rpc.RpcServer.Context ctx = new org.softclan.vmmc.rpc.RpcServer.Context();
+                if (c.length > 2) {
+                    ctx.waitStrategy(agent.waitStrategy(Long.parseLong(c[2])));
+                }
+                org.softclan.vmmc.rpc.RpcServer.create(app, c[1], ctx).handle(ECHO, x -> x).handle(HOLD, x -> {
+                    System.out.println("HELD");
+                    LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(60));
+                    return x;
+                }).start();
+                return "OK";
+            }
+            case "rcall" -> {
+                final org.softclan.vmmc.rpc.RpcClient.Context ctx = new org.softclan.vmmc.rpc.RpcClient.Context();
+                if (c.length > 4) {
+                    ctx.waitStrategy(agent.waitStrategy(Long.parseLong(c[4])));
+                }
+                rpc = org.softclan.vmmc.rpc.RpcClient.connect(app, c[1], ctx, 20, TimeUnit.SECONDS);
+                final int n = Integer.parseInt(c[2]);
+                final long[] t = new long[n];
+                int bad = 0;
+                for (int i = 0; i < n; i++) {
+                    final String q = (i + "-" + "x".repeat(Integer.parseInt(c[3]))).substring(0, Integer.parseInt(c[3]));
+                    final long t0 = System.nanoTime();
+                    final String r = rpc.call(ECHO, q, 20, TimeUnit.SECONDS);
+                    t[i] = System.nanoTime() - t0;
+                    if (!q.equals(r)) {
+                        bad++;
+                    }
+                }
+                java.util.Arrays.sort(t);
+                return "OK calls=" + n + " bad=" + bad + " p50us=" + t[n / 2] / 1_000;
+            }
+            case "rhold" -> {
+                rpc.call(HOLD, "h", 60, TimeUnit.SECONDS);
                 return "OK";
             }
             case "cclose" -> {

@@ -355,6 +355,69 @@ class TwoHostLinkTest {
         }
     }
 
+    /**
+     * RPC across hosts ({@code RpcClient.connect(endpoint, "svc@a", ...)}), unchanged: 2000 echo calls of 16 and
+     * 200 of 4000 characters, every answer the question; then the server's host killed (-9) while a call waits
+     * for its answer: the call fails in bounded time, not at its 60-s timeout.
+     */
+    @Test
+    void rpcAcrossHostsAndItsServerKilledMidCall() throws Exception {
+        try (TwoHosts hosts = new TwoHosts()) {
+            final JvmProcess[] p = start(hosts, 2_000);
+            final JvmProcess a = p[0];
+            final JvmProcess b = p[1];
+            ok(a, "rserve svc 50000");
+            final String small = ok(b, "rcall svc@a 2000 16 50000");
+            final String large = ok(b, "rcall svc@a 200 4000 50000");
+            System.out.println("RPC across hosts: 16 chars " + small + "; 4000 chars " + large);
+            assertEquals(0, field(small, "bad"), small);
+            assertEquals(0, field(large, "bad"), large);
+            b.send("rhold");
+            a.expectLine("HELD", 30, TimeUnit.SECONDS);
+            a.kill();
+            final long t0 = System.nanoTime();
+            final String r = b.expectLine("", 60, TimeUnit.SECONDS);
+            final long ms = (System.nanoTime() - t0) / 1_000_000;
+            System.out.println("server's host killed mid-call: " + r + " after " + ms + " ms");
+            assertTrue(r.startsWith("ERR"), r);
+            assertTrue(ms < 15_000, ms + " ms");
+        }
+    }
+
+    /**
+     * A stream across hosts with either host killed (-9) mid-stream: the receiver's host killed, the sender's
+     * next write fails; the sender's host killed, the receiver's read fails; each in bounded time.
+     */
+    @Test
+    void eitherHostKilledMidStreamFailsTheOtherEndInBoundedTime() throws Exception {
+        try (TwoHosts hosts = new TwoHosts()) {
+            final JvmProcess[] p = start(hosts, 2_000);
+            ok(p[0], "slisten s buffered 50000");
+            ok(p[1], "sopen s@a pio 50000");
+            ok(p[1], "swrite 64");
+            p[0].kill();
+            long t0 = System.nanoTime();
+            final String w = reply(p[1], "swrite 64");
+            final long writerMs = (System.nanoTime() - t0) / 1_000_000;
+            System.out.println("receiver's host killed: the next 64 MiB write: " + w + " after " + writerMs + " ms");
+            assertTrue(w.startsWith("ERR"), w);
+            assertTrue(writerMs < 15_000, writerMs + " ms");
+        }
+        try (TwoHosts hosts = new TwoHosts()) {
+            final JvmProcess[] p = start(hosts, 2_000);
+            ok(p[0], "slisten s buffered 50000");
+            ok(p[1], "sopen s@a pio 50000");
+            ok(p[1], "swrite 64");
+            p[1].kill();
+            final long t0 = System.nanoTime();
+            final String r = p[0].expectLine("STREAM", 60, TimeUnit.SECONDS);
+            final long readerMs = (System.nanoTime() - t0) / 1_000_000;
+            System.out.println("sender's host killed: the reader: " + r + " after " + readerMs + " ms");
+            assertTrue(r.startsWith("STREAM failed after"), r);
+            assertTrue(readerMs < 15_000, readerMs + " ms");
+        }
+    }
+
     /** The owner's host killed (-9): the importer's next remote read fails within its timeout, never hangs. */
     @Test
     void anOwnerKilledGivesALinkTimeoutInBoundedTime() throws Exception {

@@ -58,7 +58,8 @@ final class ConnectionHealth {
      * @return the exception to throw
      */
     PeerProtocolException violation(final String structure, final String field, final long value, final String rule) {
-        final String message = "connection " + name + ": the peer " + tx.owner() + " broke the protocol: "
+        final String message = "connection " + name + ": the peer " + (tx.isRemote() ? "on host '" + tx.remoteHost()
+            + "'" : tx.owner()) + " broke the protocol: "
             + structure + " " + field + " is " + value + "; " + rule;
         connection.broken(message);
         return new PeerProtocolException(message);
@@ -203,6 +204,12 @@ final class ConnectionHealth {
      * @return the exception to throw
      */
     PeerGoneException peerGone(final boolean peerClosed) {
+        if (tx.isRemote()) {
+            final String why = tx.remoteRevocation();
+            return new PeerGoneException("connection " + name + ": the peer on host '" + tx.remoteHost() + "' "
+                + (peerClosed ? "closed the connection" : "can no longer be reached: " + (why != null ? why
+                : "its host's agent is not heard from")));
+        }
         final String what = peerClosed ? "closed the connection"
             : !tx.ownerAlive() ? "died (its liveness lock is released; it ran as process " + tx.owner().pid()
                 + " in its own PID namespace)"

@@ -98,7 +98,8 @@ final class StreamEnd {
      */
     StreamPeerGoneException violation(final String structure, final String field, final Object value,
                                       final String rule) {
-        final String message = this + ": the peer " + tx.owner() + " broke the stream protocol: " + structure + " "
+        final String message = this + ": the peer " + (tx.isRemote() ? "on host '" + tx.remoteHost() + "'" : tx.owner())
+            + " broke the stream protocol: " + structure + " "
             + field + " is " + value + "; " + rule;
         if (violation == null) {
             violation = message;

@@ -96,6 +96,9 @@ public final class NicAgent implements AutoCloseable {
         private final Map<String, String> peers = new LinkedHashMap<>();
         private long timeoutNanos = TimeUnit.SECONDS.toNanos(5);
         private boolean dutyThread = true;
+        private double dataLoss;
+        private double controlLoss;
+        private long lossSeed;
 
         /** A set-up with no fabric, host or listen address yet (all three are required), no peers, a 5-s timeout. */
         public Context() {
@@ -143,6 +146,30 @@ public final class NicAgent implements AutoCloseable {
          */
         public Context peer(final String name, final String address) {
             peers.put(checkName(name, "peer host name"), Objects.requireNonNull(address, "address"));
+            return this;
+        }
+
+        /**
+         * Injects loss, for tests: the agent's driver drops this fraction of the data frames and of the
+         * control frames (status messages, NAKs) it receives, at random, with Aeron's own loss generators
+         * ({@code DebugReceiveChannelEndpoint}, {@code RandomLossGenerator}): the link must still deliver
+         * every message once and in order (Aeron retransmits what was lost). Never in production: the
+         * retransmissions cost latency and bandwidth.
+         *
+         * @param dataRate    fraction of incoming data frames dropped, 0 to 1 (exclusive)
+         * @param controlRate fraction of incoming control frames dropped, 0 to 1 (exclusive)
+         * @param seed        the generators' seed (a run can be repeated)
+         * @return this
+         * @throws IllegalArgumentException if a rate is not in [0, 1)
+         */
+        public Context injectLoss(final double dataRate, final double controlRate, final long seed) {
+            if (!(dataRate >= 0 && dataRate < 1 && controlRate >= 0 && controlRate < 1)) {
+                throw new IllegalArgumentException("loss rates are fractions in [0, 1), not " + dataRate + " and "
+                    + controlRate);
+            }
+            this.dataLoss = dataRate;
+            this.controlLoss = controlRate;
+            this.lossSeed = seed;
             return this;
         }
 
@@ -268,11 +295,21 @@ public final class NicAgent implements AutoCloseable {
         Subscription sub = null;
         try {
             e = fabric.openEndpoint("nic-agent-" + host);
-            d = MediaDriver.launch(new MediaDriver.Context().aeronDirectoryName(dir).dirDeleteOnStart(true)
+            final MediaDriver.Context dc = new MediaDriver.Context().aeronDirectoryName(dir).dirDeleteOnStart(true)
                 .dirDeleteOnShutdown(true).threadingMode(ThreadingMode.INVOKER)
                 .publicationTermBufferLength(TERM_LENGTH).ipcTermBufferLength(TERM_LENGTH)
                 .imageLivenessTimeoutNs(Math.max(ctx.timeoutNanos, MIN_LIVENESS_NS))
-                .errorHandler(this::failed));
+                .errorHandler(this::failed);
+            if (ctx.dataLoss > 0 || ctx.controlLoss > 0) {
+                final double data = ctx.dataLoss;
+                final double control = ctx.controlLoss;
+                final long seed = ctx.lossSeed;
+                dc.receiveChannelEndpointSupplier((channel, dispatcher, status, context) ->
+                    new io.aeron.driver.ext.DebugReceiveChannelEndpoint(channel, dispatcher, status, context,
+                        new io.aeron.driver.ext.RandomLossGenerator(data, seed),
+                        new io.aeron.driver.ext.RandomLossGenerator(control, seed + 1)));
+            }
+            d = MediaDriver.launch(dc);
             a = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir).driverAgentInvoker(d.sharedAgentInvoker())
                 .useConductorAgentInvoker(true).errorHandler(this::failed));
             sub = a.addSubscription("aeron:udp?endpoint=" + ctx.listen, STREAM_ID, image -> { }, this::imageLost);
@@ -420,7 +457,8 @@ public final class NicAgent implements AutoCloseable {
     /**
      * {@return this agent's counters}: writes applied (and their bytes), writes refused, reads and
      * look-ups served, requests refused, malformed messages, offers that met back-pressure, replies
-     * dropped (their publication took nothing until the timeout), and the last
+     * dropped (their publication took nothing until the timeout), hosts judged gone and mappings revoked,
+     * the media driver's NAKs and retransmissions sent (Aeron's system counters: loss it repaired), and the last
      * refusal's reason (as text, under {@code lastRefusal})
      */
     public Map<String, Object> counters() {
@@ -436,6 +474,9 @@ public final class NicAgent implements AutoCloseable {
         m.put("repliesDropped", repliesDropped.get());
         m.put("dutyErrors", dutyErrors.get());
         m.put("hostsLost", hostsLost.get());
+        final io.aeron.driver.status.SystemCounters sc = driver.context().systemCounters();
+        m.put("naksSent", sc.get(io.aeron.driver.status.SystemCounterDescriptor.NAK_MESSAGES_SENT).get());
+        m.put("retransmitsSent", sc.get(io.aeron.driver.status.SystemCounterDescriptor.RETRANSMITS_SENT).get());
         m.put("mappingsRevoked", mappingsRevoked.get());
         m.put("lastRefusal", lastRefusal);
         return m;

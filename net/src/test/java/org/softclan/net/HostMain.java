@@ -21,7 +21,7 @@ import org.softclan.tripwire.TripwireUnit;
  * this host sees) and a NIC agent, driven by one command per line on stdin, one reply per command.
  *
  * <pre>
- * agent HOST LISTEN PEER=ADDR TIMEOUT_MS [invoker]
+ * agent HOST LISTEN PEER=ADDR TIMEOUT_MS [invoker] [loss=RATE]
  *                                            launches the agent (with "invoker": no duty thread; the echo and
  *                                            ping loops drive it): OK
  * export NAME SIZE KEY                       exports a region with room for tripwires: OK generation
@@ -29,7 +29,8 @@ import org.softclan.tripwire.TripwireUnit;
  *                                            events and checks each against the N slots (see send): OK
  * armOnce NAME OFFSET                        a one-shot EVENT tripwire on the word at OFFSET: OK
  * events                                     once every event posted is handled: OK count=C bad=B once=O
- *                                            (count: the pointer's; bad: a slot older than its pointer)
+ *                                            disorder=D (count: the pointer's; bad: a slot older than its
+ *                                            pointer; disorder: a pointer value not the last plus one)
  * awaitEvents N MS                           waits until the pointer's N events came or MS passed, then as
  *                                            events
  * unexport NAME                              removes the region (importers then hold a stale generation): OK
@@ -104,6 +105,9 @@ public final class HostMain {
     private static long streamPosition;
     private static final AtomicLong EVENTS = new AtomicLong();
     private static final AtomicLong BAD = new AtomicLong();
+    /** Pointer values that were not the previous one plus one (or 1, a new run). */
+    private static final AtomicLong DISORDER = new AtomicLong();
+    private static final AtomicLong LAST = new AtomicLong();
     private static final AtomicLong ONCE = new AtomicLong();
     private static volatile long onceId = -1;
     /** Poll calls the poller made: a reply waits for two more after the queue is empty (all handled). */
@@ -137,9 +141,16 @@ public final class HostMain {
         switch (c[0]) {
             case "agent" -> {
                 final String[] peer = c[3].split("=", 2);
-                driven = c.length > 5 && c[5].equals("invoker");
-                agent = NicAgent.launch(new NicAgent.Context().fabric(root).host(c[1]).listen(c[2])
-                    .peer(peer[0], peer[1]).timeout(Long.parseLong(c[4]), TimeUnit.MILLISECONDS).dutyThread(!driven));
+                driven = java.util.Arrays.asList(c).contains("invoker");
+                final NicAgent.Context ctx = new NicAgent.Context().fabric(root).host(c[1]).listen(c[2])
+                    .peer(peer[0], peer[1]).timeout(Long.parseLong(c[4]), TimeUnit.MILLISECONDS).dutyThread(!driven);
+                for (final String option : c) {
+                    if (option.startsWith("loss=")) {
+                        final double rate = Double.parseDouble(option.substring(5));
+                        ctx.injectLoss(rate, rate, 42);
+                    }
+                }
+                agent = NicAgent.launch(ctx);
                 if (driven) {
                     // between commands nobody waits on the link: this thread drives it until echo or ping does
                     final Thread t = new Thread(() -> {
@@ -645,7 +656,7 @@ public final class HostMain {
         while (ROUNDS.get() < r + 2 && System.nanoTime() - deadline < 0) {
             LockSupport.parkNanos(100_000);
         }
-        return "count=" + EVENTS.get() + " bad=" + BAD.get() + " once=" + ONCE.get();
+        return "count=" + EVENTS.get() + " bad=" + BAD.get() + " once=" + ONCE.get() + " disorder=" + DISORDER.get();
     }
 
     /**
@@ -660,6 +671,10 @@ public final class HostMain {
                     return;
                 }
                 EVENTS.incrementAndGet();
+                if (value != 1 && value != LAST.get() + 1) {
+                    DISORDER.incrementAndGet();   // a pointer store lost, repeated or out of order (a run starts at 1)
+                }
+                LAST.set(value);
                 final long at = 64 + 64L * (value % slots);
                 final long first = m.getLong(at);
                 final long last = m.getLong(at + 56);

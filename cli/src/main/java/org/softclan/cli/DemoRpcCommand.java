@@ -47,11 +47,18 @@ public final class DemoRpcCommand implements Callable<Integer> {
             + DEFAULT_WORKERS + ".")
     int workers = DEFAULT_WORKERS;
 
+    @Option(names = "--hosts", paramLabel = "N", order = 4,
+        description = "1: both JVMs on this host's fabric (default). 2: server and client on two hosts, each with its"
+            + " own fabric and NIC agent, linked by Aeron UDP: two network namespaces joined by a veth pair when run as"
+            + " root with ip, else two agents on 127.0.0.1 (said on screen).")
+    int hosts = 1;
+
     @Override
     public Integer call() throws IOException, InterruptedException {
+        RpcServerCommand.check(spec, hosts == 1 || hosts == 2, "--hosts must be 1 or 2 (was " + hosts + ")");
         RpcServerCommand.check(spec, calls >= 0, "--calls must not be negative (was " + calls + ")");
         RpcServerCommand.check(spec, threads >= 1, "--threads must be at least 1 (was " + threads + ")");
         RpcServerCommand.check(spec, workers >= 0, "--workers must not be negative (was " + workers + ")");
-        return new RpcDemo(spec.commandLine().getOut(), calls, threads, workers).run();
+        return new RpcDemo(spec.commandLine().getOut(), calls, threads, workers, hosts).run();
     }
 }

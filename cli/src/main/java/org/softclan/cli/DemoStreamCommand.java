@@ -58,8 +58,15 @@ public final class DemoStreamCommand implements Callable<Integer> {
         description = "Size of the buffers sent and read into, on both sides. Default: 64KiB.")
     long chunk = StreamSender.DEFAULT_CHUNK;
 
+    @Option(names = "--hosts", paramLabel = "N", order = 6,
+        description = "1: both JVMs on this host's fabric (default). 2: receiver and sender on two hosts, each with its"
+            + " own fabric and NIC agent, linked by Aeron UDP: two network namespaces joined by a veth pair when run as"
+            + " root with ip, else two agents on 127.0.0.1 (said on screen).")
+    int hosts = 1;
+
     @Override
     public Integer call() throws IOException, InterruptedException {
+        RpcServerCommand.check(spec, hosts == 1 || hosts == 2, "--hosts must be 1 or 2 (was " + hosts + ")");
         RpcServerCommand.check(spec, size == null || file == null, "give --size or --file, not both");
         RpcServerCommand.check(spec, chunk >= StreamFormat.HEADER_LENGTH && chunk <= Integer.MAX_VALUE - 8,
             "--chunk must be from " + StreamFormat.HEADER_LENGTH + " bytes to 2 GiB (was " + chunk + ")");
@@ -68,6 +75,6 @@ public final class DemoStreamCommand implements Callable<Integer> {
         }
         final StreamDemo.Settings settings = new StreamDemo.Settings(file != null ? -1 : size != null ? size : DEFAULT_SIZE,
             file, technique, receiveTechnique, (int) chunk);
-        return new StreamDemo(spec.commandLine().getOut(), settings, ProgressDisplay.stdoutIsTerminal()).run();
+        return new StreamDemo(spec.commandLine().getOut(), settings, ProgressDisplay.stdoutIsTerminal(), hosts).run();
     }
 }

@@ -39,6 +39,9 @@ public final class ReadCommand implements Callable<Integer> {
     @Mixin
     RegionOptions region;
 
+    @Mixin
+    AgentOptions agent;
+
     @Option(names = "--offset", paramLabel = "N", required = true, order = 2, converter = Units.LongConverter.class,
         description = "Where to read, in bytes from the start of the region's data (decimal or 0x-hex).")
     long offset;
@@ -62,22 +65,37 @@ public final class ReadCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--string LEN must not be negative (was "
                 + what.length + ")");
         }
-        try (Fabric f = fabric.openExisting();
-             Endpoint ep = f.openEndpoint(ENDPOINT);
-             OutboundMapping m = ep.importRegion(region.name, region.key)) {
-            final String text;
-            if (what.length == null) {
-                text = Long.toString((offset & 7) == 0 ? m.getLongAcquire(offset) : m.getLong(offset));
-            } else {
-                final byte[] bytes = new byte[what.length];
-                m.get(offset, bytes, 0, bytes.length);
-                int end = 0;
-                while (end < bytes.length && bytes[end] != 0) {
-                    end++;
+        final boolean remote = region.name.indexOf('@') >= 0;
+        if (!remote && agent.given()) {
+            throw new CliException("--host, --listen and --peer are for a region of another host (NAME@HOST), not '"
+                + region.name + "'");
+        }
+        // a region of another host: this process is its host's agent while it takes (the agent attaches to the
+        // fabric's directory, and the import of NAME@HOST below goes through it)
+        final org.softclan.net.NicAgent link = remote ? agent.launch(fabric.root(), "a read of region '"
+            + region.name + "'") : null;
+        try {
+            try (Fabric f = fabric.openExisting();
+                 Endpoint ep = f.openEndpoint(ENDPOINT);
+                 OutboundMapping m = ep.importRegion(region.name, region.key)) {
+                final String text;
+                if (what.length == null) {
+                    text = Long.toString((offset & 7) == 0 ? m.getLongAcquire(offset) : m.getLong(offset));
+                } else {
+                    final byte[] bytes = new byte[what.length];
+                    m.get(offset, bytes, 0, bytes.length);
+                    int end = 0;
+                    while (end < bytes.length && bytes[end] != 0) {
+                        end++;
+                    }
+                    text = new String(bytes, 0, end, StandardCharsets.UTF_8);
                 }
-                text = new String(bytes, 0, end, StandardCharsets.UTF_8);
+                spec.commandLine().getOut().println(text);
             }
-            spec.commandLine().getOut().println(text);
+        } finally {
+            if (link != null) {
+                link.close();
+            }
         }
         return 0;
     }

@@ -21,7 +21,8 @@ import picocli.CommandLine.Spec;
         "List the regions in a fabric as a table.",
         "Columns: name, size in bytes, owner (endpoint@pid), generation, state (creating, active or revoked)"
             + " and whether the owning process is still alive.",
-        "The library's own regions (event queues, connection rings, listen regions) are hidden unless --all."
+        "The library's own regions (event queues, connection rings, listen regions) are hidden unless --all.",
+        "With --remote HOST: the regions another host's agent serves to this host."
     })
 public final class RegionsCommand implements Callable<Integer> {
     private static final String[] HEADINGS = {"NAME", "SIZE", "OWNER", "GENERATION", "STATE", "OWNER ALIVE"};
@@ -35,9 +36,36 @@ public final class RegionsCommand implements Callable<Integer> {
     @Option(names = "--all", description = "Also list the library's internal regions, with a column saying which.")
     boolean all;
 
+    @Option(names = "--remote", paramLabel = "HOST",
+        description = "List the regions host HOST serves to this one (its agent's answer: NAME@HOST, size,"
+            + " generation), this process acting as this host's agent (--host, --listen, --peer).")
+    String remote;
+
+    @Mixin
+    AgentOptions agent;
+
     @Override
     public Integer call() {
         final PrintWriter out = spec.commandLine().getOut();
+        if (remote != null) {
+            try (org.softclan.net.NicAgent a = agent.launch(fabric.root(), "a listing of host '" + remote + "''s regions")) {
+                final List<org.softclan.net.NicAgent.RemoteRegionInfo> list = a.regionsOf(remote);
+                if (list.isEmpty()) {
+                    out.println("host '" + remote + "' serves no regions");
+                    return 0;
+                }
+                final List<String[]> rows = new ArrayList<>();
+                rows.add(new String[] {"NAME", "SIZE", "GENERATION"});
+                for (final org.softclan.net.NicAgent.RemoteRegionInfo r : list) {
+                    rows.add(new String[] {r.name() + "@" + r.host(), Long.toString(r.size()), Long.toString(r.generation())});
+                }
+                printTable(out, rows);
+                return 0;
+            }
+        }
+        if (agent.given()) {
+            throw new CliException("--host, --listen and --peer are for --remote HOST");
+        }
         if (!fabric.exists()) {
             out.println("no regions in fabric " + fabric.root() + " (the directory does not exist)");
             return 0;

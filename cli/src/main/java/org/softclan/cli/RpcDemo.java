@@ -13,6 +13,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.softclan.dsm.Fabric;
 import org.softclan.examples.rpc.KvClient;
 import org.softclan.examples.rpc.KvServer;
+import org.softclan.examples.rpc.KvService;
+import org.softclan.net.HostPair;
 
 /**
  * The RPC demo: a key-value server and a client, each in its own JVM, on a fresh temporary fabric. Starts
@@ -30,12 +32,19 @@ final class RpcDemo {
     private final int threads;
     private final int workers;
 
-    RpcDemo(final PrintWriter out, final int calls, final int threads, final int workers) {
+    /** 1: both JVMs on one fabric; 2: server and client on two hosts ({@link HostPair}), each with an agent. */
+    private final int hosts;
+
+    RpcDemo(final PrintWriter out, final int calls, final int threads, final int workers, final int hosts) {
         this.out = out;
         this.calls = calls;
         this.threads = threads;
         this.workers = workers;
+        this.hosts = hosts;
     }
+
+    /** The UDP port each host's agent listens on (on two namespaces; the loopback fallback adds 0 and 1). */
+    static final int AGENT_PORT = 40_456;
 
     private void say(final String line) {
         synchronized (out) {
@@ -48,10 +57,13 @@ final class RpcDemo {
     int run() throws IOException, InterruptedException {
         final long started = System.nanoTime();
         say("rpc demo: a key-value store served by one JVM and called by another, through shared memory and"
-            + " tripwires");
+            + " tripwires" + (hosts == 2 ? ", across two hosts (their NIC agents over Aeron UDP)" : ""));
         final AtomicReference<ChildJvm> serverRef = new AtomicReference<>();
         final AtomicReference<ChildJvm> clientRef = new AtomicReference<>();
         final String failure;
+        if (hosts == 2) {
+            return runOnTwoHosts(started, serverRef, clientRef);
+        }
         final Fabric fabric = Fabric.createTemporary();
         final Path dir = fabric.root();
         // Ctrl-C (or SIGTERM) of the demo: take the JVMs it started with it, and the fabric.
@@ -78,6 +90,95 @@ final class RpcDemo {
         }
         say(String.format(Locale.ROOT, "rpc demo: PASSED in %.1f s: every answer was right", seconds(started)));
         return 0;
+    }
+
+    /** The demo with server and client on two hosts; {@return the exit code} */
+    private int runOnTwoHosts(final long started, final AtomicReference<ChildJvm> serverRef,
+                              final AtomicReference<ChildJvm> clientRef) throws IOException, InterruptedException {
+        final String failure;
+        try (HostPair pair = new HostPair()) {
+            final Thread hook = new Thread(() -> closeAll(clientRef, serverRef), "vmmc-demo-cleanup");
+            Runtime.getRuntime().addShutdownHook(hook);
+            try {
+                say("[1/4] two hosts: " + pair.describe() + "; host a's fabric " + pair.directory(0) + ", host b's "
+                    + pair.directory(1) + " (temporary)");
+                failure = run(pair, serverRef, clientRef);
+            } finally {
+                closeAll(clientRef, serverRef);
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (final IllegalStateException shuttingDown) {
+                    // the hook cleans up
+                }
+            }
+        }
+        if (failure != null) {
+            say("rpc demo: FAILED: " + failure);
+            return Vmmc.EXIT_FAILURE;
+        }
+        say(String.format(Locale.ROOT, "rpc demo: PASSED in %.1f s: every answer was right, across two hosts",
+            seconds(started)));
+        return 0;
+    }
+
+    /** {@return the arguments of {@link RunWithAgent} for host {@code i} of {@code pair}, up to its {@code --}} */
+    static List<String> agentArgs(final HostPair pair, final int i) {
+        final String me = i == 0 ? "a" : "b";
+        final String other = i == 0 ? "b" : "a";
+        return List.of("--fabric", pair.directory(i).toString(), "--host", me, "--listen", pair.address(i, AGENT_PORT),
+            "--peer", other + "=" + pair.address(1 - i, AGENT_PORT), "--");
+    }
+
+    /** The two-host run: the server as host a, the client as host b calling {@code kv@a}; {@return why it failed, or null} */
+    private String run(final HostPair pair, final AtomicReference<ChildJvm> serverRef,
+                       final AtomicReference<ChildJvm> clientRef) throws IOException, InterruptedException {
+        say("[2/4] starting the server JVM as host a (" + KvServer.class.getSimpleName() + ", with host a's NIC agent)...");
+        final long t0 = System.nanoTime();
+        final List<String> serverArgs = new ArrayList<>(agentArgs(pair, 0));
+        serverArgs.addAll(List.of(KvServer.class.getName(), "--fabric", pair.directory(0).toString(), "--workers",
+            Integer.toString(workers)));
+        final ChildJvm server = ChildJvm.startWithInput(pair.launcher(0), RunWithAgent.class.getName(), List.of(),
+            serverArgs, line -> say("      server (a) | " + line));
+        serverRef.set(server);
+        if (server.awaitLine("ready:", SERVER_READY_SECONDS, TimeUnit.SECONDS) == null) {
+            return server.isAlive() ? "the server did not say it was ready within " + SERVER_READY_SECONDS + " s"
+                : "the server ended before it was ready (its output is above)";
+        }
+        say(String.format(Locale.ROOT, "      server ready %.1f s after start", seconds(t0)));
+        say("[3/4] running the client JVM as host b (" + KvClient.class.getSimpleName() + ", calling kv@a through host b's"
+            + " agent): scripted calls, then " + calls + " timed get/put calls on " + threads + " thread"
+            + (threads == 1 ? "" : "s") + ", every answer checked");
+        final List<String> clientLines = new ArrayList<>();
+        final List<String> clientArgs = new ArrayList<>(agentArgs(pair, 1));
+        clientArgs.addAll(List.of(KvClient.class.getName(), "--fabric", pair.directory(1).toString(), "--service",
+            KvService.DEFAULT_NAME + "@a", "--calls", Integer.toString(calls), "--threads", Integer.toString(threads)));
+        final ChildJvm client = ChildJvm.startWithInput(pair.launcher(1), RunWithAgent.class.getName(), List.of(),
+            clientArgs, line -> {
+                synchronized (clientLines) {
+                    clientLines.add(line);
+                }
+                say("      client (b) | " + line);
+            });
+        clientRef.set(client);
+        final Integer clientExit = client.waitFor(CLIENT_SECONDS, TimeUnit.SECONDS);
+        if (clientExit == null) {
+            client.close();
+        }
+        say("[4/4] stopping the server...");
+        final int serverExit = server.stop(10, TimeUnit.SECONDS);
+        say("      server exited (" + describeExit(serverExit) + ")");
+        if (clientExit == null) {
+            return "the client did not finish within " + CLIENT_SECONDS + " s; it was killed";
+        }
+        final boolean allCorrect;
+        synchronized (clientLines) {
+            allCorrect = clientLines.stream().anyMatch(l -> l.startsWith("all ") && l.endsWith(" answers correct"));
+        }
+        if (clientExit != 0 || !allCorrect) {
+            return "the client exited with " + clientExit + (allCorrect ? "" : " without saying that all answers"
+                + " were correct");
+        }
+        return null;
     }
 
     @SafeVarargs

@@ -16,6 +16,7 @@ import java.util.regex.Pattern;
 import org.softclan.dsm.Fabric;
 import org.softclan.examples.stream.StreamReceiver;
 import org.softclan.examples.stream.StreamSender;
+import org.softclan.net.HostPair;
 import org.softclan.vmmc.stream.ReceiveTechnique;
 import org.softclan.vmmc.stream.SendTechnique;
 
@@ -62,10 +63,36 @@ final class StreamDemo {
     private volatile boolean stopping;
     private final CountDownLatch reported = new CountDownLatch(1);
 
+    /** 1: both JVMs on one fabric; 2: receiver and sender on two hosts ({@link HostPair}), each with an agent. */
+    private final int hosts;
+    /** The two hosts, while a two-host run lasts (else null). */
+    private volatile HostPair pair;
+
     StreamDemo(final PrintWriter out, final Settings settings, final boolean terminal) {
+        this(out, settings, terminal, 1);
+    }
+
+    StreamDemo(final PrintWriter out, final Settings settings, final boolean terminal, final int hosts) {
         this.out = out;
         this.settings = settings;
         this.progress = new ProgressDisplay(out, terminal, "      ");
+        this.hosts = hosts;
+    }
+
+    /**
+     * Starts a JVM of the demo: on this host's fabric, or (two hosts) as host a (the receiver, side 0) or b
+     * (the sender, side 1) of {@link #pair}, through {@link RunWithAgent} with that host's agent.
+     */
+    private ChildJvm launch(final int side, final String mainClass, final List<String> args,
+                            final java.util.function.Consumer<String> onLine) throws IOException {
+        final HostPair p = pair;
+        if (p == null) {
+            return ChildJvm.start(mainClass, args, onLine);
+        }
+        final List<String> all = new ArrayList<>(RpcDemo.agentArgs(p, side));
+        all.add(mainClass);
+        all.addAll(args);
+        return ChildJvm.startWithInput(p.launcher(side), RunWithAgent.class.getName(), List.of(), all, onLine);
     }
 
     private void say(final String line) {
@@ -85,9 +112,13 @@ final class StreamDemo {
         final long started = System.nanoTime();
         final long payload = settings.payload();
         say("stream demo: " + ProgressDisplay.bytes(payload) + " of " + (settings.file() != null ? "the file "
-            + settings.file() : "generated data") + " from one JVM to another through a byte stream over shared"
-            + " memory (send technique " + settings.technique().cliName() + ", receive technique "
+            + settings.file() : "generated data") + " from one JVM to another through a byte stream "
+            + (hosts == 2 ? "across two hosts (their NIC agents over Aeron UDP)" : "over shared memory")
+            + " (send technique " + settings.technique().cliName() + ", receive technique "
             + settings.receiveTechnique().cliName() + ", chunks of " + settings.chunk() + " bytes)");
+        if (hosts == 2) {
+            pair = new HostPair();
+        }
         final Fabric fabric = Fabric.createTemporary();
         final Path dir = fabric.root();
         // Ctrl-C (or SIGTERM) of the demo: take the JVMs it started with it, and the fabric; the main thread
@@ -114,7 +145,9 @@ final class StreamDemo {
                 // the hook cleans up
             }
         }
-        say("      fabric " + dir + (Files.exists(dir) ? " NOT removed" : " removed"));
+        say("      fabric " + dir + (Files.exists(dir) ? " NOT removed" : " removed")
+            + (pair == null ? "" : Files.exists(pair.directory(0)) ? "; the two hosts' directories NOT removed"
+            : "; the two hosts and their directories removed"));
         if (stopping) {
             say("stream demo: STOPPED by Ctrl-C or SIGTERM; the receiver and sender JVMs were killed");
             return EXIT_STOPPED;
@@ -138,6 +171,14 @@ final class StreamDemo {
             }
         }
         fabric.close();
+        final HostPair p = pair;
+        if (p != null) {
+            try {
+                p.close();
+            } catch (final IOException e) {
+                say("      could not delete the two hosts' directories: " + e.getMessage());
+            }
+        }
     }
 
     /** How the run ended: a failure, or the receiver's figures. */
@@ -148,15 +189,20 @@ final class StreamDemo {
     }
 
     private Outcome run(final Path dir, final long payload) throws IOException, InterruptedException {
-        say("[1/4] fabric " + dir + " (temporary)");
+        final HostPair p = pair;
+        say(p == null ? "[1/4] fabric " + dir + " (temporary)" : "[1/4] two hosts: " + p.describe() + "; the receiver is"
+            + " host a (fabric " + p.directory(0) + "), the sender host b (fabric " + p.directory(1) + "), each with its"
+            + " NIC agent, linked by Aeron UDP");
 
-        say("[2/4] starting the receiver JVM (" + StreamReceiver.class.getSimpleName() + ")...");
+        say("[2/4] starting the receiver JVM (" + StreamReceiver.class.getSimpleName() + (p == null ? "" : ", host a")
+            + ")...");
         final long t0 = System.nanoTime();
         final List<String> receiverLines = new ArrayList<>();
-        final List<String> receiverArgs = List.of("--fabric", dir.toString(), "--service", SERVICE,
+        final List<String> receiverArgs = List.of("--fabric", (p == null ? dir : p.directory(0)).toString(),
+            "--service", SERVICE,
             "--receive-technique", settings.receiveTechnique().cliName(), "--chunk", Integer.toString(settings.chunk()),
             "--progress-ms", Long.toString(PROGRESS_MS), "--accept-seconds", Long.toString(ACCEPT_SECONDS));
-        final ChildJvm receiver = ChildJvm.start(StreamReceiver.class.getName(), receiverArgs, line -> {
+        final ChildJvm receiver = launch(0, StreamReceiver.class.getName(), receiverArgs, line -> {
             if (line.startsWith("progress: ")) {
                 showProgress(line);
                 return;
@@ -173,16 +219,17 @@ final class StreamDemo {
         }
         say(String.format(Locale.ROOT, "      receiver ready %.1f s after start (pid %d)", seconds(t0), receiver.pid()));
 
-        say("[3/4] starting the sender JVM (" + StreamSender.class.getSimpleName() + "): streaming "
-            + ProgressDisplay.bytes(payload) + ", every byte checked on arrival");
-        final List<String> senderArgs = new ArrayList<>(List.of("--fabric", dir.toString(), "--service", SERVICE,
+        say("[3/4] starting the sender JVM (" + StreamSender.class.getSimpleName() + (p == null ? "" : ", host b, to "
+            + SERVICE + "@a") + "): streaming " + ProgressDisplay.bytes(payload) + ", every byte checked on arrival");
+        final List<String> senderArgs = new ArrayList<>(List.of("--fabric", (p == null ? dir : p.directory(1)).toString(),
+            "--service", p == null ? SERVICE : SERVICE + "@a",
             "--technique", settings.technique().cliName(), "--chunk", Integer.toString(settings.chunk())));
         if (settings.file() != null) {
             senderArgs.addAll(List.of("--file", settings.file().toAbsolutePath().toString()));
         } else {
             senderArgs.addAll(List.of("--size", Long.toString(settings.size())));
         }
-        final ChildJvm sender = ChildJvm.start(StreamSender.class.getName(), senderArgs,
+        final ChildJvm sender = launch(1, StreamSender.class.getName(), senderArgs,
             line -> say("      sender   | " + line));
         senderRef.set(sender);
 

@@ -82,6 +82,11 @@ public final class WatchCommand implements Callable<Integer> {
         if (length <= 0) {
             throw new ParameterException(spec.commandLine(), "--length must be positive (was " + length + ")");
         }
+        if (region.name.indexOf('@') >= 0) {
+            throw new CliException("'" + region.name + "' is a region of another host: watch it on its own host (vmmc"
+                + " watch --region " + region.name.substring(0, region.name.indexOf('@')) + " there); tripwires are"
+                + " armed where the region's memory is, and a write from any host fires them there");
+        }
         final PrintWriter out = spec.commandLine().getOut();
         final CountDownLatch stopped = new CountDownLatch(1);
         final Thread hook = new Thread(stopped::countDown, "vmmc-watch-stop");

@@ -38,6 +38,9 @@ public final class WriteCommand implements Callable<Integer> {
     @Mixin
     RegionOptions region;
 
+    @Mixin
+    AgentOptions agent;
+
     @Option(names = "--offset", paramLabel = "N", required = true, order = 2, converter = Units.LongConverter.class,
         description = "Where to write, in bytes from the start of the region's data (decimal or 0x-hex).")
     long offset;
@@ -59,26 +62,41 @@ public final class WriteCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (Fabric f = fabric.openExisting();
-             Endpoint ep = f.openEndpoint(ENDPOINT);
-             OutboundMapping m = ep.importRegion(region.name, region.key)) {
-            final String what;
-            if (value.number != null) {
-                final boolean aligned = (offset & 7) == 0;
-                if (aligned) {
-                    m.putLongVolatile(offset, value.number);
+        final boolean remote = region.name.indexOf('@') >= 0;
+        if (!remote && agent.given()) {
+            throw new CliException("--host, --listen and --peer are for a region of another host (NAME@HOST), not '"
+                + region.name + "'");
+        }
+        // a region of another host: this process is its host's agent while it takes (the agent attaches to the
+        // fabric's directory, and the import of NAME@HOST below goes through it)
+        final org.softclan.net.NicAgent link = remote ? agent.launch(fabric.root(), "a write of region '"
+            + region.name + "'") : null;
+        try {
+            try (Fabric f = fabric.openExisting();
+                 Endpoint ep = f.openEndpoint(ENDPOINT);
+                 OutboundMapping m = ep.importRegion(region.name, region.key)) {
+                final String what;
+                if (value.number != null) {
+                    final boolean aligned = (offset & 7) == 0;
+                    if (aligned) {
+                        m.putLongVolatile(offset, value.number);
+                    } else {
+                        m.putLong(offset, value.number);
+                    }
+                    what = "long " + value.number + " (8 bytes, " + (aligned ? "volatile" : "plain") + " store)";
                 } else {
-                    m.putLong(offset, value.number);
+                    final byte[] bytes = value.text.getBytes(StandardCharsets.UTF_8);
+                    m.put(offset, bytes);
+                    what = "string \"" + value.text + "\" (" + bytes.length + " UTF-8 bytes)";
                 }
-                what = "long " + value.number + " (8 bytes, " + (aligned ? "volatile" : "plain") + " store)";
-            } else {
-                final byte[] bytes = value.text.getBytes(StandardCharsets.UTF_8);
-                m.put(offset, bytes);
-                what = "string \"" + value.text + "\" (" + bytes.length + " UTF-8 bytes)";
+                spec.commandLine().getOut().println("wrote " + what + " at offset " + offset + " of region '"
+                    + m.regionName() + "' (" + m.size() + " bytes, generation " + m.generation() + ") in fabric "
+                    + f.root());
             }
-            spec.commandLine().getOut().println("wrote " + what + " at offset " + offset + " of region '"
-                + m.regionName() + "' (" + m.size() + " bytes, generation " + m.generation() + ") in fabric "
-                + f.root());
+        } finally {
+            if (link != null) {
+                link.close();
+            }
         }
         return 0;
     }

@@ -56,6 +56,25 @@ package org.softclan.net;
  *  16  int   length of the host's name
  *  20        host name
  *
+ * LIST (importer's agent to owner's agent): which regions may this host import?
+ *  16  int   length of the asking host's name
+ *  20        host name
+ *
+ * LIST_REPLY
+ *  16  int   status
+ *  20  int   count of entries
+ *  24  int   1 if more regions exist than fit in one message, else 0
+ *  28  int   reserved (0)
+ *  32        entries, each: long size, long generation, int name length, name
+ *
+ * SYNC (importer's agent to owner's agent): answered once everything sent before it was applied
+ *  16  int   length of the asking host's name
+ *  20        host name
+ *
+ * SYNC_REPLY
+ *  16  int   status (OK)
+ *  20  int   0
+ *
  * REFUSED (one-way, owner's agent to the host whose write it refused): the importer revokes its mapping
  *  16  int   status       STATUS_STALE or STATUS_ACCESS_DENIED
  *  20  int   length of the region's name
@@ -74,6 +93,10 @@ final class LinkMessageDescriptor {
     static final int READ_REPLY_TYPE = 5;
     static final int HELLO_TYPE = 6;
     static final int REFUSED_TYPE = 7;
+    static final int LIST_TYPE = 8;
+    static final int LIST_REPLY_TYPE = 9;
+    static final int SYNC_TYPE = 10;
+    static final int SYNC_REPLY_TYPE = 11;
 
     static final int TYPE_OFFSET = 0;
     static final int VERSION_OFFSET = 4;
@@ -117,6 +140,18 @@ final class LinkMessageDescriptor {
 
     static final int HELLO_HOST_LENGTH_OFFSET = 16;
     static final int HELLO_HOST_OFFSET = 20;
+
+    static final int LIST_HOST_LENGTH_OFFSET = 16;
+    static final int LIST_HOST_OFFSET = 20;
+    static final int LIST_REPLY_COUNT_OFFSET = 20;
+    static final int LIST_REPLY_TRUNCATED_OFFSET = 24;
+    static final int LIST_REPLY_ENTRIES_OFFSET = 32;
+    /** Bytes of an entry before its name: size, generation, name length. */
+    static final int LIST_ENTRY_HEADER_LENGTH = 20;
+
+    static final int SYNC_HOST_LENGTH_OFFSET = 16;
+    static final int SYNC_HOST_OFFSET = 20;
+    static final int SYNC_REPLY_LENGTH = 24;
 
     static final int REFUSED_STATUS_OFFSET = 16;
     static final int REFUSED_NAME_LENGTH_OFFSET = 20;

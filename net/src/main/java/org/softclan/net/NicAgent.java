@@ -264,11 +264,19 @@ public final class NicAgent implements AutoCloseable {
     private final java.util.Set<String> gone = ConcurrentHashMap.newKeySet();
     /** Which host publishes on each Aeron session, as its HELLO said (the duty thread's alone). */
     private final Map<Integer, String> sessionHosts = new java.util.HashMap<>();
-    /** Peers this agent has greeted since their publication last connected (the duty thread's alone). */
-    private final java.util.Set<String> greeted = new java.util.HashSet<>();
+    /** Peers this agent has greeted on their current publication since it last connected. */
+    private final java.util.Set<String> greeted = ConcurrentHashMap.newKeySet();
+    /** Each peer's Aeron session, as its last HELLO said (the duty thread's alone): a new one is a restart. */
+    private final Map<String, Integer> peerSessions = new java.util.HashMap<>();
+    /** Peers this host sent something since its last {@link #flush}: what close makes sure has arrived. */
+    private final java.util.Set<String> unsynced = ConcurrentHashMap.newKeySet();
+
     /** The registration of this agent as its fabric's importer of other hosts' regions. */
     private final AutoCloseable importer;
     private final AtomicLong hostsLost = new AtomicLong();
+    /** Closes the agent (flushing what it sent) when the JVM exits without closing it (System.exit). */
+    private final Thread exitHook;
+    private final AtomicLong peersRenewed = new AtomicLong();
     private final AtomicLong mappingsRevoked = new AtomicLong();
 
     private NicAgent(final Context ctx) {
@@ -287,6 +295,7 @@ public final class NicAgent implements AutoCloseable {
             }
         }
         this.timeoutNanos = ctx.timeoutNanos;
+
         this.fabric = Fabric.open(Objects.requireNonNull(ctx.fabric, "fabric"));
         final String dir = ctx.fabric.resolve("aeron-" + host).toString();
         MediaDriver d = null;
@@ -346,6 +355,8 @@ public final class NicAgent implements AutoCloseable {
                 return NicAgent.this.importRemote(other, region, key);
             }
         });
+        this.exitHook = new Thread(this::close, "softclan-nic-agent-exit-" + host);
+        Runtime.getRuntime().addShutdownHook(exitHook);
         if (ctx.dutyThread) {
             this.duty = new Thread(this::run, "softclan-nic-agent-" + host);
             duty.setDaemon(true);
@@ -414,6 +425,79 @@ public final class NicAgent implements AutoCloseable {
     }
 
     /**
+     * A region another host serves, as its agent listed it ({@link #regionsOf}).
+     *
+     * @param host       the owner's host
+     * @param name       the region's name there (import it as {@code name@host})
+     * @param size       the size of its data area, bytes
+     * @param generation its generation
+     */
+    public record RemoteRegionInfo(String host, String name, long size, long generation) {
+    }
+
+    /**
+     * Lists the regions a peer host serves to this one: its fabric's active regions exported by applications
+     * (not the layers' own: rings, listen regions, event queues), one round trip. At most what fits in one
+     * message (about 4000 short names); the list says nothing of keys.
+     *
+     * @param owner the peer host
+     * @return the regions, by name
+     * @throws IllegalArgumentException if {@code owner} is not a peer
+     * @throws LinkTimeoutException     if its agent did not answer within the timeout
+     */
+    public java.util.List<RemoteRegionInfo> regionsOf(final String owner) {
+        final Publication pub = publication(owner);
+        final long id = nextRequestId.getAndIncrement();
+        final ExpandableArrayBuffer b = encoding.get();
+        header(b, LinkMessageDescriptor.LIST_TYPE, id);
+        b.putInt(LinkMessageDescriptor.LIST_HOST_LENGTH_OFFSET, hostBytes.length);
+        b.putBytes(LinkMessageDescriptor.LIST_HOST_OFFSET, hostBytes);
+        final byte[] reply = request(pub, owner, b, LinkMessageDescriptor.LIST_HOST_OFFSET + hostBytes.length, id,
+            LinkMessageDescriptor.LIST_REPLY_TYPE, LinkMessageDescriptor.LIST_REPLY_ENTRIES_OFFSET,
+            "the list of host '" + owner + "''s regions");
+        final org.agrona.concurrent.UnsafeBuffer r = new org.agrona.concurrent.UnsafeBuffer(reply);
+        final int count = r.getInt(LinkMessageDescriptor.LIST_REPLY_COUNT_OFFSET);
+        final java.util.List<RemoteRegionInfo> out = new java.util.ArrayList<>();
+        int at = LinkMessageDescriptor.LIST_REPLY_ENTRIES_OFFSET;
+        for (int i = 0; i < count; i++) {
+            if (at + LinkMessageDescriptor.LIST_ENTRY_HEADER_LENGTH > reply.length) {
+                throw new DsmException("host '" + owner + "' sent a list of " + count + " regions that ends after " + i);
+            }
+            final int nl = r.getInt(at + 16);
+            final String name = nl < 1 || at + LinkMessageDescriptor.LIST_ENTRY_HEADER_LENGTH + (long) nl > reply.length
+                ? null : ServedRegions.name(r, at + LinkMessageDescriptor.LIST_ENTRY_HEADER_LENGTH, nl);
+            if (name == null) {
+                throw new DsmException("host '" + owner + "' sent a malformed entry " + i + " in its list of regions");
+            }
+            out.add(new RemoteRegionInfo(owner, name, r.getLong(at), r.getLong(at + 8)));
+            at += LinkMessageDescriptor.LIST_ENTRY_HEADER_LENGTH + nl;
+        }
+        return out;
+    }
+
+    /**
+     * Waits until everything this host sent {@code owner} so far has been applied there: one round trip (a
+     * SYNC request, answered once the owner's agent has applied every message before it, since one
+     * publication carries them in order). A store returns once its message is in the publication; this is the
+     * barrier that says it landed.
+     *
+     * @param owner the peer host
+     * @throws IllegalArgumentException if {@code owner} is not a peer
+     * @throws LinkTimeoutException     if its agent did not answer within the timeout
+     */
+    public void flush(final String owner) {
+        unsynced.remove(owner);
+        final long id = nextRequestId.getAndIncrement();
+        final ExpandableArrayBuffer b = encoding.get();
+        header(b, LinkMessageDescriptor.SYNC_TYPE, id);
+        b.putInt(LinkMessageDescriptor.SYNC_HOST_LENGTH_OFFSET, hostBytes.length);
+        b.putBytes(LinkMessageDescriptor.SYNC_HOST_OFFSET, hostBytes);
+        request(publication(owner), owner, b, LinkMessageDescriptor.SYNC_HOST_OFFSET + hostBytes.length, id,
+            LinkMessageDescriptor.SYNC_REPLY_TYPE, LinkMessageDescriptor.SYNC_REPLY_LENGTH, "a flush of the link to host '"
+            + owner + "'");
+    }
+
+    /**
      * The fabric's importer of other hosts' regions ({@link Fabric#attachRemoteImporter}): an
      * {@code endpoint.importRegion("NAME@HOST", key)} of a program in this JVM on this agent's fabric looks
      * the region up and gets an {@link org.softclan.dsm.OutboundMapping} on a {@link NetworkLink}.
@@ -474,6 +558,7 @@ public final class NicAgent implements AutoCloseable {
         m.put("repliesDropped", repliesDropped.get());
         m.put("dutyErrors", dutyErrors.get());
         m.put("hostsLost", hostsLost.get());
+        m.put("peersRestarted", peersRenewed.get());
         final io.aeron.driver.status.SystemCounters sc = driver.context().systemCounters();
         m.put("naksSent", sc.get(io.aeron.driver.status.SystemCounterDescriptor.NAK_MESSAGES_SENT).get());
         m.put("retransmitsSent", sc.get(io.aeron.driver.status.SystemCounterDescriptor.RETRANSMITS_SENT).get());
@@ -541,21 +626,37 @@ public final class NicAgent implements AutoCloseable {
     private int greet() {
         int work = 0;
         for (final Map.Entry<String, Publication> p : publications.entrySet()) {
-            final Publication pub = p.getValue();
-            if (!pub.isConnected()) {
+            if (!p.getValue().isConnected()) {
                 greeted.remove(p.getKey());
-            } else if (!greeted.contains(p.getKey())) {
-                final ExpandableArrayBuffer b = replies;
-                header(b, LinkMessageDescriptor.HELLO_TYPE, 0);
-                b.putInt(LinkMessageDescriptor.HELLO_HOST_LENGTH_OFFSET, hostBytes.length);
-                b.putBytes(LinkMessageDescriptor.HELLO_HOST_OFFSET, hostBytes);
-                if (pub.offer(b, 0, LinkMessageDescriptor.HELLO_HOST_OFFSET + hostBytes.length) > 0) {
-                    greeted.add(p.getKey());
-                    work++;
-                }
+            } else if (!greeted.contains(p.getKey()) && greet(p.getKey(), p.getValue())) {
+                work++;
             }
         }
         return work;
+    }
+
+    /**
+     * Sends {@code other} this host's HELLO on {@code pub} if it has not had it since {@code pub} connected,
+     * before anything else this host sends it there (a request's reply goes back on the publication the HELLO
+     * named). Any thread; one HELLO per connection.
+     *
+     * @return whether a HELLO was sent now
+     */
+    private boolean greet(final String other, final Publication pub) {
+        synchronized (greeted) {
+            if (greeted.contains(other) || !pub.isConnected()) {
+                return false;
+            }
+            final ExpandableArrayBuffer b = new ExpandableArrayBuffer(64);
+            header(b, LinkMessageDescriptor.HELLO_TYPE, 0);
+            b.putInt(LinkMessageDescriptor.HELLO_HOST_LENGTH_OFFSET, hostBytes.length);
+            b.putBytes(LinkMessageDescriptor.HELLO_HOST_OFFSET, hostBytes);
+            if (pub.offer(b, 0, LinkMessageDescriptor.HELLO_HOST_OFFSET + hostBytes.length) > 0) {
+                greeted.add(other);
+                return true;
+            }
+            return false;
+        }
     }
 
     private void onHello(final DirectBuffer b, final int o, final int length, final Header header) {
@@ -567,8 +668,40 @@ public final class NicAgent implements AutoCloseable {
             malformed.incrementAndGet();
             return;
         }
+        final Integer before = peerSessions.put(other, header.sessionId());
         sessionHosts.put(header.sessionId(), other);
         gone.remove(other);
+        if (before != null && before != header.sessionId()) {
+            renew(other);
+        }
+    }
+
+    /**
+     * {@code other}'s agent started again (a HELLO on a new session): this host's publication to it still
+     * counts as connected, but the new agent's subscription would join it at its current position and miss
+     * what was sent before its image existed (a reply to its first request). So the publication is made
+     * anew: it connects to the new agent from its first byte, and replies wait for that (kept, as for any
+     * publication not yet connected). On the duty cycle's thread, between two messages.
+     */
+    private void renew(final String other) {
+        final Publication old = publications.get(other);
+        final String address = peers.get(other);
+        if (old == null || address == null) {
+            return;
+        }
+        final Publication fresh;
+        synchronized (greeted) {
+            // closed first: a publication added while the old one is open would share its session
+            old.close();
+            fresh = aeron.addPublication("aeron:udp?endpoint=" + address, STREAM_ID);
+            publications.put(other, fresh);
+            greeted.remove(other);
+        }
+        final java.util.ArrayDeque<Backlogged> kept = backlog.remove(old);
+        if (kept != null) {
+            backlog.computeIfAbsent(fresh, k -> new java.util.ArrayDeque<>()).addAll(kept);
+        }
+        peersRenewed.incrementAndGet();
     }
 
     /** The owner refused one of this host's writes: the importer's mappings of that region are revoked. */
@@ -639,18 +772,27 @@ public final class NicAgent implements AutoCloseable {
      *
      * @throws LinkTimeoutException naming the host and {@code what}, if it could not be sent in time
      */
-    void offer(final Publication pub, final String owner, final DirectBuffer b, final int length, final String what) {
+    void offer(final Publication first, final String owner, final DirectBuffer b, final int length, final String what) {
         final long deadline = System.nanoTime() + timeoutNanos;
         int idle = 0;
+        Publication pub = first;
         while (true) {
+            final Publication now = publications.get(owner);
+            if (now != null) {
+                pub = now;   // made anew when the peer restarted: send there
+            }
+            if (!greeted.contains(owner)) {
+                greet(owner, pub);   // the HELLO first: the peer answers on the publication it names
+            }
             final long r = pub.offer(b, 0, length);
             if (r > 0) {
+                unsynced.add(owner);
                 // the driver sends it now, on this thread, unless the duty thread is in a cycle already (it
                 // will send it): no wait for a parked duty thread to come round
                 doWork();
                 return;
             }
-            if (r == Publication.CLOSED || r == Publication.MAX_POSITION_EXCEEDED) {
+            if (r == Publication.CLOSED && closed.get() || r == Publication.MAX_POSITION_EXCEEDED) {
                 throw new LinkTimeoutException("the link to host '" + owner + "' is closed (" + what + ")");
             }
             if (r == Publication.BACK_PRESSURED) {
@@ -845,10 +987,13 @@ public final class NicAgent implements AutoCloseable {
             switch (type) {
                 case WRITE_TYPE -> onWrite(b, offset, length, header);
                 case LinkMessageDescriptor.HELLO_TYPE -> onHello(b, offset, length, header);
+                case LinkMessageDescriptor.LIST_TYPE -> onList(b, offset, length, id, header);
+                case LinkMessageDescriptor.SYNC_TYPE -> onSync(b, offset, length, id, header);
                 case LinkMessageDescriptor.REFUSED_TYPE -> onRefused(b, offset, length, header);
                 case LOOKUP_TYPE -> onLookup(b, offset, length, id, header);
                 case READ_TYPE -> onRead(b, offset, length, id, header);
-                case LOOKUP_REPLY_TYPE, READ_REPLY_TYPE -> {
+                case LOOKUP_REPLY_TYPE, READ_REPLY_TYPE, LinkMessageDescriptor.LIST_REPLY_TYPE,
+                     LinkMessageDescriptor.SYNC_REPLY_TYPE -> {
                     final Pending p = pending.get(id);
                     if (p != null && p.type == type && fromHost(header, p.host)) {
                         final byte[] copy = new byte[length];
@@ -929,6 +1074,64 @@ public final class NicAgent implements AutoCloseable {
             lastRefusal = "look-up of '" + name + "' by host '" + asker + "': " + out.text();
         }
         reply(back, r, LOOKUP_REPLY_TEXT_OFFSET + text.length);
+    }
+
+    /** A peer's SYNC: everything it sent before was applied (in order, by this thread): say so. */
+    private void onSync(final DirectBuffer b, final int o, final int length, final long id, final Header header) {
+        final int hl = length < LinkMessageDescriptor.SYNC_HOST_OFFSET ? -1
+            : b.getInt(o + LinkMessageDescriptor.SYNC_HOST_LENGTH_OFFSET);
+        final String asker = hl < 1 || LinkMessageDescriptor.SYNC_HOST_OFFSET + (long) hl != length ? null
+            : ServedRegions.name(b, o + LinkMessageDescriptor.SYNC_HOST_OFFSET, hl);
+        final Publication back = asker == null ? null : publications.get(asker);
+        if (back == null || !fromHost(header, asker)) {
+            malformed.incrementAndGet();
+            return;
+        }
+        final ExpandableArrayBuffer r = replies;
+        header(r, LinkMessageDescriptor.SYNC_REPLY_TYPE, id);
+        r.putInt(REPLY_STATUS_OFFSET, STATUS_OK);
+        r.putInt(REPLY_TEXT_LENGTH_OFFSET, 0);
+        reply(back, r, LinkMessageDescriptor.SYNC_REPLY_LENGTH);
+    }
+
+    /** A peer asks which regions it may import: this fabric's active regions of applications, as many as fit. */
+    private void onList(final DirectBuffer b, final int o, final int length, final long id, final Header header) {
+        final int hl = length < LinkMessageDescriptor.LIST_HOST_OFFSET ? -1
+            : b.getInt(o + LinkMessageDescriptor.LIST_HOST_LENGTH_OFFSET);
+        final String asker = hl < 1 || LinkMessageDescriptor.LIST_HOST_OFFSET + (long) hl != length ? null
+            : ServedRegions.name(b, o + LinkMessageDescriptor.LIST_HOST_OFFSET, hl);
+        final Publication back = asker == null ? null : publications.get(asker);
+        if (back == null || !fromHost(header, asker)) {
+            malformed.incrementAndGet();
+            return;
+        }
+        final ExpandableArrayBuffer r = replies;
+        header(r, LinkMessageDescriptor.LIST_REPLY_TYPE, id);
+        r.putInt(REPLY_STATUS_OFFSET, STATUS_OK);
+        int at = LinkMessageDescriptor.LIST_REPLY_ENTRIES_OFFSET;
+        int count = 0;
+        int truncated = 0;
+        for (final org.softclan.dsm.RegionInfo info : fabric.regions(false)) {
+            if (!info.state().equals("active") || Fabric.isReservedRegionName(info.name())) {
+                continue;
+            }
+            final byte[] n = info.name().getBytes(StandardCharsets.US_ASCII);
+            if (at + LinkMessageDescriptor.LIST_ENTRY_HEADER_LENGTH + n.length > back.maxMessageLength()) {
+                truncated = 1;
+                break;
+            }
+            r.putLong(at, info.size());
+            r.putLong(at + 8, info.generation());
+            r.putInt(at + 16, n.length);
+            r.putBytes(at + LinkMessageDescriptor.LIST_ENTRY_HEADER_LENGTH, n);
+            at += LinkMessageDescriptor.LIST_ENTRY_HEADER_LENGTH + n.length;
+            count++;
+        }
+        r.putInt(LinkMessageDescriptor.LIST_REPLY_COUNT_OFFSET, count);
+        r.putInt(LinkMessageDescriptor.LIST_REPLY_TRUNCATED_OFFSET, truncated);
+        r.putInt(LinkMessageDescriptor.LIST_REPLY_TRUNCATED_OFFSET + 4, 0);
+        lookupsServed.incrementAndGet();
+        reply(back, r, at);
     }
 
     private void onRead(final DirectBuffer b, final int o, final int length, final long id, final Header header) {
@@ -1110,14 +1313,40 @@ public final class NicAgent implements AutoCloseable {
     }
 
     /**
-     * Stops the duty thread, fails the requests still waiting, and closes the publications, the
-     * subscription, the driver (deleting its directory) and the fabric. Idempotent. If the duty thread does
-     * not stop within 5 s, the agent's memory is left as it is (a thread may still be inside it).
+     * First waits (up to the timeout per peer) until what this host sent its peers has been applied there
+     * ({@link #flush}), then stops the duty thread, fails the requests still waiting, and closes the
+     * publications, the subscription, the driver (deleting its directory) and the fabric. Idempotent. If the
+     * duty thread does not stop within 5 s, the agent's memory is left as it is (a thread may still be inside
+     * it). A JVM that exits without closing the agent ({@code System.exit}) closes it in a shutdown hook, so
+     * its last stores are delivered too; a JVM killed ({@code kill -9}) loses what was not sent yet.
      */
     @Override
     public void close() {
+        if (closed.get()) {
+            return;
+        }
+        // what this host sent is delivered before the link goes: a store returns once it is in the publication,
+        // and a publication closed with data unsent loses it (the driver stops with this agent)
+        if (isAlive()) {
+            for (final String other : unsynced.toArray(new String[0])) {
+                if (!gone.contains(other)) {
+                    try {
+                        flush(other);
+                    } catch (final RuntimeException e) {
+                        lastRefusal = "close: could not flush the link to host '" + other + "': " + e.getMessage();
+                    }
+                }
+            }
+        }
         if (!closed.compareAndSet(false, true)) {
             return;
+        }
+        if (Thread.currentThread() != exitHook) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(exitHook);
+            } catch (final IllegalStateException exiting) {
+                // the JVM is exiting: the hook runs or ran
+            }
         }
         running = false;
         if (duty != null) {

@@ -71,7 +71,6 @@ public final class RemoteRegion {
     private final long key;
     private final long size;
     private final long generation;
-    private final Publication publication;
 
     RemoteRegion(final NicAgent agent, final String host, final String name, final long key, final long size,
                  final long generation) {
@@ -82,7 +81,7 @@ public final class RemoteRegion {
         this.key = key;
         this.size = size;
         this.generation = generation;
-        this.publication = agent.publication(host);
+        agent.publication(host);   // a peer, or IllegalArgumentException
     }
 
     /** {@return the region's name on its host} */
@@ -127,7 +126,7 @@ public final class RemoteRegion {
             final ExpandableArrayBuffer b = encodeWrite(offset + done, KIND_BYTES, n);
             b.putBytes(WRITE_NAME_OFFSET + nameBytes.length, src, srcOffset + done, n);
             try {
-                agent.offer(publication, host, b, WRITE_NAME_OFFSET + nameBytes.length + n, "a write to " + this);
+                agent.offer(agent.publication(host), host, b, WRITE_NAME_OFFSET + nameBytes.length + n, "a write to " + this);
             } catch (final LinkTimeoutException e) {
                 if (done == 0) {
                     throw e;
@@ -158,7 +157,7 @@ public final class RemoteRegion {
             net.openhft.chronicle.core.UnsafeMemory.UNSAFE.copyMemory(srcBase, srcOffset + done, b.byteArray(),
                 BYTE_ARRAY_BASE + at, n);
             try {
-                agent.offer(publication, host, b, at + n, "a write to " + this);
+                agent.offer(agent.publication(host), host, b, at + n, "a write to " + this);
             } catch (final LinkTimeoutException e) {
                 if (done == 0) {
                     throw e;
@@ -183,7 +182,7 @@ public final class RemoteRegion {
             case 4 -> b.putInt(at, (int) value, java.nio.ByteOrder.nativeOrder());
             default -> b.putLong(at, value, java.nio.ByteOrder.nativeOrder());
         }
-        agent.offer(publication, host, b, at + length, "a write to " + this);
+        agent.offer(agent.publication(host), host, b, at + length, "a write to " + this);
     }
 
     /**
@@ -192,7 +191,7 @@ public final class RemoteRegion {
      */
     void read(final long offset, final Object dstBase, final long dstOffset, final long length) {
         checkBounds(offset, length);
-        final int most = maxReadLength(publication);
+        final int most = maxReadLength(agent.publication(host));
         long done = 0;
         while (done < length) {
             final int n = (int) Math.min(most, length - done);
@@ -258,7 +257,7 @@ public final class RemoteRegion {
         }
         final ExpandableArrayBuffer b = encodeWrite(offset, kind, Long.BYTES);
         b.putLong(WRITE_NAME_OFFSET + nameBytes.length, value);
-        agent.offer(publication, host, b, WRITE_NAME_OFFSET + nameBytes.length + Long.BYTES, "a write to " + this);
+        agent.offer(agent.publication(host), host, b, WRITE_NAME_OFFSET + nameBytes.length + Long.BYTES, "a write to " + this);
     }
 
     /**
@@ -275,7 +274,7 @@ public final class RemoteRegion {
     public void get(final long offset, final byte[] dst, final int dstOffset, final int length) {
         Objects.checkFromIndexSize(dstOffset, length, dst.length);
         checkBounds(offset, length);
-        final int most = maxReadLength(publication);
+        final int most = maxReadLength(agent.publication(host));
         int done = 0;
         while (done < length) {
             final int n = Math.min(most, length - done);
@@ -324,7 +323,7 @@ public final class RemoteRegion {
             b.putLong(end, a);
             end += 8;
         }
-        final byte[] reply = agent.request(publication, host, b, end, id,
+        final byte[] reply = agent.request(agent.publication(host), host, b, end, id,
             LinkMessageDescriptor.READ_REPLY_TYPE, READ_REPLY_DATA_OFFSET, (op == LinkMessageDescriptor.OP_READ
                 ? "a read of " : "an atomic on ") + this);
         final UnsafeBuffer r = new UnsafeBuffer(reply);
@@ -359,7 +358,7 @@ public final class RemoteRegion {
     }
 
     private int maxChunk() {
-        return publication.maxMessageLength() - WRITE_NAME_OFFSET - nameBytes.length;
+        return agent.publication(host).maxMessageLength() - WRITE_NAME_OFFSET - nameBytes.length;
     }
 
     /** {@return the most bytes one read request may ask for over {@code pub}: its reply is one message} */

@@ -74,6 +74,8 @@ import org.softclan.tripwire.TripwireUnit;
  * rcall SVC@HOST N SIZE [DRIVE_NS]           an RPC client (kept): N echo calls of SIZE characters, each answer
  *                                            compared: OK calls=N bad=B p50us=P
  * rhold                                      one hold call on the kept client (60-s timeout): OK, or ERR
+ * list HOST                                  the regions HOST serves: OK NAME:SIZE:GENERATION ...
+ * agentclose                                 closes the agent (its imports are forgotten): OK
  * counters                                   the agent's counters: OK k=v ...
  * echo LOCAL REMOTE@HOST / ping LOCAL REMOTE@HOST N WARM, aeronEcho LISTEN PEER / aeronPing LISTEN PEER N
  *   WARM, tcpEcho PORT / tcpPing ADDR PORT N WARM: round trips for {@link TwoHostPingMain} ({@link LinkPing})
@@ -376,6 +378,23 @@ public final class HostMain {
             }
             case "rhold" -> {
                 rpc.call(HOLD, "h", 60, TimeUnit.SECONDS);
+                return "OK";
+            }
+            case "list" -> {
+                final StringBuilder out = new StringBuilder("OK");
+                for (final NicAgent.RemoteRegionInfo r : agent.regionsOf(c[1])) {
+                    out.append(' ').append(r.name()).append(':').append(r.size()).append(':').append(r.generation());
+                }
+                return out.toString();
+            }
+            case "agentclose" -> {
+                agent.close();
+                IMPORTS.clear();
+                MAPPINGS.clear();
+                return "OK";
+            }
+            case "nodriver" -> {
+                loopDrives = true;   // the driver thread stops: the program's waits drive the agent from now on
                 return "OK";
             }
             case "cclose" -> {

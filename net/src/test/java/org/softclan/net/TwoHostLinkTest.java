@@ -199,6 +199,7 @@ class TwoHostLinkTest {
             ok(a, "arm r 0 " + SLOTS);
             ok(a, "armOnce r 8");
             assertEquals("OK 1048576 1", ok(b, "mimport r@a 7"));
+            assertEquals("OK r:1048576:1", ok(b, "list a"), "the regions host a serves: its own, not its layers'");
             assertEquals("OK valid=true ownerAlive=true", ok(b, "mstate r@a"));
             ok(b, "msend r@a 1000 " + SLOTS);
             final String pio = ok(a, "awaitEvents 1000 60000");
@@ -456,6 +457,36 @@ class TwoHostLinkTest {
             assertEquals(0, field(events, "disorder"), events);
             assertEquals(0, field(events, "bad"), events);
             assertEquals("STREAM bytes=" + (16 << 20) + " crc=" + field(sent, "crc"), got);
+        }
+    }
+
+    /**
+     * A host whose agent stops and starts again (a new Aeron session, on the same address: a command-line tool
+     * run twice) is answered on a publication made anew: its first look-up and read after the restart get their
+     * replies (the old publication would have sent them before the new agent's image joined, and lost them),
+     * and its last writes before the stop were delivered (the agent flushes on close).
+     */
+    @Test
+    void aPeerWhoseAgentRestartsIsAnsweredAgain() throws Exception {
+        try (TwoHosts hosts = new TwoHosts()) {
+            final JvmProcess[] p = start(hosts, 5_000);
+            final JvmProcess a = p[0];
+            final JvmProcess b = p[1];
+            ok(a, "export r 65536 7");
+            ok(a, "arm r 0 " + SLOTS);
+            ok(b, "mimport r@a 7");
+            for (int round = 1; round <= 3; round++) {
+                ok(b, "msend r@a 500 " + SLOTS);
+                ok(b, "agentclose");   // at once after the last store: close must deliver it first
+                final String events = ok(a, "awaitEvents " + 500 * round + " 30000");
+                assertEquals(500L * round, field(events, "count"), "round " + round + ": " + events);
+                ok(b, "agent b " + hosts.address(1, PORT) + " a=" + hosts.address(0, PORT) + " 5000");
+                ok(b, "mimport r@a 7");
+                assertEquals("OK 500", ok(b, "mread r@a 0"), "round " + round);
+            }
+            final String counters = ok(a, "counters");
+            System.out.println("host b's agent restarted 3 times; host a: " + counters);
+            assertEquals(3, field(counters, "peersRestarted"), counters);
         }
     }
 

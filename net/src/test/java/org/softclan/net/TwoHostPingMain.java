@@ -32,7 +32,9 @@ public final class TwoHostPingMain {
         final String n = args.length > 1 ? args[1] : "20000";
         final String warm = "5000";
         for (int r = 1; r <= rounds; r++) {
-            for (final String kind : new String[] {"link", "link-invoker", "aeron", "aeron-inline", "tcp"}) {
+            final String[] kinds = args.length > 2 ? args[2].split(",")
+                : new String[] {"link", "link-invoker", "aeron", "aeron-inline", "tcp"};
+            for (final String kind : kinds) {
                 try (TwoHosts hosts = new TwoHosts()) {
                     if (r == 1 && kind.equals("link")) {
                         System.out.println("hosts: " + hosts.describe());
@@ -59,6 +61,21 @@ public final class TwoHostPingMain {
                             ok(a, "aeronEcho " + hosts.address(0, 40_600) + " " + hosts.address(1, 40_600) + inline);
                             result = ok(b, "aeronPing " + hosts.address(1, 40_600) + " " + hosts.address(0, 40_600) + " "
                                 + n + " " + warm + inline);
+                        }
+                        case "conn", "conn-drive", "conn-invoker" -> {
+                            // an 8-byte echo through a Connection: duty threads and default waits; duty threads and
+                            // waits that drive the agent for 1 ms; no duty threads, waits that drive throughout
+                            final String mode = kind.equals("conn-invoker") ? " invoker" : "";
+                            final String drive = kind.equals("conn") ? "" : " 1000000";
+                            ok(a, "agent a " + hosts.address(0, 40_500) + " b=" + hosts.address(1, 40_500) + " 5000" + mode);
+                            ok(b, "agent b " + hosts.address(1, 40_500) + " a=" + hosts.address(0, 40_500) + " 5000" + mode);
+                            ok(a, "listen echo" + drive);
+                            ok(b, "connect echo@a" + drive);
+                            if (kind.equals("conn-invoker")) {
+                                ok(a, "nodriver");
+                            }
+                            ok(b, "cecho " + warm + " 8");
+                            result = ok(b, "cecho " + n + " 8");
                         }
                         default -> {
                             ok(a, "tcpEcho 40700");

@@ -68,6 +68,12 @@ import org.softclan.tripwire.os.Membarrier;
  * kernel, a seccomp filter), a receiver cannot rely on its senders' barriers and publishes remotely on
  * every drained poll: correct, one remote store per drained poll slower.
  *
+ * <p><b>Across hosts.</b> A sender of another host ({@link OutboundMapping#isRemote()}) reaches this host's
+ * memory through its agent, whose stores and loads the sender's barrier does not order against this
+ * receiver's CPU (the barrier runs on the sender's host), and its second look would be a round trip over the
+ * network: a receiver whose peer is of another host publishes remotely on every drained poll, as in the
+ * fallback (one one-way message per drained poll).
+ *
  * <p><b>DMA senders.</b> A sender whose stores go through a DMA engine cannot read the receiver's memory
  * without waiting for the engine's earlier transfers; before its first DMA send it sets eager publish
  * (then barrier, then one read of the read position) and from then on looks only at the peer read pointer
@@ -93,6 +99,8 @@ final class LazyReadPosition {
     private long publishedRemote;
     /** The room-wanted count this receiver last answered. */
     private long roomSeen;
+    /** Whether the sender is of another host: then every drained poll publishes remotely (see Across hosts). */
+    private final boolean remotePeer;
 
     /**
      * @param local    this end's receive region (the read position, room wanted and eager publish words)
@@ -103,6 +111,7 @@ final class LazyReadPosition {
         this.local = local;
         this.tx = tx;
         this.quarter = capacity / 4;
+        this.remotePeer = tx.isRemote();
     }
 
     /**
@@ -117,7 +126,7 @@ final class LazyReadPosition {
             return;
         }
         if (bound - publishedRemote >= quarter
-            || drained && (!LAZY || local.getLongVolatile(EAGER_PUBLISH_OFFSET) != 0)) {
+            || drained && (!LAZY || remotePeer || local.getLongVolatile(EAGER_PUBLISH_OFFSET) != 0)) {
             publishRemote(bound);
         } else if (drained) {
             local.putLongRelease(READ_POSITION_OFFSET, bound);

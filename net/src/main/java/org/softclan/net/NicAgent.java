@@ -96,6 +96,7 @@ public final class NicAgent implements AutoCloseable {
         private final Map<String, String> peers = new LinkedHashMap<>();
         private long timeoutNanos = TimeUnit.SECONDS.toNanos(5);
         private boolean dutyThread = true;
+        private IdleStrategy dutyIdle;
         private double dataLoss;
         private double controlLoss;
         private long lossSeed;
@@ -146,6 +147,22 @@ public final class NicAgent implements AutoCloseable {
          */
         public Context peer(final String name, final String address) {
             peers.put(checkName(name, "peer host name"), Objects.requireNonNull(address, "address"));
+            return this;
+        }
+
+        /**
+         * Sets how the duty thread idles between cycles that found nothing to do. The default,
+         * {@code BackoffIdleStrategy(100, 10, 1 us, 100 us)}, spins a little, yields a little and then parks:
+         * cheap when the link is quiet, but each park costs a message that arrives meanwhile up to the park's
+         * length (and on Linux a park lasts at least about 50 us). Keeping the thread on the CPU longer (more
+         * yields before parking) shortens the hand-off to and from a program's waiting threads at the price of
+         * CPU time.
+         *
+         * @param idle the strategy (used by the duty thread only)
+         * @return this
+         */
+        public Context dutyIdleStrategy(final IdleStrategy idle) {
+            this.dutyIdle = Objects.requireNonNull(idle, "idle");
             return this;
         }
 
@@ -230,6 +247,8 @@ public final class NicAgent implements AutoCloseable {
     /** Set by Aeron's error handler when the client or driver failed (then nothing crosses the link). */
     private volatile Throwable failure;
     private final ServedRegions served;
+    /** How the duty thread idles. */
+    private final IdleStrategy dutyIdle;
     /** The agent's own duty thread, or {@code null} when the program drives it ({@link #doWork()}). */
     private final Thread duty;
     /** Held by the thread running a duty cycle. */
@@ -295,6 +314,7 @@ public final class NicAgent implements AutoCloseable {
             }
         }
         this.timeoutNanos = ctx.timeoutNanos;
+        this.dutyIdle = ctx.dutyIdle != null ? ctx.dutyIdle : new BackoffIdleStrategy(100, 10, 1_000, 100_000);
 
         this.fabric = Fabric.open(Objects.requireNonNull(ctx.fabric, "fabric"));
         final String dir = ctx.fabric.resolve("aeron-" + host).toString();
@@ -767,12 +787,23 @@ public final class NicAgent implements AutoCloseable {
     }
 
     /**
-     * Offers one message, waiting while the publication is back-pressured or not connected, at most the
-     * timeout.
+     * Offers one message and sends it at once (a duty cycle on this thread), waiting while the publication is
+     * back-pressured or not connected, at most the timeout.
      *
      * @throws LinkTimeoutException naming the host and {@code what}, if it could not be sent in time
      */
     void offer(final Publication first, final String owner, final DirectBuffer b, final int length, final String what) {
+        offer(first, owner, b, length, what, true);
+    }
+
+    /**
+     * As {@link #offer(Publication, String, DirectBuffer, int, String)}; with {@code sendNow} false the
+     * message is left in the publication for the next duty cycle (the duty thread's, or the one after the
+     * next ordered store, request or driving wait), so a plain burst and the release store that follows it
+     * leave in one datagram where they fit, with one system call.
+     */
+    void offer(final Publication first, final String owner, final DirectBuffer b, final int length, final String what,
+               final boolean sendNow) {
         final long deadline = System.nanoTime() + timeoutNanos;
         int idle = 0;
         Publication pub = first;
@@ -789,7 +820,9 @@ public final class NicAgent implements AutoCloseable {
                 unsynced.add(owner);
                 // the driver sends it now, on this thread, unless the duty thread is in a cycle already (it
                 // will send it): no wait for a parked duty thread to come round
-                doWork();
+                if (sendNow) {
+                    doWork();
+                }
                 return;
             }
             if (r == Publication.CLOSED && closed.get() || r == Publication.MAX_POSITION_EXCEEDED) {
@@ -932,7 +965,7 @@ public final class NicAgent implements AutoCloseable {
     // ------------------------------------------------------------------------- the duty thread
 
     private void run() {
-        final IdleStrategy idle = new BackoffIdleStrategy(100, 10, 1_000, 100_000);
+        final IdleStrategy idle = dutyIdle;
         while (running) {
             idle.idle(doWork());
         }

@@ -45,6 +45,10 @@ import org.softclan.dsm.StaleRegionException;
  * import of the region (so the owner's tripwires fire there), in the order this host sent them. Reads
  * are request/response round trips.
  *
+ * <p><b>Sending</b>: a plain store or burst is left in the publication for the agent's next duty cycle (its
+ * duty thread's, or the one the next ordered store, request or driving wait runs), so a burst and the release
+ * store after it usually leave in one datagram; an ordered store, a read and an atomic are sent at once.
+ *
  * <p><b>Memory order</b> as the owner sees it: every store of one thread arrives in program order (one
  * publication per pair of hosts, ordered and reliable), so {@link #putLongRelease} is after every
  * earlier {@link #put} of the same thread, as a local release store. Stores return once the message is
@@ -126,7 +130,8 @@ public final class RemoteRegion {
             final ExpandableArrayBuffer b = encodeWrite(offset + done, KIND_BYTES, n);
             b.putBytes(WRITE_NAME_OFFSET + nameBytes.length, src, srcOffset + done, n);
             try {
-                agent.offer(agent.publication(host), host, b, WRITE_NAME_OFFSET + nameBytes.length + n, "a write to " + this);
+                agent.offer(agent.publication(host), host, b, WRITE_NAME_OFFSET + nameBytes.length + n, "a write to " + this,
+                    false);
             } catch (final LinkTimeoutException e) {
                 if (done == 0) {
                     throw e;
@@ -157,7 +162,7 @@ public final class RemoteRegion {
             net.openhft.chronicle.core.UnsafeMemory.UNSAFE.copyMemory(srcBase, srcOffset + done, b.byteArray(),
                 BYTE_ARRAY_BASE + at, n);
             try {
-                agent.offer(agent.publication(host), host, b, at + n, "a write to " + this);
+                agent.offer(agent.publication(host), host, b, at + n, "a write to " + this, false);
             } catch (final LinkTimeoutException e) {
                 if (done == 0) {
                     throw e;
@@ -182,7 +187,7 @@ public final class RemoteRegion {
             case 4 -> b.putInt(at, (int) value, java.nio.ByteOrder.nativeOrder());
             default -> b.putLong(at, value, java.nio.ByteOrder.nativeOrder());
         }
-        agent.offer(agent.publication(host), host, b, at + length, "a write to " + this);
+        agent.offer(agent.publication(host), host, b, at + length, "a write to " + this, false);
     }
 
     /**

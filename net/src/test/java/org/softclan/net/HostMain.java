@@ -21,7 +21,7 @@ import org.softclan.tripwire.TripwireUnit;
  * this host sees) and a NIC agent, driven by one command per line on stdin, one reply per command.
  *
  * <pre>
- * agent HOST LISTEN PEER=ADDR TIMEOUT_MS [invoker] [loss=RATE]
+ * agent HOST LISTEN PEER=ADDR TIMEOUT_MS [invoker] [loss=RATE] [idle=SPINS:YIELDS:MIN_PARK_NS:MAX_PARK_NS]
  *                                            launches the agent (with "invoker": no duty thread; the echo and
  *                                            ping loops drive it): OK
  * export NAME SIZE KEY                       exports a region with room for tripwires: OK generation
@@ -147,6 +147,11 @@ public final class HostMain {
                 final NicAgent.Context ctx = new NicAgent.Context().fabric(root).host(c[1]).listen(c[2])
                     .peer(peer[0], peer[1]).timeout(Long.parseLong(c[4]), TimeUnit.MILLISECONDS).dutyThread(!driven);
                 for (final String option : c) {
+                    if (option.startsWith("idle=")) {
+                        final String[] v = option.substring(5).split(":");
+                        ctx.dutyIdleStrategy(new org.agrona.concurrent.BackoffIdleStrategy(Long.parseLong(v[0]),
+                            Long.parseLong(v[1]), Long.parseLong(v[2]), Long.parseLong(v[3])));
+                    }
                     if (option.startsWith("loss=")) {
                         final double rate = Double.parseDouble(option.substring(5));
                         ctx.injectLoss(rate, rate, 42);

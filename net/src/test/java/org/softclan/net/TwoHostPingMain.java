@@ -62,11 +62,12 @@ public final class TwoHostPingMain {
                             result = ok(b, "aeronPing " + hosts.address(1, 40_600) + " " + hosts.address(0, 40_600) + " "
                                 + n + " " + warm + inline);
                         }
-                        case "conn", "conn-drive", "conn-invoker" -> {
+                        case "conn", "conn-drive", "conn-invoker", "conn-yield" -> {
                             // an 8-byte echo through a Connection: duty threads and default waits; duty threads and
                             // waits that drive the agent for 1 ms; no duty threads, waits that drive throughout
-                            final String mode = kind.equals("conn-invoker") ? " invoker" : "";
-                            final String drive = kind.equals("conn") ? "" : " 1000000";
+                            final String mode = kind.equals("conn-invoker") ? " invoker"
+                                : kind.equals("conn-yield") ? " idle=100:2000:1000:100000" : "";
+                            final String drive = kind.equals("conn") || kind.equals("conn-yield") ? "" : " 1000000";
                             ok(a, "agent a " + hosts.address(0, 40_500) + " b=" + hosts.address(1, 40_500) + " 5000" + mode);
                             ok(b, "agent b " + hosts.address(1, 40_500) + " a=" + hosts.address(0, 40_500) + " 5000" + mode);
                             ok(a, "listen echo" + drive);

@@ -13,13 +13,16 @@ import java.util.stream.Stream;
 /**
  * Two "hosts" on this machine, for demos and tests across hosts. As root with {@code ip}: two network
  * namespaces joined by a veth pair (addresses 10.213.N.1 and 10.213.N.2, a private range used only inside
- * them); a program started with {@link #launcher(int)} runs in host i's namespace and in a mount namespace of
+ * them, jumbo frames: an MTU of {@value #VETH_MTU}); a program started with {@link #launcher(int)} runs in host i's namespace and in a mount namespace of
  * its own where host i's directory ({@link #directory(int)}) is a fresh tmpfs, so neither host can see a
  * file of the other. Otherwise (not root, no {@code ip}, or namespaces refused): no launcher prefix, two
  * directories and two agents on 127.0.0.1 (host 1's port one more), and {@link #describe()} says so.
  * {@link #close()} deletes the namespaces and the directories.
  */
 public final class HostPair implements AutoCloseable {
+    /** The veth pair's MTU, bytes: jumbo frames, as a cluster interconnect's network has. */
+    public static final int VETH_MTU = 9000;
+
     private final boolean namespaces;
     private final String tag;
     private final Path dir;
@@ -49,7 +52,7 @@ public final class HostPair implements AutoCloseable {
             try {
                 sh("ip netns add " + namespace(0));
                 sh("ip netns add " + namespace(1));
-                sh("ip link add " + tag + "a type veth peer name " + tag + "b");
+                sh("ip link add " + tag + "a mtu " + VETH_MTU + " type veth peer name " + tag + "b mtu " + VETH_MTU);
                 for (int i = 0; i < 2; i++) {
                     final String dev = tag + (i == 0 ? "a" : "b");
                     sh("ip link set " + dev + " netns " + namespace(i));

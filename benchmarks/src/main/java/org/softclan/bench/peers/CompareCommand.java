@@ -84,6 +84,19 @@ public final class CompareCommand implements Callable<Integer> {
         + " bench-results/compare-TIMESTAMP)")
     Path out;
 
+    @Option(names = "--hosts", defaultValue = "1", paramLabel = "N",
+        description = "1: the transports of this host (default). 2: across two hosts (two network namespaces and a"
+            + " veth pair, made as root with ip; else two agents on 127.0.0.1, said in the report): a tripwire-signalled"
+            + " write, a remote read, a connection, RPC and a 64 KiB stream through the NIC agents, beside raw Aeron UDP"
+            + " and TCP across the same veth (--size, --rounds, --iterations, --warmup, --throughput-seconds, --out apply)")
+    int hosts;
+
+    @Option(names = "--mtu", defaultValue = "0", paramLabel = "BYTES",
+        description = "with --hosts 2: the Aeron datagram size of the agents and of raw Aeron alike, a multiple of 32"
+            + " up to 8192 (the test hosts' veth carries 9000-byte frames); 0: Aeron's default, 1408 (default:"
+            + " ${DEFAULT-VALUE})")
+    int mtu;
+
     @Option(names = "--throughput-seconds", defaultValue = "1.0", paramLabel = "S",
         description = "measured seconds per throughput point (3 rounds of every stream transport);"
             + " 0 skips the throughput section (default: ${DEFAULT-VALUE})")
@@ -111,6 +124,21 @@ public final class CompareCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (hosts != 1 && hosts != 2) {
+            System.err.println("compare: --hosts " + hosts + ": 1 or 2");
+            return 2;
+        }
+        if (hosts == 2) {
+            Payload.checkSize(size);
+            final Path where = out != null ? out : Paths.get("bench-results", "compare-hosts-"
+                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
+            if (mtu != 0 && (mtu < 1408 || mtu > 8192 || mtu % 32 != 0)) {
+                System.err.println("compare: --mtu " + mtu + ": 0, or a multiple of 32 from 1408 to 8192");
+                return 2;
+            }
+            return new org.softclan.bench.hosts.HostsComparison(size, mtu, rounds, iterations != null ? iterations : 20_000,
+                warmup != null ? warmup : 5_000, throughputSeconds, where, System.err).run();
+        }
         final List<String> chosen = transports == null || transports.isEmpty() ? Transports.names() : transports;
         try {
             for (final String t : chosen) {

@@ -93,6 +93,33 @@ public final class PeerProcess implements AutoCloseable {
     }
 
     /**
+     * Starts a child JVM running {@code mainClass} through {@code launcher} (a command prefix: for instance
+     * {@code ip netns exec NS ...}, which runs the command given as its last arguments) and waits for its
+     * {@code ready}.
+     *
+     * @param role      what the child is, for messages
+     * @param launcher  the command prefix (empty: none)
+     * @param mainClass the child's main class
+     * @param args      its arguments
+     * @return the child, ready for commands
+     * @throws IOException if it cannot be started or does not say ready
+     */
+    public static PeerProcess start(final String role, final List<String> launcher, final Class<?> mainClass,
+                                    final List<String> args) throws IOException {
+        final List<String> cmd = new java.util.ArrayList<>(launcher);
+        cmd.addAll(javaCommand(mainClass, args));
+        final Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        final PeerProcess child = new PeerProcess(role, p);
+        try {
+            child.expect("ready");
+        } catch (final IOException | RuntimeException e) {
+            child.kill();
+            throw e;
+        }
+        return child;
+    }
+
+    /**
      * Keeps the libraries' notices off the output: Chronicle's analytics and announcer, and SLF4J's own
      * notice that no logging backend is bound (optional logging of the libraries).
      */

@@ -64,10 +64,12 @@ public final class HostPair implements AutoCloseable {
             } catch (final IOException e) {
                 reason = "network namespaces could not be made: " + e.getMessage();
                 deleteNamespaces();
+                deleteVeth();
             } catch (final InterruptedException e) {
                 Thread.currentThread().interrupt();
                 reason = "interrupted while making network namespaces";
                 deleteNamespaces();
+                deleteVeth();
             }
         }
         this.namespaces = made;
@@ -131,10 +133,30 @@ public final class HostPair implements AutoCloseable {
     }
 
     private static void sh(final String command) throws IOException, InterruptedException {
-        final Process p = new ProcessBuilder(command.split(" ")).redirectErrorStream(true).start();
-        final String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IOException("'" + command + "' failed: " + out.trim());
+        final Path out = Files.createTempFile("softclan-ip-", ".out");
+        try {
+            final Process p = new ProcessBuilder(command.split(" ")).redirectErrorStream(true)
+                .redirectOutput(out.toFile()).start();
+            if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IOException("'" + command + "' did not finish within 10 s");
+            }
+            if (p.exitValue() != 0) {
+                throw new IOException("'" + command + "' failed: " + Files.readString(out).trim());
+            }
+        } finally {
+            Files.deleteIfExists(out);
+        }
+    }
+
+    /** Deletes the veth pair if it is still in this namespace (a set-up that failed half-way). */
+    private void deleteVeth() {
+        try {
+            sh("ip link del " + tag + "a");
+        } catch (final IOException e) {
+            // not there (moved into a namespace and deleted with it, or never made)
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

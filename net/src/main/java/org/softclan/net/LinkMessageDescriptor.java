@@ -52,9 +52,11 @@ package org.softclan.net;
  *  20  int   length of the data (or of the text when the status is not OK)
  *  24        data or text (OP_CAS: a long, 1 if it stored, else 0; OP_ADD: the long before the addition)
  *
- * HELLO (one-way, once each time a publication connects): which host publishes on this Aeron session
- *  16  int   length of the host's name
- *  20        host name
+ * HELLO (one-way, when a publication connects and then every half timeout): which host publishes on this
+ * Aeron session, and which launch of its agent
+ *  16  long  launch id    random, one per agent launch: a new one means the peer's agent restarted
+ *  24  int   length of the host's name
+ *  28        host name
  *
  * LIST (importer's agent to owner's agent): which regions may this host import?
  *  16  int   length of the asking host's name
@@ -138,8 +140,9 @@ final class LinkMessageDescriptor {
     /** READ operations: get-and-add of an aligned long (operand: delta). */
     static final int OP_ADD = 2;
 
-    static final int HELLO_HOST_LENGTH_OFFSET = 16;
-    static final int HELLO_HOST_OFFSET = 20;
+    static final int HELLO_LAUNCH_OFFSET = 16;
+    static final int HELLO_HOST_LENGTH_OFFSET = 24;
+    static final int HELLO_HOST_OFFSET = 28;
 
     static final int LIST_HOST_LENGTH_OFFSET = 16;
     static final int LIST_HOST_OFFSET = 20;

@@ -254,7 +254,7 @@ public final class NicAgent implements AutoCloseable {
     private final byte[] hostBytes;
     private final Map<String, String> peers;
     /** Each peer's IP address as its messages come from (its listen address resolved), or absent if unknown. */
-    private final Map<String, String> peerIps = new java.util.HashMap<>();
+    private final Map<String, String> peerIps = new ConcurrentHashMap<>();
     private final long timeoutNanos;
     private final Fabric fabric;
     private final Endpoint endpoint;
@@ -266,8 +266,8 @@ public final class NicAgent implements AutoCloseable {
     private final Map<String, Publication> publications = new ConcurrentHashMap<>();
     /** Requests waiting for their reply: the reply's type and the host it must come from. */
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
-    /** Request ids start anywhere: a host cannot guess the next one from its own. */
-    private final AtomicLong nextRequestId = new AtomicLong(java.util.concurrent.ThreadLocalRandom.current().nextLong() >>> 1);
+    /** This launch of the agent, as its HELLO says: a peer that sees it change knows this agent restarted. */
+    private final long launchId = new java.security.SecureRandom().nextLong();
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     /** Set by Aeron's error handler when the client or driver failed (then nothing crosses the link). */
     private volatile Throwable failure;
@@ -314,6 +314,19 @@ public final class NicAgent implements AutoCloseable {
     private final java.util.Set<String> greeted = ConcurrentHashMap.newKeySet();
     /** Each peer's Aeron session, as its last HELLO said (the duty thread's alone): a new one is a restart. */
     private final Map<String, Integer> peerSessions = new java.util.HashMap<>();
+    /** When this agent last sent each peer its HELLO (it sends it again every {@link #helloIntervalNanos}). */
+    private final Map<String, Long> lastGreeting = new ConcurrentHashMap<>();
+    /** Half the timeout (at least 250 ms): how often a HELLO is repeated. */
+    private final long helloIntervalNanos;
+    /** When the duty cycle next looks whether a HELLO is due (the duty thread's alone). */
+    private long nextGreetCheck;
+    /** Each peer's launch id, as its last HELLO said (the duty thread's alone): a new one is a restart. */
+    private final Map<String, Long> peerLaunches = new java.util.HashMap<>();
+    /** When each peer's publication was made anew lately (the duty thread's alone). */
+    private final Map<String, java.util.ArrayDeque<Long>> lastRenewals = new java.util.HashMap<>();
+    /** At most this many renewals of one peer's publication in {@link #RENEWAL_WINDOW_NANOS}. */
+    static final int MAX_RENEWALS = 5;
+    static final long RENEWAL_WINDOW_NANOS = TimeUnit.SECONDS.toNanos(10);
     /** Peers this host sent something since its last {@link #flush}: what close makes sure has arrived. */
     private final java.util.Set<String> unsynced = ConcurrentHashMap.newKeySet();
 
@@ -341,6 +354,7 @@ public final class NicAgent implements AutoCloseable {
             }
         }
         this.timeoutNanos = ctx.timeoutNanos;
+        this.helloIntervalNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(250), ctx.timeoutNanos / 2);
         this.mtu = ctx.mtu;
         this.dutyIdle = ctx.dutyIdle != null ? ctx.dutyIdle : new BackoffIdleStrategy(100, 10, 1_000, 100_000);
 
@@ -497,7 +511,7 @@ public final class NicAgent implements AutoCloseable {
      */
     public java.util.List<RemoteRegionInfo> regionsOf(final String owner) {
         final Publication pub = publication(owner);
-        final long id = nextRequestId.getAndIncrement();
+        final long id = nextRequestId();
         final ExpandableArrayBuffer b = encoding.get();
         header(b, LinkMessageDescriptor.LIST_TYPE, id);
         b.putInt(LinkMessageDescriptor.LIST_HOST_LENGTH_OFFSET, hostBytes.length);
@@ -536,15 +550,20 @@ public final class NicAgent implements AutoCloseable {
      * @throws LinkTimeoutException     if its agent did not answer within the timeout
      */
     public void flush(final String owner) {
-        unsynced.remove(owner);
-        final long id = nextRequestId.getAndIncrement();
+        unsynced.remove(owner);   // a write after this puts it back
+        final long id = nextRequestId();
         final ExpandableArrayBuffer b = encoding.get();
         header(b, LinkMessageDescriptor.SYNC_TYPE, id);
         b.putInt(LinkMessageDescriptor.SYNC_HOST_LENGTH_OFFSET, hostBytes.length);
         b.putBytes(LinkMessageDescriptor.SYNC_HOST_OFFSET, hostBytes);
-        request(publication(owner), owner, b, LinkMessageDescriptor.SYNC_HOST_OFFSET + hostBytes.length, id,
-            LinkMessageDescriptor.SYNC_REPLY_TYPE, LinkMessageDescriptor.SYNC_REPLY_LENGTH, "a flush of the link to host '"
-            + owner + "'");
+        try {
+            request(publication(owner), owner, b, LinkMessageDescriptor.SYNC_HOST_OFFSET + hostBytes.length, id,
+                LinkMessageDescriptor.SYNC_REPLY_TYPE, LinkMessageDescriptor.SYNC_REPLY_LENGTH,
+                "a flush of the link to host '" + owner + "'");
+        } catch (final RuntimeException e) {
+            unsynced.add(owner);
+            throw e;
+        }
     }
 
     /**
@@ -565,7 +584,7 @@ public final class NicAgent implements AutoCloseable {
         final Publication pub = publication(owner);
         final byte[] h = hostBytes;
         final byte[] n = name.getBytes(StandardCharsets.US_ASCII);
-        final long id = nextRequestId.getAndIncrement();
+        final long id = nextRequestId();
         final ExpandableArrayBuffer b = encoding.get();
         header(b, LOOKUP_TYPE, id);
         b.putLong(LOOKUP_KEY_OFFSET, key);
@@ -648,7 +667,11 @@ public final class NicAgent implements AutoCloseable {
 
     /** The client's word that an image went unavailable: its host is gone if it was a peer's greeted session. */
     private void imageLost(final io.aeron.Image image) {
+        assembler.freeSessionBuffer(image.sessionId());
         final String other = sessionHosts.remove(image.sessionId());
+        if (image.isEndOfStream()) {
+            return;   // closed by its agent (a renewal, a restart, a close): not a host gone silent
+        }
         if (other != null && !sessionHosts.containsValue(other)) {
             hostGone(other, "host '" + other + "' sent nothing for longer than the link's liveness timeout of "
                 + TimeUnit.NANOSECONDS.toMillis(Math.max(timeoutNanos, MIN_LIVENESS_NS)) + " ms (its agent died, or the"
@@ -680,10 +703,13 @@ public final class NicAgent implements AutoCloseable {
     /** Greets each peer whose publication (re)connected: its agent learns which session is this host. */
     private int greet() {
         int work = 0;
+        final long now = System.nanoTime();
         for (final Map.Entry<String, Publication> p : publications.entrySet()) {
-            if (!p.getValue().isConnected()) {
-                greeted.remove(p.getKey());
-            } else if (!greeted.contains(p.getKey()) && greet(p.getKey(), p.getValue())) {
+            final Long last = lastGreeting.get(p.getKey());
+            if (!p.getValue().isConnected() || last != null && now - last > helloIntervalNanos) {
+                greeted.remove(p.getKey());   // greeted again: a peer that judged this host gone hears from it
+            }
+            if (p.getValue().isConnected() && !greeted.contains(p.getKey()) && greet(p.getKey(), p.getValue())) {
                 work++;
             }
         }
@@ -704,10 +730,12 @@ public final class NicAgent implements AutoCloseable {
             }
             final ExpandableArrayBuffer b = new ExpandableArrayBuffer(64);
             header(b, LinkMessageDescriptor.HELLO_TYPE, 0);
+            b.putLong(LinkMessageDescriptor.HELLO_LAUNCH_OFFSET, launchId);
             b.putInt(LinkMessageDescriptor.HELLO_HOST_LENGTH_OFFSET, hostBytes.length);
             b.putBytes(LinkMessageDescriptor.HELLO_HOST_OFFSET, hostBytes);
             if (pub.offer(b, 0, LinkMessageDescriptor.HELLO_HOST_OFFSET + hostBytes.length) > 0) {
                 greeted.add(other);
+                lastGreeting.put(other, System.nanoTime());
                 return true;
             }
             return false;
@@ -723,16 +751,32 @@ public final class NicAgent implements AutoCloseable {
             malformed.incrementAndGet();
             return;
         }
-        final Integer before = peerSessions.put(other, header.sessionId());
+        final long launch = b.getLong(o + LinkMessageDescriptor.HELLO_LAUNCH_OFFSET);
+        peerSessions.put(other, header.sessionId());
         sessionHosts.put(header.sessionId(), other);
         gone.remove(other);
-        if (before != null && before != header.sessionId()) {
-            renew(other);
+        final Long before = peerLaunches.put(other, launch);
+        if (before != null && before != launch) {
+            // the peer's agent restarted: a new publication, at most MAX_RENEWALS in RENEWAL_WINDOW per peer (a
+            // peer claiming a new launch in every HELLO must not make this agent churn publications)
+            final java.util.ArrayDeque<Long> times = lastRenewals.computeIfAbsent(other, k -> new java.util.ArrayDeque<>());
+            final long now = System.nanoTime();
+            while (!times.isEmpty() && now - times.peekFirst() > RENEWAL_WINDOW_NANOS) {
+                times.pollFirst();
+            }
+            if (times.size() < MAX_RENEWALS) {
+                times.addLast(now);
+                renew(other);
+            } else {
+                requestsRefused.incrementAndGet();
+                lastRefusal = "host '" + other + "' restarted its agent more than " + MAX_RENEWALS + " times in "
+                    + TimeUnit.NANOSECONDS.toSeconds(RENEWAL_WINDOW_NANOS) + " s: its publication was not made anew";
+            }
         }
     }
 
     /**
-     * {@code other}'s agent started again (a HELLO on a new session): this host's publication to it still
+     * {@code other}'s agent started again (a HELLO with a new launch id): this host's publication to it still
      * counts as connected, but the new agent's subscription would join it at its current position and miss
      * what was sent before its image existed (a reply to its first request). So the publication is made
      * anew: it connects to the new agent from its first byte, and replies wait for that (kept, as for any
@@ -852,7 +896,9 @@ public final class NicAgent implements AutoCloseable {
             }
             final long r = pub.offer(b, 0, length);
             if (r > 0) {
-                unsynced.add(owner);
+                if (b.getInt(TYPE_OFFSET) == WRITE_TYPE) {
+                    unsynced.add(owner);   // a request's answer says its own messages arrived
+                }
                 // the driver sends it now, on this thread, unless the duty thread is in a cycle already (it
                 // will send it): no wait for a parked duty thread to come round
                 if (sendNow) {
@@ -941,8 +987,13 @@ public final class NicAgent implements AutoCloseable {
         return f.get();
     }
 
+    /** {@return a request id: random, so a peer cannot guess the ids of requests sent to another peer} */
     long nextRequestId() {
-        return nextRequestId.getAndIncrement();
+        long id;
+        do {
+            id = java.util.concurrent.ThreadLocalRandom.current().nextLong();
+        } while (id == 0 || pending.containsKey(id));
+        return id;
     }
 
     /**
@@ -1030,7 +1081,8 @@ public final class NicAgent implements AutoCloseable {
             if (!backlog.isEmpty()) {
                 work += sendBacklog();
             }
-            if (greeted.size() < publications.size()) {
+            if (greeted.size() < publications.size() || System.nanoTime() - nextGreetCheck > 0) {
+                nextGreetCheck = System.nanoTime() + helloIntervalNanos / 4;
                 work += greet();
             }
             work += subscription.poll(assembler, 64);
@@ -1081,8 +1133,9 @@ public final class NicAgent implements AutoCloseable {
     }
 
     private void onWrite(final DirectBuffer b, final int o, final int length, final Header header) {
-        if (length < WRITE_NAME_OFFSET) {
-            malformed.incrementAndGet();
+        final String writer = sessionHosts.get(header.sessionId());
+        if (length < WRITE_NAME_OFFSET || writer == null || !fromHost(header, writer)) {
+            malformed.incrementAndGet();   // a write from a session no peer greeted on: not applied
             return;
         }
         final int nameLength = b.getInt(o + WRITE_NAME_LENGTH_OFFSET);
@@ -1162,6 +1215,10 @@ public final class NicAgent implements AutoCloseable {
         reply(back, r, LinkMessageDescriptor.SYNC_REPLY_LENGTH);
     }
 
+    /** The last listing of this fabric's regions, and when it was made (the duty thread's alone). */
+    private java.util.List<org.softclan.dsm.RegionInfo> listCache;
+    private long listCachedAt;
+
     /** A peer asks which regions it may import: this fabric's active regions of applications, as many as fit. */
     private void onList(final DirectBuffer b, final int o, final int length, final long id, final Header header) {
         final int hl = length < LinkMessageDescriptor.LIST_HOST_OFFSET ? -1
@@ -1179,7 +1236,12 @@ public final class NicAgent implements AutoCloseable {
         int at = LinkMessageDescriptor.LIST_REPLY_ENTRIES_OFFSET;
         int count = 0;
         int truncated = 0;
-        for (final org.softclan.dsm.RegionInfo info : fabric.regions(false)) {
+        final long now = System.nanoTime();
+        if (listCache == null || now - listCachedAt > TimeUnit.SECONDS.toNanos(1)) {
+            listCache = fabric.regions(false);   // a directory scan: at most once a second, whoever asks
+            listCachedAt = now;
+        }
+        for (final org.softclan.dsm.RegionInfo info : listCache) {
             if (!info.state().equals("active") || Fabric.isReservedRegionName(info.name())) {
                 continue;
             }
@@ -1319,9 +1381,16 @@ public final class NicAgent implements AutoCloseable {
      * are not told apart.
      */
     private boolean fromHost(final Header header, final String claimed) {
-        final String ip = peerIps.get(claimed);
+        String ip = peerIps.get(claimed);
+        if (ip == null && peers.containsKey(claimed)) {
+            ip = resolve(peers.get(claimed));   // not resolvable at launch: try again; never trust it unresolved
+            if (ip == null) {
+                return false;
+            }
+            peerIps.put(claimed, ip);
+        }
         if (ip == null || !(header.context() instanceof io.aeron.Image image)) {
-            return peers.containsKey(claimed);
+            return false;
         }
         final String source = image.sourceIdentity();
         final int colon = source.lastIndexOf(':');
@@ -1330,6 +1399,17 @@ public final class NicAgent implements AutoCloseable {
             return ip.equals(java.net.InetAddress.getByName(sourceIp).getHostAddress());
         } catch (final java.io.IOException e) {
             return false;
+        }
+    }
+
+    /** {@return the IP address of {@code address} (HOST:PORT), or null if it cannot be resolved} */
+    private static String resolve(final String address) {
+        final int colon = address.lastIndexOf(':');
+        try {
+            return java.net.InetAddress.getByName(colon < 0 ? address
+                : address.substring(0, colon).replace("[", "").replace("]", "")).getHostAddress();
+        } catch (final java.io.IOException e) {
+            return null;
         }
     }
 
@@ -1396,8 +1476,9 @@ public final class NicAgent implements AutoCloseable {
         // what this host sent is delivered before the link goes: a store returns once it is in the publication,
         // and a publication closed with data unsent loses it (the driver stops with this agent)
         if (isAlive()) {
+            final long deadline = System.nanoTime() + timeoutNanos;   // one timeout for all peers, not one each
             for (final String other : unsynced.toArray(new String[0])) {
-                if (!gone.contains(other)) {
+                if (!gone.contains(other) && System.nanoTime() - deadline < 0) {
                     try {
                         flush(other);
                     } catch (final RuntimeException e) {

@@ -39,6 +39,29 @@ public final class AgentOptions {
     }
 
     /**
+     * For a command on one region: launches this process's agent if {@code region} is of another host
+     * ({@code NAME@HOST}), and refuses the agent's options for a region of this host.
+     *
+     * @param root   the fabric's directory
+     * @param region the region's name as given
+     * @param verb   what the command does with it, for messages ("a read")
+     * @return the running agent (close it), or {@code null} for a region of this host
+     * @throws CliException if the options do not fit the region
+     */
+    NicAgent launchFor(final Path root, final String region, final String verb) {
+        if (region.indexOf('@') < 0) {
+            if (given()) {
+                throw new CliException("--host, --listen and --peer are for a region of another host (NAME@HOST), not '"
+                    + region + "'");
+            }
+            return null;
+        }
+        // this process is its host's agent while the command runs: the agent attaches to the fabric's directory,
+        // and the command's import of NAME@HOST goes through it
+        return launch(root, verb + " of region '" + region + "'");
+    }
+
+    /**
      * Launches this process's agent on the fabric at {@code root}.
      *
      * @param why what needs it, for the message if an option is missing

@@ -120,6 +120,29 @@ final class ChildJvm implements AutoCloseable {
         return new ChildJvm(p, onLine, true);
     }
 
+    /** The UDP port each host's agent listens on (on two namespaces; the loopback fallback adds 0 and 1). */
+    static final int AGENT_PORT = 40_456;
+
+    /**
+     * Starts {@code mainClass} for a demo: in a JVM like this one ({@code pair} null), or as host {@code side}
+     * (0: a, 1: b) of {@code pair}, in that host's namespace through {@link RunWithAgent} with that host's agent.
+     *
+     * @param onLine called with each line it prints, on the reader thread
+     */
+    static ChildJvm startOnHost(final org.softclan.net.HostPair pair, final int side, final String mainClass,
+                                final List<String> args, final Consumer<String> onLine) throws IOException {
+        if (pair == null) {
+            return start(mainClass, args, onLine);
+        }
+        final String me = side == 0 ? "a" : "b";
+        final String other = side == 0 ? "b" : "a";
+        final List<String> all = new ArrayList<>(List.of("--fabric", pair.directory(side).toString(), "--host", me,
+            "--listen", pair.address(side, AGENT_PORT), "--peer", other + "=" + pair.address(1 - side, AGENT_PORT), "--",
+            mainClass));
+        all.addAll(args);
+        return startWithInput(pair.launcher(side), RunWithAgent.class.getName(), List.of(), all, onLine);
+    }
+
     /** Sends a line to its standard input (if it was kept open); a process that has gone ignores it. */
     void send(final String line) {
         if (stdin != null) {

@@ -43,8 +43,7 @@ final class RpcDemo {
         this.hosts = hosts;
     }
 
-    /** The UDP port each host's agent listens on (on two namespaces; the loopback fallback adds 0 and 1). */
-    static final int AGENT_PORT = 40_456;
+
 
     private void say(final String line) {
         synchronized (out) {
@@ -73,7 +72,8 @@ final class RpcDemo {
         }, "vmmc-demo-cleanup");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            failure = run(dir, serverRef, clientRef);
+            say("[1/4] fabric " + dir + " (temporary)");
+            failure = run(null, dir, serverRef, clientRef);
         } finally {
             closeAll(clientRef, serverRef);
             fabric.close();
@@ -102,7 +102,7 @@ final class RpcDemo {
             try {
                 say("[1/4] two hosts: " + pair.describe() + "; host a's fabric " + pair.directory(0) + ", host b's "
                     + pair.directory(1) + " (temporary)");
-                failure = run(pair, serverRef, clientRef);
+                failure = run(pair, null, serverRef, clientRef);
             } finally {
                 closeAll(clientRef, serverRef);
                 try {
@@ -121,66 +121,6 @@ final class RpcDemo {
         return 0;
     }
 
-    /** {@return the arguments of {@link RunWithAgent} for host {@code i} of {@code pair}, up to its {@code --}} */
-    static List<String> agentArgs(final HostPair pair, final int i) {
-        final String me = i == 0 ? "a" : "b";
-        final String other = i == 0 ? "b" : "a";
-        return List.of("--fabric", pair.directory(i).toString(), "--host", me, "--listen", pair.address(i, AGENT_PORT),
-            "--peer", other + "=" + pair.address(1 - i, AGENT_PORT), "--");
-    }
-
-    /** The two-host run: the server as host a, the client as host b calling {@code kv@a}; {@return why it failed, or null} */
-    private String run(final HostPair pair, final AtomicReference<ChildJvm> serverRef,
-                       final AtomicReference<ChildJvm> clientRef) throws IOException, InterruptedException {
-        say("[2/4] starting the server JVM as host a (" + KvServer.class.getSimpleName() + ", with host a's NIC agent)...");
-        final long t0 = System.nanoTime();
-        final List<String> serverArgs = new ArrayList<>(agentArgs(pair, 0));
-        serverArgs.addAll(List.of(KvServer.class.getName(), "--fabric", pair.directory(0).toString(), "--workers",
-            Integer.toString(workers)));
-        final ChildJvm server = ChildJvm.startWithInput(pair.launcher(0), RunWithAgent.class.getName(), List.of(),
-            serverArgs, line -> say("      server (a) | " + line));
-        serverRef.set(server);
-        if (server.awaitLine("ready:", SERVER_READY_SECONDS, TimeUnit.SECONDS) == null) {
-            return server.isAlive() ? "the server did not say it was ready within " + SERVER_READY_SECONDS + " s"
-                : "the server ended before it was ready (its output is above)";
-        }
-        say(String.format(Locale.ROOT, "      server ready %.1f s after start", seconds(t0)));
-        say("[3/4] running the client JVM as host b (" + KvClient.class.getSimpleName() + ", calling kv@a through host b's"
-            + " agent): scripted calls, then " + calls + " timed get/put calls on " + threads + " thread"
-            + (threads == 1 ? "" : "s") + ", every answer checked");
-        final List<String> clientLines = new ArrayList<>();
-        final List<String> clientArgs = new ArrayList<>(agentArgs(pair, 1));
-        clientArgs.addAll(List.of(KvClient.class.getName(), "--fabric", pair.directory(1).toString(), "--service",
-            KvService.DEFAULT_NAME + "@a", "--calls", Integer.toString(calls), "--threads", Integer.toString(threads)));
-        final ChildJvm client = ChildJvm.startWithInput(pair.launcher(1), RunWithAgent.class.getName(), List.of(),
-            clientArgs, line -> {
-                synchronized (clientLines) {
-                    clientLines.add(line);
-                }
-                say("      client (b) | " + line);
-            });
-        clientRef.set(client);
-        final Integer clientExit = client.waitFor(CLIENT_SECONDS, TimeUnit.SECONDS);
-        if (clientExit == null) {
-            client.close();
-        }
-        say("[4/4] stopping the server...");
-        final int serverExit = server.stop(10, TimeUnit.SECONDS);
-        say("      server exited (" + describeExit(serverExit) + ")");
-        if (clientExit == null) {
-            return "the client did not finish within " + CLIENT_SECONDS + " s; it was killed";
-        }
-        final boolean allCorrect;
-        synchronized (clientLines) {
-            allCorrect = clientLines.stream().anyMatch(l -> l.startsWith("all ") && l.endsWith(" answers correct"));
-        }
-        if (clientExit != 0 || !allCorrect) {
-            return "the client exited with " + clientExit + (allCorrect ? "" : " without saying that all answers"
-                + " were correct");
-        }
-        return null;
-    }
-
     @SafeVarargs
     private static void closeAll(final AtomicReference<ChildJvm>... refs) {
         for (final AtomicReference<ChildJvm> r : refs) {
@@ -191,33 +131,44 @@ final class RpcDemo {
         }
     }
 
-    /** @return why the demo failed, or null if it passed */
-    private String run(final Path dir, final AtomicReference<ChildJvm> serverRef,
+    /**
+     * The run itself: on this host's fabric {@code dir} ({@code pair} null), or the server as host a and the
+     * client as host b of {@code pair}, calling {@code kv@a}.
+     *
+     * @return why the demo failed, or null if it passed
+     */
+    private String run(final HostPair pair, final Path dir, final AtomicReference<ChildJvm> serverRef,
                        final AtomicReference<ChildJvm> clientRef) throws IOException, InterruptedException {
-        say("[1/4] fabric " + dir + " (temporary)");
-
-        say("[2/4] starting the server JVM (" + KvServer.class.getSimpleName() + ")...");
+        final boolean two = pair != null;
+        say("[2/4] starting the server JVM " + (two ? "as host a (" + KvServer.class.getSimpleName()
+            + ", with host a's NIC agent)..." : "(" + KvServer.class.getSimpleName() + ")..."));
         final long t0 = System.nanoTime();
-        final List<String> serverArgs = List.of("--fabric", dir.toString(), "--workers", Integer.toString(workers));
-        final ChildJvm server = ChildJvm.start(KvServer.class.getName(), serverArgs, line -> say("      server | " + line));
+        final List<String> serverArgs = List.of("--fabric", (two ? pair.directory(0) : dir).toString(), "--workers",
+            Integer.toString(workers));
+        final ChildJvm server = ChildJvm.startOnHost(pair, 0, KvServer.class.getName(), serverArgs,
+            line -> say("      server" + (two ? " (a)" : "") + " | " + line));
         serverRef.set(server);
-        final String ready = server.awaitLine("ready:", SERVER_READY_SECONDS, TimeUnit.SECONDS);
-        if (ready == null) {
+        if (server.awaitLine("ready:", SERVER_READY_SECONDS, TimeUnit.SECONDS) == null) {
             return server.isAlive() ? "the server did not say it was ready within " + SERVER_READY_SECONDS + " s"
                 : "the server ended before it was ready (its output is above)";
         }
-        say(String.format(Locale.ROOT, "      server ready %.1f s after start (pid %d)", seconds(t0), server.pid()));
+        say(String.format(Locale.ROOT, "      server ready %.1f s after start%s", seconds(t0),
+            two ? "" : " (pid " + server.pid() + ")"));
 
-        say("[3/4] running the client JVM (" + KvClient.class.getSimpleName() + "): scripted calls, then " + calls
+        say("[3/4] running the client JVM " + (two ? "as host b (" + KvClient.class.getSimpleName() + ", calling kv@a"
+            + " through host b's agent)" : "(" + KvClient.class.getSimpleName() + ")") + ": scripted calls, then " + calls
             + " timed get/put calls on " + threads + " thread" + (threads == 1 ? "" : "s") + ", every answer checked");
         final List<String> clientLines = new ArrayList<>();
-        final List<String> clientArgs = List.of("--fabric", dir.toString(), "--calls", Integer.toString(calls),
-            "--threads", Integer.toString(threads));
-        final ChildJvm client = ChildJvm.start(KvClient.class.getName(), clientArgs, line -> {
+        final List<String> clientArgs = new ArrayList<>(List.of("--fabric", (two ? pair.directory(1) : dir).toString()));
+        if (two) {
+            clientArgs.addAll(List.of("--service", KvService.DEFAULT_NAME + "@a"));
+        }
+        clientArgs.addAll(List.of("--calls", Integer.toString(calls), "--threads", Integer.toString(threads)));
+        final ChildJvm client = ChildJvm.startOnHost(pair, 1, KvClient.class.getName(), clientArgs, line -> {
             synchronized (clientLines) {
                 clientLines.add(line);
             }
-            say("      client | " + line);
+            say("      client" + (two ? " (b)" : "") + " | " + line);
         });
         clientRef.set(client);
         final Integer clientExit = client.waitFor(CLIENT_SECONDS, TimeUnit.SECONDS);

@@ -79,22 +79,6 @@ final class StreamDemo {
         this.hosts = hosts;
     }
 
-    /**
-     * Starts a JVM of the demo: on this host's fabric, or (two hosts) as host a (the receiver, side 0) or b
-     * (the sender, side 1) of {@link #pair}, through {@link RunWithAgent} with that host's agent.
-     */
-    private ChildJvm launch(final int side, final String mainClass, final List<String> args,
-                            final java.util.function.Consumer<String> onLine) throws IOException {
-        final HostPair p = pair;
-        if (p == null) {
-            return ChildJvm.start(mainClass, args, onLine);
-        }
-        final List<String> all = new ArrayList<>(RpcDemo.agentArgs(p, side));
-        all.add(mainClass);
-        all.addAll(args);
-        return ChildJvm.startWithInput(p.launcher(side), RunWithAgent.class.getName(), List.of(), all, onLine);
-    }
-
     private void say(final String line) {
         progress.line(line);
     }
@@ -202,7 +186,7 @@ final class StreamDemo {
             "--service", SERVICE,
             "--receive-technique", settings.receiveTechnique().cliName(), "--chunk", Integer.toString(settings.chunk()),
             "--progress-ms", Long.toString(PROGRESS_MS), "--accept-seconds", Long.toString(ACCEPT_SECONDS));
-        final ChildJvm receiver = launch(0, StreamReceiver.class.getName(), receiverArgs, line -> {
+        final ChildJvm receiver = ChildJvm.startOnHost(pair, 0, StreamReceiver.class.getName(), receiverArgs, line -> {
             if (line.startsWith("progress: ")) {
                 showProgress(line);
                 return;
@@ -229,7 +213,7 @@ final class StreamDemo {
         } else {
             senderArgs.addAll(List.of("--size", Long.toString(settings.size())));
         }
-        final ChildJvm sender = launch(1, StreamSender.class.getName(), senderArgs,
+        final ChildJvm sender = ChildJvm.startOnHost(pair, 1, StreamSender.class.getName(), senderArgs,
             line -> say("      sender   | " + line));
         senderRef.set(sender);
 

@@ -62,15 +62,7 @@ public final class WriteCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        final boolean remote = region.name.indexOf('@') >= 0;
-        if (!remote && agent.given()) {
-            throw new CliException("--host, --listen and --peer are for a region of another host (NAME@HOST), not '"
-                + region.name + "'");
-        }
-        // a region of another host: this process is its host's agent while it takes (the agent attaches to the
-        // fabric's directory, and the import of NAME@HOST below goes through it)
-        final org.softclan.net.NicAgent link = remote ? agent.launch(fabric.root(), "a write of region '"
-            + region.name + "'") : null;
+        final org.softclan.net.NicAgent link = agent.launchFor(fabric.root(), region.name, "a write");
         try {
             try (Fabric f = fabric.openExisting();
                  Endpoint ep = f.openEndpoint(ENDPOINT);

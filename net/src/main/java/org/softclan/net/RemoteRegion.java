@@ -122,28 +122,7 @@ public final class RemoteRegion {
      */
     public void put(final long offset, final byte[] src, final int srcOffset, final int length) {
         Objects.checkFromIndexSize(srcOffset, length, src.length);
-        checkBounds(offset, length);
-        final int most = maxChunk();
-        int done = 0;
-        while (done < length || length == 0) {
-            final int n = Math.min(most, length - done);
-            final ExpandableArrayBuffer b = encodeWrite(offset + done, KIND_BYTES, n);
-            b.putBytes(WRITE_NAME_OFFSET + nameBytes.length, src, srcOffset + done, n);
-            try {
-                agent.offer(agent.publication(host), host, b, WRITE_NAME_OFFSET + nameBytes.length + n, "a write to " + this,
-                    false);
-            } catch (final LinkTimeoutException e) {
-                if (done == 0) {
-                    throw e;
-                }
-                throw new LinkTimeoutException(e.getMessage() + " (" + done + " of the burst's " + length
-                    + " bytes were sent before)");
-            }
-            done += n;
-            if (length == 0) {
-                return;
-            }
-        }
+        write(offset, src, BYTE_ARRAY_BASE + srcOffset, length);
     }
 
     /**
@@ -278,15 +257,7 @@ public final class RemoteRegion {
      */
     public void get(final long offset, final byte[] dst, final int dstOffset, final int length) {
         Objects.checkFromIndexSize(dstOffset, length, dst.length);
-        checkBounds(offset, length);
-        final int most = maxReadLength(agent.publication(host));
-        int done = 0;
-        while (done < length) {
-            final int n = Math.min(most, length - done);
-            final UnsafeBuffer r = read(offset + done, n, LinkMessageDescriptor.OP_READ, 0, 0);
-            r.getBytes(READ_REPLY_DATA_OFFSET, dst, dstOffset + done, n);
-            done += n;
-        }
+        read(offset, dst, BYTE_ARRAY_BASE + dstOffset, length);
     }
 
     /**

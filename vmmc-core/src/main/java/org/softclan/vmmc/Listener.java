@@ -239,7 +239,9 @@ public final class Listener implements AutoCloseable {
     private String clientRegion(final long at) {
         final String host = Rendezvous.getName(region, at + ListenRegionDescriptor.SLOT_CLIENT_HOST_OFFSET);
         final String name = Rendezvous.getName(region, at + ListenRegionDescriptor.SLOT_CLIENT_NAME_OFFSET);
-        return host.isEmpty() ? name : name + "@" + host;
+        // a name with '@' in it (the client's word) must not make this listener import a region of some other
+        // host: with a trailing '@' it is no region name at all, and the import refuses it
+        return host.isEmpty() ? (name.indexOf('@') < 0 ? name : name + "@") : name + "@" + host;
     }
 
     /**

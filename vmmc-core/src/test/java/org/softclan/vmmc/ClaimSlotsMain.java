@@ -50,7 +50,10 @@ public final class ClaimSlotsMain {
                     listen.putLongVolatile(at + ListenRegionDescriptor.SLOT_STATE_OFFSET, ListenRegionDescriptor.CLAIMED);
                     if (badNames) {
                         listen.putLong(at + ListenRegionDescriptor.SLOT_CLIENT_KEY_OFFSET, 1);
-                        Rendezvous.putName(listen, at + ListenRegionDescriptor.SLOT_CLIENT_NAME_OFFSET, "../not a region " + i);
+                        // every other one a name with '@' and no host: it must not send the listener to another host
+                        Rendezvous.putName(listen, at + ListenRegionDescriptor.SLOT_CLIENT_NAME_OFFSET,
+                            i % 2 == 0 ? "../not a region " + i : "victim" + i + "@elsewhere");
+                        Rendezvous.putName(listen, at + ListenRegionDescriptor.SLOT_CLIENT_HOST_OFFSET, "");
                         listen.putLongVolatile(at + ListenRegionDescriptor.SLOT_STATE_OFFSET, ListenRegionDescriptor.REQUESTED);
                     }
                     claimed++;

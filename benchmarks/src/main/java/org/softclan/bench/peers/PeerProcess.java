@@ -80,16 +80,7 @@ public final class PeerProcess implements AutoCloseable {
      * @throws IOException if it cannot be started or does not say ready
      */
     public static PeerProcess start(final String role) throws IOException {
-        final Process p = new ProcessBuilder(javaCommand(PeerMain.class, List.of()))
-            .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        final PeerProcess child = new PeerProcess(role, p);
-        try {
-            child.expect("ready");
-        } catch (final IOException | RuntimeException e) {
-            child.kill();
-            throw e;
-        }
-        return child;
+        return start(role, List.of(), PeerMain.class, List.of());
     }
 
     /**

@@ -335,7 +335,7 @@ class TwoHostLinkTest {
      * A byte stream across hosts ({@code ByteStreams.connect(endpoint, "bulk@a", ...)}), unchanged: with each
      * send technique (PIO, CopyDMA, DirectDMA, page exchange) against a receive technique (buffered, pre-posted,
      * redirection: the deposit region imported across the link), 16 MiB arrive with the CRC32C sent; then
-     * 1 GiB by PIO into the buffered receiver.
+     * 1 GiB by PIO into the buffered receiver, whose read positions reach the sender without remote reads.
      */
     @Test
     void streamsAcrossHostsArriveIntactWithEveryTechnique() throws Exception {
@@ -354,10 +354,15 @@ class TwoHostLinkTest {
                 assertEquals("STREAM bytes=" + (16 << 20) + " crc=" + field(sent, "crc"), got);
             }
             ok(a, "slisten big buffered 50000");
+            final long readsBefore = field(ok(a, "counters"), "readsServed");
             final String sent = ok(b, "ssend big@a " + (1L << 30) + " pio 50000");
             final String got = a.expectLine("STREAM", 300, TimeUnit.SECONDS);
-            System.out.println("1 GiB by PIO: sent " + sent + "; received " + got);
+            final long reads = field(ok(a, "counters"), "readsServed") - readsBefore;
+            System.out.println("1 GiB by PIO: sent " + sent + "; received " + got + "; remote reads served: " + reads);
             assertEquals("STREAM bytes=" + (1L << 30) + " crc=" + field(sent, "crc"), got);
+            // the sender learns the room from the read positions the receiver pushes; it never reads them across
+            // the link (a round trip each: about 1500 per GiB when a full ring made it look)
+            assertTrue(reads <= 20, reads + " remote reads during the stream");
         }
     }
 

@@ -21,7 +21,8 @@ import org.softclan.tripwire.WaitStrategy;
  *
  * <p><b>Knowing the room</b>: the sender keeps a shadow of how far the peer has read, refreshed as the
  * sender's half of {@link LazyReadPosition} says: the peer read pointer in this end's memory first, then
- * the read position in the peer's memory (never for a DMA sender), then a request for room and a wait.
+ * the read position in the peer's memory (never for a DMA sender, nor for a peer of another host, whose
+ * receiver publishes into this end's memory as it drains), then a request for room and a wait.
  * Every read pointer the peer gives is checked: between 0 and what this end has written.
  */
 final class RingSender {
@@ -48,6 +49,12 @@ final class RingSender {
     private long askedAt = -1;
     /** Whether this end has told its peer it sends by DMA. */
     private boolean eagerAsked;
+    /**
+     * Whether the peer is of another host: its receiver then publishes its read position into this end's
+     * memory on every drained poll and every quarter ring ({@link LazyReadPosition}), so this end never
+     * reads the peer's position nor asks for room (each would be a network round trip or message).
+     */
+    private final boolean remotePeer;
 
     RingSender(final Connection connection, final ConnectionHealth health, final InboundMapping rx,
                final OutboundMapping tx, final int peerCapacity, final WaitStrategy strategy, final TripwireUnit unit) {
@@ -57,6 +64,7 @@ final class RingSender {
         this.tx = tx;
         this.local = SharedMemory.of(rx, 0, rx.size());
         this.peerCapacity = peerCapacity;
+        this.remotePeer = tx.isRemote();
         this.strategy = strategy;
         this.unit = unit;
     }
@@ -126,7 +134,7 @@ final class RingSender {
         if (hasRoom(need)) {
             return true;
         }
-        if (!ask) {
+        if (!ask || remotePeer) {
             return false;
         }
         // one request per publish: while the peer has not published since the last request, it is still
@@ -208,8 +216,9 @@ final class RingSender {
 
     /** Room for a record and, in the worst case, the padding to the ring's start before it. */
     private boolean hasRoom(final long need) {
-        if (hasPublishedRoom(need)) {
-            return true;
+        final boolean published = hasPublishedRoom(need);
+        if (published || remotePeer) {
+            return published;
         }
         // the peer leaves a drained ring's position in its own memory until a quarter of the ring is read
         try {
@@ -282,7 +291,7 @@ final class RingSender {
     private void awaitRoom(final long need, final long timeoutNanos, final boolean pio) {
         final long deadline = System.nanoTime() + timeoutNanos;
         while (true) {
-            if (pio) {
+            if (pio && !remotePeer) {
                 try {
                     LazyReadPosition.askForRoom(tx, ++roomRequests);
                 } catch (final StaleRegionException e) {

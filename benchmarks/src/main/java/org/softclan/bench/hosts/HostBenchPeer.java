@@ -62,9 +62,10 @@ import org.softclan.vmmc.stream.StreamListener;
  * rpcServe / rpcPing SIZE N WARM             an RPC echo of SIZE bytes (service "rpc")
  * aeronEcho LISTEN PEER MTU / aeronPing LISTEN PEER SIZE N WARM MTU   raw Aeron UDP ping-pong (INVOKER, inline)
  * tcpEcho PORT / tcpPing ADDR PORT SIZE N WARM                   TCP ping-pong (TCP_NODELAY)
- * streamRecv / streamSend MSG SECONDS        a byte stream (service "s"), MSG-byte writes by PIO for SECONDS
- * aeronRecv LISTEN PEER MTU / aeronSend LISTEN PEER MSG SECONDS MTU   raw Aeron UDP one way
- * tcpRecv PORT / tcpSend ADDR PORT MSG SECONDS                   TCP one way
+ * streamRecv WARM / streamSend MSG SECONDS   a byte stream (service "s"), MSG-byte writes by PIO for SECONDS
+ * aeronRecv LISTEN PEER WARM MTU / aeronSend LISTEN PEER MSG SECONDS MTU   raw Aeron UDP one way
+ * tcpRecv PORT WARM / tcpSend ADDR PORT MSG SECONDS              TCP one way
+ * (a one-way receiver prints RECEIVED BYTES NANOS of what arrived after its first WARM seconds)
  * </pre>
  */
 public final class HostBenchPeer {
@@ -156,18 +157,19 @@ public final class HostBenchPeer {
             case "tcpPing" -> summary(tcpPing(c[1], Integer.parseInt(c[2]), Integer.parseInt(c[3]), Integer.parseInt(c[4]),
                 Integer.parseInt(c[5])));
             case "streamRecv" -> {
-                streamRecv();
+                streamRecv(Double.parseDouble(c[1]));
                 yield "";
             }
             case "streamSend" -> streamSend(Integer.parseInt(c[1]), Double.parseDouble(c[2]));
             case "aeronRecv" -> {
-                aeronRecv(new RawAeron(root.resolve("aeron-raw"), c[1], c[2], Integer.parseInt(c[c.length - 1])));
+                aeronRecv(new RawAeron(root.resolve("aeron-raw"), c[1], c[2], Integer.parseInt(c[c.length - 1])),
+                    Double.parseDouble(c[3]));
                 yield "";
             }
             case "aeronSend" -> aeronSend(new RawAeron(root.resolve("aeron-raw"), c[1], c[2],
                 Integer.parseInt(c[c.length - 1])), Integer.parseInt(c[3]), Double.parseDouble(c[4]));
             case "tcpRecv" -> {
-                tcpRecv(Integer.parseInt(c[1]));
+                tcpRecv(Integer.parseInt(c[1]), Double.parseDouble(c[2]));
                 yield "";
             }
             case "tcpSend" -> tcpSend(c[1], Integer.parseInt(c[2]), Integer.parseInt(c[3]), Double.parseDouble(c[4]));
@@ -432,9 +434,9 @@ public final class HostBenchPeer {
         return rtt;
     }
 
-    private static void aeronRecv(final RawAeron p) {
+    private static void aeronRecv(final RawAeron p, final double warmSeconds) {
         daemon("aeron-recv", () -> {
-            final long[] bytes = {0, 0};
+            final OneWayMeter meter = new OneWayMeter(warmSeconds);
             final boolean[] end = {false};
             final IdleStrategy idle = new BackoffIdleStrategy(100, 10, 1_000, 100_000);
             while (!end[0]) {
@@ -442,14 +444,11 @@ public final class HostBenchPeer {
                     if (l == 8 && b.getLong(o) == -1) {
                         end[0] = true;
                     } else {
-                        if (bytes[0] == 0) {
-                            bytes[1] = System.nanoTime();
-                        }
-                        bytes[0] += l;
+                        meter.add(l);
                     }
                 }, 64));
             }
-            System.out.println("RECEIVED " + bytes[0] + " " + (System.nanoTime() - bytes[1]));
+            System.out.println(meter.result());
         });
     }
 
@@ -473,6 +472,42 @@ public final class HostBenchPeer {
             Thread.onSpinWait();
         }
         return Long.toString(sent);
+    }
+
+    /**
+     * A one-way receiver's count: the bytes that arrived after the first {@code warm} seconds (from the first
+     * byte: the JIT compiles the path meanwhile, on the CPUs the measurement needs), and over how long.
+     */
+    private static final class OneWayMeter {
+        private final long warmNanos;
+        private long first;
+        private long bytes;
+        private long startBytes = -1;
+        private long startAt;
+
+        OneWayMeter(final double warmSeconds) {
+            this.warmNanos = (long) (warmSeconds * 1e9);
+        }
+
+        void add(final int n) {
+            final long now = System.nanoTime();
+            if (bytes == 0) {
+                first = now;
+            }
+            bytes += n;
+            if (startBytes < 0 && now - first >= warmNanos) {
+                startBytes = bytes;   // these bytes arrived before now: the measurement starts after them
+                startAt = now;
+            }
+        }
+
+        String result() {
+            final long now = System.nanoTime();
+            if (startBytes < 0 || bytes == startBytes) {
+                return "RECEIVED failed " + bytes + " bytes, all within the warm-up of " + warmNanos / 1_000_000 + " ms";
+            }
+            return "RECEIVED " + (bytes - startBytes) + " " + (now - startAt);
+        }
     }
 
     // ------------------------------------------------------------------ TCP
@@ -531,22 +566,18 @@ public final class HostBenchPeer {
         }
     }
 
-    private static void tcpRecv(final int port) throws IOException {
+    private static void tcpRecv(final int port, final double warmSeconds) throws IOException {
         final ServerSocket ss = new ServerSocket();
         ss.bind(new InetSocketAddress(port));
         daemon("tcp-recv", () -> {
             try (Socket s = ss.accept(); InputStream in = s.getInputStream()) {
                 final byte[] b = new byte[1 << 16];
-                long bytes = 0;
-                long first = 0;
+                final OneWayMeter meter = new OneWayMeter(warmSeconds);
                 int n;
                 while ((n = in.read(b)) >= 0) {
-                    if (bytes == 0) {
-                        first = System.nanoTime();
-                    }
-                    bytes += n;
+                    meter.add(n);
                 }
-                System.out.println("RECEIVED " + bytes + " " + (System.nanoTime() - first));
+                System.out.println(meter.result());
             } catch (final IOException e) {
                 System.out.println("RECEIVED failed " + e);
             }
@@ -569,26 +600,22 @@ public final class HostBenchPeer {
 
     // ------------------------------------------------------------------ a byte stream
 
-    private static void streamRecv() {
+    private static void streamRecv(final double warmSeconds) {
         final StreamListener l = ByteStreams.listen(app, "s", driving());
         daemon("stream-recv", () -> {
             try (ByteStream s = l.accept(1, TimeUnit.HOURS)) {
                 driverThreadRuns = false;
                 final ByteBuffer b = ByteBuffer.allocateDirect(1 << 20);
-                long bytes = 0;
-                long first = 0;
+                final OneWayMeter meter = new OneWayMeter(warmSeconds);
                 while (true) {
                     b.clear();
                     final int n = s.read(b);
                     if (n < 0) {
                         break;
                     }
-                    if (bytes == 0) {
-                        first = System.nanoTime();
-                    }
-                    bytes += n;
+                    meter.add(n);
                 }
-                System.out.println("RECEIVED " + bytes + " " + (System.nanoTime() - first));
+                System.out.println(meter.result());
             } catch (final IOException | RuntimeException e) {
                 System.out.println("RECEIVED failed " + e);
             }

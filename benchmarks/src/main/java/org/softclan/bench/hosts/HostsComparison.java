@@ -23,7 +23,9 @@ import org.softclan.net.HostPair;
  *   <li>round trips of {@code size} bytes: a tripwire-signalled write each way through the NIC agents, a remote
  *       read, a {@code Connection} echo, an RPC echo, raw Aeron UDP ping-pong and TCP ping-pong across the same
  *       veth, all with the same threading (one thread per host polls and drives its Aeron driver);</li>
- *   <li>one-way throughput of 64 KiB messages: a byte stream by PIO, raw Aeron UDP and TCP.</li>
+ *   <li>one-way throughput of 64 KiB messages: a byte stream by PIO, raw Aeron UDP and TCP, each sending for
+ *       {@code warmSeconds} more than it is measured (the receiver counts what arrives after its first
+ *       {@code warmSeconds}: the JIT's compilations, on the same two CPUs, are over by then).</li>
  * </ul>
  * The report gives medians over the rounds, the range of p50 and the ratios the goals are stated in.
  */
@@ -57,6 +59,7 @@ public final class HostsComparison {
     private final int iterations;
     private final int warmup;
     private final double seconds;
+    private final double warmSeconds;
     private final Path dir;
     private final PrintStream log;
 
@@ -67,17 +70,19 @@ public final class HostsComparison {
      * @param iterations measured round trips per run
      * @param warmup     round trips before those
      * @param seconds    measured seconds per throughput run (0: no throughput section)
+     * @param warmSeconds seconds each throughput run sends before its measured {@code seconds}
      * @param dir        where results.md goes
      * @param log        where progress goes
      */
     public HostsComparison(final int size, final int mtu, final int rounds, final int iterations, final int warmup,
-                           final double seconds, final Path dir, final PrintStream log) {
+                           final double seconds, final double warmSeconds, final Path dir, final PrintStream log) {
         this.size = size;
         this.mtu = mtu;
         this.rounds = rounds;
         this.iterations = iterations;
         this.warmup = warmup;
         this.seconds = seconds;
+        this.warmSeconds = warmSeconds;
         this.dir = dir;
         this.log = log;
     }
@@ -214,20 +219,20 @@ public final class HostsComparison {
     private double throughput(final HostPair pair, final String kind) throws IOException {
         final PeerProcess[] p = start(pair, kind, kind.equals("stream"));
         try {
-            final String s = " " + MESSAGE + " " + seconds;
+            final String s = " " + MESSAGE + " " + (warmSeconds + seconds);
             switch (kind) {
                 case "stream" -> {
-                    ask(p[0], "streamRecv");
+                    ask(p[0], "streamRecv " + warmSeconds);
                     ask(p[1], "streamSend" + s);
                 }
                 case "aeron-udp" -> {
                     ask(p[0], "aeronRecv " + pair.address(0, AERON_PORT) + " " + pair.address(1, AERON_PORT) + " "
-                        + mtu);
+                        + warmSeconds + " " + mtu);
                     ask(p[1], "aeronSend " + pair.address(1, AERON_PORT) + " " + pair.address(0, AERON_PORT) + s + " "
                         + mtu);
                 }
                 default -> {
-                    ask(p[0], "tcpRecv " + TCP_PORT);
+                    ask(p[0], "tcpRecv " + TCP_PORT + " " + warmSeconds);
                     ask(p[1], "tcpSend " + pair.address(0, TCP_PORT).split(":")[0] + " " + TCP_PORT + s);
                 }
             }
@@ -256,9 +261,9 @@ public final class HostsComparison {
                           final Map<String, List<Double>> throughput, final List<String> failures, final double total) {
         final StringBuilder md = new StringBuilder("# vmmc bench compare --hosts 2\n\n");
         md.append(String.format(Locale.ROOT, "%s; %d rounds, each measurement in a fresh pair of JVMs (order rotated);"
-            + " %d round trips of %d bytes each way after %d of warm-up; one way: %d-byte messages for %.1f s; Aeron"
-            + " datagrams (agents and raw Aeron alike) of %s bytes; whole run %.0f s.%n%n", hosts, rounds, iterations, size,
-            warmup, MESSAGE, seconds, mtu == 0 ? "1408 (Aeron's default)" : Integer.toString(mtu), total));
+            + " %d round trips of %d bytes each way after %d of warm-up; one way: %d-byte messages for %.1f s after %.1f"
+            + " s of warm-up; Aeron datagrams (agents and raw Aeron alike) of %s bytes; whole run %.0f s.%n%n", hosts, rounds,
+            iterations, size, warmup, MESSAGE, seconds, warmSeconds, mtu == 0 ? "1408 (Aeron's default)" : Integer.toString(mtu), total));
         md.append("## Round trips (microseconds, medians over the rounds)\n\n");
         md.append("| transport | p50 | p50 range | p90 | p99 | max | p50 / aeron-udp's | tcp's p50 / p50 | what |\n");
         md.append("|---|---:|---:|---:|---:|---:|---:|---:|---|\n");

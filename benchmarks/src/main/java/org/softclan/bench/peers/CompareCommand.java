@@ -60,7 +60,8 @@ public final class CompareCommand implements Callable<Integer> {
     Integer warmup;
 
     @Option(names = "--warmup-seconds", paramLabel = "S", description = "and warm up for at least S seconds per run;"
-        + " 0: the count alone (default: as pingpong, 1.0)")
+        + " 0: the count alone (default: as pingpong, 1.0); with --hosts 2: seconds each one-way run sends before it is"
+        + " measured (default 3.0)")
     Double warmupSeconds;
 
     @Option(names = "--iterations", paramLabel = "N", description = "measured round trips per transport (default:"
@@ -132,12 +133,17 @@ public final class CompareCommand implements Callable<Integer> {
             Payload.checkSize(size);
             final Path where = out != null ? out : Paths.get("bench-results", "compare-hosts-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
+            if (warmupSeconds != null && (!(warmupSeconds >= 0) || warmupSeconds.isInfinite())) {
+                System.err.println("compare: --warmup-seconds " + warmupSeconds + ": need a finite number >= 0");
+                return 2;
+            }
             if (mtu != 0 && (mtu < 1408 || mtu > 8192 || mtu % 32 != 0)) {
                 System.err.println("compare: --mtu " + mtu + ": 0, or a multiple of 32 from 1408 to 8192");
                 return 2;
             }
             return new org.softclan.bench.hosts.HostsComparison(size, mtu, rounds, iterations != null ? iterations : 20_000,
-                warmup != null ? warmup : 5_000, throughputSeconds, where, System.err).run();
+                warmup != null ? warmup : 5_000, throughputSeconds, warmupSeconds != null ? warmupSeconds : 3.0, where,
+                System.err).run();
         }
         final List<String> chosen = transports == null || transports.isEmpty() ? Transports.names() : transports;
         try {

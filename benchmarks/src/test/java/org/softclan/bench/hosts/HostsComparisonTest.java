@@ -23,7 +23,8 @@ class HostsComparisonTest {
     @Timeout(300)
     void everyMeasurementRunsAcrossTwoHostsAndTheReportHasEveryRow(@TempDir final Path dir) throws Exception {
         final int status = new CommandLine(new CompareCommand()).execute("--hosts", "2", "--rounds", "1", "--warmup", "200",
-            "--iterations", "500", "--throughput-seconds", "0.3", "--out", dir.toString());
+            "--iterations", "500", "--throughput-seconds", "0.3",
+            "--warmup-seconds", "0.3", "--out", dir.toString());
         final String md = Files.readString(dir.resolve("results.md"));
         System.out.println(md);
         assertEquals(0, status, md);

@@ -136,11 +136,19 @@ final class ServedRegions implements AutoCloseable {
         try {
             switch (kind) {
                 case KIND_BYTES -> {
-                    if (scratch.length < length) {
-                        scratch = new byte[Math.max(length, 2 * scratch.length)];
+                    final byte[] array = data.byteArray();
+                    if (array != null) {
+                        // a message reassembled from fragments (the assembler's heap buffer): stored from there
+                        s.mapping.put(offset, array, (int) (data.addressOffset() - org.agrona.BufferUtil.ARRAY_BASE_OFFSET)
+                            + dataOffset, length);
+                    } else {
+                        // one fragment, in the term's native memory: through the scratch array (small: below one datagram)
+                        if (scratch.length < length) {
+                            scratch = new byte[Math.max(length, 2 * scratch.length)];
+                        }
+                        data.getBytes(dataOffset, scratch, 0, length);
+                        s.mapping.put(offset, scratch, 0, length);
                     }
-                    data.getBytes(dataOffset, scratch, 0, length);
-                    s.mapping.put(offset, scratch, 0, length);
                 }
                 case KIND_LONG_RELEASE, KIND_LONG_VOLATILE -> {
                     if (length != Long.BYTES) {

@@ -41,7 +41,8 @@ public final class BenchMain implements Callable<Integer> {
      * @return the command objects, in the order help lists them
      */
     static List<Object> subcommands() {
-        return List.of(new PingPongCommand(), new StreamCommand(), new CompareCommand(), new TechniquesCommand());
+        return List.of(new PingPongCommand(), new StreamCommand(), new CompareCommand(), new TechniquesCommand(),
+            new org.softclan.bench.waiting.WaitingCommand());
     }
 
     @Override

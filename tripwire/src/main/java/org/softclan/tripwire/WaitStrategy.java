@@ -9,9 +9,15 @@ import java.util.function.BooleanSupplier;
  * blocking in the kernel until a writer in another process wakes it ({@link #block()}). Every wait
  * takes a timeout and returns whether the condition held.
  *
- * <p>The default, {@link #competitive()}, spins for about what a block-and-wake costs, then blocks:
- * whatever the arrival pattern, it spends at most about twice what the best strategy in hindsight
- * would have.
+ * <p>The default, {@link #competitive()}, spins briefly, then blocks. Competitive waiting (Damianakis's
+ * thesis; Karlin et al.'s analysis of spinning locks): a waiter that spins for what a block-and-wake costs,
+ * then blocks, spends at most twice what the better of pure polling and pure blocking would have, whatever
+ * the arrival pattern. Measured ({@code vmmc bench waiting}: two JVMs, gaps of 1 us to 10 ms, fixed and
+ * exponential; the cost of a message is the waiter's CPU time plus its latency): on a 2-CPU VM the default
+ * 10-us spin stayed within 1.8x of the better pure strategy at every gap, while a spin as long as the
+ * block-and-wake cost measured at a 1-ms gap (70-90 us) cost 2.5-3.3x at gaps of 100-300 us: there a
+ * block-and-wake costs 30-65 us (it grows with the time the CPU was idle: 190-255 us after 10 ms), so
+ * the analysis's fixed block cost does not hold, and a short spin is the better default.
  *
  * <p>Every strategy made here has a {@linkplain #name() name} that {@link #named(String)} turns back into
  * it, so a command line or a configuration file can choose one: {@code poll}, {@code busy-spin},
@@ -19,7 +25,11 @@ import java.util.function.BooleanSupplier;
  */
 @FunctionalInterface
 public interface WaitStrategy {
-    /** Spin time of {@link #competitive()}: about one futex block-and-wake between two JVMs here. */
+    /**
+     * Spin time of {@link #competitive()}: 10 us, chosen by measurement ({@code vmmc bench waiting}; see the
+     * class comment): shorter than a block-and-wake (30-255 us between two JVMs on a 2-CPU VM, CPU time plus
+     * wake latency), and within 1.8x of the better pure strategy at every gap measured.
+     */
     long DEFAULT_SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(10);
     /** Spinning strategies read the clock once per this many checks, plus one (a power of two, minus one). */
     int CLOCK_STRIDE_MASK = 63;
@@ -218,8 +228,8 @@ public interface WaitStrategy {
     /**
      * A strategy that spins, then blocks in the kernel.
      *
-     * @param spinNanos how long to spin before blocking, in ns (at most the timeout); about one
-     *                  block-and-wake is best ({@link #DEFAULT_SPIN_NANOS})
+     * @param spinNanos how long to spin before blocking, in ns (at most the timeout); the analysis says one
+     *                  block-and-wake, the measurement a shorter spin ({@link #DEFAULT_SPIN_NANOS})
      * @return spins for {@code spinNanos}, then blocks
      */
     static WaitStrategy competitive(final long spinNanos) {

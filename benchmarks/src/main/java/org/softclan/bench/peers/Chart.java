@@ -44,7 +44,9 @@ public final class Chart {
         /** Log2 message sizes against a linear y from 0. */
         SIZE,
         /** Percentiles (tail decades) against log10 microseconds. */
-        PERCENTILE
+        PERCENTILE,
+        /** Log10 of x (microseconds) against log10 of y (microseconds): a tick at every decade of both. */
+        LOG_LOG
     }
 
     private static final int WIDTH = 960;
@@ -60,7 +62,7 @@ public final class Chart {
      * One line of a chart.
      *
      * @param name legend text, unique within a chart
-     * @param xs   x of each point (sizes, or tail decades {@code log10(1 / (1 - p))})
+     * @param xs   x of each point (sizes, tail decades {@code log10(1 / (1 - p))}, or microseconds for {@code LOG_LOG})
      * @param ys   y of each point, NaN where missing
      */
     public record Series(String name, double[] xs, double[] ys) {
@@ -133,12 +135,17 @@ public final class Chart {
     public static JFreeChart chart(final String title, final String xLabel, final String yLabel, final Axes axes,
                                    final List<Series> series) {
         final boolean sizes = axes == Axes.SIZE;
+        final boolean logX = axes == Axes.LOG_LOG;
+        double minX = Double.MAX_VALUE;
         double maxX = 0;
         double minY = Double.MAX_VALUE;
         double maxY = 0;
         for (final Series s : series) {
             for (int i = 0; i < s.xs.length; i++) {
                 maxX = Math.max(maxX, s.xs[i]);
+                if (s.xs[i] > 0) {
+                    minX = Math.min(minX, s.xs[i]);
+                }
                 if (s.ys[i] > 0) {
                     minY = Math.min(minY, s.ys[i]);
                     maxY = Math.max(maxY, s.ys[i]);
@@ -149,12 +156,12 @@ public final class Chart {
         final double lo = maxY <= 0 ? -1 : Math.floor(Math.log10(minY));   // the decades of a percentile y
         final double hi = Math.max(lo + 1, maxY <= 0 ? 0 : Math.ceil(Math.log10(maxY)));
         final XYSeriesCollection data = new XYSeriesCollection();
-        final XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, sizes);
+        final XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, sizes || logX);
         for (final Series s : series) {
             final XYSeries xy = new XYSeries(s.name(), false, true);
             for (int i = 0; i < s.xs.length; i++) {
                 if (!Double.isNaN(s.ys[i])) {   // a failed point is left out, the line drawn through the rest
-                    xy.add(sizes ? Math.log(s.xs[i]) / Math.log(2) : s.xs[i],
+                    xy.add(sizes ? Math.log(s.xs[i]) / Math.log(2) : logX ? Math.log10(s.xs[i]) : s.xs[i],
                         sizes ? s.ys[i] : Math.max(lo, Math.log10(s.ys[i])));
                 }
             }
@@ -169,14 +176,20 @@ public final class Chart {
         final NumberFormat number = new DecimalFormat("0.###", DecimalFormatSymbols.getInstance(Locale.ROOT));
         final NumberAxis x = new NumberAxis(xLabel);
         final NumberAxis y = new NumberAxis(yLabel);
-        x.setTickUnit(new NumberTickUnit(1));   // a tick at every power of two, or at every tail decade
+        x.setTickUnit(new NumberTickUnit(1));   // a tick at every power of two, tail decade or decade
         if (sizes) {
             x.setAutoRangeIncludesZero(false);
             x.setNumberFormatOverride(labels(v -> sizeLabel(Math.round(Math.pow(2, v)))));
             y.setNumberFormatOverride(number);   // linear from 0
         } else {
-            x.setRange(0, Math.ceil(Math.max(1, maxX) - 1e-9));
-            x.setNumberFormatOverride(labels(v -> percentLabel((int) Math.round(v))));
+            if (logX) {
+                final double left = maxX <= 0 ? 0 : Math.floor(Math.log10(minX));
+                x.setRange(left, Math.max(left + 1, maxX <= 0 ? 1 : Math.ceil(Math.log10(maxX))));
+                x.setNumberFormatOverride(labels(v -> number.format(Math.pow(10, v))));
+            } else {
+                x.setRange(0, Math.ceil(Math.max(1, maxX) - 1e-9));
+                x.setNumberFormatOverride(labels(v -> percentLabel((int) Math.round(v))));
+            }
             y.setRange(lo, hi);
             y.setTickUnit(new NumberTickUnit(1));   // a tick at every decade
             y.setNumberFormatOverride(labels(v -> number.format(Math.pow(10, v))));

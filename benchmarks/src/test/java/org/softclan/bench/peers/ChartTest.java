@@ -92,6 +92,20 @@ class ChartTest {
     }
 
     @Test
+    void logLogChartTicksEveryDecadeOfBothAxes() throws Exception {
+        final List<Chart.Series> series = List.of(
+            new Chart.Series("spin", new double[] {1, 10, 100, 1000}, new double[] {2, 12, 105, 1040}),
+            new Chart.Series("block", new double[] {1, 10, 100, 1000}, new double[] {900, Double.NaN, 40, 70}));
+        final List<String> texts = texts(parse(Chart.svg("Waiting", "gap (us)", "cost (us)", Chart.Axes.LOG_LOG, series)));
+        assertTrue(texts.containsAll(List.of("1", "10", "100", "1000")), "x labels: " + texts);
+        assertTrue(texts.containsAll(List.of("spin", "block", "10000")), "legend and the top y decade: " + texts);
+        final XYDataset data = Chart.chart("Waiting", "gap", "cost", Chart.Axes.LOG_LOG, series).getXYPlot().getDataset();
+        assertEquals(3, data.getItemCount(1), "the NaN point is left out");
+        assertEquals(2.0, data.getXValue(0, 2), 1e-9, "x is log10 of the gap");
+        assertEquals(Math.log10(1040), data.getYValue(0, 3), 1e-9, "y is log10 of the cost");
+    }
+
+    @Test
     void seriesEndsAtTheMaximumWhereTheCountRunsOut() {
         final Histogram h = histogram(1_000, 1_000);
         final Chart.Series s = Chart.Series.percentiles("x", h);

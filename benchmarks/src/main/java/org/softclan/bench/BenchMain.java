@@ -42,7 +42,7 @@ public final class BenchMain implements Callable<Integer> {
      */
     static List<Object> subcommands() {
         return List.of(new PingPongCommand(), new StreamCommand(), new CompareCommand(), new TechniquesCommand(),
-            new org.softclan.bench.waiting.WaitingCommand());
+            new org.softclan.bench.waiting.WaitingCommand(), new org.softclan.bench.rpc.RpcBenchCommand());
     }
 
     @Override

@@ -74,6 +74,22 @@ final class PendingCalls<P> {
         return n;
     }
 
+    /**
+     * Visits every call in flight, without removing any (a call added or removed meanwhile may or may not be
+     * visited). No allocation while no call has overflowed.
+     */
+    void forEach(final java.util.function.Consumer<P> visit) {
+        for (int i = 0; i < slots.length(); i++) {
+            final P p = slots.get(i);
+            if (p != null) {
+                visit.accept(p);
+            }
+        }
+        if (overflowed.get() != 0) {
+            overflow.values().forEach(visit);
+        }
+    }
+
     /** Removes every call in flight and returns them (each exactly once, even with concurrent removers). */
     List<P> drain() {
         final List<P> all = new ArrayList<>();

@@ -2,10 +2,9 @@ package org.softclan.vmmc.rpc;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
@@ -27,9 +26,17 @@ import org.softclan.vmmc.Vmmc;
  * ({@link #call}) or asynchronously ({@link #callAsync}), each call with its own timeout. A thread in
  * {@link #call} receives responses itself while it waits (one such thread at a time leads, and hands
  * others their responses), so a synchronous round trip involves no thread hand-off; a background
- * receiver thread completes asynchronous calls when no caller is waiting. If the server closes or
+ * receiver thread completes asynchronous calls when no caller is waiting. A thread with many asynchronous
+ * calls in flight can receive their answers itself, as Aeron's client conductor is driven by the thread that
+ * awaits a response ({@link #poll}, {@link #receive}): their futures then complete on it, with no hand-off to
+ * the background receiver (which stays off the connection while a thread receives). If the server closes or
  * dies, every call in flight fails with {@link RpcException.Kind#SERVER_GONE} at once. A call is
  * reported as succeeded only when the server's response to it arrived.
+ *
+ * <p>Timeouts need no timer thread: an asynchronous call's deadline is kept with the call, and whichever
+ * thread receives (a caller, a thread in {@code poll}/{@code receive}, or the background receiver, which
+ * wakes by the earliest deadline) fails the calls whose deadline passed, at most about
+ * {@value #SWEEP_MICROS} us late while a thread receives.
  */
 public final class RpcClient implements AutoCloseable {
     /** Fluent settings; defaults work out of the box. */
@@ -37,6 +44,7 @@ public final class RpcClient implements AutoCloseable {
         int ringCapacity = 4 << 20;
         WaitStrategy strategy = WaitStrategy.competitive();
         WaitStrategy receiverStrategy = WaitStrategy.competitive();
+        boolean backgroundReceiver = true;
 
         /**
          * Settings with the defaults: a 4 MiB receive ring, and calling threads and the background
@@ -80,6 +88,20 @@ public final class RpcClient implements AutoCloseable {
             this.receiverStrategy = strategy;
             return this;
         }
+
+        /**
+         * Sets whether a background thread completes asynchronous calls while no thread receives.
+         *
+         * @param on {@code true} (the default): a background receiver thread; {@code false}: none, and the
+         *           answers to asynchronous calls are received (and their deadlines checked) only by threads in
+         *           {@link RpcClient#call}, {@link RpcClient#poll} and {@link RpcClient#receive}: the driven
+         *           shape, for a program whose threads receive for themselves (no thread hand-off, no thread)
+         * @return this
+         */
+        public Context backgroundReceiver(final boolean on) {
+            this.backgroundReceiver = on;
+            return this;
+        }
     }
 
     private final String service;
@@ -91,7 +113,12 @@ public final class RpcClient implements AutoCloseable {
     private final AtomicInteger asyncInFlight = new AtomicInteger();
     /** The id of the last call sent: guarded by {@link #sendLock}. */
     private long lastCallId;
-    private final ScheduledThreadPoolExecutor timer;
+    /** The earliest deadline of an asynchronous call in flight (nanoTime), or Long.MAX_VALUE: a hint, never late. */
+    private final AtomicLong nextDeadline = new AtomicLong(Long.MAX_VALUE);
+    /** When calls were last checked for their deadlines (nanoTime); racy, a hint. */
+    private volatile long lastSweep;
+    /** Answers handed to their calls so far; written by the holder of {@link #receiveLock} only. */
+    private volatile long answered;
     private final ReentrantLock receiveLock = new ReentrantLock();
     private final AtomicInteger callers = new AtomicInteger();
     private final Object idle = new Object();
@@ -109,13 +136,19 @@ public final class RpcClient implements AutoCloseable {
 
     /** Calls in flight that take the pending table's fast path (more go to its overflow map). */
     private static final int PENDING_SLOTS = 256;
+    /** A receiving thread checks deadlines at most this often (microseconds). */
+    private static final long SWEEP_MICROS = 500;
+    private static final long SWEEP_NANOS = TimeUnit.MICROSECONDS.toNanos(SWEEP_MICROS);
 
     private static final class Pending {
         final long id;
         final RpcMethod<?, ?> method;
         final CompletableFuture<Object> future;
         final Thread caller;
-        volatile ScheduledFuture<?> timeout;
+        /** When an asynchronous call fails unanswered (nanoTime); unused for a synchronous one. */
+        long deadline;
+        /** The call's timeout (ns), for the message. */
+        long timeoutNanos;
         /**
          * Whether the calling thread holds the receive lock and receives this call's answer itself (the
          * call is then not in the table of pending calls). Calling thread only.
@@ -136,19 +169,19 @@ public final class RpcClient implements AutoCloseable {
         this.connection = connection;
         this.strategy = ctx.strategy;
         this.receiverStrategy = ctx.receiverStrategy;
-        this.timer = new ScheduledThreadPoolExecutor(1, r -> {
-            final Thread t = new Thread(r, "rpc-" + service + "-timeouts");
-            t.setDaemon(true);
-            return t;
-        });
-        timer.setRemoveOnCancelPolicy(true);
-        this.receiver = new Thread(this::receiveLoop, "rpc-" + service + "-receive");
-        receiver.setDaemon(true);
-        receiver.start();
+        this.arrived = () -> connection.hasMessage() || failure != null || closed;
+        if (ctx.backgroundReceiver) {
+            this.receiver = new Thread(this::receiveLoop, "rpc-" + service + "-receive");
+            receiver.setDaemon(true);
+            receiver.start();
+        } else {
+            this.receiver = null;
+        }
     }
 
     /**
-     * Connects to the server on {@code service} and starts this client's background receiver thread.
+     * Connects to the server on {@code service} and starts this client's background receiver thread (unless
+     * the context says none).
      *
      * @param endpoint the client's endpoint
      * @param service  the server's name ({@link RpcServer#create})
@@ -270,7 +303,7 @@ public final class RpcClient implements AutoCloseable {
 
     /**
      * Waits until the call is answered or expires. A synchronous caller keeps its own deadline (no
-     * timer task per call), counted from when its request was sent: the clock is first read while the
+     * deadline in the table), counted from when its request was sent: the clock is first read while the
      * request is on its way, not before.
      */
     private void awaitAnswer(final Pending p, final long timeoutNanos) {
@@ -353,28 +386,62 @@ public final class RpcClient implements AutoCloseable {
         receiveNow(anyResponse);
     }
 
-    private void receiveNow(final MessageHandler handler) {
+    private int receiveNow(final MessageHandler handler) {
+        return receiveNow(handler, 256);
+    }
+
+    private int receiveNow(final MessageHandler handler, final int limit) {
         try {
-            connection.poll(handler, 256);
+            final int n = connection.poll(handler, limit);
+            sweepExpired(System.nanoTime());
+            return n;
         } catch (final PeerGoneException e) {
             failAll(new RpcException(RpcException.Kind.SERVER_GONE, "server of '" + service + "' is gone: "
                 + e.getMessage()));
         } catch (final org.softclan.dsm.ClosedException e) {
             // close() on another thread: it has failed the calls in flight before closing the connection
         }
+        return 0;
     }
+
+    /**
+     * Fails the asynchronous calls whose deadline passed (unless answered meanwhile), at most every
+     * {@value #SWEEP_MICROS} us and only when a deadline may have passed. Any thread; no allocation.
+     */
+    private void sweepExpired(final long now) {
+        if (now - nextDeadline.get() < 0 || now - lastSweep < SWEEP_NANOS) {
+            return;
+        }
+        lastSweep = now;
+        // recomputed from the calls left; an add meanwhile lowers it again. getAndSet, not set: reading the
+        // adders' last value orders their entries in the table before this sweep's look at it
+        nextDeadline.getAndSet(Long.MAX_VALUE);
+        pending.forEach(sweeper);
+    }
+
+    private final java.util.function.Consumer<Pending> sweeper = p -> {
+        if (p.caller != null || p.timeoutNanos == 0) {
+            return;   // a synchronous caller keeps its own deadline
+        }
+        if (System.nanoTime() - p.deadline >= 0) {
+            expire(p, p.timeoutNanos);
+        } else {
+            nextDeadline.accumulateAndGet(p.deadline, Math::min);
+        }
+    };
 
     /**
      * Sends a call and returns without waiting for the answer: it waits only while the server's ring has
      * no room for the request (up to {@code timeout}). The future completes with the result, or with an
-     * {@link RpcException} saying why there is none; a thread in {@link #call} completes it, or the
-     * background receiver while no thread is in {@code call}.
+     * {@link RpcException} saying why there is none; a thread in {@link #call}, {@link #poll} or
+     * {@link #receive} completes it (its dependent actions run on that thread), or the background receiver
+     * while no thread is in one of them.
      *
      * @param method   the method to call
      * @param argument the argument, encoded with the method's request codec on this thread (an exception
      *                 the codec throws reaches the caller as it is, and nothing is sent)
      * @param timeout  the call's timeout, in {@code unit}s, counted from when the request is encoded: it
-     *                 bounds the wait for room to send it, and a timer fails the call if no answer came
+     *                 bounds the wait for room to send it, and the call fails if no answer came
      *                 by then
      * @param unit     the unit of {@code timeout}
      * @param <Q>      the argument type
@@ -395,8 +462,116 @@ public final class RpcClient implements AutoCloseable {
     }
 
     /**
-     * Encodes and sends a call. {@code timed}: a timer task fails the call at its deadline (for
-     * asynchronous calls; a synchronous caller watches its own deadline). {@code own}: the caller holds
+     * Handles the answers that have arrived, up to {@code limit}, on this thread: their calls complete here
+     * (a future's dependent actions run on this thread), and asynchronous calls whose deadline passed fail.
+     * Never waits: returns 0 at once if another thread is receiving (it completes the calls).
+     *
+     * @param limit the most answers to handle, at least 1
+     * @return answers handled (0: none had arrived, or another thread is receiving)
+     * @throws IllegalArgumentException if {@code limit < 1}
+     */
+    public int poll(final int limit) {
+        checkLimit(limit);
+        if (!receiveLock.tryLock()) {
+            return 0;
+        }
+        try {
+            return receiveNow(anyResponse, limit);
+        } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
+            throw regionCut(e);
+        } finally {
+            receiveLock.unlock();
+        }
+    }
+
+    /**
+     * Waits, with this client's wait strategy, until answers arrive, then handles up to {@code limit} of
+     * them on this thread as {@link #poll} does. While a thread is in here the background receiver stays off
+     * the connection, so a thread that keeps many asynchronous calls in flight and receives between sends
+     * completes them itself, with no hand-off between threads (the shape of Aeron's
+     * {@code ClientConductor.awaitResponse}: the waiting thread drives the receive side). It returns at once
+     * when no asynchronous call is in flight, and with 0 when another thread handled the answers that arrived
+     * meanwhile (a synchronous caller, or the background receiver between two of this thread's calls).
+     *
+     * @param limit   the most answers to handle, at least 1
+     * @param timeout the longest wait for an answer, in {@code unit}s
+     * @param unit    the unit of {@code timeout}
+     * @return answers this thread handled; 0 if none arrived within the timeout, no asynchronous call was in
+     *         flight, or another thread handled them
+     * @throws RpcException             {@link RpcException.Kind#SERVER_GONE} if the server is gone or this client
+     *                                  is closed (every call in flight has failed with it)
+     * @throws IllegalArgumentException if {@code limit < 1}
+     */
+    public int receive(final int limit, final long timeout, final TimeUnit unit) {
+        checkLimit(limit);
+        callers.incrementAndGet();
+        try {
+            final long before = answered;
+            final long deadline = System.nanoTime() + unit.toNanos(timeout);
+            long lastCheck = System.nanoTime();
+            int idleSpins = 0;
+            while (true) {
+                final RpcException down = failure;
+                if (down != null || closed) {
+                    throw down != null ? new RpcException(down.kind(), down.getMessage())
+                        : new RpcException(RpcException.Kind.SERVER_GONE, "client of '" + service + "' is closed");
+                }
+                if (receiveLock.tryLock()) {
+                    try {
+                        final int n = receiveNow(anyResponse, limit);
+                        if (n > 0) {
+                            return n;
+                        }
+                        if (answered != before || asyncInFlight.get() == 0) {
+                            return 0;   // another thread took the answers, or nothing is awaited: look again
+                        }
+                        final long now = System.nanoTime();
+                        if (now - deadline >= 0) {
+                            return 0;
+                        }
+                        if (now - lastCheck > LIVENESS_NANOS) {
+                            lastCheck = now;
+                            checkServer();
+                            continue;
+                        }
+                        // woken by an answer, or by the earliest deadline of an asynchronous call (to fail it)
+                        strategy.await(arrived, connection.unit().events(), Math.min(deadline - now,
+                            Math.min(TimeUnit.MILLISECONDS.toNanos(10), Math.max(0, nextDeadline.get() - now) + 1)));
+                    } finally {
+                        receiveLock.unlock();
+                    }
+                    idleSpins = 0;
+                } else if (System.nanoTime() - deadline >= 0) {
+                    return 0;
+                } else if (++idleSpins < 1000) {
+                    Thread.onSpinWait();   // another thread receives, and completes the calls
+                } else {
+                    LockSupport.parkNanos(50_000);
+                }
+            }
+        } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
+            throw regionCut(e);
+        } finally {
+            if (callers.decrementAndGet() == 0 && asyncInFlight.get() > 0) {
+                synchronized (idle) {
+                    idle.notifyAll();
+                }
+            }
+        }
+    }
+
+    /** Whether a thread in {@link #receive} should look: an answer arrived, or the client failed or closed. */
+    private final BooleanSupplier arrived;
+
+    private static void checkLimit(final int limit) {
+        if (limit < 1) {
+            throw new IllegalArgumentException("limit " + limit + ": handle at least 1 answer");
+        }
+    }
+
+    /**
+     * Encodes and sends a call. {@code timed}: the call carries its deadline, and a receiving thread fails
+     * it once that passed (for asynchronous calls; a synchronous caller watches its own deadline). {@code own}: the caller holds
      * the receive lock and will receive the answer itself, so the call is not entered in the table of
      * pending calls, where whichever thread receives an answer finds its call; if the request cannot be
      * placed in the ring at once, the call is entered after all and the lock given up before waiting
@@ -434,11 +609,15 @@ public final class RpcClient implements AutoCloseable {
                     + ": the request is " + b.readRemaining() + " bytes; at most " + connection.maxMessage() + " fit"));
                 return p;
             }
+            if (timed) {   // before the call is in the table, where a sweeping thread reads them
+                p.timeoutNanos = Math.max(1, unit.toNanos(timeout));
+                p.deadline = System.nanoTime() + p.timeoutNanos;
+            }
             if (!own) {
                 track(p);
             }
-            if (timed) {
-                p.timeout = timer.schedule(() -> expire(p, unit.toNanos(timeout)), timeout, unit);
+            if (timed) {   // after: a sweeper that reads this deadline finds the call in the table
+                nextDeadline.accumulateAndGet(p.deadline, Math::min);
             }
             sendLocked(p, b, timeout, unit);
             return p;
@@ -512,13 +691,16 @@ public final class RpcClient implements AutoCloseable {
                 }
                 continue;
             }
+            final long untilDeadline = nextDeadline.get() - System.nanoTime();
             receiverStrategy.await(() -> connection.hasMessage() || callers.get() > 0 || closed,
-                connection.unit().events(), TimeUnit.MILLISECONDS.toNanos(Connection.LIVENESS_SLICE_MS));
+                connection.unit().events(), Math.max(0, Math.min(untilDeadline + 1,
+                    TimeUnit.MILLISECONDS.toNanos(Connection.LIVENESS_SLICE_MS))));
             if (receiveLock.tryLock()) {
                 try {
                     if (connection.hasMessage()) {
                         receiveNow();
                     } else if (callers.get() == 0 && !closed) {
+                        sweepExpired(System.nanoTime());
                         connection.checkPeer();
                     }
                 } catch (final PeerGoneException e) {
@@ -555,10 +737,7 @@ public final class RpcClient implements AutoCloseable {
         if (p == null) {
             return;   // timed out meanwhile
         }
-        final ScheduledFuture<?> t = p.timeout;
-        if (t != null) {
-            t.cancel(false);
-        }
+        answered++;   // the receiving thread holds the receive lock: the only writer
         try {
             in.clear();
             in.write(buf, RpcFrameDescriptor.body(off), len - RpcFrameDescriptor.HEADER_LENGTH);
@@ -657,13 +836,14 @@ public final class RpcClient implements AutoCloseable {
             idle.notifyAll();
         }
         try {
-            receiver.join(5000);
+            if (receiver != null) {
+                receiver.join(5000);
+            }
         } catch (final InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         failAll(new RpcException(RpcException.Kind.SERVER_GONE, "client of '" + service + "' closed"));
         awaitCallersGone();
-        timer.shutdownNow();
         connection.close();
         synchronized (sendLock) {
             out.releaseLast();

@@ -193,6 +193,104 @@ class RpcTest {
         }
     }
 
+    /**
+     * An asynchronous call's deadline is kept with the call and checked by whichever thread receives: with
+     * the background receiver, and with none (a thread in {@code receive} checks it); no timer thread exists.
+     */
+    @Test
+    void asynchronousCallsTimeOutWithNoTimerThread() throws Exception {
+        for (final boolean background : new boolean[] {true, false}) {
+            try (RpcClient c = RpcClient.connect(clientEp, "test", new RpcClient.Context().backgroundReceiver(background),
+                5, TimeUnit.SECONDS)) {
+                final long t0 = System.nanoTime();
+                final CompletableFuture<Long> slow = c.callAsync(SLEEP, 2000L, 100, TimeUnit.MILLISECONDS);
+                if (!background) {
+                    while (!slow.isDone() && System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(5)) {
+                        c.receive(16, 50, TimeUnit.MILLISECONDS);   // this thread sweeps the deadline
+                    }
+                }
+                final java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> slow.get(5, TimeUnit.SECONDS));
+                final long ms = (System.nanoTime() - t0) / 1_000_000;
+                assertEquals(RpcException.Kind.TIMEOUT, ((RpcException) e.getCause()).kind(), e.toString());
+                assertMentions(e.getCause(), "sleep", "100 ms");
+                assertTrue(ms >= 100 && ms < 1500, "failed after " + ms + " ms (background receiver: " + background + ")");
+                assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().endsWith("-timeouts")),
+                    "a timer thread");
+                assertEquals(background, Thread.getAllStackTraces().keySet().stream()
+                    .anyMatch(t -> t.getName().equals("rpc-test-receive")), "the background receiver runs only if asked");
+                final CompletableFuture<String> after = c.callAsync(ECHO, "after", 5, TimeUnit.SECONDS);
+                if (!background) {
+                    while (!after.isDone()) {
+                        c.receive(16, 5, TimeUnit.SECONDS);
+                    }
+                }
+                assertEquals("after", after.get(5, TimeUnit.SECONDS));
+            }
+        }
+    }
+
+    /**
+     * The driven shape: with no background receiver, a thread keeps 64 asynchronous calls in flight and
+     * receives when the window is full; every answer reaches its call, each completion runs on that thread,
+     * and {@code receive} counts them all.
+     */
+    @Test
+    void aThreadThatReceivesForItselfCompletesItsOwnCallsOnItsOwnThread() throws Exception {
+        receiveForItself(false);
+    }
+
+    /** As above with the background receiver running too: it completes some calls, and none is lost. */
+    @Test
+    void aThreadThatReceivesBesideTheBackgroundReceiverLosesNoAnswer() throws Exception {
+        receiveForItself(true);
+    }
+
+    private void receiveForItself(final boolean background) throws Exception {
+        try (RpcClient c = RpcClient.connect(clientEp, "test", new RpcClient.Context().backgroundReceiver(background), 5,
+            TimeUnit.SECONDS)) {
+            final Thread me = Thread.currentThread();
+            final int calls = 20_000;
+            final int[] done = {0};
+            final int[] elsewhere = {0};
+            final int[] wrong = {0};
+            long received = 0;
+            final java.util.concurrent.atomic.AtomicInteger finished = new java.util.concurrent.atomic.AtomicInteger();
+            for (int i = 0; i < calls; i++) {
+                final long t0 = System.nanoTime();
+                while (i - finished.get() >= 64) {
+                    received += c.receive(32, 5, TimeUnit.SECONDS);
+                    assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(5), "no answer for 5 s: call " + i
+                        + ", " + finished.get() + " finished, in flight " + c.inFlight());
+                }
+                final String q = "q" + i;
+                c.callAsync(ECHO, q, 5, TimeUnit.SECONDS).whenComplete((r, e) -> {
+                    if (Thread.currentThread() != me) {
+                        elsewhere[0]++;
+                    }
+                    if (!q.equals(r)) {
+                        wrong[0]++;
+                    }
+                    done[0]++;
+                    finished.incrementAndGet();
+                });
+            }
+            final long t0 = System.nanoTime();
+            while (finished.get() < calls && System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(10)) {
+                received += c.receive(32, 1, TimeUnit.SECONDS);
+            }
+            assertEquals(calls, finished.get(), "calls completed");
+            assertEquals(0, wrong[0], "answers to other calls");
+            if (!background) {
+                assertEquals(0, elsewhere[0], "completions on another thread");
+                assertEquals(calls, received, "answers handled by receive");
+            }
+            assertEquals(0, c.poll(16), "nothing left to poll");
+            assertEquals(0, c.inFlight());
+            assertThrows(IllegalArgumentException.class, () -> c.poll(0));
+        }
+    }
+
     @Test
     void unknownMethodsAreReported() {
         try (RpcClient c = RpcClient.connect(clientEp, "test", new RpcClient.Context(), 5, TimeUnit.SECONDS)) {

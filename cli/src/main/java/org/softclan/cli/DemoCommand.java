@@ -23,8 +23,8 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, InterruptedException {
-        final int exit = new RpcDemo(spec.commandLine().getOut(), DemoRpcCommand.DEFAULT_CALLS,
-            DemoRpcCommand.DEFAULT_THREADS, DemoRpcCommand.DEFAULT_WORKERS, 1).run();
+        final int exit = DemoRpcCommand.run(spec.commandLine().getOut(), DemoRpcCommand.DEFAULT_CALLS, null,
+            DemoRpcCommand.DEFAULT_WORKERS, 1);
         spec.commandLine().getOut().println("(the streaming demo: vmmc demo stream)");
         spec.commandLine().getOut().flush();
         return exit;

@@ -26,8 +26,13 @@ import picocli.CommandLine.Spec;
 public final class DemoRpcCommand implements Callable<Integer> {
     /** Default timed calls. */
     static final int DEFAULT_CALLS = KvClient.DEFAULT_CALLS;
-    /** Default client threads. */
-    static final int DEFAULT_THREADS = KvClient.DEFAULT_THREADS;
+    /**
+     * {@return the client threads the demo runs unless told: one CPU is the server's polling thread's, the others
+     * the clients' (each spins a little while it waits for its answer), at least one}
+     */
+    static int defaultThreads() {
+        return Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
+    }
     /** Default server worker threads. */
     static final int DEFAULT_WORKERS = 0;
 
@@ -39,8 +44,9 @@ public final class DemoRpcCommand implements Callable<Integer> {
     int calls = DEFAULT_CALLS;
 
     @Option(names = "--threads", paramLabel = "T", order = 2,
-        description = "Client threads, sharing one connection. Default: " + DEFAULT_THREADS + ".")
-    int threads = DEFAULT_THREADS;
+        description = "Client threads, sharing one connection. Default: one per CPU but one (the server's polling"
+            + " thread's), at least 1.")
+    Integer threads;
 
     @Option(names = "--workers", paramLabel = "W", order = 3,
         description = "Server threads that run handlers; 0 runs them on the polling thread. Default: "
@@ -53,12 +59,37 @@ public final class DemoRpcCommand implements Callable<Integer> {
             + " root with ip, else two agents on 127.0.0.1 (said on screen).")
     int hosts = 1;
 
+    /**
+     * Says which threads and waits the demo runs with, then runs it.
+     *
+     * @param out     where the demo writes
+     * @param calls   timed calls
+     * @param threads client threads, or {@code null} for {@link #defaultThreads()}
+     * @param workers the server's handler threads (0: its polling thread)
+     * @param hosts   1, or 2 for server and client on two hosts
+     * @return the demo's exit code
+     * @throws IOException          if a JVM cannot be started
+     * @throws InterruptedException if interrupted while waiting for one
+     */
+    static int run(final java.io.PrintWriter out, final int calls, final Integer threads, final int workers,
+                   final int hosts) throws IOException, InterruptedException {
+        final int cpus = Runtime.getRuntime().availableProcessors();
+        final int t = threads != null ? threads : defaultThreads();
+        out.println("rpc demo: " + t + " client thread" + (t == 1 ? "" : "s") + (threads != null ? " (--threads)"
+            : " chosen for this machine's " + cpus + " CPU" + (cpus == 1 ? "" : "s") + ": one for the server's polling"
+            + " thread, the rest for clients") + "; server and clients wait with " + org.softclan.tripwire.WaitStrategy
+            .competitive().name() + " (spin 10 us, then block: see 'vmmc bench waiting'), handlers on the "
+            + (workers == 0 ? "polling thread" : workers + " worker thread" + (workers == 1 ? "" : "s")));
+        out.flush();
+        return new RpcDemo(out, calls, t, workers, hosts).run();
+    }
+
     @Override
     public Integer call() throws IOException, InterruptedException {
         RpcServerCommand.check(spec, hosts == 1 || hosts == 2, "--hosts must be 1 or 2 (was " + hosts + ")");
         RpcServerCommand.check(spec, calls >= 0, "--calls must not be negative (was " + calls + ")");
-        RpcServerCommand.check(spec, threads >= 1, "--threads must be at least 1 (was " + threads + ")");
+        RpcServerCommand.check(spec, threads == null || threads >= 1, "--threads must be at least 1 (was " + threads + ")");
         RpcServerCommand.check(spec, workers >= 0, "--workers must not be negative (was " + workers + ")");
-        return new RpcDemo(spec.commandLine().getOut(), calls, threads, workers, hosts).run();
+        return run(spec.commandLine().getOut(), calls, threads, workers, hosts);
     }
 }

@@ -37,6 +37,13 @@ class RpcCommandsTest {
             assertTrue(lines.stream().anyMatch(l -> l.matches(" {6}client \\| all \\d+ answers correct")), out);
             assertTrue(lines.stream().anyMatch(l -> l.startsWith("      server | stopped: served ")), out);
             assertTrue(lines.get(lines.size() - 1).startsWith("rpc demo: PASSED in "), out);
+            // it says what it chose for this machine: a CPU for the server's poller, the rest for client threads
+            final int cpus = Runtime.getRuntime().availableProcessors();
+            final int threads = Math.max(1, cpus - 1);
+            assertTrue(lines.get(0).startsWith("rpc demo: " + threads + " client thread" + (threads == 1 ? "" : "s")
+                + " chosen for this machine's " + cpus + " CPU"), out);
+            assertTrue(lines.stream().anyMatch(l -> l.startsWith("      client | timed: 3000 get/put calls on " + threads
+                + " thread")), out);
         }
     }
 

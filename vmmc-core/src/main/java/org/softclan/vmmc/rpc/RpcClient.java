@@ -1,7 +1,6 @@
 package org.softclan.vmmc.rpc;
 
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -140,11 +139,31 @@ public final class RpcClient implements AutoCloseable {
     private static final long SWEEP_MICROS = 500;
     private static final long SWEEP_NANOS = TimeUnit.MICROSECONDS.toNanos(SWEEP_MICROS);
 
+    /**
+     * A call in flight: an asynchronous call's own record with its future, or a synchronous caller's record,
+     * reused by that thread for each of its calls on this client (no allocation per call: the outcome is kept
+     * in the record, not in a future). Whoever removes a call from the table of pending calls (or, for a call
+     * kept out of it, its own thread) completes it, exactly once.
+     */
     private static final class Pending {
-        final long id;
-        final RpcMethod<?, ?> method;
+        /** Written before the record enters the table, read by any thread looking a call up there. */
+        volatile long id;
+        RpcMethod<?, ?> method;
+        /** The asynchronous call's future, or {@code null} for a synchronous call. */
         final CompletableFuture<Object> future;
         final Thread caller;
+        /** A synchronous call's result or failure, valid once {@link #done}. */
+        Object result;
+        RpcException error;
+        volatile boolean done;
+        /** The client a synchronous call is on, while it is; {@code null} between calls. */
+        RpcClient client;
+        /** Whether a synchronous caller's record is in use by a call. Its thread only. */
+        boolean busy;
+        /** A synchronous caller's handler of answers while it receives its own (made once per record). */
+        MessageHandler ownHandler;
+        /** A synchronous caller's wait condition while another thread receives (made once per record). */
+        BooleanSupplier answeredOrArrived;
         /** When an asynchronous call fails unanswered (nanoTime); unused for a synchronous one. */
         long deadline;
         /** The call's timeout (ns), for the message. */
@@ -162,6 +181,56 @@ public final class RpcClient implements AutoCloseable {
             this.future = future;
             this.caller = caller;
         }
+
+        /** Makes a synchronous caller's record ready for its next call, on {@code c}. */
+        Pending reuse(final RpcClient c, final RpcMethod<?, ?> m) {
+            busy = true;
+            client = c;
+            id = 0;
+            method = m;
+            result = null;
+            error = null;
+            own = false;
+            done = false;
+            return this;
+        }
+
+        void complete(final Object r) {
+            if (future != null) {
+                future.complete(r);
+            } else {
+                result = r;
+                done = true;
+            }
+        }
+
+        void fail(final RpcException e) {
+            if (future != null) {
+                future.completeExceptionally(e);
+            } else {
+                error = e;
+                done = true;
+            }
+        }
+
+        boolean isDone() {
+            return future != null ? future.isDone() : done;
+        }
+    }
+
+    /** Each calling thread's record of its synchronous calls on this client. */
+    /**
+     * Each thread's record of its synchronous calls, whichever client it calls (none kept alive between calls:
+     * {@link Pending#client} is cleared). A call made while the thread's record is in use (from a callback run
+     * during a call) gets a record of its own.
+     */
+    private static final ThreadLocal<Pending> SYNC_CALLS = ThreadLocal.withInitial(RpcClient::syncRecord);
+
+    private static Pending syncRecord() {
+        final Pending p = new Pending(0, null, null, Thread.currentThread());
+        p.ownHandler = (buf, off, len) -> p.client.onResponse(buf, off, len, p);
+        p.answeredOrArrived = () -> p.done || p.client.connection.hasMessage();
+        return p;
     }
 
     private RpcClient(final String service, final Connection connection, final Context ctx) {
@@ -170,6 +239,8 @@ public final class RpcClient implements AutoCloseable {
         this.strategy = ctx.strategy;
         this.receiverStrategy = ctx.receiverStrategy;
         this.arrived = () -> connection.hasMessage() || failure != null || closed;
+        this.messageOrFailure = () -> connection.hasMessage() || failure != null;
+
         if (ctx.backgroundReceiver) {
             this.receiver = new Thread(this::receiveLoop, "rpc-" + service + "-receive");
             receiver.setDaemon(true);
@@ -231,26 +302,25 @@ public final class RpcClient implements AutoCloseable {
         // answer: the call needs no entry in the table of pending calls (see awaitOwn)
         final boolean locked = receiveLock.tryLock();
         Pending p = null;
+        final Pending record = SYNC_CALLS.get();
+        final Pending used = record.busy ? syncRecord() : record;
         try {
-            p = send(method, argument, timeout, unit, Thread.currentThread(), false, locked);
-            final CompletableFuture<Object> f = p.future;
-            if (!f.isDone()) {
+            p = send(used.reuse(this, method), argument, timeout, unit, false, locked);
+            if (!p.done) {
                 if (p.own) {
                     awaitOwn(p, unit.toNanos(timeout));
                 } else {
                     awaitAnswer(p, unit.toNanos(timeout));
                 }
             }
-            return (R) f.get();
-        } catch (final ExecutionException e) {
-            if (e.getCause() instanceof RpcException) {
-                final RpcException r = (RpcException) e.getCause();
-                throw new RpcException(r.kind(), r.getMessage());
+            final RpcException e = p.error;
+            final Object r = p.result;
+            p.result = null;   // the record outlives the call: keep no result alive
+            if (e != null) {
+                // a new exception: its stack is this caller's (the record's may be another thread's)
+                throw new RpcException(e.kind(), e.getMessage());
             }
-            throw new RpcException(RpcException.Kind.NOT_SENT, "call of " + method.name() + ": " + e.getCause());
-        } catch (final InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new RpcException(RpcException.Kind.TIMEOUT, "call of " + method.name() + " interrupted");
+            return (R) r;
         } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
             throw regionCut(e);
         } finally {
@@ -258,6 +328,8 @@ public final class RpcClient implements AutoCloseable {
                 ownCalls.lazySet(0);
                 receiveLock.unlock();
             }
+            used.client = null;
+            used.busy = false;
             if (callers.decrementAndGet() == 0 && asyncInFlight.get() > 0) {
                 synchronized (idle) {
                     idle.notifyAll();
@@ -274,27 +346,24 @@ public final class RpcClient implements AutoCloseable {
      * collector's write barrier and background work). A late answer finds no call and is dropped.
      */
     private void awaitOwn(final Pending p, final long timeoutNanos) {
-        final CompletableFuture<Object> f = p.future;
-        final MessageHandler handler = (buf, off, len) -> onResponse(buf, off, len, p);
-        final BooleanSupplier answered = () -> connection.hasMessage() || failure != null;
         ownCalls.lazySet(1);
         final long deadline = System.nanoTime() + timeoutNanos;
         long lastCheck = deadline - timeoutNanos;
-        while (!f.isDone()) {
+        while (!p.done) {
             final long now = System.nanoTime();
             final RpcException down = failure;
             if (down != null) {
-                f.completeExceptionally(down);
+                p.fail(down);
                 return;
             }
             if (now - deadline >= 0) {
-                f.completeExceptionally(timedOut(p, timeoutNanos));
+                p.fail(timedOut(p, timeoutNanos));
                 return;
             }
-            strategy.await(answered, connection.unit().events(),
+            strategy.await(messageOrFailure, connection.unit().events(),
                 Math.min(deadline - now, TimeUnit.MILLISECONDS.toNanos(10)));
-            receiveNow(handler);
-            if (!f.isDone() && System.nanoTime() - lastCheck > LIVENESS_NANOS) {
+            receiveNow(p.ownHandler);
+            if (!p.done && System.nanoTime() - lastCheck > LIVENESS_NANOS) {
                 lastCheck = System.nanoTime();
                 checkServer();
             }
@@ -307,12 +376,11 @@ public final class RpcClient implements AutoCloseable {
      * request is on its way, not before.
      */
     private void awaitAnswer(final Pending p, final long timeoutNanos) {
-        final CompletableFuture<Object> f = p.future;
-        final BooleanSupplier answered = () -> f.isDone() || connection.hasMessage();
+        final BooleanSupplier answered = p.answeredOrArrived;
         final long deadline = System.nanoTime() + timeoutNanos;
         int idleSpins = 0;
         long lastCheck = deadline - timeoutNanos;
-        while (!f.isDone()) {
+        while (!p.done) {
             final long now = System.nanoTime();
             if (now - deadline >= 0) {
                 expire(p, timeoutNanos);
@@ -324,7 +392,7 @@ public final class RpcClient implements AutoCloseable {
                     strategy.await(answered, connection.unit().events(),
                         Math.min(deadline - now, TimeUnit.MILLISECONDS.toNanos(10)));
                     receiveNow();
-                    if (!f.isDone() && System.nanoTime() - lastCheck > LIVENESS_NANOS) {
+                    if (!p.done && System.nanoTime() - lastCheck > LIVENESS_NANOS) {
                         lastCheck = System.nanoTime();
                         checkServer();
                     }
@@ -344,7 +412,7 @@ public final class RpcClient implements AutoCloseable {
     /** Fails a call whose deadline passed, unless its answer was taken meanwhile. */
     private void expire(final Pending p, final long timeoutNanos) {
         if (take(p.id) != null) {
-            p.future.completeExceptionally(timedOut(p, timeoutNanos));
+            p.fail(timedOut(p, timeoutNanos));
         }
     }
 
@@ -409,7 +477,8 @@ public final class RpcClient implements AutoCloseable {
      * {@value #SWEEP_MICROS} us and only when a deadline may have passed. Any thread; no allocation.
      */
     private void sweepExpired(final long now) {
-        if (now - nextDeadline.get() < 0 || now - lastSweep < SWEEP_NANOS) {
+        final long next = nextDeadline.get();
+        if (next == Long.MAX_VALUE || now - next < 0 || now - lastSweep < SWEEP_NANOS) {
             return;
         }
         lastSweep = now;
@@ -417,6 +486,12 @@ public final class RpcClient implements AutoCloseable {
         // adders' last value orders their entries in the table before this sweep's look at it
         nextDeadline.getAndSet(Long.MAX_VALUE);
         pending.forEach(sweeper);
+    }
+
+    /** {@return ns from {@code now} to just past the earliest deadline of an asynchronous call; Long.MAX_VALUE if none} */
+    private long untilNextDeadline(final long now) {
+        final long next = nextDeadline.get();
+        return next == Long.MAX_VALUE ? Long.MAX_VALUE : Math.max(0, next - now) + 1;
     }
 
     private final java.util.function.Consumer<Pending> sweeper = p -> {
@@ -451,8 +526,8 @@ public final class RpcClient implements AutoCloseable {
     public <Q, R> CompletableFuture<R> callAsync(final RpcMethod<Q, R> method, final Q argument, final long timeout,
                                                  final TimeUnit unit) {
         @SuppressWarnings("unchecked")
-        final CompletableFuture<R> f = (CompletableFuture<R>) (CompletableFuture<?>) send(method, argument, timeout,
-            unit, null, true, false).future;
+        final CompletableFuture<R> f = (CompletableFuture<R>) (CompletableFuture<?>) send(new Pending(0, method,
+            new CompletableFuture<>(), null), argument, timeout, unit, true, false).future;
         if (callers.get() == 0) {
             synchronized (idle) {
                 idle.notifyAll();
@@ -536,7 +611,7 @@ public final class RpcClient implements AutoCloseable {
                         }
                         // woken by an answer, or by the earliest deadline of an asynchronous call (to fail it)
                         strategy.await(arrived, connection.unit().events(), Math.min(deadline - now,
-                            Math.min(TimeUnit.MILLISECONDS.toNanos(10), Math.max(0, nextDeadline.get() - now) + 1)));
+                            Math.min(TimeUnit.MILLISECONDS.toNanos(10), untilNextDeadline(now))));
                     } finally {
                         receiveLock.unlock();
                     }
@@ -560,6 +635,8 @@ public final class RpcClient implements AutoCloseable {
         }
     }
 
+    /** Whether a synchronous caller receiving its own answer should look: a message arrived, or the client failed. */
+    private final BooleanSupplier messageOrFailure;
     /** Whether a thread in {@link #receive} should look: an answer arrived, or the client failed or closed. */
     private final BooleanSupplier arrived;
 
@@ -578,26 +655,26 @@ public final class RpcClient implements AutoCloseable {
      * for room (a thread waiting for room must not keep others from receiving: the server may be
      * waiting for room in this end's ring). {@link Pending#own} says which happened.
      *
-     * @return the pending call; its future is already completed if the call could not be sent
+     * @param p the call's record (an asynchronous call's new one, or the synchronous caller's, reset): its
+     *          method set, its id given here
+     * @return {@code p}; completed already if the call could not be sent
      */
-    private <Q, R> Pending send(final RpcMethod<Q, R> method, final Q argument, final long timeout,
-                                final TimeUnit unit, final Thread caller, final boolean timed, final boolean own) {
-        final CompletableFuture<Object> f = new CompletableFuture<>();
+    @SuppressWarnings("unchecked")
+    private <Q> Pending send(final Pending p, final Q argument, final long timeout, final TimeUnit unit,
+                             final boolean timed, final boolean own) {
+        final RpcMethod<Q, ?> method = (RpcMethod<Q, ?>) p.method;
+        p.own = own;
         final RpcException down = failure;
         if (closed || down != null) {
-            f.completeExceptionally(down != null ? down : new RpcException(RpcException.Kind.NOT_SENT,
+            p.fail(down != null ? down : new RpcException(RpcException.Kind.NOT_SENT,
                 "client of '" + service + "' is closed"));
-            final Pending none = new Pending(0, method, f, caller);
-            none.own = own;
-            return none;
+            return p;
         }
         synchronized (sendLock) {
             final long id = ++lastCallId;
-            final Pending p = new Pending(id, method, f, caller);
-            p.own = own;
+            p.id = id;
             if (closed) {   // close() releases the buffer under this lock
-                f.completeExceptionally(new RpcException(RpcException.Kind.NOT_SENT, "client of '" + service
-                    + "' is closed"));
+                p.fail(new RpcException(RpcException.Kind.NOT_SENT, "client of '" + service + "' is closed"));
                 return p;
             }
             final Bytes<?> b = out;
@@ -605,7 +682,7 @@ public final class RpcClient implements AutoCloseable {
             RpcFrameDescriptor.writeRequestHeader(b, id, method.id());
             method.request().encode(argument, b);
             if (b.readRemaining() > connection.maxMessage()) {
-                f.completeExceptionally(new RpcException(RpcException.Kind.NOT_SENT, "call of " + method.name()
+                p.fail(new RpcException(RpcException.Kind.NOT_SENT, "call of " + method.name()
                     + ": the request is " + b.readRemaining() + " bytes; at most " + connection.maxMessage() + " fit"));
                 return p;
             }
@@ -628,7 +705,6 @@ public final class RpcClient implements AutoCloseable {
     private void sendLocked(final Pending p, final Bytes<?> b, final long timeout, final TimeUnit unit) {
         final long id = p.id;
         final RpcMethod<?, ?> method = p.method;
-        final CompletableFuture<Object> f = p.future;
         boolean tracked = !p.own;
         try {
             if (p.own) {
@@ -644,7 +720,7 @@ public final class RpcClient implements AutoCloseable {
             connection.send(b, b.readPosition(), (int) b.readRemaining(), timeout, unit);
         } catch (final SendTimeoutException e) {
             if (!tracked || take(id) != null) {
-                f.completeExceptionally(new RpcException(RpcException.Kind.TIMEOUT, "call of " + method.name()
+                p.fail(new RpcException(RpcException.Kind.TIMEOUT, "call of " + method.name()
                     + ": the server did not take requests for " + unit.toMillis(timeout) + " ms; not sent"));
             }
         } catch (final PeerGoneException e) {
@@ -652,7 +728,7 @@ public final class RpcClient implements AutoCloseable {
                 + e.getMessage()));
         } catch (final DsmException e) {
             if (!tracked || take(id) != null) {
-                f.completeExceptionally(new RpcException(RpcException.Kind.NOT_SENT, "call of " + method.name()
+                p.fail(new RpcException(RpcException.Kind.NOT_SENT, "call of " + method.name()
                     + ": " + e.getMessage()));
             }
         }
@@ -691,10 +767,9 @@ public final class RpcClient implements AutoCloseable {
                 }
                 continue;
             }
-            final long untilDeadline = nextDeadline.get() - System.nanoTime();
             receiverStrategy.await(() -> connection.hasMessage() || callers.get() > 0 || closed,
-                connection.unit().events(), Math.max(0, Math.min(untilDeadline + 1,
-                    TimeUnit.MILLISECONDS.toNanos(Connection.LIVENESS_SLICE_MS))));
+                connection.unit().events(), Math.min(untilNextDeadline(System.nanoTime()),
+                    TimeUnit.MILLISECONDS.toNanos(Connection.LIVENESS_SLICE_MS)));
             if (receiveLock.tryLock()) {
                 try {
                     if (connection.hasMessage()) {
@@ -743,21 +818,21 @@ public final class RpcClient implements AutoCloseable {
             in.write(buf, RpcFrameDescriptor.body(off), len - RpcFrameDescriptor.HEADER_LENGTH);
             switch (status) {
                 case RpcFrameDescriptor.OK:
-                    p.future.complete(p.method.response().decode(in));
+                    p.complete(p.method.response().decode(in));
                     break;
                 case RpcFrameDescriptor.ERROR: {
                     final String type = in.readUtf8();
                     final String message = in.readUtf8();
-                    p.future.completeExceptionally(new RpcException(RpcException.Kind.REMOTE_ERROR, "call of "
+                    p.fail(new RpcException(RpcException.Kind.REMOTE_ERROR, "call of "
                         + p.method.name() + " on '" + service + "' failed in the handler: " + type + ": " + message));
                     break;
                 }
                 case RpcFrameDescriptor.NO_METHOD:
-                    p.future.completeExceptionally(new RpcException(RpcException.Kind.NO_SUCH_METHOD, in.readUtf8()));
+                    p.fail(new RpcException(RpcException.Kind.NO_SUCH_METHOD, in.readUtf8()));
                     break;
                 default:
                     // a status no server writes: this call's answer is garbage (the others may be fine)
-                    p.future.completeExceptionally(new RpcException(RpcException.Kind.REMOTE_ERROR, "call of "
+                    p.fail(new RpcException(RpcException.Kind.REMOTE_ERROR, "call of "
                         + p.method.name() + " on '" + service + "': the server broke the protocol: response status "
                         + status + " is none of OK (" + RpcFrameDescriptor.OK + "), ERROR (" + RpcFrameDescriptor.ERROR
                         + ") and NO_METHOD (" + RpcFrameDescriptor.NO_METHOD + ")"));
@@ -768,7 +843,7 @@ public final class RpcClient implements AutoCloseable {
         } catch (final RuntimeException | OutOfMemoryError | StackOverflowError e) {
             // a response no codec could decode (garbage from the server, or a codec's fault) fails its call,
             // never the receiving thread, and never leaves the caller waiting
-            p.future.completeExceptionally(new RpcException(RpcException.Kind.REMOTE_ERROR, "call of "
+            p.fail(new RpcException(RpcException.Kind.REMOTE_ERROR, "call of "
                 + p.method.name() + ": the response could not be decoded: " + e));
             if (p.caller != null && p.caller != Thread.currentThread()) {
                 LockSupport.unpark(p.caller);
@@ -800,7 +875,7 @@ public final class RpcClient implements AutoCloseable {
             if (p.caller == null) {
                 asyncInFlight.decrementAndGet();
             }
-            p.future.completeExceptionally(e);
+            p.fail(e);
         }
     }
 

@@ -1,8 +1,9 @@
 package org.softclan.vmmc.rpc;
 
 import java.util.Arrays;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
@@ -57,7 +58,9 @@ public final class RpcServer implements AutoCloseable {
         }
 
         /**
-         * Sets how many worker threads run the handlers.
+         * Sets how many worker threads run the handlers. Requests wait for a worker in a queue of 1024; when it
+         * is full the polling thread runs the handler itself (the clients wait meanwhile; nothing is dropped).
+         * Handing a request over allocates nothing: its bytes go into a reused task's buffer.
          *
          * @param n worker threads that run handlers; 0 (the default), or less, runs them on the polling
          *          thread
@@ -110,6 +113,46 @@ public final class RpcServer implements AutoCloseable {
     private volatile org.softclan.dsm.RegionTruncatedException acceptLost;
     /** Encode buffer per worker thread (handlers on workers). */
     private final ThreadLocal<Bytes<?>> out = ThreadLocal.withInitial(Bytes::allocateElasticDirect);
+    /**
+     * Requests waiting for a worker, at most: beyond, the polling thread runs the handler itself (back-pressure on
+     * the clients, and no request dropped).
+     */
+    private static final int WORK_QUEUE = 1024;
+    /** A request kept by a task above this many bytes gets a fresh buffer afterwards (none stays that large). */
+    private static final int TASK_BUFFER_KEPT = 64 << 10;
+    /** Worker tasks not in use: taken by the poller, given back by the worker that ran them (no allocation). */
+    private ArrayBlockingQueue<Task> freeTasks;
+
+    /** A request handed to a worker; reused, with its buffer, for request after request. */
+    private final class Task implements Runnable {
+        private Bytes<?> in = request();
+        private ServedClient client;
+        private long callId;
+        private int methodId;
+
+        private Bytes<?> request() {
+            final Bytes<?> b = Bytes.allocateElasticOnHeap(256);
+            b.singleThreadedCheckDisabled(true);   // written by the poller, then read by a worker, in turn
+            return b;
+        }
+
+        @Override
+        public void run() {
+            try {
+                RpcServer.this.run(client, callId, methodId, in, out.get());
+            } catch (final RuntimeException e) {
+                // a fault on the client's region (cut from outside): the poller drops that client
+            } catch (final InternalError e) {
+                org.softclan.dsm.RegionFaults.explain(e);   // the same, raw; drains a fault held back
+            } finally {
+                client = null;
+                if (in.realCapacity() > TASK_BUFFER_KEPT) {
+                    in = request();
+                }
+                freeTasks.offer(this);
+            }
+        }
+    }
     /** Decode and encode buffers of the polling thread (handlers inline): made and used by it only. */
     private Bytes<?> pollIn;
     private Bytes<?> pollOut;
@@ -218,14 +261,17 @@ public final class RpcServer implements AutoCloseable {
             throw e;
         }
         unit = opened;
-        workers = ctx.workers > 0 ? Executors.newFixedThreadPool(ctx.workers, r -> {
-            final Thread t = new Thread(r, "rpc-" + service + "-worker");
-            t.setDaemon(true);
-            // a fault on a client's cut region delivered late, in the pool's own code, ends that worker
-            // thread (the pool starts another): not a failure of the server worth a stack trace
-            t.setUncaughtExceptionHandler((thread, e) -> uncaught(thread, e, true));
-            return t;
-        }) : null;
+        // a bounded array queue and reused tasks: handing a request to a worker allocates nothing
+        freeTasks = new ArrayBlockingQueue<>(WORK_QUEUE + Math.max(1, ctx.workers) + 1);
+        workers = ctx.workers > 0 ? new ThreadPoolExecutor(ctx.workers, ctx.workers, 0, TimeUnit.MILLISECONDS,
+            new ArrayBlockingQueue<>(WORK_QUEUE), r -> {
+                final Thread t = new Thread(r, "rpc-" + service + "-worker");
+                t.setDaemon(true);
+                // a fault on a client's cut region delivered late, in the pool's own code, ends that worker
+                // thread (the pool starts another): not a failure of the server worth a stack trace
+                t.setUncaughtExceptionHandler((thread, e) -> uncaught(thread, e, true));
+                return t;
+            }, new ThreadPoolExecutor.CallerRunsPolicy()) : null;
         running = true;
         acceptor = new Thread(this::acceptLoop, "rpc-" + service + "-accept");
         acceptor.setDaemon(true);
@@ -577,18 +623,16 @@ public final class RpcServer implements AutoCloseable {
             in.write(buf, body, bodyLength);
             run(client, callId, methodId, in, pollOut);
         } else {
-            final Bytes<?> in = Bytes.allocateElasticOnHeap(len);
-            in.write(buf, body, bodyLength);
-            in.singleThreadedCheckReset();   // handed to a worker thread, which becomes its only user
-            workers.execute(() -> {
-                try {
-                    run(client, callId, methodId, in, out.get());
-                } catch (final RuntimeException e) {
-                    // a fault on the client's region (cut from outside): the poller drops that client
-                } catch (final InternalError e) {
-                    org.softclan.dsm.RegionFaults.explain(e);   // the same, raw; drains a fault held back
-                }
-            });
+            Task t = freeTasks.poll();
+            if (t == null) {
+                t = new Task();   // only until the pool holds as many as can be queued and running
+            }
+            t.in.clear();
+            t.in.write(buf, body, bodyLength);
+            t.client = client;
+            t.callId = callId;
+            t.methodId = methodId;
+            workers.execute(t);   // a full queue: this thread runs it (CallerRunsPolicy)
         }
     }
 

@@ -26,6 +26,9 @@ import picocli.CommandLine.Spec;
 public final class DemoRpcCommand implements Callable<Integer> {
     /** Default timed calls. */
     static final int DEFAULT_CALLS = KvClient.DEFAULT_CALLS;
+    /** The spin of the waits when every waiting thread (clients and the server's poller) has a CPU. */
+    static final long SPIN_WITH_CPUS_NANOS = 200_000;
+
     /**
      * {@return the client threads the demo runs unless told: one CPU is the server's polling thread's, the others
      * the clients' (each spins a little while it waits for its answer), at least one}
@@ -75,13 +78,19 @@ public final class DemoRpcCommand implements Callable<Integer> {
                    final int hosts) throws IOException, InterruptedException {
         final int cpus = Runtime.getRuntime().availableProcessors();
         final int t = threads != null ? threads : defaultThreads();
+        // with a CPU for every waiting thread, a ping-pong of calls stays awake if each side spins longer than the
+        // other takes to wake (tens of us); with a 10-us spin both sides end up blocking on every call (measured
+        // here: p50 50-70 us against 6-7 us)
+        final boolean cpuEach = cpus >= t + 1;
+        final String wait = cpuEach ? "competitive:" + SPIN_WITH_CPUS_NANOS : "competitive";
         out.println("rpc demo: " + t + " client thread" + (t == 1 ? "" : "s") + (threads != null ? " (--threads)"
             : " chosen for this machine's " + cpus + " CPU" + (cpus == 1 ? "" : "s") + ": one for the server's polling"
-            + " thread, the rest for clients") + "; server and clients wait with " + org.softclan.tripwire.WaitStrategy
-            .competitive().name() + " (spin 10 us, then block: see 'vmmc bench waiting'), handlers on the "
+            + " thread, the rest for clients") + "; server and clients wait with " + wait + (cpuEach
+            ? " (spin " + SPIN_WITH_CPUS_NANOS / 1000 + " us, then block: each waiting thread has a CPU)"
+            : " (spin 10 us, then block: fewer CPUs than waiting threads)") + ", handlers on the "
             + (workers == 0 ? "polling thread" : workers + " worker thread" + (workers == 1 ? "" : "s")));
         out.flush();
-        return new RpcDemo(out, calls, t, workers, hosts).run();
+        return new RpcDemo(out, calls, t, workers, wait, hosts).run();
     }
 
     @Override

@@ -31,12 +31,16 @@ final class RpcDemo {
     private final int calls;
     private final int threads;
     private final int workers;
+    /** How the server's polling thread and the client threads wait, by name ({@code WaitStrategy.named}). */
+    private final String wait;
 
     /** 1: both JVMs on one fabric; 2: server and client on two hosts ({@link HostPair}), each with an agent. */
     private final int hosts;
 
-    RpcDemo(final PrintWriter out, final int calls, final int threads, final int workers, final int hosts) {
+    RpcDemo(final PrintWriter out, final int calls, final int threads, final int workers, final String wait,
+            final int hosts) {
         this.out = out;
+        this.wait = wait;
         this.calls = calls;
         this.threads = threads;
         this.workers = workers;
@@ -143,7 +147,7 @@ final class RpcDemo {
         say("[2/4] starting the server JVM " + (two ? "as host a (" + KvServer.class.getSimpleName()
             + ", with host a's NIC agent)..." : "(" + KvServer.class.getSimpleName() + ")..."));
         final long t0 = System.nanoTime();
-        final List<String> serverArgs = List.of("--fabric", (two ? pair.directory(0) : dir).toString(), "--workers",
+        final List<String> serverArgs = List.of("--wait", wait, "--fabric", (two ? pair.directory(0) : dir).toString(), "--workers",
             Integer.toString(workers));
         final ChildJvm server = ChildJvm.startOnHost(pair, 0, KvServer.class.getName(), serverArgs,
             line -> say("      server" + (two ? " (a)" : "") + " | " + line));
@@ -163,7 +167,8 @@ final class RpcDemo {
         if (two) {
             clientArgs.addAll(List.of("--service", KvService.DEFAULT_NAME + "@a"));
         }
-        clientArgs.addAll(List.of("--calls", Integer.toString(calls), "--threads", Integer.toString(threads)));
+        clientArgs.addAll(List.of("--calls", Integer.toString(calls), "--threads", Integer.toString(threads), "--wait",
+            wait));
         final ChildJvm client = ChildJvm.startOnHost(pair, 1, KvClient.class.getName(), clientArgs, line -> {
             synchronized (clientLines) {
                 clientLines.add(line);

@@ -66,6 +66,19 @@ final class Args {
         return values.getOrDefault(name, fallback);
     }
 
+    /** {@return the strategy {@code --wait} names, or {@link org.softclan.tripwire.WaitStrategy#competitive()}} */
+    org.softclan.tripwire.WaitStrategy waitStrategy() {
+        final String v = values.get("--wait");
+        if (v == null) {
+            return org.softclan.tripwire.WaitStrategy.competitive();
+        }
+        try {
+            return org.softclan.tripwire.WaitStrategy.named(v);
+        } catch (final IllegalArgumentException e) {
+            throw new UsageException("--wait: " + e.getMessage());
+        }
+    }
+
     int getInt(final String name, final int fallback, final int min) {
         final String v = values.get(name);
         if (v == null) {

@@ -13,6 +13,7 @@ import org.HdrHistogram.Histogram;
 import org.softclan.dsm.DsmException;
 import org.softclan.dsm.Endpoint;
 import org.softclan.dsm.Fabric;
+import org.softclan.tripwire.WaitStrategy;
 import org.softclan.vmmc.rpc.RpcClient;
 
 /**
@@ -35,11 +36,14 @@ public final class KvClient implements AutoCloseable {
     /** Default number of client threads in the timed loop. */
     public static final int DEFAULT_THREADS = 2;
 
-    private static final String USAGE = "usage: KvClient --fabric DIR [--service NAME] [--calls N] [--threads T]\n"
+    private static final String USAGE = "usage: KvClient --fabric DIR [--service NAME] [--calls N] [--threads T]"
+        + " [--wait STRATEGY]\n"
         + "  --fabric DIR    the fabric's directory (it must exist: the server creates it)\n"
         + "  --service NAME  the service to connect to (default " + KvService.DEFAULT_NAME + ")\n"
         + "  --calls N       timed get/put calls, after N/5 warm-up calls (default " + DEFAULT_CALLS + ")\n"
-        + "  --threads T     client threads sharing one connection (default " + DEFAULT_THREADS + ")";
+        + "  --threads T     client threads sharing one connection (default " + DEFAULT_THREADS + ")\n"
+        + "  --wait STRATEGY how a calling thread waits for its answer, by name (WaitStrategy.named; default"
+        + " competitive)";
 
     private final RpcClient rpc;
     private final long timeoutMillis;
@@ -98,14 +102,25 @@ public final class KvClient implements AutoCloseable {
      */
     public static int runWorkload(final Path fabricDir, final String service, final int calls, final int threads,
                                   final PrintWriter out) {
+        return runWorkload(fabricDir, service, calls, threads, WaitStrategy.competitive(), out);
+    }
+
+    /**
+     * As {@link #runWorkload(Path, String, int, int, PrintWriter)}, the calling threads waiting with {@code wait}.
+     *
+     * @return the exit code: 0 if every answer was right, 1 otherwise
+     * @throws DsmException if the fabric does not exist or no server answers
+     */
+    public static int runWorkload(final Path fabricDir, final String service, final int calls, final int threads,
+                                  final WaitStrategy wait, final PrintWriter out) {
         if (!Files.isDirectory(fabricDir)) {
             throw new DsmException("no fabric at " + fabricDir + " (start the server first: it creates it)");
         }
         try (Fabric fabric = Fabric.open(fabricDir);
              Endpoint endpoint = fabric.openEndpoint(ENDPOINT);
-             KvClient kv = connect(endpoint, service, new RpcClient.Context(), 10, TimeUnit.SECONDS)) {
+             KvClient kv = connect(endpoint, service, new RpcClient.Context().waitStrategy(wait), 10, TimeUnit.SECONDS)) {
             out.println("connected to service '" + service + "' in fabric " + fabric.root() + " (pid "
-                + ProcessHandle.current().pid() + ")");
+                + ProcessHandle.current().pid() + ", waits " + wait.name() + ")");
             out.flush();
             final KvWorkload.Result r = KvWorkload.run(kv, calls, threads, out);
             if (r.timedCalls() > 0) {
@@ -148,8 +163,9 @@ public final class KvClient implements AutoCloseable {
         final String service;
         final int calls;
         final int threads;
+        final WaitStrategy wait;
         try {
-            final Args a = Args.parse(args, List.of("--fabric", "--service", "--calls", "--threads"));
+            final Args a = Args.parse(args, List.of("--fabric", "--service", "--calls", "--threads", "--wait"));
             if (a.help()) {
                 out.println(USAGE);
                 return 0;
@@ -158,13 +174,14 @@ public final class KvClient implements AutoCloseable {
             service = a.get("--service", KvService.DEFAULT_NAME);
             calls = a.getInt("--calls", DEFAULT_CALLS, 0);
             threads = a.getInt("--threads", DEFAULT_THREADS, 1);
+            wait = a.waitStrategy();
         } catch (final Args.UsageException e) {
             err.println("KvClient: " + e.getMessage());
             err.println(USAGE);
             return 2;
         }
         try {
-            return runWorkload(fabric, service, calls, threads, out);
+            return runWorkload(fabric, service, calls, threads, wait, out);
         } catch (final DsmException e) {
             out.flush();
             err.println("KvClient: " + e.getMessage());

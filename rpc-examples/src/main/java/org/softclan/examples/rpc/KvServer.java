@@ -13,6 +13,7 @@ import java.util.function.Function;
 import org.softclan.dsm.DsmException;
 import org.softclan.dsm.Endpoint;
 import org.softclan.dsm.Fabric;
+import org.softclan.tripwire.WaitStrategy;
 import org.softclan.vmmc.rpc.RpcServer;
 
 /**
@@ -30,10 +31,11 @@ public final class KvServer implements AutoCloseable {
     /** The name of the server's endpoint, recorded as the owner of its regions. */
     public static final String ENDPOINT = "kv-server";
 
-    private static final String USAGE = "usage: KvServer --fabric DIR [--service NAME] [--workers N]\n"
+    private static final String USAGE = "usage: KvServer --fabric DIR [--service NAME] [--workers N] [--wait STRATEGY]\n"
         + "  --fabric DIR    the fabric's directory (created if missing)\n"
         + "  --service NAME  the service name clients connect to (default " + KvService.DEFAULT_NAME + ")\n"
-        + "  --workers N     threads that run handlers; 0 runs them on the polling thread (default 0)";
+        + "  --workers N     threads that run handlers; 0 runs them on the polling thread (default 0)\n"
+        + "  --wait STRATEGY how the polling thread waits, by name (WaitStrategy.named; default competitive)";
 
     private final RpcServer rpc;
     private final KvStore store;
@@ -99,16 +101,29 @@ public final class KvServer implements AutoCloseable {
      *
      * @param workers handler threads (0: the polling thread runs them)
      */
-    @SuppressWarnings("try") // closed early on purpose, to report what it served before the fabric goes
     public static void serve(final Path fabricDir, final String service, final int workers, final PrintWriter out,
                              final CountDownLatch stop) throws InterruptedException {
+        serve(fabricDir, service, workers, WaitStrategy.competitive(), out, stop);
+    }
+
+    /**
+     * As {@link #serve(Path, String, int, PrintWriter, CountDownLatch)}, the polling thread waiting with
+     * {@code wait}.
+     *
+     * @param workers handler threads (0: the polling thread runs them)
+     * @param wait    how the polling thread waits for requests
+     */
+    @SuppressWarnings("try") // closed early on purpose, to report what it served before the fabric goes
+    public static void serve(final Path fabricDir, final String service, final int workers, final WaitStrategy wait,
+                             final PrintWriter out, final CountDownLatch stop) throws InterruptedException {
         final long started = System.nanoTime();
         try (Fabric fabric = Fabric.open(fabricDir);
              Endpoint endpoint = fabric.openEndpoint(ENDPOINT);
-             KvServer server = start(endpoint, service, new RpcServer.Context().workers(workers), new KvStore())) {
+             KvServer server = start(endpoint, service, new RpcServer.Context().workers(workers).waitStrategy(wait),
+                 new KvStore())) {
             out.println("ready: kv server on service '" + service + "' in fabric " + fabric.root() + " (pid "
                 + ProcessHandle.current().pid() + ", " + (workers == 0 ? "handlers on the polling thread"
-                : workers + " worker threads") + ", up in " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)
+                : workers + " worker threads") + ", waits " + wait.name() + ", up in " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)
                 + " ms); Ctrl-C to stop");
             out.flush();
             stop.await();
@@ -136,8 +151,9 @@ public final class KvServer implements AutoCloseable {
         final Path fabric;
         final String service;
         final int workers;
+        final WaitStrategy wait;
         try {
-            final Args a = Args.parse(args, List.of("--fabric", "--service", "--workers"));
+            final Args a = Args.parse(args, List.of("--fabric", "--service", "--workers", "--wait"));
             if (a.help()) {
                 out.println(USAGE);
                 return 0;
@@ -145,6 +161,7 @@ public final class KvServer implements AutoCloseable {
             fabric = Paths.get(a.required("--fabric"));
             service = a.get("--service", KvService.DEFAULT_NAME);
             workers = a.getInt("--workers", 0, 0);
+            wait = a.waitStrategy();
         } catch (final Args.UsageException e) {
             err.println("KvServer: " + e.getMessage());
             err.println(USAGE);
@@ -162,7 +179,7 @@ public final class KvServer implements AutoCloseable {
         }, "kv-server-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            serve(fabric, service, workers, out, stop);
+            serve(fabric, service, workers, wait, out, stop);
             return 0;
         } catch (final DsmException e) {
             err.println("KvServer: " + e.getMessage());

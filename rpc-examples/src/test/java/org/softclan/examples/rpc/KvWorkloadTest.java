@@ -57,6 +57,18 @@ class KvWorkloadTest {
     }
 
     @Test
+    void aWaitStrategyIsChosenByNameAndABadNameIsAUsageError() {
+        final StringWriter out = new StringWriter();
+        final StringWriter err = new StringWriter();
+        assertEquals(2, KvClient.run(new String[] {"--fabric", "/nonexistent", "--wait", "sleepy"}, new PrintWriter(out),
+            new PrintWriter(err, true)));
+        assertTrue(err.toString().contains("--wait") && err.toString().contains("sleepy"), err.toString());
+        assertEquals(2, KvServer.run(new String[] {"--fabric", "/nonexistent", "--wait", "competitive:x"},
+            new PrintWriter(out), new PrintWriter(err, true)));
+        assertTrue(err.toString().contains("competitive:x"), err.toString());
+    }
+
+    @Test
     void aCorrectStoreGetsEveryAnswerRight() {
         final StringWriter out = new StringWriter();
         final KvWorkload.Result r = runAgainst(new KvStore(), 2000, 2, out);

@@ -113,9 +113,9 @@ public final class RpcClient implements AutoCloseable {
     /** The id of the last call sent: guarded by {@link #sendLock}. */
     private long lastCallId;
     /** The earliest deadline of an asynchronous call in flight (nanoTime), or Long.MAX_VALUE: a hint, never late. */
-    private final AtomicLong nextDeadline = new AtomicLong(Long.MAX_VALUE);
+    private final AtomicLong nextDeadline = new AtomicLong(NO_DEADLINE);
     /** When calls were last checked for their deadlines (nanoTime); racy, a hint. */
-    private volatile long lastSweep;
+    private volatile long lastSweep = System.nanoTime() - SWEEP_NANOS;
     /** Answers handed to their calls so far; written by the holder of {@link #receiveLock} only. */
     private volatile long answered;
     private final ReentrantLock receiveLock = new ReentrantLock();
@@ -135,6 +135,13 @@ public final class RpcClient implements AutoCloseable {
 
     /** Calls in flight that take the pending table's fast path (more go to its overflow map). */
     private static final int PENDING_SLOTS = 256;
+    /** {@link #nextDeadline} when no asynchronous call has a deadline. */
+    private static final long NO_DEADLINE = Long.MAX_VALUE;
+    /** The longest timeout kept (ns, about 73 years): deadlines stay comparable by subtraction. */
+    private static final long MAX_TIMEOUT_NANOS = Long.MAX_VALUE >> 2;
+    /** The earlier of two deadlines, by subtraction (nanoTime wraps), {@link #NO_DEADLINE} counting as none. */
+    private static final java.util.function.LongBinaryOperator EARLIER = (a, b) ->
+        a == NO_DEADLINE ? b : b == NO_DEADLINE ? a : b - a < 0 ? b : a;
     /** A receiving thread checks deadlines at most this often (microseconds). */
     private static final long SWEEP_MICROS = 500;
     private static final long SWEEP_NANOS = TimeUnit.MICROSECONDS.toNanos(SWEEP_MICROS);
@@ -298,14 +305,20 @@ public final class RpcClient implements AutoCloseable {
     @SuppressWarnings("unchecked")
     public <Q, R> R call(final RpcMethod<Q, R> method, final Q argument, final long timeout, final TimeUnit unit) {
         callers.incrementAndGet();
-        // holding the receive lock from before the send, this thread is the one that receives the
-        // answer: the call needs no entry in the table of pending calls (see awaitOwn)
-        final boolean locked = receiveLock.tryLock();
+        boolean locked = false;
+        Pending used = null;
         Pending p = null;
-        final Pending record = SYNC_CALLS.get();
-        final Pending used = record.busy ? syncRecord() : record;
         try {
-            p = send(used.reuse(this, method), argument, timeout, unit, false, locked);
+            if (receiveLock.isHeldByCurrentThread()) {
+                throw nestedReceive("a synchronous call");
+            }
+            // holding the receive lock from before the send, this thread is the one that receives the
+            // answer: the call needs no entry in the table of pending calls (see awaitOwn)
+            locked = receiveLock.tryLock();
+            final Pending record = SYNC_CALLS.get();
+            used = record.busy ? syncRecord() : record;
+            used.reuse(this, method).own = locked;
+            p = send(used, argument, timeout, unit, false, locked);
             if (!p.done) {
                 if (p.own) {
                     awaitOwn(p, unit.toNanos(timeout));
@@ -317,6 +330,12 @@ public final class RpcClient implements AutoCloseable {
             final Object r = p.result;
             p.result = null;   // the record outlives the call: keep no result alive
             if (e != null) {
+                if (!p.own && p == SYNC_CALLS.get()) {
+                    // the record was in the table, and this thread (expiring it) or a failed send took it out:
+                    // a receiving thread may still hold it from a look-up, so it is not reused for a later call
+                    // (whose id could take the same slot and be completed with this call's answer)
+                    SYNC_CALLS.set(syncRecord());
+                }
                 // a new exception: its stack is this caller's (the record's may be another thread's)
                 throw new RpcException(e.kind(), e.getMessage());
             }
@@ -324,12 +343,14 @@ public final class RpcClient implements AutoCloseable {
         } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
             throw regionCut(e);
         } finally {
-            if (locked && (p == null || p.own)) {   // send() gives the lock up itself if it must wait
+            if (locked && (used == null || used.own)) {   // send() gives the lock up itself if it must wait
                 ownCalls.lazySet(0);
                 receiveLock.unlock();
             }
-            used.client = null;
-            used.busy = false;
+            if (used != null) {
+                used.client = null;
+                used.busy = false;
+            }
             if (callers.decrementAndGet() == 0 && asyncInFlight.get() > 0) {
                 synchronized (idle) {
                     idle.notifyAll();
@@ -361,7 +382,7 @@ public final class RpcClient implements AutoCloseable {
                 return;
             }
             strategy.await(messageOrFailure, connection.unit().events(),
-                Math.min(deadline - now, TimeUnit.MILLISECONDS.toNanos(10)));
+                Math.min(deadline - now, Math.min(TimeUnit.MILLISECONDS.toNanos(10), untilNextDeadline(now))));
             receiveNow(p.ownHandler);
             if (!p.done && System.nanoTime() - lastCheck > LIVENESS_NANOS) {
                 lastCheck = System.nanoTime();
@@ -390,7 +411,7 @@ public final class RpcClient implements AutoCloseable {
                 try {
                     // lead: receive until this call is answered, for others too
                     strategy.await(answered, connection.unit().events(),
-                        Math.min(deadline - now, TimeUnit.MILLISECONDS.toNanos(10)));
+                        Math.min(deadline - now, Math.min(TimeUnit.MILLISECONDS.toNanos(10), untilNextDeadline(now))));
                     receiveNow();
                     if (!p.done && System.nanoTime() - lastCheck > LIVENESS_NANOS) {
                         lastCheck = System.nanoTime();
@@ -478,20 +499,20 @@ public final class RpcClient implements AutoCloseable {
      */
     private void sweepExpired(final long now) {
         final long next = nextDeadline.get();
-        if (next == Long.MAX_VALUE || now - next < 0 || now - lastSweep < SWEEP_NANOS) {
+        if (next == NO_DEADLINE || now - next < 0 || now - lastSweep < SWEEP_NANOS) {
             return;
         }
         lastSweep = now;
         // recomputed from the calls left; an add meanwhile lowers it again. getAndSet, not set: reading the
         // adders' last value orders their entries in the table before this sweep's look at it
-        nextDeadline.getAndSet(Long.MAX_VALUE);
+        nextDeadline.getAndSet(NO_DEADLINE);
         pending.forEach(sweeper);
     }
 
     /** {@return ns from {@code now} to just past the earliest deadline of an asynchronous call; Long.MAX_VALUE if none} */
     private long untilNextDeadline(final long now) {
         final long next = nextDeadline.get();
-        return next == Long.MAX_VALUE ? Long.MAX_VALUE : Math.max(0, next - now) + 1;
+        return next == NO_DEADLINE ? Long.MAX_VALUE : Math.max(0, next - now) + 1;
     }
 
     private final java.util.function.Consumer<Pending> sweeper = p -> {
@@ -501,7 +522,7 @@ public final class RpcClient implements AutoCloseable {
         if (System.nanoTime() - p.deadline >= 0) {
             expire(p, p.timeoutNanos);
         } else {
-            nextDeadline.accumulateAndGet(p.deadline, Math::min);
+            nextDeadline.accumulateAndGet(p.deadline, EARLIER);
         }
     };
 
@@ -544,9 +565,14 @@ public final class RpcClient implements AutoCloseable {
      * @param limit the most answers to handle, at least 1
      * @return answers handled (0: none had arrived, or another thread is receiving)
      * @throws IllegalArgumentException if {@code limit < 1}
+     * @throws IllegalStateException    if called from code that runs while this thread receives (a future's
+     *                                  dependent action)
      */
     public int poll(final int limit) {
         checkLimit(limit);
+        if (receiveLock.isHeldByCurrentThread()) {
+            throw nestedReceive("poll");
+        }
         if (!receiveLock.tryLock()) {
             return 0;
         }
@@ -576,9 +602,14 @@ public final class RpcClient implements AutoCloseable {
      * @throws RpcException             {@link RpcException.Kind#SERVER_GONE} if the server is gone or this client
      *                                  is closed (every call in flight has failed with it)
      * @throws IllegalArgumentException if {@code limit < 1}
+     * @throws IllegalStateException    if called from code that runs while this thread receives (a future's
+     *                                  dependent action)
      */
     public int receive(final int limit, final long timeout, final TimeUnit unit) {
         checkLimit(limit);
+        if (receiveLock.isHeldByCurrentThread()) {
+            throw nestedReceive("receive");
+        }
         callers.incrementAndGet();
         try {
             final long before = answered;
@@ -640,6 +671,17 @@ public final class RpcClient implements AutoCloseable {
     /** Whether a thread in {@link #receive} should look: an answer arrived, or the client failed or closed. */
     private final BooleanSupplier arrived;
 
+    /**
+     * {@return the error for {@code what} made while this thread receives answers: from a future's dependent
+     * action, which runs inside the receive; a nested receive would take the ring's records from under the
+     * outer one}
+     */
+    private IllegalStateException nestedReceive(final String what) {
+        return new IllegalStateException("client of '" + service + "': " + what + " from code that runs while this"
+            + " thread receives answers (a future's dependent action completed by call, poll or receive); send with"
+            + " callAsync there, or complete the work on another thread");
+    }
+
     private static void checkLimit(final int limit) {
         if (limit < 1) {
             throw new IllegalArgumentException("limit " + limit + ": handle at least 1 answer");
@@ -687,14 +729,14 @@ public final class RpcClient implements AutoCloseable {
                 return p;
             }
             if (timed) {   // before the call is in the table, where a sweeping thread reads them
-                p.timeoutNanos = Math.max(1, unit.toNanos(timeout));
+                p.timeoutNanos = Math.min(MAX_TIMEOUT_NANOS, Math.max(1, unit.toNanos(timeout)));
                 p.deadline = System.nanoTime() + p.timeoutNanos;
             }
             if (!own) {
                 track(p);
             }
             if (timed) {   // after: a sweeper that reads this deadline finds the call in the table
-                nextDeadline.accumulateAndGet(p.deadline, Math::min);
+                nextDeadline.accumulateAndGet(p.deadline, EARLIER);
             }
             sendLocked(p, b, timeout, unit);
             return p;
@@ -757,7 +799,9 @@ public final class RpcClient implements AutoCloseable {
 
     private void receiveRounds() {
         while (!closed && failure == null) {
-            if (callers.get() > 0 || asyncInFlight.get() == 0) {
+            // idle while another thread receives, or nothing is awaited; a caller that waits for room to send
+            // (holding no lock) leaves the receiving, and the deadlines, to this thread
+            if (callers.get() > 0 && receiveLock.isLocked() || asyncInFlight.get() == 0) {
                 synchronized (idle) {
                     try {
                         idle.wait(10);
@@ -767,16 +811,18 @@ public final class RpcClient implements AutoCloseable {
                 }
                 continue;
             }
-            receiverStrategy.await(() -> connection.hasMessage() || callers.get() > 0 || closed,
+            receiverStrategy.await(() -> connection.hasMessage() || callers.get() > 0 && receiveLock.isLocked() || closed,
                 connection.unit().events(), Math.min(untilNextDeadline(System.nanoTime()),
                     TimeUnit.MILLISECONDS.toNanos(Connection.LIVENESS_SLICE_MS)));
             if (receiveLock.tryLock()) {
                 try {
                     if (connection.hasMessage()) {
                         receiveNow();
-                    } else if (callers.get() == 0 && !closed) {
+                    } else {
                         sweepExpired(System.nanoTime());
-                        connection.checkPeer();
+                        if (callers.get() == 0 && !closed) {
+                            connection.checkPeer();
+                        }
                     }
                 } catch (final PeerGoneException e) {
                     failAll(new RpcException(RpcException.Kind.SERVER_GONE, "server of '" + service + "' is gone: "

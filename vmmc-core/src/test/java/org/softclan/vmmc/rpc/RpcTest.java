@@ -230,6 +230,48 @@ class RpcTest {
         }
     }
 
+    /** A call with a timeout too long to add to the clock (Long.MAX_VALUE ms) keeps the others' deadlines. */
+    @Test
+    void anEndlessTimeoutDoesNotKeepOtherCallsFromTimingOut() throws Exception {
+        try (RpcClient c = RpcClient.connect(clientEp, "test", new RpcClient.Context(), 5, TimeUnit.SECONDS)) {
+            final CompletableFuture<Long> endless = c.callAsync(SLEEP, 1500L, Long.MAX_VALUE, TimeUnit.MILLISECONDS);
+            final long t0 = System.nanoTime();
+            final CompletableFuture<Long> short1 = c.callAsync(SLEEP, 1500L, 100, TimeUnit.MILLISECONDS);
+            final java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                () -> short1.get(5, TimeUnit.SECONDS));
+            final long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertEquals(RpcException.Kind.TIMEOUT, ((RpcException) e.getCause()).kind(), e.toString());
+            assertTrue(ms < 1400, "the 100-ms call failed after " + ms + " ms (the other call's sleep is 1500 ms)");
+            assertEquals(1500L, endless.get(10, TimeUnit.SECONDS));
+        }
+    }
+
+    /**
+     * A synchronous call (or a receive) from a future's dependent action that runs while this thread receives
+     * is refused with a clear error (a nested receive would take the ring's records from under the outer one);
+     * the client goes on working.
+     */
+    @Test
+    void aCallFromACallbackRunWhileReceivingIsRefusedClearly() throws Exception {
+        try (RpcClient c = RpcClient.connect(clientEp, "test", new RpcClient.Context().backgroundReceiver(false), 5,
+            TimeUnit.SECONDS)) {
+            final CompletableFuture<String> nested = c.callAsync(ECHO, "outer", 5, TimeUnit.SECONDS)
+                .thenApply(v -> c.call(ECHO, "inner", 5, TimeUnit.SECONDS));
+            final CompletableFuture<Integer> nestedPoll = c.callAsync(ECHO, "outer2", 5, TimeUnit.SECONDS)
+                .thenApply(v -> c.poll(1));
+            while (!nested.isDone() || !nestedPoll.isDone()) {
+                c.receive(16, 5, TimeUnit.SECONDS);   // the callbacks run here, inside the receive
+            }
+            for (final CompletableFuture<?> f : List.of(nested, nestedPoll)) {
+                final java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> f.get(1, TimeUnit.SECONDS));
+                assertTrue(e.getCause() instanceof IllegalStateException, e.toString());
+                assertMentions(e.getCause(), "while this thread receives", "callAsync");
+            }
+            assertEquals("after", c.call(ECHO, "after", 5, TimeUnit.SECONDS));
+        }
+    }
+
     /**
      * The driven shape: with no background receiver, a thread keeps 64 asynchronous calls in flight and
      * receives when the window is full; every answer reaches its call, each completion runs on that thread,

@@ -225,7 +225,6 @@ public final class RpcClient implements AutoCloseable {
         }
     }
 
-    /** Each calling thread's record of its synchronous calls on this client. */
     /**
      * Each thread's record of its synchronous calls, whichever client it calls (none kept alive between calls:
      * {@link Pending#client} is cleared). A call made while the thread's record is in use (from a callback run

@@ -110,6 +110,43 @@ public final class PeerProcess implements AutoCloseable {
         return child;
     }
 
+    /** What a child's command does: the answer after {@code OK}, or an exception (answered {@code error ...}). */
+    @FunctionalInterface
+    public interface Command {
+        /**
+         * @param words the command line, split at spaces
+         * @return the answer's text after {@code OK} (may be empty)
+         * @throws Exception for an answer {@code error} with the exception's text
+         */
+        String run(String[] words) throws Exception;
+    }
+
+    /**
+     * The child's side of the line protocol of a simple peer JVM: says {@code ready}, then answers each command
+     * line on standard input with one line, {@code OK TEXT} or {@code error EXCEPTION}, until {@code exit} or
+     * the end of input. Also ends the JVM at once if the parent process dies.
+     *
+     * @param commands runs one command
+     * @throws IOException if standard input fails
+     */
+    public static void serveCommands(final Command commands) throws IOException {
+        ProcessHandle.current().parent().ifPresent(p -> p.onExit().thenRun(() -> Runtime.getRuntime().halt(3)));
+        final java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
+            java.nio.charset.StandardCharsets.UTF_8));
+        System.out.println("ready");
+        String line;
+        while ((line = in.readLine()) != null && !line.trim().equals("exit")) {
+            String answer;
+            try {
+                final String text = commands.run(line.trim().split(" "));
+                answer = text.isEmpty() ? "OK" : "OK " + text;
+            } catch (final Exception e) {
+                answer = "error " + e;
+            }
+            System.out.println(answer.replace('\n', ' '));
+        }
+    }
+
     /**
      * Keeps the libraries' notices off the output: Chronicle's analytics and announcer, and SLF4J's own
      * notice that no logging backend is bound (optional logging of the libraries).

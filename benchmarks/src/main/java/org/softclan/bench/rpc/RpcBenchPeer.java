@@ -2,17 +2,14 @@ package org.softclan.bench.rpc;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
-import java.io.BufferedReader;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 import org.softclan.bench.peers.PeerProcess;
@@ -52,32 +49,19 @@ public final class RpcBenchPeer {
      */
     public static void main(final String[] args) throws IOException {
         PeerProcess.quietLibraries();
-        ProcessHandle.current().parent().ifPresent(p -> p.onExit().thenRun(() -> Runtime.getRuntime().halt(3)));
+        final RpcServer[] server = {null};
         try (Fabric fabric = Fabric.open(Path.of(args[0])); Endpoint ep = fabric.openEndpoint("rpc-bench-server")) {
-            final BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-            System.out.println("ready");
-            String line;
-            RpcServer server = null;
-            while ((line = in.readLine()) != null && !line.trim().equals("exit")) {
-                final String[] c = line.trim().split(" ");
-                String answer;
-                try {
-                    answer = switch (c[0]) {
-                        case "rpc" -> {
-                            server = RpcServer.create(ep, c[1], new RpcServer.Context().workers(Integer.parseInt(c[2]))
-                                .waitStrategy(WaitStrategy.named(c[3]))).handle(ECHO, x -> x).start();
-                            yield "OK";
-                        }
-                        case "tcp" -> "OK " + tcpServe();
-                        default -> throw new IllegalArgumentException("the commands are rpc, tcp and exit");
-                    };
-                } catch (final IOException | RuntimeException e) {
-                    answer = "error " + e;
+            PeerProcess.serveCommands(c -> switch (c[0]) {
+                case "rpc" -> {
+                    server[0] = RpcServer.create(ep, c[1], new RpcServer.Context().workers(Integer.parseInt(c[2]))
+                        .waitStrategy(WaitStrategy.named(c[3]))).handle(ECHO, x -> x).start();
+                    yield "";
                 }
-                System.out.println(answer.replace('\n', ' '));
-            }
-            if (server != null) {
-                server.close();
+                case "tcp" -> Integer.toString(tcpServe());
+                default -> throw new IllegalArgumentException("the commands are rpc, tcp and exit");
+            });
+            if (server[0] != null) {
+                server[0].close();
             }
         }
     }

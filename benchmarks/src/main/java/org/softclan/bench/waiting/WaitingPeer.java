@@ -1,11 +1,8 @@
 package org.softclan.bench.waiting;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -46,24 +43,13 @@ public final class WaitingPeer {
      */
     public static void main(final String[] args) throws IOException {
         PeerProcess.quietLibraries();
-        ProcessHandle.current().parent().ifPresent(p -> p.onExit().thenRun(() -> Runtime.getRuntime().halt(3)));
         try (Fabric fabric = Fabric.open(Path.of(args[0])); Endpoint ep = fabric.openEndpoint("waiting-sender")) {
-            final BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-            System.out.println("ready");
-            String line;
-            while ((line = in.readLine()) != null && !line.trim().equals("exit")) {
-                final String[] c = line.trim().split(" ");
-                String answer;
-                try {
-                    if (!c[0].equals("send") || c.length != 6) {
-                        throw new IllegalArgumentException("the commands are: send SERVICE GAP_NS DIST COUNT SEED, exit");
-                    }
-                    answer = "OK " + send(ep, c[1], Long.parseLong(c[2]), c[3], Integer.parseInt(c[4]), Long.parseLong(c[5]));
-                } catch (final RuntimeException e) {
-                    answer = "error " + e;
+            PeerProcess.serveCommands(c -> {
+                if (!c[0].equals("send") || c.length != 6) {
+                    throw new IllegalArgumentException("the commands are: send SERVICE GAP_NS DIST COUNT SEED, exit");
                 }
-                System.out.println(answer.replace('\n', ' '));
-            }
+                return send(ep, c[1], Long.parseLong(c[2]), c[3], Integer.parseInt(c[4]), Long.parseLong(c[5]));
+            });
         }
     }
 

@@ -481,7 +481,9 @@ public final class RpcClient implements AutoCloseable {
     private int receiveNow(final MessageHandler handler, final int limit) {
         try {
             final int n = connection.poll(handler, limit);
-            sweepExpired(System.nanoTime());
+            if (nextDeadline.get() != NO_DEADLINE) {   // no clock read on the call path unless a deadline waits
+                sweepExpired(System.nanoTime());
+            }
             return n;
         } catch (final PeerGoneException e) {
             failAll(new RpcException(RpcException.Kind.SERVER_GONE, "server of '" + service + "' is gone: "

@@ -894,7 +894,10 @@ public final class NicAgent implements AutoCloseable {
             if (!greeted.contains(owner)) {
                 greet(owner, pub);   // the HELLO first: the peer answers on the publication it names
             }
-            final long r = pub.offer(b, 0, length);
+            // nothing before the HELLO: a HELLO refused (back-pressured just after connecting) and a request
+            // taken a moment later would reach a restarted peer's agent first, which would answer on the
+            // publication it had before it learned of the restart, one this agent may never join
+            final long r = greeted.contains(owner) ? pub.offer(b, 0, length) : Publication.NOT_CONNECTED;
             if (r > 0) {
                 if (b.getInt(TYPE_OFFSET) == WRITE_TYPE) {
                     unsynced.add(owner);   // a request's answer says its own messages arrived

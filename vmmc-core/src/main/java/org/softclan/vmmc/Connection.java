@@ -40,6 +40,12 @@ import org.softclan.tripwire.WaitStrategy;
  * the mapping that would wait for the engine's transfers. The copying sends ({@link #offer},
  * {@link #send}) are claim, copy, commit ({@link MessageCopier}).
  *
+ * <p><b>Batching</b>: {@link #offerBatched} writes a message without publishing it; {@link #flush()}
+ * publishes every message written since the last publish with one store of the write pointer, so the
+ * peer's data tripwire fires (and its event is posted, and a blocked receiver woken) once for the whole
+ * batch. Any other send or commit publishes the batch with its own message, and a send that finds the
+ * ring full publishes it before giving up or waiting (the peer cannot read what it cannot see).
+ *
  * <p><b>Holding received records</b>: a handler may {@link #hold()} the record it is given; the
  * sender does not reuse that ring space until {@link #release(long)}, in whatever order holds are
  * released.
@@ -246,6 +252,51 @@ public final class Connection extends CloseGate implements AutoCloseable {
     }
 
     /**
+     * Writes a message into the peer's ring if it has room now, without publishing it: the peer sees it, in
+     * order, with the next {@link #flush()}, send, offer or commit, which publish every message written before
+     * them with one store of the peer's write pointer (one data tripwire fired for the batch). An offer that
+     * finds no room publishes the batch before it returns {@code false}. Messages not published when the
+     * connection closes are not delivered. From the connection's one sending thread, as every send.
+     *
+     * @param src    the store holding the message
+     * @param offset the first byte of the message in {@code src}
+     * @param length bytes in the message, 0 to {@link #maxMessage()}
+     * @return whether the message was written (false: the ring is full, nothing was written, and what was
+     *         batched before is published)
+     * @throws PeerGoneException        if the peer closed or its process died
+     * @throws IllegalArgumentException if the message is longer than {@link #maxMessage()}
+     * @throws org.softclan.dsm.ClosedException if this end is closed
+     */
+    public boolean offerBatched(final BytesStore<?, ?> src, final long offset, final int length) {
+        return copier.offerBatched(src, offset, length);
+    }
+
+    /**
+     * Publishes the messages written by {@link #offerBatched} since the last publish: one release store of
+     * the peer's write pointer after this thread's stores of the messages (the peer's data tripwire fires
+     * once). Nothing to publish costs a comparison. From the connection's one sending thread.
+     *
+     * @return whether anything was published
+     * @throws PeerGoneException if the peer's region went away
+     * @throws org.softclan.dsm.ClosedException if this end is closed
+     */
+    public boolean flush() {
+        if (!sender.hasUnpublished()) {
+            return false;
+        }
+        enter(SENDING);
+        try {
+            return sender.publish();
+        } catch (final StaleRegionException e) {
+            throw health.peerGone();
+        } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
+            throw health.cut(e);
+        } finally {
+            leave(SENDING);
+        }
+    }
+
+    /**
      * Claims a record of {@code length} bytes in the peer's ring (zero-copy send) if there is room for it
      * now: writes the record's header (and a wrap marker before it if needed) and returns where its
      * payload goes in {@link #outbound()}. The caller fills {@code [offset, offset + length)} (stores
@@ -390,6 +441,13 @@ public final class Connection extends CloseGate implements AutoCloseable {
         } finally {
             leave(SENDING);   // entered by claim
         }
+    }
+
+    /** Closes the claim filled by PIO without publishing it ({@link #offerBatched}) and leaves the sending role. */
+    void commitBatched() {
+        sender.checkClaimed();
+        sender.commitBatched();
+        leave(SENDING);   // entered by claim
     }
 
     /** Gives up the open claim after filling it failed (nothing is published) and leaves the sending role. */

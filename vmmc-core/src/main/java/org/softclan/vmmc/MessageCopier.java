@@ -90,6 +90,21 @@ final class MessageCopier {
         return true;
     }
 
+    /** As {@link Connection#offerBatched}. */
+    boolean offerBatched(final BytesStore<?, ?> src, final long offset, final int length) {
+        final long at = connection.claimOrBackPressure(length, Connection.NO_WAIT, null);
+        if (at == Connection.BACK_PRESSURED) {
+            return false;
+        }
+        try {
+            tx.put(at, src, offset, length);
+        } catch (final RuntimeException | Error e) {
+            throw abandon(e);
+        }
+        connection.commitBatched();
+        return true;
+    }
+
     /** Fills the record claimed at {@code at} (unless {@link Connection#BACK_PRESSURED}) from {@code src} and commits it. */
     private boolean copyAndCommit(final long at, final byte[] src, final int offset, final int length) {
         if (at == Connection.BACK_PRESSURED) {

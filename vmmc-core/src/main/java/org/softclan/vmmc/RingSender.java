@@ -37,8 +37,13 @@ final class RingSender {
     private final WaitStrategy strategy;
     private final TripwireUnit unit;
 
-    /** Bytes written into the peer's ring (records and wrap markers), as published by the last commit. */
+    /** Bytes written into the peer's ring (records and wrap markers), published or not. */
     private long writePos;
+    /**
+     * Bytes the peer's write pointer says were written (the last publish): less than {@link #writePos} while
+     * records committed as a batch ({@link #commitBatched}) wait for {@link #publish}.
+     */
+    private long publishedPos;
     /** How far the peer has read, as this end last learned it; at most {@link #writePos}. */
     private long shadowPeerRead;
     /** Payload bytes of the open claim, or -1. */
@@ -97,12 +102,17 @@ final class RingSender {
         }
         checkLength(length);
         final long need = recordLength(length);
-        if (via != null && !eagerAsked) {
-            askEagerPublish();
+        if (via != null) {
+            publish();   // a batch written by PIO first: the engine's ordered store of the pointer covers it
+            if (!eagerAsked) {
+                askEagerPublish();
+            }
         }
         // a DMA send looks only at the pointer published into this end's memory: any PIO access to the
         // peer's mapping (such as reading the peer's own read position) would wait for the engine
         if (!(via == null ? hasRoom(need) : hasPublishedRoom(need))) {
+            // a batch the peer cannot see yet, it cannot read either: published before giving up or waiting
+            publish();
             if (timeoutNanos < 0) {
                 health.checkPeer();
                 return Connection.BACK_PRESSURED;
@@ -179,11 +189,44 @@ final class RingSender {
         final long need = recordLength(claimed);
         claimed = -1;
         writePos += need;
+        publishedPos = writePos;
         if (via == null) {
             tx.putLongRelease(WRITE_POINTER_OFFSET, writePos);   // the data tripwire of the peer fires here
             return null;
         }
         return via.writeLongOrdered(tx, WRITE_POINTER_OFFSET, writePos);
+    }
+
+    /**
+     * Closes the open claim (filled by PIO) without publishing it: it joins the batch the next
+     * {@link #publish}, {@link #commit} or claim that finds no room publishes, with one store of the write
+     * pointer (one data tripwire fired at the peer for the whole batch).
+     */
+    void commitBatched() {
+        final long need = recordLength(claimed);
+        claimed = -1;
+        writePos += need;
+    }
+
+    /**
+     * Publishes the records committed as a batch: one release store of the peer's write pointer, after this
+     * thread's stores of the records.
+     *
+     * @return whether there was anything to publish
+     * @throws StaleRegionException if the peer's region went away
+     */
+    boolean publish() {
+        if (publishedPos == writePos) {
+            return false;
+        }
+        tx.putLongRelease(WRITE_POINTER_OFFSET, writePos);
+        publishedPos = writePos;
+        return true;
+    }
+
+    /** {@return whether records committed as a batch wait for {@link #publish}} */
+    boolean hasUnpublished() {
+        return publishedPos != writePos;
     }
 
     /** Pads to the ring's start if the record would wrap; returns the ring index to write at. */
@@ -242,10 +285,10 @@ final class RingSender {
     /** The read pointer the peer published into this end's memory, checked against what was written. */
     private long publishedPeerRead() {
         final long read = local.getLongVolatile(PEER_READ_POINTER_OFFSET);
-        if (read > writePos || read < 0) {
+        if (read > publishedPos || read < 0) {
             throw health.violation("receive region '" + rx.regionName() + "'", "peer read pointer (offset "
-                + PEER_READ_POINTER_OFFSET + ")", read, "it must lie between 0 and the " + writePos
-                + " bytes this end has written");
+                + PEER_READ_POINTER_OFFSET + ")", read, "it must lie between 0 and the " + publishedPos
+                + " bytes this end has published");
         }
         return read;
     }
@@ -253,10 +296,10 @@ final class RingSender {
     /** The read position the peer left in its own memory, checked against what was written. */
     private long peerLocalReadPos() {
         final long read = tx.getLongAcquire(READ_POSITION_OFFSET);
-        if (read > writePos || read < 0) {
+        if (read > publishedPos || read < 0) {
             throw health.violation("receive region '" + tx.regionName() + "'", "read position (offset "
-                + READ_POSITION_OFFSET + ")", read, "it must lie between 0 and the " + writePos
-                + " bytes this end has written");
+                + READ_POSITION_OFFSET + ")", read, "it must lie between 0 and the " + publishedPos
+                + " bytes this end has published");
         }
         return read;
     }

@@ -170,14 +170,15 @@ public final class PeerProcess implements AutoCloseable {
      * @param mainClass the class to run
      * @param jvmArgs   JVM arguments added to this JVM's
      * @param args      its arguments
-     * @return the command line of a JVM like this one (its debugger options left out), with {@code jvmArgs},
+     * @return the command line of a JVM like this one (its debugger and flight recorder options left out), with {@code jvmArgs},
      *         running {@code mainClass}
      */
     public static List<String> javaCommand(final Class<?> mainClass, final List<String> jvmArgs, final List<String> args) {
         final List<String> cmd = new ArrayList<>();
         cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
         for (final String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (!a.startsWith("-agentlib:jdwp") && !a.startsWith("-Xrunjdwp")) {
+            // not the debugger's options, nor a flight recording (the children would write over the parent's file)
+            if (!a.startsWith("-agentlib:jdwp") && !a.startsWith("-Xrunjdwp") && !a.startsWith("-XX:StartFlightRecording")) {
                 cmd.add(a);
             }
         }

@@ -53,6 +53,7 @@ public final class RpcBench {
     private final int rounds;
     private final String serverWait;
     private final boolean backgroundReceiver;
+    private final boolean batch;
     private final Path dir;
     private final PrintStream log;
 
@@ -72,12 +73,16 @@ public final class RpcBench {
      * @param serverWait  the RPC server's polling wait strategy, by name
      * @param backgroundReceiver whether the RPC clients run their background receiver (the load threads receive
      *                    for themselves either way when their window is full)
+     * @param batch       whether asynchronous calls as fast as possible are sent batched
+     *                    ({@link RpcClient#callAsyncBatched}: those sent before a receive are published together, as
+     *                    the TCP loop writes the calls it sends into its buffer and flushes once)
      * @param dir         where results.md goes
      * @param log         where progress goes
      */
     public RpcBench(final List<String> transports, final int threads, final int inFlight, final int clients,
                     final double rate, final double seconds, final double warmSeconds, final int rounds,
-                    final String serverWait, final boolean backgroundReceiver, final Path dir, final PrintStream log) {
+                    final String serverWait, final boolean backgroundReceiver, final boolean batch, final Path dir,
+                    final PrintStream log) {
         for (final String t : transports) {
             if (!t.equals("rpc") && !t.equals("tcp")) {
                 throw new IllegalArgumentException("transport '" + t + "': rpc or tcp");
@@ -102,6 +107,7 @@ public final class RpcBench {
         this.rounds = rounds;
         this.serverWait = serverWait;
         this.backgroundReceiver = backgroundReceiver;
+        this.batch = batch;
         this.dir = dir;
         this.log = log;
     }
@@ -263,7 +269,10 @@ public final class RpcBench {
             outstanding.incrementAndGet();
             final long arg = ++n;
             final long sent = due;
-            c.callAsync(RpcBenchPeer.ECHO, arg, 10, TimeUnit.SECONDS).whenComplete((result, e) -> {
+            // batched: published by the receive when the window is full (a fixed rate publishes each call: the
+            // next one waits for its send time)
+            (batch && meter.period == 0 ? c.callAsyncBatched(RpcBenchPeer.ECHO, arg, 10, TimeUnit.SECONDS)
+                : c.callAsync(RpcBenchPeer.ECHO, arg, 10, TimeUnit.SECONDS)).whenComplete((result, e) -> {
                 final long now = System.nanoTime();
                 if (e != null || result != arg) {
                     failed.compareAndSet(null, e != null ? e : new IllegalStateException("call " + arg + " answered " + result));
@@ -345,11 +354,13 @@ public final class RpcBench {
             + " connection(s) (TCP: a connection per thread), %s, %s; a null call (a long echoed); %.1f s measured"
             + " after %.1f s, %d round(s), a fresh server JVM per run; the RPC server polls with '%s' and runs the"
             + " handler on its polling thread; the RPC clients %s a background receiver (a load thread whose window is"
-            + " full receives for itself).%n%n", Runtime.getRuntime().availableProcessors(), threads, clients,
+            + " full receives for itself)%s.%n%n", Runtime.getRuntime().availableProcessors(), threads, clients,
             inFlight == 1 ? "synchronous calls" : "up to " + inFlight + " asynchronous calls in flight per thread",
             rate > 0 ? String.format(Locale.ROOT, "%.0f calls/s in all, latency from each call's intended send time", rate)
                 : "as fast as possible, latency from each call's send",
-            seconds, warmSeconds, rounds, serverWait, backgroundReceiver ? "with" : "without"));
+            seconds, warmSeconds, rounds, serverWait, backgroundReceiver ? "with" : "without",
+            inFlight > 1 && rate == 0 ? batch ? "; calls sent batched (published together when the window is full and the"
+                + " thread receives, as the TCP loop flushes once)" : "; each call published as it is sent" : ""));
         md.append("| transport | calls/s | range | p50 us | p99 us | max us |\n|---|---:|---:|---:|---:|---:|\n");
         final Map<String, Double> medians = new LinkedHashMap<>();
         for (final Map.Entry<String, List<Run>> e : runs.entrySet()) {
@@ -362,7 +373,18 @@ public final class RpcBench {
                 median(e.getValue().stream().mapToDouble(Run::maxMicros).toArray())));
         }
         if (medians.containsKey("rpc") && medians.containsKey("tcp")) {
-            md.append(String.format(Locale.ROOT, "%nrpc / tcp calls per second: %.1fx%n", medians.get("rpc") / medians.get("tcp")));
+            // each round's two runs ran side by side (minutes apart at most): their ratio is steadier than the
+            // ratio of medians when the machine's speed changes between rounds
+            final List<Run> rpc = runs.get("rpc");
+            final List<Run> tcp = runs.get("tcp");
+            final double[] perRound = new double[rpc.size()];
+            final StringBuilder each = new StringBuilder();
+            for (int i = 0; i < perRound.length; i++) {
+                perRound[i] = rpc.get(i).callsPerSecond() / tcp.get(i).callsPerSecond();
+                each.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.1f", perRound[i]));
+            }
+            md.append(String.format(Locale.ROOT, "%nrpc / tcp calls per second: %.1fx (medians); per round %s, median"
+                + " %.1fx%n", medians.get("rpc") / medians.get("tcp"), each, median(perRound)));
         }
         return md.toString();
     }

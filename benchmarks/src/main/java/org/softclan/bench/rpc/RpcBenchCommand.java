@@ -53,6 +53,11 @@ public final class RpcBenchCommand implements Callable<Integer> {
             + " receive for themselves)")
     boolean backgroundReceiver;
 
+    @Option(names = "--batch", defaultValue = "true", fallbackValue = "true", arity = "0..1", negatable = true,
+        description = "send asynchronous calls batched, published together when the window is full, as the TCP loop"
+            + " flushes once (default: ${DEFAULT-VALUE}; --no-batch publishes each call)")
+    boolean batch;
+
     @Option(names = "--out", paramLabel = "DIR", description = "where results go (default: bench-results/rpc-TIME)")
     Path out;
 
@@ -63,7 +68,7 @@ public final class RpcBenchCommand implements Callable<Integer> {
         final RpcBench bench;
         try {
             bench = new RpcBench(transports, threads, inFlight, clients, rate, seconds, warmSeconds, rounds, serverWait,
-                backgroundReceiver, where, System.err);
+                backgroundReceiver, batch, where, System.err);
         } catch (final IllegalArgumentException e) {
             System.err.println("rpc: " + e.getMessage());
             return 2;

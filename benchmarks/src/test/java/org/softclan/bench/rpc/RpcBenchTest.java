@@ -26,9 +26,9 @@ class RpcBenchTest {
     @Timeout(180)
     void pipelinedAndSynchronousCallsOverBothTransports(@TempDir final Path dir) throws Exception {
         final Map<String, List<RpcBench.Run>> piped = new RpcBench(List.of("rpc", "tcp"), 2, 16, 2, 0, 0.5, 0.3, 1,
-            "busy-spin", false, dir.resolve("piped"), System.err).run();
+            "busy-spin", false, true, dir.resolve("piped"), System.err).run();
         final Map<String, List<RpcBench.Run>> sync = new RpcBench(List.of("rpc", "tcp"), 1, 1, 1, 0, 0.5, 0.3, 1,
-            "competitive", true, dir.resolve("sync"), System.err).run();
+            "competitive", true, true, dir.resolve("sync"), System.err).run();
         for (final Map<String, List<RpcBench.Run>> runs : List.of(piped, sync)) {
             for (final String t : List.of("rpc", "tcp")) {
                 final RpcBench.Run r = runs.get(t).get(0);
@@ -43,7 +43,7 @@ class RpcBenchTest {
     @Test
     @Timeout(120)
     void aFixedRateIsKept(@TempDir final Path dir) throws Exception {
-        final RpcBench.Run r = new RpcBench(List.of("rpc"), 1, 8, 1, 2000, 1.0, 0.3, 1, "busy-spin", false, dir,
+        final RpcBench.Run r = new RpcBench(List.of("rpc"), 1, 8, 1, 2000, 1.0, 0.3, 1, "busy-spin", false, true, dir,
             System.err).run().get("rpc").get(0);
         assertTrue(r.callsPerSecond() > 1500 && r.callsPerSecond() < 2500, "2000 calls/s asked: " + r);
     }

@@ -124,9 +124,21 @@ public final class RpcClient implements AutoCloseable {
     private final Thread receiver;
     /** Encode buffer of requests: used under {@link #sendLock} only, by whichever thread holds it. */
     private final Bytes<?> out = unchecked(Bytes.allocateElasticDirect());
-    /** Decode buffer of answers: used under {@link #receiveLock} only, by whichever thread holds it. */
-    private final Bytes<?> in = unchecked(Bytes.allocateElasticOnHeap());
+    /**
+     * A view of this client's receive ring, through which answers are decoded in place (no copy out of the
+     * ring), positioned on each answer's body: made on the first answer, used under {@link #receiveLock}
+     * only. It reads the ring's memory through a pointer store that owns none of it, so nothing is to be
+     * released when the client closes.
+     */
+    private Bytes<?> in;
+    /** The store {@link #in} views. */
+    private BytesStore<?, ?> inStore;
     private final Object sendLock = new Object();
+    /**
+     * When the oldest request sent by {@link #callAsyncBatched} and not yet published was written (nanoTime,
+     * never 0), or 0 while none waits: written under {@link #sendLock}, read by any thread as a hint.
+     */
+    private volatile long unpublishedSince;
     private final MessageHandler anyResponse = (buf, off, len) -> onResponse(buf, off, len, null);
     /** 1 while a synchronous call outside the table ({@link #awaitOwn}) is in flight; for {@link #inFlight()}. */
     private final AtomicInteger ownCalls = new AtomicInteger();
@@ -180,6 +192,10 @@ public final class RpcClient implements AutoCloseable {
          * call is then not in the table of pending calls). Calling thread only.
          */
         boolean own;
+        /** Whether the request joins a batch published later ({@link RpcClient#callAsyncBatched}). */
+        boolean batched;
+        /** Whether this asynchronous call was the only one in flight when sent (the background receiver may idle). */
+        boolean first;
 
         Pending(final long id, final RpcMethod<?, ?> method, final CompletableFuture<Object> future,
                 final Thread caller) {
@@ -246,6 +262,7 @@ public final class RpcClient implements AutoCloseable {
         this.receiverStrategy = ctx.receiverStrategy;
         this.arrived = () -> connection.hasMessage() || failure != null || closed;
         this.messageOrFailure = () -> connection.hasMessage() || failure != null;
+        this.receiverWake = () -> connection.hasMessage() || callers.get() > 0 && receiveLock.isLocked() || closed;
 
         if (ctx.backgroundReceiver) {
             this.receiver = new Thread(this::receiveLoop, "rpc-" + service + "-receive");
@@ -444,7 +461,7 @@ public final class RpcClient implements AutoCloseable {
     /** Records a call as in flight. */
     private void track(final Pending p) {
         if (p.caller == null) {
-            asyncInFlight.incrementAndGet();
+            p.first = asyncInFlight.incrementAndGet() == 1;
         }
         pending.add(p.id, p);
     }
@@ -547,10 +564,75 @@ public final class RpcClient implements AutoCloseable {
      */
     public <Q, R> CompletableFuture<R> callAsync(final RpcMethod<Q, R> method, final Q argument, final long timeout,
                                                  final TimeUnit unit) {
+        return callAsync(method, argument, timeout, unit, false);
+    }
+
+    /**
+     * Sends a call as {@link #callAsync} does, but leaves its request unpublished: requests sent this way are
+     * published together, in order, with one store of the server's write pointer (one tripwire at the server,
+     * one wake-up for the batch) by {@link #flush()}, by this client's next {@link #callAsync} or {@link #call}
+     * from any thread, by a thread that then receives ({@link #call}, {@link #poll}, {@link #receive}), or when
+     * the server's ring is full. A request left unpublished otherwise is published by the background receiver
+     * within about {@value #UNPUBLISHED_MICROS} us (with no background receiver, only by those calls).
+     * The shape for a thread that keeps many calls in flight: send what is due batched, then receive.
+     *
+     * @param method   the method to call
+     * @param argument the argument, encoded on this thread
+     * @param timeout  the call's timeout, in {@code unit}s, counted from when the request is encoded
+     * @param unit     the unit of {@code timeout}
+     * @param <Q>      the argument type
+     * @param <R>      the result type
+     * @return the call's future, already completed exceptionally if the request could not be sent
+     */
+    public <Q, R> CompletableFuture<R> callAsyncBatched(final RpcMethod<Q, R> method, final Q argument,
+                                                        final long timeout, final TimeUnit unit) {
+        return callAsync(method, argument, timeout, unit, true);
+    }
+
+    /**
+     * Publishes the requests sent by {@link #callAsyncBatched} and not yet published: one release store of the
+     * server's write pointer. Costs a volatile read when there are none. Any thread.
+     *
+     * @return whether there were requests to publish
+     */
+    public boolean flush() {
+        if (unpublishedSince == 0) {
+            return false;
+        }
+        synchronized (sendLock) {
+            if (unpublishedSince == 0 || closed) {
+                return false;
+            }
+            unpublishedSince = 0;
+            try {
+                return connection.flush();
+            } catch (final PeerGoneException e) {
+                failAll(new RpcException(RpcException.Kind.SERVER_GONE, "server of '" + service + "' is gone: "
+                    + e.getMessage()));
+            } catch (final DsmException e) {
+                failAll(new RpcException(RpcException.Kind.SERVER_GONE, "client of '" + service + "': the requests"
+                    + " could not be published: " + e.getMessage()));
+            }
+            return false;
+        }
+    }
+
+    /** How long the background receiver leaves batched requests unpublished, at most (microseconds). */
+    static final long UNPUBLISHED_MICROS = 1000;
+    private static final long UNPUBLISHED_NANOS = TimeUnit.MICROSECONDS.toNanos(UNPUBLISHED_MICROS);
+    /** What wakes the background receiver: an answer, a thread that receives for itself, or a close. */
+    private final BooleanSupplier receiverWake;
+
+    private <Q, R> CompletableFuture<R> callAsync(final RpcMethod<Q, R> method, final Q argument, final long timeout,
+                                                  final TimeUnit unit, final boolean batched) {
+        final Pending call = new Pending(0, method, new CompletableFuture<>(), null);
+        call.batched = batched;
         @SuppressWarnings("unchecked")
-        final CompletableFuture<R> f = (CompletableFuture<R>) (CompletableFuture<?>) send(new Pending(0, method,
-            new CompletableFuture<>(), null), argument, timeout, unit, true, false).future;
-        if (callers.get() == 0) {
+        final CompletableFuture<R> f = (CompletableFuture<R>) (CompletableFuture<?>) send(call, argument, timeout,
+            unit, true, false).future;
+        // the background receiver idles while no asynchronous call is in flight (or a thread receives, which
+        // notifies it when leaving): woken by the first call only
+        if (receiver != null && call.first && callers.get() == 0) {
             synchronized (idle) {
                 idle.notifyAll();
             }
@@ -574,6 +656,7 @@ public final class RpcClient implements AutoCloseable {
         if (receiveLock.isHeldByCurrentThread()) {
             throw nestedReceive("poll");
         }
+        flush();   // the answers awaited may be to requests not yet published
         if (!receiveLock.tryLock()) {
             return 0;
         }
@@ -613,6 +696,7 @@ public final class RpcClient implements AutoCloseable {
         }
         callers.incrementAndGet();
         try {
+            flush();   // the answers awaited may be to requests not yet published
             final long before = answered;
             final long deadline = System.nanoTime() + unit.toNanos(timeout);
             long lastCheck = System.nanoTime();
@@ -736,7 +820,11 @@ public final class RpcClient implements AutoCloseable {
             if (!own) {
                 track(p);
             }
-            if (timed) {   // after: a sweeper that reads this deadline finds the call in the table
+            // after: a sweeper that reads this deadline finds the call in the table. Read first: with one timeout
+            // for every call, a later call's deadline is later, and no atomic update is needed (a sweeper that
+            // resets the hint after this read visits the table after it, and finds this call there)
+            final long earliest = timed ? nextDeadline.get() : NO_DEADLINE;
+            if (timed && (earliest == NO_DEADLINE || p.deadline - earliest < 0)) {
                 nextDeadline.accumulateAndGet(p.deadline, EARLIER);
             }
             sendLocked(p, b, timeout, unit);
@@ -750,6 +838,14 @@ public final class RpcClient implements AutoCloseable {
         final RpcMethod<?, ?> method = p.method;
         boolean tracked = !p.own;
         try {
+            if (p.batched && connection.offerBatched(b, b.readPosition(), (int) b.readRemaining())) {
+                if (unpublishedSince == 0) {
+                    unpublishedSince = System.nanoTime() | 1;
+                }
+                return;   // published by flush, the next receive or send, or a full ring
+            }
+            // whatever happens next publishes the batch: this request's commit, or a claim that found no room
+            unpublishedSince = 0;
             if (p.own) {
                 if (connection.offer(b, b.readPosition(), (int) b.readRemaining())) {
                     return;
@@ -800,21 +896,25 @@ public final class RpcClient implements AutoCloseable {
 
     private void receiveRounds() {
         while (!closed && failure == null) {
+            final long since = unpublishedSince;
+            if (since != 0 && System.nanoTime() - since >= UNPUBLISHED_NANOS) {
+                flush();   // batched requests nobody published: their answers would never come
+            }
             // idle while another thread receives, or nothing is awaited; a caller that waits for room to send
             // (holding no lock) leaves the receiving, and the deadlines, to this thread
             if (callers.get() > 0 && receiveLock.isLocked() || asyncInFlight.get() == 0) {
                 synchronized (idle) {
                     try {
-                        idle.wait(10);
+                        idle.wait(unpublishedSince != 0 ? 1 : 10);
                     } catch (final InterruptedException e) {
                         return;
                     }
                 }
                 continue;
             }
-            receiverStrategy.await(() -> connection.hasMessage() || callers.get() > 0 && receiveLock.isLocked() || closed,
-                connection.unit().events(), Math.min(untilNextDeadline(System.nanoTime()),
-                    TimeUnit.MILLISECONDS.toNanos(Connection.LIVENESS_SLICE_MS)));
+            final long now = System.nanoTime();
+            receiverStrategy.await(receiverWake, connection.unit().events(), Math.min(untilNextDeadline(now),
+                unpublishedSince != 0 ? UNPUBLISHED_NANOS : TimeUnit.MILLISECONDS.toNanos(Connection.LIVENESS_SLICE_MS)));
             if (receiveLock.tryLock()) {
                 try {
                     if (connection.hasMessage()) {
@@ -861,8 +961,9 @@ public final class RpcClient implements AutoCloseable {
         }
         answered++;   // the receiving thread holds the receive lock: the only writer
         try {
-            in.clear();
-            in.write(buf, RpcFrameDescriptor.body(off), len - RpcFrameDescriptor.HEADER_LENGTH);
+            // decoded in place: the ring's bytes, bounded by this answer (a codec reading past it fails the call)
+            final Bytes<?> in = answerView(buf);
+            in.readPositionRemaining(RpcFrameDescriptor.body(off), len - RpcFrameDescriptor.HEADER_LENGTH);
             switch (status) {
                 case RpcFrameDescriptor.OK:
                     p.complete(p.method.response().decode(in));
@@ -896,6 +997,15 @@ public final class RpcClient implements AutoCloseable {
                 LockSupport.unpark(p.caller);
             }
         }
+    }
+
+    /** {@return the view of {@code ring} answers are decoded through, made once} */
+    private Bytes<?> answerView(final BytesStore<?, ?> ring) {
+        if (ring != inStore) {
+            in = unchecked(ring.bytesForRead());
+            inStore = ring;
+        }
+        return in;
     }
 
     /**

@@ -153,8 +153,7 @@ public final class RpcServer implements AutoCloseable {
             }
         }
     }
-    /** Decode and encode buffers of the polling thread (handlers inline): made and used by it only. */
-    private Bytes<?> pollIn;
+    /** Encode buffer of the polling thread (handlers inline; their requests are decoded in place): used by it only. */
     private Bytes<?> pollOut;
 
     /** Clients the poller watches directly instead of through their events. */
@@ -226,7 +225,6 @@ public final class RpcServer implements AutoCloseable {
         // allocated here, not on the polling thread: the first Chronicle allocation of a JVM initialises
         // its resource releaser, which registers a shutdown hook and fails if a signal is already
         // stopping the JVM (the polling thread then died of ExceptionInInitializerError)
-        pollIn = Bytes.allocateElasticOnHeap();
         pollOut = Bytes.allocateElasticDirect();
         TripwireUnit opened = null;
         boolean held = false;
@@ -257,7 +255,6 @@ public final class RpcServer implements AutoCloseable {
             }
             pollOut.releaseLast();
             pollOut = null;
-            pollIn = null;
             throw e;
         }
         unit = opened;
@@ -573,11 +570,21 @@ public final class RpcServer implements AutoCloseable {
             }
             // what is there, up to SERVE_ROUNDS polls: a client that keeps its ring full (a hostile one, or
             // one faster than its handlers) must not hold the poller from the others, nor from stop()
+            // the responses of handlers run here are published once per poll, a batch: one tripwire at the client
             int round = 0;
-            while (running && c.connection.poll(c.handler, 256) > 0) {
-                if (++round == SERVE_ROUNDS) {
-                    backlog = true;   // served again in the next round, before any wait for events
-                    break;
+            try {
+                while (running && c.connection.poll(c.handler, 256) > 0) {
+                    if (workers == null) {
+                        c.connection.flush();
+                    }
+                    if (++round == SERVE_ROUNDS) {
+                        backlog = true;   // served again in the next round, before any wait for events
+                        break;
+                    }
+                }
+            } finally {
+                if (workers == null) {
+                    c.connection.flush();   // also what a handler that threw left batched
                 }
             }
             if (checkPeer) {
@@ -618,10 +625,9 @@ public final class RpcServer implements AutoCloseable {
         final long body = RpcFrameDescriptor.body(off);
         final int bodyLength = len - RpcFrameDescriptor.HEADER_LENGTH;
         if (workers == null) {
-            final Bytes<?> in = pollIn;
-            in.clear();
-            in.write(buf, body, bodyLength);
-            run(client, callId, methodId, in, pollOut);
+            // decoded in place, from the client's ring (a request the client changes meanwhile is its own loss:
+            // the view stops a codec at the record's end)
+            run(client, callId, methodId, client.request(buf, body, bodyLength), pollOut);
         } else {
             Task t = freeTasks.poll();
             if (t == null) {
@@ -666,10 +672,10 @@ public final class RpcServer implements AutoCloseable {
         }
         try {
             if (workers == null) {
-                client.respond(b);   // handlers run on the polling thread, the only one that sends: no lock
+                client.respond(b, true);   // handlers run on the polling thread, the only one that sends: no lock
             } else {
                 synchronized (client) {
-                    client.respond(b);
+                    client.respond(b, false);
                 }
             }
         } catch (final DsmException e) {

@@ -19,17 +19,44 @@ final class ServedClient {
     /** When the oldest unsent response was queued ({@link System#nanoTime()}), 0 while none waits. */
     volatile long unsentSince;
 
+    /**
+     * A view of this client's ring in the server's memory, through which the polling thread decodes requests
+     * in place (handlers run on it); made on the first request. It reads through a pointer store that owns
+     * none of the ring's memory: nothing to release.
+     */
+    private Bytes<?> view;
+    private net.openhft.chronicle.bytes.BytesStore<?, ?> viewStore;
+
     ServedClient(final Connection connection) {
         this.connection = connection;
     }
 
     /**
+     * {@return the view of {@code ring} positioned on a request's body, {@code [body, body + length)}}
+     * (the polling thread's alone)
+     */
+    Bytes<?> request(final net.openhft.chronicle.bytes.BytesStore<?, ?> ring, final long body, final int length) {
+        if (ring != viewStore) {
+            view = ring.bytesForRead();
+            view.singleThreadedCheckDisabled(true);
+            viewStore = ring;
+        }
+        view.readPositionRemaining(body, length);
+        return view;
+    }
+
+    /**
      * Sends a response now if the ring has room and nothing is queued before it; else queues a copy.
      * Never waits: a client that does not read costs the server memory for what it asked, not time.
+     *
+     * @param batched whether the response only joins the batch the poller publishes after serving this
+     *                client's requests ({@link org.softclan.vmmc.Connection#flush()}: one tripwire at the
+     *                client for all of them), rather than being published now
      */
-    void respond(final Bytes<?> b) {
+    void respond(final Bytes<?> b, final boolean batched) {
         final int length = (int) b.readRemaining();
-        if (unsentSince == 0 && connection.offer(b, b.readPosition(), length)) {
+        if (unsentSince == 0 && (batched ? connection.offerBatched(b, b.readPosition(), length)
+            : connection.offer(b, b.readPosition(), length))) {
             return;
         }
         final byte[] copy = new byte[length];

@@ -278,6 +278,86 @@ class RpcTest {
      * and {@code receive} counts them all.
      */
     @Test
+    @SuppressWarnings("try")   // the server only has to run
+    void batchedCallsWaitForThePublishThenAllAreAnsweredInOneGo() throws Exception {
+        // handlers on the polling thread: the server publishes its answers once per poll too
+        final java.util.concurrent.atomic.AtomicInteger served = new java.util.concurrent.atomic.AtomicInteger();
+        try (Endpoint sep = fabric.openEndpoint("inline");
+             RpcServer inline = RpcServer.create(sep, "inline", new RpcServer.Context()).handle(ECHO, s -> {
+                 served.incrementAndGet();
+                 return s;
+             }).start();
+             RpcClient c = RpcClient.connect(clientEp, "inline", new RpcClient.Context().backgroundReceiver(false), 5,
+                 TimeUnit.SECONDS)) {
+            final List<CompletableFuture<String>> calls = new ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                calls.add(c.callAsyncBatched(ECHO, "b" + i, 10, TimeUnit.SECONDS));
+            }
+            assertEquals(200, c.inFlight());
+            Thread.sleep(100);   // the server polls all along: it must see nothing unpublished
+            assertEquals(0, served.get(), "the server saw no request before the publish");
+            // receive publishes the batch, then waits for its answers
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (c.inFlight() > 0 && System.nanoTime() < deadline) {
+                c.receive(1000, 100, TimeUnit.MILLISECONDS);
+            }
+            for (int i = 0; i < 200; i++) {
+                assertEquals("b" + i, calls.get(i).getNow("not answered"), "call " + i);
+            }
+            assertTrue(!c.flush(), "nothing left unpublished");
+        }
+    }
+
+    @Test
+    void batchedCallsNobodyPublishesAreSentByTheBackgroundReceiver() throws Exception {
+        try (RpcClient c = RpcClient.connect(clientEp, "test", new RpcClient.Context(), 5, TimeUnit.SECONDS)) {
+            final List<CompletableFuture<String>> calls = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                calls.add(c.callAsyncBatched(ECHO, "late" + i, 10, TimeUnit.SECONDS));
+            }
+            for (int i = 0; i < 20; i++) {
+                assertEquals("late" + i, calls.get(i).get(5, TimeUnit.SECONDS));
+            }
+        }
+    }
+
+    @Test
+    @SuppressWarnings("try")   // the server only has to run
+    void batchedAsynchronousAndSynchronousCallsMixedAcrossThreadsEachGetTheirOwnAnswers() throws Exception {
+        try (Endpoint sep = fabric.openEndpoint("inline");
+             RpcServer inline = RpcServer.create(sep, "inline", new RpcServer.Context()).handle(ECHO, s -> s).start();
+             RpcClient c = RpcClient.connect(clientEp, "inline", new RpcClient.Context().backgroundReceiver(false), 5,
+                 TimeUnit.SECONDS)) {
+            final List<CompletableFuture<Void>> threads = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                final int thread = t;
+                threads.add(CompletableFuture.runAsync(() -> {
+                    final List<CompletableFuture<String>> async = new ArrayList<>();
+                    for (int i = 0; i < 300; i++) {
+                        async.add(c.callAsyncBatched(ECHO, "a" + thread + ":" + i, 10, TimeUnit.SECONDS));
+                        if (i % 3 == 0) {
+                            // a synchronous call publishes the batch before it (another thread's too)
+                            assertEquals("s" + thread + ":" + i, c.call(ECHO, "s" + thread + ":" + i, 10, TimeUnit.SECONDS));
+                        } else if (i % 7 == 0) {
+                            c.flush();
+                        }
+                    }
+                    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                    while (!async.get(async.size() - 1).isDone() || async.stream().anyMatch(f -> !f.isDone())) {
+                        c.receive(100, 10, TimeUnit.MILLISECONDS);
+                        assertTrue(System.nanoTime() < deadline, "answers stopped coming");
+                    }
+                    for (int i = 0; i < 300; i++) {
+                        assertEquals("a" + thread + ":" + i, async.get(i).join());
+                    }
+                }, THREADS));
+            }
+            CompletableFuture.allOf(threads.toArray(new CompletableFuture<?>[0])).get(40, TimeUnit.SECONDS);
+            assertEquals(0, c.inFlight());
+        }
+    }
+
+    @Test
     void aThreadThatReceivesForItselfCompletesItsOwnCallsOnItsOwnThread() throws Exception {
         receiveForItself(false);
     }

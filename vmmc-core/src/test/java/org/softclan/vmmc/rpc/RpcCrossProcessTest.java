@@ -67,6 +67,82 @@ class RpcCrossProcessTest {
         }
     }
 
+    /**
+     * A server serving a batch with its handlers inline (their answers published once per poll of 256) is
+     * killed (-9) after it ran part of its second batch: the answers it published arrive, every other call
+     * fails as SERVER_GONE within 5 s, including the calls that ran but whose answers were never published,
+     * and no answer is invented.
+     */
+    @Test
+    void serverKilledMidBatchFailsEveryUnansweredCallAndInventsNoAnswer() throws Exception {
+        final int calls = 600;
+        try (JvmProcess inline = JvmProcess.start(RpcServerMain.class, fabric.root().toString(), "batch", "ledger",
+                 "inline")) {
+            inline.expectLine("serving", 30, TimeUnit.SECONDS);
+            try (RpcClient c = RpcClient.connect(test, "batch", new RpcClient.Context(), 10, TimeUnit.SECONDS)) {
+                final List<CompletableFuture<Long>> futures = new ArrayList<>();
+                for (long token = 1; token <= calls; token++) {
+                    futures.add(c.callAsyncBatched(RpcServerMain.SLOW_RECORD, token, 60, TimeUnit.SECONDS));
+                }
+                assertTrue(c.flush(), "the batch was left for the flush");
+                // a millisecond per call: the first poll's 256 answers are published at about 260 ms, the
+                // second poll's at about 520; the kill lands in between
+                final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (ran(calls) < 300 && System.nanoTime() < deadline) {
+                    Thread.sleep(1);
+                }
+                assertTrue(ran(calls) >= 300, "the server ran only " + ran(calls) + " calls in 60 s");
+                inline.kill();
+                final long killedAt = System.nanoTime();
+                int answered = 0;
+                int gone = 0;
+                int ranUnanswered = 0;
+                for (int i = 0; i < calls; i++) {
+                    final long token = i + 1;
+                    try {
+                        assertEquals(token, futures.get(i).get(20, TimeUnit.SECONDS));
+                        assertEquals(1, ledger.getLongAcquire(8 * token), "call " + token + " answered but never ran");
+                        answered++;
+                    } catch (final java.util.concurrent.ExecutionException e) {
+                        final RpcException r = (RpcException) e.getCause();
+                        assertEquals(RpcException.Kind.SERVER_GONE, r.kind(), r.getMessage());
+                        gone++;
+                        if (ledger.getLongAcquire(8 * token) == 1) {
+                            ranUnanswered++;
+                        }
+                    }
+                }
+                final long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
+                System.out.println("server killed mid-batch: " + answered + " answered, " + gone + " failed as gone ("
+                    + ranUnanswered + " of them ran, their answers unpublished), all settled " + tookMs + " ms after the kill");
+                assertTrue(tookMs < 5000, "the calls took " + tookMs + " ms to fail after the kill");
+                assertTrue(answered >= 256, "the first poll's answers were published: " + answered);
+                assertTrue(ranUnanswered > 0, "the kill landed inside a batch: calls ran whose answers were not published");
+                assertEquals(calls, answered + gone);
+                assertEquals(0, c.inFlight());
+            }
+        }
+        // the name is free again for a new server, and calls on it succeed
+        try (JvmProcess again = JvmProcess.start(RpcServerMain.class, fabric.root().toString(), "batch", "ledger",
+                 "inline")) {
+            again.expectLine("serving", 30, TimeUnit.SECONDS);
+            try (RpcClient c = RpcClient.connect(test, "batch", new RpcClient.Context(), 10, TimeUnit.SECONDS)) {
+                assertEquals(7L, c.call(RpcServerMain.RECORD, 7L, 10, TimeUnit.SECONDS));
+            }
+        }
+    }
+
+    /** {@return how many of the tokens 1..n the server marked as run} */
+    private int ran(final int n) {
+        int k = 0;
+        for (int t = 1; t <= n; t++) {
+            if (ledger.getLongAcquire(8L * t) == 1) {
+                k++;
+            }
+        }
+        return k;
+    }
+
     @Test
     void serverKilledMidLoadFailsCallsFastAndNoCallThatDidNotRunIsReportedDone() throws Exception {
         final AtomicLong tokens = new AtomicLong(1);

@@ -18,7 +18,12 @@ public interface Codec<T> {
     void encode(T value, Bytes<?> out);
 
     /**
-     * Reads a value from the read position of {@code in}.
+     * Reads a value from the read position of {@code in}. {@code in} is lent for the call only: it is reused
+     * for the next message, and may be a view of the ring in shared memory, bounded by the message (the
+     * answers a client receives, and the requests of handlers run on a server's polling thread, are decoded
+     * in place). Keep no reference to it or to a slice of it; copy what must outlive the call. What the peer
+     * wrote is input: a decoder checks counts and lengths before it allocates or reads by them (reading past
+     * the message throws, and fails that call only).
      *
      * @param in the buffer read from; its read position advances past the encoding
      * @return the value, as {@link #encode} was given it

@@ -646,7 +646,8 @@ public final class RpcClient implements AutoCloseable {
      * Never waits: returns 0 at once if another thread is receiving (it completes the calls).
      *
      * @param limit the most answers to handle, at least 1
-     * @return answers handled (0: none had arrived, or another thread is receiving)
+     * @return answers handled, late ones to calls that had timed out included (0: none had arrived, or another
+     *         thread is receiving)
      * @throws IllegalArgumentException if {@code limit < 1}
      * @throws IllegalStateException    if called from code that runs while this thread receives (a future's
      *                                  dependent action)
@@ -681,8 +682,8 @@ public final class RpcClient implements AutoCloseable {
      * @param limit   the most answers to handle, at least 1
      * @param timeout the longest wait for an answer, in {@code unit}s
      * @param unit    the unit of {@code timeout}
-     * @return answers this thread handled; 0 if none arrived within the timeout, no asynchronous call was in
-     *         flight, or another thread handled them
+     * @return answers this thread handled (late ones to calls that had timed out included); 0 if none arrived
+     *         within the timeout, no asynchronous call was in flight, or another thread handled them
      * @throws RpcException             {@link RpcException.Kind#SERVER_GONE} if the server is gone or this client
      *                                  is closed (every call in flight has failed with it)
      * @throws IllegalArgumentException if {@code limit < 1}
@@ -955,7 +956,8 @@ public final class RpcClient implements AutoCloseable {
         }
         final long id = RpcFrameDescriptor.callId(buf, off);
         final int status = RpcFrameDescriptor.status(buf, off);
-        final Pending p = own != null && own.id == id ? own : take(id);
+        // a second answer to the receiving thread's own call (a server that answers twice) finds it done
+        final Pending p = own != null && own.id == id ? own.done ? null : own : take(id);
         if (p == null) {
             return;   // timed out meanwhile
         }
@@ -996,6 +998,16 @@ public final class RpcClient implements AutoCloseable {
             if (p.caller != null && p.caller != Thread.currentThread()) {
                 LockSupport.unpark(p.caller);
             }
+        } catch (final Error e) {
+            // any other error (a fault of the ring cut from outside, reported as an InternalError) goes on up,
+            // and fails the client there; the call taken from the table fails now, or its caller would wait
+            // for an answer nobody will hand it
+            p.fail(new RpcException(RpcException.Kind.SERVER_GONE, "call of " + p.method.name()
+                + ": the response could not be read: " + e));
+            if (p.caller != null && p.caller != Thread.currentThread()) {
+                LockSupport.unpark(p.caller);
+            }
+            throw e;
         }
     }
 

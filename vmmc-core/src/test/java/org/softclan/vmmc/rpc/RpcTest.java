@@ -357,6 +357,42 @@ class RpcTest {
         }
     }
 
+    /**
+     * A server that answers a synchronous call twice, both answers published together: the caller, which
+     * receives its own answer, gets the first; the second finds the call done and is dropped.
+     */
+    @Test
+    void aSecondAnswerToACallCannotReplaceTheFirst() throws Exception {
+        final Endpoint evil = fabric.openEndpoint("evil");
+        try (org.softclan.vmmc.Listener l = org.softclan.vmmc.Vmmc.listen(evil, "twice", new org.softclan.vmmc.ConnectionContext())) {
+            final CompletableFuture<RpcClient> connecting = CompletableFuture.supplyAsync(() -> RpcClient.connect(clientEp,
+                "twice", new RpcClient.Context().backgroundReceiver(false), 5, TimeUnit.SECONDS), THREADS);
+            final org.softclan.vmmc.Connection s = l.accept(5, TimeUnit.SECONDS);
+            final RpcClient c = connecting.get(5, TimeUnit.SECONDS);
+            final CompletableFuture<Void> server = CompletableFuture.runAsync(() -> {
+                final long[] id = {0};
+                while (id[0] == 0) {
+                    s.receive((buf, off, len) -> id[0] = RpcFrameDescriptor.callId(buf, off), 1, 5, TimeUnit.SECONDS);
+                }
+                final net.openhft.chronicle.bytes.Bytes<?> b = net.openhft.chronicle.bytes.Bytes.allocateElasticOnHeap();
+                for (final String answer : List.of("first", "second")) {
+                    b.clear();
+                    RpcFrameDescriptor.writeResponseHeader(b, id[0], RpcFrameDescriptor.OK);
+                    Codecs.STRING.encode(answer, b);
+                    assertTrue(s.offerBatched(b.bytesStore(), b.readPosition(), (int) b.readRemaining()));
+                }
+                s.flush();   // both at once: the caller handles them in one receive
+            }, THREADS);
+            try {
+                assertEquals("first", c.call(ECHO, "x", 5, TimeUnit.SECONDS));
+                server.get(5, TimeUnit.SECONDS);
+                assertEquals(0, c.inFlight());
+            } finally {
+                c.close();
+            }
+        }
+    }
+
     @Test
     void aThreadThatReceivesForItselfCompletesItsOwnCallsOnItsOwnThread() throws Exception {
         receiveForItself(false);

@@ -54,9 +54,14 @@ public final class RpcBenchCommand implements Callable<Integer> {
     boolean backgroundReceiver;
 
     @Option(names = "--batch", defaultValue = "true", fallbackValue = "true", arity = "0..1", negatable = true,
-        description = "send asynchronous calls batched, published together when the window is full, as the TCP loop"
-            + " flushes once (default: ${DEFAULT-VALUE}; --no-batch publishes each call)")
+        description = "send asynchronous calls batched, published --batch-limit at a time or when the window is full, as"
+            + " the TCP loop writes the calls that fit and flushes once (default: ${DEFAULT-VALUE}; --no-batch publishes"
+            + " each call)")
     boolean batch;
+
+    @Option(names = "--batch-limit", defaultValue = "16", paramLabel = "N",
+        description = "batched calls published together at most (the RPC clients' batchLimit; default: ${DEFAULT-VALUE})")
+    int batchLimit;
 
     @Option(names = "--out", paramLabel = "DIR", description = "where results go (default: bench-results/rpc-TIME)")
     Path out;
@@ -68,7 +73,7 @@ public final class RpcBenchCommand implements Callable<Integer> {
         final RpcBench bench;
         try {
             bench = new RpcBench(transports, threads, inFlight, clients, rate, seconds, warmSeconds, rounds, serverWait,
-                backgroundReceiver, batch, where, System.err);
+                backgroundReceiver, batch, where, System.err).batchLimit(batchLimit);
         } catch (final IllegalArgumentException e) {
             System.err.println("rpc: " + e.getMessage());
             return 2;

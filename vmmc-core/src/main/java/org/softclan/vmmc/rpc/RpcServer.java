@@ -237,7 +237,7 @@ public final class RpcServer implements AutoCloseable {
                 throw new org.softclan.dsm.ClosedException("RPC server '" + service + "': the endpoint closed");
             }
             listener = Vmmc.listen(endpoint, service, new ConnectionContext().ringCapacity(ctx.ringCapacity)
-                .mode(Connection.Mode.EVENTS).unit(opened).waitStrategy(ctx.strategy));
+                .mode(Connection.Mode.valueOf(System.getProperty("rpcmode", "EVENTS"))).unit(opened).waitStrategy(ctx.strategy));
             // closing the endpoint closes this server (its threads stop) before the unit and the listener it
             // polls: the endpoint closes what was registered newest first
             endpoint.closeFirst(this);

@@ -287,8 +287,8 @@ class RpcTest {
                  served.incrementAndGet();
                  return s;
              }).start();
-             RpcClient c = RpcClient.connect(clientEp, "inline", new RpcClient.Context().backgroundReceiver(false), 5,
-                 TimeUnit.SECONDS)) {
+             RpcClient c = RpcClient.connect(clientEp, "inline", new RpcClient.Context().backgroundReceiver(false)
+                 .batchLimit(1000), 5, TimeUnit.SECONDS)) {
             final List<CompletableFuture<String>> calls = new ArrayList<>();
             for (int i = 0; i < 200; i++) {
                 calls.add(c.callAsyncBatched(ECHO, "b" + i, 10, TimeUnit.SECONDS));
@@ -305,6 +305,40 @@ class RpcTest {
                 assertEquals("b" + i, calls.get(i).getNow("not answered"), "call " + i);
             }
             assertTrue(!c.flush(), "nothing left unpublished");
+        }
+    }
+
+    @Test
+    @SuppressWarnings("try")   // the server only has to run
+    void aBatchIsPublishedWhenItReachesTheBatchLimit() throws Exception {
+        final java.util.concurrent.atomic.AtomicInteger served = new java.util.concurrent.atomic.AtomicInteger();
+        try (Endpoint sep = fabric.openEndpoint("inline");
+             RpcServer inline = RpcServer.create(sep, "inline", new RpcServer.Context()).handle(ECHO, s -> {
+                 served.incrementAndGet();
+                 return s;
+             }).start();
+             RpcClient c = RpcClient.connect(clientEp, "inline", new RpcClient.Context().backgroundReceiver(false)
+                 .batchLimit(8), 5, TimeUnit.SECONDS)) {
+            for (int i = 0; i < 7; i++) {
+                c.callAsyncBatched(ECHO, "b" + i, 10, TimeUnit.SECONDS);
+            }
+            Thread.sleep(50);
+            assertEquals(0, served.get(), "seven of a batch of eight wait unpublished");
+            c.callAsyncBatched(ECHO, "b7", 10, TimeUnit.SECONDS);
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (served.get() < 8 && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            assertEquals(8, served.get(), "the eighth published the batch, with no flush and no receive");
+            c.callAsyncBatched(ECHO, "b8", 10, TimeUnit.SECONDS);
+            Thread.sleep(50);
+            assertEquals(8, served.get(), "the next batch starts unpublished");
+            assertTrue(c.flush());
+            while (c.inFlight() > 0 && System.nanoTime() < deadline) {
+                c.receive(100, 100, TimeUnit.MILLISECONDS);
+            }
+            assertEquals(0, c.inFlight());
+            assertThrows(IllegalArgumentException.class, () -> new RpcClient.Context().batchLimit(0));
         }
     }
 

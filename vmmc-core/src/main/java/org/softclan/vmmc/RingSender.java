@@ -103,7 +103,7 @@ final class RingSender {
         checkLength(length);
         final long need = recordLength(length);
         if (via != null) {
-            publish();   // a batch written by PIO first: the engine's ordered store of the pointer covers it
+            publishOrGone();   // a batch written by PIO first: the engine's ordered store of the pointer covers it
             if (!eagerAsked) {
                 askEagerPublish();
             }
@@ -112,7 +112,7 @@ final class RingSender {
         // peer's mapping (such as reading the peer's own read position) would wait for the engine
         if (!(via == null ? hasRoom(need) : hasPublishedRoom(need))) {
             // a batch the peer cannot see yet, it cannot read either: published before giving up or waiting
-            publish();
+            publishOrGone();
             if (timeoutNanos < 0) {
                 health.checkPeer();
                 return Connection.BACK_PRESSURED;
@@ -222,6 +222,15 @@ final class RingSender {
         tx.putLongRelease(WRITE_POINTER_OFFSET, writePos);
         publishedPos = writePos;
         return true;
+    }
+
+    /** As {@link #publish}, a region gone being the peer gone. */
+    private void publishOrGone() {
+        try {
+            publish();
+        } catch (final StaleRegionException e) {
+            throw health.peerGone();
+        }
     }
 
     /** {@return whether records committed as a batch wait for {@link #publish}} */

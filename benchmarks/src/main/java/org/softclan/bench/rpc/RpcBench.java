@@ -55,6 +55,7 @@ public final class RpcBench {
     private final boolean backgroundReceiver;
     private final boolean batch;
     private int batchLimit = 16;
+    private boolean futures;
     private final Path dir;
     private final PrintStream log;
 
@@ -124,6 +125,18 @@ public final class RpcBench {
             throw new IllegalArgumentException("batch limit " + requests + ": at least 1 request");
         }
         this.batchLimit = requests;
+        return this;
+    }
+
+    /**
+     * Sets how asynchronous calls complete: through a {@link java.util.concurrent.CompletableFuture} each, or a
+     * reused {@link org.softclan.vmmc.rpc.RpcCallback} (the default).
+     *
+     * @param on whether to use futures
+     * @return this
+     */
+    public RpcBench futures(final boolean on) {
+        this.futures = on;
         return this;
     }
 
@@ -259,6 +272,35 @@ public final class RpcBench {
         }
     }
 
+    /** The callback of one call in flight, reused for call after call. */
+    private static final class Slot implements org.softclan.vmmc.rpc.RpcCallback<Long> {
+        private final Meter meter;
+        private final AtomicInteger outstanding;
+        private final AtomicReference<Throwable> failed;
+        private final java.util.concurrent.ArrayBlockingQueue<Slot> free;
+        long arg;
+        long sent;
+
+        Slot(final Meter meter, final AtomicInteger outstanding, final AtomicReference<Throwable> failed,
+             final java.util.concurrent.ArrayBlockingQueue<Slot> free) {
+            this.meter = meter;
+            this.outstanding = outstanding;
+            this.failed = failed;
+            this.free = free;
+        }
+
+        @Override
+        public void onComplete(final Long result, final org.softclan.vmmc.rpc.RpcException e) {
+            final long now = System.nanoTime();
+            if (e != null || result != arg) {
+                failed.compareAndSet(null, e != null ? e : new IllegalStateException("call " + arg + " answered " + result));
+            }
+            meter.completed(sent, now);
+            free.offer(this);
+            outstanding.decrementAndGet();
+        }
+    }
+
     private void rpcLoad(final RpcClient c, final int thread, final Meter meter) {
         long due = System.nanoTime();
         long n = (long) thread << 40;
@@ -277,6 +319,7 @@ public final class RpcBench {
         }
         final AtomicInteger outstanding = new AtomicInteger();
         final AtomicReference<Throwable> failed = new AtomicReference<>();
+        final java.util.concurrent.ArrayBlockingQueue<Slot> free = new java.util.concurrent.ArrayBlockingQueue<>(inFlight + 1);
         while (meter.running(due) && failed.get() == null) {
             if (outstanding.get() >= inFlight) {
                 c.receive(inFlight, 10, TimeUnit.SECONDS);   // this thread completes its calls: no hand-off
@@ -287,15 +330,31 @@ public final class RpcBench {
             final long sent = due;
             // batched: published by the receive when the window is full (a fixed rate publishes each call: the
             // next one waits for its send time)
-            (batch && meter.period == 0 ? c.callAsyncBatched(RpcBenchPeer.ECHO, arg, 10, TimeUnit.SECONDS)
-                : c.callAsync(RpcBenchPeer.ECHO, arg, 10, TimeUnit.SECONDS)).whenComplete((result, e) -> {
-                final long now = System.nanoTime();
-                if (e != null || result != arg) {
-                    failed.compareAndSet(null, e != null ? e : new IllegalStateException("call " + arg + " answered " + result));
+            final boolean batched = batch && meter.period == 0;
+            if (futures) {
+                (batched ? c.callAsyncBatched(RpcBenchPeer.ECHO, arg, 10, TimeUnit.SECONDS)
+                    : c.callAsync(RpcBenchPeer.ECHO, arg, 10, TimeUnit.SECONDS)).whenComplete((result, e) -> {
+                    final long now = System.nanoTime();
+                    if (e != null || result != arg) {
+                        failed.compareAndSet(null, e != null ? e : new IllegalStateException("call " + arg + " answered " + result));
+                    }
+                    meter.completed(sent, now);
+                    outstanding.decrementAndGet();
+                });
+            } else {
+                // a reused callback per call in flight: the load allocates nothing per call either
+                Slot slot = free.poll();
+                if (slot == null) {
+                    slot = new Slot(meter, outstanding, failed, free);
                 }
-                meter.completed(sent, now);
-                outstanding.decrementAndGet();
-            });
+                slot.arg = arg;
+                slot.sent = sent;
+                if (batched) {
+                    c.callAsyncBatched(RpcBenchPeer.ECHO, arg, 10, TimeUnit.SECONDS, slot);
+                } else {
+                    c.callAsync(RpcBenchPeer.ECHO, arg, 10, TimeUnit.SECONDS, slot);
+                }
+            }
             due = meter.next(due);
         }
         final long drain = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
@@ -374,14 +433,16 @@ public final class RpcBench {
             + " connection(s) (TCP: a connection per thread), %s, %s; a null call (a long echoed); %.1f s measured"
             + " after %.1f s, %d round(s), a fresh server JVM per run; the RPC server polls with '%s' and runs the"
             + " handler on its polling thread; the RPC clients %s a background receiver (a load thread whose window is"
-            + " full receives for itself)%s.%n%n", Runtime.getRuntime().availableProcessors(), threads, clients,
+            + " full receives for itself)%s.%s%n%n", Runtime.getRuntime().availableProcessors(), threads, clients,
             inFlight == 1 ? "synchronous calls" : "up to " + inFlight + " asynchronous calls in flight per thread",
             rate > 0 ? String.format(Locale.ROOT, "%.0f calls/s in all, latency from each call's intended send time", rate)
                 : "as fast as possible, latency from each call's send",
             seconds, warmSeconds, rounds, serverWait, backgroundReceiver ? "with" : "without",
             inFlight > 1 && rate == 0 ? batch ? "; calls sent batched (published " + batchLimit + " at a time, or when the"
                 + " window is full and the thread receives, as the TCP loop writes the calls that fit and flushes once)"
-                : "; each call published as it is sent" : ""));
+                : "; each call published as it is sent" : "",
+            inFlight > 1 ? futures ? " Asynchronous calls complete through a CompletableFuture each." : " Asynchronous calls"
+                + " complete through a reused callback each (RpcCallback: no allocation per call)." : ""));
         md.append("| transport | calls/s | range | p50 us | p99 us | max us |\n|---|---:|---:|---:|---:|---:|\n");
         final Map<String, Double> medians = new LinkedHashMap<>();
         for (final Map.Entry<String, List<Run>> e : runs.entrySet()) {

@@ -63,6 +63,11 @@ public final class RpcBenchCommand implements Callable<Integer> {
         description = "batched calls published together at most (the RPC clients' batchLimit; default: ${DEFAULT-VALUE})")
     int batchLimit;
 
+    @Option(names = "--futures", defaultValue = "false", fallbackValue = "true", arity = "0..1",
+        description = "complete asynchronous calls through a CompletableFuture each (default: ${DEFAULT-VALUE}: a"
+            + " reused RpcCallback each, no allocation per call)")
+    boolean futures;
+
     @Option(names = "--out", paramLabel = "DIR", description = "where results go (default: bench-results/rpc-TIME)")
     Path out;
 
@@ -73,7 +78,7 @@ public final class RpcBenchCommand implements Callable<Integer> {
         final RpcBench bench;
         try {
             bench = new RpcBench(transports, threads, inFlight, clients, rate, seconds, warmSeconds, rounds, serverWait,
-                backgroundReceiver, batch, where, System.err).batchLimit(batchLimit);
+                backgroundReceiver, batch, where, System.err).batchLimit(batchLimit).futures(futures);
         } catch (final IllegalArgumentException e) {
             System.err.println("rpc: " + e.getMessage());
             return 2;

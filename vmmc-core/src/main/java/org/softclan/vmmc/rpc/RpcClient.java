@@ -32,6 +32,12 @@ import org.softclan.vmmc.Vmmc;
  * dies, every call in flight fails with {@link RpcException.Kind#SERVER_GONE} at once. A call is
  * reported as succeeded only when the server's response to it arrived.
  *
+ * <p><b>Batches</b>: {@link #callAsyncBatched} leaves a request unpublished, so that many are published with
+ * one store of the server's write pointer (one tripwire, one wake-up); see there for when a batch goes out.
+ * <b>Allocation</b>: none per call once warmed up for {@link #call} (a record per thread) and for the
+ * asynchronous calls with an {@link RpcCallback} (pooled records); a call with a future allocates the future
+ * and its record.
+ *
  * <p>Timeouts need no timer thread: an asynchronous call's deadline is kept with the call, and whichever
  * thread receives (a caller, a thread in {@code poll}/{@code receive}, or the background receiver, which
  * wakes by the earliest deadline) fails the calls whose deadline passed, at most about
@@ -169,6 +175,14 @@ public final class RpcClient implements AutoCloseable {
     private volatile boolean closed;
     private volatile RpcException failure;
 
+    /**
+     * Records of asynchronous calls with a callback, free for reuse: taken by senders, given back as each call
+     * completes (a bounded array queue: neither allocates).
+     */
+    final java.util.concurrent.ArrayBlockingQueue<Pending> freeCalls = new java.util.concurrent.ArrayBlockingQueue<>(FREE_CALLS);
+    /** Call records kept for reuse at most (beyond, a completed record is left to the collector). */
+    private static final int FREE_CALLS = 4096;
+
     /** Calls in flight that take the pending table's fast path (more go to its overflow map). */
     private static final int PENDING_SLOTS = 256;
     /** {@link #nextDeadline} when no asynchronous call has a deadline. */
@@ -218,8 +232,12 @@ public final class RpcClient implements AutoCloseable {
         boolean own;
         /** Whether the request joins a batch published later ({@link RpcClient#callAsyncBatched}). */
         boolean batched;
-        /** Whether this asynchronous call was the only one in flight when sent (the background receiver may idle). */
-        boolean first;
+        /**
+         * A pooled asynchronous call's callback ({@link RpcClient#callAsync(RpcMethod, Object, long, TimeUnit,
+         * RpcCallback)}), or {@code null}. Cleared as the call completes; the record then goes back to its
+         * client's pool.
+         */
+        RpcCallback<Object> callback;
 
         Pending(final long id, final RpcMethod<?, ?> method, final CompletableFuture<Object> future,
                 final Thread caller) {
@@ -245,6 +263,8 @@ public final class RpcClient implements AutoCloseable {
         void complete(final Object r) {
             if (future != null) {
                 future.complete(r);
+            } else if (callback != null) {
+                deliver(r, null);
             } else {
                 result = r;
                 done = true;
@@ -254,9 +274,32 @@ public final class RpcClient implements AutoCloseable {
         void fail(final RpcException e) {
             if (future != null) {
                 future.completeExceptionally(e);
+            } else if (callback != null) {
+                deliver(null, e);
             } else {
                 error = e;
                 done = true;
+            }
+        }
+
+        /**
+         * Hands a pooled call's outcome to its callback, after giving the record back to the pool (a call the
+         * callback sends may reuse it). Whoever took the call out of the table of pending calls runs this,
+         * exactly once.
+         */
+        @SuppressWarnings("unchecked")
+        private void deliver(final Object r, final RpcException e) {
+            final RpcCallback<Object> cb = callback;
+            final RpcClient c = client;
+            callback = null;
+            method = null;
+            client = null;
+            c.freeCalls.offer(this);   // full: left to the collector
+            try {
+                cb.onComplete(r, e);
+            } catch (final RuntimeException | Error t) {
+                final Thread me = Thread.currentThread();
+                me.getUncaughtExceptionHandler().uncaughtException(me, t);
             }
         }
 
@@ -478,6 +521,18 @@ public final class RpcClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Fails the call {@code id} (its deadline passed), unless it was answered meanwhile. By id, read before
+     * its record's deadline: a pooled record may be completed and reused for a later call while a sweeper
+     * looks at it, and the later call's id is not this one.
+     */
+    private void expireId(final long id) {
+        final Pending p = take(id);
+        if (p != null) {
+            p.fail(timedOut(p, p.timeoutNanos));
+        }
+    }
+
     private RpcException timedOut(final Pending p, final long timeoutNanos) {
         return new RpcException(RpcException.Kind.TIMEOUT, "call of " + p.method.name() + " on '" + service
             + "' got no answer within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
@@ -485,8 +540,12 @@ public final class RpcClient implements AutoCloseable {
 
     /** Records a call as in flight. */
     private void track(final Pending p) {
-        if (p.caller == null) {
-            p.first = asyncInFlight.incrementAndGet() == 1;
+        // the background receiver idles while no asynchronous call is in flight (or a thread receives, which
+        // notifies it when leaving): woken by the first call only
+        if (p.caller == null && asyncInFlight.incrementAndGet() == 1 && receiver != null && callers.get() == 0) {
+            synchronized (idle) {
+                idle.notifyAll();
+            }
         }
         pending.add(p.id, p);
     }
@@ -559,13 +618,15 @@ public final class RpcClient implements AutoCloseable {
     }
 
     private final java.util.function.Consumer<Pending> sweeper = p -> {
+        final long id = p.id;   // first: see expireId
         if (p.caller != null || p.timeoutNanos == 0) {
             return;   // a synchronous caller keeps its own deadline
         }
-        if (System.nanoTime() - p.deadline >= 0) {
-            expire(p, p.timeoutNanos);
+        final long deadline = p.deadline;
+        if (System.nanoTime() - deadline >= 0) {
+            expireId(id);
         } else {
-            nextDeadline.accumulateAndGet(p.deadline, EARLIER);
+            nextDeadline.accumulateAndGet(deadline, EARLIER);
         }
     };
 
@@ -643,6 +704,61 @@ public final class RpcClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends a call as {@link #callAsync(RpcMethod, Object, long, TimeUnit)} does, with a callback instead of a
+     * future: no allocation per call once warmed up (the call's record is reused after its callback returns).
+     * The callback runs exactly once, on the thread that completes the call ({@link RpcCallback}); on this
+     * thread, before this returns, if the request could not be sent.
+     *
+     * @param method   the method to call
+     * @param argument the argument, encoded on this thread (an exception the codec throws reaches the caller as
+     *                 it is; nothing is sent and the callback does not run)
+     * @param timeout  the call's timeout, in {@code unit}s, counted from when the request is encoded
+     * @param unit     the unit of {@code timeout}
+     * @param callback receives the result or the failure
+     * @param <Q>      the argument type
+     * @param <R>      the result type
+     */
+    public <Q, R> void callAsync(final RpcMethod<Q, R> method, final Q argument, final long timeout, final TimeUnit unit,
+                                 final RpcCallback<? super R> callback) {
+        callPooled(method, argument, timeout, unit, callback, false);
+    }
+
+    /**
+     * As {@link #callAsyncBatched(RpcMethod, Object, long, TimeUnit)}, with a callback instead of a future (see
+     * {@link #callAsync(RpcMethod, Object, long, TimeUnit, RpcCallback)}).
+     *
+     * @param method   the method to call
+     * @param argument the argument, encoded on this thread
+     * @param timeout  the call's timeout, in {@code unit}s, counted from when the request is encoded
+     * @param unit     the unit of {@code timeout}
+     * @param callback receives the result or the failure
+     * @param <Q>      the argument type
+     * @param <R>      the result type
+     */
+    public <Q, R> void callAsyncBatched(final RpcMethod<Q, R> method, final Q argument, final long timeout,
+                                        final TimeUnit unit, final RpcCallback<? super R> callback) {
+        callPooled(method, argument, timeout, unit, callback, true);
+    }
+
+    @SuppressWarnings("unchecked")
+    private <Q, R> void callPooled(final RpcMethod<Q, R> method, final Q argument, final long timeout,
+                                   final TimeUnit unit, final RpcCallback<? super R> callback, final boolean batched) {
+        java.util.Objects.requireNonNull(callback, "callback");
+        Pending p = freeCalls.poll();
+        if (p == null) {
+            p = new Pending(0, null, null, null);
+        }
+        p.id = 0;
+        p.method = method;
+        p.client = this;
+        p.callback = (RpcCallback<Object>) callback;
+        p.batched = batched;
+        p.own = false;
+        p.timeoutNanos = 0;
+        send(p, argument, timeout, unit, true, false);   // p may be completed, and reused, by now
+    }
+
     /** How long the background receiver leaves batched requests unpublished, at most (microseconds). */
     static final long UNPUBLISHED_MICROS = 1000;
     private static final long UNPUBLISHED_NANOS = TimeUnit.MICROSECONDS.toNanos(UNPUBLISHED_MICROS);
@@ -656,13 +772,6 @@ public final class RpcClient implements AutoCloseable {
         @SuppressWarnings("unchecked")
         final CompletableFuture<R> f = (CompletableFuture<R>) (CompletableFuture<?>) send(call, argument, timeout,
             unit, true, false).future;
-        // the background receiver idles while no asynchronous call is in flight (or a thread receives, which
-        // notifies it when leaving): woken by the first call only
-        if (receiver != null && call.first && callers.get() == 0) {
-            synchronized (idle) {
-                idle.notifyAll();
-            }
-        }
         return f;
     }
 
@@ -834,7 +943,18 @@ public final class RpcClient implements AutoCloseable {
             final Bytes<?> b = out;
             b.clear();
             RpcFrameDescriptor.writeRequestHeader(b, id, method.id());
-            method.request().encode(argument, b);
+            try {
+                method.request().encode(argument, b);
+            } catch (final RuntimeException | Error e) {
+                if (p.callback != null) {
+                    // nothing sent, the call in no table and not completed: a pooled record goes back unused
+                    p.callback = null;
+                    p.method = null;
+                    p.client = null;
+                    freeCalls.offer(p);
+                }
+                throw e;
+            }
             if (b.readRemaining() > connection.maxMessage()) {
                 p.fail(new RpcException(RpcException.Kind.NOT_SENT, "call of " + method.name()
                     + ": the request is " + b.readRemaining() + " bytes; at most " + connection.maxMessage() + " fit"));

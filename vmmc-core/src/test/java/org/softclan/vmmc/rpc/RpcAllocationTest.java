@@ -31,6 +31,61 @@ class RpcAllocationTest {
         measure(2);
     }
 
+    /**
+     * Asynchronous calls with a callback, 64 in flight, published in batches and received by the calling thread:
+     * no allocation per call on it once warmed up (pooled call records, a callback made once).
+     */
+    @Test
+    @Timeout(120)
+    void asynchronousCallsWithACallbackAllocateNothingPerCall() {
+        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        try (Fabric fabric = Fabric.createTemporary();
+             RpcServer server = RpcServer.create(fabric.openEndpoint("server"), "alloc",
+                 new RpcServer.Context().waitStrategy(WaitStrategy.busySpin())).handle(ECHO, x -> x).start();
+             RpcClient c = RpcClient.connect(fabric.openEndpoint("client"), "alloc",
+                 new RpcClient.Context().waitStrategy(WaitStrategy.busySpin()).backgroundReceiver(false), 5,
+                 TimeUnit.SECONDS)) {
+            final long[] answered = {0, 0, 0};   // answers, their sum, failures
+            final RpcCallback<Long> done = (r, e) -> {
+                if (e != null) {
+                    answered[2]++;
+                } else {
+                    answered[0]++;
+                    answered[1] += r;
+                }
+            };
+            pipeline(c, done, answered, 50_000);   // warm-up
+            final long me = Thread.currentThread().getId();
+            final long before = threads.getThreadAllocatedBytes(me);
+            final long sumBefore = answered[1];
+            final int calls = 100_000;
+            pipeline(c, done, answered, calls);
+            final long bytes = threads.getThreadAllocatedBytes(me) - before;
+            System.out.println("100 000 asynchronous calls with a callback allocated " + bytes + " bytes on the calling"
+                + " thread (" + (double) bytes / calls + " per call)");
+            assertEquals(0, answered[2], "no call failed");
+            assertEquals(7L * calls, answered[1] - sumBefore);
+            assertTrue(bytes < calls / 10, bytes + " bytes allocated in " + calls + " calls");
+            assertEquals(1, server.clients());
+        }
+    }
+
+    /** {@code calls} calls of 7, at most 64 in flight, sent batched; returns when every one is answered. */
+    private static void pipeline(final RpcClient c, final RpcCallback<Long> done, final long[] answered, final int calls) {
+        final long target = answered[0] + answered[2] + calls;
+        for (int i = 0; i < calls; i++) {
+            while (c.inFlight() >= 64) {
+                c.receive(64, 5, TimeUnit.SECONDS);
+            }
+            c.callAsyncBatched(ECHO, 7L, 5, TimeUnit.SECONDS, done);
+        }
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (answered[0] + answered[2] < target && System.nanoTime() < deadline) {
+            c.receive(64, 100, TimeUnit.MILLISECONDS);
+        }
+        assertEquals(target, answered[0] + answered[2], "every call answered");
+    }
+
     private static void measure(final int workers) {
         final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         assertTrue(threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled(),

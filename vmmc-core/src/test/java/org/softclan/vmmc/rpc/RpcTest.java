@@ -428,6 +428,90 @@ class RpcTest {
     }
 
     @Test
+    void callbacksFromManyThreadsEachGetTheirOwnAnswerOnceAndFailuresArriveToo() throws Exception {
+        try (RpcClient c = RpcClient.connect(clientEp, "test", new RpcClient.Context(), 5, TimeUnit.SECONDS)) {
+            final int perThread = 2000;
+            final java.util.concurrent.ConcurrentHashMap<String, Integer> seen = new java.util.concurrent.ConcurrentHashMap<>();
+            final java.util.concurrent.CountDownLatch all = new java.util.concurrent.CountDownLatch(4 * perThread);
+            final List<CompletableFuture<Void>> threads = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                final int thread = t;
+                threads.add(CompletableFuture.runAsync(() -> {
+                    for (int i = 0; i < perThread; i++) {
+                        final String arg = thread + ":" + i;
+                        final RpcCallback<String> check = (r, e) -> {
+                            seen.merge(arg + "=" + (e != null ? "failed " + e.getMessage() : r), 1, Integer::sum);
+                            all.countDown();
+                        };
+                        if (i % 2 == 0) {
+                            c.callAsync(ECHO, arg, 10, TimeUnit.SECONDS, check);
+                        } else {
+                            c.callAsyncBatched(ECHO, arg, 10, TimeUnit.SECONDS, check);
+                        }
+                    }
+                    c.flush();
+                }, THREADS));
+            }
+            CompletableFuture.allOf(threads.toArray(new CompletableFuture<?>[0])).get(30, TimeUnit.SECONDS);
+            assertTrue(all.await(30, TimeUnit.SECONDS), "callbacks still missing: " + all.getCount());
+            assertEquals(4 * perThread, seen.size(), "each call answered");
+            for (int t = 0; t < 4; t++) {
+                for (int i = 0; i < perThread; i++) {
+                    assertEquals(1, seen.get(t + ":" + i + "=" + t + ":" + i), "call " + t + ":" + i + ": its own answer, once");
+                }
+            }
+            // a handler's exception, a timeout, and a request the codec refuses
+            final CompletableFuture<RpcException> failed = new CompletableFuture<>();
+            c.callAsync(FAIL, "boom", 5, TimeUnit.SECONDS, (r, e) -> failed.complete(e));
+            assertEquals(RpcException.Kind.REMOTE_ERROR, failed.get(5, TimeUnit.SECONDS).kind());
+            final CompletableFuture<RpcException> late = new CompletableFuture<>();
+            c.callAsync(SLEEP, 2000L, 50, TimeUnit.MILLISECONDS, (r, e) -> late.complete(e));
+            assertEquals(RpcException.Kind.TIMEOUT, late.get(5, TimeUnit.SECONDS).kind());
+            final RpcMethod<String, String> refused = RpcMethod.of(1, "echo", new Codec<>() {
+                @Override
+                public void encode(final String value, final net.openhft.chronicle.bytes.Bytes<?> out) {
+                    throw new IllegalArgumentException("not encodable: " + value);
+                }
+
+                @Override
+                public String decode(final net.openhft.chronicle.bytes.Bytes<?> in) {
+                    return Codecs.STRING.decode(in);
+                }
+            }, Codecs.STRING);
+            final boolean[] ran = {false};
+            assertThrows(IllegalArgumentException.class,
+                () -> c.callAsync(refused, "x", 5, TimeUnit.SECONDS, (r, e) -> ran[0] = true));
+            assertEquals("after", c.call(ECHO, "after", 5, TimeUnit.SECONDS));
+            assertTrue(!ran[0], "a request never sent runs no callback");
+        }
+    }
+
+    @Test
+    void aCallbackThatThrowsDoesNotStopTheReceivingThread() throws Exception {
+        try (RpcClient c = RpcClient.connect(clientEp, "test", new RpcClient.Context().backgroundReceiver(false), 5,
+            TimeUnit.SECONDS)) {
+            final java.util.concurrent.atomic.AtomicReference<Throwable> reported = new java.util.concurrent.atomic.AtomicReference<>();
+            final Thread.UncaughtExceptionHandler before = Thread.currentThread().getUncaughtExceptionHandler();
+            Thread.currentThread().setUncaughtExceptionHandler((t, e) -> reported.set(e));
+            try {
+                c.callAsync(ECHO, "a", 5, TimeUnit.SECONDS, (r, e) -> {
+                    throw new IllegalStateException("a callback's fault");
+                });
+                final String[] second = {null};
+                c.callAsync(ECHO, "b", 5, TimeUnit.SECONDS, (r, e) -> second[0] = r);
+                final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                while (c.inFlight() > 0 && System.nanoTime() < deadline) {
+                    c.receive(10, 100, TimeUnit.MILLISECONDS);
+                }
+                assertEquals("b", second[0], "the next answer was handled");
+                assertEquals("a callback's fault", reported.get().getMessage(), "the fault went to the thread's handler");
+            } finally {
+                Thread.currentThread().setUncaughtExceptionHandler(before);
+            }
+        }
+    }
+
+    @Test
     void aThreadThatReceivesForItselfCompletesItsOwnCallsOnItsOwnThread() throws Exception {
         receiveForItself(false);
     }

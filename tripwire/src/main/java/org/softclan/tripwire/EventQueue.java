@@ -622,6 +622,16 @@ public final class EventQueue {
     }
 
     /**
+     * Wakes the threads blocked on this queue, if any, so they re-check their conditions: one load when none
+     * is blocked, else a futex wake on the doorbell (as a post does). For a hot path that has just published
+     * what the waiters' conditions read with a volatile store (which orders the load of the waiter count after
+     * it); any thread. A queue whose file is known cut is not touched.
+     */
+    public void wakeBlockedWaiters() {
+        ring();
+    }
+
+    /**
      * Wakes every thread of this process blocked on this queue now, without touching the queue's memory:
      * one {@code FUTEX_WAKE} system call on the doorbell's address (safe on a queue whose file was cut,
      * so no {@code stat} around it, unlike {@link #wakeAllWaiters()}). The woken threads re-check their

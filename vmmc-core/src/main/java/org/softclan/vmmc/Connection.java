@@ -323,8 +323,9 @@ public final class Connection extends CloseGate implements AutoCloseable {
      * Whether {@link #tryClaim} would find room for a record of {@code length} payload bytes now. If
      * not, asks the peer to publish its read position once it frees room: that publish fires this end's
      * space tripwire, so a thread that then waits on this connection's {@linkplain #unit() unit} (an
-     * event loop's selector) is woken when room comes. Call it from the thread that claims, or with
-     * claims excluded (it shares the sender's state).
+     * event loop's selector) is woken when room comes. Messages written by {@link #offerBatched} and not
+     * yet published are published first when there is no room (the peer could not read them to make room).
+     * Call it from the thread that claims, or with claims excluded (it shares the sender's state).
      *
      * @param length payload bytes, 0 to {@link #maxMessage()}
      * @return whether the record fits now
@@ -338,8 +339,8 @@ public final class Connection extends CloseGate implements AutoCloseable {
 
     /**
      * Whether {@link #tryClaim} would find room for a record of {@code length} payload bytes now (no
-     * request to the peer: see {@link #hasRoomOrAsk}). Call it from the thread that claims, or with
-     * claims excluded.
+     * request to the peer: see {@link #hasRoomOrAsk}); a batch waiting to be published is published when
+     * there is no room. Call it from the thread that claims, or with claims excluded.
      *
      * @param length payload bytes, 0 to {@link #maxMessage()}
      * @return whether the record fits now

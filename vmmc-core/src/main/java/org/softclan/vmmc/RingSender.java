@@ -144,6 +144,7 @@ final class RingSender {
         if (hasRoom(need)) {
             return true;
         }
+        publishOrGone();   // a batch the peer cannot see, it cannot read to make room: a waiter would wait forever
         if (!ask || remotePeer) {
             return false;
         }

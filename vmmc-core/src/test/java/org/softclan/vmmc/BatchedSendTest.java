@@ -82,6 +82,20 @@ class BatchedSendTest {
     }
 
     @Test
+    void aRoomCheckThatFindsNoRoomPublishesTheBatch() {
+        final byte[] big = new byte[1000];
+        final BytesStore<?, ?> m = BytesStore.wrap(big);
+        for (int i = 0; i < 3; i++) {
+            assertTrue(sender.offerBatched(m, m.start(), big.length));
+        }
+        assertFalse(receiver.hasMessage());
+        // no room for 1500 more in a 4 KiB ring: a waiter for room would wait for a reader that sees nothing
+        assertFalse(sender.hasRoomOrAsk(1500));
+        assertTrue(receiver.hasMessage(), "the check published what was batched");
+        assertEquals(3, ConnectedPair.drain(receiver, 3).size());
+    }
+
+    @Test
     void aFullRingPublishesTheBatchRatherThanHideIt() {
         final byte[] big = new byte[1000];
         final BytesStore<?, ?> m = BytesStore.wrap(big);

@@ -46,12 +46,28 @@ final class PendingCalls<P> {
         }
     }
 
-    /** @return the call with this id, removed, or {@code null} if it is not in flight (answered or expired) */
+    /**
+     * @return the call with this id, removed, or {@code null} if it is not in flight (answered or expired).
+     *         Records may be reused for later calls (a client pools them): one completed and reused for a later
+     *         call in the same slot between this method's look and its compare-and-set is not this call, and goes
+     *         back (the id is read again after the set).
+     */
     P remove(final long id) {
         final int i = (int) (id & mask);
         final P p = slots.get(i);
         if (p != null && idOf.applyAsLong(p) == id) {
-            return slots.compareAndSet(i, p, null) ? p : null;
+            if (!slots.compareAndSet(i, p, null)) {
+                return null;
+            }
+            final long now = idOf.applyAsLong(p);
+            if (now == id) {
+                return p;
+            }
+            if (!slots.compareAndSet(i, null, p)) {   // another call took the slot meanwhile: the overflow keeps it
+                overflowed.incrementAndGet();
+                overflow.put(now, p);
+            }
+            return null;
         }
         if (overflowed.get() == 0) {
             return null;

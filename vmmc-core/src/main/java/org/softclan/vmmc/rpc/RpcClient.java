@@ -160,7 +160,11 @@ public final class RpcClient implements AutoCloseable {
     private Bytes<?> in;
     /** The store {@link #in} views. */
     private BytesStore<?, ?> inStore;
-    private final Object sendLock = new Object();
+    /**
+     * Held while a request is encoded and sent (which may wait for room in the server's ring) or a batch is
+     * published; the receiving side only ever tries it, and never waits for a sender.
+     */
+    private final ReentrantLock sendLock = new ReentrantLock();
     /**
      * When the oldest request sent by {@link #callAsyncBatched} and not yet published was written (nanoTime,
      * never 0), or 0 while none waits: written under {@link #sendLock}, read by any thread as a hint.
@@ -297,9 +301,13 @@ public final class RpcClient implements AutoCloseable {
             c.freeCalls.offer(this);   // full: left to the collector
             try {
                 cb.onComplete(r, e);
-            } catch (final RuntimeException | Error t) {
+            } catch (final Throwable t) {
                 final Thread me = Thread.currentThread();
-                me.getUncaughtExceptionHandler().uncaughtException(me, t);
+                try {
+                    me.getUncaughtExceptionHandler().uncaughtException(me, t);
+                } catch (final Throwable lost) {
+                    // the handler failed too: nothing more to tell it with; the receiving thread goes on
+                }
             }
         }
 
@@ -330,7 +338,8 @@ public final class RpcClient implements AutoCloseable {
         this.batchLimit = ctx.batchLimit;
         this.arrived = () -> connection.hasMessage() || failure != null || closed;
         this.messageOrFailure = () -> connection.hasMessage() || failure != null;
-        this.receiverWake = () -> connection.hasMessage() || callers.get() > 0 && receiveLock.isLocked() || closed;
+        this.receiverWake = () -> connection.hasMessage() || callers.get() > 0 && receiveLock.isLocked() || closed
+            || unpublishedSince != receiverSawUnpublished;
 
         if (ctx.backgroundReceiver) {
             this.receiver = new Thread(this::receiveLoop, "rpc-" + service + "-receive");
@@ -685,23 +694,45 @@ public final class RpcClient implements AutoCloseable {
         if (unpublishedSince == 0) {
             return false;
         }
-        synchronized (sendLock) {
-            if (unpublishedSince == 0 || closed) {
-                return false;
-            }
-            unpublishedSince = 0;
-            unpublishedCount = 0;
+        sendLock.lock();
+        try {
+            return flushLocked();
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    /**
+     * Publishes the batch if no thread is sending: for the receiving side, which must never wait for a sender
+     * (one waiting for room in the server's ring waits for this side to drain answers). A sender publishes the
+     * batch itself with its own request, or when it finds no room.
+     */
+    private void tryFlush() {
+        if (unpublishedSince != 0 && sendLock.tryLock()) {
             try {
-                return connection.flush();
-            } catch (final PeerGoneException e) {
-                failAll(new RpcException(RpcException.Kind.SERVER_GONE, "server of '" + service + "' is gone: "
-                    + e.getMessage()));
-            } catch (final DsmException e) {
-                failAll(new RpcException(RpcException.Kind.SERVER_GONE, "client of '" + service + "': the requests"
-                    + " could not be published: " + e.getMessage()));
+                flushLocked();
+            } finally {
+                sendLock.unlock();
             }
+        }
+    }
+
+    private boolean flushLocked() {
+        if (unpublishedSince == 0 || closed) {
             return false;
         }
+        unpublishedSince = 0;
+        unpublishedCount = 0;
+        try {
+            return connection.flush();
+        } catch (final PeerGoneException e) {
+            failAll(new RpcException(RpcException.Kind.SERVER_GONE, "server of '" + service + "' is gone: "
+                + e.getMessage()));
+        } catch (final DsmException e) {
+            failAll(new RpcException(RpcException.Kind.SERVER_GONE, "client of '" + service + "': the requests"
+                + " could not be published: " + e.getMessage()));
+        }
+        return false;
     }
 
     /**
@@ -764,6 +795,11 @@ public final class RpcClient implements AutoCloseable {
     private static final long UNPUBLISHED_NANOS = TimeUnit.MICROSECONDS.toNanos(UNPUBLISHED_MICROS);
     /** What wakes the background receiver: an answer, a thread that receives for itself, or a close. */
     private final BooleanSupplier receiverWake;
+    /**
+     * {@link #unpublishedSince} as the background receiver saw it before its wait (its thread's alone): a batch
+     * begun or published meanwhile ends the wait, so the next one is bounded by the batch's age.
+     */
+    private long receiverSawUnpublished;
 
     private <Q, R> CompletableFuture<R> callAsync(final RpcMethod<Q, R> method, final Q argument, final long timeout,
                                                   final TimeUnit unit, final boolean batched) {
@@ -792,7 +828,7 @@ public final class RpcClient implements AutoCloseable {
         if (receiveLock.isHeldByCurrentThread()) {
             throw nestedReceive("poll");
         }
-        flush();   // the answers awaited may be to requests not yet published
+        tryFlush();   // the answers awaited may be to requests not yet published
         if (!receiveLock.tryLock()) {
             return 0;
         }
@@ -832,7 +868,6 @@ public final class RpcClient implements AutoCloseable {
         }
         callers.incrementAndGet();
         try {
-            flush();   // the answers awaited may be to requests not yet published
             final long before = answered;
             final long deadline = System.nanoTime() + unit.toNanos(timeout);
             long lastCheck = System.nanoTime();
@@ -843,6 +878,8 @@ public final class RpcClient implements AutoCloseable {
                     throw down != null ? new RpcException(down.kind(), down.getMessage())
                         : new RpcException(RpcException.Kind.SERVER_GONE, "client of '" + service + "' is closed");
                 }
+                // the answers awaited may be to requests not yet published (this thread's or another's)
+                tryFlush();
                 if (receiveLock.tryLock()) {
                     try {
                         final int n = receiveNow(anyResponse, limit);
@@ -933,9 +970,9 @@ public final class RpcClient implements AutoCloseable {
                 "client of '" + service + "' is closed"));
             return p;
         }
-        synchronized (sendLock) {
+        sendLock.lock();
+        try {
             final long id = ++lastCallId;
-            p.id = id;
             if (closed) {   // close() releases the buffer under this lock
                 p.fail(new RpcException(RpcException.Kind.NOT_SENT, "client of '" + service + "' is closed"));
                 return p;
@@ -964,6 +1001,9 @@ public final class RpcClient implements AutoCloseable {
                 p.timeoutNanos = Math.min(MAX_TIMEOUT_NANOS, Math.max(1, unit.toNanos(timeout)));
                 p.deadline = System.nanoTime() + p.timeoutNanos;
             }
+            // the id after the deadline (a volatile store): a sweeper that reads a reused record's new id reads
+            // its new deadline too, never the last call's with the new id
+            p.id = id;
             if (!own) {
                 track(p);
             }
@@ -976,6 +1016,8 @@ public final class RpcClient implements AutoCloseable {
             }
             sendLocked(p, b, timeout, unit);
             return p;
+        } finally {
+            sendLock.unlock();
         }
     }
 
@@ -989,6 +1031,11 @@ public final class RpcClient implements AutoCloseable {
                 && connection.offerBatched(b, b.readPosition(), (int) b.readRemaining())) {
                 if (unpublishedCount++ == 0) {
                     unpublishedSince = System.nanoTime() | 1;
+                    if (receiver != null) {
+                        // a background receiver blocked in a long wait takes this batch's age into its next one
+                        // (a load when nobody is blocked on this client's unit)
+                        connection.unit().events().wakeBlockedWaiters();
+                    }
                 }
                 return;   // published by flush, the next receive or send, a full batch, or a full ring
             }
@@ -1047,7 +1094,7 @@ public final class RpcClient implements AutoCloseable {
         while (!closed && failure == null) {
             final long since = unpublishedSince;
             if (since != 0 && System.nanoTime() - since >= UNPUBLISHED_NANOS) {
-                flush();   // batched requests nobody published: their answers would never come
+                tryFlush();   // batched requests nobody published: their answers would never come
             }
             // idle while another thread receives, or nothing is awaited; a caller that waits for room to send
             // (holding no lock) leaves the receiving, and the deadlines, to this thread
@@ -1062,16 +1109,19 @@ public final class RpcClient implements AutoCloseable {
                 continue;
             }
             final long now = System.nanoTime();
+            final long saw = unpublishedSince;
+            receiverSawUnpublished = saw;
             receiverStrategy.await(receiverWake, connection.unit().events(), Math.min(untilNextDeadline(now),
-                unpublishedSince != 0 ? UNPUBLISHED_NANOS : TimeUnit.MILLISECONDS.toNanos(Connection.LIVENESS_SLICE_MS)));
+                saw != 0 ? UNPUBLISHED_NANOS : TimeUnit.MILLISECONDS.toNanos(Connection.LIVENESS_SLICE_MS)));
+            final boolean batchChanged = unpublishedSince != saw;
             if (receiveLock.tryLock()) {
                 try {
                     if (connection.hasMessage()) {
                         receiveNow();
                     } else {
                         sweepExpired(System.nanoTime());
-                        if (callers.get() == 0 && !closed) {
-                            connection.checkPeer();
+                        if (callers.get() == 0 && !closed && !batchChanged) {
+                            connection.checkPeer();   // not on every batch's wake-up: after a wait that ran out
                         }
                     }
                 } catch (final PeerGoneException e) {
@@ -1110,52 +1160,60 @@ public final class RpcClient implements AutoCloseable {
             return;   // timed out meanwhile
         }
         answered++;   // the receiving thread holds the receive lock: the only writer
+        final Thread caller = p.caller;   // read before the call completes (a pooled record is reused after)
+        Object result = null;
+        RpcException failed;
         try {
             // decoded in place: the ring's bytes, bounded by this answer (a codec reading past it fails the call)
             final Bytes<?> in = answerView(buf);
             in.readPositionRemaining(RpcFrameDescriptor.body(off), len - RpcFrameDescriptor.HEADER_LENGTH);
             switch (status) {
                 case RpcFrameDescriptor.OK:
-                    p.complete(p.method.response().decode(in));
+                    result = p.method.response().decode(in);
+                    failed = null;
                     break;
                 case RpcFrameDescriptor.ERROR: {
                     final String type = in.readUtf8();
                     final String message = in.readUtf8();
-                    p.fail(new RpcException(RpcException.Kind.REMOTE_ERROR, "call of "
-                        + p.method.name() + " on '" + service + "' failed in the handler: " + type + ": " + message));
+                    failed = new RpcException(RpcException.Kind.REMOTE_ERROR, "call of "
+                        + p.method.name() + " on '" + service + "' failed in the handler: " + type + ": " + message);
                     break;
                 }
                 case RpcFrameDescriptor.NO_METHOD:
-                    p.fail(new RpcException(RpcException.Kind.NO_SUCH_METHOD, in.readUtf8()));
+                    failed = new RpcException(RpcException.Kind.NO_SUCH_METHOD, in.readUtf8());
                     break;
                 default:
                     // a status no server writes: this call's answer is garbage (the others may be fine)
-                    p.fail(new RpcException(RpcException.Kind.REMOTE_ERROR, "call of "
+                    failed = new RpcException(RpcException.Kind.REMOTE_ERROR, "call of "
                         + p.method.name() + " on '" + service + "': the server broke the protocol: response status "
                         + status + " is none of OK (" + RpcFrameDescriptor.OK + "), ERROR (" + RpcFrameDescriptor.ERROR
-                        + ") and NO_METHOD (" + RpcFrameDescriptor.NO_METHOD + ")"));
-            }
-            if (p.caller != null && p.caller != Thread.currentThread()) {
-                LockSupport.unpark(p.caller);
+                        + ") and NO_METHOD (" + RpcFrameDescriptor.NO_METHOD + ")");
             }
         } catch (final RuntimeException | OutOfMemoryError | StackOverflowError e) {
             // a response no codec could decode (garbage from the server, or a codec's fault) fails its call,
             // never the receiving thread, and never leaves the caller waiting
-            p.fail(new RpcException(RpcException.Kind.REMOTE_ERROR, "call of "
-                + p.method.name() + ": the response could not be decoded: " + e));
-            if (p.caller != null && p.caller != Thread.currentThread()) {
-                LockSupport.unpark(p.caller);
-            }
+            failed = new RpcException(RpcException.Kind.REMOTE_ERROR, "call of "
+                + p.method.name() + ": the response could not be decoded: " + e);
         } catch (final Error e) {
             // any other error (a fault of the ring cut from outside, reported as an InternalError) goes on up,
             // and fails the client there; the call taken from the table fails now, or its caller would wait
             // for an answer nobody will hand it
             p.fail(new RpcException(RpcException.Kind.SERVER_GONE, "call of " + p.method.name()
                 + ": the response could not be read: " + e));
-            if (p.caller != null && p.caller != Thread.currentThread()) {
-                LockSupport.unpark(p.caller);
+            if (caller != null && caller != Thread.currentThread()) {
+                LockSupport.unpark(caller);
             }
             throw e;
+        }
+        // completed outside the decoding's handlers: a completion (a callback, a future's dependent action) that
+        // fails is never taken for a decoding failure, and the call is completed exactly once
+        if (failed == null) {
+            p.complete(result);
+        } else {
+            p.fail(failed);
+        }
+        if (caller != null && caller != Thread.currentThread()) {
+            LockSupport.unpark(caller);
         }
     }
 
@@ -1237,8 +1295,11 @@ public final class RpcClient implements AutoCloseable {
         failAll(new RpcException(RpcException.Kind.SERVER_GONE, "client of '" + service + "' closed"));
         awaitCallersGone();
         connection.close();
-        synchronized (sendLock) {
+        sendLock.lock();
+        try {
             out.releaseLast();
+        } finally {
+            sendLock.unlock();
         }
     }
 }

@@ -158,8 +158,13 @@ public final class RpcServer implements AutoCloseable {
 
     /** Clients the poller watches directly instead of through their events. */
     static final int DIRECT_POLL_LIMIT = 8;
-    /** Polls of one client's ring (256 requests each) before the poller turns to the others. */
-    private static final int SERVE_ROUNDS = 16;
+    /**
+     * Requests read per poll of a client's ring: the answers of handlers on the polling thread are published
+     * after each poll, so at most this many wait for their publish (as many as a client batches by default).
+     */
+    private static final int POLL_BATCH = 16;
+    /** Polls of one client's ring ({@link #POLL_BATCH} requests each) before the poller turns to the others. */
+    private static final int SERVE_ROUNDS = 256;
     /** Set by the poller when a client still had requests after {@link #SERVE_ROUNDS} polls (poller thread only). */
     private boolean backlog;
     private static final long SWEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
@@ -237,7 +242,7 @@ public final class RpcServer implements AutoCloseable {
                 throw new org.softclan.dsm.ClosedException("RPC server '" + service + "': the endpoint closed");
             }
             listener = Vmmc.listen(endpoint, service, new ConnectionContext().ringCapacity(ctx.ringCapacity)
-                .mode(Connection.Mode.valueOf(System.getProperty("rpcmode", "EVENTS"))).unit(opened).waitStrategy(ctx.strategy));
+                .mode(Connection.Mode.EVENTS).unit(opened).waitStrategy(ctx.strategy));
             // closing the endpoint closes this server (its threads stop) before the unit and the listener it
             // polls: the endpoint closes what was registered newest first
             endpoint.closeFirst(this);
@@ -573,7 +578,7 @@ public final class RpcServer implements AutoCloseable {
             // the responses of handlers run here are published once per poll, a batch: one tripwire at the client
             int round = 0;
             try {
-                while (running && c.connection.poll(c.handler, 256) > 0) {
+                while (running && c.connection.poll(c.handler, POLL_BATCH) > 0) {
                     if (workers == null) {
                         c.connection.flush();
                     }

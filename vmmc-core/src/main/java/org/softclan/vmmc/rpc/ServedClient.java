@@ -49,7 +49,7 @@ final class ServedClient {
      * Sends a response now if the ring has room and nothing is queued before it; else queues a copy.
      * Never waits: a client that does not read costs the server memory for what it asked, not time.
      *
-     * @param batched whether the response only joins the batch the poller publishes after serving this
+     * @param batched whether the response only joins the batch the poller publishes after each poll of this
      *                client's requests ({@link org.softclan.vmmc.Connection#flush()}: one tripwire at the
      *                client for all of them), rather than being published now
      */

@@ -68,10 +68,10 @@ class RpcCrossProcessTest {
     }
 
     /**
-     * A server serving a batch with its handlers inline (their answers published once per poll of 256) is
-     * killed (-9) after it ran part of its second batch: the answers it published arrive, every other call
-     * fails as SERVER_GONE within 5 s, including the calls that ran but whose answers were never published,
-     * and no answer is invented.
+     * A server serving batches with its handlers inline (their answers published once per 16 requests read)
+     * is killed (-9) in the middle of its work: the answers it published arrive, every other call fails as
+     * SERVER_GONE within 5 s, including calls that ran but whose answers were never published, and no answer is
+     * invented.
      */
     @Test
     void serverKilledMidBatchFailsEveryUnansweredCallAndInventsNoAnswer() throws Exception {
@@ -84,9 +84,9 @@ class RpcCrossProcessTest {
                 for (long token = 1; token <= calls; token++) {
                     futures.add(c.callAsyncBatched(RpcServerMain.SLOW_RECORD, token, 60, TimeUnit.SECONDS));
                 }
-                assertTrue(c.flush(), "the batch was left for the flush");
-                // a millisecond per call: the first poll's 256 answers are published at about 260 ms, the
-                // second poll's at about 520; the kill lands in between
+                c.flush();
+                // a millisecond per call, answers published 16 at a time: the kill lands at about 300 ms, while
+                // the server runs a batch whose answers are not published yet (it marks the ledger first)
                 final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
                 while (ran(calls) < 300 && System.nanoTime() < deadline) {
                     Thread.sleep(1);
@@ -116,7 +116,7 @@ class RpcCrossProcessTest {
                 System.out.println("server killed mid-batch: " + answered + " answered, " + gone + " failed as gone ("
                     + ranUnanswered + " of them ran, their answers unpublished), all settled " + tookMs + " ms after the kill");
                 assertTrue(tookMs < 5000, "the calls took " + tookMs + " ms to fail after the kill");
-                assertTrue(answered >= 256, "the first poll's answers were published: " + answered);
+                assertTrue(answered > 0, "the answers published before the kill arrived");
                 assertTrue(ranUnanswered > 0, "the kill landed inside a batch: calls ran whose answers were not published");
                 assertEquals(calls, answered + gone);
                 assertEquals(0, c.inFlight());

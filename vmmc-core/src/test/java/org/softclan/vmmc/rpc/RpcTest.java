@@ -344,7 +344,9 @@ class RpcTest {
 
     @Test
     void batchedCallsNobodyPublishesAreSentByTheBackgroundReceiver() throws Exception {
-        try (RpcClient c = RpcClient.connect(clientEp, "test", new RpcClient.Context(), 5, TimeUnit.SECONDS)) {
+        // a batch limit the calls never reach: only the background receiver can publish them
+        try (RpcClient c = RpcClient.connect(clientEp, "test", new RpcClient.Context().batchLimit(1000), 5,
+            TimeUnit.SECONDS)) {
             final List<CompletableFuture<String>> calls = new ArrayList<>();
             for (int i = 0; i < 20; i++) {
                 calls.add(c.callAsyncBatched(ECHO, "late" + i, 10, TimeUnit.SECONDS));

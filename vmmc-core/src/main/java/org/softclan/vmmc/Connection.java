@@ -43,8 +43,10 @@ import org.softclan.tripwire.WaitStrategy;
  * <p><b>Batching</b>: {@link #offerBatched} writes a message without publishing it; {@link #flush()}
  * publishes every message written since the last publish with one store of the write pointer, so the
  * peer's data tripwire fires (and its event is posted, and a blocked receiver woken) once for the whole
- * batch. Any other send or commit publishes the batch with its own message, and a send that finds the
- * ring full publishes it before giving up or waiting (the peer cannot read what it cannot see).
+ * batch. Any other send or commit publishes the batch with its own message; a send, a DMA claim or a room
+ * check ({@link #hasRoom}, {@link #hasRoomOrAsk}) that finds the ring full publishes it first (the peer cannot
+ * read, and so make room for, what it cannot see). Messages not published when the connection closes are
+ * not delivered.
  *
  * <p><b>Holding received records</b>: a handler may {@link #hold()} the record it is given; the
  * sender does not reuse that ring space until {@link #release(long)}, in whatever order holds are
@@ -256,14 +258,17 @@ public final class Connection extends CloseGate implements AutoCloseable {
      * order, with the next {@link #flush()}, send, offer or commit, which publish every message written before
      * them with one store of the peer's write pointer (one data tripwire fired for the batch). An offer that
      * finds no room publishes the batch before it returns {@code false}. Messages not published when the
-     * connection closes are not delivered. From the connection's one sending thread, as every send.
+     * connection closes are not delivered. From the sending thread (concurrent senders synchronise among
+     * themselves), as every send.
      *
      * @param src    the store holding the message
      * @param offset the first byte of the message in {@code src}
      * @param length bytes in the message, 0 to {@link #maxMessage()}
      * @return whether the message was written (false: the ring is full, nothing was written, and what was
      *         batched before is published)
-     * @throws PeerGoneException        if the peer closed or its process died
+     * @throws PeerGoneException        if the peer is known to have closed, or, when the ring is full, found
+     *                                  closed or dead
+     * @throws PeerProtocolException    if the peer broke the protocol (the connection is broken)
      * @throws IllegalArgumentException if the message is longer than {@link #maxMessage()}
      * @throws org.softclan.dsm.ClosedException if this end is closed
      */
@@ -274,7 +279,8 @@ public final class Connection extends CloseGate implements AutoCloseable {
     /**
      * Publishes the messages written by {@link #offerBatched} since the last publish: one release store of
      * the peer's write pointer after this thread's stores of the messages (the peer's data tripwire fires
-     * once). Nothing to publish costs a comparison. From the connection's one sending thread.
+     * once). Nothing to publish costs a comparison. From the sending thread (concurrent senders synchronise
+     * among themselves).
      *
      * @return whether anything was published
      * @throws PeerGoneException if the peer's region went away

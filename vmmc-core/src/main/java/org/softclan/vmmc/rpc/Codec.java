@@ -4,7 +4,10 @@ import net.openhft.chronicle.bytes.Bytes;
 
 /**
  * Marshals one type to and from Chronicle {@link Bytes}: what an {@link RpcMethod}'s arguments and
- * results are sent as.
+ * results are sent as. A codec is shared: a client encodes on whichever thread calls (one at a time) and
+ * decodes on whichever thread receives, a server on its polling thread and its workers, so a codec keeps
+ * no state between calls. A decoder that throws fails that call only ({@link RpcException.Kind#REMOTE_ERROR}
+ * at the client; an error answer from the server).
  *
  * @param <T> the type
  */

@@ -644,7 +644,10 @@ public final class RpcClient implements AutoCloseable {
      * no room for the request (up to {@code timeout}). The future completes with the result, or with an
      * {@link RpcException} saying why there is none; a thread in {@link #call}, {@link #poll} or
      * {@link #receive} completes it (its dependent actions run on that thread), or the background receiver
-     * while no thread is in one of them.
+     * while no thread is in one of them; a thread that finds the server gone, or closes the client, fails it.
+     * Sent from code that runs while its thread receives (a dependent action, a callback), it does not wait
+     * for room: with the ring full, the call fails at once with {@link RpcException.Kind#NOT_SENT} (waiting
+     * would keep that thread from draining the answers the server may need room for).
      *
      * @param method   the method to call
      * @param argument the argument, encoded with the method's request codec on this thread (an exception
@@ -686,9 +689,11 @@ public final class RpcClient implements AutoCloseable {
 
     /**
      * Publishes the requests sent by {@link #callAsyncBatched} and not yet published: one release store of the
-     * server's write pointer. Costs a volatile read when there are none. Any thread.
+     * server's write pointer. Costs a volatile read when there are none. Any thread; it waits for a thread that
+     * is sending meanwhile (whose request publishes the batch anyway).
      *
-     * @return whether there were requests to publish
+     * @return whether requests were published: {@code false} if there were none, or if the client is closed or
+     *         the server gone (the calls in flight have failed then, with {@link RpcException.Kind#SERVER_GONE})
      */
     public boolean flush() {
         if (unpublishedSince == 0) {
@@ -737,7 +742,8 @@ public final class RpcClient implements AutoCloseable {
 
     /**
      * Sends a call as {@link #callAsync(RpcMethod, Object, long, TimeUnit)} does, with a callback instead of a
-     * future: no allocation per call once warmed up (the call's record is reused after its callback returns).
+     * future: no allocation per call once warmed up (the call's record comes from a pool of {@value #FREE_CALLS}
+     * and goes back to it as the call completes, just before the callback runs).
      * The callback runs exactly once, on the thread that completes the call ({@link RpcCallback}); on this
      * thread, before this returns, if the request could not be sent.
      *
@@ -1052,6 +1058,17 @@ public final class RpcClient implements AutoCloseable {
                 p.own = false;
                 receiveLock.unlock();
             }
+            if (receiveLock.isHeldByCurrentThread()) {
+                // sent from code that runs while this thread receives (a callback, a future's dependent action):
+                // waiting for room would keep this thread from draining the answers the server may be waiting
+                // to write before it reads further requests
+                if (!connection.offer(b, b.readPosition(), (int) b.readRemaining()) && take(id) != null) {
+                    p.fail(new RpcException(RpcException.Kind.NOT_SENT, "call of " + method.name() + ": the server's"
+                        + " ring is full, and this thread receives answers (the call was made from a callback or a"
+                        + " future's dependent action), so it cannot wait for room; not sent"));
+                }
+                return;
+            }
             connection.send(b, b.readPosition(), (int) b.readRemaining(), timeout, unit);
         } catch (final SendTimeoutException e) {
             if (!tracked || take(id) != null) {
@@ -1275,7 +1292,13 @@ public final class RpcClient implements AutoCloseable {
 
     private static final long CLOSE_WAIT_MS = 5000;
 
-    /** Closes the connection; calls in flight fail with {@link RpcException.Kind#SERVER_GONE}. */
+    /**
+     * Closes the connection: calls in flight fail with {@link RpcException.Kind#SERVER_GONE}, those whose
+     * requests were batched and not yet published included, and their callbacks and futures' dependent actions
+     * run on this thread; later calls fail the same way. Waits up to 5 s for the background receiver to end and
+     * up to 5 s more for threads in {@link #call} and {@link #receive} to leave (called from a callback, it
+     * waits that long for its own thread). Idempotent.
+     */
     @Override
     public void close() {
         if (closed) {

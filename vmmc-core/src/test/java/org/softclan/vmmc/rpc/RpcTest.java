@@ -513,6 +513,43 @@ class RpcTest {
         }
     }
 
+    /**
+     * A callback that sends while the server's ring is full (the server reads nothing) is not left waiting for
+     * room on the receiving thread: its call fails at once as not sent (it waited out its timeout before).
+     */
+    @Test
+    void aCallFromACallbackFindingTheRingFullFailsAtOnceAsNotSent() throws Exception {
+        final Endpoint evil = fabric.openEndpoint("evil");
+        try (org.softclan.vmmc.Listener l = org.softclan.vmmc.Vmmc.listen(evil, "full",
+            new org.softclan.vmmc.ConnectionContext().ringCapacity(4096))) {
+            final CompletableFuture<RpcClient> connecting = CompletableFuture.supplyAsync(() -> RpcClient.connect(clientEp,
+                "full", new RpcClient.Context().backgroundReceiver(false), 5, TimeUnit.SECONDS), THREADS);
+            final org.softclan.vmmc.Connection s = l.accept(5, TimeUnit.SECONDS);
+            final RpcClient c = connecting.get(5, TimeUnit.SECONDS);
+            try {
+                final String big = "x".repeat(1500);
+                final CompletableFuture<RpcException> inner = new CompletableFuture<>();
+                c.callAsync(ECHO, "first", 30, TimeUnit.SECONDS, (r, e) ->
+                    c.callAsync(ECHO, big, 30, TimeUnit.SECONDS, (r2, e2) -> inner.complete(e2)));
+                c.callAsync(ECHO, big, 30, TimeUnit.SECONDS);
+                c.callAsync(ECHO, big, 30, TimeUnit.SECONDS);   // the 4 KiB ring holds these; the server reads none
+                // the server answers call 1 without reading anything (call ids start at 1)
+                final net.openhft.chronicle.bytes.Bytes<?> b = net.openhft.chronicle.bytes.Bytes.allocateElasticOnHeap();
+                RpcFrameDescriptor.writeResponseHeader(b, 1, RpcFrameDescriptor.OK);
+                Codecs.STRING.encode("first", b);
+                s.send(b.bytesStore(), b.readPosition(), (int) b.readRemaining(), 5, TimeUnit.SECONDS);
+                final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (!inner.isDone() && System.nanoTime() < deadline) {
+                    c.receive(10, 100, TimeUnit.MILLISECONDS);
+                }
+                assertEquals(RpcException.Kind.NOT_SENT, inner.get(1, TimeUnit.SECONDS).kind(),
+                    "the callback's call failed at once, without waiting its 30 s for room");
+            } finally {
+                c.close();
+            }
+        }
+    }
+
     @Test
     void aThreadThatReceivesForItselfCompletesItsOwnCallsOnItsOwnThread() throws Exception {
         receiveForItself(false);

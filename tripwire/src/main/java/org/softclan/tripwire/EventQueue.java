@@ -243,6 +243,12 @@ public final class EventQueue {
     // ------------------------------------------------------------------------------------ posting
 
     /**
+     * Posts of this JVM still to be preceded by a check of the queue's file ({@link #post}): past the
+     * invocation counts at which the JIT compiles a hot method (C2's tiered threshold is about 15 000).
+     */
+    private static int interpretedPosts = 20_000;
+
+    /**
      * Posts an event; any process may call this concurrently. Claims a position with a CAS on the tail
      * (at most 2^20 attempts), writes the slot with plain stores, publishes its sequence
      * with a volatile store. Allocation-free.
@@ -255,6 +261,16 @@ public final class EventQueue {
                  final long value) {
         if (mapping.isKnownCut()) {
             return false;   // its file was found cut: touching it again would fault again (counted as lost)
+        }
+        if (interpretedPosts > 0) {
+            // this JVM's first posts: the interpreter's compare-and-set on a page cut from outside kills the
+            // JVM with SIGBUS (compiled code gets an InternalError instead), so until post is compiled, one
+            // fstat first (a syscall beside an interpreted post's own cost). A cut between the two still kills:
+            // the window shrinks from the whole warm-up to the microsecond after the check
+            interpretedPosts--;   // racy across threads: a count, not an exact bound
+            if (!mapping.isIntact()) {
+                return false;
+            }
         }
         final long base = memory.address();   // one load for the whole post, kept in a register
         for (int attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {

@@ -34,6 +34,35 @@ class SocketLayerHostilePeerTest {
         fx.close();
     }
 
+    /**
+     * Two servers listening on one port at two addresses: the first on a port the kernel picks, the second
+     * on the same port at its address. The port picked free at the first address may be taken at the second
+     * (another socket of this machine): then two new servers try again, up to five times.
+     *
+     * @return the two servers and their port
+     */
+    private OnePort twoOnOnePort(final boolean firstLayer, final String firstAddress, final boolean secondLayer,
+                                      final String secondAddress) throws Exception {
+        String last = null;
+        for (int attempt = 0; attempt < 5; attempt++) {
+            final JvmProcess first = start(firstLayer);
+            final JvmProcess second = start(secondLayer);
+            final String port = ok(first, "listen " + firstAddress + " 0");
+            last = reply(second, "listen " + secondAddress + " " + port);
+            if (last.startsWith("OK")) {
+                return new OnePort(first, second, port);
+            }
+            if (!last.contains("Address already in use")) {
+                break;
+            }
+        }
+        throw new AssertionError("two servers on one port: " + last);
+    }
+
+    /** Two servers listening on one port (at two addresses). */
+    private record OnePort(JvmProcess first, JvmProcess second, String port) {
+    }
+
     private JvmProcess start(final boolean withLayer) throws Exception {
         final List<String> jvm = withLayer ? fx.withLayer() : fx.withoutLayer();
         final JvmProcess p = JvmProcess.start(ProbeMain.class, jvm);
@@ -112,11 +141,10 @@ class SocketLayerHostilePeerTest {
      */
     @Test
     void aLayerClientOfAPlainServerOnAnotherAddressOfTheSamePortIsNotHalfAccelerated() throws Exception {
-        final JvmProcess layerServer = start(true);
-        final JvmProcess plainServer = start(false);
         final JvmProcess client = start(true);
-        final String port = ok(layerServer, "listen 127.0.0.1 0");
-        ok(plainServer, "listen 127.0.0.2 " + port);
+        final OnePort servers = twoOnOnePort(true, "127.0.0.1", false, "127.0.0.2");
+        final JvmProcess plainServer = servers.second();
+        final String port = servers.port();
         ok(client, "connect 127.0.0.2 " + port);
         ok(client, "write 10");
         ok(plainServer, "accept 10000");
@@ -127,11 +155,10 @@ class SocketLayerHostilePeerTest {
     /** The same with both servers running the layer, on ::1 and 127.0.0.1 (the second: LISTENER_CONFLICT). */
     @Test
     void twoLayerServersOnOnePortWithDifferentAddressesAreNotHalfAccelerated() throws Exception {
-        final JvmProcess first = start(true);
-        final JvmProcess second = start(true);
         final JvmProcess client = start(true);
-        final String port = ok(first, "listen ::1 0");
-        ok(second, "listen 127.0.0.1 " + port);
+        final OnePort servers = twoOnOnePort(true, "::1", true, "127.0.0.1");
+        final JvmProcess second = servers.second();
+        final String port = servers.port();
         ok(client, "connect 127.0.0.1 " + port);
         ok(client, "write 10");
         ok(second, "accept 10000");

@@ -77,6 +77,17 @@ final class MessageCopier {
      * @return false if {@code timeoutNanos} is {@link Connection#NO_WAIT} and there is no room now
      */
     boolean send(final BytesStore<?, ?> src, final long offset, final int length, final long timeoutNanos) {
+        return copy(src, offset, length, timeoutNanos, true);
+    }
+
+    /** As {@link Connection#offerBatched}. */
+    boolean offerBatched(final BytesStore<?, ?> src, final long offset, final int length) {
+        return copy(src, offset, length, Connection.NO_WAIT, false);
+    }
+
+    /** Claims, copies {@code src} in and commits: published now, or left for the batch's publish. */
+    private boolean copy(final BytesStore<?, ?> src, final long offset, final int length, final long timeoutNanos,
+                         final boolean publish) {
         final long at = connection.claimOrBackPressure(length, timeoutNanos, null);
         if (at == Connection.BACK_PRESSURED) {
             return false;
@@ -86,22 +97,11 @@ final class MessageCopier {
         } catch (final RuntimeException | Error e) {
             throw abandon(e);
         }
-        connection.commit(null);
-        return true;
-    }
-
-    /** As {@link Connection#offerBatched}. */
-    boolean offerBatched(final BytesStore<?, ?> src, final long offset, final int length) {
-        final long at = connection.claimOrBackPressure(length, Connection.NO_WAIT, null);
-        if (at == Connection.BACK_PRESSURED) {
-            return false;
+        if (publish) {
+            connection.commit(null);
+        } else {
+            connection.commitBatched();
         }
-        try {
-            tx.put(at, src, offset, length);
-        } catch (final RuntimeException | Error e) {
-            throw abandon(e);
-        }
-        connection.commitBatched();
         return true;
     }
 

@@ -7,14 +7,14 @@ import java.util.concurrent.locks.LockSupport;
  * Rings with nothing ready, counted per wait: a peer of the fabric that rings the doorbell in a loop
  * (it may: it imports the queue) would make every waiter of the process look at its keys at that rate.
  * More than {@value #FLOOD_WAKES} such wake-ups within a millisecond end the wait, and the waiter pauses
- * before waiting again (100 us, doubling to 4 ms while the flood lasts): a flooding peer delays this
+ * before waiting again (100 us, doubling to 8 ms while the flood lasts): a flooding peer delays this
  * selector's arrivals by at most that pause, and costs it a bounded share of a CPU.
  */
 final class FloodGuard {
-    static final int FLOOD_WAKES = 8;
+    static final int FLOOD_WAKES = 4;
     static final long FLOOD_WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     static final long FLOOD_PAUSE_MIN_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
-    static final long FLOOD_PAUSE_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(4);
+    static final long FLOOD_PAUSE_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(8);
 
     private int wakes;
     private long since;

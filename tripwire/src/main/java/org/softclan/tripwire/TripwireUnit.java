@@ -544,6 +544,12 @@ public final class TripwireUnit implements AutoCloseable {
             return;
         }
         try {
+            if (!queue.isIntact()) {
+                // the queue's file was cut from outside: an access to it before this close (a wake, a look at a
+                // waiter count) may have faulted, and the JVM holds such a fault back until the thread next
+                // enters the VM; take it here, not in the middle of the disarming below
+                org.softclan.dsm.RegionFaults.takeHeldBack();
+            }
             close0();
         } finally {
             closeDone.countDown();

@@ -301,6 +301,14 @@ final class LayerSocketChannel extends LayerConnectingChannel implements TimedCh
         try {
             return readyOps0(interest);
         } catch (final InternalError cut) {
+            final org.softclan.dsm.RegionTruncatedException t = org.softclan.dsm.RegionFaults.explain(cut);
+            if (t != null && streamIntact()) {
+                // another region's fault (the doorbell this thread waited on), delivered late here: marked known
+                // cut by the translation, so the selector finds it at its next wait; this connection is whole
+                SocketLayer.STATS.error("a fault of " + t.regionName() + ", cut from outside, came out in " + this
+                    + ", which is whole");
+                return 0;
+            }
             // a mapping of this stream was cut from outside: this connection is broken, no other
             broken = true;
             SocketLayer.STATS.error("a region of " + this + " was cut from outside: " + cut);
@@ -387,6 +395,20 @@ final class LayerSocketChannel extends LayerConnectingChannel implements TimedCh
      * channel broken if a region of its stream was cut from outside (one {@code stat} each), so that
      * nothing touches that memory again and its next read or write fails.
      */
+    /** {@return whether both regions of this channel's connection still have their full size (one stat each)} */
+    private boolean streamIntact() {
+        final ByteStream s = stream;
+        if (s == null) {
+            return true;
+        }
+        try {
+            s.connection().checkPeer();
+            return true;
+        } catch (final RuntimeException e) {
+            return !(e.getCause() instanceof org.softclan.dsm.RegionTruncatedException);
+        }
+    }
+
     void breakOffIfCut() {
         final ByteStream s = stream;
         if (s == null) {

@@ -526,6 +526,9 @@ public final class EventQueue {
             if (closed) {
                 throw new org.softclan.dsm.ClosedException(this + " is closed");
             }
+            if (mapping.isKnownCut()) {
+                mapping.checkIntact();   // a fault's translation found its file cut: throws, naming the region
+            }
             final boolean r;
             try {
                 r = block0(ready, timeoutNanos);

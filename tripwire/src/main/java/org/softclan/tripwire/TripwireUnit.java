@@ -589,7 +589,12 @@ public final class TripwireUnit implements AutoCloseable {
         }
         // wake the threads blocked on the queue and let them leave before it is unmapped; if one stays
         // inside (it cannot: the wait re-checks the flag after every wake), the region is left mapped
-        if (queue.close(2_000)) {
+        final boolean left = queue.close(2_000);
+        if (!queue.isIntact()) {
+            // the close's last touches of a cut queue may have faulted: take that here, not in the unmapping
+            org.softclan.dsm.RegionFaults.takeHeldBack();
+        }
+        if (left) {
             queueRegion.close();
         }
         endpoint.forgetDependent(this);

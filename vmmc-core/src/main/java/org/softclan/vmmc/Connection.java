@@ -618,6 +618,10 @@ public final class Connection extends CloseGate implements AutoCloseable {
      * this call notices by the fault it takes and records), so that a poller looking for work before it
      * polls reaches the poll that throws instead of looking again forever.
      *
+     * A fault of another region cut from outside, which the JVM delivered late inside this call (from an
+     * earlier access of this thread: a wait on a cut doorbell), leaves this connection whole: the call
+     * answers {@code true}, and a poll then finds what is there.
+     *
      * @return whether a message or a failure is waiting; {@code false} once closed
      */
     public boolean hasMessage() {
@@ -626,14 +630,16 @@ public final class Connection extends CloseGate implements AutoCloseable {
             try {
                 return hasMessage0();
             } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
-                health.cut(e);   // records the broken connection (or rethrows an error that is not a cut region's)
+                // records the broken connection, or rethrows an error that is not a cut region's, or (this look
+                // touches only the connection's regions) takes the late fault of another region
+                health.cutOwn(e);
                 return true;
             } finally {
                 leave(OTHER);
             }
         } catch (final InternalError late) {
             // a fault held back by the JVM, delivered after the guarded read returned
-            health.cut(late);
+            health.cutOwn(late);
             return true;
         }
     }

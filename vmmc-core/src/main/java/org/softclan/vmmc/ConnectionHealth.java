@@ -75,10 +75,41 @@ final class ConnectionHealth {
      * @return the exception to throw
      */
     PeerGoneException cut(final Throwable e) {
+        return cut(e, false);
+    }
+
+    /**
+     * {@link #cut(Throwable)} for a call that touches only this connection's two regions (a look for
+     * messages). A fault of another region, when both of this connection's still have their full size (one
+     * {@code stat} each), was delivered late from an earlier access of this thread (a wait on a cut
+     * doorbell): it is taken here (the region it names is marked known cut, so its user sees the cut at its
+     * next access), the connection stays whole, and this returns {@code null}.
+     *
+     * @param e the fault
+     * @return the exception to throw, or {@code null} if the fault was another region's
+     */
+    PeerGoneException cutOwn(final Throwable e) {
+        try {
+            return cut(e, true);
+        } catch (final ForeignFault foreign) {
+            return null;
+        }
+    }
+
+    /** A fault of a region that is not this connection's (only thrown by {@link #cutOwn}'s translation). */
+    private static final class ForeignFault extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        ForeignFault() {
+            super(null, null, false, false);
+        }
+    }
+
+    private PeerGoneException cut(final Throwable e, final boolean onlyOwnRegions) {
         Throwable cause = e;
         for (int tries = 0; ; tries++) {
             try {
-                return cut0(cause);
+                return cut0(cause, onlyOwnRegions);
             } catch (final InternalError late) {
                 // another fault the JVM held back, delivered inside the translation: explain that one
                 if (late == cause || tries == MAX_LATE_FAULTS) {
@@ -89,7 +120,7 @@ final class ConnectionHealth {
         }
     }
 
-    private PeerGoneException cut0(final Throwable e) {
+    private PeerGoneException cut0(final Throwable e, final boolean onlyOwnRegions) {
         final RegionTruncatedException t = e instanceof RegionTruncatedException r ? drained(r)
             : e instanceof InternalError ie ? RegionFaults.explain(ie) : null;
         if (t == null) {
@@ -97,6 +128,11 @@ final class ConnectionHealth {
                 throw err;
             }
             throw (RuntimeException) e;
+        }
+        if (onlyOwnRegions && rx.isIntact() && tx.isIntact()) {
+            // another region's fault (a doorbell this thread touched before, which the JVM delivered late inside
+            // this connection's code), now marked known cut by its translation: this connection is whole
+            throw new ForeignFault();
         }
         final String message = "connection " + name + " is broken: " + t.getMessage();
         connection.broken(message);

@@ -336,7 +336,12 @@ final class Soak {
             say("cannot read the fabric's regions: " + e);
         }
         try (Stream<Path> files = Files.walk(fabricDir)) {
-            files.filter(Files::isRegularFile).sorted().forEach(f -> {
+            // a dead worker's statistics file is kept for a minute after its last publication, by design (vmmc
+            // stat shows it dead with its last figures); the fabric's sweeps remove it later
+            final Path stat = fabricDir.resolve(org.softclan.dsm.stat.StatFileDescriptor.DIR);
+            files.filter(Files::isRegularFile).filter(f -> !f.startsWith(stat)
+                || org.softclan.dsm.stat.StatReader.reclaimable(f, org.softclan.dsm.stat.StatReader.RETAIN_DEAD_MILLIS))
+                .sorted().forEach(f -> {
                 final Long pid = owners.get(f.toAbsolutePath().normalize());
                 final SoakProcess w = pid == null ? null : worker(pid);
                 report.leftBehind(fabricDir.relativize(f) + (pid == null ? "" : " (" + owner(pid) + ")"),

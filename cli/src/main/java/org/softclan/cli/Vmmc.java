@@ -26,7 +26,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
     description = "A software CLAN / VMMC: export, import, write, read and watch shared-memory regions; serve and"
         + " call RPC; send and receive streams; run the demos; attack worker JVMs in a soak.",
     subcommands = {ExportCommand.class, WriteCommand.class, ReadCommand.class, WatchCommand.class, AgentCommand.class,
-        RegionsCommand.class, CleanCommand.class, RpcServerCommand.class, RpcClientCommand.class,
+        RegionsCommand.class, StatCommand.class, CleanCommand.class, RpcServerCommand.class, RpcClientCommand.class,
         StreamReceiveCommand.class, StreamSendCommand.class, DemoCommand.class, SoakCommand.class},
     footer = {"", "Run 'vmmc COMMAND --help' for a command's options."})
 public final class Vmmc implements Callable<Integer> {

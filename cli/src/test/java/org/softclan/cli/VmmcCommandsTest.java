@@ -166,6 +166,44 @@ class VmmcCommandsTest {
     }
 
     @Test
+    @Order(4)
+    void statShowsTheExportingEndpointAliveAndItsJsonHoldsTheTablesNumbers() throws Exception {
+        final Run table = vmmc("stat");
+        assertEquals(0, table.exit(), table::describe);
+        assertTrue(table.output().contains("endpoint 'cli-export' pid " + exporter.pid() + ", alive, last published "),
+            table::describe);
+        final Run json = vmmc("stat", "--json");
+        assertEquals(0, json.exit(), json::describe);
+        final String doc = json.output().substring(json.output().indexOf('{'));
+        final com.fasterxml.jackson.databind.JsonNode root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(doc);
+        com.fasterxml.jackson.databind.JsonNode ep = null;
+        for (final com.fasterxml.jackson.databind.JsonNode e : root.get("endpoints")) {
+            if ("cli-export".equals(e.get("endpoint").asText())) {
+                ep = e;
+            }
+        }
+        assertTrue(ep != null, json::describe);
+        assertTrue(ep.get("alive").asBoolean(), json::describe);
+        assertEquals(exporter.pid(), ep.get("pid").asLong());
+        int checked = 0;
+        for (final com.fasterxml.jackson.databind.JsonNode c : ep.get("counters")) {
+            // the table's row of the same counter: "  ID  TYPE  VALUE  LABEL"
+            final String row = "  " + c.get("id").asInt() + " " + c.get("type").asText() + " " + c.get("value").asLong() + " "
+                + c.get("label").asText();
+            assertTrue(table.output().lines().map(l -> l.replaceAll(" {2,}", " ").replaceFirst("^ ", "  "))
+                .anyMatch(l -> l.equals(row)), "'" + row + "' in the table: " + table.describe());
+            if (c.get("type").asText().equals("regions-exported")) {
+                assertEquals(1, c.get("value").asLong(), "the exporter's one region: " + json.describe());
+            }
+            checked++;
+        }
+        assertTrue(checked >= 4, json::describe);
+        final Run errors = vmmc("stat", "errors");
+        assertEquals(0, errors.exit(), errors::describe);
+        assertTrue(errors.output().contains("no errors recorded"), errors::describe);
+    }
+
+    @Test
     @Order(5)
     void readPastTheEndFailsNamingTheRegionAndTheLimit() throws Exception {
         final Run read = vmmc("read", "--region", "demo", "--offset", "4090", "--long");

@@ -35,6 +35,9 @@ public final class Endpoint implements AutoCloseable {
     private volatile SnoopHook defaultSnoop;
     private DmaEngine dma;
     private volatile boolean closed;
+    private final org.softclan.dsm.stat.EndpointStats stats;
+    private final org.agrona.concurrent.status.AtomicCounter exportedTotal;
+    private final org.agrona.concurrent.status.AtomicCounter importedTotal;
 
     Endpoint(final Fabric fabric, final String name) {
         if (name == null || name.isEmpty()) {
@@ -44,6 +47,46 @@ public final class Endpoint implements AutoCloseable {
         this.name = name;
         this.liveness = Liveness.acquire(fabric.root(), fabric.files());
         this.owner = OwnerId.current(name, liveness);
+        final java.nio.file.Path dir = fabric.root().resolve(org.softclan.dsm.stat.StatFileDescriptor.DIR);
+        try {
+            fabric.files().createDirectory(dir);
+            this.stats = org.softclan.dsm.stat.EndpointStats.create(dir, name, owner.pid(), owner.startMillis(),
+                liveness.id, org.softclan.dsm.stat.EndpointStats.DEFAULT_COUNTERS,
+                f -> fabric.files().createNew(f, java.nio.file.StandardOpenOption.WRITE));
+        } catch (final java.io.IOException e) {
+            liveness.close();
+            throw new DsmException("endpoint '" + name + "': cannot create its statistics file in " + dir + ": " + e, e);
+        }
+        final org.agrona.concurrent.status.AtomicCounter exported = stats.counter("regions exported, endpoint " + name,
+            org.softclan.dsm.stat.StatTypes.REGIONS_EXPORTED);
+        final org.agrona.concurrent.status.AtomicCounter imported = stats.counter("regions imported, endpoint " + name,
+            org.softclan.dsm.stat.StatTypes.REGIONS_IMPORTED);
+        this.exportedTotal = stats.counter("regions exported since opened, endpoint " + name,
+            org.softclan.dsm.stat.StatTypes.REGIONS_EXPORTED_TOTAL);
+        this.importedTotal = stats.counter("regions imported since opened, endpoint " + name,
+            org.softclan.dsm.stat.StatTypes.REGIONS_IMPORTED_TOTAL);
+        stats.beforePublish(() -> {
+            long in = 0;
+            long out = 0;
+            for (final AutoCloseable r : resources) {
+                if (r instanceof InboundMapping m && !m.isClosed()) {
+                    in++;
+                } else if (r instanceof OutboundMapping m && !m.isClosed()) {
+                    out++;
+                }
+            }
+            exported.setRelease(in);
+            imported.setRelease(out);
+        });
+    }
+
+    /**
+     * {@return this endpoint's statistics}: counters and an error log that any process can read from the
+     * fabric's statistics directory while the endpoint is open (and after its process was killed), with
+     * {@code vmmc stat}; the layers built on the endpoint add theirs
+     */
+    public org.softclan.dsm.stat.EndpointStats stats() {
+        return stats;
     }
 
     /** {@return the fabric this endpoint is attached to} */
@@ -174,6 +217,7 @@ public final class Endpoint implements AutoCloseable {
                                     final boolean internal) {
         final InboundMapping m = fabric.names().export(this, region, size, key, sidecarBytes, internal);
         resources.add(m);
+        exportedTotal.increment();
         return m;
     }
 
@@ -205,6 +249,7 @@ public final class Endpoint implements AutoCloseable {
         checkOpen();
         final OutboundMapping m = fabric.names().importRegion(this, region, key);
         resources.add(m);
+        importedTotal.increment();
         return m;
     }
 
@@ -419,6 +464,7 @@ public final class Endpoint implements AutoCloseable {
                 }
             }
         }
+        stats.close();   // an endpoint closed in order leaves no statistics file
         liveness.close();   // last: until its regions are revoked, the endpoint counts as alive
         fabric.forget(this);
         if (failure != null) {

@@ -49,6 +49,22 @@ public record OwnerId(long pid, long startMillis, String endpoint, long liveness
         return new OwnerId(ProcessHandle.current().pid(), CURRENT_START, endpoint);
     }
 
+    /**
+     * The identity of an endpoint of a fabric, as recorded by it (in a region's header or its statistics file).
+     *
+     * @param fabricRoot  the fabric's directory
+     * @param pid         the owning process's id
+     * @param startMillis the owning process's start time, epoch milliseconds, or 0 if unknown
+     * @param endpoint    the owning endpoint's name
+     * @param livenessId  the endpoint's liveness id (0: none; {@link #isAlive()} then asks about the pid)
+     * @return the identity, whose {@link #isAlive()} asks the endpoint's liveness file
+     */
+    public static OwnerId inFabric(final Path fabricRoot, final long pid, final long startMillis, final String endpoint,
+                                   final long livenessId) {
+        return new OwnerId(pid, startMillis, endpoint, livenessId,
+            livenessId == 0 ? null : Liveness.fileOf(fabricRoot, livenessId));
+    }
+
     /** The identity of an endpoint of this process holding {@code liveness}. */
     static OwnerId current(final String endpoint, final Liveness liveness) {
         return new OwnerId(ProcessHandle.current().pid(), CURRENT_START, endpoint, liveness.id, liveness.file);

@@ -67,6 +67,14 @@ final class Reclaimer {
             }
             return true;
         });
+        // a dead endpoint's statistics stay readable (vmmc stat: dead, with its last figures) for a while
+        final long retain = budget == Integer.MAX_VALUE ? 0 : org.softclan.dsm.stat.StatReader.RETAIN_DEAD_MILLIS;
+        pass(root.resolve(org.softclan.dsm.stat.StatFileDescriptor.DIR), budget, p -> {
+            if (org.softclan.dsm.stat.StatReader.reclaimable(p, retain) && Files.deleteIfExists(p)) {
+                removed.add(p);
+            }
+            return true;
+        });
         final Path legacy = root.resolve(LEGACY_GENERATIONS);
         if (Files.isDirectory(legacy)) {
             pass(legacy, budget, p -> {

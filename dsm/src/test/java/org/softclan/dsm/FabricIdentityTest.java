@@ -53,13 +53,17 @@ class FabricIdentityTest {
             }
             try (Stream<Path> left = Files.list(real.root())) {
                 final List<String> names = left.map(p -> p.getFileName().toString()).sorted().toList();
-                // .temporary marks a fabric made by createTemporary (so a dead creator's can be swept)
-                assertEquals(List.of(".live", ".names.lock", Fabric.TEMPORARY_MARKER), names,
-                    "no region, no temporary file left");
+                // .temporary marks a fabric made by createTemporary (so a dead creator's can be swept); .stat holds
+                // the endpoints' statistics files (checked empty below)
+                assertEquals(List.of(".live", ".names.lock", org.softclan.dsm.stat.StatFileDescriptor.DIR,
+                    Fabric.TEMPORARY_MARKER), names, "no region, no temporary file left");
             }
             try (Stream<Path> live = Files.list(real.root().resolve(".live"))) {
                 // only the creating process's own lock on its temporary fabric remains
                 assertEquals(1, live.count(), "both endpoints closed: no liveness file of theirs left");
+            }
+            try (Stream<Path> stat = Files.list(real.root().resolve(org.softclan.dsm.stat.StatFileDescriptor.DIR))) {
+                assertEquals(0, stat.count(), "both endpoints closed: no statistics file of theirs left");
             }
         }
     }

@@ -235,6 +235,11 @@ public final class EventQueue {
         return memory.getLongVolatile(TAIL_OFFSET) - memory.getLongVolatile(HEAD_OFFSET);
     }
 
+    /** {@return threads of this process blocked on this queue now} */
+    public int blockedThreads() {
+        return blocked.get();
+    }
+
     /** {@return posts that found the queue full since the queue was created (volatile read)} */
     public long overflowCount() {
         return memory.getLongVolatile(OVERFLOW_OFFSET);

@@ -97,9 +97,65 @@ public final class TripwireUnit implements AutoCloseable {
         EventQueue.format(queueRegion, ctx.queueCapacity);
         this.queue = new EventQueue(queueRegion);
         queue.filter(known);
+        this.gauges = new UnitGauges(endpoint.stats(), name);
         // closing the endpoint closes this unit first: threads blocked on its queue leave before it goes
         endpoint.closeFirst(this);
     }
+
+    /**
+     * The unit's counters in its endpoint's statistics ({@code vmmc stat}): gauges read from the queue's
+     * words and the unit's state by the publisher, so no post, poll or wait pays for them. The queue's words
+     * are read only while its file is whole (one {@code stat} per publication).
+     */
+    private final class UnitGauges {
+        private final org.agrona.concurrent.status.AtomicCounter armedNow;
+        private final org.agrona.concurrent.status.AtomicCounter queued;
+        private final org.agrona.concurrent.status.AtomicCounter overflows;
+        private final org.agrona.concurrent.status.AtomicCounter dropped;
+        private final org.agrona.concurrent.status.AtomicCounter skipped;
+        private final org.agrona.concurrent.status.AtomicCounter blockedNow;
+        private final AutoCloseable task;
+
+        UnitGauges(final org.softclan.dsm.stat.EndpointStats stats, final String queueName) {
+            final String of = ", tripwire unit " + queueName;
+            armedNow = stats.counter("tripwires armed" + of, org.softclan.dsm.stat.StatTypes.TRIPWIRES_ARMED);
+            queued = stats.counter("events queued, not yet polled" + of, org.softclan.dsm.stat.StatTypes.EVENTS_QUEUED);
+            overflows = stats.counter("posts that found the queue full (events lost)" + of,
+                org.softclan.dsm.stat.StatTypes.EVENT_OVERFLOWS);
+            dropped = stats.counter("events dropped as unknown or forged" + of, org.softclan.dsm.stat.StatTypes.EVENTS_DROPPED);
+            skipped = stats.counter("event slots skipped, left unpublished by a poster" + of,
+                org.softclan.dsm.stat.StatTypes.EVENTS_SKIPPED);
+            blockedNow = stats.counter("threads blocked on the queue" + of, org.softclan.dsm.stat.StatTypes.THREADS_BLOCKED);
+            task = stats.beforePublish(this::update);
+        }
+
+        private void update() {
+            armedNow.setRelease(armed.size());
+            blockedNow.setRelease(queue.blockedThreads());
+            if (!closed && queue.isIntact()) {
+                queued.setRelease(queue.size());
+                overflows.setRelease(queue.overflowCount());
+                dropped.setRelease(queue.droppedCount());
+                skipped.setRelease(queue.skippedCount());
+            }
+        }
+
+        void close() {
+            try {
+                task.close();
+            } catch (final Exception e) {
+                // a removal from a list: cannot fail
+            }
+            armedNow.close();
+            queued.close();
+            overflows.close();
+            dropped.close();
+            skipped.close();
+            blockedNow.close();
+        }
+    }
+
+    private final UnitGauges gauges;
 
     /**
      * Opens a unit with default settings ({@link Context}); see {@link #open(Endpoint, Context)}.
@@ -543,6 +599,7 @@ public final class TripwireUnit implements AutoCloseable {
             }
             return;
         }
+        gauges.close();
         try {
             if (!queue.isIntact()) {
                 // the queue's file was cut from outside: an access to it before this close (a wake, a look at a

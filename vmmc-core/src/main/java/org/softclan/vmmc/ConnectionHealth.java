@@ -62,7 +62,9 @@ final class ConnectionHealth {
             + "'" : tx.owner()) + " broke the protocol: "
             + structure + " " + field + " is " + value + "; " + rule;
         connection.broken(message);
-        return new PeerProtocolException(message);
+        final PeerProtocolException e = new PeerProtocolException(message);
+        rx.endpoint().stats().recordError(e);   // vmmc stat errors: the first time and the count of each kind
+        return e;
     }
 
     /**

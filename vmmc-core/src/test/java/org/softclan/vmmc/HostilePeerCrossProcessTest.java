@@ -100,6 +100,17 @@ class HostilePeerCrossProcessTest {
                 assertNotNull(violation, "the " + mode + " garbage was accepted; handed " + handed + " records");
                 assertTrue(violation.getMessage().contains("broke the protocol"), violation.getMessage());
                 assertEquals(0, handed.get(), "nothing before the bad word was valid, nothing may be handed");
+                // and it is in the victim endpoint's error log, as any process reads it (vmmc stat errors)
+                final String logged = violation.getMessage();
+                final long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                boolean inLog = false;
+                while (!inLog && System.nanoTime() < until) {
+                    Thread.sleep(20);
+                    inLog = org.softclan.dsm.stat.StatReader.read(server.stats().file()).errors().stream()
+                        .anyMatch(r -> r.text().contains(logged));
+                }
+                assertTrue(inLog, "the violation in the server endpoint's statistics file: "
+                    + org.softclan.dsm.stat.StatReader.read(server.stats().file()).errors());
             }
             if (violation != null) {
                 // broken for good: the next poll fails at once, it does not hand anything again

@@ -1,0 +1,54 @@
+package org.softclan.dsm.stat;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The JVM's one thread that publishes every open endpoint's statistics ({@link EndpointStats#publish()})
+ * every {@value #PERIOD_MS} ms: a daemon, started with the first endpoint and ended when none is left.
+ */
+final class StatPublisher {
+    /** How often statistics files are written, in ms: the heartbeat's resolution. */
+    static final int PERIOD_MS = 100;
+    private static final Set<EndpointStats> OPEN = ConcurrentHashMap.newKeySet();
+    private static Thread thread;
+
+    private StatPublisher() {
+    }
+
+    static synchronized void register(final EndpointStats s) {
+        OPEN.add(s);
+        if (thread == null) {
+            thread = new Thread(StatPublisher::run, "softclan-stat-publisher");
+            thread.setDaemon(true);
+            thread.start();
+        }
+    }
+
+    static void unregister(final EndpointStats s) {
+        OPEN.remove(s);
+    }
+
+    private static void run() {
+        while (true) {
+            synchronized (StatPublisher.class) {
+                if (OPEN.isEmpty()) {
+                    thread = null;
+                    return;
+                }
+            }
+            for (final EndpointStats s : OPEN) {
+                try {
+                    s.publish();   // a failed write is kept in the stats (and the file written whole next time)
+                } catch (final Throwable e) {
+                    // a gauge's task that read a region cut from outside (an InternalError the JVM delivers late),
+                    // or worse: this endpoint's publication is skipped this time, the others go on
+                    s.failed(e);
+                }
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(PERIOD_MS));
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package org.softclan.dsm.stat;
+
+/**
+ * The type ids of the counters in an endpoint's statistics file: what a counter counts, for readers that
+ * group or filter them ({@code vmmc stat}). Labels say which object a counter belongs to.
+ */
+public final class StatTypes {
+    /** Regions the endpoint exports now (a gauge). */
+    public static final int REGIONS_EXPORTED = 1;
+    /** Regions the endpoint imports now (a gauge). */
+    public static final int REGIONS_IMPORTED = 2;
+    /** Regions exported since the endpoint opened. */
+    public static final int REGIONS_EXPORTED_TOTAL = 3;
+    /** Regions imported since the endpoint opened. */
+    public static final int REGIONS_IMPORTED_TOTAL = 4;
+    /** Errors recorded in the endpoint's error log since it opened. */
+    public static final int ERRORS = 5;
+    /** Tripwires a Tripwire unit has armed now (a gauge). */
+    public static final int TRIPWIRES_ARMED = 10;
+    /** Events in a unit's queue not yet polled (a gauge). */
+    public static final int EVENTS_QUEUED = 11;
+    /** Posts that found a unit's queue full: events lost (the queue's own count). */
+    public static final int EVENT_OVERFLOWS = 12;
+    /** Events a unit's poll dropped as unknown or forged. */
+    public static final int EVENTS_DROPPED = 13;
+    /** Event slots a unit's poll skipped (a poster claimed them and never published). */
+    public static final int EVENTS_SKIPPED = 14;
+    /** Threads blocked on a unit's queue now (a gauge). */
+    public static final int THREADS_BLOCKED = 15;
+    /** A counter an application allocated for itself. */
+    public static final int APPLICATION = 1000;
+
+    private StatTypes() {
+    }
+
+    /**
+     * {@return the short name of a type id, or {@code "type N"}}
+     *
+     * @param typeId the type id
+     */
+    public static String name(final int typeId) {
+        return switch (typeId) {
+            case REGIONS_EXPORTED -> "regions-exported";
+            case REGIONS_IMPORTED -> "regions-imported";
+            case REGIONS_EXPORTED_TOTAL -> "regions-exported-total";
+            case REGIONS_IMPORTED_TOTAL -> "regions-imported-total";
+            case ERRORS -> "errors";
+            case TRIPWIRES_ARMED -> "tripwires-armed";
+            case EVENTS_QUEUED -> "events-queued";
+            case EVENT_OVERFLOWS -> "event-overflows";
+            case EVENTS_DROPPED -> "events-dropped";
+            case EVENTS_SKIPPED -> "events-skipped";
+            case THREADS_BLOCKED -> "threads-blocked";
+            case APPLICATION -> "application";
+            default -> "type " + typeId;
+        };
+    }
+}

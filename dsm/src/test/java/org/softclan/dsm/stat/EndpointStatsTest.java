@@ -1,0 +1,224 @@
+package org.softclan.dsm.stat;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersReader;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.softclan.dsm.Endpoint;
+import org.softclan.dsm.Fabric;
+import org.softclan.dsm.testing.JvmProcess;
+
+/**
+ * An endpoint's statistics file: what its owner counts is what a reader reads, in this JVM and from another
+ * one, alive and after kill -9; a reader given a file that is not what a writer wrote reports it and goes on.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class EndpointStatsTest {
+    private Fabric fabric;
+
+    @BeforeEach
+    void setUp() {
+        fabric = Fabric.createTemporary();
+    }
+
+    @AfterEach
+    void tearDown() {
+        fabric.close();
+    }
+
+    private StatReader.EndpointSnapshot snapshotOf(final String endpoint) throws Exception {
+        for (final StatReader.EndpointSnapshot s : StatReader.readAll(fabric.root())) {
+            if (endpoint.equals(s.endpoint())) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    @Test
+    void whatTheOwnerCountsIsWhatAReaderReads() throws Exception {
+        final Endpoint ep = fabric.openEndpoint("counted");
+        try (Endpoint other = fabric.openEndpoint("other")) {
+            other.export("r0", 4096);
+            ep.export("a", 4096);
+            ep.export("b", 4096).close();
+            ep.importRegion("r0");
+            final AtomicCounter c = ep.stats().counter("things done, test", StatTypes.APPLICATION);
+            c.incrementRelease();
+            c.incrementRelease();
+            c.incrementRelease();
+            for (int i = 0; i < 2; i++) {
+                ep.stats().recordError(new IllegalArgumentException("bad thing"));   // equal: same type, message, stack
+            }
+            ep.stats().publish();
+            final StatReader.EndpointSnapshot s = snapshotOf("counted");
+            assertNotNull(s, "the endpoint's statistics file");
+            assertNull(s.problem(), s.problem());
+            assertTrue(s.alive());
+            assertEquals(ProcessHandle.current().pid(), s.pid());
+            assertEquals(1, s.value(StatTypes.REGIONS_EXPORTED), "open exports: " + s.counters());
+            assertEquals(2, s.value(StatTypes.REGIONS_EXPORTED_TOTAL));
+            assertEquals(1, s.value(StatTypes.REGIONS_IMPORTED));
+            assertEquals(1, s.value(StatTypes.REGIONS_IMPORTED_TOTAL));
+            assertEquals(3, s.value(StatTypes.APPLICATION));
+            assertTrue(System.currentTimeMillis() - s.heartbeatMillis() < 10_000, "heartbeat " + s.heartbeatMillis());
+            assertEquals(1, s.errors().size(), "one distinct error: " + s.errors());
+            assertEquals(2, s.errors().get(0).count());
+            assertTrue(s.errors().get(0).text().contains("bad thing"), s.errors().get(0).text());
+            c.close();
+            ep.stats().publish();
+            assertEquals(-1, snapshotOf("counted").value(StatTypes.APPLICATION), "a closed counter is not shown");
+            final Path file = ep.stats().file();
+            assertTrue(Files.exists(file));
+            ep.close();
+            assertFalse(Files.exists(file), "an endpoint closed in order removes its statistics file");
+        } finally {
+            ep.close();
+        }
+    }
+
+    @Test
+    void countersPastTheCapacityWorkButAreNotPublishedAndTheFirstIsLogged() throws Exception {
+        try (Endpoint ep = fabric.openEndpoint("crowded")) {
+            final java.util.List<AtomicCounter> all = new java.util.ArrayList<>();
+            for (int i = 0; i < EndpointStats.DEFAULT_COUNTERS + 10; i++) {
+                all.add(ep.stats().counter("counter " + i + ", test", StatTypes.APPLICATION));
+            }
+            final AtomicCounter last = all.get(all.size() - 1);
+            last.increment();
+            assertEquals(1, last.get(), "an unpublished counter still counts");
+            ep.stats().publish();
+            final StatReader.EndpointSnapshot s = snapshotOf("crowded");
+            assertEquals(EndpointStats.DEFAULT_COUNTERS, s.counters().size());
+            assertEquals(1, s.errors().size(), s.errors().toString());
+            assertTrue(s.errors().get(0).text().contains("are not published"), s.errors().get(0).text());
+            all.forEach(AtomicCounter::close);
+            ep.stats().publish();
+            assertEquals(4, snapshotOf("crowded").counters().size(), "the endpoint's own four remain");
+        }
+    }
+
+    @Test
+    void thePublisherWritesWithoutBeingAsked() throws Exception {
+        try (Endpoint ep = fabric.openEndpoint("published")) {
+            final AtomicCounter c = ep.stats().counter("ticks, test", StatTypes.APPLICATION);
+            c.setRelease(42);
+            final long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            long seen = -1;
+            while (seen != 42 && System.nanoTime() < end) {
+                Thread.sleep(20);
+                seen = snapshotOf("published").value(StatTypes.APPLICATION);
+            }
+            assertEquals(42, seen, "the value reached the file within 10 s");
+        }
+    }
+
+    @Test
+    void anEndpointKilledWithMinus9ShowsAsDeadWithItsLastFigures() throws Exception {
+        try (JvmProcess child = JvmProcess.start(StatChildMain.class, fabric.root().toString(), "child", "2", "1234")) {
+            child.expectLine("ready", 60, TimeUnit.SECONDS);
+            StatReader.EndpointSnapshot s = null;
+            final long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while ((s == null || s.value(StatTypes.APPLICATION) != 1234 || s.errors().isEmpty()) && System.nanoTime() < end) {
+                Thread.sleep(20);
+                s = snapshotOf("child");
+            }
+            assertNotNull(s, "the child's statistics file");
+            assertTrue(s.alive(), "alive while it runs");
+            assertEquals(child.pid(), s.pid());
+            assertEquals(2, s.value(StatTypes.REGIONS_EXPORTED));
+            assertEquals(1234, s.value(StatTypes.APPLICATION));
+            assertEquals(1, s.errors().size(), s.errors().toString());
+            assertEquals(3, s.errors().get(0).count());
+            child.kill();
+            final long endDead = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            StatReader.EndpointSnapshot dead = snapshotOf("child");
+            while (dead.alive() && System.nanoTime() < endDead) {
+                Thread.sleep(20);
+                dead = snapshotOf("child");
+            }
+            assertFalse(dead.alive(), "a killed endpoint shows as dead");
+            assertEquals(2, dead.value(StatTypes.REGIONS_EXPORTED), "its last figures stay");
+            assertEquals(1234, dead.value(StatTypes.APPLICATION));
+            assertEquals(3, dead.errors().get(0).count());
+            // kept through the bounded sweeps for a while; a full clean removes it at once
+            assertTrue(Files.exists(dead.file()));
+            fabric.clean();
+            assertFalse(Files.exists(dead.file()), "vmmc clean removes a dead endpoint's statistics file");
+        }
+    }
+
+    @Test
+    void aFileThatIsNotWhatAWriterWroteIsReportedNotThrown() throws Exception {
+        final Path good;
+        try (Endpoint ep = fabric.openEndpoint("model")) {
+            ep.stats().counter("a counter, test", StatTypes.APPLICATION).setRelease(7);
+            ep.stats().publish();
+            good = Files.createTempFile("stat", ".copy");
+            Files.copy(ep.stats().file(), good, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        final Path dir = fabric.root().resolve(StatFileDescriptor.DIR);
+        try {
+            // cut short, a foreign magic, lengths past the file, a label length past its field
+            final Path shortFile = copy(good, dir, "1");
+            try (RandomAccessFile f = new RandomAccessFile(shortFile.toFile(), "rw")) {
+                f.setLength(StatFileDescriptor.HEADER_LENGTH + 100);
+            }
+            final Path magic = copy(good, dir, "2");
+            putLong(magic, StatFileDescriptor.MAGIC_OFFSET, 0x1234);
+            final Path lengths = copy(good, dir, "3");
+            putInt(lengths, StatFileDescriptor.VALUES_LENGTH_OFFSET, 1 << 30);
+            final Path label = copy(good, dir, "4");
+            putInt(label, StatFileDescriptor.HEADER_LENGTH + CountersReader.metaDataOffset(0) + CountersReader.LABEL_OFFSET,
+                1 << 20);
+            final List<StatReader.EndpointSnapshot> all = StatReader.readAll(fabric.root());
+            assertEquals(4, all.size(), all.toString());
+            for (final StatReader.EndpointSnapshot s : all) {
+                assertNotNull(s.problem(), "a problem reported for " + s.file());
+            }
+            final StatReader.EndpointSnapshot labelled = StatReader.read(label);
+            assertEquals("model", labelled.endpoint(), "the header was sound");
+            assertTrue(labelled.problem().contains("counter 0"), labelled.problem());
+            assertEquals(4, labelled.counters().size(), "the other counters are read: " + labelled.counters());
+            assertEquals(7, labelled.value(StatTypes.APPLICATION));
+        } finally {
+            Files.deleteIfExists(good);
+        }
+    }
+
+    private static Path copy(final Path from, final Path dir, final String name) throws Exception {
+        final Path to = dir.resolve(name + StatFileDescriptor.SUFFIX);
+        Files.copy(from, to);
+        return to;
+    }
+
+    private static void putLong(final Path file, final long at, final long v) throws Exception {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, v), at);
+        }
+    }
+
+    private static void putInt(final Path file, final long at, final int v) throws Exception {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, v), at);
+        }
+    }
+}

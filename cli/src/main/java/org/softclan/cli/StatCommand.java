@@ -30,7 +30,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "stat", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, sortOptions = false,
     description = {
         "Show the counters of every endpoint of a fabric, read from the statistics files the endpoints publish"
-            + " every 100 ms (FABRIC/.stat): alive or dead, the age of its last publication, then one line per"
+            + " every second (FABRIC/.stat): alive or dead, the age of its last publication, then one line per"
             + " counter (id, type, value, label).",
         "An endpoint killed with -9 stays listed as dead with its last figures; one closed in order is gone.",
         "'vmmc stat errors' shows the error logs: per distinct error, its count, first and last time, and text."

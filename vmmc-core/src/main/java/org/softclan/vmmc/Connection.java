@@ -117,6 +117,10 @@ public final class Connection extends CloseGate implements AutoCloseable {
     private final ConnectionHealth health;
     /** The close sequence and the release of the memory once no thread is inside. */
     private final ConnectionCloser closer;
+    /** Receives that waited for data (the receiving thread's; read racily for statistics). */
+    long dataWaits;
+    /** This connection's counters in its endpoint's statistics file. */
+    final ConnectionGauges gauges;
     /** The first protocol violation the peer committed, or {@code null}: the connection is broken. */
     volatile String violation;
 
@@ -138,6 +142,7 @@ public final class Connection extends CloseGate implements AutoCloseable {
         final Tripwire dataTrip = unit.arm(rx, Tripwire.Options.word(WRITE_POINTER_OFFSET).actions(dataActions).cookie(id));
         final Tripwire spaceTrip = unit.arm(rx, Tripwire.Options.at(PEER_READ_POINTER_OFFSET, NUDGE_OFFSET + 8 - PEER_READ_POINTER_OFFSET).actions(Tripwire.WAKE).cookie(id));
         this.closer = new ConnectionCloser(this, rx, tx, unit, ownsUnit, dataTrip, spaceTrip);
+        this.gauges = new ConnectionGauges(this, rx.endpoint().stats(), name);
         // closing the endpoint closes this connection first: its waiters leave before the memory goes
         try {
             rx.endpoint().closeFirst(this);
@@ -145,6 +150,26 @@ public final class Connection extends CloseGate implements AutoCloseable {
             closer.releaseHolds();   // the caller closes what it built
             throw endpointClosed;
         }
+    }
+
+    long senderPosition() {
+        return sender.position();
+    }
+
+    long senderInFlight() {
+        return sender.inFlight();
+    }
+
+    long roomWaits() {
+        return sender.roomWaits;
+    }
+
+    long receiverPosition() {
+        return receiver.readPos;
+    }
+
+    long receivedCount() {
+        return receiver.received;
     }
 
     /** {@return the id carried as the cookie of this connection's events ({@link Mode#EVENTS})} */
@@ -682,6 +707,7 @@ public final class Connection extends CloseGate implements AutoCloseable {
                 if (left <= 0) {
                     return 0;
                 }
+                dataWaits++;
                 if (!strategy.await(messageOrClosed, this.unit.events(), Math.min(left,
                     TimeUnit.MILLISECONDS.toNanos(LIVENESS_SLICE_MS)))) {
                     health.checkAlive();

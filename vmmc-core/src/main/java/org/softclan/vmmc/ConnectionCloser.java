@@ -147,6 +147,7 @@ final class ConnectionCloser {
         if (!connection.isClosed() || !connection.idle() || !released.compareAndSet(false, true)) {
             return;
         }
+        connection.gauges.close();
         tx.close();
         rx.close();
         if (ownsUnit) {

@@ -38,6 +38,8 @@ final class RingReceiver {
 
     /** Bytes of the ring consumed (records handed to handlers, wrap markers skipped). */
     long readPos;
+    /** Messages handed out since the connection opened (the receiving thread's; read racily for statistics). */
+    long received;
     /** The receiver's half of the lazy read-position protocol. */
     private final LazyReadPosition position;
     /**
@@ -109,6 +111,7 @@ final class RingReceiver {
             n++;
         }
         if (n > 0) {
+            received += n;
             publishReadPos(readPos == written);
         } else if (written == readPos) {
             health.checkPeerClosed();

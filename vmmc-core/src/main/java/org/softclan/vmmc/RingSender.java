@@ -39,6 +39,8 @@ final class RingSender {
 
     /** Bytes written into the peer's ring (records and wrap markers), published or not. */
     private long writePos;
+    /** Sends that waited for room (the sending thread's; read racily for statistics). */
+    long roomWaits;
     /**
      * Bytes the peer's write pointer says were written (the last publish): less than {@link #writePos} while
      * records committed as a batch ({@link #commitBatched}) wait for {@link #publish}.
@@ -293,6 +295,16 @@ final class RingSender {
     }
 
     /** The read pointer the peer published into this end's memory, checked against what was written. */
+    /** {@return bytes of the peer's ring written so far (records and padding; read racily for statistics)} */
+    long position() {
+        return writePos;
+    }
+
+    /** {@return bytes published and not yet known read by the peer (read racily for statistics)} */
+    long inFlight() {
+        return publishedPos - shadowPeerRead;
+    }
+
     private long publishedPeerRead() {
         final long read = local.getLongVolatile(PEER_READ_POINTER_OFFSET);
         if (read > publishedPos || read < 0) {
@@ -342,6 +354,7 @@ final class RingSender {
      * @throws SendTimeoutException if the ring stayed full for {@code timeoutNanos}
      */
     private void awaitRoom(final long need, final long timeoutNanos, final boolean pio) {
+        roomWaits++;
         final long deadline = System.nanoTime() + timeoutNanos;
         while (true) {
             if (pio && !remotePeer) {

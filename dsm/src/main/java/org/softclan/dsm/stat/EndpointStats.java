@@ -57,6 +57,8 @@ public final class EndpointStats implements AutoCloseable {
     private final AtomicBoolean metaDirty = new AtomicBoolean(true);
     private final AtomicBoolean errorsDirty = new AtomicBoolean(true);
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** The highest counter id allocated so far (guarded by this): the buffers are published up to it. */
+    private int highestId = -1;
     private final java.util.concurrent.atomic.AtomicInteger unpublished = new java.util.concurrent.atomic.AtomicInteger();
     private final java.util.List<Runnable> beforePublish = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile String failure;
@@ -101,6 +103,10 @@ public final class EndpointStats implements AutoCloseable {
         }
         final Path file = dir.resolve(Long.toHexString(livenessId) + StatFileDescriptor.SUFFIX);
         final FileChannel channel = create.create(file);
+        // the file at its full length at once (sparse: only what is written takes memory), so a reader finds
+        // every buffer the header names
+        channel.write(ByteBuffer.allocate(1), StatFileDescriptor.fileLength(maxCounters * CountersReader.METADATA_LENGTH,
+            maxCounters * CountersReader.COUNTER_LENGTH, DEFAULT_ERROR_LOG_BYTES) - 1);
         final EndpointStats s = new EndpointStats(file, endpoint, channel, maxCounters, DEFAULT_ERROR_LOG_BYTES, pid,
             startMillis, livenessId);
         s.publish();
@@ -144,6 +150,9 @@ public final class EndpointStats implements AutoCloseable {
                     + " counters are in use; later ones (first: '" + label + "') are not published", full));
             }
             return new AtomicCounter(new UnsafeBuffer(new byte[CountersReader.COUNTER_LENGTH]), 0);
+        }
+        synchronized (this) {
+            highestId = Math.max(highestId, id);
         }
         metaDirty.set(true);
         return new Tracked(id);
@@ -208,15 +217,17 @@ public final class EndpointStats implements AutoCloseable {
         try {
             final boolean meta = metaDirty.getAndSet(false);
             final boolean errs = errorsDirty.getAndSet(false);
+            // up to the highest counter id ever allocated: the rest of the buffers is zero, as the file is there
+            final int used = highestId + 1;
             if (meta) {
-                writeAll(metaBytes, StatFileDescriptor.HEADER_LENGTH);
+                writeAll(metaBytes, used * CountersReader.METADATA_LENGTH, StatFileDescriptor.HEADER_LENGTH);
             }
-            writeAll(valueBytes, StatFileDescriptor.valuesOffset(metadataLength));
+            writeAll(valueBytes, used * CountersReader.COUNTER_LENGTH, StatFileDescriptor.valuesOffset(metadataLength));
             if (errs) {
-                writeAll(errorBytes, StatFileDescriptor.errorLogOffset(metadataLength, valuesLength));
+                writeAll(errorBytes, errorBytes.capacity(), StatFileDescriptor.errorLogOffset(metadataLength, valuesLength));
             }
             header.putLong(StatFileDescriptor.HEARTBEAT_OFFSET, System.currentTimeMillis());
-            writeAll(header, 0);
+            writeAll(header, header.capacity(), 0);
             if (failure != null) {
                 failure = null;
                 metaDirty.set(true);   // the file may have been cut meanwhile: write it whole again
@@ -229,8 +240,8 @@ public final class EndpointStats implements AutoCloseable {
         }
     }
 
-    private void writeAll(final ByteBuffer from, final long position) throws IOException {
-        final ByteBuffer b = from.duplicate().clear();
+    private void writeAll(final ByteBuffer from, final int length, final long position) throws IOException {
+        final ByteBuffer b = from.duplicate().clear().limit(length);
         long at = position;
         while (b.hasRemaining()) {
             at += channel.write(b, at);

@@ -10,8 +10,11 @@ import java.util.concurrent.locks.LockSupport;
  * every {@value #PERIOD_MS} ms: a daemon, started with the first endpoint and ended when none is left.
  */
 final class StatPublisher {
-    /** How often statistics files are written, in ms: the heartbeat's resolution. */
-    static final int PERIOD_MS = 100;
+    /**
+     * How often statistics files are written, in ms: the heartbeat's resolution. A publication costs about a
+     * millisecond of CPU while its code is still interpreted (an idle JVM publishes too), so not more often.
+     */
+    static final int PERIOD_MS = 1000;
     private static final Set<EndpointStats> OPEN = ConcurrentHashMap.newKeySet();
     private static Thread thread;
 

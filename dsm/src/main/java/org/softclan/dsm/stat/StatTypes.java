@@ -27,6 +27,20 @@ public final class StatTypes {
     public static final int EVENTS_SKIPPED = 14;
     /** Threads blocked on a unit's queue now (a gauge). */
     public static final int THREADS_BLOCKED = 15;
+    /** Bytes a connection wrote into its peer's ring (records and padding). */
+    public static final int CONNECTION_BYTES_SENT = 20;
+    /** Bytes a connection read from its own ring (records and padding). */
+    public static final int CONNECTION_BYTES_RECEIVED = 21;
+    /** Messages a connection handed to its receivers. */
+    public static final int CONNECTION_MESSAGES_RECEIVED = 22;
+    /** Bytes a connection sent that its peer has not yet been seen to read (a gauge: the ring's fill). */
+    public static final int CONNECTION_IN_FLIGHT = 23;
+    /** Sends that waited for room in the peer's ring. */
+    public static final int CONNECTION_ROOM_WAITS = 24;
+    /** Receives that waited for data. */
+    public static final int CONNECTION_DATA_WAITS = 25;
+    /** A connection's state: 0 open, 1 closed, 2 broken by its peer (a gauge). */
+    public static final int CONNECTION_STATE = 26;
     /** A counter an application allocated for itself. */
     public static final int APPLICATION = 1000;
 
@@ -51,6 +65,13 @@ public final class StatTypes {
             case EVENTS_DROPPED -> "events-dropped";
             case EVENTS_SKIPPED -> "events-skipped";
             case THREADS_BLOCKED -> "threads-blocked";
+            case CONNECTION_BYTES_SENT -> "conn-bytes-sent";
+            case CONNECTION_BYTES_RECEIVED -> "conn-bytes-received";
+            case CONNECTION_MESSAGES_RECEIVED -> "conn-messages-received";
+            case CONNECTION_IN_FLIGHT -> "conn-in-flight";
+            case CONNECTION_ROOM_WAITS -> "conn-room-waits";
+            case CONNECTION_DATA_WAITS -> "conn-data-waits";
+            case CONNECTION_STATE -> "conn-state";
             case APPLICATION -> "application";
             default -> "type " + typeId;
         };

@@ -41,6 +41,20 @@ public final class StatTypes {
     public static final int CONNECTION_DATA_WAITS = 25;
     /** A connection's state: 0 open, 1 closed, 2 broken by its peer (a gauge). */
     public static final int CONNECTION_STATE = 26;
+    /** Calls an RPC client made. */
+    public static final int RPC_CALLS = 30;
+    /** Calls of an RPC client in flight (a gauge). */
+    public static final int RPC_IN_FLIGHT = 31;
+    /** Calls of an RPC client that got no answer in time. */
+    public static final int RPC_TIMEOUTS = 32;
+    /** Requests an RPC server handed to its handlers. */
+    public static final int RPC_REQUESTS = 33;
+    /** Requests whose handler threw (answered with an error). */
+    public static final int RPC_HANDLER_ERRORS = 34;
+    /** Clients an RPC server serves now (a gauge). */
+    public static final int RPC_CLIENTS = 35;
+    /** Clients an RPC server dropped (gone, broken, or not reading their answers). */
+    public static final int RPC_CLIENTS_DROPPED = 36;
     /** A counter an application allocated for itself. */
     public static final int APPLICATION = 1000;
 
@@ -72,6 +86,13 @@ public final class StatTypes {
             case CONNECTION_ROOM_WAITS -> "conn-room-waits";
             case CONNECTION_DATA_WAITS -> "conn-data-waits";
             case CONNECTION_STATE -> "conn-state";
+            case RPC_CALLS -> "rpc-calls";
+            case RPC_IN_FLIGHT -> "rpc-in-flight";
+            case RPC_TIMEOUTS -> "rpc-timeouts";
+            case RPC_REQUESTS -> "rpc-requests";
+            case RPC_HANDLER_ERRORS -> "rpc-handler-errors";
+            case RPC_CLIENTS -> "rpc-clients";
+            case RPC_CLIENTS_DROPPED -> "rpc-clients-dropped";
             case APPLICATION -> "application";
             default -> "type " + typeId;
         };

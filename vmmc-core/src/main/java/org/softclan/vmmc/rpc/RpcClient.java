@@ -330,6 +330,12 @@ public final class RpcClient implements AutoCloseable {
         return p;
     }
 
+    /** Counters in the endpoint's statistics file (vmmc stat): calls made and in flight are set by the publisher. */
+    private final org.agrona.concurrent.status.AtomicCounter callsGauge;
+    private final org.agrona.concurrent.status.AtomicCounter inFlightGauge;
+    private final org.agrona.concurrent.status.AtomicCounter timeouts;
+    private final AutoCloseable gaugeTask;
+
     private RpcClient(final String service, final Connection connection, final Context ctx) {
         this.service = service;
         this.connection = connection;
@@ -341,6 +347,15 @@ public final class RpcClient implements AutoCloseable {
         this.receiverWake = () -> connection.hasMessage() || callers.get() > 0 && receiveLock.isLocked() || closed
             || unpublishedSince != receiverSawUnpublished;
 
+        final org.softclan.dsm.stat.EndpointStats stats = connection.inbound().endpoint().stats();
+        final String of = ", RPC client of '" + service + "', " + connection.name();
+        this.callsGauge = stats.counter("calls made" + of, org.softclan.dsm.stat.StatTypes.RPC_CALLS);
+        this.inFlightGauge = stats.counter("calls in flight" + of, org.softclan.dsm.stat.StatTypes.RPC_IN_FLIGHT);
+        this.timeouts = stats.counter("calls that got no answer in time" + of, org.softclan.dsm.stat.StatTypes.RPC_TIMEOUTS);
+        this.gaugeTask = stats.beforePublish(() -> {
+            callsGauge.setRelease(lastCallId);   // racy read of the senders' count: a publication behind at worst
+            inFlightGauge.setRelease(inFlight());
+        });
         if (ctx.backgroundReceiver) {
             this.receiver = new Thread(this::receiveLoop, "rpc-" + service + "-receive");
             receiver.setDaemon(true);
@@ -543,6 +558,7 @@ public final class RpcClient implements AutoCloseable {
     }
 
     private RpcException timedOut(final Pending p, final long timeoutNanos) {
+        timeouts.increment();
         return new RpcException(RpcException.Kind.TIMEOUT, "call of " + p.method.name() + " on '" + service
             + "' got no answer within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
     }
@@ -1317,6 +1333,14 @@ public final class RpcClient implements AutoCloseable {
         }
         failAll(new RpcException(RpcException.Kind.SERVER_GONE, "client of '" + service + "' closed"));
         awaitCallersGone();
+        try {
+            gaugeTask.close();
+        } catch (final Exception e) {
+            // a removal from a list: cannot fail
+        }
+        callsGauge.close();
+        inFlightGauge.close();
+        timeouts.close();
         connection.close();
         sendLock.lock();
         try {

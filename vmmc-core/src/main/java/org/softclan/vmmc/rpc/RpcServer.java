@@ -156,6 +156,55 @@ public final class RpcServer implements AutoCloseable {
     /** Encode buffer of the polling thread (handlers inline; their requests are decoded in place): used by it only. */
     private Bytes<?> pollOut;
 
+    /** Requests dispatched (the polling thread's; read racily by the statistics publisher). */
+    private long requests;
+    /** Clients dropped (guarded by this). */
+    private long dropped;
+    private volatile org.agrona.concurrent.status.AtomicCounter handlerErrors;
+    private final java.util.List<AutoCloseable> statistics = new java.util.ArrayList<>();
+
+    /** The server's counters in its endpoint's statistics file (vmmc stat); removed by {@link #close()}. */
+    private void gauges() {
+        final org.softclan.dsm.stat.EndpointStats stats = endpoint.stats();
+        final String of = ", RPC server '" + service + "'";
+        final org.agrona.concurrent.status.AtomicCounter req = stats.counter("requests handled" + of,
+            org.softclan.dsm.stat.StatTypes.RPC_REQUESTS);
+        final org.agrona.concurrent.status.AtomicCounter cl = stats.counter("clients served" + of,
+            org.softclan.dsm.stat.StatTypes.RPC_CLIENTS);
+        final org.agrona.concurrent.status.AtomicCounter dr = stats.counter("clients dropped" + of,
+            org.softclan.dsm.stat.StatTypes.RPC_CLIENTS_DROPPED);
+        final org.agrona.concurrent.status.AtomicCounter errs = stats.counter("requests whose handler threw" + of,
+            org.softclan.dsm.stat.StatTypes.RPC_HANDLER_ERRORS);
+        handlerErrors = errs;
+        synchronized (statistics) {
+            statistics.add(stats.beforePublish(() -> {
+                req.setRelease(requests);
+                cl.setRelease(clients.length);
+                synchronized (RpcServer.this) {
+                    dr.setRelease(dropped);
+                }
+            }));
+            statistics.add(req);
+            statistics.add(cl);
+            statistics.add(dr);
+            statistics.add(errs);
+        }
+    }
+
+    /** Removes the server's counters; once (close is idempotent). */
+    private void closeStatistics() {
+        synchronized (statistics) {
+            for (final AutoCloseable a : statistics) {
+                try {
+                    a.close();
+                } catch (final Exception e) {
+                    // a removal from a list or of a counter: cannot fail
+                }
+            }
+            statistics.clear();
+        }
+    }
+
     /** Clients the poller watches directly instead of through their events. */
     static final int DIRECT_POLL_LIMIT = 8;
     /**
@@ -241,6 +290,7 @@ public final class RpcServer implements AutoCloseable {
             if (!held) {
                 throw new org.softclan.dsm.ClosedException("RPC server '" + service + "': the endpoint closed");
             }
+            gauges();
             listener = Vmmc.listen(endpoint, service, new ConnectionContext().ringCapacity(ctx.ringCapacity)
                 .mode(Connection.Mode.EVENTS).unit(opened).waitStrategy(ctx.strategy));
             // closing the endpoint closes this server (its threads stop) before the unit and the listener it
@@ -248,6 +298,7 @@ public final class RpcServer implements AutoCloseable {
             endpoint.closeFirst(this);
         } catch (final RuntimeException | Error e) {
             // a start that failed (the name taken or bad, the endpoint closed) leaves nothing behind
+            closeStatistics();
             if (listener != null) {
                 listener.close();
                 listener = null;
@@ -613,12 +664,14 @@ public final class RpcServer implements AutoCloseable {
     }
 
     private synchronized void drop(final ServedClient c) {
+        dropped++;
         final ServedClient[] now = Arrays.stream(clients).filter(x -> x != c).toArray(ServedClient[]::new);
         clients = now;
         c.connection.close();
     }
 
     private void dispatch(final ServedClient client, final BytesStore<?, ?> buf, final long off, final int len) {
+        requests++;   // the polling thread's alone: a plain add
         final Connection c = client.connection;
         if (len < RpcFrameDescriptor.HEADER_LENGTH) {
             throw new PeerProtocolException("service '" + service + "', " + c + ": a request of " + len
@@ -661,6 +714,10 @@ public final class RpcServer implements AutoCloseable {
                 RpcFrameDescriptor.writeResponseHeader(b, callId, RpcFrameDescriptor.OK);
                 h.method().response().encode(result, b);
             } catch (final RuntimeException | Error e) {
+                final org.agrona.concurrent.status.AtomicCounter errs = handlerErrors;
+                if (errs != null) {
+                    errs.increment();   // any worker's: an atomic add, on this failure path only
+                }
                 b.clear();   // also what an encoder that threw left behind
                 RpcFrameDescriptor.writeResponseHeader(b, callId, RpcFrameDescriptor.ERROR);
                 b.writeUtf8(e.getClass().getName());
@@ -720,6 +777,7 @@ public final class RpcServer implements AutoCloseable {
             c.connection.close();
         }
         clients = new ServedClient[0];
+        closeStatistics();
         final boolean threadsEnded = (poller == null || !poller.isAlive()) && (acceptor == null || !acceptor.isAlive());
         if (threadsEnded) {
             if (listener != null) {

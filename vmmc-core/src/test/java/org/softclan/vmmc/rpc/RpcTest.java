@@ -63,6 +63,52 @@ class RpcTest {
         fabric.close();
     }
 
+    /** {@return the counters of the endpoint named {@code endpoint} whose label names {@code of}, by type} */
+    private java.util.Map<Integer, Long> counters(final String endpoint, final String of) throws Exception {
+        final java.util.Map<Integer, Long> m = new java.util.HashMap<>();
+        for (final org.softclan.dsm.stat.StatReader.EndpointSnapshot s
+            : org.softclan.dsm.stat.StatReader.readAll(fabric.root())) {
+            if (endpoint.equals(s.endpoint())) {
+                for (final org.softclan.dsm.stat.StatReader.Counter c : s.counters()) {
+                    if (c.label().contains(of)) {
+                        m.merge(c.typeId(), c.value(), Long::sum);
+                    }
+                }
+            }
+        }
+        return m;
+    }
+
+    @Test
+    void callsRequestsHandlerErrorsAndTimeoutsShowInBothEndpointsStatistics() throws Exception {
+        try (RpcClient client = RpcClient.connect(clientEp, "test", new RpcClient.Context(), 10, TimeUnit.SECONDS)) {
+            for (int i = 0; i < 100; i++) {
+                assertEquals("x" + i, client.call(ECHO, "x" + i, 5, TimeUnit.SECONDS));
+            }
+            assertThrows(RpcException.class, () -> client.call(FAIL, "on purpose", 5, TimeUnit.SECONDS));
+            final RpcException late = assertThrows(RpcException.class,
+                () -> client.call(SLEEP, 300L, 20, TimeUnit.MILLISECONDS));
+            assertEquals(RpcException.Kind.TIMEOUT, late.kind());
+            java.util.Map<Integer, Long> c = java.util.Map.of();
+            java.util.Map<Integer, Long> s = java.util.Map.of();
+            final long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (System.nanoTime() < end) {
+                c = counters("client", "RPC client of 'test'");
+                s = counters("server", "RPC server 'test'");
+                if (Long.valueOf(102).equals(c.get(org.softclan.dsm.stat.StatTypes.RPC_CALLS))
+                    && Long.valueOf(102).equals(s.get(org.softclan.dsm.stat.StatTypes.RPC_REQUESTS))) {
+                    break;
+                }
+                Thread.sleep(20);
+            }
+            assertEquals(102L, c.get(org.softclan.dsm.stat.StatTypes.RPC_CALLS), "client: " + c);
+            assertEquals(1L, c.get(org.softclan.dsm.stat.StatTypes.RPC_TIMEOUTS), "client: " + c);
+            assertEquals(102L, s.get(org.softclan.dsm.stat.StatTypes.RPC_REQUESTS), "server: " + s);
+            assertEquals(1L, s.get(org.softclan.dsm.stat.StatTypes.RPC_HANDLER_ERRORS), "server: " + s);
+            assertEquals(1L, s.get(org.softclan.dsm.stat.StatTypes.RPC_CLIENTS), "server: " + s);
+        }
+    }
+
     @Test
     void aResponseWhoseDecodingRunsOutOfMemoryFailsItsCallAndTheNextCallsGoThrough() throws Exception {
         // what a server's list count of 2^31 did to a client before its codec checked counts: the error

@@ -108,12 +108,25 @@ public final class StatCommand implements Callable<Integer> {
         return (s.alive() ? "alive" : "DEAD") + ", last published " + Math.max(0, now - s.heartbeatMillis()) + " ms ago";
     }
 
+    /**
+     * {@return {@code text} with control characters shown as '?'}: names, labels and errors come from files any
+     * peer of the fabric can write, and must not drive the terminal (escape sequences)
+     */
+    static String printable(final String text) {
+        if (text == null) {
+            return "null";
+        }
+        final StringBuilder b = new StringBuilder(text.length());
+        text.codePoints().forEach(c -> b.appendCodePoint(Character.isISOControl(c) && c != '\t' ? '?' : c));
+        return b.toString();
+    }
+
     private static String heading(final StatReader.EndpointSnapshot s, final long now) {
         if (s.endpoint() == null) {
-            return "? " + s.file() + ": " + s.problem() + "\n";
+            return "? " + printable(s.file().toString()) + ": " + printable(s.problem()) + "\n";
         }
-        return "endpoint '" + s.endpoint() + "' pid " + s.pid() + ", " + state(s, now)
-            + (s.problem() != null ? "; file damaged: " + s.problem() : "") + "\n";
+        return "endpoint '" + printable(s.endpoint()) + "' pid " + s.pid() + ", " + state(s, now)
+            + (s.problem() != null ? "; file damaged: " + printable(s.problem()) : "") + "\n";
     }
 
     static String counterTable(final List<StatReader.EndpointSnapshot> all, final Pattern p) {
@@ -129,7 +142,7 @@ public final class StatCommand implements Callable<Integer> {
             for (final StatReader.Counter c : s.counters()) {
                 final String type = StatTypes.name(c.typeId());
                 if (matches(p, c.label(), type, s.endpoint())) {
-                    rows.add(new String[] {"  " + c.id(), type, Long.toString(c.value()), c.label()});
+                    rows.add(new String[] {"  " + c.id(), type, Long.toString(c.value()), printable(c.label())});
                 }
             }
             if (rows.size() > 1) {
@@ -161,7 +174,7 @@ public final class StatCommand implements Callable<Integer> {
                 b.append("  ").append(e.count()).append(" time(s), first ").append(Instant.ofEpochMilli(e.firstMillis()))
                     .append(", last ").append(Instant.ofEpochMilli(e.lastMillis())).append(":\n");
                 for (final String line : e.text().split("\n")) {
-                    b.append("    ").append(line.stripTrailing()).append('\n');
+                    b.append("    ").append(printable(line.stripTrailing())).append('\n');
                 }
             }
         }

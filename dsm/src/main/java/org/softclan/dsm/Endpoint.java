@@ -47,16 +47,7 @@ public final class Endpoint implements AutoCloseable {
         this.name = name;
         this.liveness = Liveness.acquire(fabric.root(), fabric.files());
         this.owner = OwnerId.current(name, liveness);
-        final java.nio.file.Path dir = fabric.root().resolve(org.softclan.dsm.stat.StatFileDescriptor.DIR);
-        try {
-            fabric.files().createDirectory(dir);
-            this.stats = org.softclan.dsm.stat.EndpointStats.create(dir, name, owner.pid(), owner.startMillis(),
-                liveness.id, org.softclan.dsm.stat.EndpointStats.DEFAULT_COUNTERS,
-                f -> fabric.files().createNew(f, java.nio.file.StandardOpenOption.WRITE));
-        } catch (final java.io.IOException e) {
-            liveness.close();
-            throw new DsmException("endpoint '" + name + "': cannot create its statistics file in " + dir + ": " + e, e);
-        }
+        this.stats = openStats(fabric, name, owner, liveness);
         final org.agrona.concurrent.status.AtomicCounter exported = stats.counter("regions exported, endpoint " + name,
             org.softclan.dsm.stat.StatTypes.REGIONS_EXPORTED);
         final org.agrona.concurrent.status.AtomicCounter imported = stats.counter("regions imported, endpoint " + name,
@@ -78,6 +69,28 @@ public final class Endpoint implements AutoCloseable {
             exported.setRelease(in);
             imported.setRelease(out);
         });
+    }
+
+    /**
+     * The endpoint's statistics file in the fabric's statistics directory; statistics that are counted but
+     * not published if the file cannot be made (the directory is not one, the name is taken): the endpoint
+     * works without them, and says why in their error log.
+     */
+    private static org.softclan.dsm.stat.EndpointStats openStats(final Fabric fabric, final String name,
+                                                                 final OwnerId owner, final Liveness liveness) {
+        final java.nio.file.Path dir = fabric.root().resolve(org.softclan.dsm.stat.StatFileDescriptor.DIR);
+        try {
+            fabric.files().createDirectory(dir);
+            if (!java.nio.file.Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                throw new java.io.IOException(dir + " is not a directory (a link?)");
+            }
+            return org.softclan.dsm.stat.EndpointStats.create(dir, name, owner.pid(), owner.startMillis(),
+                liveness.id, org.softclan.dsm.stat.EndpointStats.DEFAULT_COUNTERS,
+                f -> fabric.files().createNew(f, java.nio.file.StandardOpenOption.WRITE));
+        } catch (final java.io.IOException | RuntimeException e) {
+            return org.softclan.dsm.stat.EndpointStats.unpublished(name, new DsmException("endpoint '" + name
+                + "': no statistics file in " + dir + " (vmmc stat does not show this endpoint): " + e, e));
+        }
     }
 
     /**

@@ -68,13 +68,21 @@ final class Reclaimer {
             return true;
         });
         // a dead endpoint's statistics stay readable (vmmc stat: dead, with its last figures) for a while
+        // (only in a real directory, never through a link, and only regular files named ID.stat: see reclaimable)
         final long retain = budget == Integer.MAX_VALUE ? 0 : org.softclan.dsm.stat.StatReader.RETAIN_DEAD_MILLIS;
-        pass(root.resolve(org.softclan.dsm.stat.StatFileDescriptor.DIR), budget, p -> {
-            if (org.softclan.dsm.stat.StatReader.reclaimable(p, retain) && Files.deleteIfExists(p)) {
-                removed.add(p);
-            }
-            return true;
-        });
+        final Path stat = root.resolve(org.softclan.dsm.stat.StatFileDescriptor.DIR);
+        if (Files.isDirectory(stat, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            pass(stat, budget, p -> {
+                try {
+                    if (org.softclan.dsm.stat.StatReader.reclaimable(p, retain) && Files.deleteIfExists(p)) {
+                        removed.add(p);
+                    }
+                } catch (final RuntimeException e) {
+                    // a file no writer made: left alone (a sweep must not fail on what a peer put there)
+                }
+                return true;
+            });
+        }
         final Path legacy = root.resolve(LEGACY_GENERATIONS);
         if (Files.isDirectory(legacy)) {
             pass(legacy, budget, p -> {

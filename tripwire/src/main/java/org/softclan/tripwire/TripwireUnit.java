@@ -99,7 +99,12 @@ public final class TripwireUnit implements AutoCloseable {
         queue.filter(known);
         this.gauges = new UnitGauges(endpoint.stats(), name);
         // closing the endpoint closes this unit first: threads blocked on its queue leave before it goes
-        endpoint.closeFirst(this);
+        try {
+            endpoint.closeFirst(this);
+        } catch (final RuntimeException endpointClosed) {
+            gauges.close();
+            throw endpointClosed;
+        }
     }
 
     /**

@@ -147,6 +147,7 @@ public final class Connection extends CloseGate implements AutoCloseable {
         try {
             rx.endpoint().closeFirst(this);
         } catch (final RuntimeException endpointClosed) {
+            gauges.close();
             closer.releaseHolds();   // the caller closes what it built
             throw endpointClosed;
         }

@@ -4,9 +4,9 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.agrona.concurrent.UnsafeBuffer;
@@ -38,6 +38,8 @@ import org.agrona.concurrent.status.CountersReader;
 public final class EndpointStats implements AutoCloseable {
     /** Counters an endpoint can hold by default. */
     public static final int DEFAULT_COUNTERS = 1024;
+    /** How long a freed counter's slot stays unused, in ms. */
+    static final long FREE_TO_REUSE_MS = 10_000;
     /** Bytes of error log by default. */
     public static final int DEFAULT_ERROR_LOG_BYTES = 64 << 10;
 
@@ -75,7 +77,10 @@ public final class EndpointStats implements AutoCloseable {
         this.valueBytes = ByteBuffer.allocateDirect(valuesLength);
         this.errorBytes = ByteBuffer.allocateDirect(errorLogBytes);
         this.valuesBuffer = new UnsafeBuffer(valueBytes);
-        this.counters = new ConcurrentCountersManager(new UnsafeBuffer(metaBytes), valuesBuffer);
+        // a freed counter's slot is not reused for FREE_TO_REUSE_MS: a thread still finishing with the old object
+        // (a handler, a caller, a gauge task) must not write into a new counter
+        this.counters = new ConcurrentCountersManager(new UnsafeBuffer(metaBytes), valuesBuffer,
+            StandardCharsets.UTF_8, System::currentTimeMillis, FREE_TO_REUSE_MS);
         this.errors = new DistinctErrorLog(new UnsafeBuffer(errorBytes), System::currentTimeMillis);
         StatFileDescriptor.writeHeader(header, pid, startMillis, livenessId, metadataLength, valuesLength,
             errorLogBytes, endpoint);
@@ -103,15 +108,42 @@ public final class EndpointStats implements AutoCloseable {
         }
         final Path file = dir.resolve(Long.toHexString(livenessId) + StatFileDescriptor.SUFFIX);
         final FileChannel channel = create.create(file);
-        // the file at its full length at once (sparse: only what is written takes memory), so a reader finds
-        // every buffer the header names
-        channel.write(ByteBuffer.allocate(1), StatFileDescriptor.fileLength(maxCounters * CountersReader.METADATA_LENGTH,
-            maxCounters * CountersReader.COUNTER_LENGTH, DEFAULT_ERROR_LOG_BYTES) - 1);
-        final EndpointStats s = new EndpointStats(file, endpoint, channel, maxCounters, DEFAULT_ERROR_LOG_BYTES, pid,
-            startMillis, livenessId);
-        s.publish();
-        StatPublisher.register(s);
+        try {
+            final EndpointStats s = new EndpointStats(file, endpoint, channel, maxCounters, DEFAULT_ERROR_LOG_BYTES, pid,
+                startMillis, livenessId);
+            s.publish();
+            if (s.failure != null) {
+                throw new IOException(s.failure);
+            }
+            StatPublisher.register(s);
+            return s;
+        } catch (final IOException | RuntimeException | Error e) {
+            try {
+                channel.close();
+                Files.deleteIfExists(file);
+            } catch (final IOException | RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Statistics that are counted but not published (no file): for an endpoint whose file could not be made.
+     *
+     * @param endpoint the endpoint's name
+     * @param why      why there is no file (the error log's first record)
+     * @return the statistics; {@link #file()} is {@code null}
+     */
+    public static EndpointStats unpublished(final String endpoint, final Throwable why) {
+        final EndpointStats s = new EndpointStats(null, endpoint, null, DEFAULT_COUNTERS, DEFAULT_ERROR_LOG_BYTES, 0, 0, 0);
+        s.recordError(why);
         return s;
+    }
+
+    /** {@return the file's length this endpoint's buffers need} */
+    private long fileLength() {
+        return StatFileDescriptor.fileLength(metadataLength, valuesLength, errorBytes.capacity());
     }
 
     /** Creates a new file and opens it for writing. */
@@ -127,7 +159,7 @@ public final class EndpointStats implements AutoCloseable {
         FileChannel create(Path file) throws IOException;
     }
 
-    /** {@return the statistics file} */
+    /** {@return the statistics file, or {@code null} if the endpoint has none ({@link #unpublished})} */
     public Path file() {
         return file;
     }
@@ -181,7 +213,11 @@ public final class EndpointStats implements AutoCloseable {
      */
     public AutoCloseable beforePublish(final Runnable task) {
         beforePublish.add(task);
-        return () -> beforePublish.remove(task);
+        return () -> {
+            synchronized (this) {   // after this, no publication runs the task (publish holds this lock)
+                beforePublish.remove(task);
+            }
+        };
     }
 
     /** Records why a publication failed (the file is written whole next time). */
@@ -201,7 +237,7 @@ public final class EndpointStats implements AutoCloseable {
      * file. Called by the publisher; callable from any thread (for tests and a final flush).
      */
     synchronized void publish() {
-        if (closed.get()) {
+        if (closed.get() || channel == null) {
             return;
         }
         for (final Runnable task : beforePublish) {
@@ -215,6 +251,12 @@ public final class EndpointStats implements AutoCloseable {
             }
         }
         try {
+            if (channel.size() < fileLength()) {
+                // new, or cut from outside: made whole (sparse) and written whole
+                channel.write(ByteBuffer.allocate(1), fileLength() - 1);
+                metaDirty.set(true);
+                errorsDirty.set(true);
+            }
             final boolean meta = metaDirty.getAndSet(false);
             final boolean errs = errorsDirty.getAndSet(false);
             // up to the highest counter id ever allocated: the rest of the buffers is zero, as the file is there
@@ -257,7 +299,7 @@ public final class EndpointStats implements AutoCloseable {
     public void close() {
         StatPublisher.unregister(this);
         synchronized (this) {
-            if (!closed.compareAndSet(false, true)) {
+            if (!closed.compareAndSet(false, true) || channel == null) {
                 return;
             }
             try {
@@ -291,8 +333,4 @@ public final class EndpointStats implements AutoCloseable {
         }
     }
 
-    /** For tests: opens the file for writing in {@code dir} without a fabric. */
-    static FileCreator plainFiles() {
-        return f -> FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-    }
 }

@@ -40,8 +40,10 @@ public final class StatFileDescriptor {
     public static final String SUFFIX = ".stat";
     /** The longest endpoint name kept, in UTF-8 bytes (a longer one is cut). */
     public static final int MAX_NAME_BYTES = 64;
-    /** The largest file a reader accepts: 64 MiB. */
-    public static final long MAX_FILE_LENGTH = 64L << 20;
+    /** The largest file a reader accepts: 16 MiB (a writer's is under 1 MiB). */
+    public static final long MAX_FILE_LENGTH = 16L << 20;
+    /** The most counters a file may hold: 16 384 (a writer's holds 1 024). */
+    public static final int MAX_COUNTERS = 16_384;
 
     /** The magic word (long). */
     public static final int MAGIC_OFFSET = 0;
@@ -102,6 +104,23 @@ public final class StatFileDescriptor {
     }
 
     /**
+     * {@return the liveness id a statistics file's name gives ({@code ID.stat}, ID in lower-case hexadecimal),
+     * or 0 if the name is not one a writer makes}
+     *
+     * @param fileName the file's name
+     */
+    public static long idOf(final String fileName) {
+        if (!fileName.endsWith(SUFFIX)) {
+            return 0;
+        }
+        final String hex = fileName.substring(0, fileName.length() - SUFFIX.length());
+        if (hex.isEmpty() || hex.length() > 16 || !hex.chars().allMatch(c -> c >= '0' && c <= '9' || c >= 'a' && c <= 'f')) {
+            return 0;
+        }
+        return Long.parseUnsignedLong(hex, 16);
+    }
+
+    /**
      * Writes the fixed part of a header (not the heartbeat or the closed flag).
      *
      * @param header a buffer of at least {@link #HEADER_LENGTH} bytes, little-endian
@@ -154,21 +173,23 @@ public final class StatFileDescriptor {
             return "version " + header.getInt(VERSION_OFFSET) + " with a " + header.getInt(HEADER_LENGTH_OFFSET)
                 + "-byte header; this reader reads version " + VERSION;
         }
+        final int nameLength = header.getInt(NAME_LENGTH_OFFSET);
+        if (nameLength < 0 || nameLength > MAX_NAME_BYTES) {
+            return "name length " + nameLength + " (at most " + MAX_NAME_BYTES + ")";
+        }
         final int meta = header.getInt(METADATA_LENGTH_OFFSET);
         final int values = header.getInt(VALUES_LENGTH_OFFSET);
         final int errors = header.getInt(ERROR_LOG_LENGTH_OFFSET);
-        if (values < 0 || values % 128 != 0 || meta < 0 || (long) meta != 4L * values || errors < 0
+        if (values < 0 || values % 128 != 0 || values / 128 > MAX_COUNTERS || meta < 0 || (long) meta != 4L * values
+            || errors < 0
             || errors % 8 != 0) {
             return "buffer lengths " + meta + "/" + values + "/" + errors + " (metadata/values/error log) do not fit"
-                + " the layout (values a multiple of 128, metadata four times the values)";
+                + " the layout (values a multiple of 128 for at most " + MAX_COUNTERS + " counters, metadata four times"
+                + " the values)";
         }
         final long need = fileLength(meta, values, errors);
         if (need > fileLength || need > MAX_FILE_LENGTH) {
             return "the buffers need " + need + " bytes; the file has " + fileLength;
-        }
-        final int nameLength = header.getInt(NAME_LENGTH_OFFSET);
-        if (nameLength < 0 || nameLength > MAX_NAME_BYTES) {
-            return "name length " + nameLength + " (at most " + MAX_NAME_BYTES + ")";
         }
         return null;
     }

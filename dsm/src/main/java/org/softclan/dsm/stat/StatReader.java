@@ -8,7 +8,9 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.LinkOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -114,24 +116,29 @@ public final class StatReader {
      * @return what it says, or {@code null} if it vanished meanwhile (its endpoint closed)
      */
     public static EndpointSnapshot read(final Path file) {
+        final String notOurs = notAStatFile(file);
+        if (notOurs != null) {
+            return notOurs.isEmpty() ? null : broken(file, notOurs);
+        }
         final ByteBuffer b;
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            final long size = ch.size();
-            if (size > StatFileDescriptor.MAX_FILE_LENGTH) {
-                return broken(file, "the file is " + size + " bytes, more than the " + StatFileDescriptor.MAX_FILE_LENGTH
-                    + " a statistics file may have");
-            }
-            b = ByteBuffer.allocate((int) size).order(ByteOrder.LITTLE_ENDIAN);
-            while (b.hasRemaining() && ch.read(b, b.position()) > 0) {
-                // a file cut meanwhile reads short: checked below
-            }
-            b.flip();
+        try {
+            b = readAtMost(file, StatFileDescriptor.MAX_FILE_LENGTH);
         } catch (final NoSuchFileException gone) {
             return null;
         } catch (final IOException e) {
             return broken(file, "cannot be read: " + e);
         }
-        final String problem = StatFileDescriptor.check(b, b.limit());
+        if (b == null) {
+            return broken(file, "the file is more than the " + StatFileDescriptor.MAX_FILE_LENGTH
+                + " bytes a statistics file may have");
+        }
+        String problem = StatFileDescriptor.check(b, b.limit());
+        if (problem == null && b.getLong(StatFileDescriptor.LIVENESS_ID_OFFSET)
+            != StatFileDescriptor.idOf(file.getFileName().toString())) {
+            // a file that names another endpoint's liveness lock would borrow its life: not believed
+            problem = "its header names liveness id " + Long.toHexString(b.getLong(StatFileDescriptor.LIVENESS_ID_OFFSET))
+                + ", its name another";
+        }
         if (problem != null) {
             return broken(file, problem);
         }
@@ -144,7 +151,7 @@ public final class StatReader {
         final List<Counter> counters = new ArrayList<>();
         String bad = null;
         if (valuesLength > 0) {
-            final CountersReader reader = new CountersReader(meta, values);
+            final CountersReader reader = new CountersReader(meta, values, java.nio.charset.StandardCharsets.UTF_8);
             for (int id = 0; id <= reader.maxCounterId(); id++) {
                 try {
                     if (reader.getCounterState(id) == CountersReader.RECORD_ALLOCATED) {
@@ -189,28 +196,60 @@ public final class StatReader {
      * @return whether it may be removed
      */
     public static boolean reclaimable(final Path file, final long retainMillis) {
-        final ByteBuffer b = ByteBuffer.allocate(StatFileDescriptor.HEADER_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
-        final long size;
+        if (notAStatFile(file) != null) {
+            return false;   // only regular files named as a writer names them are ever removed
+        }
         final long modified;
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            size = ch.size();
-            while (b.hasRemaining() && ch.read(b, b.position()) > 0) {
-                // a short file is checked below
-            }
-            modified = Files.getLastModifiedTime(file).toMillis();
+        final ByteBuffer b;
+        try {
+            modified = Files.getLastModifiedTime(file, LinkOption.NOFOLLOW_LINKS).toMillis();
+            b = readAtMost(file, StatFileDescriptor.HEADER_LENGTH);
         } catch (final IOException e) {
             return false;
         }
-        b.flip();
         final long now = System.currentTimeMillis();
-        final String problem = StatFileDescriptor.check(b, size);
-        if (problem != null && !problem.startsWith("the buffers need")) {
-            return now - modified >= retainMillis;
+        final long id = StatFileDescriptor.idOf(file.getFileName().toString());
+        if (b == null || b.limit() < StatFileDescriptor.HEADER_LENGTH || b.getLong(StatFileDescriptor.MAGIC_OFFSET)
+            != StatFileDescriptor.MAGIC || b.getLong(StatFileDescriptor.LIVENESS_ID_OFFSET) != id) {
+            return now - modified >= retainMillis;   // not what a writer wrote: by its age
         }
-        if (b.limit() < StatFileDescriptor.HEADER_LENGTH || alive(file, b)) {
+        if (aliveById(file, id)) {
             return false;
         }
         return now - Math.max(modified, b.getLong(StatFileDescriptor.HEARTBEAT_OFFSET)) >= retainMillis;
+    }
+
+    /**
+     * {@return {@code null} if {@code file} is a regular file (not a link) named {@code ID.stat}; else an empty
+     * string if it is gone, or why it is not read}: a FIFO would block the open, a link could lead anywhere
+     */
+    private static String notAStatFile(final Path file) {
+        if (StatFileDescriptor.idOf(file.getFileName().toString()) == 0) {
+            return "not named as a statistics file (ID.stat, ID in hexadecimal)";
+        }
+        try {
+            final BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            return a.isRegularFile() ? null : "not a regular file";
+        } catch (final NoSuchFileException gone) {
+            return "";
+        } catch (final IOException e) {
+            return "cannot be read: " + e;
+        }
+    }
+
+    /** Reads a whole file of at most {@code max} bytes (the first {@code max} if {@code max} is the header's); null if longer. */
+    private static ByteBuffer readAtMost(final Path file, final long max) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+            final long size = ch.size();
+            if (size > max && max != StatFileDescriptor.HEADER_LENGTH) {
+                return null;
+            }
+            final ByteBuffer b = ByteBuffer.allocate((int) Math.min(size, max)).order(ByteOrder.LITTLE_ENDIAN);
+            while (b.hasRemaining() && ch.read(b, b.position()) > 0) {
+                // a file cut meanwhile reads short: the caller checks the length
+            }
+            return b.flip();
+        }
     }
 
     private static EndpointSnapshot broken(final Path file, final String problem) {
@@ -219,13 +258,16 @@ public final class StatReader {
 
     /** Whether the file's endpoint holds its liveness lock (its file is FABRIC/.stat/ID.stat). */
     private static boolean alive(final Path file, final ByteBuffer header) {
+        return aliveById(file, header.getLong(StatFileDescriptor.LIVENESS_ID_OFFSET));
+    }
+
+    /** Whether the endpoint of liveness id {@code id} holds its lock (the file is FABRIC/.stat/ID.stat). */
+    private static boolean aliveById(final Path file, final long id) {
         final Path dir = file.toAbsolutePath().getParent();
         final Path root = dir == null ? null : dir.getParent();
-        final long id = header.getLong(StatFileDescriptor.LIVENESS_ID_OFFSET);
         if (root == null || id == 0) {
             return false;
         }
-        return org.softclan.dsm.OwnerId.inFabric(root, header.getLong(StatFileDescriptor.PID_OFFSET),
-            header.getLong(StatFileDescriptor.START_TIME_OFFSET), StatFileDescriptor.name(header), id).isAlive();
+        return org.softclan.dsm.OwnerId.inFabric(root, 0, 0, "", id).isAlive();
     }
 }

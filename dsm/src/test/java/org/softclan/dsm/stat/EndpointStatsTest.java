@@ -169,9 +169,11 @@ class EndpointStatsTest {
     @Test
     void aFileThatIsNotWhatAWriterWroteIsReportedNotThrown() throws Exception {
         final Path good;
+        final String modelName;
         try (Endpoint ep = fabric.openEndpoint("model")) {
             ep.stats().counter("a counter, test", StatTypes.APPLICATION).setRelease(7);
             ep.stats().publish();
+            modelName = ep.stats().file().getFileName().toString();
             good = Files.createTempFile("stat", ".copy");
             Files.copy(ep.stats().file(), good, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         }
@@ -184,9 +186,11 @@ class EndpointStatsTest {
             }
             final Path magic = copy(good, dir, "2");
             putLong(magic, StatFileDescriptor.MAGIC_OFFSET, 0x1234);
-            final Path lengths = copy(good, dir, "3");
-            putInt(lengths, StatFileDescriptor.VALUES_LENGTH_OFFSET, 1 << 30);
-            final Path label = copy(good, dir, "4");
+            final Path lengths = copy(good, dir, "3");   // a layout that holds together, but past the file's end
+            putInt(lengths, StatFileDescriptor.VALUES_LENGTH_OFFSET, 4096 * 128);
+            putInt(lengths, StatFileDescriptor.METADATA_LENGTH_OFFSET, 4 * 4096 * 128);
+            // (under the model's own name: its header's liveness id is believed only there)
+            final Path label = copy(good, dir, modelName.substring(0, modelName.length() - StatFileDescriptor.SUFFIX.length()));
             putInt(label, StatFileDescriptor.HEADER_LENGTH + CountersReader.metaDataOffset(0) + CountersReader.LABEL_OFFSET,
                 1 << 20);
             final List<StatReader.EndpointSnapshot> all = StatReader.readAll(fabric.root());
@@ -194,6 +198,7 @@ class EndpointStatsTest {
             for (final StatReader.EndpointSnapshot s : all) {
                 assertNotNull(s.problem(), "a problem reported for " + s.file());
             }
+            assertTrue(StatReader.read(lengths).problem().startsWith("the buffers need"), StatReader.read(lengths).problem());
             final StatReader.EndpointSnapshot labelled = StatReader.read(label);
             assertEquals("model", labelled.endpoint(), "the header was sound");
             assertTrue(labelled.problem().contains("counter 0"), labelled.problem());
@@ -201,6 +206,70 @@ class EndpointStatsTest {
             assertEquals(7, labelled.value(StatTypes.APPLICATION));
         } finally {
             Files.deleteIfExists(good);
+        }
+    }
+
+    @Test
+    void whatAPeerPutsInTheStatisticsDirectoryNeitherHangsNorBreaksTheFabricNorIsBelieved() throws Exception {
+        final Path dir = fabric.root().resolve(StatFileDescriptor.DIR);
+        final Path model;
+        try (Endpoint ep = fabric.openEndpoint("live")) {
+            ep.stats().counter("a counter, test", StatTypes.APPLICATION).setRelease(5);
+            ep.stats().publish();
+            model = ep.stats().file();
+            // a name length of -1 behind a sound magic and version: read and swept without an exception
+            final Path badName = dir.resolve("b1.stat");
+            Files.copy(model, badName);
+            putInt(badName, StatFileDescriptor.NAME_LENGTH_OFFSET, -1);
+            // a live endpoint's file copied under another id: it would borrow that endpoint's life
+            final Path forged = dir.resolve("f0.stat");
+            Files.copy(model, forged);
+            // a FIFO with a writer's name: opening it would block a reader and a sweep for good
+            final Path fifo = dir.resolve("c2.stat");
+            assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+            final List<StatReader.EndpointSnapshot> all = StatReader.readAll(fabric.root());
+            final java.util.Map<String, StatReader.EndpointSnapshot> byFile = new java.util.HashMap<>();
+            all.forEach(x -> byFile.put(x.file().getFileName().toString(), x));
+            assertTrue(byFile.get("b1.stat").problem().contains("name length"), byFile.get("b1.stat").toString());
+            assertTrue(byFile.get("f0.stat").problem().contains("liveness id"), byFile.get("f0.stat").toString());
+            assertFalse(byFile.get("f0.stat").alive());
+            assertTrue(byFile.get("c2.stat").problem().contains("not a regular file"), byFile.get("c2.stat").toString());
+            assertTrue(StatReader.read(model).alive(), "the real one");
+            fabric.clean();   // removes what no writer made (not the FIFO: only regular files), keeps the live one
+            assertFalse(Files.exists(badName));
+            assertTrue(Files.exists(model));
+            // a live endpoint's file cut from outside is written whole again at its next publication
+            try (RandomAccessFile f = new RandomAccessFile(model.toFile(), "rw")) {
+                f.setLength(100);
+            }
+            ep.stats().publish();
+            assertEquals(5, StatReader.read(model).value(StatTypes.APPLICATION), "labels and values are back");
+            Files.delete(fifo);
+        }
+    }
+
+    @Test
+    void aStatisticsDirectoryThatIsALinkIsNeitherWrittenNorSwept() throws Exception {
+        final Path elsewhere = Files.createTempDirectory("not-the-fabric");
+        try (Fabric f = Fabric.createTemporary()) {
+            final Path keep = elsewhere.resolve("0a.stat");
+            Files.write(keep, new byte[10]);
+            Files.setLastModifiedTime(keep, java.nio.file.attribute.FileTime.fromMillis(0));
+            Files.createSymbolicLink(f.root().resolve(StatFileDescriptor.DIR), elsewhere);
+            try (Endpoint ep = f.openEndpoint("linked")) {
+                assertNull(ep.stats().file(), "no statistics file through a link");
+                ep.stats().counter("still counts, test", StatTypes.APPLICATION).increment();
+                ep.export("r", 4096);
+            }
+            f.clean();
+            assertTrue(Files.exists(keep), "a sweep never follows the link");
+        } finally {
+            try (java.util.stream.Stream<Path> l = Files.list(elsewhere)) {
+                for (final Path p : (Iterable<Path>) l::iterator) {
+                    Files.delete(p);
+                }
+            }
+            Files.delete(elsewhere);
         }
     }
 

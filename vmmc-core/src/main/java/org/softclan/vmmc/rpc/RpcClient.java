@@ -335,6 +335,7 @@ public final class RpcClient implements AutoCloseable {
     private final org.agrona.concurrent.status.AtomicCounter inFlightGauge;
     private final org.agrona.concurrent.status.AtomicCounter timeouts;
     private final AutoCloseable gaugeTask;
+    private final java.util.concurrent.atomic.AtomicBoolean statsClosed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private RpcClient(final String service, final Connection connection, final Context ctx) {
         this.service = service;
@@ -1333,14 +1334,16 @@ public final class RpcClient implements AutoCloseable {
         }
         failAll(new RpcException(RpcException.Kind.SERVER_GONE, "client of '" + service + "' closed"));
         awaitCallersGone();
-        try {
-            gaugeTask.close();
-        } catch (final Exception e) {
-            // a removal from a list: cannot fail
+        if (statsClosed.compareAndSet(false, true)) {   // two racing closes: the counters are freed once
+            try {
+                gaugeTask.close();
+            } catch (final Exception e) {
+                // a removal from a list: cannot fail
+            }
+            callsGauge.close();
+            inFlightGauge.close();
+            timeouts.close();
         }
-        callsGauge.close();
-        inFlightGauge.close();
-        timeouts.close();
         connection.close();
         sendLock.lock();
         try {

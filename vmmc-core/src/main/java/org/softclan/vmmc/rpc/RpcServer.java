@@ -158,8 +158,8 @@ public final class RpcServer implements AutoCloseable {
 
     /** Requests dispatched (the polling thread's; read racily by the statistics publisher). */
     private long requests;
-    /** Clients dropped (guarded by this). */
-    private long dropped;
+    /** Clients dropped (written under this server's lock, read by the statistics publisher). */
+    private volatile long dropped;
     private volatile org.agrona.concurrent.status.AtomicCounter handlerErrors;
     private final java.util.List<AutoCloseable> statistics = new java.util.ArrayList<>();
 
@@ -180,9 +180,7 @@ public final class RpcServer implements AutoCloseable {
             statistics.add(stats.beforePublish(() -> {
                 req.setRelease(requests);
                 cl.setRelease(clients.length);
-                synchronized (RpcServer.this) {
-                    dr.setRelease(dropped);
-                }
+                dr.setRelease(dropped);   // no lock: a drop may hold the server's for seconds
             }));
             statistics.add(req);
             statistics.add(cl);
@@ -193,6 +191,7 @@ public final class RpcServer implements AutoCloseable {
 
     /** Removes the server's counters; once (close is idempotent). */
     private void closeStatistics() {
+        handlerErrors = null;   // a handler still running after close gives up waiting must not count in a freed slot
         synchronized (statistics) {
             for (final AutoCloseable a : statistics) {
                 try {

@@ -390,11 +390,6 @@ final class LayerSocketChannel extends LayerConnectingChannel implements TimedCh
         }
     }
 
-    /**
-     * After a fault the JVM delivered outside this channel's own calls (it names no memory): marks this
-     * channel broken if a region of its stream was cut from outside (one {@code stat} each), so that
-     * nothing touches that memory again and its next read or write fails.
-     */
     /** {@return whether both regions of this channel's connection still have their full size (one stat each)} */
     private boolean streamIntact() {
         final ByteStream s = stream;
@@ -409,6 +404,11 @@ final class LayerSocketChannel extends LayerConnectingChannel implements TimedCh
         }
     }
 
+    /**
+     * After a fault the JVM delivered outside this channel's own calls (it names no memory): marks this
+     * channel broken if a region of its stream was cut from outside (one {@code stat} each), so that
+     * nothing touches that memory again and its next read or write fails.
+     */
     void breakOffIfCut() {
         final ByteStream s = stream;
         if (s == null) {

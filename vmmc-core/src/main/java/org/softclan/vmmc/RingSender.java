@@ -294,7 +294,6 @@ final class RingSender {
         return writePos + worst - shadowPeerRead <= peerCapacity;
     }
 
-    /** The read pointer the peer published into this end's memory, checked against what was written. */
     /** {@return bytes of the peer's ring written so far (records and padding; read racily for statistics)} */
     long position() {
         return writePos;
@@ -305,6 +304,7 @@ final class RingSender {
         return publishedPos - shadowPeerRead;
     }
 
+    /** The read pointer the peer published into this end's memory, checked against what was written. */
     private long publishedPeerRead() {
         final long read = local.getLongVolatile(PEER_READ_POINTER_OFFSET);
         if (read > publishedPos || read < 0) {

@@ -113,50 +113,38 @@ public final class TripwireUnit implements AutoCloseable {
      * are read only while its file is whole (one {@code stat} per publication).
      */
     private final class UnitGauges {
-        private final org.agrona.concurrent.status.AtomicCounter armedNow;
-        private final org.agrona.concurrent.status.AtomicCounter queued;
-        private final org.agrona.concurrent.status.AtomicCounter overflows;
-        private final org.agrona.concurrent.status.AtomicCounter dropped;
-        private final org.agrona.concurrent.status.AtomicCounter skipped;
-        private final org.agrona.concurrent.status.AtomicCounter blockedNow;
-        private final AutoCloseable task;
+        private final org.softclan.dsm.stat.CounterGroup group;
 
         UnitGauges(final org.softclan.dsm.stat.EndpointStats stats, final String queueName) {
             final String of = ", tripwire unit " + queueName;
-            armedNow = stats.counter("tripwires armed" + of, org.softclan.dsm.stat.StatTypes.TRIPWIRES_ARMED);
-            queued = stats.counter("events queued, not yet polled" + of, org.softclan.dsm.stat.StatTypes.EVENTS_QUEUED);
-            overflows = stats.counter("posts that found the queue full (events lost)" + of,
-                org.softclan.dsm.stat.StatTypes.EVENT_OVERFLOWS);
-            dropped = stats.counter("events dropped as unknown or forged" + of, org.softclan.dsm.stat.StatTypes.EVENTS_DROPPED);
-            skipped = stats.counter("event slots skipped, left unpublished by a poster" + of,
-                org.softclan.dsm.stat.StatTypes.EVENTS_SKIPPED);
-            blockedNow = stats.counter("threads blocked on the queue" + of, org.softclan.dsm.stat.StatTypes.THREADS_BLOCKED);
-            task = stats.beforePublish(this::update);
+            group = new org.softclan.dsm.stat.CounterGroup(stats);
+            final org.agrona.concurrent.status.AtomicCounter armedNow = group.counter("tripwires armed" + of,
+                org.softclan.dsm.stat.StatTypes.TRIPWIRES_ARMED);
+            final org.agrona.concurrent.status.AtomicCounter queued = group.counter("events queued, not yet polled" + of,
+                org.softclan.dsm.stat.StatTypes.EVENTS_QUEUED);
+            final org.agrona.concurrent.status.AtomicCounter overflows = group.counter(
+                "posts that found the queue full (events lost)" + of, org.softclan.dsm.stat.StatTypes.EVENT_OVERFLOWS);
+            final org.agrona.concurrent.status.AtomicCounter dropped = group.counter("events dropped as unknown or forged"
+                + of, org.softclan.dsm.stat.StatTypes.EVENTS_DROPPED);
+            final org.agrona.concurrent.status.AtomicCounter skipped = group.counter(
+                "event slots skipped, left unpublished by a poster" + of, org.softclan.dsm.stat.StatTypes.EVENTS_SKIPPED);
+            final org.agrona.concurrent.status.AtomicCounter blockedNow = group.counter("threads blocked on the queue" + of,
+                org.softclan.dsm.stat.StatTypes.THREADS_BLOCKED);
+            group.beforePublish(() -> {
+                armedNow.setRelease(armed.size());
+                blockedNow.setRelease(queue.blockedThreads());
+                if (!closed && queue.isIntact()) {
+                    queued.setRelease(queue.size());
+                    overflows.setRelease(queue.overflowCount());
+                    dropped.setRelease(queue.droppedCount());
+                    skipped.setRelease(queue.skippedCount());
+                }
+            });
         }
 
-        private void update() {
-            armedNow.setRelease(armed.size());
-            blockedNow.setRelease(queue.blockedThreads());
-            if (!closed && queue.isIntact()) {
-                queued.setRelease(queue.size());
-                overflows.setRelease(queue.overflowCount());
-                dropped.setRelease(queue.droppedCount());
-                skipped.setRelease(queue.skippedCount());
-            }
-        }
-
+        /** Removes the counters; no publication reads the queue once this returns. */
         void close() {
-            try {
-                task.close();
-            } catch (final Exception e) {
-                // a removal from a list: cannot fail
-            }
-            armedNow.close();
-            queued.close();
-            overflows.close();
-            dropped.close();
-            skipped.close();
-            blockedNow.close();
+            group.close();
         }
     }
 

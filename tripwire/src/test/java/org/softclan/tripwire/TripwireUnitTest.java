@@ -58,31 +58,26 @@ class TripwireUnitTest {
         out.putLongRelease(256, 2);
         out.putLongRelease(128, 3);
         final String of = ", tripwire unit " + unit.events().regionName();
-        java.util.Map<String, Long> byLabel = java.util.Map.of();
-        final long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < end) {
-            byLabel = new java.util.HashMap<>();
+        final java.util.concurrent.atomic.AtomicReference<java.util.Map<String, Long>> read =
+            new java.util.concurrent.atomic.AtomicReference<>();
+        org.softclan.dsm.testing.TestThreads.awaitTrue(() -> {
+            final java.util.Map<String, Long> m = new java.util.HashMap<>();
             for (final org.softclan.dsm.stat.StatReader.Counter c
                 : org.softclan.dsm.stat.StatReader.read(owner.stats().file()).counters()) {
-                byLabel.put(c.label(), c.value());
+                m.put(c.label(), c.value());
             }
-            if (Long.valueOf(3).equals(byLabel.get("events queued, not yet polled" + of))) {
-                break;
-            }
-            Thread.sleep(20);
-        }
+            read.set(m);
+            return Long.valueOf(3).equals(m.get("events queued, not yet polled" + of));
+        }, 10, java.util.concurrent.TimeUnit.SECONDS);
+        final java.util.Map<String, Long> byLabel = read.get();
         assertEquals(3L, byLabel.get("events queued, not yet polled" + of), byLabel.toString());
         assertEquals(2L, byLabel.get("tripwires armed" + of), byLabel.toString());
         assertEquals(0L, byLabel.get("posts that found the queue full (events lost)" + of), byLabel.toString());
         assertEquals(0L, byLabel.get("threads blocked on the queue" + of), byLabel.toString());
         unit.close();   // its counters go with it
-        boolean gone = false;
-        final long end2 = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-        while (!gone && System.nanoTime() < end2) {
-            Thread.sleep(20);
-            gone = org.softclan.dsm.stat.StatReader.read(owner.stats().file()).counters().stream()
-                .noneMatch(c -> c.label().endsWith(of));
-        }
+        final boolean gone = org.softclan.dsm.testing.TestThreads.awaitTrue(() -> org.softclan.dsm.stat.StatReader
+            .read(owner.stats().file()).counters().stream().noneMatch(c -> c.label().endsWith(of)),
+            10, java.util.concurrent.TimeUnit.SECONDS);
         org.junit.jupiter.api.Assertions.assertTrue(gone, "the closed unit's counters are no longer published");
     }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -15,6 +16,7 @@ import org.softclan.dsm.Fabric;
 import org.softclan.dsm.stat.StatReader;
 import org.softclan.dsm.stat.StatTypes;
 import org.softclan.dsm.testing.JvmProcess;
+import org.softclan.dsm.testing.TestThreads;
 
 /**
  * A connection's counters in the statistics files of both ends, as any process reads them: N messages sent by
@@ -26,9 +28,15 @@ class ConnectionStatsCrossProcessTest {
     private static final long N = 20_000;
 
     /** Sums the counters of one type over an endpoint's connections (one connection each here). */
-    private static Map<Integer, Long> byType(final Fabric fabric, final String endpoint) throws Exception {
+    private static Map<Integer, Long> byType(final Fabric fabric, final String endpoint) {
         final Map<Integer, Long> m = new HashMap<>();
-        for (final StatReader.EndpointSnapshot s : StatReader.readAll(fabric.root())) {
+        final java.util.List<StatReader.EndpointSnapshot> all;
+        try {
+            all = StatReader.readAll(fabric.root());
+        } catch (final java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        for (final StatReader.EndpointSnapshot s : all) {
             if (endpoint.equals(s.endpoint())) {
                 for (final StatReader.Counter c : s.counters()) {
                     if (c.label().contains(", connection ")) {
@@ -55,19 +63,17 @@ class ConnectionStatsCrossProcessTest {
             }
             assertEquals(N, got);
             sender.expectLine("sent " + N, 30, TimeUnit.SECONDS);   // it waits for a line before closing
-            Map<Integer, Long> mine = Map.of();
-            Map<Integer, Long> theirs = Map.of();
-            final long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (System.nanoTime() < until) {
-                mine = byType(fabric, "receiver");
-                theirs = byType(fabric, "sender-1");
-                if (Long.valueOf(N).equals(mine.get(StatTypes.CONNECTION_MESSAGES_RECEIVED))
-                    && theirs.get(StatTypes.CONNECTION_BYTES_SENT) != null
-                    && theirs.get(StatTypes.CONNECTION_BYTES_SENT).equals(mine.get(StatTypes.CONNECTION_BYTES_RECEIVED))) {
-                    break;
-                }
-                Thread.sleep(20);
-            }
+            final AtomicReference<Map<Integer, Long>> here = new AtomicReference<>();
+            final AtomicReference<Map<Integer, Long>> there = new AtomicReference<>();
+            TestThreads.awaitTrue(() -> {
+                here.set(byType(fabric, "receiver"));
+                there.set(byType(fabric, "sender-1"));
+                return Long.valueOf(N).equals(here.get().get(StatTypes.CONNECTION_MESSAGES_RECEIVED))
+                    && there.get().get(StatTypes.CONNECTION_BYTES_SENT) != null
+                    && there.get().get(StatTypes.CONNECTION_BYTES_SENT).equals(here.get().get(StatTypes.CONNECTION_BYTES_RECEIVED));
+            }, 10, TimeUnit.SECONDS);
+            final Map<Integer, Long> mine = here.get();
+            final Map<Integer, Long> theirs = there.get();
             assertEquals(N, mine.get(StatTypes.CONNECTION_MESSAGES_RECEIVED), "messages received, here: " + mine);
             assertTrue(mine.get(StatTypes.CONNECTION_BYTES_RECEIVED) > N * 8, mine.toString());
             assertEquals(mine.get(StatTypes.CONNECTION_BYTES_RECEIVED), theirs.get(StatTypes.CONNECTION_BYTES_SENT),
@@ -98,15 +104,12 @@ class ConnectionStatsCrossProcessTest {
             } catch (final SendTimeoutException expected) {
                 // nobody reads: the send waited for room and gave up
             }
-            Map<Integer, Long> theirs = Map.of();
-            final long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (System.nanoTime() < until) {
-                theirs = byType(fabric, "sender");
-                if (Long.valueOf(1).equals(theirs.get(StatTypes.CONNECTION_ROOM_WAITS))) {
-                    break;
-                }
-                Thread.sleep(20);
-            }
+            final AtomicReference<Map<Integer, Long>> there = new AtomicReference<>();
+            TestThreads.awaitTrue(() -> {
+                there.set(byType(fabric, "sender"));
+                return Long.valueOf(1).equals(there.get().get(StatTypes.CONNECTION_ROOM_WAITS));
+            }, 10, TimeUnit.SECONDS);
+            final Map<Integer, Long> theirs = there.get();
             assertEquals(1L, theirs.get(StatTypes.CONNECTION_ROOM_WAITS), theirs.toString());
             assertTrue(theirs.get(StatTypes.CONNECTION_IN_FLIGHT) >= sent * 1000L, "the ring's fill: " + theirs);
             server.close();

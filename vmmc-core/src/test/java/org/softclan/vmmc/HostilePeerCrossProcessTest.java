@@ -102,13 +102,9 @@ class HostilePeerCrossProcessTest {
                 assertEquals(0, handed.get(), "nothing before the bad word was valid, nothing may be handed");
                 // and it is in the victim endpoint's error log, as any process reads it (vmmc stat errors)
                 final String logged = violation.getMessage();
-                final long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-                boolean inLog = false;
-                while (!inLog && System.nanoTime() < until) {
-                    Thread.sleep(20);
-                    inLog = org.softclan.dsm.stat.StatReader.read(server.stats().file()).errors().stream()
-                        .anyMatch(r -> r.text().contains(logged));
-                }
+                final boolean inLog = org.softclan.dsm.testing.TestThreads.awaitTrue(() -> org.softclan.dsm.stat.StatReader
+                    .read(server.stats().file()).errors().stream().anyMatch(r -> r.text().contains(logged)),
+                    10, TimeUnit.SECONDS);
                 assertTrue(inLog, "the violation in the server endpoint's statistics file: "
                     + org.softclan.dsm.stat.StatReader.read(server.stats().file()).errors());
             }

@@ -53,6 +53,25 @@ class EndpointStatsTest {
         return null;
     }
 
+    /**
+     * Waits (10 s at most) until the endpoint's file satisfies {@code condition}; {@return its last snapshot, or
+     * {@code null} if there was none}: the caller's assertions then say what was not reached.
+     */
+    private StatReader.EndpointSnapshot awaitSnapshot(final String endpoint,
+                                                      final java.util.function.Predicate<StatReader.EndpointSnapshot> condition) {
+        final java.util.concurrent.atomic.AtomicReference<StatReader.EndpointSnapshot> last =
+            new java.util.concurrent.atomic.AtomicReference<>();
+        org.softclan.dsm.testing.TestThreads.awaitTrue(() -> {
+            try {
+                last.set(snapshotOf(endpoint));
+            } catch (final Exception e) {
+                throw new IllegalStateException(e);
+            }
+            return last.get() != null && condition.test(last.get());
+        }, 10, TimeUnit.SECONDS);
+        return last.get();
+    }
+
     @Test
     void whatTheOwnerCountsIsWhatAReaderReads() throws Exception {
         final Endpoint ep = fabric.openEndpoint("counted");
@@ -121,12 +140,8 @@ class EndpointStatsTest {
         try (Endpoint ep = fabric.openEndpoint("published")) {
             final AtomicCounter c = ep.stats().counter("ticks, test", StatTypes.APPLICATION);
             c.setRelease(42);
-            final long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            long seen = -1;
-            while (seen != 42 && System.nanoTime() < end) {
-                Thread.sleep(20);
-                seen = snapshotOf("published").value(StatTypes.APPLICATION);
-            }
+            final long seen = awaitSnapshot("published", x -> x.value(StatTypes.APPLICATION) == 42)
+                .value(StatTypes.APPLICATION);
             assertEquals(42, seen, "the value reached the file within 10 s");
         }
     }
@@ -135,12 +150,8 @@ class EndpointStatsTest {
     void anEndpointKilledWithMinus9ShowsAsDeadWithItsLastFigures() throws Exception {
         try (JvmProcess child = JvmProcess.start(StatChildMain.class, fabric.root().toString(), "child", "2", "1234")) {
             child.expectLine("ready", 60, TimeUnit.SECONDS);
-            StatReader.EndpointSnapshot s = null;
-            final long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while ((s == null || s.value(StatTypes.APPLICATION) != 1234 || s.errors().isEmpty()) && System.nanoTime() < end) {
-                Thread.sleep(20);
-                s = snapshotOf("child");
-            }
+            final StatReader.EndpointSnapshot s = awaitSnapshot("child",
+                x -> x.value(StatTypes.APPLICATION) == 1234 && !x.errors().isEmpty());
             assertNotNull(s, "the child's statistics file");
             assertTrue(s.alive(), "alive while it runs");
             assertEquals(child.pid(), s.pid());
@@ -149,12 +160,7 @@ class EndpointStatsTest {
             assertEquals(1, s.errors().size(), s.errors().toString());
             assertEquals(3, s.errors().get(0).count());
             child.kill();
-            final long endDead = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            StatReader.EndpointSnapshot dead = snapshotOf("child");
-            while (dead.alive() && System.nanoTime() < endDead) {
-                Thread.sleep(20);
-                dead = snapshotOf("child");
-            }
+            final StatReader.EndpointSnapshot dead = awaitSnapshot("child", x -> !x.alive());
             assertFalse(dead.alive(), "a killed endpoint shows as dead");
             assertEquals(2, dead.value(StatTypes.REGIONS_EXPORTED), "its last figures stay");
             assertEquals(1234, dead.value(StatTypes.APPLICATION));

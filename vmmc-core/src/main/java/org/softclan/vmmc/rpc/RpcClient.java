@@ -331,11 +331,8 @@ public final class RpcClient implements AutoCloseable {
     }
 
     /** Counters in the endpoint's statistics file (vmmc stat): calls made and in flight are set by the publisher. */
-    private final org.agrona.concurrent.status.AtomicCounter callsGauge;
-    private final org.agrona.concurrent.status.AtomicCounter inFlightGauge;
+    private final org.softclan.dsm.stat.CounterGroup statistics;
     private final org.agrona.concurrent.status.AtomicCounter timeouts;
-    private final AutoCloseable gaugeTask;
-    private final java.util.concurrent.atomic.AtomicBoolean statsClosed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private RpcClient(final String service, final Connection connection, final Context ctx) {
         this.service = service;
@@ -348,12 +345,15 @@ public final class RpcClient implements AutoCloseable {
         this.receiverWake = () -> connection.hasMessage() || callers.get() > 0 && receiveLock.isLocked() || closed
             || unpublishedSince != receiverSawUnpublished;
 
-        final org.softclan.dsm.stat.EndpointStats stats = connection.inbound().endpoint().stats();
         final String of = ", RPC client of '" + service + "', " + connection.name();
-        this.callsGauge = stats.counter("calls made" + of, org.softclan.dsm.stat.StatTypes.RPC_CALLS);
-        this.inFlightGauge = stats.counter("calls in flight" + of, org.softclan.dsm.stat.StatTypes.RPC_IN_FLIGHT);
-        this.timeouts = stats.counter("calls that got no answer in time" + of, org.softclan.dsm.stat.StatTypes.RPC_TIMEOUTS);
-        this.gaugeTask = stats.beforePublish(() -> {
+        this.statistics = new org.softclan.dsm.stat.CounterGroup(connection.inbound().endpoint().stats());
+        final org.agrona.concurrent.status.AtomicCounter callsGauge = statistics.counter("calls made" + of,
+            org.softclan.dsm.stat.StatTypes.RPC_CALLS);
+        final org.agrona.concurrent.status.AtomicCounter inFlightGauge = statistics.counter("calls in flight" + of,
+            org.softclan.dsm.stat.StatTypes.RPC_IN_FLIGHT);
+        this.timeouts = statistics.counter("calls that got no answer in time" + of,
+            org.softclan.dsm.stat.StatTypes.RPC_TIMEOUTS);
+        statistics.beforePublish(() -> {
             callsGauge.setRelease(lastCallId);   // racy read of the senders' count: a publication behind at worst
             inFlightGauge.setRelease(inFlight());
         });
@@ -1334,16 +1334,7 @@ public final class RpcClient implements AutoCloseable {
         }
         failAll(new RpcException(RpcException.Kind.SERVER_GONE, "client of '" + service + "' closed"));
         awaitCallersGone();
-        if (statsClosed.compareAndSet(false, true)) {   // two racing closes: the counters are freed once
-            try {
-                gaugeTask.close();
-            } catch (final Exception e) {
-                // a removal from a list: cannot fail
-            }
-            callsGauge.close();
-            inFlightGauge.close();
-            timeouts.close();
-        }
+        statistics.close();   // once, also when closes race
         connection.close();
         sendLock.lock();
         try {

@@ -161,46 +161,33 @@ public final class RpcServer implements AutoCloseable {
     /** Clients dropped (written under this server's lock, read by the statistics publisher). */
     private volatile long dropped;
     private volatile org.agrona.concurrent.status.AtomicCounter handlerErrors;
-    private final java.util.List<AutoCloseable> statistics = new java.util.ArrayList<>();
+    private volatile org.softclan.dsm.stat.CounterGroup statistics;
 
     /** The server's counters in its endpoint's statistics file (vmmc stat); removed by {@link #close()}. */
     private void gauges() {
-        final org.softclan.dsm.stat.EndpointStats stats = endpoint.stats();
         final String of = ", RPC server '" + service + "'";
-        final org.agrona.concurrent.status.AtomicCounter req = stats.counter("requests handled" + of,
+        final org.softclan.dsm.stat.CounterGroup g = new org.softclan.dsm.stat.CounterGroup(endpoint.stats());
+        final org.agrona.concurrent.status.AtomicCounter req = g.counter("requests handled" + of,
             org.softclan.dsm.stat.StatTypes.RPC_REQUESTS);
-        final org.agrona.concurrent.status.AtomicCounter cl = stats.counter("clients served" + of,
+        final org.agrona.concurrent.status.AtomicCounter cl = g.counter("clients served" + of,
             org.softclan.dsm.stat.StatTypes.RPC_CLIENTS);
-        final org.agrona.concurrent.status.AtomicCounter dr = stats.counter("clients dropped" + of,
+        final org.agrona.concurrent.status.AtomicCounter dr = g.counter("clients dropped" + of,
             org.softclan.dsm.stat.StatTypes.RPC_CLIENTS_DROPPED);
-        final org.agrona.concurrent.status.AtomicCounter errs = stats.counter("requests whose handler threw" + of,
-            org.softclan.dsm.stat.StatTypes.RPC_HANDLER_ERRORS);
-        handlerErrors = errs;
-        synchronized (statistics) {
-            statistics.add(stats.beforePublish(() -> {
-                req.setRelease(requests);
-                cl.setRelease(clients.length);
-                dr.setRelease(dropped);   // no lock: a drop may hold the server's for seconds
-            }));
-            statistics.add(req);
-            statistics.add(cl);
-            statistics.add(dr);
-            statistics.add(errs);
-        }
+        handlerErrors = g.counter("requests whose handler threw" + of, org.softclan.dsm.stat.StatTypes.RPC_HANDLER_ERRORS);
+        g.beforePublish(() -> {
+            req.setRelease(requests);
+            cl.setRelease(clients.length);
+            dr.setRelease(dropped);   // no lock: a drop may hold the server's for seconds
+        });
+        statistics = g;
     }
 
     /** Removes the server's counters; once (close is idempotent). */
     private void closeStatistics() {
         handlerErrors = null;   // a handler still running after close gives up waiting must not count in a freed slot
-        synchronized (statistics) {
-            for (final AutoCloseable a : statistics) {
-                try {
-                    a.close();
-                } catch (final Exception e) {
-                    // a removal from a list or of a counter: cannot fail
-                }
-            }
-            statistics.clear();
+        final org.softclan.dsm.stat.CounterGroup g = statistics;
+        if (g != null) {
+            g.close();
         }
     }
 

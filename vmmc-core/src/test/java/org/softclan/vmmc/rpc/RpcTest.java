@@ -64,10 +64,15 @@ class RpcTest {
     }
 
     /** {@return the counters of the endpoint named {@code endpoint} whose label names {@code of}, by type} */
-    private java.util.Map<Integer, Long> counters(final String endpoint, final String of) throws Exception {
+    private java.util.Map<Integer, Long> counters(final String endpoint, final String of) {
         final java.util.Map<Integer, Long> m = new java.util.HashMap<>();
-        for (final org.softclan.dsm.stat.StatReader.EndpointSnapshot s
-            : org.softclan.dsm.stat.StatReader.readAll(fabric.root())) {
+        final java.util.List<org.softclan.dsm.stat.StatReader.EndpointSnapshot> all;
+        try {
+            all = org.softclan.dsm.stat.StatReader.readAll(fabric.root());
+        } catch (final java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        for (final org.softclan.dsm.stat.StatReader.EndpointSnapshot s : all) {
             if (endpoint.equals(s.endpoint())) {
                 for (final org.softclan.dsm.stat.StatReader.Counter c : s.counters()) {
                     if (c.label().contains(of)) {
@@ -89,18 +94,18 @@ class RpcTest {
             final RpcException late = assertThrows(RpcException.class,
                 () -> client.call(SLEEP, 300L, 20, TimeUnit.MILLISECONDS));
             assertEquals(RpcException.Kind.TIMEOUT, late.kind());
-            java.util.Map<Integer, Long> c = java.util.Map.of();
-            java.util.Map<Integer, Long> s = java.util.Map.of();
-            final long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (System.nanoTime() < end) {
-                c = counters("client", "RPC client of 'test'");
-                s = counters("server", "RPC server 'test'");
-                if (Long.valueOf(102).equals(c.get(org.softclan.dsm.stat.StatTypes.RPC_CALLS))
-                    && Long.valueOf(102).equals(s.get(org.softclan.dsm.stat.StatTypes.RPC_REQUESTS))) {
-                    break;
-                }
-                Thread.sleep(20);
-            }
+            final java.util.concurrent.atomic.AtomicReference<java.util.Map<Integer, Long>> cr =
+                new java.util.concurrent.atomic.AtomicReference<>();
+            final java.util.concurrent.atomic.AtomicReference<java.util.Map<Integer, Long>> sr =
+                new java.util.concurrent.atomic.AtomicReference<>();
+            org.softclan.dsm.testing.TestThreads.awaitTrue(() -> {
+                cr.set(counters("client", "RPC client of 'test'"));
+                sr.set(counters("server", "RPC server 'test'"));
+                return Long.valueOf(102).equals(cr.get().get(org.softclan.dsm.stat.StatTypes.RPC_CALLS))
+                    && Long.valueOf(102).equals(sr.get().get(org.softclan.dsm.stat.StatTypes.RPC_REQUESTS));
+            }, 10, TimeUnit.SECONDS);
+            final java.util.Map<Integer, Long> c = cr.get();
+            final java.util.Map<Integer, Long> s = sr.get();
             assertEquals(102L, c.get(org.softclan.dsm.stat.StatTypes.RPC_CALLS), "client: " + c);
             assertEquals(1L, c.get(org.softclan.dsm.stat.StatTypes.RPC_TIMEOUTS), "client: " + c);
             assertEquals(102L, s.get(org.softclan.dsm.stat.StatTypes.RPC_REQUESTS), "server: " + s);

@@ -204,6 +204,30 @@ class VmmcCommandsTest {
     }
 
     @Test
+    @Order(4)
+    void statWatchRefreshesInPlaceUntilStopped() throws Exception {
+        final JvmProcess watch = JvmProcess.start(Vmmc.class, List.of("-Xmx64m"),
+            "stat", "--fabric", fabric.toString(), "--watch", "0.2", "--filter", "regions-exported$");
+        try {
+            // each refresh: clear the screen, a heading, the endpoint, its matching rows
+            for (int i = 0; i < 3; i++) {
+                final String heading = watch.expectLine("\033[H\033[2Jvmmc stat, fabric " + fabric, 30, TimeUnit.SECONDS);
+                assertTrue(heading.contains("(every 0.2 s; Ctrl-C ends)"), heading);
+                final String ep = watch.expectLine("endpoint 'cli-export' pid " + exporter.pid() + ", alive", 30, TimeUnit.SECONDS);
+                assertTrue(ep.contains("last published"), ep);
+                final String row = watch.expectLine("  ", 30, TimeUnit.SECONDS);   // the table's heading
+                assertTrue(row.contains("TYPE") && row.contains("VALUE"), row);
+                final String value = watch.expectLine("  ", 30, TimeUnit.SECONDS);
+                assertTrue(value.matches("\\s+\\d+\\s+regions-exported\\s+1\\s+regions exported, endpoint cli-export"),
+                    "the filter keeps the one counter: '" + value + "'");
+            }
+            assertTrue(watch.handle().isAlive(), "--watch keeps refreshing until stopped");
+        } finally {
+            watch.close();
+        }
+    }
+
+    @Test
     @Order(5)
     void readPastTheEndFailsNamingTheRegionAndTheLimit() throws Exception {
         final Run read = vmmc("read", "--region", "demo", "--offset", "4090", "--long");

@@ -69,6 +69,12 @@ public final class DmaEngine implements AutoCloseable {
     private final Thread thread;
     /** The command in progress, for {@link #queued()}; written by the engine thread only. */
     private volatile DmaTransfer running;
+    /** Commands issued (every one ends once, as completed or failed), and what they moved: for statistics. */
+    private final java.util.concurrent.atomic.AtomicLong issued = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong completed = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong failed = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong bytesWritten = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong bytesRead = new java.util.concurrent.atomic.AtomicLong();
 
     /** Fluent configuration of a DMA engine; defaults work out of the box. */
     public static final class Context {
@@ -257,6 +263,7 @@ public final class DmaEngine implements AutoCloseable {
             t.memory.transferStarted();
         }
         t.mapping.dmaIssued();
+        issued.incrementAndGet();   // from here on every path retires it once: completed or failed
         try {
             queue.offer(t);
         } catch (final RuntimeException | Error e) {
@@ -362,12 +369,16 @@ public final class DmaEngine implements AutoCloseable {
      * published before the mapping's PIO gate opens: a PIO store that was waiting for this transfer
      * proceeds only once the transfer reads as done. Called only by the side that took the command.
      */
-    private static void retire(final DmaTransfer t, final Throwable failure) {
+    private void retire(final DmaTransfer t, final Throwable failure) {
         if (!t.memoryReleased) {
             t.memoryReleased = true;   // set before the call: no safepoint poll lies between the two
             if (t.memory != null) {
                 t.memory.transferEnded();
             }
+        }
+        if (!t.counted) {
+            t.counted = true;
+            count(t, failure);
         }
         if (!t.completed) {
             t.completed = true;
@@ -379,6 +390,43 @@ public final class DmaEngine implements AutoCloseable {
         }
     }
 
+    private void count(final DmaTransfer t, final Throwable failure) {
+        if (failure != null) {
+            failed.incrementAndGet();
+        } else {
+            completed.incrementAndGet();
+            (t.type == DmaTransfer.Type.READ ? bytesRead : bytesWritten).addAndGet(t.length);
+        }
+    }
+
+    /**
+     * {@return commands issued to this engine since it started: transfers and ordered stores, each of
+     * which ends as {@linkplain #transfersCompleted() completed} or {@linkplain #transfersFailed() failed}}
+     */
+    public long transfersIssued() {
+        return issued.get();
+    }
+
+    /** {@return commands that completed successfully} */
+    public long transfersCompleted() {
+        return completed.get();
+    }
+
+    /** {@return commands that ended with a failure (a stale or cut region, the engine closed)} */
+    public long transfersFailed() {
+        return failed.get();
+    }
+
+    /** {@return bytes written into regions by completed writes and ordered stores (8 bytes each)} */
+    public long bytesWritten() {
+        return bytesWritten.get();
+    }
+
+    /** {@return bytes read from regions by completed reads} */
+    public long bytesRead() {
+        return bytesRead.get();
+    }
+
     /** The ordered store of {@link #writeLongOrdered}: checked, stored (release) through the link, snooped. */
     private static void storeOrdered(final DmaTransfer t) {
         final OutboundMapping m = t.mapping;
@@ -387,7 +435,7 @@ public final class DmaEngine implements AutoCloseable {
             throw m.staleFailure();
         }
         m.link.putLongOrdered(m, t.mappingOffset, t.value);
-        m.afterWrite(t.mappingOffset, 8);
+        m.snoopWrite(t.mappingOffset, 8);
         t.progress(8);
     }
 

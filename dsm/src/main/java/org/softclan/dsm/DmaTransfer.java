@@ -71,6 +71,8 @@ public final class DmaTransfer {
     private volatile int taker = FREE;
     /** Steps of retiring, each done once; written only by the side that took the command. */
     boolean memoryReleased;
+    /** Counted in the engine's statistics (before its completion is published, so a waiter sees the count). */
+    boolean counted;
     boolean completed;
     boolean retired;
 

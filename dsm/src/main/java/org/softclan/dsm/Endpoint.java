@@ -33,11 +33,17 @@ public final class Endpoint implements AutoCloseable {
     private final java.util.concurrent.ConcurrentLinkedDeque<AutoCloseable> dependents =
         new java.util.concurrent.ConcurrentLinkedDeque<>();
     private volatile SnoopHook defaultSnoop;
-    private DmaEngine dma;
+    /** Written under this endpoint's lock; volatile for the statistics publisher, which takes no lock. */
+    private volatile DmaEngine dma;
     private volatile boolean closed;
     private final org.softclan.dsm.stat.EndpointStats stats;
     private final org.agrona.concurrent.status.AtomicCounter exportedTotal;
     private final org.agrona.concurrent.status.AtomicCounter importedTotal;
+    /** PIO bytes and tripwires fired of outbound mappings already closed (their counts outlive them). */
+    private final java.util.concurrent.atomic.AtomicLong closedPioBytes = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong closedFired = new java.util.concurrent.atomic.AtomicLong();
+    /** Held while a publication sums the mappings' counts and while a closing mapping's move to the totals. */
+    private final Object countLock = new Object();
 
     Endpoint(final Fabric fabric, final String name) {
         if (name == null || name.isEmpty()) {
@@ -56,18 +62,33 @@ public final class Endpoint implements AutoCloseable {
             org.softclan.dsm.stat.StatTypes.REGIONS_EXPORTED_TOTAL);
         this.importedTotal = stats.counter("regions imported since opened, endpoint " + name,
             org.softclan.dsm.stat.StatTypes.REGIONS_IMPORTED_TOTAL);
+        // counted only on request: a count per store costs too much on the write path (see Mapping.COUNT_PIO)
+        final org.agrona.concurrent.status.AtomicCounter pio = Mapping.COUNT_PIO ? stats.counter(
+            "bytes written by PIO, endpoint " + name, org.softclan.dsm.stat.StatTypes.PIO_BYTES_WRITTEN) : null;
+        final org.agrona.concurrent.status.AtomicCounter fired = stats.counter(
+            "tripwires fired by this endpoint's transfers, endpoint " + name, org.softclan.dsm.stat.StatTypes.TRIPWIRES_FIRED);
+        final org.agrona.concurrent.status.AtomicCounter dmaIssued = stats.counter("DMA transfers issued, endpoint " + name,
+            org.softclan.dsm.stat.StatTypes.DMA_TRANSFERS_ISSUED);
+        final org.agrona.concurrent.status.AtomicCounter dmaCompleted = stats.counter(
+            "DMA transfers completed, endpoint " + name, org.softclan.dsm.stat.StatTypes.DMA_TRANSFERS_COMPLETED);
+        final org.agrona.concurrent.status.AtomicCounter dmaFailed = stats.counter("DMA transfers failed, endpoint " + name,
+            org.softclan.dsm.stat.StatTypes.DMA_TRANSFERS_FAILED);
+        final org.agrona.concurrent.status.AtomicCounter dmaWritten = stats.counter("bytes written by DMA, endpoint " + name,
+            org.softclan.dsm.stat.StatTypes.DMA_BYTES_WRITTEN);
+        final org.agrona.concurrent.status.AtomicCounter dmaRead = stats.counter("bytes read by DMA, endpoint " + name,
+            org.softclan.dsm.stat.StatTypes.DMA_BYTES_READ);
         stats.beforePublish(() -> {
-            long in = 0;
-            long out = 0;
-            for (final AutoCloseable r : resources) {
-                if (r instanceof InboundMapping m && !m.isClosed()) {
-                    in++;
-                } else if (r instanceof OutboundMapping m && !m.isClosed()) {
-                    out++;
-                }
+            synchronized (countLock) {
+                publishCounts(exported, imported, pio, fired);
             }
-            exported.setRelease(in);
-            imported.setRelease(out);
+            final DmaEngine engine = dma;
+            if (engine != null) {
+                dmaIssued.setRelease(engine.transfersIssued());
+                dmaCompleted.setRelease(engine.transfersCompleted());
+                dmaFailed.setRelease(engine.transfersFailed());
+                dmaWritten.setRelease(engine.bytesWritten());
+                dmaRead.setRelease(engine.bytesRead());
+            }
         });
     }
 
@@ -398,7 +419,45 @@ public final class Endpoint implements AutoCloseable {
     }
 
     void forget(final AutoCloseable resource) {
-        resources.remove(resource);
+        if (!(resource instanceof OutboundMapping m)) {
+            resources.remove(resource);
+            return;
+        }
+        synchronized (countLock) {   // a publication sees the mapping's counts once: in the sum or in the totals
+            if (resources.remove(m)) {
+                closedPioBytes.addAndGet(m.pioBytes());
+                final SnoopHook hook = m.snoopHook();
+                closedFired.addAndGet(hook == null ? 0 : hook.actions());
+            }
+        }
+    }
+
+    /** Sets the gauges summed over the mappings (under {@link #countLock}). */
+    private void publishCounts(final org.agrona.concurrent.status.AtomicCounter exported,
+                               final org.agrona.concurrent.status.AtomicCounter imported,
+                               final org.agrona.concurrent.status.AtomicCounter pio,
+                               final org.agrona.concurrent.status.AtomicCounter fired) {
+        long in = 0;
+        long out = 0;
+        long pioBytes = closedPioBytes.get();
+        long firedCount = closedFired.get();
+        for (final AutoCloseable r : resources) {
+            if (r instanceof InboundMapping m && !m.isClosed()) {
+                in++;
+            } else if (r instanceof OutboundMapping m) {
+                // counted while in the set, closed or not: forget moves it to the totals under the lock
+                out += m.isClosed() ? 0 : 1;
+                pioBytes += m.pioBytes();
+                final SnoopHook hook = m.snoopHook();
+                firedCount += hook == null ? 0 : hook.actions();
+            }
+        }
+        exported.setRelease(in);
+        imported.setRelease(out);
+        if (pio != null) {
+            pio.setRelease(pioBytes);
+        }
+        fired.setRelease(firedCount);
     }
 
     /**

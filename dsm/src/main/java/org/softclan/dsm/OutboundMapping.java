@@ -231,7 +231,7 @@ public final class OutboundMapping extends Mapping {
                 throw staleFailure();
             }
             link.write(this, offset, srcBase, srcOffset, length);
-            afterWrite(offset, length);
+            snoopWrite(offset, length);   // counted by the engine, not as PIO
         } catch (final InternalError e) {
             throw fault(e, offset, length);
         }

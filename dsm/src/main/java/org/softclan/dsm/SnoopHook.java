@@ -36,4 +36,15 @@ public interface SnoopHook {
      */
     default void detach(Mapping mapping) {
     }
+
+    /**
+     * Counts what the hook did for the endpoint's statistics: for the Tripwire unit's hook, the tripwires
+     * its transfers fired. Called by the statistics publisher, not on the write path; any thread. The default
+     * counts nothing.
+     *
+     * @return actions taken since the hook was installed (0 by default)
+     */
+    default long actions() {
+        return 0;
+    }
 }

@@ -152,6 +152,7 @@ public final class SocketLayer {
             try {
                 final Fabric f = Fabric.open(fabricRoot());
                 endpoint = f.openEndpoint("sockets-" + ProcessHandle.current().pid());
+                STATS.publishTo(endpoint.stats());
             } catch (final RuntimeException | Error e) {
                 fabricFailure = e;
                 STATS.error("the fabric at " + fabricRoot() + " cannot be used: " + e);

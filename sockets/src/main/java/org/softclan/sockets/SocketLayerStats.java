@@ -8,7 +8,8 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * The layer's counters for one process: connections made accelerated and fallen back (by reason), bytes
  * moved through shared memory each way, refused hand-shakes, and the last error met. Updated without
- * locks; read at any time (each value is a sum at the time of reading).
+ * locks; read at any time (each value is a sum at the time of reading). Once the layer's endpoint is open
+ * they are also published in its statistics file ({@code vmmc stat}), and the errors go to its error log.
  */
 public final class SocketLayerStats {
     private final LongAdder accelerated = new LongAdder();
@@ -17,6 +18,8 @@ public final class SocketLayerStats {
     private final LongAdder bytesReceived = new LongAdder();
     private final LongAdder handshakesRefused = new LongAdder();
     private final AtomicReference<String> lastError = new AtomicReference<>();
+    /** The statistics of the layer's endpoint, once it is open: where errors are also logged. */
+    private volatile org.softclan.dsm.stat.EndpointStats published;
     /** The layer's selectors: selects, returns without waiting, in the spin, blocks, wake-ups asked. */
     final LongAdder selects = new LongAdder();
     final LongAdder selectsImmediate = new LongAdder();
@@ -52,6 +55,56 @@ public final class SocketLayerStats {
 
     void error(final String message) {
         lastError.set(message);
+        final org.softclan.dsm.stat.EndpointStats sink = published;
+        if (sink != null) {
+            sink.recordError(new SocketLayerError(message));
+        }
+    }
+
+    /** An error the layer met and fell back on, as the endpoint's error log records it (no stack trace). */
+    static final class SocketLayerError extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        SocketLayerError(final String message) {
+            super("socket layer: " + message, null, false, false);
+        }
+    }
+
+    /**
+     * Publishes these counters in the statistics of the layer's endpoint (once, when it opens): connections
+     * accelerated, left on TCP by reason, bytes each way, refused hand-shakes; later errors also go to its
+     * error log. The counters live as long as the endpoint.
+     *
+     * @param stats the endpoint's statistics
+     */
+    void publishTo(final org.softclan.dsm.stat.EndpointStats stats) {
+        final org.agrona.concurrent.status.AtomicCounter acc = stats.counter("socket connections accelerated",
+            org.softclan.dsm.stat.StatTypes.SOCKETS_ACCELERATED);
+        final Map<FallbackReason, org.agrona.concurrent.status.AtomicCounter> fell = new EnumMap<>(FallbackReason.class);
+        for (final FallbackReason r : FallbackReason.values()) {
+            if (r != FallbackReason.ACCELERATED) {
+                fell.put(r, stats.counter("socket connections left on TCP: " + r.name(),
+                    org.softclan.dsm.stat.StatTypes.SOCKETS_FALLBACK));
+            }
+        }
+        final org.agrona.concurrent.status.AtomicCounter out = stats.counter("socket bytes sent through shared memory",
+            org.softclan.dsm.stat.StatTypes.SOCKETS_BYTES_SENT);
+        final org.agrona.concurrent.status.AtomicCounter in = stats.counter("socket bytes received through shared memory",
+            org.softclan.dsm.stat.StatTypes.SOCKETS_BYTES_RECEIVED);
+        final org.agrona.concurrent.status.AtomicCounter refused = stats.counter("socket hand-shakes refused",
+            org.softclan.dsm.stat.StatTypes.SOCKETS_HANDSHAKES_REFUSED);
+        stats.beforePublish(() -> {
+            acc.setRelease(acceleratedConnections());
+            fell.forEach((r, c) -> c.setRelease(fallbacks(r)));
+            out.setRelease(bytesSent());
+            in.setRelease(bytesReceived());
+            refused.setRelease(handshakesRefused());
+        });
+        published = stats;
+        final String last = lastError();
+        if (last != null) {
+            stats.recordError(new SocketLayerError(last + " (before the endpoint opened)"));
+        }
     }
 
     /** {@return connection ends (connected or accepted) whose data went through shared memory} */

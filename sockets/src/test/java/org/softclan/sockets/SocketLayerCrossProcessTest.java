@@ -88,6 +88,17 @@ class SocketLayerCrossProcessTest {
         assertEquals(bytes, Long.parseLong(c.getProperty("bytesReceived")), c.toString());
         assertEquals(bytes, Long.parseLong(s.getProperty("bytesReceived")), s.toString());
         assertEquals(bytes, Long.parseLong(s.getProperty("bytesSent")), s.toString());
+        // the same figures in the statistics files of the layer's endpoints (published at exit too)
+        for (final JvmProcess p : List.of(server, client)) {
+            final org.softclan.dsm.stat.StatReader.EndpointSnapshot snap = org.softclan.dsm.stat.StatReader
+                .readAll(fx.fabric).stream().filter(e -> ("sockets-" + p.pid()).equals(e.endpoint())).findFirst().orElse(null);
+            assertTrue(snap != null, "the statistics file of the layer's endpoint in " + p.pid());
+            assertEquals(1, snap.value(org.softclan.dsm.stat.StatTypes.SOCKETS_ACCELERATED), snap.counters().toString());
+            assertEquals(bytes, snap.value(org.softclan.dsm.stat.StatTypes.SOCKETS_BYTES_SENT), snap.counters().toString());
+            assertEquals(bytes, snap.value(org.softclan.dsm.stat.StatTypes.SOCKETS_BYTES_RECEIVED), snap.counters().toString());
+            assertTrue(snap.counters().stream().anyMatch(k -> k.label().equals("socket connections left on TCP: REMOTE_HOST")
+                && k.value() == 0), snap.counters().toString());
+        }
     }
 
     @Test

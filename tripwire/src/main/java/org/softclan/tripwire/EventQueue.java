@@ -74,6 +74,10 @@ public final class EventQueue {
     /** Threads inside {@link #block}: {@link #close()} unmaps nothing until they left. */
     private final java.util.concurrent.atomic.AtomicInteger blocked = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean closed;
+    /** Calls of {@link #block}, futex wake-ups seen in them, and ns spent in them: for statistics. */
+    private final java.util.concurrent.atomic.AtomicLong blocks = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong wakeUps = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong blockedNanos = new java.util.concurrent.atomic.AtomicLong();
     /**
      * Written by the owner only: the next position to consume (the shared head is written from it, never
      * read back). Other threads read it opaquely ({@link #ownerHead}).
@@ -211,11 +215,15 @@ public final class EventQueue {
      * head read after it), as every tail posters wrote does, and the slot at it is not published (a
      * published slot at the tail means the tail was set back); else the end of that range, the latest
      * any real event can lie before. Garbage can only delay forgetting the tripwire (until the owner has
-     * consumed a queue's worth of events), not make its queued events be dropped as forged.
+     * consumed a queue's worth of events), not make its queued events be dropped as forged. A queue whose
+     * file is {@linkplain Mapping#isKnownCut() known cut} is not read: the end of the range.
      *
      * @return the position to retire at
      */
     long retirementTail() {
+        if (mapping.isKnownCut()) {
+            return ownerHead() + capacity;   // its words are not read: a fault there would surface later, elsewhere
+        }
         final long tail = sharedTail();
         final long h = ownerHead();
         if (tail - h >= 0 && tail - h <= capacity
@@ -238,6 +246,37 @@ public final class EventQueue {
     /** {@return threads of this process blocked on this queue now} */
     public int blockedThreads() {
         return blocked.get();
+    }
+
+    /** {@return times a thread of this process blocked on the queue (entered a blocking wait)} */
+    public long blockCount() {
+        return blocks.get();
+    }
+
+    /**
+     * {@return times a blocked thread of this process was woken by the doorbell (a post's or a ring's futex
+     * wake, or a ring just as it went to sleep); timed-out slices are not counted}
+     */
+    public long wakeUpCount() {
+        return wakeUps.get();
+    }
+
+    /** {@return ns the threads of this process spent blocked on the queue, summed (finished blocks only)} */
+    public long blockedNanos() {
+        return blockedNanos.get();
+    }
+
+    /**
+     * {@return events posted to the queue since it was created: positions claimed by posters, the shared
+     * tail (volatile read; any process can write it, so a figure for people, not for decisions)}
+     */
+    public long postedCount() {
+        return sharedTail();
+    }
+
+    /** {@return events this queue's owner consumed (handed out, dropped or skipped): its own head, opaque read} */
+    public long polledCount() {
+        return ownerHead();
     }
 
     /** {@return posts that found the queue full since the queue was created (volatile read)} */
@@ -527,6 +566,8 @@ public final class EventQueue {
      */
     boolean block(final java.util.function.BooleanSupplier ready, final long timeoutNanos) {
         blocked.incrementAndGet();
+        blocks.incrementAndGet();
+        final long start = System.nanoTime();
         try {
             if (closed) {
                 throw new org.softclan.dsm.ClosedException(this + " is closed");
@@ -550,6 +591,7 @@ public final class EventQueue {
             mapping.checkIntact();
             return r;
         } finally {
+            blockedNanos.addAndGet(System.nanoTime() - start);
             blocked.decrementAndGet();
         }
     }
@@ -582,6 +624,8 @@ public final class EventQueue {
                 }
                 if (outcome == Futex.TIMED_OUT) {
                     emptySlices++;
+                } else if (outcome == Futex.WOKEN || outcome == Futex.VALUE_CHANGED) {
+                    wakeUps.incrementAndGet();   // woken, or the doorbell rang as it went to sleep
                 }
                 waiters.check(this);   // a peer that rewrites the count may also ring: after every wake
             }

@@ -55,9 +55,24 @@ final class TripwireSnoop implements SnoopHook {
     private volatile TripwireTable outbound;
     private volatile EventQueue outboundQueue;
     private volatile int outboundRegionId;
+    /**
+     * Tripwires fired by transfers through this mapping: a plain add on the firing path (usually the one
+     * writer thread's; racing writers may lose counts), read opaquely for statistics ({@link #actions()}).
+     */
+    private long fired;
+    private static final java.lang.invoke.VarHandle FIRED;
+
+    static {
+        try {
+            FIRED = java.lang.invoke.MethodHandles.lookup().findVarHandle(TripwireSnoop.class, "fired", long.class);
+        } catch (final ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     TripwireSnoop(final OutboundMapping mapping) {
         this.mapping = mapping;
+        ProtocolErrors.logTo(mapping.endpoint().stats());
         final int capacity = TripwireTableDescriptor.capacityFor(mapping.size(), mapping.sidecarSize());
         this.inbound = capacity == 0 ? null : new TripwireTable(SharedMemory.sidecarOf(mapping), mapping.size(),
             capacity, mapping.regionName(), HolderIdentity.of(mapping));
@@ -171,6 +186,7 @@ final class TripwireSnoop implements SnoopHook {
         } else if (TripwireEntry.stateAt(a) != TripwireEntry.ARMED) {
             return;
         }
+        fired++;
         if ((flags & Tripwire.COUNTER) != 0) {
             TripwireEntry.incrementCountAt(a);
         }
@@ -215,6 +231,12 @@ final class TripwireSnoop implements SnoopHook {
         table.requestRepair();
         ProtocolErrors.record(table.corrupt("entry at +" + e, "start/length", start,
             "length " + len + "; must lie inside the " + table.dataSize + "-byte data area; ignored"));
+    }
+
+    /** {@return tripwires fired by transfers through this mapping (an opaque read; see {@link #fired})} */
+    @Override
+    public long actions() {
+        return (long) FIRED.getOpaque(this);
     }
 
     private LineIndex.Matches matches() {

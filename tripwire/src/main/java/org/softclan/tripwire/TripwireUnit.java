@@ -98,6 +98,7 @@ public final class TripwireUnit implements AutoCloseable {
         this.queue = new EventQueue(queueRegion);
         queue.filter(known);
         this.gauges = new UnitGauges(endpoint.stats(), name);
+        ProtocolErrors.logTo(endpoint.stats());
         // closing the endpoint closes this unit first: threads blocked on its queue leave before it goes
         try {
             endpoint.closeFirst(this);
@@ -130,10 +131,25 @@ public final class TripwireUnit implements AutoCloseable {
                 "event slots skipped, left unpublished by a poster" + of, org.softclan.dsm.stat.StatTypes.EVENTS_SKIPPED);
             final org.agrona.concurrent.status.AtomicCounter blockedNow = group.counter("threads blocked on the queue" + of,
                 org.softclan.dsm.stat.StatTypes.THREADS_BLOCKED);
+            final org.agrona.concurrent.status.AtomicCounter posted = group.counter("events posted" + of,
+                org.softclan.dsm.stat.StatTypes.EVENTS_POSTED);
+            final org.agrona.concurrent.status.AtomicCounter polled = group.counter("events polled" + of,
+                org.softclan.dsm.stat.StatTypes.EVENTS_POLLED);
+            final org.agrona.concurrent.status.AtomicCounter blocks = group.counter("blocking waits" + of,
+                org.softclan.dsm.stat.StatTypes.BLOCKS);
+            final org.agrona.concurrent.status.AtomicCounter wakeUps = group.counter("wake-ups of blocked threads" + of,
+                org.softclan.dsm.stat.StatTypes.WAKE_UPS);
+            final org.agrona.concurrent.status.AtomicCounter blockedMicros = group.counter("us spent blocked" + of,
+                org.softclan.dsm.stat.StatTypes.BLOCKED_MICROS);
             group.beforePublish(() -> {
                 armedNow.setRelease(armed.size());
                 blockedNow.setRelease(queue.blockedThreads());
+                blocks.setRelease(queue.blockCount());
+                wakeUps.setRelease(queue.wakeUpCount());
+                blockedMicros.setRelease(queue.blockedNanos() / 1_000);
+                polled.setRelease(queue.polledCount());
                 if (!closed && queue.isIntact()) {
+                    posted.setRelease(queue.postedCount());
                     queued.setRelease(queue.size());
                     overflows.setRelease(queue.overflowCount());
                     dropped.setRelease(queue.droppedCount());

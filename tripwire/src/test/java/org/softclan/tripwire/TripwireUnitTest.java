@@ -74,6 +74,48 @@ class TripwireUnitTest {
         assertEquals(2L, byLabel.get("tripwires armed" + of), byLabel.toString());
         assertEquals(0L, byLabel.get("posts that found the queue full (events lost)" + of), byLabel.toString());
         assertEquals(0L, byLabel.get("threads blocked on the queue" + of), byLabel.toString());
+        assertEquals(3L, byLabel.get("events posted" + of), byLabel.toString());
+        assertEquals(0L, byLabel.get("events polled" + of), byLabel.toString());
+        assertEquals(3, drain());
+        // a blocking wait, woken by a fired tripwire: one block, one wake-up, some time blocked
+        final java.util.concurrent.CompletableFuture<Boolean> woken = new java.util.concurrent.CompletableFuture<>();
+        final Thread waiter = new Thread(() -> woken.complete(
+            unit.events().await(WaitStrategy.block(), 10, java.util.concurrent.TimeUnit.SECONDS)), "blocked-waiter");
+        waiter.start();
+        // until it sleeps in the kernel (a ring before that would end its wait without a wake-up)
+        org.softclan.dsm.testing.TestThreads.awaitTrue(() -> java.util.Arrays.stream(waiter.getStackTrace())
+            .anyMatch(f -> f.getClassName().endsWith("Futex") && f.getMethodName().startsWith("wait")), 10,
+            java.util.concurrent.TimeUnit.SECONDS);
+        out.putLongRelease(256, 4);
+        org.junit.jupiter.api.Assertions.assertTrue(woken.get(10, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(1, drain());
+        org.softclan.dsm.testing.TestThreads.awaitTrue(() -> {
+            final java.util.Map<String, Long> m = new java.util.HashMap<>();
+            for (final org.softclan.dsm.stat.StatReader.Counter c
+                : org.softclan.dsm.stat.StatReader.read(owner.stats().file()).counters()) {
+                m.put(c.label(), c.value());
+            }
+            read.set(m);
+            return Long.valueOf(4).equals(m.get("events polled" + of)) && Long.valueOf(1).equals(m.get("blocking waits" + of));
+        }, 10, java.util.concurrent.TimeUnit.SECONDS);
+        final java.util.Map<String, Long> after = read.get();
+        assertEquals(4L, after.get("events posted" + of), after.toString());
+        assertEquals(4L, after.get("events polled" + of), after.toString());
+        assertEquals(1L, after.get("blocking waits" + of), after.toString());
+        assertEquals(1L, after.get("wake-ups of blocked threads" + of), after.toString());
+        assertEquals(0L, after.get("events queued, not yet polled" + of), after.toString());
+        // the writer's endpoint counts the tripwires its stores fired (4)
+        final java.util.Map<Integer, Long> writerByType = new java.util.HashMap<>();
+        org.softclan.dsm.testing.TestThreads.awaitTrue(() -> {
+            for (final org.softclan.dsm.stat.StatReader.Counter c
+                : org.softclan.dsm.stat.StatReader.read(writer.stats().file()).counters()) {
+                writerByType.put(c.typeId(), c.value());
+            }
+            return Long.valueOf(4).equals(writerByType.get(org.softclan.dsm.stat.StatTypes.TRIPWIRES_FIRED));
+        }, 10, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals(4L, writerByType.get(org.softclan.dsm.stat.StatTypes.TRIPWIRES_FIRED), writerByType.toString());
+        org.junit.jupiter.api.Assertions.assertNull(writerByType.get(org.softclan.dsm.stat.StatTypes.PIO_BYTES_WRITTEN),
+            "PIO bytes are counted only with -Dsoftclan.stat.pio=true: " + writerByType);
         unit.close();   // its counters go with it
         final boolean gone = org.softclan.dsm.testing.TestThreads.awaitTrue(() -> org.softclan.dsm.stat.StatReader
             .read(owner.stats().file()).counters().stream().noneMatch(c -> c.label().endsWith(of)),

@@ -220,6 +220,11 @@ public final class EndpointStats implements AutoCloseable {
         };
     }
 
+    /** {@return whether {@link #close()} was called (the endpoint closed)} */
+    public boolean isClosed() {
+        return closed.get();
+    }
+
     /** Records why a publication failed (the file is written whole next time). */
     void failed(final Throwable e) {
         failure = "statistics file " + file + ": " + e;

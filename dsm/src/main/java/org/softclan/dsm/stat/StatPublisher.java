@@ -7,7 +7,8 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The JVM's one thread that publishes every open endpoint's statistics ({@link EndpointStats#publish()})
- * every {@value #PERIOD_MS} ms: a daemon, started with the first endpoint and ended when none is left.
+ * every {@value #PERIOD_MS} ms: a daemon, started with the first endpoint and ended when none is left; and
+ * once more at the JVM's exit (a shutdown hook) for endpoints still open then.
  */
 final class StatPublisher {
     /**
@@ -17,12 +18,21 @@ final class StatPublisher {
     static final int PERIOD_MS = 1000;
     private static final Set<EndpointStats> OPEN = ConcurrentHashMap.newKeySet();
     private static Thread thread;
+    private static boolean finalHook;
 
     private StatPublisher() {
     }
 
     static synchronized void register(final EndpointStats s) {
         OPEN.add(s);
+        if (!finalHook) {
+            finalHook = true;
+            try {
+                Runtime.getRuntime().addShutdownHook(new Thread(StatPublisher::publishAll, "softclan-stat-final"));
+            } catch (final IllegalStateException shuttingDown) {
+                // the JVM is already exiting: no final publication
+            }
+        }
         if (thread == null) {
             thread = new Thread(StatPublisher::run, "softclan-stat-publisher");
             thread.setDaemon(true);
@@ -32,6 +42,20 @@ final class StatPublisher {
 
     static void unregister(final EndpointStats s) {
         OPEN.remove(s);
+    }
+
+    /**
+     * Publishes every open endpoint's statistics once more as the JVM exits: an endpoint a program never
+     * closed (it leaves its file, shown as dead) is shown with its figures at exit, not up to a period older.
+     */
+    private static void publishAll() {
+        for (final EndpointStats s : OPEN) {
+            try {
+                s.publish();
+            } catch (final Throwable e) {
+                s.failed(e);
+            }
+        }
     }
 
     private static void run() {

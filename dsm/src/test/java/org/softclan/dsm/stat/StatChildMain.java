@@ -10,9 +10,10 @@ import org.softclan.dsm.Fabric;
  * An endpoint in its own JVM for the statistics tests.
  *
  * <pre>
- *   args: fabricDir endpoint regions count
+ *   args: fabricDir endpoint regions count [region]
  *   exports `regions` regions, counts `count` in an application counter "messages sent", records one error
- *   three times, prints "ready", then waits for a line on standard input and closes
+ *   three times, if `region` is given imports it and writes 10 longs and 4096 bytes into it (4176 bytes by
+ *   PIO), prints "ready", then waits for a line on standard input and closes
  * </pre>
  */
 public final class StatChildMain {
@@ -33,6 +34,13 @@ public final class StatChildMain {
             }
             for (int i = 0; i < 3; i++) {
                 ep.stats().recordError(new IllegalStateException("a test error of the child"));
+            }
+            if (args.length > 4) {
+                final org.softclan.dsm.OutboundMapping out = ep.importRegion(args[4]);
+                for (int i = 0; i < 10; i++) {
+                    out.putLongRelease(8L * i, i);
+                }
+                out.put(4096, new byte[4096]);
             }
             System.out.println("ready");
             System.in.read();

@@ -332,7 +332,8 @@ public final class RpcClient implements AutoCloseable {
 
     /** Counters in the endpoint's statistics file (vmmc stat): calls made and in flight are set by the publisher. */
     private final org.softclan.dsm.stat.CounterGroup statistics;
-    private final org.agrona.concurrent.status.AtomicCounter timeouts;
+    /** Calls failed, by {@link RpcException.Kind} (ordinal): counted on the failure paths only. */
+    private final org.agrona.concurrent.status.AtomicCounter[] failures;
 
     private RpcClient(final String service, final Connection connection, final Context ctx) {
         this.service = service;
@@ -351,8 +352,12 @@ public final class RpcClient implements AutoCloseable {
             org.softclan.dsm.stat.StatTypes.RPC_CALLS);
         final org.agrona.concurrent.status.AtomicCounter inFlightGauge = statistics.counter("calls in flight" + of,
             org.softclan.dsm.stat.StatTypes.RPC_IN_FLIGHT);
-        this.timeouts = statistics.counter("calls that got no answer in time" + of,
-            org.softclan.dsm.stat.StatTypes.RPC_TIMEOUTS);
+        this.failures = new org.agrona.concurrent.status.AtomicCounter[RpcException.Kind.values().length];
+        for (final RpcException.Kind k : RpcException.Kind.values()) {
+            failures[k.ordinal()] = k == RpcException.Kind.TIMEOUT
+                ? statistics.counter("calls that got no answer in time" + of, org.softclan.dsm.stat.StatTypes.RPC_TIMEOUTS)
+                : statistics.counter("calls failed: " + k.name() + of, org.softclan.dsm.stat.StatTypes.RPC_FAILURES);
+        }
         statistics.beforePublish(() -> {
             callsGauge.setRelease(lastCallId);   // racy read of the senders' count: a publication behind at worst
             inFlightGauge.setRelease(inFlight());
@@ -483,11 +488,11 @@ public final class RpcClient implements AutoCloseable {
             final long now = System.nanoTime();
             final RpcException down = failure;
             if (down != null) {
-                p.fail(down);
+                failCall(p, down);
                 return;
             }
             if (now - deadline >= 0) {
-                p.fail(timedOut(p, timeoutNanos));
+                failCall(p, timedOut(p, timeoutNanos));
                 return;
             }
             strategy.await(messageOrFailure, connection.unit().events(),
@@ -542,7 +547,7 @@ public final class RpcClient implements AutoCloseable {
     /** Fails a call whose deadline passed, unless its answer was taken meanwhile. */
     private void expire(final Pending p, final long timeoutNanos) {
         if (take(p.id) != null) {
-            p.fail(timedOut(p, timeoutNanos));
+            failCall(p, timedOut(p, timeoutNanos));
         }
     }
 
@@ -554,12 +559,11 @@ public final class RpcClient implements AutoCloseable {
     private void expireId(final long id) {
         final Pending p = take(id);
         if (p != null) {
-            p.fail(timedOut(p, p.timeoutNanos));
+            failCall(p, timedOut(p, p.timeoutNanos));
         }
     }
 
     private RpcException timedOut(final Pending p, final long timeoutNanos) {
-        timeouts.increment();
         return new RpcException(RpcException.Kind.TIMEOUT, "call of " + p.method.name() + " on '" + service
             + "' got no answer within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
     }
@@ -989,7 +993,7 @@ public final class RpcClient implements AutoCloseable {
         p.own = own;
         final RpcException down = failure;
         if (closed || down != null) {
-            p.fail(down != null ? down : new RpcException(RpcException.Kind.NOT_SENT,
+            failCall(p, down != null ? down : new RpcException(RpcException.Kind.NOT_SENT,
                 "client of '" + service + "' is closed"));
             return p;
         }
@@ -997,7 +1001,7 @@ public final class RpcClient implements AutoCloseable {
         try {
             final long id = ++lastCallId;
             if (closed) {   // close() releases the buffer under this lock
-                p.fail(new RpcException(RpcException.Kind.NOT_SENT, "client of '" + service + "' is closed"));
+                failCall(p, new RpcException(RpcException.Kind.NOT_SENT, "client of '" + service + "' is closed"));
                 return p;
             }
             final Bytes<?> b = out;
@@ -1016,7 +1020,7 @@ public final class RpcClient implements AutoCloseable {
                 throw e;
             }
             if (b.readRemaining() > connection.maxMessage()) {
-                p.fail(new RpcException(RpcException.Kind.NOT_SENT, "call of " + method.name()
+                failCall(p, new RpcException(RpcException.Kind.NOT_SENT, "call of " + method.name()
                     + ": the request is " + b.readRemaining() + " bytes; at most " + connection.maxMessage() + " fit"));
                 return p;
             }
@@ -1080,7 +1084,7 @@ public final class RpcClient implements AutoCloseable {
                 // waiting for room would keep this thread from draining the answers the server may be waiting
                 // to write before it reads further requests
                 if (!connection.offer(b, b.readPosition(), (int) b.readRemaining()) && take(id) != null) {
-                    p.fail(new RpcException(RpcException.Kind.NOT_SENT, "call of " + method.name() + ": the server's"
+                    failCall(p, new RpcException(RpcException.Kind.NOT_SENT, "call of " + method.name() + ": the server's"
                         + " ring is full, and this thread receives answers (the call was made from a callback or a"
                         + " future's dependent action), so it cannot wait for room; not sent"));
                 }
@@ -1089,7 +1093,7 @@ public final class RpcClient implements AutoCloseable {
             connection.send(b, b.readPosition(), (int) b.readRemaining(), timeout, unit);
         } catch (final SendTimeoutException e) {
             if (!tracked || take(id) != null) {
-                p.fail(new RpcException(RpcException.Kind.TIMEOUT, "call of " + method.name()
+                failCall(p, new RpcException(RpcException.Kind.TIMEOUT, "call of " + method.name()
                     + ": the server did not take requests for " + unit.toMillis(timeout) + " ms; not sent"));
             }
         } catch (final PeerGoneException e) {
@@ -1097,7 +1101,7 @@ public final class RpcClient implements AutoCloseable {
                 + e.getMessage()));
         } catch (final DsmException e) {
             if (!tracked || take(id) != null) {
-                p.fail(new RpcException(RpcException.Kind.NOT_SENT, "call of " + method.name()
+                failCall(p, new RpcException(RpcException.Kind.NOT_SENT, "call of " + method.name()
                     + ": " + e.getMessage()));
             }
         }
@@ -1232,7 +1236,7 @@ public final class RpcClient implements AutoCloseable {
             // any other error (a fault of the ring cut from outside, reported as an InternalError) goes on up,
             // and fails the client there; the call taken from the table fails now, or its caller would wait
             // for an answer nobody will hand it
-            p.fail(new RpcException(RpcException.Kind.SERVER_GONE, "call of " + p.method.name()
+            failCall(p, new RpcException(RpcException.Kind.SERVER_GONE, "call of " + p.method.name()
                 + ": the response could not be read: " + e));
             if (caller != null && caller != Thread.currentThread()) {
                 LockSupport.unpark(caller);
@@ -1244,7 +1248,7 @@ public final class RpcClient implements AutoCloseable {
         if (failed == null) {
             p.complete(result);
         } else {
-            p.fail(failed);
+            failCall(p, failed);
         }
         if (caller != null && caller != Thread.currentThread()) {
             LockSupport.unpark(caller);
@@ -1278,13 +1282,19 @@ public final class RpcClient implements AutoCloseable {
         return gone;
     }
 
+    /** Fails a call and counts it by the failure's kind (an atomic add: any thread, failure paths only). */
+    private void failCall(final Pending p, final RpcException e) {
+        failures[e.kind().ordinal()].increment();
+        p.fail(e);
+    }
+
     private void failAll(final RpcException e) {
         failure = e;
         for (final Pending p : pending.drain()) {
             if (p.caller == null) {
                 asyncInFlight.decrementAndGet();
             }
-            p.fail(e);
+            failCall(p, e);
         }
     }
 

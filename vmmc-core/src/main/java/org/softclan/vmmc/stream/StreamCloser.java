@@ -40,6 +40,8 @@ final class StreamCloser {
     private final AtomicBoolean memoryReleased = new AtomicBoolean();
     /** Set by {@link #close()} once nothing but page and buffer accessors may still use the memory. */
     private volatile boolean releasing;
+    /** The stream's counters in its endpoint's statistics: removed when it closes. */
+    private final StreamGauges gauges;
     /** What the endpoint closes first: this stream (one object, so it can be forgotten again). */
     private final AutoCloseable dependent = this::close;
 
@@ -54,7 +56,9 @@ final class StreamCloser {
         this.writer = writer;
         this.reader = reader;
         this.posts = posts;
+        this.gauges = new StreamGauges(end, writer, reader, posts);
         if (!end.rx.retain()) {
+            gauges.close();
             posts.closeDeposit();
             throw new org.softclan.dsm.ClosedException(end + ": its connection closed while the stream was made");
         }
@@ -62,6 +66,7 @@ final class StreamCloser {
             end.endpoint.closeFirst(dependent);
         } catch (final RuntimeException endpointClosed) {
             end.rx.release();
+            gauges.close();
             posts.closeDeposit();
             throw endpointClosed;
         }
@@ -81,6 +86,7 @@ final class StreamCloser {
             try {
                 reader.closeReading(this);
             } finally {
+                gauges.close();
                 end.endpoint.forgetDependent(dependent);
             }
         }

@@ -53,6 +53,9 @@ final class StreamReader {
     private ByteBuffer target;
     private final ArrayDeque<Chunk> pending = new ArrayDeque<>();
     private volatile long pendingBytes;
+    /** Frames and stream bytes received (data and deposits): plain adds by the polling reader, read racily for statistics. */
+    private long framesReceived;
+    private long bytesReceived;
     private volatile boolean eof;
 
     /** Stream bytes waiting for a read: the rest of a held ring record or of a filled internal post. */
@@ -282,6 +285,16 @@ final class StreamReader {
         }
     }
 
+    /** {@return frames received so far (a racy read of a plain field: for statistics)} */
+    long framesReceived() {
+        return framesReceived;
+    }
+
+    /** {@return stream bytes received so far, in frames and deposits (a racy read: for statistics)} */
+    long bytesReceived() {
+        return bytesReceived;
+    }
+
     /**
      * Handles one frame (a ring record the connection checked lies inside the ring). Its type and length
      * are the peer's words: a frame no ByteStream sends breaks the stream (the violation is recorded)
@@ -295,6 +308,7 @@ final class StreamReader {
             end.violation("frame", "length", length, "a frame holds 1 to " + MAX_FRAME + " bytes (type byte included)");
             return;
         }
+        framesReceived++;
         final byte type = store.readByte(offset + TYPE_OFFSET);
         if (type == DATA || type == DATA_LAST) {
             if (length < DATA_OFFSET + 1) {
@@ -322,6 +336,7 @@ final class StreamReader {
     }
 
     private void onData(final BytesStore<?, ?> store, final long offset, final int n, final boolean last) {
+        bytesReceived += n;
         int used = 0;
         if (posts.receiveTechnique() == ReceiveTechnique.REDIRECTION) {
             used = posts.copyIntoPosts(store, offset, n, last);
@@ -334,6 +349,9 @@ final class StreamReader {
     /** A DEPOSIT notice, checked by the post table; a post {@link #read} made itself is delivered here. */
     private void onDeposit(final long seq, final long bytes) {
         final PostedBuffer p = posts.onDeposit(seq, bytes);
+        if (p != null) {
+            bytesReceived += bytes;   // checked by the post table: 1 to the post's capacity
+        }
         if (p != null && p.internal) {
             deliver(p.store(), p.offset, (int) bytes, false, p);
         }

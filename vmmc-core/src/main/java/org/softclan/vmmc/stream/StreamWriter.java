@@ -70,6 +70,10 @@ final class StreamWriter {
     private boolean outputShut;
     private boolean closingOutput;
     private volatile long writeBlockedNanos;
+    /** Stream bytes sent (all techniques): a plain add under the write lock, read racily for statistics. */
+    private long bytesSent;
+    /** Sends and writes that sent bytes: as {@link #bytesSent}. */
+    private long sends;
     private DmaEngine dma;
     private RegistrationCache cache;
     /** The last DMA operation this stream queued (the engine runs in FIFO order): awaited before unmapping. */
@@ -119,6 +123,24 @@ final class StreamWriter {
         writeBlockedNanos += nanos;
     }
 
+    /** {@return stream bytes sent so far (a racy read of a plain field: for statistics)} */
+    long bytesSent() {
+        return bytesSent;
+    }
+
+    /** {@return sends and writes that sent bytes so far (a racy read: for statistics)} */
+    long sends() {
+        return sends;
+    }
+
+    /** Counts one send of {@code n} bytes; called holding the write lock. */
+    private void sent(final long n) {
+        if (n > 0) {
+            bytesSent += n;
+            sends++;
+        }
+    }
+
     /** {@return the number of sends deposited straight into buffers the peer posted} */
     long depositsSent() {
         return peer.depositsSent();
@@ -131,6 +153,7 @@ final class StreamWriter {
         synchronized (writeLock) {
             final int total = src.remaining();
             final DmaTransfer last = sendLocked(src, technique, wasOpen);
+            sent(total);
             if (technique == SendTechnique.PAGE_EXCHANGE && last != null) {
                 awaitTransfer(last, 0);
                 return new Ticket(this, technique, total, null);
@@ -151,6 +174,7 @@ final class StreamWriter {
             if (last != null) {
                 mem.busy = last;
             }
+            sent(length);
             return new Ticket(this, SendTechnique.PAGE_EXCHANGE, length, null);
         }
     }
@@ -162,6 +186,7 @@ final class StreamWriter {
             synchronized (writeLock) {
                 final int total = src.remaining();
                 final DmaTransfer last = sendLocked(src, technique, wasOpen);
+                sent(total);
                 if (last != null) {
                     awaitTransfer(last, 0);   // DIRECT_DMA, V2P_DMA, PAGE_EXCHANGE on a plain buffer
                 }
@@ -206,6 +231,7 @@ final class StreamWriter {
                     peer.countRingBytes(n);
                     sent += n;
                 }
+                sent(sent);
                 return sent;
             }
         } catch (final PeerGoneException | StaleRegionException e) {

@@ -108,6 +108,7 @@ class RpcTest {
             final java.util.Map<Integer, Long> s = sr.get();
             assertEquals(102L, c.get(org.softclan.dsm.stat.StatTypes.RPC_CALLS), "client: " + c);
             assertEquals(1L, c.get(org.softclan.dsm.stat.StatTypes.RPC_TIMEOUTS), "client: " + c);
+            assertEquals(1L, c.get(org.softclan.dsm.stat.StatTypes.RPC_FAILURES), "the handler's error, the one other failure: " + c);
             assertEquals(102L, s.get(org.softclan.dsm.stat.StatTypes.RPC_REQUESTS), "server: " + s);
             assertEquals(1L, s.get(org.softclan.dsm.stat.StatTypes.RPC_HANDLER_ERRORS), "server: " + s);
             assertEquals(1L, s.get(org.softclan.dsm.stat.StatTypes.RPC_CLIENTS), "server: " + s);

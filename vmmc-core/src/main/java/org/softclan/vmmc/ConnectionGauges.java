@@ -21,7 +21,7 @@ final class ConnectionGauges {
         final AtomicCounter received = group.counter("ring bytes received (records and padding)" + of,
             StatTypes.CONNECTION_BYTES_RECEIVED);
         final AtomicCounter messagesIn = group.counter("messages received" + of, StatTypes.CONNECTION_MESSAGES_RECEIVED);
-        final AtomicCounter inFlight = group.counter("bytes sent and not yet read by the peer" + of,
+        final AtomicCounter inFlight = group.counter("bytes sent, not yet seen read by the peer (at most)" + of,
             StatTypes.CONNECTION_IN_FLIGHT);
         final AtomicCounter roomWaits = group.counter("sends that waited for room" + of, StatTypes.CONNECTION_ROOM_WAITS);
         final AtomicCounter dataWaits = group.counter("receives that waited for data" + of, StatTypes.CONNECTION_DATA_WAITS);

@@ -57,7 +57,10 @@ public final class StatTypes {
     public static final int CONNECTION_BYTES_RECEIVED = 21;
     /** Messages a connection handed to its receivers. */
     public static final int CONNECTION_MESSAGES_RECEIVED = 22;
-    /** Bytes a connection sent that its peer has not yet been seen to read (a gauge: the ring's fill). */
+    /**
+     * Bytes a connection sent that its peer has not yet been seen to read (a gauge: the ring's fill at most;
+     * the sender looks at the peer's read position only when it needs room, so it may be well below).
+     */
     public static final int CONNECTION_IN_FLIGHT = 23;
     /** Sends that waited for room in the peer's ring. */
     public static final int CONNECTION_ROOM_WAITS = 24;

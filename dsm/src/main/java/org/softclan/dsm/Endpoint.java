@@ -83,9 +83,10 @@ public final class Endpoint implements AutoCloseable {
             }
             final DmaEngine engine = dma;
             if (engine != null) {
-                dmaIssued.setRelease(engine.transfersIssued());
+                // ended ones first: a command counted as issued before it ends, so issued >= completed + failed
                 dmaCompleted.setRelease(engine.transfersCompleted());
                 dmaFailed.setRelease(engine.transfersFailed());
+                dmaIssued.setRelease(engine.transfersIssued());
                 dmaWritten.setRelease(engine.bytesWritten());
                 dmaRead.setRelease(engine.bytesRead());
             }

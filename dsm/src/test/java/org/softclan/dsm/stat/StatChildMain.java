@@ -13,7 +13,7 @@ import org.softclan.dsm.Fabric;
  *   args: fabricDir endpoint regions count [region]
  *   exports `regions` regions, counts `count` in an application counter "messages sent", records one error
  *   three times, if `region` is given imports it and writes 10 longs and 4096 bytes into it (4176 bytes by
- *   PIO), prints "ready", then waits for a line on standard input and closes
+ *   PIO) and closes the mapping, prints "ready", then waits for a line on standard input and closes
  * </pre>
  */
 public final class StatChildMain {
@@ -41,6 +41,7 @@ public final class StatChildMain {
                     out.putLongRelease(8L * i, i);
                 }
                 out.put(4096, new byte[4096]);
+                out.close();   // its count moves to the endpoint's totals
             }
             System.out.println("ready");
             System.in.read();

@@ -332,8 +332,13 @@ public final class RpcClient implements AutoCloseable {
 
     /** Counters in the endpoint's statistics file (vmmc stat): calls made and in flight are set by the publisher. */
     private final org.softclan.dsm.stat.CounterGroup statistics;
-    /** Calls failed, by {@link RpcException.Kind} (ordinal): counted on the failure paths only. */
-    private final org.agrona.concurrent.status.AtomicCounter[] failures;
+    /**
+     * Calls failed, by {@link RpcException.Kind} (ordinal): counted on the failure paths only, here (not in
+     * the statistics' counters, which are freed when the client closes while calls on it still fail), and
+     * copied into the counters by the publisher.
+     */
+    private final java.util.concurrent.atomic.AtomicLongArray failures =
+        new java.util.concurrent.atomic.AtomicLongArray(RpcException.Kind.values().length);
 
     private RpcClient(final String service, final Connection connection, final Context ctx) {
         this.service = service;
@@ -352,20 +357,29 @@ public final class RpcClient implements AutoCloseable {
             org.softclan.dsm.stat.StatTypes.RPC_CALLS);
         final org.agrona.concurrent.status.AtomicCounter inFlightGauge = statistics.counter("calls in flight" + of,
             org.softclan.dsm.stat.StatTypes.RPC_IN_FLIGHT);
-        this.failures = new org.agrona.concurrent.status.AtomicCounter[RpcException.Kind.values().length];
+        final org.agrona.concurrent.status.AtomicCounter[] failed =
+            new org.agrona.concurrent.status.AtomicCounter[RpcException.Kind.values().length];
         for (final RpcException.Kind k : RpcException.Kind.values()) {
-            failures[k.ordinal()] = k == RpcException.Kind.TIMEOUT
+            failed[k.ordinal()] = k == RpcException.Kind.TIMEOUT
                 ? statistics.counter("calls that got no answer in time" + of, org.softclan.dsm.stat.StatTypes.RPC_TIMEOUTS)
                 : statistics.counter("calls failed: " + k.name() + of, org.softclan.dsm.stat.StatTypes.RPC_FAILURES);
         }
         statistics.beforePublish(() -> {
             callsGauge.setRelease(lastCallId);   // racy read of the senders' count: a publication behind at worst
             inFlightGauge.setRelease(inFlight());
+            for (int k = 0; k < failed.length; k++) {
+                failed[k].setRelease(failures.get(k));
+            }
         });
         if (ctx.backgroundReceiver) {
             this.receiver = new Thread(this::receiveLoop, "rpc-" + service + "-receive");
             receiver.setDaemon(true);
-            receiver.start();
+            try {
+                receiver.start();
+            } catch (final RuntimeException | Error noThread) {
+                statistics.close();   // connect closes the connection; nothing else of this client exists yet
+                throw noThread;
+            }
         } else {
             this.receiver = null;
         }
@@ -390,7 +404,12 @@ public final class RpcClient implements AutoCloseable {
                                     final long timeout, final TimeUnit unit) {
         final Connection c = Vmmc.connect(endpoint, service, new ConnectionContext().ringCapacity(ctx.ringCapacity)
             .waitStrategy(ctx.strategy), timeout, unit);
-        return new RpcClient(service, c, ctx);
+        try {
+            return new RpcClient(service, c, ctx);
+        } catch (final RuntimeException | Error e) {
+            c.close();   // no client holds it (its receiver thread could not start)
+            throw e;
+        }
     }
 
     /** {@return the largest argument this client can send, in encoded bytes (the frame header excluded)} */
@@ -1284,7 +1303,7 @@ public final class RpcClient implements AutoCloseable {
 
     /** Fails a call and counts it by the failure's kind (an atomic add: any thread, failure paths only). */
     private void failCall(final Pending p, final RpcException e) {
-        failures[e.kind().ordinal()].increment();
+        failures.incrementAndGet(e.kind().ordinal());
         p.fail(e);
     }
 

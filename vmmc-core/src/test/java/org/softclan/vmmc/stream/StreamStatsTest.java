@@ -91,8 +91,12 @@ class StreamStatsTest {
             } catch (final Exception e) {
                 throw new IllegalStateException(e);
             }
-            return Long.valueOf(BYTES).equals(sender.get().get(StatTypes.STREAM_BYTES_SENT))
-                && Long.valueOf(BYTES).equals(receiver.get().get(StatTypes.STREAM_BYTES_RECEIVED));
+            final Map<Integer, Long> x = sender.get();
+            // a COPY_DMA write returns before its transfers are counted as completed: wait for those too
+            return Long.valueOf(BYTES).equals(x.get(StatTypes.STREAM_BYTES_SENT))
+                && Long.valueOf(BYTES).equals(receiver.get().get(StatTypes.STREAM_BYTES_RECEIVED))
+                && (technique == SendTechnique.PIO || x.get(StatTypes.DMA_BYTES_WRITTEN) >= BYTES
+                    && x.get(StatTypes.DMA_TRANSFERS_ISSUED).equals(x.get(StatTypes.DMA_TRANSFERS_COMPLETED)));
         }, 10, TimeUnit.SECONDS);
         final Map<Integer, Long> s = sender.get();
         final Map<Integer, Long> r = receiver.get();

@@ -427,8 +427,23 @@ public final class Endpoint implements AutoCloseable {
         synchronized (countLock) {   // a publication sees the mapping's counts once: in the sum or in the totals
             if (resources.remove(m)) {
                 closedPioBytes.addAndGet(m.pioBytes());
-                final SnoopHook hook = m.snoopHook();
-                closedFired.addAndGet(hook == null ? 0 : hook.actions());
+                closedFired.addAndGet(m.snoopActions());
+            }
+        }
+    }
+
+    /**
+     * Installs {@code hook} on {@code m}, keeping what the old hook counted there ({@link SnoopHook#actions()}
+     * since it was installed) in the endpoint's totals, so replacing a hook neither makes the published count
+     * go back nor, reinstalled, counts its earlier actions twice.
+     */
+    void snoopHookReplaced(final OutboundMapping m, final SnoopHook hook) {
+        synchronized (countLock) {
+            if (m.snoopHook() != hook) {
+                if (resources.contains(m)) {
+                    closedFired.addAndGet(m.snoopActions());
+                }
+                m.installSnoop(hook);
             }
         }
     }
@@ -449,8 +464,7 @@ public final class Endpoint implements AutoCloseable {
                 // counted while in the set, closed or not: forget moves it to the totals under the lock
                 out += m.isClosed() ? 0 : 1;
                 pioBytes += m.pioBytes();
-                final SnoopHook hook = m.snoopHook();
-                firedCount += hook == null ? 0 : hook.actions();
+                firedCount += m.snoopActions();
             }
         }
         exported.setRelease(in);

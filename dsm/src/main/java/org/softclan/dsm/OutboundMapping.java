@@ -46,7 +46,7 @@ public final class OutboundMapping extends Mapping {
         this.endpoint = endpoint;
         this.owner = owner;
         this.remote = null;
-        this.snoop = endpoint.initialSnoopHook(this);
+        installSnoop(endpoint.initialSnoopHook(this));
         OwnerWatchdog.watch(this);
     }
 
@@ -167,7 +167,25 @@ public final class OutboundMapping extends Mapping {
         if (remote != null) {
             return;   // another host's region: its own host snoops what it applies
         }
+        endpoint.snoopHookReplaced(this, hook);
+    }
+
+    /**
+     * What the installed hook had counted ({@link SnoopHook#actions()}) when it was installed here: the
+     * endpoint counts only what it counted since. Guarded by the endpoint's statistics lock.
+     */
+    long snoopBase;
+
+    /** Sets the hook (called by the endpoint, which moves the old hook's count to its totals first). */
+    void installSnoop(final SnoopHook hook) {
+        snoopBase = hook == null ? 0 : hook.actions();
         this.snoop = hook;
+    }
+
+    /** {@return what the installed hook counted since it was installed here (under the endpoint's statistics lock)} */
+    long snoopActions() {
+        final SnoopHook hook = snoop;
+        return hook == null ? 0 : hook.actions() - snoopBase;
     }
 
     /** {@return the installed snoop hook, or {@code null}} */

@@ -150,6 +150,47 @@ class EndpointStatsTest {
     }
 
     @Test
+    void whatASnoopHookCountedStaysCountedWhenTheHookIsReplacedOrTheMappingCloses() throws Exception {
+        try (Endpoint owner = fabric.openEndpoint("owner"); Endpoint ep = fabric.openEndpoint("hooked")) {
+            owner.export("r0", 4096);
+            final org.softclan.dsm.OutboundMapping out = ep.importRegion("r0");
+            final java.util.concurrent.atomic.AtomicLong seen = new java.util.concurrent.atomic.AtomicLong();
+            final org.softclan.dsm.SnoopHook counting = new org.softclan.dsm.SnoopHook() {
+                @Override
+                public void onTransfer(final org.softclan.dsm.Mapping m, final long offset, final long length,
+                                       final org.softclan.dsm.Direction direction) {
+                    if (direction == org.softclan.dsm.Direction.INBOUND) {
+                        seen.incrementAndGet();
+                    }
+                }
+
+                @Override
+                public long actions() {
+                    return seen.get();
+                }
+            };
+            out.snoopHook(counting);
+            for (int i = 0; i < 5; i++) {
+                out.putLong(0, i);
+            }
+            ep.stats().publish();
+            assertEquals(5, snapshotOf("hooked").value(StatTypes.TRIPWIRES_FIRED));
+            out.snoopHook(null);
+            out.putLong(0, 9);   // not snooped
+            ep.stats().publish();
+            assertEquals(5, snapshotOf("hooked").value(StatTypes.TRIPWIRES_FIRED), "the replaced hook's count is kept");
+            out.snoopHook(counting);   // reinstalled: only what it counts from now on is added
+            out.putLong(0, 10);
+            out.putLong(0, 11);
+            ep.stats().publish();
+            assertEquals(7, snapshotOf("hooked").value(StatTypes.TRIPWIRES_FIRED), "reinstalled: its 5 not counted twice");
+            out.close();
+            ep.stats().publish();
+            assertEquals(7, snapshotOf("hooked").value(StatTypes.TRIPWIRES_FIRED), "a closed mapping's count is kept");
+        }
+    }
+
+    @Test
     void withPioCountingOnAnotherJvmsPioBytesShowInItsFileAndOutliveTheMapping() throws Exception {
         try (Endpoint owner = fabric.openEndpoint("owner")) {
             owner.export("target", 64 * 1024);

@@ -8,6 +8,9 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import net.openhft.chronicle.bytes.BytesStore;
+import org.agrona.concurrent.status.AtomicCounter;
+import org.softclan.dsm.stat.EndpointStats;
+import org.softclan.dsm.stat.StatTypes;
 
 /**
  * A process's attachment to a {@link Fabric}: it exports regions (getting their
@@ -36,9 +39,9 @@ public final class Endpoint implements AutoCloseable {
     /** Written under this endpoint's lock; volatile for the statistics publisher, which takes no lock. */
     private volatile DmaEngine dma;
     private volatile boolean closed;
-    private final org.softclan.dsm.stat.EndpointStats stats;
-    private final org.agrona.concurrent.status.AtomicCounter exportedTotal;
-    private final org.agrona.concurrent.status.AtomicCounter importedTotal;
+    private final EndpointStats stats;
+    private final AtomicCounter exportedTotal;
+    private final AtomicCounter importedTotal;
     /** PIO bytes and tripwires fired of outbound mappings already closed (their counts outlive them). */
     private final java.util.concurrent.atomic.AtomicLong closedPioBytes = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong closedFired = new java.util.concurrent.atomic.AtomicLong();
@@ -54,29 +57,29 @@ public final class Endpoint implements AutoCloseable {
         this.liveness = Liveness.acquire(fabric.root(), fabric.files());
         this.owner = OwnerId.current(name, liveness);
         this.stats = openStats(fabric, name, owner, liveness);
-        final org.agrona.concurrent.status.AtomicCounter exported = stats.counter("regions exported, endpoint " + name,
-            org.softclan.dsm.stat.StatTypes.REGIONS_EXPORTED);
-        final org.agrona.concurrent.status.AtomicCounter imported = stats.counter("regions imported, endpoint " + name,
-            org.softclan.dsm.stat.StatTypes.REGIONS_IMPORTED);
+        final AtomicCounter exported = stats.counter("regions exported, endpoint " + name,
+            StatTypes.REGIONS_EXPORTED);
+        final AtomicCounter imported = stats.counter("regions imported, endpoint " + name,
+            StatTypes.REGIONS_IMPORTED);
         this.exportedTotal = stats.counter("regions exported since opened, endpoint " + name,
-            org.softclan.dsm.stat.StatTypes.REGIONS_EXPORTED_TOTAL);
+            StatTypes.REGIONS_EXPORTED_TOTAL);
         this.importedTotal = stats.counter("regions imported since opened, endpoint " + name,
-            org.softclan.dsm.stat.StatTypes.REGIONS_IMPORTED_TOTAL);
+            StatTypes.REGIONS_IMPORTED_TOTAL);
         // counted only on request: a count per store costs too much on the write path (see Mapping.COUNT_PIO)
-        final org.agrona.concurrent.status.AtomicCounter pio = Mapping.COUNT_PIO ? stats.counter(
-            "bytes written by PIO, endpoint " + name, org.softclan.dsm.stat.StatTypes.PIO_BYTES_WRITTEN) : null;
-        final org.agrona.concurrent.status.AtomicCounter fired = stats.counter(
-            "tripwires fired by this endpoint's transfers, endpoint " + name, org.softclan.dsm.stat.StatTypes.TRIPWIRES_FIRED);
-        final org.agrona.concurrent.status.AtomicCounter dmaIssued = stats.counter("DMA transfers issued, endpoint " + name,
-            org.softclan.dsm.stat.StatTypes.DMA_TRANSFERS_ISSUED);
-        final org.agrona.concurrent.status.AtomicCounter dmaCompleted = stats.counter(
-            "DMA transfers completed, endpoint " + name, org.softclan.dsm.stat.StatTypes.DMA_TRANSFERS_COMPLETED);
-        final org.agrona.concurrent.status.AtomicCounter dmaFailed = stats.counter("DMA transfers failed, endpoint " + name,
-            org.softclan.dsm.stat.StatTypes.DMA_TRANSFERS_FAILED);
-        final org.agrona.concurrent.status.AtomicCounter dmaWritten = stats.counter("bytes written by DMA, endpoint " + name,
-            org.softclan.dsm.stat.StatTypes.DMA_BYTES_WRITTEN);
-        final org.agrona.concurrent.status.AtomicCounter dmaRead = stats.counter("bytes read by DMA, endpoint " + name,
-            org.softclan.dsm.stat.StatTypes.DMA_BYTES_READ);
+        final AtomicCounter pio = Mapping.COUNT_PIO ? stats.counter(
+            "bytes written by PIO, endpoint " + name, StatTypes.PIO_BYTES_WRITTEN) : null;
+        final AtomicCounter fired = stats.counter(
+            "tripwires fired by this endpoint's transfers, endpoint " + name, StatTypes.TRIPWIRES_FIRED);
+        final AtomicCounter dmaIssued = stats.counter("DMA transfers issued, endpoint " + name,
+            StatTypes.DMA_TRANSFERS_ISSUED);
+        final AtomicCounter dmaCompleted = stats.counter(
+            "DMA transfers completed, endpoint " + name, StatTypes.DMA_TRANSFERS_COMPLETED);
+        final AtomicCounter dmaFailed = stats.counter("DMA transfers failed, endpoint " + name,
+            StatTypes.DMA_TRANSFERS_FAILED);
+        final AtomicCounter dmaWritten = stats.counter("bytes written by DMA, endpoint " + name,
+            StatTypes.DMA_BYTES_WRITTEN);
+        final AtomicCounter dmaRead = stats.counter("bytes read by DMA, endpoint " + name,
+            StatTypes.DMA_BYTES_READ);
         stats.beforePublish(() -> {
             synchronized (countLock) {
                 publishCounts(exported, imported, pio, fired);
@@ -98,7 +101,7 @@ public final class Endpoint implements AutoCloseable {
      * not published if the file cannot be made (the directory is not one, the name is taken): the endpoint
      * works without them, and says why in their error log.
      */
-    private static org.softclan.dsm.stat.EndpointStats openStats(final Fabric fabric, final String name,
+    private static EndpointStats openStats(final Fabric fabric, final String name,
                                                                  final OwnerId owner, final Liveness liveness) {
         final java.nio.file.Path dir = fabric.root().resolve(org.softclan.dsm.stat.StatFileDescriptor.DIR);
         try {
@@ -106,11 +109,11 @@ public final class Endpoint implements AutoCloseable {
             if (!java.nio.file.Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                 throw new java.io.IOException(dir + " is not a directory (a link?)");
             }
-            return org.softclan.dsm.stat.EndpointStats.create(dir, name, owner.pid(), owner.startMillis(),
-                liveness.id, org.softclan.dsm.stat.EndpointStats.DEFAULT_COUNTERS,
+            return EndpointStats.create(dir, name, owner.pid(), owner.startMillis(),
+                liveness.id, EndpointStats.DEFAULT_COUNTERS,
                 f -> fabric.files().createNew(f, java.nio.file.StandardOpenOption.WRITE));
         } catch (final java.io.IOException | RuntimeException e) {
-            return org.softclan.dsm.stat.EndpointStats.unpublished(name, new DsmException("endpoint '" + name
+            return EndpointStats.unpublished(name, new DsmException("endpoint '" + name
                 + "': no statistics file in " + dir + " (vmmc stat does not show this endpoint): " + e, e));
         }
     }
@@ -120,7 +123,7 @@ public final class Endpoint implements AutoCloseable {
      * fabric's statistics directory while the endpoint is open (and after its process was killed), with
      * {@code vmmc stat}; the layers built on the endpoint add theirs
      */
-    public org.softclan.dsm.stat.EndpointStats stats() {
+    public EndpointStats stats() {
         return stats;
     }
 
@@ -449,10 +452,10 @@ public final class Endpoint implements AutoCloseable {
     }
 
     /** Sets the gauges summed over the mappings (under {@link #countLock}). */
-    private void publishCounts(final org.agrona.concurrent.status.AtomicCounter exported,
-                               final org.agrona.concurrent.status.AtomicCounter imported,
-                               final org.agrona.concurrent.status.AtomicCounter pio,
-                               final org.agrona.concurrent.status.AtomicCounter fired) {
+    private void publishCounts(final AtomicCounter exported,
+                               final AtomicCounter imported,
+                               final AtomicCounter pio,
+                               final AtomicCounter fired) {
         long in = 0;
         long out = 0;
         long pioBytes = closedPioBytes.get();

@@ -7,11 +7,15 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.agrona.concurrent.status.AtomicCounter;
 import org.softclan.dsm.Endpoint;
 import org.softclan.dsm.InboundMapping;
 import org.softclan.dsm.Mapping;
 import org.softclan.dsm.OutboundMapping;
 import org.softclan.dsm.SharedMemory;
+import org.softclan.dsm.stat.CounterGroup;
+import org.softclan.dsm.stat.EndpointStats;
+import org.softclan.dsm.stat.StatTypes;
 import org.softclan.tripwire.os.Membarrier;
 
 /**
@@ -114,33 +118,33 @@ public final class TripwireUnit implements AutoCloseable {
      * are read only while its file is whole (one {@code stat} per publication).
      */
     private final class UnitGauges {
-        private final org.softclan.dsm.stat.CounterGroup group;
+        private final CounterGroup group;
 
-        UnitGauges(final org.softclan.dsm.stat.EndpointStats stats, final String queueName) {
+        UnitGauges(final EndpointStats stats, final String queueName) {
             final String of = ", tripwire unit " + queueName;
-            group = new org.softclan.dsm.stat.CounterGroup(stats);
-            final org.agrona.concurrent.status.AtomicCounter armedNow = group.counter("tripwires armed" + of,
-                org.softclan.dsm.stat.StatTypes.TRIPWIRES_ARMED);
-            final org.agrona.concurrent.status.AtomicCounter queued = group.counter("events queued, not yet polled" + of,
-                org.softclan.dsm.stat.StatTypes.EVENTS_QUEUED);
-            final org.agrona.concurrent.status.AtomicCounter overflows = group.counter(
-                "posts that found the queue full (events lost)" + of, org.softclan.dsm.stat.StatTypes.EVENT_OVERFLOWS);
-            final org.agrona.concurrent.status.AtomicCounter dropped = group.counter("events dropped as unknown or forged"
-                + of, org.softclan.dsm.stat.StatTypes.EVENTS_DROPPED);
-            final org.agrona.concurrent.status.AtomicCounter skipped = group.counter(
-                "event slots skipped, left unpublished by a poster" + of, org.softclan.dsm.stat.StatTypes.EVENTS_SKIPPED);
-            final org.agrona.concurrent.status.AtomicCounter blockedNow = group.counter("threads blocked on the queue" + of,
-                org.softclan.dsm.stat.StatTypes.THREADS_BLOCKED);
-            final org.agrona.concurrent.status.AtomicCounter posted = group.counter("events posted" + of,
-                org.softclan.dsm.stat.StatTypes.EVENTS_POSTED);
-            final org.agrona.concurrent.status.AtomicCounter polled = group.counter("events polled" + of,
-                org.softclan.dsm.stat.StatTypes.EVENTS_POLLED);
-            final org.agrona.concurrent.status.AtomicCounter blocks = group.counter("blocking waits" + of,
-                org.softclan.dsm.stat.StatTypes.BLOCKS);
-            final org.agrona.concurrent.status.AtomicCounter wakeUps = group.counter("wake-ups of blocked threads" + of,
-                org.softclan.dsm.stat.StatTypes.WAKE_UPS);
-            final org.agrona.concurrent.status.AtomicCounter blockedMicros = group.counter("us spent blocked" + of,
-                org.softclan.dsm.stat.StatTypes.BLOCKED_MICROS);
+            group = new CounterGroup(stats);
+            final AtomicCounter armedNow = group.counter("tripwires armed" + of,
+                StatTypes.TRIPWIRES_ARMED);
+            final AtomicCounter queued = group.counter("events queued, not yet polled" + of,
+                StatTypes.EVENTS_QUEUED);
+            final AtomicCounter overflows = group.counter(
+                "posts that found the queue full (events lost)" + of, StatTypes.EVENT_OVERFLOWS);
+            final AtomicCounter dropped = group.counter("events dropped as unknown or forged"
+                + of, StatTypes.EVENTS_DROPPED);
+            final AtomicCounter skipped = group.counter(
+                "event slots skipped, left unpublished by a poster" + of, StatTypes.EVENTS_SKIPPED);
+            final AtomicCounter blockedNow = group.counter("threads blocked on the queue" + of,
+                StatTypes.THREADS_BLOCKED);
+            final AtomicCounter posted = group.counter("events posted" + of,
+                StatTypes.EVENTS_POSTED);
+            final AtomicCounter polled = group.counter("events polled" + of,
+                StatTypes.EVENTS_POLLED);
+            final AtomicCounter blocks = group.counter("blocking waits" + of,
+                StatTypes.BLOCKS);
+            final AtomicCounter wakeUps = group.counter("wake-ups of blocked threads" + of,
+                StatTypes.WAKE_UPS);
+            final AtomicCounter blockedMicros = group.counter("us spent blocked" + of,
+                StatTypes.BLOCKED_MICROS);
             group.beforePublish(() -> {
                 armedNow.setRelease(armed.size());
                 blockedNow.setRelease(queue.blockedThreads());

@@ -301,6 +301,11 @@ class HostileSharedStateTest {
             awaitVictimEvent(ev -> ev[1] == 0 && ev[4] == want, "while the table is readable");
         }
         assertEquals(1, ProtocolErrors.count() - errorsBefore, "writes that waited the whole bound");
+        // the hostile JVM's held lock is in the error log of the endpoint whose units use the table
+        assertTrue(org.softclan.dsm.testing.TestThreads.awaitTrue(() -> org.softclan.dsm.stat.StatReader
+            .read(owner.stats().file()).errors().stream().anyMatch(e -> e.text().contains("garbage in shared tripwire state")
+                && e.text().contains("TripwireLockTimeoutException")), 10, TimeUnit.SECONDS),
+            "the wait for the hostile lock, in the owner's error log");
         // readable for the whole period (1 s, from the readable write above): the quarantine ends, and a
         // lock is waited for again; the condition is the period's time itself
         final long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1_100);

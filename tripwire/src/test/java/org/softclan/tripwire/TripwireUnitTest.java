@@ -50,6 +50,27 @@ class TripwireUnitTest {
             events.add(new long[] {seq, id, cookie, region, off, len, value}), 1000);
     }
 
+    /**
+     * Reads {@code ep}'s statistics file until {@code done} holds of its counters (10 s at most); {@return the
+     * last counters read, by label, or by type id as a string if {@code byLabel} is false}: the caller's
+     * assertions say what was not reached
+     */
+    private static java.util.Map<String, Long> awaitCounters(final org.softclan.dsm.Endpoint ep, final boolean byLabel,
+                                                            final java.util.function.Predicate<java.util.Map<String, Long>> done) {
+        final java.util.concurrent.atomic.AtomicReference<java.util.Map<String, Long>> read =
+            new java.util.concurrent.atomic.AtomicReference<>(java.util.Map.of());
+        org.softclan.dsm.testing.TestThreads.awaitTrue(() -> {
+            final java.util.Map<String, Long> m = new java.util.HashMap<>();
+            for (final org.softclan.dsm.stat.StatReader.Counter c
+                : org.softclan.dsm.stat.StatReader.read(ep.stats().file()).counters()) {
+                m.put(byLabel ? c.label() : String.valueOf(c.typeId()), c.value());
+            }
+            read.set(m);
+            return done.test(m);
+        }, 10, java.util.concurrent.TimeUnit.SECONDS);
+        return read.get();
+    }
+
     @Test
     void theUnitsGaugesAreInItsEndpointsStatisticsFile() throws Exception {
         unit.arm(in, Tripwire.Options.word(128));
@@ -58,18 +79,8 @@ class TripwireUnitTest {
         out.putLongRelease(256, 2);
         out.putLongRelease(128, 3);
         final String of = ", tripwire unit " + unit.events().regionName();
-        final java.util.concurrent.atomic.AtomicReference<java.util.Map<String, Long>> read =
-            new java.util.concurrent.atomic.AtomicReference<>();
-        org.softclan.dsm.testing.TestThreads.awaitTrue(() -> {
-            final java.util.Map<String, Long> m = new java.util.HashMap<>();
-            for (final org.softclan.dsm.stat.StatReader.Counter c
-                : org.softclan.dsm.stat.StatReader.read(owner.stats().file()).counters()) {
-                m.put(c.label(), c.value());
-            }
-            read.set(m);
-            return Long.valueOf(3).equals(m.get("events queued, not yet polled" + of));
-        }, 10, java.util.concurrent.TimeUnit.SECONDS);
-        final java.util.Map<String, Long> byLabel = read.get();
+        final java.util.Map<String, Long> byLabel = awaitCounters(owner, true,
+            m -> Long.valueOf(3).equals(m.get("events queued, not yet polled" + of)));
         assertEquals(3L, byLabel.get("events queued, not yet polled" + of), byLabel.toString());
         assertEquals(2L, byLabel.get("tripwires armed" + of), byLabel.toString());
         assertEquals(0L, byLabel.get("posts that found the queue full (events lost)" + of), byLabel.toString());
@@ -89,32 +100,19 @@ class TripwireUnitTest {
         out.putLongRelease(256, 4);
         org.junit.jupiter.api.Assertions.assertTrue(woken.get(10, java.util.concurrent.TimeUnit.SECONDS));
         assertEquals(1, drain());
-        org.softclan.dsm.testing.TestThreads.awaitTrue(() -> {
-            final java.util.Map<String, Long> m = new java.util.HashMap<>();
-            for (final org.softclan.dsm.stat.StatReader.Counter c
-                : org.softclan.dsm.stat.StatReader.read(owner.stats().file()).counters()) {
-                m.put(c.label(), c.value());
-            }
-            read.set(m);
-            return Long.valueOf(4).equals(m.get("events polled" + of)) && Long.valueOf(1).equals(m.get("blocking waits" + of));
-        }, 10, java.util.concurrent.TimeUnit.SECONDS);
-        final java.util.Map<String, Long> after = read.get();
+        final java.util.Map<String, Long> after = awaitCounters(owner, true,
+            m -> Long.valueOf(4).equals(m.get("events polled" + of)) && Long.valueOf(1).equals(m.get("blocking waits" + of)));
         assertEquals(4L, after.get("events posted" + of), after.toString());
         assertEquals(4L, after.get("events polled" + of), after.toString());
         assertEquals(1L, after.get("blocking waits" + of), after.toString());
         assertEquals(1L, after.get("wake-ups of blocked threads" + of), after.toString());
         assertEquals(0L, after.get("events queued, not yet polled" + of), after.toString());
         // the writer's endpoint counts the tripwires its stores fired (4)
-        final java.util.Map<Integer, Long> writerByType = new java.util.HashMap<>();
-        org.softclan.dsm.testing.TestThreads.awaitTrue(() -> {
-            for (final org.softclan.dsm.stat.StatReader.Counter c
-                : org.softclan.dsm.stat.StatReader.read(writer.stats().file()).counters()) {
-                writerByType.put(c.typeId(), c.value());
-            }
-            return Long.valueOf(4).equals(writerByType.get(org.softclan.dsm.stat.StatTypes.TRIPWIRES_FIRED));
-        }, 10, java.util.concurrent.TimeUnit.SECONDS);
-        assertEquals(4L, writerByType.get(org.softclan.dsm.stat.StatTypes.TRIPWIRES_FIRED), writerByType.toString());
-        org.junit.jupiter.api.Assertions.assertNull(writerByType.get(org.softclan.dsm.stat.StatTypes.PIO_BYTES_WRITTEN),
+        final java.util.Map<String, Long> writerByType = awaitCounters(writer, false,
+            m -> Long.valueOf(4).equals(m.get(String.valueOf(org.softclan.dsm.stat.StatTypes.TRIPWIRES_FIRED))));
+        assertEquals(4L, writerByType.get(String.valueOf(org.softclan.dsm.stat.StatTypes.TRIPWIRES_FIRED)),
+            writerByType.toString());
+        org.junit.jupiter.api.Assertions.assertNull(writerByType.get(String.valueOf(org.softclan.dsm.stat.StatTypes.PIO_BYTES_WRITTEN)),
             "PIO bytes are counted only with -Dsoftclan.stat.pio=true: " + writerByType);
         unit.close();   // its counters go with it
         final boolean gone = org.softclan.dsm.testing.TestThreads.awaitTrue(() -> org.softclan.dsm.stat.StatReader

@@ -35,7 +35,7 @@ import java.util.concurrent.TimeUnit;
  * {@link DsmException} instead of waiting for itself.
  *
  * <p><b>Close protocol</b>: closing sets the engine's closing flag (volatile, once, by CAS), wakes its
- * thread, waits for the command in progress to end, fails every command not yet started with a
+ * thread (invoker: takes the running flag), waits for the command in progress to end, fails every command not yet started with a
  * {@link ClosedException}, and stops the thread. Each command is ended by exactly one side, whichever
  * takes it first by a CAS on the command (the engine's thread, close, or its issuer):
  * <pre>
@@ -52,23 +52,116 @@ import java.util.concurrent.TimeUnit;
  * so its issuer, reading the flag after its offer, sees it set and takes the command back. So no
  * command is left untaken (lost) and none is taken twice (run twice, or run and failed).
  *
- * <p><b>Idle</b>: the engine thread spins for {@link Context#idleSpinNanos(long)} looking for work,
- * then parks (at most 100 ms at a time) after publishing that it does; an issuer that queued a command
- * unparks it if it sees it parked. The flag is volatile and the queue locked, so either the engine sees
- * the command before parking or the issuer sees the flag.
+ * <p><b>Modes</b> ({@link Mode}; Aeron's media driver offers the same choice of threading): a
+ * {@link Mode#DEDICATED} engine runs commands on a thread of its own, for machines with a core to
+ * spare; an {@link Mode#INVOKER} engine has no thread, and its queue is run by the threads that need it
+ * run: an issuer at its hand-off ({@link #doorbell()}, which every call of the engine itself rings), a
+ * thread that waits for a command ({@link DmaTransfer#await}), a PIO access that waits for the DMA
+ * pending on its mapping, a close of the memory or mapping a command uses, and an issuer that finds the
+ * queue full. One thread at a time runs the queue (a CAS on the engine's running flag); a thread that
+ * finds it taken leaves its commands to the runner, which runs the queue until it is empty and looks once
+ * more after letting the flag go, so no command is left without a runner. Commands so run in the same
+ * FIFO order, with the same guarantees, on whichever thread. The default ({@link Mode#forProcessors})
+ * fits the machine: dedicated with {@value Mode#DEDICATED_MIN_CPUS} or more CPUs, where sender, receiver
+ * and engine each have one, invoker below; the system property {@value Mode#PROPERTY} overrides it.
+ *
+ * <p><b>Idle</b> (dedicated): the engine thread spins for {@link Context#idleSpinNanos(long)} looking
+ * for work (competitive waiting: about what blocking and being woken costs), then blocks, untimed,
+ * after publishing that it does; a hand-off that finds it blocked wakes it. The flag is volatile and the
+ * queue locked, so either the engine sees the command before blocking or the issuer sees the flag.
+ *
+ * <p><b>Batches</b>: a {@link DmaBatch} ({@link #newBatch()}) queues its commands without the hand-off
+ * and hands them over at its {@link DmaBatch#doorbell()}: a frame's header, data and publishing store
+ * for one wake-up or one run.
  *
  * <p><b>Allocation</b>: issuing allocates the {@link DmaTransfer}; the queue (a
  * {@link java.util.concurrent.ArrayBlockingQueue}) is an array allocated once. Waiting for room
  * allocates the queue's wait node.
  */
-public final class DmaEngine implements AutoCloseable {
+public final class DmaEngine implements DmaIssuer, AutoCloseable {
+    private static final java.lang.invoke.VarHandle RUNNING;
+
+    static {
+        try {
+            RUNNING = java.lang.invoke.MethodHandles.lookup().findVarHandle(DmaEngine.class, "running", int.class);
+        } catch (final ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /**
+     * Where an engine runs its commands. Chosen per engine ({@link Context#mode}); the default is
+     * {@link #forProcessors} of the machine's CPUs, or the system property {@value #PROPERTY}
+     * ({@code dedicated} or {@code invoker}).
+     */
+    public enum Mode {
+        /** On a thread of its own, which spins briefly for work and then blocks until handed some. */
+        DEDICATED,
+        /**
+         * On the threads that need its commands run (an issuer's hand-off, a waiter, a PIO access waiting
+         * for pending DMA), one at a time: no thread of its own, no core taken from sender and receiver.
+         */
+        INVOKER;
+
+        /** The system property that sets the default mode: {@code dedicated} or {@code invoker}. */
+        public static final String PROPERTY = "softclan.dma.mode";
+        /** CPUs from which the default is {@link #DEDICATED}: a sender, a receiver and the engine, one each, and one to spare. */
+        public static final int DEDICATED_MIN_CPUS = 4;
+
+        /**
+         * {@return the mode that fits a machine of {@code cpus} CPUs: {@link #DEDICATED} from
+         * {@value #DEDICATED_MIN_CPUS}, else {@link #INVOKER}}
+         *
+         * @param cpus CPUs the JVM may use
+         */
+        public static Mode forProcessors(final int cpus) {
+            return cpus >= DEDICATED_MIN_CPUS ? DEDICATED : INVOKER;
+        }
+
+        /**
+         * {@return the default mode: the system property {@value #PROPERTY} if set, else
+         * {@link #forProcessors} of {@link Runtime#availableProcessors()}}
+         *
+         * @throws IllegalArgumentException naming the property and the choices if it holds another value
+         */
+        public static Mode defaultMode() {
+            final String p = System.getProperty(PROPERTY);
+            if (p == null || p.isBlank()) {
+                return forProcessors(Runtime.getRuntime().availableProcessors());
+            }
+            return parse(p.trim());
+        }
+
+        /**
+         * {@return the mode of a name, any case}
+         *
+         * @param name {@code dedicated} or {@code invoker}
+         * @throws IllegalArgumentException naming the choices if there is no such mode
+         */
+        public static Mode parse(final String name) {
+            for (final Mode m : values()) {
+                if (m.name().equalsIgnoreCase(name)) {
+                    return m;
+                }
+            }
+            throw new IllegalArgumentException("no DMA engine mode '" + name + "' (" + PROPERTY
+                + "); choose dedicated or invoker");
+        }
+    }
+
     private final Endpoint endpoint;
     private final int burstSize;
     private final long idleSpinNanos;
     private final DmaQueue queue;
+    private final Mode mode;
+    /** The dedicated thread, or {@code null} in invoker mode. */
     private final Thread thread;
-    /** The command in progress, for {@link #queued()}; written by the engine thread only. */
-    private volatile DmaTransfer running;
+    /** The command in progress, for {@link #queued()}; written by the thread running the queue only. */
+    private volatile DmaTransfer current;
+    /** Invoker mode: 1 while a thread runs the queue (set by CAS, cleared by that thread). */
+    private volatile int running;
+    /** The thread that holds {@link #running}, or the dedicated thread; for re-entry checks. */
+    private volatile Thread runner;
     /** Commands issued (every one ends once, as completed or failed), and what they moved: for statistics. */
     private final java.util.concurrent.atomic.AtomicLong issued = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong completed = new java.util.concurrent.atomic.AtomicLong();
@@ -84,12 +177,26 @@ public final class DmaEngine implements AutoCloseable {
         private int burstSize = 64 * 1024;
         private long idleSpinNanos = TimeUnit.MICROSECONDS.toNanos(20);
         private int queueCapacity = DEFAULT_QUEUE_CAPACITY;
+        private Mode mode;
 
         /**
          * A context with the defaults: bursts of 64 KiB, a queue of {@value #DEFAULT_QUEUE_CAPACITY}
-         * commands, and an engine thread that spins 20 us for new work before it blocks.
+         * commands, the {@linkplain Mode#defaultMode() default mode}, and (dedicated) an engine thread
+         * that spins 20 us for new work before it blocks.
          */
         public Context() {
+        }
+
+        /**
+         * Sets where the engine runs its commands.
+         *
+         * @param mode {@link Mode#DEDICATED} or {@link Mode#INVOKER}; {@code null} for the
+         *             {@linkplain Mode#defaultMode() default}, read when the engine starts
+         * @return this
+         */
+        public Context mode(final Mode mode) {
+            this.mode = mode;
+            return this;
         }
 
         /**
@@ -140,10 +247,31 @@ public final class DmaEngine implements AutoCloseable {
         this.endpoint = endpoint;
         this.burstSize = ctx.burstSize;
         this.idleSpinNanos = ctx.idleSpinNanos;
-        this.thread = new Thread(this::run, "softclan-dma-" + endpoint.name());
+        this.mode = ctx.mode != null ? ctx.mode : Mode.defaultMode();
+        if (mode == Mode.DEDICATED) {
+            this.thread = new Thread(this::run, "softclan-dma-" + endpoint.name());
+            this.runner = thread;
+        } else {
+            this.thread = null;
+        }
         this.queue = new DmaQueue(ctx.queueCapacity, thread, this);
-        thread.setDaemon(true);
-        thread.start();
+        if (thread != null) {
+            thread.setDaemon(true);
+            thread.start();
+        }
+    }
+
+    /** {@return where this engine runs its commands} */
+    public Mode mode() {
+        return mode;
+    }
+
+    /**
+     * {@return a batch issuing to this engine: its commands are handed over together at its doorbell}
+     * A batch holds no state and needs no closing; one per issuer is enough.
+     */
+    public DmaBatch newBatch() {
+        return new DmaBatch(this);
     }
 
     /**
@@ -166,13 +294,19 @@ public final class DmaEngine implements AutoCloseable {
      * @throws StaleRegionException     if the region was removed or re-created
      * @throws ClosedException          if the engine, memory or mapping is closed
      */
+    @Override
     public DmaTransfer write(final RegisteredMemory src, final long srcOffset, final OutboundMapping dst,
                              final long dstOffset, final long length) {
+        return write(src, srcOffset, dst, dstOffset, length, true);
+    }
+
+    DmaTransfer write(final RegisteredMemory src, final long srcOffset, final OutboundMapping dst,
+                      final long dstOffset, final long length, final boolean ring) {
         checkSameFabric(dst);
         checkMemory(src);
         dst.checkBounds(dstOffset, length);
         src.checkBounds(srcOffset, length);
-        return submit(DmaTransfer.write(src, srcOffset, dst, dstOffset, length));
+        return submit(DmaTransfer.write(src, srcOffset, dst, dstOffset, length), ring);
     }
 
     /**
@@ -194,13 +328,19 @@ public final class DmaEngine implements AutoCloseable {
      * @throws StaleRegionException     if the region was removed or re-created
      * @throws ClosedException          if the engine, memory or mapping is closed
      */
+    @Override
     public DmaTransfer read(final OutboundMapping src, final long srcOffset, final RegisteredMemory dst,
                             final long dstOffset, final long length) {
+        return read(src, srcOffset, dst, dstOffset, length, true);
+    }
+
+    DmaTransfer read(final OutboundMapping src, final long srcOffset, final RegisteredMemory dst,
+                     final long dstOffset, final long length, final boolean ring) {
         checkSameFabric(src);
         checkMemory(dst);
         src.checkBounds(srcOffset, length);
         dst.checkBounds(dstOffset, length);
-        return submit(DmaTransfer.read(src, srcOffset, dst, dstOffset, length));
+        return submit(DmaTransfer.read(src, srcOffset, dst, dstOffset, length), ring);
     }
 
     /**
@@ -223,13 +363,34 @@ public final class DmaEngine implements AutoCloseable {
      *                               thread is interrupted while it waits for room (nothing is queued); or
      *                               if the queue is full and the caller is the engine's own thread
      */
+    @Override
     public DmaTransfer writeLongOrdered(final OutboundMapping dst, final long offset, final long value) {
+        return writeLongOrdered(dst, offset, value, true);
+    }
+
+    DmaTransfer writeLongOrdered(final OutboundMapping dst, final long offset, final long value, final boolean ring) {
         if ((offset & 7) != 0) {
             throw RegionBoundsException.misaligned(dst.describe(), offset, 8);
         }
         checkSameFabric(dst);
         dst.checkBounds(offset, 8);
-        return submit(DmaTransfer.orderedStore(dst, offset, value));
+        return submit(DmaTransfer.orderedStore(dst, offset, value), ring);
+    }
+
+    /**
+     * Hands every queued command to the engine: wakes the dedicated thread if it blocks, or (invoker)
+     * runs the queue on this thread until it is empty, unless another thread runs it (which then runs
+     * these commands too). Every call of {@link #write}, {@link #read} and {@link #writeLongOrdered}
+     * rings it; a {@link DmaBatch} rings it once for many commands. Memory order: as the queue's (a
+     * lock): what this thread stored before happens-before the engine runs the commands it queued.
+     */
+    @Override
+    public void doorbell() {
+        if (thread != null) {
+            queue.wake();
+        } else {
+            runQueue();
+        }
     }
 
     private void checkSameFabric(final OutboundMapping m) {
@@ -252,7 +413,7 @@ public final class DmaEngine implements AutoCloseable {
      * Queues a checked command: counts it as pending on its memory and mapping (so a later PIO waits for
      * it), puts it in the queue (waiting for room), then takes it back if close raced with the issue.
      */
-    private DmaTransfer submit(final DmaTransfer t) {
+    private DmaTransfer submit(final DmaTransfer t, final boolean ring) {
         if (!t.mapping.isValid()) {
             throw t.mapping.staleFailure();
         }
@@ -262,10 +423,15 @@ public final class DmaEngine implements AutoCloseable {
         if (t.memory != null) {
             t.memory.transferStarted();
         }
-        t.mapping.dmaIssued();
+        t.mapping.dmaIssued(this);
+        t.engine = this;
         issued.incrementAndGet();   // from here on every path retires it once: completed or failed
         try {
-            queue.offer(t);
+            if (thread != null) {
+                queue.offer(t);
+            } else {
+                offerRunning(t);
+            }
         } catch (final RuntimeException | Error e) {
             // not queued: nobody else can see the command, so this thread undoes its counts
             t.take(DmaTransfer.BY_ISSUER);
@@ -279,46 +445,149 @@ public final class DmaEngine implements AutoCloseable {
             retire(t, e);
             throw e;
         }
+        if (ring) {
+            doorbell();
+        }
         return t;
+    }
+
+    /**
+     * Invoker mode: queues {@code t}, running the queue on this thread while it is full (or, if another
+     * thread runs it, waiting for that thread to make room, in slices checking for close).
+     */
+    private void offerRunning(final DmaTransfer t) {
+        int idle = 0;
+        while (!queue.tryOffer(t)) {
+            if (queue.isClosing()) {
+                throw new ClosedException(t + ": " + this + " was closed while it waited for room in the queue of "
+                    + queue.capacity() + " commands");
+            }
+            if (runner == Thread.currentThread()) {
+                throw new DsmException(t + " was issued while this thread runs the queue of " + this + " (by a"
+                    + " snoop hook?) and the queue of " + queue.capacity() + " commands is full: the thread would"
+                    + " wait for itself; nothing was queued. Issue from another thread, or give the engine a"
+                    + " larger queueCapacity");
+            }
+            if (runQueue()) {
+                idle = 0;
+            } else if (Thread.interrupted()) {
+                Thread.currentThread().interrupt();
+                throw new DsmException(t + ": interrupted while waiting for room in the queue of " + queue.capacity()
+                    + " commands of " + this + "; nothing was queued");
+            } else {
+                idle = backOff(idle);
+            }
+        }
+    }
+
+    /** Spins, then yields, then parks briefly: a wait for another thread running the queue. */
+    static int backOff(final int idle) {
+        if (idle < 100) {
+            Thread.onSpinWait();
+        } else if (idle < 200) {
+            Thread.yield();
+        } else {
+            java.util.concurrent.locks.LockSupport.parkNanos(10_000);
+        }
+        return idle + 1;
+    }
+
+    /**
+     * Invoker mode: runs the queue on this thread until it is empty, if no other thread runs it; looks
+     * once more after letting the running flag go (a command queued meanwhile whose issuer found the flag
+     * taken is run then). In dedicated mode only the engine's thread runs commands: this wakes it, for
+     * a waiter whose command is queued in a batch not yet rung.
+     *
+     * @return whether this thread ran the queue (took the flag at least once)
+     */
+    boolean runQueue() {
+        if (thread != null) {
+            queue.wake();
+            return false;
+        }
+        boolean ran = false;
+        while (queue.peek() != null) {
+            if (!RUNNING.compareAndSet(this, 0, 1)) {
+                return ran;   // the thread that holds it runs what is queued, ours included
+            }
+            ran = true;
+            runner = Thread.currentThread();
+            try {
+                DmaTransfer t;
+                while ((t = queue.peek()) != null) {
+                    runOne(t);
+                }
+            } finally {
+                runner = null;
+                running = 0;   // volatile: ordered before the next peek, as an issuer's offer before its CAS
+            }
+        }
+        return ran;
+    }
+
+    /** {@return whether the calling thread is running this engine's queue (its thread, or an invoker now)} */
+    boolean isRunner() {
+        return runner == Thread.currentThread();
+    }
+
+    /**
+     * For a thread about to wait for {@code t}: invoker mode runs the queue until {@code t} ended,
+     * returning early if another thread runs it (and so will end {@code t}) or the caller runs it already
+     * (a snoop hook); dedicated mode wakes the engine's thread (the command may wait in a batch not yet rung).
+     */
+    void runFor(final DmaTransfer t) {
+        if (thread != null) {
+            queue.wake();
+        } else if (!isRunner()) {
+            while (!t.isDone() && runQueue()) {
+                Thread.onSpinWait();
+            }
+        }
     }
 
     private ClosedException closedFailure(final DmaTransfer t, final String when) {
         return new ClosedException(t + ": " + this + " was closed " + when);
     }
 
+    /** The dedicated thread: runs the head of the queue, or spins and then blocks for work. */
     private void run() {
-        DmaTransfer current = null;
         while (true) {
-            try {
-                current = null;
-                DmaTransfer t = queue.peek();
+            DmaTransfer t = queue.peek();
+            if (t == null) {
+                if (queue.isClosing()) {
+                    return;
+                }
+                t = queue.awaitHead(idleSpinNanos);
                 if (t == null) {
-                    if (queue.isClosing()) {
-                        return;
-                    }
-                    t = queue.awaitHead(idleSpinNanos);
-                    if (t == null) {
-                        continue;
-                    }
-                }
-                current = t;
-                if (t.take(DmaTransfer.BY_ENGINE)) {
-                    running = t;
-                    execute(t);
-                    running = null;
-                }
-                queue.remove(t);
-            } catch (final InternalError late) {
-                // a fault on a region cut from outside that the JVM delivered late (at this thread's next
-                // safepoint poll: in the command's retirement, or in the queue's code): the command it
-                // interrupted is retired as failed if this thread took it and it is not yet retired; the
-                // command stays at the head until removed, so none is lost, and the engine goes on
-                running = null;
-                if (current != null && current.taker() == DmaTransfer.BY_ENGINE) {
-                    final RegionTruncatedException why = RegionFaults.explain(late);
-                    retire(current, why != null ? why : late);
+                    continue;
                 }
             }
+            runOne(t);
+        }
+    }
+
+    /**
+     * Runs the command at the head of the queue if this thread takes it (fails it if closing), then
+     * removes it. A fault on a region cut from outside that the JVM delivers late (at this thread's next
+     * safepoint poll: in the command's retirement, or in the queue's code) retires the command it
+     * interrupted as failed if this thread took it and it is not yet retired; the command stays at the
+     * head until removed, so none is lost, and the engine goes on.
+     */
+    private void runOne(final DmaTransfer t) {
+        try {
+            if (t.take(DmaTransfer.BY_ENGINE)) {
+                current = t;
+                execute(t);
+                current = null;
+            }
+            queue.remove(t);
+        } catch (final InternalError late) {
+            current = null;
+            if (t.taker() == DmaTransfer.BY_ENGINE) {
+                final RegionTruncatedException why = RegionFaults.explain(late);
+                retire(t, why != null ? why : late);
+            }
+            queue.remove(t);
         }
     }
 
@@ -441,7 +710,7 @@ public final class DmaEngine implements AutoCloseable {
 
     /** {@return commands issued and not yet started (a snapshot: other threads may change it)} */
     public int queued() {
-        final int n = queue.size() - (running != null ? 1 : 0);
+        final int n = queue.size() - (current != null ? 1 : 0);
         return Math.max(n, 0);
     }
 
@@ -462,6 +731,23 @@ public final class DmaEngine implements AutoCloseable {
         if (!queue.markClosing()) {
             return;
         }
+        if (thread == null) {
+            if (isRunner()) {
+                return;   // a snoop hook on the thread running the queue: it fails the rest (closing) itself
+            }
+            // wait for a thread running the queue to let it go (its command in progress ends; the rest fail,
+            // closing), then hold the flag while failing what is left, so no invoker starts one meanwhile
+            int idle = 0;
+            while (!RUNNING.compareAndSet(this, 0, 1)) {
+                idle = backOff(idle);
+            }
+            try {
+                failQueued();
+            } finally {
+                running = 0;
+            }
+            return;
+        }
         if (Thread.currentThread() != thread) {
             try {
                 thread.join();
@@ -469,6 +755,10 @@ public final class DmaEngine implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        failQueued();
+    }
+
+    private void failQueued() {
         // fail what the thread left: commands queued since it last found the queue empty (their issuers
         // take back those they reach first), or all not yet started if it is still running (its own
         // command in progress is taken by it, so only removed here)

@@ -8,7 +8,7 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The bounded FIFO of a {@link DmaEngine}'s commands, and its closing flag: many issuers offer, one
- * engine thread peeks at the head, runs it, and removes it once it has ended (so a command is never
+ * thread at a time (the engine's, or an invoker's) peeks at the head, runs it, and removes it once it has ended (so a command is never
  * held only by a local variable that a fault delivered late could lose).
  *
  * <p>The commands are held by a {@link ArrayBlockingQueue}: its lock orders every offer, peek and
@@ -17,12 +17,11 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p><b>Memory order</b>: an offer happens-before a peek that returns the command (the queue's lock);
  * the closing flag is volatile and set once by CAS; the parked flag is volatile, so an issuer that
- * offers after the consumer published it parks either sees the flag (and unparks it) or was seen by
- * the consumer's last peek before parking.
+ * offers and then {@linkplain #wake() wakes} after the consumer published that it parks either sees
+ * the flag (and unparks it) or was seen by the consumer's last peek before parking. The consumer parks
+ * untimed: only a wake or close ends its block (a spurious return only makes it look again).
  */
 final class DmaQueue {
-    /** How long the idle consumer parks at most before it looks at the queue again, in ns. */
-    static final long PARK_NANOS = 100_000_000L;
     /** How long an issuer waiting for room blocks at most before it checks for close again, in ns. */
     static final long ROOM_WAIT_SLICE_NANOS = 10_000_000L;
 
@@ -38,6 +37,7 @@ final class DmaQueue {
 
     private final ArrayBlockingQueue<DmaTransfer> commands;
     private final int capacity;
+    /** The dedicated thread, or {@code null} in invoker mode (no thread parks). */
     private final Thread consumer;
     private final Object owner;
     private volatile boolean closing;
@@ -75,13 +75,15 @@ final class DmaQueue {
         if (!CLOSING.compareAndSet(this, false, true)) {
             return false;
         }
-        LockSupport.unpark(consumer);
+        if (consumer != null) {
+            LockSupport.unpark(consumer);
+        }
         return true;
     }
 
     /**
-     * Puts a command at the tail, waiting in slices for room while the queue is open, then wakes the
-     * consumer if it is parked.
+     * Puts a command at the tail, waiting in slices for room while the queue is open (dedicated mode: the
+     * consumer makes room). Does not wake the consumer: the issuer's hand-off ({@link #wake()}) does.
      *
      * @throws ClosedException if close began while this thread waited for room (nothing is queued)
      * @throws DsmException    if interrupted while waiting (interrupt status kept), or if the queue is
@@ -91,6 +93,15 @@ final class DmaQueue {
         if (!commands.offer(t)) {
             awaitRoom(t);
         }
+    }
+
+    /** {@return whether {@code t} was put at the tail (there was room); never waits} */
+    boolean tryOffer(final DmaTransfer t) {
+        return commands.offer(t);
+    }
+
+    /** Wakes the consumer if it blocks (or is about to): the hand-off of commands queued before. */
+    void wake() {
         if (parked) {
             LockSupport.unpark(consumer);
         }
@@ -127,8 +138,8 @@ final class DmaQueue {
     }
 
     /**
-     * For the consumer only: spins {@code spinNanos} for a command, then parks (at most
-     * {@link #PARK_NANOS}) unless the queue is closing.
+     * For the consumer only: spins {@code spinNanos} for a command, then parks (untimed, until a
+     * {@link #wake()} or close) unless the queue is closing.
      *
      * @return the command at the head, or {@code null} to look again
      */
@@ -147,7 +158,7 @@ final class DmaQueue {
             if (t != null || closing) {
                 return t;
             }
-            LockSupport.parkNanos(this, PARK_NANOS);
+            LockSupport.park(this);
             return null;
         } finally {
             parked = false;

@@ -67,6 +67,8 @@ public final class DmaTransfer {
     private volatile long transferred;
     private volatile Throwable error;
     private volatile int waiters;
+    /** The engine it was issued to; set before it is queued, for a waiter to run an invoker engine. */
+    DmaEngine engine;
     /** Who took the command ({@link #FREE} or one of the {@code BY_} sides); set once, by CAS. */
     private volatile int taker = FREE;
     /** Steps of retiring, each done once; written only by the side that took the command. */
@@ -128,7 +130,9 @@ public final class DmaTransfer {
     }
 
     /**
-     * Waits for the transfer to end: spins briefly, then blocks.
+     * Waits for the transfer to end: on an {@link DmaEngine.Mode#INVOKER} engine this thread runs the
+     * engine's queue up to the transfer first (unless another thread runs it); then spins briefly, then
+     * blocks.
      *
      * @param timeout how long to block at most, in {@code unit}s, after the brief spin
      * @param unit    the unit of {@code timeout}
@@ -136,6 +140,10 @@ public final class DmaTransfer {
      * @throws InterruptedException if interrupted while blocked
      */
     public boolean await(final long timeout, final TimeUnit unit) throws InterruptedException {
+        final DmaEngine e = engine;
+        if (state == QUEUED && e != null) {
+            e.runFor(this);
+        }
         for (int i = 0; i < 2_000; i++) {
             if (state != QUEUED) {
                 return true;

@@ -322,6 +322,12 @@ public final class Endpoint implements AutoCloseable {
         return null;
     }
 
+    /** Runs this endpoint's DMA queue on the calling thread if its engine is an invoker; see {@link DmaEngine#runQueue}. */
+    boolean runDmaQueue() {
+        final DmaEngine e = dma;
+        return e != null && e.runQueue();
+    }
+
     /** {@return this endpoint's DMA engine, started on first use with default settings} */
     public synchronized DmaEngine dma() {
         checkOpen();

@@ -34,6 +34,8 @@ public final class OutboundMapping extends Mapping {
     private final OwnerId owner;
     /** DMA transfers in flight on this mapping; written by the DMA engine only while DMA is active. */
     private volatile long dmaPending;
+    /** The engine that last issued a command on this mapping: a PIO waiting for DMA runs it if it is an invoker. */
+    private volatile DmaEngine dmaEngine;
 
     /** The link to another host's region, or {@code null} for a region of this host. */
     private final RemoteLink remote;
@@ -221,6 +223,10 @@ public final class OutboundMapping extends Mapping {
     private void awaitDmaDrain() {
         int spins = 0;
         while (dmaPending != 0) {
+            final DmaEngine e = dmaEngine;
+            if (e != null && e.runQueue()) {
+                continue;   // an invoker engine: this thread ran its queue
+            }
             if (++spins < 1_000) {
                 Thread.onSpinWait();
             } else if (spins < 2_000) {
@@ -233,7 +239,8 @@ public final class OutboundMapping extends Mapping {
 
     // ----------------------------------------------------------------------- DMA engine entry points
 
-    void dmaIssued() {
+    void dmaIssued(final DmaEngine engine) {
+        dmaEngine = engine;
         PENDING.getAndAdd(this, 1L);
     }
 
@@ -283,7 +290,10 @@ public final class OutboundMapping extends Mapping {
         }
         final long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(CLOSE_DMA_WAIT_MS);
         while (dmaPending != 0 && deadline - System.nanoTime() > 0) {
-            LockSupport.parkNanos(20_000);
+            final DmaEngine e = dmaEngine;
+            if (e == null || !e.runQueue()) {
+                LockSupport.parkNanos(20_000);
+            }
         }
         synchronized (this) {   // not while the watchdog revokes through this mapping's header
             if (isClosed()) {

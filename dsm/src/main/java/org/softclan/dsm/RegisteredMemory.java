@@ -208,7 +208,9 @@ public final class RegisteredMemory implements AutoCloseable {
             limit = -1;
         }
         while (inFlight.get() != 0) {
-            LockSupport.parkNanos(50_000);
+            if (!endpoint.runDmaQueue()) {
+                LockSupport.parkNanos(50_000);
+            }
         }
         if (allocated) {
             UnsafeAccess.free(baseOffset);

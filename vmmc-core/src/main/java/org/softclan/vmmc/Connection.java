@@ -8,6 +8,7 @@ import java.util.function.BooleanSupplier;
 
 import net.openhft.chronicle.bytes.BytesStore;
 import org.softclan.dsm.DmaEngine;
+import org.softclan.dsm.DmaIssuer;
 import org.softclan.dsm.DmaTransfer;
 import org.softclan.dsm.InboundMapping;
 import org.softclan.dsm.OutboundMapping;
@@ -337,8 +338,9 @@ public final class Connection extends CloseGate implements AutoCloseable {
      *
      * @param length payload bytes, 0 to {@link #maxMessage()}
      * @param via    {@code null} to write the header by PIO now; a DMA engine (of this connection's
-     *               endpoint) to queue the header as ordered stores on it, so this thread makes no PIO
-     *               access to the mapping (which would wait for the engine's earlier transfers)
+     *               endpoint) or a {@link org.softclan.dsm.DmaBatch} of it to queue the header as ordered
+     *               stores on it, so this thread makes no PIO access to the mapping (which would wait for
+     *               the engine's earlier transfers); a claim that must wait for room rings its doorbell first
      * @return the offset of the payload in {@link #outbound()}, or {@link #BACK_PRESSURED} if the ring
      *         has no room now (nothing was written)
      * @throws PeerGoneException        if the peer closed or died
@@ -347,7 +349,7 @@ public final class Connection extends CloseGate implements AutoCloseable {
      * @throws IllegalStateException    if a claim is already open
      * @throws org.softclan.dsm.ClosedException if this end is closed
      */
-    public long tryClaim(final int length, final DmaEngine via) {
+    public long tryClaim(final int length, final DmaIssuer via) {
         return claimOrBackPressure(length, NO_WAIT, via);
     }
 
@@ -411,7 +413,7 @@ public final class Connection extends CloseGate implements AutoCloseable {
      * @throws IllegalStateException    if a claim is already open
      * @throws org.softclan.dsm.ClosedException if this end is closed, before or while waiting
      */
-    public long claim(final int length, final long timeoutNanos, final DmaEngine via) {
+    public long claim(final int length, final long timeoutNanos, final DmaIssuer via) {
         if (timeoutNanos < 0) {
             throw new IllegalArgumentException("connection " + name + ": claim timeout " + timeoutNanos
                 + " ns is negative; tryClaim claims without waiting");
@@ -420,7 +422,7 @@ public final class Connection extends CloseGate implements AutoCloseable {
     }
 
     /** {@return the payload's offset, or {@link #BACK_PRESSURED} ({@code timeoutNanos} {@link #NO_WAIT} only)} */
-    long claimOrBackPressure(final int length, final long timeoutNanos, final DmaEngine via) {
+    long claimOrBackPressure(final int length, final long timeoutNanos, final DmaIssuer via) {
         try {
             return claimGuarded(length, timeoutNanos, via);
         } catch (final InternalError late) {
@@ -429,7 +431,7 @@ public final class Connection extends CloseGate implements AutoCloseable {
         }
     }
 
-    private long claimGuarded(final int length, final long timeoutNanos, final DmaEngine via) {
+    private long claimGuarded(final int length, final long timeoutNanos, final DmaIssuer via) {
         enter(SENDING);
         boolean open = false;
         try {
@@ -449,12 +451,13 @@ public final class Connection extends CloseGate implements AutoCloseable {
      * Publishes the record claimed last: the peer's data tripwire fires when the write pointer is stored.
      *
      * @param via {@code null} to store the write pointer now (release, after this thread's stores);
-     *            a DMA engine to queue the store behind the transfers issued to it (the record becomes
-     *            visible once its DMA'd payload is in place, without this thread waiting)
+     *            a DMA engine or batch to queue the store behind the transfers issued to it (the record
+     *            becomes visible once its DMA'd payload is in place, without this thread waiting; a batch
+     *            hands it over at its doorbell)
      * @return the queued store ({@code via} given), else {@code null}
      * @throws IllegalStateException if nothing is claimed
      */
-    public DmaTransfer commit(final DmaEngine via) {
+    public DmaTransfer commit(final DmaIssuer via) {
         try {
             return commitGuarded(via);
         } catch (final InternalError late) {
@@ -463,7 +466,7 @@ public final class Connection extends CloseGate implements AutoCloseable {
         }
     }
 
-    private DmaTransfer commitGuarded(final DmaEngine via) {
+    private DmaTransfer commitGuarded(final DmaIssuer via) {
         sender.checkClaimed();
         try {
             return sender.commit(via);

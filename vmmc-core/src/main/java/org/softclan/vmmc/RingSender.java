@@ -4,7 +4,7 @@ import static org.softclan.vmmc.ReceiveRegionDescriptor.*;
 
 import java.util.concurrent.TimeUnit;
 
-import org.softclan.dsm.DmaEngine;
+import org.softclan.dsm.DmaIssuer;
 import org.softclan.dsm.DmaTransfer;
 import org.softclan.dsm.InboundMapping;
 import org.softclan.dsm.OutboundMapping;
@@ -98,7 +98,7 @@ final class RingSender {
      * @return the offset of the payload in the peer's mapping, or {@link Connection#BACK_PRESSURED}
      *         (negative timeout, no room)
      */
-    long claim(final int length, final long timeoutNanos, final DmaEngine via) {
+    long claim(final int length, final long timeoutNanos, final DmaIssuer via) {
         if (claimed >= 0) {
             throw claimOpen();
         }
@@ -115,6 +115,9 @@ final class RingSender {
         if (!(via == null ? hasRoom(need) : hasPublishedRoom(need))) {
             // a batch the peer cannot see yet, it cannot read either: published before giving up or waiting
             publishOrGone();
+            if (via != null) {
+                via.doorbell();   // the same for DMA commands not yet handed to the engine
+            }
             if (timeoutNanos < 0) {
                 health.checkPeer();
                 return Connection.BACK_PRESSURED;
@@ -188,7 +191,7 @@ final class RingSender {
      * @return the queued store ({@code via} given), else {@code null}
      * @throws StaleRegionException if the peer's region went away
      */
-    DmaTransfer commit(final DmaEngine via) {
+    DmaTransfer commit(final DmaIssuer via) {
         final long need = recordLength(claimed);
         claimed = -1;
         writePos += need;
@@ -242,7 +245,7 @@ final class RingSender {
     }
 
     /** Pads to the ring's start if the record would wrap; returns the ring index to write at. */
-    private long placeRecord(final long need, final DmaEngine via) {
+    private long placeRecord(final long need, final DmaIssuer via) {
         final long index = writePos & (peerCapacity - 1);
         final long contiguous = peerCapacity - index;
         if (contiguous < need) {

@@ -6,7 +6,7 @@ import static org.softclan.vmmc.stream.StreamFrameDescriptor.TYPE_OFFSET;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 
-import org.softclan.dsm.DmaEngine;
+import org.softclan.dsm.DmaBatch;
 import org.softclan.dsm.DmaTransfer;
 import org.softclan.dsm.OutboundMapping;
 import org.softclan.dsm.RegisteredMemory;
@@ -23,6 +23,9 @@ import org.softclan.dsm.RegisteredMemory;
  * <p>Called by the writer holding its write lock. <b>Memory order</b>: a PIO frame's type and bytes are
  * plain stores, published by the connection's commit (release); with the engine, the type word is an
  * ordered write queued before the bytes and the commit, and the engine runs its queue in FIFO order.
+ * <b>Hand-off</b>: the engine's commands are issued through the writer's {@link DmaBatch}, whose
+ * doorbell is rung once per frame (and by the writer once per deposit), so a frame's record header,
+ * type word, data and write pointer cost one wake-up of a dedicated engine or one run of an invoker one.
  * <b>Allocation</b>: none per frame.
  */
 abstract class SendPath {
@@ -50,7 +53,7 @@ abstract class SendPath {
                                    long begin, long timeout) throws IOException;
 
     /** {@return the engine that writes the DEPOSIT notice of a deposit, or {@code null} for plain stores} */
-    abstract DmaEngine depositEngine();
+    abstract DmaBatch depositEngine();
 
     /**
      * Writes a whole send into the peer's posted buffer at {@code at} of its deposit region (the frame of
@@ -60,7 +63,7 @@ abstract class SendPath {
      * @return the transfer that reads the caller's memory, or {@code null} if none does
      */
     abstract DmaTransfer deposit(ByteBuffer src, RegisteredMemory mem, long memOffset, int total, OutboundMapping dst,
-                                 long at, DmaEngine e) throws IOException;
+                                 long at, DmaBatch e) throws IOException;
 
     /** {@link SendTechnique#PIO}: the calling thread stores the bytes through the mapping. */
     static final class Pio extends SendPath {
@@ -85,13 +88,13 @@ abstract class SendPath {
         }
 
         @Override
-        DmaEngine depositEngine() {
+        DmaBatch depositEngine() {
             return null;
         }
 
         @Override
         DmaTransfer deposit(final ByteBuffer src, final RegisteredMemory mem, final long memOffset, final int total,
-                            final OutboundMapping dst, final long at, final DmaEngine e) {
+                            final OutboundMapping dst, final long at, final DmaBatch e) {
             dst.put(at, src);
             return null;
         }
@@ -116,22 +119,23 @@ abstract class SendPath {
             final int so = staging.offset(slot);
             staging.buffer().put(so + TYPE_OFFSET, type);
             staging.buffer().put(so + DATA_OFFSET, src, src.position(), n);
-            final DmaEngine e = writer.engine();
+            final DmaBatch e = writer.engine();
             final long at = writer.claimFrame(DATA_OFFSET + n, e, begin, timeout);
             src.position(src.position() + n);
             staging.busy(slot, writer.issued(e.write(staging.memory(), so, end.tx, at, DATA_OFFSET + n)));
             writer.issued(end.connection.commit(e));
+            e.doorbell();   // one hand-off for the frame: header, data, write pointer
             return null;
         }
 
         @Override
-        DmaEngine depositEngine() {
+        DmaBatch depositEngine() {
             return writer.engine();
         }
 
         @Override
         DmaTransfer deposit(final ByteBuffer src, final RegisteredMemory mem, final long memOffset, final int total,
-                            final OutboundMapping dst, final long at, final DmaEngine e) throws IOException {
+                            final OutboundMapping dst, final long at, final DmaBatch e) throws IOException {
             int done = 0;
             while (done < total) {
                 final int n = Math.min(total - done, end.frame);
@@ -158,12 +162,13 @@ abstract class SendPath {
         @Override
         DmaTransfer ringFrame(final ByteBuffer src, final RegisteredMemory mem, final long memOffset, final int sent,
                               final int n, final byte type, final long begin, final long timeout) throws IOException {
-            final DmaEngine e = writer.engine();
+            final DmaBatch e = writer.engine();
             final long at = writer.claimFrame(DATA_OFFSET + n, e, begin, timeout);
             // the rest of the type's word is overwritten by the data
             writer.issued(e.writeLongOrdered(end.tx, at + TYPE_OFFSET, type));
             final DmaTransfer last = writer.issued(e.write(mem, memOffset + sent, end.tx, at + DATA_OFFSET, n));
             writer.issued(end.connection.commit(e));
+            e.doorbell();   // one hand-off for the frame: header, type, data, write pointer
             if (src != null) {
                 src.position(src.position() + n);
             }
@@ -171,13 +176,13 @@ abstract class SendPath {
         }
 
         @Override
-        DmaEngine depositEngine() {
+        DmaBatch depositEngine() {
             return writer.engine();
         }
 
         @Override
         DmaTransfer deposit(final ByteBuffer src, final RegisteredMemory mem, final long memOffset, final int total,
-                            final OutboundMapping dst, final long at, final DmaEngine e) {
+                            final OutboundMapping dst, final long at, final DmaBatch e) {
             final DmaTransfer last = writer.issued(e.write(mem, memOffset, dst, at, total));
             if (src != null) {
                 src.position(src.position() + total);

@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
 
 import net.openhft.chronicle.core.Jvm;
 import org.softclan.dsm.ClosedException;
-import org.softclan.dsm.DmaEngine;
+import org.softclan.dsm.DmaBatch;
 import org.softclan.dsm.DmaTransfer;
 import org.softclan.dsm.OutboundMapping;
 import org.softclan.dsm.RegisteredMemory;
@@ -74,7 +74,8 @@ final class StreamWriter {
     private long bytesSent;
     /** Sends and writes that sent bytes: as {@link #bytesSent}. */
     private long sends;
-    private DmaEngine dma;
+    /** The endpoint's DMA engine as a batch: its doorbell rung once per frame or deposit. */
+    private DmaBatch dma;
     private RegistrationCache cache;
     /** The last DMA operation this stream queued (the engine runs in FIFO order): awaited before unmapping. */
     private DmaTransfer lastIssued;
@@ -372,13 +373,17 @@ final class StreamWriter {
             throw new StreamPeerGoneException(end + ": cannot write: " + e.getMessage(), StreamEnd.gone(e));
         } catch (final ClosedException e) {
             throw end.closedMeanwhile();
+        } finally {
+            if (dma != null) {
+                dma.doorbell();   // commands of a frame cut short by a failure are handed over too (they end)
+            }
         }
     }
 
-    /** {@return the endpoint's DMA engine, looked up on first use; called holding the write lock} */
-    DmaEngine engine() {
+    /** {@return a batch of the endpoint's DMA engine, made on first use; called holding the write lock} */
+    DmaBatch engine() {
         if (dma == null) {
-            dma = end.endpoint.dma();
+            dma = end.endpoint.dma().newBatch();
         }
         return dma;
     }
@@ -412,7 +417,7 @@ final class StreamWriter {
     private DmaTransfer deposit(final ByteBuffer src, final RegisteredMemory mem, final long memOffset, final int total,
                                 final SendPath path, final OutboundMapping dst, final long seq, final long at,
                                 final long begin, final long timeout) throws IOException {
-        final DmaEngine e = path.depositEngine();
+        final DmaBatch e = path.depositEngine();
         final long frameAt;
         try {
             frameAt = claimFrame(DEPOSIT_FRAME_LENGTH, e, begin, timeout);
@@ -433,6 +438,9 @@ final class StreamWriter {
             issued(e.writeLongOrdered(end.tx, frameAt + DEPOSIT_BYTES_OFFSET, total));
         }
         issued(end.connection.commit(e));
+        if (e != null) {
+            e.doorbell();   // one hand-off for the deposit's data, its notice and the write pointer
+        }
         peer.countDeposit();
         return last;
     }
@@ -446,7 +454,7 @@ final class StreamWriter {
     }
 
     /** Claims a record of {@code length} bytes, waiting for room in slices; called holding the write lock. */
-    long claimFrame(final int length, final DmaEngine via, final long begin, final long timeout)
+    long claimFrame(final int length, final DmaBatch via, final long begin, final long timeout)
         throws IOException {
         final long at = end.connection.tryClaim(length, via);
         if (at != Connection.BACK_PRESSURED) {

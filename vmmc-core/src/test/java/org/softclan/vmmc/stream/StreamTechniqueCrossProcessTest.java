@@ -10,13 +10,16 @@ import java.io.EOFException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32C;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
+import org.softclan.dsm.DmaEngine;
 import org.softclan.dsm.Endpoint;
 import org.softclan.dsm.Fabric;
 import org.softclan.dsm.testing.JvmProcess;
@@ -29,28 +32,34 @@ import org.softclan.vmmc.PeerGoneException;
  * process writes a stream per test, with the technique's buffer discipline (classical techniques
  * overwrite their buffer as soon as a send returns; DIRECT_DMA and V2P_DMA reuse a buffer only once its
  * ticket is ready); this JVM receives and checks a CRC32C of everything against the writer's and the
- * expected one.
+ * expected one. The writer's DMA engine runs in the {@link #mode()} of the subclass
+ * ({@link StreamTechniqueDedicatedCrossProcessTest}, {@link StreamTechniqueInvokerCrossProcessTest}).
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class StreamTechniqueCrossProcessTest {
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class StreamTechniqueCrossProcessTest {
     /** Bytes per run: {@value} (set lower with -Dsoftclan.techniqueBytes=... on a slow machine). */
     static final long BYTES = Long.getLong("softclan.techniqueBytes", 1L << 30);
-    private static Fabric fabric;
-    private static Endpoint reader;
-    private static StreamListener listener;
-    private static JvmProcess writer;
+    private Fabric fabric;
+    private Endpoint reader;
+    private StreamListener listener;
+    private JvmProcess writer;
+
+    /** {@return the mode of the writing JVM's DMA engine} */
+    abstract DmaEngine.Mode mode();
 
     @BeforeAll
-    static void setUp() throws Exception {
+    void setUp() throws Exception {
         fabric = Fabric.createTemporary();
         reader = fabric.openEndpoint("reader");
         listener = ByteStreams.listen(reader, "tech", new ConnectionContext());
-        writer = JvmProcess.start(TechniqueWriterMain.class, fabric.root().toString(), "tech");
+        writer = JvmProcess.start(TechniqueWriterMain.class, List.of("-D" + DmaEngine.Mode.PROPERTY + "=" + mode()),
+            fabric.root().toString(), "tech");
         writer.expectLine("ready", 30, TimeUnit.SECONDS);
     }
 
     @AfterAll
-    static void tearDown() throws Exception {
+    void tearDown() throws Exception {
         if (writer != null) {
             writer.send("quit");
             writer.waitFor(10, TimeUnit.SECONDS);
@@ -76,12 +85,12 @@ class StreamTechniqueCrossProcessTest {
     }
 
     /** Runs one stream; returns the writer's report line. */
-    private static String run(final SendTechnique t, final ReceiveTechnique rt, final long seed, final int maxWrite,
+    private String run(final SendTechnique t, final ReceiveTechnique rt, final long seed, final int maxWrite,
                               final Receiver receiver) throws Exception {
         return run(t, rt, seed, maxWrite, receiver, BYTES);
     }
 
-    private static String run(final SendTechnique t, final ReceiveTechnique rt, final long seed, final int maxWrite,
+    private String run(final SendTechnique t, final ReceiveTechnique rt, final long seed, final int maxWrite,
                               final Receiver receiver, final long bytes) throws Exception {
         writer.send("run " + t.cliName() + " " + bytes + " " + seed + " " + maxWrite);
         final ByteStream s = listener.accept(30, TimeUnit.SECONDS,
@@ -99,6 +108,7 @@ class StreamTechniqueCrossProcessTest {
         assertEquals(bytes, got, wrote);
         assertEquals(StreamWriterMain.crcOf(StreamWriterMain.data(seed), bytes), crc.getValue(), "CRC32C received");
         assertEquals(crc.getValue(), field(wrote, "crc"), "CRC32C sent: " + wrote);
+        assertTrue(wrote.endsWith(" engine " + mode()), "the writer's DMA engine ran in another mode: " + wrote);
         System.out.printf("%s -> %s: %d MiB in %.0f ms = %.0f MB/s; writer: %s%n", t, rt, bytes >> 20, nanos / 1e6,
             bytes * 1e3 / nanos, wrote);
         return wrote + " mbps " + (long) (bytes * 1e3 / nanos);
@@ -211,7 +221,7 @@ class StreamTechniqueCrossProcessTest {
     }
 
     /** Opens a session whose writer's writes wait at most {@code writeTimeoutMs}; this end receives {@code rt}. */
-    private static ByteStream openSession(final ReceiveTechnique rt, final long writeTimeoutMs) throws Exception {
+    private ByteStream openSession(final ReceiveTechnique rt, final long writeTimeoutMs) throws Exception {
         writer.send("open " + writeTimeoutMs);
         final ByteStream s = listener.accept(30, TimeUnit.SECONDS,
             new ByteStreamContext().readTimeout(30, TimeUnit.SECONDS).receiveTechnique(rt));
@@ -300,7 +310,7 @@ class StreamTechniqueCrossProcessTest {
     }
 
     /** Receives {@code bytes} sent as 64 KiB connection messages, copying each out; returns MB/s. */
-    private static long rawRing(final long bytes, final long seed) throws Exception {
+    private long rawRing(final long bytes, final long seed) throws Exception {
         writer.send("raw " + bytes + " " + seed + " 65536");
         final Connection c = listener.listener().accept(30, TimeUnit.SECONDS);
         assertNotNull(c, writer::transcript);

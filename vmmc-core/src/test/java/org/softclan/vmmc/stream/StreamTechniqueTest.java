@@ -20,7 +20,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.softclan.dsm.Direction;
+import org.softclan.dsm.DmaEngine;
 import org.softclan.dsm.Endpoint;
 import org.softclan.dsm.Fabric;
 import org.softclan.dsm.InboundMapping;
@@ -71,10 +74,12 @@ class StreamTechniqueTest {
     }
 
     /**
-     * Holds the client's DMA engine: queues a transfer whose snoop hook blocks until the returned
-     * latch is counted down. Transfers issued afterwards cannot complete before that (FIFO).
+     * Holds the client's DMA engine, started in {@code mode}: queues a transfer whose snoop hook blocks
+     * until the returned latch is counted down. Transfers issued afterwards cannot complete before that
+     * (FIFO). An invoker engine is held by a thread of its own, which runs the queue and stays in the hook.
      */
-    private CountDownLatch holdEngine() throws InterruptedException {
+    private CountDownLatch holdEngine(final DmaEngine.Mode mode) throws InterruptedException {
+        client.dma(new DmaEngine.Context().mode(mode));
         final InboundMapping plug = server.export("plug", 4096);
         final OutboundMapping out = client.importRegion("plug");
         final CountDownLatch release = new CountDownLatch(1);
@@ -90,7 +95,13 @@ class StreamTechniqueTest {
             }
         });
         final RegisteredMemory one = client.allocate(8);
-        client.dma().write(one, 0, out, 0, 8);
+        if (mode == DmaEngine.Mode.INVOKER) {
+            final Thread holder = new Thread(() -> client.dma().write(one, 0, out, 0, 8), "engine-holder");
+            holder.setDaemon(true);
+            holder.start();
+        } else {
+            client.dma().write(one, 0, out, 0, 8);
+        }
         assertTrue(entered.await(10, TimeUnit.SECONDS), "the engine did not start the plug transfer");
         assertNotNull(plug);
         return release;
@@ -172,14 +183,16 @@ class StreamTechniqueTest {
         writer.close();
     }
 
-    @Test
-    void directAndV2pSendsAreNotReadyWhileTheEngineIsBusyAndReadyOnceItMovedThem() throws Exception {
+    @ParameterizedTest
+    @EnumSource(DmaEngine.Mode.class)
+    void directAndV2pSendsAreNotReadyWhileTheEngineIsBusyAndReadyOnceItMovedThem(final DmaEngine.Mode mode)
+        throws Exception {
         final ByteStream[] p = pair(new ConnectionContext());
         final ByteStream writer = p[1];
         final ByteBuffer registered = writer.allocateSendBuffer(1000);
         registered.put(bytes(1000, 1)).flip();
         final ByteBuffer mine = ByteBuffer.allocateDirect(1000).put(bytes(1000, 2)).flip();
-        final CountDownLatch release = holdEngine();
+        final CountDownLatch release = holdEngine(mode);
         final SendTicket a = writer.send(registered, SendTechnique.DIRECT_DMA);
         final SendTicket b = writer.send(mine, SendTechnique.V2P_DMA);
         final SendTicket c = writer.send(ByteBuffer.wrap(bytes(1000, 3)), SendTechnique.COPY_DMA);
@@ -208,11 +221,12 @@ class StreamTechniqueTest {
         assertEquals(0, foreign.position(), "nothing was sent");
     }
 
-    @Test
-    void copyDmaAndPagesKeepSentBytesWhenTheCallerOverwritesAtOnce() throws Exception {
+    @ParameterizedTest
+    @EnumSource(DmaEngine.Mode.class)
+    void copyDmaAndPagesKeepSentBytesWhenTheCallerOverwritesAtOnce(final DmaEngine.Mode mode) throws Exception {
         final ByteStream[] p = pair(new ConnectionContext());
         final ByteStream writer = p[1];
-        final CountDownLatch release = holdEngine();
+        final CountDownLatch release = holdEngine(mode);
         final byte[] b = bytes(5000, 7);
         writer.send(ByteBuffer.wrap(b), SendTechnique.COPY_DMA);
         java.util.Arrays.fill(b, (byte) 0);   // the engine has not moved it yet

@@ -24,7 +24,7 @@ import org.softclan.vmmc.Vmmc;
  *   args: fabricDir service
  *   stdin: "run TECHNIQUE BYTES SEED MAXWRITE": connects to `service`, prints "connected", waits for a
  *          line "go", sends BYTES bytes of {@link StreamWriterMain#data}(SEED) in sends of 1..MAXWRITE
- *          bytes, prints "wrote N crc C ms T sends S notReady R dups D deposits Q hits H misses M",
+ *          bytes, prints "wrote N crc C ms T sends S notReady R dups D deposits Q hits H misses M engine E",
  *          closes the stream, prints "closed".
  *          A negative MAXWRITE means sends of exactly -MAXWRITE bytes (where the data block allows).
  *   "raw BYTES SEED SIZE": the same bytes as connection messages of SIZE bytes (no stream), for
@@ -180,7 +180,7 @@ public final class TechniqueWriterMain {
         final RegistrationCache cache = stats.registrationCache();
         System.out.println("wrote " + p + " crc " + crc.getValue() + " ms " + ms + " sends " + sends + " notReady "
             + notReady + " dups " + stats.pageDuplications() + " deposits " + stats.depositsSent() + " hits "
-            + cache.hits() + " misses " + cache.misses());
+            + cache.hits() + " misses " + cache.misses() + " engine " + ep.dma().mode());
         if (page != null) {
             page.close();
         }

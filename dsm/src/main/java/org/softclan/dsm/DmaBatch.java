@@ -5,7 +5,7 @@ package org.softclan.dsm;
  * (in the engine's FIFO, counted as pending on its mapping and memory, with every check of the
  * engine's own call), but the engine is told only at {@link #doorbell()}. A frame's header, data and
  * publishing store so cost one hand-off instead of three: one wake-up of a dedicated engine's thread,
- * or one run of the queue on the caller's thread in {@link DmaEngine.Mode#INVOKER} mode.
+ * or one run of the queue on the caller's thread in {@link DmaMode#INVOKER} mode.
  *
  * <p>The issuer must ring before it waits for anything those commands cause (a reader's room, a
  * peer's answer), and before it returns control to code that does not know about the batch; waiting
@@ -21,6 +21,7 @@ public final class DmaBatch implements DmaIssuer {
     }
 
     /** {@return the engine this batch issues to} */
+    @Override
     public DmaEngine engine() {
         return engine;
     }

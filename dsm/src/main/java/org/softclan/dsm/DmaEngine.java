@@ -52,18 +52,18 @@ import java.util.concurrent.TimeUnit;
  * so its issuer, reading the flag after its offer, sees it set and takes the command back. So no
  * command is left untaken (lost) and none is taken twice (run twice, or run and failed).
  *
- * <p><b>Modes</b> ({@link Mode}; Aeron's media driver offers the same choice of threading): a
- * {@link Mode#DEDICATED} engine runs commands on a thread of its own, for machines with a core to
- * spare; an {@link Mode#INVOKER} engine has no thread, and its queue is run by the threads that need it
+ * <p><b>Modes</b> ({@link DmaMode}; Aeron's media driver offers the same choice of threading): a
+ * {@link DmaMode#DEDICATED} engine runs commands on a thread of its own, for machines with a core to
+ * spare; an {@link DmaMode#INVOKER} engine has no thread, and its queue is run by the threads that need it
  * run: an issuer at its hand-off ({@link #doorbell()}, which every call of the engine itself rings), a
  * thread that waits for a command ({@link DmaTransfer#await}), a PIO access that waits for the DMA
  * pending on its mapping, a close of the memory or mapping a command uses, and an issuer that finds the
  * queue full. One thread at a time runs the queue (a CAS on the engine's running flag); a thread that
  * finds it taken leaves its commands to the runner, which runs the queue until it is empty and looks once
  * more after letting the flag go, so no command is left without a runner. Commands so run in the same
- * FIFO order, with the same guarantees, on whichever thread. The default ({@link Mode#forProcessors})
- * fits the machine: dedicated with {@value Mode#DEDICATED_MIN_CPUS} or more CPUs, where sender, receiver
- * and engine each have one, invoker below; the system property {@value Mode#PROPERTY} overrides it.
+ * FIFO order, with the same guarantees, on whichever thread. The default ({@link DmaMode#forProcessors})
+ * fits the machine: dedicated with {@value DmaMode#DEDICATED_MIN_CPUS} or more CPUs, where sender, receiver
+ * and engine each have one, invoker below; the system property {@value DmaMode#PROPERTY} overrides it.
  *
  * <p><b>Idle</b> (dedicated): the engine thread spins for {@link Context#idleSpinNanos(long)} looking
  * for work (competitive waiting: about what blocking and being woken costs), then blocks, untimed,
@@ -89,71 +89,11 @@ public final class DmaEngine implements DmaIssuer, AutoCloseable {
         }
     }
 
-    /**
-     * Where an engine runs its commands. Chosen per engine ({@link Context#mode}); the default is
-     * {@link #forProcessors} of the machine's CPUs, or the system property {@value #PROPERTY}
-     * ({@code dedicated} or {@code invoker}).
-     */
-    public enum Mode {
-        /** On a thread of its own, which spins briefly for work and then blocks until handed some. */
-        DEDICATED,
-        /**
-         * On the threads that need its commands run (an issuer's hand-off, a waiter, a PIO access waiting
-         * for pending DMA), one at a time: no thread of its own, no core taken from sender and receiver.
-         */
-        INVOKER;
-
-        /** The system property that sets the default mode: {@code dedicated} or {@code invoker}. */
-        public static final String PROPERTY = "softclan.dma.mode";
-        /** CPUs from which the default is {@link #DEDICATED}: a sender, a receiver and the engine, one each, and one to spare. */
-        public static final int DEDICATED_MIN_CPUS = 4;
-
-        /**
-         * {@return the mode that fits a machine of {@code cpus} CPUs: {@link #DEDICATED} from
-         * {@value #DEDICATED_MIN_CPUS}, else {@link #INVOKER}}
-         *
-         * @param cpus CPUs the JVM may use
-         */
-        public static Mode forProcessors(final int cpus) {
-            return cpus >= DEDICATED_MIN_CPUS ? DEDICATED : INVOKER;
-        }
-
-        /**
-         * {@return the default mode: the system property {@value #PROPERTY} if set, else
-         * {@link #forProcessors} of {@link Runtime#availableProcessors()}}
-         *
-         * @throws IllegalArgumentException naming the property and the choices if it holds another value
-         */
-        public static Mode defaultMode() {
-            final String p = System.getProperty(PROPERTY);
-            if (p == null || p.isBlank()) {
-                return forProcessors(Runtime.getRuntime().availableProcessors());
-            }
-            return parse(p.trim());
-        }
-
-        /**
-         * {@return the mode of a name, any case}
-         *
-         * @param name {@code dedicated} or {@code invoker}
-         * @throws IllegalArgumentException naming the choices if there is no such mode
-         */
-        public static Mode parse(final String name) {
-            for (final Mode m : values()) {
-                if (m.name().equalsIgnoreCase(name)) {
-                    return m;
-                }
-            }
-            throw new IllegalArgumentException("no DMA engine mode '" + name + "' (" + PROPERTY
-                + "); choose dedicated or invoker");
-        }
-    }
-
     private final Endpoint endpoint;
     private final int burstSize;
     private final long idleSpinNanos;
     private final DmaQueue queue;
-    private final Mode mode;
+    private final DmaMode mode;
     /** The dedicated thread, or {@code null} in invoker mode. */
     private final Thread thread;
     /** The command in progress, for {@link #queued()}; written by the thread running the queue only. */
@@ -163,11 +103,7 @@ public final class DmaEngine implements DmaIssuer, AutoCloseable {
     /** The thread that holds {@link #running}, or the dedicated thread; for re-entry checks. */
     private volatile Thread runner;
     /** Commands issued (every one ends once, as completed or failed), and what they moved: for statistics. */
-    private final java.util.concurrent.atomic.AtomicLong issued = new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.atomic.AtomicLong completed = new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.atomic.AtomicLong failed = new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.atomic.AtomicLong bytesWritten = new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.atomic.AtomicLong bytesRead = new java.util.concurrent.atomic.AtomicLong();
+    private final DmaCounts counts = new DmaCounts();
 
     /** Fluent configuration of a DMA engine; defaults work out of the box. */
     public static final class Context {
@@ -177,11 +113,11 @@ public final class DmaEngine implements DmaIssuer, AutoCloseable {
         private int burstSize = 64 * 1024;
         private long idleSpinNanos = TimeUnit.MICROSECONDS.toNanos(20);
         private int queueCapacity = DEFAULT_QUEUE_CAPACITY;
-        private Mode mode;
+        private DmaMode mode;
 
         /**
          * A context with the defaults: bursts of 64 KiB, a queue of {@value #DEFAULT_QUEUE_CAPACITY}
-         * commands, the {@linkplain Mode#defaultMode() default mode}, and (dedicated) an engine thread
+         * commands, the {@linkplain DmaMode#defaultMode() default mode}, and (dedicated) an engine thread
          * that spins 20 us for new work before it blocks.
          */
         public Context() {
@@ -190,11 +126,11 @@ public final class DmaEngine implements DmaIssuer, AutoCloseable {
         /**
          * Sets where the engine runs its commands.
          *
-         * @param mode {@link Mode#DEDICATED} or {@link Mode#INVOKER}; {@code null} for the
-         *             {@linkplain Mode#defaultMode() default}, read when the engine starts
+         * @param mode {@link DmaMode#DEDICATED} or {@link DmaMode#INVOKER}; {@code null} for the
+         *             {@linkplain DmaMode#defaultMode() default}, read when the engine starts
          * @return this
          */
-        public Context mode(final Mode mode) {
+        public Context mode(final DmaMode mode) {
             this.mode = mode;
             return this;
         }
@@ -247,8 +183,8 @@ public final class DmaEngine implements DmaIssuer, AutoCloseable {
         this.endpoint = endpoint;
         this.burstSize = ctx.burstSize;
         this.idleSpinNanos = ctx.idleSpinNanos;
-        this.mode = ctx.mode != null ? ctx.mode : Mode.defaultMode();
-        if (mode == Mode.DEDICATED) {
+        this.mode = ctx.mode != null ? ctx.mode : DmaMode.defaultMode();
+        if (mode == DmaMode.DEDICATED) {
             this.thread = new Thread(this::run, "softclan-dma-" + endpoint.name());
             this.runner = thread;
         } else {
@@ -261,8 +197,14 @@ public final class DmaEngine implements DmaIssuer, AutoCloseable {
         }
     }
 
+    /** {@return this engine} */
+    @Override
+    public DmaEngine engine() {
+        return this;
+    }
+
     /** {@return where this engine runs its commands} */
-    public Mode mode() {
+    public DmaMode mode() {
         return mode;
     }
 
@@ -425,7 +367,7 @@ public final class DmaEngine implements DmaIssuer, AutoCloseable {
         }
         t.mapping.dmaIssued(this);
         t.engine = this;
-        issued.incrementAndGet();   // from here on every path retires it once: completed or failed
+        counts.issued.incrementAndGet();   // from here on every path retires it once: completed or failed
         try {
             if (thread != null) {
                 queue.offer(t);
@@ -475,21 +417,9 @@ public final class DmaEngine implements DmaIssuer, AutoCloseable {
                 throw new DsmException(t + ": interrupted while waiting for room in the queue of " + queue.capacity()
                     + " commands of " + this + "; nothing was queued");
             } else {
-                idle = backOff(idle);
+                idle = DmaQueue.backOff(idle);
             }
         }
-    }
-
-    /** Spins, then yields, then parks briefly: a wait for another thread running the queue. */
-    static int backOff(final int idle) {
-        if (idle < 100) {
-            Thread.onSpinWait();
-        } else if (idle < 200) {
-            Thread.yield();
-        } else {
-            java.util.concurrent.locks.LockSupport.parkNanos(10_000);
-        }
-        return idle + 1;
     }
 
     /**
@@ -647,7 +577,7 @@ public final class DmaEngine implements DmaIssuer, AutoCloseable {
         }
         if (!t.counted) {
             t.counted = true;
-            count(t, failure);
+            counts.count(t, failure);
         }
         if (!t.completed) {
             t.completed = true;
@@ -659,41 +589,29 @@ public final class DmaEngine implements DmaIssuer, AutoCloseable {
         }
     }
 
-    private void count(final DmaTransfer t, final Throwable failure) {
-        if (failure != null) {
-            failed.incrementAndGet();
-        } else {
-            completed.incrementAndGet();
-            (t.type == DmaTransfer.Type.READ ? bytesRead : bytesWritten).addAndGet(t.length);
-        }
-    }
-
-    /**
-     * {@return commands issued to this engine since it started: transfers and ordered stores, each of
-     * which ends as {@linkplain #transfersCompleted() completed} or {@linkplain #transfersFailed() failed}}
-     */
+    /** {@return commands issued since the engine started (transfers and ordered stores; each ends completed or failed)} */
     public long transfersIssued() {
-        return issued.get();
+        return counts.issued.get();
     }
 
     /** {@return commands that completed successfully} */
     public long transfersCompleted() {
-        return completed.get();
+        return counts.completed.get();
     }
 
     /** {@return commands that ended with a failure (a stale or cut region, the engine closed)} */
     public long transfersFailed() {
-        return failed.get();
+        return counts.failed.get();
     }
 
     /** {@return bytes written into regions by completed writes and ordered stores (8 bytes each)} */
     public long bytesWritten() {
-        return bytesWritten.get();
+        return counts.bytesWritten.get();
     }
 
     /** {@return bytes read from regions by completed reads} */
     public long bytesRead() {
-        return bytesRead.get();
+        return counts.bytesRead.get();
     }
 
     /** The ordered store of {@link #writeLongOrdered}: checked, stored (release) through the link, snooped. */
@@ -739,7 +657,7 @@ public final class DmaEngine implements DmaIssuer, AutoCloseable {
             // closing), then hold the flag while failing what is left, so no invoker starts one meanwhile
             int idle = 0;
             while (!RUNNING.compareAndSet(this, 0, 1)) {
-                idle = backOff(idle);
+                idle = DmaQueue.backOff(idle);
             }
             try {
                 failQueued();

@@ -9,10 +9,13 @@ package org.softclan.dsm;
  * <p>Every command enters the engine's FIFO queue when its issuing call returns, whichever issuer it
  * came through, so the ordering guarantees of {@link DmaEngine} hold for both: commands run in the
  * order their issuing calls returned. What differs is only when the engine is told: the hand-off
- * (waking a {@link DmaEngine.Mode#DEDICATED} engine's thread, or running the queue on the caller's
- * thread in {@link DmaEngine.Mode#INVOKER} mode), the step the papers' NIC takes at a doorbell write.
+ * (waking a {@link DmaMode#DEDICATED} engine's thread, or running the queue on the caller's
+ * thread in {@link DmaMode#INVOKER} mode), the step the papers' NIC takes at a doorbell write.
  */
 public interface DmaIssuer {
+    /** {@return the engine the commands go to (an engine returns itself)} */
+    DmaEngine engine();
+
     /**
      * Issues a transfer from registered memory into a region; see {@link DmaEngine#write}.
      *

@@ -51,6 +51,18 @@ final class DmaQueue {
         this.owner = owner;
     }
 
+    /** Spins, then yields, then parks briefly: one step of a wait for another thread running the queue. */
+    static int backOff(final int idle) {
+        if (idle < 100) {
+            Thread.onSpinWait();
+        } else if (idle < 200) {
+            Thread.yield();
+        } else {
+            LockSupport.parkNanos(10_000);
+        }
+        return idle + 1;
+    }
+
     /** {@return commands queued or in progress at most} */
     int capacity() {
         return capacity;

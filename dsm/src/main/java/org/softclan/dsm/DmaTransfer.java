@@ -130,7 +130,7 @@ public final class DmaTransfer {
     }
 
     /**
-     * Waits for the transfer to end: on an {@link DmaEngine.Mode#INVOKER} engine this thread runs the
+     * Waits for the transfer to end: on an {@link DmaMode#INVOKER} engine this thread runs the
      * engine's queue up to the transfer first (unless another thread runs it); then spins briefly, then
      * blocks.
      *

@@ -1,9 +1,9 @@
 package org.softclan.dsm;
 
-/** {@link DmaEngineTest}'s guarantees for an engine in {@link DmaEngine.Mode#DEDICATED} mode. */
+/** {@link DmaEngineTest}'s guarantees for an engine in {@link DmaMode#DEDICATED} mode. */
 class DmaEngineDedicatedTest extends DmaEngineTest {
     @Override
-    DmaEngine.Mode mode() {
-        return DmaEngine.Mode.DEDICATED;
+    DmaMode mode() {
+        return DmaMode.DEDICATED;
     }
 }

@@ -1,9 +1,9 @@
 package org.softclan.dsm;
 
-/** {@link DmaEngineTest}'s guarantees for an engine in {@link DmaEngine.Mode#INVOKER} mode. */
+/** {@link DmaEngineTest}'s guarantees for an engine in {@link DmaMode#INVOKER} mode. */
 class DmaEngineInvokerTest extends DmaEngineTest {
     @Override
-    DmaEngine.Mode mode() {
-        return DmaEngine.Mode.INVOKER;
+    DmaMode mode() {
+        return DmaMode.INVOKER;
     }
 }

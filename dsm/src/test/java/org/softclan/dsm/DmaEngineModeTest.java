@@ -48,7 +48,7 @@ class DmaEngineModeTest {
         CompletableFuture.runAsync(fabric::close, THREADS).get(WAIT_SECONDS, TimeUnit.SECONDS);
     }
 
-    private DmaEngine engine(final DmaEngine.Mode mode) {
+    private DmaEngine engine(final DmaMode mode) {
         return importer.dma(new DmaEngine.Context().mode(mode));
     }
 
@@ -65,27 +65,27 @@ class DmaEngineModeTest {
 
     @Test
     void theDefaultModeFitsTheCpuCountAndThePropertyOverridesIt() {
-        assertEquals(DmaEngine.Mode.INVOKER, DmaEngine.Mode.forProcessors(1));
-        assertEquals(DmaEngine.Mode.INVOKER, DmaEngine.Mode.forProcessors(2));
-        assertEquals(DmaEngine.Mode.INVOKER, DmaEngine.Mode.forProcessors(3));
-        assertEquals(DmaEngine.Mode.DEDICATED, DmaEngine.Mode.forProcessors(4));
-        assertEquals(DmaEngine.Mode.DEDICATED, DmaEngine.Mode.forProcessors(64));
-        assertEquals(DmaEngine.Mode.forProcessors(Runtime.getRuntime().availableProcessors()),
+        assertEquals(DmaMode.INVOKER, DmaMode.forProcessors(1));
+        assertEquals(DmaMode.INVOKER, DmaMode.forProcessors(2));
+        assertEquals(DmaMode.INVOKER, DmaMode.forProcessors(3));
+        assertEquals(DmaMode.DEDICATED, DmaMode.forProcessors(4));
+        assertEquals(DmaMode.DEDICATED, DmaMode.forProcessors(64));
+        assertEquals(DmaMode.forProcessors(Runtime.getRuntime().availableProcessors()),
             importer.dma().mode(), "the engine of an endpoint started with defaults");
-        final String before = System.getProperty(DmaEngine.Mode.PROPERTY);
+        final String before = System.getProperty(DmaMode.PROPERTY);
         try {
-            System.setProperty(DmaEngine.Mode.PROPERTY, "Dedicated");
-            assertEquals(DmaEngine.Mode.DEDICATED, DmaEngine.Mode.defaultMode());
-            System.setProperty(DmaEngine.Mode.PROPERTY, "invoker");
-            assertEquals(DmaEngine.Mode.INVOKER, DmaEngine.Mode.defaultMode());
-            System.setProperty(DmaEngine.Mode.PROPERTY, "shared");
-            assertMentions(assertThrows(IllegalArgumentException.class, DmaEngine.Mode::defaultMode),
-                "'shared'", DmaEngine.Mode.PROPERTY, "dedicated or invoker");
+            System.setProperty(DmaMode.PROPERTY, "Dedicated");
+            assertEquals(DmaMode.DEDICATED, DmaMode.defaultMode());
+            System.setProperty(DmaMode.PROPERTY, "invoker");
+            assertEquals(DmaMode.INVOKER, DmaMode.defaultMode());
+            System.setProperty(DmaMode.PROPERTY, "shared");
+            assertMentions(assertThrows(IllegalArgumentException.class, DmaMode::defaultMode),
+                "'shared'", DmaMode.PROPERTY, "dedicated or invoker");
         } finally {
             if (before == null) {
-                System.clearProperty(DmaEngine.Mode.PROPERTY);
+                System.clearProperty(DmaMode.PROPERTY);
             } else {
-                System.setProperty(DmaEngine.Mode.PROPERTY, before);
+                System.setProperty(DmaMode.PROPERTY, before);
             }
         }
     }
@@ -93,7 +93,7 @@ class DmaEngineModeTest {
     @Test
     void anInvokerEngineHasNoThreadAndRunsAWriteOnTheIssuersThreadBeforeItReturns() throws Exception {
         final Set<Thread> storing = recordStoringThreads();
-        final DmaEngine dma = engine(DmaEngine.Mode.INVOKER);
+        final DmaEngine dma = engine(DmaMode.INVOKER);
         final RegisteredMemory src = importer.allocate(4096);
         src.putLong(4088, 77);
         final DmaTransfer t = dma.write(src, 0, out, 0, 4096);
@@ -108,7 +108,7 @@ class DmaEngineModeTest {
     @Test
     void aDedicatedEngineRunsCommandsOnItsOwnThread() throws Exception {
         final Set<Thread> storing = recordStoringThreads();
-        final DmaEngine dma = engine(DmaEngine.Mode.DEDICATED);
+        final DmaEngine dma = engine(DmaMode.DEDICATED);
         final DmaTransfer t = dma.writeLongOrdered(out, 0, 5);
         t.join(WAIT_SECONDS, TimeUnit.SECONDS);
         assertEquals(1, storing.size());
@@ -125,7 +125,7 @@ class DmaEngineModeTest {
                 }
             }
         });
-        final DmaEngine dma = engine(DmaEngine.Mode.INVOKER);
+        final DmaEngine dma = engine(DmaMode.INVOKER);
         final DmaBatch batch = dma.newBatch();
         assertSame(dma, batch.engine());
         final RegisteredMemory src = importer.allocate(64);
@@ -145,7 +145,7 @@ class DmaEngineModeTest {
     @Test
     void aWaiterRunsAnInvokerEngineWhileAnotherThreadSubmitsWithoutEverRinging() throws Exception {
         final Set<Thread> storing = recordStoringThreads();
-        final DmaEngine dma = engine(DmaEngine.Mode.INVOKER);
+        final DmaEngine dma = engine(DmaMode.INVOKER);
         final int transfers = 1_000;   // fewer than the queue holds: it never fills, so the submitter never runs it
         final RegisteredMemory src = importer.allocate(8L * transfers);
         for (int i = 0; i < transfers; i++) {
@@ -178,7 +178,7 @@ class DmaEngineModeTest {
 
     @Test
     void anInvokerWhoseQueueIsFullRunsItInsteadOfWaiting() throws Exception {
-        final DmaEngine dma = importer.dma(new DmaEngine.Context().mode(DmaEngine.Mode.INVOKER).queueCapacity(2));
+        final DmaEngine dma = importer.dma(new DmaEngine.Context().mode(DmaMode.INVOKER).queueCapacity(2));
         final DmaBatch batch = dma.newBatch();
         final List<DmaTransfer> ts = new ArrayList<>();
         for (int i = 0; i < 7; i++) {
@@ -196,7 +196,7 @@ class DmaEngineModeTest {
 
     @Test
     void aSnoopHookIssuingToAFullInvokerQueueItRunsGetsAnErrorInsteadOfWaitingForItself() throws Exception {
-        final DmaEngine dma = importer.dma(new DmaEngine.Context().mode(DmaEngine.Mode.INVOKER).queueCapacity(1));
+        final DmaEngine dma = importer.dma(new DmaEngine.Context().mode(DmaMode.INVOKER).queueCapacity(1));
         final AtomicReference<Throwable> got = new AtomicReference<>();
         out.snoopHook((m, offset, length, dir) -> {
             if (dir == Direction.OUTBOUND && offset == 0) {
@@ -216,7 +216,7 @@ class DmaEngineModeTest {
 
     @Test
     void closeWaitsForTheCommandAnInvokerRunsAndFailsWhatIsQueuedBehindIt() throws Exception {
-        final DmaEngine dma = engine(DmaEngine.Mode.INVOKER);
+        final DmaEngine dma = engine(DmaMode.INVOKER);
         final CountDownLatch held = new CountDownLatch(1);
         final CountDownLatch go = new CountDownLatch(1);
         out.snoopHook((m, offset, length, dir) -> {

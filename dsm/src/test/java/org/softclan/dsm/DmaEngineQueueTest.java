@@ -58,7 +58,7 @@ class DmaEngineQueueTest {
 
     @Test
     void anOrderedStoreCarriesItsValueInAFieldOfItsOwnNotInTheMemoryOffset() throws Exception {
-        final DmaEngine dma = importer.dma(new DmaEngine.Context().mode(DmaEngine.Mode.DEDICATED));
+        final DmaEngine dma = importer.dma(new DmaEngine.Context().mode(DmaMode.DEDICATED));
         // values that would be absurd memory offsets: negative, or far beyond any registered memory
         final long[] values = {Long.MIN_VALUE, -1L, 0x7FFF_FFFF_FFFF_FFF8L, 42L};
         for (int i = 0; i < values.length; i++) {
@@ -78,7 +78,7 @@ class DmaEngineQueueTest {
 
     @Test
     void writesAndReadsAreCommandsOfTheirOwnTypeWithoutAValue() throws Exception {
-        final DmaEngine dma = importer.dma(new DmaEngine.Context().mode(DmaEngine.Mode.DEDICATED));
+        final DmaEngine dma = importer.dma(new DmaEngine.Context().mode(DmaMode.DEDICATED));
         final RegisteredMemory mem = importer.allocate(64);
         mem.putLong(16, 77);
         final DmaTransfer write = dma.write(mem, 16, out, 40, 8);
@@ -102,18 +102,18 @@ class DmaEngineQueueTest {
 
     @Test
     void theQueueCapacityHasADefaultAndIsValidated() {
-        assertEquals(DmaEngine.Context.DEFAULT_QUEUE_CAPACITY, importer.dma(new DmaEngine.Context().mode(DmaEngine.Mode.DEDICATED)).queueCapacity());
+        assertEquals(DmaEngine.Context.DEFAULT_QUEUE_CAPACITY, importer.dma(new DmaEngine.Context().mode(DmaMode.DEDICATED)).queueCapacity());
         assertEquals(1024, DmaEngine.Context.DEFAULT_QUEUE_CAPACITY);
         assertMentions(assertThrows(IllegalArgumentException.class,
-            () -> new DmaEngine.Context().mode(DmaEngine.Mode.DEDICATED).queueCapacity(0)), "capacity 0", "positive");
-        assertThrows(IllegalArgumentException.class, () -> new DmaEngine.Context().mode(DmaEngine.Mode.DEDICATED).queueCapacity(-3));
+            () -> new DmaEngine.Context().mode(DmaMode.DEDICATED).queueCapacity(0)), "capacity 0", "positive");
+        assertThrows(IllegalArgumentException.class, () -> new DmaEngine.Context().mode(DmaMode.DEDICATED).queueCapacity(-3));
         final Endpoint other = fabric.openEndpoint("other");
-        assertEquals(7, other.dma(new DmaEngine.Context().mode(DmaEngine.Mode.DEDICATED).queueCapacity(7)).queueCapacity());
+        assertEquals(7, other.dma(new DmaEngine.Context().mode(DmaMode.DEDICATED).queueCapacity(7)).queueCapacity());
     }
 
     @Test
     void aFullQueueMakesTheIssuerWaitThenItsCommandsRunInIssueOrder() throws Exception {
-        final DmaEngine dma = importer.dma(new DmaEngine.Context().mode(DmaEngine.Mode.DEDICATED).queueCapacity(1));
+        final DmaEngine dma = importer.dma(new DmaEngine.Context().mode(DmaMode.DEDICATED).queueCapacity(1));
         final Hold hold = new Hold(out, 0);
         final RegisteredMemory src = importer.allocate(64);
         final DmaTransfer first = dma.write(src, 0, out, 0, 8);
@@ -153,7 +153,7 @@ class DmaEngineQueueTest {
 
     @Test
     void anIssuerInterruptedWhileWaitingForRoomQueuesNothing() throws Exception {
-        final DmaEngine dma = importer.dma(new DmaEngine.Context().mode(DmaEngine.Mode.DEDICATED).queueCapacity(1));
+        final DmaEngine dma = importer.dma(new DmaEngine.Context().mode(DmaMode.DEDICATED).queueCapacity(1));
         final Hold hold = new Hold(out, 0);
         final RegisteredMemory src = importer.allocate(64);
         final DmaTransfer first = dma.write(src, 0, out, 0, 8);
@@ -187,7 +187,7 @@ class DmaEngineQueueTest {
 
     @Test
     void closeEndsAnIssuerWaitingForRoomAndLetsTheTransferInProgressFinish() throws Exception {
-        final DmaEngine dma = importer.dma(new DmaEngine.Context().mode(DmaEngine.Mode.DEDICATED).queueCapacity(1));
+        final DmaEngine dma = importer.dma(new DmaEngine.Context().mode(DmaMode.DEDICATED).queueCapacity(1));
         final Hold hold = new Hold(out, 0);
         final RegisteredMemory src = importer.allocate(64);
         final DmaTransfer first = dma.write(src, 0, out, 0, 8);
@@ -220,7 +220,7 @@ class DmaEngineQueueTest {
 
     @Test
     void theEngineThreadGetsAnErrorInsteadOfWaitingForItselfOnAFullQueue() throws Exception {
-        final DmaEngine dma = importer.dma(new DmaEngine.Context().mode(DmaEngine.Mode.DEDICATED).queueCapacity(1));
+        final DmaEngine dma = importer.dma(new DmaEngine.Context().mode(DmaMode.DEDICATED).queueCapacity(1));
         final AtomicReference<Throwable> fromHook = new AtomicReference<>();
         out.snoopHook((m, offset, length, dir) -> {
             if (dir == Direction.OUTBOUND && offset == 0 && fromHook.get() == null) {
@@ -244,7 +244,7 @@ class DmaEngineQueueTest {
 
     @Test
     void closeCalledOnTheEngineThreadFailsWhatIsQueuedAndStopsAfterTheCommandInProgress() throws Exception {
-        final DmaEngine dma = importer.dma(new DmaEngine.Context().mode(DmaEngine.Mode.DEDICATED));
+        final DmaEngine dma = importer.dma(new DmaEngine.Context().mode(DmaMode.DEDICATED));
         final CountDownLatch held = new CountDownLatch(1);
         final CountDownLatch go = new CountDownLatch(1);
         out.snoopHook((m, offset, length, dir) -> {
@@ -283,7 +283,7 @@ class DmaEngineQueueTest {
             final Endpoint ep = fabric.openEndpoint("racer-" + round);
             final OutboundMapping o = ep.importRegion("r");
             final int capacity = 1 + random.nextInt(8);
-            final DmaEngine.Mode mode = random.nextBoolean() ? DmaEngine.Mode.DEDICATED : DmaEngine.Mode.INVOKER;
+            final DmaMode mode = random.nextBoolean() ? DmaMode.DEDICATED : DmaMode.INVOKER;
             final DmaEngine dma = ep.dma(new DmaEngine.Context().mode(mode).queueCapacity(capacity)
                 .idleSpinNanos(random.nextBoolean() ? 0 : 20_000));
             final RegisteredMemory src = ep.allocate(SIZE);

@@ -30,7 +30,7 @@ abstract class DmaEngineTest {
     OutboundMapping out;
 
     /** {@return the mode every engine of these tests runs in} */
-    abstract DmaEngine.Mode mode();
+    abstract DmaMode mode();
 
     /** {@return a context of {@link #mode()}} */
     DmaEngine.Context ctx() {

@@ -4,6 +4,7 @@ import static org.softclan.vmmc.ReceiveRegionDescriptor.*;
 
 import java.util.concurrent.TimeUnit;
 
+import org.softclan.dsm.DmaMode;
 import org.softclan.dsm.DmaIssuer;
 import org.softclan.dsm.DmaTransfer;
 import org.softclan.dsm.InboundMapping;
@@ -104,15 +105,18 @@ final class RingSender {
         }
         checkLength(length);
         final long need = recordLength(length);
+        // a send through a dedicated engine's thread looks only at the pointer published into this end's
+        // memory: a PIO access to the peer's mapping (such as reading the peer's own read position) would
+        // wait for that thread. An invoker engine ran the commands of earlier frames at their doorbell, on
+        // this thread: nothing is pending, and room is found as for PIO
+        final boolean engineThread = via != null && via.engine().mode() == DmaMode.DEDICATED;
         if (via != null) {
             publishOrGone();   // a batch written by PIO first: the engine's ordered store of the pointer covers it
-            if (!eagerAsked) {
+            if (engineThread && !eagerAsked) {
                 askEagerPublish();
             }
         }
-        // a DMA send looks only at the pointer published into this end's memory: any PIO access to the
-        // peer's mapping (such as reading the peer's own read position) would wait for the engine
-        if (!(via == null ? hasRoom(need) : hasPublishedRoom(need))) {
+        if (!(engineThread ? hasPublishedRoom(need) : hasRoom(need))) {
             // a batch the peer cannot see yet, it cannot read either: published before giving up or waiting
             publishOrGone();
             if (via != null) {
@@ -122,7 +126,7 @@ final class RingSender {
                 health.checkPeer();
                 return Connection.BACK_PRESSURED;
             }
-            awaitRoom(need, timeoutNanos, via == null);
+            awaitRoom(need, timeoutNanos, !engineThread);
         }
         try {
             final long at = placeRecord(need, via);

@@ -11,6 +11,7 @@ import org.softclan.vmmc.ConnectionContext;
 import org.softclan.vmmc.stream.ByteStream;
 import org.softclan.vmmc.stream.ByteStreams;
 import org.softclan.vmmc.stream.ByteStreamContext;
+import org.softclan.vmmc.stream.Page;
 import org.softclan.vmmc.stream.SendTechnique;
 import org.softclan.vmmc.stream.SendTicket;
 import org.softclan.vmmc.stream.StreamListener;
@@ -21,7 +22,10 @@ import org.softclan.vmmc.stream.StreamListener;
  * with {@link Config#receiveTechnique()}; both ends' receive ring is {@link Config#ringBytes()} and their
  * waits busy-spin or are competitive ({@link Config#busySpin()}). The sender writes each message with
  * {@link ByteStream#write} for the classical techniques, and with {@link ByteStream#send} for the others,
- * keeping up to one transfer per buffer slot in flight.
+ * keeping up to one transfer per buffer slot in flight. Page exchange sends {@link Page}s, one per
+ * slot, as its users do: the first send of a slot puts the whole message into the page, later ones only
+ * what the rig changed in the slot's buffer (its {@value MessageCheck#HEADER}-byte header: the body is
+ * filled once), through the page's copy-on-write checks, so a page still in flight is duplicated.
  */
 final class ByteStreamTransport extends PeerTransport {
     private static final long CONNECT_SECONDS = 30;
@@ -82,6 +86,7 @@ final class ByteStreamTransport extends PeerTransport {
             new ByteStreamContext().sendTechnique(technique), CONNECT_SECONDS, TimeUnit.SECONDS);
         final SendTicket[] tickets = new SendTicket[slots];
         final boolean pipelined = !technique.classicalSemantics();
+        final Page[] pages = technique == SendTechnique.PAGE_EXCHANGE ? new Page[slots] : null;
         try {
             return new SlotSender(slots, technique == SendTechnique.DIRECT_DMA
                 ? n -> stream.allocateSendBuffer(n).order(ByteOrder.LITTLE_ENDIAN) : Rig::pageAligned, c.size()) {
@@ -98,7 +103,16 @@ final class ByteStreamTransport extends PeerTransport {
                 public void send(final int slot, final int size) throws IOException {
                     final ByteBuffer b = buffers[slot];
                     b.limit(size).position(0);
-                    if (pipelined) {
+                    if (pages != null) {
+                        Page page = pages[slot];
+                        if (page == null) {
+                            page = pages[slot] = stream.newPage(c.size());
+                            page.put(0, b);   // the whole message, once
+                        } else {
+                            page.put(0, b.limit(MessageCheck.HEADER));   // what changed since its last send
+                        }
+                        stream.send(page, 0, size);
+                    } else if (pipelined) {
                         tickets[slot] = stream.send(b);
                     } else {
                         stream.write(b);
@@ -115,6 +129,13 @@ final class ByteStreamTransport extends PeerTransport {
 
                 @Override
                 public void close() {
+                    if (pages != null) {
+                        for (final Page p : pages) {
+                            if (p != null) {
+                                p.close();
+                            }
+                        }
+                    }
                     stream.close();
                 }
             };

@@ -38,7 +38,8 @@ final class StagingRing {
     }
 
     /**
-     * A free staging frame (waiting for the DMA that last read it); allocates the staging ring on first use.
+     * A free staging frame: the one used last if its transfer ended, else the next in turn (waiting for the
+     * DMA that last read it); allocates the staging ring on first use.
      *
      * @return the slot's number; its bytes start at {@link #offset(int)}
      * @throws IOException as {@link StreamWriter#awaitTransfer} if the transfer that last read it failed
@@ -47,6 +48,14 @@ final class StagingRing {
         if (staging == null) {
             staging = ByteBuffer.allocateDirect(SLOTS * end.frame);
             stagingMemory = end.endpoint.register(staging);
+        }
+        // the slot used last again if its transfer ended (an invoker engine ends it at the frame's doorbell):
+        // the same frame of memory stays in this core's cache for the copy in and the engine's copy out
+        final int reuse = (next + SLOTS - 1) % SLOTS;
+        final DmaTransfer last = busy[reuse];
+        if (last == null || last.isDone()) {
+            busy[reuse] = null;
+            return reuse;
         }
         final int slot = next;
         next = (slot + 1) % SLOTS;

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
-import org.softclan.dsm.DmaEngine;
+import org.softclan.dsm.DmaMode;
 import org.softclan.dsm.Endpoint;
 import org.softclan.dsm.Fabric;
 import org.softclan.dsm.testing.JvmProcess;
@@ -46,14 +46,14 @@ abstract class StreamTechniqueCrossProcessTest {
     private JvmProcess writer;
 
     /** {@return the mode of the writing JVM's DMA engine} */
-    abstract DmaEngine.Mode mode();
+    abstract DmaMode mode();
 
     @BeforeAll
     void setUp() throws Exception {
         fabric = Fabric.createTemporary();
         reader = fabric.openEndpoint("reader");
         listener = ByteStreams.listen(reader, "tech", new ConnectionContext());
-        writer = JvmProcess.start(TechniqueWriterMain.class, List.of("-D" + DmaEngine.Mode.PROPERTY + "=" + mode()),
+        writer = JvmProcess.start(TechniqueWriterMain.class, List.of("-D" + DmaMode.PROPERTY + "=" + mode()),
             fabric.root().toString(), "tech");
         writer.expectLine("ready", 30, TimeUnit.SECONDS);
     }

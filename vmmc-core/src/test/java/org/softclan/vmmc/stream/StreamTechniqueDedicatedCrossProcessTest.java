@@ -1,11 +1,11 @@
 package org.softclan.vmmc.stream;
 
-import org.softclan.dsm.DmaEngine;
+import org.softclan.dsm.DmaMode;
 
-/** {@link StreamTechniqueCrossProcessTest} with the writer's DMA engine in {@link DmaEngine.Mode#DEDICATED} mode. */
+/** {@link StreamTechniqueCrossProcessTest} with the writer's DMA engine in {@link DmaMode#DEDICATED} mode. */
 class StreamTechniqueDedicatedCrossProcessTest extends StreamTechniqueCrossProcessTest {
     @Override
-    DmaEngine.Mode mode() {
-        return DmaEngine.Mode.DEDICATED;
+    DmaMode mode() {
+        return DmaMode.DEDICATED;
     }
 }

@@ -1,11 +1,11 @@
 package org.softclan.vmmc.stream;
 
-import org.softclan.dsm.DmaEngine;
+import org.softclan.dsm.DmaMode;
 
-/** {@link StreamTechniqueCrossProcessTest} with the writer's DMA engine in {@link DmaEngine.Mode#INVOKER} mode. */
+/** {@link StreamTechniqueCrossProcessTest} with the writer's DMA engine in {@link DmaMode#INVOKER} mode. */
 class StreamTechniqueInvokerCrossProcessTest extends StreamTechniqueCrossProcessTest {
     @Override
-    DmaEngine.Mode mode() {
-        return DmaEngine.Mode.INVOKER;
+    DmaMode mode() {
+        return DmaMode.INVOKER;
     }
 }

@@ -24,6 +24,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.softclan.dsm.Direction;
 import org.softclan.dsm.DmaEngine;
+import org.softclan.dsm.DmaMode;
 import org.softclan.dsm.Endpoint;
 import org.softclan.dsm.Fabric;
 import org.softclan.dsm.InboundMapping;
@@ -78,7 +79,7 @@ class StreamTechniqueTest {
      * until the returned latch is counted down. Transfers issued afterwards cannot complete before that
      * (FIFO). An invoker engine is held by a thread of its own, which runs the queue and stays in the hook.
      */
-    private CountDownLatch holdEngine(final DmaEngine.Mode mode) throws InterruptedException {
+    private CountDownLatch holdEngine(final DmaMode mode) throws InterruptedException {
         client.dma(new DmaEngine.Context().mode(mode));
         final InboundMapping plug = server.export("plug", 4096);
         final OutboundMapping out = client.importRegion("plug");
@@ -95,7 +96,7 @@ class StreamTechniqueTest {
             }
         });
         final RegisteredMemory one = client.allocate(8);
-        if (mode == DmaEngine.Mode.INVOKER) {
+        if (mode == DmaMode.INVOKER) {
             final Thread holder = new Thread(() -> client.dma().write(one, 0, out, 0, 8), "engine-holder");
             holder.setDaemon(true);
             holder.start();
@@ -184,8 +185,8 @@ class StreamTechniqueTest {
     }
 
     @ParameterizedTest
-    @EnumSource(DmaEngine.Mode.class)
-    void directAndV2pSendsAreNotReadyWhileTheEngineIsBusyAndReadyOnceItMovedThem(final DmaEngine.Mode mode)
+    @EnumSource(DmaMode.class)
+    void directAndV2pSendsAreNotReadyWhileTheEngineIsBusyAndReadyOnceItMovedThem(final DmaMode mode)
         throws Exception {
         final ByteStream[] p = pair(new ConnectionContext());
         final ByteStream writer = p[1];
@@ -222,8 +223,8 @@ class StreamTechniqueTest {
     }
 
     @ParameterizedTest
-    @EnumSource(DmaEngine.Mode.class)
-    void copyDmaAndPagesKeepSentBytesWhenTheCallerOverwritesAtOnce(final DmaEngine.Mode mode) throws Exception {
+    @EnumSource(DmaMode.class)
+    void copyDmaAndPagesKeepSentBytesWhenTheCallerOverwritesAtOnce(final DmaMode mode) throws Exception {
         final ByteStream[] p = pair(new ConnectionContext());
         final ByteStream writer = p[1];
         final CountDownLatch release = holdEngine(mode);

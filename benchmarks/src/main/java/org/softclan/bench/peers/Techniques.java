@@ -94,6 +94,89 @@ public final class Techniques {
         }
     }
 
+    /**
+     * The median of rounds: for each point (side, technique, size), the round's measurement whose MB/s is
+     * the median of the rounds' (the lower middle one for an even count; a failed round counts as 0 MB/s).
+     *
+     * @param rounds the points of each round, in the same order
+     * @return one point per point of a round, each a real measurement
+     */
+    public static List<Point> medians(final List<List<Point>> rounds) {
+        final List<Point> out = new ArrayList<>();
+        for (int i = 0; i < rounds.get(0).size(); i++) {
+            final List<Point> same = new ArrayList<>();
+            for (final List<Point> r : rounds) {
+                same.add(r.get(i));
+            }
+            same.sort((a, b) -> Double.compare(a.result().mbPerSecond(), b.result().mbPerSecond()));
+            out.add(same.get((same.size() - 1) / 2));
+        }
+        return out;
+    }
+
+    /**
+     * How far the rounds spread: for each side, a table of sizes by techniques giving the rounds' lowest
+     * and highest MB/s as percentages of the median (n/a where the median round failed).
+     *
+     * @param rounds the points of each round, in the same order
+     * @return Markdown
+     */
+    public static String spread(final List<List<Point>> rounds) {
+        final List<Point> medians = medians(rounds);
+        final StringBuilder b = new StringBuilder();
+        for (final String side : new String[] {SEND, RECEIVE}) {
+            final Map<String, Map<Integer, double[]>> range = new LinkedHashMap<>();
+            for (int i = 0; i < medians.size(); i++) {
+                final Point m = medians.get(i);
+                if (!m.side().equals(side)) {
+                    continue;
+                }
+                double lo = Double.MAX_VALUE;
+                double hi = 0;
+                for (final List<Point> r : rounds) {
+                    final double v = r.get(i).result().mbPerSecond();
+                    lo = Math.min(lo, v);
+                    hi = Math.max(hi, v);
+                }
+                final double med = m.result().mbPerSecond();
+                range.computeIfAbsent(m.technique(), k -> new LinkedHashMap<>()).put(m.size(),
+                    new double[] {100 * lo / med, 100 * hi / med});
+            }
+            b.append("### ").append(side.equals(SEND) ? "Send" : "Receive").append(" side: ").append(rounds.size())
+                .append(" rounds, lowest and highest as % of the median\n\n| size |");
+            range.keySet().forEach(t -> b.append(' ').append(t).append(" |"));
+            b.append("\n| ---: |").append(" ---: |".repeat(range.size())).append('\n');
+            final Set<Integer> sizes = new TreeSet<>();
+            range.values().forEach(m -> sizes.addAll(m.keySet()));
+            for (final int size : sizes) {
+                b.append("| ").append(size).append(" |");
+                for (final Map<Integer, double[]> m : range.values()) {
+                    final double[] v = m.get(size);
+                    b.append(v == null ? " |" : !(v[0] >= 0 && v[1] < Double.POSITIVE_INFINITY) ? " n/a |"
+                        : String.format(Locale.ROOT, " %.0f-%.0f |", v[0], v[1]));
+                }
+                b.append('\n');
+            }
+            b.append('\n');
+        }
+        return b.toString();
+    }
+
+    /** @return CSV of every round: round, then the columns of {@link #csv} */
+    public static String roundsCsv(final List<List<Point>> rounds) {
+        final StringBuilder b = new StringBuilder();
+        for (int r = 0; r < rounds.size(); r++) {
+            final String[] lines = csv(rounds.get(r)).split("\n");
+            if (r == 0) {
+                b.append("round,").append(lines[0]).append('\n');
+            }
+            for (int i = 1; i < lines.length; i++) {
+                b.append(r + 1).append(',').append(lines[i]).append('\n');
+            }
+        }
+        return b.toString();
+    }
+
     /** @return CSV, one row per point: side, technique, size, MB/s, msgs/s, measured bytes and seconds, status */
     public static String csv(final List<Point> points) {
         final StringBuilder b = new StringBuilder("side,technique,size_bytes,mb_per_s,msgs_per_s,measured_bytes,"

@@ -1,6 +1,8 @@
 package org.softclan.bench.peers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -60,6 +62,38 @@ class ReportTest {
         for (final String l : lines.subList(1, lines.size())) {
             assertEquals(8, l.split(",", -1).length, l);
         }
+    }
+
+    /** {@link #points()} with every successful figure scaled by {@code factor}. */
+    static List<Techniques.Point> scaled(final double factor) {
+        final List<Techniques.Point> ps = new ArrayList<>();
+        for (final Techniques.Point p : points()) {
+            final Result r = p.result();
+            ps.add(new Techniques.Point(p.side(), p.technique(), p.size(), r.ok() ? Result.ok(r.config(), r.bytes(),
+                Math.round(r.measuredBytes() * factor), r.measuredNanos(), true, null, "x") : r));
+        }
+        return ps;
+    }
+
+    @Test
+    void roundsGiveEachPointItsMedianRoundAndHowFarTheOthersSpread() {
+        final List<List<Techniques.Point>> rounds = List.of(scaled(1.2), scaled(0.5), scaled(1.0));
+        final List<Techniques.Point> med = Techniques.medians(rounds);
+        assertEquals(points().size(), med.size());
+        for (int i = 0; i < med.size(); i++) {
+            if (rounds.get(0).get(i).result().ok()) {
+                assertSame(rounds.get(2).get(i).result(), med.get(i).result(), "the middle round is each point's median");
+            } else {
+                assertFalse(med.get(i).result().ok(), "a point failed in every round has a failed median");
+            }
+        }
+        final String spread = Techniques.spread(rounds);
+        assertTrue(spread.contains("### Send side: 3 rounds, lowest and highest as % of the median"), spread);
+        assertTrue(spread.contains("| 1024 | 50-120 | 50-120 | 50-120 | n/a | 50-120 |"), spread);
+        final List<String> csv = Arrays.asList(Techniques.roundsCsv(rounds).split("\n"));
+        assertEquals("round,side,technique,size_bytes,mb_per_s,msgs_per_s,measured_bytes,measured_s,status", csv.get(0));
+        assertEquals(1 + 3 * points().size(), csv.size());
+        assertTrue(csv.contains("2,send,direct-dma,1024,1.50,1465,1500000,1.0000,ok"), csv.toString());
     }
 
     @Test

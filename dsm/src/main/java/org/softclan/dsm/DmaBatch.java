@@ -10,7 +10,8 @@ package org.softclan.dsm;
  * <p>The issuer must ring before it waits for anything those commands cause (a reader's room, a
  * peer's answer), and before it returns control to code that does not know about the batch; waiting
  * for a command's own completion ({@link DmaTransfer#await}) or a PIO access through its mapping need
- * no ring (they drive an invoker engine themselves). A batch is a lightweight handle with no state of
+ * no ring (they run an invoker engine's queue, or wake a dedicated one, themselves; a command issued to
+ * a mapping by another engine first rings the engine that had commands pending there). A batch is a lightweight handle with no state of
  * its own; it may be used by one thread or many, and it is never closed (its engine is).
  */
 public final class DmaBatch implements DmaIssuer {

@@ -4,7 +4,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * An endpoint's DMA engine: moves bulk data between {@link RegisteredMemory} and an
- * {@link OutboundMapping} on its own thread, while the caller goes on.
+ * {@link OutboundMapping}, on a thread of its own while the caller goes on ({@link DmaMode#DEDICATED}),
+ * or on the threads that need its commands run ({@link DmaMode#INVOKER}; see <b>Modes</b>).
  *
  * <p><b>Ordering guarantees</b>:
  * <ul>
@@ -76,7 +77,13 @@ import java.util.concurrent.TimeUnit;
  *
  * <p><b>Allocation</b>: issuing allocates the {@link DmaTransfer}; the queue (a
  * {@link java.util.concurrent.ArrayBlockingQueue}) is an array allocated once. Waiting for room
- * allocates the queue's wait node.
+ * allocates the queue's wait node (dedicated; an invoker runs the queue instead).
+ *
+ * <p><b>Helping</b> (invoker): a thread that runs the queue runs all of it, other issuers' commands
+ * included, until it is empty: a doorbell, a wait or a PIO access may so take as long as the commands
+ * queued before it. A thread running the queue (a snoop hook called by a command) that would wait for
+ * the queue itself (a full queue, a PIO access to a mapping with DMA pending) gets a {@link DsmException}
+ * instead of waiting for itself.
  */
 public final class DmaEngine implements DmaIssuer, AutoCloseable {
     private static final java.lang.invoke.VarHandle RUNNING;
@@ -291,7 +298,7 @@ public final class DmaEngine implements DmaIssuer, AutoCloseable {
      * before it completed (whatever their mappings), through the mapping's write path, so a tripwire
      * on the word fires as for a PIO store. Counts as a DMA operation on the mapping: a PIO access
      * through it issued after this call waits until the store was made. Waits for room if the queue is
-     * full. Memory order: a release store, made by the engine's thread after every earlier command of
+     * full. Memory order: a release store, made by the thread running the queue after every earlier command of
      * this engine ended.
      *
      * @param dst    the outbound mapping of the region written into
@@ -375,9 +382,13 @@ public final class DmaEngine implements DmaIssuer, AutoCloseable {
                 offerRunning(t);
             }
         } catch (final RuntimeException | Error e) {
-            // not queued: nobody else can see the command, so this thread undoes its counts
-            t.take(DmaTransfer.BY_ISSUER);
-            retire(t, e);
+            // not queued: nobody else can see the command, so this thread undoes its counts. (A fault
+            // delivered late, from commands this thread ran while the queue was full, may arrive after
+            // the command was queued: then whoever took it retires it, and the issuer only reports)
+            if (t.take(DmaTransfer.BY_ISSUER)) {
+                queue.remove(t);
+                retire(t, e);
+            }
             throw e;
         }
         if (queue.isClosing() && t.take(DmaTransfer.BY_ISSUER)) {
@@ -443,10 +454,7 @@ public final class DmaEngine implements DmaIssuer, AutoCloseable {
             ran = true;
             runner = Thread.currentThread();
             try {
-                DmaTransfer t;
-                while ((t = queue.peek()) != null) {
-                    runOne(t);
-                }
+                runAll();
             } finally {
                 runner = null;
                 running = 0;   // volatile: ordered before the next peek, as an issuer's offer before its CAS
@@ -481,18 +489,39 @@ public final class DmaEngine implements DmaIssuer, AutoCloseable {
 
     /** The dedicated thread: runs the head of the queue, or spins and then blocks for work. */
     private void run() {
+        DmaTransfer t = null;
         while (true) {
-            DmaTransfer t = queue.peek();
-            if (t == null) {
-                if (queue.isClosing()) {
+            try {
+                t = queue.peek();
+                if (t == null) {
+                    if (queue.isClosing()) {
+                        return;
+                    }
+                    t = queue.awaitHead(idleSpinNanos);
+                    if (t == null) {
+                        continue;
+                    }
+                }
+                runOne(t);
+            } catch (final InternalError late) {
+                lateFault(t, late);   // delivered in the queue's code or an idle spin: the engine goes on
+            }
+        }
+    }
+
+    /** Invoker: runs commands at the head until the queue is empty, a late fault costing only its command. */
+    private void runAll() {
+        DmaTransfer t = null;
+        while (true) {
+            try {
+                t = queue.peek();
+                if (t == null) {
                     return;
                 }
-                t = queue.awaitHead(idleSpinNanos);
-                if (t == null) {
-                    continue;
-                }
+                runOne(t);
+            } catch (final InternalError late) {
+                lateFault(t, late);
             }
-            runOne(t);
         }
     }
 
@@ -512,13 +541,25 @@ public final class DmaEngine implements DmaIssuer, AutoCloseable {
             }
             queue.remove(t);
         } catch (final InternalError late) {
-            current = null;
-            if (t.taker() == DmaTransfer.BY_ENGINE) {
-                final RegionTruncatedException why = RegionFaults.explain(late);
-                retire(t, why != null ? why : late);
-            }
-            queue.remove(t);
+            lateFault(t, late);
         }
+    }
+
+    /**
+     * A fault delivered late while this thread ran {@code t} (or just after): retires {@code t} as failed
+     * if this side took it and it is not yet retired (retirement's steps are each done once), and
+     * removes it from the queue if it is still there.
+     */
+    private void lateFault(final DmaTransfer t, final InternalError late) {
+        current = null;
+        if (t == null) {
+            return;
+        }
+        if (t.taker() == DmaTransfer.BY_ENGINE) {
+            final RegionTruncatedException why = RegionFaults.explain(late);
+            retire(t, why != null ? why : late);
+        }
+        queue.remove(t);
     }
 
     private void execute(final DmaTransfer t) {
@@ -530,10 +571,10 @@ public final class DmaEngine implements DmaIssuer, AutoCloseable {
             switch (t.type) {
                 case WRITE:
                 case READ:
-                    move(t);
+                    t.move(burstSize);
                     break;
                 case ORDERED_STORE:
-                    storeOrdered(t);
+                    t.storeOrdered();
                     break;
                 default:
                     throw new IllegalStateException(t + ": unknown DMA command type " + t.type);
@@ -545,48 +586,9 @@ public final class DmaEngine implements DmaIssuer, AutoCloseable {
         }
     }
 
-    /** A write or read transfer: burst by burst, in address order, each through the NIC's path. */
-    private void move(final DmaTransfer t) {
-        final boolean write = t.type == DmaTransfer.Type.WRITE;
-        long done = 0;
-        while (done < t.length) {
-            final long n = Math.min(burstSize, t.length - done);
-            final long memOffset = t.memory.baseOffset + t.memoryOffset + done;
-            if (write) {
-                t.mapping.dmaBurstWrite(t.mappingOffset + done, t.memory.base, memOffset, n);
-            } else {
-                t.mapping.dmaBurstRead(t.mappingOffset + done, t.memory.base, memOffset, n);
-            }
-            done += n;
-            t.progress(done);
-        }
-    }
-
-    /**
-     * Ends a command: its memory's in-flight count, its completion, its mapping's pending count, each
-     * once (a fault delivered late may interrupt this and have the engine call it again). Completion is
-     * published before the mapping's PIO gate opens: a PIO store that was waiting for this transfer
-     * proceeds only once the transfer reads as done. Called only by the side that took the command.
-     */
+    /** Ends a command (see {@link DmaTransfer#retire}); called only by the side that took it. */
     private void retire(final DmaTransfer t, final Throwable failure) {
-        if (!t.memoryReleased) {
-            t.memoryReleased = true;   // set before the call: no safepoint poll lies between the two
-            if (t.memory != null) {
-                t.memory.transferEnded();
-            }
-        }
-        if (!t.counted) {
-            t.counted = true;
-            counts.count(t, failure);
-        }
-        if (!t.completed) {
-            t.completed = true;
-            t.complete(failure);
-        }
-        if (!t.retired) {
-            t.retired = true;
-            t.mapping.dmaRetired();
-        }
+        t.retire(failure, counts);
     }
 
     /** {@return commands issued since the engine started (transfers and ordered stores; each ends completed or failed)} */
@@ -612,18 +614,6 @@ public final class DmaEngine implements DmaIssuer, AutoCloseable {
     /** {@return bytes read from regions by completed reads} */
     public long bytesRead() {
         return counts.bytesRead.get();
-    }
-
-    /** The ordered store of {@link #writeLongOrdered}: checked, stored (release) through the link, snooped. */
-    private static void storeOrdered(final DmaTransfer t) {
-        final OutboundMapping m = t.mapping;
-        m.checkBounds(t.mappingOffset, 8);
-        if (m.headerState() != RegionLayout.STATE_ACTIVE) {
-            throw m.staleFailure();
-        }
-        m.link.putLongOrdered(m, t.mappingOffset, t.value);
-        m.snoopWrite(t.mappingOffset, 8);
-        t.progress(8);
     }
 
     /** {@return commands issued and not yet started (a snapshot: other threads may change it)} */
@@ -657,6 +647,9 @@ public final class DmaEngine implements DmaIssuer, AutoCloseable {
             // closing), then hold the flag while failing what is left, so no invoker starts one meanwhile
             int idle = 0;
             while (!RUNNING.compareAndSet(this, 0, 1)) {
+                if (Thread.currentThread().isInterrupted()) {
+                    return;   // the thread running the queue fails what is left (closing), as above
+                }
                 idle = DmaQueue.backOff(idle);
             }
             try {

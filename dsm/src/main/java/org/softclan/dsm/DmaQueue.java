@@ -170,6 +170,7 @@ final class DmaQueue {
             if (t != null || closing) {
                 return t;
             }
+            Thread.interrupted();   // the engine's thread is not interruptible: a stray interrupt must not make it spin
             LockSupport.park(this);
             return null;
         } finally {

@@ -215,6 +215,72 @@ public final class DmaTransfer {
         }
     }
 
+    /**
+     * Runs a write or read transfer: burst by burst, in address order, each through the NIC's path.
+     *
+     * @param burstSize bytes per burst
+     */
+    void move(final int burstSize) {
+        final DmaTransfer t = this;
+        final boolean write = t.type == Type.WRITE;
+        long done = 0;
+        while (done < t.length) {
+            final long n = Math.min(burstSize, t.length - done);
+            final long memOffset = t.memory.baseOffset + t.memoryOffset + done;
+            if (write) {
+                t.mapping.dmaBurstWrite(t.mappingOffset + done, t.memory.base, memOffset, n);
+            } else {
+                t.mapping.dmaBurstRead(t.mappingOffset + done, t.memory.base, memOffset, n);
+            }
+            done += n;
+            t.progress(done);
+        }
+    }
+
+    /**
+     * Ends a command: its memory's in-flight count, its completion, its mapping's pending count, each
+     * once (a fault delivered late may interrupt this and have the engine call it again). Completion is
+     * published before the mapping's PIO gate opens: a PIO store that was waiting for this transfer
+     * proceeds only once the transfer reads as done. Called only by the side that took the command.
+     *
+     * @param failure why it failed, or {@code null} if it completed
+     * @param counts  the engine's statistics, counted before the completion is published
+     */
+    void retire(final Throwable failure, final DmaCounts counts) {
+        final DmaTransfer t = this;
+        if (!t.memoryReleased) {
+            t.memoryReleased = true;   // set before the call: no safepoint poll lies between the two
+            if (t.memory != null) {
+                t.memory.transferEnded();
+            }
+        }
+        if (!t.counted) {
+            t.counted = true;
+            counts.count(t, failure);
+        }
+        if (!t.completed) {
+            t.completed = true;
+            t.complete(failure);
+        }
+        if (!t.retired) {
+            t.retired = true;
+            t.mapping.dmaRetired();
+        }
+    }
+
+    /** Runs the ordered store of {@link DmaEngine#writeLongOrdered}: checked, stored (release) through the link, snooped. */
+    void storeOrdered() {
+        final DmaTransfer t = this;
+        final OutboundMapping m = t.mapping;
+        m.checkBounds(t.mappingOffset, 8);
+        if (m.headerState() != RegionLayout.STATE_ACTIVE) {
+            throw m.staleFailure();
+        }
+        m.link.putLongOrdered(m, t.mappingOffset, t.value);
+        m.snoopWrite(t.mappingOffset, 8);
+        t.progress(8);
+    }
+
     @Override
     public String toString() {
         switch (type) {

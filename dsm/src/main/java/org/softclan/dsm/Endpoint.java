@@ -340,7 +340,7 @@ public final class Endpoint implements AutoCloseable {
     /**
      * Starts this endpoint's DMA engine with the given settings.
      *
-     * @param ctx the engine's settings (burst size, idle spin)
+     * @param ctx the engine's settings (mode, burst size, queue capacity, idle spin)
      * @return the engine, which {@link #dma()} returns from now on
      * @throws IllegalStateException if it was already started
      * @throws ClosedException       if this endpoint is closed

@@ -224,6 +224,11 @@ public final class OutboundMapping extends Mapping {
         int spins = 0;
         while (dmaPending != 0) {
             final DmaEngine e = dmaEngine;
+            if (e != null && e.isRunner()) {
+                throw new DsmException("a PIO access to " + describe() + " from the thread running the queue of " + e
+                    + " (a snoop hook?) would wait for DMA pending on the mapping, which that queue holds: the"
+                    + " thread would wait for itself. Make the access from another thread");
+            }
             if (e != null && e.runQueue()) {
                 continue;   // an invoker engine: this thread ran its queue
             }
@@ -240,7 +245,15 @@ public final class OutboundMapping extends Mapping {
     // ----------------------------------------------------------------------- DMA engine entry points
 
     void dmaIssued(final DmaEngine engine) {
-        dmaEngine = engine;
+        final DmaEngine before = dmaEngine;
+        if (before != engine) {
+            // a waiting PIO access runs or wakes only the last engine: hand the previous one what it has
+            // queued (a batch not yet rung), so no command pending here is left without a runner
+            if (before != null && dmaPending != 0) {
+                before.doorbell();
+            }
+            dmaEngine = engine;
+        }
         PENDING.getAndAdd(this, 1L);
     }
 

@@ -247,4 +247,40 @@ class DmaEngineModeTest {
         assertNull(first.error());
         assertThrows(ClosedException.class, () -> dma.writeLongOrdered(out, 8, 3));
     }
+
+    @Test
+    void aCommandOnAMappingFromASecondEngineHandsTheFirstOneWhatItHadPendingThere() throws Exception {
+        final DmaEngine first = engine(DmaMode.INVOKER);
+        final DmaEngine second = fabric.openEndpoint("other").dma(new DmaEngine.Context().mode(DmaMode.DEDICATED));
+        final DmaTransfer pending = first.newBatch().writeLongOrdered(out, 0, 1);   // never rung
+        final DmaTransfer t = second.writeLongOrdered(out, 8, 2);
+        // a PIO access waits for both; it runs or wakes only the engine that issued last
+        CompletableFuture.runAsync(() -> out.putLong(16, 3), THREADS).get(WAIT_SECONDS, TimeUnit.SECONDS);
+        assertTrue(pending.isSucceeded() && t.isSucceeded());
+        assertEquals(1, in.getLong(0));
+        assertEquals(2, in.getLong(8));
+        assertEquals(3, in.getLong(16));
+    }
+
+    @Test
+    void aSnoopHookMakingAPioAccessThatWouldWaitForItsOwnQueueGetsAnError() throws Exception {
+        final DmaEngine dma = engine(DmaMode.INVOKER);
+        final AtomicReference<Throwable> got = new AtomicReference<>();
+        out.snoopHook((m, offset, length, dir) -> {
+            if (dir == Direction.OUTBOUND && offset == 0) {
+                try {
+                    out.putLong(64, 1);   // the command in progress is pending on this mapping
+                } catch (final Throwable e) {
+                    got.set(e);
+                }
+            }
+        });
+        final DmaTransfer t = CompletableFuture.supplyAsync(() -> dma.writeLongOrdered(out, 0, 1), THREADS)
+            .get(WAIT_SECONDS, TimeUnit.SECONDS);
+        assertTrue(t.isSucceeded());
+        assertInstanceOf(DsmException.class, got.get());
+        assertMentions(got.get(), "from the thread running the queue of DMA engine of endpoint 'importer'",
+            "would wait for itself");
+        assertEquals(0, in.getLong(64));
+    }
 }

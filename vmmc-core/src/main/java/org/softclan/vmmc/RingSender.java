@@ -107,8 +107,8 @@ final class RingSender {
         final long need = recordLength(length);
         // a send through a dedicated engine's thread looks only at the pointer published into this end's
         // memory: a PIO access to the peer's mapping (such as reading the peer's own read position) would
-        // wait for that thread. An invoker engine ran the commands of earlier frames at their doorbell, on
-        // this thread: nothing is pending, and room is found as for PIO
+        // wait for that thread. An invoker engine ran the commands of earlier frames at their doorbell (on
+        // this thread, or on one that held the queue then, which a PIO read waits for): room is found as for PIO
         final boolean engineThread = via != null && via.engine().mode() == DmaMode.DEDICATED;
         if (via != null) {
             publishOrGone();   // a batch written by PIO first: the engine's ordered store of the pointer covers it

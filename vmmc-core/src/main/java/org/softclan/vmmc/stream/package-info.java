@@ -61,7 +61,10 @@
  * </table>
  * With the DMA techniques the record header, the type word and the publishing store of the write
  * pointer are queued on the engine too ({@link org.softclan.dsm.DmaEngine#writeLongOrdered}), so the
- * writing thread never makes a PIO access to the ring that would wait for the engine.
+ * writing thread never makes a PIO access to the ring that would wait for the engine; they go through
+ * one {@link org.softclan.dsm.DmaBatch} per stream, rung once per frame (one hand-off to the engine:
+ * one wake-up of a dedicated engine's thread, or one run of an invoker engine on the writing thread;
+ * see {@link org.softclan.dsm.DmaMode}).
  *
  * <h2>Receive techniques</h2>
  * Set with {@link org.softclan.vmmc.stream.ByteStreamContext#receiveTechnique(ReceiveTechnique)} when

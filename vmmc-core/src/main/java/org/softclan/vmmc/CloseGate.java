@@ -72,14 +72,21 @@ abstract class CloseGate {
     }
 
     /**
-     * Sets the closed flag.
+     * Sets the closed flag; the first call counts itself in as {@link #OTHER} before it sets it, and its
+     * close counts itself out when done. So a thread that sees the flag also sees the close inside, and
+     * cannot release (unmap) what the close is still using: without that, a thread leaving between the
+     * flag and the close's count found the gate idle and unmapped the receive region under the close's
+     * disarm (a SIGSEGV in the tripwire table, seen once in a soak's close under a waiter).
      *
-     * @return whether this call set it (the first close)
+     * @return whether this call set it (the first close, now counted in)
      */
     final synchronized boolean markClosed() {
-        final boolean first = !closed;
+        if (closed) {
+            return false;
+        }
+        inside.getAndIncrement(OTHER);   // before the flag: published with it (volatile store below)
         closed = true;   // volatile: every thread entering from now on sees it, or close sees that thread
-        return first;
+        return true;
     }
 
     /** Unmaps what the gate guards if it is closed and no thread is inside; at most once. */

@@ -20,7 +20,8 @@ import org.softclan.tripwire.TripwireUnit;
  *
  * <p>The gate every call passes is {@link CloseGate}, the connection's superclass.
  *
- * <p><b>Sequence</b> (the first close; a concurrent second one waits for it, bounded): count itself in;
+ * <p><b>Sequence</b> (the first close; a concurrent second one waits for it, bounded): counted in (by
+ * {@code markClosed}, before the flag is set, so no thread that sees the flag finds the gate idle);
  * tell the peer (its closed flag, unless the peer's region was cut); disarm the tripwires (unless this
  * end's region or the unit's queue was cut: an atomic on a cut page is a SIGBUS the JVM does not turn into
  * an exception); wake every waiter, again every millisecond, until the others have left or
@@ -93,8 +94,8 @@ final class ConnectionCloser {
             return;
         }
         try {
-            // close counts itself in while it uses the memory: no thread leaving meanwhile unmaps it
-            inside.getAndIncrement(Connection.OTHER);
+            // the first close was counted in by markClosed, before the flag: no thread leaving meanwhile
+            // unmaps the memory it uses; it counts itself out below
             try {
                 tellPeerAndDisarm();
                 final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Connection.CLOSE_WAIT_MS);

@@ -50,6 +50,25 @@ class ConnectionTest {
         }
     }
 
+    /**
+     * The window between a close setting the closed flag and running its sequence: a sender that enters
+     * then and leaves (finding the flag) must not release the mappings, which the close is about to use
+     * (its disarm reads the tripwire table in the receive region). It once did, and a soak worker died of
+     * SIGSEGV in that read. The test stops a close in that window by setting the flag itself.
+     */
+    @Test
+    void aSenderLeavingBetweenTheCloseFlagAndTheCloseSequenceLeavesTheMappingsToTheClose() throws Exception {
+        final Connection c = pair(new ConnectionContext())[1];
+        assertTrue(c.markClosed(), "the first close");
+        assertThrows(org.softclan.dsm.ClosedException.class, () -> c.send(new byte[8], 0, 8, 0, TimeUnit.MILLISECONDS));
+        assertFalse(c.inbound().isClosed(), "a sender that found the flag unmapped the receive region under the close");
+        assertFalse(c.outbound().isClosed(), "a sender that found the flag unmapped the peer's region under the close");
+        final java.lang.reflect.Field closer = Connection.class.getDeclaredField("closer");
+        closer.setAccessible(true);
+        ((ConnectionCloser) closer.get(c)).close(true);   // the rest of that first close
+        assertTrue(c.inbound().isClosed() && c.outbound().isClosed(), "the close released both mappings");
+    }
+
     @Test
     void heldRecordsKeepTheirBytesUntilReleasedInAnyOrderAndThenTheSenderGetsTheRoom() throws Exception {
         final Connection[] p = pair(new ConnectionContext().ringCapacity(4096));

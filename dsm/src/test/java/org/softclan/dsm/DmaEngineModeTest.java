@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.softclan.dsm.testing.TestThreads;
 
 /** What differs between the engine's modes: which threads run its commands, and batches' hand-off. */
 class DmaEngineModeTest {
@@ -234,8 +235,13 @@ class DmaEngineModeTest {
         final DmaTransfer second = batch.writeLongOrdered(out, 8, 2);
         final CompletableFuture<Void> runner = CompletableFuture.runAsync(batch::doorbell, THREADS);
         assertTrue(held.await(WAIT_SECONDS, TimeUnit.SECONDS));
-        final CompletableFuture<Void> closing = CompletableFuture.runAsync(dma::close, THREADS);
-        Thread.sleep(50);
+        final AtomicReference<Thread> closer = new AtomicReference<>();
+        final CompletableFuture<Void> closing = CompletableFuture.runAsync(() -> {
+            closer.set(Thread.currentThread());
+            dma.close();
+        }, THREADS);
+        // close waits for the running flag, held by the thread in the hook
+        TestThreads.awaitInside(closer, "DmaQueue.backOff");
         assertFalse(closing.isDone(), "close returned while a command was in progress on an invoker");
         go.countDown();
         closing.get(WAIT_SECONDS, TimeUnit.SECONDS);

@@ -348,6 +348,20 @@ final class StreamWriter {
                                  final int total, final SendTechnique t, final long begin, final long timeout)
         throws IOException {
         try {
+            return route(src, mem, memOffset, total, t, begin, timeout);
+        } catch (final IOException | RuntimeException | Error e) {
+            if (dma != null) {
+                dma.doorbell();   // commands of a frame cut short by a failure are handed over too (they end)
+            }
+            throw e;
+        }
+    }
+
+    /** {@link #transfer}'s choice of path (a posted buffer or the ring) and its failures' translation. */
+    private DmaTransfer route(final ByteBuffer src, final RegisteredMemory mem, final long memOffset,
+                              final int total, final SendTechnique t, final long begin, final long timeout)
+        throws IOException {
+        try {
             final long peerMode = peer.checkedMode() - 1;
             final SendPath path = path(t);
             if (peerMode == ReceiveTechnique.PRE_POSTED.ordinal() || peerMode == ReceiveTechnique.REDIRECTION.ordinal()) {
@@ -373,10 +387,6 @@ final class StreamWriter {
             throw new StreamPeerGoneException(end + ": cannot write: " + e.getMessage(), StreamEnd.gone(e));
         } catch (final ClosedException e) {
             throw end.closedMeanwhile();
-        } finally {
-            if (dma != null) {
-                dma.doorbell();   // commands of a frame cut short by a failure are handed over too (they end)
-            }
         }
     }
 

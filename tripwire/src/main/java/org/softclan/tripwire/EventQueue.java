@@ -64,6 +64,8 @@ public final class EventQueue {
     /** This process's threads blocked on the queue: the shared waiter count and the wait slices. */
     private final QueueWaiters waiters;
     private final java.util.function.BooleanSupplier hasEvent = this::hasEvent;
+    /** The owner's extra reason to stop waiting for its own events: a stalled slot due to be skipped. */
+    private final java.util.function.BooleanSupplier stallDue = this::stallSuspected;
     /**
      * This poster's last view of the head: the head only grows, so a stale value is safe and the
      * real one (a line the owner writes at every poll) is read only when the queue looks full.
@@ -71,13 +73,6 @@ public final class EventQueue {
     private long cachedHead;
     private final int mask;
     private final int capacity;
-    /** Threads inside {@link #block}: {@link #close()} unmaps nothing until they left. */
-    private final java.util.concurrent.atomic.AtomicInteger blocked = new java.util.concurrent.atomic.AtomicInteger();
-    private volatile boolean closed;
-    /** Calls of {@link #block}, futex wake-ups seen in them, and ns spent in them: for statistics. */
-    private final java.util.concurrent.atomic.AtomicLong blocks = new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.atomic.AtomicLong wakeUps = new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.atomic.AtomicLong blockedNanos = new java.util.concurrent.atomic.AtomicLong();
     /**
      * Written by the owner only: the next position to consume (the shared head is written from it, never
      * read back). Other threads read it opaquely ({@link #ownerHead}).
@@ -245,12 +240,12 @@ public final class EventQueue {
 
     /** {@return threads of this process blocked on this queue now} */
     public int blockedThreads() {
-        return blocked.get();
+        return waiters.blockedThreads();
     }
 
     /** {@return times a thread of this process blocked on the queue (entered a blocking wait)} */
     public long blockCount() {
-        return blocks.get();
+        return waiters.blockCount();
     }
 
     /**
@@ -258,12 +253,12 @@ public final class EventQueue {
      * wake, or a ring just as it went to sleep); timed-out slices are not counted}
      */
     public long wakeUpCount() {
-        return wakeUps.get();
+        return waiters.wakeUpCount();
     }
 
     /** {@return ns the threads of this process spent blocked on the queue, summed (finished blocks only)} */
     public long blockedNanos() {
-        return blockedNanos.get();
+        return waiters.blockedNanos();
     }
 
     /**
@@ -565,80 +560,7 @@ public final class EventQueue {
      * @throws org.softclan.dsm.RegionTruncatedException if the queue's file was cut from outside
      */
     boolean block(final java.util.function.BooleanSupplier ready, final long timeoutNanos) {
-        blocked.incrementAndGet();
-        blocks.incrementAndGet();
-        final long start = System.nanoTime();
-        try {
-            if (closed) {
-                throw new org.softclan.dsm.ClosedException(this + " is closed");
-            }
-            if (mapping.isKnownCut()) {
-                mapping.checkIntact();   // a fault's translation found its file cut: throws, naming the region
-            }
-            final boolean r;
-            try {
-                r = block0(ready, timeoutNanos);
-            } catch (final InternalError fault) {
-                final org.softclan.dsm.RegionTruncatedException t = RegionFaults.explain(fault);
-                if (t != null) {
-                    throw t;
-                }
-                throw fault;
-            }
-            // the queue's own words were touched with no fault translation: if its file was cut meanwhile,
-            // the JVM may hold a fault back and throw it later in the caller's code; report the cut here
-            // (one stat per block, the slow path of a wait)
-            mapping.checkIntact();
-            return r;
-        } finally {
-            blockedNanos.addAndGet(System.nanoTime() - start);
-            blocked.decrementAndGet();
-        }
-    }
-
-    private boolean block0(final java.util.function.BooleanSupplier ready, final long timeoutNanos) {
-        final long deadline = System.nanoTime() + timeoutNanos;
-        waiters.add(1);
-        boolean faulted = false;
-        int emptySlices = 0;
-        try {
-            while (true) {
-                final int bell = memory.getIntVolatile(DOORBELL_OFFSET);
-                if (ready.getAsBoolean()) {
-                    return true;
-                }
-                if (closed) {
-                    throw new org.softclan.dsm.ClosedException(this + " was closed while a thread waited on it");
-                }
-                // the owner waiting for its own events: a slot stalled past the bound is work for poll
-                if (ready == hasEvent && stallSuspected()) {
-                    return true;
-                }
-                final long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                final int outcome = Futex.wait(memory.address() + DOORBELL_OFFSET, bell, Math.min(left, waiters.slice(emptySlices)));
-                if (outcome == Futex.INTERRUPTED && Thread.currentThread().isInterrupted()) {
-                    return ready.getAsBoolean();   // a Java interrupt ends the wait; a signal (EINTR) does not
-                }
-                if (outcome == Futex.TIMED_OUT) {
-                    emptySlices++;
-                } else if (outcome == Futex.WOKEN || outcome == Futex.VALUE_CHANGED) {
-                    wakeUps.incrementAndGet();   // woken, or the doorbell rang as it went to sleep
-                }
-                waiters.check(this);   // a peer that rewrites the count may also ring: after every wake
-            }
-        } catch (final InternalError fault) {
-            // the queue's file was cut from outside: do not touch it again on the way out (each access would
-            // fault anew, and the JVM would deliver that fault in whichever handler runs next)
-            faulted = true;
-            throw fault;
-        } finally {
-            if (!faulted) {
-                waiters.add(-1);
-            }
-        }
+        return waiters.block(this, ready, ready == hasEvent ? stallDue : null, mapping, timeoutNanos);
     }
 
     /**
@@ -649,17 +571,7 @@ public final class EventQueue {
      * @return whether no thread was left inside
      */
     boolean close(final long waitMillis) {
-        closed = true;
-        final long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(waitMillis);
-        while (blocked.get() > 0 && deadline - System.nanoTime() > 0) {
-            try {
-                wakeAllWaiters();
-            } catch (final RuntimeException | InternalError cut) {
-                // the queue's file was cut from outside: its waiters see the closed flag within a slice
-            }
-            java.util.concurrent.locks.LockSupport.parkNanos(100_000);
-        }
-        return blocked.get() == 0;
+        return waiters.close(waitMillis, this::wakeAllWaiters);
     }
 
     /**
@@ -735,7 +647,7 @@ public final class EventQueue {
     public String toString() {
         // no read of the queue's memory once it is closed (it may be unmapped: this names it in the
         // ClosedException a late waiter gets) or cut from outside (a fault the JVM would hold back)
-        if (closed || mapping.isClosed() || !mapping.isIntact()) {
+        if (waiters.isClosed() || mapping.isClosed() || !mapping.isIntact()) {
             return "event queue '" + mapping.regionName() + "' (" + capacity + " events, closed or cut)";
         }
         return "event queue '" + mapping.regionName() + "' (" + capacity + " events, " + size() + " pending, "

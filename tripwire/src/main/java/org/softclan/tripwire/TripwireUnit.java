@@ -46,15 +46,8 @@ public final class TripwireUnit implements AutoCloseable {
     private final InboundMapping queueRegion;
     private final EventQueue queue;
     private final Set<Tripwire> armed = ConcurrentHashMap.newKeySet();
-    /**
-     * Region ids by "name#generation", names and armed tripwires by id: a region keeps its id while a
-     * tripwire of this unit is armed there, so a long-lived unit (one shared by many connections)
-     * holds bookkeeping for its live regions only. Guarded by {@code regionIds}.
-     */
-    private final Map<String, Integer> regionIds = new java.util.HashMap<>();
-    private final Map<Integer, String> regionNames = new java.util.HashMap<>();
-    private final Map<Integer, int[]> armedPerRegion = new java.util.HashMap<>();
-    private int lastRegionId;
+    /** Region ids for the events, kept while a tripwire of this unit is armed in the region. */
+    private final RegionIds regionIds = new RegionIds();
     private final Map<OutboundMapping, PrivateTable> outboundTables = new ConcurrentHashMap<>();
     /** Shared tables whose queue directory names this unit's queue, with the mapping that reaches them. */
     private final Map<Long, Mapping> registeredIn = new ConcurrentHashMap<>();
@@ -254,40 +247,7 @@ public final class TripwireUnit implements AutoCloseable {
      *         unit is armed in that region any more
      */
     public String regionName(final int regionId) {
-        synchronized (regionIds) {
-            return regionNames.get(regionId);
-        }
-    }
-
-    /** Takes the region's id (a new one if this unit has nothing armed there) for one more tripwire. */
-    private int reserveRegionId(final Mapping mapping) {
-        synchronized (regionIds) {
-            final String key = mapping.regionName() + "#" + mapping.generation();
-            Integer id = regionIds.get(key);
-            if (id == null) {
-                do {
-                    lastRegionId = lastRegionId == Integer.MAX_VALUE ? 1 : lastRegionId + 1;
-                } while (regionNames.containsKey(lastRegionId));
-                id = lastRegionId;
-                regionIds.put(key, id);
-                regionNames.put(id, mapping.regionName());
-                armedPerRegion.put(id, new int[1]);
-            }
-            armedPerRegion.get(id)[0]++;
-            return id;
-        }
-    }
-
-    /** Gives back one tripwire's hold on its region's id; the last one forgets the region. */
-    private void releaseRegionId(final int id) {
-        synchronized (regionIds) {
-            final int[] n = armedPerRegion.get(id);
-            if (n != null && --n[0] <= 0) {
-                armedPerRegion.remove(id);
-                regionIds.values().remove(id);
-                regionNames.remove(id);
-            }
-        }
+        return regionIds.name(regionId);
     }
 
     // ------------------------------------------------------------------------------------- arming
@@ -322,7 +282,7 @@ public final class TripwireUnit implements AutoCloseable {
             throw new IllegalArgumentException("tripwire on region '" + mapping.regionName() + "': a value"
                 + " condition needs an 8-byte-aligned start inside the region; offset " + options.offset);
         }
-        final int regionId = reserveRegionId(mapping);
+        final int regionId = regionIds.reserve(mapping);
         boolean done = false;
         try {
             Tripwire.Entry in = null;
@@ -347,7 +307,7 @@ public final class TripwireUnit implements AutoCloseable {
             return t;
         } finally {
             if (!done) {
-                releaseRegionId(regionId);
+                regionIds.release(regionId);
             }
         }
     }
@@ -519,7 +479,7 @@ public final class TripwireUnit implements AutoCloseable {
                 known.retire(t.regionId(), t.out.id, queue.retirementTail(), queue.ownerHead());
             }
         } finally {
-            releaseRegionId(t.regionId());
+            regionIds.release(t.regionId());
         }
     }
 

@@ -67,7 +67,7 @@ class CutEventQueueTest {
             return sent;
         }, THREADS);
         // the ring fills at once (nobody reads): the sender then blocks on its endpoint's event queue
-        org.softclan.dsm.testing.TestThreads.awaitInside(senderThread, "EventQueue.block0");
+        org.softclan.dsm.testing.TestThreads.awaitInside(senderThread, "QueueWaiters.sleep");
         final RegionInfo q = fabric.regions(true).stream()
             .filter(r -> r.name().startsWith("evq-") && r.owner().endpoint().equals("client")).findFirst().orElseThrow();
         try (RandomAccessFile f = new RandomAccessFile(q.file().toFile(), "rw")) {

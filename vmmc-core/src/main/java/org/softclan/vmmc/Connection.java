@@ -118,11 +118,12 @@ public final class Connection extends CloseGate implements AutoCloseable {
     private final ConnectionHealth health;
     /** The close sequence and the release of the memory once no thread is inside. */
     private final ConnectionCloser closer;
-    /** Receives that waited for data (the receiving thread's; read racily for statistics). */
-    long dataWaits;
     /** This connection's counters in its endpoint's statistics file. */
     final ConnectionGauges gauges;
-    /** The first protocol violation the peer committed, or {@code null}: the connection is broken. */
+    /**
+     * The first protocol violation the peer committed, or {@code null}: the connection is broken. Written once,
+     * by {@link ConnectionHealth#broken}.
+     */
     volatile String violation;
 
     Connection(final long id, final String name, final TripwireUnit unit, final boolean ownsUnit, final InboundMapping rx,
@@ -134,7 +135,8 @@ public final class Connection extends CloseGate implements AutoCloseable {
         this.tx = tx;
         this.strategy = strategy;
         this.health = new ConnectionHealth(this, name, rx, tx);
-        this.receiver = new RingReceiver(this, health, rx, tx, ReceiveRegionDescriptor.ringCapacity(rx, name, "this end's"));
+        this.receiver = new RingReceiver(this, health, rx, tx, ReceiveRegionDescriptor.ringCapacity(rx, name, "this end's"),
+            strategy, unit);
         this.sender = new RingSender(this, health, rx, tx, ReceiveRegionDescriptor.ringCapacity(tx, name, "the peer's"),
             strategy, unit);
         this.copier = new MessageCopier(this, health, tx);
@@ -143,7 +145,7 @@ public final class Connection extends CloseGate implements AutoCloseable {
         final Tripwire dataTrip = unit.arm(rx, Tripwire.Options.word(WRITE_POINTER_OFFSET).actions(dataActions).cookie(id));
         final Tripwire spaceTrip = unit.arm(rx, Tripwire.Options.at(PEER_READ_POINTER_OFFSET, NUDGE_OFFSET + 8 - PEER_READ_POINTER_OFFSET).actions(Tripwire.WAKE).cookie(id));
         this.closer = new ConnectionCloser(this, rx, tx, unit, ownsUnit, dataTrip, spaceTrip);
-        this.gauges = new ConnectionGauges(this, rx.endpoint().stats(), name);
+        this.gauges = new ConnectionGauges(this, sender, receiver, rx.endpoint().stats(), name);
         // closing the endpoint closes this connection first: its waiters leave before the memory goes
         try {
             rx.endpoint().closeFirst(this);
@@ -152,26 +154,6 @@ public final class Connection extends CloseGate implements AutoCloseable {
             closer.releaseHolds();   // the caller closes what it built
             throw endpointClosed;
         }
-    }
-
-    long senderPosition() {
-        return sender.position();
-    }
-
-    long senderInFlight() {
-        return sender.inFlight();
-    }
-
-    long roomWaits() {
-        return sender.roomWaits;
-    }
-
-    long receiverPosition() {
-        return receiver.readPos;
-    }
-
-    long receivedCount() {
-        return receiver.received;
     }
 
     /** {@return the id carried as the cookie of this connection's events ({@link Mode#EVENTS})} */
@@ -548,30 +530,14 @@ public final class Connection extends CloseGate implements AutoCloseable {
 
     void checkOpen() {
         if (closed || violation != null) {
-            throw notOpen();
+            throw health.notOpen(closed);
         }
-    }
-
-    private RuntimeException notOpen() {
-        if (closed) {
-            return new org.softclan.dsm.ClosedException("connection " + name + " is closed");
-        }
-        return new PeerProtocolException(violation);
     }
 
     /** The last thread out of a closed connection unmaps it (see {@link ConnectionCloser#releaseIfIdle}). */
     @Override
     void releaseIfIdle() {
         closer.releaseIfIdle();
-    }
-
-    /** Records the first reason the connection broke (later calls fail with it); keeps an earlier one. */
-    void broken(final String message) {
-        synchronized (health) {
-            if (violation == null) {
-                violation = message;
-            }
-        }
     }
 
     // ---------------------------------------------------------------------------------- receiving
@@ -701,22 +667,7 @@ public final class Connection extends CloseGate implements AutoCloseable {
     private int receiveGuarded(final MessageHandler handler, final int limit, final long timeout, final TimeUnit unit) {
         enter(RECEIVING);
         try {
-            final long deadline = System.nanoTime() + unit.toNanos(timeout);
-            while (true) {
-                final int n = receiver.poll(handler, limit);
-                if (n > 0) {
-                    return n;
-                }
-                final long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return 0;
-                }
-                dataWaits++;
-                if (!strategy.await(messageOrClosed, this.unit.events(), Math.min(left,
-                    TimeUnit.MILLISECONDS.toNanos(LIVENESS_SLICE_MS)))) {
-                    health.checkAlive();
-                }
-            }
+            return receiver.receive(handler, limit, unit.toNanos(timeout));
         } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
             throw health.cut(e);
         } finally {
@@ -724,8 +675,6 @@ public final class Connection extends CloseGate implements AutoCloseable {
             leave(RECEIVING);
         }
     }
-
-    private final BooleanSupplier messageOrClosed = () -> closed || hasMessage0();
 
     // ------------------------------------------------------------------------------------ liveness
 

@@ -14,7 +14,8 @@ import org.softclan.dsm.stat.StatTypes;
 final class ConnectionGauges {
     private final CounterGroup group;
 
-    ConnectionGauges(final Connection connection, final EndpointStats stats, final String name) {
+    ConnectionGauges(final Connection connection, final RingSender sender, final RingReceiver receiver,
+        final EndpointStats stats, final String name) {
         final String of = ", connection " + name;
         group = new CounterGroup(stats);
         final AtomicCounter sent = group.counter("ring bytes sent (records and padding)" + of, StatTypes.CONNECTION_BYTES_SENT);
@@ -28,12 +29,12 @@ final class ConnectionGauges {
         final AtomicCounter state = group.counter("state (0 open, 1 closed, 2 broken by the peer)" + of,
             StatTypes.CONNECTION_STATE);
         group.beforePublish(() -> {
-            sent.setRelease(connection.senderPosition());
-            received.setRelease(connection.receiverPosition());
-            messagesIn.setRelease(connection.receivedCount());
-            inFlight.setRelease(connection.senderInFlight());
-            roomWaits.setRelease(connection.roomWaits());
-            dataWaits.setRelease(connection.dataWaits);
+            sent.setRelease(sender.position());
+            received.setRelease(receiver.readPos);
+            messagesIn.setRelease(receiver.received);
+            inFlight.setRelease(sender.inFlight());
+            roomWaits.setRelease(sender.roomWaits);
+            dataWaits.setRelease(receiver.dataWaits);
             state.setRelease(connection.violation != null ? 2 : connection.isClosed() ? 1 : 0);
         });
     }

@@ -14,7 +14,7 @@ import org.softclan.dsm.SharedMemory;
  * peer ({@link PeerProtocolException}), a receive region cut from outside ({@link PeerGoneException}
  * with a {@link RegionTruncatedException} as its cause), or the peer's going away (closed, died, or
  * removed its region: {@link PeerGoneException} saying which). The first violation or cut is recorded on
- * the connection ({@link Connection#broken}); every later call fails with it.
+ * the connection ({@link #broken}); every later call fails with it.
  *
  * <p><b>Liveness</b>: whether the peer is still there: its closed flag in this end's memory (a volatile
  * read, on the sending and the empty-poll paths: {@link #checkSendable()}, {@link #checkPeerClosed()}),
@@ -35,7 +35,7 @@ final class ConnectionHealth {
     private final SharedMemory local;
 
     /**
-     * @param connection the connection whose breaks are recorded ({@link Connection#broken})
+     * @param connection the connection whose breaks are recorded ({@link #broken})
      * @param name       the connection's name, for messages
      * @param rx         this end's receive region (the peer's closed flag is there)
      * @param tx         the mapping of the peer's receive region
@@ -61,7 +61,7 @@ final class ConnectionHealth {
         final String message = "connection " + name + ": the peer " + (tx.isRemote() ? "on host '" + tx.remoteHost()
             + "'" : tx.owner()) + " broke the protocol: "
             + structure + " " + field + " is " + value + "; " + rule;
-        connection.broken(message);
+        broken(message);
         final PeerProtocolException e = new PeerProtocolException(message);
         rx.endpoint().stats().recordError(e);   // vmmc stat errors: the first time and the count of each kind
         return e;
@@ -137,7 +137,7 @@ final class ConnectionHealth {
             throw new ForeignFault();
         }
         final String message = "connection " + name + " is broken: " + t.getMessage();
-        connection.broken(message);
+        broken(message);
         final PeerGoneException gone = new PeerGoneException(message);
         gone.initCause(t);
         return gone;
@@ -150,6 +150,27 @@ final class ConnectionHealth {
             r.addSuppressed(late);
         }
         return r;
+    }
+
+    /** Records the first reason the connection broke (later calls fail with it); keeps an earlier one. */
+    void broken(final String message) {
+        synchronized (this) {
+            if (connection.violation == null) {
+                connection.violation = message;
+            }
+        }
+    }
+
+    /**
+     * {@return why a call on a closed or broken connection fails}
+     *
+     * @param closed whether this end is closed (that is said first)
+     */
+    RuntimeException notOpen(final boolean closed) {
+        if (closed) {
+            return new org.softclan.dsm.ClosedException("connection " + name + " is closed");
+        }
+        return new PeerProtocolException(connection.violation);
     }
 
     // ------------------------------------------------------------------------------------ liveness

@@ -2,10 +2,15 @@ package org.softclan.vmmc;
 
 import static org.softclan.vmmc.ReceiveRegionDescriptor.*;
 
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
 import net.openhft.chronicle.bytes.BytesStore;
 import org.softclan.dsm.InboundMapping;
 import org.softclan.dsm.OutboundMapping;
 import org.softclan.dsm.SharedMemory;
+import org.softclan.tripwire.TripwireUnit;
+import org.softclan.tripwire.WaitStrategy;
 
 /**
  * The receiving role of a {@link Connection}: reads records in place from this end's ring, checks every
@@ -40,6 +45,13 @@ final class RingReceiver {
     long readPos;
     /** Messages handed out since the connection opened (the receiving thread's; read racily for statistics). */
     long received;
+    /** Receives that waited for data (the receiving thread's; read racily for statistics). */
+    long dataWaits;
+    /** How {@link #receive} waits, and the unit whose queue the data tripwire signals. */
+    private final WaitStrategy strategy;
+    private final TripwireUnit unit;
+    /** What ends a receive's wait: a message or a violation to report, or this end closed. */
+    private final BooleanSupplier messageOrClosed;
     /** The receiver's half of the lazy read-position protocol. */
     private final LazyReadPosition position;
     /**
@@ -55,8 +67,11 @@ final class RingReceiver {
     private final HeldRecords holds = new HeldRecords();
 
     RingReceiver(final Connection connection, final ConnectionHealth health, final InboundMapping rx,
-                 final OutboundMapping tx, final int capacity) {
+                 final OutboundMapping tx, final int capacity, final WaitStrategy strategy, final TripwireUnit unit) {
         this.connection = connection;
+        this.strategy = strategy;
+        this.unit = unit;
+        this.messageOrClosed = () -> connection.isClosed() || connection.violation != null || hasUnread();
         this.health = health;
         this.rx = rx;
         this.local = SharedMemory.of(rx, 0, rx.size());
@@ -117,6 +132,33 @@ final class RingReceiver {
             health.checkPeerClosed();
         }
         return n;
+    }
+
+    /**
+     * Polls, and while nothing came waits with the connection's strategy on its unit's queue, re-checking
+     * every {@value Connection#LIVENESS_SLICE_MS} ms that the peer is alive.
+     *
+     * @param timeoutNanos how long to wait for the first message (ns)
+     * @return the number handled, 0 if none came within the timeout
+     * @throws PeerGoneException if the peer closed or died while nothing was waiting
+     */
+    int receive(final MessageHandler handler, final int limit, final long timeoutNanos) {
+        final long deadline = System.nanoTime() + timeoutNanos;
+        while (true) {
+            final int n = poll(handler, limit);
+            if (n > 0) {
+                return n;
+            }
+            final long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return 0;
+            }
+            dataWaits++;
+            if (!strategy.await(messageOrClosed, unit.events(), Math.min(left,
+                TimeUnit.MILLISECONDS.toNanos(Connection.LIVENESS_SLICE_MS)))) {
+                health.checkAlive();
+            }
+        }
     }
 
     /** @return whether a record of {@code length} bytes is one this ring can hold where it lies */

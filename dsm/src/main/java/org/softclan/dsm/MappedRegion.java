@@ -75,6 +75,16 @@ final class MappedRegion {
         return channel == null;
     }
 
+    /**
+     * {@return why a raw address into a detached region's memory cannot be given}
+     *
+     * @param mapping the mapping asked, described ("outbound mapping of region 'r' (generation 1)")
+     */
+    static UnsupportedOperationException noLocalMemory(final String mapping) {
+        return new UnsupportedOperationException(mapping + " is a region of another host: it has no memory in"
+            + " this process to address (use the mapping's access methods)");
+    }
+
     private static int descriptor(final FileChannel channel) {
         if (CHANNEL_FD == null) {
             return -1;

@@ -453,15 +453,7 @@ public abstract class Mapping implements AutoCloseable {
      * @param length    bytes to store; both ranges are bounds-checked before anything is stored
      */
     public final void put(final long offset, final byte[] src, final int srcOffset, final int length) {
-        try {
-            checkBounds(offset, length);
-            RegionBoundsException.checkArray("source array", src.length, srcOffset, length);
-            beforeRemoteAccess();
-            link.write(this, offset, src, UnsafeAccess.BYTE_ARRAY_BASE + srcOffset, length);
-            afterWrite(offset, length);
-        } catch (final InternalError e) {
-            throw fault(e, offset, length);
-        }
+        BulkCopies.putArray(this, offset, src, srcOffset, length);
     }
 
     /**
@@ -472,25 +464,7 @@ public abstract class Mapping implements AutoCloseable {
      * @param src    the source: direct, heap or read-only (a read-only heap buffer is copied first)
      */
     public final void put(final long offset, final ByteBuffer src) {
-        final int length = src.remaining();
-        try {
-            checkBounds(offset, length);
-            beforeRemoteAccess();
-            if (src.isDirect()) {
-                link.write(this, offset, null, UnsafeAccess.address(src) + src.position(), length);
-            } else if (src.hasArray()) {
-                link.write(this, offset, src.array(),
-                    UnsafeAccess.BYTE_ARRAY_BASE + src.arrayOffset() + src.position(), length);
-            } else {
-                final byte[] copy = new byte[length];
-                src.duplicate().get(copy);
-                link.write(this, offset, copy, UnsafeAccess.BYTE_ARRAY_BASE, length);
-            }
-            src.position(src.limit());
-            afterWrite(offset, length);
-        } catch (final InternalError e) {
-            throw fault(e, offset, length);
-        }
+        BulkCopies.putBuffer(this, offset, src);
     }
 
     /**
@@ -504,21 +478,7 @@ public abstract class Mapping implements AutoCloseable {
      * @param length    bytes to store; both ranges are bounds-checked before anything is stored
      */
     public final void put(final long offset, final BytesStore<?, ?> src, final long srcOffset, final long length) {
-        try {
-            checkBounds(offset, length);
-            RegionBoundsException.checkStore("source store", src, srcOffset, length);
-            beforeRemoteAccess();
-            if (src.isDirectMemory()) {
-                link.write(this, offset, null, src.addressForRead(srcOffset), length);
-            } else {
-                for (long i = 0; i < length; i++) {
-                    link.putByte(this, offset + i, src.readByte(srcOffset + i));
-                }
-            }
-            afterWrite(offset, length);
-        } catch (final InternalError e) {
-            throw fault(e, offset, length);
-        }
+        BulkCopies.putStore(this, offset, src, srcOffset, length);
     }
 
     // ------------------------------------------------------------------------------------- reads
@@ -611,14 +571,7 @@ public abstract class Mapping implements AutoCloseable {
      * @param length    bytes to read; both ranges are bounds-checked before anything is read
      */
     public final void get(final long offset, final byte[] dst, final int dstOffset, final int length) {
-        try {
-            checkBounds(offset, length);
-            RegionBoundsException.checkArray("destination array", dst.length, dstOffset, length);
-            beforeRemoteAccess();
-            link.read(this, offset, dst, UnsafeAccess.BYTE_ARRAY_BASE + dstOffset, length);
-        } catch (final InternalError e) {
-            throw fault(e, offset, length);
-        }
+        BulkCopies.getArray(this, offset, dst, dstOffset, length);
     }
 
     /**
@@ -630,23 +583,7 @@ public abstract class Mapping implements AutoCloseable {
      * @throws IllegalArgumentException if {@code dst} is read-only (nothing is read)
      */
     public final void get(final long offset, final ByteBuffer dst) {
-        final int length = dst.remaining();
-        try {
-            if (dst.isReadOnly()) {
-                throw new IllegalArgumentException("destination buffer is read-only");
-            }
-            checkBounds(offset, length);
-            beforeRemoteAccess();
-            if (dst.isDirect()) {
-                link.read(this, offset, null, UnsafeAccess.address(dst) + dst.position(), length);
-            } else {
-                link.read(this, offset, dst.array(), UnsafeAccess.BYTE_ARRAY_BASE + dst.arrayOffset() + dst.position(),
-                    length);
-            }
-            dst.position(dst.limit());
-        } catch (final InternalError e) {
-            throw fault(e, offset, length);
-        }
+        BulkCopies.getBuffer(this, offset, dst);
     }
 
     /**
@@ -660,20 +597,7 @@ public abstract class Mapping implements AutoCloseable {
      * @param length    bytes to read; both ranges are bounds-checked before anything is read
      */
     public final void get(final long offset, final BytesStore<?, ?> dst, final long dstOffset, final long length) {
-        try {
-            checkBounds(offset, length);
-            RegionBoundsException.checkStore("destination store", dst, dstOffset, length);
-            beforeRemoteAccess();
-            if (dst.isDirectMemory()) {
-                link.read(this, offset, null, dst.addressForWrite(dstOffset), length);
-            } else {
-                for (long i = 0; i < length; i++) {
-                    dst.writeByte(dstOffset + i, link.getByte(this, offset + i));
-                }
-            }
-        } catch (final InternalError e) {
-            throw fault(e, offset, length);
-        }
+        BulkCopies.getStore(this, offset, dst, dstOffset, length);
     }
 
     // ------------------------------------------------------------------- for layers above the NIC
@@ -692,14 +616,9 @@ public abstract class Mapping implements AutoCloseable {
     public final long address(final long offset, final long length) {
         checkBounds(offset, length);
         if (file.isDetached()) {
-            throw noLocalMemory();
+            throw MappedRegion.noLocalMemory(describe());
         }
         return dataAddress + offset;
-    }
-
-    private UnsupportedOperationException noLocalMemory() {
-        return new UnsupportedOperationException(describe() + " is a region of another host: it has no memory in"
-            + " this process to address (use the mapping's access methods)");
     }
 
     /** {@return bytes in the region's sidecar (0 if it has none); see {@link RegionLayout}} */
@@ -721,7 +640,7 @@ public abstract class Mapping implements AutoCloseable {
     public final long sidecarAddress() {
         checkBounds(0, 0);
         if (sidecarSize == 0) {
-            throw file.isDetached() ? noLocalMemory() : new IllegalStateException(describe() + " has no sidecar");
+            throw file.isDetached() ? MappedRegion.noLocalMemory(describe()) : new IllegalStateException(describe() + " has no sidecar");
         }
         return headerAddress + RegionLayout.sidecarOffset(size);
     }

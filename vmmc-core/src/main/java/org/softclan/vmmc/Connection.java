@@ -12,7 +12,6 @@ import org.softclan.dsm.DmaIssuer;
 import org.softclan.dsm.DmaTransfer;
 import org.softclan.dsm.InboundMapping;
 import org.softclan.dsm.OutboundMapping;
-import org.softclan.dsm.StaleRegionException;
 import org.softclan.tripwire.Tripwire;
 import org.softclan.tripwire.TripwireUnit;
 import org.softclan.tripwire.WaitStrategy;
@@ -86,7 +85,7 @@ public final class Connection extends CloseGate implements AutoCloseable {
      */
     public static final long BACK_PRESSURED = -1;
     /**
-     * The timeout {@link #claimOrBackPressure} takes for "do not wait": {@link RingSender#claim} then answers
+     * The timeout {@link RingSender#enterAndClaim} takes for "do not wait": {@link RingSender#claim} then answers
      * {@link #BACK_PRESSURED}.
      */
     static final long NO_WAIT = -1;
@@ -105,7 +104,6 @@ public final class Connection extends CloseGate implements AutoCloseable {
     private final TripwireUnit unit;
     private final InboundMapping rx;
     private final OutboundMapping tx;
-    private final WaitStrategy strategy;
     /** The sending role: claims and commits in the peer's ring, the room it has, waits for room. */
     private final RingSender sender;
     /** The copying sends: claim, copy the caller's bytes, commit (built on {@link #claim} and {@link #commit}). */
@@ -133,7 +131,6 @@ public final class Connection extends CloseGate implements AutoCloseable {
         this.unit = unit;
         this.rx = rx;
         this.tx = tx;
-        this.strategy = strategy;
         this.health = new ConnectionHealth(this, name, rx, tx);
         this.receiver = new RingReceiver(this, health, rx, tx, ReceiveRegionDescriptor.ringCapacity(rx, name, "this end's"),
             strategy, unit);
@@ -154,6 +151,11 @@ public final class Connection extends CloseGate implements AutoCloseable {
             closer.releaseHolds();   // the caller closes what it built
             throw endpointClosed;
         }
+    }
+
+    /** {@return the sending role (set before the copying sends are built on it)} */
+    RingSender sender() {
+        return sender;
     }
 
     /** {@return the id carried as the cookie of this connection's events ({@link Mode#EVENTS})} */
@@ -296,19 +298,7 @@ public final class Connection extends CloseGate implements AutoCloseable {
      * @throws org.softclan.dsm.ClosedException if this end is closed
      */
     public boolean flush() {
-        if (!sender.hasUnpublished()) {
-            return false;
-        }
-        enter(SENDING);
-        try {
-            return sender.publish();
-        } catch (final StaleRegionException e) {
-            throw health.peerGone();
-        } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
-            throw health.cut(e);
-        } finally {
-            leave(SENDING);
-        }
+        return sender.hasUnpublished() && sender.enterAndPublish();
     }
 
     /**
@@ -332,7 +322,7 @@ public final class Connection extends CloseGate implements AutoCloseable {
      * @throws org.softclan.dsm.ClosedException if this end is closed
      */
     public long tryClaim(final int length, final DmaIssuer via) {
-        return claimOrBackPressure(length, NO_WAIT, via);
+        return sender.enterAndClaim(length, NO_WAIT, via);
     }
 
     /**
@@ -350,7 +340,7 @@ public final class Connection extends CloseGate implements AutoCloseable {
      * @throws org.softclan.dsm.ClosedException if this end is closed
      */
     public boolean hasRoomOrAsk(final int length) {
-        return hasRoom(length, true);
+        return sender.enterForRoom(length, true);
     }
 
     /**
@@ -365,19 +355,9 @@ public final class Connection extends CloseGate implements AutoCloseable {
      * @throws org.softclan.dsm.ClosedException if this end is closed
      */
     public boolean hasRoom(final int length) {
-        return hasRoom(length, false);
+        return sender.enterForRoom(length, false);
     }
 
-    private boolean hasRoom(final int length, final boolean ask) {
-        enter(SENDING);
-        try {
-            return sender.roomOrAsk(length, ask);
-        } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
-            throw health.cut(e);
-        } finally {
-            leave(SENDING);
-        }
-    }
 
     /**
      * Claims a record as {@link #tryClaim} does, waiting up to {@code timeoutNanos} (with the connection's
@@ -400,33 +380,7 @@ public final class Connection extends CloseGate implements AutoCloseable {
             throw new IllegalArgumentException("connection " + name + ": claim timeout " + timeoutNanos
                 + " ns is negative; tryClaim claims without waiting");
         }
-        return claimOrBackPressure(length, timeoutNanos, via);
-    }
-
-    /** {@return the payload's offset, or {@link #BACK_PRESSURED} ({@code timeoutNanos} {@link #NO_WAIT} only)} */
-    long claimOrBackPressure(final int length, final long timeoutNanos, final DmaIssuer via) {
-        try {
-            return claimGuarded(length, timeoutNanos, via);
-        } catch (final InternalError late) {
-            // a fault held back by the JVM, delivered as an earlier one's exception entered the handler below
-            throw health.cut(late);
-        }
-    }
-
-    private long claimGuarded(final int length, final long timeoutNanos, final DmaIssuer via) {
-        enter(SENDING);
-        boolean open = false;
-        try {
-            final long at = sender.claim(length, timeoutNanos, via);
-            open = at != BACK_PRESSURED;
-            return at;
-        } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
-            throw health.cut(e);
-        } finally {
-            if (!open) {
-                leave(SENDING);
-            }
-        }
+        return sender.enterAndClaim(length, timeoutNanos, via);
     }
 
     /**
@@ -440,38 +394,7 @@ public final class Connection extends CloseGate implements AutoCloseable {
      * @throws IllegalStateException if nothing is claimed
      */
     public DmaTransfer commit(final DmaIssuer via) {
-        try {
-            return commitGuarded(via);
-        } catch (final InternalError late) {
-            // a fault held back by the JVM, delivered as an earlier one's exception entered the handler below
-            throw health.cut(late);
-        }
-    }
-
-    private DmaTransfer commitGuarded(final DmaIssuer via) {
-        sender.checkClaimed();
-        try {
-            return sender.commit(via);
-        } catch (final StaleRegionException e) {
-            throw health.peerGone();
-        } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
-            throw health.cut(e);
-        } finally {
-            leave(SENDING);   // entered by claim
-        }
-    }
-
-    /** Closes the claim filled by PIO without publishing it ({@link #offerBatched}) and leaves the sending role. */
-    void commitBatched() {
-        sender.checkClaimed();
-        sender.commitBatched();
-        leave(SENDING);   // entered by claim
-    }
-
-    /** Gives up the open claim after filling it failed (nothing is published) and leaves the sending role. */
-    void abandonClaim() {
-        sender.abandonClaim();
-        leave(SENDING);
+        return sender.commitAndLeave(via);
     }
 
     /** {@return the mapping of the peer's receive region that {@link #claim} offsets refer to} */

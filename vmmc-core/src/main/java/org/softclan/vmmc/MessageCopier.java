@@ -14,13 +14,15 @@ import org.softclan.dsm.StaleRegionException;
  * commits} it (the release store of the peer's write pointer). The caller's buffer is free on return.
  *
  * <p><b>A copy that fails</b> (the peer's region went away, or was cut from outside) publishes nothing:
- * the claim is given up and the sending role left ({@link Connection#abandonClaim()}), and the failure is
+ * the claim is given up and the sending role left ({@link RingSender#abandonAndLeave()}), and the failure is
  * told as the connection tells it ({@link PeerGoneException}, or the cut region's broken connection).
  *
  * <p><b>Allocation</b>: none; one object per connection, used by the connection's one sending thread.
  */
 final class MessageCopier {
     private final Connection connection;
+    /** The sending role, for the claims that may answer back-pressure and the commits of a batch. */
+    private final RingSender sender;
     private final ConnectionHealth health;
     private final OutboundMapping tx;
 
@@ -31,6 +33,7 @@ final class MessageCopier {
      */
     MessageCopier(final Connection connection, final ConnectionHealth health, final OutboundMapping tx) {
         this.connection = connection;
+        this.sender = connection.sender();
         this.health = health;
         this.tx = tx;
     }
@@ -88,7 +91,7 @@ final class MessageCopier {
     /** Claims, copies {@code src} in and commits: published now, or left for the batch's publish. */
     private boolean copy(final BytesStore<?, ?> src, final long offset, final int length, final long timeoutNanos,
                          final boolean publish) {
-        final long at = connection.claimOrBackPressure(length, timeoutNanos, null);
+        final long at = sender.enterAndClaim(length, timeoutNanos, null);
         if (at == Connection.BACK_PRESSURED) {
             return false;
         }
@@ -100,7 +103,7 @@ final class MessageCopier {
         if (publish) {
             connection.commit(null);
         } else {
-            connection.commitBatched();
+            sender.commitBatchedAndLeave();
         }
         return true;
     }
@@ -134,7 +137,7 @@ final class MessageCopier {
                 out = health.cut(e);   // rethrows an error that is not a cut region's
             }
         } finally {
-            connection.abandonClaim();
+            sender.abandonAndLeave();
         }
         if (out != null) {
             return out;

@@ -77,6 +77,104 @@ final class RingSender {
         this.unit = unit;
     }
 
+    // ------------------------------------------------------------- entered through the connection's gate
+
+    /**
+     * Enters the connection's sending role, claims (see {@link #claim}) and keeps the role until the claim's
+     * commit, or leaves it at once if nothing was claimed.
+     *
+     * @return the payload's offset, or {@link Connection#BACK_PRESSURED} ({@code timeoutNanos}
+     *         {@link Connection#NO_WAIT} only)
+     */
+    long enterAndClaim(final int length, final long timeoutNanos, final DmaIssuer via) {
+        try {
+            return enterAndClaimGuarded(length, timeoutNanos, via);
+        } catch (final InternalError late) {
+            // a fault held back by the JVM, delivered as an earlier one's exception entered the handler below
+            throw health.cut(late);
+        }
+    }
+
+    private long enterAndClaimGuarded(final int length, final long timeoutNanos, final DmaIssuer via) {
+        connection.enter(CloseGate.SENDING);
+        boolean open = false;
+        try {
+            final long at = claim(length, timeoutNanos, via);
+            open = at != Connection.BACK_PRESSURED;
+            return at;
+        } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
+            throw health.cut(e);
+        } finally {
+            if (!open) {
+                connection.leave(CloseGate.SENDING);
+            }
+        }
+    }
+
+    /** Publishes the claimed record ({@link #commit}) and leaves the sending role its claim entered. */
+    DmaTransfer commitAndLeave(final DmaIssuer via) {
+        try {
+            return commitAndLeaveGuarded(via);
+        } catch (final InternalError late) {
+            // a fault held back by the JVM, delivered as an earlier one's exception entered the handler below
+            throw health.cut(late);
+        }
+    }
+
+    private DmaTransfer commitAndLeaveGuarded(final DmaIssuer via) {
+        checkClaimed();
+        try {
+            return commit(via);
+        } catch (final StaleRegionException e) {
+            throw health.peerGone();
+        } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
+            throw health.cut(e);
+        } finally {
+            connection.leave(CloseGate.SENDING);   // entered by the claim
+        }
+    }
+
+    /** Closes the claim filled by PIO without publishing it ({@link #commitBatched}) and leaves the sending role. */
+    void commitBatchedAndLeave() {
+        checkClaimed();
+        commitBatched();
+        connection.leave(CloseGate.SENDING);   // entered by the claim
+    }
+
+    /** Gives up the open claim after filling it failed (nothing is published) and leaves the sending role. */
+    void abandonAndLeave() {
+        abandonClaim();
+        connection.leave(CloseGate.SENDING);
+    }
+
+    /** Enters the sending role and publishes the batch ({@link #publish}); see {@link Connection#flush()}. */
+    boolean enterAndPublish() {
+        connection.enter(CloseGate.SENDING);
+        try {
+            return publish();
+        } catch (final StaleRegionException e) {
+            throw health.peerGone();
+        } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
+            throw health.cut(e);
+        } finally {
+            connection.leave(CloseGate.SENDING);
+        }
+    }
+
+    /** Enters the sending role and answers {@link #roomOrAsk}; see {@link Connection#hasRoomOrAsk}. */
+    boolean enterForRoom(final int length, final boolean ask) {
+        connection.enter(CloseGate.SENDING);
+        try {
+            return roomOrAsk(length, ask);
+        } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
+            throw health.cut(e);
+        } finally {
+            connection.leave(CloseGate.SENDING);
+        }
+    }
+
+    // ------------------------------------------------------------------------------ the sending role
+
     /** @return the largest payload a record in the peer's ring may carry: half the ring, less the header */
     int maxMessage() {
         return peerCapacity / 2 - RECORD_HEADER_LENGTH;

@@ -1,23 +1,17 @@
 package org.softclan.vmmc.rpc;
 
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.BooleanSupplier;
 
 import net.openhft.chronicle.bytes.Bytes;
-import net.openhft.chronicle.bytes.BytesStore;
-import org.softclan.dsm.DsmException;
 import org.softclan.dsm.Endpoint;
 import org.softclan.tripwire.WaitStrategy;
 import org.softclan.vmmc.Connection;
 import org.softclan.vmmc.ConnectionContext;
-import org.softclan.vmmc.MessageHandler;
-import org.softclan.vmmc.PeerGoneException;
-import org.softclan.vmmc.SendTimeoutException;
 import org.softclan.vmmc.Vmmc;
 
 /**
@@ -130,254 +124,60 @@ public final class RpcClient implements AutoCloseable {
         }
     }
 
-    private final String service;
-    private final Connection connection;
-    private final WaitStrategy strategy;
-    private final WaitStrategy receiverStrategy;
-    private final PendingCalls<Pending> pending = new PendingCalls<>(PENDING_SLOTS, p -> p.id);
-    /** Asynchronous calls in flight: the background receiver completes them while no caller waits. */
-    private final AtomicInteger asyncInFlight = new AtomicInteger();
-    /** The id of the last call sent: guarded by {@link #sendLock}. */
-    private long lastCallId;
-    /** The earliest deadline of an asynchronous call in flight (nanoTime), or Long.MAX_VALUE: a hint, never late. */
-    private final AtomicLong nextDeadline = new AtomicLong(NO_DEADLINE);
-    /** When calls were last checked for their deadlines (nanoTime); racy, a hint. */
-    private volatile long lastSweep = System.nanoTime() - SWEEP_NANOS;
-    /** Answers handed to their calls so far; written by the holder of {@link #receiveLock} only. */
-    private volatile long answered;
-    private final ReentrantLock receiveLock = new ReentrantLock();
-    private final AtomicInteger callers = new AtomicInteger();
-    private final Object idle = new Object();
-    private final Thread receiver;
-    /** Encode buffer of requests: used under {@link #sendLock} only, by whichever thread holds it. */
-    private final Bytes<?> out = unchecked(Bytes.allocateElasticDirect());
-    /**
-     * A view of this client's receive ring, through which answers are decoded in place (no copy out of the
-     * ring), positioned on each answer's body: made on the first answer, used under {@link #receiveLock}
-     * only. It reads the ring's memory through a pointer store that owns none of it, so nothing is to be
-     * released when the client closes.
-     */
-    private Bytes<?> in;
-    /** The store {@link #in} views. */
-    private BytesStore<?, ?> inStore;
-    /**
-     * Held while a request is encoded and sent (which may wait for room in the server's ring) or a batch is
-     * published; the receiving side only ever tries it, and never waits for a sender.
-     */
-    private final ReentrantLock sendLock = new ReentrantLock();
-    /**
-     * When the oldest request sent by {@link #callAsyncBatched} and not yet published was written (nanoTime,
-     * never 0), or 0 while none waits: written under {@link #sendLock}, read by any thread as a hint.
-     */
-    private volatile long unpublishedSince;
-    /** Requests written and not yet published: guarded by {@link #sendLock}. */
-    private int unpublishedCount;
-    private final int batchLimit;
-    private final MessageHandler anyResponse = (buf, off, len) -> onResponse(buf, off, len, null);
-    /** 1 while a synchronous call outside the table ({@link #awaitOwn}) is in flight; for {@link #inFlight()}. */
-    private final AtomicInteger ownCalls = new AtomicInteger();
-    private volatile boolean closed;
-    private volatile RpcException failure;
+    /** A receiving thread checks deadlines at most this often (microseconds): {@link CallDeadlines}. */
+    static final long SWEEP_MICROS = 500;
+    /** How long the background receiver leaves batched requests unpublished, at most (microseconds). */
+    static final long UNPUBLISHED_MICROS = 1000;
+    /** Call records kept for reuse at most (beyond, a completed record is left to the collector). */
+    private static final int FREE_CALLS = 4096;
+    /** Calls in flight that take the pending table's fast path (more go to its overflow map). */
+    private static final int PENDING_SLOTS = 256;
 
+    final String service;
+    final Connection connection;
+    /** The calls in flight but a synchronous caller's own ({@link #ownCalls}), by id: {@link #track}, {@link #take}. */
+    final PendingCalls<PendingCall> pending = new PendingCalls<>(PENDING_SLOTS, p -> p.id);
+    /** Asynchronous calls in flight: the background receiver completes them while no caller waits. */
+    final AtomicInteger asyncInFlight = new AtomicInteger();
+    /**
+     * Held by the one thread that receives answers ({@link ResponseReceiver}): a caller in {@link #call}, a thread
+     * in {@link #poll} or {@link #receive}, or the background receiver. Only ever tried, never waited for.
+     */
+    final ReentrantLock receiveLock = new ReentrantLock();
+    /** Threads in {@link #call} and {@link #receive}: the background receiver idles while one of them receives. */
+    final AtomicInteger callers = new AtomicInteger();
+    /** The background receiver idles on this, and is notified when it may have to receive, or the client closes. */
+    final Object idle = new Object();
+    /** 1 while a synchronous call outside the table ({@link ResponseReceiver#awaitOwn}) is in flight; for {@link #inFlight()}. */
+    final AtomicInteger ownCalls = new AtomicInteger();
+    volatile boolean closed;
+    volatile RpcException failure;
     /**
      * Records of asynchronous calls with a callback, free for reuse: taken by senders, given back as each call
      * completes (a bounded array queue: neither allocates).
      */
-    final java.util.concurrent.ArrayBlockingQueue<Pending> freeCalls = new java.util.concurrent.ArrayBlockingQueue<>(FREE_CALLS);
-    /** Call records kept for reuse at most (beyond, a completed record is left to the collector). */
-    private static final int FREE_CALLS = 4096;
-
-    /** Calls in flight that take the pending table's fast path (more go to its overflow map). */
-    private static final int PENDING_SLOTS = 256;
-    /** {@link #nextDeadline} when no asynchronous call has a deadline. */
-    private static final long NO_DEADLINE = Long.MAX_VALUE;
-    /** The longest timeout kept (ns, about 73 years): deadlines stay comparable by subtraction. */
-    private static final long MAX_TIMEOUT_NANOS = Long.MAX_VALUE >> 2;
-    /** The earlier of two deadlines, by subtraction (nanoTime wraps), {@link #NO_DEADLINE} counting as none. */
-    private static final java.util.function.LongBinaryOperator EARLIER = (a, b) ->
-        a == NO_DEADLINE ? b : b == NO_DEADLINE ? a : b - a < 0 ? b : a;
-    /** A receiving thread checks deadlines at most this often (microseconds). */
-    private static final long SWEEP_MICROS = 500;
-    private static final long SWEEP_NANOS = TimeUnit.MICROSECONDS.toNanos(SWEEP_MICROS);
-
-    /**
-     * A call in flight: an asynchronous call's own record with its future, or a synchronous caller's record,
-     * reused by that thread for each of its calls on this client (no allocation per call: the outcome is kept
-     * in the record, not in a future). Whoever removes a call from the table of pending calls (or, for a call
-     * kept out of it, its own thread) completes it, exactly once.
-     */
-    private static final class Pending {
-        /** Written before the record enters the table, read by any thread looking a call up there. */
-        volatile long id;
-        RpcMethod<?, ?> method;
-        /** The asynchronous call's future, or {@code null} for a synchronous call. */
-        final CompletableFuture<Object> future;
-        final Thread caller;
-        /** A synchronous call's result or failure, valid once {@link #done}. */
-        Object result;
-        RpcException error;
-        volatile boolean done;
-        /** The client a synchronous call is on, while it is; {@code null} between calls. */
-        RpcClient client;
-        /** Whether a synchronous caller's record is in use by a call. Its thread only. */
-        boolean busy;
-        /** A synchronous caller's handler of answers while it receives its own (made once per record). */
-        MessageHandler ownHandler;
-        /** A synchronous caller's wait condition while another thread receives (made once per record). */
-        BooleanSupplier answeredOrArrived;
-        /** When an asynchronous call fails unanswered (nanoTime); unused for a synchronous one. */
-        long deadline;
-        /** The call's timeout (ns), for the message. */
-        long timeoutNanos;
-        /**
-         * Whether the calling thread holds the receive lock and receives this call's answer itself (the
-         * call is then not in the table of pending calls). Calling thread only.
-         */
-        boolean own;
-        /** Whether the request joins a batch published later ({@link RpcClient#callAsyncBatched}). */
-        boolean batched;
-        /**
-         * A pooled asynchronous call's callback ({@link RpcClient#callAsync(RpcMethod, Object, long, TimeUnit,
-         * RpcCallback)}), or {@code null}. Cleared as the call completes; the record then goes back to its
-         * client's pool.
-         */
-        RpcCallback<Object> callback;
-
-        Pending(final long id, final RpcMethod<?, ?> method, final CompletableFuture<Object> future,
-                final Thread caller) {
-            this.id = id;
-            this.method = method;
-            this.future = future;
-            this.caller = caller;
-        }
-
-        /** Makes a synchronous caller's record ready for its next call, on {@code c}. */
-        Pending reuse(final RpcClient c, final RpcMethod<?, ?> m) {
-            busy = true;
-            client = c;
-            id = 0;
-            method = m;
-            result = null;
-            error = null;
-            own = false;
-            done = false;
-            return this;
-        }
-
-        void complete(final Object r) {
-            if (future != null) {
-                future.complete(r);
-            } else if (callback != null) {
-                deliver(r, null);
-            } else {
-                result = r;
-                done = true;
-            }
-        }
-
-        void fail(final RpcException e) {
-            if (future != null) {
-                future.completeExceptionally(e);
-            } else if (callback != null) {
-                deliver(null, e);
-            } else {
-                error = e;
-                done = true;
-            }
-        }
-
-        /**
-         * Hands a pooled call's outcome to its callback, after giving the record back to the pool (a call the
-         * callback sends may reuse it). Whoever took the call out of the table of pending calls runs this,
-         * exactly once.
-         */
-        @SuppressWarnings("unchecked")
-        private void deliver(final Object r, final RpcException e) {
-            final RpcCallback<Object> cb = callback;
-            final RpcClient c = client;
-            callback = null;
-            method = null;
-            client = null;
-            c.freeCalls.offer(this);   // full: left to the collector
-            try {
-                cb.onComplete(r, e);
-            } catch (final Throwable t) {
-                final Thread me = Thread.currentThread();
-                try {
-                    me.getUncaughtExceptionHandler().uncaughtException(me, t);
-                } catch (final Throwable lost) {
-                    // the handler failed too: nothing more to tell it with; the receiving thread goes on
-                }
-            }
-        }
-
-        boolean isDone() {
-            return future != null ? future.isDone() : done;
-        }
-    }
-
-    /**
-     * Each thread's record of its synchronous calls, whichever client it calls (none kept alive between calls:
-     * {@link Pending#client} is cleared). A call made while the thread's record is in use (from a callback run
-     * during a call) gets a record of its own.
-     */
-    private static final ThreadLocal<Pending> SYNC_CALLS = ThreadLocal.withInitial(RpcClient::syncRecord);
-
-    private static Pending syncRecord() {
-        final Pending p = new Pending(0, null, null, Thread.currentThread());
-        p.ownHandler = (buf, off, len) -> p.client.onResponse(buf, off, len, p);
-        p.answeredOrArrived = () -> p.done || p.client.connection.hasMessage();
-        return p;
-    }
-
-    /** Counters in the endpoint's statistics file (vmmc stat): calls made and in flight are set by the publisher. */
-    private final org.softclan.dsm.stat.CounterGroup statistics;
-    /**
-     * Calls failed, by {@link RpcException.Kind} (ordinal): counted on the failure paths only, here (not in
-     * the statistics' counters, which are freed when the client closes while calls on it still fail), and
-     * copied into the counters by the publisher.
-     */
-    private final java.util.concurrent.atomic.AtomicLongArray failures =
-        new java.util.concurrent.atomic.AtomicLongArray(RpcException.Kind.values().length);
+    final ArrayBlockingQueue<PendingCall> freeCalls = new ArrayBlockingQueue<>(FREE_CALLS);
+    final CallDeadlines deadlines;
+    final RequestSender sender;
+    final ResponseReceiver responses;
+    private final ClientCounters counters;
+    /** The background receiver, or {@code null} if the context says none. */
+    private final BackgroundReceiver receiver;
 
     private RpcClient(final String service, final Connection connection, final Context ctx) {
         this.service = service;
         this.connection = connection;
-        this.strategy = ctx.strategy;
-        this.receiverStrategy = ctx.receiverStrategy;
-        this.batchLimit = ctx.batchLimit;
-        this.arrived = () -> connection.hasMessage() || failure != null || closed;
-        this.messageOrFailure = () -> connection.hasMessage() || failure != null;
-        this.receiverWake = () -> connection.hasMessage() || callers.get() > 0 && receiveLock.isLocked() || closed
-            || unpublishedSince != receiverSawUnpublished;
-
-        final String of = ", RPC client of '" + service + "', " + connection.name();
-        this.statistics = new org.softclan.dsm.stat.CounterGroup(connection.inbound().endpoint().stats());
-        final org.agrona.concurrent.status.AtomicCounter callsGauge = statistics.counter("calls made" + of,
-            org.softclan.dsm.stat.StatTypes.RPC_CALLS);
-        final org.agrona.concurrent.status.AtomicCounter inFlightGauge = statistics.counter("calls in flight" + of,
-            org.softclan.dsm.stat.StatTypes.RPC_IN_FLIGHT);
-        final org.agrona.concurrent.status.AtomicCounter[] failed =
-            new org.agrona.concurrent.status.AtomicCounter[RpcException.Kind.values().length];
-        for (final RpcException.Kind k : RpcException.Kind.values()) {
-            failed[k.ordinal()] = k == RpcException.Kind.TIMEOUT
-                ? statistics.counter("calls that got no answer in time" + of, org.softclan.dsm.stat.StatTypes.RPC_TIMEOUTS)
-                : statistics.counter("calls failed: " + k.name() + of, org.softclan.dsm.stat.StatTypes.RPC_FAILURES);
-        }
-        statistics.beforePublish(() -> {
-            callsGauge.setRelease(lastCallId);   // racy read of the senders' count: a publication behind at worst
-            inFlightGauge.setRelease(inFlight());
-            for (int k = 0; k < failed.length; k++) {
-                failed[k].setRelease(failures.get(k));
-            }
-        });
+        // each role takes what it needs of the client's, and of those made before it
+        this.deadlines = new CallDeadlines(this);
+        this.sender = new RequestSender(this, ctx.batchLimit, ctx.backgroundReceiver);
+        this.responses = new ResponseReceiver(this, ctx.strategy);
+        this.counters = new ClientCounters(service, connection, sender::lastCallId, this::inFlight);
         if (ctx.backgroundReceiver) {
-            this.receiver = new Thread(this::receiveLoop, "rpc-" + service + "-receive");
-            receiver.setDaemon(true);
+            this.receiver = new BackgroundReceiver(this, ctx.receiverStrategy);
             try {
                 receiver.start();
             } catch (final RuntimeException | Error noThread) {
-                statistics.close();   // connect closes the connection; nothing else of this client exists yet
+                counters.close();   // connect closes the connection; nothing else of this client exists yet
                 throw noThread;
             }
         } else {
@@ -439,35 +239,35 @@ public final class RpcClient implements AutoCloseable {
     public <Q, R> R call(final RpcMethod<Q, R> method, final Q argument, final long timeout, final TimeUnit unit) {
         callers.incrementAndGet();
         boolean locked = false;
-        Pending used = null;
-        Pending p = null;
+        PendingCall used = null;
+        PendingCall p = null;
         try {
             if (receiveLock.isHeldByCurrentThread()) {
-                throw nestedReceive("a synchronous call");
+                throw responses.nestedReceive("a synchronous call");
             }
             // holding the receive lock from before the send, this thread is the one that receives the
             // answer: the call needs no entry in the table of pending calls (see awaitOwn)
             locked = receiveLock.tryLock();
-            final Pending record = SYNC_CALLS.get();
-            used = record.busy ? syncRecord() : record;
+            final PendingCall record = PendingCall.SYNC_CALLS.get();
+            used = record.busy ? PendingCall.syncRecord() : record;
             used.reuse(this, method).own = locked;
-            p = send(used, argument, timeout, unit, false, locked);
+            p = sender.send(used, argument, timeout, unit, false, locked);
             if (!p.done) {
                 if (p.own) {
-                    awaitOwn(p, unit.toNanos(timeout));
+                    responses.awaitOwn(p, unit.toNanos(timeout));
                 } else {
-                    awaitAnswer(p, unit.toNanos(timeout));
+                    responses.awaitAnswer(p, unit.toNanos(timeout));
                 }
             }
             final RpcException e = p.error;
             final Object r = p.result;
             p.result = null;   // the record outlives the call: keep no result alive
             if (e != null) {
-                if (!p.own && p == SYNC_CALLS.get()) {
+                if (!p.own && p == PendingCall.SYNC_CALLS.get()) {
                     // the record was in the table, and this thread (expiring it) or a failed send took it out:
                     // a receiving thread may still hold it from a look-up, so it is not reused for a later call
                     // (whose id could take the same slot and be completed with this call's answer)
-                    SYNC_CALLS.set(syncRecord());
+                    PendingCall.SYNC_CALLS.set(PendingCall.syncRecord());
                 }
                 // a new exception: its stack is this caller's (the record's may be another thread's)
                 throw new RpcException(e.kind(), e.getMessage());
@@ -484,200 +284,9 @@ public final class RpcClient implements AutoCloseable {
                 used.client = null;
                 used.busy = false;
             }
-            if (callers.decrementAndGet() == 0 && asyncInFlight.get() > 0) {
-                synchronized (idle) {
-                    idle.notifyAll();
-                }
-            }
+            callerLeft();
         }
     }
-
-    /**
-     * Receives until this thread's own call is answered, fails or expires; answers to other threads'
-     * calls that arrive meanwhile are handed to them. The caller holds the receive lock, so no other
-     * thread can take this call's answer; the call is not in the table of pending calls (adding and
-     * removing it there would store a new object into a long-lived one on every call, which costs the
-     * collector's write barrier and background work). A late answer finds no call and is dropped.
-     */
-    private void awaitOwn(final Pending p, final long timeoutNanos) {
-        ownCalls.lazySet(1);
-        final long deadline = System.nanoTime() + timeoutNanos;
-        long lastCheck = deadline - timeoutNanos;
-        while (!p.done) {
-            final long now = System.nanoTime();
-            final RpcException down = failure;
-            if (down != null) {
-                failCall(p, down);
-                return;
-            }
-            if (now - deadline >= 0) {
-                failCall(p, timedOut(p, timeoutNanos));
-                return;
-            }
-            strategy.await(messageOrFailure, connection.unit().events(),
-                Math.min(deadline - now, Math.min(TimeUnit.MILLISECONDS.toNanos(10), untilNextDeadline(now))));
-            receiveNow(p.ownHandler);
-            if (!p.done && System.nanoTime() - lastCheck > LIVENESS_NANOS) {
-                lastCheck = System.nanoTime();
-                checkServer();
-            }
-        }
-    }
-
-    /**
-     * Waits until the call is answered or expires. A synchronous caller keeps its own deadline (no
-     * deadline in the table), counted from when its request was sent: the clock is first read while the
-     * request is on its way, not before.
-     */
-    private void awaitAnswer(final Pending p, final long timeoutNanos) {
-        final BooleanSupplier answered = p.answeredOrArrived;
-        final long deadline = System.nanoTime() + timeoutNanos;
-        int idleSpins = 0;
-        long lastCheck = deadline - timeoutNanos;
-        while (!p.done) {
-            final long now = System.nanoTime();
-            if (now - deadline >= 0) {
-                expire(p, timeoutNanos);
-                continue;
-            }
-            if (receiveLock.tryLock()) {
-                try {
-                    // lead: receive until this call is answered, for others too
-                    strategy.await(answered, connection.unit().events(),
-                        Math.min(deadline - now, Math.min(TimeUnit.MILLISECONDS.toNanos(10), untilNextDeadline(now))));
-                    receiveNow();
-                    if (!p.done && System.nanoTime() - lastCheck > LIVENESS_NANOS) {
-                        lastCheck = System.nanoTime();
-                        checkServer();
-                    }
-                } finally {
-                    receiveLock.unlock();
-                }
-                idleSpins = 0;
-            } else if (++idleSpins < 1000) {
-                Thread.onSpinWait();
-            } else {
-                // the leader unparks this thread with its response
-                LockSupport.parkNanos(Math.min(deadline - now, 50_000));
-            }
-        }
-    }
-
-    /** Fails a call whose deadline passed, unless its answer was taken meanwhile. */
-    private void expire(final Pending p, final long timeoutNanos) {
-        if (take(p.id) != null) {
-            failCall(p, timedOut(p, timeoutNanos));
-        }
-    }
-
-    /**
-     * Fails the call {@code id} (its deadline passed), unless it was answered meanwhile. By id, read before
-     * its record's deadline: a pooled record may be completed and reused for a later call while a sweeper
-     * looks at it, and the later call's id is not this one.
-     */
-    private void expireId(final long id) {
-        final Pending p = take(id);
-        if (p != null) {
-            failCall(p, timedOut(p, p.timeoutNanos));
-        }
-    }
-
-    private RpcException timedOut(final Pending p, final long timeoutNanos) {
-        return new RpcException(RpcException.Kind.TIMEOUT, "call of " + p.method.name() + " on '" + service
-            + "' got no answer within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
-    }
-
-    /** Records a call as in flight. */
-    private void track(final Pending p) {
-        // the background receiver idles while no asynchronous call is in flight (or a thread receives, which
-        // notifies it when leaving): woken by the first call only
-        if (p.caller == null && asyncInFlight.incrementAndGet() == 1 && receiver != null && callers.get() == 0) {
-            synchronized (idle) {
-                idle.notifyAll();
-            }
-        }
-        pending.add(p.id, p);
-    }
-
-    /** @return the call with this id, no longer in flight, or {@code null} if it was answered or expired */
-    private Pending take(final long id) {
-        final Pending p = pending.remove(id);
-        if (p != null && p.caller == null) {
-            asyncInFlight.decrementAndGet();
-        }
-        return p;
-    }
-
-    private static final long LIVENESS_NANOS = TimeUnit.MILLISECONDS.toNanos(Connection.LIVENESS_SLICE_MS);
-
-    /** Fails every call in flight if the server closed or its process died. */
-    private void checkServer() {
-        try {
-            connection.checkPeer();
-        } catch (final PeerGoneException e) {
-            failAll(new RpcException(RpcException.Kind.SERVER_GONE, "server of '" + service + "' is gone: "
-                + e.getMessage()));
-        }
-    }
-
-    private void receiveNow() {
-        receiveNow(anyResponse);
-    }
-
-    private int receiveNow(final MessageHandler handler) {
-        return receiveNow(handler, 256);
-    }
-
-    private int receiveNow(final MessageHandler handler, final int limit) {
-        try {
-            final int n = connection.poll(handler, limit);
-            if (nextDeadline.get() != NO_DEADLINE) {   // no clock read on the call path unless a deadline waits
-                sweepExpired(System.nanoTime());
-            }
-            return n;
-        } catch (final PeerGoneException e) {
-            failAll(new RpcException(RpcException.Kind.SERVER_GONE, "server of '" + service + "' is gone: "
-                + e.getMessage()));
-        } catch (final org.softclan.dsm.ClosedException e) {
-            // close() on another thread: it has failed the calls in flight before closing the connection
-        }
-        return 0;
-    }
-
-    /**
-     * Fails the asynchronous calls whose deadline passed (unless answered meanwhile), at most every
-     * {@value #SWEEP_MICROS} us and only when a deadline may have passed. Any thread; no allocation.
-     */
-    private void sweepExpired(final long now) {
-        final long next = nextDeadline.get();
-        if (next == NO_DEADLINE || now - next < 0 || now - lastSweep < SWEEP_NANOS) {
-            return;
-        }
-        lastSweep = now;
-        // recomputed from the calls left; an add meanwhile lowers it again. getAndSet, not set: reading the
-        // adders' last value orders their entries in the table before this sweep's look at it
-        nextDeadline.getAndSet(NO_DEADLINE);
-        pending.forEach(sweeper);
-    }
-
-    /** {@return ns from {@code now} to just past the earliest deadline of an asynchronous call; Long.MAX_VALUE if none} */
-    private long untilNextDeadline(final long now) {
-        final long next = nextDeadline.get();
-        return next == NO_DEADLINE ? Long.MAX_VALUE : Math.max(0, next - now) + 1;
-    }
-
-    private final java.util.function.Consumer<Pending> sweeper = p -> {
-        final long id = p.id;   // first: see expireId
-        if (p.caller != null || p.timeoutNanos == 0) {
-            return;   // a synchronous caller keeps its own deadline
-        }
-        final long deadline = p.deadline;
-        if (System.nanoTime() - deadline >= 0) {
-            expireId(id);
-        } else {
-            nextDeadline.accumulateAndGet(deadline, EARLIER);
-        }
-    };
 
     /**
      * Sends a call and returns without waiting for the answer: it waits only while the server's ring has
@@ -736,48 +345,7 @@ public final class RpcClient implements AutoCloseable {
      *         the server gone (the calls in flight have failed then, with {@link RpcException.Kind#SERVER_GONE})
      */
     public boolean flush() {
-        if (unpublishedSince == 0) {
-            return false;
-        }
-        sendLock.lock();
-        try {
-            return flushLocked();
-        } finally {
-            sendLock.unlock();
-        }
-    }
-
-    /**
-     * Publishes the batch if no thread is sending: for the receiving side, which must never wait for a sender
-     * (one waiting for room in the server's ring waits for this side to drain answers). A sender publishes the
-     * batch itself with its own request, or when it finds no room.
-     */
-    private void tryFlush() {
-        if (unpublishedSince != 0 && sendLock.tryLock()) {
-            try {
-                flushLocked();
-            } finally {
-                sendLock.unlock();
-            }
-        }
-    }
-
-    private boolean flushLocked() {
-        if (unpublishedSince == 0 || closed) {
-            return false;
-        }
-        unpublishedSince = 0;
-        unpublishedCount = 0;
-        try {
-            return connection.flush();
-        } catch (final PeerGoneException e) {
-            failAll(new RpcException(RpcException.Kind.SERVER_GONE, "server of '" + service + "' is gone: "
-                + e.getMessage()));
-        } catch (final DsmException e) {
-            failAll(new RpcException(RpcException.Kind.SERVER_GONE, "client of '" + service + "': the requests"
-                + " could not be published: " + e.getMessage()));
-        }
-        return false;
+        return sender.flush();
     }
 
     /**
@@ -822,9 +390,9 @@ public final class RpcClient implements AutoCloseable {
     private <Q, R> void callPooled(final RpcMethod<Q, R> method, final Q argument, final long timeout,
                                    final TimeUnit unit, final RpcCallback<? super R> callback, final boolean batched) {
         java.util.Objects.requireNonNull(callback, "callback");
-        Pending p = freeCalls.poll();
+        PendingCall p = freeCalls.poll();
         if (p == null) {
-            p = new Pending(0, null, null, null);
+            p = new PendingCall(0, null, null, null);
         }
         p.id = 0;
         p.method = method;
@@ -833,27 +401,16 @@ public final class RpcClient implements AutoCloseable {
         p.batched = batched;
         p.own = false;
         p.timeoutNanos = 0;
-        send(p, argument, timeout, unit, true, false);   // p may be completed, and reused, by now
+        sender.send(p, argument, timeout, unit, true, false);   // p may be completed, and reused, by now
     }
-
-    /** How long the background receiver leaves batched requests unpublished, at most (microseconds). */
-    static final long UNPUBLISHED_MICROS = 1000;
-    private static final long UNPUBLISHED_NANOS = TimeUnit.MICROSECONDS.toNanos(UNPUBLISHED_MICROS);
-    /** What wakes the background receiver: an answer, a thread that receives for itself, or a close. */
-    private final BooleanSupplier receiverWake;
-    /**
-     * {@link #unpublishedSince} as the background receiver saw it before its wait (its thread's alone): a batch
-     * begun or published meanwhile ends the wait, so the next one is bounded by the batch's age.
-     */
-    private long receiverSawUnpublished;
 
     private <Q, R> CompletableFuture<R> callAsync(final RpcMethod<Q, R> method, final Q argument, final long timeout,
                                                   final TimeUnit unit, final boolean batched) {
-        final Pending call = new Pending(0, method, new CompletableFuture<>(), null);
+        final PendingCall call = new PendingCall(0, method, new CompletableFuture<>(), null);
         call.batched = batched;
         @SuppressWarnings("unchecked")
-        final CompletableFuture<R> f = (CompletableFuture<R>) (CompletableFuture<?>) send(call, argument, timeout,
-            unit, true, false).future;
+        final CompletableFuture<R> f = (CompletableFuture<R>) (CompletableFuture<?>) sender.send(call, argument,
+            timeout, unit, true, false).future;
         return f;
     }
 
@@ -870,21 +427,7 @@ public final class RpcClient implements AutoCloseable {
      *                                  dependent action)
      */
     public int poll(final int limit) {
-        checkLimit(limit);
-        if (receiveLock.isHeldByCurrentThread()) {
-            throw nestedReceive("poll");
-        }
-        tryFlush();   // the answers awaited may be to requests not yet published
-        if (!receiveLock.tryLock()) {
-            return 0;
-        }
-        try {
-            return receiveNow(anyResponse, limit);
-        } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
-            throw regionCut(e);
-        } finally {
-            receiveLock.unlock();
-        }
+        return responses.poll(limit);
     }
 
     /**
@@ -908,379 +451,46 @@ public final class RpcClient implements AutoCloseable {
      *                                  dependent action)
      */
     public int receive(final int limit, final long timeout, final TimeUnit unit) {
-        checkLimit(limit);
-        if (receiveLock.isHeldByCurrentThread()) {
-            throw nestedReceive("receive");
-        }
-        callers.incrementAndGet();
-        try {
-            final long before = answered;
-            final long deadline = System.nanoTime() + unit.toNanos(timeout);
-            long lastCheck = System.nanoTime();
-            int idleSpins = 0;
-            while (true) {
-                final RpcException down = failure;
-                if (down != null || closed) {
-                    throw down != null ? new RpcException(down.kind(), down.getMessage())
-                        : new RpcException(RpcException.Kind.SERVER_GONE, "client of '" + service + "' is closed");
-                }
-                // the answers awaited may be to requests not yet published (this thread's or another's)
-                tryFlush();
-                if (receiveLock.tryLock()) {
-                    try {
-                        final int n = receiveNow(anyResponse, limit);
-                        if (n > 0) {
-                            return n;
-                        }
-                        if (answered != before || asyncInFlight.get() == 0) {
-                            return 0;   // another thread took the answers, or nothing is awaited: look again
-                        }
-                        final long now = System.nanoTime();
-                        if (now - deadline >= 0) {
-                            return 0;
-                        }
-                        if (now - lastCheck > LIVENESS_NANOS) {
-                            lastCheck = now;
-                            checkServer();
-                            continue;
-                        }
-                        // woken by an answer, or by the earliest deadline of an asynchronous call (to fail it)
-                        strategy.await(arrived, connection.unit().events(), Math.min(deadline - now,
-                            Math.min(TimeUnit.MILLISECONDS.toNanos(10), untilNextDeadline(now))));
-                    } finally {
-                        receiveLock.unlock();
-                    }
-                    idleSpins = 0;
-                } else if (System.nanoTime() - deadline >= 0) {
-                    return 0;
-                } else if (++idleSpins < 1000) {
-                    Thread.onSpinWait();   // another thread receives, and completes the calls
-                } else {
-                    LockSupport.parkNanos(50_000);
-                }
-            }
-        } catch (final InternalError | org.softclan.dsm.RegionTruncatedException e) {
-            throw regionCut(e);
-        } finally {
-            if (callers.decrementAndGet() == 0 && asyncInFlight.get() > 0) {
-                synchronized (idle) {
-                    idle.notifyAll();
-                }
-            }
-        }
+        return responses.receive(limit, timeout, unit);
     }
 
-    /** Whether a synchronous caller receiving its own answer should look: a message arrived, or the client failed. */
-    private final BooleanSupplier messageOrFailure;
-    /** Whether a thread in {@link #receive} should look: an answer arrived, or the client failed or closed. */
-    private final BooleanSupplier arrived;
-
-    /**
-     * {@return the error for {@code what} made while this thread receives answers: from a future's dependent
-     * action, which runs inside the receive; a nested receive would take the ring's records from under the
-     * outer one}
-     */
-    private IllegalStateException nestedReceive(final String what) {
-        return new IllegalStateException("client of '" + service + "': " + what + " from code that runs while this"
-            + " thread receives answers (a future's dependent action completed by call, poll or receive); send with"
-            + " callAsync there, or complete the work on another thread");
+    /** Records a call as in flight. */
+    void track(final PendingCall p) {
+        // the background receiver idles while no asynchronous call is in flight (or a thread receives, which
+        // notifies it when leaving): woken by the first call only
+        if (p.caller == null && asyncInFlight.incrementAndGet() == 1 && receiver != null && callers.get() == 0) {
+            synchronized (idle) {
+                idle.notifyAll();
+            }
+        }
+        pending.add(p.id, p);
     }
 
-    private static void checkLimit(final int limit) {
-        if (limit < 1) {
-            throw new IllegalArgumentException("limit " + limit + ": handle at least 1 answer");
+    /** @return the call with this id, no longer in flight, or {@code null} if it was answered or expired */
+    PendingCall take(final long id) {
+        final PendingCall p = pending.remove(id);
+        if (p != null && p.caller == null) {
+            asyncInFlight.decrementAndGet();
         }
+        return p;
     }
 
     /**
-     * Encodes and sends a call. {@code timed}: the call carries its deadline, and a receiving thread fails
-     * it once that passed (for asynchronous calls; a synchronous caller watches its own deadline). {@code own}: the caller holds
-     * the receive lock and will receive the answer itself, so the call is not entered in the table of
-     * pending calls, where whichever thread receives an answer finds its call; if the request cannot be
-     * placed in the ring at once, the call is entered after all and the lock given up before waiting
-     * for room (a thread waiting for room must not keep others from receiving: the server may be
-     * waiting for room in this end's ring). {@link Pending#own} says which happened.
-     *
-     * @param p the call's record (an asynchronous call's new one, or the synchronous caller's, reset): its
-     *          method set, its id given here
-     * @return {@code p}; completed already if the call could not be sent
+     * Notes that a thread in {@link #call} or {@link #receive} left: the last one wakes the background receiver
+     * if asynchronous calls are in flight (it idles while a thread receives).
      */
-    @SuppressWarnings("unchecked")
-    private <Q> Pending send(final Pending p, final Q argument, final long timeout, final TimeUnit unit,
-                             final boolean timed, final boolean own) {
-        final RpcMethod<Q, ?> method = (RpcMethod<Q, ?>) p.method;
-        p.own = own;
-        final RpcException down = failure;
-        if (closed || down != null) {
-            failCall(p, down != null ? down : new RpcException(RpcException.Kind.NOT_SENT,
-                "client of '" + service + "' is closed"));
-            return p;
-        }
-        sendLock.lock();
-        try {
-            final long id = ++lastCallId;
-            if (closed) {   // close() releases the buffer under this lock
-                failCall(p, new RpcException(RpcException.Kind.NOT_SENT, "client of '" + service + "' is closed"));
-                return p;
-            }
-            final Bytes<?> b = out;
-            b.clear();
-            RpcFrameDescriptor.writeRequestHeader(b, id, method.id());
-            try {
-                method.request().encode(argument, b);
-            } catch (final RuntimeException | Error e) {
-                if (p.callback != null) {
-                    // nothing sent, the call in no table and not completed: a pooled record goes back unused
-                    p.callback = null;
-                    p.method = null;
-                    p.client = null;
-                    freeCalls.offer(p);
-                }
-                throw e;
-            }
-            if (b.readRemaining() > connection.maxMessage()) {
-                failCall(p, new RpcException(RpcException.Kind.NOT_SENT, "call of " + method.name()
-                    + ": the request is " + b.readRemaining() + " bytes; at most " + connection.maxMessage() + " fit"));
-                return p;
-            }
-            if (timed) {   // before the call is in the table, where a sweeping thread reads them
-                p.timeoutNanos = Math.min(MAX_TIMEOUT_NANOS, Math.max(1, unit.toNanos(timeout)));
-                p.deadline = System.nanoTime() + p.timeoutNanos;
-            }
-            // the id after the deadline (a volatile store): a sweeper that reads a reused record's new id reads
-            // its new deadline too, never the last call's with the new id
-            p.id = id;
-            if (!own) {
-                track(p);
-            }
-            // after: a sweeper that reads this deadline finds the call in the table. Read first: with one timeout
-            // for every call, a later call's deadline is later, and no atomic update is needed (a sweeper that
-            // resets the hint after this read visits the table after it, and finds this call there)
-            final long earliest = timed ? nextDeadline.get() : NO_DEADLINE;
-            if (timed && (earliest == NO_DEADLINE || p.deadline - earliest < 0)) {
-                nextDeadline.accumulateAndGet(p.deadline, EARLIER);
-            }
-            sendLocked(p, b, timeout, unit);
-            return p;
-        } finally {
-            sendLock.unlock();
-        }
-    }
-
-    /** Sends an encoded request; on failure completes the call (or every call, if the server is gone). */
-    private void sendLocked(final Pending p, final Bytes<?> b, final long timeout, final TimeUnit unit) {
-        final long id = p.id;
-        final RpcMethod<?, ?> method = p.method;
-        boolean tracked = !p.own;
-        try {
-            if (p.batched && unpublishedCount + 1 < batchLimit
-                && connection.offerBatched(b, b.readPosition(), (int) b.readRemaining())) {
-                if (unpublishedCount++ == 0) {
-                    unpublishedSince = System.nanoTime() | 1;
-                    if (receiver != null) {
-                        // a background receiver blocked in a long wait takes this batch's age into its next one
-                        // (a load when nobody is blocked on this client's unit)
-                        connection.unit().events().wakeBlockedWaiters();
-                    }
-                }
-                return;   // published by flush, the next receive or send, a full batch, or a full ring
-            }
-            // whatever happens next publishes the batch: this request's commit, or a claim that found no room
-            unpublishedSince = 0;
-            unpublishedCount = 0;
-            if (p.own) {
-                if (connection.offer(b, b.readPosition(), (int) b.readRemaining())) {
-                    return;
-                }
-                // the ring is full: enter the call and let other threads receive while this one waits
-                track(p);
-                tracked = true;
-                p.own = false;
-                receiveLock.unlock();
-            }
-            if (receiveLock.isHeldByCurrentThread()) {
-                // sent from code that runs while this thread receives (a callback, a future's dependent action):
-                // waiting for room would keep this thread from draining the answers the server may be waiting
-                // to write before it reads further requests
-                if (!connection.offer(b, b.readPosition(), (int) b.readRemaining()) && take(id) != null) {
-                    failCall(p, new RpcException(RpcException.Kind.NOT_SENT, "call of " + method.name() + ": the server's"
-                        + " ring is full, and this thread receives answers (the call was made from a callback or a"
-                        + " future's dependent action), so it cannot wait for room; not sent"));
-                }
-                return;
-            }
-            connection.send(b, b.readPosition(), (int) b.readRemaining(), timeout, unit);
-        } catch (final SendTimeoutException e) {
-            if (!tracked || take(id) != null) {
-                failCall(p, new RpcException(RpcException.Kind.TIMEOUT, "call of " + method.name()
-                    + ": the server did not take requests for " + unit.toMillis(timeout) + " ms; not sent"));
-            }
-        } catch (final PeerGoneException e) {
-            failAll(new RpcException(RpcException.Kind.SERVER_GONE, "server of '" + service + "' is gone: "
-                + e.getMessage()));
-        } catch (final DsmException e) {
-            if (!tracked || take(id) != null) {
-                failCall(p, new RpcException(RpcException.Kind.NOT_SENT, "call of " + method.name()
-                    + ": " + e.getMessage()));
+    void callerLeft() {
+        if (callers.decrementAndGet() == 0 && asyncInFlight.get() > 0) {
+            synchronized (idle) {
+                idle.notifyAll();
             }
         }
     }
 
     /** @return {@code b}, usable by whichever thread holds the lock that guards it */
-    private static Bytes<?> unchecked(final Bytes<?> b) {
+    static Bytes<?> unchecked(final Bytes<?> b) {
         b.singleThreadedCheckDisabled(true);
         return b;
-    }
-
-    /**
-     * Completes asynchronous calls while no caller is waiting in {@link #call} (a caller receives for
-     * itself then; this thread stays off the connection so the server need not wake it).
-     */
-    private void receiveLoop() {
-        try {
-            receiveRounds();
-        } catch (final InternalError | org.softclan.dsm.DsmException e) {
-            // a region of this client cut from outside (or closed under the wait): the calls in flight fail
-            if (!closed) {
-                failAll(new RpcException(RpcException.Kind.SERVER_GONE, "client of '" + service + "' stopped: " + e));
-            }
-        }
-    }
-
-    private void receiveRounds() {
-        while (!closed && failure == null) {
-            final long since = unpublishedSince;
-            if (since != 0 && System.nanoTime() - since >= UNPUBLISHED_NANOS) {
-                tryFlush();   // batched requests nobody published: their answers would never come
-            }
-            // idle while another thread receives, or nothing is awaited; a caller that waits for room to send
-            // (holding no lock) leaves the receiving, and the deadlines, to this thread
-            if (callers.get() > 0 && receiveLock.isLocked() || asyncInFlight.get() == 0) {
-                synchronized (idle) {
-                    try {
-                        idle.wait(unpublishedSince != 0 ? 1 : 10);
-                    } catch (final InterruptedException e) {
-                        return;
-                    }
-                }
-                continue;
-            }
-            final long now = System.nanoTime();
-            final long saw = unpublishedSince;
-            receiverSawUnpublished = saw;
-            receiverStrategy.await(receiverWake, connection.unit().events(), Math.min(untilNextDeadline(now),
-                saw != 0 ? UNPUBLISHED_NANOS : TimeUnit.MILLISECONDS.toNanos(Connection.LIVENESS_SLICE_MS)));
-            final boolean batchChanged = unpublishedSince != saw;
-            if (receiveLock.tryLock()) {
-                try {
-                    if (connection.hasMessage()) {
-                        receiveNow();
-                    } else {
-                        sweepExpired(System.nanoTime());
-                        if (callers.get() == 0 && !closed && !batchChanged) {
-                            connection.checkPeer();   // not on every batch's wake-up: after a wait that ran out
-                        }
-                    }
-                } catch (final PeerGoneException e) {
-                    failAll(new RpcException(RpcException.Kind.SERVER_GONE, "server of '" + service + "' is gone: "
-                        + e.getMessage()));
-                } catch (final RuntimeException e) {
-                    if (!closed) {
-                        failAll(new RpcException(RpcException.Kind.SERVER_GONE, "client of '" + service + "' stopped: "
-                            + e));
-                    }
-                } finally {
-                    receiveLock.unlock();
-                }
-            }
-        }
-    }
-
-    /**
-     * Completes the call an answer is for.
-     *
-     * @param own the call of the receiving thread that is not in the table, or {@code null}
-     */
-    private void onResponse(final BytesStore<?, ?> buf, final long off, final int len, final Pending own) {
-        if (len < RpcFrameDescriptor.HEADER_LENGTH) {
-            // the server wrote a frame no server writes: every call on this connection is in doubt
-            failAll(new RpcException(RpcException.Kind.SERVER_GONE, "service '" + service + "': the server broke the"
-                + " protocol: a response of " + len + " bytes is shorter than the " + RpcFrameDescriptor.HEADER_LENGTH
-                + "-byte frame header"));
-            return;
-        }
-        final long id = RpcFrameDescriptor.callId(buf, off);
-        final int status = RpcFrameDescriptor.status(buf, off);
-        // a second answer to the receiving thread's own call (a server that answers twice) finds it done
-        final Pending p = own != null && own.id == id ? own.done ? null : own : take(id);
-        if (p == null) {
-            return;   // timed out meanwhile
-        }
-        answered++;   // the receiving thread holds the receive lock: the only writer
-        final Thread caller = p.caller;   // read before the call completes (a pooled record is reused after)
-        Object result = null;
-        RpcException failed;
-        try {
-            // decoded in place: the ring's bytes, bounded by this answer (a codec reading past it fails the call)
-            final Bytes<?> in = answerView(buf);
-            in.readPositionRemaining(RpcFrameDescriptor.body(off), len - RpcFrameDescriptor.HEADER_LENGTH);
-            switch (status) {
-                case RpcFrameDescriptor.OK:
-                    result = p.method.response().decode(in);
-                    failed = null;
-                    break;
-                case RpcFrameDescriptor.ERROR: {
-                    final String type = in.readUtf8();
-                    final String message = in.readUtf8();
-                    failed = new RpcException(RpcException.Kind.REMOTE_ERROR, "call of "
-                        + p.method.name() + " on '" + service + "' failed in the handler: " + type + ": " + message);
-                    break;
-                }
-                case RpcFrameDescriptor.NO_METHOD:
-                    failed = new RpcException(RpcException.Kind.NO_SUCH_METHOD, in.readUtf8());
-                    break;
-                default:
-                    // a status no server writes: this call's answer is garbage (the others may be fine)
-                    failed = new RpcException(RpcException.Kind.REMOTE_ERROR, "call of "
-                        + p.method.name() + " on '" + service + "': the server broke the protocol: response status "
-                        + status + " is none of OK (" + RpcFrameDescriptor.OK + "), ERROR (" + RpcFrameDescriptor.ERROR
-                        + ") and NO_METHOD (" + RpcFrameDescriptor.NO_METHOD + ")");
-            }
-        } catch (final RuntimeException | OutOfMemoryError | StackOverflowError e) {
-            // a response no codec could decode (garbage from the server, or a codec's fault) fails its call,
-            // never the receiving thread, and never leaves the caller waiting
-            failed = new RpcException(RpcException.Kind.REMOTE_ERROR, "call of "
-                + p.method.name() + ": the response could not be decoded: " + e);
-        } catch (final Error e) {
-            // any other error (a fault of the ring cut from outside, reported as an InternalError) goes on up,
-            // and fails the client there; the call taken from the table fails now, or its caller would wait
-            // for an answer nobody will hand it
-            failCall(p, new RpcException(RpcException.Kind.SERVER_GONE, "call of " + p.method.name()
-                + ": the response could not be read: " + e));
-            if (caller != null && caller != Thread.currentThread()) {
-                LockSupport.unpark(caller);
-            }
-            throw e;
-        }
-        // completed outside the decoding's handlers: a completion (a callback, a future's dependent action) that
-        // fails is never taken for a decoding failure, and the call is completed exactly once
-        if (failed == null) {
-            p.complete(result);
-        } else {
-            failCall(p, failed);
-        }
-        if (caller != null && caller != Thread.currentThread()) {
-            LockSupport.unpark(caller);
-        }
-    }
-
-    /** {@return the view of {@code ring} answers are decoded through, made once} */
-    private Bytes<?> answerView(final BytesStore<?, ?> ring) {
-        if (ring != inStore) {
-            in = unchecked(ring.bytesForRead());
-            inStore = ring;
-        }
-        return in;
     }
 
     /**
@@ -1288,7 +498,7 @@ public final class RpcClient implements AutoCloseable {
      * {@link InternalError}): every call in flight fails, and so does this one, as the server being gone.
      * Any other error is rethrown.
      */
-    private RpcException regionCut(final Throwable e) {
+    RpcException regionCut(final Throwable e) {
         final org.softclan.dsm.RegionTruncatedException t = e instanceof org.softclan.dsm.RegionTruncatedException r ? r
             : org.softclan.dsm.RegionFaults.explain((InternalError) e);
         if (t == null) {
@@ -1302,14 +512,14 @@ public final class RpcClient implements AutoCloseable {
     }
 
     /** Fails a call and counts it by the failure's kind (an atomic add: any thread, failure paths only). */
-    private void failCall(final Pending p, final RpcException e) {
-        failures.incrementAndGet(e.kind().ordinal());
+    void failCall(final PendingCall p, final RpcException e) {
+        counters.failed(e.kind());
         p.fail(e);
     }
 
-    private void failAll(final RpcException e) {
+    void failAll(final RpcException e) {
         failure = e;
-        for (final Pending p : pending.drain()) {
+        for (final PendingCall p : pending.drain()) {
             if (p.caller == null) {
                 asyncInFlight.decrementAndGet();
             }
@@ -1363,13 +573,8 @@ public final class RpcClient implements AutoCloseable {
         }
         failAll(new RpcException(RpcException.Kind.SERVER_GONE, "client of '" + service + "' closed"));
         awaitCallersGone();
-        statistics.close();   // once, also when closes race
+        counters.close();   // once, also when closes race
         connection.close();
-        sendLock.lock();
-        try {
-            out.releaseLast();
-        } finally {
-            sendLock.unlock();
-        }
+        sender.release();
     }
 }

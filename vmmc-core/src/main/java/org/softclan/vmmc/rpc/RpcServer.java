@@ -1,26 +1,19 @@
 package org.softclan.vmmc.rpc;
 
 import java.util.Arrays;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.bytes.BytesStore;
 import org.softclan.dsm.DsmException;
 import org.softclan.dsm.Endpoint;
-import org.softclan.tripwire.EventHandler;
 import org.softclan.tripwire.TripwireUnit;
 import org.softclan.tripwire.WaitStrategy;
 import org.softclan.vmmc.Connection;
 import org.softclan.vmmc.ConnectionContext;
 import org.softclan.vmmc.Listener;
-import org.softclan.vmmc.MessageHandler;
-import org.softclan.vmmc.PeerGoneException;
 import org.softclan.vmmc.PeerProtocolException;
 import org.softclan.vmmc.Vmmc;
 
@@ -97,64 +90,23 @@ public final class RpcServer implements AutoCloseable {
     }
 
     private final Endpoint endpoint;
-    private final String service;
-    private final Context ctx;
+    final String service;
+    final Context ctx;
     /** Handlers by method id, replaced whole on each registration. */
     private volatile HandlerTable handlers = HandlerTable.EMPTY;
     /** Connected clients: a copy-on-write array, read by the poller without locking. */
-    private volatile ServedClient[] clients = new ServedClient[0];
+    volatile ServedClient[] clients = new ServedClient[0];
     private TripwireUnit unit;
     private Listener listener;
-    private ExecutorService workers;
+    /** The worker threads that run the handlers, or {@code null}: they run on the polling thread. */
+    private HandlerWorkers workers;
     private Thread acceptor;
     private Thread poller;
-    private volatile boolean running;
+    volatile boolean running;
     /** Set when the listen region or its queue was cut from outside: the accept loop ends. */
     private volatile org.softclan.dsm.RegionTruncatedException acceptLost;
-    /** Encode buffer per worker thread (handlers on workers). */
-    private final ThreadLocal<Bytes<?>> out = ThreadLocal.withInitial(Bytes::allocateElasticDirect);
-    /**
-     * Requests waiting for a worker, at most: beyond, the polling thread runs the handler itself (back-pressure on
-     * the clients, and no request dropped).
-     */
-    private static final int WORK_QUEUE = 1024;
-    /** A request kept by a task above this many bytes gets a fresh buffer afterwards (none stays that large). */
-    private static final int TASK_BUFFER_KEPT = 64 << 10;
-    /** Worker tasks not in use: taken by the poller, given back by the worker that ran them (no allocation). */
-    private ArrayBlockingQueue<Task> freeTasks;
-
-    /** A request handed to a worker; reused, with its buffer, for request after request. */
-    private final class Task implements Runnable {
-        private Bytes<?> in = request();
-        private ServedClient client;
-        private long callId;
-        private int methodId;
-
-        private Bytes<?> request() {
-            final Bytes<?> b = Bytes.allocateElasticOnHeap(256);
-            b.singleThreadedCheckDisabled(true);   // written by the poller, then read by a worker, in turn
-            return b;
-        }
-
-        @Override
-        public void run() {
-            try {
-                RpcServer.this.run(client, callId, methodId, in, out.get());
-            } catch (final RuntimeException e) {
-                // a fault on the client's region (cut from outside): the poller drops that client
-            } catch (final InternalError e) {
-                org.softclan.dsm.RegionFaults.explain(e);   // the same, raw; drains a fault held back
-            } finally {
-                client = null;
-                if (in.realCapacity() > TASK_BUFFER_KEPT) {
-                    in = request();
-                }
-                freeTasks.offer(this);
-            }
-        }
-    }
     /** Encode buffer of the polling thread (handlers inline; their requests are decoded in place): used by it only. */
-    private Bytes<?> pollOut;
+    Bytes<?> pollOut;
 
     /** Requests dispatched (the polling thread's; read racily by the statistics publisher). */
     private long requests;
@@ -193,16 +145,6 @@ public final class RpcServer implements AutoCloseable {
 
     /** Clients the poller watches directly instead of through their events. */
     static final int DIRECT_POLL_LIMIT = 8;
-    /**
-     * Requests read per poll of a client's ring: the answers of handlers on the polling thread are published
-     * after each poll, so at most this many wait for their publish (as many as a client batches by default).
-     */
-    private static final int POLL_BATCH = 16;
-    /** Polls of one client's ring ({@link #POLL_BATCH} requests each) before the poller turns to the others. */
-    private static final int SERVE_ROUNDS = 256;
-    /** Set by the poller when a client still had requests after {@link #SERVE_ROUNDS} polls (poller thread only). */
-    private boolean backlog;
-    private static final long SWEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private RpcServer(final Endpoint endpoint, final String service, final Context ctx) {
         this.endpoint = endpoint;
@@ -300,23 +242,13 @@ public final class RpcServer implements AutoCloseable {
             throw e;
         }
         unit = opened;
-        // a bounded array queue and reused tasks: handing a request to a worker allocates nothing
-        freeTasks = new ArrayBlockingQueue<>(WORK_QUEUE + Math.max(1, ctx.workers) + 1);
-        workers = ctx.workers > 0 ? new ThreadPoolExecutor(ctx.workers, ctx.workers, 0, TimeUnit.MILLISECONDS,
-            new ArrayBlockingQueue<>(WORK_QUEUE), r -> {
-                final Thread t = new Thread(r, "rpc-" + service + "-worker");
-                t.setDaemon(true);
-                // a fault on a client's cut region delivered late, in the pool's own code, ends that worker
-                // thread (the pool starts another): not a failure of the server worth a stack trace
-                t.setUncaughtExceptionHandler((thread, e) -> uncaught(thread, e, true));
-                return t;
-            }, new ThreadPoolExecutor.CallerRunsPolicy()) : null;
+        workers = ctx.workers > 0 ? new HandlerWorkers(this, ctx.workers) : null;
         running = true;
         acceptor = new Thread(this::acceptLoop, "rpc-" + service + "-accept");
         acceptor.setDaemon(true);
         acceptor.setUncaughtExceptionHandler((thread, e) -> uncaught(thread, e, !running));
         acceptor.start();
-        poller = new Thread(this::pollLoop, "rpc-" + service + "-poll");
+        poller = new Thread(new RequestPoller(this, unit, workers)::pollLoop, "rpc-" + service + "-poll");
         poller.setDaemon(true);
         poller.setUncaughtExceptionHandler((thread, e) -> uncaught(thread, e, !running));
         poller.start();
@@ -331,7 +263,7 @@ public final class RpcServer implements AutoCloseable {
      *
      * @param harmless whether the thread's end costs nothing (a pool worker, or the server is stopping)
      */
-    private static void uncaught(final Thread thread, final Throwable e, final boolean harmless) {
+    static void uncaught(final Thread thread, final Throwable e, final boolean harmless) {
         if (!harmless || !(e instanceof InternalError ie && org.softclan.dsm.RegionFaults.explain(ie) != null)) {
             System.err.print("Exception in thread \"" + thread.getName() + "\" ");
             e.printStackTrace();
@@ -392,255 +324,6 @@ public final class RpcServer implements AutoCloseable {
         }
     }
 
-    private void pollLoop() {
-        final long[] ready = new long[64];
-        try {
-            while (running) {
-                try {
-                    pollRounds(ready);
-                } catch (final InternalError lateFault) {
-                    // a fault on a client's region cut from outside, reported at the loop's safepoint (outside
-                    // the per-round catch): the client is dropped when it is served next; go on serving
-                    queueFault(lateFault);   // (explaining it drains another one held back)
-                }
-            }
-        } finally {
-            try {
-                pollOut.releaseLast();
-            } catch (final InternalError lateFault) {
-                // a client's cut region's fault delivered as the poller ends: the buffer is released or lost
-            } finally {
-                unit.events().release();   // held since start: unmapped now if closed meanwhile
-            }
-        }
-    }
-
-    private void pollRounds(final long[] ready) {
-        // the first round sweeps: this method is entered anew after a fault the JVM delivered late
-        long lastSweep = System.nanoTime() - SWEEP_NANOS - 1;
-        long seenOverflow = 0;
-        int rounds = 0;
-        boolean idle = true;
-        boolean faulted = false;
-        while (running) {
-            // the clock is read every CLOCK_ROUNDS rounds and after an idle one, not once per request; a
-            // round after one that failed sweeps (serves and checks every client before looking for work)
-            boolean sweep = faulted;
-            faulted = false;
-            if (idle || (++rounds & (CLOCK_ROUNDS - 1)) == 0) {
-                final long now = System.nanoTime();
-                if (now - lastSweep > SWEEP_NANOS) {
-                    sweep = true;
-                    lastSweep = now;
-                }
-            }
-            try {
-                idle = !pollOnce(ready, sweep, seenOverflow);
-            } catch (final Throwable e) {
-                // nothing one client does may stop the server: a bad connection is dropped in serve(); what
-                // escapes it (an error of the server's own regions) is retried on the next round, and a
-                // fault of the server's own event queue makes the poller go on without it
-                queueFault(e);
-                idle = false;
-                faulted = true;
-            }
-            if (!queueBroken) {
-                seenOverflow = unit.events().overflowCount();
-            }
-        }
-    }
-
-    /** Poll rounds between reads of the clock for the sweep (a power of two). */
-    private static final int CLOCK_ROUNDS = 64;
-
-    /**
-     * One round: wait for work (not when a sweep is due), then serve. With few clients the poller
-     * watches their rings directly (a request is seen as soon as its write pointer lands, before its
-     * event is even posted) and drains the events after serving, only to keep the queue empty; with
-     * many, it serves the connections whose events arrived. After an overflow, and every 100 ms, it
-     * sweeps every connection (checks that its client is alive).
-     *
-     * @return whether there was work (false: the wait timed out)
-     */
-    private boolean pollOnce(final long[] ready, final boolean sweepDue, final long seenOverflow) {
-        final ServedClient[] all = clients;
-        if (queueBroken) {
-            return pollWithoutQueue(all, sweepDue);
-        }
-        if (backlog) {
-            // a client had more than SERVE_ROUNDS polls of requests last round: its ring may post no event
-            // again, so every client is served once more before the poller waits
-            backlog = false;
-            for (final ServedClient c : all) {
-                serve(c, sweepDue);
-            }
-            drainEvents(ready);
-            return true;
-        }
-        final boolean direct = all.length <= DIRECT_POLL_LIMIT;
-        final boolean work;
-        if (direct) {
-            if (sweepDue) {
-                // serve (and check) every client before looking for work: a client whose ring was cut
-                // from outside is dropped here, where the look for work would only fault on it again
-                for (final ServedClient c : all) {
-                    serve(c, true);
-                }
-                drainEvents(ready);
-                return anyWork();
-            }
-            work = ctx.strategy.await(anyWork, unit.events(), SWEEP_NANOS);
-            // serve first: the events only keep the queue from filling, so they are drained after
-            final boolean sweep = unit.events().overflowCount() != seenOverflow;
-            for (final ServedClient c : all) {
-                serve(c, sweep);
-            }
-            drainEvents(ready);
-            return work;
-        }
-        work = sweepDue ? unit.events().hasEvent()
-            : unit.events().await(ctx.strategy, SWEEP_NANOS, TimeUnit.NANOSECONDS);
-        drainEvents(ready);
-        final boolean sweep = sweepDue || unit.events().overflowCount() != seenOverflow;
-        if (sweep || readyCount > ready.length) {
-            for (final ServedClient c : all) {
-                serve(c, sweep);
-            }
-            return work;
-        }
-        for (int i = 0; i < readyCount; i++) {
-            final ServedClient c = find(ready[i], all);
-            if (c != null) {
-                serve(c, false);
-            }
-        }
-        return work;
-    }
-
-    /**
-     * Set once the server's own event queue faults (its file was cut from outside): from then on the
-     * poller serves every client by looking at their rings, pausing briefly when none had work, so the
-     * clients keep being served and their departures noticed without the queue.
-     */
-    private volatile boolean queueBroken;
-
-    /** Marks the event queue unusable if {@code e} is its fault (or any fault of a cut region). */
-    private void queueFault(final Throwable e) {
-        final org.softclan.dsm.RegionTruncatedException t = e instanceof org.softclan.dsm.RegionTruncatedException r ? r
-            : e instanceof InternalError ie ? org.softclan.dsm.RegionFaults.explain(ie) : null;
-        if (t != null && !unit.events().isIntact()) {
-            queueBroken = true;
-        }
-    }
-
-    private boolean pollWithoutQueue(final ServedClient[] all, final boolean sweepDue) {
-        boolean work = false;
-        for (final ServedClient c : all) {
-            work |= c.connection.hasMessage();
-        }
-        for (final ServedClient c : all) {
-            serve(c, sweepDue);
-        }
-        if (!work) {
-            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(200));
-        }
-        return work;
-    }
-
-    /** Polls every event queued; the connection ids they carry go into {@code ready} ({@link #readyCount} of them). */
-    private void drainEvents(final long[] ready) {
-        readyCount = 0;
-        readyIds = ready;
-        unit.events().poll(collect, Integer.MAX_VALUE);
-    }
-
-    private final BooleanSupplier anyWork = this::anyWork;
-    private final EventHandler collect = this::collect;
-    private long[] readyIds;
-    private int readyCount;
-
-    private boolean anyWork() {
-        if (!running || unit.events().hasEvent()) {
-            return true;
-        }
-        for (final ServedClient c : clients) {
-            // a client whose responses wait for room is served at the sweeps, not woken for by its requests
-            if (c.unsentSince == 0 && c.connection.hasMessage()) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private void collect(final long seq, final long id, final long cookie, final int region, final long off,
-                         final long len, final long value) {
-        if (readyCount < readyIds.length) {
-            readyIds[readyCount] = cookie;
-        }
-        readyCount++;
-    }
-
-    private static ServedClient find(final long id, final ServedClient[] all) {
-        for (final ServedClient c : all) {
-            if (c.connection.id() == id) {
-                return c;
-            }
-        }
-        return null;
-    }
-
-    private void serve(final ServedClient c, final boolean checkPeer) {
-        try {
-            final boolean sent;
-            if (workers == null) {
-                sent = c.flush();
-            } else {
-                synchronized (c) {
-                    sent = c.flush();
-                }
-            }
-            if (!sent) {
-                // its ring is still full of responses: read none of its requests until it makes room
-                if (System.nanoTime() - c.unsentSince > TimeUnit.MILLISECONDS.toNanos(ctx.responseTimeoutMillis)) {
-                    throw new PeerProtocolException("service '" + service + "', " + c.connection + ": the client"
-                        + " has read none of its responses for " + ctx.responseTimeoutMillis + " ms; dropped");
-                }
-                if (checkPeer) {
-                    c.connection.checkPeer();
-                }
-                return;
-            }
-            // what is there, up to SERVE_ROUNDS polls: a client that keeps its ring full (a hostile one, or
-            // one faster than its handlers) must not hold the poller from the others, nor from stop()
-            // the responses of handlers run here are published once per poll, a batch: one tripwire at the client
-            int round = 0;
-            try {
-                while (running && c.connection.poll(c.handler, POLL_BATCH) > 0) {
-                    if (workers == null) {
-                        c.connection.flush();
-                    }
-                    if (++round == SERVE_ROUNDS) {
-                        backlog = true;   // served again in the next round, before any wait for events
-                        break;
-                    }
-                }
-            } finally {
-                if (workers == null) {
-                    c.connection.flush();   // also what a handler that threw left batched
-                }
-            }
-            if (checkPeer) {
-                c.connection.checkPeer();
-            }
-        } catch (final PeerGoneException gone) {
-            drop(c);
-        } catch (final RuntimeException | InternalError e) {
-            // a broken request, a failed handler hand-off, or a fault reading a region cut short from
-            // outside: drop the client rather than the server
-            drop(c);
-        }
-    }
-
     private synchronized void add(final Connection connection) {
         final ServedClient c = new ServedClient(connection);
         c.handler = (buf, off, len) -> dispatch(c, buf, off, len);
@@ -649,7 +332,7 @@ public final class RpcServer implements AutoCloseable {
         clients = now;
     }
 
-    private synchronized void drop(final ServedClient c) {
+    synchronized void drop(final ServedClient c) {
         dropped++;
         final ServedClient[] now = Arrays.stream(clients).filter(x -> x != c).toArray(ServedClient[]::new);
         clients = now;
@@ -673,21 +356,12 @@ public final class RpcServer implements AutoCloseable {
             // the view stops a codec at the record's end)
             run(client, callId, methodId, client.request(buf, body, bodyLength), pollOut);
         } else {
-            Task t = freeTasks.poll();
-            if (t == null) {
-                t = new Task();   // only until the pool holds as many as can be queued and running
-            }
-            t.in.clear();
-            t.in.write(buf, body, bodyLength);
-            t.client = client;
-            t.callId = callId;
-            t.methodId = methodId;
-            workers.execute(t);   // a full queue: this thread runs it (CallerRunsPolicy)
+            workers.hand(client, buf, body, bodyLength, callId, methodId);
         }
     }
 
     @SuppressWarnings("unchecked")
-    private void run(final ServedClient client, final long callId, final int methodId, final Bytes<?> in, final Bytes<?> b) {
+    void run(final ServedClient client, final long callId, final int methodId, final Bytes<?> in, final Bytes<?> b) {
         final Connection c = client.connection;
         b.clear();
         final HandlerTable.Handler<Object, Object> h = (HandlerTable.Handler<Object, Object>) handlers.get(methodId);
@@ -753,11 +427,6 @@ public final class RpcServer implements AutoCloseable {
         }
         if (workers != null) {
             workers.shutdown();
-            try {
-                workers.awaitTermination(5, TimeUnit.SECONDS);
-            } catch (final InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
         }
         for (final ServedClient c : clients) {
             c.connection.close();

@@ -5,19 +5,16 @@ import io.aeron.Publication;
 import io.aeron.Subscription;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
-import java.io.BufferedReader;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -26,6 +23,8 @@ import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.softclan.bench.peers.Payload;
+import org.softclan.bench.peers.PeerProcess;
 import org.softclan.dsm.Endpoint;
 import org.softclan.dsm.Fabric;
 import org.softclan.dsm.InboundMapping;
@@ -81,80 +80,60 @@ public final class HostBenchPeer {
 
     /**
      * @param args the host's directory
-     * @throws IOException if stdin or the fabric fails
+     * @throws IOException if the fabric's directory cannot be made
      */
     public static void main(final String[] args) throws IOException {
-        System.setProperty("chronicle.analytics.disable", "true");
-        System.setProperty("chronicle.announcer.disable", "true");
         final Path root = Path.of(args[0]).resolve("fabric");
         Files.createDirectories(root);
         fabric = Fabric.open(root);
         app = fabric.openEndpoint("bench");
         unit = TripwireUnit.open(app);
-        final BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        System.out.println("ready");
-        String line;
-        while ((line = in.readLine()) != null) {
-            final String[] c = line.trim().split(" ");
-            String out;
-            try {
-                out = "OK " + run(c, root);
-            } catch (final Exception | Error e) {
-                out = "error " + e;
-            }
-            System.out.println(out.replace('\n', ' '));
-        }
+        PeerProcess.serveCommands(c -> run(c, root));
+        System.exit(0);
     }
 
     private static String run(final String[] c, final Path root) throws Exception {
         return switch (c[0]) {
-            case "exit" -> {
-                System.out.flush();
-                System.exit(0);
-                yield "";
-            }
             case "agent" -> {
                 final String[] peer = c[3].split("=", 2);
                 agent = NicAgent.launch(new NicAgent.Context().fabric(root).host(c[1]).listen(c[2])
                     .peer(peer[0], peer[1]).dutyThread(false).mtu(Integer.parseInt(c[4])));
-                final Thread t = new Thread(() -> {
+                daemon("driver", () -> {
                     final IdleStrategy idle = new BackoffIdleStrategy(100, 10, 1_000, 100_000);
                     while (driverThreadRuns) {
                         idle.idle(agent.doWork());
                     }
-                }, "driver");
-                t.setDaemon(true);
-                t.start();
+                });
                 yield "";
             }
             case "writeEcho" -> {
                 writeEcho(Integer.parseInt(c[1]));
                 yield "";
             }
-            case "writePing" -> summary(writePing(Integer.parseInt(c[1]), Integer.parseInt(c[2]), Integer.parseInt(c[3])));
-            case "readPing" -> summary(readPing(Integer.parseInt(c[1]), Integer.parseInt(c[2])));
+            case "writePing" -> (writePing(Integer.parseInt(c[1]), Integer.parseInt(c[2]), Integer.parseInt(c[3])));
+            case "readPing" -> (readPing(Integer.parseInt(c[1]), Integer.parseInt(c[2])));
             case "queueEcho" -> {
                 queueEcho();
                 yield "";
             }
-            case "queuePing" -> summary(queuePing(Integer.parseInt(c[1]), Integer.parseInt(c[2]), Integer.parseInt(c[3])));
+            case "queuePing" -> (queuePing(Integer.parseInt(c[1]), Integer.parseInt(c[2]), Integer.parseInt(c[3])));
             case "rpcServe" -> {
                 RpcServer.create(app, "rpc", new RpcServer.Context().workers(0).waitStrategy(agent.waitStrategy(Long.MAX_VALUE)))
                     .handle(ECHO, x -> x).start();
                 yield "";
             }
-            case "rpcPing" -> summary(rpcPing(Integer.parseInt(c[1]), Integer.parseInt(c[2]), Integer.parseInt(c[3])));
+            case "rpcPing" -> (rpcPing(Integer.parseInt(c[1]), Integer.parseInt(c[2]), Integer.parseInt(c[3])));
             case "aeronEcho" -> {
                 aeronEcho(new RawAeron(root.resolve("aeron-raw"), c[1], c[2], Integer.parseInt(c[c.length - 1])));
                 yield "";
             }
-            case "aeronPing" -> summary(aeronPing(new RawAeron(root.resolve("aeron-raw"), c[1], c[2],
+            case "aeronPing" -> (aeronPing(new RawAeron(root.resolve("aeron-raw"), c[1], c[2],
                 Integer.parseInt(c[c.length - 1])), Integer.parseInt(c[3]), Integer.parseInt(c[4]), Integer.parseInt(c[5])));
             case "tcpEcho" -> {
                 tcpEcho(Integer.parseInt(c[1]));
                 yield "";
             }
-            case "tcpPing" -> summary(tcpPing(c[1], Integer.parseInt(c[2]), Integer.parseInt(c[3]), Integer.parseInt(c[4]),
+            case "tcpPing" -> (tcpPing(c[1], Integer.parseInt(c[2]), Integer.parseInt(c[3]), Integer.parseInt(c[4]),
                 Integer.parseInt(c[5])));
             case "streamRecv" -> {
                 streamRecv(Double.parseDouble(c[1]));
@@ -177,18 +156,51 @@ public final class HostBenchPeer {
         };
     }
 
-    private static Thread daemon(final String name, final Runnable r) {
+    private static void daemon(final String name, final Runnable r) {
         final Thread t = new Thread(r, name);
         t.setDaemon(true);
         t.start();
-        return t;
     }
 
-    /** {@return {@code rtt} (ns) as "p50 p90 p99 max" in microseconds} */
-    private static String summary(final long[] rtt) {
+    /** One round trip, number {@code i} (from 1): stamps, sends, waits for the answer and checks it. */
+    @FunctionalInterface
+    private interface RoundTrip {
+        /** {@return its time in nanoseconds, from the send to the answer} */
+        long run(int i) throws Exception;
+    }
+
+    /**
+     * Makes {@code warm} round trips, then {@code n} timed ones.
+     *
+     * @return the timed ones as "p50 p90 p99 max" in microseconds
+     */
+    private static String timed(final int n, final int warm, final RoundTrip trip) throws Exception {
+        final long[] rtt = new long[n];
+        for (int i = 1; i <= n + warm; i++) {
+            final long t = trip.run(i);
+            if (i > warm) {
+                rtt[i - warm - 1] = t;
+            }
+        }
         Arrays.sort(rtt);
         return String.format(java.util.Locale.ROOT, "%.1f %.1f %.1f %.1f", rtt[rtt.length / 2] / 1e3,
             rtt[(int) (rtt.length * 0.9)] / 1e3, rtt[(int) (rtt.length * 0.99)] / 1e3, rtt[rtt.length - 1] / 1e3);
+    }
+
+    /** What a one-way sender does once: {@return the bytes it sent} */
+    @FunctionalInterface
+    private interface SendOnce {
+        long send() throws IOException;
+    }
+
+    /** {@return the bytes {@code once} sent, called again and again for {@code seconds}} */
+    private static String sendFor(final double seconds, final SendOnce once) throws IOException {
+        final long end = System.nanoTime() + (long) (seconds * 1e9);
+        long sent = 0;
+        while (System.nanoTime() - end < 0) {
+            sent += once.send();
+        }
+        return Long.toString(sent);
     }
 
     // ------------------------------------------------------------------ a tripwire-signalled write each way
@@ -197,16 +209,11 @@ public final class HostBenchPeer {
     private static final int DATA = 64;
 
     private static void stamp(final byte[] b, final long seq) {
-        final ByteBuffer w = ByteBuffer.wrap(b).order(ByteOrder.nativeOrder());
-        w.putLong(0, seq);
-        if (b.length >= 16) {
-            w.putLong(b.length - 8, seq);
-        }
+        Payload.stamp(ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN), b.length, seq);
     }
 
     private static boolean stamped(final byte[] b, final long seq) {
-        final ByteBuffer w = ByteBuffer.wrap(b).order(ByteOrder.nativeOrder());
-        return w.getLong(0) == seq && (b.length < 16 || w.getLong(b.length - 8) == seq);
+        return Payload.check(ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN), b.length) == seq;
     }
 
     /** Host a: exports "pong", and on each write of b's pointer sends the payload back into b's "ping". */
@@ -239,7 +246,7 @@ public final class HostBenchPeer {
     }
 
     /** Host b: exports "ping", imports a's "pong", and times the round trips. */
-    private static long[] writePing(final int size, final int n, final int warm) {
+    private static String writePing(final int size, final int n, final int warm) throws Exception {
         final InboundMapping local = app.export("ping", DATA + Math.max(size, 8), 0, TripwireUnit.sidecarBytes(
             DATA + Math.max(size, 8), 16));
         unit.arm(local, Tripwire.Options.word(0));
@@ -248,9 +255,8 @@ public final class HostBenchPeer {
         final byte[] out = new byte[Math.max(size, 8)];
         final byte[] back = new byte[out.length];
         final long[] got = new long[1];
-        final long[] rtt = new long[n];
         final IdleStrategy idle = new BackoffIdleStrategy(100, 10, 1_000, 100_000);
-        for (int i = 1; i <= n + warm; i++) {
+        return timed(n, warm, i -> {
             stamp(out, i);
             final long t0 = System.nanoTime();
             remote.put(DATA, out);
@@ -266,26 +272,19 @@ public final class HostBenchPeer {
             if (!stamped(back, i)) {
                 throw new IllegalStateException("round trip " + i + ": the payload came back without its stamps");
             }
-            if (i > warm) {
-                rtt[i - warm - 1] = t;
-            }
-        }
-        return rtt;
+            return t;
+        });
     }
 
     /** Host b: remote acquire loads of a word of a's "pong" (exported by writeEcho). */
-    private static long[] readPing(final int n, final int warm) {
+    private static String readPing(final int n, final int warm) throws Exception {
         final OutboundMapping remote = app.importRegion("pong@a");
         driverThreadRuns = false;
-        final long[] rtt = new long[n];
-        for (int i = 1; i <= n + warm; i++) {
+        return timed(n, warm, i -> {
             final long t0 = System.nanoTime();
             remote.getLongAcquire(0);
-            if (i > warm) {
-                rtt[i - warm - 1] = System.nanoTime() - t0;
-            }
-        }
-        return rtt;
+            return System.nanoTime() - t0;
+        });
     }
 
     // ------------------------------------------------------------------ a connection, RPC
@@ -315,13 +314,12 @@ public final class HostBenchPeer {
         });
     }
 
-    private static long[] queuePing(final int size, final int n, final int warm) {
+    private static String queuePing(final int size, final int n, final int warm) throws Exception {
         final Connection conn = Vmmc.connect(app, "q@a", driving(), 20, TimeUnit.SECONDS);
         driverThreadRuns = false;
         final byte[] out = new byte[Math.max(size, 8)];
         final byte[] back = new byte[out.length];
-        final long[] rtt = new long[n];
-        for (int i = 1; i <= n + warm; i++) {
+        return timed(n, warm, i -> {
             stamp(out, i);
             final long t0 = System.nanoTime();
             conn.send(out, 10, TimeUnit.SECONDS);
@@ -329,32 +327,25 @@ public final class HostBenchPeer {
                 TimeUnit.SECONDS) != 1 || !stamped(back, i)) {
                 throw new IllegalStateException("round trip " + i + ": no echo, or not the message sent");
             }
-            if (i > warm) {
-                rtt[i - warm - 1] = System.nanoTime() - t0;
-            }
-        }
-        return rtt;
+            return System.nanoTime() - t0;
+        });
     }
 
-    private static long[] rpcPing(final int size, final int n, final int warm) {
+    private static String rpcPing(final int size, final int n, final int warm) throws Exception {
         final RpcClient client = RpcClient.connect(app, "rpc@a", new RpcClient.Context()
             .waitStrategy(agent.waitStrategy(Long.MAX_VALUE)).receiverStrategy(agent.waitStrategy(Long.MAX_VALUE)), 20,
             TimeUnit.SECONDS);
         driverThreadRuns = false;
         final byte[] out = new byte[Math.max(size, 8)];
-        final long[] rtt = new long[n];
-        for (int i = 1; i <= n + warm; i++) {
+        return timed(n, warm, i -> {
             stamp(out, i);
             final long t0 = System.nanoTime();
             final byte[] back = client.call(ECHO, out, 10, TimeUnit.SECONDS);
             if (!stamped(back, i)) {
                 throw new IllegalStateException("call " + i + ": the answer is not the question");
             }
-            if (i > warm) {
-                rtt[i - warm - 1] = System.nanoTime() - t0;
-            }
-        }
-        return rtt;
+            return System.nanoTime() - t0;
+        });
     }
 
     // ------------------------------------------------------------------ raw Aeron UDP
@@ -412,13 +403,12 @@ public final class HostBenchPeer {
         });
     }
 
-    private static long[] aeronPing(final RawAeron p, final int size, final int n, final int warm) {
+    private static String aeronPing(final RawAeron p, final int size, final int n, final int warm) throws Exception {
         final UnsafeBuffer out = new UnsafeBuffer(new byte[Math.max(size, 8)]);
         final long[] got = new long[1];
-        final long[] rtt = new long[n];
         final IdleStrategy idle = new BackoffIdleStrategy(100, 10, 1_000, 100_000);
         p.awaitConnected();
-        for (int i = 1; i <= n + warm; i++) {
+        return timed(n, warm, i -> {
             out.putLong(0, i);
             final long t0 = System.nanoTime();
             p.send(out, out.capacity());
@@ -427,11 +417,8 @@ public final class HostBenchPeer {
                 idle.idle(p.invoke() + p.sub.poll((b, o, l, h) -> got[0] = b.getLong(o), 16));
             }
             idle.reset();
-            if (i > warm) {
-                rtt[i - warm - 1] = System.nanoTime() - t0;
-            }
-        }
-        return rtt;
+            return System.nanoTime() - t0;
+        });
     }
 
     private static void aeronRecv(final RawAeron p, final double warmSeconds) {
@@ -448,21 +435,18 @@ public final class HostBenchPeer {
                     }
                 }, 64));
             }
-            System.out.println(meter.result());
+            PeerProcess.say(meter.result());
         });
     }
 
-    private static String aeronSend(final RawAeron p, final int msg, final double seconds) {
+    private static String aeronSend(final RawAeron p, final int msg, final double seconds) throws IOException {
         final UnsafeBuffer out = new UnsafeBuffer(new byte[msg]);
         p.awaitConnected();
-        final long end = System.nanoTime() + (long) (seconds * 1e9);
-        long sent = 0;
-        while (System.nanoTime() - end < 0) {
-            if (p.pub.offer(out, 0, msg) > 0) {
-                sent += msg;
-            }
+        final String sent = sendFor(seconds, () -> {
+            final long n = p.pub.offer(out, 0, msg) > 0 ? msg : 0;
             p.invoke();
-        }
+            return n;
+        });
         final UnsafeBuffer stop = new UnsafeBuffer(new byte[8]);
         stop.putLong(0, -1);
         p.send(stop, 8);
@@ -471,7 +455,7 @@ public final class HostBenchPeer {
             p.invoke();
             Thread.onSpinWait();
         }
-        return Long.toString(sent);
+        return sent;
     }
 
     /**
@@ -536,8 +520,8 @@ public final class HostBenchPeer {
         });
     }
 
-    private static long[] tcpPing(final String host, final int port, final int size, final int n, final int warm)
-        throws IOException {
+    private static String tcpPing(final String host, final int port, final int size, final int n, final int warm)
+        throws Exception {
         try (Socket s = new Socket(host, port)) {
             s.setTcpNoDelay(true);
             final DataInputStream in = new DataInputStream(s.getInputStream());
@@ -545,8 +529,7 @@ public final class HostBenchPeer {
             final byte[] payload = new byte[Math.max(size, 8)];
             final byte[] back = new byte[payload.length];
             final byte[] framed = new byte[4 + payload.length];
-            final long[] rtt = new long[n];
-            for (int i = 1; i <= n + warm; i++) {
+            return timed(n, warm, i -> {
                 stamp(payload, i);
                 ByteBuffer.wrap(framed).putInt(payload.length).put(payload);
                 final long t0 = System.nanoTime();
@@ -558,11 +541,8 @@ public final class HostBenchPeer {
                 if (!stamped(back, i)) {
                     throw new IOException("echo " + i + " is not the message sent");
                 }
-                if (i > warm) {
-                    rtt[i - warm - 1] = System.nanoTime() - t0;
-                }
-            }
-            return rtt;
+                return System.nanoTime() - t0;
+            });
         }
     }
 
@@ -577,9 +557,9 @@ public final class HostBenchPeer {
                 while ((n = in.read(b)) >= 0) {
                     meter.add(n);
                 }
-                System.out.println(meter.result());
+                PeerProcess.say(meter.result());
             } catch (final IOException e) {
-                System.out.println("RECEIVED failed " + e);
+                PeerProcess.say("RECEIVED failed " + e);
             }
         });
     }
@@ -588,13 +568,10 @@ public final class HostBenchPeer {
         throws IOException {
         try (Socket s = new Socket(host, port); OutputStream out = s.getOutputStream()) {
             final byte[] b = new byte[msg];
-            final long end = System.nanoTime() + (long) (seconds * 1e9);
-            long sent = 0;
-            while (System.nanoTime() - end < 0) {
+            return sendFor(seconds, () -> {
                 out.write(b);
-                sent += msg;
-            }
-            return Long.toString(sent);
+                return msg;
+            });
         }
     }
 
@@ -615,9 +592,9 @@ public final class HostBenchPeer {
                     }
                     meter.add(n);
                 }
-                System.out.println(meter.result());
+                PeerProcess.say(meter.result());
             } catch (final IOException | RuntimeException e) {
-                System.out.println("RECEIVED failed " + e);
+                PeerProcess.say("RECEIVED failed " + e);
             }
         });
     }
@@ -626,16 +603,14 @@ public final class HostBenchPeer {
         try (ByteStream s = ByteStreams.connect(app, "s@a", driving(), 20, TimeUnit.SECONDS)) {
             driverThreadRuns = false;
             final ByteBuffer b = ByteBuffer.allocateDirect(msg);
-            final long end = System.nanoTime() + (long) (seconds * 1e9);
-            long sent = 0;
-            while (System.nanoTime() - end < 0) {
+            final String sent = sendFor(seconds, () -> {
                 b.clear();
                 s.write(b);
-                sent += msg;
-            }
+                return msg;
+            });
             s.shutdownOutput();
             agent.flush("a");
-            return Long.toString(sent);
+            return sent;
         }
     }
 }

@@ -1,9 +1,9 @@
 package org.softclan.bench.hosts;
 
+import static org.softclan.bench.peers.LatencyTable.median;
+
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.softclan.bench.peers.MarkdownTable;
 import org.softclan.bench.peers.PeerProcess;
 import org.softclan.net.HostPair;
 
@@ -131,18 +132,8 @@ public final class HostsComparison {
             }
         }
         final String md = report(hosts, latency, throughput, failures, (System.nanoTime() - t0) / 1e9);
-        Files.createDirectories(dir);
-        final Path results = dir.resolve("results.md");
-        Files.writeString(results, md, StandardCharsets.UTF_8);
-        System.out.print(md);
-        System.out.println();
-        System.out.println("wrote " + results);
+        MarkdownTable.writeResults(dir, md);
         return failures.isEmpty() ? 0 : 1;
-    }
-
-    private List<String> agentCommand(final HostPair pair, final int i) {
-        return List.of("agent " + (i == 0 ? "a" : "b") + " " + pair.address(i, AGENT_PORT) + " " + (i == 0 ? "b" : "a")
-            + "=" + pair.address(1 - i, AGENT_PORT) + " " + mtu);
     }
 
     /** {@return the two peers, host a then host b, their agents started if {@code agents}} */
@@ -159,11 +150,8 @@ public final class HostsComparison {
         }
         if (agents) {
             for (int i = 0; i < 2; i++) {
-                final PeerProcess p = i == 0 ? a : b;
-                for (final String c : agentCommand(pair, i)) {
-                    p.send(c);
-                    p.expect("OK");
-                }
+                ask(i == 0 ? a : b, "agent " + (i == 0 ? "a" : "b") + " " + pair.address(i, AGENT_PORT) + " "
+                    + (i == 0 ? "b" : "a") + "=" + pair.address(1 - i, AGENT_PORT) + " " + mtu);
             }
         }
         return new PeerProcess[] {a, b};
@@ -245,12 +233,6 @@ public final class HostsComparison {
             p[1].kill();
             p[0].kill();
         }
-    }
-
-    private static double median(final double[] v) {
-        final double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
     private static double medianOf(final List<double[]> runs, final int column) {

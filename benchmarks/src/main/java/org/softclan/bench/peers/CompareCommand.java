@@ -2,10 +2,8 @@ package org.softclan.bench.peers;
 
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -125,40 +123,26 @@ public final class CompareCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (hosts != 1 && hosts != 2) {
-            System.err.println("compare: --hosts " + hosts + ": 1 or 2");
-            return 2;
-        }
-        if (hosts == 2) {
-            Payload.checkSize(size);
-            final Path where = out != null ? out : Paths.get("bench-results", "compare-hosts-"
-                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
-            if (warmupSeconds != null && (!(warmupSeconds >= 0) || warmupSeconds.isInfinite())) {
-                System.err.println("compare: --warmup-seconds " + warmupSeconds + ": need a finite number >= 0");
-                return 2;
-            }
-            if (mtu != 0 && (mtu < 1408 || mtu > 8192 || mtu % 32 != 0)) {
-                System.err.println("compare: --mtu " + mtu + ": 0, or a multiple of 32 from 1408 to 8192");
-                return 2;
-            }
-            return new org.softclan.bench.hosts.HostsComparison(size, mtu, rounds, iterations != null ? iterations : 20_000,
-                warmup != null ? warmup : 5_000, throughputSeconds, warmupSeconds != null ? warmupSeconds : 3.0, where,
-                System.err).run();
-        }
         final List<String> chosen = transports == null || transports.isEmpty() ? Transports.names() : transports;
         try {
-            for (final String t : chosen) {
-                Transports.byName(t);
+            if (hosts != 1 && hosts != 2) {
+                throw new IllegalArgumentException("--hosts " + hosts + ": 1 or 2");
             }
             Payload.checkSize(size);
+            if (warmupSeconds != null && (!(warmupSeconds >= 0) || warmupSeconds.isInfinite())) {
+                throw new IllegalArgumentException("--warmup-seconds " + warmupSeconds + ": need a finite number >= 0");
+            }
+            if (hosts == 2 && mtu != 0 && (mtu < 1408 || mtu > 8192 || mtu % 32 != 0)) {
+                throw new IllegalArgumentException("--mtu " + mtu + ": 0, or a multiple of 32 from 1408 to 8192");
+            }
+            for (final String t : hosts == 1 ? chosen : List.<String>of()) {
+                Transports.byName(t);
+            }
             if (!(maxSeconds > 0)) {
                 throw new IllegalArgumentException("--max-seconds " + maxSeconds + ": need a number > 0");
             }
             if (rounds < 1) {
                 throw new IllegalArgumentException("--rounds " + rounds + ": need at least 1");
-            }
-            if (warmupSeconds != null && (!(warmupSeconds >= 0) || warmupSeconds.isInfinite())) {
-                throw new IllegalArgumentException("--warmup-seconds " + warmupSeconds + ": need a finite number >= 0");
             }
             if (throughputSeconds < 0) {
                 throw new IllegalArgumentException("--throughput-seconds " + throughputSeconds + " is negative");
@@ -167,8 +151,12 @@ public final class CompareCommand implements Callable<Integer> {
             System.err.println("compare: " + e.getMessage());
             return 2;
         }
-        final Path dir = out != null ? out : Paths.get("bench-results", "compare-"
-            + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
+        if (hosts == 2) {
+            return new org.softclan.bench.hosts.HostsComparison(size, mtu, rounds, iterations != null ? iterations : 20_000,
+                warmup != null ? warmup : 5_000, throughputSeconds, warmupSeconds != null ? warmupSeconds : 3.0,
+                MarkdownTable.resultsDir(out, "compare-hosts"), System.err).run();
+        }
+        final Path dir = MarkdownTable.resultsDir(out, "compare");
         Files.createDirectories(dir);
         final long t0 = System.nanoTime();
         final double loadBefore = loadAverage();
@@ -189,11 +177,7 @@ public final class CompareCommand implements Callable<Integer> {
         for (final CompareSection s : sections) {
             md.append("\n## ").append(s.title()).append("\n\n").append(s.markdown());
         }
-        final Path results = dir.resolve("results.md");
-        Files.writeString(results, md.toString(), StandardCharsets.UTF_8);
-        System.out.print(md);
-        System.out.println();
-        System.out.println("wrote " + results);
+        MarkdownTable.writeResults(dir, md.toString());
         for (final CompareSection s : sections) {
             for (final Path f : s.files()) {
                 System.out.println("wrote " + f);

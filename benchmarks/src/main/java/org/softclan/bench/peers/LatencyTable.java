@@ -14,7 +14,7 @@ import org.HdrHistogram.Histogram;
  * pingpong}). {@link #roundsMarkdown} and {@link #roundsCsv}: several rounds per transport, summarised by
  * medians and the range of p50 ({@code bench compare}).
  */
-final class LatencyTable {
+public final class LatencyTable {
     /** A transport's result, or why it has none. */
     record Row(String transport, PingPongResult result, String failure) {
         static Row of(final PingPongResult r) {
@@ -126,8 +126,13 @@ final class LatencyTable {
         }
     }
 
-    /** @return the median of {@code values} (the mean of the middle two for an even count), NaN if empty */
-    static double median(final double[] values) {
+    /**
+     * The median every report of the harness gives.
+     *
+     * @param values the values (not changed)
+     * @return their median (the mean of the middle two for an even count), NaN if there are none
+     */
+    public static double median(final double[] values) {
         final double[] v = values.clone();
         Arrays.sort(v);
         if (v.length == 0) {

@@ -1,13 +1,22 @@
 package org.softclan.bench.peers;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * A GitHub-flavoured Markdown table with columns padded to a common width, so that it also reads well
  * as plain text. The first column is left-aligned, the others right-aligned (they hold numbers).
- * A {@code |} inside a cell is escaped.
+ * A {@code |} inside a cell is escaped. Also where the commands' reports go ({@link #resultsDir},
+ * {@link #writeResults}).
  */
 public final class MarkdownTable {
     private final List<String> headers;
@@ -64,6 +73,34 @@ public final class MarkdownTable {
             line(sb, r, width);
         }
         return sb.toString();
+    }
+
+    /**
+     * @param out  the directory {@code --out} gave, or null
+     * @param name the command's name
+     * @return {@code out}, or else {@code bench-results/NAME-yyyyMMdd-HHmmss}
+     */
+    public static Path resultsDir(final Path out, final String name) {
+        return out != null ? out : Paths.get("bench-results", name + "-"
+            + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
+    }
+
+    /**
+     * Writes a command's report to {@code DIR/results.md} (making the directory), prints it and where it went.
+     *
+     * @param dir      the directory
+     * @param markdown the report
+     * @return the file written
+     * @throws IOException if it cannot be written
+     */
+    public static Path writeResults(final Path dir, final String markdown) throws IOException {
+        Files.createDirectories(dir);
+        final Path results = dir.resolve("results.md");
+        Files.writeString(results, markdown, StandardCharsets.UTF_8);
+        System.out.print(markdown);
+        System.out.println();
+        System.out.println("wrote " + results);
+        return results;
     }
 
     private static void line(final StringBuilder sb, final List<String> cells, final int[] width) {

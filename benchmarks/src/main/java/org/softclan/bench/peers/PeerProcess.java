@@ -1,9 +1,12 @@
 package org.softclan.bench.peers;
 
 import java.io.BufferedReader;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -97,8 +100,8 @@ public final class PeerProcess implements AutoCloseable {
      */
     public static PeerProcess start(final String role, final List<String> launcher, final Class<?> mainClass,
                                     final List<String> args) throws IOException {
-        final List<String> cmd = new java.util.ArrayList<>(launcher);
-        cmd.addAll(javaCommand(mainClass, args));
+        final List<String> cmd = new ArrayList<>(launcher);
+        cmd.addAll(javaCommand(mainClass, List.of(), args));
         final Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         final PeerProcess child = new PeerProcess(role, p);
         try {
@@ -121,30 +124,89 @@ public final class PeerProcess implements AutoCloseable {
         String run(String[] words) throws Exception;
     }
 
+    /** The child's command lines not yet taken ({@link #serveCommands}), {@link #EOF} last once input ended. */
+    private static final BlockingQueue<String> COMMANDS = new LinkedBlockingQueue<>();
+    /** The child's answers: its real standard output ({@link System#out} is standard error in the child). */
+    private static PrintStream answers = System.out;
+
     /**
-     * The child's side of the line protocol of a simple peer JVM: says {@code ready}, then answers each command
-     * line on standard input with one line, {@code OK TEXT} or {@code error EXCEPTION}, until {@code exit} or
-     * the end of input. Also ends the JVM at once if the parent process dies.
+     * The child's side of the line protocol, the one command loop of every child JVM: says {@code ready}, then
+     * answers each command line on standard input with one line, {@code OK TEXT} or {@code error EXCEPTION},
+     * until {@code exit} or the end of input. A command may {@linkplain #say say} lines before its answer and
+     * {@linkplain #nextCommand take} the lines that follow its own. Libraries that print to {@link System#out}
+     * print to standard error instead, apart from the answers; the JVM halts at once if the parent process dies.
      *
      * @param commands runs one command
-     * @throws IOException if standard input fails
      */
-    public static void serveCommands(final Command commands) throws IOException {
+    public static void serveCommands(final Command commands) {
+        quietLibraries();
         ProcessHandle.current().parent().ifPresent(p -> p.onExit().thenRun(() -> Runtime.getRuntime().halt(3)));
-        final java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
-            java.nio.charset.StandardCharsets.UTF_8));
-        System.out.println("ready");
+        answers = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
+        System.setOut(System.err);
+        readLines(System.in, COMMANDS, String::trim, "peer-commands");
+        say("ready");
         String line;
-        while ((line = in.readLine()) != null && !line.trim().equals("exit")) {
-            String answer;
+        while (!EOF.equals(line = nextCommand()) && !"exit".equals(line)) {
             try {
-                final String text = commands.run(line.trim().split(" "));
-                answer = text.isEmpty() ? "OK" : "OK " + text;
-            } catch (final Exception e) {
-                answer = "error " + e;
+                final String text = commands.run(line.split(" "));
+                say(text.isEmpty() ? "OK" : "OK " + text);
+            } catch (final Exception | Error e) {
+                say("error " + oneLine(e));
             }
-            System.out.println(answer.replace('\n', ' '));
         }
+    }
+
+    /**
+     * Child side: writes one line to the parent (any thread may).
+     *
+     * @param line the line, without a line break
+     */
+    public static void say(final String line) {
+        answers.println(line.replace('\n', ' ').replace('\r', ' '));
+    }
+
+    /**
+     * Child side: takes the next command line, waiting for it.
+     *
+     * @return the line, trimmed, or {@link #EOF} (left for the loop) once the input ended
+     */
+    static String nextCommand() {
+        try {
+            final String line = COMMANDS.take();
+            if (EOF.equals(line)) {
+                COMMANDS.add(EOF);
+            }
+            return line;
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return EOF;
+        }
+    }
+
+    /**
+     * Child side: whether the parent asked a running command to stop.
+     *
+     * @return whether {@code stop} (taken), {@code exit} or the end of input (both left for the loop) is next
+     */
+    static boolean stopRequested() {
+        final String head = COMMANDS.peek();
+        if ("stop".equals(head)) {
+            COMMANDS.poll();
+            return true;
+        }
+        return EOF.equals(head) || "exit".equals(head);
+    }
+
+    /**
+     * @param e a failure
+     * @return it and its causes on one line
+     */
+    public static String oneLine(final Throwable e) {
+        final StringBuilder b = new StringBuilder(e.toString());
+        for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+            b.append(" <- ").append(c);
+        }
+        return b.toString().replace('\n', ' ').replace('\r', ' ');
     }
 
     /**
@@ -155,15 +217,6 @@ public final class PeerProcess implements AutoCloseable {
         System.setProperty("chronicle.analytics.disable", "true");
         System.setProperty("chronicle.announcer.disable", "true");
         System.setProperty("slf4j.internal.verbosity", "ERROR");
-    }
-
-    /**
-     * @param mainClass the class to run
-     * @param args      its arguments
-     * @return the command line of a JVM like this one (its debugger options left out) running {@code mainClass}
-     */
-    public static List<String> javaCommand(final Class<?> mainClass, final List<String> args) {
-        return javaCommand(mainClass, List.of(), args);
     }
 
     /**
@@ -184,6 +237,7 @@ public final class PeerProcess implements AutoCloseable {
         }
         cmd.add("-Dchronicle.analytics.disable=true");
         cmd.add("-Dchronicle.announcer.disable=true");
+        cmd.add("-Dslf4j.internal.verbosity=ERROR");
         cmd.addAll(jvmArgs);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));

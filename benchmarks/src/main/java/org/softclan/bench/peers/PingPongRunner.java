@@ -117,8 +117,7 @@ public final class PingPongRunner {
                 final PingPongResult result = measure(client, s, log);
                 client.disconnect();
                 child.send("stop");
-                final String done = child.expect("done ");
-                final long echoed = Long.parseLong(done.substring("done ".length()).trim());
+                final long echoed = Long.parseLong(child.expect("OK").substring(2).trim());
                 if (echoed != result.warmup() + result.roundTrips()) {
                     throw new IllegalStateException(s.transport().name() + ": the echo side checked " + echoed
                         + " requests, the client made " + (result.warmup() + result.roundTrips()) + " round trips");

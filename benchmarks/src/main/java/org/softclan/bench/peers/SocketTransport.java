@@ -193,6 +193,30 @@ final class SocketTransport extends PeerTransport {
     }
 
     /**
+     * Echo side: accepts a connection on a listening channel (with a selector, looking at {@code stop} at least
+     * every 100 ms).
+     *
+     * @param listen the listening channel (made non-blocking)
+     * @param stop   polled while no client comes
+     * @return the connection, or null if {@code stop} said so first
+     * @throws IOException if accepting failed
+     */
+    static SocketChannel acceptUnlessStopped(final ServerSocketChannel listen, final BooleanSupplier stop)
+        throws IOException {
+        listen.configureBlocking(false);
+        try (Selector selector = Selector.open()) {
+            listen.register(selector, SelectionKey.OP_ACCEPT);
+            SocketChannel s = null;
+            while (s == null && !stop.getAsBoolean()) {
+                selector.select(100);
+                selector.selectedKeys().clear();
+                s = listen.accept();
+            }
+            return s;
+        }
+    }
+
+    /**
      * One side of a round trip. The client makes the socket's directory ({@code uds}) and connects; the
      * echo side listens, and accepts in {@link #accept} (with a selector, so that a stop before the client
      * connects is seen). A send writes the whole message; a receive reads until it has the whole message:
@@ -246,20 +270,11 @@ final class SocketTransport extends PeerTransport {
 
         @Override
         protected boolean accept(final BooleanSupplier stop) throws IOException {
-            listen.configureBlocking(false);
-            SocketChannel s = null;
-            try (Selector selector = Selector.open()) {
-                listen.register(selector, SelectionKey.OP_ACCEPT);
-                while (s == null) {
-                    if (stop.getAsBoolean()) {
-                        return false;
-                    }
-                    selector.select(100);
-                    s = listen.accept();
-                }
+            final SocketChannel s = acceptUnlessStopped(listen, stop);
+            if (s != null) {
+                configure(s);
             }
-            configure(s);
-            return true;
+            return s != null;
         }
 
         @Override

@@ -34,8 +34,6 @@ import org.HdrHistogram.Histogram;
 public final class ThroughputBench {
     /** Buffers the sender rotates through (in flight at once for the non-classical send techniques). */
     static final int SLOTS = 8;
-    /** SLF4J's own notices ("no providers", from the libraries' optional logging) are kept off the output. */
-    static final String SLF4J_VERBOSITY = "slf4j.internal.verbosity";
 
     private ThroughputBench() {
     }
@@ -76,9 +74,7 @@ public final class ThroughputBench {
         private final Thread cleanup;
 
         Session() throws IOException {
-            if (System.getProperty(SLF4J_VERBOSITY) == null) {
-                System.setProperty(SLF4J_VERBOSITY, "ERROR");
-            }
+            PeerProcess.quietLibraries();
             this.rig = Rig.create();
             try {
                 this.child = PeerProcess.start("child");
@@ -112,9 +108,9 @@ public final class ThroughputBench {
             for (int i = 0; i < trials; i++) {
                 final long before = System.nanoTime();
                 child.send("clock");
-                final String line = child.expect("clock ");
+                final String line = child.expect("OK");
                 final long after = System.nanoTime();
-                final long theirs = Long.parseLong(line.substring("clock ".length()).trim());
+                final long theirs = Long.parseLong(line.substring(2).trim());
                 if (theirs < before || theirs > after) {
                     outside++;
                 }
@@ -138,7 +134,7 @@ public final class ThroughputBench {
             try {
                 end = c.transport().receiver(c, rig, pairs);
             } catch (final RuntimeException | IOException e) {
-                return Result.failed(c, "receiver set-up: " + PeerMain.oneLine(e));
+                return Result.failed(c, "receiver set-up: " + PeerProcess.oneLine(e));
             }
             child.send("send" + PeerProcess.tokens(pairs));
             try {
@@ -193,9 +189,9 @@ public final class ThroughputBench {
                 final String childSaid = child.answer("sent");
                 if (childSaid.startsWith("sent")) {
                     child.send("done");
-                    child.expect("closed");
+                    child.expect("OK");
                 }
-                return Result.failed(c, PeerMain.oneLine(e)
+                return Result.failed(c, PeerProcess.oneLine(e)
                     + (childSaid.startsWith("error") ? "; the sender: " + childSaid.substring(6) : ""));
             }
             final String childSaid = child.answer("sent");
@@ -203,7 +199,7 @@ public final class ThroughputBench {
                 return Result.failed(c, childSaid.startsWith("error ") ? childSaid.substring(6) : childSaid);
             }
             child.send("done");
-            child.expect("closed");
+            child.expect("OK");
             final Map<String, String> sent = PeerProcess.pairs(childSaid.substring(4));
             final long sentBytes = Long.parseLong(sent.get("bytes"));
             final long sentCrc = Long.parseLong(sent.get("crc"));

@@ -32,12 +32,12 @@ public final class Transports {
             new SocketTransport(true, false),
             new SocketTransport(false, true),
             new SocketTransport(true, true),
-            new LayerSocketTransport(LayerSocketTransport.Mode.PLAIN),
-            new LayerSocketTransport(LayerSocketTransport.Mode.FALLBACK),
-            new LayerSocketTransport(LayerSocketTransport.Mode.LAYER),
-            new NioSocketTransport(NioSocketTransport.Mode.PLAIN),
-            new NioSocketTransport(NioSocketTransport.Mode.FALLBACK),
-            new NioSocketTransport(NioSocketTransport.Mode.LAYER));
+            new LayerSocketTransport(false, LayerSocketTransport.Mode.PLAIN),
+            new LayerSocketTransport(false, LayerSocketTransport.Mode.FALLBACK),
+            new LayerSocketTransport(false, LayerSocketTransport.Mode.LAYER),
+            new LayerSocketTransport(true, LayerSocketTransport.Mode.PLAIN),
+            new LayerSocketTransport(true, LayerSocketTransport.Mode.FALLBACK),
+            new LayerSocketTransport(true, LayerSocketTransport.Mode.LAYER));
     }
 
     /**

@@ -1,5 +1,7 @@
 package org.softclan.bench.rpc;
 
+import static org.softclan.bench.peers.LatencyTable.median;
+
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -8,11 +10,8 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -24,6 +23,7 @@ import java.util.concurrent.atomic.LongAdder;
 
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
+import org.softclan.bench.peers.MarkdownTable;
 import org.softclan.bench.peers.PeerProcess;
 import org.softclan.dsm.Endpoint;
 import org.softclan.dsm.Fabric;
@@ -157,11 +157,7 @@ public final class RpcBench {
                     run.callsPerSecond(), run.p50Micros(), run.p99Micros(), run.maxMicros());
             }
         }
-        final String md = report(runs);
-        Files.createDirectories(dir);
-        Files.writeString(dir.resolve("results.md"), md, StandardCharsets.UTF_8);
-        System.out.print(md);
-        System.out.println("wrote " + dir.resolve("results.md"));
+        MarkdownTable.writeResults(dir, report(runs));
         return runs;
     }
 
@@ -469,11 +465,5 @@ public final class RpcBench {
                 + " %.1fx%n", medians.get("rpc") / medians.get("tcp"), each, median(perRound)));
         }
         return md.toString();
-    }
-
-    private static double median(final double[] v) {
-        final double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 }

@@ -1,13 +1,10 @@
 package org.softclan.bench.rpc;
 
 import java.nio.file.Path;
-import java.nio.file.Paths;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 
+import org.softclan.bench.peers.MarkdownTable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -73,8 +70,7 @@ public final class RpcBenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        final Path where = out != null ? out : Paths.get("bench-results", "rpc-"
-            + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
+        final Path where = MarkdownTable.resultsDir(out, "rpc");
         final RpcBench bench;
         try {
             bench = new RpcBench(transports, threads, inFlight, clients, rate, seconds, warmSeconds, rounds, serverWait,

@@ -48,7 +48,6 @@ public final class RpcBenchPeer {
      * @throws IOException if standard input fails
      */
     public static void main(final String[] args) throws IOException {
-        PeerProcess.quietLibraries();
         final RpcServer[] server = {null};
         try (Fabric fabric = Fabric.open(Path.of(args[0])); Endpoint ep = fabric.openEndpoint("rpc-bench-server")) {
             PeerProcess.serveCommands(c -> switch (c[0]) {

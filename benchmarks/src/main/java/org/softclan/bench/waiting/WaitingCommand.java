@@ -1,13 +1,10 @@
 package org.softclan.bench.waiting;
 
 import java.nio.file.Path;
-import java.nio.file.Paths;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 
+import org.softclan.bench.peers.MarkdownTable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -53,8 +50,7 @@ public final class WaitingCommand implements Callable<Integer> {
                 }
                 return Math.round(g * 1e3);
             }).toList();
-            final Path where = out != null ? out : Paths.get("bench-results", "waiting-"
-                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
+            final Path where = MarkdownTable.resultsDir(out, "waiting");
             final WaitingExperiment e = new WaitingExperiment(gaps, distributions, strategies, seconds, minMessages,
                 maxMessages, where, System.err);
             e.run();

@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.HdrHistogram.Histogram;
 import org.softclan.bench.peers.Chart;
+import org.softclan.bench.peers.MarkdownTable;
 import org.softclan.bench.peers.PeerProcess;
 import org.softclan.dsm.Endpoint;
 import org.softclan.dsm.Fabric;
@@ -154,14 +155,10 @@ public final class WaitingExperiment {
             sender.exit();
         }
         final String md = report(runs, blockCost, (System.nanoTime() - t0) / 1e9);
-        Files.createDirectories(dir);
-        Files.writeString(dir.resolve("results.md"), md, StandardCharsets.UTF_8);
+        MarkdownTable.writeResults(dir, md);
         for (final String dist : distributions) {
             Files.writeString(dir.resolve("waiting-" + dist + ".svg"), chart(runs, dist), StandardCharsets.UTF_8);
         }
-        System.out.print(md);
-        System.out.println();
-        System.out.println("wrote " + dir.resolve("results.md"));
         return runs;
     }
 

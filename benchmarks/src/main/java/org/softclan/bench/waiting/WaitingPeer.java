@@ -42,7 +42,6 @@ public final class WaitingPeer {
      * @throws IOException if standard input fails
      */
     public static void main(final String[] args) throws IOException {
-        PeerProcess.quietLibraries();
         try (Fabric fabric = Fabric.open(Path.of(args[0])); Endpoint ep = fabric.openEndpoint("waiting-sender")) {
             PeerProcess.serveCommands(c -> {
                 if (!c[0].equals("send") || c.length != 6) {

@@ -282,9 +282,21 @@ public final class NicAgent implements AutoCloseable {
         this.server = s;
         this.cycle = new DutyCycle(this, transport, backlog, peerHosts, counters,
             ctx.dutyIdle != null ? ctx.dutyIdle : new BackoffIdleStrategy(100, 10, 1_000, 100_000));
-        this.importer = fabric.attachRemoteImporter(links);
-        this.exitHook = new Thread(this::close, "softclan-nic-agent-exit-" + host);
-        Runtime.getRuntime().addShutdownHook(exitHook);
+        final Thread hook = new Thread(this::close, "softclan-nic-agent-exit-" + host);
+        AutoCloseable attached = null;
+        try {
+            // refused for a second agent on this fabric in this JVM, and the hook while the JVM exits: nothing stays
+            attached = fabric.attachRemoteImporter(links);
+            Runtime.getRuntime().addShutdownHook(hook);
+        } catch (final RuntimeException | Error t) {
+            closeQuietly(attached);
+            closeQuietly(a);
+            closeQuietly(e);
+            fabric.close();
+            throw t;
+        }
+        this.importer = attached;
+        this.exitHook = hook;
         if (ctx.dutyThread) {
             this.duty = new Thread(cycle::run, "softclan-nic-agent-" + host);
             duty.setDaemon(true);
@@ -302,6 +314,9 @@ public final class NicAgent implements AutoCloseable {
      * @return the running agent
      * @throws NullPointerException if the fabric, host or listen address is missing
      * @throws io.aeron.exceptions.AeronException if the driver cannot start (the directory, the address)
+     * @throws IllegalStateException if another agent in this JVM already serves the fabric's directory
+     *         ({@link Fabric#attachRemoteImporter}); on any failure, what the start opened (the driver, the
+     *         client, the endpoint, the fabric) is closed again
      */
     public static NicAgent launch(final Context ctx) {
         return new NicAgent(ctx);
@@ -322,7 +337,7 @@ public final class NicAgent implements AutoCloseable {
         return !closed.get() && (duty == null || duty.isAlive()) && failure == null;
     }
 
-    /** {@return whether {@link #close()} has begun closing the agent} */
+    /** {@return whether {@link #close()} has closed the agent or is closing it (set after its flushes)} */
     boolean isClosed() {
         return closed.get();
     }

@@ -17,8 +17,10 @@ import org.softclan.tripwire.WaitStrategy;
 /**
  * The sending role of a {@link Connection}: claims records in the peer's ring, writes their headers (and
  * wrap markers), publishes them by storing the peer's write pointer, and waits for room. Used by the
- * connection's one sending thread; the connection's close gate is around every call (a claim keeps the
- * sending role until its commit), so nothing here runs on unmapped memory.
+ * connection's one sending thread. Its {@code enter*} methods enter the connection's close gate in the
+ * sending role and the {@code *AndLeave} methods leave it (a claim keeps the role until its commit, its
+ * batch's commit or its abandonment); every other method runs inside the gate, so nothing here runs on
+ * unmapped memory.
  *
  * <p><b>Knowing the room</b>: the sender keeps a shadow of how far the peer has read, refreshed as the
  * sender's half of {@link LazyReadPosition} says: the peer read pointer in this end's memory first, then

@@ -11,7 +11,7 @@ import org.softclan.vmmc.PeerProtocolException;
 /**
  * The polling thread of an {@link RpcServer}: waits on the server's single event queue for requests from every
  * client (each connection's data tripwire posts an event carrying its id) and serves the clients whose events
- * arrived; with up to {@value RpcServer#DIRECT_POLL_LIMIT} clients it watches their rings directly instead,
+ * arrived; with up to {@value RpcServer#DIRECT_POLL_LIMIT} clients it also watches their rings directly,
  * which saves the event's trip through the queue on the critical path of a call. Serving a client publishes
  * the responses that waited for room in its ring, then reads its requests, which the server dispatches
  * ({@link ServedClient#handler}), and every 100 ms, or after the queue overflowed, checks that the client is

@@ -171,18 +171,36 @@ public final class RpcClient implements AutoCloseable {
         this.deadlines = new CallDeadlines(this);
         this.sender = new RequestSender(this, ctx.batchLimit, ctx.backgroundReceiver);
         this.responses = new ResponseReceiver(this, ctx.strategy);
-        this.counters = new ClientCounters(service, connection, sender::lastCallId, this::inFlight);
-        if (ctx.backgroundReceiver) {
-            this.receiver = new BackgroundReceiver(this, ctx.receiverStrategy);
-            try {
-                receiver.start();
-            } catch (final RuntimeException | Error noThread) {
-                counters.close();   // connect closes the connection; nothing else of this client exists yet
-                throw noThread;
-            }
-        } else {
-            this.receiver = null;
+        try {
+            this.counters = new ClientCounters(service, connection, sender::lastCallId, this::inFlight);
+        } catch (final RuntimeException | Error noCounters) {
+            sender.release();   // connect closes the connection
+            throw noCounters;
         }
+        // a failure from here on: connect closes the connection; of this client only its counters and encode
+        // buffer exist yet
+        BackgroundReceiver r = null;
+        try {
+            r = ctx.backgroundReceiver ? new BackgroundReceiver(this, ctx.receiverStrategy) : null;
+        } catch (final RuntimeException | Error noReceiver) {
+            startFailed();
+            throw noReceiver;
+        }
+        this.receiver = r;   // before the thread starts, as every field
+        try {
+            if (receiver != null) {
+                receiver.start();
+            }
+        } catch (final RuntimeException | Error noThread) {
+            startFailed();
+            throw noThread;
+        }
+    }
+
+    /** Frees the counters and the encode buffer of a client that failed to start. */
+    private void startFailed() {
+        counters.close();
+        sender.release();
     }
 
     /**

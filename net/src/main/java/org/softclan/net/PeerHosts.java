@@ -38,8 +38,17 @@ final class PeerHosts {
     private final long timeoutNanos;
     /** Hosts judged gone (their image went unavailable) until they greet again. */
     private final java.util.Set<String> gone = ConcurrentHashMap.newKeySet();
-    /** Which host publishes on each Aeron session, as its HELLO said (the duty thread's alone). */
-    private final Map<Integer, String> sessionHosts = new java.util.HashMap<>();
+    /**
+     * Which host publishes on each Aeron session, as its HELLO said (the duty thread's alone; keyed by the int
+     * itself: a look-up per message boxes nothing).
+     */
+    private final org.agrona.collections.Int2ObjectHashMap<String> sessionHosts = new org.agrona.collections.Int2ObjectHashMap<>();
+    /**
+     * Each image's source IP address, as {@link #fromHost} compares it, worked out at the image's first message
+     * (the duty thread's alone; an image's source never changes): later messages look it up, allocating nothing.
+     * Removed with the image ({@link #imageLost}).
+     */
+    private final java.util.IdentityHashMap<io.aeron.Image, String> sourceIps = new java.util.IdentityHashMap<>();
     /** Peers this agent has greeted on their current publication since it last connected. */
     private final java.util.Set<String> greeted = ConcurrentHashMap.newKeySet();
     /** When this agent last sent each peer its HELLO (it sends it again every {@link #helloIntervalNanos}). */
@@ -145,6 +154,7 @@ final class PeerHosts {
      * if it was a peer's greeted session.
      */
     void imageLost(final io.aeron.Image image) {
+        sourceIps.remove(image);
         final String other = sessionHosts.remove(image.sessionId());
         if (image.isEndOfStream()) {
             return;   // closed by its agent (a renewal, a restart, a close): not a host gone silent
@@ -310,13 +320,25 @@ final class PeerHosts {
         if (ip == null || !(header.context() instanceof io.aeron.Image image)) {
             return false;
         }
-        final String source = image.sourceIdentity();
+        String sourceIp = sourceIps.get(image);
+        if (sourceIp == null) {
+            sourceIp = sourceIp(image.sourceIdentity());
+            sourceIps.put(image, sourceIp);
+        }
+        return ip.equals(sourceIp);
+    }
+
+    /**
+     * {@return the IP address an image's source identity ({@code ADDR:PORT}, IPv6 in brackets) names, in the
+     * form {@link #resolve} gives, or "" if it names none} (a literal address: no name look-up)
+     */
+    private static String sourceIp(final String source) {
         final int colon = source.lastIndexOf(':');
-        final String sourceIp = (colon < 0 ? source : source.substring(0, colon)).replace("[", "").replace("]", "");
         try {
-            return ip.equals(java.net.InetAddress.getByName(sourceIp).getHostAddress());
+            return java.net.InetAddress.getByName((colon < 0 ? source : source.substring(0, colon))
+                .replace("[", "").replace("]", "")).getHostAddress();
         } catch (final java.io.IOException e) {
-            return false;
+            return "";   // matches no peer's address
         }
     }
 

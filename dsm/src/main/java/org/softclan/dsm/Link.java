@@ -14,6 +14,30 @@ package org.softclan.dsm;
  * stores of one initiator thread in program order as seen by the owner.
  */
 public interface Link {
+    /**
+     * Where a {@code byte[]}'s first element is in the {@code (base, offset)} pairs of this interface: the
+     * source offset of {@code array[i]} is {@code BYTE_ARRAY_BASE + i}.
+     */
+    long BYTE_ARRAY_BASE = UnsafeAccess.BYTE_ARRAY_BASE;
+
+    /**
+     * Plain copy of {@code length} bytes between two {@code (base, offset)} pairs of this interface (each an
+     * array and its offset with {@link #BYTE_ARRAY_BASE} included, or {@code null} and a native address), in
+     * slices of 1 MiB so that a long copy lets the JVM reach a safepoint. For a link's implementation moving
+     * bytes between a caller's pair and its own message buffers; no bounds are checked: the caller checked
+     * both ranges.
+     *
+     * @param srcBase   the source array, or {@code null}
+     * @param srcOffset the source's first byte
+     * @param dstBase   the destination array, or {@code null}
+     * @param dstOffset the destination's first byte
+     * @param length    bytes to copy, not negative
+     */
+    static void copy(final Object srcBase, final long srcOffset, final Object dstBase, final long dstOffset,
+                     final long length) {
+        UnsafeAccess.copy(srcBase, srcOffset, dstBase, dstOffset, length);
+    }
+
     /** {@return a short description for messages, e.g. {@code "same-host"}} */
     String describe();
 

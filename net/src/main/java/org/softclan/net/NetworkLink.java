@@ -1,6 +1,7 @@
 package org.softclan.net;
 
-import static net.openhft.chronicle.core.UnsafeMemory.UNSAFE;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import org.softclan.dsm.Mapping;
 import org.softclan.dsm.OutboundMapping;
 import org.softclan.dsm.RemoteLink;
@@ -23,8 +24,6 @@ import org.softclan.dsm.StaleRegionException;
  * a refusal as stale, and the agent's word that the host went silent or refused one of this host's writes.
  */
 final class NetworkLink implements RemoteLink {
-    /** Where a byte array's first element is, as Unsafe counts. */
-    static final long BYTE_ARRAY_BASE = net.openhft.chronicle.core.UnsafeMemory.UNSAFE.arrayBaseOffset(byte[].class);
 
     private final NicAgent agent;
     private final RemoteRegion region;
@@ -178,14 +177,14 @@ final class NetworkLink implements RemoteLink {
     public int getInt(final Mapping target, final long offset) {
         final byte[] four = new byte[4];
         read(target, offset, four, BYTE_ARRAY_BASE, 4);
-        return UNSAFE.getInt(four, BYTE_ARRAY_BASE);
+        return ByteBuffer.wrap(four).order(ByteOrder.nativeOrder()).getInt(0);
     }
 
     @Override
     public long getLong(final Mapping target, final long offset) {
         final byte[] eight = new byte[8];
         read(target, offset, eight, BYTE_ARRAY_BASE, 8);
-        return UNSAFE.getLong(eight, BYTE_ARRAY_BASE);
+        return ByteBuffer.wrap(eight).order(ByteOrder.nativeOrder()).getLong(0);
     }
 
     @Override

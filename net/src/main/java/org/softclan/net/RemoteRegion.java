@@ -1,5 +1,6 @@
 package org.softclan.net;
 
+import static org.softclan.dsm.Link.BYTE_ARRAY_BASE;
 import static org.softclan.net.LinkMessageDescriptor.KIND_BYTES;
 import static org.softclan.net.LinkMessageDescriptor.KIND_LONG_RELEASE;
 import static org.softclan.net.LinkMessageDescriptor.KIND_LONG_VOLATILE;
@@ -34,6 +35,7 @@ import java.util.Objects;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.softclan.dsm.DsmException;
+import org.softclan.dsm.Link;
 import org.softclan.dsm.NoSuchRegionException;
 import org.softclan.dsm.RegionAccessException;
 import org.softclan.dsm.RegionBoundsException;
@@ -65,8 +67,6 @@ import org.softclan.dsm.StaleRegionException;
  * <p>Threads: any number; one thread's stores are ordered among themselves, not with another's.
  */
 public final class RemoteRegion {
-    /** Where a byte array's first element is, as Unsafe counts. */
-    static final long BYTE_ARRAY_BASE = net.openhft.chronicle.core.UnsafeMemory.UNSAFE.arrayBaseOffset(byte[].class);
 
     private final NicAgent agent;
     private final String host;
@@ -138,8 +138,7 @@ public final class RemoteRegion {
             final ExpandableArrayBuffer b = encodeWrite(offset + done, KIND_BYTES, n);
             final int at = WRITE_NAME_OFFSET + nameBytes.length;
             b.checkLimit(at + n);
-            net.openhft.chronicle.core.UnsafeMemory.UNSAFE.copyMemory(srcBase, srcOffset + done, b.byteArray(),
-                BYTE_ARRAY_BASE + at, n);
+            Link.copy(srcBase, srcOffset + done, b.byteArray(), BYTE_ARRAY_BASE + at, n);
             try {
                 agent.offer(agent.publication(host), host, b, at + n, "a write to " + this, false);
             } catch (final LinkTimeoutException e) {
@@ -180,8 +179,7 @@ public final class RemoteRegion {
         while (done < length) {
             final int n = (int) Math.min(most, length - done);
             final UnsafeBuffer r = read(offset + done, n, LinkMessageDescriptor.OP_READ, 0, 0);
-            net.openhft.chronicle.core.UnsafeMemory.UNSAFE.copyMemory(r.byteArray(),
-                BYTE_ARRAY_BASE + READ_REPLY_DATA_OFFSET, dstBase, dstOffset + done, n);
+            Link.copy(r.byteArray(), BYTE_ARRAY_BASE + READ_REPLY_DATA_OFFSET, dstBase, dstOffset + done, n);
             done += n;
         }
     }

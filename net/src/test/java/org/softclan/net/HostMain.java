@@ -295,7 +295,11 @@ public final class HostMain {
                 m.put(offset, out);
                 final byte[] in = new byte[out.length];
                 m.get(offset, in, 0, in.length);
-                return "OK " + (java.util.Arrays.equals(out, in) ? "same" : "differs");
+                // the plain loads of a network link decode the bytes of a remote read in native order
+                final java.nio.ByteBuffer w = java.nio.ByteBuffer.wrap(out).order(java.nio.ByteOrder.nativeOrder());
+                final boolean loads = m.getByte(offset + 1) == out[1] && m.getInt(offset + 1) == w.getInt(1)
+                    && m.getLong(offset + 3) == w.getLong(3);
+                return "OK " + (java.util.Arrays.equals(out, in) && loads ? "same" : "differs");
             }
             case "mstate" -> {
                 final org.softclan.dsm.OutboundMapping m = MAPPINGS.get(c[1]);

@@ -26,8 +26,14 @@ final class HandlerWorkers {
     private static final int TASK_BUFFER_KEPT = 64 << 10;
 
     private final RpcServer server;
-    /** Encode buffer per worker thread (handlers on workers). */
-    private final ThreadLocal<Bytes<?>> out = ThreadLocal.withInitial(Bytes::allocateElasticDirect);
+    /** Every encode buffer made for a thread that ran a handler here (workers, or the poller when the queue was full). */
+    private final java.util.Queue<Bytes<?>> encodeBuffers = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** Encode buffer per worker thread (handlers on workers), freed by {@link #shutdown} once no thread can use it. */
+    private final ThreadLocal<Bytes<?>> out = ThreadLocal.withInitial(() -> {
+        final Bytes<?> b = Bytes.allocateElasticDirect();
+        encodeBuffers.add(b);
+        return b;
+    });
     /** Worker tasks not in use: taken by the poller, given back by the worker that ran them (no allocation). */
     private final ArrayBlockingQueue<Task> freeTasks;
     private final ExecutorService pool;
@@ -110,13 +116,30 @@ final class HandlerWorkers {
         pool.execute(t);   // a full queue: this thread runs it (CallerRunsPolicy)
     }
 
-    /** Stops the workers: they finish the requests queued, for up to 5 s. */
-    void shutdown() {
+    /**
+     * Stops the workers: they finish the requests queued, for up to 5 s. Their encode buffers (direct memory) are
+     * freed then, if every worker ended and the polling thread did ({@code pollerEnded}: it runs handlers itself
+     * when the queue is full); otherwise they are left to the collector, as a thread may still write one.
+     *
+     * @param pollerEnded whether the server's polling thread has ended
+     */
+    void shutdown(final boolean pollerEnded) {
         pool.shutdown();
+        boolean ended = false;
         try {
-            pool.awaitTermination(5, TimeUnit.SECONDS);
+            ended = pool.awaitTermination(5, TimeUnit.SECONDS);
         } catch (final InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        if (ended && pollerEnded) {
+            for (Bytes<?> b = encodeBuffers.poll(); b != null; b = encodeBuffers.poll()) {
+                b.releaseLast();
+            }
+        }
+    }
+
+    /** {@return the encode buffers made so far and not freed (for tests)} */
+    java.util.List<Bytes<?>> encodeBuffers() {
+        return java.util.List.copyOf(encodeBuffers);
     }
 }

@@ -99,7 +99,7 @@ public final class RpcServer implements AutoCloseable {
     private TripwireUnit unit;
     private Listener listener;
     /** The worker threads that run the handlers, or {@code null}: they run on the polling thread. */
-    private HandlerWorkers workers;
+    HandlerWorkers workers;
     private Thread acceptor;
     private Thread poller;
     volatile boolean running;
@@ -426,7 +426,7 @@ public final class RpcServer implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         if (workers != null) {
-            workers.shutdown();
+            workers.shutdown(poller == null || !poller.isAlive());
         }
         for (final ServedClient c : clients) {
             c.connection.close();

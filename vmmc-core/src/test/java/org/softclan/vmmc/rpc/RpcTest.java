@@ -182,6 +182,23 @@ class RpcTest {
     }
 
     @Test
+    void theWorkersEncodeBuffersAreFreedWhenTheServerCloses() {
+        final HandlerWorkers workers = server.workers;
+        try (RpcClient c = RpcClient.connect(clientEp, "test", new RpcClient.Context(), 5, TimeUnit.SECONDS)) {
+            for (int i = 0; i < 200; i++) {
+                assertEquals("w" + i, c.call(ECHO, "w" + i, 5, TimeUnit.SECONDS));
+            }
+        }
+        final List<net.openhft.chronicle.bytes.Bytes<?>> used = workers.encodeBuffers();
+        assertTrue(!used.isEmpty(), "a worker answered with its encode buffer");
+        server.close();
+        for (final net.openhft.chronicle.bytes.Bytes<?> b : used) {
+            assertEquals(0, b.refCount(), "an encode buffer still held after close");
+        }
+        assertEquals(List.of(), workers.encodeBuffers());
+    }
+
+    @Test
     void manyCallsInFlightFromManyThreadsAllGetTheirOwnAnswers() throws Exception {
         try (RpcClient c = RpcClient.connect(clientEp, "test", new RpcClient.Context(), 5, TimeUnit.SECONDS)) {
             final List<CompletableFuture<Void>> threads = new ArrayList<>();

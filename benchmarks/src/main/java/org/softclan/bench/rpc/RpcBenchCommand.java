@@ -1,14 +1,56 @@
 package org.softclan.bench.rpc;
 
-import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.Callable;
+import static org.softclan.bench.peers.LatencyTable.median;
 
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.IntStream;
+
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
 import org.softclan.bench.peers.MarkdownTable;
+import org.softclan.bench.peers.PeerProcess;
+import org.softclan.dsm.Endpoint;
+import org.softclan.dsm.Fabric;
+import org.softclan.tripwire.WaitStrategy;
+import org.softclan.vmmc.rpc.RpcCallback;
+import org.softclan.vmmc.rpc.RpcClient;
+import org.softclan.vmmc.rpc.RpcException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code vmmc bench rpc}: RPC calls per second and latency beside TCP loopback ({@link RpcBench}). */
+/**
+ * {@code vmmc bench rpc}: RPC throughput and latency between two JVMs. The server JVM ({@link RpcBenchPeer})
+ * echoes a long; this JVM's {@code --threads} client threads, spread over {@code --clients} connections, each
+ * keep up to {@code --in-flight} calls outstanding (1: synchronous {@link RpcClient#call}; more: {@link
+ * RpcClient#callAsync}), as fast as they can or at a fixed total {@code --rate}. Beside it the same workload over
+ * TCP loopback with a minimal framing (16-byte requests and answers, the server's answers flushed in batches):
+ * the kernel socket floor for the same job. Each transport runs in a fresh server JVM per round, rounds
+ * alternate the order; the report (results.md) gives medians over the rounds.
+ *
+ * <p>Latency is measured from each call's intended send time when a rate is set (a stall is charged to every
+ * call it delays), else from its send.
+ */
 @Command(name = "rpc", mixinStandardHelpOptions = true,
     description = {"Null RPC calls between two JVMs: calls per second and latency percentiles, beside the same workload"
         + " over TCP loopback with a minimal framing. Writes results.md."})
@@ -68,18 +110,324 @@ public final class RpcBenchCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "where results go (default: bench-results/rpc-TIME)")
     Path out;
 
+    /** One run's figures. */
+    record Run(String transport, double callsPerSecond, double p50Micros, double p99Micros, double maxMicros) {
+    }
+
     @Override
     public Integer call() throws Exception {
-        final Path where = MarkdownTable.resultsDir(out, "rpc");
-        final RpcBench bench;
         try {
-            bench = new RpcBench(transports, threads, inFlight, clients, rate, seconds, warmSeconds, rounds, serverWait,
-                backgroundReceiver, batch, where, System.err).batchLimit(batchLimit).futures(futures);
+            check();
         } catch (final IllegalArgumentException e) {
             System.err.println("rpc: " + e.getMessage());
             return 2;
         }
-        bench.run();
+        run();
         return 0;
+    }
+
+    /** @throws IllegalArgumentException naming the options out of range */
+    void check() {
+        for (final String t : transports) {
+            if (!t.equals("rpc") && !t.equals("tcp")) {
+                throw new IllegalArgumentException("transport '" + t + "': rpc or tcp");
+            }
+        }
+        if (threads < 1 || inFlight < 1 || clients < 1 || clients > threads || rounds < 1) {
+            throw new IllegalArgumentException("threads " + threads + ", in flight " + inFlight + ", clients " + clients
+                + ", rounds " + rounds + ": need at least 1 each, and at most as many clients as threads");
+        }
+        if (!(rate >= 0) || !(seconds > 0) || !(warmSeconds >= 0) || Double.isInfinite(rate + seconds + warmSeconds)) {
+            throw new IllegalArgumentException("rate " + rate + ", seconds " + seconds + ", warm-up " + warmSeconds
+                + ": need finite numbers, seconds > 0, the others >= 0");
+        }
+        WaitStrategy.named(serverWait);
+        if (batchLimit < 1) {
+            throw new IllegalArgumentException("batch limit " + batchLimit + ": at least 1 request");
+        }
+    }
+
+    /**
+     * Runs every round, writes results.md and prints it; progress goes to standard error.
+     *
+     * @return the runs by transport
+     * @throws IOException if a server JVM fails or the report cannot be written
+     */
+    Map<String, List<Run>> run() throws IOException {
+        final Path dir = MarkdownTable.resultsDir(out, "rpc");
+        final Map<String, List<Run>> runs = new LinkedHashMap<>();
+        for (int r = 0; r < rounds; r++) {
+            for (int k = 0; k < transports.size(); k++) {
+                final String t = transports.get((k + r) % transports.size());
+                final Run run = measure(t);
+                runs.computeIfAbsent(t, x -> new ArrayList<>()).add(run);
+                System.err.printf(Locale.ROOT, "round %d %s: %.0f calls/s, p50 %.1f us p99 %.1f max %.0f%n", r + 1, t,
+                    run.callsPerSecond(), run.p50Micros(), run.p99Micros(), run.maxMicros());
+            }
+        }
+        MarkdownTable.writeResults(dir, report(runs));
+        return runs;
+    }
+
+    /** What each load thread does: issue calls and record their completions (one per transport). */
+    private interface Load {
+        void run(int thread, Meter meter) throws Exception;
+    }
+
+    /**
+     * Records the latency of each call completed in the measured window only (after the warm-up, before the end;
+     * their count is the calls measured), and tells the load threads when to stop.
+     */
+    private final class Meter {
+        final long measureFrom;
+        final long end;
+        final Recorder latency = new Recorder(TimeUnit.SECONDS.toNanos(60), 3);
+        /** Nanoseconds between a thread's intended sends, or 0 (as fast as possible). */
+        final long period;
+
+        Meter() {
+            measureFrom = System.nanoTime() + (long) (warmSeconds * 1e9);
+            end = measureFrom + (long) (seconds * 1e9);
+            period = rate > 0 ? (long) (1e9 * threads / rate) : 0;
+        }
+
+        boolean running(final long now) {
+            return now - end < 0;
+        }
+
+        /** A call sent (or due) at {@code from} completed at {@code now}. */
+        void completed(final long from, final long now) {
+            if (from - measureFrom >= 0 && now - end < 0) {
+                latency.recordValue(Math.min(Math.max(0, now - from), TimeUnit.SECONDS.toNanos(60)));
+            }
+        }
+
+        /** {@return the send time of the next call after one due at {@code due}: now if no rate} */
+        long next(final long due) {
+            if (period == 0) {
+                return System.nanoTime();
+            }
+            final long at = due + period;
+            long now;
+            while ((now = System.nanoTime()) - at < 0 && running(now)) {
+                Thread.onSpinWait();
+            }
+            return at;
+        }
+    }
+
+    /** One run of {@code transport} against a fresh server JVM. */
+    private Run measure(final String transport) throws IOException {
+        final boolean rpc = transport.equals("rpc");
+        try (Fabric fabric = Fabric.createTemporary(); Endpoint ep = rpc ? fabric.openEndpoint("rpc-bench-client") : null;
+             PeerProcess server = PeerProcess.start(transport + " server", List.of(), RpcBenchPeer.class,
+                 List.of(fabric.root().toString()))) {
+            server.send(rpc ? "rpc bench 0 " + serverWait : "tcp");
+            final String ok = server.expect("OK");
+            final RpcClient[] cs = new RpcClient[rpc ? clients : 0];
+            try {
+                for (int i = 0; i < cs.length; i++) {
+                    cs[i] = RpcClient.connect(ep, "bench", new RpcClient.Context().backgroundReceiver(backgroundReceiver)
+                        .batchLimit(batchLimit), 30, TimeUnit.SECONDS);
+                }
+                return load(transport, rpc ? (thread, meter) -> rpcLoad(cs[thread % clients], thread, meter)
+                    : (thread, meter) -> tcpLoad(Integer.parseInt(ok.substring(3).trim()), thread, meter));
+            } finally {
+                for (final RpcClient c : cs) {
+                    if (c != null) {
+                        c.close();
+                    }
+                }
+                server.exit();
+            }
+        }
+    }
+
+    /** Runs {@code load} on {@code threads} threads at once and takes the figures of the measured window. */
+    private Run load(final String transport, final Load load) throws IOException {
+        final Meter meter = new Meter();
+        final ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            for (final Future<Object> f : pool.invokeAll(IntStream.range(0, threads).mapToObj(i -> (Callable<Object>) () -> {
+                load.run(i, meter);
+                return null;
+            }).toList())) {
+                f.get();
+            }
+        } catch (final ExecutionException e) {
+            throw new IOException(transport + " load failed: " + e.getCause(), e.getCause());
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted");
+        } finally {
+            pool.shutdown();
+        }
+        final Histogram h = meter.latency.getIntervalHistogram();
+        return new Run(transport, h.getTotalCount() / seconds, h.getValueAtPercentile(50) / 1e3,
+            h.getValueAtPercentile(99) / 1e3, h.getMaxValue() / 1e3);
+    }
+
+    private void rpcLoad(final RpcClient c, final int thread, final Meter meter) {
+        long due = System.nanoTime();
+        long n = (long) thread << 40;
+        if (inFlight == 1) {
+            while (meter.running(due)) {
+                final long arg = ++n;
+                final long result = c.call(RpcBenchPeer.ECHO, arg, 10, TimeUnit.SECONDS);
+                final long now = System.nanoTime();
+                if (result != arg) {
+                    throw new IllegalStateException("call " + arg + " answered " + result);
+                }
+                meter.completed(due, now);
+                due = meter.next(due);
+            }
+            return;
+        }
+        final AtomicInteger outstanding = new AtomicInteger();
+        final AtomicReference<Throwable> failed = new AtomicReference<>();
+        final ArrayBlockingQueue<RpcCallback<Long>> free = new ArrayBlockingQueue<>(inFlight + 1);   // slots done
+        // one call in flight, its callback reused for call after call: the load allocates nothing per call either
+        final class Slot implements RpcCallback<Long> {
+            long arg;
+            long sent;
+
+            @Override
+            public void onComplete(final Long result, final RpcException e) {
+                done(result, e);
+            }
+
+            void done(final Long result, final Throwable e) {
+                final long now = System.nanoTime();
+                if (e != null || result != arg) {
+                    failed.compareAndSet(null, e != null ? e : new IllegalStateException("call " + arg + " answered " + result));
+                }
+                meter.completed(sent, now);
+                free.offer(this);
+                outstanding.decrementAndGet();
+            }
+        }
+        while (meter.running(due) && failed.get() == null) {
+            if (outstanding.get() >= inFlight) {
+                c.receive(inFlight, 10, TimeUnit.SECONDS);   // this thread completes its calls: no hand-off
+                continue;
+            }
+            outstanding.incrementAndGet();
+            Slot slot = (Slot) free.poll();
+            if (slot == null) {
+                slot = new Slot();
+            }
+            slot.arg = ++n;
+            slot.sent = due;
+            // batched: published by the receive when the window is full (a fixed rate publishes each call: the
+            // next one waits for its send time)
+            final boolean batched = batch && meter.period == 0;
+            if (futures) {
+                (batched ? c.callAsyncBatched(RpcBenchPeer.ECHO, slot.arg, 10, TimeUnit.SECONDS)
+                    : c.callAsync(RpcBenchPeer.ECHO, slot.arg, 10, TimeUnit.SECONDS)).whenComplete(slot::done);
+            } else if (batched) {
+                c.callAsyncBatched(RpcBenchPeer.ECHO, slot.arg, 10, TimeUnit.SECONDS, slot);
+            } else {
+                c.callAsync(RpcBenchPeer.ECHO, slot.arg, 10, TimeUnit.SECONDS, slot);
+            }
+            due = meter.next(due);
+        }
+        final long drain = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (outstanding.get() > 0 && System.nanoTime() - drain < 0) {
+            c.receive(inFlight, 1, TimeUnit.SECONDS);
+        }
+        if (failed.get() != null) {
+            throw new IllegalStateException(failed.get());
+        }
+    }
+
+    private void tcpLoad(final int port, final int thread, final Meter meter) throws IOException {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            s.setTcpNoDelay(true);
+            final DataOutputStream out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 1 << 16));
+            final DataInputStream in = new DataInputStream(new BufferedInputStream(s.getInputStream(), 1 << 16));
+            final long[] sentAt = new long[Integer.highestOneBit(inFlight) << 1];
+            final int mask = sentAt.length - 1;
+            long sent = 0;
+            long answered = 0;
+            long due = System.nanoTime();
+            final long base = (long) thread << 40;
+            while (meter.running(due) || answered < sent) {
+                // send every call that is due while fewer than inFlight are outstanding, then flush once
+                boolean wrote = false;
+                while (meter.running(due) && sent - answered < inFlight && (meter.period == 0 || System.nanoTime() - due >= 0)) {
+                    sentAt[(int) (sent & mask)] = due;
+                    out.writeLong(base + sent);
+                    out.writeLong(base + sent);
+                    sent++;
+                    wrote = true;
+                    due = meter.period == 0 ? System.nanoTime() : due + meter.period;
+                }
+                if (wrote) {
+                    out.flush();
+                }
+                if (answered < sent) {
+                    // one answer (waiting for it), then every further one already here, before sending again: the
+                    // calls that then fit in the window go out in one write, as the RPC loop receives all that arrived
+                    do {
+                        final long id = in.readLong();
+                        final long result = in.readLong();
+                        final long now = System.nanoTime();
+                        if (id != base + answered || result != id) {
+                            throw new IOException("answer " + id + "/" + result + " to call " + (base + answered));
+                        }
+                        meter.completed(sentAt[(int) (answered & mask)], now);
+                        answered++;
+                    } while (answered < sent && in.available() >= 16);
+                } else if (meter.period != 0) {
+                    while (System.nanoTime() - due < 0 && meter.running(due)) {
+                        Thread.onSpinWait();
+                    }
+                }
+            }
+        }
+    }
+
+    private String report(final Map<String, List<Run>> runs) {
+        final StringBuilder md = new StringBuilder("# vmmc bench rpc\n\n");
+        md.append(String.format(Locale.ROOT, "Two JVMs on this host (%d CPUs): %d client thread(s) over %d RPC"
+            + " connection(s) (TCP: a connection per thread), %s, %s; a null call (a long echoed); %.1f s measured"
+            + " after %.1f s, %d round(s), a fresh server JVM per run; the RPC server polls with '%s' and runs the"
+            + " handler on its polling thread; the RPC clients %s a background receiver (a load thread whose window is"
+            + " full receives for itself)%s.%s%n%n", Runtime.getRuntime().availableProcessors(), threads, clients,
+            inFlight == 1 ? "synchronous calls" : "up to " + inFlight + " asynchronous calls in flight per thread",
+            rate > 0 ? String.format(Locale.ROOT, "%.0f calls/s in all, latency from each call's intended send time", rate)
+                : "as fast as possible, latency from each call's send",
+            seconds, warmSeconds, rounds, serverWait, backgroundReceiver ? "with" : "without",
+            inFlight > 1 && rate == 0 ? batch ? "; calls sent batched (published " + batchLimit + " at a time, or when the"
+                + " window is full and the thread receives, as the TCP loop writes the calls that fit and flushes once)"
+                : "; each call published as it is sent" : "",
+            inFlight > 1 ? futures ? " Asynchronous calls complete through a CompletableFuture each." : " Asynchronous calls"
+                + " complete through a reused callback each (RpcCallback: no allocation per call)." : ""));
+        md.append("| transport | calls/s | range | p50 us | p99 us | max us |\n|---|---:|---:|---:|---:|---:|\n");
+        final Map<String, Double> medians = new LinkedHashMap<>();
+        for (final Map.Entry<String, List<Run>> e : runs.entrySet()) {
+            final double[] cps = e.getValue().stream().mapToDouble(Run::callsPerSecond).sorted().toArray();
+            final double m = median(cps);
+            medians.put(e.getKey(), m);
+            md.append(String.format(Locale.ROOT, "| %s | %.0f | %.0f-%.0f | %.1f | %.1f | %.0f |%n", e.getKey(), m, cps[0],
+                cps[cps.length - 1], median(e.getValue().stream().mapToDouble(Run::p50Micros).toArray()),
+                median(e.getValue().stream().mapToDouble(Run::p99Micros).toArray()),
+                median(e.getValue().stream().mapToDouble(Run::maxMicros).toArray())));
+        }
+        if (medians.containsKey("rpc") && medians.containsKey("tcp")) {
+            // each round's two runs ran side by side (minutes apart at most): their ratio is steadier than the
+            // ratio of medians when the machine's speed changes between rounds
+            final List<Run> rpc = runs.get("rpc");
+            final List<Run> tcp = runs.get("tcp");
+            final double[] perRound = new double[rpc.size()];
+            final StringBuilder each = new StringBuilder();
+            for (int i = 0; i < perRound.length; i++) {
+                perRound[i] = rpc.get(i).callsPerSecond() / tcp.get(i).callsPerSecond();
+                each.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.1f", perRound[i]));
+            }
+            md.append(String.format(Locale.ROOT, "%nrpc / tcp calls per second: %.1fx (medians); per round %s, median"
+                + " %.1fx%n", medians.get("rpc") / medians.get("tcp"), each, median(perRound)));
+        }
+        return md.toString();
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,13 +26,14 @@ class RpcBenchTest {
     @Test
     @Timeout(180)
     void pipelinedAndSynchronousCallsOverBothTransports(@TempDir final Path dir) throws Exception {
-        final Map<String, List<RpcBench.Run>> piped = new RpcBench(List.of("rpc", "tcp"), 2, 16, 2, 0, 0.5, 0.3, 1,
-            "busy-spin", false, true, dir.resolve("piped"), System.err).run();
-        final Map<String, List<RpcBench.Run>> sync = new RpcBench(List.of("rpc", "tcp"), 1, 1, 1, 0, 0.5, 0.3, 1,
-            "competitive", true, true, dir.resolve("sync"), System.err).run();
-        for (final Map<String, List<RpcBench.Run>> runs : List.of(piped, sync)) {
+        final Map<String, List<RpcBenchCommand.Run>> piped = run("--threads", "2", "--in-flight", "16", "--clients", "2",
+            "--seconds", "0.5", "--warmup-seconds", "0.3", "--rounds", "1", "--out", dir.resolve("piped").toString());
+        final Map<String, List<RpcBenchCommand.Run>> sync = run("--in-flight", "1", "--seconds", "0.5", "--warmup-seconds",
+            "0.3", "--rounds", "1", "--server-wait", "competitive", "--background-receiver", "--out",
+            dir.resolve("sync").toString());
+        for (final Map<String, List<RpcBenchCommand.Run>> runs : List.of(piped, sync)) {
             for (final String t : List.of("rpc", "tcp")) {
-                final RpcBench.Run r = runs.get(t).get(0);
+                final RpcBenchCommand.Run r = runs.get(t).get(0);
                 assertTrue(r.callsPerSecond() > 100 && r.p99Micros() >= r.p50Micros() && r.p50Micros() > 0, r.toString());
             }
         }
@@ -43,9 +45,14 @@ class RpcBenchTest {
     @Test
     @Timeout(120)
     void aFixedRateIsKept(@TempDir final Path dir) throws Exception {
-        final RpcBench.Run r = new RpcBench(List.of("rpc"), 1, 8, 1, 2000, 1.0, 0.3, 1, "busy-spin", false, true, dir,
-            System.err).run().get("rpc").get(0);
+        final RpcBenchCommand.Run r = run("--transports", "rpc", "--in-flight", "8", "--rate", "2000", "--seconds", "1",
+            "--warmup-seconds", "0.3", "--rounds", "1", "--out", dir.toString()).get("rpc").get(0);
         assertTrue(r.callsPerSecond() > 1500 && r.callsPerSecond() < 2500, "2000 calls/s asked: " + r);
+    }
+
+    /** Runs {@code bench rpc} with these options, as the command line parses them. */
+    private static Map<String, List<RpcBenchCommand.Run>> run(final String... args) throws IOException {
+        return CommandLine.populateCommand(new RpcBenchCommand(), args).run();
     }
 
     @Test

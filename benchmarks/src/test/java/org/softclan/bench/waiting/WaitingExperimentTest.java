@@ -24,15 +24,16 @@ class WaitingExperimentTest {
     @Test
     @Timeout(120)
     void pollingBurnsTheGapBlockingDoesNotAndTheReportHasEveryRun(@TempDir final Path dir) throws Exception {
-        final List<WaitingExperiment.Run> runs = new WaitingExperiment(List.of(20_000L, 1_000_000L), List.of("fixed"),
-            List.of("busy-spin", "block", "competitive", WaitingExperiment.TUNED), 0.1, 100, 500, dir, System.err).run();
+        final List<WaitingCommand.Run> runs = CommandLine.populateCommand(new WaitingCommand(), "--gaps", "20,1000",
+            "--distributions", "fixed", "--strategies", "busy-spin,block,competitive," + WaitingCommand.TUNED, "--seconds",
+            "0.1", "--min-messages", "100", "--max-messages", "500", "--out", dir.toString()).run();
         assertEquals(8, runs.size(), runs.toString());
-        final WaitingExperiment.Run spin = find(runs, "busy-spin", 1_000_000L);
-        final WaitingExperiment.Run block = find(runs, "block", 1_000_000L);
+        final WaitingCommand.Run spin = find(runs, "busy-spin", 1_000_000L);
+        final WaitingCommand.Run block = find(runs, "block", 1_000_000L);
         // a spinning receiver uses its CPU for the whole gap (the VM may take some of it away); a blocked one does not
         assertTrue(spin.cpuMicros() > 500, "busy-spin CPU per message at a 1-ms gap: " + spin);
         assertTrue(block.cpuMicros() < spin.cpuMicros() / 5, "block " + block + " against busy-spin " + spin);
-        for (final WaitingExperiment.Run r : runs) {
+        for (final WaitingCommand.Run r : runs) {
             assertTrue(r.meanMicros() > 0 && r.p99Micros() >= r.p50Micros(), r.toString());
         }
         final String md = Files.readString(dir.resolve("results.md"));
@@ -57,7 +58,7 @@ class WaitingExperimentTest {
         assertTrue(text.contains("--gaps 0.0") && text.contains("sleepy") && text.contains("uniform"), text);
     }
 
-    private static WaitingExperiment.Run find(final List<WaitingExperiment.Run> runs, final String s, final long gap) {
+    private static WaitingCommand.Run find(final List<WaitingCommand.Run> runs, final String s, final long gap) {
         return runs.stream().filter(r -> r.strategy().equals(s) && r.gapNanos() == gap).findFirst().orElseThrow();
     }
 }

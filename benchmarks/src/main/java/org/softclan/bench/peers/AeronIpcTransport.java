@@ -18,6 +18,7 @@ import io.aeron.Subscription;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.logbuffer.BufferClaim;
+import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.BusySpinIdleStrategy;
@@ -64,13 +65,8 @@ final class AeronIpcTransport extends PeerTransport {
     }
 
     @Override
-    public Client client(final int size) {
-        return new AeronLink(size, true);
-    }
-
-    @Override
-    public Echo echo(final int size) {
-        return new AeronLink(size, false);
+    protected Link link(final int size, final boolean client) {
+        return new AeronLink(size, client);
     }
 
     /** @return a media driver's settings common to both uses: its directory, removed on start and shutdown */
@@ -216,27 +212,17 @@ final class AeronIpcTransport extends PeerTransport {
 
         @Override
         public void disconnect() {
-            if (pub != null) {
-                pub.close();
-                pub = null;
-            }
-            if (sub != null) {
-                sub.close();
-                sub = null;
-            }
+            CloseHelper.closeAll(pub, sub);
+            pub = null;
+            sub = null;
         }
 
         @Override
         public void close() throws IOException {
             disconnect();
-            if (aeron != null) {
-                aeron.close();
-                aeron = null;
-            }
-            if (driver != null) {
-                driver.close();
-                driver = null;
-            }
+            CloseHelper.closeAll(aeron, driver);
+            aeron = null;
+            driver = null;
             if (dir != null) {
                 Files.deleteIfExists(dir);
                 dir = null;

@@ -182,7 +182,7 @@ final class LatencySection implements CompareSection {
         run.log().println("compare: " + name + " (round " + round + ") ...");
         final long t0 = System.nanoTime();
         final Process p = new ProcessBuilder(PeerProcess.javaCommand(BenchMain.class,
-                LayerSocketTransport.jvmArgs(name), args))
+                SocketTransport.jvmArgs(name), args))
             .redirectOutput(log.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         files.add(log);
         // the run caps itself at max-seconds plus a third for the warm-up; allow for JVM starts and set-up

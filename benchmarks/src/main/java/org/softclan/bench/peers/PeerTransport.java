@@ -41,7 +41,7 @@ import org.softclan.dsm.Fabric;
  * slots ({@link SlotSender}) and checks every byte the receiver reads.
  *
  * <p>A subclass gives its name, description and kind to the constructor and overrides the factories
- * of the measurements it takes part in.
+ * of the measurements it takes part in ({@link #link} makes both sides of a round trip).
  */
 public abstract class PeerTransport {
     private final String name;
@@ -83,7 +83,7 @@ public abstract class PeerTransport {
      * @throws UnsupportedOperationException if this transport has no round trip
      */
     public Client client(final int size) {
-        throw new UnsupportedOperationException(name + " measures one-way throughput only");
+        return link(size, true);
     }
 
     /**
@@ -92,6 +92,18 @@ public abstract class PeerTransport {
      * @throws UnsupportedOperationException if this transport has no round trip
      */
     public Echo echo(final int size) {
+        return link(size, false);
+    }
+
+    /**
+     * Makes one side of a round trip: what {@link #client} and {@link #echo} return unless overridden.
+     *
+     * @param size   payload bytes of each request and response
+     * @param client the measuring side, else the echo side
+     * @return the side
+     * @throws UnsupportedOperationException if this transport has no round trip
+     */
+    protected Link link(final int size, final boolean client) {
         throw new UnsupportedOperationException(name + " measures one-way throughput only");
     }
 
@@ -327,8 +339,6 @@ public abstract class PeerTransport {
         static final long IDLE_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
         /** A send whose back pressure does not clear within this fails. */
         static final long SEND_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(10);
-        /** The parameter that carries the fabric's directory to the echo side. */
-        static final String FABRIC = "fabric";
 
         /** The transport's name, for messages. */
         protected final String name;
@@ -433,7 +443,7 @@ public abstract class PeerTransport {
         protected Map<String, String> createFabric() {
             fabric = Fabric.createTemporary();
             endpoint = fabric.openEndpoint("client");
-            return Map.of(FABRIC, fabric.root().toString());
+            return Map.of(Rig.FABRIC, fabric.root().toString());
         }
 
         /**
@@ -442,7 +452,7 @@ public abstract class PeerTransport {
          * @param clientParams what {@link #createFabric()} returned
          */
         protected void attachFabric(final Map<String, String> clientParams) {
-            fabric = Fabric.openExisting(Paths.get(clientParams.get(FABRIC)));
+            fabric = Fabric.openExisting(Paths.get(clientParams.get(Rig.FABRIC)));
             endpoint = fabric.openEndpoint("echo");
         }
 

@@ -5,6 +5,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import net.openhft.chronicle.bytes.BytesStore;
+import org.agrona.CloseHelper;
 import org.softclan.tripwire.WaitStrategy;
 import org.softclan.vmmc.Connection;
 import org.softclan.vmmc.ConnectionContext;
@@ -34,12 +35,7 @@ final class QueueTransport extends PeerTransport {
     }
 
     @Override
-    public Client client(final int size) {
-        return new QueueLink(size);
-    }
-
-    @Override
-    public Echo echo(final int size) {
+    protected Link link(final int size, final boolean client) {
         return new QueueLink(size);
     }
 
@@ -109,14 +105,9 @@ final class QueueTransport extends PeerTransport {
 
         @Override
         public void disconnect() {
-            if (connection != null) {
-                connection.close();
-                connection = null;
-            }
-            if (listener != null) {
-                listener.close();
-                listener = null;
-            }
+            CloseHelper.closeAll(connection, listener);
+            connection = null;
+            listener = null;
         }
     }
 }

@@ -7,6 +7,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
+import org.agrona.CloseHelper;
 import org.softclan.tripwire.WaitStrategy;
 import org.softclan.vmmc.rpc.Codecs;
 import org.softclan.vmmc.rpc.RpcClient;
@@ -39,12 +40,7 @@ final class RpcTransport extends PeerTransport {
     }
 
     @Override
-    public Client client(final int size) {
-        return new RpcLink(size, strategy());
-    }
-
-    @Override
-    public Echo echo(final int size) {
+    protected Link link(final int size, final boolean client) {
         return new RpcLink(size, strategy());
     }
 
@@ -115,14 +111,9 @@ final class RpcTransport extends PeerTransport {
 
         @Override
         public void disconnect() {
-            if (client != null) {
-                client.close();
-                client = null;
-            }
-            if (server != null) {
-                server.close();
-                server = null;
-            }
+            CloseHelper.closeAll(client, server);
+            client = null;
+            server = null;
         }
     }
 }

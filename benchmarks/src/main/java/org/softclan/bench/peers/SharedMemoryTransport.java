@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import net.openhft.chronicle.core.Jvm;
+import org.agrona.CloseHelper;
 import org.softclan.dsm.InboundMapping;
 import org.softclan.dsm.OutboundMapping;
 import org.softclan.dsm.SharedMemory;
@@ -101,13 +102,8 @@ final class SharedMemoryTransport extends PeerTransport {
     }
 
     @Override
-    public Client client(final int size) {
-        return new SharedLink(mode, size, true);
-    }
-
-    @Override
-    public Echo echo(final int size) {
-        return new SharedLink(mode, size, false);
+    protected Link link(final int size, final boolean client) {
+        return new SharedLink(mode, size, client);
     }
 
     @Override
@@ -383,18 +379,10 @@ final class SharedMemoryTransport extends PeerTransport {
 
         @Override
         public void disconnect() {
-            if (waiter != null) {
-                waiter.close();
-                waiter = null;
-            }
-            if (unit != null) {
-                unit.close();
-                unit = null;
-            }
-            if (out != null) {
-                out.close();
-                out = null;
-            }
+            CloseHelper.closeAll(waiter, unit, out);
+            waiter = null;
+            unit = null;
+            out = null;
         }
     }
 }

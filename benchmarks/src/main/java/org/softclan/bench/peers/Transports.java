@@ -32,12 +32,12 @@ public final class Transports {
             new SocketTransport(true, false),
             new SocketTransport(false, true),
             new SocketTransport(true, true),
-            new LayerSocketTransport(false, LayerSocketTransport.Mode.PLAIN),
-            new LayerSocketTransport(false, LayerSocketTransport.Mode.FALLBACK),
-            new LayerSocketTransport(false, LayerSocketTransport.Mode.LAYER),
-            new LayerSocketTransport(true, LayerSocketTransport.Mode.PLAIN),
-            new LayerSocketTransport(true, LayerSocketTransport.Mode.FALLBACK),
-            new LayerSocketTransport(true, LayerSocketTransport.Mode.LAYER));
+            new SocketTransport(false, SocketTransport.Mode.PLAIN),
+            new SocketTransport(false, SocketTransport.Mode.FALLBACK),
+            new SocketTransport(false, SocketTransport.Mode.LAYER),
+            new SocketTransport(true, SocketTransport.Mode.PLAIN),
+            new SocketTransport(true, SocketTransport.Mode.FALLBACK),
+            new SocketTransport(true, SocketTransport.Mode.LAYER));
     }
 
     /**

@@ -40,7 +40,7 @@ class TransportRoundTripTest {
     void theSocketLayerEchoesBetweenTwoJvmsWithTheAgent(final String name, @TempDir final Path dir) throws Exception {
         final Path result = dir.resolve("r.result");
         final Process p = new ProcessBuilder(PeerProcess.javaCommand(BenchMain.class,
-            LayerSocketTransport.jvmArgs(name), List.of("pingpong", "--transport", name, "--size",
+            SocketTransport.jvmArgs(name), List.of("pingpong", "--transport", name, "--size",
                 "100", "--warmup", "20", "--warmup-seconds", "0", "--iterations", "200", "--result-file", result.toString())))
             .redirectErrorStream(true).redirectOutput(dir.resolve("log").toFile()).start();
         assertTrue(p.waitFor(100, TimeUnit.SECONDS), "pingpong did not end");

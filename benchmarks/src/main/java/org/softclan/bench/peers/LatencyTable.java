@@ -9,10 +9,9 @@ import java.util.function.ToDoubleFunction;
 import org.HdrHistogram.Histogram;
 
 /**
- * The round-trip latency tables. {@link #markdown}: one row per transport (or its failure), p50, p90,
- * p99, p99.9 and max in microseconds, optionally the ratio of each p50 to raw's p50 ({@code bench
- * pingpong}). {@link #roundsMarkdown} and {@link #roundsCsv}: several rounds per transport, summarised by
- * medians and the range of p50 ({@code bench compare}).
+ * The round-trip latency tables. {@link #markdown}: one transport's p50, p90, p99, p99.9 and max in
+ * microseconds ({@code bench pingpong}). {@link #roundsMarkdown} and {@link #roundsCsv}: several rounds per
+ * transport, summarised by medians and the range of p50 ({@code bench compare}).
  */
 public final class LatencyTable {
     /** A transport's result, or why it has none. */
@@ -39,40 +38,13 @@ public final class LatencyTable {
     }
 
     /**
-     * @param rows     the transports, in order
-     * @param withRatio whether to add the column p50 / raw p50 (needs a raw row)
-     * @return the Markdown table
+     * @param p a transport's result
+     * @return the table of {@code bench pingpong}: round trips, p50, p90, p99, p99.9 and max in microseconds
      */
-    static String markdown(final List<Row> rows, final boolean withRatio) {
-        double rawP50 = Double.NaN;
-        for (final Row r : rows) {
-            if (Transports.RAW.equals(r.transport) && r.result != null) {
-                rawP50 = r.result.micros(50);
-            }
-        }
-        final MarkdownTable t = withRatio
-            ? new MarkdownTable("transport", "round trips", "p50 us", "p90 us", "p99 us", "p99.9 us", "max us",
-                "p50 / raw p50")
-            : new MarkdownTable("transport", "round trips", "p50 us", "p90 us", "p99 us", "p99.9 us", "max us");
-        for (final Row r : rows) {
-            final String[] cells;
-            if (r.result == null) {
-                cells = new String[] {r.transport + " (failed: " + r.failure + ")", "-", "-", "-", "-", "-", "-"};
-            } else {
-                final PingPongResult p = r.result;
-                cells = new String[] {p.transport() + (p.capped() ? " (time-capped)" : ""),
-                    Long.toString(p.roundTrips()), us(p.micros(50)), us(p.micros(90)), us(p.micros(99)),
-                    us(p.micros(99.9)), us(p.maxMicros())};
-            }
-            if (withRatio) {
-                final String[] with = java.util.Arrays.copyOf(cells, cells.length + 1);
-                with[cells.length] = r.result == null ? "-" : ratio(r.result.micros(50), rawP50);
-                t.row(with);
-            } else {
-                t.row(cells);
-            }
-        }
-        return t.render();
+    static String markdown(final PingPongResult p) {
+        return new MarkdownTable("transport", "round trips", "p50 us", "p90 us", "p99 us", "p99.9 us", "max us")
+            .row(p.transport() + (p.capped() ? " (time-capped)" : ""), Long.toString(p.roundTrips()), us(p.micros(50)),
+                us(p.micros(90)), us(p.micros(99)), us(p.micros(99.9)), us(p.maxMicros())).render();
     }
 
     /**
@@ -215,15 +187,16 @@ public final class LatencyTable {
         return t.render() + (notes.length() == 0 ? "" : "\nFailures:\n\n" + notes);
     }
 
-    private static String csvRow(final String transport, final String round, final PingPongResult p,
-                                 final double[] stats, final String vsRaw, final String error) {
-        final StringBuilder sb = new StringBuilder(transport).append(',').append(round).append(',');
-        if (p != null) {
-            sb.append(String.format(Locale.ROOT, "%d,%d,%d,%.3f,%d,%b,", p.size(), p.rate(), p.warmup(),
-                p.warmupNanos() / 1e9, p.roundTrips(), p.capped()));
-        } else {
-            sb.append(",,,,,,");
-        }
+    /** No latencies: the columns of a row without a result. */
+    private static final double[] NONE = {Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN};
+
+    /**
+     * @param runs the columns from {@code size} to {@code capped}, each followed by a comma
+     * @return one line of {@link #roundsCsv}
+     */
+    private static String csvRow(final String transport, final String round, final String runs, final double[] stats,
+                                 final String vsRaw, final String error) {
+        final StringBuilder sb = new StringBuilder(transport).append(',').append(round).append(',').append(runs);
         for (final double v : stats) {
             sb.append(Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.3f", v)).append(',');
         }
@@ -258,35 +231,31 @@ public final class LatencyTable {
                 }
                 final String round = Integer.toString(i + 1);
                 if (r.result == null) {
-                    final double[] none = new double[6];
-                    Arrays.fill(none, Double.NaN);
-                    sb.append(csvRow(t.transport, round, null, none, "", r.failure));
+                    sb.append(csvRow(t.transport, round, ",,,,,,", NONE, "", r.failure));
                     continue;
                 }
                 final PingPongResult p = r.result;
                 final Row rawRow = i < raw.rounds.size() ? raw.rounds.get(i) : null;
                 final double rawRound = rawRow != null && rawRow.result != null ? rawRow.result.micros(50) : Double.NaN;
-                sb.append(csvRow(t.transport, round, p, new double[] {p.micros(50), p.micros(90), p.micros(99),
-                    p.micros(99.9), p.maxMicros(), p.histogram().getMean() / 1e3},
+                sb.append(csvRow(t.transport, round, String.format(Locale.ROOT, "%d,%d,%d,%.3f,%d,%b,", p.size(),
+                        p.rate(), p.warmup(), p.warmupNanos() / 1e9, p.roundTrips(), p.capped()),
+                    new double[] {p.micros(50), p.micros(90), p.micros(99), p.micros(99.9), p.maxMicros(),
+                        p.histogram().getMean() / 1e3},
                     rawRound > 0 ? String.format(Locale.ROOT, "%.3f", p.micros(50) / rawRound) : "", ""));
             }
             final List<PingPongResult> ok = t.ok();
             final int failed = t.failedRounds().size();
             final String error = failed == 0 ? "" : failed + " of " + (failed + ok.size()) + " rounds failed";
             if (ok.isEmpty()) {
-                sb.append(t.transport).append(",median,,,,,,,,,,,,,,\"").append(error).append("\"\n");
+                sb.append(csvRow(t.transport, "median", ",,,,,,", NONE, "", error));
                 continue;
             }
-            final PingPongResult first = ok.get(0);
             final double p50 = t.medianMicros(50);
-            sb.append(String.format(Locale.ROOT, "%s,median,%d,%d,,,%.0f,%b,", t.transport, first.size(), first.rate(),
-                t.median(r -> r.roundTrips()), ok.stream().anyMatch(PingPongResult::capped)));
-            for (final double v : new double[] {p50, t.medianMicros(90), t.medianMicros(99), t.medianMicros(99.9),
-                t.median(PingPongResult::maxMicros), t.median(r -> r.histogram().getMean() / 1e3)}) {
-                sb.append(String.format(Locale.ROOT, "%.3f,", v));
-            }
-            sb.append(rawP50 > 0 ? String.format(Locale.ROOT, "%.3f", p50 / rawP50) : "").append(',');
-            sb.append(error.isEmpty() ? "" : "\"" + error + "\"").append('\n');
+            sb.append(csvRow(t.transport, "median", String.format(Locale.ROOT, "%d,%d,,,%.0f,%b,", ok.get(0).size(),
+                    ok.get(0).rate(), t.median(r -> r.roundTrips()), ok.stream().anyMatch(PingPongResult::capped)),
+                new double[] {p50, t.medianMicros(90), t.medianMicros(99), t.medianMicros(99.9),
+                    t.median(PingPongResult::maxMicros), t.median(r -> r.histogram().getMean() / 1e3)},
+                rawP50 > 0 ? String.format(Locale.ROOT, "%.3f", p50 / rawP50) : "", error));
         }
         return sb.toString();
     }

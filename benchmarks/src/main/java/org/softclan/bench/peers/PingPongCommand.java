@@ -4,7 +4,6 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 
 import picocli.CommandLine.Command;
@@ -69,14 +68,6 @@ public final class PingPongCommand implements Callable<Integer> {
         description = "write the result (histogram included) for bench compare")
     Path resultFile;
 
-    static int defaultWarmup(final PeerTransport t) {
-        return t.slow() ? SLOW_WARMUP : FAST_WARMUP;
-    }
-
-    static int defaultIterations(final PeerTransport t) {
-        return t.slow() ? SLOW_ITERATIONS : FAST_ITERATIONS;
-    }
-
     /** @return the JVM, the CPU count and the OS, on one line */
     static String host() {
         return System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version") + ", "
@@ -120,8 +111,9 @@ public final class PingPongCommand implements Callable<Integer> {
             if (!(warmupSeconds >= 0) || Double.isInfinite(warmupSeconds)) {
                 throw new IllegalArgumentException("--warmup-seconds " + warmupSeconds + ": need a finite number >= 0");
             }
-            s = new PingPongRunner.Settings(t, size, warmup != null ? warmup : defaultWarmup(t), warmupSeconds,
-                iterations != null ? iterations : defaultIterations(t), rate, maxSeconds);
+            s = new PingPongRunner.Settings(t, size, warmup != null ? warmup : t.slow() ? SLOW_WARMUP : FAST_WARMUP,
+                warmupSeconds, iterations != null ? iterations : t.slow() ? SLOW_ITERATIONS : FAST_ITERATIONS, rate,
+                maxSeconds);
         } catch (final IllegalArgumentException e) {
             System.err.println("pingpong: " + e.getMessage());
             return 2;
@@ -132,7 +124,7 @@ public final class PingPongCommand implements Callable<Integer> {
             CompareCommand.loadAverage());
         System.out.println("# " + r.summary());
         System.out.println();
-        System.out.print(LatencyTable.markdown(List.of(LatencyTable.Row.of(r)), false));
+        System.out.print(LatencyTable.markdown(r));
         if (out != null) {
             Files.createDirectories(out);
             final Path hgrm = out.resolve(t.name() + ".hgrm");

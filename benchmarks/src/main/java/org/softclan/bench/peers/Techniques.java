@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 import org.softclan.vmmc.stream.ReceiveTechnique;
 import org.softclan.vmmc.stream.SendTechnique;
@@ -142,22 +143,10 @@ public final class Techniques {
                 range.computeIfAbsent(m.technique(), k -> new LinkedHashMap<>()).put(m.size(),
                     new double[] {100 * lo / med, 100 * hi / med});
             }
-            b.append("### ").append(side.equals(SEND) ? "Send" : "Receive").append(" side: ").append(rounds.size())
-                .append(" rounds, lowest and highest as % of the median\n\n| size |");
-            range.keySet().forEach(t -> b.append(' ').append(t).append(" |"));
-            b.append("\n| ---: |").append(" ---: |".repeat(range.size())).append('\n');
-            final Set<Integer> sizes = new TreeSet<>();
-            range.values().forEach(m -> sizes.addAll(m.keySet()));
-            for (final int size : sizes) {
-                b.append("| ").append(size).append(" |");
-                for (final Map<Integer, double[]> m : range.values()) {
-                    final double[] v = m.get(size);
-                    b.append(v == null ? " |" : !(v[0] >= 0 && v[1] < Double.POSITIVE_INFINITY) ? " n/a |"
-                        : String.format(Locale.ROOT, " %.0f-%.0f |", v[0], v[1]));
-                }
-                b.append('\n');
-            }
-            b.append('\n');
+            b.append(grid((side.equals(SEND) ? "Send" : "Receive") + " side: " + rounds.size()
+                + " rounds, lowest and highest as % of the median", range, v -> v == null ? " |"
+                : !(v[0] >= 0 && v[1] < Double.POSITIVE_INFINITY) ? " n/a |"
+                : String.format(Locale.ROOT, " %.0f-%.0f |", v[0], v[1]))).append('\n');
         }
         return b.toString();
     }
@@ -200,13 +189,7 @@ public final class Techniques {
         b.append(table(points, SEND, "Send side (receiver: buffered), MB/s"));
         b.append('\n');
         b.append(table(points, RECEIVE, "Receive side (sender: pio), MB/s"));
-        final Set<String> failures = new LinkedHashSet<>();
-        for (final Point p : points) {
-            if (!p.result().ok()) {
-                failures.add(p.side() + " " + p.technique() + ": " + p.result().error());
-            }
-        }
-        if (!failures.isEmpty()) {
+        if (points.stream().anyMatch(p -> !p.result().ok())) {
             b.append("\nn/a: the point failed; first failure per technique:\n\n");
             final Set<String> seen = new LinkedHashSet<>();
             for (final Point p : points) {
@@ -220,18 +203,27 @@ public final class Techniques {
     }
 
     private static String table(final List<Point> points, final String side, final String title) {
-        final Map<String, Map<Integer, Point>> series = bySeries(points, side);
+        return grid(title, bySeries(points, side), p -> " " + (p == null ? "" : p.result().ok()
+            ? String.format(Locale.ROOT, "%.1f", p.result().mbPerSecond()) : "n/a") + " |");
+    }
+
+    /**
+     * @param heading the table's heading
+     * @param series  each column's cells by size
+     * @param cell    renders a cell (null where a column has no cell of the size) with its closing bar
+     * @return a Markdown table under a heading: a row per size (ascending), a column per series
+     */
+    private static <V> String grid(final String heading, final Map<String, Map<Integer, V>> series,
+                                   final Function<V, String> cell) {
         final Set<Integer> sizes = new TreeSet<>();
-        series.values().forEach(ps -> sizes.addAll(ps.keySet()));
-        final StringBuilder b = new StringBuilder("### ").append(title).append("\n\n| size |");
+        series.values().forEach(m -> sizes.addAll(m.keySet()));
+        final StringBuilder b = new StringBuilder("### ").append(heading).append("\n\n| size |");
         series.keySet().forEach(t -> b.append(' ').append(t).append(" |"));
         b.append("\n| ---: |").append(" ---: |".repeat(series.size())).append('\n');
         for (final int size : sizes) {
             b.append("| ").append(size).append(" |");
-            for (final Map<Integer, Point> ps : series.values()) {
-                final Point p = ps.get(size);
-                b.append(' ').append(p == null ? "" : p.result().ok()
-                    ? String.format(Locale.ROOT, "%.1f", p.result().mbPerSecond()) : "n/a").append(" |");
+            for (final Map<Integer, V> m : series.values()) {
+                b.append(cell.apply(m.get(size)));
             }
             b.append('\n');
         }

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.softclan.bench.peers.Config;
 import org.softclan.bench.peers.MarkdownTable;
 import org.softclan.bench.peers.PeerProcess;
 import org.softclan.net.HostPair;
@@ -23,18 +24,30 @@ import org.softclan.net.HostPair;
  * <ul>
  *   <li>round trips of {@code size} bytes: a tripwire-signalled write each way through the NIC agents, a remote
  *       read, a {@code Connection} echo, an RPC echo, raw Aeron UDP ping-pong and TCP ping-pong across the same
- *       veth, all with the same threading (one thread per host polls and drives its Aeron driver);</li>
+ *       veth, all with the same threading (one thread per host polls and drives its Aeron driver); percentiles
+ *       of an HdrHistogram of the round trips, as every round trip of the rig ({@code PingPongRunner});</li>
  *   <li>one-way throughput of 64 KiB messages: a byte stream by PIO, raw Aeron UDP and TCP, each sending for
  *       {@code warmSeconds} more than it is measured (the receiver counts what arrives after its first
- *       {@code warmSeconds}: the JIT's compilations, on the same two CPUs, are over by then).</li>
+ *       {@code warmSeconds}: the JIT's compilations, on the same two CPUs, are over by then), every byte checked
+ *       and the bytes received compared with those sent.</li>
  * </ul>
  * The report gives medians over the rounds, the range of p50 and the ratios the goals are stated in.
+ *
+ * @param size        payload bytes of each round trip, each way
+ * @param mtu         the Aeron datagram size of the agents and of raw Aeron alike, or 0 for Aeron's default (1408)
+ * @param rounds      rounds (every measurement once per round)
+ * @param iterations  measured round trips per run
+ * @param warmup      round trips before those
+ * @param seconds     measured seconds per throughput run (0: no throughput section)
+ * @param warmSeconds seconds each throughput run sends before its measured {@code seconds}
+ * @param dir         where results.md goes
+ * @param log         where progress goes
  */
-public final class HostsComparison {
-    /** The UDP port of the agents and of raw Aeron, and the TCP port (each host listens on its own address). */
+public record HostsComparison(int size, int mtu, int rounds, int iterations, int warmup, double seconds,
+                              double warmSeconds, Path dir, PrintStream log) {
+    /** The UDP port of the agents and of raw Aeron (each host listens on its own address; TCP on any port). */
     private static final int AGENT_PORT = 40_456;
     private static final int AERON_PORT = 40_556;
-    private static final int TCP_PORT = 40_656;
     /** Bytes of each one-way message. */
     static final int MESSAGE = 64 * 1024;
 
@@ -53,41 +66,6 @@ public final class HostsComparison {
         {"tcp", "TCP, 64 KiB writes"},
     };
 
-    private final int size;
-    /** The Aeron datagram size of the agents and of raw Aeron alike, or 0 for Aeron's default (1408). */
-    private final int mtu;
-    private final int rounds;
-    private final int iterations;
-    private final int warmup;
-    private final double seconds;
-    private final double warmSeconds;
-    private final Path dir;
-    private final PrintStream log;
-
-    /**
-     * @param size       payload bytes of each round trip, each way
-     * @param mtu        the Aeron datagram size of the agents and of raw Aeron alike, or 0 for Aeron's default
-     * @param rounds     rounds (every measurement once per round)
-     * @param iterations measured round trips per run
-     * @param warmup     round trips before those
-     * @param seconds    measured seconds per throughput run (0: no throughput section)
-     * @param warmSeconds seconds each throughput run sends before its measured {@code seconds}
-     * @param dir        where results.md goes
-     * @param log        where progress goes
-     */
-    public HostsComparison(final int size, final int mtu, final int rounds, final int iterations, final int warmup,
-                           final double seconds, final double warmSeconds, final Path dir, final PrintStream log) {
-        this.size = size;
-        this.mtu = mtu;
-        this.rounds = rounds;
-        this.iterations = iterations;
-        this.warmup = warmup;
-        this.seconds = seconds;
-        this.warmSeconds = warmSeconds;
-        this.dir = dir;
-        this.log = log;
-    }
-
     /**
      * Runs the comparison and prints and writes the report.
      *
@@ -97,43 +75,41 @@ public final class HostsComparison {
     public int run() throws IOException {
         final long t0 = System.nanoTime();
         final Map<String, List<double[]>> latency = new LinkedHashMap<>();
-        final Map<String, List<Double>> throughput = new LinkedHashMap<>();
+        final Map<String, List<double[]>> throughput = new LinkedHashMap<>();
         final List<String> failures = new ArrayList<>();
         final String hosts;
         try (HostPair pair = new HostPair()) {
             hosts = pair.describe();
             log.println("bench compare --hosts 2: " + hosts);
             for (int r = 0; r < rounds; r++) {
-                for (int k = 0; k < LATENCY.length; k++) {
-                    final String kind = LATENCY[(k + r) % LATENCY.length][0];
-                    try {
-                        final double[] p = latency(pair, kind);
-                        latency.computeIfAbsent(kind, x -> new ArrayList<>()).add(p);
-                        log.printf(Locale.ROOT, "round %d %s: p50 %.1f us p90 %.1f p99 %.1f max %.1f%n", r + 1, kind, p[0],
-                            p[1], p[2], p[3]);
-                    } catch (final IOException | RuntimeException e) {
-                        failures.add("round " + (r + 1) + " " + kind + ": " + e.getMessage());
-                        log.println("round " + (r + 1) + " " + kind + " FAILED: " + e.getMessage());
-                    }
-                }
+                runs(pair, r, LATENCY, latency, failures);
                 if (seconds > 0) {
-                    for (int k = 0; k < THROUGHPUT.length; k++) {
-                        final String kind = THROUGHPUT[(k + r) % THROUGHPUT.length][0];
-                        try {
-                            final double mbs = throughput(pair, kind);
-                            throughput.computeIfAbsent(kind, x -> new ArrayList<>()).add(mbs);
-                            log.printf(Locale.ROOT, "round %d %s one way: %.0f MB/s%n", r + 1, kind, mbs);
-                        } catch (final IOException | RuntimeException e) {
-                            failures.add("round " + (r + 1) + " " + kind + " one way: " + e.getMessage());
-                            log.println("round " + (r + 1) + " " + kind + " one way FAILED: " + e.getMessage());
-                        }
-                    }
+                    runs(pair, r, THROUGHPUT, throughput, failures);
                 }
             }
         }
         final String md = report(hosts, latency, throughput, failures, (System.nanoTime() - t0) / 1e9);
         MarkdownTable.writeResults(dir, md);
         return failures.isEmpty() ? 0 : 1;
+    }
+
+    /** Runs each of {@code kinds} once, in the order rotated by round {@code r}, into {@code results} or {@code failures}. */
+    private void runs(final HostPair pair, final int r, final String[][] kinds, final Map<String, List<double[]>> results,
+                      final List<String> failures) {
+        final boolean oneWay = kinds == THROUGHPUT;
+        for (int k = 0; k < kinds.length; k++) {
+            final String kind = kinds[(k + r) % kinds.length][0];
+            final String run = "round " + (r + 1) + " " + kind + (oneWay ? " one way" : "");
+            try {
+                final double[] v = measure(pair, kind, oneWay);
+                results.computeIfAbsent(kind, x -> new ArrayList<>()).add(v);
+                log.println(run + (oneWay ? String.format(Locale.ROOT, ": %.0f MB/s", v[0])
+                    : String.format(Locale.ROOT, ": p50 %.1f us p90 %.1f p99 %.1f max %.1f", v[0], v[1], v[2], v[3])));
+            } catch (final IOException | RuntimeException e) {
+                failures.add(run + ": " + e.getMessage());
+                log.println(run + " FAILED: " + e.getMessage());
+            }
+        }
     }
 
     /** {@return the two peers, host a then host b, their agents started if {@code agents}} */
@@ -162,85 +138,53 @@ public final class HostsComparison {
         return p.expect("OK").substring(2).trim();
     }
 
-    /** {@return p50, p90, p99 and max of one run of {@code kind}, microseconds} */
-    private double[] latency(final HostPair pair, final String kind) throws IOException {
-        final boolean agents = !kind.equals("aeron-udp") && !kind.equals("tcp");
-        final PeerProcess[] p = start(pair, kind, agents);
+    /**
+     * One run of {@code kind} in a fresh pair of JVMs: host a opens the echo side (one way: the receiver) and
+     * names what host b needs, host b measures (sends) and a then answers ({@link HostBenchPeer}'s commands).
+     *
+     * @return p50, p90, p99 and max of the round trips in microseconds, and their count with the warm-up; one way,
+     *         the MB/s (10^6 bytes) host a received after its warm-up
+     */
+    private double[] measure(final HostPair pair, final String kind, final boolean oneWay) throws IOException {
+        final PeerProcess[] p = start(pair, kind, oneWay ? kind.equals("stream")
+            : !kind.equals("aeron-udp") && !kind.equals("tcp"));
         try {
-            final String n = " " + iterations + " " + warmup;
-            final String result = switch (kind) {
-                case "tripwire-write" -> {
-                    ask(p[0], "writeEcho " + size);
-                    yield ask(p[1], "writePing " + size + n);
+            final String with = " " + kind + (oneWay ? PeerProcess.tokens(new Config().size(MESSAGE).seconds(seconds)
+                .warmupSeconds(warmSeconds).readSize(kind.equals("tcp") ? 0 : 1 << 20).toMap())
+                : " size=" + size + " iterations=" + iterations + " warmup=" + warmup)
+                + " host=" + pair.address(0, 0).split(":")[0] + " mtu=" + mtu;
+            p[0].send((oneWay ? "recv" : "echo") + with + " listen=" + pair.address(0, AERON_PORT) + " peer="
+                + pair.address(1, AERON_PORT));
+            final String open = p[0].expect("open").substring(4);
+            final String b = ask(p[1], (oneWay ? "send" : "ping") + with + " listen=" + pair.address(1, AERON_PORT)
+                + " peer=" + pair.address(0, AERON_PORT) + open);
+            if (!oneWay) {
+                final double[] v = Arrays.stream(b.split(" ")).mapToDouble(Double::parseDouble).toArray();
+                final String echoed = ask(p[0], "stop");
+                if (!kind.equals("remote-read") && Long.parseLong(echoed) != (long) v[4]) {   // a read has no echo
+                    throw new IOException("host a checked and echoed " + echoed + " requests, host b made " + (long) v[4]
+                        + " round trips");
                 }
-                case "remote-read" -> {
-                    ask(p[0], "writeEcho " + size);
-                    yield ask(p[1], "readPing" + n);
-                }
-                case "queue" -> {
-                    ask(p[0], "queueEcho");
-                    yield ask(p[1], "queuePing " + size + n);
-                }
-                case "rpc" -> {
-                    ask(p[0], "rpcServe");
-                    yield ask(p[1], "rpcPing " + size + n);
-                }
-                case "aeron-udp" -> {
-                    ask(p[0], "aeronEcho " + pair.address(0, AERON_PORT) + " " + pair.address(1, AERON_PORT) + " "
-                        + mtu);
-                    yield ask(p[1], "aeronPing " + pair.address(1, AERON_PORT) + " " + pair.address(0, AERON_PORT) + " "
-                        + size + n + " " + mtu);
-                }
-                default -> {
-                    ask(p[0], "tcpEcho " + TCP_PORT);
-                    yield ask(p[1], "tcpPing " + pair.address(0, TCP_PORT).split(":")[0] + " " + TCP_PORT + " " + size + n);
-                }
-            };
-            return Arrays.stream(result.split(" ")).mapToDouble(Double::parseDouble).toArray();
+                return v;
+            }
+            final String[] got = p[0].expect("OK").substring(2).trim().split(" ");
+            if (!got[2].equals(b)) {
+                throw new IOException("host b sent " + b + " bytes, host a received " + got[2]);
+            }
+            return new double[] {Long.parseLong(got[0]) / (Long.parseLong(got[1]) / 1e9) / 1e6};
         } finally {
             p[1].kill();
             p[0].kill();
         }
     }
 
-    /** {@return MB/s (10^6 bytes) received by host a in one run of {@code kind}} */
-    private double throughput(final HostPair pair, final String kind) throws IOException {
-        final PeerProcess[] p = start(pair, kind, kind.equals("stream"));
-        try {
-            final String s = " " + MESSAGE + " " + (warmSeconds + seconds);
-            switch (kind) {
-                case "stream" -> {
-                    ask(p[0], "streamRecv " + warmSeconds);
-                    ask(p[1], "streamSend" + s);
-                }
-                case "aeron-udp" -> {
-                    ask(p[0], "aeronRecv " + pair.address(0, AERON_PORT) + " " + pair.address(1, AERON_PORT) + " "
-                        + warmSeconds + " " + mtu);
-                    ask(p[1], "aeronSend " + pair.address(1, AERON_PORT) + " " + pair.address(0, AERON_PORT) + s + " "
-                        + mtu);
-                }
-                default -> {
-                    ask(p[0], "tcpRecv " + TCP_PORT + " " + warmSeconds);
-                    ask(p[1], "tcpSend " + pair.address(0, TCP_PORT).split(":")[0] + " " + TCP_PORT + s);
-                }
-            }
-            final String[] got = p[0].expect("RECEIVED").split(" ");
-            if (got.length < 3 || got[1].equals("failed")) {
-                throw new IOException("the receiver failed: " + String.join(" ", got));
-            }
-            return Long.parseLong(got[1]) / (Long.parseLong(got[2]) / 1e9) / 1e6;
-        } finally {
-            p[1].kill();
-            p[0].kill();
-        }
-    }
-
-    private static double medianOf(final List<double[]> runs, final int column) {
-        return median(runs.stream().mapToDouble(r -> r[column]).toArray());
+    /** {@return the median over the runs of {@code kind} of {@code column}, NaN if it has none} */
+    private static double medianOf(final Map<String, List<double[]>> runs, final String kind, final int column) {
+        return median(runs.getOrDefault(kind, List.of()).stream().mapToDouble(r -> r[column]).toArray());
     }
 
     private String report(final String hosts, final Map<String, List<double[]>> latency,
-                          final Map<String, List<Double>> throughput, final List<String> failures, final double total) {
+                          final Map<String, List<double[]>> throughput, final List<String> failures, final double total) {
         final StringBuilder md = new StringBuilder("# vmmc bench compare --hosts 2\n\n");
         md.append(String.format(Locale.ROOT, "%s; %d rounds, each measurement in a fresh pair of JVMs (order rotated);"
             + " %d round trips of %d bytes each way after %d of warm-up; one way: %d-byte messages for %.1f s after %.1f"
@@ -249,35 +193,35 @@ public final class HostsComparison {
         md.append("## Round trips (microseconds, medians over the rounds)\n\n");
         md.append("| transport | p50 | p50 range | p90 | p99 | max | p50 / aeron-udp's | tcp's p50 / p50 | what |\n");
         md.append("|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
-        final double aeron = latency.containsKey("aeron-udp") ? medianOf(latency.get("aeron-udp"), 0) : Double.NaN;
-        final double tcp = latency.containsKey("tcp") ? medianOf(latency.get("tcp"), 0) : Double.NaN;
+        final double aeron = medianOf(latency, "aeron-udp", 0);
+        final double tcp = medianOf(latency, "tcp", 0);
         for (final String[] k : LATENCY) {
             final List<double[]> runs = latency.get(k[0]);
             if (runs == null) {
                 md.append("| ").append(k[0]).append(" | failed | | | | | | | ").append(k[1]).append(" |\n");
                 continue;
             }
-            final double p50 = medianOf(runs, 0);
+            final double p50 = medianOf(latency, k[0], 0);
             final double lo = runs.stream().mapToDouble(r -> r[0]).min().orElse(p50);
             final double hi = runs.stream().mapToDouble(r -> r[0]).max().orElse(p50);
             md.append(String.format(Locale.ROOT, "| %s | %.1f | %.1f-%.1f | %.1f | %.1f | %.1f | %.2f | %.2f | %s |%n", k[0],
-                p50, lo, hi, medianOf(runs, 1), medianOf(runs, 2), medianOf(runs, 3), p50 / aeron, tcp / p50, k[1]));
+                p50, lo, hi, medianOf(latency, k[0], 1), medianOf(latency, k[0], 2), medianOf(latency, k[0], 3),
+                p50 / aeron, tcp / p50, k[1]));
         }
         if (!throughput.isEmpty()) {
             md.append("\n## One way, 64 KiB messages (MB/s received, medians over the rounds)\n\n");
             md.append("| transport | MB/s | range | / aeron-udp's | what |\n|---|---:|---:|---:|---|\n");
-            final double aeronMbs = throughput.containsKey("aeron-udp")
-                ? median(throughput.get("aeron-udp").stream().mapToDouble(Double::doubleValue).toArray()) : Double.NaN;
+            final double aeronMbs = medianOf(throughput, "aeron-udp", 0);
             for (final String[] k : THROUGHPUT) {
-                final List<Double> runs = throughput.get(k[0]);
+                final List<double[]> runs = throughput.get(k[0]);
                 if (runs == null) {
                     md.append("| ").append(k[0]).append(" | failed | | | ").append(k[1]).append(" |\n");
                     continue;
                 }
-                final double[] v = runs.stream().mapToDouble(Double::doubleValue).toArray();
-                final double m = median(v);
+                final double m = medianOf(throughput, k[0], 0);
                 md.append(String.format(Locale.ROOT, "| %s | %.0f | %.0f-%.0f | %.2f | %s |%n", k[0], m,
-                    Arrays.stream(v).min().orElse(m), Arrays.stream(v).max().orElse(m), m / aeronMbs, k[1]));
+                    runs.stream().mapToDouble(r -> r[0]).min().orElse(m), runs.stream().mapToDouble(r -> r[0]).max()
+                        .orElse(m), m / aeronMbs, k[1]));
             }
         }
         md.append("\nGoals (issue: across hosts): tripwire-write p50 within 1.3x of aeron-udp's and at least 3x faster than"

@@ -17,7 +17,7 @@ import org.HdrHistogram.Histogram;
  * at an offset that moves from message to message. With {@code crc} it also computes a CRC32C of
  * every byte, to compare with the sender's.
  */
-final class MessageCheck {
+public final class MessageCheck {
     /** Header bytes: sequence number, intended send time. */
     static final int HEADER = 16;
     /** The smallest message the check supports. */
@@ -40,7 +40,7 @@ final class MessageCheck {
      * @param latency        where to record each message's latency from its intended send time, or null
      * @param warmupMessages messages not recorded in {@code latency}
      */
-    MessageCheck(final int size, final int slots, final boolean crc, final Histogram latency, final long warmupMessages) {
+    public MessageCheck(final int size, final int slots, final boolean crc, final Histogram latency, final long warmupMessages) {
         if (size < MIN_SIZE) {
             throw new IllegalArgumentException("message size " + size + " is below the minimum of " + MIN_SIZE);
         }
@@ -75,7 +75,7 @@ final class MessageCheck {
      *
      * @param nowNanos when these bytes were read (used only for latencies)
      */
-    void accept(final ByteBuffer buf, final int from, final int n, final long nowNanos) {
+    public void accept(final ByteBuffer buf, final int from, final int n, final long nowNanos) {
         if (crc != null) {
             final ByteBuffer view = buf.duplicate();
             view.limit(from + n).position(from);
@@ -128,7 +128,7 @@ final class MessageCheck {
     }
 
     /** @return bytes taken so far */
-    long bytes() {
+    public long bytes() {
         return position;
     }
 
@@ -143,7 +143,7 @@ final class MessageCheck {
     }
 
     /** @return the first content mismatch, or null */
-    String failure() {
+    public String failure() {
         return failure;
     }
 }

@@ -188,7 +188,7 @@ public final class PeerProcess implements AutoCloseable {
      *
      * @return whether {@code stop} (taken), {@code exit} or the end of input (both left for the loop) is next
      */
-    static boolean stopRequested() {
+    public static boolean stopRequested() {
         final String head = COMMANDS.peek();
         if ("stop".equals(head)) {
             COMMANDS.poll();

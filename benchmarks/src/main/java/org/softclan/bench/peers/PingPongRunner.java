@@ -133,8 +133,17 @@ public final class PingPongRunner {
         }
     }
 
-    /** Measures with {@code client} connected (tests call it without a child, for the timing loop). */
-    static PingPongResult measure(final PeerTransport.Client client, final Settings s, final PrintStream log)
+    /**
+     * Measures with {@code client} connected, wherever its echo side runs (tests call it without a child, for the
+     * timing loop; {@code compare --hosts 2} with the echo side on another host).
+     *
+     * @param client the measuring side, connected
+     * @param s      what to run ({@link Settings#transport()} names the result)
+     * @param log    where the warm-up line goes, or null
+     * @return the result (no echo count: {@link PingPongResult#echoed()} is 0)
+     * @throws Exception if a round trip fails or times out
+     */
+    public static PingPongResult measure(final PeerTransport.Client client, final Settings s, final PrintStream log)
         throws Exception {
         long seq = 0;
         final long warmStart = System.nanoTime();

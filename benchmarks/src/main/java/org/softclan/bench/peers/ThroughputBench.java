@@ -33,7 +33,7 @@ import org.HdrHistogram.Histogram;
  */
 public final class ThroughputBench {
     /** Buffers the sender rotates through (in flight at once for the non-classical send techniques). */
-    static final int SLOTS = 8;
+    public static final int SLOTS = 8;
 
     private ThroughputBench() {
     }

@@ -1,6 +1,5 @@
 package org.softclan.vmmc.rpc;
 
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -8,6 +7,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 import net.openhft.chronicle.bytes.Bytes;
+import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
 import org.softclan.dsm.Endpoint;
 import org.softclan.tripwire.WaitStrategy;
 import org.softclan.vmmc.Connection;
@@ -154,9 +154,10 @@ public final class RpcClient implements AutoCloseable {
     volatile RpcException failure;
     /**
      * Records of asynchronous calls with a callback, free for reuse: taken by senders, given back as each call
-     * completes (a bounded array queue: neither allocates).
+     * completes (Agrona's lock-free bounded array queue: neither allocates nor takes a lock, where a JDK
+     * {@code ArrayBlockingQueue} took its lock twice per call).
      */
-    final ArrayBlockingQueue<PendingCall> freeCalls = new ArrayBlockingQueue<>(FREE_CALLS);
+    final ManyToManyConcurrentArrayQueue<PendingCall> freeCalls = new ManyToManyConcurrentArrayQueue<>(FREE_CALLS);
     final CallDeadlines deadlines;
     final RequestSender sender;
     final ResponseReceiver responses;

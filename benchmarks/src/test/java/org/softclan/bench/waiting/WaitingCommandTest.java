@@ -20,7 +20,7 @@ import picocli.CommandLine;
  * measures must be what it says: a polling receiver burns about the whole gap per message at a 1-ms gap,
  * a blocked one a small part of it; every message arrives, in order (the runs throw otherwise).
  */
-class WaitingExperimentTest {
+class WaitingCommandTest {
     @Test
     @Timeout(120)
     void pollingBurnsTheGapBlockingDoesNotAndTheReportHasEveryRun(@TempDir final Path dir) throws Exception {

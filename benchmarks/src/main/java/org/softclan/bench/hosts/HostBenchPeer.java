@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
+import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.BackoffIdleStrategy;
@@ -61,7 +62,9 @@ import org.softclan.vmmc.stream.StreamListener;
  * INVOKER driver and client driven by the polling thread). Each measurement is a {@link PeerTransport} of the
  * rig: {@code tcp} is the rig's own, across the veth; the others are {@code HostTransport}s. Round trips carry
  * the rig's {@link Payload}, checked on both sides, and are timed by {@link PingPongRunner#measure}; a one-way
- * stream is sent by {@link ThroughputBench#send} and every byte read is checked by {@link MessageCheck}.
+ * stream is sent by {@link ThroughputBench#send} and read through {@link MessageCheck} (each message's sequence
+ * number and two of its body bytes; no checksum of the whole body, as the rig's one-way runs without
+ * {@code --checksum}).
  *
  * <pre>
  * agent HOST LISTEN PEER=ADDR MTU   the NIC agent (no duty thread; a thread drives it until a loop does)
@@ -175,7 +178,8 @@ public final class HostBenchPeer {
     }
 
     /**
-     * Reads a one-way stream to its end, every byte through {@link MessageCheck}, and measures what arrived from
+     * Reads a one-way stream to its end through {@link MessageCheck} (sequence numbers and two body bytes of each
+     * message, no checksum), and measures what arrived from
      * the first read at least the warm-up after the first byte (the JIT compiles the path meanwhile, on the CPUs
      * the measurement needs) to the end of the stream.
      *
@@ -230,7 +234,8 @@ public final class HostBenchPeer {
                 case "tripwire-write", "remote-read" -> new WriteLink(size, name().equals("remote-read"));
                 case "queue" -> new QueueLink(size);
                 case "rpc" -> new RpcLink(size);
-                default -> new AeronUdp(size, pairs);
+                case "aeron-udp" -> new AeronUdp(size, pairs);
+                default -> throw new IllegalArgumentException("'" + name() + "' has no round trip across hosts");
             };
         }
 
@@ -425,6 +430,19 @@ public final class HostBenchPeer {
         protected boolean receive(final long timeoutNanos) {
             return connection.receive(copy, 1, timeoutNanos, TimeUnit.NANOSECONDS) == 1;
         }
+
+        /** The client closed its end: the run is over (it closes once its round trips are done). */
+        @Override
+        protected boolean peerGone(final Exception e) {
+            return e instanceof org.softclan.vmmc.PeerGoneException;
+        }
+
+        @Override
+        public void disconnect() {
+            CloseHelper.closeAll(connection, listener);
+            connection = null;
+            listener = null;
+        }
     }
 
     /**
@@ -474,6 +492,12 @@ public final class HostBenchPeer {
             final byte[] back = client.call(ECHO, message.array(), timeoutNanos, TimeUnit.NANOSECONDS);
             Payload.expect(ByteBuffer.wrap(back).order(ByteOrder.LITTLE_ENDIAN), size, seq);
         }
+
+        @Override
+        public void disconnect() {
+            CloseHelper.closeAll(client, server);   // the server is closed already on the echo side: idempotent
+            client = null;
+        }
     }
 
     /**
@@ -487,6 +511,8 @@ public final class HostBenchPeer {
         private final UnsafeBuffer view = new UnsafeBuffer(0, 0);
         private final Publication pub;
         private final Subscription sub;
+        private final MediaDriver mediaDriver;
+        private final Aeron aeron;
         private final AgentInvoker driver;
         private final AgentInvoker client;
         private final UnsafeBuffer out = new UnsafeBuffer(message);
@@ -502,13 +528,21 @@ public final class HostBenchPeer {
                 .dirDeleteOnStart(true).dirDeleteOnShutdown(true).threadingMode(ThreadingMode.INVOKER)
                 .publicationTermBufferLength(4 << 20).socketRcvbufLength(NicAgent.SOCKET_BUFFER_LENGTH)
                 .socketSndbufLength(NicAgent.SOCKET_BUFFER_LENGTH).initialWindowLength(NicAgent.SOCKET_BUFFER_LENGTH));
+            this.mediaDriver = d;
             this.driver = d.sharedAgentInvoker();
-            final Aeron a = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir).driverAgentInvoker(driver)
-                .useConductorAgentInvoker(true));
-            this.client = a.conductorAgentInvoker();
-            final int mtu = Integer.parseInt(p.get("mtu"));
-            this.sub = a.addSubscription("aeron:udp?endpoint=" + p.get("listen"), 77);
-            this.pub = a.addPublication("aeron:udp?endpoint=" + p.get("peer") + (mtu > 0 ? "|mtu=" + mtu : ""), 77);
+            Aeron a = null;
+            try {
+                a = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir).driverAgentInvoker(driver)
+                    .useConductorAgentInvoker(true));
+                this.client = a.conductorAgentInvoker();
+                final int mtu = Integer.parseInt(p.get("mtu"));
+                this.sub = a.addSubscription("aeron:udp?endpoint=" + p.get("listen"), 77);
+                this.pub = a.addPublication("aeron:udp?endpoint=" + p.get("peer") + (mtu > 0 ? "|mtu=" + mtu : ""), 77);
+            } catch (final RuntimeException e) {
+                CloseHelper.quietCloseAll(a, d);
+                throw e;
+            }
+            this.aeron = a;
         }
 
         private int invoke() {
@@ -607,9 +641,10 @@ public final class HostBenchPeer {
             return dst.position() == from ? -1 : dst.position() - from;
         }
 
+        /** Closes the client (its publication and subscription with it), then the driver, which deletes its directory. */
         @Override
         public void close() {
-            // the JVM ends with the run
+            CloseHelper.closeAll(aeron, mediaDriver);
         }
     }
 }

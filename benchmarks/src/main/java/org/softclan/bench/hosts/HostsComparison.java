@@ -28,8 +28,8 @@ import org.softclan.net.HostPair;
  *       of an HdrHistogram of the round trips, as every round trip of the rig ({@code PingPongRunner});</li>
  *   <li>one-way throughput of 64 KiB messages: a byte stream by PIO, raw Aeron UDP and TCP, each sending for
  *       {@code warmSeconds} more than it is measured (the receiver counts what arrives after its first
- *       {@code warmSeconds}: the JIT's compilations, on the same two CPUs, are over by then), every byte checked
- *       and the bytes received compared with those sent.</li>
+ *       {@code warmSeconds}: the JIT's compilations, on the same two CPUs, are over by then), each message's
+ *       sequence number and two of its body bytes checked, and the bytes received compared with those sent.</li>
  * </ul>
  * The report gives medians over the rounds, the range of p50 and the ratios the goals are stated in.
  *
@@ -125,9 +125,15 @@ public record HostsComparison(int size, int mtu, int rounds, int iterations, int
             throw e;
         }
         if (agents) {
-            for (int i = 0; i < 2; i++) {
-                ask(i == 0 ? a : b, "agent " + (i == 0 ? "a" : "b") + " " + pair.address(i, AGENT_PORT) + " "
-                    + (i == 0 ? "b" : "a") + "=" + pair.address(1 - i, AGENT_PORT) + " " + mtu);
+            try {
+                for (int i = 0; i < 2; i++) {
+                    ask(i == 0 ? a : b, "agent " + (i == 0 ? "a" : "b") + " " + pair.address(i, AGENT_PORT) + " "
+                        + (i == 0 ? "b" : "a") + "=" + pair.address(1 - i, AGENT_PORT) + " " + mtu);
+                }
+            } catch (final IOException | RuntimeException e) {
+                a.kill();   // an agent left running would hold its port against the next measurement's
+                b.kill();
+                throw e;
             }
         }
         return new PeerProcess[] {a, b};

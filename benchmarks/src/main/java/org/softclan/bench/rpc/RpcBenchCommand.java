@@ -246,7 +246,9 @@ public final class RpcBenchCommand implements Callable<Integer> {
     /** Runs {@code load} on {@code threads} threads at once and takes the figures of the measured window. */
     private Run load(final String transport, final Load load) throws IOException {
         final Meter meter = new Meter();
-        final ExecutorService pool = Executors.newFixedThreadPool(threads);
+        final java.util.concurrent.atomic.AtomicInteger named = new java.util.concurrent.atomic.AtomicInteger();
+        final ExecutorService pool = Executors.newFixedThreadPool(threads,
+            r -> new Thread(r, transport + "-load-" + named.getAndIncrement()));   // named for profiles and dumps
         try {
             for (final Future<Object> f : pool.invokeAll(IntStream.range(0, threads).mapToObj(i -> (Callable<Object>) () -> {
                 load.run(i, meter);

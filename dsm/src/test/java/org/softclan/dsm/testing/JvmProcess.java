@@ -144,23 +144,50 @@ public final class JvmProcess implements AutoCloseable {
      *                        process ends first
      */
     public String expectLine(final String prefix, final long timeout, final TimeUnit unit) throws InterruptedException {
+        return expectLinesInAnyOrder(timeout, unit, prefix).get(0);
+    }
+
+    /**
+     * Waits for lines starting with each of {@code prefixes}, in whatever order they come (output that two
+     * processes write to one stream interleaves), skipping others.
+     *
+     * @return for each prefix, in the order given, the first whole line that started with it
+     * @throws AssertionError with the transcript if they do not all come within the timeout or the process
+     *                        ends first
+     */
+    public List<String> expectLinesInAnyOrder(final long timeout, final TimeUnit unit, final String... prefixes)
+        throws InterruptedException {
+        final String[] found = new String[prefixes.length];
         final long deadline = System.nanoTime() + unit.toNanos(timeout);
-        while (true) {
+        for (int missing = prefixes.length; missing > 0; ) {
             final long left = deadline - System.nanoTime();
             final String line = left <= 0 ? null : lines.poll(left, TimeUnit.NANOSECONDS);
             if (line == null) {
-                throw new AssertionError(name + ": no line starting with '" + prefix + "' within " + timeout + " "
-                    + unit + "; output so far:\n" + transcript);
+                throw new AssertionError(name + ": no line starting with '" + prefixes[firstNull(found)] + "' within "
+                    + timeout + " " + unit + "; output so far:\n" + transcript);
             }
             if (EOF.equals(line)) {
                 lines.add(EOF);
                 throw new AssertionError(name + " ended (exit " + exitValueOrNone() + ") before printing a line"
-                    + " starting with '" + prefix + "'; output:\n" + transcript);
+                    + " starting with '" + prefixes[firstNull(found)] + "'; output:\n" + transcript);
             }
-            if (line.startsWith(prefix)) {
-                return line;
+            for (int i = 0; i < prefixes.length; i++) {
+                if (found[i] == null && line.startsWith(prefixes[i])) {
+                    found[i] = line;
+                    missing--;
+                    break;
+                }
             }
         }
+        return List.of(found);
+    }
+
+    private static int firstNull(final String[] found) {
+        int i = 0;
+        while (found[i] != null) {
+            i++;
+        }
+        return i;
     }
 
     /**

@@ -2,53 +2,21 @@ package org.softclan.vmmc.stream;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ByteChannel;
-import java.nio.channels.ClosedChannelException;
 import java.util.concurrent.TimeUnit;
 
-import org.softclan.dsm.ClosedException;
 import org.softclan.vmmc.Connection;
 
 /**
- * One end of a bidirectional byte stream, carried by the messages of a {@link Connection} (see the
- * package documentation for the framing, the send and receive techniques and the pre-posting rule).
- * Both ends of the connection must use {@code ByteStream}.
- *
- * <p><b>Reads</b> block until at least one byte is available, then return what is there without
- * blocking further; they return -1 once the peer ended its output ({@link #shutdownOutput()} or
- * {@link #close()}) and everything before was read. <b>Writes</b> block until all the bytes were
- * handed to the connection (the peer's ring, or a buffer the peer posted, has room for them) and the
- * caller's buffer may be reused. Blocking waits use the connection's wait strategy in slices of
- * {@value Connection#LIVENESS_SLICE_MS} ms, checking between slices that the peer is alive and that
- * this stream was not closed; they wait forever by default, or up to the read / write timeout the stream
- * was made with ({@link ByteStreamContext#readTimeout}, {@link ByteStreamContext#writeTimeout}). Thread
- * interrupts do not end a wait for bytes, room or a post; a wait for a DMA transfer (a write without a
- * copy, a staging frame of {@link SendTechnique#COPY_DMA}, {@link SendTicket#awaitReady}) ends with
- * {@link java.io.InterruptedIOException}, the interrupt status set again.
- *
- * <p><b>Techniques</b>: how the bytes of a send travel ({@link SendTechnique}: the stream's default
- * {@link ByteStreamContext#sendTechnique}, or per send {@link #send(ByteBuffer, SendTechnique)}; mixed
- * sends arrive in the order sent) and how this end takes delivery ({@link ReceiveTechnique}:
- * {@link ByteStreamContext#receiveTechnique}, {@link #post(int)}, {@link #receivePage}) are described,
- * with the buffer each may reuse when, in the {@linkplain org.softclan.vmmc.stream package documentation}.
- *
- * <p><b>Settings, counters, views</b>: a stream's settings are fixed when {@link ByteStreams} makes it,
- * from a {@link ByteStreamContext} (but for {@link #readTimeout}); its counters are read through {@link #stats()}; a
- * {@link StreamInputStream} and a {@link StreamOutputStream} adapt it to the {@code java.io} streams.
- *
- * <p><b>Threads</b>: one thread may read while another writes; concurrent readers (or writers) are
- * serialised. {@link #close()} may be called from any thread: blocked reads and writes then end with
- * {@link AsynchronousCloseException} within a slice.
+ * One end of a bidirectional byte stream over a {@link Connection}'s messages (both ends must use it), made by
+ * {@link ByteStreams} with a {@link ByteStreamContext}'s settings. What its methods share (blocking, timeouts,
+ * interrupts, threads, framing, techniques) is in the {@linkplain org.softclan.vmmc.stream package documentation}.
  */
 public final class ByteStream implements ByteChannel {
     /** Posts outstanding at most (slots of the post table). */
     public static final int POST_SLOTS = StreamControlDescriptor.POST_SLOTS;
 
-    // one object per role, reached directly by the package's posted buffers, received pages and views;
-    // the locks: close (StreamCloser), write (StreamWriter), read (StreamReader), post (PostTable), and
-    // the pools that guard themselves (SendBuffers, PagePool). Nested only as read -> post and
-    // write -> pool; close takes close, then write, then read, one at a time.
+    // one object per role, reached by posted buffers, received pages and views; locks: see each role's class
     final StreamEnd end;
     final PostTable posts;
     final StreamReader reader;
@@ -77,9 +45,8 @@ public final class ByteStream implements ByteChannel {
     }
 
     /**
-     * Allocates a direct buffer in memory registered with this stream's endpoint: the buffers
-     * {@link SendTechnique#DIRECT_DMA} sends without a copy (slices and duplicates of it too).
-     * Freed (deregistered) when the stream closes.
+     * Allocates a direct buffer in memory registered with this stream's endpoint, which (with its slices and
+     * duplicates) {@link SendTechnique#DIRECT_DMA} sends without a copy; deregistered when the stream closes.
      *
      * @param capacity bytes
      * @return a direct buffer, position 0, limit = capacity
@@ -90,8 +57,7 @@ public final class ByteStream implements ByteChannel {
     }
 
     /**
-     * Allocates a send page for {@link SendTechnique#PAGE_EXCHANGE} (from the stream's pool of page
-     * memory when one of that size is free).
+     * Allocates a send page for {@link SendTechnique#PAGE_EXCHANGE}, from the stream's pool if one that big is free.
      *
      * @param capacity bytes
      * @return the page, zero-filled if newly allocated
@@ -102,13 +68,10 @@ public final class ByteStream implements ByteChannel {
     }
 
     /**
-     * Sends the remaining bytes of {@code src} with the stream's send technique, with that technique's
-     * semantics: for classical techniques the buffer is reusable on return (the ticket is ready); for
-     * {@link SendTechnique#DIRECT_DMA} and {@link SendTechnique#V2P_DMA} only once the ticket is ready.
-     * {@link #write(ByteBuffer)} is {@code send} followed by waiting for the ticket.
+     * As {@link #send(ByteBuffer, SendTechnique)} with the stream's send technique, throwing what it throws.
      *
-     * @param src the bytes to send, from its position to its limit
-     * @return the ticket of this send; {@code src}'s position is advanced past the bytes sent
+     * @param src the bytes to send, from its position to its limit; the position advances past them
+     * @return the ticket of this send
      * @throws IOException as {@link #write(ByteBuffer)}
      */
     public SendTicket send(final ByteBuffer src) throws IOException {
@@ -116,15 +79,13 @@ public final class ByteStream implements ByteChannel {
     }
 
     /**
-     * Sends the remaining bytes of {@code src} with {@code technique}, whatever the stream's default.
-     * Which buffers each technique takes, and when {@code src} may be reused (on return: PIO, COPY_DMA,
-     * PAGE_EXCHANGE; once the ticket is ready: DIRECT_DMA, V2P_DMA), is said at its
-     * {@link SendTechnique} constant.
+     * Sends the remaining bytes of {@code src}, blocking as {@link #write(ByteBuffer)} for room or a post; {@code src}
+     * may be reused once the ticket is ready: on return, but with DIRECT_DMA and V2P_DMA after the transfer.
      *
-     * @param src       the bytes to send, from its position to its limit
-     * @param technique the technique for this send
-     * @return the ticket of this send; {@code src}'s position is advanced past the bytes sent
-     * @throws NullPointerException     if {@code technique} is {@code null}
+     * @param src the bytes to send, from its position to its limit; the position advances past them
+     * @param technique the technique for this send (its {@link SendTechnique} constant says which buffers it takes)
+     * @return the ticket of this send
+     * @throws NullPointerException if {@code technique} is {@code null}
      * @throws IllegalArgumentException for DIRECT_DMA, if {@code src} is not from {@link #allocateSendBuffer}
      * @throws IOException as {@link #write(ByteBuffer)}
      */
@@ -133,43 +94,37 @@ public final class ByteStream implements ByteChannel {
     }
 
     /**
-     * Sends {@code length} bytes of a page from {@code offset} by DMA without a copy. Ready on return:
-     * the page may be written at once (a write while the transfer is in flight duplicates the page).
+     * Sends {@code length} bytes of a page from {@code offset} by DMA without a copy, blocking as
+     * {@link #write(ByteBuffer)}. Ready on return: the page may be written at once (a write while the transfer
+     * is in flight duplicates the page first).
      *
-     * @param page   the page, from {@link #newPage}
-     * @param offset the first byte of the page to send
-     * @param length bytes to send
+     * @param page the page, from {@link #newPage}
+     * @param offset the index of the first byte of the page to send
+     * @param length the number of bytes to send
      * @return the ticket (ready)
      * @throws IndexOutOfBoundsException if the range is outside the page
-     * @throws IllegalStateException     if the page is closed
+     * @throws IllegalStateException if the page is closed
      * @throws IOException as {@link #write(ByteBuffer)}
      */
     public SendTicket send(final Page page, final int offset, final int length) throws IOException {
         return writer.send(page, offset, length);
     }
 
-    /**
-     * {@return a read-only view of this end's counters (back-pressure, deposits, deliveries, page
-     * duplications, the registration cache), whose getters read the live values}
-     */
+    /** {@return a read-only view of this end's counters, whose getters read the live values} */
     public ByteStreamStats stats() {
         return new ByteStreamStats(writer, posts, pages);
     }
 
     /**
-     * Reads stream bytes into {@code dst}, blocking until at least one is available (or the stream
-     * ended), then taking what is there without blocking. Works in every receive mode: with
-     * {@link ReceiveTechnique#PRE_POSTED} it keeps two buffers of
-     * {@link ByteStreamContext#internalPostSize} posted itself and copies out of them; bytes that fill a
-     * buffer the caller posted are delivered through that buffer, not here.
+     * Reads stream bytes into {@code dst}, blocking until at least one is available (or the stream ended), then
+     * taking what is there without blocking; in every receive mode (PRE_POSTED: see the package documentation).
      *
      * @return the number of bytes read (0 only if {@code dst} has no room), or -1 at the end of stream
-     * @throws StreamPeerGoneException    if the peer closed without ending its output, or died, and
-     *                                    everything it sent was read
-     * @throws StreamTimeoutException     if no byte came within the read timeout
-     * @throws AsynchronousCloseException if this stream was closed while waiting
-     * @throws ClosedChannelException     if this stream is closed
-     * @throws IOException                if the peer sent a malformed frame
+     * @throws StreamPeerGoneException if the peer closed without ending its output, or died, and all it sent was read
+     * @throws StreamTimeoutException if no byte came within the read timeout
+     * @throws java.nio.channels.AsynchronousCloseException if this stream was closed while waiting
+     * @throws java.nio.channels.ClosedChannelException if this stream is closed
+     * @throws IOException if the peer sent a malformed frame
      */
     @Override
     public int read(final ByteBuffer dst) throws IOException {
@@ -177,25 +132,21 @@ public final class ByteStream implements ByteChannel {
     }
 
     /**
-     * Reads as {@link #read} does but never waits: takes the bytes there are now (a non-blocking socket
-     * channel's read).
+     * As {@link #read}, but never waits: takes the bytes there are now (a non-blocking socket channel's read).
      *
-     * @param dst where the bytes go, from its position
-     * @return the number of bytes read, 0 if none is waiting (or {@code dst} has no room), -1 at the end
-     *         of stream
-     * @throws StreamPeerGoneException if nothing is waiting and the peer closed without ending its output
-     *                                 (a peer that died is noticed by {@link Connection#checkPeer()}, which a
-     *                                 caller asks when it has a reason: a read never asks the OS)
-     * @throws IOException             as {@link #read}
+     * @param dst where the bytes go, from its position; the position advances past them
+     * @return the number of bytes read, 0 if none is waiting (or {@code dst} has no room), -1 at the end of stream
+     * @throws StreamPeerGoneException if nothing is waiting and the peer closed without ending its output (a peer
+     *         that died is noticed by {@link Connection#checkPeer()}, which a caller asks when it has a reason)
+     * @throws IOException as {@link #read}
      */
     public int readNow(final ByteBuffer dst) throws IOException {
         return reader.readNow(dst);
     }
 
     /**
-     * Whether a {@link #read} would return without waiting: bytes are kept or waiting, the stream ended,
-     * broke, or the peer closed (volatile reads of this end's memory, no lock: any thread may ask, also
-     * while another reads; a selector's readiness for reading).
+     * Whether a {@link #read} would return without waiting (a selector's readiness): bytes kept or waiting, the
+     * stream ended or broke, the peer closed. No lock (volatile reads): any thread may ask, also while one reads.
      *
      * @return whether a read would not wait (also when this stream is closed: the read reports it)
      */
@@ -204,24 +155,22 @@ public final class ByteStream implements ByteChannel {
     }
 
     /**
-     * Writes as {@link #write} does by PIO through the ring, but never waits: as many whole frames of
-     * {@code src}'s bytes as the peer's ring has room for now (a non-blocking socket channel's write).
+     * As {@link #write} by PIO, but never waits: writes as many whole frames of {@code src}'s bytes as the
+     * peer's ring has room for now (a non-blocking socket channel's write).
      *
      * @param src the bytes to write, from its position; the position advances past those written
      * @return the number of bytes written, 0 if the ring had no room
-     * @throws IllegalStateException if the peer receives {@link ReceiveTechnique#PRE_POSTED} (its data
-     *                               must wait for its posts)
-     * @throws IOException           as {@link #write}
+     * @throws IllegalStateException if the peer receives PRE_POSTED (its data must wait for its posts)
+     * @throws IOException as {@link #write}
      */
     public int writeNow(final ByteBuffer src) throws IOException {
         return writer.writeNow(src);
     }
 
     /**
-     * Whether {@link #writeNow} would write at least one byte now (or fail: this stream or its output
-     * closed, the stream broken). When not, asks the peer to publish its read position as it frees
-     * room, so that a thread waiting on this stream's Tripwire unit afterwards is woken once there is
-     * room ({@link Connection#hasRoomOrAsk}). Takes the write lock.
+     * Whether {@link #writeNow} would write at least one byte now (or fail: stream or output closed, or broken).
+     * When not, asks the peer to publish its read position as it frees room ({@link Connection#hasRoomOrAsk}), so
+     * that a thread then waiting on this stream's Tripwire unit is woken once there is room. Takes the write lock.
      *
      * @return whether a write would not wait
      */
@@ -232,8 +181,8 @@ public final class ByteStream implements ByteChannel {
     /**
      * Sets how long reads from now on wait for their first byte (a socket's {@code SO_TIMEOUT}).
      *
-     * @param timeout the longest wait, 0 for forever (a read already waiting keeps its own)
-     * @param unit    its unit
+     * @param timeout the longest wait, in {@code unit}s; 0 for forever (a read already waiting keeps its own)
+     * @param unit the unit of {@code timeout}
      * @return this
      * @throws IllegalArgumentException if {@code timeout} is negative
      */
@@ -243,59 +192,45 @@ public final class ByteStream implements ByteChannel {
     }
 
     /**
-     * Takes the next received bytes by owner change instead of a copy: a view of the memory they
-     * arrived in (one frame of the ring, or a deposit buffer {@link #read} posted), which the caller
-     * owns until {@link ReceivedPage#release()}; the sender does not reuse that memory before. Pages
-     * may be released in any order. Mixes with {@link #read}: bytes a read left over come first.
+     * Takes the next received bytes by owner change, not a copy: a {@link ReceivedPage} over the memory they
+     * arrived in, the caller's until released. Mixes with {@link #read}: bytes a read left over come first.
      *
-     * @param timeout the longest wait for bytes, in {@code unit}s; 0 (or less) waits forever (this method
-     *                ignores the {@linkplain ByteStreamContext#readTimeout read timeout})
-     * @param unit    the unit of {@code timeout}
+     * @param timeout the longest wait for bytes, in {@code unit}s; 0 (or less) forever, whatever the read timeout
+     * @param unit the unit of {@code timeout}
      * @return the page, or {@code null} at the end of stream
-     * @throws StreamTimeoutException as {@link #read} (within {@code timeout})
-     * @throws IOException            as {@link #read}
+     * @throws StreamTimeoutException if no byte came within {@code timeout}
+     * @throws IOException as {@link #read}
      */
     public ReceivedPage receivePage(final long timeout, final TimeUnit unit) throws IOException {
         return reader.receivePage(timeout, unit);
     }
 
     /**
-     * Posts a receive buffer of {@code capacity} bytes in this end's deposit region (exported on first
-     * use): the peer deposits its next send into it directly when this end receives
-     * {@link ReceiveTechnique#PRE_POSTED} or {@link ReceiveTechnique#REDIRECTION} (with REDIRECTION,
-     * bytes that came through the ring are copied into it on delivery when the sender did not take it
-     * in time). Posts are filled in the order posted; a send larger than the next post fails at the
-     * sender with {@link PostedBufferTooSmallException} (PRE_POSTED) or goes through the ring
-     * (REDIRECTION).
+     * Posts a receive buffer in this end's deposit region (exported on first use) for the peer's sends to fill
+     * directly in PRE_POSTED or REDIRECTION mode, in the order posted (how: the package documentation).
      *
      * @param capacity bytes of the buffer, at least 1
-     * @return the posted buffer; wait for it with {@link PostedBuffer#awaitFilled} (if the peer is gone
-     *         already, that reports the end of the stream)
-     * @throws IllegalStateException if {@value #POST_SLOTS} posts are unfilled, or the deposit region
-     *                               has no free range of that size (release filled buffers)
-     * @throws IllegalArgumentException if {@code capacity} is not positive, or larger than the deposit
-     *                                  region ({@link ByteStreamContext#depositCapacity(int)})
-     * @throws ClosedException          if this stream is closed
+     * @return the posted buffer; {@link PostedBuffer#awaitFilled} waits for it (or reports the end of stream)
+     * @throws IllegalStateException if {@value #POST_SLOTS} posts are unfilled, or no free deposit range is that big
+     * @throws IllegalArgumentException if {@code capacity} is not positive, or larger than the deposit region
+     *         ({@link ByteStreamContext#depositCapacity(int)})
+     * @throws org.softclan.dsm.ClosedException if this stream is closed
      */
     public PostedBuffer post(final int capacity) {
         return posts.post(capacity, false);
     }
 
     /**
-     * Writes all the remaining bytes of {@code src} with the stream's send technique, blocking while
-     * the peer's ring is full (or, to a {@link ReceiveTechnique#PRE_POSTED} peer, until it posted a
-     * buffer), and returning once {@code src} may be reused, whatever the technique (for
-     * {@link SendTechnique#DIRECT_DMA} and {@link SendTechnique#V2P_DMA}: once the transfer completed).
+     * Writes all the remaining bytes of {@code src} with the stream's send technique, blocking while the peer's
+     * ring is full (to a PRE_POSTED peer: until it posted a buffer) and until {@code src} may be reused.
      *
-     * @return the number of bytes written: all that remained
-     * @throws StreamPeerGoneException       if the peer closed or died
-     * @throws StreamTimeoutException        if the write timeout passed first ({@link
-     *                                       StreamTimeoutException#bytesTransferred} bytes were sent)
-     * @throws PostedBufferTooSmallException if the peer receives PRE_POSTED and its next buffer is
-     *                                       smaller than {@code src} (nothing was sent)
-     * @throws AsynchronousCloseException    if this stream was closed while waiting
-     * @throws ClosedChannelException        if this stream is closed or its output was shut down
-     * @throws IllegalArgumentException      for DIRECT_DMA, if {@code src} is not from {@link #allocateSendBuffer}
+     * @return the number of bytes written: all that remained; {@code src}'s position advances to its limit
+     * @throws StreamPeerGoneException if the peer closed or died
+     * @throws StreamTimeoutException if the write timeout passed first (its {@code bytesTransferred()} were sent)
+     * @throws PostedBufferTooSmallException if the peer receives PRE_POSTED and its next post is smaller (none sent)
+     * @throws java.nio.channels.AsynchronousCloseException if this stream was closed while waiting
+     * @throws java.nio.channels.ClosedChannelException if this stream is closed or its output was shut down
+     * @throws IllegalArgumentException for DIRECT_DMA, if {@code src} is not from {@link #allocateSendBuffer}
      */
     @Override
     public int write(final ByteBuffer src) throws IOException {
@@ -303,11 +238,10 @@ public final class ByteStream implements ByteChannel {
     }
 
     /**
-     * Writes with {@code technique}, classical semantics (the buffer is reusable on return); see
-     * {@link #write(ByteBuffer)}.
+     * As {@link #write(ByteBuffer)}, with {@code technique}: {@code src} may be reused on return with any.
      *
-     * @param src       the bytes to write, from its position to its limit; the position advances to the limit
-     * @param technique the technique for this write
+     * @param src the bytes to write, from its position to its limit; the position advances to the limit
+     * @param technique the technique for this write, whatever the stream's default
      * @return the number of bytes written: all that remained
      * @throws IOException as {@link #write(ByteBuffer)}
      */
@@ -316,11 +250,12 @@ public final class ByteStream implements ByteChannel {
     }
 
     /**
-     * Writes {@code length} bytes of {@code src} from {@code offset}; see {@link #write(ByteBuffer)}.
+     * As {@link #write(ByteBuffer)}, of {@code length} bytes of {@code src} from {@code offset}.
      *
-     * @param src    the bytes
-     * @param offset the first to write
-     * @param length how many
+     * @param src the bytes
+     * @param offset the index of the first byte to write
+     * @param length the number of bytes to write
+     * @throws IndexOutOfBoundsException if the range is outside {@code src}
      * @throws IOException as {@link #write(ByteBuffer)}
      */
     public void write(final byte[] src, final int offset, final int length) throws IOException {
@@ -328,8 +263,8 @@ public final class ByteStream implements ByteChannel {
     }
 
     /**
-     * Ends this side's output: sends the end-of-stream marker, after which the peer's reads return -1
-     * once they have taken everything written before. Reading on this side goes on. Idempotent.
+     * Ends this side's output: sends the end-of-stream marker, after which the peer's reads return -1 once they
+     * have taken everything written before. Reading on this side goes on. Idempotent.
      *
      * @return this
      * @throws IOException as {@link #write(ByteBuffer)} (the marker waits for room like a write)
@@ -346,11 +281,10 @@ public final class ByteStream implements ByteChannel {
     }
 
     /**
-     * Closes the stream: ends the output if {@link #shutdownOutput()} was not called (after every
-     * transfer queued; waiting at most 10 s, or the write timeout if shorter, for room for the marker;
-     * if it cannot be sent the peer sees the stream cut short), then closes the connection, the deposit
-     * region and the stream's registered memory. Blocked reads and writes on other threads end with
-     * {@link AsynchronousCloseException} within {@value Connection#LIVENESS_SLICE_MS} ms. Idempotent;
+     * Closes the stream: ends the output unless {@link #shutdownOutput()} did (after every transfer queued;
+     * waiting for room for the marker at most 10 s, or the write timeout if shorter, else the peer sees the
+     * stream cut short), then closes the connection, deposit region and registered memory. Idempotent; blocked
+     * calls on other threads end with {@link java.nio.channels.AsynchronousCloseException} within a slice;
      * bytes not yet read are dropped, received pages and posted buffers become invalid.
      */
     @Override

@@ -11,8 +11,10 @@
  * {@code java.io} by {@link org.softclan.vmmc.stream.StreamInputStream} and
  * {@link org.softclan.vmmc.stream.StreamOutputStream}. Each end's settings (timeouts, send and receive
  * technique, deposit region) are given in a {@link org.softclan.vmmc.stream.ByteStreamContext} when it
- * is made and fixed from then on; its counters are read through
- * {@link org.softclan.vmmc.stream.ByteStream#stats()}.
+ * is made and fixed from then on, but for the read timeout
+ * ({@link org.softclan.vmmc.stream.ByteStream#readTimeout}); its counters are read through
+ * {@link org.softclan.vmmc.stream.ByteStream#stats()}. Both ends of a connection must use
+ * {@code ByteStream}.
  *
  * <p><b>Framing</b>: every connection message is one frame, whose first byte is its type:
  * <pre>
@@ -27,6 +29,31 @@
  * buffer cannot hold stays in the ring (held) for the next read. After EOF the reader's reads return
  * -1; a peer that closes without EOF, or dies, makes reads (once everything sent was read) and writes
  * throw {@link org.softclan.vmmc.stream.StreamPeerGoneException}.
+ *
+ * <h2>Blocking, timeouts and threads</h2>
+ * A {@code ByteStream}'s reads block until at least one byte is available, then return what is there
+ * without blocking further; they return -1 once the peer ended its output ({@code shutdownOutput()} or
+ * {@code close()}) and everything before was read. Its writes block until all the bytes were handed to the
+ * connection (the peer's ring, or a buffer the peer posted, has room for them) and the caller's buffer may
+ * be reused. Blocking waits use the connection's wait strategy in slices of
+ * {@value org.softclan.vmmc.Connection#LIVENESS_SLICE_MS} ms, checking between slices that the peer is
+ * alive and that the stream was not closed; they wait forever by default, or up to the read / write
+ * timeout the stream was made with ({@link org.softclan.vmmc.stream.ByteStreamContext#readTimeout},
+ * {@link org.softclan.vmmc.stream.ByteStreamContext#writeTimeout}). Thread interrupts do not end a wait
+ * for bytes, room or a post; a wait for a DMA transfer (a write without a copy, a staging frame of
+ * {@code COPY_DMA}, {@link org.softclan.vmmc.stream.SendTicket#awaitReady}) ends with
+ * {@link java.io.InterruptedIOException}, the interrupt status set again.
+ *
+ * <p>{@link org.softclan.vmmc.stream.ByteStream#readNow readNow} and
+ * {@link org.softclan.vmmc.stream.ByteStream#writeNow writeNow} never wait (a non-blocking socket
+ * channel's read and write); {@link org.softclan.vmmc.stream.ByteStream#readable() readable()} and
+ * {@link org.softclan.vmmc.stream.ByteStream#writable() writable()} tell whether they would make progress
+ * (a selector's readiness). A read never asks the operating system whether the peer died: a caller with
+ * a reason asks {@link org.softclan.vmmc.Connection#checkPeer()}.
+ *
+ * <p>One thread may read while another writes; concurrent readers (or writers) are serialised.
+ * {@code close()} may be called from any thread: blocked reads and writes then end with
+ * {@link java.nio.channels.AsynchronousCloseException} within a slice.
  *
  * <h2>Send techniques</h2>
  * {@link org.softclan.vmmc.stream.ByteStreamContext#sendTechnique(SendTechnique)} sets a stream's default;
@@ -87,8 +114,9 @@
  *       {@link org.softclan.vmmc.stream.PostedBufferTooSmallException} naming both sizes; nothing is
  *       written and the buffer stays posted for the next send that fits. {@code read} keeps two
  *       buffers of {@code internalPostSize} (default 1 MiB,
- *       {@link org.softclan.vmmc.stream.ByteStreamContext#internalPostSize}) posted itself, so the
- *       stream interfaces work, with sends up to that size.</li>
+ *       {@link org.softclan.vmmc.stream.ByteStreamContext#internalPostSize}) posted itself and copies out
+ *       of them, so the stream interfaces work, with sends up to that size; bytes that fill a buffer the
+ *       caller posted are delivered through that buffer, not to {@code read}.</li>
  *   <li><b>REDIRECTION</b>: a send finds the oldest posted buffer and, if it fits and the sender takes
  *       it first (a compare-and-set on the post's state word, which the receiver may also claim),
  *       deposits straight into it ({@link org.softclan.vmmc.stream.PostedBuffer#redirected()} true);
@@ -99,7 +127,9 @@
  *       the sender's deposit precede that deposit in the stream and go to {@code read}.</li>
  * </ul>
  * Posted buffers are filled in the order posted and belong to the caller once filled, until
- * {@code release()}; a posted buffer cannot be withdrawn. {@link org.softclan.vmmc.stream.PostedBuffer#awaitFilled}
+ * {@code release()}, which returns their memory to the deposit region (a post fails while
+ * {@link org.softclan.vmmc.stream.ByteStream#POST_SLOTS} posts are unfilled or no free range of the
+ * deposit region is large enough); a posted buffer cannot be withdrawn. {@link org.softclan.vmmc.stream.PostedBuffer#awaitFilled}
  * takes delivery of the stream while it waits (bytes for {@code read} are kept for it).
  *
  * <h2>What the peer writes is input</h2>

@@ -375,15 +375,52 @@ final class SocketTransport extends PeerTransport {
             return dir;
         }
 
+        /**
+         * Closes the connection, the listening socket and the Unix socket's directory, each whatever the others
+         * did: the first failure is thrown, with the later ones suppressed in it. Idempotent.
+         */
         @Override
         public void close() throws IOException {
-            disconnect();
-            CloseHelper.close(listen);
+            final Closeable l = listen;
+            final Path d = dir;
             listen = null;
-            if (dir != null) {
-                Files.deleteIfExists(dir.resolve("echo.sock"));
-                Files.deleteIfExists(dir);
-                dir = null;
+            dir = null;
+            Throwable first = attempt(null, this::disconnect);
+            if (l != null) {
+                first = attempt(first, l::close);
+            }
+            if (d != null) {
+                first = attempt(first, () -> Files.deleteIfExists(d.resolve("echo.sock")));
+                first = attempt(first, () -> Files.deleteIfExists(d));
+            }
+            if (first instanceof IOException e) {
+                throw e;
+            }
+            if (first instanceof RuntimeException e) {
+                throw e;
+            }
+            if (first instanceof Error e) {
+                throw e;
+            }
+        }
+
+        /** A step of {@link #close()}. */
+        @FunctionalInterface
+        private interface Step {
+            void run() throws IOException;
+        }
+
+        /** {@return {@code first}, or what {@code step} threw if that is the first failure} (a later one suppressed in it) */
+        private static Throwable attempt(final Throwable first, final Step step) {
+            try {
+                step.run();
+                return first;
+            } catch (final IOException | RuntimeException | Error e) {
+                if (first == null) {
+                    return e;
+                }
+                first.addSuppressed(e);
+                return first;
             }
         }
     }
@@ -520,9 +557,11 @@ final class SocketTransport extends PeerTransport {
 
         @Override
         public void disconnect() {
-            CloseHelper.closeAll(socket, selector);
-            socket = null;
+            final SocketChannel s = socket;
+            final Selector sel = selector;
+            socket = null;   // forgotten even if closing fails: a second disconnect has nothing to close
             selector = null;
+            CloseHelper.closeAll(s, sel);
         }
     }
 

@@ -78,8 +78,10 @@ import org.softclan.sockets.SocketsAgent;
  * loopback address, {@code uds} in the session's scratch directory), send and receive buffers of
  * {@link Config#ringBytes()} asked for (where the platform allows), the sender writing each message whole.
  *
- * <p>{@code tcp} listens on and connects to the address a {@code host} parameter names, where there is one,
- * instead of the loopback address: {@code compare --hosts 2} runs it between two hosts.
+ * <p>The TCP kinds ({@code tcp}, {@code tcp-spin}, {@code nio...}, {@code socket...}) listen on and connect to the
+ * address a {@code host} parameter names, where there is one, instead of the loopback address: {@code compare
+ * --hosts 2} runs {@code tcp} between two hosts. (A layered connection to an address the layer does not carry
+ * through shared memory fails its check, as any connection of theirs that did not go through the layer.)
  */
 final class SocketTransport extends PeerTransport {
     /** How a side does its I/O. */
@@ -578,9 +580,10 @@ final class SocketTransport extends PeerTransport {
             this.bytes = message.array();
         }
 
+        /** Connects to the {@code port} of the {@code host} the echo side named, else of the loopback address. */
         @Override
         public void connect(final Map<String, String> echoParams) throws IOException {
-            configure(new Socket(InetAddress.getLoopbackAddress(), Integer.parseInt(echoParams.get("port"))));
+            configure(new Socket(host(echoParams), Integer.parseInt(echoParams.get("port"))));
         }
 
         private void configure(final Socket s) throws IOException {
@@ -591,11 +594,17 @@ final class SocketTransport extends PeerTransport {
             checkAccelerated(s);
         }
 
+        /** Listens on the {@code host} the client names, where it names one (named back), else on the loopback address. */
         @Override
         public Map<String, String> open(final Map<String, String> clientParams) throws IOException {
-            listen = server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            listen = server = new ServerSocket(0, 50, host(clientParams));
             server.setSoTimeout(100);
-            return Map.of("port", Integer.toString(server.getLocalPort()));
+            final Map<String, String> params = new HashMap<>();
+            if (clientParams.containsKey("host")) {
+                params.put("host", clientParams.get("host"));
+            }
+            params.put("port", Integer.toString(server.getLocalPort()));
+            return params;
         }
 
         @Override

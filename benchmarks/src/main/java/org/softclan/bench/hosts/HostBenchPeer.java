@@ -70,6 +70,7 @@ import org.softclan.vmmc.stream.StreamListener;
  * agent HOST LISTEN PEER=ADDR MTU   the NIC agent (no duty thread; a thread drives it until a loop does)
  * echo KIND KEY=VALUE ...           opens KIND's echo side, says open KEY=VALUE ... (what the client needs),
  *                                   echoes until stop (or the client goes); answers the requests echoed
+ * stop                              (a stop after the echo ended as the client went) nothing to stop: OK
  * ping KIND KEY=VALUE ...           connects KIND's client to it, makes warmup then iterations round trips;
  *                                   answers p50 p90 p99 max in microseconds and the round trips made
  * recv KIND KEY=VALUE ...           opens KIND's receiver ({@link Config#toMap()}'s pairs), says open KEY=VALUE ...,
@@ -163,6 +164,11 @@ public final class HostBenchPeer {
                 } finally {
                     end.close();
                 }
+            }
+            case "stop" -> {
+                // the echo run ended before the stop came (tcp's and queue's end with the client's connection): it
+                // answered already, and there is nothing left to stop
+                return "";
             }
             default -> throw new IllegalArgumentException("unknown command " + c[0]);
         }

@@ -234,6 +234,10 @@ public final class NicAgent implements AutoCloseable {
     /** The media driver, the Aeron client, the subscription and the reassembly of fragmented messages. */
     private final AeronTransport transport;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Taken by the one {@link #close()} that flushes and shuts the agent down; later ones wait for {@link #shutDown}. */
+    private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Opened when the close that took {@link #closing} has returned. */
+    private final java.util.concurrent.CountDownLatch shutDown = new java.util.concurrent.CountDownLatch(1);
     /** Set by Aeron's error handler when the client or driver failed (then nothing crosses the link). */
     private volatile Throwable failure;
     /** The agent's own duty thread, or {@code null} when the program drives it ({@link #doWork()}). */
@@ -602,12 +606,38 @@ public final class NicAgent implements AutoCloseable {
      * duty thread does not stop within 5 s, the agent's memory is left as it is (a thread may still be inside
      * it). A JVM that exits without closing the agent ({@code System.exit}) closes it in a shutdown hook, so
      * its last stores are delivered too; a JVM killed ({@code kill -9}) loses what was not sent yet.
+     *
+     * <p>Thread-safe: one call flushes and shuts the agent down; a call meanwhile from another thread waits
+     * until that one has returned (unless it comes from inside a duty cycle, which the first may be waiting
+     * for: it returns at once), and a call after it returns at once.
      */
     @Override
     public void close() {
-        if (closed.get()) {
+        if (!closing.compareAndSet(false, true)) {
+            awaitShutDown();
             return;
         }
+        try {
+            shutDown();
+        } finally {
+            shutDown.countDown();
+        }
+    }
+
+    /** A close while another thread's is under way: waits for it, unless this thread is in a duty cycle. */
+    private void awaitShutDown() {
+        if (cycle.isInCycle()) {
+            return;   // the first close may be waiting for this cycle to end (the duty thread's join, awaitCycleEnd)
+        }
+        try {
+            shutDown.await();
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();   // stops waiting; the first close goes on
+        }
+    }
+
+    /** What {@link #close()} does, once. */
+    private void shutDown() {
         // what this host sent is delivered before the link goes: a store returns once it is in the publication,
         // and a publication closed with data unsent loses it (the driver stops with this agent)
         if (isAlive()) {
@@ -622,9 +652,7 @@ public final class NicAgent implements AutoCloseable {
                 }
             }
         }
-        if (!closed.compareAndSet(false, true)) {
-            return;
-        }
+        closed.set(true);
         if (Thread.currentThread() != exitHook) {
             try {
                 Runtime.getRuntime().removeShutdownHook(exitHook);

@@ -60,6 +60,11 @@ final class DutyCycle {
         dutyLock.unlock();
     }
 
+    /** {@return whether the calling thread is in a cycle (a close from a message's handler, say)} */
+    boolean isInCycle() {
+        return dutyLock.isHeldByCurrentThread();
+    }
+
     /** As {@link NicAgent#doWork()}: one cycle; {@return the work done (0: nothing to do)} */
     int doWork() {
         if (!dutyLock.tryLock()) {

@@ -65,6 +65,7 @@ public final class NicAgent implements AutoCloseable {
         private final Map<String, String> peers = new LinkedHashMap<>();
         private long timeoutNanos = TimeUnit.SECONDS.toNanos(5);
         private boolean dutyThread = true;
+        private java.util.concurrent.ThreadFactory dutyThreads = Thread::new;
         private IdleStrategy dutyIdle;
         private int mtu;
         private double dataLoss;
@@ -196,6 +197,17 @@ public final class NicAgent implements AutoCloseable {
         }
 
         /**
+         * Sets what makes the duty thread (for tests: a thread that cannot be started).
+         *
+         * @param factory makes the duty thread, which the agent then names, makes a daemon and starts
+         * @return this
+         */
+        Context dutyThreadFactory(final java.util.concurrent.ThreadFactory factory) {
+            this.dutyThreads = Objects.requireNonNull(factory, "factory");
+            return this;
+        }
+
+        /**
          * Sets the timeout of requests and of writes that wait.
          *
          * @param timeout how long a request (look-up, read) waits for its answer, and a write for room
@@ -222,6 +234,10 @@ public final class NicAgent implements AutoCloseable {
     /** The media driver, the Aeron client, the subscription and the reassembly of fragmented messages. */
     private final AeronTransport transport;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Taken by the one {@link #close()} that flushes and shuts the agent down; later ones wait for {@link #shutDown}. */
+    private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Opened when the close that took {@link #closing} has returned. */
+    private final java.util.concurrent.CountDownLatch shutDown = new java.util.concurrent.CountDownLatch(1);
     /** Set by Aeron's error handler when the client or driver failed (then nothing crosses the link). */
     private volatile Throwable failure;
     /** The agent's own duty thread, or {@code null} when the program drives it ({@link #doWork()}). */
@@ -272,9 +288,7 @@ public final class NicAgent implements AutoCloseable {
                 this::failed, new MessageRouter(s, peerHosts, requests, counters), peerHosts::imageLost);
             peerHosts.connect(a.aeron());   // a publication to each peer
         } catch (final RuntimeException | Error t) {
-            closeQuietly(a);   // the client (its publications and subscription with it), then the driver
-            closeQuietly(e);
-            fabric.close();
+            releaseAfterFailedStart(t, null, a, e, fabric);
             throw t;
         }
         this.endpoint = e;
@@ -289,20 +303,47 @@ public final class NicAgent implements AutoCloseable {
             attached = fabric.attachRemoteImporter(links);
             Runtime.getRuntime().addShutdownHook(hook);
         } catch (final RuntimeException | Error t) {
-            closeQuietly(attached);
-            closeQuietly(a);
-            closeQuietly(e);
-            fabric.close();
+            releaseAfterFailedStart(t, attached, a, e, fabric);
             throw t;
         }
         this.importer = attached;
         this.exitHook = hook;
+        Thread d = null;
         if (ctx.dutyThread) {
-            this.duty = new Thread(cycle::run, "softclan-nic-agent-" + host);
-            duty.setDaemon(true);
-            duty.start();
-        } else {
-            this.duty = null;
+            try {
+                d = ctx.dutyThreads.newThread(cycle::run);
+                d.setName("softclan-nic-agent-" + host);
+                d.setDaemon(true);
+                d.start();   // may fail (no native thread to be had): then nothing of the agent stays
+            } catch (final RuntimeException | Error t) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (final IllegalStateException exiting) {
+                    // the JVM is exiting: the hook runs or ran
+                }
+                releaseAfterFailedStart(t, attached, a, e, fabric);
+                throw t;
+            }
+        }
+        this.duty = d;
+    }
+
+    /**
+     * Closes what a start opened before it failed: the importer's registration, the Aeron client (its
+     * publications and subscription with it), then the driver, the endpoint and the fabric, each whatever the
+     * others did, their own failures suppressed in {@code failure} (the caller throws it).
+     */
+    private static void releaseAfterFailedStart(final Throwable failure, final AutoCloseable importer,
+                                                final AeronTransport transport, final Endpoint endpoint,
+                                                final Fabric fabric) {
+        for (final AutoCloseable c : new AutoCloseable[] {importer, transport, endpoint, fabric}) {
+            if (c != null) {
+                try {
+                    c.close();
+                } catch (final Exception | Error x) {
+                    failure.addSuppressed(x);
+                }
+            }
         }
     }
 
@@ -315,8 +356,9 @@ public final class NicAgent implements AutoCloseable {
      * @throws NullPointerException if the fabric, host or listen address is missing
      * @throws io.aeron.exceptions.AeronException if the driver cannot start (the directory, the address)
      * @throws IllegalStateException if another agent in this JVM already serves the fabric's directory
-     *         ({@link Fabric#attachRemoteImporter}); on any failure, what the start opened (the driver, the
-     *         client, the endpoint, the fabric) is closed again
+     *         ({@link Fabric#attachRemoteImporter}); on any failure (also a duty thread that cannot be started),
+     *         what the start opened (the driver, the client, the endpoint, the fabric, the importer's
+     *         registration, the exit hook) is closed or removed again, and the failure propagates
      */
     public static NicAgent launch(final Context ctx) {
         return new NicAgent(ctx);
@@ -564,12 +606,38 @@ public final class NicAgent implements AutoCloseable {
      * duty thread does not stop within 5 s, the agent's memory is left as it is (a thread may still be inside
      * it). A JVM that exits without closing the agent ({@code System.exit}) closes it in a shutdown hook, so
      * its last stores are delivered too; a JVM killed ({@code kill -9}) loses what was not sent yet.
+     *
+     * <p>Thread-safe: one call flushes and shuts the agent down; a call meanwhile from another thread waits
+     * until that one has returned (unless it comes from inside a duty cycle, which the first may be waiting
+     * for: it returns at once), and a call after it returns at once.
      */
     @Override
     public void close() {
-        if (closed.get()) {
+        if (!closing.compareAndSet(false, true)) {
+            awaitShutDown();
             return;
         }
+        try {
+            shutDown();
+        } finally {
+            shutDown.countDown();
+        }
+    }
+
+    /** A close while another thread's is under way: waits for it, unless this thread is in a duty cycle. */
+    private void awaitShutDown() {
+        if (cycle.isInCycle()) {
+            return;   // the first close may be waiting for this cycle to end (the duty thread's join, awaitCycleEnd)
+        }
+        try {
+            shutDown.await();
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();   // stops waiting; the first close goes on
+        }
+    }
+
+    /** What {@link #close()} does, once. */
+    private void shutDown() {
         // what this host sent is delivered before the link goes: a store returns once it is in the publication,
         // and a publication closed with data unsent loses it (the driver stops with this agent)
         if (isAlive()) {
@@ -584,9 +652,7 @@ public final class NicAgent implements AutoCloseable {
                 }
             }
         }
-        if (!closed.compareAndSet(false, true)) {
-            return;
-        }
+        closed.set(true);
         if (Thread.currentThread() != exitHook) {
             try {
                 Runtime.getRuntime().removeShutdownHook(exitHook);

@@ -28,6 +28,10 @@ final class PeerHosts {
     /** {@link #host} in US-ASCII, as HELLOs carry it. */
     private final byte[] hostBytes;
     private final Map<String, String> peers;
+    /** The peers' names: the duty cycle's look for HELLOs due walks them with no iterator to allocate. */
+    private final String[] peerNames;
+    /** This host's HELLO, encoded once (its launch id and name never change); only read, under {@link #greeted}'s lock. */
+    private final ExpandableArrayBuffer hello;
     /** Each peer's IP address as its messages come from (its listen address resolved), or absent if unknown. */
     private final Map<String, String> peerIps = new ConcurrentHashMap<>();
     private final Map<String, Publication> publications = new ConcurrentHashMap<>();
@@ -85,6 +89,12 @@ final class PeerHosts {
         this.host = host;
         this.hostBytes = hostBytes;
         this.peers = peers;
+        this.peerNames = peers.keySet().toArray(new String[0]);
+        this.hello = new ExpandableArrayBuffer(LinkMessageDescriptor.HELLO_HOST_OFFSET + hostBytes.length);
+        NicAgent.header(hello, LinkMessageDescriptor.HELLO_TYPE, 0);
+        hello.putLong(LinkMessageDescriptor.HELLO_LAUNCH_OFFSET, launchId);
+        hello.putInt(LinkMessageDescriptor.HELLO_HOST_LENGTH_OFFSET, hostBytes.length);
+        hello.putBytes(LinkMessageDescriptor.HELLO_HOST_OFFSET, hostBytes);
         for (final Map.Entry<String, String> p : peers.entrySet()) {
             final String ip = resolve(p.getValue());
             if (ip != null) {
@@ -182,16 +192,24 @@ final class PeerHosts {
         return 0;
     }
 
-    /** Greets each peer whose publication (re)connected: its agent learns which session is this host. */
+    /**
+     * Greets each peer whose publication (re)connected: its agent learns which session is this host. On every
+     * duty cycle while a peer is not greeted (not connected): it allocates nothing (an array of the names, not
+     * an iterator of the map's entries).
+     */
     private int greet() {
         int work = 0;
         final long now = System.nanoTime();
-        for (final Map.Entry<String, Publication> p : publications.entrySet()) {
-            final Long last = lastGreeting.get(p.getKey());
-            if (!p.getValue().isConnected() || last != null && now - last > helloIntervalNanos) {
-                greeted.remove(p.getKey());   // greeted again: a peer that judged this host gone hears from it
+        for (final String other : peerNames) {
+            final Publication pub = publications.get(other);
+            if (pub == null) {
+                continue;
             }
-            if (p.getValue().isConnected() && !greeted.contains(p.getKey()) && greet(p.getKey(), p.getValue())) {
+            final Long last = lastGreeting.get(other);
+            if (!pub.isConnected() || last != null && now - last > helloIntervalNanos) {
+                greeted.remove(other);   // greeted again: a peer that judged this host gone hears from it
+            }
+            if (pub.isConnected() && !greeted.contains(other) && greet(other, pub)) {
                 work++;
             }
         }
@@ -210,12 +228,7 @@ final class PeerHosts {
             if (greeted.contains(other) || !pub.isConnected()) {
                 return false;
             }
-            final ExpandableArrayBuffer b = new ExpandableArrayBuffer(64);
-            NicAgent.header(b, LinkMessageDescriptor.HELLO_TYPE, 0);
-            b.putLong(LinkMessageDescriptor.HELLO_LAUNCH_OFFSET, launchId);
-            b.putInt(LinkMessageDescriptor.HELLO_HOST_LENGTH_OFFSET, hostBytes.length);
-            b.putBytes(LinkMessageDescriptor.HELLO_HOST_OFFSET, hostBytes);
-            if (pub.offer(b, 0, LinkMessageDescriptor.HELLO_HOST_OFFSET + hostBytes.length) > 0) {
+            if (pub.offer(hello, 0, LinkMessageDescriptor.HELLO_HOST_OFFSET + hostBytes.length) > 0) {
                 greeted.add(other);
                 lastGreeting.put(other, System.nanoTime());
                 return true;

@@ -1,5 +1,6 @@
 package org.softclan.net;
 
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -37,6 +38,34 @@ class NicAgentStartTest {
             try (Fabric fabric = Fabric.open(root); Endpoint again = fabric.openEndpoint("nic-agent-two")) {
                 assertTrue(again.toString().contains("nic-agent-two"), again.toString());
             }
+        }
+    }
+
+    @Test
+    void aDutyThreadThatCannotStartFailsTheLaunchAndLeavesNothingOpen(@TempDir final Path root) throws Exception {
+        final int port = 20_000 + ThreadLocalRandom.current().nextInt(20_000) * 2;
+        final String one = "127.0.0.1:" + port;
+        final String two = "127.0.0.1:" + (port + 1);
+        final OutOfMemoryError refused = new OutOfMemoryError("unable to create native thread (the test's)");
+        final OutOfMemoryError thrown = assertThrows(OutOfMemoryError.class, () -> NicAgent.launch(
+            new NicAgent.Context().fabric(root).host("one").listen(one).peer("two", two).dutyThreadFactory(r -> new Thread(r) {
+                @Override
+                public synchronized void start() {
+                    throw refused;
+                }
+            })));
+        assertSame(refused, thrown, "the start's own failure propagates");
+        // the driver gave its listen address back...
+        try (DatagramSocket s = new DatagramSocket(new InetSocketAddress("127.0.0.1", port))) {
+            assertTrue(s.isBound());
+        }
+        // ...the endpoint's name is free again...
+        try (Fabric fabric = Fabric.open(root); Endpoint again = fabric.openEndpoint("nic-agent-one")) {
+            assertTrue(again.toString().contains("nic-agent-one"), again.toString());
+        }
+        // ...and the fabric has no importer left: an agent starts on it
+        try (NicAgent agent = NicAgent.launch(new NicAgent.Context().fabric(root).host("one").listen(one).peer("two", two))) {
+            assertTrue(agent.isAlive());
         }
     }
 }

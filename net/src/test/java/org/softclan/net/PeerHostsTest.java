@@ -7,7 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 
+import io.aeron.Aeron;
 import io.aeron.Image;
+import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
 import io.aeron.logbuffer.Header;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -16,7 +19,10 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
-/** Who a message came from: its image's source address against the peer's, per message, with no allocation. */
+/**
+ * Who a message came from: its image's source address against the peer's, per message, with no allocation; and
+ * the duty cycle's look for HELLOs due allocates nothing while a peer is not connected (then it looks on every cycle).
+ */
 class PeerHostsTest {
     private static PeerHosts hosts() {
         return new PeerHosts("me", "me".getBytes(StandardCharsets.US_ASCII), Map.of("peer", "127.0.0.1:40123"),
@@ -62,5 +68,30 @@ class PeerHostsTest {
         hosts.imageLost(image);   // forgotten with its image; a new image of the same source is looked at anew
         assertTrue(hosts.fromHost(new Header(0, 16, image("127.0.0.1:51235")), "peer"));
         assertNull(hosts.sessionHost(0));
+    }
+
+    @Test
+    void lookingForHellosDueWhileAPeerIsNotConnectedAllocatesNothing(@org.junit.jupiter.api.io.TempDir final java.nio.file.Path dir) {
+        try (MediaDriver driver = MediaDriver.launch(new MediaDriver.Context().aeronDirectoryName(dir.resolve("aeron")
+                .toString()).threadingMode(ThreadingMode.SHARED).dirDeleteOnStart(true).dirDeleteOnShutdown(true));
+             Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(driver.aeronDirectoryName()))) {
+            final PeerHosts hosts = new PeerHosts("me", "me".getBytes(StandardCharsets.US_ASCII), Map.of("peer",
+                "127.0.0.1:40125", "other", "127.0.0.1:40127"), TimeUnit.SECONDS.toNanos(1), 0, null, null,
+                new AgentCounters());
+            hosts.connect(aeron);   // publications to addresses where nobody listens: never connected
+            final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            int work = 0;
+            for (int i = 0; i < 20_000; i++) {
+                work += hosts.greetIfDue();
+            }
+            final long before = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 100_000; i++) {
+                work += hosts.greetIfDue();   // each looks at every peer: not greeted, so due on every cycle
+            }
+            final long bytes = threads.getCurrentThreadAllocatedBytes() - before;
+            assertEquals(0, work, "no HELLO sent: no peer is connected");
+            assertFalse(hosts.isGreeted("peer"));
+            assertTrue(bytes < 10_000, bytes + " bytes allocated over 100 000 duty cycles");
+        }
     }
 }

@@ -70,6 +70,7 @@ import org.softclan.vmmc.stream.StreamListener;
  * agent HOST LISTEN PEER=ADDR MTU   the NIC agent (no duty thread; a thread drives it until a loop does)
  * echo KIND KEY=VALUE ...           opens KIND's echo side, says open KEY=VALUE ... (what the client needs),
  *                                   echoes until stop (or the client goes); answers the requests echoed
+ * stop                              (a stop after the echo ended as the client went) nothing to stop: OK
  * ping KIND KEY=VALUE ...           connects KIND's client to it, makes warmup then iterations round trips;
  *                                   answers p50 p90 p99 max in microseconds and the round trips made
  * recv KIND KEY=VALUE ...           opens KIND's receiver ({@link Config#toMap()}'s pairs), says open KEY=VALUE ...,
@@ -163,6 +164,11 @@ public final class HostBenchPeer {
                 } finally {
                     end.close();
                 }
+            }
+            case "stop" -> {
+                // the echo run ended before the stop came (tcp's and queue's end with the client's connection): it
+                // answered already, and there is nothing left to stop
+                return "";
             }
             default -> throw new IllegalArgumentException("unknown command " + c[0]);
         }
@@ -446,13 +452,13 @@ public final class HostBenchPeer {
     }
 
     /**
-     * {@code rpc}: an RPC echo of the payload (service "rpc"), checked by the server's handler; the server's polling
-     * thread and the caller's waits (and the client's receiver's) drive the agent.
+     * {@code rpc}: an RPC echo of the payload (service "rpc"), checked by the server's handler ({@link RpcEcho}: stamps
+     * and order); the server's polling thread and the caller's waits (and the client's receiver's) drive the agent.
      */
     private static final class RpcLink extends PeerTransport.Link {
         private RpcServer server;
         private RpcClient client;
-        private long echoed;
+        private RpcEcho echo;
 
         RpcLink(final int size) {
             super("rpc", size, false);
@@ -460,12 +466,9 @@ public final class HostBenchPeer {
 
         @Override
         public Map<String, String> open(final Map<String, String> clientParams) {
+            echo = new RpcEcho(size);
             server = RpcServer.create(app, "rpc", new RpcServer.Context().workers(0)
-                .waitStrategy(agent.waitStrategy(Long.MAX_VALUE))).handle(ECHO, request -> {
-                    Payload.check(ByteBuffer.wrap(request).order(ByteOrder.LITTLE_ENDIAN), size);
-                    echoed++;
-                    return request;
-                }).start();
+                .waitStrategy(agent.waitStrategy(Long.MAX_VALUE))).handle(ECHO, echo).start();
             return Map.of();
         }
 
@@ -476,7 +479,7 @@ public final class HostBenchPeer {
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
             }
             server.close();   // joins the polling thread, which counted
-            return echoed;
+            return echo.echoed();
         }
 
         @Override
@@ -497,6 +500,31 @@ public final class HostBenchPeer {
         public void disconnect() {
             CloseHelper.closeAll(client, server);   // the server is closed already on the echo side: idempotent
             client = null;
+        }
+    }
+
+    /**
+     * The {@code rpc} echo side's handler (on the server's polling thread alone: no workers): checks each request's
+     * stamps and that requests come in order 1, 2, 3, ... (as the rig's echo sides do: one lost, repeated or out
+     * of order fails the call, and so the run), answers with the request itself, and counts.
+     */
+    static final class RpcEcho implements java.util.function.Function<byte[], byte[]> {
+        private final int size;
+        private final Payload.Sequence sequence = new Payload.Sequence();
+
+        RpcEcho(final int size) {
+            this.size = size;
+        }
+
+        @Override
+        public byte[] apply(final byte[] request) {
+            sequence.next(Payload.check(ByteBuffer.wrap(request).order(ByteOrder.LITTLE_ENDIAN), size));
+            return request;
+        }
+
+        /** {@return the requests echoed} */
+        long echoed() {
+            return sequence.count();
         }
     }
 

@@ -189,13 +189,23 @@ public record HostsComparison(int size, int mtu, int rounds, int iterations, int
         return median(runs.getOrDefault(kind, List.of()).stream().mapToDouble(r -> r[column]).toArray());
     }
 
-    private String report(final String hosts, final Map<String, List<double[]>> latency,
-                          final Map<String, List<double[]>> throughput, final List<String> failures, final double total) {
+    /**
+     * {@return the report in Markdown}
+     *
+     * @param hosts      what the hosts are ({@link HostPair#describe()})
+     * @param latency    each round-trip kind's runs: p50, p90, p99, max (us) and round trips
+     * @param throughput each one-way kind's runs: MB/s
+     * @param failures   the runs that failed, and why
+     * @param total      seconds the whole comparison took
+     */
+    String report(final String hosts, final Map<String, List<double[]>> latency,
+                  final Map<String, List<double[]>> throughput, final List<String> failures, final double total) {
         final StringBuilder md = new StringBuilder("# vmmc bench compare --hosts 2\n\n");
-        md.append(String.format(Locale.ROOT, "%s; %d rounds, each measurement in a fresh pair of JVMs (order rotated);"
+        md.append(String.format(Locale.ROOT, "%s; %d round%s, each measurement in a fresh pair of JVMs (order rotated);"
             + " %d round trips of %d bytes each way after %d of warm-up; one way: %d-byte messages for %.1f s after %.1f"
             + " s of warm-up; Aeron datagrams (agents and raw Aeron alike) of %s bytes; whole run %.0f s.%n%n", hosts, rounds,
-            iterations, size, warmup, MESSAGE, seconds, warmSeconds, mtu == 0 ? "1408 (Aeron's default)" : Integer.toString(mtu), total));
+            rounds == 1 ? "" : "s", iterations, size, warmup, MESSAGE, seconds, warmSeconds,
+            mtu == 0 ? "1408 (Aeron's default)" : Integer.toString(mtu), total));
         md.append("## Round trips (microseconds, medians over the rounds)\n\n");
         md.append("| transport | p50 | p50 range | p90 | p99 | max | p50 / aeron-udp's | tcp's p50 / p50 | what |\n");
         md.append("|---|---:|---:|---:|---:|---:|---:|---:|---|\n");

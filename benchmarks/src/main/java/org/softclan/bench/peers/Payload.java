@@ -72,18 +72,28 @@ public final class Payload {
     }
 
     /** Counts requests on the echo side and checks they come in order 1, 2, 3, ... */
-    static final class Sequence {
+    public static final class Sequence {
         private long last;
 
-        /** @throws IllegalStateException unless {@code seq} follows the previous one */
-        void next(final long seq) {
+        /** A sequence that expects 1 next. */
+        public Sequence() {
+        }
+
+        /**
+         * Takes the next request's sequence number.
+         *
+         * @param seq the request's sequence number
+         * @throws IllegalStateException unless {@code seq} follows the previous one
+         */
+        public void next(final long seq) {
             if (seq != last + 1) {
                 throw new IllegalStateException("echo: request " + seq + " after " + last + " (lost or repeated)");
             }
             last = seq;
         }
 
-        long count() {
+        /** @return the requests taken (the last sequence number) */
+        public long count() {
             return last;
         }
     }

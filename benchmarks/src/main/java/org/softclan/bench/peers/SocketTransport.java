@@ -78,8 +78,10 @@ import org.softclan.sockets.SocketsAgent;
  * loopback address, {@code uds} in the session's scratch directory), send and receive buffers of
  * {@link Config#ringBytes()} asked for (where the platform allows), the sender writing each message whole.
  *
- * <p>{@code tcp} listens on and connects to the address a {@code host} parameter names, where there is one,
- * instead of the loopback address: {@code compare --hosts 2} runs it between two hosts.
+ * <p>The TCP kinds ({@code tcp}, {@code tcp-spin}, {@code nio...}, {@code socket...}) listen on and connect to the
+ * address a {@code host} parameter names, where there is one, instead of the loopback address: {@code compare
+ * --hosts 2} runs {@code tcp} between two hosts. (A layered connection to an address the layer does not carry
+ * through shared memory fails its check, as any connection of theirs that did not go through the layer.)
  */
 final class SocketTransport extends PeerTransport {
     /** How a side does its I/O. */
@@ -375,15 +377,52 @@ final class SocketTransport extends PeerTransport {
             return dir;
         }
 
+        /**
+         * Closes the connection, the listening socket and the Unix socket's directory, each whatever the others
+         * did: the first failure is thrown, with the later ones suppressed in it. Idempotent.
+         */
         @Override
         public void close() throws IOException {
-            disconnect();
-            CloseHelper.close(listen);
+            final Closeable l = listen;
+            final Path d = dir;
             listen = null;
-            if (dir != null) {
-                Files.deleteIfExists(dir.resolve("echo.sock"));
-                Files.deleteIfExists(dir);
-                dir = null;
+            dir = null;
+            Throwable first = attempt(null, this::disconnect);
+            if (l != null) {
+                first = attempt(first, l::close);
+            }
+            if (d != null) {
+                first = attempt(first, () -> Files.deleteIfExists(d.resolve("echo.sock")));
+                first = attempt(first, () -> Files.deleteIfExists(d));
+            }
+            if (first instanceof IOException e) {
+                throw e;
+            }
+            if (first instanceof RuntimeException e) {
+                throw e;
+            }
+            if (first instanceof Error e) {
+                throw e;
+            }
+        }
+
+        /** A step of {@link #close()}. */
+        @FunctionalInterface
+        private interface Step {
+            void run() throws IOException;
+        }
+
+        /** {@return {@code first}, or what {@code step} threw if that is the first failure} (a later one suppressed in it) */
+        private static Throwable attempt(final Throwable first, final Step step) {
+            try {
+                step.run();
+                return first;
+            } catch (final IOException | RuntimeException | Error e) {
+                if (first == null) {
+                    return e;
+                }
+                first.addSuppressed(e);
+                return first;
             }
         }
     }
@@ -520,9 +559,11 @@ final class SocketTransport extends PeerTransport {
 
         @Override
         public void disconnect() {
-            CloseHelper.closeAll(socket, selector);
-            socket = null;
+            final SocketChannel s = socket;
+            final Selector sel = selector;
+            socket = null;   // forgotten even if closing fails: a second disconnect has nothing to close
             selector = null;
+            CloseHelper.closeAll(s, sel);
         }
     }
 
@@ -539,9 +580,10 @@ final class SocketTransport extends PeerTransport {
             this.bytes = message.array();
         }
 
+        /** Connects to the {@code port} of the {@code host} the echo side named, else of the loopback address. */
         @Override
         public void connect(final Map<String, String> echoParams) throws IOException {
-            configure(new Socket(InetAddress.getLoopbackAddress(), Integer.parseInt(echoParams.get("port"))));
+            configure(new Socket(host(echoParams), Integer.parseInt(echoParams.get("port"))));
         }
 
         private void configure(final Socket s) throws IOException {
@@ -552,11 +594,17 @@ final class SocketTransport extends PeerTransport {
             checkAccelerated(s);
         }
 
+        /** Listens on the {@code host} the client names, where it names one (named back), else on the loopback address. */
         @Override
         public Map<String, String> open(final Map<String, String> clientParams) throws IOException {
-            listen = server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            listen = server = new ServerSocket(0, 50, host(clientParams));
             server.setSoTimeout(100);
-            return Map.of("port", Integer.toString(server.getLocalPort()));
+            final Map<String, String> params = new HashMap<>();
+            if (clientParams.containsKey("host")) {
+                params.put("host", clientParams.get("host"));
+            }
+            params.put("port", Integer.toString(server.getLocalPort()));
+            return params;
         }
 
         @Override

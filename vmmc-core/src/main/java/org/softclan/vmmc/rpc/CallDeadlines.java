@@ -29,7 +29,7 @@ final class CallDeadlines {
     private static final long SWEEP_NANOS = TimeUnit.MICROSECONDS.toNanos(RpcClient.SWEEP_MICROS);
 
     private final RpcClient client;
-    private final PendingCalls<PendingCall> pending;
+    private final CallTable<PendingCall> pending;
     /** The earliest deadline of an asynchronous call in flight (nanoTime), or Long.MAX_VALUE: a hint, never late. */
     private final AtomicLong nextDeadline = new AtomicLong(NO_DEADLINE);
     /** When calls were last checked for their deadlines (nanoTime); racy, a hint. */

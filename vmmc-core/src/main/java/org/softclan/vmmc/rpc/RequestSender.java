@@ -18,6 +18,7 @@ import org.softclan.vmmc.SendTimeoutException;
  * ever tries it ({@link #tryFlush}), and never waits for a sender. The client's receive lock may be held when it
  * is taken (a synchronous caller that receives its own answer, or a callback that sends): the caller gives it up
  * before it waits for room, a callback does not wait, and the receive lock is only ever tried, never waited for.
+ * An exclusive client ({@link RpcClient.Context#exclusive}) takes no send lock: its owner is the only sender.
  */
 final class RequestSender {
     private final RpcClient client;
@@ -28,6 +29,8 @@ final class RequestSender {
     /** Whether the client has a background receiver, to be woken when a batch begins. */
     private final boolean backgroundReceiver;
     private final int batchLimit;
+    /** Whether one thread only sends ({@link RpcClient.Context#exclusive}): then no {@link #sendLock} is taken. */
+    private final boolean exclusive;
     /**
      * Held while a request is encoded and sent (which may wait for room in the server's ring) or a batch is
      * published; the receiving side only ever tries it, and never waits for a sender.
@@ -57,6 +60,7 @@ final class RequestSender {
         this.receiveLock = client.receiveLock;
         this.batchLimit = batchLimit;
         this.backgroundReceiver = backgroundReceiver;
+        this.exclusive = client.exclusive;
     }
 
     /** {@return the id of the last call sent: a racy read (plain), for the statistics} */
@@ -74,6 +78,9 @@ final class RequestSender {
         if (unpublishedSince == 0) {
             return false;
         }
+        if (exclusive) {
+            return flushLocked();   // the owner thread: nobody else sends
+        }
         sendLock.lock();
         try {
             return flushLocked();
@@ -88,7 +95,11 @@ final class RequestSender {
      * batch itself with its own request, or when it finds no room.
      */
     void tryFlush() {
-        if (unpublishedSince != 0 && sendLock.tryLock()) {
+        if (exclusive) {
+            if (unpublishedSince != 0) {
+                flushLocked();   // the owner thread: nobody else sends
+            }
+        } else if (unpublishedSince != 0 && sendLock.tryLock()) {
             try {
                 flushLocked();
             } finally {
@@ -139,7 +150,9 @@ final class RequestSender {
                 "client of '" + client.service + "' is closed"));
             return p;
         }
-        sendLock.lock();
+        if (!exclusive) {
+            sendLock.lock();
+        }
         try {
             final long id = ++lastCallId;
             if (client.closed) {   // close() releases the buffer under this lock
@@ -170,8 +183,13 @@ final class RequestSender {
                 CallDeadlines.arm(p, timeout, unit);
             }
             // the id after the deadline (a volatile store): a sweeper that reads a reused record's new id reads
-            // its new deadline too, never the last call's with the new id
-            p.id = id;
+            // its new deadline too, never the last call's with the new id (an exclusive client's only sweeper is
+            // this thread: a plain store)
+            if (exclusive) {
+                p.setIdPlain(id);
+            } else {
+                p.id = id;
+            }
             if (!own) {
                 client.track(p);
             }
@@ -181,7 +199,9 @@ final class RequestSender {
             sendLocked(p, b, timeout, unit);
             return p;
         } finally {
-            sendLock.unlock();
+            if (!exclusive) {
+                sendLock.unlock();
+            }
         }
     }
 
@@ -246,7 +266,7 @@ final class RequestSender {
 
     /** Releases the encode buffer, once no thread is sending (the client is closed: none sends after). */
     void release() {
-        sendLock.lock();
+        sendLock.lock();   // an exclusive client: closed by its owner, or once it ended (nobody sends)
         try {
             out.releaseLast();
         } finally {

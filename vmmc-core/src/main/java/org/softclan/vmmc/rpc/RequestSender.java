@@ -45,6 +45,23 @@ final class RequestSender {
      * (nanoTime, never 0), or 0 while none waits: written under {@link #sendLock}, read by any thread as a hint.
      */
     volatile long unpublishedSince;
+    private static final java.lang.invoke.VarHandle UNPUBLISHED_SINCE;
+
+    static {
+        try {
+            UNPUBLISHED_SINCE = java.lang.invoke.MethodHandles.lookup().findVarHandle(RequestSender.class,
+                "unpublishedSince", long.class);
+        } catch (final ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /**
+     * An exclusive client's clock for its batch ({@link RpcClient.Context#exclusive}): when the open batch's first
+     * request was encoded (nanoTime), the time its later requests' deadlines count from, so that a batched call
+     * reads no clock; valid while {@link #unpublishedCount} is above 0.
+     */
+    private long batchStart;
     /** Requests written and not yet published: guarded by {@link #sendLock}. */
     private int unpublishedCount;
 
@@ -112,7 +129,7 @@ final class RequestSender {
         if (unpublishedSince == 0 || client.closed) {
             return false;
         }
-        unpublishedSince = 0;
+        setUnpublishedSince(0);
         unpublishedCount = 0;
         try {
             return connection.flush();
@@ -180,7 +197,16 @@ final class RequestSender {
                 return p;
             }
             if (timed) {   // before the call is in the table, where a sweeping thread reads them
-                CallDeadlines.arm(p, timeout, unit);
+                if (exclusive && p.batched) {
+                    // an exclusive client's batched call counts its timeout from its batch's first request: one
+                    // clock read per batch (this thread is the only sweeper; no other reads the deadline)
+                    if (unpublishedCount == 0) {
+                        batchStart = System.nanoTime();
+                    }
+                    CallDeadlines.arm(p, timeout, unit, batchStart);
+                } else {
+                    CallDeadlines.arm(p, timeout, unit, System.nanoTime());
+                }
             }
             // the id after the deadline (a volatile store): a sweeper that reads a reused record's new id reads
             // its new deadline too, never the last call's with the new id (an exclusive client's only sweeper is
@@ -214,7 +240,7 @@ final class RequestSender {
             if (p.batched && unpublishedCount + 1 < batchLimit
                 && connection.offerBatched(b, b.readPosition(), (int) b.readRemaining())) {
                 if (unpublishedCount++ == 0) {
-                    unpublishedSince = System.nanoTime() | 1;
+                    setUnpublishedSince((exclusive ? batchStart : System.nanoTime()) | 1);
                     if (backgroundReceiver) {
                         // a background receiver blocked in a long wait takes this batch's age into its next one
                         // (a load when nobody is blocked on this client's unit)
@@ -224,7 +250,7 @@ final class RequestSender {
                 return;   // published by flush, the next receive or send, a full batch, or a full ring
             }
             // whatever happens next publishes the batch: this request's commit, or a claim that found no room
-            unpublishedSince = 0;
+            setUnpublishedSince(0);
             unpublishedCount = 0;
             if (p.own) {
                 if (connection.offer(b, b.readPosition(), (int) b.readRemaining())) {
@@ -261,6 +287,18 @@ final class RequestSender {
                 client.failCall(p, new RpcException(RpcException.Kind.NOT_SENT, "call of " + method.name()
                     + ": " + e.getMessage()));
             }
+        }
+    }
+
+    /**
+     * Sets {@link #unpublishedSince}: a volatile store, or for an exclusive client, whose owner is its only reader,
+     * a plain one (no fence per batch).
+     */
+    private void setUnpublishedSince(final long nanos) {
+        if (exclusive) {
+            UNPUBLISHED_SINCE.set(this, nanos);
+        } else {
+            unpublishedSince = nanos;
         }
     }
 

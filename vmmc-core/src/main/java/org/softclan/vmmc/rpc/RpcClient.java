@@ -138,7 +138,11 @@ public final class RpcClient implements AutoCloseable {
          * use fails with an {@link IllegalStateException} naming the owner; {@link RpcClient#close} too, unless
          * the owner thread has ended or none has used the client yet. Reads that are documented as racy
          * ({@link RpcClient#inFlight}) and {@link RpcClient#maxRequest} may come from any thread. Needs
-         * {@link #backgroundReceiver backgroundReceiver(false)}: the owner receives its answers itself.
+         * {@link #backgroundReceiver backgroundReceiver(false)}: the owner receives its answers itself. A batched
+         * call's timeout counts from when its batch's first request was encoded (one clock read per batch). While
+         * the owner waits for room in the server's ring it receives nothing: keep the answers in flight within
+         * this client's ring ({@link #ringCapacity}), or the server, which stops reading requests of a client whose
+         * ring is full, and the owner wait for each other until the send times out.
          *
          * @param on {@code true}: one owner thread; {@code false} (the default): any number of threads
          * @return this
@@ -169,9 +173,8 @@ public final class RpcClient implements AutoCloseable {
     final AtomicInteger asyncInFlight = new AtomicInteger();
     /** Whether one thread only uses this client ({@link Context#exclusive}). */
     final boolean exclusive;
-    /** An exclusive client's owner thread, bound by its first use; {@code null} before, or if not exclusive. */
+    /** An exclusive client's owner thread (bound by its first use) and its plain count of asynchronous calls in flight. */
     private volatile Thread owner;
-    /** An exclusive client's asynchronous calls in flight (its owner's plain count). */
     private int plainInFlight;
 
     /**
@@ -519,11 +522,7 @@ public final class RpcClient implements AutoCloseable {
         return responses.receive(limit, timeout, unit);
     }
 
-    /**
-     * For an exclusive client: binds the calling thread as its owner on the first use, and refuses any other.
-     *
-     * @throws IllegalStateException if an exclusive client is used from a thread other than its owner
-     */
+    /** An exclusive client's first use binds its owner; another thread's use: {@link IllegalStateException}. */
     private void checkOwner() {
         if (exclusive && owner != Thread.currentThread()) {
             bindOwner(false);

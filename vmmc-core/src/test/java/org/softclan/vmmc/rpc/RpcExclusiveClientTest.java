@@ -24,6 +24,7 @@ import org.softclan.tripwire.WaitStrategy;
  */
 class RpcExclusiveClientTest {
     private static final RpcMethod<Long, Long> TWICE = RpcMethod.of(1, "twice", Codecs.LONG, Codecs.LONG);
+    private static final RpcMethod<Long, Long> SLOW = RpcMethod.of(2, "slow", Codecs.LONG, Codecs.LONG);
 
     private Fabric fabric;
     private RpcServer server;
@@ -34,7 +35,15 @@ class RpcExclusiveClientTest {
         // a 4 KiB ring: 128 requests of 24 bytes (and their 8-byte record headers) fill it
         server = RpcServer.create(fabric.openEndpoint("server"), "ex", new RpcServer.Context().ringCapacity(4096)
                 .waitStrategy(WaitStrategy.spinThenYield(TimeUnit.MICROSECONDS.toNanos(20))))
-            .handle(TWICE, x -> 2 * x).start();
+            .handle(TWICE, x -> 2 * x)
+            .handle(SLOW, x -> {
+                try {
+                    Thread.sleep(1500);
+                } catch (final InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return x;
+            }).start();
     }
 
     @AfterEach
@@ -171,6 +180,31 @@ class RpcExclusiveClientTest {
             "this thread owns what is left: the call fails as on any closed client");
         assertEquals(RpcException.Kind.SERVER_GONE, e.kind());
         assertMentions(e, "closed");
+    }
+
+    /** A batched call's timeout counts from its batch's first request: it fails in time, not before. */
+    @Test
+    @Timeout(60)
+    void batchedCallsThatGetNoAnswerInTimeFailWithATimeout() {
+        try (RpcClient c = connect()) {
+            final RpcException[] failed = new RpcException[3];
+            final long start = System.nanoTime();
+            for (int i = 0; i < 3; i++) {
+                final int k = i;
+                c.callAsyncBatched(SLOW, (long) i, 300, TimeUnit.MILLISECONDS, (r, e) -> failed[k] = e);
+            }
+            c.flush();
+            while ((failed[0] == null || failed[1] == null || failed[2] == null)
+                && System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10)) {
+                c.receive(8, 50, TimeUnit.MILLISECONDS);
+            }
+            final long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            for (final RpcException e : failed) {
+                assertEquals(RpcException.Kind.TIMEOUT, e.kind(), "no answer came within 300 ms: " + e);
+            }
+            assertTrue(ms >= 300 && ms < 1500, "failed after " + ms + " ms: at 300 ms, before the answers at 1500");
+            assertEquals(0, c.inFlight());
+        }
     }
 
     @Test

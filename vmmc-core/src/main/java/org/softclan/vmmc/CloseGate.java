@@ -107,7 +107,14 @@ abstract class CloseGate {
         if (FENCE_FREE) {
             // a thread that entered a role with a release store: its store is visible to close's loads of the
             // counts from here on, or its load of the flag comes after this barrier and sees it
-            Membarrier.globalBarrier();
+            try {
+                Membarrier.globalBarrier();
+            } catch (final IllegalStateException refused) {
+                // the kernel refused the barrier it registered this process for (never seen): close must still
+                // run; an entering thread's store leaves its core's store buffer within nanoseconds, so close
+                // reads the counts a millisecond later (best effort, where the barrier is exact)
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+            }
         }
         return true;
     }

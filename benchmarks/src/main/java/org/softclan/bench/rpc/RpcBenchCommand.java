@@ -102,6 +102,12 @@ public final class RpcBenchCommand implements Callable<Integer> {
         description = "batched calls published together at most (the RPC clients' batchLimit; default: ${DEFAULT-VALUE})")
     int batchLimit;
 
+    @Option(names = "--exclusive", defaultValue = "true", fallbackValue = "true", arity = "0..1", negatable = true,
+        description = "each load thread owns its RPC client (RpcClient.Context.exclusive: no send lock, no atomic"
+            + " operation of the client's per call), when there is a client per thread and no background receiver"
+            + " (default: ${DEFAULT-VALUE}; --no-exclusive: clients any thread may use)")
+    boolean exclusive;
+
     @Option(names = "--futures", defaultValue = "false", fallbackValue = "true", arity = "0..1",
         description = "complete asynchronous calls through a CompletableFuture each (default: ${DEFAULT-VALUE}: a"
             + " reused RpcCallback each, no allocation per call)")
@@ -228,14 +234,14 @@ public final class RpcBenchCommand implements Callable<Integer> {
             try {
                 for (int i = 0; i < cs.length; i++) {
                     cs[i] = RpcClient.connect(ep, "bench", new RpcClient.Context().backgroundReceiver(backgroundReceiver)
-                        .batchLimit(batchLimit), 30, TimeUnit.SECONDS);
+                        .batchLimit(batchLimit).exclusive(exclusive()), 30, TimeUnit.SECONDS);
                 }
                 return load(transport, rpc ? (thread, meter) -> rpcLoad(cs[thread % clients], thread, meter)
                     : (thread, meter) -> tcpLoad(Integer.parseInt(ok.substring(3).trim()), thread, meter));
             } finally {
                 for (final RpcClient c : cs) {
                     if (c != null) {
-                        c.close();
+                        c.close();   // an exclusive client: closed by its load thread already (or never used)
                     }
                 }
                 server.exit();
@@ -269,7 +275,24 @@ public final class RpcBenchCommand implements Callable<Integer> {
             h.getValueAtPercentile(99) / 1e3, h.getMaxValue() / 1e3);
     }
 
+    /** {@return whether the RPC clients are exclusive: asked, a client per thread, no background receiver} */
+    boolean exclusive() {
+        return exclusive && clients == threads && !backgroundReceiver;
+    }
+
     private void rpcLoad(final RpcClient c, final int thread, final Meter meter) {
+        if (!exclusive()) {
+            rpcLoadOn(c, thread, meter);
+            return;
+        }
+        try {
+            rpcLoadOn(c, thread, meter);
+        } finally {
+            c.close();   // its owner, this thread, closes it
+        }
+    }
+
+    private void rpcLoadOn(final RpcClient c, final int thread, final Meter meter) {
         long due = System.nanoTime();
         long n = (long) thread << 40;
         if (inFlight == 1) {
@@ -285,9 +308,15 @@ public final class RpcBenchCommand implements Callable<Integer> {
             }
             return;
         }
+        // the calls outstanding and the slots done: with an exclusive client its callbacks run on this thread, and
+        // plain fields do (as the TCP loop keeps its counts); shared, the callbacks may run on another thread
+        final boolean plain = exclusive();
         final AtomicInteger outstanding = new AtomicInteger();
+        final int[] plainOutstanding = {0};
         final AtomicReference<Throwable> failed = new AtomicReference<>();
         final ArrayBlockingQueue<RpcCallback<Long>> free = new ArrayBlockingQueue<>(inFlight + 1);   // slots done
+        final Object[] plainFree = new Object[inFlight + 1];
+        final int[] plainTop = {0};
         // one call in flight, its callback reused for call after call: the load allocates nothing per call either
         final class Slot implements RpcCallback<Long> {
             long arg;
@@ -304,17 +333,28 @@ public final class RpcBenchCommand implements Callable<Integer> {
                     failed.compareAndSet(null, e != null ? e : new IllegalStateException("call " + arg + " answered " + result));
                 }
                 meter.completed(sent, now);
-                free.offer(this);
-                outstanding.decrementAndGet();
+                if (plain) {
+                    plainFree[plainTop[0]++] = this;
+                    plainOutstanding[0]--;
+                } else {
+                    free.offer(this);
+                    outstanding.decrementAndGet();
+                }
             }
         }
         while (meter.running(due) && failed.get() == null) {
-            if (outstanding.get() >= inFlight) {
+            if ((plain ? plainOutstanding[0] : outstanding.get()) >= inFlight) {
                 c.receive(inFlight, 10, TimeUnit.SECONDS);   // this thread completes its calls: no hand-off
                 continue;
             }
-            outstanding.incrementAndGet();
-            Slot slot = (Slot) free.poll();
+            Slot slot;
+            if (plain) {
+                plainOutstanding[0]++;
+                slot = plainTop[0] > 0 ? (Slot) plainFree[--plainTop[0]] : null;
+            } else {
+                outstanding.incrementAndGet();
+                slot = (Slot) free.poll();
+            }
             if (slot == null) {
                 slot = new Slot();
             }
@@ -334,7 +374,7 @@ public final class RpcBenchCommand implements Callable<Integer> {
             due = meter.next(due);
         }
         final long drain = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        while (outstanding.get() > 0 && System.nanoTime() - drain < 0) {
+        while ((plain ? plainOutstanding[0] : outstanding.get()) > 0 && System.nanoTime() - drain < 0) {
             c.receive(inFlight, 1, TimeUnit.SECONDS);
         }
         if (failed.get() != null) {
@@ -395,11 +435,13 @@ public final class RpcBenchCommand implements Callable<Integer> {
             + " connection(s) (TCP: a connection per thread), %s, %s; a null call (a long echoed); %.1f s measured"
             + " after %.1f s, %d round(s), a fresh server JVM per run; the RPC server polls with '%s' and runs the"
             + " handler on its polling thread; the RPC clients %s a background receiver (a load thread whose window is"
-            + " full receives for itself)%s.%s%n%n", Runtime.getRuntime().availableProcessors(), threads, clients,
+            + " full receives for itself)%s%s.%s%n%n", Runtime.getRuntime().availableProcessors(), threads, clients,
             inFlight == 1 ? "synchronous calls" : "up to " + inFlight + " asynchronous calls in flight per thread",
             rate > 0 ? String.format(Locale.ROOT, "%.0f calls/s in all, latency from each call's intended send time", rate)
                 : "as fast as possible, latency from each call's send",
             seconds, warmSeconds, rounds, serverWait, backgroundReceiver ? "with" : "without",
+            exclusive() ? ", each exclusive to its load thread (RpcClient.Context.exclusive: no send lock, no atomic"
+                + " operation of the client's per call)" : ", shared (any thread may use them)",
             inFlight > 1 && rate == 0 ? batch ? "; calls sent batched (published " + batchLimit + " at a time, or when the"
                 + " window is full and the thread receives, as the TCP loop writes the calls that fit and flushes once)"
                 : "; each call published as it is sent" : "",

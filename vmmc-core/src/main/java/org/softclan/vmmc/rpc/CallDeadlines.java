@@ -29,7 +29,7 @@ final class CallDeadlines {
     private static final long SWEEP_NANOS = TimeUnit.MICROSECONDS.toNanos(RpcClient.SWEEP_MICROS);
 
     private final RpcClient client;
-    private final PendingCalls<PendingCall> pending;
+    private final CallTable<PendingCall> pending;
     /** The earliest deadline of an asynchronous call in flight (nanoTime), or Long.MAX_VALUE: a hint, never late. */
     private final AtomicLong nextDeadline = new AtomicLong(NO_DEADLINE);
     /** When calls were last checked for their deadlines (nanoTime); racy, a hint. */
@@ -55,12 +55,14 @@ final class CallDeadlines {
     }
 
     /**
-     * Gives a call its timeout and deadline, counted from now: before the call is in the table, where a sweeping
-     * thread reads them, and before its id is written (see {@link #added}).
+     * Gives a call its timeout and deadline, counted from {@code now}: before the call is in the table, where a
+     * sweeping thread reads them, and before its id is written (see {@link #added}).
+     *
+     * @param now when the timeout starts (nanoTime): now, or an exclusive client's batch's start
      */
-    static void arm(final PendingCall p, final long timeout, final TimeUnit unit) {
+    static void arm(final PendingCall p, final long timeout, final TimeUnit unit, final long now) {
         p.timeoutNanos = Math.min(MAX_TIMEOUT_NANOS, Math.max(1, unit.toNanos(timeout)));
-        p.deadline = System.nanoTime() + p.timeoutNanos;
+        p.deadline = now + p.timeoutNanos;
     }
 
     /**

@@ -19,8 +19,20 @@ final class PendingCall {
      */
     static final ThreadLocal<PendingCall> SYNC_CALLS = ThreadLocal.withInitial(PendingCall::syncRecord);
 
-    /** Written before the record enters the table, read by any thread looking a call up there. */
+    /**
+     * Written before the record enters the table, read by any thread looking a call up there (volatile); an
+     * exclusive client's one thread writes it plainly ({@link #setIdPlain}).
+     */
     volatile long id;
+    private static final java.lang.invoke.VarHandle ID;
+
+    static {
+        try {
+            ID = java.lang.invoke.MethodHandles.lookup().findVarHandle(PendingCall.class, "id", long.class);
+        } catch (final ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     RpcMethod<?, ?> method;
     /** The asynchronous call's future, or {@code null} for a synchronous call. */
     final CompletableFuture<Object> future;
@@ -61,6 +73,14 @@ final class PendingCall {
         this.method = method;
         this.future = future;
         this.caller = caller;
+    }
+
+    /**
+     * Sets the id with a plain store (no fence): for an exclusive client, whose table only its owner thread
+     * reads. The field stays volatile for the shared client's readers on other threads.
+     */
+    void setIdPlain(final long callId) {
+        ID.set(this, callId);
     }
 
     /** {@return a new record for the synchronous calls of this thread} */

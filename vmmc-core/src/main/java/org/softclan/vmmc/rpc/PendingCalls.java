@@ -18,7 +18,7 @@ import java.util.function.ToLongFunction;
  *
  * @param <P> the pending-call record
  */
-final class PendingCalls<P> {
+final class PendingCalls<P> extends CallTable<P> {
     private final AtomicReferenceArray<P> slots;
     private final int mask;
     private final ToLongFunction<P> idOf;
@@ -39,6 +39,7 @@ final class PendingCalls<P> {
     }
 
     /** Adds a call; its id must not be in flight already. */
+    @Override
     void add(final long id, final P call) {
         if (!slots.compareAndSet((int) (id & mask), null, call)) {
             overflowed.incrementAndGet();
@@ -52,6 +53,7 @@ final class PendingCalls<P> {
      *         call in the same slot between this method's look and its compare-and-set is not this call, and goes
      *         back (the id is read again after the set).
      */
+    @Override
     P remove(final long id) {
         final int i = (int) (id & mask);
         final P p = slots.get(i);
@@ -80,6 +82,7 @@ final class PendingCalls<P> {
     }
 
     /** @return calls in flight */
+    @Override
     int size() {
         int n = overflowed.get();
         for (int i = 0; i < slots.length(); i++) {
@@ -94,6 +97,7 @@ final class PendingCalls<P> {
      * Visits every call in flight, without removing any (a call added or removed meanwhile may or may not be
      * visited). No allocation while no call has overflowed.
      */
+    @Override
     void forEach(final java.util.function.Consumer<P> visit) {
         for (int i = 0; i < slots.length(); i++) {
             final P p = slots.get(i);
@@ -107,6 +111,7 @@ final class PendingCalls<P> {
     }
 
     /** Removes every call in flight and returns them (each exactly once, even with concurrent removers). */
+    @Override
     List<P> drain() {
         final List<P> all = new ArrayList<>();
         for (int i = 0; i < slots.length(); i++) {

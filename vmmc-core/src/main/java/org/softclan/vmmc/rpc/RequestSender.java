@@ -18,6 +18,7 @@ import org.softclan.vmmc.SendTimeoutException;
  * ever tries it ({@link #tryFlush}), and never waits for a sender. The client's receive lock may be held when it
  * is taken (a synchronous caller that receives its own answer, or a callback that sends): the caller gives it up
  * before it waits for room, a callback does not wait, and the receive lock is only ever tried, never waited for.
+ * An exclusive client ({@link RpcClient.Context#exclusive}) takes no send lock: its owner is the only sender.
  */
 final class RequestSender {
     private final RpcClient client;
@@ -28,6 +29,8 @@ final class RequestSender {
     /** Whether the client has a background receiver, to be woken when a batch begins. */
     private final boolean backgroundReceiver;
     private final int batchLimit;
+    /** Whether one thread only sends ({@link RpcClient.Context#exclusive}): then no {@link #sendLock} is taken. */
+    private final boolean exclusive;
     /**
      * Held while a request is encoded and sent (which may wait for room in the server's ring) or a batch is
      * published; the receiving side only ever tries it, and never waits for a sender.
@@ -42,6 +45,23 @@ final class RequestSender {
      * (nanoTime, never 0), or 0 while none waits: written under {@link #sendLock}, read by any thread as a hint.
      */
     volatile long unpublishedSince;
+    private static final java.lang.invoke.VarHandle UNPUBLISHED_SINCE;
+
+    static {
+        try {
+            UNPUBLISHED_SINCE = java.lang.invoke.MethodHandles.lookup().findVarHandle(RequestSender.class,
+                "unpublishedSince", long.class);
+        } catch (final ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /**
+     * An exclusive client's clock for its batch ({@link RpcClient.Context#exclusive}): when the open batch's first
+     * request was encoded (nanoTime), the time its later requests' deadlines count from, so that a batched call
+     * reads no clock; valid while {@link #unpublishedCount} is above 0.
+     */
+    private long batchStart;
     /** Requests written and not yet published: guarded by {@link #sendLock}. */
     private int unpublishedCount;
 
@@ -57,6 +77,7 @@ final class RequestSender {
         this.receiveLock = client.receiveLock;
         this.batchLimit = batchLimit;
         this.backgroundReceiver = backgroundReceiver;
+        this.exclusive = client.exclusive;
     }
 
     /** {@return the id of the last call sent: a racy read (plain), for the statistics} */
@@ -74,6 +95,9 @@ final class RequestSender {
         if (unpublishedSince == 0) {
             return false;
         }
+        if (exclusive) {
+            return flushLocked();   // the owner thread: nobody else sends
+        }
         sendLock.lock();
         try {
             return flushLocked();
@@ -88,7 +112,11 @@ final class RequestSender {
      * batch itself with its own request, or when it finds no room.
      */
     void tryFlush() {
-        if (unpublishedSince != 0 && sendLock.tryLock()) {
+        if (exclusive) {
+            if (unpublishedSince != 0) {
+                flushLocked();   // the owner thread: nobody else sends
+            }
+        } else if (unpublishedSince != 0 && sendLock.tryLock()) {
             try {
                 flushLocked();
             } finally {
@@ -101,7 +129,7 @@ final class RequestSender {
         if (unpublishedSince == 0 || client.closed) {
             return false;
         }
-        unpublishedSince = 0;
+        setUnpublishedSince(0);
         unpublishedCount = 0;
         try {
             return connection.flush();
@@ -139,7 +167,9 @@ final class RequestSender {
                 "client of '" + client.service + "' is closed"));
             return p;
         }
-        sendLock.lock();
+        if (!exclusive) {
+            sendLock.lock();
+        }
         try {
             final long id = ++lastCallId;
             if (client.closed) {   // close() releases the buffer under this lock
@@ -167,11 +197,25 @@ final class RequestSender {
                 return p;
             }
             if (timed) {   // before the call is in the table, where a sweeping thread reads them
-                CallDeadlines.arm(p, timeout, unit);
+                if (exclusive && p.batched) {
+                    // an exclusive client's batched call counts its timeout from its batch's first request: one
+                    // clock read per batch (this thread is the only sweeper; no other reads the deadline)
+                    if (unpublishedCount == 0) {
+                        batchStart = System.nanoTime();
+                    }
+                    CallDeadlines.arm(p, timeout, unit, batchStart);
+                } else {
+                    CallDeadlines.arm(p, timeout, unit, System.nanoTime());
+                }
             }
             // the id after the deadline (a volatile store): a sweeper that reads a reused record's new id reads
-            // its new deadline too, never the last call's with the new id
-            p.id = id;
+            // its new deadline too, never the last call's with the new id (an exclusive client's only sweeper is
+            // this thread: a plain store)
+            if (exclusive) {
+                p.setIdPlain(id);
+            } else {
+                p.id = id;
+            }
             if (!own) {
                 client.track(p);
             }
@@ -181,7 +225,9 @@ final class RequestSender {
             sendLocked(p, b, timeout, unit);
             return p;
         } finally {
-            sendLock.unlock();
+            if (!exclusive) {
+                sendLock.unlock();
+            }
         }
     }
 
@@ -194,7 +240,7 @@ final class RequestSender {
             if (p.batched && unpublishedCount + 1 < batchLimit
                 && connection.offerBatched(b, b.readPosition(), (int) b.readRemaining())) {
                 if (unpublishedCount++ == 0) {
-                    unpublishedSince = System.nanoTime() | 1;
+                    setUnpublishedSince((exclusive ? batchStart : System.nanoTime()) | 1);
                     if (backgroundReceiver) {
                         // a background receiver blocked in a long wait takes this batch's age into its next one
                         // (a load when nobody is blocked on this client's unit)
@@ -204,7 +250,7 @@ final class RequestSender {
                 return;   // published by flush, the next receive or send, a full batch, or a full ring
             }
             // whatever happens next publishes the batch: this request's commit, or a claim that found no room
-            unpublishedSince = 0;
+            setUnpublishedSince(0);
             unpublishedCount = 0;
             if (p.own) {
                 if (connection.offer(b, b.readPosition(), (int) b.readRemaining())) {
@@ -244,9 +290,21 @@ final class RequestSender {
         }
     }
 
+    /**
+     * Sets {@link #unpublishedSince}: a volatile store, or for an exclusive client, whose owner is its only reader,
+     * a plain one (no fence per batch).
+     */
+    private void setUnpublishedSince(final long nanos) {
+        if (exclusive) {
+            UNPUBLISHED_SINCE.set(this, nanos);
+        } else {
+            unpublishedSince = nanos;
+        }
+    }
+
     /** Releases the encode buffer, once no thread is sending (the client is closed: none sends after). */
     void release() {
-        sendLock.lock();
+        sendLock.lock();   // an exclusive client: closed by its owner, or once it ended (nobody sends)
         try {
             out.releaseLast();
         } finally {

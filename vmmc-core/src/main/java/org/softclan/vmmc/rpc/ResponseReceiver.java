@@ -32,12 +32,23 @@ final class ResponseReceiver {
     private final WaitStrategy strategy;
     private final ReentrantLock receiveLock;
     private final AtomicInteger callers;
-    private final AtomicInteger asyncInFlight;
     private final AtomicInteger ownCalls;
     private final CallDeadlines deadlines;
     private final RequestSender sender;
-    /** Answers handed to their calls so far; written by the holder of the receive lock only. */
+    /**
+     * Answers handed to their calls so far; written by the holder of the receive lock only, with a release
+     * store (no fence per answer), read with a volatile load.
+     */
     private volatile long answered;
+    private static final java.lang.invoke.VarHandle ANSWERED;
+
+    static {
+        try {
+            ANSWERED = java.lang.invoke.MethodHandles.lookup().findVarHandle(ResponseReceiver.class, "answered", long.class);
+        } catch (final ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     /**
      * A view of this client's receive ring, through which answers are decoded in place (no copy out of the
      * ring), positioned on each answer's body: made on the first answer, used under the receive lock
@@ -64,7 +75,6 @@ final class ResponseReceiver {
         this.strategy = strategy;
         this.receiveLock = client.receiveLock;
         this.callers = client.callers;
-        this.asyncInFlight = client.asyncInFlight;
         this.ownCalls = client.ownCalls;
         this.deadlines = client.deadlines;
         this.sender = client.sender;
@@ -188,7 +198,7 @@ final class ResponseReceiver {
                         if (n > 0) {
                             return n;
                         }
-                        if (answered != before || asyncInFlight.get() == 0) {
+                        if (answered != before || client.asyncInFlight() == 0) {
                             return 0;   // another thread took the answers, or nothing is awaited: look again
                         }
                         final long now = System.nanoTime();
@@ -292,7 +302,7 @@ final class ResponseReceiver {
         if (p == null) {
             return;   // timed out meanwhile
         }
-        answered++;   // the receiving thread holds the receive lock: the only writer
+        ANSWERED.setRelease(this, answered + 1);   // the receiving thread holds the receive lock: the only writer
         final Thread caller = p.caller;   // read before the call completes (a pooled record is reused after)
         Object result = null;
         RpcException failed;

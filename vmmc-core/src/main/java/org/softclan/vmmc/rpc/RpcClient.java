@@ -7,7 +7,6 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 import net.openhft.chronicle.bytes.Bytes;
-import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
 import org.softclan.dsm.Endpoint;
 import org.softclan.tripwire.WaitStrategy;
 import org.softclan.vmmc.Connection;
@@ -36,6 +35,12 @@ import org.softclan.vmmc.Vmmc;
  * thread receives (a caller, a thread in {@code poll}/{@code receive}, or the background receiver, which
  * wakes by the earliest deadline) fails the calls whose deadline passed, at most about
  * {@value #SWEEP_MICROS} us late while a thread receives.
+ *
+ * <p><b>Exclusive clients</b> ({@link Context#exclusive}): a client used by one thread only, which sends,
+ * receives and completes every call, as Aeron's {@code ExclusivePublication} is to its {@code Publication}: no
+ * send lock, and a plain (non-atomic) table of calls in flight, count and pool of call records, so that a
+ * pipelined call costs no atomic operation of the client's own. The first thread that calls, polls, receives or
+ * flushes owns it; any other thread's use is refused with an {@link IllegalStateException} naming the owner.
  */
 public final class RpcClient implements AutoCloseable {
     /** Fluent settings; defaults work out of the box. */
@@ -45,6 +50,7 @@ public final class RpcClient implements AutoCloseable {
         WaitStrategy receiverStrategy = WaitStrategy.competitive();
         boolean backgroundReceiver = true;
         int batchLimit = 16;
+        boolean exclusive;
 
         /**
          * Settings with the defaults: a 4 MiB receive ring, and calling threads and the background
@@ -122,6 +128,29 @@ public final class RpcClient implements AutoCloseable {
             this.batchLimit = requests;
             return this;
         }
+
+        /**
+         * Sets whether the client is used by one thread only: its owner, the first thread that calls
+         * ({@link RpcClient#call}, {@link RpcClient#callAsync}, {@link RpcClient#callAsyncBatched}), polls,
+         * receives or flushes, which then sends, receives and completes every call (its callbacks and futures'
+         * dependent actions run on it). The client then takes no send lock and keeps its calls in flight, their
+         * count and its pool of call records in plain fields (no atomic operation per call). Any other thread's
+         * use fails with an {@link IllegalStateException} naming the owner; {@link RpcClient#close} too, unless
+         * the owner thread has ended or none has used the client yet. Reads that are documented as racy
+         * ({@link RpcClient#inFlight}) and {@link RpcClient#maxRequest} may come from any thread. Needs
+         * {@link #backgroundReceiver backgroundReceiver(false)}: the owner receives its answers itself. A batched
+         * call's timeout counts from when its batch's first request was encoded (one clock read per batch). While
+         * the owner waits for room in the server's ring it receives nothing: keep the answers in flight within
+         * this client's ring ({@link #ringCapacity}), or the server, which stops reading requests of a client whose
+         * ring is full, and the owner wait for each other until the send times out.
+         *
+         * @param on {@code true}: one owner thread; {@code false} (the default): any number of threads
+         * @return this
+         */
+        public Context exclusive(final boolean on) {
+            this.exclusive = on;
+            return this;
+        }
     }
 
     /** A receiving thread checks deadlines at most this often (microseconds): {@link CallDeadlines}. */
@@ -135,10 +164,19 @@ public final class RpcClient implements AutoCloseable {
 
     final String service;
     final Connection connection;
-    /** The calls in flight but a synchronous caller's own ({@link #ownCalls}), by id: {@link #track}, {@link #take}. */
-    final PendingCalls<PendingCall> pending = new PendingCalls<>(PENDING_SLOTS, p -> p.id);
-    /** Asynchronous calls in flight: the background receiver completes them while no caller waits. */
+    /**
+     * The calls in flight but a synchronous caller's own ({@link #ownCalls}), by id: {@link #track}, {@link #take}.
+     * An exclusive client's is plain.
+     */
+    final CallTable<PendingCall> pending;
+    /** Asynchronous calls in flight: the background receiver completes them while no caller waits. Unused if exclusive. */
     final AtomicInteger asyncInFlight = new AtomicInteger();
+    /** Whether one thread only uses this client ({@link Context#exclusive}). */
+    final boolean exclusive;
+    /** An exclusive client's owner thread (bound by its first use) and its plain count of asynchronous calls in flight. */
+    private volatile Thread owner;
+    private int plainInFlight;
+
     /**
      * Held by the one thread that receives answers ({@link ResponseReceiver}): a caller in {@link #call}, a thread
      * in {@link #poll} or {@link #receive}, or the background receiver. Only ever tried, never waited for.
@@ -152,12 +190,8 @@ public final class RpcClient implements AutoCloseable {
     final AtomicInteger ownCalls = new AtomicInteger();
     volatile boolean closed;
     volatile RpcException failure;
-    /**
-     * Records of asynchronous calls with a callback, free for reuse: taken by senders, given back as each call
-     * completes (Agrona's lock-free bounded array queue: neither allocates nor takes a lock, where a JDK
-     * {@code ArrayBlockingQueue} took its lock twice per call).
-     */
-    final ManyToManyConcurrentArrayQueue<PendingCall> freeCalls = new ManyToManyConcurrentArrayQueue<>(FREE_CALLS);
+    /** Records of asynchronous calls with a callback, free for reuse ({@link CallPool}). */
+    final CallPool freeCalls;
     final CallDeadlines deadlines;
     final RequestSender sender;
     final ResponseReceiver responses;
@@ -168,6 +202,9 @@ public final class RpcClient implements AutoCloseable {
     private RpcClient(final String service, final Connection connection, final Context ctx) {
         this.service = service;
         this.connection = connection;
+        this.exclusive = ctx.exclusive;
+        this.pending = exclusive ? new PlainCallTable<>(PENDING_SLOTS, p -> p.id) : new PendingCalls<>(PENDING_SLOTS, p -> p.id);
+        this.freeCalls = new CallPool(FREE_CALLS, exclusive);
         // each role takes what it needs of the client's, and of those made before it
         this.deadlines = new CallDeadlines(this);
         this.sender = new RequestSender(this, ctx.batchLimit, ctx.backgroundReceiver);
@@ -216,11 +253,16 @@ public final class RpcClient implements AutoCloseable {
      * @return the client, connected
      * @throws org.softclan.vmmc.ConnectException if nobody serves it, it refuses, or it does not accept in time
      * @throws IllegalArgumentException           if the context's ring capacity is not a power of two of at
-     *                                            least 4096
+     *                                            least 4096, or it asks for an exclusive client with a background
+     *                                            receiver
      * @throws org.softclan.dsm.DsmException      for the other failures {@link Vmmc#connect} reports
      */
     public static RpcClient connect(final Endpoint endpoint, final String service, final Context ctx,
                                     final long timeout, final TimeUnit unit) {
+        if (ctx.exclusive && ctx.backgroundReceiver) {
+            throw new IllegalArgumentException("service '" + service + "': an exclusive client has no background"
+                + " receiver (its owner thread receives): set backgroundReceiver(false)");
+        }
         final Connection c = Vmmc.connect(endpoint, service, new ConnectionContext().ringCapacity(ctx.ringCapacity)
             .waitStrategy(ctx.strategy), timeout, unit);
         try {
@@ -256,6 +298,7 @@ public final class RpcClient implements AutoCloseable {
      */
     @SuppressWarnings("unchecked")
     public <Q, R> R call(final RpcMethod<Q, R> method, final Q argument, final long timeout, final TimeUnit unit) {
+        checkOwner();
         callers.incrementAndGet();
         boolean locked = false;
         PendingCall used = null;
@@ -364,6 +407,7 @@ public final class RpcClient implements AutoCloseable {
      *         the server gone (the calls in flight have failed then, with {@link RpcException.Kind#SERVER_GONE})
      */
     public boolean flush() {
+        checkOwner();
         return sender.flush();
     }
 
@@ -409,11 +453,13 @@ public final class RpcClient implements AutoCloseable {
     private <Q, R> void callPooled(final RpcMethod<Q, R> method, final Q argument, final long timeout,
                                    final TimeUnit unit, final RpcCallback<? super R> callback, final boolean batched) {
         java.util.Objects.requireNonNull(callback, "callback");
-        PendingCall p = freeCalls.poll();
-        if (p == null) {
-            p = new PendingCall(0, null, null, null);
+        checkOwner();
+        final PendingCall p = freeCalls.take();
+        if (exclusive) {
+            p.setIdPlain(0);   // no fence: only the owner reads it
+        } else {
+            p.id = 0;
         }
-        p.id = 0;
         p.method = method;
         p.client = this;
         p.callback = (RpcCallback<Object>) callback;
@@ -425,6 +471,7 @@ public final class RpcClient implements AutoCloseable {
 
     private <Q, R> CompletableFuture<R> callAsync(final RpcMethod<Q, R> method, final Q argument, final long timeout,
                                                   final TimeUnit unit, final boolean batched) {
+        checkOwner();
         final PendingCall call = new PendingCall(0, method, new CompletableFuture<>(), null);
         call.batched = batched;
         @SuppressWarnings("unchecked")
@@ -446,6 +493,7 @@ public final class RpcClient implements AutoCloseable {
      *                                  dependent action)
      */
     public int poll(final int limit) {
+        checkOwner();
         return responses.poll(limit);
     }
 
@@ -470,11 +518,44 @@ public final class RpcClient implements AutoCloseable {
      *                                  dependent action)
      */
     public int receive(final int limit, final long timeout, final TimeUnit unit) {
+        checkOwner();
         return responses.receive(limit, timeout, unit);
+    }
+
+    /** An exclusive client's first use binds its owner; another thread's use: {@link IllegalStateException}. */
+    private void checkOwner() {
+        if (exclusive && owner != Thread.currentThread()) {
+            bindOwner(false);
+        }
+    }
+
+    /** The first use binds the owner; a use from another thread is refused (or, closing, allowed if the owner ended). */
+    private void bindOwner(final boolean closing) {
+        final Thread me = Thread.currentThread();
+        synchronized (idle) {
+            final Thread o = owner;
+            if (o == null || closing && !o.isAlive()) {
+                owner = me;   // the first use, or a close after the owner ended: the closer owns what is left
+            } else if (o != me) {
+                throw new IllegalStateException("the exclusive client of '" + service + "' is owned by thread '"
+                    + o.getName() + "' (id " + o.getId() + ", its first user); thread '" + me.getName() + "' may not "
+                    + (closing ? "close it while that thread lives" : "use it") + " (RpcClient.Context.exclusive)");
+            }
+        }
+    }
+
+    /** {@return the asynchronous calls in flight} */
+    int asyncInFlight() {
+        return exclusive ? plainInFlight : asyncInFlight.get();
     }
 
     /** Records a call as in flight. */
     void track(final PendingCall p) {
+        if (exclusive) {
+            plainInFlight += p.caller == null ? 1 : 0;
+            pending.add(p.id, p);
+            return;
+        }
         // the background receiver idles while no asynchronous call is in flight (or a thread receives, which
         // notifies it when leaving): woken by the first call only
         if (p.caller == null && asyncInFlight.incrementAndGet() == 1 && receiver != null && callers.get() == 0) {
@@ -489,7 +570,11 @@ public final class RpcClient implements AutoCloseable {
     PendingCall take(final long id) {
         final PendingCall p = pending.remove(id);
         if (p != null && p.caller == null) {
-            asyncInFlight.decrementAndGet();
+            if (exclusive) {
+                plainInFlight--;
+            } else {
+                asyncInFlight.decrementAndGet();
+            }
         }
         return p;
     }
@@ -499,7 +584,7 @@ public final class RpcClient implements AutoCloseable {
      * if asynchronous calls are in flight (it idles while a thread receives).
      */
     void callerLeft() {
-        if (callers.decrementAndGet() == 0 && asyncInFlight.get() > 0) {
+        if (callers.decrementAndGet() == 0 && !exclusive && asyncInFlight.get() > 0) {
             synchronized (idle) {
                 idle.notifyAll();
             }
@@ -540,13 +625,20 @@ public final class RpcClient implements AutoCloseable {
         failure = e;
         for (final PendingCall p : pending.drain()) {
             if (p.caller == null) {
-                asyncInFlight.decrementAndGet();
+                if (exclusive) {
+                    plainInFlight--;
+                } else {
+                    asyncInFlight.decrementAndGet();
+                }
             }
             failCall(p, e);
         }
     }
 
-    /** {@return the number of calls in flight: sent (or being sent) and not yet answered, failed or expired} */
+    /**
+     * {@return the number of calls in flight: sent (or being sent) and not yet answered, failed or expired; for an
+     * exclusive client a racy read from threads other than its owner}
+     */
     public int inFlight() {
         return pending.size() + ownCalls.get();
     }
@@ -572,12 +664,18 @@ public final class RpcClient implements AutoCloseable {
      * requests were batched and not yet published included, and their callbacks and futures' dependent actions
      * run on this thread; later calls fail the same way. Waits up to 5 s for the background receiver to end and
      * up to 5 s more for threads in {@link #call} and {@link #receive} to leave (called from a callback, it
-     * waits that long for its own thread). Idempotent.
+     * waits that long for its own thread). Idempotent. An exclusive client is closed by its owner thread, or by
+     * any thread once the owner has ended (or if none used it).
+     *
+     * @throws IllegalStateException if an exclusive client is closed by another thread while its owner lives
      */
     @Override
     public void close() {
         if (closed) {
             return;
+        }
+        if (exclusive && owner != Thread.currentThread()) {
+            bindOwner(true);
         }
         closed = true;
         synchronized (idle) {

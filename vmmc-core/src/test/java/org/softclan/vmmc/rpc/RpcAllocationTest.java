@@ -38,13 +38,52 @@ class RpcAllocationTest {
     @Test
     @Timeout(120)
     void asynchronousCallsWithACallbackAllocateNothingPerCall() {
+        asynchronous(false);
+    }
+
+    /** The same on an exclusive client ({@link RpcClient.Context#exclusive}): its plain table and pool allocate nothing either. */
+    @Test
+    @Timeout(120)
+    void asynchronousCallsWithACallbackOnAnExclusiveClientAllocateNothingPerCall() {
+        asynchronous(true);
+    }
+
+    /** Synchronous calls on an exclusive client: nothing per call either. */
+    @Test
+    @Timeout(120)
+    void synchronousCallsOnAnExclusiveClientAllocateNothingPerCall() {
+        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        try (Fabric fabric = Fabric.createTemporary();
+             RpcServer server = RpcServer.create(fabric.openEndpoint("server"), "alloc",
+                 new RpcServer.Context().waitStrategy(WaitStrategy.busySpin())).handle(ECHO, x -> x).start();
+             RpcClient c = RpcClient.connect(fabric.openEndpoint("client"), "alloc", new RpcClient.Context()
+                 .waitStrategy(WaitStrategy.busySpin()).backgroundReceiver(false).exclusive(true), 5, TimeUnit.SECONDS)) {
+            for (int i = 0; i < 50_000; i++) {
+                assertEquals(7L, c.call(ECHO, 7L, 5, TimeUnit.SECONDS));
+            }
+            final long me = Thread.currentThread().getId();
+            final long before = threads.getThreadAllocatedBytes(me);
+            long sum = 0;
+            final int calls = 100_000;
+            for (int i = 0; i < calls; i++) {
+                sum += c.call(ECHO, 7L, 5, TimeUnit.SECONDS);
+            }
+            final long bytes = threads.getThreadAllocatedBytes(me) - before;
+            System.out.println("100 000 synchronous calls on an exclusive client allocated " + bytes + " bytes");
+            assertEquals(7L * calls, sum);
+            assertTrue(bytes < calls / 10, bytes + " bytes allocated in " + calls + " calls");
+            assertEquals(1, server.clients());
+        }
+    }
+
+    private static void asynchronous(final boolean exclusive) {
         final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         try (Fabric fabric = Fabric.createTemporary();
              RpcServer server = RpcServer.create(fabric.openEndpoint("server"), "alloc",
                  new RpcServer.Context().waitStrategy(WaitStrategy.busySpin())).handle(ECHO, x -> x).start();
              RpcClient c = RpcClient.connect(fabric.openEndpoint("client"), "alloc",
-                 new RpcClient.Context().waitStrategy(WaitStrategy.busySpin()).backgroundReceiver(false), 5,
-                 TimeUnit.SECONDS)) {
+                 new RpcClient.Context().waitStrategy(WaitStrategy.busySpin()).backgroundReceiver(false)
+                     .exclusive(exclusive), 5, TimeUnit.SECONDS)) {
             final long[] answered = {0, 0, 0};   // answers, their sum, failures
             final RpcCallback<Long> done = (r, e) -> {
                 if (e != null) {
@@ -61,8 +100,8 @@ class RpcAllocationTest {
             final int calls = 100_000;
             pipeline(c, done, answered, calls);
             final long bytes = threads.getThreadAllocatedBytes(me) - before;
-            System.out.println("100 000 asynchronous calls with a callback allocated " + bytes + " bytes on the calling"
-                + " thread (" + (double) bytes / calls + " per call)");
+            System.out.println("100 000 asynchronous calls with a callback" + (exclusive ? " (exclusive client)" : "")
+                + " allocated " + bytes + " bytes on the calling thread (" + (double) bytes / calls + " per call)");
             assertEquals(0, answered[2], "no call failed");
             assertEquals(7L * calls, answered[1] - sumBefore);
             assertTrue(bytes < calls / 10, bytes + " bytes allocated in " + calls + " calls");

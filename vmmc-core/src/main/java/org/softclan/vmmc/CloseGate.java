@@ -20,9 +20,13 @@ import org.softclan.tripwire.os.Membarrier;
  * on x86), and close, after its store of the flag, issues {@link Membarrier#globalBarrier()}, which makes
  * every running thread of this process execute a full barrier: in an entering thread it falls either before
  * its load of the flag (which then sees it set) or after its store of the role (which close's later load of
- * the counts then sees), the asymmetric pair of {@link Membarrier}'s class comment. The release store and the
- * volatile load stay in program order in the compiled code (HotSpot brackets such accesses with compiler
- * barriers). Where membarrier is unavailable, the role is set by a volatile store (a full barrier) as before.
+ * the counts then sees), the asymmetric pair of {@link Membarrier}'s class comment. The Java memory model alone
+ * would let the release store pass the later volatile load; this relies on HotSpot's C2 and interpreter,
+ * which keep the two in program order (a compiler barrier after an ordered raw access), and on the barrier for
+ * the processor's store-load reordering (x86's store buffer; on aarch64 too, where the release store may be
+ * compiled as a fence and a plain store). Where only the non-expedited barrier exists (a scheduler grace
+ * period of milliseconds, which every close would then wait for) or membarrier is unavailable, the role is
+ * set by a volatile store (a full barrier) as before.
  * (Measured: the volatile store was 40% of the sampled time of {@code vmmc bench rpc}'s load thread with an
  * exclusive client, the fence that waits for the stores of the ring's records to drain.) Each role's
  * slot is 128 bytes from the others (the array's data starts 16 bytes into the object), so the sending
@@ -37,10 +41,11 @@ abstract class CloseGate {
     static final int RECEIVING = 23;
     static final int OTHER = 39;
     /**
-     * Whether this process is registered for {@link Membarrier#globalBarrier()} (or needs no registration),
-     * so that entering the sending and receiving roles needs no fence: close issues the barrier instead.
+     * Whether this process is registered for the expedited {@link Membarrier#globalBarrier()} (microseconds),
+     * so that entering the sending and receiving roles needs no fence: close issues the barrier instead. False
+     * where only the grace-period barrier exists, so that close does not wait milliseconds for it.
      */
-    static final boolean FENCE_FREE = Membarrier.registerGlobalExpedited();
+    static final boolean FENCE_FREE = Membarrier.isExpedited() && Membarrier.registerGlobalExpedited();
 
     /** The connection's name, for messages. */
     final String name;

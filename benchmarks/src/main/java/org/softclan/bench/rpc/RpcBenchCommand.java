@@ -26,8 +26,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 
+import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
-import org.HdrHistogram.Recorder;
 import org.softclan.bench.peers.MarkdownTable;
 import org.softclan.bench.peers.PeerProcess;
 import org.softclan.dsm.Endpoint;
@@ -49,7 +49,8 @@ import picocli.CommandLine.Option;
  * alternate the order; the report (results.md) gives medians over the rounds.
  *
  * <p>Latency is measured from each call's intended send time when a rate is set (a stall is charged to every
- * call it delays), else from its send.
+ * call it delays), else from its send. Either way a load thread reads the clock once per receive (and, with no
+ * rate, once per burst of sends), not per call, on both transports: each latency is an upper bound ({@link Tally}).
  */
 @Command(name = "rpc", mixinStandardHelpOptions = true,
     description = {"Null RPC calls between two JVMs: calls per second and latency percentiles, beside the same workload"
@@ -181,15 +182,16 @@ public final class RpcBenchCommand implements Callable<Integer> {
     }
 
     /**
-     * Records the latency of each call completed in the measured window only (after the warm-up, before the end;
-     * their count is the calls measured), and tells the load threads when to stop.
+     * The measured window (after the warm-up, before the end: the calls completed in it are the calls measured),
+     * the load threads' {@link Tally tallies} of their latencies, and when the load threads stop.
      */
     private final class Meter {
         final long measureFrom;
         final long end;
-        final Recorder latency = new Recorder(TimeUnit.SECONDS.toNanos(60), 3);
         /** Nanoseconds between a thread's intended sends, or 0 (as fast as possible). */
         final long period;
+        /** The load threads' histograms ({@link #tally}), merged once the threads ended. */
+        private final List<Histogram> histograms = new ArrayList<>();
 
         Meter() {
             measureFrom = System.nanoTime() + (long) (warmSeconds * 1e9);
@@ -201,11 +203,22 @@ public final class RpcBenchCommand implements Callable<Integer> {
             return now - end < 0;
         }
 
-        /** A call sent (or due) at {@code from} completed at {@code now}. */
-        void completed(final long from, final long now) {
-            if (from - measureFrom >= 0 && now - end < 0) {
-                latency.recordValue(Math.min(Math.max(0, now - from), TimeUnit.SECONDS.toNanos(60)));
-            }
+        /**
+         * {@return a load thread's tally} {@code confined}: only that thread completes its calls (TCP, synchronous
+         * calls, an exclusive client), so a plain histogram serves; else a concurrent one (a shared client's
+         * callbacks run on whichever thread receives).
+         */
+        synchronized Tally tally(final boolean confined) {
+            final Histogram h = confined ? new Histogram(MAX_LATENCY, 3) : new ConcurrentHistogram(MAX_LATENCY, 3);
+            histograms.add(h);
+            return new Tally(this, h, confined, Math.max(inFlight, 1));
+        }
+
+        /** {@return every thread's latencies in one histogram: after the load threads ended} */
+        synchronized Histogram total() {
+            final Histogram all = new Histogram(MAX_LATENCY, 3);
+            histograms.forEach(all::add);
+            return all;
         }
 
         /** {@return the send time of the next call after one due at {@code due}: now if no rate} */
@@ -219,6 +232,60 @@ public final class RpcBenchCommand implements Callable<Integer> {
                 Thread.onSpinWait();
             }
             return at;
+        }
+    }
+
+    /** The largest latency recorded (60 s, in ns): longer ones count as this. */
+    private static final long MAX_LATENCY = TimeUnit.SECONDS.toNanos(60);
+
+    /**
+     * One load thread's latencies. Confined to its thread, it notes the send time of each call as the call
+     * completes and reads the clock once for all it noted ({@link #record}), after the receive that completed them
+     * returned: one clock read per receive rather than one per call, for TCP and RPC alike. A latency is then
+     * bounded from above, never below: its send time was read at or before the send, its completion time after the
+     * completion. Not confined (a shared client's callbacks), each completion reads the clock and records at once.
+     */
+    private static final class Tally {
+        private final Meter meter;
+        private final Histogram histogram;
+        private final boolean confined;
+        /** Send times of the calls completed and not yet recorded (confined only). */
+        private final long[] sent;
+        private int count;
+
+        Tally(final Meter meter, final Histogram histogram, final boolean confined, final int capacity) {
+            this.meter = meter;
+            this.histogram = histogram;
+            this.confined = confined;
+            this.sent = new long[confined ? capacity : 0];
+        }
+
+        /** A call sent (or due) at {@code from} completed: recorded now (not confined), or at the next {@link #record}. */
+        void completed(final long from) {
+            if (!confined) {
+                completed(from, System.nanoTime());
+                return;
+            }
+            if (count == sent.length) {
+                record(System.nanoTime());
+            }
+            sent[count++] = from;
+        }
+
+        /** Records every completion noted as of {@code now} (a clock read after them); {@return {@code now}} */
+        long record(final long now) {
+            for (int i = 0; i < count; i++) {
+                completed(sent[i], now);
+            }
+            count = 0;
+            return now;
+        }
+
+        /** A call sent (or due) at {@code from} completed at {@code now}: recorded at once. */
+        void completed(final long from, final long now) {
+            if (from - meter.measureFrom >= 0 && now - meter.end < 0) {
+                histogram.recordValue(Math.min(Math.max(0, now - from), MAX_LATENCY));
+            }
         }
     }
 
@@ -270,7 +337,7 @@ public final class RpcBenchCommand implements Callable<Integer> {
         } finally {
             pool.shutdown();
         }
-        final Histogram h = meter.latency.getIntervalHistogram();
+        final Histogram h = meter.total();
         return new Run(transport, h.getTotalCount() / seconds, h.getValueAtPercentile(50) / 1e3,
             h.getValueAtPercentile(99) / 1e3, h.getMaxValue() / 1e3);
     }
@@ -296,6 +363,7 @@ public final class RpcBenchCommand implements Callable<Integer> {
         long due = System.nanoTime();
         long n = (long) thread << 40;
         if (inFlight == 1) {
+            final Tally tally = meter.tally(true);   // a synchronous call completes on its caller's thread
             while (meter.running(due)) {
                 final long arg = ++n;
                 final long result = c.call(RpcBenchPeer.ECHO, arg, 10, TimeUnit.SECONDS);
@@ -303,7 +371,7 @@ public final class RpcBenchCommand implements Callable<Integer> {
                 if (result != arg) {
                     throw new IllegalStateException("call " + arg + " answered " + result);
                 }
-                meter.completed(due, now);
+                tally.completed(due, now);
                 due = meter.next(due);
             }
             return;
@@ -311,6 +379,7 @@ public final class RpcBenchCommand implements Callable<Integer> {
         // the calls outstanding and the slots done: with an exclusive client its callbacks run on this thread, and
         // plain fields do (as the TCP loop keeps its counts); shared, the callbacks may run on another thread
         final boolean plain = exclusive();
+        final Tally tally = meter.tally(plain);
         final AtomicInteger outstanding = new AtomicInteger();
         final int[] plainOutstanding = {0};
         final AtomicReference<Throwable> failed = new AtomicReference<>();
@@ -328,11 +397,10 @@ public final class RpcBenchCommand implements Callable<Integer> {
             }
 
             void done(final Long result, final Throwable e) {
-                final long now = System.nanoTime();
                 if (e != null || result != arg) {
                     failed.compareAndSet(null, e != null ? e : new IllegalStateException("call " + arg + " answered " + result));
                 }
-                meter.completed(sent, now);
+                tally.completed(sent);
                 if (plain) {
                     plainFree[plainTop[0]++] = this;
                     plainOutstanding[0]--;
@@ -345,6 +413,10 @@ public final class RpcBenchCommand implements Callable<Integer> {
         while (meter.running(due) && failed.get() == null) {
             if ((plain ? plainOutstanding[0] : outstanding.get()) >= inFlight) {
                 c.receive(inFlight, 10, TimeUnit.SECONDS);   // this thread completes its calls: no hand-off
+                final long now = tally.record(System.nanoTime());   // after the completions: one clock read for all
+                if (meter.period == 0) {
+                    due = now;   // the send time of the calls sent until the next receive: read before they are sent
+                }
                 continue;
             }
             Slot slot;
@@ -371,11 +443,14 @@ public final class RpcBenchCommand implements Callable<Integer> {
             } else {
                 c.callAsync(RpcBenchPeer.ECHO, slot.arg, 10, TimeUnit.SECONDS, slot);
             }
-            due = meter.next(due);
+            if (meter.period != 0) {
+                due = meter.next(due);
+            }
         }
         final long drain = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
         while ((plain ? plainOutstanding[0] : outstanding.get()) > 0 && System.nanoTime() - drain < 0) {
             c.receive(inFlight, 1, TimeUnit.SECONDS);
+            tally.record(System.nanoTime());
         }
         if (failed.get() != null) {
             throw new IllegalStateException(failed.get());
@@ -393,6 +468,7 @@ public final class RpcBenchCommand implements Callable<Integer> {
             long answered = 0;
             long due = System.nanoTime();
             final long base = (long) thread << 40;
+            final Tally tally = meter.tally(true);
             while (meter.running(due) || answered < sent) {
                 // send every call that is due while fewer than inFlight are outstanding, then flush once
                 boolean wrote = false;
@@ -402,7 +478,9 @@ public final class RpcBenchCommand implements Callable<Integer> {
                     out.writeLong(base + sent);
                     sent++;
                     wrote = true;
-                    due = meter.period == 0 ? System.nanoTime() : due + meter.period;
+                    if (meter.period != 0) {
+                        due += meter.period;
+                    }
                 }
                 if (wrote) {
                     out.flush();
@@ -413,13 +491,16 @@ public final class RpcBenchCommand implements Callable<Integer> {
                     do {
                         final long id = in.readLong();
                         final long result = in.readLong();
-                        final long now = System.nanoTime();
                         if (id != base + answered || result != id) {
                             throw new IOException("answer " + id + "/" + result + " to call " + (base + answered));
                         }
-                        meter.completed(sentAt[(int) (answered & mask)], now);
+                        tally.completed(sentAt[(int) (answered & mask)]);
                         answered++;
                     } while (answered < sent && in.available() >= 16);
+                    final long now = tally.record(System.nanoTime());   // after the answers: one clock read for all
+                    if (meter.period == 0) {
+                        due = now;   // the send time of the calls written next: read before they are written
+                    }
                 } else if (meter.period != 0) {
                     while (System.nanoTime() - due < 0 && meter.running(due)) {
                         Thread.onSpinWait();
@@ -438,7 +519,8 @@ public final class RpcBenchCommand implements Callable<Integer> {
             + " full receives for itself)%s%s.%s%n%n", Runtime.getRuntime().availableProcessors(), threads, clients,
             inFlight == 1 ? "synchronous calls" : "up to " + inFlight + " asynchronous calls in flight per thread",
             rate > 0 ? String.format(Locale.ROOT, "%.0f calls/s in all, latency from each call's intended send time", rate)
-                : "as fast as possible, latency from each call's send",
+                : "as fast as possible, latency from each call's send (the clock read once per burst of sends and once"
+                + " per receive on both transports: an upper bound)",
             seconds, warmSeconds, rounds, serverWait, backgroundReceiver ? "with" : "without",
             exclusive() ? ", each exclusive to its load thread (RpcClient.Context.exclusive: no send lock, no atomic"
                 + " operation of the client's per call)" : ", shared (any thread may use them)",

@@ -36,7 +36,10 @@ final class RequestSender {
      * published; the receiving side only ever tries it, and never waits for a sender.
      */
     private final ReentrantLock sendLock = new ReentrantLock();
-    /** The id of the last call sent: guarded by {@link #sendLock}. */
+    /**
+     * The id of the last call sent: guarded by {@link #sendLock}. A call refused before it is sent (the client
+     * closed, its argument failed to encode, its request too long) takes no id: this is the count of calls made.
+     */
     private long lastCallId;
     /** Encode buffer of requests: used under {@link #sendLock} only, by whichever thread holds it. */
     private final Bytes<?> out = RpcClient.unchecked(Bytes.allocateElasticDirect());
@@ -171,7 +174,7 @@ final class RequestSender {
             sendLock.lock();
         }
         try {
-            final long id = ++lastCallId;
+            final long id = lastCallId + 1;   // taken (counted as made) once the request is encoded and fits
             if (client.closed) {   // close() releases the buffer under this lock
                 client.failCall(p, new RpcException(RpcException.Kind.NOT_SENT, "client of '" + client.service + "' is closed"));
                 return p;
@@ -196,6 +199,7 @@ final class RequestSender {
                     + ": the request is " + b.readRemaining() + " bytes; at most " + connection.maxMessage() + " fit"));
                 return p;
             }
+            lastCallId = id;
             if (timed) {   // before the call is in the table, where a sweeping thread reads them
                 if (exclusive && p.batched) {
                     // an exclusive client's batched call counts its timeout from its batch's first request: one

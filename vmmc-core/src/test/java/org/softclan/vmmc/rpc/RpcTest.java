@@ -91,6 +91,10 @@ class RpcTest {
                 assertEquals("x" + i, client.call(ECHO, "x" + i, 5, TimeUnit.SECONDS));
             }
             assertThrows(RpcException.class, () -> client.call(FAIL, "on purpose", 5, TimeUnit.SECONDS));
+            // refused before it is sent: a failure (NOT_SENT), not a call made
+            final RpcException tooLong = assertThrows(RpcException.class,
+                () -> client.call(REVERSE, new byte[32 << 20], 5, TimeUnit.SECONDS));
+            assertEquals(RpcException.Kind.NOT_SENT, tooLong.kind(), tooLong.getMessage());
             final RpcException late = assertThrows(RpcException.class,
                 () -> client.call(SLEEP, 300L, 20, TimeUnit.MILLISECONDS));
             assertEquals(RpcException.Kind.TIMEOUT, late.kind());
@@ -105,7 +109,7 @@ class RpcTest {
                 // shows 102 calls and no timeout yet (seen once in a full run)
                 return Long.valueOf(102).equals(cr.get().get(org.softclan.dsm.stat.StatTypes.RPC_CALLS))
                     && Long.valueOf(1).equals(cr.get().get(org.softclan.dsm.stat.StatTypes.RPC_TIMEOUTS))
-                    && Long.valueOf(1).equals(cr.get().get(org.softclan.dsm.stat.StatTypes.RPC_FAILURES))
+                    && Long.valueOf(2).equals(cr.get().get(org.softclan.dsm.stat.StatTypes.RPC_FAILURES))
                     && Long.valueOf(102).equals(sr.get().get(org.softclan.dsm.stat.StatTypes.RPC_REQUESTS))
                     && Long.valueOf(1).equals(sr.get().get(org.softclan.dsm.stat.StatTypes.RPC_HANDLER_ERRORS));
             }, 10, TimeUnit.SECONDS);
@@ -113,7 +117,7 @@ class RpcTest {
             final java.util.Map<Integer, Long> s = sr.get();
             assertEquals(102L, c.get(org.softclan.dsm.stat.StatTypes.RPC_CALLS), "client: " + c);
             assertEquals(1L, c.get(org.softclan.dsm.stat.StatTypes.RPC_TIMEOUTS), "client: " + c);
-            assertEquals(1L, c.get(org.softclan.dsm.stat.StatTypes.RPC_FAILURES), "the handler's error, the one other failure: " + c);
+            assertEquals(2L, c.get(org.softclan.dsm.stat.StatTypes.RPC_FAILURES), "the handler's error and the request too long: " + c);
             assertEquals(102L, s.get(org.softclan.dsm.stat.StatTypes.RPC_REQUESTS), "server: " + s);
             assertEquals(1L, s.get(org.softclan.dsm.stat.StatTypes.RPC_HANDLER_ERRORS), "server: " + s);
             assertEquals(1L, s.get(org.softclan.dsm.stat.StatTypes.RPC_CLIENTS), "server: " + s);

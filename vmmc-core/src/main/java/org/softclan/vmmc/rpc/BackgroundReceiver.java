@@ -14,7 +14,8 @@ import org.softclan.vmmc.PeerGoneException;
  * publishes batched requests nobody published within about {@value RpcClient#UNPUBLISHED_MICROS} us, and
  * notices the server's death. It idles on the client's idle monitor ({@link RpcClient#idle}) while another
  * thread receives or nothing is awaited, and receives only under the client's receive lock, which it only
- * ever tries.
+ * ever tries. It ends when the client closes or fails; an interrupt does not end it (the JDK's own service
+ * threads, such as the {@code Cleaner}'s, do the same).
  */
 final class BackgroundReceiver {
     private static final long UNPUBLISHED_NANOS = TimeUnit.MICROSECONDS.toNanos(RpcClient.UNPUBLISHED_MICROS);
@@ -90,7 +91,9 @@ final class BackgroundReceiver {
                     try {
                         client.idle.wait(client.sender.unpublishedSince != 0 ? 1 : 10);
                     } catch (final InterruptedException e) {
-                        return;
+                        // nothing of the client's interrupts this thread: a stray interrupt (a framework stopping
+                        // every thread it sees) must not leave the calls in flight without a receiver; it ends
+                        // when the client closes or fails (the flag is cleared by the throw: no busy loop)
                     }
                 }
                 continue;

@@ -436,6 +436,29 @@ class RpcTest {
     }
 
     @Test
+    void anInterruptedBackgroundReceiverGoesOnReceiving() throws Exception {
+        try (RpcClient c = RpcClient.connect(clientEp, "test", new RpcClient.Context(), 5, TimeUnit.SECONDS)) {
+            assertEquals("first", c.callAsync(ECHO, "first", 5, TimeUnit.SECONDS).get(5, TimeUnit.SECONDS));
+            final Thread receiver = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("rpc-test-receive")).findFirst().orElseThrow();
+            // a stray interrupt (nothing in the library sends one), idle and while waiting for answers
+            for (int i = 0; i < 20; i++) {
+                receiver.interrupt();
+                Thread.sleep(2);
+            }
+            final List<CompletableFuture<String>> calls = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                calls.add(c.callAsync(ECHO, "after" + i, 10, TimeUnit.SECONDS));
+                receiver.interrupt();
+            }
+            for (int i = 0; i < 20; i++) {
+                assertEquals("after" + i, calls.get(i).get(5, TimeUnit.SECONDS));   // nobody else receives
+            }
+            assertTrue(receiver.isAlive(), "the background receiver ended");
+        }
+    }
+
+    @Test
     @SuppressWarnings("try")   // the server only has to run
     void batchedAsynchronousAndSynchronousCallsMixedAcrossThreadsEachGetTheirOwnAnswers() throws Exception {
         try (Endpoint sep = fabric.openEndpoint("inline");

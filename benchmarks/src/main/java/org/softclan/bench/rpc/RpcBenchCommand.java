@@ -49,8 +49,9 @@ import picocli.CommandLine.Option;
  * alternate the order; the report (results.md) gives medians over the rounds.
  *
  * <p>Latency is measured from each call's intended send time when a rate is set (a stall is charged to every
- * call it delays), else from its send. Either way a load thread reads the clock once per receive (and, with no
- * rate, once per burst of sends), not per call, on both transports: each latency is an upper bound ({@link Tally}).
+ * call it delays), else from its send. A load thread whose calls complete on its own thread (TCP, synchronous
+ * calls, an exclusive client) reads the clock once per receive, after the answers, and that reading is also the
+ * send time of the calls it sends next: each latency is an upper bound ({@link Tally}).
  */
 @Command(name = "rpc", mixinStandardHelpOptions = true,
     description = {"Null RPC calls between two JVMs: calls per second and latency percentiles, beside the same workload"
@@ -372,7 +373,7 @@ public final class RpcBenchCommand implements Callable<Integer> {
                     throw new IllegalStateException("call " + arg + " answered " + result);
                 }
                 tally.completed(due, now);
-                due = meter.next(due);
+                due = meter.period == 0 ? now : meter.next(due);   // one clock read per call, as TCP's loop makes
             }
             return;
         }
@@ -397,7 +398,7 @@ public final class RpcBenchCommand implements Callable<Integer> {
             }
 
             void done(final Long result, final Throwable e) {
-                if (e != null || result != arg) {
+                if (e != null || result == null || result != arg) {
                     failed.compareAndSet(null, e != null ? e : new IllegalStateException("call " + arg + " answered " + result));
                 }
                 tally.completed(sent);
@@ -454,6 +455,10 @@ public final class RpcBenchCommand implements Callable<Integer> {
         }
         if (failed.get() != null) {
             throw new IllegalStateException(failed.get());
+        }
+        final int left = plain ? plainOutstanding[0] : outstanding.get();
+        if (left > 0) {
+            throw new IllegalStateException(left + " calls still unanswered 15 s after the run");
         }
     }
 
@@ -519,8 +524,9 @@ public final class RpcBenchCommand implements Callable<Integer> {
             + " full receives for itself)%s%s.%s%n%n", Runtime.getRuntime().availableProcessors(), threads, clients,
             inFlight == 1 ? "synchronous calls" : "up to " + inFlight + " asynchronous calls in flight per thread",
             rate > 0 ? String.format(Locale.ROOT, "%.0f calls/s in all, latency from each call's intended send time", rate)
-                : "as fast as possible, latency from each call's send (the clock read once per burst of sends and once"
-                + " per receive on both transports: an upper bound)",
+                : "as fast as possible, latency from each call's send, an upper bound (a load thread reads the clock once per"
+                + " receive, after the answers, and takes that reading as the send time of the calls it sends next"
+                + (inFlight > 1 && !exclusive() ? "; a shared RPC client's completions read it each" : "") + ")",
             seconds, warmSeconds, rounds, serverWait, backgroundReceiver ? "with" : "without",
             exclusive() ? ", each exclusive to its load thread (RpcClient.Context.exclusive: no send lock, no atomic"
                 + " operation of the client's per call)" : ", shared (any thread may use them)",

@@ -53,13 +53,17 @@ final class BackgroundReceiver {
     }
 
     /**
-     * Waits for the thread to end (the client is closed, and its idle monitor notified).
+     * Waits for the thread to end (the client is closed, and its idle monitor notified); an interrupt of the
+     * waiting thread ends the wait early, its interrupt status set again.
      *
      * @param millis the longest wait
-     * @throws InterruptedException if this thread is interrupted meanwhile
      */
-    void join(final long millis) throws InterruptedException {
-        thread.join(millis);
+    void join(final long millis) {
+        try {
+            thread.join(millis);
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**

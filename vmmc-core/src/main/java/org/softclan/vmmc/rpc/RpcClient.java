@@ -529,19 +529,29 @@ public final class RpcClient implements AutoCloseable {
         }
     }
 
-    /** The first use binds the owner; a use from another thread is refused (or, closing, allowed if the owner ended). */
-    private void bindOwner(final boolean closing) {
+    /**
+     * The first use binds the owner; another thread's use is refused, its close allowed once the owner ended (that
+     * close marks the client closed here, under the lock). {@return false if closing and another thread closes it}
+     */
+    private boolean bindOwner(final boolean closing) {
         final Thread me = Thread.currentThread();
         synchronized (idle) {
             final Thread o = owner;
+            if (closing && closed) {
+                return false;
+            }
             if (o == null || closing && !o.isAlive()) {
                 owner = me;   // the first use, or a close after the owner ended: the closer owns what is left
+                if (closing) {
+                    closed = true;
+                }
             } else if (o != me) {
                 throw new IllegalStateException("the exclusive client of '" + service + "' is owned by thread '"
                     + o.getName() + "' (id " + o.getId() + ", its first user); thread '" + me.getName() + "' may not "
                     + (closing ? "close it while that thread lives" : "use it") + " (RpcClient.Context.exclusive)");
             }
         }
+        return true;
     }
 
     /** {@return the asynchronous calls in flight} */
@@ -664,29 +674,22 @@ public final class RpcClient implements AutoCloseable {
      * requests were batched and not yet published included, and their callbacks and futures' dependent actions
      * run on this thread; later calls fail the same way. Waits up to 5 s for the background receiver to end and
      * up to 5 s more for threads in {@link #call} and {@link #receive} to leave (called from a callback, it
-     * waits that long for its own thread). Idempotent. An exclusive client is closed by its owner thread, or by
-     * any thread once the owner has ended (or if none used it).
+     * waits that long for its own thread). Idempotent; a close during another returns at once. An exclusive client
+     * is closed by its owner thread, or by any thread once the owner has ended (or if none used it).
      *
      * @throws IllegalStateException if an exclusive client is closed by another thread while its owner lives
      */
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
-        if (exclusive && owner != Thread.currentThread()) {
-            bindOwner(true);
+        if (closed || exclusive && owner != Thread.currentThread() && !bindOwner(true)) {
+            return;   // closed already, or another thread closes it
         }
         closed = true;
         synchronized (idle) {
             idle.notifyAll();
         }
-        try {
-            if (receiver != null) {
-                receiver.join(5000);
-            }
-        } catch (final InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (receiver != null) {
+            receiver.join(CLOSE_WAIT_MS);
         }
         failAll(new RpcException(RpcException.Kind.SERVER_GONE, "client of '" + service + "' closed"));
         awaitCallersGone();

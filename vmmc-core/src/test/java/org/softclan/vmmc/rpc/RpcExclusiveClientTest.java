@@ -186,6 +186,43 @@ class RpcExclusiveClientTest {
         assertMentions(e, "closed");
     }
 
+    /**
+     * Threads that do not own the client (none does: nobody used it) close it at the same moment: each close
+     * returns, none is refused as if another thread owned it. Rounds, as the race is a matter of instructions.
+     */
+    @Test
+    @Timeout(120)
+    void threadsClosingAnUnusedClientAtOnceAllReturn() throws Exception {
+        final int threads = 2;
+        for (int round = 0; round < 200; round++) {
+            try (org.softclan.dsm.Endpoint ep = fabric.openEndpoint("closers-" + round)) {
+                final RpcClient c = RpcClient.connect(ep, "ex", new RpcClient.Context().exclusive(true)
+                    .backgroundReceiver(false), 5, TimeUnit.SECONDS);
+                final java.util.concurrent.atomic.AtomicBoolean go = new java.util.concurrent.atomic.AtomicBoolean();
+                final AtomicReference<Throwable> failed = new AtomicReference<>();
+                final Thread[] closers = new Thread[threads];
+                for (int i = 0; i < threads; i++) {
+                    closers[i] = new Thread(() -> {
+                        try {
+                            while (!go.get()) {
+                                Thread.onSpinWait();   // released together, within nanoseconds
+                            }
+                            c.close();
+                        } catch (final Throwable e) {
+                            failed.compareAndSet(null, e);
+                        }
+                    }, "closer-" + i);
+                    closers[i].start();
+                }
+                go.set(true);
+                for (final Thread t : closers) {
+                    t.join(20_000);
+                }
+                assertNull(failed.get(), "round " + round + ": " + failed.get());
+            }
+        }
+    }
+
     /** A batched call's timeout counts from its batch's first request: it fails in time, not before. */
     @Test
     @Timeout(60)

@@ -186,7 +186,7 @@ public final class RpcBenchCommand implements Callable<Integer> {
      * The measured window (after the warm-up, before the end: the calls completed in it are the calls measured),
      * the load threads' {@link Tally tallies} of their latencies, and when the load threads stop.
      */
-    private final class Meter {
+    final class Meter {
         final long measureFrom;
         final long end;
         /** Nanoseconds between a thread's intended sends, or 0 (as fast as possible). */
@@ -246,7 +246,7 @@ public final class RpcBenchCommand implements Callable<Integer> {
      * bounded from above, never below: its send time was read at or before the send, its completion time after the
      * completion. Not confined (a shared client's callbacks), each completion reads the clock and records at once.
      */
-    private static final class Tally {
+    static final class Tally {
         private final Meter meter;
         private final Histogram histogram;
         private final boolean confined;

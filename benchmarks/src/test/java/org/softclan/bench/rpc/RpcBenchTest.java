@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
+import org.HdrHistogram.Histogram;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,6 +49,45 @@ class RpcBenchTest {
         final RpcBenchCommand.Run r = run("--transports", "rpc", "--in-flight", "8", "--rate", "2000", "--seconds", "1",
             "--warmup-seconds", "0.3", "--rounds", "1", "--out", dir.toString()).get("rpc").get(0);
         assertTrue(r.callsPerSecond() > 1500 && r.callsPerSecond() < 2500, "2000 calls/s asked: " + r);
+    }
+
+    /**
+     * A load thread's tally: confined, it notes completions and times them all at the one clock reading taken
+     * after them, inside the measured window only, each once; it times what it noted when it is full; shared, it
+     * times each completion at once, at a reading taken after it.
+     */
+    @Test
+    void aTallyTimesEachCompletionOnceAtAReadingAfterItInTheWindowOnly() {
+        final RpcBenchCommand cmd = CommandLine.populateCommand(new RpcBenchCommand(), "--in-flight", "4",
+            "--seconds", "60", "--warmup-seconds", "0");
+        final RpcBenchCommand.Meter meter = cmd.new Meter();
+        final long t = meter.measureFrom;
+        final RpcBenchCommand.Tally confined = meter.tally(true);
+        confined.completed(t - 1);   // sent before the window: not measured
+        confined.completed(t + 100);
+        confined.completed(t + 300);
+        assertEquals(t + 1_000, confined.record(t + 1_000));   // one reading for all three
+        confined.record(t + 5_000);   // nothing noted since: records nothing again
+        confined.completed(t + 2_000);
+        confined.record(meter.end);   // completed at the window's end: not measured
+        Histogram h = meter.total();
+        assertEquals(2, h.getTotalCount(), "the two calls inside the window, once each");
+        assertEquals(700, h.getMinValue());
+        assertEquals(900, h.getMaxValue());
+        // full (four noted): the fifth completion times the four before it, at a reading taken then
+        for (int i = 0; i < 5; i++) {
+            confined.completed(t);
+        }
+        assertEquals(6, meter.total().getTotalCount(), "the four timed when the fifth came");
+        final RpcBenchCommand.Tally shared = meter.tally(false);
+        final long before = System.nanoTime();
+        shared.completed(t);
+        final long after = System.nanoTime();
+        h = meter.total();
+        assertEquals(7, h.getTotalCount(), "timed at once");
+        final long v = h.getMaxValue();
+        assertTrue(h.highestEquivalentValue(v) >= before - t && h.lowestEquivalentValue(v) <= after - t,
+            "a reading after the completion: " + v + " ns, completed between " + (before - t) + " and " + (after - t));
     }
 
     /** Runs {@code bench rpc} with these options, as the command line parses them. */

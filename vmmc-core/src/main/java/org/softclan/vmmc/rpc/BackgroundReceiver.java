@@ -84,6 +84,10 @@ final class BackgroundReceiver {
 
     private void receiveRounds() {
         while (!client.closed && client.failure == null) {
+            // nothing of the client's interrupts this thread: a stray interrupt (a framework stopping every thread
+            // it sees) must neither end it, leaving the calls in flight without a receiver, nor leave its flag set,
+            // which makes every wait below return at once (a busy loop); it ends when the client closes or fails
+            Thread.interrupted();
             final long since = client.sender.unpublishedSince;
             if (since != 0 && System.nanoTime() - since >= UNPUBLISHED_NANOS) {
                 client.sender.tryFlush();   // batched requests nobody published: their answers would never come
@@ -95,9 +99,7 @@ final class BackgroundReceiver {
                     try {
                         client.idle.wait(client.sender.unpublishedSince != 0 ? 1 : 10);
                     } catch (final InterruptedException e) {
-                        // nothing of the client's interrupts this thread: a stray interrupt (a framework stopping
-                        // every thread it sees) must not leave the calls in flight without a receiver; it ends
-                        // when the client closes or fails (the flag is cleared by the throw: no busy loop)
+                        // a stray interrupt: cleared (see above), the loop goes on
                     }
                 }
                 continue;

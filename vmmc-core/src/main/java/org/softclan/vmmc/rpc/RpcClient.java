@@ -215,8 +215,7 @@ public final class RpcClient implements AutoCloseable {
             sender.release();   // connect closes the connection
             throw noCounters;
         }
-        // a failure from here on: connect closes the connection; of this client only its counters and encode
-        // buffer exist yet
+        // a failure from here on: connect closes the connection; only counters and encode buffer exist yet
         BackgroundReceiver r = null;
         try {
             r = ctx.backgroundReceiver ? new BackgroundReceiver(this, ctx.receiverStrategy) : null;
@@ -529,29 +528,34 @@ public final class RpcClient implements AutoCloseable {
         }
     }
 
-    /**
-     * The first use binds the owner; another thread's use is refused, its close allowed once the owner ended (that
-     * close marks the client closed here, under the lock). {@return false if closing and another thread closes it}
-     */
-    private boolean bindOwner(final boolean closing) {
+    /** The first use binds the owner; a use from another thread is refused (or, closing, allowed if the owner ended). */
+    private void bindOwner(final boolean closing) {
         final Thread me = Thread.currentThread();
         synchronized (idle) {
             final Thread o = owner;
-            if (closing && closed) {
-                return false;
-            }
             if (o == null || closing && !o.isAlive()) {
                 owner = me;   // the first use, or a close after the owner ended: the closer owns what is left
-                if (closing) {
-                    closed = true;
-                }
             } else if (o != me) {
                 throw new IllegalStateException("the exclusive client of '" + service + "' is owned by thread '"
                     + o.getName() + "' (id " + o.getId() + ", its first user); thread '" + me.getName() + "' may not "
                     + (closing ? "close it while that thread lives" : "use it") + " (RpcClient.Context.exclusive)");
             }
         }
-        return true;
+    }
+
+    /** Marks the client closed once, under the owner lock, and wakes its idle receiver: {@return false if done already} */
+    private boolean markClosing() {
+        synchronized (idle) {
+            if (closed) {
+                return false;
+            }
+            if (exclusive && owner != Thread.currentThread()) {
+                bindOwner(true);
+            }
+            closed = true;
+            idle.notifyAll();
+            return true;
+        }
     }
 
     /** {@return the asynchronous calls in flight} */
@@ -681,12 +685,8 @@ public final class RpcClient implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (closed || exclusive && owner != Thread.currentThread() && !bindOwner(true)) {
+        if (closed || !markClosing()) {
             return;   // closed already, or another thread closes it
-        }
-        closed = true;
-        synchronized (idle) {
-            idle.notifyAll();
         }
         if (receiver != null) {
             receiver.join(CLOSE_WAIT_MS);

@@ -14,6 +14,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
 import org.softclan.dsm.Fabric;
 import org.softclan.tripwire.WaitStrategy;
@@ -187,17 +189,19 @@ class RpcExclusiveClientTest {
     }
 
     /**
-     * Threads that do not own the client (none does: nobody used it) close it at the same moment: each close
-     * returns, none is refused as if another thread owned it. Rounds, as the race is a matter of instructions.
+     * Threads close a client at the same moment: each close returns. Exclusive, none owns it (nobody used it), and
+     * none is refused as if another thread owned it; shared, none releases what another close released already.
+     * Rounds, as the race is a matter of instructions.
      */
-    @Test
+    @ParameterizedTest(name = "exclusive: {0}")
+    @ValueSource(booleans = {true, false})
     @Timeout(120)
-    void threadsClosingAnUnusedClientAtOnceAllReturn() throws Exception {
+    void threadsClosingAnUnusedClientAtOnceAllReturn(final boolean exclusive) throws Exception {
         final int threads = 2;
         for (int round = 0; round < 200; round++) {
             try (org.softclan.dsm.Endpoint ep = fabric.openEndpoint("closers-" + round)) {
-                final RpcClient c = RpcClient.connect(ep, "ex", new RpcClient.Context().exclusive(true)
-                    .backgroundReceiver(false), 5, TimeUnit.SECONDS);
+                final RpcClient c = RpcClient.connect(ep, "ex", new RpcClient.Context().exclusive(exclusive)
+                    .backgroundReceiver(!exclusive), 5, TimeUnit.SECONDS);
                 final java.util.concurrent.atomic.AtomicBoolean go = new java.util.concurrent.atomic.AtomicBoolean();
                 final AtomicReference<Throwable> failed = new AtomicReference<>();
                 final Thread[] closers = new Thread[threads];

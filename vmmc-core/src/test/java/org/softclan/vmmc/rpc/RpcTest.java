@@ -455,6 +455,18 @@ class RpcTest {
                 assertEquals("after" + i, calls.get(i).get(5, TimeUnit.SECONDS));   // nobody else receives
             }
             assertTrue(receiver.isAlive(), "the background receiver ended");
+            // interrupted while it waits for an answer (the server sleeps 1 s): its flag must not stay set, which
+            // would make each of its waits return at once and the thread spin until the answer comes
+            final CompletableFuture<Long> slow = c.callAsync(SLEEP, 1000L, 10, TimeUnit.SECONDS);
+            Thread.sleep(100);
+            receiver.interrupt();
+            Thread.sleep(50);
+            final java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+            final long cpu0 = mx.getThreadCpuTime(receiver.getId());
+            Thread.sleep(300);
+            final long cpuMs = (mx.getThreadCpuTime(receiver.getId()) - cpu0) / 1_000_000;
+            assertTrue(cpuMs < 100, "the interrupted receiver used " + cpuMs + " ms of CPU in 300 ms of waiting");
+            assertEquals(1000L, slow.get(10, TimeUnit.SECONDS));
         }
     }
 

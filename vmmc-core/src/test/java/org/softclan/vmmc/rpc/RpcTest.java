@@ -441,10 +441,14 @@ class RpcTest {
             assertEquals("first", c.callAsync(ECHO, "first", 5, TimeUnit.SECONDS).get(5, TimeUnit.SECONDS));
             final Thread receiver = Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> t.getName().equals("rpc-test-receive")).findFirst().orElseThrow();
-            // a stray interrupt (nothing in the library sends one), idle and while waiting for answers
-            for (int i = 0; i < 20; i++) {
+            // a stray interrupt (nothing in the library sends one), idle (nothing in flight: it waits on its idle
+            // monitor) and while waiting for answers
+            final java.util.function.BooleanSupplier idle = () -> receiver.getState() == Thread.State.TIMED_WAITING
+                || receiver.getState() == Thread.State.WAITING;
+            for (int i = 0; i < 5; i++) {
+                assertTrue(org.softclan.dsm.testing.TestThreads.awaitTrue(idle, 10, TimeUnit.SECONDS), "idle: "
+                    + receiver.getState());
                 receiver.interrupt();
-                Thread.sleep(2);
             }
             final List<CompletableFuture<String>> calls = new ArrayList<>();
             for (int i = 0; i < 20; i++) {
@@ -455,18 +459,19 @@ class RpcTest {
                 assertEquals("after" + i, calls.get(i).get(5, TimeUnit.SECONDS));   // nobody else receives
             }
             assertTrue(receiver.isAlive(), "the background receiver ended");
-            // interrupted while it waits for an answer (the server sleeps 1 s): its flag must not stay set, which
+            // interrupted while it waits for an answer (the handler sleeps 1 s): its flag must not stay set, which
             // would make each of its waits return at once and the thread spin until the answer comes
             final CompletableFuture<Long> slow = c.callAsync(SLEEP, 1000L, 10, TimeUnit.SECONDS);
-            Thread.sleep(100);
-            receiver.interrupt();
-            Thread.sleep(50);
+            assertTrue(sleeping.await(10, TimeUnit.SECONDS), "the call reached the handler");
             final java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+            receiver.interrupt();
             final long cpu0 = mx.getThreadCpuTime(receiver.getId());
-            Thread.sleep(300);
-            final long cpuMs = (mx.getThreadCpuTime(receiver.getId()) - cpu0) / 1_000_000;
-            assertTrue(cpuMs < 100, "the interrupted receiver used " + cpuMs + " ms of CPU in 300 ms of waiting");
+            final long t0 = System.nanoTime();
             assertEquals(1000L, slow.get(10, TimeUnit.SECONDS));
+            final long cpuMs = (mx.getThreadCpuTime(receiver.getId()) - cpu0) / 1_000_000;
+            final long wallMs = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(cpuMs < wallMs / 4, "the interrupted receiver used " + cpuMs + " ms of CPU in " + wallMs
+                + " ms of waiting for the answer");
         }
     }
 
